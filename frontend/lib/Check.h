@@ -1,0 +1,46 @@
+//===- Check.h - Argument checks that throw typed errors ------------------===//
+//
+// Internal helpers shared by every frontend file: `fail<E>` formats and
+// throws, `wrapDim` turns a possibly negative axis into an index and rejects
+// out-of-range ones with the rank and shape in the message.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TRUENO_FRONTEND_CHECK_H
+#define TRUENO_FRONTEND_CHECK_H
+
+#include "trueno/Error.h"
+#include "trueno/Shape.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <source_location>
+#include <string>
+#include <string_view>
+
+namespace trueno::detail {
+
+template <typename E, typename... Args>
+[[noreturn]] void fail(std::source_location where, std::string_view op,
+                       std::string hint, fmt::format_string<Args...> problem,
+                       Args &&...args) {
+  throw E(std::string(op), fmt::format(problem, std::forward<Args>(args)...),
+          std::move(hint), where);
+}
+
+/// `dim` in [-rank, rank) mapped to [0, rank); IndexError otherwise.
+std::int64_t wrapDim(std::int64_t dim, std::int64_t rank,
+                     std::span<const std::int64_t> shape, std::string_view op,
+                     std::source_location where);
+
+/// Throws ValueError if the rank exceeds kMaxRank or a size is negative.
+void checkShape(std::span<const std::int64_t> shape, std::string_view op,
+                std::source_location where);
+
+/// Whether `from` broadcasts to exactly `to` (NumPy's rules, one way).
+bool broadcastsTo(std::span<const std::int64_t> from,
+                  std::span<const std::int64_t> to);
+
+} // namespace trueno::detail
+
+#endif // TRUENO_FRONTEND_CHECK_H

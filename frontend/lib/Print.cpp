@@ -1,0 +1,201 @@
+//===- Print.cpp - PyTorch-style text of a tensor -------------------------===//
+//
+// Reproduces PyTorch's `repr` (torch/_tensor_str.py): one width for every
+// element, integer-valued floats printed as "1.", four decimals otherwise,
+// scientific notation when magnitudes span more than 1000x (or exceed 1e8,
+// or fall below 1e-4), rows wrapped at 80 columns, and tensors of more than
+// 1000 elements summarized to their first and last three entries per
+// dimension. The dtype is named when it is not the default for its kind.
+//
+//===----------------------------------------------------------------------===//
+#include "Check.h"
+#include "TensorImpl.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace trueno {
+
+namespace {
+constexpr std::int64_t kSummarizeAbove = 1000;
+constexpr std::int64_t kEdgeItems = 3;
+constexpr std::int64_t kLineWidth = 80;
+constexpr int kPrecision = 4;
+
+/// Chooses one notation and width for all printed elements.
+class ElementFormatter {
+public:
+  ElementFormatter(DType dtype, const std::vector<Scalar> &shown)
+      : floating_(isFloating(dtype)), bool_(dtype == kBool) {
+    if (!floating_) {
+      for (const Scalar &v : shown)
+        width_ = std::max(width_, raw(v).size());
+      return;
+    }
+    std::vector<double> values;
+    for (const Scalar &v : shown)
+      values.push_back(v.toDouble());
+    double minAbs = INFINITY, maxAbs = 0;
+    bool any = false;
+    for (double v : values) {
+      if (!std::isfinite(v) || v == 0)
+        continue;
+      any = true;
+      minAbs = std::min(minAbs, std::fabs(v));
+      maxAbs = std::max(maxAbs, std::fabs(v));
+      if (v != std::ceil(v))
+        intMode_ = false;
+    }
+    if (!any)
+      return;
+    double ratio = maxAbs / minAbs;
+    sciMode_ = intMode_ ? (ratio > 1000.0 || maxAbs > 1e8)
+                        : (ratio > 1000.0 || maxAbs > 1e8 || minAbs < 1e-4);
+    for (double v : values) {
+      if (!std::isfinite(v) || v == 0)
+        continue;
+      std::size_t len = raw(Scalar(v)).size();
+      width_ = std::max(width_, len);
+    }
+  }
+
+  std::size_t width() const { return width_; }
+
+  std::string format(const Scalar &v) const {
+    std::string s = raw(v);
+    return std::string(width_ > s.size() ? width_ - s.size() : 0, ' ') + s;
+  }
+
+private:
+  std::string raw(const Scalar &value) const {
+    if (bool_)
+      return value.to<bool>() ? "True" : "False";
+    if (!floating_)
+      return fmt::format("{}", value.to<std::int64_t>());
+    double v = value.toDouble();
+    if (std::isnan(v))
+      return "nan";
+    if (std::isinf(v))
+      return v > 0 ? "inf" : "-inf";
+    if (sciMode_)
+      return fmt::format("{:.{}e}", v, kPrecision);
+    if (intMode_)
+      return fmt::format("{:.0f}.", v);
+    return fmt::format("{:.{}f}", v, kPrecision);
+  }
+
+  bool floating_, bool_;
+  bool intMode_ = true, sciMode_ = false;
+  std::size_t width_ = 1;
+};
+
+/// The elements shown (all of them, or the summarized edges), in order.
+void collectShown(const Tensor &t, bool summarize, std::vector<Scalar> &out) {
+  if (t.dim() == 0) {
+    out.push_back(t.item());
+    return;
+  }
+  std::int64_t n = t.size(0);
+  auto visit = [&](std::int64_t i) {
+    if (t.dim() == 1)
+      out.push_back(t.at({i}));
+    else
+      collectShown(t.select(0, i), summarize, out);
+  };
+  if (summarize && n > 2 * kEdgeItems) {
+    for (std::int64_t i = 0; i < kEdgeItems; ++i)
+      visit(i);
+    for (std::int64_t i = n - kEdgeItems; i < n; ++i)
+      visit(i);
+  } else {
+    for (std::int64_t i = 0; i < n; ++i)
+      visit(i);
+  }
+}
+
+std::string vectorText(const Tensor &t, std::size_t indent, bool summarize,
+                       const ElementFormatter &formatter) {
+  std::size_t perLine = std::max<std::int64_t>(
+      1, (kLineWidth - static_cast<std::int64_t>(indent)) /
+             static_cast<std::int64_t>(formatter.width() + 2));
+  std::vector<std::string> items;
+  std::int64_t n = t.size(0);
+  auto add = [&](std::int64_t i) {
+    items.push_back(formatter.format(t.at({i})));
+  };
+  if (summarize && n > 2 * kEdgeItems) {
+    for (std::int64_t i = 0; i < kEdgeItems; ++i)
+      add(i);
+    items.push_back(" ...");
+    for (std::int64_t i = n - kEdgeItems; i < n; ++i)
+      add(i);
+  } else {
+    for (std::int64_t i = 0; i < n; ++i)
+      add(i);
+  }
+  std::string text = "[";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i > 0)
+      text += i % perLine == 0 ? ",\n" + std::string(indent + 1, ' ') : ", ";
+    text += items[i];
+  }
+  return text + "]";
+}
+
+std::string tensorText(const Tensor &t, std::size_t indent, bool summarize,
+                       const ElementFormatter &formatter) {
+  if (t.dim() == 0)
+    return formatter.format(t.item());
+  if (t.dim() == 1)
+    return vectorText(t, indent, summarize, formatter);
+  std::vector<std::string> rows;
+  std::int64_t n = t.size(0);
+  auto add = [&](std::int64_t i) {
+    rows.push_back(tensorText(t.select(0, i), indent + 1, summarize, formatter));
+  };
+  if (summarize && n > 2 * kEdgeItems) {
+    for (std::int64_t i = 0; i < kEdgeItems; ++i)
+      add(i);
+    rows.push_back("...");
+    for (std::int64_t i = n - kEdgeItems; i < n; ++i)
+      add(i);
+  } else {
+    for (std::int64_t i = 0; i < n; ++i)
+      add(i);
+  }
+  std::string separator = "," + std::string(t.dim() - 1, '\n') +
+                          std::string(indent + 1, ' ');
+  std::string text = "[";
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    text += (i > 0 ? separator : "") + rows[i];
+  return text + "]";
+}
+} // namespace
+
+std::string Tensor::toString() const {
+  if (!defined())
+    return "tensor(undefined)";
+  const std::string prefix = "tensor(";
+  std::vector<std::string> suffixes;
+  std::string body;
+  if (numel() == 0) {
+    body = "[]";
+    if (dim() != 1)
+      suffixes.push_back("size=" + formatShape(shape()));
+  } else {
+    bool summarize = numel() > kSummarizeAbove;
+    std::vector<Scalar> shown;
+    collectShown(*this, summarize, shown);
+    ElementFormatter formatter(dtype(), shown);
+    body = tensorText(*this, prefix.size(), summarize, formatter);
+  }
+  DType t = dtype();
+  if (t != kDefaultFloat && t != kDefaultInt && t != kBool)
+    suffixes.push_back(fmt::format("dtype={}", dtypeName(t)));
+  std::string text = prefix + body;
+  for (const std::string &s : suffixes)
+    text += ", " + s;
+  return text + ")";
+}
+
+} // namespace trueno
