@@ -172,6 +172,9 @@ Tensor linspace(double start, double stop, std::int64_t steps,
     }
     if (steps > 1)
       values[steps - 1] = stop;
+    if (isIntegral(dtype)) // NumPy >= 1.20 floors before converting
+      for (double &v : values)
+        v = std::floor(v);
   }
   return fromVector(values, {steps}, options.withDType(dtype), where);
 }

@@ -243,7 +243,7 @@ Tensor bernoulli(const Tensor &probs, Generator &gen, SourceLoc where) {
   for (std::size_t i = 0; i < p.size(); ++i)
     if (!(p[i] >= 0.0 && p[i] <= 1.0))
       fail<ValueError>(where, "bernoulli", "",
-                       "probability {} at flat index {} is not in [0, 1]",
+                       "probability {:g} at flat index {} is not in [0, 1]",
                        p[i], i);
   return generate<double>(impl.shape, impl.dtype, gen, TensorOptions(), 1,
                           "bernoulli", where,

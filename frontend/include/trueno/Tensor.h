@@ -251,12 +251,14 @@ void recordNestedSize(Shape &shape, std::size_t depth, std::int64_t size,
 } // namespace detail
 
 /// A copy of `values` with the given shape; `values.size()` must equal the
-/// number of elements. The dtype defaults to T's (double -> float32).
+/// number of elements. The dtype defaults to T's own (std::vector<double>
+/// gives float64, std::vector<std::int16_t> int16; unsigned types wider than
+/// a byte become int64).
 template <typename T>
 Tensor fromSpan(std::span<const T> values, Shape shape,
                 TensorOptions options = {}, TRUENO_HERE) {
   if (!options.dtype)
-    options.dtype = detail::defaultDTypeFor<T>();
+    options.dtype = detail::sourceDType<T>();
   if constexpr (std::is_same_v<detail::SourceType<T>, T>) {
     return detail::fromBuffer(values.data(), detail::sourceDType<T>(),
                               static_cast<std::int64_t>(values.size()),
@@ -342,7 +344,8 @@ Tensor arange(Scalar stop, TensorOptions options = {}, TRUENO_HERE);
 Tensor arange(Scalar start, Scalar stop, Scalar step = 1,
               TensorOptions options = {}, TRUENO_HERE);
 /// `steps` evenly spaced values from `start` to `stop` inclusive, computed
-/// in double as NumPy does, then converted.
+/// in double as NumPy does, then converted (floored first for integer
+/// dtypes, as NumPy does).
 Tensor linspace(double start, double stop, std::int64_t steps,
                 TensorOptions options = {}, TRUENO_HERE);
 /// An n x m matrix with ones on the diagonal (m defaults to n).

@@ -1,0 +1,45 @@
+//===- TestUtil.h - Helpers shared by the unit tests ----------------------===//
+//
+// `errorOf<E>(fn)` runs fn, requires that it throws exactly E (or a subclass)
+// and returns the message, so tests assert the text and not just the type.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TRUENO_TESTS_TESTUTIL_H
+#define TRUENO_TESTS_TESTUTIL_H
+
+#include <trueno/trueno.h>
+
+#include <doctest/doctest.h>
+
+#include <string>
+
+namespace trueno::testing {
+
+template <typename E, typename F> std::string errorOf(F &&fn) {
+  try {
+    fn();
+  } catch (const E &e) {
+    return e.what();
+  } catch (const std::exception &e) {
+    FAIL("threw the wrong exception type: " << std::string(e.what()));
+  }
+  FAIL("did not throw");
+  return "";
+}
+
+inline bool contains(const std::string &text, const std::string &part) {
+  return text.find(part) != std::string::npos;
+}
+
+} // namespace trueno::testing
+
+/// Evaluates `text` once: doctest builds the message lazily, and `text` is
+/// often a call that must not run twice.
+#define CHECK_CONTAINS(text, part)                                             \
+  do {                                                                         \
+    const std::string checkedText_ = (text);                                   \
+    CHECK_MESSAGE(::trueno::testing::contains(checkedText_, part),             \
+                  "\"" << checkedText_ << "\" lacks \"" << (part) << "\"");  \
+  } while (0)
+
+#endif // TRUENO_TESTS_TESTUTIL_H
