@@ -23,7 +23,8 @@ void recordNestedSize(Shape &shape, std::size_t depth, std::int64_t size,
     return;
   }
   if (shape[depth] != size)
-    fail<ValueError>(where, "tensor", "every list at one nesting level must "
+    fail<ValueError>(where, "tensor",
+                     "every list at one nesting level must "
                      "have the same length",
                      "ragged nested list: a list at depth {} has {} elements "
                      "where an earlier one had {}",
@@ -37,8 +38,7 @@ Tensor empty(Shape shape, TensorOptions options, SourceLoc where) {
                                 std::move(shape), options.device);
 }
 
-Tensor full(Shape shape, Scalar value, TensorOptions options,
-            SourceLoc where) {
+Tensor full(Shape shape, Scalar value, TensorOptions options, SourceLoc where) {
   if (!options.dtype)
     options.dtype = value.isFloat() ? kDefaultFloat : value.dtype();
   Tensor result = empty(std::move(shape), options, where);
@@ -47,11 +47,13 @@ Tensor full(Shape shape, Scalar value, TensorOptions options,
 }
 
 Tensor zeros(Shape shape, TensorOptions options, SourceLoc where) {
-  return full(std::move(shape), 0, options.withDType(options.dtype.value_or(kDefaultFloat)), where);
+  return full(std::move(shape), 0,
+              options.withDType(options.dtype.value_or(kDefaultFloat)), where);
 }
 
 Tensor ones(Shape shape, TensorOptions options, SourceLoc where) {
-  return full(std::move(shape), 1, options.withDType(options.dtype.value_or(kDefaultFloat)), where);
+  return full(std::move(shape), 1,
+              options.withDType(options.dtype.value_or(kDefaultFloat)), where);
 }
 
 /// `options` completed with `like`'s dtype and device where it says nothing.
@@ -99,7 +101,8 @@ Tensor arange(Scalar start, Scalar stop, Scalar step, TensorOptions options,
   double first = start.toDouble(), last = stop.toDouble(),
          delta = step.toDouble();
   if (!std::isfinite(first) || !std::isfinite(last) || !std::isfinite(delta))
-    fail<ValueError>(where, "arange", "", "bounds and step must be finite, got "
+    fail<ValueError>(where, "arange", "",
+                     "bounds and step must be finite, got "
                      "start={}, stop={}, step={}",
                      first, last, delta);
   if (delta == 0)
@@ -120,8 +123,8 @@ Tensor arange(Scalar start, Scalar stop, Scalar step, TensorOptions options,
     if (quotient == 0.0 && last != first)
       length = std::signbit(quotient) ? 0 : 1;
     else
-      length = quotient > 0 ? static_cast<std::int64_t>(std::ceil(quotient))
-                            : 0;
+      length =
+          quotient > 0 ? static_cast<std::int64_t>(std::ceil(quotient)) : 0;
   }
   Tensor result = empty({length}, options.withDType(dtype), where);
   detail::dispatchDType(dtype, [&]<typename T>(detail::TypeTag<T>) {
@@ -179,8 +182,8 @@ Tensor linspace(double start, double stop, std::int64_t steps,
   return fromVector(values, {steps}, options.withDType(dtype), where);
 }
 
-Tensor eye(std::int64_t n, std::optional<std::int64_t> m,
-           TensorOptions options, SourceLoc where) {
+Tensor eye(std::int64_t n, std::optional<std::int64_t> m, TensorOptions options,
+           SourceLoc where) {
   std::int64_t cols = m.value_or(n);
   if (n < 0 || cols < 0)
     fail<ValueError>(where, "eye", "", "sizes must be >= 0, got n={}, m={}", n,

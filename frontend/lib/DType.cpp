@@ -111,9 +111,9 @@ std::uint16_t doubleToHalfBits(double value) {
   // 11 significant bits including the implicit one; a carry out of the
   // mantissa (q == 2048) correctly bumps the exponent field.
   auto q = static_cast<std::uint32_t>(std::nearbyint(std::ldexp(mantissa, 11)));
-  return sign | static_cast<std::uint16_t>(
-                    (static_cast<std::uint32_t>(exponent + 14) << 10) +
-                    (q - 1024u));
+  return sign |
+         static_cast<std::uint16_t>(
+             (static_cast<std::uint32_t>(exponent + 14) << 10) + (q - 1024u));
 }
 
 float halfBitsToFloat(std::uint16_t bits) {

@@ -14,9 +14,7 @@
 
 namespace trueno::detail {
 
-template <typename T> struct TypeTag {
-  using type = T;
-};
+template <typename T> struct TypeTag { using type = T; };
 
 /// Storage type of bool tensors is `bool` (one byte, 0 or 1).
 template <typename Fn> decltype(auto) dispatchDType(DType type, Fn &&fn) {

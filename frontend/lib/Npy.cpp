@@ -185,10 +185,9 @@ private:
     header.bigEndian = order == '>' || (order == '=' && std::endian::native ==
                                                             std::endian::big);
     static const std::pair<std::string_view, DType> kCodes[] = {
-        {"b1", kBool},    {"i1", kInt8},    {"u1", kUInt8},
-        {"i2", kInt16},   {"i4", kInt32},   {"i8", kInt64},
-        {"f2", kFloat16}, {"V2", kBFloat16}, {"f4", kFloat32},
-        {"f8", kFloat64}};
+        {"b1", kBool},    {"i1", kInt8},   {"u1", kUInt8},   {"i2", kInt16},
+        {"i4", kInt32},   {"i8", kInt64},  {"f2", kFloat16}, {"V2", kBFloat16},
+        {"f4", kFloat32}, {"f8", kFloat64}};
     for (auto [c, dtype] : kCodes)
       if (c == code) {
         header.dtype = dtype;
@@ -271,9 +270,9 @@ Tensor decodeNpy(std::span<const std::uint8_t> bytes, const std::string &name,
 
 std::vector<std::uint8_t> encodeNpy(const Tensor &tensor, SourceLoc where) {
   const TensorImpl &impl = detail::implOf(tensor, "saveNpy", where);
-  std::string dict = fmt::format(
-      "{{'descr': '{}', 'fortran_order': False, 'shape': {}, }}",
-      descrFor(impl.dtype), formatShape(impl.shape));
+  std::string dict =
+      fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': {}, }}",
+                  descrFor(impl.dtype), formatShape(impl.shape));
   // Pad with spaces so that the data starts on a 64-byte boundary.
   std::size_t lengthBytes = dict.size() + 64 < 65535 ? 2 : 4;
   std::size_t prefix = kMagicSize + 2 + lengthBytes;
@@ -302,15 +301,16 @@ void saveNpy(const std::string &path, const Tensor &tensor, SourceLoc where) {
   std::vector<std::uint8_t> bytes = encodeNpy(tensor, where);
   std::FILE *file = std::fopen(path.c_str(), "wb");
   if (!file)
-    fail<IOError>(where, "saveNpy", "check that the directory exists and is "
+    fail<IOError>(where, "saveNpy",
+                  "check that the directory exists and is "
                   "writable",
                   "cannot open '{}' for writing: {}", path,
                   std::strerror(errno));
   bool ok = std::fwrite(bytes.data(), 1, bytes.size(), file) == bytes.size();
   ok = std::fclose(file) == 0 && ok;
   if (!ok)
-    fail<IOError>(where, "saveNpy", "check free space", "writing '{}' failed: {}",
-                  path, std::strerror(errno));
+    fail<IOError>(where, "saveNpy", "check free space",
+                  "writing '{}' failed: {}", path, std::strerror(errno));
 }
 
 Tensor loadNpy(const std::string &path, SourceLoc where) {

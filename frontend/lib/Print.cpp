@@ -151,7 +151,8 @@ std::string tensorText(const Tensor &t, std::size_t indent, bool summarize,
   std::vector<std::string> rows;
   std::int64_t n = t.size(0);
   auto add = [&](std::int64_t i) {
-    rows.push_back(tensorText(t.select(0, i), indent + 1, summarize, formatter));
+    rows.push_back(
+        tensorText(t.select(0, i), indent + 1, summarize, formatter));
   };
   if (summarize && n > 2 * kEdgeItems) {
     for (std::int64_t i = 0; i < kEdgeItems; ++i)
@@ -163,8 +164,8 @@ std::string tensorText(const Tensor &t, std::size_t indent, bool summarize,
     for (std::int64_t i = 0; i < n; ++i)
       add(i);
   }
-  std::string separator = "," + std::string(t.dim() - 1, '\n') +
-                          std::string(indent + 1, ' ');
+  std::string separator =
+      "," + std::string(t.dim() - 1, '\n') + std::string(indent + 1, ' ');
   std::string text = "[";
   for (std::size_t i = 0; i < rows.size(); ++i)
     text += (i > 0 ? separator : "") + rows[i];

@@ -106,7 +106,8 @@ Tensor uniform(Shape shape, double low, double high, Generator &gen,
                TensorOptions options, SourceLoc where) {
   DType dtype = floatingDType(options, "uniform", where);
   if (!(low <= high) || !std::isfinite(low) || !std::isfinite(high))
-    fail<ValueError>(where, "uniform", "", "needs finite low <= high, got "
+    fail<ValueError>(where, "uniform", "",
+                     "needs finite low <= high, got "
                      "low={}, high={}",
                      low, high);
   bool narrow = dtype != kFloat64;
@@ -134,7 +135,8 @@ Tensor normal(Shape shape, double mean, double std, Generator &gen,
               TensorOptions options, SourceLoc where) {
   DType dtype = floatingDType(options, "normal", where);
   if (!(std >= 0) || !std::isfinite(std) || !std::isfinite(mean))
-    fail<ValueError>(where, "normal", "", "needs a finite mean and std >= 0, "
+    fail<ValueError>(where, "normal", "",
+                     "needs a finite mean and std >= 0, "
                      "got mean={}, std={}",
                      mean, std);
   // Box-Muller on a pair of uniforms gives two normals: element i takes
@@ -156,7 +158,8 @@ Tensor normal(Shape shape, double mean, double std, Generator &gen,
     }
     double u1, u2;
     if (wide) {
-      u1 = static_cast<double>((((std::uint64_t(w[0]) << 32) | w[1]) >> 11) + 1) *
+      u1 = static_cast<double>((((std::uint64_t(w[0]) << 32) | w[1]) >> 11) +
+                               1) *
            0x1p-53;
       u2 = static_cast<double>(((std::uint64_t(w[2]) << 32) | w[3]) >> 11) *
            0x1p-53;
@@ -182,8 +185,8 @@ Tensor randn(Shape shape, TensorOptions options, SourceLoc where) {
   return randn(std::move(shape), defaultGenerator(), options, where);
 }
 
-Tensor randint(std::int64_t low, std::int64_t high, Shape shape,
-               Generator &gen, TensorOptions options, SourceLoc where) {
+Tensor randint(std::int64_t low, std::int64_t high, Shape shape, Generator &gen,
+               TensorOptions options, SourceLoc where) {
   DType dtype = options.dtype.value_or(kDefaultInt);
   if (low >= high)
     fail<ValueError>(where, "randint", "high is exclusive: use high > low",
@@ -203,8 +206,8 @@ Tensor randint(std::int64_t low, std::int64_t high, Shape shape,
                      dtypeName(dtype));
   // 64 random bits per value, reduced modulo the range (bias below 2^-32
   // for ranges under 2^32).
-  std::uint64_t range = static_cast<std::uint64_t>(high) -
-                        static_cast<std::uint64_t>(low);
+  std::uint64_t range =
+      static_cast<std::uint64_t>(high) - static_cast<std::uint64_t>(low);
   return generate<std::int64_t>(
       std::move(shape), dtype, gen, options, 2, "randint", where,
       [&](const std::uint32_t *w, std::int64_t) {
@@ -222,13 +225,13 @@ Tensor randint(std::int64_t low, std::int64_t high, Shape shape,
 Tensor bernoulli(Shape shape, double p, Generator &gen, TensorOptions options,
                  SourceLoc where) {
   if (!(p >= 0.0 && p <= 1.0))
-    fail<ValueError>(where, "bernoulli", "", "probability must be in [0, 1], "
+    fail<ValueError>(where, "bernoulli", "",
+                     "probability must be in [0, 1], "
                      "got {}",
                      p);
   DType dtype = options.dtype.value_or(kDefaultFloat);
-  return generate<double>(std::move(shape), dtype, gen, options, 1,
-                          "bernoulli", where,
-                          [&](const std::uint32_t *w, std::int64_t) {
+  return generate<double>(std::move(shape), dtype, gen, options, 1, "bernoulli",
+                          where, [&](const std::uint32_t *w, std::int64_t) {
                             return w[0] * 0x1p-32 < p ? 1.0 : 0.0;
                           });
 }

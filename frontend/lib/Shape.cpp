@@ -52,8 +52,8 @@ Shape broadcastShapes(std::span<const Shape> shapes,
         continue;
       }
       const Shape &other = shapes[decidedBy[out]];
-      std::int64_t axis = static_cast<std::int64_t>(out) -
-                          static_cast<std::int64_t>(rank);
+      std::int64_t axis =
+          static_cast<std::int64_t>(out) - static_cast<std::int64_t>(rank);
       detail::fail<ShapeError>(
           where, "broadcastShapes",
           "sizes must be equal or one of them 1; insert a size-1 axis with "
@@ -83,12 +83,12 @@ std::int64_t wrapDim(std::int64_t dim, std::int64_t rank,
                      "(shape ())",
                      dim);
   if (dim < -rank || dim >= rank)
-    fail<IndexError>(where, op,
-                     fmt::format("valid dimensions are {} to {}", -rank,
-                                 rank - 1),
-                     "dimension {} is out of range for a tensor of rank {} "
-                     "(shape {})",
-                     dim, rank, formatShape(shape));
+    fail<IndexError>(
+        where, op,
+        fmt::format("valid dimensions are {} to {}", -rank, rank - 1),
+        "dimension {} is out of range for a tensor of rank {} "
+        "(shape {})",
+        dim, rank, formatShape(shape));
   return dim < 0 ? dim + rank : dim;
 }
 
@@ -106,7 +106,8 @@ bool broadcastsTo(std::span<const std::int64_t> from,
 void checkShape(std::span<const std::int64_t> shape, std::string_view op,
                 std::source_location where) {
   if (shape.size() > static_cast<std::size_t>(kMaxRank))
-    fail<ValueError>(where, op, "", "shape {} has {} dimensions; at most {} "
+    fail<ValueError>(where, op, "",
+                     "shape {} has {} dimensions; at most {} "
                      "are supported",
                      formatShape(shape), shape.size(), kMaxRank);
   for (std::int64_t s : shape)

@@ -50,23 +50,21 @@ Tensor makeContiguous(DType dtype, Shape shape, Device device) {
   std::int64_t n = numelOf(shape);
   auto storage = Storage::allocate(n * itemSize(dtype), device);
   Strides strides = contiguousStrides(shape);
-  return Tensor(std::make_shared<TensorImpl>(dtype, std::move(shape),
-                                             std::move(strides), 0,
-                                             std::move(storage)));
+  return Tensor(std::make_shared<TensorImpl>(
+      dtype, std::move(shape), std::move(strides), 0, std::move(storage)));
 }
 
 Tensor makeView(const TensorImpl &base, Shape shape, Strides strides,
                 std::int64_t offset) {
-  return Tensor(std::make_shared<TensorImpl>(base.dtype, std::move(shape),
-                                             std::move(strides), offset,
-                                             base.storage));
+  return Tensor(std::make_shared<TensorImpl>(
+      base.dtype, std::move(shape), std::move(strides), offset, base.storage));
 }
 
 /// The one strided conversion loop: every copy, cast and gather of the
 /// eager frontend ends here.
-static void copyStrided(std::byte *dst, DType dstType, const Strides &dstStrides,
-                        const std::byte *src, DType srcType,
-                        const Strides &srcStrides,
+static void copyStrided(std::byte *dst, DType dstType,
+                        const Strides &dstStrides, const std::byte *src,
+                        DType srcType, const Strides &srcStrides,
                         std::span<const std::int64_t> shape) {
   dispatchDType(dstType, [&]<typename D>(TypeTag<D>) {
     dispatchDType(srcType, [&]<typename S>(TypeTag<S>) {
@@ -166,17 +164,14 @@ bool Tensor::isContiguous() const {
 }
 
 bool Tensor::sharesStorageWith(const Tensor &other) const {
-  return defined() && other.defined() &&
-         impl_->storage == other.impl_->storage;
+  return defined() && other.defined() && impl_->storage == other.impl_->storage;
 }
 
 //===----------------------------------------------------------------------===//
 // Copies
 //===----------------------------------------------------------------------===//
 
-Tensor Tensor::contiguous() const {
-  return isContiguous() ? *this : clone();
-}
+Tensor Tensor::contiguous() const { return isContiguous() ? *this : clone(); }
 
 Tensor Tensor::clone() const {
   const TensorImpl &self = implOf(*this, "clone", {});
@@ -290,8 +285,7 @@ static void checkWritable(const TensorImpl &self, std::string_view op,
                           SourceLoc where) {
   for (std::size_t d = 0; d < self.shape.size(); ++d)
     if (self.strides[d] == 0 && self.shape[d] > 1)
-      fail<ValueError>(where, op,
-                       "write into a contiguous() copy instead",
+      fail<ValueError>(where, op, "write into a contiguous() copy instead",
                        "the destination of shape {} has a broadcast "
                        "dimension {} (stride 0), so several of its elements "
                        "share one memory location",

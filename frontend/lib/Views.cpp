@@ -83,8 +83,9 @@ static std::optional<Strides> viewStrides(const TensorImpl &self,
   for (std::int64_t d = static_cast<std::int64_t>(oldShape.size()) - 1; d >= 0;
        --d) {
     tensorNumel *= oldShape[d];
-    bool chunkEnds = d == 0 || (oldShape[d - 1] != 1 &&
-                                oldStrides[d - 1] != tensorNumel * chunkBaseStride);
+    bool chunkEnds =
+        d == 0 || (oldShape[d - 1] != 1 &&
+                   oldStrides[d - 1] != tensorNumel * chunkBaseStride);
     if (!chunkEnds)
       continue;
     while (viewD >= 0 && (viewNumel < tensorNumel || shape[viewD] == 1)) {
@@ -174,7 +175,8 @@ Tensor Tensor::slice(std::int64_t dim, std::optional<std::int64_t> start,
   const TensorImpl &self = implOf(*this, "slice", where);
   std::size_t d = wrapDim(dim, this->dim(), self.shape, "slice", where);
   if (step == 0)
-    fail<ValueError>(where, "slice", "use a positive step, or a negative one "
+    fail<ValueError>(where, "slice",
+                     "use a positive step, or a negative one "
                      "to walk backwards",
                      "slice step cannot be zero");
   // Python's slice.indices(): clamp into range, defaults depend on the sign.
@@ -213,13 +215,13 @@ Tensor Tensor::select(std::int64_t dim, std::int64_t index,
   std::size_t d = wrapDim(dim, this->dim(), self.shape, "select", where);
   std::int64_t size = self.shape[d];
   if (index < -size || index >= size)
-    fail<IndexError>(where, "select",
-                     size == 0 ? std::string("the dimension is empty")
-                               : fmt::format("valid indices are {} to {}",
-                                             -size, size - 1),
-                     "index {} is out of range for dimension {} with size {} "
-                     "(shape {})",
-                     index, d, size, formatShape(self.shape));
+    fail<IndexError>(
+        where, "select",
+        size == 0 ? std::string("the dimension is empty")
+                  : fmt::format("valid indices are {} to {}", -size, size - 1),
+        "index {} is out of range for dimension {} with size {} "
+        "(shape {})",
+        index, d, size, formatShape(self.shape));
   if (index < 0)
     index += size;
   Shape shape = self.shape;
@@ -295,8 +297,8 @@ Tensor Tensor::unsqueeze(std::int64_t dim, SourceLoc where) const {
 }
 
 /// expand and broadcastTo: `allowKeep` lets -1 keep an existing size.
-static Tensor expandTo(const TensorImpl &self, Shape shape,
-                       bool allowKeep, std::string_view op, SourceLoc where) {
+static Tensor expandTo(const TensorImpl &self, Shape shape, bool allowKeep,
+                       std::string_view op, SourceLoc where) {
   std::size_t rank = self.shape.size();
   if (shape.size() < rank)
     fail<ShapeError>(where, op,
@@ -324,13 +326,14 @@ static Tensor expandTo(const TensorImpl &self, Shape shape,
     if (oldSize == shape[i]) {
       strides[i] = self.strides[i - lead];
     } else if (oldSize != 1) {
-      fail<ShapeError>(where, op,
-                       "only dimensions of size 1 can be expanded; the others "
-                       "must keep their size",
-                       "cannot expand shape {} to {}: dimension {} has size {}, "
-                       "which is neither 1 nor {}",
-                       formatShape(self.shape), formatShape(shape), i - lead,
-                       oldSize, shape[i]);
+      fail<ShapeError>(
+          where, op,
+          "only dimensions of size 1 can be expanded; the others "
+          "must keep their size",
+          "cannot expand shape {} to {}: dimension {} has size {}, "
+          "which is neither 1 nor {}",
+          formatShape(self.shape), formatShape(shape), i - lead, oldSize,
+          shape[i]);
     }
   }
   detail::checkShape(shape, op, where);

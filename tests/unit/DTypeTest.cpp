@@ -7,12 +7,12 @@
 using namespace trueno;
 using namespace trueno::testing;
 
-static const DType kAll[] = {kBool,    kInt8,     kInt16,   kInt32,  kInt64,
-                             kUInt8,   kFloat16,  kBFloat16, kFloat32, kFloat64};
+static const DType kAll[] = {kBool,  kInt8,    kInt16,    kInt32,   kInt64,
+                             kUInt8, kFloat16, kBFloat16, kFloat32, kFloat64};
 
 TEST_CASE("names and sizes") {
-  const char *names[] = {"bool",    "int8",     "int16",   "int32",  "int64",
-                         "uint8",   "float16",  "bfloat16", "float32", "float64"};
+  const char *names[] = {"bool",  "int8",    "int16",    "int32",   "int64",
+                         "uint8", "float16", "bfloat16", "float32", "float64"};
   const int sizes[] = {1, 1, 2, 4, 8, 1, 2, 2, 4, 8};
   for (int i = 0; i < kNumDTypes; ++i) {
     CHECK(dtypeName(kAll[i]) == names[i]);
@@ -30,16 +30,26 @@ TEST_CASE("names and sizes") {
 TEST_CASE("tensor-tensor promotion matches torch.promote_types") {
   // Generated with PyTorch 1.13: torch.promote_types(row, column).
   const DType table[10][10] = {
-      {kBool, kInt8, kInt16, kInt32, kInt64, kUInt8, kFloat16, kBFloat16, kFloat32, kFloat64},
-      {kInt8, kInt8, kInt16, kInt32, kInt64, kInt16, kFloat16, kBFloat16, kFloat32, kFloat64},
-      {kInt16, kInt16, kInt16, kInt32, kInt64, kInt16, kFloat16, kBFloat16, kFloat32, kFloat64},
-      {kInt32, kInt32, kInt32, kInt32, kInt64, kInt32, kFloat16, kBFloat16, kFloat32, kFloat64},
-      {kInt64, kInt64, kInt64, kInt64, kInt64, kInt64, kFloat16, kBFloat16, kFloat32, kFloat64},
-      {kUInt8, kInt16, kInt16, kInt32, kInt64, kUInt8, kFloat16, kBFloat16, kFloat32, kFloat64},
-      {kFloat16, kFloat16, kFloat16, kFloat16, kFloat16, kFloat16, kFloat16, kFloat32, kFloat32, kFloat64},
-      {kBFloat16, kBFloat16, kBFloat16, kBFloat16, kBFloat16, kBFloat16, kFloat32, kBFloat16, kFloat32, kFloat64},
-      {kFloat32, kFloat32, kFloat32, kFloat32, kFloat32, kFloat32, kFloat32, kFloat32, kFloat32, kFloat64},
-      {kFloat64, kFloat64, kFloat64, kFloat64, kFloat64, kFloat64, kFloat64, kFloat64, kFloat64, kFloat64},
+      {kBool, kInt8, kInt16, kInt32, kInt64, kUInt8, kFloat16, kBFloat16,
+       kFloat32, kFloat64},
+      {kInt8, kInt8, kInt16, kInt32, kInt64, kInt16, kFloat16, kBFloat16,
+       kFloat32, kFloat64},
+      {kInt16, kInt16, kInt16, kInt32, kInt64, kInt16, kFloat16, kBFloat16,
+       kFloat32, kFloat64},
+      {kInt32, kInt32, kInt32, kInt32, kInt64, kInt32, kFloat16, kBFloat16,
+       kFloat32, kFloat64},
+      {kInt64, kInt64, kInt64, kInt64, kInt64, kInt64, kFloat16, kBFloat16,
+       kFloat32, kFloat64},
+      {kUInt8, kInt16, kInt16, kInt32, kInt64, kUInt8, kFloat16, kBFloat16,
+       kFloat32, kFloat64},
+      {kFloat16, kFloat16, kFloat16, kFloat16, kFloat16, kFloat16, kFloat16,
+       kFloat32, kFloat32, kFloat64},
+      {kBFloat16, kBFloat16, kBFloat16, kBFloat16, kBFloat16, kBFloat16,
+       kFloat32, kBFloat16, kFloat32, kFloat64},
+      {kFloat32, kFloat32, kFloat32, kFloat32, kFloat32, kFloat32, kFloat32,
+       kFloat32, kFloat32, kFloat64},
+      {kFloat64, kFloat64, kFloat64, kFloat64, kFloat64, kFloat64, kFloat64,
+       kFloat64, kFloat64, kFloat64},
   };
   for (int i = 0; i < 10; ++i)
     for (int j = 0; j < 10; ++j) {

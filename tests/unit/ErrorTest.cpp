@@ -35,11 +35,11 @@ TEST_CASE("every error type is a trueno::Error and a std::runtime_error") {
     }
     return false;
   };
-  CHECK(throwsAs([] { zeros({2}).reshape({3}); }));                // Shape
-  CHECK(throwsAs([] { zeros({2}).at({5}); }));                     // Index
-  CHECK(throwsAs([] { zeros({2}).data<int>(); }));                 // DType
-  CHECK(throwsAs([] { arange(0, 1, 0); }));                        // Value
-  CHECK(throwsAs([] { loadNpy("/nonexistent/file.npy"); }));       // IO
+  CHECK(throwsAs([] { zeros({2}).reshape({3}); }));          // Shape
+  CHECK(throwsAs([] { zeros({2}).at({5}); }));               // Index
+  CHECK(throwsAs([] { zeros({2}).data<int>(); }));           // DType
+  CHECK(throwsAs([] { arange(0, 1, 0); }));                  // Value
+  CHECK(throwsAs([] { loadNpy("/nonexistent/file.npy"); })); // IO
 }
 
 TEST_CASE("an undefined tensor is rejected with a ValueError") {

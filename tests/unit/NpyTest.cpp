@@ -16,9 +16,8 @@ static std::vector<std::uint8_t> bytesOf(const std::string &s) {
 }
 
 /// A .npy file with the given header dict and data bytes.
-static std::vector<std::uint8_t> npyFile(const std::string &dict,
-                                         std::size_t dataBytes,
-                                         int version = 1) {
+static std::vector<std::uint8_t>
+npyFile(const std::string &dict, std::size_t dataBytes, int version = 1) {
   std::string header = dict + "\n";
   std::string bytes = std::string("\x93NUMPY") + char(version) + '\0';
   std::size_t n = header.size();
@@ -82,15 +81,19 @@ TEST_CASE("big-endian, Fortran order and version 2 files are read") {
   CHECK(decodeNpy(b).item<int>() == 1);
 }
 
-TEST_CASE("corrupt and truncated files raise IOError, never read past the end") {
+TEST_CASE(
+    "corrupt and truncated files raise IOError, never read past the end") {
   auto ioError = [](const std::vector<std::uint8_t> &bytes) {
     return errorOf<IOError>([&] { decodeNpy(bytes, "bad.npy"); });
   };
-  CHECK_CONTAINS(ioError({}), "loadNpy: bad.npy: missing the .npy magic string");
-  CHECK_CONTAINS(ioError(bytesOf("PK\x03\x04 this is a zip")), "missing the .npy magic");
-  CHECK_CONTAINS(ioError(npyFile("{}", 0, 9)), "unsupported format version 9.0");
-  std::vector<std::uint8_t> good =
-      npyFile("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }", 48);
+  CHECK_CONTAINS(ioError({}),
+                 "loadNpy: bad.npy: missing the .npy magic string");
+  CHECK_CONTAINS(ioError(bytesOf("PK\x03\x04 this is a zip")),
+                 "missing the .npy magic");
+  CHECK_CONTAINS(ioError(npyFile("{}", 0, 9)),
+                 "unsupported format version 9.0");
+  std::vector<std::uint8_t> good = npyFile(
+      "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }", 48);
   std::vector<std::uint8_t> shortData(good.begin(), good.end() - 1);
   CHECK_CONTAINS(ioError(shortData), "truncated: shape (2, 3) of float64 needs "
                                      "48 data bytes, the file has 47");
@@ -122,20 +125,22 @@ TEST_CASE("corrupt and truncated files raise IOError, never read past the end") 
                                  "'shape': (2,), }",
                                  16)),
                  "unknown byte order in descr 'f8'");
-  CHECK_CONTAINS(ioError(npyFile("{'descr' '<f8', 'fortran_order': False}", 16)),
-                 "expected ':' at header byte 9");
+  CHECK_CONTAINS(
+      ioError(npyFile("{'descr' '<f8', 'fortran_order': False}", 16)),
+      "expected ':' at header byte 9");
   CHECK_CONTAINS(ioError(npyFile("{'descr': '<f8', 'fortran_order': False, "
                                  "'shape': (2,), } trailing",
                                  16)),
                  "unexpected text after the header dict");
   std::string msg = errorOf<DTypeError>([] {
-    decodeNpy(npyFile("{'descr': '<u4', 'fortran_order': False, 'shape': (1,)}",
-                      4));
+    decodeNpy(
+        npyFile("{'descr': '<u4', 'fortran_order': False, 'shape': (1,)}", 4));
   });
   CHECK_CONTAINS(msg, "unsupported element type '<u4'");
 }
 
-TEST_CASE("random damage never crashes: it loads or throws IOError/DTypeError") {
+TEST_CASE(
+    "random damage never crashes: it loads or throws IOError/DTypeError") {
   std::vector<std::uint8_t> good = encodeNpy(arange(40).reshape({5, 8}));
   std::mt19937 rng(2024);
   int rejected = 0;
@@ -167,11 +172,13 @@ TEST_CASE("files: save, load and the errors of the file system") {
   saveNpy(path, t);
   CHECK(loadNpy(path).toVector<int>() == t.toVector<int>());
   CHECK(loadNpy(path).dtype() == kInt16);
-  CHECK_CONTAINS(errorOf<IOError>([&] { loadNpy((dir / "missing.npy").string()); }),
-                 "loadNpy: cannot open");
+  CHECK_CONTAINS(
+      errorOf<IOError>([&] { loadNpy((dir / "missing.npy").string()); }),
+      "loadNpy: cannot open");
   CHECK_CONTAINS(errorOf<IOError>([&] { loadNpy(dir.string()); }),
                  "is a directory, not a file");
-  CHECK_CONTAINS(errorOf<IOError>([&] { saveNpy((dir / "no/such/dir.npy").string(), t); }),
-                 "saveNpy: cannot open");
+  CHECK_CONTAINS(
+      errorOf<IOError>([&] { saveNpy((dir / "no/such/dir.npy").string(), t); }),
+      "saveNpy: cannot open");
   fs::remove_all(dir);
 }

@@ -52,7 +52,8 @@ TEST_CASE("pinned values: the recipe never changes silently") {
   Generator gen(42);
   std::vector<float> u = rand({3}, gen).toVector<float>();
   std::vector<float> n = randn({2}, gen).toVector<float>();
-  std::vector<std::int64_t> i = randint(0, 1000, {2}, gen).toVector<std::int64_t>();
+  std::vector<std::int64_t> i =
+      randint(0, 1000, {2}, gen).toVector<std::int64_t>();
   INFO(fmt::format("u = {:.9g} {:.9g} {:.9g}, n = {:.9g} {:.9g}, i = {} {}",
                    u[0], u[1], u[2], n[0], n[1], i[0], i[1]));
   CHECK(u == std::vector<float>{0.612959862f, 0.468586504f, 0.0732316971f});
@@ -66,8 +67,7 @@ TEST_CASE("distributions have the right moments and ranges") {
   CHECK(*std::min_element(u.begin(), u.end()) >= 0.0);
   CHECK(*std::max_element(u.begin(), u.end()) < 1.0);
   CHECK(mean(u) == doctest::Approx(0.5).epsilon(0.01));
-  std::vector<double> un =
-      uniform({100000}, -2.0, 6.0, gen).toVector<double>();
+  std::vector<double> un = uniform({100000}, -2.0, 6.0, gen).toVector<double>();
   CHECK(*std::min_element(un.begin(), un.end()) >= -2.0);
   CHECK(*std::max_element(un.begin(), un.end()) < 6.0);
   CHECK(mean(un) == doctest::Approx(2.0).epsilon(0.01));
@@ -100,10 +100,13 @@ TEST_CASE("bad arguments are rejected") {
                  "randint: the range [0, 300) does not fit in int8");
   CHECK_CONTAINS(errorOf<ValueError>([&] { bernoulli({2}, 1.5, gen); }),
                  "bernoulli: probability must be in [0, 1], got 1.5");
-  CHECK_CONTAINS(errorOf<ValueError>(
-                     [&] { bernoulli(tensor({0.5, -0.1}), gen); }),
+  CHECK_CONTAINS(errorOf<ValueError>([&] {
+                   bernoulli(tensor({0.5, -0.1}), gen);
+                 }),
                  "probability -0.1 at flat index 1 is not in [0, 1]");
-  CHECK_CONTAINS(errorOf<DTypeError>([&] { bernoulli(tensor({1, 0}), gen); }),
+  CHECK_CONTAINS(errorOf<DTypeError>([&] {
+                   bernoulli(tensor({1, 0}), gen);
+                 }),
                  "probabilities must be floating, got int64");
   CHECK_CONTAINS(errorOf<DTypeError>([&] { rand({2}, gen, kInt32); }),
                  "uniform: needs a floating dtype, got int32");

@@ -28,14 +28,12 @@ TEST_CASE("broadcastShapes follows NumPy") {
 }
 
 TEST_CASE("broadcastShapes names both shapes and the axis that disagree") {
-  std::string msg =
-      errorOf<ShapeError>([] { broadcastShapes({{3, 4}, {5}}); });
+  std::string msg = errorOf<ShapeError>([] { broadcastShapes({{3, 4}, {5}}); });
   CHECK_CONTAINS(msg, "broadcastShapes: shapes (3, 4) and (5,) cannot be "
                       "broadcast together: at axis -1 (from the right) sizes "
                       "4 and 5 differ");
   CHECK_CONTAINS(msg, "hint: sizes must be equal or one of them 1");
-  msg = errorOf<ShapeError>(
-      [] { broadcastShapes({{2, 1}, {1, 3}, {4, 1}}); });
+  msg = errorOf<ShapeError>([] { broadcastShapes({{2, 1}, {1, 3}, {4, 1}}); });
   CHECK_CONTAINS(msg, "shapes (2, 1) and (4, 1)");
   CHECK_CONTAINS(msg, "at axis -2");
 }

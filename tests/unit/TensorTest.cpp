@@ -22,8 +22,7 @@ TEST_CASE("nested initializer lists") {
   CHECK(s.dim() == 0);
   CHECK(s.item<float>() == 3.5f);
   CHECK(tensor(std::uint8_t(7)).dtype() == kUInt8);
-  std::string msg =
-      errorOf<ValueError>([] { tensor({{1, 2, 3}, {4, 5}}); });
+  std::string msg = errorOf<ValueError>([] { tensor({{1, 2, 3}, {4, 5}}); });
   CHECK_CONTAINS(msg, "tensor: ragged nested list: a list at depth 1 has 2 "
                       "elements where an earlier one had 3");
 }
@@ -81,9 +80,11 @@ TEST_CASE("arange, linspace and eye") {
         std::vector<float>{0, 0.25f, 0.5f, 0.75f, 1});
   CHECK(linspace(2, 3, 1).toVector<double>() == std::vector<double>{2});
   CHECK(linspace(2, 3, 0).numel() == 0);
-  CHECK(linspace(-1, 1, 3, kInt32).toVector<int>() == std::vector<int>{-1, 0, 1});
+  CHECK(linspace(-1, 1, 3, kInt32).toVector<int>() ==
+        std::vector<int>{-1, 0, 1});
   CHECK(eye(2).toVector<float>() == std::vector<float>{1, 0, 0, 1});
-  CHECK(eye(2, 3, kInt32).toVector<int>() == std::vector<int>{1, 0, 0, 0, 1, 0});
+  CHECK(eye(2, 3, kInt32).toVector<int>() ==
+        std::vector<int>{1, 0, 0, 0, 1, 0});
   CHECK_CONTAINS(errorOf<ValueError>([] { arange(0, 10, 0); }),
                  "arange: step must not be zero");
   CHECK_CONTAINS(errorOf<ValueError>([] { arange(0, INFINITY, 1.0); }),
@@ -166,12 +167,10 @@ TEST_CASE("fill_, copy_ and setAt write through views") {
   row.slice(0, 1, 5).copy_(row.slice(0, 0, 4));
   CHECK(row.toVector<int>() == std::vector<int>{0, 0, 1, 2, 3});
 
-  std::string msg = errorOf<ShapeError>(
-      [&] { base.copy_(ones({2, 4})); });
+  std::string msg = errorOf<ShapeError>([&] { base.copy_(ones({2, 4})); });
   CHECK_CONTAINS(msg, "copy_: cannot copy a tensor of shape (2, 4) into one "
                       "of shape (3, 4)");
-  msg = errorOf<ValueError>(
-      [] { tensor({1.0}).expand({3}).fill_(0); });
+  msg = errorOf<ValueError>([] { tensor({1.0}).expand({3}).fill_(0); });
   CHECK_CONTAINS(msg, "fill_: the destination of shape (3,) has a broadcast "
                       "dimension 0 (stride 0)");
   msg = errorOf<IndexError>([&] { base.setAt({3, 0}, 1); });

@@ -39,7 +39,7 @@ inline bool contains(const std::string &text, const std::string &part) {
   do {                                                                         \
     const std::string checkedText_ = (text);                                   \
     CHECK_MESSAGE(::trueno::testing::contains(checkedText_, part),             \
-                  "\"" << checkedText_ << "\" lacks \"" << (part) << "\"");  \
+                  "\"" << checkedText_ << "\" lacks \"" << (part) << "\"");    \
   } while (0)
 
 #endif // TRUENO_TESTS_TESTUTIL_H

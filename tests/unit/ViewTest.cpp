@@ -45,13 +45,18 @@ TEST_CASE("transpose, permute, T and mT swap strides") {
   CHECK(x.T().shape() == Shape{4, 3, 2});
   CHECK(x.mT().shape() == Shape{2, 4, 3});
   CHECK(tensor(1.0).T().dim() == 0);
-  CHECK_CONTAINS(errorOf<ValueError>([&] { x.permute({0, 0, 1}); }),
+  CHECK_CONTAINS(errorOf<ValueError>([&] {
+                   x.permute({0, 0, 1});
+                 }),
                  "permute: dimension 0 appears more than once in (0, 0, 1)");
-  CHECK_CONTAINS(errorOf<ShapeError>([&] { x.permute({0, 1}); }),
+  CHECK_CONTAINS(errorOf<ShapeError>([&] {
+                   x.permute({0, 1});
+                 }),
                  "permute: 2 dimensions given for a tensor of rank 3");
-  CHECK_CONTAINS(errorOf<IndexError>([&] { x.transpose(0, 3); }),
-                 "transpose: dimension 3 is out of range for a tensor of rank 3 "
-                 "(shape (2, 3, 4))");
+  CHECK_CONTAINS(
+      errorOf<IndexError>([&] { x.transpose(0, 3); }),
+      "transpose: dimension 3 is out of range for a tensor of rank 3 "
+      "(shape (2, 3, 4))");
   CHECK_CONTAINS(errorOf<ShapeError>([] { zeros({3}).mT(); }),
                  "mT: needs a tensor of rank >= 2, got shape (3,)");
 }
@@ -82,13 +87,15 @@ TEST_CASE("select and narrow") {
   CHECK(m.select(0, 1).toVector<int>() == std::vector<int>{4, 5, 6, 7});
   CHECK(m.select(1, -1).toVector<int>() == std::vector<int>{3, 7, 11});
   CHECK(m.select(0, 0).select(0, 0).dim() == 0);
-  CHECK(m.narrow(1, 1, 2).toVector<int>() == std::vector<int>{1, 2, 5, 6, 9, 10});
+  CHECK(m.narrow(1, 1, 2).toVector<int>() ==
+        std::vector<int>{1, 2, 5, 6, 9, 10});
   CHECK(m.narrow(0, 3, 0).numel() == 0);
   CHECK_CONTAINS(errorOf<IndexError>([&] { m.select(1, 4); }),
                  "select: index 4 is out of range for dimension 1 with size 4 "
                  "(shape (3, 4))");
-  CHECK_CONTAINS(errorOf<IndexError>([&] { m.narrow(1, 2, 3); }),
-                 "narrow: start 2 plus length 3 exceeds dimension 1 with size 4");
+  CHECK_CONTAINS(
+      errorOf<IndexError>([&] { m.narrow(1, 2, 3); }),
+      "narrow: start 2 plus length 3 exceeds dimension 1 with size 4");
   CHECK_CONTAINS(errorOf<IndexError>([&] { m.narrow(1, 5, 0); }),
                  "narrow: start 5 is out of range");
 }
@@ -108,8 +115,9 @@ TEST_CASE("squeeze, unsqueeze and flatten") {
   CHECK(y.flatten(0, 1).shape() == Shape{6, 4});
   CHECK(y.flatten(0, 1).sharesStorageWith(y));
   CHECK(tensor(1.0).flatten().shape() == Shape{1});
-  CHECK_CONTAINS(errorOf<IndexError>([&] { x.unsqueeze(5); }),
-                 "unsqueeze: dimension 5 is out of range for a tensor of rank 5");
+  CHECK_CONTAINS(
+      errorOf<IndexError>([&] { x.unsqueeze(5); }),
+      "unsqueeze: dimension 5 is out of range for a tensor of rank 5");
   CHECK_CONTAINS(errorOf<ValueError>([&] { y.flatten(2, 1); }),
                  "flatten: startDim 2 comes after endDim 1");
 }
@@ -122,16 +130,24 @@ TEST_CASE("expand and broadcastTo use stride 0") {
   CHECK(e.sharesStorageWith(col));
   CHECK(e.at<int>({2, 1, 3}) == 2);
   CHECK(col.expand({-1, 5}).shape() == Shape{2, 5});
-  CHECK(col.broadcastTo({2, 2}).toVector<int>() == std::vector<int>{1, 1, 2, 2});
+  CHECK(col.broadcastTo({2, 2}).toVector<int>() ==
+        std::vector<int>{1, 1, 2, 2});
   CHECK(e.contiguous().isContiguous());
-  CHECK_CONTAINS(errorOf<ShapeError>([&] { col.expand({3, 4}); }),
-                 "expand: cannot expand shape (2, 1) to (3, 4): dimension 0 has "
-                 "size 2, which is neither 1 nor 3");
+  CHECK_CONTAINS(
+      errorOf<ShapeError>([&] {
+        col.expand({3, 4});
+      }),
+      "expand: cannot expand shape (2, 1) to (3, 4): dimension 0 has "
+      "size 2, which is neither 1 nor 3");
   CHECK_CONTAINS(errorOf<ShapeError>([&] { col.expand({4}); }),
                  "which has fewer dimensions");
-  CHECK_CONTAINS(errorOf<ShapeError>([&] { col.broadcastTo({-1, 4}); }),
+  CHECK_CONTAINS(errorOf<ShapeError>([&] {
+                   col.broadcastTo({-1, 4});
+                 }),
                  "broadcastTo: invalid size -1 at dimension 0");
-  CHECK_CONTAINS(errorOf<ShapeError>([&] { col.expand({-1, 2, 1}); }),
+  CHECK_CONTAINS(errorOf<ShapeError>([&] {
+                   col.expand({-1, 2, 1});
+                 }),
                  "expand: invalid size -1 at dimension 0");
 }
 

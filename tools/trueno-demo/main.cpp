@@ -25,8 +25,8 @@ int main() {
             << tn::linspace(0, 1, 5, tn::kFloat64) << "\n";
   std::cout << "eye(3, {}, kInt32) =\n" << tn::eye(3, {}, tn::kInt32) << "\n";
   tn::Generator gen(42);
-  std::cout << "randn({2, 3}, Generator(42)) =\n" << tn::randn({2, 3}, gen)
-            << "\n\n";
+  std::cout << "randn({2, 3}, Generator(42)) =\n"
+            << tn::randn({2, 3}, gen) << "\n\n";
 
   fmt::print("== Views share storage (no copies)\n");
   auto x = tn::arange(12).reshape({3, 4});
@@ -59,7 +59,8 @@ int main() {
   fmt::print("== .npy files\n");
   auto path = std::filesystem::temp_directory_path() / "trueno-demo.npy";
   tn::saveNpy(path.string(), x);
-  std::cout << "loadNpy(saveNpy(x)) =\n" << tn::loadNpy(path.string()) << "\n\n";
+  std::cout << "loadNpy(saveNpy(x)) =\n"
+            << tn::loadNpy(path.string()) << "\n\n";
   std::filesystem::remove(path);
 
   fmt::print("== Errors name the op, the shapes, a hint and your line\n");

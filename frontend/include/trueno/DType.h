@@ -141,8 +141,8 @@ public:
   Scalar(Half v) : kind_(Kind::Float), float_(float(v)) {}
   Scalar(BFloat16 v) : kind_(Kind::Float), float_(float(v)) {}
   template <typename T>
-    requires(std::is_integral_v<T> && !std::is_same_v<T, bool>)
-  Scalar(T v) : kind_(Kind::Int), int_(static_cast<std::int64_t>(v)) {}
+  requires(std::is_integral_v<T> && !std::is_same_v<T, bool>) Scalar(T v)
+      : kind_(Kind::Int), int_(static_cast<std::int64_t>(v)) {}
 
   Kind kind() const { return kind_; }
   bool isBool() const { return kind_ == Kind::Bool; }

@@ -20,8 +20,7 @@ struct fmt::formatter<trueno::Tensor> : fmt::formatter<std::string_view> {
 
 template <>
 struct fmt::formatter<trueno::DType> : fmt::formatter<std::string_view> {
-  template <typename Context>
-  auto format(trueno::DType d, Context &ctx) const {
+  template <typename Context> auto format(trueno::DType d, Context &ctx) const {
     return fmt::formatter<std::string_view>::format(trueno::dtypeName(d), ctx);
   }
 };

@@ -3,8 +3,9 @@
 // The generator is Philox4x32-10 (Salmon et al., SC'11), the counter-based
 // generator PyTorch and JAX use on GPUs. Element i of a request is computed
 // from (seed, offset + i / 4) alone, so results do not depend on thread
-// count, machine or backend, and a seed reproduces the same numbers
-// everywhere. docs/RANDOM.md gives the exact recipe for each distribution.
+// count or backend, and a seed reproduces the same numbers on every machine.
+// docs/RANDOM.md gives the exact recipe of each distribution (and the one
+// caveat: normals call the C library's log/cos/sin).
 //
 //===----------------------------------------------------------------------===//
 #ifndef TRUENO_RANDOM_H
@@ -63,8 +64,8 @@ Tensor randn(Shape shape, TensorOptions options = {}, TRUENO_HERE);
 Tensor normal(Shape shape, double mean, double std, Generator &gen,
               TensorOptions options = {}, TRUENO_HERE);
 /// Integers uniform in [low, high); int64 unless told otherwise.
-Tensor randint(std::int64_t low, std::int64_t high, Shape shape,
-               Generator &gen, TensorOptions options = {}, TRUENO_HERE);
+Tensor randint(std::int64_t low, std::int64_t high, Shape shape, Generator &gen,
+               TensorOptions options = {}, TRUENO_HERE);
 Tensor randint(std::int64_t low, std::int64_t high, Shape shape,
                TensorOptions options = {}, TRUENO_HERE);
 /// 1 with probability p, else 0; float32 unless told otherwise.

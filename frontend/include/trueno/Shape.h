@@ -34,10 +34,12 @@ std::string formatShape(std::span<const std::int64_t> shape);
 
 /// The shape that all of `shapes` broadcast to; throws ShapeError naming the
 /// first pair of dimensions that disagree.
-Shape broadcastShapes(std::span<const Shape> shapes,
-                      std::source_location where = std::source_location::current());
-Shape broadcastShapes(std::initializer_list<Shape> shapes,
-                      std::source_location where = std::source_location::current());
+Shape broadcastShapes(
+    std::span<const Shape> shapes,
+    std::source_location where = std::source_location::current());
+Shape broadcastShapes(
+    std::initializer_list<Shape> shapes,
+    std::source_location where = std::source_location::current());
 
 } // namespace trueno
 

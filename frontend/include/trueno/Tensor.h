@@ -208,15 +208,10 @@ Tensor fromBuffer(const void *data, DType sourceType, std::int64_t count,
 /// How a C++ value of type T is handed to `fromBuffer`: bools as bytes, any
 /// integer as the fixed-width type of its size (unsigned wider than a byte
 /// as int64), floats as themselves.
-template <typename T> struct SourceOf {
-  using type = T;
-};
-template <> struct SourceOf<bool> {
-  using type = std::uint8_t;
-};
+template <typename T> struct SourceOf { using type = T; };
+template <> struct SourceOf<bool> { using type = std::uint8_t; };
 template <typename T>
-  requires(std::is_integral_v<T> && !std::is_same_v<T, bool>)
-struct SourceOf<T> {
+requires(std::is_integral_v<T> && !std::is_same_v<T, bool>) struct SourceOf<T> {
   using type = std::conditional_t<
       std::is_unsigned_v<T>,
       std::conditional_t<sizeof(T) == 1, std::uint8_t, std::int64_t>,
@@ -224,8 +219,7 @@ struct SourceOf<T> {
           sizeof(T) == 1, std::int8_t,
           std::conditional_t<
               sizeof(T) == 2, std::int16_t,
-              std::conditional_t<sizeof(T) == 4, std::int32_t,
-                                 std::int64_t>>>>;
+              std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t>>>>;
 };
 template <typename T> using SourceType = typename SourceOf<T>::type;
 template <typename T> constexpr DType sourceDType() {
@@ -288,8 +282,8 @@ Tensor fromVector(const std::vector<T> &values, Shape shape,
 
 /// A rank-0 tensor holding `value`.
 template <typename T>
-  requires std::is_arithmetic_v<T>
-Tensor tensor(T value, TensorOptions options = {}, TRUENO_HERE) {
+requires std::is_arithmetic_v<T>
+    Tensor tensor(T value, TensorOptions options = {}, TRUENO_HERE) {
   detail::SourceType<T> v = value;
   if (!options.dtype)
     options.dtype = detail::defaultDTypeFor<T>();
@@ -309,21 +303,24 @@ Tensor
 tensor(std::initializer_list<std::initializer_list<std::initializer_list<T>>> v,
        TensorOptions o = {}, TRUENO_HERE);
 template <typename T>
-Tensor tensor(std::initializer_list<std::initializer_list<
-                  std::initializer_list<std::initializer_list<T>>>>
-                  v,
-              TensorOptions o = {}, TRUENO_HERE);
-template <typename T>
-Tensor tensor(std::initializer_list<std::initializer_list<std::initializer_list<
-                  std::initializer_list<std::initializer_list<T>>>>>
-                  v,
-              TensorOptions o = {}, TRUENO_HERE);
-template <typename T>
 Tensor tensor(
-    std::initializer_list<std::initializer_list<std::initializer_list<
-        std::initializer_list<std::initializer_list<std::initializer_list<T>>>>>>
+    std::initializer_list<
+        std::initializer_list<std::initializer_list<std::initializer_list<T>>>>
         v,
     TensorOptions o = {}, TRUENO_HERE);
+template <typename T>
+Tensor tensor(
+    std::initializer_list<std::initializer_list<
+        std::initializer_list<std::initializer_list<std::initializer_list<T>>>>>
+        v,
+    TensorOptions o = {}, TRUENO_HERE);
+template <typename T>
+Tensor
+tensor(std::initializer_list<
+           std::initializer_list<std::initializer_list<std::initializer_list<
+               std::initializer_list<std::initializer_list<T>>>>>>
+           v,
+       TensorOptions o = {}, TRUENO_HERE);
 
 /// Uninitialized storage (the caching allocator may hand back old data).
 Tensor empty(Shape shape, TensorOptions options = {}, TRUENO_HERE);
