@@ -89,27 +89,35 @@ private:
   std::size_t width_ = 1;
 };
 
+/// The indices printed along a dimension of size n: all of them, or the
+/// first and last kEdgeItems with kGap between them when summarizing.
+constexpr std::int64_t kGap = -1;
+std::vector<std::int64_t> shownIndices(std::int64_t n, bool summarize) {
+  std::vector<std::int64_t> indices;
+  bool cut = summarize && n > 2 * kEdgeItems;
+  for (std::int64_t i = 0; i < n; ++i) {
+    if (cut && i == kEdgeItems) {
+      indices.push_back(kGap);
+      i = n - kEdgeItems;
+    }
+    indices.push_back(i);
+  }
+  return indices;
+}
+
 /// The elements shown (all of them, or the summarized edges), in order.
 void collectShown(const Tensor &t, bool summarize, std::vector<Scalar> &out) {
   if (t.dim() == 0) {
     out.push_back(t.item());
     return;
   }
-  std::int64_t n = t.size(0);
-  auto visit = [&](std::int64_t i) {
+  for (std::int64_t i : shownIndices(t.size(0), summarize)) {
+    if (i == kGap)
+      continue;
     if (t.dim() == 1)
       out.push_back(t.at({i}));
     else
       collectShown(t.select(0, i), summarize, out);
-  };
-  if (summarize && n > 2 * kEdgeItems) {
-    for (std::int64_t i = 0; i < kEdgeItems; ++i)
-      visit(i);
-    for (std::int64_t i = n - kEdgeItems; i < n; ++i)
-      visit(i);
-  } else {
-    for (std::int64_t i = 0; i < n; ++i)
-      visit(i);
   }
 }
 
@@ -119,20 +127,8 @@ std::string vectorText(const Tensor &t, std::size_t indent, bool summarize,
       1, (kLineWidth - static_cast<std::int64_t>(indent)) /
              static_cast<std::int64_t>(formatter.width() + 2));
   std::vector<std::string> items;
-  std::int64_t n = t.size(0);
-  auto add = [&](std::int64_t i) {
-    items.push_back(formatter.format(t.at({i})));
-  };
-  if (summarize && n > 2 * kEdgeItems) {
-    for (std::int64_t i = 0; i < kEdgeItems; ++i)
-      add(i);
-    items.push_back(" ...");
-    for (std::int64_t i = n - kEdgeItems; i < n; ++i)
-      add(i);
-  } else {
-    for (std::int64_t i = 0; i < n; ++i)
-      add(i);
-  }
+  for (std::int64_t i : shownIndices(t.size(0), summarize))
+    items.push_back(i == kGap ? " ..." : formatter.format(t.at({i})));
   std::string text = "[";
   for (std::size_t i = 0; i < items.size(); ++i) {
     if (i > 0)
@@ -149,21 +145,10 @@ std::string tensorText(const Tensor &t, std::size_t indent, bool summarize,
   if (t.dim() == 1)
     return vectorText(t, indent, summarize, formatter);
   std::vector<std::string> rows;
-  std::int64_t n = t.size(0);
-  auto add = [&](std::int64_t i) {
-    rows.push_back(
-        tensorText(t.select(0, i), indent + 1, summarize, formatter));
-  };
-  if (summarize && n > 2 * kEdgeItems) {
-    for (std::int64_t i = 0; i < kEdgeItems; ++i)
-      add(i);
-    rows.push_back("...");
-    for (std::int64_t i = n - kEdgeItems; i < n; ++i)
-      add(i);
-  } else {
-    for (std::int64_t i = 0; i < n; ++i)
-      add(i);
-  }
+  for (std::int64_t i : shownIndices(t.size(0), summarize))
+    rows.push_back(i == kGap ? "..."
+                             : tensorText(t.select(0, i), indent + 1, summarize,
+                                          formatter));
   std::string separator =
       "," + std::string(t.dim() - 1, '\n') + std::string(indent + 1, ' ');
   std::string text = "[";
