@@ -1,0 +1,326 @@
+//===- TruenoOps.td - The trueno dialect's operations ------*- tablegen -*-===//
+//
+// One op per elementwise function, so that each carries its own folder and,
+// with the autodiff issue, its own gradient rule. Classes below give every
+// family one operand/result contract and one textual form.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TRUENO_OPS_TD
+#define TRUENO_OPS_TD
+
+include "trueno/IR/TruenoDialect.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+class Trueno_Op<string mnemonic, list<Trait> traits = []>
+    : Op<Trueno_Dialect, mnemonic, !listconcat([Pure], traits)>;
+
+//===----------------------------------------------------------------------===//
+// Elementwise families
+//===----------------------------------------------------------------------===//
+
+/// y = f(x), same type in and out.
+class Trueno_UnaryOp<string mnemonic, TypeConstraint tensor, string math,
+                     list<Trait> traits = []>
+    : Trueno_Op<mnemonic,
+                !listconcat([SameOperandsAndResultType, Elementwise], traits)> {
+  let summary = "elementwise " # math;
+  let description = "Computes `" # math # "` for every element of the "
+    # "input.\n\nExample:\n\n```mlir\n%y = trueno." # mnemonic
+    # " %x : tensor<2x3xf32>\n```";
+  let arguments = (ins tensor:$input);
+  let results = (outs tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+}
+
+/// y = f(a, b), one type for both operands and the result.
+class Trueno_BinaryOp<string mnemonic, TypeConstraint tensor, string math,
+                      list<Trait> traits = []>
+    : Trueno_Op<mnemonic,
+                !listconcat([SameOperandsAndResultType, Elementwise], traits)> {
+  let summary = "elementwise " # math;
+  let description = "Computes `" # math # "` for every pair of elements. "
+    # "Both operands have the result's type: broadcast with `trueno.expand` "
+    # "and promote with `trueno.cast` first.\n\nExample:\n\n```mlir\n"
+    # "%c = trueno." # mnemonic # " %a, %b : tensor<4xf32>\n```";
+  let arguments = (ins tensor:$lhs, tensor:$rhs);
+  let results = (outs tensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($result)";
+}
+
+/// A predicate of one operand, giving a bool tensor of the same shape.
+class Trueno_UnaryPredicateOp<string mnemonic, TypeConstraint tensor,
+                              string math>
+    : Trueno_Op<mnemonic, [Elementwise,
+                           AllShapesMatch<["input", "result"]>]> {
+  let summary = "elementwise " # math;
+  let description = "True where `" # math # "` holds.\n\nExample:\n\n"
+    # "```mlir\n%m = trueno." # mnemonic
+    # " %x : tensor<4xf32> -> tensor<4xi1>\n```";
+  let arguments = (ins tensor:$input);
+  let results = (outs Trueno_BoolTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+/// A comparison of two operands of one type, giving a bool tensor.
+class Trueno_CompareOp<string mnemonic, string math>
+    : Trueno_Op<mnemonic, [Elementwise, AllTypesMatch<["lhs", "rhs"]>,
+                           AllShapesMatch<["lhs", "result"]>]> {
+  let summary = "elementwise comparison " # math;
+  let description = "True where `" # math # "`. NaN compares unequal to "
+    # "everything, itself included, as in IEEE 754.\n\nExample:\n\n"
+    # "```mlir\n%m = trueno." # mnemonic
+    # " %a, %b : tensor<4xf32> -> tensor<4xi1>\n```";
+  let arguments = (ins Trueno_AnyTensor:$lhs, Trueno_AnyTensor:$rhs);
+  let results = (outs Trueno_BoolTensor:$result);
+  let assemblyFormat =
+    "$lhs `,` $rhs attr-dict `:` type($lhs) `->` type($result)";
+}
+
+//===----------------------------------------------------------------------===//
+// Unary math
+//===----------------------------------------------------------------------===//
+
+def Trueno_NegOp : Trueno_UnaryOp<"neg", Trueno_NumericTensor, "-x"> {
+  let hasFolder = 1;
+}
+def Trueno_AbsOp : Trueno_UnaryOp<"abs", Trueno_NumericTensor, "|x|"> {
+  let hasFolder = 1;
+}
+def Trueno_SignOp : Trueno_UnaryOp<"sign", Trueno_NumericTensor,
+                                   "sign(x) (-1, 0 or 1; NaN stays NaN)">;
+def Trueno_ExpOp : Trueno_UnaryOp<"exp", Trueno_FloatTensor, "e^x"> {
+  let hasFolder = 1;
+}
+def Trueno_Exp2Op : Trueno_UnaryOp<"exp2", Trueno_FloatTensor, "2^x">;
+def Trueno_Expm1Op : Trueno_UnaryOp<"expm1", Trueno_FloatTensor, "e^x - 1">;
+def Trueno_LogOp : Trueno_UnaryOp<"log", Trueno_FloatTensor, "ln(x)"> {
+  let hasFolder = 1;
+}
+def Trueno_Log2Op : Trueno_UnaryOp<"log2", Trueno_FloatTensor, "log2(x)">;
+def Trueno_Log1pOp : Trueno_UnaryOp<"log1p", Trueno_FloatTensor, "ln(1 + x)">;
+def Trueno_SqrtOp : Trueno_UnaryOp<"sqrt", Trueno_FloatTensor, "sqrt(x)">;
+def Trueno_RsqrtOp : Trueno_UnaryOp<"rsqrt", Trueno_FloatTensor,
+                                    "1 / sqrt(x)">;
+def Trueno_SinOp : Trueno_UnaryOp<"sin", Trueno_FloatTensor, "sin(x)">;
+def Trueno_CosOp : Trueno_UnaryOp<"cos", Trueno_FloatTensor, "cos(x)">;
+def Trueno_TanOp : Trueno_UnaryOp<"tan", Trueno_FloatTensor, "tan(x)">;
+def Trueno_TanhOp : Trueno_UnaryOp<"tanh", Trueno_FloatTensor, "tanh(x)">;
+def Trueno_SigmoidOp : Trueno_UnaryOp<"sigmoid", Trueno_FloatTensor,
+                                      "1 / (1 + e^-x)">;
+def Trueno_ReluOp : Trueno_UnaryOp<"relu", Trueno_NumericTensor,
+                                   "max(x, 0)"> {
+  let hasFolder = 1;
+}
+def Trueno_SiluOp : Trueno_UnaryOp<"silu", Trueno_FloatTensor,
+                                   "x * sigmoid(x)">;
+def Trueno_SoftplusOp : Trueno_UnaryOp<"softplus", Trueno_FloatTensor,
+                                       "ln(1 + e^x)">;
+def Trueno_FloorOp : Trueno_UnaryOp<"floor", Trueno_FloatTensor, "floor(x)"> {
+  let hasFolder = 1;
+}
+def Trueno_CeilOp : Trueno_UnaryOp<"ceil", Trueno_FloatTensor, "ceil(x)"> {
+  let hasFolder = 1;
+}
+def Trueno_RoundOp : Trueno_UnaryOp<"round", Trueno_FloatTensor,
+                                    "x rounded half to even (as NumPy)"> {
+  let hasFolder = 1;
+}
+def Trueno_ErfOp : Trueno_UnaryOp<"erf", Trueno_FloatTensor, "erf(x)">;
+
+def Trueno_GeluOp : Trueno_Op<"gelu", [SameOperandsAndResultType,
+                                       Elementwise]> {
+  let summary = "elementwise GELU";
+  let description = [{
+    `x * Phi(x)` with `Phi` the standard normal CDF, computed with `erf`; with
+    the `tanh` flag, PyTorch's `approximate="tanh"` form
+    `0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))`.
+
+    Example:
+
+    ```mlir
+    %y = trueno.gelu %x : tensor<4xf32>
+    %z = trueno.gelu %x tanh : tensor<4xf32>
+    ```
+  }];
+  let arguments = (ins Trueno_FloatTensor:$input, UnitAttr:$tanh);
+  let results = (outs Trueno_FloatTensor:$result);
+  let assemblyFormat = "$input (`tanh` $tanh^)? attr-dict `:` type($result)";
+}
+
+def Trueno_IsNanOp : Trueno_UnaryPredicateOp<"isnan", Trueno_FloatTensor,
+                                             "x is NaN">;
+def Trueno_IsInfOp : Trueno_UnaryPredicateOp<"isinf", Trueno_FloatTensor,
+                                             "x is +inf or -inf">;
+def Trueno_LogicalNotOp : Trueno_UnaryPredicateOp<"logical_not",
+                                                  Trueno_AnyTensor,
+                                                  "x == 0"> {
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Binary math
+//===----------------------------------------------------------------------===//
+
+def Trueno_AddOp : Trueno_BinaryOp<"add", Trueno_NumericTensor, "a + b",
+                                   [Commutative]> {
+  let hasFolder = 1;
+}
+def Trueno_SubOp : Trueno_BinaryOp<"sub", Trueno_NumericTensor, "a - b"> {
+  let hasFolder = 1;
+}
+def Trueno_MulOp : Trueno_BinaryOp<"mul", Trueno_NumericTensor, "a * b",
+                                   [Commutative]> {
+  let hasFolder = 1;
+}
+def Trueno_DivOp : Trueno_BinaryOp<"div", Trueno_FloatTensor,
+                                   "a / b (true division)"> {
+  let hasFolder = 1;
+}
+def Trueno_FloorDivOp : Trueno_BinaryOp<"floordiv", Trueno_NumericTensor,
+    "floor(a / b) (Python's //; integer division by zero gives 0)">;
+def Trueno_RemainderOp : Trueno_BinaryOp<"remainder", Trueno_NumericTensor,
+    "a - floor(a / b) * b (Python's %: the sign of b)">;
+def Trueno_PowOp : Trueno_BinaryOp<"pow", Trueno_NumericTensor, "a ^ b">;
+def Trueno_MaximumOp : Trueno_BinaryOp<"maximum", Trueno_NumericTensor,
+    "max(a, b) (NaN if either is NaN)", [Commutative]> {
+  let hasFolder = 1;
+}
+def Trueno_MinimumOp : Trueno_BinaryOp<"minimum", Trueno_NumericTensor,
+    "min(a, b) (NaN if either is NaN)", [Commutative]> {
+  let hasFolder = 1;
+}
+def Trueno_Atan2Op : Trueno_BinaryOp<"atan2", Trueno_FloatTensor,
+                                     "atan2(a, b)">;
+def Trueno_BitwiseAndOp : Trueno_BinaryOp<"bitwise_and", Trueno_IntegerTensor,
+                                          "a & b", [Commutative]>;
+def Trueno_BitwiseOrOp : Trueno_BinaryOp<"bitwise_or", Trueno_IntegerTensor,
+                                         "a | b", [Commutative]>;
+def Trueno_BitwiseXorOp : Trueno_BinaryOp<"bitwise_xor", Trueno_IntegerTensor,
+                                          "a ^ b", [Commutative]>;
+def Trueno_LogicalAndOp : Trueno_BinaryOp<"logical_and", Trueno_BoolTensor,
+                                          "a && b", [Commutative]>;
+def Trueno_LogicalOrOp : Trueno_BinaryOp<"logical_or", Trueno_BoolTensor,
+                                         "a || b", [Commutative]>;
+def Trueno_LogicalXorOp : Trueno_BinaryOp<"logical_xor", Trueno_BoolTensor,
+                                          "a != b", [Commutative]>;
+
+def Trueno_EqOp : Trueno_CompareOp<"eq", "a == b">;
+def Trueno_NeOp : Trueno_CompareOp<"ne", "a != b">;
+def Trueno_LtOp : Trueno_CompareOp<"lt", "a < b">;
+def Trueno_LeOp : Trueno_CompareOp<"le", "a <= b">;
+def Trueno_GtOp : Trueno_CompareOp<"gt", "a > b">;
+def Trueno_GeOp : Trueno_CompareOp<"ge", "a >= b">;
+
+//===----------------------------------------------------------------------===//
+// Ternary
+//===----------------------------------------------------------------------===//
+
+def Trueno_WhereOp : Trueno_Op<"where", [Elementwise,
+    AllTypesMatch<["lhs", "rhs", "result"]>,
+    AllShapesMatch<["condition", "lhs"]>]> {
+  let summary = "elementwise select";
+  let description = [{
+    `condition ? lhs : rhs` for every element (NumPy's `where`).
+
+    Example:
+
+    ```mlir
+    %r = trueno.where %mask, %a, %b : tensor<4xi1>, tensor<4xf32>
+    ```
+  }];
+  let arguments = (ins Trueno_BoolTensor:$condition, Trueno_AnyTensor:$lhs,
+                   Trueno_AnyTensor:$rhs);
+  let results = (outs Trueno_AnyTensor:$result);
+  let assemblyFormat = "$condition `,` $lhs `,` $rhs attr-dict `:` "
+                       "type($condition) `,` type($result)";
+  let hasFolder = 1;
+}
+
+def Trueno_ClampOp : Trueno_Op<"clamp", [SameOperandsAndResultType,
+                                         Elementwise]> {
+  let summary = "elementwise clamp";
+  let description = [{
+    `min(max(x, low), high)` for every element, as `torch.clamp`: where
+    `low > high` the result is `high`. Scalar bounds are rank-0 constants
+    expanded to the input's shape.
+
+    Example:
+
+    ```mlir
+    %y = trueno.clamp %x, %low, %high : tensor<4xf32>
+    ```
+  }];
+  let arguments = (ins Trueno_NumericTensor:$input,
+                   Trueno_NumericTensor:$low, Trueno_NumericTensor:$high);
+  let results = (outs Trueno_NumericTensor:$result);
+  let assemblyFormat = "$input `,` $low `,` $high attr-dict `:` type($result)";
+}
+
+//===----------------------------------------------------------------------===//
+// Casts, broadcasts and constants
+//===----------------------------------------------------------------------===//
+
+def Trueno_CastOp : Trueno_Op<"cast", [Elementwise]> {
+  let summary = "elementwise dtype conversion";
+  let description = [{
+    Converts every element with NumPy's rules (docs/DTYPES.md): integers wrap,
+    floats truncate toward zero into integers, anything becomes bool as
+    `x != 0`, narrower floats round to nearest even. Shapes must match (the
+    `Elementwise` trait checks it).
+
+    Example:
+
+    ```mlir
+    %y = trueno.cast %x : tensor<4xf32> to tensor<4xi8>
+    ```
+  }];
+  let arguments = (ins Trueno_AnyTensor:$input);
+  let results = (outs Trueno_AnyTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `to` type($result)";
+  let hasFolder = 1;
+}
+
+def Trueno_ExpandOp : Trueno_Op<"expand"> {
+  let summary = "NumPy broadcast to a larger shape";
+  let description = [{
+    Repeats size-1 dimensions and prepends new leading ones, as
+    `numpy.broadcast_to`. The input's dimensions are aligned with the
+    result's trailing ones and each must be 1 or equal. Fusion reads an
+    expanded operand through a zero stride: it is never materialized.
+
+    Example:
+
+    ```mlir
+    %y = trueno.expand %x : tensor<3x1xf32> to tensor<2x3x4xf32>
+    ```
+  }];
+  let arguments = (ins Trueno_AnyTensor:$input);
+  let results = (outs Trueno_AnyTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `to` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Trueno_ConstantOp : Trueno_Op<"constant", [ConstantLike,
+    AllTypesMatch<["value", "result"]>]> {
+  let summary = "a constant tensor";
+  let description = [{
+    A tensor known when the graph is recorded: small literals and scalars
+    (as rank-0 tensors, broadcast with `trueno.expand`). Large data enters
+    kernels as arguments, not constants.
+
+    Example:
+
+    ```mlir
+    %c = trueno.constant dense<[1.0, 2.0]> : tensor<2xf32>
+    %s = trueno.constant dense<0.5> : tensor<f32>
+    ```
+  }];
+  let arguments = (ins ElementsAttr:$value);
+  let results = (outs Trueno_AnyTensor:$result);
+  let assemblyFormat = "attr-dict $value";
+  let hasFolder = 1;
+}
+
+#endif // TRUENO_OPS_TD

@@ -1,0 +1,242 @@
+//===- TruenoOps.cpp - Verifiers and folders of the trueno ops ------------===//
+//
+// Verifiers check what the traits cannot express (broadcast compatibility).
+// Folders do local algebra that is exact in IEEE arithmetic (x + 0 is not x for
+// x = -0.0, so it folds only for integers) and fold constants through MLIR's
+// common folders.
+//
+//===----------------------------------------------------------------------===//
+#include "trueno/IR/TruenoOps.h"
+
+#include "mlir/Dialect/CommonFolders.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Matchers.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::trueno;
+
+//===----------------------------------------------------------------------===//
+// Helpers
+//===----------------------------------------------------------------------===//
+
+/// Whether `value` is a splat constant equal to `number` (as float or int).
+static bool isSplatOf(Attribute attr, double number) {
+  auto splat = dyn_cast_or_null<SplatElementsAttr>(attr);
+  if (!splat)
+    return false;
+  Type element = splat.getElementType();
+  if (isa<FloatType>(element))
+    return splat.getSplatValue<APFloat>().convertToDouble() == number;
+  if (auto intType = dyn_cast<IntegerType>(element)) {
+    APInt v = splat.getSplatValue<APInt>();
+    return intType.isUnsigned() || intType.getWidth() == 1
+               ? v.getZExtValue() == static_cast<uint64_t>(number)
+               : v.getSExtValue() == static_cast<int64_t>(number);
+  }
+  return false;
+}
+
+static bool isIntegerTensor(Type type) {
+  return isa<IntegerType>(cast<ShapedType>(type).getElementType());
+}
+
+/// Folds a float unary op on a constant by evaluating `fn` in double and
+/// rounding back to the element type.
+template <typename Fn>
+static OpFoldResult foldFloatUnary(Attribute operand, Fn fn) {
+  return constFoldUnaryOp<FloatAttr, APFloat, void>(
+      operand, [&](const APFloat &a) {
+        bool losesInfo;
+        APFloat result(fn(a.convertToDouble()));
+        result.convert(a.getSemantics(), APFloat::rmNearestTiesToEven,
+                       &losesInfo);
+        return result;
+      });
+}
+
+//===----------------------------------------------------------------------===//
+// Unary
+//===----------------------------------------------------------------------===//
+
+OpFoldResult NegOp::fold(FoldAdaptor adaptor) {
+  // -(-x) = x exactly, for floats and for wrapping integers alike.
+  if (auto inner = getInput().getDefiningOp<NegOp>())
+    return inner.getInput();
+  if (isa_and_nonnull<ElementsAttr>(adaptor.getInput()) &&
+      !isIntegerTensor(getType()))
+    return foldFloatUnary(adaptor.getInput(), [](double x) { return -x; });
+  return {};
+}
+
+OpFoldResult AbsOp::fold(FoldAdaptor adaptor) {
+  if (auto inner = getInput().getDefiningOp<AbsOp>())
+    return inner.getResult();
+  return {};
+}
+
+OpFoldResult ExpOp::fold(FoldAdaptor adaptor) {
+  return foldFloatUnary(adaptor.getInput(),
+                        [](double x) { return std::exp(x); });
+}
+
+OpFoldResult LogOp::fold(FoldAdaptor adaptor) {
+  return foldFloatUnary(adaptor.getInput(),
+                        [](double x) { return std::log(x); });
+}
+
+OpFoldResult ReluOp::fold(FoldAdaptor adaptor) {
+  if (auto inner = getInput().getDefiningOp<ReluOp>())
+    return inner.getResult();
+  return {};
+}
+
+/// floor, ceil and round are the identity on their own results.
+template <typename Op> static OpFoldResult foldIdempotent(Op op) {
+  if (auto inner = op.getInput().template getDefiningOp<Op>())
+    return inner.getResult();
+  return {};
+}
+OpFoldResult FloorOp::fold(FoldAdaptor) { return foldIdempotent(*this); }
+OpFoldResult CeilOp::fold(FoldAdaptor) { return foldIdempotent(*this); }
+OpFoldResult RoundOp::fold(FoldAdaptor) { return foldIdempotent(*this); }
+
+OpFoldResult LogicalNotOp::fold(FoldAdaptor) {
+  // not(not(b)) = b for bool b; for other types it is b != 0, not b.
+  if (auto inner = getInput().getDefiningOp<LogicalNotOp>())
+    if (inner.getInput().getType() == getType())
+      return inner.getInput();
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
+// Binary
+//===----------------------------------------------------------------------===//
+
+/// Constant folding shared by the arithmetic ops: `floatFn` on APFloat,
+/// `intFn` on APInt (two's complement, wrapping as the dtypes do).
+template <typename FloatFn, typename IntFn>
+static OpFoldResult foldArithmetic(ArrayRef<Attribute> operands, Type type,
+                                   FloatFn floatFn, IntFn intFn) {
+  if (isIntegerTensor(type))
+    return constFoldBinaryOp<IntegerAttr, APInt, void>(operands, intFn);
+  return constFoldBinaryOp<FloatAttr, APFloat, void>(operands, floatFn);
+}
+
+OpFoldResult AddOp::fold(FoldAdaptor adaptor) {
+  // x + 0 = x only for integers: for floats, -0.0 + 0.0 is +0.0.
+  if (isIntegerTensor(getType()) && isSplatOf(adaptor.getRhs(), 0))
+    return getLhs();
+  return foldArithmetic(
+      adaptor.getOperands(), getType(),
+      [](const APFloat &a, const APFloat &b) { return a + b; },
+      [](const APInt &a, const APInt &b) { return a + b; });
+}
+
+OpFoldResult SubOp::fold(FoldAdaptor adaptor) {
+  // x - 0 = x holds for floats too (-0.0 - 0.0 is -0.0).
+  if (isSplatOf(adaptor.getRhs(), 0) &&
+      (isIntegerTensor(getType()) || !cast<SplatElementsAttr>(adaptor.getRhs())
+                                          .getSplatValue<APFloat>()
+                                          .isNegative()))
+    return getLhs();
+  return foldArithmetic(
+      adaptor.getOperands(), getType(),
+      [](const APFloat &a, const APFloat &b) { return a - b; },
+      [](const APInt &a, const APInt &b) { return a - b; });
+}
+
+OpFoldResult MulOp::fold(FoldAdaptor adaptor) {
+  if (isSplatOf(adaptor.getRhs(), 1))
+    return getLhs();
+  return foldArithmetic(
+      adaptor.getOperands(), getType(),
+      [](const APFloat &a, const APFloat &b) { return a * b; },
+      [](const APInt &a, const APInt &b) { return a * b; });
+}
+
+OpFoldResult DivOp::fold(FoldAdaptor adaptor) {
+  if (isSplatOf(adaptor.getRhs(), 1))
+    return getLhs();
+  return constFoldBinaryOp<FloatAttr, APFloat, void>(
+      adaptor.getOperands(),
+      [](const APFloat &a, const APFloat &b) { return a / b; });
+}
+
+OpFoldResult MaximumOp::fold(FoldAdaptor adaptor) {
+  if (getLhs() == getRhs())
+    return getLhs();
+  return {};
+}
+
+OpFoldResult MinimumOp::fold(FoldAdaptor adaptor) {
+  if (getLhs() == getRhs())
+    return getLhs();
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
+// Ternary
+//===----------------------------------------------------------------------===//
+
+OpFoldResult WhereOp::fold(FoldAdaptor adaptor) {
+  if (getLhs() == getRhs())
+    return getLhs();
+  if (isSplatOf(adaptor.getCondition(), 1))
+    return getLhs();
+  if (isSplatOf(adaptor.getCondition(), 0))
+    return getRhs();
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
+// Casts, broadcasts, constants
+//===----------------------------------------------------------------------===//
+
+OpFoldResult CastOp::fold(FoldAdaptor) {
+  if (getInput().getType() == getType())
+    return getInput();
+  return {};
+}
+
+LogicalResult ExpandOp::verify() {
+  auto in = cast<RankedTensorType>(getInput().getType());
+  auto out = cast<RankedTensorType>(getType());
+  if (in.getElementType() != out.getElementType())
+    return emitOpError("changes the element type from ")
+           << in.getElementType() << " to " << out.getElementType()
+           << "; use trueno.cast";
+  if (in.getRank() > out.getRank())
+    return emitOpError("cannot broadcast rank ")
+           << in.getRank() << " to the lower rank " << out.getRank();
+  int64_t lead = out.getRank() - in.getRank();
+  for (int64_t i = 0; i < in.getRank(); ++i) {
+    int64_t from = in.getDimSize(i), to = out.getDimSize(lead + i);
+    if (from != to && from != 1)
+      return emitOpError("cannot broadcast dimension ")
+             << i << " of size " << from << " to size " << to
+             << " (sizes must match or be 1)";
+  }
+  return success();
+}
+
+OpFoldResult ExpandOp::fold(FoldAdaptor adaptor) {
+  if (getInput().getType() == getType())
+    return getInput();
+  // expand(expand(x)) = expand(x) to the outer shape.
+  if (auto inner = getInput().getDefiningOp<ExpandOp>()) {
+    getInputMutable().assign(inner.getInput());
+    return getResult();
+  }
+  // A broadcast splat is a splat of the larger shape.
+  if (auto splat = dyn_cast_or_null<SplatElementsAttr>(adaptor.getInput()))
+    return SplatElementsAttr::get(cast<ShapedType>(getType()),
+                                  splat.getSplatValue<Attribute>());
+  return {};
+}
+
+OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
+
+#define GET_OP_CLASSES
+#include "trueno/IR/TruenoOps.cpp.inc"

@@ -1,0 +1,160 @@
+// Every verifier error of the trueno dialect, with its message.
+// RUN: trueno-opt %s -split-input-file -verify-diagnostics
+
+func.func @unary_type_mismatch(%x: tensor<4xf32>) {
+  // expected-error @+1 {{requires the same type for all operands and results}}
+  %0 = "trueno.exp"(%x) : (tensor<4xf32>) -> tensor<4xf64>
+  return
+}
+
+// -----
+
+func.func @float_op_on_integers(%x: tensor<4xi32>) {
+  // expected-error @+1 {{operand #0 must be ranked tensor of}}
+  %0 = trueno.exp %x : tensor<4xi32>
+  return
+}
+
+// -----
+
+func.func @unsupported_element_type(%x: tensor<4xi7>) {
+  // expected-error @+1 {{operand #0 must be ranked tensor of}}
+  %0 = trueno.neg %x : tensor<4xi7>
+  return
+}
+
+// -----
+
+func.func @unranked(%x: tensor<*xf32>) {
+  // expected-error @+1 {{operand #0 must be ranked tensor of}}
+  %0 = "trueno.neg"(%x) : (tensor<*xf32>) -> tensor<*xf32>
+  return
+}
+
+// -----
+
+func.func @binary_shape_mismatch(%a: tensor<4xf32>, %b: tensor<3xf32>) {
+  // expected-error @+1 {{requires the same type for all operands and results}}
+  %0 = "trueno.add"(%a, %b) : (tensor<4xf32>, tensor<3xf32>) -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @bitwise_on_floats(%a: tensor<4xf32>) {
+  // expected-error @+1 {{operand #0 must be ranked tensor of}}
+  %0 = trueno.bitwise_and %a, %a : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @logical_on_ints(%a: tensor<4xi8>) {
+  // expected-error @+1 {{operand #0 must be ranked tensor of 1-bit signless integer values}}
+  %0 = trueno.logical_or %a, %a : tensor<4xi8>
+  return
+}
+
+// -----
+
+func.func @compare_type_mismatch(%a: tensor<4xf32>, %b: tensor<4xf64>) {
+  // expected-error @+1 {{failed to verify that all of {lhs, rhs} have same type}}
+  %0 = "trueno.lt"(%a, %b) : (tensor<4xf32>, tensor<4xf64>) -> tensor<4xi1>
+  return
+}
+
+// -----
+
+func.func @compare_result_not_bool(%a: tensor<4xf32>) {
+  // expected-error @+1 {{result #0 must be ranked tensor of 1-bit signless integer values}}
+  %0 = "trueno.eq"(%a, %a) : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @compare_result_shape(%a: tensor<4xf32>) {
+  // expected-error @+1 {{failed to verify that all of {lhs, result} have same shape}}
+  %0 = "trueno.eq"(%a, %a) : (tensor<4xf32>, tensor<4xf32>) -> tensor<5xi1>
+  return
+}
+
+// -----
+
+func.func @predicate_shape(%a: tensor<4xf32>) {
+  // expected-error @+1 {{failed to verify that all of {input, result} have same shape}}
+  %0 = "trueno.isnan"(%a) : (tensor<4xf32>) -> tensor<2xi1>
+  return
+}
+
+// -----
+
+func.func @where_condition_shape(%m: tensor<3xi1>, %a: tensor<4xf32>) {
+  // expected-error @+1 {{failed to verify that all of {condition, lhs} have same shape}}
+  %0 = "trueno.where"(%m, %a, %a) : (tensor<3xi1>, tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @where_branch_types(%m: tensor<4xi1>, %a: tensor<4xf32>, %b: tensor<4xf16>) {
+  // expected-error @+1 {{failed to verify that all of {lhs, rhs, result} have same type}}
+  %0 = "trueno.where"(%m, %a, %b) : (tensor<4xi1>, tensor<4xf32>, tensor<4xf16>) -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @where_condition_not_bool(%m: tensor<4xi8>, %a: tensor<4xf32>) {
+  // expected-error @+1 {{operand #0 must be ranked tensor of 1-bit signless integer values}}
+  %0 = "trueno.where"(%m, %a, %a) : (tensor<4xi8>, tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @clamp_types(%a: tensor<4xf32>, %b: tensor<4xf64>) {
+  // expected-error @+1 {{requires the same type for all operands and results}}
+  %0 = "trueno.clamp"(%a, %b, %a) : (tensor<4xf32>, tensor<4xf64>, tensor<4xf32>) -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @cast_changes_shape(%a: tensor<4xf32>) {
+  // expected-error @+1 {{'trueno.cast' op all non-scalar operands/results must have the same shape and base type}}
+  %0 = trueno.cast %a : tensor<4xf32> to tensor<2x2xi8>
+  return
+}
+
+// -----
+
+func.func @expand_element_type(%a: tensor<4xf32>) {
+  // expected-error @+1 {{'trueno.expand' op changes the element type from 'f32' to 'f64'; use trueno.cast}}
+  %0 = trueno.expand %a : tensor<4xf32> to tensor<2x4xf64>
+  return
+}
+
+// -----
+
+func.func @expand_lower_rank(%a: tensor<2x4xf32>) {
+  // expected-error @+1 {{'trueno.expand' op cannot broadcast rank 2 to the lower rank 1}}
+  %0 = trueno.expand %a : tensor<2x4xf32> to tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @expand_incompatible(%a: tensor<3x1xf32>) {
+  // expected-error @+1 {{'trueno.expand' op cannot broadcast dimension 0 of size 3 to size 4 (sizes must match or be 1)}}
+  %0 = trueno.expand %a : tensor<3x1xf32> to tensor<4x5xf32>
+  return
+}
+
+// -----
+
+func.func @constant_type_mismatch() {
+  // expected-error @+1 {{failed to verify that all of {value, result} have same type}}
+  %0 = "trueno.constant"() {value = dense<1.0> : tensor<2xf32>} : () -> tensor<2xf64>
+  return
+}

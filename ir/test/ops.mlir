@@ -1,0 +1,154 @@
+// Every trueno op parses, verifies and prints back to the same text.
+// RUN: trueno-opt %s | FileCheck %s
+// RUN: trueno-opt %s | trueno-opt | FileCheck %s
+// RUN: trueno-opt %s -mlir-print-op-generic | trueno-opt | FileCheck %s
+
+// CHECK-LABEL: func @unary
+func.func @unary(%x: tensor<2x3xf32>, %i: tensor<2x3xi32>) {
+  // CHECK: = trueno.exp %{{.*}} : tensor<2x3xf32>
+  %0 = trueno.exp %x : tensor<2x3xf32>
+  // CHECK: = trueno.exp2 %{{.*}} : tensor<2x3xf32>
+  %1 = trueno.exp2 %x : tensor<2x3xf32>
+  // CHECK: = trueno.expm1 %{{.*}} : tensor<2x3xf32>
+  %2 = trueno.expm1 %x : tensor<2x3xf32>
+  // CHECK: = trueno.log %{{.*}} : tensor<2x3xf32>
+  %3 = trueno.log %x : tensor<2x3xf32>
+  // CHECK: = trueno.log2 %{{.*}} : tensor<2x3xf32>
+  %4 = trueno.log2 %x : tensor<2x3xf32>
+  // CHECK: = trueno.log1p %{{.*}} : tensor<2x3xf32>
+  %5 = trueno.log1p %x : tensor<2x3xf32>
+  // CHECK: = trueno.sqrt %{{.*}} : tensor<2x3xf32>
+  %6 = trueno.sqrt %x : tensor<2x3xf32>
+  // CHECK: = trueno.rsqrt %{{.*}} : tensor<2x3xf32>
+  %7 = trueno.rsqrt %x : tensor<2x3xf32>
+  // CHECK: = trueno.sin %{{.*}} : tensor<2x3xf32>
+  %8 = trueno.sin %x : tensor<2x3xf32>
+  // CHECK: = trueno.cos %{{.*}} : tensor<2x3xf32>
+  %9 = trueno.cos %x : tensor<2x3xf32>
+  // CHECK: = trueno.tan %{{.*}} : tensor<2x3xf32>
+  %10 = trueno.tan %x : tensor<2x3xf32>
+  // CHECK: = trueno.tanh %{{.*}} : tensor<2x3xf32>
+  %11 = trueno.tanh %x : tensor<2x3xf32>
+  // CHECK: = trueno.sigmoid %{{.*}} : tensor<2x3xf32>
+  %12 = trueno.sigmoid %x : tensor<2x3xf32>
+  // CHECK: = trueno.silu %{{.*}} : tensor<2x3xf32>
+  %13 = trueno.silu %x : tensor<2x3xf32>
+  // CHECK: = trueno.softplus %{{.*}} : tensor<2x3xf32>
+  %14 = trueno.softplus %x : tensor<2x3xf32>
+  // CHECK: = trueno.floor %{{.*}} : tensor<2x3xf32>
+  %15 = trueno.floor %x : tensor<2x3xf32>
+  // CHECK: = trueno.ceil %{{.*}} : tensor<2x3xf32>
+  %16 = trueno.ceil %x : tensor<2x3xf32>
+  // CHECK: = trueno.round %{{.*}} : tensor<2x3xf32>
+  %17 = trueno.round %x : tensor<2x3xf32>
+  // CHECK: = trueno.erf %{{.*}} : tensor<2x3xf32>
+  %18 = trueno.erf %x : tensor<2x3xf32>
+  // CHECK: = trueno.neg %{{.*}} : tensor<2x3xi32>
+  %n0 = trueno.neg %i : tensor<2x3xi32>
+  // CHECK: = trueno.abs %{{.*}} : tensor<2x3xi32>
+  %n1 = trueno.abs %i : tensor<2x3xi32>
+  // CHECK: = trueno.sign %{{.*}} : tensor<2x3xi32>
+  %n2 = trueno.sign %i : tensor<2x3xi32>
+  // CHECK: = trueno.relu %{{.*}} : tensor<2x3xi32>
+  %n3 = trueno.relu %i : tensor<2x3xi32>
+  // CHECK: = trueno.neg %{{.*}} : tensor<2x3xf32>
+  %u0 = trueno.neg %x : tensor<2x3xf32>
+  // CHECK: = trueno.abs %{{.*}} : tensor<2x3xf32>
+  %u1 = trueno.abs %x : tensor<2x3xf32>
+  // CHECK: = trueno.sign %{{.*}} : tensor<2x3xf32>
+  %u2 = trueno.sign %x : tensor<2x3xf32>
+  // CHECK: = trueno.relu %{{.*}} : tensor<2x3xf32>
+  %u3 = trueno.relu %x : tensor<2x3xf32>
+  return
+}
+
+// CHECK-LABEL: func @gelu_and_predicates
+func.func @gelu_and_predicates(%x: tensor<4xbf16>) {
+  // CHECK: trueno.gelu %{{.*}} : tensor<4xbf16>
+  %g = trueno.gelu %x : tensor<4xbf16>
+  // CHECK: trueno.gelu %{{.*}} tanh : tensor<4xbf16>
+  %t = trueno.gelu %x tanh : tensor<4xbf16>
+  // CHECK: trueno.isnan %{{.*}} : tensor<4xbf16> -> tensor<4xi1>
+  %n = trueno.isnan %x : tensor<4xbf16> -> tensor<4xi1>
+  // CHECK: trueno.isinf %{{.*}} : tensor<4xbf16> -> tensor<4xi1>
+  %f = trueno.isinf %x : tensor<4xbf16> -> tensor<4xi1>
+  // CHECK: trueno.logical_not %{{.*}} : tensor<4xbf16> -> tensor<4xi1>
+  %l = trueno.logical_not %x : tensor<4xbf16> -> tensor<4xi1>
+  return
+}
+
+// CHECK-LABEL: func @binary
+func.func @binary(%a: tensor<4xf64>, %b: tensor<4xf64>, %p: tensor<4xui8>, %q: tensor<4xui8>, %m: tensor<4xi1>) {
+  // CHECK: trueno.add %{{.*}}, %{{.*}} : tensor<4xf64>
+  %0 = trueno.add %a, %b : tensor<4xf64>
+  // CHECK: trueno.sub %{{.*}}, %{{.*}} : tensor<4xf64>
+  %1 = trueno.sub %a, %b : tensor<4xf64>
+  // CHECK: trueno.mul %{{.*}}, %{{.*}} : tensor<4xf64>
+  %2 = trueno.mul %a, %b : tensor<4xf64>
+  // CHECK: trueno.floordiv %{{.*}}, %{{.*}} : tensor<4xf64>
+  %3 = trueno.floordiv %a, %b : tensor<4xf64>
+  // CHECK: trueno.remainder %{{.*}}, %{{.*}} : tensor<4xf64>
+  %4 = trueno.remainder %a, %b : tensor<4xf64>
+  // CHECK: trueno.pow %{{.*}}, %{{.*}} : tensor<4xf64>
+  %5 = trueno.pow %a, %b : tensor<4xf64>
+  // CHECK: trueno.maximum %{{.*}}, %{{.*}} : tensor<4xf64>
+  %6 = trueno.maximum %a, %b : tensor<4xf64>
+  // CHECK: trueno.minimum %{{.*}}, %{{.*}} : tensor<4xf64>
+  %7 = trueno.minimum %a, %b : tensor<4xf64>
+  // CHECK: trueno.div %{{.*}}, %{{.*}} : tensor<4xf64>
+  %8 = trueno.div %a, %b : tensor<4xf64>
+  // CHECK: trueno.atan2 %{{.*}}, %{{.*}} : tensor<4xf64>
+  %9 = trueno.atan2 %a, %b : tensor<4xf64>
+  // CHECK: trueno.bitwise_and %{{.*}}, %{{.*}} : tensor<4xui8>
+  %i0 = trueno.bitwise_and %p, %q : tensor<4xui8>
+  // CHECK: trueno.bitwise_or %{{.*}}, %{{.*}} : tensor<4xui8>
+  %i1 = trueno.bitwise_or %p, %q : tensor<4xui8>
+  // CHECK: trueno.bitwise_xor %{{.*}}, %{{.*}} : tensor<4xui8>
+  %i2 = trueno.bitwise_xor %p, %q : tensor<4xui8>
+  // CHECK: trueno.add %{{.*}}, %{{.*}} : tensor<4xui8>
+  %i3 = trueno.add %p, %q : tensor<4xui8>
+  // CHECK: trueno.floordiv %{{.*}}, %{{.*}} : tensor<4xui8>
+  %i4 = trueno.floordiv %p, %q : tensor<4xui8>
+  // CHECK: trueno.logical_and %{{.*}}, %{{.*}} : tensor<4xi1>
+  %b0 = trueno.logical_and %m, %m : tensor<4xi1>
+  // CHECK: trueno.logical_or %{{.*}}, %{{.*}} : tensor<4xi1>
+  %b1 = trueno.logical_or %m, %m : tensor<4xi1>
+  // CHECK: trueno.logical_xor %{{.*}}, %{{.*}} : tensor<4xi1>
+  %b2 = trueno.logical_xor %m, %m : tensor<4xi1>
+  // CHECK: trueno.bitwise_and %{{.*}}, %{{.*}} : tensor<4xi1>
+  %b3 = trueno.bitwise_and %m, %m : tensor<4xi1>
+  // CHECK: trueno.bitwise_or %{{.*}}, %{{.*}} : tensor<4xi1>
+  %b4 = trueno.bitwise_or %m, %m : tensor<4xi1>
+  // CHECK: trueno.bitwise_xor %{{.*}}, %{{.*}} : tensor<4xi1>
+  %b5 = trueno.bitwise_xor %m, %m : tensor<4xi1>
+  // CHECK: trueno.eq %{{.*}}, %{{.*}} : tensor<4xf64> -> tensor<4xi1>
+  %c0 = trueno.eq %a, %b : tensor<4xf64> -> tensor<4xi1>
+  // CHECK: trueno.ne %{{.*}}, %{{.*}} : tensor<4xf64> -> tensor<4xi1>
+  %c1 = trueno.ne %a, %b : tensor<4xf64> -> tensor<4xi1>
+  // CHECK: trueno.lt %{{.*}}, %{{.*}} : tensor<4xf64> -> tensor<4xi1>
+  %c2 = trueno.lt %a, %b : tensor<4xf64> -> tensor<4xi1>
+  // CHECK: trueno.le %{{.*}}, %{{.*}} : tensor<4xf64> -> tensor<4xi1>
+  %c3 = trueno.le %a, %b : tensor<4xf64> -> tensor<4xi1>
+  // CHECK: trueno.gt %{{.*}}, %{{.*}} : tensor<4xf64> -> tensor<4xi1>
+  %c4 = trueno.gt %a, %b : tensor<4xf64> -> tensor<4xi1>
+  // CHECK: trueno.ge %{{.*}}, %{{.*}} : tensor<4xf64> -> tensor<4xi1>
+  %c5 = trueno.ge %a, %b : tensor<4xf64> -> tensor<4xi1>
+  return
+}
+
+// CHECK-LABEL: func @ternary_cast_expand_constant
+func.func @ternary_cast_expand_constant(%m: tensor<2x2xi1>, %a: tensor<2x2xi16>, %b: tensor<2x2xi16>) {
+  // CHECK: trueno.where %{{.*}}, %{{.*}}, %{{.*}} : tensor<2x2xi1>, tensor<2x2xi16>
+  %w = trueno.where %m, %a, %b : tensor<2x2xi1>, tensor<2x2xi16>
+  // CHECK: trueno.clamp %{{.*}}, %{{.*}}, %{{.*}} : tensor<2x2xi16>
+  %c = trueno.clamp %a, %a, %b : tensor<2x2xi16>
+  // CHECK: trueno.cast %{{.*}} : tensor<2x2xi16> to tensor<2x2xf16>
+  %k = trueno.cast %a : tensor<2x2xi16> to tensor<2x2xf16>
+  // CHECK: trueno.expand %{{.*}} : tensor<2x2xi16> to tensor<3x2x2xi16>
+  %e = trueno.expand %a : tensor<2x2xi16> to tensor<3x2x2xi16>
+  // CHECK: trueno.constant dense<5> : tensor<i8>
+  %s = trueno.constant dense<5> : tensor<i8>
+  // CHECK: trueno.constant dense<[1.500000e+00, 2.500000e+00]> : tensor<2xf32>
+  %v = trueno.constant dense<[1.5, 2.5]> : tensor<2xf32>
+  return
+}

@@ -1,0 +1,25 @@
+//===- trueno-opt.cpp - mlir-opt for the trueno dialect -------------------===//
+//
+// Parses, verifies, transforms and prints IR in the trueno dialect, with the
+// upstream dialects and passes that Trueno's pipelines use. Registers only
+// those dialects (not registerAllDialects) to keep the build light.
+//
+//===----------------------------------------------------------------------===//
+#include "trueno/IR/TruenoDialect.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
+#include "mlir/Transforms/Passes.h"
+
+int main(int argc, char **argv) {
+  mlir::registerCanonicalizerPass();
+  mlir::registerCSEPass();
+  mlir::DialectRegistry registry;
+  registry.insert<mlir::trueno::TruenoDialect, mlir::func::FuncDialect,
+                  mlir::arith::ArithDialect, mlir::tensor::TensorDialect>();
+  return mlir::asMainReturnCode(
+      mlir::MlirOptMain(argc, argv, "Trueno optimizer driver\n", registry));
+}
