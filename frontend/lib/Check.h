@@ -33,9 +33,12 @@ std::int64_t wrapDim(std::int64_t dim, std::int64_t rank,
                      std::span<const std::int64_t> shape, std::string_view op,
                      std::source_location where);
 
-/// Throws ValueError if the rank exceeds kMaxRank or a size is negative.
+/// Throws ValueError if the rank exceeds kMaxRank, a size is negative, or
+/// the elements would need more than INT64_MAX bytes of `itemBytes` each.
+/// Like NumPy, sizes of zero do not excuse the others: (0, 2^62, 2^62) is
+/// too big too, so strides never overflow either.
 void checkShape(std::span<const std::int64_t> shape, std::string_view op,
-                std::source_location where);
+                std::source_location where, int itemBytes = 1);
 
 /// Whether `from` broadcasts to exactly `to` (NumPy's rules, one way).
 bool broadcastsTo(std::span<const std::int64_t> from,

@@ -33,9 +33,9 @@ void recordNestedSize(Shape &shape, std::size_t depth, std::int64_t size,
 } // namespace detail
 
 Tensor empty(Shape shape, TensorOptions options, SourceLoc where) {
-  detail::checkShape(shape, "empty", where);
-  return detail::makeContiguous(options.dtype.value_or(kDefaultFloat),
-                                std::move(shape), options.device);
+  DType dtype = options.dtype.value_or(kDefaultFloat);
+  detail::checkShape(shape, "empty", where, itemSize(dtype));
+  return detail::makeContiguous(dtype, std::move(shape), options.device);
 }
 
 Tensor full(Shape shape, Scalar value, TensorOptions options, SourceLoc where) {
@@ -112,14 +112,19 @@ Tensor arange(Scalar start, Scalar stop, Scalar step, TensorOptions options,
   if (allInts) {
     std::int64_t a = start.to<std::int64_t>(), b = stop.to<std::int64_t>(),
                  s = step.to<std::int64_t>();
-    std::int64_t span = b - a;
+    // In 128 bits: stop - start overflows for ranges across the int64 span.
+    __int128 span = static_cast<__int128>(b) - a;
     length = (span > 0) == (s > 0) && span != 0
-                 ? (span + s - (s > 0 ? 1 : -1)) / s
+                 ? static_cast<std::int64_t>((span + s - (s > 0 ? 1 : -1)) / s)
                  : 0;
   } else {
     // NumPy: ceil((stop - start) / step) in double; a quotient that
     // underflows to zero still counts one element when its sign is right.
     double quotient = (last - first) / delta;
+    if (!(quotient < 0x1p63))
+      fail<ValueError>(where, "arange", "use a larger step",
+                       "the range [{}, {}) by {} has too many elements", first,
+                       last, delta);
     if (quotient == 0.0 && last != first)
       length = std::signbit(quotient) ? 0 : 1;
     else
@@ -162,6 +167,7 @@ Tensor linspace(double start, double stop, std::int64_t steps,
     fail<ValueError>(where, "linspace", "", "steps must be >= 0, got {}",
                      steps);
   DType dtype = options.dtype.value_or(kDefaultFloat);
+  detail::checkShape({&steps, 1}, "linspace", where, sizeof(double));
   std::vector<double> values(steps);
   // NumPy's order of operations: i * step + start, or (i / div) * delta
   // when the step underflows to zero; the last value is stop exactly.
@@ -171,7 +177,12 @@ Tensor linspace(double start, double stop, std::int64_t steps,
     double step = steps > 1 ? delta / div : 0.0;
     for (std::int64_t i = 0; i < steps; ++i) {
       double x = static_cast<double>(i);
-      values[i] = (steps > 1 && step == 0 ? x / div * delta : x * step) + start;
+      // With one step NumPy computes 0 * delta + start: NaN for an
+      // infinite or NaN delta.
+      values[i] = (steps == 1  ? x * delta
+                   : step == 0 ? x / div * delta
+                               : x * step) +
+                  start;
     }
     if (steps > 1)
       values[steps - 1] = stop;

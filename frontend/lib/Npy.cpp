@@ -79,6 +79,10 @@ public:
       std::string key = parseString();
       expect(':');
       if (key == "descr") {
+        if (peek('['))
+          fail<DTypeError>(
+              where_, "loadNpy", "save each field as its own array in NumPy",
+              "{}: structured (record) dtypes are not supported", name_);
         parseDescr(parseString(), header);
         haveDescr = true;
       } else if (key == "fortran_order") {
@@ -238,11 +242,14 @@ Tensor decodeNpy(std::span<const std::uint8_t> bytes, const std::string &name,
                         headerLength);
   Header header = HeaderParser(text, name, where).parse();
 
-  std::int64_t numel = 1;
-  for (std::int64_t s : header.shape)
-    if (__builtin_mul_overflow(numel, s, &numel))
-      corrupt(fmt::format("shape {} overflows", formatShape(header.shape)));
+  // Like NumPy, zero sizes do not excuse the others from fitting.
   std::size_t itemBytes = itemSize(header.dtype);
+  std::int64_t numel = 1, nonzeroBytes = static_cast<std::int64_t>(itemBytes);
+  for (std::int64_t s : header.shape) {
+    if (s != 0 && __builtin_mul_overflow(nonzeroBytes, s, &nonzeroBytes))
+      corrupt(fmt::format("shape {} overflows", formatShape(header.shape)));
+    numel *= s; // cannot overflow: the nonzero product fits
+  }
   std::size_t available = bytes.size() - prefix - headerLength;
   if (static_cast<std::uint64_t>(numel) > available / itemBytes)
     corrupt(fmt::format("truncated: shape {} of {} needs {} data bytes, the "

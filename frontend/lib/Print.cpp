@@ -175,8 +175,10 @@ std::string Tensor::toString() const {
     ElementFormatter formatter(dtype(), shown);
     body = tensorText(*this, prefix.size(), summarize, formatter);
   }
+  // PyTorch names every dtype but the default float for empty tensors,
+  // since "[]" alone says nothing of the type.
   DType t = dtype();
-  if (t != kDefaultFloat && t != kDefaultInt && t != kBool)
+  if (t != kDefaultFloat && (numel() == 0 || (t != kDefaultInt && t != kBool)))
     suffixes.push_back(fmt::format("dtype={}", dtypeName(t)));
   std::string text = prefix + body;
   for (const std::string &s : suffixes)

@@ -82,6 +82,20 @@ static Tensor generate(Shape shape, DType dtype, Generator &gen,
   return result;
 }
 
+/// The largest value of T below `v` (finite v).
+template <typename T> static T nextBelow(T v) {
+  if constexpr (std::is_floating_point_v<T>) {
+    return std::nextafter(v, -std::numeric_limits<T>::infinity());
+  } else { // float16 / bfloat16: step the bit pattern
+    std::uint16_t bits = v.bits;
+    if ((bits & 0x7fff) == 0)
+      bits = 0x8001; // below +-0 is the smallest negative subnormal
+    else
+      bits = (bits & 0x8000) ? bits + 1 : bits - 1;
+    return T::fromBits(bits);
+  }
+}
+
 /// Uniform in [0, 1): 24 random bits for float32 and narrower, 53 for
 /// float64, so the value is exact in the target type and never reaches 1.
 static int uniformWords(DType dtype) { return dtype == kFloat64 ? 2 : 1; }
@@ -111,7 +125,7 @@ Tensor uniform(Shape shape, double low, double high, Generator &gen,
                      "low={}, high={}",
                      low, high);
   bool narrow = dtype != kFloat64;
-  return generate<double>(
+  Tensor result = generate<double>(
       std::move(shape), dtype, gen, options, uniformWords(dtype), "uniform",
       where, [&](const std::uint32_t *w, std::int64_t) {
         double u = uniformFromWords(w, dtype);
@@ -121,6 +135,21 @@ Tensor uniform(Shape shape, double low, double high, Generator &gen,
                                          static_cast<float>(u));
         return low + (high - low) * u;
       });
+  // low + (high - low) * u can round up to high in the target type; keep
+  // the promised half-open range by stepping such values just below high.
+  detail::dispatchDType(dtype, [&]<typename T>(detail::TypeTag<T>) {
+    if constexpr (std::is_floating_point_v<T> || detail::isLowFloat<T>) {
+      T top = detail::castValue<T, double>(high);
+      T below = std::max(nextBelow(top), detail::castValue<T, double>(low),
+                         [](T a, T b) { return float(a) < float(b); });
+      T *data = result.data<T>();
+      for (std::int64_t i = 0; i < result.numel(); ++i)
+        if (static_cast<double>(data[i]) >= static_cast<double>(top) &&
+            low < high)
+          data[i] = below;
+    }
+  });
+  return result;
 }
 
 Tensor rand(Shape shape, Generator &gen, TensorOptions options,

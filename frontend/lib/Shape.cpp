@@ -104,7 +104,7 @@ bool broadcastsTo(std::span<const std::int64_t> from,
 }
 
 void checkShape(std::span<const std::int64_t> shape, std::string_view op,
-                std::source_location where) {
+                std::source_location where, int itemBytes) {
   if (shape.size() > static_cast<std::size_t>(kMaxRank))
     fail<ValueError>(where, op, "",
                      "shape {} has {} dimensions; at most {} "
@@ -115,6 +115,13 @@ void checkShape(std::span<const std::int64_t> shape, std::string_view op,
       fail<ValueError>(where, op, "sizes must be >= 0",
                        "shape {} has a negative size {}", formatShape(shape),
                        s);
+  std::int64_t bytes = itemBytes;
+  for (std::int64_t s : shape)
+    if (s != 0 && __builtin_mul_overflow(bytes, s, &bytes))
+      fail<ValueError>(where, op, "",
+                       "shape {} is too big: its elements would need more "
+                       "than 2^63 bytes",
+                       formatShape(shape));
 }
 
 } // namespace detail

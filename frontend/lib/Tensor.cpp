@@ -30,7 +30,9 @@ std::shared_ptr<Storage> Storage::allocate(std::int64_t nbytes, Device device) {
     size = 64;
   auto *bytes = static_cast<std::byte *>(std::aligned_alloc(64, size));
   if (!bytes)
-    throw std::bad_alloc();
+    detail::fail<MemoryError>({}, "allocate",
+                              "free some tensors, or use a smaller shape",
+                              "cannot allocate {} bytes", nbytes);
   return std::shared_ptr<Storage>(new Storage(bytes, nbytes, device));
 }
 
@@ -95,7 +97,8 @@ void copyElements(const TensorImpl &dst, const TensorImpl &src) {
 
 Tensor fromBuffer(const void *data, DType sourceType, std::int64_t count,
                   Shape shape, const TensorOptions &options, SourceLoc where) {
-  checkShape(shape, "tensor", where);
+  checkShape(shape, "tensor", where,
+             itemSize(options.dtype.value_or(sourceType)));
   if (count != numelOf(shape))
     fail<ShapeError>(where, "tensor",
                      "the number of values must equal the product of the "

@@ -36,8 +36,9 @@ static Shape inferShape(const TensorImpl &self, Shape requested,
       fail<ShapeError>(where, op, "sizes must be >= 0, or -1 to infer one",
                        "shape {} has an invalid size {}",
                        formatShape(requested), requested[i]);
-    } else {
-      known *= requested[i];
+    } else if (__builtin_mul_overflow(known, requested[i], &known)) {
+      fail<ShapeError>(where, op, "", "shape {} is too big",
+                       formatShape(requested));
     }
   }
   if (inferred) {
@@ -58,7 +59,7 @@ static Shape inferShape(const TensorImpl &self, Shape requested,
                      formatShape(self.shape), numel, formatShape(requested),
                      known);
   }
-  detail::checkShape(requested, op, where);
+  detail::checkShape(requested, op, where, itemSize(self.dtype));
   return requested;
 }
 
@@ -194,18 +195,23 @@ Tensor Tensor::slice(std::int64_t dim, std::optional<std::int64_t> start,
   };
   std::int64_t first = clampBound(start, step > 0 ? lower : upper);
   std::int64_t last = clampBound(stop, step > 0 ? upper : lower);
+  // In 128 bits: -step overflows for INT64_MIN.
   std::int64_t length = 0;
   if (step > 0 && last > first)
     length = (last - first - 1) / step + 1;
   else if (step < 0 && first > last)
-    length = (first - last - 1) / -step + 1;
+    length =
+        static_cast<std::int64_t>((static_cast<__int128>(first) - last - 1) /
+                                      -static_cast<__int128>(step) +
+                                  1);
   Shape shape = self.shape;
   Strides strides = self.strides;
   shape[d] = length;
   std::int64_t offset = self.offset;
   if (length > 0)
     offset += first * strides[d];
-  strides[d] *= step;
+  if (length > 1) // stride * step cannot overflow: |step| < size here
+    strides[d] *= step;
   return detail::makeView(self, std::move(shape), std::move(strides), offset);
 }
 
@@ -245,7 +251,7 @@ Tensor Tensor::narrow(std::int64_t dim, std::int64_t start, std::int64_t length,
                      start, d, size, formatShape(self.shape));
   if (start < 0)
     start += size;
-  if (length < 0 || start + length > size)
+  if (length < 0 || length > size - start)
     fail<IndexError>(where, "narrow",
                      fmt::format("length must be in 0 to {}", size - start),
                      "start {} plus length {} exceeds dimension {} with size "
@@ -291,7 +297,7 @@ Tensor Tensor::unsqueeze(std::int64_t dim, SourceLoc where) const {
       d < shape.size() ? shape[d] * strides[d] : std::int64_t(1);
   shape.insert(shape.begin() + d, 1);
   strides.insert(strides.begin() + d, stride);
-  detail::checkShape(shape, "unsqueeze", where);
+  detail::checkShape(shape, "unsqueeze", where, trueno::itemSize(self.dtype));
   return detail::makeView(self, std::move(shape), std::move(strides),
                           self.offset);
 }
@@ -336,7 +342,7 @@ static Tensor expandTo(const TensorImpl &self, Shape shape, bool allowKeep,
           shape[i]);
     }
   }
-  detail::checkShape(shape, op, where);
+  detail::checkShape(shape, op, where, itemSize(self.dtype));
   return detail::makeView(self, std::move(shape), std::move(strides),
                           self.offset);
 }
@@ -355,8 +361,14 @@ Tensor Tensor::flatten(std::int64_t startDim, std::int64_t endDim,
                        SourceLoc where) const {
   const TensorImpl &self = implOf(*this, "flatten", where);
   std::int64_t rank = dim();
-  if (rank == 0)
+  if (rank == 0) { // a scalar flattens to (1,); dims -1 and 0 name it
+    for (std::int64_t d : {startDim, endDim})
+      if (d != 0 && d != -1)
+        fail<IndexError>(where, "flatten", "use 0 or -1",
+                         "dimension {} is out of range for a tensor of rank 0",
+                         d);
     return reshape({1}, where);
+  }
   std::size_t first = wrapDim(startDim, rank, self.shape, "flatten", where);
   std::size_t last = wrapDim(endDim, rank, self.shape, "flatten", where);
   if (first > last)

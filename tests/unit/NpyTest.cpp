@@ -132,6 +132,17 @@ TEST_CASE(
                                  "'shape': (2,), } trailing",
                                  16)),
                  "unexpected text after the header dict");
+  CHECK_CONTAINS(ioError(npyFile("{'descr': '<f4', 'fortran_order': False, "
+                                 "'shape': (0, 4611686018427387904, "
+                                 "4611686018427387904), }",
+                                 0)),
+                 "overflows"); // NumPy refuses it too ("array is too big")
+  CHECK_CONTAINS(errorOf<DTypeError>([] {
+                   decodeNpy(npyFile("{'descr': [('a', '<i4'), ('b', '<f8')], "
+                                     "'fortran_order': False, 'shape': (1,)}",
+                                     12));
+                 }),
+                 "structured (record) dtypes are not supported");
   std::string msg = errorOf<DTypeError>([] {
     decodeNpy(
         npyFile("{'descr': '<u4', 'fortran_order': False, 'shape': (1,)}", 4));

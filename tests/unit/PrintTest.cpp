@@ -49,6 +49,10 @@ TEST_CASE("rank 0 and empty tensors") {
   CHECK(tensor(7).toString() == "tensor(7)");
   CHECK(zeros({0}).toString() == "tensor([])");
   CHECK(zeros({0, 3}).toString() == "tensor([], size=(0, 3))");
+  // PyTorch names every dtype but the default float when nothing is shown.
+  CHECK(zeros({0}, kInt64).toString() == "tensor([], dtype=int64)");
+  CHECK(zeros({0, 2}, kBool).toString() ==
+        "tensor([], size=(0, 2), dtype=bool)");
 }
 
 TEST_CASE("long rows wrap at 80 columns") {

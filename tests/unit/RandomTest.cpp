@@ -92,6 +92,21 @@ TEST_CASE("distributions have the right moments and ranges") {
   CHECK(rand({4}, gen, kBFloat16).toVector<float>()[0] < 1.0f);
 }
 
+TEST_CASE("uniform never returns high, even after rounding") {
+  // Rounding low + (high - low) * u to float16 reaches 2.0 for about one
+  // draw in 2000 without the correction.
+  Generator gen(0);
+  for (DType dtype : {kFloat16, kBFloat16, kFloat32}) {
+    CAPTURE(dtypeName(dtype));
+    std::vector<float> v =
+        uniform({1 << 16}, 1.0, 2.0, gen, dtype).toVector<float>();
+    CHECK(*std::max_element(v.begin(), v.end()) < 2.0f);
+    CHECK(*std::min_element(v.begin(), v.end()) >= 1.0f);
+  }
+  CHECK(uniform({4}, 3.0, 3.0, gen).toVector<float>() ==
+        std::vector<float>(4, 3.0f)); // an empty range gives low
+}
+
 TEST_CASE("bad arguments are rejected") {
   Generator gen(0);
   CHECK_CONTAINS(errorOf<ValueError>([&] { randint(5, 5, {2}, gen); }),

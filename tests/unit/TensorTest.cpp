@@ -80,6 +80,7 @@ TEST_CASE("arange, linspace and eye") {
         std::vector<float>{0, 0.25f, 0.5f, 0.75f, 1});
   CHECK(linspace(2, 3, 1).toVector<double>() == std::vector<double>{2});
   CHECK(linspace(2, 3, 0).numel() == 0);
+  CHECK(std::isnan(linspace(0, INFINITY, 1).item<float>())); // 0 * inf + 0
   CHECK(linspace(-1, 1, 3, kInt32).toVector<int>() ==
         std::vector<int>{-1, 0, 1});
   CHECK(eye(2).toVector<float>() == std::vector<float>{1, 0, 0, 1});
@@ -187,4 +188,40 @@ TEST_CASE("empty tensors") {
   CHECK(e.clone().numel() == 0);
   CHECK_CONTAINS(errorOf<IndexError>([&] { e.select(0, 0); }),
                  "hint: the dimension is empty");
+}
+
+TEST_CASE("sizes that overflow are rejected before any allocation") {
+  // 274177 * 67280421310721 = 2^64 + 1: wraps to 1 without a check.
+  const std::int64_t a = 274177, b = 67280421310721;
+  CHECK_CONTAINS(errorOf<ValueError>([&] {
+                   zeros({a, b});
+                 }),
+                 "empty: shape (274177, 67280421310721) is too big");
+  CHECK_CONTAINS(errorOf<ShapeError>([&] {
+                   zeros({1}).reshape({a, b});
+                 }),
+                 "reshape: shape (274177, 67280421310721) is too big");
+  CHECK_CONTAINS(errorOf<ValueError>([&] {
+                   fromVector(std::vector<float>{1}, {a, b});
+                 }),
+                 "is too big");
+  CHECK_CONTAINS(errorOf<ValueError>([&] {
+                   tensor({1.f}).expand({a, b});
+                 }),
+                 "expand: shape (274177, 67280421310721) is too big");
+  CHECK_CONTAINS(errorOf<ValueError>([] { zeros({1LL << 61}, kFloat64); }),
+                 "would need more than 2^63 bytes");
+  CHECK_CONTAINS(errorOf<ValueError>([] {
+                   zeros({0, 1LL << 62, 1LL << 62});
+                 }),
+                 "is too big"); // zeros do not excuse the other sizes
+  CHECK_CONTAINS(errorOf<ValueError>([] { eye(1LL << 32); }), "is too big");
+  CHECK_CONTAINS(errorOf<ValueError>([] { arange(0.0, 1e300, 1.0); }),
+                 "arange: the range [0, 1e+300) by 1 has too many elements");
+  CHECK_CONTAINS(errorOf<ValueError>([] { arange(0, INT64_MAX, 2); }),
+                 "is too big");
+  CHECK_CONTAINS(errorOf<ValueError>([] { linspace(0, 1, 1LL << 61); }),
+                 "linspace: shape (2305843009213693952,) is too big");
+  CHECK_CONTAINS(errorOf<MemoryError>([] { empty({1LL << 45}); }),
+                 "allocate: cannot allocate 140737488355328 bytes");
 }

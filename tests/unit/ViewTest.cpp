@@ -164,3 +164,15 @@ TEST_CASE("writes through any chain of views reach the base") {
   CHECK_FALSE(base.T().isContiguous());
   CHECK(zeros({3, 1}).T().isContiguous()); // size-1 dims may have any stride
 }
+
+TEST_CASE("extreme steps and lengths do not overflow") {
+  Tensor x = arange(5);
+  CHECK_CONTAINS(errorOf<IndexError>([&] { x.narrow(0, 1, INT64_MAX); }),
+                 "narrow: start 1 plus length 9223372036854775807 exceeds");
+  Tensor last = x.slice(0, {}, {}, INT64_MIN);
+  CHECK(last.toVector<int>() == std::vector<int>{4});
+  CHECK(x.slice(0, {}, {}, INT64_MAX).toVector<int>() == std::vector<int>{0});
+  CHECK_CONTAINS(errorOf<IndexError>([] { tensor(1.0).flatten(5, 7); }),
+                 "flatten: dimension 5 is out of range for a tensor of rank 0");
+  CHECK(tensor(1.0).flatten(-1, 0).shape() == Shape{1});
+}

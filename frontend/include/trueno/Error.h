@@ -65,6 +65,11 @@ class DeviceError : public Error {
 public:
   using Error::Error;
 };
+/// Memory for a tensor that cannot be allocated.
+class MemoryError : public Error {
+public:
+  using Error::Error;
+};
 /// A file that cannot be read or written, or whose contents are corrupt.
 class IOError : public Error {
 public:
