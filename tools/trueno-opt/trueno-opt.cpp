@@ -1,11 +1,14 @@
 //===- trueno-opt.cpp - mlir-opt for the trueno dialect -------------------===//
 //
 // Parses, verifies, transforms and prints IR in the trueno dialect, with the
-// upstream dialects and passes that Trueno's pipelines use. Registers only
-// those dialects (not registerAllDialects) to keep the build light.
+// upstream dialects and passes that Trueno's pipelines use, and the staged
+// `trueno-cpu-pipeline{stop-after=linalg|fused|bufferized|loops|llvm}`.
+// Registers only those dialects (not registerAllDialects) to keep the build
+// light.
 //
 //===----------------------------------------------------------------------===//
 #include "trueno/Codegen/Passes.h"
+#include "trueno/Codegen/Pipeline.h"
 #include "trueno/IR/TruenoDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -20,11 +23,9 @@
 int main(int argc, char **argv) {
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
-  mlir::trueno::registerTruenoCodegenPasses();
+  mlir::trueno::registerCpuPipeline();
   mlir::DialectRegistry registry;
-  registry.insert<mlir::trueno::TruenoDialect, mlir::func::FuncDialect,
-                  mlir::arith::ArithDialect, mlir::tensor::TensorDialect,
-                  mlir::linalg::LinalgDialect, mlir::math::MathDialect>();
+  mlir::trueno::registerCpuCodegen(registry);
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "Trueno optimizer driver\n", registry));
 }

@@ -26,4 +26,47 @@ def ConvertTruenoToLinalg : Pass<"convert-trueno-to-linalg", "::mlir::ModuleOp">
                            "::mlir::func::FuncDialect"];
 }
 
+def KernelABI : Pass<"trueno-kernel-abi", "::mlir::ModuleOp"> {
+  let summary = "Give tensor functions the kernel calling convention";
+  let description = [{
+    Rewrites every `func.func` from `(tensors) -> (tensors)` to destination
+    passing: each input becomes a memref read through
+    `bufferization.to_tensor restrict`, each result a trailing memref argument
+    written with `bufferization.materialize_in_destination`, and the function
+    returns nothing and gets `llvm.emit_c_interface`. One-shot bufferization
+    then computes results straight into the caller's buffers.
+
+    Contract: run after convert-trueno-to-linalg, before bufferization.
+  }];
+  let dependentDialects = ["::mlir::bufferization::BufferizationDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
+def MathPolynomial : Pass<"trueno-math-polynomial"> {
+  let summary = "Replace float32 math functions with polynomials";
+  let description = [{
+    Applies MLIR's polynomial approximations (exp, log, tanh, erf, sin, cos,
+    atan, ...) so that float32 math vectorizes instead of calling libm one
+    element at a time. float64 math is left to libm.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::vector::VectorDialect",
+                           "::mlir::x86vector::X86VectorDialect"];
+}
+
+def MathToLibm : Pass<"trueno-math-to-libm", "::mlir::ModuleOp"> {
+  let summary = "Call libm for math that LLVM would lower imprecisely or not";
+  let description = [{
+    Turns expm1, log1p, erf, tan, tanh, atan and atan2 left after the
+    polynomial pass (float64 ones) into libm calls. MLIR's
+    convert-math-to-llvm would lower expm1 and log1p as exp(x) - 1 and
+    log(1 + x), losing all precision near 0, and has no lowering for the
+    others; upstream convert-math-to-libm would also turn floor and fma into
+    calls, which stops vectorization. Everything else is left to
+    convert-math-to-llvm (LLVM intrinsics).
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect"];
+}
+
 #endif // TRUENO_CODEGEN_PASSES_TD

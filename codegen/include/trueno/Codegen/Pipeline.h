@@ -1,0 +1,52 @@
+//===- Pipeline.h - The ordered compile stages for the host CPU -*- C++ -*-===//
+//
+// One ordered enum of the stages a kernel goes through, the pass pipeline of
+// each, and a driver that runs them (optionally stopping early and showing
+// the IR after each stage, as TRUENO_DEBUG=3 and trueno-opt do).
+//
+//===----------------------------------------------------------------------===//
+#ifndef TRUENO_CODEGEN_PIPELINE_H
+#define TRUENO_CODEGEN_PIPELINE_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Support/LogicalResult.h"
+
+#include "llvm/ADT/StringRef.h"
+
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace mlir::trueno {
+
+/// The compile stages, in the order they run. Each names the IR after it.
+enum class Stage {
+  Linalg,     ///< trueno ops as linalg.generic on tensors
+  Fused,      ///< elementwise generics fused, broadcasts folded into reads
+  Bufferized, ///< kernel calling convention, memrefs, no tensors left
+  Loops,      ///< scf/cf loops, float32 math as polynomials
+  LLVM,       ///< the LLVM dialect, ready for translation and the JIT
+};
+inline constexpr Stage kLastStage = Stage::LLVM;
+
+llvm::StringRef stageName(Stage stage);
+std::optional<Stage> parseStage(llvm::StringRef name);
+/// The textual pass pipeline of one stage.
+std::string stagePipeline(Stage stage);
+
+/// Dialects, external models and translations the pipeline needs.
+void registerCpuCodegen(DialectRegistry &registry);
+/// Registers the passes the pipeline names, and the `trueno-cpu-pipeline`
+/// pass pipeline (option `stop-after=<stage>`) for trueno-opt.
+void registerCpuPipeline();
+
+/// Runs the stages up to and including `last` on `module`, calling
+/// `afterStage` after each one. Emits diagnostics and fails on error.
+LogicalResult
+lowerForCpu(ModuleOp module, Stage last = kLastStage,
+            const std::function<void(Stage, ModuleOp)> &afterStage = {});
+
+} // namespace mlir::trueno
+
+#endif // TRUENO_CODEGEN_PIPELINE_H

@@ -1,0 +1,97 @@
+//===- KernelABI.cpp - Tensor functions to destination-passing kernels ----===//
+//
+// The JIT calls a kernel with one buffer per input and per output. This pass
+// turns `func.func @k(tensor...) -> (tensor...)` into
+// `func.func @k(memref... inputs, memref... outputs)` so that bufferization
+// writes the results directly into the output buffers.
+//
+//===----------------------------------------------------------------------===//
+#include "trueno/Codegen/Passes.h"
+
+#include "mlir/IR/Builders.h"
+
+namespace mlir::trueno {
+#define GEN_PASS_DEF_KERNELABI
+#include "trueno/Codegen/Passes.h.inc"
+} // namespace mlir::trueno
+
+using namespace mlir;
+
+namespace {
+
+MemRefType bufferTypeOf(Type tensor) {
+  auto t = cast<RankedTensorType>(tensor);
+  return MemRefType::get(t.getShape(), t.getElementType());
+}
+
+struct KernelABIPass
+    : public mlir::trueno::impl::KernelABIBase<KernelABIPass> {
+  void runOnOperation() override {
+    for (func::FuncOp func : getOperation().getOps<func::FuncOp>()) {
+      if (func.isExternal())
+        continue;
+      if (failed(convert(func)))
+        return signalPassFailure();
+    }
+  }
+
+  /// Gives every use of a tensor.empty its own op. CSE merges identical
+  /// tensor.empty ops, and MLIR 19's eliminate-empty-tensors then lets two
+  /// generics write one output buffer, which miscompiles (fixed upstream
+  /// after 19). A test in codegen/test/kernel-abi.mlir covers it.
+  static void splitSharedEmptyTensors(func::FuncOp func) {
+    func.walk([](tensor::EmptyOp empty) {
+      SmallVector<OpOperand *> uses;
+      for (OpOperand &use : empty->getUses())
+        uses.push_back(&use);
+      for (OpOperand *use : llvm::drop_begin(uses)) {
+        OpBuilder b(empty);
+        use->set(b.clone(*empty)->getResult(0));
+      }
+    });
+  }
+
+  LogicalResult convert(func::FuncOp func) {
+    FunctionType type = func.getFunctionType();
+    for (Type t : llvm::concat<const Type>(type.getInputs(), type.getResults()))
+      if (!isa<RankedTensorType>(t))
+        return func.emitError("kernel arguments and results must be ranked "
+                              "tensors, got ")
+               << t;
+    Block &entry = func.front();
+    OpBuilder builder(&entry, entry.begin());
+    SmallVector<Type> arguments;
+    for (BlockArgument arg : entry.getArguments()) {
+      Type tensor = arg.getType();
+      arg.setType(bufferTypeOf(tensor));
+      auto read = builder.create<bufferization::ToTensorOp>(
+          func.getLoc(), tensor, arg, /*restrict=*/true, /*writable=*/false);
+      arg.replaceAllUsesExcept(read, read);
+      arguments.push_back(arg.getType());
+    }
+    SmallVector<Value> outputs;
+    for (Type result : type.getResults()) {
+      outputs.push_back(entry.addArgument(bufferTypeOf(result), func.getLoc()));
+      arguments.push_back(outputs.back().getType());
+    }
+    WalkResult walk = func.walk([&](func::ReturnOp ret) {
+      OpBuilder b(ret);
+      for (auto [value, out] : llvm::zip(ret.getOperands(), outputs)) {
+        auto write = b.create<bufferization::MaterializeInDestinationOp>(
+            ret.getLoc(), value, out);
+        write.setRestrict(true);
+        write.setWritable(true);
+      }
+      b.create<func::ReturnOp>(ret.getLoc());
+      ret.erase();
+      return WalkResult::advance();
+    });
+    (void)walk;
+    func.setFunctionType(FunctionType::get(func.getContext(), arguments, {}));
+    splitSharedEmptyTensors(func);
+    func->setAttr("llvm.emit_c_interface", UnitAttr::get(func.getContext()));
+    return success();
+  }
+};
+
+} // namespace
