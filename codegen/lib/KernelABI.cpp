@@ -24,8 +24,7 @@ MemRefType bufferTypeOf(Type tensor) {
   return MemRefType::get(t.getShape(), t.getElementType());
 }
 
-struct KernelABIPass
-    : public mlir::trueno::impl::KernelABIBase<KernelABIPass> {
+struct KernelABIPass : public mlir::trueno::impl::KernelABIBase<KernelABIPass> {
   void runOnOperation() override {
     for (func::FuncOp func : getOperation().getOps<func::FuncOp>()) {
       if (func.isExternal())

@@ -1,4 +1,5 @@
-//===- MathLowering.cpp - How math ops reach machine code ------------------===//
+//===- MathLowering.cpp - How math ops reach machine code
+//------------------===//
 //
 // trueno-math-polynomial: MLIR 19 has the approximation patterns but no
 // public pass; this is that pass. trueno-math-to-libm: libm calls for only
@@ -7,9 +8,9 @@
 //===----------------------------------------------------------------------===//
 #include "trueno/Codegen/Passes.h"
 
+#include "mlir/Conversion/MathToLibm/MathToLibm.h"
 #include "mlir/Dialect/Math/Transforms/Approximation.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
-#include "mlir/Conversion/MathToLibm/MathToLibm.h"
 #include "mlir/Transforms/DialectConversion.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -27,8 +28,8 @@ struct MathPolynomialPass
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     populateMathPolynomialApproximationPatterns(patterns);
-    if (failed(applyPatternsAndFoldGreedily(getOperation(),
-                                            std::move(patterns))))
+    if (failed(
+            applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }
 };

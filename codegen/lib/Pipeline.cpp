@@ -137,8 +137,9 @@ void registerCpuPipeline() {
   });
 }
 
-LogicalResult lowerForCpu(ModuleOp module, Stage last,
-                          const std::function<void(Stage, ModuleOp)> &afterStage) {
+LogicalResult
+lowerForCpu(ModuleOp module, Stage last,
+            const std::function<void(Stage, ModuleOp)> &afterStage) {
   registerCpuPipeline();
   for (Stage s : kStages) {
     if (s > last)

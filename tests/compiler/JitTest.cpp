@@ -1,0 +1,202 @@
+//===- JitTest.cpp - trueno IR through the CPU pipeline and the JIT -------===//
+//
+// Each case parses a small trueno function, compiles it for this CPU and runs
+// it on buffers. Results are compared with the eager frontend (which holds
+// the reference conversion rules), with hand-checked NumPy/Python values, or
+// with libm within a stated tolerance.
+//
+//===----------------------------------------------------------------------===//
+#include "trueno/Codegen/Pipeline.h"
+#include "trueno/Runtime/CpuKernel.h"
+
+#include <trueno/trueno.h>
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <limits>
+
+using trueno::runtime::CpuKernel;
+using trueno::runtime::KernelBuffer;
+
+namespace {
+
+/// Compiles the function @k of `source`.
+std::unique_ptr<CpuKernel> compileKernel(mlir::MLIRContext &context,
+                                         const std::string &source) {
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      mlir::parseSourceString<mlir::ModuleOp>(source, &context);
+  REQUIRE(module);
+  auto kernel = CpuKernel::compile(*module, "k");
+  if (!kernel)
+    FAIL(llvm::toString(kernel.takeError()));
+  return std::move(*kernel);
+}
+
+mlir::MLIRContext &context() {
+  static mlir::MLIRContext *ctx = [] {
+    mlir::DialectRegistry registry;
+    mlir::trueno::registerCpuCodegen(registry);
+    return new mlir::MLIRContext(registry);
+  }();
+  return *ctx;
+}
+
+template <typename T> KernelBuffer buffer(std::vector<T> &v) {
+  return {v.data(), {static_cast<std::int64_t>(v.size())}, {1}};
+}
+
+void run(const CpuKernel &kernel, std::vector<KernelBuffer> buffers) {
+  if (llvm::Error error = kernel.run(buffers))
+    FAIL(llvm::toString(std::move(error)));
+}
+
+} // namespace
+
+TEST_CASE("exp(a * b + c) with a broadcast operand, fused into one kernel") {
+  auto kernel = compileKernel(context(), R"(
+    func.func @k(%a: tensor<2x3xf32>, %b: tensor<2x3xf32>, %c: tensor<3xf32>)
+        -> tensor<2x3xf32> {
+      %m = trueno.mul %a, %b : tensor<2x3xf32>
+      %e = trueno.expand %c : tensor<3xf32> to tensor<2x3xf32>
+      %s = trueno.add %m, %e : tensor<2x3xf32>
+      %r = trueno.exp %s : tensor<2x3xf32>
+      return %r : tensor<2x3xf32>
+    })");
+  std::vector<float> a = {0.5f, -1, 2, 0, 3, -0.25f},
+                     b = {1, 2, -1, 4, 0.5f, 8}, c = {0.1f, -0.2f, 0.3f},
+                     out(6);
+  run(*kernel, {{a.data(), {2, 3}, {3, 1}},
+                {b.data(), {2, 3}, {3, 1}},
+                {c.data(), {3}, {1}},
+                {out.data(), {2, 3}, {3, 1}}});
+  for (int i = 0; i < 6; ++i) {
+    float expected = std::exp(a[i] * b[i] + c[i % 3]);
+    // Polynomial exp: within 2 ulp of libm's.
+    CHECK(out[i] == doctest::Approx(expected).epsilon(3e-7));
+  }
+  MESSAGE("compile time " << kernel->compileMs() << " ms");
+}
+
+TEST_CASE("float to integer casts agree with the frontend's NumPy rules") {
+  auto kernel = compileKernel(context(), R"(
+    func.func @k(%x: tensor<12xf32>) -> (tensor<12xi8>, tensor<12xui8>,
+                                         tensor<12xi32>, tensor<12xi64>, tensor<12xi1>) {
+      %0 = trueno.cast %x : tensor<12xf32> to tensor<12xi8>
+      %1 = trueno.cast %x : tensor<12xf32> to tensor<12xui8>
+      %2 = trueno.cast %x : tensor<12xf32> to tensor<12xi32>
+      %3 = trueno.cast %x : tensor<12xf32> to tensor<12xi64>
+      %4 = trueno.cast %x : tensor<12xf32> to tensor<12xi1>
+      return %0, %1, %2, %3, %4 : tensor<12xi8>, tensor<12xui8>, tensor<12xi32>, tensor<12xi64>, tensor<12xi1>
+    })");
+  std::vector<float> x = {300.0f,   -1.0f, -129.5f, 1e10f,   -1e10f, NAN,
+                          INFINITY, 2.7f,  -2.7f,   70000.f, 3e9f,   -0.0f};
+  std::vector<std::int8_t> i8(12);
+  std::vector<std::uint8_t> u8(12), b(12);
+  std::vector<std::int32_t> i32(12);
+  std::vector<std::int64_t> i64(12);
+  run(*kernel,
+      {buffer(x), buffer(i8), buffer(u8), buffer(i32), buffer(i64), buffer(b)});
+  trueno::Tensor t = trueno::fromVector(x, {12});
+  CHECK(i8 == t.to(trueno::kInt8).toVector<std::int8_t>());
+  CHECK(u8 == t.to(trueno::kUInt8).toVector<std::uint8_t>());
+  CHECK(i32 == t.to(trueno::kInt32).toVector<std::int32_t>());
+  CHECK(i64 == t.to(trueno::kInt64).toVector<std::int64_t>());
+  CHECK(std::vector<bool>(b.begin(), b.end()) ==
+        t.to(trueno::kBool).toVector<bool>());
+}
+
+TEST_CASE("integer floor division and remainder follow Python") {
+  auto kernel = compileKernel(context(), R"(
+    func.func @k(%a: tensor<6xi32>, %b: tensor<6xi32>) -> (tensor<6xi32>, tensor<6xi32>) {
+      %q = trueno.floordiv %a, %b : tensor<6xi32>
+      %r = trueno.remainder %a, %b : tensor<6xi32>
+      return %q, %r : tensor<6xi32>, tensor<6xi32>
+    })");
+  const std::int32_t kMin = std::numeric_limits<std::int32_t>::min();
+  std::vector<std::int32_t> a = {7, -7, 7, -7, 5, kMin},
+                            b = {2, 2, -2, -2, 0, -1};
+  std::vector<std::int32_t> q(6), r(6);
+  run(*kernel, {buffer(a), buffer(b), buffer(q), buffer(r)});
+  // NumPy: 7//2=3, -7//2=-4, 7//-2=-4, -7//-2=3, x//0=0, MIN//-1=MIN.
+  CHECK(q == std::vector<std::int32_t>{3, -4, -4, 3, 0, kMin});
+  CHECK(r == std::vector<std::int32_t>{1, 1, -1, -1, 0, 0});
+}
+
+TEST_CASE("float floor division and remainder follow NumPy") {
+  auto kernel = compileKernel(context(), R"(
+    func.func @k(%a: tensor<5xf64>, %b: tensor<5xf64>) -> (tensor<5xf64>, tensor<5xf64>) {
+      %q = trueno.floordiv %a, %b : tensor<5xf64>
+      %r = trueno.remainder %a, %b : tensor<5xf64>
+      return %q, %r : tensor<5xf64>, tensor<5xf64>
+    })");
+  std::vector<double> a = {7.5, -7.5, 7.5, 1.0, 0.0}, b = {2, 2, -2, 0, 0};
+  std::vector<double> q(5), r(5);
+  run(*kernel, {buffer(a), buffer(b), buffer(q), buffer(r)});
+  // numpy.floor_divide / numpy.remainder on the same values.
+  CHECK(q[0] == 3.0);
+  CHECK(r[0] == 1.5);
+  CHECK(q[1] == -4.0);
+  CHECK(r[1] == 0.5);
+  CHECK(q[2] == -4.0);
+  CHECK(r[2] == -0.5);
+  CHECK(std::isinf(q[3]));
+  CHECK(std::isnan(r[3]));
+  CHECK(std::isnan(q[4]));
+}
+
+TEST_CASE("uint8 is unsigned, float16 computes in float32") {
+  auto kernel = compileKernel(context(), R"(
+    func.func @k(%a: tensor<3xui8>, %b: tensor<3xui8>, %h: tensor<3xf16>)
+        -> (tensor<3xi1>, tensor<3xui8>, tensor<3xf16>) {
+      %0 = trueno.gt %a, %b : tensor<3xui8> -> tensor<3xi1>
+      %1 = trueno.maximum %a, %b : tensor<3xui8>
+      %2 = trueno.sigmoid %h : tensor<3xf16>
+      return %0, %1, %2 : tensor<3xi1>, tensor<3xui8>, tensor<3xf16>
+    })");
+  std::vector<std::uint8_t> a = {200, 1, 128}, b = {100, 2, 127}, gt(3), mx(3);
+  std::vector<trueno::Half> h = {trueno::Half(0.0f), trueno::Half(2.0f),
+                                 trueno::Half(-3.0f)},
+                            s(3);
+  run(*kernel,
+      {buffer(a), buffer(b), buffer(h), buffer(gt), buffer(mx), buffer(s)});
+  CHECK(gt == std::vector<std::uint8_t>{1, 0, 1});
+  CHECK(mx == std::vector<std::uint8_t>{200, 2, 128});
+  for (int i = 0; i < 3; ++i) {
+    float x = float(h[i]);
+    CHECK(s[i].bits == trueno::Half(1.0f / (1.0f + std::exp(-x))).bits);
+  }
+}
+
+TEST_CASE("float64 math is precise near zero and NaN propagates") {
+  auto kernel = compileKernel(context(), R"(
+    func.func @k(%x: tensor<3xf64>) -> (tensor<3xf64>, tensor<3xf64>, tensor<3xf64>, tensor<3xf64>) {
+      %0 = trueno.log1p %x : tensor<3xf64>
+      %1 = trueno.expm1 %x : tensor<3xf64>
+      %2 = trueno.erf %x : tensor<3xf64>
+      %3 = trueno.relu %x : tensor<3xf64>
+      return %0, %1, %2, %3 : tensor<3xf64>, tensor<3xf64>, tensor<3xf64>, tensor<3xf64>
+    })");
+  std::vector<double> x = {1e-12, -0.5, NAN}, l(3), e(3), f(3), r(3);
+  run(*kernel, {buffer(x), buffer(l), buffer(e), buffer(f), buffer(r)});
+  for (int i = 0; i < 2; ++i) {
+    CHECK(l[i] == doctest::Approx(std::log1p(x[i])).epsilon(1e-15));
+    CHECK(e[i] == doctest::Approx(std::expm1(x[i])).epsilon(1e-15));
+    CHECK(f[i] == doctest::Approx(std::erf(x[i])).epsilon(1e-15));
+  }
+  CHECK(r[1] == 0.0);
+  CHECK(std::isnan(l[2]));
+  CHECK(std::isnan(r[2])); // relu(NaN) is NaN, as in PyTorch
+}
+
+TEST_CASE("a function that is not there is an error, not a crash") {
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      mlir::parseSourceString<mlir::ModuleOp>("module {}", &context());
+  auto kernel = CpuKernel::compile(*module, "missing");
+  REQUIRE_FALSE(kernel);
+  CHECK(llvm::toString(kernel.takeError()) ==
+        "no function @missing in the module");
+}
