@@ -49,9 +49,13 @@ CpuKernel::compile(mlir::ModuleOp module, llvm::StringRef name) {
   if (!machine)
     return machine.takeError();
 
+  // ExecutionEngineOptions::transformer is a function_ref: the transformer
+  // itself must outlive create(), or O3 silently never runs.
+  std::function<llvm::Error(llvm::Module *)> optimize =
+      mlir::makeOptimizingTransformer(/*optLevel=*/3, /*sizeLevel=*/0,
+                                      machine->get());
   mlir::ExecutionEngineOptions options;
-  options.transformer = mlir::makeOptimizingTransformer(
-      /*optLevel=*/3, /*sizeLevel=*/0, machine->get());
+  options.transformer = optimize;
   options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
   auto engine = mlir::ExecutionEngine::create(module, options);
   if (!engine)
