@@ -407,7 +407,10 @@ template <> Value lowerScalar(MinimumOp, ScalarBuilder &s) {
   return binary<arith::MinimumFOp, arith::MinSIOp, arith::MinUIOp>(s);
 }
 template <> Value lowerScalar(Atan2Op, ScalarBuilder &s) {
-  return s.result(s.make<math::Atan2Op>(s.arg(0), s.arg(1)));
+  // The result has the sign of y, zeros included (atan2(-0, -1) is -pi);
+  // the float32 polynomial loses it, so restore it.
+  Value angle = s.make<math::Atan2Op>(s.arg(0), s.arg(1));
+  return s.result(s.make<math::CopySignOp>(angle, s.arg(0)));
 }
 template <> Value lowerScalar(PowOp, ScalarBuilder &s) {
   if (s.isFloat(0))

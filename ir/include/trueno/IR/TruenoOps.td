@@ -88,7 +88,7 @@ def Trueno_AbsOp : Trueno_UnaryOp<"abs", Trueno_NumericTensor, "|x|"> {
   let hasFolder = 1;
 }
 def Trueno_SignOp : Trueno_UnaryOp<"sign", Trueno_NumericTensor,
-                                   "sign(x) (-1, 0 or 1; NaN stays NaN)">;
+                                   "sign(x) (-1, 0 or 1; NaN stays NaN as in NumPy, where PyTorch 1.13 gives 0)">;
 def Trueno_ExpOp : Trueno_UnaryOp<"exp", Trueno_FloatTensor, "e^x"> {
   let hasFolder = 1;
 }
