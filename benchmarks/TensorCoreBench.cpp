@@ -59,4 +59,13 @@ static void fillContiguous(benchmark::State &state) {
 }
 BENCHMARK(fillContiguous)->Arg(1 << 10)->Arg(1 << 20);
 
+/// A fresh 40 MB tensor per iteration, as an eager op's output would be.
+/// With the caching allocator the block (and its mapped pages) is reused;
+/// run with TRUENO_HOST_CACHE_MB=0 to see the cost of fresh pages.
+static void allocateAndFill10M(benchmark::State &state) {
+  for (auto _ : state)
+    benchmark::DoNotOptimize(tn::full({10'000'000}, 1.5));
+}
+BENCHMARK(allocateAndFill10M)->Unit(benchmark::kMillisecond);
+
 BENCHMARK_MAIN();

@@ -12,6 +12,8 @@
 #include "Strided.h"
 #include "TensorImpl.h"
 
+#include "trueno/Runtime/HostAllocator.h"
+
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -24,19 +26,22 @@ namespace trueno {
 //===----------------------------------------------------------------------===//
 
 std::shared_ptr<Storage> Storage::allocate(std::int64_t nbytes, Device device) {
-  // 64-byte alignment suits every vector width the CPU backend targets.
-  std::size_t size = (static_cast<std::size_t>(nbytes) + 63) & ~std::size_t(63);
-  if (size == 0)
-    size = 64;
-  auto *bytes = static_cast<std::byte *>(std::aligned_alloc(64, size));
+  // Through the caching allocator: reusing freed blocks avoids the page
+  // faults of fresh memory, which dominate eager ops on large tensors.
+  void *bytes = runtime::HostAllocator::instance().allocate(
+      static_cast<std::size_t>(nbytes));
   if (!bytes)
     detail::fail<MemoryError>({}, "allocate",
                               "free some tensors, or use a smaller shape",
                               "cannot allocate {} bytes", nbytes);
-  return std::shared_ptr<Storage>(new Storage(bytes, nbytes, device));
+  return std::shared_ptr<Storage>(
+      new Storage(static_cast<std::byte *>(bytes), nbytes, device));
 }
 
-Storage::~Storage() { std::free(bytes_); }
+Storage::~Storage() {
+  runtime::HostAllocator::instance().deallocate(
+      bytes_, static_cast<std::size_t>(nbytes_));
+}
 
 namespace detail {
 
