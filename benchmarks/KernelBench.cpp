@@ -20,15 +20,6 @@ using trueno::runtime::CpuKernel;
 
 namespace {
 
-mlir::MLIRContext &context() {
-  static mlir::MLIRContext *ctx = [] {
-    mlir::DialectRegistry registry;
-    mlir::trueno::registerCpuCodegen(registry);
-    return new mlir::MLIRContext(registry);
-  }();
-  return *ctx;
-}
-
 std::unique_ptr<CpuKernel> compileExpFma(std::int64_t n) {
   std::string t = "tensor<" + std::to_string(n) + "xf32>";
   std::string source = "func.func @k(%a: " + t + ", %b: " + t + ", %c: " + t +
@@ -36,7 +27,8 @@ std::unique_ptr<CpuKernel> compileExpFma(std::int64_t n) {
                        "\n  %s = trueno.add %m, %c : " + t +
                        "\n  %r = trueno.exp %s : " + t +
                        "\n  return %r : " + t + "\n}";
-  auto module = mlir::parseSourceString<mlir::ModuleOp>(source, &context());
+  auto module = mlir::parseSourceString<mlir::ModuleOp>(
+      source, &trueno::runtime::compilerContext());
   auto kernel = CpuKernel::compile(*module, "k");
   if (!kernel) {
     llvm::consumeError(kernel.takeError());

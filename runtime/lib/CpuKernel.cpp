@@ -29,6 +29,15 @@ static void initializeNativeTarget() {
   });
 }
 
+mlir::MLIRContext &compilerContext() {
+  static mlir::MLIRContext *context = [] {
+    mlir::DialectRegistry registry;
+    mlir::trueno::registerCpuCodegen(registry);
+    return new mlir::MLIRContext(registry);
+  }();
+  return *context;
+}
+
 llvm::Expected<std::unique_ptr<CpuKernel>>
 CpuKernel::compile(mlir::ModuleOp module, llvm::StringRef name) {
   auto start = std::chrono::steady_clock::now();

@@ -25,24 +25,15 @@ using trueno::runtime::KernelBuffer;
 namespace {
 
 /// Compiles the function @k of `source`.
-std::unique_ptr<CpuKernel> compileKernel(mlir::MLIRContext &context,
-                                         const std::string &source) {
+std::unique_ptr<CpuKernel> compileKernel(const std::string &source) {
   mlir::OwningOpRef<mlir::ModuleOp> module =
-      mlir::parseSourceString<mlir::ModuleOp>(source, &context);
+      mlir::parseSourceString<mlir::ModuleOp>(
+          source, &trueno::runtime::compilerContext());
   REQUIRE(module);
   auto kernel = CpuKernel::compile(*module, "k");
   if (!kernel)
     FAIL(llvm::toString(kernel.takeError()));
   return std::move(*kernel);
-}
-
-mlir::MLIRContext &context() {
-  static mlir::MLIRContext *ctx = [] {
-    mlir::DialectRegistry registry;
-    mlir::trueno::registerCpuCodegen(registry);
-    return new mlir::MLIRContext(registry);
-  }();
-  return *ctx;
 }
 
 template <typename T> KernelBuffer buffer(std::vector<T> &v) {
@@ -57,7 +48,7 @@ void run(const CpuKernel &kernel, std::vector<KernelBuffer> buffers) {
 } // namespace
 
 TEST_CASE("exp(a * b + c) with a broadcast operand, fused into one kernel") {
-  auto kernel = compileKernel(context(), R"(
+  auto kernel = compileKernel(R"(
     func.func @k(%a: tensor<2x3xf32>, %b: tensor<2x3xf32>, %c: tensor<3xf32>)
         -> tensor<2x3xf32> {
       %m = trueno.mul %a, %b : tensor<2x3xf32>
@@ -82,7 +73,7 @@ TEST_CASE("exp(a * b + c) with a broadcast operand, fused into one kernel") {
 }
 
 TEST_CASE("float to integer casts agree with the frontend's NumPy rules") {
-  auto kernel = compileKernel(context(), R"(
+  auto kernel = compileKernel(R"(
     func.func @k(%x: tensor<12xf32>) -> (tensor<12xi8>, tensor<12xui8>,
                                          tensor<12xi32>, tensor<12xi64>, tensor<12xi1>) {
       %0 = trueno.cast %x : tensor<12xf32> to tensor<12xi8>
@@ -110,7 +101,7 @@ TEST_CASE("float to integer casts agree with the frontend's NumPy rules") {
 }
 
 TEST_CASE("integer floor division and remainder follow Python") {
-  auto kernel = compileKernel(context(), R"(
+  auto kernel = compileKernel(R"(
     func.func @k(%a: tensor<6xi32>, %b: tensor<6xi32>) -> (tensor<6xi32>, tensor<6xi32>) {
       %q = trueno.floordiv %a, %b : tensor<6xi32>
       %r = trueno.remainder %a, %b : tensor<6xi32>
@@ -127,7 +118,7 @@ TEST_CASE("integer floor division and remainder follow Python") {
 }
 
 TEST_CASE("float floor division and remainder follow NumPy") {
-  auto kernel = compileKernel(context(), R"(
+  auto kernel = compileKernel(R"(
     func.func @k(%a: tensor<5xf64>, %b: tensor<5xf64>) -> (tensor<5xf64>, tensor<5xf64>) {
       %q = trueno.floordiv %a, %b : tensor<5xf64>
       %r = trueno.remainder %a, %b : tensor<5xf64>
@@ -149,7 +140,7 @@ TEST_CASE("float floor division and remainder follow NumPy") {
 }
 
 TEST_CASE("uint8 is unsigned, float16 computes in float32") {
-  auto kernel = compileKernel(context(), R"(
+  auto kernel = compileKernel(R"(
     func.func @k(%a: tensor<3xui8>, %b: tensor<3xui8>, %h: tensor<3xf16>)
         -> (tensor<3xi1>, tensor<3xui8>, tensor<3xf16>) {
       %0 = trueno.gt %a, %b : tensor<3xui8> -> tensor<3xi1>
@@ -172,7 +163,7 @@ TEST_CASE("uint8 is unsigned, float16 computes in float32") {
 }
 
 TEST_CASE("float64 math is precise near zero and NaN propagates") {
-  auto kernel = compileKernel(context(), R"(
+  auto kernel = compileKernel(R"(
     func.func @k(%x: tensor<3xf64>) -> (tensor<3xf64>, tensor<3xf64>, tensor<3xf64>, tensor<3xf64>) {
       %0 = trueno.log1p %x : tensor<3xf64>
       %1 = trueno.expm1 %x : tensor<3xf64>
@@ -194,7 +185,8 @@ TEST_CASE("float64 math is precise near zero and NaN propagates") {
 
 TEST_CASE("a function that is not there is an error, not a crash") {
   mlir::OwningOpRef<mlir::ModuleOp> module =
-      mlir::parseSourceString<mlir::ModuleOp>("module {}", &context());
+      mlir::parseSourceString<mlir::ModuleOp>(
+          "module {}", &trueno::runtime::compilerContext());
   auto kernel = CpuKernel::compile(*module, "missing");
   REQUIRE_FALSE(kernel);
   CHECK(llvm::toString(kernel.takeError()) ==

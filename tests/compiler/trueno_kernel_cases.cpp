@@ -100,9 +100,7 @@ int main(int argc, char **argv) {
     std::cerr << "usage: trueno-kernel-cases CASES OUTDIR\n";
     return 2;
   }
-  mlir::DialectRegistry registry;
-  mlir::trueno::registerCpuCodegen(registry);
-  mlir::MLIRContext context(registry);
+  mlir::MLIRContext &context = trueno::runtime::compilerContext();
   std::ifstream cases(argv[1]);
   std::string out = argv[2], line;
   int count = 0;

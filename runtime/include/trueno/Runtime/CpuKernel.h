@@ -29,6 +29,11 @@ struct KernelBuffer {
   std::vector<std::int64_t> strides;
 };
 
+/// The process-wide MLIRContext with every dialect, interface model and
+/// translation the CPU pipeline needs. Creating one costs ~10 ms, so kernels
+/// share it.
+mlir::MLIRContext &compilerContext();
+
 class CpuKernel {
 public:
   /// Lowers `module` (in the trueno dialect; it is modified) and JIT-compiles
