@@ -14,7 +14,7 @@ jobs="${TRUENO_JOBS:-$(nproc)}"
 # Everything the build, the tests and the benchmarks need, all from Debian.
 packages=(
   g++ cmake ninja-build ccache python3 python3-numpy python3-torch
-  llvm-19-dev libmlir-19-dev mlir-19-tools clang-19 lld-19
+  llvm-19-dev llvm-19-tools libmlir-19-dev mlir-19-tools clang-19 lld-19
   libfmt-dev doctest-dev libbenchmark-dev
 )
 
