@@ -15,7 +15,7 @@ jobs="${TRUENO_JOBS:-$(nproc)}"
 packages=(
   g++ cmake ninja-build ccache python3 python3-numpy python3-torch
   llvm-19-dev llvm-19-tools libmlir-19-dev mlir-19-tools clang-19 lld-19
-  libfmt-dev doctest-dev libbenchmark-dev
+  libfmt-dev doctest-dev libbenchmark-dev libomp-19-dev
 )
 
 install_missing_packages() {

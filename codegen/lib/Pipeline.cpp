@@ -23,12 +23,14 @@
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/Linalg/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/OpenMP/OpenMPDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Transforms/Passes.h"
 
 #include <mutex>
@@ -75,12 +77,13 @@ std::string stagePipeline(Stage stage) {
            "function-boundary-type-conversion=identity-layout-map},"
            "canonicalize,buffer-deallocation-pipeline";
   case Stage::Loops:
-    return "func.func(convert-linalg-to-loops),trueno-math-polynomial,"
-           "convert-math-to-funcs,lower-affine,convert-scf-to-cf,canonicalize";
+    return "func.func(convert-linalg-to-parallel-loops),"
+           "trueno-math-polynomial,convert-math-to-funcs,convert-scf-to-openmp,"
+           "lower-affine,convert-scf-to-cf,canonicalize";
   case Stage::LLVM:
     return "trueno-math-to-libm,expand-strided-metadata,"
            "finalize-memref-to-llvm,convert-math-to-llvm,convert-arith-to-llvm,"
-           "convert-cf-to-llvm,convert-func-to-llvm,"
+           "convert-cf-to-llvm,convert-openmp-to-llvm,convert-func-to-llvm,"
            "reconcile-unrealized-casts";
   }
   return "";
@@ -90,7 +93,8 @@ void registerCpuCodegen(DialectRegistry &registry) {
   registry.insert<TruenoDialect, affine::AffineDialect, arith::ArithDialect,
                   bufferization::BufferizationDialect, cf::ControlFlowDialect,
                   func::FuncDialect, linalg::LinalgDialect, LLVM::LLVMDialect,
-                  math::MathDialect, memref::MemRefDialect, scf::SCFDialect,
+                  math::MathDialect, memref::MemRefDialect,
+                  omp::OpenMPDialect, scf::SCFDialect,
                   tensor::TensorDialect, vector::VectorDialect,
                   x86vector::X86VectorDialect>();
   arith::registerBufferizableOpInterfaceExternalModels(registry);
@@ -100,6 +104,7 @@ void registerCpuCodegen(DialectRegistry &registry) {
       registry);
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
+  registerOpenMPDialectTranslation(registry);
 }
 
 namespace {

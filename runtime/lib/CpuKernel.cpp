@@ -66,6 +66,9 @@ CpuKernel::compile(mlir::ModuleOp module, llvm::StringRef name) {
   mlir::ExecutionEngineOptions options;
   options.transformer = optimize;
   options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
+  // Parallel loops run on LLVM's OpenMP runtime (one thread per core).
+  llvm::StringRef openmp = TRUENO_OPENMP_LIBRARY;
+  options.sharedLibPaths = llvm::ArrayRef<llvm::StringRef>(openmp);
   auto engine = mlir::ExecutionEngine::create(module, options);
   if (!engine)
     return engine.takeError();
