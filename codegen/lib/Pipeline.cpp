@@ -78,7 +78,8 @@ std::string stagePipeline(Stage stage) {
            "canonicalize,buffer-deallocation-pipeline";
   case Stage::Loops:
     return "func.func(convert-linalg-to-parallel-loops),"
-           "trueno-math-polynomial,convert-math-to-funcs,convert-scf-to-openmp,"
+           "trueno-math-polynomial,convert-math-to-funcs,"
+           "trueno-serialize-small-loops,convert-scf-to-openmp,"
            "lower-affine,convert-scf-to-cf,canonicalize";
   case Stage::LLVM:
     return "trueno-math-to-libm,expand-strided-metadata,"
@@ -93,9 +94,8 @@ void registerCpuCodegen(DialectRegistry &registry) {
   registry.insert<TruenoDialect, affine::AffineDialect, arith::ArithDialect,
                   bufferization::BufferizationDialect, cf::ControlFlowDialect,
                   func::FuncDialect, linalg::LinalgDialect, LLVM::LLVMDialect,
-                  math::MathDialect, memref::MemRefDialect,
-                  omp::OpenMPDialect, scf::SCFDialect,
-                  tensor::TensorDialect, vector::VectorDialect,
+                  math::MathDialect, memref::MemRefDialect, omp::OpenMPDialect,
+                  scf::SCFDialect, tensor::TensorDialect, vector::VectorDialect,
                   x86vector::X86VectorDialect>();
   arith::registerBufferizableOpInterfaceExternalModels(registry);
   linalg::registerBufferizableOpInterfaceExternalModels(registry);

@@ -69,4 +69,20 @@ def MathToLibm : Pass<"trueno-math-to-libm", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::func::FuncDialect"];
 }
 
+def SerializeSmallLoops : Pass<"trueno-serialize-small-loops"> {
+  let summary = "Keep parallel loops with few iterations on one thread";
+  let description = [{
+    Rewrites each outermost `scf.parallel` whose static iteration count is
+    below `min-iterations` into nested `scf.for` loops, so that
+    convert-scf-to-openmp only forks threads where the work repays the few
+    microseconds a parallel region costs. Loops with dynamic bounds stay
+    parallel.
+  }];
+  let options = [
+    Option<"minIterations", "min-iterations", "int64_t", /*default=*/"32768",
+           "Iterations below which a loop nest runs on one thread">
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect"];
+}
+
 #endif // TRUENO_CODEGEN_PASSES_TD

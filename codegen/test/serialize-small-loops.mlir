@@ -1,0 +1,36 @@
+// Parallel loop nests below the threshold become scf.for nests; larger ones
+// stay parallel (and become OpenMP regions later in the pipeline).
+// RUN: trueno-opt %s -trueno-serialize-small-loops=min-iterations=1000 | FileCheck %s
+
+// CHECK-LABEL: func @small
+// CHECK-NOT: scf.parallel
+// CHECK: scf.for %[[I:.*]] = %c0 to %c10 step %c1
+// CHECK-NEXT: scf.for %[[J:.*]] = %c0 to %c20 step %c1
+// CHECK-NEXT: memref.load %arg0[%[[I]], %[[J]]]
+func.func @small(%a: memref<10x20xf32>, %b: memref<10x20xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c10 = arith.constant 10 : index
+  %c20 = arith.constant 20 : index
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c10, %c20) step (%c1, %c1) {
+    %v = memref.load %a[%i, %j] : memref<10x20xf32>
+    memref.store %v, %b[%i, %j] : memref<10x20xf32>
+    scf.reduce
+  }
+  return
+}
+
+// CHECK-LABEL: func @large
+// CHECK: scf.parallel
+func.func @large(%a: memref<100x20xf32>, %b: memref<100x20xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c100 = arith.constant 100 : index
+  %c20 = arith.constant 20 : index
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c100, %c20) step (%c1, %c1) {
+    %v = memref.load %a[%i, %j] : memref<100x20xf32>
+    memref.store %v, %b[%i, %j] : memref<100x20xf32>
+    scf.reduce
+  }
+  return
+}
