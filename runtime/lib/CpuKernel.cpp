@@ -14,12 +14,39 @@
 #include "mlir/ExecutionEngine/OptUtils.h"
 
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/IR/LegacyPassManager.h"
 #include "llvm/Support/TargetSelect.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/Transforms/Utils/Cloning.h"
 
 #include <chrono>
 #include <mutex>
 
 namespace trueno::runtime {
+
+/// TRUENO_DEBUG: 3 prints the IR after each compile stage, 4 also the
+/// optimized LLVM IR's machine code. (Levels 1 and 2 describe realizes and
+/// fused groups, which come with the frontend's lazy graph.)
+static int debugLevel() {
+  const char *level = std::getenv("TRUENO_DEBUG");
+  return level ? std::atoi(level) : 0;
+}
+
+/// Prints the assembly `machine` generates for (a copy of) `module`.
+static llvm::Error printAssembly(const llvm::Module &module,
+                                 llvm::TargetMachine &machine) {
+  std::unique_ptr<llvm::Module> copy = llvm::CloneModule(module);
+  llvm::SmallString<0> text;
+  llvm::raw_svector_ostream os(text);
+  llvm::legacy::PassManager pm;
+  if (machine.addPassesToEmitFile(pm, os, nullptr,
+                                  llvm::CodeGenFileType::AssemblyFile))
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "the target cannot emit assembly");
+  pm.run(*copy);
+  llvm::errs() << "// ---- trueno: assembly ----\n" << text << "\n";
+  return llvm::Error::success();
+}
 
 static void initializeNativeTarget() {
   static std::once_flag once;
@@ -46,7 +73,23 @@ CpuKernel::compile(mlir::ModuleOp module, llvm::StringRef name) {
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                    "no function @%s in the module",
                                    name.str().c_str());
-  if (mlir::failed(mlir::trueno::lowerForCpu(module)))
+  int debug = debugLevel();
+  auto printStage = [](mlir::trueno::Stage stage, mlir::ModuleOp m) {
+    llvm::errs() << "// ---- trueno: IR after stage "
+                 << mlir::trueno::stageName(stage) << " ----\n";
+    m.print(llvm::errs());
+    llvm::errs() << "\n";
+  };
+  if (debug >= 3) {
+    llvm::errs() << "// ---- trueno: input IR ----\n";
+    module.print(llvm::errs());
+    llvm::errs() << "\n";
+  }
+  if (mlir::failed(mlir::trueno::lowerForCpu(
+          module, mlir::trueno::kLastStage,
+          debug >= 3 ? std::function<void(mlir::trueno::Stage, mlir::ModuleOp)>(
+                           printStage)
+                     : nullptr)))
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                    "lowering @%s for the CPU failed",
                                    name.str().c_str());
@@ -60,9 +103,16 @@ CpuKernel::compile(mlir::ModuleOp module, llvm::StringRef name) {
 
   // ExecutionEngineOptions::transformer is a function_ref: the transformer
   // itself must outlive create(), or O3 silently never runs.
-  std::function<llvm::Error(llvm::Module *)> optimize =
+  std::function<llvm::Error(llvm::Module *)> optimizeO3 =
       mlir::makeOptimizingTransformer(/*optLevel=*/3, /*sizeLevel=*/0,
                                       machine->get());
+  llvm::TargetMachine &target = **machine;
+  std::function<llvm::Error(llvm::Module *)> optimize =
+      [&](llvm::Module *m) -> llvm::Error {
+    if (llvm::Error error = optimizeO3(m))
+      return error;
+    return debug >= 4 ? printAssembly(*m, target) : llvm::Error::success();
+  };
   mlir::ExecutionEngineOptions options;
   options.transformer = optimize;
   options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;

@@ -17,7 +17,11 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
+#include <string>
+#include <unistd.h>
 
 using trueno::runtime::CpuKernel;
 using trueno::runtime::KernelBuffer;
@@ -191,4 +195,36 @@ TEST_CASE("a function that is not there is an error, not a crash") {
   REQUIRE_FALSE(kernel);
   CHECK(llvm::toString(kernel.takeError()) ==
         "no function @missing in the module");
+}
+
+TEST_CASE("TRUENO_DEBUG=4 prints the IR after every stage and the assembly") {
+  // Capture file descriptor 2, where llvm::errs() writes, unbuffered.
+  std::FILE *capture = std::tmpfile();
+  REQUIRE(capture);
+  int savedStderr = dup(2);
+  dup2(fileno(capture), 2);
+  setenv("TRUENO_DEBUG", "4", 1);
+  auto kernel = compileKernel(R"(
+    func.func @k(%a: tensor<64xf32>) -> tensor<64xf32> {
+      %r = trueno.sqrt %a : tensor<64xf32>
+      return %r : tensor<64xf32>
+    })");
+  unsetenv("TRUENO_DEBUG");
+  dup2(savedStderr, 2);
+  close(savedStderr);
+  std::rewind(capture);
+  std::string text;
+  for (int c; (c = std::fgetc(capture)) != EOF;)
+    text.push_back(static_cast<char>(c));
+  std::fclose(capture);
+  for (const char *header :
+       {"// ---- trueno: input IR ----", "IR after stage linalg",
+        "IR after stage fused", "IR after stage bufferized",
+        "IR after stage loops", "IR after stage llvm",
+        "// ---- trueno: assembly ----"})
+    CHECK_MESSAGE(text.find(header) != std::string::npos, header);
+  CHECK(text.find("trueno.sqrt") != std::string::npos);
+  CHECK(text.find("linalg.generic") != std::string::npos);
+  CHECK(text.find("llvm.func") != std::string::npos);
+  CHECK(text.find("sqrt") != std::string::npos); // the instruction or call
 }
