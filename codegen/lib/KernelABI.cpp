@@ -73,7 +73,7 @@ struct KernelABIPass : public mlir::trueno::impl::KernelABIBase<KernelABIPass> {
       outputs.push_back(entry.addArgument(bufferTypeOf(result), func.getLoc()));
       arguments.push_back(outputs.back().getType());
     }
-    WalkResult walk = func.walk([&](func::ReturnOp ret) {
+    func.walk([&](func::ReturnOp ret) {
       OpBuilder b(ret);
       for (auto [value, out] : llvm::zip(ret.getOperands(), outputs)) {
         auto write = b.create<bufferization::MaterializeInDestinationOp>(
@@ -83,9 +83,7 @@ struct KernelABIPass : public mlir::trueno::impl::KernelABIBase<KernelABIPass> {
       }
       b.create<func::ReturnOp>(ret.getLoc());
       ret.erase();
-      return WalkResult::advance();
     });
-    (void)walk;
     func.setFunctionType(FunctionType::get(func.getContext(), arguments, {}));
     splitSharedEmptyTensors(func);
     func->setAttr("llvm.emit_c_interface", UnitAttr::get(func.getContext()));

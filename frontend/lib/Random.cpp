@@ -137,15 +137,18 @@ Tensor uniform(Shape shape, double low, double high, Generator &gen,
       });
   // low + (high - low) * u can round up to high in the target type; keep
   // the promised half-open range by stepping such values just below high.
+  if (!(low < high)) // an empty range: every value is low already
+    return result;
   detail::dispatchDType(dtype, [&]<typename T>(detail::TypeTag<T>) {
     if constexpr (std::is_floating_point_v<T> || detail::isLowFloat<T>) {
-      T top = detail::castValue<T, double>(high);
-      T below = std::max(nextBelow(top), detail::castValue<T, double>(low),
-                         [](T a, T b) { return float(a) < float(b); });
+      double top = static_cast<double>(detail::castValue<T, double>(high));
+      T below = nextBelow(detail::castValue<T, double>(high));
+      T lowest = detail::castValue<T, double>(low);
+      if (static_cast<double>(below) < static_cast<double>(lowest))
+        below = lowest; // low and high round to neighbours in T
       T *data = result.data<T>();
       for (std::int64_t i = 0; i < result.numel(); ++i)
-        if (static_cast<double>(data[i]) >= static_cast<double>(top) &&
-            low < high)
+        if (static_cast<double>(data[i]) >= top)
           data[i] = below;
     }
   });

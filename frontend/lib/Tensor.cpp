@@ -181,22 +181,22 @@ bool Tensor::sharesStorageWith(const Tensor &other) const {
 
 Tensor Tensor::contiguous() const { return isContiguous() ? *this : clone(); }
 
-Tensor Tensor::clone() const {
-  const TensorImpl &self = implOf(*this, "clone", {});
-  Tensor result =
-      detail::makeContiguous(self.dtype, self.shape, self.storage->device());
-  detail::copyElements(*result.impl(), self);
-  return result;
-}
-
-Tensor Tensor::to(DType dtype, SourceLoc where) const {
-  const TensorImpl &self = implOf(*this, "to", where);
-  if (self.dtype == dtype)
-    return *this;
+/// A fresh contiguous copy of `self` converted to `dtype`.
+static Tensor copyAs(const TensorImpl &self, DType dtype) {
   Tensor result =
       detail::makeContiguous(dtype, self.shape, self.storage->device());
   detail::copyElements(*result.impl(), self);
   return result;
+}
+
+Tensor Tensor::clone() const {
+  const TensorImpl &self = implOf(*this, "clone", {});
+  return copyAs(self, self.dtype);
+}
+
+Tensor Tensor::to(DType dtype, SourceLoc where) const {
+  const TensorImpl &self = implOf(*this, "to", where);
+  return self.dtype == dtype ? *this : copyAs(self, dtype);
 }
 
 //===----------------------------------------------------------------------===//

@@ -74,22 +74,20 @@ CpuKernel::compile(mlir::ModuleOp module, llvm::StringRef name) {
                                    "no function @%s in the module",
                                    name.str().c_str());
   int debug = debugLevel();
-  auto printStage = [](mlir::trueno::Stage stage, mlir::ModuleOp m) {
-    llvm::errs() << "// ---- trueno: IR after stage "
-                 << mlir::trueno::stageName(stage) << " ----\n";
+  auto printIR = [](llvm::StringRef title, mlir::ModuleOp m) {
+    llvm::errs() << "// ---- trueno: " << title << " ----\n";
     m.print(llvm::errs());
     llvm::errs() << "\n";
   };
+  std::function<void(mlir::trueno::Stage, mlir::ModuleOp)> afterStage;
   if (debug >= 3) {
-    llvm::errs() << "// ---- trueno: input IR ----\n";
-    module.print(llvm::errs());
-    llvm::errs() << "\n";
+    printIR("input IR", module);
+    afterStage = [&](mlir::trueno::Stage stage, mlir::ModuleOp m) {
+      printIR(("IR after stage " + mlir::trueno::stageName(stage)).str(), m);
+    };
   }
-  if (mlir::failed(mlir::trueno::lowerForCpu(
-          module, mlir::trueno::kLastStage,
-          debug >= 3 ? std::function<void(mlir::trueno::Stage, mlir::ModuleOp)>(
-                           printStage)
-                     : nullptr)))
+  if (mlir::failed(mlir::trueno::lowerForCpu(module, mlir::trueno::kLastStage,
+                                             afterStage)))
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                    "lowering @%s for the CPU failed",
                                    name.str().c_str());
