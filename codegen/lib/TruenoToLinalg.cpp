@@ -409,8 +409,21 @@ template <> Value lowerScalar(MinimumOp, ScalarBuilder &s) {
 template <> Value lowerScalar(Atan2Op, ScalarBuilder &s) {
   // The result has the sign of y, zeros included (atan2(-0, -1) is -pi);
   // the float32 polynomial loses it, so restore it.
-  Value angle = s.make<math::Atan2Op>(s.arg(0), s.arg(1));
-  return s.result(s.make<math::CopySignOp>(angle, s.arg(0)));
+  // Both infinite: the polynomial gives NaN where IEEE gives +-pi/4 or
+  // +-3pi/4.
+  Value y = s.arg(0), x = s.arg(1);
+  Type t = y.getType();
+  Value angle = s.make<math::Atan2Op>(y, x);
+  Value inf = s.floatConst(t, INFINITY);
+  Value bothInfinite = s.make<arith::AndIOp>(
+      s.cmpf(arith::CmpFPredicate::OEQ, s.make<math::AbsFOp>(y), inf),
+      s.cmpf(arith::CmpFPredicate::OEQ, s.make<math::AbsFOp>(x), inf));
+  Value corner =
+      s.select(s.cmpf(arith::CmpFPredicate::OGT, x, s.floatConst(t, 0)),
+               s.floatConst(t, std::numbers::pi / 4),
+               s.floatConst(t, 3 * std::numbers::pi / 4));
+  angle = s.select(bothInfinite, corner, angle);
+  return s.result(s.make<math::CopySignOp>(angle, y));
 }
 template <> Value lowerScalar(PowOp, ScalarBuilder &s) {
   if (s.isFloat(0))

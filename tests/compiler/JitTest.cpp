@@ -228,3 +228,20 @@ TEST_CASE("TRUENO_DEBUG=4 prints the IR after every stage and the assembly") {
   CHECK(text.find("llvm.func") != std::string::npos);
   CHECK(text.find("sqrt") != std::string::npos); // the instruction or call
 }
+
+TEST_CASE("float32 atan2 keeps IEEE results at zeros and infinities") {
+  auto kernel = compileKernel(R"(
+    func.func @k(%y: tensor<6xf32>, %x: tensor<6xf32>) -> tensor<6xf32> {
+      %r = trueno.atan2 %y, %x : tensor<6xf32>
+      return %r : tensor<6xf32>
+    })");
+  std::vector<float> y = {-0.0f,     0.0f,     INFINITY,
+                          -INFINITY, INFINITY, -INFINITY},
+                     x = {-1.0f,     -1.0f,     INFINITY,
+                          -INFINITY, -INFINITY, INFINITY},
+                     out(6);
+  run(*kernel, {buffer(y), buffer(x), buffer(out)});
+  for (int i = 0; i < 6; ++i)
+    CHECK(out[i] == doctest::Approx(std::atan2(y[i], x[i])).epsilon(1e-6));
+  CHECK(std::signbit(out[0]));
+}
