@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "trueno/Codegen/Passes.h"
+#include "trueno/IR/TruenoDialect.h"
 
 #include "mlir/IR/Builders.h"
 
@@ -19,9 +20,15 @@ using namespace mlir;
 
 namespace {
 
-MemRefType bufferTypeOf(Type tensor) {
+/// The buffer type of a kernel argument: identity layout, or the static
+/// strides of the view it is read through (the offset is always 0: the
+/// caller passes the address of the view's first element).
+MemRefType bufferTypeOf(Type tensor, DenseI64ArrayAttr strides = {}) {
   auto t = cast<RankedTensorType>(tensor);
-  return MemRefType::get(t.getShape(), t.getElementType());
+  if (!strides)
+    return MemRefType::get(t.getShape(), t.getElementType());
+  auto layout = StridedLayoutAttr::get(t.getContext(), 0, strides.asArrayRef());
+  return MemRefType::get(t.getShape(), t.getElementType(), layout);
 }
 
 struct KernelABIPass : public mlir::trueno::impl::KernelABIBase<KernelABIPass> {
@@ -62,7 +69,15 @@ struct KernelABIPass : public mlir::trueno::impl::KernelABIBase<KernelABIPass> {
     SmallVector<Type> arguments;
     for (BlockArgument arg : entry.getArguments()) {
       Type tensor = arg.getType();
-      arg.setType(bufferTypeOf(tensor));
+      auto strides = func.getArgAttrOfType<DenseI64ArrayAttr>(
+          arg.getArgNumber(), mlir::trueno::kStridesAttrName);
+      if (strides && static_cast<int64_t>(strides.size()) !=
+                         cast<RankedTensorType>(tensor).getRank())
+        return func.emitError("argument ")
+               << arg.getArgNumber() << " has " << strides.size()
+               << " strides for a tensor of rank "
+               << cast<RankedTensorType>(tensor).getRank();
+      arg.setType(bufferTypeOf(tensor, strides));
       auto read = builder.create<bufferization::ToTensorOp>(
           func.getLoc(), tensor, arg, /*restrict=*/true, /*writable=*/false);
       arg.replaceAllUsesExcept(read, read);
@@ -84,6 +99,7 @@ struct KernelABIPass : public mlir::trueno::impl::KernelABIBase<KernelABIPass> {
       b.create<func::ReturnOp>(ret.getLoc());
       ret.erase();
     });
+    func.removeArgAttrsAttr(); // the strides now live in the memref types
     func.setFunctionType(FunctionType::get(func.getContext(), arguments, {}));
     splitSharedEmptyTensors(func);
     func->setAttr("llvm.emit_c_interface", UnitAttr::get(func.getContext()));

@@ -1,8 +1,9 @@
 //===- trueno-opt.cpp - mlir-opt for the trueno dialect -------------------===//
 //
 // Parses, verifies, transforms and prints IR in the trueno dialect, with the
-// upstream dialects and passes that Trueno's pipelines use, and the staged
-// `trueno-cpu-pipeline{stop-after=linalg|fused|bufferized|loops|llvm}`.
+// upstream dialects and passes that Trueno's pipelines use, the graph passes
+// (`trueno-graph-pipeline`: canonicalize, CSE, fusion into kernels) and the
+// staged `trueno-cpu-pipeline{stop-after=linalg|fused|bufferized|loops|llvm}`.
 // Registers only those dialects (not registerAllDialects) to keep the build
 // light.
 //
@@ -10,6 +11,7 @@
 #include "trueno/Codegen/Passes.h"
 #include "trueno/Codegen/Pipeline.h"
 #include "trueno/IR/TruenoDialect.h"
+#include "trueno/Passes/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -24,6 +26,7 @@ int main(int argc, char **argv) {
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
   mlir::trueno::registerCpuPipeline();
+  mlir::trueno::registerGraphPasses();
   mlir::DialectRegistry registry;
   mlir::trueno::registerCpuCodegen(registry);
   return mlir::asMainReturnCode(

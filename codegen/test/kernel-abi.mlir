@@ -1,0 +1,43 @@
+// The kernel calling convention: tensor arguments become memrefs (strided
+// ones for views), results become trailing output buffers.
+// RUN: trueno-opt %s -trueno-kernel-abi -split-input-file -verify-diagnostics | FileCheck %s
+// RUN: trueno-opt %s -trueno-cpu-pipeline=stop-after=bufferized -split-input-file -verify-diagnostics | FileCheck %s --check-prefix=BUF
+
+// CHECK-LABEL: func.func @views(
+// CHECK-SAME:    %[[T:.*]]: memref<3x2xf32, strided<[1, 3]>>
+// CHECK-SAME:    %[[B:.*]]: memref<3x2xf32, strided<[0, 1]>>
+// CHECK-SAME:    %[[N:.*]]: memref<4xf32, strided<[-2]>>
+// CHECK-SAME:    %[[OUT:.*]]: memref<3x2xf32>)
+// CHECK-SAME:    attributes {llvm.emit_c_interface}
+// CHECK:         bufferization.to_tensor %[[T]] restrict
+// CHECK:         bufferization.materialize_in_destination {{.*}} in restrict writable %[[OUT]]
+// CHECK-NEXT:    return
+// BUF-LABEL: func.func @views(
+// BUF:         linalg.generic {{.*}} ins(%arg0, %arg1 : memref<3x2xf32, strided<[1, 3]>>, memref<3x2xf32, strided<[0, 1]>>) outs(%arg3 : memref<3x2xf32>)
+func.func @views(%t: tensor<3x2xf32> {trueno.strides = array<i64: 1, 3>},
+                 %b: tensor<3x2xf32> {trueno.strides = array<i64: 0, 1>},
+                 %n: tensor<4xf32> {trueno.strides = array<i64: -2>}) -> tensor<3x2xf32> {
+  %0 = trueno.add %t, %b : tensor<3x2xf32>
+  return %0 : tensor<3x2xf32>
+}
+
+// -----
+
+// Two results that CSE gave one tensor.empty get one each: MLIR 19's
+// eliminate-empty-tensors would otherwise let both write one buffer.
+// BUF-LABEL: func.func @two_results(
+// BUF-SAME:    %{{.*}}: memref<8xf32>, %[[OUT0:.*]]: memref<8xf32>, %[[OUT1:.*]]: memref<8xf32>)
+// BUF-DAG:     outs(%[[OUT0]] : memref<8xf32>)
+// BUF-DAG:     outs(%[[OUT1]] : memref<8xf32>)
+func.func @two_results(%x: tensor<8xf32>) -> (tensor<8xf32>, tensor<8xf32>) {
+  %0 = trueno.exp %x : tensor<8xf32>
+  %1 = trueno.neg %x : tensor<8xf32>
+  return %0, %1 : tensor<8xf32>, tensor<8xf32>
+}
+
+// -----
+
+// expected-error @+1 {{argument 0 has 1 strides for a tensor of rank 2}}
+func.func @wrong_rank(%t: tensor<3x2xf32> {trueno.strides = array<i64: 1>}) -> tensor<3x2xf32> {
+  return %t : tensor<3x2xf32>
+}

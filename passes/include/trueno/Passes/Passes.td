@@ -1,0 +1,36 @@
+//===- Passes.td - Graph-level passes on the trueno dialect -*- tablegen -*-===//
+#ifndef TRUENO_PASSES_TD
+#define TRUENO_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def FuseElementwise : Pass<"trueno-fuse-elementwise", "::mlir::ModuleOp"> {
+  let summary = "Group elementwise trueno ops into kernels and outline them";
+  let description = [{
+    Partitions the trueno ops of every function into fusion groups and
+    outlines each group into a private `func.func` marked `trueno.kernel`;
+    the function itself is left as a sequence of `func.call`s, one per
+    kernel, in dependency order. The runtime compiles every kernel and runs
+    the calls.
+
+    Grouping rules:
+    - An elementwise op joins the groups of the operands it consumes when
+      they iterate over the same shape (producer-consumer chains and
+      diamonds become one loop nest).
+    - `trueno.expand` reads its operand through a zero stride. A producer
+      group of a smaller shape is pulled through an expand (recomputed per
+      output element) only when it is cheap (no transcendental, division or
+      power) and nothing else uses its values; otherwise it is a kernel of
+      its own and its result is read broadcast (the non-fusible boundary).
+    - Groups never merge when that would create a cycle between kernels.
+    - Constants are cloned into every kernel that uses them.
+
+    A value computed in a group and used outside it (by another kernel, or
+    returned) becomes one more result of that group's kernel: kernels have
+    several outputs rather than recomputing shared values. Function arguments
+    keep their `trueno.strides` attribute on the kernels that read them.
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect"];
+}
+
+#endif // TRUENO_PASSES_TD

@@ -1,0 +1,302 @@
+//===- FuseElementwise.cpp - Partition a graph into fused kernels ---------===//
+//
+// The recorded graph arrives as one function of trueno ops. This pass decides
+// which ops share a loop nest (a fusion group) and outlines each group into
+// a kernel function, leaving the graph function as a sequence of calls that
+// the runtime executes. Codegen then turns each kernel into a single
+// linalg.generic (linalg-fuse-elementwise-ops does the loop-level fusion
+// inside a kernel); this pass decides the kernel boundaries.
+//
+//===----------------------------------------------------------------------===//
+#include "trueno/IR/TruenoOps.h"
+#include "trueno/Passes/Passes.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/SymbolTable.h"
+
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/SetVector.h"
+
+namespace mlir::trueno {
+#define GEN_PASS_DEF_FUSEELEMENTWISE
+#include "trueno/Passes/Passes.h.inc"
+} // namespace mlir::trueno
+
+using namespace mlir;
+using namespace mlir::trueno;
+
+namespace {
+
+/// Ops whose recomputation per broadcast element costs more than reading a
+/// materialized result would: transcendental functions, division and power.
+bool isExpensive(Operation *op) {
+  return isa<ExpOp, Exp2Op, Expm1Op, LogOp, Log2Op, Log1pOp, SqrtOp, RsqrtOp,
+             SinOp, CosOp, TanOp, TanhOp, SigmoidOp, GeluOp, SiluOp, SoftplusOp,
+             ErfOp, PowOp, Atan2Op, DivOp, FloorDivOp, RemainderOp>(op);
+}
+
+ArrayRef<int64_t> shapeOf(Operation *op) {
+  return cast<RankedTensorType>(op->getResult(0).getType()).getShape();
+}
+
+/// Fusion groups over the trueno ops of one block, as a union-find over the
+/// ops' positions. Each group iterates over one shape (its domain).
+class Partition {
+public:
+  explicit Partition(Block &body) {
+    for (Operation &op : body.without_terminator()) {
+      if (isa<ConstantOp>(op))
+        continue; // cloned into each kernel that uses it
+      position_[&op] = ops_.size();
+      ops_.push_back(&op);
+      parent_.push_back(parent_.size());
+      members_.push_back({static_cast<int>(members_.size())});
+      domain_.push_back(shapeOf(&op));
+    }
+    for (auto [i, op] : llvm::enumerate(ops_))
+      for (Value operand : op->getOperands())
+        tryFuse(operand, i);
+  }
+
+  /// The groups in an order where every group comes after those it reads.
+  SmallVector<SmallVector<Operation *>> groupsInDependencyOrder() {
+    SmallVector<int> roots;
+    for (int i = 0, e = ops_.size(); i < e; ++i)
+      if (find(i) == i)
+        roots.push_back(i); // ascending first member: a stable order
+    SmallVector<SmallVector<Operation *>> ordered;
+    llvm::DenseSet<int> placed;
+    while (ordered.size() < roots.size()) {
+      for (int root : roots) {
+        if (placed.contains(root))
+          continue;
+        bool ready = llvm::all_of(predecessors(root),
+                                  [&](int p) { return placed.contains(p); });
+        if (!ready)
+          continue;
+        placed.insert(root);
+        SmallVector<int> sorted = members_[root];
+        llvm::sort(sorted);
+        ordered.emplace_back();
+        for (int m : sorted)
+          ordered.back().push_back(ops_[m]);
+        break;
+      }
+    }
+    return ordered;
+  }
+
+private:
+  int find(int i) {
+    while (parent_[i] != i)
+      i = parent_[i] = parent_[parent_[i]];
+    return i;
+  }
+
+  std::optional<int> groupOf(Value v) {
+    Operation *def = v.getDefiningOp();
+    auto it = def ? position_.find(def) : position_.end();
+    if (it == position_.end())
+      return std::nullopt;
+    return find(it->second);
+  }
+
+  /// The other groups whose values `root`'s members read.
+  SmallVector<int> predecessors(int root) {
+    llvm::SetVector<int> preds;
+    for (int m : members_[root])
+      for (Value operand : ops_[m]->getOperands())
+        if (std::optional<int> g = groupOf(operand); g && *g != root)
+          preds.insert(*g);
+    return preds.takeVector();
+  }
+
+  /// Whether `from` reads, directly or through other groups, any of `roots`.
+  bool reaches(int from, ArrayRef<int> roots, llvm::DenseSet<int> &seen) {
+    if (!seen.insert(from).second)
+      return false;
+    for (int p : predecessors(from))
+      if (llvm::is_contained(roots, p) || reaches(p, roots, seen))
+        return true;
+    return false;
+  }
+
+  /// Merging `a` and `b` would make a cycle if a third group sits on a path
+  /// between them. With only elementwise ops and expands this cannot happen
+  /// (a group can only feed larger shapes); reductions make it possible.
+  bool mergeMakesCycle(int a, int b) {
+    int pair[] = {a, b};
+    llvm::DenseSet<int> seen;
+    for (int root : pair)
+      for (int p : predecessors(root))
+        if (p != a && p != b && reaches(p, pair, seen))
+          return true;
+    return false;
+  }
+
+  bool isCheap(int root) {
+    return llvm::none_of(members_[root],
+                         [&](int m) { return isExpensive(ops_[m]); });
+  }
+
+  /// Whether every use of the group's values is inside it or is `consumer`.
+  bool onlyFeeds(int root, Operation *consumer) {
+    for (int m : members_[root])
+      for (Operation *user : ops_[m]->getUsers()) {
+        if (user == consumer)
+          continue;
+        auto it = position_.find(user);
+        if (it == position_.end() || find(it->second) != root)
+          return false;
+      }
+    return true;
+  }
+
+  void tryFuse(Value operand, int consumerIndex) {
+    std::optional<int> producer = groupOf(operand);
+    int consumer = find(consumerIndex);
+    if (!producer || *producer == consumer)
+      return;
+    Operation *consumerOp = ops_[consumerIndex];
+    if (isa<ExpandOp>(consumerOp)) {
+      // Pulling the producer through the broadcast recomputes it once per
+      // output element: worth it only for cheap ops nobody else needs.
+      if (!isCheap(*producer) || !onlyFeeds(*producer, consumerOp))
+        return;
+    } else if (domain_[*producer] != domain_[consumer]) {
+      return;
+    }
+    if (mergeMakesCycle(*producer, consumer))
+      return;
+    parent_[*producer] = consumer;
+    members_[consumer].append(members_[*producer]);
+    members_[*producer].clear();
+  }
+
+  SmallVector<Operation *> ops_;
+  llvm::DenseMap<Operation *, int> position_;
+  SmallVector<int> parent_;
+  SmallVector<SmallVector<int>> members_;
+  SmallVector<ArrayRef<int64_t>> domain_;
+};
+
+struct FuseElementwisePass
+    : public mlir::trueno::impl::FuseElementwiseBase<FuseElementwisePass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SymbolTable symbols(module);
+    SmallVector<func::FuncOp> graphs;
+    for (func::FuncOp func : module.getOps<func::FuncOp>())
+      if (!func.isExternal() && !func->hasAttr(kKernelAttrName))
+        graphs.push_back(func);
+    for (func::FuncOp func : graphs)
+      if (failed(partition(func, symbols)))
+        return signalPassFailure();
+  }
+
+  LogicalResult partition(func::FuncOp func, SymbolTable &symbols) {
+    lastKernel_ = nullptr;
+    if (!func.getBody().hasOneBlock())
+      return func.emitError("trueno-fuse-elementwise expects one block");
+    Block &body = func.front();
+    for (Operation &op : body.without_terminator())
+      if (!isa<TruenoDialect>(op.getDialect()))
+        return op.emitError("trueno-fuse-elementwise expects only trueno ops "
+                            "in a graph function, found ")
+               << op.getName();
+
+    // Values nothing returns are not computed (all trueno ops are pure).
+    SmallVector<Operation *> ops = llvm::map_to_vector(
+        body.without_terminator(), [](Operation &op) { return &op; });
+    for (Operation *op : llvm::reverse(ops))
+      if (op->use_empty())
+        op->erase();
+
+    SmallVector<SmallVector<Operation *>> groups =
+        Partition(body).groupsInDependencyOrder();
+    // A constant returned as it is still needs a kernel to write it.
+    for (Value result : body.getTerminator()->getOperands())
+      if (auto constant = result.getDefiningOp<ConstantOp>())
+        groups.push_back({constant});
+
+    OpBuilder builder(body.getTerminator());
+    for (auto [index, members] : llvm::enumerate(groups))
+      outline(func, members, index, builder, symbols);
+    for (auto &members : llvm::reverse(groups))
+      for (Operation *op : llvm::reverse(members))
+        if (op->use_empty())
+          op->erase();
+    for (Operation &op : llvm::make_early_inc_range(body.without_terminator()))
+      if (isa<ConstantOp>(op) && op.use_empty())
+        op.erase();
+    return success();
+  }
+
+  /// Moves `members` into a new kernel function and calls it from `func`.
+  void outline(func::FuncOp func, ArrayRef<Operation *> members, size_t index,
+               OpBuilder &builder, SymbolTable &symbols) {
+    llvm::DenseSet<Operation *> inGroup(members.begin(), members.end());
+    llvm::SetVector<Value> inputs;
+    SmallVector<Value> outputs;
+    for (Operation *op : members) {
+      for (Value operand : op->getOperands()) {
+        Operation *def = operand.getDefiningOp();
+        if (!inGroup.contains(def) && !isa_and_nonnull<ConstantOp>(def))
+          inputs.insert(operand);
+      }
+      for (Value result : op->getResults())
+        if (llvm::any_of(result.getUsers(), [&](Operation *user) {
+              return !inGroup.contains(user);
+            }))
+          outputs.push_back(result);
+    }
+
+    Location loc = members.front()->getLoc();
+    // Kernels follow the graph function, in the order they run.
+    OpBuilder moduleBuilder(func->getContext());
+    moduleBuilder.setInsertionPointAfter(lastKernel_ ? lastKernel_ : func);
+    auto type = FunctionType::get(
+        func.getContext(),
+        llvm::to_vector(ValueRange(inputs.getArrayRef()).getTypes()),
+        llvm::to_vector(ValueRange(outputs).getTypes()));
+    auto kernel = moduleBuilder.create<func::FuncOp>(
+        loc, (func.getSymName() + "_kernel" + Twine(index)).str(), type);
+    kernel.setPrivate();
+    kernel->setAttr(kKernelAttrName, moduleBuilder.getUnitAttr());
+    symbols.insert(kernel, moduleBuilder.getInsertionPoint());
+    lastKernel_ = kernel;
+    for (auto [i, input] : llvm::enumerate(inputs))
+      if (auto arg = dyn_cast<BlockArgument>(input))
+        if (Attribute strides =
+                func.getArgAttr(arg.getArgNumber(), kStridesAttrName))
+          kernel.setArgAttr(i, kStridesAttrName, strides);
+
+    Block *entry = kernel.addEntryBlock();
+    OpBuilder kernelBuilder = OpBuilder::atBlockEnd(entry);
+    IRMapping mapping;
+    for (auto [input, arg] : llvm::zip(inputs, entry->getArguments()))
+      mapping.map(input, arg);
+    for (Operation *op : members) {
+      for (Value operand : op->getOperands())
+        if (auto constant = operand.getDefiningOp<ConstantOp>();
+            constant && !mapping.contains(operand) &&
+            !inGroup.contains(constant))
+          kernelBuilder.clone(*constant, mapping);
+      kernelBuilder.clone(*op, mapping);
+    }
+    kernelBuilder.create<func::ReturnOp>(
+        loc, llvm::map_to_vector(outputs,
+                                 [&](Value v) { return mapping.lookup(v); }));
+
+    auto call = builder.create<func::CallOp>(loc, kernel, inputs.getArrayRef());
+    for (auto [output, replacement] : llvm::zip(outputs, call.getResults()))
+      output.replaceUsesWithIf(replacement, [&](OpOperand &use) {
+        return !inGroup.contains(use.getOwner());
+      });
+  }
+
+  Operation *lastKernel_ = nullptr;
+};
+
+} // namespace

@@ -1,0 +1,28 @@
+//===- Registration.cpp - Registers the graph passes and pipeline ---------===//
+#include "trueno/Passes/Passes.h"
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+#include <mutex>
+
+namespace mlir::trueno {
+
+void registerGraphPasses() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    registerTruenoGraphPasses();
+    registerCanonicalizerPass();
+    registerCSEPass();
+    PassPipelineRegistration<>(
+        "trueno-graph-pipeline",
+        "Canonicalize and CSE a recorded graph, then fuse it into kernels",
+        [](OpPassManager &pm) {
+          if (failed(parsePassPipeline(kGraphPipeline, pm)))
+            llvm::report_fatal_error("invalid built-in graph pipeline");
+        });
+  });
+}
+
+} // namespace mlir::trueno

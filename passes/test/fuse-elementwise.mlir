@@ -1,0 +1,164 @@
+// Fusion into kernels: which ops share a loop nest, which values become
+// kernel outputs, and where the boundaries are.
+// RUN: trueno-opt %s -trueno-fuse-elementwise -split-input-file -verify-diagnostics | FileCheck %s
+
+// A chain over broadcast arguments is one kernel with one output.
+// CHECK-LABEL: func.func @chain(
+// CHECK-NEXT:    %[[R:.*]] = call @chain_kernel0(%arg1, %arg0) : (tensor<8xf32>, tensor<4x8xf32>) -> tensor<4x8xf32>
+// CHECK-NEXT:    return %[[R]]
+// CHECK:       func.func private @chain_kernel0(%{{.*}}: tensor<8xf32>, %{{.*}}: tensor<4x8xf32>) -> tensor<4x8xf32> attributes {trueno.kernel}
+// CHECK-COUNT-5: = trueno.
+// CHECK-NEXT:    return
+func.func @chain(%x: tensor<4x8xf32>, %row: tensor<8xf32>) -> tensor<4x8xf32> {
+  %r = trueno.expand %row : tensor<8xf32> to tensor<4x8xf32>
+  %0 = trueno.mul %x, %r : tensor<4x8xf32>
+  %1 = trueno.exp %0 : tensor<4x8xf32>
+  %2 = trueno.add %1, %r : tensor<4x8xf32>
+  %3 = trueno.tanh %2 : tensor<4x8xf32>
+  return %3 : tensor<4x8xf32>
+}
+
+// -----
+
+// A diamond (one value read by two branches that meet again) is one kernel.
+// CHECK-LABEL: func.func @diamond(
+// CHECK-NEXT:    call @diamond_kernel0(%arg0)
+// CHECK-NEXT:    return
+// CHECK-NOT:   func.func private @diamond_kernel1
+func.func @diamond(%x: tensor<16xf32>) -> tensor<16xf32> {
+  %e = trueno.exp %x : tensor<16xf32>
+  %a = trueno.neg %e : tensor<16xf32>
+  %b = trueno.sqrt %e : tensor<16xf32>
+  %c = trueno.add %a, %b : tensor<16xf32>
+  return %c : tensor<16xf32>
+}
+
+// -----
+
+// A value also needed outside the chain is a second output of the same
+// kernel, not recomputed by a second one.
+// CHECK-LABEL: func.func @multi_output(
+// CHECK-NEXT:    %[[R:.*]]:2 = call @multi_output_kernel0(%arg0, %arg1) : (tensor<16xf32>, tensor<16xf32>) -> (tensor<16xf32>, tensor<16xf32>)
+// CHECK-NEXT:    return %[[R]]#1, %[[R]]#0
+// CHECK:       func.func private @multi_output_kernel0
+// CHECK:         %[[T:.*]] = trueno.mul
+// CHECK:         %[[U:.*]] = trueno.exp %[[T]]
+// CHECK:         return %[[T]], %[[U]]
+func.func @multi_output(%a: tensor<16xf32>, %b: tensor<16xf32>) -> (tensor<16xf32>, tensor<16xf32>) {
+  %t = trueno.mul %a, %b : tensor<16xf32>
+  %u = trueno.exp %t : tensor<16xf32>
+  return %u, %t : tensor<16xf32>, tensor<16xf32>
+}
+
+// -----
+
+// An expensive value of a small shape is computed once by its own kernel and
+// read broadcast by the big one, instead of once per output element.
+// CHECK-LABEL: func.func @expensive_broadcast(
+// CHECK-NEXT:    %[[SMALL:.*]] = call @expensive_broadcast_kernel0(%arg0) : (tensor<64x1xf32>) -> tensor<64x1xf32>
+// CHECK-NEXT:    %[[BIG:.*]] = call @expensive_broadcast_kernel1(%[[SMALL]], %arg1) : (tensor<64x1xf32>, tensor<64x256xf32>) -> tensor<64x256xf32>
+// CHECK-NEXT:    return %[[BIG]]
+// CHECK:       func.func private @expensive_broadcast_kernel0
+// CHECK-NEXT:    trueno.exp
+// CHECK-NEXT:    return
+// CHECK:       func.func private @expensive_broadcast_kernel1
+// CHECK-NEXT:    trueno.expand
+// CHECK-NEXT:    trueno.mul
+// CHECK-NEXT:    return
+func.func @expensive_broadcast(%col: tensor<64x1xf32>, %x: tensor<64x256xf32>) -> tensor<64x256xf32> {
+  %e = trueno.exp %col : tensor<64x1xf32>
+  %b = trueno.expand %e : tensor<64x1xf32> to tensor<64x256xf32>
+  %r = trueno.mul %b, %x : tensor<64x256xf32>
+  return %r : tensor<64x256xf32>
+}
+
+// -----
+
+// Cheap arithmetic of a small shape is pulled through the broadcast: one
+// kernel, recomputing the two adds per element costs less than a second pass.
+// CHECK-LABEL: func.func @cheap_broadcast(
+// CHECK-NEXT:    call @cheap_broadcast_kernel0(%arg0, %arg1, %arg2)
+// CHECK-NEXT:    return
+// CHECK:       func.func private @cheap_broadcast_kernel0
+// CHECK-COUNT-4: = trueno.
+// CHECK-NEXT:    return
+func.func @cheap_broadcast(%col: tensor<64x1xf32>, %s: tensor<64x1xf32>, %x: tensor<64x256xf32>) -> tensor<64x256xf32> {
+  %a = trueno.add %col, %s : tensor<64x1xf32>
+  %m = trueno.maximum %a, %s : tensor<64x1xf32>
+  %b = trueno.expand %m : tensor<64x1xf32> to tensor<64x256xf32>
+  %r = trueno.mul %b, %x : tensor<64x256xf32>
+  return %r : tensor<64x256xf32>
+}
+
+// -----
+
+// A cheap small value that is also returned is not pulled through: it is
+// materialized anyway, so the big kernel reads it.
+// CHECK-LABEL: func.func @cheap_but_returned(
+// CHECK-NEXT:    %[[SMALL:.*]] = call @cheap_but_returned_kernel0(%arg0)
+// CHECK-NEXT:    %[[BIG:.*]] = call @cheap_but_returned_kernel1(%[[SMALL]], %arg1)
+// CHECK-NEXT:    return %[[BIG]], %[[SMALL]]
+func.func @cheap_but_returned(%col: tensor<8x1xf32>, %x: tensor<8x8xf32>) -> (tensor<8x8xf32>, tensor<8x1xf32>) {
+  %a = trueno.neg %col : tensor<8x1xf32>
+  %b = trueno.expand %a : tensor<8x1xf32> to tensor<8x8xf32>
+  %r = trueno.add %b, %x : tensor<8x8xf32>
+  return %r, %a : tensor<8x8xf32>, tensor<8x1xf32>
+}
+
+// -----
+
+// Independent outputs of different shapes are separate kernels.
+// CHECK-LABEL: func.func @two_shapes(
+// CHECK-NEXT:    call @two_shapes_kernel0(%arg0)
+// CHECK-NEXT:    call @two_shapes_kernel1(%arg1)
+// CHECK-NEXT:    return
+func.func @two_shapes(%a: tensor<4xf32>, %b: tensor<5xf32>) -> (tensor<4xf32>, tensor<5xf32>) {
+  %x = trueno.exp %a : tensor<4xf32>
+  %y = trueno.exp %b : tensor<5xf32>
+  return %x, %y : tensor<4xf32>, tensor<5xf32>
+}
+
+// -----
+
+// Constants are cloned into each kernel that reads them; a returned constant
+// gets a kernel of its own. Strides of view arguments follow them.
+// CHECK-LABEL: func.func @constants(
+// CHECK-NEXT:    call @constants_kernel0(%arg0)
+// CHECK-NEXT:    call @constants_kernel1()
+// CHECK:       func.func private @constants_kernel0(%{{.*}}: tensor<2x3xf32> {trueno.strides = array<i64: 1, 2>})
+// CHECK-NEXT:    trueno.constant
+// CHECK-NEXT:    trueno.expand
+// CHECK-NEXT:    trueno.add
+// CHECK:       func.func private @constants_kernel1()
+// CHECK-NEXT:    trueno.constant dense<2>
+func.func @constants(%x: tensor<2x3xf32> {trueno.strides = array<i64: 1, 2>}) -> (tensor<2x3xf32>, tensor<i32>) {
+  %c = trueno.constant dense<1.5> : tensor<f32>
+  %b = trueno.expand %c : tensor<f32> to tensor<2x3xf32>
+  %r = trueno.add %x, %b : tensor<2x3xf32>
+  %k = trueno.constant dense<2> : tensor<i32>
+  return %r, %k : tensor<2x3xf32>, tensor<i32>
+}
+
+// -----
+
+// Values that nothing returns are not computed.
+// CHECK-LABEL: func.func @dead_code(
+// CHECK-NEXT:    %[[R:.*]] = call @dead_code_kernel0(%arg0)
+// CHECK-NEXT:    return %[[R]]
+// CHECK-NOT:   trueno.mul
+func.func @dead_code(%x: tensor<4x1xf32>, %y: tensor<4x4xf32>) -> tensor<4x1xf32> {
+  %e = trueno.exp %x : tensor<4x1xf32>
+  %b = trueno.expand %e : tensor<4x1xf32> to tensor<4x4xf32>
+  %s = trueno.mul %b, %y : tensor<4x4xf32>
+  %f = trueno.log %e : tensor<4x1xf32>
+  return %f : tensor<4x1xf32>
+}
+
+// -----
+
+// Only trueno ops can be partitioned.
+func.func @foreign(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{trueno-fuse-elementwise expects only trueno ops in a graph function, found tensor.empty}}
+  %e = tensor.empty() : tensor<4xf32>
+  return %e : tensor<4xf32>
+}
