@@ -263,7 +263,8 @@ Tensor decodeNpy(std::span<const std::uint8_t> bytes, const std::string &name,
   if (header.fortranOrder)
     std::reverse(stored.begin(), stored.end());
   Tensor result = detail::makeContiguous(header.dtype, stored, Device::cpu());
-  auto *out = reinterpret_cast<std::uint8_t *>(result.impl()->firstElement());
+  auto *out =
+      reinterpret_cast<std::uint8_t *>(result.impl()->mutableFirstElement());
   const std::uint8_t *data = bytes.data() + prefix + headerLength;
   std::memcpy(out, data, numel * itemBytes);
   if (header.bigEndian && itemBytes > 1)

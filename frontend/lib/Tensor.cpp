@@ -38,9 +38,17 @@ std::shared_ptr<Storage> Storage::allocate(std::int64_t nbytes, Device device) {
       new Storage(static_cast<std::byte *>(bytes), nbytes, device));
 }
 
+std::shared_ptr<Storage> Storage::pending(std::int64_t nbytes, Device device,
+                                          std::shared_ptr<LazyNode> node) {
+  std::shared_ptr<Storage> storage(new Storage(nullptr, nbytes, device));
+  storage->pending_ = std::move(node);
+  return storage;
+}
+
 Storage::~Storage() {
-  runtime::HostAllocator::instance().deallocate(
-      bytes_, static_cast<std::size_t>(nbytes_));
+  if (bytes_)
+    runtime::HostAllocator::instance().deallocate(
+        bytes_, static_cast<std::size_t>(nbytes_));
 }
 
 namespace detail {
@@ -96,7 +104,8 @@ static void copyStrided(std::byte *dst, DType dstType,
 }
 
 void copyElements(const TensorImpl &dst, const TensorImpl &src) {
-  copyStrided(dst.firstElement(), dst.dtype, dst.strides, src.firstElement(),
+  const std::byte *from = src.firstElement();
+  copyStrided(dst.mutableFirstElement(), dst.dtype, dst.strides, from,
               src.dtype, src.strides, dst.shape);
 }
 
@@ -113,7 +122,7 @@ Tensor fromBuffer(const void *data, DType sourceType, std::int64_t count,
   DType dtype = options.dtype.value_or(sourceType);
   Tensor result = makeContiguous(dtype, shape, options.device);
   Strides sourceStrides = contiguousStrides(shape);
-  copyStrided(result.impl()->firstElement(), dtype, result.strides(),
+  copyStrided(result.impl()->mutableFirstElement(), dtype, result.strides(),
               static_cast<const std::byte *>(data), sourceType, sourceStrides,
               shape);
   return result;
@@ -192,11 +201,6 @@ static Tensor copyAs(const TensorImpl &self, DType dtype) {
 Tensor Tensor::clone() const {
   const TensorImpl &self = implOf(*this, "clone", {});
   return copyAs(self, self.dtype);
-}
-
-Tensor Tensor::to(DType dtype, SourceLoc where) const {
-  const TensorImpl &self = implOf(*this, "to", where);
-  return self.dtype == dtype ? *this : copyAs(self, dtype);
 }
 
 //===----------------------------------------------------------------------===//
@@ -279,7 +283,8 @@ void *Tensor::rawData(DType expected, SourceLoc where) const {
                      "the tensor of shape {} with strides {} is not "
                      "contiguous, so its elements are not one dense array",
                      formatShape(self.shape), formatShape(self.strides));
-  return self.firstElement();
+  // The caller may write through the pointer.
+  return self.mutableFirstElement();
 }
 
 //===----------------------------------------------------------------------===//
@@ -305,7 +310,7 @@ Tensor &Tensor::fill_(Scalar value, SourceLoc where) {
   checkWritable(self, "fill_", where);
   detail::dispatchDType(self.dtype, [&]<typename T>(detail::TypeTag<T>) {
     T v = value.to<T>();
-    auto *base = reinterpret_cast<T *>(self.firstElement());
+    auto *base = reinterpret_cast<T *>(self.mutableFirstElement());
     detail::walkRows<1>(self.shape, {&self.strides},
                         [&](const std::array<std::int64_t, 1> &off,
                             std::int64_t n,
@@ -343,7 +348,8 @@ void Tensor::setAt(std::initializer_list<std::int64_t> indices, Scalar value,
   std::int64_t offset = elementOffset(
       self, std::span<const std::int64_t>(indices.begin(), indices.size()),
       "setAt", where);
-  std::byte *p = self.storage->bytes() + offset * trueno::itemSize(self.dtype);
+  std::byte *p =
+      self.storage->mutableBytes() + offset * trueno::itemSize(self.dtype);
   detail::dispatchDType(self.dtype, [&]<typename T>(detail::TypeTag<T>) {
     T v = value.to<T>();
     std::memcpy(p, &v, sizeof(T));

@@ -12,22 +12,62 @@
 
 #include "trueno/Tensor.h"
 
+#include <atomic>
 #include <cstddef>
 #include <memory>
 
 namespace trueno {
 
+struct LazyNode;
+class Storage;
+
+namespace detail {
+/// Computes a pending storage (Lazy.cpp).
+void realize(Storage &storage);
+/// Realizes every pending storage (Lazy.cpp).
+void syncAll();
+} // namespace detail
+
+/// Bytes on a device, or the promise of them: a pending storage holds the
+/// graph node that computes it and gets its bytes when first read.
 class Storage {
 public:
   /// Fresh, uninitialized, 64-byte aligned storage of `nbytes` bytes.
   static std::shared_ptr<Storage> allocate(std::int64_t nbytes, Device device);
+  /// Storage that `node` will compute; no memory until then.
+  static std::shared_ptr<Storage> pending(std::int64_t nbytes, Device device,
+                                          std::shared_ptr<LazyNode> node);
   ~Storage();
   Storage(const Storage &) = delete;
   Storage &operator=(const Storage &) = delete;
 
-  std::byte *bytes() { return bytes_; }
+  /// The bytes, for reading: computes a pending storage first.
+  std::byte *bytes() {
+    if (pending_) [[unlikely]]
+      detail::realize(*this);
+    return bytes_;
+  }
+  /// The bytes, for writing: also realizes every pending computation that
+  /// reads this storage, so that it sees the values from before the write.
+  std::byte *mutableBytes() {
+    if (pendingReaders.load(std::memory_order_relaxed) > 0) [[unlikely]]
+      detail::syncAll();
+    return bytes();
+  }
   std::int64_t nbytes() const { return nbytes_; }
   Device device() const { return device_; }
+
+  bool isPending() const { return pending_ != nullptr; }
+  /// The node that will compute this storage; null once computed.
+  const std::shared_ptr<LazyNode> &pendingNode() const { return pending_; }
+  /// Called by the realize that computed this storage into `bytes`.
+  void setComputed(std::byte *bytes) {
+    bytes_ = bytes;
+    pending_.reset();
+  }
+  /// How many graph nodes (inputs of pending computations) read this
+  /// storage; writes must realize them first.
+  std::atomic<int> pendingReaders{0};
 
 private:
   Storage(std::byte *bytes, std::int64_t nbytes, Device device)
@@ -35,6 +75,7 @@ private:
   std::byte *bytes_;
   std::int64_t nbytes_;
   Device device_;
+  std::shared_ptr<LazyNode> pending_;
 };
 
 class TensorImpl {
@@ -51,9 +92,15 @@ public:
   std::shared_ptr<Storage> storage;
 
   std::int64_t numel() const { return numelOf(shape); }
-  /// Address of element (0, ..., 0).
+  /// Address of element (0, ..., 0), for reading (realizes a pending
+  /// storage).
   std::byte *firstElement() const {
     return storage->bytes() + offset * itemSize(dtype);
+  }
+  /// Address of element (0, ..., 0), for writing (also realizes pending
+  /// computations that read this storage).
+  std::byte *mutableFirstElement() const {
+    return storage->mutableBytes() + offset * itemSize(dtype);
   }
 };
 
@@ -67,6 +114,7 @@ Tensor makeView(const TensorImpl &base, Shape shape, Strides strides,
                 std::int64_t offset);
 /// Copies `src` into `dst` element by element, converting dtypes. Shapes
 /// must be equal (broadcast first); the two may not overlap in memory.
+/// Realizes `src`, and pending readers of `dst`.
 void copyElements(const TensorImpl &dst, const TensorImpl &src);
 } // namespace detail
 

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 #include "trueno/Runtime/CpuKernel.h"
 #include "trueno/Codegen/Pipeline.h"
+#include "trueno/IR/TruenoDialect.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
@@ -60,19 +61,18 @@ mlir::MLIRContext &compilerContext() {
   static mlir::MLIRContext *context = [] {
     mlir::DialectRegistry registry;
     mlir::trueno::registerCpuCodegen(registry);
-    return new mlir::MLIRContext(registry);
+    auto *context = new mlir::MLIRContext(registry);
+    // Program builds graphs in these directly; passes load the rest.
+    context
+        ->loadDialect<mlir::func::FuncDialect, mlir::trueno::TruenoDialect>();
+    return context;
   }();
   return *context;
 }
 
-llvm::Expected<std::unique_ptr<CpuKernel>>
-CpuKernel::compile(mlir::ModuleOp module, llvm::StringRef name) {
-  auto start = std::chrono::steady_clock::now();
+llvm::Expected<std::unique_ptr<mlir::ExecutionEngine>>
+jitForCpu(mlir::ModuleOp module) {
   initializeNativeTarget();
-  if (!module.lookupSymbol<mlir::func::FuncOp>(name))
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   "no function @%s in the module",
-                                   name.str().c_str());
   int debug = debugLevel();
   auto printIR = [](llvm::StringRef title, mlir::ModuleOp m) {
     llvm::errs() << "// ---- trueno: " << title << " ----\n";
@@ -89,8 +89,7 @@ CpuKernel::compile(mlir::ModuleOp module, llvm::StringRef name) {
   if (mlir::failed(mlir::trueno::lowerForCpu(module, mlir::trueno::kLastStage,
                                              afterStage)))
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   "lowering @%s for the CPU failed",
-                                   name.str().c_str());
+                                   "lowering for the CPU failed");
   auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!builder)
     return builder.takeError();
@@ -117,10 +116,19 @@ CpuKernel::compile(mlir::ModuleOp module, llvm::StringRef name) {
   // Parallel loops run on LLVM's OpenMP runtime (one thread per core).
   llvm::StringRef openmp = TRUENO_OPENMP_LIBRARY;
   options.sharedLibPaths = llvm::ArrayRef<llvm::StringRef>(openmp);
-  auto engine = mlir::ExecutionEngine::create(module, options);
+  return mlir::ExecutionEngine::create(module, options);
+}
+
+llvm::Expected<std::unique_ptr<CpuKernel>>
+CpuKernel::compile(mlir::ModuleOp module, llvm::StringRef name) {
+  auto start = std::chrono::steady_clock::now();
+  if (!module.lookupSymbol<mlir::func::FuncOp>(name))
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "no function @%s in the module",
+                                   name.str().c_str());
+  auto engine = jitForCpu(module);
   if (!engine)
     return engine.takeError();
-
   std::unique_ptr<CpuKernel> kernel(new CpuKernel());
   kernel->engine_ = std::move(*engine);
   kernel->entry_ = ("_mlir_ciface_" + name).str();

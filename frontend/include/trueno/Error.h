@@ -75,6 +75,12 @@ class IOError : public Error {
 public:
   using Error::Error;
 };
+/// The compiler could not build a kernel for a recorded graph: a bug in
+/// Trueno, never in the caller's code (the message says how to report it).
+class CompileError : public Error {
+public:
+  using Error::Error;
+};
 
 } // namespace trueno
 

@@ -167,6 +167,19 @@ public:
   void setAt(std::initializer_list<std::int64_t> indices, Scalar value,
              TRUENO_HERE);
 
+  // --- Elementwise math (recorded, computed when read; trueno/Ops.h) -----
+#define TRUENO_UNARY(name) Tensor name(TRUENO_HERE) const;
+#define TRUENO_BINARY(name)                                                    \
+  Tensor name(const Tensor &other, TRUENO_HERE) const;                         \
+  Tensor name(Scalar other, TRUENO_HERE) const;
+#include "trueno/OpList.def"
+  /// GELU, exact (erf) or with PyTorch's tanh approximation.
+  Tensor gelu(bool tanhApproximation = false, TRUENO_HERE) const;
+  /// Elements limited to [low, high]; either bound may be omitted.
+  Tensor clamp(std::optional<Scalar> low, std::optional<Scalar> high = {},
+               TRUENO_HERE) const;
+  Tensor clamp(const Tensor &low, const Tensor &high, TRUENO_HERE) const;
+
   /// The PyTorch-style text (`tensor([1., 2.])`), summarized when large.
   std::string toString() const;
 

@@ -34,6 +34,13 @@ struct KernelBuffer {
 /// share it.
 mlir::MLIRContext &compilerContext();
 
+/// Lowers every function of `module` (trueno dialect; it is modified)
+/// through the CPU pipeline and JIT-compiles them for the host CPU at O3,
+/// vectorized for its features. Each function `f` is then callable through
+/// `lookupPacked("_mlir_ciface_f")`.
+llvm::Expected<std::unique_ptr<mlir::ExecutionEngine>>
+jitForCpu(mlir::ModuleOp module);
+
 class CpuKernel {
 public:
   /// Lowers `module` (in the trueno dialect; it is modified) and JIT-compiles

@@ -1,0 +1,45 @@
+//===- Execution.h - When recorded ops run, and what it cost --------------===//
+//
+// Tensor ops are recorded, not run: a result is computed when its values
+// are first needed (read, printed, written to, or handed out as a pointer),
+// together with every pending value it depends on, as fused kernels
+// (docs/ARCHITECTURE.md). `sync()` computes everything pending now; the
+// counters say how many kernels ran and how often the compiled-program cache
+// was hit. TRUENO_DEBUG=1 prints a line per realize, 2 the fused kernels, 3
+// the IR after each compile stage, 4 the assembly.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TRUENO_EXECUTION_H
+#define TRUENO_EXECUTION_H
+
+#include <cstdint>
+
+namespace trueno {
+
+/// Computes every pending tensor.
+void sync();
+
+struct RuntimeStats {
+  /// Pending graphs computed.
+  std::int64_t realizes = 0;
+  /// Realizes whose program was found in the in-memory cache, and not.
+  std::int64_t cacheHits = 0;
+  std::int64_t cacheMisses = 0;
+  /// Fused kernels called, and compiled.
+  std::int64_t kernelsLaunched = 0;
+  std::int64_t kernelsCompiled = 0;
+  /// Total time spent compiling programs.
+  double compileMs = 0;
+  /// Programs held by the in-memory cache.
+  std::int64_t cachedPrograms = 0;
+};
+
+/// Counters since the process started.
+RuntimeStats runtimeStats();
+
+/// Drops every compiled program from the in-memory cache.
+void clearProgramCache();
+
+} // namespace trueno
+
+#endif // TRUENO_EXECUTION_H

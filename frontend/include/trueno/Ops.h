@@ -1,0 +1,114 @@
+//===- Ops.h - Elementwise math: functions and operators ------------------===//
+//
+// NumPy/PyTorch elementwise math on tensors and scalars, with NumPy
+// broadcasting and PyTorch's type promotion (docs/OPS.md has the table of
+// dtypes per op). Every call checks shapes and dtypes at once and throws at
+// the caller's line; the arithmetic itself is recorded and runs, fused with
+// its neighbours, when a result is read (trueno/Execution.h).
+//
+//   Tensor y = (a * b + c).exp();         // nothing computed yet
+//   float first = y.at<float>({0, 0});    // one fused kernel runs here
+//
+//===----------------------------------------------------------------------===//
+#ifndef TRUENO_OPS_H
+#define TRUENO_OPS_H
+
+#include "trueno/Tensor.h"
+
+#include <optional>
+
+namespace trueno {
+
+#define TRUENO_UNARY(name) Tensor name(const Tensor &x, TRUENO_HERE);
+#define TRUENO_BINARY(name)                                                    \
+  Tensor name(const Tensor &a, const Tensor &b, TRUENO_HERE);                  \
+  Tensor name(const Tensor &a, Scalar b, TRUENO_HERE);                         \
+  Tensor name(Scalar a, const Tensor &b, TRUENO_HERE);
+#include "trueno/OpList.def"
+
+/// GELU: x * Phi(x) exactly (erf), or PyTorch's tanh approximation.
+Tensor gelu(const Tensor &x, bool tanhApproximation = false, TRUENO_HERE);
+/// `condition ? a : b` elementwise; the condition must be bool. All three
+/// broadcast together; the dtype is that of `a` and `b` promoted.
+Tensor where(const Tensor &condition, const Tensor &a, const Tensor &b,
+             TRUENO_HERE);
+Tensor where(const Tensor &condition, const Tensor &a, Scalar b, TRUENO_HERE);
+Tensor where(const Tensor &condition, Scalar a, const Tensor &b, TRUENO_HERE);
+Tensor where(const Tensor &condition, Scalar a, Scalar b, TRUENO_HERE);
+/// `min(max(x, low), high)` as torch.clamp (where low > high, high wins).
+Tensor clamp(const Tensor &x, std::optional<Scalar> low,
+             std::optional<Scalar> high = {}, TRUENO_HERE);
+Tensor clamp(const Tensor &x, const Tensor &low, const Tensor &high,
+             TRUENO_HERE);
+
+/// An operand of an operator, with the caller's location: operators cannot
+/// take a defaulted `source_location`, but the implicit conversion to this
+/// type can, so `a + b` with mismatched shapes throws naming the user's line.
+struct Operand {
+  const Tensor &tensor;
+  SourceLoc where;
+  Operand(const Tensor &t, SourceLoc loc = SourceLoc::current())
+      : tensor(t), where(loc) {}
+};
+
+#define TRUENO_OPERATOR(symbol, function)                                      \
+  inline Tensor operator symbol(Operand a, const Tensor &b) {                  \
+    return function(a.tensor, b, a.where);                                     \
+  }                                                                            \
+  inline Tensor operator symbol(Operand a, Scalar b) {                         \
+    return function(a.tensor, b, a.where);                                     \
+  }                                                                            \
+  inline Tensor operator symbol(Scalar a, Operand b) {                         \
+    return function(a, b.tensor, b.where);                                     \
+  }
+TRUENO_OPERATOR(+, add)
+TRUENO_OPERATOR(-, sub)
+TRUENO_OPERATOR(*, mul)
+/// True division: integers give float32, as in PyTorch.
+TRUENO_OPERATOR(/, div)
+/// Python's modulo: the result has the sign of the divisor.
+TRUENO_OPERATOR(%, remainder)
+TRUENO_OPERATOR(==, eq)
+TRUENO_OPERATOR(!=, ne)
+TRUENO_OPERATOR(<, lt)
+TRUENO_OPERATOR(<=, le)
+TRUENO_OPERATOR(>, gt)
+TRUENO_OPERATOR(>=, ge)
+/// Bitwise on integers, logical on bool (as in PyTorch).
+TRUENO_OPERATOR(&, bitwiseAnd)
+TRUENO_OPERATOR(|, bitwiseOr)
+TRUENO_OPERATOR(^, bitwiseXor)
+#undef TRUENO_OPERATOR
+
+inline Tensor operator-(Operand x) { return neg(x.tensor, x.where); }
+/// Bitwise not on integers, logical not on bool.
+inline Tensor operator~(Operand x) { return bitwiseNot(x.tensor, x.where); }
+
+namespace detail {
+/// Writes `value` into `self`'s elements; DTypeError if `value`'s dtype is
+/// of a higher category than `self`'s (float into int, int into bool), as
+/// PyTorch refuses too.
+Tensor &assignResult(Tensor &self, const Tensor &value, const char *op,
+                     SourceLoc where);
+} // namespace detail
+
+/// In place: `a op= b` writes `a op b` into a's elements (visible through
+/// every view of a). The shape must stay a's.
+#define TRUENO_COMPOUND(symbol, function)                                      \
+  inline Tensor &operator symbol##=(Tensor &a, Operand b) {                    \
+    return detail::assignResult(a, function(a, b.tensor, b.where),             \
+                                #symbol "=", b.where);                         \
+  }                                                                            \
+  inline Tensor &operator symbol##=(Tensor &a, Scalar b) {                     \
+    return detail::assignResult(a, function(a, b), #symbol "=",                \
+                                SourceLoc::current());                         \
+  }
+TRUENO_COMPOUND(+, add)
+TRUENO_COMPOUND(-, sub)
+TRUENO_COMPOUND(*, mul)
+TRUENO_COMPOUND(/, div)
+#undef TRUENO_COMPOUND
+
+} // namespace trueno
+
+#endif // TRUENO_OPS_H

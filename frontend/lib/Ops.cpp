@@ -1,0 +1,448 @@
+//===- Ops.cpp - Elementwise ops: checks, type rules, recording -----------===//
+//
+// Each op decides, from its operands, the result's shape (NumPy
+// broadcasting) and the dtype it computes in and returns (PyTorch's rules;
+// docs/OPS.md), rejects what PyTorch rejects with a typed error at the
+// caller's line, and records one trueno op on operands already cast and
+// broadcast (Lazy.h). Nothing is computed here.
+//
+//===----------------------------------------------------------------------===//
+#include "Check.h"
+#include "Lazy.h"
+
+#include "trueno/Ops.h"
+
+namespace trueno {
+
+using detail::fail;
+using runtime::OpCode;
+using NodePtr = std::shared_ptr<LazyNode>;
+
+namespace {
+
+/// A binary operand: a tensor, or a Python-like scalar.
+struct Arg {
+  const Tensor *tensor = nullptr;
+  Scalar scalar;
+  Arg(const Tensor &t) : tensor(&t) {}
+  Arg(Scalar s) : scalar(s) {}
+};
+
+const TensorImpl &checked(const Tensor &t, std::string_view op,
+                          SourceLoc where) {
+  return detail::implOf(t, op, where);
+}
+
+/// The broadcast shape of the tensor operands, or ShapeError naming `op`.
+Shape broadcastOperands(std::initializer_list<const Tensor *> tensors,
+                        std::string_view op, SourceLoc where) {
+  std::vector<Shape> shapes;
+  for (const Tensor *t : tensors)
+    if (t)
+      shapes.push_back(t->shape());
+  try {
+    return broadcastShapes(std::span<const Shape>(shapes), where);
+  } catch (const ShapeError &e) {
+    throw ShapeError(std::string(op), e.problem(), e.hint(), where);
+  }
+}
+
+/// The PyTorch result dtype of two operands.
+DType promote(const Arg &a, const Arg &b) {
+  if (a.tensor && b.tensor)
+    return resultType(*a.tensor, *b.tensor);
+  if (a.tensor)
+    return resultType(a.tensor->dtype(), b.scalar);
+  if (b.tensor)
+    return resultType(b.tensor->dtype(), a.scalar);
+  return resultType(a.scalar.dtype(), b.scalar.dtype());
+}
+
+/// The node reading `arg` as `dtype`, broadcast to `shape`.
+NodePtr operandNode(const Arg &arg, DType dtype, const Shape &shape) {
+  if (!arg.tensor)
+    return detail::scalarNode(arg.scalar, dtype, shape);
+  NodePtr node = detail::nodeOf(*arg.tensor->impl());
+  return detail::expandNode(detail::castNode(std::move(node), dtype), shape);
+}
+
+[[noreturn]] void rejectDType(std::string_view op, DType dtype,
+                              std::string hint, SourceLoc where) {
+  fail<DTypeError>(where, op, std::move(hint),
+                   "{} is not defined for tensors of dtype {}", op,
+                   dtypeName(dtype));
+}
+
+Tensor binary(OpCode op, std::string_view name, const Arg &a, const Arg &b,
+              SourceLoc where) {
+  if (a.tensor)
+    checked(*a.tensor, name, where);
+  if (b.tensor)
+    checked(*b.tensor, name, where);
+  Shape shape = broadcastOperands({a.tensor, b.tensor}, name, where);
+  DType common = promote(a, b);
+  DType compute = common, result = common;
+  bool isBool = common == DType::Bool;
+  switch (op) {
+  case OpCode::Add: // bool + bool is logical or, * is logical and
+    if (isBool)
+      op = OpCode::LogicalOr;
+    break;
+  case OpCode::Mul:
+    if (isBool)
+      op = OpCode::LogicalAnd;
+    break;
+  case OpCode::Maximum:
+    if (isBool)
+      op = OpCode::LogicalOr;
+    break;
+  case OpCode::Minimum:
+    if (isBool)
+      op = OpCode::LogicalAnd;
+    break;
+  case OpCode::Sub:
+    if (isBool)
+      rejectDType(name, common,
+                  "for bool tensors use logicalXor() or ^ instead", where);
+    break;
+  case OpCode::FloorDiv:
+  case OpCode::Remainder:
+  case OpCode::Pow:
+    if (isBool)
+      rejectDType(name, common, "convert the operands to an integer dtype",
+                  where);
+    break;
+  case OpCode::Div:
+  case OpCode::Atan2: // integers compute in the default float dtype
+    if (!isFloating(common))
+      compute = result = kDefaultFloat;
+    break;
+  case OpCode::BitwiseAnd:
+  case OpCode::BitwiseOr:
+  case OpCode::BitwiseXor:
+    if (isFloating(common))
+      rejectDType(name, common, "bitwise ops take integer or bool tensors only",
+                  where);
+    if (isBool) // the same thing, and the IR has bool versions
+      op = op == OpCode::BitwiseAnd  ? OpCode::LogicalAnd
+           : op == OpCode::BitwiseOr ? OpCode::LogicalOr
+                                     : OpCode::LogicalXor;
+    break;
+  case OpCode::LogicalAnd:
+  case OpCode::LogicalOr:
+  case OpCode::LogicalXor: // anything is true where nonzero
+    compute = result = DType::Bool;
+    break;
+  case OpCode::Eq:
+  case OpCode::Ne:
+  case OpCode::Lt:
+  case OpCode::Le:
+  case OpCode::Gt:
+  case OpCode::Ge:
+    result = DType::Bool;
+    break;
+  default:
+    break;
+  }
+  Device device = a.tensor ? a.tensor->device() : b.tensor->device();
+  return detail::record(
+      op, result, shape,
+      {operandNode(a, compute, shape), operandNode(b, compute, shape)}, device);
+}
+
+enum class UnaryKind {
+  Numeric,   ///< any number, same dtype; bool rejected
+  Float,     ///< integers and bool compute in float32
+  Rounding,  ///< floats only; integers are returned unchanged
+  Predicate, ///< floats; integers give all false
+};
+
+Tensor unary(OpCode op, std::string_view name, UnaryKind kind, const Tensor &x,
+             SourceLoc where) {
+  const TensorImpl &self = checked(x, name, where);
+  DType dtype = self.dtype;
+  switch (kind) {
+  case UnaryKind::Numeric:
+    if (dtype == DType::Bool)
+      rejectDType(name, dtype,
+                  op == OpCode::Neg
+                      ? "to invert a mask use logicalNot() or ~ instead"
+                      : "convert it first, e.g. with to(kInt32)",
+                  where);
+    break;
+  case UnaryKind::Float:
+    if (!isFloating(dtype))
+      dtype = kDefaultFloat;
+    break;
+  case UnaryKind::Rounding:
+    if (!isFloating(dtype))
+      return x.clone(); // already whole numbers
+    break;
+  case UnaryKind::Predicate:
+    if (!isFloating(dtype)) // integers are never NaN or infinite
+      return zeros(self.shape, TensorOptions(DType::Bool));
+    return detail::record(op, DType::Bool, self.shape, {detail::nodeOf(self)},
+                          self.storage->device());
+  }
+  return detail::record(op, dtype, self.shape,
+                        {detail::castNode(detail::nodeOf(self), dtype)},
+                        self.storage->device());
+}
+
+Tensor whereImpl(const Tensor &condition, const Arg &a, const Arg &b,
+                 SourceLoc where) {
+  const TensorImpl &cond = checked(condition, "where", where);
+  if (a.tensor)
+    checked(*a.tensor, "where", where);
+  if (b.tensor)
+    checked(*b.tensor, "where", where);
+  if (cond.dtype != DType::Bool)
+    fail<DTypeError>(
+        where, "where", "compare first (e.g. x > 0), or convert with to(kBool)",
+        "the condition must be a bool tensor, not {}", dtypeName(cond.dtype));
+  Shape shape =
+      broadcastOperands({&condition, a.tensor, b.tensor}, "where", where);
+  DType dtype = promote(a, b);
+  return detail::record(OpCode::Where, dtype, shape,
+                        {operandNode(Arg(condition), DType::Bool, shape),
+                         operandNode(a, dtype, shape),
+                         operandNode(b, dtype, shape)},
+                        cond.storage->device());
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Unary
+//===----------------------------------------------------------------------===//
+
+#define TRUENO_DEFINE_UNARY(function, code, kind)                              \
+  Tensor function(const Tensor &x, SourceLoc where) {                          \
+    return unary(OpCode::code, #function, UnaryKind::kind, x, where);          \
+  }                                                                            \
+  Tensor Tensor::function(SourceLoc where) const {                             \
+    return trueno::function(*this, where);                                     \
+  }
+TRUENO_DEFINE_UNARY(neg, Neg, Numeric)
+TRUENO_DEFINE_UNARY(abs, Abs, Numeric)
+TRUENO_DEFINE_UNARY(relu, Relu, Numeric)
+TRUENO_DEFINE_UNARY(exp, Exp, Float)
+TRUENO_DEFINE_UNARY(exp2, Exp2, Float)
+TRUENO_DEFINE_UNARY(expm1, Expm1, Float)
+TRUENO_DEFINE_UNARY(log, Log, Float)
+TRUENO_DEFINE_UNARY(log2, Log2, Float)
+TRUENO_DEFINE_UNARY(log1p, Log1p, Float)
+TRUENO_DEFINE_UNARY(sqrt, Sqrt, Float)
+TRUENO_DEFINE_UNARY(rsqrt, Rsqrt, Float)
+TRUENO_DEFINE_UNARY(sin, Sin, Float)
+TRUENO_DEFINE_UNARY(cos, Cos, Float)
+TRUENO_DEFINE_UNARY(tan, Tan, Float)
+TRUENO_DEFINE_UNARY(tanh, Tanh, Float)
+TRUENO_DEFINE_UNARY(sigmoid, Sigmoid, Float)
+TRUENO_DEFINE_UNARY(silu, Silu, Float)
+TRUENO_DEFINE_UNARY(softplus, Softplus, Float)
+TRUENO_DEFINE_UNARY(erf, Erf, Float)
+TRUENO_DEFINE_UNARY(floor, Floor, Rounding)
+TRUENO_DEFINE_UNARY(ceil, Ceil, Rounding)
+TRUENO_DEFINE_UNARY(round, Round, Rounding)
+TRUENO_DEFINE_UNARY(isnan, IsNan, Predicate)
+TRUENO_DEFINE_UNARY(isinf, IsInf, Predicate)
+#undef TRUENO_DEFINE_UNARY
+
+Tensor sign(const Tensor &x, SourceLoc where) {
+  if (checked(x, "sign", where).dtype == DType::Bool)
+    return x.clone(); // sign(true) is true
+  return unary(OpCode::Sign, "sign", UnaryKind::Numeric, x, where);
+}
+Tensor Tensor::sign(SourceLoc where) const {
+  return trueno::sign(*this, where);
+}
+
+Tensor logicalNot(const Tensor &x, SourceLoc where) {
+  const TensorImpl &self = checked(x, "logicalNot", where);
+  return detail::record(OpCode::LogicalNot, DType::Bool, self.shape,
+                        {detail::castNode(detail::nodeOf(self), DType::Bool)},
+                        self.storage->device());
+}
+Tensor Tensor::logicalNot(SourceLoc where) const {
+  return trueno::logicalNot(*this, where);
+}
+
+Tensor bitwiseNot(const Tensor &x, SourceLoc where) {
+  const TensorImpl &self = checked(x, "bitwiseNot", where);
+  if (isFloating(self.dtype))
+    rejectDType("bitwiseNot", self.dtype,
+                "bitwise ops take integer or bool tensors only", where);
+  if (self.dtype == DType::Bool)
+    return logicalNot(x, where);
+  // x ^ -1 flips every bit (-1 wraps to 255 in uint8).
+  return binary(OpCode::BitwiseXor, "bitwiseNot", Arg(x), Arg(Scalar(-1)),
+                where);
+}
+Tensor Tensor::bitwiseNot(SourceLoc where) const {
+  return trueno::bitwiseNot(*this, where);
+}
+
+Tensor gelu(const Tensor &x, bool tanhApproximation, SourceLoc where) {
+  return unary(tanhApproximation ? OpCode::GeluTanh : OpCode::Gelu, "gelu",
+               UnaryKind::Float, x, where);
+}
+Tensor Tensor::gelu(bool tanhApproximation, SourceLoc where) const {
+  return trueno::gelu(*this, tanhApproximation, where);
+}
+
+//===----------------------------------------------------------------------===//
+// Binary
+//===----------------------------------------------------------------------===//
+
+#define TRUENO_DEFINE_BINARY(function, code)                                   \
+  Tensor function(const Tensor &a, const Tensor &b, SourceLoc where) {         \
+    return binary(OpCode::code, #function, Arg(a), Arg(b), where);             \
+  }                                                                            \
+  Tensor function(const Tensor &a, Scalar b, SourceLoc where) {                \
+    return binary(OpCode::code, #function, Arg(a), Arg(b), where);             \
+  }                                                                            \
+  Tensor function(Scalar a, const Tensor &b, SourceLoc where) {                \
+    return binary(OpCode::code, #function, Arg(a), Arg(b), where);             \
+  }                                                                            \
+  Tensor Tensor::function(const Tensor &other, SourceLoc where) const {        \
+    return trueno::function(*this, other, where);                              \
+  }                                                                            \
+  Tensor Tensor::function(Scalar other, SourceLoc where) const {               \
+    return trueno::function(*this, other, where);                              \
+  }
+TRUENO_DEFINE_BINARY(add, Add)
+TRUENO_DEFINE_BINARY(sub, Sub)
+TRUENO_DEFINE_BINARY(mul, Mul)
+TRUENO_DEFINE_BINARY(div, Div)
+TRUENO_DEFINE_BINARY(floorDivide, FloorDiv)
+TRUENO_DEFINE_BINARY(remainder, Remainder)
+TRUENO_DEFINE_BINARY(pow, Pow)
+TRUENO_DEFINE_BINARY(maximum, Maximum)
+TRUENO_DEFINE_BINARY(minimum, Minimum)
+TRUENO_DEFINE_BINARY(atan2, Atan2)
+TRUENO_DEFINE_BINARY(eq, Eq)
+TRUENO_DEFINE_BINARY(ne, Ne)
+TRUENO_DEFINE_BINARY(lt, Lt)
+TRUENO_DEFINE_BINARY(le, Le)
+TRUENO_DEFINE_BINARY(gt, Gt)
+TRUENO_DEFINE_BINARY(ge, Ge)
+TRUENO_DEFINE_BINARY(logicalAnd, LogicalAnd)
+TRUENO_DEFINE_BINARY(logicalOr, LogicalOr)
+TRUENO_DEFINE_BINARY(logicalXor, LogicalXor)
+TRUENO_DEFINE_BINARY(bitwiseAnd, BitwiseAnd)
+TRUENO_DEFINE_BINARY(bitwiseOr, BitwiseOr)
+TRUENO_DEFINE_BINARY(bitwiseXor, BitwiseXor)
+#undef TRUENO_DEFINE_BINARY
+
+//===----------------------------------------------------------------------===//
+// Ternary
+//===----------------------------------------------------------------------===//
+
+Tensor where(const Tensor &condition, const Tensor &a, const Tensor &b,
+             SourceLoc where) {
+  return whereImpl(condition, Arg(a), Arg(b), where);
+}
+Tensor where(const Tensor &condition, const Tensor &a, Scalar b,
+             SourceLoc where) {
+  return whereImpl(condition, Arg(a), Arg(b), where);
+}
+Tensor where(const Tensor &condition, Scalar a, const Tensor &b,
+             SourceLoc where) {
+  return whereImpl(condition, Arg(a), Arg(b), where);
+}
+Tensor where(const Tensor &condition, Scalar a, Scalar b, SourceLoc where) {
+  return whereImpl(condition, Arg(a), Arg(b), where);
+}
+
+Tensor clamp(const Tensor &x, std::optional<Scalar> low,
+             std::optional<Scalar> high, SourceLoc where) {
+  const TensorImpl &self = checked(x, "clamp", where);
+  if (!low && !high)
+    fail<ValueError>(where, "clamp", "give a low bound, a high bound or both",
+                     "clamp needs at least one bound");
+  DType dtype = self.dtype;
+  if (low)
+    dtype = resultType(dtype, *low);
+  if (high)
+    dtype = resultType(dtype, *high);
+  if (dtype == DType::Bool)
+    rejectDType("clamp", dtype, "convert it first, e.g. with to(kInt32)",
+                where);
+  if (!high)
+    return binary(OpCode::Maximum, "clamp", Arg(x.to(dtype)), Arg(*low), where);
+  if (!low)
+    return binary(OpCode::Minimum, "clamp", Arg(x.to(dtype)), Arg(*high),
+                  where);
+  return detail::record(OpCode::Clamp, dtype, self.shape,
+                        {detail::castNode(detail::nodeOf(self), dtype),
+                         detail::scalarNode(*low, dtype, self.shape),
+                         detail::scalarNode(*high, dtype, self.shape)},
+                        self.storage->device());
+}
+
+Tensor clamp(const Tensor &x, const Tensor &low, const Tensor &high,
+             SourceLoc where) {
+  const TensorImpl &self = checked(x, "clamp", where);
+  checked(low, "clamp", where);
+  checked(high, "clamp", where);
+  Shape shape = broadcastOperands({&x, &low, &high}, "clamp", where);
+  DType dtype = resultType(resultType(x, low), high.dtype());
+  if (dtype == DType::Bool)
+    rejectDType("clamp", dtype, "convert it first, e.g. with to(kInt32)",
+                where);
+  return detail::record(OpCode::Clamp, dtype, shape,
+                        {operandNode(Arg(x), dtype, shape),
+                         operandNode(Arg(low), dtype, shape),
+                         operandNode(Arg(high), dtype, shape)},
+                        self.storage->device());
+}
+
+Tensor Tensor::clamp(std::optional<Scalar> low, std::optional<Scalar> high,
+                     SourceLoc where) const {
+  return trueno::clamp(*this, low, high, where);
+}
+Tensor Tensor::clamp(const Tensor &low, const Tensor &high,
+                     SourceLoc where) const {
+  return trueno::clamp(*this, low, high, where);
+}
+
+//===----------------------------------------------------------------------===//
+// Conversion and in-place update
+//===----------------------------------------------------------------------===//
+
+Tensor Tensor::to(DType dtype, SourceLoc where) const {
+  const TensorImpl &self = checked(*this, "to", where);
+  if (self.dtype == dtype)
+    return *this;
+  return detail::record(OpCode::Cast, dtype, self.shape, {detail::nodeOf(self)},
+                        self.storage->device());
+}
+
+namespace detail {
+
+/// bool < integer < floating: what an in-place update may not go up.
+static int category(DType t) {
+  return t == DType::Bool ? 0 : isFloating(t) ? 2 : 1;
+}
+
+Tensor &assignResult(Tensor &self, const Tensor &value, const char *op,
+                     SourceLoc where) {
+  implOf(self, op, where);
+  if (category(value.dtype()) > category(self.dtype()))
+    fail<DTypeError>(where, op, "convert the tensor first, e.g. with to()",
+                     "the result has dtype {}, which cannot be stored in "
+                     "place in a tensor of dtype {}",
+                     dtypeName(value.dtype()), dtypeName(self.dtype()));
+  if (value.shape() != self.shape())
+    fail<ShapeError>(where, op,
+                     "an in-place update cannot change the shape; use the "
+                     "plain operator to get the broadcast result",
+                     "the result has shape {}, but the tensor updated in "
+                     "place has shape {}",
+                     formatShape(value.shape()), formatShape(self.shape()));
+  return self.copy_(value, where);
+}
+
+} // namespace detail
+} // namespace trueno
