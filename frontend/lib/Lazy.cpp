@@ -204,7 +204,8 @@ std::shared_ptr<LazyNode> expandNode(std::shared_ptr<LazyNode> node,
     return inputNode(node->storage, node->dtype, shape, std::move(strides),
                      node->offset);
   }
-  return computedNode(OpCode::Expand, node->dtype, shape, {std::move(node)});
+  DType dtype = node->dtype;
+  return computedNode(OpCode::Expand, dtype, shape, {std::move(node)});
 }
 
 std::shared_ptr<LazyNode> castNode(std::shared_ptr<LazyNode> node,

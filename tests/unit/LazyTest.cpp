@@ -1,0 +1,305 @@
+//===- LazyTest.cpp - Recording, realizing, fusion and the program cache --===//
+//
+// What the runtime counts (realizes, kernels, cache hits) proves when and
+// how recorded ops run: values are computed only when read, a chain of
+// elementwise ops is one kernel, a repeated graph compiles once, and writes
+// never change what a pending computation sees.
+//
+//===----------------------------------------------------------------------===//
+#include "TestUtil.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <thread>
+
+using namespace trueno;
+using trueno::testing::errorOf;
+
+namespace {
+
+/// Counter deltas over a scope.
+struct Delta {
+  RuntimeStats before = runtimeStats();
+  std::int64_t kernels() const {
+    return runtimeStats().kernelsLaunched - before.kernelsLaunched;
+  }
+  std::int64_t realizes() const {
+    return runtimeStats().realizes - before.realizes;
+  }
+  std::int64_t hits() const {
+    return runtimeStats().cacheHits - before.cacheHits;
+  }
+  std::int64_t misses() const {
+    return runtimeStats().cacheMisses - before.cacheMisses;
+  }
+};
+
+std::vector<float> ramp(int n, float scale = 0.1f) {
+  std::vector<float> v(n);
+  for (int i = 0; i < n; ++i)
+    v[i] = scale * static_cast<float>(i) - 1.0f;
+  return v;
+}
+
+} // namespace
+
+TEST_CASE("ops are recorded and computed when read") {
+  Tensor a = fromVector(ramp(12), {3, 4});
+  Tensor b = fromVector(ramp(4, 0.5f), {4});
+  Delta d;
+  Tensor y = (a * b + 1.0).exp();
+  CHECK(d.realizes() == 0);
+  CHECK(d.kernels() == 0);
+  std::vector<float> got = y.toVector<float>();
+  CHECK(d.realizes() == 1);
+  CHECK(d.kernels() == 1);
+  std::vector<float> av = ramp(12), bv = ramp(4, 0.5f);
+  for (int i = 0; i < 12; ++i)
+    CHECK(got[i] ==
+          doctest::Approx(std::exp(av[i] * bv[i % 4] + 1.0f)).epsilon(1e-6));
+  // Reading again computes nothing.
+  (void)y.at<float>({1, 1});
+  CHECK(d.realizes() == 1);
+}
+
+TEST_CASE("a chain of 10 elementwise ops over broadcast inputs is one kernel") {
+  Tensor x = fromVector(ramp(64 * 32), {64, 32});
+  Tensor row = fromVector(ramp(32, 0.05f), {32});
+  Tensor col = fromVector(ramp(64, 0.02f), {64, 1});
+  Delta d;
+  Tensor y = x * row;
+  y = y + col;
+  y = y.exp();
+  y = -y;
+  y = y.tanh();
+  y = y - row;
+  y = y.abs();
+  y = y.sqrt();
+  y = maximum(y, col);
+  y = y.sigmoid();
+  trueno::sync();
+  CHECK(d.realizes() == 1);
+  CHECK(d.kernels() == 1);
+  // Spot-check one element against the same math in double.
+  std::vector<float> xv = ramp(64 * 32), rv = ramp(32, 0.05f),
+                     cv = ramp(64, 0.02f);
+  int i = 5, j = 7;
+  double v = xv[i * 32 + j] * rv[j] + cv[i];
+  v = std::sqrt(std::abs(std::tanh(-std::exp(v)) - rv[j]));
+  v = std::max(v, double(cv[i]));
+  v = 1 / (1 + std::exp(-v));
+  CHECK(y.at<float>({i, j}) == doctest::Approx(v).epsilon(1e-5));
+}
+
+TEST_CASE("the same graph on new data hits the program cache") {
+  auto single = [](float offset) {
+    Tensor a = full({1}, offset);
+    return ((a + 2.0) * 3.0).item<float>();
+  };
+  single(0.0f); // compile once
+  Delta d;
+  CHECK(single(1.0f) == 9.0f);
+  CHECK(single(5.0f) == 21.0f);
+  CHECK(d.hits() == 2);
+  CHECK(d.misses() == 0);
+  // A different scalar is data, not structure: still a hit.
+  Tensor a = full({1}, 1.0f);
+  CHECK(((a + 2.5) * 3.0).item<float>() == 10.5f);
+  CHECK(d.misses() == 0);
+  // A different shape is a different program.
+  Tensor wide = full({2}, 1.0f);
+  CHECK(((wide + 2.0) * 3.0).toVector<float>() == std::vector<float>{9, 9});
+  CHECK(d.misses() == 1);
+}
+
+TEST_CASE("a value kept by the caller is a second output of the same kernel") {
+  Tensor a = fromVector(ramp(16), {16});
+  Delta d;
+  Tensor t = a * 2.0;
+  Tensor u = t.exp();
+  CHECK(u.at<float>({3}) == doctest::Approx(std::exp(2 * ramp(16)[3])));
+  CHECK(d.kernels() == 1);
+  // t was written by that kernel: reading it runs nothing.
+  CHECK(t.at<float>({3}) == doctest::Approx(2 * ramp(16)[3]));
+  CHECK(d.realizes() == 1);
+}
+
+TEST_CASE("views of realized tensors are read through their strides") {
+  Tensor base = fromVector(ramp(24), {4, 6});
+  std::vector<float> v = ramp(24);
+  Tensor t = base.T();                           // (6, 4), strides (1, 6)
+  Tensor s = base.slice(1, 5, std::nullopt, -2); // columns 5, 3, 1
+  Tensor e = base.select(0, 2).unsqueeze(0).expand({3, 6});
+  Delta d;
+  Tensor r1 = t * 10.0;
+  Tensor r2 = s + 1.0;
+  Tensor r3 = e - base.slice(0, 0, 3);
+  CHECK(r1.at<float>({5, 3}) == doctest::Approx(10 * v[3 * 6 + 5]));
+  CHECK(r2.at<float>({3, 2}) == doctest::Approx(v[3 * 6 + 1] + 1));
+  CHECK(r3.at<float>({1, 4}) == doctest::Approx(v[2 * 6 + 4] - v[1 * 6 + 4]));
+  CHECK(base.isContiguous());
+  CHECK(d.kernels() == 3);
+}
+
+TEST_CASE("views of pending tensors") {
+  Tensor a = fromVector(ramp(6), {2, 3});
+  std::vector<float> v = ramp(6);
+  SUBCASE("a broadcast view stays in the graph") {
+    Delta d;
+    Tensor q = (a * 2.0).unsqueeze(0).expand({4, 2, 3}) + 1.0;
+    CHECK(q.at<float>({3, 1, 2}) == doctest::Approx(2 * v[5] + 1));
+    CHECK(d.kernels() == 1);
+  }
+  SUBCASE("a broadcast value that is also kept is computed once") {
+    Delta d;
+    Tensor p = a * 2.0; // kept: written by its own small kernel
+    Tensor q = p.unsqueeze(0).expand({4, 2, 3}) + 1.0;
+    CHECK(q.at<float>({3, 1, 2}) == doctest::Approx(2 * v[5] + 1));
+    CHECK(d.realizes() == 1);
+    CHECK(d.kernels() == 2);
+    CHECK(p.at<float>({1, 2}) == doctest::Approx(2 * v[5]));
+    CHECK(d.realizes() == 1);
+  }
+  SUBCASE("a transpose of a pending tensor is a kernel boundary") {
+    Delta d;
+    Tensor p = a * 2.0;
+    Tensor q = p.T() + 1.0; // realizes p, then reads it transposed
+    CHECK(d.realizes() == 1);
+    CHECK(q.at<float>({2, 1}) == doctest::Approx(2 * v[5] + 1));
+    CHECK(d.kernels() == 2);
+  }
+}
+
+TEST_CASE("writes never change what a pending computation reads") {
+  Tensor a = full({4}, 1.0f);
+  SUBCASE("fill_") {
+    Tensor y = a + 1.0; // pending, reads a
+    a.fill_(100.0f);
+    CHECK(y.toVector<float>() == std::vector<float>(4, 2.0f));
+    CHECK(a.toVector<float>() == std::vector<float>(4, 100.0f));
+  }
+  SUBCASE("setAt through a view") {
+    Tensor y = a * 3.0;
+    a.slice(0, 1, 2).setAt({0}, 7.0f);
+    CHECK(y.toVector<float>() == std::vector<float>(4, 3.0f));
+    CHECK(a.at<float>({1}) == 7.0f);
+  }
+  SUBCASE("copy_ and data()") {
+    Tensor y = a - 1.0;
+    a.copy_(full({4}, 5.0f));
+    float *p = a.data<float>();
+    p[0] = -1.0f;
+    CHECK(y.toVector<float>() == std::vector<float>(4, 0.0f));
+  }
+  SUBCASE("compound assignment updates every view") {
+    Tensor view = a.slice(0, 0, 2);
+    a += 2.0;
+    CHECK(view.toVector<float>() == std::vector<float>(2, 3.0f));
+    a *= a;
+    CHECK(a.toVector<float>() == std::vector<float>(4, 9.0f));
+  }
+}
+
+TEST_CASE("long pending graphs are realized early") {
+  Tensor x = full({8}, 0.0f);
+  Delta d;
+  for (int i = 0; i < 600; ++i)
+    x = x + 1.0;
+  // The runtime realized on its own before anything was read.
+  CHECK(d.realizes() >= 2);
+  CHECK(x.toVector<float>() == std::vector<float>(8, 600.0f));
+}
+
+TEST_CASE("empty and rank-0 tensors") {
+  Tensor e = zeros({0, 3});
+  Delta d;
+  Tensor r = (e + 1.0).exp();
+  CHECK(r.shape() == Shape{0, 3});
+  CHECK(r.dtype() == kFloat32);
+  CHECK(r.numel() == 0);
+  CHECK(d.kernels() == 0);
+  Tensor s = tensor(2.0f);
+  Tensor t = s * s + tensor(1.0f);
+  CHECK(t.dim() == 0);
+  CHECK(t.item<float>() == 5.0f);
+}
+
+TEST_CASE("result dtypes follow PyTorch") {
+  Tensor i8 = tensor({1, 2, 3}, kInt8);
+  Tensor i32 = tensor({1, 2, 3}, kInt32);
+  Tensor f16 = tensor({1.0, 2.0, 3.0}, kFloat16);
+  Tensor b = tensor({true, false, true});
+  CHECK((i8 + 300).dtype() == kInt8);    // an int scalar does not widen
+  CHECK((i8 + 2.5).dtype() == kFloat32); // a float scalar does
+  CHECK((i8 + i32).dtype() == kInt32);
+  CHECK((i32 / 2).dtype() == kFloat32); // true division
+  CHECK((i32 / 2).toVector<float>() == std::vector<float>{0.5f, 1.0f, 1.5f});
+  CHECK((f16 * 2).dtype() == kFloat16);
+  CHECK(i32.exp().dtype() == kFloat32);
+  CHECK((i32 < 2.5).dtype() == kBool);
+  CHECK((b + b).dtype() == kBool); // logical or
+  CHECK((b + b).toVector<bool>() == std::vector<bool>{true, false, true});
+  CHECK((b * b).toVector<bool>() == std::vector<bool>{true, false, true});
+  CHECK((b + 1).dtype() == kInt64);
+  CHECK(i32.floor().dtype() == kInt32);
+  CHECK(i32.isnan().toVector<bool>() == std::vector<bool>(3, false));
+  CHECK((~i8).toVector<int>() == std::vector<int>{-2, -3, -4});
+  CHECK((~b).toVector<bool>() == std::vector<bool>{false, true, false});
+  CHECK((tensor({250}, kUInt8) + tensor({10}, kUInt8)).item<int>() == 4);
+  CHECK((tensor({-7}) % 3).item<int>() == 2); // Python's modulo
+  CHECK(floorDivide(tensor({-7}), 2).item<int>() == -4);
+  CHECK(where(i32 > 1, i32, 0.5).dtype() == kFloat32);
+  CHECK(clamp(i32, 2).toVector<int>() == std::vector<int>{2, 2, 3});
+  CHECK(clamp(i32, 1.5, 2.5).dtype() == kFloat32);
+  CHECK(i32.to(kFloat64).dtype() == kFloat64);
+}
+
+TEST_CASE("bad operands are rejected at the call, naming both shapes") {
+  Tensor a = zeros({2, 3});
+  Tensor b = zeros({4});
+  int line = __LINE__ + 1;
+  std::string message = errorOf<ShapeError>([&] { (void)(a + b); });
+  CHECK_CONTAINS(message, "add: shapes (2, 3) and (4,) cannot be broadcast");
+  CHECK_CONTAINS(message, "LazyTest.cpp:" + std::to_string(line));
+  CHECK_CONTAINS(errorOf<ShapeError>([&] { (void)where(a > 0, a, b); }),
+                 "where: shapes");
+  CHECK_CONTAINS(errorOf<DTypeError>([&] { (void)(a & a); }),
+                 "bitwiseAnd is not defined for tensors of dtype float32");
+  Tensor mask = tensor({true, false});
+  CHECK_CONTAINS(errorOf<DTypeError>([&] { (void)-mask; }),
+                 "use logicalNot() or ~ instead");
+  CHECK_CONTAINS(errorOf<DTypeError>([&] { (void)(mask - mask); }),
+                 "use logicalXor() or ^ instead");
+  CHECK_CONTAINS(errorOf<DTypeError>([&] { (void)where(a, a, a); }),
+                 "the condition must be a bool tensor, not float32");
+  CHECK_CONTAINS(
+      errorOf<ValueError>([&] { (void)clamp(a, std::nullopt, std::nullopt); }),
+      "clamp needs at least one bound");
+  Tensor ints = tensor({1, 2});
+  CHECK_CONTAINS(errorOf<DTypeError>([&] { ints /= 2; }),
+                 "the result has dtype float32, which cannot be stored in "
+                 "place in a tensor of dtype int64");
+  Tensor row = zeros({3});
+  CHECK_CONTAINS(errorOf<ShapeError>([&] { row += a; }),
+                 "an in-place update cannot change the shape");
+  CHECK_CONTAINS(errorOf<ValueError>([&] { (void)(Tensor() + a); }),
+                 "the tensor is undefined");
+  // Nothing was recorded or corrupted by the failed calls.
+  CHECK(ints.toVector<int>() == std::vector<int>{1, 2});
+}
+
+TEST_CASE("threads may record and read concurrently") {
+  std::vector<std::thread> threads;
+  std::vector<float> results(4);
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([t, &results] {
+      Tensor x = full({257}, float(t));
+      for (int i = 0; i < 20; ++i)
+        x = (x + 1.0) * 1.0;
+      results[t] = x.at<float>({256});
+    });
+  for (auto &thread : threads)
+    thread.join();
+  for (int t = 0; t < 4; ++t)
+    CHECK(results[t] == float(t + 20));
+}
