@@ -77,7 +77,7 @@ std::string stagePipeline(Stage stage) {
            "function-boundary-type-conversion=identity-layout-map},"
            "canonicalize,buffer-deallocation-pipeline";
   case Stage::Loops:
-    return "func.func(convert-linalg-to-parallel-loops),"
+    return "trueno-copy-to-linalg,func.func(convert-linalg-to-parallel-loops),"
            "trueno-math-polynomial,convert-math-to-funcs,"
            "trueno-serialize-small-loops,convert-scf-to-openmp,"
            "lower-affine,convert-scf-to-cf,canonicalize";

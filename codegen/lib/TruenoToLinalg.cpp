@@ -125,6 +125,19 @@ template <typename MathOp> Value floatUnary(ScalarBuilder &s) {
   return s.result(s.make<MathOp>(s.arg(0)));
 }
 
+/// sin and cos of float32 through float64 libm: the polynomial's single
+/// precision range reduction loses accuracy with the argument's size (1e-5
+/// off at |x| = 100, garbage past 1e6). Correct over the whole range, but not
+/// vectorized: a vectorized Payne-Hanek reduction is the faster fix.
+template <typename MathOp> Value periodicUnary(ScalarBuilder &s) {
+  Value x = s.arg(0);
+  if (!x.getType().isF32())
+    return s.result(s.make<MathOp>(x));
+  Value wide = s.make<arith::ExtFOp>(s.b.getF64Type(), x);
+  Value r = s.make<MathOp>(wide);
+  return s.result(s.make<arith::TruncFOp>(s.b.getF32Type(), r));
+}
+
 Value sigmoidOf(ScalarBuilder &s, Value x) {
   Type t = x.getType();
   Value e = s.make<math::ExpOp>(s.make<arith::NegFOp>(x));
@@ -242,7 +255,7 @@ Value castScalar(ScalarBuilder &s, Type from, Type to) {
   if (auto toInt = dyn_cast<IntegerType>(toSignless))
     return floatToInt(s, s.arg(0), toInt);
   unsigned a = from.getIntOrFloatBitWidth(), b = to.getIntOrFloatBitWidth();
-  if (from.isBF16() && to.isF16()) // via float32, as the frontend
+  if (isLowFloat(from) && isLowFloat(to)) // f16 <-> bf16 via float32
     return s.make<arith::TruncFOp>(to, s.arg(0));
   if (to.isBF16() && from.isF64()) // double -> float -> bfloat16 (PyTorch)
     return s.make<arith::TruncFOp>(
@@ -270,8 +283,6 @@ TRUENO_FLOAT_UNARY(Log2Op, math::Log2Op)
 TRUENO_FLOAT_UNARY(Log1pOp, math::Log1pOp)
 TRUENO_FLOAT_UNARY(SqrtOp, math::SqrtOp)
 TRUENO_FLOAT_UNARY(RsqrtOp, math::RsqrtOp)
-TRUENO_FLOAT_UNARY(SinOp, math::SinOp)
-TRUENO_FLOAT_UNARY(CosOp, math::CosOp)
 TRUENO_FLOAT_UNARY(TanOp, math::TanOp)
 TRUENO_FLOAT_UNARY(TanhOp, math::TanhOp)
 TRUENO_FLOAT_UNARY(ErfOp, math::ErfOp)
@@ -279,6 +290,13 @@ TRUENO_FLOAT_UNARY(FloorOp, math::FloorOp)
 TRUENO_FLOAT_UNARY(CeilOp, math::CeilOp)
 TRUENO_FLOAT_UNARY(RoundOp, math::RoundEvenOp)
 #undef TRUENO_FLOAT_UNARY
+
+template <> Value lowerScalar(SinOp, ScalarBuilder &s) {
+  return periodicUnary<math::SinOp>(s);
+}
+template <> Value lowerScalar(CosOp, ScalarBuilder &s) {
+  return periodicUnary<math::CosOp>(s);
+}
 
 template <> Value lowerScalar(NegOp, ScalarBuilder &s) {
   if (s.isFloat(0))
@@ -410,7 +428,7 @@ template <> Value lowerScalar(Atan2Op, ScalarBuilder &s) {
   // The result has the sign of y, zeros included (atan2(-0, -1) is -pi);
   // the float32 polynomial loses it, so restore it.
   // Both infinite: the polynomial gives NaN where IEEE gives +-pi/4 or
-  // +-3pi/4.
+  // +-3pi/4. Tested for every sign in tests/compiler/JitTest.cpp.
   Value y = s.arg(0), x = s.arg(1);
   Type t = y.getType();
   Value angle = s.make<math::Atan2Op>(y, x);
@@ -423,6 +441,18 @@ template <> Value lowerScalar(Atan2Op, ScalarBuilder &s) {
                s.floatConst(t, std::numbers::pi / 4),
                s.floatConst(t, 3 * std::numbers::pi / 4));
   angle = s.select(bothInfinite, corner, angle);
+  // Both zero: the polynomial divides 0 by 0; IEEE gives 0, or pi when x is
+  // -0 (or negative).
+  Value zero = s.floatConst(t, 0);
+  Value bothZero =
+      s.make<arith::AndIOp>(s.cmpf(arith::CmpFPredicate::OEQ, y, zero),
+                            s.cmpf(arith::CmpFPredicate::OEQ, x, zero));
+  Value xNegative =
+      s.cmpf(arith::CmpFPredicate::OLT,
+             s.make<math::CopySignOp>(s.floatConst(t, 1), x), zero);
+  angle = s.select(
+      bothZero, s.select(xNegative, s.floatConst(t, std::numbers::pi), zero),
+      angle);
   return s.result(s.make<math::CopySignOp>(angle, y));
 }
 template <> Value lowerScalar(PowOp, ScalarBuilder &s) {

@@ -41,3 +41,19 @@ func.func @two_results(%x: tensor<8xf32>) -> (tensor<8xf32>, tensor<8xf32>) {
 func.func @wrong_rank(%t: tensor<3x2xf32> {trueno.strides = array<i64: 1>}) -> tensor<3x2xf32> {
   return %t : tensor<3x2xf32>
 }
+
+// -----
+
+// A kernel whose output is an input read through a view: the copy becomes a
+// loop nest, never a call to the C runner's memrefCopy.
+// BUF-LABEL: func.func @identity_view(
+// BUF:         memref.copy
+// RUN: trueno-opt %s -trueno-cpu-pipeline=stop-after=loops -split-input-file -verify-diagnostics | FileCheck %s --check-prefix=LOOPS
+// LOOPS-LABEL: func.func @identity_view(
+// LOOPS-NOT:     memref.copy
+// LOOPS:         memref.load {{.*}} : memref<2x3xi8, strided<[3, -1]>>
+// LOOPS-NOT:     memref.copy
+func.func @identity_view(%x: tensor<2x3xui8> {trueno.strides = array<i64: 3, -1>}) -> tensor<2x3xui8> {
+  %0 = trueno.abs %x : tensor<2x3xui8>
+  return %0 : tensor<2x3xui8>
+}

@@ -231,17 +231,36 @@ TEST_CASE("TRUENO_DEBUG=4 prints the IR after every stage and the assembly") {
 
 TEST_CASE("float32 atan2 keeps IEEE results at zeros and infinities") {
   auto kernel = compileKernel(R"(
-    func.func @k(%y: tensor<6xf32>, %x: tensor<6xf32>) -> tensor<6xf32> {
-      %r = trueno.atan2 %y, %x : tensor<6xf32>
-      return %r : tensor<6xf32>
+    func.func @k(%y: tensor<10xf32>, %x: tensor<10xf32>) -> tensor<10xf32> {
+      %r = trueno.atan2 %y, %x : tensor<10xf32>
+      return %r : tensor<10xf32>
     })");
-  std::vector<float> y = {-0.0f,     0.0f,     INFINITY,
-                          -INFINITY, INFINITY, -INFINITY},
-                     x = {-1.0f,     -1.0f,     INFINITY,
-                          -INFINITY, -INFINITY, INFINITY},
-                     out(6);
+  std::vector<float> y = {-0.0f,    0.0f,      INFINITY, -INFINITY, INFINITY,
+                          -INFINITY, 0.0f,     -0.0f,    0.0f,      -0.0f},
+                     x = {-1.0f,    -1.0f,     INFINITY, -INFINITY, -INFINITY,
+                          INFINITY, 0.0f,      0.0f,     -0.0f,     -0.0f},
+                     out(10);
   run(*kernel, {buffer(y), buffer(x), buffer(out)});
-  for (int i = 0; i < 6; ++i)
+  for (int i = 0; i < 10; ++i) {
+    CAPTURE(i);
     CHECK(out[i] == doctest::Approx(std::atan2(y[i], x[i])).epsilon(1e-6));
-  CHECK(std::signbit(out[0]));
+    CHECK(std::signbit(out[i]) == std::signbit(std::atan2(y[i], x[i])));
+  }
+}
+
+TEST_CASE("float32 sin and cos stay accurate for large arguments") {
+  auto kernel = compileKernel(R"(
+    func.func @k(%x: tensor<6xf32>) -> (tensor<6xf32>, tensor<6xf32>) {
+      %s = trueno.sin %x : tensor<6xf32>
+      %c = trueno.cos %x : tensor<6xf32>
+      return %s, %c : tensor<6xf32>, tensor<6xf32>
+    })");
+  std::vector<float> x = {100.0f, -127.0f, 7.0e8f, 1.9759e9f, 3.0e18f, 1.0e30f},
+                     s(6), c(6);
+  run(*kernel, {buffer(x), buffer(s), buffer(c)});
+  for (int i = 0; i < 6; ++i) {
+    CAPTURE(x[i]);
+    CHECK(s[i] == doctest::Approx(std::sin(double(x[i]))).epsilon(1e-6));
+    CHECK(c[i] == doctest::Approx(std::cos(double(x[i]))).epsilon(1e-6));
+  }
 }

@@ -69,6 +69,19 @@ def MathToLibm : Pass<"trueno-math-to-libm", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::func::FuncDialect"];
 }
 
+def CopyToLinalg : Pass<"trueno-copy-to-linalg"> {
+  let summary = "Turn memref.copy into linalg.copy";
+  let description = [{
+    Bufferization writes a kernel output that equals an input (abs of an
+    unsigned tensor, a folded identity) with `memref.copy`, which
+    finalize-memref-to-llvm lowers to memcpy for identity layouts but to a
+    call to `memrefCopy` from MLIR's C runner library for strided ones, a
+    symbol the JIT does not have. As a `linalg.copy` it becomes a loop nest
+    like every other kernel body (parallel, vectorized, strided reads).
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 def SerializeSmallLoops : Pass<"trueno-serialize-small-loops"> {
   let summary = "Keep parallel loops with few iterations on one thread";
   let description = [{

@@ -1,0 +1,358 @@
+#!/usr/bin/python3
+"""End-to-end differential test of the frontend's elementwise ops.
+
+Every op, through the whole path (frontend -> recorded graph -> fusion ->
+JIT -> kernel), on every dtype it takes, with broadcast shapes, tensor and
+scalar operands, non-contiguous views (transposed, sliced with positive and
+negative steps, expanded), rank 0 and empty tensors, and NaN/Inf/-0 inputs.
+Inputs are seeded (printed; TRUENO_TEST_SEED replays). The reference is
+PyTorch (NumPy where Trueno follows NumPy's semantics: sign of NaN, floor
+division and modulo by zero); the result dtype must equal PyTorch's
+promotion (torch.result_type) and the values must match within the per-op
+tolerance of tests/compiler/test_kernels_vs_torch.py.
+
+Usage: test_ops_vs_torch.py PATH/TO/trueno-op-cases [CASES_PER_OP]
+"""
+import os
+import random
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "compiler"))
+from test_kernels_vs_torch import (EXACT, TRANSCENDENTAL, numpy_ref,  # noqa: E402
+                                   random_input, same)
+
+T, F = torch, torch.nn.functional
+FLOATS = ["float16", "bfloat16", "float32", "float64"]
+INTS = ["int8", "int16", "int32", "int64", "uint8"]
+ALL = FLOATS + INTS + ["bool"]
+TORCH = {"float16": T.float16, "bfloat16": T.bfloat16, "float32": T.float32,
+         "float64": T.float64, "int8": T.int8, "int16": T.int16, "int32": T.int32,
+         "int64": T.int64, "uint8": T.uint8, "bool": T.bool}
+NAME = {v: k for k, v in TORCH.items()}
+TOL_EXACT = dict(EXACT, bfloat16=(0, 0))
+TOL_TRANS = dict(TRANSCENDENTAL, bfloat16=(1e-2, 1e-2))
+
+UNARY_FLOAT = {"exp": T.exp, "exp2": T.exp2, "expm1": T.expm1, "log": T.log,
+               "log2": T.log2, "log1p": T.log1p, "sqrt": T.sqrt, "rsqrt": T.rsqrt,
+               "sin": T.sin, "cos": T.cos, "tan": T.tan, "tanh": T.tanh,
+               "sigmoid": T.sigmoid, "silu": F.silu, "softplus": F.softplus,
+               "erf": T.erf, "gelu": F.gelu,
+               "geluTanh": lambda x: F.gelu(x, approximate="tanh")}
+UNARY_SAME = {"neg": T.neg, "abs": T.abs, "relu": T.relu, "sign": np.sign,
+              "floor": T.floor, "ceil": T.ceil, "round": T.round}
+UNARY_BOOL = {"isnan": T.isnan, "isinf": T.isinf, "logicalNot": T.logical_not}
+BINARY = {"add": T.add, "sub": T.sub, "mul": T.mul, "div": T.div,
+          "floorDivide": np.floor_divide, "remainder": np.remainder,
+          "pow": T.pow, "maximum": T.maximum, "minimum": T.minimum,
+          "atan2": T.atan2, "eq": T.eq, "ne": T.ne, "lt": T.lt, "le": T.le,
+          "gt": T.gt, "ge": T.ge, "logicalAnd": T.logical_and,
+          "logicalOr": T.logical_or, "logicalXor": T.logical_xor,
+          "bitwiseAnd": T.bitwise_and, "bitwiseOr": T.bitwise_or,
+          "bitwiseXor": T.bitwise_xor}
+BOOL_RESULT = {"eq", "ne", "lt", "le", "gt", "ge", "logicalAnd", "logicalOr",
+               "logicalXor"}
+TRANSCENDENTAL_BINARY = {"pow", "atan2"}
+
+
+def dtypes_for(op):
+    """The operand dtypes an op takes (PyTorch rejects the others)."""
+    if op in ("neg", "abs", "relu", "sub"):
+        return FLOATS + INTS
+    if op in ("floorDivide", "remainder", "pow"):
+        return FLOATS + INTS
+    if op.startswith("bitwise"):
+        return INTS + ["bool"]
+    return ALL
+
+
+class Operand:
+    """A tensor given through a file and a view, or a scalar."""
+
+    def __init__(self, array=None, dtype=None, base=None, view="-", scalar=None):
+        self.array, self.dtype, self.base, self.view = array, dtype, base, view
+        self.scalar = scalar
+
+    def torch(self):
+        if self.array is None:
+            return self.scalar
+        return T.from_numpy(np.array(self.array, order="C", copy=True)).to(
+            TORCH[self.dtype])
+
+    def spec(self, path):
+        if self.array is None:
+            kind = {bool: "bool", int: "int", float: "float"}[type(self.scalar)]
+            value = int(self.scalar) if kind == "bool" else self.scalar
+            return f"s:{kind}:{value!r}"
+        return f"t:{self.dtype}:{path}:{self.view}"
+
+
+def random_tensor(rng, dtype, shape):
+    """A random operand of `shape`, often a non-contiguous view of a larger
+    base array (the base is what goes to the file)."""
+    store = "float32" if dtype == "bfloat16" else dtype
+    kind = rng.random()
+    if kind < 0.2 and len(shape) >= 2:
+        base = random_input(rng, store, tuple(reversed(shape)))
+        if dtype == "bfloat16":
+            base = bf16_round(base)
+        return Operand(base.T, dtype, base, "T")
+    if kind < 0.45 and len(shape) >= 1:
+        d = rng.randrange(len(shape))
+        step = rng.choice([2, 3, -1, -2])
+        full = list(shape)
+        full[d] = shape[d] * abs(step)
+        base = random_input(rng, store, tuple(full))
+        if dtype == "bfloat16":
+            base = bf16_round(base)
+        index = [slice(None)] * len(shape)
+        if step > 0:
+            index[d] = slice(0, full[d], step)
+            view = f"s{d},0,{full[d]},{step}"
+        else:
+            index[d] = slice(None, None, step)
+            view = f"s{d},_,_,{step}"
+        return Operand(base[tuple(index)], dtype, base, view)
+    if kind < 0.6 and any(s > 1 for s in shape):
+        small = tuple(1 if s > 1 and rng.random() < 0.6 else s for s in shape)
+        base = random_input(rng, store, small)
+        if dtype == "bfloat16":
+            base = bf16_round(base)
+        view = "e" + "x".join(str(s) for s in shape)
+        return Operand(np.broadcast_to(base, shape), dtype, base, view)
+    base = random_input(rng, store, shape)
+    if dtype == "bfloat16":
+        base = bf16_round(base)
+    return Operand(base, dtype, base, "-")
+
+
+def bf16_round(x):
+    return T.from_numpy(np.array(x, order="C")).to(T.bfloat16).to(T.float32).numpy()
+
+
+def random_shapes(rng, count):
+    """`count` shapes that broadcast together (rank 0 to 4, sometimes empty)."""
+    rank = rng.choice([0, 1, 1, 2, 2, 3, 4])
+    out = [rng.choice([1, 2, 3, 5, 7]) for _ in range(rank)]
+    if rank and rng.random() < 0.05:
+        out[rng.randrange(rank)] = 0
+    shapes = []
+    for _ in range(count):
+        r = rng.randint(0, rank)
+        shape = out[rank - r:]
+        shapes.append(tuple(1 if rng.random() < 0.25 else s for s in shape))
+    # The first operand keeps the full shape so the result is `out`.
+    shapes[0] = tuple(out)
+    return shapes
+
+
+def random_scalar(rng, dtype):
+    if dtype == "bool":
+        return rng.random() < 0.5
+    if dtype in INTS:
+        return rng.randint(0, 20) if dtype == "uint8" else rng.randint(-20, 20)
+    return rng.choice([0.5, -2.25, 3.0, 1e-3, float("inf"), float("nan"), -0.0])
+
+
+def torch_apply(fn, args, compute):
+    """fn on torch tensors, computing float16/bfloat16 in float32 (PyTorch's
+    CPU half kernels are partial) and rounding once, as Trueno does."""
+    upcast = compute in ("float16", "bfloat16")
+    xs = []
+    for a in args:
+        if not isinstance(a, T.Tensor):  # scalars: already promoted for
+            a = T.tensor(a, dtype=TORCH[compute] if compute else None)
+        a = a.to(TORCH[compute]) if compute else a
+        xs.append(a.to(T.float32) if upcast else a)
+    with T.no_grad():
+        r = fn(*xs)
+    return r.to(TORCH[compute]) if upcast and r.dtype == T.float32 else r
+
+
+def build_case(rng, op):
+    """(operands, expected torch tensor, tolerance) for one random case."""
+    if op in UNARY_FLOAT or op in UNARY_SAME or op in UNARY_BOOL or op == "bitwiseNot":
+        dtypes = ALL if op in UNARY_FLOAT or op in UNARY_BOOL else (
+            INTS + ["bool"] if op == "bitwiseNot" else FLOATS + INTS)
+        dtype = rng.choice(dtypes)
+        x = random_tensor(rng, dtype, random_shapes(rng, 1)[0])
+        tx = x.torch()
+        if op in UNARY_FLOAT:
+            compute = dtype if dtype in FLOATS else "float32"
+            tol = TOL_EXACT if op == "sqrt" else TOL_TRANS
+            return [x], torch_apply(UNARY_FLOAT[op], [tx], compute), tol[compute]
+        if op == "sign":
+            want = T.from_numpy(numpy_ref(np.sign, tx.to(T.float32).numpy()
+                                          if dtype in ("float16", "bfloat16")
+                                          else tx.numpy())).to(TORCH[dtype])
+            return [x], want, TOL_EXACT.get(dtype)
+        if op in UNARY_SAME:
+            return [x], torch_apply(UNARY_SAME[op], [tx], dtype), TOL_EXACT.get(dtype)
+        if op == "bitwiseNot":
+            return [x], T.bitwise_not(tx), None
+        return [x], torch_apply(UNARY_BOOL[op], [tx], None), None
+
+    if op in ("where", "clamp"):
+        shapes = random_shapes(rng, 3)
+        if op == "where":
+            cond = random_tensor(rng, "bool", shapes[1])
+            shapes = [shapes[0], shapes[1], shapes[2]]
+            ops = [cond]
+            for s in (shapes[0], shapes[2]):
+                dt = rng.choice(ALL)
+                ops.append(random_tensor(rng, dt, s) if rng.random() < 0.75
+                           else Operand(scalar=random_scalar(rng, dt)))
+            if ops[1].array is None and ops[2].array is None:
+                ops[1] = random_tensor(rng, rng.choice(ALL), shapes[0])
+            ta, tb = ops[1].torch(), ops[2].torch()
+            dt = T.result_type(ta, tb)
+            a = ta.to(dt) if isinstance(ta, T.Tensor) else T.tensor(ta, dtype=dt)
+            b = tb.to(dt) if isinstance(tb, T.Tensor) else T.tensor(tb, dtype=dt)
+            want = T.where(ops[0].torch(), a, b)
+            return ops, want, TOL_EXACT.get(NAME[dt])
+        dtype = rng.choice(FLOATS + INTS)
+        x = random_tensor(rng, dtype, shapes[0])
+        if rng.random() < 0.5:
+            lo, hi = (Operand(scalar=random_scalar(rng, dtype)) for _ in range(2))
+            if isinstance(lo.scalar, float) and np.isnan(lo.scalar):
+                lo.scalar = 0.0
+            if isinstance(hi.scalar, float) and np.isnan(hi.scalar):
+                hi.scalar = 1.0
+        else:
+            lo = random_tensor(rng, dtype, shapes[1])
+            hi = random_tensor(rng, dtype, shapes[2])
+        tx, tlo, thi = x.torch(), lo.torch(), hi.torch()
+        dt = NAME[T.result_type(tx.to(T.result_type(tx, tlo)), thi)]
+
+        def ref(p, q, r):
+            q = q if isinstance(q, T.Tensor) else T.tensor(q, dtype=p.dtype)
+            r = r if isinstance(r, T.Tensor) else T.tensor(r, dtype=p.dtype)
+            return T.minimum(T.maximum(p, q.to(p.dtype)), r.to(p.dtype))
+        return [x, lo, hi], torch_apply(ref, [tx, tlo, thi], dt), TOL_EXACT.get(dt)
+
+    # Binary.
+    dtypes = dtypes_for(op)
+    a_type = rng.choice(dtypes)
+    b_type = a_type if rng.random() < 0.6 else rng.choice(dtypes)
+    sa, sb = random_shapes(rng, 2)
+    scalar_side = rng.random()
+    a = random_tensor(rng, a_type, sa)
+    b = random_tensor(rng, b_type, sb)
+    if scalar_side < 0.15:
+        b = Operand(scalar=random_scalar(rng, b_type))
+    elif scalar_side < 0.25:
+        a, b = Operand(scalar=random_scalar(rng, a_type)), random_tensor(rng, b_type, sa)
+    ta, tb = a.torch(), b.torch()
+    common = NAME[T.result_type(ta, tb)]
+    if common == "bool" and op in ("sub", "floorDivide", "remainder", "pow"):
+        return None
+    if op.startswith("bitwise") and common in FLOATS:
+        return None
+    if op == "pow" and common in INTS:
+        # PyTorch and NumPy reject negative integer powers; keep them small.
+        if isinstance(tb, T.Tensor):
+            tb = T.remainder(tb.to(T.int64), 6).to(tb.dtype)
+            b.array = tb.numpy() if b.dtype != "bfloat16" else b.array
+            b.base, b.view = b.array, "-"
+        else:
+            b.scalar = abs(int(b.scalar)) % 6
+            tb = b.scalar
+    compute = common
+    if op in ("div", "atan2") and common not in FLOATS:
+        compute = "float32"
+    if op in BOOL_RESULT and op.startswith("logical"):
+        compute = None
+    fn = BINARY[op]
+    if fn in (np.floor_divide, np.remainder):
+        def fn(p, q, f=fn):
+            return T.from_numpy(numpy_ref(f, p.numpy(), q.numpy() if isinstance(
+                q, T.Tensor) else np.asarray(q, dtype=p.numpy().dtype)))
+        if isinstance(ta, T.Tensor) is False:
+            ta = T.tensor(ta, dtype=TORCH[common])
+        if isinstance(tb, T.Tensor) is False:
+            tb = T.tensor(tb, dtype=TORCH[common])
+    want = torch_apply(fn, [ta, tb], compute)
+    tol = TOL_TRANS if op in TRANSCENDENTAL_BINARY else TOL_EXACT
+    return [a, b], want, tol.get(NAME[want.dtype])
+
+
+ALL_OPS = (list(UNARY_FLOAT) + list(UNARY_SAME) + list(UNARY_BOOL) +
+           ["bitwiseNot"] + list(BINARY) + ["where", "clamp"])
+
+
+def main():
+    runner = sys.argv[1]
+    per_op = int(sys.argv[2]) if len(sys.argv) > 2 else 6
+    seed = int(os.environ.get("TRUENO_TEST_SEED", random.randrange(2**32)))
+    print(f"seed {seed} (replay with TRUENO_TEST_SEED={seed}); torch "
+          f"{torch.__version__}, numpy {np.__version__}")
+    rng = random.Random(seed)
+    cases = []
+    for op in ALL_OPS:
+        made = 0
+        while made < per_op:
+            case = build_case(rng, op)
+            if case:
+                cases.append((op,) + case)
+                made += 1
+    for src in ALL:  # conversions, including views
+        for dst in ALL:
+            x = random_tensor(rng, src, random_shapes(rng, 1)[0])
+            if "bfloat16" in (src, dst):
+                want = x.torch().to(TORCH[dst])
+            else:
+                want = T.from_numpy(numpy_ref(lambda v: np.array(
+                    v, order="C").astype(dst), x.array))
+            cases.append((f"to:{dst}", [x], want, None))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        lines = []
+        for n, (op, operands, _, _) in enumerate(cases):
+            specs = []
+            for i, operand in enumerate(operands):
+                path = os.path.join(tmp, f"c{n}_{i}.npy")
+                if operand.array is not None:
+                    np.save(path, np.array(operand.base, order="C"))
+                specs.append(operand.spec(path))
+            lines.append(f"c{n} {op} " + " ".join(specs))
+        with open(os.path.join(tmp, "cases.txt"), "w") as f:
+            f.write("\n".join(lines) + "\n")
+        out = os.path.join(tmp, "out")
+        os.mkdir(out)
+        run = subprocess.run([runner, os.path.join(tmp, "cases.txt"), out],
+                             check=True, capture_output=True, text=True)
+        print(run.stdout.strip())
+        failed = 0
+        for n, (op, operands, want, tol) in enumerate(cases):
+            err = os.path.join(out, f"c{n}.err")
+            got = None
+            if os.path.exists(err):
+                problem = open(err).read().strip()
+            else:
+                got = np.load(os.path.join(out, f"c{n}.npy"))
+                got_type = open(os.path.join(out, f"c{n}.dtype")).read()
+                want_type = NAME[want.dtype]
+                expected = (want.to(T.float32) if want.dtype == T.bfloat16
+                            else want).numpy()
+                problem = (f"dtype {got_type}, PyTorch gives {want_type}"
+                           if got_type != want_type else same(expected, got, tol))
+            if problem:
+                failed += 1
+                if failed <= 20:
+                    desc = [o.scalar if o.array is None else
+                            f"{o.dtype}{list(o.array.shape)} view {o.view}"
+                            for o in operands]
+                    print(f"FAIL c{n} {op}({', '.join(map(str, desc))}): {problem}\n"
+                          f"  inputs: {[o.scalar if o.array is None else o.array.tolist() for o in operands]}\n"
+                          f"  expected: {want.tolist()}\n"
+                          f"  got: {None if got is None else got.tolist()}")
+        print(f"{len(cases) - failed} passed, {failed} failed")
+        return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
