@@ -113,6 +113,10 @@ jitForCpu(mlir::ModuleOp module) {
   mlir::ExecutionEngineOptions options;
   options.transformer = optimize;
   options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
+  // Kernels are not debugged or profiled as JIT code; registering each
+  // object with gdb and perf costs compile time.
+  options.enableGDBNotificationListener = false;
+  options.enablePerfNotificationListener = false;
   // Parallel loops run on LLVM's OpenMP runtime (one thread per core).
   llvm::StringRef openmp = TRUENO_OPENMP_LIBRARY;
   options.sharedLibPaths = llvm::ArrayRef<llvm::StringRef>(openmp);

@@ -1,0 +1,131 @@
+//===- EagerBench.cpp - The eager frontend through the compiler path ------===//
+//
+// What a user's code costs: ops recorded on tensors, realized into fused
+// kernels (program cache warm), outputs from the caching allocator. Also the
+// machine's limit (a STREAM-like triad on all cores, plain C++), the
+// per-op overhead on 1-element tensors, and the compile time of fresh fused
+// kernels. benchmarks/compare.py runs this next to NumPy and PyTorch.
+//
+//===----------------------------------------------------------------------===//
+#include <trueno/trueno.h>
+
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+using namespace trueno;
+
+namespace {
+
+Tensor filled(std::int64_t n, float value) { return full({n}, value); }
+
+/// exp(a * b + c): 3 float32 reads and 1 write per element.
+void expFma(benchmark::State &state) {
+  std::int64_t n = state.range(0);
+  Tensor a = filled(n, 0.5f), b = filled(n, 1.5f), c = filled(n, -0.25f);
+  for (auto _ : state) {
+    Tensor y = (a * b + c).exp();
+    trueno::sync();
+    benchmark::DoNotOptimize(y);
+  }
+  state.SetBytesProcessed(state.iterations() * n * 16);
+}
+BENCHMARK(expFma)->Arg(1 << 20)->Arg(10 << 20)->UseRealTime();
+
+/// Ten elementwise ops on a, b, c: the same 16 bytes per element.
+Tensor chain10(const Tensor &a, const Tensor &b, const Tensor &c) {
+  Tensor y = a * b + c;
+  y = y.exp();
+  y = -y;
+  y = y.tanh();
+  y = y - a;
+  y = y.abs();
+  y = y.sqrt();
+  y = maximum(y, c);
+  y = y.sigmoid();
+  return y;
+}
+
+void chain(benchmark::State &state) {
+  std::int64_t n = state.range(0);
+  Tensor a = filled(n, 0.5f), b = filled(n, 1.5f), c = filled(n, -0.25f);
+  for (auto _ : state) {
+    Tensor y = chain10(a, b, c);
+    trueno::sync();
+    benchmark::DoNotOptimize(y);
+  }
+  state.SetBytesProcessed(state.iterations() * n * 16);
+}
+BENCHMARK(chain)->Arg(1 << 20)->Arg(10 << 20)->UseRealTime();
+
+/// STREAM triad, a = b + s * c, on every core: the memory-bandwidth limit
+/// that elementwise kernels are measured against (12 bytes per element).
+/// Plain C++ loops over memory from the same allocator as tensors (huge
+/// pages: with 4 KiB pages the TLB halves the bandwidth in these VMs).
+void streamTriad(benchmark::State &state) {
+  std::int64_t n = state.range(0);
+  Tensor ta = empty({n}), tb = full({n}, 1.0f), tc = full({n}, 2.0f);
+  float *pa = ta.data<float>();
+  const float *pb = tb.data<float>(), *pc = tc.data<float>();
+  unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  auto part = [&](unsigned t) {
+    std::int64_t begin = n * t / threads, end = n * (t + 1) / threads;
+    for (std::int64_t i = begin; i < end; ++i)
+      pa[i] = pb[i] + 3.0f * pc[i];
+  };
+  for (auto _ : state) {
+    std::vector<std::thread> workers;
+    for (unsigned t = 1; t < threads; ++t)
+      workers.emplace_back(part, t);
+    part(0);
+    for (auto &w : workers)
+      w.join();
+    benchmark::DoNotOptimize(pa);
+  }
+  state.SetBytesProcessed(state.iterations() * n * 12);
+  state.counters["threads"] = threads;
+}
+BENCHMARK(streamTriad)->Arg(10 << 20)->UseRealTime();
+
+/// Record + realize of a 20-op graph on 1-element tensors (program cache
+/// warm), per op.
+void perOpOverhead(benchmark::State &state) {
+  Tensor x = full({1}, 1.0f);
+  constexpr int kOps = 20;
+  for (auto _ : state) {
+    Tensor y = x;
+    for (int k = 0; k < kOps / 2; ++k)
+      y = y * 1.0001 + 0.5;
+    trueno::sync();
+    benchmark::DoNotOptimize(y);
+  }
+  state.SetItemsProcessed(state.iterations() * kOps);
+  state.counters["us_per_op"] = benchmark::Counter(
+      static_cast<double>(state.iterations()) * kOps / 1e6,
+      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(perOpOverhead);
+
+/// Compile time of fresh fused kernels: a 3-op graph over a shape no earlier
+/// iteration used, so every realize compiles (median in compile_ms).
+void compileFresh(benchmark::State &state) {
+  std::vector<double> ms;
+  static std::int64_t size = 1000; // new shapes in every repetition too
+  for (auto _ : state) {
+    Tensor a = full({size++}, 1.0f);
+    double before = runtimeStats().compileMs;
+    Tensor y = (a * 2.0 + 1.0).exp();
+    trueno::sync();
+    ms.push_back(runtimeStats().compileMs - before);
+  }
+  std::sort(ms.begin(), ms.end());
+  state.counters["compile_ms"] = ms.empty() ? 0 : ms[ms.size() / 2];
+}
+BENCHMARK(compileFresh)->Iterations(15)->Unit(benchmark::kMillisecond);
+
+} // namespace
+
+BENCHMARK_MAIN();
