@@ -79,7 +79,7 @@ std::string stagePipeline(Stage stage) {
   case Stage::Loops:
     return "trueno-copy-to-linalg,func.func(convert-linalg-to-parallel-loops),"
            "trueno-math-polynomial,convert-math-to-funcs,"
-           "trueno-serialize-small-loops,convert-scf-to-openmp,"
+           "trueno-serialize-small-loops,convert-scf-to-openmp,canonicalize,"
            "lower-affine,convert-scf-to-cf,canonicalize";
   case Stage::LLVM:
     return "trueno-math-to-libm,expand-strided-metadata,"

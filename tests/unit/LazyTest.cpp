@@ -12,6 +12,8 @@
 #include <cstdlib>
 #include <thread>
 
+#include <unistd.h>
+
 using namespace trueno;
 using trueno::testing::errorOf;
 
@@ -302,4 +304,48 @@ TEST_CASE("threads may record and read concurrently") {
     thread.join();
   for (int t = 0; t < 4; ++t)
     CHECK(results[t] == float(t + 20));
+}
+
+namespace {
+/// Runs `fn` with TRUENO_DEBUG=`level` and returns what it wrote to stderr.
+template <typename F> std::string stderrOf(const char *level, F &&fn) {
+  std::fflush(stderr);
+  std::FILE *capture = std::tmpfile();
+  int saved = dup(fileno(stderr));
+  dup2(fileno(capture), fileno(stderr));
+  setenv("TRUENO_DEBUG", level, 1);
+  fn();
+  unsetenv("TRUENO_DEBUG");
+  std::fflush(stderr);
+  dup2(saved, fileno(stderr));
+  close(saved);
+  std::string text;
+  std::rewind(capture);
+  for (int c; (c = std::fgetc(capture)) != EOF;)
+    text.push_back(static_cast<char>(c));
+  std::fclose(capture);
+  return text;
+}
+} // namespace
+
+TEST_CASE("TRUENO_DEBUG describes each realize and the fused kernels") {
+  Tensor a = full({3, 5}, 2.0f); // a shape no other test compiles
+  auto realize = [&] {
+    Tensor y = (a * 3.0).exp(); // the temporary a * 3.0 is gone when read
+    (void)y.at<float>({0, 0});
+  };
+  std::string miss = stderrOf("1", realize);
+  CHECK_CONTAINS(miss, "trueno: realize: 2 ops, 2 inputs, 1 outputs -> 1 "
+                       "kernel, cache miss, compiled in");
+  CHECK(miss.find("fused kernels") == std::string::npos);
+  std::string hit = stderrOf("2", realize);
+  CHECK_CONTAINS(hit, "-> 1 kernel, cache hit, ran in");
+  CHECK(hit.find("fused kernels") == std::string::npos); // nothing compiled
+  Tensor b = full({3, 6}, 2.0f);
+  std::string groups = stderrOf("2", [&] {
+    (void)(b - 1.0).at<float>({0, 0});
+  });
+  CHECK_CONTAINS(groups, "// ---- trueno: fused kernels ----");
+  CHECK_CONTAINS(groups, "trueno.sub");
+  CHECK(stderrOf("0", realize).empty());
 }
