@@ -1,10 +1,12 @@
 //===- CpuKernel.cpp - Lower, JIT and call a kernel -----------------------===//
 //
-// Uses MLIR's ExecutionEngine with LLVM's O3 pipeline and the host's
-// TargetMachine: without the host machine the loop vectorizer does not know
-// the vector width and leaves the loops scalar (TOOLCHAIN.md). The entry
-// point is the `_mlir_ciface_` wrapper, which takes one pointer to a memref
-// descriptor {allocated, aligned, offset, sizes[], strides[]} per argument.
+// Lowers through the CPU pipeline, translates to LLVM IR, optimizes with
+// LLVM's O3 pipeline for the host's TargetMachine (without it the loop
+// vectorizer does not know the vector width and leaves loops scalar;
+// TOOLCHAIN.md), emits an object file and loads it into one process-wide ORC
+// JIT. The entry of kernel `k` is `_trueno_packed_k(void **args)`, a wrapper
+// of `_mlir_ciface_k`, which takes one pointer to a memref descriptor
+// {allocated, aligned, offset, sizes[], strides[]} per argument.
 //
 //===----------------------------------------------------------------------===//
 #include "trueno/Runtime/CpuKernel.h"
@@ -13,8 +15,12 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/Target/LLVMIR/Export.h"
 
+#include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/ExecutionEngine/Orc/LLJIT.h"
+#include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
@@ -70,9 +76,111 @@ mlir::MLIRContext &compilerContext() {
   return *context;
 }
 
-llvm::Expected<std::unique_ptr<mlir::ExecutionEngine>>
-jitForCpu(mlir::ModuleOp module) {
-  initializeNativeTarget();
+namespace {
+
+/// The process-wide ORC JIT that every compiled module is loaded into, each
+/// in its own JITDylib. One JIT (rather than one ExecutionEngine per module)
+/// saves ~15 ms of set-up per compile, and loading object code is what the
+/// disk cache needs too.
+struct HostJit {
+  std::unique_ptr<llvm::orc::LLJIT> jit;
+  std::unique_ptr<llvm::TargetMachine> machine; // for O3 and codegen
+  std::mutex mutex; // a TargetMachine emits one module at a time
+  std::uint64_t modules = 0;
+};
+
+llvm::Expected<HostJit *> hostJit() {
+  static llvm::Expected<HostJit *> instance =
+      []() -> llvm::Expected<HostJit *> {
+    initializeNativeTarget();
+    auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
+    if (!builder)
+      return builder.takeError();
+    builder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+    auto jit =
+        llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(*builder).create();
+    if (!jit)
+      return jit.takeError();
+    char prefix = (*jit)->getDataLayout().getGlobalPrefix();
+    // libm, memcpy... from the process; parallel loops call LLVM's OpenMP
+    // runtime, loaded by path.
+    auto process =
+        llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(prefix);
+    if (!process)
+      return process.takeError();
+    auto openmp = llvm::orc::DynamicLibrarySearchGenerator::Load(
+        TRUENO_OPENMP_LIBRARY, prefix);
+    if (!openmp)
+      return openmp.takeError();
+    (*jit)->getMainJITDylib().addGenerator(std::move(*process));
+    (*jit)->getMainJITDylib().addGenerator(std::move(*openmp));
+    auto machine = builder->createTargetMachine();
+    if (!machine)
+      return machine.takeError();
+    auto *host = new HostJit();
+    host->jit = std::move(*jit);
+    host->machine = std::move(*machine);
+    return host;
+  }();
+  if (!instance)
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(), "the host JIT could not be created: %s",
+        llvm::toString(instance.takeError()).c_str());
+  return *instance;
+}
+
+/// Adds `_trueno_packed_<f>(void **args)` for every `_mlir_ciface_<f>`: one
+/// entry signature for kernels of any arity (args[i] points at the i-th
+/// argument, a memref descriptor pointer), as MLIR's ExecutionEngine does.
+void addPackedEntries(llvm::Module &module) {
+  llvm::LLVMContext &context = module.getContext();
+  auto *pointer = llvm::PointerType::get(context, 0);
+  std::vector<llvm::Function *> interfaces;
+  for (llvm::Function &f : module)
+    if (!f.isDeclaration() && f.getName().starts_with("_mlir_ciface_"))
+      interfaces.push_back(&f);
+  for (llvm::Function *f : interfaces) {
+    auto *entry = llvm::Function::Create(
+        llvm::FunctionType::get(llvm::Type::getVoidTy(context), {pointer},
+                                false),
+        llvm::GlobalValue::ExternalLinkage,
+        "_trueno_packed_" + f->getName().drop_front(13), module);
+    llvm::IRBuilder<> b(llvm::BasicBlock::Create(context, "entry", entry));
+    std::vector<llvm::Value *> arguments;
+    for (llvm::Argument &arg : f->args()) {
+      llvm::Value *slot =
+          b.CreateLoad(pointer, b.CreateConstGEP1_64(pointer, entry->getArg(0),
+                                                     arg.getArgNo()));
+      arguments.push_back(b.CreateLoad(arg.getType(), slot));
+    }
+    b.CreateCall(f, arguments);
+    b.CreateRetVoid();
+  }
+}
+
+} // namespace
+
+JitModule::~JitModule() {
+  if (dylib_)
+    llvm::consumeError(dylib_->getExecutionSession().removeJITDylib(*dylib_));
+}
+
+llvm::Expected<void (*)(void **)>
+JitModule::lookupPacked(llvm::StringRef name) const {
+  auto host = hostJit();
+  if (!host)
+    return host.takeError();
+  auto address =
+      (*host)->jit->lookup(*dylib_, ("_trueno_packed_" + name).str());
+  if (!address)
+    return address.takeError();
+  return address->toPtr<void (*)(void **)>();
+}
+
+llvm::Expected<std::unique_ptr<JitModule>> jitForCpu(mlir::ModuleOp module) {
+  auto host = hostJit();
+  if (!host)
+    return host.takeError();
   int debug = debugLevel();
   auto printIR = [](llvm::StringRef title, mlir::ModuleOp m) {
     llvm::errs() << "// ---- trueno: " << title << " ----\n";
@@ -90,37 +198,49 @@ jitForCpu(mlir::ModuleOp module) {
                                              afterStage)))
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                    "lowering for the CPU failed");
-  auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
-  if (!builder)
-    return builder.takeError();
-  builder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
-  auto machine = builder->createTargetMachine();
-  if (!machine)
-    return machine.takeError();
 
-  // ExecutionEngineOptions::transformer is a function_ref: the transformer
-  // itself must outlive create(), or O3 silently never runs.
-  std::function<llvm::Error(llvm::Module *)> optimizeO3 =
-      mlir::makeOptimizingTransformer(/*optLevel=*/3, /*sizeLevel=*/0,
-                                      machine->get());
-  llvm::TargetMachine &target = **machine;
-  std::function<llvm::Error(llvm::Module *)> optimize =
-      [&](llvm::Module *m) -> llvm::Error {
-    if (llvm::Error error = optimizeO3(m))
+  std::lock_guard lock((*host)->mutex);
+  llvm::TargetMachine &machine = *(*host)->machine;
+  llvm::LLVMContext context;
+  std::unique_ptr<llvm::Module> llvmModule =
+      mlir::translateModuleToLLVMIR(module, context);
+  if (!llvmModule)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "translation to LLVM IR failed");
+  llvmModule->setDataLayout(machine.createDataLayout());
+  llvmModule->setTargetTriple(machine.getTargetTriple().str());
+  addPackedEntries(*llvmModule);
+  if (llvm::Error error = mlir::makeOptimizingTransformer(
+          /*optLevel=*/3, /*sizeLevel=*/0, &machine)(llvmModule.get()))
+    return error;
+  if (debug >= 4)
+    if (llvm::Error error = printAssembly(*llvmModule, machine))
       return error;
-    return debug >= 4 ? printAssembly(*m, target) : llvm::Error::success();
-  };
-  mlir::ExecutionEngineOptions options;
-  options.transformer = optimize;
-  options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
-  // Kernels are not debugged or profiled as JIT code; registering each
-  // object with gdb and perf costs compile time.
-  options.enableGDBNotificationListener = false;
-  options.enablePerfNotificationListener = false;
-  // Parallel loops run on LLVM's OpenMP runtime (one thread per core).
-  llvm::StringRef openmp = TRUENO_OPENMP_LIBRARY;
-  options.sharedLibPaths = llvm::ArrayRef<llvm::StringRef>(openmp);
-  return mlir::ExecutionEngine::create(module, options);
+
+  auto result = std::unique_ptr<JitModule>(new JitModule());
+  {
+    llvm::raw_string_ostream os(result->object_);
+    llvm::buffer_ostream buffer(os);
+    llvm::legacy::PassManager codegen;
+    if (machine.addPassesToEmitFile(codegen, buffer, nullptr,
+                                    llvm::CodeGenFileType::ObjectFile))
+      return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                     "the target cannot emit object code");
+    codegen.run(*llvmModule);
+  }
+  llvm::orc::LLJIT &jit = *(*host)->jit;
+  auto dylib =
+      jit.createJITDylib("trueno-module-" + std::to_string((*host)->modules++));
+  if (!dylib)
+    return dylib.takeError();
+  dylib->addToLinkOrder(jit.getMainJITDylib());
+  result->dylib_ = &*dylib;
+  if (llvm::Error error = jit.addObjectFile(
+          *dylib,
+          llvm::MemoryBuffer::getMemBuffer(result->object_, "kernel",
+                                           /*RequiresNullTerminator=*/false)))
+    return error;
+  return result;
 }
 
 llvm::Expected<std::unique_ptr<CpuKernel>>
@@ -130,12 +250,15 @@ CpuKernel::compile(mlir::ModuleOp module, llvm::StringRef name) {
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                    "no function @%s in the module",
                                    name.str().c_str());
-  auto engine = jitForCpu(module);
-  if (!engine)
-    return engine.takeError();
+  auto code = jitForCpu(module);
+  if (!code)
+    return code.takeError();
+  auto entry = (*code)->lookupPacked(name);
+  if (!entry)
+    return entry.takeError();
   std::unique_ptr<CpuKernel> kernel(new CpuKernel());
-  kernel->engine_ = std::move(*engine);
-  kernel->entry_ = ("_mlir_ciface_" + name).str();
+  kernel->code_ = std::move(*code);
+  kernel->entry_ = *entry;
   kernel->compileMs_ = std::chrono::duration<double, std::milli>(
                            std::chrono::steady_clock::now() - start)
                            .count();
@@ -159,7 +282,8 @@ llvm::Error CpuKernel::run(llvm::ArrayRef<KernelBuffer> buffers) const {
     pointers[i] = descriptors[i].data();
     packed[i] = &pointers[i];
   }
-  return engine_->invokePacked(entry_, packed);
+  entry_(packed.data());
+  return llvm::Error::success();
 }
 
 } // namespace trueno::runtime

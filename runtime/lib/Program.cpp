@@ -15,7 +15,6 @@
 #include "trueno/Runtime/HostAllocator.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Verifier.h"
@@ -250,7 +249,7 @@ llvm::Expected<std::unique_ptr<Program>> Program::compile(const Graph &graph,
       step.slots.push_back(slot);
     }
     program->steps_.push_back(std::move(step));
-    entries.push_back(("_mlir_ciface_" + kernel.getSymName()).str());
+    entries.push_back(kernel.getSymName().str());
     mlir::Operation *copy = kernel->clone();
     llvm::cast<mlir::func::FuncOp>(copy).setPublic();
     kernels->push_back(copy);
@@ -265,12 +264,12 @@ llvm::Expected<std::unique_ptr<Program>> Program::compile(const Graph &graph,
   }
 
   if (!program->steps_.empty()) {
-    auto engine = jitForCpu(*kernels);
-    if (!engine)
-      return engine.takeError();
-    program->engine_ = std::move(*engine);
+    auto code = jitForCpu(*kernels);
+    if (!code)
+      return code.takeError();
+    program->code_ = std::move(*code);
     for (auto [step, entry] : llvm::zip(program->steps_, entries)) {
-      auto function = program->engine_->lookupPacked(entry);
+      auto function = program->code_->lookupPacked(entry);
       if (!function)
         return function.takeError();
       step.entry = *function;

@@ -8,7 +8,6 @@
 #ifndef TRUENO_RUNTIME_CPUKERNEL_H
 #define TRUENO_RUNTIME_CPUKERNEL_H
 
-#include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/IR/BuiltinOps.h"
 
 #include "llvm/ADT/ArrayRef.h"
@@ -18,6 +17,10 @@
 #include <memory>
 #include <string>
 #include <vector>
+
+namespace llvm::orc {
+class JITDylib;
+}
 
 namespace trueno::runtime {
 
@@ -34,12 +37,31 @@ struct KernelBuffer {
 /// share it.
 mlir::MLIRContext &compilerContext();
 
+/// The machine code of one module, loaded into the process-wide JIT; it is
+/// unloaded when this is destroyed.
+class JitModule {
+public:
+  ~JitModule();
+  JitModule(const JitModule &) = delete;
+  JitModule &operator=(const JitModule &) = delete;
+
+  /// The entry of function `name`: called with `args[i]` pointing at the
+  /// i-th argument's memref descriptor pointer (inputs, then outputs).
+  llvm::Expected<void (*)(void **)> lookupPacked(llvm::StringRef name) const;
+  /// The relocatable object code that was loaded.
+  llvm::StringRef object() const { return object_; }
+
+private:
+  friend llvm::Expected<std::unique_ptr<JitModule>> jitForCpu(mlir::ModuleOp);
+  JitModule() = default;
+  std::string object_;
+  llvm::orc::JITDylib *dylib_ = nullptr;
+};
+
 /// Lowers every function of `module` (trueno dialect; it is modified)
-/// through the CPU pipeline and JIT-compiles them for the host CPU at O3,
-/// vectorized for its features. Each function `f` is then callable through
-/// `lookupPacked("_mlir_ciface_f")`.
-llvm::Expected<std::unique_ptr<mlir::ExecutionEngine>>
-jitForCpu(mlir::ModuleOp module);
+/// through the CPU pipeline, optimizes at O3 for the host CPU (vectorized for
+/// its features), emits object code and loads it into the JIT.
+llvm::Expected<std::unique_ptr<JitModule>> jitForCpu(mlir::ModuleOp module);
 
 class CpuKernel {
 public:
@@ -56,8 +78,8 @@ public:
 
 private:
   CpuKernel() = default;
-  std::unique_ptr<mlir::ExecutionEngine> engine_;
-  std::string entry_;
+  std::unique_ptr<JitModule> code_;
+  void (*entry_)(void **) = nullptr;
   double compileMs_ = 0;
 };
 

@@ -21,11 +21,9 @@
 #include <string>
 #include <vector>
 
-namespace mlir {
-class ExecutionEngine;
-}
-
 namespace trueno::runtime {
+
+class JitModule;
 
 /// Process-wide counters, for TRUENO_DEBUG, tests and benchmarks.
 struct RuntimeCounters {
@@ -77,7 +75,7 @@ private:
     int itemSize;
   };
 
-  std::unique_ptr<mlir::ExecutionEngine> engine_;
+  std::unique_ptr<JitModule> code_;
   std::vector<Slot> slots_;
   std::vector<Step> steps_;
   std::vector<Copy> copies_;
