@@ -238,5 +238,7 @@ OpFoldResult ExpandOp::fold(FoldAdaptor adaptor) {
 
 OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
 
+#include "trueno/IR/TruenoInterfaces.cpp.inc"
+
 #define GET_OP_CLASSES
 #include "trueno/IR/TruenoOps.cpp.inc"

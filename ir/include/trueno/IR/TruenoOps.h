@@ -11,6 +11,8 @@
 
 #include "trueno/IR/TruenoDialect.h"
 
+#include "trueno/IR/TruenoInterfaces.h.inc"
+
 #define GET_OP_CLASSES
 #include "trueno/IR/TruenoOps.h.inc"
 

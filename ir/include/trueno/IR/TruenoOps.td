@@ -9,6 +9,7 @@
 #define TRUENO_OPS_TD
 
 include "trueno/IR/TruenoDialect.td"
+include "trueno/IR/TruenoInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
