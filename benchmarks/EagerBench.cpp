@@ -62,6 +62,32 @@ void chain(benchmark::State &state) {
 }
 BENCHMARK(chain)->Arg(1 << 20)->Arg(10 << 20)->UseRealTime();
 
+/// Ten cheap elementwise ops (no transcendental): memory-bound when fused.
+Tensor chainArith10(const Tensor &a, const Tensor &b, const Tensor &c) {
+  Tensor y = a * b + c;
+  y = y - a;
+  y = y.abs();
+  y = maximum(y, b);
+  y = minimum(y, c);
+  y = -y;
+  y = y * 0.5;
+  y = y + 1.0;
+  y = y.relu();
+  return y;
+}
+
+void chainArith(benchmark::State &state) {
+  std::int64_t n = state.range(0);
+  Tensor a = filled(n, 0.5f), b = filled(n, 1.5f), c = filled(n, -0.25f);
+  for (auto _ : state) {
+    Tensor y = chainArith10(a, b, c);
+    trueno::sync();
+    benchmark::DoNotOptimize(y);
+  }
+  state.SetBytesProcessed(state.iterations() * n * 16);
+}
+BENCHMARK(chainArith)->Arg(1 << 20)->Arg(10 << 20)->UseRealTime();
+
 /// STREAM triad, a = b + s * c, on every core: the memory-bandwidth limit
 /// that elementwise kernels are measured against (12 bytes per element).
 /// Plain C++ loops over memory from the same allocator as tensors (huge

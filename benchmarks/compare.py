@@ -70,8 +70,26 @@ def numpy_cases(n):
         np.add(t, 1, out=t)
         np.reciprocal(t, out=y)
 
+    def arith():
+        v = np.abs(a * b + c - a)
+        v = -np.minimum(np.maximum(v, b), c)
+        return np.maximum(v * 0.5 + 1.0, 0)
+
+    def arith_out():
+        np.multiply(a, b, out=t)
+        np.add(t, c, out=t)
+        np.subtract(t, a, out=t)
+        np.abs(t, out=t)
+        np.maximum(t, b, out=t)
+        np.minimum(t, c, out=t)
+        np.negative(t, out=t)
+        np.multiply(t, 0.5, out=t)
+        np.add(t, 1.0, out=t)
+        np.maximum(t, 0, out=y)
+
     return {"expFma": exp_fma, "expFma out=": exp_fma_out, "chain": chain,
-            "chain out=": chain_out}
+            "chain out=": chain_out, "chainArith": arith,
+            "chainArith out=": arith_out}
 
 
 def torch_cases(n):
@@ -100,8 +118,22 @@ def torch_cases(n):
         torch.maximum(t, c, out=t)
         torch.sigmoid(t, out=y)
 
+    def arith():
+        v = torch.abs(a * b + c - a)
+        v = -torch.minimum(torch.maximum(v, b), c)
+        return torch.relu(v * 0.5 + 1.0)
+
+    def arith_out():
+        torch.mul(a, b, out=t)
+        t.add_(c).sub_(a).abs_()
+        torch.maximum(t, b, out=t)
+        torch.minimum(t, c, out=t)
+        t.neg_().mul_(0.5).add_(1.0)
+        torch.clamp(t, min=0, out=y)
+
     return {"expFma": exp_fma, "expFma out=": exp_fma_out, "chain": chain,
-            "chain out=": chain_out}
+            "chain out=": chain_out, "chainArith": arith,
+            "chainArith out=": arith_out}
 
 
 def check_references(n=4096):
@@ -109,7 +141,9 @@ def check_references(n=4096):
     np_cases, t_cases = numpy_cases(n), torch_cases(n)
     e_np, e_t = np_cases["expFma"](), t_cases["expFma"]().numpy()
     c_np, c_t = np_cases["chain"](), t_cases["chain"]().numpy()
+    r_np, r_t = np_cases["chainArith"](), t_cases["chainArith"]().numpy()
     assert np.allclose(e_np, e_t, rtol=1e-5) and np.allclose(c_np, c_t, rtol=1e-5)
+    assert np.allclose(r_np, r_t, rtol=1e-6)
 
 
 def run_trueno(binary, repetitions, threads):
@@ -158,7 +192,7 @@ def main():
     sizes = SIZES[:1] if args.quick else SIZES
     for n in sizes:
         np_cases, t_cases = numpy_cases(n), torch_cases(n)
-        for case in ("expFma", "chain"):
+        for case in ("expFma", "chain", "chainArith"):
             key = f"{case}/{n}/real_time"
             if key not in trueno:
                 continue
