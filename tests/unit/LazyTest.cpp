@@ -202,6 +202,27 @@ TEST_CASE("writes never change what a pending computation reads") {
   }
 }
 
+TEST_CASE("outputs that no kernel writes are copied") {
+  Tensor x = fromVector(ramp(6), {2, 3});
+  SUBCASE("a graph that folds to its input") {
+    Tensor y = -(-x.T()); // canonicalization removes both negations
+    CHECK(y.toVector<float>() == x.T().contiguous().toVector<float>());
+    CHECK(y.isContiguous());
+    CHECK(!y.sharesStorageWith(x));
+  }
+  SUBCASE("one value held twice") {
+    Tensor p = x * 2.0;
+    Tensor q = x * 2.0; // CSE makes p and q one value of one kernel
+    Tensor r = p + q;
+    std::vector<float> v = ramp(6);
+    CHECK(r.at<float>({1, 2}) == doctest::Approx(4 * v[5]));
+    CHECK(p.toVector<float>() == q.toVector<float>());
+    CHECK(q.at<float>({0, 1}) == doctest::Approx(2 * v[1]));
+    p.fill_(0.0f); // p and q have separate storage
+    CHECK(q.at<float>({0, 1}) == doctest::Approx(2 * v[1]));
+  }
+}
+
 TEST_CASE("long pending graphs are realized early") {
   Tensor x = full({8}, 0.0f);
   Delta d;
