@@ -1,0 +1,69 @@
+// How math reaches machine code: float32 functions become polynomials
+// (trueno-math-polynomial) so that loops vectorize; what is left (float64)
+// goes to libm only where LLVM's own lowering would be imprecise or missing
+// (trueno-math-to-libm); everything else stays for LLVM intrinsics.
+// RUN: trueno-opt %s -trueno-math-polynomial -split-input-file | FileCheck %s --check-prefix=POLY
+// RUN: trueno-opt %s -trueno-math-polynomial -trueno-math-to-libm -split-input-file | FileCheck %s --check-prefix=LIBM
+
+// POLY-LABEL: func.func @f32
+// POLY-NOT:     math.exp
+// POLY-NOT:     math.tanh
+// POLY-NOT:     math.erf
+// POLY:         arith.mulf
+// POLY:         return
+// LIBM-LABEL: func.func @f32
+// LIBM-NOT:     call @
+// LIBM:         return
+func.func @f32(%x: f32) -> (f32, f32, f32) {
+  %e = math.exp %x : f32
+  %t = math.tanh %x : f32
+  %r = math.erf %x : f32
+  return %e, %t, %r : f32, f32, f32
+}
+
+// -----
+
+// float64 keeps the math ops through the polynomial pass; then expm1, log1p,
+// erf, tan, tanh and atan2 become libm calls, while exp, sqrt and floor stay
+// math ops (LLVM intrinsics, which vectorize or lower to one instruction).
+// POLY-LABEL: func.func @f64
+// POLY:         math.expm1
+// POLY:         math.exp
+// LIBM-LABEL: func.func @f64
+// LIBM-DAG:     call @expm1(
+// LIBM-DAG:     call @log1p(
+// LIBM-DAG:     call @erf(
+// LIBM-DAG:     call @tan(
+// LIBM-DAG:     call @tanh(
+// LIBM-DAG:     call @atan2(
+// LIBM-DAG:     math.exp
+// LIBM-DAG:     math.sqrt
+// LIBM-DAG:     math.floor
+// LIBM-NOT:     call @exp(
+// LIBM-NOT:     call @floor(
+func.func @f64(%x: f64, %y: f64) -> (f64, f64, f64, f64, f64, f64, f64, f64, f64) {
+  %0 = math.expm1 %x : f64
+  %1 = math.log1p %x : f64
+  %2 = math.erf %x : f64
+  %3 = math.tan %x : f64
+  %4 = math.tanh %x : f64
+  %5 = math.atan2 %x, %y : f64
+  %6 = math.exp %x : f64
+  %7 = math.sqrt %x : f64
+  %8 = math.floor %x : f64
+  return %0, %1, %2, %3, %4, %5, %6, %7, %8 : f64, f64, f64, f64, f64, f64, f64, f64, f64
+}
+
+// -----
+
+// float32 sin and cos are computed in float64 (accurate range reduction for
+// any argument) and so reach libm's double functions as LLVM intrinsics.
+// RUN: trueno-opt %s -split-input-file -convert-trueno-to-linalg | FileCheck %s --check-prefix=SIN
+// SIN-LABEL: func.func @sin_f32
+// SIN:         arith.extf %{{.*}} : f32 to f64
+// SIN-NEXT:    math.sin %{{.*}} : f64
+// SIN-NEXT:    arith.truncf %{{.*}} : f64 to f32
+func.func @sin_f32(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = trueno.sin %x : tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
