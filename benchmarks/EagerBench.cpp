@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <barrier>
 #include <chrono>
+#include <cstdlib>
 #include <thread>
 #include <vector>
 
@@ -175,4 +176,13 @@ BENCHMARK(compileFresh)->Iterations(15)->Unit(benchmark::kMillisecond);
 
 } // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char **argv) {
+  // Compile times are measured cold: no disk kernel cache (unless asked).
+  setenv("TRUENO_CACHE", "0", /*overwrite=*/0);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv))
+    return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -360,15 +360,17 @@ void realize(Storage &root) {
     auto ms = [](auto a, auto b) {
       return std::chrono::duration<double, std::milli>(b - a).count();
     };
-    fmt::print(stderr,
-               "trueno: realize: {} ops, {} inputs, {} outputs -> {} "
-               "kernel{}, {}, ran in {:.3f} ms\n",
-               order.size(), inputNodes.size(), outputNodes.size(),
-               program->kernelCount(), program->kernelCount() == 1 ? "" : "s",
-               hit ? std::string("cache hit")
-                   : fmt::format("cache miss, compiled in {:.1f} ms",
-                                 program->compileMs()),
-               ms(ran, done));
+    fmt::print(
+        stderr,
+        "trueno: realize: {} ops, {} inputs, {} outputs -> {} "
+        "kernel{}, {}, ran in {:.3f} ms\n",
+        order.size(), inputNodes.size(), outputNodes.size(),
+        program->kernelCount(), program->kernelCount() == 1 ? "" : "s",
+        hit ? std::string("cache hit")
+            : fmt::format("cache miss, {} in {:.1f} ms",
+                          program->fromDisk() ? "loaded from disk" : "compiled",
+                          program->compileMs()),
+        ms(ran, done));
   }
 }
 
@@ -398,6 +400,9 @@ RuntimeStats runtimeStats() {
   stats.kernelsCompiled = c.kernelsCompiled.load();
   stats.compileMs = static_cast<double>(c.compileMicros.load()) / 1e3;
   stats.cachedPrograms = static_cast<std::int64_t>(s.programs.size());
+  stats.diskCacheHits = c.diskHits.load();
+  stats.diskCacheMisses = c.diskMisses.load();
+  stats.diskLoadMs = static_cast<double>(c.diskLoadMicros.load()) / 1e3;
   return stats;
 }
 

@@ -177,7 +177,7 @@ JitModule::lookupPacked(llvm::StringRef name) const {
   return address->toPtr<void (*)(void **)>();
 }
 
-llvm::Expected<std::unique_ptr<JitModule>> jitForCpu(mlir::ModuleOp module) {
+llvm::Expected<std::string> compileObject(mlir::ModuleOp module) {
   auto host = hostJit();
   if (!host)
     return host.takeError();
@@ -217,9 +217,9 @@ llvm::Expected<std::unique_ptr<JitModule>> jitForCpu(mlir::ModuleOp module) {
     if (llvm::Error error = printAssembly(*llvmModule, machine))
       return error;
 
-  auto result = std::unique_ptr<JitModule>(new JitModule());
+  std::string object;
   {
-    llvm::raw_string_ostream os(result->object_);
+    llvm::raw_string_ostream os(object);
     llvm::buffer_ostream buffer(os);
     llvm::legacy::PassManager codegen;
     if (machine.addPassesToEmitFile(codegen, buffer, nullptr,
@@ -228,6 +228,16 @@ llvm::Expected<std::unique_ptr<JitModule>> jitForCpu(mlir::ModuleOp module) {
                                      "the target cannot emit object code");
     codegen.run(*llvmModule);
   }
+  return object;
+}
+
+llvm::Expected<std::unique_ptr<JitModule>> loadObject(std::string object) {
+  auto host = hostJit();
+  if (!host)
+    return host.takeError();
+  std::lock_guard lock((*host)->mutex);
+  auto result = std::unique_ptr<JitModule>(new JitModule());
+  result->object_ = std::move(object);
   llvm::orc::LLJIT &jit = *(*host)->jit;
   auto dylib =
       jit.createJITDylib("trueno-module-" + std::to_string((*host)->modules++));
@@ -241,6 +251,25 @@ llvm::Expected<std::unique_ptr<JitModule>> jitForCpu(mlir::ModuleOp module) {
                                            /*RequiresNullTerminator=*/false)))
     return error;
   return result;
+}
+
+llvm::Expected<std::unique_ptr<JitModule>> jitForCpu(mlir::ModuleOp module) {
+  auto object = compileObject(module);
+  if (!object)
+    return object.takeError();
+  return loadObject(std::move(*object));
+}
+
+std::string hostTarget() {
+  auto host = hostJit();
+  if (!host) {
+    llvm::consumeError(host.takeError());
+    return "unknown";
+  }
+  llvm::TargetMachine &machine = *(*host)->machine;
+  return (machine.getTargetTriple().str() + " " + machine.getTargetCPU() + " " +
+          machine.getTargetFeatureString())
+      .str();
 }
 
 llvm::Expected<std::unique_ptr<CpuKernel>>

@@ -13,6 +13,7 @@
 #include "trueno/Passes/Passes.h"
 #include "trueno/Runtime/CpuKernel.h"
 #include "trueno/Runtime/HostAllocator.h"
+#include "trueno/Runtime/KernelCache.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
@@ -175,7 +176,90 @@ void copyToContiguous(std::byte *dst, const std::byte *src, const Shape &shape,
   }
 }
 
+std::string jsonString(llvm::StringRef text) {
+  std::string out = "\"";
+  for (char c : text) {
+    switch (c) {
+    case '"':
+      out += "\\\"";
+      break;
+    case '\\':
+      out += "\\\\";
+      break;
+    case '\n':
+      out += "\\n";
+      break;
+    default:
+      if (static_cast<unsigned char>(c) < 0x20) {
+        char buffer[8];
+        std::snprintf(buffer, sizeof buffer, "\\u%04x", c);
+        out += buffer;
+      } else {
+        out += c;
+      }
+    }
+  }
+  return out + "\"";
+}
+
 } // namespace
+
+/// The kernels' machine code: from the disk cache when an earlier process
+/// (or this one) compiled the same kernels for this target, else compiled
+/// now and stored.
+static llvm::Expected<std::unique_ptr<JitModule>>
+compileOrLoad(mlir::ModuleOp kernels, const std::vector<std::string> &names,
+              bool &fromDisk) {
+  DiskCache &cache = DiskCache::instance();
+  if (!cache.enabled()) {
+    counters().kernelsCompiled += names.size();
+    return jitForCpu(kernels);
+  }
+  std::string ir;
+  {
+    llvm::raw_string_ostream os(ir);
+    kernels.print(os);
+  }
+  CacheKeyParts parts = currentKeyParts(ir);
+  CacheKey key = cacheKey(parts);
+  auto start = std::chrono::steady_clock::now();
+  if (std::optional<CacheEntry> entry = cache.load(key)) {
+    auto code = loadObject(std::move(entry->object));
+    if (code) {
+      fromDisk = true;
+      counters().diskHits++;
+      counters().diskLoadMicros += static_cast<std::int64_t>(
+          std::chrono::duration<double, std::micro>(
+              std::chrono::steady_clock::now() - start)
+              .count());
+      return code;
+    }
+    llvm::consumeError(code.takeError()); // unloadable: compile instead
+  }
+  counters().diskMisses++;
+  counters().kernelsCompiled += names.size();
+  auto object = compileObject(kernels);
+  if (!object)
+    return object.takeError();
+  double ms = std::chrono::duration<double, std::milli>(
+                  std::chrono::steady_clock::now() - start)
+                  .count();
+  std::string metadata = "{\"kernels\": [";
+  for (std::size_t i = 0; i < names.size(); ++i)
+    metadata += (i ? ", " : "") + jsonString(names[i]);
+  metadata +=
+      "], \"target\": " + jsonString(parts.target) +
+      ", \"trueno\": " + jsonString(parts.trueno) +
+      ", \"llvm\": " + jsonString(parts.llvm) +
+      ", \"options\": " + jsonString(parts.options) +
+      ", \"compile_ms\": " + std::to_string(ms) + ", \"created\": " +
+      std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count()) +
+      ", \"ir\": " + jsonString(ir) + "}";
+  cache.store(key, {*object, metadata});
+  return loadObject(std::move(*object));
+}
 
 Program::~Program() = default;
 
@@ -264,7 +348,7 @@ llvm::Expected<std::unique_ptr<Program>> Program::compile(const Graph &graph,
   }
 
   if (!program->steps_.empty()) {
-    auto code = jitForCpu(*kernels);
+    auto code = compileOrLoad(*kernels, entries, program->fromDisk_);
     if (!code)
       return code.takeError();
     program->code_ = std::move(*code);
@@ -279,7 +363,6 @@ llvm::Expected<std::unique_ptr<Program>> Program::compile(const Graph &graph,
                             std::chrono::steady_clock::now() - start)
                             .count();
   counters().programsCompiled++;
-  counters().kernelsCompiled += program->steps_.size();
   counters().compileMicros +=
       static_cast<std::int64_t>(program->compileMs_ * 1e3);
   return program;

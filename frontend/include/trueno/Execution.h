@@ -28,8 +28,14 @@ struct RuntimeStats {
   /// Fused kernels called, and compiled.
   std::int64_t kernelsLaunched = 0;
   std::int64_t kernelsCompiled = 0;
-  /// Total time spent compiling programs.
+  /// Total time spent compiling programs (disk cache loads included).
   double compileMs = 0;
+  /// Programs whose kernels were loaded from the disk kernel cache
+  /// (TRUENO_CACHE_DIR), and programs it did not have.
+  std::int64_t diskCacheHits = 0;
+  std::int64_t diskCacheMisses = 0;
+  /// Total time spent loading kernels from the disk cache.
+  double diskLoadMs = 0;
   /// Programs held by the in-memory cache.
   std::int64_t cachedPrograms = 0;
 };

@@ -52,7 +52,7 @@ public:
   llvm::StringRef object() const { return object_; }
 
 private:
-  friend llvm::Expected<std::unique_ptr<JitModule>> jitForCpu(mlir::ModuleOp);
+  friend llvm::Expected<std::unique_ptr<JitModule>> loadObject(std::string);
   JitModule() = default;
   std::string object_;
   llvm::orc::JITDylib *dylib_ = nullptr;
@@ -60,8 +60,16 @@ private:
 
 /// Lowers every function of `module` (trueno dialect; it is modified)
 /// through the CPU pipeline, optimizes at O3 for the host CPU (vectorized for
-/// its features), emits object code and loads it into the JIT.
+/// its features) and returns the relocatable object code.
+llvm::Expected<std::string> compileObject(mlir::ModuleOp module);
+/// Loads object code from compileObject (now or in an earlier process) into
+/// the JIT, without compiling anything.
+llvm::Expected<std::unique_ptr<JitModule>> loadObject(std::string object);
+/// compileObject, then loadObject.
 llvm::Expected<std::unique_ptr<JitModule>> jitForCpu(mlir::ModuleOp module);
+/// The code generation target: triple, CPU name and feature string. Part of
+/// every disk cache key: code for one CPU is never loaded on another.
+std::string hostTarget();
 
 class CpuKernel {
 public:

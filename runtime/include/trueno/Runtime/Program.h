@@ -31,6 +31,10 @@ struct RuntimeCounters {
   std::atomic<std::int64_t> kernelsCompiled{0};
   std::atomic<std::int64_t> programsCompiled{0};
   std::atomic<std::int64_t> compileMicros{0};
+  /// Programs whose code came from the disk cache, and that it lacked.
+  std::atomic<std::int64_t> diskHits{0};
+  std::atomic<std::int64_t> diskMisses{0};
+  std::atomic<std::int64_t> diskLoadMicros{0};
 };
 RuntimeCounters &counters();
 
@@ -49,6 +53,8 @@ public:
 
   int kernelCount() const { return static_cast<int>(steps_.size()); }
   double compileMs() const { return compileMs_; }
+  /// Whether the kernels were loaded from the disk cache, not compiled.
+  bool fromDisk() const { return fromDisk_; }
 
 private:
   Program() = default;
@@ -81,6 +87,7 @@ private:
   std::vector<Copy> copies_;
   int temporaries_ = 0;
   double compileMs_ = 0;
+  bool fromDisk_ = false;
 };
 
 } // namespace trueno::runtime

@@ -1,0 +1,100 @@
+//===- KernelCache.h - Compiled programs on disk, across processes -*- C++
+//-*-===//
+//
+// A compiled program's object code, stored under a key that hashes
+// everything that could change the code: the kernels' IR, the target (triple,
+// CPU, features), the Trueno and LLVM versions and the compile options. A
+// second process that builds the same kernels loads them instead of
+// compiling. Entries are checked (magic, format version, key, sizes, a
+// SHA-256 of the payload) before use; a bad one is removed, logged and
+// recompiled, never executed. Writes go to a temporary file renamed into
+// place, so concurrent processes leave one valid entry. The least recently
+// used entries are evicted past a size limit.
+//
+// Configuration: TRUENO_CACHE=0 turns the disk cache off; TRUENO_CACHE_DIR
+// (default ~/.cache/trueno) is where it lives; TRUENO_CACHE_MAX_MB (default
+// 1024) caps its size. A directory that cannot be created or written makes
+// the cache memory-only, with one warning.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TRUENO_RUNTIME_KERNELCACHE_H
+#define TRUENO_RUNTIME_KERNELCACHE_H
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <mutex>
+#include <optional>
+#include <string>
+
+namespace trueno::runtime {
+
+/// The on-disk format version; entries of any other version are removed.
+inline constexpr std::uint32_t kCacheFormatVersion = 1;
+/// File name suffix of cache entries.
+inline constexpr const char *kCacheSuffix = ".tkc";
+
+/// Everything a compiled program depends on.
+struct CacheKeyParts {
+  std::string ir;      ///< the kernels, as canonical trueno IR text
+  std::string target;  ///< triple, CPU name and feature string
+  std::string trueno;  ///< Trueno's version
+  std::string llvm;    ///< LLVM/MLIR's version
+  std::string options; ///< the compile pipeline and optimization levels
+};
+
+struct CacheKey {
+  std::array<std::uint8_t, 32> bytes{};
+  std::string hex() const;
+  bool operator==(const CacheKey &) const = default;
+};
+
+/// SHA-256 over all the parts, each length-prefixed.
+CacheKey cacheKey(const CacheKeyParts &parts);
+/// The key parts of a program compiled now for this machine.
+CacheKeyParts currentKeyParts(std::string ir);
+
+struct CacheEntry {
+  std::string object;   ///< relocatable object code, loaded without compiling
+  std::string metadata; ///< JSON: kernels, target, versions, compile ms, IR
+};
+
+/// Checks one entry file; on success returns nothing and fills `entry` (and
+/// `key`) if given, otherwise returns what is wrong with it.
+std::optional<std::string> checkCacheFile(const std::filesystem::path &file,
+                                          CacheEntry *entry = nullptr,
+                                          CacheKey *key = nullptr);
+
+class DiskCache {
+public:
+  /// The process's cache, configured from the environment.
+  static DiskCache &instance();
+  DiskCache(std::filesystem::path directory, std::uint64_t maxBytes);
+
+  bool enabled() const { return enabled_; }
+  const std::filesystem::path &directory() const { return directory_; }
+  std::filesystem::path pathOf(const CacheKey &key) const;
+
+  /// The entry stored under `key`, or nothing. A bad entry is removed (and
+  /// the event logged to stderr) and reads as a miss.
+  std::optional<CacheEntry> load(const CacheKey &key);
+  /// Stores `entry` atomically and evicts the least recently used entries
+  /// past the size limit. A failure to write turns writes off, with one
+  /// warning; it never throws.
+  void store(const CacheKey &key, const CacheEntry &entry);
+
+private:
+  void warnOnce(const std::string &message);
+  void evict();
+
+  std::filesystem::path directory_;
+  std::uint64_t maxBytes_;
+  bool enabled_ = true;
+  bool writable_ = true;
+  bool warned_ = false;
+  std::mutex mutex_;
+};
+
+} // namespace trueno::runtime
+
+#endif // TRUENO_RUNTIME_KERNELCACHE_H

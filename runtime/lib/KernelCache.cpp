@@ -1,0 +1,303 @@
+//===- KernelCache.cpp - The disk kernel cache ----------------------------===//
+//
+// Entry file layout (little-endian):
+//
+//   offset  size  field
+//        0     8  magic "TRUENOKC"
+//        8     4  format version (kCacheFormatVersion)
+//       12     4  header size (96)
+//       16    32  key (SHA-256, also the file name in hex)
+//       48     8  object size
+//       56     8  metadata size
+//       64    32  SHA-256 of object and metadata
+//       96     -  object code, then metadata (JSON)
+//
+//===----------------------------------------------------------------------===//
+#include "trueno/Runtime/KernelCache.h"
+#include "trueno/Codegen/Pipeline.h"
+#include "trueno/Runtime/CpuKernel.h"
+#include "trueno/Version.h"
+
+#include "llvm/Config/llvm-config.h"
+#include "llvm/Support/SHA256.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <system_error>
+#include <unistd.h>
+#include <vector>
+
+namespace trueno::runtime {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr char kMagic[8] = {'T', 'R', 'U', 'E', 'N', 'O', 'K', 'C'};
+constexpr std::size_t kHeaderSize = 96;
+
+void putU32(std::string &out, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i)
+    out.push_back(static_cast<char>(v >> (8 * i)));
+}
+void putU64(std::string &out, std::uint64_t v) {
+  for (int i = 0; i < 8; ++i)
+    out.push_back(static_cast<char>(v >> (8 * i)));
+}
+std::uint64_t getU64(const std::string &in, std::size_t at) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < 8; ++i)
+    v |= static_cast<std::uint64_t>(static_cast<unsigned char>(in[at + i]))
+         << (8 * i);
+  return v;
+}
+std::uint32_t getU32(const std::string &in, std::size_t at) {
+  std::uint32_t v = 0;
+  for (int i = 0; i < 4; ++i)
+    v |= static_cast<std::uint32_t>(static_cast<unsigned char>(in[at + i]))
+         << (8 * i);
+  return v;
+}
+
+std::array<std::uint8_t, 32> sha256(std::string_view a, std::string_view b) {
+  llvm::SHA256 hash;
+  hash.update(llvm::StringRef(a.data(), a.size()));
+  hash.update(llvm::StringRef(b.data(), b.size()));
+  return hash.final();
+}
+
+} // namespace
+
+std::string CacheKey::hex() const {
+  static const char digits[] = "0123456789abcdef";
+  std::string text;
+  for (std::uint8_t b : bytes) {
+    text.push_back(digits[b >> 4]);
+    text.push_back(digits[b & 15]);
+  }
+  return text;
+}
+
+CacheKey cacheKey(const CacheKeyParts &parts) {
+  llvm::SHA256 hash;
+  auto add = [&](std::string_view text) {
+    std::string length;
+    putU64(length, text.size());
+    hash.update(length);
+    hash.update(llvm::StringRef(text.data(), text.size()));
+  };
+  add("trueno-kernel-cache");
+  add(std::to_string(kCacheFormatVersion));
+  add(parts.trueno);
+  add(parts.llvm);
+  add(parts.target);
+  add(parts.options);
+  add(parts.ir);
+  CacheKey key;
+  key.bytes = hash.final();
+  return key;
+}
+
+CacheKeyParts currentKeyParts(std::string ir) {
+  std::string options = "llvm-O3 codegen-O3 reciprocal-none;";
+  for (mlir::trueno::Stage stage :
+       {mlir::trueno::Stage::Linalg, mlir::trueno::Stage::Fused,
+        mlir::trueno::Stage::Bufferized, mlir::trueno::Stage::Loops,
+        mlir::trueno::Stage::LLVM})
+    options += mlir::trueno::stagePipeline(stage) + ";";
+  return {std::move(ir), hostTarget(), TRUENO_VERSION_STRING,
+          LLVM_VERSION_STRING, std::move(options)};
+}
+
+std::optional<std::string> checkCacheFile(const fs::path &file,
+                                          CacheEntry *entry, CacheKey *key) {
+  std::error_code error;
+  if (fs::is_directory(file, error))
+    return std::string("a directory where an entry file is expected");
+  std::ifstream in(file, std::ios::binary);
+  if (!in)
+    return std::string("cannot be read");
+  std::string bytes((std::istreambuf_iterator<char>(in)),
+                    std::istreambuf_iterator<char>());
+  if (bytes.size() < 8 || std::memcmp(bytes.data(), kMagic, 8) != 0)
+    return std::string("not a Trueno kernel cache entry (wrong magic)");
+  if (bytes.size() < kHeaderSize)
+    return "truncated: " + std::to_string(bytes.size()) +
+           " bytes, shorter than the header";
+  std::uint32_t version = getU32(bytes, 8);
+  if (version != kCacheFormatVersion)
+    return "format version " + std::to_string(version) + ", expected " +
+           std::to_string(kCacheFormatVersion);
+  if (getU32(bytes, 12) != kHeaderSize)
+    return std::string("unexpected header size");
+  std::uint64_t objectSize = getU64(bytes, 48),
+                metadataSize = getU64(bytes, 56);
+  std::uint64_t expected = kHeaderSize + objectSize + metadataSize;
+  if (objectSize > bytes.size() || metadataSize > bytes.size() ||
+      expected != bytes.size())
+    return "truncated or padded: " + std::to_string(bytes.size()) +
+           " bytes, the header says " + std::to_string(expected);
+  std::string_view object(bytes.data() + kHeaderSize, objectSize);
+  std::string_view metadata(bytes.data() + kHeaderSize + objectSize,
+                            metadataSize);
+  auto checksum = sha256(object, metadata);
+  if (std::memcmp(checksum.data(), bytes.data() + 64, 32) != 0)
+    return std::string("checksum mismatch: the payload is corrupt");
+  CacheKey stored;
+  std::memcpy(stored.bytes.data(), bytes.data() + 16, 32);
+  if (file.extension() == kCacheSuffix && file.stem() != stored.hex())
+    return std::string("its key does not match its file name");
+  if (entry) {
+    entry->object.assign(object);
+    entry->metadata.assign(metadata);
+  }
+  if (key)
+    *key = stored;
+  return std::nullopt;
+}
+
+DiskCache &DiskCache::instance() {
+  static DiskCache *cache = [] {
+    const char *dir = std::getenv("TRUENO_CACHE_DIR");
+    fs::path directory;
+    if (dir && *dir) {
+      directory = dir;
+    } else {
+      const char *home = std::getenv("HOME");
+      directory = fs::path(home ? home : "/tmp") / ".cache" / "trueno";
+    }
+    std::uint64_t maxMb = 1024;
+    if (const char *max = std::getenv("TRUENO_CACHE_MAX_MB"))
+      maxMb = std::strtoull(max, nullptr, 10);
+    auto *c = new DiskCache(directory, maxMb << 20);
+    const char *on = std::getenv("TRUENO_CACHE");
+    if (on && std::string(on) == "0")
+      c->enabled_ = false;
+    return c;
+  }();
+  return *cache;
+}
+
+DiskCache::DiskCache(fs::path directory, std::uint64_t maxBytes)
+    : directory_(std::move(directory)), maxBytes_(maxBytes) {}
+
+fs::path DiskCache::pathOf(const CacheKey &key) const {
+  return directory_ / (key.hex() + kCacheSuffix);
+}
+
+void DiskCache::warnOnce(const std::string &message) {
+  if (warned_)
+    return;
+  warned_ = true;
+  std::cerr << "trueno: kernel cache: " << message << "\n";
+}
+
+std::optional<CacheEntry> DiskCache::load(const CacheKey &key) {
+  if (!enabled_)
+    return std::nullopt;
+  std::lock_guard lock(mutex_);
+  fs::path path = pathOf(key);
+  std::error_code error;
+  if (!fs::exists(path, error))
+    return std::nullopt;
+  CacheEntry entry;
+  CacheKey stored;
+  if (std::optional<std::string> problem =
+          checkCacheFile(path, &entry, &stored);
+      problem || !(stored == key)) {
+    std::cerr << "trueno: kernel cache: removed " << path.string() << ": "
+              << (problem ? *problem : "it holds another key")
+              << "; recompiling\n";
+    fs::remove_all(path, error);
+    return std::nullopt;
+  }
+  // The modification time is the last use, for eviction.
+  fs::last_write_time(path, fs::file_time_type::clock::now(), error);
+  return entry;
+}
+
+void DiskCache::store(const CacheKey &key, const CacheEntry &entry) {
+  if (!enabled_)
+    return;
+  std::lock_guard lock(mutex_);
+  if (!writable_)
+    return;
+  std::error_code error;
+  fs::create_directories(directory_, error);
+  if (error) {
+    writable_ = false;
+    warnOnce("cannot create " + directory_.string() + " (" + error.message() +
+             "); compiled kernels stay in memory only");
+    return;
+  }
+  std::string bytes(kMagic, 8);
+  putU32(bytes, kCacheFormatVersion);
+  putU32(bytes, kHeaderSize);
+  bytes.append(reinterpret_cast<const char *>(key.bytes.data()), 32);
+  putU64(bytes, entry.object.size());
+  putU64(bytes, entry.metadata.size());
+  auto checksum = sha256(entry.object, entry.metadata);
+  bytes.append(reinterpret_cast<const char *>(checksum.data()), 32);
+  bytes += entry.object;
+  bytes += entry.metadata;
+
+  static std::atomic<std::uint64_t> counter{0};
+  fs::path temporary =
+      directory_ / (".tmp-" + std::to_string(::getpid()) + "-" +
+                    std::to_string(counter++) + kCacheSuffix);
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    out.flush();
+    if (!out) {
+      out.close();
+      fs::remove(temporary, error);
+      writable_ = false;
+      warnOnce("cannot write to " + directory_.string() +
+               " (read-only or full); compiled kernels stay in memory only");
+      return;
+    }
+  }
+  // rename() replaces atomically: a concurrent process writing the same key
+  // leaves one complete entry either way.
+  fs::rename(temporary, pathOf(key), error);
+  if (error) {
+    fs::remove(temporary, error);
+    writable_ = false;
+    warnOnce("cannot write to " + directory_.string() + " (" + error.message() +
+             "); compiled kernels stay in memory only");
+    return;
+  }
+  evict();
+}
+
+void DiskCache::evict() {
+  std::error_code error;
+  std::vector<std::pair<fs::file_time_type, fs::path>> entries;
+  std::uint64_t total = 0;
+  for (const fs::directory_entry &e :
+       fs::directory_iterator(directory_, error)) {
+    if (e.path().extension() != kCacheSuffix || !e.is_regular_file(error) ||
+        e.path().filename().string().starts_with(".tmp-"))
+      continue;
+    total += e.file_size(error);
+    entries.push_back({e.last_write_time(error), e.path()});
+  }
+  if (total <= maxBytes_)
+    return;
+  std::sort(entries.begin(), entries.end());
+  for (const auto &[time, path] : entries) {
+    if (total <= maxBytes_)
+      break;
+    std::uint64_t size = fs::file_size(path, error);
+    if (fs::remove(path, error))
+      total -= size;
+  }
+}
+
+} // namespace trueno::runtime

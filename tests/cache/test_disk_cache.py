@@ -1,0 +1,118 @@
+#!/usr/bin/python3
+"""Cross-process tests of the disk kernel cache.
+
+- A second run of the same program compiles nothing (counted by the runtime).
+- Several processes warming one empty cache at once all succeed and leave
+  only valid entries, which a later run uses without compiling.
+- A damaged entry is removed with a message and recompiled; the run succeeds.
+- An unwritable cache location degrades to memory only, with one warning.
+- TRUENO_CACHE=0 turns the disk cache off.
+
+Usage: test_disk_cache.py PATH/TO/trueno-cache-probe
+"""
+import os
+import subprocess
+import sys
+import tempfile
+
+N = 6
+
+
+def run(probe, cache_dir, *args, env_extra=None):
+    env = dict(os.environ, TRUENO_CACHE_DIR=cache_dir)
+    env.pop("TRUENO_CACHE", None)
+    env.update(env_extra or {})
+    return subprocess.run([probe, *args], env=env, capture_output=True, text=True)
+
+
+def counts(result):
+    assert result.returncode == 0, result.stdout + result.stderr
+    return dict(kv.split("=") for kv in result.stdout.split())
+
+
+def main():
+    probe = sys.argv[1]
+    failures = []
+
+    def check(condition, message):
+        print(("ok   " if condition else "FAIL ") + message)
+        if not condition:
+            failures.append(message)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = os.path.join(tmp, "cache")
+        first = counts(run(probe, cache, "run", str(N)))
+        check(int(first["compiled"]) == N and int(first["disk_misses"]) == N,
+              f"a cold run compiles all {N} programs: {first}")
+        second = counts(run(probe, cache, "run", str(N)))
+        check(int(second["compiled"]) == 0 and int(second["disk_hits"]) == N,
+              f"a second process compiles nothing: {second}")
+        entries = [f for f in os.listdir(cache) if f.endswith(".tkc")]
+        check(len(entries) == N, f"one entry per program: {len(entries)}")
+
+        # Damage every entry in a different way; each is detected and replaced.
+        paths = sorted(os.path.join(cache, f) for f in entries)
+        with open(paths[0], "r+b") as f:  # truncated
+            f.truncate(50)
+        with open(paths[1], "r+b") as f:  # a flipped byte in the payload
+            f.seek(200)
+            byte = f.read(1)
+            f.seek(200)
+            f.write(bytes([byte[0] ^ 0xFF]))
+        with open(paths[2], "r+b") as f:  # wrong magic
+            f.write(b"NOTTRUEN")
+        with open(paths[3], "r+b") as f:  # wrong format version
+            f.seek(8)
+            f.write((99).to_bytes(4, "little"))
+        os.remove(paths[4])  # a directory where a file is expected
+        os.mkdir(paths[4])
+        damaged = run(probe, cache, "run", str(N))
+        result = counts(damaged)
+        check(int(result["compiled"]) == 5 and int(result["disk_hits"]) == 1,
+              f"5 damaged entries are recompiled, the intact one loads: {result}")
+        for reason in ("truncated", "checksum mismatch", "wrong magic",
+                       "format version 99, expected 1",
+                       "a directory where an entry file is expected"):
+            check(reason in damaged.stderr, f"the log names '{reason}'")
+        verify = run(probe, cache, "verify", cache)
+        check(verify.returncode == 0, "afterwards every entry is valid: " +
+              verify.stdout.strip())
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = os.path.join(tmp, "cache")
+        env = dict(os.environ, TRUENO_CACHE_DIR=cache)
+        env.pop("TRUENO_CACHE", None)
+        procs = [subprocess.Popen([probe, "run", str(N)], env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  text=True) for _ in range(4)]
+        outs = [p.communicate() for p in procs]
+        check(all(p.returncode == 0 for p in procs),
+              "4 processes warming one empty cache at once all succeed")
+        check(not any("removed" in err for _, err in outs),
+              "no process saw a damaged entry")
+        verify = run(probe, cache, "verify", cache)
+        check(verify.returncode == 0 and f"entries={N} bad=0" in verify.stdout,
+              "they leave exactly one valid entry per program: " +
+              verify.stdout.strip())
+        after = counts(run(probe, cache, "run", str(N)))
+        check(int(after["compiled"]) == 0, f"a later run compiles nothing: {after}")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        blocker = os.path.join(tmp, "file")
+        open(blocker, "w").close()
+        bad = run(probe, os.path.join(blocker, "cache"), "run", str(N))
+        check(bad.returncode == 0, "an unusable cache location is not an error")
+        check(bad.stderr.count("kernel cache: cannot create") == 1,
+              "it is reported once: " + bad.stderr.strip())
+        off = run(probe, os.path.join(tmp, "off"), "run", "2",
+                  env_extra={"TRUENO_CACHE": "0"})
+        check(counts(off)["disk_misses"] == "0" and
+              not os.path.exists(os.path.join(tmp, "off")),
+              "TRUENO_CACHE=0 never touches the disk")
+
+    print(f"{len(failures)} failed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
