@@ -23,8 +23,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -197,14 +199,44 @@ void DiskCache::warnOnce(const std::string &message) {
   std::cerr << "trueno: kernel cache: " << message << "\n";
 }
 
+/// Appends to a file with one write(2) in O_APPEND mode: concurrent
+/// processes never interleave within a record.
+static void appendRecord(const fs::path &path, const std::string &record) {
+  int fd =
+      ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return;
+  [[maybe_unused]] ssize_t written = ::write(fd, record.data(), record.size());
+  ::close(fd);
+}
+
+void DiskCache::record(const CacheKey &key, bool hit) {
+  if (!writable_)
+    return;
+  std::error_code error;
+  if (!fs::is_directory(directory_, error) &&
+      !fs::create_directories(directory_, error))
+    return; // store() reports an unusable directory
+  auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+  appendRecord(directory_ / kEventLog, std::to_string(now) +
+                                           (hit ? " hit " : " miss ") +
+                                           key.hex() + "\n");
+  if (hit)
+    appendRecord(directory_ / (key.hex() + kHitsSuffix), "+");
+}
+
 std::optional<CacheEntry> DiskCache::load(const CacheKey &key) {
   if (!enabled_)
     return std::nullopt;
   std::lock_guard lock(mutex_);
   fs::path path = pathOf(key);
   std::error_code error;
-  if (!fs::exists(path, error))
+  if (!fs::exists(path, error)) {
+    record(key, false);
     return std::nullopt;
+  }
   CacheEntry entry;
   CacheKey stored;
   if (std::optional<std::string> problem =
@@ -214,10 +246,13 @@ std::optional<CacheEntry> DiskCache::load(const CacheKey &key) {
               << (problem ? *problem : "it holds another key")
               << "; recompiling\n";
     fs::remove_all(path, error);
+    fs::remove(directory_ / (key.hex() + kHitsSuffix), error);
+    record(key, false);
     return std::nullopt;
   }
   // The modification time is the last use, for eviction.
   fs::last_write_time(path, fs::file_time_type::clock::now(), error);
+  record(key, true);
   return entry;
 }
 
@@ -273,10 +308,10 @@ void DiskCache::store(const CacheKey &key, const CacheEntry &entry) {
              "); compiled kernels stay in memory only");
     return;
   }
-  evict();
+  evictTo(maxBytes_);
 }
 
-void DiskCache::evict() {
+int DiskCache::evictTo(std::uint64_t limit) {
   std::error_code error;
   std::vector<std::pair<fs::file_time_type, fs::path>> entries;
   std::uint64_t total = 0;
@@ -288,16 +323,22 @@ void DiskCache::evict() {
     total += e.file_size(error);
     entries.push_back({e.last_write_time(error), e.path()});
   }
-  if (total <= maxBytes_)
-    return;
+  int removed = 0;
+  if (total <= limit)
+    return removed;
   std::sort(entries.begin(), entries.end());
   for (const auto &[time, path] : entries) {
-    if (total <= maxBytes_)
+    if (total <= limit)
       break;
     std::uint64_t size = fs::file_size(path, error);
-    if (fs::remove(path, error))
+    if (fs::remove(path, error)) {
       total -= size;
+      ++removed;
+      fs::path hits = path;
+      fs::remove(hits.replace_extension(kHitsSuffix), error);
+    }
   }
+  return removed;
 }
 
 } // namespace trueno::runtime

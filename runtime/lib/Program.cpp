@@ -209,7 +209,7 @@ std::string jsonString(llvm::StringRef text) {
 /// now and stored.
 static llvm::Expected<std::unique_ptr<JitModule>>
 compileOrLoad(mlir::ModuleOp kernels, const std::vector<std::string> &names,
-              bool &fromDisk) {
+              bool &fromDisk, bool debug) {
   DiskCache &cache = DiskCache::instance();
   if (!cache.enabled()) {
     counters().kernelsCompiled += names.size();
@@ -222,6 +222,10 @@ compileOrLoad(mlir::ModuleOp kernels, const std::vector<std::string> &names,
   }
   CacheKeyParts parts = currentKeyParts(ir);
   CacheKey key = cacheKey(parts);
+  if (debug) // what `trueno-cache explain` reads back
+    llvm::errs() << "// ---- trueno: kernel cache key " << key.hex()
+                 << " ----\n"
+                 << ir << "// ---- trueno: end of kernels ----\n";
   auto start = std::chrono::steady_clock::now();
   if (std::optional<CacheEntry> entry = cache.load(key)) {
     auto code = loadObject(std::move(entry->object));
@@ -348,7 +352,8 @@ llvm::Expected<std::unique_ptr<Program>> Program::compile(const Graph &graph,
   }
 
   if (!program->steps_.empty()) {
-    auto code = compileOrLoad(*kernels, entries, program->fromDisk_);
+    auto code =
+        compileOrLoad(*kernels, entries, program->fromDisk_, debugGroups);
     if (!code)
       return code.takeError();
     program->code_ = std::move(*code);

@@ -8,8 +8,11 @@
 - An unwritable cache location degrades to memory only, with one warning.
 - TRUENO_CACHE=0 turns the disk cache off.
 
-Usage: test_disk_cache.py PATH/TO/trueno-cache-probe
+- The trueno-cache tool's commands, in text and --json.
+
+Usage: test_disk_cache.py PATH/TO/trueno-cache-probe PATH/TO/trueno-cache
 """
+import json
 import os
 import subprocess
 import sys
@@ -109,6 +112,73 @@ def main():
         check(counts(off)["disk_misses"] == "0" and
               not os.path.exists(os.path.join(tmp, "off")),
               "TRUENO_CACHE=0 never touches the disk")
+
+    tool = sys.argv[2]
+
+    def cache_tool(cache_dir, *args):
+        return subprocess.run([tool, "--dir", cache_dir, *args],
+                              capture_output=True, text=True)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = os.path.join(tmp, "cache")
+        counts(run(probe, cache, "run", str(N)))
+        log = run(probe, cache, "run", str(N), env_extra={"TRUENO_DEBUG": "2"})
+        listed = json.loads(cache_tool(cache, "--json", "list").stdout)
+        check(len(listed) == N and all(e["valid"] and e["hits"] == 1 for e in listed),
+              "list --json: every entry, valid, one hit each")
+        check({e["ops"] for e in listed} == {"mul+add+exp", "sub+tanh"},
+              "list names the fused ops: " + str({e["ops"] for e in listed}))
+        text = cache_tool(cache, "list").stdout
+        check(f"{N} entries" in text and "KERNEL OPS" in text, "list as a table")
+        key = listed[0]["key"]
+        shown = cache_tool(cache, "show", key[:10])
+        check(shown.returncode == 0 and "trueno." in shown.stdout and
+              "format version 1, checksum ok" in shown.stdout and
+              "Disassembly of section" in shown.stdout,
+              "show KEY: header, metadata, IR and disassembly")
+        shown_json = json.loads(cache_tool(cache, "--json", "show", key[:10]).stdout)
+        check(shown_json["key"] == key and "ir" in shown_json["metadata"],
+              "show --json")
+        check(cache_tool(cache, "show", "zzzz").returncode == 1,
+              "show of an unknown key fails")
+        stats = json.loads(cache_tool(cache, "--json", "stats").stdout)
+        check(stats["entries"] == N and stats["hits"] == N and
+              stats["misses"] == N and len(stats["most_compile_time"]) == 5,
+              f"stats --json counts hits and misses: {stats['hits']}/{stats['misses']}")
+        future = json.loads(cache_tool(cache, "--json", "stats", "--since",
+                                       "2999-01-01").stdout)
+        check(future["hits"] == 0, "stats --since filters by date")
+        with open(os.path.join(tmp, "debug.log"), "w") as f:
+            f.write(log.stderr)
+        explained = json.loads(cache_tool(cache, "--json", "explain",
+                                          os.path.join(tmp, "debug.log")).stdout)
+        check(len(explained) == N and all(e["hit"] for e in explained),
+              "explain reads a TRUENO_DEBUG=2 log: every program would hit")
+        changed = log.stderr.replace("trueno.tanh", "trueno.exp")
+        with open(os.path.join(tmp, "changed.log"), "w") as f:
+            f.write(changed)
+        explained = json.loads(cache_tool(cache, "--json", "explain",
+                                          os.path.join(tmp, "changed.log")).stdout)
+        misses = [e for e in explained if not e["hit"]]
+        check(len(misses) == N // 2 and all(e["differs_in"] == ["ir"] for e in misses),
+              "explain names the part of the key that differs (the IR)")
+        with open(os.path.join(cache, key + ".tkc"), "r+b") as f:
+            f.seek(120)
+            f.write(b"\x00\x01\x02")
+        bad = cache_tool(cache, "verify")
+        check(bad.returncode == 1 and "checksum mismatch" in bad.stdout,
+              "verify reports a damaged entry and fails")
+        fixed = cache_tool(cache, "verify", "--fix")
+        check(fixed.returncode == 0 and "removed" in fixed.stdout and
+              not os.path.exists(os.path.join(cache, key + ".tkc")),
+              "verify --fix removes it")
+        pruned = json.loads(cache_tool(cache, "--json", "prune", "--max-size",
+                                       "12K").stdout)
+        left = [f for f in os.listdir(cache) if f.endswith(".tkc")]
+        check(pruned["removed"] == N - 2 and len(left) == 1,
+              f"prune --max-size keeps what fits: removed {pruned['removed']}")
+        cleared = cache_tool(cache, "clear")
+        check(cleared.returncode == 0 and not os.listdir(cache), "clear empties it")
 
     print(f"{len(failures)} failed")
     return 1 if failures else 0

@@ -28,6 +28,8 @@ int main(int argc, char **argv) {
   if (mode == "verify") {
     int entries = 0, bad = 0;
     for (const auto &e : std::filesystem::directory_iterator(argv[2])) {
+      if (e.path().extension() != tn::runtime::kCacheSuffix)
+        continue; // hit counts and the event log
       ++entries;
       if (auto problem = tn::runtime::checkCacheFile(e.path())) {
         ++bad;

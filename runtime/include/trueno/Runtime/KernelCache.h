@@ -33,6 +33,11 @@ namespace trueno::runtime {
 inline constexpr std::uint32_t kCacheFormatVersion = 1;
 /// File name suffix of cache entries.
 inline constexpr const char *kCacheSuffix = ".tkc";
+/// Beside entry K.tkc, K.hits grows by one byte per load (the hit count,
+/// race-free with O_APPEND); the entry's modification time is its last use.
+inline constexpr const char *kHitsSuffix = ".hits";
+/// One line per lookup, "<unix time> hit|miss <key>", for hit rates.
+inline constexpr const char *kEventLog = "events.log";
 
 /// Everything a compiled program depends on.
 struct CacheKeyParts {
@@ -74,6 +79,11 @@ public:
   bool enabled() const { return enabled_; }
   const std::filesystem::path &directory() const { return directory_; }
   std::filesystem::path pathOf(const CacheKey &key) const;
+  /// The configured size limit in bytes.
+  std::uint64_t maxBytes() const { return maxBytes_; }
+  /// Removes least recently used entries until at most `limit` bytes remain;
+  /// returns how many were removed.
+  int evictTo(std::uint64_t limit);
 
   /// The entry stored under `key`, or nothing. A bad entry is removed (and
   /// the event logged to stderr) and reads as a miss.
@@ -85,7 +95,7 @@ public:
 
 private:
   void warnOnce(const std::string &message);
-  void evict();
+  void record(const CacheKey &key, bool hit);
 
   std::filesystem::path directory_;
   std::uint64_t maxBytes_;

@@ -1,0 +1,594 @@
+//===- trueno-cache.cpp - Inspect, verify and manage the kernel cache -----===//
+//
+//   trueno-cache [--dir DIR] [--json] list
+//   trueno-cache [--dir DIR] [--json] show KEY          (a unique key prefix)
+//   trueno-cache [--dir DIR] [--json] stats [--since YYYY-MM-DD]
+//   trueno-cache [--dir DIR] [--json] verify [--fix]
+//   trueno-cache [--dir DIR] [--json] prune [--max-size N[K|M|G]]
+//   trueno-cache [--dir DIR] [--json] clear
+//   trueno-cache [--dir DIR] [--json] explain FILE
+//
+// The directory defaults to the one programs use (TRUENO_CACHE_DIR, else
+// ~/.cache/trueno). `explain` takes the output of a program run with
+// TRUENO_DEBUG=2 (which prints each program's cache key and kernel IR) or a
+// file of kernel IR, and says for each whether it would hit and, if not,
+// which part of the key differs from the nearest entry.
+//
+//===----------------------------------------------------------------------===//
+#include "trueno/Runtime/CpuKernel.h"
+#include "trueno/Runtime/KernelCache.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Parser/Parser.h"
+
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace fs = std::filesystem;
+namespace json = llvm::json;
+using namespace trueno::runtime;
+
+namespace {
+
+struct Entry {
+  fs::path path;
+  std::string key;
+  std::uint64_t bytes = 0;
+  std::int64_t lastUsed = 0; // unix seconds
+  std::int64_t hits = 0;
+  std::optional<std::string> problem; // why it is invalid
+  CacheEntry payload;
+  json::Object metadata;
+};
+
+std::int64_t unixTime(fs::file_time_type t) {
+  auto system = std::chrono::time_point_cast<std::chrono::seconds>(
+      t - fs::file_time_type::clock::now() + std::chrono::system_clock::now());
+  return system.time_since_epoch().count();
+}
+
+std::string isoTime(std::int64_t seconds) {
+  std::time_t t = seconds;
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", std::gmtime(&t));
+  return text;
+}
+
+std::vector<Entry> readEntries(const fs::path &dir) {
+  std::vector<Entry> entries;
+  std::error_code error;
+  for (const fs::directory_entry &e : fs::directory_iterator(dir, error)) {
+    if (e.path().extension() != kCacheSuffix)
+      continue;
+    Entry entry;
+    entry.path = e.path();
+    entry.key = e.path().stem().string();
+    entry.bytes = e.is_regular_file(error) ? e.file_size(error) : 0;
+    entry.lastUsed = unixTime(e.last_write_time(error));
+    fs::path hits = e.path();
+    hits.replace_extension(kHitsSuffix);
+    if (fs::exists(hits, error))
+      entry.hits = static_cast<std::int64_t>(fs::file_size(hits, error));
+    entry.problem = checkCacheFile(e.path(), &entry.payload);
+    if (!entry.problem) {
+      auto parsed = json::parse(entry.payload.metadata);
+      if (parsed && parsed->getAsObject())
+        entry.metadata = std::move(*parsed->getAsObject());
+      else
+        llvm::consumeError(parsed.takeError());
+    }
+    entries.push_back(std::move(entry));
+  }
+  std::sort(entries.begin(), entries.end(), [](const Entry &a, const Entry &b) {
+    return a.lastUsed > b.lastUsed;
+  });
+  return entries;
+}
+
+std::string field(const json::Object &o, llvm::StringRef name) {
+  if (auto s = o.getString(name))
+    return s->str();
+  return "";
+}
+
+double number(const json::Object &o, llvm::StringRef name) {
+  return o.getNumber(name).value_or(0);
+}
+
+/// "mul+add+exp": the trueno ops of the entry's kernels, in order, once each.
+std::string opsSummary(const std::string &ir) {
+  std::vector<std::string> ops;
+  std::set<std::string> seen;
+  std::regex op(R"(trueno\.([a-z_0-9]+))");
+  for (auto it = std::sregex_iterator(ir.begin(), ir.end(), op);
+       it != std::sregex_iterator(); ++it) {
+    std::string name = (*it)[1];
+    if (name != "kernel" && name != "strides" && seen.insert(name).second)
+      ops.push_back(name);
+  }
+  std::string text;
+  for (const std::string &o : ops)
+    text += (text.empty() ? "" : "+") + o;
+  return text.empty() ? "-" : text;
+}
+
+std::string cpuOf(const std::string &target) {
+  std::istringstream words(target);
+  std::string triple, cpu;
+  words >> triple >> cpu;
+  return cpu;
+}
+
+std::string humanBytes(std::uint64_t n) {
+  char text[32];
+  if (n >= (1u << 20))
+    std::snprintf(text, sizeof text, "%.1f MiB", n / 1048576.0);
+  else if (n >= 1024)
+    std::snprintf(text, sizeof text, "%.1f KiB", n / 1024.0);
+  else
+    std::snprintf(text, sizeof text, "%llu B",
+                  static_cast<unsigned long long>(n));
+  return text;
+}
+
+std::optional<std::uint64_t> parseSize(const std::string &text) {
+  char *end = nullptr;
+  double v = std::strtod(text.c_str(), &end);
+  if (end == text.c_str() || v < 0)
+    return std::nullopt;
+  std::string unit(end);
+  double scale = unit.empty() || unit == "B" ? 1
+                 : unit == "K"               ? 1024
+                 : unit == "M"               ? 1048576
+                 : unit == "G"               ? 1073741824.0
+                                             : -1;
+  if (scale < 0)
+    return std::nullopt;
+  return static_cast<std::uint64_t>(v * scale);
+}
+
+void printJson(const json::Value &value) {
+  llvm::outs() << llvm::formatv("{0:2}", value) << "\n";
+}
+
+int usage() {
+  std::cerr << "usage: trueno-cache [--dir DIR] [--json] "
+               "list | show KEY | stats [--since YYYY-MM-DD] | verify [--fix] "
+               "| prune [--max-size N[K|M|G]] | clear | explain FILE\n";
+  return 2;
+}
+
+json::Object entryJson(const Entry &e) {
+  json::Object o{{"key", e.key},
+                 {"bytes", static_cast<std::int64_t>(e.bytes)},
+                 {"hits", e.hits},
+                 {"last_used", isoTime(e.lastUsed)},
+                 {"valid", !e.problem}};
+  if (e.problem)
+    o["problem"] = *e.problem;
+  else {
+    o["ops"] = opsSummary(field(e.metadata, "ir"));
+    o["target"] = cpuOf(field(e.metadata, "target"));
+    o["compile_ms"] = number(e.metadata, "compile_ms");
+  }
+  return o;
+}
+
+int list(const fs::path &dir, bool asJson) {
+  std::vector<Entry> entries = readEntries(dir);
+  if (asJson) {
+    json::Array array;
+    for (const Entry &e : entries)
+      array.push_back(entryJson(e));
+    printJson(json::Value(std::move(array)));
+    return 0;
+  }
+  std::printf("%-14s %-34s %-10s %10s %11s %6s  %s\n", "KEY", "KERNEL OPS",
+              "TARGET", "SIZE", "COMPILE MS", "HITS", "LAST USED (UTC)");
+  for (const Entry &e : entries) {
+    std::string ops = e.problem ? "(invalid: " + *e.problem + ")"
+                                : opsSummary(field(e.metadata, "ir"));
+    if (ops.size() > 34)
+      ops = ops.substr(0, 31) + "...";
+    std::printf("%-14s %-34s %-10s %10s %11.1f %6lld  %s\n",
+                e.key.substr(0, 12).c_str(), ops.c_str(),
+                cpuOf(field(e.metadata, "target")).c_str(),
+                humanBytes(e.bytes).c_str(), number(e.metadata, "compile_ms"),
+                static_cast<long long>(e.hits), isoTime(e.lastUsed).c_str());
+  }
+  std::printf("%zu entries\n", entries.size());
+  return 0;
+}
+
+std::optional<Entry> findEntry(const fs::path &dir, const std::string &prefix) {
+  std::optional<Entry> found;
+  for (Entry &e : readEntries(dir))
+    if (e.key.rfind(prefix, 0) == 0) {
+      if (found) {
+        std::cerr << "trueno-cache: key prefix '" << prefix
+                  << "' is ambiguous; give more characters\n";
+        return std::nullopt;
+      }
+      found = std::move(e);
+    }
+  if (!found)
+    std::cerr << "trueno-cache: no entry with key prefix '" << prefix << "'\n";
+  return found;
+}
+
+std::string disassemble(const std::string &object) {
+  fs::path file = fs::temp_directory_path() /
+                  ("trueno-cache-" + std::to_string(::getpid()) + ".o");
+  std::ofstream(file, std::ios::binary) << object;
+  std::string command = std::string(TRUENO_LLVM_OBJDUMP) +
+                        " -d --no-show-raw-insn " + file.string() + " 2>&1";
+  std::string text;
+  if (FILE *pipe = ::popen(command.c_str(), "r")) {
+    char buffer[4096];
+    while (std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe))
+      text.append(buffer, n);
+    ::pclose(pipe);
+  }
+  std::error_code error;
+  fs::remove(file, error);
+  return text;
+}
+
+int show(const fs::path &dir, const std::string &prefix, bool asJson) {
+  std::optional<Entry> e = findEntry(dir, prefix);
+  if (!e)
+    return 1;
+  if (e->problem) {
+    std::cerr << "trueno-cache: " << e->path.string()
+              << " is invalid: " << *e->problem << "\n";
+    return 1;
+  }
+  std::string disassembly = disassemble(e->payload.object);
+  if (asJson) {
+    json::Object o = entryJson(*e);
+    o["format_version"] = static_cast<std::int64_t>(kCacheFormatVersion);
+    o["object_bytes"] = static_cast<std::int64_t>(e->payload.object.size());
+    o["metadata"] = json::Value(json::Object(e->metadata));
+    o["disassembly"] = disassembly;
+    printJson(json::Value(std::move(o)));
+    return 0;
+  }
+  std::printf("key:            %s\n", e->key.c_str());
+  std::printf("file:           %s (%s)\n", e->path.string().c_str(),
+              humanBytes(e->bytes).c_str());
+  std::printf(
+      "header:         magic TRUENOKC, format version %u, checksum ok\n",
+      kCacheFormatVersion);
+  std::printf("object code:    %s\n",
+              humanBytes(e->payload.object.size()).c_str());
+  std::printf("target:         %s\n", field(e->metadata, "target").c_str());
+  std::printf("versions:       trueno %s, llvm %s\n",
+              field(e->metadata, "trueno").c_str(),
+              field(e->metadata, "llvm").c_str());
+  std::printf("compile time:   %.1f ms\n", number(e->metadata, "compile_ms"));
+  std::printf("created:        %s UTC\n",
+              isoTime(static_cast<std::int64_t>(number(e->metadata, "created")))
+                  .c_str());
+  std::printf("hits:           %lld, last used %s UTC\n",
+              static_cast<long long>(e->hits), isoTime(e->lastUsed).c_str());
+  std::printf("\n// ---- kernel IR ----\n%s", field(e->metadata, "ir").c_str());
+  std::printf("\n// ---- disassembly ----\n%s", disassembly.c_str());
+  return 0;
+}
+
+int stats(const fs::path &dir, const std::string &since, bool asJson) {
+  std::vector<Entry> entries = readEntries(dir);
+  std::uint64_t bytes = 0;
+  int invalid = 0;
+  for (const Entry &e : entries) {
+    bytes += e.bytes;
+    invalid += e.problem.has_value();
+  }
+  std::int64_t from = 0;
+  if (!since.empty()) {
+    std::tm t{};
+    if (!strptime(since.c_str(), "%Y-%m-%d", &t)) {
+      std::cerr << "trueno-cache: --since takes a date, YYYY-MM-DD\n";
+      return 2;
+    }
+    from = timegm(&t);
+  }
+  std::int64_t hits = 0, misses = 0;
+  std::ifstream log(dir / kEventLog);
+  for (std::string line; std::getline(log, line);) {
+    std::istringstream words(line);
+    std::int64_t when;
+    std::string what;
+    if (words >> when >> what && when >= from)
+      (what == "hit" ? hits : misses)++;
+  }
+  std::vector<const Entry *> costly;
+  for (const Entry &e : entries)
+    if (!e.problem)
+      costly.push_back(&e);
+  std::sort(costly.begin(), costly.end(), [](const Entry *a, const Entry *b) {
+    return number(a->metadata, "compile_ms") >
+           number(b->metadata, "compile_ms");
+  });
+  costly.resize(std::min<std::size_t>(costly.size(), 5));
+  double rate = hits + misses ? double(hits) / double(hits + misses) : 0;
+  if (asJson) {
+    json::Array top;
+    for (const Entry *e : costly)
+      top.push_back(
+          json::Object{{"key", e->key},
+                       {"ops", opsSummary(field(e->metadata, "ir"))},
+                       {"compile_ms", number(e->metadata, "compile_ms")}});
+    printJson(
+        json::Object{{"directory", dir.string()},
+                     {"entries", static_cast<std::int64_t>(entries.size())},
+                     {"invalid", invalid},
+                     {"bytes", static_cast<std::int64_t>(bytes)},
+                     {"since", since.empty() ? "the beginning" : since},
+                     {"hits", hits},
+                     {"misses", misses},
+                     {"hit_rate", rate},
+                     {"most_compile_time", std::move(top)}});
+    return 0;
+  }
+  std::printf("directory:  %s\n", dir.string().c_str());
+  std::printf("entries:    %zu (%d invalid), %s\n", entries.size(), invalid,
+              humanBytes(bytes).c_str());
+  std::printf("lookups since %s: %lld hits, %lld misses, hit rate %.1f%%\n",
+              since.empty() ? "the beginning" : since.c_str(),
+              static_cast<long long>(hits), static_cast<long long>(misses),
+              100 * rate);
+  std::printf("most compile time:\n");
+  for (const Entry *e : costly)
+    std::printf("  %-14s %8.1f ms  %s\n", e->key.substr(0, 12).c_str(),
+                number(e->metadata, "compile_ms"),
+                opsSummary(field(e->metadata, "ir")).c_str());
+  return 0;
+}
+
+int verify(const fs::path &dir, bool fix, bool asJson) {
+  std::vector<Entry> entries = readEntries(dir);
+  json::Array bad;
+  std::error_code error;
+  for (const Entry &e : entries)
+    if (e.problem) {
+      bad.push_back(json::Object{{"key", e.key}, {"problem", *e.problem}});
+      if (!asJson)
+        std::printf("%s: %s%s\n", e.path.filename().string().c_str(),
+                    e.problem->c_str(), fix ? " (removed)" : "");
+      if (fix) {
+        fs::remove_all(e.path, error);
+        fs::path hits = e.path;
+        fs::remove(hits.replace_extension(kHitsSuffix), error);
+      }
+    }
+  // Temporary files of writers that died mid-write.
+  for (const fs::directory_entry &d : fs::directory_iterator(dir, error))
+    if (d.path().filename().string().rfind(".tmp-", 0) == 0) {
+      bad.push_back(json::Object{{"key", d.path().filename().string()},
+                                 {"problem", "an unfinished write"}});
+      if (!asJson)
+        std::printf("%s: an unfinished write%s\n",
+                    d.path().filename().string().c_str(),
+                    fix ? " (removed)" : "");
+      if (fix)
+        fs::remove(d.path(), error);
+    }
+  std::size_t problems = bad.size();
+  if (asJson)
+    printJson(
+        json::Object{{"entries", static_cast<std::int64_t>(entries.size())},
+                     {"bad", std::move(bad)},
+                     {"fixed", fix}});
+  else
+    std::printf("%zu entries checked, %zu bad%s\n", entries.size(), problems,
+                problems && fix ? ", removed" : "");
+  return problems && !fix ? 1 : 0;
+}
+
+int prune(const fs::path &dir, std::uint64_t limit, bool asJson) {
+  DiskCache cache(dir, limit);
+  int removed = cache.evictTo(limit);
+  if (asJson)
+    printJson(json::Object{{"removed", removed},
+                           {"max_bytes", static_cast<std::int64_t>(limit)}});
+  else
+    std::printf("removed %d least recently used entries; at most %s remain\n",
+                removed, humanBytes(limit).c_str());
+  return 0;
+}
+
+int clear(const fs::path &dir, bool asJson) {
+  int removed = 0;
+  std::error_code error;
+  for (const fs::directory_entry &e : fs::directory_iterator(dir, error)) {
+    std::string name = e.path().filename().string();
+    if (e.path().extension() == kCacheSuffix ||
+        e.path().extension() == kHitsSuffix || name == kEventLog ||
+        name.rfind(".tmp-", 0) == 0) {
+      removed += e.path().extension() == kCacheSuffix;
+      fs::remove_all(e.path(), error);
+    }
+  }
+  if (asJson)
+    printJson(json::Object{{"removed", removed}});
+  else
+    std::printf("removed %d entries\n", removed);
+  return 0;
+}
+
+/// The kernel IR blocks of a TRUENO_DEBUG=2 log, or the whole file as one.
+std::vector<std::string> kernelBlocks(const std::string &text) {
+  std::vector<std::string> blocks;
+  const std::string begin = "// ---- trueno: kernel cache key ",
+                    end = "// ---- trueno: end of kernels ----";
+  std::size_t at = 0;
+  while ((at = text.find(begin, at)) != std::string::npos) {
+    std::size_t start = text.find('\n', at);
+    std::size_t stop = text.find(end, start);
+    if (start == std::string::npos || stop == std::string::npos)
+      break;
+    blocks.push_back(text.substr(start + 1, stop - start - 1));
+    at = stop;
+  }
+  if (blocks.empty())
+    blocks.push_back(text);
+  return blocks;
+}
+
+int explain(const fs::path &dir, const std::string &file, bool asJson) {
+  std::ifstream in(file);
+  if (!in) {
+    std::cerr << "trueno-cache: cannot read " << file << "\n";
+    return 2;
+  }
+  std::string text((std::istreambuf_iterator<char>(in)),
+                   std::istreambuf_iterator<char>());
+  std::vector<Entry> entries = readEntries(dir);
+  json::Array results;
+  int misses = 0;
+  for (const std::string &block : kernelBlocks(text)) {
+    // Parsing and printing again gives the canonical text programs key on.
+    auto module =
+        mlir::parseSourceString<mlir::ModuleOp>(block, &compilerContext());
+    if (!module) {
+      std::cerr << "trueno-cache: " << file
+                << " holds neither kernel IR nor a TRUENO_DEBUG=2 log\n";
+      return 2;
+    }
+    std::string ir;
+    {
+      llvm::raw_string_ostream os(ir);
+      module->print(os);
+    }
+    CacheKeyParts now = currentKeyParts(ir);
+    std::string key = cacheKey(now).hex();
+    json::Object result{{"key", key}};
+    auto exact = std::find_if(entries.begin(), entries.end(),
+                              [&](const Entry &e) { return e.key == key; });
+    std::string verdict;
+    if (exact != entries.end() && !exact->problem) {
+      verdict = "hit: " + key.substr(0, 12) + " is in the cache";
+      result["hit"] = true;
+    } else {
+      ++misses;
+      result["hit"] = false;
+      // The nearest entry: the one whose key parts differ least.
+      const Entry *nearest = nullptr;
+      std::vector<std::string> nearestDiffs;
+      for (const Entry &e : entries) {
+        if (e.problem)
+          continue;
+        std::vector<std::string> diffs;
+        if (field(e.metadata, "ir") != now.ir)
+          diffs.push_back("ir");
+        if (field(e.metadata, "target") != now.target)
+          diffs.push_back("target");
+        if (field(e.metadata, "trueno") != now.trueno)
+          diffs.push_back("trueno version");
+        if (field(e.metadata, "llvm") != now.llvm)
+          diffs.push_back("llvm version");
+        if (field(e.metadata, "options") != now.options)
+          diffs.push_back("options");
+        if (!nearest || diffs.size() < nearestDiffs.size()) {
+          nearest = &e;
+          nearestDiffs = diffs;
+        }
+      }
+      if (!nearest) {
+        verdict = "miss: " + key.substr(0, 12) + "; the cache has no entries";
+      } else {
+        std::string list;
+        json::Array parts;
+        for (const std::string &d : nearestDiffs) {
+          list += (list.empty() ? "" : ", ") + d;
+          parts.push_back(d);
+        }
+        verdict = "miss: " + key.substr(0, 12) + "; the nearest entry " +
+                  nearest->key.substr(0, 12) + " differs in " + list;
+        if (std::find(nearestDiffs.begin(), nearestDiffs.end(), "target") !=
+            nearestDiffs.end())
+          verdict += " (entry: " + field(nearest->metadata, "target") +
+                     "; now: " + now.target + ")";
+        result["nearest"] = nearest->key;
+        result["differs_in"] = std::move(parts);
+      }
+    }
+    result["verdict"] = verdict;
+    if (!asJson)
+      std::printf("%s\n", verdict.c_str());
+    results.push_back(std::move(result));
+  }
+  if (asJson)
+    printJson(json::Value(std::move(results)));
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  fs::path dir = DiskCache::instance().directory();
+  bool asJson = false;
+  std::vector<std::string> rest;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--json")
+      asJson = true;
+    else if (args[i] == "--dir" && i + 1 < args.size())
+      dir = args[++i];
+    else
+      rest.push_back(args[i]);
+  }
+  if (rest.empty())
+    return usage();
+  std::string command = rest[0];
+  auto option = [&](const std::string &name) -> std::optional<std::string> {
+    for (std::size_t i = 1; i + 1 < rest.size(); ++i)
+      if (rest[i] == name)
+        return rest[i + 1];
+    return std::nullopt;
+  };
+  auto flag = [&](const std::string &name) {
+    return std::find(rest.begin() + 1, rest.end(), name) != rest.end();
+  };
+  if (command == "list")
+    return list(dir, asJson);
+  if (command == "show" && rest.size() == 2)
+    return show(dir, rest[1], asJson);
+  if (command == "stats")
+    return stats(dir, option("--since").value_or(""), asJson);
+  if (command == "verify")
+    return verify(dir, flag("--fix"), asJson);
+  if (command == "prune") {
+    std::uint64_t limit = DiskCache::instance().maxBytes();
+    if (auto text = option("--max-size")) {
+      auto parsed = parseSize(*text);
+      if (!parsed) {
+        std::cerr << "trueno-cache: --max-size takes a size like 512M\n";
+        return 2;
+      }
+      limit = *parsed;
+    }
+    return prune(dir, limit, asJson);
+  }
+  if (command == "clear")
+    return clear(dir, asJson);
+  if (command == "explain" && rest.size() == 2)
+    return explain(dir, rest[1], asJson);
+  return usage();
+}
