@@ -3,8 +3,8 @@
 // The program the disk kernel cache tests run in several processes:
 //
 //   trueno-cache-probe run N     realizes N distinct programs (different
-//                                shapes and ops) and prints
-//                                "compiled=C disk_hits=H disk_misses=M"
+//                                shapes and ops) and prints "compiled=C
+//                                disk_hits=H disk_misses=M median_realize_ms=T"
 //   trueno-cache-probe verify D  checks every entry in directory D and
 //                                prints "entries=E bad=B"
 //
@@ -13,9 +13,12 @@
 
 #include <trueno/trueno.h>
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <iostream>
 #include <string>
+#include <vector>
 
 namespace tn = trueno;
 
@@ -40,15 +43,23 @@ int main(int argc, char **argv) {
     return bad ? 1 : 0;
   }
   int n = std::stoi(argv[2]);
+  std::vector<double> ms;
   for (int i = 0; i < n; ++i) {
     tn::Tensor a = tn::full({100 + i}, 0.5f);
     tn::Tensor y = (i % 2 ? (a * 2.0 + 1.0).exp() : (a - 3.0).tanh());
-    if (y.at<float>({0}) != y.at<float>({0}))
+    auto start = std::chrono::steady_clock::now();
+    if (y.at<float>({0}) != y.at<float>({0})) // the realize: compile or load
       return 3;
+    ms.push_back(std::chrono::duration<double, std::milli>(
+                     std::chrono::steady_clock::now() - start)
+                     .count());
   }
+  std::sort(ms.begin(), ms.end());
   tn::RuntimeStats s = tn::runtimeStats();
   std::cout << "compiled=" << s.kernelsCompiled
             << " disk_hits=" << s.diskCacheHits
-            << " disk_misses=" << s.diskCacheMisses << "\n";
+            << " disk_misses=" << s.diskCacheMisses
+            << " median_realize_ms=" << (ms.empty() ? 0 : ms[ms.size() / 2])
+            << "\n";
   return 0;
 }
