@@ -15,6 +15,7 @@
 #include <barrier>
 #include <chrono>
 #include <cstdlib>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -62,6 +63,41 @@ void chain(benchmark::State &state) {
   state.SetBytesProcessed(state.iterations() * n * 16);
 }
 BENCHMARK(chain)->Arg(1 << 20)->Arg(10 << 20)->UseRealTime();
+
+/// a + b, with the inputs rotated through 64 MiB so that small sizes are
+/// not timed from the cache (12 bytes per element).
+void add(benchmark::State &state) {
+  std::int64_t n = state.range(0);
+  std::int64_t slots = std::max<std::int64_t>(1, (16 << 20) / n);
+  Tensor a = filled(n * slots, 0.5f), b = filled(n * slots, 1.5f);
+  std::int64_t i = 0;
+  for (auto _ : state) {
+    std::int64_t at = (i++ % slots) * n;
+    Tensor y = a.narrow(0, at, n) + b.narrow(0, at, n);
+    trueno::sync();
+    benchmark::DoNotOptimize(y);
+  }
+  state.SetBytesProcessed(state.iterations() * n * 12);
+}
+BENCHMARK(add)
+    ->Arg(1000)
+    ->Arg(100000)
+    ->Arg(1 << 20)
+    ->Arg(10 << 20)
+    ->UseRealTime();
+
+/// [4096, 1] + [1, 4096]: a 64 MiB result from 32 KiB of inputs.
+void broadcastAdd(benchmark::State &state) {
+  Tensor col = filled(4096, 0.5f).reshape({4096, 1});
+  Tensor row = filled(4096, 1.5f).reshape({1, 4096});
+  for (auto _ : state) {
+    Tensor y = col + row;
+    trueno::sync();
+    benchmark::DoNotOptimize(y);
+  }
+  state.SetBytesProcessed(state.iterations() * 4096 * 4096 * 4);
+}
+BENCHMARK(broadcastAdd)->UseRealTime();
 
 /// Ten cheap elementwise ops (no transcendental): memory-bound when fused.
 Tensor chainArith10(const Tensor &a, const Tensor &b, const Tensor &c) {
@@ -176,7 +212,27 @@ BENCHMARK(compileFresh)->Iterations(15)->Unit(benchmark::kMillisecond);
 
 } // namespace
 
+/// --check DIR: computes every timed expression on seeded random inputs and
+/// saves inputs and results as .npy, for compare.py to check against NumPy
+/// before it times anything.
+static int writeChecks(const std::string &dir) {
+  Generator gen(2026);
+  Tensor a = randn({4096}, gen), b = randn({4096}, gen), c = randn({4096}, gen);
+  saveNpy(dir + "/a.npy", a);
+  saveNpy(dir + "/b.npy", b);
+  saveNpy(dir + "/c.npy", c);
+  saveNpy(dir + "/expFma.npy", (a * b + c).exp());
+  saveNpy(dir + "/chain.npy", chain10(a, b, c));
+  saveNpy(dir + "/chainArith.npy", chainArith10(a, b, c));
+  saveNpy(dir + "/add.npy", a + b);
+  saveNpy(dir + "/broadcastAdd.npy", a.slice(0, 0, 64).reshape({64, 1}) +
+                                         b.slice(0, 0, 64).reshape({1, 64}));
+  return 0;
+}
+
 int main(int argc, char **argv) {
+  if (argc == 3 && std::string(argv[1]) == "--check")
+    return writeChecks(argv[2]);
   // Compile times are measured cold: no disk kernel cache (unless asked).
   setenv("TRUENO_CACHE", "0", /*overwrite=*/0);
   benchmark::Initialize(&argc, argv);
