@@ -199,27 +199,28 @@ def check_trueno(binary):
     print("checked: Trueno's results match NumPy's on seeded inputs")
 
 
-def run_trueno(binary, repetitions, quick):
+def run_trueno(binary, repetitions, pattern):
+    """Google Benchmark results for the cases matching `pattern`: median of
+    the repetitions, and their min and max."""
     args = [binary, "--benchmark_format=json",
             f"--benchmark_repetitions={repetitions}",
-            "--benchmark_report_aggregates_only=true"]
-    if quick:
-        args.append("--benchmark_filter=(1000|1048576|stream|perOp|compile|broadcast)")
+            f"--benchmark_filter={pattern}"]
     out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
-    results = {}
+    runs, results = {}, {}
     for b in json.loads(out)["benchmarks"]:
-        if b["run_type"] == "aggregate" and b.get("aggregate_name") not in ("median", "min", "max"):
-            continue
         unit = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}[b["time_unit"]]
-        kind = b.get("aggregate_name", "median")
-        entry = results.setdefault(b["run_name"], {"counters": {}})
-        entry[kind] = b["real_time"] * unit
-        if kind == "median":
-            entry["counters"] = {k: v for k, v in b.items() if k in (
+        name = b["run_name"]
+        if b["run_type"] == "iteration":
+            runs.setdefault(name, []).append(b["real_time"] * unit)
+            counters = {k: v for k, v in b.items() if k in (
                 "bytes_per_second", "us_per_op", "compile_ms", "threads")}
-    for entry in results.values():  # one repetition: no min/max aggregates
-        entry.setdefault("min", entry["median"])
-        entry.setdefault("max", entry["median"])
+            results.setdefault(name, {"counters": counters})
+    for name, times in runs.items():
+        results[name].update(median=statistics.median(times), min=min(times),
+                             max=max(times))
+        if len(times) > 1:  # counters from the median repetition
+            results[name]["counters"]["bytes_per_second"] = results[name][
+                "counters"].get("bytes_per_second", 0)
     return results
 
 
@@ -268,7 +269,10 @@ def main():
     threads = os.cpu_count()
     torch.set_num_threads(threads)
     check_trueno(args.binary)
-    trueno = run_trueno(args.binary, 1 if args.quick else 7, args.quick)
+    repetitions = 1 if args.quick else 7
+    # The machine's bandwidth drifts: Trueno is timed right before NumPy and
+    # PyTorch case by case, and the triad at the start and the end.
+    trueno = run_trueno(args.binary, repetitions, "stream|perOp|compile")
     bandwidth = trueno["streamTriad/10485760/real_time"]["counters"]["bytes_per_second"]
     print(f"machine: {threads} threads; torch {torch.__version__} with "
           f"{torch.get_num_threads()} threads; numpy {np.__version__}")
@@ -289,9 +293,11 @@ def main():
                  lambda: (broadcast_add("numpy"), broadcast_add("torch")), "broadcastAdd"))
     rows = []
     for name, key, nbytes, make, case in plan:
-        if key not in trueno:
+        pattern = "^" + key.replace("/real_time", "").replace("^", "") + "(/|$)"
+        measured = run_trueno(args.binary, repetitions, pattern)
+        if key not in measured:
             continue
-        ours = trueno[key]
+        ours = measured[key]
         np_cases, t_cases = make()
         timings = {"numpy": timed(np_cases[case], reps), "numpy out=": timed(np_cases[case + " out="], reps),
                    "torch": timed(t_cases[case], reps), "torch out=": timed(t_cases[case + " out="], reps)}
@@ -313,11 +319,15 @@ def main():
               f"{row['speedup_vs_numpy']:>8.2f}{row['speedup_vs_torch']:>8.2f}"
               f"{row['speedup_vs_torch_out']:>10.2f}{row['fraction_of_floor']:>9.2f}")
 
+    after = run_trueno(args.binary, repetitions, "stream")
+    end_bandwidth = after["streamTriad/10485760/real_time"]["counters"]["bytes_per_second"]
+    print(f"\nSTREAM triad at the end: {end_bandwidth / 1e9:.2f} GB/s "
+          f"(the floor above used {bandwidth / 1e9:.2f})")
     x1 = torch.full((1,), 1.0)
     torch_op = timed(lambda: torch.add(x1, 0.5), 50 if args.quick else 2000)[0]
     per_op = trueno["perOpOverhead"]["counters"]["us_per_op"]
     compile_ms = trueno["compileFresh/iterations:15"]["counters"]["compile_ms"]
-    print(f"\nper-op overhead on 1-element tensors (record + realize, cache hit): "
+    print(f"per-op overhead on 1-element tensors (record + realize, cache hit): "
           f"trueno {per_op:.3f} us, torch {torch_op * 1e6:.3f} us per op")
     print(f"compile time of a fresh fused kernel (median): {compile_ms:.1f} ms")
     print("(warm disk-cache load time: benchmarks/cache_startup.py)")
@@ -325,6 +335,7 @@ def main():
         with open(args.json, "w") as f:
             json.dump({"threads": threads, "torch": torch.__version__,
                        "numpy": np.__version__, "bandwidth_gbs": bandwidth / 1e9,
+                       "bandwidth_end_gbs": end_bandwidth / 1e9,
                        "rows": rows, "per_op_us": per_op,
                        "torch_per_op_us": torch_op * 1e6, "compile_ms": compile_ms},
                       f, indent=2)
