@@ -15,13 +15,17 @@
    same run); --json saves everything, --chart draws the ratios as SVG.
 
 Usage: compare.py PATH/TO/trueno-bench-eager [--quick] [--json F] [--chart F]
-(--quick: one repetition at small sizes, the CI smoke run).
+                  [--probe PATH/TO/trueno-cache-probe]
+(--quick: one repetition at small sizes, the CI smoke run; --probe adds the
+first-realize time of programs compiled cold and loaded from a warm disk
+kernel cache).
 """
 import argparse
 import json
 import os
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -265,6 +269,8 @@ def main():
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--json")
     parser.add_argument("--chart")
+    parser.add_argument("--probe", help="trueno-cache-probe (tests/cache): also "
+                        "time kernel loads from a warm disk cache")
     args = parser.parse_args()
     threads = os.cpu_count()
     torch.set_num_threads(threads)
@@ -330,14 +336,25 @@ def main():
     print(f"per-op overhead on 1-element tensors (record + realize, cache hit): "
           f"trueno {per_op:.3f} us, torch {torch_op * 1e6:.3f} us per op")
     print(f"compile time of a fresh fused kernel (median): {compile_ms:.1f} ms")
-    print("(warm disk-cache load time: benchmarks/cache_startup.py)")
+    disk = None
+    if args.probe:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from cache_startup import run as run_probe
+        n = 10 if args.quick else 30
+        with tempfile.TemporaryDirectory() as tmp:
+            cold = run_probe(args.probe, os.path.join(tmp, "cache"), n)
+            warm = run_probe(args.probe, os.path.join(tmp, "cache"), n)
+        disk = {"cold_ms": cold[1], "warm_ms": warm[1]}
+        print(f"first realize of a program, median of {n}: cold (compiled) "
+              f"{cold[1]:.2f} ms, warm disk cache (loaded) {warm[1]:.2f} ms")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"threads": threads, "torch": torch.__version__,
                        "numpy": np.__version__, "bandwidth_gbs": bandwidth / 1e9,
                        "bandwidth_end_gbs": end_bandwidth / 1e9,
                        "rows": rows, "per_op_us": per_op,
-                       "torch_per_op_us": torch_op * 1e6, "compile_ms": compile_ms},
+                       "torch_per_op_us": torch_op * 1e6, "compile_ms": compile_ms,
+                       "disk_cache_first_realize_ms": disk},
                       f, indent=2)
     if args.chart:
         chart(rows, args.chart)
