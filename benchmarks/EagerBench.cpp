@@ -174,6 +174,42 @@ void streamTriad(benchmark::State &state) {
 }
 BENCHMARK(streamTriad)->Arg(10 << 20)->UseRealTime();
 
+/// The float32 FMA peak of all cores: 16 independent accumulator vectors
+/// per thread (enough to hide the FMA latency), GCC vector extensions of the
+/// widest size the CPU has. Reported as FLOP/s (2 per FMA and lane).
+using Vec = float __attribute__((vector_size(64)));
+void fmaPeak(benchmark::State &state) {
+  constexpr int kChains = 16, kSteps = 1 << 20;
+  unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  auto work = [] {
+    Vec acc[kChains];
+    for (int c = 0; c < kChains; ++c)
+      acc[c] = Vec{} + static_cast<float>(c);
+    Vec m = Vec{} + 0.999999f, k = Vec{} + 1e-7f;
+    for (int s = 0; s < kSteps; ++s)
+      for (int c = 0; c < kChains; ++c)
+        acc[c] = acc[c] * m + k; // contracted to one FMA (-march=native)
+    float sum = 0;
+    for (int c = 0; c < kChains; ++c)
+      sum += acc[c][0];
+    benchmark::DoNotOptimize(sum);
+  };
+  for (auto _ : state) {
+    std::vector<std::thread> workers;
+    for (unsigned t = 1; t < threads; ++t)
+      workers.emplace_back(work);
+    work();
+    for (auto &w : workers)
+      w.join();
+  }
+  double flops =
+      2.0 * kChains * kSteps * (sizeof(Vec) / sizeof(float)) * threads;
+  state.counters["flops"] =
+      benchmark::Counter(flops * static_cast<double>(state.iterations()),
+                         benchmark::Counter::kIsRate);
+}
+BENCHMARK(fmaPeak)->UseRealTime();
+
 /// Record + realize of a 20-op graph on 1-element tensors (program cache
 /// warm), per op.
 void perOpOverhead(benchmark::State &state) {

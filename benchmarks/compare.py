@@ -217,7 +217,7 @@ def run_trueno(binary, repetitions, pattern):
         if b["run_type"] == "iteration":
             runs.setdefault(name, []).append(b["real_time"] * unit)
             counters = {k: v for k, v in b.items() if k in (
-                "bytes_per_second", "us_per_op", "compile_ms", "threads")}
+                "bytes_per_second", "us_per_op", "compile_ms", "threads", "flops")}
             results.setdefault(name, {"counters": counters})
     for name, times in runs.items():
         results[name].update(median=statistics.median(times), min=min(times),
@@ -278,11 +278,13 @@ def main():
     repetitions = 1 if args.quick else 7
     # The machine's bandwidth drifts: Trueno is timed right before NumPy and
     # PyTorch case by case, and the triad at the start and the end.
-    trueno = run_trueno(args.binary, repetitions, "stream|perOp|compile")
+    trueno = run_trueno(args.binary, repetitions, "stream|perOp|compile|fmaPeak")
     bandwidth = trueno["streamTriad/10485760/real_time"]["counters"]["bytes_per_second"]
+    peak = trueno["fmaPeak/real_time"]["counters"].get("flops", 0)
     print(f"machine: {threads} threads; torch {torch.__version__} with "
           f"{torch.get_num_threads()} threads; numpy {np.__version__}")
-    print(f"STREAM triad bandwidth: {bandwidth / 1e9:.2f} GB/s\n")
+    print(f"STREAM triad bandwidth: {bandwidth / 1e9:.2f} GB/s; float32 FMA peak: "
+          f"{peak / 1e9:.0f} GFLOP/s (the compute limit, for the matrix cases to come)\n")
     print(f"{'case':<22}{'trueno ms':>10}{'(min-max)':>16}{'numpy':>9}{'np out=':>9}"
           f"{'torch':>9}{'th out=':>9}{'x numpy':>8}{'x torch':>8}{'x th out=':>10}"
           f"{'of floor':>9}")
@@ -352,6 +354,7 @@ def main():
             json.dump({"threads": threads, "torch": torch.__version__,
                        "numpy": np.__version__, "bandwidth_gbs": bandwidth / 1e9,
                        "bandwidth_end_gbs": end_bandwidth / 1e9,
+                       "fma_peak_gflops": peak / 1e9,
                        "rows": rows, "per_op_us": per_op,
                        "torch_per_op_us": torch_op * 1e6, "compile_ms": compile_ms,
                        "disk_cache_first_realize_ms": disk},
