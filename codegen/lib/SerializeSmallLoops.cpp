@@ -36,6 +36,14 @@ std::optional<int64_t> staticTripCount(scf::ParallelOp loop) {
       return std::nullopt;
     count *= std::max<int64_t>(0, (*u - *l + *s - 1) / *s);
   }
+  // The serial loops inside (a reduction's) are work per iteration too.
+  loop.getBody()->walk([&](scf::ForOp inner) {
+    std::optional<int64_t> l = getConstantIntValue(inner.getLowerBound()),
+                           u = getConstantIntValue(inner.getUpperBound()),
+                           s = getConstantIntValue(inner.getStep());
+    if (l && u && s && *s > 0)
+      count *= std::max<int64_t>(1, (*u - *l + *s - 1) / *s);
+  });
   return count;
 }
 

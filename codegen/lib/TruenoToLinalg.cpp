@@ -450,9 +450,9 @@ template <> Value lowerScalar(Atan2Op, ScalarBuilder &s) {
   Value xNegative =
       s.cmpf(arith::CmpFPredicate::OLT,
              s.make<math::CopySignOp>(s.floatConst(t, 1), x), zero);
-  angle = s.select(
-      bothZero, s.select(xNegative, s.floatConst(t, std::numbers::pi), zero),
-      angle);
+  angle = s.select(bothZero,
+                   s.select(xNegative, s.floatConst(t, std::numbers::pi), zero),
+                   angle);
   return s.result(s.make<math::CopySignOp>(angle, y));
 }
 template <> Value lowerScalar(PowOp, ScalarBuilder &s) {
@@ -606,6 +606,113 @@ struct ExpandLowering : public OpConversionPattern<ExpandOp> {
   }
 };
 
+/// What each reduction starts from and how it combines two values.
+enum class ReduceKind { Sum, Prod, Max, Min };
+
+/// The identity of `kind` for element type `original` (before ui8 became
+/// i8), as a constant of the converted type `type`.
+Value reductionIdentity(OpBuilder &b, Location loc, ReduceKind kind,
+                        Type original, Type type) {
+  if (auto f = dyn_cast<FloatType>(type)) {
+    double v = kind == ReduceKind::Sum    ? 0.0
+               : kind == ReduceKind::Prod ? 1.0
+               : kind == ReduceKind::Max  ? -INFINITY
+                                          : INFINITY;
+    return b.create<arith::ConstantOp>(loc, b.getFloatAttr(f, v));
+  }
+  auto i = cast<IntegerType>(type);
+  unsigned width = i.getWidth();
+  bool isUnsigned = isUnsignedInt(original) || width == 1;
+  APInt v = kind == ReduceKind::Sum    ? APInt(width, 0)
+            : kind == ReduceKind::Prod ? APInt(width, 1)
+            : kind == ReduceKind::Max
+                ? (isUnsigned ? APInt::getMinValue(width)
+                              : APInt::getSignedMinValue(width))
+                : (isUnsigned ? APInt::getMaxValue(width)
+                              : APInt::getSignedMaxValue(width));
+  return b.create<arith::ConstantOp>(loc, b.getIntegerAttr(i, v));
+}
+
+Value reductionCombine(OpBuilder &b, Location loc, ReduceKind kind,
+                       Type original, Value x, Value acc) {
+  if (isa<FloatType>(x.getType())) {
+    switch (kind) {
+    case ReduceKind::Sum:
+      return b.create<arith::AddFOp>(loc, x, acc);
+    case ReduceKind::Prod:
+      return b.create<arith::MulFOp>(loc, x, acc);
+    case ReduceKind::Max: // NaN-propagating, as torch.amax
+      return b.create<arith::MaximumFOp>(loc, x, acc);
+    case ReduceKind::Min:
+      return b.create<arith::MinimumFOp>(loc, x, acc);
+    }
+  }
+  bool isUnsigned =
+      isUnsignedInt(original) || x.getType().getIntOrFloatBitWidth() == 1;
+  switch (kind) {
+  case ReduceKind::Sum:
+    return b.create<arith::AddIOp>(loc, x, acc);
+  case ReduceKind::Prod:
+    return b.create<arith::MulIOp>(loc, x, acc);
+  case ReduceKind::Max:
+    return isUnsigned ? Value(b.create<arith::MaxUIOp>(loc, x, acc))
+                      : Value(b.create<arith::MaxSIOp>(loc, x, acc));
+  case ReduceKind::Min:
+    return isUnsigned ? Value(b.create<arith::MinUIOp>(loc, x, acc))
+                      : Value(b.create<arith::MinSIOp>(loc, x, acc));
+  }
+  return {};
+}
+
+/// A reduction: a generic whose reduced dimensions are `reduction`
+/// iterators and whose output map drops them (or reads them at 0 when the
+/// result keeps them), accumulating into an output filled with the identity.
+template <typename OpTy, ReduceKind Kind>
+struct ReduceLowering : public OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto resultType = cast<RankedTensorType>(
+        this->getTypeConverter()->convertType(op.getType()));
+    auto inputType = cast<RankedTensorType>(op.getInput().getType());
+    Type original = inputType.getElementType();
+    int64_t rank = inputType.getRank();
+    bool keep = resultType.getRank() == rank;
+    ArrayRef<int64_t> dims = op.getDims();
+    SmallVector<AffineExpr> out;
+    SmallVector<utils::IteratorType> iterators;
+    for (int64_t d = 0; d < rank; ++d) {
+      bool reduced = llvm::is_contained(dims, d);
+      iterators.push_back(reduced ? utils::IteratorType::reduction
+                                  : utils::IteratorType::parallel);
+      if (!reduced)
+        out.push_back(rewriter.getAffineDimExpr(d));
+      else if (keep)
+        out.push_back(rewriter.getAffineConstantExpr(0));
+    }
+    SmallVector<AffineMap> maps = {
+        rewriter.getMultiDimIdentityMap(rank),
+        AffineMap::get(rank, 0, out, rewriter.getContext())};
+    Value empty = rewriter.create<tensor::EmptyOp>(loc, resultType.getShape(),
+                                                   resultType.getElementType());
+    Value identity = reductionIdentity(rewriter, loc, Kind, original,
+                                       resultType.getElementType());
+    Value init =
+        rewriter.create<linalg::FillOp>(loc, identity, empty).getResult(0);
+    auto generic = rewriter.create<linalg::GenericOp>(
+        loc, resultType, adaptor.getInput(), init, maps, iterators,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          b.create<linalg::YieldOp>(
+              l, reductionCombine(b, l, Kind, original, args[0], args[1]));
+        });
+    rewriter.replaceOp(op, generic.getResults());
+    return success();
+  }
+};
+
 struct ConstantLowering : public OpConversionPattern<ConstantOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -647,6 +754,11 @@ struct ConvertTruenoToLinalgPass
                    NeOp, LtOp, LeOp, GtOp, GeOp, WhereOp, ClampOp, CastOp>(
         patterns, converter);
     patterns.add<ExpandLowering, ConstantLowering>(converter, context);
+    patterns.add<ReduceLowering<ReduceSumOp, ReduceKind::Sum>,
+                 ReduceLowering<ReduceProdOp, ReduceKind::Prod>,
+                 ReduceLowering<ReduceMaxOp, ReduceKind::Max>,
+                 ReduceLowering<ReduceMinOp, ReduceKind::Min>>(converter,
+                                                               context);
     populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
                                                                    converter);
     populateReturnOpTypeConversionPattern(patterns, converter);

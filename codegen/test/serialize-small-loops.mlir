@@ -39,3 +39,24 @@ func.func @large(%a: memref<100x20xf32>, %b: memref<100x20xf32>) {
   }
   return
 }
+
+// A few parallel iterations with a long serial loop inside (a reduction over
+// rows) are enough work to fork for.
+// CHECK-LABEL: func @reduction_rows
+// CHECK: scf.parallel
+func.func @reduction_rows(%a: memref<100x2000xf32>, %b: memref<100xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c100 = arith.constant 100 : index
+  %c2000 = arith.constant 2000 : index
+  scf.parallel (%i) = (%c0) to (%c100) step (%c1) {
+    scf.for %j = %c0 to %c2000 step %c1 {
+      %v = memref.load %a[%i, %j] : memref<100x2000xf32>
+      %s = memref.load %b[%i] : memref<100xf32>
+      %t = arith.addf %v, %s : f32
+      memref.store %t, %b[%i] : memref<100xf32>
+    }
+    scf.reduce
+  }
+  return
+}

@@ -229,12 +229,13 @@ std::shared_ptr<LazyNode> scalarNode(const Scalar &value, DType dtype,
 
 Tensor record(OpCode op, DType dtype, Shape shape,
               std::initializer_list<std::shared_ptr<LazyNode>> operands,
-              Device device) {
+              Device device, std::vector<std::int64_t> dims) {
   if (numelOf(shape) == 0)
     return makeContiguous(dtype, std::move(shape), device); // nothing to do
   LazyState &s = state();
   std::lock_guard lock(s.mutex);
   std::shared_ptr<LazyNode> node = computedNode(op, dtype, shape, operands);
+  node->dims = std::move(dims);
   auto storage =
       Storage::pending(numelOf(shape) * itemSize(dtype), device, node);
   node->target = storage;
@@ -287,7 +288,8 @@ void realize(Storage &root) {
                            operand->dtype,
                            {-1, -1, -1},
                            operand->shape,
-                           canonicalStrides(*operand)});
+                           canonicalStrides(*operand),
+                           {}});
     inputs.push_back(operand->storage->bytes() +
                      operand->offset * itemSize(operand->dtype));
     return operand->graphIndex;
@@ -298,7 +300,8 @@ void realize(Storage &root) {
   std::vector<std::shared_ptr<LazyNode>> outputNodes;
   std::vector<std::shared_ptr<Storage>> outputStorages;
   for (LazyNode *node : order) {
-    runtime::GraphNode g{node->op, node->dtype, {-1, -1, -1}, node->shape, {}};
+    runtime::GraphNode g{node->op,    node->dtype, {-1, -1, -1},
+                         node->shape, {},          node->dims};
     for (int k = 0; k < 3; ++k)
       if (node->operands[k])
         g.operands[k] = indexOf(node->operands[k].get());

@@ -28,6 +28,8 @@ struct LazyNode {
   Shape shape;
   /// Computed nodes: the operands (null where unused).
   std::array<std::shared_ptr<LazyNode>, 3> operands;
+  /// Reductions: the reduced dimensions of the operand, increasing.
+  std::vector<std::int64_t> dims;
   /// Computed nodes: the storage this node computes, while someone holds it.
   std::weak_ptr<Storage> target;
   /// Input nodes: the view that is read.
@@ -66,7 +68,7 @@ std::shared_ptr<LazyNode> nodeOf(const TensorImpl &t);
 /// the op needs) and returns its pending result.
 Tensor record(runtime::OpCode op, DType dtype, Shape shape,
               std::initializer_list<std::shared_ptr<LazyNode>> operands,
-              Device device);
+              Device device, std::vector<std::int64_t> dims = {});
 
 /// A node for `node` broadcast to `shape` (itself when already that shape).
 std::shared_ptr<LazyNode> expandNode(std::shared_ptr<LazyNode> node,

@@ -12,6 +12,8 @@
 
 #include "trueno/Ops.h"
 
+#include <algorithm>
+
 namespace trueno {
 
 using detail::fail;
@@ -406,6 +408,126 @@ Tensor Tensor::clamp(const Tensor &low, const Tensor &high,
                      SourceLoc where) const {
   return trueno::clamp(*this, low, high, where);
 }
+
+//===----------------------------------------------------------------------===//
+// Reductions
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+enum class Reduction { Sum, Prod, Mean, Max, Min, All, Any };
+
+Tensor reduce(Reduction kind, std::string_view name, const Tensor &x,
+              std::vector<std::int64_t> dims, bool keepdim, SourceLoc where) {
+  const TensorImpl &self = checked(x, name, where);
+  auto rank = static_cast<std::int64_t>(self.shape.size());
+  // PyTorch lets a rank-0 tensor be reduced over dimension 0 or -1.
+  if (rank == 0)
+    for (std::int64_t d : dims)
+      if (d != 0 && d != -1)
+        fail<IndexError>(where, name, "a rank-0 tensor has only dimension 0",
+                         "dimension {} is out of range for a tensor of rank "
+                         "0",
+                         d);
+  std::vector<std::int64_t> reduced;
+  if (rank > 0) {
+    for (std::int64_t d : dims) {
+      std::int64_t w = detail::wrapDim(d, rank, self.shape, name, where);
+      if (std::find(reduced.begin(), reduced.end(), w) != reduced.end())
+        fail<IndexError>(where, name, "list each dimension once",
+                         "dimension {} appears more than once in {}", w,
+                         formatShape(dims));
+      reduced.push_back(w);
+    }
+    if (dims.empty())
+      for (std::int64_t d = 0; d < rank; ++d)
+        reduced.push_back(d);
+    std::sort(reduced.begin(), reduced.end());
+  }
+  Shape shape;
+  std::int64_t count = 1;
+  for (std::int64_t d = 0; d < rank; ++d) {
+    bool r = std::find(reduced.begin(), reduced.end(), d) != reduced.end();
+    if (r)
+      count *= self.shape[d];
+    if (!r)
+      shape.push_back(self.shape[d]);
+    else if (keepdim)
+      shape.push_back(1);
+  }
+  if ((kind == Reduction::Max || kind == Reduction::Min) && count == 0)
+    fail<ValueError>(where, name,
+                     "an empty dimension has no largest or smallest element",
+                     "cannot reduce over an empty dimension of shape {}",
+                     formatShape(self.shape));
+  DType dtype = self.dtype;
+  DType compute = dtype, result = dtype;
+  OpCode op = OpCode::ReduceSum;
+  switch (kind) {
+  case Reduction::Sum:
+  case Reduction::Prod:
+    op = kind == Reduction::Sum ? OpCode::ReduceSum : OpCode::ReduceProd;
+    if (!isFloating(dtype))
+      compute = result = DType::Int64;
+    else if (dtype == DType::Float16 || dtype == DType::BFloat16)
+      compute = DType::Float32; // accumulate wide, round once
+    break;
+  case Reduction::Mean:
+    if (!isFloating(dtype))
+      fail<DTypeError>(where, name, "convert it first, e.g. with to(kFloat32)",
+                       "mean is defined for floating tensors, not {}",
+                       dtypeName(dtype));
+    if (dtype == DType::Float16 || dtype == DType::BFloat16)
+      compute = DType::Float32;
+    break;
+  case Reduction::Max:
+    op = OpCode::ReduceMax;
+    break;
+  case Reduction::Min:
+    op = OpCode::ReduceMin;
+    break;
+  case Reduction::All:
+  case Reduction::Any:
+    op = kind == Reduction::Any ? OpCode::ReduceMax : OpCode::ReduceMin;
+    compute = result = DType::Bool;
+    break;
+  }
+  Device device = self.storage->device();
+  NodePtr input = detail::castNode(detail::nodeOf(self), compute);
+  if (kind != Reduction::Mean) {
+    if (rank == 0) // nothing to reduce: a converted copy
+      return x.to(compute, where).to(result, where).clone();
+    Tensor r =
+        detail::record(op, compute, shape, {std::move(input)}, device, reduced);
+    return r.to(result, where);
+  }
+  Tensor total = rank == 0
+                     ? x.to(compute, where)
+                     : detail::record(OpCode::ReduceSum, compute, shape,
+                                      {std::move(input)}, device, reduced);
+  return mul(total, 1.0 / static_cast<double>(count), where).to(result, where);
+}
+
+} // namespace
+
+#define TRUENO_DEFINE_REDUCTION(function, kind)                                \
+  Tensor function(const Tensor &x, std::vector<std::int64_t> dims,             \
+                  bool keepdim, SourceLoc where) {                             \
+    return reduce(Reduction::kind, #function, x, std::move(dims), keepdim,     \
+                  where);                                                      \
+  }                                                                            \
+  Tensor Tensor::function(std::vector<std::int64_t> dims, bool keepdim,        \
+                          SourceLoc where) const {                             \
+    return trueno::function(*this, std::move(dims), keepdim, where);           \
+  }
+TRUENO_DEFINE_REDUCTION(sum, Sum)
+TRUENO_DEFINE_REDUCTION(prod, Prod)
+TRUENO_DEFINE_REDUCTION(mean, Mean)
+TRUENO_DEFINE_REDUCTION(amax, Max)
+TRUENO_DEFINE_REDUCTION(amin, Min)
+TRUENO_DEFINE_REDUCTION(all, All)
+TRUENO_DEFINE_REDUCTION(any, Any)
+#undef TRUENO_DEFINE_REDUCTION
 
 //===----------------------------------------------------------------------===//
 // Conversion and in-place update

@@ -221,6 +221,50 @@ LogicalResult ExpandOp::verify() {
   return success();
 }
 
+/// The shape rules shared by every reduction.
+static LogicalResult verifyReduction(Operation *op, ArrayRef<int64_t> dims) {
+  auto in = cast<RankedTensorType>(op->getOperand(0).getType());
+  auto out = cast<RankedTensorType>(op->getResult(0).getType());
+  int64_t rank = in.getRank();
+  for (auto [i, d] : llvm::enumerate(dims)) {
+    if (d < 0 || d >= rank)
+      return op->emitOpError("reduces dimension ")
+             << d << ", out of range for rank " << rank;
+    if (i > 0 && d <= dims[i - 1])
+      return op->emitOpError("dims must be strictly increasing");
+  }
+  bool keep = out.getRank() == rank;
+  if (!keep && out.getRank() != rank - static_cast<int64_t>(dims.size()))
+    return op->emitOpError("result rank ")
+           << out.getRank() << " is neither " << rank << " (kept dims) nor "
+           << rank - static_cast<int64_t>(dims.size()) << " (dropped dims)";
+  int64_t o = 0;
+  for (int64_t d = 0; d < rank; ++d) {
+    bool reduced = llvm::is_contained(dims, d);
+    if (reduced && !keep)
+      continue;
+    int64_t want = reduced ? 1 : in.getDimSize(d);
+    if (out.getDimSize(o) != want)
+      return op->emitOpError("result dimension ")
+             << o << " has size " << out.getDimSize(o) << ", expected " << want;
+    ++o;
+  }
+  return success();
+}
+
+LogicalResult ReduceSumOp::verify() {
+  return verifyReduction(*this, getDims());
+}
+LogicalResult ReduceProdOp::verify() {
+  return verifyReduction(*this, getDims());
+}
+LogicalResult ReduceMaxOp::verify() {
+  return verifyReduction(*this, getDims());
+}
+LogicalResult ReduceMinOp::verify() {
+  return verifyReduction(*this, getDims());
+}
+
 OpFoldResult ExpandOp::fold(FoldAdaptor adaptor) {
   if (getInput().getType() == getType())
     return getInput();

@@ -158,3 +158,51 @@ func.func @constant_type_mismatch() {
   %0 = "trueno.constant"() {value = dense<1.0> : tensor<2xf32>} : () -> tensor<2xf64>
   return
 }
+
+// -----
+
+func.func @reduce_dim_out_of_range(%x: tensor<4x8xf32>) {
+  // expected-error @+1 {{reduces dimension 2, out of range for rank 2}}
+  %0 = trueno.reduce_sum %x dims = [2] : tensor<4x8xf32> -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @reduce_dims_unsorted(%x: tensor<4x8xf32>) {
+  // expected-error @+1 {{dims must be strictly increasing}}
+  %0 = trueno.reduce_sum %x dims = [1, 0] : tensor<4x8xf32> -> tensor<f32>
+  return
+}
+
+// -----
+
+func.func @reduce_result_rank(%x: tensor<4x8xf32>) {
+  // expected-error @+1 {{result rank 1 is neither 2 (kept dims) nor 0 (dropped dims)}}
+  %0 = trueno.reduce_max %x dims = [0, 1] : tensor<4x8xf32> -> tensor<1xf32>
+  return
+}
+
+// -----
+
+func.func @reduce_result_shape(%x: tensor<4x8xf32>) {
+  // expected-error @+1 {{result dimension 0 has size 4, expected 8}}
+  %0 = trueno.reduce_min %x dims = [0] : tensor<4x8xf32> -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @reduce_element_type(%x: tensor<4x8xf32>) {
+  // expected-error @+1 {{failed to verify that all of {input, result} have same element type}}
+  %0 = "trueno.reduce_sum"(%x) {dims = array<i64: 1>} : (tensor<4x8xf32>) -> tensor<4xf64>
+  return
+}
+
+// -----
+
+func.func @reduce_sum_bool(%x: tensor<4xi1>) {
+  // expected-error @+1 {{operand #0 must be ranked tensor}}
+  %0 = trueno.reduce_sum %x dims = [0] : tensor<4xi1> -> tensor<i1>
+  return
+}

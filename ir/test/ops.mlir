@@ -152,3 +152,16 @@ func.func @ternary_cast_expand_constant(%m: tensor<2x2xi1>, %a: tensor<2x2xi16>,
   %v = trueno.constant dense<[1.5, 2.5]> : tensor<2xf32>
   return
 }
+
+// CHECK-LABEL: func @reductions
+func.func @reductions(%x: tensor<4x8xf32>, %b: tensor<4x8xi1>, %u: tensor<4x8xui8>) {
+  // CHECK: trueno.reduce_sum %{{.*}} dims = [1] : tensor<4x8xf32> -> tensor<4xf32>
+  %0 = trueno.reduce_sum %x dims = [1] : tensor<4x8xf32> -> tensor<4xf32>
+  // CHECK: trueno.reduce_prod %{{.*}} dims = [0] : tensor<4x8xf32> -> tensor<1x8xf32>
+  %1 = trueno.reduce_prod %x dims = [0] : tensor<4x8xf32> -> tensor<1x8xf32>
+  // CHECK: trueno.reduce_max %{{.*}} dims = [0, 1] : tensor<4x8xi1> -> tensor<i1>
+  %2 = trueno.reduce_max %b dims = [0, 1] : tensor<4x8xi1> -> tensor<i1>
+  // CHECK: trueno.reduce_min %{{.*}} dims = [] : tensor<4x8xui8> -> tensor<4x8xui8>
+  %3 = trueno.reduce_min %u dims = [] : tensor<4x8xui8> -> tensor<4x8xui8>
+  return
+}

@@ -31,13 +31,23 @@ namespace {
 /// Ops whose recomputation per broadcast element costs more than reading a
 /// materialized result would: transcendental functions, division and power.
 bool isExpensive(Operation *op) {
-  return isa<ExpOp, Exp2Op, Expm1Op, LogOp, Log2Op, Log1pOp, SqrtOp, RsqrtOp,
-             SinOp, CosOp, TanOp, TanhOp, SigmoidOp, GeluOp, SiluOp, SoftplusOp,
-             ErfOp, PowOp, Atan2Op, DivOp, FloorDivOp, RemainderOp>(op);
+  return isa<ReduceSumOp, ReduceProdOp, ReduceMaxOp, ReduceMinOp, ExpOp, Exp2Op,
+             Expm1Op, LogOp, Log2Op, Log1pOp, SqrtOp, RsqrtOp, SinOp, CosOp,
+             TanOp, TanhOp, SigmoidOp, GeluOp, SiluOp, SoftplusOp, ErfOp, PowOp,
+             Atan2Op, DivOp, FloorDivOp, RemainderOp>(op);
 }
 
 ArrayRef<int64_t> shapeOf(Operation *op) {
   return cast<RankedTensorType>(op->getResult(0).getType()).getShape();
+}
+
+/// The shape an op iterates over: its result's, or for a reduction its
+/// input's (so producers of that shape fuse into it, consumers of the
+/// reduced result do not).
+ArrayRef<int64_t> domainOf(Operation *op) {
+  if (isa<ReduceSumOp, ReduceProdOp, ReduceMaxOp, ReduceMinOp>(op))
+    return cast<RankedTensorType>(op->getOperand(0).getType()).getShape();
+  return shapeOf(op);
 }
 
 /// Fusion groups over the trueno ops of one block, as a union-find over the
@@ -52,7 +62,7 @@ public:
       ops_.push_back(&op);
       parent_.push_back(parent_.size());
       members_.push_back({static_cast<int>(members_.size())});
-      domain_.push_back(shapeOf(&op));
+      domain_.push_back(domainOf(&op));
     }
     for (auto [i, op] : llvm::enumerate(ops_))
       for (Value operand : op->getOperands())

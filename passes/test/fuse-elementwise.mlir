@@ -162,3 +162,26 @@ func.func @foreign(%x: tensor<4xf32>) -> tensor<4xf32> {
   %e = tensor.empty() : tensor<4xf32>
   return %e : tensor<4xf32>
 }
+
+// -----
+
+// A reduction iterates over its input's shape: producers of that shape join
+// it; the reduced value is consumed by a separate kernel, which reads it
+// broadcast (x - mean(x) needs the mean before any element).
+// CHECK-LABEL: func.func @reduction_boundary(
+// CHECK-NEXT:    %[[S:.*]] = call @reduction_boundary_kernel0(%arg0)
+// CHECK-NEXT:    %[[R:.*]] = call @reduction_boundary_kernel1(%[[S]], %arg0)
+// CHECK-NEXT:    return %[[R]]
+// CHECK:       func.func private @reduction_boundary_kernel0
+// CHECK-NEXT:    trueno.mul
+// CHECK-NEXT:    trueno.reduce_sum
+// CHECK:       func.func private @reduction_boundary_kernel1
+// CHECK-NEXT:    trueno.expand
+// CHECK-NEXT:    trueno.sub
+func.func @reduction_boundary(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  %sq = trueno.mul %x, %x : tensor<4x8xf32>
+  %s = trueno.reduce_sum %sq dims = [1] : tensor<4x8xf32> -> tensor<4x1xf32>
+  %b = trueno.expand %s : tensor<4x1xf32> to tensor<4x8xf32>
+  %r = trueno.sub %x, %b : tensor<4x8xf32>
+  return %r : tensor<4x8xf32>
+}

@@ -47,8 +47,9 @@ std::string_view opName(OpCode op) {
       "pow",        "maximum",     "minimum",     "atan2",       "bitwise_and",
       "bitwise_or", "bitwise_xor", "logical_and", "logical_or",  "logical_xor",
       "eq",         "ne",          "lt",          "le",          "gt",
-      "ge",         "where",       "clamp",       "cast",        "expand"};
-  static_assert(std::size(names) == static_cast<int>(OpCode::Expand) + 1);
+      "ge",         "where",       "clamp",       "cast",        "expand",
+      "reduce_sum", "reduce_prod", "reduce_max",  "reduce_min"};
+  static_assert(std::size(names) == static_cast<int>(OpCode::ReduceMin) + 1);
   return names[static_cast<int>(op)];
 }
 
@@ -67,6 +68,9 @@ std::size_t Graph::hash() const {
     mix(n.strides.size());
     for (std::int64_t s : n.strides)
       mix(static_cast<std::uint64_t>(s));
+    mix(n.dims.size());
+    for (std::int64_t d : n.dims)
+      mix(static_cast<std::uint64_t>(d));
   }
   for (std::int32_t o : outputs)
     mix(static_cast<std::uint64_t>(o));
@@ -142,6 +146,8 @@ mlir::OwningOpRef<mlir::ModuleOp> buildGraphModule(mlir::MLIRContext &context,
     state.addTypes(tensorType(context, node));
     if (node.op == OpCode::GeluTanh)
       state.addAttribute("tanh", b.getUnitAttr());
+    if (node.op >= OpCode::ReduceSum)
+      state.addAttribute("dims", b.getDenseI64ArrayAttr(node.dims));
     values[i] = b.create(state)->getResult(0);
   }
   llvm::SmallVector<mlir::Value> returned;

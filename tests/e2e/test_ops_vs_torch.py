@@ -280,6 +280,59 @@ def build_case(rng, op):
     return [a, b], want, tol.get(NAME[want.dtype])
 
 
+REDUCTIONS = ["sum", "prod", "mean", "amax", "amin", "all", "any"]
+
+
+def build_reduction(rng, op):
+    """A reduction over random dims (negative ones too) of a random view."""
+    dtypes = {"mean": FLOATS, "amax": ALL, "amin": ALL}.get(op, ALL)
+    dtype = rng.choice(dtypes)
+    shape = random_shapes(rng, 1)[0]
+    if op in ("amax", "amin"):  # reducing an empty dimension is an error
+        shape = tuple(max(1, s) for s in shape)
+    x = random_tensor(rng, dtype, shape)
+    rank = len(shape)
+    dims = sorted(rng.sample(range(rank), rng.randint(0, rank))) if rank else []
+    spelled = [d - rank if rng.random() < 0.3 else d for d in dims]
+    keepdim = rng.random() < 0.5
+    axes = tuple(dims) if dims else tuple(range(rank))
+    t = x.torch()
+    if op in ("sum", "prod"):
+        # Integers and bool accumulate in int64, halves in float32 (PyTorch).
+        wide = T.int64 if dtype in INTS + ["bool"] else (
+            T.float32 if dtype in ("float16", "bfloat16") else TORCH[dtype])
+        out_type = T.int64 if dtype in INTS + ["bool"] else TORCH[dtype]
+        v = t.to(wide).to(T.float64 if wide.is_floating_point else T.int64).numpy()
+        with np.errstate(all="ignore"):
+            r = (np.sum if op == "sum" else np.prod)(v, axis=axes, keepdims=keepdim)
+        want = T.from_numpy(np.asarray(r)).to(wide).to(out_type)
+        tol = (1e-5, 1e-5) if wide.is_floating_point else None
+        if dtype in ("float16", "bfloat16"):
+            tol = (1e-2, 1e-2)
+        if op == "prod" and wide.is_floating_point:
+            tol = (1e-4, 1e-30)
+    elif op == "mean":
+        v = t.to(T.float64).numpy()
+        with np.errstate(all="ignore"):
+            r = np.mean(v, axis=axes, keepdims=keepdim) if np.prod(
+                [shape[a] for a in axes], dtype=np.int64) else np.full(
+                np.sum(v, axis=axes, keepdims=keepdim).shape, np.nan)
+        want = T.from_numpy(np.asarray(r)).to(TORCH[dtype])
+        tol = (1e-2, 1e-2) if dtype in ("float16", "bfloat16") else (1e-5, 1e-5)
+    elif op in ("amax", "amin"):
+        want = (T.amax if op == "amax" else T.amin)(
+            t.to(T.float32) if dtype in ("float16", "bfloat16") else t,
+            dim=axes, keepdim=keepdim).to(TORCH[dtype]) if rank else t.clone()
+        tol = None
+    else:
+        fn = np.all if op == "all" else np.any
+        want = T.from_numpy(np.asarray(fn(t.to(T.float32).numpy() != 0 if dtype != "bool"
+                                           else t.numpy(), axis=axes, keepdims=keepdim)))
+        tol = None
+    name = f"{op}:{','.join(map(str, spelled))}:{int(keepdim)}"
+    return name, [x], want, tol
+
+
 ALL_OPS = (list(UNARY_FLOAT) + list(UNARY_SAME) + list(UNARY_BOOL) +
            ["bitwiseNot"] + list(BINARY) + ["where", "clamp"])
 
@@ -299,6 +352,9 @@ def main():
             if case:
                 cases.append((op,) + case)
                 made += 1
+    for op in REDUCTIONS:
+        for _ in range(per_op * 2):
+            cases.append(build_reduction(rng, op))
     for src in ALL:  # conversions, including views
         for dst in ALL:
             x = random_tensor(rng, src, random_shapes(rng, 1)[0])

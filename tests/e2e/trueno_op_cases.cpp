@@ -8,7 +8,8 @@
 //
 // where an operand is `t:<dtype>:<path.npy>:<view>` (a tensor loaded from
 // the file, converted to dtype, then viewed) or `s:<bool|int|float>:<value>`
-// (a scalar). A view is `-`, `T` (all axes reversed), `s<dim>,<start>,
+// (a scalar); a reduction is `sum:<dims>:<keepdim>` (dims comma separated,
+// empty for all). A view is `-`, `T` (all axes reversed), `s<dim>,<start>,
 // <stop>,<step>` (a slice; `_` for an omitted bound) or `e<d0>x<d1>...`
 // (expand to that shape; `e` alone for rank 0). The result is saved as
 // <outdir>/<id>.npy (bfloat16 as float32, which holds it exactly) with its
@@ -146,6 +147,24 @@ tn::Tensor runOp(const std::string &op, std::vector<Arg> &args) {
   }
   if (op.rfind("to:", 0) == 0)
     return args.at(0).tensor->to(parseDType(op.substr(3)));
+  // <reduction>:<dims, comma separated, or empty>:<keepdim 0|1>
+  std::vector<std::string> parts = split(op, ':');
+  if (parts.size() == 3) {
+    using Reduction = tn::Tensor (*)(
+        const tn::Tensor &, std::vector<std::int64_t>, bool, tn::SourceLoc);
+    static const std::map<std::string, Reduction> reductions = {
+        {"sum", &tn::sum},   {"prod", &tn::prod}, {"mean", &tn::mean},
+        {"amax", &tn::amax}, {"amin", &tn::amin}, {"all", &tn::all},
+        {"any", &tn::any}};
+    auto r = reductions.find(parts[0]);
+    if (r != reductions.end()) {
+      std::vector<std::int64_t> dims;
+      for (const std::string &d : split(parts[1], ','))
+        if (!d.empty())
+          dims.push_back(std::stoll(d));
+      return r->second(*args.at(0).tensor, dims, parts[2] == "1", here);
+    }
+  }
   throw std::runtime_error("unknown op " + op);
 }
 

@@ -372,3 +372,39 @@ TEST_CASE("TRUENO_DEBUG describes each realize and the fused kernels") {
   CHECK_CONTAINS(groups, "trueno.sub");
   CHECK(stderrOf("0", realize).empty());
 }
+
+TEST_CASE("reductions: values, dtypes, fusion and errors") {
+  Tensor x = arange(24, kFloat32).reshape({2, 3, 4});
+  CHECK(x.sum().item<float>() == 276.0f);
+  CHECK(x.sum({1}).shape() == Shape{2, 4});
+  CHECK(x.sum({0, -1}, true).shape() == Shape{1, 3, 1});
+  CHECK(x.mean({2}).toVector<float>() ==
+        std::vector<float>{1.5f, 5.5f, 9.5f, 13.5f, 17.5f, 21.5f});
+  CHECK(x.amax({1}).at<float>({1, 3}) == 23.0f);
+  Tensor ints = tensor({{1, 2}, {3, 4}}, kInt8);
+  CHECK(ints.sum().dtype() == kInt64); // as torch.sum
+  CHECK(ints.prod({0}).toVector<std::int64_t>() ==
+        std::vector<std::int64_t>{3, 8});
+  CHECK((ints > 2).any({1}).toVector<bool>() == std::vector<bool>{false, true});
+  CHECK(zeros({0, 3}).sum({0}).toVector<float>() == std::vector<float>(3, 0));
+  CHECK(std::isnan(zeros({0}).mean().item<float>()));
+  // The elementwise producer runs inside the reduction's kernel; the
+  // consumer of the reduced value is a kernel of its own.
+  Delta d;
+  Tensor var = ((x - x.mean({2}, true)) * (x - x.mean({2}, true))).mean({2});
+  CHECK(var.at<float>({1, 2}) == doctest::Approx(1.25f));
+  CHECK(d.kernels() <= 4);
+
+  CHECK_CONTAINS(errorOf<IndexError>([&] {
+                   (void)x.sum({1, -2});
+                 }),
+                 "dimension 1 appears more than once");
+  CHECK_CONTAINS(errorOf<IndexError>([&] { (void)x.sum({3}); }),
+                 "dimension 3 is out of range for a tensor of rank 3");
+  CHECK_CONTAINS(errorOf<DTypeError>([&] { (void)ints.mean(); }),
+                 "mean is defined for floating tensors, not int8");
+  CHECK_CONTAINS(errorOf<ValueError>([&] {
+                   (void)zeros({2, 0}).amax({1});
+                 }),
+                 "cannot reduce over an empty dimension of shape (2, 0)");
+}

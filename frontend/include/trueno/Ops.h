@@ -41,6 +41,29 @@ Tensor clamp(const Tensor &x, std::optional<Scalar> low,
 Tensor clamp(const Tensor &x, const Tensor &low, const Tensor &high,
              TRUENO_HERE);
 
+// --- Reductions (over `dims`, all dimensions when empty; negative dims count
+// from the end; `keepdim` keeps them as size 1) --------------------------
+/// Sum; bool and integer tensors sum in int64, as in PyTorch.
+Tensor sum(const Tensor &x, std::vector<std::int64_t> dims = {},
+           bool keepdim = false, TRUENO_HERE);
+/// Product; bool and integer tensors multiply in int64.
+Tensor prod(const Tensor &x, std::vector<std::int64_t> dims = {},
+            bool keepdim = false, TRUENO_HERE);
+/// Mean of a floating tensor (integers are a DTypeError, as in PyTorch).
+Tensor mean(const Tensor &x, std::vector<std::int64_t> dims = {},
+            bool keepdim = false, TRUENO_HERE);
+/// Largest and smallest element (torch.amax/amin; NaN propagates). Reducing
+/// an empty dimension is a ValueError.
+Tensor amax(const Tensor &x, std::vector<std::int64_t> dims = {},
+            bool keepdim = false, TRUENO_HERE);
+Tensor amin(const Tensor &x, std::vector<std::int64_t> dims = {},
+            bool keepdim = false, TRUENO_HERE);
+/// Whether all / any elements are nonzero (bool result).
+Tensor all(const Tensor &x, std::vector<std::int64_t> dims = {},
+           bool keepdim = false, TRUENO_HERE);
+Tensor any(const Tensor &x, std::vector<std::int64_t> dims = {},
+           bool keepdim = false, TRUENO_HERE);
+
 /// An operand of an operator, with the caller's location: operators cannot
 /// take a defaulted `source_location`, but the implicit conversion to this
 /// type can, so `a + b` with mismatched shapes throws naming the user's line.

@@ -179,6 +179,21 @@ public:
   Tensor clamp(std::optional<Scalar> low, std::optional<Scalar> high = {},
                TRUENO_HERE) const;
   Tensor clamp(const Tensor &low, const Tensor &high, TRUENO_HERE) const;
+  /// Reductions over `dims` (all when empty); see trueno/Ops.h.
+  Tensor sum(std::vector<std::int64_t> dims = {}, bool keepdim = false,
+             TRUENO_HERE) const;
+  Tensor prod(std::vector<std::int64_t> dims = {}, bool keepdim = false,
+              TRUENO_HERE) const;
+  Tensor mean(std::vector<std::int64_t> dims = {}, bool keepdim = false,
+              TRUENO_HERE) const;
+  Tensor amax(std::vector<std::int64_t> dims = {}, bool keepdim = false,
+              TRUENO_HERE) const;
+  Tensor amin(std::vector<std::int64_t> dims = {}, bool keepdim = false,
+              TRUENO_HERE) const;
+  Tensor all(std::vector<std::int64_t> dims = {}, bool keepdim = false,
+             TRUENO_HERE) const;
+  Tensor any(std::vector<std::int64_t> dims = {}, bool keepdim = false,
+             TRUENO_HERE) const;
 
   /// The PyTorch-style text (`tensor([1., 2.])`), summarized when large.
   std::string toString() const;

@@ -259,6 +259,37 @@ def Trueno_ClampOp : Trueno_Op<"clamp", [SameOperandsAndResultType,
 }
 
 //===----------------------------------------------------------------------===//
+// Reductions
+//===----------------------------------------------------------------------===//
+
+/// Reduces `input` over `dims` (strictly increasing). The result keeps the
+/// reduced dimensions as size 1 (keepdim) or drops them; its rank says which.
+class Trueno_ReduceOp<string mnemonic, TypeConstraint tensor, string math,
+                      string identity>
+    : Trueno_Op<mnemonic, [AllElementTypesMatch<["input", "result"]>]> {
+  let summary = "reduction: " # math # " over dimensions";
+  let description = "The " # math # " of the elements along `dims`; an "
+    # "empty reduction gives " # identity # ". The result has the input's "
+    # "shape with the reduced dimensions either kept as size 1 or removed."
+    # "\n\nExample:\n\n```mlir\n%s = trueno." # mnemonic
+    # " %x dims = [1] : tensor<4x8xf32> -> tensor<4xf32>\n```";
+  let arguments = (ins tensor:$input, DenseI64ArrayAttr:$dims);
+  let results = (outs tensor:$result);
+  let assemblyFormat =
+    "$input `dims` `=` $dims attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Trueno_ReduceSumOp : Trueno_ReduceOp<"reduce_sum", Trueno_NumericTensor,
+                                         "sum", "0">;
+def Trueno_ReduceProdOp : Trueno_ReduceOp<"reduce_prod", Trueno_NumericTensor,
+                                          "product", "1">;
+def Trueno_ReduceMaxOp : Trueno_ReduceOp<"reduce_max", Trueno_AnyTensor,
+    "maximum (NaN propagates; on bool, any)", "the type's lowest value">;
+def Trueno_ReduceMinOp : Trueno_ReduceOp<"reduce_min", Trueno_AnyTensor,
+    "minimum (NaN propagates; on bool, all)", "the type's highest value">;
+
+//===----------------------------------------------------------------------===//
 // Casts, broadcasts and constants
 //===----------------------------------------------------------------------===//
 

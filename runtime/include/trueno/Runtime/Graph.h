@@ -78,10 +78,16 @@ enum class OpCode : std::uint8_t {
   Gt,
   Ge,
   // Others.
-  Where, ///< condition, then, else
-  Clamp, ///< input, low, high
-  Cast,  ///< to the node's dtype
-  Expand ///< to the node's shape
+  Where,  ///< condition, then, else
+  Clamp,  ///< input, low, high
+  Cast,   ///< to the node's dtype
+  Expand, ///< to the node's shape
+  // Reductions over the node's `dims` (kept as size 1 when the node's rank
+  // equals the operand's).
+  ReduceSum,
+  ReduceProd,
+  ReduceMax,
+  ReduceMin
 };
 
 /// The trueno dialect's name for the op ("add", "gelu"...).
@@ -95,6 +101,8 @@ struct GraphNode {
   Shape shape;
   /// Inputs only: the view's strides in elements; empty when contiguous.
   Strides strides;
+  /// Reductions only: the reduced dimensions, increasing.
+  std::vector<std::int64_t> dims;
 
   bool operator==(const GraphNode &) const = default;
 };

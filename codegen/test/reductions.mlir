@@ -1,0 +1,42 @@
+// Reductions lower to a generic with reduction iterators accumulating into
+// an output filled with the identity; elementwise producers fuse into it.
+// RUN: trueno-opt %s -convert-trueno-to-linalg -split-input-file | FileCheck %s
+// RUN: trueno-opt %s -trueno-cpu-pipeline=stop-after=fused -split-input-file | FileCheck %s --check-prefix=FUSED
+
+// CHECK-DAG: #[[ID:.*]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-DAG: #[[ROWS:.*]] = affine_map<(d0, d1) -> (d0)>
+// CHECK-LABEL: func.func @sum_rows
+// CHECK:         %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK:         %[[INIT:.*]] = linalg.fill ins(%[[ZERO]] : f32)
+// CHECK:         linalg.generic {indexing_maps = [#[[ID]], #[[ROWS]]], iterator_types = ["parallel", "reduction"]}
+// CHECK-SAME:      outs(%[[INIT]] : tensor<4xf32>)
+// CHECK:           arith.addf
+// FUSED-LABEL: func.func @sum_rows
+// FUSED-COUNT-1: linalg.generic
+// FUSED-NOT:     linalg.generic
+// FUSED:         math.exp
+func.func @sum_rows(%x: tensor<4x8xf32>) -> tensor<4xf32> {
+  %e = trueno.exp %x : tensor<4x8xf32>
+  %s = trueno.reduce_sum %e dims = [1] : tensor<4x8xf32> -> tensor<4xf32>
+  return %s : tensor<4xf32>
+}
+
+// -----
+
+// keepdim reads the kept dimension at 0; max propagates NaN (maximumf) from
+// -inf; unsigned and bool use unsigned comparisons from their lowest value.
+// CHECK-DAG: #[[KEPT:.*]] = affine_map<(d0, d1) -> (0, d1)>
+// CHECK-LABEL: func.func @max_kept
+// CHECK:         arith.constant 0xFF800000 : f32
+// CHECK:         linalg.generic {indexing_maps = [#{{.*}}, #[[KEPT]]], iterator_types = ["reduction", "parallel"]}
+// CHECK:           arith.maximumf
+// CHECK:         arith.constant 0 : i8
+// CHECK:           arith.maxui
+// CHECK:         arith.constant true
+// CHECK:           arith.minui
+func.func @max_kept(%x: tensor<4x8xf32>, %u: tensor<4x8xui8>, %b: tensor<4x8xi1>) -> (tensor<1x8xf32>, tensor<ui8>, tensor<i1>) {
+  %m = trueno.reduce_max %x dims = [0] : tensor<4x8xf32> -> tensor<1x8xf32>
+  %n = trueno.reduce_max %u dims = [0, 1] : tensor<4x8xui8> -> tensor<ui8>
+  %a = trueno.reduce_min %b dims = [0, 1] : tensor<4x8xi1> -> tensor<i1>
+  return %m, %n, %a : tensor<1x8xf32>, tensor<ui8>, tensor<i1>
+}
