@@ -99,6 +99,31 @@ void broadcastAdd(benchmark::State &state) {
 }
 BENCHMARK(broadcastAdd)->UseRealTime();
 
+/// sum and mean of n float32: 4 bytes read per element.
+void sumAll(benchmark::State &state) {
+  std::int64_t n = state.range(0);
+  Tensor a = filled(n, 0.5f);
+  for (auto _ : state) {
+    Tensor s = a.sum();
+    trueno::sync();
+    benchmark::DoNotOptimize(s);
+  }
+  state.SetBytesProcessed(state.iterations() * n * 4);
+}
+BENCHMARK(sumAll)->Arg(1 << 20)->Arg(10 << 20)->UseRealTime();
+
+void meanAll(benchmark::State &state) {
+  std::int64_t n = state.range(0);
+  Tensor a = filled(n, 0.5f);
+  for (auto _ : state) {
+    Tensor s = a.mean();
+    trueno::sync();
+    benchmark::DoNotOptimize(s);
+  }
+  state.SetBytesProcessed(state.iterations() * n * 4);
+}
+BENCHMARK(meanAll)->Arg(1 << 20)->Arg(10 << 20)->UseRealTime();
+
 /// Ten cheap elementwise ops (no transcendental): memory-bound when fused.
 Tensor chainArith10(const Tensor &a, const Tensor &b, const Tensor &c) {
   Tensor y = a * b + c;
@@ -261,6 +286,8 @@ static int writeChecks(const std::string &dir) {
   saveNpy(dir + "/chain.npy", chain10(a, b, c));
   saveNpy(dir + "/chainArith.npy", chainArith10(a, b, c));
   saveNpy(dir + "/add.npy", a + b);
+  saveNpy(dir + "/sum.npy", a.sum());
+  saveNpy(dir + "/mean.npy", a.mean());
   saveNpy(dir + "/broadcastAdd.npy", a.slice(0, 0, 64).reshape({64, 1}) +
                                          b.slice(0, 0, 64).reshape({1, 64}));
   return 0;

@@ -66,6 +66,8 @@ def np_arith(a, b, c):
 
 REFERENCE = {"expFma": np_expfma, "chain": np_chain, "chainArith": np_arith,
              "add": lambda a, b, c: a + b,
+             "sum": lambda a, b, c: np.sum(a.astype(np.float64)),
+             "mean": lambda a, b, c: np.mean(a.astype(np.float64)),
              "broadcastAdd": lambda a, b, c: a[:64].reshape(64, 1) + b[:64].reshape(1, 64)}
 
 
@@ -175,6 +177,18 @@ def rotating_add(lib, n):
     return {"add": plain, "add out=": into}
 
 
+def reductions(lib, n):
+    """sum and mean of n float32 (no out= form: the result is one number)."""
+    if lib == "numpy":
+        a = np.full(n, 0.5, np.float32)
+        cases = {"sum": lambda: np.sum(a), "mean": lambda: np.mean(a)}
+    else:
+        a = torch.full((n,), 0.5)
+        cases = {"sum": lambda: torch.sum(a), "mean": lambda: torch.mean(a)}
+    cases["sum out="], cases["mean out="] = cases["sum"], cases["mean"]
+    return cases
+
+
 def broadcast_add(lib):
     if lib == "numpy":
         col, row = np.full((4096, 1), 0.5, np.float32), np.full((1, 4096), 1.5, np.float32)
@@ -198,7 +212,9 @@ def check_trueno(binary):
             for name, ref in REFERENCE.items():
                 got = np.load(os.path.join(tmp, f"{name}.npy"))
                 want = ref(a, b, c)
-                if not np.allclose(got, want, rtol=2e-6, atol=1e-6, equal_nan=True):
+                # Sums of 4096 float32 values: the order of additions differs.
+                rtol, atol = (1e-5, 1e-3) if name in ("sum", "mean") else (2e-6, 1e-6)
+                if not np.allclose(got, want, rtol=rtol, atol=atol, equal_nan=True):
                     raise SystemExit(f"{name}: Trueno's result differs from NumPy's")
     print("checked: Trueno's results match NumPy's on seeded inputs")
 
@@ -297,6 +313,11 @@ def main():
         for case in ("expFma", "chain", "chainArith"):
             plan.append((f"{case} {n >> 20}M", f"{case}/{n}/real_time", n * 16,
                          lambda n=n: (numpy_cases(n), torch_cases(n)), case))
+    for n in ([1 << 20] if args.quick else [1 << 20, 10 << 20]):
+        for case, bench in (("sum", "sumAll"), ("mean", "meanAll")):
+            plan.append((f"{case} {n >> 20}M", f"{bench}/{n}/real_time", n * 4,
+                         lambda n=n: (reductions("numpy", n), reductions("torch", n)),
+                         case))
     plan.append(("broadcastAdd 4096^2", "broadcastAdd/real_time", 4096 * 4096 * 4,
                  lambda: (broadcast_add("numpy"), broadcast_add("torch")), "broadcastAdd"))
     rows = []
