@@ -103,6 +103,11 @@ struct KernelABIPass : public mlir::trueno::impl::KernelABIBase<KernelABIPass> {
     func.setFunctionType(FunctionType::get(func.getContext(), arguments, {}));
     splitSharedEmptyTensors(func);
     func->setAttr("llvm.emit_c_interface", UnitAttr::get(func.getContext()));
+    // Outputs are fresh buffers that no input overlaps, and inputs are only
+    // read, so no argument aliases one that is written: `noalias` lets LLVM
+    // keep a reduction's accumulator in registers and vectorize it.
+    for (unsigned i = 0; i < func.getNumArguments(); ++i)
+      func.setArgAttr(i, "llvm.noalias", UnitAttr::get(func.getContext()));
     return success();
   }
 };

@@ -636,11 +636,15 @@ Value reductionIdentity(OpBuilder &b, Location loc, ReduceKind kind,
 Value reductionCombine(OpBuilder &b, Location loc, ReduceKind kind,
                        Type original, Value x, Value acc) {
   if (isa<FloatType>(x.getType())) {
+    // Sums and products may be reassociated (as PyTorch and NumPy do, with
+    // pairwise or vectorized partial sums), so the loop vectorizes.
+    auto reassoc = arith::FastMathFlagsAttr::get(b.getContext(),
+                                                 arith::FastMathFlags::reassoc);
     switch (kind) {
     case ReduceKind::Sum:
-      return b.create<arith::AddFOp>(loc, x, acc);
+      return b.create<arith::AddFOp>(loc, x, acc, reassoc);
     case ReduceKind::Prod:
-      return b.create<arith::MulFOp>(loc, x, acc);
+      return b.create<arith::MulFOp>(loc, x, acc, reassoc);
     case ReduceKind::Max: // NaN-propagating, as torch.amax
       return b.create<arith::MaximumFOp>(loc, x, acc);
     case ReduceKind::Min:

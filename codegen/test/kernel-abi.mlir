@@ -4,10 +4,10 @@
 // RUN: trueno-opt %s -trueno-cpu-pipeline=stop-after=bufferized -split-input-file -verify-diagnostics | FileCheck %s --check-prefix=BUF
 
 // CHECK-LABEL: func.func @views(
-// CHECK-SAME:    %[[T:.*]]: memref<3x2xf32, strided<[1, 3]>>
-// CHECK-SAME:    %[[B:.*]]: memref<3x2xf32, strided<[0, 1]>>
-// CHECK-SAME:    %[[N:.*]]: memref<4xf32, strided<[-2]>>
-// CHECK-SAME:    %[[OUT:.*]]: memref<3x2xf32>)
+// CHECK-SAME:    %[[T:[a-z0-9]*]]: memref<3x2xf32, strided<[1, 3]>> {llvm.noalias}
+// CHECK-SAME:    %[[B:[a-z0-9]*]]: memref<3x2xf32, strided<[0, 1]>> {llvm.noalias}
+// CHECK-SAME:    %[[N:[a-z0-9]*]]: memref<4xf32, strided<[-2]>> {llvm.noalias}
+// CHECK-SAME:    %[[OUT:[a-z0-9]*]]: memref<3x2xf32> {llvm.noalias})
 // CHECK-SAME:    attributes {llvm.emit_c_interface}
 // CHECK:         bufferization.to_tensor %[[T]] restrict
 // CHECK:         bufferization.materialize_in_destination {{.*}} in restrict writable %[[OUT]]
@@ -26,7 +26,7 @@ func.func @views(%t: tensor<3x2xf32> {trueno.strides = array<i64: 1, 3>},
 // Two results that CSE gave one tensor.empty get one each: MLIR 19's
 // eliminate-empty-tensors would otherwise let both write one buffer.
 // BUF-LABEL: func.func @two_results(
-// BUF-SAME:    %{{.*}}: memref<8xf32>, %[[OUT0:.*]]: memref<8xf32>, %[[OUT1:.*]]: memref<8xf32>)
+// BUF-SAME:    %{{[a-z0-9]*}}: memref<8xf32> {llvm.noalias}, %[[OUT0:[a-z0-9]*]]: memref<8xf32> {llvm.noalias}, %[[OUT1:[a-z0-9]*]]: memref<8xf32> {llvm.noalias})
 // BUF-DAG:     outs(%[[OUT0]] : memref<8xf32>)
 // BUF-DAG:     outs(%[[OUT1]] : memref<8xf32>)
 func.func @two_results(%x: tensor<8xf32>) -> (tensor<8xf32>, tensor<8xf32>) {

@@ -33,7 +33,10 @@ def KernelABI : Pass<"trueno-kernel-abi", "::mlir::ModuleOp"> {
     passing: each input becomes a memref read through
     `bufferization.to_tensor restrict`, each result a trailing memref argument
     written with `bufferization.materialize_in_destination`, and the function
-    returns nothing and gets `llvm.emit_c_interface`. One-shot bufferization
+    returns nothing and gets `llvm.emit_c_interface`. Every argument is
+    `llvm.noalias`: callers must pass output buffers that overlap no input
+    (inputs may overlap each other; they are only read), which lets LLVM keep
+    accumulators in registers and vectorize reductions. One-shot bufferization
     then computes results straight into the caller's buffers.
 
     Contract: run after convert-trueno-to-linalg, before bufferization.
