@@ -70,7 +70,8 @@ std::string stagePipeline(Stage stage) {
   case Stage::Linalg:
     return "convert-trueno-to-linalg,canonicalize";
   case Stage::Fused:
-    return "linalg-fuse-elementwise-ops,canonicalize,cse";
+    return "linalg-fuse-elementwise-ops,canonicalize,cse,"
+           "trueno-split-reductions";
   case Stage::Bufferized:
     return "trueno-kernel-abi,eliminate-empty-tensors,"
            "one-shot-bufferize{bufferize-function-boundaries "

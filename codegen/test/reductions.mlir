@@ -40,3 +40,29 @@ func.func @max_kept(%x: tensor<4x8xf32>, %u: tensor<4x8xui8>, %b: tensor<4x8xi1>
   %a = trueno.reduce_min %b dims = [0, 1] : tensor<4x8xi1> -> tensor<i1>
   return %m, %n, %a : tensor<1x8xf32>, tensor<ui8>, tensor<i1>
 }
+
+// -----
+
+// A whole-tensor reduction is split into 64 partial sums (a parallel loop)
+// and a final sum of the partials; small or indivisible ones stay whole.
+// RUN: trueno-opt %s -split-input-file -convert-trueno-to-linalg -trueno-split-reductions | FileCheck %s --check-prefix=SPLIT
+// SPLIT-LABEL: func.func @whole_sum
+// SPLIT:         tensor.expand_shape %{{.*}} {{\[\[}}0, 1]] output_shape [64, 1024] : tensor<65536xf32> into tensor<64x1024xf32>
+// SPLIT:         linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]
+// SPLIT:         linalg.generic {{.*}} iterator_types = ["reduction"]
+// SPLIT-LABEL: func.func @small_sum
+// SPLIT-NOT:     tensor.expand_shape
+// SPLIT-LABEL: func.func @odd_sum
+// SPLIT-NOT:     tensor.expand_shape
+func.func @whole_sum(%x: tensor<65536xf32>) -> tensor<f32> {
+  %s = trueno.reduce_sum %x dims = [0] : tensor<65536xf32> -> tensor<f32>
+  return %s : tensor<f32>
+}
+func.func @small_sum(%x: tensor<1024xf32>) -> tensor<f32> {
+  %s = trueno.reduce_sum %x dims = [0] : tensor<1024xf32> -> tensor<f32>
+  return %s : tensor<f32>
+}
+func.func @odd_sum(%x: tensor<65537xf32>) -> tensor<f32> {
+  %s = trueno.reduce_sum %x dims = [0] : tensor<65537xf32> -> tensor<f32>
+  return %s : tensor<f32>
+}

@@ -387,6 +387,13 @@ TEST_CASE("reductions: values, dtypes, fusion and errors") {
         std::vector<std::int64_t>{3, 8});
   CHECK((ints > 2).any({1}).toVector<bool>() == std::vector<bool>{false, true});
   CHECK(zeros({0, 3}).sum({0}).toVector<float>() == std::vector<float>(3, 0));
+  // Large whole-tensor reductions are split into parallel partial ones.
+  CHECK(full({1 << 20}, 0.5f).sum().item<float>() == 524288.0f);
+  Tensor big = arange(1 << 17, kFloat64);
+  CHECK(big.sum().item<double>() == 131072.0 * 131071.0 / 2);
+  CHECK(big.amax().item<double>() == 131071.0);
+  CHECK((-big).amin().item<double>() == -131071.0);
+  CHECK(arange(1 << 17).prod().item<std::int64_t>() == 0);
   CHECK(std::isnan(zeros({0}).mean().item<float>()));
   // The elementwise producer runs inside the reduction's kernel; the
   // consumer of the reduced value is a kernel of its own.

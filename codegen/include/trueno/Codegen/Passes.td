@@ -85,6 +85,24 @@ def CopyToLinalg : Pass<"trueno-copy-to-linalg"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def SplitReductions : Pass<"trueno-split-reductions"> {
+  let summary = "Split whole-tensor reductions into parallel partial ones";
+  let description = [{
+    A `linalg.generic` whose only loop is a reduction of at least
+    `min-elements` iterations is split (MLIR's linalg::splitReduction) into P
+    partial reductions over N/P elements each, a parallel loop the CPU
+    pipeline spreads across the cores, and a final reduction of the P partial
+    results. P is the largest of 64, 48, 32, 16, 8 that divides N; other
+    sizes are left whole.
+  }];
+  let options = [
+    Option<"minElements", "min-elements", "int64_t", /*default=*/"65536",
+           "Smallest reduction worth splitting">
+  ];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def SerializeSmallLoops : Pass<"trueno-serialize-small-loops"> {
   let summary = "Keep parallel loops with few iterations on one thread";
   let description = [{
