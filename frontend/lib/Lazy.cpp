@@ -13,6 +13,7 @@
 #include "Dispatch.h"
 
 #include "trueno/Execution.h"
+#include "trueno/Runtime/CpuKernel.h"
 #include "trueno/Runtime/HostAllocator.h"
 #include "trueno/Runtime/Program.h"
 
@@ -52,10 +53,7 @@ LazyState &state() {
   return *instance;
 }
 
-int debugLevel() {
-  const char *level = std::getenv("TRUENO_DEBUG");
-  return level ? std::atoi(level) : 0;
-}
+using runtime::debugLevel;
 
 bool sameLayout(const Shape &shape, const Strides &a, const Strides &b) {
   for (std::size_t d = 0; d < shape.size(); ++d)

@@ -28,13 +28,18 @@ using namespace mlir::trueno;
 
 namespace {
 
+bool isReduction(Operation *op) {
+  return isa<ReduceSumOp, ReduceProdOp, ReduceMaxOp, ReduceMinOp>(op);
+}
+
 /// Ops whose recomputation per broadcast element costs more than reading a
-/// materialized result would: transcendental functions, division and power.
+/// materialized result would: reductions, transcendental functions,
+/// division and power.
 bool isExpensive(Operation *op) {
-  return isa<ReduceSumOp, ReduceProdOp, ReduceMaxOp, ReduceMinOp, ExpOp, Exp2Op,
-             Expm1Op, LogOp, Log2Op, Log1pOp, SqrtOp, RsqrtOp, SinOp, CosOp,
-             TanOp, TanhOp, SigmoidOp, GeluOp, SiluOp, SoftplusOp, ErfOp, PowOp,
-             Atan2Op, DivOp, FloorDivOp, RemainderOp>(op);
+  return isReduction(op) ||
+         isa<ExpOp, Exp2Op, Expm1Op, LogOp, Log2Op, Log1pOp, SqrtOp, RsqrtOp,
+             SinOp, CosOp, TanOp, TanhOp, SigmoidOp, GeluOp, SiluOp, SoftplusOp,
+             ErfOp, PowOp, Atan2Op, DivOp, FloorDivOp, RemainderOp>(op);
 }
 
 ArrayRef<int64_t> shapeOf(Operation *op) {
@@ -45,7 +50,7 @@ ArrayRef<int64_t> shapeOf(Operation *op) {
 /// input's (so producers of that shape fuse into it, consumers of the
 /// reduced result do not).
 ArrayRef<int64_t> domainOf(Operation *op) {
-  if (isa<ReduceSumOp, ReduceProdOp, ReduceMaxOp, ReduceMinOp>(op))
+  if (isReduction(op))
     return cast<RankedTensorType>(op->getOperand(0).getType()).getShape();
   return shapeOf(op);
 }

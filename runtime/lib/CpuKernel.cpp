@@ -31,10 +31,7 @@
 
 namespace trueno::runtime {
 
-/// TRUENO_DEBUG: 3 prints the IR after each compile stage, 4 also the
-/// optimized LLVM IR's machine code. (Levels 1 and 2 describe realizes and
-/// fused groups, which come with the frontend's lazy graph.)
-static int debugLevel() {
+int debugLevel() {
   const char *level = std::getenv("TRUENO_DEBUG");
   return level ? std::atoi(level) : 0;
 }

@@ -32,6 +32,10 @@ struct KernelBuffer {
   std::vector<std::int64_t> strides;
 };
 
+/// The TRUENO_DEBUG level (0 when unset): 1 realizes, 2 fused kernels and
+/// cache keys, 3 the IR after each stage, 4 the assembly.
+int debugLevel();
+
 /// The process-wide MLIRContext with every dialect, interface model and
 /// translation the CPU pipeline needs. Creating one costs ~10 ms, so kernels
 /// share it.
