@@ -25,16 +25,28 @@ namespace {
 
 Tensor filled(std::int64_t n, float value) { return full({n}, value); }
 
-/// exp(a * b + c): 3 float32 reads and 1 write per element.
-void expFma(benchmark::State &state) {
+/// Times `expression(a, b, c)` on three float32 inputs of state.range(0)
+/// elements, realized every iteration; `bytesPerElement` is what it must
+/// move.
+template <typename F>
+void timeExpression(benchmark::State &state, int bytesPerElement,
+                    F expression) {
   std::int64_t n = state.range(0);
   Tensor a = filled(n, 0.5f), b = filled(n, 1.5f), c = filled(n, -0.25f);
   for (auto _ : state) {
-    Tensor y = (a * b + c).exp();
+    Tensor y = expression(a, b, c);
     trueno::sync();
     benchmark::DoNotOptimize(y);
   }
-  state.SetBytesProcessed(state.iterations() * n * 16);
+  state.SetBytesProcessed(state.iterations() * n * bytesPerElement);
+}
+
+/// exp(a * b + c): 3 float32 reads and 1 write per element.
+void expFma(benchmark::State &state) {
+  timeExpression(state, 16,
+                 [](const Tensor &a, const Tensor &b, const Tensor &c) {
+                   return (a * b + c).exp();
+                 });
 }
 BENCHMARK(expFma)->Arg(1 << 20)->Arg(10 << 20)->UseRealTime();
 
@@ -52,16 +64,7 @@ Tensor chain10(const Tensor &a, const Tensor &b, const Tensor &c) {
   return y;
 }
 
-void chain(benchmark::State &state) {
-  std::int64_t n = state.range(0);
-  Tensor a = filled(n, 0.5f), b = filled(n, 1.5f), c = filled(n, -0.25f);
-  for (auto _ : state) {
-    Tensor y = chain10(a, b, c);
-    trueno::sync();
-    benchmark::DoNotOptimize(y);
-  }
-  state.SetBytesProcessed(state.iterations() * n * 16);
-}
+void chain(benchmark::State &state) { timeExpression(state, 16, chain10); }
 BENCHMARK(chain)->Arg(1 << 20)->Arg(10 << 20)->UseRealTime();
 
 /// a + b, with the inputs rotated through 64 MiB so that small sizes are
@@ -101,26 +104,16 @@ BENCHMARK(broadcastAdd)->UseRealTime();
 
 /// sum and mean of n float32: 4 bytes read per element.
 void sumAll(benchmark::State &state) {
-  std::int64_t n = state.range(0);
-  Tensor a = filled(n, 0.5f);
-  for (auto _ : state) {
-    Tensor s = a.sum();
-    trueno::sync();
-    benchmark::DoNotOptimize(s);
-  }
-  state.SetBytesProcessed(state.iterations() * n * 4);
+  timeExpression(state, 4, [](const Tensor &a, const Tensor &, const Tensor &) {
+    return a.sum();
+  });
 }
 BENCHMARK(sumAll)->Arg(1 << 20)->Arg(10 << 20)->UseRealTime();
 
 void meanAll(benchmark::State &state) {
-  std::int64_t n = state.range(0);
-  Tensor a = filled(n, 0.5f);
-  for (auto _ : state) {
-    Tensor s = a.mean();
-    trueno::sync();
-    benchmark::DoNotOptimize(s);
-  }
-  state.SetBytesProcessed(state.iterations() * n * 4);
+  timeExpression(state, 4, [](const Tensor &a, const Tensor &, const Tensor &) {
+    return a.mean();
+  });
 }
 BENCHMARK(meanAll)->Arg(1 << 20)->Arg(10 << 20)->UseRealTime();
 
@@ -139,14 +132,7 @@ Tensor chainArith10(const Tensor &a, const Tensor &b, const Tensor &c) {
 }
 
 void chainArith(benchmark::State &state) {
-  std::int64_t n = state.range(0);
-  Tensor a = filled(n, 0.5f), b = filled(n, 1.5f), c = filled(n, -0.25f);
-  for (auto _ : state) {
-    Tensor y = chainArith10(a, b, c);
-    trueno::sync();
-    benchmark::DoNotOptimize(y);
-  }
-  state.SetBytesProcessed(state.iterations() * n * 16);
+  timeExpression(state, 16, chainArith10);
 }
 BENCHMARK(chainArith)->Arg(1 << 20)->Arg(10 << 20)->UseRealTime();
 
