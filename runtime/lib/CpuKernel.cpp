@@ -291,24 +291,34 @@ CpuKernel::compile(mlir::ModuleOp module, llvm::StringRef name) {
   return kernel;
 }
 
+void writeDescriptor(std::int64_t *d, void *data,
+                     llvm::ArrayRef<std::int64_t> shape,
+                     llvm::ArrayRef<std::int64_t> strides) {
+  d[0] = d[1] = reinterpret_cast<std::int64_t>(data);
+  d[2] = 0;
+  std::copy(shape.begin(), shape.end(), d + 3);
+  std::copy(strides.begin(), strides.end(), d + 3 + shape.size());
+}
+
+void callPacked(void (*entry)(void **),
+                llvm::ArrayRef<std::int64_t *> descriptors) {
+  // args[i] points at the i-th argument, which is a descriptor pointer.
+  llvm::SmallVector<void *, 8> pointers(descriptors.begin(), descriptors.end());
+  llvm::SmallVector<void *, 8> packed;
+  for (void *&p : pointers)
+    packed.push_back(&p);
+  entry(packed.data());
+}
+
 llvm::Error CpuKernel::run(llvm::ArrayRef<KernelBuffer> buffers) const {
-  // One descriptor per buffer, laid out as the C interface expects.
-  std::vector<std::vector<std::int64_t>> descriptors;
-  descriptors.reserve(buffers.size());
+  std::vector<std::vector<std::int64_t>> storage;
+  std::vector<std::int64_t *> descriptors;
   for (const KernelBuffer &b : buffers) {
-    std::vector<std::int64_t> d = {reinterpret_cast<std::int64_t>(b.data),
-                                   reinterpret_cast<std::int64_t>(b.data), 0};
-    d.insert(d.end(), b.shape.begin(), b.shape.end());
-    d.insert(d.end(), b.strides.begin(), b.strides.end());
-    descriptors.push_back(std::move(d));
+    storage.emplace_back(descriptorWords(b.shape.size()));
+    writeDescriptor(storage.back().data(), b.data, b.shape, b.strides);
+    descriptors.push_back(storage.back().data());
   }
-  std::vector<void *> pointers(buffers.size());
-  std::vector<void *> packed(buffers.size());
-  for (std::size_t i = 0; i < buffers.size(); ++i) {
-    pointers[i] = descriptors[i].data();
-    packed[i] = &pointers[i];
-  }
-  entry_(packed.data());
+  callPacked(entry_, descriptors);
   return llvm::Error::success();
 }
 

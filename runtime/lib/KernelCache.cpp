@@ -43,26 +43,16 @@ namespace {
 constexpr char kMagic[8] = {'T', 'R', 'U', 'E', 'N', 'O', 'K', 'C'};
 constexpr std::size_t kHeaderSize = 96;
 
-void putU32(std::string &out, std::uint32_t v) {
-  for (int i = 0; i < 4; ++i)
+/// Appends `v` little-endian.
+template <typename T> void put(std::string &out, T v) {
+  for (std::size_t i = 0; i < sizeof(T); ++i)
     out.push_back(static_cast<char>(v >> (8 * i)));
 }
-void putU64(std::string &out, std::uint64_t v) {
-  for (int i = 0; i < 8; ++i)
-    out.push_back(static_cast<char>(v >> (8 * i)));
-}
-std::uint64_t getU64(const std::string &in, std::size_t at) {
-  std::uint64_t v = 0;
-  for (int i = 0; i < 8; ++i)
-    v |= static_cast<std::uint64_t>(static_cast<unsigned char>(in[at + i]))
-         << (8 * i);
-  return v;
-}
-std::uint32_t getU32(const std::string &in, std::size_t at) {
-  std::uint32_t v = 0;
-  for (int i = 0; i < 4; ++i)
-    v |= static_cast<std::uint32_t>(static_cast<unsigned char>(in[at + i]))
-         << (8 * i);
+/// Reads a little-endian T at byte `at`.
+template <typename T> T get(const std::string &in, std::size_t at) {
+  T v = 0;
+  for (std::size_t i = 0; i < sizeof(T); ++i)
+    v |= static_cast<T>(static_cast<unsigned char>(in[at + i])) << (8 * i);
   return v;
 }
 
@@ -89,7 +79,7 @@ CacheKey cacheKey(const CacheKeyParts &parts) {
   llvm::SHA256 hash;
   auto add = [&](std::string_view text) {
     std::string length;
-    putU64(length, text.size());
+    put<std::uint64_t>(length, text.size());
     hash.update(length);
     hash.update(llvm::StringRef(text.data(), text.size()));
   };
@@ -131,14 +121,14 @@ std::optional<std::string> checkCacheFile(const fs::path &file,
   if (bytes.size() < kHeaderSize)
     return "truncated: " + std::to_string(bytes.size()) +
            " bytes, shorter than the header";
-  std::uint32_t version = getU32(bytes, 8);
+  std::uint32_t version = get<std::uint32_t>(bytes, 8);
   if (version != kCacheFormatVersion)
     return "format version " + std::to_string(version) + ", expected " +
            std::to_string(kCacheFormatVersion);
-  if (getU32(bytes, 12) != kHeaderSize)
+  if (get<std::uint32_t>(bytes, 12) != kHeaderSize)
     return std::string("unexpected header size");
-  std::uint64_t objectSize = getU64(bytes, 48),
-                metadataSize = getU64(bytes, 56);
+  std::uint64_t objectSize = get<std::uint64_t>(bytes, 48),
+                metadataSize = get<std::uint64_t>(bytes, 56);
   std::uint64_t expected = kHeaderSize + objectSize + metadataSize;
   if (objectSize > bytes.size() || metadataSize > bytes.size() ||
       expected != bytes.size())
@@ -271,11 +261,11 @@ void DiskCache::store(const CacheKey &key, const CacheEntry &entry) {
     return;
   }
   std::string bytes(kMagic, 8);
-  putU32(bytes, kCacheFormatVersion);
-  putU32(bytes, kHeaderSize);
+  put<std::uint32_t>(bytes, kCacheFormatVersion);
+  put<std::uint32_t>(bytes, kHeaderSize);
   bytes.append(reinterpret_cast<const char *>(key.bytes.data()), 32);
-  putU64(bytes, entry.object.size());
-  putU64(bytes, entry.metadata.size());
+  put<std::uint64_t>(bytes, entry.object.size());
+  put<std::uint64_t>(bytes, entry.metadata.size());
   auto checksum = sha256(entry.object, entry.metadata);
   bytes.append(reinterpret_cast<const char *>(checksum.data()), 32);
   bytes += entry.object;

@@ -381,14 +381,13 @@ llvm::Expected<std::unique_ptr<Program>> Program::compile(const Graph &graph,
 
 void Program::run(std::span<void *const> inputs,
                   std::span<void *const> outputs) const {
-  // Memref descriptors {allocated, aligned, offset, sizes, strides}, one per
-  // slot, as the kernels' C interface expects.
+  // One memref descriptor per slot, as the kernels' C interface expects.
   std::vector<void *> addresses(slots_.size());
   std::vector<void *> temporaries(temporaries_, nullptr);
   HostAllocator &allocator = HostAllocator::instance();
   std::size_t words = 0;
   for (const Slot &s : slots_)
-    words += 3 + 2 * s.shape.size();
+    words += descriptorWords(s.shape.size());
   std::vector<std::int64_t> descriptors(words);
   std::vector<std::int64_t *> descriptorOf(slots_.size());
   std::size_t at = 0;
@@ -408,22 +407,16 @@ void Program::run(std::span<void *const> inputs,
       break;
     }
     addresses[i] = data;
-    std::int64_t *d = descriptorOf[i] = descriptors.data() + at;
-    d[0] = d[1] = reinterpret_cast<std::int64_t>(data);
-    d[2] = 0;
-    std::copy(s.shape.begin(), s.shape.end(), d + 3);
-    std::copy(s.strides.begin(), s.strides.end(), d + 3 + s.shape.size());
-    at += 3 + 2 * s.shape.size();
+    descriptorOf[i] = descriptors.data() + at;
+    writeDescriptor(descriptorOf[i], data, s.shape, s.strides);
+    at += descriptorWords(s.shape.size());
   }
-  std::vector<void *> pointers, packed;
+  llvm::SmallVector<std::int64_t *, 8> arguments;
   for (const Step &step : steps_) {
-    pointers.resize(step.slots.size());
-    packed.resize(step.slots.size());
-    for (std::size_t k = 0; k < step.slots.size(); ++k) {
-      pointers[k] = descriptorOf[step.slots[k]];
-      packed[k] = &pointers[k];
-    }
-    step.entry(packed.data());
+    arguments.clear();
+    for (int slot : step.slots)
+      arguments.push_back(descriptorOf[slot]);
+    callPacked(step.entry, arguments);
   }
   counters().kernelsLaunched += steps_.size();
   for (const Copy &c : copies_) {

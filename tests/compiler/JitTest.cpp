@@ -235,10 +235,10 @@ TEST_CASE("float32 atan2 keeps IEEE results at zeros and infinities") {
       %r = trueno.atan2 %y, %x : tensor<10xf32>
       return %r : tensor<10xf32>
     })");
-  std::vector<float> y = {-0.0f,    0.0f,      INFINITY, -INFINITY, INFINITY,
-                          -INFINITY, 0.0f,     -0.0f,    0.0f,      -0.0f},
-                     x = {-1.0f,    -1.0f,     INFINITY, -INFINITY, -INFINITY,
-                          INFINITY, 0.0f,      0.0f,     -0.0f,     -0.0f},
+  std::vector<float> y = {-0.0f,     0.0f, INFINITY, -INFINITY, INFINITY,
+                          -INFINITY, 0.0f, -0.0f,    0.0f,      -0.0f},
+                     x = {-1.0f,    -1.0f, INFINITY, -INFINITY, -INFINITY,
+                          INFINITY, 0.0f,  0.0f,     -0.0f,     -0.0f},
                      out(10);
   run(*kernel, {buffer(y), buffer(x), buffer(out)});
   for (int i = 0; i < 10; ++i) {

@@ -32,6 +32,17 @@ struct KernelBuffer {
   std::vector<std::int64_t> strides;
 };
 
+/// The int64 words of a memref descriptor of `rank` dimensions:
+/// {allocated, aligned, offset, sizes[rank], strides[rank]}.
+constexpr std::size_t descriptorWords(std::size_t rank) { return 3 + 2 * rank; }
+/// Fills the descriptor at `d` for a buffer whose first element is `data`.
+void writeDescriptor(std::int64_t *d, void *data,
+                     llvm::ArrayRef<std::int64_t> shape,
+                     llvm::ArrayRef<std::int64_t> strides);
+/// Calls a packed kernel entry with one descriptor per argument.
+void callPacked(void (*entry)(void **),
+                llvm::ArrayRef<std::int64_t *> descriptors);
+
 /// The TRUENO_DEBUG level (0 when unset): 1 realizes, 2 fused kernels and
 /// cache keys, 3 the IR after each stage, 4 the assembly.
 int debugLevel();
