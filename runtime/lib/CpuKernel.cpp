@@ -76,9 +76,8 @@ mlir::MLIRContext &compilerContext() {
 namespace {
 
 /// The process-wide ORC JIT that every compiled module is loaded into, each
-/// in its own JITDylib. One JIT (rather than one ExecutionEngine per module)
-/// saves ~15 ms of set-up per compile, and loading object code is what the
-/// disk cache needs too.
+/// in its own JITDylib, as relocatable object code: the same bytes come from
+/// a fresh compile or from the disk kernel cache.
 struct HostJit {
   std::unique_ptr<llvm::orc::LLJIT> jit;
   std::unique_ptr<llvm::TargetMachine> machine; // for O3 and codegen
