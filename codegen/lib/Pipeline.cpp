@@ -71,14 +71,15 @@ std::string stagePipeline(Stage stage) {
     return "convert-trueno-to-linalg,canonicalize";
   case Stage::Fused:
     return "linalg-fuse-elementwise-ops,canonicalize,cse,"
-           "trueno-split-reductions";
+           "trueno-matmul-epilogue-in-place,trueno-split-reductions";
   case Stage::Bufferized:
     return "trueno-kernel-abi,eliminate-empty-tensors,"
            "one-shot-bufferize{bufferize-function-boundaries "
            "function-boundary-type-conversion=identity-layout-map},"
            "canonicalize,buffer-deallocation-pipeline";
   case Stage::Loops:
-    return "trueno-copy-to-linalg,func.func(convert-linalg-to-parallel-loops),"
+    return "trueno-copy-to-linalg,trueno-linalg-to-blas,"
+           "func.func(convert-linalg-to-parallel-loops),"
            "trueno-math-polynomial,convert-math-to-funcs,"
            "trueno-serialize-small-loops,convert-scf-to-openmp,canonicalize,"
            "lower-affine,convert-scf-to-cf,canonicalize";

@@ -717,6 +717,84 @@ struct ReduceLowering : public OpConversionPattern<OpTy> {
   }
 };
 
+/// A matrix product: `linalg.matmul` (rank 2), `linalg.batch_matmul`
+/// (rank 3) or a contraction generic (more batch dimensions), accumulating
+/// into a zero-filled output. Floats later become BLAS calls
+/// (trueno-linalg-to-blas); integers become loops.
+struct MatmulLowering : public OpConversionPattern<MatmulOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(MatmulOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto resultType =
+        cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
+    Type element = resultType.getElementType();
+    int64_t rank = resultType.getRank();
+    Value lhs = adaptor.getLhs(), rhs = adaptor.getRhs();
+    auto zeroFilled = [&](ArrayRef<int64_t> shape) {
+      Value empty = rewriter.create<tensor::EmptyOp>(loc, shape, element);
+      Value zero = rewriter.create<arith::ConstantOp>(
+          loc, rewriter.getZeroAttr(element));
+      return rewriter.create<linalg::FillOp>(loc, zero, empty).getResult(0);
+    };
+    if (rank <= 3) {
+      Value init = zeroFilled(resultType.getShape());
+      ValueRange inputs = {lhs, rhs};
+      Operation *product =
+          rank == 2
+              ? rewriter.create<linalg::MatmulOp>(loc, resultType, inputs, init)
+              : rewriter.create<linalg::BatchMatmulOp>(loc, resultType, inputs,
+                                                       init);
+      rewriter.replaceOp(op, product->getResults());
+      return success();
+    }
+    // More batch dimensions: a contraction generic (loops). The frontend
+    // folds batches into one so that products reach BLAS; collapsing them
+    // here instead would not survive linalg-fuse-elementwise-ops, whose
+    // reshape propagation turns the batch_matmul back into a generic.
+    MLIRContext *context = rewriter.getContext();
+    SmallVector<AffineExpr> batch;
+    for (int64_t d = 0; d < rank - 2; ++d)
+      batch.push_back(rewriter.getAffineDimExpr(d));
+    AffineExpr i = rewriter.getAffineDimExpr(rank - 2),
+               j = rewriter.getAffineDimExpr(rank - 1),
+               k = rewriter.getAffineDimExpr(rank);
+    auto map = [&](AffineExpr row, AffineExpr col) {
+      SmallVector<AffineExpr> exprs = batch;
+      exprs.append({row, col});
+      return AffineMap::get(rank + 1, 0, exprs, context);
+    };
+    SmallVector<utils::IteratorType> iterators(rank,
+                                               utils::IteratorType::parallel);
+    iterators.push_back(utils::IteratorType::reduction);
+    bool isFloat = isa<FloatType>(element);
+    Value product =
+        rewriter
+            .create<linalg::GenericOp>(
+                loc, resultType, ValueRange{lhs, rhs},
+                zeroFilled(resultType.getShape()),
+                ArrayRef<AffineMap>{map(i, k), map(k, j), map(i, j)}, iterators,
+                [&](OpBuilder &b, Location l, ValueRange args) {
+                  Value mul = isFloat
+                                  ? b.create<arith::MulFOp>(l, args[0], args[1])
+                                        .getResult()
+                                  : b.create<arith::MulIOp>(l, args[0], args[1])
+                                        .getResult();
+                  Value sum =
+                      isFloat
+                          ? b.create<arith::AddFOp>(l, args[2], mul).getResult()
+                          : b.create<arith::AddIOp>(l, args[2], mul)
+                                .getResult();
+                  b.create<linalg::YieldOp>(l, sum);
+                })
+            .getResult(0);
+    rewriter.replaceOp(op, product);
+    return success();
+  }
+};
+
 struct ConstantLowering : public OpConversionPattern<ConstantOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -757,7 +835,8 @@ struct ConvertTruenoToLinalgPass
                    BitwiseXorOp, LogicalAndOp, LogicalOrOp, LogicalXorOp, EqOp,
                    NeOp, LtOp, LeOp, GtOp, GeOp, WhereOp, ClampOp, CastOp>(
         patterns, converter);
-    patterns.add<ExpandLowering, ConstantLowering>(converter, context);
+    patterns.add<ExpandLowering, ConstantLowering, MatmulLowering>(converter,
+                                                                   context);
     patterns.add<ReduceLowering<ReduceSumOp, ReduceKind::Sum>,
                  ReduceLowering<ReduceProdOp, ReduceKind::Prod>,
                  ReduceLowering<ReduceMaxOp, ReduceKind::Max>,

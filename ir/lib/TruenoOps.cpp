@@ -265,6 +265,30 @@ LogicalResult ReduceMinOp::verify() {
   return verifyReduction(*this, getDims());
 }
 
+LogicalResult MatmulOp::verify() {
+  auto lhs = cast<RankedTensorType>(getLhs().getType());
+  auto rhs = cast<RankedTensorType>(getRhs().getType());
+  auto out = cast<RankedTensorType>(getType());
+  int64_t rank = lhs.getRank();
+  if (rank < 2 || rhs.getRank() != rank || out.getRank() != rank)
+    return emitOpError("needs operands and result of one rank, at least 2; "
+                       "got ")
+           << lhs << ", " << rhs << " and " << out;
+  for (int64_t d = 0; d + 2 < rank; ++d)
+    if (lhs.getDimSize(d) != rhs.getDimSize(d) ||
+        out.getDimSize(d) != lhs.getDimSize(d))
+      return emitOpError("batch dimension ")
+             << d << " differs: " << lhs.getDimSize(d) << ", "
+             << rhs.getDimSize(d) << " and " << out.getDimSize(d);
+  int64_t m = lhs.getDimSize(rank - 2), k = lhs.getDimSize(rank - 1);
+  int64_t k2 = rhs.getDimSize(rank - 2), n = rhs.getDimSize(rank - 1);
+  if (k != k2)
+    return emitOpError("contracts ") << k << " columns with " << k2 << " rows";
+  if (out.getDimSize(rank - 2) != m || out.getDimSize(rank - 1) != n)
+    return emitOpError("result must end in ") << m << "x" << n;
+  return success();
+}
+
 OpFoldResult ExpandOp::fold(FoldAdaptor adaptor) {
   if (getInput().getType() == getType())
     return getInput();

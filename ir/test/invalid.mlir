@@ -206,3 +206,51 @@ func.func @reduce_sum_bool(%x: tensor<4xi1>) {
   %0 = trueno.reduce_sum %x dims = [0] : tensor<4xi1> -> tensor<i1>
   return
 }
+
+// -----
+
+func.func @matmul_vector(%a: tensor<8xf32>, %b: tensor<8x3xf32>) {
+  // expected-error @+1 {{needs operands and result of one rank, at least 2}}
+  %0 = trueno.matmul %a, %b : tensor<8xf32>, tensor<8x3xf32> -> tensor<3xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_inner(%a: tensor<4x8xf32>, %b: tensor<7x3xf32>) {
+  // expected-error @+1 {{contracts 8 columns with 7 rows}}
+  %0 = trueno.matmul %a, %b : tensor<4x8xf32>, tensor<7x3xf32> -> tensor<4x3xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_batch(%a: tensor<2x4x8xf32>, %b: tensor<3x8x3xf32>) {
+  // expected-error @+1 {{batch dimension 0 differs: 2, 3 and 2}}
+  %0 = trueno.matmul %a, %b : tensor<2x4x8xf32>, tensor<3x8x3xf32> -> tensor<2x4x3xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_result(%a: tensor<4x8xf32>, %b: tensor<8x3xf32>) {
+  // expected-error @+1 {{result must end in 4x3}}
+  %0 = trueno.matmul %a, %b : tensor<4x8xf32>, tensor<8x3xf32> -> tensor<3x4xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_types(%a: tensor<4x8xf32>, %b: tensor<8x3xf64>) {
+  // expected-error @+1 {{failed to verify that all of {lhs, rhs, result} have same element type}}
+  %0 = trueno.matmul %a, %b : tensor<4x8xf32>, tensor<8x3xf64> -> tensor<4x3xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_bool(%a: tensor<4x8xi1>, %b: tensor<8x3xi1>) {
+  // expected-error @+1 {{operand #0 must be ranked tensor}}
+  %0 = trueno.matmul %a, %b : tensor<4x8xi1>, tensor<8x3xi1> -> tensor<4x3xi1>
+  return
+}

@@ -165,3 +165,12 @@ func.func @reductions(%x: tensor<4x8xf32>, %b: tensor<4x8xi1>, %u: tensor<4x8xui
   %3 = trueno.reduce_min %u dims = [] : tensor<4x8xui8> -> tensor<4x8xui8>
   return
 }
+
+// CHECK-LABEL: func @products
+func.func @products(%a: tensor<4x8xf32>, %b: tensor<8x3xf32>, %x: tensor<2x5x4x8xi32>, %y: tensor<2x5x8x1xi32>) {
+  // CHECK: trueno.matmul %{{.*}}, %{{.*}} : tensor<4x8xf32>, tensor<8x3xf32> -> tensor<4x3xf32>
+  %0 = trueno.matmul %a, %b : tensor<4x8xf32>, tensor<8x3xf32> -> tensor<4x3xf32>
+  // CHECK: trueno.matmul %{{.*}}, %{{.*}} : tensor<2x5x4x8xi32>, tensor<2x5x8x1xi32> -> tensor<2x5x4x1xi32>
+  %1 = trueno.matmul %x, %y : tensor<2x5x4x8xi32>, tensor<2x5x8x1xi32> -> tensor<2x5x4x1xi32>
+  return
+}

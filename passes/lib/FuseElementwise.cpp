@@ -36,7 +36,7 @@ bool isReduction(Operation *op) {
 /// materialized result would: reductions, transcendental functions,
 /// division and power.
 bool isExpensive(Operation *op) {
-  return isReduction(op) ||
+  return isReduction(op) || isa<MatmulOp>(op) ||
          isa<ExpOp, Exp2Op, Expm1Op, LogOp, Log2Op, Log1pOp, SqrtOp, RsqrtOp,
              SinOp, CosOp, TanOp, TanhOp, SigmoidOp, GeluOp, SiluOp, SoftplusOp,
              ErfOp, PowOp, Atan2Op, DivOp, FloorDivOp, RemainderOp>(op);
@@ -180,6 +180,11 @@ private:
       if (!isCheap(*producer) || !onlyFeeds(*producer, consumerOp))
         return;
     } else if (domain_[*producer] != domain_[consumer]) {
+      return;
+    } else if (isa<MatmulOp>(consumerOp)) {
+      // A product reads whole rows and columns of its operands, not one
+      // element per iteration: they must be materialized first. Its
+      // elementwise consumers (bias, activation) do fuse after it.
       return;
     }
     if (mergeMakesCycle(*producer, consumer))

@@ -185,3 +185,28 @@ func.func @reduction_boundary(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
   %r = trueno.sub %x, %b : tensor<4x8xf32>
   return %r : tensor<4x8xf32>
 }
+
+// -----
+
+// A product's elementwise consumers fuse after it (the bias through its
+// broadcast); its producers stay in a kernel of their own.
+// CHECK-LABEL: func.func @graph
+// CHECK:         %[[E:.*]] = call @graph_kernel0(%arg0)
+// CHECK:         %[[R:.*]] = call @graph_kernel1(%[[E]], %arg1, %arg2)
+// CHECK:         return %[[R]]
+// CHECK-LABEL: func.func private @graph_kernel0
+// CHECK:         trueno.exp
+// CHECK-NOT:     trueno.matmul
+// CHECK-LABEL: func.func private @graph_kernel1
+// CHECK:         trueno.matmul
+// CHECK:         trueno.expand
+// CHECK:         trueno.add
+// CHECK:         trueno.relu
+func.func @graph(%x: tensor<4x3xf32>, %w: tensor<3x3xf32>, %b: tensor<3xf32>) -> tensor<4x3xf32> {
+  %e = trueno.exp %x : tensor<4x3xf32>
+  %p = trueno.matmul %e, %w : tensor<4x3xf32>, tensor<3x3xf32> -> tensor<4x3xf32>
+  %bb = trueno.expand %b : tensor<3xf32> to tensor<4x3xf32>
+  %s = trueno.add %p, %bb : tensor<4x3xf32>
+  %r = trueno.relu %s : tensor<4x3xf32>
+  return %r : tensor<4x3xf32>
+}

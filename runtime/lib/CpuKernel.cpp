@@ -12,6 +12,7 @@
 #include "trueno/Runtime/CpuKernel.h"
 #include "trueno/Codegen/Pipeline.h"
 #include "trueno/IR/TruenoDialect.h"
+#include "trueno/Runtime/Blas.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
@@ -110,6 +111,16 @@ llvm::Expected<HostJit *> hostJit() {
       return openmp.takeError();
     (*jit)->getMainJITDylib().addGenerator(std::move(*process));
     (*jit)->getMainJITDylib().addGenerator(std::move(*openmp));
+    // The runtime functions kernels call (GEMM), by address: they are in
+    // this binary but not necessarily in its dynamic symbol table.
+    llvm::orc::SymbolMap runtimeSymbols;
+    for (auto [name, address] : blasSymbols())
+      runtimeSymbols[(*jit)->mangleAndIntern(name)] = {
+          llvm::orc::ExecutorAddr::fromPtr(address),
+          llvm::JITSymbolFlags::Exported | llvm::JITSymbolFlags::Callable};
+    if (auto error = (*jit)->getMainJITDylib().define(
+            llvm::orc::absoluteSymbols(std::move(runtimeSymbols))))
+      return error;
     auto machine = builder->createTargetMachine();
     if (!machine)
       return machine.takeError();

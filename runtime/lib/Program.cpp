@@ -48,8 +48,8 @@ std::string_view opName(OpCode op) {
       "bitwise_or", "bitwise_xor", "logical_and", "logical_or",  "logical_xor",
       "eq",         "ne",          "lt",          "le",          "gt",
       "ge",         "where",       "clamp",       "cast",        "expand",
-      "reduce_sum", "reduce_prod", "reduce_max",  "reduce_min"};
-  static_assert(std::size(names) == static_cast<int>(OpCode::ReduceMin) + 1);
+      "reduce_sum", "reduce_prod", "reduce_max",  "reduce_min",  "matmul"};
+  static_assert(std::size(names) == static_cast<int>(OpCode::Matmul) + 1);
   return names[static_cast<int>(op)];
 }
 
@@ -146,7 +146,7 @@ mlir::OwningOpRef<mlir::ModuleOp> buildGraphModule(mlir::MLIRContext &context,
     state.addTypes(tensorType(context, node));
     if (node.op == OpCode::GeluTanh)
       state.addAttribute("tanh", b.getUnitAttr());
-    if (node.op >= OpCode::ReduceSum)
+    if (node.op >= OpCode::ReduceSum && node.op <= OpCode::ReduceMin)
       state.addAttribute("dims", b.getDenseI64ArrayAttr(node.dims));
     values[i] = b.create(state)->getResult(0);
   }

@@ -333,6 +333,92 @@ def build_reduction(rng, op):
     return name, [x], want, tol
 
 
+PRODUCTS = ["matmul", "dot", "vdot", "outer", "linear", "linearRelu", "addmm"]
+PRODUCT_TYPES = FLOATS + INTS
+
+
+def product_shapes(rng, op):
+    """Operand shapes for a product: vectors, matrices, broadcast batches,
+    sometimes an empty dimension (k = 0 gives zeros)."""
+    def size():
+        return 0 if rng.random() < 0.04 else rng.choice([1, 2, 3, 5, 8, 17, 33])
+    m, k, n = size(), size(), size()
+    if op in ("dot", "vdot"):
+        return [(k,), (k,)] if op == "dot" else [(k, 2), (2, k)]
+    if op == "outer":
+        return [(m,), (n,)]
+    if op in ("linear", "linearRelu"):
+        lead = [rng.choice([1, 2, 3]) for _ in range(rng.choice([0, 0, 1, 2]))]
+        return [tuple(lead) + (m, k), (n, k), (n,)]
+    if op == "addmm":
+        bias = rng.choice([(n,), (m, n), (1, n), ()])
+        return [bias, (m, k), (k, n)]
+    kind = rng.random()
+    if kind < 0.15:
+        return [(k,), (k, n)] if rng.random() < 0.5 else [(m, k), (k,)]
+    if kind < 0.5:
+        return [(m, k), (k, n)]
+    batch = [rng.choice([1, 2, 3]) for _ in range(rng.choice([1, 2]))]
+    a = [b if rng.random() < 0.7 else 1 for b in batch]
+    b = [x if rng.random() < 0.7 else 1 for x in batch]
+    if rng.random() < 0.3:
+        a = a[1:]
+    return [tuple(a) + (m, k), tuple(b) + (k, n)]
+
+
+def build_product(rng, op):
+    """A matrix product of random views against NumPy in float64 (int64
+    for integers, which wraps as Trueno does), rounded to the result
+    dtype. Mixed dtypes promote as NumPy does (PyTorch rejects them)."""
+    a_type = rng.choice(PRODUCT_TYPES)
+    b_type = a_type if rng.random() < 0.8 else rng.choice(PRODUCT_TYPES)
+    shapes = product_shapes(rng, op)
+    types = [a_type, a_type, b_type] if len(shapes) == 3 else [a_type, b_type]
+    if op in ("linear", "linearRelu"):
+        types = [a_type, b_type, b_type]
+    operands = [random_tensor(rng, t, s) for t, s in zip(types, shapes)]
+    if rng.random() < 0.8:  # mostly finite: one NaN spoils a whole row
+        for o in operands:
+            if o.base.dtype.kind == "f":
+                np.nan_to_num(o.base, copy=False, nan=1.5, posinf=3.0,
+                              neginf=-3.0)
+    ts = [o.torch() for o in operands]
+    common = ts[0].dtype
+    for t in ts[1:]:
+        common = T.promote_types(common, t.dtype)
+    name = NAME[common]
+    wide = np.int64 if name in INTS else np.float64
+    if name in ("float16", "bfloat16"):
+        vs = [t.to(common).to(T.float32).numpy().astype(np.float64) for t in ts]
+    else:
+        vs = [t.to(common).numpy().astype(wide) for t in ts]
+    with np.errstate(all="ignore"):
+        if op == "matmul":
+            r = np.matmul(vs[0], vs[1])
+        elif op in ("dot", "vdot"):
+            r = np.vdot(vs[0], vs[1])
+        elif op == "outer":
+            r = np.outer(vs[0], vs[1])
+        elif op == "addmm":
+            r = vs[0] + vs[1] @ vs[2]
+        else:
+            r = vs[0] @ vs[1].T + vs[2]
+    want = T.from_numpy(np.asarray(r)).to(common)
+    if op == "linearRelu":  # on the result after it wrapped or rounded
+        want = torch_apply(T.relu, [want], name)
+    k = shapes[1][-1] if op in ("linear", "linearRelu") else (
+        shapes[0][-1] if shapes[0] else 1)
+    if name in ("float16", "bfloat16"):
+        tol = (2e-2, 2e-2 * max(1, k) ** 0.5)
+    elif name == "float32":
+        tol = (1e-4, 1e-4 * max(1, k))
+    elif name == "float64":
+        tol = (1e-10, 1e-10 * max(1, k))
+    else:
+        tol = None
+    return op, operands, want, tol
+
+
 ALL_OPS = (list(UNARY_FLOAT) + list(UNARY_SAME) + list(UNARY_BOOL) +
            ["bitwiseNot"] + list(BINARY) + ["where", "clamp"])
 
@@ -355,6 +441,9 @@ def main():
     for op in REDUCTIONS:
         for _ in range(per_op * 2):
             cases.append(build_reduction(rng, op))
+    for op in PRODUCTS:
+        for _ in range(per_op * (3 if op == "matmul" else 1)):
+            cases.append(build_product(rng, op))
     for src in ALL:  # conversions, including views
         for dst in ALL:
             x = random_tensor(rng, src, random_shapes(rng, 1)[0])

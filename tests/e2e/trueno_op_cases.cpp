@@ -145,6 +145,23 @@ tn::Tensor runOp(const std::string &op, std::vector<Arg> &args) {
       return tn::clamp(*x.tensor, *lo.tensor, *hi.tensor);
     return tn::clamp(*x.tensor, lo.scalar, hi.scalar);
   }
+  if (op == "matmul")
+    return tn::matmul(*args.at(0).tensor, *args.at(1).tensor);
+  if (op == "dot")
+    return tn::dot(*args.at(0).tensor, *args.at(1).tensor);
+  if (op == "vdot")
+    return tn::vdot(*args.at(0).tensor, *args.at(1).tensor);
+  if (op == "outer")
+    return tn::outer(*args.at(0).tensor, *args.at(1).tensor);
+  if (op == "addmm")
+    return tn::addmm(*args.at(0).tensor, *args.at(1).tensor,
+                     *args.at(2).tensor);
+  if (op == "linear")
+    return tn::linear(*args.at(0).tensor, *args.at(1).tensor,
+                      *args.at(2).tensor);
+  if (op == "linearRelu")
+    return tn::relu(
+        tn::linear(*args.at(0).tensor, *args.at(1).tensor, *args.at(2).tensor));
   if (op.rfind("to:", 0) == 0)
     return args.at(0).tensor->to(parseDType(op.substr(3)));
   // <reduction>:<dims, comma separated, or empty>:<keepdim 0|1>

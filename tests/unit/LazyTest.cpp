@@ -415,3 +415,69 @@ TEST_CASE("reductions: values, dtypes, fusion and errors") {
                  }),
                  "cannot reduce over an empty dimension of shape (2, 0)");
 }
+
+TEST_CASE("matrix products: values, fused epilogue, views and errors") {
+  Tensor a = arange(6, kFloat32).reshape({2, 3});
+  Tensor b = arange(12, kFloat32).reshape({3, 4});
+  CHECK(matmul(a, b).toVector<float>() ==
+        std::vector<float>{20, 23, 26, 29, 56, 68, 80, 92});
+  // Transposed views reach BLAS as a transpose flag, through strides.
+  CHECK(matmul(b.mT(), a.mT()).toVector<float>() ==
+        matmul(a, b).mT().contiguous().toVector<float>());
+  CHECK(matmul(a, arange(3, kFloat32)).toVector<float>() ==
+        std::vector<float>{5, 14});
+  CHECK(dot(arange(3, kFloat64), arange(3, kFloat64)).item<double>() == 5.0);
+  CHECK(outer(arange(2, kFloat32), arange(3, kFloat32)).shape() == Shape{2, 3});
+  CHECK(matmul(a.to(kInt8), b.to(kInt8)).dtype() == kInt8);
+  CHECK(matmul(a.to(kFloat16), b.to(kFloat16)).dtype() == kFloat16);
+  // Batches broadcast; several batch dimensions fold into one GEMM batch.
+  Tensor batched = matmul(ones({2, 1, 3, 4}), ones({5, 4, 2}));
+  CHECK(batched.shape() == Shape{2, 5, 3, 2});
+  CHECK(batched.sum().item<float>() == 2 * 5 * 3 * 2 * 4.0f);
+  CHECK(matmul(zeros({2, 0}), zeros({0, 3})).toVector<float>() ==
+        std::vector<float>(6, 0.0f));
+
+  // relu(x @ w.T + b) is one kernel: the GEMM and the in-place epilogue.
+  Tensor x = randn({8, 16}), w = randn({4, 16}), bias = randn({4});
+  Tensor want = matmul(x, w.mT()).contiguous();
+  Delta d;
+  Tensor y = relu(linear(x, w, bias));
+  std::vector<float> got = y.toVector<float>();
+  CHECK(d.kernels() == 1);
+  std::vector<float> product = want.toVector<float>();
+  std::vector<float> bv = bias.toVector<float>();
+  for (int i = 0; i < 8; ++i)
+    for (int j = 0; j < 4; ++j)
+      CHECK(got[i * 4 + j] ==
+            doctest::Approx(std::max(0.0f, product[i * 4 + j] + bv[j])));
+  CHECK(addmm(bias, x, w.mT(), 0.5, 2.0).shape() == Shape{8, 4});
+  CHECK(linear(randn({2, 3, 16}), w).shape() == Shape{2, 3, 4});
+
+  CHECK_CONTAINS(errorOf<ShapeError>([&] { (void)matmul(a, a); }),
+                 "cannot multiply shapes (2, 3) and (2, 3) (3 != 2)");
+  CHECK_CONTAINS(errorOf<ShapeError>([&] { (void)matmul(a, a); }),
+                 "transpose one with mT()");
+  CHECK_CONTAINS(errorOf<ShapeError>([&] {
+                   (void)matmul(ones({2, 3, 4}), ones({3, 4, 5}));
+                 }),
+                 "the batch dimensions of shapes (2, 3, 4) and (3, 4, 5) do "
+                 "not broadcast");
+  CHECK_CONTAINS(errorOf<ShapeError>([&] { (void)matmul(a, full({}, 2.0f)); }),
+                 "both operands need at least one dimension");
+  CHECK_CONTAINS(errorOf<DTypeError>([&] { (void)matmul(a > 1, a.mT() > 1); }),
+                 "matmul is not defined for bool tensors");
+  CHECK_CONTAINS(errorOf<ShapeError>([&] {
+                   (void)dot(arange(3, kFloat32), arange(4, kFloat32));
+                 }),
+                 "needs two vectors of one length, got shapes (3,) and (4,)");
+  CHECK_CONTAINS(errorOf<ShapeError>([&] { (void)linear(x, w.mT(), bias); }),
+                 "input of shape (8, 16) does not match a weight of shape "
+                 "(16, 4)");
+  CHECK_CONTAINS(errorOf<ShapeError>([&] { (void)linear(x, w, ones({5})); }),
+                 "a bias of shape (5,) does not match a weight of shape (4, "
+                 "16)");
+  CHECK_CONTAINS(
+      errorOf<ShapeError>([&] { (void)addmm(ones({3}), x, w.mT()); }),
+      "input of shape (3,) does not broadcast to the product's "
+      "shape (8, 4)");
+}

@@ -67,6 +67,28 @@ Tensor any(const Tensor &x, std::vector<std::int64_t> dims = {},
 /// An operand of an operator, with the caller's location: operators cannot
 /// take a defaulted `source_location`, but the implicit conversion to this
 /// type can, so `a + b` with mismatched shapes throws naming the user's line.
+/// Matrix product as numpy.matmul / torch.matmul: vectors become matrices
+/// (and the added dimension is dropped again), leading batch dimensions
+/// broadcast. float16/bfloat16 multiply in float32; integers wrap; bool is
+/// rejected. Float products run on OpenBLAS, and elementwise ops on the
+/// result (a bias, an activation) fuse into the product's kernel.
+Tensor matmul(const Tensor &a, const Tensor &b, TRUENO_HERE);
+/// Inner product of two vectors of one length.
+Tensor dot(const Tensor &a, const Tensor &b, TRUENO_HERE);
+/// dot of the flattened operands (any shapes with as many elements).
+Tensor vdot(const Tensor &a, const Tensor &b, TRUENO_HERE);
+/// `a[i] * b[j]` for vectors a and b.
+Tensor outer(const Tensor &a, const Tensor &b, TRUENO_HERE);
+/// `beta * input + alpha * (m1 @ m2)` for matrices; input broadcasts to the
+/// product (a bias row). With beta = 0 input is ignored, NaN included.
+Tensor addmm(const Tensor &input, const Tensor &m1, const Tensor &m2,
+             Scalar beta = 1, Scalar alpha = 1, TRUENO_HERE);
+/// `x @ weight.T + bias` with weight (out_features, in_features), as
+/// torch.nn.functional.linear; `relu(linear(x, w, b))` is one GEMM and one
+/// fused pass over its result.
+Tensor linear(const Tensor &x, const Tensor &weight,
+              const std::optional<Tensor> &bias = std::nullopt, TRUENO_HERE);
+
 struct Operand {
   const Tensor &tensor;
   SourceLoc where;

@@ -195,6 +195,9 @@ public:
   Tensor any(std::vector<std::int64_t> dims = {}, bool keepdim = false,
              TRUENO_HERE) const;
 
+  /// Matrix product with `other` (trueno::matmul).
+  Tensor matmul(const Tensor &other, TRUENO_HERE) const;
+
   /// The PyTorch-style text (`tensor([1., 2.])`), summarized when large.
   std::string toString() const;
 

@@ -119,4 +119,36 @@ def SerializeSmallLoops : Pass<"trueno-serialize-small-loops"> {
   let dependentDialects = ["::mlir::scf::SCFDialect"];
 }
 
+def MatmulEpilogueInPlace : Pass<"trueno-matmul-epilogue-in-place"> {
+  let summary = "Let the elementwise epilogue of a matmul overwrite its result";
+  let description = [{
+    After fusion, a matmul's single consumer is an elementwise
+    `linalg.generic` (bias add, activation) that reads the product and writes
+    a fresh `tensor.empty`. This pass makes the generic write into the
+    product instead (the product becomes its `outs` operand, read through the
+    output block argument), so bufferization computes the epilogue in place:
+    no temporary the size of the result, and with eliminate-empty-tensors the
+    GEMM writes straight into the kernel's output buffer.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
+def LinalgToBlas : Pass<"trueno-linalg-to-blas", "::mlir::ModuleOp"> {
+  let summary = "Call the runtime's BLAS GEMM for float matrix products";
+  let description = [{
+    Replaces `linalg.matmul` and `linalg.batch_matmul` on float32 or float64
+    memrefs with calls to `trueno_gemm_<f32|f64>` and
+    `trueno_batch_gemm_<f32|f64>` (runtime/lib/Blas.cpp, OpenBLAS), passing
+    the buffers as strided memref descriptors (`llvm.emit_c_interface`) so
+    transposed views reach BLAS as a transpose flag, not a copy. A zero
+    `linalg.fill` of the output right before the product becomes `beta = 0`.
+    Integer products stay linalg and become loops.
+
+    Contract: run after bufferization, before linalg is lowered to loops.
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 #endif // TRUENO_CODEGEN_PASSES_TD

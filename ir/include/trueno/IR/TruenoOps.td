@@ -290,6 +290,34 @@ def Trueno_ReduceMinOp : Trueno_ReduceOp<"reduce_min", Trueno_AnyTensor,
     "minimum (NaN propagates; on bool, all)", "the type's highest value">;
 
 //===----------------------------------------------------------------------===//
+// Contractions
+//===----------------------------------------------------------------------===//
+
+def Trueno_MatmulOp : Trueno_Op<"matmul", [
+    AllElementTypesMatch<["lhs", "rhs", "result"]>]> {
+  let summary = "matrix product, batched over leading dimensions";
+  let description = [{
+    `result[..., i, j] = sum_k lhs[..., i, k] * rhs[..., k, j]`. Both
+    operands have the same rank (at least 2) and the same leading (batch)
+    dimensions; the frontend broadcasts batches with `trueno.expand` and
+    turns vectors into matrices. Floats accumulate in their own type, as
+    BLAS does; integers wrap.
+
+    Example:
+
+    ```mlir
+    %c = trueno.matmul %a, %b : tensor<8x4x16xf32>, tensor<8x16x32xf32>
+           -> tensor<8x4x32xf32>
+    ```
+  }];
+  let arguments = (ins Trueno_NumericTensor:$lhs, Trueno_NumericTensor:$rhs);
+  let results = (outs Trueno_NumericTensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) "
+                       "`->` type($result)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // Casts, broadcasts and constants
 //===----------------------------------------------------------------------===//
 

@@ -87,7 +87,9 @@ enum class OpCode : std::uint8_t {
   ReduceSum,
   ReduceProd,
   ReduceMax,
-  ReduceMin
+  ReduceMin,
+  // Contractions.
+  Matmul ///< [..., m, k] x [..., k, n], equal batch dimensions
 };
 
 /// The trueno dialect's name for the op ("add", "gelu"...).
