@@ -221,6 +221,52 @@ void fmaPeak(benchmark::State &state) {
 }
 BENCHMARK(fmaPeak)->UseRealTime();
 
+/// Square float32 matrix product, n = state.range(0): one GEMM on OpenBLAS
+/// through the compiled kernel. Reported as FLOP/s (2 n^3 per product).
+void matmulSquare(benchmark::State &state) {
+  std::int64_t n = state.range(0);
+  Generator gen(1);
+  Tensor a = randn({n, n}, gen), b = randn({n, n}, gen);
+  for (auto _ : state) {
+    Tensor y = matmul(a, b);
+    trueno::sync();
+    benchmark::DoNotOptimize(y);
+  }
+  state.counters["flops"] = benchmark::Counter(
+      2.0 * n * n * n * static_cast<double>(state.iterations()),
+      benchmark::Counter::kIsRate);
+}
+BENCHMARK(matmulSquare)
+    ->Arg(128)
+    ->Arg(1024)
+    ->Arg(4096)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+/// relu(x @ w.T + b), a dense layer: x [batch, in], w [out, in]. One GEMM
+/// writing the output, then the bias and relu in place, in one kernel.
+/// Args: batch, in_features, out_features.
+void linearRelu(benchmark::State &state) {
+  std::int64_t batch = state.range(0), in = state.range(1),
+               out = state.range(2);
+  Generator gen(2);
+  Tensor x = randn({batch, in}, gen), w = randn({out, in}, gen),
+         b = randn({out}, gen);
+  for (auto _ : state) {
+    Tensor y = relu(linear(x, w, b));
+    trueno::sync();
+    benchmark::DoNotOptimize(y);
+  }
+  state.counters["flops"] = benchmark::Counter(
+      2.0 * batch * in * out * static_cast<double>(state.iterations()),
+      benchmark::Counter::kIsRate);
+}
+BENCHMARK(linearRelu)
+    ->Args({64, 784, 128})
+    ->Args({256, 1024, 1024})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
 /// Record + realize of a 20-op graph on 1-element tensors (program cache
 /// warm), per op.
 void perOpOverhead(benchmark::State &state) {
@@ -274,6 +320,9 @@ static int writeChecks(const std::string &dir) {
   saveNpy(dir + "/add.npy", a + b);
   saveNpy(dir + "/sum.npy", a.sum());
   saveNpy(dir + "/mean.npy", a.mean());
+  Tensor m = a.reshape({64, 64}), w = b.reshape({64, 64});
+  saveNpy(dir + "/matmul.npy", matmul(m, w));
+  saveNpy(dir + "/linearRelu.npy", relu(linear(m, w, c.slice(0, 0, 64))));
   saveNpy(dir + "/broadcastAdd.npy", a.slice(0, 0, 64).reshape({64, 1}) +
                                          b.slice(0, 0, 64).reshape({1, 64}));
   return 0;

@@ -29,8 +29,15 @@ import sys
 import tempfile
 import time
 
-import numpy as np
-import torch
+# OpenBLAS picks its AVX-512 kernel only when these are unset (this machine
+# sets them for other tools); NumPy, PyTorch and Trueno all load it after
+# this point, in this process or its children.
+for _variable in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+    os.environ.pop(_variable, None)
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 ROTATE_BYTES = 64 << 20
 
@@ -68,7 +75,61 @@ REFERENCE = {"expFma": np_expfma, "chain": np_chain, "chainArith": np_arith,
              "add": lambda a, b, c: a + b,
              "sum": lambda a, b, c: np.sum(a.astype(np.float64)),
              "mean": lambda a, b, c: np.mean(a.astype(np.float64)),
-             "broadcastAdd": lambda a, b, c: a[:64].reshape(64, 1) + b[:64].reshape(1, 64)}
+             "broadcastAdd": lambda a, b, c: a[:64].reshape(64, 1) + b[:64].reshape(1, 64),
+             "matmul": lambda a, b, c: a.reshape(64, 64).astype(np.float64) @ b.reshape(64, 64),
+             "linearRelu": lambda a, b, c: np.maximum(
+                 a.reshape(64, 64).astype(np.float64) @ b.reshape(64, 64).T + c[:64], 0)}
+
+
+def blas_in_use():
+    """Which BLAS NumPy and PyTorch run on (threadpoolctl), one line each."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return ["threadpoolctl missing (Debian's python3-threadpoolctl)"]
+    return [f"{i['internal_api']} {i.get('version') or ''} "
+            f"{i.get('architecture') or ''} {i['num_threads']} threads "
+            f"({os.path.basename(i['filepath'])})"
+            for i in threadpool_info() if i["user_api"] == "blas"]
+
+
+def matmul_cases(lib, n):
+    """n x n float32 product, allocating and into a preallocated output."""
+    if lib == "numpy":
+        rng = np.random.default_rng(0)
+        a, b = (rng.standard_normal((n, n), np.float32) for _ in range(2))
+        out = np.empty((n, n), np.float32)
+        return {"matmul": lambda: a @ b,
+                "matmul out=": lambda: np.matmul(a, b, out=out)}
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    out = torch.empty(n, n)
+    return {"matmul": lambda: torch.matmul(a, b),
+            "matmul out=": lambda: torch.matmul(a, b, out=out)}
+
+
+def linear_cases(lib, batch, inp, outp):
+    """relu(x @ w.T + b); the out= forms reuse one output buffer."""
+    if lib == "numpy":
+        rng = np.random.default_rng(0)
+        x = rng.standard_normal((batch, inp), np.float32)
+        w = rng.standard_normal((outp, inp), np.float32)
+        b = rng.standard_normal(outp, np.float32)
+        out = np.empty((batch, outp), np.float32)
+
+        def into():
+            np.matmul(x, w.T, out=out)
+            np.add(out, b, out=out)
+            np.maximum(out, 0, out=out)
+        return {"linearRelu": lambda: np.maximum(x @ w.T + b, 0),
+                "linearRelu out=": into}
+    x, w, b = torch.randn(batch, inp), torch.randn(outp, inp), torch.randn(outp)
+    out = torch.empty(batch, outp)
+
+    def into():
+        torch.addmm(b, x, w.t(), out=out)
+        torch.relu_(out)
+    return {"linearRelu": lambda: torch.relu(F.linear(x, w, b)),
+            "linearRelu out=": into}
 
 
 def numpy_cases(n):
@@ -213,7 +274,8 @@ def check_trueno(binary):
                 got = np.load(os.path.join(tmp, f"{name}.npy"))
                 want = ref(a, b, c)
                 # Sums of 4096 float32 values: the order of additions differs.
-                rtol, atol = (1e-5, 1e-3) if name in ("sum", "mean") else (2e-6, 1e-6)
+                rtol, atol = (1e-5, 1e-3) if name in ("sum", "mean", "matmul",
+                                                      "linearRelu") else (2e-6, 1e-6)
                 if not np.allclose(got, want, rtol=rtol, atol=atol, equal_nan=True):
                     raise SystemExit(f"{name}: Trueno's result differs from NumPy's")
     print("checked: Trueno's results match NumPy's on seeded inputs")
@@ -299,8 +361,11 @@ def main():
     peak = trueno["fmaPeak/real_time"]["counters"].get("flops", 0)
     print(f"machine: {threads} threads; torch {torch.__version__} with "
           f"{torch.get_num_threads()} threads; numpy {np.__version__}")
+    blas = blas_in_use()
+    print("BLAS: " + "; ".join(blas))
     print(f"STREAM triad bandwidth: {bandwidth / 1e9:.2f} GB/s; float32 FMA peak: "
-          f"{peak / 1e9:.0f} GFLOP/s (the compute limit, for the matrix cases to come)\n")
+          f"{peak / 1e9:.0f} GFLOP/s (the compute limit: matrix cases show their "
+          f"fraction of it, marked *)\n")
     print(f"{'case':<22}{'trueno ms':>10}{'(min-max)':>16}{'numpy':>9}{'np out=':>9}"
           f"{'torch':>9}{'th out=':>9}{'x numpy':>8}{'x torch':>8}{'x th out=':>10}"
           f"{'of floor':>9}")
@@ -320,8 +385,20 @@ def main():
                          case))
     plan.append(("broadcastAdd 4096^2", "broadcastAdd/real_time", 4096 * 4096 * 4,
                  lambda: (broadcast_add("numpy"), broadcast_add("torch")), "broadcastAdd"))
+    # Compute-bound cases: the last field is their FLOP count, shown as a
+    # fraction of the FMA peak instead of the bandwidth floor.
+    for n in ([128] if args.quick else [128, 1024, 4096]):
+        plan.append((f"matmul {n}", f"matmulSquare/{n}/real_time", 0,
+                     lambda n=n: (matmul_cases("numpy", n), matmul_cases("torch", n)),
+                     "matmul", 2.0 * n ** 3))
+    for shape in ([(64, 784, 128)] if args.quick else [(64, 784, 128), (256, 1024, 1024)]):
+        plan.append((f"linear+relu {'x'.join(map(str, shape))}",
+                     f"linearRelu/{'/'.join(map(str, shape))}/real_time", 0,
+                     lambda shape=shape: (linear_cases("numpy", *shape),
+                                          linear_cases("torch", *shape)),
+                     "linearRelu", 2.0 * shape[0] * shape[1] * shape[2]))
     rows = []
-    for name, key, nbytes, make, case in plan:
+    for name, key, nbytes, make, case, *flops in plan:
         pattern = "^" + key.replace("/real_time", "").replace("^", "") + "(/|$)"
         measured = run_trueno(args.binary, repetitions, pattern)
         if key not in measured:
@@ -340,13 +417,19 @@ def main():
                "speedup_vs_torch": med["torch"] / ours["median"],
                "speedup_vs_torch_out": med["torch out="] / ours["median"],
                "fraction_of_floor": nbytes / bandwidth / ours["median"]}
+        if flops:
+            del row["fraction_of_floor"]
+            row["gflops"] = flops[0] / ours["median"] / 1e9
+            row["fraction_of_peak"] = flops[0] / peak / ours["median"] if peak else 0
         rows.append(row)
         spread = f"({ours['min'] * 1e3:.3f}-{ours['max'] * 1e3:.3f})"
         print(f"{name:<22}{ours['median'] * 1e3:>10.3f}{spread:>16}"
               f"{med['numpy'] * 1e3:>9.3f}{med['numpy out='] * 1e3:>9.3f}"
               f"{med['torch'] * 1e3:>9.3f}{med['torch out='] * 1e3:>9.3f}"
               f"{row['speedup_vs_numpy']:>8.2f}{row['speedup_vs_torch']:>8.2f}"
-              f"{row['speedup_vs_torch_out']:>10.2f}{row['fraction_of_floor']:>9.2f}")
+              f"{row['speedup_vs_torch_out']:>10.2f}"
+              + (f"{row['fraction_of_peak']:>8.2f}*" if flops
+                 else f"{row['fraction_of_floor']:>9.2f}"))
 
     after = run_trueno(args.binary, repetitions, "stream")
     end_bandwidth = after["streamTriad/10485760/real_time"]["counters"]["bytes_per_second"]
@@ -376,7 +459,7 @@ def main():
                        "numpy": np.__version__, "bandwidth_gbs": bandwidth / 1e9,
                        "bandwidth_end_gbs": end_bandwidth / 1e9,
                        "fma_peak_gflops": peak / 1e9,
-                       "rows": rows, "per_op_us": per_op,
+                       "blas": blas, "rows": rows, "per_op_us": per_op,
                        "torch_per_op_us": torch_op * 1e6, "compile_ms": compile_ms,
                        "disk_cache_first_realize_ms": disk},
                       f, indent=2)
