@@ -267,6 +267,24 @@ BENCHMARK(linearRelu)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
+/// softmax over the last dimension of a [rows, cols] float32 tensor.
+void softmaxRows(benchmark::State &state) {
+  std::int64_t rows = state.range(0), cols = state.range(1);
+  Generator gen(3);
+  Tensor x = randn({rows, cols}, gen);
+  for (auto _ : state) {
+    Tensor y = softmax(x, 1);
+    trueno::sync();
+    benchmark::DoNotOptimize(y);
+  }
+  state.SetBytesProcessed(state.iterations() * rows * cols * 8);
+}
+BENCHMARK(softmaxRows)
+    ->Args({1, 10000})
+    ->Args({1000, 1000})
+    ->Args({1, 1 << 20})
+    ->UseRealTime();
+
 /// Record + realize of a 20-op graph on 1-element tensors (program cache
 /// warm), per op.
 void perOpOverhead(benchmark::State &state) {
@@ -323,6 +341,7 @@ static int writeChecks(const std::string &dir) {
   Tensor m = a.reshape({64, 64}), w = b.reshape({64, 64});
   saveNpy(dir + "/matmul.npy", matmul(m, w));
   saveNpy(dir + "/linearRelu.npy", relu(linear(m, w, c.slice(0, 0, 64))));
+  saveNpy(dir + "/softmax.npy", softmax(m, 1));
   saveNpy(dir + "/broadcastAdd.npy", a.slice(0, 0, 64).reshape({64, 1}) +
                                          b.slice(0, 0, 64).reshape({1, 64}));
   return 0;

@@ -77,8 +77,35 @@ REFERENCE = {"expFma": np_expfma, "chain": np_chain, "chainArith": np_arith,
              "mean": lambda a, b, c: np.mean(a.astype(np.float64)),
              "broadcastAdd": lambda a, b, c: a[:64].reshape(64, 1) + b[:64].reshape(1, 64),
              "matmul": lambda a, b, c: a.reshape(64, 64).astype(np.float64) @ b.reshape(64, 64),
+             "softmax": lambda a, b, c: np_softmax(a.reshape(64, 64).astype(np.float64)),
              "linearRelu": lambda a, b, c: np.maximum(
                  a.reshape(64, 64).astype(np.float64) @ b.reshape(64, 64).T + c[:64], 0)}
+
+
+def np_softmax(x, out=None, scratch=None):
+    """softmax over the last axis; with out= and scratch= it allocates
+    nothing (max and sum rows go to scratch)."""
+    if out is None:
+        e = np.exp(x - x.max(axis=-1, keepdims=True))
+        return e / e.sum(axis=-1, keepdims=True)
+    np.max(x, axis=-1, keepdims=True, out=scratch)
+    np.subtract(x, scratch, out=out)
+    np.exp(out, out=out)
+    np.sum(out, axis=-1, keepdims=True, out=scratch)
+    np.divide(out, scratch, out=out)
+    return out
+
+
+def softmax_cases(lib, rows, cols):
+    if lib == "numpy":
+        x = np.random.default_rng(0).standard_normal((rows, cols), np.float32)
+        out, scratch = np.empty_like(x), np.empty((rows, 1), np.float32)
+        return {"softmax": lambda: np_softmax(x),
+                "softmax out=": lambda: np_softmax(x, out, scratch)}
+    x = torch.randn(rows, cols)
+    out = torch.empty(rows, cols)
+    return {"softmax": lambda: torch.softmax(x, 1),
+            "softmax out=": lambda: torch.ops.aten._softmax.out(x, 1, False, out=out)}
 
 
 def blas_in_use():
@@ -275,7 +302,8 @@ def check_trueno(binary):
                 want = ref(a, b, c)
                 # Sums of 4096 float32 values: the order of additions differs.
                 rtol, atol = (1e-5, 1e-3) if name in ("sum", "mean", "matmul",
-                                                      "linearRelu") else (2e-6, 1e-6)
+                                                      "linearRelu") else (
+                    (1e-5, 1e-7) if name == "softmax" else (2e-6, 1e-6))
                 if not np.allclose(got, want, rtol=rtol, atol=atol, equal_nan=True):
                     raise SystemExit(f"{name}: Trueno's result differs from NumPy's")
     print("checked: Trueno's results match NumPy's on seeded inputs")
@@ -385,6 +413,13 @@ def main():
                          case))
     plan.append(("broadcastAdd 4096^2", "broadcastAdd/real_time", 4096 * 4096 * 4,
                  lambda: (broadcast_add("numpy"), broadcast_add("torch")), "broadcastAdd"))
+    for rows, cols in ([(1, 10000)] if args.quick else
+                       [(1, 10000), (1000, 1000), (1, 1 << 20)]):
+        plan.append((f"softmax {rows}x{cols}", f"softmaxRows/{rows}/{cols}/real_time",
+                     rows * cols * 8,
+                     lambda rows=rows, cols=cols: (softmax_cases("numpy", rows, cols),
+                                                   softmax_cases("torch", rows, cols)),
+                     "softmax"))
     # Compute-bound cases: the last field is their FLOP count, shown as a
     # fraction of the FMA peak instead of the bandwidth floor.
     for n in ([128] if args.quick else [128, 1024, 4096]):

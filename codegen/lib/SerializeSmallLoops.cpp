@@ -7,7 +7,8 @@
 // parallel loop: OpenMP collapses all parallel dimensions into one loop whose
 // indices are recovered by division, which LLVM cannot vectorize unless the
 // layout happens to be contiguous (a broadcast operand made a (1000, 256)
-// kernel 15x slower).
+// kernel 15x slower). Dimensions of one iteration are dropped first, so a
+// [1, N] kernel is parallel over N.
 //
 //===----------------------------------------------------------------------===//
 #include "trueno/Codegen/Passes.h"
@@ -87,6 +88,43 @@ void serializeInnermost(scf::ParallelOp loop) {
   loop.erase();
 }
 
+/// Drops the dimensions of one iteration from a multi-dimensional
+/// scf.parallel (a [1, N] row is an N loop), so that the innermost-serial
+/// rule below does not leave a one-iteration parallel loop.
+scf::ParallelOp dropUnitDimensions(scf::ParallelOp loop) {
+  SmallVector<unsigned> keep;
+  for (auto [d, lb, ub, step] : llvm::enumerate(
+           loop.getLowerBound(), loop.getUpperBound(), loop.getStep())) {
+    std::optional<int64_t> l = getConstantIntValue(lb),
+                           u = getConstantIntValue(ub),
+                           s = getConstantIntValue(step);
+    if (!l || !u || !s || *s <= 0 || *u - *l > *s)
+      keep.push_back(d);
+  }
+  if (keep.size() == loop.getNumLoops() || keep.empty())
+    return loop;
+  OpBuilder builder(loop);
+  SmallVector<Value> lbs, ubs, steps;
+  for (unsigned d : keep) {
+    lbs.push_back(loop.getLowerBound()[d]);
+    ubs.push_back(loop.getUpperBound()[d]);
+    steps.push_back(loop.getStep()[d]);
+  }
+  auto smaller =
+      builder.create<scf::ParallelOp>(loop.getLoc(), lbs, ubs, steps);
+  IRMapping mapping;
+  for (unsigned d = 0, k = 0; d < loop.getNumLoops(); ++d)
+    mapping.map(loop.getInductionVars()[d],
+                k < keep.size() && keep[k] == d
+                    ? smaller.getInductionVars()[k++]
+                    : loop.getLowerBound()[d]);
+  builder.setInsertionPointToStart(smaller.getBody());
+  for (Operation &op : loop.getBody()->without_terminator())
+    builder.clone(op, mapping);
+  loop.erase();
+  return smaller;
+}
+
 struct SerializeSmallLoopsPass
     : public mlir::trueno::impl::SerializeSmallLoopsBase<
           SerializeSmallLoopsPass> {
@@ -106,7 +144,9 @@ struct SerializeSmallLoopsPass
     for (scf::ParallelOp loop : small)
       serialize(loop);
     for (scf::ParallelOp loop : nested)
-      serializeInnermost(loop);
+      if (scf::ParallelOp kept = dropUnitDimensions(loop);
+          kept.getNumLoops() > 1)
+        serializeInnermost(kept);
   }
 };
 

@@ -66,3 +66,22 @@ func.func @odd_sum(%x: tensor<65537xf32>) -> tensor<f32> {
   %s = trueno.reduce_sum %x dims = [0] : tensor<65537xf32> -> tensor<f32>
   return %s : tensor<f32>
 }
+
+// -----
+
+// A [1, N] row kept as [1, 1], with a [1, 1] operand broadcast along it (as
+// in softmax's sum of exp(x - max)), is split too: the size-1 dimensions
+// are collapsed away first and the result expanded back.
+// RUN: trueno-opt %s -split-input-file -convert-trueno-to-linalg -linalg-fuse-elementwise-ops -trueno-split-reductions | FileCheck %s --check-prefix=ROW
+// SPLIT-LABEL: func.func @row_sum
+// ROW-LABEL: func.func @row_sum
+// ROW-DAG:     tensor.collapse_shape %{{.*}} {{\[\[}}0, 1]] : tensor<1x1xf32> into tensor<1xf32>
+// ROW:         linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]
+// ROW:         linalg.generic {{.*}} iterator_types = ["reduction", "parallel"]
+// ROW:         tensor.expand_shape %{{.*}} {{\[\[}}0, 1]] output_shape [1, 1] : tensor<1xf32> into tensor<1x1xf32>
+func.func @row_sum(%x: tensor<1x65536xf32>, %m: tensor<1x1xf32>) -> tensor<1x1xf32> {
+  %mb = trueno.expand %m : tensor<1x1xf32> to tensor<1x65536xf32>
+  %d = trueno.sub %x, %mb : tensor<1x65536xf32>
+  %s = trueno.reduce_sum %d dims = [1] : tensor<1x65536xf32> -> tensor<1x1xf32>
+  return %s : tensor<1x1xf32>
+}

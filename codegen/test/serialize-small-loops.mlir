@@ -60,3 +60,20 @@ func.func @reduction_rows(%a: memref<100x2000xf32>, %b: memref<100xf32>) {
   }
   return
 }
+
+// A dimension of one iteration is dropped, so a [1, N] nest is parallel
+// over N rather than a one-iteration parallel loop around a serial one.
+// CHECK-LABEL: func @row
+// CHECK: scf.parallel (%[[J:.*]]) = (%c0) to (%c5000) step (%c1) {
+// CHECK-NEXT: memref.load %arg0[%c0, %[[J]]]
+func.func @row(%a: memref<1x5000xf32>, %b: memref<1x5000xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c5000 = arith.constant 5000 : index
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c1, %c5000) step (%c1, %c1) {
+    %v = memref.load %a[%i, %j] : memref<1x5000xf32>
+    memref.store %v, %b[%i, %j] : memref<1x5000xf32>
+    scf.reduce
+  }
+  return
+}

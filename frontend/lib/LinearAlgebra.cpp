@@ -38,6 +38,17 @@ DType productType(std::string_view op, const Tensor &a, const Tensor &b,
 
 Shape dropLast2(const Shape &s) { return Shape(s.begin(), s.end() - 2); }
 
+/// The dtype a product of `dtype` is computed in: float32 for halves.
+DType computeType(DType dtype) {
+  return dtype == DType::Float16 || dtype == DType::BFloat16 ? DType::Float32
+                                                             : dtype;
+}
+
+/// `t` promoted to `dtype` (which may round), then widened to `compute`.
+Tensor widened(const Tensor &t, DType dtype, DType compute, SourceLoc where) {
+  return t.to(dtype, where).to(compute, where);
+}
+
 } // namespace
 
 Tensor matmul(const Tensor &a, const Tensor &b, SourceLoc where) {
@@ -80,9 +91,7 @@ Tensor matmul(const Tensor &a, const Tensor &b, SourceLoc where) {
   lhsShape.insert(lhsShape.end(), {m, k});
   rhsShape.insert(rhsShape.end(), {k, n});
   shape.insert(shape.end(), {m, n});
-  DType compute = dtype == DType::Float16 || dtype == DType::BFloat16
-                      ? DType::Float32
-                      : dtype;
+  DType compute = computeType(dtype);
   // Several batch dimensions are folded into one, so that the product is
   // one batched GEMM (a view where the strides allow, else a copy).
   bool fold = batch.size() > 1;
@@ -94,7 +103,10 @@ Tensor matmul(const Tensor &a, const Tensor &b, SourceLoc where) {
     Tensor view = t.shape() == s ? t : t.expand(s, where);
     if (fold)
       view = view.reshape({batches, s.end()[-2], s.back()}, where);
-    return detail::castNode(detail::nodeOf(*view.impl()), compute);
+    // Promote to the product's dtype first (int32 -> bfloat16 rounds),
+    // then widen to the dtype it is computed in.
+    return detail::castNode(
+        detail::castNode(detail::nodeOf(*view.impl()), dtype), compute);
   };
   Shape recorded = fold ? Shape{batches, m, n} : shape;
   Tensor product =
@@ -120,11 +132,10 @@ Tensor dot(const Tensor &a, const Tensor &b, SourceLoc where) {
                      formatShape(a.shape()), formatShape(b.shape()));
   // Halves multiply and add in float32 (as matmul); integer sums accumulate
   // in int64. Either way the result is rounded or wrapped once.
-  DType compute = dtype == DType::Float16 || dtype == DType::BFloat16
-                      ? DType::Float32
-                      : dtype;
-  return sum(mul(a.to(compute, where), b.to(compute, where), where), {}, false,
-             where)
+  DType compute = computeType(dtype);
+  return sum(mul(a.to(dtype, where).to(compute, where),
+                 b.to(dtype, where).to(compute, where), where),
+             {}, false, where)
       .to(dtype, where);
 }
 
@@ -150,38 +161,34 @@ Tensor outer(const Tensor &a, const Tensor &b, SourceLoc where) {
 
 Tensor addmm(const Tensor &input, const Tensor &m1, const Tensor &m2,
              Scalar beta, Scalar alpha, SourceLoc where) {
-  productType("addmm", m1, m2, where);
+  DType dtype = resultType(productType("addmm", m1, m2, where), input.dtype());
   detail::implOf(input, "addmm", where);
   if (m1.dim() != 2 || m2.dim() != 2)
     fail<ShapeError>(where, "addmm", "use matmul() for vectors and batches",
                      "needs two matrices, got shapes {} and {}",
                      formatShape(m1.shape()), formatShape(m2.shape()));
-  Tensor product = matmul(m1, m2, where);
-  if (!input.shape().empty()) {
-    try {
-      broadcastShapes({input.shape(), product.shape()}, where);
-    } catch (const ShapeError &e) {
-      throw ShapeError("addmm",
-                       fmt::format("input of shape {} does not broadcast to "
-                                   "the product's shape {}",
-                                   formatShape(input.shape()),
-                                   formatShape(product.shape())),
-                       "give a bias of shape (n,) or (m, n)", where);
-    }
-    if (broadcastShapes({input.shape(), product.shape()}, where) !=
-        product.shape())
-      fail<ShapeError>(where, "addmm", "give a bias of shape (n,) or (m, n)",
-                       "input of shape {} would enlarge the product's shape "
-                       "{}",
-                       formatShape(input.shape()),
-                       formatShape(product.shape()));
+  DType compute = computeType(dtype);
+  Tensor product = matmul(widened(m1, dtype, compute, where),
+                          widened(m2, dtype, compute, where), where);
+  bool fits = false;
+  try {
+    fits = broadcastShapes({input.shape(), product.shape()}, where) ==
+           product.shape();
+  } catch (const ShapeError &) {
   }
+  if (!fits)
+    fail<ShapeError>(where, "addmm", "give a bias of shape (n,) or (m, n)",
+                     "input of shape {} does not broadcast to the product's "
+                     "shape {}",
+                     formatShape(input.shape()), formatShape(product.shape()));
   if (alpha.toDouble() != 1.0)
     product = mul(product, alpha, where);
-  if (beta.toDouble() == 0.0) // PyTorch ignores input (even NaN) then
-    return product;
-  return add(product, beta.toDouble() == 1.0 ? input : mul(input, beta, where),
-             where);
+  if (beta.toDouble() != 0.0) { // PyTorch ignores input (even NaN) then
+    Tensor bias = widened(input, dtype, compute, where);
+    product = add(
+        product, beta.toDouble() == 1.0 ? bias : mul(bias, beta, where), where);
+  }
+  return product.to(dtype, where);
 }
 
 Tensor linear(const Tensor &x, const Tensor &weight,
@@ -199,11 +206,17 @@ Tensor linear(const Tensor &x, const Tensor &weight,
                      "a bias of shape {} does not match a weight of shape {}",
                      formatShape(bias->shape()), formatShape(weight.shape()));
   // Rows of a higher-rank input are one matrix, as PyTorch folds them: one
-  // GEMM with a shared weight instead of a batch of small ones.
-  Tensor rows = x.dim() > 2 ? x.reshape({-1, x.shape().back()}, where) : x;
-  Tensor y = matmul(rows, weight.mT(where), where);
+  // GEMM with a shared weight instead of a batch of small ones. Halves are
+  // multiplied and the bias added in float32, then rounded once.
+  DType dtype = bias ? resultType(resultType(x, weight), bias->dtype())
+                     : resultType(x, weight);
+  DType compute = computeType(dtype);
+  Tensor rows = x.dim() > 2 ? x.flatten(0, -2, where) : x;
+  Tensor y = matmul(widened(rows, dtype, compute, where),
+                    widened(weight, dtype, compute, where).mT(where), where);
   if (bias)
-    y = add(y, *bias, where);
+    y = add(y, widened(*bias, dtype, compute, where), where);
+  y = y.to(dtype, where);
   if (x.dim() > 2) {
     Shape shape = x.shape();
     shape.back() = weight.shape()[0];

@@ -55,6 +55,85 @@ ArrayRef<int64_t> domainOf(Operation *op) {
   return shapeOf(op);
 }
 
+/// Ops a kernel may recompute rather than read: elementwise ops, casts and
+/// broadcasts (constants are cloned into every kernel anyway).
+bool isRecomputable(Operation *op) {
+  return op && isa<TruenoDialect>(op->getDialect()) && !isReduction(op) &&
+         !isa<MatmulOp, ConstantOp>(op);
+}
+
+/// The ops of `v`'s elementwise cone (what computes it from inputs,
+/// reductions and products), in no particular order, or nothing if it has
+/// more than `limit` ops.
+SmallVector<Operation *> coneOf(Value v, int limit) {
+  llvm::SetVector<Operation *> cone;
+  SmallVector<Value> work = {v};
+  while (!work.empty()) {
+    Operation *def = work.pop_back_val().getDefiningOp();
+    if (!isRecomputable(def) || !cone.insert(def))
+      continue;
+    if (static_cast<int>(cone.size()) > limit)
+      return {};
+    llvm::append_range(work, def->getOperands());
+  }
+  return cone.takeVector();
+}
+
+/// Whether `op` reads `target`'s result, directly or through other ops.
+bool dependsOn(Operation *op, Operation *target) {
+  SmallVector<Operation *> work = {op};
+  llvm::DenseSet<Operation *> seen;
+  while (!work.empty()) {
+    Operation *o = work.pop_back_val();
+    if (o == target)
+      return true;
+    if (!o || !seen.insert(o).second || o->getBlock() != target->getBlock() ||
+        o->isBeforeInBlock(target))
+      continue;
+    for (Value operand : o->getOperands())
+      work.push_back(operand.getDefiningOp());
+  }
+  return false;
+}
+
+/// softmax's `e = exp(x - m)` feeds both `sum(e)` and `e / sum(e)`. The
+/// division needs the sum, so it cannot share the reduction's kernel, and
+/// `e` would be written by one kernel and read back by the next: 8 bytes of
+/// traffic per element. Instead each such consumer gets its own copy of the
+/// (small, elementwise) cone that computes `e`, fused into its kernel, and
+/// the reduction's kernel no longer outputs `e`.
+void recomputeAcrossReductions(Block &body) {
+  constexpr int kMaxCone = 16;
+  SmallVector<Operation *> reductions;
+  for (Operation &op : body.without_terminator())
+    if (isReduction(&op))
+      reductions.push_back(&op);
+  for (Operation *reduction : reductions) {
+    Value v = reduction->getOperand(0);
+    if (!isRecomputable(v.getDefiningOp()))
+      continue;
+    SmallVector<Operation *> later;
+    for (Operation *user : v.getUsers())
+      if (user != reduction && isRecomputable(user) &&
+          dependsOn(user, reduction))
+        later.push_back(user);
+    if (later.empty())
+      continue;
+    SmallVector<Operation *> cone = coneOf(v, kMaxCone);
+    if (cone.empty())
+      continue;
+    llvm::sort(
+        cone, [](Operation *a, Operation *b) { return a->isBeforeInBlock(b); });
+    for (Operation *user : later) {
+      OpBuilder builder(user);
+      IRMapping mapping;
+      for (Operation *op : cone) // in block order: operands first
+        builder.clone(*op, mapping);
+      user->replaceUsesOfWith(v, mapping.lookup(v));
+    }
+  }
+}
+
 /// Fusion groups over the trueno ops of one block, as a union-find over the
 /// ops' positions. Each group iterates over one shape (its domain).
 class Partition {
@@ -233,6 +312,7 @@ struct FuseElementwisePass
       if (op->use_empty())
         op->erase();
 
+    recomputeAcrossReductions(body);
     SmallVector<SmallVector<Operation *>> groups =
         Partition(body).groupsInDependencyOrder();
     // A constant returned as it is still needs a kernel to write it.

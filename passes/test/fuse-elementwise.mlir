@@ -210,3 +210,27 @@ func.func @graph(%x: tensor<4x3xf32>, %w: tensor<3x3xf32>, %b: tensor<3xf32>) ->
   %r = trueno.relu %s : tensor<4x3xf32>
   return %r : tensor<4x3xf32>
 }
+
+// -----
+
+// softmax: exp(x - max) feeds the sum and, after it, the division. The
+// division's kernel recomputes it rather than reading it back, so the sum's
+// kernel has a single (small) output.
+// CHECK-LABEL: func.func @graph
+// CHECK:         %[[M:.*]] = call @graph_kernel0(%arg0) : (tensor<4x8xf32>) -> tensor<4x1xf32>
+// CHECK:         %[[S:.*]] = call @graph_kernel1(%[[M]], %arg0) : (tensor<4x1xf32>, tensor<4x8xf32>) -> tensor<4x1xf32>
+// CHECK:         call @graph_kernel2(%[[S]], %[[M]], %arg0) : (tensor<4x1xf32>, tensor<4x1xf32>, tensor<4x8xf32>) -> tensor<4x8xf32>
+// CHECK-LABEL: func.func private @graph_kernel2
+// CHECK:         trueno.sub
+// CHECK:         trueno.exp
+// CHECK:         trueno.div
+func.func @graph(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  %m = trueno.reduce_max %x dims = [1] : tensor<4x8xf32> -> tensor<4x1xf32>
+  %mb = trueno.expand %m : tensor<4x1xf32> to tensor<4x8xf32>
+  %d = trueno.sub %x, %mb : tensor<4x8xf32>
+  %e = trueno.exp %d : tensor<4x8xf32>
+  %s = trueno.reduce_sum %e dims = [1] : tensor<4x8xf32> -> tensor<4x1xf32>
+  %sb = trueno.expand %s : tensor<4x1xf32> to tensor<4x8xf32>
+  %y = trueno.div %e, %sb : tensor<4x8xf32>
+  return %y : tensor<4x8xf32>
+}

@@ -333,6 +333,38 @@ def build_reduction(rng, op):
     return name, [x], want, tol
 
 
+def build_softmax(rng, op):
+    """softmax / log_softmax along a random dim, logsumexp over random dims,
+    of a random float view (NaN and Inf included) against PyTorch."""
+    dtype = rng.choice(FLOATS + (INTS if op == "logsumexp" else []))
+    shape = random_shapes(rng, 1)[0]
+    x = random_tensor(rng, dtype, shape)
+    if rng.random() < 0.6 and x.base.dtype.kind == "f":
+        np.nan_to_num(x.base, copy=False, nan=0.5, posinf=30.0, neginf=-30.0)
+    t = x.torch()
+    rank = len(shape)
+    wide = t.to(T.float32) if dtype in ("float16", "bfloat16") else t
+    if op == "logsumexp":
+        dims = sorted(rng.sample(range(rank), rng.randint(1, rank))) if rank else []
+        keepdim = rng.random() < 0.5
+        spelled = [d - rank if rng.random() < 0.3 else d for d in dims]
+        src = wide if dtype in FLOATS else t.to(T.float32)
+        want = T.logsumexp(src, dim=tuple(dims) if dims else tuple(range(rank)) or 0,
+                           keepdim=keepdim) if rank else T.logsumexp(src.reshape(1), 0)
+        want = want.to(TORCH[dtype] if dtype in FLOATS else T.float32)
+        if not rank:
+            want = want.reshape(())
+        name = f"logsumexp:{','.join(map(str, spelled))}:{int(keepdim)}"
+    else:
+        dim = rng.randrange(-max(rank, 1), max(rank, 1))
+        fn = T.softmax if op == "softmax" else T.log_softmax
+        want = fn(wide, dim).to(TORCH[dtype])
+        name = f"{op}:{dim}"
+    tol = (1e-2, 1e-2) if dtype in ("float16", "bfloat16") else (
+        (1e-5, 1e-6) if dtype == "float32" else (1e-12, 1e-14))
+    return name, [x], want, tol
+
+
 PRODUCTS = ["matmul", "dot", "vdot", "outer", "linear", "linearRelu", "addmm"]
 PRODUCT_TYPES = FLOATS + INTS
 
@@ -441,6 +473,9 @@ def main():
     for op in REDUCTIONS:
         for _ in range(per_op * 2):
             cases.append(build_reduction(rng, op))
+    for op in ("softmax", "logSoftmax", "logsumexp"):
+        for _ in range(per_op * 2):
+            cases.append(build_softmax(rng, op))
     for op in PRODUCTS:
         for _ in range(per_op * (3 if op == "matmul" else 1)):
             cases.append(build_product(rng, op))

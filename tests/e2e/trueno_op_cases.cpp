@@ -166,13 +166,17 @@ tn::Tensor runOp(const std::string &op, std::vector<Arg> &args) {
     return args.at(0).tensor->to(parseDType(op.substr(3)));
   // <reduction>:<dims, comma separated, or empty>:<keepdim 0|1>
   std::vector<std::string> parts = split(op, ':');
+  if (parts.size() == 2 && parts[0] == "softmax")
+    return tn::softmax(*args.at(0).tensor, std::stoll(parts[1]));
+  if (parts.size() == 2 && parts[0] == "logSoftmax")
+    return tn::logSoftmax(*args.at(0).tensor, std::stoll(parts[1]));
   if (parts.size() == 3) {
     using Reduction = tn::Tensor (*)(
         const tn::Tensor &, std::vector<std::int64_t>, bool, tn::SourceLoc);
     static const std::map<std::string, Reduction> reductions = {
-        {"sum", &tn::sum},   {"prod", &tn::prod}, {"mean", &tn::mean},
-        {"amax", &tn::amax}, {"amin", &tn::amin}, {"all", &tn::all},
-        {"any", &tn::any}};
+        {"sum", &tn::sum},   {"prod", &tn::prod},          {"mean", &tn::mean},
+        {"amax", &tn::amax}, {"amin", &tn::amin},          {"all", &tn::all},
+        {"any", &tn::any},   {"logsumexp", &tn::logsumexp}};
     auto r = reductions.find(parts[0]);
     if (r != reductions.end()) {
       std::vector<std::int64_t> dims;

@@ -481,3 +481,42 @@ TEST_CASE("matrix products: values, fused epilogue, views and errors") {
       "input of shape (3,) does not broadcast to the product's "
       "shape (8, 4)");
 }
+
+TEST_CASE("softmax, logSoftmax and logsumexp: values, kernels and errors") {
+  Tensor x = arange(8, kFloat32).reshape({2, 4});
+  std::vector<float> y = softmax(x, 1).toVector<float>();
+  float total = 0;
+  for (int j = 0; j < 4; ++j)
+    total += y[j];
+  CHECK(total == doctest::Approx(1.0f));
+  CHECK(y[3] ==
+        doctest::Approx(std::exp(3.0f) / (1 + std::exp(1.0f) + std::exp(2.0f) +
+                                          std::exp(3.0f))));
+  // Large inputs do not overflow: the row maximum is subtracted first.
+  CHECK(softmax(full({3}, 1000.0f), 0).toVector<float>() ==
+        std::vector<float>(3, 1.0f / 3));
+  CHECK(logSoftmax(x, 0).at<float>({0, 0}) ==
+        doctest::Approx(-4 - std::log1p(std::exp(-4.0f))));
+  CHECK(logsumexp(full({2}, 1000.0f)).item<float>() ==
+        doctest::Approx(1000 + std::log(2.0f)));
+  CHECK(logsumexp(arange(3), {0}).dtype() == kFloat32);
+  CHECK(softmax(x.to(kFloat16), -1).dtype() == kFloat16);
+
+  // Three kernels: the row maximum, the sum of exponentials, and the
+  // normalized result (which recomputes exp rather than storing it).
+  Tensor big = randn({64, 300});
+  trueno::sync();
+  Delta d;
+  Tensor p = softmax(big, 1);
+  (void)p.toVector<float>();
+  CHECK(d.kernels() == 3);
+
+  CHECK_CONTAINS(errorOf<DTypeError>([&] { (void)softmax(arange(3), 0); }),
+                 "softmax is defined for floating tensors, not int64");
+  CHECK_CONTAINS(errorOf<IndexError>([&] { (void)softmax(x, 2); }),
+                 "dimension 2 is out of range");
+  CHECK_CONTAINS(errorOf<IndexError>([&] {
+                   (void)logsumexp(x, {0, 0});
+                 }),
+                 "dimension 0 appears more than once");
+}

@@ -67,6 +67,19 @@ Tensor any(const Tensor &x, std::vector<std::int64_t> dims = {},
 /// An operand of an operator, with the caller's location: operators cannot
 /// take a defaulted `source_location`, but the implicit conversion to this
 /// type can, so `a + b` with mismatched shapes throws naming the user's line.
+/// exp(x) / sum(exp(x)) along `dim`, as torch.softmax (the largest element
+/// is subtracted first, so large inputs do not overflow). With `dtype` the
+/// input is converted first; float16/bfloat16 compute in float32.
+Tensor softmax(const Tensor &x, std::int64_t dim,
+               std::optional<DType> dtype = std::nullopt, TRUENO_HERE);
+/// log(softmax(x)) along `dim`, computed without forming softmax.
+Tensor logSoftmax(const Tensor &x, std::int64_t dim,
+                  std::optional<DType> dtype = std::nullopt, TRUENO_HERE);
+/// log(sum(exp(x))) over `dims` (all when empty), without overflow; integer
+/// inputs give float32, as torch.logsumexp.
+Tensor logsumexp(const Tensor &x, std::vector<std::int64_t> dims = {},
+                 bool keepdim = false, TRUENO_HERE);
+
 /// Matrix product as numpy.matmul / torch.matmul: vectors become matrices
 /// (and the added dimension is dropped again), leading batch dimensions
 /// broadcast. float16/bfloat16 multiply in float32; integers wrap; bool is

@@ -195,6 +195,9 @@ public:
   Tensor any(std::vector<std::int64_t> dims = {}, bool keepdim = false,
              TRUENO_HERE) const;
 
+  /// softmax / log-softmax along `dim` (trueno::softmax).
+  Tensor softmax(std::int64_t dim, TRUENO_HERE) const;
+  Tensor logSoftmax(std::int64_t dim, TRUENO_HERE) const;
   /// Matrix product with `other` (trueno::matmul).
   Tensor matmul(const Tensor &other, TRUENO_HERE) const;
 

@@ -88,8 +88,8 @@ def CopyToLinalg : Pass<"trueno-copy-to-linalg"> {
 def SplitReductions : Pass<"trueno-split-reductions"> {
   let summary = "Split whole-tensor reductions into parallel partial ones";
   let description = [{
-    A `linalg.generic` whose only loop is a reduction of at least
-    `min-elements` iterations is split (MLIR's linalg::splitReduction) into P
+    A `linalg.generic` with one reduction loop of at least `min-elements`
+    iterations and no parallel loop of more than one iteration is split (MLIR's linalg::splitReduction) into P
     partial reductions over N/P elements each, a parallel loop the CPU
     pipeline spreads across the cores, and a final reduction of the P partial
     results. P is the largest of 64, 48, 32, 16, 8 that divides N; other
