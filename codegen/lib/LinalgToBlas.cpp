@@ -25,8 +25,8 @@ using namespace mlir;
 
 namespace {
 
-/// The matmul (or batch_matmul, possibly seen through the expand_shape that
-/// restores collapsed batch dimensions) that defines `v`, if any.
+/// The product (matmul, batch_matmul or conv_2d_nchw_fchw, possibly seen
+/// through an expand_shape) that defines `v`, if any.
 Operation *productDefining(Value v) {
   if (auto expand = v.getDefiningOp<tensor::ExpandShapeOp>()) {
     if (!expand.getSrc().hasOneUse())
@@ -34,7 +34,8 @@ Operation *productDefining(Value v) {
     v = expand.getSrc();
   }
   Operation *def = v.getDefiningOp();
-  return isa_and_nonnull<linalg::MatmulOp, linalg::BatchMatmulOp>(def)
+  return isa_and_nonnull<linalg::MatmulOp, linalg::BatchMatmulOp,
+                         linalg::Conv2DNchwFchwOp>(def)
              ? def
              : nullptr;
 }
@@ -117,7 +118,8 @@ struct LinalgToBlasPass
     ModuleOp module = getOperation();
     SmallVector<linalg::LinalgOp> products;
     module.walk([&](Operation *op) {
-      if (isa<linalg::MatmulOp, linalg::BatchMatmulOp>(op))
+      if (isa<linalg::MatmulOp, linalg::BatchMatmulOp,
+              linalg::Conv2DNchwFchwOp>(op))
         products.push_back(cast<linalg::LinalgOp>(op));
     });
     for (linalg::LinalgOp op : products)
@@ -125,17 +127,25 @@ struct LinalgToBlasPass
         return signalPassFailure();
   }
 
-  /// The runtime entry point for `element` and `rank`, declared on first use.
-  func::FuncOp declaration(Type element, int64_t rank) {
+  /// The runtime entry point for `op`'s kind and `element`, declared on
+  /// first use: (A, B, C, beta) for products, (input, filter, output, beta,
+  /// stride y, stride x, dilation y, dilation x) for convolutions.
+  func::FuncOp declaration(linalg::LinalgOp op, Type element) {
     ModuleOp module = getOperation();
-    std::string name =
-        std::string(rank == 3 ? "trueno_batch_gemm_" : "trueno_gemm_") +
-        (element.isF32() ? "f32" : "f64");
+    bool conv = isa<linalg::Conv2DNchwFchwOp>(op);
+    int64_t rank = cast<MemRefType>(op.getDpsInits()[0].getType()).getRank();
+    std::string name = std::string(conv        ? "trueno_conv2d_"
+                                   : rank == 3 ? "trueno_batch_gemm_"
+                                               : "trueno_gemm_") +
+                       (element.isF32() ? "f32" : "f64");
     if (auto existing = module.lookupSymbol<func::FuncOp>(name))
       return existing;
     OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
     MemRefType memref = anyStridedMemRef(element, rank);
-    auto type = b.getFunctionType({memref, memref, memref, b.getF64Type()}, {});
+    SmallVector<Type> arguments = {memref, memref, memref, b.getF64Type()};
+    if (conv)
+      arguments.append(4, b.getI64Type());
+    auto type = b.getFunctionType(arguments, {});
     auto func = b.create<func::FuncOp>(module.getLoc(), name, type);
     func.setPrivate();
     func->setAttr("llvm.emit_c_interface", b.getUnitAttr());
@@ -162,13 +172,18 @@ struct LinalgToBlasPass
       fill.erase();
     }
     int64_t rank = outType.getRank();
-    func::FuncOp callee = declaration(element, rank);
+    func::FuncOp callee = declaration(op, element);
     SmallVector<Value> arguments;
     for (Value buffer : {op.getDpsInputs()[0], op.getDpsInputs()[1], out})
       arguments.push_back(b.create<memref::CastOp>(
           loc, anyStridedMemRef(element, rank), buffer));
     arguments.push_back(
         b.create<arith::ConstantOp>(loc, b.getF64FloatAttr(beta)));
+    if (auto conv = dyn_cast<linalg::Conv2DNchwFchwOp>(op.getOperation()))
+      for (DenseIntElementsAttr attr : {conv.getStrides(), conv.getDilations()})
+        for (const APInt &v : attr.getValues<APInt>())
+          arguments.push_back(b.create<arith::ConstantOp>(
+              loc, b.getI64IntegerAttr(v.getSExtValue())));
     b.create<func::CallOp>(loc, callee, arguments);
     op->erase();
     return success();

@@ -795,6 +795,78 @@ struct MatmulLowering : public OpConversionPattern<MatmulOp> {
   }
 };
 
+/// A 2-D convolution: the input zero-padded with tensor.pad, then
+/// `linalg.conv_2d_nchw_fchw` (one group; trueno-linalg-to-blas turns float
+/// ones into im2col + GEMM calls) or, with groups, a contraction generic
+/// whose input channel is `f floordiv (F/G) * (C/G) + c` (loops).
+struct Conv2dLowering : public OpConversionPattern<Conv2dOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(Conv2dOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto resultType = cast<RankedTensorType>(op.getType());
+    Type element = resultType.getElementType();
+    Value input = adaptor.getInput();
+    ArrayRef<int64_t> stride = op.getStride(), padding = op.getPadding(),
+                      dilation = op.getDilation();
+    Value zero =
+        rewriter.create<arith::ConstantOp>(loc, rewriter.getZeroAttr(element));
+    if (padding[0] || padding[1]) {
+      auto inType = cast<RankedTensorType>(input.getType());
+      SmallVector<int64_t> shape = llvm::to_vector(inType.getShape());
+      shape[2] += 2 * padding[0];
+      shape[3] += 2 * padding[1];
+      SmallVector<OpFoldResult> low = {
+          rewriter.getIndexAttr(0), rewriter.getIndexAttr(0),
+          rewriter.getIndexAttr(padding[0]), rewriter.getIndexAttr(padding[1])};
+      input = rewriter.create<tensor::PadOp>(
+          loc, RankedTensorType::get(shape, element), input, low, low, zero);
+    }
+    Value empty =
+        rewriter.create<tensor::EmptyOp>(loc, resultType.getShape(), element);
+    Value init = rewriter.create<linalg::FillOp>(loc, zero, empty).getResult(0);
+    if (op.getGroups() == 1) {
+      auto attr = [&](ArrayRef<int64_t> v) {
+        return DenseIntElementsAttr::get(
+            RankedTensorType::get({2}, rewriter.getI64Type()), v);
+      };
+      rewriter.replaceOpWithNewOp<linalg::Conv2DNchwFchwOp>(
+          op, resultType, ValueRange{input, adaptor.getFilter()}, init,
+          attr(stride), attr(dilation));
+      return success();
+    }
+    // Loops (n, f, y, x, c, i, j).
+    MLIRContext *context = rewriter.getContext();
+    auto filterType = cast<RankedTensorType>(op.getFilter().getType());
+    int64_t perGroupOut = resultType.getDimSize(1) / op.getGroups();
+    int64_t perGroupIn = filterType.getDimSize(1);
+    AffineExpr n, f, y, x, c, i, j;
+    bindDims(context, n, f, y, x, c, i, j);
+    SmallVector<AffineMap> maps = {
+        AffineMap::get(7, 0,
+                       {n, f.floorDiv(perGroupOut) * perGroupIn + c,
+                        y * stride[0] + i * dilation[0],
+                        x * stride[1] + j * dilation[1]},
+                       context),
+        AffineMap::get(7, 0, {f, c, i, j}, context),
+        AffineMap::get(7, 0, {n, f, y, x}, context)};
+    SmallVector<utils::IteratorType> iterators(4,
+                                               utils::IteratorType::parallel);
+    iterators.append(3, utils::IteratorType::reduction);
+    auto generic = rewriter.create<linalg::GenericOp>(
+        loc, resultType, ValueRange{input, adaptor.getFilter()}, init, maps,
+        iterators, [&](OpBuilder &b, Location l, ValueRange args) {
+          Value product = b.create<arith::MulFOp>(l, args[0], args[1]);
+          b.create<linalg::YieldOp>(
+              l, b.create<arith::AddFOp>(l, args[2], product).getResult());
+        });
+    rewriter.replaceOp(op, generic.getResults());
+    return success();
+  }
+};
+
 struct ConstantLowering : public OpConversionPattern<ConstantOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -835,8 +907,9 @@ struct ConvertTruenoToLinalgPass
                    BitwiseXorOp, LogicalAndOp, LogicalOrOp, LogicalXorOp, EqOp,
                    NeOp, LtOp, LeOp, GtOp, GeOp, WhereOp, ClampOp, CastOp>(
         patterns, converter);
-    patterns.add<ExpandLowering, ConstantLowering, MatmulLowering>(converter,
-                                                                   context);
+    patterns
+        .add<ExpandLowering, ConstantLowering, MatmulLowering, Conv2dLowering>(
+            converter, context);
     patterns.add<ReduceLowering<ReduceSumOp, ReduceKind::Sum>,
                  ReduceLowering<ReduceProdOp, ReduceKind::Prod>,
                  ReduceLowering<ReduceMaxOp, ReduceKind::Max>,

@@ -29,6 +29,7 @@ struct LazyNode {
   /// Computed nodes: the operands (null where unused).
   std::array<std::shared_ptr<LazyNode>, 3> operands;
   /// Reductions: the reduced dimensions of the operand, increasing.
+  /// Conv2d: stride, padding, dilation (two each) and groups.
   std::vector<std::int64_t> dims;
   /// Computed nodes: the storage this node computes, while someone holds it.
   std::weak_ptr<Storage> target;

@@ -14,6 +14,8 @@
 #include "Check.h"
 #include "TensorImpl.h"
 
+#include "Lazy.h"
+
 #include "trueno/Ops.h"
 
 namespace trueno {
@@ -107,6 +109,89 @@ Tensor logsumexp(const Tensor &x, std::vector<std::int64_t> dims, bool keepdim,
     if (!reduced[i])
       shape.push_back(v.shape()[i]);
   return y.reshape(shape, where);
+}
+
+Tensor conv2d(const Tensor &input, const Tensor &weight,
+              const std::optional<Tensor> &bias,
+              std::array<std::int64_t, 2> stride,
+              std::array<std::int64_t, 2> padding,
+              std::array<std::int64_t, 2> dilation, std::int64_t groups,
+              SourceLoc where) {
+  detail::implOf(input, "conv2d", where);
+  detail::implOf(weight, "conv2d", where);
+  if (bias)
+    detail::implOf(*bias, "conv2d", where);
+  if ((input.dim() != 3 && input.dim() != 4) || weight.dim() != 4)
+    fail<ShapeError>(where, "conv2d",
+                     "the input is (N, C, H, W) or (C, H, W) and the weight "
+                     "(out_channels, in_channels / groups, KH, KW)",
+                     "got an input of shape {} and a weight of shape {}",
+                     formatShape(input.shape()), formatShape(weight.shape()));
+  DType dtype = resultType(input, weight);
+  if (bias)
+    dtype = resultType(resultType(input, weight), bias->dtype());
+  if (!isFloating(dtype))
+    fail<DTypeError>(where, "conv2d",
+                     "convert the input first, e.g. with "
+                     "to(kFloat32)",
+                     "conv2d is defined for floating tensors, not {}",
+                     dtypeName(dtype));
+  for (int d = 0; d < 2; ++d)
+    if (stride[d] < 1 || dilation[d] < 1 || padding[d] < 0)
+      fail<ValueError>(where, "conv2d",
+                       "strides and dilations are >= 1, paddings >= 0",
+                       "got stride ({}, {}), padding ({}, {}) and dilation "
+                       "({}, {})",
+                       stride[0], stride[1], padding[0], padding[1],
+                       dilation[0], dilation[1]);
+  Tensor x = input.dim() == 3 ? input.unsqueeze(0, where) : input;
+  const Shape &in = x.shape(), &w = weight.shape();
+  if (groups < 1 || in[1] % groups || w[0] % groups)
+    fail<ValueError>(where, "conv2d",
+                     "groups must divide both the input and output channels",
+                     "groups = {} does not divide {} input and {} output "
+                     "channels",
+                     groups, in[1], w[0]);
+  if (w[1] * groups != in[1])
+    fail<ShapeError>(where, "conv2d",
+                     "the weight's second dimension is in_channels / groups",
+                     "a weight of shape {} with groups = {} expects {} input "
+                     "channels, but the input of shape {} has {}",
+                     formatShape(w), groups, w[1] * groups,
+                     formatShape(input.shape()), in[1]);
+  if (bias && (bias->dim() != 1 || bias->numel() != w[0]))
+    fail<ShapeError>(where, "conv2d", "the bias has out_channels elements",
+                     "a bias of shape {} does not match a weight of shape {}",
+                     formatShape(bias->shape()), formatShape(w));
+  Shape shape = {in[0], w[0], 0, 0};
+  for (int d = 0; d < 2; ++d) {
+    std::int64_t span = dilation[d] * (w[2 + d] - 1) + 1,
+                 padded = in[2 + d] + 2 * padding[d];
+    if (span > padded)
+      fail<ShapeError>(where, "conv2d",
+                       "pad the input or use a smaller kernel or dilation",
+                       "the kernel spans {} (size {}, dilation {}) along "
+                       "dimension {}, more than the padded input's {}",
+                       span, w[2 + d], dilation[d], 2 + d, padded);
+    shape[2 + d] = (padded - span) / stride[d] + 1;
+  }
+  DType compute = computeType(dtype);
+  auto node = [&](const Tensor &t) {
+    return detail::castNode(detail::castNode(detail::nodeOf(*t.impl()), dtype),
+                            compute);
+  };
+  Tensor y =
+      detail::record(runtime::OpCode::Conv2d, compute, shape,
+                     {node(x), node(weight)}, input.impl()->storage->device(),
+                     {stride[0], stride[1], padding[0], padding[1], dilation[0],
+                      dilation[1], groups});
+  if (bias) // fused into the convolution's kernel, in place
+    y = add(
+        y,
+        bias->to(dtype, where).to(compute, where).reshape({w[0], 1, 1}, where),
+        where);
+  y = y.to(dtype, where);
+  return input.dim() == 3 ? y.squeeze(0, where) : y;
 }
 
 Tensor Tensor::softmax(std::int64_t dim, SourceLoc where) const {

@@ -289,6 +289,40 @@ LogicalResult MatmulOp::verify() {
   return success();
 }
 
+LogicalResult Conv2dOp::verify() {
+  auto in = cast<RankedTensorType>(getInput().getType());
+  auto filter = cast<RankedTensorType>(getFilter().getType());
+  auto out = cast<RankedTensorType>(getType());
+  if (in.getRank() != 4 || filter.getRank() != 4 || out.getRank() != 4)
+    return emitOpError("needs rank-4 input, filter and result (NCHW, FCHW)");
+  ArrayRef<int64_t> stride = getStride(), padding = getPadding(),
+                    dilation = getDilation();
+  if (stride.size() != 2 || padding.size() != 2 || dilation.size() != 2)
+    return emitOpError("needs two strides, paddings and dilations");
+  int64_t groups = getGroups();
+  for (int d = 0; d < 2; ++d)
+    if (stride[d] < 1 || dilation[d] < 1 || padding[d] < 0)
+      return emitOpError("needs strides and dilations >= 1 and paddings >= 0");
+  if (groups < 1 || in.getDimSize(1) % groups || filter.getDimSize(0) % groups)
+    return emitOpError("groups = ")
+           << groups << " must divide the input's " << in.getDimSize(1)
+           << " and the filter's " << filter.getDimSize(0) << " channels";
+  if (filter.getDimSize(1) * groups != in.getDimSize(1))
+    return emitOpError("filter has ")
+           << filter.getDimSize(1) << " channels per group, the input "
+           << in.getDimSize(1) / groups;
+  SmallVector<int64_t> want = {in.getDimSize(0), filter.getDimSize(0)};
+  for (int d = 0; d < 2; ++d)
+    want.push_back((in.getDimSize(2 + d) + 2 * padding[d] -
+                    dilation[d] * (filter.getDimSize(2 + d) - 1) - 1) /
+                       stride[d] +
+                   1);
+  if (out.getShape() != ArrayRef<int64_t>(want))
+    return emitOpError("result must have shape ")
+           << want[0] << "x" << want[1] << "x" << want[2] << "x" << want[3];
+  return success();
+}
+
 OpFoldResult ExpandOp::fold(FoldAdaptor adaptor) {
   if (getInput().getType() == getType())
     return getInput();

@@ -174,3 +174,10 @@ func.func @products(%a: tensor<4x8xf32>, %b: tensor<8x3xf32>, %x: tensor<2x5x4x8
   %1 = trueno.matmul %x, %y : tensor<2x5x4x8xi32>, tensor<2x5x8x1xi32> -> tensor<2x5x4x1xi32>
   return
 }
+
+// CHECK-LABEL: func @convolution
+func.func @convolution(%x: tensor<8x4x32x32xf32>, %w: tensor<16x2x3x3xf32>) {
+  // CHECK: trueno.conv2d %{{.*}}, %{{.*}} stride = [2, 2] padding = [1, 1] dilation = [1, 1] groups = 2 : tensor<8x4x32x32xf32>, tensor<16x2x3x3xf32> -> tensor<8x16x16x16xf32>
+  %0 = trueno.conv2d %x, %w stride = [2, 2] padding = [1, 1] dilation = [1, 1] groups = 2 : tensor<8x4x32x32xf32>, tensor<16x2x3x3xf32> -> tensor<8x16x16x16xf32>
+  return
+}

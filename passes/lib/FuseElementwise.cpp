@@ -35,8 +35,12 @@ bool isReduction(Operation *op) {
 /// Ops whose recomputation per broadcast element costs more than reading a
 /// materialized result would: reductions, transcendental functions,
 /// division and power.
+/// Matrix products and convolutions: each output element reads a whole
+/// row, column or window of its operands.
+bool isContraction(Operation *op) { return isa<MatmulOp, Conv2dOp>(op); }
+
 bool isExpensive(Operation *op) {
-  return isReduction(op) || isa<MatmulOp>(op) ||
+  return isReduction(op) || isContraction(op) ||
          isa<ExpOp, Exp2Op, Expm1Op, LogOp, Log2Op, Log1pOp, SqrtOp, RsqrtOp,
              SinOp, CosOp, TanOp, TanhOp, SigmoidOp, GeluOp, SiluOp, SoftplusOp,
              ErfOp, PowOp, Atan2Op, DivOp, FloorDivOp, RemainderOp>(op);
@@ -59,7 +63,7 @@ ArrayRef<int64_t> domainOf(Operation *op) {
 /// broadcasts (constants are cloned into every kernel anyway).
 bool isRecomputable(Operation *op) {
   return op && isa<TruenoDialect>(op->getDialect()) && !isReduction(op) &&
-         !isa<MatmulOp, ConstantOp>(op);
+         !isContraction(op) && !isa<ConstantOp>(op);
 }
 
 /// The ops of `v`'s elementwise cone (what computes it from inputs,
@@ -260,7 +264,7 @@ private:
         return;
     } else if (domain_[*producer] != domain_[consumer]) {
       return;
-    } else if (isa<MatmulOp>(consumerOp)) {
+    } else if (isContraction(consumerOp)) {
       // A product reads whole rows and columns of its operands, not one
       // element per iteration: they must be materialized first. Its
       // elementwise consumers (bias, activation) do fuse after it.

@@ -135,6 +135,98 @@ void batchMultiply(const MemRef<T, 3> &a, const MemRef<T, 3> &b,
              beta);
 }
 
+/// out = conv2d(in, filter) + beta * out for one group, NCHW / FCHW, the
+/// input already zero-padded: the receptive fields are copied into the
+/// columns of a [C*KH*KW, pixels] matrix (im2col) and a GEMM with the filter
+/// as a [F, C*KH*KW] matrix gives the output planes.
+template <typename T>
+void convolve(const MemRef<T, 4> &in, const MemRef<T, 4> &filter,
+              const MemRef<T, 4> &out, double beta, std::int64_t strideY,
+              std::int64_t strideX, std::int64_t dilationY,
+              std::int64_t dilationX) {
+  const std::int64_t n = out.sizes[0], f = out.sizes[1], oh = out.sizes[2],
+                     ow = out.sizes[3];
+  const std::int64_t c = filter.sizes[1], kh = filter.sizes[2],
+                     kw = filter.sizes[3];
+  const std::int64_t k = c * kh * kw, pixels = oh * ow;
+  const T *input = in.aligned + in.offset;
+  const std::int64_t *is = in.strides;
+  Matrix<T> weights{filter.aligned + filter.offset, f, k, filter.strides[0],
+                    filter.strides[3]};
+  std::vector<T> weightStorage;
+  bool dense = filter.strides[3] == 1 && filter.strides[2] == kw &&
+               filter.strides[1] == kh * kw;
+  if (!dense) { // any other filter view: pack it first
+    weightStorage.resize(static_cast<std::size_t>(f * k));
+    for (std::int64_t a = 0; a < f; ++a)
+      for (std::int64_t b = 0; b < c; ++b)
+        for (std::int64_t i = 0; i < kh; ++i)
+          for (std::int64_t j = 0; j < kw; ++j)
+            weightStorage[((a * c + b) * kh + i) * kw + j] =
+                filter.aligned[filter.offset + a * filter.strides[0] +
+                               b * filter.strides[1] + i * filter.strides[2] +
+                               j * filter.strides[3]];
+    weights = {weightStorage.data(), f, k, k, 1};
+  }
+  // Images are taken `batch` at a time, their columns side by side, so that
+  // each GEMM is wide enough for OpenBLAS to run near its peak (one image of
+  // 11x11 pixels is a 121-column product); the result is then copied into
+  // each image's output planes.
+  const std::int64_t batch =
+      pixels >= 512
+          ? 1
+          : std::clamp<std::int64_t>(
+                (2048 + pixels - 1) / std::max<std::int64_t>(pixels, 1), 1, n);
+  const std::int64_t width = batch * pixels;
+  std::vector<T> columns(static_cast<std::size_t>(k * width));
+  std::vector<T> product(batch > 1 ? static_cast<std::size_t>(f * width) : 0);
+  for (std::int64_t first = 0; first < n; first += batch) {
+    const std::int64_t count = std::min(batch, n - first);
+    for (std::int64_t b = 0; b < count; ++b) {
+      const T *src = input + (first + b) * is[0];
+      for (std::int64_t ch = 0; ch < c; ++ch)
+        for (std::int64_t i = 0; i < kh; ++i)
+          for (std::int64_t j = 0; j < kw; ++j) {
+            T *col =
+                columns.data() + ((ch * kh + i) * kw + j) * width + b * pixels;
+            for (std::int64_t y = 0; y < oh; ++y, col += ow) {
+              const T *row = src + ch * is[1] +
+                             (y * strideY + i * dilationY) * is[2] +
+                             j * dilationX * is[3];
+              if (strideX == 1 && is[3] == 1)
+                std::copy(row, row + ow, col);
+              else
+                for (std::int64_t x = 0; x < ow; ++x)
+                  col[x] = row[x * strideX * is[3]];
+            }
+          }
+    }
+    Matrix<T> cols{columns.data(), k, count * pixels, width, 1};
+    bool direct = count == 1 && out.strides[3] == 1 && out.strides[2] == ow;
+    if (direct) { // the GEMM writes the image's planes in place
+      multiply(weights, cols,
+               Matrix<T>{out.aligned + out.offset + first * out.strides[0], f,
+                         pixels, out.strides[1], 1},
+               beta);
+      continue;
+    }
+    if (product.empty())
+      product.resize(static_cast<std::size_t>(f * width));
+    multiply(weights, cols,
+             Matrix<T>{product.data(), f, count * pixels, width, 1}, 0.0);
+    for (std::int64_t b = 0; b < count; ++b)
+      for (std::int64_t a = 0; a < f; ++a)
+        for (std::int64_t y = 0; y < oh; ++y)
+          for (std::int64_t x = 0; x < ow; ++x) {
+            T &dst = out.aligned[out.offset + (first + b) * out.strides[0] +
+                                 a * out.strides[1] + y * out.strides[2] +
+                                 x * out.strides[3]];
+            T v = product[a * width + b * pixels + y * ow + x];
+            dst = beta == 0 ? v : static_cast<T>(beta) * dst + v;
+          }
+  }
+}
+
 } // namespace
 } // namespace trueno::runtime
 
@@ -153,6 +245,24 @@ void _mlir_ciface_trueno_batch_gemm_f32(MemRef<float, 3> *a,
                                         MemRef<float, 3> *b,
                                         MemRef<float, 3> *c, double beta) {
   trueno::runtime::batchMultiply(*a, *b, *c, beta);
+}
+void _mlir_ciface_trueno_conv2d_f32(MemRef<float, 4> *in,
+                                    MemRef<float, 4> *filter,
+                                    MemRef<float, 4> *out, double beta,
+                                    std::int64_t strideY, std::int64_t strideX,
+                                    std::int64_t dilationY,
+                                    std::int64_t dilationX) {
+  trueno::runtime::convolve(*in, *filter, *out, beta, strideY, strideX,
+                            dilationY, dilationX);
+}
+void _mlir_ciface_trueno_conv2d_f64(MemRef<double, 4> *in,
+                                    MemRef<double, 4> *filter,
+                                    MemRef<double, 4> *out, double beta,
+                                    std::int64_t strideY, std::int64_t strideX,
+                                    std::int64_t dilationY,
+                                    std::int64_t dilationX) {
+  trueno::runtime::convolve(*in, *filter, *out, beta, strideY, strideX,
+                            dilationY, dilationX);
 }
 void _mlir_ciface_trueno_batch_gemm_f64(MemRef<double, 3> *a,
                                         MemRef<double, 3> *b,
@@ -173,6 +283,10 @@ std::vector<std::pair<const char *, void *>> blasSymbols() {
        reinterpret_cast<void *>(&_mlir_ciface_trueno_batch_gemm_f32)},
       {"_mlir_ciface_trueno_batch_gemm_f64",
        reinterpret_cast<void *>(&_mlir_ciface_trueno_batch_gemm_f64)},
+      {"_mlir_ciface_trueno_conv2d_f32",
+       reinterpret_cast<void *>(&_mlir_ciface_trueno_conv2d_f32)},
+      {"_mlir_ciface_trueno_conv2d_f64",
+       reinterpret_cast<void *>(&_mlir_ciface_trueno_conv2d_f64)},
   };
 }
 

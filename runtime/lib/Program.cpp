@@ -48,8 +48,9 @@ std::string_view opName(OpCode op) {
       "bitwise_or", "bitwise_xor", "logical_and", "logical_or",  "logical_xor",
       "eq",         "ne",          "lt",          "le",          "gt",
       "ge",         "where",       "clamp",       "cast",        "expand",
-      "reduce_sum", "reduce_prod", "reduce_max",  "reduce_min",  "matmul"};
-  static_assert(std::size(names) == static_cast<int>(OpCode::Matmul) + 1);
+      "reduce_sum", "reduce_prod", "reduce_max",  "reduce_min",  "matmul",
+      "conv2d"};
+  static_assert(std::size(names) == static_cast<int>(OpCode::Conv2d) + 1);
   return names[static_cast<int>(op)];
 }
 
@@ -71,6 +72,9 @@ std::size_t Graph::hash() const {
     mix(n.dims.size());
     for (std::int64_t d : n.dims)
       mix(static_cast<std::uint64_t>(d));
+    mix(n.params.size());
+    for (std::int64_t p : n.params)
+      mix(static_cast<std::uint64_t>(p));
   }
   for (std::int32_t o : outputs)
     mix(static_cast<std::uint64_t>(o));
@@ -148,6 +152,13 @@ mlir::OwningOpRef<mlir::ModuleOp> buildGraphModule(mlir::MLIRContext &context,
       state.addAttribute("tanh", b.getUnitAttr());
     if (node.op >= OpCode::ReduceSum && node.op <= OpCode::ReduceMin)
       state.addAttribute("dims", b.getDenseI64ArrayAttr(node.dims));
+    if (node.op == OpCode::Conv2d) {
+      llvm::ArrayRef<std::int64_t> p = node.params;
+      state.addAttribute("stride", b.getDenseI64ArrayAttr(p.slice(0, 2)));
+      state.addAttribute("padding", b.getDenseI64ArrayAttr(p.slice(2, 2)));
+      state.addAttribute("dilation", b.getDenseI64ArrayAttr(p.slice(4, 2)));
+      state.addAttribute("groups", b.getI64IntegerAttr(p[6]));
+    }
     values[i] = b.create(state)->getResult(0);
   }
   llvm::SmallVector<mlir::Value> returned;

@@ -365,6 +365,46 @@ def build_softmax(rng, op):
     return name, [x], want, tol
 
 
+def build_conv2d(rng):
+    """conv2d with random stride, padding, dilation, groups and bias on
+    random views (batched or not) against torch.nn.functional.conv2d."""
+    dtype = rng.choice(FLOATS)
+    groups = rng.choice([1, 1, 1, 2, 3])
+    cin = groups * rng.choice([1, 2, 3])
+    cout = groups * rng.choice([1, 2, 4])
+    kh, kw = rng.choice([1, 2, 3]), rng.choice([1, 3])
+    stride = (rng.choice([1, 2]), rng.choice([1, 3]))
+    padding = (rng.choice([0, 1]), rng.choice([0, 2]))
+    dilation = (rng.choice([1, 2]), 1)
+    h = dilation[0] * (kh - 1) + 1 - 2 * padding[0] + rng.randint(0, 6)
+    w = dilation[1] * (kw - 1) + 1 - 2 * padding[1] + rng.randint(0, 6)
+    h, w = max(h, 1), max(w, 1)
+    batched = rng.random() < 0.8
+    shape = ((rng.choice([1, 2, 3]),) if batched else ()) + (cin, h, w)
+    if dilation[0] * (kh - 1) + 1 > h + 2 * padding[0]:
+        h = dilation[0] * (kh - 1) + 1
+        shape = shape[:-2] + (h, w)
+    if dilation[1] * (kw - 1) + 1 > w + 2 * padding[1]:
+        w = dilation[1] * (kw - 1) + 1
+        shape = shape[:-1] + (w,)
+    operands = [random_tensor(rng, dtype, shape),
+                random_tensor(rng, dtype, (cout, cin // groups, kh, kw))]
+    if rng.random() < 0.6:
+        operands.append(random_tensor(rng, dtype, (cout,)))
+    if rng.random() < 0.8:
+        for o in operands:
+            np.nan_to_num(o.base, copy=False, nan=1.5, posinf=3.0, neginf=-3.0)
+    ts = [o.torch().to(T.float64) for o in operands]
+    want = F.conv2d(ts[0], ts[1], ts[2] if len(ts) > 2 else None, stride,
+                    padding, dilation, groups).to(TORCH[dtype])
+    k = cin // groups * kh * kw
+    tol = (2e-2, 2e-2 * k ** 0.5) if dtype in ("float16", "bfloat16") else (
+        (1e-4, 1e-4 * k) if dtype == "float32" else (1e-10, 1e-10 * k))
+    name = (f"conv2d:{stride[0]},{stride[1]}:{padding[0]},{padding[1]}:"
+            f"{dilation[0]},{dilation[1]}:{groups}")
+    return name, operands, want, tol
+
+
 PRODUCTS = ["matmul", "dot", "vdot", "outer", "linear", "linearRelu", "addmm"]
 PRODUCT_TYPES = FLOATS + INTS
 
@@ -476,6 +516,8 @@ def main():
     for op in ("softmax", "logSoftmax", "logsumexp"):
         for _ in range(per_op * 2):
             cases.append(build_softmax(rng, op))
+    for _ in range(per_op * 3):
+        cases.append(build_conv2d(rng))
     for op in PRODUCTS:
         for _ in range(per_op * (3 if op == "matmul" else 1)):
             cases.append(build_product(rng, op))

@@ -18,6 +18,7 @@
 //===----------------------------------------------------------------------===//
 #include <trueno/trueno.h>
 
+#include <array>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -166,6 +167,20 @@ tn::Tensor runOp(const std::string &op, std::vector<Arg> &args) {
     return args.at(0).tensor->to(parseDType(op.substr(3)));
   // <reduction>:<dims, comma separated, or empty>:<keepdim 0|1>
   std::vector<std::string> parts = split(op, ':');
+  // conv2d:<sy,sx>:<py,px>:<dy,dx>:<groups>, operands input, weight[, bias]
+  if (parts.size() == 5 && parts[0] == "conv2d") {
+    auto pair = [&](const std::string &text) {
+      std::vector<std::string> v = split(text, ',');
+      return std::array<std::int64_t, 2>{std::stoll(v.at(0)),
+                                         std::stoll(v.at(1))};
+    };
+    std::optional<tn::Tensor> bias;
+    if (args.size() > 2)
+      bias = *args.at(2).tensor;
+    return tn::conv2d(*args.at(0).tensor, *args.at(1).tensor, bias,
+                      pair(parts[1]), pair(parts[2]), pair(parts[3]),
+                      std::stoll(parts[4]));
+  }
   if (parts.size() == 2 && parts[0] == "softmax")
     return tn::softmax(*args.at(0).tensor, std::stoll(parts[1]));
   if (parts.size() == 2 && parts[0] == "logSoftmax")

@@ -520,3 +520,62 @@ TEST_CASE("softmax, logSoftmax and logsumexp: values, kernels and errors") {
                  }),
                  "dimension 0 appears more than once");
 }
+
+TEST_CASE("conv2d: values, fused bias, unbatched input and errors") {
+  Tensor x = arange(16, kFloat32).reshape({1, 1, 4, 4});
+  Tensor w = ones({1, 1, 2, 2});
+  CHECK(conv2d(x, w).toVector<float>() ==
+        std::vector<float>{10, 14, 18, 26, 30, 34, 42, 46, 50});
+  // Zero padding 1 and stride 2: the corners see one or two inputs.
+  CHECK(conv2d(x, w, std::nullopt, {2, 2}, {1, 1}).toVector<float>() ==
+        std::vector<float>{0, 3, 3, 12, 30, 18, 12, 27, 15});
+  // Two groups: each output channel sees only its own input channel.
+  Tensor pair = ones({1, 2, 3, 3});
+  pair.select(1, 1).fill_(2.0f);
+  CHECK(
+      conv2d(pair, ones({2, 1, 3, 3}), std::nullopt, {1, 1}, {0, 0}, {1, 1}, 2)
+          .toVector<float>() == std::vector<float>{9, 18});
+  // An unbatched (C, H, W) input gives a (F, OH, OW) result.
+  CHECK(conv2d(x.select(0, 0), w).shape() == Shape{1, 3, 3});
+  // The bias and relu run in the convolution's kernel.
+  Tensor images = randn({4, 3, 9, 9}), filters = randn({5, 3, 3, 3}),
+         bias = randn({5});
+  trueno::sync();
+  Delta d;
+  Tensor y = relu(conv2d(images, filters, bias, {1, 1}, {1, 1}));
+  (void)y.toVector<float>();
+  CHECK(d.kernels() == 1);
+  CHECK(y.shape() == Shape{4, 5, 9, 9});
+
+  CHECK_CONTAINS(errorOf<ShapeError>([&] {
+                   (void)conv2d(images, ones({5, 2, 3, 3}));
+                 }),
+                 "a weight of shape (5, 2, 3, 3) with groups = 1 expects 2 "
+                 "input channels, but the input of shape (4, 3, 9, 9) has 3");
+  CHECK_CONTAINS(errorOf<ShapeError>([&] {
+                   (void)conv2d(images, ones({5, 3, 11, 3}));
+                 }),
+                 "the kernel spans 11 (size 11, dilation 1) along dimension "
+                 "2, more than the padded input's 9");
+  CHECK_CONTAINS(errorOf<ValueError>([&] {
+                   (void)conv2d(images, filters, std::nullopt, {0, 1});
+                 }),
+                 "got stride (0, 1)");
+  CHECK_CONTAINS(errorOf<ValueError>([&] {
+                   (void)conv2d(images, ones({4, 1, 3, 3}), std::nullopt,
+                                {1, 1}, {0, 0}, {1, 1}, 2);
+                 }),
+                 "groups = 2 does not divide 3 input and 4 output channels");
+  CHECK_CONTAINS(errorOf<DTypeError>([&] {
+                   (void)conv2d(images.to(kInt32), filters.to(kInt32));
+                 }),
+                 "conv2d is defined for floating tensors, not int32");
+  CHECK_CONTAINS(errorOf<ShapeError>([&] {
+                   (void)conv2d(ones({9, 9}), filters);
+                 }),
+                 "got an input of shape (9, 9)");
+  CHECK_CONTAINS(
+      errorOf<ShapeError>([&] { (void)conv2d(images, filters, ones({4})); }),
+      "a bias of shape (4,) does not match a weight of shape (5, "
+      "3, 3, 3)");
+}

@@ -15,6 +15,7 @@
 
 #include "trueno/Tensor.h"
 
+#include <array>
 #include <optional>
 
 namespace trueno {
@@ -79,6 +80,18 @@ Tensor logSoftmax(const Tensor &x, std::int64_t dim,
 /// inputs give float32, as torch.logsumexp.
 Tensor logsumexp(const Tensor &x, std::vector<std::int64_t> dims = {},
                  bool keepdim = false, TRUENO_HERE);
+
+/// 2-D convolution (cross-correlation) of an (N, C, H, W) or (C, H, W) input
+/// with a (out_channels, C / groups, KH, KW) weight, as
+/// torch.nn.functional.conv2d, zero padding. float16/bfloat16 compute in
+/// float32. One group runs as im2col + OpenBLAS GEMM per image; a bias and
+/// activations applied to the result fuse into the same kernel.
+Tensor conv2d(const Tensor &input, const Tensor &weight,
+              const std::optional<Tensor> &bias = std::nullopt,
+              std::array<std::int64_t, 2> stride = {1, 1},
+              std::array<std::int64_t, 2> padding = {0, 0},
+              std::array<std::int64_t, 2> dilation = {1, 1},
+              std::int64_t groups = 1, TRUENO_HERE);
 
 /// Matrix product as numpy.matmul / torch.matmul: vectors become matrices
 /// (and the added dimension is dropped again), leading batch dimensions

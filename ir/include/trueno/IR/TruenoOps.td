@@ -317,6 +317,36 @@ def Trueno_MatmulOp : Trueno_Op<"matmul", [
   let hasVerifier = 1;
 }
 
+def Trueno_Conv2dOp : Trueno_Op<"conv2d", [
+    AllElementTypesMatch<["input", "filter", "result"]>]> {
+  let summary = "2-D convolution (cross-correlation), NCHW";
+  let description = [{
+    `result[n, f, y, x] = sum_{c, i, j} input[n, g * C/G + c,
+    y * stride[0] - padding[0] + i * dilation[0],
+    x * stride[1] - padding[1] + j * dilation[1]] * filter[f, c, i, j]`
+    with `g = f / (F/G)` for `groups = G`, reading zeros outside the input,
+    as torch.nn.functional.conv2d without bias. Input `[N, C, H, W]`, filter
+    `[F, C/G, KH, KW]`, result `[N, F, OH, OW]` with
+    `OH = (H + 2 * padding[0] - dilation[0] * (KH - 1) - 1) / stride[0] + 1`.
+
+    Example:
+
+    ```mlir
+    %y = trueno.conv2d %x, %w stride = [1, 1] padding = [1, 1]
+           dilation = [1, 1] groups = 1
+           : tensor<8x3x32x32xf32>, tensor<16x3x3x3xf32> -> tensor<8x16x32x32xf32>
+    ```
+  }];
+  let arguments = (ins Trueno_FloatTensor:$input, Trueno_FloatTensor:$filter,
+                   DenseI64ArrayAttr:$stride, DenseI64ArrayAttr:$padding,
+                   DenseI64ArrayAttr:$dilation, I64Attr:$groups);
+  let results = (outs Trueno_FloatTensor:$result);
+  let assemblyFormat = "$input `,` $filter `stride` `=` $stride `padding` `=` "
+    "$padding `dilation` `=` $dilation `groups` `=` $groups attr-dict `:` "
+    "type($input) `,` type($filter) `->` type($result)";
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Casts, broadcasts and constants
 //===----------------------------------------------------------------------===//

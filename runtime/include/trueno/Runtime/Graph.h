@@ -89,7 +89,9 @@ enum class OpCode : std::uint8_t {
   ReduceMax,
   ReduceMin,
   // Contractions.
-  Matmul ///< [..., m, k] x [..., k, n], equal batch dimensions
+  Matmul, ///< [..., m, k] x [..., k, n], equal batch dimensions
+  Conv2d  ///< input NCHW, filter FCHW; params: stride, padding, dilation
+          ///< (two each), groups
 };
 
 /// The trueno dialect's name for the op ("add", "gelu"...).
@@ -105,6 +107,8 @@ struct GraphNode {
   Strides strides;
   /// Reductions only: the reduced dimensions, increasing.
   std::vector<std::int64_t> dims;
+  /// Conv2d only: stride, padding and dilation (height, width), groups.
+  std::vector<std::int64_t> params;
 
   bool operator==(const GraphNode &) const = default;
 };

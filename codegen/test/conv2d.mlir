@@ -1,0 +1,34 @@
+// Convolutions: zero padding as tensor.pad, one group as
+// linalg.conv_2d_nchw_fchw (float ones become the runtime's im2col + GEMM
+// call, with the bias epilogue in place), several groups as a contraction
+// generic over (n, f, y, x, c, i, j) that becomes loops.
+// RUN: trueno-opt %s -convert-trueno-to-linalg -split-input-file | FileCheck %s
+// RUN: trueno-opt %s -trueno-cpu-pipeline=stop-after=loops -split-input-file | FileCheck %s --check-prefix=LOOPS
+
+// CHECK-LABEL: func.func @padded
+// CHECK:         %[[PAD:.*]] = tensor.pad %{{.*}} low[0, 0, 1, 1] high[0, 0, 1, 1]
+// CHECK:         tensor<2x3x8x8xf32> to tensor<2x3x10x10xf32>
+// CHECK:         linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>} ins(%[[PAD]], %{{.*}} : tensor<2x3x10x10xf32>, tensor<4x3x3x3xf32>)
+// LOOPS-LABEL: func.func private @trueno_conv2d_f32(memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, f64, i64, i64, i64, i64)
+// LOOPS-LABEL: func.func @padded
+// LOOPS:         call @trueno_conv2d_f32(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %c2_i64, %c2_i64, %c1_i64, %c1_i64)
+// LOOPS:         arith.addf
+func.func @padded(%x: tensor<2x3x8x8xf32>, %w: tensor<4x3x3x3xf32>, %b: tensor<4x4x4xf32>) -> tensor<2x4x4x4xf32> {
+  %y = trueno.conv2d %x, %w stride = [2, 2] padding = [1, 1] dilation = [1, 1] groups = 1 : tensor<2x3x8x8xf32>, tensor<4x3x3x3xf32> -> tensor<2x4x4x4xf32>
+  %bb = trueno.expand %b : tensor<4x4x4xf32> to tensor<2x4x4x4xf32>
+  %r = trueno.add %y, %bb : tensor<2x4x4x4xf32>
+  return %r : tensor<2x4x4x4xf32>
+}
+
+// -----
+
+// CHECK-DAG: #[[IN:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, (d1 floordiv 2) * 2 + d4, d2 + d5 * 2, d3 + d6)>
+// CHECK-DAG: #[[FILTER:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d1, d4, d5, d6)>
+// CHECK-LABEL: func.func @grouped
+// CHECK:         linalg.generic {indexing_maps = [#[[IN]], #[[FILTER]], #{{.*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+// LOOPS-LABEL: func.func @grouped
+// LOOPS-NOT:     call
+func.func @grouped(%x: tensor<1x4x8x8xf64>, %w: tensor<4x2x2x3xf64>) -> tensor<1x4x6x6xf64> {
+  %y = trueno.conv2d %x, %w stride = [1, 1] padding = [0, 0] dilation = [2, 1] groups = 2 : tensor<1x4x8x8xf64>, tensor<4x2x2x3xf64> -> tensor<1x4x6x6xf64>
+  return %y : tensor<1x4x6x6xf64>
+}
