@@ -285,6 +285,31 @@ BENCHMARK(softmaxRows)
     ->Args({1, 1 << 20})
     ->UseRealTime();
 
+/// conv2d with bias, 3x3 filters, stride 1, no padding, on a batch of
+/// Fashion-MNIST-sized images. Args: N, C, H (= W), F. Reported as FLOP/s.
+void conv2dBias(benchmark::State &state) {
+  std::int64_t n = state.range(0), c = state.range(1), h = state.range(2),
+               f = state.range(3);
+  Generator gen(4);
+  Tensor x = randn({n, c, h, h}, gen), w = randn({f, c, 3, 3}, gen),
+         b = randn({f}, gen);
+  for (auto _ : state) {
+    Tensor y = conv2d(x, w, b);
+    trueno::sync();
+    benchmark::DoNotOptimize(y);
+  }
+  double out = static_cast<double>(n * f * (h - 2) * (h - 2));
+  state.counters["flops"] = benchmark::Counter(
+      2.0 * out * c * 9 * static_cast<double>(state.iterations()),
+      benchmark::Counter::kIsRate);
+}
+BENCHMARK(conv2dBias)
+    ->Args({8, 1, 28, 32})
+    ->Args({64, 1, 28, 32})
+    ->Args({64, 32, 13, 64})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
 /// Record + realize of a 20-op graph on 1-element tensors (program cache
 /// warm), per op.
 void perOpOverhead(benchmark::State &state) {
@@ -342,6 +367,9 @@ static int writeChecks(const std::string &dir) {
   saveNpy(dir + "/matmul.npy", matmul(m, w));
   saveNpy(dir + "/linearRelu.npy", relu(linear(m, w, c.slice(0, 0, 64))));
   saveNpy(dir + "/softmax.npy", softmax(m, 1));
+  saveNpy(dir + "/conv2d.npy",
+          conv2d(a.reshape({4, 4, 16, 16}),
+                 b.slice(0, 0, 288).reshape({8, 4, 3, 3}), c.slice(0, 0, 8)));
   saveNpy(dir + "/broadcastAdd.npy", a.slice(0, 0, 64).reshape({64, 1}) +
                                          b.slice(0, 0, 64).reshape({1, 64}));
   return 0;

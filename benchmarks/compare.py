@@ -77,6 +77,9 @@ REFERENCE = {"expFma": np_expfma, "chain": np_chain, "chainArith": np_arith,
              "mean": lambda a, b, c: np.mean(a.astype(np.float64)),
              "broadcastAdd": lambda a, b, c: a[:64].reshape(64, 1) + b[:64].reshape(1, 64),
              "matmul": lambda a, b, c: a.reshape(64, 64).astype(np.float64) @ b.reshape(64, 64),
+             "conv2d": lambda a, b, c: np_conv2d(
+                 a.reshape(4, 4, 16, 16).astype(np.float64),
+                 b[:288].reshape(8, 4, 3, 3).astype(np.float64), c[:8]),
              "softmax": lambda a, b, c: np_softmax(a.reshape(64, 64).astype(np.float64)),
              "linearRelu": lambda a, b, c: np.maximum(
                  a.reshape(64, 64).astype(np.float64) @ b.reshape(64, 64).T + c[:64], 0)}
@@ -94,6 +97,44 @@ def np_softmax(x, out=None, scratch=None):
     np.sum(out, axis=-1, keepdims=True, out=scratch)
     np.divide(out, scratch, out=out)
     return out
+
+
+def np_conv2d(x, w, b, out=None):
+    """NCHW convolution, stride 1, no padding: windows as a strided view and
+    one BLAS contraction (einsum with optimize=True, which writes into out)."""
+    windows = np.lib.stride_tricks.sliding_window_view(x, w.shape[2:], axis=(2, 3))
+    if out is None:
+        y = np.einsum("nchwij,fcij->nfhw", windows, w, optimize=True)
+        return y + b[None, :, None, None]
+    np.einsum("nchwij,fcij->nfhw", windows, w, optimize=True, out=out)
+    out += b[None, :, None, None]
+    return out
+
+
+def conv2d_cases(lib, n, c, h, f):
+    """conv2d with bias, 3x3; PyTorch in its faster configuration here (oneDNN
+    or its own im2col path, chosen by timing both) and with no out= form, so
+    its out= column repeats the allocating time."""
+    if lib == "numpy":
+        rng = np.random.default_rng(0)
+        x = rng.standard_normal((n, c, h, h), np.float32)
+        w = rng.standard_normal((f, c, 3, 3), np.float32)
+        b = rng.standard_normal(f, np.float32)
+        out = np.empty((n, f, h - 2, h - 2), np.float32)
+        return {"conv2d": lambda: np_conv2d(x, w, b),
+                "conv2d out=": lambda: np_conv2d(x, w, b, out)}
+    x, w, b = torch.randn(n, c, h, h), torch.randn(f, c, 3, 3), torch.randn(f)
+    best = None
+    for enabled in (True, False):
+        with torch.backends.mkldnn.flags(enabled=enabled):
+            t = timed(lambda: F.conv2d(x, w, b), 10)[0]
+        if best is None or t < best[0]:
+            best = (t, enabled)
+
+    def run():
+        with torch.backends.mkldnn.flags(enabled=best[1]):
+            return F.conv2d(x, w, b)
+    return {"conv2d": run, "conv2d out=": run}
 
 
 def softmax_cases(lib, rows, cols):
@@ -303,7 +344,8 @@ def check_trueno(binary):
                 # Sums of 4096 float32 values: the order of additions differs.
                 rtol, atol = (1e-5, 1e-3) if name in ("sum", "mean", "matmul",
                                                       "linearRelu") else (
-                    (1e-5, 1e-7) if name == "softmax" else (2e-6, 1e-6))
+                    (1e-5, 1e-7) if name == "softmax" else
+                    (1e-4, 1e-3) if name == "conv2d" else (2e-6, 1e-6))
                 if not np.allclose(got, want, rtol=rtol, atol=atol, equal_nan=True):
                     raise SystemExit(f"{name}: Trueno's result differs from NumPy's")
     print("checked: Trueno's results match NumPy's on seeded inputs")
@@ -426,6 +468,13 @@ def main():
         plan.append((f"matmul {n}", f"matmulSquare/{n}/real_time", 0,
                      lambda n=n: (matmul_cases("numpy", n), matmul_cases("torch", n)),
                      "matmul", 2.0 * n ** 3))
+    for shape in ([(8, 1, 28, 32)] if args.quick else [(64, 1, 28, 32), (64, 32, 13, 64)]):
+        n, c, h, f = shape
+        plan.append((f"conv2d {n}x{c}x{h}x{h} * {f}x3x3",
+                     f"conv2dBias/{n}/{c}/{h}/{f}/real_time", 0,
+                     lambda shape=shape: (conv2d_cases("numpy", *shape),
+                                          conv2d_cases("torch", *shape)),
+                     "conv2d", 2.0 * n * f * (h - 2) ** 2 * c * 9))
     for shape in ([(64, 784, 128)] if args.quick else [(64, 784, 128), (256, 1024, 1024)]):
         plan.append((f"linear+relu {'x'.join(map(str, shape))}",
                      f"linearRelu/{'/'.join(map(str, shape))}/real_time", 0,

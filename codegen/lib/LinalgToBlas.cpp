@@ -145,6 +145,7 @@ struct LinalgToBlasPass
     SmallVector<Type> arguments = {memref, memref, memref, b.getF64Type()};
     if (conv)
       arguments.append(4, b.getI64Type());
+    arguments.append(2, b.getI64Type()); // part, parts
     auto type = b.getFunctionType(arguments, {});
     auto func = b.create<func::FuncOp>(module.getLoc(), name, type);
     func.setPrivate();
@@ -184,9 +185,61 @@ struct LinalgToBlasPass
         for (const APInt &v : attr.getValues<APInt>())
           arguments.push_back(b.create<arith::ConstantOp>(
               loc, b.getI64IntegerAttr(v.getSExtValue())));
-    b.create<func::CallOp>(loc, callee, arguments);
+    // The work: 2 * (output elements) * (reduction iterations).
+    int64_t flops = 2;
+    for (auto [range, iterator] :
+         llvm::zip(op.getStaticLoopRanges(), op.getIteratorTypesArray()))
+      flops *= range;
+    Value parts = b.create<func::CallOp>(loc, partsDeclaration(),
+                                         ValueRange{b.create<arith::ConstantOp>(
+                                             loc, b.getI64IntegerAttr(flops))})
+                      .getResult(0);
+    // One part: a plain call. Several: a parallel loop of calls, one part
+    // each, which becomes an OpenMP loop like every other kernel's.
+    Value one = b.create<arith::ConstantOp>(loc, b.getI64IntegerAttr(1));
+    Value serial =
+        b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, parts, one);
+    auto branch = b.create<scf::IfOp>(loc, serial, /*withElseRegion=*/true);
+    {
+      OpBuilder then = branch.getThenBodyBuilder();
+      SmallVector<Value> args = arguments;
+      args.push_back(
+          then.create<arith::ConstantOp>(loc, then.getI64IntegerAttr(0)));
+      args.push_back(one);
+      then.create<func::CallOp>(loc, callee, args);
+    }
+    {
+      OpBuilder otherwise = branch.getElseBodyBuilder();
+      Value zero = otherwise.create<arith::ConstantIndexOp>(loc, 0);
+      Value step = otherwise.create<arith::ConstantIndexOp>(loc, 1);
+      Value count = otherwise.create<arith::IndexCastOp>(
+          loc, otherwise.getIndexType(), parts);
+      otherwise.create<scf::ParallelOp>(
+          loc, ValueRange{zero}, ValueRange{count}, ValueRange{step},
+          [&](OpBuilder &inner, Location l, ValueRange ivs) {
+            SmallVector<Value> args = arguments;
+            args.push_back(inner.create<arith::IndexCastOp>(
+                l, inner.getI64Type(), ivs[0]));
+            args.push_back(parts);
+            inner.create<func::CallOp>(l, callee, args);
+          });
+    }
     op->erase();
     return success();
+  }
+
+  /// `i64 trueno_parallel_parts(i64 flops)`: how many parts to split into.
+  func::FuncOp partsDeclaration() {
+    ModuleOp module = getOperation();
+    if (auto existing =
+            module.lookupSymbol<func::FuncOp>("trueno_parallel_parts"))
+      return existing;
+    OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
+    auto func = b.create<func::FuncOp>(
+        module.getLoc(), "trueno_parallel_parts",
+        b.getFunctionType({b.getI64Type()}, {b.getI64Type()}));
+    func.setPrivate();
+    return func;
   }
 };
 

@@ -9,9 +9,9 @@
 // CHECK:         %[[PAD:.*]] = tensor.pad %{{.*}} low[0, 0, 1, 1] high[0, 0, 1, 1]
 // CHECK:         tensor<2x3x8x8xf32> to tensor<2x3x10x10xf32>
 // CHECK:         linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>} ins(%[[PAD]], %{{.*}} : tensor<2x3x10x10xf32>, tensor<4x3x3x3xf32>)
-// LOOPS-LABEL: func.func private @trueno_conv2d_f32(memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, f64, i64, i64, i64, i64)
+// LOOPS-LABEL: func.func private @trueno_conv2d_f32(memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, f64, i64, i64, i64, i64, i64, i64)
 // LOOPS-LABEL: func.func @padded
-// LOOPS:         call @trueno_conv2d_f32(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %c2_i64, %c2_i64, %c1_i64, %c1_i64)
+// LOOPS:         call @trueno_conv2d_f32(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %c2_i64, %c2_i64, %c1_i64, %c1_i64, %c0_i64, %c1_i64)
 // LOOPS:         arith.addf
 func.func @padded(%x: tensor<2x3x8x8xf32>, %w: tensor<4x3x3x3xf32>, %b: tensor<4x4x4xf32>) -> tensor<2x4x4x4xf32> {
   %y = trueno.conv2d %x, %w stride = [2, 2] padding = [1, 1] dilation = [1, 1] groups = 1 : tensor<2x3x8x8xf32>, tensor<4x3x3x3xf32> -> tensor<2x4x4x4xf32>

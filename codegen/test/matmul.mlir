@@ -16,16 +16,24 @@
 // FUSED-SAME:      ins(%{{.*}} : tensor<3xf32>) outs(%[[P]] : tensor<4x3xf32>)
 // FUSED-NEXT:    ^bb0(%[[BIAS:.*]]: f32, %[[OUT:.*]]: f32):
 // FUSED-NEXT:      arith.addf %[[OUT]], %[[BIAS]]
-// LOOPS-LABEL: func.func private @trueno_gemm_f32(memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, f64) attributes {llvm.emit_c_interface}
+// LOOPS-LABEL: func.func private @trueno_gemm_f32(memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, f64, i64, i64) attributes {llvm.emit_c_interface}
 // LOOPS-LABEL: func.func @linear_relu
 // LOOPS-SAME:    %[[X:.*]]: memref<4x8xf32> {llvm.noalias}, %[[W:.*]]: memref<8x3xf32, strided<[1, 8]>> {llvm.noalias}
 // LOOPS-SAME:    %{{.*}}: memref<3xf32> {llvm.noalias}, %[[Y:arg[0-9]+]]: memref<4x3xf32> {llvm.noalias})
 // LOOPS-NOT:     memref.alloc
+// LOOPS-DAG:     %[[ZERO:.*]] = arith.constant 0 : i64
+// LOOPS-DAG:     %[[ONE:.*]] = arith.constant 1 : i64
+// LOOPS-DAG:     %[[FLOPS:.*]] = arith.constant 192 : i64
 // LOOPS-DAG:     %[[BETA:.*]] = arith.constant 0.000000e+00 : f64
 // LOOPS-DAG:     %[[XC:.*]] = memref.cast %[[X]]
 // LOOPS-DAG:     %[[WC:.*]] = memref.cast %[[W]]
 // LOOPS-DAG:     %[[YC:.*]] = memref.cast %[[Y]]
-// LOOPS:         call @trueno_gemm_f32(%[[XC]], %[[WC]], %[[YC]], %[[BETA]])
+// One part (a plain call) or one call per part in an OpenMP loop.
+// LOOPS:         %[[PARTS:.*]] = call @trueno_parallel_parts(%[[FLOPS]])
+// LOOPS:         call @trueno_gemm_f32(%[[XC]], %[[WC]], %[[YC]], %[[BETA]], %[[ZERO]], %[[ONE]])
+// LOOPS:         omp.wsloop
+// LOOPS:           %[[PART:.*]] = arith.index_cast
+// LOOPS:           func.call @trueno_gemm_f32(%[[XC]], %[[WC]], %[[YC]], %[[BETA]], %[[PART]], %[[PARTS]])
 // LOOPS:         cf.cond_br
 // LOOPS:           arith.maximumf
 func.func @linear_relu(%x: tensor<4x8xf32>, %w: tensor<8x3xf32> {trueno.strides = array<i64: 1, 8>}, %b: tensor<3xf32>) -> tensor<4x3xf32> {

@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <optional>
+#include <thread>
 #include <vector>
 
 namespace trueno::runtime {
@@ -127,12 +128,48 @@ Matrix<T> batchMatrixOf(const MemRef<T, 3> &d, std::int64_t batch) {
           d.strides[1], d.strides[2]};
 }
 
+/// The items [begin, end) of `count` that `part` of `parts` takes.
+std::pair<std::int64_t, std::int64_t>
+share(std::int64_t count, std::int64_t part, std::int64_t parts) {
+  return {count * part / parts, count * (part + 1) / parts};
+}
+
+/// `part` of c = a @ b + beta * c: a share of the rows, or of the columns
+/// when the product is wider than tall.
+template <typename T>
+void multiplyPart(Matrix<T> a, Matrix<T> b, Matrix<T> c, double beta,
+                  std::int64_t part, std::int64_t parts) {
+  if (c.rows >= c.cols) {
+    auto [begin, end] = share(c.rows, part, parts);
+    a.data += begin * a.rowStride;
+    c.data += begin * c.rowStride;
+    a.rows = c.rows = end - begin;
+  } else {
+    auto [begin, end] = share(c.cols, part, parts);
+    b.data += begin * b.colStride;
+    c.data += begin * c.colStride;
+    b.cols = c.cols = end - begin;
+  }
+  multiply(a, b, c, beta);
+}
+
+/// `part` of a batch of products: a share of the batch, or of every product
+/// when there are fewer products than parts.
 template <typename T>
 void batchMultiply(const MemRef<T, 3> &a, const MemRef<T, 3> &b,
-                   const MemRef<T, 3> &c, double beta) {
-  for (std::int64_t i = 0; i < c.sizes[0]; ++i)
-    multiply(batchMatrixOf(a, i), batchMatrixOf(b, i), batchMatrixOf(c, i),
-             beta);
+                   const MemRef<T, 3> &c, double beta, std::int64_t part,
+                   std::int64_t parts) {
+  std::int64_t batches = c.sizes[0];
+  if (batches >= parts) {
+    auto [begin, end] = share(batches, part, parts);
+    for (std::int64_t i = begin; i < end; ++i)
+      multiply(batchMatrixOf(a, i), batchMatrixOf(b, i), batchMatrixOf(c, i),
+               beta);
+    return;
+  }
+  for (std::int64_t i = 0; i < batches; ++i)
+    multiplyPart(batchMatrixOf(a, i), batchMatrixOf(b, i), batchMatrixOf(c, i),
+                 beta, part, parts);
 }
 
 /// out = conv2d(in, filter) + beta * out for one group, NCHW / FCHW, the
@@ -143,16 +180,29 @@ template <typename T>
 void convolve(const MemRef<T, 4> &in, const MemRef<T, 4> &filter,
               const MemRef<T, 4> &out, double beta, std::int64_t strideY,
               std::int64_t strideX, std::int64_t dilationY,
-              std::int64_t dilationX) {
-  const std::int64_t n = out.sizes[0], f = out.sizes[1], oh = out.sizes[2],
-                     ow = out.sizes[3];
+              std::int64_t dilationX, std::int64_t part, std::int64_t parts) {
+  // A share of the images, or with fewer images than parts, a share of the
+  // output channels of every image.
+  auto [firstImage, endImage] =
+      out.sizes[0] >= parts
+          ? share(out.sizes[0], part, parts)
+          : std::pair<std::int64_t, std::int64_t>{0, out.sizes[0]};
+  auto [firstChannel, endChannel] =
+      out.sizes[0] >= parts
+          ? std::pair<std::int64_t, std::int64_t>{0, out.sizes[1]}
+          : share(out.sizes[1], part, parts);
+  const std::int64_t n = endImage - firstImage, f = endChannel - firstChannel,
+                     oh = out.sizes[2], ow = out.sizes[3];
   const std::int64_t c = filter.sizes[1], kh = filter.sizes[2],
                      kw = filter.sizes[3];
   const std::int64_t k = c * kh * kw, pixels = oh * ow;
-  const T *input = in.aligned + in.offset;
+  const T *input = in.aligned + in.offset + firstImage * in.strides[0];
   const std::int64_t *is = in.strides;
-  Matrix<T> weights{filter.aligned + filter.offset, f, k, filter.strides[0],
-                    filter.strides[3]};
+  T *output = out.aligned + out.offset + firstImage * out.strides[0] +
+              firstChannel * out.strides[1];
+  Matrix<T> weights{filter.aligned + filter.offset +
+                        firstChannel * filter.strides[0],
+                    f, k, filter.strides[0], filter.strides[3]};
   std::vector<T> weightStorage;
   bool dense = filter.strides[3] == 1 && filter.strides[2] == kw &&
                filter.strides[1] == kh * kw;
@@ -163,7 +213,8 @@ void convolve(const MemRef<T, 4> &in, const MemRef<T, 4> &filter,
         for (std::int64_t i = 0; i < kh; ++i)
           for (std::int64_t j = 0; j < kw; ++j)
             weightStorage[((a * c + b) * kh + i) * kw + j] =
-                filter.aligned[filter.offset + a * filter.strides[0] +
+                filter.aligned[filter.offset +
+                               (firstChannel + a) * filter.strides[0] +
                                b * filter.strides[1] + i * filter.strides[2] +
                                j * filter.strides[3]];
     weights = {weightStorage.data(), f, k, k, 1};
@@ -205,8 +256,8 @@ void convolve(const MemRef<T, 4> &in, const MemRef<T, 4> &filter,
     bool direct = count == 1 && out.strides[3] == 1 && out.strides[2] == ow;
     if (direct) { // the GEMM writes the image's planes in place
       multiply(weights, cols,
-               Matrix<T>{out.aligned + out.offset + first * out.strides[0], f,
-                         pixels, out.strides[1], 1},
+               Matrix<T>{output + first * out.strides[0], f, pixels,
+                         out.strides[1], 1},
                beta);
       continue;
     }
@@ -218,9 +269,8 @@ void convolve(const MemRef<T, 4> &in, const MemRef<T, 4> &filter,
       for (std::int64_t a = 0; a < f; ++a)
         for (std::int64_t y = 0; y < oh; ++y)
           for (std::int64_t x = 0; x < ow; ++x) {
-            T &dst = out.aligned[out.offset + (first + b) * out.strides[0] +
-                                 a * out.strides[1] + y * out.strides[2] +
-                                 x * out.strides[3]];
+            T &dst = output[(first + b) * out.strides[0] + a * out.strides[1] +
+                            y * out.strides[2] + x * out.strides[3]];
             T v = product[a * width + b * pixels + y * ow + x];
             dst = beta == 0 ? v : static_cast<T>(beta) * dst + v;
           }
@@ -233,47 +283,69 @@ void convolve(const MemRef<T, 4> &in, const MemRef<T, 4> &filter,
 using trueno::runtime::MemRef;
 
 extern "C" {
+// Each entry point computes `part` of `parts` (see trueno-linalg-to-blas:
+// the kernel calls them from a parallel loop, OpenBLAS itself runs on one
+// thread per call).
 void _mlir_ciface_trueno_gemm_f32(MemRef<float, 2> *a, MemRef<float, 2> *b,
-                                  MemRef<float, 2> *c, double beta) {
-  trueno::runtime::multiply(matrixOf(*a), matrixOf(*b), matrixOf(*c), beta);
+                                  MemRef<float, 2> *c, double beta,
+                                  std::int64_t part, std::int64_t parts) {
+  trueno::runtime::multiplyPart(matrixOf(*a), matrixOf(*b), matrixOf(*c), beta,
+                                part, parts);
 }
 void _mlir_ciface_trueno_gemm_f64(MemRef<double, 2> *a, MemRef<double, 2> *b,
-                                  MemRef<double, 2> *c, double beta) {
-  trueno::runtime::multiply(matrixOf(*a), matrixOf(*b), matrixOf(*c), beta);
+                                  MemRef<double, 2> *c, double beta,
+                                  std::int64_t part, std::int64_t parts) {
+  trueno::runtime::multiplyPart(matrixOf(*a), matrixOf(*b), matrixOf(*c), beta,
+                                part, parts);
 }
 void _mlir_ciface_trueno_batch_gemm_f32(MemRef<float, 3> *a,
                                         MemRef<float, 3> *b,
-                                        MemRef<float, 3> *c, double beta) {
-  trueno::runtime::batchMultiply(*a, *b, *c, beta);
+                                        MemRef<float, 3> *c, double beta,
+                                        std::int64_t part, std::int64_t parts) {
+  trueno::runtime::batchMultiply(*a, *b, *c, beta, part, parts);
+}
+void _mlir_ciface_trueno_batch_gemm_f64(MemRef<double, 3> *a,
+                                        MemRef<double, 3> *b,
+                                        MemRef<double, 3> *c, double beta,
+                                        std::int64_t part, std::int64_t parts) {
+  trueno::runtime::batchMultiply(*a, *b, *c, beta, part, parts);
 }
 void _mlir_ciface_trueno_conv2d_f32(MemRef<float, 4> *in,
                                     MemRef<float, 4> *filter,
                                     MemRef<float, 4> *out, double beta,
                                     std::int64_t strideY, std::int64_t strideX,
                                     std::int64_t dilationY,
-                                    std::int64_t dilationX) {
+                                    std::int64_t dilationX, std::int64_t part,
+                                    std::int64_t parts) {
   trueno::runtime::convolve(*in, *filter, *out, beta, strideY, strideX,
-                            dilationY, dilationX);
+                            dilationY, dilationX, part, parts);
 }
 void _mlir_ciface_trueno_conv2d_f64(MemRef<double, 4> *in,
                                     MemRef<double, 4> *filter,
                                     MemRef<double, 4> *out, double beta,
                                     std::int64_t strideY, std::int64_t strideX,
                                     std::int64_t dilationY,
-                                    std::int64_t dilationX) {
+                                    std::int64_t dilationX, std::int64_t part,
+                                    std::int64_t parts) {
   trueno::runtime::convolve(*in, *filter, *out, beta, strideY, strideX,
-                            dilationY, dilationX);
+                            dilationY, dilationX, part, parts);
 }
-void _mlir_ciface_trueno_batch_gemm_f64(MemRef<double, 3> *a,
-                                        MemRef<double, 3> *b,
-                                        MemRef<double, 3> *c, double beta) {
-  trueno::runtime::batchMultiply(*a, *b, *c, beta);
+/// How many parts a product of `flops` is split into: one per hardware
+/// thread, or one when forking threads would cost more than it saves.
+std::int64_t trueno_parallel_parts(std::int64_t flops) {
+  static const std::int64_t threads =
+      std::max(1u, std::thread::hardware_concurrency());
+  return flops < (1 << 20) ? 1 : threads;
 }
 }
 
 namespace trueno::runtime {
 
 std::vector<std::pair<const char *, void *>> blasSymbols() {
+  // Kernels split products across the cores themselves, in the same OpenMP
+  // parallel loops as everything else; OpenBLAS's own thread pool would
+  // spin beside OpenMP's and halve both (see docs/ARCHITECTURE.md).
+  openblas_set_num_threads(1);
   return {
       {"_mlir_ciface_trueno_gemm_f32",
        reinterpret_cast<void *>(&_mlir_ciface_trueno_gemm_f32)},
@@ -287,6 +359,8 @@ std::vector<std::pair<const char *, void *>> blasSymbols() {
        reinterpret_cast<void *>(&_mlir_ciface_trueno_conv2d_f32)},
       {"_mlir_ciface_trueno_conv2d_f64",
        reinterpret_cast<void *>(&_mlir_ciface_trueno_conv2d_f64)},
+      {"trueno_parallel_parts",
+       reinterpret_cast<void *>(&trueno_parallel_parts)},
   };
 }
 

@@ -14,6 +14,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "trueno/Runtime/KernelCache.h"
+#include "trueno/Runtime/CompilerFingerprint.h"
 #include "trueno/Codegen/Pipeline.h"
 #include "trueno/Runtime/CpuKernel.h"
 #include "trueno/Version.h"
@@ -96,7 +97,10 @@ CacheKey cacheKey(const CacheKeyParts &parts) {
 }
 
 CacheKeyParts currentKeyParts(std::string ir) {
-  std::string options = "llvm-O3 codegen-O3 reciprocal-none;";
+  // The compiler's fingerprint covers what the pipeline strings cannot: a
+  // pass's logic, a runtime entry point's signature.
+  std::string options = "llvm-O3 codegen-O3 reciprocal-none; compiler " +
+                        std::string(TRUENO_COMPILER_FINGERPRINT) + ";";
   for (mlir::trueno::Stage stage :
        {mlir::trueno::Stage::Linalg, mlir::trueno::Stage::Fused,
         mlir::trueno::Stage::Bufferized, mlir::trueno::Stage::Loops,

@@ -136,19 +136,27 @@ def MatmulEpilogueInPlace : Pass<"trueno-matmul-epilogue-in-place"> {
 def LinalgToBlas : Pass<"trueno-linalg-to-blas", "::mlir::ModuleOp"> {
   let summary = "Call the runtime's BLAS GEMM for float matrix products";
   let description = [{
-    Replaces `linalg.matmul` and `linalg.batch_matmul` on float32 or float64
-    memrefs with calls to `trueno_gemm_<f32|f64>` and
-    `trueno_batch_gemm_<f32|f64>` (runtime/lib/Blas.cpp, OpenBLAS), passing
+    Replaces `linalg.matmul`, `linalg.batch_matmul` and
+    `linalg.conv_2d_nchw_fchw` on float32 or float64 memrefs with calls to
+    `trueno_gemm_<f32|f64>`, `trueno_batch_gemm_<f32|f64>` and
+    `trueno_conv2d_<f32|f64>` (runtime/lib/Blas.cpp, OpenBLAS), passing
     the buffers as strided memref descriptors (`llvm.emit_c_interface`) so
     transposed views reach BLAS as a transpose flag, not a copy. A zero
     `linalg.fill` of the output right before the product becomes `beta = 0`.
     Integer products stay linalg and become loops.
 
+    Threads: each call computes one part of the product (a share of the
+    rows, columns, batch or images) with single-threaded OpenBLAS, and the
+    kernel runs `trueno_parallel_parts(flops)` parts from an `scf.parallel`
+    (one plain call when that is 1), so products share the OpenMP threads
+    of every other kernel instead of a second, spinning thread pool.
+
     Contract: run after bufferization, before linalg is lowered to loops.
   }];
   let dependentDialects = ["::mlir::func::FuncDialect",
                            "::mlir::memref::MemRefDialect",
-                           "::mlir::arith::ArithDialect"];
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::scf::SCFDialect"];
 }
 
 #endif // TRUENO_CODEGEN_PASSES_TD
