@@ -436,7 +436,7 @@ def main():
     print(f"STREAM triad bandwidth: {bandwidth / 1e9:.2f} GB/s; float32 FMA peak: "
           f"{peak / 1e9:.0f} GFLOP/s (the compute limit: matrix cases show their "
           f"fraction of it, marked *)\n")
-    print(f"{'case':<22}{'trueno ms':>10}{'(min-max)':>16}{'numpy':>9}{'np out=':>9}"
+    print(f"{'case':<30}{'trueno ms':>10}{'(min-max)':>16}{'numpy':>9}{'np out=':>9}"
           f"{'torch':>9}{'th out=':>9}{'x numpy':>8}{'x torch':>8}{'x th out=':>10}"
           f"{'of floor':>9}")
     reps = 3 if args.quick else 30
@@ -507,7 +507,7 @@ def main():
             row["fraction_of_peak"] = flops[0] / peak / ours["median"] if peak else 0
         rows.append(row)
         spread = f"({ours['min'] * 1e3:.3f}-{ours['max'] * 1e3:.3f})"
-        print(f"{name:<22}{ours['median'] * 1e3:>10.3f}{spread:>16}"
+        print(f"{name:<30}{ours['median'] * 1e3:>10.3f}{spread:>16}"
               f"{med['numpy'] * 1e3:>9.3f}{med['numpy out='] * 1e3:>9.3f}"
               f"{med['torch'] * 1e3:>9.3f}{med['torch out='] * 1e3:>9.3f}"
               f"{row['speedup_vs_numpy']:>8.2f}{row['speedup_vs_torch']:>8.2f}"

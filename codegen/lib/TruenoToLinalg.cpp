@@ -867,6 +867,87 @@ struct Conv2dLowering : public OpConversionPattern<Conv2dOp> {
   }
 };
 
+/// argmax / argmin: a generic over the input with two outputs reduced along
+/// `dim`, the best value so far and its index (linalg.index). A later
+/// element replaces them only if strictly better, so ties keep the first;
+/// a NaN replaces a number and is never replaced (the first NaN wins), as
+/// PyTorch.
+template <typename OpTy, bool IsMax>
+struct ArgReduceLowering : public OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto inputType = cast<RankedTensorType>(op.getInput().getType());
+    Type original = inputType.getElementType();
+    Type element = this->getTypeConverter()->convertType(original);
+    auto resultType = cast<RankedTensorType>(op.getType());
+    int64_t rank = inputType.getRank(), dim = op.getDim();
+    bool keep = resultType.getRank() == rank;
+    SmallVector<AffineExpr> out;
+    SmallVector<utils::IteratorType> iterators;
+    for (int64_t d = 0; d < rank; ++d) {
+      iterators.push_back(d == dim ? utils::IteratorType::reduction
+                                   : utils::IteratorType::parallel);
+      if (d != dim)
+        out.push_back(rewriter.getAffineDimExpr(d));
+      else if (keep)
+        out.push_back(rewriter.getAffineConstantExpr(0));
+    }
+    AffineMap outMap = AffineMap::get(rank, 0, out, rewriter.getContext());
+    SmallVector<AffineMap> maps = {rewriter.getMultiDimIdentityMap(rank),
+                                   outMap, outMap};
+    auto filled = [&](Type type, Value value) {
+      Value empty =
+          rewriter.create<tensor::EmptyOp>(loc, resultType.getShape(), type);
+      return rewriter.create<linalg::FillOp>(loc, value, empty).getResult(0);
+    };
+    Value start = reductionIdentity(rewriter, loc,
+                                    IsMax ? ReduceKind::Max : ReduceKind::Min,
+                                    original, element);
+    Value zero =
+        rewriter.create<arith::ConstantOp>(loc, rewriter.getI64IntegerAttr(0));
+    Value values = filled(element, start);
+    Value indices = filled(rewriter.getI64Type(), zero);
+    bool isUnsigned = isUnsignedInt(original) || original.isInteger(1);
+    auto generic = rewriter.create<linalg::GenericOp>(
+        loc, TypeRange{values.getType(), indices.getType()}, adaptor.getInput(),
+        ValueRange{values, indices}, maps, iterators,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value x = args[0], best = args[1], index = args[2];
+          Value take;
+          if (isa<FloatType>(x.getType())) {
+            Value better = b.create<arith::CmpFOp>(
+                l,
+                IsMax ? arith::CmpFPredicate::OGT : arith::CmpFPredicate::OLT,
+                x, best);
+            Value xNaN =
+                b.create<arith::CmpFOp>(l, arith::CmpFPredicate::UNO, x, x);
+            Value bestNumber = b.create<arith::CmpFOp>(
+                l, arith::CmpFPredicate::ORD, best, best);
+            take = b.create<arith::OrIOp>(
+                l, better, b.create<arith::AndIOp>(l, xNaN, bestNumber));
+          } else {
+            auto predicate = IsMax ? (isUnsigned ? arith::CmpIPredicate::ugt
+                                                 : arith::CmpIPredicate::sgt)
+                                   : (isUnsigned ? arith::CmpIPredicate::ult
+                                                 : arith::CmpIPredicate::slt);
+            take = b.create<arith::CmpIOp>(l, predicate, x, best);
+          }
+          Value position = b.create<arith::IndexCastOp>(
+              l, b.getI64Type(), b.create<linalg::IndexOp>(l, dim));
+          b.create<linalg::YieldOp>(
+              l,
+              ValueRange{b.create<arith::SelectOp>(l, take, x, best),
+                         b.create<arith::SelectOp>(l, take, position, index)});
+        });
+    rewriter.replaceOp(op, generic.getResult(1));
+    return success();
+  }
+};
+
 struct ConstantLowering : public OpConversionPattern<ConstantOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -910,6 +991,8 @@ struct ConvertTruenoToLinalgPass
     patterns
         .add<ExpandLowering, ConstantLowering, MatmulLowering, Conv2dLowering>(
             converter, context);
+    patterns.add<ArgReduceLowering<ArgMaxOp, true>,
+                 ArgReduceLowering<ArgMinOp, false>>(converter, context);
     patterns.add<ReduceLowering<ReduceSumOp, ReduceKind::Sum>,
                  ReduceLowering<ReduceProdOp, ReduceKind::Prod>,
                  ReduceLowering<ReduceMaxOp, ReduceKind::Max>,

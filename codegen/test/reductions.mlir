@@ -85,3 +85,20 @@ func.func @row_sum(%x: tensor<1x65536xf32>, %m: tensor<1x1xf32>) -> tensor<1x1xf
   %s = trueno.reduce_sum %d dims = [1] : tensor<1x65536xf32> -> tensor<1x1xf32>
   return %s : tensor<1x1xf32>
 }
+
+// -----
+
+// argmax keeps the best value and its index (linalg.index) as two outputs;
+// only a strictly better element or a first NaN replaces them.
+// CHECK-LABEL: func.func @argmax_rows
+// CHECK:         %[[VALUES:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<4xf32>)
+// CHECK:         %[[INDICES:.*]] = linalg.fill ins(%{{.*}} : i64) outs(%{{.*}} : tensor<4xi64>)
+// CHECK:         %[[R:.*]]:2 = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%{{.*}} : tensor<4x8xf32>) outs(%[[VALUES]], %[[INDICES]] : tensor<4xf32>, tensor<4xi64>)
+// CHECK:           arith.cmpf ogt
+// CHECK:           arith.cmpf uno
+// CHECK:           linalg.index 1
+// CHECK:         return %[[R]]#1
+func.func @argmax_rows(%x: tensor<4x8xf32>) -> tensor<4xi64> {
+  %i = trueno.argmax %x dim = 1 : tensor<4x8xf32> -> tensor<4xi64>
+  return %i : tensor<4xi64>
+}

@@ -529,6 +529,87 @@ TRUENO_DEFINE_REDUCTION(all, All)
 TRUENO_DEFINE_REDUCTION(any, Any)
 #undef TRUENO_DEFINE_REDUCTION
 
+/// var and stddev: two kernels, the mean, then the sum of squared deviations
+/// (one pass over x, the subtraction and square fused into the sum).
+Tensor var(const Tensor &x, std::vector<std::int64_t> dims, double correction,
+           bool keepdim, SourceLoc where) {
+  const TensorImpl &self = checked(x, "var", where);
+  if (!isFloating(self.dtype))
+    fail<DTypeError>(where, "var", "convert it first, e.g. with to(kFloat32)",
+                     "var is defined for floating tensors, not {}",
+                     dtypeName(self.dtype));
+  DType compute = self.dtype == DType::Float16 || self.dtype == DType::BFloat16
+                      ? DType::Float32
+                      : self.dtype;
+  Tensor v = x.to(compute, where);
+  Tensor m = mean(v, dims, true, where); // checks the dims
+  Tensor d = sub(v, m, where);
+  std::int64_t count = x.numel() / std::max<std::int64_t>(m.numel(), 1);
+  if (m.numel() == 0) // no outputs; count is irrelevant
+    count = 0;
+  // As PyTorch: the divisor is max(0, N - correction), so too few elements
+  // give inf (or NaN when the deviations are all 0).
+  double divisor = std::max(0.0, static_cast<double>(count) - correction);
+  Tensor total = sum(mul(d, d, where), dims, keepdim, where);
+  Tensor result = div(total, divisor, where); // as PyTorch, not * (1 / n)
+  return result.to(self.dtype, where);
+}
+
+namespace {
+
+/// argmax / argmin: one trueno op along one dimension; without a dimension,
+/// over the flattened tensor (as PyTorch).
+Tensor argReduce(OpCode op, std::string_view name, const Tensor &x,
+                 std::optional<std::int64_t> dim, bool keepdim,
+                 SourceLoc where) {
+  const TensorImpl &self = checked(x, name, where);
+  auto rank = static_cast<std::int64_t>(self.shape.size());
+  if (!dim) {
+    Tensor flat = rank == 1 ? x : x.reshape({x.numel()}, where);
+    Tensor index = argReduce(op, name, flat, 0, false, where);
+    return keepdim ? index.reshape(Shape(rank, 1), where) : index;
+  }
+  if (rank == 0) { // one element: index 0
+    detail::wrapDim(*dim, 1, self.shape, name, where);
+    return zeros({}, DType::Int64);
+  }
+  std::int64_t d = detail::wrapDim(*dim, rank, self.shape, name, where);
+  if (self.shape[d] == 0)
+    fail<ValueError>(where, name,
+                     "an empty dimension has no largest or "
+                     "smallest element",
+                     "cannot reduce dimension {} of shape {}, which is empty",
+                     d, formatShape(self.shape));
+  Shape shape = self.shape;
+  if (keepdim)
+    shape[d] = 1;
+  else
+    shape.erase(shape.begin() + d);
+  // Halves compare as float32: the same order, and no half compares in IR.
+  DType compute = self.dtype == DType::Float16 || self.dtype == DType::BFloat16
+                      ? DType::Float32
+                      : self.dtype;
+  return detail::record(op, DType::Int64, shape,
+                        {detail::castNode(detail::nodeOf(self), compute)},
+                        self.storage->device(), {d});
+}
+
+} // namespace
+
+Tensor argmax(const Tensor &x, std::optional<std::int64_t> dim, bool keepdim,
+              SourceLoc where) {
+  return argReduce(OpCode::ArgMax, "argmax", x, dim, keepdim, where);
+}
+Tensor argmin(const Tensor &x, std::optional<std::int64_t> dim, bool keepdim,
+              SourceLoc where) {
+  return argReduce(OpCode::ArgMin, "argmin", x, dim, keepdim, where);
+}
+
+Tensor stddev(const Tensor &x, std::vector<std::int64_t> dims,
+              double correction, bool keepdim, SourceLoc where) {
+  return sqrt(var(x, std::move(dims), correction, keepdim, where), where);
+}
+
 //===----------------------------------------------------------------------===//
 // Conversion and in-place update
 //===----------------------------------------------------------------------===//

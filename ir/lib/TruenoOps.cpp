@@ -265,6 +265,19 @@ LogicalResult ReduceMinOp::verify() {
   return verifyReduction(*this, getDims());
 }
 
+static LogicalResult verifyArgReduction(Operation *op, int64_t dim) {
+  auto in = cast<RankedTensorType>(op->getOperand(0).getType());
+  if (dim < 0 || dim >= in.getRank())
+    return op->emitOpError("dimension ")
+           << dim << " is out of range for rank " << in.getRank();
+  if (in.getDimSize(dim) == 0)
+    return op->emitOpError("reduces an empty dimension");
+  return verifyReduction(op, {dim});
+}
+
+LogicalResult ArgMaxOp::verify() { return verifyArgReduction(*this, getDim()); }
+LogicalResult ArgMinOp::verify() { return verifyArgReduction(*this, getDim()); }
+
 LogicalResult MatmulOp::verify() {
   auto lhs = cast<RankedTensorType>(getLhs().getType());
   auto rhs = cast<RankedTensorType>(getRhs().getType());

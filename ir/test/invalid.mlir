@@ -286,3 +286,19 @@ func.func @conv_stride(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>) {
   %0 = trueno.conv2d %x, %w stride = [0, 1] padding = [0, 0] dilation = [1, 1] groups = 1 : tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32> -> tensor<1x4x6x6xf32>
   return
 }
+
+// -----
+
+func.func @argmax_empty(%x: tensor<4x0xf32>) {
+  // expected-error @+1 {{reduces an empty dimension}}
+  %0 = trueno.argmax %x dim = 1 : tensor<4x0xf32> -> tensor<4xi64>
+  return
+}
+
+// -----
+
+func.func @argmax_dim(%x: tensor<4x8xf32>) {
+  // expected-error @+1 {{dimension 2 is out of range for rank 2}}
+  %0 = trueno.argmax %x dim = 2 : tensor<4x8xf32> -> tensor<4xi64>
+  return
+}

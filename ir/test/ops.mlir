@@ -181,3 +181,12 @@ func.func @convolution(%x: tensor<8x4x32x32xf32>, %w: tensor<16x2x3x3xf32>) {
   %0 = trueno.conv2d %x, %w stride = [2, 2] padding = [1, 1] dilation = [1, 1] groups = 2 : tensor<8x4x32x32xf32>, tensor<16x2x3x3xf32> -> tensor<8x16x16x16xf32>
   return
 }
+
+// CHECK-LABEL: func @arg_reductions
+func.func @arg_reductions(%x: tensor<4x8xf32>, %u: tensor<4x8xui8>) {
+  // CHECK: trueno.argmax %{{.*}} dim = 1 : tensor<4x8xf32> -> tensor<4xi64>
+  %0 = trueno.argmax %x dim = 1 : tensor<4x8xf32> -> tensor<4xi64>
+  // CHECK: trueno.argmin %{{.*}} dim = 0 : tensor<4x8xui8> -> tensor<1x8xi64>
+  %1 = trueno.argmin %u dim = 0 : tensor<4x8xui8> -> tensor<1x8xi64>
+  return
+}

@@ -29,7 +29,8 @@ using namespace mlir::trueno;
 namespace {
 
 bool isReduction(Operation *op) {
-  return isa<ReduceSumOp, ReduceProdOp, ReduceMaxOp, ReduceMinOp>(op);
+  return isa<ReduceSumOp, ReduceProdOp, ReduceMaxOp, ReduceMinOp, ArgMaxOp,
+             ArgMinOp>(op);
 }
 
 /// Ops whose recomputation per broadcast element costs more than reading a

@@ -115,3 +115,13 @@ TEST_CASE("the least recently used entries are evicted past the limit") {
   CHECK(fs::exists(cache.pathOf(keys[2])));
   CHECK(cache.evictTo(0) == 2);
 }
+
+TEST_CASE("the key's options name the compiler's source fingerprint") {
+  trueno::runtime::CacheKeyParts parts =
+      trueno::runtime::currentKeyParts("module {}");
+  std::size_t at = parts.options.find("compiler ");
+  REQUIRE(at != std::string::npos);
+  std::string fingerprint = parts.options.substr(at + 9, 64);
+  CHECK(fingerprint.size() == 64);
+  CHECK(fingerprint.find_first_not_of("0123456789abcdef") == std::string::npos);
+}

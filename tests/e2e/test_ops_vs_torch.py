@@ -405,6 +405,55 @@ def build_conv2d(rng):
     return name, operands, want, tol
 
 
+def build_argreduce(rng, op):
+    """argmax / argmin along a random dim (or flattened) of a random view,
+    ties and NaN included, against PyTorch."""
+    dtype = rng.choice(ALL)
+    shape = tuple(max(1, s) for s in random_shapes(rng, 1)[0])
+    x = random_tensor(rng, dtype, shape)
+    if rng.random() < 0.3 and x.base.size and x.base.dtype != bool:  # ties
+        x.base[...] = np.round(x.base / 3) if x.base.dtype.kind == "f" else x.base % 3
+    t = x.torch()
+    if dtype in ("float16", "bfloat16"):
+        t = t.to(T.float32)
+    if dtype == "bool":
+        t = t.to(T.uint8)
+    rank = len(shape)
+    dim = rng.randrange(-rank, rank) if rank and rng.random() < 0.8 else None
+    keepdim = rng.random() < 0.5
+    fn = T.argmax if op == "argmax" else T.argmin
+    want = fn(t, dim=dim, keepdim=keepdim) if dim is not None else fn(t)
+    if dim is None and keepdim:
+        want = want.reshape((1,) * rank)
+    name = f"{op}:{'' if dim is None else dim}:{int(keepdim)}"
+    return name, [x], want, None
+
+
+def build_var(rng, op):
+    """var / std over random dims with correction 0, 1 or 2 against PyTorch
+    in float64 (max(0, N - correction) divides: inf or NaN when 0)."""
+    dtype = rng.choice(FLOATS)
+    shape = random_shapes(rng, 1)[0]
+    x = random_tensor(rng, dtype, shape)
+    if rng.random() < 0.7:
+        np.nan_to_num(x.base, copy=False, nan=0.5, posinf=3.0, neginf=-3.0)
+    rank = len(shape)
+    dims = sorted(rng.sample(range(rank), rng.randint(0, rank))) if rank else []
+    spelled = [d - rank if rng.random() < 0.3 else d for d in dims]
+    keepdim = rng.random() < 0.5
+    correction = rng.choice([0, 1, 1, 2])
+    t = x.torch().to(T.float64)
+    fn = T.var if op == "var" else T.std
+    axes = tuple(dims) if dims else tuple(range(rank))
+    want = (fn(t, dim=axes, correction=correction, keepdim=keepdim) if rank
+            else fn(t.reshape(1), dim=0, correction=correction).reshape(()))
+    want = want.to(TORCH[dtype])
+    tol = (1e-2, 1e-2) if dtype in ("float16", "bfloat16") else (
+        (1e-4, 1e-5) if dtype == "float32" else (1e-10, 1e-12))
+    name = f"{op}:{','.join(map(str, spelled))}:{int(keepdim)}:{correction}"
+    return name, [x], want, tol
+
+
 PRODUCTS = ["matmul", "dot", "vdot", "outer", "linear", "linearRelu", "addmm"]
 PRODUCT_TYPES = FLOATS + INTS
 
@@ -513,6 +562,12 @@ def main():
     for op in REDUCTIONS:
         for _ in range(per_op * 2):
             cases.append(build_reduction(rng, op))
+    for op in ("argmax", "argmin"):
+        for _ in range(per_op * 2):
+            cases.append(build_argreduce(rng, op))
+    for op in ("var", "std"):
+        for _ in range(per_op * 2):
+            cases.append(build_var(rng, op))
     for op in ("softmax", "logSoftmax", "logsumexp"):
         for _ in range(per_op * 2):
             cases.append(build_softmax(rng, op))

@@ -181,6 +181,24 @@ tn::Tensor runOp(const std::string &op, std::vector<Arg> &args) {
                       pair(parts[1]), pair(parts[2]), pair(parts[3]),
                       std::stoll(parts[4]));
   }
+  // argmax|argmin:<dim or empty>:<keepdim>
+  if (parts.size() == 3 && (parts[0] == "argmax" || parts[0] == "argmin")) {
+    std::optional<std::int64_t> dim;
+    if (!parts[1].empty())
+      dim = std::stoll(parts[1]);
+    auto fn = parts[0] == "argmax" ? &tn::argmax : &tn::argmin;
+    return fn(*args.at(0).tensor, dim, parts[2] == "1", here);
+  }
+  // var|std:<dims>:<keepdim>:<correction>
+  if (parts.size() == 4 && (parts[0] == "var" || parts[0] == "std")) {
+    std::vector<std::int64_t> dims;
+    for (const std::string &d : split(parts[1], ','))
+      if (!d.empty())
+        dims.push_back(std::stoll(d));
+    auto fn = parts[0] == "var" ? &tn::var : &tn::stddev;
+    return fn(*args.at(0).tensor, dims, std::stod(parts[3]), parts[2] == "1",
+              here);
+  }
   if (parts.size() == 2 && parts[0] == "softmax")
     return tn::softmax(*args.at(0).tensor, std::stoll(parts[1]));
   if (parts.size() == 2 && parts[0] == "logSoftmax")

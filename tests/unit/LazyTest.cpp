@@ -579,3 +579,32 @@ TEST_CASE("conv2d: values, fused bias, unbatched input and errors") {
       "a bias of shape (4,) does not match a weight of shape (5, "
       "3, 3, 3)");
 }
+
+TEST_CASE("var, std, argmax and argmin: values, dtypes and errors") {
+  Tensor x = tensor({{1.0f, 2.0f, 3.0f, 4.0f}, {2.0f, 2.0f, 2.0f, 2.0f}});
+  CHECK(var(x, {1}).at<float>({0}) == doctest::Approx(5.0f / 3)); // Bessel's
+  CHECK(var(x, {1}).at<float>({1}) == 0.0f);
+  CHECK(var(x, {1}, 0).at<float>({0}) == doctest::Approx(1.25f));
+  CHECK(stddev(x, {1}, 0, true).shape() == Shape{2, 1});
+  // The divisor is max(0, N - correction), as PyTorch: 0/0 is NaN, x/0 inf.
+  CHECK(std::isnan(var(full({1}, 1.0f), {}, 3).item<float>()));
+  CHECK(std::isinf(var(tensor({1.0f, 2.0f}), {}, 2).item<float>()));
+  CHECK(var(x.to(kFloat16)).dtype() == kFloat16);
+  Tensor ties = tensor({{3, 1, 3}, {0, 0, -1}});
+  CHECK(argmax(ties, 1).toVector<std::int64_t>() ==
+        std::vector<std::int64_t>{0, 0}); // the first of equal maxima
+  CHECK(argmin(ties, 1, true).shape() == Shape{2, 1});
+  CHECK(argmin(ties).item<std::int64_t>() == 5); // of the flattened tensor
+  Tensor nan = tensor({1.0f, NAN, 5.0f, NAN});
+  CHECK(argmax(nan).item<std::int64_t>() == 1);
+  CHECK(argmin(nan).item<std::int64_t>() == 1);
+
+  CHECK_CONTAINS(errorOf<DTypeError>([&] { (void)var(ties); }),
+                 "var is defined for floating tensors, not int64");
+  CHECK_CONTAINS(errorOf<ValueError>([&] {
+                   (void)argmax(zeros({2, 0}), 1);
+                 }),
+                 "cannot reduce dimension 1 of shape (2, 0), which is empty");
+  CHECK_CONTAINS(errorOf<IndexError>([&] { (void)argmin(ties, 2); }),
+                 "dimension 2 is out of range");
+}

@@ -115,6 +115,24 @@ Tensor addmm(const Tensor &input, const Tensor &m1, const Tensor &m2,
 Tensor linear(const Tensor &x, const Tensor &weight,
               const std::optional<Tensor> &bias = std::nullopt, TRUENO_HERE);
 
+/// The int64 index of the largest (smallest) element along `dim`, the first
+/// one on ties and the first NaN if any, as torch.argmax; without `dim`, of
+/// the flattened tensor.
+Tensor argmax(const Tensor &x, std::optional<std::int64_t> dim = std::nullopt,
+              bool keepdim = false, TRUENO_HERE);
+Tensor argmin(const Tensor &x, std::optional<std::int64_t> dim = std::nullopt,
+              bool keepdim = false, TRUENO_HERE);
+
+/// Variance over `dims` (all when empty): the sum of squared deviations from
+/// the mean divided by N - correction (1: Bessel's, torch.var's default; 0:
+/// numpy.var's default). Floating tensors only; halves compute in float32.
+Tensor var(const Tensor &x, std::vector<std::int64_t> dims = {},
+           double correction = 1, bool keepdim = false, TRUENO_HERE);
+/// sqrt(var(...)): torch.std (named stddev so that `using namespace trueno`
+/// does not make `std` ambiguous).
+Tensor stddev(const Tensor &x, std::vector<std::int64_t> dims = {},
+           double correction = 1, bool keepdim = false, TRUENO_HERE);
+
 struct Operand {
   const Tensor &tensor;
   SourceLoc where;

@@ -289,6 +289,26 @@ def Trueno_ReduceMaxOp : Trueno_ReduceOp<"reduce_max", Trueno_AnyTensor,
 def Trueno_ReduceMinOp : Trueno_ReduceOp<"reduce_min", Trueno_AnyTensor,
     "minimum (NaN propagates; on bool, all)", "the type's highest value">;
 
+/// The position of the largest (smallest) element along one dimension.
+class Trueno_ArgReduceOp<string mnemonic, string which>
+    : Trueno_Op<mnemonic> {
+  let summary = "index of the " # which # " element along a dimension";
+  let description = "The index along `dim` of the " # which # " element; the "
+    # "first one on ties, and the first NaN if there is one (as torch.arg"
+    # !if(!eq(which, "largest"), "max", "min") # "). The result is i64, with "
+    # "`dim` kept as size 1 or removed (its rank says which)."
+    # "\n\nExample:\n\n```mlir\n%i = trueno." # mnemonic
+    # " %x dim = 1 : tensor<4x8xf32> -> tensor<4xi64>\n```";
+  let arguments = (ins Trueno_AnyTensor:$input, I64Attr:$dim);
+  let results = (outs I64Tensor:$result);
+  let assemblyFormat =
+    "$input `dim` `=` $dim attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Trueno_ArgMaxOp : Trueno_ArgReduceOp<"argmax", "largest">;
+def Trueno_ArgMinOp : Trueno_ArgReduceOp<"argmin", "smallest">;
+
 //===----------------------------------------------------------------------===//
 // Contractions
 //===----------------------------------------------------------------------===//

@@ -90,8 +90,10 @@ enum class OpCode : std::uint8_t {
   ReduceMin,
   // Contractions.
   Matmul, ///< [..., m, k] x [..., k, n], equal batch dimensions
-  Conv2d  ///< input NCHW, filter FCHW; params: stride, padding, dilation
+  Conv2d, ///< input NCHW, filter FCHW; params: stride, padding, dilation
           ///< (two each), groups
+  ArgMax, ///< int64 index along `dims[0]` (kept as size 1 when the ranks
+  ArgMin  ///< match)
 };
 
 /// The trueno dialect's name for the op ("add", "gelu"...).
