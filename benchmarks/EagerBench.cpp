@@ -25,6 +25,31 @@ namespace {
 
 Tensor filled(std::int64_t n, float value) { return full({n}, value); }
 
+/// How many copies of inputs of `bytes` together span 64 MiB: iteration i
+/// reads copy i % count, so that small cases are not timed from the cache.
+std::int64_t rotations(std::int64_t bytes) {
+  return std::max<std::int64_t>(1,
+                                (64 << 20) / std::max<std::int64_t>(bytes, 1));
+}
+
+/// `count` sets of random inputs of the given shapes.
+std::vector<std::vector<Tensor>> inputSets(std::vector<Shape> shapes,
+                                           std::uint64_t seed) {
+  std::int64_t bytes = 0;
+  for (const Shape &s : shapes) {
+    std::int64_t n = 4;
+    for (std::int64_t d : s)
+      n *= d;
+    bytes += n;
+  }
+  Generator gen(seed);
+  std::vector<std::vector<Tensor>> sets(rotations(bytes));
+  for (auto &set : sets)
+    for (const Shape &s : shapes)
+      set.push_back(randn(s, gen));
+  return sets;
+}
+
 /// Times `expression(a, b, c)` on three float32 inputs of state.range(0)
 /// elements, realized every iteration; `bytesPerElement` is what it must
 /// move.
@@ -225,10 +250,11 @@ BENCHMARK(fmaPeak)->UseRealTime();
 /// through the compiled kernel. Reported as FLOP/s (2 n^3 per product).
 void matmulSquare(benchmark::State &state) {
   std::int64_t n = state.range(0);
-  Generator gen(1);
-  Tensor a = randn({n, n}, gen), b = randn({n, n}, gen);
+  auto sets = inputSets({{n, n}, {n, n}}, 1);
+  std::size_t i = 0;
   for (auto _ : state) {
-    Tensor y = matmul(a, b);
+    const auto &in = sets[i++ % sets.size()];
+    Tensor y = matmul(in[0], in[1]);
     trueno::sync();
     benchmark::DoNotOptimize(y);
   }
@@ -249,11 +275,11 @@ BENCHMARK(matmulSquare)
 void linearRelu(benchmark::State &state) {
   std::int64_t batch = state.range(0), in = state.range(1),
                out = state.range(2);
-  Generator gen(2);
-  Tensor x = randn({batch, in}, gen), w = randn({out, in}, gen),
-         b = randn({out}, gen);
+  auto sets = inputSets({{batch, in}, {out, in}, {out}}, 2);
+  std::size_t i = 0;
   for (auto _ : state) {
-    Tensor y = relu(linear(x, w, b));
+    const auto &v = sets[i++ % sets.size()];
+    Tensor y = relu(linear(v[0], v[1], v[2]));
     trueno::sync();
     benchmark::DoNotOptimize(y);
   }
@@ -270,10 +296,10 @@ BENCHMARK(linearRelu)
 /// softmax over the last dimension of a [rows, cols] float32 tensor.
 void softmaxRows(benchmark::State &state) {
   std::int64_t rows = state.range(0), cols = state.range(1);
-  Generator gen(3);
-  Tensor x = randn({rows, cols}, gen);
+  auto sets = inputSets({{rows, cols}}, 3);
+  std::size_t i = 0;
   for (auto _ : state) {
-    Tensor y = softmax(x, 1);
+    Tensor y = softmax(sets[i++ % sets.size()][0], 1);
     trueno::sync();
     benchmark::DoNotOptimize(y);
   }
@@ -290,11 +316,11 @@ BENCHMARK(softmaxRows)
 void conv2dBias(benchmark::State &state) {
   std::int64_t n = state.range(0), c = state.range(1), h = state.range(2),
                f = state.range(3);
-  Generator gen(4);
-  Tensor x = randn({n, c, h, h}, gen), w = randn({f, c, 3, 3}, gen),
-         b = randn({f}, gen);
+  auto sets = inputSets({{n, c, h, h}, {f, c, 3, 3}, {f}}, 4);
+  std::size_t i = 0;
   for (auto _ : state) {
-    Tensor y = conv2d(x, w, b);
+    const auto &v = sets[i++ % sets.size()];
+    Tensor y = conv2d(v[0], v[1], v[2]);
     trueno::sync();
     benchmark::DoNotOptimize(y);
   }
