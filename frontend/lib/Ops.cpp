@@ -648,4 +648,31 @@ Tensor &assignResult(Tensor &self, const Tensor &value, const char *op,
 }
 
 } // namespace detail
+
+#define TRUENO_DEFINE_IN_PLACE(method, function)                               \
+  Tensor &Tensor::method(const Tensor &other, SourceLoc where) {               \
+    return detail::assignResult(*this, trueno::function(*this, other, where),  \
+                                #method, where);                               \
+  }                                                                            \
+  Tensor &Tensor::method(Scalar other, SourceLoc where) {                      \
+    return detail::assignResult(*this, trueno::function(*this, other, where),  \
+                                #method, where);                               \
+  }
+TRUENO_DEFINE_IN_PLACE(add_, add)
+TRUENO_DEFINE_IN_PLACE(sub_, sub)
+TRUENO_DEFINE_IN_PLACE(mul_, mul)
+TRUENO_DEFINE_IN_PLACE(div_, div)
+#undef TRUENO_DEFINE_IN_PLACE
+
+Tensor &Tensor::clamp_(std::optional<Scalar> low, std::optional<Scalar> high,
+                       SourceLoc where) {
+  return detail::assignResult(*this, trueno::clamp(*this, low, high, where),
+                              "clamp_", where);
+}
+
+Tensor &Tensor::relu_(SourceLoc where) {
+  return detail::assignResult(*this, trueno::relu(*this, where), "relu_",
+                              where);
+}
+
 } // namespace trueno

@@ -608,3 +608,27 @@ TEST_CASE("var, std, argmax and argmin: values, dtypes and errors") {
   CHECK_CONTAINS(errorOf<IndexError>([&] { (void)argmin(ties, 2); }),
                  "dimension 2 is out of range");
 }
+
+TEST_CASE("in-place add_, sub_, mul_, div_, clamp_, relu_") {
+  Tensor x = arange(6, kFloat32).reshape({2, 3});
+  Tensor row = x.select(0, 1); // a view: writes through x show in it
+  Tensor before = x * 1.0;     // pending, reads the old values
+  x.add_(1.0).mul_(tensor({1.0f, 2.0f, 3.0f})).sub_(0.5);
+  CHECK(row.toVector<float>() == std::vector<float>{3.5f, 9.5f, 17.5f});
+  CHECK(before.toVector<float>() ==
+        std::vector<float>{0, 1, 2, 3, 4, 5}); // computed from the old values
+  x.div_(2.0).clamp_(1.0, 5.0);
+  CHECK(x.toVector<float>() ==
+        std::vector<float>{1.0f, 1.75f, 4.25f, 1.75f, 4.75f, 5.0f});
+  Tensor y = tensor({-1.0f, 2.0f});
+  CHECK(y.relu_().toVector<float>() == std::vector<float>{0.0f, 2.0f});
+
+  Tensor ints = arange(3);
+  CHECK_CONTAINS(errorOf<DTypeError>([&] { ints.add_(0.5); }),
+                 "the result has dtype float32, which cannot be stored in "
+                 "place in a tensor of dtype int64");
+  CHECK_CONTAINS(errorOf<ShapeError>([&] {
+                   row.add_(ones({2, 3}));
+                 }),
+                 "an in-place update cannot change the shape");
+}

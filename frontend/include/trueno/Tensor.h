@@ -163,6 +163,21 @@ public:
   Tensor &fill_(Scalar value, TRUENO_HERE);
   /// Copies `src` into this tensor, broadcasting and converting it.
   Tensor &copy_(const Tensor &src, TRUENO_HERE);
+  /// In place, as PyTorch's `add_`... : this tensor's elements (seen through
+  /// every view of its storage) become the result, which must keep this
+  /// shape and may not need a higher dtype category (int += 0.5 is a
+  /// DTypeError). Pending computations that read the old values see them.
+  Tensor &add_(const Tensor &other, TRUENO_HERE);
+  Tensor &add_(Scalar other, TRUENO_HERE);
+  Tensor &sub_(const Tensor &other, TRUENO_HERE);
+  Tensor &sub_(Scalar other, TRUENO_HERE);
+  Tensor &mul_(const Tensor &other, TRUENO_HERE);
+  Tensor &mul_(Scalar other, TRUENO_HERE);
+  Tensor &div_(const Tensor &other, TRUENO_HERE);
+  Tensor &div_(Scalar other, TRUENO_HERE);
+  Tensor &clamp_(std::optional<Scalar> low, std::optional<Scalar> high = {},
+                 TRUENO_HERE);
+  Tensor &relu_(TRUENO_HERE);
   /// Sets the element at `indices`.
   void setAt(std::initializer_list<std::int64_t> indices, Scalar value,
              TRUENO_HERE);
