@@ -1,13 +1,15 @@
 //===- Check.h - Argument checks that throw typed errors ------------------===//
 //
 // Internal helpers shared by every frontend file: `fail<E>` formats and
-// throws, `wrapDim` turns a possibly negative axis into an index and rejects
-// out-of-range ones with the rank and shape in the message.
+// throws, `computeType` widens halves, `wrapDim` turns a possibly negative axis
+// into an index and rejects out-of-range ones with the rank and shape in the
+// message.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TRUENO_FRONTEND_CHECK_H
 #define TRUENO_FRONTEND_CHECK_H
 
+#include "trueno/DType.h"
 #include "trueno/Error.h"
 #include "trueno/Shape.h"
 
@@ -19,6 +21,13 @@
 #include <string_view>
 
 namespace trueno::detail {
+
+/// The dtype an op computes in: float32 for float16 and bfloat16 (rounded
+/// once at the end, as PyTorch's CPU kernels), the dtype itself otherwise.
+inline DType computeType(DType dtype) {
+  return dtype == DType::Float16 || dtype == DType::BFloat16 ? DType::Float32
+                                                             : dtype;
+}
 
 template <typename E, typename... Args>
 [[noreturn]] void fail(std::source_location where, std::string_view op,

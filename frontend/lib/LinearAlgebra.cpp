@@ -16,6 +16,7 @@
 
 namespace trueno {
 
+using detail::computeType;
 using detail::fail;
 using runtime::OpCode;
 
@@ -37,12 +38,6 @@ DType productType(std::string_view op, const Tensor &a, const Tensor &b,
 }
 
 Shape dropLast2(const Shape &s) { return Shape(s.begin(), s.end() - 2); }
-
-/// The dtype a product of `dtype` is computed in: float32 for halves.
-DType computeType(DType dtype) {
-  return dtype == DType::Float16 || dtype == DType::BFloat16 ? DType::Float32
-                                                             : dtype;
-}
 
 /// `t` promoted to `dtype` (which may round), then widened to `compute`.
 Tensor widened(const Tensor &t, DType dtype, DType compute, SourceLoc where) {

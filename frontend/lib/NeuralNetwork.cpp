@@ -20,6 +20,7 @@
 
 namespace trueno {
 
+using detail::computeType;
 using detail::fail;
 
 namespace {
@@ -37,10 +38,6 @@ Tensor softmaxInput(const Tensor &x, std::optional<DType> dtype,
                      "{} is defined for floating tensors, not {}", op,
                      dtypeName(target));
   return x.to(target, where);
-}
-
-DType computeType(DType t) {
-  return t == DType::Float16 || t == DType::BFloat16 ? DType::Float32 : t;
 }
 
 } // namespace
@@ -192,6 +189,200 @@ Tensor conv2d(const Tensor &input, const Tensor &weight,
         where);
   y = y.to(dtype, where);
   return input.dim() == 3 ? y.squeeze(0, where) : y;
+}
+
+//===----------------------------------------------------------------------===//
+// Activations: compositions of elementwise ops, computed in float32 for
+// halves and rounded once (one fused kernel either way).
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// `x` widened for an activation, after checking it is floating.
+Tensor activationInput(const Tensor &x, std::string_view op, SourceLoc where) {
+  detail::implOf(x, op, where);
+  if (!isFloating(x.dtype()))
+    fail<DTypeError>(where, op, "convert it first, e.g. with to(kFloat32)",
+                     "{} is defined for floating tensors, not {}", op,
+                     dtypeName(x.dtype()));
+  return x.to(computeType(x.dtype()), where);
+}
+
+} // namespace
+
+Tensor leakyRelu(const Tensor &x, double negativeSlope, SourceLoc where) {
+  Tensor v = activationInput(x, "leakyRelu", where);
+  return trueno::where(gt(v, 0.0, where), v, mul(v, negativeSlope, where),
+                       where)
+      .to(x.dtype(), where);
+}
+
+Tensor elu(const Tensor &x, double alpha, SourceLoc where) {
+  Tensor v = activationInput(x, "elu", where);
+  return trueno::where(gt(v, 0.0, where), v, mul(expm1(v, where), alpha, where),
+                       where)
+      .to(x.dtype(), where);
+}
+
+Tensor selu(const Tensor &x, SourceLoc where) {
+  constexpr double alpha = 1.6732632423543772848170429916717;
+  constexpr double scale = 1.0507009873554804934193349852946;
+  Tensor v = activationInput(x, "selu", where);
+  return mul(trueno::where(gt(v, 0.0, where), v,
+                           mul(expm1(v, where), alpha, where), where),
+             scale, where)
+      .to(x.dtype(), where);
+}
+
+Tensor mish(const Tensor &x, SourceLoc where) {
+  Tensor v = activationInput(x, "mish", where);
+  return mul(v, tanh(softplus(v, where), where), where).to(x.dtype(), where);
+}
+
+Tensor hardsigmoid(const Tensor &x, SourceLoc where) {
+  Tensor v = activationInput(x, "hardsigmoid", where);
+  return div(clamp(add(v, 3.0, where), 0.0, 6.0, where), 6.0, where)
+      .to(x.dtype(), where);
+}
+
+Tensor hardswish(const Tensor &x, SourceLoc where) {
+  Tensor v = activationInput(x, "hardswish", where);
+  return div(mul(v, clamp(add(v, 3.0, where), 0.0, 6.0, where), where), 6.0,
+             where)
+      .to(x.dtype(), where);
+}
+
+Tensor hardtanh(const Tensor &x, double low, double high, SourceLoc where) {
+  Tensor v = activationInput(x, "hardtanh", where);
+  if (low > high)
+    fail<ValueError>(where, "hardtanh", "pass low <= high",
+                     "low = {} is above high = {}", low, high);
+  return clamp(v, low, high, where).to(x.dtype(), where);
+}
+
+Tensor softsign(const Tensor &x, SourceLoc where) {
+  Tensor v = activationInput(x, "softsign", where);
+  return div(v, add(abs(v, where), 1.0, where), where).to(x.dtype(), where);
+}
+
+//===----------------------------------------------------------------------===//
+// Losses
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+Tensor reduceLoss(const Tensor &loss, LossReduction reduction,
+                  SourceLoc where) {
+  switch (reduction) {
+  case LossReduction::None:
+    return loss;
+  case LossReduction::Sum:
+    return sum(loss, {}, false, where);
+  case LossReduction::Mean:
+    break;
+  }
+  return mean(loss, {}, false, where);
+}
+
+/// input and target of one shape and a floating dtype, widened for halves.
+std::pair<Tensor, Tensor> lossOperands(const Tensor &input,
+                                       const Tensor &target,
+                                       std::string_view op, SourceLoc where) {
+  detail::implOf(input, op, where);
+  detail::implOf(target, op, where);
+  if (input.shape() != target.shape())
+    fail<ShapeError>(where, op, "pass a target of the input's shape",
+                     "input of shape {} and target of shape {} differ",
+                     formatShape(input.shape()), formatShape(target.shape()));
+  DType dtype = resultType(input, target);
+  if (!isFloating(dtype))
+    fail<DTypeError>(where, op, "convert them first, e.g. with to(kFloat32)",
+                     "{} is defined for floating tensors, not {}", op,
+                     dtypeName(dtype));
+  DType compute = computeType(dtype);
+  return {input.to(dtype, where).to(compute, where),
+          target.to(dtype, where).to(compute, where)};
+}
+
+} // namespace
+
+Tensor mseLoss(const Tensor &input, const Tensor &target,
+               LossReduction reduction, SourceLoc where) {
+  auto [x, t] = lossOperands(input, target, "mseLoss", where);
+  Tensor d = sub(x, t, where);
+  return reduceLoss(mul(d, d, where), reduction, where)
+      .to(resultType(input, target), where);
+}
+
+Tensor binaryCrossEntropy(const Tensor &input, const Tensor &target,
+                          LossReduction reduction, SourceLoc where) {
+  auto [x, t] = lossOperands(input, target, "binaryCrossEntropy", where);
+  // As PyTorch, each log is clamped at -100 so that 0 and 1 give finite
+  // losses.
+  Tensor logX = clamp(log(x, where), -100.0, std::nullopt, where);
+  Tensor log1mX =
+      clamp(log1p(neg(x, where), where), -100.0, std::nullopt, where);
+  Tensor loss = neg(
+      add(mul(t, logX, where), mul(sub(1.0, t, where), log1mX, where), where),
+      where);
+  return reduceLoss(loss, reduction, where)
+      .to(resultType(input, target), where);
+}
+
+Tensor binaryCrossEntropyWithLogits(const Tensor &logits, const Tensor &target,
+                                    LossReduction reduction, SourceLoc where) {
+  auto [x, t] =
+      lossOperands(logits, target, "binaryCrossEntropyWithLogits", where);
+  // max(x, 0) - x * t + log(1 + exp(-|x|)): no overflow for any x.
+  Tensor loss = add(sub(relu(x, where), mul(x, t, where), where),
+                    log1p(exp(neg(abs(x, where), where), where), where), where);
+  return reduceLoss(loss, reduction, where)
+      .to(resultType(logits, target), where);
+}
+
+Tensor nllLoss(const Tensor &logProbs, const Tensor &target,
+               LossReduction reduction, SourceLoc where) {
+  detail::implOf(logProbs, "nllLoss", where);
+  detail::implOf(target, "nllLoss", where);
+  if (logProbs.dim() != 2 || target.dim() != 1 ||
+      target.shape()[0] != logProbs.shape()[0])
+    fail<ShapeError>(where, "nllLoss",
+                     "the input is (N, C) log-probabilities and the target "
+                     "(N,) class indices",
+                     "input of shape {} and target of shape {} do not match",
+                     formatShape(logProbs.shape()),
+                     formatShape(target.shape()));
+  if (!isFloating(logProbs.dtype()))
+    fail<DTypeError>(
+        where, "nllLoss", "convert it first, e.g. with to(kFloat32)",
+        "the input must be floating, not {}", dtypeName(logProbs.dtype()));
+  if (isFloating(target.dtype()) || target.dtype() == DType::Bool)
+    fail<DTypeError>(where, "nllLoss", "class indices are integers, e.g. int64",
+                     "the target must be an integer tensor, not {}",
+                     dtypeName(target.dtype()));
+  // The class indices are data: each is checked here, so an out-of-range one
+  // is an IndexError rather than a silently zero loss.
+  std::int64_t classes = logProbs.shape()[1];
+  std::vector<std::int64_t> indices = target.toVector<std::int64_t>();
+  for (std::size_t i = 0; i < indices.size(); ++i)
+    if (indices[i] < 0 || indices[i] >= classes)
+      fail<IndexError>(where, "nllLoss", "class indices are in [0, C)",
+                       "target {} at position {} is out of range for {} "
+                       "classes",
+                       indices[i], i, classes);
+  DType dtype = logProbs.dtype();
+  Tensor v = logProbs.to(computeType(dtype), where);
+  Tensor chosen = eq(arange(classes).unsqueeze(0, where),
+                     target.to(DType::Int64, where).unsqueeze(1, where), where);
+  Tensor picked =
+      neg(sum(trueno::where(chosen, v, 0.0, where), {1}, false, where), where);
+  return reduceLoss(picked, reduction, where).to(dtype, where);
+}
+
+Tensor crossEntropy(const Tensor &logits, const Tensor &target,
+                    LossReduction reduction, SourceLoc where) {
+  return nllLoss(logSoftmax(logits, 1, std::nullopt, where), target, reduction,
+                 where);
 }
 
 Tensor Tensor::softmax(std::int64_t dim, SourceLoc where) const {

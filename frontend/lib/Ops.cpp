@@ -538,9 +538,7 @@ Tensor var(const Tensor &x, std::vector<std::int64_t> dims, double correction,
     fail<DTypeError>(where, "var", "convert it first, e.g. with to(kFloat32)",
                      "var is defined for floating tensors, not {}",
                      dtypeName(self.dtype));
-  DType compute = self.dtype == DType::Float16 || self.dtype == DType::BFloat16
-                      ? DType::Float32
-                      : self.dtype;
+  DType compute = detail::computeType(self.dtype);
   Tensor v = x.to(compute, where);
   Tensor m = mean(v, dims, true, where); // checks the dims
   Tensor d = sub(v, m, where);
@@ -586,9 +584,7 @@ Tensor argReduce(OpCode op, std::string_view name, const Tensor &x,
   else
     shape.erase(shape.begin() + d);
   // Halves compare as float32: the same order, and no half compares in IR.
-  DType compute = self.dtype == DType::Float16 || self.dtype == DType::BFloat16
-                      ? DType::Float32
-                      : self.dtype;
+  DType compute = detail::computeType(self.dtype);
   return detail::record(op, DType::Int64, shape,
                         {detail::castNode(detail::nodeOf(self), compute)},
                         self.storage->device(), {d});

@@ -405,6 +405,54 @@ def build_conv2d(rng):
     return name, operands, want, tol
 
 
+ACTIVATIONS = {"leakyRelu": lambda x: F.leaky_relu(x, 0.2),
+               "elu": lambda x: F.elu(x, 1.5), "selu": F.selu, "mish": F.mish,
+               "hardsigmoid": F.hardsigmoid, "hardswish": F.hardswish,
+               "hardtanh": lambda x: F.hardtanh(x, -2.0, 0.5),
+               "softsign": F.softsign}
+
+
+def build_activation(rng, op):
+    dtype = rng.choice(FLOATS)
+    x = random_tensor(rng, dtype, random_shapes(rng, 1)[0])
+    want = torch_apply(ACTIVATIONS[op], [x.torch()], dtype)
+    return op, [x], want, TOL_TRANS[dtype]
+
+
+LOSSES = ["mseLoss", "bceLoss", "bceLogitsLoss", "nllLoss", "crossEntropyLoss"]
+
+
+def build_loss(rng, op):
+    """A loss on random inputs (targets in range) with each reduction."""
+    dtype = rng.choice(["float32", "float64"])
+    reduction = rng.choice(["none", "mean", "sum"])
+    if op in ("nllLoss", "crossEntropyLoss"):
+        n, c = rng.randint(1, 9), rng.randint(1, 7)
+        x = random_tensor(rng, dtype, (n, c))
+        np.nan_to_num(x.base, copy=False, nan=0.5, posinf=3.0, neginf=-3.0)
+        target = Operand(np.asarray([rng.randrange(c) for _ in range(n)], np.int64),
+                         "int64", None, "-")
+        target.base = target.array
+        tx, tt = x.torch().to(T.float64), target.torch()
+        fn = F.nll_loss if op == "nllLoss" else F.cross_entropy
+        want = fn(tx, tt, reduction=reduction).to(TORCH[dtype])
+        return f"{op}:{reduction}", [x, target], want, TOL_TRANS[dtype]
+    shape = random_shapes(rng, 1)[0]
+    x, t = random_tensor(rng, dtype, shape), random_tensor(rng, dtype, shape)
+    for o in (x, t):
+        np.nan_to_num(o.base, copy=False, nan=0.5, posinf=3.0, neginf=-3.0)
+    if op == "bceLoss":  # probabilities in [0, 1], 0 and 1 included
+        for o in (x, t):
+            o.base[...] = np.clip(np.abs(o.base) / 4, 0, 1)
+            if o.base.size and rng.random() < 0.3:
+                o.base.reshape(-1)[0] = rng.choice([0.0, 1.0])
+    tx, tt = x.torch().to(T.float64), t.torch().to(T.float64)
+    fn = {"mseLoss": F.mse_loss, "bceLoss": F.binary_cross_entropy,
+          "bceLogitsLoss": F.binary_cross_entropy_with_logits}[op]
+    want = fn(tx, tt, reduction=reduction).to(TORCH[dtype])
+    return f"{op}:{reduction}", [x, t], want, TOL_TRANS[dtype]
+
+
 def build_argreduce(rng, op):
     """argmax / argmin along a random dim (or flattened) of a random view,
     ties and NaN included, against PyTorch."""
@@ -562,6 +610,12 @@ def main():
     for op in REDUCTIONS:
         for _ in range(per_op * 2):
             cases.append(build_reduction(rng, op))
+    for op in ACTIVATIONS:
+        for _ in range(per_op):
+            cases.append(build_activation(rng, op))
+    for op in LOSSES:
+        for _ in range(per_op * 2):
+            cases.append(build_loss(rng, op))
     for op in ("argmax", "argmin"):
         for _ in range(per_op * 2):
             cases.append(build_argreduce(rng, op))

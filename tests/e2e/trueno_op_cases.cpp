@@ -146,6 +146,36 @@ tn::Tensor runOp(const std::string &op, std::vector<Arg> &args) {
       return tn::clamp(*x.tensor, *lo.tensor, *hi.tensor);
     return tn::clamp(*x.tensor, lo.scalar, hi.scalar);
   }
+  static const std::map<std::string, Unary> activations = {
+      {"selu", &tn::selu},
+      {"mish", &tn::mish},
+      {"hardsigmoid", &tn::hardsigmoid},
+      {"hardswish", &tn::hardswish},
+      {"softsign", &tn::softsign}};
+  if (auto a = activations.find(op); a != activations.end())
+    return a->second(*args.at(0).tensor, here);
+  if (op == "leakyRelu")
+    return tn::leakyRelu(*args.at(0).tensor, 0.2);
+  if (op == "elu")
+    return tn::elu(*args.at(0).tensor, 1.5);
+  if (op == "hardtanh")
+    return tn::hardtanh(*args.at(0).tensor, -2.0, 0.5);
+  // <loss>:<none|mean|sum>
+  if (std::vector<std::string> loss = split(op, ':');
+      loss.size() == 2 && loss[0].find("oss") != std::string::npos) {
+    using Loss = tn::Tensor (*)(const tn::Tensor &, const tn::Tensor &,
+                                tn::LossReduction, tn::SourceLoc);
+    static const std::map<std::string, Loss> losses = {
+        {"mseLoss", &tn::mseLoss},
+        {"bceLoss", &tn::binaryCrossEntropy},
+        {"bceLogitsLoss", &tn::binaryCrossEntropyWithLogits},
+        {"nllLoss", &tn::nllLoss},
+        {"crossEntropyLoss", &tn::crossEntropy}};
+    tn::LossReduction r = loss[1] == "none"  ? tn::LossReduction::None
+                          : loss[1] == "sum" ? tn::LossReduction::Sum
+                                             : tn::LossReduction::Mean;
+    return losses.at(loss[0])(*args.at(0).tensor, *args.at(1).tensor, r, here);
+  }
   if (op == "matmul")
     return tn::matmul(*args.at(0).tensor, *args.at(1).tensor);
   if (op == "dot")

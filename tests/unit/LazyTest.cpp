@@ -632,3 +632,37 @@ TEST_CASE("in-place add_, sub_, mul_, div_, clamp_, relu_") {
                  }),
                  "an in-place update cannot change the shape");
 }
+
+TEST_CASE("activations and losses: values and errors") {
+  Tensor x = tensor({-2.0f, 0.0f, 3.0f});
+  CHECK(leakyRelu(x).toVector<float>() == std::vector<float>{-0.02f, 0, 3});
+  CHECK(hardtanh(x).toVector<float>() == std::vector<float>{-1, 0, 1});
+  CHECK(hardswish(x).at<float>({2}) == 3.0f);
+  Tensor logits = tensor({{2.0f, 0.0f}, {0.0f, 2.0f}});
+  Tensor target = tensor({0, 1});
+  float want = std::log1p(std::exp(-2.0f));
+  CHECK(crossEntropy(logits, target).item<float>() == doctest::Approx(want));
+  CHECK(crossEntropy(logits, target, LossReduction::None).shape() == Shape{2});
+  CHECK(mseLoss(x, zeros({3}), LossReduction::Sum).item<float>() == 13.0f);
+  // log(0) is clamped at -100, as PyTorch.
+  CHECK(binaryCrossEntropy(zeros({1}), ones({1})).item<float>() == 100.0f);
+
+  CHECK_CONTAINS(errorOf<IndexError>([&] {
+                   (void)nllLoss(logits, tensor({0, 2}));
+                 }),
+                 "target 2 at position 1 is out of range for 2 classes");
+  CHECK_CONTAINS(errorOf<ShapeError>([&] {
+                   (void)crossEntropy(logits, tensor({0, 1, 1}));
+                 }),
+                 "input of shape (2, 2) and target of shape (3,) do not match");
+  CHECK_CONTAINS(errorOf<DTypeError>([&] {
+                   (void)nllLoss(logits, tensor({0.0f, 1.0f}));
+                 }),
+                 "the target must be an integer tensor, not float32");
+  CHECK_CONTAINS(errorOf<ShapeError>([&] { (void)mseLoss(x, zeros({2})); }),
+                 "input of shape (3,) and target of shape (2,) differ");
+  CHECK_CONTAINS(errorOf<DTypeError>([&] { (void)elu(arange(3)); }),
+                 "elu is defined for floating tensors, not int64");
+  CHECK_CONTAINS(errorOf<ValueError>([&] { (void)hardtanh(x, 1.0, -1.0); }),
+                 "low = 1 is above high = -1");
+}

@@ -81,6 +81,40 @@ Tensor logSoftmax(const Tensor &x, std::int64_t dim,
 Tensor logsumexp(const Tensor &x, std::vector<std::int64_t> dims = {},
                  bool keepdim = false, TRUENO_HERE);
 
+/// Activations, as torch.nn.functional's (floating tensors; halves compute
+/// in float32 and round once; each is one fused elementwise kernel).
+Tensor leakyRelu(const Tensor &x, double negativeSlope = 0.01, TRUENO_HERE);
+Tensor elu(const Tensor &x, double alpha = 1.0, TRUENO_HERE);
+Tensor selu(const Tensor &x, TRUENO_HERE);
+Tensor mish(const Tensor &x, TRUENO_HERE);
+Tensor hardsigmoid(const Tensor &x, TRUENO_HERE);
+Tensor hardswish(const Tensor &x, TRUENO_HERE);
+Tensor hardtanh(const Tensor &x, double low = -1.0, double high = 1.0,
+                TRUENO_HERE);
+Tensor softsign(const Tensor &x, TRUENO_HERE);
+
+/// How a loss reduces its per-element values (torch's `reduction=`).
+enum class LossReduction { None, Mean, Sum };
+
+/// Losses, as torch.nn.functional's. input and target share a shape.
+Tensor mseLoss(const Tensor &input, const Tensor &target,
+               LossReduction reduction = LossReduction::Mean, TRUENO_HERE);
+/// input holds probabilities; each log is clamped at -100, as PyTorch.
+Tensor binaryCrossEntropy(const Tensor &input, const Tensor &target,
+                          LossReduction reduction = LossReduction::Mean,
+                          TRUENO_HERE);
+Tensor
+binaryCrossEntropyWithLogits(const Tensor &logits, const Tensor &target,
+                             LossReduction reduction = LossReduction::Mean,
+                             TRUENO_HERE);
+/// logProbs (N, C), target (N,) integer class indices; an index outside
+/// [0, C) is an IndexError naming it and its position.
+Tensor nllLoss(const Tensor &logProbs, const Tensor &target,
+               LossReduction reduction = LossReduction::Mean, TRUENO_HERE);
+/// nllLoss(logSoftmax(logits, 1), target).
+Tensor crossEntropy(const Tensor &logits, const Tensor &target,
+                    LossReduction reduction = LossReduction::Mean, TRUENO_HERE);
+
 /// 2-D convolution (cross-correlation) of an (N, C, H, W) or (C, H, W) input
 /// with a (out_channels, C / groups, KH, KW) weight, as
 /// torch.nn.functional.conv2d, zero padding. float16/bfloat16 compute in
@@ -131,7 +165,7 @@ Tensor var(const Tensor &x, std::vector<std::int64_t> dims = {},
 /// sqrt(var(...)): torch.std (named stddev so that `using namespace trueno`
 /// does not make `std` ambiguous).
 Tensor stddev(const Tensor &x, std::vector<std::int64_t> dims = {},
-           double correction = 1, bool keepdim = false, TRUENO_HERE);
+              double correction = 1, bool keepdim = false, TRUENO_HERE);
 
 struct Operand {
   const Tensor &tensor;
