@@ -668,6 +668,26 @@ Value reductionCombine(OpBuilder &b, Location loc, ReduceKind kind,
   return {};
 }
 
+/// The iterator types of a reduction over `dims` of a rank-`rank` input, and
+/// the map of its output: the reduced dimensions dropped, or read at 0 when
+/// the result keeps them.
+std::pair<SmallVector<utils::IteratorType>, AffineMap>
+reductionLoops(int64_t rank, ArrayRef<int64_t> dims, bool keep,
+               MLIRContext *context) {
+  SmallVector<AffineExpr> out;
+  SmallVector<utils::IteratorType> iterators;
+  for (int64_t d = 0; d < rank; ++d) {
+    bool reduced = llvm::is_contained(dims, d);
+    iterators.push_back(reduced ? utils::IteratorType::reduction
+                                : utils::IteratorType::parallel);
+    if (!reduced)
+      out.push_back(getAffineDimExpr(d, context));
+    else if (keep)
+      out.push_back(getAffineConstantExpr(0, context));
+  }
+  return {iterators, AffineMap::get(rank, 0, out, context)};
+}
+
 /// A reduction: a generic whose reduced dimensions are `reduction`
 /// iterators and whose output map drops them (or reads them at 0 when the
 /// result keeps them), accumulating into an output filled with the identity.
@@ -685,21 +705,10 @@ struct ReduceLowering : public OpConversionPattern<OpTy> {
     Type original = inputType.getElementType();
     int64_t rank = inputType.getRank();
     bool keep = resultType.getRank() == rank;
-    ArrayRef<int64_t> dims = op.getDims();
-    SmallVector<AffineExpr> out;
-    SmallVector<utils::IteratorType> iterators;
-    for (int64_t d = 0; d < rank; ++d) {
-      bool reduced = llvm::is_contained(dims, d);
-      iterators.push_back(reduced ? utils::IteratorType::reduction
-                                  : utils::IteratorType::parallel);
-      if (!reduced)
-        out.push_back(rewriter.getAffineDimExpr(d));
-      else if (keep)
-        out.push_back(rewriter.getAffineConstantExpr(0));
-    }
-    SmallVector<AffineMap> maps = {
-        rewriter.getMultiDimIdentityMap(rank),
-        AffineMap::get(rank, 0, out, rewriter.getContext())};
+    auto [iterators, outMap] =
+        reductionLoops(rank, op.getDims(), keep, rewriter.getContext());
+    SmallVector<AffineMap> maps = {rewriter.getMultiDimIdentityMap(rank),
+                                   outMap};
     Value empty = rewriter.create<tensor::EmptyOp>(loc, resultType.getShape(),
                                                    resultType.getElementType());
     Value identity = reductionIdentity(rewriter, loc, Kind, original,
@@ -886,17 +895,8 @@ struct ArgReduceLowering : public OpConversionPattern<OpTy> {
     auto resultType = cast<RankedTensorType>(op.getType());
     int64_t rank = inputType.getRank(), dim = op.getDim();
     bool keep = resultType.getRank() == rank;
-    SmallVector<AffineExpr> out;
-    SmallVector<utils::IteratorType> iterators;
-    for (int64_t d = 0; d < rank; ++d) {
-      iterators.push_back(d == dim ? utils::IteratorType::reduction
-                                   : utils::IteratorType::parallel);
-      if (d != dim)
-        out.push_back(rewriter.getAffineDimExpr(d));
-      else if (keep)
-        out.push_back(rewriter.getAffineConstantExpr(0));
-    }
-    AffineMap outMap = AffineMap::get(rank, 0, out, rewriter.getContext());
+    auto [iterators, outMap] =
+        reductionLoops(rank, {dim}, keep, rewriter.getContext());
     SmallVector<AffineMap> maps = {rewriter.getMultiDimIdentityMap(rank),
                                    outMap, outMap};
     auto filled = [&](Type type, Value value) {

@@ -42,11 +42,15 @@ Tensor softmaxInput(const Tensor &x, std::optional<DType> dtype,
 
 } // namespace
 
-Tensor softmax(const Tensor &x, std::int64_t dim, std::optional<DType> dtype,
-               SourceLoc where) {
-  Tensor input = softmaxInput(x, dtype, "softmax", where);
+namespace {
+
+/// softmax (or log-softmax) of `x` along `dim`; see the file comment.
+Tensor softmaxAlong(const Tensor &x, std::int64_t dim,
+                    std::optional<DType> dtype, bool logarithm,
+                    std::string_view name, SourceLoc where) {
+  Tensor input = softmaxInput(x, dtype, name, where);
   std::int64_t d = detail::wrapDim(dim, std::max<std::int64_t>(input.dim(), 1),
-                                   input.shape(), "softmax", where);
+                                   input.shape(), name, where);
   if (input.numel() == 0)
     return input.clone();
   if (input.dim() == 0) // a single element: exp(x - x) / itself
@@ -54,25 +58,23 @@ Tensor softmax(const Tensor &x, std::int64_t dim, std::optional<DType> dtype,
   Tensor v = input.to(computeType(input.dtype()), where);
   Tensor m = amax(v, {d}, true, where);
   Tensor e = exp(sub(v, m, where), where);
-  Tensor y = div(e, sum(e, {d}, true, where), where).to(input.dtype(), where);
+  Tensor total = sum(e, {d}, true, where);
+  Tensor y = logarithm ? sub(v, add(m, log(total, where), where), where)
+                       : div(e, total, where);
+  y = y.to(input.dtype(), where);
   return x.dim() == 0 ? y.reshape({}, where) : y;
+}
+
+} // namespace
+
+Tensor softmax(const Tensor &x, std::int64_t dim, std::optional<DType> dtype,
+               SourceLoc where) {
+  return softmaxAlong(x, dim, dtype, false, "softmax", where);
 }
 
 Tensor logSoftmax(const Tensor &x, std::int64_t dim, std::optional<DType> dtype,
                   SourceLoc where) {
-  Tensor input = softmaxInput(x, dtype, "logSoftmax", where);
-  std::int64_t d = detail::wrapDim(dim, std::max<std::int64_t>(input.dim(), 1),
-                                   input.shape(), "logSoftmax", where);
-  if (input.numel() == 0)
-    return input.clone();
-  if (input.dim() == 0)
-    d = 0, input = input.reshape({1}, where);
-  Tensor v = input.to(computeType(input.dtype()), where);
-  Tensor m = amax(v, {d}, true, where);
-  Tensor total = sum(exp(sub(v, m, where), where), {d}, true, where);
-  Tensor y =
-      sub(v, add(m, log(total, where), where), where).to(input.dtype(), where);
-  return x.dim() == 0 ? y.reshape({}, where) : y;
+  return softmaxAlong(x, dim, dtype, true, "logSoftmax", where);
 }
 
 Tensor logsumexp(const Tensor &x, std::vector<std::int64_t> dims, bool keepdim,

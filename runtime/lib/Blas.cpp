@@ -285,51 +285,30 @@ using trueno::runtime::MemRef;
 extern "C" {
 // Each entry point computes `part` of `parts` (see trueno-linalg-to-blas:
 // the kernel calls them from a parallel loop, OpenBLAS itself runs on one
-// thread per call).
-void _mlir_ciface_trueno_gemm_f32(MemRef<float, 2> *a, MemRef<float, 2> *b,
-                                  MemRef<float, 2> *c, double beta,
-                                  std::int64_t part, std::int64_t parts) {
-  trueno::runtime::multiplyPart(matrixOf(*a), matrixOf(*b), matrixOf(*c), beta,
-                                part, parts);
-}
-void _mlir_ciface_trueno_gemm_f64(MemRef<double, 2> *a, MemRef<double, 2> *b,
-                                  MemRef<double, 2> *c, double beta,
-                                  std::int64_t part, std::int64_t parts) {
-  trueno::runtime::multiplyPart(matrixOf(*a), matrixOf(*b), matrixOf(*c), beta,
-                                part, parts);
-}
-void _mlir_ciface_trueno_batch_gemm_f32(MemRef<float, 3> *a,
-                                        MemRef<float, 3> *b,
-                                        MemRef<float, 3> *c, double beta,
-                                        std::int64_t part, std::int64_t parts) {
-  trueno::runtime::batchMultiply(*a, *b, *c, beta, part, parts);
-}
-void _mlir_ciface_trueno_batch_gemm_f64(MemRef<double, 3> *a,
-                                        MemRef<double, 3> *b,
-                                        MemRef<double, 3> *c, double beta,
-                                        std::int64_t part, std::int64_t parts) {
-  trueno::runtime::batchMultiply(*a, *b, *c, beta, part, parts);
-}
-void _mlir_ciface_trueno_conv2d_f32(MemRef<float, 4> *in,
-                                    MemRef<float, 4> *filter,
-                                    MemRef<float, 4> *out, double beta,
-                                    std::int64_t strideY, std::int64_t strideX,
-                                    std::int64_t dilationY,
-                                    std::int64_t dilationX, std::int64_t part,
-                                    std::int64_t parts) {
-  trueno::runtime::convolve(*in, *filter, *out, beta, strideY, strideX,
-                            dilationY, dilationX, part, parts);
-}
-void _mlir_ciface_trueno_conv2d_f64(MemRef<double, 4> *in,
-                                    MemRef<double, 4> *filter,
-                                    MemRef<double, 4> *out, double beta,
-                                    std::int64_t strideY, std::int64_t strideX,
-                                    std::int64_t dilationY,
-                                    std::int64_t dilationX, std::int64_t part,
-                                    std::int64_t parts) {
-  trueno::runtime::convolve(*in, *filter, *out, beta, strideY, strideX,
-                            dilationY, dilationX, part, parts);
-}
+// thread per call). One set per element type.
+#define TRUENO_BLAS_ENTRY_POINTS(suffix, T)                                    \
+  void _mlir_ciface_trueno_gemm_##suffix(                                      \
+      MemRef<T, 2> *a, MemRef<T, 2> *b, MemRef<T, 2> *c, double beta,          \
+      std::int64_t part, std::int64_t parts) {                                 \
+    trueno::runtime::multiplyPart(matrixOf(*a), matrixOf(*b), matrixOf(*c),    \
+                                  beta, part, parts);                          \
+  }                                                                            \
+  void _mlir_ciface_trueno_batch_gemm_##suffix(                                \
+      MemRef<T, 3> *a, MemRef<T, 3> *b, MemRef<T, 3> *c, double beta,          \
+      std::int64_t part, std::int64_t parts) {                                 \
+    trueno::runtime::batchMultiply(*a, *b, *c, beta, part, parts);             \
+  }                                                                            \
+  void _mlir_ciface_trueno_conv2d_##suffix(                                    \
+      MemRef<T, 4> *in, MemRef<T, 4> *filter, MemRef<T, 4> *out, double beta,  \
+      std::int64_t strideY, std::int64_t strideX, std::int64_t dilationY,      \
+      std::int64_t dilationX, std::int64_t part, std::int64_t parts) {         \
+    trueno::runtime::convolve(*in, *filter, *out, beta, strideY, strideX,      \
+                              dilationY, dilationX, part, parts);              \
+  }
+TRUENO_BLAS_ENTRY_POINTS(f32, float)
+TRUENO_BLAS_ENTRY_POINTS(f64, double)
+#undef TRUENO_BLAS_ENTRY_POINTS
+
 /// How many parts a product of `flops` is split into: one per hardware
 /// thread, or one when forking threads would cost more than it saves.
 std::int64_t trueno_parallel_parts(std::int64_t flops) {

@@ -14,8 +14,8 @@
 //
 //===----------------------------------------------------------------------===//
 #include "trueno/Runtime/KernelCache.h"
-#include "trueno/Runtime/CompilerFingerprint.h"
 #include "trueno/Codegen/Pipeline.h"
+#include "trueno/Runtime/CompilerFingerprint.h"
 #include "trueno/Runtime/CpuKernel.h"
 #include "trueno/Version.h"
 
