@@ -13,6 +13,7 @@
 #include "trueno/Ops.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace trueno {
 
@@ -551,6 +552,34 @@ Tensor var(const Tensor &x, std::vector<std::int64_t> dims, double correction,
   Tensor total = sum(mul(d, d, where), dims, keepdim, where);
   Tensor result = div(total, divisor, where); // as PyTorch, not * (1 / n)
   return result.to(self.dtype, where);
+}
+
+Tensor countNonzero(const Tensor &x, std::vector<std::int64_t> dims,
+                    SourceLoc where) {
+  checked(x, "countNonzero", where);
+  return sum(ne(x, 0, where), std::move(dims), false, where); // int64
+}
+
+Tensor norm(const Tensor &x, double p, std::vector<std::int64_t> dims,
+            bool keepdim, SourceLoc where) {
+  const TensorImpl &self = checked(x, "norm", where);
+  if (!isFloating(self.dtype))
+    fail<DTypeError>(where, "norm", "convert it first, e.g. with to(kFloat32)",
+                     "norm is defined for floating tensors, not {}",
+                     dtypeName(self.dtype));
+  Tensor a = abs(x.to(detail::computeType(self.dtype), where), where);
+  Tensor r;
+  if (p == 2)
+    r = sqrt(sum(mul(a, a, where), dims, keepdim, where), where);
+  else if (p == 1)
+    r = sum(a, dims, keepdim, where);
+  else if (std::isinf(p))
+    r = p > 0 ? amax(a, dims, keepdim, where) : amin(a, dims, keepdim, where);
+  else if (p == 0) // the number of nonzero elements, as a float
+    r = sum(ne(a, 0.0, where), dims, keepdim, where).to(a.dtype(), where);
+  else
+    r = pow(sum(pow(a, p, where), dims, keepdim, where), 1.0 / p, where);
+  return r.to(self.dtype, where);
 }
 
 namespace {

@@ -478,6 +478,36 @@ def build_argreduce(rng, op):
     return name, [x], want, None
 
 
+def build_norm(rng, op):
+    """norm (p in 2, 1, inf, -inf, 0, 3, 0.5) or countNonzero over random
+    dims against torch.linalg.vector_norm / torch.count_nonzero."""
+    dtype = rng.choice(FLOATS if op == "norm" else ALL)
+    shape = random_shapes(rng, 1)[0]
+    x = random_tensor(rng, dtype, shape)
+    if rng.random() < 0.7 and x.base.dtype.kind == "f":
+        np.nan_to_num(x.base, copy=False, nan=0.5, posinf=3.0, neginf=-3.0)
+    rank = len(shape)
+    dims = sorted(rng.sample(range(rank), rng.randint(0, rank))) if rank else []
+    spelled = [d - rank if rng.random() < 0.3 else d for d in dims]
+    t = x.torch()
+    if op == "countNonzero":
+        want = T.count_nonzero(t, dim=tuple(dims)) if dims else T.count_nonzero(t)
+        return f"countNonzero:{','.join(map(str, spelled))}", [x], want, None
+    p = rng.choice([2, 1, float("inf"), float("-inf"), 0, 3, 0.5])
+    keepdim = rng.random() < 0.5
+    if p == float("-inf") and 0 in shape:
+        p = 2  # the smallest of nothing is an error in both
+    wide = t.to(T.float64)
+    want = T.linalg.vector_norm(wide, ord=p, dim=tuple(dims) if dims else None,
+                                keepdim=keepdim if dims else False)
+    if not dims and keepdim:
+        want = want.reshape((1,) * rank)
+    want = want.to(TORCH[dtype])
+    tol = (1e-2, 1e-2) if dtype in ("float16", "bfloat16") else (
+        (1e-5, 1e-6) if dtype == "float32" else (1e-12, 1e-14))
+    return f"norm:{','.join(map(str, spelled))}:{int(keepdim)}:{p}", [x], want, tol
+
+
 def build_var(rng, op):
     """var / std over random dims with correction 0, 1 or 2 against PyTorch
     in float64 (max(0, N - correction) divides: inf or NaN when 0)."""
@@ -620,6 +650,9 @@ def main():
     for op in ("argmax", "argmin"):
         for _ in range(per_op * 2):
             cases.append(build_argreduce(rng, op))
+    for op in ("norm", "countNonzero"):
+        for _ in range(per_op * 2):
+            cases.append(build_norm(rng, op))
     for op in ("var", "std"):
         for _ in range(per_op * 2):
             cases.append(build_var(rng, op))

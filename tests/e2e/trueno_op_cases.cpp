@@ -219,6 +219,22 @@ tn::Tensor runOp(const std::string &op, std::vector<Arg> &args) {
     auto fn = parts[0] == "argmax" ? &tn::argmax : &tn::argmin;
     return fn(*args.at(0).tensor, dim, parts[2] == "1", here);
   }
+  // norm:<dims>:<keepdim>:<p>, countNonzero:<dims>
+  if (parts.size() == 4 && parts[0] == "norm") {
+    std::vector<std::int64_t> dims;
+    for (const std::string &d : split(parts[1], ','))
+      if (!d.empty())
+        dims.push_back(std::stoll(d));
+    return tn::norm(*args.at(0).tensor, std::stod(parts[3]), dims,
+                    parts[2] == "1", here);
+  }
+  if (parts.size() == 2 && parts[0] == "countNonzero") {
+    std::vector<std::int64_t> dims;
+    for (const std::string &d : split(parts[1], ','))
+      if (!d.empty())
+        dims.push_back(std::stoll(d));
+    return tn::countNonzero(*args.at(0).tensor, dims, here);
+  }
   // var|std:<dims>:<keepdim>:<correction>
   if (parts.size() == 4 && (parts[0] == "var" || parts[0] == "std")) {
     std::vector<std::int64_t> dims;

@@ -580,7 +580,7 @@ TEST_CASE("conv2d: values, fused bias, unbatched input and errors") {
       "3, 3, 3)");
 }
 
-TEST_CASE("var, std, argmax and argmin: values, dtypes and errors") {
+TEST_CASE("var, std, norm, countNonzero, argmax and argmin") {
   Tensor x = tensor({{1.0f, 2.0f, 3.0f, 4.0f}, {2.0f, 2.0f, 2.0f, 2.0f}});
   CHECK(var(x, {1}).at<float>({0}) == doctest::Approx(5.0f / 3)); // Bessel's
   CHECK(var(x, {1}).at<float>({1}) == 0.0f);
@@ -599,6 +599,11 @@ TEST_CASE("var, std, argmax and argmin: values, dtypes and errors") {
   CHECK(argmax(nan).item<std::int64_t>() == 1);
   CHECK(argmin(nan).item<std::int64_t>() == 1);
 
+  CHECK(norm(tensor({3.0f, -4.0f})).item<float>() == 5.0f);
+  CHECK(norm(tensor({3.0f, -4.0f}), INFINITY).item<float>() == 4.0f);
+  CHECK(countNonzero(ties).item<std::int64_t>() == 4);
+  CHECK_CONTAINS(errorOf<DTypeError>([&] { (void)norm(ties); }),
+                 "norm is defined for floating tensors, not int64");
   CHECK_CONTAINS(errorOf<DTypeError>([&] { (void)var(ties); }),
                  "var is defined for floating tensors, not int64");
   CHECK_CONTAINS(errorOf<ValueError>([&] {

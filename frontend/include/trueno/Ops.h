@@ -157,6 +157,16 @@ Tensor argmax(const Tensor &x, std::optional<std::int64_t> dim = std::nullopt,
 Tensor argmin(const Tensor &x, std::optional<std::int64_t> dim = std::nullopt,
               bool keepdim = false, TRUENO_HERE);
 
+/// The number of nonzero elements over `dims` (all when empty), int64.
+Tensor countNonzero(const Tensor &x, std::vector<std::int64_t> dims = {},
+                    TRUENO_HERE);
+/// The vector p-norm over `dims` (all when empty), as
+/// torch.linalg.vector_norm: p = 2 (the default, Frobenius for matrices),
+/// 1, +-infinity (largest / smallest |x|), 0 (count of nonzeros) or any
+/// other p. Floating tensors; halves compute in float32.
+Tensor norm(const Tensor &x, double p = 2, std::vector<std::int64_t> dims = {},
+            bool keepdim = false, TRUENO_HERE);
+
 /// Variance over `dims` (all when empty): the sum of squared deviations from
 /// the mean divided by N - correction (1: Bessel's, torch.var's default; 0:
 /// numpy.var's default). Floating tensors only; halves compute in float32.
