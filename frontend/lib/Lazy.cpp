@@ -300,8 +300,6 @@ void realize(Storage &root) {
   for (LazyNode *node : order) {
     runtime::GraphNode g{node->op,    node->dtype, {-1, -1, -1},
                          node->shape, {},          node->dims};
-    if (node->op == OpCode::Conv2d)
-      std::swap(g.dims, g.params);
     for (int k = 0; k < 3; ++k)
       if (node->operands[k])
         g.operands[k] = indexOf(node->operands[k].get());

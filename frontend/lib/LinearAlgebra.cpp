@@ -108,9 +108,9 @@ Tensor matmul(const Tensor &a, const Tensor &b, SourceLoc where) {
       detail::record(OpCode::Matmul, compute, recorded,
                      {operand(lhs, lhsShape), operand(rhs, rhsShape)},
                      a.impl()->storage->device());
+  product = product.to(dtype, where); // in the product's kernel
   if (fold)
     product = product.reshape(shape, where);
-  product = product.to(dtype, where);
   if (a.dim() == 1)
     product = product.squeeze(-2, where);
   if (b.dim() == 1)
@@ -128,8 +128,8 @@ Tensor dot(const Tensor &a, const Tensor &b, SourceLoc where) {
   // Halves multiply and add in float32 (as matmul); integer sums accumulate
   // in int64. Either way the result is rounded or wrapped once.
   DType compute = computeType(dtype);
-  return sum(mul(a.to(dtype, where).to(compute, where),
-                 b.to(dtype, where).to(compute, where), where),
+  return sum(mul(widened(a, dtype, compute, where),
+                 widened(b, dtype, compute, where), where),
              {}, false, where)
       .to(dtype, where);
 }
@@ -165,13 +165,7 @@ Tensor addmm(const Tensor &input, const Tensor &m1, const Tensor &m2,
   DType compute = computeType(dtype);
   Tensor product = matmul(widened(m1, dtype, compute, where),
                           widened(m2, dtype, compute, where), where);
-  bool fits = false;
-  try {
-    fits = broadcastShapes({input.shape(), product.shape()}, where) ==
-           product.shape();
-  } catch (const ShapeError &) {
-  }
-  if (!fits)
+  if (!detail::broadcastsTo(input.shape(), product.shape()))
     fail<ShapeError>(where, "addmm", "give a bias of shape (n,) or (m, n)",
                      "input of shape {} does not broadcast to the product's "
                      "shape {}",

@@ -72,9 +72,6 @@ std::size_t Graph::hash() const {
     mix(n.dims.size());
     for (std::int64_t d : n.dims)
       mix(static_cast<std::uint64_t>(d));
-    mix(n.params.size());
-    for (std::int64_t p : n.params)
-      mix(static_cast<std::uint64_t>(p));
   }
   for (std::int32_t o : outputs)
     mix(static_cast<std::uint64_t>(o));
@@ -155,7 +152,7 @@ mlir::OwningOpRef<mlir::ModuleOp> buildGraphModule(mlir::MLIRContext &context,
     if (node.op == OpCode::ArgMax || node.op == OpCode::ArgMin)
       state.addAttribute("dim", b.getI64IntegerAttr(node.dims.at(0)));
     if (node.op == OpCode::Conv2d) {
-      llvm::ArrayRef<std::int64_t> p = node.params;
+      llvm::ArrayRef<std::int64_t> p = node.dims;
       state.addAttribute("stride", b.getDenseI64ArrayAttr(p.slice(0, 2)));
       state.addAttribute("padding", b.getDenseI64ArrayAttr(p.slice(2, 2)));
       state.addAttribute("dilation", b.getDenseI64ArrayAttr(p.slice(4, 2)));

@@ -90,7 +90,7 @@ enum class OpCode : std::uint8_t {
   ReduceMin,
   // Contractions.
   Matmul, ///< [..., m, k] x [..., k, n], equal batch dimensions
-  Conv2d, ///< input NCHW, filter FCHW; params: stride, padding, dilation
+  Conv2d, ///< input NCHW, filter FCHW; dims: stride, padding, dilation
           ///< (two each), groups
   ArgMax, ///< int64 index along `dims[0]` (kept as size 1 when the ranks
   ArgMin  ///< match)
@@ -107,10 +107,10 @@ struct GraphNode {
   Shape shape;
   /// Inputs only: the view's strides in elements; empty when contiguous.
   Strides strides;
-  /// Reductions only: the reduced dimensions, increasing.
+  /// The op's integer attributes: the reduced dimensions, increasing
+  /// (reductions), the reduced dimension (ArgMax, ArgMin), or stride,
+  /// padding and dilation (height, width) and groups (Conv2d).
   std::vector<std::int64_t> dims;
-  /// Conv2d only: stride, padding and dilation (height, width), groups.
-  std::vector<std::int64_t> params;
 
   bool operator==(const GraphNode &) const = default;
 };
