@@ -948,6 +948,46 @@ struct ArgReduceLowering : public OpConversionPattern<OpTy> {
   }
 };
 
+/// `trueno.gather` is a parallel generic over the index: each iteration
+/// reads its own index element and extracts the input element at the
+/// iteration's coordinates with coordinate `dim` replaced by it. The input
+/// is captured, not an operand, so elementwise producers of the index and
+/// consumers of the result still fuse with it.
+struct GatherLowering : public OpConversionPattern<GatherOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(GatherOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto resultType =
+        cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
+    int64_t rank = resultType.getRank(), dim = op.getDim();
+    Value input = adaptor.getInput();
+    Value empty = rewriter.create<tensor::EmptyOp>(loc, resultType.getShape(),
+                                                   resultType.getElementType());
+    SmallVector<AffineMap> maps(2, rewriter.getMultiDimIdentityMap(rank));
+    SmallVector<utils::IteratorType> iterators(rank,
+                                               utils::IteratorType::parallel);
+    auto generic = rewriter.create<linalg::GenericOp>(
+        loc, TypeRange{resultType}, adaptor.getIndex(), ValueRange{empty}, maps,
+        iterators, [&](OpBuilder &b, Location l, ValueRange args) {
+          SmallVector<Value> coordinates;
+          for (int64_t d = 0; d < rank; ++d)
+            coordinates.push_back(
+                d == dim
+                    ? b.create<arith::IndexCastOp>(l, b.getIndexType(), args[0])
+                          .getResult()
+                    : b.create<linalg::IndexOp>(l, d).getResult());
+          b.create<linalg::YieldOp>(
+              l,
+              b.create<tensor::ExtractOp>(l, input, coordinates).getResult());
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
 struct ConstantLowering : public OpConversionPattern<ConstantOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -988,9 +1028,8 @@ struct ConvertTruenoToLinalgPass
                    BitwiseXorOp, LogicalAndOp, LogicalOrOp, LogicalXorOp, EqOp,
                    NeOp, LtOp, LeOp, GtOp, GeOp, WhereOp, ClampOp, CastOp>(
         patterns, converter);
-    patterns
-        .add<ExpandLowering, ConstantLowering, MatmulLowering, Conv2dLowering>(
-            converter, context);
+    patterns.add<ExpandLowering, ConstantLowering, MatmulLowering,
+                 Conv2dLowering, GatherLowering>(converter, context);
     patterns.add<ArgReduceLowering<ArgMaxOp, true>,
                  ArgReduceLowering<ArgMinOp, false>>(converter, context);
     patterns.add<ReduceLowering<ReduceSumOp, ReduceKind::Sum>,

@@ -294,8 +294,8 @@ void *Tensor::rawData(DType expected, SourceLoc where) const {
 /// Rejects writes into views where several elements share one location
 /// (an expanded dimension), as PyTorch does: the result would depend on the
 /// order of the writes.
-static void checkWritable(const TensorImpl &self, std::string_view op,
-                          SourceLoc where) {
+void detail::checkWritable(const TensorImpl &self, std::string_view op,
+                           SourceLoc where) {
   for (std::size_t d = 0; d < self.shape.size(); ++d)
     if (self.strides[d] == 0 && self.shape[d] > 1)
       fail<ValueError>(where, op, "write into a contiguous() copy instead",
@@ -307,7 +307,7 @@ static void checkWritable(const TensorImpl &self, std::string_view op,
 
 Tensor &Tensor::fill_(Scalar value, SourceLoc where) {
   const TensorImpl &self = implOf(*this, "fill_", where);
-  checkWritable(self, "fill_", where);
+  detail::checkWritable(self, "fill_", where);
   detail::dispatchDType(self.dtype, [&]<typename T>(detail::TypeTag<T>) {
     T v = value.to<T>();
     auto *base = reinterpret_cast<T *>(self.mutableFirstElement());
@@ -325,7 +325,7 @@ Tensor &Tensor::fill_(Scalar value, SourceLoc where) {
 Tensor &Tensor::copy_(const Tensor &src, SourceLoc where) {
   const TensorImpl &self = implOf(*this, "copy_", where);
   implOf(src, "copy_", where);
-  checkWritable(self, "copy_", where);
+  detail::checkWritable(self, "copy_", where);
   Tensor source = src;
   if (source.shape() != self.shape) {
     if (!detail::broadcastsTo(src.shape(), self.shape))

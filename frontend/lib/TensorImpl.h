@@ -112,6 +112,10 @@ Tensor makeContiguous(DType dtype, Shape shape, Device device);
 /// A new view of `base`'s storage.
 Tensor makeView(const TensorImpl &base, Shape shape, Strides strides,
                 std::int64_t offset);
+/// ValueError naming `op` if `self` has a broadcast (stride 0) dimension of
+/// size > 1: several elements would share one location.
+void checkWritable(const TensorImpl &self, std::string_view op,
+                   SourceLoc where);
 /// Copies `src` into `dst` element by element, converting dtypes. Shapes
 /// must be equal (broadcast first); the two may not overlap in memory.
 /// Realizes `src`, and pending readers of `dst`.

@@ -278,6 +278,26 @@ static LogicalResult verifyArgReduction(Operation *op, int64_t dim) {
 LogicalResult ArgMaxOp::verify() { return verifyArgReduction(*this, getDim()); }
 LogicalResult ArgMinOp::verify() { return verifyArgReduction(*this, getDim()); }
 
+LogicalResult GatherOp::verify() {
+  auto in = cast<RankedTensorType>(getInput().getType());
+  auto out = cast<RankedTensorType>(getType());
+  int64_t rank = in.getRank(), dim = getDim();
+  if (out.getRank() != rank)
+    return emitOpError("needs an index of the input's rank ")
+           << rank << ", got rank " << out.getRank();
+  if (dim < 0 || dim >= rank)
+    return emitOpError("gathers along dimension ")
+           << dim << ", out of range for rank " << rank;
+  for (int64_t d = 0; d < rank; ++d)
+    if (d != dim && out.getDimSize(d) > in.getDimSize(d))
+      return emitOpError("result dimension ")
+             << d << " has size " << out.getDimSize(d)
+             << ", more than the input's " << in.getDimSize(d);
+  if (in.getDimSize(dim) == 0 && out.getNumElements() != 0)
+    return emitOpError("gathers from an empty dimension ") << dim;
+  return success();
+}
+
 LogicalResult MatmulOp::verify() {
   auto lhs = cast<RankedTensorType>(getLhs().getType());
   auto rhs = cast<RankedTensorType>(getRhs().getType());

@@ -302,3 +302,35 @@ func.func @argmax_dim(%x: tensor<4x8xf32>) {
   %0 = trueno.argmax %x dim = 2 : tensor<4x8xf32> -> tensor<4xi64>
   return
 }
+
+// -----
+
+func.func @gather_rank(%x: tensor<4x8xf32>, %i: tensor<3xi64>) {
+  // expected-error @+1 {{needs an index of the input's rank 2, got rank 1}}
+  %0 = trueno.gather %x, %i dim = 0 : tensor<4x8xf32>, tensor<3xi64> -> tensor<3xf32>
+  return
+}
+
+// -----
+
+func.func @gather_dim(%x: tensor<4x8xf32>, %i: tensor<3x8xi64>) {
+  // expected-error @+1 {{gathers along dimension 2, out of range for rank 2}}
+  %0 = trueno.gather %x, %i dim = 2 : tensor<4x8xf32>, tensor<3x8xi64> -> tensor<3x8xf32>
+  return
+}
+
+// -----
+
+func.func @gather_larger(%x: tensor<4x8xf32>, %i: tensor<3x9xi64>) {
+  // expected-error @+1 {{result dimension 1 has size 9, more than the input's 8}}
+  %0 = trueno.gather %x, %i dim = 0 : tensor<4x8xf32>, tensor<3x9xi64> -> tensor<3x9xf32>
+  return
+}
+
+// -----
+
+func.func @gather_shape(%x: tensor<4x8xf32>, %i: tensor<3x8xi64>) {
+  // expected-error @+1 {{all of {index, result} have same shape}}
+  %0 = trueno.gather %x, %i dim = 0 : tensor<4x8xf32>, tensor<3x8xi64> -> tensor<2x8xf32>
+  return
+}

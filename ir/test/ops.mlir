@@ -190,3 +190,12 @@ func.func @arg_reductions(%x: tensor<4x8xf32>, %u: tensor<4x8xui8>) {
   %1 = trueno.argmin %u dim = 0 : tensor<4x8xui8> -> tensor<1x8xi64>
   return
 }
+
+// CHECK-LABEL: func @gather
+func.func @gather(%table: tensor<10x4xf32>, %ids: tensor<3x4xi64>, %b: tensor<5xi1>, %i: tensor<2xi64>) {
+  // CHECK: trueno.gather %{{.*}}, %{{.*}} dim = 0 : tensor<10x4xf32>, tensor<3x4xi64> -> tensor<3x4xf32>
+  %0 = trueno.gather %table, %ids dim = 0 : tensor<10x4xf32>, tensor<3x4xi64> -> tensor<3x4xf32>
+  // CHECK: trueno.gather %{{.*}}, %{{.*}} dim = 0 : tensor<5xi1>, tensor<2xi64> -> tensor<2xi1>
+  %1 = trueno.gather %b, %i dim = 0 : tensor<5xi1>, tensor<2xi64> -> tensor<2xi1>
+  return
+}

@@ -265,6 +265,12 @@ private:
         return;
     } else if (domain_[*producer] != domain_[consumer]) {
       return;
+    } else if (auto gather = dyn_cast<GatherOp>(consumerOp);
+               gather && operand == gather.getInput()) {
+      // A gather reads its input at data-dependent positions: the input is
+      // materialized first; the index is read one element per iteration
+      // and its producers do fuse.
+      return;
     } else if (isContraction(consumerOp)) {
       // A product reads whole rows and columns of its operands, not one
       // element per iteration: they must be materialized first. Its

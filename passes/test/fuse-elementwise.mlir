@@ -234,3 +234,25 @@ func.func @graph(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
   %y = trueno.div %e, %sb : tensor<4x8xf32>
   return %y : tensor<4x8xf32>
 }
+
+// -----
+
+// A gather reads its input at data-dependent positions, so the input's
+// producer (exp) is a kernel of its own; the index's producer (add) and the
+// gathered value's consumer (mul) share the gather's kernel.
+// CHECK-LABEL: func.func @graph
+// CHECK:         %[[E:.*]] = call @graph_kernel0(%arg0)
+// CHECK:         call @graph_kernel1(%arg1, %[[E]]
+// CHECK-LABEL: func.func private @graph_kernel1
+// CHECK:         trueno.add
+// CHECK:         trueno.gather
+// CHECK:         trueno.mul
+func.func @graph(%x: tensor<10x4xf32>, %ids: tensor<3x4xi64>) -> tensor<3x4xf32> {
+  %e = trueno.exp %x : tensor<10x4xf32>
+  %one = trueno.constant dense<1> : tensor<3x4xi64>
+  %i = trueno.add %ids, %one : tensor<3x4xi64>
+  %g = trueno.gather %e, %i dim = 0 : tensor<10x4xf32>, tensor<3x4xi64> -> tensor<3x4xf32>
+  %two = trueno.constant dense<2.0> : tensor<3x4xf32>
+  %r = trueno.mul %g, %two : tensor<3x4xf32>
+  return %r : tensor<3x4xf32>
+}

@@ -49,8 +49,8 @@ std::string_view opName(OpCode op) {
       "eq",         "ne",          "lt",          "le",          "gt",
       "ge",         "where",       "clamp",       "cast",        "expand",
       "reduce_sum", "reduce_prod", "reduce_max",  "reduce_min",  "matmul",
-      "conv2d",     "argmax",      "argmin"};
-  static_assert(std::size(names) == static_cast<int>(OpCode::ArgMin) + 1);
+      "conv2d",     "argmax",      "argmin",      "gather"};
+  static_assert(std::size(names) == static_cast<int>(OpCode::Gather) + 1);
   return names[static_cast<int>(op)];
 }
 
@@ -149,7 +149,8 @@ mlir::OwningOpRef<mlir::ModuleOp> buildGraphModule(mlir::MLIRContext &context,
       state.addAttribute("tanh", b.getUnitAttr());
     if (node.op >= OpCode::ReduceSum && node.op <= OpCode::ReduceMin)
       state.addAttribute("dims", b.getDenseI64ArrayAttr(node.dims));
-    if (node.op == OpCode::ArgMax || node.op == OpCode::ArgMin)
+    if (node.op == OpCode::ArgMax || node.op == OpCode::ArgMin ||
+        node.op == OpCode::Gather)
       state.addAttribute("dim", b.getI64IntegerAttr(node.dims.at(0)));
     if (node.op == OpCode::Conv2d) {
       llvm::ArrayRef<std::int64_t> p = node.dims;

@@ -623,6 +623,394 @@ ALL_OPS = (list(UNARY_FLOAT) + list(UNARY_SAME) + list(UNARY_BOOL) +
            ["bitwiseNot"] + list(BINARY) + ["where", "clamp"])
 
 
+def index_operand(values):
+    """An int64 index tensor operand holding `values` as given."""
+    a = np.asarray(values, dtype=np.int64)
+    return Operand(a, "int64", a, "-")
+
+
+def bool_operand(values):
+    a = np.asarray(values, dtype=bool)
+    return Operand(a, "bool", a, "-")
+
+
+def small_shape(rng, low=1):
+    return tuple(rng.randint(low, 5) for _ in range(rng.randint(1, 4)))
+
+
+def random_index_spec(rng, shape, unique_single=False):
+    """A random NumPy index for `shape`: (spec for trueno-op-cases, tensor
+    operands, the index for torch). With `unique_single`, at most one
+    integer array, without repeated values (so writes do not collide)."""
+    items, operands, torch_index = [], [], []
+    array_shape = tuple(rng.choice([1, 2, 3]) for _ in range(rng.randint(0, 2)))
+    arrays = 0
+    d = 0
+    ellipsis_at = rng.randrange(len(shape) + 1) if rng.random() < 0.2 else None
+    while d < len(shape):
+        if ellipsis_at == d:  # the ellipsis covers the dims up to the next item
+            skip = rng.randint(0, len(shape) - d)
+            items.append("E")
+            torch_index.append(Ellipsis)
+            ellipsis_at = None
+            # only the last item may be followed by implicit full slices,
+            # so an ellipsis consumes exactly `skip` dims by being followed
+            # by the items for the remaining dims
+            d += skip
+            continue
+        if rng.random() < 0.1:
+            items.append("N")
+            torch_index.append(None)
+        size = shape[d]
+        kind = rng.random()
+        if kind < 0.2 and size > 0:
+            i = rng.randrange(-size, size)
+            items.append(f"i{i}")
+            torch_index.append(i)
+            d += 1
+        elif kind < 0.45:
+            start = rng.choice([None, rng.randint(-size - 1, size + 1)])
+            stop = rng.choice([None, rng.randint(-size - 1, size + 1)])
+            step = rng.choice([1, 1, 2, -1, -2])
+            f = lambda b: "_" if b is None else str(b)
+            items.append(f"s{f(start)},{f(stop)},{step}")
+            torch_index.append(slice(start, stop, step))
+            d += 1
+        elif kind < 0.6 and not unique_single:
+            # a bool mask over one or two dims
+            k = min(len(shape) - d, rng.choice([1, 2]))
+            mask = np.asarray(np.random.default_rng(rng.getrandbits(32))
+                              .random(shape[d:d + k]) < 0.5)
+            items.append("T")
+            operands.append(bool_operand(mask))
+            torch_index.append(T.from_numpy(mask.copy()))
+            d += k
+        elif kind < 0.85 and size > 0 and (arrays == 0 or not unique_single):
+            if unique_single:
+                n = rng.randint(1, size)
+                values = rng.sample(range(-size, size), 2 * size)
+                values = [v for v in values if v % size not in
+                          set()]  # negative and positive forms mix
+                chosen, seen = [], set()
+                for v in values:
+                    if v % size not in seen and len(chosen) < n:
+                        seen.add(v % size)
+                        chosen.append(v)
+                a = np.asarray(chosen, dtype=np.int64)
+            else:
+                ashape = tuple(1 if rng.random() < 0.3 else s for s in array_shape)
+                a = np.asarray(np.random.default_rng(rng.getrandbits(32))
+                               .integers(-size, size, size=ashape), dtype=np.int64)
+            items.append("T")
+            operands.append(index_operand(a))
+            torch_index.append(T.from_numpy(a.copy()))
+            arrays += 1
+            d += 1
+        else:
+            items.append("s_,_,1")
+            torch_index.append(slice(None))
+            d += 1
+    if ellipsis_at is not None and rng.random() < 0.5:
+        items.append("E")
+        torch_index.append(Ellipsis)
+    return ";".join(items), operands, tuple(torch_index)
+
+
+def build_index(rng, op):
+    """x.index({...}) / x.indexPut_({...}, values) on a random view against
+    PyTorch's x[...] (NumPy's rules for separated arrays)."""
+    dtype = rng.choice(ALL)
+    shape = small_shape(rng)
+    x = random_tensor(rng, dtype, shape)
+    # NumPy is the reference: PyTorch rejects negative slice steps.
+    to_numpy = lambda index: tuple(i.numpy() if isinstance(i, T.Tensor) else i
+                                   for i in index)
+    as_torch = lambda a: T.from_numpy(np.array(a, order="C")).to(TORCH[dtype])
+    if op == "index":
+        spec, operands, index = random_index_spec(rng, shape)
+        try:
+            want = as_torch(np.array(x.array)[to_numpy(index)])
+        except IndexError:  # arrays (a mask's among them) that do not broadcast
+            return None
+        return f"index:{spec}", [x] + operands, want, None
+    accumulate = rng.random() < 0.5 and dtype in ("int32", "int64", "float32",
+                                                  "float64")
+    spec, operands, index = random_index_spec(rng, shape,
+                                              unique_single=not accumulate)
+    base = np.array(x.array)
+    try:
+        result_shape = base[to_numpy(index)].shape
+    except IndexError:
+        return None
+    if rng.random() < 0.3 and len(result_shape):
+        vshape = tuple(result_shape[-rng.randint(0, len(result_shape)):]) \
+            if rng.random() < 0.5 else ()
+    else:
+        vshape = tuple(result_shape)
+    v = random_tensor(rng, dtype, vshape)
+    if accumulate:
+        np.add.at(base, to_numpy(index), np.array(v.array))
+        tol = (1e-6, 1e-6)
+    else:
+        base[to_numpy(index)] = np.array(v.array)
+        tol = None
+    want = as_torch(base)
+    return f"indexPut:{spec}:{int(accumulate)}", [x] + operands + [v], want, tol
+
+
+def build_gather(rng, op):
+    """indexSelect / gather / scatter / scatterAdd along a random dim."""
+    dtype = rng.choice(ALL)
+    shape = small_shape(rng)
+    rank = len(shape)
+    dim = rng.randrange(-rank, rank)
+    size = shape[dim]
+    nrng = np.random.default_rng(rng.getrandbits(32))
+    x = random_tensor(rng, dtype, shape)
+    tx = x.torch()
+    if op == "indexSelect":
+        n = rng.randint(0, 6)
+        idx = nrng.integers(0, size, size=(n,) if rng.random() < 0.9 else ())
+        return (f"indexSelect:{dim}", [x, index_operand(idx)],
+                T.index_select(tx, dim, T.from_numpy(np.array(idx))), None)
+    ishape = [rng.randint(1, s) if s else 0 for s in shape]
+    ishape[dim] = rng.randint(1, 4) if op in ("gather", "scatterAdd") else rng.randint(1, size)
+    ishape = tuple(ishape)
+    if op == "gather":
+        idx = nrng.integers(0, size, size=ishape)
+        return (f"gather:{dim}", [x, index_operand(idx)],
+                T.gather(tx, dim, T.from_numpy(idx)), None)
+    if op == "scatter":  # distinct targets along dim
+        idx = np.argsort(nrng.random(np.array(shape)[:].tolist()), axis=dim % rank)
+        idx = idx[tuple(slice(0, s) for s in ishape)]
+    else:
+        idx = nrng.integers(0, size, size=ishape)
+    sshape = tuple(s + rng.randint(0, 1) for s in ishape)
+    src = random_tensor(rng, dtype, sshape)
+    fn = T.scatter if op == "scatter" else T.scatter_add
+    tsrc = src.torch()
+    if op == "scatterAdd" and dtype in ("float16", "bfloat16", "bool"):
+        # PyTorch's CPU scatter_add rounds like Trueno only in float32
+        want = fn(tx.to(T.float32), dim, T.from_numpy(idx), tsrc.to(T.float32)).to(TORCH[dtype])
+    else:
+        want = fn(tx, dim, T.from_numpy(idx), tsrc)
+    tol = (1e-6, 1e-6) if op == "scatterAdd" and dtype in ("float32", "float64") else \
+        ((1e-2, 1e-2) if op == "scatterAdd" and dtype in ("float16", "bfloat16") else None)
+    return f"{op}:{dim}", [x, index_operand(idx), src], want, tol
+
+
+def build_mask(rng, op):
+    """maskedFill / maskedSelect / nonzero with broadcast masks."""
+    dtype = rng.choice(ALL)
+    shapes = random_shapes(rng, 2)
+    x = random_tensor(rng, dtype, shapes[0])
+    tx = x.torch()
+    mask = random_tensor(rng, "bool", shapes[1])
+    if op == "nonzero":
+        return "nonzero", [x], T.nonzero(tx), None
+    if op == "maskedSelect":
+        return "maskedSelect", [x, mask], T.masked_select(tx, mask.torch()), None
+    value = random_scalar(rng, dtype)
+    if dtype in INTS and rng.random() < 0.3:
+        value = 2.75  # truncated to the tensor's dtype
+    want = tx.masked_fill(mask.torch(), value)
+    return "maskedFill", [x, mask, Operand(scalar=value)], want, None
+
+
+def build_movement(rng, op):
+    """cat, stack, split, chunk, flip, roll, tile, repeatInterleave, pad,
+    tril, triu, diag, diagonal."""
+    dtype = rng.choice(ALL)
+    shape = small_shape(rng, 0 if rng.random() < 0.1 else 1)
+    rank = len(shape)
+    x = random_tensor(rng, dtype, shape)
+    tx = x.torch()
+    dim = rng.randrange(-rank, rank)
+    if op in ("cat", "stack"):
+        xs = []
+        for _ in range(rng.randint(1, 4)):
+            s = list(shape)
+            if op == "cat":
+                s[dim] = rng.randint(0, 3)
+            xs.append(random_tensor(rng, rng.choice([dtype, dtype, rng.choice(ALL)]), tuple(s)))
+        if op == "stack":
+            dim = rng.randrange(-rank - 1, rank + 1)
+            return f"stack:{dim}", xs, T.stack([a.torch() for a in xs], dim), None
+        return f"cat:{dim}", xs, T.cat([a.torch() for a in xs], dim), None
+    if op == "split":
+        size = rng.randint(1, 4)
+        pieces = T.split(tx, size, dim)
+        k = rng.randrange(len(pieces))
+        return f"split:{size}:{dim}:{k}", [x], pieces[k], None
+    if op == "splitSizes":
+        n, sizes = shape[dim], []
+        while sum(sizes) < n:
+            sizes.append(rng.randint(0, n - sum(sizes)))
+        sizes = sizes or [0]
+        pieces = T.split(tx, sizes, dim)
+        k = rng.randrange(len(pieces))
+        return f"splitSizes:{','.join(map(str, sizes))}:{dim}:{k}", [x], pieces[k], None
+    if op == "chunk":
+        chunks = rng.randint(1, 5)
+        pieces = T.chunk(tx, chunks, dim)
+        k = rng.randrange(len(pieces))
+        return f"chunk:{chunks}:{dim}:{k}", [x], pieces[k], None
+    if op == "flip":
+        dims = rng.sample(range(rank), rng.randint(0, rank))
+        dims = [d - rank if rng.random() < 0.5 else d for d in dims]
+        return f"flip:{','.join(map(str, dims))}", [x], T.flip(tx, dims), None
+    if op == "roll":
+        if rng.random() < 0.3:
+            shift = rng.randint(-7, 7)
+            return f"roll:{shift}:", [x], T.roll(tx, shift), None
+        dims = rng.sample(range(rank), rng.randint(1, rank))
+        shifts = [rng.randint(-7, 7) for _ in dims]
+        return (f"roll:{','.join(map(str, shifts))}:{','.join(map(str, dims))}",
+                [x], T.roll(tx, shifts, dims), None)
+    if op == "tile":
+        reps = [rng.randint(0, 3) for _ in range(rng.randint(1, 4))]
+        return f"tile:{','.join(map(str, reps))}", [x], T.tile(tx, reps), None
+    if op == "repeatInterleave":
+        whole = rng.random() < 0.3
+        d = "" if whole else str(dim)
+        if rng.random() < 0.5:
+            r = rng.randint(0, 3)
+            want = T.repeat_interleave(tx, r) if whole else T.repeat_interleave(tx, r, dim)
+            return f"repeatInterleave:{d}", [x, Operand(scalar=r)], want, None
+        n = tx.numel() if whole else shape[dim]
+        counts = np.asarray([rng.randint(0, 3) for _ in range(n)], dtype=np.int64)
+        tc = T.from_numpy(counts.copy())
+        want = T.repeat_interleave(tx, tc) if whole else T.repeat_interleave(tx, tc, dim)
+        return f"repeatInterleave:{d}", [x, index_operand(counts)], want, None
+    if op == "pad":
+        mode = rng.choice(["constant", "reflect", "replicate", "circular"])
+        padded = rng.randint(1, rank)
+        pads = []
+        for i in range(padded):
+            size = shape[rank - 1 - i]
+            limit = {"constant": 3, "reflect": size - 1, "replicate": 3,
+                     "circular": size}[mode]
+            low = -size if mode == "constant" else 0
+            pair = [rng.randint(max(low, -2), max(0, limit)) for _ in range(2)]
+            if sum(pair) < -size:  # cropping more than the whole dimension
+                pair = [0, 0]
+            pads += pair
+        value = 0 if dtype == "bool" else rng.choice([0, 2, -1])
+        a = np.array(x.array)
+        # NumPy's pad, with negative constant pads as crops first.
+        for i in range(padded):
+            d = rank - 1 - i
+            lo, hi = pads[2 * i], pads[2 * i + 1]
+            sl = [slice(None)] * rank
+            sl[d] = slice(max(0, -lo), a.shape[d] - max(0, -hi))
+            a = a[tuple(sl)]
+        widths = [(0, 0)] * rank
+        for i in range(padded):
+            widths[rank - 1 - i] = (max(0, pads[2 * i]), max(0, pads[2 * i + 1]))
+        np_mode = {"constant": "constant", "reflect": "reflect",
+                   "replicate": "edge", "circular": "wrap"}[mode]
+        kwargs = {"constant_values": value} if mode == "constant" else {}
+        if a.size == 0 and mode != "constant":
+            a = a.reshape([s + w[0] + w[1] for s, w in zip(a.shape, widths)]) \
+                if all(w == (0, 0) for w in widths) else None
+        else:
+            a = np.pad(a, widths, mode=np_mode, **kwargs)
+        if a is None:
+            return None
+        want = T.from_numpy(np.array(a)).to(TORCH[dtype])
+        return f"pad:{mode}:{','.join(map(str, pads))}", [x, Operand(scalar=value)], want, None
+    if op in ("tril", "triu"):
+        if rank < 2:
+            return None
+        k = rng.randint(-3, 3)
+        return f"{op}:{k}", [x], getattr(T, op)(tx, k), None
+    if op == "diag":
+        x = random_tensor(rng, dtype, shape[:rng.randint(1, 2)])
+        k = rng.randint(-3, 3)
+        want = T.from_numpy(np.diag(np.array(x.array), k).copy()).to(TORCH[dtype])
+        return f"diag:{k}", [x], want, None
+    if op == "diagonal":
+        if rank < 2:
+            return None
+        d1, d2 = rng.sample(range(-rank, rank), 2)
+        if d1 % rank == d2 % rank:
+            return None
+        off = rng.randint(-3, 3)
+        return f"diagonal:{off}:{d1}:{d2}", [x], T.diagonal(tx, off, d1, d2), None
+    raise ValueError(op)
+
+
+def build_sorting(rng, op):
+    """sort / topk / unique / searchsorted against PyTorch (halves through
+    float32, where PyTorch's CPU kernels lack them)."""
+    dtype = rng.choice(ALL if op == "sort" else [t for t in ALL if t != "bool"])
+    shape = small_shape(rng, 0 if rng.random() < 0.1 else 1)
+    rank = len(shape)
+    x = random_tensor(rng, dtype, shape)
+    tx = x.torch()
+    wide = tx.to(T.float32) if dtype in ("float16", "bfloat16") else tx
+    dim = rng.randrange(-rank, rank)
+    part = rng.choice(["values", "indices"])
+    if op == "sort":
+        desc = rng.random() < 0.5
+        r = T.sort(tx, dim=dim, descending=desc, stable=True)
+        return f"sort:{dim}:{int(desc)}:{part}", [x], getattr(r, part), None
+    if op == "topk":
+        k = rng.randint(0, shape[dim])
+        largest = rng.random() < 0.5
+        if part == "indices":  # ties have no defined order in PyTorch
+            flat = np.random.default_rng(rng.getrandbits(32)).permutation(
+                int(np.prod(shape))).reshape(shape)
+            x = Operand(flat.astype(np.int64), "int64", flat.astype(np.int64), "-")
+            wide = x.torch()
+        r = T.topk(wide, k, dim=dim, largest=largest, sorted=True)
+        want = getattr(r, part)
+        if part == "values":
+            want = want.to(TORCH[x.dtype])
+        return f"topk:{k}:{dim}:{int(largest)}:{part}", [x], want, None
+    if op == "unique":
+        if x.base.dtype.kind == "f":  # torch.unique mishandles NaN
+            x.base[np.isnan(x.base)] = 0
+            tx = x.torch()
+            wide = tx.to(T.float32) if dtype in ("float16", "bfloat16") else tx
+        part = rng.choice(["values", "inverse", "counts"])
+        values, inverse, counts = T.unique(wide, sorted=True, return_inverse=True,
+                                           return_counts=True)
+        want = {"values": values.to(TORCH[dtype]), "inverse": inverse,
+                "counts": counts}[part]
+        return f"unique:{part}", [x], want, None
+    # searchsorted: sorted rows, NaN-free values of the same dtype
+    if x.base.dtype.kind == "f":
+        x.base[np.isnan(x.base)] = 1.0
+    seq_shape = shape if rank > 1 and rng.random() < 0.5 else (shape[-1],)
+    seq = np.sort(np.array(random_input(rng, "float32" if dtype == "bfloat16" else dtype,
+                                        seq_shape)), axis=-1)
+    if seq.dtype.kind == "f":
+        seq = np.sort(np.where(np.isnan(seq), 2.0, seq), axis=-1).astype(seq.dtype)
+    if dtype == "bfloat16":
+        seq = bf16_round(seq)
+    s = Operand(seq, dtype, seq, "-")
+    right = rng.random() < 0.5
+    ts, tv = s.torch(), x.torch()
+    if dtype in ("float16", "bfloat16"):
+        ts, tv = ts.to(T.float32), tv.to(T.float32)
+    if seq.ndim == 1:
+        want = T.searchsorted(ts, tv, right=right)
+    else:
+        want = T.searchsorted(ts, tv.contiguous(), right=right)
+    return f"searchsorted:{int(right)}", [s, x], want, None
+
+
+INDEXING = {"index": build_index, "indexPut": build_index,
+            "indexSelect": build_gather, "gather": build_gather,
+            "scatter": build_gather, "scatterAdd": build_gather,
+            "maskedFill": build_mask, "maskedSelect": build_mask,
+            "nonzero": build_mask}
+MOVEMENT = ["cat", "stack", "split", "splitSizes", "chunk", "flip", "roll",
+            "tile", "repeatInterleave", "pad", "tril", "triu", "diag", "diagonal"]
+SORTING = ["sort", "topk", "unique", "searchsorted"]
+
+
 def main():
     runner = sys.argv[1]
     per_op = int(sys.argv[2]) if len(sys.argv) > 2 else 6
@@ -664,6 +1052,15 @@ def main():
     for op in PRODUCTS:
         for _ in range(per_op * (3 if op == "matmul" else 1)):
             cases.append(build_product(rng, op))
+    builders = dict(INDEXING, **{op: build_movement for op in MOVEMENT},
+                    **{op: build_sorting for op in SORTING})
+    for op, build in builders.items():
+        made = 0
+        while made < per_op * 2:
+            case = build(rng, op)
+            if case:
+                cases.append(case)
+                made += 1
     for src in ALL:  # conversions, including views
         for dst in ALL:
             x = random_tensor(rng, src, random_shapes(rng, 1)[0])

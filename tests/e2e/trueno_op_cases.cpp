@@ -106,6 +106,147 @@ struct BinaryOverloads {
   BinaryST st;
 };
 
+std::vector<std::int64_t> integers(const std::string &text) {
+  std::vector<std::int64_t> out;
+  for (const std::string &v : split(text, ','))
+    if (!v.empty())
+      out.push_back(std::stoll(v));
+  return out;
+}
+
+/// An index list from `spec`: items separated by ';', each `i<n>` (an
+/// integer), `s<start>,<stop>,<step>` (a slice, `_` for an omitted bound),
+/// `N` (newaxis), `E` (ellipsis) or `T` (the next tensor operand, from
+/// args[next]).
+std::vector<tn::TensorIndex>
+parseIndex(const std::string &spec, std::vector<Arg> &args, std::size_t &next) {
+  std::vector<tn::TensorIndex> out;
+  for (const std::string &item : split(spec, ';')) {
+    if (item.empty())
+      continue;
+    if (item[0] == 'i') {
+      out.emplace_back(static_cast<std::int64_t>(std::stoll(item.substr(1))));
+    } else if (item[0] == 's') {
+      std::vector<std::string> f = split(item.substr(1), ',');
+      auto bound = [](const std::string &b) -> std::optional<std::int64_t> {
+        if (b == "_")
+          return std::nullopt;
+        return std::stoll(b);
+      };
+      out.emplace_back(tn::Slice(bound(f[0]), bound(f[1]), std::stoll(f[2])));
+    } else if (item == "N") {
+      out.emplace_back(tn::newaxis);
+    } else if (item == "E") {
+      out.emplace_back(tn::ellipsis);
+    } else {
+      out.emplace_back(*args.at(next++).tensor);
+    }
+  }
+  return out;
+}
+
+/// Indexing, joining, reordering and sorting ops (trueno/Indexing.h); none
+/// when `parts` names none of them.
+std::optional<tn::Tensor> runIndexingOp(const std::vector<std::string> &parts,
+                                        std::vector<Arg> &args) {
+  const std::string &name = parts[0];
+  auto arg = [&](std::size_t i) -> tn::Tensor & { return *args.at(i).tensor; };
+  auto tensors = [&] {
+    std::vector<tn::Tensor> all;
+    for (Arg &a : args)
+      all.push_back(*a.tensor);
+    return all;
+  };
+  if (name == "index") { // index:<spec>
+    std::size_t next = 1;
+    return arg(0).index(parseIndex(parts.at(1), args, next));
+  }
+  if (name == "indexPut") { // indexPut:<spec>:<accumulate>, values last
+    std::size_t next = 1;
+    tn::Tensor x = arg(0).clone();
+    std::vector<tn::TensorIndex> index = parseIndex(parts.at(1), args, next);
+    x.indexPut_(index, arg(next), parts.at(2) == "1");
+    return x;
+  }
+  if (name == "indexSelect")
+    return tn::indexSelect(arg(0), std::stoll(parts.at(1)), arg(1));
+  if (name == "gather")
+    return tn::gather(arg(0), std::stoll(parts.at(1)), arg(1));
+  if (name == "scatter")
+    return tn::scatter(arg(0), std::stoll(parts.at(1)), arg(1), arg(2));
+  if (name == "scatterAdd")
+    return tn::scatterAdd(arg(0), std::stoll(parts.at(1)), arg(1), arg(2));
+  if (name == "maskedFill")
+    return tn::maskedFill(arg(0), arg(1), args.at(2).scalar);
+  if (name == "maskedSelect")
+    return tn::maskedSelect(arg(0), arg(1));
+  if (name == "nonzero")
+    return tn::nonzero(arg(0));
+  if (name == "cat")
+    return tn::cat(tensors(), std::stoll(parts.at(1)));
+  if (name == "stack")
+    return tn::stack(tensors(), std::stoll(parts.at(1)));
+  if (name == "split") // split:<size>:<dim>:<piece>
+    return tn::split(arg(0), std::stoll(parts.at(1)), std::stoll(parts.at(2)))
+        .at(std::stoll(parts.at(3)));
+  if (name == "splitSizes") // splitSizes:<sizes>:<dim>:<piece>
+    return tn::split(arg(0), integers(parts.at(1)), std::stoll(parts.at(2)))
+        .at(std::stoll(parts.at(3)));
+  if (name == "chunk") // chunk:<chunks>:<dim>:<piece>
+    return tn::chunk(arg(0), std::stoll(parts.at(1)), std::stoll(parts.at(2)))
+        .at(std::stoll(parts.at(3)));
+  if (name == "flip")
+    return tn::flip(arg(0), integers(parts.at(1)));
+  if (name == "roll") // roll:<shifts>:<dims>
+    return tn::roll(arg(0), integers(parts.at(1)), integers(parts.at(2)));
+  if (name == "tile")
+    return tn::tile(arg(0), integers(parts.at(1)));
+  if (name == "repeatInterleave") { // repeatInterleave:<dim or empty>
+    std::optional<std::int64_t> dim;
+    if (!parts.at(1).empty())
+      dim = std::stoll(parts.at(1));
+    if (args.at(1).tensor)
+      return tn::repeatInterleave(arg(0), arg(1), dim);
+    return tn::repeatInterleave(arg(0), args.at(1).scalar.to<std::int64_t>(),
+                                dim);
+  }
+  if (name == "pad") { // pad:<constant|reflect|replicate|circular>:<pads>
+    tn::PadMode mode = parts.at(1) == "reflect"     ? tn::PadMode::Reflect
+                       : parts.at(1) == "replicate" ? tn::PadMode::Replicate
+                       : parts.at(1) == "circular"  ? tn::PadMode::Circular
+                                                    : tn::PadMode::Constant;
+    return tn::pad(arg(0), integers(parts.at(2)), mode, args.at(1).scalar);
+  }
+  if (name == "tril")
+    return tn::tril(arg(0), std::stoll(parts.at(1)));
+  if (name == "triu")
+    return tn::triu(arg(0), std::stoll(parts.at(1)));
+  if (name == "diag")
+    return tn::diag(arg(0), std::stoll(parts.at(1)));
+  if (name == "diagonal")
+    return tn::diagonal(arg(0), std::stoll(parts.at(1)),
+                        std::stoll(parts.at(2)), std::stoll(parts.at(3)));
+  if (name == "sort") { // sort:<dim>:<descending>:<values|indices>
+    tn::ValuesIndices r =
+        tn::sort(arg(0), std::stoll(parts.at(1)), parts.at(2) == "1");
+    return parts.at(3) == "values" ? r.values : r.indices;
+  }
+  if (name == "topk") { // topk:<k>:<dim>:<largest>:<values|indices>
+    tn::ValuesIndices r = tn::topk(arg(0), std::stoll(parts.at(1)),
+                                   std::stoll(parts.at(2)), parts.at(3) == "1");
+    return parts.at(4) == "values" ? r.values : r.indices;
+  }
+  if (name == "unique") { // unique:<values|inverse|counts>
+    tn::UniqueResult r = tn::unique(arg(0));
+    return parts.at(1) == "values"    ? r.values
+           : parts.at(1) == "inverse" ? r.inverse
+                                      : r.counts;
+  }
+  if (name == "searchsorted")
+    return tn::searchsorted(arg(0), arg(1), parts.at(1) == "1");
+  return std::nullopt;
+}
+
 tn::Tensor runOp(const std::string &op, std::vector<Arg> &args) {
   static const std::map<std::string, Unary> unary = {
 #define TRUENO_UNARY(name) {#name, &tn::name},
@@ -197,6 +338,8 @@ tn::Tensor runOp(const std::string &op, std::vector<Arg> &args) {
     return args.at(0).tensor->to(parseDType(op.substr(3)));
   // <reduction>:<dims, comma separated, or empty>:<keepdim 0|1>
   std::vector<std::string> parts = split(op, ':');
+  if (std::optional<tn::Tensor> moved = runIndexingOp(parts, args))
+    return *moved;
   // conv2d:<sy,sx>:<py,px>:<dy,dx>:<groups>, operands input, weight[, bias]
   if (parts.size() == 5 && parts[0] == "conv2d") {
     auto pair = [&](const std::string &text) {

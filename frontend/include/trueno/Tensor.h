@@ -34,6 +34,7 @@
 namespace trueno {
 
 class TensorImpl;
+class TensorIndex; // trueno/Indexing.h
 using SourceLoc = std::source_location;
 #define TRUENO_HERE SourceLoc where = SourceLoc::current()
 
@@ -122,6 +123,29 @@ public:
   Tensor T() const;
   /// The last two dimensions swapped; needs rank >= 2.
   Tensor mT(TRUENO_HERE) const;
+
+  // --- Indexing (trueno/Indexing.h) ------------------------------------
+  /// NumPy's `x[...]`: integers, Slice, newaxis, ellipsis, integer tensors
+  /// and bool masks. Without tensors the result is a view; with them, a
+  /// gather (recorded and fused) into a new tensor. Out-of-range indices
+  /// raise IndexError naming the index, the dimension and its size.
+  Tensor index(const std::vector<TensorIndex> &indices, TRUENO_HERE) const;
+  /// NumPy's `x[...] = values` (values broadcast to the indexed shape and
+  /// convert to this dtype); with `accumulate`, `x[...] += values` where
+  /// repeated indices add up (torch.index_put_). Visible through every
+  /// view of the storage.
+  Tensor &indexPut_(const std::vector<TensorIndex> &indices,
+                    const Tensor &values, bool accumulate = false, TRUENO_HERE);
+  Tensor &indexPut_(const std::vector<TensorIndex> &indices, Scalar value,
+                    TRUENO_HERE);
+  /// In-place trueno::scatter / scatterAdd / maskedFill.
+  Tensor &scatter_(std::int64_t dim, const Tensor &index, const Tensor &src,
+                   TRUENO_HERE);
+  Tensor &scatter_(std::int64_t dim, const Tensor &index, Scalar value,
+                   TRUENO_HERE);
+  Tensor &scatterAdd_(std::int64_t dim, const Tensor &index, const Tensor &src,
+                      TRUENO_HERE);
+  Tensor &maskedFill_(const Tensor &mask, Scalar value, TRUENO_HERE);
 
   // --- Copies ----------------------------------------------------------
   /// This tensor if already contiguous, otherwise a contiguous copy.

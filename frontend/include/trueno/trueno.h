@@ -12,6 +12,7 @@
 #include "trueno/Error.h"
 #include "trueno/Execution.h"
 #include "trueno/Format.h"
+#include "trueno/Indexing.h"
 #include "trueno/Npy.h"
 #include "trueno/Ops.h"
 #include "trueno/Random.h"

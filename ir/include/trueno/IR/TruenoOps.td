@@ -310,6 +310,39 @@ def Trueno_ArgMaxOp : Trueno_ArgReduceOp<"argmax", "largest">;
 def Trueno_ArgMinOp : Trueno_ArgReduceOp<"argmin", "smallest">;
 
 //===----------------------------------------------------------------------===//
+// Indexing
+//===----------------------------------------------------------------------===//
+
+def Trueno_GatherOp : Trueno_Op<"gather", [
+    AllElementTypesMatch<["input", "result"]>,
+    AllShapesMatch<["index", "result"]>]> {
+  let summary = "elements picked along one dimension by an index tensor";
+  let description = [{
+    `result[i_0, ..., i_n] = input[i_0, ..., index[i_0, ..., i_n], ..., i_n]`
+    with the index taking the place of coordinate `dim`, as torch.gather.
+    `index` has the result's shape and the input's rank; every other
+    dimension of the result is at most the input's. Indices must lie in
+    `[0, input.shape[dim])`: the frontend checks them (and wraps negative
+    ones) when the op is recorded, so the kernel reads without a check.
+    index_select, take_along_dim and NumPy's integer-array indexing all
+    become this op, and elementwise consumers fuse into its kernel.
+
+    Example:
+
+    ```mlir
+    %rows = trueno.gather %table, %ids dim = 0
+              : tensor<1000x64xf32>, tensor<32x64xi64> -> tensor<32x64xf32>
+    ```
+  }];
+  let arguments = (ins Trueno_AnyTensor:$input, I64Tensor:$index,
+                       I64Attr:$dim);
+  let results = (outs Trueno_AnyTensor:$result);
+  let assemblyFormat = "$input `,` $index `dim` `=` $dim attr-dict `:` "
+                       "type($input) `,` type($index) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // Contractions
 //===----------------------------------------------------------------------===//
 

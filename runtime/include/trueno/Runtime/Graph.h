@@ -93,7 +93,8 @@ enum class OpCode : std::uint8_t {
   Conv2d, ///< input NCHW, filter FCHW; dims: stride, padding, dilation
           ///< (two each), groups
   ArgMax, ///< int64 index along `dims[0]` (kept as size 1 when the ranks
-  ArgMin  ///< match)
+  ArgMin, ///< match)
+  Gather  ///< input, int64 index of the node's shape; along `dims[0]`
 };
 
 /// The trueno dialect's name for the op ("add", "gelu"...).
@@ -108,7 +109,7 @@ struct GraphNode {
   /// Inputs only: the view's strides in elements; empty when contiguous.
   Strides strides;
   /// The op's integer attributes: the reduced dimensions, increasing
-  /// (reductions), the reduced dimension (ArgMax, ArgMin), or stride,
+  /// (reductions), the reduced dimension (ArgMax, ArgMin, Gather), or stride,
   /// padding and dilation (height, width) and groups (Conv2d).
   std::vector<std::int64_t> dims;
 
