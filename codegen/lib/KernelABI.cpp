@@ -9,6 +9,7 @@
 #include "trueno/Codegen/Passes.h"
 #include "trueno/IR/TruenoDialect.h"
 
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/Builders.h"
 
 namespace mlir::trueno {
@@ -57,6 +58,21 @@ struct KernelABIPass : public mlir::trueno::impl::KernelABIBase<KernelABIPass> {
     });
   }
 
+  /// The same for a linalg.fill that initializes several reductions (CSE
+  /// merges the fills of identical inits too): each use gets its own fill,
+  /// so that no two results start from one buffer.
+  static void splitSharedFills(func::FuncOp func) {
+    func.walk([](linalg::FillOp fill) {
+      SmallVector<OpOperand *> uses;
+      for (OpOperand &use : fill->getResult(0).getUses())
+        uses.push_back(&use);
+      for (OpOperand *use : llvm::drop_begin(uses)) {
+        OpBuilder b(fill);
+        use->set(b.clone(*fill)->getResult(0));
+      }
+    });
+  }
+
   LogicalResult convert(func::FuncOp func) {
     FunctionType type = func.getFunctionType();
     for (Type t : llvm::concat<const Type>(type.getInputs(), type.getResults()))
@@ -101,6 +117,7 @@ struct KernelABIPass : public mlir::trueno::impl::KernelABIBase<KernelABIPass> {
     });
     func.removeArgAttrsAttr(); // the strides now live in the memref types
     func.setFunctionType(FunctionType::get(func.getContext(), arguments, {}));
+    splitSharedFills(func);
     splitSharedEmptyTensors(func);
     func->setAttr("llvm.emit_c_interface", UnitAttr::get(func.getContext()));
     // Outputs are fresh buffers that no input overlaps, and inputs are only

@@ -37,6 +37,25 @@ func.func @two_results(%x: tensor<8xf32>) -> (tensor<8xf32>, tensor<8xf32>) {
 
 // -----
 
+// Two reductions that CSE gave one zero-filled init get a fill each, and
+// each accumulates straight into its own output: sharing one would let both
+// results end up as the first one's value.
+// BUF-LABEL: func.func @two_sums(
+// BUF-SAME:    %[[OUT0:[a-z0-9]*]]: memref<f32> {llvm.noalias}, %[[OUT1:[a-z0-9]*]]: memref<f32> {llvm.noalias})
+// BUF-DAG:     linalg.fill ins(%{{.*}} : f32) outs(%[[OUT0]] : memref<f32>)
+// BUF-DAG:     linalg.fill ins(%{{.*}} : f32) outs(%[[OUT1]] : memref<f32>)
+// BUF-NOT:     memref.copy
+// BUF:         return
+func.func @two_sums(%a: tensor<3xf32>, %w: tensor<3xf32>) -> (tensor<f32>, tensor<f32>) {
+  %0 = trueno.mul %a, %w : tensor<3xf32>
+  %1 = trueno.neg %0 : tensor<3xf32>
+  %2 = trueno.reduce_sum %1 dims = [0] : tensor<3xf32> -> tensor<f32>
+  %3 = trueno.reduce_sum %w dims = [0] : tensor<3xf32> -> tensor<f32>
+  return %2, %3 : tensor<f32>, tensor<f32>
+}
+
+// -----
+
 // expected-error @+1 {{argument 0 has 1 strides for a tensor of rank 2}}
 func.func @wrong_rank(%t: tensor<3x2xf32> {trueno.strides = array<i64: 1>}) -> tensor<3x2xf32> {
   return %t : tensor<3x2xf32>
