@@ -16,7 +16,11 @@
 
 #include "Lazy.h"
 
+#include "trueno/Indexing.h"
 #include "trueno/Ops.h"
+#include "trueno/Random.h"
+
+#include <algorithm>
 
 namespace trueno {
 
@@ -342,49 +346,359 @@ Tensor binaryCrossEntropyWithLogits(const Tensor &logits, const Tensor &target,
       .to(resultType(logits, target), where);
 }
 
-Tensor nllLoss(const Tensor &logProbs, const Tensor &target,
-               LossReduction reduction, SourceLoc where) {
-  detail::implOf(logProbs, "nllLoss", where);
-  detail::implOf(target, "nllLoss", where);
-  if (logProbs.dim() != 2 || target.dim() != 1 ||
-      target.shape()[0] != logProbs.shape()[0])
-    fail<ShapeError>(where, "nllLoss",
-                     "the input is (N, C) log-probabilities and the target "
-                     "(N,) class indices",
+namespace {
+
+/// nllLoss and crossEntropy on log-probabilities `logProbs` of shape
+/// (N, C, d...) or (C,), with integer class targets of shape (N, d...) or
+/// (), following torch.nn.functional.nll_loss / cross_entropy: class
+/// weights, ignore_index and label smoothing (cross_entropy only).
+Tensor classLoss(const Tensor &logProbs, const Tensor &target,
+                 const ClassLossOptions &options, std::string_view op,
+                 SourceLoc where) {
+  detail::implOf(logProbs, op, where);
+  detail::implOf(target, op, where);
+  const Shape &in = logProbs.shape();
+  Shape expected = in;
+  if (!in.empty())
+    expected.erase(expected.begin() + (in.size() == 1 ? 0 : 1));
+  if (in.empty() || target.shape() != expected)
+    fail<ShapeError>(where, op,
+                     "the input is (N, C) or (N, C, d...) scores and the "
+                     "target (N,) or (N, d...) class indices",
                      "input of shape {} and target of shape {} do not match",
-                     formatShape(logProbs.shape()),
-                     formatShape(target.shape()));
+                     formatShape(in), formatShape(target.shape()));
   if (!isFloating(logProbs.dtype()))
-    fail<DTypeError>(
-        where, "nllLoss", "convert it first, e.g. with to(kFloat32)",
-        "the input must be floating, not {}", dtypeName(logProbs.dtype()));
+    fail<DTypeError>(where, op, "convert it first, e.g. with to(kFloat32)",
+                     "the input must be floating, not {}",
+                     dtypeName(logProbs.dtype()));
   if (isFloating(target.dtype()) || target.dtype() == DType::Bool)
-    fail<DTypeError>(where, "nllLoss", "class indices are integers, e.g. int64",
+    fail<DTypeError>(where, op, "class indices are integers, e.g. int64",
                      "the target must be an integer tensor, not {}",
                      dtypeName(target.dtype()));
+  std::int64_t classDim = in.size() == 1 ? 0 : 1;
+  std::int64_t classes = in[classDim];
+  if (options.labelSmoothing < 0 || options.labelSmoothing > 1)
+    fail<ValueError>(where, op, "label smoothing is in [0, 1]",
+                     "label smoothing {} is out of range",
+                     options.labelSmoothing);
+  DType dtype = logProbs.dtype(), compute = computeType(dtype);
+  Device device = logProbs.device();
+  std::optional<Tensor> weight;
+  if (options.weight) {
+    detail::implOf(*options.weight, op, where);
+    if (options.weight->shape() != Shape{classes})
+      fail<ShapeError>(where, op, "give one weight per class",
+                       "weight of shape {} for {} classes",
+                       formatShape(options.weight->shape()), classes);
+    weight = options.weight->to(compute, where);
+  }
   // The class indices are data: each is checked here, so an out-of-range one
   // is an IndexError rather than a silently zero loss.
-  std::int64_t classes = logProbs.shape()[1];
   std::vector<std::int64_t> indices = target.toVector<std::int64_t>();
-  for (std::size_t i = 0; i < indices.size(); ++i)
-    if (indices[i] < 0 || indices[i] >= classes)
-      fail<IndexError>(where, "nllLoss", "class indices are in [0, C)",
+  std::vector<std::uint8_t> kept(indices.size());
+  for (std::size_t i = 0; i < indices.size(); ++i) {
+    kept[i] = indices[i] != options.ignoreIndex;
+    if (!kept[i]) {
+      indices[i] = 0; // any valid class; its loss is masked out
+    } else if (indices[i] < 0 || indices[i] >= classes) {
+      fail<IndexError>(where, op, "class indices are in [0, C)",
                        "target {} at position {} is out of range for {} "
                        "classes",
                        indices[i], i, classes);
-  DType dtype = logProbs.dtype();
-  Tensor v = logProbs.to(computeType(dtype), where);
-  Tensor chosen = eq(arange(classes).unsqueeze(0, where),
-                     target.to(DType::Int64, where).unsqueeze(1, where), where);
-  Tensor picked =
-      neg(sum(trueno::where(chosen, v, 0.0, where), {1}, false, where), where);
-  return reduceLoss(picked, reduction, where).to(dtype, where);
+    }
+  }
+  TensorOptions int64 = TensorOptions(DType::Int64).withDevice(device);
+  Tensor safe = fromVector(indices, expected, int64);
+  Tensor keep =
+      fromVector(kept, expected, TensorOptions(DType::Bool).withDevice(device));
+  Tensor v = logProbs.to(compute, where);
+  Tensor picked = gather(v, classDim, safe.unsqueeze(classDim, where), where)
+                      .squeeze(classDim, where);
+  // Per-element weight: the class weight, 0 where ignored.
+  Tensor w = keep.to(compute, where);
+  if (weight)
+    w = mul(
+        w,
+        indexSelect(*weight, 0, safe.flatten(), where).reshape(expected, where),
+        where);
+  Tensor nll = neg(mul(picked, w, where), where);
+  auto total = [&](const Tensor &t) { return sum(t, {}, false, where); };
+  Tensor result;
+  switch (options.reduction) {
+  case LossReduction::None:
+    result = nll;
+    break;
+  case LossReduction::Sum:
+    result = total(nll);
+    break;
+  case LossReduction::Mean:
+    result = div(total(nll), total(w), where); // 0/0 = NaN if all ignored
+    break;
+  }
+  double eps = options.labelSmoothing;
+  if (eps > 0) {
+    Tensor scaled = v;
+    if (weight) {
+      Shape column(in.size(), 1);
+      column[classDim] = classes;
+      scaled = mul(v, weight->reshape(column, where), where);
+    }
+    Tensor smooth = trueno::where(
+        keep, neg(sum(scaled, {classDim}, false, where), where), 0.0, where);
+    Tensor reduced;
+    switch (options.reduction) {
+    case LossReduction::None:
+      reduced = smooth;
+      break;
+    case LossReduction::Sum:
+      reduced = total(smooth);
+      break;
+    case LossReduction::Mean:
+      // As PyTorch: by the kept weight with class weights, else by every
+      // element (the ignored ones included).
+      reduced = weight ? div(total(smooth), total(w), where)
+                       : mean(smooth, {}, false, where);
+      break;
+    }
+    result =
+        add(mul(result, 1.0 - eps, where),
+            mul(reduced, eps / static_cast<double>(classes), where), where);
+  }
+  return result.to(dtype, where);
+}
+
+} // namespace
+
+Tensor nllLoss(const Tensor &logProbs, const Tensor &target,
+               LossReduction reduction, SourceLoc where) {
+  ClassLossOptions options;
+  options.reduction = reduction;
+  return nllLoss(logProbs, target, options, where);
+}
+
+Tensor nllLoss(const Tensor &logProbs, const Tensor &target,
+               const ClassLossOptions &options, SourceLoc where) {
+  if (options.labelSmoothing != 0)
+    fail<ValueError>(where, "nllLoss", "use crossEntropy for label smoothing",
+                     "nllLoss has no label smoothing");
+  return classLoss(logProbs, target, options, "nllLoss", where);
 }
 
 Tensor crossEntropy(const Tensor &logits, const Tensor &target,
                     LossReduction reduction, SourceLoc where) {
-  return nllLoss(logSoftmax(logits, 1, std::nullopt, where), target, reduction,
-                 where);
+  ClassLossOptions options;
+  options.reduction = reduction;
+  return crossEntropy(logits, target, options, where);
+}
+
+Tensor crossEntropy(const Tensor &logits, const Tensor &target,
+                    const ClassLossOptions &options, SourceLoc where) {
+  detail::implOf(logits, "crossEntropy", where);
+  detail::implOf(target, "crossEntropy", where);
+  std::int64_t classDim = logits.dim() == 1 ? 0 : 1;
+  if (logits.dim() == 0)
+    fail<ShapeError>(where, "crossEntropy",
+                     "the input is (N, C) or (N, C, d...) scores",
+                     "the input is zero-dimensional");
+  Tensor logProbs = logSoftmax(logits, classDim, std::nullopt, where);
+  if (!isFloating(target.dtype()))
+    return classLoss(logProbs, target, options, "crossEntropy", where);
+  // Class probabilities as the target (same shape as the input).
+  if (target.shape() != logits.shape())
+    fail<ShapeError>(where, "crossEntropy",
+                     "probability targets have the input's shape",
+                     "input of shape {} and probability target of shape {} "
+                     "differ",
+                     formatShape(logits.shape()), formatShape(target.shape()));
+  if (options.ignoreIndex != -100)
+    fail<ValueError>(where, "crossEntropy",
+                     "ignoreIndex needs class-index targets",
+                     "ignoreIndex is set with probability targets");
+  DType dtype = resultType(logits, target), compute = computeType(dtype);
+  std::int64_t classes = logits.shape()[classDim];
+  Tensor p = target.to(compute, where);
+  double eps = options.labelSmoothing;
+  if (eps > 0)
+    p = add(mul(p, 1.0 - eps, where), eps / static_cast<double>(classes),
+            where);
+  Tensor terms = mul(logProbs.to(compute, where), p, where);
+  if (options.weight) {
+    if (options.weight->shape() != Shape{classes})
+      fail<ShapeError>(where, "crossEntropy", "give one weight per class",
+                       "weight of shape {} for {} classes",
+                       formatShape(options.weight->shape()), classes);
+    Shape column(logits.dim(), 1);
+    column[classDim] = classes;
+    terms =
+        mul(terms, options.weight->to(compute, where).reshape(column), where);
+  }
+  Tensor loss = neg(sum(terms, {classDim}, false, where), where);
+  Tensor result;
+  switch (options.reduction) {
+  case LossReduction::None:
+    result = loss;
+    break;
+  case LossReduction::Sum:
+    result = sum(loss, {}, false, where);
+    break;
+  case LossReduction::Mean:
+    result = mean(loss, {}, false, where);
+    break;
+  }
+  return result.to(dtype, where);
+}
+
+//===----------------------------------------------------------------------===//
+// Normalization and dropout
+//===----------------------------------------------------------------------===//
+
+Tensor layerNorm(const Tensor &x, const Shape &normalizedShape,
+                 const std::optional<Tensor> &weight,
+                 const std::optional<Tensor> &bias, double eps,
+                 SourceLoc where) {
+  detail::implOf(x, "layerNorm", where);
+  auto k = static_cast<std::int64_t>(normalizedShape.size());
+  const Shape &shape = x.shape();
+  if (k == 0 || k > x.dim() ||
+      !std::equal(normalizedShape.begin(), normalizedShape.end(),
+                  shape.end() - k))
+    fail<ShapeError>(where, "layerNorm",
+                     "normalizedShape is the input's last dimensions",
+                     "normalizedShape {} does not end the input's shape {}",
+                     formatShape(normalizedShape), formatShape(shape));
+  if (!isFloating(x.dtype()))
+    fail<DTypeError>(where, "layerNorm",
+                     "convert it first, e.g. with to(kFloat32)",
+                     "layerNorm is defined for floating tensors, not {}",
+                     dtypeName(x.dtype()));
+  for (const std::optional<Tensor> *p : {&weight, &bias})
+    if (*p && (*p)->shape() != normalizedShape)
+      fail<ShapeError>(
+          where, "layerNorm", "the weight and bias have the normalized shape",
+          "{} of shape {} for normalizedShape {}",
+          p == &weight ? "weight" : "bias", formatShape((*p)->shape()),
+          formatShape(normalizedShape));
+  DType dtype = x.dtype(), compute = computeType(dtype);
+  std::vector<std::int64_t> dims;
+  for (std::int64_t d = x.dim() - k; d < x.dim(); ++d)
+    dims.push_back(d);
+  Tensor v = x.to(compute, where);
+  Tensor centered = sub(v, mean(v, dims, true, where), where);
+  Tensor variance = mean(mul(centered, centered, where), dims, true, where);
+  Tensor y = mul(centered, rsqrt(add(variance, eps, where), where), where);
+  if (weight)
+    y = mul(y, weight->to(compute, where), where);
+  if (bias)
+    y = add(y, bias->to(compute, where), where);
+  return y.to(dtype, where);
+}
+
+Tensor batchNorm(const Tensor &x, const std::optional<Tensor> &runningMean,
+                 const std::optional<Tensor> &runningVar,
+                 const std::optional<Tensor> &weight,
+                 const std::optional<Tensor> &bias, bool training,
+                 double momentum, double eps, SourceLoc where) {
+  detail::implOf(x, "batchNorm", where);
+  if (x.dim() < 2)
+    fail<ShapeError>(where, "batchNorm", "the input is (N, C) or (N, C, d...)",
+                     "an input of shape {} has no channel dimension",
+                     formatShape(x.shape()));
+  if (!isFloating(x.dtype()))
+    fail<DTypeError>(where, "batchNorm",
+                     "convert it first, e.g. with to(kFloat32)",
+                     "batchNorm is defined for floating tensors, not {}",
+                     dtypeName(x.dtype()));
+  std::int64_t channels = x.shape()[1];
+  const char *names[] = {"runningMean", "runningVar", "weight", "bias"};
+  const std::optional<Tensor> *params[] = {&runningMean, &runningVar, &weight,
+                                           &bias};
+  for (int i = 0; i < 4; ++i)
+    if (*params[i] && (*params[i])->shape() != Shape{channels})
+      fail<ShapeError>(where, "batchNorm", "give one value per channel",
+                       "{} of shape {} for {} channels (input shape {})",
+                       names[i], formatShape((*params[i])->shape()), channels,
+                       formatShape(x.shape()));
+  if (!training && (!runningMean || !runningVar))
+    fail<ValueError>(where, "batchNorm",
+                     "pass the running statistics, or training = true",
+                     "inference needs runningMean and runningVar");
+  DType dtype = x.dtype(), compute = computeType(dtype);
+  Shape column(x.dim(), 1);
+  column[1] = channels;
+  auto perChannel = [&](const Tensor &t) {
+    return t.to(compute, where).reshape(column, where);
+  };
+  Tensor v = x.to(compute, where);
+  Tensor centerBy, varianceBy;
+  if (training) {
+    std::vector<std::int64_t> dims = {0};
+    for (std::int64_t d = 2; d < x.dim(); ++d)
+      dims.push_back(d);
+    std::int64_t count = x.numel() / std::max<std::int64_t>(channels, 1);
+    if (count <= 1)
+      fail<ValueError>(where, "batchNorm",
+                       "train with more than one value per channel",
+                       "an input of shape {} has {} value per channel",
+                       formatShape(x.shape()), count);
+    centerBy = mean(v, dims, true, where);
+    Tensor centered = sub(v, centerBy, where);
+    varianceBy = mean(mul(centered, centered, where), dims, true, where);
+    // The running statistics move towards the batch's (the variance with
+    // Bessel's correction, as PyTorch), in place.
+    double unbias = static_cast<double>(count) / static_cast<double>(count - 1);
+    if (runningMean) {
+      Tensor target = *runningMean;
+      target.copy_(add(mul(target, 1.0 - momentum, where),
+                       mul(centerBy.reshape({channels}), momentum, where),
+                       where),
+                   where);
+    }
+    if (runningVar) {
+      Tensor target = *runningVar;
+      target.copy_(
+          add(mul(target, 1.0 - momentum, where),
+              mul(varianceBy.reshape({channels}), momentum * unbias, where),
+              where),
+          where);
+    }
+  } else {
+    centerBy = perChannel(*runningMean);
+    varianceBy = perChannel(*runningVar);
+  }
+  Tensor y = mul(sub(v, centerBy, where),
+                 rsqrt(add(varianceBy, eps, where), where), where);
+  if (weight)
+    y = mul(y, perChannel(*weight), where);
+  if (bias)
+    y = add(y, perChannel(*bias), where);
+  return y.to(dtype, where);
+}
+
+Tensor dropout(const Tensor &x, double p, bool training, Generator &gen,
+               SourceLoc where) {
+  detail::implOf(x, "dropout", where);
+  if (!(p >= 0 && p <= 1))
+    fail<ValueError>(where, "dropout", "p is a probability in [0, 1]",
+                     "dropout probability {} is out of range", p);
+  if (!isFloating(x.dtype()))
+    fail<DTypeError>(where, "dropout",
+                     "convert it first, e.g. with to(kFloat32)",
+                     "dropout is defined for floating tensors, not {}",
+                     dtypeName(x.dtype()));
+  if (!training || p == 0)
+    return x;
+  if (p == 1)
+    return mul(x, 0.0, where);
+  // Each element survives with probability 1 - p and is scaled by
+  // 1 / (1 - p), so the expected value is unchanged.
+  Tensor keep =
+      ge(rand(x.shape(), gen, TensorOptions(DType::Float32), where), p, where);
+  return trueno::where(keep, mul(x, 1.0 / (1.0 - p), where), 0.0, where)
+      .to(x.dtype(), where);
+}
+
+Tensor dropout(const Tensor &x, double p, bool training, SourceLoc where) {
+  return dropout(x, p, training, defaultGenerator(), where);
 }
 
 Tensor Tensor::softmax(std::int64_t dim, SourceLoc where) const {

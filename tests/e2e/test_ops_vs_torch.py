@@ -495,7 +495,7 @@ def build_norm(rng, op):
         return f"countNonzero:{','.join(map(str, spelled))}", [x], want, None
     p = rng.choice([2, 1, float("inf"), float("-inf"), 0, 3, 0.5])
     keepdim = rng.random() < 0.5
-    if p == float("-inf") and 0 in shape:
+    if p in (float("inf"), float("-inf")) and 0 in shape:
         p = 2  # the smallest of nothing is an error in both
     wide = t.to(T.float64)
     want = T.linalg.vector_norm(wide, ord=p, dim=tuple(dims) if dims else None,
@@ -1001,6 +1001,108 @@ def build_sorting(rng, op):
     return f"searchsorted:{int(right)}", [s, x], want, None
 
 
+def build_scan(rng, op):
+    """cumsum / cumprod along a random dim of every dtype."""
+    dtype = rng.choice(ALL)
+    shape = small_shape(rng, 0 if rng.random() < 0.1 else 1)
+    if rng.random() < 0.1:
+        shape = ()
+    x = random_tensor(rng, dtype, shape)
+    rank = len(shape)
+    dim = rng.randrange(-rank, rank) if rank else rng.choice([0, -1])
+    t = x.torch()
+    fn = T.cumsum if op == "cumsum" else T.cumprod
+    if dtype in ("float16", "bfloat16", "float32"):
+        want = fn(t.to(T.float64), dim).to(TORCH[dtype])  # float64 accumulator
+    else:
+        want = fn(t, dim)
+    tol = {"float16": (1e-3, 1e-3), "bfloat16": (1e-2, 1e-2),
+           "float32": (1e-6, 1e-6), "float64": (1e-12, 1e-12)}.get(dtype)
+    return f"{op}:{dim}", [x], want, tol
+
+
+def build_norm_layer(rng, op):
+    """layerNorm / batchNorm (inference and training, with the running
+    statistics) against torch.nn.functional."""
+    dtype = rng.choice(FLOATS)
+    tol = (2e-2, 2e-2) if dtype in ("float16", "bfloat16") else (
+        (1e-4, 1e-5) if dtype == "float32" else (1e-10, 1e-12))
+    finite = lambda o: (np.nan_to_num(o.base, copy=False, nan=0.5, posinf=3.0,
+                                      neginf=-3.0), o)[1]
+    if op == "layerNorm":
+        shape = small_shape(rng)
+        k = rng.randint(1, len(shape))
+        x = finite(random_tensor(rng, dtype, shape))
+        params = [finite(random_tensor(rng, dtype, shape[-k:]))
+                  for _ in range(rng.randint(0, 2))]
+        eps = rng.choice([1e-5, 0.1])
+        tp = [p.torch().to(T.float64) for p in params] + [None, None]
+        want = F.layer_norm(x.torch().to(T.float64), shape[-k:], tp[0],
+                            tp[1] if len(params) > 1 else None, eps).to(TORCH[dtype])
+        return f"layerNorm:{k}:{eps}", [x] + params, want, tol
+    shape = (rng.randint(2, 4), rng.randint(1, 4)) + small_shape(rng)[:rng.randint(0, 2)]
+    c = shape[1]
+    x = finite(random_tensor(rng, dtype, shape))
+    mean = finite(random_tensor(rng, dtype, (c,)))
+    var = random_tensor(rng, dtype, (c,))
+    var.base[...] = np.abs(np.nan_to_num(var.base, nan=1.0, posinf=2.0, neginf=2.0)) + 0.5
+    weight, bias = (finite(random_tensor(rng, dtype, (c,))) for _ in range(2))
+    training = rng.random() < 0.5
+    momentum, eps = rng.choice([0.1, 0.5]), rng.choice([1e-5, 0.1])
+    part = rng.choice(["out", "mean", "var"]) if training else "out"
+    rm, rv = mean.torch().to(T.float64), var.torch().to(T.float64)
+    y = F.batch_norm(x.torch().to(T.float64), rm, rv, weight.torch().to(T.float64),
+                     bias.torch().to(T.float64), training, momentum, eps)
+    want = {"out": y, "mean": rm, "var": rv}[part].to(TORCH[dtype])
+    return (f"batchNorm:{int(training)}:{momentum}:{eps}:{part}",
+            [x, mean, var, weight, bias], want, tol)
+
+
+def build_class_loss(rng, op):
+    """nllLoss / crossEntropy with class weights, ignore_index, label
+    smoothing, extra dimensions and (crossEntropy) probability targets."""
+    dtype = rng.choice(["float32", "float64"])
+    n, c = rng.randint(1, 5), rng.randint(1, 5)
+    extra = tuple(rng.randint(1, 3) for _ in range(rng.randint(0, 2)))
+    shape = (n, c) + extra if rng.random() < 0.9 else (c,)
+    x = random_tensor(rng, dtype, shape)
+    np.nan_to_num(x.base, copy=False, nan=0.5, posinf=3.0, neginf=-3.0)
+    tshape = (n,) + extra if len(shape) > 1 else ()
+    ignore = rng.choice([-100, 0, 1])
+    target = np.asarray(np.random.default_rng(rng.getrandbits(32)).integers(
+        0, c, size=tshape), dtype=np.int64)
+    reduction = rng.choice(["none", "mean", "sum"])
+    smoothing = rng.choice([0.0, 0.0, 0.1, 0.5]) if op == "ce" else 0.0
+    operands = [x, index_operand(target)]
+    weight = None
+    if rng.random() < 0.5:
+        w = np.abs(np.random.default_rng(rng.getrandbits(32)).standard_normal(c)) + 0.1
+        weight = Operand(w.astype(dtype), dtype, w.astype(dtype), "-")
+        operands.append(weight)
+    tw = weight.torch().to(T.float64) if weight else None
+    tx = x.torch().to(T.float64)
+    tt = T.from_numpy(target.copy())
+    if op == "ce" and rng.random() < 0.3 and len(shape) > 1:  # soft labels
+        probs = np.random.default_rng(rng.getrandbits(32)).random(shape)
+        probs = (probs / probs.sum(axis=1, keepdims=True)).astype(dtype)
+        operands[1] = Operand(probs, dtype, probs, "-")
+        tt, ignore = T.from_numpy(probs.astype(np.float64)), -100
+    if op == "nll":
+        want = F.nll_loss(tx if len(shape) > 1 else tx[None],
+                          tt if len(shape) > 1 else tt[None], weight=tw,
+                          ignore_index=ignore, reduction=reduction)
+    else:
+        want = F.cross_entropy(tx if len(shape) > 1 else tx[None],
+                               tt if len(shape) > 1 else tt[None], weight=tw,
+                               ignore_index=ignore, reduction=reduction,
+                               label_smoothing=smoothing)
+    if len(shape) == 1 and reduction == "none":
+        want = want[0]
+    want = want.to(TORCH[dtype])
+    tol = (1e-5, 1e-6) if dtype == "float32" else (1e-12, 1e-12)
+    return f"classLoss:{op}:{reduction}:{ignore}:{smoothing}", operands, want, tol
+
+
 INDEXING = {"index": build_index, "indexPut": build_index,
             "indexSelect": build_gather, "gather": build_gather,
             "scatter": build_gather, "scatterAdd": build_gather,
@@ -1053,7 +1155,10 @@ def main():
         for _ in range(per_op * (3 if op == "matmul" else 1)):
             cases.append(build_product(rng, op))
     builders = dict(INDEXING, **{op: build_movement for op in MOVEMENT},
-                    **{op: build_sorting for op in SORTING})
+                    **{op: build_sorting for op in SORTING},
+                    cumsum=build_scan, cumprod=build_scan,
+                    layerNorm=build_norm_layer, batchNorm=build_norm_layer,
+                    nll=build_class_loss, ce=build_class_loss)
     for op, build in builders.items():
         made = 0
         while made < per_op * 2:

@@ -242,6 +242,43 @@ std::optional<tn::Tensor> runIndexingOp(const std::vector<std::string> &parts,
            : parts.at(1) == "inverse" ? r.inverse
                                       : r.counts;
   }
+  if (name == "cumsum")
+    return tn::cumsum(arg(0), std::stoll(parts.at(1)));
+  if (name == "cumprod")
+    return tn::cumprod(arg(0), std::stoll(parts.at(1)));
+  if (name == "layerNorm") { // layerNorm:<dims>:<eps>, operands x[, w[, b]]
+    tn::Shape normalized(arg(0).shape().end() - std::stoll(parts.at(1)),
+                         arg(0).shape().end());
+    std::optional<tn::Tensor> w, b;
+    if (args.size() > 1)
+      w = arg(1);
+    if (args.size() > 2)
+      b = arg(2);
+    return tn::layerNorm(arg(0), normalized, w, b, std::stod(parts.at(2)));
+  }
+  // batchNorm:<training>:<momentum>:<eps>:<out|mean|var>, operands x, mean,
+  // var, weight, bias (the statistics are updated in copies)
+  if (name == "batchNorm") {
+    tn::Tensor mean = arg(1).clone(), var = arg(2).clone();
+    tn::Tensor y =
+        tn::batchNorm(arg(0), mean, var, arg(3), arg(4), parts.at(1) == "1",
+                      std::stod(parts.at(2)), std::stod(parts.at(3)));
+    return parts.at(4) == "out" ? y : parts.at(4) == "mean" ? mean : var;
+  }
+  // classLoss:<nll|ce>:<none|mean|sum>:<ignore index>:<smoothing>, operands
+  // input, target[, weight]
+  if (name == "classLoss") {
+    tn::ClassLossOptions options;
+    options.reduction = parts.at(2) == "none"  ? tn::LossReduction::None
+                        : parts.at(2) == "sum" ? tn::LossReduction::Sum
+                                               : tn::LossReduction::Mean;
+    options.ignoreIndex = std::stoll(parts.at(3));
+    options.labelSmoothing = std::stod(parts.at(4));
+    if (args.size() > 2)
+      options.weight = arg(2);
+    return parts.at(1) == "nll" ? tn::nllLoss(arg(0), arg(1), options)
+                                : tn::crossEntropy(arg(0), arg(1), options);
+  }
   if (name == "searchsorted")
     return tn::searchsorted(arg(0), arg(1), parts.at(1) == "1");
   return std::nullopt;

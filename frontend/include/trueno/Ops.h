@@ -107,13 +107,65 @@ Tensor
 binaryCrossEntropyWithLogits(const Tensor &logits, const Tensor &target,
                              LossReduction reduction = LossReduction::Mean,
                              TRUENO_HERE);
-/// logProbs (N, C), target (N,) integer class indices; an index outside
-/// [0, C) is an IndexError naming it and its position.
+/// The options of nllLoss and crossEntropy, as torch's keyword arguments:
+/// `crossEntropy(logits, target, {.weight = w, .labelSmoothing = 0.1})`.
+struct ClassLossOptions {
+  LossReduction reduction = LossReduction::Mean;
+  /// One weight per class; with Mean, the loss is divided by the summed
+  /// weights of the targets rather than their count.
+  std::optional<Tensor> weight;
+  /// Targets equal to this contribute nothing and are not counted.
+  std::int64_t ignoreIndex = -100;
+  /// crossEntropy only: the target mixes (1 - s) of the class with s / C of
+  /// every class.
+  double labelSmoothing = 0.0;
+};
+
+/// logProbs (N, C) or (N, C, d...) (or (C,)), target (N,) or (N, d...)
+/// integer class indices; an index outside [0, C) (other than ignoreIndex)
+/// is an IndexError naming it and its position.
 Tensor nllLoss(const Tensor &logProbs, const Tensor &target,
                LossReduction reduction = LossReduction::Mean, TRUENO_HERE);
-/// nllLoss(logSoftmax(logits, 1), target).
+Tensor nllLoss(const Tensor &logProbs, const Tensor &target,
+               const ClassLossOptions &options, TRUENO_HERE);
+/// nllLoss(logSoftmax(logits, 1), target). A floating target of the
+/// logits' shape holds class probabilities instead (torch's soft labels).
 Tensor crossEntropy(const Tensor &logits, const Tensor &target,
                     LossReduction reduction = LossReduction::Mean, TRUENO_HERE);
+Tensor crossEntropy(const Tensor &logits, const Tensor &target,
+                    const ClassLossOptions &options, TRUENO_HERE);
+
+/// Normalizes over the last dimensions (`normalizedShape`), then scales and
+/// shifts elementwise, as torch.nn.functional.layer_norm. Three fused
+/// kernels: mean, variance, the normalization.
+Tensor layerNorm(const Tensor &x, const Shape &normalizedShape,
+                 const std::optional<Tensor> &weight = std::nullopt,
+                 const std::optional<Tensor> &bias = std::nullopt,
+                 double eps = 1e-5, TRUENO_HERE);
+/// torch.nn.functional.batch_norm over channel dimension 1 of (N, C, d...).
+/// Inference (training = false) uses the running statistics; training uses
+/// the batch's and moves the running ones (if given) towards them in place:
+/// `r = (1 - momentum) * r + momentum * batch` (the variance unbiased).
+Tensor batchNorm(const Tensor &x, const std::optional<Tensor> &runningMean,
+                 const std::optional<Tensor> &runningVar,
+                 const std::optional<Tensor> &weight = std::nullopt,
+                 const std::optional<Tensor> &bias = std::nullopt,
+                 bool training = false, double momentum = 0.1,
+                 double eps = 1e-5, TRUENO_HERE);
+class Generator;
+/// Zeroes each element with probability p and scales the others by
+/// 1 / (1 - p) when training; x itself otherwise. Seeded by `gen` (or the
+/// default generator): the same seed drops the same elements.
+Tensor dropout(const Tensor &x, double p, bool training, Generator &gen,
+               TRUENO_HERE);
+Tensor dropout(const Tensor &x, double p = 0.5, bool training = true,
+               TRUENO_HERE);
+
+/// Running sum (product) along `dim`, as torch.cumsum / cumprod: bool and
+/// integers accumulate in int64 (wrapping); floats accumulate in float64
+/// and round each result to the input's dtype. Runs at the call.
+Tensor cumsum(const Tensor &x, std::int64_t dim, TRUENO_HERE);
+Tensor cumprod(const Tensor &x, std::int64_t dim, TRUENO_HERE);
 
 /// 2-D convolution (cross-correlation) of an (N, C, H, W) or (C, H, W) input
 /// with a (out_channels, C / groups, KH, KW) weight, as
