@@ -1103,6 +1103,96 @@ def build_class_loss(rng, op):
     return f"classLoss:{op}:{reduction}:{ignore}:{smoothing}", operands, want, tol
 
 
+def build_pool(rng, op):
+    """Pooling, conv1d and transposed convolutions against
+    torch.nn.functional on random geometry (halves through float32)."""
+    dtype = rng.choice(FLOATS if op != "maxPool2d" else FLOATS + ["int32", "uint8"])
+    finite = lambda o: (np.nan_to_num(o.base, copy=False, nan=0.5, posinf=3.0,
+                                      neginf=-3.0), o)[1]
+    wide = lambda o: o.torch().to(T.float64) if o.dtype in FLOATS else o.torch()
+    tol = (2e-2, 2e-2) if dtype in ("float16", "bfloat16") else (
+        (1e-4, 1e-5) if dtype == "float32" else (1e-10, 1e-12))
+    j = lambda v: ",".join(map(str, v))
+    batched = rng.random() < 0.8
+    if op in ("maxPool2d", "avgPool2d"):
+        k = [rng.randint(1, 3), rng.randint(1, 3)]
+        s = [rng.randint(1, 3), rng.randint(1, 3)]
+        d = [rng.randint(1, 2), rng.randint(1, 2)] if op == "maxPool2d" else [1, 1]
+        eff = [d[a] * (k[a] - 1) + 1 for a in range(2)]
+        p = [rng.randint(0, k[a] // 2) for a in range(2)]
+        ceil = rng.random() < 0.4
+        hw = [rng.randint(eff[0], 9), rng.randint(eff[1], 9)]
+        shape = ((rng.randint(1, 3),) if batched else ()) + (rng.randint(1, 3), *hw)
+        x = random_tensor(rng, dtype, shape)
+        if op == "avgPool2d":
+            finite(x)
+        if op == "maxPool2d":
+            part = rng.choice(["values", "indices"])
+            base = x.torch()
+            t = base.to(T.float32) if dtype in ("float16", "bfloat16") else base
+            if dtype in INTS:
+                t = t.to(T.float64)
+            v, i = F.max_pool2d(t, k, s, p, d, ceil_mode=ceil, return_indices=True)
+            want = v.to(TORCH[dtype]) if part == "values" else i
+            return (f"maxPool2d:{j(k)}:{j(s)}:{j(p)}:{j(d)}:{int(ceil)}:{part}",
+                    [x], want, None)
+        include = rng.random() < 0.5
+        divisor = rng.choice([None, None, 2, 5])
+        want = F.avg_pool2d(wide(x), k, s, p, ceil, include, divisor).to(TORCH[dtype])
+        return (f"avgPool2d:{j(k)}:{j(s)}:{j(p)}:{int(ceil)}:{int(include)}:"
+                f"{divisor if divisor else '-'}", [x], want, tol)
+    if op == "adaptiveAvgPool2d":
+        hw = [rng.randint(1, 9), rng.randint(1, 9)]
+        shape = ((rng.randint(1, 3),) if batched else ()) + (rng.randint(1, 3), *hw)
+        x = finite(random_tensor(rng, dtype, shape))
+        out = [rng.randint(1, 6), rng.randint(1, 6)]
+        if rng.random() < 0.2:
+            out = [1, 1]
+        want = F.adaptive_avg_pool2d(wide(x), out).to(TORCH[dtype])
+        return f"adaptiveAvgPool2d:{j(out)}", [x], want, tol
+    # conv1d / transposed convolutions
+    groups = rng.choice([1, 1, 2])
+    cin, cout = groups * rng.randint(1, 3), groups * rng.randint(1, 3)
+    if op == "conv1d":
+        kk, st, dl = rng.randint(1, 3), rng.randint(1, 3), rng.randint(1, 2)
+        pd = rng.randint(0, 2)
+        length = rng.randint(dl * (kk - 1) + 1, 9)
+        x = finite(random_tensor(rng, dtype, ((2,) if batched else ()) + (cin, length)))
+        w = finite(random_tensor(rng, dtype, (cout, cin // groups, kk)))
+        ops = [x, w]
+        b = None
+        if rng.random() < 0.5:
+            b = finite(random_tensor(rng, dtype, (cout,)))
+            ops.append(b)
+        want = F.conv1d(wide(x), wide(w), wide(b) if b else None, st, pd, dl,
+                        groups).to(TORCH[dtype])
+        return f"conv1d:{st}:{pd}:{dl}:{groups}", ops, want, tol
+    two = op == "convT2d"
+    dims = 2 if two else 1
+    k = [rng.randint(1, 3) for _ in range(dims)]
+    st = [rng.randint(1, 3) for _ in range(dims)]
+    dl = [rng.randint(1, 2) for _ in range(dims)]
+    pd = [rng.randint(0, dl[a] * (k[a] - 1)) for a in range(dims)]
+    op_ = [rng.randint(0, max(st[a], dl[a]) - 1) for a in range(dims)]
+    size = [rng.randint(1, 5) for _ in range(dims)]
+    if any((size[a] - 1) * st[a] - 2 * pd[a] + dl[a] * (k[a] - 1) + op_[a] + 1 <= 0
+           for a in range(dims)):
+        return None  # an empty output: an error in both
+    x = finite(random_tensor(rng, dtype, ((2,) if batched else ()) + (cin, *size)))
+    w = finite(random_tensor(rng, dtype, (cin, cout // groups, *k)))
+    ops = [x, w]
+    b = None
+    if rng.random() < 0.5:
+        b = finite(random_tensor(rng, dtype, (cout,)))
+        ops.append(b)
+    fn = F.conv_transpose2d if two else F.conv_transpose1d
+    want = fn(wide(x), wide(w), wide(b) if b else None, st, pd, op_, groups,
+              dl).to(TORCH[dtype])
+    if two:
+        return (f"convT2d:{j(st)}:{j(pd)}:{j(op_)}:{groups}:{j(dl)}", ops, want, tol)
+    return (f"convT1d:{st[0]}:{pd[0]}:{op_[0]}:{groups}:{dl[0]}", ops, want, tol)
+
+
 INDEXING = {"index": build_index, "indexPut": build_index,
             "indexSelect": build_gather, "gather": build_gather,
             "scatter": build_gather, "scatterAdd": build_gather,
@@ -1111,6 +1201,8 @@ INDEXING = {"index": build_index, "indexPut": build_index,
 MOVEMENT = ["cat", "stack", "split", "splitSizes", "chunk", "flip", "roll",
             "tile", "repeatInterleave", "pad", "tril", "triu", "diag", "diagonal"]
 SORTING = ["sort", "topk", "unique", "searchsorted"]
+POOLING = ["maxPool2d", "avgPool2d", "adaptiveAvgPool2d", "conv1d", "convT1d",
+           "convT2d"]
 
 
 def main():
@@ -1158,7 +1250,8 @@ def main():
                     **{op: build_sorting for op in SORTING},
                     cumsum=build_scan, cumprod=build_scan,
                     layerNorm=build_norm_layer, batchNorm=build_norm_layer,
-                    nll=build_class_loss, ce=build_class_loss)
+                    nll=build_class_loss, ce=build_class_loss,
+                    **{op: build_pool for op in POOLING})
     for op, build in builders.items():
         made = 0
         while made < per_op * 2:

@@ -242,6 +242,45 @@ std::optional<tn::Tensor> runIndexingOp(const std::vector<std::string> &parts,
            : parts.at(1) == "inverse" ? r.inverse
                                       : r.counts;
   }
+  auto pair = [&](const std::string &text) {
+    std::vector<std::int64_t> v = integers(text);
+    return std::array<std::int64_t, 2>{v.at(0), v.at(1)};
+  };
+  auto bias = [&](std::size_t i) {
+    return args.size() > i ? std::optional<tn::Tensor>(arg(i)) : std::nullopt;
+  };
+  if (name == "conv1d") // conv1d:<stride>:<padding>:<dilation>:<groups>
+    return tn::conv1d(arg(0), arg(1), bias(2), std::stoll(parts.at(1)),
+                      std::stoll(parts.at(2)), std::stoll(parts.at(3)),
+                      std::stoll(parts.at(4)));
+  // convT2d:<stride>:<padding>:<output padding>:<groups>:<dilation>
+  if (name == "convT2d")
+    return tn::convTranspose2d(arg(0), arg(1), bias(2), pair(parts.at(1)),
+                               pair(parts.at(2)), pair(parts.at(3)),
+                               std::stoll(parts.at(4)), pair(parts.at(5)));
+  if (name == "convT1d")
+    return tn::convTranspose1d(arg(0), arg(1), bias(2), std::stoll(parts.at(1)),
+                               std::stoll(parts.at(2)), std::stoll(parts.at(3)),
+                               std::stoll(parts.at(4)),
+                               std::stoll(parts.at(5)));
+  // maxPool2d:<kernel>:<stride>:<padding>:<dilation>:<ceil>:<values|indices>
+  if (name == "maxPool2d") {
+    tn::ValuesIndices r = tn::maxPool2dWithIndices(
+        arg(0), pair(parts.at(1)), pair(parts.at(2)), pair(parts.at(3)),
+        pair(parts.at(4)), parts.at(5) == "1");
+    return parts.at(6) == "values" ? r.values : r.indices;
+  }
+  // avgPool2d:<kernel>:<stride>:<padding>:<ceil>:<count pad>:<divisor or ->
+  if (name == "avgPool2d") {
+    std::optional<std::int64_t> divisor;
+    if (parts.at(6) != "-")
+      divisor = std::stoll(parts.at(6));
+    return tn::avgPool2d(arg(0), pair(parts.at(1)), pair(parts.at(2)),
+                         pair(parts.at(3)), parts.at(4) == "1",
+                         parts.at(5) == "1", divisor);
+  }
+  if (name == "adaptiveAvgPool2d")
+    return tn::adaptiveAvgPool2d(arg(0), pair(parts.at(1)));
   if (name == "cumsum")
     return tn::cumsum(arg(0), std::stoll(parts.at(1)));
   if (name == "cumprod")

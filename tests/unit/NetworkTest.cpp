@@ -113,3 +113,55 @@ TEST_CASE("class-loss options") {
                  }),
                  "probability target of shape (3, 3)");
 }
+
+TEST_CASE("pooling, conv1d and transposed convolutions") {
+  Tensor x = arange(0, 16, 1, kFloat32).reshape({1, 1, 4, 4});
+  CHECK(maxPool2d(x, {2, 2}).toVector<float>() ==
+        std::vector<float>{5, 7, 13, 15});
+  ValuesIndices m = maxPool2dWithIndices(x, {3, 3}, {{2, 2}}, {1, 1});
+  CHECK(m.values.shape() == Shape{1, 1, 2, 2});
+  CHECK(m.indices.toVector<std::int64_t>() ==
+        std::vector<std::int64_t>{5, 7, 13, 15});
+  CHECK(avgPool2d(x, {2, 2}).toVector<float>() ==
+        std::vector<float>{2.5, 4.5, 10.5, 12.5});
+  // count_include_pad = false divides a corner window by its 1 real element.
+  CHECK(avgPool2d(x, {2, 2}, {{2, 2}}, {1, 1}, false, false)
+            .at<float>({0, 0, 0, 0}) == 0.0f);
+  CHECK(adaptiveAvgPool2d(x, {1, 1}).item<float>() == 7.5f);
+  CHECK(adaptiveAvgPool2d(x, {3, 3}).shape() == Shape{1, 1, 3, 3});
+  CHECK_CONTAINS(errorOf<ValueError>([&] {
+                   (void)maxPool2d(x, {2, 2}, std::nullopt, {2, 2});
+                 }),
+                 "padding 2 for a kernel of size 2");
+  CHECK_CONTAINS(errorOf<ShapeError>([&] {
+                   (void)maxPool2d(x, {5, 5});
+                 }),
+                 "would be empty");
+  CHECK_CONTAINS(errorOf<ShapeError>([&] {
+                   (void)avgPool2d(ones({4, 4}), {2, 2});
+                 }),
+                 "an input of shape (4, 4) has rank 2");
+  CHECK_CONTAINS(errorOf<DTypeError>([&] {
+                   (void)avgPool2d(x.to(kInt32), {2, 2});
+                 }),
+                 "avgPool2d is defined for floating tensors, not int32");
+
+  Tensor signal = tensor({{{1.f, 2.f, 3.f}}});
+  CHECK(conv1d(signal, tensor({{{1.f, -1.f}}})).toVector<float>() ==
+        std::vector<float>{-1, -1});
+  // A transposed convolution with stride 2 spreads each input element into
+  // the kernel's footprint.
+  Tensor up = convTranspose1d(tensor({{{1.f, 2.f}}}), tensor({{{1.f, 1.f}}}),
+                              std::nullopt, 2);
+  CHECK(up.toVector<float>() == std::vector<float>{1, 1, 2, 2});
+  CHECK_CONTAINS(
+      errorOf<ShapeError>([&] {
+        (void)convTranspose2d(ones({1, 2, 3, 3}), ones({3, 1, 2, 2}));
+      }),
+      "weight of shape (3, 1, 2, 2)");
+  CHECK_CONTAINS(errorOf<ShapeError>([&] {
+                   (void)convTranspose2d(ones({1, 1, 1, 1}), ones({1, 1, 1, 1}),
+                                         std::nullopt, {1, 1}, {1, 1});
+                 }),
+                 "gives an output of size -1");
+}

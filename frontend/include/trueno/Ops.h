@@ -13,6 +13,7 @@
 #ifndef TRUENO_OPS_H
 #define TRUENO_OPS_H
 
+#include "trueno/Indexing.h"
 #include "trueno/Tensor.h"
 
 #include <array>
@@ -178,6 +179,63 @@ Tensor conv2d(const Tensor &input, const Tensor &weight,
               std::array<std::int64_t, 2> padding = {0, 0},
               std::array<std::int64_t, 2> dilation = {1, 1},
               std::int64_t groups = 1, TRUENO_HERE);
+
+/// 1-D convolution of (N, C, L) or (C, L) with (out_channels, C / groups,
+/// K), as torch.nn.functional.conv1d (a conv2d over a height of 1).
+Tensor conv1d(const Tensor &input, const Tensor &weight,
+              const std::optional<Tensor> &bias = std::nullopt,
+              std::int64_t stride = 1, std::int64_t padding = 0,
+              std::int64_t dilation = 1, std::int64_t groups = 1, TRUENO_HERE);
+/// Transposed convolutions (the gradient of conv2d / conv1d with respect to
+/// its input), as torch.nn.functional.conv_transpose2d / 1d: weight
+/// (C, out_channels / groups, KH, KW); output size (H - 1) * stride -
+/// 2 * padding + dilation * (K - 1) + outputPadding + 1. Runs as conv2d over
+/// the input spread out with zeros.
+Tensor convTranspose2d(const Tensor &input, const Tensor &weight,
+                       const std::optional<Tensor> &bias = std::nullopt,
+                       std::array<std::int64_t, 2> stride = {1, 1},
+                       std::array<std::int64_t, 2> padding = {0, 0},
+                       std::array<std::int64_t, 2> outputPadding = {0, 0},
+                       std::int64_t groups = 1,
+                       std::array<std::int64_t, 2> dilation = {1, 1},
+                       TRUENO_HERE);
+Tensor convTranspose1d(const Tensor &input, const Tensor &weight,
+                       const std::optional<Tensor> &bias = std::nullopt,
+                       std::int64_t stride = 1, std::int64_t padding = 0,
+                       std::int64_t outputPadding = 0, std::int64_t groups = 1,
+                       std::int64_t dilation = 1, TRUENO_HERE);
+
+/// 2-D max pooling over the last two dimensions of (N, C, H, W) or
+/// (C, H, W), as torch.nn.functional.max_pool2d: the stride defaults to the
+/// kernel; padding is at most half the kernel; NaN wins. One
+/// fused kernel over one strided view per window offset.
+Tensor
+maxPool2d(const Tensor &x, std::array<std::int64_t, 2> kernel,
+          std::optional<std::array<std::int64_t, 2>> stride = std::nullopt,
+          std::array<std::int64_t, 2> padding = {0, 0},
+          std::array<std::int64_t, 2> dilation = {1, 1}, bool ceilMode = false,
+          TRUENO_HERE);
+/// The same, with the int64 flat index (into each H x W plane) of each
+/// maximum (return_indices=True).
+ValuesIndices maxPool2dWithIndices(
+    const Tensor &x, std::array<std::int64_t, 2> kernel,
+    std::optional<std::array<std::int64_t, 2>> stride = std::nullopt,
+    std::array<std::int64_t, 2> padding = {0, 0},
+    std::array<std::int64_t, 2> dilation = {1, 1}, bool ceilMode = false,
+    TRUENO_HERE);
+/// 2-D average pooling, as torch.nn.functional.avg_pool2d (zero padding,
+/// PyTorch's divisor rules for countIncludePad and ceilMode).
+Tensor
+avgPool2d(const Tensor &x, std::array<std::int64_t, 2> kernel,
+          std::optional<std::array<std::int64_t, 2>> stride = std::nullopt,
+          std::array<std::int64_t, 2> padding = {0, 0}, bool ceilMode = false,
+          bool countIncludePad = true,
+          std::optional<std::int64_t> divisorOverride = std::nullopt,
+          TRUENO_HERE);
+/// Average pooling to a fixed output size, as
+/// torch.nn.functional.adaptive_avg_pool2d.
+Tensor adaptiveAvgPool2d(const Tensor &x,
+                         std::array<std::int64_t, 2> outputSize, TRUENO_HERE);
 
 /// Matrix product as numpy.matmul / torch.matmul: vectors become matrices
 /// (and the added dimension is dropped again), leading batch dimensions
