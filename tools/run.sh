@@ -16,7 +16,7 @@ packages=(
   g++ cmake ninja-build ccache python3 python3-numpy python3-torch
   llvm-19-dev llvm-19-tools libmlir-19-dev mlir-19-tools clang-19 lld-19
   libfmt-dev doctest-dev libbenchmark-dev libomp-19-dev
-  libopenblas-dev python3-threadpoolctl
+  libopenblas-dev liblapacke-dev python3-threadpoolctl
 )
 
 install_missing_packages() {

@@ -1193,6 +1193,102 @@ def build_pool(rng, op):
     return (f"convT1d:{st[0]}:{pd[0]}:{op_[0]}:{groups}:{dl[0]}", ops, want, tol)
 
 
+def build_linalg(rng, op):
+    """trueno::linalg against torch.linalg on random batches of
+    well-conditioned (or, for the rank tests, low-rank) matrices; factors
+    unique only up to signs are compared through their reconstruction."""
+    dtype = rng.choice(["float32", "float64"])
+    nrng = np.random.default_rng(rng.getrandbits(32))
+    batch = tuple(rng.randint(1, 3) for _ in range(rng.randint(0, 2)))
+    n = rng.randint(1, 5)
+    m = rng.randint(1, 5)
+    tol = (2e-3, 2e-4) if dtype == "float32" else (1e-9, 1e-10)
+
+    def operand(a):
+        a = np.ascontiguousarray(a.astype(dtype))
+        if a.ndim >= 2 and rng.random() < 0.3:  # a transposed view
+            base = np.ascontiguousarray(np.swapaxes(a, -1, -2))
+            return Operand(np.swapaxes(base, -1, -2), dtype, base,
+                           "T" if a.ndim == 2 else "-") if a.ndim == 2 else \
+                Operand(a, dtype, a, "-")
+        return Operand(a, dtype, a, "-")
+
+    square = nrng.standard_normal(batch + (n, n)) + 2 * n * np.eye(n)
+    general = nrng.standard_normal(batch + (m, n))
+    spd = square @ np.swapaxes(square, -1, -2) + n * np.eye(n)
+    t = lambda a: T.from_numpy(np.array(a, dtype=np.float64))
+    cast = lambda r: r.to(TORCH[dtype])
+    part = "-"
+    if op == "solve":
+        vector = rng.random() < 0.3
+        b = nrng.standard_normal(batch + ((n,) if vector else (n, rng.randint(1, 3))))
+        return (f"linalg:solve:-", [operand(square), operand(b)],
+                cast(T.linalg.solve(t(square), t(b))), tol)
+    if op in ("inv", "det"):
+        a = square if rng.random() < 0.7 else nrng.standard_normal(batch + (n, n))
+        want = T.linalg.inv(t(a)) if op == "inv" else T.linalg.det(t(a))
+        if op == "inv" and np.linalg.cond(a).max() > 1e4:
+            return None
+        return f"linalg:{op}:-", [operand(a)], cast(want), tol if op == "inv" else (
+            (1e-3, 1e-3) if dtype == "float32" else tol)
+    if op == "slogdet":
+        part = rng.choice(["sign", "logabsdet"])
+        a = nrng.standard_normal(batch + (n, n))
+        sign, logdet = T.linalg.slogdet(t(a))
+        return f"linalg:slogdet:{part}", [operand(a)], cast(
+            sign if part == "sign" else logdet), tol
+    if op == "cholesky":
+        upper = rng.random() < 0.5
+        return (f"linalg:cholesky:{'upper' if upper else 'lower'}", [operand(spd)],
+                cast(T.linalg.cholesky(t(spd), upper=upper)), tol)
+    if op == "qr":
+        mode = rng.choice(["reduced", "complete"])
+        part = mode + rng.choice(["recon", "qtq", "absr"])
+        q, r = T.linalg.qr(t(general), mode=mode)
+        want = {"recon": q @ r, "qtq": q.mT @ q, "absr": r.abs()}[part[len(mode):]]
+        return f"linalg:qr:{part}", [operand(general)], cast(want), tol
+    if op == "eigh":
+        part = rng.choice(["values", "recon"])
+        w, v = T.linalg.eigh(t(spd))
+        want = w if part == "values" else t(spd)
+        return f"linalg:eigh:{part}", [operand(spd)], cast(want), (
+            (2e-3, 2e-3) if dtype == "float32" else (1e-9, 1e-9))
+    if op == "eig":
+        part = rng.choice(["real", "imag", "check"])
+        a = nrng.standard_normal(batch + (n, n))
+        w = T.linalg.eig(t(a)).eigenvalues
+        want = {"real": w.real, "imag": w.imag,
+                "check": T.zeros(batch + (n, 2 * n), dtype=T.float64)}[part]
+        tol = (1e-3, 1e-3) if dtype == "float32" else (1e-9, 1e-9)
+        return f"linalg:eig:{part}", [operand(a)], cast(want), tol
+    if op == "svd":
+        part = rng.choice(["values", "full", "reduced"])
+        s = T.linalg.svdvals(t(general))
+        want = s if part == "values" else t(general)
+        return f"linalg:svd:{part}", [operand(general)], cast(want), tol
+    if op == "svdvals":
+        return "linalg:svdvals:-", [operand(general)], cast(T.linalg.svdvals(t(general))), tol
+    if op == "lstsq":
+        rows = n + rng.randint(0, 3)
+        a = nrng.standard_normal(batch + (rows, n))
+        b = nrng.standard_normal(batch + (rows, rng.randint(1, 3)))
+        part = rng.choice(["solution", "rank", "residuals"])
+        r = T.linalg.lstsq(t(a), t(b), driver="gelsd")
+        want = {"solution": r.solution, "rank": r.rank,
+                "residuals": r.residuals}[part]
+        if part != "rank":
+            want = cast(want)
+        return f"linalg:lstsq:{part}", [operand(a), operand(b)], want, (
+            (1e-3, 1e-3) if dtype == "float32" else (1e-8, 1e-8))
+    if op == "pinv":
+        return "linalg:pinv:-", [operand(general)], cast(T.linalg.pinv(t(general))), (
+            (1e-3, 1e-3) if dtype == "float32" else (1e-8, 1e-8))
+    # matrixRank: a product of rank r
+    r = rng.randint(0, min(m, n))
+    a = nrng.standard_normal(batch + (m, r)) @ nrng.standard_normal(batch + (r, n))
+    return "linalg:matrixRank:-", [operand(a)], T.linalg.matrix_rank(t(a).to(TORCH[dtype])), None
+
+
 INDEXING = {"index": build_index, "indexPut": build_index,
             "indexSelect": build_gather, "gather": build_gather,
             "scatter": build_gather, "scatterAdd": build_gather,
@@ -1201,6 +1297,8 @@ INDEXING = {"index": build_index, "indexPut": build_index,
 MOVEMENT = ["cat", "stack", "split", "splitSizes", "chunk", "flip", "roll",
             "tile", "repeatInterleave", "pad", "tril", "triu", "diag", "diagonal"]
 SORTING = ["sort", "topk", "unique", "searchsorted"]
+LINALG = ["solve", "inv", "det", "slogdet", "cholesky", "qr", "eigh", "eig",
+          "svd", "svdvals", "lstsq", "pinv", "matrixRank"]
 POOLING = ["maxPool2d", "avgPool2d", "adaptiveAvgPool2d", "conv1d", "convT1d",
            "convT2d"]
 
@@ -1251,7 +1349,8 @@ def main():
                     cumsum=build_scan, cumprod=build_scan,
                     layerNorm=build_norm_layer, batchNorm=build_norm_layer,
                     nll=build_class_loss, ce=build_class_loss,
-                    **{op: build_pool for op in POOLING})
+                    **{op: build_pool for op in POOLING},
+                    **{op: build_linalg for op in LINALG})
     for op, build in builders.items():
         made = 0
         while made < per_op * 2:

@@ -145,6 +145,85 @@ parseIndex(const std::string &spec, std::vector<Arg> &args, std::size_t &next) {
   return out;
 }
 
+/// trueno::linalg ops; decompositions whose factors are unique only up to
+/// signs are checked through what is unique: their reconstruction.
+tn::Tensor runLinalg(const std::string &op, const std::string &part,
+                     std::vector<Arg> &args) {
+  namespace la = tn::linalg;
+  const tn::Tensor &a = *args.at(0).tensor;
+  auto second = [&]() -> const tn::Tensor & { return *args.at(1).tensor; };
+  auto diagonalOf = [](const tn::Tensor &v) { // (..., k) -> (..., k, k)
+    tn::Tensor eye = tn::eye(v.size(-1), std::nullopt, v.dtype());
+    return tn::mul(v.unsqueeze(-1), eye);
+  };
+  if (op == "solve")
+    return la::solve(a, second());
+  if (op == "inv")
+    return la::inv(a);
+  if (op == "det")
+    return la::det(a);
+  if (op == "slogdet") {
+    la::SignLogAbsDet r = la::slogdet(a);
+    return part == "sign" ? r.sign : r.logabsdet;
+  }
+  if (op == "cholesky")
+    return la::cholesky(a, part == "upper");
+  if (op == "qr") { // reduced / complete: Q @ R, Q^T Q and |R|
+    la::QR r = la::qr(a, part.find("complete") == 0 ? la::QrMode::Complete
+                                                    : la::QrMode::Reduced);
+    if (part.ends_with("recon"))
+      return tn::matmul(r.q, r.r);
+    if (part.ends_with("qtq"))
+      return tn::matmul(r.q.mT(), r.q);
+    return tn::abs(r.r);
+  }
+  if (op == "eigh") {
+    la::Eigh r = la::eigh(a, false);
+    if (part == "values")
+      return r.eigenvalues;
+    return tn::matmul(tn::matmul(r.eigenvectors, diagonalOf(r.eigenvalues)),
+                      r.eigenvectors.mT());
+  }
+  if (op == "eig") {
+    la::Eig r = la::eig(a);
+    if (part == "real")
+      return r.valuesReal;
+    if (part == "imag")
+      return r.valuesImag;
+    // |A V - V L| for V = Vr + i Vi, L = diag(wr + i wi): real and imaginary
+    // parts, as one tensor.
+    tn::Tensor wr = diagonalOf(r.valuesReal), wi = diagonalOf(r.valuesImag);
+    tn::Tensor re =
+        tn::matmul(a, r.vectorsReal) -
+        (tn::matmul(r.vectorsReal, wr) - tn::matmul(r.vectorsImag, wi));
+    tn::Tensor im =
+        tn::matmul(a, r.vectorsImag) -
+        (tn::matmul(r.vectorsReal, wi) + tn::matmul(r.vectorsImag, wr));
+    return tn::cat({re, im}, -1);
+  }
+  if (op == "svd") {
+    la::SVD r = la::svd(a, part != "reduced");
+    if (part == "values")
+      return r.s;
+    std::int64_t k = r.s.size(-1);
+    return tn::matmul(tn::matmul(r.u.narrow(-1, 0, k), diagonalOf(r.s)),
+                      r.vh.narrow(-2, 0, k));
+  }
+  if (op == "svdvals")
+    return la::svdvals(a);
+  if (op == "lstsq") {
+    la::Lstsq r = la::lstsq(a, second());
+    return part == "solution" ? r.solution
+           : part == "rank"   ? r.rank
+                              : r.residuals;
+  }
+  if (op == "pinv")
+    return la::pinv(a);
+  if (op == "matrixRank")
+    return la::matrixRank(a);
+  throw std::runtime_error("unknown linalg op " + op);
+}
+
 /// Indexing, joining, reordering and sorting ops (trueno/Indexing.h); none
 /// when `parts` names none of them.
 std::optional<tn::Tensor> runIndexingOp(const std::vector<std::string> &parts,
@@ -281,6 +360,8 @@ std::optional<tn::Tensor> runIndexingOp(const std::vector<std::string> &parts,
   }
   if (name == "adaptiveAvgPool2d")
     return tn::adaptiveAvgPool2d(arg(0), pair(parts.at(1)));
+  if (name == "linalg") // linalg:<op>:<part>, see build_linalg
+    return runLinalg(parts.at(1), parts.at(2), args);
   if (name == "cumsum")
     return tn::cumsum(arg(0), std::stoll(parts.at(1)));
   if (name == "cumprod")

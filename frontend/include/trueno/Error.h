@@ -60,6 +60,12 @@ class ValueError : public Error {
 public:
   using Error::Error;
 };
+/// A linear-algebra failure that depends on the values: a singular matrix,
+/// one that is not positive-definite, an iteration that did not converge.
+class LinAlgError : public Error {
+public:
+  using Error::Error;
+};
 /// A device that is missing or that does not match another operand's.
 class DeviceError : public Error {
 public:

@@ -13,6 +13,7 @@
 #include "trueno/Execution.h"
 #include "trueno/Format.h"
 #include "trueno/Indexing.h"
+#include "trueno/Linalg.h"
 #include "trueno/Npy.h"
 #include "trueno/Ops.h"
 #include "trueno/Random.h"
