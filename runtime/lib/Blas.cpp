@@ -223,11 +223,19 @@ void convolve(const MemRef<T, 4> &in, const MemRef<T, 4> &filter,
   // each GEMM is wide enough for OpenBLAS to run near its peak (one image of
   // 11x11 pixels is a 121-column product); the result is then copied into
   // each image's output planes.
+  // About 1024 columns per product, and no more than ~1 MiB of im2col
+  // columns, so that they stay in L2 between their copy and the GEMM.
+  const std::int64_t columnsFit = std::max<std::int64_t>(
+      1, (std::int64_t(1) << 20) /
+             (std::max<std::int64_t>(k, 1) * std::int64_t(sizeof(T)) *
+              std::max<std::int64_t>(pixels, 1)));
   const std::int64_t batch =
-      pixels >= 512
-          ? 1
-          : std::clamp<std::int64_t>(
-                (2048 + pixels - 1) / std::max<std::int64_t>(pixels, 1), 1, n);
+      pixels >= 512 ? 1
+                    : std::clamp<std::int64_t>(
+                          std::min((1024 + pixels - 1) /
+                                       std::max<std::int64_t>(pixels, 1),
+                                   columnsFit),
+                          1, n);
   const std::int64_t width = batch * pixels;
   std::vector<T> columns(static_cast<std::size_t>(k * width));
   std::vector<T> product(batch > 1 ? static_cast<std::size_t>(f * width) : 0);
@@ -265,15 +273,22 @@ void convolve(const MemRef<T, 4> &in, const MemRef<T, 4> &filter,
       product.resize(static_cast<std::size_t>(f * width));
     multiply(weights, cols,
              Matrix<T>{product.data(), f, count * pixels, width, 1}, 0.0);
+    bool densePlanes = out.strides[3] == 1 && out.strides[2] == ow;
     for (std::int64_t b = 0; b < count; ++b)
-      for (std::int64_t a = 0; a < f; ++a)
+      for (std::int64_t a = 0; a < f; ++a) {
+        const T *from = product.data() + a * width + b * pixels;
+        T *plane = output + (first + b) * out.strides[0] + a * out.strides[1];
+        if (densePlanes && beta == 0) { // the usual case: one row copy
+          std::copy(from, from + pixels, plane);
+          continue;
+        }
         for (std::int64_t y = 0; y < oh; ++y)
           for (std::int64_t x = 0; x < ow; ++x) {
-            T &dst = output[(first + b) * out.strides[0] + a * out.strides[1] +
-                            y * out.strides[2] + x * out.strides[3]];
-            T v = product[a * width + b * pixels + y * ow + x];
+            T &dst = plane[y * out.strides[2] + x * out.strides[3]];
+            T v = from[y * ow + x];
             dst = beta == 0 ? v : static_cast<T>(beta) * dst + v;
           }
+      }
   }
 }
 
