@@ -311,6 +311,23 @@ BENCHMARK(softmaxRows)
     ->Args({1, 1 << 20})
     ->UseRealTime();
 
+/// The row variance of issue 5's target, `((x - x.mean(1, keepdim)) ** 2)
+/// .mean(1)`, on a [rows, cols] float32 tensor: two kernels (the row means,
+/// then the squared deviations summed with the subtraction fused in).
+void rowVariance(benchmark::State &state) {
+  std::int64_t rows = state.range(0), cols = state.range(1);
+  auto sets = inputSets({{rows, cols}}, 2);
+  std::size_t i = 0;
+  for (auto _ : state) {
+    const Tensor &x = sets[i++ % sets.size()][0];
+    Tensor v = pow(x - x.mean({1}, true), 2).mean({1});
+    trueno::sync();
+    benchmark::DoNotOptimize(v);
+  }
+  state.SetBytesProcessed(state.iterations() * rows * cols * 8);
+}
+BENCHMARK(rowVariance)->Args({1000, 10000})->UseRealTime();
+
 /// conv2d with bias, 3x3 filters, stride 1, no padding, on a batch of
 /// Fashion-MNIST-sized images. Args: N, C, H (= W), F. Reported as FLOP/s.
 void conv2dBias(benchmark::State &state) {

@@ -334,6 +334,22 @@ def reductions(lib, n):
     return cases
 
 
+def row_variance(lib, rows, cols):
+    """((x - x.mean(1, keepdims)) ** 2).mean(1), as a user writes it."""
+    if lib == "numpy":
+        x = np.random.default_rng(0).standard_normal((rows, cols), np.float32)
+        out = np.empty(rows, np.float32)
+        f = lambda: ((x - x.mean(1, keepdims=True)) ** 2).mean(1)
+        return {"variance": f,
+                "variance out=": lambda: np.mean((x - x.mean(1, keepdims=True)) ** 2, 1,
+                                                 out=out)}
+    x = torch.randn(rows, cols)
+    out = torch.empty(rows)
+    return {"variance": lambda: ((x - x.mean(1, keepdim=True)) ** 2).mean(1),
+            "variance out=": lambda: torch.mean((x - x.mean(1, keepdim=True)) ** 2, 1,
+                                                out=out)}
+
+
 def broadcast_add(lib):
     if lib == "numpy":
         col, row = np.full((4096, 1), 0.5, np.float32), np.full((1, 4096), 1.5, np.float32)
@@ -478,6 +494,11 @@ def main():
                      lambda rows=rows, cols=cols: (softmax_cases("numpy", rows, cols),
                                                    softmax_cases("torch", rows, cols)),
                      "softmax"))
+    if not args.quick:
+        plan.append(("variance 1000x10000", "rowVariance/1000/10000/real_time",
+                     1000 * 10000 * 8,
+                     lambda: (row_variance("numpy", 1000, 10000),
+                              row_variance("torch", 1000, 10000)), "variance"))
     # Compute-bound cases: the last field is their FLOP count, shown as a
     # fraction of the FMA peak instead of the bandwidth floor.
     for n in ([128] if args.quick else [128, 1024, 4096]):

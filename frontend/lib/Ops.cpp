@@ -148,6 +148,14 @@ Tensor binary(OpCode op, std::string_view name, const Arg &a, const Arg &b,
     break;
   }
   Device device = a.tensor ? a.tensor->device() : b.tensor->device();
+  // x ** 2 is x * x, exactly (one rounding of the exact square either way),
+  // and a multiply instead of a powf call, as PyTorch does. Scalars are
+  // data to the compiler, so this is decided here.
+  if (op == OpCode::Pow && a.tensor && !b.tensor && b.scalar.toDouble() == 2 &&
+      !b.scalar.isBool()) {
+    NodePtr x = operandNode(a, compute, shape);
+    return detail::record(OpCode::Mul, result, shape, {x, x}, device);
+  }
   return detail::record(
       op, result, shape,
       {operandNode(a, compute, shape), operandNode(b, compute, shape)}, device);
