@@ -32,10 +32,15 @@ Operation *productDefining(Value v) {
     if (!expand.getSrc().hasOneUse())
       return nullptr;
     v = expand.getSrc();
+  } else if (auto collapse = v.getDefiningOp<tensor::CollapseShapeOp>()) {
+    if (!collapse.getSrc().hasOneUse())
+      return nullptr;
+    v = collapse.getSrc();
   }
   Operation *def = v.getDefiningOp();
   return isa_and_nonnull<linalg::MatmulOp, linalg::BatchMatmulOp,
-                         linalg::Conv2DNchwFchwOp>(def)
+                         linalg::Conv2DNchwFchwOp, linalg::Conv2DNgchwGfchwOp>(
+             def)
              ? def
              : nullptr;
 }
@@ -118,8 +123,8 @@ struct LinalgToBlasPass
     ModuleOp module = getOperation();
     SmallVector<linalg::LinalgOp> products;
     module.walk([&](Operation *op) {
-      if (isa<linalg::MatmulOp, linalg::BatchMatmulOp,
-              linalg::Conv2DNchwFchwOp>(op))
+      if (isa<linalg::MatmulOp, linalg::BatchMatmulOp, linalg::Conv2DNchwFchwOp,
+              linalg::Conv2DNgchwGfchwOp>(op))
         products.push_back(cast<linalg::LinalgOp>(op));
     });
     for (linalg::LinalgOp op : products)
@@ -132,9 +137,11 @@ struct LinalgToBlasPass
   /// stride y, stride x, dilation y, dilation x) for convolutions.
   func::FuncOp declaration(linalg::LinalgOp op, Type element) {
     ModuleOp module = getOperation();
-    bool conv = isa<linalg::Conv2DNchwFchwOp>(op);
+    bool conv = isa<linalg::Conv2DNchwFchwOp, linalg::Conv2DNgchwGfchwOp>(op);
     int64_t rank = cast<MemRefType>(op.getDpsInits()[0].getType()).getRank();
-    std::string name = std::string(conv        ? "trueno_conv2d_"
+    std::string name = std::string(isa<linalg::Conv2DNgchwGfchwOp>(op)
+                                       ? "trueno_conv2d_grouped_"
+                                   : conv      ? "trueno_conv2d_"
                                    : rank == 3 ? "trueno_batch_gemm_"
                                                : "trueno_gemm_") +
                        (element.isF32() ? "f32" : "f64");
@@ -180,11 +187,17 @@ struct LinalgToBlasPass
           loc, anyStridedMemRef(element, rank), buffer));
     arguments.push_back(
         b.create<arith::ConstantOp>(loc, b.getF64FloatAttr(beta)));
-    if (auto conv = dyn_cast<linalg::Conv2DNchwFchwOp>(op.getOperation()))
-      for (DenseIntElementsAttr attr : {conv.getStrides(), conv.getDilations()})
+    auto convAttributes = [&](DenseIntElementsAttr strides,
+                              DenseIntElementsAttr dilations) {
+      for (DenseIntElementsAttr attr : {strides, dilations})
         for (const APInt &v : attr.getValues<APInt>())
           arguments.push_back(b.create<arith::ConstantOp>(
               loc, b.getI64IntegerAttr(v.getSExtValue())));
+    };
+    if (auto conv = dyn_cast<linalg::Conv2DNchwFchwOp>(op.getOperation()))
+      convAttributes(conv.getStrides(), conv.getDilations());
+    if (auto conv = dyn_cast<linalg::Conv2DNgchwGfchwOp>(op.getOperation()))
+      convAttributes(conv.getStrides(), conv.getDilations());
     // The work: 2 * (output elements) * (reduction iterations).
     int64_t flops = 2;
     for (auto [range, iterator] :

@@ -846,32 +846,39 @@ struct Conv2dLowering : public OpConversionPattern<Conv2dOp> {
           attr(stride), attr(dilation));
       return success();
     }
-    // Loops (n, f, y, x, c, i, j).
-    MLIRContext *context = rewriter.getContext();
-    auto filterType = cast<RankedTensorType>(op.getFilter().getType());
-    int64_t perGroupOut = resultType.getDimSize(1) / op.getGroups();
-    int64_t perGroupIn = filterType.getDimSize(1);
-    AffineExpr n, f, y, x, c, i, j;
-    bindDims(context, n, f, y, x, c, i, j);
-    SmallVector<AffineMap> maps = {
-        AffineMap::get(7, 0,
-                       {n, f.floorDiv(perGroupOut) * perGroupIn + c,
-                        y * stride[0] + i * dilation[0],
-                        x * stride[1] + j * dilation[1]},
-                       context),
-        AffineMap::get(7, 0, {f, c, i, j}, context),
-        AffineMap::get(7, 0, {n, f, y, x}, context)};
-    SmallVector<utils::IteratorType> iterators(4,
-                                               utils::IteratorType::parallel);
-    iterators.append(3, utils::IteratorType::reduction);
-    auto generic = rewriter.create<linalg::GenericOp>(
-        loc, resultType, ValueRange{input, adaptor.getFilter()}, init, maps,
-        iterators, [&](OpBuilder &b, Location l, ValueRange args) {
-          Value product = b.create<arith::MulFOp>(l, args[0], args[1]);
-          b.create<linalg::YieldOp>(
-              l, b.create<arith::AddFOp>(l, args[2], product).getResult());
-        });
-    rewriter.replaceOp(op, generic.getResults());
+    // Groups: NCHW -> NGCHW, FCHW -> GFCHW (output channels are group-major),
+    // linalg's grouped convolution into NGFHW, and back to NCHW. Float ones
+    // become one im2col + GEMM per group (trueno-linalg-to-blas).
+    int64_t groups = op.getGroups();
+    auto inType = cast<RankedTensorType>(input.getType());
+    auto filterType = cast<RankedTensorType>(adaptor.getFilter().getType());
+    auto split = [&](RankedTensorType type, int64_t at) {
+      SmallVector<int64_t> shape = llvm::to_vector(type.getShape());
+      shape[at] /= groups;
+      shape.insert(shape.begin() + at, groups);
+      return RankedTensorType::get(shape, element);
+    };
+    SmallVector<ReassociationIndices> atOne = {{0}, {1, 2}, {3}, {4}};
+    SmallVector<ReassociationIndices> atZero = {{0, 1}, {2}, {3}, {4}};
+    Value groupedInput = rewriter.create<tensor::ExpandShapeOp>(
+        loc, split(inType, 1), input, atOne);
+    Value groupedFilter = rewriter.create<tensor::ExpandShapeOp>(
+        loc, split(filterType, 0), adaptor.getFilter(), atZero);
+    RankedTensorType groupedType = split(resultType, 1);
+    Value groupedInit =
+        rewriter.create<tensor::ExpandShapeOp>(loc, groupedType, init, atOne);
+    auto attr = [&](ArrayRef<int64_t> v) {
+      return DenseIntElementsAttr::get(
+          RankedTensorType::get({2}, rewriter.getI64Type()), v);
+    };
+    Value grouped =
+        rewriter
+            .create<linalg::Conv2DNgchwGfchwOp>(
+                loc, groupedType, ValueRange{groupedInput, groupedFilter},
+                groupedInit, attr(stride), attr(dilation))
+            .getResult(0);
+    rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(op, resultType,
+                                                         grouped, atOne);
     return success();
   }
 };

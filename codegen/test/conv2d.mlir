@@ -1,7 +1,8 @@
 // Convolutions: zero padding as tensor.pad, one group as
 // linalg.conv_2d_nchw_fchw (float ones become the runtime's im2col + GEMM
-// call, with the bias epilogue in place), several groups as a contraction
-// generic over (n, f, y, x, c, i, j) that becomes loops.
+// call, with the bias epilogue in place), several groups as
+// linalg.conv_2d_ngchw_gfchw over grouped views (float ones: the runtime's
+// im2col + GEMM per group).
 // RUN: trueno-opt %s -convert-trueno-to-linalg -split-input-file | FileCheck %s
 // RUN: trueno-opt %s -trueno-cpu-pipeline=stop-after=loops -split-input-file | FileCheck %s --check-prefix=LOOPS
 
@@ -22,12 +23,16 @@ func.func @padded(%x: tensor<2x3x8x8xf32>, %w: tensor<4x3x3x3xf32>, %b: tensor<4
 
 // -----
 
-// CHECK-DAG: #[[IN:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, (d1 floordiv 2) * 2 + d4, d2 + d5 * 2, d3 + d6)>
-// CHECK-DAG: #[[FILTER:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d1, d4, d5, d6)>
+// Groups: the operands split into NGCHW / GFCHW views, linalg's grouped
+// convolution, and the result collapsed back; float ones call the runtime's
+// grouped im2col + GEMM (one product per group).
 // CHECK-LABEL: func.func @grouped
-// CHECK:         linalg.generic {indexing_maps = [#[[IN]], #[[FILTER]], #{{.*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+// CHECK:         %[[X:.*]] = tensor.expand_shape %arg0 {{\[}}[0], [1, 2], [3], [4]] output_shape [1, 2, 2, 8, 8]
+// CHECK:         %[[W:.*]] = tensor.expand_shape %arg1 {{\[}}[0, 1], [2], [3], [4]] output_shape [2, 2, 2, 2, 3]
+// CHECK:         %[[Y:.*]] = linalg.conv_2d_ngchw_gfchw {dilations = dense<[2, 1]> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%[[X]], %[[W]] : tensor<1x2x2x8x8xf64>, tensor<2x2x2x2x3xf64>)
+// CHECK:         tensor.collapse_shape %[[Y]] {{\[}}[0], [1, 2], [3], [4]] : tensor<1x2x2x6x6xf64> into tensor<1x4x6x6xf64>
 // LOOPS-LABEL: func.func @grouped
-// LOOPS-NOT:     call
+// LOOPS:         call @trueno_conv2d_grouped_f64(
 func.func @grouped(%x: tensor<1x4x8x8xf64>, %w: tensor<4x2x2x3xf64>) -> tensor<1x4x6x6xf64> {
   %y = trueno.conv2d %x, %w stride = [1, 1] padding = [0, 0] dilation = [2, 1] groups = 2 : tensor<1x4x8x8xf64>, tensor<4x2x2x3xf64> -> tensor<1x4x6x6xf64>
   return %y : tensor<1x4x6x6xf64>

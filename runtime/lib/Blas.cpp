@@ -292,6 +292,33 @@ void convolve(const MemRef<T, 4> &in, const MemRef<T, 4> &filter,
   }
 }
 
+/// Dimension `dim` of a rank-5 descriptor fixed at `index`: the rank-4 view
+/// of one group.
+template <typename T>
+MemRef<T, 4> groupOf(const MemRef<T, 5> &d, int dim, std::int64_t index) {
+  MemRef<T, 4> g{
+      d.allocated, d.aligned, d.offset + index * d.strides[dim], {}, {}};
+  for (int from = 0, to = 0; from < 5; ++from)
+    if (from != dim) {
+      g.sizes[to] = d.sizes[from];
+      g.strides[to++] = d.strides[from];
+    }
+  return g;
+}
+
+/// Grouped convolution, NGCHW input, GFCHW filter, NGFHW output: each
+/// group is a convolution of its own (the same part of its images).
+template <typename T>
+void convolveGroups(const MemRef<T, 5> &in, const MemRef<T, 5> &filter,
+                    const MemRef<T, 5> &out, double beta, std::int64_t strideY,
+                    std::int64_t strideX, std::int64_t dilationY,
+                    std::int64_t dilationX, std::int64_t part,
+                    std::int64_t parts) {
+  for (std::int64_t g = 0; g < in.sizes[1]; ++g)
+    convolve(groupOf(in, 1, g), groupOf(filter, 0, g), groupOf(out, 1, g), beta,
+             strideY, strideX, dilationY, dilationX, part, parts);
+}
+
 } // namespace
 } // namespace trueno::runtime
 
@@ -319,6 +346,14 @@ extern "C" {
       std::int64_t dilationX, std::int64_t part, std::int64_t parts) {         \
     trueno::runtime::convolve(*in, *filter, *out, beta, strideY, strideX,      \
                               dilationY, dilationX, part, parts);              \
+  }                                                                            \
+  void _mlir_ciface_trueno_conv2d_grouped_##suffix(                            \
+      MemRef<T, 5> *in, MemRef<T, 5> *filter, MemRef<T, 5> *out, double beta,  \
+      std::int64_t strideY, std::int64_t strideX, std::int64_t dilationY,      \
+      std::int64_t dilationX, std::int64_t part, std::int64_t parts) {         \
+    trueno::runtime::convolveGroups(*in, *filter, *out, beta, strideY,         \
+                                    strideX, dilationY, dilationX, part,       \
+                                    parts);                                    \
   }
 TRUENO_BLAS_ENTRY_POINTS(f32, float)
 TRUENO_BLAS_ENTRY_POINTS(f64, double)
@@ -353,6 +388,10 @@ std::vector<std::pair<const char *, void *>> blasSymbols() {
        reinterpret_cast<void *>(&_mlir_ciface_trueno_conv2d_f32)},
       {"_mlir_ciface_trueno_conv2d_f64",
        reinterpret_cast<void *>(&_mlir_ciface_trueno_conv2d_f64)},
+      {"_mlir_ciface_trueno_conv2d_grouped_f32",
+       reinterpret_cast<void *>(&_mlir_ciface_trueno_conv2d_grouped_f32)},
+      {"_mlir_ciface_trueno_conv2d_grouped_f64",
+       reinterpret_cast<void *>(&_mlir_ciface_trueno_conv2d_grouped_f64)},
       {"trueno_parallel_parts",
        reinterpret_cast<void *>(&trueno_parallel_parts)},
   };

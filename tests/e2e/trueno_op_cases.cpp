@@ -18,6 +18,7 @@
 //===----------------------------------------------------------------------===//
 #include <trueno/trueno.h>
 
+#include <algorithm>
 #include <array>
 #include <fstream>
 #include <functional>
@@ -186,10 +187,25 @@ tn::Tensor runLinalg(const std::string &op, const std::string &part,
   }
   if (op == "eig") {
     la::Eig r = la::eig(a);
-    if (part == "real")
-      return r.valuesReal;
-    if (part == "imag")
-      return r.valuesImag;
+    if (part == "real" || part == "imag") {
+      // LAPACK's order depends on rounding: compare them sorted by (real,
+      // imaginary) in each matrix.
+      std::vector<double> re = r.valuesReal.toVector<double>(),
+                          im = r.valuesImag.toVector<double>(), out;
+      std::size_t n = static_cast<std::size_t>(a.size(-1));
+      for (std::size_t first = 0; first < re.size(); first += n) {
+        std::vector<std::size_t> order(n);
+        for (std::size_t i = 0; i < n; ++i)
+          order[i] = first + i;
+        std::sort(order.begin(), order.end(),
+                  [&](std::size_t x, std::size_t y) {
+                    return std::pair(re[x], im[x]) < std::pair(re[y], im[y]);
+                  });
+        for (std::size_t i : order)
+          out.push_back(part == "real" ? re[i] : im[i]);
+      }
+      return tn::fromVector(out, r.valuesReal.shape()).to(a.dtype());
+    }
     // |A V - V L| for V = Vr + i Vi, L = diag(wr + i wi): real and imaginary
     // parts, as one tensor.
     tn::Tensor wr = diagonalOf(r.valuesReal), wi = diagonalOf(r.valuesImag);
