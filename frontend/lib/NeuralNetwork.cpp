@@ -454,10 +454,9 @@ Tensor classLoss(const Tensor &logProbs, const Tensor &target,
       reduced = total(smooth);
       break;
     case LossReduction::Mean:
-      // As PyTorch: by the kept weight with class weights, else by every
-      // element (the ignored ones included).
-      reduced = weight ? div(total(smooth), total(w), where)
-                       : mean(smooth, {}, false, where);
+      // As PyTorch: divided like the nll term, by the kept targets' summed
+      // class weights (their count without weights).
+      reduced = div(total(smooth), total(w), where);
       break;
     }
     result =
