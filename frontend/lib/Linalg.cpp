@@ -174,6 +174,29 @@ template <typename F> decltype(auto) withFloat(DType dtype, F &&f) {
   return f(double{});
 }
 
+/// The right side of a system with matrices `a` (..., rows, n): b as
+/// (..., rows, k), a vector b given a last dimension of 1, and the batch
+/// shape both broadcast to.
+struct RightSide {
+  Tensor rhs;
+  Shape batch;
+};
+RightSide rightSide(const Tensor &a, const Tensor &b, std::int64_t rows,
+                    bool vector, std::string_view op, SourceLoc where) {
+  Tensor rhs = vector ? b.unsqueeze(-1, where) : b;
+  if (rhs.dim() < 2 || rhs.size(-2) != rows)
+    fail<ShapeError>(where, op,
+                     "b is (..., m) or (..., m, k) for a of (..., m, n)",
+                     "a of shape {} and b of shape {} do not match",
+                     formatShape(a.shape()), formatShape(b.shape()));
+  try {
+    return {rhs, broadcastShapes({batchOf(a), batchOf(rhs)}, where)};
+  } catch (const ShapeError &e) {
+    throw ShapeError(std::string(op), e.problem(),
+                     "the batch dimensions must broadcast", where);
+  }
+}
+
 [[noreturn]] void singular(std::string_view op, lapack_int info,
                            std::int64_t element, SourceLoc where) {
   fail<LinAlgError>(where, op,
@@ -190,22 +213,13 @@ Tensor solve(const Tensor &a, const Tensor &b, SourceLoc where) {
   detail::implOf(b, "linalg.solve", where);
   DType dtype = checkFloat(resultType(a, b), "linalg.solve", where);
   std::int64_t n = a.size(-1);
+  // A vector b: rank 1, or a's shape without its last dimension (PyTorch).
   bool vector = b.dim() == 1 || (b.dim() == a.dim() - 1 &&
                                  std::equal(b.shape().begin(), b.shape().end(),
                                             a.shape().begin()));
-  Tensor rhs = vector ? b.unsqueeze(-1, where) : b;
-  if (rhs.dim() < 2 || rhs.size(-2) != n)
-    fail<ShapeError>(where, "linalg.solve",
-                     "b is (..., n) or (..., n, k) for a of (..., n, n)",
-                     "a of shape {} and b of shape {} do not match",
-                     formatShape(a.shape()), formatShape(b.shape()));
-  Shape batch;
-  try {
-    batch = broadcastShapes({batchOf(a), batchOf(rhs)}, where);
-  } catch (const ShapeError &e) {
-    throw ShapeError("linalg.solve", e.problem(),
-                     "the batch dimensions must broadcast", where);
-  }
+  RightSide side = rightSide(a, b, n, vector, "linalg.solve", where);
+  const Tensor &rhs = side.rhs;
+  const Shape &batch = side.batch;
   return withFloat(dtype, [&]<typename T>(T) {
     Stack<T> lhs = stackOf<T>(a, batch);
     Stack<T> right = stackOf<T>(rhs, batch);
@@ -469,19 +483,9 @@ Lstsq lstsq(const Tensor &a, const Tensor &b, std::optional<double> rcond,
   DType dtype = checkFloat(resultType(a, b), "linalg.lstsq", where);
   std::int64_t m = a.size(-2), n = a.size(-1);
   bool vector = b.dim() == a.dim() - 1;
-  Tensor rhs = vector ? b.unsqueeze(-1, where) : b;
-  if (rhs.dim() < 2 || rhs.size(-2) != m)
-    fail<ShapeError>(where, "linalg.lstsq",
-                     "b is (..., m) or (..., m, k) for a of (..., m, n)",
-                     "a of shape {} and b of shape {} do not match",
-                     formatShape(a.shape()), formatShape(b.shape()));
-  Shape batch;
-  try {
-    batch = broadcastShapes({batchOf(a), batchOf(rhs)}, where);
-  } catch (const ShapeError &e) {
-    throw ShapeError("linalg.lstsq", e.problem(),
-                     "the batch dimensions must broadcast", where);
-  }
+  RightSide side = rightSide(a, b, m, vector, "linalg.lstsq", where);
+  const Tensor &rhs = side.rhs;
+  const Shape &batch = side.batch;
   return withFloat(dtype, [&]<typename T>(T) {
     Stack<T> lhs = stackOf<T>(a, batch);
     Stack<T> right = stackOf<T>(rhs, batch);
