@@ -11,6 +11,7 @@
 #include "Cast.h"
 #include "Check.h"
 #include "Dispatch.h"
+#include "Parallel.h"
 #include "TensorImpl.h"
 
 #include "trueno/Ops.h"
@@ -41,23 +42,27 @@ Tensor scan(const Tensor &x, std::int64_t dim, bool product,
   detail::dispatchDType(dtype, [&]<typename T>(detail::TypeTag<T>) {
     const T *in = reinterpret_cast<const T *>(moved.impl()->firstElement());
     T *out = reinterpret_cast<T *>(result.impl()->mutableFirstElement());
-    for (std::int64_t r = 0; r < rows; ++r) {
-      if constexpr (std::is_same_v<T, std::int64_t>) {
-        std::uint64_t acc = product ? 1 : 0; // wraps like int64 math
-        for (std::int64_t i = 0; i < n; ++i) {
-          auto v = static_cast<std::uint64_t>(in[r * n + i]);
-          acc = product ? acc * v : acc + v;
-          out[r * n + i] = static_cast<std::int64_t>(acc);
-        }
-      } else if constexpr (!std::is_same_v<T, bool> && !std::is_integral_v<T>) {
-        double acc = product ? 1.0 : 0.0;
-        for (std::int64_t i = 0; i < n; ++i) {
-          double v = detail::castValue<double>(in[r * n + i]);
-          acc = product ? acc * v : acc + v;
-          out[r * n + i] = detail::castValue<T>(acc);
-        }
-      }
-    }
+    detail::parallelFor(
+        rows, rows * n, [&](std::int64_t first, std::int64_t end) {
+          for (std::int64_t r = first; r < end; ++r) {
+            if constexpr (std::is_same_v<T, std::int64_t>) {
+              std::uint64_t acc = product ? 1 : 0; // wraps like int64 math
+              for (std::int64_t i = 0; i < n; ++i) {
+                auto v = static_cast<std::uint64_t>(in[r * n + i]);
+                acc = product ? acc * v : acc + v;
+                out[r * n + i] = static_cast<std::int64_t>(acc);
+              }
+            } else if constexpr (!std::is_same_v<T, bool> &&
+                                 !std::is_integral_v<T>) {
+              double acc = product ? 1.0 : 0.0;
+              for (std::int64_t i = 0; i < n; ++i) {
+                double v = detail::castValue<double>(in[r * n + i]);
+                acc = product ? acc * v : acc + v;
+                out[r * n + i] = detail::castValue<T>(acc);
+              }
+            }
+          }
+        });
   });
   return d == rank - 1 ? result
                        : result.transpose(d, rank - 1, where).contiguous();

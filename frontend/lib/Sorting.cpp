@@ -9,11 +9,13 @@
 //===----------------------------------------------------------------------===//
 #include "Check.h"
 #include "Dispatch.h"
+#include "Parallel.h"
 #include "TensorImpl.h"
 
 #include "trueno/Indexing.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <numeric>
 
@@ -49,28 +51,39 @@ template <typename K> bool before(K a, K b) {
 
 /// Sorts each row of the last dimension of `moved` (contiguous) and keeps
 /// the first `k` of each: values into `values`, positions into `indices`.
+/// Rows are split across the cores; each sorts (key, position) pairs, which
+/// keeps the comparisons in cache.
 template <typename T>
 void sortRows(const T *in, std::int64_t rows, std::int64_t n, std::int64_t k,
               bool descending, T *values, std::int64_t *indices) {
-  std::vector<std::int64_t> order(n);
-  for (std::int64_t r = 0; r < rows; ++r) {
-    const T *row = in + r * n;
-    std::iota(order.begin(), order.end(), 0);
-    auto better = [&](std::int64_t a, std::int64_t b) {
-      auto x = key(row[a]), y = key(row[b]);
-      bool first = descending ? before(y, x) : before(x, y);
-      bool second = descending ? before(x, y) : before(y, x);
-      return first || (!second && a < b); // ties by position
+  using Key = decltype(key(T{}));
+  auto work =
+      rows * n * std::max<std::int64_t>(1, std::bit_width(std::uint64_t(n)));
+  detail::parallelFor(rows, work, [&](std::int64_t first, std::int64_t end) {
+    std::vector<std::pair<Key, std::int64_t>> order(n);
+    auto better = [&](const std::pair<Key, std::int64_t> &a,
+                      const std::pair<Key, std::int64_t> &b) {
+      bool first =
+          descending ? before(b.first, a.first) : before(a.first, b.first);
+      bool second =
+          descending ? before(a.first, b.first) : before(b.first, a.first);
+      return first || (!second && a.second < b.second); // ties by position
     };
-    if (k == n)
-      std::sort(order.begin(), order.end(), better);
-    else
-      std::partial_sort(order.begin(), order.begin() + k, order.end(), better);
-    for (std::int64_t j = 0; j < k; ++j) {
-      values[r * k + j] = row[order[j]];
-      indices[r * k + j] = order[j];
+    for (std::int64_t r = first; r < end; ++r) {
+      const T *row = in + r * n;
+      for (std::int64_t j = 0; j < n; ++j)
+        order[j] = {key(row[j]), j};
+      if (k == n)
+        std::sort(order.begin(), order.end(), better);
+      else
+        std::partial_sort(order.begin(), order.begin() + k, order.end(),
+                          better);
+      for (std::int64_t j = 0; j < k; ++j) {
+        values[r * k + j] = row[order[j].second];
+        indices[r * k + j] = order[j].second;
+      }
     }
-  }
+  });
 }
 
 /// sort and topk: the best `k` of dimension `dim`, in order.

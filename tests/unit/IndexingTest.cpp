@@ -261,3 +261,16 @@ TEST_CASE("sorting and searching") {
                  "the sequence has shape (2, 3) but the values have shape "
                  "(3, 1)");
 }
+
+TEST_CASE("sorts and scans split across threads agree with one row at a time") {
+  // 512 rows of 700: enough work for the rows to be split across cores.
+  Generator gen(9);
+  Tensor x = randn({512, 700}, gen);
+  ValuesIndices s = sort(x, 1, true);
+  Tensor c = cumsum(x, 1);
+  for (std::int64_t r : {0, 255, 256, 511}) {
+    ValuesIndices one = sort(x.index({r}), 0, true);
+    CHECK(eq(one.indices, s.indices.index({r})).all().item<bool>());
+    CHECK(eq(cumsum(x.index({r}), 0), c.index({r})).all().item<bool>());
+  }
+}
