@@ -95,6 +95,19 @@ int main() {
             << tn::floorDivide(tn::tensor({-7, 7}), 2)
             << ", % 3 = " << (tn::tensor({-7, 7}) % 3) << "\n\n";
 
+  fmt::print("== Indexing, sorting and linear algebra\n");
+  auto scores = tn::tensor({{0.1f, 2.5f, -1.0f}, {3.0f, 0.2f, 0.7f}});
+  std::cout << "scores[[1, 0], 1:] =\n"
+            << scores.index({tn::tensor({1, 0}), tn::Slice(1, {})}) << "\n";
+  std::cout << "scores[scores > 0.5] = " << scores.index({scores > 0.5f})
+            << "\n";
+  std::cout << "topk(scores, 2).indices =\n"
+            << tn::topk(scores, 2).indices << "\n";
+  auto m = tn::tensor({{4.0, 1.0}, {2.0, 3.0}});
+  std::cout << "linalg::solve([[4, 1], [2, 3]], [1, 2]) = "
+            << tn::linalg::solve(m, tn::tensor({1.0, 2.0}))
+            << ", det = " << tn::linalg::det(m) << "\n\n";
+
   fmt::print("== .npy files\n");
   auto path = std::filesystem::temp_directory_path() / "trueno-demo.npy";
   tn::saveNpy(path.string(), x);
