@@ -13,6 +13,7 @@
 // tensors, as PyTorch's CPU kernels do.
 //
 //===----------------------------------------------------------------------===//
+#include "Cast.h"
 #include "Check.h"
 #include "Dispatch.h"
 #include "Lazy.h"
@@ -22,7 +23,10 @@
 #include "trueno/Ops.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <numeric>
+#include <unordered_map>
 
 namespace trueno {
 
@@ -573,11 +577,58 @@ Tensor &Tensor::indexPut_(const std::vector<TensorIndex> &indices, Scalar value,
 
 namespace {
 
-/// scatter_ / scatterAdd_: `self[..., index[i], ...] (op)= src[i]` along
-/// `dim`, at the call.
+/// How scatterInto combines a source element with its target.
+enum class Combine { Assign, Sum, Prod, Mean, Amax, Amin };
+
+/// The value a target starts from when it does not include itself.
+template <typename T> T identityOf(Combine mode) {
+  double v = mode == Combine::Prod   ? 1.0
+             : mode == Combine::Amax ? -std::numeric_limits<double>::infinity()
+             : mode == Combine::Amin ? std::numeric_limits<double>::infinity()
+                                     : 0.0;
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    if (mode == Combine::Amax)
+      return std::numeric_limits<T>::lowest();
+    if (mode == Combine::Amin)
+      return std::numeric_limits<T>::max();
+  }
+  return detail::castValue<T>(v);
+}
+
+/// a (op) b: integers wrap, halves compute in float, NaN wins the extremes.
+template <typename T> T combine(Combine mode, T a, T b) {
+  switch (mode) {
+  case Combine::Assign:
+    return b;
+  case Combine::Sum:
+  case Combine::Mean:
+    return accumulate(a, b);
+  case Combine::Prod:
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>)
+      return static_cast<T>(static_cast<std::make_unsigned_t<T>>(a) *
+                            static_cast<std::make_unsigned_t<T>>(b));
+    else
+      return detail::castValue<T>(detail::castValue<double>(a) *
+                                  detail::castValue<double>(b));
+  case Combine::Amax:
+  case Combine::Amin: {
+    double x = detail::castValue<double>(a), y = detail::castValue<double>(b);
+    if (std::isnan(x) || std::isnan(y))
+      return std::isnan(x) ? a : b;
+    bool takeB = mode == Combine::Amax ? y > x : y < x;
+    return takeB ? b : a;
+  }
+  }
+  return b;
+}
+
+/// scatter_ / scatterAdd / scatterReduce: `self[..., index[i], ...] (op)=
+/// src[i]` along `dim`, at the call. Without `includeSelf`, a target that
+/// receives anything starts from the reduction's identity; Mean divides
+/// each target by the number of values it combined.
 void scatterInto(const Tensor &selfTensor, std::int64_t dim,
-                 const Tensor &index, const Tensor &src, bool add,
-                 std::string_view op, SourceLoc where) {
+                 const Tensor &index, const Tensor &src, Combine mode,
+                 bool includeSelf, std::string_view op, SourceLoc where) {
   const TensorImpl &self = implOf(selfTensor, op, where);
   const TensorImpl &idx = implOf(index, op, where);
   const TensorImpl &s = implOf(src, op, where);
@@ -592,10 +643,14 @@ void scatterInto(const Tensor &selfTensor, std::int64_t dim,
     fail<DTypeError>(where, op, "convert the source with to() first",
                      "the source has dtype {} but x has dtype {}",
                      dtypeName(s.dtype), dtypeName(self.dtype));
+  if (self.dtype == DType::Bool &&
+      (mode == Combine::Prod || mode == Combine::Mean))
+    fail<DTypeError>(where, op, "convert to an integer dtype first",
+                     "this reduction is not defined for bool tensors");
   if (self.shape.empty()) {
     wrapDim(dim, 1, self.shape, op, where);
     scatterInto(selfTensor.view({1}), 0, index.reshape({1}), src.reshape({1}),
-                add, op, where);
+                mode, includeSelf, op, where);
     return;
   }
   std::int64_t d = wrapDim(dim, selfTensor.dim(), self.shape, op, where);
@@ -615,26 +670,47 @@ void scatterInto(const Tensor &selfTensor, std::int64_t dim,
   checkIndices(values, self.shape[d], d, self.shape, false, op, where);
   Tensor source = src.sharesStorageWith(selfTensor) ? src.clone() : src;
   const TensorImpl &from = *source.impl();
+  // The (target, source) element offsets, in the index's order.
   Strides indexStrides = contiguousStrides(idx.shape);
   Strides selfStrides = self.strides;
   std::int64_t dimStride = selfStrides[d];
   selfStrides[d] = 0; // the index supplies that coordinate
+  std::vector<std::int64_t> targets, sources;
+  detail::walkRows<3>(
+      idx.shape, {&indexStrides, &selfStrides, &from.strides},
+      [&](const std::array<std::int64_t, 3> &offset, std::int64_t n,
+          const std::array<std::int64_t, 3> &step) {
+        for (std::int64_t e = 0; e < n; ++e) {
+          targets.push_back(offset[1] + e * step[1] +
+                            values[offset[0] + e * step[0]] * dimStride);
+          sources.push_back(offset[2] + e * step[2]);
+        }
+      });
   const std::byte *in = from.firstElement();
   std::byte *out = self.mutableFirstElement();
   detail::dispatchDType(self.dtype, [&]<typename T>(detail::TypeTag<T>) {
     auto *o = reinterpret_cast<T *>(out);
     const auto *i = reinterpret_cast<const T *>(in);
-    detail::walkRows<3>(
-        idx.shape, {&indexStrides, &selfStrides, &from.strides},
-        [&](const std::array<std::int64_t, 3> &offset, std::int64_t n,
-            const std::array<std::int64_t, 3> &step) {
-          for (std::int64_t e = 0; e < n; ++e) {
-            T &slot = o[offset[1] + e * step[1] +
-                        values[offset[0] + e * step[0]] * dimStride];
-            T v = i[offset[2] + e * step[2]];
-            slot = add ? accumulate(slot, v) : v;
-          }
-        });
+    std::unordered_map<std::int64_t, std::int64_t> counts;
+    if (mode != Combine::Assign) {
+      for (std::int64_t t : targets)
+        ++counts[t];
+      if (!includeSelf)
+        for (const auto &[t, count] : counts)
+          o[t] = identityOf<T>(mode);
+    }
+    for (std::size_t k = 0; k < targets.size(); ++k)
+      o[targets[k]] = combine(mode, o[targets[k]], i[sources[k]]);
+    if (mode == Combine::Mean)
+      for (const auto &[t, count] : counts) {
+        std::int64_t n = count + (includeSelf ? 1 : 0);
+        if constexpr (std::is_integral_v<T>) // floor, as PyTorch
+          o[t] = static_cast<T>(
+              std::floor(static_cast<double>(o[t]) / static_cast<double>(n)));
+        else
+          o[t] = detail::castValue<T>(detail::castValue<double>(o[t]) /
+                                      static_cast<double>(n));
+      }
   });
 }
 
@@ -642,7 +718,7 @@ void scatterInto(const Tensor &selfTensor, std::int64_t dim,
 
 Tensor &Tensor::scatter_(std::int64_t dim, const Tensor &index,
                          const Tensor &src, SourceLoc where) {
-  scatterInto(*this, dim, index, src, false, "scatter_", where);
+  scatterInto(*this, dim, index, src, Combine::Assign, true, "scatter_", where);
   return *this;
 }
 
@@ -653,13 +729,13 @@ Tensor &Tensor::scatter_(std::int64_t dim, const Tensor &index, Scalar value,
   Tensor src =
       full(idx.shape, value,
            TensorOptions(self.dtype).withDevice(self.storage->device()), where);
-  scatterInto(*this, dim, index, src, false, "scatter_", where);
+  scatterInto(*this, dim, index, src, Combine::Assign, true, "scatter_", where);
   return *this;
 }
 
 Tensor &Tensor::scatterAdd_(std::int64_t dim, const Tensor &index,
                             const Tensor &src, SourceLoc where) {
-  scatterInto(*this, dim, index, src, true, "scatterAdd_", where);
+  scatterInto(*this, dim, index, src, Combine::Sum, true, "scatterAdd_", where);
   return *this;
 }
 
@@ -667,7 +743,7 @@ Tensor scatter(const Tensor &x, std::int64_t dim, const Tensor &index,
                const Tensor &src, SourceLoc where) {
   implOf(x, "scatter", where);
   Tensor result = x.clone();
-  scatterInto(result, dim, index, src, false, "scatter", where);
+  scatterInto(result, dim, index, src, Combine::Assign, true, "scatter", where);
   return result;
 }
 
@@ -683,7 +759,22 @@ Tensor scatterAdd(const Tensor &x, std::int64_t dim, const Tensor &index,
                   const Tensor &src, SourceLoc where) {
   implOf(x, "scatterAdd", where);
   Tensor result = x.clone();
-  scatterInto(result, dim, index, src, true, "scatterAdd", where);
+  scatterInto(result, dim, index, src, Combine::Sum, true, "scatterAdd", where);
+  return result;
+}
+
+Tensor scatterReduce(const Tensor &x, std::int64_t dim, const Tensor &index,
+                     const Tensor &src, ScatterReduce reduce, bool includeSelf,
+                     SourceLoc where) {
+  implOf(x, "scatterReduce", where);
+  Combine mode = reduce == ScatterReduce::Sum    ? Combine::Sum
+                 : reduce == ScatterReduce::Prod ? Combine::Prod
+                 : reduce == ScatterReduce::Mean ? Combine::Mean
+                 : reduce == ScatterReduce::Amax ? Combine::Amax
+                                                 : Combine::Amin;
+  Tensor result = x.clone();
+  scatterInto(result, dim, index, src, mode, includeSelf, "scatterReduce",
+              where);
   return result;
 }
 

@@ -18,6 +18,7 @@ import random
 import subprocess
 import sys
 import tempfile
+import warnings
 
 import numpy as np
 import torch
@@ -799,6 +800,39 @@ def build_gather(rng, op):
     return f"{op}:{dim}", [x, index_operand(idx), src], want, tol
 
 
+def build_scatter_reduce(rng, op):
+    """scatterReduce with every mode, with and without the targets' own
+    values, against torch.scatter_reduce (halves through float32)."""
+    dtype = rng.choice([t for t in ALL if t != "bool"])
+    shape = small_shape(rng)
+    rank = len(shape)
+    dim = rng.randrange(-rank, rank)
+    mode = rng.choice(["sum", "prod", "mean", "amax", "amin"])
+    include = rng.random() < 0.5
+    nrng = np.random.default_rng(rng.getrandbits(32))
+    x = random_tensor(rng, dtype, shape)
+    ishape = [rng.randint(1, s) for s in shape]
+    ishape[dim] = rng.randint(1, 4)
+    idx = nrng.integers(0, shape[dim], size=tuple(ishape))
+    src = random_tensor(rng, dtype, tuple(ishape))
+    for o in (x, src):  # NaN order and rounding order are not specified
+        if o.base.dtype.kind == "f":
+            np.nan_to_num(o.base, copy=False, nan=0.5, posinf=3.0, neginf=-3.0)
+            if mode == "prod":
+                o.base[...] = np.clip(o.base, -2, 2)
+        elif mode == "prod":
+            o.base[...] = o.base % 3
+    wide = lambda o: o.torch().to(T.float64) if dtype in FLOATS else o.torch()
+    with warnings.catch_warnings():  # "scatter_reduce() is in beta"
+        warnings.simplefilter("ignore")
+        want = T.scatter_reduce(wide(x), dim, T.from_numpy(idx), wide(src), mode,
+                                include_self=include).to(TORCH[dtype])
+    tol = {"float16": (1e-2, 1e-2), "bfloat16": (2e-2, 2e-2),
+           "float32": (1e-5, 1e-6), "float64": (1e-12, 1e-12)}.get(dtype)
+    return (f"scatterReduce:{dim}:{mode}:{int(include)}",
+            [x, index_operand(idx), src], want, tol)
+
+
 def build_mask(rng, op):
     """maskedFill / maskedSelect / nonzero with broadcast masks."""
     dtype = rng.choice(ALL)
@@ -1352,7 +1386,8 @@ def main():
                     layerNorm=build_norm_layer, batchNorm=build_norm_layer,
                     nll=build_class_loss, ce=build_class_loss,
                     **{op: build_pool for op in POOLING},
-                    **{op: build_linalg for op in LINALG})
+                    **{op: build_linalg for op in LINALG},
+                    scatterReduce=build_scatter_reduce)
     for op, build in builders.items():
         made = 0
         while made < per_op * 2:

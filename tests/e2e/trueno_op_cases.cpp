@@ -271,6 +271,16 @@ std::optional<tn::Tensor> runIndexingOp(const std::vector<std::string> &parts,
     return tn::scatter(arg(0), std::stoll(parts.at(1)), arg(1), arg(2));
   if (name == "scatterAdd")
     return tn::scatterAdd(arg(0), std::stoll(parts.at(1)), arg(1), arg(2));
+  if (name == "scatterReduce") { // scatterReduce:<dim>:<mode>:<includeSelf>
+    static const std::map<std::string, tn::ScatterReduce> modes = {
+        {"sum", tn::ScatterReduce::Sum},
+        {"prod", tn::ScatterReduce::Prod},
+        {"mean", tn::ScatterReduce::Mean},
+        {"amax", tn::ScatterReduce::Amax},
+        {"amin", tn::ScatterReduce::Amin}};
+    return tn::scatterReduce(arg(0), std::stoll(parts.at(1)), arg(1), arg(2),
+                             modes.at(parts.at(2)), parts.at(3) == "1");
+  }
   if (name == "maskedFill")
     return tn::maskedFill(arg(0), arg(1), args.at(2).scalar);
   if (name == "maskedSelect")

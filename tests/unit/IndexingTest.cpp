@@ -155,6 +155,22 @@ TEST_CASE("scatter, scatterAdd, maskedFill, maskedSelect, nonzero") {
       errorOf<IndexError>([&] { (void)scatter(x, 0, tensor({{2}}), src); }),
       "index 2 (element 0 of the index) is out of range for "
       "dimension 0 with size 2");
+  // Two values land on element 0: the mean with and without x's own 0.
+  Tensor into = zeros({2});
+  CHECK(scatterReduce(into, 0, tensor({0, 0}), tensor({2.f, 4.f}),
+                      ScatterReduce::Mean)
+            .at<float>({0}) == 2.0f);
+  CHECK(scatterReduce(into, 0, tensor({0, 0}), tensor({2.f, 4.f}),
+                      ScatterReduce::Mean, false)
+            .at<float>({0}) == 3.0f);
+  CHECK(scatterReduce(into, 0, tensor({1}), tensor({-5.f}), ScatterReduce::Amax,
+                      false)
+            .at<float>({1}) == -5.0f);
+  CHECK_CONTAINS(errorOf<DTypeError>([&] {
+                   (void)scatterReduce(zeros({2}, kBool), 0, tensor({0}),
+                                       tensor({true}), ScatterReduce::Prod);
+                 }),
+                 "not defined for bool tensors");
   Tensor a = arange(0, 6, 1, kInt32).reshape({2, 3});
   Tensor filled = maskedFill(a, tensor({true, false, true}), 2.75);
   CHECK(filled.dtype() == kInt32);

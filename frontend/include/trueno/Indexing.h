@@ -99,6 +99,16 @@ Tensor scatter(const Tensor &x, std::int64_t dim, const Tensor &index,
 /// As scatter, adding: `x[index[i][j]][j] += src[i][j]` (torch.scatter_add).
 Tensor scatterAdd(const Tensor &x, std::int64_t dim, const Tensor &index,
                   const Tensor &src, TRUENO_HERE);
+/// How scatterReduce combines the values that land on one element.
+enum class ScatterReduce { Sum, Prod, Mean, Amax, Amin };
+/// A copy of x with the src values scattered along `dim` combined into
+/// their targets, as torch.scatter_reduce: with `includeSelf` the target's
+/// own value takes part, without it a target that receives values starts
+/// from them alone (targets that receive nothing keep their value). Mean of
+/// integers rounds down; NaN wins amax and amin.
+Tensor scatterReduce(const Tensor &x, std::int64_t dim, const Tensor &index,
+                     const Tensor &src, ScatterReduce reduce,
+                     bool includeSelf = true, TRUENO_HERE);
 /// `where(mask, value, x)` in x's dtype; mask (bool) broadcasts to x's
 /// shape (torch.masked_fill).
 Tensor maskedFill(const Tensor &x, const Tensor &mask, Scalar value,
