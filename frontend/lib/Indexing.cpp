@@ -8,9 +8,9 @@
 // Every index tensor is read when the op is called, so that a bad index is
 // an IndexError at the caller's line rather than a wild read in a kernel.
 //
-// Writes (indexPut_, scatter_, scatterAdd_) and ops whose result size
-// depends on the data (nonzero, maskedSelect) run at the call on realized
-// tensors, as PyTorch's CPU kernels do.
+// Writes (indexPut_, scatter, scatterAdd, scatterReduce) and ops whose
+// result size depends on the data (nonzero, maskedSelect) run at the call on
+// realized tensors, as PyTorch's CPU kernels do.
 //
 //===----------------------------------------------------------------------===//
 #include "Cast.h"
