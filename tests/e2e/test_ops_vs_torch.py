@@ -1059,8 +1059,10 @@ def build_norm_layer(rng, op):
     """layerNorm / batchNorm (inference and training, with the running
     statistics) against torch.nn.functional."""
     dtype = rng.choice(FLOATS)
+    # The absolute part covers near-constant inputs (expanded views), where
+    # (x - mean) is rounding noise that 1 / sqrt(var + eps) amplifies ~300x.
     tol = (2e-2, 2e-2) if dtype in ("float16", "bfloat16") else (
-        (1e-4, 1e-5) if dtype == "float32" else (1e-10, 1e-12))
+        (1e-4, 5e-4) if dtype == "float32" else (1e-9, 1e-9))
     finite = lambda o: (np.nan_to_num(o.base, copy=False, nan=0.5, posinf=3.0,
                                       neginf=-3.0), o)[1]
     if op == "layerNorm":
