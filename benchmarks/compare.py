@@ -15,10 +15,10 @@
    same run); --json saves everything, --chart draws the ratios as SVG.
 
 Usage: compare.py PATH/TO/trueno-bench-eager [--quick] [--json F] [--chart F]
-                  [--probe PATH/TO/trueno-cache-probe]
+                  [--probe PATH/TO/trueno-cache-probe] [--only TEXT]
 (--quick: one repetition at small sizes, the CI smoke run; --probe adds the
 first-realize time of programs compiled cold and loaded from a warm disk
-kernel cache).
+kernel cache; --only TEXT times just the cases whose name contains TEXT).
 """
 import argparse
 import json
@@ -451,6 +451,8 @@ def main():
     parser.add_argument("--chart")
     parser.add_argument("--probe", help="trueno-cache-probe (tests/cache): also "
                         "time kernel loads from a warm disk cache")
+    parser.add_argument("--only", help="run only the cases whose name contains "
+                        "this text (e.g. softmax), with no summary")
     args = parser.parse_args()
     threads = os.cpu_count()
     torch.set_num_threads(threads)
@@ -518,6 +520,8 @@ def main():
                      lambda shape=shape: (linear_cases("numpy", *shape),
                                           linear_cases("torch", *shape)),
                      "linearRelu", 2.0 * shape[0] * shape[1] * shape[2]))
+    if args.only:
+        plan = [p for p in plan if args.only in p[0]]
     rows = []
     for name, key, nbytes, make, case, *flops in plan:
         pattern = "^" + key.replace("/real_time", "").replace("^", "") + "(/|$)"
@@ -552,6 +556,8 @@ def main():
               + (f"{row['fraction_of_peak']:>8.2f}*" if flops
                  else f"{row['fraction_of_floor']:>9.2f}"))
 
+    if args.only:
+        return
     after = run_trueno(args.binary, repetitions, "stream")
     end_bandwidth = after["streamTriad/10485760/real_time"]["counters"]["bytes_per_second"]
     print(f"\nSTREAM triad at the end: {end_bandwidth / 1e9:.2f} GB/s "

@@ -11,6 +11,7 @@
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
 
 namespace mlir::trueno {
 #define GEN_PASS_DEF_KERNELABI
@@ -54,6 +55,25 @@ struct KernelABIPass : public mlir::trueno::impl::KernelABIBase<KernelABIPass> {
       for (OpOperand *use : llvm::drop_begin(uses)) {
         OpBuilder b(empty);
         use->set(b.clone(*empty)->getResult(0));
+      }
+    });
+  }
+
+  /// The same for a reshape of a tensor.empty (trueno-tile-rows' dropped
+  /// unit dimensions): each use gets its own reshape of its own empty.
+  static void splitSharedReshapesOfEmpty(func::FuncOp func) {
+    func.walk([](Operation *reshape) {
+      if (!isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp>(reshape) ||
+          !reshape->getOperand(0).getDefiningOp<tensor::EmptyOp>())
+        return;
+      SmallVector<OpOperand *> uses;
+      for (OpOperand &use : reshape->getResult(0).getUses())
+        uses.push_back(&use);
+      for (OpOperand *use : llvm::drop_begin(uses)) {
+        OpBuilder b(reshape);
+        IRMapping mapping;
+        b.clone(*reshape->getOperand(0).getDefiningOp(), mapping);
+        use->set(b.clone(*reshape, mapping)->getResult(0));
       }
     });
   }
@@ -118,6 +138,7 @@ struct KernelABIPass : public mlir::trueno::impl::KernelABIBase<KernelABIPass> {
     func.removeArgAttrsAttr(); // the strides now live in the memref types
     func.setFunctionType(FunctionType::get(func.getContext(), arguments, {}));
     splitSharedFills(func);
+    splitSharedReshapesOfEmpty(func);
     splitSharedEmptyTensors(func);
     func->setAttr("llvm.emit_c_interface", UnitAttr::get(func.getContext()));
     // Outputs are fresh buffers that no input overlaps, and inputs are only

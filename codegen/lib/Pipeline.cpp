@@ -22,9 +22,12 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/Linalg/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/Linalg/Transforms/TilingInterfaceImpl.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/OpenMP/OpenMPDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Dialect/Tensor/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
@@ -71,20 +74,21 @@ std::string stagePipeline(Stage stage) {
     return "convert-trueno-to-linalg,canonicalize";
   case Stage::Fused:
     return "linalg-fuse-elementwise-ops,canonicalize,cse,"
-           "trueno-matmul-epilogue-in-place,trueno-split-reductions";
+           "trueno-matmul-epilogue-in-place,trueno-split-reductions,"
+           "trueno-tile-rows,canonicalize,cse";
   case Stage::Bufferized:
     return "trueno-kernel-abi,eliminate-empty-tensors,"
            "one-shot-bufferize{bufferize-function-boundaries "
            "function-boundary-type-conversion=identity-layout-map},"
-           "canonicalize,buffer-deallocation-pipeline";
+           "canonicalize,buffer-deallocation-pipeline,trueno-free-tile-buffers";
   case Stage::Loops:
-    return "trueno-copy-to-linalg,trueno-linalg-to-blas,"
+    return "scf-forall-to-parallel,trueno-copy-to-linalg,trueno-linalg-to-blas,"
            "func.func(convert-linalg-to-parallel-loops),"
            "trueno-math-polynomial,convert-math-to-funcs,"
            "trueno-serialize-small-loops,convert-scf-to-openmp,canonicalize,"
            "lower-affine,convert-scf-to-cf,canonicalize";
   case Stage::LLVM:
-    return "trueno-math-to-libm,expand-strided-metadata,"
+    return "trueno-math-to-libm,expand-strided-metadata,lower-affine,"
            "finalize-memref-to-llvm,convert-math-to-llvm,convert-arith-to-llvm,"
            "convert-cf-to-llvm,convert-openmp-to-llvm,convert-func-to-llvm,"
            "reconcile-unrealized-casts";
@@ -101,7 +105,9 @@ void registerCpuCodegen(DialectRegistry &registry) {
                   x86vector::X86VectorDialect>();
   arith::registerBufferizableOpInterfaceExternalModels(registry);
   linalg::registerBufferizableOpInterfaceExternalModels(registry);
+  linalg::registerTilingInterfaceExternalModels(registry);
   tensor::registerBufferizableOpInterfaceExternalModels(registry);
+  scf::registerBufferizableOpInterfaceExternalModels(registry);
   bufferization::func_ext::registerBufferizableOpInterfaceExternalModels(
       registry);
   registerBuiltinDialectTranslation(registry);
@@ -125,6 +131,7 @@ void registerCpuPipeline() {
     registerConversionPasses();
     registerTransformsPasses();
     registerLinalgPasses();
+    registerSCFPasses();
     bufferization::registerBufferizationPasses();
     bufferization::registerBufferizationPipelines();
     memref::registerMemRefPasses();

@@ -131,6 +131,17 @@ struct SerializeSmallLoopsPass
   using SerializeSmallLoopsBase::SerializeSmallLoopsBase;
 
   void runOnOperation() override {
+    // A parallel loop inside another (a generic inside a tiled loop) runs on
+    // the thread that runs its iteration of the outer one: OpenMP would only
+    // fork a one-thread team for it.
+    SmallVector<scf::ParallelOp> inner;
+    getOperation()->walk([&](scf::ParallelOp loop) {
+      if (loop->getParentOfType<scf::ParallelOp>() && !loop.getNumResults())
+        inner.push_back(loop);
+    });
+    for (scf::ParallelOp loop : inner)
+      serialize(loop);
+
     SmallVector<scf::ParallelOp> small, nested;
     getOperation()->walk([&](scf::ParallelOp loop) {
       if (loop->getParentOfType<scf::ParallelOp>() || loop.getNumResults())

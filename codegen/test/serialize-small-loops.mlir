@@ -77,3 +77,27 @@ func.func @row(%a: memref<1x5000xf32>, %b: memref<1x5000xf32>) {
   }
   return
 }
+
+// A parallel loop inside another (a generic inside a trueno-tile-rows
+// block) becomes serial: its iterations run on the outer iteration's
+// thread. The outer loop stays parallel.
+// CHECK-LABEL: func @nested
+// CHECK: scf.parallel (%[[B:.*]]) = (%c0) to (%c64) step (%c1) {
+// CHECK-NEXT: scf.for %[[J:.*]] = %c0 to %c4096 step %c1 {
+// CHECK-NEXT: memref.load %arg0[%[[B]], %[[J]]]
+// CHECK-NOT: scf.parallel
+func.func @nested(%a: memref<64x4096xf32>, %b: memref<64x4096xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  %c4096 = arith.constant 4096 : index
+  scf.parallel (%i) = (%c0) to (%c64) step (%c1) {
+    scf.parallel (%j) = (%c0) to (%c4096) step (%c1) {
+      %v = memref.load %a[%i, %j] : memref<64x4096xf32>
+      memref.store %v, %b[%i, %j] : memref<64x4096xf32>
+      scf.reduce
+    }
+    scf.reduce
+  }
+  return
+}

@@ -1,14 +1,13 @@
 //===- NeuralNetwork.cpp - softmax and the other network math -------------===//
 //
 // Composite ops written with the primitive ones, so that they are recorded,
-// fused and cached like everything else. softmax over a dimension is three
-// kernels, the algorithm PyTorch's CPU kernel uses row by row:
-//   1. m = amax(x, dim)                       (reads x)
-//   2. e = exp(x - m), s = sum(e, dim)        (reads x, writes e; one kernel
-//                                              with two outputs)
-//   3. y = e / s                              (reads e, writes y)
-// Producers of x fuse into kernels 1 and 2, consumers of y into kernel 3.
-// log_softmax never stores e: y = x - (m + log(sum(exp(x - m)))).
+// fused and cached like everything else. softmax over a dimension is
+//   m = amax(x, dim);  s = sum(exp(x - m), dim);  y = exp(x - m) / s
+// (log_softmax: y = x - (m + log(s))), the algorithm PyTorch's CPU kernel
+// uses row by row. FuseElementwise makes it one kernel when a row is at
+// most 256 KiB, and trueno-tile-rows runs that kernel a block of rows at a
+// time, so x is read from memory once. Longer rows are split into chunks
+// (chunkedSoftmax): two reads of x.
 //
 //===----------------------------------------------------------------------===//
 #include "Check.h"
@@ -48,6 +47,60 @@ Tensor softmaxInput(const Tensor &x, std::optional<DType> dtype,
 
 namespace {
 
+/// Rows of more than this many bytes do not stay in the cache between
+/// softmax's sweeps (FuseElementwise's kRowFusionBytes): they are split
+/// into chunks of at most kChunkBytes.
+constexpr std::int64_t kLongRowBytes = 256 * 1024;
+constexpr std::int64_t kChunkBytes = 64 * 1024;
+constexpr std::int64_t kMinChunkBytes = 4 * 1024;
+
+/// The chunk length to split the rows of `v` (softmax along `d`) into, or 0
+/// to keep them whole: only contiguous last-dimension rows longer than
+/// kLongRowBytes, with a divisor that makes chunks of kMinChunkBytes to
+/// kChunkBytes.
+std::int64_t longRowChunk(const Tensor &v, std::int64_t d) {
+  if (d != v.dim() - 1)
+    return 0;
+  std::int64_t length = v.shape()[d];
+  std::int64_t bytes = itemSize(v.dtype());
+  if (length * bytes <= kLongRowBytes)
+    return 0;
+  for (std::int64_t chunk = kChunkBytes / bytes;
+       chunk >= kMinChunkBytes / bytes; --chunk)
+    if (length % chunk == 0)
+      return chunk;
+  return 0;
+}
+
+/// softmax (or log-softmax) along the last dimension of `v`, whose rows
+/// are split into chunks of `chunk` elements. Each chunk's maximum mc and
+/// sum sc = sum(exp(x - mc)) come from one kernel that reads the chunk once
+/// (FuseElementwise and trueno-tile-rows keep it in the cache between the
+/// two sweeps); the row's M = max(mc) and S = sum(sc * exp(mc - M)) are
+/// tiny; then y = exp(x - M) / S is a second pass. Two reads of x in all,
+/// where whole rows would take three. A chunk of -inf (masked) has mc =
+/// -inf; it is shifted by 0 instead, so that its sc is 0, not NaN, and its
+/// term sc * exp(mc - M) is 0. Rows that are all -inf, or hold +inf or NaN,
+/// give NaN, as in PyTorch.
+Tensor chunkedSoftmax(const Tensor &v, std::int64_t chunk, bool logarithm,
+                      SourceLoc where) {
+  Shape rows = v.shape();
+  Shape chunks = rows;
+  chunks.back() = v.shape().back() / chunk;
+  chunks.push_back(chunk);
+  Tensor x = v.reshape(chunks, where);
+  Tensor m = amax(x, {-1}, true, where);
+  Tensor shift = trueno::where(isinf(m, where), 0.0, m, where);
+  Tensor s = sum(exp(sub(x, shift, where), where), {-1}, true, where);
+  Tensor top = amax(m, {-2}, true, where);
+  Tensor total =
+      sum(mul(s, exp(sub(m, top, where), where), where), {-2}, true, where);
+  Tensor y = logarithm
+                 ? sub(x, add(top, log(total, where), where), where)
+                 : div(exp(sub(x, top, where), where), total, where);
+  return y.reshape(rows, where);
+}
+
 /// softmax (or log-softmax) of `x` along `dim`; see the file comment.
 Tensor softmaxAlong(const Tensor &x, std::int64_t dim,
                     std::optional<DType> dtype, bool logarithm,
@@ -60,6 +113,11 @@ Tensor softmaxAlong(const Tensor &x, std::int64_t dim,
   if (input.dim() == 0) // a single element: exp(x - x) / itself
     d = 0, input = input.reshape({1}, where);
   Tensor v = input.to(computeType(input.dtype()), where);
+  std::int64_t chunk = longRowChunk(v, d);
+  if (chunk > 0) {
+    Tensor y = chunkedSoftmax(v, chunk, logarithm, where);
+    return y.to(input.dtype(), where);
+  }
   Tensor m = amax(v, {d}, true, where);
   Tensor e = exp(sub(v, m, where), where);
   Tensor total = sum(e, {d}, true, where);

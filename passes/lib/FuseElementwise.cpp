@@ -60,6 +60,24 @@ ArrayRef<int64_t> domainOf(Operation *op) {
   return shapeOf(op);
 }
 
+/// A reduction's result broadcast back over the reduction's own input
+/// (softmax's `x - max(x)`, a variance's `x - mean(x)`) joins the
+/// reduction's kernel when one reduced row is at most this many bytes:
+/// codegen (trueno-tile-rows) then runs the kernel a block of rows at a
+/// time, and the sweeps after the first read rows still in the cache. Larger
+/// rows would not stay there, and keep one kernel per sweep.
+constexpr int64_t kRowFusionBytes = 256 * 1024;
+
+/// The bytes of one row of `reduction`: the elements that reduce to one.
+int64_t rowBytes(Operation *reduction) {
+  auto input = cast<RankedTensorType>(reduction->getOperand(0).getType());
+  auto result = cast<RankedTensorType>(reduction->getResult(0).getType());
+  if (!input.hasStaticShape() || result.getNumElements() == 0)
+    return std::numeric_limits<int64_t>::max();
+  return input.getNumElements() / result.getNumElements() *
+         std::max<int64_t>(1, input.getElementTypeBitWidth() / 8);
+}
+
 /// Ops a kernel may recompute rather than read: elementwise ops, casts and
 /// broadcasts (constants are cloned into every kernel anyway).
 bool isRecomputable(Operation *op) {
@@ -156,6 +174,9 @@ public:
     for (auto [i, op] : llvm::enumerate(ops_))
       for (Value operand : op->getOperands())
         tryFuse(operand, i);
+    for (auto [i, op] : llvm::enumerate(ops_))
+      for (Value operand : op->getOperands())
+        tryFuseRowBack(operand, i);
   }
 
   /// The groups in an order where every group comes after those it reads.
@@ -278,6 +299,27 @@ private:
       return;
     }
     if (mergeMakesCycle(*producer, consumer))
+      return;
+    parent_[*producer] = consumer;
+    members_[consumer].append(members_[*producer]);
+    members_[*producer].clear();
+  }
+
+  /// A reduction whose result a group iterating over the reduction's own
+  /// domain reads (through a broadcast, maybe after cheap ops on the reduced
+  /// value such as a mean's scaling) joins that group, when one row is at
+  /// most kRowFusionBytes.
+  void tryFuseRowBack(Value operand, int consumerIndex) {
+    Operation *reduction = operand.getDefiningOp();
+    if (!isa_and_nonnull<ReduceSumOp, ReduceProdOp, ReduceMaxOp, ReduceMinOp>(
+            reduction))
+      return;
+    std::optional<int> producer = groupOf(operand);
+    int consumer = find(consumerIndex);
+    if (!producer || *producer == consumer ||
+        domain_[*producer] != domain_[consumer] ||
+        rowBytes(reduction) > kRowFusionBytes ||
+        mergeMakesCycle(*producer, consumer))
       return;
     parent_[*producer] = consumer;
     members_[consumer].append(members_[*producer]);

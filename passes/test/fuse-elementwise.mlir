@@ -166,8 +166,31 @@ func.func @foreign(%x: tensor<4xf32>) -> tensor<4xf32> {
 // -----
 
 // A reduction iterates over its input's shape: producers of that shape join
-// it; the reduced value is consumed by a separate kernel, which reads it
-// broadcast (x - mean(x) needs the mean before any element).
+// it. Its result broadcast back over its own rows (x - sum(x * x)) joins it
+// too when a row is small (at most 256 KiB): codegen then runs the kernel a
+// block of rows at a time.
+// CHECK-LABEL: func.func @reduction_row_fusion(
+// CHECK-NEXT:    %[[R:.*]] = call @reduction_row_fusion_kernel0(%arg0)
+// CHECK-NEXT:    return %[[R]]
+// CHECK:       func.func private @reduction_row_fusion_kernel0
+// CHECK-NEXT:    trueno.mul
+// CHECK-NEXT:    trueno.reduce_sum
+// CHECK-NEXT:    trueno.expand
+// CHECK-NEXT:    trueno.sub
+// CHECK-NEXT:    return
+func.func @reduction_row_fusion(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  %sq = trueno.mul %x, %x : tensor<4x8xf32>
+  %s = trueno.reduce_sum %sq dims = [1] : tensor<4x8xf32> -> tensor<4x1xf32>
+  %b = trueno.expand %s : tensor<4x1xf32> to tensor<4x8xf32>
+  %r = trueno.sub %x, %b : tensor<4x8xf32>
+  return %r : tensor<4x8xf32>
+}
+
+// -----
+
+// Rows of more than 256 KiB (here 400 KB) would not stay in the cache
+// between sweeps: the reduced value is consumed by a separate kernel, which
+// reads it broadcast (x - mean(x) needs the mean before any element).
 // CHECK-LABEL: func.func @reduction_boundary(
 // CHECK-NEXT:    %[[S:.*]] = call @reduction_boundary_kernel0(%arg0)
 // CHECK-NEXT:    %[[R:.*]] = call @reduction_boundary_kernel1(%[[S]], %arg0)
@@ -178,12 +201,12 @@ func.func @foreign(%x: tensor<4xf32>) -> tensor<4xf32> {
 // CHECK:       func.func private @reduction_boundary_kernel1
 // CHECK-NEXT:    trueno.expand
 // CHECK-NEXT:    trueno.sub
-func.func @reduction_boundary(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
-  %sq = trueno.mul %x, %x : tensor<4x8xf32>
-  %s = trueno.reduce_sum %sq dims = [1] : tensor<4x8xf32> -> tensor<4x1xf32>
-  %b = trueno.expand %s : tensor<4x1xf32> to tensor<4x8xf32>
-  %r = trueno.sub %x, %b : tensor<4x8xf32>
-  return %r : tensor<4x8xf32>
+func.func @reduction_boundary(%x: tensor<4x100000xf32>) -> tensor<4x100000xf32> {
+  %sq = trueno.mul %x, %x : tensor<4x100000xf32>
+  %s = trueno.reduce_sum %sq dims = [1] : tensor<4x100000xf32> -> tensor<4x1xf32>
+  %b = trueno.expand %s : tensor<4x1xf32> to tensor<4x100000xf32>
+  %r = trueno.sub %x, %b : tensor<4x100000xf32>
+  return %r : tensor<4x100000xf32>
 }
 
 // -----
@@ -213,14 +236,16 @@ func.func @graph(%x: tensor<4x3xf32>, %w: tensor<3x3xf32>, %b: tensor<3xf32>) ->
 
 // -----
 
-// softmax: exp(x - max) feeds the sum and, after it, the division. The
-// division's kernel recomputes it rather than reading it back, so the sum's
-// kernel has a single (small) output.
+// softmax: exp(x - max) feeds the sum and, after it, the division, which
+// recomputes it rather than reading it back. With small rows the max, the
+// sum and the division are one kernel (each reduction joins the consumers
+// of its broadcast result); trueno-tile-rows then runs it block by block.
 // CHECK-LABEL: func.func @graph
-// CHECK:         %[[M:.*]] = call @graph_kernel0(%arg0) : (tensor<4x8xf32>) -> tensor<4x1xf32>
-// CHECK:         %[[S:.*]] = call @graph_kernel1(%[[M]], %arg0) : (tensor<4x1xf32>, tensor<4x8xf32>) -> tensor<4x1xf32>
-// CHECK:         call @graph_kernel2(%[[S]], %[[M]], %arg0) : (tensor<4x1xf32>, tensor<4x1xf32>, tensor<4x8xf32>) -> tensor<4x8xf32>
-// CHECK-LABEL: func.func private @graph_kernel2
+// CHECK-NEXT:    %[[Y:.*]] = call @graph_kernel0(%arg0) : (tensor<4x8xf32>) -> tensor<4x8xf32>
+// CHECK-NEXT:    return %[[Y]]
+// CHECK-LABEL: func.func private @graph_kernel0
+// CHECK:         trueno.reduce_max
+// CHECK:         trueno.reduce_sum
 // CHECK:         trueno.sub
 // CHECK:         trueno.exp
 // CHECK:         trueno.div

@@ -367,6 +367,39 @@ def build_softmax(rng, op):
     return name, [x], want, tol
 
 
+def build_long_softmax(rng, op):
+    """softmax / log_softmax over rows of more than 256 KiB, which Trueno
+    splits into chunks (two passes over x), against PyTorch. Some lengths
+    have no chunk size and stay whole (prime ones). Contiguous inputs get
+    masked (-inf) spans that cover whole chunks, rows of -inf only (NaN
+    rows) and NaN; the others are random views."""
+    dtype = rng.choice(["float32", "float32", "float64", "float16"])
+    wide = 8 if dtype == "float64" else 4
+    length = rng.choice([131072, 100000, 98304] +
+                        ([65539, 70000] if wide == 4 else [32771, 40000]))
+    rows = rng.choice([1, 2, 3])
+    if rng.random() < 0.5:
+        nrng = np.random.default_rng(rng.getrandbits(32))
+        base = (nrng.standard_normal((rows, length)) * 4).astype(dtype)
+        start = rng.randrange(length // 2)
+        base[0, start:start + length // 3] = -np.inf
+        if rows > 1 and rng.random() < 0.4:
+            base[1, :] = -np.inf
+        if rng.random() < 0.3:
+            base[-1, rng.randrange(length)] = np.nan
+        x = Operand(base, dtype, base, "-")
+    else:  # finite: a NaN or Inf in every row would leave only NaN rows
+        x = random_tensor(rng, dtype, (rows, length))
+        np.nan_to_num(x.base, copy=False, nan=0.5, posinf=30.0, neginf=-30.0)
+    wide_input = x.torch().to(T.float32) if dtype == "float16" else x.torch()
+    dim = rng.choice([-1, 1])
+    fn = T.softmax if op == "softmax" else T.log_softmax
+    want = fn(wide_input, dim).to(TORCH[dtype])
+    tol = (1e-2, 1e-2) if dtype == "float16" else (
+        (1e-5, 1e-6) if dtype == "float32" else (1e-12, 1e-14))
+    return f"{op}:{dim}", [x], want, tol
+
+
 def build_conv2d(rng):
     """conv2d with random stride, padding, dilation, groups and bias on
     random views (batched or not) against torch.nn.functional.conv2d."""
@@ -1377,6 +1410,9 @@ def main():
     for op in ("softmax", "logSoftmax", "logsumexp"):
         for _ in range(per_op * 2):
             cases.append(build_softmax(rng, op))
+    for op in ("softmax", "logSoftmax"):
+        for _ in range(per_op):
+            cases.append(build_long_softmax(rng, op))
     for _ in range(per_op * 3):
         cases.append(build_conv2d(rng))
     for op in PRODUCTS:

@@ -103,6 +103,43 @@ def SplitReductions : Pass<"trueno-split-reductions"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def TileRows : Pass<"trueno-tile-rows"> {
+  let summary = "Run a kernel's reductions and their consumers block by block";
+  let description = [{
+    A kernel whose reductions feed other generics of the same kernel
+    (softmax: a max, then a sum of exp(x - max), then exp(x - max) / sum)
+    would sweep its whole input once per generic. This pass tiles the
+    kernel's last generic over the dimensions that every generic of the
+    kernel iterates in parallel, in blocks of about `tile-bytes` bytes, and
+    computes each producer's slice inside the same `scf.forall`
+    (scf::tileConsumerAndFuseProducersUsingSCF): every sweep after the first
+    reads a block that is still in the cache. Unit dimensions are dropped
+    first (linalg's fold-unit-extent-dims), so that keepdim results are
+    plain projections the tiling can follow. Kernels without such a chain,
+    with generics of different iteration spaces, or that would make a
+    single tile are left alone.
+  }];
+  let options = [
+    Option<"tileBytes", "tile-bytes", "int64_t", /*default=*/"65536",
+           "Bytes of the widest operand one tile should cover">
+  ];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+def FreeTileBuffers : Pass<"trueno-free-tile-buffers"> {
+  let summary = "Free the buffers an scf.forall iteration allocates";
+  let description = [{
+    MLIR 19's buffer-deallocation-pipeline leaves `scf.forall` bodies alone,
+    so the per-tile intermediate buffers that trueno-tile-rows creates
+    (a block's maxima and sums) would leak on every call. Each
+    `memref.alloc` at the top of a forall body whose uses all stay in that
+    body gets a `memref.dealloc` at the end of the body.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
 def SerializeSmallLoops : Pass<"trueno-serialize-small-loops"> {
   let summary = "Keep parallel loops with few iterations on one thread";
   let description = [{
