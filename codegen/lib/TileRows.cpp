@@ -84,6 +84,15 @@ LogicalResult fuseBroadcasts(func::FuncOp func) {
   return applyPatternsAndFoldGreedily(func, std::move(patterns));
 }
 
+/// Whether the tiling computes `op`'s slices inside the loop: generics and
+/// the fills of their inits. A matrix product or convolution stays whole
+/// (one BLAS call over all rows, not one per block, each packing the same
+/// operand again), and so does what it reads.
+bool fusesIntoBlocks(Operation *op) {
+  return isa<linalg::GenericOp, linalg::FillOp, tensor::EmptyOp,
+             tensor::CollapseShapeOp, tensor::ExpandShapeOp>(op);
+}
+
 /// The generics `consumer` reads, directly or through other ops of the
 /// function, and itself.
 llvm::SetVector<linalg::GenericOp> genericCone(linalg::GenericOp consumer) {
@@ -96,6 +105,8 @@ llvm::SetVector<linalg::GenericOp> genericCone(linalg::GenericOp consumer) {
       continue;
     if (auto generic = dyn_cast<linalg::GenericOp>(op))
       cone.insert(generic);
+    else if (!fusesIntoBlocks(op) && op != consumer.getOperation())
+      continue; // computed whole before the loop, which reads its result
     for (Value operand : op->getOperands())
       work.push_back(operand.getDefiningOp());
   }
@@ -205,6 +216,8 @@ LogicalResult tileFunction(func::FuncOp func, int64_t tileBytes) {
   // yield requires.
   options.setFusionControlFn([&](tensor::ExtractSliceOp, OpResult producer,
                                  bool) {
+    if (!isa<linalg::GenericOp, linalg::FillOp>(producer.getOwner()))
+      return std::make_tuple(false, false);
     return std::make_tuple(true, returned.contains(producer));
   });
   FailureOr<scf::SCFTileAndFuseResult> tiled =
@@ -214,10 +227,16 @@ LogicalResult tileFunction(func::FuncOp func, int64_t tileBytes) {
     return success(); // left as it was: still correct, only slower
   for (auto [original, replacement] : tiled->replacements)
     rewriter.replaceAllUsesWith(original, replacement);
-  // The untiled consumer may still read a yielded producer's new value,
-  // defined after it; it is dead now.
-  if (consumer->use_empty())
-    rewriter.eraseOp(consumer);
+  // The untiled consumer and producers may still read a yielded producer's
+  // new value, defined after them; they are dead now.
+  SmallVector<Operation *> originals = {consumer};
+  llvm::append_range(originals, tiled->fusedProducers);
+  llvm::sort(originals, [](Operation *a, Operation *b) {
+    return b->isBeforeInBlock(a); // users first
+  });
+  for (Operation *op : originals)
+    if (op->use_empty())
+      rewriter.eraseOp(op);
   // The slices fusion went through are left behind, unused; a yielded
   // producer's slice now reads the loop's own result.
   for (LoopLikeOpInterface loop : tiled->loops)

@@ -82,3 +82,24 @@ func.func @one_block(%x: tensor<4x8xf32>) -> tensor<4x8xf32> attributes {trueno.
   %d = trueno.sub %x, %mb : tensor<4x8xf32>
   return %d : tensor<4x8xf32>
 }
+
+// -----
+
+// log_softmax of a product whose result the kernel also returns: the
+// product stays one BLAS call over all rows, before the loop; only the
+// row statistics run block by block.
+// CHECK-LABEL: func.func @after_matmul
+// CHECK:         %[[P:.*]] = linalg.matmul
+// CHECK:         scf.forall (%{{.*}}) = (0) to (4096) step (64)
+// CHECK-NOT:       linalg.matmul
+// CHECK:           tensor.extract_slice %[[P]]
+// CHECK:         return %[[P]]
+func.func @after_matmul(%a: tensor<4096x784xf32>, %b: tensor<784x256xf32>) -> (tensor<4096x256xf32>, tensor<4096x1xf32>, tensor<4096x1xf32>) attributes {trueno.kernel} {
+  %p = trueno.matmul %a, %b : tensor<4096x784xf32>, tensor<784x256xf32> -> tensor<4096x256xf32>
+  %m = trueno.reduce_max %p dims = [1] : tensor<4096x256xf32> -> tensor<4096x1xf32>
+  %mb = trueno.expand %m : tensor<4096x1xf32> to tensor<4096x256xf32>
+  %d = trueno.sub %p, %mb : tensor<4096x256xf32>
+  %e = trueno.exp %d : tensor<4096x256xf32>
+  %s = trueno.reduce_sum %e dims = [1] : tensor<4096x256xf32> -> tensor<4096x1xf32>
+  return %p, %m, %s : tensor<4096x256xf32>, tensor<4096x1xf32>, tensor<4096x1xf32>
+}

@@ -512,6 +512,17 @@ TEST_CASE("softmax, logSoftmax and logsumexp: values, kernels and errors") {
   (void)p.toVector<float>();
   CHECK(d.kernels() == 1);
 
+  // After a product in the same graph (the product stays one GEMM before
+  // the blocks of rows): the same values as from the realized product.
+  Tensor lhs = randn({512, 64}), rhs = randn({64, 256});
+  Tensor logits = matmul(lhs, rhs);
+  Tensor fused = logSoftmax(logits, 1), fusedSoft = softmax(logits, 1);
+  (void)fused.toVector<float>();
+  Tensor realized = matmul(lhs, rhs);
+  (void)realized.toVector<float>();
+  CHECK((fused - logSoftmax(realized, 1)).abs().amax().item<float>() == 0.0f);
+  CHECK((fusedSoft - softmax(realized, 1)).abs().amax().item<float>() == 0.0f);
+
   CHECK_CONTAINS(errorOf<DTypeError>([&] { (void)softmax(arange(3), 0); }),
                  "softmax is defined for floating tensors, not int64");
   CHECK_CONTAINS(errorOf<IndexError>([&] { (void)softmax(x, 2); }),
