@@ -38,8 +38,7 @@ bool hasReductionChain(func::FuncOp func) {
   func.walk([&](linalg::GenericOp op) {
     if (!hasReductionLoop(op))
       return;
-    SmallVector<Operation *> work(op->getUsers().begin(),
-                                  op->getUsers().end());
+    SmallVector<Operation *> work(op->getUsers().begin(), op->getUsers().end());
     while (!work.empty() && !found) {
       Operation *user = work.pop_back_val();
       if (isa<linalg::GenericOp>(user))
@@ -117,8 +116,8 @@ llvm::SetVector<linalg::GenericOp> genericCone(linalg::GenericOp consumer) {
 /// generic of its cone runs in parallel, innermost first, until a tile
 /// covers about `tileBytes` of the widest operand. Nothing if the generics
 /// do not share one static iteration space, or if it would be one tile.
-std::optional<SmallVector<int64_t>>
-chooseTileSizes(linalg::GenericOp consumer, int64_t tileBytes) {
+std::optional<SmallVector<int64_t>> chooseTileSizes(linalg::GenericOp consumer,
+                                                    int64_t tileBytes) {
   SmallVector<int64_t> ranges = consumer.getStaticLoopRanges();
   if (llvm::any_of(ranges, ShapedType::isDynamic))
     return std::nullopt;
@@ -136,8 +135,8 @@ chooseTileSizes(linalg::GenericOp consumer, int64_t tileBytes) {
     for (Value operand : op->getOperands())
       if (auto type = dyn_cast<ShapedType>(operand.getType());
           type && type.getElementType().isIntOrFloat())
-        elementBytes = std::max<int64_t>(
-            elementBytes, type.getElementTypeBitWidth() / 8);
+        elementBytes =
+            std::max<int64_t>(elementBytes, type.getElementTypeBitWidth() / 8);
   }
   if (!reductions)
     return std::nullopt;
@@ -151,6 +150,13 @@ chooseTileSizes(linalg::GenericOp consumer, int64_t tileBytes) {
     if (!parallel[d])
       continue;
     int64_t size = std::clamp<int64_t>(tileBytes / blockBytes, 1, ranges[d]);
+    // A size that divides the range, if one is at least half as large,
+    // keeps the blocks' shapes static (no partial last block).
+    for (int64_t divisor = size; divisor * 2 >= size; --divisor)
+      if (ranges[d] % divisor == 0) {
+        size = divisor;
+        break;
+      }
     sizes[d] = size;
     blockBytes *= size;
     tiles *= (ranges[d] + size - 1) / size;
@@ -214,12 +220,12 @@ LogicalResult tileFunction(func::FuncOp func, int64_t tileBytes) {
   // A producer whose result the kernel also returns yields its tiles, so
   // that it is not computed twice; the row blocks never overlap, which the
   // yield requires.
-  options.setFusionControlFn([&](tensor::ExtractSliceOp, OpResult producer,
-                                 bool) {
-    if (!isa<linalg::GenericOp, linalg::FillOp>(producer.getOwner()))
-      return std::make_tuple(false, false);
-    return std::make_tuple(true, returned.contains(producer));
-  });
+  options.setFusionControlFn(
+      [&](tensor::ExtractSliceOp, OpResult producer, bool) {
+        if (!isa<linalg::GenericOp, linalg::FillOp>(producer.getOwner()))
+          return std::make_tuple(false, false);
+        return std::make_tuple(true, returned.contains(producer));
+      });
   FailureOr<scf::SCFTileAndFuseResult> tiled =
       scf::tileConsumerAndFuseProducersUsingSCF(
           rewriter, cast<TilingInterface>(consumer.getOperation()), options);
@@ -247,8 +253,7 @@ LogicalResult tileFunction(func::FuncOp func, int64_t tileBytes) {
   return success();
 }
 
-struct TileRowsPass
-    : public mlir::trueno::impl::TileRowsBase<TileRowsPass> {
+struct TileRowsPass : public mlir::trueno::impl::TileRowsBase<TileRowsPass> {
   using TileRowsBase::TileRowsBase;
 
   void runOnOperation() override {
@@ -270,8 +275,7 @@ struct FreeTileBuffersPass
       Block *body = loop.getBody();
       for (auto alloc : body->getOps<memref::AllocOp>()) {
         bool local = llvm::all_of(alloc->getUsers(), [&](Operation *user) {
-          return !isa<memref::DeallocOp>(user) &&
-                 loop->isProperAncestor(user);
+          return !isa<memref::DeallocOp>(user) && loop->isProperAncestor(user);
         });
         if (!local)
           continue;

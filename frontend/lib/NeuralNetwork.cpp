@@ -95,9 +95,8 @@ Tensor chunkedSoftmax(const Tensor &v, std::int64_t chunk, bool logarithm,
   Tensor top = amax(m, {-2}, true, where);
   Tensor total =
       sum(mul(s, exp(sub(m, top, where), where), where), {-2}, true, where);
-  Tensor y = logarithm
-                 ? sub(x, add(top, log(total, where), where), where)
-                 : div(exp(sub(x, top, where), where), total, where);
+  Tensor y = logarithm ? sub(x, add(top, log(total, where), where), where)
+                       : div(exp(sub(x, top, where), where), total, where);
   return y.reshape(rows, where);
 }
 
