@@ -120,12 +120,18 @@ bool dependsOn(Operation *op, Operation *target) {
 }
 
 /// softmax's `e = exp(x - m)` feeds both `sum(e)` and `e / sum(e)`. The
-/// division needs the sum, so it cannot share the reduction's kernel, and
-/// `e` would be written by one kernel and read back by the next: 8 bytes of
-/// traffic per element. Instead each such consumer gets its own copy of the
-/// (small, elementwise) cone that computes `e`, fused into its kernel, and
-/// the reduction's kernel no longer outputs `e`.
-void recomputeAcrossReductions(Block &body) {
+/// division needs the sum, so it cannot share the reduction's kernel unless
+/// row fusion puts them together, and `e` would be written by one kernel and
+/// read back by the next: 8 bytes of traffic per element. Instead each such
+/// consumer gets its own copy of the (small, elementwise) cone that computes
+/// `e`, fused into its kernel, and the reduction's kernel no longer outputs
+/// `e`. Where row fusion does put the consumer in the reduction's kernel
+/// (`keepShared` says so), `e` stays one value: stored in the cache-resident
+/// block, it is cheaper than computing exp twice (softmax over [1000, 1000]:
+/// 0.23-0.24 ms instead of 0.26-0.27 ms, same session).
+void recomputeAcrossReductions(
+    Block &body,
+    llvm::function_ref<bool(Operation *, ArrayRef<Operation *>)> keepShared) {
   constexpr int kMaxCone = 16;
   SmallVector<Operation *> reductions;
   for (Operation &op : body.without_terminator())
@@ -140,7 +146,7 @@ void recomputeAcrossReductions(Block &body) {
       if (user != reduction && isRecomputable(user) &&
           dependsOn(user, reduction))
         later.push_back(user);
-    if (later.empty())
+    if (later.empty() || keepShared(reduction, later))
       continue;
     SmallVector<Operation *> cone = coneOf(v, kMaxCone);
     if (cone.empty())
@@ -177,6 +183,13 @@ public:
     for (auto [i, op] : llvm::enumerate(ops_))
       for (Value operand : op->getOperands())
         tryFuseRowBack(operand, i);
+  }
+
+  /// Whether `a` and `b` ended up in one fusion group.
+  bool sameGroup(Operation *a, Operation *b) {
+    auto ia = position_.find(a), ib = position_.find(b);
+    return ia != position_.end() && ib != position_.end() &&
+           find(ia->second) == find(ib->second);
   }
 
   /// The groups in an order where every group comes after those it reads.
@@ -365,7 +378,18 @@ struct FuseElementwisePass
       if (op->use_empty())
         op->erase();
 
-    recomputeAcrossReductions(body);
+    {
+      // Where row fusion already puts a reduction and the later readers of
+      // its input in one kernel, that input is stored in the block once.
+      Partition rowFused(body);
+      recomputeAcrossReductions(
+          body, [&](Operation *reduction, ArrayRef<Operation *> later) {
+            return rowBytes(reduction) <= kRowFusionBytes &&
+                   llvm::all_of(later, [&](Operation *user) {
+                     return rowFused.sameGroup(user, reduction);
+                   });
+          });
+    }
     SmallVector<SmallVector<Operation *>> groups =
         Partition(body).groupsInDependencyOrder();
     // A constant returned as it is still needs a kernel to write it.

@@ -236,18 +236,19 @@ func.func @graph(%x: tensor<4x3xf32>, %w: tensor<3x3xf32>, %b: tensor<3xf32>) ->
 
 // -----
 
-// softmax: exp(x - max) feeds the sum and, after it, the division, which
-// recomputes it rather than reading it back. With small rows the max, the
-// sum and the division are one kernel (each reduction joins the consumers
-// of its broadcast result); trueno-tile-rows then runs it block by block.
+// softmax: exp(x - max) feeds the sum and, after it, the division. With
+// small rows the max, the sum and the division are one kernel (each
+// reduction joins the consumers of its broadcast result; trueno-tile-rows
+// then runs it block by block), and the exponential is computed once.
 // CHECK-LABEL: func.func @graph
 // CHECK-NEXT:    %[[Y:.*]] = call @graph_kernel0(%arg0) : (tensor<4x8xf32>) -> tensor<4x8xf32>
 // CHECK-NEXT:    return %[[Y]]
 // CHECK-LABEL: func.func private @graph_kernel0
 // CHECK:         trueno.reduce_max
+// CHECK:         trueno.exp %
+// CHECK-NOT:     trueno.exp %
 // CHECK:         trueno.reduce_sum
-// CHECK:         trueno.sub
-// CHECK:         trueno.exp
+// CHECK-NOT:     trueno.exp %
 // CHECK:         trueno.div
 func.func @graph(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
   %m = trueno.reduce_max %x dims = [1] : tensor<4x8xf32> -> tensor<4x1xf32>
@@ -258,6 +259,30 @@ func.func @graph(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
   %sb = trueno.expand %s : tensor<4x1xf32> to tensor<4x8xf32>
   %y = trueno.div %e, %sb : tensor<4x8xf32>
   return %y : tensor<4x8xf32>
+}
+
+// -----
+
+// Rows of 400 KB: three kernels. The division's kernel recomputes
+// exp(x - max) rather than reading it back, so the sum's kernel has a
+// single (small) output.
+// CHECK-LABEL: func.func @long_rows
+// CHECK:         %[[M:.*]] = call @long_rows_kernel0(%arg0) : (tensor<4x100000xf32>) -> tensor<4x1xf32>
+// CHECK:         %[[S:.*]] = call @long_rows_kernel1(%[[M]], %arg0) : (tensor<4x1xf32>, tensor<4x100000xf32>) -> tensor<4x1xf32>
+// CHECK:         call @long_rows_kernel2(%[[S]], %[[M]], %arg0) : (tensor<4x1xf32>, tensor<4x1xf32>, tensor<4x100000xf32>) -> tensor<4x100000xf32>
+// CHECK-LABEL: func.func private @long_rows_kernel2
+// CHECK:         trueno.sub
+// CHECK:         trueno.exp
+// CHECK:         trueno.div
+func.func @long_rows(%x: tensor<4x100000xf32>) -> tensor<4x100000xf32> {
+  %m = trueno.reduce_max %x dims = [1] : tensor<4x100000xf32> -> tensor<4x1xf32>
+  %mb = trueno.expand %m : tensor<4x1xf32> to tensor<4x100000xf32>
+  %d = trueno.sub %x, %mb : tensor<4x100000xf32>
+  %e = trueno.exp %d : tensor<4x100000xf32>
+  %s = trueno.reduce_sum %e dims = [1] : tensor<4x100000xf32> -> tensor<4x1xf32>
+  %sb = trueno.expand %s : tensor<4x1xf32> to tensor<4x100000xf32>
+  %y = trueno.div %e, %sb : tensor<4x100000xf32>
+  return %y : tensor<4x100000xf32>
 }
 
 // -----
