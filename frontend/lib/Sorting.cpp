@@ -139,7 +139,8 @@ Tensor argsort(const Tensor &x, std::int64_t dim, bool descending,
 }
 
 ValuesIndices topk(const Tensor &x, std::int64_t k, std::int64_t dim,
-                   bool largest, SourceLoc where) {
+                   bool largest, bool /*sorted: any order is allowed*/,
+                   SourceLoc where) {
   return sortAlong(x, dim, k, largest, "topk", where);
 }
 
@@ -225,6 +226,26 @@ Tensor searchsorted(const Tensor &sortedSequence, const Tensor &values,
     }
   });
   return result;
+}
+
+Tensor searchsorted(const Tensor &sequence, const Tensor &values, bool right,
+                    const Tensor &sorter, SourceLoc where) {
+  const TensorImpl &seq = implOf(sequence, "searchsorted", where);
+  const TensorImpl &order = implOf(sorter, "searchsorted", where);
+  if (order.dtype != DType::Int64)
+    fail<DTypeError>(
+        where, "searchsorted", "pass the int64 indices argsort gives",
+        "the sorter must be int64, not {}", dtypeName(order.dtype));
+  if (order.shape != seq.shape)
+    fail<ShapeError>(where, "searchsorted",
+                     "pass one index per element of the sequence",
+                     "the sorter has shape {} but the sequence has shape {}",
+                     formatShape(order.shape), formatShape(seq.shape));
+  if (seq.shape.empty())
+    return searchsorted(sequence, values, right, where); // its error
+  // gather checks every index against the row length.
+  return searchsorted(gather(sequence, -1, sorter, where), values, right,
+                      where);
 }
 
 } // namespace trueno

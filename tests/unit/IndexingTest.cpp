@@ -8,6 +8,8 @@
 //===----------------------------------------------------------------------===//
 #include "TestUtil.h"
 
+#include <algorithm>
+
 using namespace trueno;
 using trueno::testing::errorOf;
 
@@ -271,6 +273,39 @@ TEST_CASE("sorting and searching") {
   CHECK(searchsorted(seq, tensor({3, 6})).toVector<std::int64_t>() ==
         std::vector<std::int64_t>{1, 3});
   CHECK(searchsorted(seq, tensor({3}), true).item<std::int64_t>() == 2);
+  // Through a sorter (numpy.searchsorted([5, 1, 3], [0, 2, 3, 6],
+  // sorter=[1, 2, 0]) gives [0, 1, 1, 3]; side="right" [0, 1, 2, 3]).
+  Tensor unsorted = tensor({5, 1, 3});
+  Tensor sorter = argsort(unsorted);
+  CHECK(sorter.toVector<std::int64_t>() == std::vector<std::int64_t>{1, 2, 0});
+  CHECK(searchsorted(unsorted, tensor({0, 2, 3, 6}), false, sorter)
+            .toVector<std::int64_t>() == std::vector<std::int64_t>{0, 1, 1, 3});
+  CHECK(searchsorted(unsorted, tensor({0, 2, 3, 6}), true, sorter)
+            .toVector<std::int64_t>() == std::vector<std::int64_t>{0, 1, 2, 3});
+  // Rows sorted each by their own sorter.
+  Tensor rows = tensor({{3.f, 1.f}, {0.f, 2.f}});
+  CHECK(searchsorted(rows, tensor({{2.f}, {1.f}}), false, argsort(rows))
+            .toVector<std::int64_t>() == std::vector<std::int64_t>{1, 1});
+  CHECK_CONTAINS(errorOf<DTypeError>([&] {
+                   (void)searchsorted(unsorted, tensor({1}), false,
+                                      sorter.to(kInt32));
+                 }),
+                 "the sorter must be int64, not int32");
+  CHECK_CONTAINS(
+      errorOf<ShapeError>([&] {
+        (void)searchsorted(unsorted, tensor({1}), false, tensor({0, 1}));
+      }),
+      "the sorter has shape (2,) but the sequence has shape (3,)");
+  CHECK_CONTAINS(
+      errorOf<IndexError>([&] {
+        (void)searchsorted(unsorted, tensor({1}), false, tensor({0, 1, 3}));
+      }),
+      "3");
+  // sorted = false allows any order; the values are the top k either way.
+  ValuesIndices anyOrder = topk(tensor({4, 9, 1, 7}), 2, -1, true, false);
+  std::vector<std::int64_t> picked = anyOrder.values.toVector<std::int64_t>();
+  std::sort(picked.begin(), picked.end());
+  CHECK(picked == std::vector<std::int64_t>{7, 9});
   CHECK_CONTAINS(errorOf<ShapeError>([&] {
                    (void)searchsorted(ones({2, 3}), ones({3, 1}));
                  }),

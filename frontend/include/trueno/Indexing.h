@@ -204,9 +204,10 @@ ValuesIndices sort(const Tensor &x, std::int64_t dim = -1,
 Tensor argsort(const Tensor &x, std::int64_t dim = -1, bool descending = false,
                TRUENO_HERE);
 /// The k largest (smallest) elements along `dim`, in order, ties by
-/// position (torch.topk).
+/// position (torch.topk). `sorted = false` allows any order, as in PyTorch;
+/// Trueno returns the sorted order either way (its selection sorts).
 ValuesIndices topk(const Tensor &x, std::int64_t k, std::int64_t dim = -1,
-                   bool largest = true, TRUENO_HERE);
+                   bool largest = true, bool sorted = true, TRUENO_HERE);
 
 struct UniqueResult {
   Tensor values;  ///< the distinct elements, sorted (a vector)
@@ -222,6 +223,12 @@ UniqueResult unique(const Tensor &x, TRUENO_HERE);
 /// sequence of rank > 1 has one row per leading index of `values`.
 Tensor searchsorted(const Tensor &sortedSequence, const Tensor &values,
                     bool right = false, TRUENO_HERE);
+/// The same for a sequence that `sorter` sorts: int64 indices of the
+/// sequence's shape that order each row, as argsort gives
+/// (torch.searchsorted's and numpy.searchsorted's `sorter`). The result
+/// indexes the sorted order.
+Tensor searchsorted(const Tensor &sequence, const Tensor &values, bool right,
+                    const Tensor &sorter, TRUENO_HERE);
 
 } // namespace trueno
 
