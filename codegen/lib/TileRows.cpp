@@ -268,19 +268,68 @@ struct TileRowsPass : public mlir::trueno::impl::TileRowsBase<TileRowsPass> {
   }
 };
 
+/// The bytes of `alloc`'s buffer, if its shape is static.
+std::optional<int64_t> staticBytes(memref::AllocOp alloc) {
+  MemRefType type = alloc.getType();
+  if (!type.hasStaticShape() || !type.getElementType().isIntOrFloat())
+    return std::nullopt;
+  return type.getNumElements() *
+         std::max<int64_t>(1, type.getElementTypeBitWidth() / 8);
+}
+
 struct FreeTileBuffersPass
     : public mlir::trueno::impl::FreeTileBuffersBase<FreeTileBuffersPass> {
+  /// Per-iteration buffers up to this many bytes in all live on the
+  /// iteration's stack (an OpenMP worker has 4 MiB): a malloc and free per
+  /// block made glibc grow and trim its heap on every block once earlier
+  /// large frees had lowered its trim threshold, and softmax over
+  /// [1000, 1000] took 1.5-2.6 ms, with 0.5 s outliers, instead of 0.29 ms.
+  static constexpr int64_t kStackBytes = 512 * 1024;
+
   void runOnOperation() override {
     getOperation()->walk([](scf::ForallOp loop) {
       Block *body = loop.getBody();
-      for (auto alloc : body->getOps<memref::AllocOp>()) {
-        bool local = llvm::all_of(alloc->getUsers(), [&](Operation *user) {
-          return !isa<memref::DeallocOp>(user) && loop->isProperAncestor(user);
-        });
-        if (!local)
-          continue;
+      SmallVector<memref::AllocOp> local;
+      for (auto alloc : body->getOps<memref::AllocOp>())
+        if (llvm::all_of(alloc->getUsers(), [&](Operation *user) {
+              return !isa<memref::DeallocOp>(user) &&
+                     loop->isProperAncestor(user);
+            }))
+          local.push_back(alloc);
+      if (local.empty())
+        return;
+      int64_t total = 0;
+      bool onStack = true;
+      for (memref::AllocOp alloc : local) {
+        std::optional<int64_t> bytes = staticBytes(alloc);
+        onStack &= bytes.has_value();
+        total += bytes.value_or(0);
+      }
+      if (!onStack || total > kStackBytes) {
         OpBuilder builder(body->getTerminator());
-        builder.create<memref::DeallocOp>(alloc.getLoc(), alloc);
+        for (memref::AllocOp alloc : local)
+          builder.create<memref::DeallocOp>(alloc.getLoc(), alloc);
+        return;
+      }
+      // Stack buffers inside an alloca_scope, which restores the stack
+      // pointer at the end of every iteration.
+      OpBuilder builder(body, body->begin());
+      auto scope =
+          builder.create<memref::AllocaScopeOp>(loop.getLoc(), TypeRange{});
+      Block *inner = builder.createBlock(&scope.getBodyRegion());
+      for (Operation &op : llvm::make_early_inc_range(
+               llvm::make_range(std::next(Block::iterator(scope)),
+                                Block::iterator(body->getTerminator()))))
+        op.moveBefore(inner, inner->end());
+      builder.setInsertionPointToEnd(inner);
+      builder.create<memref::AllocaScopeReturnOp>(loop.getLoc());
+      for (memref::AllocOp alloc : local) {
+        builder.setInsertionPoint(alloc);
+        auto alloca = builder.create<memref::AllocaOp>(
+            alloc.getLoc(), alloc.getType(), alloc.getDynamicSizes(),
+            alloc.getSymbolOperands(), alloc.getAlignmentAttr());
+        alloc.replaceAllUsesWith(alloca.getResult());
+        alloc.erase();
       }
     });
   }

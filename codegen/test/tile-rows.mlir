@@ -23,15 +23,18 @@
 // CHECK:           scf.forall.in_parallel
 // CHECK-NEXT:        tensor.parallel_insert_slice %[[R]] into %[[OUT]]
 // CHECK:         return %[[Y]]
-// The block's maxima and sums are buffers of the iteration, freed at its
-// end (trueno-free-tile-buffers); the result is written in place.
+// The block's maxima and sums are buffers on the iteration's stack, in an
+// alloca_scope that frees them at its end (trueno-free-tile-buffers); no
+// malloc per block. The result is written in place.
 // BUF-LABEL: func.func @softmax
 // BUF:         scf.forall
-// BUF:           %[[MAX:.*]] = memref.alloc() {{.*}} : memref<10xf32>
-// BUF:           %[[SUM:.*]] = memref.alloc() {{.*}} : memref<10xf32>
-// BUF-NOT:       memref.copy
-// BUF:           memref.dealloc %[[MAX]]
-// BUF-NEXT:      memref.dealloc %[[SUM]]
+// BUF-NEXT:      memref.alloca_scope
+// BUF:             memref.alloca() {{.*}} : memref<10xf32>
+// BUF:             memref.alloca() {{.*}} : memref<10xf32>
+// BUF-NOT:         memref.alloc(
+// BUF-NOT:         memref.copy
+// BUF-NOT:         memref.dealloc
+// BUF:           return
 func.func @softmax(%x: tensor<1000x1000xf32>) -> tensor<1000x1000xf32> attributes {trueno.kernel} {
   %m = trueno.reduce_max %x dims = [1] : tensor<1000x1000xf32> -> tensor<1000x1xf32>
   %mb = trueno.expand %m : tensor<1000x1xf32> to tensor<1000x1000xf32>

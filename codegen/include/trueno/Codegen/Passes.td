@@ -129,13 +129,15 @@ def TileRows : Pass<"trueno-tile-rows"> {
 }
 
 def FreeTileBuffers : Pass<"trueno-free-tile-buffers"> {
-  let summary = "Free the buffers an scf.forall iteration allocates";
+  let summary = "Put an scf.forall iteration's buffers on its stack, or free them";
   let description = [{
     MLIR 19's buffer-deallocation-pipeline leaves `scf.forall` bodies alone,
     so the per-tile intermediate buffers that trueno-tile-rows creates
-    (a block's maxima and sums) would leak on every call. Each
-    `memref.alloc` at the top of a forall body whose uses all stay in that
-    body gets a `memref.dealloc` at the end of the body.
+    (a block's maxima and sums) would leak on every call. The
+    `memref.alloc`s at the top of a forall body whose uses all stay in that
+    body become `memref.alloca`s inside a `memref.alloca_scope` around the
+    body when they are static and at most 512 KiB in all (no malloc per
+    block); otherwise each gets a `memref.dealloc` at the end of the body.
   }];
   let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }
