@@ -192,9 +192,9 @@ LogicalResult tileFunction(func::FuncOp func, int64_t tileBytes) {
     return success();
 
   // What the kernel returns, seen through the reshapes that dropping unit
-  // dimensions added.
-  // The reshapes move down to the return: a yielded producer's uses are
-  // replaced by the loop's results, which come after the loop.
+  // dimensions added. Those reshapes move down to the return, since a
+  // yielded producer's uses are replaced by the loop's results, which come
+  // after the loop.
   llvm::SmallPtrSet<Value, 4> returned;
   func.walk([&](func::ReturnOp ret) {
     for (Value v : ret.getOperands()) {
