@@ -13,7 +13,11 @@
 //===----------------------------------------------------------------------===//
 #include "trueno/Codegen/Passes.h"
 
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
+
+#include <algorithm>
 
 namespace mlir::trueno {
 #define GEN_PASS_DEF_MATMULEPILOGUEINPLACE
@@ -207,6 +211,9 @@ struct LinalgToBlasPass
                                          ValueRange{b.create<arith::ConstantOp>(
                                              loc, b.getI64IntegerAttr(flops))})
                       .getResult(0);
+    linalg::GenericOp epilogue = chunkableEpilogue(op);
+    if (epilogue)
+      return convertWithEpilogue(op, epilogue, callee, arguments, parts);
     // One part: a plain call. Several: a parallel loop of calls, one part
     // each, which becomes an OpenMP loop like every other kernel's.
     Value one = b.create<arith::ConstantOp>(loc, b.getI64IntegerAttr(1));
@@ -239,6 +246,205 @@ struct LinalgToBlasPass
     }
     op->erase();
     return success();
+  }
+
+  /// The elementwise generic right after the convolution `op` that updates
+  /// its output in place (a bias, an activation: see
+  /// trueno-matmul-epilogue-in-place), when it can run image by image: every
+  /// loop parallel, the output read and written through the identity map,
+  /// and the image dimension d0 reaching each operand, if at all, as one
+  /// plain index.
+  static linalg::GenericOp chunkableEpilogue(linalg::LinalgOp op) {
+    if (!isa<linalg::Conv2DNchwFchwOp>(op.getOperation()))
+      return nullptr;
+    auto generic = dyn_cast_or_null<linalg::GenericOp>(op->getNextNode());
+    Value out = op.getDpsInits()[0];
+    if (!generic || generic.getNumDpsInits() != 1 ||
+        generic.getDpsInits()[0] != out ||
+        generic.getNumParallelLoops() != generic.getNumLoops() ||
+        !generic.getMatchingIndexingMap(generic.getDpsInitOperand(0))
+             .isIdentity() ||
+        !cast<MemRefType>(out.getType()).hasStaticShape())
+      return nullptr;
+    AffineExpr image = getAffineDimExpr(0, op->getContext());
+    for (OpOperand &operand : generic->getOpOperands()) {
+      if (operand.get() == out && generic.isDpsInput(&operand))
+        return nullptr; // read through another map than the output's
+      auto type = dyn_cast<MemRefType>(operand.get().getType());
+      if (!type || !type.hasStaticShape())
+        return nullptr;
+      AffineMap map = generic.getMatchingIndexingMap(&operand);
+      for (AffineExpr result : map.getResults())
+        if (result != image && result.isFunctionOfDim(0))
+          return nullptr;
+    }
+    return generic;
+  }
+
+  /// Replaces the convolution `op` and its `epilogue` by one loop over
+  /// chunks of images: each iteration convolves its images and at once runs
+  /// the epilogue over their output, which is still in L2, instead of a
+  /// second pass over the whole output after the convolution (for a
+  /// [64, 32, 26, 26] result, 5.5 MB, that pass took as long as the
+  /// convolution itself). Chunks hold about 256 KiB of output, at least one
+  /// per thread and at most one per image, so the runtime splits by images
+  /// (`share` in runtime/lib/Blas.cpp: images [N * c / chunks,
+  /// N * (c + 1) / chunks)), the same ranges the epilogue's subviews take.
+  LogicalResult convertWithEpilogue(linalg::LinalgOp op,
+                                    linalg::GenericOp epilogue,
+                                    func::FuncOp callee,
+                                    ArrayRef<Value> arguments, Value parts) {
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    auto outType = cast<MemRefType>(op.getDpsInits()[0].getType());
+    int64_t images = outType.getDimSize(0);
+    int64_t bytes = outType.getNumElements() *
+                    outType.getElementType().getIntOrFloatBitWidth() / 8;
+    constexpr int64_t kChunkBytes = 256 * 1024;
+    int64_t wanted =
+        std::clamp<int64_t>((bytes + kChunkBytes - 1) / kChunkBytes, 1, images);
+    auto constant = [&](OpBuilder &builder, int64_t v) -> Value {
+      return builder.create<arith::ConstantOp>(loc,
+                                               builder.getI64IntegerAttr(v));
+    };
+    Value one = constant(b, 1);
+    Value serial =
+        b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, parts, one);
+    auto branch = b.create<scf::IfOp>(loc, serial, /*withElseRegion=*/true);
+    {
+      // One thread: the whole convolution, then the epilogue.
+      OpBuilder then = branch.getThenBodyBuilder();
+      SmallVector<Value> args(arguments);
+      args.push_back(constant(then, 0));
+      args.push_back(one);
+      then.create<func::CallOp>(loc, callee, args);
+      collapseContiguousDims(cast<linalg::GenericOp>(then.clone(*epilogue)));
+    }
+    {
+      OpBuilder otherwise = branch.getElseBodyBuilder();
+      Value chunks = otherwise.create<arith::MinSIOp>(
+          loc,
+          otherwise.create<arith::MaxSIOp>(loc, parts,
+                                           constant(otherwise, wanted)),
+          constant(otherwise, images));
+      Value zero = otherwise.create<arith::ConstantIndexOp>(loc, 0);
+      Value step = otherwise.create<arith::ConstantIndexOp>(loc, 1);
+      Value count = otherwise.create<arith::IndexCastOp>(
+          loc, otherwise.getIndexType(), chunks);
+      otherwise.create<scf::ParallelOp>(
+          loc, ValueRange{zero}, ValueRange{count}, ValueRange{step},
+          [&](OpBuilder &inner, Location l, ValueRange ivs) {
+            Value chunk =
+                inner.create<arith::IndexCastOp>(l, inner.getI64Type(), ivs[0]);
+            SmallVector<Value> args(arguments);
+            args.push_back(chunk);
+            args.push_back(chunks);
+            // The call sits in an alloca_scope of its own. Canonicalization
+            // keeps the alloca_scope that convert-scf-to-openmp puts around
+            // the loop body whenever that body holds a call (it might
+            // allocate on the stack), and such a scope must stay one block,
+            // which the epilogue's loops are not once lowered to cf. A call
+            // in a nested scope does not count.
+            auto scope = inner.create<memref::AllocaScopeOp>(l, TypeRange{});
+            {
+              OpBuilder call = OpBuilder::atBlockBegin(
+                  inner.createBlock(&scope.getBodyRegion()));
+              call.create<func::CallOp>(l, callee, args);
+              call.create<memref::AllocaScopeReturnOp>(l);
+            }
+            inner.setInsertionPointAfter(scope);
+            // Images [N * c / chunks, N * (c + 1) / chunks).
+            Value n = constant(inner, images);
+            auto bound = [&](Value c) {
+              Value i64 = inner.create<arith::DivSIOp>(
+                  l, inner.create<arith::MulIOp>(l, n, c), chunks);
+              return inner.create<arith::IndexCastOp>(l, inner.getIndexType(),
+                                                      i64);
+            };
+            Value begin = bound(chunk);
+            Value end = bound(
+                inner.create<arith::AddIOp>(l, chunk, constant(inner, 1)));
+            Value size = inner.create<arith::SubIOp>(l, end, begin);
+            IRMapping mapping;
+            AffineExpr image = getAffineDimExpr(0, inner.getContext());
+            for (OpOperand &operand : epilogue->getOpOperands()) {
+              AffineMap map = epilogue.getMatchingIndexingMap(&operand);
+              std::optional<unsigned> position = map.getResultPosition(image);
+              if (!position || mapping.contains(operand.get()))
+                continue;
+              auto type = cast<MemRefType>(operand.get().getType());
+              SmallVector<OpFoldResult> offsets(type.getRank(),
+                                                inner.getIndexAttr(0));
+              SmallVector<OpFoldResult> sizes,
+                  strides(type.getRank(), inner.getIndexAttr(1));
+              for (int64_t d = 0; d < type.getRank(); ++d)
+                sizes.push_back(inner.getIndexAttr(type.getDimSize(d)));
+              offsets[*position] = begin;
+              sizes[*position] = size;
+              mapping.map(operand.get(),
+                          inner.create<memref::SubViewOp>(
+                              l, operand.get(), offsets, sizes, strides));
+            }
+            auto chunkEpilogue =
+                cast<linalg::GenericOp>(inner.clone(*epilogue, mapping));
+            collapseContiguousDims(chunkEpilogue);
+          });
+    }
+    epilogue->erase();
+    op->erase();
+    return success();
+  }
+
+  /// Merges the loops of the elementwise `generic` over dimensions every
+  /// operand lays out contiguously, as one loop: an epilogue over
+  /// [n, 32, 26, 26] becomes [n, 32, 676], whose inner loop LLVM vectorizes;
+  /// over 26 elements it unrolled it into gathers.
+  static void collapseContiguousDims(linalg::GenericOp generic) {
+    // collapseOpIterationDims assumes every map result is a dimension; on a
+    // constant (a broadcast map's 0) it loops forever in MLIR 19.
+    if (!llvm::all_of(generic.getIndexingMapsArray(), [](AffineMap map) {
+          return map.isProjectedPermutation();
+        }))
+      return;
+    SmallVector<int64_t> sizes = generic.getStaticLoopRanges();
+    /// Whether loops d - 1 and d can become one for `operand`: both absent
+    /// from its map, or consecutive results whose strides nest.
+    auto nests = [&](OpOperand &operand, int64_t d) {
+      AffineMap map = generic.getMatchingIndexingMap(&operand);
+      std::optional<unsigned> outer = map.getResultPosition(
+                                  getAffineDimExpr(d - 1, map.getContext())),
+                              inner = map.getResultPosition(
+                                  getAffineDimExpr(d, map.getContext()));
+      if (!outer && !inner)
+        return true;
+      if (!outer || !inner || *inner != *outer + 1)
+        return false;
+      SmallVector<int64_t> strides;
+      int64_t offset;
+      auto type = cast<MemRefType>(operand.get().getType());
+      return succeeded(getStridesAndOffset(type, strides, offset)) &&
+             !ShapedType::isDynamic(strides[*outer]) &&
+             !ShapedType::isDynamic(strides[*inner]) &&
+             strides[*outer] == strides[*inner] * sizes[d];
+    };
+    // The chunked dimension 0 (dynamic) stays on its own.
+    SmallVector<ReassociationIndices> groups = {{0}};
+    for (int64_t d = 1; d < static_cast<int64_t>(sizes.size()); ++d) {
+      if (d > 1 && llvm::all_of(generic->getOpOperands(),
+                                [&](OpOperand &o) { return nests(o, d); }))
+        groups.back().push_back(d);
+      else
+        groups.push_back({d});
+    }
+    if (groups.size() == sizes.size() ||
+        !linalg::areDimSequencesPreserved(generic.getIndexingMapsArray(),
+                                          groups))
+      return;
+    IRRewriter rewriter(generic.getContext());
+    rewriter.setInsertionPoint(generic);
+    if (succeeded(linalg::collapseOpIterationDims(
+            cast<linalg::LinalgOp>(generic.getOperation()), groups, rewriter)))
+      rewriter.eraseOp(generic);
   }
 
   /// `i64 trueno_parallel_parts(i64 flops)`: how many parts to split into.

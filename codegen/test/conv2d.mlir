@@ -1,8 +1,8 @@
 // Convolutions: zero padding as tensor.pad, one group as
 // linalg.conv_2d_nchw_fchw (float ones become the runtime's im2col + GEMM
-// call, with the bias epilogue in place), several groups as
-// linalg.conv_2d_ngchw_gfchw over grouped views (float ones: the runtime's
-// im2col + GEMM per group).
+// call, with the bias epilogue in place, chunk by chunk for large ones),
+// several groups as linalg.conv_2d_ngchw_gfchw over grouped views (float
+// ones: the runtime's im2col + GEMM per group).
 // RUN: trueno-opt %s -convert-trueno-to-linalg -split-input-file | FileCheck %s
 // RUN: trueno-opt %s -trueno-cpu-pipeline=stop-after=loops -split-input-file | FileCheck %s --check-prefix=LOOPS
 
@@ -36,4 +36,34 @@ func.func @padded(%x: tensor<2x3x8x8xf32>, %w: tensor<4x3x3x3xf32>, %b: tensor<4
 func.func @grouped(%x: tensor<1x4x8x8xf64>, %w: tensor<4x2x2x3xf64>) -> tensor<1x4x6x6xf64> {
   %y = trueno.conv2d %x, %w stride = [1, 1] padding = [0, 0] dilation = [2, 1] groups = 2 : tensor<1x4x8x8xf64>, tensor<4x2x2x3xf64> -> tensor<1x4x6x6xf64>
   return %y : tensor<1x4x6x6xf64>
+}
+
+// -----
+
+// A convolution of more than a million multiply-adds with an elementwise
+// epilogue (here a bias) runs chunk by chunk: each iteration of one parallel
+// loop convolves a share of the images (about 256 KiB of output, here 8
+// images in at least 3 chunks) and applies the epilogue to their output
+// while it is in cache, its contiguous dimensions merged into one loop.
+// One thread: the whole convolution, then the epilogue.
+// LOOPS-LABEL: func.func @chunked
+// LOOPS:         %[[PARTS:.*]] = call @trueno_parallel_parts(%c3115008_i64)
+// LOOPS:         call @trueno_conv2d_f32(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %c1_i64, %c1_i64, %c1_i64, %c1_i64, %c0_i64, %c1_i64)
+// LOOPS:         memref.collapse_shape %arg2 {{\[}}[0, 1, 2]] : memref<32x26x26xf32> into memref<21632xf32>
+// LOOPS:         arith.addf
+// LOOPS:         %[[MORE:.*]] = arith.maxsi %[[PARTS]], %c3_i64 : i64
+// LOOPS:         %[[CHUNKS:.*]] = arith.minsi %[[MORE]], %c8_i64 : i64
+// LOOPS:         omp.loop_nest (%[[I:.*]]) : index = (%c0) to (%{{.*}}) step (%c1)
+// LOOPS:           %[[CHUNK:.*]] = arith.index_cast %[[I]] : index to i64
+// LOOPS:           memref.alloca_scope
+// LOOPS-NEXT:        func.call @trueno_conv2d_f32(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %c1_i64, %c1_i64, %c1_i64, %c1_i64, %[[CHUNK]], %[[CHUNKS]])
+// LOOPS:           %[[FIRST:.*]] = arith.divsi %{{.*}}, %[[CHUNKS]] : i64
+// LOOPS:           memref.subview %arg3[%{{.*}}, 0, 0, 0] [%{{.*}}, 32, 26, 26] [1, 1, 1, 1]
+// LOOPS:           memref.collapse_shape %{{.*}} {{\[}}[0], [1, 2, 3]]
+// LOOPS:           arith.addf
+func.func @chunked(%x: tensor<8x1x28x28xf32>, %w: tensor<32x1x3x3xf32>, %b: tensor<32x26x26xf32>) -> tensor<8x32x26x26xf32> {
+  %y = trueno.conv2d %x, %w stride = [1, 1] padding = [0, 0] dilation = [1, 1] groups = 1 : tensor<8x1x28x28xf32>, tensor<32x1x3x3xf32> -> tensor<8x32x26x26xf32>
+  %bb = trueno.expand %b : tensor<32x26x26xf32> to tensor<8x32x26x26xf32>
+  %r = trueno.add %y, %bb : tensor<8x32x26x26xf32>
+  return %r : tensor<8x32x26x26xf32>
 }

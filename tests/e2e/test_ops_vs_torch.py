@@ -442,6 +442,41 @@ def build_conv2d(rng):
     return name, operands, want, tol
 
 
+def build_conv2d_large(rng):
+    """conv2d of a million or more multiply-adds, so that it runs on several
+    threads, image by image, with its bias and a relu applied chunk by chunk
+    (trueno-linalg-to-blas), through the direct float32 kernel where it
+    applies (runtime/lib/DirectConvolution.cpp) or im2col + GEMM."""
+    dtype = rng.choice(["float32", "float32", "float64"])
+    cin = rng.choice([1, 3, 8, 16, 32])
+    cout = rng.choice([5, 16, 24, 40, 64, 80])
+    kh, kw = rng.choice([(3, 3), (3, 3), (1, 1), (5, 5), (2, 3)])
+    stride = rng.choice([(1, 1), (1, 1), (2, 2), (1, 2)])
+    padding = rng.choice([(0, 0), (1, 1), (2, 0)])
+    dilation = rng.choice([(1, 1), (1, 1), (2, 1)])
+    n = rng.randint(2, 9)
+    h = max(dilation[0] * (kh - 1) + 1, rng.randint(8, 30))
+    w = max(dilation[1] * (kw - 1) + 1, rng.randint(8, 30))
+    operands = [random_tensor(rng, dtype, (n, cin, h, w)),
+                random_tensor(rng, dtype, (cout, cin, kh, kw))]
+    if rng.random() < 0.7:
+        operands.append(random_tensor(rng, dtype, (cout,)))
+    for o in operands:
+        np.nan_to_num(o.base, copy=False, nan=1.5, posinf=3.0, neginf=-3.0)
+    relu = rng.random() < 0.5
+    ts = [o.torch().to(T.float64) for o in operands]
+    want = F.conv2d(ts[0], ts[1], ts[2] if len(ts) > 2 else None, stride,
+                    padding, dilation)
+    if relu:
+        want = T.relu(want)
+    want = want.to(TORCH[dtype])
+    k = cin * kh * kw
+    tol = (1e-4, 1e-4 * k) if dtype == "float32" else (1e-10, 1e-10 * k)
+    name = (f"conv2d:{stride[0]},{stride[1]}:{padding[0]},{padding[1]}:"
+            f"{dilation[0]},{dilation[1]}:1" + (":relu" if relu else ""))
+    return name, operands, want, tol
+
+
 ACTIVATIONS = {"leakyRelu": lambda x: F.leaky_relu(x, 0.2),
                "elu": lambda x: F.elu(x, 1.5), "selu": F.selu, "mish": F.mish,
                "hardsigmoid": F.hardsigmoid, "hardswish": F.hardswish,
@@ -1437,6 +1472,8 @@ def main():
             cases.append(build_long_softmax(rng, op))
     for _ in range(per_op * 3):
         cases.append(build_conv2d(rng))
+    for _ in range(per_op * 2):
+        cases.append(build_conv2d_large(rng))
     for op in PRODUCTS:
         for _ in range(per_op * (3 if op == "matmul" else 1)):
             cases.append(build_product(rng, op))
@@ -1466,8 +1503,15 @@ def main():
             cases.append((f"to:{dst}", [x], want, None))
 
     # TRUENO_TEST_ONLY=c624,c700 (with the failing run's seed) replays just
-    # those cases.
+    # those cases; TRUENO_TEST_OPS=conv2d,matmul runs the cases whose op
+    # starts with one of those names.
     only = set(filter(None, os.environ.get("TRUENO_TEST_ONLY", "").split(",")))
+    prefixes = tuple(filter(None,
+                            os.environ.get("TRUENO_TEST_OPS", "").split(",")))
+    if prefixes:
+        only |= {f"c{n}" for n, case in enumerate(cases)
+                 if case[0].startswith(prefixes)}
+        only = only or {"none"}
     with tempfile.TemporaryDirectory() as tmp:
         lines = []
         for n, (op, operands, _, _) in enumerate(cases):

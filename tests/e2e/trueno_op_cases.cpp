@@ -523,8 +523,10 @@ tn::Tensor runOp(const std::string &op, std::vector<Arg> &args) {
   std::vector<std::string> parts = split(op, ':');
   if (std::optional<tn::Tensor> moved = runIndexingOp(parts, args))
     return *moved;
-  // conv2d:<sy,sx>:<py,px>:<dy,dx>:<groups>, operands input, weight[, bias]
-  if (parts.size() == 5 && parts[0] == "conv2d") {
+  // conv2d:<sy,sx>:<py,px>:<dy,dx>:<groups>[:relu], operands input,
+  // weight[, bias]
+  if ((parts.size() == 5 || (parts.size() == 6 && parts[5] == "relu")) &&
+      parts[0] == "conv2d") {
     auto pair = [&](const std::string &text) {
       std::vector<std::string> v = split(text, ',');
       return std::array<std::int64_t, 2>{std::stoll(v.at(0)),
@@ -533,9 +535,10 @@ tn::Tensor runOp(const std::string &op, std::vector<Arg> &args) {
     std::optional<tn::Tensor> bias;
     if (args.size() > 2)
       bias = *args.at(2).tensor;
-    return tn::conv2d(*args.at(0).tensor, *args.at(1).tensor, bias,
-                      pair(parts[1]), pair(parts[2]), pair(parts[3]),
-                      std::stoll(parts[4]));
+    tn::Tensor y =
+        tn::conv2d(*args.at(0).tensor, *args.at(1).tensor, bias, pair(parts[1]),
+                   pair(parts[2]), pair(parts[3]), std::stoll(parts[4]));
+    return parts.size() == 6 ? tn::relu(y) : y;
   }
   // argmax|argmin:<dim or empty>:<keepdim>
   if (parts.size() == 3 && (parts[0] == "argmax" || parts[0] == "argmin")) {
