@@ -11,12 +11,15 @@
 //===----------------------------------------------------------------------===//
 #include "trueno/Runtime/Blas.h"
 
+#include "DirectConvolution.h"
+
 #include <cblas.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 namespace trueno::runtime {
@@ -203,6 +206,31 @@ void convolve(const MemRef<T, 4> &in, const MemRef<T, 4> &filter,
   Matrix<T> weights{filter.aligned + filter.offset +
                         firstChannel * filter.strides[0],
                     f, k, filter.strides[0], filter.strides[3]};
+  if constexpr (std::is_same_v<T, float>) {
+    ConvolutionViews views{
+        input,
+        {is[0], is[1], is[2], is[3]},
+        filter.aligned + filter.offset + firstChannel * filter.strides[0],
+        {filter.strides[0], filter.strides[1], filter.strides[2],
+         filter.strides[3]},
+        output,
+        {out.strides[0], out.strides[1], out.strides[2], out.strides[3]},
+        n,
+        c,
+        f,
+        kh,
+        kw,
+        oh,
+        ow,
+        strideY,
+        strideX,
+        dilationY,
+        dilationX};
+    if (preferDirectConvolution(views)) {
+      convolveDirect(views, static_cast<float>(beta));
+      return;
+    }
+  }
   std::vector<T> weightStorage;
   bool dense = filter.strides[3] == 1 && filter.strides[2] == kw &&
                filter.strides[1] == kh * kw;

@@ -448,8 +448,11 @@ def build_conv2d_large(rng):
     (trueno-linalg-to-blas), through the direct float32 kernel where it
     applies (runtime/lib/DirectConvolution.cpp) or im2col + GEMM."""
     dtype = rng.choice(["float32", "float32", "float64"])
-    cin = rng.choice([1, 3, 8, 16, 32])
+    cin = rng.choice([1, 3, 8, 16, 32, 32])
     cout = rng.choice([5, 16, 24, 40, 64, 80])
+    groups = rng.choice([1, 1, 1, 2])
+    if groups == 2:
+        cin, cout = 2 * cin, cout + cout % 2
     kh, kw = rng.choice([(3, 3), (3, 3), (1, 1), (5, 5), (2, 3)])
     stride = rng.choice([(1, 1), (1, 1), (2, 2), (1, 2)])
     padding = rng.choice([(0, 0), (1, 1), (2, 0)])
@@ -458,7 +461,7 @@ def build_conv2d_large(rng):
     h = max(dilation[0] * (kh - 1) + 1, rng.randint(8, 30))
     w = max(dilation[1] * (kw - 1) + 1, rng.randint(8, 30))
     operands = [random_tensor(rng, dtype, (n, cin, h, w)),
-                random_tensor(rng, dtype, (cout, cin, kh, kw))]
+                random_tensor(rng, dtype, (cout, cin // groups, kh, kw))]
     if rng.random() < 0.7:
         operands.append(random_tensor(rng, dtype, (cout,)))
     for o in operands:
@@ -466,14 +469,14 @@ def build_conv2d_large(rng):
     relu = rng.random() < 0.5
     ts = [o.torch().to(T.float64) for o in operands]
     want = F.conv2d(ts[0], ts[1], ts[2] if len(ts) > 2 else None, stride,
-                    padding, dilation)
+                    padding, dilation, groups)
     if relu:
         want = T.relu(want)
     want = want.to(TORCH[dtype])
-    k = cin * kh * kw
+    k = cin // groups * kh * kw
     tol = (1e-4, 1e-4 * k) if dtype == "float32" else (1e-10, 1e-10 * k)
     name = (f"conv2d:{stride[0]},{stride[1]}:{padding[0]},{padding[1]}:"
-            f"{dilation[0]},{dilation[1]}:1" + (":relu" if relu else ""))
+            f"{dilation[0]},{dilation[1]}:{groups}" + (":relu" if relu else ""))
     return name, operands, want, tol
 
 

@@ -1,0 +1,180 @@
+//===- DirectConvolution.cpp - float32 convolution without im2col ---------===//
+//
+// im2col + GEMM (Blas.cpp) copies every receptive field into a column
+// matrix, OpenBLAS copies that matrix again into its packed panels, and with
+// small images (an 11x11 output is a 121-column product) the GEMM runs well
+// below its peak. This kernel reads the input where it lies instead:
+//
+//   out[f, p] = sum over k = (c, i, j) of w[f, k] * in[c, y*sy + i*dy, x*sx +
+//   j*dx]
+//
+// A register tile holds up to 64 output channels (four 16-lane vectors) of
+// RP output pixels. Each step k loads the channels' weights as vectors (the
+// filter is packed once per call as [k][channels]) and broadcasts the RP
+// pixels' input values, which lie at a fixed offset (c, i, j) from each
+// pixel's own start: RP + FV loads for RP * FV fused multiply-adds, no
+// copies, any stride, dilation or input view. The tile is then transposed
+// into the NCHW output through a small buffer in L1.
+//
+// Used on CPUs with AVX-512 (the kernels are compiled for it with a target
+// attribute and chosen at run time) when the reduction C * KH * KW is at
+// least kMinReduction: with fewer terms the tile spends more time storing
+// and transposing than multiplying. Measured with both paths in one session
+// (conv2d + bias, 3x3 filters): [64,1,28,28] x 32 (K = 9) 0.54 ms direct
+// against 0.22 ms im2col + GEMM; [64,3,28,28] x 32 (K = 27) 0.74 / 0.45;
+// [64,8,28,28] x 32 (K = 72) 1.26 / 1.30; [64,32,13,13] x 64 (K = 288)
+// 1.25 / 2.05; [16,64,28,28] x 128 (K = 576) 5.9 / 6.5.
+//
+//===----------------------------------------------------------------------===//
+#include "DirectConvolution.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <vector>
+
+namespace trueno::runtime {
+namespace {
+
+constexpr int kLanes = 16;
+/// Output channels per register tile: four vectors.
+constexpr std::int64_t kTileChannels = 64;
+/// Output pixels transposed into the output at a time: a multiple of every
+/// tile's pixel count (6, 8, 12), so only the image's last chunk is partial.
+constexpr std::int64_t kChunkPixels = 48;
+/// Shortest reduction the direct kernel takes (see the file comment).
+constexpr std::int64_t kMinReduction = 64;
+
+/// tile[r][v * 16 + l] = sum over k of weights[k][v * 16 + l] *
+/// pixels[r][offsets[k]], for RP pixels and FV vectors of channels.
+template <int FV, int RP>
+__attribute__((target("avx512f"))) void
+registerTile(const float *const *pixels, const std::int64_t *offsets,
+             std::int64_t steps, const float *weights, float *tile) {
+  __m512 acc[RP][FV];
+#pragma GCC unroll 16
+  for (int r = 0; r < RP; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < FV; ++v)
+      acc[r][v] = _mm512_setzero_ps();
+  for (std::int64_t k = 0; k < steps; ++k, weights += FV * kLanes) {
+    __m512 w[FV];
+#pragma GCC unroll 4
+    for (int v = 0; v < FV; ++v)
+      w[v] = _mm512_loadu_ps(weights + v * kLanes);
+    const std::int64_t offset = offsets[k];
+#pragma GCC unroll 16
+    for (int r = 0; r < RP; ++r) {
+      __m512 x = _mm512_set1_ps(pixels[r][offset]);
+#pragma GCC unroll 4
+      for (int v = 0; v < FV; ++v)
+        acc[r][v] = _mm512_fmadd_ps(x, w[v], acc[r][v]);
+    }
+  }
+#pragma GCC unroll 16
+  for (int r = 0; r < RP; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < FV; ++v)
+      _mm512_storeu_ps(tile + (r * FV + v) * kLanes, acc[r][v]);
+}
+
+using TileFunction = void (*)(const float *const *, const std::int64_t *,
+                              std::int64_t, const float *, float *);
+
+/// The tile for `vectors` channel vectors and the pixels it covers: 24
+/// accumulators where the channels allow (AVX-512 has 32 registers), and no
+/// more than 12 pixel pointers (the general registers).
+std::pair<TileFunction, int> tileFor(std::int64_t vectors) {
+  switch (vectors) {
+  case 1:
+    return {&registerTile<1, 12>, 12};
+  case 2:
+    return {&registerTile<2, 12>, 12};
+  case 3:
+    return {&registerTile<3, 8>, 8};
+  default:
+    return {&registerTile<4, 6>, 6};
+  }
+}
+
+} // namespace
+
+bool preferDirectConvolution(const ConvolutionViews &v) {
+  static const bool avx512 = __builtin_cpu_supports("avx512f");
+  return avx512 && v.inChannels * v.kernelH * v.kernelW >= kMinReduction;
+}
+
+void convolveDirect(const ConvolutionViews &v, float beta) {
+  const std::int64_t taps = v.kernelH * v.kernelW, steps = v.inChannels * taps,
+                     pixels = v.outH * v.outW;
+  const std::int64_t *is = v.inStrides, *fs = v.filterStrides,
+                     *os = v.outStrides;
+  if (pixels == 0 || v.images == 0 || v.outChannels == 0)
+    return;
+  // Where step k = (c, i, j) reads, relative to an output pixel's first
+  // input element; where pixel p = (y, x) starts in the input and lands in
+  // the output.
+  std::vector<std::int64_t> offsets(static_cast<std::size_t>(steps));
+  for (std::int64_t c = 0; c < v.inChannels; ++c)
+    for (std::int64_t i = 0; i < v.kernelH; ++i)
+      for (std::int64_t j = 0; j < v.kernelW; ++j)
+        offsets[(c * v.kernelH + i) * v.kernelW + j] =
+            c * is[1] + i * v.dilationY * is[2] + j * v.dilationX * is[3];
+  std::vector<std::int64_t> starts(static_cast<std::size_t>(pixels)),
+      targets(static_cast<std::size_t>(pixels));
+  for (std::int64_t y = 0; y < v.outH; ++y)
+    for (std::int64_t x = 0; x < v.outW; ++x) {
+      starts[y * v.outW + x] = y * v.strideY * is[2] + x * v.strideX * is[3];
+      targets[y * v.outW + x] = y * os[2] + x * os[3];
+    }
+  const bool denseRows = os[3] == 1 && os[2] == v.outW;
+  std::vector<float> weights, tile(kChunkPixels * kTileChannels);
+  for (std::int64_t first = 0; first < v.outChannels; first += kTileChannels) {
+    const std::int64_t count = std::min(kTileChannels, v.outChannels - first);
+    const std::int64_t vectors = (count + kLanes - 1) / kLanes,
+                       width = vectors * kLanes;
+    // [k][width], channels past `count` zero.
+    weights.assign(static_cast<std::size_t>(steps * width), 0.0f);
+    for (std::int64_t f = 0; f < count; ++f)
+      for (std::int64_t c = 0; c < v.inChannels; ++c)
+        for (std::int64_t i = 0; i < v.kernelH; ++i)
+          for (std::int64_t j = 0; j < v.kernelW; ++j)
+            weights[((c * v.kernelH + i) * v.kernelW + j) * width + f] =
+                v.filter[(first + f) * fs[0] + c * fs[1] + i * fs[2] +
+                         j * fs[3]];
+    auto [run, tilePixels] = tileFor(vectors);
+    for (std::int64_t n = 0; n < v.images; ++n) {
+      const float *image = v.input + n * is[0];
+      float *planes = v.output + n * os[0] + first * os[1];
+      for (std::int64_t chunk = 0; chunk < pixels; chunk += kChunkPixels) {
+        const std::int64_t end = std::min(pixels, chunk + kChunkPixels);
+        for (std::int64_t p = chunk; p < end; p += tilePixels) {
+          // A partial tile repeats the chunk's last pixel.
+          const float *rows[12];
+          for (int r = 0; r < tilePixels; ++r)
+            rows[r] = image + starts[std::min(p + r, end - 1)];
+          run(rows, offsets.data(), steps, weights.data(),
+              tile.data() + (p - chunk) * width);
+        }
+        for (std::int64_t f = 0; f < count; ++f) {
+          float *plane = planes + f * os[1];
+          const float *column = tile.data() + f;
+          if (beta == 0.0f && denseRows) { // the usual case
+            for (std::int64_t p = chunk; p < end; ++p)
+              plane[p] = column[(p - chunk) * width];
+            continue;
+          }
+          if (beta == 0.0f)
+            for (std::int64_t p = chunk; p < end; ++p)
+              plane[targets[p]] = column[(p - chunk) * width];
+          else
+            for (std::int64_t p = chunk; p < end; ++p)
+              plane[targets[p]] =
+                  beta * plane[targets[p]] + column[(p - chunk) * width];
+        }
+      }
+    }
+  }
+}
+
+} // namespace trueno::runtime
