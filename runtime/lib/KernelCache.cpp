@@ -302,7 +302,10 @@ void DiskCache::store(const CacheKey &key, const CacheEntry &entry) {
              "); compiled kernels stay in memory only");
     return;
   }
-  evictTo(maxBytes_);
+  if (knownBytes_)
+    *knownBytes_ += bytes.size();
+  if (!knownBytes_ || *knownBytes_ > maxBytes_)
+    evictTo(maxBytes_);
 }
 
 int DiskCache::evictTo(std::uint64_t limit) {
@@ -318,6 +321,7 @@ int DiskCache::evictTo(std::uint64_t limit) {
     entries.push_back({e.last_write_time(error), e.path()});
   }
   int removed = 0;
+  knownBytes_ = total;
   if (total <= limit)
     return removed;
   std::sort(entries.begin(), entries.end());
@@ -327,6 +331,7 @@ int DiskCache::evictTo(std::uint64_t limit) {
     std::uint64_t size = fs::file_size(path, error);
     if (fs::remove(path, error)) {
       total -= size;
+      knownBytes_ = total;
       ++removed;
       fs::path hits = path;
       fs::remove(hits.replace_extension(kHitsSuffix), error);

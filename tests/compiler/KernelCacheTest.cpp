@@ -116,6 +116,33 @@ TEST_CASE("the least recently used entries are evicted past the limit") {
   CHECK(cache.evictTo(0) == 2);
 }
 
+TEST_CASE("stores list the directory again only past the known limit") {
+  TempDir dir;
+  std::string object(4000, 'x');
+  DiskCache cache(dir.path, 10000); // room for two entries of ~4.1 KB
+  std::vector<CacheKey> keys;
+  for (int i = 0; i < 4; ++i) {
+    CacheKeyParts p = sampleParts();
+    p.ir = "module " + std::to_string(i);
+    keys.push_back(cacheKey(p));
+  }
+  cache.store(keys[0], {object, "{}"}); // lists the directory: 1 entry
+  // Another process's entry, the least recently used, which this one does
+  // not know of yet.
+  fs::copy_file(cache.pathOf(keys[0]), cache.pathOf(keys[1]));
+  fs::last_write_time(cache.pathOf(keys[1]),
+                      fs::file_time_type::clock::now() - std::chrono::hours(1));
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  cache.store(keys[2], {object, "{}"}); // 2 known entries: no listing
+  CHECK(fs::exists(cache.pathOf(keys[1])));
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  cache.store(keys[3], {object, "{}"}); // 3 known: listed, 4 found
+  CHECK(!fs::exists(cache.pathOf(keys[1])));
+  CHECK(!fs::exists(cache.pathOf(keys[0])));
+  CHECK(fs::exists(cache.pathOf(keys[2])));
+  CHECK(fs::exists(cache.pathOf(keys[3])));
+}
+
 TEST_CASE("the key's options name the compiler's source fingerprint") {
   trueno::runtime::CacheKeyParts parts =
       trueno::runtime::currentKeyParts("module {}");
