@@ -184,6 +184,76 @@ UniqueResult unique(const Tensor &x, SourceLoc where) {
   return {values, inverse, countTensor};
 }
 
+UniqueResult unique(const Tensor &x, std::int64_t dim, SourceLoc where) {
+  const TensorImpl &self = implOf(x, "unique", where);
+  if (self.shape.empty())
+    fail<ValueError>(where, "unique",
+                     "call unique(x) without a dimension, or reshape x to "
+                     "[1] first",
+                     "a zero-dimensional tensor has no dimension {}", dim);
+  std::int64_t rank = static_cast<std::int64_t>(self.shape.size());
+  dim = wrapDim(dim, rank, self.shape, "unique", where);
+  const std::int64_t n = self.shape[dim];
+  if (n > 0 && x.numel() == 0)
+    fail<ValueError>(where, "unique",
+                     "only the chosen dimension may have size 0",
+                     "the tensor has shape {}: its slices along dimension {} "
+                     "are empty",
+                     formatShape(self.shape), dim);
+  // [n, slice] rows, contiguous.
+  std::vector<std::int64_t> toFront(static_cast<std::size_t>(rank));
+  std::iota(toFront.begin(), toFront.end(), 0);
+  std::rotate(toFront.begin(), toFront.begin() + dim,
+              toFront.begin() + dim + 1);
+  Tensor rows = x.permute(toFront, where).contiguous();
+  const std::int64_t length = n == 0 ? 0 : x.numel() / n;
+  Device device = self.storage->device();
+  Tensor inverse = detail::makeContiguous(DType::Int64, {n}, device);
+  auto *inv =
+      reinterpret_cast<std::int64_t *>(inverse.impl()->mutableFirstElement());
+  std::vector<std::int64_t> firsts, counts;
+  detail::dispatchDType(self.dtype, [&]<typename T>(detail::TypeTag<T>) {
+    const T *in = reinterpret_cast<const T *>(rows.impl()->firstElement());
+    auto row = [&](std::int64_t r) { return in + r * length; };
+    auto lexicallyBefore = [&](std::int64_t a, std::int64_t b) {
+      const T *x = row(a), *y = row(b);
+      for (std::int64_t i = 0; i < length; ++i) {
+        if (before(key(x[i]), key(y[i])))
+          return true;
+        if (before(key(y[i]), key(x[i])))
+          return false;
+      }
+      return false;
+    };
+    // Equal slices: every element equal, so a slice holding NaN equals none.
+    auto same = [&](std::int64_t a, std::int64_t b) {
+      const T *x = row(a), *y = row(b);
+      for (std::int64_t i = 0; i < length; ++i)
+        if (!(key(x[i]) == key(y[i])))
+          return false;
+      return true;
+    };
+    std::vector<std::int64_t> order(static_cast<std::size_t>(n));
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), lexicallyBefore);
+    for (std::int64_t i = 0; i < n; ++i) {
+      if (i == 0 || !same(order[i], order[i - 1])) {
+        firsts.push_back(order[i]);
+        counts.push_back(0);
+      }
+      ++counts.back();
+      inv[order[i]] = static_cast<std::int64_t>(firsts.size()) - 1;
+    }
+  });
+  Tensor picked = fromVector(firsts, {static_cast<std::int64_t>(firsts.size())},
+                             TensorOptions(DType::Int64).withDevice(device));
+  Tensor values = indexSelect(x, dim, picked, where).contiguous();
+  Tensor countTensor =
+      fromVector(counts, {static_cast<std::int64_t>(counts.size())},
+                 TensorOptions(DType::Int64).withDevice(device));
+  return {values, inverse, countTensor};
+}
+
 Tensor searchsorted(const Tensor &sortedSequence, const Tensor &values,
                     bool right, SourceLoc where) {
   const TensorImpl &seq = implOf(sortedSequence, "searchsorted", where);

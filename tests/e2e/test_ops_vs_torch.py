@@ -1075,6 +1075,33 @@ def build_sorting(rng, op):
         if part == "values":
             want = want.to(TORCH[x.dtype])
         return f"topk:{k}:{dim}:{int(largest)}:{part}", [x], want, None
+    if op == "unique" and rng.random() < 0.5:
+        # Along a dimension: slices drawn with repeats from a few, elements
+        # from {0, 1, 2}, so that equal slices and ties on leading elements
+        # occur. NaN-free: PyTorch's unique_dim orders NaN inconsistently.
+        store = "float32" if dtype == "bfloat16" else dtype
+        d = dim % rank
+        # Other dimensions non-empty (PyTorch refuses empty slices), the
+        # chosen one often long.
+        shape = tuple(rng.randint(2, 9) if i == d and rng.random() < 0.7
+                      else max(n, 1 if i != d else 0)
+                      for i, n in enumerate(shape))
+        few = np.array([rng.randrange(2) for _ in range(int(np.prod(shape)))]
+                       ).reshape(shape)
+        picks = [rng.randrange(max(1, shape[d] - 2)) for _ in range(shape[d])]
+        base = np.take(few, picks, axis=d).astype(store)
+        y = Operand(base, dtype, base, "-")
+        # NumPy's order: slices flattened after moving `dim` first. (PyTorch
+        # 1.13 transposes `dim` and 0 instead, which orders the elements of
+        # rank-3 slices differently; PyTorch 2 moves the axis like NumPy.)
+        values, inverse, counts = np.unique(base, axis=d, return_inverse=True,
+                                            return_counts=True)
+        part = part if part != "indices" else "inverse"
+        want = {"values": T.from_numpy(np.ascontiguousarray(values)).to(
+                    TORCH[dtype]),
+                "inverse": T.from_numpy(inverse.reshape(-1).astype(np.int64)),
+                "counts": T.from_numpy(counts.astype(np.int64))}[part]
+        return f"uniqueDim:{dim}:{part}", [y], want, None
     if op == "unique":
         if x.base.dtype.kind == "f":  # torch.unique mishandles NaN
             x.base[np.isnan(x.base)] = 0

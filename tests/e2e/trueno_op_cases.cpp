@@ -347,6 +347,12 @@ std::optional<tn::Tensor> runIndexingOp(const std::vector<std::string> &parts,
            : parts.at(1) == "inverse" ? r.inverse
                                       : r.counts;
   }
+  if (name == "uniqueDim") { // uniqueDim:<dim>:<values|inverse|counts>
+    tn::UniqueResult r = tn::unique(arg(0), std::stoll(parts.at(1)));
+    return parts.at(2) == "values"    ? r.values
+           : parts.at(2) == "inverse" ? r.inverse
+                                      : r.counts;
+  }
   auto pair = [&](const std::string &text) {
     std::vector<std::int64_t> v = integers(text);
     return std::array<std::int64_t, 2>{v.at(0), v.at(1)};

@@ -9,6 +9,8 @@
 #include "TestUtil.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 using namespace trueno;
 using trueno::testing::errorOf;
@@ -269,6 +271,43 @@ TEST_CASE("sorting and searching") {
   CHECK(u.inverse.shape() == Shape{2, 2});
   CHECK(u.counts.toVector<std::int64_t>() ==
         std::vector<std::int64_t>{1, 2, 1});
+  // Along a dimension: rows sorted lexicographically; a row holding NaN
+  // equals no other row, and sorts after the rows whose element there is a
+  // number.
+  float nan = std::numeric_limits<float>::quiet_NaN();
+  Tensor grid =
+      tensor({{1.f, 2.f}, {0.f, 5.f}, {1.f, 2.f}, {1.f, nan}, {1.f, nan}});
+  UniqueResult rowsOf = unique(grid, 0);
+  CHECK(rowsOf.values.shape() == Shape{4, 2});
+  std::vector<float> v = rowsOf.values.toVector<float>();
+  CHECK(v[0] == 0.f);
+  CHECK(v[1] == 5.f);
+  CHECK(v[2] == 1.f);
+  CHECK(v[3] == 2.f);
+  CHECK(std::isnan(v[5]));
+  CHECK(std::isnan(v[7]));
+  CHECK(rowsOf.inverse.toVector<std::int64_t>() ==
+        std::vector<std::int64_t>{1, 0, 1, 2, 3});
+  CHECK(rowsOf.counts.toVector<std::int64_t>() ==
+        std::vector<std::int64_t>{1, 2, 1, 1});
+  // Columns (dim -1) of a view; an empty dimension gives empty results.
+  UniqueResult columns = unique(tensor({{3, 1, 3}, {4, 2, 4}}), -1);
+  CHECK(columns.values.toVector<std::int64_t>() ==
+        std::vector<std::int64_t>{1, 3, 2, 4});
+  CHECK(columns.inverse.toVector<std::int64_t>() ==
+        std::vector<std::int64_t>{1, 0, 1});
+  UniqueResult none = unique(zeros({0, 3}), 0);
+  CHECK(none.values.shape() == Shape{0, 3});
+  CHECK(none.counts.numel() == 0);
+  CHECK_CONTAINS(errorOf<IndexError>([&] { (void)unique(grid, 2); }),
+                 "dimension 2");
+  CHECK_CONTAINS(errorOf<ValueError>([&] {
+                   (void)unique(zeros({3, 0}), 0);
+                 }),
+                 "the tensor has shape (3, 0): its slices along dimension 0 "
+                 "are empty");
+  CHECK_CONTAINS(errorOf<ValueError>([&] { (void)unique(tensor(2.f), 0); }),
+                 "a zero-dimensional tensor has no dimension 0");
   Tensor seq = tensor({1, 3, 5});
   CHECK(searchsorted(seq, tensor({3, 6})).toVector<std::int64_t>() ==
         std::vector<std::int64_t>{1, 3});

@@ -217,6 +217,15 @@ struct UniqueResult {
 /// The distinct elements of the flattened tensor, sorted, with the inverse
 /// map (x's shape) and the counts (torch.unique; every NaN is distinct).
 UniqueResult unique(const Tensor &x, TRUENO_HERE);
+/// The distinct slices of `x` along `dim` (numpy.unique(x, axis=dim) and
+/// PyTorch 2's torch.unique(x, dim=dim)): `values` holds them along `dim`,
+/// sorted lexicographically (elements in the order of x with `dim` moved
+/// first; NaN after every number; a slice holding NaN is distinct from every
+/// other), `inverse` (length x.size(dim)) the slice each input slice became,
+/// and `counts` how many input slices each one stands for. IndexError for a
+/// bad `dim`; ValueError for a zero-dimensional tensor, or for one with a
+/// zero-sized dimension other than `dim` (as PyTorch).
+UniqueResult unique(const Tensor &x, std::int64_t dim, TRUENO_HERE);
 /// For each element of `values`, the index where it would be inserted in
 /// the sorted last dimension of `sortedSequence` to keep it sorted: the
 /// first such place, or the last with `right` (torch.searchsorted). A
