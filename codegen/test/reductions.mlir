@@ -23,6 +23,27 @@ func.func @sum_rows(%x: tensor<4x8xf32>) -> tensor<4xf32> {
 
 // -----
 
+// A maximum over values that cannot be NaN (NaN replaced by a bool converted
+// to float, as softmax's row maximum) needs no NaN propagation: maxnumf
+// under nnan and nsz, one vmaxps. A where() without the isnan of its other
+// operand proves nothing, and keeps maximumf.
+// CHECK-LABEL: func.func @max_without_nan
+// CHECK:         linalg.generic
+// CHECK:           arith.maxnumf %{{.*}}, %{{.*}} fastmath<nnan,nsz> : f32
+// CHECK:         linalg.generic
+// CHECK:           arith.maximumf
+func.func @max_without_nan(%x: tensor<4x8xf32>, %y: tensor<4x8xf32>) -> (tensor<4xf32>, tensor<4xf32>) {
+  %nan = trueno.isnan %x : tensor<4x8xf32> -> tensor<4x8xi1>
+  %one = trueno.cast %nan : tensor<4x8xi1> to tensor<4x8xf32>
+  %clean = trueno.where %nan, %one, %x : tensor<4x8xi1>, tensor<4x8xf32>
+  %m = trueno.reduce_max %clean dims = [1] : tensor<4x8xf32> -> tensor<4xf32>
+  %other = trueno.where %nan, %one, %y : tensor<4x8xi1>, tensor<4x8xf32>
+  %n = trueno.reduce_max %other dims = [1] : tensor<4x8xf32> -> tensor<4xf32>
+  return %m, %n : tensor<4xf32>, tensor<4xf32>
+}
+
+// -----
+
 // keepdim reads the kept dimension at 0; max propagates NaN (maximumf) from
 // -inf; unsigned and bool use unsigned comparisons from their lowest value.
 // CHECK-DAG: #[[KEPT:.*]] = affine_map<(d0, d1) -> (0, d1)>

@@ -72,6 +72,19 @@ std::int64_t longRowChunk(const Tensor &v, std::int64_t d) {
   return 0;
 }
 
+/// x with NaN replaced by 1, for the maximum that softmax subtracts. Only
+/// rows without NaN need that maximum: in a row with NaN, exp(NaN - m) makes
+/// the sum, and so the whole row, NaN whatever m is. A maximum over values
+/// convert-trueno-to-linalg can prove are not NaN (NaN replaced by a bool
+/// converted to float; a scalar -inf would be a kernel argument, unknown
+/// when compiling) lowers to one vmaxps per vector instead of the
+/// NaN-propagating llvm.maximum's six: softmax [1000, 1000] 0.20 ms against
+/// 0.25 ms, alternating the two builds in one session.
+Tensor withoutNaN(const Tensor &x, SourceLoc where) {
+  Tensor nan = isnan(x, where);
+  return trueno::where(nan, nan.to(x.dtype(), where), x, where);
+}
+
 /// softmax (or log-softmax) along the last dimension of `v`, whose rows
 /// are split into chunks of `chunk` elements. Each chunk's maximum mc and
 /// sum sc = sum(exp(x - mc)) come from one kernel that reads the chunk once
@@ -89,7 +102,7 @@ Tensor chunkedSoftmax(const Tensor &v, std::int64_t chunk, bool logarithm,
   chunks.back() = v.shape().back() / chunk;
   chunks.push_back(chunk);
   Tensor x = v.reshape(chunks, where);
-  Tensor m = amax(x, {-1}, true, where);
+  Tensor m = amax(withoutNaN(x, where), {-1}, true, where);
   Tensor shift = trueno::where(isinf(m, where), 0.0, m, where);
   Tensor s = sum(exp(sub(x, shift, where), where), {-1}, true, where);
   Tensor top = amax(m, {-2}, true, where);
@@ -117,7 +130,7 @@ Tensor softmaxAlong(const Tensor &x, std::int64_t dim,
     Tensor y = chunkedSoftmax(v, chunk, logarithm, where);
     return y.to(input.dtype(), where);
   }
-  Tensor m = amax(v, {d}, true, where);
+  Tensor m = amax(withoutNaN(v, where), {d}, true, where);
   Tensor e = exp(sub(v, m, where), where);
   Tensor total = sum(e, {d}, true, where);
   Tensor y = logarithm ? sub(v, add(m, log(total, where), where), where)

@@ -10,6 +10,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <thread>
 
 #include <unistd.h>
@@ -501,6 +502,20 @@ TEST_CASE("softmax, logSoftmax and logsumexp: values, kernels and errors") {
         doctest::Approx(1000 + std::log(2.0f)));
   CHECK(logsumexp(arange(3), {0}).dtype() == kFloat32);
   CHECK(softmax(x.to(kFloat16), -1).dtype() == kFloat16);
+  // A row with NaN is NaN (its maximum is taken with NaN replaced, which
+  // the sum of exp(NaN - m) makes up for); the other rows are untouched.
+  float nan = std::numeric_limits<float>::quiet_NaN();
+  Tensor holes = tensor({{1.f, nan, 2.f}, {nan, nan, nan}, {-5.f, 0.f, 5.f}});
+  for (bool logarithm : {false, true}) {
+    std::vector<float> s =
+        (logarithm ? logSoftmax(holes, 1) : softmax(holes, 1))
+            .toVector<float>();
+    for (int i = 0; i < 6; ++i)
+      CHECK(std::isnan(s[i]));
+    float want = logarithm ? -std::log(std::exp(-10.f) + std::exp(-5.f) + 1)
+                           : 1.f / (std::exp(-10.f) + std::exp(-5.f) + 1);
+    CHECK(s[8] == doctest::Approx(want));
+  }
 
   // One kernel: the row maximum, the sum of exponentials and the
   // normalized result (which recomputes exp rather than storing it) run a
