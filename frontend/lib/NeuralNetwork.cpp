@@ -166,8 +166,10 @@ Tensor logsumexp(const Tensor &x, std::vector<std::int64_t> dims, bool keepdim,
     return log(sum(exp(v, where), dims, keepdim, where), where)
         .to(result, where);
   // The largest element is subtracted first so exp never overflows; where
-  // it is infinite it is not (inf - inf would be NaN), as PyTorch does.
-  Tensor m = amax(v, dims, true, where);
+  // it is infinite it is not (inf - inf would be NaN), as PyTorch does. NaN
+  // is left out of that maximum as in softmax: exp(NaN - m) still makes the
+  // sum NaN.
+  Tensor m = amax(withoutNaN(v, where), dims, true, where);
   Tensor shift = trueno::where(isinf(m, where), 0.0, m, where);
   Tensor total = sum(exp(sub(v, shift, where), where), dims, true, where);
   Tensor y = add(log(total, where), shift, where);
