@@ -216,36 +216,56 @@ struct LinalgToBlasPass
       return convertWithEpilogue(op, epilogue, callee, arguments, parts);
     // One part: a plain call. Several: a parallel loop of calls, one part
     // each, which becomes an OpenMP loop like every other kernel's.
-    Value one = b.create<arith::ConstantOp>(loc, b.getI64IntegerAttr(1));
-    Value serial =
-        b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, parts, one);
-    auto branch = b.create<scf::IfOp>(loc, serial, /*withElseRegion=*/true);
-    {
-      OpBuilder then = branch.getThenBodyBuilder();
-      SmallVector<Value> args = arguments;
-      args.push_back(
-          then.create<arith::ConstantOp>(loc, then.getI64IntegerAttr(0)));
-      args.push_back(one);
-      then.create<func::CallOp>(loc, callee, args);
-    }
-    {
-      OpBuilder otherwise = branch.getElseBodyBuilder();
-      Value zero = otherwise.create<arith::ConstantIndexOp>(loc, 0);
-      Value step = otherwise.create<arith::ConstantIndexOp>(loc, 1);
-      Value count = otherwise.create<arith::IndexCastOp>(
-          loc, otherwise.getIndexType(), parts);
-      otherwise.create<scf::ParallelOp>(
-          loc, ValueRange{zero}, ValueRange{count}, ValueRange{step},
-          [&](OpBuilder &inner, Location l, ValueRange ivs) {
-            SmallVector<Value> args = arguments;
-            args.push_back(inner.create<arith::IndexCastOp>(
-                l, inner.getI64Type(), ivs[0]));
-            args.push_back(parts);
-            inner.create<func::CallOp>(l, callee, args);
-          });
-    }
+    serialOrParallel(
+        b, loc, parts,
+        [&](OpBuilder &then, Value zero, Value one) {
+          callPart(then, loc, callee, arguments, zero, one);
+        },
+        [&](OpBuilder &) { return parts; },
+        [&](OpBuilder &inner, Location l, Value part, Value count) {
+          callPart(inner, l, callee, arguments, part, count);
+        });
     op->erase();
     return success();
+  }
+
+  /// `scf.if (parts == 1) { serial } else { scf.parallel }`: `serial` gets
+  /// i64 constants 0 and 1; the parallel loop runs `count` iterations, each
+  /// given its index and the count as i64.
+  static void serialOrParallel(
+      OpBuilder &b, Location loc, Value parts,
+      function_ref<void(OpBuilder &, Value, Value)> serial,
+      function_ref<Value(OpBuilder &)> count,
+      function_ref<void(OpBuilder &, Location, Value, Value)> each) {
+    Value one = b.create<arith::ConstantOp>(loc, b.getI64IntegerAttr(1));
+    Value isSerial =
+        b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, parts, one);
+    auto branch = b.create<scf::IfOp>(loc, isSerial, /*withElseRegion=*/true);
+    OpBuilder then = branch.getThenBodyBuilder();
+    serial(then, then.create<arith::ConstantOp>(loc, then.getI64IntegerAttr(0)),
+           one);
+    OpBuilder otherwise = branch.getElseBodyBuilder();
+    Value iterations = count(otherwise);
+    Value zero = otherwise.create<arith::ConstantIndexOp>(loc, 0);
+    Value step = otherwise.create<arith::ConstantIndexOp>(loc, 1);
+    Value upper = otherwise.create<arith::IndexCastOp>(
+        loc, otherwise.getIndexType(), iterations);
+    otherwise.create<scf::ParallelOp>(
+        loc, ValueRange{zero}, ValueRange{upper}, ValueRange{step},
+        [&](OpBuilder &inner, Location l, ValueRange ivs) {
+          Value index =
+              inner.create<arith::IndexCastOp>(l, inner.getI64Type(), ivs[0]);
+          each(inner, l, index, iterations);
+        });
+  }
+
+  /// A call of `callee` for `part` of `parts`.
+  static void callPart(OpBuilder &b, Location loc, func::FuncOp callee,
+                       ArrayRef<Value> arguments, Value part, Value parts) {
+    SmallVector<Value> args(arguments);
+    args.push_back(part);
+    args.push_back(parts);
+    b.create<func::CallOp>(loc, callee, args);
   }
 
   /// The elementwise generic right after the convolution `op` that updates
@@ -307,89 +327,71 @@ struct LinalgToBlasPass
       return builder.create<arith::ConstantOp>(loc,
                                                builder.getI64IntegerAttr(v));
     };
-    Value one = constant(b, 1);
-    Value serial =
-        b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, parts, one);
-    auto branch = b.create<scf::IfOp>(loc, serial, /*withElseRegion=*/true);
-    {
-      // One thread: the whole convolution, then the epilogue.
-      OpBuilder then = branch.getThenBodyBuilder();
-      SmallVector<Value> args(arguments);
-      args.push_back(constant(then, 0));
-      args.push_back(one);
-      then.create<func::CallOp>(loc, callee, args);
-      collapseContiguousDims(cast<linalg::GenericOp>(then.clone(*epilogue)));
-    }
-    {
-      OpBuilder otherwise = branch.getElseBodyBuilder();
-      Value chunks = otherwise.create<arith::MinSIOp>(
-          loc,
-          otherwise.create<arith::MaxSIOp>(loc, parts,
-                                           constant(otherwise, wanted)),
-          constant(otherwise, images));
-      Value zero = otherwise.create<arith::ConstantIndexOp>(loc, 0);
-      Value step = otherwise.create<arith::ConstantIndexOp>(loc, 1);
-      Value count = otherwise.create<arith::IndexCastOp>(
-          loc, otherwise.getIndexType(), chunks);
-      otherwise.create<scf::ParallelOp>(
-          loc, ValueRange{zero}, ValueRange{count}, ValueRange{step},
-          [&](OpBuilder &inner, Location l, ValueRange ivs) {
-            Value chunk =
-                inner.create<arith::IndexCastOp>(l, inner.getI64Type(), ivs[0]);
-            SmallVector<Value> args(arguments);
-            args.push_back(chunk);
-            args.push_back(chunks);
-            // The call sits in an alloca_scope of its own. Canonicalization
-            // keeps the alloca_scope that convert-scf-to-openmp puts around
-            // the loop body whenever that body holds a call (it might
-            // allocate on the stack), and such a scope must stay one block,
-            // which the epilogue's loops are not once lowered to cf. A call
-            // in a nested scope does not count.
-            auto scope = inner.create<memref::AllocaScopeOp>(l, TypeRange{});
-            {
-              OpBuilder call = OpBuilder::atBlockBegin(
-                  inner.createBlock(&scope.getBodyRegion()));
-              call.create<func::CallOp>(l, callee, args);
-              call.create<memref::AllocaScopeReturnOp>(l);
-            }
-            inner.setInsertionPointAfter(scope);
-            // Images [N * c / chunks, N * (c + 1) / chunks).
-            Value n = constant(inner, images);
-            auto bound = [&](Value c) {
-              Value i64 = inner.create<arith::DivSIOp>(
-                  l, inner.create<arith::MulIOp>(l, n, c), chunks);
-              return inner.create<arith::IndexCastOp>(l, inner.getIndexType(),
-                                                      i64);
-            };
-            Value begin = bound(chunk);
-            Value end = bound(
-                inner.create<arith::AddIOp>(l, chunk, constant(inner, 1)));
-            Value size = inner.create<arith::SubIOp>(l, end, begin);
-            IRMapping mapping;
-            AffineExpr image = getAffineDimExpr(0, inner.getContext());
-            for (OpOperand &operand : epilogue->getOpOperands()) {
-              AffineMap map = epilogue.getMatchingIndexingMap(&operand);
-              std::optional<unsigned> position = map.getResultPosition(image);
-              if (!position || mapping.contains(operand.get()))
-                continue;
-              auto type = cast<MemRefType>(operand.get().getType());
-              SmallVector<OpFoldResult> offsets(type.getRank(),
-                                                inner.getIndexAttr(0));
-              SmallVector<OpFoldResult> sizes,
-                  strides(type.getRank(), inner.getIndexAttr(1));
-              for (int64_t d = 0; d < type.getRank(); ++d)
-                sizes.push_back(inner.getIndexAttr(type.getDimSize(d)));
-              offsets[*position] = begin;
-              sizes[*position] = size;
-              mapping.map(operand.get(),
-                          inner.create<memref::SubViewOp>(
-                              l, operand.get(), offsets, sizes, strides));
-            }
-            auto chunkEpilogue =
-                cast<linalg::GenericOp>(inner.clone(*epilogue, mapping));
-            collapseContiguousDims(chunkEpilogue);
-          });
-    }
+    serialOrParallel(
+        b, loc, parts,
+        [&](OpBuilder &then, Value zero, Value one) {
+          // One thread: the whole convolution, then the epilogue.
+          callPart(then, loc, callee, arguments, zero, one);
+          collapseContiguousDims(
+              cast<linalg::GenericOp>(then.clone(*epilogue)));
+        },
+        [&](OpBuilder &otherwise) -> Value {
+          return otherwise.create<arith::MinSIOp>(
+              loc,
+              otherwise.create<arith::MaxSIOp>(loc, parts,
+                                               constant(otherwise, wanted)),
+              constant(otherwise, images));
+        },
+        [&](OpBuilder &inner, Location l, Value chunk, Value chunks) {
+          // The call sits in an alloca_scope of its own. Canonicalization
+          // keeps the alloca_scope that convert-scf-to-openmp puts around
+          // the loop body whenever that body holds a call (it might
+          // allocate on the stack), and such a scope must stay one block,
+          // which the epilogue's loops are not once lowered to cf. A call
+          // in a nested scope does not count.
+          auto scope = inner.create<memref::AllocaScopeOp>(l, TypeRange{});
+          {
+            OpBuilder call = OpBuilder::atBlockBegin(
+                inner.createBlock(&scope.getBodyRegion()));
+            callPart(call, l, callee, arguments, chunk, chunks);
+            call.create<memref::AllocaScopeReturnOp>(l);
+          }
+          inner.setInsertionPointAfter(scope);
+          // Images [N * c / chunks, N * (c + 1) / chunks).
+          Value n = constant(inner, images);
+          auto bound = [&](Value c) {
+            Value i64 = inner.create<arith::DivSIOp>(
+                l, inner.create<arith::MulIOp>(l, n, c), chunks);
+            return inner.create<arith::IndexCastOp>(l, inner.getIndexType(),
+                                                    i64);
+          };
+          Value begin = bound(chunk);
+          Value end =
+              bound(inner.create<arith::AddIOp>(l, chunk, constant(inner, 1)));
+          Value size = inner.create<arith::SubIOp>(l, end, begin);
+          IRMapping mapping;
+          AffineExpr image = getAffineDimExpr(0, inner.getContext());
+          for (OpOperand &operand : epilogue->getOpOperands()) {
+            AffineMap map = epilogue.getMatchingIndexingMap(&operand);
+            std::optional<unsigned> position = map.getResultPosition(image);
+            if (!position || mapping.contains(operand.get()))
+              continue;
+            auto type = cast<MemRefType>(operand.get().getType());
+            SmallVector<OpFoldResult> offsets(type.getRank(),
+                                              inner.getIndexAttr(0));
+            SmallVector<OpFoldResult> sizes,
+                strides(type.getRank(), inner.getIndexAttr(1));
+            for (int64_t d = 0; d < type.getRank(); ++d)
+              sizes.push_back(inner.getIndexAttr(type.getDimSize(d)));
+            offsets[*position] = begin;
+            sizes[*position] = size;
+            mapping.map(operand.get(),
+                        inner.create<memref::SubViewOp>(
+                            l, operand.get(), offsets, sizes, strides));
+          }
+          collapseContiguousDims(
+              cast<linalg::GenericOp>(inner.clone(*epilogue, mapping)));
+        });
     epilogue->erase();
     op->erase();
     return success();

@@ -32,6 +32,18 @@ CacheKeyParts sampleParts() {
   return {"module {}", "x86_64-pc-linux-gnu znver4 +avx512f", "0.1.0", "19.1.7",
           "O3"};
 }
+
+/// `count` keys of different modules.
+std::vector<CacheKey> distinctKeys(int count) {
+  std::vector<CacheKey> keys;
+  for (int i = 0; i < count; ++i) {
+    CacheKeyParts p = sampleParts();
+    p.ir = "module " + std::to_string(i);
+    keys.push_back(cacheKey(p));
+  }
+  return keys;
+}
+
 } // namespace
 
 TEST_CASE("the cache key changes with every part it covers") {
@@ -97,12 +109,7 @@ TEST_CASE("the least recently used entries are evicted past the limit") {
   TempDir dir;
   std::string object(4000, 'x');
   DiskCache cache(dir.path, 10000); // room for two entries of ~4.1 KB
-  std::vector<CacheKey> keys;
-  for (int i = 0; i < 3; ++i) {
-    CacheKeyParts p = sampleParts();
-    p.ir = "module " + std::to_string(i);
-    keys.push_back(cacheKey(p));
-  }
+  std::vector<CacheKey> keys = distinctKeys(3);
   cache.store(keys[0], {object, "{}"});
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   cache.store(keys[1], {object, "{}"});
@@ -120,12 +127,7 @@ TEST_CASE("stores list the directory again only past the known limit") {
   TempDir dir;
   std::string object(4000, 'x');
   DiskCache cache(dir.path, 10000); // room for two entries of ~4.1 KB
-  std::vector<CacheKey> keys;
-  for (int i = 0; i < 4; ++i) {
-    CacheKeyParts p = sampleParts();
-    p.ir = "module " + std::to_string(i);
-    keys.push_back(cacheKey(p));
-  }
+  std::vector<CacheKey> keys = distinctKeys(4);
   cache.store(keys[0], {object, "{}"}); // lists the directory: 1 entry
   // Another process's entry, the least recently used, which this one does
   // not know of yet.
