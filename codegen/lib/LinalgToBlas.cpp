@@ -283,8 +283,7 @@ struct LinalgToBlasPass
         generic.getDpsInits()[0] != out ||
         generic.getNumParallelLoops() != generic.getNumLoops() ||
         !generic.getMatchingIndexingMap(generic.getDpsInitOperand(0))
-             .isIdentity() ||
-        !cast<MemRefType>(out.getType()).hasStaticShape())
+             .isIdentity())
       return nullptr;
     AffineExpr image = getAffineDimExpr(0, op->getContext());
     for (OpOperand &operand : generic->getOpOperands()) {

@@ -145,43 +145,12 @@ ValuesIndices topk(const Tensor &x, std::int64_t k, std::int64_t dim,
 }
 
 UniqueResult unique(const Tensor &x, SourceLoc where) {
-  const TensorImpl &self = implOf(x, "unique", where);
-  Tensor flat = x.reshape({x.numel()}, where).contiguous();
-  std::int64_t n = flat.numel();
-  Device device = self.storage->device();
-  Tensor inverse = detail::makeContiguous(DType::Int64, self.shape, device);
-  std::vector<std::int64_t> counts;
-  Tensor values;
-  detail::dispatchDType(self.dtype, [&]<typename T>(detail::TypeTag<T>) {
-    const T *in = reinterpret_cast<const T *>(flat.impl()->firstElement());
-    std::vector<std::int64_t> order(n);
-    std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(),
-                     [&](std::int64_t a, std::int64_t b) {
-                       return before(key(in[a]), key(in[b]));
-                     });
-    auto *inv =
-        reinterpret_cast<std::int64_t *>(inverse.impl()->mutableFirstElement());
-    std::vector<std::int64_t> firsts;
-    for (std::int64_t i = 0; i < n; ++i) {
-      // A new value unless equal to the previous one (NaN never is).
-      if (i == 0 || !(key(in[order[i]]) == key(in[order[i - 1]]))) {
-        firsts.push_back(order[i]);
-        counts.push_back(0);
-      }
-      ++counts.back();
-      inv[order[i]] = static_cast<std::int64_t>(firsts.size()) - 1;
-    }
-    values = detail::makeContiguous(
-        self.dtype, {static_cast<std::int64_t>(firsts.size())}, device);
-    T *out = reinterpret_cast<T *>(values.impl()->mutableFirstElement());
-    for (std::size_t i = 0; i < firsts.size(); ++i)
-      out[i] = in[firsts[i]];
-  });
-  Tensor countTensor =
-      fromVector(counts, {static_cast<std::int64_t>(counts.size())},
-                 TensorOptions(DType::Int64).withDevice(device));
-  return {values, inverse, countTensor};
+  implOf(x, "unique", where);
+  // The distinct elements are the distinct one-element slices of the
+  // flattened tensor; the inverse takes x's shape.
+  UniqueResult r = unique(x.reshape({x.numel()}, where), 0, where);
+  r.inverse = r.inverse.reshape(x.shape(), where);
+  return r;
 }
 
 UniqueResult unique(const Tensor &x, std::int64_t dim, SourceLoc where) {

@@ -43,6 +43,8 @@ constexpr std::int64_t kTileChannels = 64;
 /// Output pixels transposed into the output at a time: a multiple of every
 /// tile's pixel count (6, 8, 12), so only the image's last chunk is partial.
 constexpr std::int64_t kChunkPixels = 48;
+/// The most pixels a register tile covers (tileFor).
+constexpr int kMaxTilePixels = 12;
 /// Shortest reduction the direct kernel takes (see the file comment).
 constexpr std::int64_t kMinReduction = 64;
 
@@ -168,12 +170,17 @@ void convolveDirect(const ConvolutionViews &v, float beta) {
   // Where step k = (c, i, j) reads, relative to an output pixel's first
   // input element; where pixel p = (y, x) starts in the input and lands in
   // the output.
-  std::vector<std::int64_t> offsets(static_cast<std::size_t>(steps));
+  // And where step k lies in a filter, relative to its channel's start.
+  std::vector<std::int64_t> offsets(static_cast<std::size_t>(steps)),
+      filterOffsets(static_cast<std::size_t>(steps));
   for (std::int64_t c = 0; c < v.inChannels; ++c)
     for (std::int64_t i = 0; i < v.kernelH; ++i)
-      for (std::int64_t j = 0; j < v.kernelW; ++j)
-        offsets[(c * v.kernelH + i) * v.kernelW + j] =
+      for (std::int64_t j = 0; j < v.kernelW; ++j) {
+        std::int64_t k = (c * v.kernelH + i) * v.kernelW + j;
+        offsets[k] =
             c * is[1] + i * v.dilationY * is[2] + j * v.dilationX * is[3];
+        filterOffsets[k] = c * fs[1] + i * fs[2] + j * fs[3];
+      }
   std::vector<std::int64_t> starts(static_cast<std::size_t>(pixels)),
       targets(static_cast<std::size_t>(pixels));
   for (std::int64_t y = 0; y < v.outH; ++y)
@@ -200,17 +207,11 @@ void convolveDirect(const ConvolutionViews &v, float beta) {
       packed = count / kLanes * kLanes;
       transposeBlocks(v.filter + first * fs[0], fs[0], blockSteps,
                       weights.data(), width, packed);
-      for (std::int64_t f = 0; f < packed; ++f)
-        for (std::int64_t k = blockSteps; k < steps; ++k)
-          weights[k * width + f] = v.filter[(first + f) * fs[0] + k];
     }
-    for (std::int64_t f = packed; f < count; ++f)
-      for (std::int64_t c = 0; c < v.inChannels; ++c)
-        for (std::int64_t i = 0; i < v.kernelH; ++i)
-          for (std::int64_t j = 0; j < v.kernelW; ++j)
-            weights[((c * v.kernelH + i) * v.kernelW + j) * width + f] =
-                v.filter[(first + f) * fs[0] + c * fs[1] + i * fs[2] +
-                         j * fs[3]];
+    for (std::int64_t f = 0; f < count; ++f)
+      for (std::int64_t k = f < packed ? blockSteps : 0; k < steps; ++k)
+        weights[k * width + f] =
+            v.filter[(first + f) * fs[0] + filterOffsets[k]];
     auto [run, tilePixels] = tileFor(vectors);
     for (std::int64_t n = 0; n < v.images; ++n) {
       const float *image = v.input + n * is[0];
@@ -219,7 +220,7 @@ void convolveDirect(const ConvolutionViews &v, float beta) {
         const std::int64_t end = std::min(pixels, chunk + kChunkPixels);
         for (std::int64_t p = chunk; p < end; p += tilePixels) {
           // A partial tile repeats the chunk's last pixel.
-          const float *rows[12];
+          const float *rows[kMaxTilePixels];
           for (int r = 0; r < tilePixels; ++r)
             rows[r] = image + starts[std::min(p + r, end - 1)];
           run(rows, offsets.data(), steps, weights.data(),
