@@ -704,10 +704,15 @@ void scatterInto(const Tensor &selfTensor, std::int64_t dim,
     if (mode == Combine::Mean)
       for (const auto &[t, count] : counts) {
         std::int64_t n = count + (includeSelf ? 1 : 0);
-        if constexpr (std::is_integral_v<T>) // floor, as PyTorch
-          o[t] = static_cast<T>(
-              std::floor(static_cast<double>(o[t]) / static_cast<double>(n)));
-        else
+        if constexpr (std::is_integral_v<T>) {
+          // Floor division, as PyTorch, in integers: through double, sums
+          // beyond 2^53 would round.
+          auto sum = static_cast<std::int64_t>(o[t]);
+          std::int64_t quotient = sum / n;
+          if (sum % n != 0 && sum < 0)
+            --quotient;
+          o[t] = static_cast<T>(quotient);
+        } else
           o[t] = detail::castValue<T>(detail::castValue<double>(o[t]) /
                                       static_cast<double>(n));
       }

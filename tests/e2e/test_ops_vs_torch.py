@@ -1449,9 +1449,13 @@ def describe_failure(operands, want, got):
         return (f"  inputs: {[o.scalar if o.array is None else o.array.tolist() for o in operands]}\n"
                 f"  expected: {want.tolist()}\n"
                 f"  got: {None if got is None else got.tolist()}")
-    e, g = expected.astype(np.float64), got.astype(np.float64)
-    bad = np.argwhere(~((e == g) | (np.isnan(e) & np.isnan(g)) |
-                        np.isclose(g, e, rtol=1e-5, atol=1e-6)))[:10]
+    if expected.dtype.kind != "f":  # integers compare exactly (int64 > 2^53)
+        bad = np.argwhere(expected != got)[:10]
+    else:
+        e, g = expected.astype(np.float64), got.astype(np.float64)
+        bad = np.argwhere(~((e == g) | (np.isnan(e) & np.isnan(g)) |
+                            np.isclose(g, e, rtol=1e-5, atol=1e-6)))[:10]
+    e, g = expected, got
     lines = [f"  {len(bad)} first differing positions of {list(e.shape)}:"]
     for index in map(tuple, bad):
         inputs = [o.scalar if o.array is None or o.array.shape != e.shape

@@ -167,6 +167,21 @@ TEST_CASE("scatter, scatterAdd, maskedFill, maskedSelect, nonzero") {
   CHECK(scatterReduce(into, 0, tensor({0, 0}), tensor({2.f, 4.f}),
                       ScatterReduce::Mean, false)
             .at<float>({0}) == 3.0f);
+  // Integer means floor exactly, also where a double would round (2^60 + 1)
+  // and below zero. An int8 target may combine more values than int8 can
+  // count: the (wrapped) sum -56 is divided by the true count 200. (PyTorch
+  // counts in int8 too and divides -56 by -56.)
+  std::int64_t big = (std::int64_t{1} << 60) + 1;
+  CHECK(scatterReduce(zeros({1}, kInt64), 0, tensor({0, 0}),
+                      tensor({big, big + 2}), ScatterReduce::Mean, false)
+            .at<std::int64_t>({0}) == big + 1);
+  CHECK(scatterReduce(zeros({1}, kInt64), 0, tensor({0, 0}),
+                      tensor({std::int64_t{-3}, std::int64_t{0}}),
+                      ScatterReduce::Mean, false)
+            .at<std::int64_t>({0}) == -2);
+  CHECK(scatterReduce(zeros({1}, kInt8), 0, zeros({200}, kInt64),
+                      ones({200}, kInt8), ScatterReduce::Mean, false)
+            .at<std::int8_t>({0}) == -1);
   CHECK(scatterReduce(into, 0, tensor({1}), tensor({-5.f}), ScatterReduce::Amax,
                       false)
             .at<float>({1}) == -5.0f);
