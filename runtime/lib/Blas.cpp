@@ -12,6 +12,7 @@
 #include "trueno/Runtime/Blas.h"
 
 #include "DirectConvolution.h"
+#include "DotProductGemm.h"
 
 #include <cblas.h>
 
@@ -115,6 +116,17 @@ void multiply(Matrix<T> a, Matrix<T> b, Matrix<T> c, double beta) {
   if (!lb) {
     b = packed(b, bStorage);
     lb = layoutOf(b);
+  }
+  if constexpr (std::is_same_v<T, float>) {
+    // x @ w^T (rows of a and columns of b contiguous), small: no packing.
+    DotProductOperands rows{a.data,      la->leading, b.data,
+                            lb->leading, c.data,      out->leading,
+                            m,           n,           k};
+    if (la->transpose == CblasNoTrans && lb->transpose == CblasTrans &&
+        preferDotProductGemm(rows)) {
+      multiplyByDotProducts(rows, static_cast<float>(beta));
+      return;
+    }
   }
   gemm(la->transpose, lb->transpose, m, n, k, a.data, la->leading, b.data,
        lb->leading, static_cast<T>(beta), c.data, out->leading);

@@ -264,3 +264,38 @@ TEST_CASE("float32 sin and cos stay accurate for large arguments") {
     CHECK(c[i] == doctest::Approx(std::cos(double(x[i]))).epsilon(1e-6));
   }
 }
+
+TEST_CASE("a product accumulates into its output through the runtime's GEMM") {
+  // linalg.matmul into an output that is not zero-filled becomes a GEMM
+  // with beta = 1. 23 x 100 times the transpose of 13 x 100, both rows
+  // contiguous, takes the runtime's own kernel (DotProductGemm) on
+  // AVX-512 CPUs, with a row tail (23 = 3 * 6 + 5), a column tail (13) and a
+  // reduction tail (100 = 6 * 16 + 4); elsewhere OpenBLAS.
+  auto kernel = compileKernel(R"(
+    func.func @k(%x: tensor<23x100xf32>,
+                 %w: tensor<100x13xf32> {trueno.strides = array<i64: 1, 100>},
+                 %c: tensor<23x13xf32>) -> tensor<23x13xf32> {
+      %r = linalg.matmul ins(%x, %w : tensor<23x100xf32>, tensor<100x13xf32>)
+                         outs(%c : tensor<23x13xf32>) -> tensor<23x13xf32>
+      return %r : tensor<23x13xf32>
+    })");
+  const std::int64_t m = 23, n = 13, k = 100;
+  std::vector<float> x(m * k), wt(n * k), c(m * n), out(m * n);
+  for (std::size_t i = 0; i < x.size(); ++i)
+    x[i] = static_cast<float>((i * 7919) % 23) / 11.0f - 1.0f;
+  for (std::size_t i = 0; i < wt.size(); ++i)
+    wt[i] = static_cast<float>((i * 104729) % 31) / 15.0f - 1.0f;
+  for (std::size_t i = 0; i < c.size(); ++i)
+    c[i] = static_cast<float>(i % 5) - 2.0f;
+  run(*kernel, {{x.data(), {m, k}, {k, 1}},
+                {wt.data(), {k, n}, {1, k}},
+                {c.data(), {m, n}, {n, 1}},
+                {out.data(), {m, n}, {n, 1}}});
+  for (std::int64_t i = 0; i < m; ++i)
+    for (std::int64_t j = 0; j < n; ++j) {
+      double expected = c[i * n + j];
+      for (std::int64_t p = 0; p < k; ++p)
+        expected += static_cast<double>(x[i * k + p]) * wt[j * k + p];
+      CHECK(out[i * n + j] == doctest::Approx(expected).epsilon(1e-5));
+    }
+}

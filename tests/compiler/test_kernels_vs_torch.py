@@ -237,8 +237,13 @@ def same(expected, got, tol):
     inf = np.isinf(e) | np.isinf(g)
     if not np.array_equal(e[inf & finite], g[inf & finite]):
         return "infinities differ"
+    if isinstance(atol, np.ndarray):  # an absolute tolerance per element
+        atol = np.broadcast_to(atol, e.shape)[finite & ~inf]
     ok = np.isclose(g[finite & ~inf], e[finite & ~inf], rtol=rtol, atol=atol)
-    return None if ok.all() else f"{(~ok).sum()} values beyond rtol={rtol}, atol={atol}"
+    if ok.all():
+        return None
+    shown = f"{atol.max():.3g} (largest)" if isinstance(atol, np.ndarray) else atol
+    return f"{(~ok).sum()} values beyond rtol={rtol}, atol={shown}"
 
 
 def main():

@@ -611,12 +611,17 @@ PRODUCTS = ["matmul", "dot", "vdot", "outer", "linear", "linearRelu", "addmm"]
 PRODUCT_TYPES = FLOATS + INTS
 
 
-def product_shapes(rng, op):
+def product_shapes(rng, op, large=False):
     """Operand shapes for a product: vectors, matrices, broadcast batches,
-    sometimes an empty dimension (k = 0 gives zeros)."""
+    sometimes an empty dimension (k = 0 gives zeros); `large` ones are
+    16-70 rows by 96-784 terms."""
     def size():
         return 0 if rng.random() < 0.04 else rng.choice([1, 2, 3, 5, 8, 17, 33])
     m, k, n = size(), size(), size()
+    if large:  # the sizes that take the runtime's own kernels, and their tails
+        m = rng.choice([16, 17, 23, 48, 64, 70])
+        k = rng.choice([96, 100, 128, 257, 784])
+        n = rng.choice([1, 3, 4, 5, 7, 8, 9, 13, 64, 130])
     if op in ("dot", "vdot"):
         return [(k,), (k,)] if op == "dot" else [(k, 2), (2, k)]
     if op == "outer":
@@ -644,9 +649,14 @@ def build_product(rng, op):
     """A matrix product of random views against NumPy in float64 (int64
     for integers, which wraps as Trueno does), rounded to the result
     dtype. Mixed dtypes promote as NumPy does (PyTorch rejects them)."""
-    a_type = rng.choice(PRODUCT_TYPES)
-    b_type = a_type if rng.random() < 0.8 else rng.choice(PRODUCT_TYPES)
-    shapes = product_shapes(rng, op)
+    # A quarter of the float products are large enough for the runtime's
+    # own float32 kernel (DotProductGemm), x @ w^T with its row and column
+    # tails, beside OpenBLAS.
+    large = op in ("matmul", "linear", "linearRelu", "addmm") and rng.random() < 0.25
+    a_type = (rng.choice(["float32", "float32", "float64"]) if large
+              else rng.choice(PRODUCT_TYPES))
+    b_type = a_type if rng.random() < 0.8 or large else rng.choice(PRODUCT_TYPES)
+    shapes = product_shapes(rng, op, large)
     types = [a_type, a_type, b_type] if len(shapes) == 3 else [a_type, b_type]
     if op in ("linear", "linearRelu"):
         types = [a_type, b_type, b_type]
@@ -666,17 +676,23 @@ def build_product(rng, op):
         vs = [t.to(common).to(T.float32).numpy().astype(np.float64) for t in ts]
     else:
         vs = [t.to(common).numpy().astype(wide) for t in ts]
-    with np.errstate(all="ignore"):
+    def compute(vs):
         if op == "matmul":
-            r = np.matmul(vs[0], vs[1])
-        elif op in ("dot", "vdot"):
-            r = np.vdot(vs[0], vs[1])
-        elif op == "outer":
-            r = np.outer(vs[0], vs[1])
-        elif op == "addmm":
-            r = vs[0] + vs[1] @ vs[2]
-        else:
-            r = vs[0] @ vs[1].T + vs[2]
+            return np.matmul(vs[0], vs[1])
+        if op in ("dot", "vdot"):
+            return np.vdot(vs[0], vs[1])
+        if op == "outer":
+            return np.outer(vs[0], vs[1])
+        if op == "addmm":
+            return vs[0] + vs[1] @ vs[2]
+        return vs[0] @ vs[1].T + vs[2]
+    with np.errstate(all="ignore"):
+        r = compute(vs)
+        # The same product of magnitudes bounds the rounding of a sum of k
+        # terms in float32/64 by about k * u * (|a| @ |b|) per element; with
+        # cancellation (int64 operands in float32) it dwarfs the result.
+        magnitude = (compute([np.abs(v.astype(np.float64)) for v in vs])
+                     if name in ("float32", "float64") else None)
     want = T.from_numpy(np.asarray(r)).to(common)
     if op == "linearRelu":  # on the result after it wrapped or rounded
         want = torch_apply(T.relu, [want], name)
@@ -684,10 +700,11 @@ def build_product(rng, op):
         shapes[0][-1] if shapes[0] else 1)
     if name in ("float16", "bfloat16"):
         tol = (2e-2, 2e-2 * max(1, k) ** 0.5)
-    elif name == "float32":
-        tol = (1e-4, 1e-4 * max(1, k))
-    elif name == "float64":
-        tol = (1e-10, 1e-10 * max(1, k))
+    elif name in ("float32", "float64"):
+        scale = 1e-4 if name == "float32" else 1e-10
+        unit = 2.0 ** (-24 if name == "float32" else -53)
+        tol = (scale, np.maximum(scale * max(1, k),
+                                 2 * max(1, k) * unit * np.nan_to_num(magnitude)))
     else:
         tol = None
     return op, operands, want, tol
