@@ -353,6 +353,27 @@ BENCHMARK(conv2dBias)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
+/// Depthwise conv2d with bias (groups = channels), 3x3 filters, padding 1,
+/// as in MobileNet's blocks. Args: N, C, H (= W). Reported as FLOP/s.
+void conv2dDepthwise(benchmark::State &state) {
+  std::int64_t n = state.range(0), c = state.range(1), h = state.range(2);
+  auto sets = inputSets({{n, c, h, h}, {c, 1, 3, 3}, {c}}, 4);
+  std::size_t i = 0;
+  for (auto _ : state) {
+    const auto &v = sets[i++ % sets.size()];
+    Tensor y = conv2d(v[0], v[1], v[2], {1, 1}, {1, 1}, {1, 1}, c);
+    trueno::sync();
+    benchmark::DoNotOptimize(y);
+  }
+  state.counters["flops"] = benchmark::Counter(
+      2.0 * static_cast<double>(n * c * h * h * 9 * state.iterations()),
+      benchmark::Counter::kIsRate);
+}
+BENCHMARK(conv2dDepthwise)
+    ->Args({64, 32, 28})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
 /// Record + realize of a 20-op graph on 1-element tensors (program cache
 /// warm), per op.
 void perOpOverhead(benchmark::State &state) {
@@ -413,6 +434,10 @@ static int writeChecks(const std::string &dir) {
   saveNpy(dir + "/conv2d.npy",
           conv2d(a.reshape({4, 4, 16, 16}),
                  b.slice(0, 0, 288).reshape({8, 4, 3, 3}), c.slice(0, 0, 8)));
+  saveNpy(dir + "/depthwise.npy",
+          conv2d(a.reshape({4, 16, 8, 8}),
+                 b.slice(0, 0, 144).reshape({16, 1, 3, 3}), c.slice(0, 0, 16),
+                 {1, 1}, {1, 1}, {1, 1}, 16));
   saveNpy(dir + "/broadcastAdd.npy", a.slice(0, 0, 64).reshape({64, 1}) +
                                          b.slice(0, 0, 64).reshape({1, 64}));
   return 0;

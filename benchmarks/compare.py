@@ -80,6 +80,9 @@ REFERENCE = {"expFma": np_expfma, "chain": np_chain, "chainArith": np_arith,
              "conv2d": lambda a, b, c: np_conv2d(
                  a.reshape(4, 4, 16, 16).astype(np.float64),
                  b[:288].reshape(8, 4, 3, 3).astype(np.float64), c[:8]),
+             "depthwise": lambda a, b, c: np_depthwise(
+                 a.reshape(4, 16, 8, 8).astype(np.float64),
+                 b[:144].reshape(16, 1, 3, 3).astype(np.float64), c[:16]),
              "softmax": lambda a, b, c: np_softmax(a.reshape(64, 64).astype(np.float64)),
              "linearRelu": lambda a, b, c: np.maximum(
                  a.reshape(64, 64).astype(np.float64) @ b.reshape(64, 64).T + c[:64], 0)}
@@ -109,6 +112,40 @@ def np_conv2d(x, w, b, out=None):
     np.einsum("nchwij,fcij->nfhw", windows, w, optimize=True, out=out)
     out += b[None, :, None, None]
     return out
+
+
+def np_depthwise(x, w, b, out=None):
+    """Depthwise 3x3 convolution, padding 1: windows of the padded input as a
+    strided view, one einsum per channel set (writes into out)."""
+    padded = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (3, 3), axis=(2, 3))
+    if out is None:
+        return np.einsum("nchwij,cij->nchw", windows, w[:, 0]) + b[None, :, None, None]
+    np.einsum("nchwij,cij->nchw", windows, w[:, 0], out=out)
+    out += b[None, :, None, None]
+    return out
+
+
+def depthwise_cases(lib, n, c, h):
+    """Depthwise conv2d with bias (groups = channels, 3x3, padding 1);
+    PyTorch in its faster configuration here, as conv2d_cases."""
+    pick = rotated(lib, [(n, c, h, h), (c, 1, 3, 3), (c,)])
+    if lib == "numpy":
+        out = np.empty((n, c, h, h), np.float32)
+        return {"depthwise": lambda: np_depthwise(*pick()),
+                "depthwise out=": lambda: np_depthwise(*pick(), out)}
+    conv = lambda x, w, b: F.conv2d(x, w, b, padding=1, groups=c)  # noqa: E731
+    best = None
+    for enabled in (True, False):
+        with torch.backends.mkldnn.flags(enabled=enabled):
+            t = timed(lambda: conv(*pick()), 10)[0]
+        if best is None or t < best[0]:
+            best = (t, enabled)
+
+    def run():
+        with torch.backends.mkldnn.flags(enabled=best[1]):
+            return conv(*pick())
+    return {"depthwise": run, "depthwise out=": run}
 
 
 def conv2d_cases(lib, n, c, h, f):
@@ -377,7 +414,7 @@ def check_trueno(binary):
                 rtol, atol = (1e-5, 1e-3) if name in ("sum", "mean", "matmul",
                                                       "linearRelu") else (
                     (1e-5, 1e-7) if name == "softmax" else
-                    (1e-4, 1e-3) if name == "conv2d" else (2e-6, 1e-6))
+                    (1e-4, 1e-3) if name in ("conv2d", "depthwise") else (2e-6, 1e-6))
                 if not np.allclose(got, want, rtol=rtol, atol=atol, equal_nan=True):
                     raise SystemExit(f"{name}: Trueno's result differs from NumPy's")
     print("checked: Trueno's results match NumPy's on seeded inputs")
@@ -514,6 +551,11 @@ def main():
                      lambda shape=shape: (conv2d_cases("numpy", *shape),
                                           conv2d_cases("torch", *shape)),
                      "conv2d", 2.0 * n * f * (h - 2) ** 2 * c * 9))
+    if not args.quick:
+        plan.append(("depthwise 64x32x28x28 * 3x3", "conv2dDepthwise/64/32/28/real_time", 0,
+                     lambda: (depthwise_cases("numpy", 64, 32, 28),
+                              depthwise_cases("torch", 64, 32, 28)),
+                     "depthwise", 2.0 * 64 * 32 * 28 * 28 * 9))
     for shape in ([(64, 784, 128)] if args.quick else [(64, 784, 128), (256, 1024, 1024)]):
         plan.append((f"linear+relu {'x'.join(map(str, shape))}",
                      f"linearRelu/{'/'.join(map(str, shape))}/real_time", 0,

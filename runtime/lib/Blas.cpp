@@ -354,6 +354,45 @@ void convolveGroups(const MemRef<T, 5> &in, const MemRef<T, 5> &filter,
                     std::int64_t strideX, std::int64_t dilationY,
                     std::int64_t dilationX, std::int64_t part,
                     std::int64_t parts) {
+  if constexpr (std::is_same_v<T, float>) {
+    // Depthwise (one input channel per group): each group's im2col GEMM
+    // would be a single row. A share of the images, or with fewer images
+    // than parts, of the groups.
+    if (in.sizes[2] == 1) {
+      auto [firstImage, endImage] =
+          out.sizes[0] >= parts
+              ? share(out.sizes[0], part, parts)
+              : std::pair<std::int64_t, std::int64_t>{0, out.sizes[0]};
+      auto [firstGroup, endGroup] =
+          out.sizes[0] >= parts
+              ? std::pair<std::int64_t, std::int64_t>{0, out.sizes[1]}
+              : share(out.sizes[1], part, parts);
+      const std::int64_t *is = in.strides, *fs = filter.strides,
+                         *os = out.strides;
+      DepthwiseViews views{
+          in.aligned + in.offset + firstImage * is[0] + firstGroup * is[1],
+          {is[0], is[1], is[3], is[4]},
+          filter.aligned + filter.offset + firstGroup * fs[0],
+          {fs[0], fs[1], fs[3], fs[4]},
+          out.aligned + out.offset + firstImage * os[0] + firstGroup * os[1],
+          {os[0], os[1], os[2], os[3], os[4]},
+          endImage - firstImage,
+          endGroup - firstGroup,
+          out.sizes[2],
+          filter.sizes[3],
+          filter.sizes[4],
+          out.sizes[3],
+          out.sizes[4],
+          strideY,
+          strideX,
+          dilationY,
+          dilationX};
+      if (preferDepthwiseConvolution(views)) {
+        convolveDepthwise(views, static_cast<float>(beta));
+        return;
+      }
+    }
+  }
   for (std::int64_t g = 0; g < in.sizes[1]; ++g)
     convolve(groupOf(in, 1, g), groupOf(filter, 0, g), groupOf(out, 1, g), beta,
              strideY, strideX, dilationY, dilationX, part, parts);

@@ -153,6 +153,60 @@ std::pair<TileFunction, int> tileFor(std::int64_t vectors) {
   }
 }
 
+/// One output plane of a depthwise convolution, 16 pixels of a row at a
+/// time: each tap is one unaligned load of the input row (unit x step) and
+/// one FMA with the tap's weight. KH x KW > 0 fixes the filter size at
+/// compile time, so that its weights stay in registers; 0 x 0 reads them
+/// from `weights` (contiguous taps).
+template <int KH, int KW>
+__attribute__((target("avx512f"))) void
+depthwisePlane(const DepthwiseViews &v, const float *input,
+               const float *weights, float *output, float beta) {
+  const std::int64_t kh = KH ? KH : v.kernelH, kw = KW ? KW : v.kernelW;
+  const std::int64_t rowStride = v.inStrides[2], outRow = v.outStrides[3],
+                     outColumn = v.outStrides[4];
+  constexpr int kFixedTaps = KH * KW > 0 ? KH * KW : 1;
+  __m512 fixed[kFixedTaps];
+  if constexpr (KH * KW > 0)
+#pragma GCC unroll 25
+    for (int t = 0; t < KH * KW; ++t)
+      fixed[t] = _mm512_set1_ps(weights[t]);
+  alignas(64) float staged[kLanes];
+  for (std::int64_t y = 0; y < v.outH; ++y) {
+    const float *top = input + y * v.strideY * rowStride;
+    float *out = output + y * outRow;
+    for (std::int64_t x = 0; x < v.outW; x += kLanes) {
+      const std::int64_t count = std::min<std::int64_t>(kLanes, v.outW - x);
+      const auto mask =
+          static_cast<__mmask16>(count == kLanes ? 0xffff : (1u << count) - 1);
+      __m512 acc = _mm512_setzero_ps();
+#pragma GCC unroll 5
+      for (std::int64_t i = 0; i < kh; ++i) {
+        const float *row = top + i * v.dilationY * rowStride + x;
+#pragma GCC unroll 5
+        for (std::int64_t j = 0; j < kw; ++j) {
+          __m512 w = KH * KW > 0 ? fixed[KH * KW > 0 ? i * kw + j : 0]
+                                 : _mm512_set1_ps(weights[i * kw + j]);
+          acc = _mm512_fmadd_ps(
+              w, _mm512_maskz_loadu_ps(mask, row + j * v.dilationX), acc);
+        }
+      }
+      if (outColumn == 1) {
+        if (beta != 0.0f)
+          acc = _mm512_fmadd_ps(_mm512_set1_ps(beta),
+                                _mm512_maskz_loadu_ps(mask, out + x), acc);
+        _mm512_mask_storeu_ps(out + x, mask, acc);
+        continue;
+      }
+      _mm512_store_ps(staged, acc);
+      for (std::int64_t p = 0; p < count; ++p) {
+        float &dst = out[(x + p) * outColumn];
+        dst = beta == 0.0f ? staged[p] : beta * dst + staged[p];
+      }
+    }
+  }
+}
+
 } // namespace
 
 bool preferDirectConvolution(const ConvolutionViews &v) {
@@ -248,6 +302,39 @@ void convolveDirect(const ConvolutionViews &v, float beta) {
       }
     }
   }
+}
+
+} // namespace trueno::runtime
+
+namespace trueno::runtime {
+
+bool preferDepthwiseConvolution(const DepthwiseViews &v) {
+  static const bool avx512 = __builtin_cpu_supports("avx512f");
+  return avx512 && v.strideX == 1 && v.inStrides[3] == 1;
+}
+
+void convolveDepthwise(const DepthwiseViews &v, float beta) {
+  const std::int64_t taps = v.kernelH * v.kernelW;
+  const std::int64_t *fs = v.filterStrides, *os = v.outStrides;
+  auto plane = v.kernelH == 3 && v.kernelW == 3   ? &depthwisePlane<3, 3>
+               : v.kernelH == 5 && v.kernelW == 5 ? &depthwisePlane<5, 5>
+                                                  : &depthwisePlane<0, 0>;
+  // Every filter packed once ([g][f][tap]); then images in memory order,
+  // so that the input and output planes stream through the prefetcher.
+  const std::int64_t filters = v.groups * v.multiplier;
+  std::vector<float> weights(static_cast<std::size_t>(filters * taps));
+  for (std::int64_t g = 0; g < v.groups; ++g)
+    for (std::int64_t f = 0; f < v.multiplier; ++f)
+      for (std::int64_t i = 0; i < v.kernelH; ++i)
+        for (std::int64_t j = 0; j < v.kernelW; ++j)
+          weights[((g * v.multiplier + f) * v.kernelH + i) * v.kernelW + j] =
+              v.filter[g * fs[0] + f * fs[1] + i * fs[2] + j * fs[3]];
+  for (std::int64_t n = 0; n < v.images; ++n)
+    for (std::int64_t g = 0; g < v.groups; ++g)
+      for (std::int64_t f = 0; f < v.multiplier; ++f)
+        plane(v, v.input + n * v.inStrides[0] + g * v.inStrides[1],
+              weights.data() + (g * v.multiplier + f) * taps,
+              v.output + n * os[0] + g * os[1] + f * os[2], beta);
 }
 
 } // namespace trueno::runtime

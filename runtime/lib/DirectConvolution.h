@@ -35,6 +35,28 @@ bool preferDirectConvolution(const ConvolutionViews &views);
 /// output = conv2d(input, filter) + beta * output.
 void convolveDirect(const ConvolutionViews &views, float beta);
 
+/// A depthwise convolution (one input channel per group): output channel
+/// (g, f) of image n is input channel g convolved with filter (g, f).
+/// Element strides; the input already zero-padded.
+struct DepthwiseViews {
+  const float *input;
+  std::int64_t inStrides[4]; // n, g, y, x
+  const float *filter;
+  std::int64_t filterStrides[4]; // g, f, i, j
+  float *output;
+  std::int64_t outStrides[5]; // n, g, f, y, x
+  std::int64_t images, groups, multiplier;
+  std::int64_t kernelH, kernelW, outH, outW;
+  std::int64_t strideY, strideX, dilationY, dilationX;
+};
+
+/// Whether convolveDepthwise should compute this convolution: the CPU has
+/// AVX-512 and output rows are read from input rows with a unit step.
+bool preferDepthwiseConvolution(const DepthwiseViews &views);
+
+/// output = depthwise conv2d(input, filter) + beta * output.
+void convolveDepthwise(const DepthwiseViews &views, float beta);
+
 } // namespace trueno::runtime
 
 #endif // TRUENO_RUNTIME_DIRECTCONVOLUTION_H

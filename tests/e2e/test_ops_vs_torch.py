@@ -445,14 +445,17 @@ def build_conv2d(rng):
 def build_conv2d_large(rng):
     """conv2d of a million or more multiply-adds, so that it runs on several
     threads, image by image, with its bias and a relu applied chunk by chunk
-    (trueno-linalg-to-blas), through the direct float32 kernel where it
-    applies (runtime/lib/DirectConvolution.cpp) or im2col + GEMM."""
+    (trueno-linalg-to-blas), through the direct float32 kernels where they
+    apply (runtime/lib/DirectConvolution.cpp: long reductions, depthwise) or
+    im2col + GEMM."""
     dtype = rng.choice(["float32", "float32", "float64"])
     cin = rng.choice([1, 3, 8, 16, 32, 32])
     cout = rng.choice([5, 16, 24, 40, 64, 80])
-    groups = rng.choice([1, 1, 1, 2])
+    groups = rng.choice([1, 1, 1, 2, cin])
     if groups == 2:
         cin, cout = 2 * cin, cout + cout % 2
+    elif groups == cin > 1:  # depthwise, with a channel multiplier of 1-2
+        cout = cin * rng.choice([1, 1, 2])
     kh, kw = rng.choice([(3, 3), (3, 3), (1, 1), (5, 5), (2, 3)])
     stride = rng.choice([(1, 1), (1, 1), (2, 2), (1, 2)])
     padding = rng.choice([(0, 0), (1, 1), (2, 0)])

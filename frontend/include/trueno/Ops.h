@@ -171,8 +171,10 @@ Tensor cumprod(const Tensor &x, std::int64_t dim, TRUENO_HERE);
 /// 2-D convolution (cross-correlation) of an (N, C, H, W) or (C, H, W) input
 /// with a (out_channels, C / groups, KH, KW) weight, as
 /// torch.nn.functional.conv2d, zero padding. float16/bfloat16 compute in
-/// float32. One group runs as im2col + OpenBLAS GEMM per image; a bias and
-/// activations applied to the result fuse into the same kernel.
+/// float32. float32 runs direct AVX-512 kernels where the CPU has them
+/// (reductions of 64 terms or more, and depthwise convolutions), otherwise
+/// im2col + OpenBLAS GEMM per image; a bias and activations applied to the
+/// result fuse into the same kernel.
 Tensor conv2d(const Tensor &input, const Tensor &weight,
               const std::optional<Tensor> &bias = std::nullopt,
               std::array<std::int64_t, 2> stride = {1, 1},
