@@ -12,9 +12,11 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace mlir::trueno {
 #define GEN_PASS_DEF_KERNELABI
+#define GEN_PASS_DEF_WRITEOUTPUTSINPLACE
 #include "trueno/Codegen/Passes.h.inc"
 } // namespace mlir::trueno
 
@@ -147,6 +149,63 @@ struct KernelABIPass : public mlir::trueno::impl::KernelABIBase<KernelABIPass> {
     for (unsigned i = 0; i < func.getNumArguments(); ++i)
       func.setArgAttr(i, "llvm.noalias", UnitAttr::get(func.getContext()));
     return success();
+  }
+};
+
+/// Every use of `buffer` and of the views taken of it, through
+/// view-like ops.
+void collectUses(Value buffer, SmallVectorImpl<OpOperand *> &uses) {
+  for (OpOperand &use : buffer.getUses()) {
+    if (auto view = dyn_cast<ViewLikeOpInterface>(use.getOwner());
+        view && view.getViewSource() == buffer) {
+      collectUses(view->getResult(0), uses);
+      continue;
+    }
+    uses.push_back(&use);
+  }
+}
+
+struct WriteOutputsInPlacePass
+    : public mlir::trueno::impl::WriteOutputsInPlaceBase<
+          WriteOutputsInPlacePass> {
+  void runOnOperation() override {
+    getOperation()->walk([](func::FuncOp func) {
+      if (func.isExternal())
+        return;
+      Block &body = func.front();
+      for (memref::CopyOp copy :
+           llvm::make_early_inc_range(body.getOps<memref::CopyOp>()))
+        writeInPlace(copy, body);
+    });
+  }
+
+  static void writeInPlace(memref::CopyOp copy, Block &body) {
+    auto out = dyn_cast<BlockArgument>(copy.getTarget());
+    auto alloc = copy.getSource().getDefiningOp<memref::AllocOp>();
+    if (!out || out.getOwner() != &body || !out.hasOneUse() || !alloc ||
+        alloc->getBlock() != &body || alloc.getType() != out.getType())
+      return;
+    SmallVector<OpOperand *> uses;
+    collectUses(alloc, uses);
+    SmallVector<Operation *> deallocs;
+    for (OpOperand *use : uses) {
+      Operation *user = use->getOwner();
+      if (user == copy)
+        continue;
+      if (isa<memref::DeallocOp>(user)) {
+        deallocs.push_back(user);
+        continue;
+      }
+      // Anything else must be done with the buffer before the copy.
+      Operation *top = body.findAncestorOpInBlock(*user);
+      if (!top || !top->isBeforeInBlock(copy))
+        return;
+    }
+    for (Operation *dealloc : deallocs)
+      dealloc->erase();
+    copy->erase();
+    alloc.replaceAllUsesWith(Value(out));
+    alloc->erase();
   }
 };
 

@@ -16,6 +16,8 @@
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 
 #include <algorithm>
 
@@ -275,9 +277,17 @@ struct LinalgToBlasPass
   /// and the image dimension d0 reaching each operand, if at all, as one
   /// plain index.
   static linalg::GenericOp chunkableEpilogue(linalg::LinalgOp op) {
-    if (!isa<linalg::Conv2DNchwFchwOp>(op.getOperation()))
+    if (!isa<linalg::Conv2DNchwFchwOp, linalg::Conv2DNgchwGfchwOp>(
+            op.getOperation()))
       return nullptr;
-    auto generic = dyn_cast_or_null<linalg::GenericOp>(op->getNextNode());
+    // Views of the epilogue's operands may sit between the two (a grouped
+    // convolution's bias, expanded to NGFHW).
+    SmallVector<Operation *> views;
+    Operation *next = op->getNextNode();
+    for (; next && isa<ViewLikeOpInterface>(next) && isMemoryEffectFree(next);
+         next = next->getNextNode())
+      views.push_back(next);
+    auto generic = dyn_cast_or_null<linalg::GenericOp>(next);
     Value out = op.getDpsInits()[0];
     if (!generic || generic.getNumDpsInits() != 1 ||
         generic.getDpsInits()[0] != out ||
@@ -297,6 +307,10 @@ struct LinalgToBlasPass
         if (result != image && result.isFunctionOfDim(0))
           return nullptr;
     }
+    // The chunk loop replaces the convolution: the views must come first.
+    // (A product has no results on buffers, so none of them uses it.)
+    for (Operation *view : views)
+      view->moveBefore(op);
     return generic;
   }
 
@@ -423,9 +437,13 @@ struct LinalgToBlasPass
       SmallVector<int64_t> strides;
       int64_t offset;
       auto type = cast<MemRefType>(operand.get().getType());
+      // Negative strides nest too, but MLIR 19's memref.collapse_shape
+      // rejects the type it infers for them (a reversed bias over a grouped
+      // convolution's G and F dimensions: "expected result type with
+      // stride = -4 instead of -2").
       return succeeded(getStridesAndOffset(type, strides, offset)) &&
              !ShapedType::isDynamic(strides[*outer]) &&
-             !ShapedType::isDynamic(strides[*inner]) &&
+             !ShapedType::isDynamic(strides[*inner]) && strides[*inner] >= 0 &&
              strides[*outer] == strides[*inner] * sizes[d];
     };
     // The chunked dimension 0 (dynamic) stays on its own.

@@ -80,7 +80,8 @@ std::string stagePipeline(Stage stage) {
     return "trueno-kernel-abi,eliminate-empty-tensors,"
            "one-shot-bufferize{bufferize-function-boundaries "
            "function-boundary-type-conversion=identity-layout-map},"
-           "canonicalize,buffer-deallocation-pipeline,trueno-free-tile-buffers";
+           "canonicalize,buffer-deallocation-pipeline,"
+           "trueno-write-outputs-in-place,trueno-free-tile-buffers";
   case Stage::Loops:
     return "scf-forall-to-parallel,trueno-copy-to-linalg,trueno-linalg-to-blas,"
            "func.func(convert-linalg-to-parallel-loops),"

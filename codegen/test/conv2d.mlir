@@ -2,8 +2,9 @@
 // linalg.conv_2d_nchw_fchw (float ones become the runtime's im2col + GEMM
 // call, with the bias epilogue in place, chunk by chunk for large ones),
 // several groups as linalg.conv_2d_ngchw_gfchw over grouped views (float
-// ones: the runtime's im2col + GEMM per group).
+// ones: the runtime's im2col + GEMM per group, or its depthwise kernel).
 // RUN: trueno-opt %s -convert-trueno-to-linalg -split-input-file | FileCheck %s
+// RUN: trueno-opt %s -trueno-cpu-pipeline=stop-after=bufferized -split-input-file | FileCheck %s --check-prefix=BUF
 // RUN: trueno-opt %s -trueno-cpu-pipeline=stop-after=loops -split-input-file | FileCheck %s --check-prefix=LOOPS
 
 // CHECK-LABEL: func.func @padded
@@ -31,6 +32,15 @@ func.func @padded(%x: tensor<2x3x8x8xf32>, %w: tensor<4x3x3x3xf32>, %b: tensor<4
 // CHECK:         %[[W:.*]] = tensor.expand_shape %arg1 {{\[}}[0, 1], [2], [3], [4]] output_shape [2, 2, 2, 2, 3]
 // CHECK:         %[[Y:.*]] = linalg.conv_2d_ngchw_gfchw {dilations = dense<[2, 1]> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%[[X]], %[[W]] : tensor<1x2x2x8x8xf64>, tensor<2x2x2x2x3xf64>)
 // CHECK:         tensor.collapse_shape %[[Y]] {{\[}}[0], [1, 2], [3], [4]] : tensor<1x2x2x6x6xf64> into tensor<1x4x6x6xf64>
+// The NGFHW result is collapsed to NCHW, which eliminate-empty-tensors does
+// not see through; trueno-write-outputs-in-place has the convolution write a
+// view of the output buffer rather than copy a fresh one into it.
+// BUF-LABEL: func.func @grouped(
+// BUF-SAME:    %[[OUT:arg[0-9]+]]: memref<1x4x6x6xf64> {llvm.noalias})
+// BUF:         %[[V:.*]] = memref.expand_shape %[[OUT]] {{\[}}[0], [1, 2], [3], [4]]
+// BUF:         linalg.conv_2d_ngchw_gfchw {{.*}} outs(%[[V]] : memref<1x2x2x6x6xf64>)
+// BUF-NOT:     memref.copy
+// BUF:         return
 // LOOPS-LABEL: func.func @grouped
 // LOOPS:         call @trueno_conv2d_grouped_f64(
 func.func @grouped(%x: tensor<1x4x8x8xf64>, %w: tensor<4x2x2x3xf64>) -> tensor<1x4x6x6xf64> {
@@ -66,4 +76,42 @@ func.func @chunked(%x: tensor<8x1x28x28xf32>, %w: tensor<32x1x3x3xf32>, %b: tens
   %bb = trueno.expand %b : tensor<32x26x26xf32> to tensor<8x32x26x26xf32>
   %r = trueno.add %y, %bb : tensor<8x32x26x26xf32>
   return %r : tensor<8x32x26x26xf32>
+}
+
+// -----
+
+// A large depthwise convolution with its bias (broadcast through a view, as
+// the frontend passes it) runs chunk by chunk too: the bias's NGFHW view,
+// which sits between the convolution and its epilogue, moves before the
+// chunk loop.
+// LOOPS-LABEL: func.func @depthwise_chunked
+// LOOPS:         omp.loop_nest (%[[I:.*]]) : index = (%c0) to (%{{.*}}) step (%c1)
+// LOOPS:           %[[CHUNK:.*]] = arith.index_cast %[[I]] : index to i64
+// LOOPS:           memref.alloca_scope
+// LOOPS-NEXT:        func.call @trueno_conv2d_grouped_f32(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %c1_i64, %c1_i64, %c1_i64, %c1_i64, %[[CHUNK]], %{{.*}})
+// LOOPS:           memref.subview %{{.*}}[%{{.*}}, 0, 0, 0, 0] [%{{.*}}, 32, 1, 28, 28] [1, 1, 1, 1, 1]
+// LOOPS:           arith.addf
+// LOOPS-NOT:     memref.copy
+func.func @depthwise_chunked(%x: tensor<16x32x28x28xf32>, %w: tensor<32x1x3x3xf32>,
+                             %b: tensor<16x32x28x28xf32> {trueno.strides = array<i64: 0, 1, 0, 0>}) -> tensor<16x32x28x28xf32> {
+  %y = trueno.conv2d %x, %w stride = [1, 1] padding = [1, 1] dilation = [1, 1] groups = 32 : tensor<16x32x28x28xf32>, tensor<32x1x3x3xf32> -> tensor<16x32x28x28xf32>
+  %r = trueno.add %y, %b : tensor<16x32x28x28xf32>
+  return %r : tensor<16x32x28x28xf32>
+}
+
+// -----
+
+// A bias read backwards (a negative stride) over the groups and their
+// filters: those two dimensions nest, but MLIR 19's collapse_shape rejects
+// the type it infers for negative strides, so they stay separate in the
+// epilogue's loops.
+// LOOPS-LABEL: func.func @grouped_reversed_bias
+// LOOPS:           func.call @trueno_conv2d_grouped_f32(
+// LOOPS:           memref.collapse_shape %{{.*}} {{\[}}[0], [1], [2], [3, 4]] : memref<?x32x2x28x28xf32, strided<[0, -4, -2, 0, 0]>>
+// LOOPS:           arith.addf
+func.func @grouped_reversed_bias(%x: tensor<16x32x28x28xf32>, %w: tensor<64x1x3x3xf32>,
+                                 %b: tensor<16x64x28x28xf32> {trueno.strides = array<i64: 0, -2, 0, 0>}) -> tensor<16x64x28x28xf32> {
+  %y = trueno.conv2d %x, %w stride = [1, 1] padding = [1, 1] dilation = [1, 1] groups = 32 : tensor<16x32x28x28xf32>, tensor<64x1x3x3xf32> -> tensor<16x64x28x28xf32>
+  %r = trueno.add %y, %b : tensor<16x64x28x28xf32>
+  return %r : tensor<16x64x28x28xf32>
 }

@@ -45,6 +45,26 @@ def KernelABI : Pass<"trueno-kernel-abi", "::mlir::ModuleOp"> {
                            "::mlir::memref::MemRefDialect"];
 }
 
+def WriteOutputsInPlace : Pass<"trueno-write-outputs-in-place"> {
+  let summary = "Compute a result in its output buffer instead of copying it there";
+  let description = [{
+    eliminate-empty-tensors does not see through reshapes, so a result that
+    reaches its output through one (a grouped convolution's NGFHW result
+    collapsed to NCHW, a product's batch reshaped) is computed into a fresh
+    buffer and copied into the output at the end: for a [64, 32, 28, 28]
+    result, 13 MB of traffic, as long as a depthwise convolution itself.
+
+    After bufferization, a `memref.copy %alloc, %out` in the function's body,
+    where %alloc is a `memref.alloc` of %out's type in that body, %out is a
+    function argument that nothing else uses, and every use of %alloc (or of
+    a view of it) other than its dealloc comes before the copy, becomes
+    writes to %out: %alloc is replaced by %out and the copy and the dealloc
+    are erased. No read of %out can see the difference, since only the copy
+    touched it; the kernel ABI's outputs overlap no input.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
 def MathPolynomial : Pass<"trueno-math-polynomial"> {
   let summary = "Replace float32 math functions with polynomials";
   let description = [{
