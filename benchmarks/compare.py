@@ -423,8 +423,14 @@ def check_trueno(binary):
 def run_trueno(binary, repetitions, pattern):
     """Google Benchmark results for the cases matching `pattern`: median of
     the repetitions, and their min and max."""
+    # A warm-up first: the first iteration compiles the case's kernels
+    # (40-100 ms), and when the process also faults in the LLVM libraries
+    # from a cold page cache it can take 0.5 s, past Google Benchmark's
+    # min_time; it then times every repetition at one iteration, cold
+    # (softmax [1000, 1000] read 1.6 ms instead of 0.23 ms).
     args = [binary, "--benchmark_format=json",
             f"--benchmark_repetitions={repetitions}",
+            "--benchmark_min_warmup_time=0.2",
             f"--benchmark_filter={pattern}"]
     out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
     runs, results = {}, {}
