@@ -149,6 +149,23 @@ share(std::int64_t count, std::int64_t part, std::int64_t parts) {
   return {count * part / parts, count * (part + 1) / parts};
 }
 
+/// The images [first, end) and channels (or groups) [first, end) that
+/// `part` of `parts` of a convolution computes: a share of the images, or
+/// with fewer images than parts, every image and a share of the channels.
+/// trueno-linalg-to-blas's chunked epilogues take the same image ranges.
+struct ConvolutionShare {
+  std::int64_t firstImage, endImage, firstChannel, endChannel;
+};
+ConvolutionShare convolutionShare(std::int64_t images, std::int64_t channels,
+                                  std::int64_t part, std::int64_t parts) {
+  if (images >= parts) {
+    auto [first, end] = share(images, part, parts);
+    return {first, end, 0, channels};
+  }
+  auto [first, end] = share(channels, part, parts);
+  return {0, images, first, end};
+}
+
 /// `part` of c = a @ b + beta * c: a share of the rows, or of the columns
 /// when the product is wider than tall.
 template <typename T>
@@ -196,16 +213,8 @@ void convolve(const MemRef<T, 4> &in, const MemRef<T, 4> &filter,
               const MemRef<T, 4> &out, double beta, std::int64_t strideY,
               std::int64_t strideX, std::int64_t dilationY,
               std::int64_t dilationX, std::int64_t part, std::int64_t parts) {
-  // A share of the images, or with fewer images than parts, a share of the
-  // output channels of every image.
-  auto [firstImage, endImage] =
-      out.sizes[0] >= parts
-          ? share(out.sizes[0], part, parts)
-          : std::pair<std::int64_t, std::int64_t>{0, out.sizes[0]};
-  auto [firstChannel, endChannel] =
-      out.sizes[0] >= parts
-          ? std::pair<std::int64_t, std::int64_t>{0, out.sizes[1]}
-          : share(out.sizes[1], part, parts);
+  auto [firstImage, endImage, firstChannel, endChannel] =
+      convolutionShare(out.sizes[0], out.sizes[1], part, parts);
   const std::int64_t n = endImage - firstImage, f = endChannel - firstChannel,
                      oh = out.sizes[2], ow = out.sizes[3];
   const std::int64_t c = filter.sizes[1], kh = filter.sizes[2],
@@ -356,17 +365,10 @@ void convolveGroups(const MemRef<T, 5> &in, const MemRef<T, 5> &filter,
                     std::int64_t parts) {
   if constexpr (std::is_same_v<T, float>) {
     // Depthwise (one input channel per group): each group's im2col GEMM
-    // would be a single row. A share of the images, or with fewer images
-    // than parts, of the groups.
+    // would be a single row.
     if (in.sizes[2] == 1) {
-      auto [firstImage, endImage] =
-          out.sizes[0] >= parts
-              ? share(out.sizes[0], part, parts)
-              : std::pair<std::int64_t, std::int64_t>{0, out.sizes[0]};
-      auto [firstGroup, endGroup] =
-          out.sizes[0] >= parts
-              ? std::pair<std::int64_t, std::int64_t>{0, out.sizes[1]}
-              : share(out.sizes[1], part, parts);
+      auto [firstImage, endImage, firstGroup, endGroup] =
+          convolutionShare(out.sizes[0], out.sizes[1], part, parts);
       const std::int64_t *is = in.strides, *fs = filter.strides,
                          *os = out.strides;
       DepthwiseViews views{
