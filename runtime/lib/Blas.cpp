@@ -12,7 +12,7 @@
 #include "trueno/Runtime/Blas.h"
 
 #include "DirectConvolution.h"
-#include "DotProductGemm.h"
+#include "SmallGemm.h"
 
 #include <cblas.h>
 
@@ -125,6 +125,14 @@ void multiply(Matrix<T> a, Matrix<T> b, Matrix<T> c, double beta) {
     if (la->transpose == CblasNoTrans && lb->transpose == CblasTrans &&
         preferDotProductGemm(rows)) {
       multiplyByDotProducts(rows, static_cast<float>(beta));
+      return;
+    }
+    // a @ b with b's rows contiguous, a read through its own strides.
+    BroadcastOperands broadcasts{
+        a.data, a.rowStride,  a.colStride, b.data, lb->leading,
+        c.data, out->leading, m,           n,      k};
+    if (lb->transpose == CblasNoTrans && preferBroadcastGemm(broadcasts)) {
+      multiplyByBroadcasts(broadcasts, static_cast<float>(beta));
       return;
     }
   }

@@ -268,7 +268,7 @@ TEST_CASE("float32 sin and cos stay accurate for large arguments") {
 TEST_CASE("a product accumulates into its output through the runtime's GEMM") {
   // linalg.matmul into an output that is not zero-filled becomes a GEMM
   // with beta = 1. 23 x 100 times the transpose of 13 x 100, both rows
-  // contiguous, takes the runtime's own kernel (DotProductGemm) on
+  // contiguous, takes the runtime's own kernel (SmallGemm.cpp) on
   // AVX-512 CPUs, with a row tail (23 = 3 * 6 + 5), a column tail (13) and a
   // reduction tail (100 = 6 * 16 + 4); elsewhere OpenBLAS.
   auto kernel = compileKernel(R"(
@@ -296,6 +296,41 @@ TEST_CASE("a product accumulates into its output through the runtime's GEMM") {
       double expected = c[i * n + j];
       for (std::int64_t p = 0; p < k; ++p)
         expected += static_cast<double>(x[i * k + p]) * wt[j * k + p];
+      CHECK(out[i * n + j] == doctest::Approx(expected).epsilon(1e-5));
+    }
+}
+
+TEST_CASE("a product of a transposed view accumulates through the runtime") {
+  // The transpose of a 100 x 23 matrix times a row-major 100 x 70 one, into
+  // an output that is not zero-filled (beta = 1). On AVX-512 CPUs this takes
+  // the runtime's broadcast tile (SmallGemm.cpp), a read through its
+  // strides: a 64-column panel and a 6-column one (a masked vector), and a
+  // row tail (23 = 3 * 6 + 5); elsewhere OpenBLAS.
+  auto kernel = compileKernel(R"(
+    func.func @k(%a: tensor<23x100xf32> {trueno.strides = array<i64: 1, 23>},
+                 %b: tensor<100x70xf32>,
+                 %c: tensor<23x70xf32>) -> tensor<23x70xf32> {
+      %r = linalg.matmul ins(%a, %b : tensor<23x100xf32>, tensor<100x70xf32>)
+                         outs(%c : tensor<23x70xf32>) -> tensor<23x70xf32>
+      return %r : tensor<23x70xf32>
+    })");
+  const std::int64_t m = 23, n = 70, k = 100;
+  std::vector<float> at(k * m), b(k * n), c(m * n), out(m * n);
+  for (std::size_t i = 0; i < at.size(); ++i)
+    at[i] = static_cast<float>((i * 7919) % 23) / 11.0f - 1.0f;
+  for (std::size_t i = 0; i < b.size(); ++i)
+    b[i] = static_cast<float>((i * 104729) % 31) / 15.0f - 1.0f;
+  for (std::size_t i = 0; i < c.size(); ++i)
+    c[i] = static_cast<float>(i % 5) - 2.0f;
+  run(*kernel, {{at.data(), {m, k}, {1, m}},
+                {b.data(), {k, n}, {n, 1}},
+                {c.data(), {m, n}, {n, 1}},
+                {out.data(), {m, n}, {n, 1}}});
+  for (std::int64_t i = 0; i < m; ++i)
+    for (std::int64_t j = 0; j < n; ++j) {
+      double expected = c[i * n + j];
+      for (std::int64_t p = 0; p < k; ++p)
+        expected += static_cast<double>(at[p * m + i]) * b[p * n + j];
       CHECK(out[i * n + j] == doctest::Approx(expected).epsilon(1e-5));
     }
 }
