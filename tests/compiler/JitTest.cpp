@@ -265,72 +265,68 @@ TEST_CASE("float32 sin and cos stay accurate for large arguments") {
   }
 }
 
-TEST_CASE("a product accumulates into its output through the runtime's GEMM") {
-  // linalg.matmul into an output that is not zero-filled becomes a GEMM
-  // with beta = 1. 23 x 100 times the transpose of 13 x 100, both rows
-  // contiguous, takes the runtime's own kernel (SmallGemm.cpp) on
-  // AVX-512 CPUs, with a row tail (23 = 3 * 6 + 5), a column tail (13) and a
-  // reduction tail (100 = 6 * 16 + 4); elsewhere OpenBLAS.
-  auto kernel = compileKernel(R"(
-    func.func @k(%x: tensor<23x100xf32>,
-                 %w: tensor<100x13xf32> {trueno.strides = array<i64: 1, 100>},
-                 %c: tensor<23x13xf32>) -> tensor<23x13xf32> {
-      %r = linalg.matmul ins(%x, %w : tensor<23x100xf32>, tensor<100x13xf32>)
-                         outs(%c : tensor<23x13xf32>) -> tensor<23x13xf32>
-      return %r : tensor<23x13xf32>
-    })");
-  const std::int64_t m = 23, n = 13, k = 100;
-  std::vector<float> x(m * k), wt(n * k), c(m * n), out(m * n);
-  for (std::size_t i = 0; i < x.size(); ++i)
-    x[i] = static_cast<float>((i * 7919) % 23) / 11.0f - 1.0f;
-  for (std::size_t i = 0; i < wt.size(); ++i)
-    wt[i] = static_cast<float>((i * 104729) % 31) / 15.0f - 1.0f;
-  for (std::size_t i = 0; i < c.size(); ++i)
-    c[i] = static_cast<float>(i % 5) - 2.0f;
-  run(*kernel, {{x.data(), {m, k}, {k, 1}},
-                {wt.data(), {k, n}, {1, k}},
-                {c.data(), {m, n}, {n, 1}},
-                {out.data(), {m, n}, {n, 1}}});
+namespace {
+
+/// out = c + a @ b through `linalg.matmul` into a `c` that is not
+/// zero-filled (a GEMM with beta = 1): a is m x k and b is k x n, each
+/// stored row-major or as the transpose of a row-major matrix (then passed
+/// as a strided view), checked against a double-precision sum.
+void checkAccumulatingProduct(std::int64_t m, std::int64_t n, std::int64_t k,
+                              bool aTransposed, bool bTransposed) {
+  auto type = [](std::int64_t rows, std::int64_t cols) {
+    return "tensor<" + std::to_string(rows) + "x" + std::to_string(cols) +
+           "xf32>";
+  };
+  auto strides = [](bool transposed, std::int64_t rows, std::int64_t cols) {
+    return transposed ? " {trueno.strides = array<i64: 1, " +
+                            std::to_string(rows) + ">}"
+                      : std::string();
+  };
+  std::string a = type(m, k), b = type(k, n), c = type(m, n);
+  auto kernel = compileKernel(
+      "func.func @k(%a: " + a + strides(aTransposed, m, k) + ", %b: " + b +
+      strides(bTransposed, k, n) + ", %c: " + c + ") -> " + c +
+      " {\n  %r = linalg.matmul ins(%a, %b : " + a + ", " + b +
+      ") outs(%c : " + c + ") -> " + c + "\n  return %r : " + c + "\n}");
+  // Element (i, j) of an r x s operand, stored as given.
+  auto at = [](const std::vector<float> &v, bool transposed, std::int64_t r,
+               std::int64_t s, std::int64_t i, std::int64_t j) {
+    return transposed ? v[j * r + i] : v[i * s + j];
+  };
+  std::vector<float> av(m * k), bv(k * n), cv(m * n), out(m * n);
+  for (std::size_t i = 0; i < av.size(); ++i)
+    av[i] = static_cast<float>((i * 7919) % 23) / 11.0f - 1.0f;
+  for (std::size_t i = 0; i < bv.size(); ++i)
+    bv[i] = static_cast<float>((i * 104729) % 31) / 15.0f - 1.0f;
+  for (std::size_t i = 0; i < cv.size(); ++i)
+    cv[i] = static_cast<float>(i % 5) - 2.0f;
+  auto view = [](std::vector<float> &v, bool transposed, std::int64_t rows,
+                 std::int64_t cols) -> KernelBuffer {
+    return {
+        v.data(), {rows, cols}, {transposed ? 1 : cols, transposed ? rows : 1}};
+  };
+  run(*kernel, {view(av, aTransposed, m, k), view(bv, bTransposed, k, n),
+                view(cv, false, m, n), view(out, false, m, n)});
   for (std::int64_t i = 0; i < m; ++i)
     for (std::int64_t j = 0; j < n; ++j) {
-      double expected = c[i * n + j];
+      double expected = cv[i * n + j];
       for (std::int64_t p = 0; p < k; ++p)
-        expected += static_cast<double>(x[i * k + p]) * wt[j * k + p];
+        expected += static_cast<double>(at(av, aTransposed, m, k, i, p)) *
+                    at(bv, bTransposed, k, n, p, j);
       CHECK(out[i * n + j] == doctest::Approx(expected).epsilon(1e-5));
     }
 }
 
-TEST_CASE("a product of a transposed view accumulates through the runtime") {
-  // The transpose of a 100 x 23 matrix times a row-major 100 x 70 one, into
-  // an output that is not zero-filled (beta = 1). On AVX-512 CPUs this takes
-  // the runtime's broadcast tile (SmallGemm.cpp), a read through its
-  // strides: a 64-column panel and a 6-column one (a masked vector), and a
-  // row tail (23 = 3 * 6 + 5); elsewhere OpenBLAS.
-  auto kernel = compileKernel(R"(
-    func.func @k(%a: tensor<23x100xf32> {trueno.strides = array<i64: 1, 23>},
-                 %b: tensor<100x70xf32>,
-                 %c: tensor<23x70xf32>) -> tensor<23x70xf32> {
-      %r = linalg.matmul ins(%a, %b : tensor<23x100xf32>, tensor<100x70xf32>)
-                         outs(%c : tensor<23x70xf32>) -> tensor<23x70xf32>
-      return %r : tensor<23x70xf32>
-    })");
-  const std::int64_t m = 23, n = 70, k = 100;
-  std::vector<float> at(k * m), b(k * n), c(m * n), out(m * n);
-  for (std::size_t i = 0; i < at.size(); ++i)
-    at[i] = static_cast<float>((i * 7919) % 23) / 11.0f - 1.0f;
-  for (std::size_t i = 0; i < b.size(); ++i)
-    b[i] = static_cast<float>((i * 104729) % 31) / 15.0f - 1.0f;
-  for (std::size_t i = 0; i < c.size(); ++i)
-    c[i] = static_cast<float>(i % 5) - 2.0f;
-  run(*kernel, {{at.data(), {m, k}, {1, m}},
-                {b.data(), {k, n}, {n, 1}},
-                {c.data(), {m, n}, {n, 1}},
-                {out.data(), {m, n}, {n, 1}}});
-  for (std::int64_t i = 0; i < m; ++i)
-    for (std::int64_t j = 0; j < n; ++j) {
-      double expected = c[i * n + j];
-      for (std::int64_t p = 0; p < k; ++p)
-        expected += static_cast<double>(at[p * m + i]) * b[p * n + j];
-      CHECK(out[i * n + j] == doctest::Approx(expected).epsilon(1e-5));
-    }
+} // namespace
+
+TEST_CASE("products accumulate into their output through the runtime") {
+  // On AVX-512 CPUs these take the runtime's own kernels (SmallGemm.cpp),
+  // elsewhere OpenBLAS. x @ w^T, both rows contiguous: the dot-product tile
+  // with a row tail (23 = 3 * 6 + 5), a column tail (13) and a reduction
+  // tail (100 = 6 * 16 + 4).
+  checkAccumulatingProduct(23, 13, 100, false, true);
+  // The transpose of a times a row-major b: the broadcast tile reading a
+  // through its strides, a 64-column panel and a 6-column one (a masked
+  // vector), and the row tail.
+  checkAccumulatingProduct(23, 70, 100, true, false);
 }
