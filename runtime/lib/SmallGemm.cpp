@@ -68,9 +68,9 @@ __attribute__((target("avx512f"))) inline __m128 foldFour(__m512 a, __m512 b,
 /// c[i][j] (+)= dot(a row i, bt row j) for MR rows and NR (<= 8) columns.
 template <int MR, int NR>
 __attribute__((target("avx512f,avx512vl"))) void
-registerTile(const float *a, std::int64_t lda, const float *bt,
-             std::int64_t ldbt, float *c, std::int64_t ldc, std::int64_t k,
-             float beta) {
+dotProductTile(const float *a, std::int64_t lda, const float *bt,
+               std::int64_t ldbt, float *c, std::int64_t ldc, std::int64_t k,
+               float beta) {
   // Columns in whole groups of four for foldFour; the padding stays zero.
   constexpr int NP = (NR + 3) / 4 * 4;
   __m512 acc[MR][NP];
@@ -122,7 +122,7 @@ lastColumns(std::int64_t columns, const float *a, std::int64_t lda,
             std::int64_t k, float beta) {
   if constexpr (NR > 1) {
     if (columns == NR - 1)
-      return registerTile<MR, NR - 1>(a, lda, bt, ldbt, c, ldc, k, beta);
+      return dotProductTile<MR, NR - 1>(a, lda, bt, ldbt, c, ldc, k, beta);
     lastColumns<MR, NR - 1>(columns, a, lda, bt, ldbt, c, ldc, k, beta);
   }
 }
@@ -136,8 +136,8 @@ rowBlock(const DotProductOperands &o, const float *a, float *c, float beta) {
   constexpr int NR = MR <= 3 ? 8 : 4;
   std::int64_t j = 0;
   for (; j + NR <= o.n; j += NR)
-    registerTile<MR, NR>(a, o.lda, o.bt + j * o.ldbt, o.ldbt, c + j, o.ldc, o.k,
-                         beta);
+    dotProductTile<MR, NR>(a, o.lda, o.bt + j * o.ldbt, o.ldbt, c + j, o.ldc,
+                           o.k, beta);
   if (j < o.n)
     lastColumns<MR, NR>(o.n - j, a, o.lda, o.bt + j * o.ldbt, o.ldbt, c + j,
                         o.ldc, o.k, beta);
