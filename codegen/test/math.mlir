@@ -67,3 +67,26 @@ func.func @sin_f32(%x: tensor<4xf32>) -> tensor<4xf32> {
   %0 = trueno.sin %x : tensor<4xf32>
   return %0 : tensor<4xf32>
 }
+
+// -----
+
+// float32 log and log2 scale a subnormal argument by 2^24 into the normal
+// range and subtract 24 ln 2 (or 24): the polynomial clamps its argument to
+// the smallest normal float, which made every subnormal give log(FLT_MIN).
+// POLY-LABEL: func.func @subnormal_log
+// POLY-DAG:     %[[MIN:.*]] = arith.constant 1.17549435E-38 : f32
+// POLY-DAG:     %[[SCALE:.*]] = arith.constant 0x4B800000 : f32
+// POLY-DAG:     %[[LN:.*]] = arith.constant -16.6355324 : f32
+// POLY-DAG:     %[[TWO:.*]] = arith.constant -2.400000e+01 : f32
+// POLY:         %[[SUB:.*]] = arith.cmpf olt, %arg0, %[[MIN]] : f32
+// POLY:         %[[MUL:.*]] = arith.mulf %arg0, %[[SCALE]] : f32
+// POLY:         arith.select %[[SUB]], %[[MUL]], %arg0 : f32
+// POLY:         arith.select %[[SUB]], %[[LN]]
+// POLY:         arith.select %{{.*}}, %[[TWO]]
+// POLY-NOT:     math.log
+// POLY:         return
+func.func @subnormal_log(%x: f32) -> (f32, f32) {
+  %0 = math.log %x : f32
+  %1 = math.log2 %x : f32
+  return %0, %1 : f32, f32
+}

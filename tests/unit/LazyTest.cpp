@@ -65,6 +65,39 @@ TEST_CASE("ops are recorded and computed when read") {
   CHECK(d.realizes() == 1);
 }
 
+TEST_CASE("float32 log and log2 of subnormal inputs") {
+  // Every subnormal exponent with several mantissas, then normal numbers
+  // near FLT_MIN, zero and a negative subnormal; 4099 values so that both
+  // the vector loop and its scalar tail run.
+  std::vector<float> x;
+  for (int i = 0; x.size() < 4096; ++i) {
+    int exponent = -149 + i % 24; // 2^-149 .. 2^-126
+    float mantissa = 1.0f + static_cast<float>(i % 97) / 97.0f;
+    x.push_back(std::ldexp(mantissa, exponent));
+  }
+  x.push_back(std::numeric_limits<float>::denorm_min());
+  x.push_back(std::numeric_limits<float>::min());
+  x.push_back(std::nextafter(std::numeric_limits<float>::min(), 0.0f));
+  Tensor t = fromVector(x, {static_cast<std::int64_t>(x.size())});
+  std::vector<float> ln = t.log().toVector<float>();
+  std::vector<float> l2 = t.log2().toVector<float>();
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    INFO("x = " << x[i]);
+    double x64 = x[i];
+    CHECK(ln[i] == doctest::Approx(std::log(x64)).epsilon(3e-7));
+    CHECK(l2[i] == doctest::Approx(std::log2(x64)).epsilon(3e-7));
+  }
+  CHECK(t.log().at<float>({static_cast<std::int64_t>(x.size()) - 3}) ==
+        doctest::Approx(-103.2789).epsilon(1e-6)); // log(1.4e-45)
+  CHECK(t.log2().at<float>({static_cast<std::int64_t>(x.size()) - 3}) ==
+        -149.0f);
+  Tensor edge = fromVector(std::vector<float>{0.0f, -1e-40f, 1e-40f}, {3});
+  std::vector<float> e = edge.log().toVector<float>();
+  CHECK(e[0] == -std::numeric_limits<float>::infinity());
+  CHECK(std::isnan(e[1]));
+  CHECK(e[2] == doctest::Approx(-92.1034).epsilon(1e-6));
+}
+
 TEST_CASE("a chain of 10 elementwise ops over broadcast inputs is one kernel") {
   Tensor x = fromVector(ramp(64 * 32), {64, 32});
   Tensor row = fromVector(ramp(32, 0.05f), {32});
