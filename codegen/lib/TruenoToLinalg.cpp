@@ -1058,11 +1058,6 @@ struct ConstantLowering : public OpConversionPattern<ConstantOp> {
   }
 };
 
-template <typename... Ops>
-void addElementwise(RewritePatternSet &patterns, TypeConverter &converter) {
-  (patterns.add<ElementwiseLowering<Ops>>(converter, patterns.getContext()),
-   ...);
-}
 
 struct ConvertTruenoToLinalgPass
     : public mlir::trueno::impl::ConvertTruenoToLinalgBase<
@@ -1071,15 +1066,14 @@ struct ConvertTruenoToLinalgPass
     MLIRContext *context = &getContext();
     SignlessTypeConverter converter;
     RewritePatternSet patterns(context);
-    addElementwise<NegOp, AbsOp, SignOp, ExpOp, Exp2Op, Expm1Op, LogOp, Log2Op,
-                   Log1pOp, SqrtOp, RsqrtOp, SinOp, CosOp, TanOp, TanhOp,
-                   SigmoidOp, ReluOp, SiluOp, SoftplusOp, FloorOp, CeilOp,
-                   RoundOp, ErfOp, GeluOp, IsNanOp, IsInfOp, LogicalNotOp,
-                   AddOp, SubOp, MulOp, DivOp, FloorDivOp, RemainderOp, PowOp,
-                   MaximumOp, MinimumOp, Atan2Op, BitwiseAndOp, BitwiseOrOp,
-                   BitwiseXorOp, LogicalAndOp, LogicalOrOp, LogicalXorOp, EqOp,
-                   NeOp, LtOp, LeOp, GtOp, GeOp, WhereOp, ClampOp, CastOp>(
-        patterns, converter);
+    // Every elementwise op of trueno/OpTable.def, through its scalar recipe.
+#define TRUENO_UNARY(Code, mnemonic, function, rule, cost)                   \
+  patterns.add<ElementwiseLowering<Code##Op>>(converter, context);
+#define TRUENO_BINARY(Code, mnemonic, function, cost)                         \
+  patterns.add<ElementwiseLowering<Code##Op>>(converter, context);
+#define TRUENO_ELEMENTWISE(Code, mnemonic, attributes, cost)                   \
+  patterns.add<ElementwiseLowering<Code##Op>>(converter, context);
+#include "trueno/OpTable.def"
     patterns.add<ExpandLowering, ConstantLowering, MatmulLowering,
                  Conv2dLowering, GatherLowering>(converter, context);
     patterns.add<ArgReduceLowering<ArgMaxOp, true>,

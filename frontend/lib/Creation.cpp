@@ -4,8 +4,8 @@
 // its rounding), so that the differential tests compare them exactly.
 //
 //===----------------------------------------------------------------------===//
-#include "Cast.h"
-#include "Check.h"
+#include "trueno/Core/Cast.h"
+#include "trueno/Core/Check.h"
 #include "Dispatch.h"
 #include "TensorImpl.h"
 

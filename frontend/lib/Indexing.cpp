@@ -13,8 +13,8 @@
 // realized tensors, as PyTorch's CPU kernels do.
 //
 //===----------------------------------------------------------------------===//
-#include "Cast.h"
-#include "Check.h"
+#include "trueno/Core/Cast.h"
+#include "trueno/Core/Check.h"
 #include "Dispatch.h"
 #include "Lazy.h"
 #include "Strided.h"
@@ -33,7 +33,6 @@ namespace trueno {
 using detail::fail;
 using detail::implOf;
 using detail::wrapDim;
-using runtime::OpCode;
 
 namespace {
 
@@ -79,7 +78,7 @@ Tensor recordGather(const TensorImpl &x, std::int64_t dim,
                     const Tensor &index) {
   return detail::record(OpCode::Gather, x.dtype, index.shape(),
                         {detail::nodeOf(x), detail::nodeOf(*index.impl())},
-                        x.storage->device(), {dim});
+                        x.storage->device(), {{dim}});
 }
 
 /// `x` gathered along `dim` at `positions` (checked): that dimension's size

@@ -8,8 +8,8 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Lazy.h"
-#include "Cast.h"
-#include "Check.h"
+#include "trueno/Core/Cast.h"
+#include "trueno/Core/Check.h"
 #include "Dispatch.h"
 
 #include "trueno/Execution.h"
@@ -26,8 +26,6 @@
 #include <unordered_map>
 
 namespace trueno {
-
-using runtime::OpCode;
 
 namespace {
 
@@ -99,18 +97,16 @@ std::shared_ptr<LazyNode> inputNode(std::shared_ptr<Storage> storage,
 
 std::shared_ptr<LazyNode>
 computedNode(OpCode op, DType dtype, Shape shape,
-             std::initializer_list<std::shared_ptr<LazyNode>> operands) {
+             std::vector<std::shared_ptr<LazyNode>> operands) {
   auto node = std::make_shared<LazyNode>();
   node->op = op;
   node->dtype = dtype;
   node->shape = std::move(shape);
   node->weight = 1;
-  int k = 0;
-  for (const auto &operand : operands) {
+  for (const auto &operand : operands)
     node->weight = std::min<std::int64_t>(node->weight + operand->weight,
                                           std::int64_t(1) << 40);
-    node->operands[k++] = operand;
-  }
+  node->operands = std::move(operands);
   return node;
 }
 
@@ -140,9 +136,9 @@ std::vector<LazyNode *> topologicalOrder(LazyNode *root, std::uint64_t epoch) {
   root->visitedIn = epoch;
   while (!stack.empty()) {
     auto &[node, next] = stack.back();
-    if (next < 3) {
+    if (next < static_cast<int>(node->operands.size())) {
       LazyNode *operand = node->operands[next++].get();
-      if (operand && !operand->isInput() && operand->visitedIn != epoch) {
+      if (!operand->isInput() && operand->visitedIn != epoch) {
         operand->visitedIn = epoch;
         stack.push_back({operand, 0});
       }
@@ -226,14 +222,15 @@ std::shared_ptr<LazyNode> scalarNode(const Scalar &value, DType dtype,
 }
 
 Tensor record(OpCode op, DType dtype, Shape shape,
-              std::initializer_list<std::shared_ptr<LazyNode>> operands,
-              Device device, std::vector<std::int64_t> dims) {
+              std::vector<std::shared_ptr<LazyNode>> operands, Device device,
+              Attributes attributes) {
   if (numelOf(shape) == 0)
     return makeContiguous(dtype, std::move(shape), device); // nothing to do
   LazyState &s = state();
   std::lock_guard lock(s.mutex);
-  std::shared_ptr<LazyNode> node = computedNode(op, dtype, shape, operands);
-  node->dims = std::move(dims);
+  std::shared_ptr<LazyNode> node =
+      computedNode(op, dtype, shape, std::move(operands));
+  node->attributes = std::move(attributes);
   auto storage =
       Storage::pending(numelOf(shape) * itemSize(dtype), device, node);
   node->target = storage;
@@ -284,7 +281,7 @@ void realize(Storage &root) {
     inputNodes.push_back(operand);
     graph.nodes.push_back({OpCode::Input,
                            operand->dtype,
-                           {-1, -1, -1},
+                           {},
                            operand->shape,
                            canonicalStrides(*operand),
                            {}});
@@ -298,11 +295,10 @@ void realize(Storage &root) {
   std::vector<std::shared_ptr<LazyNode>> outputNodes;
   std::vector<std::shared_ptr<Storage>> outputStorages;
   for (LazyNode *node : order) {
-    runtime::GraphNode g{node->op,    node->dtype, {-1, -1, -1},
-                         node->shape, {},          node->dims};
-    for (int k = 0; k < 3; ++k)
-      if (node->operands[k])
-        g.operands[k] = indexOf(node->operands[k].get());
+    runtime::GraphNode g{node->op,    node->dtype, {},
+                         node->shape, {},          node->attributes};
+    for (const std::shared_ptr<LazyNode> &operand : node->operands)
+      g.operands.push_back(indexOf(operand.get()));
     node->graphIndex = static_cast<std::int32_t>(graph.nodes.size());
     graph.nodes.push_back(std::move(g));
     std::shared_ptr<Storage> target = node->target.lock();

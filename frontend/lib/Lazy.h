@@ -17,20 +17,23 @@
 
 #include "trueno/Runtime/Graph.h"
 
-#include <array>
+#include <vector>
 #include <memory>
 
 namespace trueno {
 
+/// A node's attributes: one integer array per entry of its op's schema.
+using Attributes = std::vector<std::vector<std::int64_t>>;
+
 struct LazyNode {
-  runtime::OpCode op;
+  OpCode op;
   DType dtype;
   Shape shape;
-  /// Computed nodes: the operands (null where unused).
-  std::array<std::shared_ptr<LazyNode>, 3> operands;
-  /// Reductions: the reduced dimensions of the operand, increasing.
-  /// Conv2d: stride, padding, dilation (two each) and groups.
-  std::vector<std::int64_t> dims;
+  /// Computed nodes: the operands.
+  std::vector<std::shared_ptr<LazyNode>> operands;
+  /// The op's attributes, one array per entry of its schema in
+  /// trueno/OpTable.def (a reduction's dimensions, a convolution's strides).
+  Attributes attributes;
   /// Computed nodes: the storage this node computes, while someone holds it.
   std::weak_ptr<Storage> target;
   /// Input nodes: the view that is read.
@@ -52,7 +55,7 @@ struct LazyNode {
     if (storage)
       storage->pendingReaders.fetch_sub(1, std::memory_order_relaxed);
   }
-  bool isInput() const { return op == runtime::OpCode::Input; }
+  bool isInput() const { return op == OpCode::Input; }
   /// Turns this node into an Input reading `view` of `source`.
   void becomeInput(std::shared_ptr<Storage> source, Strides viewStrides,
                    std::int64_t viewOffset);
@@ -67,9 +70,9 @@ std::shared_ptr<LazyNode> nodeOf(const TensorImpl &t);
 
 /// Records `op` on `operands` (nodes of `shape`, already cast and expanded as
 /// the op needs) and returns its pending result.
-Tensor record(runtime::OpCode op, DType dtype, Shape shape,
-              std::initializer_list<std::shared_ptr<LazyNode>> operands,
-              Device device, std::vector<std::int64_t> dims = {});
+Tensor record(OpCode op, DType dtype, Shape shape,
+              std::vector<std::shared_ptr<LazyNode>> operands, Device device,
+              Attributes attributes = {});
 
 /// A node for `node` broadcast to `shape` (itself when already that shape).
 std::shared_ptr<LazyNode> expandNode(std::shared_ptr<LazyNode> node,

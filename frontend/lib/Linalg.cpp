@@ -6,7 +6,7 @@
 // variants, so that each op is written once for both dtypes.
 //
 //===----------------------------------------------------------------------===//
-#include "Check.h"
+#include "trueno/Core/Check.h"
 #include "TensorImpl.h"
 
 #include "trueno/Linalg.h"

@@ -9,7 +9,7 @@
 // the CPU; integers wrap.
 //
 //===----------------------------------------------------------------------===//
-#include "Check.h"
+#include "trueno/Core/Check.h"
 #include "Lazy.h"
 
 #include "trueno/Ops.h"
@@ -18,7 +18,6 @@ namespace trueno {
 
 using detail::computeType;
 using detail::fail;
-using runtime::OpCode;
 
 namespace {
 

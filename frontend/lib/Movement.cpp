@@ -9,7 +9,7 @@
 // three are recorded and fuse with their neighbours.
 //
 //===----------------------------------------------------------------------===//
-#include "Check.h"
+#include "trueno/Core/Check.h"
 #include "TensorImpl.h"
 
 #include "trueno/Indexing.h"

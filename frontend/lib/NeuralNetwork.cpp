@@ -10,7 +10,7 @@
 // (chunkedSoftmax): two reads of x.
 //
 //===----------------------------------------------------------------------===//
-#include "Check.h"
+#include "trueno/Core/Check.h"
 #include "TensorImpl.h"
 
 #include "Lazy.h"
@@ -256,10 +256,12 @@ Tensor conv2d(const Tensor &input, const Tensor &weight,
                             compute);
   };
   Tensor y =
-      detail::record(runtime::OpCode::Conv2d, compute, shape,
-                     {node(x), node(weight)}, input.impl()->storage->device(),
-                     {stride[0], stride[1], padding[0], padding[1], dilation[0],
-                      dilation[1], groups});
+      detail::record(OpCode::Conv2d, compute, shape, {node(x), node(weight)},
+                     input.impl()->storage->device(),
+                     {{stride[0], stride[1]},
+                      {padding[0], padding[1]},
+                      {dilation[0], dilation[1]},
+                      {groups}});
   if (bias) // fused into the convolution's kernel, in place
     y = add(
         y,

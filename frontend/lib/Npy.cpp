@@ -8,7 +8,7 @@
 // small tokenizer rather than searched for substrings.
 //
 //===----------------------------------------------------------------------===//
-#include "Check.h"
+#include "trueno/Core/Check.h"
 #include "Dispatch.h"
 #include "TensorImpl.h"
 

@@ -7,7 +7,7 @@
 // broadcast (Lazy.h). Nothing is computed here.
 //
 //===----------------------------------------------------------------------===//
-#include "Check.h"
+#include "trueno/Core/Check.h"
 #include "Lazy.h"
 
 #include "trueno/Ops.h"
@@ -18,7 +18,6 @@
 namespace trueno {
 
 using detail::fail;
-using runtime::OpCode;
 using NodePtr = std::shared_ptr<LazyNode>;
 
 namespace {
@@ -161,19 +160,26 @@ Tensor binary(OpCode op, std::string_view name, const Arg &a, const Arg &b,
       {operandNode(a, compute, shape), operandNode(b, compute, shape)}, device);
 }
 
-enum class UnaryKind {
-  Numeric,   ///< any number, same dtype; bool rejected
-  Float,     ///< integers and bool compute in float32
-  Rounding,  ///< floats only; integers are returned unchanged
-  Predicate, ///< floats; integers give all false
+/// The frontend's dtype rule of a unary op (its column in OpTable.def).
+enum class UnaryRule {
+  Numeric,      ///< any number, same dtype; bool rejected
+  BoolIdentity, ///< as Numeric, but bool returns itself (sign(true) is true)
+  Float,        ///< integers and bool compute in float32
+  Rounding,     ///< floats only; integers are returned unchanged
+  Predicate,    ///< floats; integers give all false
+  Logical,      ///< anything, read as bool (nonzero is true)
 };
 
-Tensor unary(OpCode op, std::string_view name, UnaryKind kind, const Tensor &x,
-             SourceLoc where) {
+Tensor unary(OpCode op, std::string_view name, UnaryRule rule, const Tensor &x,
+             SourceLoc where, Attributes attributes = {}) {
   const TensorImpl &self = checked(x, name, where);
   DType dtype = self.dtype;
-  switch (kind) {
-  case UnaryKind::Numeric:
+  switch (rule) {
+  case UnaryRule::BoolIdentity:
+    if (dtype == DType::Bool)
+      return x.clone();
+    [[fallthrough]];
+  case UnaryRule::Numeric:
     if (dtype == DType::Bool)
       rejectDType(name, dtype,
                   op == OpCode::Neg
@@ -181,23 +187,27 @@ Tensor unary(OpCode op, std::string_view name, UnaryKind kind, const Tensor &x,
                       : "convert it first, e.g. with to(kInt32)",
                   where);
     break;
-  case UnaryKind::Float:
+  case UnaryRule::Float:
     if (!isFloating(dtype))
       dtype = kDefaultFloat;
     break;
-  case UnaryKind::Rounding:
+  case UnaryRule::Rounding:
     if (!isFloating(dtype))
       return x.clone(); // already whole numbers
     break;
-  case UnaryKind::Predicate:
+  case UnaryRule::Predicate:
     if (!isFloating(dtype)) // integers are never NaN or infinite
       return zeros(self.shape, TensorOptions(DType::Bool));
     return detail::record(op, DType::Bool, self.shape, {detail::nodeOf(self)},
                           self.storage->device());
+  case UnaryRule::Logical:
+    return detail::record(op, DType::Bool, self.shape,
+                          {detail::castNode(detail::nodeOf(self), DType::Bool)},
+                          self.storage->device());
   }
   return detail::record(op, dtype, self.shape,
                         {detail::castNode(detail::nodeOf(self), dtype)},
-                        self.storage->device());
+                        self.storage->device(), std::move(attributes));
 }
 
 Tensor whereImpl(const Tensor &condition, const Arg &a, const Arg &b,
@@ -224,60 +234,30 @@ Tensor whereImpl(const Tensor &condition, const Arg &a, const Arg &b,
 } // namespace
 
 //===----------------------------------------------------------------------===//
+// Promotion of tensors (of dtypes: core/lib/DType.cpp)
+//===----------------------------------------------------------------------===//
+
+DType resultType(const Tensor &a, const Tensor &b) {
+  return resultType(a.dtype(), a.dim(), b.dtype(), b.dim());
+}
+
+DType resultType(const Tensor &a, const Scalar &b) {
+  return resultType(a.dtype(), b);
+}
+
+
+//===----------------------------------------------------------------------===//
 // Unary
 //===----------------------------------------------------------------------===//
 
-#define TRUENO_DEFINE_UNARY(function, code, kind)                              \
+#define TRUENO_UNARY(Code, mnemonic, function, rule, cost)                   \
   Tensor function(const Tensor &x, SourceLoc where) {                          \
-    return unary(OpCode::code, #function, UnaryKind::kind, x, where);          \
+    return unary(OpCode::Code, #function, UnaryRule::rule, x, where);          \
   }                                                                            \
   Tensor Tensor::function(SourceLoc where) const {                             \
     return trueno::function(*this, where);                                     \
   }
-TRUENO_DEFINE_UNARY(neg, Neg, Numeric)
-TRUENO_DEFINE_UNARY(abs, Abs, Numeric)
-TRUENO_DEFINE_UNARY(relu, Relu, Numeric)
-TRUENO_DEFINE_UNARY(exp, Exp, Float)
-TRUENO_DEFINE_UNARY(exp2, Exp2, Float)
-TRUENO_DEFINE_UNARY(expm1, Expm1, Float)
-TRUENO_DEFINE_UNARY(log, Log, Float)
-TRUENO_DEFINE_UNARY(log2, Log2, Float)
-TRUENO_DEFINE_UNARY(log1p, Log1p, Float)
-TRUENO_DEFINE_UNARY(sqrt, Sqrt, Float)
-TRUENO_DEFINE_UNARY(rsqrt, Rsqrt, Float)
-TRUENO_DEFINE_UNARY(sin, Sin, Float)
-TRUENO_DEFINE_UNARY(cos, Cos, Float)
-TRUENO_DEFINE_UNARY(tan, Tan, Float)
-TRUENO_DEFINE_UNARY(tanh, Tanh, Float)
-TRUENO_DEFINE_UNARY(sigmoid, Sigmoid, Float)
-TRUENO_DEFINE_UNARY(silu, Silu, Float)
-TRUENO_DEFINE_UNARY(softplus, Softplus, Float)
-TRUENO_DEFINE_UNARY(erf, Erf, Float)
-TRUENO_DEFINE_UNARY(floor, Floor, Rounding)
-TRUENO_DEFINE_UNARY(ceil, Ceil, Rounding)
-TRUENO_DEFINE_UNARY(round, Round, Rounding)
-TRUENO_DEFINE_UNARY(isnan, IsNan, Predicate)
-TRUENO_DEFINE_UNARY(isinf, IsInf, Predicate)
-#undef TRUENO_DEFINE_UNARY
-
-Tensor sign(const Tensor &x, SourceLoc where) {
-  if (checked(x, "sign", where).dtype == DType::Bool)
-    return x.clone(); // sign(true) is true
-  return unary(OpCode::Sign, "sign", UnaryKind::Numeric, x, where);
-}
-Tensor Tensor::sign(SourceLoc where) const {
-  return trueno::sign(*this, where);
-}
-
-Tensor logicalNot(const Tensor &x, SourceLoc where) {
-  const TensorImpl &self = checked(x, "logicalNot", where);
-  return detail::record(OpCode::LogicalNot, DType::Bool, self.shape,
-                        {detail::castNode(detail::nodeOf(self), DType::Bool)},
-                        self.storage->device());
-}
-Tensor Tensor::logicalNot(SourceLoc where) const {
-  return trueno::logicalNot(*this, where);
-}
+#include "trueno/OpTable.def"
 
 Tensor bitwiseNot(const Tensor &x, SourceLoc where) {
   const TensorImpl &self = checked(x, "bitwiseNot", where);
@@ -295,8 +275,8 @@ Tensor Tensor::bitwiseNot(SourceLoc where) const {
 }
 
 Tensor gelu(const Tensor &x, bool tanhApproximation, SourceLoc where) {
-  return unary(tanhApproximation ? OpCode::GeluTanh : OpCode::Gelu, "gelu",
-               UnaryKind::Float, x, where);
+  return unary(OpCode::Gelu, "gelu", UnaryRule::Float, x, where,
+               {{tanhApproximation ? 1 : 0}});
 }
 Tensor Tensor::gelu(bool tanhApproximation, SourceLoc where) const {
   return trueno::gelu(*this, tanhApproximation, where);
@@ -306,15 +286,15 @@ Tensor Tensor::gelu(bool tanhApproximation, SourceLoc where) const {
 // Binary
 //===----------------------------------------------------------------------===//
 
-#define TRUENO_DEFINE_BINARY(function, code)                                   \
+#define TRUENO_BINARY(Code, mnemonic, function, cost)                         \
   Tensor function(const Tensor &a, const Tensor &b, SourceLoc where) {         \
-    return binary(OpCode::code, #function, Arg(a), Arg(b), where);             \
+    return binary(OpCode::Code, #function, Arg(a), Arg(b), where);             \
   }                                                                            \
   Tensor function(const Tensor &a, Scalar b, SourceLoc where) {                \
-    return binary(OpCode::code, #function, Arg(a), Arg(b), where);             \
+    return binary(OpCode::Code, #function, Arg(a), Arg(b), where);             \
   }                                                                            \
   Tensor function(Scalar a, const Tensor &b, SourceLoc where) {                \
-    return binary(OpCode::code, #function, Arg(a), Arg(b), where);             \
+    return binary(OpCode::Code, #function, Arg(a), Arg(b), where);             \
   }                                                                            \
   Tensor Tensor::function(const Tensor &other, SourceLoc where) const {        \
     return trueno::function(*this, other, where);                              \
@@ -322,29 +302,7 @@ Tensor Tensor::gelu(bool tanhApproximation, SourceLoc where) const {
   Tensor Tensor::function(Scalar other, SourceLoc where) const {               \
     return trueno::function(*this, other, where);                              \
   }
-TRUENO_DEFINE_BINARY(add, Add)
-TRUENO_DEFINE_BINARY(sub, Sub)
-TRUENO_DEFINE_BINARY(mul, Mul)
-TRUENO_DEFINE_BINARY(div, Div)
-TRUENO_DEFINE_BINARY(floorDivide, FloorDiv)
-TRUENO_DEFINE_BINARY(remainder, Remainder)
-TRUENO_DEFINE_BINARY(pow, Pow)
-TRUENO_DEFINE_BINARY(maximum, Maximum)
-TRUENO_DEFINE_BINARY(minimum, Minimum)
-TRUENO_DEFINE_BINARY(atan2, Atan2)
-TRUENO_DEFINE_BINARY(eq, Eq)
-TRUENO_DEFINE_BINARY(ne, Ne)
-TRUENO_DEFINE_BINARY(lt, Lt)
-TRUENO_DEFINE_BINARY(le, Le)
-TRUENO_DEFINE_BINARY(gt, Gt)
-TRUENO_DEFINE_BINARY(ge, Ge)
-TRUENO_DEFINE_BINARY(logicalAnd, LogicalAnd)
-TRUENO_DEFINE_BINARY(logicalOr, LogicalOr)
-TRUENO_DEFINE_BINARY(logicalXor, LogicalXor)
-TRUENO_DEFINE_BINARY(bitwiseAnd, BitwiseAnd)
-TRUENO_DEFINE_BINARY(bitwiseOr, BitwiseOr)
-TRUENO_DEFINE_BINARY(bitwiseXor, BitwiseXor)
-#undef TRUENO_DEFINE_BINARY
+#include "trueno/OpTable.def"
 
 //===----------------------------------------------------------------------===//
 // Ternary
@@ -507,13 +465,14 @@ Tensor reduce(Reduction kind, std::string_view name, const Tensor &x,
     if (rank == 0) // nothing to reduce: a converted copy
       return x.to(compute, where).to(result, where).clone();
     Tensor r =
-        detail::record(op, compute, shape, {std::move(input)}, device, reduced);
+        detail::record(op, compute, shape, {std::move(input)}, device,
+                       {reduced});
     return r.to(result, where);
   }
   Tensor total = rank == 0
                      ? x.to(compute, where)
                      : detail::record(OpCode::ReduceSum, compute, shape,
-                                      {std::move(input)}, device, reduced);
+                                      {std::move(input)}, device, {reduced});
   return mul(total, 1.0 / static_cast<double>(count), where).to(result, where);
 }
 
@@ -624,7 +583,7 @@ Tensor argReduce(OpCode op, std::string_view name, const Tensor &x,
   DType compute = detail::computeType(self.dtype);
   return detail::record(op, DType::Int64, shape,
                         {detail::castNode(detail::nodeOf(self), compute)},
-                        self.storage->device(), {d});
+                        self.storage->device(), {{d}});
 }
 
 } // namespace

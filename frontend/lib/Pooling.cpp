@@ -14,7 +14,7 @@
 //   convolution is).
 //
 //===----------------------------------------------------------------------===//
-#include "Check.h"
+#include "trueno/Core/Check.h"
 #include "TensorImpl.h"
 
 #include "trueno/Indexing.h"

@@ -8,7 +8,7 @@
 // dimension. The dtype is named when it is not the default for its kind.
 //
 //===----------------------------------------------------------------------===//
-#include "Check.h"
+#include "trueno/Core/Check.h"
 #include "TensorImpl.h"
 
 #include <algorithm>

@@ -6,8 +6,8 @@
 // recipe uses double-precision log, sqrt, cos and sin.
 //
 //===----------------------------------------------------------------------===//
-#include "Cast.h"
-#include "Check.h"
+#include "trueno/Core/Cast.h"
+#include "trueno/Core/Check.h"
 #include "Dispatch.h"
 #include "TensorImpl.h"
 

@@ -8,8 +8,8 @@
 // too), rounded to the result's dtype at each step's store.
 //
 //===----------------------------------------------------------------------===//
-#include "Cast.h"
-#include "Check.h"
+#include "trueno/Core/Cast.h"
+#include "trueno/Core/Check.h"
 #include "Dispatch.h"
 #include "Parallel.h"
 #include "TensorImpl.h"

@@ -7,7 +7,7 @@
 // every number, ties by position, which makes every sort stable.
 //
 //===----------------------------------------------------------------------===//
-#include "Check.h"
+#include "trueno/Core/Check.h"
 #include "Dispatch.h"
 #include "Parallel.h"
 #include "TensorImpl.h"

@@ -6,8 +6,8 @@
 // Creation.cpp.
 //
 //===----------------------------------------------------------------------===//
-#include "Cast.h"
-#include "Check.h"
+#include "trueno/Core/Cast.h"
+#include "trueno/Core/Check.h"
 #include "Dispatch.h"
 #include "Strided.h"
 #include "TensorImpl.h"

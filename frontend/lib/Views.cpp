@@ -5,7 +5,7 @@
 // the layout cannot be expressed with strides, exactly as in PyTorch.
 //
 //===----------------------------------------------------------------------===//
-#include "Check.h"
+#include "trueno/Core/Check.h"
 #include "TensorImpl.h"
 
 #include <algorithm>

@@ -33,18 +33,30 @@ bool isReduction(Operation *op) {
              ArgMinOp>(op);
 }
 
-/// Ops whose recomputation per broadcast element costs more than reading a
-/// materialized result would: reductions, transcendental functions,
-/// division and power.
 /// Matrix products and convolutions: each output element reads a whole
 /// row, column or window of its operands.
 bool isContraction(Operation *op) { return isa<MatmulOp, Conv2dOp>(op); }
 
+/// Ops whose recomputation per broadcast element costs more than reading a
+/// materialized result would: reductions, products, transcendental
+/// functions, division and power.
 bool isExpensive(Operation *op) {
-  return isReduction(op) || isContraction(op) ||
-         isa<ExpOp, Exp2Op, Expm1Op, LogOp, Log2Op, Log1pOp, SqrtOp, RsqrtOp,
-             SinOp, CosOp, TanOp, TanhOp, SigmoidOp, GeluOp, SiluOp, SoftplusOp,
-             ErfOp, PowOp, Atan2Op, DivOp, FloorDivOp, RemainderOp>(op);
+  if (isReduction(op) || isContraction(op))
+    return true;
+  // The elementwise ops trueno/OpTable.def marks Expensive.
+  constexpr bool Expensive = true, Cheap = false;
+#define TRUENO_UNARY(Code, mnemonic, function, rule, cost)                   \
+  if (cost && isa<Code##Op>(op))                                               \
+    return true;
+#define TRUENO_BINARY(Code, mnemonic, function, cost)                         \
+  if (cost && isa<Code##Op>(op))                                               \
+    return true;
+#define TRUENO_ELEMENTWISE(Code, mnemonic, attributes, cost)                   \
+  if (cost && isa<Code##Op>(op))                                               \
+    return true;
+#include "trueno/OpTable.def"
+  (void)Cheap;
+  return false;
 }
 
 ArrayRef<int64_t> shapeOf(Operation *op) {

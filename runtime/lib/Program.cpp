@@ -35,25 +35,6 @@ RuntimeCounters &counters() {
   return instance;
 }
 
-std::string_view opName(OpCode op) {
-  static constexpr std::string_view names[] = {
-      "input",      "neg",         "abs",         "sign",        "exp",
-      "exp2",       "expm1",       "log",         "log2",        "log1p",
-      "sqrt",       "rsqrt",       "sin",         "cos",         "tan",
-      "tanh",       "sigmoid",     "relu",        "gelu",        "gelu",
-      "silu",       "softplus",    "floor",       "ceil",        "round",
-      "erf",        "isnan",       "isinf",       "logical_not", "add",
-      "sub",        "mul",         "div",         "floordiv",    "remainder",
-      "pow",        "maximum",     "minimum",     "atan2",       "bitwise_and",
-      "bitwise_or", "bitwise_xor", "logical_and", "logical_or",  "logical_xor",
-      "eq",         "ne",          "lt",          "le",          "gt",
-      "ge",         "where",       "clamp",       "cast",        "expand",
-      "reduce_sum", "reduce_prod", "reduce_max",  "reduce_min",  "matmul",
-      "conv2d",     "argmax",      "argmin",      "gather"};
-  static_assert(std::size(names) == static_cast<int>(OpCode::Gather) + 1);
-  return names[static_cast<int>(op)];
-}
-
 std::size_t Graph::hash() const {
   // FNV-1a over the fields; shapes dominate, so mix them word by word.
   std::uint64_t h = 1469598103934665603ull;
@@ -61,6 +42,7 @@ std::size_t Graph::hash() const {
   for (const GraphNode &n : nodes) {
     mix(static_cast<std::uint64_t>(n.op) << 8 |
         static_cast<std::uint64_t>(n.dtype));
+    mix(n.operands.size());
     for (std::int32_t o : n.operands)
       mix(static_cast<std::uint64_t>(o));
     mix(n.shape.size());
@@ -69,9 +51,12 @@ std::size_t Graph::hash() const {
     mix(n.strides.size());
     for (std::int64_t s : n.strides)
       mix(static_cast<std::uint64_t>(s));
-    mix(n.dims.size());
-    for (std::int64_t d : n.dims)
-      mix(static_cast<std::uint64_t>(d));
+    mix(n.attributes.size());
+    for (const std::vector<std::int64_t> &attribute : n.attributes) {
+      mix(attribute.size());
+      for (std::int64_t v : attribute)
+        mix(static_cast<std::uint64_t>(v));
+    }
   }
   for (std::int32_t o : outputs)
     mix(static_cast<std::uint64_t>(o));
@@ -112,6 +97,26 @@ mlir::RankedTensorType tensorType(mlir::MLIRContext &context,
                                      elementType(context, node.dtype));
 }
 
+/// Adds a node's attributes to `state` as its op table schema says
+/// (trueno/OpTable.def: `name:array`, `name:int`, `name:unit`).
+void addAttributes(mlir::OpBuilder &b, mlir::OperationState &state,
+                   llvm::StringRef schema,
+                   const std::vector<std::vector<std::int64_t>> &values) {
+  llvm::SmallVector<llvm::StringRef> entries;
+  schema.split(entries, ' ', -1, /*KeepEmpty=*/false);
+  assert(entries.size() == values.size() &&
+         "a graph node's attributes do not match its op's schema");
+  for (auto [entry, value] : llvm::zip(entries, values)) {
+    auto [name, kind] = entry.split(':');
+    if (kind == "array")
+      state.addAttribute(name, b.getDenseI64ArrayAttr(value));
+    else if (kind == "int")
+      state.addAttribute(name, b.getI64IntegerAttr(value.at(0)));
+    else if (kind == "unit" && !value.empty() && value[0] != 0)
+      state.addAttribute(name, b.getUnitAttr());
+  }
+}
+
 /// `@graph`: one trueno op per node, the wanted nodes returned.
 mlir::OwningOpRef<mlir::ModuleOp> buildGraphModule(mlir::MLIRContext &context,
                                                    const Graph &graph) {
@@ -142,23 +147,9 @@ mlir::OwningOpRef<mlir::ModuleOp> buildGraphModule(mlir::MLIRContext &context,
     }
     mlir::OperationState state(loc, ("trueno." + std::string(opName(node.op))));
     for (std::int32_t o : node.operands)
-      if (o >= 0)
-        state.addOperands(values[o]);
+      state.addOperands(values[o]);
     state.addTypes(tensorType(context, node));
-    if (node.op == OpCode::GeluTanh)
-      state.addAttribute("tanh", b.getUnitAttr());
-    if (node.op >= OpCode::ReduceSum && node.op <= OpCode::ReduceMin)
-      state.addAttribute("dims", b.getDenseI64ArrayAttr(node.dims));
-    if (node.op == OpCode::ArgMax || node.op == OpCode::ArgMin ||
-        node.op == OpCode::Gather)
-      state.addAttribute("dim", b.getI64IntegerAttr(node.dims.at(0)));
-    if (node.op == OpCode::Conv2d) {
-      llvm::ArrayRef<std::int64_t> p = node.dims;
-      state.addAttribute("stride", b.getDenseI64ArrayAttr(p.slice(0, 2)));
-      state.addAttribute("padding", b.getDenseI64ArrayAttr(p.slice(2, 2)));
-      state.addAttribute("dilation", b.getDenseI64ArrayAttr(p.slice(4, 2)));
-      state.addAttribute("groups", b.getI64IntegerAttr(p[6]));
-    }
+    addAttributes(b, state, opAttributes(node.op), node.attributes);
     values[i] = b.create(state)->getResult(0);
   }
   llvm::SmallVector<mlir::Value> returned;

@@ -438,12 +438,15 @@ std::optional<tn::Tensor> runIndexingOp(const std::vector<std::string> &parts,
 
 tn::Tensor runOp(const std::string &op, std::vector<Arg> &args) {
   static const std::map<std::string, Unary> unary = {
-#define TRUENO_UNARY(name) {#name, &tn::name},
-#include "trueno/OpList.def"
+#define TRUENO_UNARY(Code, mnemonic, function, rule, cost)                   \
+  {#function, &tn::function},
+#define TRUENO_UNARY_COMPOSITE(function) {#function, &tn::function},
+#include "trueno/OpTable.def"
   };
   static const std::map<std::string, BinaryOverloads> binary = {
-#define TRUENO_BINARY(name) {#name, {&tn::name, &tn::name, &tn::name}},
-#include "trueno/OpList.def"
+#define TRUENO_BINARY(Code, mnemonic, function, cost)                         \
+  {#function, {&tn::function, &tn::function, &tn::function}},
+#include "trueno/OpTable.def"
   };
   auto here = tn::SourceLoc::current();
   if (auto u = unary.find(op); u != unary.end())

@@ -21,12 +21,16 @@
 
 namespace trueno {
 
-#define TRUENO_UNARY(name) Tensor name(const Tensor &x, TRUENO_HERE);
-#define TRUENO_BINARY(name)                                                    \
-  Tensor name(const Tensor &a, const Tensor &b, TRUENO_HERE);                  \
-  Tensor name(const Tensor &a, Scalar b, TRUENO_HERE);                         \
-  Tensor name(Scalar a, const Tensor &b, TRUENO_HERE);
-#include "trueno/OpList.def"
+// The elementwise functions of trueno/OpTable.def (exp, add, eq...).
+#define TRUENO_UNARY(Code, mnemonic, function, rule, cost)                   \
+  Tensor function(const Tensor &x, TRUENO_HERE);
+#define TRUENO_UNARY_COMPOSITE(function)                                       \
+  Tensor function(const Tensor &x, TRUENO_HERE);
+#define TRUENO_BINARY(Code, mnemonic, function, cost)                         \
+  Tensor function(const Tensor &a, const Tensor &b, TRUENO_HERE);              \
+  Tensor function(const Tensor &a, Scalar b, TRUENO_HERE);                     \
+  Tensor function(Scalar a, const Tensor &b, TRUENO_HERE);
+#include "trueno/OpTable.def"
 
 /// GELU: x * Phi(x) exactly (erf), or PyTorch's tanh approximation.
 Tensor gelu(const Tensor &x, bool tanhApproximation = false, TRUENO_HERE);

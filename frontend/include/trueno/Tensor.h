@@ -207,11 +207,13 @@ public:
              TRUENO_HERE);
 
   // --- Elementwise math (recorded, computed when read; trueno/Ops.h) -----
-#define TRUENO_UNARY(name) Tensor name(TRUENO_HERE) const;
-#define TRUENO_BINARY(name)                                                    \
-  Tensor name(const Tensor &other, TRUENO_HERE) const;                         \
-  Tensor name(Scalar other, TRUENO_HERE) const;
-#include "trueno/OpList.def"
+#define TRUENO_UNARY(Code, mnemonic, function, rule, cost)                   \
+  Tensor function(TRUENO_HERE) const;
+#define TRUENO_UNARY_COMPOSITE(function) Tensor function(TRUENO_HERE) const;
+#define TRUENO_BINARY(Code, mnemonic, function, cost)                         \
+  Tensor function(const Tensor &other, TRUENO_HERE) const;                     \
+  Tensor function(Scalar other, TRUENO_HERE) const;
+#include "trueno/OpTable.def"
   /// GELU, exact (erf) or with PyTorch's tanh approximation.
   Tensor gelu(bool tanhApproximation = false, TRUENO_HERE) const;
   /// Elements limited to [low, high]; either bound may be omitted.

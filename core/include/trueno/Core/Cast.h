@@ -13,8 +13,8 @@
 //     through float, as PyTorch does.
 //
 //===----------------------------------------------------------------------===//
-#ifndef TRUENO_FRONTEND_CAST_H
-#define TRUENO_FRONTEND_CAST_H
+#ifndef TRUENO_CORE_CAST_H
+#define TRUENO_CORE_CAST_H
 
 #include "trueno/DType.h"
 
@@ -67,4 +67,4 @@ template <typename To, typename From> To castValue(From value) {
 
 } // namespace trueno::detail
 
-#endif // TRUENO_FRONTEND_CAST_H
+#endif // TRUENO_CORE_CAST_H

@@ -1,8 +1,7 @@
 //===- DType.cpp - Element types, 16-bit floats and promotion -------------===//
-#include "Cast.h"
+#include "trueno/Core/Cast.h"
 
 #include "trueno/DType.h"
-#include "trueno/Tensor.h"
 
 #include <bit>
 #include <cmath>
@@ -237,18 +236,14 @@ DType resultType(DType tensorType, const Scalar &scalar) {
   return *combineCategories(tensorType, scalarType);
 }
 
-DType resultType(const Tensor &a, const Tensor &b) {
+DType resultType(DType a, std::int64_t rankA, DType b, std::int64_t rankB) {
   // Dimensioned tensors outrank zero-dimensional ones.
   std::optional<DType> dimensioned, zeroDim;
-  for (const Tensor *t : {&a, &b}) {
-    std::optional<DType> &slot = t->dim() == 0 ? zeroDim : dimensioned;
-    slot = slot ? resultType(*slot, t->dtype()) : t->dtype();
+  for (auto [type, rank] : {std::pair{a, rankA}, std::pair{b, rankB}}) {
+    std::optional<DType> &slot = rank == 0 ? zeroDim : dimensioned;
+    slot = slot ? resultType(*slot, type) : type;
   }
   return *combineCategories(dimensioned, zeroDim);
-}
-
-DType resultType(const Tensor &a, const Scalar &b) {
-  return resultType(a.dtype(), b);
 }
 
 } // namespace trueno

@@ -173,6 +173,10 @@ DType resultType(DType a, DType b);
 /// its category is higher (int32 tensor + 2.5 -> float32; int8 tensor + 300
 /// -> int8; bool tensor + 1 -> int64).
 DType resultType(DType tensorType, const Scalar &scalar);
+/// Promotion of two tensors of these dtypes and ranks: a dimensioned tensor
+/// outranks a zero-dimensional one unless the latter is of a higher
+/// category (PyTorch's rule; `resultType(Tensor, Tensor)` in Tensor.h).
+DType resultType(DType a, std::int64_t rankA, DType b, std::int64_t rankB);
 
 namespace detail {
 /// Conversion of one value with NumPy's rules; defined in Cast.h.

@@ -1,13 +1,13 @@
 //===- Check.h - Argument checks that throw typed errors ------------------===//
 //
-// Internal helpers shared by every frontend file: `fail<E>` formats and
+// Internal helpers shared by core and the frontend: `fail<E>` formats and
 // throws, `computeType` widens halves, `wrapDim` turns a possibly negative axis
 // into an index and rejects out-of-range ones with the rank and shape in the
 // message.
 //
 //===----------------------------------------------------------------------===//
-#ifndef TRUENO_FRONTEND_CHECK_H
-#define TRUENO_FRONTEND_CHECK_H
+#ifndef TRUENO_CORE_CHECK_H
+#define TRUENO_CORE_CHECK_H
 
 #include "trueno/DType.h"
 #include "trueno/Error.h"
@@ -55,4 +55,4 @@ bool broadcastsTo(std::span<const std::int64_t> from,
 
 } // namespace trueno::detail
 
-#endif // TRUENO_FRONTEND_CHECK_H
+#endif // TRUENO_CORE_CHECK_H

@@ -1,5 +1,5 @@
 //===- Shape.cpp - Shapes, strides, broadcasting and axis checks ----------===//
-#include "Check.h"
+#include "trueno/Core/Check.h"
 
 #include "trueno/Shape.h"
 
