@@ -5,7 +5,7 @@
 // cores). Also the time to compile a fresh kernel.
 //
 //===----------------------------------------------------------------------===//
-#include "trueno/Codegen/Pipeline.h"
+#include "trueno/Codegen/Cpu/Pipeline.h"
 #include "trueno/Runtime/CpuKernel.h"
 
 #include "mlir/IR/MLIRContext.h"

@@ -10,7 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "trueno/Runtime/CpuKernel.h"
-#include "trueno/Codegen/Pipeline.h"
+#include "trueno/Codegen/Cpu/Pipeline.h"
 #include "trueno/IR/TruenoDialect.h"
 #include "trueno/Runtime/Blas.h"
 

@@ -14,7 +14,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "trueno/Runtime/KernelCache.h"
-#include "trueno/Codegen/Pipeline.h"
+#include "trueno/Codegen/Cpu/Pipeline.h"
 #include "trueno/Runtime/CompilerFingerprint.h"
 #include "trueno/Runtime/CpuKernel.h"
 #include "trueno/Version.h"
@@ -157,8 +157,8 @@ std::optional<std::string> checkCacheFile(const fs::path &file,
   return std::nullopt;
 }
 
-DiskCache &DiskCache::instance() {
-  static DiskCache *cache = [] {
+KernelCache &KernelCache::instance() {
+  static KernelCache *cache = [] {
     const char *dir = std::getenv("TRUENO_CACHE_DIR");
     fs::path directory;
     if (dir && *dir) {
@@ -170,7 +170,7 @@ DiskCache &DiskCache::instance() {
     std::uint64_t maxMb = 1024;
     if (const char *max = std::getenv("TRUENO_CACHE_MAX_MB"))
       maxMb = std::strtoull(max, nullptr, 10);
-    auto *c = new DiskCache(directory, maxMb << 20);
+    auto *c = new KernelCache(directory, maxMb << 20);
     const char *on = std::getenv("TRUENO_CACHE");
     if (on && std::string(on) == "0")
       c->enabled_ = false;
@@ -179,14 +179,14 @@ DiskCache &DiskCache::instance() {
   return *cache;
 }
 
-DiskCache::DiskCache(fs::path directory, std::uint64_t maxBytes)
+KernelCache::KernelCache(fs::path directory, std::uint64_t maxBytes)
     : directory_(std::move(directory)), maxBytes_(maxBytes) {}
 
-fs::path DiskCache::pathOf(const CacheKey &key) const {
+fs::path KernelCache::pathOf(const CacheKey &key) const {
   return directory_ / (key.hex() + kCacheSuffix);
 }
 
-void DiskCache::warnOnce(const std::string &message) {
+void KernelCache::warnOnce(const std::string &message) {
   if (warned_)
     return;
   warned_ = true;
@@ -204,7 +204,7 @@ static void appendRecord(const fs::path &path, const std::string &record) {
   ::close(fd);
 }
 
-void DiskCache::record(const CacheKey &key, bool hit) {
+void KernelCache::record(const CacheKey &key, bool hit) {
   if (!writable_)
     return;
   std::error_code error;
@@ -221,7 +221,7 @@ void DiskCache::record(const CacheKey &key, bool hit) {
     appendRecord(directory_ / (key.hex() + kHitsSuffix), "+");
 }
 
-std::optional<CacheEntry> DiskCache::load(const CacheKey &key) {
+std::optional<CacheEntry> KernelCache::load(const CacheKey &key) {
   if (!enabled_)
     return std::nullopt;
   std::lock_guard lock(mutex_);
@@ -250,7 +250,7 @@ std::optional<CacheEntry> DiskCache::load(const CacheKey &key) {
   return entry;
 }
 
-void DiskCache::store(const CacheKey &key, const CacheEntry &entry) {
+void KernelCache::store(const CacheKey &key, const CacheEntry &entry) {
   if (!enabled_)
     return;
   std::lock_guard lock(mutex_);
@@ -308,7 +308,7 @@ void DiskCache::store(const CacheKey &key, const CacheEntry &entry) {
     evictTo(maxBytes_);
 }
 
-int DiskCache::evictTo(std::uint64_t limit) {
+int KernelCache::evictTo(std::uint64_t limit) {
   std::error_code error;
   std::vector<std::pair<fs::file_time_type, fs::path>> entries;
   std::uint64_t total = 0;

@@ -218,7 +218,7 @@ std::string jsonString(llvm::StringRef text) {
 static llvm::Expected<std::unique_ptr<JitModule>>
 compileOrLoad(mlir::ModuleOp kernels, const std::vector<std::string> &names,
               bool &fromDisk, bool debug) {
-  DiskCache &cache = DiskCache::instance();
+  KernelCache &cache = KernelCache::instance();
   if (!cache.enabled()) {
     counters().kernelsCompiled += names.size();
     return jitForCpu(kernels);

@@ -6,7 +6,7 @@
 // with libm within a stated tolerance.
 //
 //===----------------------------------------------------------------------===//
-#include "trueno/Codegen/Pipeline.h"
+#include "trueno/Codegen/Cpu/Pipeline.h"
 #include "trueno/Runtime/CpuKernel.h"
 
 #include <trueno/trueno.h>

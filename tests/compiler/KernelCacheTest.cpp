@@ -72,7 +72,7 @@ TEST_CASE("the cache key changes with every part it covers") {
 
 TEST_CASE("entries round-trip and a changed key misses") {
   TempDir dir;
-  DiskCache cache(dir.path, 1 << 20);
+  KernelCache cache(dir.path, 1 << 20);
   CacheKey key = cacheKey(sampleParts());
   CHECK(!cache.load(key));
   cache.store(key, {"\x7f"
@@ -91,7 +91,7 @@ TEST_CASE("entries round-trip and a changed key misses") {
 
 TEST_CASE("an entry stored under another key's name is rejected") {
   TempDir dir;
-  DiskCache cache(dir.path, 1 << 20);
+  KernelCache cache(dir.path, 1 << 20);
   CacheKey a = cacheKey(sampleParts());
   CacheKeyParts other = sampleParts();
   other.ir = "module { func.func @f() { return } }";
@@ -108,7 +108,7 @@ TEST_CASE("an entry stored under another key's name is rejected") {
 TEST_CASE("the least recently used entries are evicted past the limit") {
   TempDir dir;
   std::string object(4000, 'x');
-  DiskCache cache(dir.path, 10000); // room for two entries of ~4.1 KB
+  KernelCache cache(dir.path, 10000); // room for two entries of ~4.1 KB
   std::vector<CacheKey> keys = distinctKeys(3);
   cache.store(keys[0], {object, "{}"});
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -126,7 +126,7 @@ TEST_CASE("the least recently used entries are evicted past the limit") {
 TEST_CASE("stores list the directory again only past the known limit") {
   TempDir dir;
   std::string object(4000, 'x');
-  DiskCache cache(dir.path, 10000); // room for two entries of ~4.1 KB
+  KernelCache cache(dir.path, 10000); // room for two entries of ~4.1 KB
   std::vector<CacheKey> keys = distinctKeys(4);
   cache.store(keys[0], {object, "{}"}); // lists the directory: 1 entry
   // Another process's entry, the least recently used, which this one does

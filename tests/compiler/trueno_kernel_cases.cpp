@@ -11,7 +11,7 @@
 // <outdir>/<id>.err for the Python side to report.
 //
 //===----------------------------------------------------------------------===//
-#include "trueno/Codegen/Pipeline.h"
+#include "trueno/Codegen/Cpu/Pipeline.h"
 #include "trueno/Runtime/CpuKernel.h"
 
 #include <trueno/trueno.h>

@@ -402,7 +402,7 @@ int verify(const fs::path &dir, bool fix, bool asJson) {
 }
 
 int prune(const fs::path &dir, std::uint64_t limit, bool asJson) {
-  DiskCache cache(dir, limit);
+  KernelCache cache(dir, limit);
   int removed = cache.evictTo(limit);
   if (asJson)
     printJson(json::Object{{"removed", removed},
@@ -543,7 +543,7 @@ int explain(const fs::path &dir, const std::string &file, bool asJson) {
 
 int main(int argc, char **argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  fs::path dir = DiskCache::instance().directory();
+  fs::path dir = KernelCache::instance().directory();
   bool asJson = false;
   std::vector<std::string> rest;
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -575,7 +575,7 @@ int main(int argc, char **argv) {
   if (command == "verify")
     return verify(dir, flag("--fix"), asJson);
   if (command == "prune") {
-    std::uint64_t limit = DiskCache::instance().maxBytes();
+    std::uint64_t limit = KernelCache::instance().maxBytes();
     if (auto text = option("--max-size")) {
       auto parsed = parseSize(*text);
       if (!parsed) {

@@ -9,7 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "trueno/Codegen/Passes.h"
-#include "trueno/Codegen/Pipeline.h"
+#include "trueno/Codegen/Cpu/Pipeline.h"
 #include "trueno/IR/TruenoDialect.h"
 #include "trueno/Passes/Passes.h"
 

@@ -9,7 +9,7 @@
 #include "llvm/ADT/StringRef.h"
 
 namespace mlir::trueno {
-/// Marks a function outlined by trueno-fuse-elementwise: one kernel.
+/// Marks a function outlined by trueno-form-kernels: one kernel.
 inline constexpr llvm::StringLiteral kKernelAttrName = "trueno.kernel";
 /// On a function argument (`array<i64: ...>`): the strides, in elements, of
 /// the view the kernel reads that input through (a transpose, a slice with

@@ -20,7 +20,7 @@ namespace mlir::trueno {
 /// The graph pipeline that runs before codegen: canonicalize and CSE the
 /// recorded graph, then partition it into kernels.
 inline constexpr llvm::StringLiteral kGraphPipeline =
-    "canonicalize,cse,trueno-fuse-elementwise";
+    "canonicalize,cse,trueno-form-kernels";
 
 /// Registers the passes above and the `trueno-graph-pipeline` pipeline.
 void registerGraphPasses();

@@ -4,8 +4,8 @@
 
 include "mlir/Pass/PassBase.td"
 
-def FuseElementwise : Pass<"trueno-fuse-elementwise", "::mlir::ModuleOp"> {
-  let summary = "Group elementwise trueno ops into kernels and outline them";
+def FormKernels : Pass<"trueno-form-kernels", "::mlir::ModuleOp"> {
+  let summary = "Partition a graph's trueno ops into kernels and outline them";
   let description = [{
     Partitions the trueno ops of every function into fusion groups and
     outlines each group into a private `func.func` marked `trueno.kernel`;

@@ -70,11 +70,11 @@ std::optional<std::string> checkCacheFile(const std::filesystem::path &file,
                                           CacheEntry *entry = nullptr,
                                           CacheKey *key = nullptr);
 
-class DiskCache {
+class KernelCache {
 public:
   /// The process's cache, configured from the environment.
-  static DiskCache &instance();
-  DiskCache(std::filesystem::path directory, std::uint64_t maxBytes);
+  static KernelCache &instance();
+  KernelCache(std::filesystem::path directory, std::uint64_t maxBytes);
 
   bool enabled() const { return enabled_; }
   const std::filesystem::path &directory() const { return directory_; }

@@ -1,0 +1,99 @@
+//===- MathLowering.cpp - How math ops reach machine code -----------------===//
+//
+// trueno-math-polynomial: MLIR 19 has the approximation patterns but no
+// public pass; this is that pass. trueno-math-to-libm: libm calls for only
+// the ops that LLVM intrinsics would get wrong or cannot express.
+//
+//===----------------------------------------------------------------------===//
+#include "trueno/Codegen/Cpu/Passes.h"
+
+#include "mlir/Conversion/MathToLibm/MathToLibm.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/Transforms/Approximation.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
+#include "mlir/Transforms/DialectConversion.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#include <limits>
+#include <numbers>
+
+namespace mlir::trueno {
+#define GEN_PASS_DEF_MATHPOLYNOMIAL
+#define GEN_PASS_DEF_MATHTOLIBM
+#include "trueno/Codegen/Cpu/Passes.h.inc"
+} // namespace mlir::trueno
+
+using namespace mlir;
+
+namespace {
+
+/// MLIR's float32 log and log2 polynomials take the exponent from the bits
+/// after clamping x to the smallest normal float, so every subnormal input
+/// gave log(FLT_MIN) (log(1e-40f) was -87.34 instead of -92.10). A
+/// subnormal x is scaled by 2^24 into the normal range first, and 24 ln 2
+/// (or 24) subtracted from the result: one multiply, two selects and an
+/// add per element, which vectorize.
+void scaleSubnormalLogArguments(Operation *root) {
+  SmallVector<Operation *> logs;
+  root->walk([&](Operation *op) {
+    if (isa<math::LogOp, math::Log2Op>(op) &&
+        getElementTypeOrSelf(op->getResult(0).getType()).isF32())
+      logs.push_back(op);
+  });
+  for (Operation *op : logs) {
+    OpBuilder b(op);
+    Location loc = op->getLoc();
+    Value x = op->getOperand(0);
+    Type type = x.getType();
+    auto splat = [&](float v) -> Value {
+      Attribute attr = b.getF32FloatAttr(v);
+      if (auto vector = dyn_cast<VectorType>(type))
+        attr = DenseElementsAttr::get(vector, attr);
+      return b.create<arith::ConstantOp>(loc, type, cast<TypedAttr>(attr));
+    };
+    bool natural = isa<math::LogOp>(op);
+    Value subnormal = b.create<arith::CmpFOp>(
+        loc, arith::CmpFPredicate::OLT, x,
+        splat(std::numeric_limits<float>::min()));
+    Value scaled = b.create<arith::SelectOp>(
+        loc, subnormal, b.create<arith::MulFOp>(loc, x, splat(0x1p24f)), x);
+    Value log = natural ? b.create<math::LogOp>(loc, scaled).getResult()
+                        : b.create<math::Log2Op>(loc, scaled).getResult();
+    Value correction = b.create<arith::SelectOp>(
+        loc, subnormal,
+        splat(natural ? static_cast<float>(-24.0 * std::numbers::ln2) : -24.0f),
+        splat(0.0f));
+    op->getResult(0).replaceAllUsesWith(
+        b.create<arith::AddFOp>(loc, log, correction));
+    op->erase();
+  }
+}
+
+struct MathPolynomialPass
+    : public mlir::trueno::impl::MathPolynomialBase<MathPolynomialPass> {
+  void runOnOperation() override {
+    scaleSubnormalLogArguments(getOperation());
+    RewritePatternSet patterns(&getContext());
+    populateMathPolynomialApproximationPatterns(patterns);
+    if (failed(
+            applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+struct MathToLibmPass
+    : public mlir::trueno::impl::MathToLibmBase<MathToLibmPass> {
+  void runOnOperation() override {
+    MLIRContext *context = &getContext();
+    RewritePatternSet patterns(context);
+    populateMathToLibmConversionPatterns(patterns);
+    ConversionTarget target(*context);
+    target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
+    target.addIllegalOp<math::ExpM1Op, math::Log1pOp, math::ErfOp, math::TanOp,
+                        math::TanhOp, math::AtanOp, math::Atan2Op>();
+    if (failed(applyPartialConversion(getOperation(), target,
+                                      std::move(patterns))))
+      signalPassFailure();
+  }
+};
+} // namespace

@@ -1,0 +1,164 @@
+//===- SerializeSmallLoops.cpp - Small parallel loops stay serial ---------===//
+//
+// An OpenMP fork-join costs a few microseconds; a 4096-element elementwise
+// kernel takes about as long. Loop nests below a static iteration count
+// become scf.for nests before convert-scf-to-openmp sees them. In the nests
+// that stay parallel, the innermost dimension becomes an scf.for inside the
+// parallel loop: OpenMP collapses all parallel dimensions into one loop whose
+// indices are recovered by division, which LLVM cannot vectorize unless the
+// layout happens to be contiguous (a broadcast operand made a (1000, 256)
+// kernel 15x slower). Dimensions of one iteration are dropped first, so a
+// [1, N] kernel is parallel over N.
+//
+//===----------------------------------------------------------------------===//
+#include "trueno/Codegen/Cpu/Passes.h"
+
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/IR/IRMapping.h"
+
+namespace mlir::trueno {
+#define GEN_PASS_DEF_SERIALIZESMALLLOOPS
+#include "trueno/Codegen/Cpu/Passes.h.inc"
+} // namespace mlir::trueno
+
+using namespace mlir;
+
+namespace {
+
+/// The static iteration count of `loop`, or nothing if a bound is dynamic.
+std::optional<int64_t> staticTripCount(scf::ParallelOp loop) {
+  int64_t count = 1;
+  for (auto [lb, ub, step] :
+       llvm::zip(loop.getLowerBound(), loop.getUpperBound(), loop.getStep())) {
+    std::optional<int64_t> l = getConstantIntValue(lb),
+                           u = getConstantIntValue(ub),
+                           s = getConstantIntValue(step);
+    if (!l || !u || !s || *s <= 0)
+      return std::nullopt;
+    count *= std::max<int64_t>(0, (*u - *l + *s - 1) / *s);
+  }
+  // The serial loops inside (a reduction's) are work per iteration too.
+  loop.getBody()->walk([&](scf::ForOp inner) {
+    std::optional<int64_t> l = getConstantIntValue(inner.getLowerBound()),
+                           u = getConstantIntValue(inner.getUpperBound()),
+                           s = getConstantIntValue(inner.getStep());
+    if (l && u && s && *s > 0)
+      count *= std::max<int64_t>(1, (*u - *l + *s - 1) / *s);
+  });
+  return count;
+}
+
+/// Replaces a reduction-free scf.parallel by the equivalent scf.for nest.
+void serialize(scf::ParallelOp loop) {
+  OpBuilder builder(loop);
+  IRMapping mapping;
+  Block *body = nullptr;
+  for (auto [iv, lb, ub, step] :
+       llvm::zip(loop.getInductionVars(), loop.getLowerBound(),
+                 loop.getUpperBound(), loop.getStep())) {
+    auto inner = builder.create<scf::ForOp>(loop.getLoc(), lb, ub, step);
+    mapping.map(iv, inner.getInductionVar());
+    body = inner.getBody();
+    builder.setInsertionPointToStart(body);
+  }
+  for (Operation &op : loop.getBody()->without_terminator())
+    builder.clone(op, mapping);
+  loop.erase();
+}
+
+/// Moves the innermost dimension of a multi-dimensional scf.parallel into an
+/// scf.for in its body.
+void serializeInnermost(scf::ParallelOp loop) {
+  OpBuilder builder(loop);
+  unsigned rank = loop.getNumLoops();
+  auto lbs = loop.getLowerBound(), ubs = loop.getUpperBound(),
+       steps = loop.getStep();
+  auto outer = builder.create<scf::ParallelOp>(
+      loop.getLoc(), lbs.drop_back(), ubs.drop_back(), steps.drop_back());
+  builder.setInsertionPointToStart(outer.getBody());
+  auto inner = builder.create<scf::ForOp>(loop.getLoc(), lbs.back(), ubs.back(),
+                                          steps.back());
+  IRMapping mapping;
+  for (unsigned d = 0; d + 1 < rank; ++d)
+    mapping.map(loop.getInductionVars()[d], outer.getInductionVars()[d]);
+  mapping.map(loop.getInductionVars().back(), inner.getInductionVar());
+  builder.setInsertionPointToStart(inner.getBody());
+  for (Operation &op : loop.getBody()->without_terminator())
+    builder.clone(op, mapping);
+  loop.erase();
+}
+
+/// Drops the dimensions of one iteration from a multi-dimensional
+/// scf.parallel (a [1, N] row is an N loop), so that the innermost-serial
+/// rule below does not leave a one-iteration parallel loop.
+scf::ParallelOp dropUnitDimensions(scf::ParallelOp loop) {
+  SmallVector<unsigned> keep;
+  for (auto [d, lb, ub, step] : llvm::enumerate(
+           loop.getLowerBound(), loop.getUpperBound(), loop.getStep())) {
+    std::optional<int64_t> l = getConstantIntValue(lb),
+                           u = getConstantIntValue(ub),
+                           s = getConstantIntValue(step);
+    if (!l || !u || !s || *s <= 0 || *u - *l > *s)
+      keep.push_back(d);
+  }
+  if (keep.size() == loop.getNumLoops() || keep.empty())
+    return loop;
+  OpBuilder builder(loop);
+  SmallVector<Value> lbs, ubs, steps;
+  for (unsigned d : keep) {
+    lbs.push_back(loop.getLowerBound()[d]);
+    ubs.push_back(loop.getUpperBound()[d]);
+    steps.push_back(loop.getStep()[d]);
+  }
+  auto smaller =
+      builder.create<scf::ParallelOp>(loop.getLoc(), lbs, ubs, steps);
+  IRMapping mapping;
+  for (unsigned d = 0, k = 0; d < loop.getNumLoops(); ++d)
+    mapping.map(loop.getInductionVars()[d],
+                k < keep.size() && keep[k] == d
+                    ? smaller.getInductionVars()[k++]
+                    : loop.getLowerBound()[d]);
+  builder.setInsertionPointToStart(smaller.getBody());
+  for (Operation &op : loop.getBody()->without_terminator())
+    builder.clone(op, mapping);
+  loop.erase();
+  return smaller;
+}
+
+struct SerializeSmallLoopsPass
+    : public mlir::trueno::impl::SerializeSmallLoopsBase<
+          SerializeSmallLoopsPass> {
+  using SerializeSmallLoopsBase::SerializeSmallLoopsBase;
+
+  void runOnOperation() override {
+    // A parallel loop inside another (a generic inside a tiled loop) runs on
+    // the thread that runs its iteration of the outer one: OpenMP would only
+    // fork a one-thread team for it.
+    SmallVector<scf::ParallelOp> inner;
+    getOperation()->walk([&](scf::ParallelOp loop) {
+      if (loop->getParentOfType<scf::ParallelOp>() && !loop.getNumResults())
+        inner.push_back(loop);
+    });
+    for (scf::ParallelOp loop : inner)
+      serialize(loop);
+
+    SmallVector<scf::ParallelOp> small, nested;
+    getOperation()->walk([&](scf::ParallelOp loop) {
+      if (loop->getParentOfType<scf::ParallelOp>() || loop.getNumResults())
+        return;
+      std::optional<int64_t> count = staticTripCount(loop);
+      if (count && *count < minIterations)
+        small.push_back(loop);
+      else if (loop.getNumLoops() > 1)
+        nested.push_back(loop);
+    });
+    for (scf::ParallelOp loop : small)
+      serialize(loop);
+    for (scf::ParallelOp loop : nested)
+      if (scf::ParallelOp kept = dropUnitDimensions(loop);
+          kept.getNumLoops() > 1)
+        serializeInnermost(kept);
+  }
+};
+
+} // namespace

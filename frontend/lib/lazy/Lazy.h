@@ -1,0 +1,90 @@
+//===- Lazy.h - The pending graph behind eager tensor ops -----------------===//
+//
+// An eager op checks its arguments, then records a `LazyNode` and returns a
+// tensor whose storage is pending on it. Nodes point at their operands, so
+// the pending values form a DAG whose leaves are `Input` nodes: realized
+// tensors (views included, read through their strides). Reading a pending
+// storage realizes it (Lazy.cpp): the nodes it needs are turned into a
+// runtime::Graph, which finds or compiles a runtime::Program that runs the
+// fused kernels. Every computed node whose storage someone still holds is
+// written by the same program and becomes an Input itself.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TRUENO_FRONTEND_LAZY_H
+#define TRUENO_FRONTEND_LAZY_H
+
+#include "tensor/TensorImpl.h"
+
+#include "trueno/Runtime/Graph.h"
+
+#include <vector>
+#include <memory>
+
+namespace trueno {
+
+/// A node's attributes: one integer array per entry of its op's schema.
+using Attributes = std::vector<std::vector<std::int64_t>>;
+
+struct LazyNode {
+  OpCode op;
+  DType dtype;
+  Shape shape;
+  /// Computed nodes: the operands.
+  std::vector<std::shared_ptr<LazyNode>> operands;
+  /// The op's attributes, one array per entry of its schema in
+  /// trueno/OpTable.def (a reduction's dimensions, a convolution's strides).
+  Attributes attributes;
+  /// Computed nodes: the storage this node computes, while someone holds it.
+  std::weak_ptr<Storage> target;
+  /// Input nodes: the view that is read.
+  std::shared_ptr<Storage> storage;
+  Strides strides;
+  std::int64_t offset = 0;
+  /// Computed nodes in the graph below (an upper bound: shared nodes count
+  /// once per path), for the realize-early heuristic.
+  std::int64_t weight = 0;
+
+  /// Scratch for a realize: the node's index in the graph being built.
+  std::int32_t graphIndex = -1;
+  std::uint64_t visitedIn = 0;
+
+  LazyNode() = default;
+  LazyNode(const LazyNode &) = delete;
+  LazyNode &operator=(const LazyNode &) = delete;
+  ~LazyNode() {
+    if (storage)
+      storage->pendingReaders.fetch_sub(1, std::memory_order_relaxed);
+  }
+  bool isInput() const { return op == OpCode::Input; }
+  /// Turns this node into an Input reading `view` of `source`.
+  void becomeInput(std::shared_ptr<Storage> source, Strides viewStrides,
+                   std::int64_t viewOffset);
+};
+
+namespace detail {
+
+/// The node that reads `t`: its pending node when `t` is the whole pending
+/// result, an expand of it when `t` broadcasts it, or an Input reading `t`
+/// (realizing its storage first if another kind of view of a pending value).
+std::shared_ptr<LazyNode> nodeOf(const TensorImpl &t);
+
+/// Records `op` on `operands` (nodes of `shape`, already cast and expanded as
+/// the op needs) and returns its pending result.
+Tensor record(OpCode op, DType dtype, Shape shape,
+              std::vector<std::shared_ptr<LazyNode>> operands, Device device,
+              Attributes attributes = {});
+
+/// A node for `node` broadcast to `shape` (itself when already that shape).
+std::shared_ptr<LazyNode> expandNode(std::shared_ptr<LazyNode> node,
+                                     const Shape &shape);
+/// A node for `node` converted to `dtype` (itself when already that dtype).
+std::shared_ptr<LazyNode> castNode(std::shared_ptr<LazyNode> node, DType dtype);
+/// An Input node holding `value` as a rank-0 tensor of `dtype`, read as
+/// `shape` through zero strides.
+std::shared_ptr<LazyNode> scalarNode(const Scalar &value, DType dtype,
+                                     const Shape &shape);
+
+} // namespace detail
+} // namespace trueno
+
+#endif // TRUENO_FRONTEND_LAZY_H

@@ -1,0 +1,81 @@
+//===- Scan.cpp - cumsum and cumprod --------------------------------------===//
+//
+// Running sums and products along one dimension, at the call on the realized
+// input: the dimension is moved last and made contiguous, and each row is one
+// sequential loop (a scan has no parallel linalg form in MLIR 19; see
+// docs/OPS.md). The accumulator is int64 for bool and integers, as in
+// PyTorch, and float64 for floats (PyTorch's CPU accumulator type for float32
+// too), rounded to the result's dtype at each step's store.
+//
+//===----------------------------------------------------------------------===//
+#include "trueno/Core/Cast.h"
+#include "trueno/Core/Check.h"
+#include "tensor/Dispatch.h"
+#include "tensor/Parallel.h"
+#include "tensor/TensorImpl.h"
+
+#include "trueno/Ops.h"
+
+namespace trueno {
+
+using detail::fail;
+using detail::implOf;
+using detail::wrapDim;
+
+namespace {
+
+Tensor scan(const Tensor &x, std::int64_t dim, bool product,
+            std::string_view op, SourceLoc where) {
+  const TensorImpl &self = implOf(x, op, where);
+  if (self.shape.empty()) {
+    wrapDim(dim, 1, self.shape, op, where);
+    return scan(x.reshape({1}), 0, product, op, where).reshape({});
+  }
+  auto rank = static_cast<std::int64_t>(self.shape.size());
+  std::int64_t d = wrapDim(dim, rank, self.shape, op, where);
+  DType dtype = isFloating(self.dtype) ? self.dtype : DType::Int64;
+  Tensor moved = x.to(dtype, where).transpose(d, rank - 1, where).contiguous();
+  Tensor result =
+      detail::makeContiguous(dtype, moved.shape(), self.storage->device());
+  std::int64_t n = self.shape[d];
+  std::int64_t rows = n == 0 ? 0 : moved.numel() / n;
+  detail::dispatchDType(dtype, [&]<typename T>(detail::TypeTag<T>) {
+    const T *in = reinterpret_cast<const T *>(moved.impl()->firstElement());
+    T *out = reinterpret_cast<T *>(result.impl()->mutableFirstElement());
+    detail::parallelFor(
+        rows, rows * n, [&](std::int64_t first, std::int64_t end) {
+          for (std::int64_t r = first; r < end; ++r) {
+            if constexpr (std::is_same_v<T, std::int64_t>) {
+              std::uint64_t acc = product ? 1 : 0; // wraps like int64 math
+              for (std::int64_t i = 0; i < n; ++i) {
+                auto v = static_cast<std::uint64_t>(in[r * n + i]);
+                acc = product ? acc * v : acc + v;
+                out[r * n + i] = static_cast<std::int64_t>(acc);
+              }
+            } else if constexpr (!std::is_same_v<T, bool> &&
+                                 !std::is_integral_v<T>) {
+              double acc = product ? 1.0 : 0.0;
+              for (std::int64_t i = 0; i < n; ++i) {
+                double v = detail::castValue<double>(in[r * n + i]);
+                acc = product ? acc * v : acc + v;
+                out[r * n + i] = detail::castValue<T>(acc);
+              }
+            }
+          }
+        });
+  });
+  return d == rank - 1 ? result
+                       : result.transpose(d, rank - 1, where).contiguous();
+}
+
+} // namespace
+
+Tensor cumsum(const Tensor &x, std::int64_t dim, SourceLoc where) {
+  return scan(x, dim, false, "cumsum", where);
+}
+
+Tensor cumprod(const Tensor &x, std::int64_t dim, SourceLoc where) {
+  return scan(x, dim, true, "cumprod", where);
+}
+
+} // namespace trueno

@@ -1,0 +1,363 @@
+//===- Tensor.cpp - Metadata, copies, element access and writes -----------===//
+//
+// The eager (host) implementation of everything on `Tensor` that is not a
+// view: storage allocation, strided copies with dtype conversion, element
+// reads and in-place writes. Views live in Views.cpp, creation functions in
+// Creation.cpp.
+//
+//===----------------------------------------------------------------------===//
+#include "trueno/Core/Cast.h"
+#include "trueno/Core/Check.h"
+#include "tensor/Dispatch.h"
+#include "tensor/Strided.h"
+#include "tensor/TensorImpl.h"
+
+#include "trueno/Runtime/HostAllocator.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <ostream>
+
+namespace trueno {
+
+//===----------------------------------------------------------------------===//
+// Storage
+//===----------------------------------------------------------------------===//
+
+std::shared_ptr<Storage> Storage::allocate(std::int64_t nbytes, Device device) {
+  // Through the caching allocator: reusing freed blocks avoids the page
+  // faults of fresh memory, which dominate eager ops on large tensors.
+  void *bytes = runtime::HostAllocator::instance().allocate(
+      static_cast<std::size_t>(nbytes));
+  if (!bytes)
+    detail::fail<MemoryError>({}, "allocate",
+                              "free some tensors, or use a smaller shape",
+                              "cannot allocate {} bytes", nbytes);
+  return std::shared_ptr<Storage>(
+      new Storage(static_cast<std::byte *>(bytes), nbytes, device));
+}
+
+std::shared_ptr<Storage> Storage::pending(std::int64_t nbytes, Device device,
+                                          std::shared_ptr<LazyNode> node) {
+  std::shared_ptr<Storage> storage(new Storage(nullptr, nbytes, device));
+  storage->pending_ = std::move(node);
+  return storage;
+}
+
+Storage::~Storage() {
+  if (bytes_)
+    runtime::HostAllocator::instance().deallocate(
+        bytes_, static_cast<std::size_t>(nbytes_));
+}
+
+namespace detail {
+
+TensorImpl &implOf(const Tensor &t, std::string_view op, SourceLoc where) {
+  if (!t.defined())
+    fail<ValueError>(where, op,
+                     "create it first, e.g. with zeros() or tensor({...})",
+                     "the tensor is undefined (default-constructed)");
+  return *t.impl();
+}
+
+Tensor makeContiguous(DType dtype, Shape shape, Device device) {
+  std::int64_t n = numelOf(shape);
+  auto storage = Storage::allocate(n * itemSize(dtype), device);
+  Strides strides = contiguousStrides(shape);
+  return Tensor(std::make_shared<TensorImpl>(
+      dtype, std::move(shape), std::move(strides), 0, std::move(storage)));
+}
+
+Tensor makeView(const TensorImpl &base, Shape shape, Strides strides,
+                std::int64_t offset) {
+  return Tensor(std::make_shared<TensorImpl>(
+      base.dtype, std::move(shape), std::move(strides), offset, base.storage));
+}
+
+/// The one strided conversion loop: every copy, cast and gather of the
+/// eager frontend ends here.
+static void copyStrided(std::byte *dst, DType dstType,
+                        const Strides &dstStrides, const std::byte *src,
+                        DType srcType, const Strides &srcStrides,
+                        std::span<const std::int64_t> shape) {
+  dispatchDType(dstType, [&]<typename D>(TypeTag<D>) {
+    dispatchDType(srcType, [&]<typename S>(TypeTag<S>) {
+      auto *d = reinterpret_cast<D *>(dst);
+      const auto *s = reinterpret_cast<const S *>(src);
+      walkRows<2>(shape, {&dstStrides, &srcStrides},
+                  [&](const std::array<std::int64_t, 2> &off, std::int64_t n,
+                      const std::array<std::int64_t, 2> &step) {
+                    D *pd = d + off[0];
+                    const S *ps = s + off[1];
+                    if constexpr (std::is_same_v<D, S>) {
+                      if (step[0] == 1 && step[1] == 1) {
+                        std::memcpy(pd, ps, n * sizeof(D));
+                        return;
+                      }
+                    }
+                    for (std::int64_t i = 0; i < n; ++i)
+                      pd[i * step[0]] = castValue<D, S>(ps[i * step[1]]);
+                  });
+    });
+  });
+}
+
+void copyElements(const TensorImpl &dst, const TensorImpl &src) {
+  const std::byte *from = src.firstElement();
+  copyStrided(dst.mutableFirstElement(), dst.dtype, dst.strides, from,
+              src.dtype, src.strides, dst.shape);
+}
+
+Tensor fromBuffer(const void *data, DType sourceType, std::int64_t count,
+                  Shape shape, const TensorOptions &options, SourceLoc where) {
+  checkShape(shape, "tensor", where,
+             itemSize(options.dtype.value_or(sourceType)));
+  if (count != numelOf(shape))
+    fail<ShapeError>(where, "tensor",
+                     "the number of values must equal the product of the "
+                     "shape's sizes",
+                     "{} values cannot fill shape {} ({} elements)", count,
+                     formatShape(shape), numelOf(shape));
+  DType dtype = options.dtype.value_or(sourceType);
+  Tensor result = makeContiguous(dtype, shape, options.device);
+  Strides sourceStrides = contiguousStrides(shape);
+  copyStrided(result.impl()->mutableFirstElement(), dtype, result.strides(),
+              static_cast<const std::byte *>(data), sourceType, sourceStrides,
+              shape);
+  return result;
+}
+
+} // namespace detail
+
+using detail::fail;
+using detail::implOf;
+
+//===----------------------------------------------------------------------===//
+// Metadata
+//===----------------------------------------------------------------------===//
+
+DType Tensor::dtype() const { return implOf(*this, "dtype", {}).dtype; }
+const Shape &Tensor::shape() const { return implOf(*this, "shape", {}).shape; }
+const Strides &Tensor::strides() const {
+  return implOf(*this, "strides", {}).strides;
+}
+std::int64_t Tensor::offset() const {
+  return implOf(*this, "offset", {}).offset;
+}
+std::int64_t Tensor::dim() const {
+  return static_cast<std::int64_t>(implOf(*this, "dim", {}).shape.size());
+}
+std::int64_t Tensor::numel() const {
+  return implOf(*this, "numel", {}).numel();
+}
+Device Tensor::device() const {
+  return implOf(*this, "device", {}).storage->device();
+}
+
+std::int64_t Tensor::size(std::int64_t d, SourceLoc where) const {
+  const TensorImpl &self = implOf(*this, "size", where);
+  return self.shape[detail::wrapDim(d, dim(), self.shape, "size", where)];
+}
+
+std::int64_t Tensor::stride(std::int64_t d, SourceLoc where) const {
+  const TensorImpl &self = implOf(*this, "stride", where);
+  return self.strides[detail::wrapDim(d, dim(), self.shape, "stride", where)];
+}
+
+bool Tensor::isContiguous() const {
+  const TensorImpl &self = implOf(*this, "isContiguous", {});
+  if (self.numel() == 0)
+    return true;
+  std::int64_t expected = 1;
+  for (std::size_t d = self.shape.size(); d-- > 0;) {
+    if (self.shape[d] == 1)
+      continue;
+    if (self.strides[d] != expected)
+      return false;
+    expected *= self.shape[d];
+  }
+  return true;
+}
+
+bool Tensor::sharesStorageWith(const Tensor &other) const {
+  return defined() && other.defined() && impl_->storage == other.impl_->storage;
+}
+
+//===----------------------------------------------------------------------===//
+// Copies
+//===----------------------------------------------------------------------===//
+
+Tensor Tensor::contiguous() const { return isContiguous() ? *this : clone(); }
+
+/// A fresh contiguous copy of `self` converted to `dtype`.
+static Tensor copyAs(const TensorImpl &self, DType dtype) {
+  Tensor result =
+      detail::makeContiguous(dtype, self.shape, self.storage->device());
+  detail::copyElements(*result.impl(), self);
+  return result;
+}
+
+Tensor Tensor::clone() const {
+  const TensorImpl &self = implOf(*this, "clone", {});
+  return copyAs(self, self.dtype);
+}
+
+//===----------------------------------------------------------------------===//
+// Element access
+//===----------------------------------------------------------------------===//
+
+/// Reads the element at `offset` (in elements, from the storage start).
+static Scalar readScalar(const TensorImpl &self, std::int64_t offset) {
+  const std::byte *p = self.storage->bytes() + offset * itemSize(self.dtype);
+  return detail::dispatchDType(self.dtype, [&]<typename T>(detail::TypeTag<T>) {
+    T value;
+    std::memcpy(&value, p, sizeof(T));
+    return Scalar(value);
+  });
+}
+
+Scalar Tensor::item(SourceLoc where) const {
+  const TensorImpl &self = implOf(*this, "item", where);
+  if (self.numel() != 1)
+    fail<ValueError>(where, "item",
+                     "use at({...}) to read one element, or toVector() for all",
+                     "a tensor with {} elements (shape {}) cannot be "
+                     "converted to a single value",
+                     self.numel(), formatShape(self.shape));
+  return readScalar(self, self.offset);
+}
+
+/// The storage offset of the element at `indices`, checking each index.
+static std::int64_t elementOffset(const TensorImpl &self,
+                                  std::span<const std::int64_t> indices,
+                                  std::string_view op, SourceLoc where) {
+  if (indices.size() != self.shape.size())
+    fail<IndexError>(where, op, "give one index per dimension",
+                     "{} indices given for a tensor of rank {} (shape {})",
+                     indices.size(), self.shape.size(),
+                     formatShape(self.shape));
+  std::int64_t offset = self.offset;
+  for (std::size_t d = 0; d < indices.size(); ++d) {
+    std::int64_t size = self.shape[d], i = indices[d];
+    if (i < -size || i >= size)
+      fail<IndexError>(where, op,
+                       size == 0 ? std::string("the dimension is empty")
+                                 : fmt::format("valid indices are {} to {}",
+                                               -size, size - 1),
+                       "index {} is out of range for dimension {} with size "
+                       "{} (shape {})",
+                       i, d, size, formatShape(self.shape));
+    offset += (i < 0 ? i + size : i) * self.strides[d];
+  }
+  return offset;
+}
+
+Scalar Tensor::at(std::span<const std::int64_t> indices,
+                  SourceLoc where) const {
+  const TensorImpl &self = implOf(*this, "at", where);
+  return readScalar(self, elementOffset(self, indices, "at", where));
+}
+
+void Tensor::copyTo(void *out, DType type) const {
+  const TensorImpl &self = implOf(*this, "copyTo", {});
+  Strides outStrides = contiguousStrides(self.shape);
+  detail::copyStrided(static_cast<std::byte *>(out), type, outStrides,
+                      self.firstElement(), self.dtype, self.strides,
+                      self.shape);
+}
+
+void *Tensor::rawData(DType expected, SourceLoc where) const {
+  const TensorImpl &self = implOf(*this, "data", where);
+  if (self.dtype != expected)
+    fail<DTypeError>(where, "data",
+                     fmt::format("convert first with to({}), or ask for the "
+                                 "tensor's own type",
+                                 dtypeName(expected)),
+                     "the tensor has dtype {} but the pointer asked for is "
+                     "{}",
+                     dtypeName(self.dtype), dtypeName(expected));
+  if (!isContiguous())
+    fail<ValueError>(where, "data",
+                     "call contiguous() first (it copies only when needed)",
+                     "the tensor of shape {} with strides {} is not "
+                     "contiguous, so its elements are not one dense array",
+                     formatShape(self.shape), formatShape(self.strides));
+  // The caller may write through the pointer.
+  return self.mutableFirstElement();
+}
+
+//===----------------------------------------------------------------------===//
+// Writes
+//===----------------------------------------------------------------------===//
+
+/// Rejects writes into views where several elements share one location
+/// (an expanded dimension), as PyTorch does: the result would depend on the
+/// order of the writes.
+void detail::checkWritable(const TensorImpl &self, std::string_view op,
+                           SourceLoc where) {
+  for (std::size_t d = 0; d < self.shape.size(); ++d)
+    if (self.strides[d] == 0 && self.shape[d] > 1)
+      fail<ValueError>(where, op, "write into a contiguous() copy instead",
+                       "the destination of shape {} has a broadcast "
+                       "dimension {} (stride 0), so several of its elements "
+                       "share one memory location",
+                       formatShape(self.shape), d);
+}
+
+Tensor &Tensor::fill_(Scalar value, SourceLoc where) {
+  const TensorImpl &self = implOf(*this, "fill_", where);
+  detail::checkWritable(self, "fill_", where);
+  detail::dispatchDType(self.dtype, [&]<typename T>(detail::TypeTag<T>) {
+    T v = value.to<T>();
+    auto *base = reinterpret_cast<T *>(self.mutableFirstElement());
+    detail::walkRows<1>(self.shape, {&self.strides},
+                        [&](const std::array<std::int64_t, 1> &off,
+                            std::int64_t n,
+                            const std::array<std::int64_t, 1> &step) {
+                          for (std::int64_t i = 0; i < n; ++i)
+                            base[off[0] + i * step[0]] = v;
+                        });
+  });
+  return *this;
+}
+
+Tensor &Tensor::copy_(const Tensor &src, SourceLoc where) {
+  const TensorImpl &self = implOf(*this, "copy_", where);
+  implOf(src, "copy_", where);
+  detail::checkWritable(self, "copy_", where);
+  Tensor source = src;
+  if (source.shape() != self.shape) {
+    if (!detail::broadcastsTo(src.shape(), self.shape))
+      fail<ShapeError>(where, "copy_",
+                       "the source must broadcast to the destination's shape",
+                       "cannot copy a tensor of shape {} into one of shape {}",
+                       formatShape(src.shape()), formatShape(self.shape));
+    source = src.expand(self.shape, where);
+  }
+  // Overlapping source and destination: read everything before writing.
+  if (source.sharesStorageWith(*this))
+    source = source.clone();
+  detail::copyElements(self, *source.impl());
+  return *this;
+}
+
+void Tensor::setAt(std::initializer_list<std::int64_t> indices, Scalar value,
+                   SourceLoc where) {
+  const TensorImpl &self = implOf(*this, "setAt", where);
+  std::int64_t offset = elementOffset(
+      self, std::span<const std::int64_t>(indices.begin(), indices.size()),
+      "setAt", where);
+  std::byte *p =
+      self.storage->mutableBytes() + offset * trueno::itemSize(self.dtype);
+  detail::dispatchDType(self.dtype, [&]<typename T>(detail::TypeTag<T>) {
+    T v = value.to<T>();
+    std::memcpy(p, &v, sizeof(T));
+  });
+}
+
+std::ostream &operator<<(std::ostream &os, const Tensor &t) {
+  return os << t.toString();
+}
+
+} // namespace trueno

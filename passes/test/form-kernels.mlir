@@ -1,0 +1,308 @@
+// Fusion into kernels: which ops share a loop nest, which values become
+// kernel outputs, and where the boundaries are.
+// RUN: trueno-opt %s -trueno-form-kernels -split-input-file -verify-diagnostics | FileCheck %s
+
+// A chain over broadcast arguments is one kernel with one output.
+// CHECK-LABEL: func.func @chain(
+// CHECK-NEXT:    %[[R:.*]] = call @chain_kernel0(%arg1, %arg0) : (tensor<8xf32>, tensor<4x8xf32>) -> tensor<4x8xf32>
+// CHECK-NEXT:    return %[[R]]
+// CHECK:       func.func private @chain_kernel0(%{{.*}}: tensor<8xf32>, %{{.*}}: tensor<4x8xf32>) -> tensor<4x8xf32> attributes {trueno.kernel}
+// CHECK-COUNT-5: = trueno.
+// CHECK-NEXT:    return
+func.func @chain(%x: tensor<4x8xf32>, %row: tensor<8xf32>) -> tensor<4x8xf32> {
+  %r = trueno.expand %row : tensor<8xf32> to tensor<4x8xf32>
+  %0 = trueno.mul %x, %r : tensor<4x8xf32>
+  %1 = trueno.exp %0 : tensor<4x8xf32>
+  %2 = trueno.add %1, %r : tensor<4x8xf32>
+  %3 = trueno.tanh %2 : tensor<4x8xf32>
+  return %3 : tensor<4x8xf32>
+}
+
+// -----
+
+// A diamond (one value read by two branches that meet again) is one kernel.
+// CHECK-LABEL: func.func @diamond(
+// CHECK-NEXT:    call @diamond_kernel0(%arg0)
+// CHECK-NEXT:    return
+// CHECK-NOT:   func.func private @diamond_kernel1
+func.func @diamond(%x: tensor<16xf32>) -> tensor<16xf32> {
+  %e = trueno.exp %x : tensor<16xf32>
+  %a = trueno.neg %e : tensor<16xf32>
+  %b = trueno.sqrt %e : tensor<16xf32>
+  %c = trueno.add %a, %b : tensor<16xf32>
+  return %c : tensor<16xf32>
+}
+
+// -----
+
+// A value also needed outside the chain is a second output of the same
+// kernel, not recomputed by a second one.
+// CHECK-LABEL: func.func @multi_output(
+// CHECK-NEXT:    %[[R:.*]]:2 = call @multi_output_kernel0(%arg0, %arg1) : (tensor<16xf32>, tensor<16xf32>) -> (tensor<16xf32>, tensor<16xf32>)
+// CHECK-NEXT:    return %[[R]]#1, %[[R]]#0
+// CHECK:       func.func private @multi_output_kernel0
+// CHECK:         %[[T:.*]] = trueno.mul
+// CHECK:         %[[U:.*]] = trueno.exp %[[T]]
+// CHECK:         return %[[T]], %[[U]]
+func.func @multi_output(%a: tensor<16xf32>, %b: tensor<16xf32>) -> (tensor<16xf32>, tensor<16xf32>) {
+  %t = trueno.mul %a, %b : tensor<16xf32>
+  %u = trueno.exp %t : tensor<16xf32>
+  return %u, %t : tensor<16xf32>, tensor<16xf32>
+}
+
+// -----
+
+// An expensive value of a small shape is computed once by its own kernel and
+// read broadcast by the big one, instead of once per output element.
+// CHECK-LABEL: func.func @expensive_broadcast(
+// CHECK-NEXT:    %[[SMALL:.*]] = call @expensive_broadcast_kernel0(%arg0) : (tensor<64x1xf32>) -> tensor<64x1xf32>
+// CHECK-NEXT:    %[[BIG:.*]] = call @expensive_broadcast_kernel1(%[[SMALL]], %arg1) : (tensor<64x1xf32>, tensor<64x256xf32>) -> tensor<64x256xf32>
+// CHECK-NEXT:    return %[[BIG]]
+// CHECK:       func.func private @expensive_broadcast_kernel0
+// CHECK-NEXT:    trueno.exp
+// CHECK-NEXT:    return
+// CHECK:       func.func private @expensive_broadcast_kernel1
+// CHECK-NEXT:    trueno.expand
+// CHECK-NEXT:    trueno.mul
+// CHECK-NEXT:    return
+func.func @expensive_broadcast(%col: tensor<64x1xf32>, %x: tensor<64x256xf32>) -> tensor<64x256xf32> {
+  %e = trueno.exp %col : tensor<64x1xf32>
+  %b = trueno.expand %e : tensor<64x1xf32> to tensor<64x256xf32>
+  %r = trueno.mul %b, %x : tensor<64x256xf32>
+  return %r : tensor<64x256xf32>
+}
+
+// -----
+
+// Cheap arithmetic of a small shape is pulled through the broadcast: one
+// kernel, recomputing the two adds per element costs less than a second pass.
+// CHECK-LABEL: func.func @cheap_broadcast(
+// CHECK-NEXT:    call @cheap_broadcast_kernel0(%arg0, %arg1, %arg2)
+// CHECK-NEXT:    return
+// CHECK:       func.func private @cheap_broadcast_kernel0
+// CHECK-COUNT-4: = trueno.
+// CHECK-NEXT:    return
+func.func @cheap_broadcast(%col: tensor<64x1xf32>, %s: tensor<64x1xf32>, %x: tensor<64x256xf32>) -> tensor<64x256xf32> {
+  %a = trueno.add %col, %s : tensor<64x1xf32>
+  %m = trueno.maximum %a, %s : tensor<64x1xf32>
+  %b = trueno.expand %m : tensor<64x1xf32> to tensor<64x256xf32>
+  %r = trueno.mul %b, %x : tensor<64x256xf32>
+  return %r : tensor<64x256xf32>
+}
+
+// -----
+
+// A cheap small value that is also returned is not pulled through: it is
+// materialized anyway, so the big kernel reads it.
+// CHECK-LABEL: func.func @cheap_but_returned(
+// CHECK-NEXT:    %[[SMALL:.*]] = call @cheap_but_returned_kernel0(%arg0)
+// CHECK-NEXT:    %[[BIG:.*]] = call @cheap_but_returned_kernel1(%[[SMALL]], %arg1)
+// CHECK-NEXT:    return %[[BIG]], %[[SMALL]]
+func.func @cheap_but_returned(%col: tensor<8x1xf32>, %x: tensor<8x8xf32>) -> (tensor<8x8xf32>, tensor<8x1xf32>) {
+  %a = trueno.neg %col : tensor<8x1xf32>
+  %b = trueno.expand %a : tensor<8x1xf32> to tensor<8x8xf32>
+  %r = trueno.add %b, %x : tensor<8x8xf32>
+  return %r, %a : tensor<8x8xf32>, tensor<8x1xf32>
+}
+
+// -----
+
+// Independent outputs of different shapes are separate kernels.
+// CHECK-LABEL: func.func @two_shapes(
+// CHECK-NEXT:    call @two_shapes_kernel0(%arg0)
+// CHECK-NEXT:    call @two_shapes_kernel1(%arg1)
+// CHECK-NEXT:    return
+func.func @two_shapes(%a: tensor<4xf32>, %b: tensor<5xf32>) -> (tensor<4xf32>, tensor<5xf32>) {
+  %x = trueno.exp %a : tensor<4xf32>
+  %y = trueno.exp %b : tensor<5xf32>
+  return %x, %y : tensor<4xf32>, tensor<5xf32>
+}
+
+// -----
+
+// Constants are cloned into each kernel that reads them; a returned constant
+// gets a kernel of its own. Strides of view arguments follow them.
+// CHECK-LABEL: func.func @constants(
+// CHECK-NEXT:    call @constants_kernel0(%arg0)
+// CHECK-NEXT:    call @constants_kernel1()
+// CHECK:       func.func private @constants_kernel0(%{{.*}}: tensor<2x3xf32> {trueno.strides = array<i64: 1, 2>})
+// CHECK-NEXT:    trueno.constant
+// CHECK-NEXT:    trueno.expand
+// CHECK-NEXT:    trueno.add
+// CHECK:       func.func private @constants_kernel1()
+// CHECK-NEXT:    trueno.constant dense<2>
+func.func @constants(%x: tensor<2x3xf32> {trueno.strides = array<i64: 1, 2>}) -> (tensor<2x3xf32>, tensor<i32>) {
+  %c = trueno.constant dense<1.5> : tensor<f32>
+  %b = trueno.expand %c : tensor<f32> to tensor<2x3xf32>
+  %r = trueno.add %x, %b : tensor<2x3xf32>
+  %k = trueno.constant dense<2> : tensor<i32>
+  return %r, %k : tensor<2x3xf32>, tensor<i32>
+}
+
+// -----
+
+// Values that nothing returns are not computed.
+// CHECK-LABEL: func.func @dead_code(
+// CHECK-NEXT:    %[[R:.*]] = call @dead_code_kernel0(%arg0)
+// CHECK-NEXT:    return %[[R]]
+// CHECK-NOT:   trueno.mul
+func.func @dead_code(%x: tensor<4x1xf32>, %y: tensor<4x4xf32>) -> tensor<4x1xf32> {
+  %e = trueno.exp %x : tensor<4x1xf32>
+  %b = trueno.expand %e : tensor<4x1xf32> to tensor<4x4xf32>
+  %s = trueno.mul %b, %y : tensor<4x4xf32>
+  %f = trueno.log %e : tensor<4x1xf32>
+  return %f : tensor<4x1xf32>
+}
+
+// -----
+
+// Only trueno ops can be partitioned.
+func.func @foreign(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{trueno-form-kernels expects only trueno ops in a graph function, found tensor.empty}}
+  %e = tensor.empty() : tensor<4xf32>
+  return %e : tensor<4xf32>
+}
+
+// -----
+
+// A reduction iterates over its input's shape: producers of that shape join
+// it. Its result broadcast back over its own rows (x - sum(x * x)) joins it
+// too when a row is small (at most 256 KiB): codegen then runs the kernel a
+// block of rows at a time.
+// CHECK-LABEL: func.func @reduction_row_fusion(
+// CHECK-NEXT:    %[[R:.*]] = call @reduction_row_fusion_kernel0(%arg0)
+// CHECK-NEXT:    return %[[R]]
+// CHECK:       func.func private @reduction_row_fusion_kernel0
+// CHECK-NEXT:    trueno.mul
+// CHECK-NEXT:    trueno.reduce_sum
+// CHECK-NEXT:    trueno.expand
+// CHECK-NEXT:    trueno.sub
+// CHECK-NEXT:    return
+func.func @reduction_row_fusion(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  %sq = trueno.mul %x, %x : tensor<4x8xf32>
+  %s = trueno.reduce_sum %sq dims = [1] : tensor<4x8xf32> -> tensor<4x1xf32>
+  %b = trueno.expand %s : tensor<4x1xf32> to tensor<4x8xf32>
+  %r = trueno.sub %x, %b : tensor<4x8xf32>
+  return %r : tensor<4x8xf32>
+}
+
+// -----
+
+// Rows of more than 256 KiB (here 400 KB) would not stay in the cache
+// between sweeps: the reduced value is consumed by a separate kernel, which
+// reads it broadcast (x - mean(x) needs the mean before any element).
+// CHECK-LABEL: func.func @reduction_boundary(
+// CHECK-NEXT:    %[[S:.*]] = call @reduction_boundary_kernel0(%arg0)
+// CHECK-NEXT:    %[[R:.*]] = call @reduction_boundary_kernel1(%[[S]], %arg0)
+// CHECK-NEXT:    return %[[R]]
+// CHECK:       func.func private @reduction_boundary_kernel0
+// CHECK-NEXT:    trueno.mul
+// CHECK-NEXT:    trueno.reduce_sum
+// CHECK:       func.func private @reduction_boundary_kernel1
+// CHECK-NEXT:    trueno.expand
+// CHECK-NEXT:    trueno.sub
+func.func @reduction_boundary(%x: tensor<4x100000xf32>) -> tensor<4x100000xf32> {
+  %sq = trueno.mul %x, %x : tensor<4x100000xf32>
+  %s = trueno.reduce_sum %sq dims = [1] : tensor<4x100000xf32> -> tensor<4x1xf32>
+  %b = trueno.expand %s : tensor<4x1xf32> to tensor<4x100000xf32>
+  %r = trueno.sub %x, %b : tensor<4x100000xf32>
+  return %r : tensor<4x100000xf32>
+}
+
+// -----
+
+// A product's elementwise consumers fuse after it (the bias through its
+// broadcast); its producers stay in a kernel of their own.
+// CHECK-LABEL: func.func @graph
+// CHECK:         %[[E:.*]] = call @graph_kernel0(%arg0)
+// CHECK:         %[[R:.*]] = call @graph_kernel1(%[[E]], %arg1, %arg2)
+// CHECK:         return %[[R]]
+// CHECK-LABEL: func.func private @graph_kernel0
+// CHECK:         trueno.exp
+// CHECK-NOT:     trueno.matmul
+// CHECK-LABEL: func.func private @graph_kernel1
+// CHECK:         trueno.matmul
+// CHECK:         trueno.expand
+// CHECK:         trueno.add
+// CHECK:         trueno.relu
+func.func @graph(%x: tensor<4x3xf32>, %w: tensor<3x3xf32>, %b: tensor<3xf32>) -> tensor<4x3xf32> {
+  %e = trueno.exp %x : tensor<4x3xf32>
+  %p = trueno.matmul %e, %w : tensor<4x3xf32>, tensor<3x3xf32> -> tensor<4x3xf32>
+  %bb = trueno.expand %b : tensor<3xf32> to tensor<4x3xf32>
+  %s = trueno.add %p, %bb : tensor<4x3xf32>
+  %r = trueno.relu %s : tensor<4x3xf32>
+  return %r : tensor<4x3xf32>
+}
+
+// -----
+
+// softmax: exp(x - max) feeds the sum and, after it, the division. With
+// small rows the max, the sum and the division are one kernel (each
+// reduction joins the consumers of its broadcast result; trueno-tile-rows
+// then runs it block by block), and the exponential is computed once.
+// CHECK-LABEL: func.func @graph
+// CHECK-NEXT:    %[[Y:.*]] = call @graph_kernel0(%arg0) : (tensor<4x8xf32>) -> tensor<4x8xf32>
+// CHECK-NEXT:    return %[[Y]]
+// CHECK-LABEL: func.func private @graph_kernel0
+// CHECK:         trueno.reduce_max
+// CHECK:         trueno.exp %
+// CHECK-NOT:     trueno.exp %
+// CHECK:         trueno.reduce_sum
+// CHECK-NOT:     trueno.exp %
+// CHECK:         trueno.div
+func.func @graph(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  %m = trueno.reduce_max %x dims = [1] : tensor<4x8xf32> -> tensor<4x1xf32>
+  %mb = trueno.expand %m : tensor<4x1xf32> to tensor<4x8xf32>
+  %d = trueno.sub %x, %mb : tensor<4x8xf32>
+  %e = trueno.exp %d : tensor<4x8xf32>
+  %s = trueno.reduce_sum %e dims = [1] : tensor<4x8xf32> -> tensor<4x1xf32>
+  %sb = trueno.expand %s : tensor<4x1xf32> to tensor<4x8xf32>
+  %y = trueno.div %e, %sb : tensor<4x8xf32>
+  return %y : tensor<4x8xf32>
+}
+
+// -----
+
+// Rows of 400 KB: three kernels. The division's kernel recomputes
+// exp(x - max) rather than reading it back, so the sum's kernel has a
+// single (small) output.
+// CHECK-LABEL: func.func @long_rows
+// CHECK:         %[[M:.*]] = call @long_rows_kernel0(%arg0) : (tensor<4x100000xf32>) -> tensor<4x1xf32>
+// CHECK:         %[[S:.*]] = call @long_rows_kernel1(%[[M]], %arg0) : (tensor<4x1xf32>, tensor<4x100000xf32>) -> tensor<4x1xf32>
+// CHECK:         call @long_rows_kernel2(%[[S]], %[[M]], %arg0) : (tensor<4x1xf32>, tensor<4x1xf32>, tensor<4x100000xf32>) -> tensor<4x100000xf32>
+// CHECK-LABEL: func.func private @long_rows_kernel2
+// CHECK:         trueno.sub
+// CHECK:         trueno.exp
+// CHECK:         trueno.div
+func.func @long_rows(%x: tensor<4x100000xf32>) -> tensor<4x100000xf32> {
+  %m = trueno.reduce_max %x dims = [1] : tensor<4x100000xf32> -> tensor<4x1xf32>
+  %mb = trueno.expand %m : tensor<4x1xf32> to tensor<4x100000xf32>
+  %d = trueno.sub %x, %mb : tensor<4x100000xf32>
+  %e = trueno.exp %d : tensor<4x100000xf32>
+  %s = trueno.reduce_sum %e dims = [1] : tensor<4x100000xf32> -> tensor<4x1xf32>
+  %sb = trueno.expand %s : tensor<4x1xf32> to tensor<4x100000xf32>
+  %y = trueno.div %e, %sb : tensor<4x100000xf32>
+  return %y : tensor<4x100000xf32>
+}
+
+// -----
+
+// A gather reads its input at data-dependent positions, so the input's
+// producer (exp) is a kernel of its own; the index's producer (add) and the
+// gathered value's consumer (mul) share the gather's kernel.
+// CHECK-LABEL: func.func @graph
+// CHECK:         %[[E:.*]] = call @graph_kernel0(%arg0)
+// CHECK:         call @graph_kernel1(%arg1, %[[E]]
+// CHECK-LABEL: func.func private @graph_kernel1
+// CHECK:         trueno.add
+// CHECK:         trueno.gather
+// CHECK:         trueno.mul
+func.func @graph(%x: tensor<10x4xf32>, %ids: tensor<3x4xi64>) -> tensor<3x4xf32> {
+  %e = trueno.exp %x : tensor<10x4xf32>
+  %one = trueno.constant dense<1> : tensor<3x4xi64>
+  %i = trueno.add %ids, %one : tensor<3x4xi64>
+  %g = trueno.gather %e, %i dim = 0 : tensor<10x4xf32>, tensor<3x4xi64> -> tensor<3x4xf32>
+  %two = trueno.constant dense<2.0> : tensor<3x4xf32>
+  %r = trueno.mul %g, %two : tensor<3x4xf32>
+  return %r : tensor<3x4xf32>
+}
