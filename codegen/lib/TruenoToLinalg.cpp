@@ -15,6 +15,8 @@
 #include "trueno/IR/TruenoOps.h"
 
 #include "mlir/Dialect/Func/Transforms/FuncConversions.h"
+#include "mlir/Dialect/SCF/Utils/Utils.h"
+#include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/Transforms/DialectConversion.h"
 
@@ -489,6 +491,304 @@ struct GatherLowering : public OpConversionPattern<GatherOp> {
   }
 };
 
+//===----------------------------------------------------------------------===//
+// Movement
+//===----------------------------------------------------------------------===//
+
+/// A copy of `input` into a fresh tensor of `resultType` that reads it
+/// through `map`: elementwise fusion then composes the map into the
+/// producers' and consumers' loops, so nothing is copied in the end.
+Value readThrough(ConversionPatternRewriter &rewriter, Location loc,
+                  RankedTensorType resultType, Value input, AffineMap map) {
+  return buildGeneric(
+             rewriter, loc, resultType, input, map,
+             [](OpBuilder &, Location, ValueRange args) { return args[0]; })
+      .getResult(0);
+}
+
+/// transpose: result dimension d reads input dimension permutation[d].
+struct TransposeLowering : public OpConversionPattern<TransposeOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(TransposeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto resultType =
+        cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
+    ArrayRef<int64_t> permutation = op.getPermutation();
+    SmallVector<AffineExpr> exprs(permutation.size());
+    for (auto [d, p] : llvm::enumerate(permutation))
+      exprs[p] = rewriter.getAffineDimExpr(d);
+    AffineMap map = AffineMap::get(permutation.size(), 0, exprs,
+                                   rewriter.getContext());
+    rewriter.replaceOp(op, readThrough(rewriter, op.getLoc(), resultType,
+                                       adaptor.getInput(), map));
+    return success();
+  }
+};
+
+/// slice: result position i reads input position offsets + i * steps, an
+/// affine map (negative steps included).
+struct SliceLowering : public OpConversionPattern<SliceOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(SliceOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto resultType =
+        cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
+    SmallVector<AffineExpr> exprs;
+    for (auto [d, offset, step] :
+         llvm::enumerate(op.getOffsets(), op.getSteps()))
+      exprs.push_back(rewriter.getAffineConstantExpr(offset) +
+                      rewriter.getAffineDimExpr(d) * step);
+    AffineMap map =
+        AffineMap::get(resultType.getRank(), 0, exprs, rewriter.getContext());
+    rewriter.replaceOp(op, readThrough(rewriter, op.getLoc(), resultType,
+                                       adaptor.getInput(), map));
+    return success();
+  }
+};
+
+/// reshape: a collapse or an expansion of dimensions when it is one
+/// (`tensor.collapse_shape` / `expand_shape`, which linalg fusion
+/// propagates through elementwise generics and bufferization turns into
+/// views); otherwise through one dimension.
+struct ReshapeLowering : public OpConversionPattern<ReshapeOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(ReshapeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto resultType =
+        cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
+    Value input = adaptor.getInput();
+    auto inputType = cast<RankedTensorType>(input.getType());
+    int64_t from = inputType.getRank(), to = resultType.getRank();
+    if (from > to)
+      if (auto groups =
+              getReassociationIndicesForReshape(inputType, resultType)) {
+        rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(op, resultType,
+                                                             input, *groups);
+        return success();
+      }
+    if (from < to)
+      if (auto groups =
+              getReassociationIndicesForReshape(resultType, inputType)) {
+        rewriter.replaceOpWithNewOp<tensor::ExpandShapeOp>(op, resultType,
+                                                           input, *groups);
+        return success();
+      }
+    // Any other reshape: all dimensions into one, then split again.
+    auto flatType = RankedTensorType::get({inputType.getNumElements()},
+                                          inputType.getElementType());
+    auto allInOne = [](int64_t rank) {
+      SmallVector<ReassociationIndices> groups;
+      if (rank > 0)
+        groups.push_back(llvm::to_vector(llvm::seq<int64_t>(0, rank)));
+      return groups;
+    };
+    Value flat;
+    if (from == 0)
+      flat = rewriter.create<tensor::ExpandShapeOp>(
+          loc, flatType, input, SmallVector<ReassociationIndices>{});
+    else
+      flat = rewriter.create<tensor::CollapseShapeOp>(loc, flatType, input,
+                                                      allInOne(from));
+    if (to == 0)
+      rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(
+          op, resultType, flat, SmallVector<ReassociationIndices>{});
+    else
+      rewriter.replaceOpWithNewOp<tensor::ExpandShapeOp>(op, resultType, flat,
+                                                         allInOne(to));
+    return success();
+  }
+};
+
+/// `source` written into `dest` at offsets + i * steps, as
+/// `tensor.insert_slice` (in place on dest when bufferization can). A
+/// negative step writes the source reversed along that dimension at
+/// positive stride.
+Value insertWindow(ConversionPatternRewriter &rewriter, Location loc,
+                   Value source, Value dest, ArrayRef<int64_t> offsets,
+                   ArrayRef<int64_t> steps) {
+  auto sourceType = cast<RankedTensorType>(source.getType());
+  int64_t rank = sourceType.getRank();
+  SmallVector<int64_t> starts, strides;
+  SmallVector<AffineExpr> reversed;
+  bool anyNegative = false;
+  for (int64_t d = 0; d < rank; ++d) {
+    int64_t n = sourceType.getDimSize(d), step = steps[d];
+    AffineExpr i = rewriter.getAffineDimExpr(d);
+    if (step < 0 && n > 0) {
+      anyNegative = true;
+      starts.push_back(offsets[d] + (n - 1) * step);
+      strides.push_back(-step);
+      reversed.push_back(rewriter.getAffineConstantExpr(n - 1) - i);
+    } else {
+      starts.push_back(n > 0 ? offsets[d] : 0);
+      strides.push_back(std::abs(step));
+      reversed.push_back(i);
+    }
+  }
+  if (anyNegative)
+    source = readThrough(
+        rewriter, loc, sourceType, source,
+        AffineMap::get(rank, 0, reversed, rewriter.getContext()));
+  return rewriter.create<tensor::InsertSliceOp>(
+      loc, source, dest, ValueRange{}, ValueRange{}, ValueRange{}, starts,
+      sourceType.getShape(), strides);
+}
+
+struct InsertSliceLowering : public OpConversionPattern<InsertSliceOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(InsertSliceOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOp(op, insertWindow(rewriter, op.getLoc(),
+                                        adaptor.getSource(), adaptor.getDest(),
+                                        op.getOffsets(), op.getSteps()));
+    return success();
+  }
+};
+
+/// pad: the result filled with the value, the input inserted at `low` with
+/// stride `interior + 1`.
+struct PadLowering : public OpConversionPattern<PadOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(PadOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto resultType =
+        cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
+    // The filled result is built as early as the value allows, so that the
+    // input's producer can write into its window (eliminate-empty-tensors
+    // needs the window's tensor to dominate that producer).
+    Value filled;
+    {
+      OpBuilder::InsertionGuard guard(rewriter);
+      Value v = adaptor.getValue();
+      if (Operation *def = v.getDefiningOp())
+        rewriter.setInsertionPointAfter(def);
+      else
+        rewriter.setInsertionPointToStart(op->getBlock());
+      Value value = rewriter.create<tensor::ExtractOp>(loc, v, ValueRange{});
+      Value empty = rewriter.create<tensor::EmptyOp>(
+          loc, resultType.getShape(), resultType.getElementType());
+      filled = rewriter.create<linalg::FillOp>(loc, value, empty).getResult(0);
+    }
+    SmallVector<int64_t> strides;
+    for (int64_t interior : op.getInterior())
+      strides.push_back(interior + 1);
+    rewriter.replaceOp(op, insertWindow(rewriter, loc, adaptor.getInput(),
+                                        filled, op.getLow(), strides));
+    return success();
+  }
+};
+
+/// concat: each input inserted into its window of the result; bufferization
+/// then lets each input's producer write there directly.
+struct ConcatLowering : public OpConversionPattern<ConcatOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(ConcatOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto resultType =
+        cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
+    int64_t rank = resultType.getRank(), dim = op.getDim();
+    // The result's init comes first in the block: eliminate-empty-tensors
+    // lets an input's producer write into its window only if the window's
+    // tensor dominates that producer.
+    Value result;
+    {
+      OpBuilder::InsertionGuard guard(rewriter);
+      rewriter.setInsertionPointToStart(op->getBlock());
+      result = rewriter.create<tensor::EmptyOp>(loc, resultType.getShape(),
+                                                resultType.getElementType());
+    }
+    // Each window is written right after its input is computed, in the
+    // order the inputs are computed, so that every insert's destination
+    // dominates the next input's producer (which then writes its window
+    // directly).
+    SmallVector<std::pair<Value, int64_t>> windows;
+    int64_t at = 0;
+    for (Value input : adaptor.getInputs()) {
+      windows.push_back({input, at});
+      at += cast<RankedTensorType>(input.getType()).getDimSize(dim);
+    }
+    Block *block = op->getBlock();
+    auto position = [&](Value v) -> Operation * {
+      Operation *def = v.getDefiningOp();
+      return def ? block->findAncestorOpInBlock(*def) : nullptr;
+    };
+    llvm::stable_sort(windows, [&](auto &a, auto &b) {
+      Operation *x = position(a.first), *y = position(b.first);
+      return y && (!x || x->isBeforeInBlock(y));
+    });
+    OpBuilder::InsertionGuard guard(rewriter);
+    Operation *last = result.getDefiningOp();
+    for (auto [input, offset] : windows) {
+      Operation *def = position(input);
+      if (def && last->isBeforeInBlock(def))
+        last = def;
+      rewriter.setInsertionPointAfter(last);
+      SmallVector<int64_t> offsets(rank, 0), steps(rank, 1);
+      offsets[dim] = offset;
+      result = insertWindow(rewriter, loc, input, result, offsets, steps);
+      last = result.getDefiningOp();
+    }
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// scatter_add: a loop nest over the source in row-major order (repeated
+/// positions add up in that order, so float sums are deterministic) that
+/// updates a copy of the input element by element.
+struct ScatterAddLowering : public OpConversionPattern<ScatterAddOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(ScatterAddOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto sourceType = cast<RankedTensorType>(adaptor.getSource().getType());
+    Type original = getElementTypeOrSelf(op.getInput().getType());
+    int64_t dim = op.getDim();
+    SmallVector<Value> lower, upper, steps;
+    Value zero = rewriter.create<arith::ConstantIndexOp>(loc, 0);
+    Value one = rewriter.create<arith::ConstantIndexOp>(loc, 1);
+    for (int64_t size : sourceType.getShape()) {
+      lower.push_back(zero);
+      upper.push_back(rewriter.create<arith::ConstantIndexOp>(loc, size));
+      steps.push_back(one);
+    }
+    Value index = adaptor.getIndex(), source = adaptor.getSource();
+    scf::LoopNest nest = scf::buildLoopNest(
+        rewriter, loc, lower, upper, steps, ValueRange{adaptor.getInput()},
+        [&](OpBuilder &b, Location l, ValueRange ivs,
+            ValueRange acc) -> scf::ValueVector {
+          Value at = b.create<tensor::ExtractOp>(l, index, ivs);
+          SmallVector<Value> position(ivs.begin(), ivs.end());
+          position[dim] =
+              b.create<arith::IndexCastOp>(l, b.getIndexType(), at);
+          Value x = b.create<tensor::ExtractOp>(l, source, ivs);
+          Value old = b.create<tensor::ExtractOp>(l, acc[0], position);
+          Value sum =
+              reductionCombine(b, l, ReduceKind::Sum, original, x, old);
+          return {b.create<tensor::InsertOp>(l, sum, acc[0], position)};
+        });
+    rewriter.replaceOp(op, nest.results);
+    return success();
+  }
+};
+
 struct ConstantLowering : public OpConversionPattern<ConstantOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -528,6 +828,9 @@ struct ConvertTruenoToLinalgPass
 #include "trueno/OpTable.def"
     patterns.add<ExpandLowering, ConstantLowering, MatmulLowering,
                  Conv2dLowering, GatherLowering>(converter, context);
+    patterns.add<TransposeLowering, SliceLowering, ReshapeLowering,
+                 InsertSliceLowering, PadLowering, ConcatLowering,
+                 ScatterAddLowering>(converter, context);
     patterns.add<ArgReduceLowering<ArgMaxOp, true>,
                  ArgReduceLowering<ArgMinOp, false>>(converter, context);
     patterns.add<ReduceLowering<ReduceSumOp, ReduceKind::Sum>,
@@ -542,7 +845,8 @@ struct ConvertTruenoToLinalgPass
     ConversionTarget target(*context);
     target.addIllegalDialect<TruenoDialect>();
     target.addLegalDialect<linalg::LinalgDialect, tensor::TensorDialect,
-                           arith::ArithDialect, math::MathDialect>();
+                           arith::ArithDialect, math::MathDialect,
+                           scf::SCFDialect>();
     target.addDynamicallyLegalOp<func::FuncOp>([&](func::FuncOp op) {
       return converter.isSignatureLegal(op.getFunctionType());
     });

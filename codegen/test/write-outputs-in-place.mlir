@@ -67,3 +67,26 @@ func.func @other_layout(%x: memref<4xf32>, %out: memref<4xf32, strided<[2]>>) {
   memref.dealloc %alloc : memref<4xf32>
   return
 }
+
+// -----
+
+// What is copied is a reshape of the buffer (a result returned through a
+// trueno.reshape): the buffer becomes the inverse reshape of the output.
+// CHECK-LABEL: func.func @copied_through_reshape(
+// CHECK-SAME:    %[[X:.*]]: memref<3x4xf32>, %[[OUT:.*]]: memref<2x6xf32>)
+// CHECK-NOT:     memref.alloc
+// CHECK:         %[[FLAT:.*]] = memref.collapse_shape %[[OUT]] {{\[}}[0, 1]] : memref<2x6xf32> into memref<12xf32>
+// CHECK:         %[[V:.*]] = memref.expand_shape %[[FLAT]] {{\[}}[0, 1]] output_shape [3, 4] : memref<12xf32> into memref<3x4xf32>
+// CHECK:         linalg.copy ins(%[[X]] : memref<3x4xf32>) outs(%[[V]] : memref<3x4xf32>)
+// CHECK-NOT:     memref.copy
+// CHECK-NOT:     memref.dealloc
+// CHECK:         return
+func.func @copied_through_reshape(%x: memref<3x4xf32>, %out: memref<2x6xf32>) {
+  %alloc = memref.alloc() : memref<3x4xf32>
+  linalg.copy ins(%x : memref<3x4xf32>) outs(%alloc : memref<3x4xf32>)
+  %flat = memref.collapse_shape %alloc [[0, 1]] : memref<3x4xf32> into memref<12xf32>
+  %r = memref.expand_shape %flat [[0, 1]] output_shape [2, 6] : memref<12xf32> into memref<2x6xf32>
+  memref.copy %r, %out : memref<2x6xf32> to memref<2x6xf32>
+  memref.dealloc %alloc : memref<3x4xf32>
+  return
+}

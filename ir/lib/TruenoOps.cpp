@@ -371,6 +371,256 @@ OpFoldResult ExpandOp::fold(FoldAdaptor adaptor) {
   return {};
 }
 
+//===----------------------------------------------------------------------===//
+// Movement
+//===----------------------------------------------------------------------===//
+
+/// A splat constant stays a splat under any rearrangement.
+static OpFoldResult foldSplat(Attribute input, Type resultType) {
+  if (auto splat = dyn_cast_or_null<SplatElementsAttr>(input))
+    return SplatElementsAttr::get(cast<ShapedType>(resultType),
+                                  splat.getSplatValue<Attribute>());
+  return {};
+}
+
+LogicalResult TransposeOp::verify() {
+  auto in = cast<RankedTensorType>(getInput().getType());
+  auto out = cast<RankedTensorType>(getType());
+  ArrayRef<int64_t> permutation = getPermutation();
+  int64_t rank = in.getRank();
+  if (static_cast<int64_t>(permutation.size()) != rank ||
+      out.getRank() != rank)
+    return emitOpError("needs a permutation of ")
+           << rank << " dimensions and a result of that rank";
+  SmallVector<bool> seen(rank, false);
+  for (int64_t p : permutation) {
+    if (p < 0 || p >= rank || seen[p])
+      return emitOpError("permutation is not a permutation of 0..")
+             << rank - 1;
+    seen[p] = true;
+  }
+  for (int64_t d = 0; d < rank; ++d)
+    if (out.getDimSize(d) != in.getDimSize(permutation[d]))
+      return emitOpError("result dimension ")
+             << d << " has size " << out.getDimSize(d) << ", expected "
+             << in.getDimSize(permutation[d]) << " (input dimension "
+             << permutation[d] << ")";
+  return success();
+}
+
+OpFoldResult TransposeOp::fold(FoldAdaptor adaptor) {
+  ArrayRef<int64_t> permutation = getPermutation();
+  if (llvm::all_of(llvm::enumerate(permutation),
+                   [](auto p) { return p.value() == int64_t(p.index()); }))
+    return getInput();
+  // transpose(transpose(x, p), q) = transpose(x, p o q).
+  if (auto inner = getInput().getDefiningOp<TransposeOp>()) {
+    ArrayRef<int64_t> first = inner.getPermutation();
+    SmallVector<int64_t> composed;
+    for (int64_t p : permutation)
+      composed.push_back(first[p]);
+    getInputMutable().assign(inner.getInput());
+    setPermutation(composed);
+    return getResult();
+  }
+  return foldSplat(adaptor.getInput(), getType());
+}
+
+LogicalResult ReshapeOp::verify() {
+  auto in = cast<RankedTensorType>(getInput().getType());
+  auto out = cast<RankedTensorType>(getType());
+  if (in.getNumElements() != out.getNumElements())
+    return emitOpError("cannot reshape ")
+           << in.getNumElements() << " elements into " << out.getNumElements();
+  return success();
+}
+
+OpFoldResult ReshapeOp::fold(FoldAdaptor adaptor) {
+  if (getInput().getType() == getType())
+    return getInput();
+  // reshape(reshape(x)) = reshape(x): both keep row-major order.
+  if (auto inner = getInput().getDefiningOp<ReshapeOp>()) {
+    getInputMutable().assign(inner.getInput());
+    return getResult();
+  }
+  if (auto dense = dyn_cast_or_null<DenseElementsAttr>(adaptor.getInput()))
+    return dense.reshape(cast<ShapedType>(getType()));
+  return {};
+}
+
+/// The rules shared by slice and insert_slice: `window` (the slice's result,
+/// the insert's source) read from `whole` at offsets + i * steps.
+static LogicalResult verifyWindow(Operation *op, RankedTensorType whole,
+                                  RankedTensorType window,
+                                  ArrayRef<int64_t> offsets,
+                                  ArrayRef<int64_t> steps) {
+  int64_t rank = whole.getRank();
+  if (window.getRank() != rank ||
+      static_cast<int64_t>(offsets.size()) != rank ||
+      static_cast<int64_t>(steps.size()) != rank)
+    return op->emitOpError("needs ")
+           << rank << " offsets and steps and a window of rank " << rank;
+  for (int64_t d = 0; d < rank; ++d) {
+    int64_t size = whole.getDimSize(d), n = window.getDimSize(d);
+    if (steps[d] == 0)
+      return op->emitOpError("step ") << d << " is zero";
+    if (n == 0)
+      continue;
+    int64_t last = offsets[d] + (n - 1) * steps[d];
+    if (offsets[d] < 0 || offsets[d] >= size || last < 0 || last >= size)
+      return op->emitOpError("dimension ")
+             << d << " reads positions " << offsets[d] << " to " << last
+             << ", outside 0.." << size - 1;
+  }
+  return success();
+}
+
+static bool isWholeWindow(RankedTensorType whole, RankedTensorType window,
+                          ArrayRef<int64_t> offsets, ArrayRef<int64_t> steps) {
+  return whole.getShape() == window.getShape() &&
+         llvm::all_of(offsets, [](int64_t o) { return o == 0; }) &&
+         llvm::all_of(steps, [](int64_t s) { return s == 1; });
+}
+
+LogicalResult SliceOp::verify() {
+  return verifyWindow(*this, cast<RankedTensorType>(getInput().getType()),
+                      cast<RankedTensorType>(getType()), getOffsets(),
+                      getSteps());
+}
+
+OpFoldResult SliceOp::fold(FoldAdaptor adaptor) {
+  auto in = cast<RankedTensorType>(getInput().getType());
+  auto out = cast<RankedTensorType>(getType());
+  if (isWholeWindow(in, out, getOffsets(), getSteps()))
+    return getInput();
+  // A slice of a slice reads the inner input at o1 + (o2 + i s2) s1.
+  if (auto inner = getInput().getDefiningOp<SliceOp>()) {
+    SmallVector<int64_t> offsets, steps;
+    for (auto [o1, s1, o2, s2] :
+         llvm::zip(inner.getOffsets(), inner.getSteps(), getOffsets(),
+                   getSteps())) {
+      offsets.push_back(o1 + o2 * s1);
+      steps.push_back(s1 * s2);
+    }
+    getInputMutable().assign(inner.getInput());
+    setOffsets(offsets);
+    setSteps(steps);
+    return getResult();
+  }
+  return foldSplat(adaptor.getInput(), getType());
+}
+
+LogicalResult InsertSliceOp::verify() {
+  return verifyWindow(*this, cast<RankedTensorType>(getDest().getType()),
+                      cast<RankedTensorType>(getSource().getType()),
+                      getOffsets(), getSteps());
+}
+
+OpFoldResult InsertSliceOp::fold(FoldAdaptor) {
+  // A window that is the whole destination replaces all of it.
+  if (isWholeWindow(cast<RankedTensorType>(getDest().getType()),
+                    cast<RankedTensorType>(getSource().getType()),
+                    getOffsets(), getSteps()))
+    return getSource();
+  return {};
+}
+
+LogicalResult PadOp::verify() {
+  auto in = cast<RankedTensorType>(getInput().getType());
+  auto out = cast<RankedTensorType>(getType());
+  if (cast<RankedTensorType>(getValue().getType()).getRank() != 0)
+    return emitOpError("needs a rank-0 padding value");
+  int64_t rank = in.getRank();
+  ArrayRef<int64_t> low = getLow(), high = getHigh(), interior = getInterior();
+  if (static_cast<int64_t>(low.size()) != rank ||
+      static_cast<int64_t>(high.size()) != rank ||
+      static_cast<int64_t>(interior.size()) != rank || out.getRank() != rank)
+    return emitOpError("needs low, high and interior amounts for each of ")
+           << rank << " dimensions";
+  for (int64_t d = 0; d < rank; ++d) {
+    if (low[d] < 0 || high[d] < 0 || interior[d] < 0)
+      return emitOpError("pads dimension ")
+             << d << " by a negative amount; crop with trueno.slice";
+    int64_t n = in.getDimSize(d);
+    int64_t want = low[d] + high[d] + n + std::max<int64_t>(n - 1, 0) *
+                                              interior[d];
+    if (out.getDimSize(d) != want)
+      return emitOpError("result dimension ")
+             << d << " has size " << out.getDimSize(d) << ", expected "
+             << want;
+  }
+  return success();
+}
+
+OpFoldResult PadOp::fold(FoldAdaptor adaptor) {
+  auto isZero = [](int64_t v) { return v == 0; };
+  if (llvm::all_of(getLow(), isZero) && llvm::all_of(getHigh(), isZero) &&
+      llvm::all_of(getInterior(), isZero))
+    return getInput();
+  // Padding a splat with its own value is a splat.
+  auto splat = dyn_cast_or_null<SplatElementsAttr>(adaptor.getInput());
+  auto value = dyn_cast_or_null<SplatElementsAttr>(adaptor.getValue());
+  if (splat && value &&
+      splat.getSplatValue<Attribute>() == value.getSplatValue<Attribute>())
+    return foldSplat(splat, getType());
+  return {};
+}
+
+LogicalResult ConcatOp::verify() {
+  auto out = cast<RankedTensorType>(getType());
+  int64_t rank = out.getRank(), dim = getDim();
+  if (getInputs().empty())
+    return emitOpError("needs at least one input");
+  if (dim < 0 || dim >= rank)
+    return emitOpError("joins along dimension ")
+           << dim << ", out of range for rank " << rank;
+  int64_t total = 0;
+  for (auto [i, input] : llvm::enumerate(getInputs())) {
+    auto type = cast<RankedTensorType>(input.getType());
+    if (type.getRank() != rank || type.getElementType() != out.getElementType())
+      return emitOpError("input ")
+             << i << " has type " << type << ", not a " << rank
+             << "-d tensor of " << out.getElementType();
+    for (int64_t d = 0; d < rank; ++d)
+      if (d != dim && type.getDimSize(d) != out.getDimSize(d))
+        return emitOpError("input ")
+               << i << " has size " << type.getDimSize(d) << " in dimension "
+               << d << ", the result " << out.getDimSize(d);
+    total += type.getDimSize(dim);
+  }
+  if (total != out.getDimSize(dim))
+    return emitOpError("inputs add up to ")
+           << total << " along dimension " << dim << ", the result has "
+           << out.getDimSize(dim);
+  return success();
+}
+
+OpFoldResult ConcatOp::fold(FoldAdaptor) {
+  if (getInputs().size() == 1)
+    return getInputs().front();
+  return {};
+}
+
+LogicalResult ScatterAddOp::verify() {
+  auto in = cast<RankedTensorType>(getInput().getType());
+  auto index = cast<RankedTensorType>(getIndex().getType());
+  int64_t rank = in.getRank(), dim = getDim();
+  if (index.getRank() != rank)
+    return emitOpError("needs an index and a source of the input's rank ")
+           << rank;
+  if (dim < 0 || dim >= rank)
+    return emitOpError("scatters along dimension ")
+           << dim << ", out of range for rank " << rank;
+  for (int64_t d = 0; d < rank; ++d)
+    if (d != dim && index.getDimSize(d) > in.getDimSize(d))
+      return emitOpError("source dimension ")
+             << d << " has size " << index.getDimSize(d)
+             << ", more than the input's " << in.getDimSize(d);
+  if (in.getDimSize(dim) == 0 && index.getNumElements() != 0)
+    return emitOpError("scatters into an empty dimension ") << dim;
+  return success();
+}
+
 OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
 
 #include "trueno/IR/TruenoInterfaces.cpp.inc"

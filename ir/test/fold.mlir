@@ -133,3 +133,64 @@ func.func @logical_not(%b: tensor<4xi1>, %f: tensor<4xf32>) -> (tensor<4xi1>, te
   %3 = trueno.logical_not %2 : tensor<4xi1> -> tensor<4xi1>
   return %1, %3 : tensor<4xi1>, tensor<4xi1>
 }
+
+// -----
+
+// Identity movements fold away; chains of one kind compose into one.
+// CHECK-LABEL: func @movement_identities
+// CHECK-NEXT: return %arg0, %arg0, %arg0, %arg0, %arg0
+func.func @movement_identities(%x: tensor<3x4xf32>, %v: tensor<f32>) -> (tensor<3x4xf32>, tensor<3x4xf32>, tensor<3x4xf32>, tensor<3x4xf32>, tensor<3x4xf32>) {
+  %0 = trueno.transpose %x permutation = [0, 1] : tensor<3x4xf32> -> tensor<3x4xf32>
+  %1 = trueno.reshape %x : tensor<3x4xf32> -> tensor<3x4xf32>
+  %2 = trueno.slice %x offsets = [0, 0] steps = [1, 1] : tensor<3x4xf32> -> tensor<3x4xf32>
+  %3 = trueno.pad %x, %v low = [0, 0] high = [0, 0] interior = [0, 0] : tensor<3x4xf32>, tensor<f32> -> tensor<3x4xf32>
+  %4 = trueno.concat %x dim = 0 : tensor<3x4xf32> -> tensor<3x4xf32>
+  return %0, %1, %2, %3, %4 : tensor<3x4xf32>, tensor<3x4xf32>, tensor<3x4xf32>, tensor<3x4xf32>, tensor<3x4xf32>
+}
+
+// -----
+
+// transpose(transpose(x)) back to the original order is x; reshape chains
+// keep only the last shape; a slice of a slice reads the input once.
+// CHECK-LABEL: func @movement_chains
+// CHECK-NEXT: %[[R:.*]] = trueno.reshape %arg0 : tensor<2x3x4xf32> -> tensor<4x6xf32>
+// CHECK-NEXT: %[[T:.*]] = trueno.transpose %arg0 permutation = [2, 0, 1]
+// CHECK-NEXT: %[[S:.*]] = trueno.slice %arg1 offsets = [9] steps = [-4] : tensor<12xf32> -> tensor<3xf32>
+// CHECK-NEXT: return %arg0, %[[R]], %[[T]], %[[S]]
+func.func @movement_chains(%x: tensor<2x3x4xf32>, %v: tensor<12xf32>) -> (tensor<2x3x4xf32>, tensor<4x6xf32>, tensor<4x2x3xf32>, tensor<3xf32>) {
+  %0 = trueno.transpose %x permutation = [1, 2, 0] : tensor<2x3x4xf32> -> tensor<3x4x2xf32>
+  %1 = trueno.transpose %0 permutation = [2, 0, 1] : tensor<3x4x2xf32> -> tensor<2x3x4xf32>
+  %2 = trueno.reshape %x : tensor<2x3x4xf32> -> tensor<6x4xf32>
+  %3 = trueno.reshape %2 : tensor<6x4xf32> -> tensor<4x6xf32>
+  %4 = trueno.transpose %0 permutation = [1, 2, 0] : tensor<3x4x2xf32> -> tensor<4x2x3xf32>
+  // v[1::2] is positions 1, 3, ..., 11; then [4::-2] of those: 9, 5, 1.
+  %5 = trueno.slice %v offsets = [1] steps = [2] : tensor<12xf32> -> tensor<6xf32>
+  %6 = trueno.slice %5 offsets = [4] steps = [-2] : tensor<6xf32> -> tensor<3xf32>
+  return %1, %3, %4, %6 : tensor<2x3x4xf32>, tensor<4x6xf32>, tensor<4x2x3xf32>, tensor<3xf32>
+}
+
+// -----
+
+// Constants move at compile time: a reshaped constant is a constant, a
+// splat stays a splat through any rearrangement.
+// CHECK-LABEL: func @movement_constants
+// CHECK-DAG: %[[R:.*]] = trueno.constant dense<{{\[}}[1, 2, 3], [4, 5, 6]]> : tensor<2x3xi64>
+// CHECK-DAG: %[[S:.*]] = trueno.constant dense<2.500000e+00> : tensor<4x3xf32>
+// CHECK: return %[[R]], %[[S]]
+func.func @movement_constants() -> (tensor<2x3xi64>, tensor<4x3xf32>) {
+  %c = trueno.constant dense<[1, 2, 3, 4, 5, 6]> : tensor<6xi64>
+  %0 = trueno.reshape %c : tensor<6xi64> -> tensor<2x3xi64>
+  %s = trueno.constant dense<2.5> : tensor<3x4xf32>
+  %1 = trueno.transpose %s permutation = [1, 0] : tensor<3x4xf32> -> tensor<4x3xf32>
+  return %0, %1 : tensor<2x3xi64>, tensor<4x3xf32>
+}
+
+// -----
+
+// An insert that covers the whole destination is its source.
+// CHECK-LABEL: func @insert_whole
+// CHECK-NEXT: return %arg1
+func.func @insert_whole(%x: tensor<3xf32>, %y: tensor<3xf32>) -> tensor<3xf32> {
+  %0 = trueno.insert_slice %y into %x offsets = [0] steps = [1] : tensor<3xf32> into tensor<3xf32>
+  return %0 : tensor<3xf32>
+}

@@ -334,3 +334,131 @@ func.func @gather_shape(%x: tensor<4x8xf32>, %i: tensor<3x8xi64>) {
   %0 = trueno.gather %x, %i dim = 0 : tensor<4x8xf32>, tensor<3x8xi64> -> tensor<2x8xf32>
   return
 }
+
+// -----
+
+func.func @transpose_not_a_permutation(%x: tensor<3x4xf32>) {
+  // expected-error @+1 {{permutation is not a permutation of 0..1}}
+  %0 = trueno.transpose %x permutation = [1, 1] : tensor<3x4xf32> -> tensor<4x4xf32>
+  return
+}
+
+// -----
+
+func.func @transpose_wrong_shape(%x: tensor<3x4xf32>) {
+  // expected-error @+1 {{result dimension 0 has size 3, expected 4 (input dimension 1)}}
+  %0 = trueno.transpose %x permutation = [1, 0] : tensor<3x4xf32> -> tensor<3x4xf32>
+  return
+}
+
+// -----
+
+func.func @reshape_count(%x: tensor<3x4xf32>) {
+  // expected-error @+1 {{cannot reshape 12 elements into 10}}
+  %0 = trueno.reshape %x : tensor<3x4xf32> -> tensor<2x5xf32>
+  return
+}
+
+// -----
+
+func.func @slice_out_of_range(%x: tensor<10xf32>) {
+  // expected-error @+1 {{dimension 0 reads positions 3 to 12, outside 0..9}}
+  %0 = trueno.slice %x offsets = [3] steps = [3] : tensor<10xf32> -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @slice_negative_past_start(%x: tensor<10xf32>) {
+  // expected-error @+1 {{dimension 0 reads positions 2 to -1, outside 0..9}}
+  %0 = trueno.slice %x offsets = [2] steps = [-1] : tensor<10xf32> -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @slice_zero_step(%x: tensor<10xf32>) {
+  // expected-error @+1 {{step 0 is zero}}
+  %0 = trueno.slice %x offsets = [0] steps = [0] : tensor<10xf32> -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @slice_rank(%x: tensor<10xf32>) {
+  // expected-error @+1 {{needs 1 offsets and steps and a window of rank 1}}
+  %0 = trueno.slice %x offsets = [0, 0] steps = [1, 1] : tensor<10xf32> -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @insert_slice_outside(%x: tensor<4x4xf32>, %y: tensor<2x2xf32>) {
+  // expected-error @+1 {{dimension 1 reads positions 3 to 4, outside 0..3}}
+  %0 = trueno.insert_slice %y into %x offsets = [0, 3] steps = [1, 1] : tensor<2x2xf32> into tensor<4x4xf32>
+  return
+}
+
+// -----
+
+func.func @pad_negative(%x: tensor<3xf32>, %v: tensor<f32>) {
+  // expected-error @+1 {{pads dimension 0 by a negative amount; crop with trueno.slice}}
+  %0 = trueno.pad %x, %v low = [-1] high = [0] interior = [0] : tensor<3xf32>, tensor<f32> -> tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @pad_wrong_size(%x: tensor<3xf32>, %v: tensor<f32>) {
+  // expected-error @+1 {{result dimension 0 has size 7, expected 8}}
+  %0 = trueno.pad %x, %v low = [1] high = [2] interior = [1] : tensor<3xf32>, tensor<f32> -> tensor<7xf32>
+  return
+}
+
+// -----
+
+func.func @pad_value_rank(%x: tensor<3xf32>, %v: tensor<1xf32>) {
+  // expected-error @+1 {{needs a rank-0 padding value}}
+  %0 = trueno.pad %x, %v low = [1] high = [0] interior = [0] : tensor<3xf32>, tensor<1xf32> -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @concat_sizes(%a: tensor<2x3xf32>, %b: tensor<2x4xf32>) {
+  // expected-error @+1 {{input 1 has size 4 in dimension 1, the result 3}}
+  %0 = trueno.concat %a, %b dim = 0 : tensor<2x3xf32>, tensor<2x4xf32> -> tensor<4x3xf32>
+  return
+}
+
+// -----
+
+func.func @concat_total(%a: tensor<2x3xf32>, %b: tensor<2x3xf32>) {
+  // expected-error @+1 {{inputs add up to 4 along dimension 0, the result has 5}}
+  %0 = trueno.concat %a, %b dim = 0 : tensor<2x3xf32>, tensor<2x3xf32> -> tensor<5x3xf32>
+  return
+}
+
+// -----
+
+func.func @concat_element_type(%a: tensor<2xf32>, %b: tensor<2xf64>) {
+  // expected-error @+1 {{input 1 has type 'tensor<2xf64>', not a 1-d tensor of 'f32'}}
+  %0 = trueno.concat %a, %b dim = 0 : tensor<2xf32>, tensor<2xf64> -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @scatter_add_larger_source(%x: tensor<3x2xf32>, %i: tensor<4x3xi64>, %y: tensor<4x3xf32>) {
+  // expected-error @+1 {{source dimension 1 has size 3, more than the input's 2}}
+  %0 = trueno.scatter_add %x, %i, %y dim = 0 : tensor<3x2xf32>, tensor<4x3xi64>, tensor<4x3xf32>
+  return
+}
+
+// -----
+
+func.func @scatter_add_dim(%x: tensor<3xf32>, %i: tensor<4xi64>, %y: tensor<4xf32>) {
+  // expected-error @+1 {{scatters along dimension 1, out of range for rank 1}}
+  %0 = trueno.scatter_add %x, %i, %y dim = 1 : tensor<3xf32>, tensor<4xi64>, tensor<4xf32>
+  return
+}

@@ -199,3 +199,23 @@ func.func @gather(%table: tensor<10x4xf32>, %ids: tensor<3x4xi64>, %b: tensor<5x
   %1 = trueno.gather %b, %i dim = 0 : tensor<5xi1>, tensor<2xi64> -> tensor<2xi1>
   return
 }
+
+// CHECK-LABEL: func @movement
+func.func @movement(%x: tensor<3x4xf32>, %v: tensor<12xf32>, %zero: tensor<f32>,
+                    %ids: tensor<2x4xi64>, %y: tensor<2x4xf32>) {
+  // CHECK: = trueno.transpose %{{.*}} permutation = [1, 0] : tensor<3x4xf32> -> tensor<4x3xf32>
+  %0 = trueno.transpose %x permutation = [1, 0] : tensor<3x4xf32> -> tensor<4x3xf32>
+  // CHECK: = trueno.reshape %{{.*}} : tensor<3x4xf32> -> tensor<2x6xf32>
+  %1 = trueno.reshape %x : tensor<3x4xf32> -> tensor<2x6xf32>
+  // CHECK: = trueno.slice %{{.*}} offsets = [2, 3] steps = [-1, -2] : tensor<3x4xf32> -> tensor<3x2xf32>
+  %2 = trueno.slice %x offsets = [2, 3] steps = [-1, -2] : tensor<3x4xf32> -> tensor<3x2xf32>
+  // CHECK: = trueno.insert_slice %{{.*}} into %{{.*}} offsets = [0, 1] steps = [1, 2] : tensor<3x2xf32> into tensor<3x4xf32>
+  %3 = trueno.insert_slice %2 into %x offsets = [0, 1] steps = [1, 2] : tensor<3x2xf32> into tensor<3x4xf32>
+  // CHECK: = trueno.pad %{{.*}}, %{{.*}} low = [1, 0] high = [0, 2] interior = [1, 0] : tensor<3x4xf32>, tensor<f32> -> tensor<6x6xf32>
+  %4 = trueno.pad %x, %zero low = [1, 0] high = [0, 2] interior = [1, 0] : tensor<3x4xf32>, tensor<f32> -> tensor<6x6xf32>
+  // CHECK: = trueno.concat %{{.*}}, %{{.*}} dim = 1 : tensor<3x4xf32>, tensor<3x4xf32> -> tensor<3x8xf32>
+  %5 = trueno.concat %x, %x dim = 1 : tensor<3x4xf32>, tensor<3x4xf32> -> tensor<3x8xf32>
+  // CHECK: = trueno.scatter_add %{{.*}}, %{{.*}}, %{{.*}} dim = 0 : tensor<3x4xf32>, tensor<2x4xi64>, tensor<2x4xf32>
+  %6 = trueno.scatter_add %x, %ids, %y dim = 0 : tensor<3x4xf32>, tensor<2x4xi64>, tensor<2x4xf32>
+  return
+}

@@ -37,6 +37,15 @@ bool isReduction(Operation *op) {
 /// row, column or window of its operands.
 bool isContraction(Operation *op) { return isa<MatmulOp, Conv2dOp>(op); }
 
+/// Ops that move data between shapes: their operands and result differ in
+/// shape, so a producer joins them at the operand's shape and a consumer at
+/// the result's (codegen reads through them with indexing maps, reshapes
+/// and windows of one buffer).
+bool isMovement(Operation *op) {
+  return isa<TransposeOp, ReshapeOp, SliceOp, InsertSliceOp, PadOp, ConcatOp,
+             ScatterAddOp>(op);
+}
+
 /// Ops whose recomputation per broadcast element costs more than reading a
 /// materialized result would: reductions, products, transcendental
 /// functions, division and power.
@@ -72,6 +81,14 @@ ArrayRef<int64_t> domainOf(Operation *op) {
   return shapeOf(op);
 }
 
+/// The shape at which `op` reads `operand`: a movement op reads each
+/// operand at its own shape, every other op at its domain.
+ArrayRef<int64_t> readDomain(Operation *op, Value operand) {
+  if (isMovement(op))
+    return cast<RankedTensorType>(operand.getType()).getShape();
+  return domainOf(op);
+}
+
 /// A reduction's result broadcast back over the reduction's own input
 /// (softmax's `x - max(x)`, a variance's `x - mean(x)`) joins the
 /// reduction's kernel when one reduced row is at most this many bytes:
@@ -94,7 +111,7 @@ int64_t rowBytes(Operation *reduction) {
 /// broadcasts (constants are cloned into every kernel anyway).
 bool isRecomputable(Operation *op) {
   return op && isa<TruenoDialect>(op->getDialect()) && !isReduction(op) &&
-         !isContraction(op) && !isa<ConstantOp>(op);
+         !isContraction(op) && !isa<ConstantOp, ScatterAddOp>(op);
 }
 
 /// The ops of `v`'s elementwise cone (what computes it from inputs,
@@ -309,7 +326,11 @@ private:
       // output element: worth it only for cheap ops nobody else needs.
       if (!isCheap(*producer) || !onlyFeeds(*producer, consumerOp))
         return;
-    } else if (domain_[*producer] != domain_[consumer]) {
+    } else if (domainOf(operand.getDefiningOp()) !=
+               readDomain(consumerOp, operand)) {
+      // Fused ops share one loop nest: the producer must compute exactly
+      // what the consumer reads, element for element (a reduction's result
+      // is not its domain; a movement op adapts the shapes).
       return;
     } else if (auto gather = dyn_cast<GatherOp>(consumerOp);
                gather && operand == gather.getInput()) {
@@ -412,6 +433,22 @@ struct FormKernelsPass
     OpBuilder builder(body.getTerminator());
     for (auto [index, members] : llvm::enumerate(groups))
       outline(func, members, index, builder, symbols);
+    // An argument returned as it is (a copy of a view: x.T().clone()) gets
+    // a kernel that copies it, so that the copy is generated code (strided
+    // reads, vectorized, on all cores) like everything else.
+    llvm::SmallDenseMap<Value, Value> copies;
+    Operation *terminator = body.getTerminator();
+    for (OpOperand &result : terminator->getOpOperands()) {
+      auto argument = dyn_cast<BlockArgument>(result.get());
+      if (!argument)
+        continue;
+      auto [it, inserted] = copies.try_emplace(argument, Value());
+      if (inserted)
+        it->second =
+            outlineCopy(func, argument, groups.size() + copies.size() - 1,
+                        builder, symbols);
+      result.set(it->second);
+    }
     for (auto &members : llvm::reverse(groups))
       for (Operation *op : llvm::reverse(members))
         if (op->use_empty())
@@ -420,6 +457,30 @@ struct FormKernelsPass
       if (isa<ConstantOp>(op) && op.use_empty())
         op.erase();
     return success();
+  }
+
+  /// A kernel that returns its one argument, called on `argument`.
+  Value outlineCopy(func::FuncOp func, BlockArgument argument, size_t index,
+                    OpBuilder &builder, SymbolTable &symbols) {
+    Location loc = func.getLoc();
+    OpBuilder moduleBuilder(func->getContext());
+    moduleBuilder.setInsertionPointAfter(lastKernel_ ? lastKernel_ : func);
+    Type type = argument.getType();
+    auto kernel = moduleBuilder.create<func::FuncOp>(
+        loc, (func.getSymName() + "_kernel" + Twine(index)).str(),
+        FunctionType::get(func.getContext(), type, type));
+    kernel.setPrivate();
+    kernel->setAttr(kKernelAttrName, moduleBuilder.getUnitAttr());
+    symbols.insert(kernel, moduleBuilder.getInsertionPoint());
+    lastKernel_ = kernel;
+    if (Attribute strides =
+            func.getArgAttr(argument.getArgNumber(), kStridesAttrName))
+      kernel.setArgAttr(0, kStridesAttrName, strides);
+    Block *entry = kernel.addEntryBlock();
+    OpBuilder::atBlockEnd(entry).create<func::ReturnOp>(loc,
+                                                        entry->getArgument(0));
+    return builder.create<func::CallOp>(loc, kernel, ValueRange{argument})
+        .getResult(0);
   }
 
   /// Moves `members` into a new kernel function and calls it from `func`.

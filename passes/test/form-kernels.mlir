@@ -306,3 +306,106 @@ func.func @graph(%x: tensor<10x4xf32>, %ids: tensor<3x4xi64>) -> tensor<3x4xf32>
   %r = trueno.mul %g, %two : tensor<3x4xf32>
   return %r : tensor<3x4xf32>
 }
+
+// -----
+
+// Movement ops join their producers' and consumers' kernels: a transpose,
+// a reshape and a slice between elementwise ops are one kernel each.
+// CHECK-LABEL: func.func @through_movement(
+// CHECK-NEXT:    %[[R:.*]]:3 = call @through_movement_kernel0(%arg0, %arg1)
+// CHECK-NEXT:    return %[[R]]#0, %[[R]]#1, %[[R]]#2
+// CHECK:       func.func private @through_movement_kernel0
+// CHECK-DAG:     trueno.transpose
+// CHECK-DAG:     trueno.reshape
+// CHECK-DAG:     trueno.slice
+// CHECK:         return
+// CHECK-NOT:   func.func private @through_movement_kernel1
+func.func @through_movement(%a: tensor<3x4xf32>, %b: tensor<3x4xf32>) -> (tensor<4x3xf32>, tensor<12xf32>, tensor<2x4xf32>) {
+  %m = trueno.mul %a, %b : tensor<3x4xf32>
+  %t = trueno.transpose %m permutation = [1, 0] : tensor<3x4xf32> -> tensor<4x3xf32>
+  %e = trueno.exp %t : tensor<4x3xf32>
+  %r = trueno.reshape %m : tensor<3x4xf32> -> tensor<12xf32>
+  %n = trueno.neg %r : tensor<12xf32>
+  %s = trueno.slice %m offsets = [2, 0] steps = [-2, 1] : tensor<3x4xf32> -> tensor<2x4xf32>
+  %q = trueno.sqrt %s : tensor<2x4xf32>
+  return %e, %n, %q : tensor<4x3xf32>, tensor<12xf32>, tensor<2x4xf32>
+}
+
+// -----
+
+// cat({a + 1, b * 2}) is one kernel: each input's producers join the
+// concat, whatever their shape.
+// CHECK-LABEL: func.func @concat(
+// CHECK-NEXT:    %[[R:.*]] = call @concat_kernel0(
+// CHECK-NEXT:    return %[[R]]
+// CHECK:       func.func private @concat_kernel0
+// CHECK-DAG:     trueno.add
+// CHECK-DAG:     trueno.mul
+// CHECK:         trueno.concat
+// CHECK-NOT:   func.func private @concat_kernel1
+func.func @concat(%a: tensor<2x3xf32>, %b: tensor<4x3xf32>, %one: tensor<2x3xf32>, %two: tensor<4x3xf32>) -> tensor<6x3xf32> {
+  %x = trueno.add %a, %one : tensor<2x3xf32>
+  %y = trueno.mul %b, %two : tensor<4x3xf32>
+  %c = trueno.concat %x, %y dim = 0 : tensor<2x3xf32>, tensor<4x3xf32> -> tensor<6x3xf32>
+  return %c : tensor<6x3xf32>
+}
+
+// -----
+
+// A movement op never makes a reduction's consumers share its kernel: the
+// reduced value is not the reduction's domain, and reading it reshaped is
+// still a boundary (rows here are 400 KB, past row fusion).
+// CHECK-LABEL: func.func @reduction_then_reshape(
+// CHECK-NEXT:    %[[S:.*]] = call @reduction_then_reshape_kernel0(%arg0)
+// CHECK-NEXT:    %[[R:.*]] = call @reduction_then_reshape_kernel1(%[[S]])
+// CHECK-NEXT:    return %[[R]]
+// CHECK:       func.func private @reduction_then_reshape_kernel0
+// CHECK-NEXT:    trueno.reduce_sum
+// CHECK-NEXT:    return
+// CHECK:       func.func private @reduction_then_reshape_kernel1
+// CHECK-NEXT:    trueno.reshape
+// CHECK-NEXT:    trueno.exp
+func.func @reduction_then_reshape(%x: tensor<4x100000xf32>) -> tensor<2x2xf32> {
+  %s = trueno.reduce_sum %x dims = [1] : tensor<4x100000xf32> -> tensor<4xf32>
+  %r = trueno.reshape %s : tensor<4xf32> -> tensor<2x2xf32>
+  %e = trueno.exp %r : tensor<2x2xf32>
+  return %e : tensor<2x2xf32>
+}
+
+// -----
+
+// A product's operands are still materialized first, even through a
+// transpose; its transposed result joins the product's kernel (x @ w, then
+// .mT() + 1).
+// CHECK-LABEL: func.func @product_operands(
+// CHECK-NEXT:    %[[T:.*]] = call @product_operands_kernel0(%arg1)
+// CHECK-NEXT:    %[[R:.*]] = call @product_operands_kernel1(%arg0, %[[T]], %arg2)
+// CHECK:       func.func private @product_operands_kernel0
+// CHECK-NEXT:    trueno.neg
+// CHECK-NEXT:    trueno.transpose
+// CHECK:       func.func private @product_operands_kernel1
+// CHECK:         trueno.matmul
+// CHECK-NEXT:    trueno.transpose
+// CHECK-NEXT:    trueno.add
+func.func @product_operands(%x: tensor<8x16xf32>, %w: tensor<32x16xf32>, %one: tensor<32x8xf32>) -> tensor<32x8xf32> {
+  %n = trueno.neg %w : tensor<32x16xf32>
+  %wt = trueno.transpose %n permutation = [1, 0] : tensor<32x16xf32> -> tensor<16x32xf32>
+  %p = trueno.matmul %x, %wt : tensor<8x16xf32>, tensor<16x32xf32> -> tensor<8x32xf32>
+  %pt = trueno.transpose %p permutation = [1, 0] : tensor<8x32xf32> -> tensor<32x8xf32>
+  %r = trueno.add %pt, %one : tensor<32x8xf32>
+  return %r : tensor<32x8xf32>
+}
+
+// -----
+
+// An argument returned as it is (a copy of a realized view) gets a kernel
+// that copies it, with the argument's strides; returned twice, it is still
+// one copy.
+// CHECK-LABEL: func.func @returned_argument(
+// CHECK-NEXT:    %[[C:.*]] = call @returned_argument_kernel0(%arg0) : (tensor<4x3xf32>) -> tensor<4x3xf32>
+// CHECK-NEXT:    return %[[C]], %[[C]]
+// CHECK:       func.func private @returned_argument_kernel0(%[[A:.*]]: tensor<4x3xf32> {trueno.strides = array<i64: 1, 4>}) -> tensor<4x3xf32> attributes {trueno.kernel}
+// CHECK-NEXT:    return %[[A]]
+func.func @returned_argument(%x: tensor<4x3xf32> {trueno.strides = array<i64: 1, 4>}) -> (tensor<4x3xf32>, tensor<4x3xf32>) {
+  return %x, %x : tensor<4x3xf32>, tensor<4x3xf32>
+}

@@ -330,3 +330,82 @@ TEST_CASE("products accumulate into their output through the runtime") {
   // vector), and the row tail.
   checkAccumulatingProduct(23, 70, 100, true, false);
 }
+
+TEST_CASE("movement ops: transpose, reshape, slice, insert_slice, pad, "
+          "concat, scatter_add") {
+  auto kernel = compileKernel(R"(
+    func.func @k(%a: tensor<3x4xf32>, %v: tensor<f32>, %ids: tensor<2x4xi64>,
+                 %src: tensor<2x4xf32>)
+        -> (tensor<4x3xf32>, tensor<2x6xf32>, tensor<3x2xf32>,
+            tensor<3x4xf32>, tensor<6x6xf32>, tensor<3x8xf32>,
+            tensor<3x4xf32>) {
+      %two = trueno.constant dense<2.0> : tensor<3x4xf32>
+      %a2 = trueno.mul %a, %two : tensor<3x4xf32>
+      %0 = trueno.transpose %a2 permutation = [1, 0]
+             : tensor<3x4xf32> -> tensor<4x3xf32>
+      %r = trueno.reshape %a : tensor<3x4xf32> -> tensor<2x6xf32>
+      %one = trueno.constant dense<1.0> : tensor<2x6xf32>
+      %1 = trueno.add %r, %one : tensor<2x6xf32>
+      %2 = trueno.slice %a offsets = [2, 3] steps = [-1, -2]
+             : tensor<3x4xf32> -> tensor<3x2xf32>
+      %ten = trueno.constant dense<10.0> : tensor<3x2xf32>
+      %s10 = trueno.mul %2, %ten : tensor<3x2xf32>
+      %3 = trueno.insert_slice %s10 into %a offsets = [2, 1] steps = [-1, 2]
+             : tensor<3x2xf32> into tensor<3x4xf32>
+      %4 = trueno.pad %a, %v low = [1, 0] high = [0, 2] interior = [1, 0]
+             : tensor<3x4xf32>, tensor<f32> -> tensor<6x6xf32>
+      %5 = trueno.concat %a, %a2 dim = 1
+             : tensor<3x4xf32>, tensor<3x4xf32> -> tensor<3x8xf32>
+      %6 = trueno.scatter_add %a, %ids, %src dim = 0
+             : tensor<3x4xf32>, tensor<2x4xi64>, tensor<2x4xf32>
+      return %0, %1, %2, %3, %4, %5, %6 : tensor<4x3xf32>, tensor<2x6xf32>,
+             tensor<3x2xf32>, tensor<3x4xf32>, tensor<6x6xf32>,
+             tensor<3x8xf32>, tensor<3x4xf32>
+    })");
+  std::vector<float> a(12), v = {-7.0f}, src(8);
+  for (int i = 0; i < 12; ++i)
+    a[i] = static_cast<float>(i) + 0.5f;
+  for (int i = 0; i < 8; ++i)
+    src[i] = 100.0f * static_cast<float>(i + 1);
+  // Repeated targets: (0, 0) twice in column 0, (2, 3) twice in column 3.
+  std::vector<std::int64_t> ids = {0, 1, 2, 2, 0, 0, 1, 2};
+  std::vector<float> t(12), r(12), s(6), ins(12), p(36), c(24), sc(12);
+  run(*kernel, {{a.data(), {3, 4}, {4, 1}},
+                {v.data(), {}, {}},
+                {ids.data(), {2, 4}, {4, 1}},
+                {src.data(), {2, 4}, {4, 1}},
+                {t.data(), {4, 3}, {3, 1}},
+                {r.data(), {2, 6}, {6, 1}},
+                {s.data(), {3, 2}, {2, 1}},
+                {ins.data(), {3, 4}, {4, 1}},
+                {p.data(), {6, 6}, {6, 1}},
+                {c.data(), {3, 8}, {8, 1}},
+                {sc.data(), {3, 4}, {4, 1}}});
+  auto A = [&](int i, int j) { return a[i * 4 + j]; };
+  for (int i = 0; i < 4; ++i)
+    for (int j = 0; j < 3; ++j)
+      CHECK(t[i * 3 + j] == 2 * A(j, i));
+  for (int i = 0; i < 12; ++i)
+    CHECK(r[i] == a[i] + 1);
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 2; ++j)
+      CHECK(s[i * 2 + j] == A(2 - i, 3 - 2 * j));
+  std::vector<float> want = a;
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 2; ++j)
+      want[(2 - i) * 4 + 1 + 2 * j] = 10 * A(2 - i, 3 - 2 * j);
+  CHECK(ins == want);
+  for (int i = 0; i < 6; ++i)
+    for (int j = 0; j < 6; ++j) {
+      bool inside = i >= 1 && (i - 1) % 2 == 0 && j < 4;
+      CHECK(p[i * 6 + j] == (inside ? A((i - 1) / 2, j) : -7.0f));
+    }
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 8; ++j)
+      CHECK(c[i * 8 + j] == (j < 4 ? A(i, j) : 2 * A(i, j - 4)));
+  want = a;
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 4; ++j)
+      want[ids[i * 4 + j] * 4 + j] += src[i * 4 + j];
+  CHECK(sc == want);
+}

@@ -181,9 +181,25 @@ struct WriteOutputsInPlacePass
 
   static void writeInPlace(memref::CopyOp copy, Block &body) {
     auto out = dyn_cast<BlockArgument>(copy.getTarget());
-    auto alloc = copy.getSource().getDefiningOp<memref::AllocOp>();
-    if (!out || out.getOwner() != &body || !out.hasOneUse() || !alloc ||
-        alloc->getBlock() != &body || alloc.getType() != out.getType())
+    if (!out || out.getOwner() != &body || !out.hasOneUse())
+      return;
+    // The copied buffer may be a reshape (collapse or expand) of the
+    // allocation, as when a result reaches its output through a
+    // trueno.reshape: the allocation is then replaced by the inverse
+    // reshape of the output, which is a view since outputs are contiguous.
+    SmallVector<Operation *> reshapes;
+    Value source = copy.getSource();
+    while (Operation *def = source.getDefiningOp()) {
+      if (!isa<memref::CollapseShapeOp, memref::ExpandShapeOp>(def))
+        break;
+      reshapes.push_back(def);
+      source = def->getOperand(0);
+    }
+    auto alloc = source.getDefiningOp<memref::AllocOp>();
+    auto outType = cast<MemRefType>(out.getType());
+    if (!alloc || alloc->getBlock() != &body || !outType.getLayout().isIdentity())
+      return;
+    if (reshapes.empty() && alloc.getType() != outType)
       return;
     SmallVector<OpOperand *> uses;
     collectUses(alloc, uses);
@@ -201,10 +217,29 @@ struct WriteOutputsInPlacePass
       if (!top || !top->isBeforeInBlock(copy))
         return;
     }
+    OpBuilder b(alloc);
+    Value replacement = out;
+    for (Operation *reshape : reshapes) { // outermost first: undo in order
+      Location loc = reshape->getLoc();
+      auto inputType = cast<MemRefType>(reshape->getOperand(0).getType());
+      if (!inputType.getLayout().isIdentity())
+        return;
+      auto identity = MemRefType::get(inputType.getShape(),
+                                      inputType.getElementType());
+      if (auto collapse = dyn_cast<memref::CollapseShapeOp>(reshape))
+        replacement = b.create<memref::ExpandShapeOp>(
+            loc, identity, replacement, collapse.getReassociationIndices());
+      else
+        replacement = b.create<memref::CollapseShapeOp>(
+            loc, identity, replacement,
+            cast<memref::ExpandShapeOp>(reshape).getReassociationIndices());
+    }
+    if (replacement.getType() != alloc.getType())
+      return; // (dead views are removed by the next canonicalization)
     for (Operation *dealloc : deallocs)
       dealloc->erase();
     copy->erase();
-    alloc.replaceAllUsesWith(Value(out));
+    alloc.replaceAllUsesWith(replacement);
     alloc->erase();
   }
 };

@@ -32,6 +32,7 @@ def ConvertTruenoToLinalg : Pass<"convert-trueno-to-linalg", "::mlir::ModuleOp">
                            "::mlir::tensor::TensorDialect",
                            "::mlir::arith::ArithDialect",
                            "::mlir::math::MathDialect",
+                           "::mlir::scf::SCFDialect",
                            "::mlir::func::FuncDialect"];
 }
 

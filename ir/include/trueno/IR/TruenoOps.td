@@ -401,6 +401,198 @@ def Trueno_Conv2dOp : Trueno_Op<"conv2d", [
 }
 
 //===----------------------------------------------------------------------===//
+// Movement: data rearranged, never computed
+//===----------------------------------------------------------------------===//
+
+def Trueno_TransposeOp : Trueno_Op<"transpose", [
+    AllElementTypesMatch<["input", "result"]>]> {
+  let summary = "dimensions reordered (NumPy's transpose with axes)";
+  let description = [{
+    `result[i_0, ..., i_n] = input[j]` with `j[permutation[d]] = i_d`: result
+    dimension `d` is input dimension `permutation[d]`, as `numpy.transpose(x,
+    axes=permutation)` and `torch.permute`. Fusion reads the input through a
+    permuted indexing map; nothing is copied.
+
+    Example:
+
+    ```mlir
+    %t = trueno.transpose %x permutation = [1, 0]
+           : tensor<3x4xf32> -> tensor<4x3xf32>
+    ```
+  }];
+  let arguments = (ins Trueno_AnyTensor:$input,
+                       DenseI64ArrayAttr:$permutation);
+  let results = (outs Trueno_AnyTensor:$result);
+  let assemblyFormat = "$input `permutation` `=` $permutation attr-dict `:` "
+                       "type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Trueno_ReshapeOp : Trueno_Op<"reshape", [
+    AllElementTypesMatch<["input", "result"]>]> {
+  let summary = "the same elements in row-major order, in another shape";
+  let description = [{
+    The elements of `input` in row-major (C) order, laid out in the result's
+    shape, as `numpy.reshape` of a contiguous array. The element counts must
+    be equal. A reshape that splits or merges dimensions lowers to
+    `tensor.expand_shape` / `tensor.collapse_shape`, which fusion propagates
+    through elementwise ops; any other goes through one dimension.
+
+    Example:
+
+    ```mlir
+    %r = trueno.reshape %x : tensor<3x4xf32> -> tensor<2x6xf32>
+    ```
+  }];
+  let arguments = (ins Trueno_AnyTensor:$input);
+  let results = (outs Trueno_AnyTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Trueno_SliceOp : Trueno_Op<"slice", [
+    AllElementTypesMatch<["input", "result"]>]> {
+  let summary = "a strided window (NumPy's basic slicing)";
+  let description = [{
+    `result[i_0, ..., i_n] = input[offsets[0] + i_0 * steps[0], ...,
+    offsets[n] + i_n * steps[n]]`; the sizes are the result's shape. Steps
+    are nonzero and may be negative (`x[::-1]` is offset `size - 1`, step
+    `-1`); every position read lies inside the input. Fusion reads the input
+    through an affine indexing map: only the elements the slice keeps are
+    computed.
+
+    Example:
+
+    ```mlir
+    %s = trueno.slice %x offsets = [1, 3] steps = [2, -1]
+           : tensor<10x4xf32> -> tensor<4x4xf32>
+    ```
+  }];
+  let arguments = (ins Trueno_AnyTensor:$input, DenseI64ArrayAttr:$offsets,
+                       DenseI64ArrayAttr:$steps);
+  let results = (outs Trueno_AnyTensor:$result);
+  let assemblyFormat = "$input `offsets` `=` $offsets `steps` `=` $steps "
+                       "attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Trueno_InsertSliceOp : Trueno_Op<"insert_slice", [
+    AllTypesMatch<["dest", "result"]>,
+    AllElementTypesMatch<["source", "dest"]>]> {
+  let summary = "a tensor with a strided window replaced";
+  let description = [{
+    `dest` with the positions a `trueno.slice` of the same offsets and steps
+    would read (the source's shape) replaced by `source`; the inverse of
+    `trueno.slice`. A write through a view of a tensor (`x[1:3] = y`,
+    `x.T().copy_(y)`) is recorded as one, and the slice's gradient is one
+    into zeros. Lowers to `tensor.insert_slice`, in place on `dest` when
+    bufferization can.
+
+    Example:
+
+    ```mlir
+    %r = trueno.insert_slice %y into %x offsets = [0, 1] steps = [1, 2]
+           : tensor<4x2xf32> into tensor<4x5xf32>
+    ```
+  }];
+  let arguments = (ins Trueno_AnyTensor:$source, Trueno_AnyTensor:$dest,
+                       DenseI64ArrayAttr:$offsets, DenseI64ArrayAttr:$steps);
+  let results = (outs Trueno_AnyTensor:$result);
+  let assemblyFormat = "$source `into` $dest `offsets` `=` $offsets `steps` "
+                       "`=` $steps attr-dict `:` type($source) `into` "
+                       "type($dest)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Trueno_PadOp : Trueno_Op<"pad", [
+    AllElementTypesMatch<["input", "value", "result"]>]> {
+  let summary = "edge and interior padding with a value";
+  let description = [{
+    Along each dimension, `low[d]` copies of `value` before the input,
+    `interior[d]` between neighbouring input elements and `high[d]` after,
+    as XLA's `pad`: the result has size `low + high + n + (n - 1) *
+    interior` (`low + high` when `n` is 0). All amounts are `>= 0` (a
+    negative pad is a `trueno.slice` first). `value` is a rank-0 tensor, so
+    that the pad value is data, not part of the program. Interior padding
+    is what the input gradient of a strided convolution and a transposed
+    convolution need (the input dilated by the stride).
+
+    Example:
+
+    ```mlir
+    %p = trueno.pad %x, %zero low = [1] high = [2] interior = [1]
+           : tensor<3xf32>, tensor<f32> -> tensor<8xf32>
+    ```
+  }];
+  let arguments = (ins Trueno_AnyTensor:$input, Trueno_AnyTensor:$value,
+                       DenseI64ArrayAttr:$low, DenseI64ArrayAttr:$high,
+                       DenseI64ArrayAttr:$interior);
+  let results = (outs Trueno_AnyTensor:$result);
+  let assemblyFormat = "$input `,` $value `low` `=` $low `high` `=` $high "
+                       "`interior` `=` $interior attr-dict `:` type($input) "
+                       "`,` type($value) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Trueno_ConcatOp : Trueno_Op<"concat"> {
+  let summary = "tensors joined along one dimension";
+  let description = [{
+    The inputs one after another along `dim`, as `torch.cat`: all have the
+    result's rank and element type and the same sizes in every other
+    dimension. Each input is written into its window of the result (its
+    producers fused and writing there directly when bufferization can).
+
+    Example:
+
+    ```mlir
+    %c = trueno.concat %a, %b dim = 0
+           : tensor<2x3xf32>, tensor<4x3xf32> -> tensor<6x3xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<Trueno_AnyTensor>:$inputs, I64Attr:$dim);
+  let results = (outs Trueno_AnyTensor:$result);
+  let assemblyFormat = "$inputs `dim` `=` $dim attr-dict `:` type($inputs) "
+                       "`->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Trueno_ScatterAddOp : Trueno_Op<"scatter_add", [
+    AllTypesMatch<["input", "result"]>,
+    AllElementTypesMatch<["input", "source"]>,
+    AllShapesMatch<["index", "source"]>]> {
+  let summary = "values added into a tensor at positions along a dimension";
+  let description = [{
+    `input` with, for every position `i` of `source`, `source[i]` added at
+    `i` with coordinate `dim` replaced by `index[i]`, as
+    `torch.scatter_add`: repeated positions add up, in row-major order of
+    `source` (so float results are deterministic). `index` is i64 with the
+    source's shape; in every other dimension the source is no larger than
+    the input. Indices must lie in `[0, input.shape[dim])`: the frontend
+    checks them when the op is recorded. The gradient of `trueno.gather`.
+
+    Example:
+
+    ```mlir
+    %r = trueno.scatter_add %x, %ids, %y dim = 0
+           : tensor<5x3xf32>, tensor<4x3xi64>, tensor<4x3xf32>
+    ```
+  }];
+  let arguments = (ins Trueno_NumericTensor:$input, I64Tensor:$index,
+                       Trueno_NumericTensor:$source, I64Attr:$dim);
+  let results = (outs Trueno_NumericTensor:$result);
+  let assemblyFormat = "$input `,` $index `,` $source `dim` `=` $dim "
+                       "attr-dict `:` type($input) `,` type($index) `,` "
+                       "type($source)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // Casts, broadcasts and constants
 //===----------------------------------------------------------------------===//
 

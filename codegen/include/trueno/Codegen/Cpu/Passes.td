@@ -44,7 +44,11 @@ def WriteOutputsInPlace : Pass<"trueno-write-outputs-in-place"> {
     a view of it) other than its dealloc comes before the copy, becomes
     writes to %out: %alloc is replaced by %out and the copy and the dealloc
     are erased. No read of %out can see the difference, since only the copy
-    touched it; the kernel ABI's outputs overlap no input.
+    touched it; the kernel ABI's outputs overlap no input. When what is
+    copied is a reshape (`memref.collapse_shape` / `expand_shape`) of
+    %alloc, as for a result returned through a trueno.reshape, %alloc
+    becomes the inverse reshape of %out (outputs have identity layouts, so
+    that is a view).
   }];
   let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }
