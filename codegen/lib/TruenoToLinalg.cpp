@@ -537,11 +537,21 @@ struct SliceLowering : public OpConversionPattern<SliceOp> {
                   ConversionPatternRewriter &rewriter) const override {
     auto resultType =
         cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
+    auto inputType = cast<RankedTensorType>(op.getInput().getType());
     SmallVector<AffineExpr> exprs;
     for (auto [d, offset, step] :
-         llvm::enumerate(op.getOffsets(), op.getSteps()))
-      exprs.push_back(rewriter.getAffineConstantExpr(offset) +
-                      rewriter.getAffineDimExpr(d) * step);
+         llvm::enumerate(op.getOffsets(), op.getSteps())) {
+      AffineExpr i = rewriter.getAffineDimExpr(d);
+      int64_t size = inputType.getDimSize(d);
+      if (offset == 0 && step == 1 && resultType.getDimSize(d) != size)
+        // A crop (x[:n]): `i` alone would make linalg take the loop's
+        // range from the input. `i mod size` is the same position (i <
+        // n <= size), which linalg does not simplify and LLVM does, from
+        // the loop's range.
+        exprs.push_back(i % size);
+      else
+        exprs.push_back(rewriter.getAffineConstantExpr(offset) + i * step);
+    }
     AffineMap map =
         AffineMap::get(resultType.getRank(), 0, exprs, rewriter.getContext());
     rewriter.replaceOp(op, readThrough(rewriter, op.getLoc(), resultType,
@@ -550,10 +560,11 @@ struct SliceLowering : public OpConversionPattern<SliceOp> {
   }
 };
 
-/// reshape: a collapse or an expansion of dimensions when it is one
-/// (`tensor.collapse_shape` / `expand_shape`, which linalg fusion
-/// propagates through elementwise generics and bufferization turns into
-/// views); otherwise through one dimension.
+/// reshape: `tensor.collapse_shape` then `expand_shape` through a shape
+/// both collapse to (linalg fusion propagates them through elementwise
+/// generics, and bufferization turns them into views): the reshape itself
+/// when it only splits or merges dimensions or moves size-1 ones, else one
+/// dimension.
 struct ReshapeLowering : public OpConversionPattern<ReshapeOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -565,43 +576,48 @@ struct ReshapeLowering : public OpConversionPattern<ReshapeOp> {
         cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
     Value input = adaptor.getInput();
     auto inputType = cast<RankedTensorType>(input.getType());
-    int64_t from = inputType.getRank(), to = resultType.getRank();
-    if (from > to)
-      if (auto groups =
-              getReassociationIndicesForReshape(inputType, resultType)) {
-        rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(op, resultType,
-                                                             input, *groups);
-        return success();
-      }
-    if (from < to)
-      if (auto groups =
-              getReassociationIndicesForReshape(resultType, inputType)) {
-        rewriter.replaceOpWithNewOp<tensor::ExpandShapeOp>(op, resultType,
-                                                           input, *groups);
-        return success();
-      }
-    // Any other reshape: all dimensions into one, then split again.
-    auto flatType = RankedTensorType::get({inputType.getNumElements()},
-                                          inputType.getElementType());
-    auto allInOne = [](int64_t rank) {
-      SmallVector<ReassociationIndices> groups;
-      if (rank > 0)
-        groups.push_back(llvm::to_vector(llvm::seq<int64_t>(0, rank)));
-      return groups;
+    // Both shapes collapse to a common one: the input's dimensions without
+    // its size-1 ones when the result's are the same (a reshape that only
+    // adds or drops size-1 dimensions, or one that is a pure split or
+    // merge), or else one dimension.
+    auto squeezed = [](ArrayRef<int64_t> shape) {
+      SmallVector<int64_t> kept;
+      for (int64_t size : shape)
+        if (size != 1)
+          kept.push_back(size);
+      return kept;
     };
-    Value flat;
-    if (from == 0)
-      flat = rewriter.create<tensor::ExpandShapeOp>(
-          loc, flatType, input, SmallVector<ReassociationIndices>{});
-    else
-      flat = rewriter.create<tensor::CollapseShapeOp>(loc, flatType, input,
-                                                      allInOne(from));
-    if (to == 0)
-      rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(
-          op, resultType, flat, SmallVector<ReassociationIndices>{});
-    else
-      rewriter.replaceOpWithNewOp<tensor::ExpandShapeOp>(op, resultType, flat,
-                                                         allInOne(to));
+    SmallVector<int64_t> middle = squeezed(inputType.getShape());
+    if (middle != squeezed(resultType.getShape()))
+      middle = {inputType.getNumElements()};
+    if (auto groups = getReassociationIndicesForCollapse(inputType.getShape(),
+                                                         resultType.getShape());
+        groups && inputType.getRank() > resultType.getRank())
+      middle = llvm::to_vector(resultType.getShape()); // a pure merge
+    if (auto groups = getReassociationIndicesForCollapse(resultType.getShape(),
+                                                         inputType.getShape());
+        groups && resultType.getRank() > inputType.getRank())
+      middle = llvm::to_vector(inputType.getShape()); // a pure split
+    auto middleType =
+        RankedTensorType::get(middle, inputType.getElementType());
+    Value value = input;
+    if (middleType != inputType) {
+      auto groups =
+          getReassociationIndicesForCollapse(inputType.getShape(), middle);
+      if (!groups)
+        return rewriter.notifyMatchFailure(op, "cannot collapse the input");
+      value = rewriter.create<tensor::CollapseShapeOp>(loc, middleType, value,
+                                                       *groups);
+    }
+    if (middleType != resultType) {
+      auto groups =
+          getReassociationIndicesForCollapse(resultType.getShape(), middle);
+      if (!groups)
+        return rewriter.notifyMatchFailure(op, "cannot expand to the result");
+      value = rewriter.create<tensor::ExpandShapeOp>(loc, resultType, value,
+                                                     *groups);
+    }
+    rewriter.replaceOp(op, value);
     return success();
   }
 };

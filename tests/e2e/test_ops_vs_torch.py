@@ -94,7 +94,15 @@ class Operand:
 
 def random_tensor(rng, dtype, shape):
     """A random operand of `shape`, often a non-contiguous view of a larger
-    base array (the base is what goes to the file)."""
+    base array (the base is what goes to the file), and a third of the time
+    a view of a pending value (Trueno reads it through movement ops)."""
+    operand = random_view(rng, dtype, shape)
+    if rng.random() < 0.33:
+        operand.view = "P" + operand.view
+    return operand
+
+
+def random_view(rng, dtype, shape):
     store = "float32" if dtype == "bfloat16" else dtype
     kind = rng.random()
     if kind < 0.2 and len(shape) >= 2:

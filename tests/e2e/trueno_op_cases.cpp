@@ -11,7 +11,8 @@
 // (a scalar); a reduction is `sum:<dims>:<keepdim>` (dims comma separated,
 // empty for all). A view is `-`, `T` (all axes reversed), `s<dim>,<start>,
 // <stop>,<step>` (a slice; `_` for an omitted bound) or `e<d0>x<d1>...`
-// (expand to that shape; `e` alone for rank 0). The result is saved as
+// (expand to that shape; `e` alone for rank 0), any of them prefixed with
+// `P` to take the view of a pending copy of the loaded tensor. The result is saved as
 // <outdir>/<id>.npy (bfloat16 as float32, which holds it exactly) with its
 // dtype name in <outdir>/<id>.dtype; a thrown error goes to <id>.err.
 //
@@ -48,6 +49,13 @@ tn::DType parseDType(const std::string &name) {
 }
 
 tn::Tensor applyView(const tn::Tensor &t, const std::string &view) {
+  if (view[0] == 'P') {
+    // A view of a pending value: the base is first recorded through an
+    // exact identity (x * 1, or x & true for bool), so the view reaches
+    // the op as movement ops in its graph rather than as strides.
+    tn::Scalar one = t.dtype() == tn::kBool ? tn::Scalar(true) : tn::Scalar(1);
+    return applyView(tn::mul(t, one), view.substr(1));
+  }
   if (view == "-")
     return t;
   if (view == "T")

@@ -19,10 +19,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <numeric>
+#include <optional>
 #include <unordered_map>
 
 namespace trueno {
@@ -168,6 +171,9 @@ namespace detail {
 
 std::shared_ptr<LazyNode> nodeOf(const TensorImpl &t) {
   std::lock_guard lock(state().mutex);
+  if (t.storage->isPending() && numelOf(t.shape) == 0) // nothing to read
+    return inputNode(Storage::allocate(0, t.storage->device()), t.dtype,
+                     t.shape, contiguousStrides(t.shape), 0);
   if (t.storage->isPending()) {
     std::shared_ptr<LazyNode> pending = t.storage->pendingNode();
     if (t.dtype == pending->dtype && t.offset == 0) {
@@ -177,11 +183,216 @@ std::shared_ptr<LazyNode> nodeOf(const TensorImpl &t) {
       if (isBroadcastOf(t, pending->shape))
         return expandNode(pending, t.shape);
     }
-    // Any other view (a transpose, a slice) of a pending value reads the
-    // computed result through its strides: a kernel boundary.
+    // Any other view (a transpose, a slice, a reshape) of a pending value
+    // reads it through movement ops, which fusion folds into the kernel.
+    if (t.dtype == pending->dtype)
+      if (std::shared_ptr<LazyNode> view =
+              viewNode(pending, t.shape, t.strides, t.offset))
+        return view;
+    if (debugLevel() >= 1)
+      fmt::print(stderr,
+                 "trueno: realizing a pending value to read the view of "
+                 "shape {} with strides {}: no movement ops express it\n",
+                 formatShape(t.shape), formatShape(t.strides));
     realize(*t.storage);
   }
   return inputNode(t.storage, t.dtype, t.shape, t.strides, t.offset);
+}
+
+std::shared_ptr<LazyNode> reshapeNode(std::shared_ptr<LazyNode> node,
+                                      const Shape &shape) {
+  if (node->shape == shape)
+    return node;
+  // reshape(reshape(x)) is reshape(x), unless the inner one is a value
+  // someone holds (it is then an output of its own).
+  if (node->op == OpCode::Reshape && node->target.expired())
+    return reshapeNode(node->operands[0], shape);
+  DType dtype = node->dtype;
+  return computedNode(OpCode::Reshape, dtype, shape, {std::move(node)});
+}
+
+std::shared_ptr<LazyNode> transposeNode(std::shared_ptr<LazyNode> node,
+                                        const std::vector<std::int64_t> &perm) {
+  bool identity = true;
+  Shape shape;
+  for (std::size_t d = 0; d < perm.size(); ++d) {
+    identity = identity && perm[d] == static_cast<std::int64_t>(d);
+    shape.push_back(node->shape[perm[d]]);
+  }
+  if (identity)
+    return node;
+  DType dtype = node->dtype;
+  auto result =
+      computedNode(OpCode::Transpose, dtype, std::move(shape), {std::move(node)});
+  result->attributes = {perm};
+  return result;
+}
+
+std::shared_ptr<LazyNode> sliceNode(std::shared_ptr<LazyNode> node,
+                                    const std::vector<std::int64_t> &offsets,
+                                    const std::vector<std::int64_t> &steps,
+                                    const Shape &sizes) {
+  bool identity = sizes == node->shape;
+  for (std::size_t d = 0; identity && d < sizes.size(); ++d)
+    identity = offsets[d] == 0 && steps[d] == 1;
+  if (identity)
+    return node;
+  DType dtype = node->dtype;
+  auto result = computedNode(OpCode::Slice, dtype, sizes, {std::move(node)});
+  result->attributes = {offsets, steps};
+  return result;
+}
+
+namespace {
+
+/// A view of a row-major value as a window of a reshape of it: the reshape
+/// splits each dimension of the value into factors, the window picks one
+/// position of every factor except one per view dimension, which it walks
+/// with a step (negative when the view runs backwards).
+struct ViewWindow {
+  Shape split; ///< the value's shape with each dimension split into factors
+  std::vector<std::int64_t> offsets, steps;
+  Shape sizes;
+  /// The factor of `split` that each kept view dimension walks.
+  std::vector<std::size_t> factorOf;
+};
+
+struct KeptDim {
+  std::int64_t size, stride; ///< stride > 0, in elements of the value
+  std::size_t dim;           ///< in the view
+  bool reversed;
+};
+
+/// The window of `shape` (row-major) whose kept dimensions `kept` (largest
+/// stride first) start at element `first`; nothing when a view dimension
+/// does not fall inside one dimension of `shape` or wraps around it.
+std::optional<ViewWindow> windowOf(const Shape &shape,
+                                   const std::vector<KeptDim> &kept,
+                                   std::int64_t first) {
+  Strides strides = contiguousStrides(shape);
+  std::vector<std::int64_t> position(shape.size());
+  for (std::size_t d = shape.size(); d-- > 0;) {
+    position[d] = first % shape[d];
+    first /= shape[d];
+  }
+  if (first != 0)
+    return std::nullopt;
+  // The view dimensions inside each dimension of `shape`.
+  std::vector<std::vector<std::size_t>> inside(shape.size());
+  for (std::size_t j = 0; j < kept.size(); ++j) {
+    std::int64_t w = kept[j].stride;
+    std::size_t d = 0;
+    while (d < shape.size() &&
+           !(shape[d] > 1 && w >= strides[d] && w < strides[d] * shape[d]))
+      ++d;
+    if (d == shape.size() || w % strides[d] != 0)
+      return std::nullopt;
+    inside[d].push_back(j);
+  }
+  ViewWindow window;
+  window.factorOf.resize(kept.size());
+  for (std::size_t d = 0; d < shape.size(); ++d) {
+    // Within dimension d, strides count in its own elements: each view
+    // dimension takes a block of b_j = gcd(stride, b_{j-1}) elements
+    // (b_0 = the dimension's size) and steps over blocks.
+    std::int64_t block = shape[d], rest = position[d];
+    std::vector<std::int64_t> factors, starts;
+    std::vector<std::int64_t> blocks;
+    for (std::size_t j : inside[d]) {
+      std::int64_t w = kept[j].stride / strides[d];
+      std::int64_t next = std::gcd(w, block);
+      factors.push_back(block / next);
+      blocks.push_back(next);
+      block = next;
+    }
+    if (block > 1 || inside[d].empty())
+      factors.push_back(block); // the position within the last block
+    // The start position in those factors' mixed radix.
+    starts.resize(factors.size());
+    for (std::size_t f = factors.size(); f-- > 0;) {
+      starts[f] = rest % factors[f];
+      rest /= factors[f];
+    }
+    for (std::size_t f = 0; f < factors.size(); ++f) {
+      window.split.push_back(factors[f]);
+      if (f < inside[d].size()) {
+        const KeptDim &k = kept[inside[d][f]];
+        std::int64_t step = k.stride / strides[d] / blocks[f];
+        std::int64_t last = starts[f] + (k.size - 1) * step;
+        if (last >= factors[f]) // wraps into the next block: overlaps
+          return std::nullopt;
+        window.factorOf[inside[d][f]] = window.split.size() - 1;
+        window.offsets.push_back(k.reversed ? last : starts[f]);
+        window.steps.push_back(k.reversed ? -step : step);
+        window.sizes.push_back(k.size);
+      } else {
+        window.offsets.push_back(starts[f]);
+        window.steps.push_back(1);
+        window.sizes.push_back(1);
+      }
+    }
+  }
+  return window;
+}
+
+} // namespace
+
+std::shared_ptr<LazyNode> viewNode(std::shared_ptr<LazyNode> base,
+                                   const Shape &shape, const Strides &strides,
+                                   std::int64_t offset) {
+  // The view reads element `offset + sum(i_d * strides[d])` of `base` in
+  // row-major order. Dimensions of size 1 and broadcast ones (stride 0) are
+  // set aside; the others become factors of a split of base's dimensions,
+  // which a slice walks. A transpose then restores the view's order, and a
+  // reshape and an expand add the set-aside dimensions back. Splitting
+  // base's own dimensions keeps every reshape a split or a merge, which
+  // fusion reads through; a view that crosses base's dimensions (a
+  // reshaped flat view) is taken from base flattened instead.
+  std::vector<KeptDim> kept;
+  std::int64_t first = offset; // the smallest position the view reads
+  for (std::size_t d = 0; d < shape.size(); ++d) {
+    if (shape[d] == 1 || strides[d] == 0)
+      continue;
+    std::int64_t w = strides[d];
+    if (w < 0)
+      first += (shape[d] - 1) * w;
+    kept.push_back({shape[d], w < 0 ? -w : w, d, w < 0});
+  }
+  if (first < 0)
+    return nullptr;
+  std::stable_sort(kept.begin(), kept.end(),
+                   [](const KeptDim &a, const KeptDim &b) {
+                     return a.stride > b.stride;
+                   });
+  for (std::size_t j = 1; j < kept.size(); ++j)
+    if (kept[j].stride == kept[j - 1].stride)
+      return nullptr; // two dimensions over the same elements
+  std::optional<ViewWindow> window = windowOf(base->shape, kept, first);
+  if (!window)
+    window = windowOf({numelOf(base->shape)}, kept, first);
+  if (!window)
+    return nullptr;
+  std::shared_ptr<LazyNode> node = reshapeNode(std::move(base), window->split);
+  node = sliceNode(std::move(node), window->offsets, window->steps,
+                   window->sizes);
+  // The kept dimensions, largest stride first (the order of the factors
+  // they walk), then back to the view's order.
+  Shape sorted;
+  for (const KeptDim &k : kept)
+    sorted.push_back(k.size);
+  node = reshapeNode(std::move(node), sorted);
+  std::vector<std::int64_t> order(kept.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return kept[a].dim < kept[b].dim;
+  });
+  node = transposeNode(std::move(node), order);
+  Shape unit = shape; // broadcast dimensions as size 1
+  for (std::size_t d = 0; d < shape.size(); ++d)
+    if (strides[d] == 0)
+      unit[d] = 1;
+  node = reshapeNode(std::move(node), unit);
+  return expandNode(std::move(node), shape);
 }
 
 std::shared_ptr<LazyNode> expandNode(std::shared_ptr<LazyNode> node,
@@ -254,6 +465,15 @@ Tensor record(OpCode op, DType dtype, Shape shape,
     realize(*storage);
   }
   return result;
+}
+
+Tensor recordCopy(const TensorImpl &t) {
+  std::shared_ptr<LazyNode> node = nodeOf(t);
+  // An identity reshape: a node of its own for the new storage to be
+  // pending on; the graph's folders remove it, and the value is written
+  // to the new storage by the kernel that computes it.
+  return record(OpCode::Reshape, t.dtype, t.shape, {std::move(node)},
+                t.storage->device());
 }
 
 void realize(Storage &root) {

@@ -68,12 +68,35 @@ namespace detail {
 /// (realizing its storage first if another kind of view of a pending value).
 std::shared_ptr<LazyNode> nodeOf(const TensorImpl &t);
 
+/// A new contiguous tensor holding the elements of the view `t` of a pending
+/// value, recorded (the view's movement ops fuse into whatever computes
+/// it).
+Tensor recordCopy(const TensorImpl &t);
+
 /// Records `op` on `operands` (nodes of `shape`, already cast and expanded as
 /// the op needs) and returns its pending result.
 Tensor record(OpCode op, DType dtype, Shape shape,
               std::vector<std::shared_ptr<LazyNode>> operands, Device device,
               Attributes attributes = {});
 
+/// Movement nodes reading the view (shape, strides, offset in elements) of
+/// `base`'s value taken in row-major order: a reshape, a slice, a transpose
+/// and a broadcast, each left out when it would do nothing. Null when the
+/// view's elements overlap or wrap in a way no such chain expresses.
+std::shared_ptr<LazyNode> viewNode(std::shared_ptr<LazyNode> base,
+                                   const Shape &shape, const Strides &strides,
+                                   std::int64_t offset);
+/// `node` in another shape of as many elements (row-major order).
+std::shared_ptr<LazyNode> reshapeNode(std::shared_ptr<LazyNode> node,
+                                      const Shape &shape);
+/// `node` with dimensions reordered: result dimension d is `perm[d]`.
+std::shared_ptr<LazyNode> transposeNode(std::shared_ptr<LazyNode> node,
+                                        const std::vector<std::int64_t> &perm);
+/// The window offsets + i * steps of `node`, of `sizes`.
+std::shared_ptr<LazyNode> sliceNode(std::shared_ptr<LazyNode> node,
+                                    const std::vector<std::int64_t> &offsets,
+                                    const std::vector<std::int64_t> &steps,
+                                    const Shape &sizes);
 /// A node for `node` broadcast to `shape` (itself when already that shape).
 std::shared_ptr<LazyNode> expandNode(std::shared_ptr<LazyNode> node,
                                      const Shape &shape);

@@ -621,16 +621,11 @@ template <typename T> T combine(Combine mode, T a, T b) {
   return b;
 }
 
-/// scatter_ / scatterAdd / scatterReduce: `self[..., index[i], ...] (op)=
-/// src[i]` along `dim`, at the call. Without `includeSelf`, a target that
-/// receives anything starts from the reduction's identity; Mean divides
-/// each target by the number of values it combined.
-void scatterInto(const Tensor &selfTensor, std::int64_t dim,
-                 const Tensor &index, const Tensor &src, Combine mode,
-                 bool includeSelf, std::string_view op, SourceLoc where) {
-  const TensorImpl &self = implOf(selfTensor, op, where);
-  const TensorImpl &idx = implOf(index, op, where);
-  const TensorImpl &s = implOf(src, op, where);
+/// The checks every scatter makes: ranks, dtypes, sizes. Returns the
+/// scattered dimension, wrapped (0 for rank-0 tensors).
+std::int64_t checkScatter(const TensorImpl &self, const TensorImpl &idx,
+                          const TensorImpl &s, std::int64_t dim, Combine mode,
+                          std::string_view op, SourceLoc where) {
   if (idx.shape.size() != self.shape.size() ||
       s.shape.size() != self.shape.size())
     fail<ShapeError>(where, op, "give the index and the source x's rank",
@@ -646,13 +641,9 @@ void scatterInto(const Tensor &selfTensor, std::int64_t dim,
       (mode == Combine::Prod || mode == Combine::Mean))
     fail<DTypeError>(where, op, "convert to an integer dtype first",
                      "this reduction is not defined for bool tensors");
-  if (self.shape.empty()) {
-    wrapDim(dim, 1, self.shape, op, where);
-    scatterInto(selfTensor.view({1}), 0, index.reshape({1}), src.reshape({1}),
-                mode, includeSelf, op, where);
-    return;
-  }
-  std::int64_t d = wrapDim(dim, selfTensor.dim(), self.shape, op, where);
+  if (self.shape.empty())
+    return (wrapDim(dim, 1, self.shape, op, where), 0);
+  std::int64_t d = wrapDim(dim, self.shape.size(), self.shape, op, where);
   for (std::size_t k = 0; k < self.shape.size(); ++k) {
     if (idx.shape[k] > s.shape[k] ||
         (static_cast<std::int64_t>(k) != d && idx.shape[k] > self.shape[k]))
@@ -663,6 +654,25 @@ void scatterInto(const Tensor &selfTensor, std::int64_t dim,
                        "for the source of shape {} and x of shape {}",
                        formatShape(idx.shape), k, formatShape(s.shape),
                        formatShape(self.shape));
+  }
+  return d;
+}
+
+/// scatter_ / scatterReduce: `self[..., index[i], ...] (op)=
+/// src[i]` along `dim`, at the call. Without `includeSelf`, a target that
+/// receives anything starts from the reduction's identity; Mean divides
+/// each target by the number of values it combined.
+void scatterInto(const Tensor &selfTensor, std::int64_t dim,
+                 const Tensor &index, const Tensor &src, Combine mode,
+                 bool includeSelf, std::string_view op, SourceLoc where) {
+  const TensorImpl &self = implOf(selfTensor, op, where);
+  const TensorImpl &idx = implOf(index, op, where);
+  const TensorImpl &s = implOf(src, op, where);
+  std::int64_t d = checkScatter(self, idx, s, dim, mode, op, where);
+  if (self.shape.empty()) {
+    scatterInto(selfTensor.view({1}), 0, index.reshape({1}), src.reshape({1}),
+                mode, includeSelf, op, where);
+    return;
   }
   detail::checkWritable(self, op, where);
   std::vector<std::int64_t> values = indexValues(index, op, where);
@@ -761,10 +771,38 @@ Tensor scatter(const Tensor &x, std::int64_t dim, const Tensor &index,
 
 Tensor scatterAdd(const Tensor &x, std::int64_t dim, const Tensor &index,
                   const Tensor &src, SourceLoc where) {
-  implOf(x, "scatterAdd", where);
-  Tensor result = x.clone();
-  scatterInto(result, dim, index, src, Combine::Sum, true, "scatterAdd", where);
-  return result;
+  const TensorImpl &self = implOf(x, "scatterAdd", where);
+  const TensorImpl &idx = implOf(index, "scatterAdd", where);
+  const TensorImpl &s = implOf(src, "scatterAdd", where);
+  std::int64_t d =
+      checkScatter(self, idx, s, dim, Combine::Sum, "scatterAdd", where);
+  if (self.shape.empty())
+    return scatterAdd(x.reshape({1}), 0, index.reshape({1}),
+                      src.reshape({1}), where)
+        .reshape({});
+  // Indices are checked now, so the kernel needs no bounds check.
+  std::vector<std::int64_t> values = indexValues(index, "scatterAdd", where);
+  checkIndices(values, self.shape[d], d, self.shape, false, "scatterAdd",
+               where);
+  if (idx.numel() == 0)
+    return x.clone();
+  // One trueno.scatter_add (a sequential loop in the kernel, in the
+  // index's row-major order). Halves add in float32 and round once per
+  // target, as PyTorch's GPU kernels do (its CPU ones round every add);
+  // bool adds as int64 and becomes `sum != 0`.
+  DType compute = self.dtype == DType::Bool ? DType::Int64
+                                            : detail::computeType(self.dtype);
+  Tensor window = src;
+  for (std::size_t k = 0; k < idx.shape.size(); ++k)
+    window = window.narrow(static_cast<std::int64_t>(k), 0, idx.shape[k],
+                           where);
+  Tensor sum = detail::record(
+      OpCode::ScatterAdd, compute, self.shape,
+      {detail::castNode(detail::nodeOf(self), compute),
+       detail::castNode(detail::nodeOf(idx), DType::Int64),
+       detail::castNode(detail::nodeOf(*window.impl()), compute)},
+      self.storage->device(), {{d}});
+  return sum.to(self.dtype, where);
 }
 
 Tensor scatterReduce(const Tensor &x, std::int64_t dim, const Tensor &index,

@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "trueno/Core/Check.h"
+#include "lazy/Lazy.h"
 #include "tensor/TensorImpl.h"
 
 #include "trueno/Indexing.h"
@@ -88,14 +89,17 @@ Tensor cat(const std::vector<Tensor> &tensors, std::int64_t dim,
     dtype = resultType(dtype, t.dtype);
   }
   detail::checkShape(shape, "cat", where, itemSize(dtype));
-  Tensor result = detail::makeContiguous(dtype, shape, first.storage->device());
-  std::int64_t offset = 0;
-  for (const Tensor &t : tensors) {
-    std::int64_t size = t.shape()[d];
-    result.narrow(d, offset, size, where).copy_(t, where);
-    offset += size;
-  }
-  return result;
+  // One trueno.concat: each input's producers fuse into the kernel and
+  // write their window of the result.
+  std::vector<std::shared_ptr<LazyNode>> operands;
+  for (const Tensor &t : tensors)
+    if (t.shape()[d] > 0)
+      operands.push_back(
+          detail::castNode(detail::nodeOf(*t.impl()), dtype));
+  if (operands.empty())
+    return detail::makeContiguous(dtype, shape, first.storage->device());
+  return detail::record(OpCode::Concat, dtype, shape, std::move(operands),
+                        first.storage->device(), {{d}});
 }
 
 Tensor concatenate(const std::vector<Tensor> &tensors, std::int64_t dim,
@@ -390,28 +394,31 @@ Tensor pad(const Tensor &x, const std::vector<std::int64_t> &padding,
   }
   detail::checkShape(shape, "pad", where, itemSize(self.dtype));
   if (mode == PadMode::Constant) {
-    Tensor result = full(
-        shape, value,
-        TensorOptions(self.dtype).withDevice(self.storage->device()), where);
-    Tensor source = x, target = result;
+    // A negative pad crops the source (a view); the rest is one trueno.pad,
+    // which fuses with the source's producers.
+    Tensor source = x;
+    std::vector<std::int64_t> low(rank, 0), high(rank, 0), interior(rank, 0);
     for (std::int64_t i = 0; i < padded; ++i) {
       std::int64_t d = rank - 1 - i;
       std::int64_t before = padding[2 * i], after = padding[2 * i + 1];
-      // A negative pad crops the source; a positive one offsets the target.
       std::int64_t cropBefore = std::max<std::int64_t>(0, -before);
       std::int64_t cropAfter = std::max<std::int64_t>(0, -after);
       std::int64_t kept = self.shape[d] - cropBefore - cropAfter;
-      if (kept <= 0) {
-        source = source.narrow(d, 0, 0, where);
-        target = target.narrow(d, 0, 0, where);
-        continue;
-      }
-      source = source.narrow(d, cropBefore, kept, where);
-      target = target.narrow(d, std::max<std::int64_t>(0, before), kept, where);
+      source = source.narrow(d, std::min(cropBefore, self.shape[d]),
+                             std::max<std::int64_t>(kept, 0), where);
+      low[d] = std::max<std::int64_t>(0, before);
+      high[d] = std::max<std::int64_t>(0, after);
+      if (kept <= 0) // nothing left of the source: all padding
+        return full(
+            shape, value,
+            TensorOptions(self.dtype).withDevice(self.storage->device()),
+            where);
     }
-    if (source.numel() > 0)
-      target.copy_(source, where);
-    return result;
+    return detail::record(
+        OpCode::Pad, self.dtype, shape,
+        {detail::nodeOf(*source.impl()),
+         detail::scalarNode(value, self.dtype, {})},
+        self.storage->device(), {low, high, interior});
   }
   // reflect / replicate / circular: one gather per padded dimension.
   Tensor result = x;

@@ -10,6 +10,7 @@
 #include "trueno/Core/Check.h"
 #include "tensor/Dispatch.h"
 #include "tensor/Strided.h"
+#include "lazy/Lazy.h"
 #include "tensor/TensorImpl.h"
 
 #include "trueno/Runtime/HostAllocator.h"
@@ -200,6 +201,10 @@ static Tensor copyAs(const TensorImpl &self, DType dtype) {
 
 Tensor Tensor::clone() const {
   const TensorImpl &self = implOf(*this, "clone", {});
+  // A copy of a value still being computed stays in its graph (and fuses
+  // with it); a realized one is copied now.
+  if (self.storage->isPending())
+    return detail::recordCopy(self);
   return copyAs(self, self.dtype);
 }
 
