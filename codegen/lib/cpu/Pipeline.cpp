@@ -84,7 +84,7 @@ std::string stagePipeline(Stage stage) {
            "trueno-write-outputs-in-place,trueno-free-tile-buffers";
   case Stage::Loops:
     return "scf-forall-to-parallel,trueno-copy-to-linalg,trueno-linalg-to-blas,"
-           "func.func(convert-linalg-to-parallel-loops),"
+           "trueno-tile-transposes,func.func(convert-linalg-to-parallel-loops),"
            "trueno-math-polynomial,convert-math-to-funcs,"
            "trueno-serialize-small-loops,convert-scf-to-openmp,canonicalize,"
            "lower-affine,convert-scf-to-cf,canonicalize";

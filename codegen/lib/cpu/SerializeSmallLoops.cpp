@@ -13,6 +13,7 @@
 //===----------------------------------------------------------------------===//
 #include "trueno/Codegen/Cpu/Passes.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/IR/IRMapping.h"
 
@@ -24,6 +25,18 @@ namespace mlir::trueno {
 using namespace mlir;
 
 namespace {
+
+/// `bound`'s value when constant; for a tile's `affine.min` of a constant
+/// and the rest of the range, that constant (the usual tile's size).
+std::optional<int64_t> constantBound(Value bound) {
+  if (std::optional<int64_t> c = getConstantIntValue(bound))
+    return c;
+  if (auto min = bound.getDefiningOp<affine::AffineMinOp>())
+    for (AffineExpr e : min.getMap().getResults())
+      if (auto c = dyn_cast<AffineConstantExpr>(e))
+        return c.getValue();
+  return std::nullopt;
+}
 
 /// The static iteration count of `loop`, or nothing if a bound is dynamic.
 std::optional<int64_t> staticTripCount(scf::ParallelOp loop) {
@@ -40,7 +53,7 @@ std::optional<int64_t> staticTripCount(scf::ParallelOp loop) {
   // The serial loops inside (a reduction's) are work per iteration too.
   loop.getBody()->walk([&](scf::ForOp inner) {
     std::optional<int64_t> l = getConstantIntValue(inner.getLowerBound()),
-                           u = getConstantIntValue(inner.getUpperBound()),
+                           u = constantBound(inner.getUpperBound()),
                            s = getConstantIntValue(inner.getStep());
     if (l && u && s && *s > 0)
       count *= std::max<int64_t>(1, (*u - *l + *s - 1) / *s);

@@ -4,6 +4,8 @@
 
 #include "trueno/Codegen/Passes.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+
 namespace mlir::trueno {
 
 #define GEN_PASS_DECL
