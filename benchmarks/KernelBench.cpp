@@ -6,7 +6,8 @@
 //
 //===----------------------------------------------------------------------===//
 #include "trueno/Codegen/Cpu/Pipeline.h"
-#include "trueno/Runtime/CpuKernel.h"
+#include "trueno/Runtime/Cpu/CpuKernel.h"
+#include "trueno/Runtime/Schedule.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"

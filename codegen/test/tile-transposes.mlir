@@ -68,3 +68,23 @@ func.func @left_alone(%x: memref<256x512xf32>, %col: memref<256xf32>, %small: me
   }
   return
 }
+
+// -----
+
+// A transposed read that is also reversed (99 - d1) or cropped (d1 mod n):
+// tiling would take the wrong windows, so the generic stays whole.
+// CHECK-LABEL: func.func @reversed_and_cropped
+// CHECK-NOT:     scf.parallel
+func.func @reversed_and_cropped(%x: memref<512x256xf32>, %out: memref<256x512xf32>, %out2: memref<256x500xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (511 - d1, d0)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
+      ins(%x : memref<512x256xf32>) outs(%out : memref<256x512xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    linalg.yield %in : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d1 mod 512, d0)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
+      ins(%x : memref<512x256xf32>) outs(%out2 : memref<256x500xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    linalg.yield %in : f32
+  }
+  return
+}

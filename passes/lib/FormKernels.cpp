@@ -89,14 +89,6 @@ ArrayRef<int64_t> readDomain(Operation *op, Value operand) {
   return domainOf(op);
 }
 
-/// A reduction's result broadcast back over the reduction's own input
-/// (softmax's `x - max(x)`, a variance's `x - mean(x)`) joins the
-/// reduction's kernel when one reduced row is at most this many bytes:
-/// codegen (trueno-tile-rows) then runs the kernel a block of rows at a
-/// time, and the sweeps after the first read rows still in the cache. Larger
-/// rows would not stay there, and keep one kernel per sweep.
-constexpr int64_t kRowFusionBytes = 256 * 1024;
-
 /// The bytes of one row of `reduction`: the elements that reduce to one.
 int64_t rowBytes(Operation *reduction) {
   auto input = cast<RankedTensorType>(reduction->getOperand(0).getType());
@@ -196,7 +188,16 @@ void recomputeAcrossReductions(
 /// ops' positions. Each group iterates over one shape (its domain).
 class Partition {
 public:
-  explicit Partition(Block &body) {
+  /// `rowFusionBytes`: a reduction's result broadcast back over the
+  /// reduction's own input (softmax's `x - max(x)`, a variance's `x -
+  /// mean(x)`) joins the reduction's kernel when one reduced row is at most
+  /// this many bytes (the pass option row-fusion-bytes, from the target's
+  /// cache size): codegen (trueno-tile-rows) then runs the kernel a block
+  /// of rows at a time, and the sweeps after the first read rows still in
+  /// the cache. Larger rows would not stay there, and keep one kernel per
+  /// sweep.
+  Partition(Block &body, int64_t rowFusionBytes)
+      : rowFusionBytes_(rowFusionBytes) {
     for (Operation &op : body.without_terminator()) {
       if (isa<ConstantOp>(op))
         continue; // cloned into each kernel that uses it
@@ -354,7 +355,7 @@ private:
   /// A reduction whose result a group iterating over the reduction's own
   /// domain reads (through a broadcast, maybe after cheap ops on the reduced
   /// value such as a mean's scaling) joins that group, when one row is at
-  /// most kRowFusionBytes.
+  /// most rowFusionBytes_.
   void tryFuseRowBack(Value operand, int consumerIndex) {
     Operation *reduction = operand.getDefiningOp();
     if (!isa_and_nonnull<ReduceSumOp, ReduceProdOp, ReduceMaxOp, ReduceMinOp>(
@@ -364,7 +365,7 @@ private:
     int consumer = find(consumerIndex);
     if (!producer || *producer == consumer ||
         domain_[*producer] != domain_[consumer] ||
-        rowBytes(reduction) > kRowFusionBytes ||
+        rowBytes(reduction) > rowFusionBytes_ ||
         mergeMakesCycle(*producer, consumer))
       return;
     parent_[*producer] = consumer;
@@ -377,10 +378,13 @@ private:
   SmallVector<int> parent_;
   SmallVector<SmallVector<int>> members_;
   SmallVector<ArrayRef<int64_t>> domain_;
+  int64_t rowFusionBytes_;
 };
 
 struct FormKernelsPass
     : public mlir::trueno::impl::FormKernelsBase<FormKernelsPass> {
+  using FormKernelsBase::FormKernelsBase;
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     SymbolTable symbols(module);
@@ -414,17 +418,17 @@ struct FormKernelsPass
     {
       // Where row fusion already puts a reduction and the later readers of
       // its input in one kernel, that input is stored in the block once.
-      Partition rowFused(body);
+      Partition rowFused(body, rowFusionBytes);
       recomputeAcrossReductions(
           body, [&](Operation *reduction, ArrayRef<Operation *> later) {
-            return rowBytes(reduction) <= kRowFusionBytes &&
+            return rowBytes(reduction) <= rowFusionBytes &&
                    llvm::all_of(later, [&](Operation *user) {
                      return rowFused.sameGroup(user, reduction);
                    });
           });
     }
     SmallVector<SmallVector<Operation *>> groups =
-        Partition(body).groupsInDependencyOrder();
+        Partition(body, rowFusionBytes).groupsInDependencyOrder();
     // A constant returned as it is still needs a kernel to write it.
     for (Value result : body.getTerminator()->getOperands())
       if (auto constant = result.getDefiningOp<ConstantOp>())

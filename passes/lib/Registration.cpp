@@ -9,6 +9,11 @@
 
 namespace mlir::trueno {
 
+std::string graphPipeline(int64_t rowFusionBytes) {
+  return "canonicalize,cse,trueno-form-kernels{row-fusion-bytes=" +
+         std::to_string(rowFusionBytes) + "}";
+}
+
 void registerGraphPasses() {
   static std::once_flag once;
   std::call_once(once, [] {
@@ -19,7 +24,8 @@ void registerGraphPasses() {
         "trueno-graph-pipeline",
         "Canonicalize and CSE a recorded graph, then fuse it into kernels",
         [](OpPassManager &pm) {
-          if (failed(parsePassPipeline(kGraphPipeline, pm)))
+          if (failed(parsePassPipeline("canonicalize,cse,trueno-form-kernels",
+                                       pm)))
             llvm::report_fatal_error("invalid built-in graph pipeline");
         });
   });

@@ -14,12 +14,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "trueno/Runtime/KernelCache.h"
-#include "trueno/Codegen/Cpu/Pipeline.h"
-#include "trueno/Runtime/CompilerFingerprint.h"
-#include "trueno/Runtime/CpuKernel.h"
-#include "trueno/Version.h"
-
-#include "llvm/Config/llvm-config.h"
+#include "llvm/ADT/StringRef.h"
 #include "llvm/Support/SHA256.h"
 
 #include <algorithm>
@@ -94,20 +89,6 @@ CacheKey cacheKey(const CacheKeyParts &parts) {
   CacheKey key;
   key.bytes = hash.final();
   return key;
-}
-
-CacheKeyParts currentKeyParts(std::string ir) {
-  // The compiler's fingerprint covers what the pipeline strings cannot: a
-  // pass's logic, a runtime entry point's signature.
-  std::string options = "llvm-O3 codegen-O3 reciprocal-none; compiler " +
-                        std::string(TRUENO_COMPILER_FINGERPRINT) + ";";
-  for (mlir::trueno::Stage stage :
-       {mlir::trueno::Stage::Linalg, mlir::trueno::Stage::Fused,
-        mlir::trueno::Stage::Bufferized, mlir::trueno::Stage::Loops,
-        mlir::trueno::Stage::LLVM})
-    options += mlir::trueno::stagePipeline(stage) + ";";
-  return {std::move(ir), hostTarget(), TRUENO_VERSION_STRING,
-          LLVM_VERSION_STRING, std::move(options)};
 }
 
 std::optional<std::string> checkCacheFile(const fs::path &file,

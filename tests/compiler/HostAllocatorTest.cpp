@@ -1,5 +1,5 @@
 //===- HostAllocatorTest.cpp - The caching host allocator -----------------===//
-#include "trueno/Runtime/HostAllocator.h"
+#include "trueno/Runtime/Cpu/HostAllocator.h"
 
 #include <doctest/doctest.h>
 

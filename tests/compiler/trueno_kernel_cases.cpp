@@ -12,7 +12,8 @@
 //
 //===----------------------------------------------------------------------===//
 #include "trueno/Codegen/Cpu/Pipeline.h"
-#include "trueno/Runtime/CpuKernel.h"
+#include "trueno/Runtime/Cpu/CpuKernel.h"
+#include "trueno/Runtime/Schedule.h"
 
 #include <trueno/trueno.h>
 

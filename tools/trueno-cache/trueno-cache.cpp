@@ -15,7 +15,9 @@
 // which part of the key differs from the nearest entry.
 //
 //===----------------------------------------------------------------------===//
-#include "trueno/Runtime/CpuKernel.h"
+#include "trueno/Runtime/Cpu/CpuKernel.h"
+#include "trueno/Runtime/Cpu/CpuBackend.h"
+#include "trueno/Runtime/Schedule.h"
 #include "trueno/Runtime/KernelCache.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -476,7 +478,13 @@ int explain(const fs::path &dir, const std::string &file, bool asJson) {
       llvm::raw_string_ostream os(ir);
       module->print(os);
     }
-    CacheKeyParts now = currentKeyParts(ir);
+    auto backend = cpuBackend();
+    if (!backend) {
+      std::cerr << "trueno-cache: " << llvm::toString(backend.takeError())
+                << "\n";
+      return 2;
+    }
+    CacheKeyParts now = backend->keyParts(ir);
     std::string key = cacheKey(now).hex();
     json::Object result{{"key", key}};
     auto exact = std::find_if(entries.begin(), entries.end(),

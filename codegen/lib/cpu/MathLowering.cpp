@@ -3,12 +3,14 @@
 // trueno-math-polynomial: MLIR 19 has the approximation patterns but no
 // public pass; this is that pass. trueno-math-to-libm: libm calls for only
 // the ops that LLVM intrinsics would get wrong or cannot express.
+// trueno-expand-bf16: bfloat16 conversions without a libgcc call.
 //
 //===----------------------------------------------------------------------===//
 #include "trueno/Codegen/Cpu/Passes.h"
 
 #include "mlir/Conversion/MathToLibm/MathToLibm.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
 #include "mlir/Dialect/Math/Transforms/Approximation.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Transforms/DialectConversion.h"
@@ -20,6 +22,7 @@
 namespace mlir::trueno {
 #define GEN_PASS_DEF_MATHPOLYNOMIAL
 #define GEN_PASS_DEF_MATHTOLIBM
+#define GEN_PASS_DEF_EXPANDBFLOAT16
 #include "trueno/Codegen/Cpu/Passes.h.inc"
 } // namespace mlir::trueno
 
@@ -75,6 +78,32 @@ struct MathPolynomialPass
     scaleSubnormalLogArguments(getOperation());
     RewritePatternSet patterns(&getContext());
     populateMathPolynomialApproximationPatterns(patterns);
+    if (failed(
+            applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+struct ExpandBFloat16Pass
+    : public mlir::trueno::impl::ExpandBFloat16Base<ExpandBFloat16Pass> {
+  void runOnOperation() override {
+    MLIRContext *context = &getContext();
+    // Arithmetic left on bf16 (a maximum, a comparison: exact in float32)
+    // first goes through float32, so that only conversions remain...
+    TypeConverter converter;
+    arith::populateEmulateUnsupportedFloatsConversions(
+        converter, {BFloat16Type::get(context)}, Float32Type::get(context));
+    RewritePatternSet emulation(context);
+    arith::populateEmulateUnsupportedFloatsPatterns(emulation, converter);
+    ConversionTarget target(*context);
+    arith::populateEmulateUnsupportedFloatsLegality(target, converter);
+    target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
+    if (failed(applyPartialConversion(getOperation(), target,
+                                      std::move(emulation))))
+      return signalPassFailure();
+    // ... and those become integer arithmetic on the bits.
+    RewritePatternSet patterns(context);
+    arith::populateExpandBFloat16Patterns(patterns);
     if (failed(
             applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();

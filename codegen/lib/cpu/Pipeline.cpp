@@ -68,14 +68,17 @@ std::optional<Stage> parseStage(llvm::StringRef name) {
   return std::nullopt;
 }
 
-std::string stagePipeline(Stage stage) {
+std::string stagePipeline(Stage stage, const CpuPipelineOptions &options) {
+  auto option = [](std::int64_t v) { return std::to_string(v); };
   switch (stage) {
   case Stage::Linalg:
-    return "convert-trueno-to-linalg,canonicalize";
+    return std::string("convert-trueno-to-linalg{float64=") +
+           (options.float64 ? "true" : "false") + "},canonicalize";
   case Stage::Fused:
     return "linalg-fuse-elementwise-ops,canonicalize,cse,"
            "trueno-matmul-epilogue-in-place,trueno-split-reductions,"
-           "trueno-tile-rows,canonicalize,cse";
+           "trueno-tile-rows{tile-bytes=" +
+           option(options.tileRowsBytes) + "},canonicalize,cse";
   case Stage::Bufferized:
     return "trueno-kernel-abi,eliminate-empty-tensors,"
            "one-shot-bufferize{bufferize-function-boundaries "
@@ -84,12 +87,16 @@ std::string stagePipeline(Stage stage) {
            "trueno-write-outputs-in-place,trueno-free-tile-buffers";
   case Stage::Loops:
     return "scf-forall-to-parallel,trueno-copy-to-linalg,trueno-linalg-to-blas,"
-           "trueno-tile-transposes,func.func(convert-linalg-to-parallel-loops),"
+           "trueno-tile-transposes{min-bytes=" +
+           option(options.transposeMinBytes) +
+           "},func.func(convert-linalg-to-parallel-loops),"
            "trueno-math-polynomial,convert-math-to-funcs,"
            "trueno-serialize-small-loops,convert-scf-to-openmp,canonicalize,"
            "lower-affine,convert-scf-to-cf,canonicalize";
   case Stage::LLVM:
-    return "trueno-math-to-libm,expand-strided-metadata,lower-affine,"
+    return std::string(options.bfloat16Instructions ? ""
+                                                    : "trueno-expand-bf16,") +
+           "trueno-math-to-libm,expand-strided-metadata,lower-affine,"
            "finalize-memref-to-llvm,convert-math-to-llvm,convert-arith-to-llvm,"
            "convert-cf-to-llvm,convert-openmp-to-llvm,convert-func-to-llvm,"
            "reconcile-unrealized-casts";
@@ -154,14 +161,14 @@ void registerCpuPipeline() {
 }
 
 LogicalResult
-lowerForCpu(ModuleOp module, Stage last,
+lowerForCpu(ModuleOp module, const CpuPipelineOptions &options, Stage last,
             const std::function<void(Stage, ModuleOp)> &afterStage) {
   registerCpuPipeline();
   for (Stage s : kStages) {
     if (s > last)
       break;
     PassManager pm(module.getContext());
-    if (failed(parsePassPipeline(stagePipeline(s), pm)) ||
+    if (failed(parsePassPipeline(stagePipeline(s, options), pm)) ||
         failed(pm.run(module)))
       return failure();
     if (afterStage)

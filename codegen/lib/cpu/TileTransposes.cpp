@@ -92,6 +92,16 @@ std::optional<SmallVector<int64_t>> transposeTiles(linalg::GenericOp op,
   unsigned rank = ranges.size();
   if (rank < 2 || llvm::any_of(ranges, ShapedType::isDynamic))
     return std::nullopt;
+  // Tiling takes each operand's window from its map at the tile's corners,
+  // which is right only for maps that grow with every loop: a reversed
+  // slice (`99 - d1`) or a crop (`d1 mod n`) is left untiled.
+  for (OpOperand &operand : op->getOpOperands())
+    for (AffineExpr expr : op.getMatchingIndexingMap(&operand).getResults())
+      for (unsigned d = 0; d < rank; ++d) {
+        std::optional<int64_t> c = coefficientOf(expr, d);
+        if (!c || *c < 0)
+          return std::nullopt;
+      }
   unsigned inner = rank - 1;
   for (OpOperand *operand : op.getDpsInputOperands()) {
     auto type = dyn_cast<MemRefType>(operand->get().getType());

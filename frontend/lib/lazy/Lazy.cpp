@@ -1,8 +1,9 @@
 //===- Lazy.cpp - Recording, realizing and the program cache --------------===//
 //
 // record() appends a node; realize() turns the nodes a pending storage needs
-// into a runtime::Graph (which is also the cache key: ops, dtypes, shapes,
-// input strides, no data), finds or compiles its runtime::Program, allocates
+// into a runtime::Graph (which is also the cache key: device, ops, dtypes,
+// shapes, input strides, no data), finds or compiles its executable in the
+// runtime's program cache, allocates
 // the outputs and runs it. See Lazy.h for the data structure and
 // docs/ARCHITECTURE.md for the design.
 //
@@ -13,9 +14,9 @@
 #include "tensor/Dispatch.h"
 
 #include "trueno/Execution.h"
-#include "trueno/Runtime/CpuKernel.h"
-#include "trueno/Runtime/HostAllocator.h"
-#include "trueno/Runtime/Program.h"
+#include "trueno/Runtime/Cpu/CpuKernel.h"
+#include "trueno/Runtime/Counters.h"
+#include "trueno/Runtime/ProgramCache.h"
 
 #include <fmt/format.h>
 
@@ -39,9 +40,6 @@ constexpr std::int64_t kRealizeWeight = 256;
 
 struct LazyState {
   std::recursive_mutex mutex;
-  std::unordered_map<runtime::Graph, std::shared_ptr<runtime::Program>,
-                     runtime::GraphHash>
-      programs;
   /// Pending storages, for sync(); expired entries are pruned as it grows.
   std::vector<std::weak_ptr<Storage>> pending;
   std::size_t pruneAt = 64;
@@ -486,7 +484,7 @@ void realize(Storage &root) {
   std::vector<LazyNode *> order = topologicalOrder(rootNode.get(), epoch);
 
   runtime::Graph graph;
-  std::vector<void *> inputs;
+  std::vector<runtime::BufferRef> inputs;
   std::vector<LazyNode *> inputNodes;
   auto indexOf = [&](LazyNode *operand) -> std::int32_t {
     if (!operand->isInput())
@@ -505,8 +503,8 @@ void realize(Storage &root) {
                            operand->shape,
                            canonicalStrides(*operand),
                            {}});
-    inputs.push_back(operand->storage->bytes() +
-                     operand->offset * itemSize(operand->dtype));
+    inputs.push_back(operand->storage->buffer().at(
+        static_cast<std::size_t>(operand->offset * itemSize(operand->dtype))));
     return operand->graphIndex;
   };
 
@@ -530,48 +528,48 @@ void realize(Storage &root) {
   }
 
   ++s.realizes;
-  std::shared_ptr<runtime::Program> program;
-  auto found = s.programs.find(graph);
-  bool hit = found != s.programs.end();
   int debug = debugLevel();
-  if (hit) {
-    ++s.hits;
-    program = found->second;
-  } else {
-    ++s.misses;
-    auto compiled = runtime::Program::compile(graph, debug >= 2);
-    if (!compiled)
-      fail<CompileError>(
-          {}, "realize", "please report it with the output of TRUENO_DEBUG=3",
-          "compiling a graph of {} nodes failed: {}", graph.nodes.size(),
-          llvm::toString(compiled.takeError()));
-    program = std::move(*compiled);
-    s.programs.emplace(std::move(graph), program);
-  }
+  graph.device = root.device();
+  auto backend = runtime::backendFor(graph.device);
+  if (!backend)
+    fail<DeviceError>({}, "realize", "the device's backend could not start: check TRUENO_CPU (docs/ARCHITECTURE.md)", "{}",
+                      llvm::toString(backend.takeError()));
+  auto found =
+      runtime::ProgramCache::instance().get(graph, *backend, debug >= 2);
+  if (!found)
+    fail<CompileError>(
+        {}, "realize", "please report it with the output of TRUENO_DEBUG=3",
+        "compiling a graph of {} nodes failed: {}", graph.nodes.size(),
+        llvm::toString(found.takeError()));
+  bool hit = found->hit;
+  ++(hit ? s.hits : s.misses);
+  const runtime::Executable &program = *found->executable;
 
-  runtime::HostAllocator &allocator = runtime::HostAllocator::instance();
-  std::vector<void *> outputs;
+  std::vector<runtime::BufferRef> outputs;
   for (const auto &storage : outputStorages) {
-    void *bytes =
-        allocator.allocate(static_cast<std::size_t>(storage->nbytes()));
-    if (!bytes) {
-      for (std::size_t i = 0; i < outputs.size(); ++i)
-        allocator.deallocate(
-            outputs[i], static_cast<std::size_t>(outputStorages[i]->nbytes()));
+    auto buffer =
+        backend->allocate(static_cast<std::size_t>(storage->nbytes()));
+    if (!buffer) {
+      llvm::consumeError(buffer.takeError());
       fail<MemoryError>({}, "realize",
                         "free some tensors, or realize smaller pieces",
-                        "cannot allocate {} bytes", storage->nbytes());
+                        "cannot allocate {} bytes on {}", storage->nbytes(),
+                        graph.device.name());
     }
-    outputs.push_back(bytes);
+    outputs.push_back({std::move(*buffer), 0});
   }
   auto ran = std::chrono::steady_clock::now();
-  program->run(inputs, outputs);
+  if (llvm::Error error = backend->run(program, inputs, outputs))
+    fail<CompileError>({}, "realize",
+                       "please report it with the output of TRUENO_DEBUG=3",
+                       "running a program of {} kernels failed: {}",
+                       program.kernelCount(), llvm::toString(std::move(error)));
   auto done = std::chrono::steady_clock::now();
 
   for (std::size_t i = 0; i < outputNodes.size(); ++i) {
     outputNodes[i]->becomeInput(outputStorages[i],
                                 contiguousStrides(outputNodes[i]->shape), 0);
-    outputStorages[i]->setComputed(static_cast<std::byte *>(outputs[i]));
+    outputStorages[i]->setComputed(std::move(outputs[i]));
   }
   if (debug >= 1) {
     auto ms = [](auto a, auto b) {
@@ -582,11 +580,11 @@ void realize(Storage &root) {
         "trueno: realize: {} ops, {} inputs, {} outputs -> {} "
         "kernel{}, {}, ran in {:.3f} ms\n",
         order.size(), inputNodes.size(), outputNodes.size(),
-        program->kernelCount(), program->kernelCount() == 1 ? "" : "s",
+        program.kernelCount(), program.kernelCount() == 1 ? "" : "s",
         hit ? std::string("cache hit")
             : fmt::format("cache miss, {} in {:.1f} ms",
-                          program->fromDisk() ? "loaded from disk" : "compiled",
-                          program->compileMs()),
+                          program.fromDisk() ? "loaded from disk" : "compiled",
+                          program.compileMs()),
         ms(ran, done));
   }
 }
@@ -616,7 +614,7 @@ RuntimeStats runtimeStats() {
   stats.kernelsLaunched = c.kernelsLaunched.load();
   stats.kernelsCompiled = c.kernelsCompiled.load();
   stats.compileMs = static_cast<double>(c.compileMicros.load()) / 1e3;
-  stats.cachedPrograms = static_cast<std::int64_t>(s.programs.size());
+  stats.cachedPrograms = runtime::ProgramCache::instance().size();
   stats.diskCacheHits = c.diskHits.load();
   stats.diskCacheMisses = c.diskMisses.load();
   stats.diskLoadMs = static_cast<double>(c.diskLoadMicros.load()) / 1e3;
@@ -626,7 +624,7 @@ RuntimeStats runtimeStats() {
 void clearProgramCache() {
   LazyState &s = state();
   std::lock_guard lock(s.mutex);
-  s.programs.clear();
+  runtime::ProgramCache::instance().clear();
 }
 
 } // namespace trueno

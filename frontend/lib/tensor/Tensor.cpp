@@ -13,7 +13,6 @@
 #include "lazy/Lazy.h"
 #include "tensor/TensorImpl.h"
 
-#include "trueno/Runtime/HostAllocator.h"
 
 #include <cstdlib>
 #include <cstring>
@@ -26,30 +25,50 @@ namespace trueno {
 // Storage
 //===----------------------------------------------------------------------===//
 
+Storage::Storage(runtime::BufferRef buffer, std::int64_t nbytes, Device device)
+    : nbytes_(nbytes), device_(device) {
+  if (buffer)
+    setComputed(std::move(buffer));
+}
+
+void Storage::setComputed(runtime::BufferRef buffer) {
+  buffer_ = std::move(buffer);
+  auto host = runtime::hostBytes(buffer_);
+  if (host)
+    host_ = *host;
+  else
+    llvm::consumeError(host.takeError()); // device memory: no host address
+  pending_.reset();
+}
+
+void Storage::hostUnreachable() const {
+  detail::fail<DeviceError>({}, "read", "copy the tensor to the CPU first",
+                            "the host cannot address memory on {}",
+                            device_.name());
+}
+
 std::shared_ptr<Storage> Storage::allocate(std::int64_t nbytes, Device device) {
-  // Through the caching allocator: reusing freed blocks avoids the page
-  // faults of fresh memory, which dominate eager ops on large tensors.
-  void *bytes = runtime::HostAllocator::instance().allocate(
-      static_cast<std::size_t>(nbytes));
-  if (!bytes)
+  auto backend = runtime::backendFor(device);
+  if (!backend)
+    detail::fail<DeviceError>({}, "allocate", "the device's backend could not start: check TRUENO_CPU (docs/ARCHITECTURE.md)",
+                              "{}", llvm::toString(backend.takeError()));
+  auto buffer = backend->allocate(static_cast<std::size_t>(nbytes));
+  if (!buffer) {
+    llvm::consumeError(buffer.takeError());
     detail::fail<MemoryError>({}, "allocate",
                               "free some tensors, or use a smaller shape",
-                              "cannot allocate {} bytes", nbytes);
+                              "cannot allocate {} bytes on {}", nbytes,
+                              device.name());
+  }
   return std::shared_ptr<Storage>(
-      new Storage(static_cast<std::byte *>(bytes), nbytes, device));
+      new Storage({std::move(*buffer), 0}, nbytes, device));
 }
 
 std::shared_ptr<Storage> Storage::pending(std::int64_t nbytes, Device device,
                                           std::shared_ptr<LazyNode> node) {
-  std::shared_ptr<Storage> storage(new Storage(nullptr, nbytes, device));
+  std::shared_ptr<Storage> storage(new Storage({}, nbytes, device));
   storage->pending_ = std::move(node);
   return storage;
-}
-
-Storage::~Storage() {
-  if (bytes_)
-    runtime::HostAllocator::instance().deallocate(
-        bytes_, static_cast<std::size_t>(nbytes_));
 }
 
 namespace detail {

@@ -12,6 +12,8 @@
 
 #include "trueno/Tensor.h"
 
+#include "trueno/Runtime/Backend.h"
+
 #include <atomic>
 #include <cstddef>
 #include <memory>
@@ -29,23 +31,27 @@ void syncAll();
 } // namespace detail
 
 /// Bytes on a device, or the promise of them: a pending storage holds the
-/// graph node that computes it and gets its bytes when first read.
+/// graph node that computes it and gets its buffer when first read.
 class Storage {
 public:
-  /// Fresh, uninitialized, 64-byte aligned storage of `nbytes` bytes.
+  /// Fresh, uninitialized, 64-byte aligned storage of `nbytes` bytes on
+  /// `device`; MemoryError when the device has no room, DeviceError for a
+  /// device without a backend.
   static std::shared_ptr<Storage> allocate(std::int64_t nbytes, Device device);
   /// Storage that `node` will compute; no memory until then.
   static std::shared_ptr<Storage> pending(std::int64_t nbytes, Device device,
                                           std::shared_ptr<LazyNode> node);
-  ~Storage();
   Storage(const Storage &) = delete;
   Storage &operator=(const Storage &) = delete;
 
-  /// The bytes, for reading: computes a pending storage first.
+  /// The bytes, for reading on the host: computes a pending storage first.
+  /// DeviceError for memory the host cannot address.
   std::byte *bytes() {
     if (pending_) [[unlikely]]
       detail::realize(*this);
-    return bytes_;
+    if (!host_) [[unlikely]]
+      hostUnreachable();
+    return host_;
   }
   /// The bytes, for writing: also realizes every pending computation that
   /// reads this storage, so that it sees the values from before the write.
@@ -54,25 +60,31 @@ public:
       detail::syncAll();
     return bytes();
   }
+  /// The device buffer (computing a pending storage first): what kernels
+  /// and transfers take.
+  const runtime::BufferRef &buffer() {
+    if (pending_) [[unlikely]]
+      detail::realize(*this);
+    return buffer_;
+  }
   std::int64_t nbytes() const { return nbytes_; }
   Device device() const { return device_; }
 
   bool isPending() const { return pending_ != nullptr; }
   /// The node that will compute this storage; null once computed.
   const std::shared_ptr<LazyNode> &pendingNode() const { return pending_; }
-  /// Called by the realize that computed this storage into `bytes`.
-  void setComputed(std::byte *bytes) {
-    bytes_ = bytes;
-    pending_.reset();
-  }
+  /// Called by the realize that computed this storage into `buffer`.
+  void setComputed(runtime::BufferRef buffer);
   /// How many graph nodes (inputs of pending computations) read this
   /// storage; writes must realize them first.
   std::atomic<int> pendingReaders{0};
 
 private:
-  Storage(std::byte *bytes, std::int64_t nbytes, Device device)
-      : bytes_(bytes), nbytes_(nbytes), device_(device) {}
-  std::byte *bytes_;
+  Storage(runtime::BufferRef buffer, std::int64_t nbytes, Device device);
+  [[noreturn]] void hostUnreachable() const;
+
+  runtime::BufferRef buffer_;
+  std::byte *host_ = nullptr; ///< the buffer's host address, when it has one
   std::int64_t nbytes_;
   Device device_;
   std::shared_ptr<LazyNode> pending_;

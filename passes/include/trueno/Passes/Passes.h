@@ -9,6 +9,8 @@
 
 #include "llvm/ADT/StringRef.h"
 
+#include <string>
+
 namespace mlir::trueno {
 
 #define GEN_PASS_DECL
@@ -18,9 +20,10 @@ namespace mlir::trueno {
 #include "trueno/Passes/Passes.h.inc"
 
 /// The graph pipeline that runs before codegen: canonicalize and CSE the
-/// recorded graph, then partition it into kernels.
-inline constexpr llvm::StringLiteral kGraphPipeline =
-    "canonicalize,cse,trueno-form-kernels";
+/// recorded graph, then partition it into kernels, row fusion taking rows
+/// of at most `rowFusionBytes` (the target's; trueno-opt's
+/// `trueno-graph-pipeline` uses the pass's default).
+std::string graphPipeline(int64_t rowFusionBytes);
 
 /// Registers the passes above and the `trueno-graph-pipeline` pipeline.
 void registerGraphPasses();

@@ -30,6 +30,13 @@ def FormKernels : Pass<"trueno-form-kernels", "::mlir::ModuleOp"> {
     several outputs rather than recomputing shared values. Function arguments
     keep their `trueno.strides` attribute on the kernels that read them.
   }];
+  let options = [
+    Option<"rowFusionBytes", "row-fusion-bytes", "int64_t",
+           /*default=*/"262144",
+           "A reduction joins the kernel that reads it back broadcast when "
+           "one reduced row is at most this many bytes (a quarter of the "
+           "target's L2)">
+  ];
   let dependentDialects = ["::mlir::func::FuncDialect"];
 }
 

@@ -11,6 +11,7 @@
 
 #include "trueno/Core/OpCode.h"
 #include "trueno/DType.h"
+#include "trueno/Device.h"
 #include "trueno/Shape.h"
 
 #include <cstddef>
@@ -35,12 +36,15 @@ struct GraphNode {
 };
 
 struct Graph {
+  /// Where it runs: the same nodes on two devices are two programs.
+  Device device;
   std::vector<GraphNode> nodes;
   /// Nodes whose values the caller wants, in the order of its buffers.
   std::vector<std::int32_t> outputs;
 
   bool operator==(const Graph &) const = default;
-  /// A hash of the whole structure (ops, dtypes, shapes, strides, outputs).
+  /// A hash of the whole structure (device, ops, dtypes, shapes, strides,
+  /// outputs).
   std::size_t hash() const;
 };
 

@@ -56,8 +56,8 @@ struct CacheKey {
 
 /// SHA-256 over all the parts, each length-prefixed.
 CacheKey cacheKey(const CacheKeyParts &parts);
-/// The key parts of a program compiled now for this machine.
-CacheKeyParts currentKeyParts(std::string ir);
+/// (The key parts of a program compiled now come from its backend:
+/// CpuBackend::keyParts.)
 
 struct CacheEntry {
   std::string object;   ///< relocatable object code, loaded without compiling

@@ -66,6 +66,21 @@ def MathPolynomial : Pass<"trueno-math-polynomial"> {
                            "::mlir::x86vector::X86VectorDialect"];
 }
 
+def ExpandBFloat16 : Pass<"trueno-expand-bf16"> {
+  let summary = "bfloat16 conversions as integer arithmetic";
+  let description = [{
+    On a CPU without AVX512-BF16 instructions, LLVM turns a float32 to
+    bfloat16 rounding into a call to `__truncsfbf2`, which Debian 12's
+    libgcc (GCC 12) does not have, so the JIT could not load the kernel
+    (every bfloat16 op failed with TRUENO_CPU=x86-64 or x86-64-v3). This
+    pass applies MLIR's bfloat16 expansion only (`arith.truncf` to bf16 as
+    round-to-nearest-even on the bits, NaN kept quiet; `arith.extf` from
+    bf16 as a shift), and the pipeline runs it when the target lacks the
+    instructions.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
 def MathToLibm : Pass<"trueno-math-to-libm", "::mlir::ModuleOp"> {
   let summary = "Call libm for math that LLVM would lower imprecisely or not";
   let description = [{

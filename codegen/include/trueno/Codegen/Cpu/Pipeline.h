@@ -14,6 +14,7 @@
 
 #include "llvm/ADT/StringRef.h"
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -32,8 +33,24 @@ inline constexpr Stage kLastStage = Stage::LLVM;
 
 llvm::StringRef stageName(Stage stage);
 std::optional<Stage> parseStage(llvm::StringRef name);
+
+/// What the target tells the pipeline: its capabilities and the sizes its
+/// caches make worthwhile (the runtime fills it from its CompileTarget; the
+/// defaults suit a core with 1 MiB of L2).
+struct CpuPipelineOptions {
+  /// The target computes float64 (the scalar recipes' ScalarTarget).
+  bool float64 = true;
+  /// The target converts float32 to bfloat16 in one instruction
+  /// (AVX512-BF16); otherwise trueno-expand-bf16 does it with integer ops.
+  bool bfloat16Instructions = false;
+  /// Blocks of rows trueno-tile-rows computes at a time (a sixteenth of L2).
+  std::int64_t tileRowsBytes = 64 << 10;
+  /// Operands trueno-tile-transposes tiles for (a quarter of L2).
+  std::int64_t transposeMinBytes = 256 << 10;
+};
+
 /// The textual pass pipeline of one stage.
-std::string stagePipeline(Stage stage);
+std::string stagePipeline(Stage stage, const CpuPipelineOptions &options = {});
 
 /// Dialects, external models and translations the pipeline needs.
 void registerCpuCodegen(DialectRegistry &registry);
@@ -44,7 +61,8 @@ void registerCpuPipeline();
 /// Runs the stages up to and including `last` on `module`, calling
 /// `afterStage` after each one. Emits diagnostics and fails on error.
 LogicalResult
-lowerForCpu(ModuleOp module, Stage last = kLastStage,
+lowerForCpu(ModuleOp module, const CpuPipelineOptions &options = {},
+            Stage last = kLastStage,
             const std::function<void(Stage, ModuleOp)> &afterStage = {});
 
 } // namespace mlir::trueno

@@ -29,6 +29,8 @@
 //===----------------------------------------------------------------------===//
 #include "DirectConvolution.h"
 
+#include "trueno/Runtime/Cpu/CpuTarget.h"
+
 #include <immintrin.h>
 
 #include <algorithm>
@@ -210,7 +212,7 @@ depthwisePlane(const DepthwiseViews &v, const float *input,
 } // namespace
 
 bool preferDirectConvolution(const ConvolutionViews &v) {
-  static const bool avx512 = __builtin_cpu_supports("avx512f");
+  static const bool avx512 = cpuTargetHas("avx512f"); // TRUENO_CPU's
   return avx512 && v.inChannels * v.kernelH * v.kernelW >= kMinReduction;
 }
 
@@ -309,7 +311,7 @@ void convolveDirect(const ConvolutionViews &v, float beta) {
 namespace trueno::runtime {
 
 bool preferDepthwiseConvolution(const DepthwiseViews &v) {
-  static const bool avx512 = __builtin_cpu_supports("avx512f");
+  static const bool avx512 = cpuTargetHas("avx512f"); // TRUENO_CPU's
   return avx512 && v.strideX == 1 && v.inStrides[3] == 1;
 }
 

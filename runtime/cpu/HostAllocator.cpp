@@ -1,5 +1,5 @@
 //===- HostAllocator.cpp - Caching allocator for host tensor memory -------===//
-#include "trueno/Runtime/HostAllocator.h"
+#include "trueno/Runtime/Cpu/HostAllocator.h"
 
 #include <bit>
 #include <cstdlib>

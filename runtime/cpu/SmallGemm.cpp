@@ -36,6 +36,8 @@
 
 #include <algorithm>
 
+#include "trueno/Runtime/Cpu/CpuTarget.h"
+
 #include <immintrin.h>
 
 namespace trueno::runtime {
@@ -236,8 +238,10 @@ broadcastLastRows(std::int64_t rows, const BroadcastOperands &o, const float *a,
 } // namespace
 
 bool preferDotProductGemm(const DotProductOperands &o) {
+  // The target CPU (TRUENO_CPU), not the host: with x86-64-v3 code, the
+  // products stay on OpenBLAS.
   static const bool avx512 =
-      __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
+      cpuTargetHas("avx512f") && cpuTargetHas("avx512vl");
   return avx512 && o.k >= kMinReduction && o.m >= kMinRows &&
          o.n * o.k <= kMaxWeights && o.m * o.n * o.k <= kMaxMultiplyAdds;
 }
@@ -252,7 +256,7 @@ void multiplyByDotProducts(const DotProductOperands &o, float beta) {
 }
 
 bool preferBroadcastGemm(const BroadcastOperands &o) {
-  static const bool avx512 = __builtin_cpu_supports("avx512f");
+  static const bool avx512 = cpuTargetHas("avx512f"); // TRUENO_CPU's
   return avx512 && o.m >= kBroadcastMinRows && o.n >= kBroadcastMinColumns &&
          o.k >= kBroadcastMinReduction && o.k <= kBroadcastMaxReduction &&
          o.m * o.n * o.k <= kMaxMultiplyAdds;

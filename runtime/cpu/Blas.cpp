@@ -9,7 +9,7 @@
 // The JIT resolves these symbols through registerBlasSymbols().
 //
 //===----------------------------------------------------------------------===//
-#include "trueno/Runtime/Blas.h"
+#include "trueno/Runtime/Cpu/Blas.h"
 
 #include "DirectConvolution.h"
 #include "SmallGemm.h"

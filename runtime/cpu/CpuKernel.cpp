@@ -9,10 +9,10 @@
 // {allocated, aligned, offset, sizes[], strides[]} per argument.
 //
 //===----------------------------------------------------------------------===//
-#include "trueno/Runtime/CpuKernel.h"
+#include "trueno/Runtime/Cpu/CpuKernel.h"
 #include "trueno/Codegen/Cpu/Pipeline.h"
 #include "trueno/IR/TruenoDialect.h"
-#include "trueno/Runtime/Blas.h"
+#include "trueno/Runtime/Cpu/Blas.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
@@ -23,19 +23,19 @@
 #include "llvm/ExecutionEngine/Orc/LLJIT.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/Support/TargetSelect.h"
+#include "llvm/TargetParser/Host.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/Transforms/Utils/Cloning.h"
 
 #include <chrono>
+#include <cstring>
 #include <mutex>
 
-namespace trueno::runtime {
+#include <unistd.h>
 
-int debugLevel() {
-  const char *level = std::getenv("TRUENO_DEBUG");
-  return level ? std::atoi(level) : 0;
-}
+namespace trueno::runtime {
 
 /// Prints the assembly `machine` generates for (a copy of) `module`.
 static llvm::Error printAssembly(const llvm::Module &module,
@@ -61,20 +61,71 @@ static void initializeNativeTarget() {
   });
 }
 
-mlir::MLIRContext &compilerContext() {
-  static mlir::MLIRContext *context = [] {
-    mlir::DialectRegistry registry;
-    mlir::trueno::registerCpuCodegen(registry);
-    auto *context = new mlir::MLIRContext(registry);
-    // Program builds graphs in these directly; passes load the rest.
-    context
-        ->loadDialect<mlir::func::FuncDialect, mlir::trueno::TruenoDialect>();
-    return context;
-  }();
-  return *context;
+namespace {
+
+/// float32 to bfloat16, rounding to nearest even (NaN stays a quiet NaN):
+/// the `__truncsfbf2` that LLVM calls to round a bfloat16 value it keeps in
+/// a float register, on CPUs without AVX512-BF16, and that Debian 12's
+/// libgcc (GCC 12) lacks. The bits come back in the low half of xmm0, where
+/// the ABI puts a bfloat16 (and a _Float16, which GCC 12 can declare).
+extern "C" _Float16 truncateToBFloat16(float value) {
+  std::uint32_t bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  std::uint16_t rounded =
+      (bits & 0x7fffffffu) > 0x7f800000u
+          ? static_cast<std::uint16_t>((bits >> 16) | 0x40u)
+          : static_cast<std::uint16_t>((bits + 0x7fffu + ((bits >> 16) & 1u)) >>
+                                       16);
+  _Float16 result;
+  std::memcpy(&result, &rounded, sizeof result);
+  return result;
 }
 
-namespace {
+/// The host's own ISA features, as cpuid reports them.
+const llvm::StringMap<bool> &hostFeatures() {
+  static const llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+  return features;
+}
+
+/// The JIT's target machine builder for the CPU TRUENO_CPU names (the host
+/// by default), checked against what the host can run.
+llvm::Expected<llvm::orc::JITTargetMachineBuilder> targetMachineBuilder() {
+  const char *setting = std::getenv("TRUENO_CPU");
+  std::string name = setting && *setting ? setting : "native";
+  if (name == "native")
+    return llvm::orc::JITTargetMachineBuilder::detectHost();
+  llvm::orc::JITTargetMachineBuilder builder(
+      llvm::Triple(llvm::sys::getProcessTriple()));
+  builder.setCPU(name);
+  // The CPU's own features only: the feature string stays empty, so the
+  // generated code uses exactly what that CPU model has.
+  auto machine = builder.createTargetMachine();
+  if (!machine)
+    return machine.takeError();
+  const llvm::MCSubtargetInfo *info = (*machine)->getMCSubtargetInfo();
+  if (!info->isCPUStringValid(name))
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        "TRUENO_CPU=%s is not a CPU LLVM knows; use native, x86-64, "
+        "x86-64-v2, x86-64-v3, x86-64-v4 or an LLVM CPU name such as haswell",
+        name.c_str());
+  std::string missing;
+  for (const llvm::SubtargetFeatureKV &feature :
+       info->getAllProcessorFeatures()) {
+    auto host = hostFeatures().find(feature.Key);
+    // Features cpuid does not report are tuning hints, not instructions.
+    if (host != hostFeatures().end() && !host->second &&
+        info->checkFeatures(std::string("+") + feature.Key))
+      missing += std::string(missing.empty() ? "" : ", ") + feature.Key;
+  }
+  if (!missing.empty())
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        "TRUENO_CPU=%s needs features this host lacks (%s): its code would "
+        "not run here",
+        name.c_str(), missing.c_str());
+  return builder;
+}
 
 /// The process-wide ORC JIT that every compiled module is loaded into, each
 /// in its own JITDylib, as relocatable object code: the same bytes come from
@@ -90,7 +141,7 @@ llvm::Expected<HostJit *> hostJit() {
   static llvm::Expected<HostJit *> instance =
       []() -> llvm::Expected<HostJit *> {
     initializeNativeTarget();
-    auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
+    auto builder = targetMachineBuilder();
     if (!builder)
       return builder.takeError();
     builder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
@@ -114,7 +165,10 @@ llvm::Expected<HostJit *> hostJit() {
     // The runtime functions kernels call (GEMM), by address: they are in
     // this binary but not necessarily in its dynamic symbol table.
     llvm::orc::SymbolMap runtimeSymbols;
-    for (auto [name, address] : blasSymbols())
+    std::vector<std::pair<const char *, void *>> symbols = blasSymbols();
+    symbols.push_back(
+        {"__truncsfbf2", reinterpret_cast<void *>(&truncateToBFloat16)});
+    for (auto [name, address] : symbols)
       runtimeSymbols[(*jit)->mangleAndIntern(name)] = {
           llvm::orc::ExecutorAddr::fromPtr(address),
           llvm::JITSymbolFlags::Exported | llvm::JITSymbolFlags::Callable};
@@ -129,10 +183,13 @@ llvm::Expected<HostJit *> hostJit() {
     host->machine = std::move(*machine);
     return host;
   }();
-  if (!instance)
-    return llvm::createStringError(
-        llvm::inconvertibleErrorCode(), "the host JIT could not be created: %s",
-        llvm::toString(instance.takeError()).c_str());
+  // The failure is kept as text: an Expected's error can be taken once.
+  static std::string failure =
+      instance ? std::string() : llvm::toString(instance.takeError());
+  if (!failure.empty())
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "the host JIT could not be created: %s",
+                                   failure.c_str());
   return *instance;
 }
 
@@ -184,7 +241,9 @@ JitModule::lookupPacked(llvm::StringRef name) const {
   return address->toPtr<void (*)(void **)>();
 }
 
-llvm::Expected<std::string> compileObject(mlir::ModuleOp module) {
+llvm::Expected<std::string>
+compileObject(mlir::ModuleOp module,
+              const mlir::trueno::CpuPipelineOptions &options) {
   auto host = hostJit();
   if (!host)
     return host.takeError();
@@ -201,8 +260,8 @@ llvm::Expected<std::string> compileObject(mlir::ModuleOp module) {
       printIR(("IR after stage " + mlir::trueno::stageName(stage)).str(), m);
     };
   }
-  if (mlir::failed(mlir::trueno::lowerForCpu(module, mlir::trueno::kLastStage,
-                                             afterStage)))
+  if (mlir::failed(mlir::trueno::lowerForCpu(
+          module, options, mlir::trueno::kLastStage, afterStage)))
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                    "lowering for the CPU failed");
 
@@ -261,22 +320,55 @@ llvm::Expected<std::unique_ptr<JitModule>> loadObject(std::string object) {
 }
 
 llvm::Expected<std::unique_ptr<JitModule>> jitForCpu(mlir::ModuleOp module) {
-  auto object = compileObject(module);
+  auto target = cpuCompileTarget();
+  if (!target)
+    return target.takeError();
+  auto object = compileObject(module, cpuPipelineOptions(*target));
   if (!object)
     return object.takeError();
   return loadObject(std::move(*object));
 }
 
-std::string hostTarget() {
+llvm::Expected<CompileTarget> cpuCompileTarget() {
+  auto host = hostJit();
+  if (!host)
+    return host.takeError();
+  llvm::TargetMachine &machine = *(*host)->machine;
+  CompileTarget target;
+  target.device = Device::cpu();
+  target.triple = machine.getTargetTriple().str();
+  target.cpu = machine.getTargetCPU().str();
+  target.features = machine.getTargetFeatureString().str();
+  target.vectorBits = cpuTargetHas("avx512f") ? 512
+                      : cpuTargetHas("avx")   ? 256
+                                              : 128;
+  // The caches of the core the code runs on (sysconf gives 0 when unknown:
+  // keep the defaults).
+  if (long l1 = sysconf(_SC_LEVEL1_DCACHE_SIZE); l1 > 0)
+    target.l1Bytes = l1;
+  if (long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE); l2 > 0)
+    target.l2Bytes = l2;
+  return target;
+}
+
+bool cpuTargetHas(std::string_view feature) {
   auto host = hostJit();
   if (!host) {
     llvm::consumeError(host.takeError());
-    return "unknown";
+    return false;
   }
-  llvm::TargetMachine &machine = *(*host)->machine;
-  return (machine.getTargetTriple().str() + " " + machine.getTargetCPU() + " " +
-          machine.getTargetFeatureString())
-      .str();
+  const llvm::MCSubtargetInfo *info = (*host)->machine->getMCSubtargetInfo();
+  return info->checkFeatures("+" + std::string(feature));
+}
+
+mlir::trueno::CpuPipelineOptions
+cpuPipelineOptions(const CompileTarget &target) {
+  mlir::trueno::CpuPipelineOptions options;
+  options.float64 = target.float64;
+  options.bfloat16Instructions = cpuTargetHas("avx512bf16");
+  options.tileRowsBytes = target.l2Bytes / 16;
+  options.transposeMinBytes = target.l2Bytes / 4;
+  return options;
 }
 
 llvm::Expected<std::unique_ptr<CpuKernel>>

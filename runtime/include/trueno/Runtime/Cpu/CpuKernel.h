@@ -8,6 +8,11 @@
 #ifndef TRUENO_RUNTIME_CPUKERNEL_H
 #define TRUENO_RUNTIME_CPUKERNEL_H
 
+#include "trueno/Codegen/Cpu/Pipeline.h"
+#include "trueno/Runtime/Backend.h"
+#include "trueno/Runtime/Counters.h"
+#include "trueno/Runtime/Cpu/CpuTarget.h"
+
 #include "mlir/IR/BuiltinOps.h"
 
 #include "llvm/ADT/ArrayRef.h"
@@ -43,14 +48,14 @@ void writeDescriptor(std::int64_t *d, void *data,
 void callPacked(void (*entry)(void **),
                 llvm::ArrayRef<std::int64_t *> descriptors);
 
-/// The TRUENO_DEBUG level (0 when unset): 1 realizes, 2 fused kernels and
-/// cache keys, 3 the IR after each stage, 4 the assembly.
-int debugLevel();
-
-/// The process-wide MLIRContext with every dialect, interface model and
-/// translation the CPU pipeline needs. Creating one costs ~10 ms, so kernels
-/// share it.
-mlir::MLIRContext &compilerContext();
+/// The CPU that kernels are compiled for, from TRUENO_CPU: `native` (the
+/// default: the host's CPU and features), `x86-64` (SSE2), `x86-64-v2`,
+/// `x86-64-v3` (AVX2, FMA), `x86-64-v4` (AVX-512), or any CPU name LLVM
+/// knows (`haswell`, `skylake-avx512`...). An error if that CPU has a
+/// feature the host lacks (its code would not run here). Read once.
+llvm::Expected<CompileTarget> cpuCompileTarget();
+/// The CPU pipeline's options for `target`.
+mlir::trueno::CpuPipelineOptions cpuPipelineOptions(const CompileTarget &target);
 
 /// The machine code of one module, loaded into the process-wide JIT; it is
 /// unloaded when this is destroyed.
@@ -74,17 +79,16 @@ private:
 };
 
 /// Lowers every function of `module` (trueno dialect; it is modified)
-/// through the CPU pipeline, optimizes at O3 for the host CPU (vectorized for
-/// its features) and returns the relocatable object code.
-llvm::Expected<std::string> compileObject(mlir::ModuleOp module);
+/// through the CPU pipeline, optimizes at O3 for the target CPU (vectorized
+/// for its features) and returns the relocatable object code.
+llvm::Expected<std::string>
+compileObject(mlir::ModuleOp module,
+              const mlir::trueno::CpuPipelineOptions &options = {});
 /// Loads object code from compileObject (now or in an earlier process) into
 /// the JIT, without compiling anything.
 llvm::Expected<std::unique_ptr<JitModule>> loadObject(std::string object);
 /// compileObject, then loadObject.
 llvm::Expected<std::unique_ptr<JitModule>> jitForCpu(mlir::ModuleOp module);
-/// The code generation target: triple, CPU name and feature string. Part of
-/// every disk cache key: code for one CPU is never loaded on another.
-std::string hostTarget();
 
 class CpuKernel {
 public:

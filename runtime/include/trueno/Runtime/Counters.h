@@ -1,0 +1,29 @@
+//===- Counters.h - What the runtime did, for tests and TRUENO_DEBUG ------===//
+#ifndef TRUENO_RUNTIME_COUNTERS_H
+#define TRUENO_RUNTIME_COUNTERS_H
+
+#include <atomic>
+#include <cstdint>
+
+namespace trueno::runtime {
+
+/// Process-wide counters, for TRUENO_DEBUG, tests and benchmarks.
+struct RuntimeCounters {
+  std::atomic<std::int64_t> kernelsLaunched{0};
+  std::atomic<std::int64_t> kernelsCompiled{0};
+  std::atomic<std::int64_t> programsCompiled{0};
+  std::atomic<std::int64_t> compileMicros{0};
+  /// Programs whose code came from the disk cache, and that it lacked.
+  std::atomic<std::int64_t> diskHits{0};
+  std::atomic<std::int64_t> diskMisses{0};
+  std::atomic<std::int64_t> diskLoadMicros{0};
+};
+RuntimeCounters &counters();
+
+/// The TRUENO_DEBUG level (0 when unset): 1 realizes, 2 fused kernels and
+/// cache keys, 3 the IR after each stage, 4 the assembly.
+int debugLevel();
+
+} // namespace trueno::runtime
+
+#endif // TRUENO_RUNTIME_COUNTERS_H
