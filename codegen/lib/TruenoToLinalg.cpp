@@ -764,14 +764,16 @@ struct ConcatLowering : public OpConversionPattern<ConcatOp> {
   }
 };
 
-/// scatter_add: a loop nest over the source in row-major order (repeated
-/// positions add up in that order, so float sums are deterministic) that
-/// updates a copy of the input element by element.
-struct ScatterAddLowering : public OpConversionPattern<ScatterAddOp> {
-  using OpConversionPattern::OpConversionPattern;
+/// scatter and scatter_add: a loop nest over the source in row-major order
+/// (repeated positions: the last write wins, or the values add up in that
+/// order, so float sums are deterministic) that updates a copy of the input
+/// element by element.
+template <typename OpTy, bool Add>
+struct ScatterLowering : public OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
 
   LogicalResult
-  matchAndRewrite(ScatterAddOp op, OpAdaptor adaptor,
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     auto sourceType = cast<RankedTensorType>(adaptor.getSource().getType());
@@ -795,10 +797,11 @@ struct ScatterAddLowering : public OpConversionPattern<ScatterAddOp> {
           position[dim] =
               b.create<arith::IndexCastOp>(l, b.getIndexType(), at);
           Value x = b.create<tensor::ExtractOp>(l, source, ivs);
-          Value old = b.create<tensor::ExtractOp>(l, acc[0], position);
-          Value sum =
-              reductionCombine(b, l, ReduceKind::Sum, original, x, old);
-          return {b.create<tensor::InsertOp>(l, sum, acc[0], position)};
+          if (Add) {
+            Value old = b.create<tensor::ExtractOp>(l, acc[0], position);
+            x = reductionCombine(b, l, ReduceKind::Sum, original, x, old);
+          }
+          return {b.create<tensor::InsertOp>(l, x, acc[0], position)};
         });
     rewriter.replaceOp(op, nest.results);
     return success();
@@ -846,7 +849,8 @@ struct ConvertTruenoToLinalgPass
                  Conv2dLowering, GatherLowering>(converter, context);
     patterns.add<TransposeLowering, SliceLowering, ReshapeLowering,
                  InsertSliceLowering, PadLowering, ConcatLowering,
-                 ScatterAddLowering>(converter, context);
+                 ScatterLowering<ScatterOp, false>,
+                 ScatterLowering<ScatterAddOp, true>>(converter, context);
     patterns.add<ArgReduceLowering<ArgMaxOp, true>,
                  ArgReduceLowering<ArgMinOp, false>>(converter, context);
     patterns.add<ReduceLowering<ReduceSumOp, ReduceKind::Sum>,

@@ -179,3 +179,17 @@ func.func @scatter(%a: tensor<5xf32>, %i: tensor<3xi64>, %s: tensor<3xf32>) -> t
   %r = trueno.scatter_add %a, %i, %s dim = 0 : tensor<5xf32>, tensor<3xi64>, tensor<3xf32>
   return %r : tensor<5xf32>
 }
+
+// -----
+
+// scatter: the same loop, storing instead of adding (the last write in
+// row-major order wins).
+// LINALG-LABEL: func.func @scatter_assign
+// LINALG: scf.for %[[I:.*]] = {{.*}} iter_args(%[[ACC:.*]] = %arg0)
+// LINALG: %[[X:.*]] = tensor.extract %arg2[%[[I]]]
+// LINALG-NOT: arith.addf
+// LINALG: tensor.insert %[[X]] into %[[ACC]]
+func.func @scatter_assign(%a: tensor<5xf32>, %i: tensor<3xi64>, %s: tensor<3xf32>) -> tensor<5xf32> {
+  %r = trueno.scatter %a, %i, %s dim = 0 : tensor<5xf32>, tensor<3xi64>, tensor<3xf32>
+  return %r : tensor<5xf32>
+}

@@ -601,24 +601,34 @@ OpFoldResult ConcatOp::fold(FoldAdaptor) {
   return {};
 }
 
-LogicalResult ScatterAddOp::verify() {
-  auto in = cast<RankedTensorType>(getInput().getType());
-  auto index = cast<RankedTensorType>(getIndex().getType());
-  int64_t rank = in.getRank(), dim = getDim();
+/// The shape rules of scatter and scatter_add.
+static LogicalResult verifyScatter(Operation *op, Value input, Value indexValue,
+                                   int64_t dim) {
+  auto in = cast<RankedTensorType>(input.getType());
+  auto index = cast<RankedTensorType>(indexValue.getType());
+  int64_t rank = in.getRank();
   if (index.getRank() != rank)
-    return emitOpError("needs an index and a source of the input's rank ")
+    return op->emitOpError("needs an index and a source of the input's rank ")
            << rank;
   if (dim < 0 || dim >= rank)
-    return emitOpError("scatters along dimension ")
+    return op->emitOpError("scatters along dimension ")
            << dim << ", out of range for rank " << rank;
   for (int64_t d = 0; d < rank; ++d)
     if (d != dim && index.getDimSize(d) > in.getDimSize(d))
-      return emitOpError("source dimension ")
+      return op->emitOpError("source dimension ")
              << d << " has size " << index.getDimSize(d)
              << ", more than the input's " << in.getDimSize(d);
   if (in.getDimSize(dim) == 0 && index.getNumElements() != 0)
-    return emitOpError("scatters into an empty dimension ") << dim;
+    return op->emitOpError("scatters into an empty dimension ") << dim;
   return success();
+}
+
+LogicalResult ScatterOp::verify() {
+  return verifyScatter(*this, getInput(), getIndex(), getDim());
+}
+
+LogicalResult ScatterAddOp::verify() {
+  return verifyScatter(*this, getInput(), getIndex(), getDim());
 }
 
 OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }

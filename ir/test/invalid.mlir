@@ -462,3 +462,11 @@ func.func @scatter_add_dim(%x: tensor<3xf32>, %i: tensor<4xi64>, %y: tensor<4xf3
   %0 = trueno.scatter_add %x, %i, %y dim = 1 : tensor<3xf32>, tensor<4xi64>, tensor<4xf32>
   return
 }
+
+// -----
+
+func.func @scatter_rank(%x: tensor<3x2xf32>, %i: tensor<4xi64>, %y: tensor<4xf32>) {
+  // expected-error @+1 {{needs an index and a source of the input's rank 2}}
+  %0 = trueno.scatter %x, %i, %y dim = 0 : tensor<3x2xf32>, tensor<4xi64>, tensor<4xf32>
+  return
+}

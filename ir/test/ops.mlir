@@ -219,3 +219,10 @@ func.func @movement(%x: tensor<3x4xf32>, %v: tensor<12xf32>, %zero: tensor<f32>,
   %6 = trueno.scatter_add %x, %ids, %y dim = 0 : tensor<3x4xf32>, tensor<2x4xi64>, tensor<2x4xf32>
   return
 }
+
+// CHECK-LABEL: func @scatter
+func.func @scatter(%x: tensor<3x4xi1>, %ids: tensor<2x4xi64>, %y: tensor<2x4xi1>) {
+  // CHECK: = trueno.scatter %{{.*}}, %{{.*}}, %{{.*}} dim = 0 : tensor<3x4xi1>, tensor<2x4xi64>, tensor<2x4xi1>
+  %0 = trueno.scatter %x, %ids, %y dim = 0 : tensor<3x4xi1>, tensor<2x4xi64>, tensor<2x4xi1>
+  return
+}

@@ -43,7 +43,7 @@ bool isContraction(Operation *op) { return isa<MatmulOp, Conv2dOp>(op); }
 /// and windows of one buffer).
 bool isMovement(Operation *op) {
   return isa<TransposeOp, ReshapeOp, SliceOp, InsertSliceOp, PadOp, ConcatOp,
-             ScatterAddOp>(op);
+             ScatterOp, ScatterAddOp>(op);
 }
 
 /// Ops whose recomputation per broadcast element costs more than reading a
@@ -103,7 +103,7 @@ int64_t rowBytes(Operation *reduction) {
 /// broadcasts (constants are cloned into every kernel anyway).
 bool isRecomputable(Operation *op) {
   return op && isa<TruenoDialect>(op->getDialect()) && !isReduction(op) &&
-         !isContraction(op) && !isa<ConstantOp, ScatterAddOp>(op);
+         !isContraction(op) && !isa<ConstantOp, ScatterOp, ScatterAddOp>(op);
 }
 
 /// The ops of `v`'s elementwise cone (what computes it from inputs,

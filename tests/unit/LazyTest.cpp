@@ -895,3 +895,139 @@ TEST_CASE("activations and losses: values and errors") {
   CHECK_CONTAINS(errorOf<ValueError>([&] { (void)hardtanh(x, 1.0, -1.0); }),
                  "low = 1 is above high = -1");
 }
+
+TEST_CASE("in-place writes are recorded, not run at the call") {
+  Tensor a = fromVector(ramp(12), {3, 4});
+  std::vector<float> av = ramp(12);
+  SUBCASE("20 parameters updated with pending gradients: one program") {
+    std::vector<Tensor> params, grads;
+    for (int i = 0; i < 20; ++i)
+      params.push_back(full({16}, static_cast<float>(i)));
+    trueno::sync();
+    Delta d;
+    Tensor x = fromVector(ramp(16), {16});
+    for (int i = 0; i < 20; ++i) {
+      Tensor g = (x * static_cast<double>(i)).exp(); // pending
+      params[i] -= 0.5 * g;
+    }
+    CHECK(d.realizes() == 0);
+    // The next read runs every pending update, in one program.
+    float first = params[0].at<float>({3});
+    CHECK(d.realizes() == 1);
+    CHECK(first == doctest::Approx(0.0f - 0.5f * std::exp(0.0f)));
+    for (int i = 0; i < 20; ++i)
+      CHECK(params[i].at<float>({5}) ==
+            doctest::Approx(static_cast<float>(i) -
+                            0.5f * std::exp(ramp(16)[5] * i))
+                .epsilon(1e-5));
+    CHECK(d.realizes() == 1);
+    // A second step of the same loop is a cache hit.
+    Delta second;
+    for (int i = 0; i < 20; ++i)
+      params[i] -= 0.5 * (x * static_cast<double>(i)).exp();
+    trueno::sync();
+    CHECK(second.realizes() == 1);
+    CHECK(second.misses() == 0);
+  }
+  SUBCASE("add_, mul_, sub_, div_, copy_, fill_ and x -= y on pending values") {
+    Tensor y = a * 2.0; // pending
+    Delta d;
+    y.add_(1.0);
+    y.mul_(a);
+    y -= a;
+    y.div_(2.0);
+    CHECK(d.realizes() == 0);
+    std::vector<float> got = y.toVector<float>();
+    CHECK(d.realizes() == 1);
+    CHECK(d.kernels() == 1);
+    for (int i = 0; i < 12; ++i)
+      CHECK(got[i] ==
+            doctest::Approx(((2 * av[i] + 1) * av[i] - av[i]) / 2).epsilon(1e-6));
+    Tensor z = zeros({3, 4});
+    Delta d2;
+    z.copy_(a.exp());
+    z.slice(1, 0, 2).fill_(-1.0f);
+    CHECK(d2.realizes() == 0);
+    CHECK(z.at<float>({1, 1}) == -1.0f);
+    CHECK(z.at<float>({2, 3}) == doctest::Approx(std::exp(av[11])));
+    CHECK(d2.realizes() == 1);
+  }
+  SUBCASE("pending readers keep the values from before the write") {
+    Tensor p = a.clone();
+    Tensor reader = p * 10.0;    // reads p as it is now
+    p.add_(100.0);               // recorded after the reader
+    Tensor later = p * 10.0;     // reads the new p
+    p.fill_(0.0f);               // p is read by `later`: recorded too
+    CHECK(reader.at<float>({0, 1}) == doctest::Approx(10 * av[1]));
+    CHECK(later.at<float>({0, 1}) == doctest::Approx(10 * (av[1] + 100)));
+    CHECK(p.at<float>({0, 1}) == 0.0f);
+  }
+  SUBCASE("a write through a view (aliasing): transposed, stepped, selected") {
+    Tensor p = a.clone();
+    Tensor before = p + 0.0;
+    p.T().slice(0, 1, 4, 2).copy_(full({2, 3}, 7.0f)); // columns 1 and 3
+    p.select(0, 2).mul_(-1.0);                         // row 2
+    Tensor view = p.slice(1, {}, {}, -1);              // a view, read later
+    CHECK(p.at<float>({0, 1}) == 7.0f);
+    CHECK(p.at<float>({1, 3}) == 7.0f);
+    CHECK(p.at<float>({1, 0}) == doctest::Approx(av[4]));
+    CHECK(p.at<float>({2, 0}) == doctest::Approx(-av[8]));
+    CHECK(p.at<float>({2, 1}) == -7.0f);
+    CHECK(view.at<float>({0, 0}) == 7.0f); // p[0, 3]
+    CHECK(before.toVector<float>() == av);
+  }
+  SUBCASE("a write through one view is seen by every other view") {
+    Tensor p = zeros({4, 4});
+    Tensor row = p.select(0, 1);
+    Tensor col = p.select(1, 2);
+    Tensor g = fromVector(ramp(4), {4}).exp(); // pending
+    row.copy_(g);
+    CHECK(col.at<float>({1}) == doctest::Approx(std::exp(ramp(4)[2])));
+    CHECK(p.sum().item<float>() ==
+          doctest::Approx(std::exp(ramp(4)[0]) + std::exp(ramp(4)[1]) +
+                          std::exp(ramp(4)[2]) + std::exp(ramp(4)[3])));
+  }
+  SUBCASE("indexPut_ with a mask, with integer arrays, accumulating") {
+    Tensor p = a.clone();
+    Tensor reader = p + 0.0;
+    Delta d;
+    p.indexPut_({p < 0.0}, 0.0);                       // x[x < 0] = 0
+    p.indexPut_({tensor({0, 2, 0}), tensor({1, 1, 1})},
+                fromVector(std::vector<float>{5, 6, 7}, {3}), true);
+    p.maskedFill_(p > 0.5, 9.0);
+    CHECK(d.realizes() <= 1); // the integer arrays are read at the call
+    std::vector<float> got = p.toVector<float>();
+    std::vector<float> want = av;
+    for (float &v : want)
+      v = std::max(v, 0.0f);
+    want[1] += 5 + 7; // (0, 1) twice
+    want[9] += 6;     // (2, 1)
+    for (float &v : want)
+      if (v > 0.5f)
+        v = 9.0f;
+    CHECK(got == want);
+    CHECK(reader.toVector<float>() == av);
+  }
+  SUBCASE("scatter_ and scatterAdd_ in place, with a pending source") {
+    Tensor p = zeros({3, 2});
+    Tensor reader = p + 1.0;
+    Tensor index = tensor({{0, 1}, {0, 2}});
+    Tensor src = fromVector(ramp(4), {2, 2}).exp();
+    p.scatterAdd_(0, index, src);
+    p.scatter_(0, tensor({{2, 2}}), full({1, 2}, -1.0f));
+    std::vector<float> r = ramp(4);
+    CHECK(p.at<float>({0, 0}) ==
+          doctest::Approx(std::exp(r[0]) + std::exp(r[2])));
+    CHECK(p.at<float>({1, 1}) == doctest::Approx(std::exp(r[1])));
+    CHECK(p.at<float>({2, 1}) == -1.0f);
+    CHECK(reader.toVector<float>() == std::vector<float>(6, 1.0f));
+  }
+  SUBCASE("data() of a tensor with pending readers copies, they keep theirs") {
+    Tensor p = full({4}, 3.0f);
+    Tensor reader = p * 2.0;
+    float *raw = p.data<float>();
+    raw[0] = -5.0f;
+    CHECK(reader.toVector<float>() == std::vector<float>(4, 6.0f));
+    CHECK(p.at<float>({0}) == -5.0f);
+  }
+}

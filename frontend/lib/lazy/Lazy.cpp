@@ -42,6 +42,9 @@ struct LazyState {
   std::recursive_mutex mutex;
   /// Pending storages, for sync(); expired entries are pruned as it grows.
   std::vector<std::weak_ptr<Storage>> pending;
+  /// Storages with a pending write (assignView): every realize computes
+  /// them too, so that a loop of updates runs as one program.
+  std::vector<std::weak_ptr<Storage>> writes;
   std::size_t pruneAt = 64;
   std::uint64_t epoch = 0;
   std::int64_t realizes = 0, hits = 0, misses = 0;
@@ -85,14 +88,14 @@ bool isBroadcastOf(const TensorImpl &t, const Shape &base) {
   return true;
 }
 
-std::shared_ptr<LazyNode> inputNode(std::shared_ptr<Storage> storage,
-                                    DType dtype, Shape shape, Strides strides,
+std::shared_ptr<LazyNode> inputNode(runtime::BufferRef buffer, DType dtype,
+                                    Shape shape, Strides strides,
                                     std::int64_t offset) {
   auto node = std::make_shared<LazyNode>();
   node->op = OpCode::Input;
   node->dtype = dtype;
   node->shape = std::move(shape);
-  node->becomeInput(std::move(storage), std::move(strides), offset);
+  node->becomeInput(std::move(buffer), std::move(strides), offset);
   return node;
 }
 
@@ -126,13 +129,17 @@ Strides canonicalStrides(const LazyNode &input) {
 }
 
 bool sameView(const LazyNode &a, const LazyNode &b) {
-  return a.storage == b.storage && a.offset == b.offset && a.dtype == b.dtype &&
-         a.shape == b.shape && a.strides == b.strides;
+  return a.buffer.buffer == b.buffer.buffer &&
+         a.buffer.offset == b.buffer.offset && a.offset == b.offset &&
+         a.dtype == b.dtype && a.shape == b.shape && a.strides == b.strides;
 }
 
-/// The computed nodes `root` needs, operands before users.
-std::vector<LazyNode *> topologicalOrder(LazyNode *root, std::uint64_t epoch) {
-  std::vector<LazyNode *> order;
+/// Appends the computed nodes `root` needs that are not in `order` yet,
+/// operands before users.
+void topologicalOrder(LazyNode *root, std::uint64_t epoch,
+                      std::vector<LazyNode *> &order) {
+  if (root->visitedIn == epoch)
+    return;
   std::vector<std::pair<LazyNode *, int>> stack = {{root, 0}};
   root->visitedIn = epoch;
   while (!stack.empty()) {
@@ -148,19 +155,17 @@ std::vector<LazyNode *> topologicalOrder(LazyNode *root, std::uint64_t epoch) {
     order.push_back(node);
     stack.pop_back();
   }
-  return order;
 }
 
 } // namespace
 
-void LazyNode::becomeInput(std::shared_ptr<Storage> source, Strides viewStrides,
+void LazyNode::becomeInput(runtime::BufferRef source, Strides viewStrides,
                            std::int64_t viewOffset) {
   op = OpCode::Input;
   operands = {};
   target.reset();
   weight = 0;
-  source->pendingReaders.fetch_add(1, std::memory_order_relaxed);
-  storage = std::move(source);
+  buffer = std::move(source);
   strides = std::move(viewStrides);
   offset = viewOffset;
 }
@@ -170,8 +175,8 @@ namespace detail {
 std::shared_ptr<LazyNode> nodeOf(const TensorImpl &t) {
   std::lock_guard lock(state().mutex);
   if (t.storage->isPending() && numelOf(t.shape) == 0) // nothing to read
-    return inputNode(Storage::allocate(0, t.storage->device()), t.dtype,
-                     t.shape, contiguousStrides(t.shape), 0);
+    return inputNode(Storage::allocate(0, t.storage->device())->buffer(),
+                     t.dtype, t.shape, contiguousStrides(t.shape), 0);
   if (t.storage->isPending()) {
     std::shared_ptr<LazyNode> pending = t.storage->pendingNode();
     if (t.dtype == pending->dtype && t.offset == 0) {
@@ -194,7 +199,8 @@ std::shared_ptr<LazyNode> nodeOf(const TensorImpl &t) {
                  formatShape(t.shape), formatShape(t.strides));
     realize(*t.storage);
   }
-  return inputNode(t.storage, t.dtype, t.shape, t.strides, t.offset);
+  return inputNode(t.storage->buffer(), t.dtype, t.shape, t.strides,
+                   t.offset);
 }
 
 std::shared_ptr<LazyNode> reshapeNode(std::shared_ptr<LazyNode> node,
@@ -404,7 +410,7 @@ std::shared_ptr<LazyNode> expandNode(std::shared_ptr<LazyNode> node,
     for (std::size_t d = 0; d < node->shape.size(); ++d)
       strides[lead + d] =
           node->shape[d] == shape[lead + d] ? node->strides[d] : 0;
-    return inputNode(node->storage, node->dtype, shape, std::move(strides),
+    return inputNode(node->buffer, node->dtype, shape, std::move(strides),
                      node->offset);
   }
   DType dtype = node->dtype;
@@ -426,8 +432,32 @@ std::shared_ptr<LazyNode> scalarNode(const Scalar &value, DType dtype,
     T v = value.to<T>();
     std::memcpy(storage->bytes(), &v, sizeof(T));
   });
-  return inputNode(std::move(storage), dtype, shape, Strides(shape.size(), 0),
+  return inputNode(storage->buffer(), dtype, shape, Strides(shape.size(), 0),
                    0);
+}
+
+/// Books `storage`, now pending on `node`, for sync() and the early
+/// realize of long graphs.
+void trackPending(const std::shared_ptr<Storage> &storage,
+                  const std::shared_ptr<LazyNode> &node) {
+  LazyState &s = state();
+  node->target = storage;
+  s.pending.push_back(storage);
+  if (s.pending.size() >= s.pruneAt) {
+    std::erase_if(s.pending, [](const std::weak_ptr<Storage> &w) {
+      auto p = w.lock();
+      return !p || !p->isPending();
+    });
+    s.pruneAt = 2 * s.pending.size() + 64;
+  }
+  if (node->weight > kRealizeWeight) {
+    if (debugLevel() >= 1)
+      fmt::print(stderr,
+                 "trueno: realizing early: the pending graph reached {} "
+                 "nodes (limit {})\n",
+                 node->weight, kRealizeWeight);
+    realize(*storage);
+  }
 }
 
 Tensor record(OpCode op, DType dtype, Shape shape,
@@ -442,27 +472,141 @@ Tensor record(OpCode op, DType dtype, Shape shape,
   node->attributes = std::move(attributes);
   auto storage =
       Storage::pending(numelOf(shape) * itemSize(dtype), device, node);
-  node->target = storage;
-  s.pending.push_back(storage);
-  if (s.pending.size() >= s.pruneAt) {
-    std::erase_if(s.pending, [](const std::weak_ptr<Storage> &w) {
-      auto p = w.lock();
-      return !p || !p->isPending();
-    });
-    s.pruneAt = 2 * s.pending.size() + 64;
-  }
   Strides strides = contiguousStrides(shape);
   Tensor result(std::make_shared<TensorImpl>(dtype, std::move(shape),
                                              std::move(strides), 0, storage));
-  if (node->weight > kRealizeWeight) {
-    if (debugLevel() >= 1)
-      fmt::print(stderr,
-                 "trueno: realizing early: the pending graph reached {} "
-                 "nodes (limit {})\n",
-                 node->weight, kRealizeWeight);
-    realize(*storage);
-  }
+  trackPending(storage, node);
   return result;
+}
+
+bool writableNow(const TensorImpl &t) {
+  return !t.storage->isPending() &&
+         t.storage->buffer().buffer.use_count() == 1;
+}
+
+namespace {
+
+/// The whole current contents of `storage`, as elements of `dtype` in
+/// row-major order: its pending node, or its buffer read as a vector.
+std::shared_ptr<LazyNode> contentsOf(Storage &storage, DType dtype) {
+  if (storage.isPending())
+    return storage.pendingNode();
+  std::int64_t count = storage.nbytes() / itemSize(dtype);
+  return inputNode(storage.buffer(), dtype, {count}, {1}, 0);
+}
+
+/// Makes `next` (a new node nothing else is pending on) the new contents of
+/// `storage`.
+void commitWrite(const std::shared_ptr<Storage> &storage,
+                 std::shared_ptr<LazyNode> next) {
+  LazyState &s = state();
+  if (storage->isPending())
+    storage->pendingNode()->target.reset(); // no longer this storage's value
+  storage->setPending(next);
+  s.writes.push_back(storage);
+  trackPending(storage, next);
+}
+
+/// `value` as a node of its own (an identity reshape when it is some
+/// tensor's node already), so that a storage can be pending on it alone.
+std::shared_ptr<LazyNode> ownNode(std::shared_ptr<LazyNode> value,
+                                  const Shape &shape) {
+  std::shared_ptr<LazyNode> node = reshapeNode(value, shape);
+  if (node->target.expired() && !node->isInput())
+    return node;
+  DType dtype = node->dtype;
+  return computedNode(OpCode::Reshape, dtype, shape, {std::move(node)});
+}
+
+} // namespace
+
+void assignView(const TensorImpl &dst, std::shared_ptr<LazyNode> value) {
+  LazyState &s = state();
+  std::lock_guard lock(s.mutex);
+  Storage &storage = *dst.storage;
+  std::shared_ptr<LazyNode> base = contentsOf(storage, dst.dtype);
+  std::int64_t count = numelOf(base->shape);
+  std::shared_ptr<LazyNode> next;
+  if (dst.offset == 0 && numelOf(dst.shape) == count &&
+      sameLayout(dst.shape, dst.strides, contiguousStrides(dst.shape))) {
+    // The whole storage, in order: the value is the new contents.
+    next = ownNode(std::move(value), base->shape);
+  } else {
+    // A window: the inverse of viewNode's chain, ending in an insert into
+    // the old contents split the same way.
+    std::vector<KeptDim> kept;
+    std::int64_t first = dst.offset;
+    for (std::size_t d = 0; d < dst.shape.size(); ++d) {
+      if (dst.shape[d] == 1)
+        continue;
+      std::int64_t w = dst.strides[d];
+      if (w < 0)
+        first += (dst.shape[d] - 1) * w;
+      kept.push_back({dst.shape[d], w < 0 ? -w : w, d, w < 0});
+    }
+    std::stable_sort(kept.begin(), kept.end(),
+                     [](const KeptDim &a, const KeptDim &b) {
+                       return a.stride > b.stride;
+                     });
+    std::optional<ViewWindow> window = windowOf(base->shape, kept, first);
+    if (!window) {
+      base = reshapeNode(std::move(base), {count});
+      window = windowOf({count}, kept, first);
+    }
+    if (!window) { // overlapping strides (a write through as_strided)
+      // Computed now and written in place; readers keep their version.
+      Tensor values(std::make_shared<TensorImpl>(
+          value->dtype, value->shape, contiguousStrides(value->shape), 0,
+          Storage::allocate(numelOf(value->shape) * itemSize(value->dtype),
+                            storage.device())));
+      assignView(*values.impl(), std::move(value));
+      copyElements(dst, *values.impl());
+      return;
+    }
+    // The value's dimensions (size-1 ones aside) in the view's order, then
+    // in the window's (largest stride first), then the window's shape.
+    Shape inViewOrder;
+    std::vector<std::size_t> byDim(kept.size());
+    std::iota(byDim.begin(), byDim.end(), 0);
+    std::sort(byDim.begin(), byDim.end(), [&](std::size_t a, std::size_t b) {
+      return kept[a].dim < kept[b].dim;
+    });
+    for (std::size_t s : byDim)
+      inViewOrder.push_back(kept[s].size);
+    std::vector<std::int64_t> toWindow(kept.size());
+    for (std::size_t r = 0; r < byDim.size(); ++r)
+      toWindow[byDim[r]] = static_cast<std::int64_t>(r);
+    std::shared_ptr<LazyNode> v = reshapeNode(std::move(value), inViewOrder);
+    v = transposeNode(std::move(v), toWindow);
+    v = reshapeNode(std::move(v), window->sizes);
+    std::shared_ptr<LazyNode> split = reshapeNode(base, window->split);
+    DType dtype = split->dtype;
+    Shape splitShape = split->shape;
+    auto inserted = computedNode(OpCode::InsertSlice, dtype, splitShape,
+                                 {std::move(v), std::move(split)});
+    inserted->attributes = {window->offsets, window->steps};
+    next = ownNode(std::move(inserted), base->shape);
+  }
+  commitWrite(dst.storage, std::move(next));
+}
+
+void scatterIntoStorage(const std::shared_ptr<Storage> &storage, DType dtype,
+                        std::shared_ptr<LazyNode> positions,
+                        std::shared_ptr<LazyNode> values, bool accumulate) {
+  if (numelOf(positions->shape) == 0)
+    return; // nothing is written
+  LazyState &s = state();
+  std::lock_guard lock(s.mutex);
+  std::shared_ptr<LazyNode> base = contentsOf(*storage, dtype);
+  Shape shape = base->shape;
+  std::int64_t count = numelOf(shape);
+  std::shared_ptr<LazyNode> flat = reshapeNode(std::move(base), {count});
+  auto scattered = computedNode(accumulate ? OpCode::ScatterAdd : OpCode::Scatter,
+                                dtype, {count},
+                                {std::move(flat), std::move(positions),
+                                 std::move(values)});
+  scattered->attributes = {{0}};
+  commitWrite(storage, ownNode(std::move(scattered), shape));
 }
 
 Tensor recordCopy(const TensorImpl &t) {
@@ -481,7 +625,21 @@ void realize(Storage &root) {
     return;
   std::shared_ptr<LazyNode> rootNode = root.pendingNode();
   std::uint64_t epoch = ++s.epoch;
-  std::vector<LazyNode *> order = topologicalOrder(rootNode.get(), epoch);
+  std::vector<LazyNode *> order;
+  topologicalOrder(rootNode.get(), epoch, order);
+  // Pending writes run with whatever is read first: a loop of parameter
+  // updates becomes one program (those on the same device).
+  std::vector<std::shared_ptr<LazyNode>> writes;
+  for (const std::weak_ptr<Storage> &weak : s.writes)
+    if (auto storage = weak.lock();
+        storage && storage->isPending() && storage->device() == root.device()) {
+      writes.push_back(storage->pendingNode());
+      topologicalOrder(writes.back().get(), epoch, order);
+    }
+  std::erase_if(s.writes, [](const std::weak_ptr<Storage> &w) {
+    auto p = w.lock();
+    return !p || !p->isPending();
+  });
 
   runtime::Graph graph;
   std::vector<runtime::BufferRef> inputs;
@@ -503,7 +661,7 @@ void realize(Storage &root) {
                            operand->shape,
                            canonicalStrides(*operand),
                            {}});
-    inputs.push_back(operand->storage->buffer().at(
+    inputs.push_back(operand->buffer.at(
         static_cast<std::size_t>(operand->offset * itemSize(operand->dtype))));
     return operand->graphIndex;
   };
@@ -520,7 +678,7 @@ void realize(Storage &root) {
     node->graphIndex = static_cast<std::int32_t>(graph.nodes.size());
     graph.nodes.push_back(std::move(g));
     std::shared_ptr<Storage> target = node->target.lock();
-    if (target && target->isPending()) {
+    if (target && target->pendingNode().get() == node) {
       outputNodes.push_back(target->pendingNode());
       outputStorages.push_back(std::move(target));
       graph.outputs.push_back(node->graphIndex);
@@ -567,7 +725,7 @@ void realize(Storage &root) {
   auto done = std::chrono::steady_clock::now();
 
   for (std::size_t i = 0; i < outputNodes.size(); ++i) {
-    outputNodes[i]->becomeInput(outputStorages[i],
+    outputNodes[i]->becomeInput(outputs[i],
                                 contiguousStrides(outputNodes[i]->shape), 0);
     outputStorages[i]->setComputed(std::move(outputs[i]));
   }

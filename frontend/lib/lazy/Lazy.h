@@ -34,10 +34,13 @@ struct LazyNode {
   /// The op's attributes, one array per entry of its schema in
   /// trueno/OpTable.def (a reduction's dimensions, a convolution's strides).
   Attributes attributes;
-  /// Computed nodes: the storage this node computes, while someone holds it.
+  /// Computed nodes: the storage this node computes, while someone holds it
+  /// and it is still that storage's pending value.
   std::weak_ptr<Storage> target;
-  /// Input nodes: the view that is read.
-  std::shared_ptr<Storage> storage;
+  /// Input nodes: the view that is read, of one version of a storage: the
+  /// buffer it held when the node was recorded (a later write gives the
+  /// storage another buffer; this node still reads the old one).
+  runtime::BufferRef buffer;
   Strides strides;
   std::int64_t offset = 0;
   /// Computed nodes in the graph below (an upper bound: shared nodes count
@@ -51,13 +54,9 @@ struct LazyNode {
   LazyNode() = default;
   LazyNode(const LazyNode &) = delete;
   LazyNode &operator=(const LazyNode &) = delete;
-  ~LazyNode() {
-    if (storage)
-      storage->pendingReaders.fetch_sub(1, std::memory_order_relaxed);
-  }
   bool isInput() const { return op == OpCode::Input; }
-  /// Turns this node into an Input reading `view` of `source`.
-  void becomeInput(std::shared_ptr<Storage> source, Strides viewStrides,
+  /// Turns this node into an Input reading a view of `source`.
+  void becomeInput(runtime::BufferRef source, Strides viewStrides,
                    std::int64_t viewOffset);
 };
 
@@ -72,6 +71,25 @@ std::shared_ptr<LazyNode> nodeOf(const TensorImpl &t);
 /// value, recorded (the view's movement ops fuse into whatever computes
 /// it).
 Tensor recordCopy(const TensorImpl &t);
+
+/// Writes `value` (a node of `dst`'s shape and dtype) through the view `dst`
+/// into its storage, as a new version of the storage: the storage becomes
+/// pending on a node that computes its whole new contents (the value
+/// itself, or the old contents with the view's window replaced), computed
+/// with the next realize. Pending computations that read the old contents
+/// keep reading them. The value may read `dst`'s storage itself.
+void assignView(const TensorImpl &dst, std::shared_ptr<LazyNode> value);
+/// Writes `values` (a vector node) at the element positions `positions`
+/// (int64 offsets from the start of `storage`'s elements of `dtype`) of the
+/// storage, adding when `accumulate`, as a new version of the storage (one
+/// trueno.scatter or scatter_add over its elements). For writes through
+/// integer-array indices: indexPut_, scatter_.
+void scatterIntoStorage(const std::shared_ptr<Storage> &storage, DType dtype,
+                        std::shared_ptr<LazyNode> positions,
+                        std::shared_ptr<LazyNode> values, bool accumulate);
+/// Whether `t`'s storage can be written now, in place: it is computed and
+/// no pending computation reads its current contents.
+bool writableNow(const TensorImpl &t);
 
 /// Records `op` on `operands` (nodes of `shape`, already cast and expanded as
 /// the op needs) and returns its pending result.

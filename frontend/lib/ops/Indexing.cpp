@@ -517,7 +517,20 @@ Tensor maskedSelect(const Tensor &x, const Tensor &mask, SourceLoc where) {
 Tensor &Tensor::indexPut_(const std::vector<TensorIndex> &indices,
                           const Tensor &values, bool accumulate,
                           SourceLoc where) {
+  const TensorImpl &self = implOf(*this, "indexPut_", where);
   implOf(values, "indexPut_", where);
+  // x[mask] = v with a mask of x's shape and one value: where(mask, v, x),
+  // recorded, the mask never read at the call.
+  if (indices.size() == 1 && !accumulate && values.numel() == 1)
+    if (const Tensor *mask = std::get_if<Tensor>(&indices[0].value());
+        mask && mask->defined() && mask->dtype() == DType::Bool &&
+        mask->shape() == self.shape) {
+      detail::checkWritable(self, "indexPut_", where);
+      return copy_(trueno::where(*mask,
+                                 values.to(self.dtype, where).reshape({}),
+                                 *this, where),
+                   where);
+    }
   IndexPlan plan = planIndex(*this, indices, "indexPut_", where);
   Shape shape = plan.resultShape();
   if (!detail::broadcastsTo(values.shape(), shape))
@@ -536,15 +549,38 @@ Tensor &Tensor::indexPut_(const std::vector<TensorIndex> &indices,
   }
   const TensorImpl &view = *plan.view.impl();
   detail::checkWritable(view, "indexPut_", where);
-  // The values in the order of the loop below: array positions, then the
-  // other dimensions, converted to this dtype and read before any write.
-  Tensor source = values.to(view.dtype, where)
-                      .expand(shape, where)
-                      .permute(arraysFirst(plan), where)
-                      .clone();
   std::vector<std::int64_t> restOffsets = offsetsOf(plan.view, plan.rest());
   auto arrayCount = static_cast<std::int64_t>(numelOf(plan.arrayShape));
   auto restCount = static_cast<std::int64_t>(restOffsets.size());
+  // The values in the order of the loop below: array positions, then the
+  // other dimensions, converted to this dtype.
+  Tensor ordered = values.to(view.dtype, where)
+                       .expand(shape, where)
+                       .permute(arraysFirst(plan), where);
+  if ((!detail::writableNow(view) || values.impl()->storage->isPending()) &&
+      !(accumulate && view.dtype == DType::Bool)) {
+    // Recorded: one scatter (or scatter_add) of the values into the
+    // storage's elements at the positions the indices name; pending
+    // readers keep the old contents.
+    std::vector<std::int64_t> positions;
+    positions.reserve(static_cast<std::size_t>(arrayCount * restCount));
+    for (std::int64_t b = 0; b < arrayCount; ++b) {
+      std::int64_t offset = view.offset;
+      for (std::size_t j = 0; j < plan.positions.size(); ++j)
+        offset += plan.arrays[j][b] * view.strides[plan.positions[j]];
+      for (std::int64_t r = 0; r < restCount; ++r)
+        positions.push_back(offset + restOffsets[r]);
+    }
+    auto count = static_cast<std::int64_t>(positions.size());
+    Tensor at = fromVector(positions, {count});
+    detail::scatterIntoStorage(
+        view.storage, view.dtype, detail::nodeOf(*at.impl()),
+        detail::reshapeNode(detail::nodeOf(*ordered.impl()), {count}),
+        accumulate);
+    return *this;
+  }
+  // Written now, in place (values read before any write).
+  Tensor source = ordered.clone();
   const std::byte *from = source.impl()->firstElement();
   std::byte *base = view.mutableFirstElement();
   detail::dispatchDType(view.dtype, [&]<typename T>(detail::TypeTag<T>) {
@@ -677,6 +713,39 @@ void scatterInto(const Tensor &selfTensor, std::int64_t dim,
   detail::checkWritable(self, op, where);
   std::vector<std::int64_t> values = indexValues(index, op, where);
   checkIndices(values, self.shape[d], d, self.shape, false, op, where);
+  bool recorded = mode == Combine::Assign ||
+                  (mode == Combine::Sum && includeSelf &&
+                   self.dtype != DType::Bool);
+  if (recorded &&
+      (!detail::writableNow(self) || s.storage->isPending())) {
+    // One scatter (scatter_add) of the source window the index covers into
+    // the storage's elements, recorded; pending readers keep the old
+    // contents.
+    Strides indexStrides = contiguousStrides(idx.shape);
+    Strides selfStrides = self.strides;
+    std::int64_t dimStride = selfStrides[d];
+    selfStrides[d] = 0; // the index supplies that coordinate
+    std::vector<std::int64_t> positions;
+    detail::walkRows<2>(
+        idx.shape, {&indexStrides, &selfStrides},
+        [&](const std::array<std::int64_t, 2> &offset, std::int64_t n,
+            const std::array<std::int64_t, 2> &step) {
+          for (std::int64_t e = 0; e < n; ++e)
+            positions.push_back(self.offset + offset[1] + e * step[1] +
+                                values[offset[0] + e * step[0]] * dimStride);
+        });
+    Tensor window = src;
+    for (std::size_t k = 0; k < idx.shape.size(); ++k)
+      window = window.narrow(static_cast<std::int64_t>(k), 0, idx.shape[k],
+                             where);
+    auto count = static_cast<std::int64_t>(positions.size());
+    Tensor at = fromVector(positions, {count});
+    detail::scatterIntoStorage(
+        self.storage, self.dtype, detail::nodeOf(*at.impl()),
+        detail::reshapeNode(detail::nodeOf(*window.impl()), {count}),
+        mode == Combine::Sum);
+    return;
+  }
   Tensor source = src.sharesStorageWith(selfTensor) ? src.clone() : src;
   const TensorImpl &from = *source.impl();
   // The (target, source) element offsets, in the index's order.

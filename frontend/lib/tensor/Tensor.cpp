@@ -41,6 +41,36 @@ void Storage::setComputed(runtime::BufferRef buffer) {
   pending_.reset();
 }
 
+void Storage::setPending(std::shared_ptr<LazyNode> node) {
+  buffer_ = {};
+  host_ = nullptr;
+  pending_ = std::move(node);
+}
+
+std::byte *Storage::copyOnWrite() {
+  auto backend = runtime::backendFor(device_);
+  if (!backend)
+    detail::fail<DeviceError>({}, "write", "",
+                              "{}", llvm::toString(backend.takeError()));
+  auto fresh = backend->allocate(static_cast<std::size_t>(nbytes_));
+  if (!fresh) {
+    llvm::consumeError(fresh.takeError());
+    detail::fail<MemoryError>({}, "write",
+                              "free some tensors, or realize the pending "
+                              "computations that read this tensor first",
+                              "cannot allocate {} bytes for a copy that "
+                              "pending computations keep reading",
+                              nbytes_);
+  }
+  runtime::BufferRef copy{std::move(*fresh), 0};
+  if (llvm::Error error = backend->upload(copy, host_,
+                                         static_cast<std::size_t>(nbytes_)))
+    detail::fail<DeviceError>({}, "write", "", "{}",
+                              llvm::toString(std::move(error)));
+  setComputed(std::move(copy));
+  return host_;
+}
+
 void Storage::hostUnreachable() const {
   detail::fail<DeviceError>({}, "read", "copy the tensor to the CPU first",
                             "the host cannot address memory on {}",
@@ -332,6 +362,14 @@ void detail::checkWritable(const TensorImpl &self, std::string_view op,
 Tensor &Tensor::fill_(Scalar value, SourceLoc where) {
   const TensorImpl &self = implOf(*this, "fill_", where);
   detail::checkWritable(self, "fill_", where);
+  if (self.numel() == 0)
+    return *this;
+  if (!detail::writableNow(self)) {
+    // Pending, or read by something pending: a new version of the storage,
+    // written with the next realize.
+    detail::assignView(self, detail::scalarNode(value, self.dtype, self.shape));
+    return *this;
+  }
   detail::dispatchDType(self.dtype, [&]<typename T>(detail::TypeTag<T>) {
     T v = value.to<T>();
     auto *base = reinterpret_cast<T *>(self.mutableFirstElement());
@@ -358,6 +396,17 @@ Tensor &Tensor::copy_(const Tensor &src, SourceLoc where) {
                        "cannot copy a tensor of shape {} into one of shape {}",
                        formatShape(src.shape()), formatShape(self.shape));
     source = src.expand(self.shape, where);
+  }
+  if (self.numel() == 0)
+    return *this;
+  const TensorImpl &from = *source.impl();
+  if (!detail::writableNow(self) || from.storage->isPending()) {
+    // A new version of the destination's storage, recorded: the copy fuses
+    // with whatever computes the source, and whatever reads the old
+    // contents keeps reading them (overlap included).
+    detail::assignView(
+        self, detail::castNode(detail::nodeOf(from), self.dtype));
+    return *this;
   }
   // Overlapping source and destination: read everything before writing.
   if (source.sharesStorageWith(*this))

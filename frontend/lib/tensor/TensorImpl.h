@@ -26,8 +26,6 @@ class Storage;
 namespace detail {
 /// Computes a pending storage (Lazy.cpp).
 void realize(Storage &storage);
-/// Realizes every pending storage (Lazy.cpp).
-void syncAll();
 } // namespace detail
 
 /// Bytes on a device, or the promise of them: a pending storage holds the
@@ -53,12 +51,14 @@ public:
       hostUnreachable();
     return host_;
   }
-  /// The bytes, for writing: also realizes every pending computation that
-  /// reads this storage, so that it sees the values from before the write.
+  /// The bytes, for writing on the host: computes a pending storage, and
+  /// when pending computations still read the current buffer, moves this
+  /// storage to a copy of it first (they keep reading the old one).
   std::byte *mutableBytes() {
-    if (pendingReaders.load(std::memory_order_relaxed) > 0) [[unlikely]]
-      detail::syncAll();
-    return bytes();
+    std::byte *host = bytes();
+    if (buffer_.buffer.use_count() > 1) [[unlikely]]
+      return copyOnWrite();
+    return host;
   }
   /// The device buffer (computing a pending storage first): what kernels
   /// and transfers take.
@@ -75,13 +75,15 @@ public:
   const std::shared_ptr<LazyNode> &pendingNode() const { return pending_; }
   /// Called by the realize that computed this storage into `buffer`.
   void setComputed(runtime::BufferRef buffer);
-  /// How many graph nodes (inputs of pending computations) read this
-  /// storage; writes must realize them first.
-  std::atomic<int> pendingReaders{0};
+  /// Makes `node` this storage's pending contents (a write recorded by
+  /// detail::assignView); the storage lets go of its current buffer, which
+  /// whoever reads it keeps.
+  void setPending(std::shared_ptr<LazyNode> node);
 
 private:
   Storage(runtime::BufferRef buffer, std::int64_t nbytes, Device device);
   [[noreturn]] void hostUnreachable() const;
+  std::byte *copyOnWrite();
 
   runtime::BufferRef buffer_;
   std::byte *host_ = nullptr; ///< the buffer's host address, when it has one
@@ -109,8 +111,8 @@ public:
   std::byte *firstElement() const {
     return storage->bytes() + offset * itemSize(dtype);
   }
-  /// Address of element (0, ..., 0), for writing (also realizes pending
-  /// computations that read this storage).
+  /// Address of element (0, ..., 0), for writing on the host (pending
+  /// computations that read the storage keep its old contents).
   std::byte *mutableFirstElement() const {
     return storage->mutableBytes() + offset * itemSize(dtype);
   }

@@ -562,6 +562,36 @@ def Trueno_ConcatOp : Trueno_Op<"concat"> {
   let hasFolder = 1;
 }
 
+def Trueno_ScatterOp : Trueno_Op<"scatter", [
+    AllTypesMatch<["input", "result"]>,
+    AllElementTypesMatch<["input", "source"]>,
+    AllShapesMatch<["index", "source"]>]> {
+  let summary = "values written into a tensor at positions along a dimension";
+  let description = [{
+    `input` with, for every position `i` of `source`, `source[i]` written
+    at `i` with coordinate `dim` replaced by `index[i]`, as `torch.scatter`
+    (and NumPy's `x[idx] = v`): where positions repeat, the last source
+    element in row-major order wins. The same contract as
+    `trueno.scatter_add` otherwise. Writes through integer-array indices
+    (`indexPut_`, `scatter_`) are recorded as one into the written
+    storage's value.
+
+    Example:
+
+    ```mlir
+    %r = trueno.scatter %x, %ids, %y dim = 0
+           : tensor<5x3xf32>, tensor<4x3xi64>, tensor<4x3xf32>
+    ```
+  }];
+  let arguments = (ins Trueno_AnyTensor:$input, I64Tensor:$index,
+                       Trueno_AnyTensor:$source, I64Attr:$dim);
+  let results = (outs Trueno_AnyTensor:$result);
+  let assemblyFormat = "$input `,` $index `,` $source `dim` `=` $dim "
+                       "attr-dict `:` type($input) `,` type($index) `,` "
+                       "type($source)";
+  let hasVerifier = 1;
+}
+
 def Trueno_ScatterAddOp : Trueno_Op<"scatter_add", [
     AllTypesMatch<["input", "result"]>,
     AllElementTypesMatch<["input", "source"]>,
