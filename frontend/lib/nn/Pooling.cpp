@@ -15,6 +15,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "trueno/Core/Check.h"
+#include "lazy/Lazy.h"
 #include "tensor/TensorImpl.h"
 
 #include "trueno/Indexing.h"
@@ -406,24 +407,38 @@ Tensor convTranspose2d(const Tensor &input, const Tensor &weight,
                        "padding {} gives an output of size {}",
                        formatShape(input.shape()), k, padding[a], out);
   }
-  // Spread the input: stride - 1 zeros between neighbours.
+  // One trueno.pad spreads the input (stride - 1 zeros between neighbours:
+  // interior padding) and pads it fully, d * (k - 1) - p on each side plus
+  // the output padding at the end; a negative amount is a crop after it.
+  // It fuses with whatever computes x, and the convolution reads it.
   std::int64_t h = x.size(2), w = x.size(3);
-  Tensor spread = x;
-  if (stride[0] > 1 || stride[1] > 1) {
-    spread = zeros(
-        {x.size(0), channels, (h - 1) * stride[0] + 1, (w - 1) * stride[1] + 1},
-        TensorOptions(x.dtype()).withDevice(x.device()), where);
-    spread.slice(2, 0, std::nullopt, stride[0], where)
-        .slice(3, 0, std::nullopt, stride[1], where)
-        .copy_(x, where);
-  }
-  // Full padding d * (k - 1) - p on each side (negative: a crop), plus the
-  // output padding at the end.
   std::int64_t padH = dilation[0] * (kh - 1) - padding[0];
   std::int64_t padW = dilation[1] * (kw - 1) - padding[1];
-  Tensor padded = pad(
-      spread, {padW, padW + outputPadding[1], padH, padH + outputPadding[0]},
-      PadMode::Constant, 0, where);
+  std::array<std::int64_t, 2> before = {padH, padW},
+                              after = {padH + outputPadding[0],
+                                       padW + outputPadding[1]};
+  std::vector<std::int64_t> low(4, 0), high(4, 0), interior(4, 0);
+  Shape spreadShape = {x.size(0), channels, 0, 0};
+  for (int a = 0; a < 2; ++a) {
+    std::int64_t n = a == 0 ? h : w;
+    interior[2 + a] = stride[a] - 1;
+    low[2 + a] = std::max<std::int64_t>(0, before[a]);
+    high[2 + a] = std::max<std::int64_t>(0, after[a]);
+    spreadShape[2 + a] =
+        low[2 + a] + high[2 + a] + n + (n - 1) * interior[2 + a];
+  }
+  Tensor padded = detail::record(
+      OpCode::Pad, x.dtype(), spreadShape,
+      {detail::nodeOf(*x.impl()), detail::scalarNode(0, x.dtype(), {})},
+      x.device(), {low, high, interior});
+  for (int a = 0; a < 2; ++a)
+    if (before[a] < 0 || after[a] < 0) {
+      std::int64_t cropBefore = std::max<std::int64_t>(0, -before[a]);
+      std::int64_t cropAfter = std::max<std::int64_t>(0, -after[a]);
+      padded = padded.narrow(2 + a, cropBefore,
+                             padded.size(2 + a) - cropBefore - cropAfter,
+                             where);
+    }
   // (C, F/G, KH, KW) -> (F, C/G, KH, KW), per group, flipped in space.
   Tensor flipped = flip(
       weight.reshape({groups, channels / groups, outPerGroup, kh, kw}, where)
