@@ -56,6 +56,14 @@ static OpFoldResult foldFloatUnary(Attribute operand, Fn fn) {
       });
 }
 
+/// A splat constant stays a splat under any rearrangement.
+static OpFoldResult foldSplat(Attribute input, Type resultType) {
+  if (auto splat = dyn_cast_or_null<SplatElementsAttr>(input))
+    return SplatElementsAttr::get(cast<ShapedType>(resultType),
+                                  splat.getSplatValue<Attribute>());
+  return {};
+}
+
 //===----------------------------------------------------------------------===//
 // Unary
 //===----------------------------------------------------------------------===//
@@ -365,23 +373,12 @@ OpFoldResult ExpandOp::fold(FoldAdaptor adaptor) {
     return getResult();
   }
   // A broadcast splat is a splat of the larger shape.
-  if (auto splat = dyn_cast_or_null<SplatElementsAttr>(adaptor.getInput()))
-    return SplatElementsAttr::get(cast<ShapedType>(getType()),
-                                  splat.getSplatValue<Attribute>());
-  return {};
+  return foldSplat(adaptor.getInput(), getType());
 }
 
 //===----------------------------------------------------------------------===//
 // Movement
 //===----------------------------------------------------------------------===//
-
-/// A splat constant stays a splat under any rearrangement.
-static OpFoldResult foldSplat(Attribute input, Type resultType) {
-  if (auto splat = dyn_cast_or_null<SplatElementsAttr>(input))
-    return SplatElementsAttr::get(cast<ShapedType>(resultType),
-                                  splat.getSplatValue<Attribute>());
-  return {};
-}
 
 LogicalResult TransposeOp::verify() {
   auto in = cast<RankedTensorType>(getInput().getType());

@@ -47,26 +47,33 @@ void Storage::setPending(std::shared_ptr<LazyNode> node) {
   pending_ = std::move(node);
 }
 
-std::byte *Storage::copyOnWrite() {
-  auto backend = runtime::backendFor(device_);
+/// `nbytes` of `device` memory for `op`; DeviceError when the device's
+/// backend cannot start, MemoryError when it has no room.
+static runtime::BufferRef allocateOn(Device device, std::int64_t nbytes,
+                                     std::string_view op, std::string hint) {
+  auto backend = runtime::backendFor(device);
   if (!backend)
-    detail::fail<DeviceError>({}, "write", "",
+    detail::fail<DeviceError>({}, op,
+                              "the device's backend could not start: check "
+                              "TRUENO_CPU (docs/ARCHITECTURE.md)",
                               "{}", llvm::toString(backend.takeError()));
-  auto fresh = backend->allocate(static_cast<std::size_t>(nbytes_));
-  if (!fresh) {
-    llvm::consumeError(fresh.takeError());
-    detail::fail<MemoryError>({}, "write",
-                              "free some tensors, or realize the pending "
-                              "computations that read this tensor first",
-                              "cannot allocate {} bytes for a copy that "
-                              "pending computations keep reading",
-                              nbytes_);
+  auto buffer = backend->allocate(static_cast<std::size_t>(nbytes));
+  if (!buffer) {
+    llvm::consumeError(buffer.takeError());
+    detail::fail<MemoryError>({}, op, std::move(hint),
+                              "cannot allocate {} bytes on {}", nbytes,
+                              device.name());
   }
-  runtime::BufferRef copy{std::move(*fresh), 0};
-  if (llvm::Error error = backend->upload(copy, host_,
-                                         static_cast<std::size_t>(nbytes_)))
-    detail::fail<DeviceError>({}, "write", "", "{}",
-                              llvm::toString(std::move(error)));
+  return {std::move(*buffer), 0};
+}
+
+std::byte *Storage::copyOnWrite() {
+  runtime::BufferRef copy =
+      allocateOn(device_, nbytes_, "write",
+                 "free some tensors, or realize the pending computations "
+                 "that read this tensor first (they keep its old contents)");
+  std::memcpy(copy.buffer->hostAddress() + copy.offset, host_,
+              static_cast<std::size_t>(nbytes_));
   setComputed(std::move(copy));
   return host_;
 }
@@ -78,20 +85,10 @@ void Storage::hostUnreachable() const {
 }
 
 std::shared_ptr<Storage> Storage::allocate(std::int64_t nbytes, Device device) {
-  auto backend = runtime::backendFor(device);
-  if (!backend)
-    detail::fail<DeviceError>({}, "allocate", "the device's backend could not start: check TRUENO_CPU (docs/ARCHITECTURE.md)",
-                              "{}", llvm::toString(backend.takeError()));
-  auto buffer = backend->allocate(static_cast<std::size_t>(nbytes));
-  if (!buffer) {
-    llvm::consumeError(buffer.takeError());
-    detail::fail<MemoryError>({}, "allocate",
-                              "free some tensors, or use a smaller shape",
-                              "cannot allocate {} bytes on {}", nbytes,
-                              device.name());
-  }
   return std::shared_ptr<Storage>(
-      new Storage({std::move(*buffer), 0}, nbytes, device));
+      new Storage(allocateOn(device, nbytes, "allocate",
+                             "free some tensors, or use a smaller shape"),
+                  nbytes, device));
 }
 
 std::shared_ptr<Storage> Storage::pending(std::int64_t nbytes, Device device,
