@@ -293,6 +293,56 @@ BENCHMARK(linearRelu)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
+/// Kernels launched per iteration so far, as a counter (compare.py prints
+/// it next to the time).
+void countKernels(benchmark::State &state, std::int64_t before) {
+  state.counters["kernels"] = benchmark::Counter(
+      static_cast<double>(runtimeStats().kernelsLaunched - before) /
+      static_cast<double>(std::max<benchmark::IterationCount>(
+          state.iterations(), 1)));
+}
+
+/// relu(x @ w.mT() + b) written out, not through linear().
+void matmulTransposedRelu(benchmark::State &state) {
+  std::int64_t batch = state.range(0), in = state.range(1),
+               out = state.range(2);
+  auto sets = inputSets({{batch, in}, {out, in}, {out}}, 5);
+  std::size_t i = 0;
+  std::int64_t before = runtimeStats().kernelsLaunched;
+  for (auto _ : state) {
+    const auto &v = sets[i++ % sets.size()];
+    Tensor y = relu(v[0].matmul(v[1].mT()) + v[2]);
+    trueno::sync();
+    benchmark::DoNotOptimize(y);
+  }
+  countKernels(state, before);
+  state.counters["flops"] = benchmark::Counter(
+      2.0 * batch * in * out * static_cast<double>(state.iterations()),
+      benchmark::Counter::kIsRate);
+}
+BENCHMARK(matmulTransposedRelu)
+    ->Args({64, 784, 128})
+    ->Args({256, 1024, 1024})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+/// cat({a + 1, b * 2}) of two [rows, cols] float32 tensors.
+void catElementwise(benchmark::State &state) {
+  std::int64_t rows = state.range(0), cols = state.range(1);
+  auto sets = inputSets({{rows, cols}, {rows, cols}}, 6);
+  std::size_t i = 0;
+  std::int64_t before = runtimeStats().kernelsLaunched;
+  for (auto _ : state) {
+    const auto &v = sets[i++ % sets.size()];
+    Tensor y = cat({v[0] + 1.0, v[1] * 2.0}, 0);
+    trueno::sync();
+    benchmark::DoNotOptimize(y);
+  }
+  countKernels(state, before);
+  state.SetBytesProcessed(state.iterations() * rows * cols * 16);
+}
+BENCHMARK(catElementwise)->Args({1024, 1024})->Args({4096, 1024})->UseRealTime();
+
 /// softmax over the last dimension of a [rows, cols] float32 tensor.
 void softmaxRows(benchmark::State &state) {
   std::int64_t rows = state.range(0), cols = state.range(1);

@@ -14,8 +14,17 @@
    of the memory-bandwidth floor (bytes moved / STREAM triad bandwidth of the
    same run); --json saves everything, --chart draws the ratios as SVG.
 
+PyTorch is timed at its best: Debian's build runs its AVX2 kernels unless
+ATEN_CPU_CAPABILITY=avx512 is set before it loads, so a second process with
+that setting times every PyTorch case too (case by case, next to the
+first), and the ratios are against the faster of the two. Trueno is also
+timed with its code generated for AVX2 (TRUENO_CPU=x86-64-v3) and SSE2
+(TRUENO_CPU=x86-64) unless --native-only, and --before PATH times an
+earlier build's trueno-bench-eager in the same run.
+
 Usage: compare.py PATH/TO/trueno-bench-eager [--quick] [--json F] [--chart F]
                   [--probe PATH/TO/trueno-cache-probe] [--only TEXT]
+                  [--before PATH/TO/OLD/trueno-bench-eager] [--native-only]
 (--quick: one repetition at small sizes, the CI smoke run; --probe adds the
 first-realize time of programs compiled cold and loaded from a warm disk
 kernel cache; --only TEXT times just the cases whose name contains TEXT).
@@ -28,6 +37,10 @@ import subprocess
 import sys
 import tempfile
 import time
+
+# The worker that times PyTorch with its AVX-512 kernels: this same script,
+# started with ATEN_CPU_CAPABILITY set (read when torch loads).
+WORKER = "--torch-worker" in sys.argv
 
 # OpenBLAS picks its AVX-512 kernel only when these are unset (this machine
 # sets them for other tools); NumPy, PyTorch and Trueno all load it after
@@ -253,6 +266,61 @@ def linear_cases(lib, batch, inp, outp):
     return {"linearRelu": plain, "linearRelu out=": into}
 
 
+def transposed_linear_cases(lib, batch, inp, outp):
+    """relu(x @ w.mT + b) as written (the transpose a view)."""
+    pick = rotated(lib, [(batch, inp), (outp, inp), (outp,)])
+    if lib == "numpy":
+        out = np.empty((batch, outp), np.float32)
+
+        def plain():
+            x, w, b = pick()
+            return np.maximum(x @ w.T + b, 0)
+
+        def into():
+            x, w, b = pick()
+            np.matmul(x, w.T, out=out)
+            np.add(out, b, out=out)
+            np.maximum(out, 0, out=out)
+        return {"matmulT": plain, "matmulT out=": into}
+    out = torch.empty(batch, outp)
+
+    def plain():
+        x, w, b = pick()
+        return torch.relu(x @ w.mT + b)
+
+    def into():
+        x, w, b = pick()
+        torch.matmul(x, w.mT, out=out)
+        out.add_(b).relu_()
+    return {"matmulT": plain, "matmulT out=": into}
+
+
+def cat_cases(lib, rows, cols):
+    """cat({a + 1, b * 2}) along the rows."""
+    pick = rotated(lib, [(rows, cols), (rows, cols)])
+    if lib == "numpy":
+        out = np.empty((2 * rows, cols), np.float32)
+
+        def into():
+            a, b = pick()
+            np.add(a, 1, out=out[:rows])
+            np.multiply(b, 2, out=out[rows:])
+        return {"cat": lambda: (lambda a, b: np.concatenate([a + 1, b * 2]))(*pick()),
+                "cat out=": into}
+    out = torch.empty(2 * rows, cols)
+
+    def into():
+        a, b = pick()
+        torch.add(a, 1, out=out[:rows])
+        torch.mul(b, 2, out=out[rows:])
+    return {"cat": lambda: (lambda a, b: torch.cat([a + 1, b * 2]))(*pick()),
+            "cat out=": into}
+
+
+def elementwise_cases(lib, n):
+    return numpy_cases(n) if lib == "numpy" else torch_cases(n)
+
+
 def numpy_cases(n):
     a, b, c = (np.full(n, v, np.float32) for v in (0.5, 1.5, -0.25))
     t, y = np.empty(n, np.float32), np.empty(n, np.float32)
@@ -420,9 +488,9 @@ def check_trueno(binary):
     print("checked: Trueno's results match NumPy's on seeded inputs")
 
 
-def run_trueno(binary, repetitions, pattern):
+def run_trueno(binary, repetitions, pattern, cpu=None):
     """Google Benchmark results for the cases matching `pattern`: median of
-    the repetitions, and their min and max."""
+    the repetitions, and their min and max; `cpu` sets TRUENO_CPU."""
     # A warm-up first: the first iteration compiles the case's kernels
     # (40-100 ms), and when the process also faults in the LLVM libraries
     # from a cold page cache it can take 0.5 s, past Google Benchmark's
@@ -432,7 +500,11 @@ def run_trueno(binary, repetitions, pattern):
             f"--benchmark_repetitions={repetitions}",
             "--benchmark_min_warmup_time=0.2",
             f"--benchmark_filter={pattern}"]
-    out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
+    env = dict(os.environ)
+    if cpu:
+        env["TRUENO_CPU"] = cpu
+    out = subprocess.run(args, check=True, capture_output=True, text=True,
+                         env=env).stdout
     runs, results = {}, {}
     for b in json.loads(out)["benchmarks"]:
         unit = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}[b["time_unit"]]
@@ -440,7 +512,8 @@ def run_trueno(binary, repetitions, pattern):
         if b["run_type"] == "iteration":
             runs.setdefault(name, []).append(b["real_time"] * unit)
             counters = {k: v for k, v in b.items() if k in (
-                "bytes_per_second", "us_per_op", "compile_ms", "threads", "flops")}
+                "bytes_per_second", "us_per_op", "compile_ms", "threads", "flops",
+                "kernels")}
             results.setdefault(name, {"counters": counters})
     for name, times in runs.items():
         results[name].update(median=statistics.median(times), min=min(times),
@@ -486,6 +559,31 @@ def chart(rows, path):
         f.write("\n".join(svg) + "\n")
 
 
+FACTORIES = {f.__name__: f for f in (
+    rotating_add, elementwise_cases, reductions, broadcast_add, softmax_cases,
+    row_variance, matmul_cases, conv2d_cases, depthwise_cases, linear_cases,
+    transposed_linear_cases, cat_cases)}
+
+
+def torch_worker():
+    """Times PyTorch cases on request (one JSON line in, one out), in a
+    process where ATEN_CPU_CAPABILITY chose PyTorch's kernels."""
+    torch.set_num_threads(int(sys.argv[sys.argv.index("--torch-worker") + 1]))
+    made = {}
+    for line in sys.stdin:
+        ask = json.loads(line)
+        key = (ask["factory"], tuple(ask["args"]))
+        if key not in made:
+            made[key] = FACTORIES[ask["factory"]]("torch", *ask["args"])
+        cases = made[key]
+        reply = {"plain": timed(cases[ask["case"]], ask["reps"]),
+                 "out": timed(cases[ask["case"] + " out="], ask["reps"]),
+                 "capability": torch.backends.cpu.get_cpu_capability()
+                 if hasattr(torch.backends, "cpu") else os.environ.get(
+                     "ATEN_CPU_CAPABILITY", "")}
+        print(json.dumps(reply), flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("binary")
@@ -496,11 +594,27 @@ def main():
                         "time kernel loads from a warm disk cache")
     parser.add_argument("--only", help="run only the cases whose name contains "
                         "this text (e.g. softmax), with no summary")
+    parser.add_argument("--before", help="an earlier build's trueno-bench-eager, "
+                        "timed in the same run")
+    parser.add_argument("--native-only", action="store_true",
+                        help="skip Trueno's AVX2 and SSE2 timings")
     args = parser.parse_args()
     threads = os.cpu_count()
     torch.set_num_threads(threads)
     check_trueno(args.binary)
     repetitions = 1 if args.quick else 7
+    # PyTorch with its AVX-512 kernels, in a second process.
+    worker = subprocess.Popen(
+        [sys.executable, os.path.abspath(__file__), "--torch-worker", str(threads)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        env=dict(os.environ, ATEN_CPU_CAPABILITY="avx512"))
+
+    def time_torch512(factory, fargs, case, reps):
+        worker.stdin.write(json.dumps({"factory": factory, "args": list(fargs),
+                                       "case": case, "reps": reps}) + "\n")
+        worker.stdin.flush()
+        return json.loads(worker.stdout.readline())
+
     # The machine's bandwidth drifts: Trueno is timed right before NumPy and
     # PyTorch case by case, and the triad at the start and the end.
     trueno = run_trueno(args.binary, repetitions, "stream|perOp|compile|fmaPeak")
@@ -512,83 +626,99 @@ def main():
     print("BLAS: " + "; ".join(blas))
     print(f"STREAM triad bandwidth: {bandwidth / 1e9:.2f} GB/s; float32 FMA peak: "
           f"{peak / 1e9:.0f} GFLOP/s (the compute limit: matrix cases show their "
-          f"fraction of it, marked *)\n")
-    print(f"{'case':<30}{'trueno ms':>10}{'(min-max)':>16}{'numpy':>9}{'np out=':>9}"
-          f"{'torch':>9}{'th out=':>9}{'x numpy':>8}{'x torch':>8}{'x th out=':>10}"
-          f"{'of floor':>9}")
+          f"fraction of it, marked *)")
+    print("columns: Trueno (native code, min-max), Trueno with AVX2 and SSE2 "
+          "code, an earlier build, kernels per call; NumPy; PyTorch with its "
+          "default (AVX2) and AVX-512 kernels; ratios against NumPy and the "
+          "faster PyTorch\n")
+    print(f"{'case':<28}{'trueno ms':>10}{'(min-max)':>16}{'avx2':>8}{'sse2':>8}"
+          f"{'before':>8}{'kern':>5}{'numpy':>9}{'torch':>9}{'th512':>9}"
+          f"{'x numpy':>8}{'x torch':>8}{'x th out=':>10}{'of floor':>9}")
     reps = 3 if args.quick else 30
-    plan = []  # (row name, trueno key, size, bytes, python case getter)
+    plan = []  # (row, trueno key, bytes, factory, factory args, case[, flops])
     for n in ([1000, 1 << 20] if args.quick else [1000, 100000, 1 << 20, 10 << 20]):
-        plan.append((f"add {n}", f"add/{n}/real_time", n * 12,
-                     lambda n=n: (rotating_add("numpy", n), rotating_add("torch", n)), "add"))
+        plan.append((f"add {n}", f"add/{n}/real_time", n * 12, "rotating_add", [n],
+                     "add"))
     for n in ([1 << 20] if args.quick else [1 << 20, 10 << 20]):
         for case in ("expFma", "chain", "chainArith"):
             plan.append((f"{case} {n >> 20}M", f"{case}/{n}/real_time", n * 16,
-                         lambda n=n: (numpy_cases(n), torch_cases(n)), case))
+                         "elementwise_cases", [n], case))
     for n in ([1 << 20] if args.quick else [1 << 20, 10 << 20]):
         for case, bench in (("sum", "sumAll"), ("mean", "meanAll")):
             plan.append((f"{case} {n >> 20}M", f"{bench}/{n}/real_time", n * 4,
-                         lambda n=n: (reductions("numpy", n), reductions("torch", n)),
-                         case))
+                         "reductions", [n], case))
     plan.append(("broadcastAdd 4096^2", "broadcastAdd/real_time", 4096 * 4096 * 4,
-                 lambda: (broadcast_add("numpy"), broadcast_add("torch")), "broadcastAdd"))
+                 "broadcast_add", [], "broadcastAdd"))
     for rows, cols in ([(1, 10000)] if args.quick else
                        [(1, 10000), (1000, 1000), (1, 1 << 20)]):
         plan.append((f"softmax {rows}x{cols}", f"softmaxRows/{rows}/{cols}/real_time",
-                     rows * cols * 8,
-                     lambda rows=rows, cols=cols: (softmax_cases("numpy", rows, cols),
-                                                   softmax_cases("torch", rows, cols)),
-                     "softmax"))
+                     rows * cols * 8, "softmax_cases", [rows, cols], "softmax"))
     if not args.quick:
         plan.append(("variance 1000x10000", "rowVariance/1000/10000/real_time",
-                     1000 * 10000 * 8,
-                     lambda: (row_variance("numpy", 1000, 10000),
-                              row_variance("torch", 1000, 10000)), "variance"))
+                     1000 * 10000 * 8, "row_variance", [1000, 10000], "variance"))
+    for rows in ([1024] if args.quick else [1024, 4096]):
+        plan.append((f"cat(a+1,b*2) {rows}x1024", f"catElementwise/{rows}/1024/real_time",
+                     rows * 1024 * 16, "cat_cases", [rows, 1024], "cat"))
     # Compute-bound cases: the last field is their FLOP count, shown as a
     # fraction of the FMA peak instead of the bandwidth floor.
     for n in ([128] if args.quick else [128, 1024, 4096]):
         plan.append((f"matmul {n}", f"matmulSquare/{n}/real_time", 0,
-                     lambda n=n: (matmul_cases("numpy", n), matmul_cases("torch", n)),
-                     "matmul", 2.0 * n ** 3))
+                     "matmul_cases", [n], "matmul", 2.0 * n ** 3))
     for shape in ([(8, 1, 28, 32)] if args.quick else [(64, 1, 28, 32), (64, 32, 13, 64)]):
         n, c, h, f = shape
         plan.append((f"conv2d {n}x{c}x{h}x{h} * {f}x3x3",
-                     f"conv2dBias/{n}/{c}/{h}/{f}/real_time", 0,
-                     lambda shape=shape: (conv2d_cases("numpy", *shape),
-                                          conv2d_cases("torch", *shape)),
-                     "conv2d", 2.0 * n * f * (h - 2) ** 2 * c * 9))
+                     f"conv2dBias/{n}/{c}/{h}/{f}/real_time", 0, "conv2d_cases",
+                     list(shape), "conv2d", 2.0 * n * f * (h - 2) ** 2 * c * 9))
     if not args.quick:
-        plan.append(("depthwise 64x32x28x28 * 3x3", "conv2dDepthwise/64/32/28/real_time", 0,
-                     lambda: (depthwise_cases("numpy", 64, 32, 28),
-                              depthwise_cases("torch", 64, 32, 28)),
-                     "depthwise", 2.0 * 64 * 32 * 28 * 28 * 9))
+        plan.append(("depthwise 64x32x28x28 * 3x3", "conv2dDepthwise/64/32/28/real_time",
+                     0, "depthwise_cases", [64, 32, 28], "depthwise",
+                     2.0 * 64 * 32 * 28 * 28 * 9))
     for shape in ([(64, 784, 128)] if args.quick else [(64, 784, 128), (256, 1024, 1024)]):
-        plan.append((f"linear+relu {'x'.join(map(str, shape))}",
+        dims = "x".join(map(str, shape))
+        plan.append((f"linear+relu {dims}",
                      f"linearRelu/{'/'.join(map(str, shape))}/real_time", 0,
-                     lambda shape=shape: (linear_cases("numpy", *shape),
-                                          linear_cases("torch", *shape)),
-                     "linearRelu", 2.0 * shape[0] * shape[1] * shape[2]))
+                     "linear_cases", list(shape), "linearRelu",
+                     2.0 * shape[0] * shape[1] * shape[2]))
+        plan.append((f"relu(x@w.mT+b) {dims}",
+                     f"matmulTransposedRelu/{'/'.join(map(str, shape))}/real_time", 0,
+                     "transposed_linear_cases", list(shape), "matmulT",
+                     2.0 * shape[0] * shape[1] * shape[2]))
     if args.only:
         plan = [p for p in plan if args.only in p[0]]
     rows = []
-    for name, key, nbytes, make, case, *flops in plan:
+    for name, key, nbytes, factory, fargs, case, *flops in plan:
         pattern = "^" + key.replace("/real_time", "").replace("^", "") + "(/|$)"
         measured = run_trueno(args.binary, repetitions, pattern)
         if key not in measured:
             continue
         ours = measured[key]
-        np_cases, t_cases = make()
+        extra = {}
+        if not args.native_only:
+            for label, cpu in (("avx2", "x86-64-v3"), ("sse2", "x86-64")):
+                other = run_trueno(args.binary, repetitions, pattern, cpu)
+                extra[label] = other[key]["median"] if key in other else float("nan")
+        if args.before:
+            old = run_trueno(args.before, repetitions, pattern)
+            extra["before"] = old[key]["median"] if key in old else float("nan")
+        np_cases = FACTORIES[factory]("numpy", *fargs)
+        t_cases = FACTORIES[factory]("torch", *fargs)
         timings = {"numpy": timed(np_cases[case], reps), "numpy out=": timed(np_cases[case + " out="], reps),
                    "torch": timed(t_cases[case], reps), "torch out=": timed(t_cases[case + " out="], reps)}
+        wide = time_torch512(factory, fargs, case, reps)
+        timings["torch512"], timings["torch512 out="] = wide["plain"], wide["out"]
         med = {k: v[0] for k, v in timings.items()}
+        best_torch = min(med["torch"], med["torch512"])
+        best_torch_out = min(med["torch out="], med["torch512 out="])
         row = {"case": name, "trueno_ms": ours["median"] * 1e3,
                "trueno_min_ms": ours["min"] * 1e3, "trueno_max_ms": ours["max"] * 1e3,
+               **{f"trueno_{k}_ms": v * 1e3 for k, v in extra.items()},
+               "kernels": ours["counters"].get("kernels"),
                **{k.replace(" out=", "_out") + "_ms": v * 1e3 for k, v in med.items()},
                **{k.replace(" out=", "_out") + "_spread_ms": [v[1] * 1e3, v[2] * 1e3]
                   for k, v in timings.items()},
                "speedup_vs_numpy": med["numpy"] / ours["median"],
-               "speedup_vs_torch": med["torch"] / ours["median"],
-               "speedup_vs_torch_out": med["torch out="] / ours["median"],
+               "speedup_vs_torch": best_torch / ours["median"],
+               "speedup_vs_torch_out": best_torch_out / ours["median"],
                "fraction_of_floor": nbytes / bandwidth / ours["median"]}
         if flops:
             del row["fraction_of_floor"]
@@ -596,14 +726,21 @@ def main():
             row["fraction_of_peak"] = flops[0] / peak / ours["median"] if peak else 0
         rows.append(row)
         spread = f"({ours['min'] * 1e3:.3f}-{ours['max'] * 1e3:.3f})"
-        print(f"{name:<30}{ours['median'] * 1e3:>10.3f}{spread:>16}"
-              f"{med['numpy'] * 1e3:>9.3f}{med['numpy out='] * 1e3:>9.3f}"
-              f"{med['torch'] * 1e3:>9.3f}{med['torch out='] * 1e3:>9.3f}"
+        cell = lambda label: (f"{extra[label] * 1e3:>8.3f}" if label in extra
+                              else f"{'-':>8}")
+        kernels = row["kernels"]
+        print(f"{name:<28}{ours['median'] * 1e3:>10.3f}{spread:>16}"
+              f"{cell('avx2')}{cell('sse2')}{cell('before')}"
+              f"{(f'{kernels:.0f}' if kernels is not None else '-'):>5}"
+              f"{med['numpy'] * 1e3:>9.3f}{med['torch'] * 1e3:>9.3f}"
+              f"{med['torch512'] * 1e3:>9.3f}"
               f"{row['speedup_vs_numpy']:>8.2f}{row['speedup_vs_torch']:>8.2f}"
               f"{row['speedup_vs_torch_out']:>10.2f}"
               + (f"{row['fraction_of_peak']:>8.2f}*" if flops
-                 else f"{row['fraction_of_floor']:>9.2f}"))
+                 else f"{row['fraction_of_floor']:>9.2f}"), flush=True)
 
+    worker.stdin.close()
+    worker.wait()
     if args.only:
         return
     after = run_trueno(args.binary, repetitions, "stream")
@@ -643,4 +780,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    torch_worker() if WORKER else main()

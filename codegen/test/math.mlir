@@ -90,3 +90,24 @@ func.func @subnormal_log(%x: f32) -> (f32, f32) {
   %1 = math.log2 %x : f32
   return %0, %1 : f32, f32
 }
+
+// -----
+
+// Without SSE4.1, floor, ceil and roundeven (the program's and the
+// polynomials') become arithmetic that vectorizes: +-2^23 rounds to even,
+// then a step down or up.
+// RUN: trueno-opt %s -split-input-file -trueno-math-polynomial=rounding-instructions=false | FileCheck %s --check-prefix=ROUND
+// ROUND-LABEL: func.func @rounding
+// ROUND-NOT:     math.floor
+// ROUND-NOT:     math.ceil
+// ROUND-NOT:     math.roundeven
+// ROUND-DAG:     arith.constant 0x4B000000 : f32
+// ROUND-DAG:     arith.constant dense<0x4330000000000000> : vector<4xf64>
+// ROUND:         return
+func.func @rounding(%x: f32, %y: vector<4xf64>) -> (f32, f32, f32, vector<4xf64>) {
+  %0 = math.floor %x : f32
+  %1 = math.ceil %x : f32
+  %2 = math.roundeven %x : f32
+  %3 = math.floor %y : vector<4xf64>
+  return %0, %1, %2, %3 : f32, f32, f32, vector<4xf64>
+}

@@ -366,6 +366,7 @@ cpuPipelineOptions(const CompileTarget &target) {
   mlir::trueno::CpuPipelineOptions options;
   options.float64 = target.float64;
   options.bfloat16Instructions = cpuTargetHas("avx512bf16");
+  options.roundingInstructions = cpuTargetHas("sse4.1");
   options.tileRowsBytes = target.l2Bytes / 16;
   options.transposeMinBytes = target.l2Bytes / 4;
   return options;

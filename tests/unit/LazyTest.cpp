@@ -101,6 +101,42 @@ TEST_CASE("float32 log and log2 of subnormal inputs") {
   CHECK(e[2] == doctest::Approx(-92.1034).epsilon(1e-6));
 }
 
+TEST_CASE("floor, ceil and round of halves, zeros, large values, inf, NaN") {
+  // Whatever TRUENO_CPU compiles for (CI runs this with SSE2 code too,
+  // where rounding is arithmetic rather than one instruction).
+  float nan = std::numeric_limits<float>::quiet_NaN();
+  float inf = std::numeric_limits<float>::infinity();
+  std::vector<float> x = {0.5f,   1.5f,     2.5f,    -0.5f,  -1.5f, -2.5f,
+                          0.0f,   -0.0f,    -0.3f,   0.3f,   3e9f,  -3e9f,
+                          8388609.0f, -8388607.5f, 1e-30f, -1e-30f, inf, -inf,
+                          nan,    4.999999f};
+  // Repeated past a vector's width so that the vector loop runs.
+  std::vector<float> many;
+  for (int r = 0; r < 8; ++r)
+    many.insert(many.end(), x.begin(), x.end());
+  Tensor t = fromVector(many, {static_cast<std::int64_t>(many.size())});
+  std::vector<float> fl = t.floor().toVector<float>(),
+                     ce = t.ceil().toVector<float>(),
+                     ro = t.round().toVector<float>();
+  for (std::size_t i = 0; i < many.size(); ++i) {
+    INFO("x = " << many[i]);
+    float f = std::floor(many[i]), c = std::ceil(many[i]),
+          r = std::nearbyint(many[i]); // ties to even
+    if (std::isnan(many[i])) {
+      CHECK(std::isnan(fl[i]));
+      CHECK(std::isnan(ce[i]));
+      CHECK(std::isnan(ro[i]));
+      continue;
+    }
+    CHECK(fl[i] == f);
+    CHECK(ce[i] == c);
+    CHECK(ro[i] == r);
+    CHECK(std::signbit(fl[i]) == std::signbit(f));
+    CHECK(std::signbit(ce[i]) == std::signbit(c));
+    CHECK(std::signbit(ro[i]) == std::signbit(r));
+  }
+}
+
 TEST_CASE("a chain of 10 elementwise ops over broadcast inputs is one kernel") {
   Tensor x = fromVector(ramp(64 * 32), {64, 32});
   Tensor row = fromVector(ramp(32, 0.05f), {32});

@@ -72,15 +72,66 @@ void scaleSubnormalLogArguments(Operation *root) {
   }
 }
 
+/// floor, ceil and roundeven of f32/f64 (scalars or vectors) as additions
+/// and comparisons: see the pass description.
+void roundWithArithmetic(Operation *root) {
+  SmallVector<Operation *> ops;
+  root->walk([&](Operation *op) {
+    if (isa<math::FloorOp, math::CeilOp, math::RoundEvenOp>(op) &&
+        isa<Float32Type, Float64Type>(
+            getElementTypeOrSelf(op->getResult(0).getType())))
+      ops.push_back(op);
+  });
+  for (Operation *op : ops) {
+    OpBuilder b(op);
+    Location loc = op->getLoc();
+    Value x = op->getOperand(0);
+    Type type = x.getType();
+    bool f32 = getElementTypeOrSelf(type).isF32();
+    auto splat = [&](double v) -> Value {
+      Attribute attr = b.getFloatAttr(getElementTypeOrSelf(type), v);
+      if (auto vector = dyn_cast<VectorType>(type))
+        attr = DenseElementsAttr::get(vector, attr);
+      return b.create<arith::ConstantOp>(loc, type, cast<TypedAttr>(attr));
+    };
+    // |x| < 2^23 (2^52): (|x| + 2^23) - 2^23 rounds |x| to the nearest
+    // integer, ties to even; larger magnitudes are integers already.
+    Value magic = splat(f32 ? 0x1p23 : 0x1p52);
+    Value magnitude = b.create<math::AbsFOp>(loc, x);
+    Value rounded = b.create<arith::SubFOp>(
+        loc, b.create<arith::AddFOp>(loc, magnitude, magic), magic);
+    Value small = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OLT,
+                                          magnitude, magic);
+    Value r = b.create<arith::SelectOp>(
+        loc, small, b.create<math::CopySignOp>(loc, rounded, x), x);
+    if (isa<math::FloorOp>(op)) {
+      Value over = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, r, x);
+      r = b.create<arith::SelectOp>(
+          loc, over, b.create<arith::SubFOp>(loc, r, splat(1.0)), r);
+    } else if (isa<math::CeilOp>(op)) {
+      Value under =
+          b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OLT, r, x);
+      r = b.create<arith::SelectOp>(
+          loc, under, b.create<arith::AddFOp>(loc, r, splat(1.0)), r);
+    }
+    op->getResult(0).replaceAllUsesWith(r);
+    op->erase();
+  }
+}
+
 struct MathPolynomialPass
     : public mlir::trueno::impl::MathPolynomialBase<MathPolynomialPass> {
+  using MathPolynomialBase::MathPolynomialBase;
+
   void runOnOperation() override {
     scaleSubnormalLogArguments(getOperation());
     RewritePatternSet patterns(&getContext());
     populateMathPolynomialApproximationPatterns(patterns);
     if (failed(
             applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
-      signalPassFailure();
+      return signalPassFailure();
+    if (!roundingInstructions)
+      roundWithArithmetic(getOperation());
   }
 };
 

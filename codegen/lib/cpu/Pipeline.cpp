@@ -90,7 +90,9 @@ std::string stagePipeline(Stage stage, const CpuPipelineOptions &options) {
            "trueno-tile-transposes{min-bytes=" +
            option(options.transposeMinBytes) +
            "},func.func(convert-linalg-to-parallel-loops),"
-           "trueno-math-polynomial,convert-math-to-funcs,"
+           "trueno-math-polynomial{rounding-instructions=" +
+           (options.roundingInstructions ? "true" : "false") +
+           "},convert-math-to-funcs,"
            "trueno-serialize-small-loops,convert-scf-to-openmp,canonicalize,"
            "lower-affine,convert-scf-to-cf,canonicalize";
   case Stage::LLVM:

@@ -59,7 +59,23 @@ def MathPolynomial : Pass<"trueno-math-polynomial"> {
     Applies MLIR's polynomial approximations (exp, log, tanh, erf, sin, cos,
     atan, ...) so that float32 math vectorizes instead of calling libm one
     element at a time. float64 math is left to libm.
+
+    Without `rounding-instructions` (a target without SSE4.1's roundps,
+    such as plain x86-64), LLVM turns every vector floor into calls to
+    floorf, element by element, and the polynomials use floor: exp(a * b +
+    c) over 1M float32 took 5.5 ms with SSE2 code against 0.11 ms with
+    AVX-512. The pass then writes floor, ceil and roundeven (its own and
+    the program's) as arithmetic that vectorizes: round to an integer by
+    adding and subtracting 2^23 (2^52 for float64) in the default rounding
+    mode, then step down (floor) or up (ceil) where that passed x; values
+    already integral, infinities and NaN pass through, and zeros keep their
+    sign.
   }];
+  let options = [
+    Option<"roundingInstructions", "rounding-instructions", "bool",
+           /*default=*/"true",
+           "The target rounds vectors to integers in one instruction">
+  ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::math::MathDialect",
                            "::mlir::vector::VectorDialect",

@@ -40,6 +40,9 @@ std::optional<Stage> parseStage(llvm::StringRef name);
 struct CpuPipelineOptions {
   /// The target computes float64 (the scalar recipes' ScalarTarget).
   bool float64 = true;
+  /// The target rounds vectors to integers in one instruction (SSE4.1's
+  /// roundps); otherwise trueno-math-polynomial rounds with arithmetic.
+  bool roundingInstructions = true;
   /// The target converts float32 to bfloat16 in one instruction
   /// (AVX512-BF16); otherwise trueno-expand-bf16 does it with integer ops.
   bool bfloat16Instructions = false;
