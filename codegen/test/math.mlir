@@ -111,3 +111,34 @@ func.func @rounding(%x: f32, %y: vector<4xf64>) -> (f32, f32, f32, vector<4xf64>
   %3 = math.floor %y : vector<4xf64>
   return %0, %1, %2, %3 : f32, f32, f32, vector<4xf64>
 }
+
+// -----
+
+// Without FMA instructions, the polynomials' fma become a multiply and an
+// add (LLVM would call fmaf element by element).
+// RUN: trueno-opt %s -split-input-file -trueno-math-polynomial=fma-instructions=false | FileCheck %s --check-prefix=NOFMA
+// NOFMA-LABEL: func.func @exp_without_fma
+// NOFMA-NOT:     math.fma
+// NOFMA:         arith.mulf
+// NOFMA:         arith.addf
+// NOFMA:         return
+// POLY-LABEL: func.func @exp_without_fma
+// POLY:         math.fma
+func.func @exp_without_fma(%x: vector<8xf32>) -> vector<8xf32> {
+  %0 = math.exp %x : vector<8xf32>
+  return %0 : vector<8xf32>
+}
+
+// -----
+
+// ... and tanh saturates to +-1 explicitly past the clamp.
+// NOFMA-LABEL: func.func @tanh_without_fma
+// NOFMA-DAG:     %[[CLAMP:.*]] = arith.constant 7.99881172 : f32
+// NOFMA-DAG:     %[[ONE:.*]] = arith.constant 1.000000e+00 : f32
+// NOFMA:         %[[LARGE:.*]] = arith.cmpf oge, %{{.*}}, %[[CLAMP]] : f32
+// NOFMA:         %[[SIGN:.*]] = math.copysign %[[ONE]], %arg0 : f32
+// NOFMA:         arith.select %[[LARGE]], %[[SIGN]], %{{.*}} : f32
+func.func @tanh_without_fma(%x: f32) -> f32 {
+  %0 = math.tanh %x : f32
+  return %0 : f32
+}

@@ -1,10 +1,9 @@
 //===- CpuKernel.cpp - Lower, JIT and call a kernel -----------------------===//
 //
 // Lowers through the CPU pipeline, translates to LLVM IR, optimizes with
-// LLVM's O3 pipeline for the host's TargetMachine (without it the loop
-// vectorizer does not know the vector width and leaves loops scalar;
-// TOOLCHAIN.md), emits an object file and loads it into one process-wide ORC
-// JIT. The entry of kernel `k` is `_trueno_packed_k(void **args)`, a wrapper
+// LLVM's O3 pipeline for the target's TargetMachine (without it the loop
+// vectorizer does not know the vector width and leaves loops scalar),
+// emits an object file and loads it into one process-wide ORC JIT. The entry of kernel `k` is `_trueno_packed_k(void **args)`, a wrapper
 // of `_mlir_ciface_k`, which takes one pointer to a memref descriptor
 // {allocated, aligned, offset, sizes[], strides[]} per argument.
 //
@@ -367,6 +366,7 @@ cpuPipelineOptions(const CompileTarget &target) {
   options.float64 = target.float64;
   options.bfloat16Instructions = cpuTargetHas("avx512bf16");
   options.roundingInstructions = cpuTargetHas("sse4.1");
+  options.fmaInstructions = cpuTargetHas("fma");
   options.tileRowsBytes = target.l2Bytes / 16;
   options.transposeMinBytes = target.l2Bytes / 4;
   return options;

@@ -119,12 +119,61 @@ void roundWithArithmetic(Operation *root) {
   }
 }
 
+/// float32 tanh of |x| >= 7.99881172 as +-1 (NaN passes). MLIR's rational
+/// approximation clamps its argument there and, evaluated with fma, gives
+/// exactly +-1; with a separate multiply and add it gives 1 - 2e-7, which
+/// gelu's 1 + tanh turns into a visible error for large negative x (and
+/// NaN into -inf at x = -inf).
+void saturateTanh(Operation *root) {
+  SmallVector<math::TanhOp> tanhs;
+  root->walk([&](math::TanhOp op) {
+    if (getElementTypeOrSelf(op.getType()).isF32())
+      tanhs.push_back(op);
+  });
+  for (math::TanhOp op : tanhs) {
+    OpBuilder b(op);
+    b.setInsertionPointAfter(op);
+    Location loc = op.getLoc();
+    Value x = op.getOperand();
+    Type type = x.getType();
+    auto splat = [&](float v) -> Value {
+      Attribute attr = b.getF32FloatAttr(v);
+      if (auto vector = dyn_cast<VectorType>(type))
+        attr = DenseElementsAttr::get(vector, attr);
+      return b.create<arith::ConstantOp>(loc, type, cast<TypedAttr>(attr));
+    };
+    Value large = b.create<arith::CmpFOp>(
+        loc, arith::CmpFPredicate::OGE, b.create<math::AbsFOp>(loc, x),
+        splat(7.99881172180175781f));
+    Value one = b.create<math::CopySignOp>(loc, splat(1.0f), x);
+    auto select = b.create<arith::SelectOp>(loc, large, one, op.getResult());
+    op.getResult().replaceAllUsesExcept(select, select);
+  }
+}
+
+/// Every math.fma as a multiply and an add, for targets without FMA
+/// instructions (see the pass description).
+void splitFusedMultiplyAdds(Operation *root) {
+  SmallVector<math::FmaOp> fmas;
+  root->walk([&](math::FmaOp op) { fmas.push_back(op); });
+  for (math::FmaOp op : fmas) {
+    OpBuilder b(op);
+    Value product = b.create<arith::MulFOp>(op.getLoc(), op.getA(), op.getB(),
+                                            op.getFastmath());
+    op.replaceAllUsesWith(b.create<arith::AddFOp>(
+        op.getLoc(), product, op.getC(), op.getFastmath()).getResult());
+    op.erase();
+  }
+}
+
 struct MathPolynomialPass
     : public mlir::trueno::impl::MathPolynomialBase<MathPolynomialPass> {
   using MathPolynomialBase::MathPolynomialBase;
 
   void runOnOperation() override {
     scaleSubnormalLogArguments(getOperation());
+    if (!fmaInstructions)
+      saturateTanh(getOperation());
     RewritePatternSet patterns(&getContext());
     populateMathPolynomialApproximationPatterns(patterns);
     if (failed(
@@ -132,6 +181,8 @@ struct MathPolynomialPass
       return signalPassFailure();
     if (!roundingInstructions)
       roundWithArithmetic(getOperation());
+    if (!fmaInstructions)
+      splitFusedMultiplyAdds(getOperation());
   }
 };
 

@@ -1,7 +1,7 @@
 //===- Pipeline.cpp - The CPU compile stages ------------------------------===//
 //
-// The pass list follows what TOOLCHAIN.md measured to work with MLIR 19:
-// lower to linalg, fuse elementwise generics (canonicalize first, or fusion
+// The pass list is what works with MLIR 19 (docs/ARCHITECTURE.md): lower to
+// linalg, fuse elementwise generics (canonicalize first, or fusion
 // silently does nothing), bufferize into the caller's buffers, lower to
 // loops with polynomial float32 math (so LLVM's loop vectorizer sees no
 // calls), then to the LLVM dialect. float64 math and what has no polynomial
@@ -92,6 +92,7 @@ std::string stagePipeline(Stage stage, const CpuPipelineOptions &options) {
            "},func.func(convert-linalg-to-parallel-loops),"
            "trueno-math-polynomial{rounding-instructions=" +
            (options.roundingInstructions ? "true" : "false") +
+           " fma-instructions=" + (options.fmaInstructions ? "true" : "false") +
            "},convert-math-to-funcs,"
            "trueno-serialize-small-loops,convert-scf-to-openmp,canonicalize,"
            "lower-affine,convert-scf-to-cf,canonicalize";

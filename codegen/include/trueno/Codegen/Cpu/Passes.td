@@ -70,11 +70,23 @@ def MathPolynomial : Pass<"trueno-math-polynomial"> {
     mode, then step down (floor) or up (ceil) where that passed x; values
     already integral, infinities and NaN pass through, and zeros keep their
     sign.
+
+    Without `fma-instructions` (x86-64 before AVX2's FMA3), LLVM turns each
+    vector `math.fma` of the polynomials into calls to `fmaf`, element by
+    element (the same exp(a * b + c) took 6.3 ms with SSE2 code). The pass
+    then writes them as a multiply and an add: the polynomials keep their
+    accuracy within the tests' tolerances (the ranges are reduced without
+    fma), and the loops vectorize. float32 tanh then saturates to +-1
+    explicitly past the approximation's clamp, where only the fma version
+    rounds to exactly 1 (gelu's 1 + tanh(x) needs the exact 0).
   }];
   let options = [
     Option<"roundingInstructions", "rounding-instructions", "bool",
            /*default=*/"true",
-           "The target rounds vectors to integers in one instruction">
+           "The target rounds vectors to integers in one instruction">,
+    Option<"fmaInstructions", "fma-instructions", "bool",
+           /*default=*/"true",
+           "The target has fused multiply-add instructions">
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::math::MathDialect",
@@ -243,7 +255,7 @@ def LinalgToBlas : Pass<"trueno-linalg-to-blas", "::mlir::ModuleOp"> {
     Replaces `linalg.matmul`, `linalg.batch_matmul` and
     `linalg.conv_2d_nchw_fchw` on float32 or float64 memrefs with calls to
     `trueno_gemm_<f32|f64>`, `trueno_batch_gemm_<f32|f64>` and
-    `trueno_conv2d_<f32|f64>` (runtime/lib/Blas.cpp, OpenBLAS), passing
+    `trueno_conv2d_<f32|f64>` (runtime/cpu/Blas.cpp, OpenBLAS), passing
     the buffers as strided memref descriptors (`llvm.emit_c_interface`) so
     transposed views reach BLAS as a transpose flag, not a copy. A zero
     `linalg.fill` of the output right before the product becomes `beta = 0`.

@@ -43,6 +43,9 @@ struct CpuPipelineOptions {
   /// The target rounds vectors to integers in one instruction (SSE4.1's
   /// roundps); otherwise trueno-math-polynomial rounds with arithmetic.
   bool roundingInstructions = true;
+  /// The target has fused multiply-add (FMA3); otherwise
+  /// trueno-math-polynomial writes the polynomials' fma as mul and add.
+  bool fmaInstructions = true;
   /// The target converts float32 to bfloat16 in one instruction
   /// (AVX512-BF16); otherwise trueno-expand-bf16 does it with integer ops.
   bool bfloat16Instructions = false;
