@@ -465,7 +465,7 @@ def build_conv2d_large(rng):
     """conv2d of a million or more multiply-adds, so that it runs on several
     threads, image by image, with its bias and a relu applied chunk by chunk
     (trueno-linalg-to-blas), through the direct float32 kernels where they
-    apply (runtime/lib/DirectConvolution.cpp: long reductions, depthwise) or
+    apply (runtime/cpu/DirectConvolution.cpp: long reductions, depthwise) or
     im2col + GEMM."""
     dtype = rng.choice(["float32", "float32", "float64"])
     cin = rng.choice([1, 3, 8, 16, 32, 32])
@@ -672,7 +672,7 @@ def build_product(rng, op):
     for integers, which wraps as Trueno does), rounded to the result
     dtype. Mixed dtypes promote as NumPy does (PyTorch rejects them)."""
     # A quarter of the float products are large enough for the runtime's
-    # own float32 kernels (runtime/lib/SmallGemm.cpp: x @ w^T, and a @ b with
+    # own float32 kernels (runtime/cpu/SmallGemm.cpp: x @ w^T, and a @ b with
     # b's rows contiguous) with their row and column tails, beside OpenBLAS.
     large = op in ("matmul", "linear", "linearRelu", "addmm") and rng.random() < 0.25
     a_type = (rng.choice(["float32", "float32", "float64"]) if large
@@ -1504,6 +1504,48 @@ def describe_failure(operands, want, got):
     return "\n".join(lines)
 
 
+def check_cpu_setting(runner):
+    """A TRUENO_CPU that names no CPU, or one whose code this host cannot
+    run, fails the realize with an error naming the setting (the runner
+    catches it as a trueno::Error and goes on); it never crashes or runs
+    foreign code. Returns the number of failures."""
+    flags = set()
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+                break
+    # A CPU model with a feature this host lacks (cpuinfo's name for it).
+    foreign = next((cpu for cpu, flag in (("sapphirerapids", "amx_tile"),
+                                          ("x86-64-v4", "avx512f"),
+                                          ("znver4", "avx512_bf16"))
+                    if flag not in flags), None)
+    settings = [("no-such-cpu", "TRUENO_CPU=no-such-cpu is not a CPU LLVM knows")]
+    if foreign:
+        settings.append((foreign, f"TRUENO_CPU={foreign} needs features this "
+                                  "host lacks"))
+    failed = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        x = os.path.join(tmp, "x.npy")
+        np.save(x, np.arange(4, dtype=np.float32))
+        cases = os.path.join(tmp, "cases.txt")
+        with open(cases, "w") as f:
+            f.write(f"c0 exp t:float32:{x}:-\n")
+        for setting, expected in settings:
+            out = os.path.join(tmp, setting)
+            os.mkdir(out)
+            run = subprocess.run([runner, cases, out], capture_output=True,
+                                 text=True, env=dict(os.environ, TRUENO_CPU=setting))
+            err = os.path.join(out, "c0.err")
+            message = open(err).read() if os.path.exists(err) else ""
+            if run.returncode != 0 or expected not in message:
+                failed += 1
+                print(f"FAIL TRUENO_CPU={setting}: exit {run.returncode}, "
+                      f"error {message.strip()!r}, expected {expected!r}")
+    print(f"TRUENO_CPU settings checked: {', '.join(s for s, _ in settings)}")
+    return failed
+
+
 def main():
     runner = sys.argv[1]
     per_op = int(sys.argv[2]) if len(sys.argv) > 2 else 6
@@ -1629,6 +1671,8 @@ def main():
                     print(f"FAIL c{n} {op}({', '.join(map(str, desc))}): {problem}")
                     print(describe_failure(operands, want, got))
         ran = len(only) if only else len(cases)
+        if not only and "TRUENO_CPU" not in os.environ:
+            failed += check_cpu_setting(runner)
         print(f"{ran - failed} passed, {failed} failed")
         return 1 if failed else 0
 

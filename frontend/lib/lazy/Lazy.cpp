@@ -688,12 +688,9 @@ void realize(Storage &root) {
   ++s.realizes;
   int debug = debugLevel();
   graph.device = root.device();
-  auto backend = runtime::backendFor(graph.device);
-  if (!backend)
-    fail<DeviceError>({}, "realize", "the device's backend could not start: check TRUENO_CPU (docs/ARCHITECTURE.md)", "{}",
-                      llvm::toString(backend.takeError()));
+  runtime::Backend &backend = backendOf(graph.device, "realize");
   auto found =
-      runtime::ProgramCache::instance().get(graph, *backend, debug >= 2);
+      runtime::ProgramCache::instance().get(graph, backend, debug >= 2);
   if (!found)
     fail<CompileError>(
         {}, "realize", "please report it with the output of TRUENO_DEBUG=3",
@@ -706,7 +703,7 @@ void realize(Storage &root) {
   std::vector<runtime::BufferRef> outputs;
   for (const auto &storage : outputStorages) {
     auto buffer =
-        backend->allocate(static_cast<std::size_t>(storage->nbytes()));
+        backend.allocate(static_cast<std::size_t>(storage->nbytes()));
     if (!buffer) {
       llvm::consumeError(buffer.takeError());
       fail<MemoryError>({}, "realize",
@@ -717,7 +714,7 @@ void realize(Storage &root) {
     outputs.push_back({std::move(*buffer), 0});
   }
   auto ran = std::chrono::steady_clock::now();
-  if (llvm::Error error = backend->run(program, inputs, outputs))
+  if (llvm::Error error = backend.run(program, inputs, outputs))
     fail<CompileError>({}, "realize",
                        "please report it with the output of TRUENO_DEBUG=3",
                        "running a program of {} kernels failed: {}",

@@ -49,15 +49,20 @@ void Storage::setPending(std::shared_ptr<LazyNode> node) {
 
 /// `nbytes` of `device` memory for `op`; DeviceError when the device's
 /// backend cannot start, MemoryError when it has no room.
-static runtime::BufferRef allocateOn(Device device, std::int64_t nbytes,
-                                     std::string_view op, std::string hint) {
+runtime::Backend &detail::backendOf(Device device, std::string_view op) {
   auto backend = runtime::backendFor(device);
   if (!backend)
     detail::fail<DeviceError>({}, op,
                               "the device's backend could not start: check "
-                              "TRUENO_CPU (docs/ARCHITECTURE.md)",
+                              "TRUENO_CPU (README.md, Settings)",
                               "{}", llvm::toString(backend.takeError()));
-  auto buffer = backend->allocate(static_cast<std::size_t>(nbytes));
+  return *backend;
+}
+
+static runtime::BufferRef allocateOn(Device device, std::int64_t nbytes,
+                                     std::string_view op, std::string hint) {
+  auto buffer = detail::backendOf(device, op).allocate(
+      static_cast<std::size_t>(nbytes));
   if (!buffer) {
     llvm::consumeError(buffer.takeError());
     detail::fail<MemoryError>({}, op, std::move(hint),

@@ -26,6 +26,9 @@ class Storage;
 namespace detail {
 /// Computes a pending storage (Lazy.cpp).
 void realize(Storage &storage);
+/// The backend of `device`; a DeviceError naming `op` when it could not
+/// start (a TRUENO_CPU this host cannot run, for the CPU).
+runtime::Backend &backendOf(Device device, std::string_view op);
 } // namespace detail
 
 /// Bytes on a device, or the promise of them: a pending storage holds the
