@@ -30,6 +30,14 @@ using namespace mlir;
 
 namespace {
 
+/// A constant `v` of the float type, or float vector type, `type`.
+Value floatConstant(OpBuilder &b, Location loc, Type type, double v) {
+  Attribute attr = b.getFloatAttr(getElementTypeOrSelf(type), v);
+  if (auto vector = dyn_cast<VectorType>(type))
+    attr = DenseElementsAttr::get(vector, attr);
+  return b.create<arith::ConstantOp>(loc, type, cast<TypedAttr>(attr));
+}
+
 /// MLIR's float32 log and log2 polynomials take the exponent from the bits
 /// after clamping x to the smallest normal float, so every subnormal input
 /// gave log(FLT_MIN) (log(1e-40f) was -87.34 instead of -92.10). A
@@ -48,12 +56,7 @@ void scaleSubnormalLogArguments(Operation *root) {
     Location loc = op->getLoc();
     Value x = op->getOperand(0);
     Type type = x.getType();
-    auto splat = [&](float v) -> Value {
-      Attribute attr = b.getF32FloatAttr(v);
-      if (auto vector = dyn_cast<VectorType>(type))
-        attr = DenseElementsAttr::get(vector, attr);
-      return b.create<arith::ConstantOp>(loc, type, cast<TypedAttr>(attr));
-    };
+    auto splat = [&](double v) { return floatConstant(b, loc, type, v); };
     bool natural = isa<math::LogOp>(op);
     Value subnormal = b.create<arith::CmpFOp>(
         loc, arith::CmpFPredicate::OLT, x,
@@ -88,12 +91,7 @@ void roundWithArithmetic(Operation *root) {
     Value x = op->getOperand(0);
     Type type = x.getType();
     bool f32 = getElementTypeOrSelf(type).isF32();
-    auto splat = [&](double v) -> Value {
-      Attribute attr = b.getFloatAttr(getElementTypeOrSelf(type), v);
-      if (auto vector = dyn_cast<VectorType>(type))
-        attr = DenseElementsAttr::get(vector, attr);
-      return b.create<arith::ConstantOp>(loc, type, cast<TypedAttr>(attr));
-    };
+    auto splat = [&](double v) { return floatConstant(b, loc, type, v); };
     // |x| < 2^23 (2^52): (|x| + 2^23) - 2^23 rounds |x| to the nearest
     // integer, ties to even; larger magnitudes are integers already.
     Value magic = splat(f32 ? 0x1p23 : 0x1p52);
@@ -136,12 +134,7 @@ void saturateTanh(Operation *root) {
     Location loc = op.getLoc();
     Value x = op.getOperand();
     Type type = x.getType();
-    auto splat = [&](float v) -> Value {
-      Attribute attr = b.getF32FloatAttr(v);
-      if (auto vector = dyn_cast<VectorType>(type))
-        attr = DenseElementsAttr::get(vector, attr);
-      return b.create<arith::ConstantOp>(loc, type, cast<TypedAttr>(attr));
-    };
+    auto splat = [&](double v) { return floatConstant(b, loc, type, v); };
     Value large = b.create<arith::CmpFOp>(
         loc, arith::CmpFPredicate::OGE, b.create<math::AbsFOp>(loc, x),
         splat(7.99881172180175781f));
