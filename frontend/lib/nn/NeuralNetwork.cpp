@@ -47,25 +47,24 @@ Tensor softmaxInput(const Tensor &x, std::optional<DType> dtype,
 
 namespace {
 
-/// Rows of more than this many bytes do not stay in the cache between
-/// softmax's sweeps (FormKernels's kRowFusionBytes): they are split
-/// into chunks of at most kChunkBytes.
-constexpr std::int64_t kLongRowBytes = 256 * 1024;
-constexpr std::int64_t kChunkBytes = 64 * 1024;
+/// The smallest chunk worth a kernel iteration of its own.
 constexpr std::int64_t kMinChunkBytes = 4 * 1024;
 
 /// The chunk length to split the rows of `v` (softmax along `d`) into, or 0
-/// to keep them whole: only contiguous last-dimension rows longer than
-/// kLongRowBytes, with a divisor that makes chunks of kMinChunkBytes to
-/// kChunkBytes.
+/// to keep them whole. Rows longer than the target's row-fusion limit (the
+/// graph pipeline's: they would not stay in the cache between softmax's
+/// sweeps) are split, when they are contiguous last-dimension rows, by a
+/// divisor that makes chunks of kMinChunkBytes to a quarter of that limit.
 std::int64_t longRowChunk(const Tensor &v, std::int64_t d) {
   if (d != v.dim() - 1)
     return 0;
+  std::int64_t longRowBytes =
+      detail::backendOf(v.device(), "softmax").target().rowFusionBytes();
   std::int64_t length = v.shape()[d];
   std::int64_t bytes = itemSize(v.dtype());
-  if (length * bytes <= kLongRowBytes)
+  if (length * bytes <= longRowBytes)
     return 0;
-  for (std::int64_t chunk = kChunkBytes / bytes;
+  for (std::int64_t chunk = longRowBytes / 4 / bytes;
        chunk >= kMinChunkBytes / bytes; --chunk)
     if (length % chunk == 0)
       return chunk;
