@@ -267,21 +267,13 @@ def linear_cases(lib, batch, inp, outp):
 
 
 def transposed_linear_cases(lib, batch, inp, outp):
-    """relu(x @ w.mT + b) as written (the transpose a view)."""
-    pick = rotated(lib, [(batch, inp), (outp, inp), (outp,)])
+    """relu(x @ w.mT + b) as written (the transpose a view). NumPy's side is
+    linear_cases' (its x @ w.T already reads a view)."""
     if lib == "numpy":
-        out = np.empty((batch, outp), np.float32)
-
-        def plain():
-            x, w, b = pick()
-            return np.maximum(x @ w.T + b, 0)
-
-        def into():
-            x, w, b = pick()
-            np.matmul(x, w.T, out=out)
-            np.add(out, b, out=out)
-            np.maximum(out, 0, out=out)
-        return {"matmulT": plain, "matmulT out=": into}
+        cases = linear_cases(lib, batch, inp, outp)
+        return {"matmulT": cases["linearRelu"],
+                "matmulT out=": cases["linearRelu out="]}
+    pick = rotated(lib, [(batch, inp), (outp, inp), (outp,)])
     out = torch.empty(batch, outp)
 
     def plain():
