@@ -321,7 +321,7 @@ struct LinalgToBlasPass
   /// [64, 32, 26, 26] result, 5.5 MB, that pass took as long as the
   /// convolution itself). Chunks hold about 256 KiB of output, at least one
   /// per thread and at most one per image, so the runtime splits by images
-  /// (`share` in runtime/lib/Blas.cpp: images [N * c / chunks,
+  /// (`share` in runtime/cpu/Blas.cpp: images [N * c / chunks,
   /// N * (c + 1) / chunks)), the same ranges the epilogue's subviews take.
   LogicalResult convertWithEpilogue(linalg::LinalgOp op,
                                     linalg::GenericOp epilogue,

@@ -3,11 +3,14 @@
 // An eager op checks its arguments, then records a `LazyNode` and returns a
 // tensor whose storage is pending on it. Nodes point at their operands, so
 // the pending values form a DAG whose leaves are `Input` nodes: realized
-// tensors (views included, read through their strides). Reading a pending
-// storage realizes it (Lazy.cpp): the nodes it needs are turned into a
-// runtime::Graph, which finds or compiles a runtime::Program that runs the
-// fused kernels. Every computed node whose storage someone still holds is
-// written by the same program and becomes an Input itself.
+// tensors (views included, read through their strides), each of one version
+// of its storage. A view of a pending value is a chain of movement nodes,
+// and a write is a node that computes the storage's next version. Reading a
+// pending storage realizes it (Lazy.cpp): the nodes it needs, and every
+// pending write, are turned into a runtime::Graph, which the program cache
+// (runtime/) finds or compiles into the device's executable of fused
+// kernels. Every computed node whose storage someone still holds is written
+// by the same run and becomes an Input itself.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TRUENO_FRONTEND_LAZY_H
@@ -63,8 +66,9 @@ struct LazyNode {
 namespace detail {
 
 /// The node that reads `t`: its pending node when `t` is the whole pending
-/// result, an expand of it when `t` broadcasts it, or an Input reading `t`
-/// (realizing its storage first if another kind of view of a pending value).
+/// result, movement nodes over it when `t` is another view of it (viewNode;
+/// the storage is realized first only when no chain expresses the view), or
+/// an Input reading `t` when its storage is computed.
 std::shared_ptr<LazyNode> nodeOf(const TensorImpl &t);
 
 /// A new contiguous tensor holding the elements of the view `t` of a pending

@@ -8,8 +8,12 @@
 // Every index tensor is read when the op is called, so that a bad index is
 // an IndexError at the caller's line rather than a wild read in a kernel.
 //
-// Writes (indexPut_, scatter, scatterAdd, scatterReduce) and ops whose
-// result size depends on the data (nonzero, maskedSelect) run at the call on
+// Writes through indices (indexPut_, scatter_, scatterAdd_ and their
+// out-of-place forms) check their indices at the call and are recorded as
+// trueno.scatter / scatter_add, unless the target is a realized storage no
+// pending computation reads (written at once) or the write is a bool
+// accumulation. scatterReduce's other reductions and the ops whose result
+// size depends on the data (nonzero, maskedSelect) run at the call on
 // realized tensors, as PyTorch's CPU kernels do.
 //
 //===----------------------------------------------------------------------===//

@@ -2,11 +2,12 @@
 //
 // cat/stack/split/chunk, flip/roll/tile/repeatInterleave, pad, tril/triu and
 // diag/diagonal (trueno/Indexing.h). Each is written with the smallest
-// machinery that does it: splits and diagonals are views; joins and copies
-// allocate the result and copy each piece into a view of it (the strided
-// copy loop, at the call); pads other than constant and counted repeats are
-// gathers, and triangles are a `where` over an index comparison, so those
-// three are recorded and fuse with their neighbours.
+// machinery that does it: splits and diagonals are views; joins are one
+// trueno.concat (roll is a join of two windows) and constant pads one
+// trueno.pad; other pads and counted repeats are gathers, and triangles a
+// `where` over an index comparison. All of those are recorded and fuse with
+// their neighbours. flip and tile are a view copied: recorded when the
+// input is pending, a strided copy at the call when it is realized.
 //
 //===----------------------------------------------------------------------===//
 #include "trueno/Core/Check.h"

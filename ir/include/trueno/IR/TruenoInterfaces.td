@@ -1,8 +1,8 @@
 //===- TruenoInterfaces.td - Interfaces of trueno ops ------*- tablegen -*-===//
 //
 // The gradient interface: the contract between each differentiable op and
-// the reverse-mode autodiff pass (the autodiff issue attaches it to every
-// differentiable op, with that op's rule, and builds the pass on it).
+// the reverse-mode pass of autograd/ (which, when it lands, attaches it to
+// every differentiable op with that op's rule, and builds the pass on it).
 //
 //===----------------------------------------------------------------------===//
 #ifndef TRUENO_INTERFACES_TD

@@ -1,7 +1,7 @@
 //===- TruenoOps.td - The trueno dialect's operations ------*- tablegen -*-===//
 //
 // One op per elementwise function, so that each carries its own folder and,
-// with the autodiff issue, its own gradient rule. Classes below give every
+// with autograd/, its own gradient rule. Classes below give every
 // family one operand/result contract and one textual form.
 //
 //===----------------------------------------------------------------------===//

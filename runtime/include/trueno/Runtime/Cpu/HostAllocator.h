@@ -1,12 +1,11 @@
-//===- HostAllocator.h - Caching allocator for host tensor memory -*- C++
-//-*-===//
+//===- HostAllocator.h - Caching allocator for host memory ------*- C++ -*-===//
 //
-// Touching a fresh 4 KiB page costs ~14 us on these VMs (docs/ARCHITECTURE.md),
+// Touching a fresh 4 KiB page costs ~14 us on these VMs (docs/PERFORMANCE.md),
 // so an eager op that allocates its output from the OS each time is 30-50x
 // slower than its arithmetic. This allocator keeps freed blocks in size-class
 // free lists and hands them back to the next request of that class; blocks of
 // 2 MiB and more are 2 MiB aligned and marked for transparent huge pages.
-// No MLIR here: the frontend's storage uses it directly.
+// No MLIR here: the CPU backend's buffers come from it.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TRUENO_RUNTIME_HOSTALLOCATOR_H
