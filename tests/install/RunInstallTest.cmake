@@ -21,3 +21,24 @@ if(NOT step_output MATCHES "sum of arange\\(10\\) = 45")
   message(FATAL_ERROR "unexpected output from the outside app:\n${step_output}")
 endif()
 message(STATUS "outside app printed:\n${step_output}")
+
+# The installed tools start from the fresh prefix (their RUNPATH finds
+# libtrueno.so in ../lib) and do their jobs: trueno-cache lists an empty
+# cache folder, trueno-opt round-trips a trueno op.
+file(MAKE_DIRECTORY ${WORK_DIR}/empty-cache)
+run_step(trueno-cache ${CMAKE_COMMAND} -E env --unset=LD_LIBRARY_PATH
+         ${WORK_DIR}/prefix/bin/trueno-cache --dir ${WORK_DIR}/empty-cache --json list)
+if(NOT step_output MATCHES "^\\[\\]")
+  message(FATAL_ERROR "installed trueno-cache listed:\n${step_output}")
+endif()
+file(WRITE ${WORK_DIR}/neg.mlir
+     "func.func @f(%x: tensor<4xf32>) -> tensor<4xf32> {\n"
+     "  %0 = trueno.neg %x : tensor<4xf32>\n"
+     "  %1 = trueno.neg %0 : tensor<4xf32>\n"
+     "  return %1 : tensor<4xf32>\n}\n")
+run_step(trueno-opt ${CMAKE_COMMAND} -E env --unset=LD_LIBRARY_PATH
+         ${WORK_DIR}/prefix/bin/trueno-opt ${WORK_DIR}/neg.mlir -canonicalize)
+if(step_output MATCHES "trueno.neg" OR NOT step_output MATCHES "return %arg0")
+  message(FATAL_ERROR "installed trueno-opt printed:\n${step_output}")
+endif()
+message(STATUS "installed trueno-cache and trueno-opt ran")
