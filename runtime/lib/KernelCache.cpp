@@ -23,6 +23,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -91,42 +92,96 @@ CacheKey cacheKey(const CacheKeyParts &parts) {
   return key;
 }
 
+namespace {
+
+/// No kernel object comes near this: a larger file is refused before any of
+/// it is read.
+constexpr std::uint64_t kMaxEntryBytes = std::uint64_t(1) << 30;
+
+/// Reads exactly `size` bytes at `offset` of `fd` into `out`.
+bool readExactly(int fd, std::uint64_t offset, std::size_t size,
+                 std::string &out) {
+  out.resize(size);
+  std::size_t done = 0;
+  while (done < size) {
+    ssize_t n = ::pread(fd, out.data() + done, size - done,
+                        static_cast<off_t>(offset + done));
+    if (n <= 0)
+      return false;
+    done += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+/// Closes a file descriptor on every path out.
+struct FileDescriptor {
+  int fd;
+  ~FileDescriptor() {
+    if (fd >= 0)
+      ::close(fd);
+  }
+};
+
+} // namespace
+
 std::optional<std::string> checkCacheFile(const fs::path &file,
                                           CacheEntry *entry, CacheKey *key) {
+  // Only a regular file is read: a link (to /dev/zero, say), a device or a
+  // pipe is refused before it is opened for reading, and O_NOFOLLOW and
+  // O_NONBLOCK keep a file swapped in meanwhile from being followed or
+  // from blocking the open.
   std::error_code error;
-  if (fs::is_directory(file, error))
+  fs::file_status status = fs::symlink_status(file, error);
+  if (fs::is_directory(status))
     return std::string("a directory where an entry file is expected");
-  std::ifstream in(file, std::ios::binary);
-  if (!in)
+  if (!error && !fs::is_regular_file(status))
+    return std::string("not a regular file (a link, device or pipe)");
+  FileDescriptor in{
+      ::open(file.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)};
+  struct stat info;
+  if (in.fd < 0 || ::fstat(in.fd, &info) != 0)
     return std::string("cannot be read");
-  std::string bytes((std::istreambuf_iterator<char>(in)),
-                    std::istreambuf_iterator<char>());
-  if (bytes.size() < 8 || std::memcmp(bytes.data(), kMagic, 8) != 0)
+  if (!S_ISREG(info.st_mode))
+    return std::string("not a regular file (a link, device or pipe)");
+  // The header first; the payload is read only when the header's sizes
+  // account for the file's size exactly.
+  auto fileSize = static_cast<std::uint64_t>(info.st_size);
+  std::string header;
+  if (!readExactly(in.fd, 0, std::min<std::uint64_t>(fileSize, kHeaderSize),
+                   header))
+    return std::string("cannot be read");
+  if (header.size() < 8 || std::memcmp(header.data(), kMagic, 8) != 0)
     return std::string("not a Trueno kernel cache entry (wrong magic)");
-  if (bytes.size() < kHeaderSize)
-    return "truncated: " + std::to_string(bytes.size()) +
+  if (header.size() < kHeaderSize)
+    return "truncated: " + std::to_string(fileSize) +
            " bytes, shorter than the header";
-  std::uint32_t version = get<std::uint32_t>(bytes, 8);
+  std::uint32_t version = get<std::uint32_t>(header, 8);
   if (version != kCacheFormatVersion)
     return "format version " + std::to_string(version) + ", expected " +
            std::to_string(kCacheFormatVersion);
-  if (get<std::uint32_t>(bytes, 12) != kHeaderSize)
+  if (get<std::uint32_t>(header, 12) != kHeaderSize)
     return std::string("unexpected header size");
-  std::uint64_t objectSize = get<std::uint64_t>(bytes, 48),
-                metadataSize = get<std::uint64_t>(bytes, 56);
-  std::uint64_t expected = kHeaderSize + objectSize + metadataSize;
-  if (objectSize > bytes.size() || metadataSize > bytes.size() ||
-      expected != bytes.size())
-    return "truncated or padded: " + std::to_string(bytes.size()) +
-           " bytes, the header says " + std::to_string(expected);
-  std::string_view object(bytes.data() + kHeaderSize, objectSize);
-  std::string_view metadata(bytes.data() + kHeaderSize + objectSize,
-                            metadataSize);
+  std::uint64_t objectSize = get<std::uint64_t>(header, 48),
+                metadataSize = get<std::uint64_t>(header, 56);
+  if (objectSize > fileSize || metadataSize > fileSize ||
+      kHeaderSize + objectSize + metadataSize != fileSize)
+    return "truncated or padded: " + std::to_string(fileSize) +
+           " bytes, the header says " +
+           (objectSize > fileSize || metadataSize > fileSize
+                ? std::string("more")
+                : std::to_string(kHeaderSize + objectSize + metadataSize));
+  if (fileSize > kMaxEntryBytes)
+    return "too large: " + std::to_string(fileSize) + " bytes";
+  std::string payload;
+  if (!readExactly(in.fd, kHeaderSize, objectSize + metadataSize, payload))
+    return std::string("cannot be read (it shrank while being read)");
+  std::string_view object(payload.data(), objectSize);
+  std::string_view metadata(payload.data() + objectSize, metadataSize);
   auto checksum = sha256(object, metadata);
-  if (std::memcmp(checksum.data(), bytes.data() + 64, 32) != 0)
+  if (std::memcmp(checksum.data(), header.data() + 64, 32) != 0)
     return std::string("checksum mismatch: the payload is corrupt");
   CacheKey stored;
-  std::memcpy(stored.bytes.data(), bytes.data() + 16, 32);
+  std::memcpy(stored.bytes.data(), header.data() + 16, 32);
   if (file.extension() == kCacheSuffix && file.stem() != stored.hex())
     return std::string("its key does not match its file name");
   if (entry) {
@@ -206,9 +261,13 @@ std::optional<CacheEntry> KernelCache::load(const CacheKey &key) {
   if (!enabled_)
     return std::nullopt;
   std::lock_guard lock(mutex_);
+  if (unusableKeys_.count(key.hex()))
+    return std::nullopt;
   fs::path path = pathOf(key);
   std::error_code error;
-  if (!fs::exists(path, error)) {
+  // symlink_status: a link is an entry to check (and refuse), even when it
+  // dangles.
+  if (!fs::exists(fs::symlink_status(path, error))) {
     record(key, false);
     return std::nullopt;
   }
@@ -217,10 +276,18 @@ std::optional<CacheEntry> KernelCache::load(const CacheKey &key) {
   if (std::optional<std::string> problem =
           checkCacheFile(path, &entry, &stored);
       problem || !(stored == key)) {
-    std::cerr << "trueno: kernel cache: removed " << path.string() << ": "
-              << (problem ? *problem : "it holds another key")
-              << "; recompiling\n";
+    std::string why = problem ? *problem : "it holds another key";
     fs::remove_all(path, error);
+    if (error) {
+      // Only this key is skipped: the rest of the cache stays in use.
+      unusableKeys_.insert(key.hex());
+      std::cerr << "trueno: kernel cache: cannot remove " << path.string()
+                << " (" << error.message() << "): " << why
+                << "; this kernel is compiled and kept in memory only\n";
+      return std::nullopt;
+    }
+    std::cerr << "trueno: kernel cache: removed " << path.string() << ": "
+              << why << "; recompiling\n";
     fs::remove(directory_ / (key.hex() + kHitsSuffix), error);
     record(key, false);
     return std::nullopt;
@@ -235,7 +302,7 @@ void KernelCache::store(const CacheKey &key, const CacheEntry &entry) {
   if (!enabled_)
     return;
   std::lock_guard lock(mutex_);
-  if (!writable_)
+  if (!writable_ || unusableKeys_.count(key.hex()))
     return;
   std::error_code error;
   fs::create_directories(directory_, error);
@@ -275,12 +342,16 @@ void KernelCache::store(const CacheKey &key, const CacheEntry &entry) {
   }
   // rename() replaces atomically: a concurrent process writing the same key
   // leaves one complete entry either way.
+  // The temporary file was written, so the directory takes writes: a
+  // failed rename is this key's path (a directory in its place, say), and
+  // only this key is skipped.
   fs::rename(temporary, pathOf(key), error);
   if (error) {
+    std::string why = error.message();
     fs::remove(temporary, error);
-    writable_ = false;
-    warnOnce("cannot write to " + directory_.string() + " (" + error.message() +
-             "); compiled kernels stay in memory only");
+    unusableKeys_.insert(key.hex());
+    std::cerr << "trueno: kernel cache: cannot store " << pathOf(key).string()
+              << " (" << why << "); this kernel stays in memory only\n";
     return;
   }
   if (knownBytes_)

@@ -2,7 +2,9 @@
 //
 // The key changes with every part a compiled program depends on (so a new
 // target, version or option never loads stale code), entries round-trip,
-// and the least recently used entries go first past the size limit. The
+// and the least recently used entries go first past the size limit; files
+// that are not entries (links, pipes, huge claims) are refused unread, and
+// one unusable key leaves the rest of the cache on. The
 // cross-process behaviour is tested by tests/cache/test_disk_cache.py.
 //
 //===----------------------------------------------------------------------===//
@@ -14,6 +16,9 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
+#include <sstream>
+#include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
 #include <vector>
@@ -155,4 +160,77 @@ TEST_CASE("the key's options name the compiler's source fingerprint") {
   std::string fingerprint = parts.options.substr(at + 9, 64);
   CHECK(fingerprint.size() == 64);
   CHECK(fingerprint.find_first_not_of("0123456789abcdef") == std::string::npos);
+}
+
+namespace {
+/// What `body` writes to std::cerr.
+template <typename F> std::string stderrOf(F body) {
+  std::ostringstream captured;
+  std::streambuf *old = std::cerr.rdbuf(captured.rdbuf());
+  body();
+  std::cerr.rdbuf(old);
+  return captured.str();
+}
+} // namespace
+
+TEST_CASE("entry files that are links, devices, pipes or claim huge sizes "
+          "are refused before their payload is read") {
+  TempDir dir;
+  KernelCache cache(dir.path, 1 << 20);
+  std::vector<CacheKey> keys = distinctKeys(4);
+  fs::create_directories(dir.path);
+  // A link to /dev/zero: read whole, it never ends.
+  fs::create_symlink("/dev/zero", cache.pathOf(keys[0]));
+  CHECK(checkCacheFile(cache.pathOf(keys[0])).value_or("") ==
+        "not a regular file (a link, device or pipe)");
+  std::string log = stderrOf([&] { CHECK(!cache.load(keys[0])); });
+  CHECK(log.find("removed") != std::string::npos);
+  CHECK(!fs::exists(fs::symlink_status(cache.pathOf(keys[0]))));
+  CHECK(fs::exists("/dev/zero"));
+  // A pipe nobody writes to: opening it for reading must not block.
+  REQUIRE(::mkfifo(cache.pathOf(keys[1]).c_str(), 0600) == 0);
+  CHECK(checkCacheFile(cache.pathOf(keys[1])).value_or("") ==
+        "not a regular file (a link, device or pipe)");
+  // A valid header whose sizes claim 2^62 bytes: refused on the header.
+  cache.store(keys[2], {"object", "{}"});
+  {
+    std::fstream f(cache.pathOf(keys[2]),
+                   std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(48);
+    std::uint64_t huge = std::uint64_t(1) << 62;
+    f.write(reinterpret_cast<const char *>(&huge), 8);
+  }
+  CHECK(checkCacheFile(cache.pathOf(keys[2])).value_or("") ==
+        "truncated or padded: 104 bytes, the header says more");
+  // A dangling link reads as a bad entry, not as a miss to write through.
+  fs::create_symlink(dir.path / "nowhere", cache.pathOf(keys[3]));
+  stderrOf([&] { CHECK(!cache.load(keys[3])); });
+  CHECK(!fs::exists(fs::symlink_status(cache.pathOf(keys[3]))));
+}
+
+TEST_CASE("a key whose path cannot be replaced is skipped alone, with the "
+          "real error, and the cache stays on") {
+  TempDir dir;
+  KernelCache cache(dir.path, 1 << 20);
+  std::vector<CacheKey> keys = distinctKeys(2);
+  // A non-empty directory where the entry goes: rename() cannot replace it.
+  fs::create_directories(cache.pathOf(keys[0]));
+  std::ofstream(cache.pathOf(keys[0]) / "file") << "x";
+  std::string log =
+      stderrOf([&] { cache.store(keys[0], {"code of 0", "{}"}); });
+  CHECK(log.find("cannot store " + cache.pathOf(keys[0]).string()) !=
+        std::string::npos);
+  CHECK(log.find("(Success)") == std::string::npos);
+  CHECK(log.find("this kernel stays in memory only") != std::string::npos);
+  // Other keys are still written and read.
+  cache.store(keys[1], {"code of 1", "{}"});
+  std::optional<CacheEntry> entry = cache.load(keys[1]);
+  REQUIRE(entry);
+  CHECK(entry->object == "code of 1");
+  // The skipped key is neither read nor written again by this process.
+  CHECK(stderrOf([&] { CHECK(!cache.load(keys[0])); }).empty());
+  CHECK(fs::is_directory(cache.pathOf(keys[0])));
+  // No temporary files are left behind.
+  for (const fs::directory_entry &e : fs::directory_iterator(dir.path))
+    CHECK(!e.path().filename().string().starts_with(".tmp-"));
 }

@@ -14,7 +14,9 @@
 // Configuration: TRUENO_CACHE=0 turns the disk cache off; TRUENO_CACHE_DIR
 // (default ~/.cache/trueno) is where it lives; TRUENO_CACHE_MAX_MB (default
 // 1024) caps its size. A directory that cannot be created or written makes
-// the cache memory-only, with one warning.
+// the cache memory-only, with one warning; a single entry path that cannot
+// be cleared or replaced makes only that kernel memory-only. Entry files are
+// read header first, bounded by their size, and only when regular files.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TRUENO_RUNTIME_KERNELCACHE_H
@@ -25,6 +27,7 @@
 #include <filesystem>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 
 namespace trueno::runtime {
@@ -86,11 +89,13 @@ public:
   int evictTo(std::uint64_t limit);
 
   /// The entry stored under `key`, or nothing. A bad entry is removed (and
-  /// the event logged to stderr) and reads as a miss.
+  /// the event logged to stderr) and reads as a miss; one that cannot be
+  /// removed makes that key memory-only, the rest of the cache stays on.
   std::optional<CacheEntry> load(const CacheKey &key);
   /// Stores `entry` atomically and evicts the least recently used entries
-  /// past the size limit. A failure to write turns writes off, with one
-  /// warning; it never throws. The directory is listed on the first store
+  /// past the size limit. A directory that cannot be created or written
+  /// turns writes off, with one warning; a key whose path cannot be
+  /// replaced is skipped alone, with the real error. It never throws. The directory is listed on the first store
   /// of the process and then only when the entries it knows of plus those
   /// it wrote since pass the limit: listing 50,000 entries took ~0.2 s, and
   /// doing it on every store made each new compile that much slower.
@@ -106,6 +111,9 @@ private:
   std::uint64_t maxBytes_;
   /// Bytes of entries after the last listing, plus those stored since.
   std::optional<std::uint64_t> knownBytes_;
+  /// Keys whose path could not be cleared or written (hex): skipped for the
+  /// rest of the process, while every other key still uses the cache.
+  std::set<std::string> unusableKeys_;
   bool enabled_ = true;
   bool writable_ = true;
   bool warned_ = false;
