@@ -5,6 +5,8 @@
 #include <cstring>
 #include <filesystem>
 #include <random>
+#include <sys/stat.h>
+#include <unistd.h>
 
 using namespace trueno;
 using namespace trueno::testing;
@@ -191,5 +193,94 @@ TEST_CASE("files: save, load and the errors of the file system") {
   CHECK_CONTAINS(
       errorOf<IOError>([&] { saveNpy((dir / "no/such/dir.npy").string(), t); }),
       "saveNpy: cannot open");
+  fs::remove_all(dir);
+}
+
+TEST_CASE("headers are read as strictly as NumPy reads them") {
+  auto ioError = [](const std::vector<std::uint8_t> &bytes) {
+    return errorOf<IOError>([&] { decodeNpy(bytes, "bad.npy"); });
+  };
+  auto withShape = [](const std::string &shape, std::size_t dataBytes) {
+    return npyFile("{'descr': '<f4', 'fortran_order': False, 'shape': " +
+                       shape + ", }",
+                   dataBytes);
+  };
+  // (3) is the number 3 in Python; (03,) is a syntax error.
+  CHECK_CONTAINS(ioError(withShape("(3)", 12)),
+                 "'shape' is (3), a number, not a tuple");
+  CHECK_CONTAINS(ioError(withShape("(03,)", 12)), "leading zero");
+  CHECK_CONTAINS(ioError(withShape("(2, 03)", 24)), "leading zero");
+  CHECK(decodeNpy(withShape("(3,)", 12)).shape() == Shape{3});
+  CHECK(decodeNpy(withShape("(0,)", 0)).shape() == Shape{0});
+  CHECK(decodeNpy(withShape("(2, 0)", 0)).shape() == Shape{2, 0});
+  CHECK(decodeNpy(withShape("()", 4)).shape() == Shape{});
+  // A minor version other than 0 is no format NumPy knows.
+  std::vector<std::uint8_t> minor = withShape("(3,)", 12);
+  minor[7] = 1;
+  CHECK_CONTAINS(ioError(minor), "unsupported format version 1.1");
+  // Bytes outside printable ASCII are escaped: a NUL does not cut the
+  // message short.
+  std::string nul = std::string("{'de") + '\0' +
+                    "scr': '<f4', 'fortran_order': False, 'shape': (3,), }";
+  std::string message = ioError(npyFile(nul, 12));
+  CHECK_CONTAINS(message, "unexpected key 'de\\x00scr' in the header");
+  CHECK_CONTAINS(errorOf<DTypeError>([] {
+                   decodeNpy(npyFile("{'descr': '<u\x01', 'fortran_order': "
+                                     "False, 'shape': (1,)}",
+                                     4));
+                 }),
+                 "unsupported element type '<u\\x01'");
+  // A header length past the bound is refused before it is parsed, even
+  // when the file is long enough to hold it.
+  std::vector<std::uint8_t> big = npyFile(
+      "{'descr': '<f4', 'fortran_order': False, 'shape': (1,)}" +
+          std::string((1 << 20) + 10, ' '),
+      4, 2);
+  CHECK_CONTAINS(ioError(big), "more than any array's header needs");
+}
+
+TEST_CASE("only regular files are read, and writes replace files whole") {
+  fs::path dir = fs::temp_directory_path() /
+                 ("trueno-npy-files-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  // /dev/zero and a pipe nobody writes to would be read without end.
+  CHECK_CONTAINS(errorOf<IOError>([] { loadNpy("/dev/zero"); }),
+                 "'/dev/zero' is not a regular file (a device, pipe or "
+                 "socket)");
+  std::string fifo = (dir / "pipe.npy").string();
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  CHECK_CONTAINS(errorOf<IOError>([&] { loadNpy(fifo); }),
+                 "is not a regular file");
+  // A link to a regular file is read, as NumPy reads it.
+  std::string path = (dir / "x.npy").string();
+  saveNpy(path, arange(4));
+  fs::create_symlink(path, dir / "link.npy");
+  CHECK(loadNpy((dir / "link.npy").string()).toVector<std::int64_t>() ==
+        std::vector<std::int64_t>{0, 1, 2, 3});
+  // Saving over a file replaces it whole; a failed save leaves no
+  // temporary file behind.
+  saveNpy(path, arange(7, kInt8));
+  CHECK(loadNpy(path).numel() == 7);
+  fs::create_directories(dir / "taken.npy" / "inside");
+  CHECK_CONTAINS(errorOf<IOError>([&] {
+                   saveNpy((dir / "taken.npy").string(), arange(3));
+                 }),
+                 "saveNpy: writing");
+  int files = 0;
+  for (const fs::directory_entry &e : fs::directory_iterator(dir)) {
+    CHECK(e.path().filename().string().find(".tmp-") == std::string::npos);
+    ++files;
+  }
+  CHECK(files == 4); // pipe.npy, x.npy, link.npy, taken.npy
+  // A file cut short while it is read: the size check refuses it.
+  std::vector<std::uint8_t> bytes = encodeNpy(arange(100));
+  {
+    std::FILE *f = std::fopen(path.c_str(), "wb");
+    std::fwrite(bytes.data(), 1, bytes.size() - 8, f);
+    std::fclose(f);
+  }
+  CHECK_CONTAINS(errorOf<IOError>([&] { loadNpy(path); }),
+                 "truncated: shape (100,) of int64 needs 800 data bytes");
   fs::remove_all(dir);
 }

@@ -4,8 +4,11 @@
 // pair, a little-endian header length (2 bytes in 1.0, 4 in 2.0 and 3.0),
 // then a Python dict literal with 'descr', 'fortran_order' and 'shape', and
 // the raw elements. The reader trusts nothing: every length is checked
-// against the bytes present before it is used, and the dict is parsed by a
-// small tokenizer rather than searched for substrings.
+// against the bytes present before it is used (a file is read preamble,
+// header, elements, each bounded by what came before and by the file's
+// size, and only when it is a regular file), and the dict is parsed by a
+// small tokenizer rather than searched for substrings, as strictly as
+// Python reads it. Files are written to a temporary name and renamed.
 //
 //===----------------------------------------------------------------------===//
 #include "trueno/Core/Check.h"
@@ -15,12 +18,17 @@
 #include "trueno/Npy.h"
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <optional>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace trueno {
 
@@ -58,6 +66,26 @@ std::string descrFor(DType dtype) {
   return "";
 }
 
+/// `text` with bytes outside printable ASCII written as \xNN, for error
+/// messages: a NUL in a hostile header must not cut the message short.
+std::string escaped(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte >= 0x7f || c == '\\')
+      out += fmt::format("\\x{:02x}", byte);
+    else
+      out.push_back(c);
+  }
+  return out;
+}
+
+[[noreturn]] void corruptFile(const std::string &name, SourceLoc where,
+                              const std::string &what) {
+  fail<IOError>(where, "loadNpy", "the file is not a valid .npy file",
+                "{}: {}", name, what);
+}
+
 struct Header {
   DType dtype = DType::Float32;
   bool bigEndian = false;
@@ -92,7 +120,7 @@ public:
         header.shape = parseShape();
         haveShape = true;
       } else {
-        corrupt(fmt::format("unexpected key '{}' in the header", key));
+        corrupt(fmt::format("unexpected key '{}' in the header", escaped(key)));
       }
       if (!peek('}'))
         expect(',');
@@ -108,8 +136,7 @@ public:
 
 private:
   [[noreturn]] void corrupt(const std::string &what) const {
-    fail<IOError>(where_, "loadNpy", "the file is not a valid .npy file",
-                  "{}: {}", name_, what);
+    corruptFile(name_, where_, what);
   }
 
   void skipSpace() {
@@ -154,11 +181,18 @@ private:
 
   Shape parseShape() {
     Shape shape;
+    bool trailingComma = false;
     expect('(');
     while (!peek(')')) {
       skipSpace();
       std::int64_t value = 0;
       std::size_t digits = 0;
+      // Python (and so NumPy) refuses leading zeros: (03,) is no literal.
+      if (pos_ + 1 < text_.size() && text_[pos_] == '0' &&
+          text_[pos_ + 1] >= '0' && text_[pos_ + 1] <= '9')
+        corrupt(fmt::format("a dimension with a leading zero at header byte "
+                            "{}, which Python does not read",
+                            pos_));
       while (pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '9') {
         if (value > (INT64_MAX - 9) / 10)
           corrupt("a dimension in the shape is too large");
@@ -172,20 +206,28 @@ private:
       shape.push_back(value);
       if (shape.size() > static_cast<std::size_t>(kMaxRank))
         corrupt(fmt::format("more than {} dimensions", kMaxRank));
-      if (!peek(')'))
+      trailingComma = false;
+      if (!peek(')')) {
         expect(',');
+        trailingComma = true;
+      }
     }
+    // (3) is the number 3 in Python, not a tuple: NumPy refuses it.
+    if (shape.size() == 1 && !trailingComma)
+      corrupt(fmt::format("'shape' is ({}), a number, not a tuple: a "
+                          "one-dimensional shape is written ({},)",
+                          shape[0], shape[0]));
     expect(')');
     return shape;
   }
 
   void parseDescr(const std::string &descr, Header &header) {
     if (descr.size() < 2)
-      corrupt(fmt::format("unknown descr '{}'", descr));
+      corrupt(fmt::format("unknown descr '{}'", escaped(descr)));
     char order = descr[0];
     std::string_view code = std::string_view(descr).substr(1);
     if (order != '<' && order != '>' && order != '|' && order != '=')
-      corrupt(fmt::format("unknown byte order in descr '{}'", descr));
+      corrupt(fmt::format("unknown byte order in descr '{}'", escaped(descr)));
     header.bigEndian = order == '>' || (order == '=' && std::endian::native ==
                                                             std::endian::big);
     static const std::pair<std::string_view, DType> kCodes[] = {
@@ -200,7 +242,7 @@ private:
     fail<DTypeError>(where_, "loadNpy",
                      "Trueno reads bool, int8/16/32/64, uint8, float16/32/64 "
                      "and bfloat16 ('<V2'); convert the array in NumPy first",
-                     "{}: unsupported element type '{}'", name_, descr);
+                     "{}: unsupported element type '{}'", name_, escaped(descr));
   }
 
   std::string_view text_;
@@ -218,62 +260,142 @@ std::uint32_t readLittle(const std::uint8_t *p, int bytes) {
 
 } // namespace
 
-Tensor decodeNpy(std::span<const std::uint8_t> bytes, const std::string &name,
-                 SourceLoc where) {
-  auto corrupt = [&](const std::string &what) {
-    fail<IOError>(where, "loadNpy", "the file is not a valid .npy file",
-                  "{}: {}", name, what);
-  };
-  if (bytes.size() < kMagicSize + 4 ||
-      std::memcmp(bytes.data(), kMagic, kMagicSize) != 0)
-    corrupt("missing the .npy magic string (\\x93NUMPY)");
-  int major = bytes[6];
-  if (major < 1 || major > 3)
-    corrupt(fmt::format("unsupported format version {}.{}", major, bytes[7]));
+namespace {
+
+/// NumPy's own reader refuses headers over 10,000 bytes; this bound only
+/// keeps a hostile length from allocating: a header of any real array fits.
+constexpr std::size_t kMaxHeaderBytes = 1 << 20;
+/// The longest preamble: magic, version, 4-byte header length.
+constexpr std::size_t kMaxPreambleBytes = kMagicSize + 2 + 4;
+
+/// Where the header dict lies in a file of `fileSize` bytes whose first
+/// bytes are `start` (all of them, or the first kMaxPreambleBytes).
+struct Preamble {
+  std::size_t headerOffset;
+  std::size_t headerLength;
+};
+
+Preamble readPreamble(std::span<const std::uint8_t> start,
+                      std::uint64_t fileSize, const std::string &name,
+                      SourceLoc where) {
+  if (start.size() < kMagicSize + 4 ||
+      std::memcmp(start.data(), kMagic, kMagicSize) != 0)
+    corruptFile(name, where, "missing the .npy magic string (\\x93NUMPY)");
+  int major = start[6], minor = start[7];
+  if (major < 1 || major > 3 || minor != 0)
+    corruptFile(name, where,
+                fmt::format("unsupported format version {}.{} (NumPy writes "
+                            "1.0, 2.0 and 3.0)",
+                            major, minor));
   int lengthBytes = major == 1 ? 2 : 4;
   std::size_t prefix = kMagicSize + 2 + lengthBytes;
-  if (bytes.size() < prefix)
-    corrupt("truncated before the header length");
-  std::size_t headerLength = readLittle(bytes.data() + 8, lengthBytes);
-  if (headerLength > bytes.size() - prefix)
-    corrupt(fmt::format("the header claims {} bytes but the file has {}",
-                        headerLength, bytes.size() - prefix));
-  std::string_view text(reinterpret_cast<const char *>(bytes.data()) + prefix,
-                        headerLength);
-  Header header = HeaderParser(text, name, where).parse();
+  if (start.size() < prefix)
+    corruptFile(name, where, "truncated before the header length");
+  std::size_t headerLength = readLittle(start.data() + 8, lengthBytes);
+  if (headerLength > fileSize - prefix)
+    corruptFile(name, where,
+                fmt::format("the header claims {} bytes but the file has {}",
+                            headerLength, fileSize - prefix));
+  if (headerLength > kMaxHeaderBytes)
+    corruptFile(name, where,
+                fmt::format("the header claims {} bytes, more than any "
+                            "array's header needs ({} at most)",
+                            headerLength, kMaxHeaderBytes));
+  return {prefix, headerLength};
+}
 
+/// The parsed header and where its elements start, checked against the
+/// file's size: a tensor is allocated only for data the file holds.
+struct Layout {
+  Header header;
+  std::uint64_t dataOffset;
+  std::int64_t numel;
+};
+
+Layout readLayout(const Preamble &preamble, std::string_view text,
+                  std::uint64_t fileSize, const std::string &name,
+                  SourceLoc where) {
+  Header header = HeaderParser(text, name, where).parse();
   // Like NumPy, zero sizes do not excuse the others from fitting.
   std::size_t itemBytes = itemSize(header.dtype);
   std::int64_t numel = 1, nonzeroBytes = static_cast<std::int64_t>(itemBytes);
   for (std::int64_t s : header.shape) {
     if (s != 0 && __builtin_mul_overflow(nonzeroBytes, s, &nonzeroBytes))
-      corrupt(fmt::format("shape {} overflows", formatShape(header.shape)));
+      corruptFile(name, where,
+                  fmt::format("shape {} overflows", formatShape(header.shape)));
     numel *= s; // cannot overflow: the nonzero product fits
   }
-  std::size_t available = bytes.size() - prefix - headerLength;
+  std::uint64_t dataOffset = preamble.headerOffset + preamble.headerLength;
+  std::uint64_t available = fileSize - dataOffset;
   if (static_cast<std::uint64_t>(numel) > available / itemBytes)
-    corrupt(fmt::format("truncated: shape {} of {} needs {} data bytes, the "
-                        "file has {}",
-                        formatShape(header.shape), dtypeName(header.dtype),
-                        static_cast<std::uint64_t>(numel) * itemBytes,
-                        available));
+    corruptFile(name, where,
+                fmt::format("truncated: shape {} of {} needs {} data bytes, "
+                            "the file has {}",
+                            formatShape(header.shape), dtypeName(header.dtype),
+                            static_cast<std::uint64_t>(numel) * itemBytes,
+                            available));
+  return {std::move(header), dataOffset, numel};
+}
 
-  // Fortran order is C order of the reversed shape, transposed back.
+/// A tensor to read the elements into, in the order they are stored
+/// (Fortran order is C order of the reversed shape).
+Tensor storedTensor(const Header &header) {
   Shape stored = header.shape;
   if (header.fortranOrder)
     std::reverse(stored.begin(), stored.end());
-  Tensor result = detail::makeContiguous(header.dtype, stored, Device::cpu());
-  auto *out =
-      reinterpret_cast<std::uint8_t *>(result.impl()->mutableFirstElement());
-  const std::uint8_t *data = bytes.data() + prefix + headerLength;
-  std::memcpy(out, data, numel * itemBytes);
+  return detail::makeContiguous(header.dtype, stored, Device::cpu());
+}
+
+std::uint8_t *bytesOf(const Tensor &stored) {
+  return reinterpret_cast<std::uint8_t *>(
+      stored.impl()->mutableFirstElement());
+}
+
+/// The loaded tensor from `stored`, whose bytes are the file's elements:
+/// byte order fixed, bools normalized, Fortran order transposed back.
+Tensor finish(Tensor stored, const Layout &layout) {
+  const Header &header = layout.header;
+  std::size_t itemBytes = itemSize(header.dtype);
+  std::uint8_t *out = bytesOf(stored);
   if (header.bigEndian && itemBytes > 1)
-    for (std::int64_t i = 0; i < numel; ++i)
+    for (std::int64_t i = 0; i < layout.numel; ++i)
       std::reverse(out + i * itemBytes, out + (i + 1) * itemBytes);
   if (header.dtype == kBool) // any nonzero byte is true, as in NumPy
-    for (std::int64_t i = 0; i < numel; ++i)
+    for (std::int64_t i = 0; i < layout.numel; ++i)
       out[i] = out[i] != 0;
-  return header.fortranOrder ? result.T().contiguous() : result;
+  return header.fortranOrder ? stored.T().contiguous() : stored;
+}
+
+/// Reads exactly `size` bytes at `offset`; false on an error or end of file.
+bool readAt(int fd, std::uint64_t offset, std::uint8_t *out,
+            std::uint64_t size) {
+  while (size > 0) {
+    ssize_t n = ::pread(fd, out, std::min<std::uint64_t>(size, 1 << 30),
+                        static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return false;
+    out += n;
+    offset += static_cast<std::uint64_t>(n);
+    size -= static_cast<std::uint64_t>(n);
+  }
+  return true;
+}
+
+} // namespace
+
+Tensor decodeNpy(std::span<const std::uint8_t> bytes, const std::string &name,
+                 SourceLoc where) {
+  Preamble preamble = readPreamble(bytes, bytes.size(), name, where);
+  std::string_view text(reinterpret_cast<const char *>(bytes.data()) +
+                            preamble.headerOffset,
+                        preamble.headerLength);
+  Layout layout = readLayout(preamble, text, bytes.size(), name, where);
+  Tensor stored = storedTensor(layout.header);
+  std::memcpy(bytesOf(stored), bytes.data() + layout.dataOffset,
+              layout.numel * itemSize(layout.header.dtype));
+  return finish(std::move(stored), layout);
 }
 
 std::vector<std::uint8_t> encodeNpy(const Tensor &tensor, SourceLoc where) {
@@ -307,39 +429,93 @@ std::vector<std::uint8_t> encodeNpy(const Tensor &tensor, SourceLoc where) {
 
 void saveNpy(const std::string &path, const Tensor &tensor, SourceLoc where) {
   std::vector<std::uint8_t> bytes = encodeNpy(tensor, where);
-  std::FILE *file = std::fopen(path.c_str(), "wb");
-  if (!file)
+  // Written to a temporary file beside the target and renamed over it: a
+  // failure or a crash midway leaves the old file (or none), never half of
+  // the new one.
+  static std::atomic<std::uint64_t> counter{0};
+  std::string temporary = fmt::format("{}.tmp-{}-{}", path, ::getpid(),
+                                      counter++);
+  int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+                  0644);
+  if (fd < 0)
     fail<IOError>(where, "saveNpy",
-                  "check that the directory exists and is "
-                  "writable",
+                  "check that the directory exists and is writable",
                   "cannot open '{}' for writing: {}", path,
                   std::strerror(errno));
-  bool ok = std::fwrite(bytes.data(), 1, bytes.size(), file) == bytes.size();
-  ok = std::fclose(file) == 0 && ok;
-  if (!ok)
-    fail<IOError>(where, "saveNpy", "check free space",
-                  "writing '{}' failed: {}", path, std::strerror(errno));
+  std::size_t done = 0;
+  int error = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      error = n < 0 ? errno : EIO;
+      break;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (!error && ::fsync(fd) != 0)
+    error = errno;
+  if (::close(fd) != 0 && !error)
+    error = errno;
+  if (!error && std::rename(temporary.c_str(), path.c_str()) != 0)
+    error = errno;
+  if (error) {
+    std::remove(temporary.c_str());
+    fail<IOError>(where, "saveNpy", "check free space and the path",
+                  "writing '{}' failed: {}", path, std::strerror(error));
+  }
 }
 
 Tensor loadNpy(const std::string &path, SourceLoc where) {
+  // Only regular files: /dev/zero or a pipe would be read without end.
+  // O_NONBLOCK keeps a pipe swapped in after the check from blocking the
+  // open; fstat checks the file that was opened.
   std::error_code ec;
-  if (std::filesystem::is_directory(path, ec))
+  std::filesystem::file_status status = std::filesystem::status(path, ec);
+  if (std::filesystem::is_directory(status))
     fail<IOError>(where, "loadNpy", "", "'{}' is a directory, not a file",
                   path);
-  std::FILE *file = std::fopen(path.c_str(), "rb");
-  if (!file)
+  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0)
     fail<IOError>(where, "loadNpy", "", "cannot open '{}': {}", path,
                   std::strerror(errno));
-  std::vector<std::uint8_t> bytes;
-  std::uint8_t chunk[1 << 16];
-  std::size_t n;
-  while ((n = std::fread(chunk, 1, sizeof(chunk), file)) > 0)
-    bytes.insert(bytes.end(), chunk, chunk + n);
-  bool failed = std::ferror(file);
-  std::fclose(file);
-  if (failed)
-    fail<IOError>(where, "loadNpy", "", "reading '{}' failed", path);
-  return decodeNpy(bytes, path, where);
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat info;
+  if (::fstat(fd, &info) != 0)
+    fail<IOError>(where, "loadNpy", "", "cannot read '{}': {}", path,
+                  std::strerror(errno));
+  if (!S_ISREG(info.st_mode))
+    fail<IOError>(where, "loadNpy", "load .npy data from a regular file",
+                  "'{}' is not a regular file (a device, pipe or socket)",
+                  path);
+  auto fileSize = static_cast<std::uint64_t>(info.st_size);
+  auto readFailed = [&] {
+    fail<IOError>(where, "loadNpy", "", "reading '{}' failed: {}", path,
+                  errno ? std::strerror(errno) : "the file shrank");
+  };
+  // Each read is bounded by what the bytes before it justify: the preamble,
+  // then the header it gives the length of, then the elements the header
+  // describes, checked against the file's size first.
+  std::uint8_t start[kMaxPreambleBytes];
+  std::size_t startBytes = std::min<std::uint64_t>(fileSize, sizeof(start));
+  errno = 0;
+  if (!readAt(fd, 0, start, startBytes))
+    readFailed();
+  Preamble preamble = readPreamble({start, startBytes}, fileSize, path, where);
+  std::string text(preamble.headerLength, '\0');
+  if (!readAt(fd, preamble.headerOffset,
+              reinterpret_cast<std::uint8_t *>(text.data()), text.size()))
+    readFailed();
+  Layout layout = readLayout(preamble, text, fileSize, path, where);
+  Tensor stored = storedTensor(layout.header);
+  if (!readAt(fd, layout.dataOffset, bytesOf(stored),
+              layout.numel * itemSize(layout.header.dtype)))
+    readFailed();
+  return finish(std::move(stored), layout);
 }
 
 } // namespace trueno
