@@ -56,6 +56,7 @@ public:
   }
   void setCompileMs(double ms) { compileMs_ = ms; }
   void setFromDisk() { fromDisk_ = true; }
+  void setCodeBytes(std::uint64_t bytes) { codeBytes_ = bytes; }
 
   KernelSchedule schedule;
   std::unique_ptr<JitModule> code;
@@ -202,8 +203,10 @@ CpuBackend::compile(const Graph &graph, bool debug) {
   auto loadStart = std::chrono::steady_clock::now();
   if (cache.enabled())
     if (std::optional<CacheEntry> entry = cache.load(key)) {
+      std::uint64_t bytes = entry->object.size();
       auto loaded = loadObject(std::move(entry->object));
       if (loaded) {
+        executable->setCodeBytes(bytes);
         code = std::move(*loaded);
         executable->setFromDisk();
         counters().diskHits++;
@@ -242,6 +245,7 @@ CpuBackend::compile(const Graph &graph, bool debug) {
           ", \"ir\": " + jsonString(ir) + "}";
       cache.store(key, {*object, metadata});
     }
+    executable->setCodeBytes(object->size());
     auto loaded = loadObject(std::move(*object));
     if (!loaded)
       return loaded.takeError();
@@ -254,10 +258,21 @@ CpuBackend::compile(const Graph &graph, bool debug) {
     executable->entries.push_back(*entry);
   }
   executable->code = std::move(code);
+  // The kernels' IR is not needed to run them: held by every cached
+  // program, it was most of a program's memory.
+  schedule.kernels = nullptr;
   executable->setCompileMs(std::chrono::duration<double, std::milli>(
                                std::chrono::steady_clock::now() - start)
                                .count());
   return executable;
+}
+
+void CpuBackend::releaseCachedMemory() {
+  HostAllocator::instance().releaseCached();
+}
+
+std::uint64_t CpuBackend::cachedMemoryBytes() const {
+  return HostAllocator::instance().stats().cachedBytes;
 }
 
 llvm::Error CpuBackend::run(const Executable &compiled,

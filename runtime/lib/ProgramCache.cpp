@@ -2,7 +2,9 @@
 #include "trueno/Runtime/ProgramCache.h"
 #include "trueno/Runtime/Counters.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
 
 namespace trueno::runtime {
 
@@ -46,16 +48,29 @@ std::size_t Graph::hash() const {
   return static_cast<std::size_t>(h);
 }
 
+ProgramCache::Limits ProgramCache::limitsFromEnvironment() {
+  Limits limits{1024, std::uint64_t(256) << 20};
+  if (const char *entries = std::getenv("TRUENO_PROGRAM_CACHE_ENTRIES"))
+    limits.programs = std::max<std::int64_t>(1, std::atoll(entries));
+  if (const char *mb = std::getenv("TRUENO_PROGRAM_CACHE_MB"))
+    limits.codeBytes = std::max<std::uint64_t>(1, std::strtoull(mb, nullptr, 10))
+                       << 20;
+  return limits;
+}
+
 ProgramCache &ProgramCache::instance() {
-  static ProgramCache *cache = new ProgramCache(); // outlives static tensors
+  // Never destroyed: outlives static tensors.
+  static ProgramCache *cache = new ProgramCache(limitsFromEnvironment());
   return *cache;
 }
 
 llvm::Expected<ProgramCache::Found>
 ProgramCache::get(const Graph &graph, Backend &backend, bool debug) {
   std::lock_guard lock(mutex_);
-  if (auto found = programs_.find(graph); found != programs_.end())
-    return Found{found->second, true};
+  if (auto found = programs_.find(graph); found != programs_.end()) {
+    order_.splice(order_.begin(), order_, found->second.position);
+    return Found{found->second.executable, true};
+  }
   auto compiled = backend.compile(graph, debug);
   if (!compiled)
     return compiled.takeError();
@@ -63,8 +78,25 @@ ProgramCache::get(const Graph &graph, Backend &backend, bool debug) {
   counters().programsCompiled++;
   counters().compileMicros +=
       static_cast<std::int64_t>(executable->compileMs() * 1e3);
-  programs_.emplace(graph, executable);
+  auto [at, inserted] = programs_.emplace(graph, Entry{executable, {}});
+  order_.push_front(&at->first);
+  at->second.position = order_.begin();
+  codeBytes_ += executable->codeBytes();
+  evictPastLimits();
   return Found{std::move(executable), false};
+}
+
+void ProgramCache::evictPastLimits() {
+  // The newest program always stays, whatever its size.
+  while (order_.size() > 1 &&
+         (static_cast<std::int64_t>(order_.size()) > limits_.programs ||
+          codeBytes_ > limits_.codeBytes)) {
+    auto found = programs_.find(*order_.back());
+    codeBytes_ -= found->second.executable->codeBytes();
+    order_.pop_back();
+    programs_.erase(found);
+    ++evicted_;
+  }
 }
 
 std::int64_t ProgramCache::size() const {
@@ -72,9 +104,33 @@ std::int64_t ProgramCache::size() const {
   return static_cast<std::int64_t>(programs_.size());
 }
 
+std::uint64_t ProgramCache::codeBytes() const {
+  std::lock_guard lock(mutex_);
+  return codeBytes_;
+}
+
+std::int64_t ProgramCache::evicted() const {
+  std::lock_guard lock(mutex_);
+  return evicted_;
+}
+
+ProgramCache::Limits ProgramCache::limits() const {
+  std::lock_guard lock(mutex_);
+  return limits_;
+}
+
+void ProgramCache::setLimits(Limits limits) {
+  std::lock_guard lock(mutex_);
+  limits_ = {std::max<std::int64_t>(1, limits.programs),
+             std::max<std::uint64_t>(1, limits.codeBytes)};
+  evictPastLimits();
+}
+
 void ProgramCache::clear() {
   std::lock_guard lock(mutex_);
   programs_.clear();
+  order_.clear();
+  codeBytes_ = 0;
 }
 
 } // namespace trueno::runtime

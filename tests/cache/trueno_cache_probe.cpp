@@ -4,7 +4,9 @@
 //
 //   trueno-cache-probe run N     realizes N distinct programs (different
 //                                shapes and ops) and prints "compiled=C
-//                                disk_hits=H disk_misses=M median_realize_ms=T"
+//                                disk_hits=H disk_misses=M median_realize_ms=T
+//                                programs=P evicted=E rss_mb=R" (programs
+//                                held in memory, evicted, resident MiB)
 //   trueno-cache-probe verify D  checks every entry in directory D and
 //                                prints "entries=E bad=B"
 //
@@ -16,11 +18,22 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 namespace tn = trueno;
+
+/// The process's resident set, from /proc/self/statm (in pages).
+static long residentMegabytes() {
+  std::ifstream statm("/proc/self/statm");
+  long size = 0, resident = 0;
+  statm >> size >> resident;
+  return resident * ::sysconf(_SC_PAGESIZE) / (1 << 20);
+}
 
 int main(int argc, char **argv) {
   if (argc != 3) {
@@ -60,6 +73,8 @@ int main(int argc, char **argv) {
             << " disk_hits=" << s.diskCacheHits
             << " disk_misses=" << s.diskCacheMisses
             << " median_realize_ms=" << (ms.empty() ? 0 : ms[ms.size() / 2])
-            << "\n";
+            << " programs=" << s.cachedPrograms
+            << " evicted=" << s.evictedPrograms
+            << " rss_mb=" << residentMegabytes() << "\n";
   return 0;
 }

@@ -13,6 +13,7 @@
 #define TRUENO_EXECUTION_H
 
 #include <cstdint>
+#include <source_location>
 
 namespace trueno {
 
@@ -36,8 +37,15 @@ struct RuntimeStats {
   std::int64_t diskCacheMisses = 0;
   /// Total time spent loading kernels from the disk cache.
   double diskLoadMs = 0;
-  /// Programs held by the in-memory cache.
+  /// Programs held by the in-memory cache, the bytes of their machine
+  /// code, and the programs it evicted (least recently used first) to stay
+  /// within its limits.
   std::int64_t cachedPrograms = 0;
+  std::int64_t cachedProgramBytes = 0;
+  std::int64_t evictedPrograms = 0;
+  /// Host memory the caching allocator holds for reuse, not in use by any
+  /// tensor (emptyCache() gives it back).
+  std::int64_t cachedHostBytes = 0;
 };
 
 /// Counters since the process started.
@@ -45,6 +53,21 @@ RuntimeStats runtimeStats();
 
 /// Drops every compiled program from the in-memory cache.
 void clearProgramCache();
+
+/// Bounds the in-memory program cache: past `programs` programs or
+/// `codeBytes` bytes of machine code, the least recently used programs are
+/// evicted (their code is released once no realize runs it). The defaults,
+/// 1024 programs and 256 MiB, come from TRUENO_PROGRAM_CACHE_ENTRIES and
+/// TRUENO_PROGRAM_CACHE_MB. An evicted program that is needed again is
+/// loaded from the disk kernel cache (about a millisecond) or compiled.
+void setProgramCacheLimits(
+    std::int64_t programs, std::int64_t codeBytes,
+    std::source_location where = std::source_location::current());
+
+/// Gives the memory the caching allocator keeps for reuse back to the
+/// system, as torch.cuda.empty_cache(); tensors in use are untouched. The
+/// allocator keeps at most TRUENO_HOST_CACHE_MB (default 2048) MiB.
+void emptyCache();
 
 } // namespace trueno
 

@@ -769,7 +769,16 @@ RuntimeStats runtimeStats() {
   stats.kernelsLaunched = c.kernelsLaunched.load();
   stats.kernelsCompiled = c.kernelsCompiled.load();
   stats.compileMs = static_cast<double>(c.compileMicros.load()) / 1e3;
-  stats.cachedPrograms = runtime::ProgramCache::instance().size();
+  runtime::ProgramCache &programs = runtime::ProgramCache::instance();
+  stats.cachedPrograms = programs.size();
+  stats.cachedProgramBytes = static_cast<std::int64_t>(programs.codeBytes());
+  stats.evictedPrograms = programs.evicted();
+  // Counters never throw: a backend that could not start holds nothing.
+  if (auto backend = runtime::backendFor(Device::cpu()))
+    stats.cachedHostBytes =
+        static_cast<std::int64_t>(backend->cachedMemoryBytes());
+  else
+    llvm::consumeError(backend.takeError());
   stats.diskCacheHits = c.diskHits.load();
   stats.diskCacheMisses = c.diskMisses.load();
   stats.diskLoadMs = static_cast<double>(c.diskLoadMicros.load()) / 1e3;
@@ -780,6 +789,22 @@ void clearProgramCache() {
   LazyState &s = state();
   std::lock_guard lock(s.mutex);
   runtime::ProgramCache::instance().clear();
+}
+
+void setProgramCacheLimits(std::int64_t programs, std::int64_t codeBytes,
+                           SourceLoc where) {
+  if (programs < 1 || codeBytes < 1)
+    detail::fail<ValueError>(where, "setProgramCacheLimits",
+                             "keep room for at least one program",
+                             "got {} programs and {} bytes", programs,
+                             codeBytes);
+  runtime::ProgramCache::instance().setLimits(
+      {programs, static_cast<std::uint64_t>(codeBytes)});
+}
+
+void emptyCache() {
+  for (Device device : {Device::cpu()})
+    detail::backendOf(device, "emptyCache").releaseCachedMemory();
 }
 
 } // namespace trueno

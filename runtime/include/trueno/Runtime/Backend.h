@@ -95,10 +95,14 @@ public:
   double compileMs() const { return compileMs_; }
   /// Whether the code came from the disk kernel cache.
   bool fromDisk() const { return fromDisk_; }
+  /// The bytes of machine code it holds (what the program cache's byte
+  /// limit counts).
+  std::uint64_t codeBytes() const { return codeBytes_; }
 
 protected:
   double compileMs_ = 0;
   bool fromDisk_ = false;
+  std::uint64_t codeBytes_ = 0;
 };
 
 /// One device: its memory, its transfers, its compiler and its queue.
@@ -117,6 +121,11 @@ public:
                              std::size_t bytes) = 0;
   virtual llvm::Error download(void *to, const BufferRef &from,
                                std::size_t bytes) = 0;
+  /// Gives the memory kept for reuse (freed buffers a caching allocator
+  /// holds) back to the system; buffers in use are untouched.
+  virtual void releaseCachedMemory() = 0;
+  /// The bytes releaseCachedMemory() would give back.
+  virtual std::uint64_t cachedMemoryBytes() const = 0;
 
   /// `graph` compiled for this device (or its code loaded from the disk
   /// kernel cache). `debug` prints the fused kernels and the cache key

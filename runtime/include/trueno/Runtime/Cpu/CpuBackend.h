@@ -35,6 +35,8 @@ public:
                   std::span<const BufferRef> outputs) override;
   /// Everything ran when run() returned.
   llvm::Error wait() override { return llvm::Error::success(); }
+  void releaseCachedMemory() override;
+  std::uint64_t cachedMemoryBytes() const override;
 
   /// The disk cache key parts of kernels `ir` compiled for this target.
   CacheKeyParts keyParts(std::string ir) const;
