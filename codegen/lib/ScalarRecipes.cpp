@@ -431,7 +431,20 @@ template <> Value lowerScalar(Atan2Op, ScalarBuilder &s) {
 template <> Value lowerScalar(PowOp, ScalarBuilder &s) {
   if (s.isFloat(0))
     return s.result(s.make<math::PowFOp>(s.arg(0), s.arg(1)));
-  return s.make<math::IPowIOp>(s.raw(0), s.raw(1));
+  Value base = s.raw(0), exponent = s.raw(1);
+  if (s.isUnsigned(0))
+    return s.make<math::IPowIOp>(base, exponent);
+  // A negative exponent gives trunc(1 / base^-exponent), as PyTorch: 1 for
+  // base 1, +-1 for base -1, 0 otherwise. math.ipowi agrees except at base
+  // 0, where it divides by zero (giving 1 here); that base is kept out of it.
+  using P = arith::CmpIPredicate;
+  Type t = base.getType();
+  Value zero = s.intConst(t, 0);
+  Value zeroToNegative = s.make<arith::AndIOp>(
+      s.cmpi(P::eq, base, zero), s.cmpi(P::slt, exponent, zero));
+  Value power = s.make<math::IPowIOp>(
+      s.select(zeroToNegative, s.intConst(t, 1), base), exponent);
+  return s.select(zeroToNegative, zero, power);
 }
 template <> Value lowerScalar(FloorDivOp, ScalarBuilder &s) {
   if (s.isFloat(0))

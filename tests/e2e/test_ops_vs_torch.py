@@ -263,9 +263,12 @@ def build_case(rng, op):
     if op.startswith("bitwise") and common in FLOATS:
         return None
     if op == "pow" and common in INTS:
-        # PyTorch and NumPy reject negative integer powers; keep them small.
+        # Small exponents. A tensor of signed ones may be negative (PyTorch
+        # gives trunc(1 / b^-e), 0 for b = 0); a scalar one may not (PyTorch
+        # and NumPy reject it).
         if isinstance(tb, T.Tensor):
-            tb = T.remainder(tb.to(T.int64), 6).to(tb.dtype)
+            shift = 3 if tb.dtype in (T.int8, T.int16, T.int32, T.int64) else 0
+            tb = (T.remainder(tb.to(T.int64), 6 + shift) - shift).to(tb.dtype)
             b.array = tb.numpy() if b.dtype != "bfloat16" else b.array
             b.base, b.view = b.array, "-"
         else:

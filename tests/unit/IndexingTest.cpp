@@ -141,6 +141,11 @@ TEST_CASE("indexPut_ writes through views, accumulates repeats") {
   CHECK_CONTAINS(
       errorOf<ValueError>([&] { broadcast.indexPut_({tensor({0})}, 1.0); }),
       "broadcast dimension");
+  // setAt too: one element of a broadcast row is every row's.
+  CHECK_CONTAINS(
+      errorOf<ValueError>([&] { broadcast.setAt({1, 2}, 5.0); }),
+      "setAt: the destination of shape (3, 4) has a broadcast dimension 0");
+  CHECK(broadcast.sum().item<float>() == 0.0f);
 }
 
 TEST_CASE("scatter, scatterAdd, maskedFill, maskedSelect, nonzero") {
@@ -185,9 +190,24 @@ TEST_CASE("scatter, scatterAdd, maskedFill, maskedSelect, nonzero") {
   CHECK(scatterReduce(into, 0, tensor({1}), tensor({-5.f}), ScatterReduce::Amax,
                       false)
             .at<float>({1}) == -5.0f);
+  // bools: amax is an or, amin and prod an and; without the target's own
+  // value the start is the identity (PyTorch: [false, true, true]).
+  Tensor flags = tensor({true, true, false});
+  CHECK(scatterReduce(flags, 0, tensor({0, 2}), tensor({false, true}),
+                      ScatterReduce::Amax, false)
+            .toVector<bool>() == std::vector<bool>{false, true, true});
+  CHECK(scatterReduce(flags, 0, tensor({0, 0, 2}), tensor({true, true, true}),
+                      ScatterReduce::Amin, false)
+            .toVector<bool>() == std::vector<bool>{true, true, true});
+  CHECK(scatterReduce(flags, 0, tensor({0, 2}), tensor({false, true}),
+                      ScatterReduce::Prod)
+            .toVector<bool>() == std::vector<bool>{false, true, false});
+  CHECK(scatterReduce(flags, 0, tensor({2}), tensor({true}),
+                      ScatterReduce::Prod, false)
+            .toVector<bool>() == std::vector<bool>{true, true, true});
   CHECK_CONTAINS(errorOf<DTypeError>([&] {
                    (void)scatterReduce(zeros({2}, kBool), 0, tensor({0}),
-                                       tensor({true}), ScatterReduce::Prod);
+                                       tensor({true}), ScatterReduce::Mean);
                  }),
                  "not defined for bool tensors");
   Tensor a = arange(0, 6, 1, kInt32).reshape({2, 3});
@@ -215,6 +235,16 @@ TEST_CASE("joining and splitting") {
                  "tensor 1 has shape (2, 3) but tensor 0 has shape (2, 2): "
                  "they differ in dimension 1");
   CHECK_CONTAINS(errorOf<ValueError>([&] { (void)cat({}, 0); }), "empty list");
+  // PyTorch's legacy rule: (0,)-shaped tensors are skipped, whatever the
+  // others' shapes, but their dtype counts; messages keep the positions.
+  Tensor joined = cat({zeros({0}, kFloat64), ones({2, 2}), zeros({0})}, 0);
+  CHECK(joined.shape() == Shape{2, 2});
+  CHECK(joined.dtype() == kFloat64);
+  CHECK(cat({zeros({0}), zeros({0})}, 0).shape() == Shape{0});
+  CHECK_CONTAINS(errorOf<ShapeError>([&] {
+                   (void)cat({zeros({0}), a, b}, 0);
+                 }),
+                 "tensor 2 has shape (2, 3) but tensor 1 has shape (2, 2)");
   CHECK_CONTAINS(errorOf<ShapeError>([&] {
                    (void)stack({a, b});
                  }),
@@ -354,7 +384,13 @@ TEST_CASE("sorting and searching") {
       errorOf<IndexError>([&] {
         (void)searchsorted(unsorted, tensor({1}), false, tensor({0, 1, 3}));
       }),
-      "3");
+      "searchsorted: the sorter holds 3 at flat position 2, out of range for "
+      "rows of 3 elements");
+  CHECK_CONTAINS(
+      errorOf<IndexError>([&] {
+        (void)searchsorted(unsorted, tensor({1}), false, tensor({-1, 1, 2}));
+      }),
+      "the sorter holds -1 at flat position 0");
   // sorted = false allows any order; the values are the top k either way.
   ValuesIndices anyOrder = topk(tensor({4, 9, 1, 7}), 2, -1, true, false);
   std::vector<std::int64_t> picked = anyOrder.values.toVector<std::int64_t>();

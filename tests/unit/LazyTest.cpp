@@ -187,6 +187,69 @@ TEST_CASE("the same graph on new data hits the program cache") {
   CHECK(d.misses() == 1);
 }
 
+TEST_CASE("the program cache stays within its limits, least recently used "
+          "out") {
+  // One program per length: ((a + 2) * 3) over `n` elements.
+  auto run = [](std::int64_t n) {
+    return ((full({n}, 1.0f) + 2.0) * 3.0).at<float>({n - 1});
+  };
+  constexpr std::int64_t kDefaultBytes = std::int64_t(256) << 20;
+  clearProgramCache();
+  setProgramCacheLimits(3, kDefaultBytes);
+  std::int64_t evictedBefore = runtimeStats().evictedPrograms;
+  for (std::int64_t n = 101; n <= 105; ++n)
+    CHECK(run(n) == 9.0f);
+  CHECK(runtimeStats().cachedPrograms == 3);
+  CHECK(runtimeStats().evictedPrograms - evictedBefore == 2);
+  CHECK(runtimeStats().cachedProgramBytes > 0);
+  {
+    Delta d; // the three most recent stay
+    run(103);
+    run(105);
+    run(104);
+    CHECK(d.misses() == 0);
+  }
+  {
+    Delta d; // 103 was used before 105 and 104: it goes for 101
+    CHECK(run(101) == 9.0f);
+    run(105);
+    run(104);
+    CHECK(d.misses() == 1);
+    run(103);
+    CHECK(d.misses() == 2);
+  }
+  // A byte limit below the three programs' code keeps the newest ones
+  // that fit, and always the newest.
+  std::int64_t bytes = runtimeStats().cachedProgramBytes;
+  setProgramCacheLimits(1024, bytes - 1);
+  CHECK(runtimeStats().cachedPrograms == 2);
+  CHECK(runtimeStats().cachedProgramBytes < bytes);
+  setProgramCacheLimits(1024, 1);
+  CHECK(runtimeStats().cachedPrograms == 1);
+  {
+    Delta d; // the most recent, 103, stayed
+    run(103);
+    CHECK(d.misses() == 0);
+  }
+  CHECK_CONTAINS(errorOf<ValueError>([] { setProgramCacheLimits(0, 256); }),
+                 "setProgramCacheLimits: got 0 programs and 256 bytes");
+  setProgramCacheLimits(1024, kDefaultBytes);
+}
+
+TEST_CASE("emptyCache gives the allocator's kept blocks back") {
+  {
+    Tensor big = full({1 << 18}, 1.0f);
+    (void)big.at<float>({0});
+  } // freed into the allocator's cache
+  CHECK(runtimeStats().cachedHostBytes > 0);
+  emptyCache();
+  CHECK(runtimeStats().cachedHostBytes == 0);
+  // Tensors in use are untouched.
+  Tensor kept = full({1 << 18}, 2.0f);
+  emptyCache();
+  CHECK(kept.at<float>({12345}) == 2.0f);
+}
+
 TEST_CASE("a value kept by the caller is a second output of the same kernel") {
   Tensor a = fromVector(ramp(16), {16});
   Delta d;
@@ -506,6 +569,10 @@ TEST_CASE("result dtypes follow PyTorch") {
   CHECK((tensor({-7}) % 3).item<int>() == 2); // Python's modulo
   CHECK(floorDivide(tensor({-7}), 2).item<int>() == -4);
   CHECK(where(i32 > 1, i32, 0.5).dtype() == kFloat32);
+  // Two numbers: the default float dtype, or int64, as torch.where.
+  CHECK(where(i32 > 1, -8.5, 2.5).dtype() == kFloat32);
+  CHECK(where(i32 > 1, -8.5, 2.5).toVector<float>()[0] == 2.5f);
+  CHECK(where(i32 > 1, 3, 4).dtype() == kInt64);
   CHECK(clamp(i32, 2).toVector<int>() == std::vector<int>{2, 2, 3});
   CHECK(clamp(i32, 1.5, 2.5).dtype() == kFloat32);
   CHECK(i32.to(kFloat64).dtype() == kFloat64);
@@ -685,6 +752,15 @@ TEST_CASE("matrix products: values, fused epilogue, views and errors") {
       CHECK(got[i * 4 + j] ==
             doctest::Approx(std::max(0.0f, product[i * 4 + j] + bv[j])));
   CHECK(addmm(bias, x, w.mT(), 0.5, 2.0).shape() == Shape{8, 4});
+  // Integer addmm takes beta and alpha as integers first (PyTorch: zeros).
+  Tensor small = tensor({{1, 2}, {3, 4}});
+  CHECK(addmm(small, small, small, 0.2, 0.6).toVector<std::int64_t>() ==
+        std::vector<std::int64_t>{0, 0, 0, 0});
+  CHECK(addmm(small, small, small, 1.5, 2.7).toVector<std::int64_t>() ==
+        std::vector<std::int64_t>{15, 22, 33, 48});
+  // outer multiplies elements: bools are an and, as torch.outer.
+  CHECK(outer(tensor({true, false}), tensor({true, true})).toVector<bool>() ==
+        std::vector<bool>{true, true, false, false});
   CHECK(linear(randn({2, 3, 16}), w).shape() == Shape{2, 3, 4});
 
   CHECK_CONTAINS(errorOf<ShapeError>([&] { (void)matmul(a, a); }),
@@ -830,6 +906,12 @@ TEST_CASE("conv2d: values, fused bias, unbatched input and errors") {
                    (void)conv2d(images.to(kInt32), filters.to(kInt32));
                  }),
                  "conv2d is defined for floating tensors, not int32");
+  // A float bias does not make integer operands a float convolution.
+  CHECK_CONTAINS(errorOf<DTypeError>([&] {
+                   (void)conv2d(images.to(kInt64), filters.to(kInt64),
+                                ones({filters.size(0)}));
+                 }),
+                 "not int64 (with a float32 bias)");
   CHECK_CONTAINS(errorOf<ShapeError>([&] {
                    (void)conv2d(ones({9, 9}), filters);
                  }),
@@ -928,8 +1010,9 @@ TEST_CASE("activations and losses: values and errors") {
                  "input of shape (3,) and target of shape (2,) differ");
   CHECK_CONTAINS(errorOf<DTypeError>([&] { (void)elu(arange(3)); }),
                  "elu is defined for floating tensors, not int64");
-  CHECK_CONTAINS(errorOf<ValueError>([&] { (void)hardtanh(x, 1.0, -1.0); }),
-                 "low = 1 is above high = -1");
+  // low above high: every element is high, as in PyTorch and clamp.
+  CHECK(hardtanh(x, 0.5, -0.5).toVector<float>() ==
+        std::vector<float>{-0.5f, -0.5f, -0.5f});
 }
 
 TEST_CASE("in-place writes are recorded, not run at the call") {

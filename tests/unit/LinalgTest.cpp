@@ -7,6 +7,8 @@
 #include "TestUtil.h"
 
 #include <cmath>
+#include <cstdio>
+#include <unistd.h>
 
 using namespace trueno;
 using trueno::testing::errorOf;
@@ -80,4 +82,57 @@ TEST_CASE("linalg: errors") {
                    (void)la::solve(ones({2, 2, 2}), ones({3, 2, 1}));
                  }),
                  "the batch dimensions must broadcast");
+}
+
+namespace {
+/// What `body` writes to file descriptors 1 and 2 (where LAPACK's and
+/// LAPACKE's error handlers print), flushed and restored afterwards.
+template <typename F> std::string terminalOutputOf(F body) {
+  std::fflush(stdout);
+  std::fflush(stderr);
+  std::FILE *capture = std::tmpfile();
+  int saved1 = ::dup(1), saved2 = ::dup(2);
+  ::dup2(::fileno(capture), 1);
+  ::dup2(::fileno(capture), 2);
+  body();
+  std::fflush(stdout);
+  std::fflush(stderr);
+  ::dup2(saved1, 1);
+  ::dup2(saved2, 2);
+  ::close(saved1);
+  ::close(saved2);
+  std::string text;
+  std::rewind(capture);
+  for (int c; (c = std::fgetc(capture)) != EOF;)
+    text.push_back(static_cast<char>(c));
+  std::fclose(capture);
+  return text;
+}
+} // namespace
+
+TEST_CASE("linalg: empty matrices give PyTorch's results, silently") {
+  std::string printed = terminalOutputOf([] {
+    // The full bases of an empty matrix are identities (they were
+    // uninitialized memory, different on every run).
+    for (int run = 0; run < 3; ++run) {
+      la::SVD tall = la::svd(zeros({3, 0}), true);
+      CHECK(tall.u.shape() == Shape{3, 3});
+      CHECK(tall.u.toVector<float>() == eye(3).toVector<float>());
+      CHECK(tall.s.shape() == Shape{0});
+      CHECK(tall.vh.shape() == Shape{0, 0});
+      la::SVD wide = la::svd(zeros({2, 0, 3}, kFloat64), true);
+      CHECK(wide.u.shape() == Shape{2, 0, 0});
+      CHECK(wide.vh.shape() == Shape{2, 3, 3});
+      CHECK(wide.vh.toVector<double>() ==
+            stack({eye(3, {}, kFloat64), eye(3, {}, kFloat64)})
+                .toVector<double>());
+      la::SVD reduced = la::svd(zeros({3, 0}), false);
+      CHECK(reduced.u.shape() == Shape{3, 0});
+      CHECK(reduced.vh.shape() == Shape{0, 0});
+    }
+    CHECK(la::inv(zeros({0, 0})).shape() == Shape{0, 0});
+    CHECK(la::inv(zeros({2, 0, 0}, kFloat64)).shape() == Shape{2, 0, 0});
+    CHECK(la::det(zeros({0, 0})).item<float>() == 1.0f);
+  });
+  CHECK(printed == ""); // LAPACK printed "parameter number 6" for inv
 }

@@ -341,16 +341,26 @@ Tensor &assignResult(Tensor &self, const Tensor &value, const char *op,
                      SourceLoc where);
 } // namespace detail
 
+/// The left side of `a op= b`, with the caller's location: an operator
+/// has no defaulted argument to capture it, and with a number on the right
+/// this is the only place that sees the caller.
+struct AssignTarget {
+  Tensor &tensor;
+  SourceLoc where;
+  AssignTarget(Tensor &t, SourceLoc loc = SourceLoc::current())
+      : tensor(t), where(loc) {}
+};
+
 /// In place: `a op= b` writes `a op b` into a's elements (visible through
 /// every view of a). The shape must stay a's.
 #define TRUENO_COMPOUND(symbol, function)                                      \
-  inline Tensor &operator symbol##=(Tensor &a, Operand b) {                    \
-    return detail::assignResult(a, function(a, b.tensor, b.where),             \
-                                #symbol "=", b.where);                         \
+  inline Tensor &operator symbol##=(AssignTarget a, const Tensor &b) {         \
+    return detail::assignResult(a.tensor, function(a.tensor, b, a.where),      \
+                                #symbol "=", a.where);                         \
   }                                                                            \
-  inline Tensor &operator symbol##=(Tensor &a, Scalar b) {                     \
-    return detail::assignResult(a, function(a, b), #symbol "=",                \
-                                SourceLoc::current());                         \
+  inline Tensor &operator symbol##=(AssignTarget a, Scalar b) {                \
+    return detail::assignResult(a.tensor, function(a.tensor, b, a.where),      \
+                                #symbol "=", a.where);                         \
   }
 TRUENO_COMPOUND(+, add)
 TRUENO_COMPOUND(-, sub)

@@ -68,21 +68,21 @@ public:
   bool defined() const { return impl_ != nullptr; }
 
   // --- Metadata --------------------------------------------------------
-  DType dtype() const;
-  const Shape &shape() const;
-  const Strides &strides() const;
+  DType dtype(TRUENO_HERE) const;
+  const Shape &shape(TRUENO_HERE) const;
+  const Strides &strides(TRUENO_HERE) const;
   /// Offset of element (0, ..., 0) in the storage, in elements.
-  std::int64_t offset() const;
-  std::int64_t dim() const;
+  std::int64_t offset(TRUENO_HERE) const;
+  std::int64_t dim(TRUENO_HERE) const;
   /// Size of dimension `d`; negative `d` counts from the end.
   std::int64_t size(std::int64_t d, TRUENO_HERE) const;
   std::int64_t stride(std::int64_t d, TRUENO_HERE) const;
-  std::int64_t numel() const;
-  int itemSize() const { return trueno::itemSize(dtype()); }
-  Device device() const;
+  std::int64_t numel(TRUENO_HERE) const;
+  int itemSize(TRUENO_HERE) const { return trueno::itemSize(dtype(where)); }
+  Device device(TRUENO_HERE) const;
   /// Row-major and dense: a flat walk of the storage visits the elements in
   /// order. Dimensions of size 1 may have any stride (as in PyTorch).
-  bool isContiguous() const;
+  bool isContiguous(TRUENO_HERE) const;
   /// Whether two tensors view the same storage.
   bool sharesStorageWith(const Tensor &other) const;
 
@@ -106,7 +106,7 @@ public:
   Tensor narrow(std::int64_t dim, std::int64_t start, std::int64_t length,
                 TRUENO_HERE) const;
   /// Drops every dimension of size 1.
-  Tensor squeeze() const;
+  Tensor squeeze(TRUENO_HERE) const;
   /// Drops `dim` if its size is 1, otherwise returns the same view.
   Tensor squeeze(std::int64_t dim, TRUENO_HERE) const;
   /// Inserts a dimension of size 1 before position `dim` (-1 appends).
@@ -120,7 +120,7 @@ public:
   Tensor flatten(std::int64_t startDim = 0, std::int64_t endDim = -1,
                  TRUENO_HERE) const;
   /// All dimensions reversed (NumPy's `.T`).
-  Tensor T() const;
+  Tensor T(TRUENO_HERE) const;
   /// The last two dimensions swapped; needs rank >= 2.
   Tensor mT(TRUENO_HERE) const;
 
@@ -149,9 +149,9 @@ public:
 
   // --- Copies ----------------------------------------------------------
   /// This tensor if already contiguous, otherwise a contiguous copy.
-  Tensor contiguous() const;
+  Tensor contiguous(TRUENO_HERE) const;
   /// A contiguous copy that shares nothing with this tensor.
-  Tensor clone() const;
+  Tensor clone(TRUENO_HERE) const;
   /// Converted to `dtype` with NumPy's rules (docs/DTYPES.md); this tensor
   /// itself when the dtype already matches.
   Tensor to(DType dtype, TRUENO_HERE) const;

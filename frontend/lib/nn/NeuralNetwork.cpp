@@ -158,7 +158,8 @@ Tensor logsumexp(const Tensor &x, std::vector<std::int64_t> dims, bool keepdim,
                  : x.to(DType::Float32, where); // as torch.logsumexp
   DType result = isFloating(x.dtype()) ? x.dtype() : DType::Float32;
   if (v.dim() == 0) { // one element: itself (also when infinite or NaN)
-    (void)amax(v, dims, keepdim, where); // rejects dims other than 0 and -1
+    for (std::int64_t d : dims) // a scalar has dimensions 0 and -1
+      (void)detail::wrapDim(d, 1, v.shape(), "logsumexp", where);
     return v.to(result, where).clone();
   }
   if (v.numel() == 0) // log(0)
@@ -202,14 +203,20 @@ Tensor conv2d(const Tensor &input, const Tensor &weight,
                      "got an input of shape {} and a weight of shape {}",
                      formatShape(input.shape()), formatShape(weight.shape()));
   DType dtype = resultType(input, weight);
-  if (bias)
-    dtype = resultType(resultType(input, weight), bias->dtype());
+  // A floating bias does not make an integer convolution floating: PyTorch
+  // refuses the mix rather than promote.
   if (!isFloating(dtype))
     fail<DTypeError>(where, "conv2d",
-                     "convert the input first, e.g. with "
+                     "convert the input and weight first, e.g. with "
                      "to(kFloat32)",
-                     "conv2d is defined for floating tensors, not {}",
-                     dtypeName(dtype));
+                     "conv2d is defined for floating tensors, not {}{}",
+                     dtypeName(dtype),
+                     bias && isFloating(bias->dtype())
+                         ? fmt::format(" (with a {} bias)",
+                                       dtypeName(bias->dtype()))
+                         : "");
+  if (bias)
+    dtype = resultType(dtype, bias->dtype());
   for (int d = 0; d < 2; ++d)
     if (stride[d] < 1 || dilation[d] < 1 || padding[d] < 0)
       fail<ValueError>(where, "conv2d",
@@ -332,10 +339,9 @@ Tensor hardswish(const Tensor &x, SourceLoc where) {
 }
 
 Tensor hardtanh(const Tensor &x, double low, double high, SourceLoc where) {
+  // low > high is no error: like PyTorch (and clamp), every element is
+  // then `high`.
   Tensor v = activationInput(x, "hardtanh", where);
-  if (low > high)
-    fail<ValueError>(where, "hardtanh", "pass low <= high",
-                     "low = {} is above high = {}", low, high);
   return clamp(v, low, high, where).to(x.dtype(), where);
 }
 

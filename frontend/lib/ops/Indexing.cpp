@@ -621,6 +621,8 @@ enum class Combine { Assign, Sum, Prod, Mean, Amax, Amin };
 
 /// The value a target starts from when it does not include itself.
 template <typename T> T identityOf(Combine mode) {
+  if constexpr (std::is_same_v<T, bool>) // or (sum, amax) and and (prod, amin)
+    return mode == Combine::Prod || mode == Combine::Amin;
   double v = mode == Combine::Prod   ? 1.0
              : mode == Combine::Amax ? -std::numeric_limits<double>::infinity()
              : mode == Combine::Amin ? std::numeric_limits<double>::infinity()
@@ -677,8 +679,8 @@ std::int64_t checkScatter(const TensorImpl &self, const TensorImpl &idx,
     fail<DTypeError>(where, op, "convert the source with to() first",
                      "the source has dtype {} but x has dtype {}",
                      dtypeName(s.dtype), dtypeName(self.dtype));
-  if (self.dtype == DType::Bool &&
-      (mode == Combine::Prod || mode == Combine::Mean))
+  // prod of bools is a logical and, as in PyTorch; a mean has no bool.
+  if (self.dtype == DType::Bool && mode == Combine::Mean)
     fail<DTypeError>(where, op, "convert to an integer dtype first",
                      "this reduction is not defined for bool tensors");
   if (self.shape.empty())

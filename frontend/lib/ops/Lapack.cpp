@@ -241,7 +241,9 @@ Tensor inv(const Tensor &a, SourceLoc where) {
   return withFloat(dtype, [&]<typename T>(T) {
     Stack<T> s = stackOf<T>(a, batchOf(a));
     std::vector<lapack_int> pivots(s.n);
-    for (std::int64_t i = 0; i < s.count; ++i) {
+    // A 0x0 matrix is its own inverse; LAPACK's getri would refuse its
+    // empty workspace and print so.
+    for (std::int64_t i = 0; i < s.count && s.n > 0; ++i) {
       if (lapack_int info = getrf(s.n, s.n, s.matrix(i), pivots.data());
           info > 0)
         singular("linalg.inv", info, i, where);
@@ -441,7 +443,17 @@ SVD svd(const Tensor &a, bool fullMatrices, SourceLoc where) {
     std::int64_t uCols = fullMatrices ? m : k, vRows = fullMatrices ? n : k;
     std::vector<T> us(s.count * m * uCols), ss(s.count * k),
         vs(s.count * vRows * n);
-    for (std::int64_t i = 0; i < s.count; ++i)
+    for (std::int64_t i = 0; i < s.count; ++i) {
+      if (k == 0) {
+        // An empty matrix: LAPACK returns at once, and LAPACKE's row-major
+        // copy back would hand out uninitialized memory. The full bases
+        // are identities, as PyTorch gives.
+        for (std::int64_t d = 0; d < std::min(m, uCols); ++d)
+          us[i * m * uCols + d * uCols + d] = T(1);
+        for (std::int64_t d = 0; d < std::min(vRows, n); ++d)
+          vs[i * vRows * n + d * n + d] = T(1);
+        continue;
+      }
       if (lapack_int info = gesdd(fullMatrices ? 'A' : 'S', m, n, s.matrix(i),
                                   ss.data() + i * k, us.data() + i * m * uCols,
                                   ld(uCols), vs.data() + i * vRows * n, ld(n));
@@ -449,6 +461,7 @@ SVD svd(const Tensor &a, bool fullMatrices, SourceLoc where) {
         fail<LinAlgError>(where, "linalg.svd",
                           "check the matrix for NaN or infinite values",
                           "the SVD did not converge (batch element {})", i);
+    }
     return SVD{tensorOf(us, withMatrix(s.batch, {m, uCols}), a.device()),
                tensorOf(ss, withMatrix(s.batch, {k}), a.device()),
                tensorOf(vs, withMatrix(s.batch, {vRows, n}), a.device())};

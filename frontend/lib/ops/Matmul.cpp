@@ -85,6 +85,8 @@ Tensor matmul(const Tensor &a, const Tensor &b, SourceLoc where) {
   lhsShape.insert(lhsShape.end(), {m, k});
   rhsShape.insert(rhsShape.end(), {k, n});
   shape.insert(shape.end(), {m, n});
+  // (2^32, 1) @ (1, 2^32) must fail here, not wrap the element count.
+  detail::checkShape(shape, "matmul", where, itemSize(computeType(dtype)));
   DType compute = computeType(dtype);
   // Several batch dimensions are folded into one, so that the product is
   // one batched GEMM (a view where the strides allow, else a copy).
@@ -145,11 +147,15 @@ Tensor vdot(const Tensor &a, const Tensor &b, SourceLoc where) {
 }
 
 Tensor outer(const Tensor &a, const Tensor &b, SourceLoc where) {
-  productType("outer", a, b, where);
+  // Products of elements, not sums of products: bools are fine (an and),
+  // as in torch.outer.
+  detail::implOf(a, "outer", where);
+  detail::implOf(b, "outer", where);
   if (a.dim() != 1 || b.dim() != 1)
     fail<ShapeError>(where, "outer", "flatten the operands first",
                      "needs two vectors, got shapes {} and {}",
                      formatShape(a.shape()), formatShape(b.shape()));
+  detail::checkShape(Shape{a.numel(), b.numel()}, "outer", where);
   return mul(a.unsqueeze(1, where), b.unsqueeze(0, where), where);
 }
 
@@ -169,6 +175,13 @@ Tensor addmm(const Tensor &input, const Tensor &m1, const Tensor &m2,
                      "input of shape {} does not broadcast to the product's "
                      "shape {}",
                      formatShape(input.shape()), formatShape(product.shape()));
+  // Integer results take beta and alpha as integers first, as PyTorch does
+  // (beta 0.2 and alpha 0.6 are both 0), not the product in float
+  // truncated afterwards.
+  if (!isFloating(dtype) && dtype != DType::Bool) {
+    beta = Scalar(beta.to<std::int64_t>());
+    alpha = Scalar(alpha.to<std::int64_t>());
+  }
   if (alpha.toDouble() != 1.0)
     product = mul(product, alpha, where);
   if (beta.toDouble() != 0.0) { // PyTorch ignores input (even NaN) then

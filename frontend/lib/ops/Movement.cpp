@@ -50,17 +50,39 @@ Tensor indexVector(const std::vector<std::int64_t> &values, Device device) {
 // Joining and splitting
 //===----------------------------------------------------------------------===//
 
-Tensor cat(const std::vector<Tensor> &tensors, std::int64_t dim,
+Tensor cat(const std::vector<Tensor> &given, std::int64_t dim,
            SourceLoc where) {
-  if (tensors.empty())
+  if (given.empty())
     fail<ValueError>(where, "cat", "pass at least one tensor",
                      "cannot concatenate an empty list of tensors");
+  // PyTorch's legacy rule: tensors of shape (0,) are left out whatever the
+  // others' shapes (they still count for the result's dtype).
+  std::vector<Tensor> tensors;
+  std::vector<std::size_t> positions; // in `given`, for messages
+  DType skippedType = DType::Bool;
+  bool skipped = false;
+  for (const Tensor &t : given)
+    if (implOf(t, "cat", where).shape == Shape{0}) {
+      skippedType = skipped ? resultType(skippedType, t.dtype()) : t.dtype();
+      skipped = true;
+    } else {
+      tensors.push_back(t);
+      positions.push_back(&t - given.data());
+    }
+  if (tensors.empty()) {
+    tensors = given;
+    positions.clear();
+    for (std::size_t i = 0; i < given.size(); ++i)
+      positions.push_back(i);
+    skipped = false;
+  }
   const TensorImpl &first = implOf(tensors[0], "cat", where);
   auto rank = static_cast<std::int64_t>(first.shape.size());
   if (rank == 0)
     fail<ShapeError>(where, "cat", "use stack() to join scalars into a vector",
-                     "tensor 0 is zero-dimensional and cannot be "
-                     "concatenated");
+                     "tensor {} is zero-dimensional and cannot be "
+                     "concatenated",
+                     positions[0]);
   std::int64_t d = wrapDim(dim, rank, first.shape, "cat", where);
   Shape shape = first.shape;
   shape[d] = 0;
@@ -69,26 +91,29 @@ Tensor cat(const std::vector<Tensor> &tensors, std::int64_t dim,
     const TensorImpl &t = implOf(tensors[i], "cat", where);
     if (t.shape.size() != first.shape.size())
       fail<ShapeError>(where, "cat", "give every tensor the same rank",
-                       "tensor {} has shape {} of rank {}, but tensor 0 has "
+                       "tensor {} has shape {} of rank {}, but tensor {} has "
                        "shape {} of rank {}",
-                       i, formatShape(t.shape), t.shape.size(),
-                       formatShape(first.shape), rank);
+                       positions[i], formatShape(t.shape), t.shape.size(),
+                       positions[0], formatShape(first.shape), rank);
     for (std::int64_t k = 0; k < rank; ++k)
       if (k != d && t.shape[k] != first.shape[k])
         fail<ShapeError>(
             where, "cat",
             fmt::format("all sizes but dimension {} must match", d),
-            "tensor {} has shape {} but tensor 0 has shape {}: "
+            "tensor {} has shape {} but tensor {} has shape {}: "
             "they differ in dimension {}",
-            i, formatShape(t.shape), formatShape(first.shape), k);
+            positions[i], formatShape(t.shape), positions[0],
+            formatShape(first.shape), k);
     if (t.storage->device() != first.storage->device())
       fail<ValueError>(where, "cat", "move the tensors to one device first",
-                       "tensor {} is on {} but tensor 0 is on {}", i,
-                       t.storage->device().name(),
-                       first.storage->device().name());
+                       "tensor {} is on {} but tensor {} is on {}",
+                       positions[i], t.storage->device().name(),
+                       positions[0], first.storage->device().name());
     shape[d] += t.shape[d];
     dtype = resultType(dtype, t.dtype);
   }
+  if (skipped)
+    dtype = resultType(dtype, skippedType);
   detail::checkShape(shape, "cat", where, itemSize(dtype));
   // One trueno.concat: each input's producers fuse into the kernel and
   // write their window of the result.

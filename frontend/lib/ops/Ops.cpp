@@ -42,11 +42,16 @@ Shape broadcastOperands(std::initializer_list<const Tensor *> tensors,
   for (const Tensor *t : tensors)
     if (t)
       shapes.push_back(t->shape());
+  Shape shape;
   try {
-    return broadcastShapes(std::span<const Shape>(shapes), where);
+    shape = broadcastShapes(std::span<const Shape>(shapes), where);
   } catch (const ShapeError &e) {
     throw ShapeError(std::string(op), e.problem(), e.hint(), where);
   }
+  // Views broadcast to (2^40, 1) and (1, 2^40) fit alone, their result's
+  // element count does not: refused at the call, not wrapped to 0.
+  detail::checkShape(shape, op, where);
+  return shape;
 }
 
 /// The PyTorch result dtype of two operands.
@@ -57,7 +62,10 @@ DType promote(const Arg &a, const Arg &b) {
     return resultType(a.tensor->dtype(), b.scalar);
   if (b.tensor)
     return resultType(b.tensor->dtype(), a.scalar);
-  return resultType(a.scalar.dtype(), b.scalar.dtype());
+  // Two wrapped numbers: a float one gives the default float dtype, as
+  // torch.where(c, -8.5, 2.5) is float32.
+  DType both = resultType(a.scalar.dtype(), b.scalar.dtype());
+  return isFloating(both) ? kDefaultFloat : both;
 }
 
 /// The node reading `arg` as `dtype`, broadcast to `shape`.
@@ -623,7 +631,8 @@ static int category(DType t) {
 
 Tensor &assignResult(Tensor &self, const Tensor &value, const char *op,
                      SourceLoc where) {
-  implOf(self, op, where);
+  // Checked here, not by copy_, so the message names the caller's op.
+  detail::checkWritable(implOf(self, op, where), op, where);
   if (category(value.dtype()) > category(self.dtype()))
     fail<DTypeError>(where, op, "convert the tensor first, e.g. with to()",
                      "the result has dtype {}, which cannot be stored in "

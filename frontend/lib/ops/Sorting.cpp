@@ -13,6 +13,7 @@
 #include "tensor/TensorImpl.h"
 
 #include "trueno/Indexing.h"
+#include "trueno/Ops.h"
 
 #include <algorithm>
 #include <bit>
@@ -282,7 +283,23 @@ Tensor searchsorted(const Tensor &sequence, const Tensor &values, bool right,
                      formatShape(order.shape), formatShape(seq.shape));
   if (seq.shape.empty())
     return searchsorted(sequence, values, right, where); // its error
-  // gather checks every index against the row length.
+  // Checked here rather than by the gather below, whose message would name
+  // gather.
+  std::int64_t length = seq.shape.back();
+  Tensor outside = logicalOr(lt(sorter, 0, where), ge(sorter, length, where),
+                             where)
+                       .flatten(0, -1, where);
+  if (outside.numel() > 0 && outside.any({}, false, where).item<bool>()) {
+    std::int64_t at = argmax(outside.to(DType::Int8, where), std::nullopt,
+                             false, where)
+                          .item<std::int64_t>();
+    fail<IndexError>(where, "searchsorted",
+                     "pass the indices argsort gives",
+                     "the sorter holds {} at flat position {}, out of range "
+                     "for rows of {} elements",
+                     sorter.flatten(0, -1, where).at<std::int64_t>({at}), at,
+                     length);
+  }
   return searchsorted(gather(sequence, -1, sorter, where), values, right,
                       where);
 }

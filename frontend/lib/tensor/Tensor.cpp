@@ -189,22 +189,26 @@ using detail::implOf;
 // Metadata
 //===----------------------------------------------------------------------===//
 
-DType Tensor::dtype() const { return implOf(*this, "dtype", {}).dtype; }
-const Shape &Tensor::shape() const { return implOf(*this, "shape", {}).shape; }
-const Strides &Tensor::strides() const {
-  return implOf(*this, "strides", {}).strides;
+DType Tensor::dtype(SourceLoc where) const {
+  return implOf(*this, "dtype", where).dtype;
 }
-std::int64_t Tensor::offset() const {
-  return implOf(*this, "offset", {}).offset;
+const Shape &Tensor::shape(SourceLoc where) const {
+  return implOf(*this, "shape", where).shape;
 }
-std::int64_t Tensor::dim() const {
-  return static_cast<std::int64_t>(implOf(*this, "dim", {}).shape.size());
+const Strides &Tensor::strides(SourceLoc where) const {
+  return implOf(*this, "strides", where).strides;
 }
-std::int64_t Tensor::numel() const {
-  return implOf(*this, "numel", {}).numel();
+std::int64_t Tensor::offset(SourceLoc where) const {
+  return implOf(*this, "offset", where).offset;
 }
-Device Tensor::device() const {
-  return implOf(*this, "device", {}).storage->device();
+std::int64_t Tensor::dim(SourceLoc where) const {
+  return static_cast<std::int64_t>(implOf(*this, "dim", where).shape.size());
+}
+std::int64_t Tensor::numel(SourceLoc where) const {
+  return implOf(*this, "numel", where).numel();
+}
+Device Tensor::device(SourceLoc where) const {
+  return implOf(*this, "device", where).storage->device();
 }
 
 std::int64_t Tensor::size(std::int64_t d, SourceLoc where) const {
@@ -217,8 +221,8 @@ std::int64_t Tensor::stride(std::int64_t d, SourceLoc where) const {
   return self.strides[detail::wrapDim(d, dim(), self.shape, "stride", where)];
 }
 
-bool Tensor::isContiguous() const {
-  const TensorImpl &self = implOf(*this, "isContiguous", {});
+bool Tensor::isContiguous(SourceLoc where) const {
+  const TensorImpl &self = implOf(*this, "isContiguous", where);
   if (self.numel() == 0)
     return true;
   std::int64_t expected = 1;
@@ -240,7 +244,10 @@ bool Tensor::sharesStorageWith(const Tensor &other) const {
 // Copies
 //===----------------------------------------------------------------------===//
 
-Tensor Tensor::contiguous() const { return isContiguous() ? *this : clone(); }
+Tensor Tensor::contiguous(SourceLoc where) const {
+  implOf(*this, "contiguous", where);
+  return isContiguous(where) ? *this : clone(where);
+}
 
 /// A fresh contiguous copy of `self` converted to `dtype`.
 static Tensor copyAs(const TensorImpl &self, DType dtype) {
@@ -250,8 +257,8 @@ static Tensor copyAs(const TensorImpl &self, DType dtype) {
   return result;
 }
 
-Tensor Tensor::clone() const {
-  const TensorImpl &self = implOf(*this, "clone", {});
+Tensor Tensor::clone(SourceLoc where) const {
+  const TensorImpl &self = implOf(*this, "clone", where);
   // A copy of a value still being computed stays in its graph (and fuses
   // with it); a realized one is copied now.
   if (self.storage->isPending())
@@ -420,6 +427,7 @@ Tensor &Tensor::copy_(const Tensor &src, SourceLoc where) {
 void Tensor::setAt(std::initializer_list<std::int64_t> indices, Scalar value,
                    SourceLoc where) {
   const TensorImpl &self = implOf(*this, "setAt", where);
+  detail::checkWritable(self, "setAt", where);
   std::int64_t offset = elementOffset(
       self, std::span<const std::int64_t>(indices.begin(), indices.size()),
       "setAt", where);

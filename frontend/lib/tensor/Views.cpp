@@ -260,8 +260,8 @@ Tensor Tensor::narrow(std::int64_t dim, std::int64_t start, std::int64_t length,
   return slice(static_cast<std::int64_t>(d), start, start + length, 1, where);
 }
 
-Tensor Tensor::squeeze() const {
-  const TensorImpl &self = implOf(*this, "squeeze", {});
+Tensor Tensor::squeeze(SourceLoc where) const {
+  const TensorImpl &self = implOf(*this, "squeeze", where);
   Shape shape;
   Strides strides;
   for (std::size_t d = 0; d < self.shape.size(); ++d) {
@@ -383,10 +383,10 @@ Tensor Tensor::flatten(std::int64_t startDim, std::int64_t endDim,
   return reshape(std::move(shape), where);
 }
 
-Tensor Tensor::T() const {
-  std::vector<std::int64_t> dims(dim());
+Tensor Tensor::T(SourceLoc where) const {
+  std::vector<std::int64_t> dims(implOf(*this, "T", where).shape.size());
   std::iota(dims.rbegin(), dims.rend(), 0);
-  return permute(std::move(dims));
+  return permute(std::move(dims), where);
 }
 
 Tensor Tensor::mT(SourceLoc where) const {
