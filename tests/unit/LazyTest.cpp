@@ -631,22 +631,11 @@ TEST_CASE("threads may record and read concurrently") {
 namespace {
 /// Runs `fn` with TRUENO_DEBUG=`level` and returns what it wrote to stderr.
 template <typename F> std::string stderrOf(const char *level, F &&fn) {
-  std::fflush(stderr);
-  std::FILE *capture = std::tmpfile();
-  int saved = dup(fileno(stderr));
-  dup2(fileno(capture), fileno(stderr));
-  setenv("TRUENO_DEBUG", level, 1);
-  fn();
-  unsetenv("TRUENO_DEBUG");
-  std::fflush(stderr);
-  dup2(saved, fileno(stderr));
-  close(saved);
-  std::string text;
-  std::rewind(capture);
-  for (int c; (c = std::fgetc(capture)) != EOF;)
-    text.push_back(static_cast<char>(c));
-  std::fclose(capture);
-  return text;
+  return trueno::testing::outputOf({2}, [&] {
+    setenv("TRUENO_DEBUG", level, 1);
+    fn();
+    unsetenv("TRUENO_DEBUG");
+  });
 }
 } // namespace
 

@@ -7,8 +7,6 @@
 #include "TestUtil.h"
 
 #include <cmath>
-#include <cstdio>
-#include <unistd.h>
 
 using namespace trueno;
 using trueno::testing::errorOf;
@@ -84,34 +82,9 @@ TEST_CASE("linalg: errors") {
                  "the batch dimensions must broadcast");
 }
 
-namespace {
-/// What `body` writes to file descriptors 1 and 2 (where LAPACK's and
-/// LAPACKE's error handlers print), flushed and restored afterwards.
-template <typename F> std::string terminalOutputOf(F body) {
-  std::fflush(stdout);
-  std::fflush(stderr);
-  std::FILE *capture = std::tmpfile();
-  int saved1 = ::dup(1), saved2 = ::dup(2);
-  ::dup2(::fileno(capture), 1);
-  ::dup2(::fileno(capture), 2);
-  body();
-  std::fflush(stdout);
-  std::fflush(stderr);
-  ::dup2(saved1, 1);
-  ::dup2(saved2, 2);
-  ::close(saved1);
-  ::close(saved2);
-  std::string text;
-  std::rewind(capture);
-  for (int c; (c = std::fgetc(capture)) != EOF;)
-    text.push_back(static_cast<char>(c));
-  std::fclose(capture);
-  return text;
-}
-} // namespace
-
 TEST_CASE("linalg: empty matrices give PyTorch's results, silently") {
-  std::string printed = terminalOutputOf([] {
+  // LAPACK's and LAPACKE's error handlers print to stdout and stderr.
+  std::string printed = trueno::testing::outputOf({1, 2}, [] {
     // The full bases of an empty matrix are identities (they were
     // uninitialized memory, different on every run).
     for (int run = 0; run < 3; ++run) {

@@ -2,6 +2,8 @@
 //
 // `errorOf<E>(fn)` runs fn, requires that it throws exactly E (or a subclass)
 // and returns the message, so tests assert the text and not just the type.
+// `outputOf({1, 2}, fn)` returns what fn wrote to those file descriptors
+// (LAPACK's and the runtime's messages go to the process's stdout/stderr).
 //
 //===----------------------------------------------------------------------===//
 #ifndef TRUENO_TESTS_TESTUTIL_H
@@ -11,7 +13,12 @@
 
 #include <doctest/doctest.h>
 
+#include <cstdio>
+#include <initializer_list>
 #include <string>
+#include <vector>
+
+#include <unistd.h>
 
 namespace trueno::testing {
 
@@ -25,6 +32,32 @@ template <typename E, typename F> std::string errorOf(F &&fn) {
   }
   FAIL("did not throw");
   return "";
+}
+
+template <typename F>
+std::string outputOf(std::initializer_list<int> descriptors, F &&fn) {
+  std::fflush(stdout);
+  std::fflush(stderr);
+  std::FILE *capture = std::tmpfile();
+  std::vector<int> saved;
+  for (int fd : descriptors) {
+    saved.push_back(::dup(fd));
+    ::dup2(::fileno(capture), fd);
+  }
+  fn();
+  std::fflush(stdout);
+  std::fflush(stderr);
+  auto restore = saved.begin();
+  for (int fd : descriptors) {
+    ::dup2(*restore, fd);
+    ::close(*restore++);
+  }
+  std::string text;
+  std::rewind(capture);
+  for (int c; (c = std::fgetc(capture)) != EOF;)
+    text.push_back(static_cast<char>(c));
+  std::fclose(capture);
+  return text;
 }
 
 inline bool contains(const std::string &text, const std::string &part) {
