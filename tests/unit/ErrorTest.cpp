@@ -1,6 +1,8 @@
 //===- ErrorTest.cpp - The layout of error messages -----------------------===//
 #include "TestUtil.h"
 
+#include <tuple>
+
 using namespace trueno;
 using namespace trueno::testing;
 
@@ -115,4 +117,74 @@ TEST_CASE("results whose element count overflows are refused at the call") {
                                 ones({1, 1}).expand({1, k32}));
                  }),
                  "matmul: shape (4294967296, 4294967296) is too big");
+}
+
+TEST_CASE("sizes the host cannot hold are typed errors naming the op and the "
+          "caller's line") {
+  auto failure = [](auto body) -> std::tuple<std::string, std::string, unsigned> {
+    try {
+      body();
+    } catch (const MemoryError &e) {
+      return {"MemoryError", e.op(), e.where().line()};
+    } catch (const ValueError &e) {
+      return {"ValueError", e.op(), e.where().line()};
+    }
+    return {"", "", 0};
+  };
+  constexpr std::int64_t k40 = std::int64_t(1) << 40;
+  unsigned line = __LINE__ + 1;
+  auto zerosFailure = failure([] { (void)zeros({std::int64_t(1) << 62}, kInt8); });
+  CHECK(zerosFailure == std::tuple{std::string("MemoryError"), std::string("zeros"), line});
+  // Index lists of 2^40 entries: MemoryError, not std::bad_alloc.
+  line = __LINE__ + 1;
+  auto repeatFailure = failure([] { (void)repeatInterleave(ones({2}), tensor({k40, std::int64_t(1)})); });
+  CHECK(repeatFailure == std::tuple{std::string("MemoryError"), std::string("repeatInterleave"), line});
+  line = __LINE__ + 1;
+  auto padFailure = failure([] { (void)pad(ones({1, 3}, kInt8), {k40, 0}, PadMode::Replicate); });
+  CHECK(padFailure == std::tuple{std::string("MemoryError"), std::string("pad"), line});
+  // An impossible output is refused before any averaging matrix is built.
+  CHECK(std::get<1>(failure([] {
+          (void)adaptiveAvgPool2d(ones({1, 1, 3, 3}), {k40, k40});
+        })) == "adaptiveAvgPool2d");
+  // Paddings whose sum overflows are refused, not wrapped.
+  CHECK_CONTAINS(errorOf<ValueError>([] {
+                   (void)pad(ones({2}), {INT64_MAX, INT64_MAX});
+                 }),
+                 "pad: padding (9223372036854775807, 9223372036854775807) of "
+                 "dimension 0 with size 2 gives more than 2^63 elements");
+  CHECK_CONTAINS(errorOf<ValueError>([] {
+                   (void)repeatInterleave(ones({2}), tensor({INT64_MAX, INT64_MAX}));
+                 }),
+                 "the counts add up to more than 2^63");
+}
+
+TEST_CASE("size arithmetic that would overflow is refused with the op's name") {
+  constexpr std::int64_t k62 = std::int64_t(1) << 62;
+  Tensor images = ones({1, 1, 6, 6}), filters = ones({4, 1, 3, 3});
+  CHECK_CONTAINS(errorOf<ValueError>([&] {
+                   (void)conv2d(images, filters, std::nullopt, {1, 1}, {0, 0},
+                                {k62, 1});
+                 }),
+                 "conv2d: dilation 4611686018427387904 and padding 0 along "
+                 "dimension 2 give sizes beyond 2^63");
+  CHECK_CONTAINS(errorOf<ValueError>([&] {
+                   (void)conv2d(images, filters, std::nullopt, {1, 1},
+                                {k62, 0});
+                 }),
+                 "conv2d: dilation 1 and padding 4611686018427387904");
+  CHECK_CONTAINS(errorOf<ValueError>([&] {
+                   (void)convTranspose2d(images, ones({1, 2, 3, 3}),
+                                         std::nullopt, {k62, 1});
+                 }),
+                 "convTranspose2d: stride 4611686018427387904, dilation 1");
+  CHECK_CONTAINS(errorOf<ValueError>([&] { (void)tile(ones({3}), {k62}); }),
+                 "tile: reps (4611686018427387904,) of shape (3,) give more "
+                 "than 2^63 elements");
+  CHECK_CONTAINS(errorOf<ValueError>([] {
+                   (void)arange(INT64_MIN, INT64_MAX);
+                 }),
+                 "arange: the range [-9223372036854775808, "
+                 "9223372036854775807) by 1 has more than 2^63 elements");
+  CHECK_CONTAINS(errorOf<ValueError>([] { (void)diag(ones({3}), INT64_MIN); }),
+                 "diag: offset -9223372036854775808 of a vector of 3 elements");
 }

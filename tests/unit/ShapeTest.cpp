@@ -40,7 +40,7 @@ TEST_CASE("broadcastShapes names both shapes and the axis that disagree") {
 
 TEST_CASE("shapes are validated") {
   std::string msg = errorOf<ValueError>([] { zeros({2, -1}); });
-  CHECK_CONTAINS(msg, "empty: shape (2, -1) has a negative size -1");
+  CHECK_CONTAINS(msg, "zeros: shape (2, -1) has a negative size -1");
   Shape tooMany(kMaxRank + 1, 1);
   msg = errorOf<ValueError>([&] { zeros(tooMany); });
   CHECK_CONTAINS(msg, "has 17 dimensions; at most 16 are supported");

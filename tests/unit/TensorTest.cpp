@@ -196,7 +196,7 @@ TEST_CASE("sizes that overflow are rejected before any allocation") {
   CHECK_CONTAINS(errorOf<ValueError>([&] {
                    zeros({a, b});
                  }),
-                 "empty: shape (274177, 67280421310721) is too big");
+                 "zeros: shape (274177, 67280421310721) is too big");
   CHECK_CONTAINS(errorOf<ShapeError>([&] {
                    zeros({1}).reshape({a, b});
                  }),
@@ -222,6 +222,10 @@ TEST_CASE("sizes that overflow are rejected before any allocation") {
                  "is too big");
   CHECK_CONTAINS(errorOf<ValueError>([] { linspace(0, 1, 1LL << 61); }),
                  "linspace: shape (2305843009213693952,) is too big");
+  // The op the caller called, at the caller's line.
   CHECK_CONTAINS(errorOf<MemoryError>([] { empty({1LL << 45}); }),
-                 "allocate: cannot allocate 140737488355328 bytes");
+                 "empty: cannot allocate 140737488355328 bytes");
+  int line = __LINE__ + 1;
+  std::string failed = errorOf<MemoryError>([] { empty({1LL << 45}); });
+  CHECK_CONTAINS(failed, "TensorTest.cpp:" + std::to_string(line));
 }

@@ -246,8 +246,15 @@ Tensor conv2d(const Tensor &input, const Tensor &weight,
                      formatShape(bias->shape()), formatShape(w));
   Shape shape = {in[0], w[0], 0, 0};
   for (int d = 0; d < 2; ++d) {
-    std::int64_t span = dilation[d] * (w[2 + d] - 1) + 1,
-                 padded = in[2 + d] + 2 * padding[d];
+    std::int64_t span, padded;
+    if (__builtin_mul_overflow(dilation[d], w[2 + d] - 1, &span) ||
+        __builtin_add_overflow(span, 1, &span) ||
+        __builtin_mul_overflow(padding[d], 2, &padded) ||
+        __builtin_add_overflow(padded, in[2 + d], &padded))
+      fail<ValueError>(where, "conv2d", "use smaller dilations and paddings",
+                       "dilation {} and padding {} along dimension {} give "
+                       "sizes beyond 2^63",
+                       dilation[d], padding[d], 2 + d);
     if (span > padded)
       fail<ShapeError>(where, "conv2d",
                        "pad the input or use a smaller kernel or dilation",

@@ -315,6 +315,12 @@ Tensor adaptiveAvgPool2d(const Tensor &x,
                      "output size ({}, {}) for an input of shape {}",
                      outputSize[0], outputSize[1], formatShape(x.shape()));
   DType dtype = x.dtype(), compute = computeType(dtype);
+  // The output's shape first: a (2^40, 2^40) request must fail here, not
+  // after building a 2^40-row averaging matrix.
+  Shape out = x.shape();
+  out.end()[-2] = outputSize[0];
+  out.end()[-1] = outputSize[1];
+  detail::checkShape(out, "adaptiveAvgPool2d", where, itemSize(dtype));
   Tensor v = x.to(compute, where);
   if (outputSize[0] == 1 && outputSize[1] == 1)
     return mean(v, {-2, -1}, true, where).to(dtype, where);
@@ -326,7 +332,10 @@ Tensor adaptiveAvgPool2d(const Tensor &x,
   // Window o covers [floor(o * n / m), ceil((o + 1) * n / m)): averaging
   // matrices (m, n), one product per dimension.
   auto averaging = [&](std::int64_t m, std::int64_t n) {
-    std::vector<double> a(m * n, 0.0);
+    detail::checkShape(Shape{m, n}, "adaptiveAvgPool2d", where,
+                       sizeof(double));
+    std::vector<double> a =
+        detail::hostVector(m * n, 0.0, "adaptiveAvgPool2d", where);
     for (std::int64_t o = 0; o < m; ++o) {
       std::int64_t start = o * n / m, end = ((o + 1) * n + m - 1) / m;
       for (std::int64_t i = start; i < end; ++i)
@@ -399,8 +408,25 @@ Tensor convTranspose2d(const Tensor &input, const Tensor &weight,
   std::int64_t outPerGroup = weight.size(1);
   for (int a = 0; a < 2; ++a) {
     std::int64_t in = x.size(2 + a), k = a == 0 ? kh : kw;
-    std::int64_t out = (in - 1) * stride[a] - 2 * padding[a] +
-                       dilation[a] * (k - 1) + outputPadding[a] + 1;
+    // In 128 bits: the output, the padding around the spread input and the
+    // spread input itself must each fit in int64 (stride or dilation 2^62
+    // wrapped to a negative size before).
+    using Wide = __int128;
+    Wide reach = Wide(dilation[a]) * (k - 1);
+    Wide wide = Wide(in - 1) * stride[a] - 2 * Wide(padding[a]) + reach +
+                outputPadding[a] + 1;
+    Wide spread = Wide(in) + Wide(std::max<std::int64_t>(in - 1, 0)) *
+                                 (stride[a] - 1) +
+                  2 * (reach > padding[a] ? reach - padding[a] : Wide(0)) +
+                  outputPadding[a];
+    if (wide > INT64_MAX || spread > INT64_MAX || reach > INT64_MAX)
+      fail<ValueError>(where, "convTranspose2d",
+                       "use smaller strides, dilations or paddings",
+                       "stride {}, dilation {} and padding {} along "
+                       "dimension {} give sizes beyond 2^63",
+                       stride[a], dilation[a], padding[a], 2 + a);
+    std::int64_t out =
+        static_cast<std::int64_t>(std::max<Wide>(wide, INT64_MIN));
     if (out <= 0)
       fail<ShapeError>(where, "convTranspose2d", "use less padding",
                        "an input of shape {} with a kernel of size {} and "

@@ -305,7 +305,12 @@ Tensor tile(const Tensor &x, const std::vector<std::int64_t> &reps,
   for (std::size_t i = 0; i < rank; ++i) {
     interleaved.insert(interleaved.end(), {1, shape[i]});
     expanded.insert(expanded.end(), {counts[i], shape[i]});
-    result.push_back(counts[i] * shape[i]);
+    std::int64_t size;
+    if (__builtin_mul_overflow(counts[i], shape[i], &size))
+      fail<ValueError>(where, "tile", "use fewer repetitions",
+                       "reps {} of shape {} give more than 2^63 elements",
+                       formatShape(reps), formatShape(self.shape));
+    result.push_back(size);
   }
   detail::checkShape(result, "tile", where, itemSize(self.dtype));
   return x.reshape(interleaved, where)
@@ -360,13 +365,24 @@ Tensor repeatInterleave(const Tensor &x, const Tensor &repeats,
                      formatShape(counts.shape), d, self.shape[d]);
   if (n.size() == 1)
     return repeatInterleave(x, n[0], d, where);
-  std::vector<std::int64_t> positions;
+  // The result's size, checked before any index list is built.
+  std::int64_t total = 0;
   for (std::size_t i = 0; i < n.size(); ++i) {
     if (n[i] < 0)
       fail<ValueError>(where, "repeatInterleave", "counts must be >= 0",
                        "count {} at position {} is negative", n[i], i);
-    positions.insert(positions.end(), n[i], static_cast<std::int64_t>(i));
+    if (__builtin_add_overflow(total, n[i], &total))
+      fail<ValueError>(where, "repeatInterleave", "use smaller counts",
+                       "the counts add up to more than 2^63");
   }
+  Shape shape = self.shape;
+  shape[d] = total;
+  detail::checkShape(shape, "repeatInterleave", where, itemSize(self.dtype));
+  std::vector<std::int64_t> positions = detail::hostVector<std::int64_t>(
+      total, 0, "repeatInterleave", where);
+  for (std::size_t i = 0, at = 0; i < n.size(); ++i)
+    for (std::int64_t k = 0; k < n[i]; ++k)
+      positions[at++] = static_cast<std::int64_t>(i);
   return indexSelect(x, d, indexVector(positions, self.storage->device()),
                      where);
 }
@@ -391,7 +407,12 @@ Tensor pad(const Tensor &x, const std::vector<std::int64_t> &padding,
     std::int64_t d = rank - 1 - i;
     std::int64_t before = padding[2 * i], after = padding[2 * i + 1];
     std::int64_t size = self.shape[d];
-    shape[d] = size + before + after;
+    if (__builtin_add_overflow(size, before, &shape[d]) ||
+        __builtin_add_overflow(shape[d], after, &shape[d]))
+      fail<ValueError>(where, "pad", "use smaller paddings",
+                       "padding ({}, {}) of dimension {} with size {} gives "
+                       "more than 2^63 elements",
+                       before, after, d, size);
     if (shape[d] < 0)
       fail<ValueError>(where, "pad", "crop at most the whole dimension",
                        "padding ({}, {}) of dimension {} with size {} leaves "
@@ -454,8 +475,9 @@ Tensor pad(const Tensor &x, const std::vector<std::int64_t> &padding,
     std::int64_t size = self.shape[d];
     if (before == 0 && after == 0)
       continue;
-    std::vector<std::int64_t> positions;
-    for (std::int64_t j = -before; j < size + after; ++j) {
+    std::vector<std::int64_t> positions =
+        detail::hostVector<std::int64_t>(shape[d], 0, "pad", where);
+    for (std::int64_t j = -before, at = 0; j < size + after; ++j) {
       std::int64_t p = j;
       if (mode == PadMode::Reflect)
         p = j < 0 ? -j : j >= size ? 2 * (size - 1) - j : j;
@@ -463,7 +485,7 @@ Tensor pad(const Tensor &x, const std::vector<std::int64_t> &padding,
         p = std::clamp<std::int64_t>(j, 0, size - 1);
       else
         p = ((j % size) + size) % size;
-      positions.push_back(p);
+      positions[at++] = p;
     }
     result = indexSelect(result, d,
                          indexVector(positions, self.storage->device()), where);
@@ -547,7 +569,13 @@ Tensor diag(const Tensor &x, std::int64_t diagonal, SourceLoc where) {
     fail<ShapeError>(where, "diag", "pass a vector or a matrix",
                      "a tensor of shape {} is neither",
                      formatShape(self.shape));
-  std::int64_t n = self.shape[0] + std::abs(diagonal);
+  std::int64_t n;
+  if (diagonal == INT64_MIN ||
+      __builtin_add_overflow(self.shape[0], std::abs(diagonal), &n))
+    fail<ValueError>(where, "diag", "use a smaller offset",
+                     "offset {} of a vector of {} elements gives a matrix "
+                     "of more than 2^63 rows",
+                     diagonal, self.shape[0]);
   Tensor result = zeros(
       {n, n}, TensorOptions(self.dtype).withDevice(self.storage->device()),
       where);

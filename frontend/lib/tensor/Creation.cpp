@@ -32,28 +32,43 @@ void recordNestedSize(Shape &shape, std::size_t depth, std::int64_t size,
 }
 } // namespace detail
 
-Tensor empty(Shape shape, TensorOptions options, SourceLoc where) {
+/// empty() for `op`, which its errors name.
+static Tensor emptyFor(std::string_view op, Shape shape, TensorOptions options,
+                       SourceLoc where) {
   DType dtype = options.dtype.value_or(kDefaultFloat);
-  detail::checkShape(shape, "empty", where, itemSize(dtype));
-  return detail::makeContiguous(dtype, std::move(shape), options.device);
+  detail::checkShape(shape, op, where, itemSize(dtype));
+  return detail::makeContiguous(dtype, std::move(shape), options.device, op,
+                                where);
 }
 
-Tensor full(Shape shape, Scalar value, TensorOptions options, SourceLoc where) {
+/// full() for `op`, which its errors name.
+static Tensor fullFor(std::string_view op, Shape shape, Scalar value,
+                      TensorOptions options, SourceLoc where) {
   if (!options.dtype)
     options.dtype = value.isFloat() ? kDefaultFloat : value.dtype();
-  Tensor result = empty(std::move(shape), options, where);
+  Tensor result = emptyFor(op, std::move(shape), options, where);
   result.fill_(value, where);
   return result;
 }
 
+Tensor empty(Shape shape, TensorOptions options, SourceLoc where) {
+  return emptyFor("empty", std::move(shape), options, where);
+}
+
+Tensor full(Shape shape, Scalar value, TensorOptions options, SourceLoc where) {
+  return fullFor("full", std::move(shape), value, options, where);
+}
+
 Tensor zeros(Shape shape, TensorOptions options, SourceLoc where) {
-  return full(std::move(shape), 0,
-              options.withDType(options.dtype.value_or(kDefaultFloat)), where);
+  return fullFor("zeros", std::move(shape), 0,
+                 options.withDType(options.dtype.value_or(kDefaultFloat)),
+                 where);
 }
 
 Tensor ones(Shape shape, TensorOptions options, SourceLoc where) {
-  return full(std::move(shape), 1,
-              options.withDType(options.dtype.value_or(kDefaultFloat)), where);
+  return fullFor("ones", std::move(shape), 1,
+                 options.withDType(options.dtype.value_or(kDefaultFloat)),
+                 where);
 }
 
 /// `options` completed with `like`'s dtype and device where it says nothing.
@@ -114,9 +129,14 @@ Tensor arange(Scalar start, Scalar stop, Scalar step, TensorOptions options,
                  s = step.to<std::int64_t>();
     // In 128 bits: stop - start overflows for ranges across the int64 span.
     __int128 span = static_cast<__int128>(b) - a;
-    length = (span > 0) == (s > 0) && span != 0
-                 ? static_cast<std::int64_t>((span + s - (s > 0 ? 1 : -1)) / s)
-                 : 0;
+    __int128 count = (span > 0) == (s > 0) && span != 0
+                         ? (span + s - (s > 0 ? 1 : -1)) / s
+                         : 0;
+    if (count > INT64_MAX)
+      fail<ValueError>(where, "arange", "use a larger step",
+                       "the range [{}, {}) by {} has more than 2^63 elements",
+                       a, b, s);
+    length = static_cast<std::int64_t>(count);
   } else {
     // NumPy: ceil((stop - start) / step) in double; a quotient that
     // underflows to zero still counts one element when its sign is right.

@@ -16,6 +16,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <unistd.h>
 #include <new>
 #include <ostream>
 
@@ -59,13 +60,30 @@ runtime::Backend &detail::backendOf(Device device, std::string_view op) {
   return *backend;
 }
 
+bool detail::fitsInHostMemory(std::int64_t count, std::size_t itemBytes) {
+  static const std::uint64_t physical =
+      static_cast<std::uint64_t>(::sysconf(_SC_PHYS_PAGES)) *
+      static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+  return count >= 0 &&
+         static_cast<std::uint64_t>(count) <= physical / std::max<std::size_t>(itemBytes, 1);
+}
+
+void detail::hostMemoryExhausted(std::int64_t count, std::size_t itemBytes,
+                                 std::string_view op, SourceLoc where) {
+  detail::fail<MemoryError>(where, op, "use smaller sizes",
+                            "{} elements of {} bytes each do not fit in host "
+                            "memory",
+                            count, itemBytes);
+}
+
 static runtime::BufferRef allocateOn(Device device, std::int64_t nbytes,
-                                     std::string_view op, std::string hint) {
+                                     std::string_view op, std::string hint,
+                                     SourceLoc where = {}) {
   auto buffer = detail::backendOf(device, op).allocate(
       static_cast<std::size_t>(nbytes));
   if (!buffer) {
     llvm::consumeError(buffer.takeError());
-    detail::fail<MemoryError>({}, op, std::move(hint),
+    detail::fail<MemoryError>(where, op, std::move(hint),
                               "cannot allocate {} bytes on {}", nbytes,
                               device.name());
   }
@@ -89,10 +107,13 @@ void Storage::hostUnreachable() const {
                             device_.name());
 }
 
-std::shared_ptr<Storage> Storage::allocate(std::int64_t nbytes, Device device) {
+std::shared_ptr<Storage> Storage::allocate(std::int64_t nbytes, Device device,
+                                           std::string_view op,
+                                           SourceLoc where) {
   return std::shared_ptr<Storage>(
-      new Storage(allocateOn(device, nbytes, "allocate",
-                             "free some tensors, or use a smaller shape"),
+      new Storage(allocateOn(device, nbytes, op,
+                             "free some tensors, or use a smaller shape",
+                             where),
                   nbytes, device));
 }
 
@@ -113,9 +134,10 @@ TensorImpl &implOf(const Tensor &t, std::string_view op, SourceLoc where) {
   return *t.impl();
 }
 
-Tensor makeContiguous(DType dtype, Shape shape, Device device) {
+Tensor makeContiguous(DType dtype, Shape shape, Device device,
+                      std::string_view op, SourceLoc where) {
   std::int64_t n = numelOf(shape);
-  auto storage = Storage::allocate(n * itemSize(dtype), device);
+  auto storage = Storage::allocate(n * itemSize(dtype), device, op, where);
   Strides strides = contiguousStrides(shape);
   return Tensor(std::make_shared<TensorImpl>(
       dtype, std::move(shape), std::move(strides), 0, std::move(storage)));

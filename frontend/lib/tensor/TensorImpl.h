@@ -17,6 +17,9 @@
 #include <atomic>
 #include <cstddef>
 #include <memory>
+#include <new>
+#include <stdexcept>
+#include <vector>
 
 namespace trueno {
 
@@ -38,7 +41,10 @@ public:
   /// Fresh, uninitialized, 64-byte aligned storage of `nbytes` bytes on
   /// `device`; MemoryError when the device has no room, DeviceError for a
   /// device without a backend.
-  static std::shared_ptr<Storage> allocate(std::int64_t nbytes, Device device);
+  /// `op` and `where` name the caller in the MemoryError.
+  static std::shared_ptr<Storage> allocate(std::int64_t nbytes, Device device,
+                                           std::string_view op = "allocate",
+                                           SourceLoc where = {});
   /// Storage that `node` will compute; no memory until then.
   static std::shared_ptr<Storage> pending(std::int64_t nbytes, Device device,
                                           std::shared_ptr<LazyNode> node);
@@ -124,8 +130,10 @@ public:
 namespace detail {
 /// The impl of a defined tensor; ValueError naming `op` for an undefined one.
 TensorImpl &implOf(const Tensor &t, std::string_view op, SourceLoc where);
-/// A new contiguous tensor with fresh storage.
-Tensor makeContiguous(DType dtype, Shape shape, Device device);
+/// A new contiguous tensor with fresh storage; a MemoryError names `op` and
+/// `where` when the device has no room.
+Tensor makeContiguous(DType dtype, Shape shape, Device device,
+                      std::string_view op = "allocate", SourceLoc where = {});
 /// A new view of `base`'s storage.
 Tensor makeView(const TensorImpl &base, Shape shape, Strides strides,
                 std::int64_t offset);
@@ -137,6 +145,30 @@ void checkWritable(const TensorImpl &self, std::string_view op,
 /// must be equal (broadcast first); the two may not overlap in memory.
 /// Realizes `src`, and pending readers of `dst`.
 void copyElements(const TensorImpl &dst, const TensorImpl &src);
+
+/// MemoryError naming `op` and the caller's line: `count` host elements of
+/// `itemBytes` bytes could not be allocated.
+[[noreturn]] void hostMemoryExhausted(std::int64_t count, std::size_t itemBytes,
+                                      std::string_view op, SourceLoc where);
+/// `count` copies of `fill` on the host, for an op's bookkeeping (index
+/// lists, averaging matrices): a size too large for the host is a
+/// MemoryError, not std::bad_alloc or std::length_error.
+/// Whether `count` elements of `itemBytes` bytes fit in the host's
+/// physical memory (where overcommit would let the allocation succeed and
+/// the process be killed while filling it).
+bool fitsInHostMemory(std::int64_t count, std::size_t itemBytes);
+template <typename T>
+std::vector<T> hostVector(std::int64_t count, T fill, std::string_view op,
+                          SourceLoc where) {
+  if (!fitsInHostMemory(count, sizeof(T)))
+    hostMemoryExhausted(count, sizeof(T), op, where);
+  try {
+    return std::vector<T>(static_cast<std::size_t>(count), fill);
+  } catch (const std::bad_alloc &) {
+  } catch (const std::length_error &) {
+  }
+  hostMemoryExhausted(count, sizeof(T), op, where);
+}
 } // namespace detail
 
 } // namespace trueno
