@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tools/run.sh demo|test|sanitize|build - set up, build, then run the demo,
 # the tests, or the unit and end-to-end tests under AddressSanitizer and
-# UndefinedBehaviorSanitizer (a second build directory, build-sanitize/).
+# UndefinedBehaviorSanitizer (build-sanitize/) and the unit tests under
+# ThreadSanitizer (build-tsan/).
 #
 # Works on a fresh Debian 12 machine: installs the Debian packages that are
 # missing (apt-get as root, or through sudo), configures with CMake and
@@ -73,6 +74,22 @@ run_sanitized() {
   "$dir/tests/trueno-unit-tests"
   "$dir/tests/trueno-compiler-tests"
   /usr/bin/python3 "$root/tests/e2e/test_ops_vs_torch.py" "$dir/tests/trueno-op-cases"
+
+  # The unit tests (threads sharing pending tensors, the caches) under
+  # ThreadSanitizer, in a third build directory. OpenMP runs one thread:
+  # its workers synchronize inside the uninstrumented libomp, which TSan
+  # would report as races in every parallel kernel.
+  local tsan="${TRUENO_TSAN_BUILD_DIR:-$root/build-tsan}"
+  if [ ! -f "$tsan/build.ninja" ]; then
+    cmake -S "$root" -B "$tsan" -G Ninja -DCMAKE_BUILD_TYPE=None \
+      -DCMAKE_CXX_FLAGS="-O1 -g1 -fsanitize=thread -fno-omit-frame-pointer" \
+      -DCMAKE_SHARED_LINKER_FLAGS="-fsanitize=thread" \
+      -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=thread"
+  fi
+  cmake --build "$tsan" -j "$jobs" --target trueno-unit-tests
+  OMP_NUM_THREADS=1 \
+    TSAN_OPTIONS="halt_on_error=1:allocator_may_return_null=1:suppressions=$root/tests/sanitizers/tsan.supp" \
+    "$tsan/tests/trueno-unit-tests"
 }
 
 case "${1:-}" in
