@@ -52,41 +52,43 @@ configure_and_build() {
   cmake --build "$build" -j "$jobs"
 }
 
-# The unit, compiler and end-to-end op tests built with ASan + UBSan. The
-# JIT's kernels are not instrumented (LLVM compiles them at run time); every
-# line of the library that calls them is. allocator_may_return_null lets the
-# MemoryError tests see a failed allocation; LeakSanitizer is off, since it
-# cannot attach where ptrace is restricted (CI containers, this sandbox).
-run_sanitized() {
-  local dir="${TRUENO_SANITIZE_BUILD_DIR:-$root/build-sanitize}"
-  # -O1 and line tables only: the build is most of the time this takes.
-  local flags="-O1 -g1 -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+# Builds `targets` in `dir` with `sanitizers` (-fsanitize=...), at -O1 with
+# line tables only: the build is most of the time a sanitizer run takes.
+build_sanitized() {
+  local dir="$1" sanitizers="$2"
+  shift 2
   if [ ! -f "$dir/build.ninja" ]; then
     cmake -S "$root" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=None \
-      -DCMAKE_CXX_FLAGS="$flags" \
-      -DCMAKE_SHARED_LINKER_FLAGS="-fsanitize=address,undefined" \
-      -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined"
+      -DCMAKE_CXX_FLAGS="-O1 -g1 -fsanitize=$sanitizers -fno-omit-frame-pointer" \
+      -DCMAKE_SHARED_LINKER_FLAGS="-fsanitize=$sanitizers" \
+      -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=$sanitizers"
   fi
-  cmake --build "$dir" -j "$jobs" --target trueno-unit-tests \
-    trueno-compiler-tests trueno-op-cases
-  export ASAN_OPTIONS="allocator_may_return_null=1:detect_leaks=0:abort_on_error=1"
-  export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
-  "$dir/tests/trueno-unit-tests"
-  "$dir/tests/trueno-compiler-tests"
-  /usr/bin/python3 "$root/tests/e2e/test_ops_vs_torch.py" "$dir/tests/trueno-op-cases"
+  cmake --build "$dir" -j "$jobs" --target "$@"
+}
 
-  # The unit tests (threads sharing pending tensors, the caches) under
-  # ThreadSanitizer, in a third build directory. OpenMP runs one thread:
-  # its workers synchronize inside the uninstrumented libomp, which TSan
-  # would report as races in every parallel kernel.
+run_sanitized() {
+  # The unit, compiler and end-to-end op tests with ASan + UBSan. The JIT's
+  # kernels are not instrumented (LLVM compiles them at run time); every
+  # line of the library that calls them is. allocator_may_return_null lets
+  # the MemoryError tests see a failed allocation; LeakSanitizer is off,
+  # since it cannot attach where ptrace is restricted (CI containers).
+  local asan="${TRUENO_SANITIZE_BUILD_DIR:-$root/build-sanitize}"
+  build_sanitized "$asan" "address,undefined -fno-sanitize-recover=undefined" \
+    trueno-unit-tests trueno-compiler-tests trueno-op-cases
+  (
+    export ASAN_OPTIONS="allocator_may_return_null=1:detect_leaks=0:abort_on_error=1"
+    export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+    "$asan/tests/trueno-unit-tests"
+    "$asan/tests/trueno-compiler-tests"
+    /usr/bin/python3 "$root/tests/e2e/test_ops_vs_torch.py" "$asan/tests/trueno-op-cases"
+  )
+
+  # The unit tests (threads sharing pending tensors, the caches) with
+  # ThreadSanitizer. OpenMP runs one thread: its workers synchronize inside
+  # the uninstrumented libomp, which TSan would report as races in every
+  # parallel kernel.
   local tsan="${TRUENO_TSAN_BUILD_DIR:-$root/build-tsan}"
-  if [ ! -f "$tsan/build.ninja" ]; then
-    cmake -S "$root" -B "$tsan" -G Ninja -DCMAKE_BUILD_TYPE=None \
-      -DCMAKE_CXX_FLAGS="-O1 -g1 -fsanitize=thread -fno-omit-frame-pointer" \
-      -DCMAKE_SHARED_LINKER_FLAGS="-fsanitize=thread" \
-      -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=thread"
-  fi
-  cmake --build "$tsan" -j "$jobs" --target trueno-unit-tests
+  build_sanitized "$tsan" thread trueno-unit-tests
   OMP_NUM_THREADS=1 \
     TSAN_OPTIONS="halt_on_error=1:allocator_may_return_null=1:suppressions=$root/tests/sanitizers/tsan.supp" \
     "$tsan/tests/trueno-unit-tests"
