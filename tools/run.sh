@@ -67,20 +67,24 @@ build_sanitized() {
 }
 
 run_sanitized() {
-  # The unit, compiler and end-to-end op tests with ASan + UBSan. The JIT's
+  # The unit, compiler and end-to-end op tests and the fuzzers with ASan +
+  # UBSan. The JIT's
   # kernels are not instrumented (LLVM compiles them at run time); every
   # line of the library that calls them is. allocator_may_return_null lets
   # the MemoryError tests see a failed allocation; LeakSanitizer is off,
   # since it cannot attach where ptrace is restricted (CI containers).
   local asan="${TRUENO_SANITIZE_BUILD_DIR:-$root/build-sanitize}"
   build_sanitized "$asan" "address,undefined -fno-sanitize-recover=undefined" \
-    trueno-unit-tests trueno-compiler-tests trueno-op-cases
+    trueno-unit-tests trueno-compiler-tests trueno-op-cases trueno-fuzz
   (
     export ASAN_OPTIONS="allocator_may_return_null=1:detect_leaks=0:abort_on_error=1"
     export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
     "$asan/tests/trueno-unit-tests"
     "$asan/tests/trueno-compiler-tests"
     /usr/bin/python3 "$root/tests/e2e/test_ops_vs_torch.py" "$asan/tests/trueno-op-cases"
+    # The readers of untrusted bytes, mutated (tests/fuzz).
+    "$asan/tests/trueno-fuzz" npy 100000
+    "$asan/tests/trueno-fuzz" cache 10000
   )
 
   # The unit tests (threads sharing pending tensors, the caches) with
