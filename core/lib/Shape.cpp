@@ -92,6 +92,36 @@ std::int64_t wrapDim(std::int64_t dim, std::int64_t rank,
   return dim < 0 ? dim + rank : dim;
 }
 
+std::vector<std::int64_t> reductionDims(std::span<const std::int64_t> shape,
+                                        std::span<const std::int64_t> dims,
+                                        std::string_view op,
+                                        std::source_location where) {
+  auto rank = static_cast<std::int64_t>(shape.size());
+  std::vector<std::int64_t> reduced;
+  if (rank == 0) {
+    for (std::int64_t d : dims)
+      if (d != 0 && d != -1)
+        fail<IndexError>(where, op, "a rank-0 tensor has only dimension 0",
+                         "dimension {} is out of range for a tensor of rank "
+                         "0",
+                         d);
+    return reduced;
+  }
+  for (std::int64_t d : dims) {
+    std::int64_t w = wrapDim(d, rank, shape, op, where);
+    if (std::find(reduced.begin(), reduced.end(), w) != reduced.end())
+      fail<IndexError>(where, op, "list each dimension once",
+                       "dimension {} appears more than once in {}", w,
+                       formatShape(dims));
+    reduced.push_back(w);
+  }
+  if (dims.empty())
+    for (std::int64_t d = 0; d < rank; ++d)
+      reduced.push_back(d);
+  std::sort(reduced.begin(), reduced.end());
+  return reduced;
+}
+
 bool broadcastsTo(std::span<const std::int64_t> from,
                   std::span<const std::int64_t> to) {
   if (from.size() > to.size())

@@ -44,6 +44,11 @@ TEST_CASE("layerNorm and batchNorm") {
                                    std::nullopt, true);
                  }),
                  "has 1 value per channel");
+  // An empty input is an empty result, as PyTorch; the statistics stay.
+  CHECK(batchNorm(zeros({0}), mean, var).shape() == Shape{0});
+  CHECK(batchNorm(zeros({0, 3}), mean, var, std::nullopt, std::nullopt, true)
+            .shape() == Shape{0, 3});
+  CHECK(mean.at<float>({0}) == doctest::Approx(0.15));
 }
 
 TEST_CASE("dropout is seeded, unbiased and off outside training") {

@@ -115,6 +115,15 @@ TEST_CASE("squeeze, unsqueeze and flatten") {
   CHECK(y.flatten(0, 1).shape() == Shape{6, 4});
   CHECK(y.flatten(0, 1).sharesStorageWith(y));
   CHECK(tensor(1.0).flatten().shape() == Shape{1});
+  // A scalar's dims 0 and -1, as PyTorch: squeeze and transpose are itself.
+  Tensor scalar = tensor(3.0f);
+  CHECK(scalar.squeeze(0).shape() == Shape{});
+  CHECK(scalar.squeeze(-1).item<float>() == 3.0f);
+  CHECK(scalar.transpose(0, -1).shape() == Shape{});
+  CHECK_CONTAINS(errorOf<IndexError>([&] { scalar.squeeze(1); }),
+                 "squeeze: dimension 1 is out of range for a tensor of rank 0");
+  CHECK_CONTAINS(errorOf<IndexError>([&] { scalar.transpose(0, 2); }),
+                 "transpose: dimension 2 is out of range for a tensor of rank 0");
   CHECK_CONTAINS(
       errorOf<IndexError>([&] { x.unsqueeze(5); }),
       "unsqueeze: dimension 5 is out of range for a tensor of rank 5");

@@ -162,6 +162,7 @@ Tensor logsumexp(const Tensor &x, std::vector<std::int64_t> dims, bool keepdim,
       (void)detail::wrapDim(d, 1, v.shape(), "logsumexp", where);
     return v.to(result, where).clone();
   }
+  detail::reductionDims(v.shape(), dims, "logsumexp", where);
   if (v.numel() == 0) // log(0)
     return log(sum(exp(v, where), dims, keepdim, where), where)
         .to(result, where);
@@ -177,7 +178,7 @@ Tensor logsumexp(const Tensor &x, std::vector<std::int64_t> dims, bool keepdim,
   if (keepdim)
     return y;
   std::vector<bool> reduced(v.dim(), dims.empty());
-  for (std::int64_t d : dims) // already checked by amax
+  for (std::int64_t d : dims) // checked above
     reduced[detail::wrapDim(d, v.dim(), v.shape(), "logsumexp", where)] = true;
   Shape shape;
   for (std::int64_t i = 0; i < v.dim(); ++i)
@@ -684,15 +685,19 @@ Tensor batchNorm(const Tensor &x, const std::optional<Tensor> &runningMean,
                  const std::optional<Tensor> &bias, bool training,
                  double momentum, double eps, SourceLoc where) {
   detail::implOf(x, "batchNorm", where);
-  if (x.dim() < 2)
-    fail<ShapeError>(where, "batchNorm", "the input is (N, C) or (N, C, d...)",
-                     "an input of shape {} has no channel dimension",
-                     formatShape(x.shape()));
   if (!isFloating(x.dtype()))
     fail<DTypeError>(where, "batchNorm",
                      "convert it first, e.g. with to(kFloat32)",
                      "batchNorm is defined for floating tensors, not {}",
                      dtypeName(x.dtype()));
+  // Nothing to normalize, as PyTorch: an empty copy, running statistics
+  // untouched, whatever the shape.
+  if (x.numel() == 0)
+    return x.clone(where);
+  if (x.dim() < 2)
+    fail<ShapeError>(where, "batchNorm", "the input is (N, C) or (N, C, d...)",
+                     "an input of shape {} has no channel dimension",
+                     formatShape(x.shape()));
   std::int64_t channels = x.shape()[1];
   const char *names[] = {"runningMean", "runningVar", "weight", "bias"};
   const std::optional<Tensor> *params[] = {&runningMean, &runningVar, &weight,

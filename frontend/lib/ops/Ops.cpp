@@ -396,29 +396,8 @@ Tensor reduce(Reduction kind, std::string_view name, const Tensor &x,
               std::vector<std::int64_t> dims, bool keepdim, SourceLoc where) {
   const TensorImpl &self = checked(x, name, where);
   auto rank = static_cast<std::int64_t>(self.shape.size());
-  // PyTorch lets a rank-0 tensor be reduced over dimension 0 or -1.
-  if (rank == 0)
-    for (std::int64_t d : dims)
-      if (d != 0 && d != -1)
-        fail<IndexError>(where, name, "a rank-0 tensor has only dimension 0",
-                         "dimension {} is out of range for a tensor of rank "
-                         "0",
-                         d);
-  std::vector<std::int64_t> reduced;
-  if (rank > 0) {
-    for (std::int64_t d : dims) {
-      std::int64_t w = detail::wrapDim(d, rank, self.shape, name, where);
-      if (std::find(reduced.begin(), reduced.end(), w) != reduced.end())
-        fail<IndexError>(where, name, "list each dimension once",
-                         "dimension {} appears more than once in {}", w,
-                         formatShape(dims));
-      reduced.push_back(w);
-    }
-    if (dims.empty())
-      for (std::int64_t d = 0; d < rank; ++d)
-        reduced.push_back(d);
-    std::sort(reduced.begin(), reduced.end());
-  }
+  std::vector<std::int64_t> reduced =
+      detail::reductionDims(self.shape, dims, name, where);
   Shape shape;
   std::int64_t count = 1;
   for (std::int64_t d = 0; d < rank; ++d) {
@@ -514,9 +493,10 @@ Tensor var(const Tensor &x, std::vector<std::int64_t> dims, double correction,
     fail<DTypeError>(where, "var", "convert it first, e.g. with to(kFloat32)",
                      "var is defined for floating tensors, not {}",
                      dtypeName(self.dtype));
+  detail::reductionDims(self.shape, dims, "var", where);
   DType compute = detail::computeType(self.dtype);
   Tensor v = x.to(compute, where);
-  Tensor m = mean(v, dims, true, where); // checks the dims
+  Tensor m = mean(v, dims, true, where);
   Tensor d = sub(v, m, where);
   std::int64_t count = x.numel() / std::max<std::int64_t>(m.numel(), 1);
   if (m.numel() == 0) // no outputs; count is irrelevant
@@ -538,6 +518,7 @@ Tensor countNonzero(const Tensor &x, std::vector<std::int64_t> dims,
 Tensor norm(const Tensor &x, double p, std::vector<std::int64_t> dims,
             bool keepdim, SourceLoc where) {
   const TensorImpl &self = checked(x, "norm", where);
+  detail::reductionDims(self.shape, dims, "norm", where);
   if (!isFloating(self.dtype))
     fail<DTypeError>(where, "norm", "convert it first, e.g. with to(kFloat32)",
                      "norm is defined for floating tensors, not {}",
@@ -607,6 +588,8 @@ Tensor argmin(const Tensor &x, std::optional<std::int64_t> dim, bool keepdim,
 
 Tensor stddev(const Tensor &x, std::vector<std::int64_t> dims,
               double correction, bool keepdim, SourceLoc where) {
+  detail::reductionDims(checked(x, "stddev", where).shape, dims, "stddev",
+                        where);
   return sqrt(var(x, std::move(dims), correction, keepdim, where), where);
 }
 

@@ -42,6 +42,15 @@ std::int64_t wrapDim(std::int64_t dim, std::int64_t rank,
                      std::span<const std::int64_t> shape, std::string_view op,
                      std::source_location where);
 
+/// The dimensions a reduction over `dims` of a tensor of `shape` reduces,
+/// wrapped, sorted and checked (IndexError naming `op` for one out of
+/// range or listed twice); every dimension when `dims` is empty. A rank-0
+/// tensor may be reduced over 0 or -1, as in PyTorch (the result is empty).
+std::vector<std::int64_t> reductionDims(std::span<const std::int64_t> shape,
+                                        std::span<const std::int64_t> dims,
+                                        std::string_view op,
+                                        std::source_location where);
+
 /// Throws ValueError if the rank exceeds kMaxRank, a size is negative, or
 /// the elements would need more than INT64_MAX bytes of `itemBytes` each.
 /// Like NumPy, sizes of zero do not excuse the others: (0, 2^62, 2^62) is
