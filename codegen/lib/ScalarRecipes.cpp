@@ -440,8 +440,8 @@ template <> Value lowerScalar(PowOp, ScalarBuilder &s) {
   using P = arith::CmpIPredicate;
   Type t = base.getType();
   Value zero = s.intConst(t, 0);
-  Value zeroToNegative = s.make<arith::AndIOp>(
-      s.cmpi(P::eq, base, zero), s.cmpi(P::slt, exponent, zero));
+  Value zeroToNegative = s.make<arith::AndIOp>(s.cmpi(P::eq, base, zero),
+                                               s.cmpi(P::slt, exponent, zero));
   Value power = s.make<math::IPowIOp>(
       s.select(zeroToNegative, s.intConst(t, 1), base), exponent);
   return s.select(zeroToNegative, zero, power);

@@ -8,12 +8,12 @@
 //
 //===----------------------------------------------------------------------===//
 #include "trueno/Runtime/Cpu/CpuBackend.h"
+#include "trueno/Codegen/Cpu/Pipeline.h"
 #include "trueno/Runtime/CompilerFingerprint.h"
 #include "trueno/Runtime/Counters.h"
 #include "trueno/Runtime/Cpu/CpuKernel.h"
 #include "trueno/Runtime/Cpu/HostAllocator.h"
 #include "trueno/Runtime/Schedule.h"
-#include "trueno/Codegen/Cpu/Pipeline.h"
 #include "trueno/Version.h"
 
 #include "llvm/Config/llvm-config.h"
@@ -128,8 +128,7 @@ CpuBackend::allocate(std::size_t bytes) {
   if (!memory && bytes > 0)
     return failure("cannot allocate " + llvm::Twine(bytes) +
                    " bytes of host memory");
-  return std::make_shared<HostBuffer>(static_cast<std::byte *>(memory),
-                                      bytes);
+  return std::make_shared<HostBuffer>(static_cast<std::byte *>(memory), bytes);
 }
 
 llvm::Error CpuBackend::upload(const BufferRef &to, const void *from,
@@ -233,16 +232,17 @@ CpuBackend::compile(const Graph &graph, bool debug) {
       std::string metadata = "{\"kernels\": [";
       for (std::size_t i = 0; i < names.size(); ++i)
         metadata += (i ? ", " : "") + jsonString(names[i]);
-      metadata +=
-          "], \"target\": " + jsonString(parts.target) +
-          ", \"trueno\": " + jsonString(parts.trueno) +
-          ", \"llvm\": " + jsonString(parts.llvm) +
-          ", \"options\": " + jsonString(parts.options) +
-          ", \"compile_ms\": " + std::to_string(ms) + ", \"created\": " +
-          std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count()) +
-          ", \"ir\": " + jsonString(ir) + "}";
+      metadata += "], \"target\": " + jsonString(parts.target) +
+                  ", \"trueno\": " + jsonString(parts.trueno) +
+                  ", \"llvm\": " + jsonString(parts.llvm) +
+                  ", \"options\": " + jsonString(parts.options) +
+                  ", \"compile_ms\": " + std::to_string(ms) +
+                  ", \"created\": " +
+                  std::to_string(
+                      std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count()) +
+                  ", \"ir\": " + jsonString(ir) + "}";
       cache.store(key, {*object, metadata});
     }
     executable->setCodeBytes(object->size());

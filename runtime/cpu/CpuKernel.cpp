@@ -3,9 +3,10 @@
 // Lowers through the CPU pipeline, translates to LLVM IR, optimizes with
 // LLVM's O3 pipeline for the target's TargetMachine (without it the loop
 // vectorizer does not know the vector width and leaves loops scalar),
-// emits an object file and loads it into one process-wide ORC JIT. The entry of kernel `k` is `_trueno_packed_k(void **args)`, a wrapper
-// of `_mlir_ciface_k`, which takes one pointer to a memref descriptor
-// {allocated, aligned, offset, sizes[], strides[]} per argument.
+// emits an object file and loads it into one process-wide ORC JIT. The entry of
+// kernel `k` is `_trueno_packed_k(void **args)`, a wrapper of `_mlir_ciface_k`,
+// which takes one pointer to a memref descriptor {allocated, aligned, offset,
+// sizes[], strides[]} per argument.
 //
 //===----------------------------------------------------------------------===//
 #include "trueno/Runtime/Cpu/CpuKernel.h"
@@ -24,8 +25,8 @@
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/Support/TargetSelect.h"
-#include "llvm/TargetParser/Host.h"
 #include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Host.h"
 #include "llvm/Transforms/Utils/Cloning.h"
 
 #include <chrono>

@@ -118,8 +118,8 @@ private:
       if (bytes.size() < 2)
         break;
       std::size_t from = below(bytes.size()), to = below(bytes.size());
-      std::size_t n = std::min({bytes.size() - from, bytes.size() - to,
-                                1 + below(32)});
+      std::size_t n =
+          std::min({bytes.size() - from, bytes.size() - to, 1 + below(32)});
       std::copy_n(bytes.begin() + static_cast<std::ptrdiff_t>(from), n,
                   bytes.begin() + static_cast<std::ptrdiff_t>(to));
       break;
@@ -129,14 +129,18 @@ private:
       std::size_t keep = below(bytes.size() + 1);
       std::size_t from = below(other.size() + 1);
       bytes.resize(keep);
-      bytes.insert(bytes.end(), other.begin() + static_cast<std::ptrdiff_t>(from),
+      bytes.insert(bytes.end(),
+                   other.begin() + static_cast<std::ptrdiff_t>(from),
                    other.end());
       break;
     }
     default: { // an extreme number in the header, as text or little-endian
-      static const char *texts[] = {"0", "-1", "2147483648",
+      static const char *texts[] = {"0",
+                                    "-1",
+                                    "2147483648",
                                     "4611686018427387904",
-                                    "9223372036854775807", "99999999999999999999"};
+                                    "9223372036854775807",
+                                    "99999999999999999999"};
       static const std::uint64_t words[] = {0, ~0ull, 1ull << 31, 1ull << 62,
                                             0x7fffffffffffffffull};
       std::size_t at = below(std::min<std::size_t>(bytes.size(), 128) + 1);
@@ -160,12 +164,11 @@ private:
 /// Valid .npy files of every dtype, several shapes, both orders.
 std::vector<Bytes> npySeeds() {
   std::vector<Bytes> seeds;
-  for (tn::DType dtype : {tn::kBool, tn::kInt8, tn::kUInt8, tn::kInt16,
-                          tn::kInt32, tn::kInt64, tn::kFloat16, tn::kBFloat16,
-                          tn::kFloat32, tn::kFloat64})
-    for (const tn::Shape &shape :
-         {tn::Shape{}, tn::Shape{0}, tn::Shape{5}, tn::Shape{2, 3},
-          tn::Shape{2, 1, 4}}) {
+  for (tn::DType dtype :
+       {tn::kBool, tn::kInt8, tn::kUInt8, tn::kInt16, tn::kInt32, tn::kInt64,
+        tn::kFloat16, tn::kBFloat16, tn::kFloat32, tn::kFloat64})
+    for (const tn::Shape &shape : {tn::Shape{}, tn::Shape{0}, tn::Shape{5},
+                                   tn::Shape{2, 3}, tn::Shape{2, 1, 4}}) {
       tn::Tensor t = tn::arange(tn::numelOf(shape)).reshape(shape).to(dtype);
       seeds.push_back(tn::encodeNpy(t));
     }
@@ -186,10 +189,9 @@ std::vector<Bytes> npySeeds() {
 std::string checkNpy(const Bytes &bytes, bool fromFile, const fs::path &dir,
                      long long &rejected) {
   try {
-    tn::Tensor t =
-        fromFile ? (writeFile(dir / "input.npy", bytes),
-                    tn::loadNpy((dir / "input.npy").string()))
-                 : tn::decodeNpy(bytes);
+    tn::Tensor t = fromFile ? (writeFile(dir / "input.npy", bytes),
+                               tn::loadNpy((dir / "input.npy").string()))
+                            : tn::decodeNpy(bytes);
     if (t.numel() * t.itemSize() > static_cast<std::int64_t>(bytes.size()))
       return "accepted a tensor of " + std::to_string(t.numel()) +
              " elements from " + std::to_string(bytes.size()) + " bytes";
@@ -253,20 +255,20 @@ std::string checkCache(const Bytes &bytes, const fs::path &dir) {
 } // namespace
 
 int main(int argc, char **argv) {
-  if (argc < 3 || (std::string(argv[1]) != "npy" &&
-                   std::string(argv[1]) != "cache")) {
+  if (argc < 3 ||
+      (std::string(argv[1]) != "npy" && std::string(argv[1]) != "cache")) {
     std::cerr << "usage: trueno-fuzz npy|cache ITERATIONS [SEED]\n";
     return 2;
   }
   std::string reader = argv[1];
   long long iterations = std::stoll(argv[2]);
-  std::uint32_t seed =
-      argc > 3 ? static_cast<std::uint32_t>(std::stoul(argv[3]))
-               : std::random_device{}();
+  std::uint32_t seed = argc > 3
+                           ? static_cast<std::uint32_t>(std::stoul(argv[3]))
+                           : std::random_device{}();
   std::cout << "trueno-fuzz " << reader << ": seed " << seed
             << " (replay with that as the third argument)" << std::endl;
-  fs::path dir = fs::temp_directory_path() /
-                 ("trueno-fuzz-" + std::to_string(::getpid()));
+  fs::path dir =
+      fs::temp_directory_path() / ("trueno-fuzz-" + std::to_string(::getpid()));
   fs::create_directories(dir);
   // The disk cache of the kernels the readers' checks compile stays out of
   // the user's: cache entries are what this run attacks.
@@ -286,17 +288,17 @@ int main(int argc, char **argv) {
     std::string problem = reader == "npy"
                               ? checkNpy(input, i % 16 == 0, dir, rejected)
                               : checkCache(input, dir);
-    double seconds = std::chrono::duration<double>(
-                         std::chrono::steady_clock::now() - start)
-                         .count();
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
     if (problem.empty() && seconds > 1.0)
       problem = "took " + std::to_string(seconds) + " s";
     if (!problem.empty()) {
-      std::string name = "trueno-fuzz-failure-" + reader + "-" +
-                         std::to_string(i) + ".bin";
+      std::string name =
+          "trueno-fuzz-failure-" + reader + "-" + std::to_string(i) + ".bin";
       writeFile(name, input);
-      std::cerr << "trueno-fuzz " << reader << ": input " << i << " "
-                << problem << " (written to " << name << ")\n";
+      std::cerr << "trueno-fuzz " << reader << ": input " << i << " " << problem
+                << " (written to " << name << ")\n";
       fs::remove_all(dir);
       return 1;
     }

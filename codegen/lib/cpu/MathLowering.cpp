@@ -58,9 +58,9 @@ void scaleSubnormalLogArguments(Operation *root) {
     Type type = x.getType();
     auto splat = [&](double v) { return floatConstant(b, loc, type, v); };
     bool natural = isa<math::LogOp>(op);
-    Value subnormal = b.create<arith::CmpFOp>(
-        loc, arith::CmpFPredicate::OLT, x,
-        splat(std::numeric_limits<float>::min()));
+    Value subnormal =
+        b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OLT, x,
+                                splat(std::numeric_limits<float>::min()));
     Value scaled = b.create<arith::SelectOp>(
         loc, subnormal, b.create<arith::MulFOp>(loc, x, splat(0x1p24f)), x);
     Value log = natural ? b.create<math::LogOp>(loc, scaled).getResult()
@@ -103,7 +103,8 @@ void roundWithArithmetic(Operation *root) {
     Value r = b.create<arith::SelectOp>(
         loc, small, b.create<math::CopySignOp>(loc, rounded, x), x);
     if (isa<math::FloorOp>(op)) {
-      Value over = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, r, x);
+      Value over =
+          b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, r, x);
       r = b.create<arith::SelectOp>(
           loc, over, b.create<arith::SubFOp>(loc, r, splat(1.0)), r);
     } else if (isa<math::CeilOp>(op)) {
@@ -135,9 +136,9 @@ void saturateTanh(Operation *root) {
     Value x = op.getOperand();
     Type type = x.getType();
     auto splat = [&](double v) { return floatConstant(b, loc, type, v); };
-    Value large = b.create<arith::CmpFOp>(
-        loc, arith::CmpFPredicate::OGE, b.create<math::AbsFOp>(loc, x),
-        splat(7.99881172180175781f));
+    Value large = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGE,
+                                          b.create<math::AbsFOp>(loc, x),
+                                          splat(7.99881172180175781f));
     Value one = b.create<math::CopySignOp>(loc, splat(1.0f), x);
     auto select = b.create<arith::SelectOp>(loc, large, one, op.getResult());
     op.getResult().replaceAllUsesExcept(select, select);
@@ -153,8 +154,9 @@ void splitFusedMultiplyAdds(Operation *root) {
     OpBuilder b(op);
     Value product = b.create<arith::MulFOp>(op.getLoc(), op.getA(), op.getB(),
                                             op.getFastmath());
-    op.replaceAllUsesWith(b.create<arith::AddFOp>(
-        op.getLoc(), product, op.getC(), op.getFastmath()).getResult());
+    op.replaceAllUsesWith(b.create<arith::AddFOp>(op.getLoc(), product,
+                                                  op.getC(), op.getFastmath())
+                              .getResult());
     op.erase();
   }
 }

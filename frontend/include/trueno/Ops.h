@@ -22,11 +22,11 @@
 namespace trueno {
 
 // The elementwise functions of trueno/OpTable.def (exp, add, eq...).
-#define TRUENO_UNARY(Code, mnemonic, function, rule, cost)                   \
+#define TRUENO_UNARY(Code, mnemonic, function, rule, cost)                     \
   Tensor function(const Tensor &x, TRUENO_HERE);
 #define TRUENO_UNARY_COMPOSITE(function)                                       \
   Tensor function(const Tensor &x, TRUENO_HERE);
-#define TRUENO_BINARY(Code, mnemonic, function, cost)                         \
+#define TRUENO_BINARY(Code, mnemonic, function, cost)                          \
   Tensor function(const Tensor &a, const Tensor &b, TRUENO_HERE);              \
   Tensor function(const Tensor &a, Scalar b, TRUENO_HERE);                     \
   Tensor function(Scalar a, const Tensor &b, TRUENO_HERE);

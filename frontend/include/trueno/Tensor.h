@@ -207,10 +207,10 @@ public:
              TRUENO_HERE);
 
   // --- Elementwise math (recorded, computed when read; trueno/Ops.h) -----
-#define TRUENO_UNARY(Code, mnemonic, function, rule, cost)                   \
+#define TRUENO_UNARY(Code, mnemonic, function, rule, cost)                     \
   Tensor function(TRUENO_HERE) const;
 #define TRUENO_UNARY_COMPOSITE(function) Tensor function(TRUENO_HERE) const;
-#define TRUENO_BINARY(Code, mnemonic, function, cost)                         \
+#define TRUENO_BINARY(Code, mnemonic, function, cost)                          \
   Tensor function(const Tensor &other, TRUENO_HERE) const;                     \
   Tensor function(Scalar other, TRUENO_HERE) const;
 #include "trueno/OpTable.def"

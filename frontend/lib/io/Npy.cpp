@@ -11,9 +11,9 @@
 // Python reads it. Files are written to a temporary name and renamed.
 //
 //===----------------------------------------------------------------------===//
-#include "trueno/Core/Check.h"
 #include "tensor/Dispatch.h"
 #include "tensor/TensorImpl.h"
+#include "trueno/Core/Check.h"
 
 #include "trueno/Npy.h"
 
@@ -82,8 +82,8 @@ std::string escaped(std::string_view text) {
 
 [[noreturn]] void corruptFile(const std::string &name, SourceLoc where,
                               const std::string &what) {
-  fail<IOError>(where, "loadNpy", "the file is not a valid .npy file",
-                "{}: {}", name, what);
+  fail<IOError>(where, "loadNpy", "the file is not a valid .npy file", "{}: {}",
+                name, what);
 }
 
 struct Header {
@@ -242,7 +242,8 @@ private:
     fail<DTypeError>(where_, "loadNpy",
                      "Trueno reads bool, int8/16/32/64, uint8, float16/32/64 "
                      "and bfloat16 ('<V2'); convert the array in NumPy first",
-                     "{}: unsupported element type '{}'", name_, escaped(descr));
+                     "{}: unsupported element type '{}'", name_,
+                     escaped(descr));
   }
 
   std::string_view text_;
@@ -347,8 +348,7 @@ Tensor storedTensor(const Header &header) {
 }
 
 std::uint8_t *bytesOf(const Tensor &stored) {
-  return reinterpret_cast<std::uint8_t *>(
-      stored.impl()->mutableFirstElement());
+  return reinterpret_cast<std::uint8_t *>(stored.impl()->mutableFirstElement());
 }
 
 /// The loaded tensor from `stored`, whose bytes are the file's elements:
@@ -433,15 +433,14 @@ void saveNpy(const std::string &path, const Tensor &tensor, SourceLoc where) {
   // failure or a crash midway leaves the old file (or none), never half of
   // the new one.
   static std::atomic<std::uint64_t> counter{0};
-  std::string temporary = fmt::format("{}.tmp-{}-{}", path, ::getpid(),
-                                      counter++);
-  int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-                  0644);
+  std::string temporary =
+      fmt::format("{}.tmp-{}-{}", path, ::getpid(), counter++);
+  int fd =
+      ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0)
-    fail<IOError>(where, "saveNpy",
-                  "check that the directory exists and is writable",
-                  "cannot open '{}' for writing: {}", path,
-                  std::strerror(errno));
+    fail<IOError>(
+        where, "saveNpy", "check that the directory exists and is writable",
+        "cannot open '{}' for writing: {}", path, std::strerror(errno));
   std::size_t done = 0;
   int error = 0;
   while (done < bytes.size()) {

@@ -9,13 +9,13 @@
 //
 //===----------------------------------------------------------------------===//
 #include "lazy/Lazy.h"
+#include "tensor/Dispatch.h"
 #include "trueno/Core/Cast.h"
 #include "trueno/Core/Check.h"
-#include "tensor/Dispatch.h"
 
 #include "trueno/Execution.h"
-#include "trueno/Runtime/Cpu/CpuKernel.h"
 #include "trueno/Runtime/Counters.h"
+#include "trueno/Runtime/Cpu/CpuKernel.h"
 #include "trueno/Runtime/ProgramCache.h"
 
 #include <fmt/format.h>
@@ -199,8 +199,7 @@ std::shared_ptr<LazyNode> nodeOf(const TensorImpl &t) {
                  formatShape(t.shape), formatShape(t.strides));
     realize(*t.storage);
   }
-  return inputNode(t.storage->buffer(), t.dtype, t.shape, t.strides,
-                   t.offset);
+  return inputNode(t.storage->buffer(), t.dtype, t.shape, t.strides, t.offset);
 }
 
 std::shared_ptr<LazyNode> reshapeNode(std::shared_ptr<LazyNode> node,
@@ -226,8 +225,8 @@ std::shared_ptr<LazyNode> transposeNode(std::shared_ptr<LazyNode> node,
   if (identity)
     return node;
   DType dtype = node->dtype;
-  auto result =
-      computedNode(OpCode::Transpose, dtype, std::move(shape), {std::move(node)});
+  auto result = computedNode(OpCode::Transpose, dtype, std::move(shape),
+                             {std::move(node)});
   result->attributes = {perm};
   return result;
 }
@@ -364,10 +363,9 @@ std::shared_ptr<LazyNode> viewNode(std::shared_ptr<LazyNode> base,
   }
   if (first < 0)
     return nullptr;
-  std::stable_sort(kept.begin(), kept.end(),
-                   [](const KeptDim &a, const KeptDim &b) {
-                     return a.stride > b.stride;
-                   });
+  std::stable_sort(
+      kept.begin(), kept.end(),
+      [](const KeptDim &a, const KeptDim &b) { return a.stride > b.stride; });
   for (std::size_t j = 1; j < kept.size(); ++j)
     if (kept[j].stride == kept[j - 1].stride)
       return nullptr; // two dimensions over the same elements
@@ -377,8 +375,8 @@ std::shared_ptr<LazyNode> viewNode(std::shared_ptr<LazyNode> base,
   if (!window)
     return nullptr;
   std::shared_ptr<LazyNode> node = reshapeNode(std::move(base), window->split);
-  node = sliceNode(std::move(node), window->offsets, window->steps,
-                   window->sizes);
+  node =
+      sliceNode(std::move(node), window->offsets, window->steps, window->sizes);
   // The kept dimensions, largest stride first (the order of the factors
   // they walk), then back to the view's order.
   Shape sorted;
@@ -480,8 +478,7 @@ Tensor record(OpCode op, DType dtype, Shape shape,
 }
 
 bool writableNow(const TensorImpl &t) {
-  return !t.storage->isPending() &&
-         t.storage->buffer().buffer.use_count() == 1;
+  return !t.storage->isPending() && t.storage->buffer().buffer.use_count() == 1;
 }
 
 namespace {
@@ -544,10 +541,9 @@ void assignView(const TensorImpl &dst, std::shared_ptr<LazyNode> value) {
         first += (dst.shape[d] - 1) * w;
       kept.push_back({dst.shape[d], w < 0 ? -w : w, d, w < 0});
     }
-    std::stable_sort(kept.begin(), kept.end(),
-                     [](const KeptDim &a, const KeptDim &b) {
-                       return a.stride > b.stride;
-                     });
+    std::stable_sort(
+        kept.begin(), kept.end(),
+        [](const KeptDim &a, const KeptDim &b) { return a.stride > b.stride; });
     std::optional<ViewWindow> window = windowOf(base->shape, kept, first);
     if (!window) {
       base = reshapeNode(std::move(base), {count});
@@ -601,10 +597,9 @@ void scatterIntoStorage(const std::shared_ptr<Storage> &storage, DType dtype,
   Shape shape = base->shape;
   std::int64_t count = numelOf(shape);
   std::shared_ptr<LazyNode> flat = reshapeNode(std::move(base), {count});
-  auto scattered = computedNode(accumulate ? OpCode::ScatterAdd : OpCode::Scatter,
-                                dtype, {count},
-                                {std::move(flat), std::move(positions),
-                                 std::move(values)});
+  auto scattered = computedNode(
+      accumulate ? OpCode::ScatterAdd : OpCode::Scatter, dtype, {count},
+      {std::move(flat), std::move(positions), std::move(values)});
   scattered->attributes = {{0}};
   commitWrite(storage, ownNode(std::move(scattered), shape));
 }
@@ -692,18 +687,17 @@ void realize(Storage &root) {
   auto found =
       runtime::ProgramCache::instance().get(graph, backend, debug >= 2);
   if (!found)
-    fail<CompileError>(
-        {}, "realize", "please report it with the output of TRUENO_DEBUG=3",
-        "compiling a graph of {} nodes failed: {}", graph.nodes.size(),
-        llvm::toString(found.takeError()));
+    fail<CompileError>({}, "realize",
+                       "please report it with the output of TRUENO_DEBUG=3",
+                       "compiling a graph of {} nodes failed: {}",
+                       graph.nodes.size(), llvm::toString(found.takeError()));
   bool hit = found->hit;
   ++(hit ? s.hits : s.misses);
   const runtime::Executable &program = *found->executable;
 
   std::vector<runtime::BufferRef> outputs;
   for (const auto &storage : outputStorages) {
-    auto buffer =
-        backend.allocate(static_cast<std::size_t>(storage->nbytes()));
+    auto buffer = backend.allocate(static_cast<std::size_t>(storage->nbytes()));
     if (!buffer) {
       llvm::consumeError(buffer.takeError());
       fail<MemoryError>({}, "realize",
@@ -794,10 +788,9 @@ void clearProgramCache() {
 void setProgramCacheLimits(std::int64_t programs, std::int64_t codeBytes,
                            SourceLoc where) {
   if (programs < 1 || codeBytes < 1)
-    detail::fail<ValueError>(where, "setProgramCacheLimits",
-                             "keep room for at least one program",
-                             "got {} programs and {} bytes", programs,
-                             codeBytes);
+    detail::fail<ValueError>(
+        where, "setProgramCacheLimits", "keep room for at least one program",
+        "got {} programs and {} bytes", programs, codeBytes);
   runtime::ProgramCache::instance().setLimits(
       {programs, static_cast<std::uint64_t>(codeBytes)});
 }

@@ -20,8 +20,8 @@
 
 #include "trueno/Runtime/Graph.h"
 
-#include <vector>
 #include <memory>
+#include <vector>
 
 namespace trueno {
 

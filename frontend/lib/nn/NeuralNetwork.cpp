@@ -10,8 +10,8 @@
 // (chunkedSoftmax): two reads of x.
 //
 //===----------------------------------------------------------------------===//
-#include "trueno/Core/Check.h"
 #include "tensor/TensorImpl.h"
+#include "trueno/Core/Check.h"
 
 #include "lazy/Lazy.h"
 
@@ -207,15 +207,14 @@ Tensor conv2d(const Tensor &input, const Tensor &weight,
   // A floating bias does not make an integer convolution floating: PyTorch
   // refuses the mix rather than promote.
   if (!isFloating(dtype))
-    fail<DTypeError>(where, "conv2d",
-                     "convert the input and weight first, e.g. with "
-                     "to(kFloat32)",
-                     "conv2d is defined for floating tensors, not {}{}",
-                     dtypeName(dtype),
-                     bias && isFloating(bias->dtype())
-                         ? fmt::format(" (with a {} bias)",
-                                       dtypeName(bias->dtype()))
-                         : "");
+    fail<DTypeError>(
+        where, "conv2d",
+        "convert the input and weight first, e.g. with "
+        "to(kFloat32)",
+        "conv2d is defined for floating tensors, not {}{}", dtypeName(dtype),
+        bias && isFloating(bias->dtype())
+            ? fmt::format(" (with a {} bias)", dtypeName(bias->dtype()))
+            : "");
   if (bias)
     dtype = resultType(dtype, bias->dtype());
   for (int d = 0; d < 2; ++d)

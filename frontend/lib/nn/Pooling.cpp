@@ -14,9 +14,9 @@
 //   convolution is).
 //
 //===----------------------------------------------------------------------===//
-#include "trueno/Core/Check.h"
 #include "lazy/Lazy.h"
 #include "tensor/TensorImpl.h"
+#include "trueno/Core/Check.h"
 
 #include "trueno/Indexing.h"
 #include "trueno/Ops.h"
@@ -332,8 +332,7 @@ Tensor adaptiveAvgPool2d(const Tensor &x,
   // Window o covers [floor(o * n / m), ceil((o + 1) * n / m)): averaging
   // matrices (m, n), one product per dimension.
   auto averaging = [&](std::int64_t m, std::int64_t n) {
-    detail::checkShape(Shape{m, n}, "adaptiveAvgPool2d", where,
-                       sizeof(double));
+    detail::checkShape(Shape{m, n}, "adaptiveAvgPool2d", where, sizeof(double));
     std::vector<double> a =
         detail::hostVector(m * n, 0.0, "adaptiveAvgPool2d", where);
     for (std::int64_t o = 0; o < m; ++o) {
@@ -415,8 +414,8 @@ Tensor convTranspose2d(const Tensor &input, const Tensor &weight,
     Wide reach = Wide(dilation[a]) * (k - 1);
     Wide wide = Wide(in - 1) * stride[a] - 2 * Wide(padding[a]) + reach +
                 outputPadding[a] + 1;
-    Wide spread = Wide(in) + Wide(std::max<std::int64_t>(in - 1, 0)) *
-                                 (stride[a] - 1) +
+    Wide spread = Wide(in) +
+                  Wide(std::max<std::int64_t>(in - 1, 0)) * (stride[a] - 1) +
                   2 * (reach > padding[a] ? reach - padding[a] : Wide(0)) +
                   outputPadding[a];
     if (wide > INT64_MAX || spread > INT64_MAX || reach > INT64_MAX)
@@ -461,9 +460,9 @@ Tensor convTranspose2d(const Tensor &input, const Tensor &weight,
     if (before[a] < 0 || after[a] < 0) {
       std::int64_t cropBefore = std::max<std::int64_t>(0, -before[a]);
       std::int64_t cropAfter = std::max<std::int64_t>(0, -after[a]);
-      padded = padded.narrow(2 + a, cropBefore,
-                             padded.size(2 + a) - cropBefore - cropAfter,
-                             where);
+      padded =
+          padded.narrow(2 + a, cropBefore,
+                        padded.size(2 + a) - cropBefore - cropAfter, where);
     }
   // (C, F/G, KH, KW) -> (F, C/G, KH, KW), per group, flipped in space.
   Tensor flipped = flip(

@@ -17,11 +17,11 @@
 // realized tensors, as PyTorch's CPU kernels do.
 //
 //===----------------------------------------------------------------------===//
+#include "lazy/Lazy.h"
+#include "tensor/Dispatch.h"
+#include "tensor/Strided.h"
 #include "trueno/Core/Cast.h"
 #include "trueno/Core/Check.h"
-#include "tensor/Dispatch.h"
-#include "lazy/Lazy.h"
-#include "tensor/Strided.h"
 
 #include "trueno/Indexing.h"
 #include "trueno/Ops.h"
@@ -719,11 +719,10 @@ void scatterInto(const Tensor &selfTensor, std::int64_t dim,
   detail::checkWritable(self, op, where);
   std::vector<std::int64_t> values = indexValues(index, op, where);
   checkIndices(values, self.shape[d], d, self.shape, false, op, where);
-  bool recorded = mode == Combine::Assign ||
-                  (mode == Combine::Sum && includeSelf &&
-                   self.dtype != DType::Bool);
-  if (recorded &&
-      (!detail::writableNow(self) || s.storage->isPending())) {
+  bool recorded =
+      mode == Combine::Assign ||
+      (mode == Combine::Sum && includeSelf && self.dtype != DType::Bool);
+  if (recorded && (!detail::writableNow(self) || s.storage->isPending())) {
     // One scatter (scatter_add) of the source window the index covers into
     // the storage's elements, recorded; pending readers keep the old
     // contents.
@@ -742,8 +741,8 @@ void scatterInto(const Tensor &selfTensor, std::int64_t dim,
         });
     Tensor window = src;
     for (std::size_t k = 0; k < idx.shape.size(); ++k)
-      window = window.narrow(static_cast<std::int64_t>(k), 0, idx.shape[k],
-                             where);
+      window =
+          window.narrow(static_cast<std::int64_t>(k), 0, idx.shape[k], where);
     auto count = static_cast<std::int64_t>(positions.size());
     Tensor at = fromVector(positions, {count});
     detail::scatterIntoStorage(
@@ -852,8 +851,8 @@ Tensor scatterAdd(const Tensor &x, std::int64_t dim, const Tensor &index,
   std::int64_t d =
       checkScatter(self, idx, s, dim, Combine::Sum, "scatterAdd", where);
   if (self.shape.empty())
-    return scatterAdd(x.reshape({1}), 0, index.reshape({1}),
-                      src.reshape({1}), where)
+    return scatterAdd(x.reshape({1}), 0, index.reshape({1}), src.reshape({1}),
+                      where)
         .reshape({});
   // Indices are checked now, so the kernel needs no bounds check.
   std::vector<std::int64_t> values = indexValues(index, "scatterAdd", where);
@@ -869,8 +868,8 @@ Tensor scatterAdd(const Tensor &x, std::int64_t dim, const Tensor &index,
                                             : detail::computeType(self.dtype);
   Tensor window = src;
   for (std::size_t k = 0; k < idx.shape.size(); ++k)
-    window = window.narrow(static_cast<std::int64_t>(k), 0, idx.shape[k],
-                           where);
+    window =
+        window.narrow(static_cast<std::int64_t>(k), 0, idx.shape[k], where);
   Tensor sum = detail::record(
       OpCode::ScatterAdd, compute, self.shape,
       {detail::castNode(detail::nodeOf(self), compute),

@@ -6,8 +6,8 @@
 // variants, so that each op is written once for both dtypes.
 //
 //===----------------------------------------------------------------------===//
-#include "trueno/Core/Check.h"
 #include "tensor/TensorImpl.h"
+#include "trueno/Core/Check.h"
 
 #include "trueno/Linalg.h"
 #include "trueno/Ops.h"

@@ -9,8 +9,8 @@
 // the CPU; integers wrap.
 //
 //===----------------------------------------------------------------------===//
-#include "trueno/Core/Check.h"
 #include "lazy/Lazy.h"
+#include "trueno/Core/Check.h"
 
 #include "trueno/Ops.h"
 

@@ -10,9 +10,9 @@
 // input is pending, a strided copy at the call when it is realized.
 //
 //===----------------------------------------------------------------------===//
-#include "trueno/Core/Check.h"
 #include "lazy/Lazy.h"
 #include "tensor/TensorImpl.h"
+#include "trueno/Core/Check.h"
 
 #include "trueno/Indexing.h"
 #include "trueno/Ops.h"
@@ -107,8 +107,8 @@ Tensor cat(const std::vector<Tensor> &given, std::int64_t dim,
     if (t.storage->device() != first.storage->device())
       fail<ValueError>(where, "cat", "move the tensors to one device first",
                        "tensor {} is on {} but tensor {} is on {}",
-                       positions[i], t.storage->device().name(),
-                       positions[0], first.storage->device().name());
+                       positions[i], t.storage->device().name(), positions[0],
+                       first.storage->device().name());
     shape[d] += t.shape[d];
     dtype = resultType(dtype, t.dtype);
   }
@@ -120,8 +120,7 @@ Tensor cat(const std::vector<Tensor> &given, std::int64_t dim,
   std::vector<std::shared_ptr<LazyNode>> operands;
   for (const Tensor &t : tensors)
     if (t.shape()[d] > 0)
-      operands.push_back(
-          detail::castNode(detail::nodeOf(*t.impl()), dtype));
+      operands.push_back(detail::castNode(detail::nodeOf(*t.impl()), dtype));
   if (operands.empty())
     return detail::makeContiguous(dtype, shape, first.storage->device());
   return detail::record(OpCode::Concat, dtype, shape, std::move(operands),
@@ -378,8 +377,8 @@ Tensor repeatInterleave(const Tensor &x, const Tensor &repeats,
   Shape shape = self.shape;
   shape[d] = total;
   detail::checkShape(shape, "repeatInterleave", where, itemSize(self.dtype));
-  std::vector<std::int64_t> positions = detail::hostVector<std::int64_t>(
-      total, 0, "repeatInterleave", where);
+  std::vector<std::int64_t> positions =
+      detail::hostVector<std::int64_t>(total, 0, "repeatInterleave", where);
   for (std::size_t i = 0, at = 0; i < n.size(); ++i)
     for (std::int64_t k = 0; k < n[i]; ++k)
       positions[at++] = static_cast<std::int64_t>(i);
@@ -461,11 +460,10 @@ Tensor pad(const Tensor &x, const std::vector<std::int64_t> &padding,
             TensorOptions(self.dtype).withDevice(self.storage->device()),
             where);
     }
-    return detail::record(
-        OpCode::Pad, self.dtype, shape,
-        {detail::nodeOf(*source.impl()),
-         detail::scalarNode(value, self.dtype, {})},
-        self.storage->device(), {low, high, interior});
+    return detail::record(OpCode::Pad, self.dtype, shape,
+                          {detail::nodeOf(*source.impl()),
+                           detail::scalarNode(value, self.dtype, {})},
+                          self.storage->device(), {low, high, interior});
   }
   // reflect / replicate / circular: one gather per padded dimension.
   Tensor result = x;

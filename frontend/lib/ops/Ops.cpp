@@ -7,8 +7,8 @@
 // broadcast (Lazy.h). Nothing is computed here.
 //
 //===----------------------------------------------------------------------===//
-#include "trueno/Core/Check.h"
 #include "lazy/Lazy.h"
+#include "trueno/Core/Check.h"
 
 #include "trueno/Ops.h"
 
@@ -253,12 +253,11 @@ DType resultType(const Tensor &a, const Scalar &b) {
   return resultType(a.dtype(), b);
 }
 
-
 //===----------------------------------------------------------------------===//
 // Unary
 //===----------------------------------------------------------------------===//
 
-#define TRUENO_UNARY(Code, mnemonic, function, rule, cost)                   \
+#define TRUENO_UNARY(Code, mnemonic, function, rule, cost)                     \
   Tensor function(const Tensor &x, SourceLoc where) {                          \
     return unary(OpCode::Code, #function, UnaryRule::rule, x, where);          \
   }                                                                            \
@@ -294,7 +293,7 @@ Tensor Tensor::gelu(bool tanhApproximation, SourceLoc where) const {
 // Binary
 //===----------------------------------------------------------------------===//
 
-#define TRUENO_BINARY(Code, mnemonic, function, cost)                         \
+#define TRUENO_BINARY(Code, mnemonic, function, cost)                          \
   Tensor function(const Tensor &a, const Tensor &b, SourceLoc where) {         \
     return binary(OpCode::Code, #function, Arg(a), Arg(b), where);             \
   }                                                                            \
@@ -451,9 +450,8 @@ Tensor reduce(Reduction kind, std::string_view name, const Tensor &x,
   if (kind != Reduction::Mean) {
     if (rank == 0) // nothing to reduce: a converted copy
       return x.to(compute, where).to(result, where).clone();
-    Tensor r =
-        detail::record(op, compute, shape, {std::move(input)}, device,
-                       {reduced});
+    Tensor r = detail::record(op, compute, shape, {std::move(input)}, device,
+                              {reduced});
     return r.to(result, where);
   }
   Tensor total = rank == 0

@@ -7,10 +7,10 @@
 // every number, ties by position, which makes every sort stable.
 //
 //===----------------------------------------------------------------------===//
-#include "trueno/Core/Check.h"
 #include "tensor/Dispatch.h"
 #include "tensor/Parallel.h"
 #include "tensor/TensorImpl.h"
+#include "trueno/Core/Check.h"
 
 #include "trueno/Indexing.h"
 #include "trueno/Ops.h"
@@ -286,15 +286,14 @@ Tensor searchsorted(const Tensor &sequence, const Tensor &values, bool right,
   // Checked here rather than by the gather below, whose message would name
   // gather.
   std::int64_t length = seq.shape.back();
-  Tensor outside = logicalOr(lt(sorter, 0, where), ge(sorter, length, where),
-                             where)
-                       .flatten(0, -1, where);
+  Tensor outside =
+      logicalOr(lt(sorter, 0, where), ge(sorter, length, where), where)
+          .flatten(0, -1, where);
   if (outside.numel() > 0 && outside.any({}, false, where).item<bool>()) {
-    std::int64_t at = argmax(outside.to(DType::Int8, where), std::nullopt,
-                             false, where)
-                          .item<std::int64_t>();
-    fail<IndexError>(where, "searchsorted",
-                     "pass the indices argsort gives",
+    std::int64_t at =
+        argmax(outside.to(DType::Int8, where), std::nullopt, false, where)
+            .item<std::int64_t>();
+    fail<IndexError>(where, "searchsorted", "pass the indices argsort gives",
                      "the sorter holds {} at flat position {}, out of range "
                      "for rows of {} elements",
                      sorter.flatten(0, -1, where).at<std::int64_t>({at}), at,

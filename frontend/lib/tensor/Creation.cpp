@@ -4,10 +4,10 @@
 // its rounding), so that the differential tests compare them exactly.
 //
 //===----------------------------------------------------------------------===//
-#include "trueno/Core/Cast.h"
-#include "trueno/Core/Check.h"
 #include "tensor/Dispatch.h"
 #include "tensor/TensorImpl.h"
+#include "trueno/Core/Cast.h"
+#include "trueno/Core/Check.h"
 
 #include <cmath>
 

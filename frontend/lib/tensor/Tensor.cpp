@@ -6,19 +6,18 @@
 // Creation.cpp.
 //
 //===----------------------------------------------------------------------===//
-#include "trueno/Core/Cast.h"
-#include "trueno/Core/Check.h"
+#include "lazy/Lazy.h"
 #include "tensor/Dispatch.h"
 #include "tensor/Strided.h"
-#include "lazy/Lazy.h"
 #include "tensor/TensorImpl.h"
-
+#include "trueno/Core/Cast.h"
+#include "trueno/Core/Check.h"
 
 #include <cstdlib>
 #include <cstring>
-#include <unistd.h>
 #include <new>
 #include <ostream>
+#include <unistd.h>
 
 namespace trueno {
 
@@ -64,8 +63,8 @@ bool detail::fitsInHostMemory(std::int64_t count, std::size_t itemBytes) {
   static const std::uint64_t physical =
       static_cast<std::uint64_t>(::sysconf(_SC_PHYS_PAGES)) *
       static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
-  return count >= 0 &&
-         static_cast<std::uint64_t>(count) <= physical / std::max<std::size_t>(itemBytes, 1);
+  return count >= 0 && static_cast<std::uint64_t>(count) <=
+                           physical / std::max<std::size_t>(itemBytes, 1);
 }
 
 void detail::hostMemoryExhausted(std::int64_t count, std::size_t itemBytes,
@@ -79,8 +78,8 @@ void detail::hostMemoryExhausted(std::int64_t count, std::size_t itemBytes,
 static runtime::BufferRef allocateOn(Device device, std::int64_t nbytes,
                                      std::string_view op, std::string hint,
                                      SourceLoc where = {}) {
-  auto buffer = detail::backendOf(device, op).allocate(
-      static_cast<std::size_t>(nbytes));
+  auto buffer =
+      detail::backendOf(device, op).allocate(static_cast<std::size_t>(nbytes));
   if (!buffer) {
     llvm::consumeError(buffer.takeError());
     detail::fail<MemoryError>(where, op, std::move(hint),
@@ -110,11 +109,10 @@ void Storage::hostUnreachable() const {
 std::shared_ptr<Storage> Storage::allocate(std::int64_t nbytes, Device device,
                                            std::string_view op,
                                            SourceLoc where) {
-  return std::shared_ptr<Storage>(
-      new Storage(allocateOn(device, nbytes, op,
-                             "free some tensors, or use a smaller shape",
-                             where),
-                  nbytes, device));
+  return std::shared_ptr<Storage>(new Storage(
+      allocateOn(device, nbytes, op,
+                 "free some tensors, or use a smaller shape", where),
+      nbytes, device));
 }
 
 std::shared_ptr<Storage> Storage::pending(std::int64_t nbytes, Device device,
@@ -435,8 +433,8 @@ Tensor &Tensor::copy_(const Tensor &src, SourceLoc where) {
     // A new version of the destination's storage, recorded: the copy fuses
     // with whatever computes the source, and whatever reads the old
     // contents keeps reading them (overlap included).
-    detail::assignView(
-        self, detail::castNode(detail::nodeOf(from), self.dtype));
+    detail::assignView(self,
+                       detail::castNode(detail::nodeOf(from), self.dtype));
     return *this;
   }
   // Overlapping source and destination: read everything before writing.

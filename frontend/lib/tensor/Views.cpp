@@ -5,8 +5,8 @@
 // the layout cannot be expressed with strides, exactly as in PyTorch.
 //
 //===----------------------------------------------------------------------===//
-#include "trueno/Core/Check.h"
 #include "tensor/TensorImpl.h"
+#include "trueno/Core/Check.h"
 
 #include <algorithm>
 #include <numeric>
