@@ -92,6 +92,14 @@ std::int64_t wrapDim(std::int64_t dim, std::int64_t rank,
   return dim < 0 ? dim + rank : dim;
 }
 
+void checkScalarDim(std::int64_t dim, std::string_view op,
+                    std::source_location where) {
+  if (dim != 0 && dim != -1)
+    fail<IndexError>(where, op, "use 0 or -1",
+                     "dimension {} is out of range for a tensor of rank 0",
+                     dim);
+}
+
 std::vector<std::int64_t> reductionDims(std::span<const std::int64_t> shape,
                                         std::span<const std::int64_t> dims,
                                         std::string_view op,
@@ -100,11 +108,7 @@ std::vector<std::int64_t> reductionDims(std::span<const std::int64_t> shape,
   std::vector<std::int64_t> reduced;
   if (rank == 0) {
     for (std::int64_t d : dims)
-      if (d != 0 && d != -1)
-        fail<IndexError>(where, op, "a rank-0 tensor has only dimension 0",
-                         "dimension {} is out of range for a tensor of rank "
-                         "0",
-                         d);
+      checkScalarDim(d, op, where);
     return reduced;
   }
   for (std::int64_t d : dims) {

@@ -132,23 +132,13 @@ Tensor Tensor::view(Shape shape, SourceLoc where) const {
                           self.offset);
 }
 
-/// For ops that, as PyTorch's, let dims 0 and -1 name a scalar's single
-/// "axis": IndexError for any other dim of a rank-0 tensor.
-static void checkScalarDim(std::int64_t dim, std::string_view op,
-                           SourceLoc where) {
-  if (dim != 0 && dim != -1)
-    fail<IndexError>(where, op, "use 0 or -1",
-                     "dimension {} is out of range for a tensor of rank 0",
-                     dim);
-}
-
 Tensor Tensor::transpose(std::int64_t dim0, std::int64_t dim1,
                          SourceLoc where) const {
   const TensorImpl &self = implOf(*this, "transpose", where);
   std::int64_t rank = dim();
   if (rank == 0) { // as PyTorch: dims 0 and -1 name a scalar's one "axis"
-    checkScalarDim(dim0, "transpose", where);
-    checkScalarDim(dim1, "transpose", where);
+    detail::checkScalarDim(dim0, "transpose", where);
+    detail::checkScalarDim(dim1, "transpose", where);
     return *this;
   }
   std::size_t a = wrapDim(dim0, rank, self.shape, "transpose", where);
@@ -292,7 +282,7 @@ Tensor Tensor::squeeze(SourceLoc where) const {
 Tensor Tensor::squeeze(std::int64_t dim, SourceLoc where) const {
   const TensorImpl &self = implOf(*this, "squeeze", where);
   if (self.shape.empty()) { // as PyTorch: squeeze(0) of a scalar is itself
-    checkScalarDim(dim, "squeeze", where);
+    detail::checkScalarDim(dim, "squeeze", where);
     return *this;
   }
   std::size_t d = wrapDim(dim, this->dim(), self.shape, "squeeze", where);
@@ -382,7 +372,7 @@ Tensor Tensor::flatten(std::int64_t startDim, std::int64_t endDim,
   std::int64_t rank = dim();
   if (rank == 0) { // a scalar flattens to (1,); dims -1 and 0 name it
     for (std::int64_t d : {startDim, endDim})
-      checkScalarDim(d, "flatten", where);
+      detail::checkScalarDim(d, "flatten", where);
     return reshape({1}, where);
   }
   std::size_t first = wrapDim(startDim, rank, self.shape, "flatten", where);

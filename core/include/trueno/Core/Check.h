@@ -42,6 +42,11 @@ std::int64_t wrapDim(std::int64_t dim, std::int64_t rank,
                      std::span<const std::int64_t> shape, std::string_view op,
                      std::source_location where);
 
+/// For ops that, as PyTorch's, let dims 0 and -1 name a rank-0 tensor's
+/// single "axis": IndexError naming `op` for any other dim.
+void checkScalarDim(std::int64_t dim, std::string_view op,
+                    std::source_location where);
+
 /// The dimensions a reduction over `dims` of a tensor of `shape` reduces,
 /// wrapped, sorted and checked (IndexError naming `op` for one out of
 /// range or listed twice); every dimension when `dims` is empty. A rank-0
