@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# tools/run.sh demo|test|sanitize|build - set up, build, then run the demo,
-# the tests, or the unit and end-to-end tests under AddressSanitizer and
-# UndefinedBehaviorSanitizer (build-sanitize/) and the unit tests under
-# ThreadSanitizer (build-tsan/).
+# tools/run.sh demo|test|sanitize|coverage|build - set up, build, then run
+# the demo, the tests, the unit and end-to-end tests under AddressSanitizer
+# and UndefinedBehaviorSanitizer (build-sanitize/) and the unit tests under
+# ThreadSanitizer (build-tsan/), or the whole suite built with clang-19's
+# source-based coverage (build-coverage/, opt-in: not part of CI).
 #
 # Works on a fresh Debian 12 machine: installs the Debian packages that are
 # missing (apt-get as root, or through sudo), configures with CMake and
@@ -19,7 +20,7 @@ packages=(
   g++ cmake ninja-build ccache python3 python3-numpy python3-torch
   llvm-19-dev llvm-19-tools libmlir-19-dev mlir-19-tools clang-19 lld-19
   libfmt-dev doctest-dev libbenchmark-dev libomp-19-dev
-  libopenblas-dev liblapacke-dev python3-threadpoolctl
+  libopenblas-dev liblapacke-dev python3-threadpoolctl libclang-rt-19-dev
 )
 
 install_missing_packages() {
@@ -98,6 +99,44 @@ run_sanitized() {
     "$tsan/tests/trueno-unit-tests"
 }
 
+# The whole ctest suite, built with clang-19's source-based coverage
+# (-fprofile-instr-generate -fcoverage-mapping), then one report of lines,
+# functions and branches: per file, and per top-level folder
+# (tools/coverage_by_folder.py). Every process the tests start writes its own
+# profile (%p: pid, %m: binary), so the Python drivers' subprocesses count.
+run_coverage() {
+  local dir="${TRUENO_COVERAGE_BUILD_DIR:-$root/build-coverage}"
+  local flags="-fprofile-instr-generate -fcoverage-mapping"
+  if [ ! -f "$dir/build.ninja" ]; then
+    cmake -S "$root" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=None \
+      -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19 \
+      -DCMAKE_CXX_FLAGS="-O1 -g0 $flags" \
+      -DCMAKE_SHARED_LINKER_FLAGS="$flags" -DCMAKE_EXE_LINKER_FLAGS="$flags"
+  fi
+  cmake --build "$dir" -j "$jobs"
+  rm -rf "$dir/profiles"
+  mkdir -p "$dir/profiles"
+  # A failing test still counts what it ran; the exit status says it failed.
+  local status=0
+  LLVM_PROFILE_FILE="$dir/profiles/%p-%m.profraw" \
+    ctest --test-dir "$dir" --output-on-failure -j "$jobs" -E 'benchmark-|install-' "${@}" ||
+    status=$?
+  llvm-profdata-19 merge -sparse -o "$dir/trueno.profdata" "$dir"/profiles/*.profraw
+  # The library and the installed tools; tests, generated files and system
+  # headers are not what is measured.
+  local objects=("$dir/frontend/libtrueno.so"
+                 -object "$dir/tools/trueno-cache/trueno-cache"
+                 -object "$dir/tools/trueno-opt/trueno-opt")
+  local ignore='(^/usr/|/tests/|\.inc$)'
+  llvm-cov-19 report -instr-profile="$dir/trueno.profdata" "${objects[@]}" \
+    -ignore-filename-regex="$ignore" -show-region-summary=false > "$dir/coverage.txt"
+  llvm-cov-19 export -summary-only -instr-profile="$dir/trueno.profdata" "${objects[@]}" \
+    -ignore-filename-regex="$ignore" > "$dir/coverage.json"
+  /usr/bin/python3 "$root/tools/coverage_by_folder.py" "$root" "$dir/coverage.json"
+  echo "trueno: per-file report in $dir/coverage.txt"
+  return "$status"
+}
+
 case "${1:-}" in
   build)
     install_missing_packages
@@ -117,8 +156,12 @@ case "${1:-}" in
     install_missing_packages
     run_sanitized
     ;;
+  coverage)
+    install_missing_packages
+    run_coverage "${@:2}"
+    ;;
   *)
-    echo "usage: tools/run.sh demo|test|sanitize|build [ctest arguments for test]" >&2
+    echo "usage: tools/run.sh demo|test|sanitize|coverage|build [ctest arguments for test]" >&2
     exit 2
     ;;
 esac

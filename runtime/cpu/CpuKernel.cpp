@@ -94,8 +94,8 @@ llvm::Expected<llvm::orc::JITTargetMachineBuilder> targetMachineBuilder() {
   std::string name = setting && *setting ? setting : "native";
   if (name == "native")
     return llvm::orc::JITTargetMachineBuilder::detectHost();
-  llvm::orc::JITTargetMachineBuilder builder(
-      llvm::Triple(llvm::sys::getProcessTriple()));
+  llvm::orc::JITTargetMachineBuilder builder{
+      llvm::Triple(llvm::sys::getProcessTriple())};
   builder.setCPU(name);
   // The CPU's own features only: the feature string stays empty, so the
   // generated code uses exactly what that CPU model has.
