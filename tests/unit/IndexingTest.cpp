@@ -143,7 +143,9 @@ TEST_CASE("indexPut_ writes through views, accumulates repeats") {
       "broadcast dimension");
   // setAt too: one element of a broadcast row is every row's.
   CHECK_CONTAINS(
-      errorOf<ValueError>([&] { broadcast.setAt({1, 2}, 5.0); }),
+      errorOf<ValueError>([&] {
+        broadcast.setAt({1, 2}, 5.0);
+      }),
       "setAt: the destination of shape (3, 4) has a broadcast dimension 0");
   CHECK(broadcast.sum().item<float>() == 0.0f);
 }
@@ -221,6 +223,41 @@ TEST_CASE("scatter, scatterAdd, maskedFill, maskedSelect, nonzero") {
   CHECK(nz.shape() == Shape{2, 2});
   CHECK(nz.toVector<std::int64_t>() == std::vector<std::int64_t>{0, 1, 1, 0});
   CHECK(nonzero(zeros({3})).shape() == Shape{0, 1});
+}
+
+TEST_CASE("gather and scatter read a 0-d tensor as a vector of one, as "
+          "PyTorch does") {
+  // Expected values: torch 1.13 on the same calls.
+  Tensor x = tensor(3.0f);
+  Tensor g = gather(x, 0, tensor({0}));
+  CHECK(g.shape() == Shape{1});
+  CHECK(g.item<float>() == 3.0f);
+  CHECK(gather(x, -1, tensor({0, 0})).toVector<float>() ==
+        std::vector<float>{3.0f, 3.0f});
+  CHECK(gather(x, 0, tensor(std::int64_t(0))).shape() == Shape{});
+  Tensor v = tensor({1.0f, 2.0f});
+  Tensor g1 = gather(v, 0, tensor(std::int64_t(1)));
+  CHECK(g1.shape() == Shape{});
+  CHECK(g1.item<float>() == 2.0f);
+  CHECK_THROWS_AS((void)gather(x, 0, tensor({1})), IndexError);
+  CHECK_THROWS_AS((void)gather(x, 1, tensor({0})), IndexError);
+  CHECK_THROWS_AS((void)gather(x, 0, tensor({{0, 0}})), ShapeError);
+  // indexSelect keeps a 0-d input 0-d.
+  CHECK(indexSelect(x, 0, tensor({0})).shape() == Shape{});
+  CHECK(indexSelect(x, 0, tensor({0, 0})).item<float>() == 3.0f);
+  CHECK_THROWS_AS((void)indexSelect(x, 0, tensor({0, 1})), IndexError);
+  CHECK_THROWS_AS((void)indexSelect(x, 0, zeros({0}, kInt64)), IndexError);
+  // Scatters into a 0-d target, or from a 0-d index and source.
+  Tensor s = scatter(x, 0, tensor({0}), tensor({5.0f}));
+  CHECK(s.shape() == Shape{});
+  CHECK(s.item<float>() == 5.0f);
+  CHECK(scatterAdd(x, 0, tensor(std::int64_t(0)), tensor(5.0f)).item<float>() ==
+        8.0f);
+  CHECK(
+      scatter(v, 0, tensor(std::int64_t(1)), tensor(5.0f)).toVector<float>() ==
+      std::vector<float>{1.0f, 5.0f});
+  CHECK_THROWS_AS((void)scatter(x, 0, tensor({{0}}), tensor({{5.0f}})),
+                  ShapeError);
 }
 
 TEST_CASE("joining and splitting") {

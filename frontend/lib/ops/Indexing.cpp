@@ -76,6 +76,12 @@ void checkIndices(std::vector<std::int64_t> &values, std::int64_t size,
   }
 }
 
+/// A tensor's rank for gather and scatter, where PyTorch reads a 0-d tensor
+/// as a vector of one element.
+std::size_t rankAtLeast1(const TensorImpl &t) {
+  return std::max<std::size_t>(t.shape.size(), 1);
+}
+
 /// `x` gathered along `dim` by `index` (int64, already checked, of the
 /// result's shape): the one place that records a trueno.gather.
 Tensor recordGather(const TensorImpl &x, std::int64_t dim,
@@ -401,8 +407,16 @@ Tensor indexSelect(const Tensor &x, std::int64_t dim, const Tensor &index,
                      "the index has shape {}; it must be a vector or a scalar",
                      formatShape(idx.shape));
   if (self.shape.empty()) {
+    // PyTorch keeps a 0-d input 0-d: its one element, once every index is
+    // checked to be 0 or -1 (an empty index would leave it undefined).
     wrapDim(dim, 1, self.shape, "indexSelect", where);
-    return indexSelect(x.reshape({1}), 0, index, where).reshape(idx.shape);
+    if (idx.numel() == 0)
+      fail<IndexError>(where, "indexSelect",
+                       "pass at least one index (0 or -1)",
+                       "x is 0-d, which keeps its shape (), and the index is "
+                       "empty: no element to select");
+    indexSelect(x.reshape({1}), 0, index, where);
+    return x.clone();
   }
   std::int64_t d = wrapDim(dim, x.dim(), self.shape, "indexSelect", where);
   std::vector<std::int64_t> values = indexValues(index, "indexSelect", where);
@@ -415,15 +429,17 @@ Tensor gather(const Tensor &x, std::int64_t dim, const Tensor &index,
               SourceLoc where) {
   const TensorImpl &self = implOf(x, "gather", where);
   const TensorImpl &idx = implOf(index, "gather", where);
-  if (idx.shape.size() != self.shape.size())
+  if (rankAtLeast1(idx) != rankAtLeast1(self))
     fail<ShapeError>(where, "gather", "give the index the input's rank",
                      "the index of shape {} has rank {}, but the input of "
                      "shape {} has rank {}",
                      formatShape(idx.shape), idx.shape.size(),
                      formatShape(self.shape), self.shape.size());
-  if (self.shape.empty()) {
+  if (self.shape.empty() || idx.shape.empty()) {
+    // As in PyTorch, a 0-d input or index is read as a vector of one.
     wrapDim(dim, 1, self.shape, "gather", where);
-    return gather(x.reshape({1}), 0, index.reshape({1}), where).reshape({});
+    Tensor r = gather(x.reshape({-1}), 0, index.reshape({-1}), where);
+    return idx.shape.empty() ? r.reshape({}) : r;
   }
   std::int64_t d = wrapDim(dim, x.dim(), self.shape, "gather", where);
   for (std::size_t k = 0; k < self.shape.size(); ++k)
@@ -668,8 +684,8 @@ template <typename T> T combine(Combine mode, T a, T b) {
 std::int64_t checkScatter(const TensorImpl &self, const TensorImpl &idx,
                           const TensorImpl &s, std::int64_t dim, Combine mode,
                           std::string_view op, SourceLoc where) {
-  if (idx.shape.size() != self.shape.size() ||
-      s.shape.size() != self.shape.size())
+  if (rankAtLeast1(idx) != rankAtLeast1(self) ||
+      rankAtLeast1(s) != rankAtLeast1(self))
     fail<ShapeError>(where, op, "give the index and the source x's rank",
                      "the index of shape {} and the source of shape {} must "
                      "both have the rank of x, of shape {}",
@@ -683,8 +699,8 @@ std::int64_t checkScatter(const TensorImpl &self, const TensorImpl &idx,
   if (self.dtype == DType::Bool && mode == Combine::Mean)
     fail<DTypeError>(where, op, "convert to an integer dtype first",
                      "this reduction is not defined for bool tensors");
-  if (self.shape.empty())
-    return (wrapDim(dim, 1, self.shape, op, where), 0);
+  if (self.shape.empty() || idx.shape.empty() || s.shape.empty())
+    return (wrapDim(dim, 1, self.shape, op, where), 0); // read as vectors
   std::int64_t d = wrapDim(dim, self.shape.size(), self.shape, op, where);
   for (std::size_t k = 0; k < self.shape.size(); ++k) {
     if (idx.shape[k] > s.shape[k] ||
@@ -711,9 +727,9 @@ void scatterInto(const Tensor &selfTensor, std::int64_t dim,
   const TensorImpl &idx = implOf(index, op, where);
   const TensorImpl &s = implOf(src, op, where);
   std::int64_t d = checkScatter(self, idx, s, dim, mode, op, where);
-  if (self.shape.empty()) {
-    scatterInto(selfTensor.view({1}), 0, index.reshape({1}), src.reshape({1}),
-                mode, includeSelf, op, where);
+  if (self.shape.empty() || idx.shape.empty() || s.shape.empty()) {
+    scatterInto(selfTensor.view({-1}), 0, index.reshape({-1}),
+                src.reshape({-1}), mode, includeSelf, op, where);
     return;
   }
   detail::checkWritable(self, op, where);
@@ -850,10 +866,10 @@ Tensor scatterAdd(const Tensor &x, std::int64_t dim, const Tensor &index,
   const TensorImpl &s = implOf(src, "scatterAdd", where);
   std::int64_t d =
       checkScatter(self, idx, s, dim, Combine::Sum, "scatterAdd", where);
-  if (self.shape.empty())
-    return scatterAdd(x.reshape({1}), 0, index.reshape({1}), src.reshape({1}),
-                      where)
-        .reshape({});
+  if (self.shape.empty() || idx.shape.empty() || s.shape.empty())
+    return scatterAdd(x.reshape({-1}), 0, index.reshape({-1}),
+                      src.reshape({-1}), where)
+        .reshape(self.shape);
   // Indices are checked now, so the kernel needs no bounds check.
   std::vector<std::int64_t> values = indexValues(index, "scatterAdd", where);
   checkIndices(values, self.shape[d], d, self.shape, false, "scatterAdd",
@@ -875,7 +891,7 @@ Tensor scatterAdd(const Tensor &x, std::int64_t dim, const Tensor &index,
       {detail::castNode(detail::nodeOf(self), compute),
        detail::castNode(detail::nodeOf(idx), DType::Int64),
        detail::castNode(detail::nodeOf(*window.impl()), compute)},
-      self.storage->device(), {{d}});
+      self.storage->device(), {{d}}, where);
   return sum.to(self.dtype, where);
 }
 
