@@ -42,6 +42,9 @@ TEST_CASE("every public op rejects bad arguments with a typed error naming "
   Tensor image = ones({1, 1, 5, 5}), filter = ones({2, 1, 3, 3});
   Tensor undefined;
   constexpr std::int64_t k62 = std::int64_t(1) << 62;
+  constexpr std::int64_t k40 = std::int64_t(1) << 40, k32 = std::int64_t(1) << 32;
+  // Views that fit alone but whose result's element count does not.
+  Tensor tall = ones({1, 1}).expand({k40, 1}), wide = ones({1, 1}).expand({1, k40});
   std::vector<Row> rows = {
       // Creation.
       BAD(ValueError, "zeros", (void)zeros({2, -1})),
@@ -63,6 +66,10 @@ TEST_CASE("every public op rejects bad arguments with a typed error naming "
       BAD(ShapeError, "expand", (void)m.expand({3, 3})),
       BAD(ValueError, "flatten", (void)m.flatten(1, 0)),
       BAD(ShapeError, "mT", (void)v.mT()),
+      BAD(ValueError, "add", (void)(tall + wide)),
+      BAD(ValueError, "where", (void)where(tall > 0, tall, wide)),
+      BAD(ValueError, "outer", (void)outer(tall.flatten(), wide.flatten())),
+      BAD(ValueError, "matmul", (void)matmul(tall.narrow(0, 0, k32), wide.narrow(1, 0, k32))),
       BAD(ValueError, "contiguous", (void)undefined.contiguous()),
       // Element access and writes.
       BAD(IndexError, "at", (void)m.at<float>({2, 0})),

@@ -8,9 +8,9 @@
 //===----------------------------------------------------------------------===//
 #include "TestUtil.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <algorithm>
 #include <limits>
 #include <numeric>
 #include <random>
@@ -106,10 +106,10 @@ TEST_CASE("floor, ceil and round of halves, zeros, large values, inf, NaN") {
   // where rounding is arithmetic rather than one instruction).
   float nan = std::numeric_limits<float>::quiet_NaN();
   float inf = std::numeric_limits<float>::infinity();
-  std::vector<float> x = {0.5f,   1.5f,     2.5f,    -0.5f,  -1.5f, -2.5f,
-                          0.0f,   -0.0f,    -0.3f,   0.3f,   3e9f,  -3e9f,
-                          8388609.0f, -8388607.5f, 1e-30f, -1e-30f, inf, -inf,
-                          nan,    4.999999f};
+  std::vector<float> x = {0.5f,    1.5f,  2.5f,       -0.5f,       -1.5f,
+                          -2.5f,   0.0f,  -0.0f,      -0.3f,       0.3f,
+                          3e9f,    -3e9f, 8388609.0f, -8388607.5f, 1e-30f,
+                          -1e-30f, inf,   -inf,       nan,         4.999999f};
   // Repeated past a vector's width so that the vector loop runs.
   std::vector<float> many;
   for (int r = 0; r < 8; ++r)
@@ -321,9 +321,9 @@ TEST_CASE("views of pending values fuse: one kernel each") {
     CHECK(d.kernels() == 1);
     for (int i = 0; i < 4; ++i)
       for (int j = 0; j < 3; ++j)
-        CHECK(got[i * 3 + j] == doctest::Approx(std::exp(av[j * 4 + i] *
-                                                         bv[j * 4 + i]))
-                                    .epsilon(1e-6));
+        CHECK(got[i * 3 + j] ==
+              doctest::Approx(std::exp(av[j * 4 + i] * bv[j * 4 + i]))
+                  .epsilon(1e-6));
   }
   SUBCASE("x.reshape(..).relu()") {
     Delta d;
@@ -341,10 +341,9 @@ TEST_CASE("views of pending values fuse: one kernel each") {
     CHECK(d.kernels() == 1);
     for (int i = 0; i < 3; ++i)
       for (int j = 0; j < 2; ++j)
-        CHECK(got[i * 2 + j] ==
-              doctest::Approx(std::exp(av[i * 4 + 3 - 2 * j] +
-                                       bv[i * 4 + 3 - 2 * j]))
-                  .epsilon(1e-6));
+        CHECK(got[i * 2 + j] == doctest::Approx(std::exp(av[i * 4 + 3 - 2 * j] +
+                                                         bv[i * 4 + 3 - 2 * j]))
+                                    .epsilon(1e-6));
   }
   SUBCASE("cat({a + 1, b * 2})") {
     Delta d;
@@ -1049,8 +1048,9 @@ TEST_CASE("in-place writes are recorded, not run at the call") {
     CHECK(d.realizes() == 1);
     CHECK(d.kernels() == 1);
     for (int i = 0; i < 12; ++i)
-      CHECK(got[i] ==
-            doctest::Approx(((2 * av[i] + 1) * av[i] - av[i]) / 2).epsilon(1e-6));
+      CHECK(
+          got[i] ==
+          doctest::Approx(((2 * av[i] + 1) * av[i] - av[i]) / 2).epsilon(1e-6));
     Tensor z = zeros({3, 4});
     Delta d2;
     z.copy_(a.exp());
@@ -1062,10 +1062,10 @@ TEST_CASE("in-place writes are recorded, not run at the call") {
   }
   SUBCASE("pending readers keep the values from before the write") {
     Tensor p = a.clone();
-    Tensor reader = p * 10.0;    // reads p as it is now
-    p.add_(100.0);               // recorded after the reader
-    Tensor later = p * 10.0;     // reads the new p
-    p.fill_(0.0f);               // p is read by `later`: recorded too
+    Tensor reader = p * 10.0; // reads p as it is now
+    p.add_(100.0);            // recorded after the reader
+    Tensor later = p * 10.0;  // reads the new p
+    p.fill_(0.0f);            // p is read by `later`: recorded too
     CHECK(reader.at<float>({0, 1}) == doctest::Approx(10 * av[1]));
     CHECK(later.at<float>({0, 1}) == doctest::Approx(10 * (av[1] + 100)));
     CHECK(p.at<float>({0, 1}) == 0.0f);
@@ -1099,7 +1099,7 @@ TEST_CASE("in-place writes are recorded, not run at the call") {
     Tensor p = a.clone();
     Tensor reader = p + 0.0;
     Delta d;
-    p.indexPut_({p < 0.0}, 0.0);                       // x[x < 0] = 0
+    p.indexPut_({p < 0.0}, 0.0); // x[x < 0] = 0
     p.indexPut_({tensor({0, 2, 0}), tensor({1, 1, 1})},
                 fromVector(std::vector<float>{5, 6, 7}, {3}), true);
     p.maskedFill_(p > 0.5, 9.0);
@@ -1138,4 +1138,18 @@ TEST_CASE("in-place writes are recorded, not run at the call") {
     CHECK(reader.toVector<float>() == std::vector<float>(4, 6.0f));
     CHECK(p.at<float>({0}) == -5.0f);
   }
+}
+
+TEST_CASE("errors raised when a pending value is computed name the line that "
+          "recorded it") {
+  // 2^40 float32 elements (4 TiB): recorded at once, refused by the
+  // allocator when read.
+  Tensor huge = ones({1}).expand({std::int64_t(1) << 40});
+  int line = __LINE__ + 1;
+  Tensor y = huge + 1.0f;
+  std::string message =
+      testing::errorOf<MemoryError>([&] { (void)y.at<float>({0}); });
+  CHECK_CONTAINS(message, "realize: cannot allocate 4398046511104 bytes");
+  CHECK_CONTAINS(message, "for the add recorded here");
+  CHECK_CONTAINS(message, "LazyTest.cpp:" + std::to_string(line));
 }

@@ -102,6 +102,9 @@ std::shared_ptr<LazyNode> inputNode(runtime::BufferRef buffer, DType dtype,
 std::shared_ptr<LazyNode>
 computedNode(OpCode op, DType dtype, Shape shape,
              std::vector<std::shared_ptr<LazyNode>> operands) {
+  // Operands' weights change when another thread's realize makes them
+  // Inputs.
+  std::lock_guard lock(state().mutex);
   auto node = std::make_shared<LazyNode>();
   node->op = op;
   node->dtype = dtype;
@@ -401,6 +404,10 @@ std::shared_ptr<LazyNode> expandNode(std::shared_ptr<LazyNode> node,
                                      const Shape &shape) {
   if (node->shape == shape)
     return node;
+  // Another thread's realize may be turning `node` into an Input (its op,
+  // buffer and strides; shape and dtype never change): read them under the
+  // lock.
+  std::lock_guard lock(state().mutex);
   if (node->isInput()) {
     // A broadcast of a realized view is a view: zero strides, no op.
     std::size_t lead = shape.size() - node->shape.size();
@@ -460,14 +467,16 @@ void trackPending(const std::shared_ptr<Storage> &storage,
 
 Tensor record(OpCode op, DType dtype, Shape shape,
               std::vector<std::shared_ptr<LazyNode>> operands, Device device,
-              Attributes attributes) {
-  if (numelOf(shape) == 0)
-    return makeContiguous(dtype, std::move(shape), device); // nothing to do
+              Attributes attributes, SourceLoc where) {
+  detail::checkShape(shape, opName(op), where, itemSize(dtype));
+  if (numelOf(shape) == 0) // nothing to do
+    return makeContiguous(dtype, std::move(shape), device, opName(op), where);
   LazyState &s = state();
   std::lock_guard lock(s.mutex);
   std::shared_ptr<LazyNode> node =
       computedNode(op, dtype, shape, std::move(operands));
   node->attributes = std::move(attributes);
+  node->where = where;
   auto storage =
       Storage::pending(numelOf(shape) * itemSize(dtype), device, node);
   Strides strides = contiguousStrides(shape);
@@ -686,11 +695,17 @@ void realize(Storage &root) {
   runtime::Backend &backend = backendOf(graph.device, "realize");
   auto found =
       runtime::ProgramCache::instance().get(graph, backend, debug >= 2);
+  // Errors from here on happen long after the call that recorded the op
+  // being read: they point at that call's line (a write has none).
+  SourceLoc recordedAt = rootNode->where;
+  std::string_view rootOp = opName(rootNode->op);
   if (!found)
-    fail<CompileError>({}, "realize",
+    fail<CompileError>(recordedAt, "realize",
                        "please report it with the output of TRUENO_DEBUG=3",
-                       "compiling a graph of {} nodes failed: {}",
-                       graph.nodes.size(), llvm::toString(found.takeError()));
+                       "compiling a graph of {} nodes for the {} recorded "
+                       "here failed: {}",
+                       graph.nodes.size(), rootOp,
+                       llvm::toString(found.takeError()));
   bool hit = found->hit;
   ++(hit ? s.hits : s.misses);
   const runtime::Executable &program = *found->executable;
@@ -700,19 +715,22 @@ void realize(Storage &root) {
     auto buffer = backend.allocate(static_cast<std::size_t>(storage->nbytes()));
     if (!buffer) {
       llvm::consumeError(buffer.takeError());
-      fail<MemoryError>({}, "realize",
+      fail<MemoryError>(recordedAt, "realize",
                         "free some tensors, or realize smaller pieces",
-                        "cannot allocate {} bytes on {}", storage->nbytes(),
-                        graph.device.name());
+                        "cannot allocate {} bytes on {} for the {} recorded "
+                        "here",
+                        storage->nbytes(), graph.device.name(), rootOp);
     }
     outputs.push_back({std::move(*buffer), 0});
   }
   auto ran = std::chrono::steady_clock::now();
   if (llvm::Error error = backend.run(program, inputs, outputs))
-    fail<CompileError>({}, "realize",
+    fail<CompileError>(recordedAt, "realize",
                        "please report it with the output of TRUENO_DEBUG=3",
-                       "running a program of {} kernels failed: {}",
-                       program.kernelCount(), llvm::toString(std::move(error)));
+                       "running a program of {} kernels for the {} recorded "
+                       "here failed: {}",
+                       program.kernelCount(), rootOp,
+                       llvm::toString(std::move(error)));
   auto done = std::chrono::steady_clock::now();
 
   for (std::size_t i = 0; i < outputNodes.size(); ++i) {

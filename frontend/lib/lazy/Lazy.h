@@ -46,6 +46,9 @@ struct LazyNode {
   runtime::BufferRef buffer;
   Strides strides;
   std::int64_t offset = 0;
+  /// Computed nodes: the user's line that recorded the op, named by errors
+  /// raised when the value is computed later (a failed compile or run).
+  SourceLoc where;
   /// Computed nodes in the graph below (an upper bound: shared nodes count
   /// once per path), for the realize-early heuristic.
   std::int64_t weight = 0;
@@ -96,10 +99,12 @@ void scatterIntoStorage(const std::shared_ptr<Storage> &storage, DType dtype,
 bool writableNow(const TensorImpl &t);
 
 /// Records `op` on `operands` (nodes of `shape`, already cast and expanded as
-/// the op needs) and returns its pending result.
+/// the op needs) and returns its pending result. A `shape` too big to
+/// address is a ValueError naming the op and `where` (the backstop of the
+/// public ops' own checks).
 Tensor record(OpCode op, DType dtype, Shape shape,
               std::vector<std::shared_ptr<LazyNode>> operands, Device device,
-              Attributes attributes = {});
+              Attributes attributes = {}, SourceLoc where = {});
 
 /// Movement nodes reading the view (shape, strides, offset in elements) of
 /// `base`'s value taken in row-major order: a reshape, a slice, a transpose

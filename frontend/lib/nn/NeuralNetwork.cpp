@@ -274,7 +274,8 @@ Tensor conv2d(const Tensor &input, const Tensor &weight,
                      {{stride[0], stride[1]},
                       {padding[0], padding[1]},
                       {dilation[0], dilation[1]},
-                      {groups}});
+                      {groups}},
+                     where);
   if (bias) // fused into the convolution's kernel, in place
     y = add(
         y,

@@ -455,7 +455,7 @@ Tensor convTranspose2d(const Tensor &input, const Tensor &weight,
   Tensor padded = detail::record(
       OpCode::Pad, x.dtype(), spreadShape,
       {detail::nodeOf(*x.impl()), detail::scalarNode(0, x.dtype(), {})},
-      x.device(), {low, high, interior});
+      x.device(), {low, high, interior}, where);
   for (int a = 0; a < 2; ++a)
     if (before[a] < 0 || after[a] < 0) {
       std::int64_t cropBefore = std::max<std::int64_t>(0, -before[a]);

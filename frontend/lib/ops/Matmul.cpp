@@ -108,7 +108,7 @@ Tensor matmul(const Tensor &a, const Tensor &b, SourceLoc where) {
   Tensor product =
       detail::record(OpCode::Matmul, compute, recorded,
                      {operand(lhs, lhsShape), operand(rhs, rhsShape)},
-                     a.impl()->storage->device());
+                     a.impl()->storage->device(), {}, where);
   product = product.to(dtype, where); // in the product's kernel
   if (fold)
     product = product.reshape(shape, where);

@@ -124,7 +124,7 @@ Tensor cat(const std::vector<Tensor> &given, std::int64_t dim,
   if (operands.empty())
     return detail::makeContiguous(dtype, shape, first.storage->device());
   return detail::record(OpCode::Concat, dtype, shape, std::move(operands),
-                        first.storage->device(), {{d}});
+                        first.storage->device(), {{d}}, where);
 }
 
 Tensor concatenate(const std::vector<Tensor> &tensors, std::int64_t dim,
@@ -463,7 +463,7 @@ Tensor pad(const Tensor &x, const std::vector<std::int64_t> &padding,
     return detail::record(OpCode::Pad, self.dtype, shape,
                           {detail::nodeOf(*source.impl()),
                            detail::scalarNode(value, self.dtype, {})},
-                          self.storage->device(), {low, high, interior});
+                          self.storage->device(), {low, high, interior}, where);
   }
   // reflect / replicate / circular: one gather per padded dimension.
   Tensor result = x;

@@ -161,11 +161,13 @@ Tensor binary(OpCode op, std::string_view name, const Arg &a, const Arg &b,
   if (op == OpCode::Pow && a.tensor && !b.tensor && b.scalar.toDouble() == 2 &&
       !b.scalar.isBool()) {
     NodePtr x = operandNode(a, compute, shape);
-    return detail::record(OpCode::Mul, result, shape, {x, x}, device);
+    return detail::record(OpCode::Mul, result, shape, {x, x}, device, {},
+                          where);
   }
   return detail::record(
       op, result, shape,
-      {operandNode(a, compute, shape), operandNode(b, compute, shape)}, device);
+      {operandNode(a, compute, shape), operandNode(b, compute, shape)}, device,
+      {}, where);
 }
 
 /// The frontend's dtype rule of a unary op (its column in OpTable.def).
@@ -207,15 +209,15 @@ Tensor unary(OpCode op, std::string_view name, UnaryRule rule, const Tensor &x,
     if (!isFloating(dtype)) // integers are never NaN or infinite
       return zeros(self.shape, TensorOptions(DType::Bool));
     return detail::record(op, DType::Bool, self.shape, {detail::nodeOf(self)},
-                          self.storage->device());
+                          self.storage->device(), {}, where);
   case UnaryRule::Logical:
     return detail::record(op, DType::Bool, self.shape,
                           {detail::castNode(detail::nodeOf(self), DType::Bool)},
-                          self.storage->device());
+                          self.storage->device(), {}, where);
   }
   return detail::record(op, dtype, self.shape,
                         {detail::castNode(detail::nodeOf(self), dtype)},
-                        self.storage->device(), std::move(attributes));
+                        self.storage->device(), std::move(attributes), where);
 }
 
 Tensor whereImpl(const Tensor &condition, const Arg &a, const Arg &b,
@@ -236,7 +238,7 @@ Tensor whereImpl(const Tensor &condition, const Arg &a, const Arg &b,
                         {operandNode(Arg(condition), DType::Bool, shape),
                          operandNode(a, dtype, shape),
                          operandNode(b, dtype, shape)},
-                        cond.storage->device());
+                        cond.storage->device(), {}, where);
 }
 
 } // namespace
@@ -354,7 +356,7 @@ Tensor clamp(const Tensor &x, std::optional<Scalar> low,
                         {detail::castNode(detail::nodeOf(self), dtype),
                          detail::scalarNode(*low, dtype, self.shape),
                          detail::scalarNode(*high, dtype, self.shape)},
-                        self.storage->device());
+                        self.storage->device(), {}, where);
 }
 
 Tensor clamp(const Tensor &x, const Tensor &low, const Tensor &high,
@@ -371,7 +373,7 @@ Tensor clamp(const Tensor &x, const Tensor &low, const Tensor &high,
                         {operandNode(Arg(x), dtype, shape),
                          operandNode(Arg(low), dtype, shape),
                          operandNode(Arg(high), dtype, shape)},
-                        self.storage->device());
+                        self.storage->device(), {}, where);
 }
 
 Tensor Tensor::clamp(std::optional<Scalar> low, std::optional<Scalar> high,
@@ -451,13 +453,13 @@ Tensor reduce(Reduction kind, std::string_view name, const Tensor &x,
     if (rank == 0) // nothing to reduce: a converted copy
       return x.to(compute, where).to(result, where).clone();
     Tensor r = detail::record(op, compute, shape, {std::move(input)}, device,
-                              {reduced});
+                              {reduced}, where);
     return r.to(result, where);
   }
-  Tensor total = rank == 0
-                     ? x.to(compute, where)
-                     : detail::record(OpCode::ReduceSum, compute, shape,
-                                      {std::move(input)}, device, {reduced});
+  Tensor total =
+      rank == 0 ? x.to(compute, where)
+                : detail::record(OpCode::ReduceSum, compute, shape,
+                                 {std::move(input)}, device, {reduced}, where);
   return mul(total, 1.0 / static_cast<double>(count), where).to(result, where);
 }
 
@@ -570,7 +572,7 @@ Tensor argReduce(OpCode op, std::string_view name, const Tensor &x,
   DType compute = detail::computeType(self.dtype);
   return detail::record(op, DType::Int64, shape,
                         {detail::castNode(detail::nodeOf(self), compute)},
-                        self.storage->device(), {{d}});
+                        self.storage->device(), {{d}}, where);
 }
 
 } // namespace
@@ -600,7 +602,7 @@ Tensor Tensor::to(DType dtype, SourceLoc where) const {
   if (self.dtype == dtype)
     return *this;
   return detail::record(OpCode::Cast, dtype, self.shape, {detail::nodeOf(self)},
-                        self.storage->device());
+                        self.storage->device(), {}, where);
 }
 
 namespace detail {

@@ -39,9 +39,11 @@ void Storage::setComputed(runtime::BufferRef buffer) {
   else
     llvm::consumeError(host.takeError()); // device memory: no host address
   pending_.reset();
+  pendingFlag_.store(false, std::memory_order_release);
 }
 
 void Storage::setPending(std::shared_ptr<LazyNode> node) {
+  pendingFlag_.store(true, std::memory_order_release);
   buffer_ = {};
   host_ = nullptr;
   pending_ = std::move(node);
@@ -119,6 +121,7 @@ std::shared_ptr<Storage> Storage::pending(std::int64_t nbytes, Device device,
                                           std::shared_ptr<LazyNode> node) {
   std::shared_ptr<Storage> storage(new Storage({}, nbytes, device));
   storage->pending_ = std::move(node);
+  storage->pendingFlag_.store(true, std::memory_order_relaxed);
   return storage;
 }
 
@@ -134,17 +137,20 @@ TensorImpl &implOf(const Tensor &t, std::string_view op, SourceLoc where) {
 
 Tensor makeContiguous(DType dtype, Shape shape, Device device,
                       std::string_view op, SourceLoc where) {
+  detail::checkShape(shape, op, where, itemSize(dtype));
   std::int64_t n = numelOf(shape);
   auto storage = Storage::allocate(n * itemSize(dtype), device, op, where);
   Strides strides = contiguousStrides(shape);
-  return Tensor(std::make_shared<TensorImpl>(
-      dtype, std::move(shape), std::move(strides), 0, std::move(storage)));
+  return Tensor(std::make_shared<TensorImpl>(dtype, std::move(shape),
+                                             std::move(strides), 0,
+                                             std::move(storage), op, where));
 }
 
 Tensor makeView(const TensorImpl &base, Shape shape, Strides strides,
-                std::int64_t offset) {
-  return Tensor(std::make_shared<TensorImpl>(
-      base.dtype, std::move(shape), std::move(strides), offset, base.storage));
+                std::int64_t offset, std::string_view op, SourceLoc where) {
+  return Tensor(std::make_shared<TensorImpl>(base.dtype, std::move(shape),
+                                             std::move(strides), offset,
+                                             base.storage, op, where));
 }
 
 /// The one strided conversion loop: every copy, cast and gather of the

@@ -12,6 +12,7 @@
 
 #include "trueno/Tensor.h"
 
+#include "trueno/Core/Check.h"
 #include "trueno/Runtime/Backend.h"
 
 #include <atomic>
@@ -54,7 +55,7 @@ public:
   /// The bytes, for reading on the host: computes a pending storage first.
   /// DeviceError for memory the host cannot address.
   std::byte *bytes() {
-    if (pending_) [[unlikely]]
+    if (isPending()) [[unlikely]]
       detail::realize(*this);
     if (!host_) [[unlikely]]
       hostUnreachable();
@@ -72,15 +73,20 @@ public:
   /// The device buffer (computing a pending storage first): what kernels
   /// and transfers take.
   const runtime::BufferRef &buffer() {
-    if (pending_) [[unlikely]]
+    if (isPending()) [[unlikely]]
       detail::realize(*this);
     return buffer_;
   }
   std::int64_t nbytes() const { return nbytes_; }
   Device device() const { return device_; }
 
-  bool isPending() const { return pending_ != nullptr; }
-  /// The node that will compute this storage; null once computed.
+  /// Safe to ask from any thread: another thread's realize may be computing
+  /// this storage (its buffer is visible once this reads false).
+  bool isPending() const {
+    return pendingFlag_.load(std::memory_order_acquire);
+  }
+  /// The node that will compute this storage; null once computed. Read and
+  /// written under the lazy graph's lock (Lazy.cpp).
   const std::shared_ptr<LazyNode> &pendingNode() const { return pending_; }
   /// Called by the realize that computed this storage into `buffer`.
   void setComputed(runtime::BufferRef buffer);
@@ -99,14 +105,29 @@ private:
   std::int64_t nbytes_;
   Device device_;
   std::shared_ptr<LazyNode> pending_;
+  /// Whether `pending_` is set: stored (release) after the buffer when a
+  /// realize computes the storage, so a reader without the lock that sees
+  /// false also sees the buffer. A reader that sees true takes the lock in
+  /// detail::realize, which looks again.
+  std::atomic<bool> pendingFlag_ = false;
 };
 
 class TensorImpl {
 public:
+  /// The one constructor every tensor (an op's result, a view, a fresh
+  /// allocation) goes through: a shape with more than kMaxRank dimensions,
+  /// a negative size, or more elements than 2^63 bytes hold is a ValueError
+  /// naming `op` and `where` here, before anything multiplies its sizes
+  /// (numel, strides, byte counts). Public ops check their result's shape
+  /// first, under their own name; this is the backstop that makes an
+  /// overflowing shape impossible to build.
   TensorImpl(DType dtype, Shape shape, Strides strides, std::int64_t offset,
-             std::shared_ptr<Storage> storage)
+             std::shared_ptr<Storage> storage, std::string_view op = "tensor",
+             SourceLoc where = {})
       : dtype(dtype), shape(std::move(shape)), strides(std::move(strides)),
-        offset(offset), storage(std::move(storage)) {}
+        offset(offset), storage(std::move(storage)) {
+    detail::checkShape(this->shape, op, where, itemSize(dtype));
+  }
 
   DType dtype;
   Shape shape;
@@ -134,9 +155,11 @@ TensorImpl &implOf(const Tensor &t, std::string_view op, SourceLoc where);
 /// `where` when the device has no room.
 Tensor makeContiguous(DType dtype, Shape shape, Device device,
                       std::string_view op = "allocate", SourceLoc where = {});
-/// A new view of `base`'s storage.
+/// A new view of `base`'s storage; a shape too big to address is a
+/// ValueError naming `op` and `where`.
 Tensor makeView(const TensorImpl &base, Shape shape, Strides strides,
-                std::int64_t offset);
+                std::int64_t offset, std::string_view op = "view",
+                SourceLoc where = {});
 /// ValueError naming `op` if `self` has a broadcast (stride 0) dimension of
 /// size > 1: several elements would share one location.
 void checkWritable(const TensorImpl &self, std::string_view op,
