@@ -14,6 +14,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "trueno/Runtime/KernelCache.h"
+#include "trueno/Core/Files.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/SHA256.h"
 
@@ -23,10 +24,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <sys/stat.h>
 #include <system_error>
 #include <unistd.h>
 #include <vector>
@@ -102,25 +103,8 @@ constexpr std::uint64_t kMaxEntryBytes = std::uint64_t(1) << 30;
 bool readExactly(int fd, std::uint64_t offset, std::size_t size,
                  std::string &out) {
   out.resize(size);
-  std::size_t done = 0;
-  while (done < size) {
-    ssize_t n = ::pread(fd, out.data() + done, size - done,
-                        static_cast<off_t>(offset + done));
-    if (n <= 0)
-      return false;
-    done += static_cast<std::size_t>(n);
-  }
-  return true;
+  return trueno::detail::readAt(fd, offset, out.data(), size);
 }
-
-/// Closes a file descriptor on every path out.
-struct FileDescriptor {
-  int fd;
-  ~FileDescriptor() {
-    if (fd >= 0)
-      ::close(fd);
-  }
-};
 
 } // namespace
 
@@ -136,7 +120,7 @@ std::optional<std::string> checkCacheFile(const fs::path &file,
     return std::string("a directory where an entry file is expected");
   if (!error && !fs::is_regular_file(status))
     return std::string("not a regular file (a link, device or pipe)");
-  FileDescriptor in{
+  trueno::detail::FileDescriptor in{
       ::open(file.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)};
   struct stat info;
   if (in.fd < 0 || ::fstat(in.fd, &info) != 0)

@@ -14,6 +14,7 @@
 #include "tensor/Dispatch.h"
 #include "tensor/TensorImpl.h"
 #include "trueno/Core/Check.h"
+#include "trueno/Core/Files.h"
 
 #include "trueno/Npy.h"
 
@@ -367,22 +368,6 @@ Tensor finish(Tensor stored, const Layout &layout) {
 }
 
 /// Reads exactly `size` bytes at `offset`; false on an error or end of file.
-bool readAt(int fd, std::uint64_t offset, std::uint8_t *out,
-            std::uint64_t size) {
-  while (size > 0) {
-    ssize_t n = ::pread(fd, out, std::min<std::uint64_t>(size, 1 << 30),
-                        static_cast<off_t>(offset));
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return false;
-    out += n;
-    offset += static_cast<std::uint64_t>(n);
-    size -= static_cast<std::uint64_t>(n);
-  }
-  return true;
-}
-
 } // namespace
 
 Tensor decodeNpy(std::span<const std::uint8_t> bytes, const std::string &name,
@@ -429,41 +414,13 @@ std::vector<std::uint8_t> encodeNpy(const Tensor &tensor, SourceLoc where) {
 
 void saveNpy(const std::string &path, const Tensor &tensor, SourceLoc where) {
   std::vector<std::uint8_t> bytes = encodeNpy(tensor, where);
-  // Written to a temporary file beside the target and renamed over it: a
-  // failure or a crash midway leaves the old file (or none), never half of
-  // the new one.
-  static std::atomic<std::uint64_t> counter{0};
-  std::string temporary =
-      fmt::format("{}.tmp-{}-{}", path, ::getpid(), counter++);
-  int fd =
-      ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0)
-    fail<IOError>(
-        where, "saveNpy", "check that the directory exists and is writable",
-        "cannot open '{}' for writing: {}", path, std::strerror(errno));
-  std::size_t done = 0;
-  int error = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0) {
-      error = n < 0 ? errno : EIO;
-      break;
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (!error && ::fsync(fd) != 0)
-    error = errno;
-  if (::close(fd) != 0 && !error)
-    error = errno;
-  if (!error && std::rename(temporary.c_str(), path.c_str()) != 0)
-    error = errno;
-  if (error) {
-    std::remove(temporary.c_str());
-    fail<IOError>(where, "saveNpy", "check free space and the path",
+  // A failure or a crash midway leaves the old file (or none), never half
+  // of the new one.
+  if (int error = detail::writeFileAtomically(path, bytes))
+    fail<IOError>(where, "saveNpy",
+                  "check that the directory exists and is writable, and "
+                  "free space",
                   "writing '{}' failed: {}", path, std::strerror(error));
-  }
 }
 
 Tensor loadNpy(const std::string &path, SourceLoc where) {
@@ -475,14 +432,12 @@ Tensor loadNpy(const std::string &path, SourceLoc where) {
   if (std::filesystem::is_directory(status))
     fail<IOError>(where, "loadNpy", "", "'{}' is a directory, not a file",
                   path);
-  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  detail::FileDescriptor file(
+      ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  int fd = file.fd;
   if (fd < 0)
     fail<IOError>(where, "loadNpy", "", "cannot open '{}': {}", path,
                   std::strerror(errno));
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
   struct stat info;
   if (::fstat(fd, &info) != 0)
     fail<IOError>(where, "loadNpy", "", "cannot read '{}': {}", path,
@@ -502,17 +457,18 @@ Tensor loadNpy(const std::string &path, SourceLoc where) {
   std::uint8_t start[kMaxPreambleBytes];
   std::size_t startBytes = std::min<std::uint64_t>(fileSize, sizeof(start));
   errno = 0;
-  if (!readAt(fd, 0, start, startBytes))
+  if (!detail::readAt(fd, 0, start, startBytes))
     readFailed();
   Preamble preamble = readPreamble({start, startBytes}, fileSize, path, where);
   std::string text(preamble.headerLength, '\0');
-  if (!readAt(fd, preamble.headerOffset,
-              reinterpret_cast<std::uint8_t *>(text.data()), text.size()))
+  if (!detail::readAt(fd, preamble.headerOffset,
+                      reinterpret_cast<std::uint8_t *>(text.data()),
+                      text.size()))
     readFailed();
   Layout layout = readLayout(preamble, text, fileSize, path, where);
   Tensor stored = storedTensor(layout.header);
-  if (!readAt(fd, layout.dataOffset, bytesOf(stored),
-              layout.numel * itemSize(layout.header.dtype)))
+  if (!detail::readAt(fd, layout.dataOffset, bytesOf(stored),
+                      layout.numel * itemSize(layout.header.dtype)))
     readFailed();
   return finish(std::move(stored), layout);
 }
