@@ -385,15 +385,13 @@ LogicalResult TransposeOp::verify() {
   auto out = cast<RankedTensorType>(getType());
   ArrayRef<int64_t> permutation = getPermutation();
   int64_t rank = in.getRank();
-  if (static_cast<int64_t>(permutation.size()) != rank ||
-      out.getRank() != rank)
+  if (static_cast<int64_t>(permutation.size()) != rank || out.getRank() != rank)
     return emitOpError("needs a permutation of ")
            << rank << " dimensions and a result of that rank";
   SmallVector<bool> seen(rank, false);
   for (int64_t p : permutation) {
     if (p < 0 || p >= rank || seen[p])
-      return emitOpError("permutation is not a permutation of 0..")
-             << rank - 1;
+      return emitOpError("permutation is not a permutation of 0..") << rank - 1;
     seen[p] = true;
   }
   for (int64_t d = 0; d < rank; ++d)
@@ -493,9 +491,8 @@ OpFoldResult SliceOp::fold(FoldAdaptor adaptor) {
   // A slice of a slice reads the inner input at o1 + (o2 + i s2) s1.
   if (auto inner = getInput().getDefiningOp<SliceOp>()) {
     SmallVector<int64_t> offsets, steps;
-    for (auto [o1, s1, o2, s2] :
-         llvm::zip(inner.getOffsets(), inner.getSteps(), getOffsets(),
-                   getSteps())) {
+    for (auto [o1, s1, o2, s2] : llvm::zip(inner.getOffsets(), inner.getSteps(),
+                                           getOffsets(), getSteps())) {
       offsets.push_back(o1 + o2 * s1);
       steps.push_back(s1 * s2);
     }
@@ -516,8 +513,8 @@ LogicalResult InsertSliceOp::verify() {
 OpFoldResult InsertSliceOp::fold(FoldAdaptor) {
   // A window that is the whole destination replaces all of it.
   if (isWholeWindow(cast<RankedTensorType>(getDest().getType()),
-                    cast<RankedTensorType>(getSource().getType()),
-                    getOffsets(), getSteps()))
+                    cast<RankedTensorType>(getSource().getType()), getOffsets(),
+                    getSteps()))
     return getSource();
   return {};
 }
@@ -539,12 +536,11 @@ LogicalResult PadOp::verify() {
       return emitOpError("pads dimension ")
              << d << " by a negative amount; crop with trueno.slice";
     int64_t n = in.getDimSize(d);
-    int64_t want = low[d] + high[d] + n + std::max<int64_t>(n - 1, 0) *
-                                              interior[d];
+    int64_t want =
+        low[d] + high[d] + n + std::max<int64_t>(n - 1, 0) * interior[d];
     if (out.getDimSize(d) != want)
       return emitOpError("result dimension ")
-             << d << " has size " << out.getDimSize(d) << ", expected "
-             << want;
+             << d << " has size " << out.getDimSize(d) << ", expected " << want;
   }
   return success();
 }
@@ -634,3 +630,5 @@ OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
 
 #define GET_OP_CLASSES
 #include "trueno/IR/TruenoOps.cpp.inc"
+
+OpFoldResult DetachOp::fold(FoldAdaptor) { return getInput(); }

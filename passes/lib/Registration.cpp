@@ -1,4 +1,5 @@
 //===- Registration.cpp - Registers the graph passes and pipeline ---------===//
+#include "trueno/Autograd/Autograd.h"
 #include "trueno/Passes/Passes.h"
 
 #include "mlir/Pass/PassManager.h"
@@ -10,7 +11,8 @@
 namespace mlir::trueno {
 
 std::string graphPipeline(int64_t rowFusionBytes) {
-  return "canonicalize,cse,trueno-form-kernels{row-fusion-bytes=" +
+  return "func.func(trueno-reverse-mode),canonicalize,cse,"
+         "trueno-form-kernels{row-fusion-bytes=" +
          std::to_string(rowFusionBytes) + "}";
 }
 
@@ -18,13 +20,16 @@ void registerGraphPasses() {
   static std::once_flag once;
   std::call_once(once, [] {
     registerTruenoGraphPasses();
+    registerTruenoAutogradPasses();
     registerCanonicalizerPass();
     registerCSEPass();
     PassPipelineRegistration<>(
         "trueno-graph-pipeline",
-        "Canonicalize and CSE a recorded graph, then fuse it into kernels",
+        "Expand a recorded graph's gradients, canonicalize and CSE it, then "
+        "fuse it into kernels",
         [](OpPassManager &pm) {
-          if (failed(parsePassPipeline("canonicalize,cse,trueno-form-kernels",
+          if (failed(parsePassPipeline("func.func(trueno-reverse-mode),"
+                                       "canonicalize,cse,trueno-form-kernels",
                                        pm)))
             llvm::report_fatal_error("invalid built-in graph pipeline");
         });

@@ -86,6 +86,37 @@ public:
   /// Whether two tensors view the same storage.
   bool sharesStorageWith(const Tensor &other) const;
 
+  // --- Gradients (trueno/Autograd.h) ---------------------------------
+  /// Marks this tensor as a leaf whose gradient backward() accumulates into
+  /// grad() (or unmarks it). Floating-point tensors only, owning their whole
+  /// storage in row-major order (clone() a view first); results of ops on
+  /// tensors that require grad are not leaves and cannot be changed.
+  Tensor &requiresGrad_(bool on = true, TRUENO_HERE);
+  /// Whether gradients flow to this tensor: a marked leaf, or a result of
+  /// ops on one recorded with grad mode on.
+  bool requiresGrad(TRUENO_HERE) const;
+  /// A leaf: not the result of an op that requires grad.
+  bool isLeaf(TRUENO_HERE) const;
+  /// The gradient accumulated by backward() (leaves, and non-leaves after
+  /// retainGrad()); undefined before the first backward().
+  Tensor grad(TRUENO_HERE) const;
+  /// Replaces the accumulated gradient (an undefined tensor clears it, as
+  /// setting `.grad = None`); its shape must be this tensor's.
+  void setGrad(const Tensor &gradient, TRUENO_HERE);
+  /// Keeps this non-leaf's gradient in grad() at the next backward().
+  void retainGrad(TRUENO_HERE);
+  /// Computes the gradient of this tensor (weighted by `gradient`, which a
+  /// tensor of more than one element needs) with respect to every leaf it
+  /// depends on, and adds it to their grad(). Lazy: the gradients are
+  /// recorded and computed with whatever reads them first. With
+  /// `createGraph` they require grad themselves (second derivatives).
+  void backward(const Tensor &gradient = Tensor(),
+                std::optional<bool> retainGraph = std::nullopt,
+                bool createGraph = false, TRUENO_HERE) const;
+  /// This tensor's value without gradient tracking: shares the storage,
+  /// and no gradient flows back through it.
+  Tensor detach(TRUENO_HERE) const;
+
   // --- Views (no copy) -------------------------------------------------
   /// A tensor with the same elements in `shape` (one entry may be -1). A view
   /// when the layout allows it, a copy otherwise, as in PyTorch.

@@ -7,6 +7,7 @@
 #ifndef TRUENO_TRUENO_H
 #define TRUENO_TRUENO_H
 
+#include "trueno/Autograd.h"
 #include "trueno/DType.h"
 #include "trueno/Device.h"
 #include "trueno/Error.h"

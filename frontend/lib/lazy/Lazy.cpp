@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 #include "lazy/Lazy.h"
 #include "tensor/Dispatch.h"
+#include "trueno/Autograd.h"
 #include "trueno/Core/Cast.h"
 #include "trueno/Core/Check.h"
 
@@ -110,6 +111,11 @@ computedNode(OpCode op, DType dtype, Shape shape,
   node->dtype = dtype;
   node->shape = std::move(shape);
   node->weight = 1;
+  // A float result of an operand that requires grad requires grad, while
+  // grad mode is on; a detach never does.
+  if (op != OpCode::Detach && isFloating(dtype) && isGradEnabled())
+    for (const auto &operand : operands)
+      node->requiresGrad |= operand->requiresGrad;
   for (const auto &operand : operands)
     node->weight = std::min<std::int64_t>(node->weight + operand->weight,
                                           std::int64_t(1) << 40);
@@ -137,10 +143,18 @@ bool sameView(const LazyNode &a, const LazyNode &b) {
          a.dtype == b.dtype && a.shape == b.shape && a.strides == b.strides;
 }
 
+/// An operand as a graph reads it. In a graph that computes gradients, a
+/// realized value that requires grad is its definition, recomputed, so that
+/// the gradient reaches through it to the tensors it was computed from.
+LazyNode *resolved(LazyNode *node, bool definitions) {
+  return definitions && node->definition ? node->definition.get() : node;
+}
+
 /// Appends the computed nodes `root` needs that are not in `order` yet,
-/// operands before users.
+/// operands before users (with `definitions`, through realized values'
+/// definitions).
 void topologicalOrder(LazyNode *root, std::uint64_t epoch,
-                      std::vector<LazyNode *> &order) {
+                      std::vector<LazyNode *> &order, bool definitions) {
   if (root->visitedIn == epoch)
     return;
   std::vector<std::pair<LazyNode *, int>> stack = {{root, 0}};
@@ -148,7 +162,7 @@ void topologicalOrder(LazyNode *root, std::uint64_t epoch,
   while (!stack.empty()) {
     auto &[node, next] = stack.back();
     if (next < static_cast<int>(node->operands.size())) {
-      LazyNode *operand = node->operands[next++].get();
+      LazyNode *operand = resolved(node->operands[next++].get(), definitions);
       if (!operand->isInput() && operand->visitedIn != epoch) {
         operand->visitedIn = epoch;
         stack.push_back({operand, 0});
@@ -164,6 +178,17 @@ void topologicalOrder(LazyNode *root, std::uint64_t epoch,
 
 void LazyNode::becomeInput(runtime::BufferRef source, Strides viewStrides,
                            std::int64_t viewOffset) {
+  if (requiresGrad && op != OpCode::Input && !definition) {
+    definition = std::make_shared<LazyNode>();
+    definition->op = op;
+    definition->dtype = dtype;
+    definition->shape = shape;
+    definition->operands = operands;
+    definition->attributes = attributes;
+    definition->where = where;
+    definition->requiresGrad = true;
+    definition->weight = weight;
+  }
   op = OpCode::Input;
   operands = {};
   target.reset();
@@ -175,26 +200,77 @@ void LazyNode::becomeInput(runtime::BufferRef source, Strides viewStrides,
 
 namespace detail {
 
-std::shared_ptr<LazyNode> nodeOf(const TensorImpl &t) {
-  std::lock_guard lock(state().mutex);
+std::recursive_mutex &lazyMutex() { return state().mutex; }
+
+namespace {
+
+/// The node reading the view `t` of `base`, the whole value of `t`'s
+/// storage in row-major order: `base` itself, a broadcast of it, or movement
+/// ops over it; null when no chain of them expresses the view.
+std::shared_ptr<LazyNode> viewOfValue(const TensorImpl &t,
+                                      const std::shared_ptr<LazyNode> &base) {
+  if (t.dtype != base->dtype)
+    return nullptr;
+  if (t.offset == 0) {
+    if (t.shape == base->shape &&
+        sameLayout(t.shape, t.strides, contiguousStrides(t.shape)))
+      return base;
+    if (isBroadcastOf(t, base->shape))
+      return expandNode(base, t.shape);
+  }
+  return viewNode(base, t.shape, t.strides, t.offset);
+}
+
+/// A leaf's node for the storage's current version (rebuilt after a
+/// write): an Input reading its buffer, or, while a write to it is
+/// pending, an identity of the pending value (a node of its own, so that
+/// gradients are with respect to it alone).
+std::shared_ptr<LazyNode> leafNode(const std::shared_ptr<Storage> &storage,
+                                   Storage::GradState &g) {
+  const void *version =
+      storage->isPending()
+          ? static_cast<const void *>(storage->pendingNode().get())
+          : static_cast<const void *>(storage->buffer().buffer.get());
+  if (g.node && g.version == version)
+    return g.node;
+  std::shared_ptr<LazyNode> node;
+  if (storage->isPending())
+    node = computedNode(OpCode::Reshape, g.leafDType, g.leafShape,
+                        {reshapeNode(storage->pendingNode(), g.leafShape)});
+  else
+    node = inputNode(storage->buffer(), g.leafDType, g.leafShape,
+                     contiguousStrides(g.leafShape), 0);
+  node->requiresGrad = true;
+  node->gradLeaf = true;
+  node->leafOf = storage;
+  g.node = node;
+  g.version = version;
+  return node;
+}
+
+/// The node of a tensor whose value autograd tracks (a leaf, or a realized
+/// value that requires grad), null otherwise.
+std::shared_ptr<LazyNode> trackedNodeOf(const TensorImpl &t) {
+  Storage::GradState *g = t.storage->gradStateIfAny();
+  if (!g)
+    return nullptr;
+  if (g->leaf)
+    return viewOfValue(t, leafNode(t.storage, *g));
+  if (g->node && !t.storage->isPending())
+    return viewOfValue(t, g->node);
+  return nullptr;
+}
+
+std::shared_ptr<LazyNode> untrackedNodeOf(const TensorImpl &t) {
   if (t.storage->isPending() && numelOf(t.shape) == 0) // nothing to read
     return inputNode(Storage::allocate(0, t.storage->device())->buffer(),
                      t.dtype, t.shape, contiguousStrides(t.shape), 0);
   if (t.storage->isPending()) {
-    std::shared_ptr<LazyNode> pending = t.storage->pendingNode();
-    if (t.dtype == pending->dtype && t.offset == 0) {
-      if (t.shape == pending->shape &&
-          sameLayout(t.shape, t.strides, contiguousStrides(t.shape)))
-        return pending;
-      if (isBroadcastOf(t, pending->shape))
-        return expandNode(pending, t.shape);
-    }
-    // Any other view (a transpose, a slice, a reshape) of a pending value
-    // reads it through movement ops, which fusion folds into the kernel.
-    if (t.dtype == pending->dtype)
-      if (std::shared_ptr<LazyNode> view =
-              viewNode(pending, t.shape, t.strides, t.offset))
-        return view;
+    // Any view (a transpose, a slice, a reshape) of a pending value reads
+    // it through movement ops, which fusion folds into the kernel.
+    if (std::shared_ptr<LazyNode> view =
+            viewOfValue(t, t.storage->pendingNode()))
+      return view;
     if (debugLevel() >= 1)
       fmt::print(stderr,
                  "trueno: realizing a pending value to read the view of "
@@ -205,13 +281,29 @@ std::shared_ptr<LazyNode> nodeOf(const TensorImpl &t) {
   return inputNode(t.storage->buffer(), t.dtype, t.shape, t.strides, t.offset);
 }
 
+} // namespace
+
+std::shared_ptr<LazyNode> nodeOf(const TensorImpl &t) {
+  std::lock_guard lock(state().mutex);
+  std::shared_ptr<LazyNode> node = trackedNodeOf(t);
+  if (!node)
+    node = untrackedNodeOf(t);
+  // detach(): the same value, through an op that gradients stop at.
+  if (t.detached && node->requiresGrad) {
+    DType dtype = node->dtype;
+    Shape shape = node->shape;
+    node = computedNode(OpCode::Detach, dtype, std::move(shape), {node});
+  }
+  return node;
+}
+
 std::shared_ptr<LazyNode> reshapeNode(std::shared_ptr<LazyNode> node,
                                       const Shape &shape) {
   if (node->shape == shape)
     return node;
   // reshape(reshape(x)) is reshape(x), unless the inner one is a value
   // someone holds (it is then an output of its own).
-  if (node->op == OpCode::Reshape && node->target.expired())
+  if (node->op == OpCode::Reshape && node->target.expired() && !node->gradLeaf)
     return reshapeNode(node->operands[0], shape);
   DType dtype = node->dtype;
   return computedNode(OpCode::Reshape, dtype, shape, {std::move(node)});
@@ -408,8 +500,10 @@ std::shared_ptr<LazyNode> expandNode(std::shared_ptr<LazyNode> node,
   // buffer and strides; shape and dtype never change): read them under the
   // lock.
   std::lock_guard lock(state().mutex);
-  if (node->isInput()) {
-    // A broadcast of a realized view is a view: zero strides, no op.
+  // A broadcast of a realized view is a view: zero strides, no op; but a
+  // tensor that requires grad stays one node, so that its gradient sums
+  // every read.
+  if (node->isInput() && !node->requiresGrad) {
     std::size_t lead = shape.size() - node->shape.size();
     Strides strides(shape.size(), 0);
     for (std::size_t d = 0; d < node->shape.size(); ++d)
@@ -498,6 +592,11 @@ std::shared_ptr<LazyNode> contentsOf(Storage &storage, DType dtype) {
   if (storage.isPending())
     return storage.pendingNode();
   std::int64_t count = storage.nbytes() / itemSize(dtype);
+  // A realized value that requires grad: its node, so that the write's
+  // result requires grad too.
+  if (Storage::GradState *g = storage.gradStateIfAny();
+      g && !g->leaf && g->node && g->node->dtype == dtype)
+    return reshapeNode(g->node, {count});
   return inputNode(storage.buffer(), dtype, {count}, {1}, 0);
 }
 
@@ -628,18 +727,27 @@ void realize(Storage &root) {
   if (!root.isPending())
     return;
   std::shared_ptr<LazyNode> rootNode = root.pendingNode();
-  std::uint64_t epoch = ++s.epoch;
-  std::vector<LazyNode *> order;
-  topologicalOrder(rootNode.get(), epoch, order);
   // Pending writes run with whatever is read first: a loop of parameter
   // updates becomes one program (those on the same device).
   std::vector<std::shared_ptr<LazyNode>> writes;
   for (const std::weak_ptr<Storage> &weak : s.writes)
     if (auto storage = weak.lock();
-        storage && storage->isPending() && storage->device() == root.device()) {
+        storage && storage->isPending() && storage->device() == root.device())
       writes.push_back(storage->pendingNode());
-      topologicalOrder(writes.back().get(), epoch, order);
-    }
+  std::uint64_t epoch = 0;
+  std::vector<LazyNode *> order;
+  auto orderAll = [&](bool definitions) {
+    epoch = ++s.epoch;
+    order.clear();
+    topologicalOrder(rootNode.get(), epoch, order, definitions);
+    for (const std::shared_ptr<LazyNode> &write : writes)
+      topologicalOrder(write.get(), epoch, order, definitions);
+  };
+  orderAll(false);
+  bool definitions = llvm::any_of(
+      order, [](LazyNode *n) { return n->op == OpCode::Gradient; });
+  if (definitions)
+    orderAll(true);
   std::erase_if(s.writes, [](const std::weak_ptr<Storage> &w) {
     auto p = w.lock();
     return !p || !p->isPending();
@@ -654,9 +762,12 @@ void realize(Storage &root) {
     if (operand->visitedIn == epoch)
       return operand->graphIndex;
     operand->visitedIn = epoch;
-    for (LazyNode *seen : inputNodes)
-      if (sameView(*seen, *operand))
-        return operand->graphIndex = seen->graphIndex;
+    // Reads of one view share an argument, but a tensor that requires grad
+    // stays apart: a gradient is with respect to it alone.
+    if (!operand->requiresGrad)
+      for (LazyNode *seen : inputNodes)
+        if (!seen->requiresGrad && sameView(*seen, *operand))
+          return operand->graphIndex = seen->graphIndex;
     operand->graphIndex = static_cast<std::int32_t>(graph.nodes.size());
     inputNodes.push_back(operand);
     graph.nodes.push_back({OpCode::Input,
@@ -678,7 +789,7 @@ void realize(Storage &root) {
     runtime::GraphNode g{node->op,    node->dtype, {},
                          node->shape, {},          node->attributes};
     for (const std::shared_ptr<LazyNode> &operand : node->operands)
-      g.operands.push_back(indexOf(operand.get()));
+      g.operands.push_back(indexOf(resolved(operand.get(), definitions)));
     node->graphIndex = static_cast<std::int32_t>(graph.nodes.size());
     graph.nodes.push_back(std::move(g));
     std::shared_ptr<Storage> target = node->target.lock();
@@ -737,6 +848,10 @@ void realize(Storage &root) {
     outputNodes[i]->becomeInput(outputs[i],
                                 contiguousStrides(outputNodes[i]->shape), 0);
     outputStorages[i]->setComputed(std::move(outputs[i]));
+    // A value that requires grad is read through this node (an Input that
+    // keeps its definition) by later ops and gradients.
+    if (outputNodes[i]->requiresGrad)
+      outputStorages[i]->gradState().node = outputNodes[i];
   }
   if (debug >= 1) {
     auto ms = [](auto a, auto b) {

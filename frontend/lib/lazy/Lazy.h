@@ -21,6 +21,7 @@
 #include "trueno/Runtime/Graph.h"
 
 #include <memory>
+#include <mutex>
 #include <vector>
 
 namespace trueno {
@@ -49,6 +50,20 @@ struct LazyNode {
   /// Computed nodes: the user's line that recorded the op, named by errors
   /// raised when the value is computed later (a failed compile or run).
   SourceLoc where;
+  /// Autograd (docs/ARCHITECTURE.md, "Gradients"): whether the value
+  /// depends on a tensor that requires grad, recorded while grad mode is on.
+  bool requiresGrad = false;
+  /// A leaf's node: the value of a tensor the user marked with
+  /// requiresGrad_(), whose gradient backward() accumulates.
+  std::weak_ptr<Storage> leafOf;
+  bool gradLeaf = false;
+  /// Set by backward() without retainGraph: a later gradient through this
+  /// node is an error, as PyTorch's second backward through a freed graph.
+  bool freed = false;
+  /// A computed node that requires grad keeps, when it becomes an Input,
+  /// its definition (a computed node with the op and operands it had), so
+  /// that a later gradient can differentiate through it.
+  std::shared_ptr<LazyNode> definition;
   /// Computed nodes in the graph below (an upper bound: shared nodes count
   /// once per path), for the realize-early heuristic.
   std::int64_t weight = 0;
@@ -67,6 +82,10 @@ struct LazyNode {
 };
 
 namespace detail {
+
+/// The lock of the lazy graph (recursive): nodes, pending storages and
+/// autograd's state are read and written under it.
+std::recursive_mutex &lazyMutex();
 
 /// The node that reads `t`: its pending node when `t` is the whole pending
 /// result, movement nodes over it when `t` is another view of it (viewNode;

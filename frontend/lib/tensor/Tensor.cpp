@@ -10,6 +10,7 @@
 #include "tensor/Dispatch.h"
 #include "tensor/Strided.h"
 #include "tensor/TensorImpl.h"
+#include "trueno/Autograd.h"
 #include "trueno/Core/Cast.h"
 #include "trueno/Core/Check.h"
 
@@ -43,6 +44,10 @@ void Storage::setComputed(runtime::BufferRef buffer) {
 }
 
 void Storage::setPending(std::shared_ptr<LazyNode> node) {
+  // A new version: the node a realized value was read through no longer
+  // is its value (a leaf's is rebuilt for the new version when read).
+  if (grad_ && !grad_->leaf)
+    grad_->node.reset();
   pendingFlag_.store(true, std::memory_order_release);
   buffer_ = {};
   host_ = nullptr;
@@ -148,9 +153,11 @@ Tensor makeContiguous(DType dtype, Shape shape, Device device,
 
 Tensor makeView(const TensorImpl &base, Shape shape, Strides strides,
                 std::int64_t offset, std::string_view op, SourceLoc where) {
-  return Tensor(std::make_shared<TensorImpl>(base.dtype, std::move(shape),
-                                             std::move(strides), offset,
-                                             base.storage, op, where));
+  auto view = std::make_shared<TensorImpl>(base.dtype, std::move(shape),
+                                           std::move(strides), offset,
+                                           base.storage, op, where);
+  view->detached = base.detached;
+  return Tensor(std::move(view));
 }
 
 /// The one strided conversion loop: every copy, cast and gather of the
@@ -392,6 +399,16 @@ void detail::checkWritable(const TensorImpl &self, std::string_view op,
                        "dimension {} (stride 0), so several of its elements "
                        "share one memory location",
                        formatShape(self.shape), d);
+  // As PyTorch: a leaf that requires grad is written (an optimizer's
+  // update) with gradient recording off; a write recorded as an op on it
+  // would make it a computed value.
+  if (isGradEnabled() && !self.detached)
+    if (Storage::GradState *g = self.storage->gradStateIfAny(); g && g->leaf)
+      fail<ValueError>(where, op,
+                       "write it inside a NoGradGuard, or write a clone()",
+                       "this tensor of shape {} is (a view of) a leaf that "
+                       "requires grad",
+                       formatShape(self.shape));
 }
 
 Tensor &Tensor::fill_(Scalar value, SourceLoc where) {

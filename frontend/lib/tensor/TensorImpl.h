@@ -95,6 +95,33 @@ public:
   /// whoever reads it keeps.
   void setPending(std::shared_ptr<LazyNode> node);
 
+  /// What autograd knows of the value this storage holds (frontend/lib/
+  /// autograd/Autograd.cpp); read and written under the lazy graph's lock.
+  struct GradState {
+    /// A leaf: a tensor the user marked with requiresGrad_(), owning this
+    /// whole storage in row-major order, of `leafShape` and `leafDType`.
+    bool leaf = false;
+    Shape leafShape;
+    DType leafDType = DType::Float32;
+    /// The gradient backward() accumulated (leaves, and values that
+    /// retainGrad() kept).
+    Tensor grad;
+    bool retainsGrad = false;
+    /// The node later ops read this value through: a leaf's (rebuilt when
+    /// the storage gets a new version), or the Input, with its definition,
+    /// that a realized value requiring grad became.
+    std::shared_ptr<LazyNode> node;
+    /// The version `node` was built for, for a leaf: its pending node or
+    /// buffer.
+    const void *version = nullptr;
+  };
+  GradState *gradStateIfAny() { return grad_.get(); }
+  GradState &gradState() {
+    if (!grad_)
+      grad_ = std::make_unique<GradState>();
+    return *grad_;
+  }
+
 private:
   Storage(runtime::BufferRef buffer, std::int64_t nbytes, Device device);
   [[noreturn]] void hostUnreachable() const;
@@ -105,6 +132,7 @@ private:
   std::int64_t nbytes_;
   Device device_;
   std::shared_ptr<LazyNode> pending_;
+  std::unique_ptr<GradState> grad_;
   /// Whether `pending_` is set: stored (release) after the buffer when a
   /// realize computes the storage, so a reader without the lock that sees
   /// false also sees the buffer. A reader that sees true takes the lock in
@@ -134,6 +162,8 @@ public:
   Strides strides;
   std::int64_t offset;
   std::shared_ptr<Storage> storage;
+  /// A detach()ed view: read without gradient tracking (its views too).
+  bool detached = false;
 
   std::int64_t numel() const { return numelOf(shape); }
   /// Address of element (0, ..., 0), for reading (realizes a pending

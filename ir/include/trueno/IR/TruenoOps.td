@@ -688,4 +688,60 @@ def Trueno_ConstantOp : Trueno_Op<"constant", [ConstantLike,
   let hasFolder = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// Differentiation
+//===----------------------------------------------------------------------===//
+
+def Trueno_GradientOp : Trueno_Op<"gradient", [
+    AllTypesMatch<["output", "seed"]>, AllTypesMatch<["wrt", "result"]>]> {
+  let summary = "the gradient of a value with respect to an earlier value";
+  let description = [{
+    The gradient of `sum(output * seed)` with respect to `wrt`, a value that
+    `output` is computed from in the same function (or any value: the
+    gradient is then zero). `seed` is the gradient flowing into `output`
+    (ones for a scalar loss). The result has `wrt`'s type.
+
+    This op is how a gradient request enters the IR: the frontend records
+    one per tensor it wants the gradient of, and autograd/'s
+    `trueno-reverse-mode` pass replaces every `trueno.gradient` of a
+    function by trueno ops, one reverse sweep per (output, seed) pair,
+    using each op's `GradientOpInterface` rule. The forward and backward
+    ops then fuse like any others. A gradient of a function holding
+    `trueno.gradient` ops (a second derivative) differentiates their
+    expansion: the pass expands them in order.
+
+    Example:
+
+    ```mlir
+    %gw = trueno.gradient %loss, %one wrt %w
+            : tensor<f32>, tensor<3x4xf32>
+    ```
+  }];
+  let arguments = (ins Trueno_FloatTensor:$output, Trueno_FloatTensor:$seed,
+                       Trueno_FloatTensor:$wrt);
+  let results = (outs Trueno_FloatTensor:$result);
+  let assemblyFormat = "$output `,` $seed `wrt` $wrt attr-dict `:` "
+                       "type($output) `,` type($wrt)";
+}
+
+def Trueno_DetachOp : Trueno_Op<"detach", [SameOperandsAndResultType]> {
+  let summary = "the same value, with no gradient flowing through";
+  let description = [{
+    `detach()` in the IR: the input's value, behind which
+    `trueno-reverse-mode` propagates no gradient. It folds away to its
+    input once the gradients are expanded (canonicalization runs after
+    reverse mode in the graph pipeline).
+
+    Example:
+
+    ```mlir
+    %d = trueno.detach %x : tensor<4xf32>
+    ```
+  }];
+  let arguments = (ins Trueno_AnyTensor:$input);
+  let results = (outs Trueno_AnyTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+  let hasFolder = 1;
+}
+
 #endif // TRUENO_OPS_TD

@@ -19,8 +19,10 @@ namespace mlir::trueno {
 #define GEN_PASS_REGISTRATION
 #include "trueno/Passes/Passes.h.inc"
 
-/// The graph pipeline that runs before codegen: canonicalize and CSE the
-/// recorded graph, then partition it into kernels, row fusion taking rows
+/// The graph pipeline that runs before codegen: expand the recorded graph's
+/// trueno.gradient ops (autograd/'s trueno-reverse-mode, first, so that no
+/// folding merges values a gradient tells apart), canonicalize and CSE it,
+/// then partition it into kernels, row fusion taking rows
 /// of at most `rowFusionBytes` (the target's; trueno-opt's
 /// `trueno-graph-pipeline` uses the pass's default).
 std::string graphPipeline(int64_t rowFusionBytes);

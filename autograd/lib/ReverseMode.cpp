@@ -1,0 +1,156 @@
+//===- ReverseMode.cpp - Expands trueno.gradient into backward ops --------===//
+//
+// Reverse-mode differentiation of a function's trueno ops, driven by its
+// `trueno.gradient` ops (the pass's description in Passes.td states the
+// algorithm). Works on one block: the recorded graph is a single-block
+// function of trueno ops.
+//
+//===----------------------------------------------------------------------===//
+#include "trueno/Autograd/Autograd.h"
+#include "trueno/IR/TruenoOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/MapVector.h"
+
+namespace mlir::trueno {
+#define GEN_PASS_DEF_REVERSEMODE
+#include "trueno/Autograd/Passes.h.inc"
+} // namespace mlir::trueno
+
+using namespace mlir;
+using namespace mlir::trueno;
+
+namespace {
+
+bool isFloatTensor(Value v) {
+  auto type = dyn_cast<RankedTensorType>(v.getType());
+  return type && isa<FloatType>(type.getElementType());
+}
+
+/// A rank-0 zero of `like`'s element type, expanded to its shape.
+Value zerosLike(OpBuilder &b, Location loc, Value like) {
+  auto type = cast<RankedTensorType>(like.getType());
+  auto scalarType = RankedTensorType::get({}, type.getElementType());
+  Value zero = b.create<ConstantOp>(
+      loc, scalarType,
+      DenseElementsAttr::get(scalarType, ArrayRef<Attribute>{b.getFloatAttr(
+                                             type.getElementType(), 0.0)}));
+  return type.getRank() == 0 ? zero : b.create<ExpandOp>(loc, type, zero);
+}
+
+/// One reverse sweep from `output` (seeded with `seed`) for the gradient
+/// ops of `group`, inserted before `group.front()`.
+LogicalResult expandGroup(ArrayRef<GradientOp> group) {
+  GradientOp first = group.front();
+  Value output = first.getOutput();
+  OpBuilder b(first);
+  Location loc = first.getLoc();
+
+  // 1. Values that depend on a requested input: forward reachability.
+  llvm::DenseSet<Value> relevant;
+  SmallVector<Value> work;
+  for (GradientOp g : group)
+    if (relevant.insert(g.getWrt()).second)
+      work.push_back(g.getWrt());
+  while (!work.empty()) {
+    Value v = work.pop_back_val();
+    for (Operation *user : v.getUsers()) {
+      if (isa<GradientOp>(user) || user->getBlock() != first->getBlock() ||
+          !user->isBeforeInBlock(first))
+        continue;
+      for (Value r : user->getResults())
+        if (relevant.insert(r).second)
+          work.push_back(r);
+    }
+  }
+
+  // 2. Adjoints, from the output back to the start of the block.
+  llvm::DenseMap<Value, Value> adjoint;
+  if (relevant.contains(output))
+    adjoint[output] = first.getSeed();
+  Operation *start = output.getDefiningOp();
+  if (start && start->getBlock() == first->getBlock() &&
+      relevant.contains(output)) {
+    for (Operation *op = start; op; op = op->getPrevNode()) {
+      if (op->getNumResults() != 1)
+        continue;
+      auto found = adjoint.find(op->getResult(0));
+      if (found == adjoint.end())
+        continue;
+      bool readsRelevant = llvm::any_of(
+          op->getOperands(), [&](Value v) { return relevant.contains(v); });
+      if (!readsRelevant)
+        continue;
+      auto rule = dyn_cast<GradientOpInterface>(op);
+      if (!rule)
+        return op->emitOpError("has no gradient rule, but ")
+               << first->getName() << " differentiates through it";
+      FailureOr<SmallVector<Value>> grads =
+          rule.buildGradients(b, found->second);
+      if (failed(grads))
+        return failure();
+      if (grads->size() != op->getNumOperands())
+        return op->emitOpError("gradient rule returned ")
+               << grads->size() << " gradients for " << op->getNumOperands()
+               << " operands";
+      for (auto [operand, grad] : llvm::zip(op->getOperands(), *grads)) {
+        if (!grad || !relevant.contains(operand) || !isFloatTensor(operand))
+          continue;
+        if (grad.getType() != operand.getType())
+          return op->emitOpError("gradient rule gave ")
+                 << grad.getType() << " for an operand of type "
+                 << operand.getType();
+        auto [it, inserted] = adjoint.try_emplace(operand, grad);
+        if (!inserted)
+          it->second = b.create<AddOp>(loc, grad.getType(), it->second, grad);
+      }
+    }
+  }
+
+  // 3. Each gradient op is its input's adjoint (zeros when the output does
+  // not depend on it).
+  for (GradientOp g : group) {
+    Value result = adjoint.lookup(g.getWrt());
+    if (!result) {
+      OpBuilder at(g);
+      result = zerosLike(at, g.getLoc(), g.getWrt());
+    }
+    g.getResult().replaceAllUsesWith(result);
+    g.erase();
+  }
+  return success();
+}
+
+struct ReverseModePass
+    : public mlir::trueno::impl::ReverseModeBase<ReverseModePass> {
+  void getDependentDialects(DialectRegistry &registry) const override {
+    registry.insert<TruenoDialect>();
+    registerGradientRules(registry);
+  }
+
+  void runOnOperation() override {
+    // In order, so that a gradient of expanded gradients (a second
+    // derivative) sees only ordinary ops.
+    while (true) {
+      GradientOp first;
+      getOperation().walk([&](GradientOp g) {
+        first = g;
+        return WalkResult::interrupt();
+      });
+      if (!first)
+        return;
+      SmallVector<GradientOp> group;
+      for (Operation &op : *first->getBlock())
+        if (auto g = dyn_cast<GradientOp>(op);
+            g && g.getOutput() == first.getOutput() &&
+            g.getSeed() == first.getSeed())
+          group.push_back(g);
+      if (failed(expandGroup(group)))
+        return signalPassFailure();
+    }
+  }
+};
+
+} // namespace

@@ -1,0 +1,19 @@
+// trueno-reverse-mode: gradient requests become backward trueno ops.
+// RUN: trueno-opt %s -split-input-file -pass-pipeline='builtin.module(func.func(trueno-reverse-mode))' | FileCheck %s
+
+// d/dx sum(exp(x) * w): the seed flows through the sum (reshape and
+// expand back to x's shape), then exp's rule multiplies by its result.
+// CHECK-LABEL: func.func @exp_mul_sum
+// CHECK-NOT:     trueno.gradient
+// CHECK:         %[[E:.*]] = trueno.exp %arg0
+// CHECK:         %[[G:.*]] = trueno.expand %{{.*}} : tensor<1x1xf32> to tensor<2x3xf32>
+// CHECK:         %[[GE:.*]] = trueno.mul %[[G]], %arg1
+// CHECK:         %[[GX:.*]] = trueno.mul %[[GE]], %[[E]]
+// CHECK:         return %[[GX]]
+func.func @exp_mul_sum(%x: tensor<2x3xf32>, %w: tensor<2x3xf32>, %one: tensor<f32>) -> tensor<2x3xf32> {
+  %e = trueno.exp %x : tensor<2x3xf32>
+  %m = trueno.mul %e, %w : tensor<2x3xf32>
+  %s = trueno.reduce_sum %m dims = [0, 1] : tensor<2x3xf32> -> tensor<f32>
+  %g = trueno.gradient %s, %one wrt %x : tensor<f32>, tensor<2x3xf32>
+  return %g : tensor<2x3xf32>
+}

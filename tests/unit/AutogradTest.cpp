@@ -1,0 +1,254 @@
+//===- AutogradTest.cpp - Gradients: API, semantics, errors, programs -----===//
+//
+// Known values of small gradients (derived by hand), the API's rules
+// (accumulation, grad modes, detach, retainGrad, second derivatives), every
+// error with its message and the caller's line, and what a training step
+// compiles to (runtime counters). The randomized comparison of every op's
+// gradient against torch.autograd and finite differences is
+// tests/e2e/test_grads_vs_torch.py.
+//
+//===----------------------------------------------------------------------===//
+#include "TestUtil.h"
+
+#include <cmath>
+
+using namespace trueno;
+using trueno::testing::errorOf;
+
+namespace {
+
+std::vector<double> values(const Tensor &t) {
+  return t.to(kFloat64).contiguous().toVector<double>();
+}
+
+void checkClose(const Tensor &t, const std::vector<double> &want,
+                double tol = 1e-12) {
+  std::vector<double> got = values(t);
+  REQUIRE(got.size() == want.size());
+  for (std::size_t i = 0; i < got.size(); ++i)
+    CHECK(got[i] == doctest::Approx(want[i]).epsilon(tol));
+}
+
+struct Delta {
+  RuntimeStats before = runtimeStats();
+  std::int64_t kernels() const {
+    return runtimeStats().kernelsLaunched - before.kernelsLaunched;
+  }
+  std::int64_t realizes() const {
+    return runtimeStats().realizes - before.realizes;
+  }
+  std::int64_t misses() const {
+    return runtimeStats().cacheMisses - before.cacheMisses;
+  }
+};
+
+} // namespace
+
+TEST_CASE("backward: gradients of a small expression, by hand") {
+  Tensor x = tensor({1.0, 2.0, 3.0}, kFloat64).requiresGrad_();
+  Tensor w = tensor({0.5, -1.0, 2.0}, kFloat64).requiresGrad_();
+  CHECK(x.requiresGrad());
+  CHECK(x.isLeaf());
+  CHECK_FALSE(x.grad().defined());
+  Tensor y = x.exp() * w;
+  CHECK(y.requiresGrad());
+  CHECK_FALSE(y.isLeaf());
+  y.sum().backward();
+  checkClose(x.grad(),
+             {std::exp(1.0) * 0.5, -std::exp(2.0), std::exp(3.0) * 2});
+  checkClose(w.grad(), {std::exp(1.0), std::exp(2.0), std::exp(3.0)});
+  // A second backward accumulates.
+  (x * x).sum().backward();
+  checkClose(x.grad(), {std::exp(1.0) * 0.5 + 2, -std::exp(2.0) + 4,
+                        std::exp(3.0) * 2 + 6});
+  // setGrad(Tensor()) clears it, as `x.grad = None`.
+  x.setGrad(Tensor());
+  CHECK_FALSE(x.grad().defined());
+}
+
+TEST_CASE("broadcast operands get their gradient summed to their shape") {
+  Tensor a =
+      tensor({{1.0, 2.0, 3.0}, {4.0, 5.0, 6.0}}, kFloat64).requiresGrad_();
+  Tensor b = tensor({10.0, 20.0, 30.0}, kFloat64).requiresGrad_();
+  Tensor s = tensor(2.0, kFloat64).requiresGrad_();
+  ((a * b + s) * s).sum().backward();
+  checkClose(a.grad(), {20, 40, 60, 20, 40, 60});
+  checkClose(b.grad(), {10, 14, 18});
+  // d/ds sum(a b s + s^2) = sum(a b) + 2 s * 6.
+  checkClose(s.grad(), {10 + 40 + 90 + 40 + 100 + 180 + 24.0});
+}
+
+TEST_CASE("matmul, relu at 0, amax ties and views") {
+  Tensor a = tensor({{1.0, -2.0}, {0.0, 3.0}}, kFloat64).requiresGrad_();
+  Tensor b = tensor({{1.0, 0.0}, {0.0, 1.0}}, kFloat64).requiresGrad_();
+  matmul(a, b).relu().sum().backward();
+  // relu'(0) = 0, as PyTorch: a[1][0] = 0 gets no gradient.
+  checkClose(a.grad(), {1, 0, 0, 1});
+  checkClose(b.grad(), {1, 0, -2, 3}); // a^T @ (a b > 0)
+  Tensor x = tensor({3.0, 1.0, 3.0}, kFloat64).requiresGrad_();
+  amax(x, {0}).backward(); // the tie splits the gradient
+  checkClose(x.grad(), {0.5, 0, 0.5});
+  Tensor m = tensor({{1.0, 2.0}, {3.0, 4.0}}, kFloat64).requiresGrad_();
+  (m.T() * tensor({{1.0, 10.0}, {100.0, 1000.0}}, kFloat64)).sum().backward();
+  checkClose(m.grad(), {1, 100, 10, 1000});
+  Tensor v = tensor({1.0, 2.0, 3.0, 4.0}, kFloat64).requiresGrad_();
+  v.slice(0, 1, std::nullopt, 2).sum().backward();
+  checkClose(v.grad(), {0, 1, 0, 1});
+}
+
+TEST_CASE("a realized value keeps what its gradient needs") {
+  Tensor x = tensor({1.0, 2.0}, kFloat64).requiresGrad_();
+  Tensor h = x * x;
+  CHECK(values(h) == std::vector<double>{1, 4}); // realized here
+  Tensor loss = (h * 3.0).sum();
+  CHECK(loss.item<double>() == 15.0); // and the loss too
+  loss.backward();
+  checkClose(x.grad(), {6, 12});
+}
+
+TEST_CASE("grad(): gradients without accumulation, second derivatives") {
+  Tensor x = tensor({1.0, 2.0, -1.0}, kFloat64).requiresGrad_();
+  Tensor y = (x * x * x).sum();
+  std::vector<Tensor> g = grad({y}, {x}, {}, std::nullopt, true);
+  checkClose(g[0], {3, 12, 3});
+  CHECK(g[0].requiresGrad());
+  CHECK_FALSE(x.grad().defined());
+  std::vector<Tensor> h = grad({g[0].sum()}, {x});
+  checkClose(h[0], {6, 12, -6}); // d/dx sum(3 x^2) = 6 x
+  // A Hessian-vector product of f = sum(x^2 * sin(x)).
+  Tensor v = tensor({1.0, 0.5, -2.0}, kFloat64);
+  Tensor f = (x * x * x.sin()).sum();
+  Tensor gx = grad({f}, {x}, {}, std::nullopt, true)[0];
+  Tensor hv = grad({(gx * v).sum()}, {x})[0];
+  std::vector<double> xs = {1.0, 2.0, -1.0}, vs = {1.0, 0.5, -2.0}, want;
+  for (int i = 0; i < 3; ++i) {
+    double t = xs[i];
+    want.push_back(
+        vs[i] * (2 * std::sin(t) + 4 * t * std::cos(t) - t * t * std::sin(t)));
+  }
+  checkClose(hv, want, 1e-10);
+  // An input the output does not use.
+  Tensor unused = tensor({1.0}, kFloat64).requiresGrad_();
+  CHECK_FALSE(grad({(x * 2).sum()}, {unused}, {}, std::nullopt, false, true)[0]
+                  .defined());
+}
+
+TEST_CASE("grad modes, detach and retainGrad") {
+  Tensor x = tensor({1.0, 2.0}, kFloat64).requiresGrad_();
+  {
+    NoGradGuard off;
+    CHECK_FALSE(isGradEnabled());
+    CHECK_FALSE((x * 2).requiresGrad());
+    {
+      EnableGradGuard on;
+      CHECK((x * 2).requiresGrad());
+    }
+    x.sub_(
+        tensor({0.5, 0.5}, kFloat64)); // an update: allowed without recording
+  }
+  CHECK(isGradEnabled());
+  checkClose(x, {0.5, 1.5});
+  Tensor d = x.detach();
+  CHECK_FALSE(d.requiresGrad());
+  CHECK(d.sharesStorageWith(x));
+  Tensor h = x * 2;
+  h.retainGrad();
+  ((h * d).sum() + (h * h).sum()).backward();
+  // d is a constant: d/dx = 2 d + 8 x.
+  checkClose(x.grad(), {2 * 0.5 + 8 * 0.5, 2 * 1.5 + 8 * 1.5});
+  checkClose(h.grad(), {0.5 + 2 * 1.0, 1.5 + 2 * 3.0});
+}
+
+TEST_CASE("gradient errors name the op, the shapes and the caller's line") {
+  Tensor x = tensor({1.0, 2.0}, kFloat64).requiresGrad_();
+  Tensor plain = tensor({1.0, 2.0}, kFloat64);
+  int line = __LINE__ + 1;
+  std::string msg = errorOf<ValueError>([&] { (x * 2).backward(); });
+  CHECK_CONTAINS(msg, "backward: a gradient can be implied only for an output "
+                      "of one element; output 0 has shape (2,)");
+  CHECK_CONTAINS(msg, "AutogradTest.cpp:" + std::to_string(line));
+  CHECK_CONTAINS(errorOf<ValueError>([&] { plain.sum().backward(); }),
+                 "output 0 of shape () does not require grad");
+  CHECK_CONTAINS(errorOf<ShapeError>([&] { (x * 2).backward(ones({3})); }),
+                 "the gradient of shape (3,) does not match output 0 of "
+                 "shape (2,)");
+  CHECK_CONTAINS(
+      errorOf<DTypeError>([&] {
+        tensor({1, 2}).requiresGrad_();
+      }),
+      "only floating-point tensors can require gradients, not int64");
+  CHECK_CONTAINS(errorOf<ValueError>([&] { (x * 2).requiresGrad_(false); }),
+                 "only a leaf's flag can be changed");
+  CHECK_CONTAINS(
+      errorOf<ValueError>([&] { ones({4}).narrow(0, 1, 2).requiresGrad_(); }),
+      "call clone() first");
+  CHECK_CONTAINS(
+      errorOf<ValueError>([&] { (void)grad({(x * 2).sum()}, {plain}); }),
+      "input 0 of shape (2,) does not require grad");
+  Tensor other = tensor({3.0}, kFloat64).requiresGrad_();
+  CHECK_CONTAINS(
+      errorOf<ValueError>([&] { (void)grad({(x * 2).sum()}, {other}); }),
+      "input 0 of shape (1,) was not used to compute the outputs");
+  // In place on a leaf, outside NoGradGuard.
+  line = __LINE__ + 1;
+  msg = errorOf<ValueError>([&] { x.add_(1.0); });
+  CHECK_CONTAINS(msg, "is (a view of) a leaf that requires grad");
+  CHECK_CONTAINS(msg, "AutogradTest.cpp:" + std::to_string(line));
+  CHECK_THROWS_AS(x.fill_(0.0), ValueError);
+  // A second backward through a freed graph.
+  Tensor loss = (x.exp() * 3.0).sum();
+  loss.backward();
+  line = __LINE__ - 2;
+  msg = errorOf<ValueError>([&] { loss.backward(); });
+  CHECK_CONTAINS(msg, "trying to compute gradients through the graph a second "
+                      "time");
+  CHECK_CONTAINS(msg, "pass retainGraph = true");
+  // With retainGraph, twice is fine.
+  Tensor kept = (x * 5.0).sum();
+  x.setGrad(Tensor());
+  kept.backward(Tensor(), true);
+  kept.backward();
+  checkClose(x.grad(), {10, 10});
+  (void)line;
+}
+
+TEST_CASE("an SGD step of a 3-layer MLP is one program; the second step "
+          "compiles nothing") {
+  manualSeed(7);
+  std::vector<Tensor> params = {
+      (randn({16, 8}) * 0.3).requiresGrad_(),  zeros({16}).requiresGrad_(),
+      (randn({12, 16}) * 0.3).requiresGrad_(), zeros({12}).requiresGrad_(),
+      (randn({4, 12}) * 0.3).requiresGrad_(),  zeros({4}).requiresGrad_()};
+  trueno::sync(); // the initial values computed: every step reads Inputs
+  Tensor input = randn({32, 8});
+  Tensor target = randint(0, 4, {32});
+  auto step = [&] {
+    Tensor h = linear(input, params[0], params[1]).relu();
+    h = linear(h, params[2], params[3]).relu();
+    Tensor loss = crossEntropy(linear(h, params[4], params[5]), target);
+    for (Tensor &p : params)
+      p.setGrad(Tensor());
+    loss.backward();
+    {
+      NoGradGuard noGrad;
+      for (Tensor &p : params)
+        p.sub_(p.grad() * 0.1);
+    }
+    return loss;
+  };
+  Tensor first = step();
+  Delta d;
+  double l1 = first.item<double>(); // forward, backward and update: one run
+  CHECK(d.realizes() == 1);
+  // 25 kernels today (docs/PERFORMANCE.md): the forward products with
+  // their epilogues, the loss's row reductions, the backward products and
+  // the updates fused into their producers.
+  INFO("kernels of one step: " << d.kernels());
+  CHECK(d.kernels() <= 25);
+  Delta d2;
+  Tensor second = step();
+  double l2 = second.item<double>();
+  CHECK(d2.realizes() == 1);
+  CHECK(d2.misses() == 0); // a cache hit: no MLIR built, nothing compiled
+  CHECK(l2 < l1);
+}
