@@ -12,9 +12,9 @@
 // empty for all). A view is `-`, `T` (all axes reversed), `s<dim>,<start>,
 // <stop>,<step>` (a slice; `_` for an omitted bound) or `e<d0>x<d1>...`
 // (expand to that shape; `e` alone for rank 0), any of them prefixed with
-// `P` to take the view of a pending copy of the loaded tensor. The result is saved as
-// <outdir>/<id>.npy (bfloat16 as float32, which holds it exactly) with its
-// dtype name in <outdir>/<id>.dtype; a thrown error goes to <id>.err.
+// `P` to take the view of a pending copy of the loaded tensor. The result is
+// saved as <outdir>/<id>.npy (bfloat16 as float32, which holds it exactly) with
+// its dtype name in <outdir>/<id>.dtype; a thrown error goes to <id>.err.
 //
 //===----------------------------------------------------------------------===//
 #include <trueno/trueno.h>
@@ -80,10 +80,13 @@ tn::Tensor applyView(const tn::Tensor &t, const std::string &view) {
   throw std::runtime_error("unknown view " + view);
 }
 
-/// A tensor or scalar operand.
+/// A tensor or scalar operand; a tensor remembers the loaded base and the
+/// view taken of it (gradient cases differentiate with respect to bases).
 struct Arg {
   std::optional<tn::Tensor> tensor;
   tn::Scalar scalar;
+  std::optional<tn::Tensor> base;
+  std::string view;
 };
 
 Arg parseOperand(const std::string &text) {
@@ -99,6 +102,8 @@ Arg parseOperand(const std::string &text) {
     return arg;
   }
   tn::Tensor loaded = tn::loadNpy(f[2]).to(parseDType(f[1]));
+  arg.base = loaded;
+  arg.view = f[3];
   arg.tensor = applyView(loaded, f[3]);
   return arg;
 }
@@ -446,13 +451,13 @@ std::optional<tn::Tensor> runIndexingOp(const std::vector<std::string> &parts,
 
 tn::Tensor runOp(const std::string &op, std::vector<Arg> &args) {
   static const std::map<std::string, Unary> unary = {
-#define TRUENO_UNARY(Code, mnemonic, function, rule, cost)                   \
+#define TRUENO_UNARY(Code, mnemonic, function, rule, cost)                     \
   {#function, &tn::function},
 #define TRUENO_UNARY_COMPOSITE(function) {#function, &tn::function},
 #include "trueno/OpTable.def"
   };
   static const std::map<std::string, BinaryOverloads> binary = {
-#define TRUENO_BINARY(Code, mnemonic, function, cost)                         \
+#define TRUENO_BINARY(Code, mnemonic, function, cost)                          \
   {#function, {&tn::function, &tn::function, &tn::function}},
 #include "trueno/OpTable.def"
   };
@@ -616,6 +621,60 @@ tn::Tensor runOp(const std::string &op, std::vector<Arg> &args) {
 
 } // namespace
 
+/// A gradient case, `<id> grad@<op> <operands...> <seed>`: the float64
+/// operands' bases require grad, the gradient of sum(op(...) * seed) with
+/// respect to each is saved as <id>.g<k>.npy (k the operand's position),
+/// and a central finite difference of the same sum along a random
+/// direction, next to the gradients' inner product with that direction,
+/// goes to <id>.fd ("<difference> <inner product>").
+void runGradientCase(const std::string &id, const std::string &op,
+                     std::vector<Arg> &args, const std::string &out) {
+  tn::Tensor seed = *args.back().tensor;
+  args.pop_back();
+  std::vector<std::size_t> wrt;
+  for (std::size_t k = 0; k < args.size(); ++k)
+    if (args[k].base && args[k].base->dtype() == tn::kFloat64) {
+      args[k].base = args[k].base->clone().requiresGrad_();
+      args[k].tensor = applyView(*args[k].base, args[k].view);
+      wrt.push_back(k);
+    }
+  auto lossOf = [&](std::vector<Arg> &a) {
+    return (runOp(op, a).to(tn::kFloat64) * seed).sum();
+  };
+  std::vector<tn::Tensor> bases;
+  for (std::size_t k : wrt)
+    bases.push_back(*args[k].base);
+  std::vector<tn::Tensor> grads =
+      tn::grad({lossOf(args)}, bases, {}, std::nullopt, false, true);
+  // A direction per base, from the case's id, and f(x +- h v).
+  tn::Generator rng(std::hash<std::string>{}(id));
+  std::vector<tn::Tensor> directions;
+  double inner = 0;
+  for (std::size_t i = 0; i < wrt.size(); ++i) {
+    directions.push_back(tn::randn(bases[i].shape(), rng, tn::kFloat64));
+    if (grads[i].defined()) {
+      tn::saveNpy(out + "/" + id + ".g" + std::to_string(wrt[i]) + ".npy",
+                  grads[i]);
+      inner += (grads[i] * directions[i]).sum().item<double>();
+    }
+  }
+  const double h = 1e-6;
+  double sides[2];
+  for (int side = 0; side < 2; ++side) {
+    tn::NoGradGuard noGrad;
+    std::vector<Arg> moved = args;
+    for (std::size_t i = 0; i < wrt.size(); ++i) {
+      tn::Tensor base =
+          bases[i].detach() + directions[i] * (side == 0 ? h : -h);
+      moved[wrt[i]].tensor = applyView(base, args[wrt[i]].view);
+    }
+    sides[side] = lossOf(moved).item<double>();
+  }
+  std::ofstream file(out + "/" + id + ".fd");
+  file.precision(17);
+  file << (sides[0] - sides[1]) / (2 * h) << " " << inner << "\n";
+}
+
 int main(int argc, char **argv) {
   if (argc != 3) {
     std::cerr << "usage: trueno-op-cases CASES OUTDIR\n";
@@ -633,6 +692,11 @@ int main(int argc, char **argv) {
       std::vector<Arg> args;
       for (std::string w; words >> w;)
         args.push_back(parseOperand(w));
+      if (op.rfind("grad@", 0) == 0) {
+        runGradientCase(id, op.substr(5), args, out);
+        ++count;
+        continue;
+      }
       tn::Tensor result = runOp(op, args);
       std::ofstream(out + "/" + id + ".dtype") << tn::dtypeName(result.dtype());
       if (result.dtype() == tn::kBFloat16)

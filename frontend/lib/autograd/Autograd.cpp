@@ -182,6 +182,22 @@ Tensor gradientOf(const std::vector<std::shared_ptr<LazyNode>> &outputs,
 
 } // namespace
 
+bool detail::tracksGrad(const TensorImpl &t) {
+  std::lock_guard lock(detail::lazyMutex());
+  return tracks(t);
+}
+
+void detail::refuseGradient(const Tensor &t, std::string_view op,
+                            SourceLoc where) {
+  if (gradEnabled && t.defined() && tracksGrad(*t.impl()))
+    fail<ValueError>(where, op,
+                     "compute it inside a NoGradGuard or on detach()ed "
+                     "inputs; docs/OPS.md lists the ops that have gradients",
+                     "{} has no gradient yet, and this input of shape {} "
+                     "requires grad",
+                     op, formatShape(t.impl()->shape));
+}
+
 bool isGradEnabled() { return gradEnabled; }
 
 NoGradGuard::NoGradGuard() : previous_(gradEnabled) { gradEnabled = false; }

@@ -252,7 +252,7 @@ std::shared_ptr<LazyNode> leafNode(const std::shared_ptr<Storage> &storage,
 /// value that requires grad), null otherwise.
 std::shared_ptr<LazyNode> trackedNodeOf(const TensorImpl &t) {
   Storage::GradState *g = t.storage->gradStateIfAny();
-  if (!g)
+  if (!g || numelOf(t.shape) == 0) // an empty view reads nothing
     return nullptr;
   if (g->leaf)
     return viewOfValue(t, leafNode(t.storage, *g));

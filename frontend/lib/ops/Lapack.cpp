@@ -209,6 +209,8 @@ RightSide rightSide(const Tensor &a, const Tensor &b, std::int64_t rows,
 } // namespace
 
 Tensor solve(const Tensor &a, const Tensor &b, SourceLoc where) {
+  detail::refuseGradient(a, "linalg.solve", where);
+  detail::refuseGradient(b, "linalg.solve", where);
   checkMatrix(a, true, "linalg.solve", where);
   detail::implOf(b, "linalg.solve", where);
   DType dtype = checkFloat(resultType(a, b), "linalg.solve", where);
@@ -236,6 +238,7 @@ Tensor solve(const Tensor &a, const Tensor &b, SourceLoc where) {
 }
 
 Tensor inv(const Tensor &a, SourceLoc where) {
+  detail::refuseGradient(a, "linalg.inv", where);
   checkMatrix(a, true, "linalg.inv", where);
   DType dtype = checkFloat(a.dtype(), "linalg.inv", where);
   return withFloat(dtype, [&]<typename T>(T) {
@@ -254,6 +257,7 @@ Tensor inv(const Tensor &a, SourceLoc where) {
 }
 
 SignLogAbsDet slogdet(const Tensor &a, SourceLoc where) {
+  detail::refuseGradient(a, "linalg.slogdet", where);
   checkMatrix(a, true, "linalg.slogdet", where);
   DType dtype = checkFloat(a.dtype(), "linalg.slogdet", where);
   return withFloat(dtype, [&]<typename T>(T) {
@@ -287,6 +291,7 @@ SignLogAbsDet slogdet(const Tensor &a, SourceLoc where) {
 }
 
 Tensor det(const Tensor &a, SourceLoc where) {
+  detail::refuseGradient(a, "linalg.det", where);
   checkMatrix(a, true, "linalg.det", where);
   DType dtype = checkFloat(a.dtype(), "linalg.det", where);
   return withFloat(dtype, [&]<typename T>(T) {
@@ -306,6 +311,7 @@ Tensor det(const Tensor &a, SourceLoc where) {
 }
 
 Tensor cholesky(const Tensor &a, bool upper, SourceLoc where) {
+  detail::refuseGradient(a, "linalg.cholesky", where);
   checkMatrix(a, true, "linalg.cholesky", where);
   DType dtype = checkFloat(a.dtype(), "linalg.cholesky", where);
   return withFloat(dtype, [&]<typename T>(T) {
@@ -330,6 +336,7 @@ Tensor cholesky(const Tensor &a, bool upper, SourceLoc where) {
 }
 
 QR qr(const Tensor &a, QrMode mode, SourceLoc where) {
+  detail::refuseGradient(a, "linalg.qr", where);
   checkMatrix(a, false, "linalg.qr", where);
   DType dtype = checkFloat(a.dtype(), "linalg.qr", where);
   return withFloat(dtype, [&]<typename T>(T) {
@@ -368,6 +375,7 @@ QR qr(const Tensor &a, QrMode mode, SourceLoc where) {
 }
 
 Eigh eigh(const Tensor &a, bool upper, SourceLoc where) {
+  detail::refuseGradient(a, "linalg.eigh", where);
   checkMatrix(a, true, "linalg.eigh", where);
   DType dtype = checkFloat(a.dtype(), "linalg.eigh", where);
   return withFloat(dtype, [&]<typename T>(T) {
@@ -388,10 +396,12 @@ Eigh eigh(const Tensor &a, bool upper, SourceLoc where) {
 }
 
 Tensor eigvalsh(const Tensor &a, bool upper, SourceLoc where) {
+  detail::refuseGradient(a, "linalg.eigvalsh", where);
   return eigh(a, upper, where).eigenvalues;
 }
 
 Eig eig(const Tensor &a, SourceLoc where) {
+  detail::refuseGradient(a, "linalg.eig", where);
   checkMatrix(a, true, "linalg.eig", where);
   DType dtype = checkFloat(a.dtype(), "linalg.eig", where);
   return withFloat(dtype, [&]<typename T>(T) {
@@ -435,6 +445,7 @@ Eig eig(const Tensor &a, SourceLoc where) {
 }
 
 SVD svd(const Tensor &a, bool fullMatrices, SourceLoc where) {
+  detail::refuseGradient(a, "linalg.svd", where);
   checkMatrix(a, false, "linalg.svd", where);
   DType dtype = checkFloat(a.dtype(), "linalg.svd", where);
   return withFloat(dtype, [&]<typename T>(T) {
@@ -469,6 +480,7 @@ SVD svd(const Tensor &a, bool fullMatrices, SourceLoc where) {
 }
 
 Tensor svdvals(const Tensor &a, SourceLoc where) {
+  detail::refuseGradient(a, "linalg.svdvals", where);
   checkMatrix(a, false, "linalg.svdvals", where);
   DType dtype = checkFloat(a.dtype(), "linalg.svdvals", where);
   return withFloat(dtype, [&]<typename T>(T) {
@@ -491,6 +503,8 @@ Tensor svdvals(const Tensor &a, SourceLoc where) {
 
 Lstsq lstsq(const Tensor &a, const Tensor &b, std::optional<double> rcond,
             SourceLoc where) {
+  detail::refuseGradient(a, "linalg.lstsq", where);
+  detail::refuseGradient(b, "linalg.lstsq", where);
   checkMatrix(a, false, "linalg.lstsq", where);
   detail::implOf(b, "linalg.lstsq", where);
   DType dtype = checkFloat(resultType(a, b), "linalg.lstsq", where);
@@ -546,6 +560,7 @@ Lstsq lstsq(const Tensor &a, const Tensor &b, std::optional<double> rcond,
 }
 
 Tensor pinv(const Tensor &a, std::optional<double> rtol, SourceLoc where) {
+  detail::refuseGradient(a, "linalg.pinv", where);
   checkMatrix(a, false, "linalg.pinv", where);
   DType dtype = checkFloat(a.dtype(), "linalg.pinv", where);
   if (a.size(-1) == 0 || a.size(-2) == 0) {

@@ -8,11 +8,11 @@
 // too), rounded to the result's dtype at each step's store.
 //
 //===----------------------------------------------------------------------===//
-#include "trueno/Core/Cast.h"
-#include "trueno/Core/Check.h"
 #include "tensor/Dispatch.h"
 #include "tensor/Parallel.h"
 #include "tensor/TensorImpl.h"
+#include "trueno/Core/Cast.h"
+#include "trueno/Core/Check.h"
 
 #include "trueno/Ops.h"
 
@@ -71,10 +71,12 @@ Tensor scan(const Tensor &x, std::int64_t dim, bool product,
 } // namespace
 
 Tensor cumsum(const Tensor &x, std::int64_t dim, SourceLoc where) {
+  detail::refuseGradient(x, "cumsum", where);
   return scan(x, dim, false, "cumsum", where);
 }
 
 Tensor cumprod(const Tensor &x, std::int64_t dim, SourceLoc where) {
+  detail::refuseGradient(x, "cumprod", where);
   return scan(x, dim, true, "cumprod", where);
 }
 

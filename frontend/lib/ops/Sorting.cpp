@@ -131,6 +131,7 @@ ValuesIndices sortAlong(const Tensor &x, std::int64_t dim,
 
 ValuesIndices sort(const Tensor &x, std::int64_t dim, bool descending,
                    SourceLoc where) {
+  detail::refuseGradient(x, "sort", where);
   return sortAlong(x, dim, std::nullopt, descending, "sort", where);
 }
 
@@ -142,6 +143,7 @@ Tensor argsort(const Tensor &x, std::int64_t dim, bool descending,
 ValuesIndices topk(const Tensor &x, std::int64_t k, std::int64_t dim,
                    bool largest, bool /*sorted: any order is allowed*/,
                    SourceLoc where) {
+  detail::refuseGradient(x, "topk", where);
   return sortAlong(x, dim, k, largest, "topk", where);
 }
 

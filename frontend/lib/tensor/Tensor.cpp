@@ -294,7 +294,8 @@ Tensor Tensor::clone(SourceLoc where) const {
   const TensorImpl &self = implOf(*this, "clone", where);
   // A copy of a value still being computed stays in its graph (and fuses
   // with it); a realized one is copied now.
-  if (self.storage->isPending())
+  if (self.storage->isPending() ||
+      (isGradEnabled() && detail::tracksGrad(self)))
     return detail::recordCopy(self);
   return copyAs(self, self.dtype);
 }

@@ -199,6 +199,14 @@ void checkWritable(const TensorImpl &self, std::string_view op,
 /// Realizes `src`, and pending readers of `dst`.
 void copyElements(const TensorImpl &dst, const TensorImpl &src);
 
+/// Whether autograd tracks `t` (a leaf that requires grad, or a value
+/// computed from one with grad mode on).
+bool tracksGrad(const TensorImpl &t);
+/// ValueError naming `op` when `t` requires grad and grad mode is on: for
+/// the ops computed outside the IR that have no gradient yet (sort, scans,
+/// LAPACK), which would otherwise cut the gradient silently.
+void refuseGradient(const Tensor &t, std::string_view op, SourceLoc where);
+
 /// MemoryError naming `op` and the caller's line: `count` host elements of
 /// `itemBytes` bytes could not be allocated.
 [[noreturn]] void hostMemoryExhausted(std::int64_t count, std::size_t itemBytes,

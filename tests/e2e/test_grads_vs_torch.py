@@ -1,0 +1,408 @@
+#!/usr/bin/env python3
+"""Gradients of Trueno's ops against torch.autograd and finite differences.
+
+Each case is an op on random float64 operands (views of larger bases, as
+in test_ops_vs_torch.py: transposed, stepped and reversed slices, expanded,
+views of pending values, rank 0 and size-1 dimensions), a random seed
+gradient for its result, and the gradient of sum(op(...) * seed) with respect
+to every operand's base:
+- against torch.autograd.grad on the same bases and views (Debian's
+  PyTorch), within 1e-6 relative (plus a small absolute term scaled by the
+  gradient's magnitude);
+- against a central finite difference of Trueno's own forward op along a
+  random direction (computed by the runner, `trueno-op-cases`).
+
+usage: test_grads_vs_torch.py RUNNER [CASES_PER_OP]
+The seed is printed; TRUENO_TEST_SEED=<seed> replays a run.
+"""
+import math
+import os
+import random
+import sys
+import tempfile
+
+import numpy as np
+import torch as T
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_ops_vs_torch as ops  # noqa: E402  (Operand, views, shapes)
+
+T.set_num_threads(1)
+
+
+def torch_view(t, view):
+    """The runner's applyView, in torch (negative steps through indices)."""
+    if view.startswith("P"):
+        view = view[1:]
+    if view == "-":
+        return t
+    if view == "T":
+        return t.permute(*reversed(range(t.dim())))
+    if view.startswith("s"):
+        d, start, stop, step = view[1:].split(",")
+        d, step = int(d), int(step)
+        bound = lambda b: None if b == "_" else int(b)
+        idx = list(range(*slice(bound(start), bound(stop), step).indices(t.shape[d])))
+        return t.index_select(d, T.tensor(idx, dtype=T.long))
+    if view.startswith("e"):
+        shape = [int(s) for s in view[1:].split("x")] if len(view) > 1 else []
+        return t.expand(*shape)
+    raise ValueError(view)
+
+
+# Domains: a transform of standard normal values into where the op is
+# smooth and well conditioned.
+POSITIVE = lambda a: np.abs(a) + 0.5
+SMALL = lambda a: np.clip(a, -1.0, 1.0) * 0.7
+AWAY_FROM_ZERO = lambda a: np.sign(a) * (np.abs(a) + 0.5)
+
+UNARY = {
+    "exp": (T.exp, None), "exp2": (T.exp2, None), "expm1": (T.expm1, None),
+    "log": (T.log, POSITIVE), "log2": (T.log2, POSITIVE),
+    "log1p": (T.log1p, POSITIVE), "sqrt": (T.sqrt, POSITIVE),
+    "rsqrt": (T.rsqrt, POSITIVE), "sin": (T.sin, None), "cos": (T.cos, None),
+    "tan": (T.tan, SMALL), "tanh": (T.tanh, None), "sigmoid": (T.sigmoid, None),
+    "silu": (F.silu, None), "softplus": (F.softplus, None), "erf": (T.erf, None),
+    "neg": (T.neg, None), "abs": (T.abs, AWAY_FROM_ZERO),
+    "relu": (T.relu, AWAY_FROM_ZERO), "floor": (T.floor, None),
+    "gelu": (F.gelu, None), "geluTanh": (lambda x: F.gelu(x, approximate="tanh"), None),
+    "selu": (F.selu, AWAY_FROM_ZERO), "mish": (F.mish, None),
+    "hardsigmoid": (F.hardsigmoid, None), "hardswish": (F.hardswish, None),
+    "softsign": (F.softsign, None),
+    "leakyRelu": (lambda x: F.leaky_relu(x, 0.2), AWAY_FROM_ZERO),
+    "elu": (lambda x: F.elu(x, 1.5), AWAY_FROM_ZERO),
+    "hardtanh": (lambda x: F.hardtanh(x, -2.0, 0.5), None),
+}
+BINARY = {
+    "add": (T.add, None, None), "sub": (T.sub, None, None),
+    "mul": (T.mul, None, None), "div": (T.div, None, AWAY_FROM_ZERO),
+    "pow": (T.pow, POSITIVE, None), "maximum": (T.maximum, None, None),
+    "minimum": (T.minimum, None, None), "atan2": (T.atan2, None, AWAY_FROM_ZERO),
+}
+
+
+class Case:
+    def __init__(self, op, operands, fn, domains=None):
+        self.op, self.operands, self.fn = op, operands, fn
+        self.domains = domains or [None] * len(operands)
+
+
+def operand(rng, shape, dtype="float64"):
+    return ops.random_tensor(rng, dtype, shape)
+
+
+def build_unary(rng, name):
+    fn, domain = UNARY[name]
+    shape = ops.random_shapes(rng, 1)[0]
+    return Case(name, [operand(rng, shape)], lambda a: fn(a[0]), [domain])
+
+
+def build_binary(rng, name):
+    fn, da, db = BINARY[name]
+    sa, sb = ops.random_shapes(rng, 2)
+    if rng.random() < 0.5:
+        sa, sb = sb, sa
+    return Case(name, [operand(rng, sa), operand(rng, sb)],
+                lambda a: fn(a[0], a[1]), [da, db])
+
+
+def build_where(rng, _):
+    s = ops.random_shapes(rng, 3)
+    cond = ops.Operand(np.asarray(rng.random() < 0.5), "bool", None, "-")
+    c = ops.random_tensor(rng, "bool", s[0])
+    return Case("where", [c, operand(rng, s[1]), operand(rng, s[2])],
+                lambda a: T.where(a[0], a[1], a[2]))
+
+
+def build_clamp(rng, _):
+    s = ops.random_shapes(rng, 3)
+    return Case("clamp", [operand(rng, s[0]), operand(rng, s[1]), operand(rng, s[2])],
+                lambda a: T.clamp(a[0], a[1], a[2]))
+
+
+REDUCE = {"sum": T.sum, "mean": T.mean, "prod": T.prod, "amax": T.amax,
+          "amin": T.amin, "logsumexp": T.logsumexp}
+
+
+def reduce_dims(rng, rank, allow_all=True):
+    if rank == 0 or (allow_all and rng.random() < 0.25):
+        return []
+    k = rng.randint(1, rank)
+    return sorted(rng.sample(range(rank), k))
+
+
+def build_reduce(rng, name):
+    shape = tuple(max(1, s) for s in ops.random_shapes(rng, 1)[0])
+    dims = reduce_dims(rng, len(shape), name != "logsumexp")
+    if name == "logsumexp" and not dims:
+        dims = list(range(len(shape)))
+    keep = rng.random() < 0.5
+    fn = REDUCE[name]
+
+    def torch_fn(a):
+        x = a[0]
+        d = dims if dims else list(range(x.dim()))
+        if name in ("sum", "mean", "amax", "amin", "logsumexp"):
+            return fn(x, dim=d, keepdim=keep) if d else x.clone()
+        out = x  # prod over several dims, one at a time
+        for k in sorted(d, reverse=True):
+            out = T.prod(out, dim=k, keepdim=keep)
+        return out
+    op = f"{name}:{','.join(map(str, dims))}:{int(keep)}"
+    return Case(op, [operand(rng, shape)], torch_fn)
+
+
+def build_var(rng, name):
+    shape = tuple(max(2, s) for s in ops.random_shapes(rng, 1)[0])
+    if not shape:
+        shape = (3,)
+    dims = reduce_dims(rng, len(shape))
+    keep = rng.random() < 0.5
+    correction = rng.choice([0, 1])
+    fn = T.var if name == "var" else T.std
+    d = dims if dims else list(range(len(shape)))
+    return Case(f"{name}:{','.join(map(str, dims))}:{int(keep)}:{correction}",
+                [operand(rng, shape)],
+                lambda a: fn(a[0], dim=d, unbiased=bool(correction), keepdim=keep))
+
+
+def build_norm(rng, _):
+    shape = tuple(max(1, s) for s in ops.random_shapes(rng, 1)[0]) or (3,)
+    dims = reduce_dims(rng, len(shape))
+    keep = rng.random() < 0.5
+    p = rng.choice([1.0, 2.0, 3.0])
+    d = dims if dims else list(range(len(shape)))
+    return Case(f"norm:{','.join(map(str, dims))}:{int(keep)}:{p}",
+                [operand(rng, shape)],
+                lambda a: T.linalg.vector_norm(a[0], ord=p, dim=d, keepdim=keep),
+                [AWAY_FROM_ZERO])
+
+
+def build_softmax(rng, name):
+    shape = tuple(max(1, s) for s in ops.random_shapes(rng, 1)[0]) or (4,)
+    dim = rng.randrange(-len(shape), len(shape))
+    fn = F.softmax if name == "softmax" else F.log_softmax
+    return Case(f"{name}:{dim}", [operand(rng, shape)], lambda a: fn(a[0], dim=dim))
+
+
+def build_matmul(rng, name):
+    m, k, n = rng.randint(1, 6), rng.randint(1, 6), rng.randint(1, 6)
+    if name == "matmul":
+        kind = rng.choice(["mm", "mv", "vm", "bmm", "broadcast"])
+        shapes = {"mm": ((m, k), (k, n)), "mv": ((m, k), (k,)), "vm": ((k,), (k, n)),
+                  "bmm": ((2, m, k), (2, k, n)), "broadcast": ((3, 1, m, k), (2, k, n))}[kind]
+        return Case("matmul", [operand(rng, s) for s in shapes],
+                    lambda a: T.matmul(a[0], a[1]))
+    if name == "linear":
+        shapes = ((m, k), (n, k), (n,))
+        return Case("linear", [operand(rng, s) for s in shapes],
+                    lambda a: F.linear(a[0], a[1], a[2]))
+    if name == "addmm":
+        shapes = ((m, n), (m, k), (k, n))
+        return Case("addmm", [operand(rng, s) for s in shapes],
+                    lambda a: T.addmm(a[0], a[1], a[2]))
+    if name == "dot":
+        return Case("dot", [operand(rng, (k,)), operand(rng, (k,))],
+                    lambda a: T.dot(a[0], a[1]))
+    return Case("outer", [operand(rng, (m,)), operand(rng, (n,))],
+                lambda a: T.outer(a[0], a[1]))
+
+
+def build_conv2d(rng, _):
+    groups = rng.choice([1, 1, 2])
+    c, f = 2 * groups, 2 * groups
+    k = (rng.randint(1, 3), rng.randint(1, 3))
+    stride = (rng.randint(1, 3), rng.randint(1, 2))
+    padding = (rng.randint(0, 2), rng.randint(0, 1))
+    dilation = (rng.randint(1, 2), rng.randint(1, 2))
+    h, w = rng.randint(4, 8), rng.randint(4, 8)
+    n = rng.randint(1, 2)
+    bias = rng.random() < 0.5
+    shapes = [(n, c, h, w), (f, c // groups) + k] + ([(f,)] if bias else [])
+    op = "conv2d:{}:{}:{}:{}".format(*[",".join(map(str, v)) for v in
+                                       (stride, padding, dilation)], groups)
+    return Case(op, [operand(rng, s) for s in shapes],
+                lambda a: F.conv2d(a[0], a[1], a[2] if bias else None, stride,
+                                   padding, dilation, groups))
+
+
+def build_loss(rng, name):
+    reduction = rng.choice(["none", "mean", "sum"])
+    n, c = rng.randint(1, 6), rng.randint(2, 5)
+    if name in ("nllLoss", "crossEntropyLoss"):
+        x = operand(rng, (n, c))
+        target = ops.Operand(np.asarray([rng.randrange(c) for _ in range(n)], np.int64),
+                             "int64", None, "-")
+        target.base = target.array
+        fn = F.nll_loss if name == "nllLoss" else F.cross_entropy
+        return Case(f"{name}:{reduction}", [x, target],
+                    lambda a: fn(a[0], a[1], reduction=reduction))
+    shape = (n, c)
+    fn = {"mseLoss": F.mse_loss, "bceLoss": F.binary_cross_entropy,
+          "bceLogitsLoss": F.binary_cross_entropy_with_logits}[name]
+    probability = lambda a: 0.1 + 0.8 / (1 + np.exp(-a))
+    domains = [probability, probability] if name == "bceLoss" else None
+    return Case(f"{name}:{reduction}", [operand(rng, shape), operand(rng, shape)],
+                lambda a: fn(a[0], a[1], reduction=reduction), domains)
+
+
+def build_movement(rng, name):
+    shape = tuple(max(1, s) for s in ops.random_shapes(rng, 1)[0]) or (3,)
+    rank = len(shape)
+    if name == "cat":
+        d = rng.randrange(rank)
+        other = list(shape)
+        other[d] = rng.randint(1, 3)
+        return Case(f"cat:{d}", [operand(rng, shape), operand(rng, tuple(other))],
+                    lambda a: T.cat([a[0], a[1]], d))
+    if name == "flip":
+        dims = reduce_dims(rng, rank, False) or [0]
+        return Case(f"flip:{','.join(map(str, dims))}", [operand(rng, shape)],
+                    lambda a: T.flip(a[0], dims))
+    if name == "pad":
+        pads = [rng.randint(0, 2) for _ in range(2 * min(rank, 2))]
+        return Case(f"pad:constant:{','.join(map(str, pads))}",
+                    [operand(rng, shape), ops.Operand(scalar=0.5)],
+                    lambda a: F.pad(a[0], pads, value=0.5))
+    if name == "gather":
+        d = rng.randrange(rank)
+        ishape = list(shape)
+        ishape[d] = rng.randint(1, 4)
+        idx = np.asarray(np.random.default_rng(rng.randrange(2**32)).integers(
+            0, shape[d], ishape), np.int64)
+        index = ops.Operand(idx, "int64", idx, "-")
+        return Case(f"gather:{d}", [operand(rng, shape), index],
+                    lambda a: T.gather(a[0], d, a[1]))
+    if name == "indexSelect":
+        d = rng.randrange(rank)
+        idx = np.asarray([rng.randrange(shape[d]) for _ in range(rng.randint(1, 4))], np.int64)
+        index = ops.Operand(idx, "int64", idx, "-")
+        return Case(f"indexSelect:{d}", [operand(rng, shape), index],
+                    lambda a: T.index_select(a[0], d, a[1]))
+    if name == "tril":
+        shape = (rng.randint(1, 5), rng.randint(1, 5))
+        k = rng.randint(-1, 1)
+        return Case(f"tril:{k}", [operand(rng, shape)], lambda a: T.tril(a[0], k))
+    raise ValueError(name)
+
+
+BUILDERS = {}
+for _n in UNARY:
+    BUILDERS[_n] = build_unary
+for _n in BINARY:
+    BUILDERS[_n] = build_binary
+BUILDERS.update({"where": build_where, "clamp": build_clamp})
+for _n in REDUCE:
+    BUILDERS[_n] = build_reduce
+BUILDERS.update({"var": build_var, "std": build_var, "norm": build_norm,
+                 "softmax": build_softmax, "logSoftmax": build_softmax,
+                 "conv2d": build_conv2d})
+for _n in ("matmul", "linear", "addmm", "dot", "outer"):
+    BUILDERS[_n] = build_matmul
+for _n in ("mseLoss", "bceLoss", "bceLogitsLoss", "nllLoss", "crossEntropyLoss"):
+    BUILDERS[_n] = build_loss
+for _n in ("cat", "flip", "pad", "gather", "indexSelect", "tril"):
+    BUILDERS[_n] = build_movement
+
+
+def main():
+    runner = sys.argv[1]
+    per_op = int(sys.argv[2]) if len(sys.argv) > 2 else 4
+    seed = int(os.environ.get("TRUENO_TEST_SEED", random.randrange(2**31)))
+    print(f"seed {seed} (replay with TRUENO_TEST_SEED={seed}); torch {T.__version__}")
+    rng = random.Random(seed)
+    nrng = np.random.default_rng(seed)
+    cases = []
+    keep = os.environ.get("TRUENO_GRAD_CASES_DIR")  # keep the files to debug
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = keep or scratch
+        os.makedirs(tmp, exist_ok=True)
+        lines = []
+        for name, builder in BUILDERS.items():
+            for _ in range(per_op):
+                # Empty operands have no gradient to check (and a result of
+                # empty tensors only does not require grad: docs/OPS.md).
+                case = builder(rng, name)
+                while any(o.array is not None and o.array.size == 0
+                          for o in case.operands):
+                    case = builder(rng, name)
+                # Smooth values in each operand's domain, on the base.
+                for o, domain in zip(case.operands, case.domains):
+                    if o.array is None or o.dtype != "float64":
+                        continue
+                    values = nrng.standard_normal(o.base.shape)
+                    o.base[...] = domain(values) if domain else values
+                leaves = []
+                args = []
+                for o in case.operands:
+                    if o.array is None:
+                        args.append(o.scalar)
+                    elif o.dtype == "float64":
+                        leaf = T.from_numpy(np.array(o.base, copy=True)).requires_grad_()
+                        leaves.append(leaf)
+                        args.append(torch_view(leaf, o.view))
+                    else:
+                        args.append(torch_view(T.from_numpy(np.array(o.base, copy=True)), o.view))
+                out = case.fn(args)
+                seed_grad = T.from_numpy(nrng.standard_normal(tuple(out.shape)))
+                grads = T.autograd.grad((out * seed_grad).sum(), leaves,
+                                        allow_unused=True) if leaves else []
+                cid = f"g{len(cases)}"
+                specs = []
+                for k, o in enumerate(case.operands):
+                    path = os.path.join(tmp, f"{cid}_{k}.npy")
+                    if o.array is not None:
+                        base = o.base
+                        np.save(path, np.array(base, order="C"))
+                    specs.append(o.spec(path))
+                seed_path = os.path.join(tmp, f"{cid}_seed.npy")
+                np.save(seed_path, seed_grad.numpy())
+                specs.append(f"t:float64:{seed_path}:-")
+                lines.append(f"{cid} grad@{case.op} " + " ".join(specs))
+                positions = [k for k, o in enumerate(case.operands)
+                             if o.array is not None and o.dtype == "float64"]
+                cases.append((cid, case, positions, grads))
+        with open(os.path.join(tmp, "cases.txt"), "w") as f:
+            f.write("\n".join(lines) + "\n")
+        out_dir = os.path.join(tmp, "out")
+        os.makedirs(out_dir, exist_ok=True)
+        import subprocess
+        run = subprocess.run([runner, os.path.join(tmp, "cases.txt"), out_dir],
+                             capture_output=True, text=True)
+        print(run.stdout.strip())
+        if run.returncode != 0:
+            print(f"the runner failed with status {run.returncode}:\n{run.stderr}")
+            return 1
+        failures = 0
+        for cid, case, positions, grads in cases:
+            err = os.path.join(out_dir, cid + ".err")
+            if os.path.exists(err):
+                failures += 1
+                print(f"FAIL {cid} {case.op}: {open(err).read().strip()}")
+                continue
+            problems = []
+            for k, want in zip(positions, grads):
+                path = os.path.join(out_dir, f"{cid}.g{k}.npy")
+                base_shape = case.operands[k].base.shape
+                got = np.load(path) if os.path.exists(path) else np.zeros(base_shape)
+                want = np.zeros(base_shape) if want is None else want.numpy()
+                scale = max(1.0, float(np.max(np.abs(want)))) if want.size else 1.0
+                if got.shape != want.shape or not np.allclose(
+                        got, want, rtol=1e-6, atol=1e-9 * scale):
+                    worst = float(np.max(np.abs(got - want))) if got.shape == want.shape else math.nan
+                    problems.append(f"operand {k}: differs from torch.autograd by {worst:.3g}"
+                                    f" (shape {got.shape} vs {want.shape})")
+            difference, inner = map(float, open(os.path.join(out_dir, cid + ".fd")).read().split())
+            if abs(difference - inner) > 1e-5 * (abs(inner) + 1):
+                problems.append(f"finite difference {difference!r} vs gradient {inner!r}")
+            if problems:
+                failures += 1
+                views = " ".join(o.view if o.array is not None else "s" for o in case.operands)
+                print(f"FAIL {cid} {case.op} [{views}]: " + "; ".join(problems))
+        print(f"{len(cases) - failures} passed, {failures} failed")
+        return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
