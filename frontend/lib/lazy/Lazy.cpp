@@ -111,14 +111,18 @@ computedNode(OpCode op, DType dtype, Shape shape,
   node->dtype = dtype;
   node->shape = std::move(shape);
   node->weight = 1;
+  // A gradient is expanded by the compiler, in its reader's program: it
+  // counts as one node here, so that the early-realize heuristic does not
+  // cut a training step into pieces.
+  if (op != OpCode::Gradient)
+    for (const auto &operand : operands)
+      node->weight = std::min<std::int64_t>(node->weight + operand->weight,
+                                            std::int64_t(1) << 40);
   // A float result of an operand that requires grad requires grad, while
   // grad mode is on; a detach never does.
   if (op != OpCode::Detach && isFloating(dtype) && isGradEnabled())
     for (const auto &operand : operands)
       node->requiresGrad |= operand->requiresGrad;
-  for (const auto &operand : operands)
-    node->weight = std::min<std::int64_t>(node->weight + operand->weight,
-                                          std::int64_t(1) << 40);
   node->operands = std::move(operands);
   return node;
 }
@@ -549,7 +553,10 @@ void trackPending(const std::shared_ptr<Storage> &storage,
     });
     s.pruneAt = 2 * s.pending.size() + 64;
   }
-  if (node->weight > kRealizeWeight) {
+  // Not a graph that gradients will go through: realizing it early would
+  // not free it (realized values keep their definitions) and would make
+  // the gradient's program recompute it.
+  if (node->weight > kRealizeWeight && !node->requiresGrad) {
     if (debugLevel() >= 1)
       fmt::print(stderr,
                  "trueno: realizing early: the pending graph reached {} "

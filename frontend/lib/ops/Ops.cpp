@@ -590,7 +590,13 @@ Tensor stddev(const Tensor &x, std::vector<std::int64_t> dims,
               double correction, bool keepdim, SourceLoc where) {
   detail::reductionDims(checked(x, "stddev", where).shape, dims, "stddev",
                         where);
-  return sqrt(var(x, std::move(dims), correction, keepdim, where), where);
+  Tensor v = var(x, std::move(dims), correction, keepdim, where);
+  // sqrt(v), but with PyTorch's gradient at v == 0 (a constant row): 0,
+  // not 0 / 0. The sqrt reads 1 there, so its gradient is finite and the
+  // where sends it nowhere.
+  Tensor zero = eq(v, 0.0, where);
+  return trueno::where(zero, 0.0,
+                       sqrt(trueno::where(zero, 1.0, v, where), where), where);
 }
 
 //===----------------------------------------------------------------------===//
