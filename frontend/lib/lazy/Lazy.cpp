@@ -123,6 +123,8 @@ computedNode(OpCode op, DType dtype, Shape shape,
   if (op != OpCode::Detach && isFloating(dtype) && isGradEnabled())
     for (const auto &operand : operands)
       node->requiresGrad |= operand->requiresGrad;
+  for (const auto &operand : operands)
+    node->readsGrad |= operand->readsGrad || operand->requiresGrad;
   node->operands = std::move(operands);
   return node;
 }
@@ -556,7 +558,8 @@ void trackPending(const std::shared_ptr<Storage> &storage,
   // Not a graph that gradients will go through: realizing it early would
   // not free it (realized values keep their definitions) and would make
   // the gradient's program recompute it.
-  if (node->weight > kRealizeWeight && !node->requiresGrad) {
+  if (node->weight > kRealizeWeight && !node->requiresGrad &&
+      !node->readsGrad) {
     if (debugLevel() >= 1)
       fmt::print(stderr,
                  "trueno: realizing early: the pending graph reached {} "

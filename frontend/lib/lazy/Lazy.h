@@ -53,6 +53,10 @@ struct LazyNode {
   /// Autograd (docs/ARCHITECTURE.md, "Gradients"): whether the value
   /// depends on a tensor that requires grad, recorded while grad mode is on.
   bool requiresGrad = false;
+  /// Whether the graph below reaches a node that requires grad (a bool mask
+  /// computed from one does not require grad, but computing it early would
+  /// split the training step).
+  bool readsGrad = false;
   /// A leaf's node: the value of a tensor the user marked with
   /// requiresGrad_(), whose gradient backward() accumulates.
   std::weak_ptr<Storage> leafOf;
