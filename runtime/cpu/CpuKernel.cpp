@@ -13,6 +13,7 @@
 #include "trueno/Codegen/Cpu/Pipeline.h"
 #include "trueno/IR/TruenoDialect.h"
 #include "trueno/Runtime/Cpu/Blas.h"
+#include "trueno/Runtime/Cpu/HostAllocator.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
@@ -168,6 +169,8 @@ llvm::Expected<HostJit *> hostJit() {
     std::vector<std::pair<const char *, void *>> symbols = blasSymbols();
     symbols.push_back(
         {"__truncsfbf2", reinterpret_cast<void *>(&truncateToBFloat16)});
+    for (auto symbol : kernelMemorySymbols())
+      symbols.push_back(symbol);
     for (auto [name, address] : symbols)
       runtimeSymbols[(*jit)->mangleAndIntern(name)] = {
           llvm::orc::ExecutorAddr::fromPtr(address),

@@ -100,7 +100,11 @@ std::string stagePipeline(Stage stage, const CpuPipelineOptions &options) {
     return std::string(options.bfloat16Instructions ? ""
                                                     : "trueno-expand-bf16,") +
            "trueno-math-to-libm,expand-strided-metadata,lower-affine,"
-           "finalize-memref-to-llvm,convert-math-to-llvm,convert-arith-to-llvm,"
+           // Kernels' scratch buffers through the runtime's caching
+           // allocator (_mlir_memref_to_llvm_alloc and friends, defined
+           // by runtime/cpu): reused run after run, not faulted in anew.
+           "finalize-memref-to-llvm{use-generic-functions=true},"
+           "convert-math-to-llvm,convert-arith-to-llvm,"
            "convert-cf-to-llvm,convert-openmp-to-llvm,convert-func-to-llvm,"
            "reconcile-unrealized-casts";
   }

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <mutex>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace trueno::runtime {
@@ -55,6 +56,11 @@ private:
   std::size_t cacheLimit_;
   Stats stats_;
 };
+
+/// The allocation functions JIT'd kernels call for their scratch memory
+/// (`_mlir_memref_to_llvm_alloc`, `_aligned_alloc`, `_free`), served by the
+/// caching allocator above: name and address, for the JIT's symbol table.
+std::vector<std::pair<const char *, void *>> kernelMemorySymbols();
 
 } // namespace trueno::runtime
 
