@@ -421,6 +421,54 @@ def build_network(rng, name):
     raise ValueError(name)
 
 
+def well_conditioned(a):
+    """A square matrix (or batch) made diagonally dominant: invertible, and
+    its inverse's entries moderate."""
+    n = a.shape[-1]
+    return a + np.eye(n) * (n + 2.0)
+
+
+def build_order(rng, name):
+    shape = tuple(max(1, s) for s in ops.random_shapes(rng, 1)[0]) or (4,)
+    rank = len(shape)
+    d = rng.randrange(-rank, rank)
+    if name == "sort":
+        desc = rng.random() < 0.5
+        return Case(f"sort:{d}:{int(desc)}:values", [operand(rng, shape)],
+                    lambda a: T.sort(a[0], dim=d, descending=desc).values)
+    k = rng.randint(0, shape[d])
+    largest = rng.random() < 0.5
+    return Case(f"topk:{k}:{d}:{int(largest)}:values", [operand(rng, shape)],
+                lambda a: T.topk(a[0], k, dim=d, largest=largest).values)
+
+
+def plain(rng, shape):
+    """A contiguous operand (or a view of a pending copy of one): for
+    domains that hold for the operand, not for a larger base."""
+    array = np.zeros(shape)
+    return ops.Operand(array, "float64", array, rng.choice(["-", "P-"]))
+
+
+def build_linalg(rng, name):
+    n = rng.randint(2, 4)  # (torch's solve backward mis-shapes n = 1 vectors)
+    batch = rng.choice([(), (2,)])
+    shape = batch + (n, n)
+    a = plain(rng, shape)
+    if name == "solve":
+        vector = rng.random() < 0.4
+        b = operand(rng, batch + ((n,) if vector else (n, rng.randint(1, 3))))
+        return Case("linalg:solve:-", [a, b],
+                    lambda t: T.linalg.solve(t[0], t[1]), [well_conditioned, None])
+    fn = {"inv": T.linalg.inv, "det": T.linalg.det,
+          "slogdet": lambda x: T.linalg.slogdet(x).logabsdet}[name]
+    return Case(f"linalg:{name}:logabsdet", [a], lambda t: fn(t[0]), [well_conditioned])
+
+
+for _n in ("sort", "topk"):
+    BUILDERS[_n] = build_order
+for _n in ("solve", "inv", "det", "slogdet"):
+    BUILDERS[_n] = build_linalg
+
 for _n in ("maxPool2d", "avgPool2d", "adaptiveAvgPool2d", "layerNorm",
            "batchNorm", "conv1d", "convT2d", "classLoss"):
     BUILDERS[_n] = build_network

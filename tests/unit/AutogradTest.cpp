@@ -189,6 +189,17 @@ TEST_CASE("gradient errors name the op, the shapes and the caller's line") {
   CHECK_CONTAINS(
       errorOf<ValueError>([&] { (void)grad({(x * 2).sum()}, {other}); }),
       "input 0 of shape (1,) was not used to compute the outputs");
+  // An op computed outside the IR without a gradient yet.
+  line = __LINE__ + 1;
+  msg = errorOf<ValueError>([&] { (void)cumsum(x, 0); });
+  CHECK_CONTAINS(msg, "cumsum: cumsum has no gradient yet, and this input of "
+                      "shape (2,) requires grad");
+  CHECK_CONTAINS(msg, "AutogradTest.cpp:" + std::to_string(line));
+  {
+    NoGradGuard noGrad;
+    CHECK(cumsum(x, 0).defined()); // fine without recording
+  }
+  CHECK(cumsum(x.detach(), 0).defined());
   // In place on a leaf, outside NoGradGuard.
   line = __LINE__ + 1;
   msg = errorOf<ValueError>([&] { x.add_(1.0); });

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "tensor/TensorImpl.h"
+#include "trueno/Autograd.h"
 #include "trueno/Core/Check.h"
 
 #include "trueno/Linalg.h"
@@ -206,11 +207,30 @@ RightSide rightSide(const Tensor &a, const Tensor &b, std::int64_t rows,
                     element, info - 1, info - 1);
 }
 
+/// Whether a LAPACK op's inputs need the gradient escape hatch below.
+bool differentiating(std::initializer_list<const Tensor *> inputs) {
+  if (!isGradEnabled())
+    return false;
+  for (const Tensor *t : inputs)
+    if (t->defined() && detail::tracksGrad(*t->impl()))
+      return true;
+  return false;
+}
+
+/// The escape hatch for results LAPACK computes outside the IR: `value`
+/// (computed eagerly, on detached inputs) plus `tangent - detach(tangent)`,
+/// which is exactly zero, so the result is `value` and its gradient is
+/// `tangent`'s. `tangent` is a linear function of the inputs built with the
+/// eager results held constant, whose derivative is the op's (first
+/// derivatives only: the constants are not differentiated again).
+Tensor withGradientOf(const Tensor &value, const Tensor &tangent,
+                      SourceLoc where) {
+  return add(value, sub(tangent, tangent.detach(where), where), where);
+}
+
 } // namespace
 
 Tensor solve(const Tensor &a, const Tensor &b, SourceLoc where) {
-  detail::refuseGradient(a, "linalg.solve", where);
-  detail::refuseGradient(b, "linalg.solve", where);
   checkMatrix(a, true, "linalg.solve", where);
   detail::implOf(b, "linalg.solve", where);
   DType dtype = checkFloat(resultType(a, b), "linalg.solve", where);
@@ -219,6 +239,19 @@ Tensor solve(const Tensor &a, const Tensor &b, SourceLoc where) {
   bool vector = b.dim() == 1 || (b.dim() == a.dim() - 1 &&
                                  std::equal(b.shape().begin(), b.shape().end(),
                                             a.shape().begin()));
+  if (differentiating({&a, &b})) {
+    // dX = A^-1 (dB - dA X): the tangent A^-1 (B - A X) with A^-1 and X
+    // held constant.
+    Tensor x = solve(a.detach(where), b.detach(where), where);
+    Tensor y = inv(a.detach(where), where);
+    auto column = [&](const Tensor &t) {
+      return vector ? t.unsqueeze(-1, where) : t;
+    };
+    Tensor tangent =
+        matmul(y, sub(column(b), matmul(a, column(x), where), where), where);
+    return withGradientOf(x, vector ? tangent.squeeze(-1, where) : tangent,
+                          where);
+  }
   RightSide side = rightSide(a, b, n, vector, "linalg.solve", where);
   const Tensor &rhs = side.rhs;
   const Shape &batch = side.batch;
@@ -238,9 +271,14 @@ Tensor solve(const Tensor &a, const Tensor &b, SourceLoc where) {
 }
 
 Tensor inv(const Tensor &a, SourceLoc where) {
-  detail::refuseGradient(a, "linalg.inv", where);
   checkMatrix(a, true, "linalg.inv", where);
   DType dtype = checkFloat(a.dtype(), "linalg.inv", where);
+  if (differentiating({&a})) {
+    // d(A^-1) = -A^-1 dA A^-1.
+    Tensor y = inv(a.detach(where), where);
+    return withGradientOf(y, neg(matmul(matmul(y, a, where), y, where), where),
+                          where);
+  }
   return withFloat(dtype, [&]<typename T>(T) {
     Stack<T> s = stackOf<T>(a, batchOf(a));
     std::vector<lapack_int> pivots(s.n);
@@ -257,9 +295,15 @@ Tensor inv(const Tensor &a, SourceLoc where) {
 }
 
 SignLogAbsDet slogdet(const Tensor &a, SourceLoc where) {
-  detail::refuseGradient(a, "linalg.slogdet", where);
   checkMatrix(a, true, "linalg.slogdet", where);
   DType dtype = checkFloat(a.dtype(), "linalg.slogdet", where);
+  if (differentiating({&a})) {
+    // d log|det A| = tr(A^-1 dA); the sign has no gradient.
+    SignLogAbsDet r = slogdet(a.detach(where), where);
+    Tensor y = inv(a.detach(where), where);
+    Tensor tangent = sum(mul(y.mT(where), a, where), {-2, -1}, false, where);
+    return {r.sign, withGradientOf(r.logabsdet, tangent, where)};
+  }
   return withFloat(dtype, [&]<typename T>(T) {
     Stack<T> s = stackOf<T>(a, batchOf(a));
     std::vector<lapack_int> pivots(s.n);
@@ -291,9 +335,16 @@ SignLogAbsDet slogdet(const Tensor &a, SourceLoc where) {
 }
 
 Tensor det(const Tensor &a, SourceLoc where) {
-  detail::refuseGradient(a, "linalg.det", where);
   checkMatrix(a, true, "linalg.det", where);
   DType dtype = checkFloat(a.dtype(), "linalg.det", where);
+  if (differentiating({&a})) {
+    // d det A = det A tr(A^-1 dA) (a singular A: inv's LinAlgError).
+    Tensor d = det(a.detach(where), where);
+    Tensor y = inv(a.detach(where), where);
+    Tensor tangent =
+        mul(d, sum(mul(y.mT(where), a, where), {-2, -1}, false, where), where);
+    return withGradientOf(d, tangent, where);
+  }
   return withFloat(dtype, [&]<typename T>(T) {
     Stack<T> s = stackOf<T>(a, batchOf(a));
     std::vector<lapack_int> pivots(s.n);

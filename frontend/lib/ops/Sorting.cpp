@@ -10,6 +10,7 @@
 #include "tensor/Dispatch.h"
 #include "tensor/Parallel.h"
 #include "tensor/TensorImpl.h"
+#include "trueno/Autograd.h"
 #include "trueno/Core/Check.h"
 
 #include "trueno/Indexing.h"
@@ -106,6 +107,13 @@ ValuesIndices sortAlong(const Tensor &x, std::int64_t dim,
                      "cannot take the top {} of dimension {} with size {} "
                      "(shape {})",
                      keep, d, n, formatShape(self.shape));
+  // A gradient's escape hatch: the order is found eagerly, on the values
+  // without tracking, and the values are gathered by it in the IR, whose
+  // gradient scatters back (as PyTorch's sort/topk backward).
+  if (isGradEnabled() && detail::tracksGrad(self)) {
+    ValuesIndices order = sortAlong(x.detach(), dim, k, descending, op, where);
+    return {gather(x, d, order.indices, where), order.indices};
+  }
   Tensor moved = x.transpose(d, rank - 1, where).contiguous();
   Shape shape = moved.shape();
   shape.back() = keep;
@@ -131,7 +139,6 @@ ValuesIndices sortAlong(const Tensor &x, std::int64_t dim,
 
 ValuesIndices sort(const Tensor &x, std::int64_t dim, bool descending,
                    SourceLoc where) {
-  detail::refuseGradient(x, "sort", where);
   return sortAlong(x, dim, std::nullopt, descending, "sort", where);
 }
 
@@ -143,7 +150,6 @@ Tensor argsort(const Tensor &x, std::int64_t dim, bool descending,
 ValuesIndices topk(const Tensor &x, std::int64_t k, std::int64_t dim,
                    bool largest, bool /*sorted: any order is allowed*/,
                    SourceLoc where) {
-  detail::refuseGradient(x, "topk", where);
   return sortAlong(x, dim, k, largest, "topk", where);
 }
 
