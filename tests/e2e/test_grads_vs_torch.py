@@ -336,6 +336,14 @@ def build_movement(rng, name):
     raise ValueError(name)
 
 
+# Ops whose first case also checks second derivatives: a Hessian-vector
+# product through createGraph, against torch's double backward.
+SECOND_ORDER = {"exp", "log", "tanh", "sigmoid", "gelu", "mul", "div", "pow",
+                "maximum", "where", "sum", "mean", "prod", "amax", "logsumexp",
+                "var", "softmax", "logSoftmax", "matmul", "linear",
+                "crossEntropyLoss", "mseLoss", "bceLogitsLoss", "conv2d",
+                "layerNorm", "gather", "pad", "maxPool2d"}
+
 BUILDERS = {}
 for _n in UNARY:
     BUILDERS[_n] = build_unary
@@ -464,8 +472,18 @@ def build_linalg(rng, name):
     return Case(f"linalg:{name}:logabsdet", [a], lambda t: fn(t[0]), [well_conditioned])
 
 
+def build_scan(rng, name):
+    shape = tuple(max(1, s) for s in ops.random_shapes(rng, 1)[0]) or (4,)
+    d = rng.randrange(-len(shape), len(shape))
+    fn = T.cumsum if name == "cumsum" else T.cumprod
+    return Case(f"{name}:{d}", [operand(rng, shape)], lambda a: fn(a[0], d),
+                [AWAY_FROM_ZERO if name == "cumprod" else None])
+
+
 for _n in ("sort", "topk"):
     BUILDERS[_n] = build_order
+for _n in ("cumsum", "cumprod"):
+    BUILDERS[_n] = build_scan
 for _n in ("solve", "inv", "det", "slogdet"):
     BUILDERS[_n] = build_linalg
 
@@ -488,7 +506,8 @@ def main():
         os.makedirs(tmp, exist_ok=True)
         lines = []
         for name, builder in BUILDERS.items():
-            for _ in range(per_op):
+            for repeat in range(per_op):
+                second = repeat == 0 and name in SECOND_ORDER
                 # Empty operands have no gradient to check (and a result of
                 # empty tensors only does not require grad: docs/OPS.md).
                 case = builder(rng, name)
@@ -517,7 +536,8 @@ def main():
                     continue
                 seed_grad = T.from_numpy(nrng.standard_normal(tuple(out.shape)))
                 grads = T.autograd.grad((out * seed_grad).sum(), leaves,
-                                        allow_unused=True) if leaves else []
+                                        allow_unused=True, create_graph=second
+                                        ) if leaves else []
                 cid = f"g{len(cases)}"
                 specs = []
                 for k, o in enumerate(case.operands):
@@ -529,10 +549,11 @@ def main():
                 seed_path = os.path.join(tmp, f"{cid}_seed.npy")
                 np.save(seed_path, seed_grad.numpy())
                 specs.append(f"t:float64:{seed_path}:-")
-                lines.append(f"{cid} grad@{case.op} " + " ".join(specs))
+                mode = "grad2" if second else "grad"
+                lines.append(f"{cid} {mode}@{case.op} " + " ".join(specs))
                 positions = [k for k, o in enumerate(case.operands)
                              if o.array is not None and o.dtype == "float64"]
-                cases.append((cid, case, positions, grads))
+                cases.append((cid, case, positions, grads, leaves))
         with open(os.path.join(tmp, "cases.txt"), "w") as f:
             f.write("\n".join(lines) + "\n")
         out_dir = os.path.join(tmp, "out")
@@ -545,7 +566,7 @@ def main():
             print(f"the runner failed with status {run.returncode}:\n{run.stderr}")
             return 1
         failures = 0
-        for cid, case, positions, grads in cases:
+        for cid, case, positions, grads, leaves in cases:
             err = os.path.join(out_dir, cid + ".err")
             if os.path.exists(err):
                 failures += 1
@@ -556,13 +577,33 @@ def main():
                 path = os.path.join(out_dir, f"{cid}.g{k}.npy")
                 base_shape = case.operands[k].base.shape
                 got = np.load(path) if os.path.exists(path) else np.zeros(base_shape)
-                want = np.zeros(base_shape) if want is None else want.numpy()
+                want = np.zeros(base_shape) if want is None else want.detach().numpy()
                 scale = max(1.0, float(np.max(np.abs(want)))) if want.size else 1.0
                 if got.shape != want.shape or not np.allclose(
                         got, want, rtol=1e-6, atol=1e-9 * scale):
                     worst = float(np.max(np.abs(got - want))) if got.shape == want.shape else math.nan
                     problems.append(f"operand {k}: differs from torch.autograd by {worst:.3g}"
                                     f" (shape {got.shape} vs {want.shape})")
+            # Second derivatives: torch's Hessian-vector product along the
+            # runner's directions.
+            v_paths = [os.path.join(out_dir, f"{cid}.v{k}.npy") for k in positions]
+            if v_paths and all(os.path.exists(p) for p in v_paths):
+                vs = [T.from_numpy(np.load(p)) for p in v_paths]
+                product = sum((g * v).sum() for g, v in zip(grads, vs)
+                              if g is not None and g.requires_grad)
+                want_h = (T.autograd.grad(product, leaves, allow_unused=True)
+                          if isinstance(product, T.Tensor) else [None] * len(leaves))
+                for k, w in zip(positions, want_h):
+                    path = os.path.join(out_dir, f"{cid}.h{k}.npy")
+                    base_shape = case.operands[k].base.shape
+                    got = np.load(path) if os.path.exists(path) else np.zeros(base_shape)
+                    w = np.zeros(base_shape) if w is None else w.detach().numpy()
+                    scale = max(1.0, float(np.max(np.abs(w)))) if w.size else 1.0
+                    if got.shape != w.shape or not np.allclose(got, w, rtol=1e-6,
+                                                               atol=1e-9 * scale):
+                        worst = float(np.max(np.abs(got - w))) if got.shape == w.shape else math.nan
+                        problems.append(f"operand {k}: Hessian-vector product differs "
+                                        f"from torch by {worst:.3g}")
             difference, inner = map(float, open(os.path.join(out_dir, cid + ".fd")).read().split())
             if abs(difference - inner) > 1e-5 * (abs(inner) + 1):
                 problems.append(f"finite difference {difference!r} vs gradient {inner!r}")

@@ -626,9 +626,13 @@ tn::Tensor runOp(const std::string &op, std::vector<Arg> &args) {
 /// respect to each is saved as <id>.g<k>.npy (k the operand's position),
 /// and a central finite difference of the same sum along a random
 /// direction, next to the gradients' inner product with that direction,
-/// goes to <id>.fd ("<difference> <inner product>").
+/// goes to <id>.fd ("<difference> <inner product>"). `grad2@<op>` also saves
+/// the direction as <id>.v<k>.npy and the Hessian-vector product (the
+/// gradient of <gradients, direction>, through createGraph) as
+/// <id>.h<k>.npy.
 void runGradientCase(const std::string &id, const std::string &op,
-                     std::vector<Arg> &args, const std::string &out) {
+                     std::vector<Arg> &args, const std::string &out,
+                     bool secondOrder) {
   tn::Tensor seed = *args.back().tensor;
   args.pop_back();
   std::vector<std::size_t> wrt;
@@ -645,7 +649,7 @@ void runGradientCase(const std::string &id, const std::string &op,
   for (std::size_t k : wrt)
     bases.push_back(*args[k].base);
   std::vector<tn::Tensor> grads =
-      tn::grad({lossOf(args)}, bases, {}, std::nullopt, false, true);
+      tn::grad({lossOf(args)}, bases, {}, std::nullopt, secondOrder, true);
   // A direction per base, from the case's id, and f(x +- h v).
   tn::Generator rng(std::hash<std::string>{}(id));
   std::vector<tn::Tensor> directions;
@@ -656,6 +660,26 @@ void runGradientCase(const std::string &id, const std::string &op,
       tn::saveNpy(out + "/" + id + ".g" + std::to_string(wrt[i]) + ".npy",
                   grads[i]);
       inner += (grads[i] * directions[i]).sum().item<double>();
+    }
+  }
+  if (secondOrder) {
+    // A Hessian-vector product: the gradient of <grads, directions>.
+    tn::Tensor product;
+    for (std::size_t i = 0; i < wrt.size(); ++i) {
+      tn::saveNpy(out + "/" + id + ".v" + std::to_string(wrt[i]) + ".npy",
+                  directions[i]);
+      if (grads[i].defined() && grads[i].requiresGrad()) {
+        tn::Tensor term = (grads[i] * directions[i]).sum();
+        product = product.defined() ? product + term : term;
+      }
+    }
+    if (product.defined()) {
+      std::vector<tn::Tensor> hv =
+          tn::grad({product}, bases, {}, std::nullopt, false, true);
+      for (std::size_t i = 0; i < wrt.size(); ++i)
+        if (hv[i].defined())
+          tn::saveNpy(out + "/" + id + ".h" + std::to_string(wrt[i]) + ".npy",
+                      hv[i]);
     }
   }
   const double h = 1e-6;
@@ -692,8 +716,9 @@ int main(int argc, char **argv) {
       std::vector<Arg> args;
       for (std::string w; words >> w;)
         args.push_back(parseOperand(w));
-      if (op.rfind("grad@", 0) == 0) {
-        runGradientCase(id, op.substr(5), args, out);
+      if (op.rfind("grad@", 0) == 0 || op.rfind("grad2@", 0) == 0) {
+        bool second = op[4] == '2';
+        runGradientCase(id, op.substr(second ? 6 : 5), args, out, second);
         ++count;
         continue;
       }

@@ -11,8 +11,10 @@
 #include "tensor/Dispatch.h"
 #include "tensor/Parallel.h"
 #include "tensor/TensorImpl.h"
+#include "trueno/Autograd.h"
 #include "trueno/Core/Cast.h"
 #include "trueno/Core/Check.h"
+#include "trueno/Indexing.h"
 
 #include "trueno/Ops.h"
 
@@ -68,15 +70,54 @@ Tensor scan(const Tensor &x, std::int64_t dim, bool product,
                        : result.transpose(d, rank - 1, where).contiguous();
 }
 
+/// The running sum along `dim` in the IR: a product with the upper
+/// triangle of ones (n^2 work per row: it carries the gradient, the value
+/// comes from the eager scan).
+Tensor cumsumInIR(const Tensor &x, std::int64_t dim, SourceLoc where) {
+  if (x.dim() == 0)
+    return x;
+  std::int64_t d = dim < 0 ? dim + x.dim() : dim;
+  std::int64_t n = x.size(d);
+  Tensor upper = triu(
+      ones({n, n}, TensorOptions(x.dtype()).withDevice(x.device())), 0, where);
+  Tensor moved = x.transpose(d, -1, where);
+  return matmul(moved, upper, where).transpose(d, -1, where);
+}
+
+/// A scan whose input requires grad: the eager value plus a tangent minus
+/// its detached self (exactly zero; Lapack.cpp's escape hatch): for
+/// cumsum the tangent is the sum itself in the IR; for cumprod, y *
+/// cumsum(x / x0) with y and x0 (the values) held constant, whose
+/// derivative is d y_j / d x_i = y_j / x_i for i <= j.
+Tensor differentiableScan(const Tensor &x, std::int64_t dim, bool product,
+                          std::string_view op, SourceLoc where) {
+  Tensor plain = x.detach(where);
+  Tensor value = scan(plain, dim, product, op, where);
+  Tensor tangent;
+  if (!product) {
+    tangent = cumsumInIR(x, dim, where);
+  } else {
+    if (any(eq(plain, 0.0, where), {}, false, where).item<bool>())
+      fail<ValueError>(where, op,
+                       "compute it on detach()ed inputs, or in a NoGradGuard",
+                       "the gradient of cumprod of an input with zeros is not "
+                       "supported yet");
+    tangent = mul(value, cumsumInIR(div(x, plain, where), dim, where), where);
+  }
+  return add(value, sub(tangent, tangent.detach(where), where), where);
+}
+
 } // namespace
 
 Tensor cumsum(const Tensor &x, std::int64_t dim, SourceLoc where) {
-  detail::refuseGradient(x, "cumsum", where);
+  if (isGradEnabled() && detail::tracksGrad(implOf(x, "cumsum", where)))
+    return differentiableScan(x, dim, false, "cumsum", where);
   return scan(x, dim, false, "cumsum", where);
 }
 
 Tensor cumprod(const Tensor &x, std::int64_t dim, SourceLoc where) {
-  detail::refuseGradient(x, "cumprod", where);
+  if (isGradEnabled() && detail::tracksGrad(implOf(x, "cumprod", where)))
+    return differentiableScan(x, dim, true, "cumprod", where);
   return scan(x, dim, true, "cumprod", where);
 }
 
