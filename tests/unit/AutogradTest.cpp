@@ -159,6 +159,32 @@ TEST_CASE("grad modes, detach and retainGrad") {
   checkClose(h.grad(), {0.5 + 2 * 1.0, 1.5 + 2 * 3.0});
 }
 
+TEST_CASE("hooks on leaves see and may replace their gradient") {
+  Tensor x = tensor({1.0, 2.0}, kFloat64).requiresGrad_();
+  std::vector<double> seen;
+  std::int64_t doubler =
+      x.registerHook([](const Tensor &g) { return g * 2.0; });
+  x.registerHook([&](const Tensor &g) {
+    seen = values(g); // reading the pending gradient computes it
+    return Tensor();  // undefined: keep it
+  });
+  (x * x).sum().backward();
+  checkClose(x.grad(), {4, 8});
+  CHECK(seen == std::vector<double>{4, 8});
+  CHECK(x.removeHook(doubler));
+  CHECK_FALSE(x.removeHook(doubler));
+  x.setGrad(Tensor());
+  (x * 3.0).sum().backward();
+  checkClose(x.grad(), {3, 3});
+  // trueno::grad() runs them too.
+  checkClose(grad({(x * x).sum()}, {x})[0], {2, 4});
+  Tensor h = x * 2;
+  CHECK_CONTAINS(
+      errorOf<ValueError>(
+          [&] { h.registerHook([](const Tensor &g) { return g; }); }),
+      "hooks on computed values are not supported yet (only on leaves)");
+}
+
 TEST_CASE("gradient errors name the op, the shapes and the caller's line") {
   Tensor x = tensor({1.0, 2.0}, kFloat64).requiresGrad_();
   Tensor plain = tensor({1.0, 2.0}, kFloat64);

@@ -25,6 +25,7 @@
 #include <initializer_list>
 #include <iosfwd>
 #include <memory>
+#include <functional>
 #include <optional>
 #include <source_location>
 #include <span>
@@ -105,6 +106,16 @@ public:
   void setGrad(const Tensor &gradient, TRUENO_HERE);
   /// Keeps this non-leaf's gradient in grad() at the next backward().
   void retainGrad(TRUENO_HERE);
+  /// Calls `hook` with this leaf's gradient each time one is computed for it
+  /// (by backward(), before it is added to grad(), or by trueno::grad());
+  /// a defined result replaces the gradient. Hooks run in the order they
+  /// were registered, at the call that records the gradient (the gradient
+  /// is a pending tensor: the hook records ops on it, or reads it).
+  /// Returns a handle for removeHook(). Leaves only, for now.
+  std::int64_t registerHook(std::function<Tensor(const Tensor &)> hook,
+                            TRUENO_HERE);
+  /// Removes a hook registerHook() returned; false if there was none.
+  bool removeHook(std::int64_t handle, TRUENO_HERE);
   /// Computes the gradient of this tensor (weighted by `gradient`, which a
   /// tensor of more than one element needs) with respect to every leaf it
   /// depends on, and adds it to their grad(). Lazy: the gradients are

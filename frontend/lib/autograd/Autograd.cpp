@@ -114,6 +114,23 @@ void freeGraph(const GraphBelow &graph) {
       node->freed = true;
 }
 
+/// `g` through `storage`'s hooks (registerHook), in order. They run under
+/// the lazy graph's lock, which is recursive: a hook may record ops and
+/// read values from this thread.
+Tensor applyHooks(const std::shared_ptr<Storage> &storage, Tensor g) {
+  std::vector<std::function<Tensor(const Tensor &)>> hooks;
+  {
+    std::lock_guard lock(detail::lazyMutex());
+    if (Storage::GradState *state = storage->gradStateIfAny())
+      for (const auto &[handle, hook] : state->hooks)
+        hooks.push_back(hook);
+  }
+  for (const auto &hook : hooks)
+    if (Tensor replaced = hook(g); replaced.defined())
+      g = std::move(replaced);
+  return g;
+}
+
 /// Checks `outputs` and `seeds` (one per output, or none), returns the
 /// outputs' nodes and the seeds to use.
 void prepareOutputs(const std::vector<Tensor> &outputs,
@@ -306,6 +323,37 @@ void Tensor::retainGrad(SourceLoc where) {
   }
 }
 
+std::int64_t Tensor::registerHook(std::function<Tensor(const Tensor &)> hook,
+                                  SourceLoc where) {
+  const TensorImpl &self = implOf(*this, "registerHook", where);
+  if (!hook)
+    fail<ValueError>(where, "registerHook", "pass a callable",
+                     "the hook is empty");
+  std::lock_guard lock(detail::lazyMutex());
+  if (!isLeafTensor(self) && tracks(self))
+    fail<ValueError>(where, "registerHook",
+                     "register it on the leaves this value is computed from",
+                     "hooks on computed values are not supported yet (only "
+                     "on leaves)");
+  if (!isLeafTensor(self))
+    fail<ValueError>(where, "registerHook", "call requiresGrad_() first",
+                     "this tensor does not require grad");
+  static std::int64_t next = 0;
+  std::int64_t handle = ++next;
+  self.storage->gradState().hooks.emplace_back(handle, std::move(hook));
+  return handle;
+}
+
+bool Tensor::removeHook(std::int64_t handle, SourceLoc where) {
+  const TensorImpl &self = implOf(*this, "removeHook", where);
+  std::lock_guard lock(detail::lazyMutex());
+  Storage::GradState *g = self.storage->gradStateIfAny();
+  if (!g)
+    return false;
+  return std::erase_if(g->hooks,
+                       [&](const auto &h) { return h.first == handle; }) > 0;
+}
+
 Tensor Tensor::detach(SourceLoc where) const {
   const TensorImpl &self = implOf(*this, "detach", where);
   auto view =
@@ -356,6 +404,7 @@ void Tensor::backward(const Tensor &gradient, std::optional<bool> retainGraph,
       noGrad.emplace();
     for (const Target &t : targets) {
       Tensor g = gradientOf(outputs, seeds, t.node, t.storage->device(), where);
+      g = applyHooks(t.storage, std::move(g));
       Storage::GradState &state = t.storage->gradState();
       state.grad = state.grad.defined() ? trueno::add(state.grad, g, where) : g;
     }
@@ -399,8 +448,10 @@ std::vector<Tensor> grad(const std::vector<Tensor> &outputs,
       result.emplace_back();
       continue;
     }
-    result.push_back(
-        gradientOf(outputNodes, seeds, node, in.storage->device(), where));
+    Tensor g =
+        gradientOf(outputNodes, seeds, node, in.storage->device(), where);
+    result.push_back(isLeafTensor(in) ? applyHooks(in.storage, std::move(g))
+                                      : std::move(g));
   }
   if (!retainGraph.value_or(createGraph))
     freeGraph(graph);

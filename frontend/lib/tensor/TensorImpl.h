@@ -17,6 +17,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <new>
 #include <stdexcept>
@@ -107,6 +108,9 @@ public:
     /// retainGrad() kept).
     Tensor grad;
     bool retainsGrad = false;
+    /// registerHook(): handle and function, in registration order.
+    std::vector<std::pair<std::int64_t, std::function<Tensor(const Tensor &)>>>
+        hooks;
     /// The node later ops read this value through: a leaf's (rebuilt when
     /// the storage gets a new version), or the Input, with its definition,
     /// that a realized value requiring grad became.
