@@ -340,8 +340,12 @@ void KernelCache::store(const CacheKey &key, const CacheEntry &entry) {
   }
   if (knownBytes_)
     *knownBytes_ += bytes.size();
+  // Past the limit, evict down to 7/8 of it: evicting to the limit itself
+  // made every later store list the whole directory again (205,000
+  // entries: a second per kernel when a compiler change invalidated the
+  // cache).
   if (!knownBytes_ || *knownBytes_ > maxBytes_)
-    evictTo(maxBytes_);
+    evictTo(maxBytes_ - maxBytes_ / 8);
 }
 
 int KernelCache::evictTo(std::uint64_t limit) {
