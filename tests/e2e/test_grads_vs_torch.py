@@ -216,7 +216,9 @@ def build_conv2d(rng, _):
     stride = (rng.randint(1, 3), rng.randint(1, 2))
     padding = (rng.randint(0, 2), rng.randint(0, 1))
     dilation = (rng.randint(1, 2), rng.randint(1, 2))
-    h, w = rng.randint(4, 8), rng.randint(4, 8)
+    # Big enough for the dilated filter: torch refuses an empty output.
+    h = max(rng.randint(4, 8), dilation[0] * (k[0] - 1) + 1 - 2 * padding[0])
+    w = max(rng.randint(4, 8), dilation[1] * (k[1] - 1) + 1 - 2 * padding[1])
     n = rng.randint(1, 2)
     bias = rng.random() < 0.5
     shapes = [(n, c, h, w), (f, c // groups) + k] + ([(f,)] if bias else [])
@@ -408,8 +410,9 @@ def build_network(rng, name):
         groups = rng.choice([1, 2])
         cin, cout = 2 * groups, 2 * groups
         k, st, pd, dl = rng.randint(1, 3), rng.randint(1, 2), rng.randint(0, 1), rng.randint(1, 2)
+        length = max(w + 3, dl * (k - 1) + 1)
         return Case(f"conv1d:{st}:{pd}:{dl}:{groups}",
-                    [operand(rng, (n, cin, w + 3)), operand(rng, (cout, cin // groups, k))],
+                    [operand(rng, (n, cin, length)), operand(rng, (cout, cin // groups, k))],
                     lambda a: F.conv1d(a[0], a[1], None, st, pd, dl, groups))
     if name == "convT2d":
         groups = rng.choice([1, 2])
