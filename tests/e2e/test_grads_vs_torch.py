@@ -576,8 +576,10 @@ def main():
                 print(f"FAIL {cid} {case.op}: {open(err).read().strip()}")
                 continue
             problems = []
-            for k, want in zip(positions, grads):
-                path = os.path.join(out_dir, f"{cid}.g{k}.npy")
+            def compare(kind, what, k, want):
+                """Trueno's <cid>.<kind><k>.npy (absent: zeros) against
+                torch's `want` (None: zeros)."""
+                path = os.path.join(out_dir, f"{cid}.{kind}{k}.npy")
                 base_shape = case.operands[k].base.shape
                 got = np.load(path) if os.path.exists(path) else np.zeros(base_shape)
                 want = np.zeros(base_shape) if want is None else want.detach().numpy()
@@ -585,8 +587,11 @@ def main():
                 if got.shape != want.shape or not np.allclose(
                         got, want, rtol=1e-6, atol=1e-9 * scale):
                     worst = float(np.max(np.abs(got - want))) if got.shape == want.shape else math.nan
-                    problems.append(f"operand {k}: differs from torch.autograd by {worst:.3g}"
+                    problems.append(f"operand {k}: {what} differs from torch by {worst:.3g}"
                                     f" (shape {got.shape} vs {want.shape})")
+
+            for k, want in zip(positions, grads):
+                compare("g", "the gradient", k, want)
             # Second derivatives: torch's Hessian-vector product along the
             # runner's directions.
             v_paths = [os.path.join(out_dir, f"{cid}.v{k}.npy") for k in positions]
@@ -597,16 +602,7 @@ def main():
                 want_h = (T.autograd.grad(product, leaves, allow_unused=True)
                           if isinstance(product, T.Tensor) else [None] * len(leaves))
                 for k, w in zip(positions, want_h):
-                    path = os.path.join(out_dir, f"{cid}.h{k}.npy")
-                    base_shape = case.operands[k].base.shape
-                    got = np.load(path) if os.path.exists(path) else np.zeros(base_shape)
-                    w = np.zeros(base_shape) if w is None else w.detach().numpy()
-                    scale = max(1.0, float(np.max(np.abs(w)))) if w.size else 1.0
-                    if got.shape != w.shape or not np.allclose(got, w, rtol=1e-6,
-                                                               atol=1e-9 * scale):
-                        worst = float(np.max(np.abs(got - w))) if got.shape == w.shape else math.nan
-                        problems.append(f"operand {k}: Hessian-vector product differs "
-                                        f"from torch by {worst:.3g}")
+                    compare("h", "the Hessian-vector product", k, w)
             difference, inner = map(float, open(os.path.join(out_dir, cid + ".fd")).read().split())
             if abs(difference - inner) > 1e-5 * (abs(inner) + 1):
                 problems.append(f"finite difference {difference!r} vs gradient {inner!r}")

@@ -13,6 +13,7 @@
 #include <cmath>
 
 using namespace trueno;
+using trueno::testing::Delta;
 using trueno::testing::errorOf;
 
 namespace {
@@ -28,19 +29,6 @@ void checkClose(const Tensor &t, const std::vector<double> &want,
   for (std::size_t i = 0; i < got.size(); ++i)
     CHECK(got[i] == doctest::Approx(want[i]).epsilon(tol));
 }
-
-struct Delta {
-  RuntimeStats before = runtimeStats();
-  std::int64_t kernels() const {
-    return runtimeStats().kernelsLaunched - before.kernelsLaunched;
-  }
-  std::int64_t realizes() const {
-    return runtimeStats().realizes - before.realizes;
-  }
-  std::int64_t misses() const {
-    return runtimeStats().cacheMisses - before.cacheMisses;
-  }
-};
 
 } // namespace
 

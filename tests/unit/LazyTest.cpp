@@ -19,26 +19,12 @@
 #include <unistd.h>
 
 using namespace trueno;
+using trueno::testing::Delta;
 using trueno::testing::errorOf;
 
 namespace {
 
 /// Counter deltas over a scope.
-struct Delta {
-  RuntimeStats before = runtimeStats();
-  std::int64_t kernels() const {
-    return runtimeStats().kernelsLaunched - before.kernelsLaunched;
-  }
-  std::int64_t realizes() const {
-    return runtimeStats().realizes - before.realizes;
-  }
-  std::int64_t hits() const {
-    return runtimeStats().cacheHits - before.cacheHits;
-  }
-  std::int64_t misses() const {
-    return runtimeStats().cacheMisses - before.cacheMisses;
-  }
-};
 
 std::vector<float> ramp(int n, float scale = 0.1f) {
   std::vector<float> v(n);

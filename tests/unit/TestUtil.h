@@ -22,6 +22,24 @@
 
 namespace trueno::testing {
 
+/// What the runtime did between its construction and a call: realizes,
+/// kernels launched, program cache hits and misses.
+struct Delta {
+  trueno::RuntimeStats before = trueno::runtimeStats();
+  std::int64_t kernels() const {
+    return trueno::runtimeStats().kernelsLaunched - before.kernelsLaunched;
+  }
+  std::int64_t realizes() const {
+    return trueno::runtimeStats().realizes - before.realizes;
+  }
+  std::int64_t hits() const {
+    return trueno::runtimeStats().cacheHits - before.cacheHits;
+  }
+  std::int64_t misses() const {
+    return trueno::runtimeStats().cacheMisses - before.cacheMisses;
+  }
+};
+
 template <typename E, typename F> std::string errorOf(F &&fn) {
   try {
     fn();

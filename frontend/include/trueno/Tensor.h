@@ -22,10 +22,10 @@
 #include "trueno/Error.h"
 #include "trueno/Shape.h"
 
+#include <functional>
 #include <initializer_list>
 #include <iosfwd>
 #include <memory>
-#include <functional>
 #include <optional>
 #include <source_location>
 #include <span>

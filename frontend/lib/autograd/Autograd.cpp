@@ -33,6 +33,21 @@ namespace {
 
 thread_local bool gradEnabled = true;
 
+/// Sets this thread's grad mode for its lifetime (NoGradGuard and
+/// EnableGradGuard are the public faces of the two settings).
+class GradMode {
+public:
+  explicit GradMode(bool enabled) : previous_(gradEnabled) {
+    gradEnabled = enabled;
+  }
+  ~GradMode() { gradEnabled = previous_; }
+  GradMode(const GradMode &) = delete;
+  GradMode &operator=(const GradMode &) = delete;
+
+private:
+  bool previous_;
+};
+
 /// Whether autograd tracks `t`'s value (see the file comment).
 bool tracks(const TensorImpl &t) {
   if (t.detached)
@@ -396,12 +411,8 @@ void Tensor::backward(const Tensor &gradient, std::optional<bool> retainGraph,
 
   bool retain = retainGraph.value_or(createGraph);
   {
-    std::optional<NoGradGuard> noGrad;
-    std::optional<EnableGradGuard> withGrad;
-    if (createGraph)
-      withGrad.emplace();
-    else
-      noGrad.emplace();
+    // Gradient nodes require grad themselves only with createGraph.
+    GradMode mode(createGraph);
     for (const Target &t : targets) {
       Tensor g = gradientOf(outputs, seeds, t.node, t.storage->device(), where);
       g = applyHooks(t.storage, std::move(g));
@@ -424,12 +435,7 @@ std::vector<Tensor> grad(const std::vector<Tensor> &outputs,
   std::lock_guard lock(detail::lazyMutex());
   GraphBelow graph = graphBelow(outputNodes, "grad", where);
   std::vector<Tensor> result;
-  std::optional<NoGradGuard> noGrad;
-  std::optional<EnableGradGuard> withGrad;
-  if (createGraph)
-    withGrad.emplace();
-  else
-    noGrad.emplace();
+  GradMode mode(createGraph);
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     const TensorImpl &in = implOf(inputs[i], "grad", where);
     if (!tracks(in))
