@@ -1461,6 +1461,8 @@ def build_linalg(rng, op):
         a = nrng.standard_normal(batch + (rows, n))
         b = nrng.standard_normal(batch + (rows, rng.randint(1, 3)))
         part = rng.choice(["solution", "rank", "residuals"])
+        if part == "solution" and np.linalg.cond(a).max() > 1e3:
+            return None  # the solution moves by cond^2 * eps, as pinv
         r = T.linalg.lstsq(t(a), t(b), driver="gelsd")
         want = {"solution": r.solution, "rank": r.rank,
                 "residuals": r.residuals}[part]
@@ -1469,6 +1471,11 @@ def build_linalg(rng, op):
         return f"linalg:lstsq:{part}", [operand(a), operand(b)], want, (
             (1e-3, 1e-3) if dtype == "float32" else (1e-8, 1e-8))
     if op == "pinv":
+        # As for inv: a float32 pseudo-inverse of an ill-conditioned matrix
+        # moves by cond^2 * eps from the float64 reference (seed 3509914619
+        # drew a 3x3 with cond ~ 1e5), which no fixed tolerance covers.
+        if np.linalg.cond(general).max() > 1e3:
+            return None
         return "linalg:pinv:-", [operand(general)], cast(T.linalg.pinv(t(general))), (
             (1e-3, 1e-3) if dtype == "float32" else (1e-8, 1e-8))
     # matrixRank: a product of rank r
