@@ -470,6 +470,13 @@ def build_linalg(rng, name):
         b = operand(rng, batch + ((n,) if vector else (n, rng.randint(1, 3))))
         return Case("linalg:solve:-", [a, b],
                     lambda t: T.linalg.solve(t[0], t[1]), [well_conditioned, None])
+    if name == "cholesky":
+        # Of the symmetric part, so that finite differences (which move one
+        # entry at a time) see the symmetric gradient torch returns.
+        upper = rng.random() < 0.5
+        return Case(f"linalg:cholesky:sym{'upper' if upper else 'lower'}", [a],
+                    lambda t: T.linalg.cholesky((t[0] + t[0].mT) / 2, upper=upper),
+                    [well_conditioned])
     fn = {"inv": T.linalg.inv, "det": T.linalg.det,
           "slogdet": lambda x: T.linalg.slogdet(x).logabsdet}[name]
     return Case(f"linalg:{name}:logabsdet", [a], lambda t: fn(t[0]), [well_conditioned])
@@ -487,7 +494,7 @@ for _n in ("sort", "topk"):
     BUILDERS[_n] = build_order
 for _n in ("cumsum", "cumprod"):
     BUILDERS[_n] = build_scan
-for _n in ("solve", "inv", "det", "slogdet"):
+for _n in ("solve", "inv", "det", "slogdet", "cholesky"):
     BUILDERS[_n] = build_linalg
 
 for _n in ("maxPool2d", "avgPool2d", "adaptiveAvgPool2d", "layerNorm",

@@ -180,8 +180,11 @@ tn::Tensor runLinalg(const std::string &op, const std::string &part,
     la::SignLogAbsDet r = la::slogdet(a);
     return part == "sign" ? r.sign : r.logabsdet;
   }
-  if (op == "cholesky")
+  if (op == "cholesky") { // <lower|upper>, or sym<...>: of (a + a^T) / 2
+    if (part.starts_with("sym"))
+      return la::cholesky(tn::mul(tn::add(a, a.mT()), 0.5), part == "symupper");
     return la::cholesky(a, part == "upper");
+  }
   if (op == "qr") { // reduced / complete: Q @ R, Q^T Q and |R|
     la::QR r = la::qr(a, part.find("complete") == 0 ? la::QrMode::Complete
                                                     : la::QrMode::Reduced);

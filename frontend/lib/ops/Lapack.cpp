@@ -362,9 +362,26 @@ Tensor det(const Tensor &a, SourceLoc where) {
 }
 
 Tensor cholesky(const Tensor &a, bool upper, SourceLoc where) {
-  detail::refuseGradient(a, "linalg.cholesky", where);
   checkMatrix(a, true, "linalg.cholesky", where);
   DType dtype = checkFloat(a.dtype(), "linalg.cholesky", where);
+  if (differentiating({&a})) {
+    // dL = L phi(L^-1 sym(dA) L^-T), phi(X) = tril(X, -1) + diag(X) / 2
+    // (Murray 2016; PyTorch's cholesky_jvp). The symmetric part of dA makes
+    // the gradient symmetric, as PyTorch's, although LAPACK reads one
+    // triangle.
+    Tensor l = cholesky(a.detach(where), false, where);
+    Tensor lInverse = inv(l, where);
+    Tensor symmetric = mul(add(a, a.mT(where), where), Scalar(0.5), where);
+    Tensor x =
+        matmul(matmul(lInverse, symmetric, where), lInverse.mT(where), where);
+    std::int64_t n = a.size(-1);
+    Tensor halfDiagonal =
+        mul(eye(n, std::nullopt, x.dtype()), Scalar(0.5), where);
+    Tensor phi = add(tril(x, -1, where), mul(x, halfDiagonal, where), where);
+    Tensor tangent = matmul(l, phi, where);
+    return upper ? withGradientOf(l.mT(where), tangent.mT(where), where)
+                 : withGradientOf(l, tangent, where);
+  }
   return withFloat(dtype, [&]<typename T>(T) {
     Stack<T> s = stackOf<T>(a, batchOf(a));
     for (std::int64_t i = 0; i < s.count; ++i) {
