@@ -1,5 +1,5 @@
 //===- Files.cpp - Bounded reads and atomic writes of files ---------------===//
-#include "trueno/Core/Files.h"
+#include "trueno/Files.h"
 
 #include <algorithm>
 #include <atomic>

@@ -14,7 +14,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "trueno/Runtime/KernelCache.h"
-#include "trueno/Core/Files.h"
+#include "trueno/Files.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/SHA256.h"
 

@@ -118,7 +118,7 @@ struct ClassLossOptions {
   LossReduction reduction = LossReduction::Mean;
   /// One weight per class; with Mean, the loss is divided by the summed
   /// weights of the targets rather than their count.
-  std::optional<Tensor> weight;
+  std::optional<Tensor> weight{};
   /// Targets equal to this contribute nothing and are not counted.
   std::int64_t ignoreIndex = -100;
   /// crossEntropy only: the target mixes (1 - s) of the class with s / C of

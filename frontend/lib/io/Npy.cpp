@@ -14,7 +14,7 @@
 #include "tensor/Dispatch.h"
 #include "tensor/TensorImpl.h"
 #include "trueno/Core/Check.h"
-#include "trueno/Core/Files.h"
+#include "trueno/Files.h"
 
 #include "trueno/Npy.h"
 

@@ -1,9 +1,9 @@
 //===- Check.h - Argument checks that throw typed errors ------------------===//
 //
-// Internal helpers shared by core and the frontend: `fail<E>` formats and
-// throws, `computeType` widens halves, `wrapDim` turns a possibly negative axis
-// into an index and rejects out-of-range ones with the rank and shape in the
-// message.
+// Internal helpers shared by core and the frontend: `computeType` widens
+// halves, `wrapDim` turns a possibly negative axis into an index and rejects
+// out-of-range ones with the rank and shape in the message. (`fail<E>` is
+// public: trueno/Fail.h.)
 //
 //===----------------------------------------------------------------------===//
 #ifndef TRUENO_CORE_CHECK_H
@@ -11,6 +11,7 @@
 
 #include "trueno/DType.h"
 #include "trueno/Error.h"
+#include "trueno/Fail.h"
 #include "trueno/Shape.h"
 
 #include <fmt/format.h>
@@ -29,13 +30,6 @@ inline DType computeType(DType dtype) {
                                                              : dtype;
 }
 
-template <typename E, typename... Args>
-[[noreturn]] void fail(std::source_location where, std::string_view op,
-                       std::string hint, fmt::format_string<Args...> problem,
-                       Args &&...args) {
-  throw E(std::string(op), fmt::format(problem, std::forward<Args>(args)...),
-          std::move(hint), where);
-}
 
 /// `dim` in [-rank, rank) mapped to [0, rank); IndexError otherwise.
 std::int64_t wrapDim(std::int64_t dim, std::int64_t rank,
