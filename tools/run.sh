@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# tools/run.sh demo|test|sanitize|coverage|build - set up, build, then run
-# the demo, the tests, the unit and end-to-end tests under AddressSanitizer
+# tools/run.sh train|demo|test|sanitize|coverage|build - set up, build, then
+# train a CNN on Fashion-MNIST (the main job; arguments go to
+# trueno-fashion-mnist), run the demo, the tests, the unit and end-to-end tests under AddressSanitizer
 # and UndefinedBehaviorSanitizer (build-sanitize/) and the unit tests under
 # ThreadSanitizer (build-tsan/), or the whole suite built with clang-19's
 # source-based coverage (build-coverage/, opt-in: not part of CI).
@@ -21,6 +22,7 @@ packages=(
   llvm-19-dev llvm-19-tools libmlir-19-dev mlir-19-tools clang-19 lld-19
   libfmt-dev doctest-dev libbenchmark-dev libomp-19-dev
   libopenblas-dev liblapacke-dev python3-threadpoolctl libclang-rt-19-dev
+  zlib1g-dev dataset-fashion-mnist
 )
 
 install_missing_packages() {
@@ -142,6 +144,12 @@ case "${1:-}" in
     install_missing_packages
     configure_and_build
     ;;
+  train)
+    install_missing_packages
+    configure_and_build
+    "$build/tools/trueno-fashion-mnist/trueno-fashion-mnist" \
+      --out "$build/fashion-mnist" "${@:2}"
+    ;;
   demo)
     install_missing_packages
     configure_and_build
@@ -161,7 +169,7 @@ case "${1:-}" in
     run_coverage "${@:2}"
     ;;
   *)
-    echo "usage: tools/run.sh demo|test|sanitize|coverage|build [ctest arguments for test]" >&2
+    echo "usage: tools/run.sh train|demo|test|sanitize|coverage|build [arguments for train or test]" >&2
     exit 2
     ;;
 esac

@@ -240,6 +240,7 @@ int runOptim(const std::string &name, const Options &o, const std::string &in,
     if (clip > 0)
       out["norm." + std::to_string(step)] = optim::clipGradNorm_(params, clip);
     optimizer->step();
+    tn::sync(); // one step per program, as a loop reading its loss runs
     for (std::size_t i = 0; i < params.size(); ++i)
       out["p." + std::to_string(i) + "." + std::to_string(step)] =
           params[i].detach().clone();
