@@ -89,7 +89,7 @@ struct LoaderOptions {
   /// caller's thread).
   std::int64_t prefetch = 2;
   /// Applied to each batch, in order, on the loader's thread.
-  std::vector<Transform> transforms;
+  std::vector<Transform> transforms{};
 };
 
 /// Batches of a dataset. `for (Example &batch : loader)` runs one epoch;
