@@ -397,3 +397,37 @@ TEST_CASE("metrics files and the SVG plot") {
   for (const char *suffix : {".csv", ".jsonl", ".svg"})
     std::remove((stem + suffix).c_str());
 }
+
+TEST_CASE("CSV and .npy files as datasets") {
+  std::string path = scratch("d.csv");
+  writeBytes(path,
+             {'a', ',',  'b',  ',', 'y', '\n', '1', ',', '2', '.', '5', ',',
+              '3', '\r', '\n', '-', '4', ',',  '1', 'e', '2', ',', '0', '\n'});
+  data::TensorDataset csv = data::loadCsv(path);
+  CHECK(csv.size() == 2);
+  CHECK(csv.data().toVector<float>() == std::vector<float>{1, 2.5f, -4, 100});
+  CHECK(csv.targets().dtype() == kInt64);
+  CHECK(csv.targets().toVector<std::int64_t>() ==
+        std::vector<std::int64_t>{3, 0});
+  data::TensorDataset first =
+      data::loadCsv(path, {.targetColumn = 0, .integerTarget = false});
+  CHECK(first.targets().toVector<float>() == std::vector<float>{1, -4});
+  auto bad = [&](const std::string &text, data::CsvOptions o = {}) {
+    writeBytes(path, std::vector<std::uint8_t>(text.begin(), text.end()));
+    return errorOf<IOError>([&] { (void)data::loadCsv(path, o); });
+  };
+  CHECK_CONTAINS(bad("a,b\n1,2\n3\n"), ":3: 1 fields, the first row has 2");
+  CHECK_CONTAINS(bad("a,b\n1,x\n"), ":2: column 2 is not a number: \"x\"");
+  CHECK_CONTAINS(bad("a,b\n1,2.5\n"),
+                 "the target \"2.5\" is not an integer label");
+  CHECK_CONTAINS(bad("a,b\n"), "has no data rows");
+  CHECK_CONTAINS(bad("a\n1\n"), "1 columns cannot hold features and target");
+  std::string x = scratch("x.npy"), y = scratch("y.npy");
+  saveNpy(x, ones({3, 2}));
+  saveNpy(y, arange(3));
+  CHECK(data::loadNpyDataset(x, y).size() == 3);
+  saveNpy(y, arange(4));
+  CHECK_THROWS_AS((void)data::loadNpyDataset(x, y), ShapeError);
+  for (const std::string &p : {path, x, y})
+    std::remove(p.c_str());
+}

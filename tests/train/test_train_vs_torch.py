@@ -138,6 +138,8 @@ OPTIMIZERS = [
     ("SGD", {"lr": 0.05, "momentum": 0.8, "nesterov": 1}),
     ("SGD", {"lr": 0.05, "momentum": 0.5, "maximize": 1}),
     ("SGD", {"lr": 0.1, "clip_norm": 0.5}),
+    ("SGD", {"lr": 0.1, "momentum": 0.9, "groups": 1}),
+    ("Adam", {"lr": 0.05, "groups": 1}),
     ("Adam", {"lr": 0.05}),
     ("Adam", {"lr": 0.05, "beta1": 0.8, "beta2": 0.99, "eps": 1e-6, "weight_decay": 0.1}),
     ("Adam", {"lr": 0.05, "amsgrad": 1}),
@@ -155,6 +157,8 @@ OPTIMIZERS = [
 
 
 def torch_optimizer(name, o, params):
+    if o.get("groups"):  # parameter 1 in a second group at half the rate
+        params = [{"params": [params[0]]}, {"params": [params[1]], "lr": o["lr"] / 2}]
     if name == "SGD":
         return T.optim.SGD(params, lr=o["lr"], momentum=o.get("momentum", 0),
                            dampening=o.get("dampening", 0),
@@ -323,6 +327,22 @@ def main():
             for c in (close("lr", got["lr"], lrs, 1e-12), close("momentum", got["momentum"], momenta, 1e-12)):
                 if c:
                     failures.append(f"{label}: {c}")
+        # .npz: numpy.savez and savez_compressed archives load in Trueno,
+        # and what Trueno writes loads in numpy.
+        for compressed in (False, True):
+            count += 1
+            arrays = {"x": rng.standard_normal((3, 4)).astype(np.float32),
+                      "labels": rng.integers(0, 9, size=7), "flag": np.array(True)}
+            npz_in, npz_out = os.path.join(tmp, "in.npz"), os.path.join(tmp, "out.npz")
+            (np.savez_compressed if compressed else np.savez)(npz_in, **arrays)
+            try:
+                run(runner, ["npz", "-", npz_in, npz_out])
+                back = np.load(npz_out)
+                for k, v in arrays.items():
+                    if back[k].dtype != v.dtype or not np.array_equal(back[k], v):
+                        failures.append(f"npz {k} (compressed={compressed}) differs")
+            except RuntimeError as e:
+                failures.append(f"npz: {e}")
     for f in failures:
         print("FAIL", f)
     print(f"{count} cases, {len(failures)} failures")

@@ -10,6 +10,7 @@
 //       forward (BatchNorm's running statistics)
 //   optim <Optimizer> <k=v...> IN OUT   IN: p.<i> (start), a.<i>, b.<i>;
 //       20 steps on loss = sum(a sin(p) + b p^2); OUT: p.<i>.<step>
+//   npz - IN OUT   loads a .npz and writes it back with saveNpz
 //   sched <Scheduler> <k=v...> OUT   learning rates of 30 steps of SGD
 //       (lr 0.1, momentum 0.9): lr (30,)
 //
@@ -172,17 +173,31 @@ int runLayer(const std::string &name, const Options &o, const std::string &in,
   return 0;
 }
 
+/// One group, or (groups=1) parameter 0 alone and parameter 1 in a second
+/// group at half the learning rate.
+template <typename Optimizer, typename Opts>
+std::unique_ptr<optim::Optimizer>
+build(const Options &o, std::vector<tn::Tensor> params, Opts opts) {
+  if (!o.flag("groups"))
+    return std::make_unique<Optimizer>(params, opts);
+  Opts half = opts;
+  half.lr /= 2;
+  return std::make_unique<Optimizer>(std::vector<optim::ParamGroup<Opts>>{
+      {{params[0]}, opts}, {{params[1]}, half}});
+}
+
 std::unique_ptr<optim::Optimizer>
 makeOptimizer(const std::string &name, const Options &o,
               std::vector<tn::Tensor> params) {
   if (name == "SGD")
-    return std::make_unique<optim::SGD>(
-        params, optim::SGDOptions{.lr = o.num("lr", 0.1),
-                                  .momentum = o.num("momentum", 0),
-                                  .dampening = o.num("dampening", 0),
-                                  .weightDecay = o.num("weight_decay", 0),
-                                  .nesterov = o.flag("nesterov"),
-                                  .maximize = o.flag("maximize")});
+    return build<optim::SGD>(
+        o, params,
+        optim::SGDOptions{.lr = o.num("lr", 0.1),
+                          .momentum = o.num("momentum", 0),
+                          .dampening = o.num("dampening", 0),
+                          .weightDecay = o.num("weight_decay", 0),
+                          .nesterov = o.flag("nesterov"),
+                          .maximize = o.flag("maximize")});
   optim::AdamOptions adam{.lr = o.num("lr", 1e-3),
                           .beta1 = o.num("beta1", 0.9),
                           .beta2 = o.num("beta2", 0.999),
@@ -192,18 +207,19 @@ makeOptimizer(const std::string &name, const Options &o,
                           .amsgrad = o.flag("amsgrad"),
                           .maximize = o.flag("maximize")};
   if (name == "Adam")
-    return std::make_unique<optim::Adam>(params, adam);
+    return build<optim::Adam>(o, params, adam);
   if (name == "AdamW")
-    return std::make_unique<optim::AdamW>(params, adam);
+    return build<optim::AdamW>(o, params, adam);
   if (name == "RMSprop")
-    return std::make_unique<optim::RMSprop>(
-        params, optim::RMSpropOptions{.lr = o.num("lr", 1e-2),
-                                      .alpha = o.num("alpha", 0.99),
-                                      .eps = o.num("eps", 1e-8),
-                                      .weightDecay = o.num("weight_decay", 0),
-                                      .momentum = o.num("momentum", 0),
-                                      .centered = o.flag("centered"),
-                                      .maximize = o.flag("maximize")});
+    return build<optim::RMSprop>(
+        o, params,
+        optim::RMSpropOptions{.lr = o.num("lr", 1e-2),
+                              .alpha = o.num("alpha", 0.99),
+                              .eps = o.num("eps", 1e-8),
+                              .weightDecay = o.num("weight_decay", 0),
+                              .momentum = o.num("momentum", 0),
+                              .centered = o.flag("centered"),
+                              .maximize = o.flag("maximize")});
   if (name == "Adagrad")
     return std::make_unique<optim::Adagrad>(
         params, optim::AdagradOptions{.lr = o.num("lr", 1e-2),
@@ -322,6 +338,10 @@ int main(int argc, char **argv) try {
     return runOptim(name, o, files.at(0), files.at(1));
   if (command == "sched")
     return runSched(name, o, files.at(0));
+  if (command == "npz") { // npz - IN OUT: loads an archive and saves it again
+    tn::io::saveNpz(files.at(1), tn::io::loadNpz(files.at(0)));
+    return 0;
+  }
   std::cerr << "unknown command " << command << "\n";
   return 2;
 } catch (const std::exception &e) {

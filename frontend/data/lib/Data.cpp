@@ -4,10 +4,13 @@
 
 #include "trueno/Fail.h"
 #include "trueno/Indexing.h"
+#include "trueno/Npy.h"
 #include "trueno/Ops.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <fstream>
 
 namespace trueno::data {
 
@@ -347,6 +350,88 @@ DataLoader::Iterator &DataLoader::Iterator::operator++() {
   else
     done_ = true;
   return *this;
+}
+
+} // namespace trueno::data
+
+// --- Files as datasets
+// -----------------------------------------------------------
+
+namespace trueno::data {
+
+TensorDataset loadCsv(const std::string &path, CsvOptions o, SourceLoc where) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    fail<IOError>(where, "loadCsv", "", "cannot open {}", path);
+  std::vector<float> features;
+  std::vector<double> targets;
+  std::string line;
+  std::int64_t lineNumber = 0, columns = -1, target = 0;
+  while (std::getline(in, line)) {
+    ++lineNumber;
+    if (!line.empty() && line.back() == '\r')
+      line.pop_back();
+    if ((lineNumber == 1 && o.header) || line.empty())
+      continue;
+    std::vector<std::string> fields;
+    std::size_t start = 0;
+    for (;;) {
+      std::size_t end = line.find(o.delimiter, start);
+      fields.push_back(
+          line.substr(start, end == std::string::npos ? end : end - start));
+      if (end == std::string::npos)
+        break;
+      start = end + 1;
+    }
+    auto count = static_cast<std::int64_t>(fields.size());
+    if (columns < 0) {
+      columns = count;
+      target = o.targetColumn < 0 ? o.targetColumn + columns : o.targetColumn;
+      if (columns < 2 || target < 0 || target >= columns)
+        fail<IOError>(where, "loadCsv", "",
+                      "{}:{}: {} columns cannot hold features and target "
+                      "column {}",
+                      path, lineNumber, columns, o.targetColumn);
+    }
+    if (count != columns)
+      fail<IOError>(where, "loadCsv", "",
+                    "{}:{}: {} fields, the first row has {}", path, lineNumber,
+                    count, columns);
+    for (std::int64_t c = 0; c < count; ++c) {
+      const std::string &f = fields[static_cast<std::size_t>(c)];
+      char *end = nullptr;
+      double v = std::strtod(f.c_str(), &end);
+      while (end && (*end == ' ' || *end == '\t'))
+        ++end;
+      if (f.empty() || end == f.c_str() || *end != '\0')
+        fail<IOError>(where, "loadCsv", "",
+                      "{}:{}: column {} is not a number: \"{}\"", path,
+                      lineNumber, c + 1, f);
+      if (c == target) {
+        if (o.integerTarget && v != std::floor(v))
+          fail<IOError>(where, "loadCsv",
+                        "pass integerTarget = false for regression",
+                        "{}:{}: the target \"{}\" is not an integer label",
+                        path, lineNumber, f);
+        targets.push_back(v);
+      } else {
+        features.push_back(static_cast<float>(v));
+      }
+    }
+  }
+  auto rows = static_cast<std::int64_t>(targets.size());
+  if (rows == 0)
+    fail<IOError>(where, "loadCsv", "", "{} has no data rows", path);
+  Tensor x = fromVector(features, {rows, columns - 1});
+  Tensor y = o.integerTarget ? fromVector(targets, {rows}).to(kInt64)
+                             : fromVector(targets, {rows}).to(kFloat32);
+  return TensorDataset(x, y, where);
+}
+
+TensorDataset loadNpyDataset(const std::string &dataPath,
+                             const std::string &targetPath, SourceLoc where) {
+  return TensorDataset(loadNpy(dataPath, where), loadNpy(targetPath, where),
+                       where);
 }
 
 } // namespace trueno::data

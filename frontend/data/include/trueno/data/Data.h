@@ -160,6 +160,25 @@ Tensor readIdx(const std::string &path, TRUENO_HERE);
 /// [0, 1], labels (N,) int64. IOError naming the package if missing.
 TensorDataset loadFashionMnist(const std::string &directory, bool train,
                                TRUENO_HERE);
+struct CsvOptions {
+  /// The first line names the columns (skipped).
+  bool header = true;
+  char delimiter = ',';
+  /// The target's column (negative counts from the end).
+  std::int64_t targetColumn = -1;
+  /// int64 class labels (classification) or float32 values (regression).
+  bool integerTarget = true;
+};
+/// A CSV file of numbers as a dataset: every column but the target as
+/// float32 features (N, F), the target as (N,). A row with another number
+/// of fields, or a field that is not a number, is an IOError naming the
+/// file, line and column.
+TensorDataset loadCsv(const std::string &path, CsvOptions options = {},
+                      TRUENO_HERE);
+/// `.npy` files of data and targets (numpy.save) as a dataset.
+TensorDataset loadNpyDataset(const std::string &dataPath,
+                             const std::string &targetPath, TRUENO_HERE);
+
 /// Where Debian puts it.
 inline constexpr const char *kFashionMnistDir =
     "/usr/share/datasets/fashion-mnist";
