@@ -600,6 +600,10 @@ FailureOr<Grads> gradients(ConcatOp op, Emit &e, Value g) {
 }
 FailureOr<Grads> gradients(ConstantOp, Emit &, Value) { return Grads{}; }
 FailureOr<Grads> gradients(DetachOp, Emit &, Value) { return Grads{Value()}; }
+// A stored value's gradient flows to its definition, none to the buffer.
+FailureOr<Grads> gradients(StoredOp, Emit &, Value g) {
+  return Grads{g, Value()};
+}
 
 // Every elementwise op of one or two operands goes through `rule`.
 #define UNARY(Op)                                                              \
@@ -678,7 +682,7 @@ void mlir::trueno::registerGradientRules(DialectRegistry &registry) {
         context);
     attach<ReduceSumOp, ReduceProdOp, ReduceMaxOp, ReduceMinOp, MatmulOp,
            Conv2dOp, GatherOp, ScatterOp, ScatterAddOp, TransposeOp, ReshapeOp,
-           SliceOp, InsertSliceOp, PadOp, ConcatOp, ConstantOp, DetachOp>(
-        context);
+           SliceOp, InsertSliceOp, PadOp, ConcatOp, ConstantOp, DetachOp,
+           StoredOp>(context);
   });
 }

@@ -140,7 +140,7 @@ struct ReverseModePass
         return WalkResult::interrupt();
       });
       if (!first)
-        return;
+        break;
       SmallVector<GradientOp> group;
       for (Operation &op : *first->getBlock())
         if (auto g = dyn_cast<GradientOp>(op);
@@ -149,6 +149,18 @@ struct ReverseModePass
           group.push_back(g);
       if (failed(expandGroup(group)))
         return signalPassFailure();
+    }
+    // Values realized earlier: every use of the definition (the forward
+    // ops and the rules that read its result) reads the stored value, so
+    // the definition is dead unless a gradient rule needs its operands.
+    // (Dead definitions go with the canonicalization that follows.)
+    SmallVector<StoredOp> stored;
+    getOperation().walk([&](StoredOp op) { stored.push_back(op); });
+    for (StoredOp op : stored) {
+      Value definition = op.getDefinition(), value = op.getValue();
+      definition.replaceAllUsesExcept(value, op);
+      op.getResult().replaceAllUsesWith(value);
+      op.erase();
     }
   }
 };

@@ -17,3 +17,23 @@ func.func @exp_mul_sum(%x: tensor<2x3xf32>, %w: tensor<2x3xf32>, %one: tensor<f3
   %g = trueno.gradient %s, %one wrt %x : tensor<f32>, tensor<2x3xf32>
   return %g : tensor<2x3xf32>
 }
+
+// -----
+
+// A value realized before the gradient was asked for: exp's rule and the
+// forward's reader (the mul) read the stored value %saved, and the stored
+// op is gone; the exp itself is dead (canonicalization removes it).
+// CHECK-LABEL: func.func @stored_value
+// CHECK-NOT:     trueno.stored
+// CHECK:         trueno.mul %arg3, %arg1
+// CHECK:         %[[GE:.*]] = trueno.mul %{{.*}}, %arg1
+// CHECK:         %[[GX:.*]] = trueno.mul %[[GE]], %arg3
+// CHECK:         return %[[GX]]
+func.func @stored_value(%x: tensor<2x3xf32>, %w: tensor<2x3xf32>, %one: tensor<f32>, %saved: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  %e = trueno.exp %x : tensor<2x3xf32>
+  %s = trueno.stored %e, %saved : tensor<2x3xf32>
+  %m = trueno.mul %s, %w : tensor<2x3xf32>
+  %r = trueno.reduce_sum %m dims = [0, 1] : tensor<2x3xf32> -> tensor<f32>
+  %g = trueno.gradient %r, %one wrt %x : tensor<f32>, tensor<2x3xf32>
+  return %g : tensor<2x3xf32>
+}

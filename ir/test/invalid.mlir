@@ -470,3 +470,11 @@ func.func @scatter_rank(%x: tensor<3x2xf32>, %i: tensor<4xi64>, %y: tensor<4xf32
   %0 = trueno.scatter %x, %i, %y dim = 0 : tensor<3x2xf32>, tensor<4xi64>, tensor<4xf32>
   return
 }
+
+// -----
+
+func.func @stored_type_mismatch(%x: tensor<4xf32>, %saved: tensor<4xf64>) {
+  // expected-error @+1 {{requires the same type for all operands and results}}
+  %0 = "trueno.stored"(%x, %saved) : (tensor<4xf32>, tensor<4xf64>) -> tensor<4xf32>
+  return
+}

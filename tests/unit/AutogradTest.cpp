@@ -278,3 +278,31 @@ TEST_CASE("an SGD step of a 3-layer MLP is one program; the second step "
   CHECK(d2.misses() == 0); // a cache hit: no MLIR built, nothing compiled
   CHECK(l2 < l1);
 }
+
+TEST_CASE("values realized before backward() are read, not computed again") {
+  manualSeed(21);
+  Tensor w = randn({48, 40}, kFloat64).requiresGrad_();
+  Tensor x = randn({32, 48}, kFloat64);
+  auto gradient = [&](bool readFirst) {
+    w.setGrad(Tensor());
+    Tensor h = x.matmul(w).tanh();
+    Tensor loss = (h * h).sum();
+    if (readFirst)
+      (void)loss.item<double>(); // the forward runs; h is stored
+    loss.backward();
+    Delta d;
+    Tensor g = w.grad().clone();
+    trueno::sync();
+    return std::pair{g, d.kernels()};
+  };
+  auto [fused, kernelsFused] = gradient(false);
+  auto [stored, kernelsStored] = gradient(true);
+  CHECK((fused - stored).abs().amax().item<double>() < 1e-12);
+  // The gradient program reads h: no forward product is run again, so it
+  // launches fewer kernels than forward and backward together.
+  INFO("kernels: forward and backward " << kernelsFused << ", backward from stored "
+                                        << kernelsStored);
+  CHECK(kernelsStored < kernelsFused);
+  // (From stored h: the derivative of tanh, x^T, the product, the clone.)
+  CHECK(kernelsStored <= 4);
+}

@@ -150,8 +150,10 @@ bool sameView(const LazyNode &a, const LazyNode &b) {
 }
 
 /// An operand as a graph reads it. In a graph that computes gradients, a
-/// realized value that requires grad is its definition, recomputed, so that
-/// the gradient reaches through it to the tensors it was computed from.
+/// realized value that requires grad is its definition, so that the
+/// gradient reaches through it to the tensors it was computed from; the
+/// graph reads the stored value through a `trueno.stored` node (see
+/// realize), so the definition is differentiated, not recomputed.
 LazyNode *resolved(LazyNode *node, bool definitions) {
   return definitions && node->definition ? node->definition.get() : node;
 }
@@ -194,6 +196,7 @@ void LazyNode::becomeInput(runtime::BufferRef source, Strides viewStrides,
     definition->where = where;
     definition->requiresGrad = true;
     definition->weight = weight;
+    definition->storedIn = this;
   }
   op = OpCode::Input;
   operands = {};
@@ -802,6 +805,21 @@ void realize(Storage &root) {
       g.operands.push_back(indexOf(resolved(operand.get(), definitions)));
     node->graphIndex = static_cast<std::int32_t>(graph.nodes.size());
     graph.nodes.push_back(std::move(g));
+    if (definitions && node->storedIn) {
+      // The realized value's buffer, behind the definition that computed
+      // it: the reverse-mode pass differentiates the definition and then
+      // reads the buffer wherever the definition's result was used, so a
+      // value computed before backward() is not computed again. Every
+      // reader of the value reads this node.
+      std::int32_t stored = indexOf(node->storedIn);
+      graph.nodes.push_back({OpCode::Stored,
+                             node->dtype,
+                             {node->graphIndex, stored},
+                             node->shape,
+                             {},
+                             {}});
+      node->graphIndex = static_cast<std::int32_t>(graph.nodes.size() - 1);
+    }
     std::shared_ptr<Storage> target = node->target.lock();
     if (target && target->pendingNode().get() == node) {
       outputNodes.push_back(target->pendingNode());

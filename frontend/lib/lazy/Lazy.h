@@ -68,6 +68,10 @@ struct LazyNode {
   /// its definition (a computed node with the op and operands it had), so
   /// that a later gradient can differentiate through it.
   std::shared_ptr<LazyNode> definition;
+  /// On a definition: the realized node whose value it computed (which
+  /// owns it), whose buffer a gradient program reads instead of
+  /// recomputing it.
+  LazyNode *storedIn = nullptr;
   /// Computed nodes in the graph below (an upper bound: shared nodes count
   /// once per path), for the realize-early heuristic.
   std::int64_t weight = 0;

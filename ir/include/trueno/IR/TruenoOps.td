@@ -724,6 +724,28 @@ def Trueno_GradientOp : Trueno_Op<"gradient", [
                        "type($output) `,` type($wrt)";
 }
 
+def Trueno_StoredOp : Trueno_Op<"stored", [SameOperandsAndResultType]> {
+  let summary = "a value computed earlier, with the definition to differentiate";
+  let description = [{
+    A value realized before a gradient asked for it: `$value` holds it (a
+    program input), `$definition` is the op that computed it, recorded again
+    so that `trueno-reverse-mode` can apply its gradient rule. The result is
+    `$value`. After the gradients are expanded, the pass replaces the op
+    and every use of `$definition` (the rules read it too) by `$value`, so
+    the definition is not recomputed unless something else still needs it.
+
+    Example:
+
+    ```mlir
+    %y = trueno.exp %x : tensor<4xf32>
+    %s = trueno.stored %y, %saved : tensor<4xf32>
+    ```
+  }];
+  let arguments = (ins Trueno_AnyTensor:$definition, Trueno_AnyTensor:$value);
+  let results = (outs Trueno_AnyTensor:$result);
+  let assemblyFormat = "$definition `,` $value attr-dict `:` type($result)";
+}
+
 def Trueno_DetachOp : Trueno_Op<"detach", [SameOperandsAndResultType]> {
   let summary = "the same value, with no gradient flowing through";
   let description = [{
