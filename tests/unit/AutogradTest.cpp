@@ -167,10 +167,64 @@ TEST_CASE("hooks on leaves see and may replace their gradient") {
   // trueno::grad() runs them too.
   checkClose(grad({(x * x).sum()}, {x})[0], {2, 4});
   Tensor h = x * 2;
-  CHECK_CONTAINS(
-      errorOf<ValueError>(
-          [&] { h.registerHook([](const Tensor &g) { return g; }); }),
-      "hooks on computed values are not supported yet (only on leaves)");
+  CHECK_CONTAINS(errorOf<ValueError>([&] {
+                   h.slice(0, 0, 1).registerHook(
+                       [](const Tensor &g) { return g; });
+                 }),
+                 "a hook on a view of a computed value is not supported");
+  CHECK_CONTAINS(errorOf<ValueError>([&] {
+                   tensor({1.0}).registerHook(
+                       [](const Tensor &g) { return g; });
+                 }),
+                 "this tensor does not require grad");
+}
+
+TEST_CASE(
+    "hooks on computed values change the gradient below them, as PyTorch's") {
+  // Values from torch 1.13 (register_hook on non-leaf tensors).
+  Tensor x = tensor({0.5, -1.0, 2.0}, kFloat64).requiresGrad_();
+  Tensor h1 = x * 2;
+  h1.registerHook([](const Tensor &g) { return g * 3.0; });
+  Tensor h2 = h1.exp();
+  h2.registerHook([](const Tensor &g) { return g + 1.0; });
+  ((h2 * h1).sum() + (h1 * h1).sum()).backward();
+  checkClose(x.grad(), {60.929072912262804, -24.0, 2013.5334011931925});
+  // A hook that returns nothing sees the gradient and keeps it.
+  x.setGrad(Tensor());
+  Tensor h = x * x;
+  std::vector<double> seen;
+  h.registerHook([&](const Tensor &g) {
+    seen = g.toVector<double>();
+    return Tensor();
+  });
+  (h * x).sum().backward();
+  checkClose(x.grad(), {0.75, 3.0, 12.0});
+  CHECK(seen == std::vector<double>{0.5, -1.0, 2.0});
+  // trueno::grad() applies them too.
+  Tensor w = tensor({1.0, 2.0, 3.0}, kFloat64).requiresGrad_();
+  Tensor hw = w * w;
+  hw.registerHook([](const Tensor &g) { return g * 10.0; });
+  checkClose(grad({(hw * w).sum()}, {w})[0], {21, 84, 189});
+  // A training step with a hooked activation is still one program, found
+  // in the cache at the second step.
+  Tensor p = tensor({0.3, -0.2}, kFloat64).requiresGrad_();
+  auto step = [&] {
+    Tensor a = (p * 2.0).tanh();
+    a.registerHook([](const Tensor &g) { return g.clamp(-0.5, 0.5); });
+    Tensor loss = (a * a).sum();
+    p.setGrad(Tensor());
+    loss.backward();
+    {
+      NoGradGuard noGrad;
+      p.sub_(p.grad() * 0.1);
+    }
+    return loss.item<double>();
+  };
+  step();
+  Delta d;
+  step();
+  CHECK(d.realizes() == 1);
+  CHECK(d.misses() == 0);
 }
 
 TEST_CASE("gradient errors name the op, the shapes and the caller's line") {
@@ -300,8 +354,8 @@ TEST_CASE("values realized before backward() are read, not computed again") {
   CHECK((fused - stored).abs().amax().item<double>() < 1e-12);
   // The gradient program reads h: no forward product is run again, so it
   // launches fewer kernels than forward and backward together.
-  INFO("kernels: forward and backward " << kernelsFused << ", backward from stored "
-                                        << kernelsStored);
+  INFO("kernels: forward and backward "
+       << kernelsFused << ", backward from stored " << kernelsStored);
   CHECK(kernelsStored < kernelsFused);
   // (From stored h: the derivative of tanh, x^T, the product, the clone.)
   CHECK(kernelsStored <= 4);

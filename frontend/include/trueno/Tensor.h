@@ -106,12 +106,14 @@ public:
   void setGrad(const Tensor &gradient, TRUENO_HERE);
   /// Keeps this non-leaf's gradient in grad() at the next backward().
   void retainGrad(TRUENO_HERE);
-  /// Calls `hook` with this leaf's gradient each time one is computed for it
-  /// (by backward(), before it is added to grad(), or by trueno::grad());
-  /// a defined result replaces the gradient. Hooks run in the order they
-  /// were registered, at the call that records the gradient (the gradient
-  /// is a pending tensor: the hook records ops on it, or reads it).
-  /// Returns a handle for removeHook(). Leaves only, for now.
+  /// Calls `hook` with this tensor's gradient each time one is computed for
+  /// it (by backward(), before it is added to a leaf's grad(), or by
+  /// trueno::grad()); a defined result replaces the gradient, and on a
+  /// computed value the replaced gradient is what flows on to the values it
+  /// was computed from. Hooks run in the order they were registered, at the
+  /// call that records the gradient (the gradient is a pending tensor: the
+  /// hook records ops on it, or reads it). Returns a handle for
+  /// removeHook(). Not on a view of a computed value.
   std::int64_t registerHook(std::function<Tensor(const Tensor &)> hook,
                             TRUENO_HERE);
   /// Removes a hook registerHook() returned; false if there was none.

@@ -75,6 +75,12 @@ std::vector<std::weak_ptr<Storage>> &retainedStorages() {
   return *retained;
 }
 
+/// Storages of computed values with hooks (registerHook on a non-leaf).
+std::vector<std::weak_ptr<Storage>> &hookedStorages() {
+  static auto *hooked = new std::vector<std::weak_ptr<Storage>>();
+  return *hooked;
+}
+
 /// The node a storage's current value is read through by gradients.
 std::shared_ptr<LazyNode> currentNode(Storage &storage) {
   if (storage.isPending())
@@ -212,6 +218,108 @@ Tensor gradientOf(const std::vector<std::shared_ptr<LazyNode>> &outputs,
   return total;
 }
 
+/// The nodes that require grad below `node` (itself included).
+std::unordered_set<LazyNode *>
+reachableFrom(const std::shared_ptr<LazyNode> &node) {
+  std::unordered_set<LazyNode *> seen;
+  std::vector<LazyNode *> work = {node.get()};
+  seen.insert(node.get());
+  while (!work.empty()) {
+    LazyNode *n = work.back();
+    work.pop_back();
+    const LazyNode &definition = n->definition ? *n->definition : *n;
+    for (const auto &operand : definition.operands)
+      if (operand->requiresGrad && seen.insert(operand.get()).second)
+        work.push_back(operand.get());
+  }
+  return seen;
+}
+
+/// Hooks on computed values (registerHook on a non-leaf h). A hook replaces
+/// h's gradient g by g', which changes the gradient of everything below h
+/// by the gradient of h seeded with g' - g: the chain rule is linear in the
+/// adjoint at h. So the gradients are the plain ones plus, for each hooked
+/// h above them, gradientOf(h, g' - g). Hooked values are handled from the
+/// output down, so that a hook sees the changes made by hooks above it.
+struct HookPlan {
+  struct Hooked {
+    std::shared_ptr<LazyNode> node;
+    std::unordered_set<LazyNode *> below;
+    Tensor delta;    // g' - g; undefined when the hooks kept g
+    Tensor replaced; // g', what the hooks returned
+  };
+  std::vector<Hooked> hooked;
+
+  /// The hooked gradient of `node` if it is hooked (its hooks already ran).
+  const Tensor *hookedGradient(const LazyNode *node) const {
+    for (const Hooked &h : hooked)
+      if (h.node.get() == node)
+        return &h.replaced;
+    return nullptr;
+  }
+  /// The gradient of the outputs with respect to `wrt`, hooks above
+  /// it applied.
+  Tensor gradient(const std::vector<std::shared_ptr<LazyNode>> &outputs,
+                  const std::vector<Tensor> &seeds,
+                  const std::shared_ptr<LazyNode> &wrt, Device device,
+                  SourceLoc where) const {
+    Tensor g = gradientOf(outputs, seeds, wrt, device, where);
+    for (const Hooked &h : hooked)
+      if (h.delta.defined() && h.node != wrt && h.below.count(wrt.get()))
+        g = trueno::add(g, gradientOf({h.node}, {h.delta}, wrt, device, where),
+                        where);
+    return g;
+  }
+};
+
+HookPlan planHooks(const std::vector<std::shared_ptr<LazyNode>> &outputs,
+                   const std::vector<Tensor> &seeds, const GraphBelow &graph,
+                   SourceLoc where) {
+  HookPlan plan;
+  std::vector<std::shared_ptr<Storage>> storages;
+  auto &registry = hookedStorages();
+  std::erase_if(registry, [](const auto &w) { return w.expired(); });
+  for (const std::weak_ptr<Storage> &weak : registry)
+    if (std::shared_ptr<Storage> storage = weak.lock())
+      if (std::shared_ptr<LazyNode> node = currentNode(*storage);
+          node && graph.contains.count(node.get()) &&
+          storage->gradStateIfAny() &&
+          !storage->gradStateIfAny()->hooks.empty()) {
+        plan.hooked.push_back({node, reachableFrom(node), Tensor()});
+        storages.push_back(std::move(storage));
+      }
+  // Downstream first: each step takes a hooked value no remaining one is
+  // above (reachability is a partial order, not a sort key).
+  HookPlan sorted;
+  std::vector<std::shared_ptr<Storage>> sortedStorages;
+  std::vector<bool> taken(plan.hooked.size(), false);
+  for (std::size_t round = 0; round < plan.hooked.size(); ++round) {
+    for (std::size_t i = 0; i < plan.hooked.size(); ++i) {
+      if (taken[i])
+        continue;
+      bool above = false;
+      for (std::size_t j = 0; j < plan.hooked.size() && !above; ++j)
+        above = j != i && !taken[j] &&
+                plan.hooked[j].below.count(plan.hooked[i].node.get());
+      if (above)
+        continue;
+      taken[i] = true;
+      sorted.hooked.push_back(std::move(plan.hooked[i]));
+      sortedStorages.push_back(std::move(storages[i]));
+      break;
+    }
+  }
+  for (std::size_t i = 0; i < sorted.hooked.size(); ++i) {
+    HookPlan::Hooked &h = sorted.hooked[i];
+    Device device = sortedStorages[i]->device();
+    Tensor g = sorted.gradient(outputs, seeds, h.node, device, where);
+    h.replaced = applyHooks(sortedStorages[i], g);
+    if (h.replaced.impl() != g.impl())
+      h.delta = trueno::sub(h.replaced, g, where);
+  }
+  return sorted;
+}
+
 } // namespace
 
 bool detail::tracksGrad(const TensorImpl &t) {
@@ -345,17 +453,23 @@ std::int64_t Tensor::registerHook(std::function<Tensor(const Tensor &)> hook,
     fail<ValueError>(where, "registerHook", "pass a callable",
                      "the hook is empty");
   std::lock_guard lock(detail::lazyMutex());
-  if (!isLeafTensor(self) && tracks(self))
-    fail<ValueError>(where, "registerHook",
-                     "register it on the leaves this value is computed from",
-                     "hooks on computed values are not supported yet (only "
-                     "on leaves)");
-  if (!isLeafTensor(self))
+  bool leaf = isLeafTensor(self);
+  if (!leaf && !tracks(self))
     fail<ValueError>(where, "registerHook", "call requiresGrad_() first",
                      "this tensor does not require grad");
+  if (!leaf &&
+      (self.offset != 0 || self.strides != contiguousStrides(self.shape) ||
+       self.numel() * trueno::itemSize(self.dtype) != self.storage->nbytes()))
+    fail<ValueError>(where, "registerHook",
+                     "register it on the whole value, or on a clone() of "
+                     "the view",
+                     "a hook on a view of a computed value is not supported");
   static std::int64_t next = 0;
   std::int64_t handle = ++next;
-  self.storage->gradState().hooks.emplace_back(handle, std::move(hook));
+  Storage::GradState &state = self.storage->gradState();
+  state.hooks.emplace_back(handle, std::move(hook));
+  if (!leaf && state.hooks.size() == 1)
+    hookedStorages().push_back(self.storage);
   return handle;
 }
 
@@ -413,9 +527,14 @@ void Tensor::backward(const Tensor &gradient, std::optional<bool> retainGraph,
   {
     // Gradient nodes require grad themselves only with createGraph.
     GradMode mode(createGraph);
+    HookPlan hooks = planHooks(outputs, seeds, graph, where);
     for (const Target &t : targets) {
-      Tensor g = gradientOf(outputs, seeds, t.node, t.storage->device(), where);
-      g = applyHooks(t.storage, std::move(g));
+      Tensor g;
+      if (const Tensor *hooked = hooks.hookedGradient(t.node.get()))
+        g = *hooked; // a retained value whose hooks ran in planHooks
+      else
+        g = applyHooks(t.storage, hooks.gradient(outputs, seeds, t.node,
+                                                 t.storage->device(), where));
       Storage::GradState &state = t.storage->gradState();
       state.grad = state.grad.defined() ? trueno::add(state.grad, g, where) : g;
     }
@@ -436,6 +555,7 @@ std::vector<Tensor> grad(const std::vector<Tensor> &outputs,
   GraphBelow graph = graphBelow(outputNodes, "grad", where);
   std::vector<Tensor> result;
   GradMode mode(createGraph);
+  HookPlan hooks = planHooks(outputNodes, seeds, graph, where);
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     const TensorImpl &in = implOf(inputs[i], "grad", where);
     if (!tracks(in))
@@ -454,10 +574,13 @@ std::vector<Tensor> grad(const std::vector<Tensor> &outputs,
       result.emplace_back();
       continue;
     }
+    if (const Tensor *hooked = hooks.hookedGradient(node.get())) {
+      result.push_back(*hooked);
+      continue;
+    }
     Tensor g =
-        gradientOf(outputNodes, seeds, node, in.storage->device(), where);
-    result.push_back(isLeafTensor(in) ? applyHooks(in.storage, std::move(g))
-                                      : std::move(g));
+        hooks.gradient(outputNodes, seeds, node, in.storage->device(), where);
+    result.push_back(applyHooks(in.storage, std::move(g)));
   }
   if (!retainGraph.value_or(createGraph))
     freeGraph(graph);
