@@ -327,6 +327,34 @@ def main():
             for c in (close("lr", got["lr"], lrs, 1e-12), close("momentum", got["momentum"], momenta, 1e-12)):
                 if c:
                     failures.append(f"{label}: {c}")
+        # A gradient-penalty step (WGAN-GP): the penalty on |dD/dx| makes
+        # the weights' gradient a second derivative.
+        count += 1
+        weights = {"w1": rng.standard_normal((6, 4)) * 0.5, "b1": rng.standard_normal(6) * 0.1,
+                   "w2": rng.standard_normal((1, 6)) * 0.5, "b2": rng.standard_normal(1) * 0.1}
+        xs = {f"x.{i}": rng.standard_normal((5, 4)) for i in range(3)}
+        write_safetensors(src, dict(weights, **xs))
+        try:
+            run(runner, ["gp", "-", src, dst])
+            got, _ = read_safetensors(dst)
+            params = [T.tensor(weights[k], requires_grad=True) for k in ("w1", "b1", "w2", "b2")]
+            sgd = T.optim.SGD(params, lr=0.05)
+            for step in range(3):
+                x = T.tensor(xs[f"x.{step}"], requires_grad=True)
+                d = T.nn.functional.linear(T.tanh(T.nn.functional.linear(x, params[0], params[1])),
+                                           params[2], params[3])
+                dx = T.autograd.grad(d.sum(), x, create_graph=True)[0]
+                penalty = ((dx.pow(2).sum(1).sqrt() - 1) ** 2).mean()
+                loss = d.mean() + 10 * penalty
+                sgd.zero_grad()
+                loss.backward()
+                sgd.step()
+                checks = [close(f"loss {step}", got[f"loss.{step}"], loss.item(), 1e-9)]
+                checks += [close(f"p.{i} after step {step + 1}", got[f"p.{i}.{step}"],
+                                 p.detach().numpy(), 1e-9) for i, p in enumerate(params)]
+                failures += [f"gradient penalty: {c}" for c in checks if c]
+        except RuntimeError as e:
+            failures.append(f"gradient penalty: {e}")
         # .npz: numpy.savez and savez_compressed archives load in Trueno,
         # and what Trueno writes loads in numpy.
         for compressed in (False, True):

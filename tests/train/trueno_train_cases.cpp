@@ -10,6 +10,8 @@
 //       forward (BatchNorm's running statistics)
 //   optim <Optimizer> <k=v...> IN OUT   IN: p.<i> (start), a.<i>, b.<i>;
 //       20 steps on loss = sum(a sin(p) + b p^2); OUT: p.<i>.<step>
+//   gp - IN OUT   three WGAN-GP critic steps (a second derivative in the
+//       loss); IN: w1, b1, w2, b2, x.<step>; OUT: loss.<step>, p.<i>.<step>
 //   npz - IN OUT   loads a .npz and writes it back with saveNpz
 //   sched <Scheduler> <k=v...> OUT   learning rates of 30 steps of SGD
 //       (lr 0.1, momentum 0.9): lr (30,)
@@ -265,6 +267,37 @@ int runOptim(const std::string &name, const Options &o, const std::string &in,
   return 0;
 }
 
+/// Three SGD steps of a WGAN-GP critic: loss = mean(D(x)) + 10 * mean((|dD/dx|
+/// - 1)^2) with D = linear(tanh(linear(x))); the penalty's gradient with
+/// respect to the weights is a second derivative (createGraph).
+int runGradientPenalty(const std::string &in, const std::string &outPath) {
+  tn::io::TensorMap t = tn::io::loadSafetensors(in).tensors;
+  std::vector<tn::Tensor> params = {
+      t.at("w1").clone().requiresGrad_(), t.at("b1").clone().requiresGrad_(),
+      t.at("w2").clone().requiresGrad_(), t.at("b2").clone().requiresGrad_()};
+  optim::SGD sgd(params, {.lr = 0.05});
+  tn::io::TensorMap out;
+  for (int step = 0; step < 3; ++step) {
+    tn::Tensor x = t.at("x." + std::to_string(step)).clone().requiresGrad_();
+    tn::Tensor d = tn::linear(tn::tanh(tn::linear(x, params[0], params[1])),
+                              params[2], params[3]);
+    tn::Tensor dx = tn::grad({d.sum()}, {x}, {}, std::nullopt, true)[0];
+    tn::Tensor norm = (dx * dx).sum({1}).sqrt();
+    tn::Tensor penalty = ((norm - 1.0) * (norm - 1.0)).mean();
+    tn::Tensor loss = d.mean() + penalty * 10.0;
+    sgd.zeroGrad();
+    loss.backward();
+    sgd.step();
+    out["loss." + std::to_string(step)] = loss.detach();
+    for (std::size_t i = 0; i < params.size(); ++i)
+      out["p." + std::to_string(i) + "." + std::to_string(step)] =
+          params[i].detach().clone();
+    tn::sync();
+  }
+  tn::io::saveSafetensors(outPath, out);
+  return 0;
+}
+
 int runSched(const std::string &name, const Options &o,
              const std::string &outPath) {
   tn::Tensor p = tn::zeros({1}).requiresGrad_();
@@ -338,6 +371,8 @@ int main(int argc, char **argv) try {
     return runOptim(name, o, files.at(0), files.at(1));
   if (command == "sched")
     return runSched(name, o, files.at(0));
+  if (command == "gp")
+    return runGradientPenalty(files.at(0), files.at(1));
   if (command == "npz") { // npz - IN OUT: loads an archive and saves it again
     tn::io::saveNpz(files.at(1), tn::io::loadNpz(files.at(0)));
     return 0;
