@@ -9,7 +9,10 @@
 #include "trueno/Autograd/Autograd.h"
 #include "trueno/IR/TruenoOps.h"
 
+#include "trueno/IR/TruenoDialect.h"
+
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/MapVector.h"
@@ -123,6 +126,50 @@ LogicalResult expandGroup(ArrayRef<GradientOp> group) {
   return success();
 }
 
+/// Gradient checkpointing: each region's forward ops (`trueno.recompute`)
+/// are copied, in order, just before the first backward op that reads one
+/// of their values, and the backward ops read the copies. The forward
+/// values of the region then die with their forward readers, and the
+/// copies (marked `trueno.recomputed`, so CSE keeps them apart) are
+/// computed again when the backward pass needs them.
+void recomputeCheckpoints(Operation *root,
+                          const llvm::DenseSet<Operation *> &forward) {
+  llvm::MapVector<std::int64_t, SmallVector<Operation *>> regions;
+  root->walk([&](Operation *op) {
+    if (auto id = op->getAttrOfType<IntegerAttr>(kRecomputeAttrName))
+      if (forward.contains(op))
+        regions[id.getInt()].push_back(op);
+  });
+  for (auto &[id, ops] : regions) {
+    llvm::DenseSet<Operation *> inRegion(ops.begin(), ops.end());
+    auto backward = [&](Operation *user) {
+      return !forward.contains(user) && !inRegion.contains(user) &&
+             !user->hasAttr(kRecomputedAttrName);
+    };
+    // The first backward reader of the region's values.
+    Operation *first = nullptr;
+    for (Operation *op : ops)
+      for (Operation *user : op->getUsers())
+        if (backward(user) && user->getBlock() == op->getBlock() &&
+            (!first || user->isBeforeInBlock(first)))
+          first = user;
+    if (!first)
+      continue; // no gradient reads the region
+    OpBuilder b(first);
+    IRMapping copies;
+    for (Operation *op : ops) {
+      Operation *copy = b.clone(*op, copies);
+      copy->removeAttr(kRecomputeAttrName);
+      copy->setAttr(kRecomputedAttrName, b.getI32IntegerAttr(id));
+    }
+    for (Operation *op : ops)
+      for (Value result : op->getResults())
+        result.replaceUsesWithIf(copies.lookup(result), [&](OpOperand &use) {
+          return backward(use.getOwner());
+        });
+  }
+}
+
 struct ReverseModePass
     : public mlir::trueno::impl::ReverseModeBase<ReverseModePass> {
   void getDependentDialects(DialectRegistry &registry) const override {
@@ -131,6 +178,14 @@ struct ReverseModePass
   }
 
   void runOnOperation() override {
+    // The ops before any expansion: every op created from here on is a
+    // backward op. (Gradient ops are left out: they are erased, and a new
+    // op may reuse the address.)
+    llvm::DenseSet<Operation *> forward;
+    getOperation().walk([&](Operation *op) {
+      if (!isa<GradientOp>(op))
+        forward.insert(op);
+    });
     // In order, so that a gradient of expanded gradients (a second
     // derivative) sees only ordinary ops.
     while (true) {
@@ -160,8 +215,10 @@ struct ReverseModePass
       Value definition = op.getDefinition(), value = op.getValue();
       definition.replaceAllUsesExcept(value, op);
       op.getResult().replaceAllUsesWith(value);
+      forward.erase(op);
       op.erase();
     }
+    recomputeCheckpoints(getOperation(), forward);
   }
 };
 

@@ -37,3 +37,25 @@ func.func @stored_value(%x: tensor<2x3xf32>, %w: tensor<2x3xf32>, %one: tensor<f
   %g = trueno.gradient %r, %one wrt %x : tensor<f32>, tensor<2x3xf32>
   return %g : tensor<2x3xf32>
 }
+
+// -----
+
+// Gradient checkpointing: the region's ops (trueno.recompute) are copied
+// before the first backward op that reads them, marked trueno.recomputed
+// so CSE keeps them apart, and the backward ops read the copies.
+// CHECK-LABEL: func.func @checkpointed
+// CHECK:         %[[E:.*]] = trueno.exp %arg0 {trueno.recompute = 1 : i32}
+// CHECK:         %[[T:.*]] = trueno.tanh %[[E]] {trueno.recompute = 1 : i32}
+// CHECK:         trueno.reduce_sum %[[T]]
+// CHECK:         %[[E2:.*]] = trueno.exp %arg0 {trueno.recomputed = 1 : i32}
+// CHECK:         %[[T2:.*]] = trueno.tanh %[[E2]] {trueno.recomputed = 1 : i32}
+// CHECK:         trueno.mul %[[T2]], %[[T2]] :
+// CHECK:         %[[G:.*]] = trueno.mul %{{.*}}, %[[E2]] :
+// CHECK:         return %[[G]]
+func.func @checkpointed(%x: tensor<4xf32>, %one: tensor<f32>) -> tensor<4xf32> {
+  %e = trueno.exp %x {trueno.recompute = 1 : i32} : tensor<4xf32>
+  %t = trueno.tanh %e {trueno.recompute = 1 : i32} : tensor<4xf32>
+  %s = trueno.reduce_sum %t dims = [0] : tensor<4xf32> -> tensor<f32>
+  %g = trueno.gradient %s, %one wrt %x : tensor<f32>, tensor<4xf32>
+  return %g : tensor<4xf32>
+}

@@ -275,6 +275,16 @@ std::uint64_t CpuBackend::cachedMemoryBytes() const {
   return HostAllocator::instance().stats().cachedBytes;
 }
 
+std::uint64_t CpuBackend::liveMemoryBytes() const {
+  return HostAllocator::instance().stats().liveBytes;
+}
+
+std::uint64_t CpuBackend::peakMemoryBytes() const {
+  return HostAllocator::instance().stats().peakLiveBytes;
+}
+
+void CpuBackend::resetPeakMemory() { HostAllocator::instance().resetPeak(); }
+
 llvm::Error CpuBackend::run(const Executable &compiled,
                             std::span<const BufferRef> inputs,
                             std::span<const BufferRef> outputs) {
@@ -289,38 +299,80 @@ llvm::Error CpuBackend::run(const Executable &compiled,
     words += descriptorWords(s.shape.size());
   std::vector<std::int64_t> descriptors(words);
   std::vector<std::int64_t *> descriptorOf(schedule.slots.size());
+  // Each temporary lives from the step that first uses it to the step that
+  // last does (the copies at the end count as one more step): allocated
+  // just before, given back to the caching allocator just after, so a
+  // training step's backward reuses the memory of forward values it no
+  // longer needs and the peak is the largest live set, not the sum.
+  auto stepCount = static_cast<int>(schedule.steps.size());
+  std::vector<int> firstUse(temporaries.size(), stepCount + 1),
+      lastUse(temporaries.size(), -1);
+  auto use = [&](int slot, int step) {
+    const Slot &s = schedule.slots[static_cast<std::size_t>(slot)];
+    if (s.kind != Slot::Temporary)
+      return;
+    auto t = static_cast<std::size_t>(s.index);
+    firstUse[t] = std::min(firstUse[t], step);
+    lastUse[t] = std::max(lastUse[t], step);
+  };
+  for (int k = 0; k < stepCount; ++k)
+    for (int slot : schedule.steps[static_cast<std::size_t>(k)].slots)
+      use(slot, k);
+  for (const KernelSchedule::Copy &c : schedule.copies)
+    use(c.from, stepCount);
   std::size_t at = 0;
   for (std::size_t i = 0; i < schedule.slots.size(); ++i) {
-    const Slot &s = schedule.slots[i];
-    BufferRef ref;
-    switch (s.kind) {
-    case Slot::Input:
-      ref = inputs[s.index];
-      break;
-    case Slot::Output:
-      ref = outputs[s.index];
-      break;
-    case Slot::Temporary: {
-      auto buffer = allocate(static_cast<std::size_t>(s.bytes));
-      if (!buffer)
-        return buffer.takeError();
-      temporaries[s.index] = *buffer;
-      ref = {*buffer, 0};
-      break;
-    }
-    }
-    addresses[i] = ref.buffer->hostAddress() + ref.offset;
     descriptorOf[i] = descriptors.data() + at;
+    at += descriptorWords(schedule.slots[i].shape.size());
+  }
+  auto bind = [&](std::size_t i, BufferRef ref) {
+    const Slot &s = schedule.slots[i];
+    addresses[i] = ref.buffer->hostAddress() + ref.offset;
     writeDescriptor(descriptorOf[i], addresses[i], s.shape, s.strides);
-    at += descriptorWords(s.shape.size());
+  };
+  for (std::size_t i = 0; i < schedule.slots.size(); ++i) {
+    const Slot &s = schedule.slots[i];
+    if (s.kind == Slot::Input)
+      bind(i, inputs[s.index]);
+    else if (s.kind == Slot::Output)
+      bind(i, outputs[s.index]);
   }
+  // Allocates the temporaries whose first use is `step` and binds their
+  // slots.
+  auto allocateFor = [&](int step) -> llvm::Error {
+    for (std::size_t t = 0; t < temporaries.size(); ++t)
+      if (firstUse[t] == step) {
+        std::size_t bytes = 0;
+        for (const Slot &s : schedule.slots)
+          if (s.kind == Slot::Temporary && s.index == static_cast<int>(t))
+            bytes = std::max(bytes, static_cast<std::size_t>(s.bytes));
+        auto buffer = allocate(bytes);
+        if (!buffer)
+          return buffer.takeError();
+        temporaries[t] = *buffer;
+      }
+    for (std::size_t i = 0; i < schedule.slots.size(); ++i) {
+      const Slot &s = schedule.slots[i];
+      if (s.kind == Slot::Temporary &&
+          firstUse[static_cast<std::size_t>(s.index)] == step)
+        bind(i, {temporaries[static_cast<std::size_t>(s.index)], 0});
+    }
+    return llvm::Error::success();
+  };
   llvm::SmallVector<std::int64_t *, 8> arguments;
-  for (auto [step, entry] : llvm::zip(schedule.steps, executable.entries)) {
+  for (int k = 0; k < stepCount; ++k) {
+    if (llvm::Error error = allocateFor(k))
+      return error;
     arguments.clear();
-    for (int slot : step.slots)
+    for (int slot : schedule.steps[static_cast<std::size_t>(k)].slots)
       arguments.push_back(descriptorOf[slot]);
-    callPacked(entry, arguments);
+    callPacked(executable.entries[static_cast<std::size_t>(k)], arguments);
+    for (std::size_t t = 0; t < temporaries.size(); ++t)
+      if (lastUse[t] == k)
+        temporaries[t].reset();
   }
+  if (llvm::Error error = allocateFor(stepCount))
+    return error;
   counters().kernelsLaunched += schedule.steps.size();
   for (const KernelSchedule::Copy &c : schedule.copies) {
     const Slot &from = schedule.slots[c.from];

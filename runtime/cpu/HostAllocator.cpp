@@ -54,6 +54,7 @@ void *HostAllocator::allocate(std::size_t bytes) {
       it->second.pop_back();
       stats_.cachedBytes -= size;
       stats_.liveBytes += size;
+      stats_.peakLiveBytes = std::max(stats_.peakLiveBytes, stats_.liveBytes);
       ++stats_.hits;
       return block;
     }
@@ -67,6 +68,7 @@ void *HostAllocator::allocate(std::size_t bytes) {
     madvise(block, size, MADV_HUGEPAGE);
   std::lock_guard<std::mutex> lock(mutex_);
   stats_.liveBytes += size;
+  stats_.peakLiveBytes = std::max(stats_.peakLiveBytes, stats_.liveBytes);
   return block;
 }
 
@@ -140,6 +142,11 @@ std::vector<std::pair<const char *, void *>> kernelMemorySymbols() {
       {"_mlir_memref_to_llvm_aligned_alloc",
        reinterpret_cast<void *>(&kernelAlignedAlloc)},
       {"_mlir_memref_to_llvm_free", reinterpret_cast<void *>(&kernelFree)}};
+}
+
+void HostAllocator::resetPeak() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  stats_.peakLiveBytes = stats_.liveBytes;
 }
 
 HostAllocator::Stats HostAllocator::stats() const {

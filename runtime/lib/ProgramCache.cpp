@@ -27,6 +27,7 @@ std::size_t Graph::hash() const {
   for (const GraphNode &n : nodes) {
     mix(static_cast<std::uint64_t>(n.op) << 8 |
         static_cast<std::uint64_t>(n.dtype));
+    mix(static_cast<std::uint64_t>(n.recomputeRegion));
     mix(n.operands.size());
     for (std::int32_t o : n.operands)
       mix(static_cast<std::uint64_t>(o));

@@ -128,6 +128,9 @@ mlir::OwningOpRef<mlir::ModuleOp> buildGraphModule(mlir::MLIRContext &context,
       state.addOperands(values[o]);
     state.addTypes(tensorType(context, node));
     addAttributes(b, state, opAttributes(node.op), node.attributes);
+    if (node.recomputeRegion != 0)
+      state.addAttribute(mlir::trueno::kRecomputeAttrName,
+                         b.getI32IntegerAttr(node.recomputeRegion));
     values[i] = b.create(state)->getResult(0);
   }
   llvm::SmallVector<mlir::Value> returned;

@@ -1139,3 +1139,25 @@ TEST_CASE("errors raised when a pending value is computed name the line that "
   CHECK_CONTAINS(message, "for the add recorded here");
   CHECK_CONTAINS(message, "LazyTest.cpp:" + std::to_string(line));
 }
+
+TEST_CASE("live and peak host memory, and a program's temporaries' lifetimes") {
+  Tensor a = randn({1024, 256}); // 1 MiB
+  trueno::sync();
+  std::int64_t live = runtimeStats().liveHostBytes;
+  CHECK(live >= (1 << 20));
+  resetPeakMemoryStats();
+  CHECK(runtimeStats().peakHostBytes == live);
+  // A chain of products: each intermediate dies after the next product
+  // reads it, so the peak holds two of them, not all five.
+  Tensor w = randn({256, 256}) * 0.05;
+  trueno::sync();
+  resetPeakMemoryStats();
+  std::int64_t before = runtimeStats().liveHostBytes;
+  Tensor h = a;
+  for (int i = 0; i < 5; ++i)
+    h = h.matmul(w).tanh();
+  trueno::sync();
+  std::int64_t peak = runtimeStats().peakHostBytes - before;
+  INFO("peak of the chain: " << peak);
+  CHECK(peak < 4 * (1 << 20));
+}

@@ -65,6 +65,18 @@ std::vector<Tensor> grad(const std::vector<Tensor> &outputs,
                          bool createGraph = false, bool allowUnused = false,
                          TRUENO_HERE);
 
+/// Gradient checkpointing, as torch.utils.checkpoint: `fn(inputs)` is
+/// recorded as usual and its value is the same, but the gradients that
+/// need the values computed inside it recompute them from `inputs` in the
+/// backward pass instead of keeping them from the forward pass, trading
+/// compute for memory (the forward values die as soon as the forward pass
+/// no longer needs them). Random ops in `fn` draw at the call, so the
+/// recomputation sees the same numbers.
+Tensor checkpoint(const std::function<Tensor(const std::vector<Tensor> &)> &fn,
+                  const std::vector<Tensor> &inputs, TRUENO_HERE);
+Tensor checkpoint(const std::function<Tensor(const Tensor &)> &fn,
+                  const Tensor &input, TRUENO_HERE);
+
 } // namespace trueno
 
 #endif // TRUENO_AUTOGRAD_H

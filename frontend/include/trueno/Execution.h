@@ -46,6 +46,11 @@ struct RuntimeStats {
   /// Host memory the caching allocator holds for reuse, not in use by any
   /// tensor (emptyCache() gives it back).
   std::int64_t cachedHostBytes = 0;
+  /// Host memory in use by tensors and by running programs' temporaries
+  /// now, and the most at once since the start or resetPeakMemoryStats()
+  /// (as torch.cuda.memory_allocated / max_memory_allocated).
+  std::int64_t liveHostBytes = 0;
+  std::int64_t peakHostBytes = 0;
 };
 
 /// Counters since the process started.
@@ -63,6 +68,10 @@ void clearProgramCache();
 void setProgramCacheLimits(
     std::int64_t programs, std::int64_t codeBytes,
     std::source_location where = std::source_location::current());
+
+/// Starts peakHostBytes over from the memory in use now (as
+/// torch.cuda.reset_peak_memory_stats).
+void resetPeakMemoryStats();
 
 /// Gives the memory the caching allocator keeps for reuse back to the
 /// system, as torch.cuda.empty_cache(); tensors in use are untouched. The

@@ -21,6 +21,7 @@
 #include "trueno/Ops.h"
 
 #include <algorithm>
+#include <atomic>
 #include <mutex>
 #include <unordered_set>
 
@@ -32,6 +33,9 @@ using detail::implOf;
 namespace {
 
 thread_local bool gradEnabled = true;
+/// The checkpoint call being recorded (0: none), and the last one numbered.
+thread_local std::int64_t checkpointRegion = 0;
+std::atomic<std::int64_t> lastCheckpointRegion{0};
 
 /// Sets this thread's grad mode for its lifetime (NoGradGuard and
 /// EnableGradGuard are the public faces of the two settings).
@@ -339,6 +343,36 @@ void detail::refuseGradient(const Tensor &t, std::string_view op,
 }
 
 bool isGradEnabled() { return gradEnabled; }
+
+std::int64_t detail::currentCheckpointRegion() { return checkpointRegion; }
+
+Tensor checkpoint(const std::function<Tensor(const std::vector<Tensor> &)> &fn,
+                  const std::vector<Tensor> &inputs, SourceLoc where) {
+  if (!fn)
+    fail<ValueError>(where, "checkpoint", "pass a callable",
+                     "the function is empty");
+  // Each call is its own region (realize renumbers them by appearance, so
+  // the program's cache key does not depend on the count).
+  struct Region {
+    std::int64_t previous = checkpointRegion;
+    Region() { checkpointRegion = ++lastCheckpointRegion; }
+    ~Region() { checkpointRegion = previous; }
+  } region;
+  Tensor out = fn(inputs);
+  if (!out.defined())
+    fail<ValueError>(where, "checkpoint", "return the region's result",
+                     "the function returned an undefined tensor");
+  return out;
+}
+
+Tensor checkpoint(const std::function<Tensor(const Tensor &)> &fn,
+                  const Tensor &input, SourceLoc where) {
+  if (!fn)
+    fail<ValueError>(where, "checkpoint", "pass a callable",
+                     "the function is empty");
+  return checkpoint([&](const std::vector<Tensor> &in) { return fn(in[0]); },
+                    std::vector<Tensor>{input}, where);
+}
 
 NoGradGuard::NoGradGuard() : previous_(gradEnabled) { gradEnabled = false; }
 NoGradGuard::~NoGradGuard() { gradEnabled = previous_; }

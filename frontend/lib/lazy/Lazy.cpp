@@ -126,6 +126,7 @@ computedNode(OpCode op, DType dtype, Shape shape,
   for (const auto &operand : operands)
     node->readsGrad |= operand->readsGrad || operand->requiresGrad;
   node->operands = std::move(operands);
+  node->checkpointRegion = detail::currentCheckpointRegion();
   return node;
 }
 
@@ -197,6 +198,7 @@ void LazyNode::becomeInput(runtime::BufferRef source, Strides viewStrides,
     definition->requiresGrad = true;
     definition->weight = weight;
     definition->storedIn = this;
+    definition->checkpointRegion = checkpointRegion;
   }
   op = OpCode::Input;
   operands = {};
@@ -798,9 +800,21 @@ void realize(Storage &root) {
   // that reading it later costs nothing.
   std::vector<std::shared_ptr<LazyNode>> outputNodes;
   std::vector<std::shared_ptr<Storage>> outputStorages;
+  // Checkpoint regions numbered by first appearance: the same step records
+  // the same graph, whatever the running count of checkpoint calls.
+  std::vector<std::int64_t> regions;
+  auto regionOf = [&](std::int64_t region) -> std::int32_t {
+    if (region == 0 || !definitions)
+      return 0;
+    auto it = std::find(regions.begin(), regions.end(), region);
+    if (it == regions.end())
+      it = regions.insert(regions.end(), region);
+    return static_cast<std::int32_t>(it - regions.begin() + 1);
+  };
   for (LazyNode *node : order) {
     runtime::GraphNode g{node->op,    node->dtype, {},
                          node->shape, {},          node->attributes};
+    g.recomputeRegion = regionOf(node->checkpointRegion);
     for (const std::shared_ptr<LazyNode> &operand : node->operands)
       g.operands.push_back(indexOf(resolved(operand.get(), definitions)));
     node->graphIndex = static_cast<std::int32_t>(graph.nodes.size());
@@ -929,15 +943,25 @@ RuntimeStats runtimeStats() {
   stats.cachedProgramBytes = static_cast<std::int64_t>(programs.codeBytes());
   stats.evictedPrograms = programs.evicted();
   // Counters never throw: a backend that could not start holds nothing.
-  if (auto backend = runtime::backendFor(Device::cpu()))
+  if (auto backend = runtime::backendFor(Device::cpu())) {
     stats.cachedHostBytes =
         static_cast<std::int64_t>(backend->cachedMemoryBytes());
-  else
+    stats.liveHostBytes = static_cast<std::int64_t>(backend->liveMemoryBytes());
+    stats.peakHostBytes = static_cast<std::int64_t>(backend->peakMemoryBytes());
+  } else {
     llvm::consumeError(backend.takeError());
+  }
   stats.diskCacheHits = c.diskHits.load();
   stats.diskCacheMisses = c.diskMisses.load();
   stats.diskLoadMs = static_cast<double>(c.diskLoadMicros.load()) / 1e3;
   return stats;
+}
+
+void resetPeakMemoryStats() {
+  if (auto backend = runtime::backendFor(Device::cpu()))
+    backend->resetPeakMemory();
+  else
+    llvm::consumeError(backend.takeError());
 }
 
 void clearProgramCache() {

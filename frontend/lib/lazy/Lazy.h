@@ -72,6 +72,9 @@ struct LazyNode {
   /// owns it), whose buffer a gradient program reads instead of
   /// recomputing it.
   LazyNode *storedIn = nullptr;
+  /// Nonzero: recorded inside trueno::checkpoint call n, whose values
+  /// gradients recompute (the graph node's recomputeRegion).
+  std::int64_t checkpointRegion = 0;
   /// Computed nodes in the graph below (an upper bound: shared nodes count
   /// once per path), for the realize-early heuristic.
   std::int64_t weight = 0;
@@ -156,6 +159,9 @@ std::shared_ptr<LazyNode> expandNode(std::shared_ptr<LazyNode> node,
                                      const Shape &shape);
 /// A node for `node` converted to `dtype` (itself when already that dtype).
 std::shared_ptr<LazyNode> castNode(std::shared_ptr<LazyNode> node, DType dtype);
+/// The trueno::checkpoint call being recorded on this thread (0: none).
+std::int64_t currentCheckpointRegion();
+
 /// An Input node holding `value` as a rank-0 tensor of `dtype`, read as
 /// `shape` through zero strides.
 std::shared_ptr<LazyNode> scalarNode(const Scalar &value, DType dtype,

@@ -69,10 +69,10 @@ struct CompileTarget {
   /// The code generator's names: LLVM's triple, CPU and feature string on
   /// the CPU; the device and driver on a GPU.
   std::string triple, cpu, features;
-  bool float64 = true; ///< float64 arithmetic (and libm) in kernels
-  bool int64 = true;   ///< 64-bit integer arithmetic in kernels
-  int vectorBits = 128;  ///< the widest vector register
-  int subgroupSize = 1;  ///< lanes that run in lockstep (GPUs); 1 on a CPU
+  bool float64 = true;  ///< float64 arithmetic (and libm) in kernels
+  bool int64 = true;    ///< 64-bit integer arithmetic in kernels
+  int vectorBits = 128; ///< the widest vector register
+  int subgroupSize = 1; ///< lanes that run in lockstep (GPUs); 1 on a CPU
   std::int64_t l1Bytes = 32 << 10; ///< per core
   std::int64_t l2Bytes = 1 << 20;  ///< per core
 
@@ -115,7 +115,8 @@ public:
 
   /// `bytes` bytes of device memory, 64-byte aligned; an error when the
   /// device has no memory left.
-  virtual llvm::Expected<std::shared_ptr<Buffer>> allocate(std::size_t bytes) = 0;
+  virtual llvm::Expected<std::shared_ptr<Buffer>>
+  allocate(std::size_t bytes) = 0;
   /// Host memory to device memory and back.
   virtual llvm::Error upload(const BufferRef &to, const void *from,
                              std::size_t bytes) = 0;
@@ -126,6 +127,11 @@ public:
   virtual void releaseCachedMemory() = 0;
   /// The bytes releaseCachedMemory() would give back.
   virtual std::uint64_t cachedMemoryBytes() const = 0;
+  /// Bytes of device memory in use by buffers now, and the most at once
+  /// since the last resetPeakMemory().
+  virtual std::uint64_t liveMemoryBytes() const = 0;
+  virtual std::uint64_t peakMemoryBytes() const = 0;
+  virtual void resetPeakMemory() = 0;
 
   /// `graph` compiled for this device (or its code loaded from the disk
   /// kernel cache). `debug` prints the fused kernels and the cache key

@@ -31,6 +31,10 @@ struct GraphNode {
   /// The op's attributes, one integer array per entry of its schema in
   /// trueno/OpTable.def (e.g. Conv2d: stride, padding, dilation, groups).
   std::vector<std::vector<std::int64_t>> attributes;
+  /// Nonzero: the op is in gradient-checkpointing region n (numbered from 1
+  /// in order of appearance); gradients recompute it instead of reading it
+  /// (the `trueno.recompute` attribute).
+  std::int32_t recomputeRegion = 0;
 
   bool operator==(const GraphNode &) const = default;
 };

@@ -95,12 +95,12 @@ public:
   /// Stores `entry` atomically and evicts the least recently used entries
   /// past the size limit. A directory that cannot be created or written
   /// turns writes off, with one warning; a key whose path cannot be
-  /// replaced is skipped alone, with the real error. It never throws. The directory is listed on the first store
-  /// of the process and then only when the entries it knows of plus those
-  /// it wrote since pass the limit: listing 50,000 entries took ~0.2 s, and
-  /// doing it on every store made each new compile that much slower.
-  /// Entries other processes write meanwhile are counted at the next
-  /// listing.
+  /// replaced is skipped alone, with the real error. It never throws. The
+  /// directory is listed on the first store of the process and then only when
+  /// the entries it knows of plus those it wrote since pass the limit: listing
+  /// 50,000 entries took ~0.2 s, and doing it on every store made each new
+  /// compile that much slower. Entries other processes write meanwhile are
+  /// counted at the next listing.
   void store(const CacheKey &key, const CacheEntry &entry);
 
 private:

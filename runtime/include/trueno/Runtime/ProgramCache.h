@@ -27,7 +27,7 @@ public:
   /// recently used programs: an application that makes a new shape every
   /// step would otherwise grow without end (~50 KiB of RSS per program).
   struct Limits {
-    std::int64_t programs; ///< programs held
+    std::int64_t programs;   ///< programs held
     std::uint64_t codeBytes; ///< their machine code, summed
   };
   /// TRUENO_PROGRAM_CACHE_ENTRIES (default 1024) and

@@ -1,4 +1,5 @@
-//===- Schedule.h - A graph as kernels and the order they run in -*- C++ -*-===//
+//===- Schedule.h - A graph as kernels and the order they run in -*- C++
+//-*-===//
 //
 // The target-independent half of compiling a `Graph`: it is written as one
 // `func.func @graph` of trueno ops (inputs read through their strides), the
@@ -63,9 +64,8 @@ mlir::MLIRContext &compilerContext();
 /// `graph` partitioned into kernels by `graphPipeline` (the target's,
 /// `CompileTarget::graphPipeline`). With `debug`, prints the fused kernels
 /// (TRUENO_DEBUG=2).
-llvm::Expected<KernelSchedule> scheduleGraph(const Graph &graph,
-                                             const std::string &graphPipeline,
-                                             bool debug);
+llvm::Expected<KernelSchedule>
+scheduleGraph(const Graph &graph, const std::string &graphPipeline, bool debug);
 
 } // namespace trueno::runtime
 

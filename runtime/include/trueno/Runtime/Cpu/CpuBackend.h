@@ -22,8 +22,7 @@ public:
   Device device() const override { return Device::cpu(); }
   const CompileTarget &target() const override { return target_; }
 
-  llvm::Expected<std::shared_ptr<Buffer>>
-  allocate(std::size_t bytes) override;
+  llvm::Expected<std::shared_ptr<Buffer>> allocate(std::size_t bytes) override;
   llvm::Error upload(const BufferRef &to, const void *from,
                      std::size_t bytes) override;
   llvm::Error download(void *to, const BufferRef &from,
@@ -37,6 +36,9 @@ public:
   llvm::Error wait() override { return llvm::Error::success(); }
   void releaseCachedMemory() override;
   std::uint64_t cachedMemoryBytes() const override;
+  std::uint64_t liveMemoryBytes() const override;
+  std::uint64_t peakMemoryBytes() const override;
+  void resetPeakMemory() override;
 
   /// The disk cache key parts of kernels `ir` compiled for this target.
   CacheKeyParts keyParts(std::string ir) const;

@@ -55,7 +55,8 @@ void callPacked(void (*entry)(void **),
 /// feature the host lacks (its code would not run here). Read once.
 llvm::Expected<CompileTarget> cpuCompileTarget();
 /// The CPU pipeline's options for `target`.
-mlir::trueno::CpuPipelineOptions cpuPipelineOptions(const CompileTarget &target);
+mlir::trueno::CpuPipelineOptions
+cpuPipelineOptions(const CompileTarget &target);
 
 /// The machine code of one module, loaded into the process-wide JIT; it is
 /// unloaded when this is destroyed.

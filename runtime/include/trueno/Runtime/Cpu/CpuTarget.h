@@ -1,4 +1,5 @@
-//===- CpuTarget.h - Which CPU features the compiled code may use -*- C++ -*-===//
+//===- CpuTarget.h - Which CPU features the compiled code may use -*- C++
+//-*-===//
 //
 // Light enough for the hand-vectorized kernels to include: they ask it
 // before taking their AVX-512 paths (CpuKernel.h has the rest of the CPU

@@ -23,10 +23,11 @@ namespace trueno::runtime {
 class HostAllocator {
 public:
   struct Stats {
-    std::size_t liveBytes = 0;   ///< handed out and not yet returned
-    std::size_t cachedBytes = 0; ///< kept for reuse
-    std::uint64_t hits = 0;      ///< requests served from the cache
-    std::uint64_t misses = 0;    ///< requests that went to the OS
+    std::size_t liveBytes = 0;     ///< handed out and not yet returned
+    std::size_t peakLiveBytes = 0; ///< the most live at once (resetPeak())
+    std::size_t cachedBytes = 0;   ///< kept for reuse
+    std::uint64_t hits = 0;        ///< requests served from the cache
+    std::uint64_t misses = 0;      ///< requests that went to the OS
   };
 
   /// The process-wide allocator. Its cache limit comes from
@@ -47,6 +48,8 @@ public:
   void releaseCached();
 
   Stats stats() const;
+  /// Starts the peak over from the bytes live now.
+  void resetPeak();
   /// The size actually reserved for a request of `bytes`.
   static std::size_t sizeClass(std::size_t bytes);
 
