@@ -289,7 +289,7 @@ HookPlan planHooks(const std::vector<std::shared_ptr<LazyNode>> &outputs,
           node && graph.contains.count(node.get()) &&
           storage->gradStateIfAny() &&
           !storage->gradStateIfAny()->hooks.empty()) {
-        plan.hooked.push_back({node, reachableFrom(node), Tensor()});
+        plan.hooked.push_back({node, reachableFrom(node), Tensor(), Tensor()});
         storages.push_back(std::move(storage));
       }
   // Downstream first: each step takes a hooked value no remaining one is
