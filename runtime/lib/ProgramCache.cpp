@@ -54,8 +54,8 @@ ProgramCache::Limits ProgramCache::limitsFromEnvironment() {
   if (const char *entries = std::getenv("TRUENO_PROGRAM_CACHE_ENTRIES"))
     limits.programs = std::max<std::int64_t>(1, std::atoll(entries));
   if (const char *mb = std::getenv("TRUENO_PROGRAM_CACHE_MB"))
-    limits.codeBytes = std::max<std::uint64_t>(1, std::strtoull(mb, nullptr, 10))
-                       << 20;
+    limits.codeBytes =
+        std::max<std::uint64_t>(1, std::strtoull(mb, nullptr, 10)) << 20;
   return limits;
 }
 

@@ -224,9 +224,8 @@ llvm::Expected<KernelSchedule> scheduleGraph(const Graph &graph,
     const Slot &s = schedule.slots[slot];
     if (s.kind == Slot::Output && s.index == static_cast<int>(j))
       continue;
-    schedule.copies.push_back(
-        {slot, static_cast<int>(j),
-         itemSize(graph.nodes[graph.outputs[j]].dtype)});
+    schedule.copies.push_back({slot, static_cast<int>(j),
+                               itemSize(graph.nodes[graph.outputs[j]].dtype)});
   }
   return schedule;
 }

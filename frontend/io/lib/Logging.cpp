@@ -2,9 +2,9 @@
 
 #include "trueno/io/Logging.h"
 
+#include "trueno/Error.h"
 #include "trueno/Fail.h"
 #include "trueno/Files.h"
-#include "trueno/Error.h"
 
 #include <fmt/format.h>
 

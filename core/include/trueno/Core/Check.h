@@ -30,7 +30,6 @@ inline DType computeType(DType dtype) {
                                                              : dtype;
 }
 
-
 /// `dim` in [-rank, rank) mapped to [0, rank); IndexError otherwise.
 std::int64_t wrapDim(std::int64_t dim, std::int64_t rank,
                      std::span<const std::int64_t> shape, std::string_view op,
