@@ -8,6 +8,10 @@
 // A rule returns a null Value for an operand without a gradient (integer
 // and bool operands, indices, conditions).
 //
+// A rule builds at most one op per call argument list: the order in which a
+// call's arguments are evaluated is unspecified (GCC and Clang differ), and
+// the emitted IR, which lit tests pin, must be the same from every compiler.
+//
 // The rules are attached to the ops as external models of
 // GradientOpInterface (ir/include/trueno/IR/TruenoInterfaces.td), so that
 // the dialect itself does not depend on autograd/. Ops not listed here
@@ -269,7 +273,8 @@ Grads rule(TanOp, Emit &e, Value, Value y, Value g) {
   return {e.mul(g, e.add(e.square(y), 1.0))};
 }
 Grads rule(TanhOp, Emit &e, Value, Value y, Value g) {
-  return {e.mul(g, e.sub(e.scalar(1.0, y), e.square(y)))};
+  Value one = e.scalar(1.0, y);
+  return {e.mul(g, e.sub(one, e.square(y)))};
 }
 Grads rule(SigmoidOp, Emit &e, Value, Value y, Value g) {
   return {e.mul(g, e.mul(y, e.sub(e.scalar(1.0, y), y)))};
@@ -284,7 +289,8 @@ Grads rule(SiluOp, Emit &e, Value x, Value, Value g) {
 }
 Grads rule(SoftplusOp, Emit &e, Value x, Value, Value g) {
   // Above PyTorch's threshold of 20, softplus(x) is x.
-  return {e.where(e.test<GtOp>(x, 20.0), g, e.mul(g, e.same<SigmoidOp>(x)))};
+  Value linear = e.test<GtOp>(x, 20.0);
+  return {e.where(linear, g, e.mul(g, e.same<SigmoidOp>(x)))};
 }
 Grads rule(ErfOp, Emit &e, Value x, Value, Value g) {
   Value bell = e.same<ExpOp>(e.neg(e.square(x)));
@@ -323,34 +329,48 @@ Grads rule(MulOp, Emit &e, Value a, Value c, Value, Value g) {
   return {e.mul(g, c), e.mul(g, a)};
 }
 Grads rule(DivOp, Emit &e, Value a, Value c, Value, Value g) {
-  return {e.div(g, c), e.neg(e.div(e.mul(g, a), e.square(c)))};
+  Value da = e.div(g, c);
+  Value ga = e.mul(g, a);
+  return {da, e.neg(e.div(ga, e.square(c)))};
 }
 Grads rule(PowOp, Emit &e, Value a, Value c, Value y, Value g) {
   // PyTorch's pow_backward_self and pow_backward_exponent: 0 where the
   // exponent is 0, and 0 for the exponent where a == 0 and c >= 0.
-  Value da = e.mul(e.mul(g, c), e.same<PowOp>(a, e.sub(c, e.scalar(1.0, c))));
-  da = e.where(e.test<EqOp>(c, 0.0), e.zerosLike(g), da);
-  Value atZero =
-      e.b.create<LogicalAndOp>(e.loc, e.test<EqOp>(a, 0.0).getType(),
-                               e.test<EqOp>(a, 0.0), e.test<GeOp>(c, 0.0));
-  Value dc =
-      e.where(atZero, e.zerosLike(g), e.mul(g, e.mul(y, e.same<LogOp>(a))));
+  Value gc = e.mul(g, c);
+  Value one = e.scalar(1.0, c);
+  Value da = e.mul(gc, e.same<PowOp>(a, e.sub(c, one)));
+  Value zeroExponent = e.test<EqOp>(c, 0.0);
+  da = e.where(zeroExponent, e.zerosLike(g), da);
+  Value zeroBase = e.test<EqOp>(a, 0.0);
+  Value nonnegativeExponent = e.test<GeOp>(c, 0.0);
+  Value atZero = e.b.create<LogicalAndOp>(e.loc, zeroBase.getType(), zeroBase,
+                                          nonnegativeExponent);
+  Value zero = e.zerosLike(g);
+  Value dc = e.where(atZero, zero, e.mul(g, e.mul(y, e.same<LogOp>(a))));
   return {da, dc};
 }
+/// maximum (`Loses` = LtOp) and minimum (`Loses` = GtOp): the gradient goes
+/// to the operand that won; ties split it in halves, as PyTorch.
+template <typename Loses, typename Wins>
+Grads extremumRule(Emit &e, Value a, Value c, Value g) {
+  Value tie = e.test<EqOp>(a, c);
+  Value split = e.where(tie, e.mul(g, 0.5), g);
+  Value aLoses = e.test<Loses>(a, c);
+  Value da = e.where(aLoses, e.zerosLike(g), split);
+  Value cLoses = e.test<Wins>(a, c);
+  return {da, e.where(cLoses, e.zerosLike(g), split)};
+}
 Grads rule(MaximumOp, Emit &e, Value a, Value c, Value, Value g) {
-  // Ties split the gradient in halves, as PyTorch.
-  Value split = e.where(e.test<EqOp>(a, c), e.mul(g, 0.5), g);
-  return {e.where(e.test<LtOp>(a, c), e.zerosLike(g), split),
-          e.where(e.test<GtOp>(a, c), e.zerosLike(g), split)};
+  return extremumRule<LtOp, GtOp>(e, a, c, g);
 }
 Grads rule(MinimumOp, Emit &e, Value a, Value c, Value, Value g) {
-  Value split = e.where(e.test<EqOp>(a, c), e.mul(g, 0.5), g);
-  return {e.where(e.test<GtOp>(a, c), e.zerosLike(g), split),
-          e.where(e.test<LtOp>(a, c), e.zerosLike(g), split)};
+  return extremumRule<GtOp, LtOp>(e, a, c, g);
 }
 Grads rule(Atan2Op, Emit &e, Value a, Value c, Value, Value g) {
-  Value r2 = e.add(e.square(a), e.square(c));
-  return {e.div(e.mul(g, c), r2), e.neg(e.div(e.mul(g, a), r2))};
+  Value a2 = e.square(a);
+  Value r2 = e.add(a2, e.square(c));
+  Value da = e.div(e.mul(g, c), r2);
+  return {da, e.neg(e.div(e.mul(g, a), r2))};
 }
 Grads rule(RemainderOp, Emit &e, Value a, Value c, Value, Value g) {
   // a - floor(a / c) * c, as PyTorch.
@@ -383,10 +403,17 @@ FailureOr<Grads> gradients(ClampOp op, Emit &e, Value g) {
   auto either = [&](Value p, Value q) {
     return e.b.create<LogicalOrOp>(e.loc, p.getType(), p, q).getResult();
   };
-  return Grads{
-      e.gate(both(e.test<GeOp>(x, low), e.test<LeOp>(x, high)), g),
-      e.gate(both(e.test<LtOp>(x, low), e.test<LtOp>(low, high)), g),
-      e.gate(either(e.test<GtOp>(x, high), e.test<LtOp>(high, low)), g)};
+  // Each comparison is its own statement: the order of a call's arguments
+  // is unspecified, and the emitted IR must not depend on the compiler.
+  Value aboveLow = e.test<GeOp>(x, low);
+  Value inside = both(aboveLow, e.test<LeOp>(x, high));
+  Value dx = e.gate(inside, g);
+  Value belowLow = e.test<LtOp>(x, low);
+  Value toLow = both(belowLow, e.test<LtOp>(low, high));
+  Value dLow = e.gate(toLow, g);
+  Value aboveHigh = e.test<GtOp>(x, high);
+  Value toHigh = either(aboveHigh, e.test<LtOp>(high, low));
+  return Grads{dx, dLow, e.gate(toHigh, g)};
 }
 
 FailureOr<Grads> gradients(CastOp op, Emit &e, Value g) {
@@ -424,7 +451,8 @@ FailureOr<Grads> gradients(ReduceProdOp op, Emit &e, Value g) {
   Value gx = e.unreduce(g, dims, type);
   Value none = e.div(y, x);
   Value one = e.where(isZero, nonzeroProduct, e.zerosLike(x));
-  Value others = e.where(e.test<EqOp>(zeros, 1.0), one, e.zerosLike(x));
+  Value oneZero = e.test<EqOp>(zeros, 1.0);
+  Value others = e.where(oneZero, one, e.zerosLike(x));
   return Grads{e.mul(gx, e.where(e.test<EqOp>(zeros, 0.0), none, others))};
 }
 
@@ -582,7 +610,8 @@ FailureOr<Grads> gradients(PadOp op, Emit &e, Value g) {
   for (int64_t i : op.getInterior())
     steps.push_back(i + 1);
   Value gInput = e.slice(g, op.getLow(), steps, input);
-  Value gValue = e.sub(e.sumAll(g), e.sumAll(gInput));
+  Value total = e.sumAll(g);
+  Value gValue = e.sub(total, e.sumAll(gInput));
   return Grads{gInput, gValue};
 }
 FailureOr<Grads> gradients(ConcatOp op, Emit &e, Value g) {

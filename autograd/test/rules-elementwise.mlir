@@ -256,12 +256,12 @@ func.func @silu(%x: tensor<4xf32>, %g: tensor<4xf32>) -> tensor<4xf32> {
 
 // CHECK-LABEL: func.func @softplus(
 // CHECK:         %[[SOFTPLUS0:.*]] = trueno.softplus %arg0 : tensor<4xf32>
-// CHECK-NEXT:    %[[SOFTPLUS1:.*]] = trueno.sigmoid %arg0 : tensor<4xf32>
-// CHECK-NEXT:    %[[SOFTPLUS2:.*]] = trueno.mul %arg1, %[[SOFTPLUS1]] : tensor<4xf32>
-// CHECK-NEXT:    %[[SOFTPLUS3:.*]] = trueno.constant dense<2.000000e+01> : tensor<f32>
-// CHECK-NEXT:    %[[SOFTPLUS4:.*]] = trueno.expand %[[SOFTPLUS3]] : tensor<f32> to tensor<4xf32>
-// CHECK-NEXT:    %[[SOFTPLUS5:.*]] = trueno.gt %arg0, %[[SOFTPLUS4]] : tensor<4xf32> -> tensor<4xi1>
-// CHECK-NEXT:    %[[SOFTPLUS6:.*]] = trueno.where %[[SOFTPLUS5]], %arg1, %[[SOFTPLUS2]] : tensor<4xi1>, tensor<4xf32>
+// CHECK-NEXT:    %[[SOFTPLUS1:.*]] = trueno.constant dense<2.000000e+01> : tensor<f32>
+// CHECK-NEXT:    %[[SOFTPLUS2:.*]] = trueno.expand %[[SOFTPLUS1]] : tensor<f32> to tensor<4xf32>
+// CHECK-NEXT:    %[[SOFTPLUS3:.*]] = trueno.gt %arg0, %[[SOFTPLUS2]] : tensor<4xf32> -> tensor<4xi1>
+// CHECK-NEXT:    %[[SOFTPLUS4:.*]] = trueno.sigmoid %arg0 : tensor<4xf32>
+// CHECK-NEXT:    %[[SOFTPLUS5:.*]] = trueno.mul %arg1, %[[SOFTPLUS4]] : tensor<4xf32>
+// CHECK-NEXT:    %[[SOFTPLUS6:.*]] = trueno.where %[[SOFTPLUS3]], %arg1, %[[SOFTPLUS5]] : tensor<4xi1>, tensor<4xf32>
 // CHECK-NEXT:    return %[[SOFTPLUS6]] : tensor<4xf32>
 func.func @softplus(%x: tensor<4xf32>, %g: tensor<4xf32>) -> tensor<4xf32> {
   %y = trueno.softplus %x : tensor<4xf32>
@@ -362,35 +362,32 @@ func.func @mul(%a: tensor<4xf32>, %b: tensor<4xf32>, %g: tensor<4xf32>) -> (tens
 
 // CHECK-LABEL: func.func @pow(
 // CHECK:         %[[POW0:.*]] = trueno.pow %arg0, %arg1 : tensor<4xf32>
-// CHECK-NEXT:    %[[POW1:.*]] = trueno.constant dense<1.000000e+00> : tensor<f32>
-// CHECK-NEXT:    %[[POW2:.*]] = trueno.expand %[[POW1]] : tensor<f32> to tensor<4xf32>
-// CHECK-NEXT:    %[[POW3:.*]] = trueno.sub %arg1, %[[POW2]] : tensor<4xf32>
-// CHECK-NEXT:    %[[POW4:.*]] = trueno.pow %arg0, %[[POW3]] : tensor<4xf32>
-// CHECK-NEXT:    %[[POW5:.*]] = trueno.mul %arg2, %arg1 : tensor<4xf32>
-// CHECK-NEXT:    %[[POW6:.*]] = trueno.mul %[[POW5]], %[[POW4]] : tensor<4xf32>
+// CHECK-NEXT:    %[[POW1:.*]] = trueno.mul %arg2, %arg1 : tensor<4xf32>
+// CHECK-NEXT:    %[[POW2:.*]] = trueno.constant dense<1.000000e+00> : tensor<f32>
+// CHECK-NEXT:    %[[POW3:.*]] = trueno.expand %[[POW2]] : tensor<f32> to tensor<4xf32>
+// CHECK-NEXT:    %[[POW4:.*]] = trueno.sub %arg1, %[[POW3]] : tensor<4xf32>
+// CHECK-NEXT:    %[[POW5:.*]] = trueno.pow %arg0, %[[POW4]] : tensor<4xf32>
+// CHECK-NEXT:    %[[POW6:.*]] = trueno.mul %[[POW1]], %[[POW5]] : tensor<4xf32>
 // CHECK-NEXT:    %[[POW7:.*]] = trueno.constant dense<0.000000e+00> : tensor<f32>
 // CHECK-NEXT:    %[[POW8:.*]] = trueno.expand %[[POW7]] : tensor<f32> to tensor<4xf32>
-// CHECK-NEXT:    %[[POW9:.*]] = trueno.constant dense<0.000000e+00> : tensor<f32>
-// CHECK-NEXT:    %[[POW10:.*]] = trueno.expand %[[POW9]] : tensor<f32> to tensor<4xf32>
-// CHECK-NEXT:    %[[POW11:.*]] = trueno.eq %arg1, %[[POW10]] : tensor<4xf32> -> tensor<4xi1>
-// CHECK-NEXT:    %[[POW12:.*]] = trueno.where %[[POW11]], %[[POW8]], %[[POW6]] : tensor<4xi1>, tensor<4xf32>
+// CHECK-NEXT:    %[[POW9:.*]] = trueno.eq %arg1, %[[POW8]] : tensor<4xf32> -> tensor<4xi1>
+// CHECK-NEXT:    %[[POW10:.*]] = trueno.constant dense<0.000000e+00> : tensor<f32>
+// CHECK-NEXT:    %[[POW11:.*]] = trueno.expand %[[POW10]] : tensor<f32> to tensor<4xf32>
+// CHECK-NEXT:    %[[POW12:.*]] = trueno.where %[[POW9]], %[[POW11]], %[[POW6]] : tensor<4xi1>, tensor<4xf32>
 // CHECK-NEXT:    %[[POW13:.*]] = trueno.constant dense<0.000000e+00> : tensor<f32>
 // CHECK-NEXT:    %[[POW14:.*]] = trueno.expand %[[POW13]] : tensor<f32> to tensor<4xf32>
-// CHECK-NEXT:    %[[POW15:.*]] = trueno.ge %arg1, %[[POW14]] : tensor<4xf32> -> tensor<4xi1>
+// CHECK-NEXT:    %[[POW15:.*]] = trueno.eq %arg0, %[[POW14]] : tensor<4xf32> -> tensor<4xi1>
 // CHECK-NEXT:    %[[POW16:.*]] = trueno.constant dense<0.000000e+00> : tensor<f32>
 // CHECK-NEXT:    %[[POW17:.*]] = trueno.expand %[[POW16]] : tensor<f32> to tensor<4xf32>
-// CHECK-NEXT:    %[[POW18:.*]] = trueno.eq %arg0, %[[POW17]] : tensor<4xf32> -> tensor<4xi1>
-// CHECK-NEXT:    %[[POW19:.*]] = trueno.constant dense<0.000000e+00> : tensor<f32>
-// CHECK-NEXT:    %[[POW20:.*]] = trueno.expand %[[POW19]] : tensor<f32> to tensor<4xf32>
-// CHECK-NEXT:    %[[POW21:.*]] = trueno.eq %arg0, %[[POW20]] : tensor<4xf32> -> tensor<4xi1>
-// CHECK-NEXT:    %[[POW22:.*]] = trueno.logical_and %[[POW18]], %[[POW15]] : tensor<4xi1>
-// CHECK-NEXT:    %[[POW23:.*]] = trueno.log %arg0 : tensor<4xf32>
-// CHECK-NEXT:    %[[POW24:.*]] = trueno.mul %[[POW0]], %[[POW23]] : tensor<4xf32>
-// CHECK-NEXT:    %[[POW25:.*]] = trueno.mul %arg2, %[[POW24]] : tensor<4xf32>
-// CHECK-NEXT:    %[[POW26:.*]] = trueno.constant dense<0.000000e+00> : tensor<f32>
-// CHECK-NEXT:    %[[POW27:.*]] = trueno.expand %[[POW26]] : tensor<f32> to tensor<4xf32>
-// CHECK-NEXT:    %[[POW28:.*]] = trueno.where %[[POW22]], %[[POW27]], %[[POW25]] : tensor<4xi1>, tensor<4xf32>
-// CHECK-NEXT:    return %[[POW12]], %[[POW28]] : tensor<4xf32>, tensor<4xf32>
+// CHECK-NEXT:    %[[POW18:.*]] = trueno.ge %arg1, %[[POW17]] : tensor<4xf32> -> tensor<4xi1>
+// CHECK-NEXT:    %[[POW19:.*]] = trueno.logical_and %[[POW15]], %[[POW18]] : tensor<4xi1>
+// CHECK-NEXT:    %[[POW20:.*]] = trueno.constant dense<0.000000e+00> : tensor<f32>
+// CHECK-NEXT:    %[[POW21:.*]] = trueno.expand %[[POW20]] : tensor<f32> to tensor<4xf32>
+// CHECK-NEXT:    %[[POW22:.*]] = trueno.log %arg0 : tensor<4xf32>
+// CHECK-NEXT:    %[[POW23:.*]] = trueno.mul %[[POW0]], %[[POW22]] : tensor<4xf32>
+// CHECK-NEXT:    %[[POW24:.*]] = trueno.mul %arg2, %[[POW23]] : tensor<4xf32>
+// CHECK-NEXT:    %[[POW25:.*]] = trueno.where %[[POW19]], %[[POW21]], %[[POW24]] : tensor<4xi1>, tensor<4xf32>
+// CHECK-NEXT:    return %[[POW12]], %[[POW25]] : tensor<4xf32>, tensor<4xf32>
 func.func @pow(%a: tensor<4xf32>, %b: tensor<4xf32>, %g: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>) {
   %y = trueno.pow %a, %b : tensor<4xf32>
   %da = trueno.gradient %y, %g wrt %a : tensor<4xf32>, tensor<4xf32>
@@ -402,19 +399,19 @@ func.func @pow(%a: tensor<4xf32>, %b: tensor<4xf32>, %g: tensor<4xf32>) -> (tens
 
 // CHECK-LABEL: func.func @minimum(
 // CHECK:         %[[MINIMUM0:.*]] = trueno.minimum %arg0, %arg1 : tensor<4xf32>
-// CHECK-NEXT:    %[[MINIMUM1:.*]] = trueno.constant dense<5.000000e-01> : tensor<f32>
-// CHECK-NEXT:    %[[MINIMUM2:.*]] = trueno.expand %[[MINIMUM1]] : tensor<f32> to tensor<4xf32>
-// CHECK-NEXT:    %[[MINIMUM3:.*]] = trueno.mul %arg2, %[[MINIMUM2]] : tensor<4xf32>
-// CHECK-NEXT:    %[[MINIMUM4:.*]] = trueno.eq %arg0, %arg1 : tensor<4xf32> -> tensor<4xi1>
-// CHECK-NEXT:    %[[MINIMUM5:.*]] = trueno.where %[[MINIMUM4]], %[[MINIMUM3]], %arg2 : tensor<4xi1>, tensor<4xf32>
-// CHECK-NEXT:    %[[MINIMUM6:.*]] = trueno.constant dense<0.000000e+00> : tensor<f32>
-// CHECK-NEXT:    %[[MINIMUM7:.*]] = trueno.expand %[[MINIMUM6]] : tensor<f32> to tensor<4xf32>
-// CHECK-NEXT:    %[[MINIMUM8:.*]] = trueno.gt %arg0, %arg1 : tensor<4xf32> -> tensor<4xi1>
-// CHECK-NEXT:    %[[MINIMUM9:.*]] = trueno.where %[[MINIMUM8]], %[[MINIMUM7]], %[[MINIMUM5]] : tensor<4xi1>, tensor<4xf32>
-// CHECK-NEXT:    %[[MINIMUM10:.*]] = trueno.constant dense<0.000000e+00> : tensor<f32>
-// CHECK-NEXT:    %[[MINIMUM11:.*]] = trueno.expand %[[MINIMUM10]] : tensor<f32> to tensor<4xf32>
-// CHECK-NEXT:    %[[MINIMUM12:.*]] = trueno.lt %arg0, %arg1 : tensor<4xf32> -> tensor<4xi1>
-// CHECK-NEXT:    %[[MINIMUM13:.*]] = trueno.where %[[MINIMUM12]], %[[MINIMUM11]], %[[MINIMUM5]] : tensor<4xi1>, tensor<4xf32>
+// CHECK-NEXT:    %[[MINIMUM1:.*]] = trueno.eq %arg0, %arg1 : tensor<4xf32> -> tensor<4xi1>
+// CHECK-NEXT:    %[[MINIMUM2:.*]] = trueno.constant dense<5.000000e-01> : tensor<f32>
+// CHECK-NEXT:    %[[MINIMUM3:.*]] = trueno.expand %[[MINIMUM2]] : tensor<f32> to tensor<4xf32>
+// CHECK-NEXT:    %[[MINIMUM4:.*]] = trueno.mul %arg2, %[[MINIMUM3]] : tensor<4xf32>
+// CHECK-NEXT:    %[[MINIMUM5:.*]] = trueno.where %[[MINIMUM1]], %[[MINIMUM4]], %arg2 : tensor<4xi1>, tensor<4xf32>
+// CHECK-NEXT:    %[[MINIMUM6:.*]] = trueno.gt %arg0, %arg1 : tensor<4xf32> -> tensor<4xi1>
+// CHECK-NEXT:    %[[MINIMUM7:.*]] = trueno.constant dense<0.000000e+00> : tensor<f32>
+// CHECK-NEXT:    %[[MINIMUM8:.*]] = trueno.expand %[[MINIMUM7]] : tensor<f32> to tensor<4xf32>
+// CHECK-NEXT:    %[[MINIMUM9:.*]] = trueno.where %[[MINIMUM6]], %[[MINIMUM8]], %[[MINIMUM5]] : tensor<4xi1>, tensor<4xf32>
+// CHECK-NEXT:    %[[MINIMUM10:.*]] = trueno.lt %arg0, %arg1 : tensor<4xf32> -> tensor<4xi1>
+// CHECK-NEXT:    %[[MINIMUM11:.*]] = trueno.constant dense<0.000000e+00> : tensor<f32>
+// CHECK-NEXT:    %[[MINIMUM12:.*]] = trueno.expand %[[MINIMUM11]] : tensor<f32> to tensor<4xf32>
+// CHECK-NEXT:    %[[MINIMUM13:.*]] = trueno.where %[[MINIMUM10]], %[[MINIMUM12]], %[[MINIMUM5]] : tensor<4xi1>, tensor<4xf32>
 // CHECK-NEXT:    return %[[MINIMUM9]], %[[MINIMUM13]] : tensor<4xf32>, tensor<4xf32>
 func.func @minimum(%a: tensor<4xf32>, %b: tensor<4xf32>, %g: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>) {
   %y = trueno.minimum %a, %b : tensor<4xf32>
@@ -427,9 +424,9 @@ func.func @minimum(%a: tensor<4xf32>, %b: tensor<4xf32>, %g: tensor<4xf32>) -> (
 
 // CHECK-LABEL: func.func @atan2(
 // CHECK:         %[[ATAN20:.*]] = trueno.atan2 %arg0, %arg1 : tensor<4xf32>
-// CHECK-NEXT:    %[[ATAN21:.*]] = trueno.mul %arg1, %arg1 : tensor<4xf32>
-// CHECK-NEXT:    %[[ATAN22:.*]] = trueno.mul %arg0, %arg0 : tensor<4xf32>
-// CHECK-NEXT:    %[[ATAN23:.*]] = trueno.add %[[ATAN22]], %[[ATAN21]] : tensor<4xf32>
+// CHECK-NEXT:    %[[ATAN21:.*]] = trueno.mul %arg0, %arg0 : tensor<4xf32>
+// CHECK-NEXT:    %[[ATAN22:.*]] = trueno.mul %arg1, %arg1 : tensor<4xf32>
+// CHECK-NEXT:    %[[ATAN23:.*]] = trueno.add %[[ATAN21]], %[[ATAN22]] : tensor<4xf32>
 // CHECK-NEXT:    %[[ATAN24:.*]] = trueno.mul %arg2, %arg1 : tensor<4xf32>
 // CHECK-NEXT:    %[[ATAN25:.*]] = trueno.div %[[ATAN24]], %[[ATAN23]] : tensor<4xf32>
 // CHECK-NEXT:    %[[ATAN26:.*]] = trueno.mul %arg2, %arg0 : tensor<4xf32>
@@ -479,21 +476,21 @@ func.func @floordiv(%a: tensor<4xf32>, %b: tensor<4xf32>, %g: tensor<4xf32>) -> 
 
 // CHECK-LABEL: func.func @clamp(
 // CHECK:         %[[CLAMP0:.*]] = trueno.clamp %arg0, %arg1, %arg2 : tensor<4xf32>
-// CHECK-NEXT:    %[[CLAMP1:.*]] = trueno.le %arg0, %arg2 : tensor<4xf32> -> tensor<4xi1>
-// CHECK-NEXT:    %[[CLAMP2:.*]] = trueno.ge %arg0, %arg1 : tensor<4xf32> -> tensor<4xi1>
-// CHECK-NEXT:    %[[CLAMP3:.*]] = trueno.logical_and %[[CLAMP2]], %[[CLAMP1]] : tensor<4xi1>
+// CHECK-NEXT:    %[[CLAMP1:.*]] = trueno.ge %arg0, %arg1 : tensor<4xf32> -> tensor<4xi1>
+// CHECK-NEXT:    %[[CLAMP2:.*]] = trueno.le %arg0, %arg2 : tensor<4xf32> -> tensor<4xi1>
+// CHECK-NEXT:    %[[CLAMP3:.*]] = trueno.logical_and %[[CLAMP1]], %[[CLAMP2]] : tensor<4xi1>
 // CHECK-NEXT:    %[[CLAMP4:.*]] = trueno.constant dense<0.000000e+00> : tensor<f32>
 // CHECK-NEXT:    %[[CLAMP5:.*]] = trueno.expand %[[CLAMP4]] : tensor<f32> to tensor<4xf32>
 // CHECK-NEXT:    %[[CLAMP6:.*]] = trueno.where %[[CLAMP3]], %arg3, %[[CLAMP5]] : tensor<4xi1>, tensor<4xf32>
-// CHECK-NEXT:    %[[CLAMP7:.*]] = trueno.lt %arg1, %arg2 : tensor<4xf32> -> tensor<4xi1>
-// CHECK-NEXT:    %[[CLAMP8:.*]] = trueno.lt %arg0, %arg1 : tensor<4xf32> -> tensor<4xi1>
-// CHECK-NEXT:    %[[CLAMP9:.*]] = trueno.logical_and %[[CLAMP8]], %[[CLAMP7]] : tensor<4xi1>
+// CHECK-NEXT:    %[[CLAMP7:.*]] = trueno.lt %arg0, %arg1 : tensor<4xf32> -> tensor<4xi1>
+// CHECK-NEXT:    %[[CLAMP8:.*]] = trueno.lt %arg1, %arg2 : tensor<4xf32> -> tensor<4xi1>
+// CHECK-NEXT:    %[[CLAMP9:.*]] = trueno.logical_and %[[CLAMP7]], %[[CLAMP8]] : tensor<4xi1>
 // CHECK-NEXT:    %[[CLAMP10:.*]] = trueno.constant dense<0.000000e+00> : tensor<f32>
 // CHECK-NEXT:    %[[CLAMP11:.*]] = trueno.expand %[[CLAMP10]] : tensor<f32> to tensor<4xf32>
 // CHECK-NEXT:    %[[CLAMP12:.*]] = trueno.where %[[CLAMP9]], %arg3, %[[CLAMP11]] : tensor<4xi1>, tensor<4xf32>
-// CHECK-NEXT:    %[[CLAMP13:.*]] = trueno.lt %arg2, %arg1 : tensor<4xf32> -> tensor<4xi1>
-// CHECK-NEXT:    %[[CLAMP14:.*]] = trueno.gt %arg0, %arg2 : tensor<4xf32> -> tensor<4xi1>
-// CHECK-NEXT:    %[[CLAMP15:.*]] = trueno.logical_or %[[CLAMP14]], %[[CLAMP13]] : tensor<4xi1>
+// CHECK-NEXT:    %[[CLAMP13:.*]] = trueno.gt %arg0, %arg2 : tensor<4xf32> -> tensor<4xi1>
+// CHECK-NEXT:    %[[CLAMP14:.*]] = trueno.lt %arg2, %arg1 : tensor<4xf32> -> tensor<4xi1>
+// CHECK-NEXT:    %[[CLAMP15:.*]] = trueno.logical_or %[[CLAMP13]], %[[CLAMP14]] : tensor<4xi1>
 // CHECK-NEXT:    %[[CLAMP16:.*]] = trueno.constant dense<0.000000e+00> : tensor<f32>
 // CHECK-NEXT:    %[[CLAMP17:.*]] = trueno.expand %[[CLAMP16]] : tensor<f32> to tensor<4xf32>
 // CHECK-NEXT:    %[[CLAMP18:.*]] = trueno.where %[[CLAMP15]], %arg3, %[[CLAMP17]] : tensor<4xi1>, tensor<4xf32>
