@@ -414,3 +414,124 @@ TEST_CASE("checkpoint: the same gradients, recomputed instead of kept") {
   (void)step(true);
   CHECK(d.misses() == 0);
 }
+
+TEST_CASE("the autograd API's edge cases and misuse, each with its rule") {
+  Tensor x = tensor({1.0, 2.0}, kFloat64).requiresGrad_();
+  // Several outputs: the gradient of their sum.
+  checkClose(grad({(x * 2).sum(), (x * x).sum()}, {x})[0], {4, 6});
+  checkClose(
+      grad({x * 2, x * x}, {x},
+           {tensor({1.0, 1.0}, kFloat64), tensor({0.5, 0.0}, kFloat64)})[0],
+      {3, 2});
+  CHECK_CONTAINS(errorOf<ValueError>([&] { (void)grad({}, {x}); }),
+                 "grad: no outputs");
+  CHECK_CONTAINS(errorOf<ValueError>([&] {
+                   (void)grad({x * 2, x * 3}, {x}, {ones({2}, kFloat64)});
+                 }),
+                 "2 outputs but 1 output gradients");
+  CHECK_CONTAINS(errorOf<DTypeError>([&] {
+                   (x * 2).backward(tensor({1, 1}));
+                 }),
+                 "the gradient has dtype int64");
+  // A float32 gradient for a float64 output is converted.
+  Tensor y = x * 2;
+  y.backward(ones({2}, kFloat32));
+  checkClose(x.grad(), {2, 2});
+  x.setGrad(Tensor());
+
+  // requiresGrad_(false) turns a leaf back into a constant.
+  Tensor leaf = tensor({3.0}, kFloat64).requiresGrad_();
+  CHECK(leaf.isLeaf());
+  leaf.requiresGrad_(false);
+  CHECK_FALSE(leaf.requiresGrad());
+  CHECK(leaf.isLeaf()); // as PyTorch: a tensor without grad is a leaf
+  CHECK_FALSE((leaf * 2).requiresGrad());
+  CHECK(tensor({1.0}).requiresGrad_(false).isLeaf());
+  // A computed value that requires grad may be asked again; it is no leaf.
+  Tensor computed = x * 2;
+  CHECK(computed.requiresGrad_().requiresGrad());
+  CHECK_FALSE(computed.isLeaf());
+  // A leaf owns its storage: no detached alias, no transposed view.
+  Tensor base = ones({2, 3}, kFloat64);
+  CHECK_CONTAINS(errorOf<ValueError>([&] { base.detach().requiresGrad_(); }),
+                 "is a view of a larger or differently laid out storage");
+  CHECK_CONTAINS(errorOf<ValueError>([&] { base.T().requiresGrad_(); }),
+                 "this tensor of shape (3, 2) is a view");
+
+  // grad() of a computed value is undefined unless retainGrad() asked.
+  Tensor h = x * 3;
+  (h * h).sum().backward();
+  CHECK_FALSE(h.grad().defined());
+  x.setGrad(Tensor());
+  // setGrad checks shape and dtype; clearing a gradient never set is fine.
+  CHECK_CONTAINS(errorOf<ShapeError>([&] { x.setGrad(ones({3}, kFloat64)); }),
+                 "a gradient of shape (3,) and dtype float64 for a tensor of "
+                 "shape (2,) and dtype float64");
+  CHECK_THROWS_AS(x.setGrad(ones({2}, kFloat32)), ShapeError);
+  Tensor fresh = ones({2});
+  fresh.setGrad(Tensor());
+  CHECK_FALSE(fresh.grad().defined());
+  fresh.setGrad(ones({2}) * 7.0);
+  CHECK(fresh.grad().sum().item<float>() == 14.0f);
+
+  // retainGrad: refused without grad, a no-op on leaves, idempotent.
+  CHECK_CONTAINS(errorOf<ValueError>([&] { ones({2}).retainGrad(); }),
+                 "retainGrad: this tensor does not require grad");
+  x.retainGrad();
+  Tensor r = x * x;
+  r.retainGrad();
+  r.retainGrad();
+  r.sum().backward();
+  checkClose(r.grad(), {1, 1});
+  checkClose(x.grad(), {2, 4});
+  x.setGrad(Tensor());
+
+  // A retained value with a hook: its gradient is the hooked one, and so is
+  // what grad() returns for it.
+  Tensor k = x * 2;
+  k.retainGrad();
+  k.registerHook([](const Tensor &g) { return g * 10.0; });
+  (k * k).sum().backward();
+  checkClose(k.grad(), {40, 80});
+  checkClose(x.grad(), {80, 160});
+  x.setGrad(Tensor());
+  Tensor k2 = x * 2;
+  k2.registerHook([](const Tensor &g) { return g * 10.0; });
+  checkClose(grad({(k2 * k2).sum()}, {k2})[0], {40, 80});
+
+  // Hooks must be callables; computed values take them whole.
+  CHECK_CONTAINS(errorOf<ValueError>([&] {
+                   x.registerHook(std::function<Tensor(const Tensor &)>());
+                 }),
+                 "registerHook: the hook is empty");
+  Tensor m = (ones({2, 3}, kFloat64).requiresGrad_() * 2);
+  CHECK_CONTAINS(errorOf<ValueError>([&] {
+                   m.T().registerHook([](const Tensor &g) { return g; });
+                 }),
+                 "a hook on a view of a computed value is not supported");
+  CHECK_FALSE(ones({2}).removeHook(1));
+
+  // checkpoint needs a callable that returns a tensor.
+  CHECK_CONTAINS(errorOf<ValueError>([&] {
+                   (void)checkpoint(std::function<Tensor(const Tensor &)>(), x);
+                 }),
+                 "checkpoint: the function is empty");
+  CHECK_CONTAINS(errorOf<ValueError>([&] {
+                   (void)checkpoint(
+                       std::function<Tensor(const std::vector<Tensor> &)>(),
+                       {x});
+                 }),
+                 "checkpoint: the function is empty");
+  CHECK_CONTAINS(errorOf<ValueError>([&] {
+                   (void)checkpoint([](const Tensor &) { return Tensor(); }, x);
+                 }),
+                 "the function returned an undefined tensor");
+
+  // A second backward through a graph whose output was realized names the
+  // op that made it.
+  Tensor loss = (x.exp() * 3.0).sum();
+  (void)loss.item<double>();
+  loss.backward();
+  CHECK_CONTAINS(errorOf<ValueError>([&] { loss.backward(); }),
+                 "went through the");
+}

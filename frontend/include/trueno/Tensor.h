@@ -99,7 +99,8 @@ public:
   /// A leaf: not the result of an op that requires grad.
   bool isLeaf(TRUENO_HERE) const;
   /// The gradient accumulated by backward() (leaves, and non-leaves after
-  /// retainGrad()); undefined before the first backward().
+  /// retainGrad()), or what setGrad() gave a tensor without grad; undefined
+  /// before either.
   Tensor grad(TRUENO_HERE) const;
   /// Replaces the accumulated gradient (an undefined tensor clears it, as
   /// setting `.grad = None`); its shape must be this tensor's.

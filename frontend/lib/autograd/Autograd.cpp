@@ -73,6 +73,14 @@ bool isLeafTensor(const TensorImpl &t) {
          t.strides == contiguousStrides(t.shape);
 }
 
+/// Whether `t` is its storage's whole value, not a view of part of it or of
+/// another layout (leaves and hooked values must be).
+bool wholeStorage(const TensorImpl &t) {
+  return !t.detached && t.offset == 0 &&
+         t.strides == contiguousStrides(t.shape) &&
+         numelOf(t.shape) * trueno::itemSize(t.dtype) == t.storage->nbytes();
+}
+
 /// Storages whose non-leaf values keep their gradient (retainGrad()).
 std::vector<std::weak_ptr<Storage>> &retainedStorages() {
   static auto *retained = new std::vector<std::weak_ptr<Storage>>();
@@ -407,10 +415,7 @@ Tensor &Tensor::requiresGrad_(bool on, SourceLoc where) {
                      "only floating-point tensors can require gradients, "
                      "not {}",
                      dtypeName(self.dtype));
-  if (self.detached || self.offset != 0 ||
-      self.strides != contiguousStrides(self.shape) ||
-      numelOf(self.shape) * trueno::itemSize(self.dtype) !=
-          self.storage->nbytes())
+  if (!wholeStorage(self))
     fail<ValueError>(where, "requiresGrad_",
                      "call clone() first: a leaf owns its storage",
                      "this tensor of shape {} is a view of a larger or "
@@ -440,9 +445,13 @@ Tensor Tensor::grad(SourceLoc where) const {
   const TensorImpl &self = implOf(*this, "grad", where);
   std::lock_guard lock(detail::lazyMutex());
   Storage::GradState *g = self.storage->gradStateIfAny();
-  if (!g || (!isLeafTensor(self) && !g->retainsGrad))
+  if (!g)
     return Tensor();
-  return g->grad;
+  // A computed value keeps its gradient only when retainGrad() asked; a
+  // tensor without grad keeps what setGrad() gave it, as PyTorch's `.grad`.
+  bool keeps = tracks(self) ? isLeafTensor(self) || g->retainsGrad
+                            : wholeStorage(self) && !g->leaf;
+  return keeps ? g->grad : Tensor();
 }
 
 void Tensor::setGrad(const Tensor &gradient, SourceLoc where) {
@@ -491,9 +500,7 @@ std::int64_t Tensor::registerHook(std::function<Tensor(const Tensor &)> hook,
   if (!leaf && !tracks(self))
     fail<ValueError>(where, "registerHook", "call requiresGrad_() first",
                      "this tensor does not require grad");
-  if (!leaf &&
-      (self.offset != 0 || self.strides != contiguousStrides(self.shape) ||
-       self.numel() * trueno::itemSize(self.dtype) != self.storage->nbytes()))
+  if (!leaf && !wholeStorage(self))
     fail<ValueError>(where, "registerHook",
                      "register it on the whole value, or on a clone() of "
                      "the view",
