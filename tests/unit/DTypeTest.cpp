@@ -165,3 +165,35 @@ TEST_CASE("Scalar holds bool, int or float and converts like to()") {
   CHECK(Scalar(9007199254740993LL).to<std::int64_t>() == 9007199254740993LL);
   CHECK(float(Scalar(1.0).to<Half>()) == 1.0f);
 }
+
+TEST_CASE("bool operands: logical meaning where PyTorch gives one, else "
+          "refused") {
+  // Values from torch 1.13.
+  Tensor b = tensor({true, false, true}), c = tensor({true, true, false});
+  auto bools = [](const Tensor &t) {
+    CHECK(t.dtype() == kBool);
+    return t.toVector<bool>();
+  };
+  CHECK(bools(minimum(b, c)) == std::vector<bool>{true, false, false});
+  CHECK(bools(maximum(b, c)) == std::vector<bool>{true, true, true});
+  CHECK(bools(sign(b)) == std::vector<bool>{true, false, true});
+  CHECK_THROWS_AS(pow(b, c), DTypeError);
+  CHECK_THROWS_AS(remainder(b, c), DTypeError);
+  CHECK_THROWS_AS(b - c, DTypeError);
+  CHECK_THROWS_AS(abs(b), DTypeError);
+  CHECK_THROWS_AS(clamp(b, Scalar(false), Scalar(true)), DTypeError);
+  CHECK_THROWS_AS(clamp(b, c, c), DTypeError);
+  // An in-place update cannot widen bool to a number.
+  Tensor mask = tensor({true, false});
+  CHECK_THROWS_AS(mask.add_(tensor({1, 2})), DTypeError);
+}
+
+TEST_CASE("vector products and zero-dimensional reductions, as PyTorch") {
+  Tensor v = tensor({1.0f, 2.0f, 3.0f});
+  Tensor vv = matmul(v, v); // torch.matmul of two vectors is their dot
+  CHECK(vv.dim() == 0);
+  CHECK(vv.item<float>() == 14.0f);
+  CHECK(argmax(tensor(5.0f), 0).item<std::int64_t>() == 0);
+  CHECK(argmin(tensor(5.0f), -1, true).item<std::int64_t>() == 0);
+  CHECK_THROWS_AS(argmax(tensor(5.0f), 1), IndexError);
+}
