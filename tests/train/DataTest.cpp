@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sys/wait.h>
@@ -430,4 +431,203 @@ TEST_CASE("CSV and .npy files as datasets") {
   CHECK_THROWS_AS((void)data::loadNpyDataset(x, y), ShapeError);
   for (const std::string &p : {path, x, y})
     std::remove(p.c_str());
+}
+
+TEST_CASE("IDX files: every element type, every header field wrong, gzip's "
+          "own errors") {
+  std::string path = scratch("b.idx");
+  writeBytes(path, idx(0x09, {2}, {0xFF, 0x05}));
+  Tensor i8 = data::readIdx(path);
+  CHECK(i8.dtype() == kInt8);
+  CHECK(i8.toVector<std::int8_t>() == std::vector<std::int8_t>{-1, 5});
+  writeBytes(path, idx(0x0B, {1}, {0x80, 0x01}));
+  CHECK(data::readIdx(path).toVector<std::int16_t>() ==
+        std::vector<std::int16_t>{-32767});
+  writeBytes(path, idx(0x08, {0, 5}, {}));
+  CHECK(data::readIdx(path).shape() == Shape{0, 5});
+  auto lie = [&](std::vector<std::uint8_t> bytes) {
+    writeBytes(path, bytes);
+    std::string msg = errorOf<IOError>([&] { (void)data::readIdx(path); });
+    CHECK_CONTAINS(msg, "readIdx: " + path + ": ");
+    return msg;
+  };
+  CHECK_CONTAINS(lie({0, 1, 8, 1, 0, 0, 0, 1, 5}), "two zero bytes");
+  std::vector<std::uint8_t> deep = {0, 0, 8, 17};
+  deep.resize(4 + 17 * 4 + 1, 0);
+  CHECK_CONTAINS(lie(deep), "rank 17 (1 to 16 supported)");
+  // Not files: a directory, a device.
+  CHECK_CONTAINS(errorOf<IOError>([] { (void)data::readIdx("/tmp"); }),
+                 "cannot open /tmp: a directory");
+  CHECK_CONTAINS(errorOf<IOError>([] { (void)data::readIdx("/dev/null"); }),
+                 "cannot open /dev/null: not a regular file");
+  // gzip'ed: its data corrupt, its check value wrong, bytes after the
+  // elements inside the stream, truncated.
+  std::string gzPath = scratch("b.idx.gz");
+  auto gzip = [&](const std::vector<std::uint8_t> &bytes) {
+    gzFile f = gzopen(gzPath.c_str(), "wb");
+    gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size()));
+    gzclose(f);
+    std::ifstream in(gzPath, std::ios::binary);
+    return std::vector<std::uint8_t>((std::istreambuf_iterator<char>(in)), {});
+  };
+  auto gzLie = [&](const std::vector<std::uint8_t> &bytes) {
+    writeBytes(gzPath, bytes);
+    return errorOf<IOError>([&] { (void)data::readIdx(gzPath); });
+  };
+  std::vector<std::uint8_t> payload(4000);
+  for (std::size_t i = 0; i < payload.size(); ++i)
+    payload[i] = static_cast<std::uint8_t>(i * 7 % 251);
+  std::vector<std::uint8_t> good = gzip(idx(0x08, {4000}, payload));
+  std::vector<std::uint8_t> bad = good;
+  bad[bad.size() - 8] ^= 0xFF; // the CRC-32 in the trailer
+  std::string msg = gzLie(bad);
+  CHECK_CONTAINS(msg, "corrupt compressed data (");
+  CHECK_CONTAINS(msg, "incorrect data check)");
+  bad = good;
+  for (std::size_t i = 12; i < 40; ++i)
+    bad[i] ^= 0x5A;
+  CHECK_CONTAINS(gzLie(bad), "corrupt compressed data");
+  CHECK_CONTAINS(gzLie(gzip(idx(0x08, {4}, {1, 2, 3, 4, 5}))),
+                 "there are bytes after the last element");
+  bad.assign(good.begin(),
+             good.begin() + static_cast<std::ptrdiff_t>(good.size() / 2));
+  CHECK_CONTAINS(gzLie(bad), "truncated: the header promises more bytes");
+  std::remove(path.c_str());
+  std::remove(gzPath.c_str());
+}
+
+TEST_CASE("loadFashionMnist: a small copy loads, mismatched files are "
+          "refused") {
+  std::string dir = scratch("fashion");
+  std::filesystem::create_directory(dir);
+  writeBytes(dir + "/train-images-idx3-ubyte",
+             idx(0x08, {2, 2, 2}, {0, 255, 51, 102, 0, 0, 0, 255}));
+  writeBytes(dir + "/train-labels-idx1-ubyte", idx(0x08, {2}, {3, 9}));
+  data::TensorDataset train = data::loadFashionMnist(dir, true);
+  CHECK(train.data().shape() == Shape{2, 1, 2, 2});
+  std::vector<float> expected = {0, 1, 0.2f, 0.4f, 0, 0, 0, 1};
+  std::vector<float> pixels = train.data().toVector<float>();
+  for (std::size_t i = 0; i < expected.size(); ++i)
+    CHECK(pixels[i] == doctest::Approx(expected[i]));
+  CHECK(train.targets().toVector<std::int64_t>() ==
+        std::vector<std::int64_t>{3, 9});
+  CHECK(data::fashionMnistClasses().at(9) == "Ankle boot");
+  writeBytes(dir + "/train-labels-idx1-ubyte", idx(0x08, {3}, {3, 9, 1}));
+  CHECK_CONTAINS(
+      errorOf<IOError>([&] { (void)data::loadFashionMnist(dir, true); }),
+      "expected uint8 images (N, H, W) and N uint8 labels, got uint8 (2, 2, "
+      "2) and uint8 (3,)");
+  writeBytes(dir + "/train-images-idx3-ubyte",
+             idx(0x08, {3, 4}, std::vector<std::uint8_t>(12)));
+  CHECK_CONTAINS(
+      errorOf<IOError>([&] { (void)data::loadFashionMnist(dir, true); }),
+      "got uint8 (3, 4) and uint8 (3,)");
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("datasets, transforms and the loader check their arguments") {
+  CHECK_CONTAINS(
+      errorOf<ShapeError>([] { data::TensorDataset(tensor(1.0), zeros({1})); }),
+      "do not have the same number of rows");
+  CHECK_CONTAINS(
+      errorOf<ShapeError>([] { data::TensorDataset(zeros({1}), tensor(1.0)); }),
+      "do not have the same number of rows");
+  auto ds = std::make_shared<data::TensorDataset>(zeros({3, 2}), arange(3));
+  for (std::int64_t bad : {-1, 3})
+    CHECK_CONTAINS(errorOf<IndexError>([&] { (void)ds->get(bad); }),
+                   fmt::format("Dataset.get: index {} is out of range for a "
+                               "dataset of 3 examples",
+                               bad));
+  CHECK_CONTAINS(errorOf<IndexError>([&] {
+                   (void)ds->getBatch({0, 5});
+                 }),
+                 "index 5 is out of range");
+  // Rows of zero size copy nothing.
+  data::TensorDataset none(zeros({0, 2}), zeros({0}));
+  CHECK(none.getBatch({}).data.shape() == Shape{0, 2});
+  CHECK_CONTAINS(errorOf<ValueError>([] { data::DataLoader(nullptr, {}); }),
+                 "DataLoader: the dataset is null");
+  CHECK_CONTAINS(
+      errorOf<ValueError>([&] { data::DataLoader(ds, {.prefetch = -1}); }),
+      "DataLoader: prefetch must be >= 0, got -1");
+  // Fewer examples than a batch, dropping the last: no batches.
+  data::DataLoader empty(ds, {.batchSize = 4, .dropLast = true});
+  CHECK(empty.size() == 0);
+  CHECK(empty.begin() == empty.end());
+  CHECK(&empty.dataset() == ds.get());
+  // normalize: its arguments, then the batch's channels.
+  for (auto [mean, std] :
+       std::vector<std::pair<std::vector<double>, std::vector<double>>>{
+           {{}, {}}, {{0, 0}, {1}}, {{0}, {0}}, {{0}, {-1}}, {{0}, {NAN}}})
+    CHECK_CONTAINS(errorOf<ValueError>([&] { data::normalize(mean, std); }),
+                   "normalize: needs as many means as standard deviations");
+  Generator gen(1);
+  data::Example three{ones({2, 3, 2, 2}), zeros({2})};
+  CHECK_CONTAINS(errorOf<ShapeError>([&] {
+                   data::normalize({0, 0}, {1, 1})(three, gen);
+                 }),
+                 "normalize: 2 means for a batch of shape (2, 3, 2, 2) (3 "
+                 "channels)");
+  // One mean for every channel, and batches of vectors or scalars.
+  data::Example flat{full({4}, 3.0), zeros({4})};
+  data::normalize({1}, {2})(flat, gen);
+  CHECK(flat.data.toVector<float>() == std::vector<float>(4, 1.0f));
+  data::Example empties{zeros({0, 3}), zeros({0})};
+  data::normalize({1, 2, 3}, {1, 1, 1})(empties, gen);
+  CHECK(empties.data.shape() == Shape{0, 3});
+  CHECK_CONTAINS(errorOf<ValueError>([] { data::randomCrop(-1); }),
+                 "randomCrop: padding must be >= 0, got -1");
+  for (double p : {-0.5, 1.5, double(NAN)})
+    CHECK_CONTAINS(errorOf<ValueError>([&] { data::randomHorizontalFlip(p); }),
+                   "randomHorizontalFlip: the probability must be in [0, 1]");
+  data::Example images{arange(8).to(kFloat32).reshape({2, 1, 2, 2}),
+                       zeros({2})};
+  Tensor before = images.data.clone();
+  data::randomHorizontalFlip(0.0)(images, gen);
+  CHECK(identical(images.data, before));
+  CHECK_CONTAINS(errorOf<ShapeError>([&] {
+                   data::Example v{ones({3}), zeros({3})};
+                   data::randomHorizontalFlip(1.0)(v, gen);
+                 }),
+                 "randomHorizontalFlip: expected a 4-D batch, got shape (3,)");
+}
+
+TEST_CASE("CSV files: options, blank lines, fields that are not labels") {
+  std::string path = scratch("e.csv");
+  auto write = [&](const std::string &text) {
+    writeBytes(path, std::vector<std::uint8_t>(text.begin(), text.end()));
+  };
+  write("7;1 ;0\n\n2; 3\t;1\n");
+  data::TensorDataset d =
+      data::loadCsv(path, {.header = false, .delimiter = ';'});
+  CHECK(d.size() == 2);
+  CHECK(d.data().toVector<float>() == std::vector<float>{7, 1, 2, 3});
+  d = data::loadCsv(path,
+                    {.header = false, .delimiter = ';', .targetColumn = 0});
+  CHECK(d.targets().toVector<std::int64_t>() ==
+        std::vector<std::int64_t>{7, 2});
+  auto bad = [&](const std::string &text, data::CsvOptions o = {}) {
+    write(text);
+    return errorOf<IOError>([&] { (void)data::loadCsv(path, o); });
+  };
+  for (std::int64_t target : {3, -4})
+    CHECK_CONTAINS(bad("a,b,c\n1,2,3\n", {.targetColumn = target}),
+                   fmt::format(":2: 3 columns cannot hold features and target "
+                               "column {}",
+                               target));
+  CHECK_CONTAINS(bad("a,b,c\n1,,2\n"), ":2: column 2 is not a number: \"\"");
+  CHECK_CONTAINS(bad("a,b\n1,2x\n"), "column 2 is not a number: \"2x\"");
+  // Labels int64 cannot hold: converting them would be undefined.
+  for (const char *label : {"inf", "-inf", "nan", "1e300", "9.3e18"})
+    CHECK_CONTAINS(
+        bad(fmt::format("a,b\n1,{}\n", label)),
+        fmt::format("the target \"{}\" is not an integer label", label));
+  // As regression targets they load.
+  write("a,b\n1,1e300\n");
+  CHECK(data::loadCsv(path, {.integerTarget = false}).targets().item<float>() ==
+        INFINITY);
+  CHECK_CONTAINS(
+      errorOf<IOError>([&] { (void)data::loadCsv(scratch("absent.csv")); }),
+      "loadCsv: cannot open " + scratch("absent.csv"));
+  std::remove(path.c_str());
 }

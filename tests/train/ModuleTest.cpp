@@ -331,3 +331,195 @@ TEST_CASE("gradient clipping by norm and by value") {
   CHECK(optim::clipGradNorm_({a, b}, 1.0, INFINITY).item<double>() ==
         doctest::Approx(0.7));
 }
+
+namespace {
+
+/// A module that registers what its test hands it.
+struct Custom : nn::Module {
+  explicit Custom(std::string type = "Custom") : Module(std::move(type)) {}
+  using Module::registerBuffer;
+  using Module::registerModule;
+  using Module::registerParameter;
+};
+
+} // namespace
+
+TEST_CASE("registration refuses empty, dotted and taken names") {
+  Custom m;
+  m.registerParameter("w", ones({2}));
+  m.registerBuffer("count", zeros({}, kInt64));
+  m.registerModule("child", nn::make<nn::Identity>());
+  for (const char *bad : {"", "a.b"})
+    CHECK_CONTAINS(
+        errorOf<ValueError>([&] { m.registerParameter(bad, ones({1})); }),
+        fmt::format("Custom: \"{}\" cannot name a parameter, buffer or "
+                    "submodule: it is empty or has a '.'",
+                    bad));
+  // A name is taken whichever kind holds it (PyTorch: "attribute 'w'
+  // already exists").
+  CHECK_CONTAINS(
+      errorOf<ValueError>([&] { m.registerBuffer("w", zeros({1})); }),
+      "the name \"w\" is registered already");
+  CHECK_CONTAINS(
+      errorOf<ValueError>([&] { m.registerParameter("count", ones({1})); }),
+      "the name \"count\" is registered already");
+  CHECK_CONTAINS(errorOf<ValueError>([&] {
+                   m.registerModule("child", nn::make<nn::Identity>());
+                 }),
+                 "the name \"child\" is registered already");
+  CHECK_CONTAINS(errorOf<ValueError>([&] {
+                   m.registerModule("none", std::shared_ptr<nn::Module>());
+                 }),
+                 "Custom: submodule \"none\" is null");
+}
+
+TEST_CASE("frozen parameters, reserved names, non-persistent buffers") {
+  Custom inner;
+  Tensor frozen = inner.registerParameter("frozen", ones({2}), false);
+  CHECK(!frozen.requiresGrad());
+  inner.registerParameter("off", Tensor()); // reserved, like bias=false
+  inner.registerBuffer("scratch", zeros({3}), false);
+  inner.registerBuffer("unset", Tensor());
+  inner.registerBuffer("stat", zeros({2}));
+  auto child = std::make_shared<Custom>("Child");
+  child->registerParameter("p", zeros({1}));
+  child->registerBuffer("b", zeros({1}));
+  inner.registerModule("child", child);
+  CHECK(names(inner.namedParameters()) ==
+        std::vector<std::string>{"frozen", "child.p"});
+  CHECK(names(inner.namedParameters(false)) ==
+        std::vector<std::string>{"frozen"});
+  CHECK(names(inner.namedBuffers()) ==
+        std::vector<std::string>{"scratch", "stat", "child.b"});
+  CHECK(names(inner.namedBuffers(false)) ==
+        std::vector<std::string>{"scratch", "stat"});
+  CHECK(inner.buffers().size() == 3);
+  CHECK(inner.parameters(false).size() == 1);
+  // The state has persistent, defined tensors only (PyTorch's rule).
+  nn::StateDict state = inner.stateDict();
+  std::vector<std::string> keys;
+  for (auto &[k, v] : state)
+    keys.push_back(k);
+  CHECK(keys ==
+        std::vector<std::string>{"child.b", "child.p", "frozen", "stat"});
+  // apply visits children before their parent.
+  std::vector<std::string> order;
+  inner.apply([&](nn::Module &m) { order.push_back(m.typeName()); });
+  CHECK(order == std::vector<std::string>{"Child", "Custom"});
+  CHECK(inner.namedChildren().size() == 1);
+  // zeroGrad clears every gradient.
+  child->parameters()[0].setGrad(ones({1}));
+  inner.zeroGrad();
+  CHECK(!child->parameters()[0].grad().defined());
+}
+
+TEST_CASE("loadStateDict: unexpected keys alone, undefined values") {
+  nn::Linear a(3, 2);
+  nn::StateDict state = a.stateDict();
+  state["running_mean"] = zeros({2});
+  CHECK_CONTAINS(errorOf<ValueError>([&] { a.loadStateDict(state); }),
+                 "Linear.loadStateDict: the state does not match the module: "
+                 "missing keys [], unexpected keys [running_mean]");
+  a.loadStateDict(state, false); // the rest loads
+  state = a.stateDict();
+  Tensor before = a.bias.clone();
+  state["bias"] = Tensor();
+  CHECK_CONTAINS(errorOf<ValueError>([&] { a.loadStateDict(state); }),
+                 "the value for \"bias\" is undefined");
+  CHECK(identical(a.bias, before));
+}
+
+TEST_CASE("containers: indexing, lists, dicts") {
+  nn::Sequential seq{nn::make<nn::ReLU>()};
+  CHECK(seq.size() == 1);
+  CHECK(seq[0]->typeName() == "ReLU");
+  CHECK_CONTAINS(errorOf<IndexError>([&] { (void)seq[3]; }),
+                 "Sequential: index 3 is out of range for 1 modules");
+  nn::ModuleList list{nn::make<nn::Linear>(2, 2), nn::make<nn::Tanh>()};
+  CHECK(list.size() == 2);
+  std::vector<std::string> types;
+  for (const auto &m : list)
+    types.push_back(m->typeName());
+  CHECK(types == std::vector<std::string>{"Linear", "Tanh"});
+  CHECK(names(list.namedParameters()) ==
+        std::vector<std::string>{"0.weight", "0.bias"});
+  CHECK_CONTAINS(errorOf<IndexError>([&] { (void)list[2]; }),
+                 "ModuleList: index 2 is out of range for 2 modules");
+  CHECK_CONTAINS(errorOf<ValueError>([&] { (void)list(ones({2})); }),
+                 "ModuleList.forward: this module has no forward of its own");
+  nn::ModuleDict dict;
+  dict.insert("head", nn::make<nn::Linear>(2, 1))
+      .insert("act", nn::make<nn::ReLU>());
+  CHECK(dict.contains("head"));
+  CHECK(!dict.contains("body"));
+  CHECK(dict["head"]->typeName() == "Linear");
+  CHECK(dict.keys() == std::vector<std::string>{"act", "head"});
+}
+
+TEST_CASE("layers check their sizes and options as PyTorch does, or more "
+          "strictly") {
+  // PyTorch allows empty layers (Linear(0, 2): the output is the bias).
+  nn::Linear empty(0, 2);
+  Tensor y = empty(zeros({3, 0}));
+  CHECK(y.shape() == Shape{3, 2});
+  CHECK(empty.bias.abs().sum().item<double>() == 0); // PyTorch's bound 0
+  CHECK(identical(y, empty.bias.detach().unsqueeze(0).expand({3, 2})));
+  CHECK_CONTAINS(errorOf<ValueError>([] { nn::Linear(-1, 2); }),
+                 "nn.Linear: in_features must be >= 0, got -1");
+  CHECK_CONTAINS(errorOf<ValueError>([] { nn::Linear(2, -3); }),
+                 "nn.Linear: out_features must be >= 0, got -3");
+  // PyTorch builds Conv2d(0, 4, 3) (a zero-element weight); Trueno refuses.
+  CHECK_CONTAINS(errorOf<ValueError>([] { nn::Conv2d(0, 4, 3); }),
+                 "nn.Conv2d: in_channels must be positive, got 0");
+  CHECK_CONTAINS(errorOf<ValueError>([] { nn::Conv1d(2, 4, 0); }),
+                 "nn.Conv1d: kernel_size must be positive, got 0");
+  CHECK_CONTAINS(
+      errorOf<ValueError>([] { nn::ConvTranspose2d(2, 4, 3, {.groups = 0}); }),
+      "nn.ConvTranspose2d: groups must be positive, got 0");
+  nn::Conv1d c1(2, 4, 3, {.bias = false});
+  nn::ConvTranspose2d ct(2, 4, 3, {.bias = false});
+  CHECK(c1.parameters().size() == 1);
+  CHECK(ct.parameters().size() == 1);
+  CHECK_CONTAINS(c1.toString(), "bias=false");
+  // GroupNorm (PyTorch: "num_channels must be divisible by num_groups").
+  CHECK_CONTAINS(errorOf<ValueError>([] { nn::GroupNorm(3, 4); }),
+                 "nn.GroupNorm: num_channels (4) must be divisible by "
+                 "num_groups (3)");
+  nn::GroupNorm gn(2, 4, {.affine = false});
+  CHECK(gn.parameters().empty());
+  CHECK_CONTAINS(errorOf<ShapeError>([&] {
+                   (void)gn(ones({2, 3}));
+                 }),
+                 "expected 4 channels in dimension 1, got shape (2, 3)");
+  CHECK_CONTAINS(errorOf<ShapeError>([&] { (void)gn(ones({4})); }),
+                 "got shape (4,)");
+  // Batch norm: 1-D's ranks; without running statistics it uses the
+  // batch's in eval mode too (as PyTorch).
+  CHECK_CONTAINS(
+      errorOf<ShapeError>([] {
+        (void)nn::BatchNorm1d(3)(ones({2, 3, 4, 5}));
+      }),
+      "BatchNorm1d: expected a 2-D or 3-D input, got shape (2, 3, 4, 5)");
+  nn::BatchNorm1d bn(3, {.affine = false, .trackRunningStats = false});
+  CHECK(bn.parameters().empty());
+  CHECK(bn.buffers().empty());
+  bn.eval();
+  Tensor x = add(mul(randn({16, 3}), 4.0), 10.0);
+  CHECK(bn(x).mean({0}).abs().amax().item<double>() < 1e-4);
+  // Dropout and Embedding (PyTorch: "dropout probability has to be between
+  // 0 and 1"; "Padding_idx must be within num_embeddings").
+  for (double p : {-0.1, 1.5, double(NAN)})
+    CHECK_CONTAINS(errorOf<ValueError>([&] { nn::Dropout{p}; }),
+                   "nn.Dropout: the probability must be in [0, 1]");
+  Generator g1(3), g2(3);
+  nn::Dropout d1(0.5, &g1), d2(0.5, &g2);
+  CHECK(identical(d1(ones({64})), d2(ones({64}))));
+  for (std::int64_t bad : {4, -5})
+    CHECK_CONTAINS(errorOf<IndexError>([&] { nn::Embedding(4, 2, bad); }),
+                   fmt::format("nn.Embedding: padding_idx {} is out of range "
+                               "for 4 embeddings",
+                               bad));
+  nn::Embedding emb(4, 2, -1);
+  CHECK(emb.toString() == "Embedding(4, 2, padding_idx=3)");
+  CHECK(emb.weight.select(0, 3).abs().sum().item<double>() == 0);
+}

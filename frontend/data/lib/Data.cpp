@@ -408,7 +408,8 @@ TensorDataset loadCsv(const std::string &path, CsvOptions o, SourceLoc where) {
                       "{}:{}: column {} is not a number: \"{}\"", path,
                       lineNumber, c + 1, f);
       if (c == target) {
-        if (o.integerTarget && v != std::floor(v))
+        // Also refuses what int64 cannot hold (converting it is undefined).
+        if (o.integerTarget && !(v == std::floor(v) && std::fabs(v) < 0x1p63))
           fail<IOError>(where, "loadCsv",
                         "pass integerTarget = false for regression",
                         "{}:{}: the target \"{}\" is not an integer label",

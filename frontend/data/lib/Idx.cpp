@@ -45,9 +45,12 @@ struct GzFile {
 
 Tensor readIdx(const std::string &path, SourceLoc where) {
   struct stat info {};
-  if (::stat(path.c_str(), &info) != 0 || !S_ISREG(info.st_mode))
+  if (::stat(path.c_str(), &info) != 0)
     fail<IOError>(where, "readIdx", "", "cannot open {}: {}", path,
-                  S_ISDIR(info.st_mode) ? "a directory" : std::strerror(errno));
+                  std::strerror(errno));
+  if (!S_ISREG(info.st_mode))
+    fail<IOError>(where, "readIdx", "", "cannot open {}: {}", path,
+                  S_ISDIR(info.st_mode) ? "a directory" : "not a regular file");
   GzFile gz;
   gz.file = gzopen(path.c_str(), "rb");
   if (!gz.file)
@@ -55,20 +58,24 @@ Tensor readIdx(const std::string &path, SourceLoc where) {
                   std::strerror(errno));
   gzbuffer(gz.file, 1 << 16);
   bool compressed = !gzdirect(gz.file);
+  // A failed read: zlib's error (a bad stream or check value), or none
+  // (the data ended; a truncated gzip stream reports Z_BUF_ERROR).
+  auto readFailed = [&] {
+    int code = 0;
+    const char *message = gzerror(gz.file, &code);
+    corrupt(path, where,
+            code != Z_OK && code != Z_BUF_ERROR
+                ? std::string("corrupt compressed data (") + message + ")"
+                : "truncated: the header promises more bytes");
+  };
   auto readExactly = [&](void *out, std::uint64_t size) {
     auto *p = static_cast<std::uint8_t *>(out);
     while (size > 0) {
       unsigned chunk =
           static_cast<unsigned>(std::min<std::uint64_t>(size, 1u << 30));
       int got = gzread(gz.file, p, chunk);
-      if (got <= 0) {
-        int code = 0;
-        const char *message = gzerror(gz.file, &code);
-        corrupt(path, where,
-                code != Z_OK && code != Z_BUF_ERROR
-                    ? std::string("corrupt compressed data (") + message + ")"
-                    : "truncated: the header promises more bytes");
-      }
+      if (got <= 0)
+        readFailed();
       p += got;
       size -= static_cast<std::uint64_t>(got);
     }
@@ -136,8 +143,12 @@ Tensor readIdx(const std::string &path, SourceLoc where) {
   Tensor out = empty(shape, dtype, where);
   auto *bytes = static_cast<std::uint8_t *>(out.rawData(dtype));
   readExactly(bytes, payload);
+  // Reading on finds the end, or the gzip trailer's check failing.
   std::uint8_t extra;
-  if (gzread(gz.file, &extra, 1) != 0)
+  int more = gzread(gz.file, &extra, 1);
+  if (more < 0)
+    readFailed();
+  if (more > 0)
     corrupt(path, where, "there are bytes after the last element");
   if (itemBytes > 1 && std::endian::native == std::endian::little)
     for (std::uint64_t i = 0; i < payload; i += itemBytes)

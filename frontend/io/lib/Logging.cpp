@@ -104,6 +104,30 @@ MetricsLog::MetricsLog(std::string stem) : stem_(std::move(stem)) {
   }
 }
 
+/// A metric's name as a JSON string.
+static std::string jsonString(const std::string &s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\')
+      out += '\\';
+    if (static_cast<unsigned char>(c) < 0x20)
+      out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+    else
+      out += c;
+  }
+  return out + "\"";
+}
+
+/// A CSV field, quoted (RFC 4180) when it holds a comma, quote or newline.
+static std::string csvField(const std::string &s) {
+  if (s.find_first_of(",\"\r\n") == std::string::npos)
+    return s;
+  std::string out = "\"";
+  for (char c : s)
+    out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
 static std::string number(double v) {
   if (std::isnan(v) || std::isinf(v))
     return "null"; // JSON has no NaN; CSV readers take it as missing
@@ -120,7 +144,7 @@ void MetricsLog::append(
   std::ofstream csv(csvPath(), std::ios::app);
   if (header) {
     for (std::size_t i = 0; i < columns_.size(); ++i)
-      csv << (i ? "," : "") << columns_[i];
+      csv << (i ? "," : "") << csvField(columns_[i]);
     csv << "\n";
   }
   for (std::size_t i = 0; i < columns_.size(); ++i) {
@@ -133,8 +157,8 @@ void MetricsLog::append(
   std::ofstream jsonl(jsonlPath(), std::ios::app);
   jsonl << "{";
   for (std::size_t i = 0; i < row.size(); ++i)
-    jsonl << (i ? ", " : "") << "\"" << row[i].first
-          << "\": " << number(row[i].second);
+    jsonl << (i ? ", " : "") << jsonString(row[i].first) << ": "
+          << number(row[i].second);
   jsonl << "}\n";
   if (!csv || !jsonl)
     detail::fail<IOError>(std::source_location::current(), "MetricsLog", "",
@@ -143,6 +167,28 @@ void MetricsLog::append(
 
 // --- SVG
 // -------------------------------------------------------------------------
+
+/// Text as SVG (XML) character data: a title like "loss & accuracy" or
+/// "lr < 0.1" would otherwise make the file unreadable.
+static std::string xmlText(const std::string &s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+    case '&':
+      out += "&amp;";
+      break;
+    case '<':
+      out += "&lt;";
+      break;
+    case '>':
+      out += "&gt;";
+      break;
+    default:
+      out += c;
+    }
+  }
+  return out;
+}
 
 void writeSvgPlot(const std::string &path, const std::vector<PlotPanel> &panels,
                   const std::string &title) {
@@ -158,7 +204,7 @@ void writeSvgPlot(const std::string &path, const std::vector<PlotPanel> &panels,
       "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
       "<text x=\"{2}\" y=\"20\" text-anchor=\"middle\" font-size=\"15\">{3}"
       "</text>\n",
-      width, height, width / 2, title);
+      width, height, width / 2, xmlText(title));
   for (std::size_t p = 0; p < panels.size(); ++p) {
     const PlotPanel &panel = panels[p];
     double x0 = kPanelW * static_cast<double>(p) + kMargin, y0 = 40;
@@ -187,7 +233,7 @@ void writeSvgPlot(const std::string &path, const std::vector<PlotPanel> &panels,
     auto py = [&](double v) { return y0 + h - h * (v - lo) / (hi - lo); };
     svg += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}"
                        "</text>\n",
-                       x0 + w / 2, y0 - 6, panel.title);
+                       x0 + w / 2, y0 - 6, xmlText(panel.title));
     svg += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" "
                        "fill=\"none\" stroke=\"#888\"/>\n",
                        x0, y0, w, h);
@@ -219,9 +265,9 @@ void writeSvgPlot(const std::string &path, const std::vector<PlotPanel> &panels,
           svg += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3\" "
                              "fill=\"{}\"/>\n",
                              px(i), py(values[i]), color);
-      svg +=
-          fmt::format("<text x=\"{}\" y=\"{}\" fill=\"{}\">{}</text>\n", x0 + 8,
-                      y0 + 16 + 14 * static_cast<double>(s), color, name);
+      svg += fmt::format("<text x=\"{}\" y=\"{}\" fill=\"{}\">{}</text>\n",
+                         x0 + 8, y0 + 16 + 14 * static_cast<double>(s), color,
+                         xmlText(name));
       ++s;
     }
   }

@@ -22,6 +22,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <unordered_set>
 #include <variant>
 
 namespace trueno::io {
@@ -92,13 +93,15 @@ private:
     if (c == '{') {
       ++pos_;
       JsonObject object;
+      // A set, not a scan of the keys so far: a header of a million keys
+      // must not take a million squared comparisons.
+      std::unordered_set<std::string> keys;
       if (!take('}')) {
         do {
           skipSpace();
           std::string key = parseString();
-          for (const auto &[k, v] : object)
-            if (k == key)
-              error(fmt::format("duplicate key \"{}\"", key));
+          if (!keys.insert(key).second)
+            error(fmt::format("duplicate key \"{}\"", key));
           expect(':');
           object.emplace_back(std::move(key), parse(depth + 1));
         } while (take(','));

@@ -20,22 +20,29 @@ std::string pair(const Pair &p) { return fmt::format("({}, {})", p[0], p[1]); }
 /// A weight of `shape` and an optional bias of `biasSize`, initialized as
 /// PyTorch's Linear and Conv layers: kaiming_uniform(a = sqrt(5)) and
 /// U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
-void initWeightAndBias(Tensor &weight, Tensor *bias) {
-  init::kaimingUniform_(weight, std::sqrt(5.0));
-  if (bias && bias->defined()) {
+void initWeightAndBias(Tensor &weight, Tensor &bias) {
+  // An empty weight (Linear(0, n)) has nothing to draw; PyTorch's init
+  // is a no-op there too, and its bias bound is 0.
+  if (weight.numel() > 0)
+    init::kaimingUniform_(weight, std::sqrt(5.0));
+  if (bias.defined()) {
     auto [fanIn, fanOut] = init::fans(weight);
     double bound = fanIn > 0 ? 1.0 / std::sqrt(static_cast<double>(fanIn)) : 0;
-    init::uniform_(*bias, -bound, bound);
+    init::uniform_(bias, -bound, bound);
   }
 }
 
-void checkPositive(
+/// Each size must be at least `least` (1, or 0 where PyTorch allows an
+/// empty layer).
+void checkSizes(
     std::string_view layer,
-    std::initializer_list<std::pair<const char *, std::int64_t>> sizes) {
+    std::initializer_list<std::pair<const char *, std::int64_t>> sizes,
+    std::int64_t least = 1) {
   for (auto [name, value] : sizes)
-    if (value <= 0)
+    if (value < least)
       fail<ValueError>(std::source_location::current(), layer, "",
-                       "{} must be positive, got {}", name, value);
+                       "{} must be {}, got {}", name,
+                       least == 1 ? "positive" : ">= 0", value);
 }
 
 TensorOptions floatOptions(TensorOptions o) {
@@ -51,13 +58,12 @@ TensorOptions floatOptions(TensorOptions o) {
 Linear::Linear(std::int64_t in, std::int64_t out, bool withBias,
                TensorOptions options)
     : Module("Linear"), in_(in), out_(out) {
-  checkPositive("nn.Linear",
-                {{"in_features", in + 1}, {"out_features", out + 1}});
+  checkSizes("nn.Linear", {{"in_features", in}, {"out_features", out}}, 0);
   options = floatOptions(options);
   weight = empty({out, in}, options);
   if (withBias)
     bias = empty({out}, options);
-  initWeightAndBias(weight, &bias);
+  initWeightAndBias(weight, bias);
   weight = registerParameter("weight", weight);
   bias = registerParameter("bias", bias);
 }
@@ -80,8 +86,8 @@ static std::optional<Tensor> optional(const Tensor &t) {
 
 static void checkGroups(const char *layer, std::int64_t in, std::int64_t out,
                         std::int64_t groups) {
-  checkPositive(
-      layer, {{"in_channels", in}, {"out_channels", out}, {"groups", groups}});
+  checkSizes(layer,
+             {{"in_channels", in}, {"out_channels", out}, {"groups", groups}});
   if (in % groups || out % groups)
     fail<ValueError>(std::source_location::current(), layer, "",
                      "in_channels ({}) and out_channels ({}) must be "
@@ -101,13 +107,13 @@ static std::string convRepr(std::int64_t in, std::int64_t out,
 Conv2d::Conv2d(std::int64_t in, std::int64_t out, Pair kernel, ConvOptions o)
     : Module("Conv2d"), in_(in), out_(out), kernel_(kernel), o_(o) {
   checkGroups("nn.Conv2d", in, out, o.groups);
-  checkPositive("nn.Conv2d",
-                {{"kernel_size", kernel[0]}, {"kernel_size", kernel[1]}});
+  checkSizes("nn.Conv2d",
+             {{"kernel_size", kernel[0]}, {"kernel_size", kernel[1]}});
   TensorOptions options = floatOptions(o.tensor);
   weight = empty({out, in / o.groups, kernel[0], kernel[1]}, options);
   if (o.bias)
     bias = empty({out}, options);
-  initWeightAndBias(weight, &bias);
+  initWeightAndBias(weight, bias);
   weight = registerParameter("weight", weight);
   bias = registerParameter("bias", bias);
 }
@@ -125,12 +131,12 @@ Conv1d::Conv1d(std::int64_t in, std::int64_t out, std::int64_t kernel,
                ConvOptions o)
     : Module("Conv1d"), in_(in), out_(out), kernel_(kernel), o_(o) {
   checkGroups("nn.Conv1d", in, out, o.groups);
-  checkPositive("nn.Conv1d", {{"kernel_size", kernel}});
+  checkSizes("nn.Conv1d", {{"kernel_size", kernel}});
   TensorOptions options = floatOptions(o.tensor);
   weight = empty({out, in / o.groups, kernel}, options);
   if (o.bias)
     bias = empty({out}, options);
-  initWeightAndBias(weight, &bias);
+  initWeightAndBias(weight, bias);
   weight = registerParameter("weight", weight);
   bias = registerParameter("bias", bias);
 }
@@ -151,13 +157,13 @@ ConvTranspose2d::ConvTranspose2d(std::int64_t in, std::int64_t out, Pair kernel,
                                  ConvOptions o)
     : Module("ConvTranspose2d"), in_(in), out_(out), kernel_(kernel), o_(o) {
   checkGroups("nn.ConvTranspose2d", in, out, o.groups);
-  checkPositive("nn.ConvTranspose2d",
-                {{"kernel_size", kernel[0]}, {"kernel_size", kernel[1]}});
+  checkSizes("nn.ConvTranspose2d",
+             {{"kernel_size", kernel[0]}, {"kernel_size", kernel[1]}});
   TensorOptions options = floatOptions(o.tensor);
   weight = empty({in, out / o.groups, kernel[0], kernel[1]}, options);
   if (o.bias)
     bias = empty({out}, options);
-  initWeightAndBias(weight, &bias);
+  initWeightAndBias(weight, bias);
   weight = registerParameter("weight", weight);
   bias = registerParameter("bias", bias);
 }
@@ -218,7 +224,7 @@ std::string AdaptiveAvgPool2d::extraRepr() const {
 BatchNorm::BatchNorm(std::int64_t features, int spatialDims, NormOptions o)
     : Module(spatialDims == 2 ? "BatchNorm2d" : "BatchNorm1d"),
       features_(features), spatialDims_(spatialDims), o_(o) {
-  checkPositive(typeName(), {{"num_features", features}});
+  checkSizes(typeName(), {{"num_features", features}});
   TensorOptions options = floatOptions(o.tensor);
   if (o.affine) {
     weight = registerParameter("weight", ones({features}, options));
@@ -278,8 +284,8 @@ std::string LayerNorm::extraRepr() const {
 
 GroupNorm::GroupNorm(std::int64_t groups, std::int64_t channels, NormOptions o)
     : Module("GroupNorm"), groups_(groups), channels_(channels), o_(o) {
-  checkPositive("nn.GroupNorm",
-                {{"num_groups", groups}, {"num_channels", channels}});
+  checkSizes("nn.GroupNorm",
+             {{"num_groups", groups}, {"num_channels", channels}});
   if (channels % groups)
     fail<ValueError>(std::source_location::current(), "nn.GroupNorm", "",
                      "num_channels ({}) must be divisible by num_groups ({})",
@@ -337,8 +343,7 @@ Embedding::Embedding(std::int64_t num, std::int64_t dim,
                      std::optional<std::int64_t> paddingIdx,
                      TensorOptions options)
     : Module("Embedding"), num_(num), dim_(dim) {
-  checkPositive("nn.Embedding",
-                {{"num_embeddings", num}, {"embedding_dim", dim}});
+  checkSizes("nn.Embedding", {{"num_embeddings", num}, {"embedding_dim", dim}});
   if (paddingIdx) {
     std::int64_t p = *paddingIdx < 0 ? *paddingIdx + num : *paddingIdx;
     if (p < 0 || p >= num)

@@ -41,6 +41,13 @@ void Optimizer::addGroup(std::vector<Tensor> params, SourceLoc where) {
                            "parameter {} of group {} is in an earlier group "
                            "too",
                            i, params_.size());
+    // Twice in one group would update it twice per step (PyTorch warns
+    // that this will become an error).
+    for (std::size_t j = 0; j < i; ++j)
+      if (params[j].impl() == p.impl())
+        fail<ValueError>(where, name_, "",
+                         "parameter {} of group {} is parameter {} too", i,
+                         params_.size(), j);
   }
   params_.push_back(std::move(params));
   steps_.resize(first + params_.back().size(), 0);
@@ -184,6 +191,8 @@ void Optimizer::loadStateDict(const StateDict &state, SourceLoc where) {
                               n, value.numel(), params_[n].size()));
         continue;
       }
+      if (!hasOption(n, rest))
+        problem(fmt::format("\"{}\" is not an option of {}", key, name_));
       if (value.numel() != 1)
         problem(fmt::format("\"{}\" must be a scalar", key));
       newOptions[n].emplace_back(rest, value.item<double>());
@@ -239,6 +248,18 @@ void checkBeta(std::string_view optimizer, const char *name, double value,
                      value);
 }
 
+/// PyTorch's rule: an optimizer of nothing is a mistake.
+template <typename Options>
+void checkNotEmpty(std::string_view optimizer,
+                   const std::vector<ParamGroup<Options>> &groups,
+                   SourceLoc where) {
+  for (const auto &g : groups)
+    if (!g.params.empty())
+      return;
+  fail<ValueError>(where, optimizer, "pass model.parameters()",
+                   "got an empty parameter list");
+}
+
 template <typename Options>
 std::vector<ParamGroup<Options>> oneGroup(std::vector<Tensor> params,
                                           Options options) {
@@ -260,6 +281,7 @@ SGD::SGD(std::vector<Tensor> params, SGDOptions options, SourceLoc where)
 
 SGD::SGD(std::vector<ParamGroup<SGDOptions>> groups, SourceLoc where)
     : Optimizer("SGD") {
+  checkNotEmpty(name_, groups, where);
   for (auto &g : groups) {
     check(g.options, where);
     addGroup(std::move(g.params), where);
@@ -322,7 +344,7 @@ void SGD::setOption(std::size_t g, const std::string &name, double v) {
   else if (name == "maximize")
     o.maximize = v != 0;
   else
-    fail<ValueError>(std::source_location::current(), "SGD.loadStateDict", "",
+    fail<ValueError>(std::source_location::current(), "SGD.setOption", "",
                      "unknown option \"{}\"", name);
 }
 
@@ -338,6 +360,7 @@ Adam::Adam(std::vector<ParamGroup<AdamOptions>> groups, SourceLoc where)
 Adam::Adam(std::string name, bool decoupled,
            std::vector<ParamGroup<AdamOptions>> groups, SourceLoc where)
     : Optimizer(std::move(name)), decoupled_(decoupled) {
+  checkNotEmpty(name_, groups, where);
   for (auto &g : groups) {
     const AdamOptions &o = g.options;
     checkNonNegative(name_, "lr", o.lr, where);
@@ -420,8 +443,8 @@ void Adam::setOption(std::size_t g, const std::string &name, double v) {
   else if (name == "maximize")
     o.maximize = v != 0;
   else
-    fail<ValueError>(std::source_location::current(), name_ + ".loadStateDict",
-                     "", "unknown option \"{}\"", name);
+    fail<ValueError>(std::source_location::current(), name_ + ".setOption", "",
+                     "unknown option \"{}\"", name);
 }
 
 // --- RMSprop
@@ -434,6 +457,7 @@ RMSprop::RMSprop(std::vector<Tensor> params, RMSpropOptions options,
 RMSprop::RMSprop(std::vector<ParamGroup<RMSpropOptions>> groups,
                  SourceLoc where)
     : Optimizer("RMSprop") {
+  checkNotEmpty(name_, groups, where);
   for (auto &g : groups) {
     const RMSpropOptions &o = g.options;
     checkNonNegative(name_, "lr", o.lr, where);
@@ -509,8 +533,8 @@ void RMSprop::setOption(std::size_t g, const std::string &name, double v) {
   else if (name == "maximize")
     o.maximize = v != 0;
   else
-    fail<ValueError>(std::source_location::current(), "RMSprop.loadStateDict",
-                     "", "unknown option \"{}\"", name);
+    fail<ValueError>(std::source_location::current(), "RMSprop.setOption", "",
+                     "unknown option \"{}\"", name);
 }
 
 // --- Adagrad
@@ -523,6 +547,7 @@ Adagrad::Adagrad(std::vector<Tensor> params, AdagradOptions options,
 Adagrad::Adagrad(std::vector<ParamGroup<AdagradOptions>> groups,
                  SourceLoc where)
     : Optimizer("Adagrad") {
+  checkNotEmpty(name_, groups, where);
   for (auto &g : groups) {
     const AdagradOptions &o = g.options;
     checkNonNegative(name_, "lr", o.lr, where);
@@ -586,8 +611,8 @@ void Adagrad::setOption(std::size_t g, const std::string &name, double v) {
   else if (name == "maximize")
     o.maximize = v != 0;
   else
-    fail<ValueError>(std::source_location::current(), "Adagrad.loadStateDict",
-                     "", "unknown option \"{}\"", name);
+    fail<ValueError>(std::source_location::current(), "Adagrad.setOption", "",
+                     "unknown option \"{}\"", name);
 }
 
 // --- Gradient clipping

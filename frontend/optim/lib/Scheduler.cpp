@@ -33,10 +33,11 @@ std::vector<double> LRScheduler::lastLr() const {
   return out;
 }
 
-StepLR::StepLR(Optimizer &optimizer, std::int64_t stepSize, double gamma)
+StepLR::StepLR(Optimizer &optimizer, std::int64_t stepSize, double gamma,
+               SourceLoc where)
     : LRScheduler(optimizer), stepSize_(stepSize), gamma_(gamma) {
   if (stepSize <= 0)
-    fail<ValueError>(std::source_location::current(), "StepLR", "",
+    fail<ValueError>(where, "StepLR", "",
                      "the step size must be positive, got {}", stepSize);
   start();
 }
@@ -70,10 +71,10 @@ double ExponentialLR::rateAt(std::size_t g, std::int64_t epoch) const {
 }
 
 CosineAnnealingLR::CosineAnnealingLR(Optimizer &optimizer, std::int64_t tMax,
-                                     double etaMin)
+                                     double etaMin, SourceLoc where)
     : LRScheduler(optimizer), tMax_(tMax), etaMin_(etaMin) {
   if (tMax <= 0)
-    fail<ValueError>(std::source_location::current(), "CosineAnnealingLR", "",
+    fail<ValueError>(where, "CosineAnnealingLR", "",
                      "tMax must be positive, got {}", tMax);
   start();
 }
@@ -87,12 +88,12 @@ double CosineAnnealingLR::rateAt(std::size_t g, std::int64_t epoch) const {
 }
 
 LinearLR::LinearLR(Optimizer &optimizer, double startFactor, double endFactor,
-                   std::int64_t totalIters)
+                   std::int64_t totalIters, SourceLoc where)
     : LRScheduler(optimizer), start_(startFactor), end_(endFactor),
       total_(totalIters) {
   if (!(startFactor > 0 && startFactor <= 1) ||
       !(endFactor >= 0 && endFactor <= 1) || totalIters <= 0)
-    fail<ValueError>(std::source_location::current(), "LinearLR", "",
+    fail<ValueError>(where, "LinearLR", "",
                      "needs 0 < startFactor <= 1, 0 <= endFactor <= 1 and "
                      "totalIters > 0, got {}, {}, {}",
                      startFactor, endFactor, totalIters);
@@ -148,13 +149,12 @@ double OneCycleLR::anneal(double start, double end, double pct) const {
 std::pair<const OneCycleLR::Phase *, double>
 OneCycleLR::phaseAt(std::int64_t epoch) const {
   double step = static_cast<double>(epoch), start = 0;
-  for (std::size_t i = 0; i < phases_.size(); ++i) {
-    const Phase &p = phases_[i];
-    if (step <= p.endStep || i + 1 == phases_.size())
-      return {&p, (step - start) / (p.endStep - start)};
-    start = p.endStep;
-  }
-  return {&phases_.back(), 1.0};
+  // The last phase also takes the steps past its end (as PyTorch's does).
+  std::size_t i = 0;
+  while (i + 1 < phases_.size() && step > phases_[i].endStep)
+    start = phases_[i++].endStep;
+  const Phase &p = phases_[i];
+  return {&p, (step - start) / (p.endStep - start)};
 }
 
 double OneCycleLR::rateAt(std::size_t, std::int64_t epoch) const {

@@ -151,12 +151,12 @@ public:
   }
   AdamOptions &options(std::size_t g = 0) { return opts_.at(g); }
 
+  void setOption(std::size_t group, const std::string &name,
+                 double value) override;
+
 protected:
   Adam(std::string name, bool decoupled,
        std::vector<ParamGroup<AdamOptions>> groups, SourceLoc where);
-
-  void setOption(std::size_t group, const std::string &name,
-                 double value) override;
 
 private:
   std::vector<std::pair<std::string, double>>

@@ -45,7 +45,8 @@ private:
 /// base * gamma^(epoch / stepSize).
 class StepLR : public LRScheduler {
 public:
-  StepLR(Optimizer &optimizer, std::int64_t stepSize, double gamma = 0.1);
+  StepLR(Optimizer &optimizer, std::int64_t stepSize, double gamma = 0.1,
+         TRUENO_HERE);
 
 private:
   double rateAt(std::size_t group, std::int64_t epoch) const override;
@@ -78,7 +79,8 @@ private:
 /// etaMin + (base - etaMin) (1 + cos(pi epoch / tMax)) / 2.
 class CosineAnnealingLR : public LRScheduler {
 public:
-  CosineAnnealingLR(Optimizer &optimizer, std::int64_t tMax, double etaMin = 0);
+  CosineAnnealingLR(Optimizer &optimizer, std::int64_t tMax, double etaMin = 0,
+                    TRUENO_HERE);
 
 private:
   double rateAt(std::size_t group, std::int64_t epoch) const override;
@@ -91,7 +93,7 @@ private:
 class LinearLR : public LRScheduler {
 public:
   LinearLR(Optimizer &optimizer, double startFactor = 1.0 / 3,
-           double endFactor = 1.0, std::int64_t totalIters = 5);
+           double endFactor = 1.0, std::int64_t totalIters = 5, TRUENO_HERE);
 
 private:
   double rateAt(std::size_t group, std::int64_t epoch) const override;
