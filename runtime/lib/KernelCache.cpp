@@ -206,10 +206,9 @@ fs::path KernelCache::pathOf(const CacheKey &key) const {
   return directory_ / (key.hex() + kCacheSuffix);
 }
 
-void KernelCache::warnOnce(const std::string &message) {
-  if (warned_)
-    return;
-  warned_ = true;
+void KernelCache::disableWrites(const std::string &message) {
+  // store() returns early from now on, so this warns once per process.
+  writable_ = false;
   std::cerr << "trueno: kernel cache: " << message << "\n";
 }
 
@@ -256,11 +255,10 @@ std::optional<CacheEntry> KernelCache::load(const CacheKey &key) {
     return std::nullopt;
   }
   CacheEntry entry;
-  CacheKey stored;
-  if (std::optional<std::string> problem =
-          checkCacheFile(path, &entry, &stored);
-      problem || !(stored == key)) {
-    std::string why = problem ? *problem : "it holds another key";
+  // checkCacheFile compares the key stored inside with the file's name,
+  // which is this key's.
+  if (std::optional<std::string> problem = checkCacheFile(path, &entry)) {
+    const std::string &why = *problem;
     fs::remove_all(path, error);
     if (error) {
       // Only this key is skipped: the rest of the cache stays in use.
@@ -291,9 +289,8 @@ void KernelCache::store(const CacheKey &key, const CacheEntry &entry) {
   std::error_code error;
   fs::create_directories(directory_, error);
   if (error) {
-    writable_ = false;
-    warnOnce("cannot create " + directory_.string() + " (" + error.message() +
-             "); compiled kernels stay in memory only");
+    disableWrites("cannot create " + directory_.string() + " (" +
+                  error.message() + "); compiled kernels stay in memory only");
     return;
   }
   std::string bytes(kMagic, 8);
@@ -318,9 +315,9 @@ void KernelCache::store(const CacheKey &key, const CacheEntry &entry) {
     if (!out) {
       out.close();
       fs::remove(temporary, error);
-      writable_ = false;
-      warnOnce("cannot write to " + directory_.string() +
-               " (read-only or full); compiled kernels stay in memory only");
+      disableWrites(
+          "cannot write to " + directory_.string() +
+          " (read-only or full); compiled kernels stay in memory only");
       return;
     }
   }

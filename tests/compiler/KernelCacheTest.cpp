@@ -14,10 +14,12 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
@@ -228,9 +230,155 @@ TEST_CASE("a key whose path cannot be replaced is skipped alone, with the "
   REQUIRE(entry);
   CHECK(entry->object == "code of 1");
   // The skipped key is neither read nor written again by this process.
-  CHECK(stderrOf([&] { CHECK(!cache.load(keys[0])); }).empty());
+  CHECK(stderrOf([&] {
+          CHECK(!cache.load(keys[0]));
+          cache.store(keys[0], {"code of 0", "{}"});
+        }).empty());
   CHECK(fs::is_directory(cache.pathOf(keys[0])));
   // No temporary files are left behind.
   for (const fs::directory_entry &e : fs::directory_iterator(dir.path))
     CHECK(!e.path().filename().string().starts_with(".tmp-"));
+}
+
+namespace {
+/// Lowers the process's file size limit (RLIMIT_FSIZE) for a scope: writes
+/// past it fail with EFBIG, the way a full disk fails them. SIGXFSZ is
+/// ignored meanwhile, so the write returns the error instead of killing.
+struct FileSizeLimit {
+  rlimit old{};
+  void (*oldHandler)(int);
+  explicit FileSizeLimit(rlim_t bytes) {
+    ::getrlimit(RLIMIT_FSIZE, &old);
+    oldHandler = std::signal(SIGXFSZ, SIG_IGN);
+    rlimit lower = old;
+    lower.rlim_cur = bytes;
+    REQUIRE(::setrlimit(RLIMIT_FSIZE, &lower) == 0);
+  }
+  ~FileSizeLimit() {
+    ::setrlimit(RLIMIT_FSIZE, &old);
+    std::signal(SIGXFSZ, oldHandler);
+  }
+};
+} // namespace
+
+TEST_CASE("a file that cannot be opened or has another name is checked for "
+          "what it is") {
+  TempDir dir;
+  KernelCache cache(dir.path, 1 << 20);
+  CacheKey key = distinctKeys(1)[0];
+  CHECK(checkCacheFile(cache.pathOf(key)).value_or("") == "cannot be read");
+  cache.store(key, {"object", "{}"});
+  // The file name is compared with the key inside only for a .tkc file: a
+  // copy under another name (an export, say) is still a valid entry.
+  fs::path copy = dir.path / "exported.bin";
+  fs::copy_file(cache.pathOf(key), copy);
+  CacheEntry entry;
+  CacheKey stored;
+  CHECK(!checkCacheFile(copy, &entry, &stored));
+  CHECK(stored == key);
+  CHECK(entry.object == "object");
+}
+
+TEST_CASE("an entry whose sizes add up to more than 1 GiB is refused before "
+          "its payload is read") {
+  TempDir dir;
+  KernelCache cache(dir.path, 1 << 20);
+  CacheKey key = distinctKeys(1)[0];
+  cache.store(key, {"object", "{}"});
+  // A sparse file: its header claims an object of 1 GiB and the file is
+  // exactly that long, so only the size limit refuses it.
+  std::uint64_t object = std::uint64_t(1) << 30, metadata = 2;
+  std::uint64_t size = 96 + object + metadata;
+  {
+    std::fstream f(cache.pathOf(key),
+                   std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(48);
+    f.write(reinterpret_cast<const char *>(&object), 8);
+    f.write(reinterpret_cast<const char *>(&metadata), 8);
+  }
+  fs::resize_file(cache.pathOf(key), size);
+  CHECK(checkCacheFile(cache.pathOf(key)).value_or("") ==
+        "too large: " + std::to_string(size) + " bytes");
+  std::string log = stderrOf([&] { CHECK(!cache.load(key)); });
+  CHECK(log.find("removed " + cache.pathOf(key).string() + ": too large") !=
+        std::string::npos);
+  CHECK(!fs::exists(cache.pathOf(key)));
+}
+
+TEST_CASE("an event log or hit count that cannot be appended to does not "
+          "stop loads") {
+  TempDir dir;
+  KernelCache cache(dir.path, 1 << 20);
+  std::vector<CacheKey> keys = distinctKeys(2);
+  cache.store(keys[0], {"code of 0", "{}"});
+  // Directories where the log and the hit count go: open() fails for both.
+  fs::create_directories(dir.path / kEventLog);
+  fs::create_directories(dir.path / (keys[0].hex() + kHitsSuffix));
+  std::optional<CacheEntry> entry;
+  CHECK(stderrOf([&] { entry = cache.load(keys[0]); }).empty());
+  REQUIRE(entry);
+  CHECK(entry->object == "code of 0");
+  CHECK(stderrOf([&] { CHECK(!cache.load(keys[1])); }).empty());
+  CHECK(fs::is_empty(dir.path / kEventLog));
+}
+
+TEST_CASE("a cache directory that fills up turns writes off with one "
+          "warning; entries already there still load") {
+  TempDir dir;
+  KernelCache cache(dir.path, 1 << 20);
+  std::vector<CacheKey> keys = distinctKeys(3);
+  cache.store(keys[0], {"code of 0", "{}"});
+  std::string log;
+  {
+    FileSizeLimit limit(16); // the 96-byte header no longer fits
+    log = stderrOf([&] {
+      cache.store(keys[1], {"code of 1", "{}"});
+      cache.store(keys[2], {"code of 2", "{}"});
+    });
+  }
+  CHECK(log == "trueno: kernel cache: cannot write to " + dir.path.string() +
+                   " (read-only or full); compiled kernels stay in memory "
+                   "only\n");
+  // Writes stay off although there is room again: one warning, not one per
+  // kernel, and no half-written files.
+  CHECK(stderrOf([&] { cache.store(keys[2], {"code of 2", "{}"}); }).empty());
+  CHECK(!fs::exists(cache.pathOf(keys[1])));
+  CHECK(!fs::exists(cache.pathOf(keys[2])));
+  for (const fs::directory_entry &e : fs::directory_iterator(dir.path))
+    CHECK(!e.path().filename().string().starts_with(".tmp-"));
+  std::optional<CacheEntry> entry = cache.load(keys[0]);
+  REQUIRE(entry);
+  CHECK(entry->object == "code of 0");
+}
+
+TEST_CASE("a cache directory that cannot be created warns once") {
+  TempDir dir;
+  fs::create_directories(dir.path);
+  std::ofstream(dir.path / "file") << "x";
+  KernelCache cache(dir.path / "file" / "cache", 1 << 20);
+  std::vector<CacheKey> keys = distinctKeys(2);
+  std::string log = stderrOf([&] {
+    cache.store(keys[0], {"code of 0", "{}"});
+    cache.store(keys[1], {"code of 1", "{}"});
+    CHECK(!cache.load(keys[0]));
+  });
+  CHECK(log == "trueno: kernel cache: cannot create " +
+                   (dir.path / "file" / "cache").string() +
+                   " (Not a directory); compiled kernels stay in memory "
+                   "only\n");
+}
+
+TEST_CASE("eviction leaves another writer's temporary file alone") {
+  TempDir dir;
+  KernelCache cache(dir.path, 1 << 20);
+  std::vector<CacheKey> keys = distinctKeys(2);
+  cache.store(keys[0], {"code of 0", "{}"});
+  cache.store(keys[1], {"code of 1", "{}"});
+  // A temporary file being written has the entries' suffix until renamed.
+  fs::path temporary = dir.path / (".tmp-1-0" + std::string(kCacheSuffix));
+  std::ofstream(temporary) << std::string(5000, 'x');
+  CHECK(cache.evictTo(0) == 2);
+  CHECK(fs::exists(temporary));
+  CHECK(!fs::exists(cache.pathOf(keys[0])));
+  CHECK(!fs::exists(cache.pathOf(keys[1])));
 }

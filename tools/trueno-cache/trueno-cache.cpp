@@ -15,10 +15,10 @@
 // which part of the key differs from the nearest entry.
 //
 //===----------------------------------------------------------------------===//
-#include "trueno/Runtime/Cpu/CpuKernel.h"
 #include "trueno/Runtime/Cpu/CpuBackend.h"
-#include "trueno/Runtime/Schedule.h"
+#include "trueno/Runtime/Cpu/CpuKernel.h"
 #include "trueno/Runtime/KernelCache.h"
+#include "trueno/Runtime/Schedule.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Parser/Parser.h"
@@ -28,6 +28,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -71,11 +72,17 @@ std::string isoTime(std::int64_t seconds) {
   return text;
 }
 
+bool isTemporary(const fs::path &path) {
+  return path.filename().string().starts_with(".tmp-");
+}
+
 std::vector<Entry> readEntries(const fs::path &dir) {
   std::vector<Entry> entries;
   std::error_code error;
   for (const fs::directory_entry &e : fs::directory_iterator(dir, error)) {
-    if (e.path().extension() != kCacheSuffix)
+    // A writer's temporary file (.tmp-PID-N.tkc) is not an entry; verify
+    // reports those left behind as unfinished writes.
+    if (e.path().extension() != kCacheSuffix || isTemporary(e.path()))
       continue;
     Entry entry;
     entry.path = e.path();
@@ -129,11 +136,17 @@ std::string opsSummary(const std::string &ir) {
   return text.empty() ? "-" : text;
 }
 
+/// The CPU name of a target key ("cpu; TRIPLE; CPU; FEATURES; ..."; see
+/// CompileTarget::key), or "" when it has none.
 std::string cpuOf(const std::string &target) {
-  std::istringstream words(target);
-  std::string triple, cpu;
-  words >> triple >> cpu;
-  return cpu;
+  std::size_t at = 0;
+  for (int field = 0; field < 2; ++field) {
+    at = target.find("; ", at);
+    if (at == std::string::npos)
+      return "";
+    at += 2;
+  }
+  return target.substr(at, target.find(';', at) - at);
 }
 
 std::string humanBytes(std::uint64_t n) {
@@ -148,19 +161,35 @@ std::string humanBytes(std::uint64_t n) {
   return text;
 }
 
-std::optional<std::uint64_t> parseSize(const std::string &text) {
+/// Bytes from "N", "NB", "NK", "NM" or "NG" (binary units), or in `why`
+/// what is wrong with the text.
+std::optional<std::uint64_t> parseSize(const std::string &text,
+                                       std::string &why) {
   char *end = nullptr;
   double v = std::strtod(text.c_str(), &end);
-  if (end == text.c_str() || v < 0)
+  if (end == text.c_str() || std::isnan(v)) {
+    why = "it does not start with a number";
     return std::nullopt;
+  }
+  if (v < 0) {
+    why = "a size cannot be negative";
+    return std::nullopt;
+  }
   std::string unit(end);
   double scale = unit.empty() || unit == "B" ? 1
                  : unit == "K"               ? 1024
                  : unit == "M"               ? 1048576
                  : unit == "G"               ? 1073741824.0
                                              : -1;
-  if (scale < 0)
+  if (scale < 0) {
+    why = "unknown unit '" + unit + "' (use B, K, M or G)";
     return std::nullopt;
+  }
+  // Past 2^64 the conversion to an integer is undefined.
+  if (!(v * scale < 18446744073709551616.0)) {
+    why = "it is too large";
+    return std::nullopt;
+  }
   return static_cast<std::uint64_t>(v * scale);
 }
 
@@ -168,11 +197,33 @@ void printJson(const json::Value &value) {
   llvm::outs() << llvm::formatv("{0:2}", value) << "\n";
 }
 
-int usage() {
-  std::cerr << "usage: trueno-cache [--dir DIR] [--json] "
-               "list | show KEY | stats [--since YYYY-MM-DD] | verify [--fix] "
-               "| prune [--max-size N[K|M|G]] | clear | explain FILE\n";
+/// What each command takes: options with a value, flags, and its one
+/// operand's name ("" for none).
+struct Syntax {
+  std::set<std::string> options, flags;
+  std::string operand;
+};
+const std::map<std::string, Syntax> kSyntax = {
+    {"list", {}},
+    {"show", {{}, {}, "KEY"}},
+    {"stats", {{"--since"}, {}, ""}},
+    {"verify", {{}, {"--fix"}, ""}},
+    {"prune", {{"--max-size"}, {}, ""}},
+    {"clear", {}},
+    {"explain", {{}, {}, "FILE"}},
+};
+
+/// A usage error: the message, exit status 2.
+int fail(const std::string &message) {
+  std::cerr << "trueno-cache: " << message << "\n";
   return 2;
+}
+
+int usage(std::ostream &out = std::cerr, int status = 2) {
+  out << "usage: trueno-cache [--dir DIR] [--json] "
+         "list | show KEY | stats [--since YYYY-MM-DD] | verify [--fix] "
+         "| prune [--max-size N[B|K|M|G]] | clear | explain FILE\n";
+  return status;
 }
 
 json::Object entryJson(const Entry &e) {
@@ -304,8 +355,10 @@ int stats(const fs::path &dir, const std::string &since, bool asJson) {
   std::int64_t from = 0;
   if (!since.empty()) {
     std::tm t{};
-    if (!strptime(since.c_str(), "%Y-%m-%d", &t)) {
-      std::cerr << "trueno-cache: --since takes a date, YYYY-MM-DD\n";
+    const char *end = strptime(since.c_str(), "%Y-%m-%d", &t);
+    if (!end || *end) {
+      std::cerr << "trueno-cache: --since " << since
+                << ": not a date; give YYYY-MM-DD\n";
       return 2;
     }
     from = timegm(&t);
@@ -381,7 +434,7 @@ int verify(const fs::path &dir, bool fix, bool asJson) {
     }
   // Temporary files of writers that died mid-write.
   for (const fs::directory_entry &d : fs::directory_iterator(dir, error))
-    if (d.path().filename().string().rfind(".tmp-", 0) == 0) {
+    if (isTemporary(d.path())) {
       bad.push_back(json::Object{{"key", d.path().filename().string()},
                                  {"problem", "an unfinished write"}});
       if (!asJson)
@@ -422,8 +475,8 @@ int clear(const fs::path &dir, bool asJson) {
     std::string name = e.path().filename().string();
     if (e.path().extension() == kCacheSuffix ||
         e.path().extension() == kHitsSuffix || name == kEventLog ||
-        name.rfind(".tmp-", 0) == 0) {
-      removed += e.path().extension() == kCacheSuffix;
+        isTemporary(e.path())) {
+      removed += e.path().extension() == kCacheSuffix && !isTemporary(e.path());
       fs::remove_all(e.path(), error);
     }
   }
@@ -463,12 +516,13 @@ int explain(const fs::path &dir, const std::string &file, bool asJson) {
                    std::istreambuf_iterator<char>());
   std::vector<Entry> entries = readEntries(dir);
   json::Array results;
-  int misses = 0;
   for (const std::string &block : kernelBlocks(text)) {
     // Parsing and printing again gives the canonical text programs key on.
     auto module =
         mlir::parseSourceString<mlir::ModuleOp>(block, &compilerContext());
-    if (!module) {
+    // Empty text, comments only or a log cut inside its first block parse
+    // as an empty module, which no program compiles.
+    if (!module || module->getBody()->empty()) {
       std::cerr << "trueno-cache: " << file
                 << " holds neither kernel IR nor a TRUENO_DEBUG=2 log\n";
       return 2;
@@ -494,7 +548,6 @@ int explain(const fs::path &dir, const std::string &file, bool asJson) {
       verdict = "hit: " + key.substr(0, 12) + " is in the cache";
       result["hit"] = true;
     } else {
-      ++misses;
       result["hit"] = false;
       // The nearest entry: the one whose key parts differ least.
       const Entry *nearest = nullptr;
@@ -519,7 +572,8 @@ int explain(const fs::path &dir, const std::string &file, bool asJson) {
         }
       }
       if (!nearest) {
-        verdict = "miss: " + key.substr(0, 12) + "; the cache has no entries";
+        verdict =
+            "miss: " + key.substr(0, 12) + "; the cache has no valid entries";
       } else {
         std::string list;
         json::Array parts;
@@ -555,48 +609,83 @@ int main(int argc, char **argv) {
   bool asJson = false;
   std::vector<std::string> rest;
   for (std::size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--json")
+    if (args[i] == "--json") {
       asJson = true;
-    else if (args[i] == "--dir" && i + 1 < args.size())
+    } else if (args[i] == "--dir") {
+      // Without its value, `clear --dir` would clear the default cache.
+      if (i + 1 == args.size())
+        return fail("--dir takes a directory");
       dir = args[++i];
-    else
+    } else {
       rest.push_back(args[i]);
+    }
   }
   if (rest.empty())
     return usage();
-  std::string command = rest[0];
-  auto option = [&](const std::string &name) -> std::optional<std::string> {
-    for (std::size_t i = 1; i + 1 < rest.size(); ++i)
-      if (rest[i] == name)
-        return rest[i + 1];
-    return std::nullopt;
-  };
-  auto flag = [&](const std::string &name) {
-    return std::find(rest.begin() + 1, rest.end(), name) != rest.end();
-  };
+  const std::string &command = rest[0];
+  if (command == "--help" || command == "-h")
+    return usage(std::cout, 0);
+  auto syntax = kSyntax.find(command);
+  if (syntax == kSyntax.end()) {
+    std::cerr << "trueno-cache: unknown command '" << command << "'\n";
+    return usage();
+  }
+  // Every argument must be one the command takes: a misspelt option must
+  // not run the command with its default (prune to 1 GiB, say).
+  std::map<std::string, std::string> options;
+  std::set<std::string> flags;
+  std::vector<std::string> operands;
+  for (std::size_t i = 1; i < rest.size(); ++i) {
+    const std::string &arg = rest[i];
+    if (syntax->second.options.count(arg)) {
+      if (i + 1 == rest.size())
+        return fail(arg + " takes a value");
+      options[arg] = rest[++i];
+    } else if (syntax->second.flags.count(arg)) {
+      flags.insert(arg);
+    } else if (arg.starts_with("--")) {
+      std::cerr << "trueno-cache: " << command << " has no option " << arg
+                << "\n";
+      return usage();
+    } else {
+      operands.push_back(arg);
+    }
+  }
+  const std::string &operand = syntax->second.operand;
+  if (operands.size() != (operand.empty() ? 0u : 1u)) {
+    std::cerr << "trueno-cache: " << command << " takes "
+              << (operand.empty() ? "no arguments" : "one " + operand) << "\n";
+    return usage();
+  }
+  // A cache not created yet is empty; one that cannot be listed (not a
+  // directory, no permission) is an error, not an empty cache.
+  std::error_code error;
+  fs::directory_iterator listing(dir, error);
+  if (error && error != std::errc::no_such_file_or_directory)
+    return fail("cannot read " + dir.string() + ": " + error.message());
+
   if (command == "list")
     return list(dir, asJson);
-  if (command == "show" && rest.size() == 2)
-    return show(dir, rest[1], asJson);
+  if (command == "show")
+    return show(dir, operands[0], asJson);
   if (command == "stats")
-    return stats(dir, option("--since").value_or(""), asJson);
+    return stats(dir, options["--since"], asJson);
   if (command == "verify")
-    return verify(dir, flag("--fix"), asJson);
+    return verify(dir, flags.count("--fix"), asJson);
   if (command == "prune") {
     std::uint64_t limit = KernelCache::instance().maxBytes();
-    if (auto text = option("--max-size")) {
-      auto parsed = parseSize(*text);
-      if (!parsed) {
-        std::cerr << "trueno-cache: --max-size takes a size like 512M\n";
-        return 2;
-      }
+    if (options.count("--max-size")) {
+      std::string why;
+      std::optional<std::uint64_t> parsed =
+          parseSize(options["--max-size"], why);
+      if (!parsed)
+        return fail("--max-size " + options["--max-size"] + ": " + why +
+                    "; give a size like 512M");
       limit = *parsed;
     }
     return prune(dir, limit, asJson);
   }
   if (command == "clear")
     return clear(dir, asJson);
-  if (command == "explain" && rest.size() == 2)
-    return explain(dir, rest[1], asJson);
-  return usage();
+  return explain(dir, operands[0], asJson);
 }

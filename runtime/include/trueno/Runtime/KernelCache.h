@@ -104,7 +104,8 @@ public:
   void store(const CacheKey &key, const CacheEntry &entry);
 
 private:
-  void warnOnce(const std::string &message);
+  /// Turns writes off for the rest of the process, with a warning.
+  void disableWrites(const std::string &message);
   void record(const CacheKey &key, bool hit);
 
   std::filesystem::path directory_;
@@ -116,7 +117,6 @@ private:
   std::set<std::string> unusableKeys_;
   bool enabled_ = true;
   bool writable_ = true;
-  bool warned_ = false;
   std::mutex mutex_;
 };
 
