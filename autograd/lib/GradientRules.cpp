@@ -172,7 +172,7 @@ public:
     for (int64_t d = 0; d < type.getRank(); ++d) {
       int64_t n = type.getDimSize(d);
       shape.push_back(low[d] + high[d] + n +
-                      (n > 0 ? (n - 1) * interior[d] : 0));
+                      std::max<int64_t>(n - 1, 0) * interior[d]);
     }
     Value zero = constant(0.0, type.getElementType());
     return b.create<PadOp>(
@@ -507,7 +507,9 @@ FailureOr<Grads> gradients(Conv2dOp op, Emit &e, Value g) {
       g, {0, 0, std::max<int64_t>(low[0], 0), std::max<int64_t>(low[1], 0)},
       {0, 0, std::max<int64_t>(high[0], 0), std::max<int64_t>(high[1], 0)},
       {0, 0, stride[0] - 1, stride[1] - 1});
-  if (low[0] < 0 || low[1] < 0 || high[0] < 0 || high[1] < 0) {
+  // Padding past the filter's reach crops instead (high >= low: the unused
+  // rows are never negative).
+  if (low[0] < 0 || low[1] < 0) {
     RankedTensorType td = Emit::typeOf(dilated);
     SmallVector<int64_t> shape(td.getShape());
     SmallVector<int64_t> offsets{0, 0, 0, 0};
@@ -556,29 +558,16 @@ FailureOr<Grads> gradients(GatherOp op, Emit &e, Value g) {
 FailureOr<Grads> gradients(ScatterOp op, Emit &e, Value g) {
   // The written positions take the source's values: their gradient goes to
   // the source (to every duplicate index, as PyTorch), none to the input.
+  // (The source has the index's shape.)
   int64_t dim = static_cast<int64_t>(op.getDim());
-  Value source = op.getSource();
-  RankedTensorType index = Emit::typeOf(op.getIndex());
-  auto window = RankedTensorType::get(index.getShape(),
-                                      Emit::typeOf(source).getElementType());
-  Value zeroWindow = e.expand(e.constant(0.0, window.getElementType()), window);
+  Value zeros = e.zerosLike(op.getSource());
   Value gSource = e.gather(g, op.getIndex(), dim);
-  if (Emit::typeOf(source) != window)
-    gSource = e.insertSlice(gSource, e.zerosLike(source),
-                            SmallVector<int64_t>(window.getRank(), 0),
-                            SmallVector<int64_t>(window.getRank(), 1));
-  return Grads{e.scatter(g, op.getIndex(), zeroWindow, dim), Value(), gSource};
+  return Grads{e.scatter(g, op.getIndex(), zeros, dim), Value(), gSource};
 }
 FailureOr<Grads> gradients(ScatterAddOp op, Emit &e, Value g) {
+  // (The source has the index's shape.)
   int64_t dim = static_cast<int64_t>(op.getDim());
-  Value source = op.getSource();
-  RankedTensorType index = Emit::typeOf(op.getIndex());
-  Value gSource = e.gather(g, op.getIndex(), dim);
-  if (Emit::typeOf(source).getShape() != index.getShape())
-    gSource = e.insertSlice(gSource, e.zerosLike(source),
-                            SmallVector<int64_t>(index.getRank(), 0),
-                            SmallVector<int64_t>(index.getRank(), 1));
-  return Grads{g, Value(), gSource};
+  return Grads{g, Value(), e.gather(g, op.getIndex(), dim)};
 }
 
 // Movement.

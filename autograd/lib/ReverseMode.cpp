@@ -27,11 +27,6 @@ using namespace mlir::trueno;
 
 namespace {
 
-bool isFloatTensor(Value v) {
-  auto type = dyn_cast<RankedTensorType>(v.getType());
-  return type && isa<FloatType>(type.getElementType());
-}
-
 /// A rank-0 zero of `like`'s element type, expanded to its shape.
 Value zerosLike(OpBuilder &b, Location loc, Value like) {
   auto type = cast<RankedTensorType>(like.getType());
@@ -77,10 +72,10 @@ LogicalResult expandGroup(ArrayRef<GradientOp> group) {
   if (start && start->getBlock() == first->getBlock() &&
       relevant.contains(output)) {
     for (Operation *op = start; op; op = op->getPrevNode()) {
-      if (op->getNumResults() != 1)
-        continue;
-      auto found = adjoint.find(op->getResult(0));
-      if (found == adjoint.end())
+      // (Every rule is of a one-result op: an op of several results whose
+      // results have a gradient is reported below, for it has no rule.)
+      if (llvm::none_of(op->getResults(),
+                        [&](Value r) { return adjoint.contains(r); }))
         continue;
       bool readsRelevant = llvm::any_of(
           op->getOperands(), [&](Value v) { return relevant.contains(v); });
@@ -91,20 +86,16 @@ LogicalResult expandGroup(ArrayRef<GradientOp> group) {
         return op->emitOpError("has no gradient rule, but ")
                << first->getName() << " differentiates through it";
       FailureOr<SmallVector<Value>> grads =
-          rule.buildGradients(b, found->second);
+          rule.buildGradients(b, adjoint.lookup(op->getResult(0)));
       if (failed(grads))
         return failure();
-      if (grads->size() != op->getNumOperands())
-        return op->emitOpError("gradient rule returned ")
-               << grads->size() << " gradients for " << op->getNumOperands()
-               << " operands";
+      assert(grads->size() == op->getNumOperands() &&
+             "a gradient rule gives one gradient per operand");
       for (auto [operand, grad] : llvm::zip(op->getOperands(), *grads)) {
-        if (!grad || !relevant.contains(operand) || !isFloatTensor(operand))
+        // Rules give integer and bool operands no gradient (a null Value),
+        // and float operands one of their own type.
+        if (!grad || !relevant.contains(operand))
           continue;
-        if (grad.getType() != operand.getType())
-          return op->emitOpError("gradient rule gave ")
-                 << grad.getType() << " for an operand of type "
-                 << operand.getType();
         auto [it, inserted] = adjoint.try_emplace(operand, grad);
         if (!inserted)
           it->second = b.create<AddOp>(loc, grad.getType(), it->second, grad);
@@ -135,16 +126,14 @@ LogicalResult expandGroup(ArrayRef<GradientOp> group) {
 void recomputeCheckpoints(Operation *root,
                           const llvm::DenseSet<Operation *> &forward) {
   llvm::MapVector<std::int64_t, SmallVector<Operation *>> regions;
+  // (Only forward ops carry the attribute: the rules build new ops.)
   root->walk([&](Operation *op) {
     if (auto id = op->getAttrOfType<IntegerAttr>(kRecomputeAttrName))
-      if (forward.contains(op))
-        regions[id.getInt()].push_back(op);
+      regions[id.getInt()].push_back(op);
   });
   for (auto &[id, ops] : regions) {
-    llvm::DenseSet<Operation *> inRegion(ops.begin(), ops.end());
     auto backward = [&](Operation *user) {
-      return !forward.contains(user) && !inRegion.contains(user) &&
-             !user->hasAttr(kRecomputedAttrName);
+      return !forward.contains(user) && !user->hasAttr(kRecomputedAttrName);
     };
     // The first backward reader of the region's values.
     Operation *first = nullptr;

@@ -59,3 +59,33 @@ func.func @checkpointed(%x: tensor<4xf32>, %one: tensor<f32>) -> tensor<4xf32> {
   %g = trueno.gradient %s, %one wrt %x : tensor<f32>, tensor<4xf32>
   return %g : tensor<4xf32>
 }
+
+// -----
+
+// Two requests of one gradient (same output, seed and input) share one
+// sweep and get the same value.
+// CHECK-LABEL: func.func @same_request_twice
+// CHECK-NOT:     trueno.gradient
+// CHECK:         %[[Y:.*]] = trueno.exp %arg0
+// CHECK-NEXT:    %[[D:.*]] = trueno.mul %arg1, %[[Y]]
+// CHECK-NEXT:    return %[[D]], %[[D]]
+func.func @same_request_twice(%x: tensor<4xf32>, %g: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>) {
+  %y = trueno.exp %x : tensor<4xf32>
+  %d1 = trueno.gradient %y, %g wrt %x : tensor<4xf32>, tensor<4xf32>
+  %d2 = trueno.gradient %y, %g wrt %x : tensor<4xf32>, tensor<4xf32>
+  return %d1, %d2 : tensor<4xf32>, tensor<4xf32>
+}
+
+// -----
+
+// The gradient of an argument with respect to itself is the seed; with
+// respect to another argument, zeros.
+// CHECK-LABEL: func.func @of_an_argument
+// CHECK-NEXT:    %[[Z:.*]] = trueno.constant dense<0.000000e+00> : tensor<f32>
+// CHECK-NEXT:    %[[E:.*]] = trueno.expand %[[Z]] : tensor<f32> to tensor<4xf32>
+// CHECK-NEXT:    return %arg2, %[[E]]
+func.func @of_an_argument(%x: tensor<4xf32>, %w: tensor<4xf32>, %g: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>) {
+  %dx = trueno.gradient %x, %g wrt %x : tensor<4xf32>, tensor<4xf32>
+  %dw = trueno.gradient %x, %g wrt %w : tensor<4xf32>, tensor<4xf32>
+  return %dx, %dw : tensor<4xf32>, tensor<4xf32>
+}

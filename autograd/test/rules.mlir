@@ -203,6 +203,41 @@ func.func @conv2d(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>, %g: tensor<1
 
 // -----
 
+// conv2d padded past the filter's reach (a filter 1 row high, padded by 1
+// row): the gradient's rows are cropped rather than padded by a negative
+// amount. The filter's gradient comes out the filter's size.
+// CHECK-LABEL: func.func @conv2d_crop_rows
+// CHECK:         %[[P:.*]] = trueno.pad %arg2, %{{.*}} low = [0, 0, 0, 2] high = [0, 0, 0, 2] interior = [0, 0, 0, 0] : tensor<1x1x6x2xf32>, tensor<f32> -> tensor<1x1x6x6xf32>
+// CHECK-NEXT:    trueno.slice %[[P]] offsets = [0, 0, 1, 0] steps = [1, 1, 1, 1] : tensor<1x1x6x6xf32> -> tensor<1x1x4x6xf32>
+// CHECK:         trueno.conv2d %{{.*}} -> tensor<1x1x4x4xf32>
+// CHECK:         %[[F:.*]] = trueno.conv2d %{{.*}} stride = [1, 1] padding = [1, 0] dilation = [1, 1] groups = 1 : tensor<1x1x4x4xf32>, tensor<1x1x6x2xf32> -> tensor<1x1x1x3xf32>
+// CHECK-NOT:     trueno.slice %[[F]]
+func.func @conv2d_crop_rows(%x: tensor<1x1x4x4xf32>, %w: tensor<1x1x1x3xf32>, %g: tensor<1x1x6x2xf32>) -> (tensor<1x1x4x4xf32>, tensor<1x1x1x3xf32>) {
+  %y = trueno.conv2d %x, %w stride = [1, 1] padding = [1, 0] dilation = [1, 1] groups = 1 : tensor<1x1x4x4xf32>, tensor<1x1x1x3xf32> -> tensor<1x1x6x2xf32>
+  %dx = trueno.gradient %y, %g wrt %x : tensor<1x1x6x2xf32>, tensor<1x1x4x4xf32>
+  %dw = trueno.gradient %y, %g wrt %w : tensor<1x1x6x2xf32>, tensor<1x1x1x3xf32>
+  return %dx, %dw : tensor<1x1x4x4xf32>, tensor<1x1x1x3xf32>
+}
+
+// -----
+
+// The same in the columns only, with a stride of 2 there that leaves the
+// last column unused: the filter's gradient comes out 2 wide and is cut to
+// the filter's 1.
+// CHECK-LABEL: func.func @conv2d_crop_columns
+// CHECK:         %[[P:.*]] = trueno.pad %arg2, %{{.*}} low = [0, 0, 2, 0] high = [0, 0, 2, 0] interior = [0, 0, 0, 1] : tensor<1x1x2x3xf32>, tensor<f32> -> tensor<1x1x6x5xf32>
+// CHECK-NEXT:    trueno.slice %[[P]] offsets = [0, 0, 0, 1] steps = [1, 1, 1, 1] : tensor<1x1x6x5xf32> -> tensor<1x1x6x4xf32>
+// CHECK:         %[[F:.*]] = trueno.conv2d %{{.*}} stride = [1, 1] padding = [0, 1] dilation = [1, 2] groups = 1 : tensor<1x1x4x4xf32>, tensor<1x1x2x3xf32> -> tensor<1x1x3x2xf32>
+// CHECK-NEXT:    trueno.slice %[[F]] offsets = [0, 0, 0, 0] steps = [1, 1, 1, 1] : tensor<1x1x3x2xf32> -> tensor<1x1x3x1xf32>
+func.func @conv2d_crop_columns(%x: tensor<1x1x4x4xf32>, %w: tensor<1x1x3x1xf32>, %g: tensor<1x1x2x3xf32>) -> (tensor<1x1x4x4xf32>, tensor<1x1x3x1xf32>) {
+  %y = trueno.conv2d %x, %w stride = [1, 2] padding = [0, 1] dilation = [1, 1] groups = 1 : tensor<1x1x4x4xf32>, tensor<1x1x3x1xf32> -> tensor<1x1x2x3xf32>
+  %dx = trueno.gradient %y, %g wrt %x : tensor<1x1x2x3xf32>, tensor<1x1x4x4xf32>
+  %dw = trueno.gradient %y, %g wrt %w : tensor<1x1x2x3xf32>, tensor<1x1x3x1xf32>
+  return %dx, %dw : tensor<1x1x4x4xf32>, tensor<1x1x3x1xf32>
+}
+
+// -----
+
 // gather: the gradient scattered back with scatter_add; indices get none.
 // CHECK-LABEL: func.func @gather
 // CHECK:         trueno.scatter_add %{{.*}}, %arg1, %arg2 dim = 0
@@ -210,6 +245,38 @@ func.func @gather(%x: tensor<5x3xf32>, %i: tensor<2x3xi64>, %g: tensor<2x3xf32>)
   %y = trueno.gather %x, %i dim = 0 : tensor<5x3xf32>, tensor<2x3xi64> -> tensor<2x3xf32>
   %d = trueno.gradient %y, %g wrt %x : tensor<2x3xf32>, tensor<5x3xf32>
   return %d : tensor<5x3xf32>
+}
+
+// -----
+
+// scatter: the input's gradient is g with the written positions zeroed (a
+// scatter of zeros), the source's is g gathered at them; indices get none.
+// CHECK-LABEL: func.func @scatter
+// CHECK:         %[[Z:.*]] = trueno.constant dense<0.000000e+00> : tensor<f32>
+// CHECK-NEXT:    %[[ZS:.*]] = trueno.expand %[[Z]] : tensor<f32> to tensor<2x3xf32>
+// CHECK-NEXT:    %[[GS:.*]] = trueno.gather %arg3, %arg1 dim = 0 : tensor<5x3xf32>, tensor<2x3xi64> -> tensor<2x3xf32>
+// CHECK-NEXT:    %[[GX:.*]] = trueno.scatter %arg3, %arg1, %[[ZS]] dim = 0
+// CHECK-NEXT:    return %[[GX]], %[[GS]]
+func.func @scatter(%x: tensor<5x3xf32>, %i: tensor<2x3xi64>, %s: tensor<2x3xf32>, %g: tensor<5x3xf32>) -> (tensor<5x3xf32>, tensor<2x3xf32>) {
+  %y = trueno.scatter %x, %i, %s dim = 0 : tensor<5x3xf32>, tensor<2x3xi64>, tensor<2x3xf32>
+  %dx = trueno.gradient %y, %g wrt %x : tensor<5x3xf32>, tensor<5x3xf32>
+  %ds = trueno.gradient %y, %g wrt %s : tensor<5x3xf32>, tensor<2x3xf32>
+  return %dx, %ds : tensor<5x3xf32>, tensor<2x3xf32>
+}
+
+// -----
+
+// scatter_add: the input's gradient is g; the source's, g gathered at the
+// positions it was added to.
+// CHECK-LABEL: func.func @scatter_add
+// CHECK-NEXT:    trueno.scatter_add
+// CHECK-NEXT:    %[[GS:.*]] = trueno.gather %arg3, %arg1 dim = 1 : tensor<2x5xf32>, tensor<2x2xi64> -> tensor<2x2xf32>
+// CHECK-NEXT:    return %arg3, %[[GS]]
+func.func @scatter_add(%x: tensor<2x5xf32>, %i: tensor<2x2xi64>, %s: tensor<2x2xf32>, %g: tensor<2x5xf32>) -> (tensor<2x5xf32>, tensor<2x2xf32>) {
+  %y = trueno.scatter_add %x, %i, %s dim = 1 : tensor<2x5xf32>, tensor<2x2xi64>, tensor<2x2xf32>
+  %dx = trueno.gradient %y, %g wrt %x : tensor<2x5xf32>, tensor<2x5xf32>
+  %ds = trueno.gradient %y, %g wrt %s : tensor<2x5xf32>, tensor<2x2xf32>
+  return %dx, %ds : tensor<2x5xf32>, tensor<2x2xf32>
 }
 
 // -----
@@ -256,6 +323,21 @@ func.func @cast(%x: tensor<4xf16>, %g: tensor<4xf32>) -> tensor<4xf16> {
   %y = trueno.cast %x : tensor<4xf16> to tensor<4xf32>
   %d = trueno.gradient %y, %g wrt %x : tensor<4xf32>, tensor<4xf16>
   return %d : tensor<4xf16>
+}
+
+// -----
+
+// A cast or an expand to the type it already has passes the gradient on
+// unchanged.
+// CHECK-LABEL: func.func @identity_cast_expand
+// CHECK-NEXT:    trueno.cast
+// CHECK-NEXT:    trueno.expand
+// CHECK-NEXT:    return %arg1
+func.func @identity_cast_expand(%x: tensor<4xf32>, %g: tensor<4xf32>) -> tensor<4xf32> {
+  %c = trueno.cast %x : tensor<4xf32> to tensor<4xf32>
+  %y = trueno.expand %c : tensor<4xf32> to tensor<4xf32>
+  %d = trueno.gradient %y, %g wrt %x : tensor<4xf32>, tensor<4xf32>
+  return %d : tensor<4xf32>
 }
 
 // -----

@@ -29,13 +29,12 @@ static bool isSplatOf(Attribute attr, double number) {
   Type element = splat.getElementType();
   if (isa<FloatType>(element))
     return splat.getSplatValue<APFloat>().convertToDouble() == number;
-  if (auto intType = dyn_cast<IntegerType>(element)) {
-    APInt v = splat.getSplatValue<APInt>();
-    return intType.isUnsigned() || intType.getWidth() == 1
-               ? v.getZExtValue() == static_cast<uint64_t>(number)
-               : v.getSExtValue() == static_cast<int64_t>(number);
-  }
-  return false;
+  // Every other trueno element type is an integer (bool is i1).
+  auto intType = cast<IntegerType>(element);
+  APInt v = splat.getSplatValue<APInt>();
+  return intType.isUnsigned() || intType.getWidth() == 1
+             ? v.getZExtValue() == static_cast<uint64_t>(number)
+             : v.getSExtValue() == static_cast<int64_t>(number);
 }
 
 static bool isIntegerTensor(Type type) {
@@ -72,10 +71,10 @@ OpFoldResult NegOp::fold(FoldAdaptor adaptor) {
   // -(-x) = x exactly, for floats and for wrapping integers alike.
   if (auto inner = getInput().getDefiningOp<NegOp>())
     return inner.getInput();
-  if (isa_and_nonnull<ElementsAttr>(adaptor.getInput()) &&
-      !isIntegerTensor(getType()))
-    return foldFloatUnary(adaptor.getInput(), [](double x) { return -x; });
-  return {};
+  if (isIntegerTensor(getType()))
+    return constFoldUnaryOp<IntegerAttr, APInt, void>(
+        adaptor.getInput(), [](const APInt &a) { return -a; });
+  return foldFloatUnary(adaptor.getInput(), [](double x) { return -x; });
 }
 
 OpFoldResult AbsOp::fold(FoldAdaptor adaptor) {

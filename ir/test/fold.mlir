@@ -28,6 +28,31 @@ func.func @idempotent(%x: tensor<4xf32>) -> tensor<4xf32> {
 
 // -----
 
+// CHECK-LABEL: func @idempotent_rounding
+// CHECK-NEXT: %[[C:.*]] = trueno.ceil %arg0
+// CHECK-NEXT: %[[R:.*]] = trueno.round %[[C]]
+// CHECK-NEXT: return %[[R]]
+func.func @idempotent_rounding(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = trueno.ceil %x : tensor<4xf32>
+  %1 = trueno.ceil %0 : tensor<4xf32>
+  %2 = trueno.round %1 : tensor<4xf32>
+  %3 = trueno.round %2 : tensor<4xf32>
+  return %3 : tensor<4xf32>
+}
+
+// -----
+
+// maximum(x, x) and minimum(x, x) are x.
+// CHECK-LABEL: func @extremum_of_itself
+// CHECK-NEXT: return %arg0, %arg0
+func.func @extremum_of_itself(%x: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>) {
+  %0 = trueno.maximum %x, %x : tensor<4xf32>
+  %1 = trueno.minimum %x, %x : tensor<4xf32>
+  return %0, %1 : tensor<4xf32>, tensor<4xf32>
+}
+
+// -----
+
 // x + 0 folds for integers only: for floats, -0.0 + 0.0 is +0.0.
 // CHECK-LABEL: func @add_zero
 // CHECK-NEXT: %[[Z:.*]] = trueno.constant dense<0.000000e+00>
@@ -54,6 +79,21 @@ func.func @sub_zero(%f: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>) {
   %0 = trueno.sub %f, %z : tensor<4xf32>
   %1 = trueno.sub %f, %n : tensor<4xf32>
   return %0, %1 : tensor<4xf32>, tensor<4xf32>
+}
+
+// -----
+
+// The integer identities hold for signed and unsigned (ui8) dtypes alike.
+// CHECK-LABEL: func @integer_identities
+// CHECK-NEXT: return %arg0, %arg1, %arg1
+func.func @integer_identities(%i: tensor<4xi32>, %u: tensor<4xui8>) -> (tensor<4xi32>, tensor<4xui8>, tensor<4xui8>) {
+  %zi = trueno.constant dense<0> : tensor<4xi32>
+  %0 = trueno.sub %i, %zi : tensor<4xi32>
+  %one = trueno.constant dense<1> : tensor<4xui8>
+  %1 = trueno.mul %u, %one : tensor<4xui8>
+  %zu = trueno.constant dense<0> : tensor<4xui8>
+  %2 = trueno.add %u, %zu : tensor<4xui8>
+  return %0, %1, %2 : tensor<4xi32>, tensor<4xui8>, tensor<4xui8>
 }
 
 // -----
@@ -86,6 +126,22 @@ func.func @constant_folding() -> (tensor<2xf32>, tensor<2xi8>, tensor<2xf64>) {
   %z = trueno.constant dense<1.0> : tensor<2xf64>
   %2 = trueno.exp %z : tensor<2xf64>
   return %0, %1, %2 : tensor<2xf32>, tensor<2xi8>, tensor<2xf64>
+}
+
+// -----
+
+// Negation folds for floats and integers; -(-128) wraps to -128 in i8.
+// CHECK-LABEL: func @negation_folding
+// CHECK-DAG: %[[F:.*]] = trueno.constant dense<[-1.500000e+00, 2.000000e+00]> : tensor<2xf32>
+// CHECK-DAG: %[[I:.*]] = trueno.constant dense<[-128, -5]> : tensor<2xi8>
+// CHECK-NOT: trueno.neg
+// CHECK: return %[[F]], %[[I]]
+func.func @negation_folding() -> (tensor<2xf32>, tensor<2xi8>) {
+  %f = trueno.constant dense<[1.5, -2.0]> : tensor<2xf32>
+  %0 = trueno.neg %f : tensor<2xf32>
+  %i = trueno.constant dense<[-128, 5]> : tensor<2xi8>
+  %1 = trueno.neg %i : tensor<2xi8>
+  return %0, %1 : tensor<2xf32>, tensor<2xi8>
 }
 
 // -----
@@ -183,6 +239,27 @@ func.func @movement_constants() -> (tensor<2x3xi64>, tensor<4x3xf32>) {
   %s = trueno.constant dense<2.5> : tensor<3x4xf32>
   %1 = trueno.transpose %s permutation = [1, 0] : tensor<3x4xf32> -> tensor<4x3xf32>
   return %0, %1 : tensor<2x3xi64>, tensor<4x3xf32>
+}
+
+// -----
+
+// A splat padded with its own value is a larger splat; with another value,
+// or one not known, the pad stays.
+// CHECK-LABEL: func @pad_constants
+// CHECK-DAG: %[[S:.*]] = trueno.constant dense<1.000000e+00> : tensor<5xf32>
+// CHECK-DAG: %[[ONES:.*]] = trueno.constant dense<1.000000e+00> : tensor<3xf32>
+// CHECK-DAG: %[[ZERO:.*]] = trueno.constant dense<0.000000e+00> : tensor<f32>
+// CHECK-DAG: %[[P:.*]] = trueno.pad %[[ONES]], %[[ZERO]] low = [1] high = [1]
+// CHECK-DAG: %[[Q:.*]] = trueno.pad %[[ONES]], %arg0 low = [1] high = [1]
+// CHECK: return %[[S]], %[[P]], %[[Q]]
+func.func @pad_constants(%v: tensor<f32>) -> (tensor<5xf32>, tensor<5xf32>, tensor<5xf32>) {
+  %ones = trueno.constant dense<1.0> : tensor<3xf32>
+  %one = trueno.constant dense<1.0> : tensor<f32>
+  %zero = trueno.constant dense<0.0> : tensor<f32>
+  %0 = trueno.pad %ones, %one low = [1] high = [1] interior = [0] : tensor<3xf32>, tensor<f32> -> tensor<5xf32>
+  %1 = trueno.pad %ones, %zero low = [1] high = [1] interior = [0] : tensor<3xf32>, tensor<f32> -> tensor<5xf32>
+  %2 = trueno.pad %ones, %v low = [1] high = [1] interior = [0] : tensor<3xf32>, tensor<f32> -> tensor<5xf32>
+  return %0, %1, %2 : tensor<5xf32>, tensor<5xf32>, tensor<5xf32>
 }
 
 // -----

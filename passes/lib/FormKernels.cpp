@@ -52,20 +52,27 @@ bool isMovement(Operation *op) {
 bool isExpensive(Operation *op) {
   if (isReduction(op) || isContraction(op))
     return true;
-  // The elementwise ops trueno/OpTable.def marks Expensive.
+  // The elementwise ops' costs, as trueno/OpTable.def marks them. A table
+  // rather than one `if` per op: those would be branches on constants.
   constexpr bool Expensive = true, Cheap = false;
-#define TRUENO_UNARY(Code, mnemonic, function, rule, cost)                   \
-  if (cost && isa<Code##Op>(op))                                               \
-    return true;
-#define TRUENO_BINARY(Code, mnemonic, function, cost)                         \
-  if (cost && isa<Code##Op>(op))                                               \
-    return true;
+  struct Cost {
+    TypeID op;
+    bool expensive;
+  };
+  static const Cost costs[] = {
+#define TRUENO_UNARY(Code, mnemonic, function, rule, cost)                     \
+  {TypeID::get<Code##Op>(), cost},
+#define TRUENO_BINARY(Code, mnemonic, function, cost)                          \
+  {TypeID::get<Code##Op>(), cost},
 #define TRUENO_ELEMENTWISE(Code, mnemonic, attributes, cost)                   \
-  if (cost && isa<Code##Op>(op))                                               \
-    return true;
+  {TypeID::get<Code##Op>(), cost},
 #include "trueno/OpTable.def"
-  (void)Cheap;
-  return false;
+  };
+  TypeID id = op->getName().getTypeID();
+  for (const Cost &cost : costs)
+    if (cost.op == id)
+      return cost.expensive;
+  return false; // expand, movement and indexing ops
 }
 
 ArrayRef<int64_t> shapeOf(Operation *op) {
@@ -123,7 +130,8 @@ SmallVector<Operation *> coneOf(Value v, int limit) {
   return cone.takeVector();
 }
 
-/// Whether `op` reads `target`'s result, directly or through other ops.
+/// Whether `op` reads `target`'s result, directly or through other ops (all
+/// of one block: the pass accepts only trueno ops, which have no regions).
 bool dependsOn(Operation *op, Operation *target) {
   SmallVector<Operation *> work = {op};
   llvm::DenseSet<Operation *> seen;
@@ -131,8 +139,7 @@ bool dependsOn(Operation *op, Operation *target) {
     Operation *o = work.pop_back_val();
     if (o == target)
       return true;
-    if (!o || !seen.insert(o).second || o->getBlock() != target->getBlock() ||
-        o->isBeforeInBlock(target))
+    if (!o || !seen.insert(o).second || o->isBeforeInBlock(target))
       continue;
     for (Value operand : o->getOperands())
       work.push_back(operand.getDefiningOp());
@@ -215,11 +222,10 @@ public:
         tryFuseRowBack(operand, i);
   }
 
-  /// Whether `a` and `b` ended up in one fusion group.
+  /// Whether `a` and `b` (ops of the block, not constants) ended up in one
+  /// fusion group.
   bool sameGroup(Operation *a, Operation *b) {
-    auto ia = position_.find(a), ib = position_.find(b);
-    return ia != position_.end() && ib != position_.end() &&
-           find(ia->second) == find(ib->second);
+    return find(position_.at(a)) == find(position_.at(b));
   }
 
   /// The groups in an order where every group comes after those it reads.
@@ -231,21 +237,20 @@ public:
     SmallVector<SmallVector<Operation *>> ordered;
     llvm::DenseSet<int> placed;
     while (ordered.size() < roots.size()) {
-      for (int root : roots) {
-        if (placed.contains(root))
-          continue;
-        bool ready = llvm::all_of(predecessors(root),
-                                  [&](int p) { return placed.contains(p); });
-        if (!ready)
-          continue;
-        placed.insert(root);
-        SmallVector<int> sorted = members_[root];
-        llvm::sort(sorted);
-        ordered.emplace_back();
-        for (int m : sorted)
-          ordered.back().push_back(ops_[m]);
-        break;
-      }
+      // The first group not yet placed whose inputs all are; there is one,
+      // as fusion never merges groups into a cycle.
+      const int *next = llvm::find_if(roots, [&](int root) {
+        return !placed.contains(root) &&
+               llvm::all_of(predecessors(root),
+                            [&](int p) { return placed.contains(p); });
+      });
+      assert(next != roots.end() && "fusion groups form a cycle");
+      placed.insert(*next);
+      SmallVector<int> sorted = members_[*next];
+      llvm::sort(sorted);
+      ordered.emplace_back();
+      for (int m : sorted)
+        ordered.back().push_back(ops_[m]);
     }
     return ordered;
   }
@@ -293,7 +298,7 @@ private:
     llvm::DenseSet<int> seen;
     for (int root : pair)
       for (int p : predecessors(root))
-        if (p != a && p != b && reaches(p, pair, seen))
+        if (!llvm::is_contained(pair, p) && reaches(p, pair, seen))
           return true;
     return false;
   }
@@ -361,16 +366,15 @@ private:
     if (!isa_and_nonnull<ReduceSumOp, ReduceProdOp, ReduceMaxOp, ReduceMinOp>(
             reduction))
       return;
-    std::optional<int> producer = groupOf(operand);
+    int producer = find(position_.at(reduction));
     int consumer = find(consumerIndex);
-    if (!producer || *producer == consumer ||
-        domain_[*producer] != domain_[consumer] ||
+    if (producer == consumer || domain_[producer] != domain_[consumer] ||
         rowBytes(reduction) > rowFusionBytes_ ||
-        mergeMakesCycle(*producer, consumer))
+        mergeMakesCycle(producer, consumer))
       return;
-    parent_[*producer] = consumer;
-    members_[consumer].append(members_[*producer]);
-    members_[*producer].clear();
+    parent_[producer] = consumer;
+    members_[consumer].append(members_[producer]);
+    members_[producer].clear();
   }
 
   SmallVector<Operation *> ops_;
@@ -453,12 +457,13 @@ struct FormKernelsPass
                         builder, symbols);
       result.set(it->second);
     }
+    // The calls now compute every value the graph used: its ops go, users
+    // first, and with them the constants (cloned into the kernels).
     for (auto &members : llvm::reverse(groups))
       for (Operation *op : llvm::reverse(members))
-        if (op->use_empty())
-          op->erase();
+        op->erase();
     for (Operation &op : llvm::make_early_inc_range(body.without_terminator()))
-      if (isa<ConstantOp>(op) && op.use_empty())
+      if (isa<ConstantOp>(op))
         op.erase();
     return success();
   }
@@ -533,9 +538,9 @@ struct FormKernelsPass
       mapping.map(input, arg);
     for (Operation *op : members) {
       for (Value operand : op->getOperands())
+        // (A constant is a member only of the kernel that returns it.)
         if (auto constant = operand.getDefiningOp<ConstantOp>();
-            constant && !mapping.contains(operand) &&
-            !inGroup.contains(constant))
+            constant && !mapping.contains(operand))
           kernelBuilder.clone(*constant, mapping);
       kernelBuilder.clone(*op, mapping);
     }

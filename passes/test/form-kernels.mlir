@@ -107,6 +107,29 @@ func.func @cheap_but_returned(%col: tensor<8x1xf32>, %x: tensor<8x8xf32>) -> (te
 
 // -----
 
+// A product is expensive: its broadcast reads it materialized. A movement
+// op is cheap: a reshape is pulled through its broadcast.
+// CHECK-LABEL: func.func @product_and_reshape_broadcast(
+// CHECK-NEXT:    %[[P:.*]] = call @product_and_reshape_broadcast_kernel0(%arg0, %arg1) : (tensor<4x3xf32>, tensor<3x1xf32>) -> tensor<4x1xf32>
+// CHECK-NEXT:    %[[R:.*]] = call @product_and_reshape_broadcast_kernel1(%[[P]], %arg2)
+// CHECK-NEXT:    %[[Q:.*]] = call @product_and_reshape_broadcast_kernel2(%arg3, %arg2) : (tensor<4xf32>, tensor<4x8xf32>) -> tensor<4x8xf32>
+// CHECK-NEXT:    return %[[R]], %[[Q]]
+// CHECK:       func.func private @product_and_reshape_broadcast_kernel2
+// CHECK-NEXT:    trueno.reshape
+// CHECK-NEXT:    trueno.expand
+// CHECK-NEXT:    trueno.mul
+func.func @product_and_reshape_broadcast(%a: tensor<4x3xf32>, %w: tensor<3x1xf32>, %x: tensor<4x8xf32>, %v: tensor<4xf32>) -> (tensor<4x8xf32>, tensor<4x8xf32>) {
+  %p = trueno.matmul %a, %w : tensor<4x3xf32>, tensor<3x1xf32> -> tensor<4x1xf32>
+  %pb = trueno.expand %p : tensor<4x1xf32> to tensor<4x8xf32>
+  %r = trueno.mul %pb, %x : tensor<4x8xf32>
+  %c = trueno.reshape %v : tensor<4xf32> -> tensor<4x1xf32>
+  %cb = trueno.expand %c : tensor<4x1xf32> to tensor<4x8xf32>
+  %q = trueno.mul %cb, %x : tensor<4x8xf32>
+  return %r, %q : tensor<4x8xf32>, tensor<4x8xf32>
+}
+
+// -----
+
 // Independent outputs of different shapes are separate kernels.
 // CHECK-LABEL: func.func @two_shapes(
 // CHECK-NEXT:    call @two_shapes_kernel0(%arg0)
@@ -141,6 +164,26 @@ func.func @constants(%x: tensor<2x3xf32> {trueno.strides = array<i64: 1, 2>}) ->
 
 // -----
 
+// A constant both returned and read by a kernel: the reader clones it, and
+// the returned value comes from a kernel of its own.
+// CHECK-LABEL: func.func @constant_returned_and_read(
+// CHECK-NEXT:    %[[R:.*]] = call @constant_returned_and_read_kernel0(%arg0) : (tensor<f32>) -> tensor<f32>
+// CHECK-NEXT:    %[[C:.*]] = call @constant_returned_and_read_kernel1() : () -> tensor<f32>
+// CHECK-NEXT:    return %[[R]], %[[C]]
+// CHECK:       func.func private @constant_returned_and_read_kernel0
+// CHECK-NEXT:    %[[K:.*]] = trueno.constant dense<1.500000e+00>
+// CHECK-NEXT:    trueno.add %{{.*}}, %[[K]]
+// CHECK:       func.func private @constant_returned_and_read_kernel1()
+// CHECK-NEXT:    %[[K:.*]] = trueno.constant dense<1.500000e+00>
+// CHECK-NEXT:    return %[[K]]
+func.func @constant_returned_and_read(%x: tensor<f32>) -> (tensor<f32>, tensor<f32>) {
+  %c = trueno.constant dense<1.5> : tensor<f32>
+  %r = trueno.add %x, %c : tensor<f32>
+  return %r, %c : tensor<f32>, tensor<f32>
+}
+
+// -----
+
 // Values that nothing returns are not computed.
 // CHECK-LABEL: func.func @dead_code(
 // CHECK-NEXT:    %[[R:.*]] = call @dead_code_kernel0(%arg0)
@@ -161,6 +204,16 @@ func.func @foreign(%x: tensor<4xf32>) -> tensor<4xf32> {
   // expected-error @+1 {{trueno-form-kernels expects only trueno ops in a graph function, found tensor.empty}}
   %e = tensor.empty() : tensor<4xf32>
   return %e : tensor<4xf32>
+}
+
+// -----
+
+// A graph function is one block.
+// expected-error @+1 {{trueno-form-kernels expects one block}}
+func.func @two_blocks(%x: tensor<4xf32>) -> tensor<4xf32> {
+  cf.br ^next
+^next:
+  return %x : tensor<4xf32>
 }
 
 // -----
@@ -188,6 +241,26 @@ func.func @reduction_row_fusion(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
 
 // -----
 
+// The reduced value read through two broadcasts: the first brings the
+// reduction into the kernel, the second finds it there.
+// CHECK-LABEL: func.func @row_fusion_twice(
+// CHECK-NEXT:    %[[R:.*]] = call @row_fusion_twice_kernel0(%arg0)
+// CHECK-NEXT:    return %[[R]]
+// CHECK:       func.func private @row_fusion_twice_kernel0
+// CHECK-NEXT:    trueno.reduce_max
+// CHECK-COUNT-4: = trueno.
+// CHECK-NEXT:    return
+func.func @row_fusion_twice(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  %m = trueno.reduce_max %x dims = [1] : tensor<4x8xf32> -> tensor<4x1xf32>
+  %a = trueno.expand %m : tensor<4x1xf32> to tensor<4x8xf32>
+  %d = trueno.sub %x, %a : tensor<4x8xf32>
+  %b = trueno.expand %m : tensor<4x1xf32> to tensor<4x8xf32>
+  %r = trueno.div %d, %b : tensor<4x8xf32>
+  return %r : tensor<4x8xf32>
+}
+
+// -----
+
 // Rows of more than 256 KiB (here 400 KB) would not stay in the cache
 // between sweeps: the reduced value is consumed by a separate kernel, which
 // reads it broadcast (x - mean(x) needs the mean before any element).
@@ -207,6 +280,59 @@ func.func @reduction_boundary(%x: tensor<4x100000xf32>) -> tensor<4x100000xf32> 
   %b = trueno.expand %s : tensor<4x1xf32> to tensor<4x100000xf32>
   %r = trueno.sub %x, %b : tensor<4x100000xf32>
   return %r : tensor<4x100000xf32>
+}
+
+// -----
+
+// Rows of unknown length are not fused back into their reduction either:
+// nothing says they would fit in the cache.
+// CHECK-LABEL: func.func @dynamic_rows(
+// CHECK-NEXT:    %[[S:.*]] = call @dynamic_rows_kernel0(%arg0) : (tensor<4x?xf32>) -> tensor<4x1xf32>
+// CHECK-NEXT:    %[[R:.*]] = call @dynamic_rows_kernel1(%[[S]], %arg0) : (tensor<4x1xf32>, tensor<4x?xf32>) -> tensor<4x?xf32>
+// CHECK-NEXT:    return %[[R]]
+func.func @dynamic_rows(%x: tensor<4x?xf32>) -> tensor<4x?xf32> {
+  %s = trueno.reduce_sum %x dims = [1] : tensor<4x?xf32> -> tensor<4x1xf32>
+  %b = trueno.expand %s : tensor<4x1xf32> to tensor<4x?xf32>
+  %r = trueno.sub %x, %b : tensor<4x?xf32>
+  return %r : tensor<4x?xf32>
+}
+
+// -----
+
+// A reduction to no elements (zero rows) has no row size to weigh: its
+// consumer stays a kernel of its own.
+// CHECK-LABEL: func.func @no_rows(
+// CHECK-NEXT:    %[[S:.*]] = call @no_rows_kernel0(%arg0) : (tensor<0x8xf32>) -> tensor<0x1xf32>
+// CHECK-NEXT:    %[[R:.*]] = call @no_rows_kernel1(%[[S]], %arg0) : (tensor<0x1xf32>, tensor<0x8xf32>) -> tensor<0x8xf32>
+// CHECK-NEXT:    return %[[R]]
+func.func @no_rows(%x: tensor<0x8xf32>) -> tensor<0x8xf32> {
+  %s = trueno.reduce_sum %x dims = [1] : tensor<0x8xf32> -> tensor<0x1xf32>
+  %b = trueno.expand %s : tensor<0x1xf32> to tensor<0x8xf32>
+  %r = trueno.sub %x, %b : tensor<0x8xf32>
+  return %r : tensor<0x8xf32>
+}
+
+// -----
+
+// Row fusion never makes a cycle: the broadcast sum's reader also reads
+// log(sum), computed by a kernel of its own (log is expensive, so it is not
+// pulled through its broadcast), which needs the sum first.
+// CHECK-LABEL: func.func @row_fusion_cycle(
+// CHECK-NEXT:    %[[S:.*]] = call @row_fusion_cycle_kernel0(%arg0) : (tensor<4x8xf32>) -> tensor<4x1xf32>
+// CHECK-NEXT:    %[[L:.*]] = call @row_fusion_cycle_kernel1(%[[S]]) : (tensor<4x1xf32>) -> tensor<4x1xf32>
+// CHECK-NEXT:    %[[R:.*]] = call @row_fusion_cycle_kernel2(%[[S]], %[[L]], %arg0)
+// CHECK-NEXT:    return %[[R]]
+// CHECK:       func.func private @row_fusion_cycle_kernel0
+// CHECK-NEXT:    trueno.reduce_sum
+// CHECK-NEXT:    return
+func.func @row_fusion_cycle(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  %s = trueno.reduce_sum %x dims = [1] : tensor<4x8xf32> -> tensor<4x1xf32>
+  %l = trueno.log %s : tensor<4x1xf32>
+  %sb = trueno.expand %s : tensor<4x1xf32> to tensor<4x8xf32>
+  %lb = trueno.expand %l : tensor<4x1xf32> to tensor<4x8xf32>
+  %d = trueno.sub %x, %sb : tensor<4x8xf32>
+  %r = trueno.mul %d, %lb : tensor<4x8xf32>
+  return %r : tensor<4x8xf32>
 }
 
 // -----
@@ -283,6 +409,73 @@ func.func @long_rows(%x: tensor<4x100000xf32>) -> tensor<4x100000xf32> {
   %sb = trueno.expand %s : tensor<4x1xf32> to tensor<4x100000xf32>
   %y = trueno.div %e, %sb : tensor<4x100000xf32>
   return %y : tensor<4x100000xf32>
+}
+
+// -----
+
+// As @long_rows, but what the sum reads takes 17 elementwise ops to
+// compute: more than the 16 worth recomputing. The sum's kernel writes it
+// as a second output, and the division's kernel reads it back.
+// CHECK-LABEL: func.func @long_cone
+// CHECK-NEXT:    %[[K0:.*]]:2 = call @long_cone_kernel0(%arg0) : (tensor<4x100000xf32>) -> (tensor<4x100000xf32>, tensor<4x1xf32>)
+// CHECK-NEXT:    %[[Y:.*]] = call @long_cone_kernel1(%[[K0]]#1, %[[K0]]#0) : (tensor<4x1xf32>, tensor<4x100000xf32>) -> tensor<4x100000xf32>
+// CHECK-NEXT:    return %[[Y]]
+// CHECK-LABEL: func.func private @long_cone_kernel1
+// CHECK-NEXT:    trueno.expand
+// CHECK-NEXT:    trueno.div
+// CHECK-NEXT:    return
+func.func @long_cone(%x: tensor<4x100000xf32>) -> tensor<4x100000xf32> {
+  %e0 = trueno.exp %x : tensor<4x100000xf32>
+  %e1 = trueno.neg %e0 : tensor<4x100000xf32>
+  %e2 = trueno.neg %e1 : tensor<4x100000xf32>
+  %e3 = trueno.neg %e2 : tensor<4x100000xf32>
+  %e4 = trueno.neg %e3 : tensor<4x100000xf32>
+  %e5 = trueno.neg %e4 : tensor<4x100000xf32>
+  %e6 = trueno.neg %e5 : tensor<4x100000xf32>
+  %e7 = trueno.neg %e6 : tensor<4x100000xf32>
+  %e8 = trueno.neg %e7 : tensor<4x100000xf32>
+  %e9 = trueno.neg %e8 : tensor<4x100000xf32>
+  %e10 = trueno.neg %e9 : tensor<4x100000xf32>
+  %e11 = trueno.neg %e10 : tensor<4x100000xf32>
+  %e12 = trueno.neg %e11 : tensor<4x100000xf32>
+  %e13 = trueno.neg %e12 : tensor<4x100000xf32>
+  %e14 = trueno.neg %e13 : tensor<4x100000xf32>
+  %e15 = trueno.neg %e14 : tensor<4x100000xf32>
+  %e16 = trueno.neg %e15 : tensor<4x100000xf32>
+  %s = trueno.reduce_sum %e16 dims = [1] : tensor<4x100000xf32> -> tensor<4x1xf32>
+  %sb = trueno.expand %s : tensor<4x1xf32> to tensor<4x100000xf32>
+  %y = trueno.div %e16, %sb : tensor<4x100000xf32>
+  return %y : tensor<4x100000xf32>
+}
+
+// -----
+
+// Only the readers of exp(x) that need the sum get their own copy of it:
+// %u, which does not (its other operand is computed from %b alone), reads
+// exp(x) in the sum's kernel.
+// CHECK-LABEL: func.func @independent_reader
+// CHECK-NEXT:    %[[K0:.*]]:2 = call @independent_reader_kernel0(%arg0, %arg2) : (tensor<4x100000xf32>, tensor<4x100000xf32>) -> (tensor<4x1xf32>, tensor<4x100000xf32>)
+// CHECK-NEXT:    %[[Y:.*]] = call @independent_reader_kernel1(%[[K0]]#0, %arg0)
+// CHECK-NEXT:    return %[[Y]], %[[K0]]#1
+// CHECK:       func.func private @independent_reader_kernel0
+// CHECK-NEXT:    %[[E:.*]] = trueno.exp
+// CHECK-NEXT:    trueno.reduce_sum %[[E]]
+// CHECK:         trueno.add %[[E]],
+// CHECK:       func.func private @independent_reader_kernel1
+// CHECK-NEXT:    trueno.expand
+// CHECK-NEXT:    trueno.exp
+// CHECK-NEXT:    trueno.div
+func.func @independent_reader(%x: tensor<4x100000xf32>, %a: tensor<4x100000xf32>, %b: tensor<4x100000xf32>) -> (tensor<4x100000xf32>, tensor<4x100000xf32>) {
+  %e = trueno.exp %x : tensor<4x100000xf32>
+  %s = trueno.reduce_sum %e dims = [1] : tensor<4x100000xf32> -> tensor<4x1xf32>
+  %sb = trueno.expand %s : tensor<4x1xf32> to tensor<4x100000xf32>
+  %y = trueno.div %e, %sb : tensor<4x100000xf32>
+  %t = trueno.sqrt %b : tensor<4x100000xf32>
+  %p = trueno.neg %t : tensor<4x100000xf32>
+  %q = trueno.abs %t : tensor<4x100000xf32>
+  %m = trueno.mul %p, %q : tensor<4x100000xf32>
+  %u = trueno.add %e, %m : tensor<4x100000xf32>
+  return %y, %u : tensor<4x100000xf32>, tensor<4x100000xf32>
 }
 
 // -----
@@ -408,4 +601,20 @@ func.func @product_operands(%x: tensor<8x16xf32>, %w: tensor<32x16xf32>, %one: t
 // CHECK-NEXT:    return %[[A]]
 func.func @returned_argument(%x: tensor<4x3xf32> {trueno.strides = array<i64: 1, 4>}) -> (tensor<4x3xf32>, tensor<4x3xf32>) {
   return %x, %x : tensor<4x3xf32>, tensor<4x3xf32>
+}
+
+// -----
+
+// Declarations and functions that already are kernels are left alone.
+// CHECK-LABEL: func.func private @declared(tensor<4xf32>) -> tensor<4xf32>
+// CHECK-LABEL: func.func private @formed(
+// CHECK-NEXT:    trueno.exp
+// CHECK-NEXT:    trueno.neg
+// CHECK-NEXT:    return
+// CHECK-NOT:   func.func
+func.func private @declared(tensor<4xf32>) -> tensor<4xf32>
+func.func private @formed(%x: tensor<4xf32>) -> tensor<4xf32> attributes {trueno.kernel} {
+  %e = trueno.exp %x : tensor<4xf32>
+  %n = trueno.neg %e : tensor<4xf32>
+  return %n : tensor<4xf32>
 }
