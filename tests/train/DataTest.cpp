@@ -617,6 +617,9 @@ TEST_CASE("CSV files: options, blank lines, fields that are not labels") {
                                target));
   CHECK_CONTAINS(bad("a,b,c\n1,,2\n"), ":2: column 2 is not a number: \"\"");
   CHECK_CONTAINS(bad("a,b\n1,2x\n"), "column 2 is not a number: \"2x\"");
+  // The first data row must have the header's columns (a shifted file).
+  CHECK_CONTAINS(bad("a,b,c\n1,2,3,4\n1,2,3,4\n"),
+                 ":2: 4 fields, the header names 3");
   // Labels int64 cannot hold: converting them would be undefined.
   for (const char *label : {"inf", "-inf", "nan", "1e300", "9.3e18"})
     CHECK_CONTAINS(

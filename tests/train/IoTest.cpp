@@ -254,6 +254,9 @@ TEST_CASE("safetensors: the JSON header's grammar, escapes and literals") {
 
 TEST_CASE("safetensors: each malformed JSON construct is an IOError saying "
           "where") {
+  std::string sixtyFiveZeros = "0";
+  for (int i = 0; i < 64; ++i)
+    sixtyFiveZeros += ",0";
   std::vector<std::pair<std::string, std::string>> cases = {
       {"{\"a\" 1}", "expected ':'"},
       {"{\"a\":{} \"b\":{}}", "expected '}'"},
@@ -270,6 +273,7 @@ TEST_CASE("safetensors: each malformed JSON construct is an IOError saying "
       {"{\"a\":-}", "a malformed number"},
       {"{\"a\":@}", "unexpected character '@'"},
       {"{\"a\":tru}", "unexpected character 't'"},
+      {"{\"a\":[" + sixtyFiveZeros + "]}", "an array of more than 64 elements"},
   };
   for (const auto &[json, what] : cases) {
     INFO(json);

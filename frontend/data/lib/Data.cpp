@@ -366,25 +366,36 @@ TensorDataset loadCsv(const std::string &path, CsvOptions o, SourceLoc where) {
   std::vector<float> features;
   std::vector<double> targets;
   std::string line;
-  std::int64_t lineNumber = 0, columns = -1, target = 0;
+  std::int64_t lineNumber = 0, columns = -1, target = 0, headerColumns = -1;
+  auto split = [&](const std::string &text) {
+    std::vector<std::string> fields;
+    std::size_t start = 0;
+    for (;;) {
+      std::size_t end = text.find(o.delimiter, start);
+      fields.push_back(
+          text.substr(start, end == std::string::npos ? end : end - start));
+      if (end == std::string::npos)
+        return fields;
+      start = end + 1;
+    }
+  };
   while (std::getline(in, line)) {
     ++lineNumber;
     if (!line.empty() && line.back() == '\r')
       line.pop_back();
-    if ((lineNumber == 1 && o.header) || line.empty())
+    if (lineNumber == 1 && o.header) {
+      headerColumns = static_cast<std::int64_t>(split(line).size());
       continue;
-    std::vector<std::string> fields;
-    std::size_t start = 0;
-    for (;;) {
-      std::size_t end = line.find(o.delimiter, start);
-      fields.push_back(
-          line.substr(start, end == std::string::npos ? end : end - start));
-      if (end == std::string::npos)
-        break;
-      start = end + 1;
     }
+    if (line.empty())
+      continue;
+    std::vector<std::string> fields = split(line);
     auto count = static_cast<std::int64_t>(fields.size());
     if (columns < 0) {
+      if (headerColumns >= 0 && count != headerColumns)
+        fail<IOError>(where, "loadCsv", "",
+                      "{}:{}: {} fields, the header names {}", path, lineNumber,
+                      count, headerColumns);
       columns = count;
       target = o.targetColumn < 0 ? o.targetColumn + columns : o.targetColumn;
       if (columns < 2 || target < 0 || target >= columns)

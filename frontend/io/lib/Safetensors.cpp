@@ -33,6 +33,11 @@ namespace {
 
 /// Header lengths past this are refused (safetensors' own limit is 100 MB).
 constexpr std::uint64_t kMaxHeader = 100'000'000;
+/// The longest array a header has (a shape of kMaxRank sizes, two data
+/// offsets). Refusing longer ones keeps a hostile header of tiny elements
+/// ("[0,0,0,...]", 2 bytes each, ~60 bytes parsed) from costing 30 times its
+/// length in memory.
+constexpr std::size_t kMaxArray = 64;
 
 struct Json;
 using JsonObject = std::vector<std::pair<std::string, Json>>;
@@ -112,9 +117,11 @@ private:
       ++pos_;
       JsonArray array;
       if (!take(']')) {
-        do
+        do {
+          if (array.size() == kMaxArray)
+            error(fmt::format("an array of more than {} elements", kMaxArray));
           array.push_back(parse(depth + 1));
-        while (take(','));
+        } while (take(','));
         expect(']');
       }
       j.value = std::move(array);
