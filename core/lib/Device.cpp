@@ -7,6 +7,8 @@ std::string Device::name() const {
   switch (kind) {
   case DeviceKind::CPU:
     return "cpu";
+  case DeviceKind::Vulkan:
+    return "vulkan:" + std::to_string(index);
   }
   return "unknown";
 }

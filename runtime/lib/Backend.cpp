@@ -7,8 +7,7 @@ namespace trueno::runtime {
 
 llvm::Expected<std::byte *> hostBytes(const BufferRef &ref) {
   if (!ref)
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   "no buffer");
+    return llvm::createStringError(llvm::inconvertibleErrorCode(), "no buffer");
   if (std::byte *base = ref.buffer->hostAddress())
     return base + ref.offset;
   return llvm::createStringError(
@@ -41,6 +40,8 @@ llvm::Expected<Backend &> backendFor(Device device) {
       return cpu.takeError();
     return *cpu;
   }
+  case DeviceKind::Vulkan:
+    break; // its backend comes with its kernels (runtime/vulkan)
   }
   return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                  "no backend for device %s",

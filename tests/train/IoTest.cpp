@@ -97,11 +97,13 @@ struct ZipEntry {
 };
 
 ZipEntry stored(const std::string &name, const std::vector<std::uint8_t> &d) {
-  return {.name = name,
-          .data = d,
-          .crc = static_cast<std::uint32_t>(
-              crc32(0, d.data(), static_cast<uInt>(d.size()))),
-          .unpacked = d.size()};
+  ZipEntry e;
+  e.name = name;
+  e.data = d;
+  e.crc = static_cast<std::uint32_t>(
+      crc32(0, d.data(), static_cast<uInt>(d.size())));
+  e.unpacked = d.size();
+  return e;
 }
 
 ZipEntry deflated(const std::string &name, const std::vector<std::uint8_t> &d) {

@@ -1,8 +1,8 @@
 //===- Device.h - Where a tensor's storage lives --------------------------===//
 //
-// Only the host CPU exists so far; the Vulkan backend adds its kind with its
-// own issue. Kept as a small value type so that every tensor and every
-// compiled kernel can carry and hash it.
+// The host CPU, and Vulkan devices (by their index in the Vulkan
+// instance's enumeration). Kept as a small value type so that every tensor
+// and every compiled kernel can carry and hash it.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TRUENO_DEVICE_H
@@ -13,15 +13,18 @@
 
 namespace trueno {
 
-enum class DeviceKind : std::uint8_t { CPU };
+enum class DeviceKind : std::uint8_t { CPU, Vulkan };
 
 struct Device {
   DeviceKind kind = DeviceKind::CPU;
   int index = 0;
 
   static Device cpu() { return Device{}; }
+  static Device vulkan(int index = 0) {
+    return Device{DeviceKind::Vulkan, index};
+  }
   bool operator==(const Device &) const = default;
-  /// "cpu", later "vulkan:0".
+  /// "cpu", "vulkan:0".
   std::string name() const;
 };
 

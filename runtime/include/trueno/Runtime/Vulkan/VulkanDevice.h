@@ -1,0 +1,100 @@
+//===- VulkanDevice.h - One logical Vulkan device ---------------*- C++ -*-===//
+//
+// A VkDevice with one compute queue and the features Trueno uses enabled
+// where the device has them (float64, int64, int16, float16, int8, 8- and
+// 16-bit storage, timeline semaphores), its device-level entry points, and
+// the transfers between host memory and device-local buffers through a
+// host-visible staging buffer. Every VkResult is checked; errors name the
+// device and the call.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TRUENO_RUNTIME_VULKAN_VULKANDEVICE_H
+#define TRUENO_RUNTIME_VULKAN_VULKANDEVICE_H
+
+#include "trueno/Runtime/Vulkan/VulkanInstance.h"
+
+#include <atomic>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+namespace trueno::runtime::vulkan {
+
+class VulkanBuffer;
+
+/// The device-level entry points of one VkDevice.
+struct VulkanDeviceFunctions {
+#define TRUENO_VK_DEVICE(name) PFN_##name name = nullptr;
+#include "trueno/Runtime/Vulkan/VulkanFunctions.def"
+};
+
+class VulkanDevice : public std::enable_shared_from_this<VulkanDevice> {
+public:
+  /// A logical device on `info`'s physical device of `instance`.
+  static llvm::Expected<std::shared_ptr<VulkanDevice>>
+  create(VulkanInstance &instance, const VulkanDeviceInfo &info);
+  ~VulkanDevice();
+  VulkanDevice(const VulkanDevice &) = delete;
+  VulkanDevice &operator=(const VulkanDevice &) = delete;
+
+  const VulkanDeviceInfo &info() const { return info_; }
+  VkDevice handle() const { return device_; }
+  const VulkanDeviceFunctions &functions() const { return vk_; }
+
+  /// `bytes` bytes of device-local memory as a storage buffer (and a
+  /// transfer source and destination). Zero bytes is a buffer without
+  /// Vulkan objects. More than the largest device-local heap is an error
+  /// before Vulkan is asked.
+  llvm::Expected<std::shared_ptr<VulkanBuffer>> allocate(std::size_t bytes);
+  /// Host memory into `to` at byte `offset`, and back; both return when
+  /// the copy has finished. A range past the buffer's end is an error.
+  llvm::Error upload(VulkanBuffer &to, std::size_t offset, const void *from,
+                     std::size_t bytes);
+  llvm::Error download(void *to, VulkanBuffer &from, std::size_t offset,
+                       std::size_t bytes);
+
+  /// Bytes of device memory held by live buffers.
+  std::uint64_t liveBytes() const { return liveBytes_; }
+
+private:
+  friend class VulkanBuffer;
+  VulkanDevice(VulkanInstance &instance, const VulkanDeviceInfo &info)
+      : instance_(instance), info_(info) {}
+  llvm::Error create();
+  /// The first memory type allowed by `typeBits` with all of `flags`.
+  std::optional<std::uint32_t> memoryType(std::uint32_t typeBits,
+                                          VkMemoryPropertyFlags flags) const;
+  /// A buffer and its own memory (device-local or host-visible).
+  llvm::Error createBuffer(std::size_t bytes, VkBufferUsageFlags usage,
+                           VkMemoryPropertyFlags flags, VkBuffer &buffer,
+                           VkDeviceMemory &memory);
+  /// Makes the staging buffer at least `bytes` long (up to its cap).
+  llvm::Error reserveStaging(std::size_t bytes);
+  /// Records `record` into the command buffer, submits it and waits.
+  template <typename Record> llvm::Error submitAndWait(Record &&record);
+  llvm::Error failure(const llvm::Twine &message) const;
+
+  VulkanInstance &instance_;
+  VulkanDeviceInfo info_;
+  VkDevice device_ = VK_NULL_HANDLE;
+  VulkanDeviceFunctions vk_;
+  VkQueue queue_ = VK_NULL_HANDLE;
+  VkCommandPool pool_ = VK_NULL_HANDLE;
+  VkCommandBuffer commands_ = VK_NULL_HANDLE;
+  VkFence fence_ = VK_NULL_HANDLE;
+  VkPhysicalDeviceMemoryProperties memory_{};
+
+  /// One transfer at a time through the staging buffer.
+  std::mutex transferMutex_;
+  VkBuffer staging_ = VK_NULL_HANDLE;
+  VkDeviceMemory stagingMemory_ = VK_NULL_HANDLE;
+  std::byte *stagingBytes_ = nullptr;
+  std::size_t stagingSize_ = 0;
+
+  std::atomic<std::uint64_t> liveBytes_ = 0;
+};
+
+} // namespace trueno::runtime::vulkan
+
+#endif // TRUENO_RUNTIME_VULKAN_VULKANDEVICE_H

@@ -1,0 +1,110 @@
+//===- VulkanInstance.h - The process's Vulkan instance ---------*- C++ -*-===//
+//
+// One VkInstance per process, created the first time a Vulkan device is
+// asked for, with what each physical device offers: the capabilities the
+// code generator shapes kernels by (float64, int64, float16, subgroup size,
+// workgroup and buffer limits) and the identity the kernel cache keys
+// entries by (driver version, pipeline cache UUID). With
+// TRUENO_VULKAN_VALIDATION=1 the Khronos validation layer checks every call
+// and its messages are counted (the tests require none).
+//
+//===----------------------------------------------------------------------===//
+#ifndef TRUENO_RUNTIME_VULKAN_VULKANINSTANCE_H
+#define TRUENO_RUNTIME_VULKAN_VULKANINSTANCE_H
+
+#include "trueno/Runtime/Vulkan/VulkanLoader.h"
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace trueno::runtime::vulkan {
+
+/// What one physical device offers, as far as Trueno uses it.
+struct VulkanDeviceInfo {
+  int index = 0; ///< in the instance's enumeration order (vulkan:INDEX)
+  VkPhysicalDevice handle = VK_NULL_HANDLE;
+  std::string name;
+  std::string type; ///< "discrete GPU", "integrated GPU", "CPU", ...
+  std::uint32_t vendorId = 0, deviceId = 0;
+  std::uint32_t apiVersion = 0, driverVersion = 0;
+  std::string driverName, driverInfo; ///< Vulkan 1.2's driver properties
+  std::array<std::uint8_t, VK_UUID_SIZE> pipelineCacheUUID{};
+
+  bool float64 = false, int64 = false, int16 = false;
+  bool float16 = false, int8 = false;       ///< arithmetic in shaders
+  bool storage16 = false, storage8 = false; ///< 16/8-bit storage buffers
+  bool timelineSemaphore = false;
+  std::uint32_t subgroupSize = 1;
+  std::array<std::uint32_t, 3> maxWorkgroupCount{}, maxWorkgroupSize{};
+  std::uint32_t maxWorkgroupInvocations = 0;
+  std::uint32_t maxSharedMemoryBytes = 0;
+  std::uint64_t maxStorageBufferRange = 0;
+  std::uint64_t deviceLocalBytes = 0; ///< the largest device-local heap
+  /// The first queue family with compute, if there is one.
+  std::int64_t computeQueueFamily = -1;
+
+  /// Why Trueno cannot run kernels on it; empty when it can.
+  std::string unusable;
+  /// "vulkan:0 NVIDIA H200 (discrete GPU, driver 580.65.6, Vulkan 1.4.312)".
+  std::string describe() const;
+};
+
+class VulkanInstance {
+public:
+  /// The process's instance, created at the first call; the error says why
+  /// there is none (no loader, no driver, the validation layer asked for
+  /// but not installed).
+  static llvm::Expected<VulkanInstance &> get();
+
+  ~VulkanInstance();
+  VulkanInstance(const VulkanInstance &) = delete;
+  VulkanInstance &operator=(const VulkanInstance &) = delete;
+
+  VkInstance handle() const { return instance_; }
+  const VulkanFunctions &functions() const { return functions_; }
+  /// The API version the instance was created for.
+  std::uint32_t apiVersion() const { return apiVersion_; }
+
+  /// Every physical device, usable or not, in enumeration order.
+  const std::vector<VulkanDeviceInfo> &devices() const { return devices_; }
+
+  /// The device `setting` names (TRUENO_VULKAN_DEVICE: an index, or part of
+  /// a name, case-insensitive), or with an empty setting the first usable
+  /// discrete GPU, else integrated GPU, else any usable device. An error
+  /// lists the devices when none matches or the match is unusable.
+  llvm::Expected<const VulkanDeviceInfo &>
+  select(std::string_view setting) const;
+
+  /// Whether the Khronos validation layer is on, and the errors and
+  /// warnings it reported so far.
+  bool validating() const { return messenger_ != VK_NULL_HANDLE; }
+  std::uint64_t validationErrors() const { return validationErrors_; }
+  std::uint64_t validationWarnings() const { return validationWarnings_; }
+
+private:
+  VulkanInstance() = default;
+  llvm::Error create();
+  void discover();
+  static VKAPI_ATTR VkBool32 VKAPI_CALL
+  onMessage(VkDebugUtilsMessageSeverityFlagBitsEXT severity,
+            VkDebugUtilsMessageTypeFlagsEXT types,
+            const VkDebugUtilsMessengerCallbackDataEXT *data, void *self);
+
+  VulkanFunctions functions_;
+  VkInstance instance_ = VK_NULL_HANDLE;
+  VkDebugUtilsMessengerEXT messenger_ = VK_NULL_HANDLE;
+  std::uint32_t apiVersion_ = 0;
+  std::vector<VulkanDeviceInfo> devices_;
+  std::atomic<std::uint64_t> validationErrors_ = 0, validationWarnings_ = 0;
+};
+
+/// "1.3.239" for a packed Vulkan version.
+std::string versionString(std::uint32_t version);
+
+} // namespace trueno::runtime::vulkan
+
+#endif // TRUENO_RUNTIME_VULKAN_VULKANINSTANCE_H

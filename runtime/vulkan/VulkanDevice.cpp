@@ -1,0 +1,299 @@
+//===- VulkanDevice.cpp - One logical Vulkan device -----------------------===//
+#include "trueno/Runtime/Vulkan/VulkanDevice.h"
+#include "trueno/Runtime/Vulkan/VulkanBuffer.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace trueno::runtime::vulkan {
+
+namespace {
+
+/// The staging buffer grows to the largest transfer, up to this; longer
+/// transfers go in pieces.
+constexpr std::size_t kStagingCap = std::size_t(64) << 20;
+
+} // namespace
+
+llvm::Error VulkanDevice::failure(const llvm::Twine &message) const {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                 ("vulkan:" + llvm::Twine(info_.index) + " (" +
+                                  info_.name + "): " + message)
+                                     .str());
+}
+
+llvm::Expected<std::shared_ptr<VulkanDevice>>
+VulkanDevice::create(VulkanInstance &instance, const VulkanDeviceInfo &info) {
+  std::shared_ptr<VulkanDevice> device(new VulkanDevice(instance, info));
+  if (!info.unusable.empty())
+    return device->failure("unusable: " + info.unusable);
+  if (llvm::Error e = device->create())
+    return e;
+  return device;
+}
+
+llvm::Error VulkanDevice::create() {
+  const VulkanFunctions &vki = instance_.functions();
+  float priority = 1.0f;
+  VkDeviceQueueCreateInfo queue{};
+  queue.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO;
+  queue.queueFamilyIndex = static_cast<std::uint32_t>(info_.computeQueueFamily);
+  queue.queueCount = 1;
+  queue.pQueuePriorities = &priority;
+
+  // What the device has of what kernels may use; nothing more, so that a
+  // kernel that needs a missing feature fails validation, not silently.
+  VkPhysicalDeviceVulkan12Features features12{};
+  features12.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES;
+  features12.timelineSemaphore = VK_TRUE;
+  features12.shaderFloat16 = info_.float16;
+  features12.shaderInt8 = info_.int8;
+  features12.storageBuffer8BitAccess = info_.storage8;
+  VkPhysicalDeviceVulkan11Features features11{};
+  features11.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES;
+  features11.storageBuffer16BitAccess = info_.storage16;
+  features11.pNext = &features12;
+  VkPhysicalDeviceFeatures2 features{};
+  features.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2;
+  features.features.shaderFloat64 = info_.float64;
+  features.features.shaderInt64 = info_.int64;
+  features.features.shaderInt16 = info_.int16;
+  features.pNext = &features11;
+
+  VkDeviceCreateInfo create{};
+  create.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO;
+  create.pNext = &features;
+  create.queueCreateInfoCount = 1;
+  create.pQueueCreateInfos = &queue;
+  if (llvm::Error e =
+          check(vki.vkCreateDevice(info_.handle, &create, nullptr, &device_),
+                "vkCreateDevice on " + info_.name))
+    return e;
+#define TRUENO_VK_DEVICE(name)                                                 \
+  vk_.name =                                                                   \
+      reinterpret_cast<PFN_##name>(vki.vkGetDeviceProcAddr(device_, #name));
+#include "trueno/Runtime/Vulkan/VulkanFunctions.def"
+  vk_.vkGetDeviceQueue(device_, queue.queueFamilyIndex, 0, &queue_);
+  vki.vkGetPhysicalDeviceMemoryProperties(info_.handle, &memory_);
+
+  VkCommandPoolCreateInfo pool{};
+  pool.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO;
+  pool.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;
+  pool.queueFamilyIndex = queue.queueFamilyIndex;
+  if (llvm::Error e =
+          check(vk_.vkCreateCommandPool(device_, &pool, nullptr, &pool_),
+                "vkCreateCommandPool"))
+    return e;
+  VkCommandBufferAllocateInfo allocate{};
+  allocate.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO;
+  allocate.commandPool = pool_;
+  allocate.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
+  allocate.commandBufferCount = 1;
+  if (llvm::Error e =
+          check(vk_.vkAllocateCommandBuffers(device_, &allocate, &commands_),
+                "vkAllocateCommandBuffers"))
+    return e;
+  VkFenceCreateInfo fence{};
+  fence.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO;
+  return check(vk_.vkCreateFence(device_, &fence, nullptr, &fence_),
+               "vkCreateFence");
+}
+
+VulkanDevice::~VulkanDevice() {
+  if (!device_)
+    return;
+  vk_.vkDeviceWaitIdle(device_);
+  if (stagingBytes_)
+    vk_.vkUnmapMemory(device_, stagingMemory_);
+  if (staging_)
+    vk_.vkDestroyBuffer(device_, staging_, nullptr);
+  if (stagingMemory_)
+    vk_.vkFreeMemory(device_, stagingMemory_, nullptr);
+  if (fence_)
+    vk_.vkDestroyFence(device_, fence_, nullptr);
+  if (pool_) // frees its command buffer
+    vk_.vkDestroyCommandPool(device_, pool_, nullptr);
+  vk_.vkDestroyDevice(device_, nullptr);
+}
+
+std::optional<std::uint32_t>
+VulkanDevice::memoryType(std::uint32_t typeBits,
+                         VkMemoryPropertyFlags flags) const {
+  for (std::uint32_t i = 0; i < memory_.memoryTypeCount; ++i)
+    if ((typeBits & (1u << i)) &&
+        (memory_.memoryTypes[i].propertyFlags & flags) == flags)
+      return i;
+  return std::nullopt;
+}
+
+llvm::Error VulkanDevice::createBuffer(std::size_t bytes,
+                                       VkBufferUsageFlags usage,
+                                       VkMemoryPropertyFlags flags,
+                                       VkBuffer &buffer,
+                                       VkDeviceMemory &memory) {
+  VkBufferCreateInfo create{};
+  create.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO;
+  create.size = bytes;
+  create.usage = usage;
+  create.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
+  if (VkResult r = vk_.vkCreateBuffer(device_, &create, nullptr, &buffer);
+      r != VK_SUCCESS)
+    return failure("creating a buffer of " + llvm::Twine(bytes) +
+                   " bytes failed: " + resultName(r));
+  VkMemoryRequirements needs{};
+  vk_.vkGetBufferMemoryRequirements(device_, buffer, &needs);
+  std::optional<std::uint32_t> type = memoryType(needs.memoryTypeBits, flags);
+  auto undo = [&] {
+    vk_.vkDestroyBuffer(device_, buffer, nullptr);
+    buffer = VK_NULL_HANDLE;
+  };
+  if (!type) {
+    undo();
+    return failure("no memory type for a buffer of " + llvm::Twine(bytes) +
+                   " bytes with properties " + llvm::Twine(flags));
+  }
+  VkMemoryAllocateInfo allocate{};
+  allocate.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO;
+  allocate.allocationSize = needs.size;
+  allocate.memoryTypeIndex = *type;
+  if (VkResult r = vk_.vkAllocateMemory(device_, &allocate, nullptr, &memory);
+      r != VK_SUCCESS) {
+    undo();
+    return failure("allocating " + llvm::Twine(bytes) +
+                   " bytes of device memory failed: " + resultName(r));
+  }
+  if (VkResult r = vk_.vkBindBufferMemory(device_, buffer, memory, 0);
+      r != VK_SUCCESS) {
+    undo();
+    vk_.vkFreeMemory(device_, memory, nullptr);
+    memory = VK_NULL_HANDLE;
+    return failure("binding memory to a buffer failed: " + resultName(r));
+  }
+  return llvm::Error::success();
+}
+
+llvm::Expected<std::shared_ptr<VulkanBuffer>>
+VulkanDevice::allocate(std::size_t bytes) {
+  VkBuffer buffer = VK_NULL_HANDLE;
+  VkDeviceMemory memory = VK_NULL_HANDLE;
+  if (bytes > info_.deviceLocalBytes)
+    return failure("allocating " + llvm::Twine(bytes) +
+                   " bytes of device memory: the device has " +
+                   llvm::Twine(info_.deviceLocalBytes));
+  if (bytes > 0)
+    if (llvm::Error e =
+            createBuffer(bytes,
+                         VK_BUFFER_USAGE_STORAGE_BUFFER_BIT |
+                             VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
+                             VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+                         VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, buffer, memory))
+      return e;
+  return std::make_shared<VulkanBuffer>(shared_from_this(), buffer, memory,
+                                        bytes);
+}
+
+llvm::Error VulkanDevice::reserveStaging(std::size_t bytes) {
+  bytes = std::min(std::max<std::size_t>(bytes, 1 << 20), kStagingCap);
+  if (bytes <= stagingSize_)
+    return llvm::Error::success();
+  if (stagingBytes_)
+    vk_.vkUnmapMemory(device_, stagingMemory_);
+  if (staging_)
+    vk_.vkDestroyBuffer(device_, staging_, nullptr);
+  if (stagingMemory_)
+    vk_.vkFreeMemory(device_, stagingMemory_, nullptr);
+  staging_ = VK_NULL_HANDLE;
+  stagingMemory_ = VK_NULL_HANDLE;
+  stagingBytes_ = nullptr;
+  stagingSize_ = 0;
+  if (llvm::Error e = createBuffer(bytes,
+                                   VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
+                                       VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+                                   VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
+                                       VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
+                                   staging_, stagingMemory_))
+    return e;
+  void *mapped = nullptr;
+  if (VkResult r =
+          vk_.vkMapMemory(device_, stagingMemory_, 0, bytes, 0, &mapped);
+      r != VK_SUCCESS)
+    return failure("mapping the staging buffer failed: " + resultName(r));
+  stagingBytes_ = static_cast<std::byte *>(mapped);
+  stagingSize_ = bytes;
+  return llvm::Error::success();
+}
+
+template <typename Record>
+llvm::Error VulkanDevice::submitAndWait(Record &&record) {
+  if (VkResult r = vk_.vkResetCommandBuffer(commands_, 0); r != VK_SUCCESS)
+    return failure("vkResetCommandBuffer failed: " + resultName(r));
+  VkCommandBufferBeginInfo begin{};
+  begin.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO;
+  begin.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
+  if (VkResult r = vk_.vkBeginCommandBuffer(commands_, &begin); r != VK_SUCCESS)
+    return failure("vkBeginCommandBuffer failed: " + resultName(r));
+  record(commands_);
+  if (VkResult r = vk_.vkEndCommandBuffer(commands_); r != VK_SUCCESS)
+    return failure("vkEndCommandBuffer failed: " + resultName(r));
+  VkSubmitInfo submit{};
+  submit.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO;
+  submit.commandBufferCount = 1;
+  submit.pCommandBuffers = &commands_;
+  if (VkResult r = vk_.vkQueueSubmit(queue_, 1, &submit, fence_);
+      r != VK_SUCCESS)
+    return failure("vkQueueSubmit failed: " + resultName(r));
+  VkResult waited =
+      vk_.vkWaitForFences(device_, 1, &fence_, VK_TRUE, UINT64_MAX);
+  vk_.vkResetFences(device_, 1, &fence_);
+  if (waited != VK_SUCCESS)
+    return failure("waiting for a transfer failed: " + resultName(waited));
+  return llvm::Error::success();
+}
+
+llvm::Error VulkanDevice::upload(VulkanBuffer &to, std::size_t offset,
+                                 const void *from, std::size_t bytes) {
+  if (offset > to.size() || bytes > to.size() - offset)
+    return failure("an upload of " + llvm::Twine(bytes) + " bytes at " +
+                   llvm::Twine(offset) + " past the end of a buffer of " +
+                   llvm::Twine(to.size()));
+  std::lock_guard lock(transferMutex_);
+  const auto *source = static_cast<const std::byte *>(from);
+  for (std::size_t done = 0; done < bytes;) {
+    if (llvm::Error e = reserveStaging(bytes - done))
+      return e;
+    std::size_t piece = std::min(bytes - done, stagingSize_);
+    std::memcpy(stagingBytes_, source + done, piece);
+    VkBufferCopy region{0, offset + done, piece};
+    if (llvm::Error e = submitAndWait([&](VkCommandBuffer c) {
+          vk_.vkCmdCopyBuffer(c, staging_, to.handle(), 1, &region);
+        }))
+      return e;
+    done += piece;
+  }
+  return llvm::Error::success();
+}
+
+llvm::Error VulkanDevice::download(void *to, VulkanBuffer &from,
+                                   std::size_t offset, std::size_t bytes) {
+  if (offset > from.size() || bytes > from.size() - offset)
+    return failure("a download of " + llvm::Twine(bytes) + " bytes at " +
+                   llvm::Twine(offset) + " past the end of a buffer of " +
+                   llvm::Twine(from.size()));
+  std::lock_guard lock(transferMutex_);
+  auto *target = static_cast<std::byte *>(to);
+  for (std::size_t done = 0; done < bytes;) {
+    if (llvm::Error e = reserveStaging(bytes - done))
+      return e;
+    std::size_t piece = std::min(bytes - done, stagingSize_);
+    VkBufferCopy region{offset + done, 0, piece};
+    if (llvm::Error e = submitAndWait([&](VkCommandBuffer c) {
+          vk_.vkCmdCopyBuffer(c, from.handle(), staging_, 1, &region);
+        }))
+      return e;
+    std::memcpy(target + done, stagingBytes_, piece);
+    done += piece;
+  }
+  return llvm::Error::success();
+}
+
+} // namespace trueno::runtime::vulkan

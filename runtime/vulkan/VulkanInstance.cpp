@@ -1,0 +1,323 @@
+//===- VulkanInstance.cpp - The process's Vulkan instance -----------------===//
+#include "trueno/Runtime/Vulkan/VulkanInstance.h"
+
+#include "llvm/ADT/StringExtras.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+
+namespace trueno::runtime::vulkan {
+
+namespace {
+
+constexpr const char *kValidationLayer = "VK_LAYER_KHRONOS_validation";
+
+llvm::Error failure(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message.str());
+}
+
+bool validationRequested() {
+  const char *setting = std::getenv("TRUENO_VULKAN_VALIDATION");
+  return setting && *setting && std::strcmp(setting, "0") != 0;
+}
+
+const char *typeName(VkPhysicalDeviceType type) {
+  switch (type) {
+  case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU:
+    return "discrete GPU";
+  case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU:
+    return "integrated GPU";
+  case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU:
+    return "virtual GPU";
+  case VK_PHYSICAL_DEVICE_TYPE_CPU:
+    return "CPU";
+  default:
+    return "other";
+  }
+}
+
+/// A driver version as its vendor writes it: NVIDIA packs 10.8.8.6 bits,
+/// the others use Vulkan's own packing.
+std::string driverVersionString(std::uint32_t vendorId, std::uint32_t v) {
+  if (vendorId == 0x10de)
+    return fmt::format("{}.{}.{}", v >> 22, (v >> 14) & 0xff, (v >> 6) & 0xff);
+  return versionString(v);
+}
+
+} // namespace
+
+std::string versionString(std::uint32_t version) {
+  return fmt::format("{}.{}.{}", VK_API_VERSION_MAJOR(version),
+                     VK_API_VERSION_MINOR(version),
+                     VK_API_VERSION_PATCH(version));
+}
+
+std::string VulkanDeviceInfo::describe() const {
+  std::string driver = driverVersionString(vendorId, driverVersion);
+  if (!driverName.empty())
+    driver = driverName + " " + driver;
+  std::string text =
+      fmt::format("vulkan:{} {} ({}, driver {}, Vulkan {})", index, name, type,
+                  driver, versionString(apiVersion));
+  if (!unusable.empty())
+    text += ": unusable, " + unusable;
+  return text;
+}
+
+llvm::Expected<VulkanInstance &> VulkanInstance::get() {
+  // Created once: a second attempt would fail the same way, and the
+  // message is kept for every caller.
+  static const struct Holder {
+    std::unique_ptr<VulkanInstance> instance;
+    std::string error;
+    Holder() : instance(new VulkanInstance()) {
+      if (llvm::Error e = instance->create()) {
+        error = llvm::toString(std::move(e));
+        instance.reset();
+      }
+    }
+  } holder;
+  if (!holder.instance)
+    return failure(holder.error);
+  return *holder.instance;
+}
+
+VulkanInstance::~VulkanInstance() {
+  if (messenger_ && functions_.vkDestroyDebugUtilsMessengerEXT)
+    functions_.vkDestroyDebugUtilsMessengerEXT(instance_, messenger_, nullptr);
+  if (instance_ && functions_.vkDestroyInstance)
+    functions_.vkDestroyInstance(instance_, nullptr);
+}
+
+llvm::Error VulkanInstance::create() {
+  llvm::Expected<const VulkanFunctions &> loader = vulkanLoader();
+  if (!loader)
+    return loader.takeError();
+  functions_ = *loader;
+  // Vulkan 1.3 where the loader has it: timeline semaphores, 8/16-bit
+  // storage and the driver's properties are core from 1.2.
+  apiVersion_ = VK_API_VERSION_1_0;
+  if (functions_.vkEnumerateInstanceVersion)
+    functions_.vkEnumerateInstanceVersion(&apiVersion_);
+  if (apiVersion_ < VK_API_VERSION_1_2)
+    return failure("the Vulkan loader offers Vulkan " +
+                   versionString(apiVersion_) + "; Trueno needs 1.2");
+  apiVersion_ = std::min<std::uint32_t>(apiVersion_, VK_API_VERSION_1_3);
+
+  std::vector<const char *> layers, extensions;
+  bool validate = validationRequested();
+  if (validate) {
+    std::uint32_t count = 0;
+    functions_.vkEnumerateInstanceLayerProperties(&count, nullptr);
+    std::vector<VkLayerProperties> available(count);
+    functions_.vkEnumerateInstanceLayerProperties(&count, available.data());
+    bool found = std::any_of(
+        available.begin(), available.end(), [](const VkLayerProperties &l) {
+          return std::strcmp(l.layerName, kValidationLayer) == 0;
+        });
+    if (!found)
+      return failure(llvm::Twine("TRUENO_VULKAN_VALIDATION is set but ") +
+                     kValidationLayer +
+                     " is not installed (Debian's vulkan-validationlayers)");
+    layers.push_back(kValidationLayer);
+    extensions.push_back(VK_EXT_DEBUG_UTILS_EXTENSION_NAME);
+  }
+
+  VkApplicationInfo app{};
+  app.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO;
+  app.pApplicationName = "trueno";
+  app.pEngineName = "trueno";
+  app.apiVersion = apiVersion_;
+  // The messenger also sees what vkCreateInstance itself reports.
+  VkDebugUtilsMessengerCreateInfoEXT messengerInfo{};
+  messengerInfo.sType = VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT;
+  messengerInfo.messageSeverity =
+      VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT |
+      VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT;
+  messengerInfo.messageType = VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT |
+                              VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT |
+                              VK_DEBUG_UTILS_MESSAGE_TYPE_PERFORMANCE_BIT_EXT;
+  messengerInfo.pfnUserCallback = &VulkanInstance::onMessage;
+  messengerInfo.pUserData = this;
+  VkInstanceCreateInfo info{};
+  info.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO;
+  info.pNext = validate ? &messengerInfo : nullptr;
+  info.pApplicationInfo = &app;
+  info.enabledLayerCount = static_cast<std::uint32_t>(layers.size());
+  info.ppEnabledLayerNames = layers.data();
+  info.enabledExtensionCount = static_cast<std::uint32_t>(extensions.size());
+  info.ppEnabledExtensionNames = extensions.data();
+  if (llvm::Error e =
+          check(functions_.vkCreateInstance(&info, nullptr, &instance_),
+                "creating a Vulkan instance (is a Vulkan driver installed? "
+                "mesa-vulkan-drivers has a CPU one)"))
+    return e;
+  functions_ = loadInstanceFunctions(functions_, instance_);
+  if (validate &&
+      (!functions_.vkCreateDebugUtilsMessengerEXT ||
+       functions_.vkCreateDebugUtilsMessengerEXT(
+           instance_, &messengerInfo, nullptr, &messenger_) != VK_SUCCESS))
+    return failure("creating the validation layer's messenger failed");
+  discover();
+  return llvm::Error::success();
+}
+
+VKAPI_ATTR VkBool32 VKAPI_CALL VulkanInstance::onMessage(
+    VkDebugUtilsMessageSeverityFlagBitsEXT severity,
+    VkDebugUtilsMessageTypeFlagsEXT,
+    const VkDebugUtilsMessengerCallbackDataEXT *data, void *self) {
+  auto *instance = static_cast<VulkanInstance *>(self);
+  bool error = severity & VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT;
+  ++(error ? instance->validationErrors_ : instance->validationWarnings_);
+  std::fprintf(stderr, "trueno: vulkan validation %s: %s\n",
+               error ? "error" : "warning",
+               data && data->pMessage ? data->pMessage : "(no message)");
+  return VK_FALSE; // the call goes on, as the specification asks
+}
+
+void VulkanInstance::discover() {
+  std::uint32_t count = 0;
+  if (functions_.vkEnumeratePhysicalDevices(instance_, &count, nullptr) !=
+      VK_SUCCESS)
+    return;
+  std::vector<VkPhysicalDevice> handles(count);
+  if (functions_.vkEnumeratePhysicalDevices(instance_, &count,
+                                            handles.data()) != VK_SUCCESS)
+    return;
+  handles.resize(count);
+  for (std::uint32_t i = 0; i < count; ++i) {
+    VulkanDeviceInfo d;
+    d.index = static_cast<int>(i);
+    d.handle = handles[i];
+
+    // The core properties first: the version says which structures the
+    // device may be asked about.
+    VkPhysicalDeviceProperties2 properties{};
+    properties.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2;
+    functions_.vkGetPhysicalDeviceProperties2(d.handle, &properties);
+    const VkPhysicalDeviceProperties &p = properties.properties;
+    d.name = p.deviceName;
+    d.type = typeName(p.deviceType);
+    d.vendorId = p.vendorID;
+    d.deviceId = p.deviceID;
+    d.apiVersion = p.apiVersion;
+    d.driverVersion = p.driverVersion;
+    std::copy(std::begin(p.pipelineCacheUUID), std::end(p.pipelineCacheUUID),
+              d.pipelineCacheUUID.begin());
+    const VkPhysicalDeviceLimits &limits = p.limits;
+    for (int k = 0; k < 3; ++k) {
+      d.maxWorkgroupCount[k] = limits.maxComputeWorkGroupCount[k];
+      d.maxWorkgroupSize[k] = limits.maxComputeWorkGroupSize[k];
+    }
+    d.maxWorkgroupInvocations = limits.maxComputeWorkGroupInvocations;
+    d.maxSharedMemoryBytes = limits.maxComputeSharedMemorySize;
+    d.maxStorageBufferRange = limits.maxStorageBufferRange;
+
+    VkPhysicalDeviceMemoryProperties memory{};
+    functions_.vkGetPhysicalDeviceMemoryProperties(d.handle, &memory);
+    for (std::uint32_t h = 0; h < memory.memoryHeapCount; ++h)
+      if (memory.memoryHeaps[h].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT)
+        d.deviceLocalBytes = std::max<std::uint64_t>(
+            d.deviceLocalBytes, memory.memoryHeaps[h].size);
+
+    std::uint32_t families = 0;
+    functions_.vkGetPhysicalDeviceQueueFamilyProperties(d.handle, &families,
+                                                        nullptr);
+    std::vector<VkQueueFamilyProperties> queues(families);
+    functions_.vkGetPhysicalDeviceQueueFamilyProperties(d.handle, &families,
+                                                        queues.data());
+    for (std::uint32_t q = 0; q < families; ++q)
+      if (queues[q].queueFlags & VK_QUEUE_COMPUTE_BIT) {
+        d.computeQueueFamily = q;
+        break;
+      }
+
+    if (d.apiVersion < VK_API_VERSION_1_2) {
+      d.unusable = "Trueno needs Vulkan 1.2";
+    } else {
+      VkPhysicalDeviceVulkan11Properties properties11{};
+      properties11.sType =
+          VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_PROPERTIES;
+      VkPhysicalDeviceVulkan12Properties properties12{};
+      properties12.sType =
+          VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_PROPERTIES;
+      properties11.pNext = &properties12;
+      properties.pNext = &properties11;
+      functions_.vkGetPhysicalDeviceProperties2(d.handle, &properties);
+      d.subgroupSize = properties11.subgroupSize;
+      d.driverName = properties12.driverName;
+      d.driverInfo = properties12.driverInfo;
+
+      VkPhysicalDeviceVulkan11Features features11{};
+      features11.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES;
+      VkPhysicalDeviceVulkan12Features features12{};
+      features12.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES;
+      features11.pNext = &features12;
+      VkPhysicalDeviceFeatures2 features{};
+      features.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2;
+      features.pNext = &features11;
+      functions_.vkGetPhysicalDeviceFeatures2(d.handle, &features);
+      d.float64 = features.features.shaderFloat64;
+      d.int64 = features.features.shaderInt64;
+      d.int16 = features.features.shaderInt16;
+      d.float16 = features12.shaderFloat16;
+      d.int8 = features12.shaderInt8;
+      d.storage16 = features11.storageBuffer16BitAccess;
+      d.storage8 = features12.storageBuffer8BitAccess;
+      d.timelineSemaphore = features12.timelineSemaphore;
+      if (d.computeQueueFamily < 0)
+        d.unusable = "it has no compute queue";
+      else if (!d.timelineSemaphore)
+        d.unusable = "it has no timeline semaphores";
+    }
+    devices_.push_back(std::move(d));
+  }
+}
+
+llvm::Expected<const VulkanDeviceInfo &>
+VulkanInstance::select(std::string_view setting) const {
+  auto list = [&] {
+    std::string text;
+    for (const VulkanDeviceInfo &d : devices_)
+      text += "\n  " + d.describe();
+    return text.empty() ? std::string(" (none)") : text;
+  };
+  auto usableOrError = [&](const VulkanDeviceInfo &d)
+      -> llvm::Expected<const VulkanDeviceInfo &> {
+    if (!d.unusable.empty())
+      return failure("TRUENO_VULKAN_DEVICE=" + llvm::Twine(setting) +
+                     " names " + d.describe());
+    return d;
+  };
+  if (!setting.empty()) {
+    std::uint32_t index = 0;
+    if (!llvm::StringRef(setting).getAsInteger(10, index)) {
+      if (index >= devices_.size())
+        return failure("TRUENO_VULKAN_DEVICE=" + llvm::Twine(setting) +
+                       ": there are " + llvm::Twine(devices_.size()) +
+                       " Vulkan devices:" + list());
+      return usableOrError(devices_[index]);
+    }
+    std::string wanted = llvm::StringRef(setting).lower();
+    for (const VulkanDeviceInfo &d : devices_)
+      if (llvm::StringRef(d.name).lower().find(wanted) != std::string::npos)
+        return usableOrError(d);
+    return failure("TRUENO_VULKAN_DEVICE=" + llvm::Twine(setting) +
+                   " names none of the Vulkan devices:" + list());
+  }
+  for (const char *type : {"discrete GPU", "integrated GPU"})
+    for (const VulkanDeviceInfo &d : devices_)
+      if (d.unusable.empty() && d.type == type)
+        return d;
+  for (const VulkanDeviceInfo &d : devices_)
+    if (d.unusable.empty())
+      return d;
+  return failure("no usable Vulkan device:" + list());
+}
+
+} // namespace trueno::runtime::vulkan
