@@ -23,7 +23,7 @@ packages=(
   libfmt-dev doctest-dev libbenchmark-dev libomp-19-dev
   libopenblas-dev liblapacke-dev python3-threadpoolctl libclang-rt-19-dev
   zlib1g-dev dataset-fashion-mnist
-  libvulkan-dev mesa-vulkan-drivers vulkan-validationlayers
+  libvulkan-dev mesa-vulkan-drivers vulkan-validationlayers spirv-tools
 )
 
 install_missing_packages() {

@@ -1,0 +1,80 @@
+//===- Pipeline.h - The compile stages for Vulkan (SPIR-V) ------*- C++ -*-===//
+//
+// Kernels as SPIR-V compute shaders through MLIR's gpu and spirv dialects:
+// the same trueno IR and scalar recipes as the CPU pipeline
+// (codegen/lib/TruenoToLinalg.cpp), fused and bufferized as there; then
+// each kernel's loop nest tiled into workgroups (the innermost loops to
+// threads), outlined as a gpu.func, and converted to a spirv.module that
+// serialize() turns into the words vkCreateShaderModule takes.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TRUENO_CODEGEN_VULKAN_PIPELINE_H
+#define TRUENO_CODEGEN_VULKAN_PIPELINE_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Support/LogicalResult.h"
+
+#include "llvm/ADT/StringRef.h"
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mlir::trueno {
+
+/// The Vulkan compile stages, in order; each names the IR after it.
+enum class VulkanStage {
+  Linalg,     ///< trueno ops as linalg.generic on tensors
+  Fused,      ///< elementwise generics fused
+  Bufferized, ///< the kernel calling convention, memrefs
+  Gpu,        ///< loop nests as workgroups of threads, outlined kernels
+  Spirv,      ///< one spirv.module per kernel
+};
+
+llvm::StringRef vulkanStageName(VulkanStage stage);
+std::optional<VulkanStage> parseVulkanStage(llvm::StringRef name);
+
+/// What the device offers (runtime/vulkan reads it from the device).
+struct VulkanPipelineOptions {
+  bool float64 = false, int64 = false, int16 = false;
+  bool float16 = false, int8 = false;
+  bool storage16 = false, storage8 = false;
+  /// Threads per workgroup along the innermost loop.
+  std::int64_t workgroupSize = 64;
+  std::int64_t maxWorkgroupCount = 65535;
+};
+
+/// The textual pass pipeline of one stage.
+std::string vulkanStagePipeline(VulkanStage stage,
+                                const VulkanPipelineOptions &options);
+
+void registerVulkanCodegen(DialectRegistry &registry);
+/// Registers the passes and the `trueno-vulkan-pipeline` pass pipeline
+/// (options `stop-after=<stage>`, `float64`, `int64`, ...) for trueno-opt.
+void registerVulkanPipeline();
+
+/// Runs the stages up to and including `last` on `module`. Emits
+/// diagnostics and fails on error.
+LogicalResult lowerForVulkan(ModuleOp module,
+                             const VulkanPipelineOptions &options = {},
+                             VulkanStage last = VulkanStage::Spirv);
+
+/// One compiled kernel: its entry point, its SPIR-V words, its workgroup
+/// size and the number of storage buffers it binds (set 0, bindings 0..n-1
+/// in argument order).
+struct SpirvKernel {
+  std::string entryPoint;
+  std::vector<std::uint32_t> words;
+  std::array<std::int64_t, 3> workgroupSize{1, 1, 1};
+  int bindings = 0;
+};
+
+/// The spirv.modules of a module lowered by lowerForVulkan, serialized.
+FailureOr<std::vector<SpirvKernel>> serializeKernels(ModuleOp module);
+
+} // namespace mlir::trueno
+
+#endif // TRUENO_CODEGEN_VULKAN_PIPELINE_H
