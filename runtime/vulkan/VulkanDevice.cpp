@@ -1,6 +1,7 @@
 //===- VulkanDevice.cpp - One logical Vulkan device -----------------------===//
 #include "trueno/Runtime/Vulkan/VulkanDevice.h"
 #include "trueno/Runtime/Vulkan/VulkanBuffer.h"
+#include "trueno/Runtime/Vulkan/VulkanKernel.h"
 
 #include <algorithm>
 #include <cstring>
@@ -232,6 +233,17 @@ llvm::Error VulkanDevice::submitAndWait(Record &&record) {
   begin.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
   if (VkResult r = vk_.vkBeginCommandBuffer(commands_, &begin); r != VK_SUCCESS)
     return failure("vkBeginCommandBuffer failed: " + resultName(r));
+  // Each submission waits for the one before on the host, which orders
+  // their execution but makes no write visible to the next: every command
+  // buffer starts with a barrier that does (transfers and kernels alike).
+  VkMemoryBarrier barrier{};
+  barrier.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER;
+  barrier.srcAccessMask = VK_ACCESS_MEMORY_WRITE_BIT;
+  barrier.dstAccessMask =
+      VK_ACCESS_MEMORY_READ_BIT | VK_ACCESS_MEMORY_WRITE_BIT;
+  vk_.vkCmdPipelineBarrier(commands_, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT,
+                           VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, 0, 1, &barrier,
+                           0, nullptr, 0, nullptr);
   record(commands_);
   if (VkResult r = vk_.vkEndCommandBuffer(commands_); r != VK_SUCCESS)
     return failure("vkEndCommandBuffer failed: " + resultName(r));
@@ -294,6 +306,80 @@ llvm::Error VulkanDevice::download(void *to, VulkanBuffer &from,
     done += piece;
   }
   return llvm::Error::success();
+}
+
+llvm::Error VulkanDevice::dispatch(const VulkanKernel &kernel,
+                                   std::span<VulkanBuffer *const> buffers,
+                                   std::array<std::uint32_t, 3> groups) {
+  if (static_cast<int>(buffers.size()) != kernel.bindings())
+    return failure("a kernel of " + llvm::Twine(kernel.bindings()) +
+                   " bindings dispatched with " + llvm::Twine(buffers.size()) +
+                   " buffers");
+  for (std::size_t k = 0; k < 3; ++k)
+    if (groups[k] == 0 || groups[k] > info_.maxWorkgroupCount[k])
+      return failure("a dispatch of " + llvm::Twine(groups[k]) +
+                     " workgroups in dimension " + llvm::Twine(k) +
+                     "; the device allows 1 to " +
+                     llvm::Twine(info_.maxWorkgroupCount[k]));
+  std::vector<VkDescriptorBufferInfo> infos;
+  for (VulkanBuffer *buffer : buffers) {
+    if (!buffer || !buffer->handle())
+      return failure("a kernel's buffer is empty or missing");
+    infos.push_back({buffer->handle(), 0, VK_WHOLE_SIZE});
+  }
+
+  std::lock_guard lock(transferMutex_);
+  // One pool per dispatch for now: kernels bind few buffers, and the pool
+  // goes with the dispatch (the backend will keep sets with its programs).
+  VkDescriptorPoolSize size{
+      VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+      static_cast<std::uint32_t>(std::max<std::size_t>(buffers.size(), 1))};
+  VkDescriptorPoolCreateInfo poolInfo{};
+  poolInfo.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO;
+  poolInfo.maxSets = 1;
+  poolInfo.poolSizeCount = 1;
+  poolInfo.pPoolSizes = &size;
+  VkDescriptorPool pool = VK_NULL_HANDLE;
+  if (VkResult r =
+          vk_.vkCreateDescriptorPool(device_, &poolInfo, nullptr, &pool);
+      r != VK_SUCCESS)
+    return failure("vkCreateDescriptorPool failed: " + resultName(r));
+  auto destroyPool = [&] {
+    vk_.vkDestroyDescriptorPool(device_, pool, nullptr);
+  };
+
+  VkDescriptorSetLayout layout = kernel.setLayout();
+  VkDescriptorSetAllocateInfo allocate{};
+  allocate.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO;
+  allocate.descriptorPool = pool;
+  allocate.descriptorSetCount = 1;
+  allocate.pSetLayouts = &layout;
+  VkDescriptorSet set = VK_NULL_HANDLE;
+  if (VkResult r = vk_.vkAllocateDescriptorSets(device_, &allocate, &set);
+      r != VK_SUCCESS) {
+    destroyPool();
+    return failure("vkAllocateDescriptorSets failed: " + resultName(r));
+  }
+  std::vector<VkWriteDescriptorSet> writes(infos.size());
+  for (std::size_t i = 0; i < infos.size(); ++i) {
+    writes[i].sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET;
+    writes[i].dstSet = set;
+    writes[i].dstBinding = static_cast<std::uint32_t>(i);
+    writes[i].descriptorCount = 1;
+    writes[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+    writes[i].pBufferInfo = &infos[i];
+  }
+  vk_.vkUpdateDescriptorSets(device_, static_cast<std::uint32_t>(writes.size()),
+                             writes.data(), 0, nullptr);
+  llvm::Error ran = submitAndWait([&](VkCommandBuffer c) {
+    vk_.vkCmdBindPipeline(c, VK_PIPELINE_BIND_POINT_COMPUTE, kernel.pipeline());
+    vk_.vkCmdBindDescriptorSets(c, VK_PIPELINE_BIND_POINT_COMPUTE,
+                                kernel.pipelineLayout(), 0, 1, &set, 0,
+                                nullptr);
+    vk_.vkCmdDispatch(c, groups[0], groups[1], groups[2]);
+  });
+  destroyPool();
+  return ran;
 }
 
 } // namespace trueno::runtime::vulkan

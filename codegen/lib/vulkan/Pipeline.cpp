@@ -21,6 +21,7 @@
 #include "mlir/Dialect/SPIRV/IR/SPIRVOps.h"
 #include "mlir/Dialect/SPIRV/IR/TargetAndABI.h"
 #include "mlir/Dialect/SPIRV/Transforms/Passes.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Target/SPIRV/Serialization.h"
@@ -173,6 +174,21 @@ LogicalResult lowerForVulkan(ModuleOp module,
 }
 
 FailureOr<std::vector<SpirvKernel>> serializeKernels(ModuleOp module) {
+  // The launches, in order: each names its kernel and its (constant,
+  // trueno-spirv-entry-points checked) workgroup counts.
+  llvm::StringMap<std::array<std::int64_t, 3>> counts;
+  SmallVector<std::string> order;
+  module.walk([&](gpu::LaunchFuncOp launch) {
+    gpu::KernelDim3 grid = launch.getGridSizeOperandValues();
+    std::array<std::int64_t, 3> count{1, 1, 1};
+    Value sizes[] = {grid.x, grid.y, grid.z};
+    for (auto [d, size] : llvm::enumerate(sizes))
+      if (std::optional<int64_t> c = getConstantIntValue(size))
+        count[d] = *c;
+    std::string name = launch.getKernelName().str();
+    counts[name] = count;
+    order.push_back(name);
+  });
   std::vector<SpirvKernel> kernels;
   WalkResult result = module.walk([&](spirv::ModuleOp spirvModule) {
     SpirvKernel kernel;
@@ -193,11 +209,16 @@ FailureOr<std::vector<SpirvKernel>> serializeKernels(ModuleOp module) {
       return WalkResult::interrupt();
     }
     kernel.words.assign(words.begin(), words.end());
+    if (auto found = counts.find(kernel.entryPoint); found != counts.end())
+      kernel.workgroupCount = found->second;
     kernels.push_back(std::move(kernel));
     return WalkResult::advance();
   });
   if (result.wasInterrupted())
     return failure();
+  llvm::stable_sort(kernels, [&](const SpirvKernel &a, const SpirvKernel &b) {
+    return llvm::find(order, a.entryPoint) < llvm::find(order, b.entryPoint);
+  });
   return kernels;
 }
 

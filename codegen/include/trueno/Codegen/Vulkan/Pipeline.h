@@ -63,16 +63,19 @@ LogicalResult lowerForVulkan(ModuleOp module,
                              VulkanStage last = VulkanStage::Spirv);
 
 /// One compiled kernel: its entry point, its SPIR-V words, its workgroup
-/// size and the number of storage buffers it binds (set 0, bindings 0..n-1
-/// in argument order).
+/// size, the workgroups its launch runs, and the number of storage buffers
+/// it binds (set 0, bindings 0..n-1 in the order of the kernel function's
+/// arguments: inputs, then outputs).
 struct SpirvKernel {
   std::string entryPoint;
   std::vector<std::uint32_t> words;
   std::array<std::int64_t, 3> workgroupSize{1, 1, 1};
+  std::array<std::int64_t, 3> workgroupCount{1, 1, 1};
   int bindings = 0;
 };
 
-/// The spirv.modules of a module lowered by lowerForVulkan, serialized.
+/// The spirv.modules of a module lowered by lowerForVulkan, serialized, in
+/// the order their launches run.
 FailureOr<std::vector<SpirvKernel>> serializeKernels(ModuleOp module);
 
 } // namespace mlir::trueno

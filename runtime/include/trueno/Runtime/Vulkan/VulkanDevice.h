@@ -13,15 +13,18 @@
 
 #include "trueno/Runtime/Vulkan/VulkanInstance.h"
 
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 
 namespace trueno::runtime::vulkan {
 
 class VulkanBuffer;
+class VulkanKernel;
 
 /// The device-level entry points of one VkDevice.
 struct VulkanDeviceFunctions {
@@ -53,6 +56,12 @@ public:
                      std::size_t bytes);
   llvm::Error download(void *to, VulkanBuffer &from, std::size_t offset,
                        std::size_t bytes);
+
+  /// Runs `kernel` over `groups` workgroups with `buffers` bound in order
+  /// (one per binding); returns when it has finished.
+  llvm::Error dispatch(const VulkanKernel &kernel,
+                       std::span<VulkanBuffer *const> buffers,
+                       std::array<std::uint32_t, 3> groups);
 
   /// Bytes of device memory held by live buffers.
   std::uint64_t liveBytes() const { return liveBytes_; }

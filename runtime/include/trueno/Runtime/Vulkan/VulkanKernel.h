@@ -1,0 +1,53 @@
+//===- VulkanKernel.h - One compute pipeline --------------------*- C++ -*-===//
+//
+// A compiled kernel on a device: its shader module, the layout of its
+// storage buffers (set 0, bindings 0..n-1 in argument order, as
+// convert-gpu-to-spirv binds them), its pipeline layout and compute
+// pipeline. Created from the words codegen serialized; destroyed with the
+// last reference. VulkanDevice::dispatch runs it.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TRUENO_RUNTIME_VULKAN_VULKANKERNEL_H
+#define TRUENO_RUNTIME_VULKAN_VULKANKERNEL_H
+
+#include "trueno/Runtime/Vulkan/VulkanDevice.h"
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace trueno::runtime::vulkan {
+
+class VulkanKernel {
+public:
+  /// `words` (a SPIR-V module) with entry point `entryPoint` binding
+  /// `bindings` storage buffers.
+  static llvm::Expected<std::unique_ptr<VulkanKernel>>
+  create(std::shared_ptr<VulkanDevice> device,
+         const std::vector<std::uint32_t> &words, const std::string &entryPoint,
+         int bindings);
+  ~VulkanKernel();
+  VulkanKernel(const VulkanKernel &) = delete;
+  VulkanKernel &operator=(const VulkanKernel &) = delete;
+
+  int bindings() const { return bindings_; }
+  VkPipeline pipeline() const { return pipeline_; }
+  VkPipelineLayout pipelineLayout() const { return pipelineLayout_; }
+  VkDescriptorSetLayout setLayout() const { return setLayout_; }
+
+private:
+  VulkanKernel(std::shared_ptr<VulkanDevice> device, int bindings)
+      : device_(std::move(device)), bindings_(bindings) {}
+
+  std::shared_ptr<VulkanDevice> device_;
+  int bindings_;
+  VkShaderModule module_ = VK_NULL_HANDLE;
+  VkDescriptorSetLayout setLayout_ = VK_NULL_HANDLE;
+  VkPipelineLayout pipelineLayout_ = VK_NULL_HANDLE;
+  VkPipeline pipeline_ = VK_NULL_HANDLE;
+};
+
+} // namespace trueno::runtime::vulkan
+
+#endif // TRUENO_RUNTIME_VULKAN_VULKANKERNEL_H

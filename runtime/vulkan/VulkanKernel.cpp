@@ -1,0 +1,81 @@
+//===- VulkanKernel.cpp - One compute pipeline ----------------------------===//
+#include "trueno/Runtime/Vulkan/VulkanKernel.h"
+
+namespace trueno::runtime::vulkan {
+
+llvm::Expected<std::unique_ptr<VulkanKernel>>
+VulkanKernel::create(std::shared_ptr<VulkanDevice> device,
+                     const std::vector<std::uint32_t> &words,
+                     const std::string &entryPoint, int bindings) {
+  std::unique_ptr<VulkanKernel> kernel(new VulkanKernel(device, bindings));
+  const VulkanDeviceFunctions &vk = device->functions();
+  VkDevice handle = device->handle();
+  auto failed = [&](VkResult r, const char *what) {
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(), "vulkan:%d: %s for kernel %s: %s",
+        device->info().index, what, entryPoint.c_str(), resultName(r).c_str());
+  };
+
+  VkShaderModuleCreateInfo shader{};
+  shader.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO;
+  shader.codeSize = words.size() * sizeof(std::uint32_t);
+  shader.pCode = words.data();
+  if (VkResult r =
+          vk.vkCreateShaderModule(handle, &shader, nullptr, &kernel->module_);
+      r != VK_SUCCESS)
+    return failed(r, "vkCreateShaderModule");
+
+  std::vector<VkDescriptorSetLayoutBinding> layout(
+      static_cast<std::size_t>(bindings));
+  for (int i = 0; i < bindings; ++i) {
+    layout[i].binding = static_cast<std::uint32_t>(i);
+    layout[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+    layout[i].descriptorCount = 1;
+    layout[i].stageFlags = VK_SHADER_STAGE_COMPUTE_BIT;
+  }
+  VkDescriptorSetLayoutCreateInfo set{};
+  set.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO;
+  set.bindingCount = static_cast<std::uint32_t>(bindings);
+  set.pBindings = layout.data();
+  if (VkResult r = vk.vkCreateDescriptorSetLayout(handle, &set, nullptr,
+                                                  &kernel->setLayout_);
+      r != VK_SUCCESS)
+    return failed(r, "vkCreateDescriptorSetLayout");
+
+  VkPipelineLayoutCreateInfo pipelineLayout{};
+  pipelineLayout.sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO;
+  pipelineLayout.setLayoutCount = 1;
+  pipelineLayout.pSetLayouts = &kernel->setLayout_;
+  if (VkResult r = vk.vkCreatePipelineLayout(handle, &pipelineLayout, nullptr,
+                                             &kernel->pipelineLayout_);
+      r != VK_SUCCESS)
+    return failed(r, "vkCreatePipelineLayout");
+
+  VkComputePipelineCreateInfo pipeline{};
+  pipeline.sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO;
+  pipeline.stage.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO;
+  pipeline.stage.stage = VK_SHADER_STAGE_COMPUTE_BIT;
+  pipeline.stage.module = kernel->module_;
+  pipeline.stage.pName = entryPoint.c_str();
+  pipeline.layout = kernel->pipelineLayout_;
+  if (VkResult r = vk.vkCreateComputePipelines(
+          handle, VK_NULL_HANDLE, 1, &pipeline, nullptr, &kernel->pipeline_);
+      r != VK_SUCCESS)
+    return failed(r, "vkCreateComputePipelines");
+  return kernel;
+}
+
+VulkanKernel::~VulkanKernel() {
+  const VulkanDeviceFunctions &vk = device_->functions();
+  VkDevice handle = device_->handle();
+  if (pipeline_)
+    vk.vkDestroyPipeline(handle, pipeline_, nullptr);
+  if (pipelineLayout_)
+    vk.vkDestroyPipelineLayout(handle, pipelineLayout_, nullptr);
+  if (setLayout_)
+    vk.vkDestroyDescriptorSetLayout(handle, setLayout_, nullptr);
+  if (module_)
+    vk.vkDestroyShaderModule(handle, module_, nullptr);
+}
+
+} // namespace trueno::runtime::vulkan

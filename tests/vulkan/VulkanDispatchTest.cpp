@@ -1,0 +1,218 @@
+//===- VulkanDispatchTest.cpp - Compiled kernels run on a device ----------===//
+//
+// The whole path below the frontend: trueno IR through the Vulkan pipeline
+// to SPIR-V, a compute pipeline on the device, inputs uploaded, the kernel
+// dispatched, the result downloaded and compared with the same arithmetic
+// on the host (float32 exp as the CPU's polynomial: within 2 ulp of libm).
+// On CI the device is Mesa's lavapipe; with TRUENO_TEST_REQUIRE_VULKAN=1 a
+// missing device is a failure, and the validation layer must stay silent.
+//
+//===----------------------------------------------------------------------===//
+#include "trueno/Codegen/Vulkan/Pipeline.h"
+#include "trueno/Runtime/Vulkan/VulkanBuffer.h"
+#include "trueno/Runtime/Vulkan/VulkanKernel.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <random>
+#include <string>
+
+using namespace trueno::runtime::vulkan;
+
+namespace {
+
+std::string messageOf(llvm::Error error) {
+  return llvm::toString(std::move(error));
+}
+
+/// The device the tests run on, or null where there is none and none is
+/// required.
+std::shared_ptr<VulkanDevice> testDevice() {
+  static std::shared_ptr<VulkanDevice> device = [] {
+    const char *required = std::getenv("TRUENO_TEST_REQUIRE_VULKAN");
+    bool require = required && std::string(required) == "1";
+    std::string why;
+    if (llvm::Expected<VulkanInstance &> instance = VulkanInstance::get()) {
+      if (llvm::Expected<const VulkanDeviceInfo &> info =
+              instance->select("")) {
+        if (auto created = VulkanDevice::create(*instance, *info))
+          return *created;
+        else
+          why = messageOf(created.takeError());
+      } else {
+        why = messageOf(info.takeError());
+      }
+    } else {
+      why = messageOf(instance.takeError());
+    }
+    if (require)
+      FAIL("no Vulkan device: " << why);
+    MESSAGE("skipped: " << why);
+    return std::shared_ptr<VulkanDevice>();
+  }();
+  return device;
+}
+
+/// `source` lowered for `device` and serialized.
+std::vector<mlir::trueno::SpirvKernel> compile(const std::string &source,
+                                               const VulkanDevice &device) {
+  mlir::DialectRegistry registry;
+  mlir::trueno::registerVulkanCodegen(registry);
+  mlir::MLIRContext context(registry);
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      mlir::parseSourceString<mlir::ModuleOp>(source, &context);
+  REQUIRE(module);
+  const VulkanDeviceInfo &info = device.info();
+  mlir::trueno::VulkanPipelineOptions options;
+  options.float64 = info.float64;
+  options.int64 = info.int64;
+  options.maxWorkgroupCount = info.maxWorkgroupCount[0];
+  REQUIRE(mlir::succeeded(mlir::trueno::lowerForVulkan(*module, options)));
+  auto kernels = mlir::trueno::serializeKernels(*module);
+  REQUIRE(mlir::succeeded(kernels));
+  return std::move(*kernels);
+}
+
+std::shared_ptr<VulkanBuffer> upload(VulkanDevice &device,
+                                     const std::vector<float> &values) {
+  auto buffer = device.allocate(values.size() * sizeof(float));
+  REQUIRE_MESSAGE(buffer, messageOf(buffer.takeError()));
+  REQUIRE(messageOf(device.upload(**buffer, 0, values.data(),
+                                  values.size() * sizeof(float)))
+              .empty());
+  return *buffer;
+}
+
+std::vector<float> download(VulkanDevice &device, VulkanBuffer &buffer) {
+  std::vector<float> values(buffer.size() / sizeof(float));
+  REQUIRE(messageOf(device.download(values.data(), buffer, 0, buffer.size()))
+              .empty());
+  return values;
+}
+
+void run(VulkanDevice &device, std::shared_ptr<VulkanDevice> shared,
+         const mlir::trueno::SpirvKernel &compiled,
+         std::vector<VulkanBuffer *> buffers) {
+  auto kernel = VulkanKernel::create(shared, compiled.words,
+                                     compiled.entryPoint, compiled.bindings);
+  REQUIRE_MESSAGE(kernel, messageOf(kernel.takeError()));
+  std::array<std::uint32_t, 3> groups;
+  for (int k = 0; k < 3; ++k)
+    groups[k] = static_cast<std::uint32_t>(compiled.workgroupCount[k]);
+  REQUIRE(messageOf(device.dispatch(**kernel, buffers, groups)).empty());
+}
+
+/// The validation layer (on under ctest) reported nothing so far.
+void checkNoValidationMessages() {
+  if (llvm::Expected<VulkanInstance &> instance = VulkanInstance::get()) {
+    CHECK(instance->validationErrors() == 0);
+    CHECK(instance->validationWarnings() == 0);
+  } else {
+    llvm::consumeError(instance.takeError());
+  }
+}
+
+} // namespace
+
+TEST_CASE("exp(a * b + c) runs on the device and matches the host") {
+  std::shared_ptr<VulkanDevice> device = testDevice();
+  if (!device)
+    return;
+  // 1000 elements: 16 workgroups of 64, the last one partly idle.
+  auto kernels = compile(R"(
+    func.func @chain(%a: tensor<1000xf32>, %b: tensor<1000xf32>,
+                     %c: tensor<1000xf32>) -> tensor<1000xf32> {
+      %0 = trueno.mul %a, %b : tensor<1000xf32>
+      %1 = trueno.add %0, %c : tensor<1000xf32>
+      %2 = trueno.exp %1 : tensor<1000xf32>
+      return %2 : tensor<1000xf32>
+    }
+  )",
+                         *device);
+  REQUIRE(kernels.size() == 1);
+  CHECK(kernels[0].workgroupCount == std::array<std::int64_t, 3>{16, 1, 1});
+  std::mt19937 rng(1234);
+  std::uniform_real_distribution<float> uniform(-2.0f, 2.0f);
+  std::vector<float> a(1000), b(1000), c(1000);
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    a[i] = uniform(rng);
+    b[i] = uniform(rng);
+    c[i] = uniform(rng);
+  }
+  auto ba = upload(*device, a), bb = upload(*device, b),
+       bc = upload(*device, c);
+  auto out = upload(*device, std::vector<float>(1000, -1.0f));
+  run(*device, device, kernels[0], {ba.get(), bb.get(), bc.get(), out.get()});
+  std::vector<float> got = download(*device, *out);
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    double want = std::exp(double(a[i]) * b[i] + c[i]);
+    if (std::abs(got[i] - want) > 4e-7 * want)
+      FAIL("element " << i << ": " << got[i] << ", want " << want);
+  }
+  checkNoValidationMessages();
+}
+
+TEST_CASE("a broadcast row and a 2-D grid of workgroups") {
+  std::shared_ptr<VulkanDevice> device = testDevice();
+  if (!device)
+    return;
+  auto kernels = compile(R"(
+    func.func @scale(%x: tensor<70x33xf32>, %row: tensor<33xf32>)
+        -> tensor<70x33xf32> {
+      %r = trueno.expand %row : tensor<33xf32> to tensor<70x33xf32>
+      %0 = trueno.mul %x, %r : tensor<70x33xf32>
+      %1 = trueno.maximum %0, %r : tensor<70x33xf32>
+      return %1 : tensor<70x33xf32>
+    }
+  )",
+                         *device);
+  REQUIRE(kernels.size() == 1);
+  std::vector<float> x(70 * 33), row(33);
+  for (std::size_t i = 0; i < x.size(); ++i)
+    x[i] = static_cast<float>(i % 17) - 8.0f;
+  for (std::size_t j = 0; j < row.size(); ++j)
+    row[j] = 0.25f * static_cast<float>(j) - 3.0f;
+  auto bx = upload(*device, x), brow = upload(*device, row);
+  auto out = upload(*device, std::vector<float>(x.size(), 0.0f));
+  run(*device, device, kernels[0], {bx.get(), brow.get(), out.get()});
+  std::vector<float> got = download(*device, *out);
+  for (std::size_t i = 0; i < 70; ++i)
+    for (std::size_t j = 0; j < 33; ++j) {
+      float want = std::max(x[i * 33 + j] * row[j], row[j]);
+      if (got[i * 33 + j] != want)
+        FAIL("element (" << i << ", " << j << "): " << got[i * 33 + j]
+                         << ", want " << want);
+    }
+  checkNoValidationMessages();
+}
+
+TEST_CASE("dispatch refuses the wrong buffers and workgroup counts") {
+  std::shared_ptr<VulkanDevice> device = testDevice();
+  if (!device)
+    return;
+  auto kernels = compile(R"(
+    func.func @neg(%a: tensor<64xf32>) -> tensor<64xf32> {
+      %0 = trueno.neg %a : tensor<64xf32>
+      return %0 : tensor<64xf32>
+    }
+  )",
+                         *device);
+  REQUIRE(kernels.size() == 1);
+  auto kernel = VulkanKernel::create(
+      device, kernels[0].words, kernels[0].entryPoint, kernels[0].bindings);
+  REQUIRE(kernel);
+  auto a = upload(*device, std::vector<float>(64, 1.0f));
+  std::vector<VulkanBuffer *> one = {a.get()};
+  CHECK(messageOf(device->dispatch(**kernel, one, {1, 1, 1}))
+            .ends_with("a kernel of 2 bindings dispatched with 1 buffers"));
+  std::vector<VulkanBuffer *> two = {a.get(), a.get()};
+  CHECK(messageOf(device->dispatch(**kernel, two, {0, 1, 1}))
+            .find("a dispatch of 0 workgroups in dimension 0") !=
+        std::string::npos);
+  checkNoValidationMessages();
+}
