@@ -104,12 +104,7 @@ VulkanDevice::~VulkanDevice() {
   if (!device_)
     return;
   vk_.vkDeviceWaitIdle(device_);
-  if (stagingBytes_)
-    vk_.vkUnmapMemory(device_, stagingMemory_);
-  if (staging_)
-    vk_.vkDestroyBuffer(device_, staging_, nullptr);
-  if (stagingMemory_)
-    vk_.vkFreeMemory(device_, stagingMemory_, nullptr);
+  releaseStaging();
   if (fence_)
     vk_.vkDestroyFence(device_, fence_, nullptr);
   if (pool_) // frees its command buffer
@@ -193,10 +188,7 @@ VulkanDevice::allocate(std::size_t bytes) {
                                         bytes);
 }
 
-llvm::Error VulkanDevice::reserveStaging(std::size_t bytes) {
-  bytes = std::min(std::max<std::size_t>(bytes, 1 << 20), kStagingCap);
-  if (bytes <= stagingSize_)
-    return llvm::Error::success();
+void VulkanDevice::releaseStaging() {
   if (stagingBytes_)
     vk_.vkUnmapMemory(device_, stagingMemory_);
   if (staging_)
@@ -207,6 +199,13 @@ llvm::Error VulkanDevice::reserveStaging(std::size_t bytes) {
   stagingMemory_ = VK_NULL_HANDLE;
   stagingBytes_ = nullptr;
   stagingSize_ = 0;
+}
+
+llvm::Error VulkanDevice::reserveStaging(std::size_t bytes) {
+  bytes = std::min(std::max<std::size_t>(bytes, 1 << 20), kStagingCap);
+  if (bytes <= stagingSize_)
+    return llvm::Error::success();
+  releaseStaging();
   if (llvm::Error e = createBuffer(bytes,
                                    VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
                                        VK_BUFFER_USAGE_TRANSFER_DST_BIT,

@@ -11,9 +11,8 @@ VulkanKernel::create(std::shared_ptr<VulkanDevice> device,
   const VulkanDeviceFunctions &vk = device->functions();
   VkDevice handle = device->handle();
   auto failed = [&](VkResult r, const char *what) {
-    return llvm::createStringError(
-        llvm::inconvertibleErrorCode(), "vulkan:%d: %s for kernel %s: %s",
-        device->info().index, what, entryPoint.c_str(), resultName(r).c_str());
+    return device->failure(llvm::Twine(what) + " for kernel " + entryPoint +
+                           " failed: " + resultName(r));
   };
 
   VkShaderModuleCreateInfo shader{};

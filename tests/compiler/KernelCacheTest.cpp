@@ -11,15 +11,15 @@
 #include "trueno/Runtime/KernelCache.h"
 #include "trueno/Runtime/Cpu/CpuBackend.h"
 
+#include "../unit/TestUtil.h"
+
 #include <doctest/doctest.h>
 
 #include <chrono>
-#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
@@ -27,6 +27,7 @@
 
 namespace fs = std::filesystem;
 using namespace trueno::runtime;
+using trueno::testing::FileSizeLimit;
 
 namespace {
 struct TempDir {
@@ -218,8 +219,9 @@ TEST_CASE("a key whose path cannot be replaced is skipped alone, with the "
   // A non-empty directory where the entry goes: rename() cannot replace it.
   fs::create_directories(cache.pathOf(keys[0]));
   std::ofstream(cache.pathOf(keys[0]) / "file") << "x";
-  std::string log =
-      stderrOf([&] { cache.store(keys[0], {"code of 0", "{}"}); });
+  std::string log = stderrOf([&] {
+    cache.store(keys[0], {"code of 0", "{}"});
+  });
   CHECK(log.find("cannot store " + cache.pathOf(keys[0]).string()) !=
         std::string::npos);
   CHECK(log.find("(Success)") == std::string::npos);
@@ -239,27 +241,6 @@ TEST_CASE("a key whose path cannot be replaced is skipped alone, with the "
   for (const fs::directory_entry &e : fs::directory_iterator(dir.path))
     CHECK(!e.path().filename().string().starts_with(".tmp-"));
 }
-
-namespace {
-/// Lowers the process's file size limit (RLIMIT_FSIZE) for a scope: writes
-/// past it fail with EFBIG, the way a full disk fails them. SIGXFSZ is
-/// ignored meanwhile, so the write returns the error instead of killing.
-struct FileSizeLimit {
-  rlimit old{};
-  void (*oldHandler)(int);
-  explicit FileSizeLimit(rlim_t bytes) {
-    ::getrlimit(RLIMIT_FSIZE, &old);
-    oldHandler = std::signal(SIGXFSZ, SIG_IGN);
-    rlimit lower = old;
-    lower.rlim_cur = bytes;
-    REQUIRE(::setrlimit(RLIMIT_FSIZE, &lower) == 0);
-  }
-  ~FileSizeLimit() {
-    ::setrlimit(RLIMIT_FSIZE, &old);
-    std::signal(SIGXFSZ, oldHandler);
-  }
-};
-} // namespace
 
 TEST_CASE("a file that cannot be opened or has another name is checked for "
           "what it is") {

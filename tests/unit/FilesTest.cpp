@@ -8,23 +8,23 @@
 //
 //===----------------------------------------------------------------------===//
 #include "trueno/Files.h"
+#include "TestUtil.h"
 
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <csignal>
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
-#include <sys/resource.h>
 #include <unistd.h>
 #include <vector>
 
 namespace fs = std::filesystem;
 using namespace trueno::detail;
+using trueno::testing::FileSizeLimit;
 
 namespace {
 
@@ -57,24 +57,6 @@ int writeText(const fs::path &file, const std::string &text) {
       file.string(),
       {reinterpret_cast<const std::uint8_t *>(text.data()), text.size()});
 }
-
-/// Lowers the process's file size limit for a scope: writes past it fail
-/// with EFBIG, as on a full disk (SIGXFSZ ignored, so they return).
-struct FileSizeLimit {
-  rlimit old{};
-  void (*oldHandler)(int);
-  explicit FileSizeLimit(rlim_t bytes) {
-    ::getrlimit(RLIMIT_FSIZE, &old);
-    oldHandler = std::signal(SIGXFSZ, SIG_IGN);
-    rlimit lower = old;
-    lower.rlim_cur = bytes;
-    REQUIRE(::setrlimit(RLIMIT_FSIZE, &lower) == 0);
-  }
-  ~FileSizeLimit() {
-    ::setrlimit(RLIMIT_FSIZE, &old);
-    std::signal(SIGXFSZ, oldHandler);
-  }
-};
 
 } // namespace
 

@@ -4,6 +4,7 @@
 // and returns the message, so tests assert the text and not just the type.
 // `outputOf({1, 2}, fn)` returns what fn wrote to those file descriptors
 // (LAPACK's and the runtime's messages go to the process's stdout/stderr).
+// `FileSizeLimit` makes writes fail as on a full disk, for a scope.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TRUENO_TESTS_TESTUTIL_H
@@ -13,11 +14,13 @@
 
 #include <doctest/doctest.h>
 
+#include <csignal>
 #include <cstdio>
 #include <initializer_list>
 #include <string>
 #include <vector>
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 namespace trueno::testing {
@@ -51,6 +54,27 @@ template <typename E, typename F> std::string errorOf(F &&fn) {
   FAIL("did not throw");
   return "";
 }
+
+/// Lowers the process's file size limit (RLIMIT_FSIZE) for a scope: writes
+/// past it fail with EFBIG, the way a full disk fails them. SIGXFSZ is
+/// ignored meanwhile, so the write returns the error instead of killing.
+struct FileSizeLimit {
+  rlimit old{};
+  void (*oldHandler)(int);
+  explicit FileSizeLimit(rlim_t bytes) {
+    ::getrlimit(RLIMIT_FSIZE, &old);
+    oldHandler = std::signal(SIGXFSZ, SIG_IGN);
+    rlimit lower = old;
+    lower.rlim_cur = bytes;
+    REQUIRE(::setrlimit(RLIMIT_FSIZE, &lower) == 0);
+  }
+  ~FileSizeLimit() {
+    ::setrlimit(RLIMIT_FSIZE, &old);
+    std::signal(SIGXFSZ, oldHandler);
+  }
+  FileSizeLimit(const FileSizeLimit &) = delete;
+  FileSizeLimit &operator=(const FileSizeLimit &) = delete;
+};
 
 template <typename F>
 std::string outputOf(std::initializer_list<int> descriptors, F &&fn) {

@@ -7,13 +7,7 @@
 // not produce a shader the driver would reject.
 //
 //===----------------------------------------------------------------------===//
-#include "trueno/Codegen/Vulkan/Pipeline.h"
-
-#include "mlir/IR/Diagnostics.h"
-#include "mlir/IR/MLIRContext.h"
-#include "mlir/Parser/Parser.h"
-
-#include <doctest/doctest.h>
+#include "VulkanTestUtil.h"
 
 #include <cstdio>
 #include <fstream>
@@ -21,37 +15,10 @@
 #include <unistd.h>
 
 using namespace mlir::trueno;
+using trueno::testing::CompiledKernels;
+using trueno::testing::compileForVulkan;
 
 namespace {
-
-struct Compiled {
-  bool ok = false;
-  std::vector<SpirvKernel> kernels;
-  std::string diagnostics;
-};
-
-Compiled compile(const std::string &source,
-                 const VulkanPipelineOptions &options = {}) {
-  mlir::DialectRegistry registry;
-  registerVulkanCodegen(registry);
-  mlir::MLIRContext context(registry);
-  Compiled result;
-  mlir::ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &d) {
-    result.diagnostics += d.str() + "\n";
-    return mlir::success();
-  });
-  mlir::OwningOpRef<mlir::ModuleOp> module =
-      mlir::parseSourceString<mlir::ModuleOp>(source, &context);
-  REQUIRE(module);
-  if (mlir::failed(lowerForVulkan(*module, options)))
-    return result;
-  mlir::FailureOr<std::vector<SpirvKernel>> kernels = serializeKernels(*module);
-  if (mlir::failed(kernels))
-    return result;
-  result.ok = true;
-  result.kernels = std::move(*kernels);
-  return result;
-}
 
 /// What spirv-val says of `kernel` (empty when it is valid).
 std::string validate(const SpirvKernel &kernel) {
@@ -82,7 +49,7 @@ std::string validate(const SpirvKernel &kernel) {
 } // namespace
 
 TEST_CASE("elementwise kernels become valid compute shaders") {
-  Compiled c = compile(R"(
+  CompiledKernels c = compileForVulkan(R"(
     func.func @chain(%a: tensor<1000xf32>, %b: tensor<1000xf32>,
                      %c: tensor<1000xf32>) -> tensor<1000xf32> {
       %0 = trueno.mul %a, %b : tensor<1000xf32>
@@ -118,7 +85,7 @@ TEST_CASE("elementwise kernels become valid compute shaders") {
 }
 
 TEST_CASE("a reduction's rows are computed by threads, and validate") {
-  Compiled c = compile(R"(
+  CompiledKernels c = compileForVulkan(R"(
     func.func @rows(%a: tensor<64x100xf32>) -> tensor<64xf32> {
       %0 = trueno.reduce_sum %a dims = [1] : tensor<64x100xf32> -> tensor<64xf32>
       return %0 : tensor<64xf32>
@@ -138,12 +105,12 @@ TEST_CASE("float64 needs the device's Float64 capability") {
       return %0 : tensor<10xf64>
     }
   )";
-  Compiled without = compile(source);
+  CompiledKernels without = compileForVulkan(source);
   CHECK_FALSE(without.ok);
   CHECK(without.diagnostics.find("failed to legalize") != std::string::npos);
   VulkanPipelineOptions options;
   options.float64 = true;
-  Compiled with = compile(source, options);
+  CompiledKernels with = compileForVulkan(source, options);
   INFO(with.diagnostics);
   REQUIRE(with.ok);
   REQUIRE(with.kernels.size() == 1);
@@ -153,13 +120,13 @@ TEST_CASE("float64 needs the device's Float64 capability") {
 TEST_CASE("more workgroups than the device allows is an error naming them") {
   VulkanPipelineOptions options;
   options.maxWorkgroupCount = 8;
-  Compiled c = compile(R"(
+  CompiledKernels c = compileForVulkan(R"(
     func.func @big(%a: tensor<1000xf32>) -> tensor<1000xf32> {
       %0 = trueno.neg %a : tensor<1000xf32>
       return %0 : tensor<1000xf32>
     }
   )",
-                       options);
+                                       options);
   CHECK_FALSE(c.ok);
   CHECK(c.diagnostics.find("needs 16 workgroups in dimension 0; the device "
                            "allows 8") != std::string::npos);

@@ -7,6 +7,7 @@
 // it, the error must say what to install.
 //
 //===----------------------------------------------------------------------===//
+#include "VulkanTestUtil.h"
 #include "trueno/Runtime/Vulkan/VulkanBuffer.h"
 #include "trueno/Runtime/Vulkan/VulkanInstance.h"
 
@@ -19,17 +20,10 @@
 #include <vector>
 
 using namespace trueno::runtime::vulkan;
+using trueno::testing::messageOf;
+using trueno::testing::vulkanRequired;
 
 namespace {
-
-bool vulkanRequired() {
-  const char *setting = std::getenv("TRUENO_TEST_REQUIRE_VULKAN");
-  return setting && std::string(setting) == "1";
-}
-
-std::string messageOf(llvm::Error error) {
-  return llvm::toString(std::move(error));
-}
 
 /// The instance, or null (and the reason printed) where this machine has
 /// no Vulkan and the test does not require it.

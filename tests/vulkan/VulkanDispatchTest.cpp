@@ -8,14 +8,9 @@
 // missing device is a failure, and the validation layer must stay silent.
 //
 //===----------------------------------------------------------------------===//
-#include "trueno/Codegen/Vulkan/Pipeline.h"
+#include "VulkanTestUtil.h"
 #include "trueno/Runtime/Vulkan/VulkanBuffer.h"
 #include "trueno/Runtime/Vulkan/VulkanKernel.h"
-
-#include "mlir/IR/MLIRContext.h"
-#include "mlir/Parser/Parser.h"
-
-#include <doctest/doctest.h>
 
 #include <cmath>
 #include <cstdlib>
@@ -23,19 +18,15 @@
 #include <string>
 
 using namespace trueno::runtime::vulkan;
+using trueno::testing::messageOf;
+using trueno::testing::vulkanRequired;
 
 namespace {
-
-std::string messageOf(llvm::Error error) {
-  return llvm::toString(std::move(error));
-}
 
 /// The device the tests run on, or null where there is none and none is
 /// required.
 std::shared_ptr<VulkanDevice> testDevice() {
   static std::shared_ptr<VulkanDevice> device = [] {
-    const char *required = std::getenv("TRUENO_TEST_REQUIRE_VULKAN");
-    bool require = required && std::string(required) == "1";
     std::string why;
     if (llvm::Expected<VulkanInstance &> instance = VulkanInstance::get()) {
       if (llvm::Expected<const VulkanDeviceInfo &> info =
@@ -50,7 +41,7 @@ std::shared_ptr<VulkanDevice> testDevice() {
     } else {
       why = messageOf(instance.takeError());
     }
-    if (require)
+    if (vulkanRequired())
       FAIL("no Vulkan device: " << why);
     MESSAGE("skipped: " << why);
     return std::shared_ptr<VulkanDevice>();
@@ -58,24 +49,18 @@ std::shared_ptr<VulkanDevice> testDevice() {
   return device;
 }
 
-/// `source` lowered for `device` and serialized.
+/// `source` lowered for `device`'s capabilities and serialized.
 std::vector<mlir::trueno::SpirvKernel> compile(const std::string &source,
                                                const VulkanDevice &device) {
-  mlir::DialectRegistry registry;
-  mlir::trueno::registerVulkanCodegen(registry);
-  mlir::MLIRContext context(registry);
-  mlir::OwningOpRef<mlir::ModuleOp> module =
-      mlir::parseSourceString<mlir::ModuleOp>(source, &context);
-  REQUIRE(module);
   const VulkanDeviceInfo &info = device.info();
   mlir::trueno::VulkanPipelineOptions options;
   options.float64 = info.float64;
   options.int64 = info.int64;
   options.maxWorkgroupCount = info.maxWorkgroupCount[0];
-  REQUIRE(mlir::succeeded(mlir::trueno::lowerForVulkan(*module, options)));
-  auto kernels = mlir::trueno::serializeKernels(*module);
-  REQUIRE(mlir::succeeded(kernels));
-  return std::move(*kernels);
+  trueno::testing::CompiledKernels compiled =
+      trueno::testing::compileForVulkan(source, options);
+  REQUIRE_MESSAGE(compiled.ok, compiled.diagnostics);
+  return std::move(compiled.kernels);
 }
 
 std::shared_ptr<VulkanBuffer> upload(VulkanDevice &device,

@@ -63,6 +63,9 @@ public:
                        std::span<VulkanBuffer *const> buffers,
                        std::array<std::uint32_t, 3> groups);
 
+  /// An error naming this device ("vulkan:0 (llvmpipe ...): message").
+  llvm::Error failure(const llvm::Twine &message) const;
+
   /// Bytes of device memory held by live buffers.
   std::uint64_t liveBytes() const { return liveBytes_; }
 
@@ -80,9 +83,10 @@ private:
                            VkDeviceMemory &memory);
   /// Makes the staging buffer at least `bytes` long (up to its cap).
   llvm::Error reserveStaging(std::size_t bytes);
+  /// Unmaps and frees the staging buffer, if there is one.
+  void releaseStaging();
   /// Records `record` into the command buffer, submits it and waits.
   template <typename Record> llvm::Error submitAndWait(Record &&record);
-  llvm::Error failure(const llvm::Twine &message) const;
 
   VulkanInstance &instance_;
   VulkanDeviceInfo info_;
