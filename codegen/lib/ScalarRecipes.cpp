@@ -432,8 +432,17 @@ template <> Value lowerScalar(PowOp, ScalarBuilder &s) {
   if (s.isFloat(0))
     return s.result(s.make<math::PowFOp>(s.arg(0), s.arg(1)));
   Value base = s.raw(0), exponent = s.raw(1);
-  if (s.isUnsigned(0))
-    return s.make<math::IPowIOp>(base, exponent);
+  if (s.isUnsigned(0)) {
+    // math.ipowi reads its exponent as signed: uint8's 255 would be -1.
+    // Zero-extended to 32 bits both stay what they are, and the power
+    // wrapped to 32 bits and truncated is the power wrapped to 8 (PyTorch's
+    // 161^255 is 97).
+    Type t = base.getType();
+    Type wide = s.b.getIntegerType(32);
+    Value power = s.make<math::IPowIOp>(s.make<arith::ExtUIOp>(wide, base),
+                                        s.make<arith::ExtUIOp>(wide, exponent));
+    return s.make<arith::TruncIOp>(t, power);
+  }
   // A negative exponent gives trunc(1 / base^-exponent), as PyTorch: 1 for
   // base 1, +-1 for base -1, 0 otherwise. math.ipowi agrees except at base
   // 0, where it divides by zero (giving 1 here); that base is kept out of it.

@@ -188,6 +188,16 @@ TEST_CASE("bool operands: logical meaning where PyTorch gives one, else "
   CHECK_THROWS_AS(mask.add_(tensor({1, 2})), DTypeError);
 }
 
+TEST_CASE("uint8 pow wraps, exponents read as unsigned, as PyTorch") {
+  // Values from torch 1.13: the int32 -1 becomes uint8's 255, and
+  // 161^255 wraps to 97 (odd bases get their inverse modulo 256).
+  Tensor base = tensor({161, 6, 3, 0, 1}, kUInt8);
+  CHECK(pow(base, tensor(-1, kInt32)).toVector<std::uint8_t>() ==
+        std::vector<std::uint8_t>{97, 0, 171, 0, 1});
+  CHECK(pow(tensor({2, 3}, kUInt8), tensor({200, 7}, kUInt8))
+            .toVector<std::uint8_t>() == std::vector<std::uint8_t>{0, 139});
+}
+
 TEST_CASE("vector products and zero-dimensional reductions, as PyTorch") {
   Tensor v = tensor({1.0f, 2.0f, 3.0f});
   Tensor vv = matmul(v, v); // torch.matmul of two vectors is their dot
