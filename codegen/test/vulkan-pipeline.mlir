@@ -1,5 +1,6 @@
 // The Vulkan pipeline (trueno-vulkan-pipeline) on a fused chain: one
-// workgroup of 64 threads per 64 elements, the kernel outlined and converted
+// workgroup of 64 threads per 64 elements walking the elements with a
+// grid-stride loop (trueno-map-to-workgroups), the kernel outlined and converted
 // to a spirv.module whose entry point binds each argument as a storage
 // buffer; float32 exp as the CPU's polynomial, not GLSL's Exp. Every shader
 // it makes is checked by spirv-val in tests/vulkan/VulkanCodegenTest.cpp.
@@ -8,7 +9,7 @@
 
 // GPU: gpu.launch_func @chain_kernel::@chain_kernel blocks in (%{{.*}}, %{{.*}}, %{{.*}}) threads in (%{{.*}}, %{{.*}}, %{{.*}}) args(%{{.*}} : memref<1000xf32>, %{{.*}} : memref<1000xf32>, %{{.*}} : memref<1000xf32>)
 // GPU: gpu.func @chain_kernel({{.*}}) kernel attributes {known_block_size = array<i32: 64, 1, 1>, known_grid_size = array<i32: 16, 1, 1>}
-// GPU: scf.if
+// GPU: scf.for %{{.*}} = %{{.*}} to %c1000 step %c1024
 
 // CHECK: spirv.module @__spv__chain_kernel Logical GLSL450
 // CHECK-DAG: spirv.GlobalVariable @chain_kernel_arg_0 bind(0, 0) : !spirv.ptr<!spirv.struct<(!spirv.array<1000 x f32, stride=4> [0])>, StorageBuffer>

@@ -12,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "trueno/Codegen/Cpu/Passes.h"
+#include "trueno/Codegen/Loops.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
@@ -59,24 +60,6 @@ std::optional<int64_t> staticTripCount(scf::ParallelOp loop) {
       count *= std::max<int64_t>(1, (*u - *l + *s - 1) / *s);
   });
   return count;
-}
-
-/// Replaces a reduction-free scf.parallel by the equivalent scf.for nest.
-void serialize(scf::ParallelOp loop) {
-  OpBuilder builder(loop);
-  IRMapping mapping;
-  Block *body = nullptr;
-  for (auto [iv, lb, ub, step] :
-       llvm::zip(loop.getInductionVars(), loop.getLowerBound(),
-                 loop.getUpperBound(), loop.getStep())) {
-    auto inner = builder.create<scf::ForOp>(loop.getLoc(), lb, ub, step);
-    mapping.map(iv, inner.getInductionVar());
-    body = inner.getBody();
-    builder.setInsertionPointToStart(body);
-  }
-  for (Operation &op : loop.getBody()->without_terminator())
-    builder.clone(op, mapping);
-  loop.erase();
 }
 
 /// Moves the innermost dimension of a multi-dimensional scf.parallel into an
@@ -153,7 +136,7 @@ struct SerializeSmallLoopsPass
         inner.push_back(loop);
     });
     for (scf::ParallelOp loop : inner)
-      serialize(loop);
+      mlir::trueno::serializeParallelLoop(loop);
 
     SmallVector<scf::ParallelOp> small, nested;
     getOperation()->walk([&](scf::ParallelOp loop) {
@@ -166,7 +149,7 @@ struct SerializeSmallLoopsPass
         nested.push_back(loop);
     });
     for (scf::ParallelOp loop : small)
-      serialize(loop);
+      mlir::trueno::serializeParallelLoop(loop);
     for (scf::ParallelOp loop : nested)
       if (scf::ParallelOp kept = dropUnitDimensions(loop);
           kept.getNumLoops() > 1)

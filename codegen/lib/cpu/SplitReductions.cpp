@@ -134,13 +134,28 @@ struct SplitReductionsPass
     for (linalg::GenericOp op : candidates)
       dropUnitConstants(op, rewriter);
 
+    int64_t partElements = this->partElements;
+    bool inner = innerParallel;
     linalg::ControlSplitReductionFn control =
-        [minimum](linalg::LinalgOp op) -> linalg::SplitReductionOptions {
+        [minimum, partElements,
+         inner](linalg::LinalgOp op) -> linalg::SplitReductionOptions {
       std::optional<int64_t> n = soleReductionSize(op);
-      if (!n || *n < minimum ||
+      // An argmax reads its position (linalg.index), which splitting would
+      // make a position within a part.
+      bool readsIndex = false;
+      op->walk([&](linalg::IndexOp) { readsIndex = true; });
+      if (!n || *n < minimum || readsIndex ||
           !llvm::all_of(op.getIndexingMapsArray(),
                         [](AffineMap m) { return m.isProjectedPermutation(); }))
         return {};
+      if (partElements > 0) { // a GPU: one partial result per thread
+        int64_t k = 1;
+        while (2 * k <= partElements && *n % (2 * k) == 0)
+          k *= 2;
+        if (k < 2 || *n / k < 2)
+          return {};
+        return {*n / k, 0, inner};
+      }
       for (int64_t chunks : {64, 48, 32, 16, 8})
         if (*n % chunks == 0)
           return {chunks, 0, /*innerParallel=*/false};

@@ -14,14 +14,18 @@
 #include "trueno/Codegen/Vulkan/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Dialect/SPIRV/IR/SPIRVDialect.h"
 #include "mlir/Dialect/SPIRV/IR/SPIRVOps.h"
 #include "mlir/Dialect/SPIRV/IR/TargetAndABI.h"
 #include "mlir/Dialect/SPIRV/Transforms/Passes.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Target/SPIRV/Serialization.h"
@@ -68,11 +72,20 @@ std::string vulkanStagePipeline(VulkanStage stage,
   case VulkanStage::Linalg: {
     // The same lowering and scalar recipes as the CPU's.
     CpuPipelineOptions cpu;
-    cpu.float64 = options.float64;
+    // No recipe may lean on float64 math functions: SPIR-V has none
+    // (GLSL.std.450's are 16 and 32-bit), even where float64 arithmetic
+    // runs.
+    cpu.float64 = false;
     return stagePipeline(Stage::Linalg, cpu);
   }
   case VulkanStage::Fused:
-    return "linalg-fuse-elementwise-ops,canonicalize,cse";
+    // Whole-tensor reductions as partial ones, one per thread, each over
+    // at most 1024 elements, interleaved so that neighbouring threads read
+    // neighbouring elements; the final reduction is split again while it
+    // has 4096 elements or more.
+    return "linalg-fuse-elementwise-ops,canonicalize,cse,"
+           "trueno-split-reductions{min-elements=4096 part-elements=1024 "
+           "inner-parallel=true},canonicalize,cse";
   case VulkanStage::Bufferized:
     return "trueno-kernel-abi,eliminate-empty-tensors,"
            "one-shot-bufferize{bufferize-function-boundaries "
@@ -80,21 +93,25 @@ std::string vulkanStagePipeline(VulkanStage stage,
            "canonicalize,buffer-deallocation-pipeline,"
            "trueno-write-outputs-in-place";
   case VulkanStage::Gpu:
-    // Tiles of a fixed size with a bounds check inside (no-min-max-bounds):
-    // a workgroup's size must be a constant. The outlined kernels get the
-    // launch's constants, not arguments (canonicalize, then sinking).
-    // float32 math as the CPU's polynomials first: the same results as
-    // there, not the driver's (GLSL.std.450's exp, for one, may be 3 ulp
-    // off plus 2 per unit of the argument's magnitude).
-    return "func.func(trueno-math-polynomial,convert-linalg-to-parallel-loops,"
-           "scf-parallel-loop-tiling{parallel-loop-tile-sizes=" +
+    // Every loop nest a grid-stride launch (trueno-map-to-workgroups); the
+    // outlined kernels get the launch's constants, not arguments
+    // (canonicalize, then sinking). float32 math as the CPU's polynomials
+    // first: the same results as there, not the driver's (GLSL.std.450's
+    // exp, for one, may be 3 ulp off plus 2 per unit of the argument's
+    // magnitude).
+    return "func.func(trueno-copy-to-linalg,trueno-math-polynomial,"
+           "trueno-parallel-loops-outermost,"
+           "convert-linalg-to-parallel-loops,canonicalize,"
+           "trueno-map-to-workgroups{workgroup-size=" +
            std::to_string(options.workgroupSize) +
-           " no-min-max-bounds=true},gpu-map-parallel-loops,"
-           "convert-parallel-loops-to-gpu,canonicalize),"
+           " max-workgroup-count=" + std::to_string(options.maxWorkgroupCount) +
+           "},canonicalize),"
            "gpu-launch-sink-index-computations,gpu-kernel-outlining,"
            "lower-affine,canonicalize,cse";
   case VulkanStage::Spirv:
-    return std::string("trueno-spirv-entry-points{float64=") +
+    return std::string("trueno-flatten-kernel-buffers,trueno-expand-bf16,"
+                       "canonicalize,"
+                       "trueno-spirv-entry-points{float64=") +
            flag(options.float64) + " int64=" + flag(options.int64) +
            " int16=" + flag(options.int16) +
            " float16=" + flag(options.float16) + " int8=" + flag(options.int8) +
@@ -173,52 +190,190 @@ LogicalResult lowerForVulkan(ModuleOp module,
   return success();
 }
 
-FailureOr<std::vector<SpirvKernel>> serializeKernels(ModuleOp module) {
-  // The launches, in order: each names its kernel and its (constant,
-  // trueno-spirv-entry-points checked) workgroup counts.
-  llvm::StringMap<std::array<std::int64_t, 3>> counts;
-  SmallVector<std::string> order;
-  module.walk([&](gpu::LaunchFuncOp launch) {
-    gpu::KernelDim3 grid = launch.getGridSizeOperandValues();
-    std::array<std::int64_t, 3> count{1, 1, 1};
-    Value sizes[] = {grid.x, grid.y, grid.z};
-    for (auto [d, size] : llvm::enumerate(sizes))
-      if (std::optional<int64_t> c = getConstantIntValue(size))
-        count[d] = *c;
-    std::string name = launch.getKernelName().str();
-    counts[name] = count;
-    order.push_back(name);
-  });
-  std::vector<SpirvKernel> kernels;
-  WalkResult result = module.walk([&](spirv::ModuleOp spirvModule) {
-    SpirvKernel kernel;
-    for (auto entry : spirvModule.getOps<spirv::EntryPointOp>())
-      kernel.entryPoint = entry.getFn().str();
-    for (auto mode : spirvModule.getOps<spirv::ExecutionModeOp>())
-      if (mode.getExecutionMode() == spirv::ExecutionMode::LocalSize)
-        for (auto [i, v] : llvm::enumerate(mode.getValues()))
-          if (i < 3)
-            kernel.workgroupSize[i] = cast<IntegerAttr>(v).getInt();
-    for (auto global : spirvModule.getOps<spirv::GlobalVariableOp>())
-      if (global.getBinding())
-        ++kernel.bindings;
-    SmallVector<std::uint32_t> words;
-    if (kernel.entryPoint.empty() ||
-        failed(spirv::serialize(spirvModule, words))) {
-      spirvModule.emitOpError("cannot be serialized");
-      return WalkResult::interrupt();
+namespace {
+/// The spirv.module's SPIR-V words and interface.
+FailureOr<SpirvKernel> serializeKernel(spirv::ModuleOp spirvModule) {
+  SpirvKernel kernel;
+  for (auto entry : spirvModule.getOps<spirv::EntryPointOp>())
+    kernel.entryPoint = entry.getFn().str();
+  for (auto mode : spirvModule.getOps<spirv::ExecutionModeOp>())
+    if (mode.getExecutionMode() == spirv::ExecutionMode::LocalSize)
+      for (auto [i, v] : llvm::enumerate(mode.getValues()))
+        if (i < 3)
+          kernel.workgroupSize[i] = cast<IntegerAttr>(v).getInt();
+  for (auto global : spirvModule.getOps<spirv::GlobalVariableOp>())
+    if (global.getBinding())
+      ++kernel.bindings;
+  SmallVector<std::uint32_t> words;
+  if (kernel.entryPoint.empty() || failed(spirv::serialize(spirvModule, words)))
+    return spirvModule.emitOpError("cannot be serialized");
+  kernel.words.assign(words.begin(), words.end());
+  return kernel;
+}
+
+/// The bytes of `global`'s initial value, as the kernels read them (each
+/// element in its type's width rounded up to bytes, booleans one byte).
+std::optional<std::vector<std::uint8_t>>
+constantBytes(memref::GlobalOp global) {
+  auto value =
+      dyn_cast_or_null<DenseElementsAttr>(global.getInitialValueAttr());
+  if (!value)
+    return std::nullopt;
+  Type element = value.getElementType();
+  unsigned bits = element.getIntOrFloatBitWidth();
+  unsigned bytes = (bits + 7) / 8;
+  std::vector<std::uint8_t> out;
+  out.reserve(value.getNumElements() * bytes);
+  auto append = [&](const APInt &v) {
+    APInt wide = v.zextOrTrunc(bytes * 8);
+    for (unsigned b = 0; b < bytes; ++b)
+      out.push_back(
+          static_cast<std::uint8_t>(wide.extractBitsAsZExtValue(8, 8 * b)));
+  };
+  if (isa<FloatType>(element)) {
+    for (APFloat v : value.getValues<APFloat>())
+      append(v.bitcastToAPInt());
+  } else {
+    for (APInt v : value.getValues<APInt>())
+      append(v);
+  }
+  return out;
+}
+
+/// The number of bytes of a scratch buffer of `type`.
+std::optional<std::int64_t> bytesOf(MemRefType type) {
+  if (!type.hasStaticShape() || !type.getLayout().isIdentity())
+    return std::nullopt;
+  unsigned bits = type.getElementTypeBitWidth();
+  return type.getNumElements() * static_cast<std::int64_t>((bits + 7) / 8);
+}
+} // namespace
+
+FailureOr<SpirvProgram> serializeProgram(ModuleOp module) {
+  SpirvProgram program;
+  // Kernels by the name of the gpu.module they were outlined into (the
+  // kernel functions themselves may share names across modules).
+  llvm::StringMap<int> kernelOf;
+  for (auto spirvModule : module.getOps<spirv::ModuleOp>()) {
+    FailureOr<SpirvKernel> kernel = serializeKernel(spirvModule);
+    if (failed(kernel))
+      return failure();
+    StringRef name = spirvModule.getName().value_or("");
+    name.consume_front("__spv__");
+    kernelOf[name] = static_cast<int>(program.kernels.size());
+    program.kernels.push_back(std::move(*kernel));
+  }
+  for (auto func : module.getOps<func::FuncOp>()) {
+    if (func.isExternal())
+      continue;
+    SpirvFunction function;
+    function.name = func.getName().str();
+    llvm::DenseMap<Value, int> scratch, constants;
+    // A buffer, through the views taken of it, back to an argument or a
+    // scratch allocation.
+    auto bufferOf = [&](Value value) -> std::optional<SpirvFunction::Buffer> {
+      for (;;) {
+        if (auto view = value.getDefiningOp<ViewLikeOpInterface>())
+          value = view.getViewSource();
+        else if (auto cast = value.getDefiningOp<UnrealizedConversionCastOp>())
+          value = cast.getOperand(0);
+        else
+          break;
+      }
+      if (auto argument = dyn_cast<BlockArgument>(value))
+        return SpirvFunction::Buffer{SpirvFunction::Buffer::Argument,
+                                     static_cast<int>(argument.getArgNumber())};
+      if (auto found = scratch.find(value); found != scratch.end())
+        return SpirvFunction::Buffer{SpirvFunction::Buffer::Scratch,
+                                     found->second};
+      if (auto found = constants.find(value); found != constants.end())
+        return SpirvFunction::Buffer{SpirvFunction::Buffer::Constant,
+                                     found->second};
+      return std::nullopt;
+    };
+    for (Operation &op : func.getBody().front()) {
+      if (isa<memref::AllocOp, memref::AllocaOp>(op)) {
+        std::optional<std::int64_t> bytes =
+            bytesOf(cast<MemRefType>(op.getResult(0).getType()));
+        if (!bytes)
+          return op.emitOpError("allocates a buffer of a dynamic size");
+        scratch[op.getResult(0)] =
+            static_cast<int>(function.scratchBytes.size());
+        function.scratchBytes.push_back(*bytes);
+        continue;
+      }
+      if (auto get = dyn_cast<memref::GetGlobalOp>(op)) {
+        auto global = SymbolTable::lookupNearestSymbolFrom<memref::GlobalOp>(
+            get, get.getNameAttr());
+        std::optional<std::vector<std::uint8_t>> bytes;
+        if (global)
+          bytes = constantBytes(global);
+        if (!bytes)
+          return get.emitOpError("reads a global without a constant value");
+        constants[get.getResult()] =
+            static_cast<int>(function.constants.size());
+        function.constants.push_back(std::move(*bytes));
+        continue;
+      }
+      if (auto launch = dyn_cast<gpu::LaunchFuncOp>(op)) {
+        auto found = kernelOf.find(launch.getKernelModuleName().getValue());
+        if (found == kernelOf.end())
+          return launch.emitOpError("launches a kernel with no SPIR-V");
+        SpirvFunction::Launch run{found->second, {}};
+        for (Value operand : launch.getKernelOperands()) {
+          std::optional<SpirvFunction::Buffer> buffer = bufferOf(operand);
+          if (!buffer) {
+            Value root = operand;
+            while (Operation *op = root.getDefiningOp()) {
+              if (auto view = dyn_cast<ViewLikeOpInterface>(op))
+                root = view.getViewSource();
+              else if (auto cast = dyn_cast<UnrealizedConversionCastOp>(op))
+                root = cast.getOperand(0);
+              else
+                break;
+            }
+            Operation *def = root.getDefiningOp();
+            return launch.emitOpError(
+                       "passes a kernel something other than a buffer: ")
+                   << (def ? def->getName().getStringRef() : "an argument");
+          }
+          run.buffers.push_back(*buffer);
+        }
+        SpirvKernel &kernel = program.kernels[found->second];
+        if (static_cast<int>(run.buffers.size()) != kernel.bindings)
+          return launch.emitOpError("binds ")
+                 << run.buffers.size() << " buffers to a kernel of "
+                 << kernel.bindings;
+        gpu::KernelDim3 grid = launch.getGridSizeOperandValues();
+        Value sizes[] = {grid.x, grid.y, grid.z};
+        for (auto [d, size] : llvm::enumerate(sizes)) {
+          std::optional<int64_t> c = getConstantIntValue(size);
+          if (!c)
+            return launch.emitOpError("has a workgroup count that is not a "
+                                      "constant");
+          kernel.workgroupCount[d] = *c;
+        }
+        function.launches.push_back(std::move(run));
+        continue;
+      }
+      if (isa<memref::DeallocOp, func::ReturnOp, ViewLikeOpInterface>(op) ||
+          (op.getNumRegions() == 0 && isMemoryEffectFree(&op)))
+        continue;
+      return op.emitOpError("is left on the host by the Vulkan pipeline");
     }
-    kernel.words.assign(words.begin(), words.end());
-    if (auto found = counts.find(kernel.entryPoint); found != counts.end())
-      kernel.workgroupCount = found->second;
-    kernels.push_back(std::move(kernel));
-    return WalkResult::advance();
-  });
-  if (result.wasInterrupted())
+    program.functions.push_back(std::move(function));
+  }
+  return program;
+}
+
+FailureOr<std::vector<SpirvKernel>> serializeKernels(ModuleOp module) {
+  FailureOr<SpirvProgram> program = serializeProgram(module);
+  if (failed(program))
     return failure();
-  llvm::stable_sort(kernels, [&](const SpirvKernel &a, const SpirvKernel &b) {
-    return llvm::find(order, a.entryPoint) < llvm::find(order, b.entryPoint);
-  });
+  std::vector<SpirvKernel> kernels;
+  for (const SpirvFunction &function : program->functions)
+    for (const SpirvFunction::Launch &launch : function.launches)
+      kernels.push_back(program->kernels[launch.kernel]);
   return kernels;
 }
 

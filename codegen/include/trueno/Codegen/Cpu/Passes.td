@@ -145,10 +145,22 @@ def SplitReductions : Pass<"trueno-split-reductions"> {
     pipeline spreads across the cores, and a final reduction of the P partial
     results. P is the largest of 64, 48, 32, 16, 8 that divides N; other
     sizes are left whole.
+
+    For a GPU (`part-elements` K > 0): each partial reduction takes the
+    largest power of two of at most K elements that divides N, so that there
+    are P = N / that many partial results, one per thread; with
+    `inner-parallel` the partial results are the inner dimension (partial p
+    reads elements p, p + P, ...: neighbouring threads read neighbouring
+    elements). The final reduction is split again while it has at least
+    `min-elements` elements.
   }];
   let options = [
     Option<"minElements", "min-elements", "int64_t", /*default=*/"65536",
-           "Smallest reduction worth splitting">
+           "Smallest reduction worth splitting">,
+    Option<"partElements", "part-elements", "int64_t", /*default=*/"0",
+           "Elements per partial reduction (0: the CPU's 8 to 64 parts)">,
+    Option<"innerParallel", "inner-parallel", "bool", /*default=*/"false",
+           "Make the partial results the inner dimension">
   ];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
                            "::mlir::tensor::TensorDialect"];

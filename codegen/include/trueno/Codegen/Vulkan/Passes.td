@@ -44,4 +44,61 @@ def SpirvEntryPoints : Pass<"trueno-spirv-entry-points", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::spirv::SPIRVDialect"];
 }
 
+def ParallelLoopsOutermost
+    : Pass<"trueno-parallel-loops-outermost", "::mlir::func::FuncOp"> {
+  let summary = "Put a linalg.generic's parallel loops outside its reductions";
+  let description = [{
+    convert-linalg-to-parallel-loops makes an `scf.parallel` of the
+    outermost parallel loops only: a generic that iterates a reduction
+    first (a column sum, the partial sums trueno-split-reductions makes with
+    `inner-parallel`) would run on one thread. Interchanging its loops so
+    that the parallel ones come first, in their order, gives each thread one
+    output element and its whole reduction.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
+def MapToWorkgroups : Pass<"trueno-map-to-workgroups", "::mlir::func::FuncOp"> {
+  let summary = "Run a kernel's loop nests as grid-stride loops of workgroups";
+  let description = [{
+    Every top-level `scf.parallel` of a kernel (convert-linalg-to-parallel-
+    loops' output) becomes a `gpu.launch` of `workgroup-size` threads per
+    workgroup and at most `max-workgroup-count` workgroups, whose threads
+    walk the loop's iteration space in row-major order with a grid-stride
+    loop: consecutive threads take consecutive iterations, so they touch
+    consecutive elements of the contiguous dimension (coalesced), and any
+    size runs, however many workgroups the device allows. Parallel loops
+    nested inside become sequential `scf.for`s. Work between the loop nests
+    that is not buffer bookkeeping (a 0-d result's store, a sequential
+    loop) runs in a launch of one thread. Buffer allocation, views and
+    constants stay in the host function: the runtime binds the buffers.
+  }];
+  let options = [
+    Option<"workgroupSize", "workgroup-size", "int64_t", /*default=*/"64",
+           "Threads per workgroup">,
+    Option<"maxWorkgroupCount", "max-workgroup-count", "int64_t",
+           /*default=*/"65535", "Workgroups a launch may have">,
+  ];
+  let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def FlattenKernelBuffers
+    : Pass<"trueno-flatten-kernel-buffers", "::mlir::ModuleOp"> {
+  let summary = "Give outlined kernels one-dimensional buffers";
+  let description = [{
+    MLIR 19's SPIR-V conversion takes only memrefs of the identity layout,
+    but a kernel reads views: an input through its strides (a transpose, a
+    slice, a broadcast's zero strides), a scratch buffer through a subview.
+    Every memref argument of a `gpu.func` kernel with a static shape,
+    strides and offset becomes a one-dimensional memref of the elements it
+    reaches (offset + the sum of (size - 1) * stride, plus one), its loads
+    and stores index it with the linearized position, and each launch
+    passes its operand through a `memref.reinterpret_cast` to that type (a
+    view of the same buffer, which the runtime binds as it is).
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 #endif // TRUENO_CODEGEN_VULKAN_PASSES_TD

@@ -78,6 +78,40 @@ struct SpirvKernel {
 /// the order their launches run.
 FailureOr<std::vector<SpirvKernel>> serializeKernels(ModuleOp module);
 
+/// What the runtime does for one host function of a lowered module (one
+/// kernel of a program's schedule): the scratch buffers its launches share
+/// (allocations left in the host function: the values a fused kernel passes
+/// from one loop nest to the next) and its launches in order, each binding
+/// the function's arguments (inputs, then outputs) or scratch buffers.
+struct SpirvFunction {
+  struct Buffer {
+    /// A function argument, a scratch buffer, or a constant (a
+    /// memref.global's bytes, uploaded once with the program).
+    enum Kind { Argument, Scratch, Constant } kind = Argument;
+    int index = 0;
+  };
+  struct Launch {
+    int kernel = 0; ///< into SpirvProgram::kernels
+    std::vector<Buffer> buffers;
+  };
+  std::string name;
+  std::vector<std::int64_t> scratchBytes;
+  std::vector<std::vector<std::uint8_t>> constants;
+  std::vector<Launch> launches;
+};
+
+/// A lowered module, serialized: its kernels and how each host function
+/// launches them.
+struct SpirvProgram {
+  std::vector<SpirvKernel> kernels;
+  std::vector<SpirvFunction> functions;
+};
+
+/// Fails (with a diagnostic) for a host function doing anything but
+/// allocating scratch buffers, taking views of buffers and launching
+/// kernels with constant workgroup counts.
+FailureOr<SpirvProgram> serializeProgram(ModuleOp module);
+
 } // namespace mlir::trueno
 
 #endif // TRUENO_CODEGEN_VULKAN_PIPELINE_H

@@ -1,0 +1,24 @@
+//===- Loops.cpp - Loop rewrites the CPU and Vulkan pipelines share -------===//
+#include "trueno/Codegen/Loops.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+
+namespace mlir::trueno {
+
+void serializeParallelLoop(scf::ParallelOp loop) {
+  OpBuilder builder(loop);
+  IRMapping mapping;
+  for (auto [iv, lb, ub, step] :
+       llvm::zip(loop.getInductionVars(), loop.getLowerBound(),
+                 loop.getUpperBound(), loop.getStep())) {
+    auto inner = builder.create<scf::ForOp>(loop.getLoc(), lb, ub, step);
+    mapping.map(iv, inner.getInductionVar());
+    builder.setInsertionPointToStart(inner.getBody());
+  }
+  for (Operation &op : loop.getBody()->without_terminator())
+    builder.clone(op, mapping);
+  loop.erase();
+}
+
+} // namespace mlir::trueno

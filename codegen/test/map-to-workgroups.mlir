@@ -1,0 +1,82 @@
+// trueno-map-to-workgroups: every top-level loop nest becomes a launch of
+// workgroup-size threads and at most max-workgroup-count workgroups whose
+// threads walk the iterations in row-major order (a grid-stride loop, so
+// neighbouring threads take neighbouring elements); other work runs on one
+// thread; allocations and views stay on the host.
+// RUN: trueno-opt %s '-trueno-map-to-workgroups=workgroup-size=64 max-workgroup-count=4' | FileCheck %s
+
+// 1000 iterations want 16 workgroups; 4 are allowed, so each thread takes
+// every 256th iteration.
+// CHECK-LABEL: func.func @grid
+// CHECK: gpu.launch blocks(%[[BX:.*]], %{{.*}}, %{{.*}}) in (%{{.*}} = %c4, %{{.*}} = %c1{{.*}}, %{{.*}} = %c1{{.*}}) threads(%[[TX:.*]], %{{.*}}, %{{.*}}) in (%{{.*}} = %c64,
+// CHECK: %[[BASE:.*]] = arith.muli %[[BX]], %{{.*}} : index
+// CHECK: %[[START:.*]] = arith.addi %[[BASE]], %[[TX]] : index
+// CHECK: scf.for %[[L:.*]] = %[[START]] to %c1000 step %c256
+// CHECK: %[[J:.*]] = arith.remui %[[L]], %c100{{.*}}
+// CHECK: %[[I:.*]] = arith.divui %[[L]], %c100{{.*}}
+// CHECK: memref.load %{{.*}}[%[[I]], %[[J]]]
+// CHECK: gpu.terminator
+func.func @grid(%a: memref<10x100xf32>, %b: memref<10x100xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c10 = arith.constant 10 : index
+  %c100 = arith.constant 100 : index
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c10, %c100) step (%c1, %c1) {
+    %x = memref.load %a[%i, %j] : memref<10x100xf32>
+    memref.store %x, %b[%i, %j] : memref<10x100xf32>
+    scf.reduce
+  }
+  return
+}
+
+// A 0-d result: its loads, arithmetic and store run on one thread; the
+// allocation stays on the host, the nested parallel loop becomes a for.
+// CHECK-LABEL: func.func @scalar
+// CHECK: memref.alloc
+// CHECK: gpu.launch blocks(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %c1{{.*}}, %{{.*}} = %c1{{.*}}, %{{.*}} = %c1{{.*}}) threads
+// CHECK-NOT: scf.parallel
+// CHECK: scf.for
+// CHECK: arith.addf
+// CHECK: gpu.terminator
+// CHECK: return
+func.func @scalar(%a: memref<8xf32>, %out: memref<f32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %tmp = memref.alloc() : memref<f32>
+  %zero = arith.constant 0.0 : f32
+  memref.store %zero, %tmp[] : memref<f32>
+  scf.for %i = %c0 to %c8 step %c1 {
+    %x = memref.load %a[%i] : memref<8xf32>
+    %s = memref.load %tmp[] : memref<f32>
+    %y = arith.addf %x, %s : f32
+    memref.store %y, %tmp[] : memref<f32>
+  }
+  %r = memref.load %tmp[] : memref<f32>
+  %d = arith.addf %r, %r : f32
+  memref.store %d, %out[] : memref<f32>
+  memref.dealloc %tmp : memref<f32>
+  return
+}
+
+// A load canonicalization hoisted out of the loop nest that uses it goes
+// back in: the kernel reads it itself.
+// CHECK-LABEL: func.func @hoisted
+// CHECK-NOT: memref.load
+// CHECK: gpu.launch
+// CHECK: scf.for
+// CHECK: %[[S:.*]] = memref.load %{{.*}}[] : memref<f32>
+// CHECK: arith.mulf %{{.*}}, %[[S]]
+func.func @hoisted(%a: memref<100xf32>, %s: memref<f32>, %b: memref<100xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c100 = arith.constant 100 : index
+  %scale = memref.load %s[] : memref<f32>
+  scf.parallel (%i) = (%c0) to (%c100) step (%c1) {
+    %x = memref.load %a[%i] : memref<100xf32>
+    %y = arith.mulf %x, %scale : f32
+    memref.store %y, %b[%i] : memref<100xf32>
+    scf.reduce
+  }
+  return
+}
