@@ -2,6 +2,7 @@
 #include "trueno/Runtime/Backend.h"
 #include "trueno/Passes/Passes.h"
 #include "trueno/Runtime/Cpu/CpuBackend.h"
+#include "trueno/Runtime/Vulkan/VulkanBackend.h"
 
 namespace trueno::runtime {
 
@@ -41,7 +42,7 @@ llvm::Expected<Backend &> backendFor(Device device) {
     return *cpu;
   }
   case DeviceKind::Vulkan:
-    break; // its backend comes with its kernels (runtime/vulkan)
+    return vulkanBackend(device.index);
   }
   return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                  "no backend for device %s",

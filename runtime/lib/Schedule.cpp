@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 #include "trueno/Runtime/Schedule.h"
 #include "trueno/Codegen/Cpu/Pipeline.h"
+#include "trueno/Codegen/Vulkan/Pipeline.h"
 #include "trueno/IR/TruenoDialect.h"
 #include "trueno/Passes/Passes.h"
 
@@ -31,7 +32,7 @@ mlir::MLIRContext &compilerContext() {
     // Every dialect, interface model and translation a backend's pipeline
     // uses, registered once.
     mlir::DialectRegistry registry;
-    mlir::trueno::registerCpuCodegen(registry);
+    mlir::trueno::registerVulkanCodegen(registry); // and the CPU's
     auto *context = new mlir::MLIRContext(registry);
     // Graphs are built in these directly; passes load the rest.
     context
@@ -180,7 +181,8 @@ llvm::Expected<KernelSchedule> scheduleGraph(const Graph &graph,
     Strides strides =
         node.strides.empty() ? contiguousStrides(node.shape) : node.strides;
     slotOf[graphFunc.getArgument(input)] = schedule.slots.size();
-    schedule.slots.push_back({Slot::Input, input, node.shape, strides, 0});
+    schedule.slots.push_back(
+        {Slot::Input, input, node.shape, strides, 0, itemSize(node.dtype)});
     ++input;
   }
   // Each returned value is written by its kernel straight into the first
@@ -202,14 +204,17 @@ llvm::Expected<KernelSchedule> scheduleGraph(const Graph &graph,
       Shape shape(type.getShape().begin(), type.getShape().end());
       int slot = schedule.slots.size();
       auto out = firstOutput.find(result);
+      int item = std::max(
+          1,
+          static_cast<int>(type.getElementType().getIntOrFloatBitWidth() / 8));
       if (out != firstOutput.end()) {
-        schedule.slots.push_back(
-            {Slot::Output, out->second, shape, contiguousStrides(shape), 0});
+        schedule.slots.push_back({Slot::Output, out->second, shape,
+                                  contiguousStrides(shape), 0, item});
       } else {
-        int bits = type.getElementType().getIntOrFloatBitWidth();
-        std::int64_t bytes = numelOf(shape) * std::max(1, bits / 8);
+        std::int64_t bytes = numelOf(shape) * item;
         schedule.slots.push_back({Slot::Temporary, schedule.temporaries++,
-                                  shape, contiguousStrides(shape), bytes});
+                                  shape, contiguousStrides(shape), bytes,
+                                  item});
       }
       slotOf[result] = slot;
       step.slots.push_back(slot);

@@ -310,72 +310,167 @@ llvm::Error VulkanDevice::download(void *to, VulkanBuffer &from,
 llvm::Error VulkanDevice::dispatch(const VulkanKernel &kernel,
                                    std::span<VulkanBuffer *const> buffers,
                                    std::array<std::uint32_t, 3> groups) {
-  if (static_cast<int>(buffers.size()) != kernel.bindings())
-    return failure("a kernel of " + llvm::Twine(kernel.bindings()) +
-                   " bindings dispatched with " + llvm::Twine(buffers.size()) +
-                   " buffers");
-  for (std::size_t k = 0; k < 3; ++k)
-    if (groups[k] == 0 || groups[k] > info_.maxWorkgroupCount[k])
-      return failure("a dispatch of " + llvm::Twine(groups[k]) +
-                     " workgroups in dimension " + llvm::Twine(k) +
-                     "; the device allows 1 to " +
-                     llvm::Twine(info_.maxWorkgroupCount[k]));
-  std::vector<VkDescriptorBufferInfo> infos;
+  VulkanCommand command;
+  command.kernel = &kernel;
+  command.groups = groups;
   for (VulkanBuffer *buffer : buffers) {
     if (!buffer || !buffer->handle())
       return failure("a kernel's buffer is empty or missing");
-    infos.push_back({buffer->handle(), 0, VK_WHOLE_SIZE});
+    command.bindings.push_back({buffer->handle(), 0});
   }
+  return submit({&command, 1});
+}
+
+llvm::Error VulkanDevice::submit(std::span<const VulkanCommand> commands) {
+  std::uint32_t sets = 0, descriptors = 0;
+  std::size_t uploadBytes = 0;
+  for (const VulkanCommand &c : commands) {
+    switch (c.kind) {
+    case VulkanCommand::Dispatch: {
+      if (!c.kernel ||
+          static_cast<int>(c.bindings.size()) != c.kernel->bindings())
+        return failure("a kernel of " +
+                       llvm::Twine(c.kernel ? c.kernel->bindings() : 0) +
+                       " bindings dispatched with " +
+                       llvm::Twine(c.bindings.size()) + " buffers");
+      for (std::size_t k = 0; k < 3; ++k)
+        if (c.groups[k] == 0 || c.groups[k] > info_.maxWorkgroupCount[k])
+          return failure("a dispatch of " + llvm::Twine(c.groups[k]) +
+                         " workgroups in dimension " + llvm::Twine(k) +
+                         "; the device allows 1 to " +
+                         llvm::Twine(info_.maxWorkgroupCount[k]));
+      for (const auto &[buffer, offset] : c.bindings)
+        if (!buffer)
+          return failure("a kernel's buffer is empty or missing");
+      ++sets;
+      descriptors += static_cast<std::uint32_t>(c.bindings.size());
+      break;
+    }
+    case VulkanCommand::Copy:
+      if (!c.from || !c.to)
+        return failure("a copy from or to an empty buffer");
+      break;
+    case VulkanCommand::Upload:
+      if (!c.to || !c.host)
+        return failure("an upload from or to nothing");
+      uploadBytes += (c.bytes + 15) & ~std::size_t(15);
+      break;
+    }
+  }
+  if (uploadBytes > kStagingCap)
+    return failure("a batch uploads " + llvm::Twine(uploadBytes) +
+                   " bytes; at most " + llvm::Twine(kStagingCap) +
+                   " go through the staging buffer at once");
 
   std::lock_guard lock(transferMutex_);
-  // One pool per dispatch for now: kernels bind few buffers, and the pool
-  // goes with the dispatch (the backend will keep sets with its programs).
-  VkDescriptorPoolSize size{
-      VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
-      static_cast<std::uint32_t>(std::max<std::size_t>(buffers.size(), 1))};
-  VkDescriptorPoolCreateInfo poolInfo{};
-  poolInfo.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO;
-  poolInfo.maxSets = 1;
-  poolInfo.poolSizeCount = 1;
-  poolInfo.pPoolSizes = &size;
+  if (uploadBytes)
+    if (llvm::Error e = reserveStaging(uploadBytes))
+      return e;
+  // One descriptor pool for the batch, gone with it.
   VkDescriptorPool pool = VK_NULL_HANDLE;
-  if (VkResult r =
-          vk_.vkCreateDescriptorPool(device_, &poolInfo, nullptr, &pool);
-      r != VK_SUCCESS)
-    return failure("vkCreateDescriptorPool failed: " + resultName(r));
+  std::vector<VkDescriptorSet> setOf(commands.size(), VK_NULL_HANDLE);
   auto destroyPool = [&] {
-    vk_.vkDestroyDescriptorPool(device_, pool, nullptr);
+    if (pool)
+      vk_.vkDestroyDescriptorPool(device_, pool, nullptr);
   };
-
-  VkDescriptorSetLayout layout = kernel.setLayout();
-  VkDescriptorSetAllocateInfo allocate{};
-  allocate.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO;
-  allocate.descriptorPool = pool;
-  allocate.descriptorSetCount = 1;
-  allocate.pSetLayouts = &layout;
-  VkDescriptorSet set = VK_NULL_HANDLE;
-  if (VkResult r = vk_.vkAllocateDescriptorSets(device_, &allocate, &set);
-      r != VK_SUCCESS) {
-    destroyPool();
-    return failure("vkAllocateDescriptorSets failed: " + resultName(r));
+  if (sets) {
+    VkDescriptorPoolSize size{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+                              std::max<std::uint32_t>(descriptors, 1)};
+    VkDescriptorPoolCreateInfo poolInfo{};
+    poolInfo.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO;
+    poolInfo.maxSets = sets;
+    poolInfo.poolSizeCount = 1;
+    poolInfo.pPoolSizes = &size;
+    if (VkResult r =
+            vk_.vkCreateDescriptorPool(device_, &poolInfo, nullptr, &pool);
+        r != VK_SUCCESS)
+      return failure("vkCreateDescriptorPool failed: " + resultName(r));
+    std::vector<VkDescriptorBufferInfo> infos;
+    infos.reserve(descriptors);
+    std::vector<VkWriteDescriptorSet> writes;
+    for (std::size_t i = 0; i < commands.size(); ++i) {
+      const VulkanCommand &c = commands[i];
+      if (c.kind != VulkanCommand::Dispatch)
+        continue;
+      VkDescriptorSetLayout layout = c.kernel->setLayout();
+      VkDescriptorSetAllocateInfo allocate{};
+      allocate.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO;
+      allocate.descriptorPool = pool;
+      allocate.descriptorSetCount = 1;
+      allocate.pSetLayouts = &layout;
+      if (VkResult r =
+              vk_.vkAllocateDescriptorSets(device_, &allocate, &setOf[i]);
+          r != VK_SUCCESS) {
+        destroyPool();
+        return failure("vkAllocateDescriptorSets failed: " + resultName(r));
+      }
+      for (std::size_t b = 0; b < c.bindings.size(); ++b) {
+        infos.push_back(
+            {c.bindings[b].first, c.bindings[b].second, VK_WHOLE_SIZE});
+        VkWriteDescriptorSet write{};
+        write.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET;
+        write.dstSet = setOf[i];
+        write.dstBinding = static_cast<std::uint32_t>(b);
+        write.descriptorCount = 1;
+        write.descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+        write.pBufferInfo = &infos.back();
+        writes.push_back(write);
+      }
+    }
+    vk_.vkUpdateDescriptorSets(device_,
+                               static_cast<std::uint32_t>(writes.size()),
+                               writes.data(), 0, nullptr);
   }
-  std::vector<VkWriteDescriptorSet> writes(infos.size());
-  for (std::size_t i = 0; i < infos.size(); ++i) {
-    writes[i].sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET;
-    writes[i].dstSet = set;
-    writes[i].dstBinding = static_cast<std::uint32_t>(i);
-    writes[i].descriptorCount = 1;
-    writes[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
-    writes[i].pBufferInfo = &infos[i];
-  }
-  vk_.vkUpdateDescriptorSets(device_, static_cast<std::uint32_t>(writes.size()),
-                             writes.data(), 0, nullptr);
-  llvm::Error ran = submitAndWait([&](VkCommandBuffer c) {
-    vk_.vkCmdBindPipeline(c, VK_PIPELINE_BIND_POINT_COMPUTE, kernel.pipeline());
-    vk_.vkCmdBindDescriptorSets(c, VK_PIPELINE_BIND_POINT_COMPUTE,
-                                kernel.pipelineLayout(), 0, 1, &set, 0,
-                                nullptr);
-    vk_.vkCmdDispatch(c, groups[0], groups[1], groups[2]);
+  std::size_t staged = 0;
+  for (const VulkanCommand &c : commands)
+    if (c.kind == VulkanCommand::Upload) {
+      std::memcpy(stagingBytes_ + staged, c.host, c.bytes);
+      staged += (c.bytes + 15) & ~std::size_t(15);
+    }
+  llvm::Error ran = submitAndWait([&](VkCommandBuffer cb) {
+    // Each command sees the writes of the ones before.
+    VkMemoryBarrier barrier{};
+    barrier.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER;
+    barrier.srcAccessMask =
+        VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
+    barrier.dstAccessMask =
+        VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT |
+        VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
+    VkPipelineStageFlags stages =
+        VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT;
+    std::size_t at = 0;
+    VkPipeline bound = VK_NULL_HANDLE;
+    for (std::size_t i = 0; i < commands.size(); ++i) {
+      const VulkanCommand &c = commands[i];
+      if (i > 0)
+        vk_.vkCmdPipelineBarrier(cb, stages, stages, 0, 1, &barrier, 0, nullptr,
+                                 0, nullptr);
+      switch (c.kind) {
+      case VulkanCommand::Dispatch:
+        if (c.kernel->pipeline() != bound) {
+          bound = c.kernel->pipeline();
+          vk_.vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_COMPUTE, bound);
+        }
+        vk_.vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_COMPUTE,
+                                    c.kernel->pipelineLayout(), 0, 1, &setOf[i],
+                                    0, nullptr);
+        vk_.vkCmdDispatch(cb, c.groups[0], c.groups[1], c.groups[2]);
+        break;
+      case VulkanCommand::Copy: {
+        VkBufferCopy region{c.fromOffset, c.toOffset, c.bytes};
+        if (c.bytes)
+          vk_.vkCmdCopyBuffer(cb, c.from, c.to, 1, &region);
+        break;
+      }
+      case VulkanCommand::Upload: {
+        VkBufferCopy region{at, c.toOffset, c.bytes};
+        if (c.bytes)
+          vk_.vkCmdCopyBuffer(cb, staging_, c.to, 1, &region);
+        at += (c.bytes + 15) & ~std::size_t(15);
+        break;
+      }
+      }
+    }
   });
   destroyPool();
   return ran;

@@ -72,13 +72,16 @@ std::string VulkanDeviceInfo::describe() const {
 llvm::Expected<VulkanInstance &> VulkanInstance::get() {
   // Created once: a second attempt would fail the same way, and the
   // message is kept for every caller.
+  // Never destroyed: the backends' devices and the tensors on them live
+  // until the process ends, after static destructors have run.
   static const struct Holder {
-    std::unique_ptr<VulkanInstance> instance;
+    VulkanInstance *instance;
     std::string error;
     Holder() : instance(new VulkanInstance()) {
       if (llvm::Error e = instance->create()) {
         error = llvm::toString(std::move(e));
-        instance.reset();
+        delete instance;
+        instance = nullptr;
       }
     }
   } holder;
@@ -217,6 +220,8 @@ void VulkanInstance::discover() {
     d.maxWorkgroupInvocations = limits.maxComputeWorkGroupInvocations;
     d.maxSharedMemoryBytes = limits.maxComputeSharedMemorySize;
     d.maxStorageBufferRange = limits.maxStorageBufferRange;
+    d.storageOffsetAlignment =
+        std::max<std::uint64_t>(limits.minStorageBufferOffsetAlignment, 1);
 
     VkPhysicalDeviceMemoryProperties memory{};
     functions_.vkGetPhysicalDeviceMemoryProperties(d.handle, &memory);

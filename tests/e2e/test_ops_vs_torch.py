@@ -1690,7 +1690,7 @@ def main():
                            if got_type != want_type else same(expected, got, tol))
             if problem:
                 failed += 1
-                if failed <= 20:
+                if failed <= int(os.environ.get("TRUENO_TEST_SHOW", "20")):
                     desc = [o.scalar if o.array is None else
                             f"{o.dtype}{list(o.array.shape)} view {o.view}"
                             for o in operands]

@@ -101,7 +101,10 @@ Arg parseOperand(const std::string &text) {
       arg.scalar = tn::Scalar(std::stod(f[2]));
     return arg;
   }
-  tn::Tensor loaded = tn::loadNpy(f[2]).to(parseDType(f[1]));
+  // On the default device (TRUENO_DEVICE): the same cases run on every
+  // backend.
+  tn::Tensor loaded =
+      tn::loadNpy(f[2]).to(tn::defaultDevice()).to(parseDType(f[1]));
   arg.base = loaded;
   arg.view = f[3];
   arg.tensor = applyView(loaded, f[3]);

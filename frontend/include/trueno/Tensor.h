@@ -39,11 +39,19 @@ class TensorIndex; // trueno/Indexing.h
 using SourceLoc = std::source_location;
 #define TRUENO_HERE SourceLoc where = SourceLoc::current()
 
+/// The device creation functions use when given none: the CPU, or what
+/// TRUENO_DEVICE says ("cpu", "vulkan" for the Vulkan device
+/// TRUENO_VULKAN_DEVICE selects, "vulkan:N"), or what setDefaultDevice()
+/// set last. A TRUENO_DEVICE that names no usable device is a DeviceError
+/// at the first creation.
+Device defaultDevice();
+void setDefaultDevice(Device device);
+
 /// Optional dtype and device for creation functions. Converts implicitly
 /// from either, so `zeros({2, 3}, kFloat64)` reads naturally.
 struct TensorOptions {
   std::optional<DType> dtype;
-  Device device;
+  Device device = defaultDevice();
 
   TensorOptions() = default;
   TensorOptions(DType d) : dtype(d) {}
@@ -200,6 +208,17 @@ public:
   /// Converted to `dtype` with NumPy's rules (docs/DTYPES.md); this tensor
   /// itself when the dtype already matches.
   Tensor to(DType dtype, TRUENO_HERE) const;
+  /// A copy on `device` (this tensor itself when it is there already):
+  /// contiguous, realized on its device first. Not differentiable yet: a
+  /// tensor that requires grad is an error (create it on the device).
+  Tensor to(Device device, TRUENO_HERE) const;
+  /// to(Device::cpu()).
+  Tensor cpu(TRUENO_HERE) const { return to(Device::cpu(), where); }
+  /// Moves this tensor to `device` in place, as PyTorch's
+  /// `p.data = p.data.to(device)`: every handle to it (a module's member,
+  /// an optimizer's parameter list) sees the move; its views do not. A leaf
+  /// that requires grad stays one, with no gradient. Module::to uses it.
+  Tensor &moveTo_(Device device, TRUENO_HERE);
 
   // --- Element access --------------------------------------------------
   /// The single element of a tensor with one element.

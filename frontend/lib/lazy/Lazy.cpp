@@ -845,6 +845,16 @@ void realize(Storage &root) {
   ++s.realizes;
   int debug = debugLevel();
   graph.device = root.device();
+  // A CPU program cannot read another device's memory (a GPU reads the
+  // host's: a graph's scalars live there).
+  if (graph.device.kind == DeviceKind::CPU)
+    for (const runtime::BufferRef &input : inputs)
+      if (input.buffer->device() != graph.device)
+        fail<DeviceError>(rootNode->where, opName(rootNode->op),
+                          "move the operands to one device with to(device)",
+                          "the {} recorded here reads a tensor on {} from a "
+                          "computation on the CPU",
+                          opName(rootNode->op), input.buffer->device().name());
   runtime::Backend &backend = backendOf(graph.device, "realize");
   auto found =
       runtime::ProgramCache::instance().get(graph, backend, debug >= 2);

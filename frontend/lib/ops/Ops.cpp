@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 namespace trueno {
 
@@ -155,6 +156,17 @@ Tensor binary(OpCode op, std::string_view name, const Arg &a, const Arg &b,
     break;
   }
   Device device = a.tensor ? a.tensor->device() : b.tensor->device();
+  if (a.tensor && b.tensor && a.tensor->device() != b.tensor->device()) {
+    // As PyTorch: a 0-d CPU tensor is a scalar to any device.
+    bool aScalar = a.tensor->device() == Device::cpu() && a.tensor->dim() == 0;
+    bool bScalar = b.tensor->device() == Device::cpu() && b.tensor->dim() == 0;
+    if (!aScalar && !bScalar)
+      detail::fail<DeviceError>(
+          where, opName(op), "move one of them with to(device)",
+          "the operands are on different devices: {} and {}",
+          a.tensor->device().name(), b.tensor->device().name());
+    device = aScalar ? b.tensor->device() : a.tensor->device();
+  }
   // x ** 2 is x * x, exactly (one rounding of the exact square either way),
   // and a multiply instead of a powf call, as PyTorch does. Scalars are
   // data to the compiler, so this is decided here.
@@ -609,6 +621,56 @@ Tensor Tensor::to(DType dtype, SourceLoc where) const {
     return *this;
   return detail::record(OpCode::Cast, dtype, self.shape, {detail::nodeOf(self)},
                         self.storage->device(), {}, where);
+}
+
+Tensor Tensor::to(Device device, SourceLoc where) const {
+  const TensorImpl &self = checked(*this, "to", where);
+  if (self.storage->device() == device)
+    return *this;
+  if (requiresGrad(where))
+    detail::fail<ValueError>(
+        where, "to",
+        "create the tensor on the device (TensorOptions().withDevice()), or "
+        "detach() it first",
+        "moving a tensor that requires grad from {} to {} is not "
+        "differentiable yet",
+        self.storage->device().name(), device.name());
+  // Validates `device` before any work: a DeviceError names it.
+  runtime::Backend &backend = detail::backendOf(device, "to");
+  Tensor source = contiguous(where);
+  const TensorImpl &from = *source.impl();
+  Tensor result =
+      detail::makeContiguous(from.dtype, from.shape, device, "to", where);
+  auto bytes =
+      static_cast<std::size_t>(from.numel() * trueno::itemSize(from.dtype));
+  if (bytes == 0)
+    return result;
+  const std::byte *host = from.firstElement(); // a download from a GPU
+  if (device.kind == DeviceKind::CPU) {
+    std::memcpy(result.impl()->mutableFirstElement(), host, bytes);
+    return result;
+  }
+  if (llvm::Error error =
+          backend.upload(result.impl()->storage->buffer(), host, bytes))
+    detail::fail<DeviceError>(where, "to",
+                              "the device may be lost: check its driver",
+                              "copying {} bytes to {} failed: {}", bytes,
+                              device.name(), llvm::toString(std::move(error)));
+  return result;
+}
+
+Tensor &Tensor::moveTo_(Device device, SourceLoc where) {
+  TensorImpl &self = detail::implOf(*this, "moveTo_", where);
+  if (self.storage->device() == device)
+    return *this;
+  bool leaf = requiresGrad(where) && isLeaf(where);
+  Tensor moved = detach(where).to(device, where);
+  self.storage = moved.impl()->storage;
+  self.strides = moved.impl()->strides;
+  self.offset = moved.impl()->offset;
+  if (leaf)
+    requiresGrad_(true, where);
+  return *this;
 }
 
 namespace detail {

@@ -13,10 +13,14 @@
 #include "trueno/Autograd.h"
 #include "trueno/Core/Cast.h"
 #include "trueno/Core/Check.h"
+#include "trueno/Runtime/Vulkan/VulkanBackend.h"
 
+#include <charconv>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <new>
+#include <optional>
 #include <ostream>
 #include <unistd.h>
 
@@ -34,6 +38,10 @@ Storage::Storage(runtime::BufferRef buffer, std::int64_t nbytes, Device device)
 
 void Storage::setComputed(runtime::BufferRef buffer) {
   buffer_ = std::move(buffer);
+  hostCopy_ = {};
+  hostCopyNewer_ = false;
+  fresh_ = false;
+  host_ = nullptr;
   auto host = runtime::hostBytes(buffer_);
   if (host)
     host_ = *host;
@@ -51,6 +59,9 @@ void Storage::setPending(std::shared_ptr<LazyNode> node) {
   pendingFlag_.store(true, std::memory_order_release);
   buffer_ = {};
   host_ = nullptr;
+  hostCopy_ = {};
+  hostCopyNewer_ = false;
+  fresh_ = false;
   pending_ = std::move(node);
 }
 
@@ -59,10 +70,14 @@ void Storage::setPending(std::shared_ptr<LazyNode> node) {
 runtime::Backend &detail::backendOf(Device device, std::string_view op) {
   auto backend = runtime::backendFor(device);
   if (!backend)
-    detail::fail<DeviceError>({}, op,
-                              "the device's backend could not start: check "
-                              "TRUENO_CPU (README.md, Settings)",
-                              "{}", llvm::toString(backend.takeError()));
+    detail::fail<DeviceError>(
+        {}, op,
+        device.kind == DeviceKind::CPU
+            ? "the device's backend could not start: check TRUENO_CPU "
+              "(README.md, Settings)"
+            : "check the Vulkan driver (vulkaninfo --summary), "
+              "TRUENO_VULKAN_DEVICE and TRUENO_DEVICE, or use the CPU",
+        "{}", llvm::toString(backend.takeError()));
   return *backend;
 }
 
@@ -107,19 +122,53 @@ std::byte *Storage::copyOnWrite() {
   return host_;
 }
 
-void Storage::hostUnreachable() const {
-  detail::fail<DeviceError>({}, "read", "copy the tensor to the CPU first",
-                            "the host cannot address memory on {}",
-                            device_.name());
+std::byte *Storage::downloadToHost() {
+  hostCopy_ = allocateOn(Device::cpu(), nbytes_, "read",
+                         "free some tensors: reading a tensor of " +
+                             device_.name() + " needs a host copy of it");
+  host_ = hostCopy_.buffer->hostAddress();
+  if (!fresh_ && nbytes_ > 0)
+    if (llvm::Error error =
+            detail::backendOf(device_, "read")
+                .download(host_, buffer_, static_cast<std::size_t>(nbytes_))) {
+      hostCopy_ = {};
+      host_ = nullptr;
+      detail::fail<DeviceError>(
+          {}, "read", "the device may be lost: check its driver",
+          "copying {} bytes from {} failed: {}", nbytes_, device_.name(),
+          llvm::toString(std::move(error)));
+    }
+  fresh_ = false;
+  return host_;
+}
+
+void Storage::uploadHostCopy() {
+  // Pending computations that read the old contents keep them: the host's
+  // writes go to a new buffer.
+  if (buffer_.buffer.use_count() > 1)
+    buffer_ = allocateOn(device_, nbytes_, "write",
+                         "free some tensors, or realize the pending "
+                         "computations that read this tensor first");
+  if (nbytes_ > 0)
+    if (llvm::Error error =
+            detail::backendOf(device_, "write")
+                .upload(buffer_, host_, static_cast<std::size_t>(nbytes_)))
+      detail::fail<DeviceError>(
+          {}, "write", "the device may be lost: check its driver",
+          "copying {} bytes to {} failed: {}", nbytes_, device_.name(),
+          llvm::toString(std::move(error)));
+  hostCopyNewer_ = false;
 }
 
 std::shared_ptr<Storage> Storage::allocate(std::int64_t nbytes, Device device,
                                            std::string_view op,
                                            SourceLoc where) {
-  return std::shared_ptr<Storage>(new Storage(
+  std::shared_ptr<Storage> storage(new Storage(
       allocateOn(device, nbytes, op,
                  "free some tensors, or use a smaller shape", where),
       nbytes, device));
+  storage->fresh_ = true; // whoever allocated it writes it first
+  return storage;
 }
 
 std::shared_ptr<Storage> Storage::pending(std::int64_t nbytes, Device device,
@@ -128,6 +177,60 @@ std::shared_ptr<Storage> Storage::pending(std::int64_t nbytes, Device device,
   storage->pending_ = std::move(node);
   storage->pendingFlag_.store(true, std::memory_order_relaxed);
   return storage;
+}
+
+namespace {
+struct DefaultDevice {
+  std::mutex mutex;
+  std::optional<Device> device;
+};
+DefaultDevice &defaultDeviceState() {
+  static DefaultDevice state;
+  return state;
+}
+/// TRUENO_DEVICE, read once.
+Device deviceFromEnvironment() {
+  const char *setting = std::getenv("TRUENO_DEVICE");
+  std::string_view text = setting ? setting : "";
+  if (text.empty() || text == "cpu")
+    return Device::cpu();
+  if (text == "vulkan") {
+    auto index = runtime::defaultVulkanDevice();
+    if (!index)
+      detail::fail<DeviceError>(
+          {}, "TRUENO_DEVICE",
+          "check the Vulkan driver (vulkaninfo --summary), or unset "
+          "TRUENO_DEVICE to use the CPU",
+          "TRUENO_DEVICE=vulkan, but no Vulkan device is usable: {}",
+          llvm::toString(index.takeError()));
+    return Device::vulkan(*index);
+  }
+  if (text.starts_with("vulkan:")) {
+    std::string_view digits = text.substr(7);
+    int index = 0;
+    auto [end, error] =
+        std::from_chars(digits.data(), digits.data() + digits.size(), index);
+    if (error == std::errc() && end == digits.data() + digits.size() &&
+        !digits.empty() && index >= 0)
+      return Device::vulkan(index);
+  }
+  detail::fail<DeviceError>({}, "TRUENO_DEVICE", "use cpu, vulkan or vulkan:N",
+                            "TRUENO_DEVICE={} names no device", text);
+}
+} // namespace
+
+Device defaultDevice() {
+  DefaultDevice &state = defaultDeviceState();
+  std::lock_guard lock(state.mutex);
+  if (!state.device)
+    state.device = deviceFromEnvironment();
+  return *state.device;
+}
+
+void setDefaultDevice(Device device) {
+  DefaultDevice &state = defaultDeviceState();
+  std::lock_guard lock(state.mutex);
+  state.device = device;
 }
 
 namespace detail {

@@ -55,18 +55,26 @@ public:
 
   /// The bytes, for reading on the host: computes a pending storage first.
   /// DeviceError for memory the host cannot address.
+  /// Memory the host cannot address (a GPU's) is downloaded into a host
+  /// copy, kept until the storage gets a new value.
   std::byte *bytes() {
     if (isPending()) [[unlikely]]
       detail::realize(*this);
     if (!host_) [[unlikely]]
-      hostUnreachable();
+      return downloadToHost();
     return host_;
   }
   /// The bytes, for writing on the host: computes a pending storage, and
   /// when pending computations still read the current buffer, moves this
-  /// storage to a copy of it first (they keep reading the old one).
+  /// storage to a copy of it first (they keep reading the old one). On a
+  /// GPU, the host copy is written and uploaded when a kernel next reads
+  /// the storage (buffer()).
   std::byte *mutableBytes() {
     std::byte *host = bytes();
+    if (hostCopy_) [[unlikely]] {
+      hostCopyNewer_ = true;
+      return host;
+    }
     if (buffer_.buffer.use_count() > 1) [[unlikely]]
       return copyOnWrite();
     return host;
@@ -76,6 +84,9 @@ public:
   const runtime::BufferRef &buffer() {
     if (isPending()) [[unlikely]]
       detail::realize(*this);
+    if (hostCopyNewer_) [[unlikely]]
+      uploadHostCopy();
+    fresh_ = false; // whoever takes the buffer may write it
     return buffer_;
   }
   std::int64_t nbytes() const { return nbytes_; }
@@ -128,11 +139,18 @@ public:
 
 private:
   Storage(runtime::BufferRef buffer, std::int64_t nbytes, Device device);
-  [[noreturn]] void hostUnreachable() const;
+  std::byte *downloadToHost();
+  void uploadHostCopy();
   std::byte *copyOnWrite();
 
   runtime::BufferRef buffer_;
   std::byte *host_ = nullptr; ///< the buffer's host address, when it has one
+  /// Device memory: its host copy (host_ points into it), whether the host
+  /// wrote it since, and whether the buffer holds nothing yet (a fresh
+  /// allocation: no download needed).
+  runtime::BufferRef hostCopy_;
+  bool hostCopyNewer_ = false;
+  bool fresh_ = false;
   std::int64_t nbytes_;
   Device device_;
   std::shared_ptr<LazyNode> pending_;

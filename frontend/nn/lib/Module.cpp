@@ -141,6 +141,14 @@ void Module::train(bool on) {
     child->train(on);
 }
 
+Module &Module::to(Device device, SourceLoc where) {
+  for (Tensor &p : parameters())
+    p.moveTo_(device, where);
+  for (Tensor &b : buffers())
+    b.moveTo_(device, where);
+  return *this;
+}
+
 void Module::zeroGrad() {
   for (Tensor &p : parameters())
     p.setGrad(Tensor());

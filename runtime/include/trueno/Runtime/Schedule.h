@@ -33,6 +33,7 @@ struct KernelSchedule {
     Shape shape;
     Strides strides;    ///< in elements
     std::int64_t bytes; ///< temporaries: the allocation size
+    int itemSize = 1;   ///< bytes per element
   };
   /// One kernel call: the kernel and the slots of its arguments (inputs,
   /// then outputs).

@@ -69,6 +69,11 @@ public:
   void eval() { train(false); }
   bool isTraining() const { return training_; }
 
+  /// Moves every parameter and buffer to `device` in place (torch's
+  /// `module.to(device)`): parameters stay leaves that require grad, with
+  /// no gradient. Create optimizers after moving the model.
+  Module &to(Device device, TRUENO_HERE);
+
   /// Clears (sets to none) the gradient of every parameter.
   void zeroGrad();
   /// Every parameter and persistent buffer, under its dotted name. The

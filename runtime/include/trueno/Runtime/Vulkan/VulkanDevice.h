@@ -20,6 +20,8 @@
 #include <mutex>
 #include <optional>
 #include <span>
+#include <utility>
+#include <vector>
 
 namespace trueno::runtime::vulkan {
 
@@ -30,6 +32,22 @@ class VulkanKernel;
 struct VulkanDeviceFunctions {
 #define TRUENO_VK_DEVICE(name) PFN_##name name = nullptr;
 #include "trueno/Runtime/Vulkan/VulkanFunctions.def"
+};
+
+/// One command of a batch (VulkanDevice::submit): a kernel's dispatch, a
+/// copy between device buffers, or host bytes copied into a device buffer.
+struct VulkanCommand {
+  enum Kind { Dispatch, Copy, Upload } kind = Dispatch;
+  /// Dispatch: the kernel, its buffers (one per binding, each a buffer and
+  /// a byte offset) and its workgroups.
+  const VulkanKernel *kernel = nullptr;
+  std::vector<std::pair<VkBuffer, VkDeviceSize>> bindings;
+  std::array<std::uint32_t, 3> groups{1, 1, 1};
+  /// Copy (from `from`) and Upload (from `host`, which must stay valid
+  /// until submit returns): `bytes` bytes to `to` at `toOffset`.
+  VkBuffer from = VK_NULL_HANDLE, to = VK_NULL_HANDLE;
+  VkDeviceSize fromOffset = 0, toOffset = 0, bytes = 0;
+  const void *host = nullptr;
 };
 
 class VulkanDevice : public std::enable_shared_from_this<VulkanDevice> {
@@ -62,6 +80,11 @@ public:
   llvm::Error dispatch(const VulkanKernel &kernel,
                        std::span<VulkanBuffer *const> buffers,
                        std::array<std::uint32_t, 3> groups);
+
+  /// Runs `commands` in order, each seeing the memory writes of those
+  /// before, as one submission; returns when all have finished. The
+  /// uploads of one batch share the staging buffer (at most 64 MiB).
+  llvm::Error submit(std::span<const VulkanCommand> commands);
 
   /// An error naming this device ("vulkan:0 (llvmpipe ...): message").
   llvm::Error failure(const llvm::Twine &message) const;

@@ -43,6 +43,8 @@ struct VulkanDeviceInfo {
   std::uint32_t maxWorkgroupInvocations = 0;
   std::uint32_t maxSharedMemoryBytes = 0;
   std::uint64_t maxStorageBufferRange = 0;
+  /// A storage buffer binding's byte offset must be a multiple of this.
+  std::uint64_t storageOffsetAlignment = 256;
   std::uint64_t deviceLocalBytes = 0; ///< the largest device-local heap
   /// The first queue family with compute, if there is one.
   std::int64_t computeQueueFamily = -1;

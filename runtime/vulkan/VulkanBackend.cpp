@@ -1,0 +1,506 @@
+//===- VulkanBackend.cpp - Buffers, compiled programs and runs on Vulkan --===//
+//
+// compile(): the graph's schedule (Schedule.h), its kernels module lowered
+// by the Vulkan pipeline to SPIR-V (codegen/lib/vulkan), a compute pipeline
+// per kernel. run(): every step's launches recorded into one batch with the
+// uploads of host inputs (the scalars of a graph live on the host) and the
+// copies of misaligned views, submitted once and waited for.
+//
+//===----------------------------------------------------------------------===//
+#include "trueno/Runtime/Vulkan/VulkanBackend.h"
+#include "trueno/Codegen/Vulkan/Pipeline.h"
+#include "trueno/Runtime/Counters.h"
+#include "trueno/Runtime/Schedule.h"
+#include "trueno/Runtime/Vulkan/VulkanBuffer.h"
+#include "trueno/Runtime/Vulkan/VulkanDevice.h"
+#include "trueno/Runtime/Vulkan/VulkanKernel.h"
+
+#include "mlir/IR/Diagnostics.h"
+
+#include "llvm/Support/raw_ostream.h"
+
+#include <chrono>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+
+namespace trueno::runtime {
+
+using vulkan::VulkanBuffer;
+using vulkan::VulkanCommand;
+using vulkan::VulkanDevice;
+using vulkan::VulkanDeviceInfo;
+using vulkan::VulkanInstance;
+using vulkan::VulkanKernel;
+
+namespace {
+
+llvm::Error failure(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message.str());
+}
+
+/// A compiled graph: its schedule (without the kernels' IR), for each step
+/// the host function of the lowered module that runs it, and the kernels.
+class VulkanExecutable final : public Executable {
+public:
+  int kernelCount() const override {
+    return static_cast<int>(schedule.steps.size());
+  }
+  void setCompileMs(double ms) { compileMs_ = ms; }
+  void setCodeBytes(std::uint64_t bytes) { codeBytes_ = bytes; }
+
+  KernelSchedule schedule;
+  std::vector<mlir::trueno::SpirvFunction> stepFunctions;
+  std::vector<std::unique_ptr<VulkanKernel>> kernels;
+  /// Each step's constants, on the device.
+  std::vector<std::vector<std::shared_ptr<Buffer>>> constants;
+  /// Each kernel's workgroup counts.
+  std::vector<std::array<std::uint32_t, 3>> kernelGroups;
+};
+
+/// The elements a view of `shape` and `strides` reaches, relative to its
+/// first element: the lowest (<= 0, from negative strides) and how many
+/// from there. A kernel indexes the view from the lowest one (codegen's
+/// trueno-flatten-kernel-buffers), so that is where it is bound.
+std::pair<std::int64_t, std::int64_t> reach(const Shape &shape,
+                                            const Strides &strides) {
+  std::int64_t lowest = 0, highest = 0;
+  for (std::size_t d = 0; d < shape.size(); ++d) {
+    if (shape[d] == 0)
+      return {0, 0};
+    (strides[d] < 0 ? lowest : highest) += (shape[d] - 1) * strides[d];
+  }
+  return {lowest, highest - lowest + 1};
+}
+
+class VulkanBackend final : public Backend {
+public:
+  VulkanBackend(std::shared_ptr<VulkanDevice> device, CompileTarget target)
+      : device_(std::move(device)), target_(std::move(target)) {
+    const VulkanDeviceInfo &info = device_->info();
+    options_.float64 = info.float64;
+    options_.int64 = info.int64;
+    options_.int16 = info.int16;
+    options_.float16 = info.float16;
+    options_.int8 = info.int8;
+    options_.storage16 = info.storage16;
+    options_.storage8 = info.storage8;
+    options_.workgroupSize = std::min<std::int64_t>(
+        256, std::max<std::int64_t>(info.maxWorkgroupInvocations, 1));
+    options_.maxWorkgroupCount = info.maxWorkgroupCount[0];
+  }
+
+  Device device() const override { return target_.device; }
+  const CompileTarget &target() const override { return target_; }
+
+  llvm::Expected<std::shared_ptr<Buffer>> allocate(std::size_t bytes) override;
+  llvm::Error upload(const BufferRef &to, const void *from,
+                     std::size_t bytes) override;
+  llvm::Error download(void *to, const BufferRef &from,
+                       std::size_t bytes) override;
+  void releaseCachedMemory() override {
+    std::lock_guard lock(cacheMutex_);
+    free_.clear();
+    cachedBytes_ = 0;
+  }
+  std::uint64_t cachedMemoryBytes() const override { return cachedBytes_; }
+  std::uint64_t liveMemoryBytes() const override { return liveBytes_; }
+  std::uint64_t peakMemoryBytes() const override { return peakBytes_; }
+  void resetPeakMemory() override { peakBytes_ = liveBytes_.load(); }
+
+  llvm::Expected<std::unique_ptr<Executable>> compile(const Graph &graph,
+                                                      bool debug) override;
+  llvm::Error run(const Executable &executable,
+                  std::span<const BufferRef> inputs,
+                  std::span<const BufferRef> outputs) override;
+  llvm::Error wait() override { return llvm::Error::success(); }
+
+private:
+  /// Allocation sizes are rounded up to one of four sizes per power of
+  /// two, so that freed buffers serve later requests of about their size.
+  static std::size_t sizeClass(std::size_t bytes) {
+    if (bytes <= 256)
+      return 256;
+    std::size_t power = std::size_t(1) << (63 - __builtin_clzll(bytes - 1));
+    std::size_t quarter = power / 4;
+    return (bytes + quarter - 1) / quarter * quarter;
+  }
+  void recycle(std::shared_ptr<VulkanBuffer> buffer);
+  /// A device buffer for `ref`'s bytes, if it is one.
+  static VulkanBuffer *vulkanBuffer(const BufferRef &ref) {
+    if (!ref || ref.buffer->device().kind != DeviceKind::Vulkan)
+      return nullptr;
+    return static_cast<VulkanBuffer *>(ref.buffer.get());
+  }
+
+  std::shared_ptr<VulkanDevice> device_;
+  CompileTarget target_;
+  mlir::trueno::VulkanPipelineOptions options_;
+
+  std::mutex cacheMutex_;
+  std::multimap<std::size_t, std::shared_ptr<VulkanBuffer>> free_;
+  std::atomic<std::uint64_t> cachedBytes_ = 0, liveBytes_ = 0, peakBytes_ = 0;
+  /// One program at a time: runs share the device's queue and staging.
+  std::mutex runMutex_;
+};
+
+llvm::Expected<std::shared_ptr<Buffer>>
+VulkanBackend::allocate(std::size_t bytes) {
+  std::size_t size = sizeClass(bytes);
+  std::shared_ptr<VulkanBuffer> buffer;
+  {
+    std::lock_guard lock(cacheMutex_);
+    if (auto found = free_.find(size); found != free_.end()) {
+      buffer = std::move(found->second);
+      free_.erase(found);
+      cachedBytes_ -= size;
+    }
+  }
+  if (!buffer) {
+    auto made = device_->allocate(size);
+    if (!made) {
+      // Out of device memory: give the cached buffers back and try once
+      // more before failing.
+      llvm::consumeError(made.takeError());
+      releaseCachedMemory();
+      made = device_->allocate(size);
+      if (!made)
+        return made.takeError();
+    }
+    buffer = std::move(*made);
+  }
+  liveBytes_ += size;
+  peakBytes_ = std::max<std::uint64_t>(peakBytes_, liveBytes_);
+  // The last holder gives the buffer back to the cache, not to Vulkan.
+  VulkanBuffer *raw = buffer.get();
+  return std::shared_ptr<Buffer>(
+      raw, [this, keep = std::move(buffer)](Buffer *) mutable {
+        recycle(std::move(keep));
+      });
+}
+
+void VulkanBackend::recycle(std::shared_ptr<VulkanBuffer> buffer) {
+  std::lock_guard lock(cacheMutex_);
+  liveBytes_ -= buffer->size();
+  cachedBytes_ += buffer->size();
+  std::size_t size = buffer->size();
+  free_.emplace(size, std::move(buffer));
+}
+
+llvm::Error VulkanBackend::upload(const BufferRef &to, const void *from,
+                                  std::size_t bytes) {
+  VulkanBuffer *buffer = vulkanBuffer(to);
+  if (!buffer)
+    return device_->failure("an upload into memory of another device");
+  std::lock_guard lock(runMutex_);
+  return device_->upload(*buffer, to.offset, from, bytes);
+}
+
+llvm::Error VulkanBackend::download(void *to, const BufferRef &from,
+                                    std::size_t bytes) {
+  VulkanBuffer *buffer = vulkanBuffer(from);
+  if (!buffer)
+    return device_->failure("a download from memory of another device");
+  std::lock_guard lock(runMutex_);
+  return device_->download(to, *buffer, from.offset, bytes);
+}
+
+llvm::Expected<std::unique_ptr<Executable>>
+VulkanBackend::compile(const Graph &graph, bool debug) {
+  auto start = std::chrono::steady_clock::now();
+  auto scheduled = scheduleGraph(graph, target_.graphPipeline(), debug);
+  if (!scheduled)
+    return scheduled.takeError();
+  auto executable = std::make_unique<VulkanExecutable>();
+  executable->schedule = std::move(*scheduled);
+  KernelSchedule &schedule = executable->schedule;
+  if (!schedule.steps.empty()) {
+    mlir::ModuleOp module = *schedule.kernels;
+    std::string diagnostics;
+    mlir::FailureOr<mlir::trueno::SpirvProgram> program;
+    {
+      mlir::ScopedDiagnosticHandler handler(
+          module.getContext(), [&](mlir::Diagnostic &diagnostic) {
+            llvm::raw_string_ostream os(diagnostics);
+            os << diagnostic.getLocation() << ": " << diagnostic << "\n";
+            for (const mlir::Diagnostic &note : diagnostic.getNotes())
+              os << "  note: " << note << "\n";
+            return mlir::success();
+          });
+      if (mlir::failed(mlir::trueno::lowerForVulkan(module, options_)))
+        return device_->failure("lowering the kernels to SPIR-V failed:\n" +
+                                diagnostics);
+      program = mlir::trueno::serializeProgram(module);
+      if (mlir::failed(program))
+        return device_->failure("serializing the kernels failed:\n" +
+                                diagnostics);
+    }
+    if (debug)
+      for (const mlir::trueno::SpirvFunction &f : program->functions)
+        llvm::errs() << "// trueno: vulkan kernel " << f.name << ": "
+                     << f.launches.size() << " launches, "
+                     << f.scratchBytes.size() << " scratch buffers\n";
+    std::uint64_t codeBytes = 0;
+    for (const mlir::trueno::SpirvKernel &k : program->kernels) {
+      auto kernel =
+          VulkanKernel::create(device_, k.words, k.entryPoint, k.bindings);
+      if (!kernel)
+        return kernel.takeError();
+      executable->kernels.push_back(std::move(*kernel));
+      codeBytes += k.words.size() * sizeof(std::uint32_t);
+    }
+    for (const KernelSchedule::Step &step : schedule.steps) {
+      auto found = llvm::find_if(program->functions, [&](const auto &f) {
+        return f.name == step.kernel;
+      });
+      if (found == program->functions.end())
+        return device_->failure("no SPIR-V for kernel " + step.kernel);
+      for (const mlir::trueno::SpirvFunction::Launch &launch : found->launches)
+        for (const mlir::trueno::SpirvFunction::Buffer &b : launch.buffers)
+          if (b.kind == mlir::trueno::SpirvFunction::Buffer::Argument &&
+              b.index >= static_cast<int>(step.slots.size()))
+            return device_->failure("kernel " + step.kernel +
+                                    " binds an argument it does not have");
+      // Constants go to the device once, with the program.
+      std::vector<std::shared_ptr<Buffer>> constants;
+      for (const std::vector<std::uint8_t> &bytes : found->constants) {
+        auto buffer = allocate(std::max<std::size_t>(bytes.size(), 4));
+        if (!buffer)
+          return buffer.takeError();
+        if (!bytes.empty())
+          if (llvm::Error e = upload({*buffer, 0}, bytes.data(), bytes.size()))
+            return e;
+        constants.push_back(*buffer);
+        codeBytes += bytes.size();
+      }
+      executable->constants.push_back(std::move(constants));
+      executable->stepFunctions.push_back(*found);
+    }
+    executable->setCodeBytes(codeBytes);
+    for (const mlir::trueno::SpirvKernel &k : program->kernels)
+      executable->kernelGroups.push_back(
+          {static_cast<std::uint32_t>(k.workgroupCount[0]),
+           static_cast<std::uint32_t>(k.workgroupCount[1]),
+           static_cast<std::uint32_t>(k.workgroupCount[2])});
+    counters().kernelsCompiled += schedule.steps.size();
+  }
+  schedule.kernels = nullptr;
+  executable->setCompileMs(std::chrono::duration<double, std::milli>(
+                               std::chrono::steady_clock::now() - start)
+                               .count());
+  return executable;
+}
+
+llvm::Error VulkanBackend::run(const Executable &compiled,
+                               std::span<const BufferRef> inputs,
+                               std::span<const BufferRef> outputs) {
+  const auto &executable = static_cast<const VulkanExecutable &>(compiled);
+  const KernelSchedule &schedule = executable.schedule;
+  using Slot = KernelSchedule::Slot;
+  const std::uint64_t alignment = device_->info().storageOffsetAlignment;
+  std::vector<VulkanCommand> commands;
+  // Buffers this run allocates, held until it has finished.
+  std::vector<std::shared_ptr<Buffer>> held;
+  auto scratch = [&](std::size_t bytes) -> llvm::Expected<VulkanBuffer *> {
+    auto buffer = allocate(std::max<std::size_t>(bytes, 4));
+    if (!buffer)
+      return buffer.takeError();
+    held.push_back(*buffer);
+    return static_cast<VulkanBuffer *>(held.back().get());
+  };
+
+  // Every slot as a buffer and a byte offset.
+  std::vector<std::pair<VkBuffer, VkDeviceSize>> bound(schedule.slots.size());
+  std::vector<VulkanBuffer *> temporaries(
+      static_cast<std::size_t>(schedule.temporaries), nullptr);
+  for (std::size_t i = 0; i < schedule.slots.size(); ++i) {
+    const Slot &s = schedule.slots[i];
+    if (s.kind == Slot::Temporary) {
+      VulkanBuffer *&t = temporaries[static_cast<std::size_t>(s.index)];
+      if (!t) {
+        std::size_t bytes = 0;
+        for (const Slot &other : schedule.slots)
+          if (other.kind == Slot::Temporary && other.index == s.index)
+            bytes = std::max(bytes, static_cast<std::size_t>(other.bytes));
+        auto buffer = scratch(bytes);
+        if (!buffer)
+          return buffer.takeError();
+        t = *buffer;
+      }
+      bound[i] = {t->handle(), 0};
+      continue;
+    }
+    const BufferRef &ref =
+        s.kind == Slot::Input ? inputs[s.index] : outputs[s.index];
+    VulkanBuffer *buffer = vulkanBuffer(ref);
+    auto [lowest, count] = reach(s.shape, s.strides);
+    auto start = static_cast<std::int64_t>(ref.offset) + lowest * s.itemSize;
+    if (start < 0)
+      return device_->failure("a view reaching before its buffer's start");
+    if (buffer && start % static_cast<std::int64_t>(alignment) == 0) {
+      bound[i] = {buffer->handle(), static_cast<VkDeviceSize>(start)};
+      continue;
+    }
+    if (s.kind == Slot::Output)
+      return device_->failure("an output buffer not on this device, or not "
+                              "aligned");
+    // Host memory (a graph's scalars; a CPU tensor mixed in) or a view
+    // starting where no binding may: the bytes the view reaches copied
+    // into a buffer of their own, at the start of the batch.
+    auto bytes = static_cast<std::size_t>(count * s.itemSize);
+    auto copy = scratch(bytes);
+    if (!copy)
+      return copy.takeError();
+    VulkanCommand c;
+    c.to = (*copy)->handle();
+    c.bytes = bytes;
+    if (buffer) {
+      c.kind = VulkanCommand::Copy;
+      c.from = buffer->handle();
+      c.fromOffset = static_cast<VkDeviceSize>(start);
+    } else {
+      std::byte *host = ref.buffer->hostAddress();
+      if (!host)
+        return device_->failure("an input in memory of " +
+                                ref.buffer->device().name() +
+                                ", which the host cannot read");
+      c.kind = VulkanCommand::Upload;
+      c.host = host + start;
+    }
+    commands.push_back(std::move(c));
+    bound[i] = {(*copy)->handle(), 0};
+  }
+
+  // The steps' launches, in order; a step's scratch buffers are its own.
+  for (std::size_t k = 0; k < schedule.steps.size(); ++k) {
+    const KernelSchedule::Step &step = schedule.steps[k];
+    const mlir::trueno::SpirvFunction &function = executable.stepFunctions[k];
+    std::vector<VkBuffer> stepScratch;
+    for (std::int64_t bytes : function.scratchBytes) {
+      auto buffer = scratch(static_cast<std::size_t>(bytes));
+      if (!buffer)
+        return buffer.takeError();
+      stepScratch.push_back((*buffer)->handle());
+    }
+    for (const mlir::trueno::SpirvFunction::Launch &launch :
+         function.launches) {
+      VulkanCommand c;
+      c.kind = VulkanCommand::Dispatch;
+      c.kernel =
+          executable.kernels[static_cast<std::size_t>(launch.kernel)].get();
+      c.groups =
+          executable.kernelGroups[static_cast<std::size_t>(launch.kernel)];
+      for (const mlir::trueno::SpirvFunction::Buffer &b : launch.buffers) {
+        using Kind = mlir::trueno::SpirvFunction::Buffer::Kind;
+        auto index = static_cast<std::size_t>(b.index);
+        if (b.kind == Kind::Scratch)
+          c.bindings.push_back({stepScratch[index], 0});
+        else if (b.kind == Kind::Constant)
+          c.bindings.push_back(
+              {static_cast<VulkanBuffer *>(executable.constants[k][index].get())
+                   ->handle(),
+               0});
+        else
+          c.bindings.push_back(
+              bound[static_cast<std::size_t>(step.slots[index])]);
+      }
+      commands.push_back(std::move(c));
+    }
+  }
+  // Outputs no kernel writes: copies of the slot that holds the value.
+  for (const KernelSchedule::Copy &copy : schedule.copies) {
+    const Slot &from = schedule.slots[copy.from];
+    if (from.strides != contiguousStrides(from.shape))
+      return device_->failure("returning a strided view of an input is not "
+                              "supported on Vulkan yet");
+    VulkanCommand c;
+    c.kind = VulkanCommand::Copy;
+    c.from = bound[copy.from].first;
+    c.fromOffset = bound[copy.from].second;
+    VulkanBuffer *to = vulkanBuffer(outputs[copy.output]);
+    if (!to)
+      return device_->failure("an output buffer not on this device");
+    c.to = to->handle();
+    c.toOffset = outputs[copy.output].offset;
+    c.bytes = static_cast<VkDeviceSize>(numelOf(from.shape)) * copy.itemSize;
+    commands.push_back(std::move(c));
+  }
+  std::lock_guard lock(runMutex_);
+  if (llvm::Error error = device_->submit(commands))
+    return error;
+  counters().kernelsLaunched += schedule.steps.size();
+  return llvm::Error::success();
+}
+
+} // namespace
+
+llvm::Expected<int> defaultVulkanDevice() {
+  llvm::Expected<VulkanInstance &> instance = VulkanInstance::get();
+  if (!instance)
+    return instance.takeError();
+  const char *setting = std::getenv("TRUENO_VULKAN_DEVICE");
+  llvm::Expected<const VulkanDeviceInfo &> info =
+      instance->select(setting ? setting : "");
+  if (!info)
+    return info.takeError();
+  return info->index;
+}
+
+llvm::Expected<Backend &> vulkanBackend(int index) {
+  struct Made {
+    VulkanBackend *backend = nullptr; // never destroyed: outlives tensors
+    std::string error;
+  };
+  static std::mutex mutex;
+  static std::map<int, Made> made;
+  std::lock_guard lock(mutex);
+  auto [it, fresh] = made.try_emplace(index);
+  Made &m = it->second;
+  if (fresh) {
+    auto create = [&]() -> llvm::Error {
+      llvm::Expected<VulkanInstance &> instance = VulkanInstance::get();
+      if (!instance)
+        return instance.takeError();
+      const auto &devices = instance->devices();
+      if (index < 0 || index >= static_cast<int>(devices.size()))
+        return failure("there is no Vulkan device " + llvm::Twine(index) +
+                       " (" + llvm::Twine(devices.size()) +
+                       " found; vulkaninfo --summary lists them)");
+      const VulkanDeviceInfo &info = devices[static_cast<std::size_t>(index)];
+      if (!info.unusable.empty())
+        return failure(info.describe() +
+                       " cannot run Trueno's kernels: " + info.unusable);
+      auto device = VulkanDevice::create(*instance, info);
+      if (!device)
+        return device.takeError();
+      CompileTarget target;
+      target.device = Device::vulkan(index);
+      target.triple = "spirv1.3-vulkan";
+      target.cpu = info.name + "; " + info.driverName + " " + info.driverInfo +
+                   "; driver " + std::to_string(info.driverVersion);
+      target.features = "";
+      for (auto [has, name] : {std::pair{info.float16, "+f16"},
+                               {info.int8, "+i8"},
+                               {info.int16, "+i16"},
+                               {info.storage16, "+storage16"},
+                               {info.storage8, "+storage8"}})
+        if (has)
+          target.features += name;
+      target.float64 = info.float64;
+      target.int64 = info.int64;
+      target.vectorBits = 32;
+      target.subgroupSize = static_cast<int>(info.subgroupSize);
+      target.l1Bytes = info.maxSharedMemoryBytes;
+      target.l2Bytes = 4 << 20;
+      m.backend = new VulkanBackend(std::move(*device), std::move(target));
+      return llvm::Error::success();
+    };
+    if (llvm::Error e = create())
+      m.error = llvm::toString(std::move(e));
+  }
+  if (!m.backend)
+    return failure(m.error);
+  return *m.backend;
+}
+
+} // namespace trueno::runtime
