@@ -1,0 +1,162 @@
+//===- VulkanBench.cpp - The GPU cases, timed on a Vulkan device ----------===//
+//
+// The cases of the GPU issue's side-by-side table, on vulkan:N (TRUENO_DEVICE
+// picks it, as for any program): a fused elementwise chain, softmax, a whole
+// sum, a float32 matmul, host-device transfers, the overhead of one small
+// program, and a program's compile time (SPIR-V and pipeline creation). One
+// JSON object per line on stdout, read by benchmarks/gpu_compare.py, which
+// times the same cases in PyTorch on the same machine.
+//
+// Usage: trueno-vulkan-bench [scale]  (scale divides the sizes; lavapipe
+// on CI-sized machines wants 16 or more)
+//
+//===----------------------------------------------------------------------===//
+#include <trueno/trueno.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <string>
+#include <vector>
+
+using namespace trueno;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double msSince(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start)
+      .count();
+}
+
+/// The median of `run`'s times after two warm-up calls, over at least five
+/// calls and about half a second.
+double medianMs(const std::function<void()> &run) {
+  run();
+  run();
+  std::vector<double> times;
+  auto begin = Clock::now();
+  while (times.size() < 5 || (msSince(begin) < 500 && times.size() < 50)) {
+    auto start = Clock::now();
+    run();
+    times.push_back(msSince(start));
+  }
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
+
+/// One case: its median time, and `amount` (bytes, flops, programs) per
+/// second in units of `scale` (1e9: GB/s, 1e12: TFLOP/s).
+void report(const std::string &name, double ms, const std::string &unit,
+            double amount, double scale = 1e9) {
+  std::printf("{\"case\": \"%s\", \"ms\": %.4f, \"%s\": %.4f}\n", name.c_str(),
+              ms, unit.c_str(), amount / (ms * 1e-3) / scale);
+  std::fflush(stdout);
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  std::int64_t scale = argc > 1 ? std::max(1L, std::atol(argv[1])) : 1;
+  Device device = defaultDevice();
+  std::fprintf(stderr, "trueno-vulkan-bench on %s, sizes / %lld\n",
+               device.name().c_str(), static_cast<long long>(scale));
+  TensorOptions on(device);
+
+  // Host-device transfers of 256 MiB.
+  {
+    std::int64_t n = (64 << 20) / scale;
+    Tensor host = randn({n}, TensorOptions(Device::cpu()));
+    Tensor onDevice = host.to(device);
+    report("upload_256MiB", medianMs([&] { onDevice = host.to(device); }),
+           "GB/s", 4.0 * n);
+    // A fresh device value each time: a storage keeps its host copy.
+    std::vector<double> times;
+    for (int i = 0; i < 7; ++i) {
+      Tensor fresh = onDevice + double(i);
+      trueno::sync();
+      auto start = Clock::now();
+      host = fresh.cpu();
+      times.push_back(msSince(start));
+    }
+    std::sort(times.begin(), times.end());
+    report("download_256MiB", times[times.size() / 2], "GB/s", 4.0 * n);
+  }
+  // exp(a * b + c) over 16M float32: one fused kernel, 4 x 64 MiB moved.
+  {
+    std::int64_t n = (16 << 20) / scale;
+    Tensor a = randn({n}, on), b = randn({n}, on), c = randn({n}, on);
+    Tensor y;
+    report("exp_fma_16M", medianMs([&] {
+             y = (a * b + c).exp();
+             trueno::sync();
+           }),
+           "GB/s", 16.0 * n);
+  }
+  // softmax over rows of [4096, 4096].
+  {
+    std::int64_t rows = 4096 / scale;
+    Tensor x = randn({rows, 4096}, on);
+    Tensor y;
+    report("softmax_4096x4096", medianMs([&] {
+             y = softmax(x, 1);
+             trueno::sync();
+           }),
+           "GB/s", 8.0 * rows * 4096);
+  }
+  // sum of 256M float32.
+  {
+    std::int64_t n = (256 << 20) / scale;
+    Tensor x = rand({n}, on);
+    Tensor s;
+    report("sum_256M", medianMs([&] {
+             s = x.sum();
+             trueno::sync();
+           }),
+           "GB/s", 4.0 * n);
+  }
+  // float32 matmul.
+  for (std::int64_t size : {1024L, 4096L}) {
+    std::int64_t n = std::max<std::int64_t>(64, size / scale);
+    Tensor a = randn({n, n}, on), b = randn({n, n}, on);
+    Tensor c;
+    report("matmul_f32_" + std::to_string(size), medianMs([&] {
+             c = matmul(a, b);
+             trueno::sync();
+           }),
+           "TFLOP/s", 2.0 * n * n * n, 1e12);
+  }
+  // One small program: the overhead of a realize, a submission and its
+  // wait, per program.
+  {
+    Tensor x = randn({1024}, on);
+    Tensor y;
+    report("small_program", medianMs([&] {
+             y = x + 1.0;
+             trueno::sync();
+           }),
+           "programs/s", 1.0, 1.0);
+  }
+  // Compile time of a program never seen (SPIR-V, shader modules,
+  // pipelines): a fresh chain each time.
+  {
+    Tensor x = randn({4096}, on);
+    double total = 0;
+    int count = 5;
+    for (int i = 0; i < count; ++i) {
+      auto start = Clock::now();
+      Tensor y = (x * (1.5 + i)).exp().tanh() + x * double(i);
+      trueno::sync();
+      total += msSince(start);
+    }
+    std::printf("{\"case\": \"compile_program\", \"ms\": %.3f}\n",
+                total / count);
+  }
+  RuntimeStats stats = runtimeStats();
+  std::fprintf(stderr, "programs compiled: %lld, compile ms: %.1f\n",
+               static_cast<long long>(stats.cacheMisses), stats.compileMs);
+  return 0;
+}

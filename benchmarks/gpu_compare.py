@@ -1,0 +1,106 @@
+#!/usr/bin/python3
+"""The GPU cases side by side: Trueno on Vulkan and PyTorch on CUDA.
+
+Runs trueno-vulkan-bench (one JSON line per case) and times the same cases
+in PyTorch on the same GPU, eager and (for the elementwise chain)
+torch.compile, with CUDA events; prints one table with the ratios and writes
+it as JSON. Where PyTorch has no CUDA device its CPU columns are left out.
+
+Usage: gpu_compare.py PATH/TO/trueno-vulkan-bench [OUT.json] [SCALE]
+"""
+import json
+import os
+import subprocess
+import sys
+import time
+
+import torch
+
+
+def cuda_ms(fn, warmup=3, min_ms=500, max_iters=50):
+    for _ in range(warmup):
+        fn()
+    torch.cuda.synchronize()
+    times = []
+    begin = time.perf_counter()
+    while len(times) < 5 or ((time.perf_counter() - begin) * 1e3 < min_ms
+                             and len(times) < max_iters):
+        start, end = torch.cuda.Event(True), torch.cuda.Event(True)
+        start.record()
+        fn()
+        end.record()
+        end.synchronize()
+        times.append(start.elapsed_time(end))
+    times.sort()
+    return times[len(times) // 2]
+
+
+def torch_cases(scale):
+    dev = "cuda"
+    out = {}
+    n = (16 << 20) // scale
+    a, b, c = (torch.randn(n, device=dev) for _ in range(3))
+    out["exp_fma_16M"] = cuda_ms(lambda: torch.exp(a * b + c))
+    try:
+        compiled = torch.compile(lambda a, b, c: torch.exp(a * b + c))
+        out["exp_fma_16M compiled"] = cuda_ms(lambda: compiled(a, b, c))
+    except Exception as e:  # no Triton or no compiler: said, not hidden
+        print(f"torch.compile unavailable: {e}", file=sys.stderr)
+    x = torch.randn(4096 // scale, 4096, device=dev)
+    out["softmax_4096x4096"] = cuda_ms(lambda: torch.softmax(x, 1))
+    s = torch.rand((256 << 20) // scale, device=dev)
+    out["sum_256M"] = cuda_ms(lambda: s.sum())
+    for size in (1024, 4096):
+        m = max(64, size // scale)
+        p, q = torch.randn(m, m, device=dev), torch.randn(m, m, device=dev)
+        torch.backends.cuda.matmul.allow_tf32 = False
+        out[f"matmul_f32_{size}"] = cuda_ms(lambda: p @ q)
+    small = torch.randn(1024, device=dev)
+    out["small_program"] = cuda_ms(lambda: small + 1.0)
+    host = torch.randn((64 << 20) // scale).pin_memory()
+    out["upload_256MiB"] = cuda_ms(lambda: host.to(dev, non_blocking=False))
+    on_dev = host.to(dev)
+    out["download_256MiB"] = cuda_ms(lambda: on_dev.cpu())
+    return out
+
+
+def main():
+    bench = sys.argv[1]
+    out_path = sys.argv[2] if len(sys.argv) > 2 else None
+    scale = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+    run = subprocess.run([bench, str(scale)], capture_output=True, text=True)
+    sys.stderr.write(run.stderr)
+    trueno = {}
+    for line in run.stdout.splitlines():
+        if line.startswith("{"):
+            case = json.loads(line)
+            trueno[case["case"]] = case["ms"]
+    if run.returncode != 0:
+        print(f"trueno-vulkan-bench failed: exit {run.returncode}")
+    ref = torch_cases(scale) if torch.cuda.is_available() else {}
+    device = torch.cuda.get_device_name() if ref else "no CUDA device"
+    print(f"PyTorch {torch.__version__} on {device}; sizes / {scale}")
+    print(f"{'case':28} {'trueno ms':>10} {'torch ms':>10} {'trueno/torch':>13}")
+    rows = []
+    for name in trueno:
+        t = trueno[name]
+        r = ref.get(name)
+        rows.append({"case": name, "trueno_ms": t, "torch_ms": r})
+        ratio = f"{t / r:13.2f}" if r else f"{'':>13}"
+        rs = f"{r:10.4f}" if r else f"{'':>10}"
+        print(f"{name:28} {t:10.4f} {rs} {ratio}")
+        extra = ref.get(name + " compiled")
+        if extra:
+            rows.append({"case": name + " vs torch.compile", "trueno_ms": t,
+                         "torch_ms": extra})
+            print(f"{name + ' (torch.compile)':28} {t:10.4f} {extra:10.4f} "
+                  f"{t / extra:13.2f}")
+    if out_path:
+        with open(out_path, "w") as f:
+            json.dump({"device": device, "torch": torch.__version__,
+                       "scale": scale, "rows": rows}, f, indent=1)
+    return 0 if run.returncode == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# tools/gpu-run.sh - the whole GPU run, in one call of the device machine:
+# unpacks .gpu/bundle.tar.xz (made here by tools/gpu-bundle.sh), finds the
+# NVIDIA Vulkan driver, runs the Vulkan test suite on the GPU under the
+# validation layer, then the benchmarks, and writes logs under $OUT.
+# Usage there: bash tools/gpu-run.sh [tests|bench|all]
+set -uo pipefail
+what="${1:-all}"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+out="${OUT:-/tmp/trueno-gpu-out}"
+mkdir -p "$out"
+t=/tmp/trueno-gpu
+rm -rf "$t" && mkdir -p "$t" && xz -dc "$root/.gpu/bundle.tar.xz" | tar -C "$t" -xf - || exit 1
+# The machine's own C++ runtime where it has one (newer than Debian 12's;
+# the NVIDIA driver loads into the same process).
+if ldconfig -p | grep -q 'libstdc++.so.6 '; then
+  rm -f "$t/lib/libstdc++.so.6" "$t/lib/libgcc_s.so.1"
+fi
+# The GL vendor-neutral libraries the NVIDIA Vulkan driver (libGLX_nvidia)
+# loads, unpacked from Debian's packages carried in .gl/ (the device
+# machine's README says how they are fetched).
+if [ -d "$root/.gl" ]; then
+  for f in "$root"/.gl/*.deb; do dpkg -x "$f" /; done
+  ldconfig
+fi
+# The host JIT opens LLVM's OpenMP runtime where Debian puts it.
+if [ -f "$root/.gpu/libomp.so" ] && [ ! -f /usr/lib/llvm-19/lib/libomp.so ]; then
+  mkdir -p /usr/lib/llvm-19/lib && cp "$root/.gpu/libomp.so" /usr/lib/llvm-19/lib/
+fi
+export LD_LIBRARY_PATH="$t/lib" TRUENO_VULKAN_LOADER="$t/lib/libvulkan.so.1"
+export VK_LAYER_PATH="$t/layers" PATH="$t/bin:$PATH"
+# The driver's manifest: where the image's driver mount puts it, else the
+# loader's usual places.
+for icd in /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json \
+           /usr/share/vulkan/icd.d/nvidia_icd.json /etc/vulkan/icd.d/nvidia_icd.json; do
+  [ -f "$icd" ] && { export VK_DRIVER_FILES="$icd"; break; }
+done
+export TRUENO_CACHE_DIR="$t/cache"
+python="${PYTHON:-python3}" # the machine's, with PyTorch
+{
+  echo "date: $(date -u)"; nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
+  echo "VK_DRIVER_FILES=${VK_DRIVER_FILES:-none}"
+  vulkaninfo --summary 2>&1 | head -60
+} 2>&1 | tee "$out/device.txt"
+rc=0
+if [ "$what" = tests ] || [ "$what" = all ]; then
+  TRUENO_VULKAN_VALIDATION=1 TRUENO_TEST_REQUIRE_VULKAN=1 \
+    trueno-vulkan-tests 2>&1 | tee "$out/vulkan-tests.txt"
+  rc=${PIPESTATUS[0]}
+  TRUENO_VULKAN_VALIDATION=1 TRUENO_TEST_REQUIRE_VULKAN=1 \
+    trueno-vulkan-backend-tests 2>&1 | tee "$out/vulkan-backend-tests.txt"
+  [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
+  # The end-to-end op suite, every case on the GPU, against this machine's
+  # PyTorch.
+  TRUENO_DEVICE=vulkan TRUENO_TEST_SHOW=200 PYTHONUNBUFFERED=1 \
+    "$python" "$root/tests/e2e/test_ops_vs_torch.py" "$t/bin/trueno-op-cases" \
+    >"$out/ops-vs-torch-vulkan.txt" 2>&1
+  echo "ops-vs-torch on vulkan: exit $?; $(tail -1 "$out/ops-vs-torch-vulkan.txt")"
+fi
+if [ "$what" = bench ] || [ "$what" = all ]; then
+  TRUENO_DEVICE=vulkan PYTHONUNBUFFERED=1 "$python" "$root/benchmarks/gpu_compare.py" \
+    "$t/bin/trueno-vulkan-bench" "$out/gpu-compare.json" 2>&1 | tee "$out/gpu-compare.txt"
+fi
+exit $rc
