@@ -32,18 +32,24 @@ double msSince(Clock::time_point start) {
       .count();
 }
 
+/// The GPU's share of the last medianMs: its busy time per call (mean).
+double lastDeviceMs = 0;
+
 /// The median of `run`'s times after two warm-up calls, over at least five
 /// calls and about half a second.
 double medianMs(const std::function<void()> &run) {
   run();
   run();
   std::vector<double> times;
+  double busyBefore = runtimeStats().deviceMs;
   auto begin = Clock::now();
   while (times.size() < 5 || (msSince(begin) < 500 && times.size() < 50)) {
     auto start = Clock::now();
     run();
     times.push_back(msSince(start));
   }
+  lastDeviceMs = (runtimeStats().deviceMs - busyBefore) /
+                 static_cast<double>(times.size());
   std::sort(times.begin(), times.end());
   return times[times.size() / 2];
 }
@@ -52,8 +58,10 @@ double medianMs(const std::function<void()> &run) {
 /// second in units of `scale` (1e9: GB/s, 1e12: TFLOP/s).
 void report(const std::string &name, double ms, const std::string &unit,
             double amount, double scale = 1e9) {
-  std::printf("{\"case\": \"%s\", \"ms\": %.4f, \"%s\": %.4f}\n", name.c_str(),
-              ms, unit.c_str(), amount / (ms * 1e-3) / scale);
+  std::printf("{\"case\": \"%s\", \"ms\": %.4f, \"device_ms\": %.4f, "
+              "\"%s\": %.4f}\n",
+              name.c_str(), ms, lastDeviceMs, unit.c_str(),
+              amount / (ms * 1e-3) / scale);
   std::fflush(stdout);
 }
 

@@ -70,31 +70,36 @@ def main():
     scale = int(sys.argv[3]) if len(sys.argv) > 3 else 1
     run = subprocess.run([bench, str(scale)], capture_output=True, text=True)
     sys.stderr.write(run.stderr)
-    trueno = {}
+    trueno, device_ms = {}, {}
     for line in run.stdout.splitlines():
         if line.startswith("{"):
             case = json.loads(line)
             trueno[case["case"]] = case["ms"]
+            device_ms[case["case"]] = case.get("device_ms")
     if run.returncode != 0:
         print(f"trueno-vulkan-bench failed: exit {run.returncode}")
     ref = torch_cases(scale) if torch.cuda.is_available() else {}
     device = torch.cuda.get_device_name() if ref else "no CUDA device"
     print(f"PyTorch {torch.__version__} on {device}; sizes / {scale}")
-    print(f"{'case':28} {'trueno ms':>10} {'torch ms':>10} {'trueno/torch':>13}")
+    print(f"{'case':28} {'trueno ms':>10} {'on GPU ms':>10} {'torch ms':>10} "
+          f"{'trueno/torch':>13}")
     rows = []
     for name in trueno:
         t = trueno[name]
         r = ref.get(name)
-        rows.append({"case": name, "trueno_ms": t, "torch_ms": r})
+        d = device_ms.get(name)
+        rows.append({"case": name, "trueno_ms": t, "trueno_device_ms": d,
+                     "torch_ms": r})
         ratio = f"{t / r:13.2f}" if r else f"{'':>13}"
         rs = f"{r:10.4f}" if r else f"{'':>10}"
-        print(f"{name:28} {t:10.4f} {rs} {ratio}")
+        ds = f"{d:10.4f}" if d is not None else f"{'':>10}"
+        print(f"{name:28} {t:10.4f} {ds} {rs} {ratio}")
         extra = ref.get(name + " compiled")
         if extra:
             rows.append({"case": name + " vs torch.compile", "trueno_ms": t,
                          "torch_ms": extra})
-            print(f"{name + ' (torch.compile)':28} {t:10.4f} {extra:10.4f} "
-                  f"{t / extra:13.2f}")
+            print(f"{name + ' (torch.compile)':28} {t:10.4f} {'':>10} "
+                  f"{extra:10.4f} {t / extra:13.2f}")
     if out_path:
         with open(out_path, "w") as f:
             json.dump({"device": device, "torch": torch.__version__,

@@ -133,6 +133,10 @@ private:
     return static_cast<VulkanBuffer *>(ref.buffer.get());
   }
 
+public:
+  const VulkanDevice &vulkanDevice() const { return *device_; }
+
+private:
   std::shared_ptr<VulkanDevice> device_;
   CompileTarget target_;
   mlir::trueno::VulkanPipelineOptions options_;
@@ -446,15 +450,35 @@ llvm::Expected<int> defaultVulkanDevice() {
   return info->index;
 }
 
+namespace {
+struct Made {
+  VulkanBackend *backend = nullptr; // never destroyed: outlives tensors
+  std::string error;
+};
+struct Backends {
+  std::mutex mutex;
+  std::map<int, Made> made;
+};
+Backends &backends() {
+  static Backends *all = new Backends; // never destroyed, as the backends
+  return *all;
+}
+} // namespace
+
+std::uint64_t vulkanBusyNanos() {
+  Backends &all = backends();
+  std::lock_guard lock(all.mutex);
+  std::uint64_t nanos = 0;
+  for (const auto &[index, m] : all.made)
+    if (m.backend)
+      nanos += m.backend->vulkanDevice().busyNanos();
+  return nanos;
+}
+
 llvm::Expected<Backend &> vulkanBackend(int index) {
-  struct Made {
-    VulkanBackend *backend = nullptr; // never destroyed: outlives tensors
-    std::string error;
-  };
-  static std::mutex mutex;
-  static std::map<int, Made> made;
-  std::lock_guard lock(mutex);
-  auto [it, fresh] = made.try_emplace(index);
+  Backends &all = backends();
+  std::lock_guard lock(all.mutex);
+  auto [it, fresh] = all.made.try_emplace(index);
   Made &m = it->second;
   if (fresh) {
     auto create = [&]() -> llvm::Error {

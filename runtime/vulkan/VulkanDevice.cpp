@@ -94,6 +94,16 @@ llvm::Error VulkanDevice::create() {
           check(vk_.vkAllocateCommandBuffers(device_, &allocate, &commands_),
                 "vkAllocateCommandBuffers"))
     return e;
+  if (info_.timestamps) {
+    VkQueryPoolCreateInfo queries{};
+    queries.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO;
+    queries.queryType = VK_QUERY_TYPE_TIMESTAMP;
+    queries.queryCount = 2;
+    if (llvm::Error e = check(
+            vk_.vkCreateQueryPool(device_, &queries, nullptr, &timestampPool_),
+            "vkCreateQueryPool"))
+      return e;
+  }
   VkFenceCreateInfo fence{};
   fence.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO;
   return check(vk_.vkCreateFence(device_, &fence, nullptr, &fence_),
@@ -105,6 +115,10 @@ VulkanDevice::~VulkanDevice() {
     return;
   vk_.vkDeviceWaitIdle(device_);
   releaseStaging();
+  if (descriptorPool_)
+    vk_.vkDestroyDescriptorPool(device_, descriptorPool_, nullptr);
+  if (timestampPool_)
+    vk_.vkDestroyQueryPool(device_, timestampPool_, nullptr);
   if (fence_)
     vk_.vkDestroyFence(device_, fence_, nullptr);
   if (pool_) // frees its command buffer
@@ -366,25 +380,37 @@ llvm::Error VulkanDevice::submit(std::span<const VulkanCommand> commands) {
   if (uploadBytes)
     if (llvm::Error e = reserveStaging(uploadBytes))
       return e;
-  // One descriptor pool for the batch, gone with it.
-  VkDescriptorPool pool = VK_NULL_HANDLE;
+  // One descriptor pool, kept and reset between batches (one batch runs
+  // at a time), grown when a batch needs more than it holds.
   std::vector<VkDescriptorSet> setOf(commands.size(), VK_NULL_HANDLE);
-  auto destroyPool = [&] {
+  VkDescriptorPool pool = descriptorPool_;
+  auto resetPool = [&] {
     if (pool)
-      vk_.vkDestroyDescriptorPool(device_, pool, nullptr);
+      vk_.vkResetDescriptorPool(device_, pool, 0);
   };
   if (sets) {
-    VkDescriptorPoolSize size{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
-                              std::max<std::uint32_t>(descriptors, 1)};
-    VkDescriptorPoolCreateInfo poolInfo{};
-    poolInfo.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO;
-    poolInfo.maxSets = sets;
-    poolInfo.poolSizeCount = 1;
-    poolInfo.pPoolSizes = &size;
-    if (VkResult r =
-            vk_.vkCreateDescriptorPool(device_, &poolInfo, nullptr, &pool);
-        r != VK_SUCCESS)
-      return failure("vkCreateDescriptorPool failed: " + resultName(r));
+    if (!pool || sets > poolSets_ || descriptors > poolDescriptors_) {
+      if (pool)
+        vk_.vkDestroyDescriptorPool(device_, pool, nullptr);
+      pool = descriptorPool_ = VK_NULL_HANDLE;
+      poolSets_ = std::max<std::uint32_t>(sets, 2 * poolSets_);
+      poolDescriptors_ =
+          std::max<std::uint32_t>(descriptors, 2 * poolDescriptors_);
+      VkDescriptorPoolSize size{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+                                poolDescriptors_};
+      VkDescriptorPoolCreateInfo poolInfo{};
+      poolInfo.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO;
+      poolInfo.maxSets = poolSets_;
+      poolInfo.poolSizeCount = 1;
+      poolInfo.pPoolSizes = &size;
+      if (VkResult r = vk_.vkCreateDescriptorPool(device_, &poolInfo, nullptr,
+                                                  &descriptorPool_);
+          r != VK_SUCCESS) {
+        poolSets_ = poolDescriptors_ = 0;
+        return failure("vkCreateDescriptorPool failed: " + resultName(r));
+      }
+      pool = descriptorPool_;
+    }
     std::vector<VkDescriptorBufferInfo> infos;
     infos.reserve(descriptors);
     std::vector<VkWriteDescriptorSet> writes;
@@ -401,7 +427,7 @@ llvm::Error VulkanDevice::submit(std::span<const VulkanCommand> commands) {
       if (VkResult r =
               vk_.vkAllocateDescriptorSets(device_, &allocate, &setOf[i]);
           r != VK_SUCCESS) {
-        destroyPool();
+        resetPool();
         return failure("vkAllocateDescriptorSets failed: " + resultName(r));
       }
       for (std::size_t b = 0; b < c.bindings.size(); ++b) {
@@ -438,6 +464,11 @@ llvm::Error VulkanDevice::submit(std::span<const VulkanCommand> commands) {
         VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
     VkPipelineStageFlags stages =
         VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT;
+    if (timestampPool_) {
+      vk_.vkCmdResetQueryPool(cb, timestampPool_, 0, 2);
+      vk_.vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT,
+                              timestampPool_, 0);
+    }
     std::size_t at = 0;
     VkPipeline bound = VK_NULL_HANDLE;
     for (std::size_t i = 0; i < commands.size(); ++i) {
@@ -471,8 +502,20 @@ llvm::Error VulkanDevice::submit(std::span<const VulkanCommand> commands) {
       }
       }
     }
+    if (timestampPool_)
+      vk_.vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT,
+                              timestampPool_, 1);
   });
-  destroyPool();
+  resetPool();
+  if (!ran && timestampPool_) {
+    std::uint64_t ticks[2] = {0, 0};
+    if (vk_.vkGetQueryPoolResults(device_, timestampPool_, 0, 2, sizeof ticks,
+                                  ticks, sizeof ticks[0],
+                                  VK_QUERY_RESULT_64_BIT) == VK_SUCCESS &&
+        ticks[1] >= ticks[0])
+      busyNanos_ += static_cast<std::uint64_t>(
+          static_cast<double>(ticks[1] - ticks[0]) * info_.timestampPeriod);
+  }
   return ran;
 }
 

@@ -220,6 +220,7 @@ void VulkanInstance::discover() {
     d.maxWorkgroupInvocations = limits.maxComputeWorkGroupInvocations;
     d.maxSharedMemoryBytes = limits.maxComputeSharedMemorySize;
     d.maxStorageBufferRange = limits.maxStorageBufferRange;
+    d.timestampPeriod = limits.timestampPeriod;
     d.storageOffsetAlignment =
         std::max<std::uint64_t>(limits.minStorageBufferOffsetAlignment, 1);
 
@@ -239,6 +240,7 @@ void VulkanInstance::discover() {
     for (std::uint32_t q = 0; q < families; ++q)
       if (queues[q].queueFlags & VK_QUEUE_COMPUTE_BIT) {
         d.computeQueueFamily = q;
+        d.timestamps = queues[q].timestampValidBits > 0;
         break;
       }
 

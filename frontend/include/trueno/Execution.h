@@ -51,6 +51,10 @@ struct RuntimeStats {
   /// (as torch.cuda.memory_allocated / max_memory_allocated).
   std::int64_t liveHostBytes = 0;
   std::int64_t peakHostBytes = 0;
+  /// Time GPUs spent running programs (Vulkan: timestamps written at the
+  /// start and end of each submission; 0 where the queue writes none): a
+  /// realize's time less this is the host's share.
+  double deviceMs = 0;
 };
 
 /// Counters since the process started.

@@ -18,6 +18,7 @@
 #include "trueno/Runtime/Counters.h"
 #include "trueno/Runtime/Cpu/CpuKernel.h"
 #include "trueno/Runtime/ProgramCache.h"
+#include "trueno/Runtime/Vulkan/VulkanBackend.h"
 
 #include <fmt/format.h>
 
@@ -964,6 +965,7 @@ RuntimeStats runtimeStats() {
   stats.diskCacheHits = c.diskHits.load();
   stats.diskCacheMisses = c.diskMisses.load();
   stats.diskLoadMs = static_cast<double>(c.diskLoadMicros.load()) / 1e3;
+  stats.deviceMs = static_cast<double>(runtime::vulkanBusyNanos()) / 1e6;
   return stats;
 }
 

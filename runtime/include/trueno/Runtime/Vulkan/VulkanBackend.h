@@ -19,6 +19,10 @@ namespace trueno::runtime {
 /// no such device, an unusable device), and is the same on every call.
 llvm::Expected<Backend &> vulkanBackend(int index);
 
+/// Nanoseconds the Vulkan devices started so far spent running programs
+/// (timestamps around each submission).
+std::uint64_t vulkanBusyNanos();
+
 /// The index of the Vulkan device TRUENO_VULKAN_DEVICE names, or of the
 /// best usable one (VulkanInstance::select).
 llvm::Expected<int> defaultVulkanDevice();

@@ -89,6 +89,11 @@ public:
   /// An error naming this device ("vulkan:0 (llvmpipe ...): message").
   llvm::Error failure(const llvm::Twine &message) const;
 
+  /// Nanoseconds the device spent running submitted batches, from
+  /// timestamps written at each batch's start and end (0 where the queue
+  /// writes none).
+  std::uint64_t busyNanos() const { return busyNanos_; }
+
   /// Bytes of device memory held by live buffers.
   std::uint64_t liveBytes() const { return liveBytes_; }
 
@@ -129,6 +134,12 @@ private:
   std::size_t stagingSize_ = 0;
 
   std::atomic<std::uint64_t> liveBytes_ = 0;
+  /// The batches' descriptor sets, reset after each (under transferMutex_).
+  VkDescriptorPool descriptorPool_ = VK_NULL_HANDLE;
+  std::uint32_t poolSets_ = 0, poolDescriptors_ = 0;
+  /// Two timestamps around each batch.
+  VkQueryPool timestampPool_ = VK_NULL_HANDLE;
+  std::atomic<std::uint64_t> busyNanos_ = 0;
 };
 
 } // namespace trueno::runtime::vulkan

@@ -43,6 +43,10 @@ struct VulkanDeviceInfo {
   std::uint32_t maxWorkgroupInvocations = 0;
   std::uint32_t maxSharedMemoryBytes = 0;
   std::uint64_t maxStorageBufferRange = 0;
+  /// Nanoseconds per timestamp tick, and whether the compute queue writes
+  /// timestamps (its timestampValidBits).
+  float timestampPeriod = 1;
+  bool timestamps = false;
   /// A storage buffer binding's byte offset must be a multiple of this.
   std::uint64_t storageOffsetAlignment = 256;
   std::uint64_t deviceLocalBytes = 0; ///< the largest device-local heap
