@@ -105,9 +105,10 @@ TEST_CASE("fused elementwise chains with broadcasting match the CPU") {
   // int64 and bool arithmetic.
   Tensor i = (a * 100).to(kInt64), gi = i.to(*device);
   CHECK(equal((gi * 3 + gi.abs() - 5).cpu(), i * 3 + i.abs() - 5));
-  // True division computes in float64: NVIDIA's Vulkan driver divides
-  // within an ulp, not correctly rounded.
-  CHECK(maxError(7 / (gi.abs() + 1), 7 / (i.abs() + 1)) < 1e-15);
+  // True division of integers gives float32, as in PyTorch; a driver's
+  // float32 division may be 2.5 ulp off (Vulkan's precision rules), not
+  // correctly rounded as the CPU's.
+  CHECK(maxError(7 / (gi.abs() + 1), 7 / (i.abs() + 1)) < 4e-7);
   CHECK(equal(logicalAnd(ga > gb, gc < 0).cpu(), logicalAnd(a > b, c < 0)));
 }
 
