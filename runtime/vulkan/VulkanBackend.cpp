@@ -10,6 +10,7 @@
 #include "trueno/Runtime/Vulkan/VulkanBackend.h"
 #include "trueno/Codegen/Vulkan/Pipeline.h"
 #include "trueno/Runtime/Counters.h"
+#include "trueno/Runtime/Cpu/HostAllocator.h"
 #include "trueno/Runtime/Schedule.h"
 #include "trueno/Runtime/Vulkan/VulkanBuffer.h"
 #include "trueno/Runtime/Vulkan/VulkanDevice.h"
@@ -116,15 +117,6 @@ public:
   llvm::Error wait() override { return llvm::Error::success(); }
 
 private:
-  /// Allocation sizes are rounded up to one of four sizes per power of
-  /// two, so that freed buffers serve later requests of about their size.
-  static std::size_t sizeClass(std::size_t bytes) {
-    if (bytes <= 256)
-      return 256;
-    std::size_t power = std::size_t(1) << (63 - __builtin_clzll(bytes - 1));
-    std::size_t quarter = power / 4;
-    return (bytes + quarter - 1) / quarter * quarter;
-  }
   void recycle(std::shared_ptr<VulkanBuffer> buffer);
   /// A device buffer for `ref`'s bytes, if it is one.
   static VulkanBuffer *vulkanBuffer(const BufferRef &ref) {
@@ -150,7 +142,9 @@ private:
 
 llvm::Expected<std::shared_ptr<Buffer>>
 VulkanBackend::allocate(std::size_t bytes) {
-  std::size_t size = sizeClass(bytes);
+  // The host allocator's size classes: freed buffers then serve later
+  // requests of about their size, as host blocks do.
+  std::size_t size = HostAllocator::sizeClass(bytes);
   std::shared_ptr<VulkanBuffer> buffer;
   {
     std::lock_guard lock(cacheMutex_);

@@ -107,19 +107,15 @@ struct FlattenKernelBuffersPass
         return signalPassFailure();
     }
     WalkResult unsupported = module.walk([&](Operation *op) {
-      if (auto min = dyn_cast<arith::MinUIOp>(op);
-          min && min.getType().isInteger(1)) {
+      if (isa<arith::MinUIOp, arith::MaxUIOp>(op) &&
+          op->getResult(0).getType().isInteger(1)) {
         OpBuilder b(op);
-        op->replaceAllUsesWith(
-            b.create<arith::AndIOp>(op->getLoc(), min.getLhs(), min.getRhs()));
-        op->erase();
-        return WalkResult::skip();
-      }
-      if (auto max = dyn_cast<arith::MaxUIOp>(op);
-          max && max.getType().isInteger(1)) {
-        OpBuilder b(op);
-        op->replaceAllUsesWith(
-            b.create<arith::OrIOp>(op->getLoc(), max.getLhs(), max.getRhs()));
+        Value lhs = op->getOperand(0), rhs = op->getOperand(1);
+        Value r =
+            isa<arith::MinUIOp>(op)
+                ? b.create<arith::AndIOp>(op->getLoc(), lhs, rhs).getResult()
+                : b.create<arith::OrIOp>(op->getLoc(), lhs, rhs).getResult();
+        op->replaceAllUsesWith(ValueRange{r});
         op->erase();
         return WalkResult::skip();
       }

@@ -34,14 +34,17 @@ using namespace mlir;
 
 namespace {
 
-/// Ops that stay in the host function: the runtime reads them to bind
-/// buffers (allocations and views of them), or the outlining sinks them
-/// into the kernels (constants and other side-effect-free scalar math).
-bool staysOnHost(Operation *op) {
-  if (isa<memref::AllocOp, memref::AllocaOp, memref::DeallocOp,
-          ViewLikeOpInterface>(op) ||
-      op->hasTrait<OpTrait::IsTerminator>())
-    return true;
+/// Ops the host function always keeps: the runtime reads them to bind
+/// buffers (allocations and views of them), and the terminator.
+bool bufferBookkeeping(Operation *op) {
+  return isa<memref::AllocOp, memref::AllocaOp, memref::DeallocOp,
+             ViewLikeOpInterface>(op) ||
+         op->hasTrait<OpTrait::IsTerminator>();
+}
+
+/// Side-effect-free scalar math (constants, index arithmetic): it stays on
+/// the host between launches, and the outlining sinks what a kernel uses.
+bool pureScalar(Operation *op) {
   return op->getNumRegions() == 0 && isMemoryEffectFree(op);
 }
 
@@ -96,7 +99,7 @@ struct MapToWorkgroupsPass
       if (auto loop = dyn_cast<scf::ParallelOp>(op)) {
         if (failed(flush()) || failed(gridStride(loop)))
           return signalPassFailure();
-      } else if (staysOnHostAlways(op) || (staysOnHost(op) && run.empty())) {
+      } else if (bufferBookkeeping(op) || (pureScalar(op) && run.empty())) {
         // Side-effect-free ops amid a run join it (they compute on what it
         // loads); runOnOneThread hoists those that do not.
         if (failed(flush()))
@@ -117,8 +120,8 @@ struct MapToWorkgroupsPass
       ops.push_back(&op);
     for (Operation *op : llvm::reverse(ops)) {
       bool load = isa<memref::LoadOp>(op);
-      if (!load && (op->getNumRegions() != 0 || !isMemoryEffectFree(op) ||
-                    op->getNumOperands() == 0 || staysOnHostAlways(op)))
+      if (!load && (!pureScalar(op) || op->getNumOperands() == 0 ||
+                    bufferBookkeeping(op)))
         continue;
       if (op->use_empty())
         continue;
@@ -148,12 +151,6 @@ struct MapToWorkgroupsPass
       if (op->use_empty())
         op->erase();
     }
-  }
-
-  static bool staysOnHostAlways(Operation *op) {
-    return isa<memref::AllocOp, memref::AllocaOp, memref::DeallocOp,
-               ViewLikeOpInterface>(op) ||
-           op->hasTrait<OpTrait::IsTerminator>();
   }
 
   /// `loop` as a launch whose threads take its iterations in row-major
@@ -239,7 +236,7 @@ struct MapToWorkgroupsPass
       bool readsRun = llvm::any_of(op->getOperands(), [&](Value v) {
         return v.getDefiningOp() && inRun.contains(v.getDefiningOp());
       });
-      if (op->getNumRegions() == 0 && isMemoryEffectFree(op) && !readsRun) {
+      if (pureScalar(op) && !readsRun) {
         hoisted.push_back(op);
       } else {
         inRun.insert(op);

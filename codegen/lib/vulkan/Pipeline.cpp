@@ -240,6 +240,19 @@ constantBytes(memref::GlobalOp global) {
   return out;
 }
 
+/// The buffer `value` views: through view ops and the casts
+/// trueno-flatten-kernel-buffers adds, back to what owns the memory.
+Value viewedBuffer(Value value) {
+  for (;;) {
+    if (auto view = value.getDefiningOp<ViewLikeOpInterface>())
+      value = view.getViewSource();
+    else if (auto cast = value.getDefiningOp<UnrealizedConversionCastOp>())
+      value = cast.getOperand(0);
+    else
+      return value;
+  }
+}
+
 /// The number of bytes of a scratch buffer of `type`.
 std::optional<std::int64_t> bytesOf(MemRefType type) {
   if (!type.hasStaticShape() || !type.getLayout().isIdentity())
@@ -272,14 +285,7 @@ FailureOr<SpirvProgram> serializeProgram(ModuleOp module) {
     // A buffer, through the views taken of it, back to an argument or a
     // scratch allocation.
     auto bufferOf = [&](Value value) -> std::optional<SpirvFunction::Buffer> {
-      for (;;) {
-        if (auto view = value.getDefiningOp<ViewLikeOpInterface>())
-          value = view.getViewSource();
-        else if (auto cast = value.getDefiningOp<UnrealizedConversionCastOp>())
-          value = cast.getOperand(0);
-        else
-          break;
-      }
+      value = viewedBuffer(value);
       if (auto argument = dyn_cast<BlockArgument>(value))
         return SpirvFunction::Buffer{SpirvFunction::Buffer::Argument,
                                      static_cast<int>(argument.getArgNumber())};
@@ -323,16 +329,7 @@ FailureOr<SpirvProgram> serializeProgram(ModuleOp module) {
         for (Value operand : launch.getKernelOperands()) {
           std::optional<SpirvFunction::Buffer> buffer = bufferOf(operand);
           if (!buffer) {
-            Value root = operand;
-            while (Operation *op = root.getDefiningOp()) {
-              if (auto view = dyn_cast<ViewLikeOpInterface>(op))
-                root = view.getViewSource();
-              else if (auto cast = dyn_cast<UnrealizedConversionCastOp>(op))
-                root = cast.getOperand(0);
-              else
-                break;
-            }
-            Operation *def = root.getDefiningOp();
+            Operation *def = viewedBuffer(operand).getDefiningOp();
             return launch.emitOpError(
                        "passes a kernel something other than a buffer: ")
                    << (def ? def->getName().getStringRef() : "an argument");

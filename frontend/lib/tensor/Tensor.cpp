@@ -15,6 +15,7 @@
 #include "trueno/Core/Check.h"
 #include "trueno/Runtime/Vulkan/VulkanBackend.h"
 
+#include <atomic>
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
@@ -180,14 +181,21 @@ std::shared_ptr<Storage> Storage::pending(std::int64_t nbytes, Device device,
 }
 
 namespace {
-struct DefaultDevice {
-  std::mutex mutex;
-  std::optional<Device> device;
-};
-DefaultDevice &defaultDeviceState() {
-  static DefaultDevice state;
-  return state;
+/// The default device, packed (kind in the high half, index in the low
+/// one; -1 until TRUENO_DEVICE is read): every TensorOptions reads it, so
+/// the read is one atomic load.
+std::atomic<std::int64_t> defaultDevicePacked{-1};
+std::mutex defaultDeviceMutex; // reading TRUENO_DEVICE, once
+
+std::int64_t pack(Device d) {
+  return (static_cast<std::int64_t>(d.kind) << 32) |
+         static_cast<std::uint32_t>(d.index);
 }
+Device unpack(std::int64_t packed) {
+  return Device{static_cast<DeviceKind>(packed >> 32),
+                static_cast<int>(packed & 0xffffffff)};
+}
+
 /// TRUENO_DEVICE, read once.
 Device deviceFromEnvironment() {
   const char *setting = std::getenv("TRUENO_DEVICE");
@@ -220,17 +228,21 @@ Device deviceFromEnvironment() {
 } // namespace
 
 Device defaultDevice() {
-  DefaultDevice &state = defaultDeviceState();
-  std::lock_guard lock(state.mutex);
-  if (!state.device)
-    state.device = deviceFromEnvironment();
-  return *state.device;
+  std::int64_t packed = defaultDevicePacked.load(std::memory_order_acquire);
+  if (packed >= 0) [[likely]]
+    return unpack(packed);
+  std::lock_guard lock(defaultDeviceMutex);
+  packed = defaultDevicePacked.load(std::memory_order_acquire);
+  if (packed < 0) {
+    packed = pack(deviceFromEnvironment());
+    defaultDevicePacked.store(packed, std::memory_order_release);
+  }
+  return unpack(packed);
 }
 
 void setDefaultDevice(Device device) {
-  DefaultDevice &state = defaultDeviceState();
-  std::lock_guard lock(state.mutex);
-  state.device = device;
+  std::lock_guard lock(defaultDeviceMutex);
+  defaultDevicePacked.store(pack(device), std::memory_order_release);
 }
 
 namespace detail {
