@@ -15,7 +15,8 @@ trap 'rm -rf "$stage"' EXIT
 mkdir -p "$out" "$stage/bin" "$stage/lib" "$stage/layers"
 
 programs=("$build/tests/trueno-vulkan-tests" "$build/tests/trueno-vulkan-backend-tests")
-for p in "$build"/benchmarks/trueno-vulkan-bench "$build"/tests/trueno-op-cases; do
+for p in "$build"/benchmarks/trueno-vulkan-bench "$build"/tests/trueno-op-cases \
+         "$build"/tests/trueno-cache-probe; do
   [ -x "$p" ] && programs+=("$p")
 done
 programs+=("$(command -v spirv-val)" "$(command -v vulkaninfo)")

@@ -60,5 +60,11 @@ fi
 if [ "$what" = bench ] || [ "$what" = all ]; then
   TRUENO_DEVICE=vulkan PYTHONUNBUFFERED=1 "$python" "$root/benchmarks/gpu_compare.py" \
     "$t/bin/trueno-vulkan-bench" "$out/gpu-compare.json" 2>&1 | tee "$out/gpu-compare.txt"
+  # A new program's first realize with the disk kernel cache cold and warm
+  # (SPIR-V and the driver's VkPipelineCache from disk); the driver's own
+  # shader disk cache off, so that warm is what the pipeline cache gives.
+  TRUENO_DEVICE=vulkan __GL_SHADER_DISK_CACHE=0 "$python" \
+    "$root/benchmarks/cache_startup.py" "$t/bin/trueno-cache-probe" 30 2>&1 |
+    tee "$out/cache-startup-vulkan.txt"
 fi
 exit $rc

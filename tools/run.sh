@@ -89,6 +89,7 @@ run_sanitized() {
     # The readers of untrusted bytes, mutated (tests/fuzz).
     "$asan/tests/trueno-fuzz" npy 100000
     "$asan/tests/trueno-fuzz" cache 10000
+    "$asan/tests/trueno-fuzz" vulkan-program 100000
   )
 
   # The unit tests (threads sharing pending tensors, the caches) with

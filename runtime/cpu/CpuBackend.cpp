@@ -88,32 +88,6 @@ void copyToContiguous(std::byte *dst, const std::byte *src, const Shape &shape,
   }
 }
 
-std::string jsonString(llvm::StringRef text) {
-  std::string out = "\"";
-  for (char c : text) {
-    switch (c) {
-    case '"':
-      out += "\\\"";
-      break;
-    case '\\':
-      out += "\\\\";
-      break;
-    case '\n':
-      out += "\\n";
-      break;
-    default:
-      if (static_cast<unsigned char>(c) < 0x20) {
-        char buffer[8];
-        std::snprintf(buffer, sizeof buffer, "\\u%04x", c);
-        out += buffer;
-      } else {
-        out += c;
-      }
-    }
-  }
-  return out + "\"";
-}
-
 llvm::Error failure(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message.str());
 }
@@ -194,10 +168,8 @@ CpuBackend::compile(const Graph &graph, bool debug) {
   }
   CacheKeyParts parts = keyParts(ir);
   CacheKey key = cacheKey(parts);
-  if (debug) // what `trueno-cache explain` reads back
-    llvm::errs() << "// ---- trueno: kernel cache key " << key.hex()
-                 << " ----\n"
-                 << ir << "// ---- trueno: end of kernels ----\n";
+  if (debug)
+    printCacheKeyBlock(llvm::errs(), key, target_.device.name(), ir);
   std::unique_ptr<JitModule> code;
   auto loadStart = std::chrono::steady_clock::now();
   if (cache.enabled())
@@ -229,21 +201,7 @@ CpuBackend::compile(const Graph &graph, bool debug) {
       double ms = std::chrono::duration<double, std::milli>(
                       std::chrono::steady_clock::now() - compileStart)
                       .count();
-      std::string metadata = "{\"kernels\": [";
-      for (std::size_t i = 0; i < names.size(); ++i)
-        metadata += (i ? ", " : "") + jsonString(names[i]);
-      metadata += "], \"target\": " + jsonString(parts.target) +
-                  ", \"trueno\": " + jsonString(parts.trueno) +
-                  ", \"llvm\": " + jsonString(parts.llvm) +
-                  ", \"options\": " + jsonString(parts.options) +
-                  ", \"compile_ms\": " + std::to_string(ms) +
-                  ", \"created\": " +
-                  std::to_string(
-                      std::chrono::duration_cast<std::chrono::seconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count()) +
-                  ", \"ir\": " + jsonString(ir) + "}";
-      cache.store(key, {*object, metadata});
+      cache.store(key, {*object, cacheMetadata(parts, names, ms, "cpu")});
     }
     executable->setCodeBytes(object->size());
     auto loaded = loadObject(std::move(*object));

@@ -17,10 +17,12 @@
 #include "trueno/Files.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/SHA256.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
@@ -71,6 +73,58 @@ std::string CacheKey::hex() const {
     text.push_back(digits[b & 15]);
   }
   return text;
+}
+
+std::string jsonString(std::string_view text) {
+  std::string out = "\"";
+  for (char c : text) {
+    switch (c) {
+    case '"':
+      out += "\\\"";
+      break;
+    case '\\':
+      out += "\\\\";
+      break;
+    case '\n':
+      out += "\\n";
+      break;
+    default:
+      if (static_cast<unsigned char>(c) < 0x20) {
+        char buffer[8];
+        std::snprintf(buffer, sizeof buffer, "\\u%04x", c);
+        out += buffer;
+      } else {
+        out += c;
+      }
+    }
+  }
+  return out + "\"";
+}
+
+std::string cacheMetadata(const CacheKeyParts &parts,
+                          const std::vector<std::string> &kernels,
+                          double compileMs, std::string_view backend) {
+  std::string metadata = "{\"kernels\": [";
+  for (std::size_t i = 0; i < kernels.size(); ++i)
+    metadata += (i ? ", " : "") + jsonString(kernels[i]);
+  auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+  return metadata + "], \"backend\": " + jsonString(backend) +
+         ", \"target\": " + jsonString(parts.target) +
+         ", \"trueno\": " + jsonString(parts.trueno) +
+         ", \"llvm\": " + jsonString(parts.llvm) +
+         ", \"options\": " + jsonString(parts.options) +
+         ", \"compile_ms\": " + std::to_string(compileMs) +
+         ", \"created\": " + std::to_string(now) +
+         ", \"ir\": " + jsonString(parts.ir) + "}";
+}
+
+void printCacheKeyBlock(llvm::raw_ostream &os, const CacheKey &key,
+                        const std::string &device, const std::string &ir) {
+  os << "// ---- trueno: kernel cache key " << key.hex() << " for " << device
+     << " ----\n"
+     << ir << "// ---- trueno: end of kernels ----\n";
 }
 
 CacheKey cacheKey(const CacheKeyParts &parts) {

@@ -1,23 +1,29 @@
 //===- VulkanBackend.cpp - Buffers, compiled programs and runs on Vulkan --===//
 //
 // compile(): the graph's schedule (Schedule.h), its kernels module lowered
-// by the Vulkan pipeline to SPIR-V (codegen/lib/vulkan), a compute pipeline
-// per kernel. run(): every step's launches recorded into one batch with the
-// uploads of host inputs (the scalars of a graph live on the host) and the
-// copies of misaligned views, submitted once and waited for.
+// by the Vulkan pipeline to SPIR-V (codegen/lib/vulkan), or the program
+// and the driver's pipeline cache loaded from the disk kernel cache, a
+// compute pipeline per kernel. run(): every step's launches recorded into one
+// batch with the uploads of host inputs (the scalars of a graph live on the
+// host) and the copies of misaligned views, submitted once and waited for.
 //
 //===----------------------------------------------------------------------===//
 #include "trueno/Runtime/Vulkan/VulkanBackend.h"
 #include "trueno/Codegen/Vulkan/Pipeline.h"
+#include "trueno/Runtime/CompilerFingerprint.h"
 #include "trueno/Runtime/Counters.h"
 #include "trueno/Runtime/Cpu/HostAllocator.h"
 #include "trueno/Runtime/Schedule.h"
 #include "trueno/Runtime/Vulkan/VulkanBuffer.h"
 #include "trueno/Runtime/Vulkan/VulkanDevice.h"
 #include "trueno/Runtime/Vulkan/VulkanKernel.h"
+#include "trueno/Runtime/Vulkan/VulkanPipelineCache.h"
+#include "trueno/Version.h"
 
 #include "mlir/IR/Diagnostics.h"
 
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Config/llvm-config.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
@@ -33,6 +39,7 @@ using vulkan::VulkanDevice;
 using vulkan::VulkanDeviceInfo;
 using vulkan::VulkanInstance;
 using vulkan::VulkanKernel;
+using vulkan::VulkanPipelineCache;
 
 namespace {
 
@@ -49,6 +56,7 @@ public:
   }
   void setCompileMs(double ms) { compileMs_ = ms; }
   void setCodeBytes(std::uint64_t bytes) { codeBytes_ = bytes; }
+  void setFromDisk() { fromDisk_ = true; }
 
   KernelSchedule schedule;
   std::vector<mlir::trueno::SpirvFunction> stepFunctions;
@@ -115,8 +123,11 @@ public:
                   std::span<const BufferRef> inputs,
                   std::span<const BufferRef> outputs) override;
   llvm::Error wait() override { return llvm::Error::success(); }
+  CacheKeyParts keyParts(std::string ir) const override;
 
 private:
+  /// `module`'s kernels lowered to SPIR-V and serialized.
+  llvm::Expected<mlir::trueno::SpirvProgram> lower(mlir::ModuleOp module);
   void recycle(std::shared_ptr<VulkanBuffer> buffer);
   /// A device buffer for `ref`'s bytes, if it is one.
   static VulkanBuffer *vulkanBuffer(const BufferRef &ref) {
@@ -203,6 +214,42 @@ llvm::Error VulkanBackend::download(void *to, const BufferRef &from,
   return device_->download(to, *buffer, from.offset, bytes);
 }
 
+CacheKeyParts VulkanBackend::keyParts(std::string ir) const {
+  std::string options =
+      "spirv program format " +
+      std::to_string(mlir::trueno::kSpirvProgramFormatVersion) + "; compiler " +
+      TRUENO_COMPILER_FINGERPRINT + ";";
+  for (mlir::trueno::VulkanStage stage :
+       {mlir::trueno::VulkanStage::Linalg, mlir::trueno::VulkanStage::Fused,
+        mlir::trueno::VulkanStage::Bufferized, mlir::trueno::VulkanStage::Gpu,
+        mlir::trueno::VulkanStage::Spirv})
+    options += mlir::trueno::vulkanStagePipeline(stage, options_) + ";";
+  options += target_.graphPipeline() + ";";
+  return {std::move(ir), target_.key(), TRUENO_VERSION_STRING,
+          LLVM_VERSION_STRING, std::move(options)};
+}
+
+llvm::Expected<mlir::trueno::SpirvProgram>
+VulkanBackend::lower(mlir::ModuleOp module) {
+  std::string diagnostics;
+  mlir::ScopedDiagnosticHandler handler(
+      module.getContext(), [&](mlir::Diagnostic &diagnostic) {
+        llvm::raw_string_ostream os(diagnostics);
+        os << diagnostic.getLocation() << ": " << diagnostic << "\n";
+        for (const mlir::Diagnostic &note : diagnostic.getNotes())
+          os << "  note: " << note << "\n";
+        return mlir::success();
+      });
+  if (mlir::failed(mlir::trueno::lowerForVulkan(module, options_)))
+    return device_->failure("lowering the kernels to SPIR-V failed:\n" +
+                            diagnostics);
+  mlir::FailureOr<mlir::trueno::SpirvProgram> program =
+      mlir::trueno::serializeProgram(module);
+  if (mlir::failed(program))
+    return device_->failure("serializing the kernels failed:\n" + diagnostics);
+  return std::move(*program);
+}
+
 llvm::Expected<std::unique_ptr<Executable>>
 VulkanBackend::compile(const Graph &graph, bool debug) {
   auto start = std::chrono::steady_clock::now();
@@ -213,39 +260,92 @@ VulkanBackend::compile(const Graph &graph, bool debug) {
   executable->schedule = std::move(*scheduled);
   KernelSchedule &schedule = executable->schedule;
   if (!schedule.steps.empty()) {
+    // The program (SPIR-V and how each step launches it) and the driver's
+    // pipelines: both from the disk cache when an earlier process (or this
+    // one) compiled the same kernels for this device and driver, else
+    // lowered now and stored.
     mlir::ModuleOp module = *schedule.kernels;
-    std::string diagnostics;
-    mlir::FailureOr<mlir::trueno::SpirvProgram> program;
+    std::string ir;
     {
-      mlir::ScopedDiagnosticHandler handler(
-          module.getContext(), [&](mlir::Diagnostic &diagnostic) {
-            llvm::raw_string_ostream os(diagnostics);
-            os << diagnostic.getLocation() << ": " << diagnostic << "\n";
-            for (const mlir::Diagnostic &note : diagnostic.getNotes())
-              os << "  note: " << note << "\n";
-            return mlir::success();
-          });
-      if (mlir::failed(mlir::trueno::lowerForVulkan(module, options_)))
-        return device_->failure("lowering the kernels to SPIR-V failed:\n" +
-                                diagnostics);
-      program = mlir::trueno::serializeProgram(module);
-      if (mlir::failed(program))
-        return device_->failure("serializing the kernels failed:\n" +
-                                diagnostics);
+      llvm::raw_string_ostream os(ir);
+      module.print(os);
+    }
+    std::vector<std::string> names;
+    for (const KernelSchedule::Step &step : schedule.steps)
+      names.push_back(step.kernel);
+    CacheKeyParts parts = keyParts(ir);
+    CacheKey key = cacheKey(parts);
+    if (debug)
+      printCacheKeyBlock(llvm::errs(), key, target_.device.name(), ir);
+    KernelCache &cache = KernelCache::instance();
+    std::optional<mlir::trueno::SpirvProgram> program;
+    std::string pipelineData;
+    auto loadStart = std::chrono::steady_clock::now();
+    if (cache.enabled())
+      if (std::optional<CacheEntry> entry = cache.load(key)) {
+        auto decoded = readVulkanCachePayload(entry->object);
+        if (decoded) {
+          program = std::move(decoded->first);
+          pipelineData = std::move(decoded->second);
+        } else {
+          // The checksum held, so the entry was written so: a foreign or
+          // older writer. It is replaced by the program compiled now.
+          llvm::errs() << "trueno: kernel cache: " << cache.pathOf(key).string()
+                       << ": " << llvm::toString(decoded.takeError())
+                       << "; recompiling\n";
+        }
+      }
+    double lowerMs = 0;
+    if (program) {
+      executable->setFromDisk();
+      counters().diskHits++;
+    } else {
+      if (cache.enabled())
+        counters().diskMisses++;
+      auto lowerStart = std::chrono::steady_clock::now();
+      auto lowered = lower(module);
+      if (!lowered)
+        return lowered.takeError();
+      program = std::move(*lowered);
+      lowerMs = std::chrono::duration<double, std::milli>(
+                    std::chrono::steady_clock::now() - lowerStart)
+                    .count();
+      counters().kernelsCompiled += schedule.steps.size();
     }
     if (debug)
       for (const mlir::trueno::SpirvFunction &f : program->functions)
         llvm::errs() << "// trueno: vulkan kernel " << f.name << ": "
                      << f.launches.size() << " launches, "
                      << f.scratchBytes.size() << " scratch buffers\n";
+    // The driver compiles each kernel's SPIR-V when its pipeline is
+    // created, unless the pipeline cache stored with the entry has it.
+    auto pipelines = VulkanPipelineCache::create(device_, pipelineData);
+    if (!pipelines)
+      return pipelines.takeError();
     std::uint64_t codeBytes = 0;
     for (const mlir::trueno::SpirvKernel &k : program->kernels) {
-      auto kernel =
-          VulkanKernel::create(device_, k.words, k.entryPoint, k.bindings);
+      auto kernel = VulkanKernel::create(device_, k.words, k.entryPoint,
+                                         k.bindings, (*pipelines)->handle());
       if (!kernel)
         return kernel.takeError();
       executable->kernels.push_back(std::move(*kernel));
       codeBytes += k.words.size() * sizeof(std::uint32_t);
+    }
+    if (executable->fromDisk())
+      counters().diskLoadMicros += static_cast<std::int64_t>(
+          std::chrono::duration<double, std::micro>(
+              std::chrono::steady_clock::now() - loadStart)
+              .count());
+    else if (cache.enabled()) {
+      // Stored once its pipelines exist, so that the entry carries them.
+      auto data = (*pipelines)->data();
+      if (!data)
+        return data.takeError();
+      double ms = lowerMs + std::chrono::duration<double, std::milli>(
+                                std::chrono::steady_clock::now() - loadStart)
+                                .count();
+      cache.store(key, {vulkanCachePayload(*program, *data),
+                        cacheMetadata(parts, names, ms, "vulkan")});
     }
     for (const KernelSchedule::Step &step : schedule.steps) {
       auto found = llvm::find_if(program->functions, [&](const auto &f) {
@@ -280,7 +380,6 @@ VulkanBackend::compile(const Graph &graph, bool debug) {
           {static_cast<std::uint32_t>(k.workgroupCount[0]),
            static_cast<std::uint32_t>(k.workgroupCount[1]),
            static_cast<std::uint32_t>(k.workgroupCount[2])});
-    counters().kernelsCompiled += schedule.steps.size();
   }
   schedule.kernels = nullptr;
   executable->setCompileMs(std::chrono::duration<double, std::milli>(
@@ -432,6 +531,30 @@ llvm::Error VulkanBackend::run(const Executable &compiled,
 
 } // namespace
 
+std::string vulkanCachePayload(const mlir::trueno::SpirvProgram &program,
+                               llvm::StringRef pipelines) {
+  std::string encoded = mlir::trueno::encodeSpirvProgram(program);
+  std::string bytes;
+  for (std::size_t i = 0; i < 8; ++i)
+    bytes.push_back(
+        static_cast<char>(std::uint64_t(encoded.size()) >> (8 * i)));
+  return bytes + encoded + pipelines.str();
+}
+
+llvm::Expected<std::pair<mlir::trueno::SpirvProgram, std::string>>
+readVulkanCachePayload(llvm::StringRef bytes) {
+  std::uint64_t length = 0;
+  if (bytes.size() >= 8)
+    for (std::size_t i = 0; i < 8; ++i)
+      length |= std::uint64_t(static_cast<unsigned char>(bytes[i])) << (8 * i);
+  if (bytes.size() < 8 || length > bytes.size() - 8)
+    return failure("a Vulkan cache payload shorter than its program");
+  auto program = mlir::trueno::decodeSpirvProgram(bytes.substr(8, length));
+  if (!program)
+    return program.takeError();
+  return std::pair{std::move(*program), bytes.substr(8 + length).str()};
+}
+
 llvm::Expected<int> defaultVulkanDevice() {
   llvm::Expected<VulkanInstance &> instance = VulkanInstance::get();
   if (!instance)
@@ -494,8 +617,11 @@ llvm::Expected<Backend &> vulkanBackend(int index) {
       CompileTarget target;
       target.device = Device::vulkan(index);
       target.triple = "spirv1.3-vulkan";
+      // The driver's version and pipeline-cache UUID: a driver update
+      // gives other keys, so no pipeline cache of another driver is used.
       target.cpu = info.name + "; " + info.driverName + " " + info.driverInfo +
-                   "; driver " + std::to_string(info.driverVersion);
+                   "; driver " + std::to_string(info.driverVersion) +
+                   "; pipeline cache " + llvm::toHex(info.pipelineCacheUUID);
       target.features = "";
       for (auto [has, name] : {std::pair{info.float16, "+f16"},
                                {info.int8, "+i8"},

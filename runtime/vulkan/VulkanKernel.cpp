@@ -6,7 +6,8 @@ namespace trueno::runtime::vulkan {
 llvm::Expected<std::unique_ptr<VulkanKernel>>
 VulkanKernel::create(std::shared_ptr<VulkanDevice> device,
                      const std::vector<std::uint32_t> &words,
-                     const std::string &entryPoint, int bindings) {
+                     const std::string &entryPoint, int bindings,
+                     VkPipelineCache cache) {
   std::unique_ptr<VulkanKernel> kernel(new VulkanKernel(device, bindings));
   const VulkanDeviceFunctions &vk = device->functions();
   VkDevice handle = device->handle();
@@ -57,8 +58,8 @@ VulkanKernel::create(std::shared_ptr<VulkanDevice> device,
   pipeline.stage.module = kernel->module_;
   pipeline.stage.pName = entryPoint.c_str();
   pipeline.layout = kernel->pipelineLayout_;
-  if (VkResult r = vk.vkCreateComputePipelines(
-          handle, VK_NULL_HANDLE, 1, &pipeline, nullptr, &kernel->pipeline_);
+  if (VkResult r = vk.vkCreateComputePipelines(handle, cache, 1, &pipeline,
+                                               nullptr, &kernel->pipeline_);
       r != VK_SUCCESS)
     return failed(r, "vkCreateComputePipelines");
   return kernel;

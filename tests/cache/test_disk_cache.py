@@ -7,11 +7,17 @@
 - A damaged entry is removed with a message and recompiled; the run succeeds.
 - An unwritable cache location degrades to memory only, with one warning.
 - TRUENO_CACHE=0 turns the disk cache off.
+- Vulkan programs (TRUENO_DEVICE=vulkan, lavapipe in CI): their SPIR-V and
+  the driver's pipeline cache are stored; a second process lowers nothing
+  and computes the same results; an entry whose program is damaged behind
+  a valid checksum is refused and recompiled; trueno-cache lists, shows
+  (spirv-dis) and explains them.
 
 - The trueno-cache tool's commands, in text and --json.
 
 Usage: test_disk_cache.py PATH/TO/trueno-cache-probe PATH/TO/trueno-cache
 """
+import hashlib
 import json
 import os
 import subprocess
@@ -119,6 +125,8 @@ def main():
         return subprocess.run([tool, "--dir", cache_dir, *args],
                               capture_output=True, text=True)
 
+    vulkan_cases(probe, cache_tool, check)
+
     with tempfile.TemporaryDirectory() as tmp:
         cache = os.path.join(tmp, "cache")
         counts(run(probe, cache, "run", str(N)))
@@ -182,6 +190,91 @@ def main():
 
     print(f"{len(failures)} failed")
     return 1 if failures else 0
+
+
+def rewrite_entry(path, edit):
+    """Applies `edit` to an entry's object bytes and writes the entry back
+    with its sizes and checksum recomputed (what only a foreign writer, not
+    a damaged disk, produces)."""
+    with open(path, "rb") as f:
+        data = bytearray(f.read())
+    object_size = int.from_bytes(data[48:56], "little")
+    metadata_size = int.from_bytes(data[56:64], "little")
+    obj = edit(bytes(data[96:96 + object_size]))
+    metadata = bytes(data[96 + object_size:96 + object_size + metadata_size])
+    data[48:56] = len(obj).to_bytes(8, "little")
+    data[64:96] = hashlib.sha256(obj + metadata).digest()
+    with open(path, "wb") as f:
+        f.write(bytes(data[:96]) + obj + metadata)
+
+
+def vulkan_cases(probe, cache_tool, check):
+    vk = {"TRUENO_DEVICE": "vulkan", "TRUENO_VULKAN_VALIDATION": "1"}
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = os.path.join(tmp, "cache")
+        first = run(probe, cache, "run", str(N), env_extra=vk)
+        if first.returncode != 0 and \
+                os.environ.get("TRUENO_TEST_REQUIRE_VULKAN") != "1":
+            print("skip the Vulkan cases: no Vulkan device (" +
+                  first.stderr.strip().splitlines()[-1] + ")")
+            return
+        cold = counts(first)
+        check(int(cold["compiled"]) == N and int(cold["disk_misses"]) == N,
+              f"Vulkan: a cold run lowers all {N} programs: {cold}")
+        warm_run = run(probe, cache, "run", str(N), env_extra=vk)
+        warm = counts(warm_run)
+        check(int(warm["compiled"]) == 0 and int(warm["disk_hits"]) == N,
+              f"Vulkan: a second process lowers nothing: {warm}")
+        cpu = counts(run(probe, os.path.join(tmp, "cpu"), "run", str(N)))
+        check(warm["checksum"] == cold["checksum"] and
+              abs(float(warm["checksum"]) - float(cpu["checksum"])) <=
+              1e-5 * abs(float(cpu["checksum"])),
+              "Vulkan: the programs from disk compute what the compiled ones "
+              f"did, and the CPU: {warm['checksum']} {cold['checksum']} "
+              f"{cpu['checksum']}")
+        check("validation" not in first.stderr + warm_run.stderr,
+              "Vulkan: the validation layer is silent: " +
+              (first.stderr + warm_run.stderr)[-500:])
+        listed = json.loads(cache_tool(cache, "--json", "list").stdout)
+        check(len(listed) == N and
+              all(e["target"].startswith("vk:") for e in listed),
+              "Vulkan: list names the device: " +
+              str({e["target"] for e in listed}))
+        key = listed[0]["key"]
+        shown = cache_tool(cache, "show", key[:12])
+        check(shown.returncode == 0 and "OpEntryPoint GLCompute" in shown.stdout
+              and "driver pipeline cache" in shown.stdout,
+              "Vulkan: show disassembles the SPIR-V: " + shown.stdout[-300:])
+        log = run(probe, cache, "run", str(N),
+                  env_extra=dict(vk, TRUENO_DEBUG="2"))
+        check(" for vulkan:0 ----" in log.stderr,
+              "Vulkan: TRUENO_DEBUG=2 names the device of each key")
+        with open(os.path.join(tmp, "debug.log"), "w") as f:
+            f.write(log.stderr)
+        explained = json.loads(cache_tool(cache, "--json", "explain",
+                                          os.path.join(tmp, "debug.log")).stdout)
+        check(len(explained) == N and all(e["hit"] for e in explained),
+              "Vulkan: explain keys the log's programs for its device")
+
+        # A program damaged behind a valid checksum: the count of kernels
+        # (after the u64 length, magic and version) made enormous.
+        paths = sorted(os.path.join(cache, f) for f in os.listdir(cache)
+                       if f.endswith(".tkc"))
+        rewrite_entry(paths[0], lambda o: o[:16] + b"\xff\xff\xff\x7f" + o[20:])
+        rewrite_entry(paths[1], lambda o: o[:-40])  # cut inside the program
+        damaged = run(probe, cache, "run", str(N), env_extra=vk)
+        result = counts(damaged)
+        check(int(result["compiled"]) == 2 and
+              int(result["disk_hits"]) == N - 2 and
+              result["checksum"] == cold["checksum"],
+              f"Vulkan: two damaged programs are refused and lowered again: "
+              f"{result}")
+        check(damaged.stderr.count("a corrupt SPIR-V program") == 1 and
+              "a count larger than the bytes left" in damaged.stderr,
+              "Vulkan: the log says why: " + damaged.stderr.strip()[-400:])
+        again = counts(run(probe, cache, "run", str(N), env_extra=vk))
+        check(int(again["compiled"]) == 0,
+              f"Vulkan: and their entries are replaced: {again}")
 
 
 if __name__ == "__main__":

@@ -5,8 +5,10 @@
 //   trueno-cache-probe run N     realizes N distinct programs (different
 //                                shapes and ops) and prints "compiled=C
 //                                disk_hits=H disk_misses=M median_realize_ms=T
-//                                programs=P evicted=E rss_mb=R" (programs
-//                                held in memory, evicted, resident MiB)
+//                                programs=P evicted=E rss_mb=R checksum=S"
+//                                (programs held in memory, evicted,
+//                                resident MiB; a sum of elements of the
+//                                results, to compare runs)
 //   trueno-cache-probe verify D  checks every entry in directory D and
 //                                prints "entries=E bad=B"
 //
@@ -57,6 +59,7 @@ int main(int argc, char **argv) {
   }
   int n = std::stoi(argv[2]);
   std::vector<double> ms;
+  double checksum = 0;
   for (int i = 0; i < n; ++i) {
     tn::Tensor a = tn::full({100 + i}, 0.5f);
     tn::Tensor y = (i % 2 ? (a * 2.0 + 1.0).exp() : (a - 3.0).tanh());
@@ -66,6 +69,9 @@ int main(int argc, char **argv) {
     ms.push_back(std::chrono::duration<double, std::milli>(
                      std::chrono::steady_clock::now() - start)
                      .count());
+    // Reading elements runs no program (a sum would add one).
+    for (std::int64_t at : {0, 50 + i / 2, 99 + i})
+      checksum += y.at<float>({at});
   }
   std::sort(ms.begin(), ms.end());
   tn::RuntimeStats s = tn::runtimeStats();
@@ -75,6 +81,7 @@ int main(int argc, char **argv) {
             << " median_realize_ms=" << (ms.empty() ? 0 : ms[ms.size() / 2])
             << " programs=" << s.cachedPrograms
             << " evicted=" << s.evictedPrograms
-            << " rss_mb=" << residentMegabytes() << "\n";
+            << " rss_mb=" << residentMegabytes() << " checksum=" << checksum
+            << "\n";
   return 0;
 }

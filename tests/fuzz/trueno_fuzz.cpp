@@ -1,16 +1,20 @@
 //===- trueno_fuzz.cpp - Mutation fuzzing of the file readers -------------===//
 //
-//   trueno-fuzz npy|cache ITERATIONS [SEED]
+//   trueno-fuzz npy|cache|vulkan-program ITERATIONS [SEED]
 //
 // Mutates valid inputs (and every file of the regression corpus in
 // tests/fuzz/corpus/<reader>/) and feeds them to a reader that parses
 // untrusted bytes: `npy` runs decodeNpy on the bytes and, every 16th
 // input, loadNpy on a file holding them; `cache` writes them as a kernel
-// cache entry and runs checkCacheFile and KernelCache::load. A reader may
-// accept an input or reject it with its typed error (IOError/DTypeError;
-// a problem string for cache entries); anything else (another exception, an
-// accepted tensor larger than its file, an entry whose sizes disagree with
-// its file, one input taking over a second) is a failure: the input is
+// cache entry and runs checkCacheFile and KernelCache::load;
+// `vulkan-program` reads them as a Vulkan cache entry's payload (the
+// SPIR-V program and the driver's pipeline cache) with
+// readVulkanCachePayload. A reader may accept an input or reject it with
+// its typed error (IOError/DTypeError; a problem string for cache
+// entries, an llvm::Error for programs); anything else (another exception,
+// an accepted tensor larger than its file, an entry whose sizes disagree
+// with its file, a program that does not encode back to the same bytes,
+// one input taking over a second) is a failure: the input is
 // written to trueno-fuzz-failure-<reader>-<iteration>.bin in the working
 // directory, for the corpus, and the driver exits 1. Crashes and sanitizer
 // reports stop the process by themselves.
@@ -22,6 +26,10 @@
 //
 //===----------------------------------------------------------------------===//
 #include "trueno/Runtime/KernelCache.h"
+#include "trueno/Runtime/Vulkan/VulkanBackend.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
 
 #include <trueno/trueno.h>
 
@@ -252,12 +260,69 @@ std::string checkCache(const Bytes &bytes, const fs::path &dir) {
   return "";
 }
 
+/// Vulkan cache payloads of real programs: kernels with scratch buffers
+/// and several launches, lowered as the backend lowers them,
+/// then a pipeline cache header.
+std::vector<Bytes> vulkanProgramSeeds() {
+  mlir::DialectRegistry registry;
+  mlir::trueno::registerVulkanCodegen(registry);
+  mlir::MLIRContext context(registry);
+  context.printOpOnDiagnostic(false);
+  std::vector<Bytes> seeds;
+  for (const char *source : {R"(
+    func.func @chain(%a: tensor<1000xf32>, %b: tensor<1000xf32>) -> tensor<1000xf32> {
+      %0 = trueno.mul %a, %b : tensor<1000xf32>
+      %1 = trueno.exp %0 : tensor<1000xf32>
+      return %1 : tensor<1000xf32>
+    })",
+                             R"(
+    func.func @rows(%a: tensor<8x300xf32>) -> tensor<8xf32> {
+      %0 = trueno.reduce_sum %a dims = [1] : tensor<8x300xf32> -> tensor<8xf32>
+      return %0 : tensor<8xf32>
+    }
+    func.func @total(%a: tensor<100000xf32>) -> tensor<f32> {
+      %0 = trueno.reduce_sum %a dims = [0] : tensor<100000xf32> -> tensor<f32>
+      return %0 : tensor<f32>
+    })"}) {
+    auto module = mlir::parseSourceString<mlir::ModuleOp>(source, &context);
+    if (!module || mlir::failed(mlir::trueno::lowerForVulkan(*module)))
+      continue;
+    auto program = mlir::trueno::serializeProgram(*module);
+    if (mlir::failed(program))
+      continue;
+    std::string header(32, '\0');
+    header[0] = 32;
+    header[4] = 1;
+    std::string payload = tn::runtime::vulkanCachePayload(*program, header);
+    seeds.emplace_back(payload.begin(), payload.end());
+  }
+  return seeds;
+}
+
+/// One Vulkan cache payload: rejected with an error, or read into a
+/// program that encodes back to exactly these bytes.
+std::string checkVulkanProgram(const Bytes &bytes, long long &rejected) {
+  llvm::StringRef text(reinterpret_cast<const char *>(bytes.data()),
+                       bytes.size());
+  auto read = tn::runtime::readVulkanCachePayload(text);
+  if (!read) {
+    llvm::consumeError(read.takeError());
+    ++rejected;
+    return "";
+  }
+  if (tn::runtime::vulkanCachePayload(read->first, read->second) != text)
+    return "accepted a program that does not encode back to its bytes";
+  return "";
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
   if (argc < 3 ||
-      (std::string(argv[1]) != "npy" && std::string(argv[1]) != "cache")) {
-    std::cerr << "usage: trueno-fuzz npy|cache ITERATIONS [SEED]\n";
+      (std::string(argv[1]) != "npy" && std::string(argv[1]) != "cache" &&
+       std::string(argv[1]) != "vulkan-program")) {
+    std::cerr << "usage: trueno-fuzz npy|cache|vulkan-program ITERATIONS "
+                 "[SEED]\n";
     return 2;
   }
   std::string reader = argv[1];
@@ -273,7 +338,13 @@ int main(int argc, char **argv) {
   // The disk cache of the kernels the readers' checks compile stays out of
   // the user's: cache entries are what this run attacks.
   ::setenv("TRUENO_CACHE", "0", 1);
-  std::vector<Bytes> pool = reader == "npy" ? npySeeds() : cacheSeeds(dir);
+  std::vector<Bytes> pool = reader == "npy"     ? npySeeds()
+                            : reader == "cache" ? cacheSeeds(dir)
+                                                : vulkanProgramSeeds();
+  if (pool.empty()) {
+    std::cerr << "trueno-fuzz " << reader << ": no seed inputs\n";
+    return 1;
+  }
   std::vector<Bytes> kept = corpus(reader);
   pool.insert(pool.end(), kept.begin(), kept.end());
   Mutator mutator(seed);
@@ -285,9 +356,10 @@ int main(int argc, char **argv) {
                               i + static_cast<long long>(kept.size()))]
                         : mutator.mutate(pool);
     auto start = std::chrono::steady_clock::now();
-    std::string problem = reader == "npy"
-                              ? checkNpy(input, i % 16 == 0, dir, rejected)
-                              : checkCache(input, dir);
+    std::string problem =
+        reader == "npy"     ? checkNpy(input, i % 16 == 0, dir, rejected)
+        : reader == "cache" ? checkCache(input, dir)
+                            : checkVulkanProgram(input, rejected);
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
             .count();
@@ -307,7 +379,7 @@ int main(int argc, char **argv) {
   std::cout << "trueno-fuzz " << reader << ": " << iterations
             << " mutated inputs and " << kept.size()
             << " corpus files, no failure";
-  if (reader == "npy")
+  if (reader != "cache")
     std::cout << " (" << rejected << " rejected)";
   std::cout << std::endl;
   return 0;

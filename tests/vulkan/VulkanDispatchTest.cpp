@@ -4,6 +4,8 @@
 // to SPIR-V, a compute pipeline on the device, inputs uploaded, the kernel
 // dispatched, the result downloaded and compared with the same arithmetic
 // on the host (float32 exp as the CPU's polynomial: within 2 ulp of libm).
+// Pipelines also go through a VkPipelineCache whose stored bytes are
+// checked against the device before use.
 // On CI the device is Mesa's lavapipe; with TRUENO_TEST_REQUIRE_VULKAN=1 a
 // missing device is a failure, and the validation layer must stay silent.
 //
@@ -11,6 +13,7 @@
 #include "VulkanTestUtil.h"
 #include "trueno/Runtime/Vulkan/VulkanBuffer.h"
 #include "trueno/Runtime/Vulkan/VulkanKernel.h"
+#include "trueno/Runtime/Vulkan/VulkanPipelineCache.h"
 
 #include <cmath>
 #include <cstdlib>
@@ -199,5 +202,81 @@ TEST_CASE("dispatch refuses the wrong buffers and workgroup counts") {
   CHECK(messageOf(device->dispatch(**kernel, two, {0, 1, 1}))
             .find("a dispatch of 0 workgroups in dimension 0") !=
         std::string::npos);
+  checkNoValidationMessages();
+}
+
+TEST_CASE("pipelines through a pipeline cache, whose bytes are checked "
+          "before the driver sees them") {
+  std::shared_ptr<VulkanDevice> device = testDevice();
+  if (!device)
+    return;
+  auto kernels = compile(R"(
+    func.func @twice(%a: tensor<300xf32>) -> tensor<300xf32> {
+      %0 = trueno.add %a, %a : tensor<300xf32>
+      return %0 : tensor<300xf32>
+    }
+  )",
+                         *device);
+  REQUIRE(kernels.size() == 1);
+  const mlir::trueno::SpirvKernel &k = kernels[0];
+  std::vector<float> a(300);
+  for (std::size_t i = 0; i < a.size(); ++i)
+    a[i] = static_cast<float>(i) - 100.5f;
+  // A kernel created through `cache` computes 2a.
+  auto runThrough = [&](const VulkanPipelineCache &cache) {
+    auto kernel = VulkanKernel::create(device, k.words, k.entryPoint,
+                                       k.bindings, cache.handle());
+    REQUIRE_MESSAGE(kernel, messageOf(kernel.takeError()));
+    auto in = upload(*device, a);
+    auto out = upload(*device, std::vector<float>(300, 0.0f));
+    VulkanBuffer *buffers[] = {in.get(), out.get()};
+    REQUIRE(
+        messageOf(device->dispatch(
+                      **kernel, buffers,
+                      {static_cast<std::uint32_t>(k.workgroupCount[0]), 1, 1}))
+            .empty());
+    std::vector<float> twice = download(*device, *out);
+    for (std::size_t i = 0; i < a.size(); ++i)
+      REQUIRE(twice[i] == 2 * a[i]);
+  };
+
+  auto empty = VulkanPipelineCache::create(device);
+  REQUIRE_MESSAGE(empty, messageOf(empty.takeError()));
+  CHECK_FALSE((*empty)->primed());
+  runThrough(**empty);
+  auto data = (*empty)->data();
+  REQUIRE_MESSAGE(data, messageOf(data.takeError()));
+  // Vulkan's header: this device's vendor, device and UUID.
+  const VulkanDeviceInfo &info = device->info();
+  CHECK(VulkanPipelineCache::mismatch(*data, info) == std::nullopt);
+  auto primed = VulkanPipelineCache::create(device, *data);
+  REQUIRE_MESSAGE(primed, messageOf(primed.takeError()));
+  CHECK((*primed)->primed());
+  runThrough(**primed);
+
+  // Bytes of another device or driver, or no header at all, never reach
+  // the driver: the cache starts empty and pipelines are still created.
+  auto changed = [&](std::size_t at, char value) {
+    std::string bytes = *data;
+    bytes[at] = value;
+    return bytes;
+  };
+  const std::pair<std::string, std::string> foreign[] = {
+      {data->substr(0, 20), "shorter than a pipeline cache header"},
+      {changed(0, 8), "a header length out of range"},
+      {changed(4, 2), "an unknown header version"},
+      {changed(8, static_cast<char>(data->at(8) ^ 1)), "another device's"},
+      {changed(12, static_cast<char>(data->at(12) ^ 1)), "another device's"},
+      {changed(20, static_cast<char>(data->at(20) ^ 1)),
+       "another driver's (pipeline-cache UUID)"},
+  };
+  for (const auto &[bytes, why] : foreign) {
+    CAPTURE(why);
+    CHECK(VulkanPipelineCache::mismatch(bytes, info) == why);
+    auto cache = VulkanPipelineCache::create(device, bytes);
+    REQUIRE_MESSAGE(cache, messageOf(cache.takeError()));
+    CHECK_FALSE((*cache)->primed());
+    runThrough(**cache);
+  }
   checkNoValidationMessages();
 }

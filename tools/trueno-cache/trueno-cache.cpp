@@ -19,6 +19,7 @@
 #include "trueno/Runtime/Cpu/CpuKernel.h"
 #include "trueno/Runtime/KernelCache.h"
 #include "trueno/Runtime/Schedule.h"
+#include "trueno/Runtime/Vulkan/VulkanBackend.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Parser/Parser.h"
@@ -149,6 +150,15 @@ std::string cpuOf(const std::string &target) {
   return target.substr(at, target.find(';', at) - at);
 }
 
+/// What list prints as an entry's target: the CPU's name, or "vk:" and
+/// the Vulkan device's ("vk:llvmpipe", "vk:NVIDIA H100 80GB HBM3").
+std::string targetLabel(const json::Object &metadata) {
+  std::string name = cpuOf(field(metadata, "target"));
+  if (field(metadata, "backend") != "vulkan")
+    return name;
+  return "vk:" + name.substr(0, name.find(" ("));
+}
+
 std::string humanBytes(std::uint64_t n) {
   char text[32];
   if (n >= (1u << 20))
@@ -236,7 +246,7 @@ json::Object entryJson(const Entry &e) {
     o["problem"] = *e.problem;
   else {
     o["ops"] = opsSummary(field(e.metadata, "ir"));
-    o["target"] = cpuOf(field(e.metadata, "target"));
+    o["target"] = targetLabel(e.metadata);
     o["compile_ms"] = number(e.metadata, "compile_ms");
   }
   return o;
@@ -260,8 +270,8 @@ int list(const fs::path &dir, bool asJson) {
       ops = ops.substr(0, 31) + "...";
     std::printf("%-14s %-34s %-10s %10s %11.1f %6lld  %s\n",
                 e.key.substr(0, 12).c_str(), ops.c_str(),
-                cpuOf(field(e.metadata, "target")).c_str(),
-                humanBytes(e.bytes).c_str(), number(e.metadata, "compile_ms"),
+                targetLabel(e.metadata).c_str(), humanBytes(e.bytes).c_str(),
+                number(e.metadata, "compile_ms"),
                 static_cast<long long>(e.hits), isoTime(e.lastUsed).c_str());
   }
   std::printf("%zu entries\n", entries.size());
@@ -302,6 +312,49 @@ std::string disassemble(const std::string &object) {
   return text;
 }
 
+/// A Vulkan entry's kernels: each one's entry point, launch shape and
+/// bindings, then its SPIR-V as spirv-dis prints it.
+std::string disassembleSpirv(const std::string &object) {
+  auto payload = readVulkanCachePayload(object);
+  if (!payload)
+    return llvm::toString(payload.takeError()) + "\n";
+  const mlir::trueno::SpirvProgram &program = payload->first;
+  std::string text;
+  fs::path file = fs::temp_directory_path() /
+                  ("trueno-cache-" + std::to_string(::getpid()) + ".spv");
+  for (const mlir::trueno::SpirvKernel &k : program.kernels) {
+    text += "; ---- kernel " + k.entryPoint + ": workgroup size " +
+            std::to_string(k.workgroupSize[0]) + "x" +
+            std::to_string(k.workgroupSize[1]) + "x" +
+            std::to_string(k.workgroupSize[2]) + ", " +
+            std::to_string(k.workgroupCount[0]) + "x" +
+            std::to_string(k.workgroupCount[1]) + "x" +
+            std::to_string(k.workgroupCount[2]) + " workgroups, " +
+            std::to_string(k.bindings) + " storage buffers ----\n";
+    std::ofstream(file, std::ios::binary)
+        .write(reinterpret_cast<const char *>(k.words.data()),
+               static_cast<std::streamsize>(k.words.size() * 4));
+    std::string command =
+        std::string(TRUENO_SPIRV_DIS) + " " + file.string() + " 2>&1";
+    if (FILE *pipe = ::popen(command.c_str(), "r")) {
+      char buffer[4096];
+      while (std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe))
+        text.append(buffer, n);
+      if (::pclose(pipe) != 0)
+        text += "(spirv-dis failed: install Debian's spirv-tools)\n";
+    }
+  }
+  std::error_code error;
+  fs::remove(file, error);
+  text +=
+      "; driver pipeline cache: " + humanBytes(payload->second.size()) + "\n";
+  return text;
+}
+
+bool isVulkan(const Entry &e) {
+  return field(e.metadata, "backend") == "vulkan";
+}
+
 int show(const fs::path &dir, const std::string &prefix, bool asJson) {
   std::optional<Entry> e = findEntry(dir, prefix);
   if (!e)
@@ -311,7 +364,8 @@ int show(const fs::path &dir, const std::string &prefix, bool asJson) {
               << " is invalid: " << *e->problem << "\n";
     return 1;
   }
-  std::string disassembly = disassemble(e->payload.object);
+  std::string disassembly = isVulkan(*e) ? disassembleSpirv(e->payload.object)
+                                         : disassemble(e->payload.object);
   if (asJson) {
     json::Object o = entryJson(*e);
     o["format_version"] = static_cast<std::int64_t>(kCacheFormatVersion);
@@ -327,7 +381,7 @@ int show(const fs::path &dir, const std::string &prefix, bool asJson) {
   std::printf(
       "header:         magic TRUENOKC, format version %u, checksum ok\n",
       kCacheFormatVersion);
-  std::printf("object code:    %s\n",
+  std::printf("%-16s%s\n", isVulkan(*e) ? "SPIR-V:" : "object code:",
               humanBytes(e->payload.object.size()).c_str());
   std::printf("target:         %s\n", field(e->metadata, "target").c_str());
   std::printf("versions:       trueno %s, llvm %s\n",
@@ -487,9 +541,16 @@ int clear(const fs::path &dir, bool asJson) {
   return 0;
 }
 
+/// One program's kernels in a TRUENO_DEBUG=2 log: the device it was
+/// compiled for ("cpu" in logs that name none) and its kernel IR.
+struct KernelBlock {
+  std::string device = "cpu";
+  std::string ir;
+};
+
 /// The kernel IR blocks of a TRUENO_DEBUG=2 log, or the whole file as one.
-std::vector<std::string> kernelBlocks(const std::string &text) {
-  std::vector<std::string> blocks;
+std::vector<KernelBlock> kernelBlocks(const std::string &text) {
+  std::vector<KernelBlock> blocks;
   const std::string begin = "// ---- trueno: kernel cache key ",
                     end = "// ---- trueno: end of kernels ----";
   std::size_t at = 0;
@@ -498,11 +559,16 @@ std::vector<std::string> kernelBlocks(const std::string &text) {
     std::size_t stop = text.find(end, start);
     if (start == std::string::npos || stop == std::string::npos)
       break;
-    blocks.push_back(text.substr(start + 1, stop - start - 1));
+    KernelBlock block;
+    std::string line = text.substr(at, start - at);
+    if (std::size_t f = line.find(" for "); f != std::string::npos)
+      block.device = line.substr(f + 5, line.find(' ', f + 5) - f - 5);
+    block.ir = text.substr(start + 1, stop - start - 1);
+    blocks.push_back(std::move(block));
     at = stop;
   }
   if (blocks.empty())
-    blocks.push_back(text);
+    blocks.push_back({"cpu", text});
   return blocks;
 }
 
@@ -516,10 +582,10 @@ int explain(const fs::path &dir, const std::string &file, bool asJson) {
                    std::istreambuf_iterator<char>());
   std::vector<Entry> entries = readEntries(dir);
   json::Array results;
-  for (const std::string &block : kernelBlocks(text)) {
+  for (const KernelBlock &block : kernelBlocks(text)) {
     // Parsing and printing again gives the canonical text programs key on.
     auto module =
-        mlir::parseSourceString<mlir::ModuleOp>(block, &compilerContext());
+        mlir::parseSourceString<mlir::ModuleOp>(block.ir, &compilerContext());
     // Empty text, comments only or a log cut inside its first block parse
     // as an empty module, which no program compiles.
     if (!module || module->getBody()->empty()) {
@@ -532,10 +598,27 @@ int explain(const fs::path &dir, const std::string &file, bool asJson) {
       llvm::raw_string_ostream os(ir);
       module->print(os);
     }
-    auto backend = cpuBackend();
+    // The key parts come from the device the log names, as the program
+    // computed them: a Vulkan program's need that device (its driver and
+    // pipeline-cache UUID are part of the key).
+    std::optional<trueno::Device> device;
+    if (block.device == "cpu")
+      device = trueno::Device::cpu();
+    else if (block.device.starts_with("vulkan:") && block.device.size() > 7 &&
+             block.device.size() < 12 &&
+             block.device.find_first_not_of("0123456789", 7) ==
+                 std::string::npos)
+      device = trueno::Device::vulkan(std::stoi(block.device.substr(7)));
+    if (!device) {
+      std::cerr << "trueno-cache: " << file << " names an unknown device '"
+                << block.device << "'\n";
+      return 2;
+    }
+    auto backend = backendFor(*device);
     if (!backend) {
-      std::cerr << "trueno-cache: " << llvm::toString(backend.takeError())
-                << "\n";
+      std::cerr << "trueno-cache: the log's programs were compiled for "
+                << block.device << ", which this process cannot use: "
+                << llvm::toString(backend.takeError()) << "\n";
       return 2;
     }
     CacheKeyParts now = backend->keyParts(ir);

@@ -14,6 +14,7 @@
 
 #include "trueno/Device.h"
 #include "trueno/Runtime/Graph.h"
+#include "trueno/Runtime/KernelCache.h"
 
 #include "llvm/Support/Error.h"
 
@@ -147,6 +148,11 @@ public:
                           std::span<const BufferRef> outputs) = 0;
   /// Returns when everything submitted so far has finished.
   virtual llvm::Error wait() = 0;
+
+  /// The disk kernel cache key parts of kernels `ir` (canonical trueno IR
+  /// text) compiled for this device: its target, the versions, and every
+  /// pipeline and option that shapes the code.
+  virtual CacheKeyParts keyParts(std::string ir) const = 0;
 };
 
 /// The backend of `device`; an error for a device this build has no

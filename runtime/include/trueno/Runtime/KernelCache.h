@@ -29,6 +29,12 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
+#include <vector>
+
+namespace llvm {
+class raw_ostream;
+}
 
 namespace trueno::runtime {
 
@@ -60,7 +66,23 @@ struct CacheKey {
 /// SHA-256 over all the parts, each length-prefixed.
 CacheKey cacheKey(const CacheKeyParts &parts);
 /// (The key parts of a program compiled now come from its backend:
-/// CpuBackend::keyParts.)
+/// Backend::keyParts.)
+
+/// The metadata stored with an entry, as JSON (what trueno-cache reads):
+/// the kernels' names, every key part, the compile time, the time of
+/// creation and the backend that compiled it ("cpu", "vulkan").
+std::string cacheMetadata(const CacheKeyParts &parts,
+                          const std::vector<std::string> &kernels,
+                          double compileMs, std::string_view backend);
+/// `text` as a JSON string literal.
+std::string jsonString(std::string_view text);
+/// What TRUENO_DEBUG=2 prints of a program's kernels, which `trueno-cache
+/// explain` reads back:
+///   // ---- trueno: kernel cache key KEY for DEVICE ----
+///   IR
+///   // ---- trueno: end of kernels ----
+void printCacheKeyBlock(llvm::raw_ostream &os, const CacheKey &key,
+                        const std::string &device, const std::string &ir);
 
 struct CacheEntry {
   std::string object;   ///< relocatable object code, loaded without compiling

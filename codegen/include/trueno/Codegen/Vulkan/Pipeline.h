@@ -16,6 +16,7 @@
 #include "mlir/Support/LogicalResult.h"
 
 #include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
 
 #include <array>
 #include <cstdint>
@@ -111,6 +112,16 @@ struct SpirvProgram {
 /// allocating scratch buffers, taking views of buffers and launching
 /// kernels with constant workgroup counts.
 FailureOr<SpirvProgram> serializeProgram(ModuleOp module);
+
+/// The version of encodeSpirvProgram's format; part of every Vulkan cache
+/// key.
+inline constexpr std::uint32_t kSpirvProgramFormatVersion = 1;
+/// A program as bytes (what the disk kernel cache keeps of a Vulkan
+/// program), and back. Decoding checks every count, size and index against
+/// the bytes and the program's own tables and says what is wrong; it never
+/// reads past the bytes or allocates more than they could describe.
+std::string encodeSpirvProgram(const SpirvProgram &program);
+llvm::Expected<SpirvProgram> decodeSpirvProgram(llvm::StringRef bytes);
 
 } // namespace mlir::trueno
 

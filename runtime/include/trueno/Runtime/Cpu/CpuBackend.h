@@ -40,8 +40,7 @@ public:
   std::uint64_t peakMemoryBytes() const override;
   void resetPeakMemory() override;
 
-  /// The disk cache key parts of kernels `ir` compiled for this target.
-  CacheKeyParts keyParts(std::string ir) const;
+  CacheKeyParts keyParts(std::string ir) const override;
 
 private:
   CompileTarget target_;

@@ -10,6 +10,7 @@
 #ifndef TRUENO_RUNTIME_VULKAN_VULKANBACKEND_H
 #define TRUENO_RUNTIME_VULKAN_VULKANBACKEND_H
 
+#include "trueno/Codegen/Vulkan/Pipeline.h"
 #include "trueno/Runtime/Backend.h"
 
 namespace trueno::runtime {
@@ -22,6 +23,15 @@ llvm::Expected<Backend &> vulkanBackend(int index);
 /// Nanoseconds the Vulkan devices started so far spent running programs
 /// (timestamps around each submission).
 std::uint64_t vulkanBusyNanos();
+
+/// What the disk kernel cache keeps of a Vulkan program: the program
+/// (mlir::trueno::encodeSpirvProgram) after its length (u64), then the
+/// driver's pipeline cache of its kernels (VulkanPipelineCache). Reading
+/// checks the length and the program (decodeSpirvProgram).
+std::string vulkanCachePayload(const mlir::trueno::SpirvProgram &program,
+                               llvm::StringRef pipelines);
+llvm::Expected<std::pair<mlir::trueno::SpirvProgram, std::string>>
+readVulkanCachePayload(llvm::StringRef bytes);
 
 /// The index of the Vulkan device TRUENO_VULKAN_DEVICE names, or of the
 /// best usable one (VulkanInstance::select).

@@ -22,11 +22,12 @@ namespace trueno::runtime::vulkan {
 class VulkanKernel {
 public:
   /// `words` (a SPIR-V module) with entry point `entryPoint` binding
-  /// `bindings` storage buffers.
+  /// `bindings` storage buffers; its pipeline created through `cache`
+  /// (VulkanPipelineCache) when one is given.
   static llvm::Expected<std::unique_ptr<VulkanKernel>>
   create(std::shared_ptr<VulkanDevice> device,
          const std::vector<std::uint32_t> &words, const std::string &entryPoint,
-         int bindings);
+         int bindings, VkPipelineCache cache = VK_NULL_HANDLE);
   ~VulkanKernel();
   VulkanKernel(const VulkanKernel &) = delete;
   VulkanKernel &operator=(const VulkanKernel &) = delete;
