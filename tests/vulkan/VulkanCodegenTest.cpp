@@ -85,17 +85,33 @@ TEST_CASE("elementwise kernels become valid compute shaders") {
 }
 
 TEST_CASE("a reduction's rows are computed by threads, and validate") {
+  // Short rows: a thread per row; long ones: a workgroup per row, with
+  // workgroup memory, barriers and a private accumulator
+  // (trueno-workgroup-reductions), in a row maximum and a column sum too.
   CompiledKernels c = compileForVulkan(R"(
-    func.func @rows(%a: tensor<64x100xf32>) -> tensor<64xf32> {
-      %0 = trueno.reduce_sum %a dims = [1] : tensor<64x100xf32> -> tensor<64xf32>
+    func.func @rows(%a: tensor<64x10xf32>) -> tensor<64xf32> {
+      %0 = trueno.reduce_sum %a dims = [1] : tensor<64x10xf32> -> tensor<64xf32>
       return %0 : tensor<64xf32>
+    }
+    func.func @long_rows(%a: tensor<8x1000xf32>) -> tensor<8xf32> {
+      %0 = trueno.reduce_max %a dims = [1] : tensor<8x1000xf32> -> tensor<8xf32>
+      return %0 : tensor<8xf32>
+    }
+    func.func @columns(%a: tensor<1000x8xi32>) -> tensor<8xi32> {
+      %0 = trueno.reduce_sum %a dims = [0] : tensor<1000x8xi32> -> tensor<8xi32>
+      return %0 : tensor<8xi32>
     }
   )");
   INFO(c.diagnostics);
   REQUIRE(c.ok);
   REQUIRE_FALSE(c.kernels.empty());
-  for (const SpirvKernel &kernel : c.kernels)
+  int cooperative = 0;
+  for (const SpirvKernel &kernel : c.kernels) {
     CHECK(validate(kernel) == "");
+    // OpControlBarrier: opcode 224, one word count of 4.
+    cooperative += llvm::is_contained(kernel.words, (4u << 16) | 224u);
+  }
+  CHECK(cooperative == 1);
 }
 
 TEST_CASE("float64 needs the device's Float64 capability") {

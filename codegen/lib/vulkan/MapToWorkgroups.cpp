@@ -99,6 +99,10 @@ struct MapToWorkgroupsPass
       if (auto loop = dyn_cast<scf::ParallelOp>(op)) {
         if (failed(flush()) || failed(gridStride(loop)))
           return signalPassFailure();
+      } else if (isa<gpu::LaunchOp>(op)) {
+        // Already a launch (trueno-workgroup-reductions).
+        if (failed(flush()))
+          return signalPassFailure();
       } else if (bufferBookkeeping(op) || (pureScalar(op) && run.empty())) {
         // Side-effect-free ops amid a run join it (they compute on what it
         // loads); runOnOneThread hoists those that do not.

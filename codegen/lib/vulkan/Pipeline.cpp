@@ -93,7 +93,9 @@ std::string vulkanStagePipeline(VulkanStage stage,
            "canonicalize,buffer-deallocation-pipeline,"
            "trueno-write-outputs-in-place";
   case VulkanStage::Gpu:
-    // Every loop nest a grid-stride launch (trueno-map-to-workgroups); the
+    // Rows of reductions reduced by a workgroup each
+    // (trueno-workgroup-reductions); every other loop nest a grid-stride
+    // launch (trueno-map-to-workgroups); the
     // outlined kernels get the launch's constants, not arguments
     // (canonicalize, then sinking). float32 math as the CPU's polynomials
     // first: the same results as there, not the driver's (GLSL.std.450's
@@ -101,6 +103,10 @@ std::string vulkanStagePipeline(VulkanStage stage,
     // magnitude).
     return "func.func(trueno-copy-to-linalg,trueno-math-polynomial,"
            "trueno-parallel-loops-outermost,"
+           "trueno-workgroup-reductions{workgroup-size=" +
+           std::to_string(options.workgroupSize) +
+           " max-workgroup-count=" + std::to_string(options.maxWorkgroupCount) +
+           "},"
            "convert-linalg-to-parallel-loops,canonicalize,"
            "trueno-map-to-workgroups{workgroup-size=" +
            std::to_string(options.workgroupSize) +

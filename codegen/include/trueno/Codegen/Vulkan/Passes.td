@@ -83,6 +83,43 @@ def MapToWorkgroups : Pass<"trueno-map-to-workgroups", "::mlir::func::FuncOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def WorkgroupReductions
+    : Pass<"trueno-workgroup-reductions", "::mlir::func::FuncOp"> {
+  let summary = "Reduce each row with a workgroup's threads and shared memory";
+  let description = [{
+    A bufferized `linalg.generic` whose loops are parallel ones, then one
+    reduction over the contiguous dimension of every input that it reads
+    (a row sum, a softmax's row maximum and sum, a norm's), whose body
+    combines one value with the output through one associative and
+    commutative operation (add, mul, max, min, and, or, xor), and whose
+    rows are at least `min-elements` long becomes a `gpu.launch`: one
+    workgroup per row (a grid-stride loop over rows, at most
+    `max-workgroup-count` workgroups), its threads (the largest power of
+    two up to `workgroup-size` and the row's length) each combining every
+    T-th element of the row, neighbours reading neighbours, then a tree
+    over the threads' partial results in workgroup memory, a barrier
+    between levels; thread 0 combines the total with the output's initial
+    value. Without it each row is one thread's loop (what
+    trueno-map-to-workgroups makes of every loop nest), which leaves most
+    of a GPU idle and reads rows with strides across threads. Column
+    reductions and the interleaved partial sums of trueno-split-reductions
+    (whose reduction is not the contiguous dimension) keep one thread per
+    output element, which already reads neighbouring elements.
+  }];
+  let options = [
+    Option<"workgroupSize", "workgroup-size", "int64_t", /*default=*/"256",
+           "Threads per workgroup at most (rounded down to a power of two)">,
+    Option<"maxWorkgroupCount", "max-workgroup-count", "int64_t",
+           /*default=*/"65535", "Workgroups a launch may have">,
+    Option<"minElements", "min-elements", "int64_t", /*default=*/"64",
+           "The shortest row reduced by a workgroup">,
+  ];
+  let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::affine::AffineDialect"];
+}
+
 def FlattenKernelBuffers
     : Pass<"trueno-flatten-kernel-buffers", "::mlir::ModuleOp"> {
   let summary = "Give outlined kernels one-dimensional buffers";

@@ -1,0 +1,128 @@
+// trueno-workgroup-reductions: a generic reducing rows along their
+// contiguous dimension becomes a launch of one workgroup per row, its
+// threads combining every T-th element, then a tree in workgroup memory;
+// other reductions are left to trueno-map-to-workgroups.
+// RUN: trueno-opt %s '-trueno-workgroup-reductions=workgroup-size=256 max-workgroup-count=65535 min-elements=64' | FileCheck %s
+
+#rows = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d0)>
+#columns = affine_map<(d0, d1) -> (d1, d0)>
+
+// A row sum: 4 rows, one workgroup each, 256 threads (a power of two, no
+// more than the row's 1000 elements); each thread starts from its first
+// element in a private variable, the tree halves 256 partials in 8 steps,
+// and thread 0 adds the total to the output's initial value.
+// CHECK-LABEL: func.func @row_sum
+// CHECK: gpu.launch blocks(%[[B:.*]], %{{.*}}, %{{.*}}) in (%{{.*}} = %c4, %{{.*}} = %c1{{.*}}, %{{.*}} = %c1{{.*}}) threads(%[[T:.*]], %{{.*}}, %{{.*}}) in (%{{.*}} = %c256,
+// CHECK: %[[SHARED:.*]] = memref.alloc() : memref<256xf32, 3>
+// CHECK: %[[PART:.*]] = memref.alloca() : memref<f32, 6>
+// CHECK: scf.for %[[ROW:.*]] = %[[B]] to %c4{{.*}} step %c4
+// CHECK: %[[FIRST:.*]] = memref.load %arg0[%[[ROW]], %[[T]]]
+// CHECK: memref.store %[[FIRST]], %[[PART]][]
+// CHECK: scf.for %[[J:.*]] = %{{.*}} to %c1000 step %c256
+// CHECK: memref.load %arg0[%[[ROW]], %[[J]]]
+// CHECK: arith.addf {{.*}} fastmath<reassoc>
+// CHECK: memref.store %{{.*}}, %[[SHARED]][%[[T]]]
+// CHECK-COUNT-9: gpu.barrier
+// CHECK: arith.cmpi eq, %[[T]], %c0
+// CHECK: memref.load %[[SHARED]][%c0
+// CHECK: memref.load %arg1[%[[ROW]]]
+// CHECK: arith.addf
+// CHECK: memref.store %{{.*}}, %arg1[%[[ROW]]]
+// CHECK-NOT: linalg.generic
+func.func @row_sum(%a: memref<4x1000xf32>, %out: memref<4xf32>) {
+  linalg.generic {indexing_maps = [#rows, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%a : memref<4x1000xf32>) outs(%out : memref<4xf32>) {
+  ^bb0(%x: f32, %acc: f32):
+    %s = arith.addf %x, %acc fastmath<reassoc> : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// A softmax's sum: the value combined, exp(x - max[row]), is computed per
+// element from the row and a broadcast input; 100 elements give 64
+// threads.
+// CHECK-LABEL: func.func @exp_sum
+// CHECK: gpu.launch {{.*}} threads(%[[T:.*]], %{{.*}}, %{{.*}}) in (%{{.*}} = %c64,
+// CHECK: memref.alloc() : memref<64xf32, 3>
+// CHECK: %[[X:.*]] = memref.load %arg0[%[[ROW:.*]], %[[T]]]
+// CHECK: %[[M:.*]] = memref.load %arg1[%[[ROW]]]
+// CHECK: %[[D:.*]] = arith.subf %[[X]], %[[M]]
+// CHECK: math.exp %[[D]]
+// CHECK-COUNT-7: gpu.barrier
+func.func @exp_sum(%a: memref<8x100xf32>, %max: memref<8xf32>, %out: memref<8xf32>) {
+  linalg.generic {indexing_maps = [#rows, #row, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%a, %max : memref<8x100xf32>, memref<8xf32>) outs(%out : memref<8xf32>) {
+  ^bb0(%x: f32, %m: f32, %acc: f32):
+    %d = arith.subf %x, %m : f32
+    %e = math.exp %d : f32
+    %s = arith.addf %e, %acc : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// A row maximum over three dimensions of rows: the row index is
+// delinearized (2 x 3 rows).
+// CHECK-LABEL: func.func @row_max
+// CHECK: gpu.launch blocks({{.*}}) in (%{{.*}} = %c6,
+// CHECK: arith.remui %{{.*}}, %c3
+// CHECK: arith.divui %{{.*}}, %c3
+// CHECK: arith.maxnumf
+func.func @row_max(%a: memref<2x3x128xf32>, %out: memref<2x3xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1)>],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a : memref<2x3x128xf32>) outs(%out : memref<2x3xf32>) {
+  ^bb0(%x: f32, %acc: f32):
+    %m = arith.maxnumf %x, %acc : f32
+    linalg.yield %m : f32
+  }
+  return
+}
+
+// Left alone: rows shorter than min-elements; a reduction along a
+// dimension that is not the input's contiguous one (a column sum, or the
+// interleaved partial sums of trueno-split-reductions); a row read with a
+// stride; a body that is not one combining op on the output.
+// CHECK-LABEL: func.func @left_alone
+// CHECK-NOT: gpu.launch
+// CHECK-COUNT-5: linalg.generic
+func.func @left_alone(%short: memref<16x32xf32>, %t: memref<1000x16xf32>,
+                      %strided: memref<16x1000xf32, strided<[2000, 2]>>,
+                      %long: memref<16x1000xf32>, %out: memref<16xf32>) {
+  linalg.generic {indexing_maps = [#rows, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%short : memref<16x32xf32>) outs(%out : memref<16xf32>) {
+  ^bb0(%x: f32, %acc: f32):
+    %s = arith.addf %x, %acc : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#columns, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%t : memref<1000x16xf32>) outs(%out : memref<16xf32>) {
+  ^bb0(%x: f32, %acc: f32):
+    %s = arith.addf %x, %acc : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#rows, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%strided : memref<16x1000xf32, strided<[2000, 2]>>) outs(%out : memref<16xf32>) {
+  ^bb0(%x: f32, %acc: f32):
+    %s = arith.addf %x, %acc : f32
+    linalg.yield %s : f32
+  }
+  // The output used twice: not one combining op.
+  linalg.generic {indexing_maps = [#rows, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%long : memref<16x1000xf32>) outs(%out : memref<16xf32>) {
+  ^bb0(%x: f32, %acc: f32):
+    %p = arith.mulf %x, %acc : f32
+    %s = arith.addf %p, %acc : f32
+    linalg.yield %s : f32
+  }
+  // A subtraction does not combine partial results.
+  linalg.generic {indexing_maps = [#rows, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%long : memref<16x1000xf32>) outs(%out : memref<16xf32>) {
+  ^bb0(%x: f32, %acc: f32):
+    %s = arith.subf %acc, %x : f32
+    linalg.yield %s : f32
+  }
+  return
+}
