@@ -94,7 +94,9 @@ std::string vulkanStagePipeline(VulkanStage stage,
            "trueno-write-outputs-in-place";
   case VulkanStage::Gpu:
     // Rows of reductions reduced by a workgroup each
-    // (trueno-workgroup-reductions); every other loop nest a grid-stride
+    // (trueno-workgroup-reductions), float32 matrix products in tiles
+    // through workgroup memory (trueno-tile-matmuls); every other loop
+    // nest a grid-stride
     // launch (trueno-map-to-workgroups); the
     // outlined kernels get the launch's constants, not arguments
     // (canonicalize, then sinking). float32 math as the CPU's polynomials
@@ -104,6 +106,9 @@ std::string vulkanStagePipeline(VulkanStage stage,
     return "func.func(trueno-copy-to-linalg,trueno-math-polynomial,"
            "trueno-parallel-loops-outermost,"
            "trueno-workgroup-reductions{workgroup-size=" +
+           std::to_string(options.workgroupSize) +
+           " max-workgroup-count=" + std::to_string(options.maxWorkgroupCount) +
+           "},trueno-tile-matmuls{workgroup-size=" +
            std::to_string(options.workgroupSize) +
            " max-workgroup-count=" + std::to_string(options.maxWorkgroupCount) +
            "},"

@@ -120,6 +120,36 @@ def WorkgroupReductions
                            "::mlir::affine::AffineDialect"];
 }
 
+def TileMatmuls : Pass<"trueno-tile-matmuls", "::mlir::func::FuncOp"> {
+  let summary = "Matrix products as workgroup tiles through workgroup memory";
+  let description = [{
+    A bufferized float32 `linalg.matmul` or `linalg.batch_matmul` (any
+    views: transposed, sliced, broadcast batches) of at least 32 rows and
+    columns becomes a `gpu.launch` of 256 threads per workgroup, each
+    workgroup computing 64x64 tiles of the output (a grid-stride loop over
+    the batches' tiles, at most `max-workgroup-count` workgroups). For each
+    step of 16 along the contraction the workgroup's threads copy a 64x16
+    tile of A and a 16x64 tile of B into workgroup memory (neighbouring
+    threads reading neighbouring elements of each input's contiguous
+    dimension, zeros past the edges), wait at a barrier, and each thread
+    accumulates a 4x4 block of outputs (rows ty + 16i, columns tx + 16j,
+    so that neighbouring threads write neighbouring columns) from them in
+    registers, the 16 steps unrolled; the sum runs over the contraction in
+    order, as one thread's dot product does. Each output element read from
+    memory is reused 64 times instead of once. Where the device runs fewer
+    than 256 threads per workgroup (`workgroup-size`), nothing changes.
+  }];
+  let options = [
+    Option<"workgroupSize", "workgroup-size", "int64_t", /*default=*/"256",
+           "Threads a workgroup may have (the tiles need 256)">,
+    Option<"maxWorkgroupCount", "max-workgroup-count", "int64_t",
+           /*default=*/"65535", "Workgroups a launch may have">,
+  ];
+  let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 def FlattenKernelBuffers
     : Pass<"trueno-flatten-kernel-buffers", "::mlir::ModuleOp"> {
   let summary = "Give outlined kernels one-dimensional buffers";

@@ -1,0 +1,235 @@
+//===- TileMatmuls.cpp - Matrix products in workgroup tiles ---------------===//
+//
+// trueno-tile-matmuls: see Passes.td. The kernel, for C[b] += A[b] @ B[b]
+// of M x K by K x N:
+//
+//   gpu.launch blocks(G) threads(256) {
+//     As: 64x16 and Bs: 16x64 in workgroup memory
+//     tx = tid % 16, ty = tid / 16
+//     scf.for tile = block to batches * tilesM * tilesN step G {
+//       m0, n0: the tile's first row and column
+//       acc[16] = 0 (loop-carried: registers)
+//       scf.for k0 = 0 to K step 16 {
+//         As[e / 16][e % 16] = A[m0 + e / 16][k0 + e % 16] or 0   (e = tid +
+//         Bs[e / 64][e % 64] = B[k0 + e / 64][n0 + e % 64] or 0    256 r, r <
+//         4) gpu.barrier acc[i][j] += As[ty + 16 i][kk] * Bs[kk][tx + 16 j] (kk
+//         < 16, unrolled) gpu.barrier
+//       }
+//       C[m0 + ty + 16 i][n0 + tx + 16 j] += acc[i][j] where in range
+//     }
+//   }
+//
+// Every loop bound depends on the workgroup alone, so the barriers are
+// reached by all its threads. The contraction loop always runs (K >= 1),
+// so its loop-carried accumulators are defined (MLIR 19's conversion of a
+// loop of no iterations leaves them undefined: WorkgroupReductions.cpp).
+//
+//===----------------------------------------------------------------------===//
+#include "trueno/Codegen/Vulkan/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+#include <limits>
+
+namespace mlir::trueno {
+#define GEN_PASS_DEF_TILEMATMULS
+#include "trueno/Codegen/Vulkan/Passes.h.inc"
+} // namespace mlir::trueno
+
+using namespace mlir;
+
+namespace {
+
+constexpr int64_t kTile = 64; ///< output rows and columns per workgroup
+constexpr int64_t kStep = 16; ///< contraction elements per step
+constexpr int64_t kThreads = 256;
+constexpr int64_t kSide = 16; ///< threads per row and column of a tile
+constexpr int64_t kPer = kTile / kSide; ///< outputs per thread and side
+
+struct TileMatmulsPass
+    : public mlir::trueno::impl::TileMatmulsBase<TileMatmulsPass> {
+  using TileMatmulsBase::TileMatmulsBase;
+
+  void runOnOperation() override {
+    if (workgroupSize < kThreads)
+      return;
+    SmallVector<linalg::LinalgOp> products;
+    getOperation().walk([&](linalg::LinalgOp op) {
+      if (isa<linalg::MatmulOp, linalg::BatchMatmulOp>(op) &&
+          op.hasPureBufferSemantics() && !op->getParentOfType<gpu::LaunchOp>())
+        products.push_back(op);
+    });
+    for (linalg::LinalgOp op : products)
+      rewrite(op);
+  }
+
+  void rewrite(linalg::LinalgOp op) {
+    bool batched = isa<linalg::BatchMatmulOp>(op);
+    Value a = op.getDpsInputOperand(0)->get(),
+          bIn = op.getDpsInputOperand(1)->get(),
+          c = op.getDpsInitOperand(0)->get();
+    auto aType = dyn_cast<MemRefType>(a.getType());
+    auto bType = dyn_cast<MemRefType>(bIn.getType());
+    auto cType = dyn_cast<MemRefType>(c.getType());
+    if (!aType || !bType || !cType || !aType.hasStaticShape() ||
+        !bType.hasStaticShape() || !cType.hasStaticShape())
+      return;
+    Type f32 = Float32Type::get(op.getContext());
+    if (aType.getElementType() != f32 || bType.getElementType() != f32 ||
+        cType.getElementType() != f32)
+      return;
+    int64_t batches = batched ? cType.getDimSize(0) : 1;
+    int64_t m = cType.getDimSize(batched ? 1 : 0),
+            n = cType.getDimSize(batched ? 2 : 1),
+            k = aType.getDimSize(batched ? 2 : 1);
+    if (m < 32 || n < 32 || k < 1)
+      return;
+    int64_t tilesM = (m + kTile - 1) / kTile, tilesN = (n + kTile - 1) / kTile;
+    if (batches > std::numeric_limits<int32_t>::max() / (tilesM * tilesN))
+      return;
+    int64_t tiles = batches * tilesM * tilesN;
+    int64_t groups = std::min<int64_t>(tiles, maxWorkgroupCount);
+
+    Location loc = op.getLoc();
+    OpBuilder b(op);
+    auto index = [&](int64_t v) -> Value {
+      return b.create<arith::ConstantIndexOp>(loc, v);
+    };
+    Value one = index(1);
+    auto launch = b.create<gpu::LaunchOp>(loc, index(groups), one, one,
+                                          index(kThreads), one, one);
+    b.setInsertionPointToEnd(&launch.getBody().front());
+    auto terminator = b.create<gpu::TerminatorOp>(loc);
+    b.setInsertionPoint(terminator);
+    // Memory space 3: Workgroup storage in convert-gpu-to-spirv's Vulkan
+    // mapping.
+    Attribute workgroup = b.getI64IntegerAttr(3);
+    Value aTile = b.create<memref::AllocOp>(
+        loc, MemRefType::get({kTile, kStep}, f32, MemRefLayoutAttrInterface(),
+                             workgroup));
+    Value bTile = b.create<memref::AllocOp>(
+        loc, MemRefType::get({kStep, kTile}, f32, MemRefLayoutAttrInterface(),
+                             workgroup));
+    Value tid = launch.getThreadIds().x;
+    Value tx = b.create<arith::RemUIOp>(loc, tid, index(kSide));
+    Value ty = b.create<arith::DivUIOp>(loc, tid, index(kSide));
+    Value zero = b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(0));
+
+    auto tileLoop = b.create<scf::ForOp>(loc, launch.getBlockIds().x,
+                                         index(tiles), index(groups));
+    b.setInsertionPoint(tileLoop.getBody()->getTerminator());
+    Value t = tileLoop.getInductionVar();
+    Value tn = b.create<arith::RemUIOp>(loc, t, index(tilesN));
+    t = b.create<arith::DivUIOp>(loc, t, index(tilesN));
+    Value tm = b.create<arith::RemUIOp>(loc, t, index(tilesM));
+    Value batch = b.create<arith::DivUIOp>(loc, t, index(tilesM));
+    Value m0 = b.create<arith::MulIOp>(loc, tm, index(kTile));
+    Value n0 = b.create<arith::MulIOp>(loc, tn, index(kTile));
+    // Indices into A, B or C: the batch first where there is one.
+    auto at = [&](Value row, Value column) {
+      SmallVector<Value> indices;
+      if (batched)
+        indices.push_back(batch);
+      indices.push_back(row);
+      indices.push_back(column);
+      return indices;
+    };
+    // `memref[indices]` where `inRange`, else 0 (an edge tile).
+    auto loadOrZero = [&](OpBuilder &at2, Value memref, Value inRange,
+                          SmallVector<Value> indices) -> Value {
+      auto branch = at2.create<scf::IfOp>(
+          loc, inRange,
+          [&](OpBuilder &then, Location l) {
+            then.create<scf::YieldOp>(
+                l, ValueRange{then.create<memref::LoadOp>(l, memref, indices)});
+          },
+          [&](OpBuilder &otherwise, Location l) {
+            otherwise.create<scf::YieldOp>(l, ValueRange{zero});
+          });
+      return branch.getResult(0);
+    };
+    auto less = [&](OpBuilder &at2, Value x, int64_t bound) -> Value {
+      return at2.create<arith::CmpIOp>(
+          loc, arith::CmpIPredicate::ult, x,
+          at2.create<arith::ConstantIndexOp>(loc, bound));
+    };
+
+    SmallVector<Value> zeros(kPer * kPer, zero);
+    auto kLoop = b.create<scf::ForOp>(
+        loc, index(0), index(k), index(kStep), zeros,
+        [&](OpBuilder &kb, Location l, Value k0, ValueRange acc) {
+          auto c = [&](int64_t v) -> Value {
+            return kb.create<arith::ConstantIndexOp>(l, v);
+          };
+          // The tiles of A and B, kThreads elements a round.
+          for (int64_t r = 0; r < kTile * kStep / kThreads; ++r) {
+            Value e = kb.create<arith::AddIOp>(l, tid, c(r * kThreads));
+            Value ar = kb.create<arith::DivUIOp>(l, e, c(kStep));
+            Value ac = kb.create<arith::RemUIOp>(l, e, c(kStep));
+            Value row = kb.create<arith::AddIOp>(l, m0, ar);
+            Value col = kb.create<arith::AddIOp>(l, k0, ac);
+            Value inA =
+                kb.create<arith::AndIOp>(l, less(kb, row, m), less(kb, col, k));
+            kb.create<memref::StoreOp>(l, loadOrZero(kb, a, inA, at(row, col)),
+                                       aTile, ValueRange{ar, ac});
+            Value br = kb.create<arith::DivUIOp>(l, e, c(kTile));
+            Value bc = kb.create<arith::RemUIOp>(l, e, c(kTile));
+            Value krow = kb.create<arith::AddIOp>(l, k0, br);
+            Value ncol = kb.create<arith::AddIOp>(l, n0, bc);
+            Value inB = kb.create<arith::AndIOp>(l, less(kb, krow, k),
+                                                 less(kb, ncol, n));
+            kb.create<memref::StoreOp>(l,
+                                       loadOrZero(kb, bIn, inB, at(krow, ncol)),
+                                       bTile, ValueRange{br, bc});
+          }
+          kb.create<gpu::BarrierOp>(l);
+          SmallVector<Value> sums(acc.begin(), acc.end());
+          for (int64_t kk = 0; kk < kStep; ++kk) {
+            SmallVector<Value> as, bs;
+            for (int64_t i = 0; i < kPer; ++i)
+              as.push_back(kb.create<memref::LoadOp>(
+                  l, aTile,
+                  ValueRange{kb.create<arith::AddIOp>(l, ty, c(kSide * i)),
+                             c(kk)}));
+            for (int64_t j = 0; j < kPer; ++j)
+              bs.push_back(kb.create<memref::LoadOp>(
+                  l, bTile,
+                  ValueRange{c(kk),
+                             kb.create<arith::AddIOp>(l, tx, c(kSide * j))}));
+            for (int64_t i = 0; i < kPer; ++i)
+              for (int64_t j = 0; j < kPer; ++j) {
+                Value product = kb.create<arith::MulFOp>(l, as[i], bs[j]);
+                sums[i * kPer + j] =
+                    kb.create<arith::AddFOp>(l, sums[i * kPer + j], product);
+              }
+          }
+          kb.create<gpu::BarrierOp>(l);
+          kb.create<scf::YieldOp>(l, sums);
+        });
+    // C += the thread's block, where it is inside C.
+    for (int64_t i = 0; i < kPer; ++i)
+      for (int64_t j = 0; j < kPer; ++j) {
+        Value row = b.create<arith::AddIOp>(
+            loc, m0, b.create<arith::AddIOp>(loc, ty, index(kSide * i)));
+        Value col = b.create<arith::AddIOp>(
+            loc, n0, b.create<arith::AddIOp>(loc, tx, index(kSide * j)));
+        Value inside =
+            b.create<arith::AndIOp>(loc, less(b, row, m), less(b, col, n));
+        auto branch = b.create<scf::IfOp>(loc, inside, /*withElse=*/false);
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(branch.thenBlock());
+        Value old = b.create<memref::LoadOp>(loc, c, at(row, col));
+        b.create<memref::StoreOp>(
+            loc,
+            b.create<arith::AddFOp>(loc, old, kLoop.getResult(i * kPer + j)), c,
+            at(row, col));
+      }
+    op->erase();
+  }
+};
+
+} // namespace
