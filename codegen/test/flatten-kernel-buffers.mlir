@@ -3,7 +3,8 @@
 // indexed with the linearized position (plus the reach of negative strides
 // below the first element, where the runtime binds the buffer); bfloat16 is
 // stored as i16; each launch passes a reinterpret_cast of its operand.
-// RUN: trueno-opt %s -trueno-flatten-kernel-buffers | FileCheck %s
+// RUN: trueno-opt %s -split-input-file -trueno-flatten-kernel-buffers | FileCheck %s
+// RUN: trueno-opt %s -split-input-file '-trueno-flatten-kernel-buffers=float64=true' | FileCheck %s --check-prefix=F64
 
 // CHECK-LABEL: func.func @host
 // CHECK: %[[T:.*]] = memref.reinterpret_cast %{{.*}} to offset: [0], sizes: [28], strides: [1] : memref<3x4xf32, strided<[12, 1]>> to memref<28xf32>
@@ -43,6 +44,56 @@ module attributes {gpu.container_module} {
       %s = arith.addf %x, %x : f32
       %t = arith.addf %s, %w : f32
       memref.store %t, %out[%i, %j] : memref<3x4xf32>
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+// Math that SPIR-V's GLSL.std.450 gets wrong or lacks: powf is guarded with
+// IEEE pow's special cases (a negative base to a non-integer power is NaN,
+// NaN in gives NaN, x^0 and 1^y are 1, zero bases by the exponent's sign);
+// math.ipowi becomes exponentiation by squaring over the exponent's bits
+// (bits 1 to 30 shifted out for i32), a negative exponent giving 1, +-1
+// or 0.
+// CHECK-LABEL: gpu.func @math
+// CHECK: %[[P:.*]] = math.powf %[[X:.*]], %[[Y:.*]] : f32
+// CHECK: math.floor %[[Y]]
+// CHECK: arith.cmpf olt, %[[X]]
+// CHECK: arith.cmpf uno, %[[X]], %[[Y]]
+// CHECK: arith.cmpf oeq
+// CHECK: %[[R:.*]] = arith.select
+// CHECK-NEXT: memref.store %[[R]]
+// CHECK-NOT: math.ipowi
+// CHECK-COUNT-30: arith.shrsi
+// CHECK: arith.cmpi slt
+// CHECK: memref.store
+// remsi from the quotient (MLIR's OpSRem emulation overflows at the
+// minimum); remf through float64 (the option), an infinite divisor giving x.
+// CHECK-NOT: arith.remsi
+// CHECK: %[[Q:.*]] = arith.divsi %[[A:.*]], %[[B:.*]] : i32
+// CHECK: %[[QB:.*]] = arith.muli %[[Q]], %[[B]]
+// CHECK: arith.subi %[[A]], %[[QB]]
+// F64: arith.extf %{{.*}} : f32 to f64
+// F64: math.floor %{{.*}} : f64
+// F64: arith.truncf %{{.*}} : f64 to f32
+module attributes {gpu.container_module} {
+  gpu.module @kernels {
+    gpu.func @math(%a: memref<4xf32>, %n: memref<4xi32>, %out: memref<4xf32>,
+                   %iout: memref<4xi32>) kernel {
+      %i = gpu.thread_id x
+      %x = memref.load %a[%i] : memref<4xf32>
+      %y = memref.load %a[%i] : memref<4xf32>
+      %p = math.powf %x, %y : f32
+      memref.store %p, %out[%i] : memref<4xf32>
+      %k = memref.load %n[%i] : memref<4xi32>
+      %q = math.ipowi %k, %k : i32
+      memref.store %q, %iout[%i] : memref<4xi32>
+      %m = arith.remsi %k, %q : i32
+      memref.store %m, %iout[%i] : memref<4xi32>
+      %f = arith.remf %x, %y : f32
+      memref.store %f, %out[%i] : memref<4xf32>
       gpu.return
     }
   }

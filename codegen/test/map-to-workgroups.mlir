@@ -80,3 +80,36 @@ func.func @hoisted(%a: memref<100xf32>, %s: memref<f32>, %b: memref<100xf32>) {
   }
   return
 }
+
+// A value computed before a loop nest and needed after it (a scatter of
+// one element: index and value loaded, the output copied, then the
+// store): one thread runs all of it, the copy as a sequential loop; an
+// allocation amid it goes before it.
+// CHECK-LABEL: func.func @scatter_one
+// CHECK: memref.alloc
+// CHECK: gpu.launch blocks(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %c1{{.*}}, %{{.*}} = %c1{{.*}}, %{{.*}} = %c1{{.*}}) threads(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %c1
+// CHECK: arith.index_cast
+// CHECK: arith.addf
+// CHECK: scf.for
+// CHECK: memref.store %{{.*}}, %arg3[%{{.*}}]
+// CHECK: gpu.terminator
+// CHECK-NOT: gpu.launch
+func.func @scatter_one(%x: memref<8xf32>, %i: memref<1xi64>, %v: memref<1xf32>, %out: memref<8xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %raw = memref.load %i[%c0] : memref<1xi64>
+  %at = arith.index_cast %raw : i64 to index
+  %new = memref.load %v[%c0] : memref<1xf32>
+  %old = memref.load %x[%at] : memref<8xf32>
+  %sum = arith.addf %new, %old : f32
+  %scratch = memref.alloc() : memref<8xf32>
+  scf.parallel (%j) = (%c0) to (%c8) step (%c1) {
+    %e = memref.load %x[%j] : memref<8xf32>
+    memref.store %e, %out[%j] : memref<8xf32>
+    scf.reduce
+  }
+  memref.store %sum, %out[%at] : memref<8xf32>
+  memref.dealloc %scratch : memref<8xf32>
+  return
+}

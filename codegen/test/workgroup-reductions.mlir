@@ -63,6 +63,21 @@ func.func @exp_sum(%a: memref<8x100xf32>, %max: memref<8xf32>, %out: memref<8xf3
   return
 }
 
+// A kept dimension: the output is 8x1, its index (row, 0).
+// CHECK-LABEL: func.func @keepdim
+// CHECK: gpu.launch
+// CHECK: memref.load %arg1[%[[ROW:.*]], %c0{{.*}}] : memref<8x1xf32>
+// CHECK: memref.store %{{.*}}, %arg1[%[[ROW]], %c0{{.*}}] : memref<8x1xf32>
+func.func @keepdim(%a: memref<8x100000xf32>, %out: memref<8x1xf32>) {
+  linalg.generic {indexing_maps = [#rows, affine_map<(d0, d1) -> (d0, 0)>], iterator_types = ["parallel", "reduction"]}
+      ins(%a : memref<8x100000xf32>) outs(%out : memref<8x1xf32>) {
+  ^bb0(%x: f32, %acc: f32):
+    %s = arith.addf %x, %acc : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
 // A row maximum over three dimensions of rows: the row index is
 // delinearized (2 x 3 rows).
 // CHECK-LABEL: func.func @row_max

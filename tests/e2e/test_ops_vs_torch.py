@@ -11,6 +11,9 @@ division and modulo by zero); the result dtype must equal PyTorch's
 promotion (torch.result_type) and the values must match within the per-op
 tolerance of tests/compiler/test_kernels_vs_torch.py.
 
+With TRUENO_DEVICE=vulkan every case runs on the Vulkan device, with the
+differences docs/ARCHITECTURE.md states (see VULKAN below).
+
 Usage: test_ops_vs_torch.py PATH/TO/trueno-op-cases [CASES_PER_OP]
 """
 import math
@@ -1566,6 +1569,71 @@ def check_cpu_setting(runner):
     return failed
 
 
+# On a Vulkan device (TRUENO_DEVICE=vulkan) the same cases run with what
+# docs/ARCHITECTURE.md states of that backend:
+# - float64 exp, log, sin, tanh, pow... are refused at compile time with
+#   this message (GLSL.std.450 has no float64 transcendental functions);
+# - float32 sin, cos and tan are the driver's GLSL.std.450 ones (the CPU
+#   computes float32 sin through float64): within 2e-4 relative or
+#   1e-5 + 2e-7 |x| absolute for arguments x below 1e3 in magnitude (the
+#   driver reduces larger ones without float64, and its error grows with
+#   |x|), tan only where |tan| < 1e3 (near a pole one ulp of the argument
+#   moves it further than that); geluTanh likewise, whose tanh stops about
+#   1e-7 short of +-1 (x * 1e-7 instead of -0 for large negative x).
+# Two known defects, not by design, are compared without (see
+# vulkan_difference). With TRUENO_VULKAN_VALIDATION=1 a message of the
+# validation layer fails the run.
+VULKAN = os.environ.get("TRUENO_DEVICE", "").startswith("vulkan")
+VULKAN_REFUSED = "on float64 has no SPIR-V instruction"
+VULKAN_DRIVER_MATH = {"sin", "cos", "tan", "geluTanh"}
+VULKAN_DRIVER_TOL = (2e-4, 1e-5)
+
+
+def broadcast_operand(o, shape):
+    """Operand `o`'s values broadcast to `shape` as float64, or None."""
+    values = o.array if o.array is not None else o.scalar
+    try:
+        return np.broadcast_to(np.asarray(values, dtype=np.float64), shape)
+    except (TypeError, ValueError):
+        return None
+
+
+def vulkan_difference(op, operands, expected, got, problem):
+    """Whether a failing case shows a stated Vulkan difference, not a bug."""
+    if VULKAN_REFUSED in problem:
+        return any(o.array is not None and o.dtype == "float64"
+                   for o in operands)
+    if op in ("remainder", "fmod", "floorDivide") and got is not None and \
+            got.shape == expected.shape and len(operands) == 2:
+        # Known, not by design (docs/ARCHITECTURE.md, "Not yet"): float64
+        # remainders are OpFRem's x - y trunc(x / y) in float64 (within
+        # 2^-50 |x|); and on lavapipe an int64 division whose operand was
+        # widened from a narrower integer in the kernel (SConvert, then
+        # SDiv: valid SPIR-V) gives wrong quotients, so those are not
+        # compared.
+        if expected.dtype == np.int64:
+            return any(o.array is not None and o.dtype != "int64"
+                       for o in operands)
+        x = broadcast_operand(operands[0], expected.shape)
+        if x is None or expected.dtype != np.float64 or op == "floorDivide":
+            return False
+        return same(expected.astype(np.float64), got.astype(np.float64),
+                    (1e-15, 2.0**-50 * np.abs(x))) is None
+    if op not in VULKAN_DRIVER_MATH or got is None or \
+            got.dtype != expected.dtype or got.dtype.kind != "f":
+        return False
+    e, g = expected.astype(np.float64), got.astype(np.float64)
+    x = operands[0].array
+    if x is None or np.shape(x) != e.shape:
+        return False
+    x = np.abs(np.asarray(x, dtype=np.float64))
+    keep = x < 1e3
+    if op == "tan":
+        keep &= ~(np.abs(e) >= 1e3) & ~(np.abs(g) >= 1e3)
+    rtol, atol = VULKAN_DRIVER_TOL
+    return same(e[keep], g[keep], (rtol, atol + 2e-7 * x[keep])) is None
+
+
 def main():
     runner = sys.argv[1]
     per_op = int(sys.argv[2]) if len(sys.argv) > 2 else 6
@@ -1673,11 +1741,19 @@ def main():
                              check=True, capture_output=True, text=True)
         print(run.stdout.strip())
         failed = 0
+        validation = [line for line in run.stderr.splitlines()
+                      if "vulkan validation" in line]
+        if validation:
+            failed += 1
+            print(f"FAIL the validation layer reported {len(validation)} "
+                  f"messages, the first: {validation[0]}")
+        documented = 0
         for n, (op, operands, want, tol) in enumerate(cases):
             if only and f"c{n}" not in only:
                 continue
             err = os.path.join(out, f"c{n}.err")
             got = None
+            expected = None
             if os.path.exists(err):
                 problem = open(err).read().strip()
             else:
@@ -1688,6 +1764,10 @@ def main():
                             else want).numpy()
                 problem = (f"dtype {got_type}, PyTorch gives {want_type}"
                            if got_type != want_type else same(expected, got, tol))
+            if problem and VULKAN and vulkan_difference(
+                    op, operands, expected, got, problem):
+                documented += 1
+                problem = None
             if problem:
                 failed += 1
                 if failed <= int(os.environ.get("TRUENO_TEST_SHOW", "20")):
@@ -1697,8 +1777,13 @@ def main():
                     print(f"FAIL c{n} {op}({', '.join(map(str, desc))}): {problem}")
                     print(describe_failure(operands, want, got))
         ran = len(only) if only else len(cases)
-        if not only and "TRUENO_CPU" not in os.environ:
+        if not only and "TRUENO_CPU" not in os.environ and not VULKAN:
             failed += check_cpu_setting(runner)
+        if VULKAN:
+            print(f"{documented} cases show a stated Vulkan difference "
+                  "(float64 transcendental functions refused, float32 "
+                  "trigonometry within the driver's precision, float64 "
+                  "remainders and widened int64 divisions as known)")
         print(f"{ran - failed} passed, {failed} failed")
         return 1 if failed else 0
 

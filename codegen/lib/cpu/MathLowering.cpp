@@ -198,6 +198,20 @@ struct ExpandBFloat16Pass
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(emulation))))
       return signalPassFailure();
+    // A widening to float64 goes through float32 (exact both ways): the
+    // expansion below widens bfloat16 to float32 only, and SPIR-V has no
+    // bfloat16 type to convert from.
+    getOperation()->walk([](arith::ExtFOp ext) {
+      if (!getElementTypeOrSelf(ext.getIn().getType()).isBF16() ||
+          getElementTypeOrSelf(ext.getType()).getIntOrFloatBitWidth() <= 32)
+        return;
+      OpBuilder b(ext);
+      Type f32 = b.getF32Type();
+      if (auto shaped = dyn_cast<ShapedType>(ext.getIn().getType()))
+        f32 = shaped.clone(f32);
+      Value wide = b.create<arith::ExtFOp>(ext.getLoc(), f32, ext.getIn());
+      ext.getInMutable().assign(wide);
+    });
     // ... and those become integer arithmetic on the bits.
     RewritePatternSet patterns(context);
     arith::populateExpandBFloat16Patterns(patterns);

@@ -12,7 +12,9 @@
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/BuiltinTypes.h"
+
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include <limits>
 
 namespace mlir::trueno {
 #define GEN_PASS_DEF_FLATTENKERNELBUFFERS
@@ -81,14 +83,248 @@ Value linearize(OpBuilder &b, Location loc, ValueRange indices,
   return sum;
 }
 
+/// powf with IEEE pow's special cases around it: convert-math-to-spirv's
+/// GLSL.std.450 Pow is undefined for a negative or zero base (MLIR flips
+/// the sign for an odd exponent, truncating a fractional one), so a
+/// negative base to a non-integer power gave a number instead of NaN.
+void guardPowF(ModuleOp module) {
+  module.walk([](math::PowFOp pow) {
+    OpBuilder b(pow);
+    b.setInsertionPointAfter(pow);
+    Location loc = pow.getLoc();
+    Value x = pow.getLhs(), y = pow.getRhs();
+    Type type = x.getType();
+    auto constant = [&](double v) -> Value {
+      return b.create<arith::ConstantOp>(loc, b.getFloatAttr(type, v));
+    };
+    auto cmp = [&](arith::CmpFPredicate p, Value l, Value r) -> Value {
+      return b.create<arith::CmpFOp>(loc, p, l, r);
+    };
+    auto both = [&](Value l, Value r) -> Value {
+      return b.create<arith::AndIOp>(loc, l, r);
+    };
+    auto select = [&](Value c, Value t, Value f) -> Value {
+      return b.create<arith::SelectOp>(loc, c, t, f);
+    };
+    using P = arith::CmpFPredicate;
+    Value zero = constant(0), one = constant(1),
+          inf = constant(std::numeric_limits<double>::infinity()),
+          nan = constant(std::numeric_limits<double>::quiet_NaN());
+    Value integer = cmp(P::OEQ, b.create<math::FloorOp>(loc, y), y);
+    Value half = b.create<arith::MulFOp>(loc, y, constant(0.5));
+    Value odd =
+        both(integer, cmp(P::ONE, b.create<math::FloorOp>(loc, half), half));
+    Value xZero = cmp(P::OEQ, x, zero);
+    Value r = pow.getResult();
+    // (+-0)^y: +-inf below 0, +-0 above (signed for an odd integer y).
+    r = select(both(xZero, cmp(P::OLT, y, zero)),
+               select(odd, b.create<math::CopySignOp>(loc, inf, x), inf), r);
+    r = select(both(xZero, cmp(P::OGT, y, zero)), select(odd, x, zero), r);
+    // A negative base to a finite non-integer power: NaN, but for -inf
+    // (inf above 0, 0 below).
+    Value finite = cmp(P::OLT, b.create<math::AbsFOp>(loc, y), inf);
+    Value fractional = b.create<arith::XOrIOp>(
+        loc, integer, b.create<arith::ConstantIntOp>(loc, 1, 1));
+    Value negativeInf = b.create<arith::NegFOp>(loc, inf);
+    r = select(both(both(cmp(P::OLT, x, zero), finite), fractional),
+               select(cmp(P::OEQ, x, negativeInf),
+                      select(cmp(P::OGT, y, zero), inf, zero), nan),
+               r);
+    // NaN in, NaN out ...
+    r = select(cmp(P::UNO, x, y), nan, r);
+    // ... but x^0 and 1^y are 1, even for NaN.
+    r = select(
+        b.create<arith::OrIOp>(loc, cmp(P::OEQ, y, zero), cmp(P::OEQ, x, one)),
+        one, r);
+    // Every use but the guard's own reads the guarded value.
+    llvm::SmallPtrSet<Operation *, 32> guard;
+    for (Operation *op = pow->getNextNode();
+         op != r.getDefiningOp()->getNextNode(); op = op->getNextNode())
+      guard.insert(op);
+    pow.getResult().replaceUsesWithIf(
+        r, [&](OpOperand &use) { return !guard.contains(use.getOwner()); });
+  });
+}
+
+/// tanh saturated where float32 rounds it to +-1 (|x| > 9.01): the
+/// driver's GLSL.std.450 Tanh (lavapipe's, for one) stays 1.2e-7 short of
+/// it, which gelu(tanh) of -4000 turns into -0.0005 instead of -0.
+void saturateTanh(ModuleOp module) {
+  module.walk([](math::TanhOp tanh) {
+    Type type = tanh.getType();
+    if (!getElementTypeOrSelf(type).isF32())
+      return;
+    OpBuilder b(tanh);
+    b.setInsertionPointAfter(tanh);
+    Location loc = tanh.getLoc();
+    Value x = tanh.getOperand();
+    Value far = b.create<arith::CmpFOp>(
+        loc, arith::CmpFPredicate::OGT, b.create<math::AbsFOp>(loc, x),
+        b.create<arith::ConstantOp>(loc, b.getFloatAttr(type, 9.1)));
+    Value one = b.create<math::CopySignOp>(
+        loc, b.create<arith::ConstantOp>(loc, b.getFloatAttr(type, 1.0)), x);
+    Value r = b.create<arith::SelectOp>(loc, far, one, tanh.getResult());
+    tanh.getResult().replaceAllUsesExcept(r, r.getDefiningOp());
+  });
+}
+
+/// arith.remf as C's fmod: SPIR-V's OpFRem is x - y * trunc(x / y) in
+/// floating point, which is NaN for an infinite y (fmod gives x) and may be
+/// an ulp off otherwise. An infinite y with a finite x gives x. On a device
+/// with float64, a float32 remainder is computed there exactly: q =
+/// trunc(x / y) is exact below 2^24, q * y has at most 48 significant bits,
+/// and x - q * y is the representable remainder (q one too far, where the
+/// quotient rounded up to an integer, gives the other sign: one |y| back).
+/// Without float64, or with q at 2^24 or more, OpFRem stays.
+void exactRemF(ModuleOp module, bool float64) {
+  SmallVector<arith::RemFOp> rems;
+  module.walk([&](arith::RemFOp rem) {
+    if (rem->getParentOfType<gpu::GPUFuncOp>())
+      rems.push_back(rem);
+  });
+  for (arith::RemFOp rem : rems) {
+    OpBuilder b(rem);
+    b.setInsertionPointAfter(rem);
+    Location loc = rem.getLoc();
+    Value x = rem.getLhs(), y = rem.getRhs();
+    Type type = x.getType();
+    using P = arith::CmpFPredicate;
+    auto constant = [&](Type t, double v) -> Value {
+      return b.create<arith::ConstantOp>(loc, b.getFloatAttr(t, v));
+    };
+    auto cmp = [&](P p, Value l, Value r) -> Value {
+      return b.create<arith::CmpFOp>(loc, p, l, r);
+    };
+    Value r = rem.getResult();
+    if (float64 && type.isF32()) {
+      Type f64 = b.getF64Type();
+      Value x64 = b.create<arith::ExtFOp>(loc, f64, x);
+      Value y64 = b.create<arith::ExtFOp>(loc, f64, y);
+      Value ratio = b.create<arith::DivFOp>(loc, x64, y64);
+      // trunc as copysign(floor(|v|), v): math-to-spirv has no trunc.
+      Value q = b.create<math::CopySignOp>(
+          loc, b.create<math::FloorOp>(loc, b.create<math::AbsFOp>(loc, ratio)),
+          ratio);
+      Value exact = b.create<arith::SubFOp>(
+          loc, x64, b.create<arith::MulFOp>(loc, q, y64));
+      Value zero = constant(f64, 0);
+      Value overshot = b.create<arith::AndIOp>(
+          loc, cmp(P::ONE, exact, zero),
+          b.create<arith::XOrIOp>(loc, cmp(P::OLT, exact, zero),
+                                  cmp(P::OLT, x64, zero)));
+      exact = b.create<arith::SelectOp>(
+          loc, overshot,
+          b.create<arith::AddFOp>(
+              loc, exact,
+              b.create<math::CopySignOp>(loc, b.create<math::AbsFOp>(loc, y64),
+                                         x64)),
+          exact);
+      Value inRange = b.create<arith::AndIOp>(
+          loc,
+          cmp(P::OLT, b.create<math::AbsFOp>(loc, q), constant(f64, 16777216)),
+          cmp(P::ONE, y64, zero));
+      r = b.create<arith::SelectOp>(
+          loc, inRange, b.create<arith::TruncFOp>(loc, type, exact), r);
+    }
+    Value inf = constant(type, std::numeric_limits<double>::infinity());
+    Value negativeInf = b.create<arith::NegFOp>(loc, inf);
+    Value yInfinite = b.create<arith::OrIOp>(loc, cmp(P::OEQ, y, inf),
+                                             cmp(P::OEQ, y, negativeInf));
+    Value xFinite = b.create<arith::AndIOp>(loc, cmp(P::ONE, x, inf),
+                                            cmp(P::ONE, x, negativeInf));
+    r = b.create<arith::SelectOp>(
+        loc, b.create<arith::AndIOp>(loc, yInfinite, xFinite), x, r);
+    llvm::SmallPtrSet<Operation *, 32> guard;
+    for (Operation *op = rem->getNextNode();
+         op != r.getDefiningOp()->getNextNode(); op = op->getNextNode())
+      guard.insert(op);
+    rem.getResult().replaceUsesWithIf(
+        r, [&](OpOperand &use) { return !guard.contains(use.getOwner()); });
+  }
+}
+
+/// arith.remsi as a - (a / b) * b: MLIR's conversion emulates OpSRem on
+/// absolute values, and the absolute value of the type's minimum overflows
+/// (int8's -128 % 125 gave 3, not -3). The scalar recipes keep b = 0 and
+/// min / -1 out of both.
+void remainderFromQuotient(ModuleOp module) {
+  SmallVector<arith::RemSIOp> rems;
+  module.walk([&](arith::RemSIOp rem) {
+    if (rem->getParentOfType<gpu::GPUFuncOp>())
+      rems.push_back(rem);
+  });
+  for (arith::RemSIOp rem : rems) {
+    OpBuilder b(rem);
+    Location loc = rem.getLoc();
+    Value q = b.create<arith::DivSIOp>(loc, rem.getLhs(), rem.getRhs());
+    Value r = b.create<arith::SubIOp>(
+        loc, rem.getLhs(), b.create<arith::MulIOp>(loc, q, rem.getRhs()));
+    rem.getResult().replaceAllUsesWith(r);
+    rem.erase();
+  }
+}
+
+/// math.ipowi (which math-to-spirv cannot convert) as exponentiation by
+/// squaring over the exponent's bits, unrolled, with math.ipowi's meaning
+/// of a negative exponent (trunc(1 / x^-e): 1 for base 1, +-1 for base -1,
+/// 0 otherwise; the scalar recipe keeps base 0 out of it).
+void expandIPowI(ModuleOp module) {
+  SmallVector<math::IPowIOp> powers;
+  module.walk([&](math::IPowIOp op) { powers.push_back(op); });
+  for (math::IPowIOp op : powers) {
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    Value x = op.getLhs(), e = op.getRhs();
+    Type type = x.getType();
+    unsigned bits = getElementTypeOrSelf(type).getIntOrFloatBitWidth();
+    auto constant = [&](int64_t v) -> Value {
+      return b.create<arith::ConstantIntOp>(loc, v, type);
+    };
+    auto cmp = [&](arith::CmpIPredicate p, Value l, Value r) -> Value {
+      return b.create<arith::CmpIOp>(loc, p, l, r);
+    };
+    using P = arith::CmpIPredicate;
+    Value zero = constant(0), one = constant(1);
+    Value result = one, square = x;
+    for (unsigned bit = 0; bit + 1 < bits; ++bit) {
+      Value set =
+          cmp(P::ne,
+              b.create<arith::AndIOp>(
+                  loc, b.create<arith::ShRSIOp>(loc, e, constant(bit)), one),
+              zero);
+      result = b.create<arith::SelectOp>(
+          loc, set, b.create<arith::MulIOp>(loc, result, square), result);
+      if (bit + 2 < bits)
+        square = b.create<arith::MulIOp>(loc, square, square);
+    }
+    Value odd = cmp(P::ne, b.create<arith::AndIOp>(loc, e, one), zero);
+    Value negative = b.create<arith::SelectOp>(
+        loc, cmp(P::eq, x, one), one,
+        b.create<arith::SelectOp>(
+            loc, cmp(P::eq, x, constant(-1)),
+            b.create<arith::SelectOp>(loc, odd, constant(-1), one), zero));
+    Value power =
+        b.create<arith::SelectOp>(loc, cmp(P::slt, e, zero), negative, result);
+    op.getResult().replaceAllUsesWith(power);
+    op.erase();
+  }
+}
+
 struct FlattenKernelBuffersPass
     : public mlir::trueno::impl::FlattenKernelBuffersBase<
           FlattenKernelBuffersPass> {
+  using FlattenKernelBuffersBase::FlattenKernelBuffersBase;
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     // What SPIR-V lacks, said or rewritten first: GLSL.std.450's
     // transcendental functions take 16/32-bit floats only, and its integer
     // min and max no booleans (on i1 they are `and` and `or`).
+    guardPowF(module);
+    saturateTanh(module);
+    exactRemF(module, float64);
+    remainderFromQuotient(module);
+    expandIPowI(module);
     {
       // Math that MLIR 19's math-to-spirv has no instruction for, in terms
       // of what it has (tan as sin / cos, erf, atan2, asin, ... as

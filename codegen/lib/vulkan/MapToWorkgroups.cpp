@@ -96,13 +96,29 @@ struct MapToWorkgroupsPass
       return done;
     };
     for (Operation *op : ops) {
-      if (auto loop = dyn_cast<scf::ParallelOp>(op)) {
+      if (auto loop = dyn_cast<scf::ParallelOp>(op);
+          loop && neededAfter(run, loop)) {
+        // The run computes a value that work after this loop nest needs
+        // (a scatter of one element: the index and value loaded, the
+        // output copied, then the store): one thread runs all of it, the
+        // loop nest included, since a value cannot pass between launches.
+        run.push_back(op);
+      } else if (loop) {
         if (failed(flush()) || failed(gridStride(loop)))
           return signalPassFailure();
       } else if (isa<gpu::LaunchOp>(op)) {
         // Already a launch (trueno-workgroup-reductions).
         if (failed(flush()))
           return signalPassFailure();
+      } else if (bufferBookkeeping(op) && !run.empty() &&
+                 !op->hasTrait<OpTrait::IsTerminator>() &&
+                 neededAfter(run, op) &&
+                 llvm::none_of(op->getOperands(), [&](Value v) {
+                   return llvm::is_contained(run, v.getDefiningOp());
+                 })) {
+        // An allocation or view amid a run whose values are needed after
+        // it goes before the run, which then continues.
+        op->moveBefore(run.front());
       } else if (bufferBookkeeping(op) || (pureScalar(op) && run.empty())) {
         // Side-effect-free ops amid a run join it (they compute on what it
         // loads); runOnOneThread hoists those that do not.
@@ -114,6 +130,18 @@ struct MapToWorkgroupsPass
     }
     if (failed(flush()))
       signalPassFailure();
+  }
+
+  /// Whether an op of `run` has a use after `loop` (both at the top level
+  /// of one block).
+  static bool neededAfter(ArrayRef<Operation *> run, Operation *loop) {
+    for (Operation *op : run)
+      for (Operation *user : op->getUsers()) {
+        Operation *top = loop->getBlock()->findAncestorOpInBlock(*user);
+        if (top && loop->isBeforeInBlock(top))
+          return true;
+      }
+    return false;
   }
 
   /// Loads (and the math on them) that canonicalization hoisted out of

@@ -120,9 +120,10 @@ std::string vulkanStagePipeline(VulkanStage stage,
            "gpu-launch-sink-index-computations,gpu-kernel-outlining,"
            "lower-affine,canonicalize,cse";
   case VulkanStage::Spirv:
-    return std::string("trueno-flatten-kernel-buffers,trueno-expand-bf16,"
-                       "canonicalize,"
-                       "trueno-spirv-entry-points{float64=") +
+    return std::string("trueno-flatten-kernel-buffers{float64=") +
+           flag(options.float64) +
+           "},trueno-expand-bf16,canonicalize,"
+           "trueno-spirv-entry-points{float64=" +
            flag(options.float64) + " int64=" + flag(options.int64) +
            " int16=" + flag(options.int16) +
            " float16=" + flag(options.float16) + " int8=" + flag(options.int8) +

@@ -95,13 +95,23 @@ std::optional<Match> matchRowReduction(linalg::GenericOp generic,
   if (rows == 0 || m.length > std::numeric_limits<int32_t>::max() / 2 - 1024)
     return std::nullopt;
   // The output: the parallel loops in order (one element per row).
+  // (A kept dimension of size 1 is a constant 0 among them.)
   OpOperand *init = generic.getDpsInitOperand(0);
   AffineMap outMap = generic.getMatchingIndexingMap(init);
-  if (outMap.getNumResults() != loops - 1)
-    return std::nullopt;
-  for (auto [i, e] : llvm::enumerate(outMap.getResults()))
-    if (e != getAffineDimExpr(i, generic.getContext()))
+  unsigned nextDim = 0;
+  for (AffineExpr e : outMap.getResults()) {
+    if (auto dim = dyn_cast<AffineDimExpr>(e)) {
+      if (dim.getPosition() != nextDim++)
+        return std::nullopt;
+    } else if (auto c = dyn_cast<AffineConstantExpr>(e)) {
+      if (c.getValue() != 0)
+        return std::nullopt;
+    } else {
       return std::nullopt;
+    }
+  }
+  if (nextDim != loops - 1)
+    return std::nullopt;
   auto outType = dyn_cast<MemRefType>(init->get().getType());
   Type element = outType ? outType.getElementType() : Type();
   if (!element || !(element.isF32() || element.isF64() ||
@@ -290,10 +300,18 @@ struct WorkgroupReductionsPass
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(last.thenBlock());
+      SmallVector<Value> outIndices;
+      for (AffineExpr e :
+           generic.getMatchingIndexingMap(generic.getDpsInitOperand(0))
+               .getResults())
+        outIndices.push_back(
+            isa<AffineDimExpr>(e)
+                ? rowIndices[cast<AffineDimExpr>(e).getPosition()]
+                : index(0));
       Value total = b.create<memref::LoadOp>(loc, partials, index(0));
-      Value initial = b.create<memref::LoadOp>(loc, outBuffer, rowIndices);
+      Value initial = b.create<memref::LoadOp>(loc, outBuffer, outIndices);
       b.create<memref::StoreOp>(loc, combine(b, m.combiner, total, initial),
-                                outBuffer, rowIndices);
+                                outBuffer, outIndices);
     }
     generic.erase();
   }

@@ -163,7 +163,17 @@ def FlattenKernelBuffers
     and stores index it with the linearized position, and each launch
     passes its operand through a `memref.reinterpret_cast` to that type (a
     view of the same buffer, which the runtime binds as it is).
+
+    First, what SPIR-V lacks or gets wrong is rewritten: math without a
+    GLSL.std.450 instruction expanded, powf guarded with pow's special
+    cases, tanh saturated, remf made C's fmod (exact through float64 where
+    the device has it: `float64`), remsi from the quotient, ipowi unrolled;
+    float64 transcendental functions are an error.
   }];
+  let options = [
+    Option<"float64", "float64", "bool", /*default=*/"false",
+           "The device computes float64 (exact float32 remainders)">,
+  ];
   let dependentDialects = ["::mlir::memref::MemRefDialect",
                            "::mlir::arith::ArithDialect"];
 }
