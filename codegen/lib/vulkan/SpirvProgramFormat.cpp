@@ -49,7 +49,8 @@ public:
   }
   void bytes(const void *data, std::size_t n) {
     count(n);
-    out.append(static_cast<const char *>(data), n);
+    if (n != 0) // `data` of an empty vector may be null
+      out.append(static_cast<const char *>(data), n);
   }
   std::string out;
 };
@@ -84,6 +85,8 @@ public:
   bool bytes(void *data, std::size_t n) {
     if (in_.size() - at_ < n)
       return fail("it ends inside a field");
+    if (n == 0) // `data` of an empty vector may be null
+      return true;
     std::memcpy(data, in_.data() + at_, n);
     at_ += n;
     return true;
