@@ -65,6 +65,11 @@ module attributes {gpu.container_module} {
 // CHECK: arith.cmpf oeq
 // CHECK: %[[R:.*]] = arith.select
 // CHECK-NEXT: memref.store %[[R]]
+// tanh (a polynomial here) saturated to +-1 beyond 9.1.
+// CHECK: %[[FAR:.*]] = arith.cmpf ogt, %{{.*}}, %cst{{.*}} : f32
+// CHECK: %[[ONE:.*]] = math.copysign %cst{{.*}}, %[[X]]
+// CHECK: %[[TH:.*]] = arith.select %[[FAR]], %[[ONE]], %{{.*}} : f32
+// CHECK-NEXT: memref.store %[[TH]]
 // CHECK-NOT: math.ipowi
 // CHECK-COUNT-30: arith.shrsi
 // CHECK: arith.cmpi slt
@@ -87,6 +92,8 @@ module attributes {gpu.container_module} {
       %y = memref.load %a[%i] : memref<4xf32>
       %p = math.powf %x, %y : f32
       memref.store %p, %out[%i] : memref<4xf32>
+      %th = math.tanh %x : f32
+      memref.store %th, %out[%i] : memref<4xf32>
       %k = memref.load %n[%i] : memref<4xi32>
       %q = math.ipowi %k, %k : i32
       memref.store %q, %iout[%i] : memref<4xi32>

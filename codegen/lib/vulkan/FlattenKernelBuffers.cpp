@@ -147,8 +147,9 @@ void guardPowF(ModuleOp module) {
 }
 
 /// tanh saturated where float32 rounds it to +-1 (|x| > 9.01): the
-/// driver's GLSL.std.450 Tanh (lavapipe's, for one) stays 1.2e-7 short of
-/// it, which gelu(tanh) of -4000 turns into -0.0005 instead of -0.
+/// polynomial that replaces it below (MLIR's, which clamps its argument at
+/// 7.99) stays 1.2e-7 short of it, which gelu(tanh) of -4000 turned into
+/// -0.0005 instead of -0.
 void saturateTanh(ModuleOp module) {
   module.walk([](math::TanhOp tanh) {
     Type type = tanh.getType();
