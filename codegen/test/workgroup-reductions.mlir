@@ -78,6 +78,23 @@ func.func @keepdim(%a: memref<8x100000xf32>, %out: memref<8x1xf32>) {
   return
 }
 
+// A column longer than 65535 elements (one thread's loop that long is
+// wrong on lavapipe) goes to a workgroup too. (A broadcast row, stride 0,
+// counts as contiguous: the parser takes no zero strides, so the op suite
+// tests it.)
+// CHECK-LABEL: func.func @long_column
+// CHECK: gpu.launch
+// CHECK-NOT: linalg.generic
+func.func @long_column(%t: memref<70000x4xf32>, %cols: memref<4xf32>) {
+  linalg.generic {indexing_maps = [#columns, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%t : memref<70000x4xf32>) outs(%cols : memref<4xf32>) {
+  ^bb0(%x: f32, %acc: f32):
+    %s = arith.addf %x, %acc : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
 // A row maximum over three dimensions of rows: the row index is
 // delinearized (2 x 3 rows).
 // CHECK-LABEL: func.func @row_max

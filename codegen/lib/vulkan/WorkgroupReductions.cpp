@@ -50,14 +50,20 @@ bool associativeCommutative(Operation *op) {
              arith::AndIOp, arith::OrIOp, arith::XOrIOp>(op);
 }
 
-/// Whether `type`'s last dimension is contiguous (unit stride).
+/// Whether neighbouring elements of `type`'s last dimension are
+/// neighbours in memory, or one element (a broadcast).
 bool lastDimContiguous(MemRefType type) {
   SmallVector<int64_t> strides;
   int64_t offset;
   if (failed(getStridesAndOffset(type, strides, offset)))
     return false;
-  return !strides.empty() && strides.back() == 1;
+  return !strides.empty() && (strides.back() == 1 || strides.back() == 0);
 }
+
+/// Rows longer than this are always reduced by a workgroup, whatever their
+/// layout: one thread's loop over them is slow everywhere and wrong on
+/// lavapipe, which stops any shader loop after 65535 iterations.
+constexpr int64_t kLongestThreadRow = 65535;
 
 struct Match {
   linalg::GenericOp generic;
@@ -125,11 +131,13 @@ std::optional<Match> matchRowReduction(linalg::GenericOp generic,
     if (!map.isFunctionOfDim(loops - 1))
       continue;
     auto type = dyn_cast<MemRefType>(input->get().getType());
-    if (!type || map.getNumResults() == 0 ||
-        map.getResults().back() != reduction || !lastDimContiguous(type))
+    if (!type || map.getNumResults() == 0)
+      return std::nullopt;
+    if (m.length <= kLongestThreadRow &&
+        (map.getResults().back() != reduction || !lastDimContiguous(type)))
       return std::nullopt;
     for (AffineExpr e : map.getResults().drop_back())
-      if (e.isFunctionOfDim(loops - 1))
+      if (m.length <= kLongestThreadRow && e.isFunctionOfDim(loops - 1))
         return std::nullopt;
   }
   // The body: yield C(value, out) with `out` used by C alone.

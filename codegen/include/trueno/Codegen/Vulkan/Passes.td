@@ -104,7 +104,11 @@ def WorkgroupReductions
     of a GPU idle and reads rows with strides across threads. Column
     reductions and the interleaved partial sums of trueno-split-reductions
     (whose reduction is not the contiguous dimension) keep one thread per
-    output element, which already reads neighbouring elements.
+    output element, which already reads neighbouring elements, unless the
+    reduction is longer than 65535 elements: then a workgroup takes it
+    whatever its layout (lavapipe stops any shader loop after 65535
+    iterations, and one thread's loop that long is slow everywhere). A
+    broadcast row (stride 0) counts as contiguous.
   }];
   let options = [
     Option<"workgroupSize", "workgroup-size", "int64_t", /*default=*/"256",
