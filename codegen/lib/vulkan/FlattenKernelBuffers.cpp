@@ -83,6 +83,18 @@ Value linearize(OpBuilder &b, Location loc, ValueRange indices,
   return sum;
 }
 
+/// Points every use of `op`'s result at `guarded`, a value computed from it
+/// by the ops inserted right after `op` (up to `guarded`'s definition),
+/// which keep reading the original.
+void useGuarded(Operation *op, Value guarded) {
+  llvm::SmallPtrSet<Operation *, 32> guard;
+  for (Operation *g = op->getNextNode();
+       g != guarded.getDefiningOp()->getNextNode(); g = g->getNextNode())
+    guard.insert(g);
+  op->getResult(0).replaceUsesWithIf(
+      guarded, [&](OpOperand &use) { return !guard.contains(use.getOwner()); });
+}
+
 /// powf with IEEE pow's special cases around it: convert-math-to-spirv's
 /// GLSL.std.450 Pow is undefined for a negative or zero base (MLIR flips
 /// the sign for an odd exponent, truncating a fractional one), so a
@@ -136,13 +148,7 @@ void guardPowF(ModuleOp module) {
     r = select(
         b.create<arith::OrIOp>(loc, cmp(P::OEQ, y, zero), cmp(P::OEQ, x, one)),
         one, r);
-    // Every use but the guard's own reads the guarded value.
-    llvm::SmallPtrSet<Operation *, 32> guard;
-    for (Operation *op = pow->getNextNode();
-         op != r.getDefiningOp()->getNextNode(); op = op->getNextNode())
-      guard.insert(op);
-    pow.getResult().replaceUsesWithIf(
-        r, [&](OpOperand &use) { return !guard.contains(use.getOwner()); });
+    useGuarded(pow, r);
   });
 }
 
@@ -165,7 +171,7 @@ void saturateTanh(ModuleOp module) {
     Value one = b.create<math::CopySignOp>(
         loc, b.create<arith::ConstantOp>(loc, b.getFloatAttr(type, 1.0)), x);
     Value r = b.create<arith::SelectOp>(loc, far, one, tanh.getResult());
-    tanh.getResult().replaceAllUsesExcept(r, r.getDefiningOp());
+    useGuarded(tanh, r);
   });
 }
 
@@ -235,12 +241,7 @@ void exactRemF(ModuleOp module, bool float64) {
                                             cmp(P::ONE, x, negativeInf));
     r = b.create<arith::SelectOp>(
         loc, b.create<arith::AndIOp>(loc, yInfinite, xFinite), x, r);
-    llvm::SmallPtrSet<Operation *, 32> guard;
-    for (Operation *op = rem->getNextNode();
-         op != r.getDefiningOp()->getNextNode(); op = op->getNextNode())
-      guard.insert(op);
-    rem.getResult().replaceUsesWithIf(
-        r, [&](OpOperand &use) { return !guard.contains(use.getOwner()); });
+    useGuarded(rem, r);
   }
 }
 

@@ -48,23 +48,6 @@ bool pureScalar(Operation *op) {
   return op->getNumRegions() == 0 && isMemoryEffectFree(op);
 }
 
-/// A launch of `groups` x `threads` threads before `before`, with its
-/// terminator; returns the launch.
-gpu::LaunchOp createLaunch(OpBuilder &b, Location loc, int64_t groups,
-                           int64_t threads) {
-  Value one = b.create<arith::ConstantIndexOp>(loc, 1);
-  Value g = b.create<arith::ConstantIndexOp>(loc, groups);
-  Value t = b.create<arith::ConstantIndexOp>(loc, threads);
-  auto launch = b.create<gpu::LaunchOp>(loc, g, one, one, t, one, one);
-  Block &body = launch.getBody().front();
-  if (body.empty() || !body.back().hasTrait<OpTrait::IsTerminator>()) {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToEnd(&body);
-    b.create<gpu::TerminatorOp>(loc);
-  }
-  return launch;
-}
-
 /// Rewrites the parallel loops nested in `root` as sequential scf.for
 /// nests (they run inside one thread).
 void sequentializeNestedParallelLoops(Operation *root) {
@@ -221,7 +204,7 @@ struct MapToWorkgroupsPass
              << total << " iterations: too many for 32-bit indices";
     Location loc = loop.getLoc();
     OpBuilder b(loop);
-    gpu::LaunchOp launch = createLaunch(b, loc, groups, threads);
+    gpu::LaunchOp launch = mlir::trueno::createLaunch(b, loc, groups, threads);
     b.setInsertionPoint(launch.getBody().front().getTerminator());
     Value start = b.create<arith::AddIOp>(
         loc,
@@ -289,7 +272,8 @@ struct MapToWorkgroupsPass
                 "in a kernel");
         }
     OpBuilder b(moved.front());
-    gpu::LaunchOp launch = createLaunch(b, moved.front()->getLoc(), 1, 1);
+    gpu::LaunchOp launch =
+        mlir::trueno::createLaunch(b, moved.front()->getLoc(), 1, 1);
     for (Operation *op : hoisted)
       op->moveBefore(launch);
     Operation *terminator = launch.getBody().front().getTerminator();
@@ -301,3 +285,19 @@ struct MapToWorkgroupsPass
 };
 
 } // namespace
+
+mlir::gpu::LaunchOp mlir::trueno::createLaunch(OpBuilder &b, Location loc,
+                                               int64_t groups,
+                                               int64_t threads) {
+  Value one = b.create<arith::ConstantIndexOp>(loc, 1);
+  Value g = b.create<arith::ConstantIndexOp>(loc, groups);
+  Value t = b.create<arith::ConstantIndexOp>(loc, threads);
+  auto launch = b.create<gpu::LaunchOp>(loc, g, one, one, t, one, one);
+  Block &body = launch.getBody().front();
+  if (body.empty() || !body.back().hasTrait<OpTrait::IsTerminator>()) {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToEnd(&body);
+    b.create<gpu::TerminatorOp>(loc);
+  }
+  return launch;
+}

@@ -99,15 +99,10 @@ struct TileMatmulsPass
     auto index = [&](int64_t v) -> Value {
       return b.create<arith::ConstantIndexOp>(loc, v);
     };
-    Value one = index(1);
-    auto launch = b.create<gpu::LaunchOp>(loc, index(groups), one, one,
-                                          index(kThreads), one, one);
-    b.setInsertionPointToEnd(&launch.getBody().front());
-    auto terminator = b.create<gpu::TerminatorOp>(loc);
-    b.setInsertionPoint(terminator);
-    // Memory space 3: Workgroup storage in convert-gpu-to-spirv's Vulkan
-    // mapping.
-    Attribute workgroup = b.getI64IntegerAttr(3);
+    gpu::LaunchOp launch = mlir::trueno::createLaunch(b, loc, groups, kThreads);
+    b.setInsertionPoint(launch.getBody().front().getTerminator());
+    Attribute workgroup =
+        b.getI64IntegerAttr(mlir::trueno::kWorkgroupMemorySpace);
     Value aTile = b.create<memref::AllocOp>(
         loc, MemRefType::get({kTile, kStep}, f32, MemRefLayoutAttrInterface(),
                              workgroup));

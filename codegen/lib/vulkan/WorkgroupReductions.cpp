@@ -194,30 +194,25 @@ struct WorkgroupReductionsPass
     auto index = [&](int64_t v) -> Value {
       return b.create<arith::ConstantIndexOp>(loc, v);
     };
-    Value one = index(1);
-    auto launch = b.create<gpu::LaunchOp>(loc, index(groups), one, one,
-                                          index(threads), one, one);
-    Block &launchBody = launch.getBody().front();
-    b.setInsertionPointToEnd(&launchBody);
-    auto terminator = b.create<gpu::TerminatorOp>(loc);
-    b.setInsertionPoint(terminator);
+    gpu::LaunchOp launch = mlir::trueno::createLaunch(b, loc, groups, threads);
+    b.setInsertionPoint(launch.getBody().front().getTerminator());
     Value tid = launch.getThreadIds().x;
     Value outBuffer = generic.getDpsInitOperand(0)->get();
     Type element = cast<MemRefType>(outBuffer.getType()).getElementType();
-    // Memory space 3: what convert-gpu-to-spirv's Vulkan mapping makes
-    // Workgroup storage (it does not map #gpu.address_space<workgroup>).
-    Attribute workgroup = b.getI64IntegerAttr(3);
+    Attribute workgroup =
+        b.getI64IntegerAttr(mlir::trueno::kWorkgroupMemorySpace);
     auto partialsType = MemRefType::get({threads}, element,
                                         MemRefLayoutAttrInterface(), workgroup);
     Value partials = b.create<memref::AllocOp>(loc, partialsType);
-    // A thread's partial result lives in a Function variable (memory space
-    // 6 in the Vulkan mapping; declared at the kernel's start, as SPIR-V
+    // A thread's partial result lives in a Function variable (declared
+    // at the kernel's start, as SPIR-V
     // requires) rather than a loop-carried value: MLIR 19's
     // scf.for-to-SPIR-V conversion stores a loop's results in a variable
     // only inside its body, so a thread whose loop ran no iteration read an
     // undefined value (zero on lavapipe) instead of its first element.
-    auto privateType = MemRefType::get({}, element, MemRefLayoutAttrInterface(),
-                                       b.getI64IntegerAttr(6));
+    auto privateType = MemRefType::get(
+        {}, element, MemRefLayoutAttrInterface(),
+        b.getI64IntegerAttr(mlir::trueno::kFunctionMemorySpace));
     Value partial = b.create<memref::AllocaOp>(loc, privateType);
 
     auto rowLoop = b.create<scf::ForOp>(loc, launch.getBlockIds().x,

@@ -17,6 +17,18 @@ namespace mlir::trueno {
 #define GEN_PASS_DECL
 #include "trueno/Codegen/Vulkan/Passes.h.inc"
 
+/// The memory spaces convert-gpu-to-spirv's Vulkan mapping makes Workgroup
+/// and Function storage (it does not map #gpu.address_space<workgroup>).
+inline constexpr int64_t kWorkgroupMemorySpace = 3;
+inline constexpr int64_t kFunctionMemorySpace = 6;
+
+/// A gpu.launch of `groups` x `threads` threads (one-dimensional) at the
+/// builder's insertion point, with its terminator; the builder stays where
+/// it was. The passes that emit kernels (trueno-map-to-workgroups,
+/// -workgroup-reductions, -tile-matmuls) all start from it.
+gpu::LaunchOp createLaunch(OpBuilder &b, Location loc, int64_t groups,
+                           int64_t threads);
+
 #define GEN_PASS_REGISTRATION
 #include "trueno/Codegen/Vulkan/Passes.h.inc"
 
