@@ -96,8 +96,9 @@ std::string vulkanStagePipeline(VulkanStage stage,
     // Rows of reductions reduced by a workgroup each
     // (trueno-workgroup-reductions), float32 matrix products in tiles
     // through workgroup memory (trueno-tile-matmuls); every other loop
-    // nest a grid-stride
-    // launch (trueno-map-to-workgroups); the
+    // nest a grid-stride launch (trueno-map-to-workgroups), a thread's
+    // reduction loop carrying its sum in a register, not in the output
+    // buffer (trueno-register-accumulators); the
     // outlined kernels get the launch's constants, not arguments
     // (canonicalize, then sinking). float32 math as the CPU's polynomials
     // first: the same results as there, not the driver's (GLSL.std.450's
@@ -113,6 +114,7 @@ std::string vulkanStagePipeline(VulkanStage stage,
            " max-workgroup-count=" + std::to_string(options.maxWorkgroupCount) +
            "},"
            "convert-linalg-to-parallel-loops,canonicalize,"
+           "loop-invariant-code-motion,trueno-register-accumulators,"
            "trueno-map-to-workgroups{workgroup-size=" +
            std::to_string(options.workgroupSize) +
            " max-workgroup-count=" + std::to_string(options.maxWorkgroupCount) +

@@ -58,6 +58,35 @@ def ParallelLoopsOutermost
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def RegisterAccumulators
+    : Pass<"trueno-register-accumulators", "::mlir::func::FuncOp"> {
+  let summary = "Carry a loop's accumulator in a register, not in memory";
+  let description = [{
+    A bufferized reduction lowered to loops reads its output element,
+    combines, and stores it back on every iteration:
+    `scf.for %k { %acc = memref.load %out[%p]; ...; memref.store %s, %out[%p] }`.
+    LLVM promotes that to a register on the CPU; a Vulkan driver's compiler
+    cannot, since it must assume that two storage buffers may alias, so each
+    iteration of a GPU thread's reduction went to global memory and back.
+    This pass makes the element a loop-carried value: one load before the
+    loop, an `iter_args` value through it, one store after it. It applies
+    where the load and the store are at the top of the loop's body, the
+    load first, with the same memref and indices defined outside the loop;
+    nothing else in the loop writes memory or reads that memref; and every
+    memref the loop reads is rooted (through views) at a different function
+    argument or allocation than the stored one. The kernel ABI marks the
+    arguments `llvm.noalias` (the runtime binds distinct buffers), which is
+    what makes distinct arguments distinct memory. Only a loop with
+    constant bounds that runs at least once carries a value: MLIR 19's
+    conversion of `scf.for` to SPIR-V leaves the results of a loop that
+    runs no iteration undefined. Loops are visited
+    innermost first, so a nest of reduction loops carries the value through
+    all of them.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 def MapToWorkgroups : Pass<"trueno-map-to-workgroups", "::mlir::func::FuncOp"> {
   let summary = "Run a kernel's loop nests as grid-stride loops of workgroups";
   let description = [{
