@@ -160,3 +160,23 @@ func.func @not_promoted(%x: memref<64xf32> {llvm.noalias},
   }
   return
 }
+
+// -----
+
+// Left in memory: a bfloat16 accumulator (SPIR-V has no bfloat16; its
+// emulation rewrites loads and stores, not loop-carried values).
+// CHECK-LABEL: func.func @bfloat16
+// CHECK-NOT: iter_args
+func.func @bfloat16(%x: memref<64xbf16> {llvm.noalias},
+                    %out: memref<bf16> {llvm.noalias}) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  scf.for %k = %c0 to %c64 step %c1 {
+    %a = memref.load %x[%k] : memref<64xbf16>
+    %acc = memref.load %out[] : memref<bf16>
+    %m = arith.minimumf %a, %acc : bf16
+    memref.store %m, %out[] : memref<bf16>
+  }
+  return
+}

@@ -127,6 +127,11 @@ scf::ForOp promoteAccumulators(scf::ForOp loop, RewriterBase &rewriter) {
   llvm::SmallPtrSet<Value, 8> roots;
   for (auto store : body->getOps<memref::StoreOp>()) {
     Value memref = store.getMemRef();
+    // SPIR-V has no bfloat16: trueno-flatten-kernel-buffers and
+    // trueno-expand-bf16 rewrite its loads, stores and arithmetic, not a
+    // value carried by a loop.
+    if (store.getValueToStore().getType().isBF16())
+      return {};
     Value root = rootOf(memref);
     if (!root || !isDistinct(root) || !invariant(memref) ||
         !llvm::all_of(store.getIndices(), invariant))

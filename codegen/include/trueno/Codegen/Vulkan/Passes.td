@@ -79,7 +79,9 @@ def RegisterAccumulators
     what makes distinct arguments distinct memory. Only a loop with
     constant bounds that runs at least once carries a value: MLIR 19's
     conversion of `scf.for` to SPIR-V leaves the results of a loop that
-    runs no iteration undefined. Loops are visited
+    runs no iteration undefined. bfloat16 values stay in memory: SPIR-V
+    has no such type, and the passes that emulate it rewrite memory
+    accesses and arithmetic, not loop-carried values. Loops are visited
     innermost first, so a nest of reduction loops carries the value through
     all of them.
   }];
