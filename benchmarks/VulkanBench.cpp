@@ -148,6 +148,20 @@ int main(int argc, char **argv) {
            }),
            "programs/s", 1.0, 1.0);
   }
+  // The same program 100 times, then one wait: what a loop of small
+  // programs costs per program when the host does not wait for each (the
+  // submissions overlap the device's work), as PyTorch's launches do.
+  {
+    Tensor x = randn({1024}, on);
+    std::vector<Tensor> ys(100);
+    double ms = medianMs([&] {
+      for (Tensor &y : ys)
+        y = x + 1.0;
+      trueno::sync();
+    });
+    lastDeviceMs /= 100.0;
+    report("small_program_pipelined", ms / 100.0, "programs/s", 1.0, 1.0);
+  }
   // Compile time of a program never seen (SPIR-V, shader modules,
   // pipelines): a fresh chain each time.
   {

@@ -60,7 +60,8 @@ public:
 
   KernelSchedule schedule;
   std::vector<mlir::trueno::SpirvFunction> stepFunctions;
-  std::vector<std::unique_ptr<VulkanKernel>> kernels;
+  /// Shared with the batches that run them, which may outlive the program.
+  std::vector<std::shared_ptr<VulkanKernel>> kernels;
   /// Each step's constants, on the device.
   std::vector<std::vector<std::shared_ptr<Buffer>>> constants;
   /// Each kernel's workgroup counts.
@@ -122,7 +123,7 @@ public:
   llvm::Error run(const Executable &executable,
                   std::span<const BufferRef> inputs,
                   std::span<const BufferRef> outputs) override;
-  llvm::Error wait() override { return llvm::Error::success(); }
+  llvm::Error wait() override { return device_->synchronize(); }
   CacheKeyParts keyParts(std::string ir) const override;
 
 private:
@@ -396,15 +397,28 @@ llvm::Error VulkanBackend::run(const Executable &compiled,
   using Slot = KernelSchedule::Slot;
   const std::uint64_t alignment = device_->info().storageOffsetAlignment;
   std::vector<VulkanCommand> commands;
-  // Buffers this run allocates, held until it has finished.
-  std::vector<std::shared_ptr<Buffer>> held;
+  // What the batch uses, held until it has finished: the buffers this run
+  // allocates, the inputs and outputs, the constants and the kernels. A
+  // buffer goes back to the caching allocator only then, so no later run
+  // is given memory that a running batch still reads.
+  std::vector<std::shared_ptr<const void>> held;
   auto scratch = [&](std::size_t bytes) -> llvm::Expected<VulkanBuffer *> {
     auto buffer = allocate(std::max<std::size_t>(bytes, 4));
     if (!buffer)
       return buffer.takeError();
-    held.push_back(*buffer);
-    return static_cast<VulkanBuffer *>(held.back().get());
+    auto *raw = static_cast<VulkanBuffer *>(buffer->get());
+    held.push_back(std::move(*buffer));
+    return raw;
   };
+  for (const BufferRef &ref : inputs)
+    held.push_back(ref.buffer);
+  for (const BufferRef &ref : outputs)
+    held.push_back(ref.buffer);
+  for (const auto &step : executable.constants)
+    for (const std::shared_ptr<Buffer> &constant : step)
+      held.push_back(constant);
+  for (const std::shared_ptr<VulkanKernel> &kernel : executable.kernels)
+    held.push_back(kernel);
 
   // Every slot as a buffer and a byte offset.
   std::vector<std::pair<VkBuffer, VkDeviceSize>> bound(schedule.slots.size());
@@ -523,7 +537,7 @@ llvm::Error VulkanBackend::run(const Executable &compiled,
     commands.push_back(std::move(c));
   }
   std::lock_guard lock(runMutex_);
-  if (llvm::Error error = device_->submit(commands))
+  if (llvm::Error error = device_->submit(commands, std::move(held)))
     return error;
   counters().kernelsLaunched += schedule.steps.size();
   return llvm::Error::success();
@@ -581,6 +595,21 @@ Backends &backends() {
   return *all;
 }
 } // namespace
+
+llvm::Error waitForVulkanDevices() {
+  std::vector<VulkanBackend *> made;
+  {
+    Backends &all = backends();
+    std::lock_guard lock(all.mutex);
+    for (const auto &[index, m] : all.made)
+      if (m.backend)
+        made.push_back(m.backend);
+  }
+  for (VulkanBackend *backend : made)
+    if (llvm::Error e = backend->wait())
+      return e;
+  return llvm::Error::success();
+}
 
 std::uint64_t vulkanBusyNanos() {
   Backends &all = backends();

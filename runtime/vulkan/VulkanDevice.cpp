@@ -4,7 +4,9 @@
 #include "trueno/Runtime/Vulkan/VulkanKernel.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 namespace trueno::runtime::vulkan {
 
@@ -85,20 +87,26 @@ llvm::Error VulkanDevice::create() {
           check(vk_.vkCreateCommandPool(device_, &pool, nullptr, &pool_),
                 "vkCreateCommandPool"))
     return e;
+  // One command buffer and fence for transfers, and one of each for every
+  // batch.
+  std::array<VkCommandBuffer, kBatchesInFlight + 1> buffers{};
   VkCommandBufferAllocateInfo allocate{};
   allocate.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO;
   allocate.commandPool = pool_;
   allocate.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
-  allocate.commandBufferCount = 1;
-  if (llvm::Error e =
-          check(vk_.vkAllocateCommandBuffers(device_, &allocate, &commands_),
-                "vkAllocateCommandBuffers"))
+  allocate.commandBufferCount = static_cast<std::uint32_t>(buffers.size());
+  if (llvm::Error e = check(
+          vk_.vkAllocateCommandBuffers(device_, &allocate, buffers.data()),
+          "vkAllocateCommandBuffers"))
     return e;
+  commands_ = buffers[0];
+  for (std::size_t i = 0; i < kBatchesInFlight; ++i)
+    batches_[i].commands = buffers[i + 1];
   if (info_.timestamps) {
     VkQueryPoolCreateInfo queries{};
     queries.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO;
     queries.queryType = VK_QUERY_TYPE_TIMESTAMP;
-    queries.queryCount = 2;
+    queries.queryCount = 2 * kBatchesInFlight;
     if (llvm::Error e = check(
             vk_.vkCreateQueryPool(device_, &queries, nullptr, &timestampPool_),
             "vkCreateQueryPool"))
@@ -106,8 +114,16 @@ llvm::Error VulkanDevice::create() {
   }
   VkFenceCreateInfo fence{};
   fence.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO;
-  return check(vk_.vkCreateFence(device_, &fence, nullptr, &fence_),
-               "vkCreateFence");
+  if (llvm::Error e =
+          check(vk_.vkCreateFence(device_, &fence, nullptr, &fence_),
+                "vkCreateFence"))
+    return e;
+  for (Batch &batch : batches_)
+    if (llvm::Error e =
+            check(vk_.vkCreateFence(device_, &fence, nullptr, &batch.fence),
+                  "vkCreateFence"))
+      return e;
+  return llvm::Error::success();
 }
 
 VulkanDevice::~VulkanDevice() {
@@ -115,13 +131,24 @@ VulkanDevice::~VulkanDevice() {
     return;
   vk_.vkDeviceWaitIdle(device_);
   releaseStaging();
-  if (descriptorPool_)
-    vk_.vkDestroyDescriptorPool(device_, descriptorPool_, nullptr);
+  for (Batch &batch : batches_) {
+    batch.held.clear();
+    if (batch.descriptorPool)
+      vk_.vkDestroyDescriptorPool(device_, batch.descriptorPool, nullptr);
+    if (batch.stagingBytes)
+      vk_.vkUnmapMemory(device_, batch.stagingMemory);
+    if (batch.staging)
+      vk_.vkDestroyBuffer(device_, batch.staging, nullptr);
+    if (batch.stagingMemory)
+      vk_.vkFreeMemory(device_, batch.stagingMemory, nullptr);
+    if (batch.fence)
+      vk_.vkDestroyFence(device_, batch.fence, nullptr);
+  }
   if (timestampPool_)
     vk_.vkDestroyQueryPool(device_, timestampPool_, nullptr);
   if (fence_)
     vk_.vkDestroyFence(device_, fence_, nullptr);
-  if (pool_) // frees its command buffer
+  if (pool_) // frees its command buffers
     vk_.vkDestroyCommandPool(device_, pool_, nullptr);
   vk_.vkDestroyDevice(device_, nullptr);
 }
@@ -237,6 +264,21 @@ llvm::Error VulkanDevice::reserveStaging(std::size_t bytes) {
   return llvm::Error::success();
 }
 
+VkResult VulkanDevice::waitFor(VkFence fence) {
+  // A blocking wait on some drivers sleeps in the kernel and wakes tens of
+  // microseconds after the fence: most of a small program's time. Poll
+  // for up to kSpinMicros first, as CUDA's synchronize spins.
+  constexpr auto kSpinMicros = std::chrono::microseconds(200);
+  auto start = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - start < kSpinMicros) {
+    VkResult r = vk_.vkGetFenceStatus(device_, fence);
+    if (r != VK_NOT_READY)
+      return r;
+    std::this_thread::yield();
+  }
+  return vk_.vkWaitForFences(device_, 1, &fence, VK_TRUE, UINT64_MAX);
+}
+
 template <typename Record>
 llvm::Error VulkanDevice::submitAndWait(Record &&record) {
   if (VkResult r = vk_.vkResetCommandBuffer(commands_, 0); r != VK_SUCCESS)
@@ -246,9 +288,10 @@ llvm::Error VulkanDevice::submitAndWait(Record &&record) {
   begin.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
   if (VkResult r = vk_.vkBeginCommandBuffer(commands_, &begin); r != VK_SUCCESS)
     return failure("vkBeginCommandBuffer failed: " + resultName(r));
-  // Each submission waits for the one before on the host, which orders
-  // their execution but makes no write visible to the next: every command
-  // buffer starts with a barrier that does (transfers and kernels alike).
+  // A barrier's first scope is every command submitted to the queue before
+  // it, in this command buffer or earlier ones: this one makes the writes
+  // of every earlier batch and transfer visible to this transfer, and
+  // waits for them.
   VkMemoryBarrier barrier{};
   barrier.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER;
   barrier.srcAccessMask = VK_ACCESS_MEMORY_WRITE_BIT;
@@ -267,8 +310,7 @@ llvm::Error VulkanDevice::submitAndWait(Record &&record) {
   if (VkResult r = vk_.vkQueueSubmit(queue_, 1, &submit, fence_);
       r != VK_SUCCESS)
     return failure("vkQueueSubmit failed: " + resultName(r));
-  VkResult waited =
-      vk_.vkWaitForFences(device_, 1, &fence_, VK_TRUE, UINT64_MAX);
+  VkResult waited = waitFor(fence_);
   vk_.vkResetFences(device_, 1, &fence_);
   if (waited != VK_SUCCESS)
     return failure("waiting for a transfer failed: " + resultName(waited));
@@ -332,10 +374,110 @@ llvm::Error VulkanDevice::dispatch(const VulkanKernel &kernel,
       return failure("a kernel's buffer is empty or missing");
     command.bindings.push_back({buffer->handle(), 0});
   }
-  return submit({&command, 1});
+  if (llvm::Error e = submit({&command, 1}))
+    return e;
+  return synchronize();
 }
 
-llvm::Error VulkanDevice::submit(std::span<const VulkanCommand> commands) {
+llvm::Error VulkanDevice::reserve(Batch &batch, std::uint32_t sets,
+                                  std::uint32_t descriptors,
+                                  std::size_t bytes) {
+  if (sets && (!batch.descriptorPool || sets > batch.poolSets ||
+               descriptors > batch.poolDescriptors)) {
+    if (batch.descriptorPool)
+      vk_.vkDestroyDescriptorPool(device_, batch.descriptorPool, nullptr);
+    batch.descriptorPool = VK_NULL_HANDLE;
+    batch.poolSets = std::max<std::uint32_t>(sets, 2 * batch.poolSets);
+    batch.poolDescriptors =
+        std::max<std::uint32_t>(descriptors, 2 * batch.poolDescriptors);
+    VkDescriptorPoolSize size{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+                              batch.poolDescriptors};
+    VkDescriptorPoolCreateInfo poolInfo{};
+    poolInfo.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO;
+    poolInfo.maxSets = batch.poolSets;
+    poolInfo.poolSizeCount = 1;
+    poolInfo.pPoolSizes = &size;
+    if (VkResult r = vk_.vkCreateDescriptorPool(device_, &poolInfo, nullptr,
+                                                &batch.descriptorPool);
+        r != VK_SUCCESS) {
+      batch.poolSets = batch.poolDescriptors = 0;
+      return failure("vkCreateDescriptorPool failed: " + resultName(r));
+    }
+  }
+  if (bytes > batch.stagingSize) {
+    if (batch.stagingBytes)
+      vk_.vkUnmapMemory(device_, batch.stagingMemory);
+    if (batch.staging)
+      vk_.vkDestroyBuffer(device_, batch.staging, nullptr);
+    if (batch.stagingMemory)
+      vk_.vkFreeMemory(device_, batch.stagingMemory, nullptr);
+    batch.staging = VK_NULL_HANDLE;
+    batch.stagingMemory = VK_NULL_HANDLE;
+    batch.stagingBytes = nullptr;
+    batch.stagingSize = 0;
+    std::size_t size = std::max<std::size_t>(bytes, 64 << 10);
+    if (llvm::Error e = createBuffer(size, VK_BUFFER_USAGE_TRANSFER_SRC_BIT,
+                                     VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
+                                         VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
+                                     batch.staging, batch.stagingMemory))
+      return e;
+    void *mapped = nullptr;
+    if (VkResult r =
+            vk_.vkMapMemory(device_, batch.stagingMemory, 0, size, 0, &mapped);
+        r != VK_SUCCESS)
+      return failure("mapping a batch's staging memory failed: " +
+                     resultName(r));
+    batch.stagingBytes = static_cast<std::byte *>(mapped);
+    batch.stagingSize = size;
+  }
+  return llvm::Error::success();
+}
+
+llvm::Error VulkanDevice::retire(Batch &batch) {
+  VkResult waited = waitFor(batch.fence);
+  batch.pending = false;
+  // What the batch held goes back (buffers to the caching allocator) only
+  // now that the device is done with it.
+  batch.held.clear();
+  vk_.vkResetFences(device_, 1, &batch.fence);
+  if (batch.descriptorPool)
+    vk_.vkResetDescriptorPool(device_, batch.descriptorPool, 0);
+  if (waited != VK_SUCCESS)
+    return failure("a submitted program failed on the device: " +
+                   resultName(waited));
+  if (timestampPool_) {
+    auto first = static_cast<std::uint32_t>(2 * (&batch - batches_.data()));
+    std::uint64_t ticks[2] = {0, 0};
+    if (vk_.vkGetQueryPoolResults(device_, timestampPool_, first, 2,
+                                  sizeof ticks, ticks, sizeof ticks[0],
+                                  VK_QUERY_RESULT_64_BIT) == VK_SUCCESS &&
+        ticks[1] >= ticks[0])
+      busyNanos_ += static_cast<std::uint64_t>(
+          static_cast<double>(ticks[1] - ticks[0]) * info_.timestampPeriod);
+  }
+  return llvm::Error::success();
+}
+
+llvm::Error VulkanDevice::synchronize() {
+  std::lock_guard lock(transferMutex_);
+  llvm::Error first = llvm::Error::success();
+  // Oldest first: nextBatch_ is the one submitted longest ago.
+  for (std::size_t k = 0; k < kBatchesInFlight; ++k) {
+    Batch &batch = batches_[(nextBatch_ + k) % kBatchesInFlight];
+    if (!batch.pending)
+      continue;
+    llvm::Error e = retire(batch);
+    if (!first && e)
+      first = std::move(e);
+    else
+      llvm::consumeError(std::move(e));
+  }
+  return first;
+}
+
+llvm::Error
+VulkanDevice::submit(std::span<const VulkanCommand> commands,
+                     std::vector<std::shared_ptr<const void>> held) {
   std::uint32_t sets = 0, descriptors = 0;
   std::size_t uploadBytes = 0;
   for (const VulkanCommand &c : commands) {
@@ -377,40 +519,17 @@ llvm::Error VulkanDevice::submit(std::span<const VulkanCommand> commands) {
                    " go through the staging buffer at once");
 
   std::lock_guard lock(transferMutex_);
-  if (uploadBytes)
-    if (llvm::Error e = reserveStaging(uploadBytes))
+  // The batch submitted kBatchesInFlight batches ago: waited for if it is
+  // still running, so that its command buffer, descriptor sets and
+  // staging memory can be used again.
+  Batch &batch = batches_[nextBatch_];
+  if (batch.pending)
+    if (llvm::Error e = retire(batch))
       return e;
-  // One descriptor pool, kept and reset between batches (one batch runs
-  // at a time), grown when a batch needs more than it holds.
+  if (llvm::Error e = reserve(batch, sets, descriptors, uploadBytes))
+    return e;
   std::vector<VkDescriptorSet> setOf(commands.size(), VK_NULL_HANDLE);
-  VkDescriptorPool pool = descriptorPool_;
-  auto resetPool = [&] {
-    if (pool)
-      vk_.vkResetDescriptorPool(device_, pool, 0);
-  };
   if (sets) {
-    if (!pool || sets > poolSets_ || descriptors > poolDescriptors_) {
-      if (pool)
-        vk_.vkDestroyDescriptorPool(device_, pool, nullptr);
-      pool = descriptorPool_ = VK_NULL_HANDLE;
-      poolSets_ = std::max<std::uint32_t>(sets, 2 * poolSets_);
-      poolDescriptors_ =
-          std::max<std::uint32_t>(descriptors, 2 * poolDescriptors_);
-      VkDescriptorPoolSize size{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
-                                poolDescriptors_};
-      VkDescriptorPoolCreateInfo poolInfo{};
-      poolInfo.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO;
-      poolInfo.maxSets = poolSets_;
-      poolInfo.poolSizeCount = 1;
-      poolInfo.pPoolSizes = &size;
-      if (VkResult r = vk_.vkCreateDescriptorPool(device_, &poolInfo, nullptr,
-                                                  &descriptorPool_);
-          r != VK_SUCCESS) {
-        poolSets_ = poolDescriptors_ = 0;
-        return failure("vkCreateDescriptorPool failed: " + resultName(r));
-      }
-      pool = descriptorPool_;
-    }
     std::vector<VkDescriptorBufferInfo> infos;
     infos.reserve(descriptors);
     std::vector<VkWriteDescriptorSet> writes;
@@ -421,13 +540,13 @@ llvm::Error VulkanDevice::submit(std::span<const VulkanCommand> commands) {
       VkDescriptorSetLayout layout = c.kernel->setLayout();
       VkDescriptorSetAllocateInfo allocate{};
       allocate.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO;
-      allocate.descriptorPool = pool;
+      allocate.descriptorPool = batch.descriptorPool;
       allocate.descriptorSetCount = 1;
       allocate.pSetLayouts = &layout;
       if (VkResult r =
               vk_.vkAllocateDescriptorSets(device_, &allocate, &setOf[i]);
           r != VK_SUCCESS) {
-        resetPool();
+        vk_.vkResetDescriptorPool(device_, batch.descriptorPool, 0);
         return failure("vkAllocateDescriptorSets failed: " + resultName(r));
       }
       for (std::size_t b = 0; b < c.bindings.size(); ++b) {
@@ -450,11 +569,37 @@ llvm::Error VulkanDevice::submit(std::span<const VulkanCommand> commands) {
   std::size_t staged = 0;
   for (const VulkanCommand &c : commands)
     if (c.kind == VulkanCommand::Upload) {
-      std::memcpy(stagingBytes_ + staged, c.host, c.bytes);
+      std::memcpy(batch.stagingBytes + staged, c.host, c.bytes);
       staged += (c.bytes + 15) & ~std::size_t(15);
     }
-  llvm::Error ran = submitAndWait([&](VkCommandBuffer cb) {
-    // Each command sees the writes of the ones before.
+
+  VkCommandBuffer cb = batch.commands;
+  auto recorded = [&]() -> llvm::Error {
+    if (VkResult r = vk_.vkResetCommandBuffer(cb, 0); r != VK_SUCCESS)
+      return failure("vkResetCommandBuffer failed: " + resultName(r));
+    VkCommandBufferBeginInfo begin{};
+    begin.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO;
+    begin.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
+    if (VkResult r = vk_.vkBeginCommandBuffer(cb, &begin); r != VK_SUCCESS)
+      return failure("vkBeginCommandBuffer failed: " + resultName(r));
+    auto first = static_cast<std::uint32_t>(2 * nextBatch_);
+    if (timestampPool_)
+      vk_.vkCmdResetQueryPool(cb, timestampPool_, first, 2);
+    // The first barrier orders the batch after everything submitted
+    // before it (its first scope is every earlier command of the queue)
+    // and makes their writes visible; the others order each command after
+    // the one before.
+    VkMemoryBarrier leading{};
+    leading.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER;
+    leading.srcAccessMask = VK_ACCESS_MEMORY_WRITE_BIT;
+    leading.dstAccessMask =
+        VK_ACCESS_MEMORY_READ_BIT | VK_ACCESS_MEMORY_WRITE_BIT;
+    vk_.vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT,
+                             VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, 0, 1, &leading,
+                             0, nullptr, 0, nullptr);
+    if (timestampPool_)
+      vk_.vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT,
+                              timestampPool_, first);
     VkMemoryBarrier barrier{};
     barrier.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER;
     barrier.srcAccessMask =
@@ -464,11 +609,6 @@ llvm::Error VulkanDevice::submit(std::span<const VulkanCommand> commands) {
         VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
     VkPipelineStageFlags stages =
         VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT;
-    if (timestampPool_) {
-      vk_.vkCmdResetQueryPool(cb, timestampPool_, 0, 2);
-      vk_.vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT,
-                              timestampPool_, 0);
-    }
     std::size_t at = 0;
     VkPipeline bound = VK_NULL_HANDLE;
     for (std::size_t i = 0; i < commands.size(); ++i) {
@@ -496,7 +636,7 @@ llvm::Error VulkanDevice::submit(std::span<const VulkanCommand> commands) {
       case VulkanCommand::Upload: {
         VkBufferCopy region{at, c.toOffset, c.bytes};
         if (c.bytes)
-          vk_.vkCmdCopyBuffer(cb, staging_, c.to, 1, &region);
+          vk_.vkCmdCopyBuffer(cb, batch.staging, c.to, 1, &region);
         at += (c.bytes + 15) & ~std::size_t(15);
         break;
       }
@@ -504,19 +644,27 @@ llvm::Error VulkanDevice::submit(std::span<const VulkanCommand> commands) {
     }
     if (timestampPool_)
       vk_.vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT,
-                              timestampPool_, 1);
-  });
-  resetPool();
-  if (!ran && timestampPool_) {
-    std::uint64_t ticks[2] = {0, 0};
-    if (vk_.vkGetQueryPoolResults(device_, timestampPool_, 0, 2, sizeof ticks,
-                                  ticks, sizeof ticks[0],
-                                  VK_QUERY_RESULT_64_BIT) == VK_SUCCESS &&
-        ticks[1] >= ticks[0])
-      busyNanos_ += static_cast<std::uint64_t>(
-          static_cast<double>(ticks[1] - ticks[0]) * info_.timestampPeriod);
+                              timestampPool_, first + 1);
+    if (VkResult r = vk_.vkEndCommandBuffer(cb); r != VK_SUCCESS)
+      return failure("vkEndCommandBuffer failed: " + resultName(r));
+    VkSubmitInfo submit{};
+    submit.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO;
+    submit.commandBufferCount = 1;
+    submit.pCommandBuffers = &cb;
+    if (VkResult r = vk_.vkQueueSubmit(queue_, 1, &submit, batch.fence);
+        r != VK_SUCCESS)
+      return failure("vkQueueSubmit failed: " + resultName(r));
+    return llvm::Error::success();
+  }();
+  if (recorded) {
+    if (batch.descriptorPool)
+      vk_.vkResetDescriptorPool(device_, batch.descriptorPool, 0);
+    return recorded;
   }
-  return ran;
+  batch.held = std::move(held);
+  batch.pending = true;
+  nextBatch_ = (nextBatch_ + 1) % kBatchesInFlight;
+  return llvm::Error::success();
 }
 
 } // namespace trueno::runtime::vulkan

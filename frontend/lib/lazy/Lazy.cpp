@@ -925,13 +925,22 @@ void realize(Storage &root) {
 }
 
 void syncAll() {
-  LazyState &s = state();
-  std::lock_guard lock(s.mutex);
-  std::vector<std::weak_ptr<Storage>> pending;
-  pending.swap(s.pending);
-  for (const auto &weak : pending)
-    if (auto storage = weak.lock())
-      realize(*storage);
+  {
+    LazyState &s = state();
+    std::lock_guard lock(s.mutex);
+    std::vector<std::weak_ptr<Storage>> pending;
+    pending.swap(s.pending);
+    for (const auto &weak : pending)
+      if (auto storage = weak.lock())
+        realize(*storage);
+  }
+  // A GPU's programs run after their realize returns: sync() returns when
+  // they have finished (outside the lock, so other threads record on).
+  if (llvm::Error error = runtime::waitForVulkanDevices())
+    fail<DeviceError>({}, "sync", "the device may be lost: check its driver",
+                      "waiting for the programs submitted to the GPU "
+                      "failed: {}",
+                      llvm::toString(std::move(error)));
 }
 
 } // namespace detail

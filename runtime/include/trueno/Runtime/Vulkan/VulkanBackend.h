@@ -20,6 +20,10 @@ namespace trueno::runtime {
 /// no such device, an unusable device), and is the same on every call.
 llvm::Expected<Backend &> vulkanBackend(int index);
 
+/// Returns when every program submitted to the Vulkan devices started so
+/// far has finished (Backend::wait of each): the first error one met.
+llvm::Error waitForVulkanDevices();
+
 /// Nanoseconds the Vulkan devices started so far spent running programs
 /// (timestamps around each submission).
 std::uint64_t vulkanBusyNanos();

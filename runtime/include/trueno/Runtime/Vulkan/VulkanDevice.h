@@ -2,10 +2,11 @@
 //
 // A VkDevice with one compute queue and the features Trueno uses enabled
 // where the device has them (float64, int64, int16, float16, int8, 8- and
-// 16-bit storage, timeline semaphores), its device-level entry points, and
-// the transfers between host memory and device-local buffers through a
-// host-visible staging buffer. Every VkResult is checked; errors name the
-// device and the call.
+// 16-bit storage, timeline semaphores), its device-level entry points, the
+// transfers between host memory and device-local buffers through a
+// host-visible staging buffer, and the batches of commands that programs
+// submit without waiting for them (up to kBatchesInFlight at once). Every
+// VkResult is checked; errors name the device and the call.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TRUENO_RUNTIME_VULKAN_VULKANDEVICE_H
@@ -44,7 +45,8 @@ struct VulkanCommand {
   std::vector<std::pair<VkBuffer, VkDeviceSize>> bindings;
   std::array<std::uint32_t, 3> groups{1, 1, 1};
   /// Copy (from `from`) and Upload (from `host`, which must stay valid
-  /// until submit returns): `bytes` bytes to `to` at `toOffset`.
+  /// until submit returns: its bytes are copied to the batch's own staging
+  /// memory there): `bytes` bytes to `to` at `toOffset`.
   VkBuffer from = VK_NULL_HANDLE, to = VK_NULL_HANDLE;
   VkDeviceSize fromOffset = 0, toOffset = 0, bytes = 0;
   const void *host = nullptr;
@@ -52,6 +54,11 @@ struct VulkanCommand {
 
 class VulkanDevice : public std::enable_shared_from_this<VulkanDevice> {
 public:
+  /// Batches submitted and not yet waited for, at most; one more waits for
+  /// the oldest. Each has its own command buffer, fence, descriptor pool,
+  /// timestamps and staging memory.
+  static constexpr std::size_t kBatchesInFlight = 8;
+
   /// A logical device on `info`'s physical device of `instance`.
   static llvm::Expected<std::shared_ptr<VulkanDevice>>
   create(VulkanInstance &instance, const VulkanDeviceInfo &info);
@@ -69,7 +76,9 @@ public:
   /// before Vulkan is asked.
   llvm::Expected<std::shared_ptr<VulkanBuffer>> allocate(std::size_t bytes);
   /// Host memory into `to` at byte `offset`, and back; both return when
-  /// the copy has finished. A range past the buffer's end is an error.
+  /// the copy has finished, which is after every batch submitted before
+  /// (a download reads what they wrote). A range past the buffer's end is
+  /// an error.
   llvm::Error upload(VulkanBuffer &to, std::size_t offset, const void *from,
                      std::size_t bytes);
   llvm::Error download(void *to, VulkanBuffer &from, std::size_t offset,
@@ -82,9 +91,18 @@ public:
                        std::array<std::uint32_t, 3> groups);
 
   /// Runs `commands` in order, each seeing the memory writes of those
-  /// before, as one submission; returns when all have finished. The
-  /// uploads of one batch share the staging buffer (at most 64 MiB).
-  llvm::Error submit(std::span<const VulkanCommand> commands);
+  /// before (and of every batch and transfer submitted earlier), as one
+  /// submission, and returns once it is submitted. `held` (the buffers and
+  /// kernels the commands use) is kept alive until the batch has finished.
+  /// The uploads of one batch go through its own staging memory (at most
+  /// 64 MiB). An error of the device while it runs is returned by a later
+  /// submit, transfer or synchronize().
+  llvm::Error submit(std::span<const VulkanCommand> commands,
+                     std::vector<std::shared_ptr<const void>> held = {});
+
+  /// Returns when every batch submitted so far has finished: the first
+  /// error one of them met, if any.
+  llvm::Error synchronize();
 
   /// An error naming this device ("vulkan:0 (llvmpipe ...): message").
   llvm::Error failure(const llvm::Twine &message) const;
@@ -113,8 +131,33 @@ private:
   llvm::Error reserveStaging(std::size_t bytes);
   /// Unmaps and frees the staging buffer, if there is one.
   void releaseStaging();
-  /// Records `record` into the command buffer, submits it and waits.
+  /// Records `record` into the transfer command buffer, submits it and
+  /// waits.
   template <typename Record> llvm::Error submitAndWait(Record &&record);
+
+  /// One batch of commands and what it needs while it runs.
+  struct Batch {
+    VkCommandBuffer commands = VK_NULL_HANDLE;
+    VkFence fence = VK_NULL_HANDLE;
+    VkDescriptorPool descriptorPool = VK_NULL_HANDLE;
+    std::uint32_t poolSets = 0, poolDescriptors = 0;
+    VkBuffer staging = VK_NULL_HANDLE;
+    VkDeviceMemory stagingMemory = VK_NULL_HANDLE;
+    std::byte *stagingBytes = nullptr;
+    std::size_t stagingSize = 0;
+    std::vector<std::shared_ptr<const void>> held;
+    bool pending = false;
+  };
+  /// Makes `batch`'s descriptor pool hold `sets` sets of `descriptors`
+  /// storage buffers in all, and its staging memory `bytes` bytes.
+  llvm::Error reserve(Batch &batch, std::uint32_t sets,
+                      std::uint32_t descriptors, std::size_t bytes);
+  /// Waits for `batch` (which is pending), then reads its timestamps and
+  /// lets go of what it held.
+  llvm::Error retire(Batch &batch);
+  /// Waits for `fence`: polls it for a short while first (a blocking wait
+  /// may sleep past the moment it is signalled), then blocks.
+  VkResult waitFor(VkFence fence);
 
   VulkanInstance &instance_;
   VulkanDeviceInfo info_;
@@ -126,7 +169,8 @@ private:
   VkFence fence_ = VK_NULL_HANDLE;
   VkPhysicalDeviceMemoryProperties memory_{};
 
-  /// One transfer at a time through the staging buffer.
+  /// One submission at a time: transfers (through the staging buffer) and
+  /// batches.
   std::mutex transferMutex_;
   VkBuffer staging_ = VK_NULL_HANDLE;
   VkDeviceMemory stagingMemory_ = VK_NULL_HANDLE;
@@ -134,10 +178,10 @@ private:
   std::size_t stagingSize_ = 0;
 
   std::atomic<std::uint64_t> liveBytes_ = 0;
-  /// The batches' descriptor sets, reset after each (under transferMutex_).
-  VkDescriptorPool descriptorPool_ = VK_NULL_HANDLE;
-  std::uint32_t poolSets_ = 0, poolDescriptors_ = 0;
-  /// Two timestamps around each batch.
+  /// The batches, used in turn (under transferMutex_).
+  std::array<Batch, kBatchesInFlight> batches_;
+  std::size_t nextBatch_ = 0;
+  /// Two timestamps around each batch (batch i: queries 2i and 2i + 1).
   VkQueryPool timestampPool_ = VK_NULL_HANDLE;
   std::atomic<std::uint64_t> busyNanos_ = 0;
 };
