@@ -11,6 +11,8 @@
 // on CI-sized machines wants 16 or more)
 //
 //===----------------------------------------------------------------------===//
+#include <trueno/nn/nn.h>
+#include <trueno/optim/Optimizer.h>
 #include <trueno/trueno.h>
 
 #include <algorithm>
@@ -161,6 +163,50 @@ int main(int argc, char **argv) {
     });
     lastDeviceMs /= 100.0;
     report("small_program_pipelined", ms / 100.0, "programs/s", 1.0, 1.0);
+  }
+  // The Fashion-MNIST model's second convolution (32 -> 64 channels, 3x3,
+  // padding 1) over a batch of 64 maps of 14x14.
+  {
+    std::int64_t batch = std::max<std::int64_t>(1, 64 / scale);
+    Tensor x = randn({batch, 32, 14, 14}, on);
+    Tensor w = randn({64, 32, 3, 3}, on), b = randn({64}, on);
+    Tensor y;
+    report("conv2d_fmnist", medianMs([&] {
+             y = conv2d(x, w, b, {1, 1}, {1, 1});
+             trueno::sync();
+           }),
+           "TFLOP/s", 2.0 * batch * 64 * 14 * 14 * 32 * 9, 1e12);
+  }
+  // One training step of the Fashion-MNIST model of the main job
+  // (tools/trueno-fashion-mnist): forward, cross entropy, backward and
+  // Adam's update, on a batch of 64 already on the device; the loss read
+  // each step, as a training loop does.
+  {
+    std::int64_t batch = std::max<std::int64_t>(1, 64 / scale);
+    Generator gen(0);
+    nn::ConvOptions same{.padding = {1, 1}};
+    auto model = nn::make<nn::Sequential>(
+        std::initializer_list<std::shared_ptr<nn::Module>>{
+            nn::make<nn::Conv2d>(1, 32, 3, same), nn::make<nn::ReLU>(),
+            nn::make<nn::MaxPool2d>(2), nn::make<nn::Conv2d>(32, 64, 3, same),
+            nn::make<nn::ReLU>(), nn::make<nn::MaxPool2d>(2),
+            nn::make<nn::Flatten>(), nn::make<nn::Linear>(64 * 7 * 7, 128),
+            nn::make<nn::ReLU>(), nn::make<nn::Dropout>(0.25),
+            nn::make<nn::Linear>(128, 10)});
+    model->to(device);
+    optim::Adam optimizer(model->parameters(), {.lr = 1e-3});
+    Tensor images = randn({batch, 1, 28, 28}, on);
+    Tensor labels = randint(0, 10, {batch}, gen).to(device);
+    float last = 0;
+    report("fmnist_train_step", medianMs([&] {
+             Tensor loss = crossEntropy((*model)(images), labels);
+             optimizer.zeroGrad();
+             loss.backward();
+             optimizer.step();
+             last = loss.item<float>();
+           }),
+           "steps/s", 1.0, 1.0);
+    std::fprintf(stderr, "fmnist_train_step: last loss %.4f\n", last);
   }
   // Compile time of a program never seen (SPIR-V, shader modules,
   // pipelines): a fresh chain each time.

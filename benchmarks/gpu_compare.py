@@ -52,6 +52,38 @@ def pipelined_ms(fn, count, repeats=21):
     return times[len(times) // 2]
 
 
+def fmnist_step_ms(batch, steps=50):
+    """Wall-clock median of one training step of the main job's
+    Fashion-MNIST model (forward, cross entropy, backward, Adam), the loss
+    read each step, as trueno-vulkan-bench's fmnist_train_step."""
+    nn = torch.nn
+    torch.manual_seed(0)
+    model = nn.Sequential(
+        nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(64 * 7 * 7, 128), nn.ReLU(), nn.Dropout(0.25),
+        nn.Linear(128, 10)).cuda()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    images = torch.randn(batch, 1, 28, 28, device="cuda")
+    labels = torch.randint(0, 10, (batch,), device="cuda")
+
+    def step():
+        loss = torch.nn.functional.cross_entropy(model(images), labels)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+    for _ in range(3):
+        step()
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        step()
+        times.append((time.perf_counter() - start) * 1e3)
+    times.sort()
+    return times[len(times) // 2]
+
+
 def torch_cases(scale):
     dev = "cuda"
     out = {}
@@ -75,6 +107,13 @@ def torch_cases(scale):
     small = torch.randn(1024, device=dev)
     out["small_program"] = cuda_ms(lambda: small + 1.0)
     out["small_program_pipelined"] = pipelined_ms(lambda: small + 1.0, 100)
+    batch = max(1, 64 // scale)
+    xc = torch.randn(batch, 32, 14, 14, device=dev)
+    wc = torch.randn(64, 32, 3, 3, device=dev)
+    bc = torch.randn(64, device=dev)
+    out["conv2d_fmnist"] = cuda_ms(
+        lambda: torch.nn.functional.conv2d(xc, wc, bc, padding=1))
+    out["fmnist_train_step"] = fmnist_step_ms(batch)
     host = torch.randn((64 << 20) // scale).pin_memory()
     out["upload_256MiB"] = cuda_ms(lambda: host.to(dev, non_blocking=False))
     on_dev = host.to(dev)

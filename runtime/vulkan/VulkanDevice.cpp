@@ -314,6 +314,15 @@ llvm::Error VulkanDevice::submitAndWait(Record &&record) {
   vk_.vkResetFences(device_, 1, &fence_);
   if (waited != VK_SUCCESS)
     return failure("waiting for a transfer failed: " + resultName(waited));
+  // The transfer ran after every batch submitted before it: retire them,
+  // which gives their buffers back and counts their time.
+  for (std::size_t k = 0; k < kBatchesInFlight; ++k) {
+    Batch &batch = batches_[(nextBatch_ + k) % kBatchesInFlight];
+    if (batch.pending &&
+        vk_.vkGetFenceStatus(device_, batch.fence) == VK_SUCCESS)
+      if (llvm::Error e = retire(batch))
+        return e;
+  }
   return llvm::Error::success();
 }
 
@@ -597,8 +606,11 @@ VulkanDevice::submit(std::span<const VulkanCommand> commands,
     vk_.vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT,
                              VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, 0, 1, &leading,
                              0, nullptr, 0, nullptr);
+    // The start: when everything before the leading barrier has finished
+    // (a top-of-pipe timestamp may be written while an earlier batch still
+    // runs, counting its time twice).
     if (timestampPool_)
-      vk_.vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT,
+      vk_.vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT,
                               timestampPool_, first);
     VkMemoryBarrier barrier{};
     barrier.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER;

@@ -17,7 +17,10 @@
 
 namespace trueno {
 
-/// Computes every pending tensor.
+/// Computes every pending tensor, and returns when the programs submitted
+/// to a GPU (which run after their realize returns) have finished: a
+/// DeviceError if one of them failed there. Reading a tensor (item(),
+/// cpu()) waits for what computed it without this.
 void sync();
 
 struct RuntimeStats {
