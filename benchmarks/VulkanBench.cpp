@@ -3,12 +3,15 @@
 // The cases of the GPU issue's side-by-side table, on vulkan:N (TRUENO_DEVICE
 // picks it, as for any program): a fused elementwise chain, softmax, a whole
 // sum, a float32 matmul, host-device transfers, the overhead of one small
-// program, and a program's compile time (SPIR-V and pipeline creation). One
-// JSON object per line on stdout, read by benchmarks/gpu_compare.py, which
-// times the same cases in PyTorch on the same machine.
+// program (waited for, and 100 per wait), the Fashion-MNIST model's
+// convolution and training step, and a program's compile time (SPIR-V and
+// pipeline creation). One JSON object per line on stdout, read by
+// benchmarks/gpu_compare.py, which times the same cases in PyTorch on the
+// same machine.
 //
-// Usage: trueno-vulkan-bench [scale]  (scale divides the sizes; lavapipe
-// on CI-sized machines wants 16 or more)
+// Usage: trueno-vulkan-bench [scale [case]]  (scale divides the sizes;
+// lavapipe on CI-sized machines wants 16 or more; case runs only the cases
+// whose name contains it)
 //
 //===----------------------------------------------------------------------===//
 #include <trueno/nn/nn.h>
@@ -71,13 +74,18 @@ void report(const std::string &name, double ms, const std::string &unit,
 
 int main(int argc, char **argv) {
   std::int64_t scale = argc > 1 ? std::max(1L, std::atol(argv[1])) : 1;
+  // A second argument runs only the cases whose name contains it.
+  std::string only = argc > 2 ? argv[2] : "";
+  auto wanted = [&](const char *name) {
+    return only.empty() || std::string(name).find(only) != std::string::npos;
+  };
   Device device = defaultDevice();
   std::fprintf(stderr, "trueno-vulkan-bench on %s, sizes / %lld\n",
                device.name().c_str(), static_cast<long long>(scale));
   TensorOptions on(device);
 
   // Host-device transfers of 256 MiB.
-  {
+  if (wanted("transfers")) {
     std::int64_t n = (64 << 20) / scale;
     Tensor host = randn({n}, TensorOptions(Device::cpu()));
     Tensor onDevice = host.to(device);
@@ -96,7 +104,7 @@ int main(int argc, char **argv) {
     report("download_256MiB", times[times.size() / 2], "GB/s", 4.0 * n);
   }
   // exp(a * b + c) over 16M float32: one fused kernel, 4 x 64 MiB moved.
-  {
+  if (wanted("exp_fma")) {
     std::int64_t n = (16 << 20) / scale;
     Tensor a = randn({n}, on), b = randn({n}, on), c = randn({n}, on);
     Tensor y;
@@ -107,7 +115,7 @@ int main(int argc, char **argv) {
            "GB/s", 16.0 * n);
   }
   // softmax over rows of [4096, 4096].
-  {
+  if (wanted("softmax")) {
     std::int64_t rows = 4096 / scale;
     Tensor x = randn({rows, 4096}, on);
     Tensor y;
@@ -118,7 +126,7 @@ int main(int argc, char **argv) {
            "GB/s", 8.0 * rows * 4096);
   }
   // sum of 256M float32.
-  {
+  if (wanted("sum")) {
     std::int64_t n = (256 << 20) / scale;
     Tensor x = rand({n}, on);
     Tensor s;
@@ -130,6 +138,8 @@ int main(int argc, char **argv) {
   }
   // float32 matmul.
   for (std::int64_t size : {1024L, 4096L}) {
+    if (!wanted("matmul"))
+      break;
     std::int64_t n = std::max<std::int64_t>(64, size / scale);
     Tensor a = randn({n, n}, on), b = randn({n, n}, on);
     Tensor c;
@@ -141,7 +151,7 @@ int main(int argc, char **argv) {
   }
   // One small program: the overhead of a realize, a submission and its
   // wait, per program.
-  {
+  if (wanted("small_program")) {
     Tensor x = randn({1024}, on);
     Tensor y;
     report("small_program", medianMs([&] {
@@ -153,7 +163,7 @@ int main(int argc, char **argv) {
   // The same program 100 times, then one wait: what a loop of small
   // programs costs per program when the host does not wait for each (the
   // submissions overlap the device's work), as PyTorch's launches do.
-  {
+  if (wanted("small_program_pipelined")) {
     Tensor x = randn({1024}, on);
     std::vector<Tensor> ys(100);
     double ms = medianMs([&] {
@@ -166,7 +176,7 @@ int main(int argc, char **argv) {
   }
   // The Fashion-MNIST model's second convolution (32 -> 64 channels, 3x3,
   // padding 1) over a batch of 64 maps of 14x14.
-  {
+  if (wanted("conv2d")) {
     std::int64_t batch = std::max<std::int64_t>(1, 64 / scale);
     Tensor x = randn({batch, 32, 14, 14}, on);
     Tensor w = randn({64, 32, 3, 3}, on), b = randn({64}, on);
@@ -181,7 +191,7 @@ int main(int argc, char **argv) {
   // (tools/trueno-fashion-mnist): forward, cross entropy, backward and
   // Adam's update, on a batch of 64 already on the device; the loss read
   // each step, as a training loop does.
-  {
+  if (wanted("fmnist")) {
     std::int64_t batch = std::max<std::int64_t>(1, 64 / scale);
     Generator gen(0);
     nn::ConvOptions same{.padding = {1, 1}};
@@ -210,7 +220,7 @@ int main(int argc, char **argv) {
   }
   // Compile time of a program never seen (SPIR-V, shader modules,
   // pipelines): a fresh chain each time.
-  {
+  if (wanted("compile")) {
     Tensor x = randn({4096}, on);
     double total = 0;
     int count = 5;

@@ -3,7 +3,7 @@
 # unpacks .gpu/bundle.tar.xz (made here by tools/gpu-bundle.sh), finds the
 # NVIDIA Vulkan driver, runs the Vulkan test suite on the GPU under the
 # validation layer, then the benchmarks, and writes logs under $OUT.
-# Usage there: bash tools/gpu-run.sh [tests|bench|all]
+# Usage there: bash tools/gpu-run.sh [tests|bench|sweep|all]
 set -uo pipefail
 what="${1:-all}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -66,5 +66,14 @@ if [ "$what" = bench ] || [ "$what" = all ]; then
   TRUENO_DEVICE=vulkan __GL_SHADER_DISK_CACHE=0 "$python" \
     "$root/benchmarks/cache_startup.py" "$t/bin/trueno-cache-probe" 30 2>&1 |
     tee "$out/cache-startup-vulkan.txt"
+fi
+if [ "$what" = sweep ] || [ "$what" = all ]; then
+  # The bandwidth-bound cases at other workgroup sizes (the same kernels,
+  # compiled for each): what the launch shape costs on this GPU.
+  for wg in 64 128 256 512 1024; do
+    echo "workgroup size $wg"
+    TRUENO_DEVICE=vulkan TRUENO_VULKAN_WORKGROUP_SIZE=$wg trueno-vulkan-bench 1 exp_fma
+    TRUENO_DEVICE=vulkan TRUENO_VULKAN_WORKGROUP_SIZE=$wg trueno-vulkan-bench 1 sum
+  done 2>&1 | tee "$out/workgroup-sweep.txt"
 fi
 exit $rc

@@ -95,8 +95,20 @@ public:
     options_.int8 = info.int8;
     options_.storage16 = info.storage16;
     options_.storage8 = info.storage8;
+    // 256 threads a workgroup unless TRUENO_VULKAN_WORKGROUP_SIZE (a
+    // power of two the device allows) says otherwise: a tuning knob, part
+    // of the kernels' cache key like every pipeline option.
+    std::int64_t threads = 256;
+    if (const char *setting = std::getenv("TRUENO_VULKAN_WORKGROUP_SIZE")) {
+      std::int64_t asked = std::atoll(setting);
+      if (asked >= 1 && asked <= 1024 && (asked & (asked - 1)) == 0)
+        threads = asked;
+      else
+        llvm::errs() << "trueno: ignoring TRUENO_VULKAN_WORKGROUP_SIZE="
+                     << setting << " (a power of two from 1 to 1024)\n";
+    }
     options_.workgroupSize = std::min<std::int64_t>(
-        256, std::max<std::int64_t>(info.maxWorkgroupInvocations, 1));
+        threads, std::max<std::int64_t>(info.maxWorkgroupInvocations, 1));
     options_.maxWorkgroupCount = info.maxWorkgroupCount[0];
   }
 
