@@ -121,6 +121,40 @@ TEST_CASE("grad(): gradients without accumulation, second derivatives") {
                   .defined());
 }
 
+TEST_CASE("second derivatives of a leaf whose value was pending when it was "
+          "marked") {
+  // The leaf's value (a cast) is computed with the first-order gradient
+  // that is read here; the second grad must still find the leaf in that
+  // gradient's graph (it once came back unused).
+  Tensor x = tensor({0.5, -1.0, 2.0}, kFloat64).to(kFloat32).requiresGrad_();
+  Tensor y = (x.exp() * 2.0).sum();
+  Tensor g = grad({y}, {x}, {}, std::nullopt, true)[0];
+  CHECK(g.sum().item<double>() ==
+        doctest::Approx(2 * (std::exp(0.5) + std::exp(-1.0) + std::exp(2.0)))
+            .epsilon(1e-6));
+  std::vector<Tensor> h = grad({g.sum()}, {x});
+  REQUIRE(h[0].defined());
+  checkClose(h[0].to(kFloat64),
+             {2 * std::exp(0.5), 2 * std::exp(-1.0), 2 * std::exp(2.0)}, 1e-6);
+  // An op computed on the host (sort) realizes such a leaf before its
+  // gradient is recorded: the gradient is still with respect to the leaf
+  // (it was zero).
+  Tensor w = tensor({3.0, 1.0, 2.0}, kFloat64).to(kFloat32).requiresGrad_();
+  Tensor sorted = sort(w).values;
+  Tensor gw =
+      grad({(sorted * tensor({1.0, 10.0, 100.0}, kFloat32)).sum()}, {w})[0];
+  checkClose(gw.to(kFloat64), {100, 1, 10}, 1e-6);
+  // A write to the leaf is a new version: its node then is a new one.
+  Tensor z = tensor({1.0, 2.0}, kFloat64).to(kFloat32).requiresGrad_();
+  Tensor before = grad({(z * z).sum()}, {z})[0];
+  checkClose(before.to(kFloat64), {2, 4}, 1e-6);
+  {
+    NoGradGuard off;
+    z.mul_(3.0);
+  }
+  checkClose(grad({(z * z).sum()}, {z})[0].to(kFloat64), {6, 12}, 1e-6);
+}
+
 TEST_CASE("grad modes, detach and retainGrad") {
   Tensor x = tensor({1.0, 2.0}, kFloat64).requiresGrad_();
   {

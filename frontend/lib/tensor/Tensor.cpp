@@ -38,6 +38,12 @@ Storage::Storage(runtime::BufferRef buffer, std::int64_t nbytes, Device device)
 }
 
 void Storage::setComputed(runtime::BufferRef buffer) {
+  // The pending value a leaf's node was built for, now computed, is the
+  // same version: the leaf keeps its node, so that gradients recorded
+  // against it before (createGraph's first-order ones) still find it.
+  if (grad_ && grad_->leaf && grad_->node && pending_ &&
+      grad_->version == pending_.get())
+    grad_->version = buffer.buffer.get();
   buffer_ = std::move(buffer);
   hostCopy_ = {};
   hostCopyNewer_ = false;
