@@ -627,8 +627,9 @@ tn::Tensor runOp(const std::string &op, std::vector<Arg> &args) {
 
 } // namespace
 
-/// A gradient case, `<id> grad@<op> <operands...> <seed>`: the float64
-/// operands' bases require grad, the gradient of sum(op(...) * seed) with
+/// A gradient case, `<id> grad@<op> <operands...> <seed>`: the floating
+/// operands' bases (float64, or float32 in test_grads_vs_torch.py's float32
+/// runs) require grad, the gradient of sum(op(...) * seed) with
 /// respect to each is saved as <id>.g<k>.npy (k the operand's position),
 /// and a central finite difference of the same sum along a random
 /// direction, next to the gradients' inner product with that direction,
@@ -643,7 +644,8 @@ void runGradientCase(const std::string &id, const std::string &op,
   args.pop_back();
   std::vector<std::size_t> wrt;
   for (std::size_t k = 0; k < args.size(); ++k)
-    if (args[k].base && args[k].base->dtype() == tn::kFloat64) {
+    if (args[k].base && (args[k].base->dtype() == tn::kFloat64 ||
+                         args[k].base->dtype() == tn::kFloat32)) {
       args[k].base = args[k].base->clone().requiresGrad_();
       args[k].tensor = applyView(*args[k].base, args[k].view);
       wrt.push_back(k);
@@ -661,7 +663,8 @@ void runGradientCase(const std::string &id, const std::string &op,
   std::vector<tn::Tensor> directions;
   double inner = 0;
   for (std::size_t i = 0; i < wrt.size(); ++i) {
-    directions.push_back(tn::randn(bases[i].shape(), rng, tn::kFloat64));
+    directions.push_back(
+        tn::randn(bases[i].shape(), rng, tn::kFloat64).to(bases[i].dtype()));
     if (grads[i].defined()) {
       tn::saveNpy(out + "/" + id + ".g" + std::to_string(wrt[i]) + ".npy",
                   grads[i]);
@@ -688,7 +691,10 @@ void runGradientCase(const std::string &id, const std::string &op,
                       hv[i]);
     }
   }
-  const double h = 1e-6;
+  // float32: a step that keeps the difference above rounding (the script
+  // checks the difference in float64 runs only).
+  const double h =
+      !bases.empty() && bases[0].dtype() == tn::kFloat32 ? 1e-3 : 1e-6;
   double sides[2];
   for (int side = 0; side < 2; ++side) {
     tn::NoGradGuard noGrad;
