@@ -228,6 +228,51 @@ TEST_CASE("the host reads and writes device tensors") {
         *device);
 }
 
+TEST_CASE("programs run after their realize returns: sync() and reads "
+          "wait, buffers outlive the programs that use them") {
+  auto device = gpu();
+  if (!device)
+    return;
+  // 40 programs (more than the batches in flight), each realized by
+  // sync() without a wait between them, reading a host scalar and a chain
+  // of earlier results; the tensors between are dropped while their
+  // programs may still run, so their buffers go back to the allocator
+  // only once the device is done with them.
+  std::mt19937_64 rng(seed());
+  Tensor x = rand({4096}, TensorOptions(*device));
+  Tensor onCpu = x.cpu();
+  Tensor chain = x, chainCpu = onCpu;
+  std::vector<Tensor> kept;
+  for (int i = 0; i < 40; ++i) {
+    double k = static_cast<double>(rng() % 7) - 3.0;
+    Tensor scratch = chain * 3.0 + k; // dropped below
+    chain = (scratch - chain * 2.0) * 0.5 + x;
+    chainCpu = ((chainCpu * 3.0 + k) - chainCpu * 2.0) * 0.5 + onCpu;
+    if (i % 10 == 0)
+      kept.push_back(chain + 0.0);
+    trueno::sync();
+  }
+  CHECK(maxError(chain, chainCpu) < 1e-5);
+  for (const Tensor &t : kept)
+    CHECK(t.device() == *device);
+  // Many small programs, one wait; the GPU's busy time counted after it.
+  double busy = runtimeStats().deviceMs;
+  std::vector<Tensor> ys;
+  for (int i = 0; i < 25; ++i)
+    ys.push_back(x + static_cast<double>(i));
+  trueno::sync();
+  for (int i = 0; i < 25; ++i)
+    CHECK(maxError(ys[static_cast<std::size_t>(i)],
+                   onCpu + static_cast<double>(i)) == 0);
+  CHECK(runtimeStats().deviceMs >= busy);
+  // A write by the host after programs that read the old value.
+  Tensor y = x * 2.0;
+  trueno::sync(); // submitted, perhaps still running
+  x.fill_(7.0);
+  CHECK(maxError(y, onCpu * 2.0) == 0);
+  CHECK(x.sum().item<double>() == 7.0 * 4096);
+}
+
 TEST_CASE("mixing devices is a DeviceError naming both") {
   auto device = gpu();
   if (!device)
