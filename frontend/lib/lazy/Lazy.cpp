@@ -888,13 +888,17 @@ void realize(Storage &root) {
     outputs.push_back({std::move(*buffer), 0});
   }
   auto ran = std::chrono::steady_clock::now();
+  // The program compiled: what fails now is the device (lost, out of
+  // memory), or, on a GPU, an earlier program whose failure this
+  // submission was the first to see.
   if (llvm::Error error = backend.run(program, inputs, outputs))
-    fail<CompileError>(recordedAt, "realize",
-                       "please report it with the output of TRUENO_DEBUG=3",
-                       "running a program of {} kernels for the {} recorded "
-                       "here failed: {}",
-                       program.kernelCount(), rootOp,
-                       llvm::toString(std::move(error)));
+    fail<DeviceError>(recordedAt, "realize",
+                      "the device may be lost or out of memory: check its "
+                      "driver; TRUENO_DEBUG=3 prints the program",
+                      "running a program of {} kernels for the {} recorded "
+                      "here failed: {}",
+                      program.kernelCount(), rootOp,
+                      llvm::toString(std::move(error)));
   auto done = std::chrono::steady_clock::now();
 
   for (std::size_t i = 0; i < outputNodes.size(); ++i) {
