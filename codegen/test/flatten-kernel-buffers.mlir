@@ -83,6 +83,19 @@ module attributes {gpu.container_module} {
 // F64: arith.extf %{{.*}} : f32 to f64
 // F64: math.floor %{{.*}} : f64
 // F64: arith.truncf %{{.*}} : f64 to f32
+// A float32 remainder the float64 shortcut does not cover (or every one,
+// without float64) is computed in integers, exactly, in a branch: a
+// shift-and-subtract loop over the exponents' difference.
+// CHECK: scf.if %{{.*}} -> (f32) {
+// CHECK: scf.while
+// CHECK: arith.cmpi sgt
+// CHECK: scf.condition
+// CHECK: arith.cmpi uge
+// CHECK: arith.subi
+// CHECK: arith.shli
+// CHECK: math.copysign
+// F64: scf.if %{{.*}} -> (f32) {
+// F64: scf.while
 module attributes {gpu.container_module} {
   gpu.module @kernels {
     gpu.func @math(%a: memref<4xf32>, %n: memref<4xi32>, %out: memref<4xf32>,

@@ -1607,8 +1607,7 @@ def vulkan_difference(op, operands, expected, got, problem):
             got.shape == expected.shape and len(operands) == 2:
         # Known, not by design (docs/ARCHITECTURE.md, "Not yet"): float64
         # remainders are OpFRem's x - y trunc(x / y) in float64 (within
-        # 2^-50 |x|), and float32 ones too where |x / y| >= 2^24; and on
-        # lavapipe an int64 division whose operand was
+        # 2^-50 |x|); and on lavapipe an int64 division whose operand was
         # widened from a narrower integer in the kernel (SConvert, then
         # SDiv: valid SPIR-V) gives wrong quotients, so those are not
         # compared.
@@ -1620,12 +1619,6 @@ def vulkan_difference(op, operands, expected, got, problem):
         if x is None or y is None:
             return False
         e, g = expected.astype(np.float64), got.astype(np.float64)
-        if expected.dtype == np.float32:
-            # A float32 remainder is exact only while |x / y| < 2^24 (the
-            # quotient exact in float32); beyond, OpFRem's.
-            with np.errstate(divide="ignore", invalid="ignore"):
-                keep = ~(np.abs(x / y) >= 2.0**24)
-            return same(e[keep], g[keep], (0, 0)) is None
         if expected.dtype != np.float64 or op == "floorDivide":
             return False
         return same(e, g, (1e-15, 2.0**-50 * np.abs(x))) is None

@@ -15,6 +15,7 @@
 
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <random>
 #include <string>
@@ -127,6 +128,34 @@ TEST_CASE("views: transposes, negative steps and misaligned offsets") {
   CHECK(maxError(flip(ga.slice(0, 3, 17, 2), {1}).exp(),
                  flip(a.slice(0, 3, 17, 2), {1}).exp()) < 1e-6);
   CHECK(maxError(ga.expand({4, 20, 31}) * ga, a.expand({4, 20, 31}) * a) == 0);
+}
+
+TEST_CASE("float32 remainders are exact for every quotient, as the CPU's") {
+  auto device = gpu();
+  if (!device)
+    return;
+  // Magnitudes from 2^-100 to 2^110: quotients up to 2^210, where
+  // x - y trunc(x / y) in floating point (OpFRem) is far off. Not below:
+  // a remainder of a divisor under 2^-102 may be subnormal, which drivers
+  // may flush to zero (lavapipe does; docs/ARCHITECTURE.md).
+  Generator gen(seed());
+  auto spread = [&](std::int64_t n) {
+    Tensor sign = rand({n}, gen) * 2.0 - 1.0;
+    Tensor exponent = (rand({n}, gen) * 210.0 - 100.0).floor();
+    return (sign * exponent.exp2()).to(kFloat32).contiguous();
+  };
+  Tensor x = spread(4096), y = spread(4096);
+  Tensor onCpu = x % y;
+  Tensor onGpu = x.to(*device) % y.to(*device);
+  CHECK(equal(onGpu.cpu(), onCpu));
+  // Special values: an infinite divisor gives x, a zero one NaN.
+  Tensor a = tensor({5.5f, -3.0e30f, 1.0f, 7.0f}).to(*device);
+  Tensor b = tensor({INFINITY, 7.0f, 0.0f, -7.0f}).to(*device);
+  Tensor r = (a % b).cpu();
+  CHECK(r.at({0}).toDouble() == 5.5);
+  CHECK(r.at({1}).toDouble() == (tensor({-3.0e30f}) % 7.0f).at({0}).toDouble());
+  CHECK(std::isnan(r.at({2}).toDouble()));
+  CHECK(r.at({3}).toDouble() == 0.0);
 }
 
 TEST_CASE("reductions, softmax, matmul and convolution match the CPU") {

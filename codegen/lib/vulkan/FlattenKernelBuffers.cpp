@@ -11,6 +11,7 @@
 #include "mlir/Dialect/Math/Transforms/Approximation.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/BuiltinTypes.h"
 
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -85,14 +86,17 @@ Value linearize(OpBuilder &b, Location loc, ValueRange indices,
 
 /// Points every use of `op`'s result at `guarded`, a value computed from it
 /// by the ops inserted right after `op` (up to `guarded`'s definition),
-/// which keep reading the original.
+/// which keep reading the original, in their nested regions too.
 void useGuarded(Operation *op, Value guarded) {
   llvm::SmallPtrSet<Operation *, 32> guard;
   for (Operation *g = op->getNextNode();
        g != guarded.getDefiningOp()->getNextNode(); g = g->getNextNode())
     guard.insert(g);
-  op->getResult(0).replaceUsesWithIf(
-      guarded, [&](OpOperand &use) { return !guard.contains(use.getOwner()); });
+  Block *block = op->getBlock();
+  op->getResult(0).replaceUsesWithIf(guarded, [&](OpOperand &use) {
+    Operation *top = block->findAncestorOpInBlock(*use.getOwner());
+    return !top || !guard.contains(top);
+  });
 }
 
 /// powf with IEEE pow's special cases around it: convert-math-to-spirv's
@@ -175,6 +179,71 @@ void saturateTanh(ModuleOp module) {
   });
 }
 
+/// fmod(x, y) of float32 x and y, x and y finite, y nonzero, |x| > |y|,
+/// exactly, in integers (musl's fmodf): with x = mx 2^(ex - 150) and
+/// y = my 2^(ey - 150) (mantissas with their implicit bit; a subnormal's
+/// exponent field counted as 1), the remainder of mx 2^(ex - ey) by my is
+/// found one bit at a time, subtracting my where the running remainder
+/// reaches it and shifting, ex - ey times (at most 253): every step is
+/// exact, and so is the result, r 2^(ey - 150) with r < my, made by two
+/// multiplications by powers of two. Carries the sign of x.
+Value integerRemF32(OpBuilder &b, Location loc, Value x, Value y) {
+  Type i32 = b.getI32Type();
+  auto constant = [&](int64_t v) -> Value {
+    return b.create<arith::ConstantOp>(loc, b.getI32IntegerAttr(v));
+  };
+  auto bitsOf = [&](Value v) -> Value {
+    return b.create<arith::BitcastOp>(loc, i32, b.create<math::AbsFOp>(loc, v));
+  };
+  Value ux = bitsOf(x), uy = bitsOf(y);
+  Value c23 = constant(23), mantissaMask = constant(0x7fffff);
+  Value implicit = constant(0x800000), zero = constant(0), one = constant(1);
+  auto split = [&](Value bits) -> std::pair<Value, Value> {
+    Value exponent = b.create<arith::ShRUIOp>(loc, bits, c23);
+    Value mantissa = b.create<arith::AndIOp>(loc, bits, mantissaMask);
+    Value normal =
+        b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ne, exponent, zero);
+    mantissa = b.create<arith::SelectOp>(
+        loc, normal, b.create<arith::OrIOp>(loc, mantissa, implicit), mantissa);
+    exponent = b.create<arith::SelectOp>(loc, normal, exponent, one);
+    return {exponent, mantissa};
+  };
+  auto [ex, mx] = split(ux);
+  auto [ey, my] = split(uy);
+  // r >= my ? r - my : r
+  auto reduce = [&](OpBuilder &ob, Value r) -> Value {
+    Value ge = ob.create<arith::CmpIOp>(loc, arith::CmpIPredicate::uge, r, my);
+    return ob.create<arith::SelectOp>(loc, ge,
+                                      ob.create<arith::SubIOp>(loc, r, my), r);
+  };
+  // A while loop: its results are those of its condition region, which
+  // runs at least once (scf.for's results are undefined after no
+  // iteration in MLIR 19's SPIR-V conversion).
+  auto loop = b.create<scf::WhileOp>(
+      loc, TypeRange{i32, i32}, ValueRange{mx, ex},
+      [&](OpBuilder &ob, Location l, ValueRange args) {
+        Value more =
+            ob.create<arith::CmpIOp>(l, arith::CmpIPredicate::sgt, args[1], ey);
+        ob.create<scf::ConditionOp>(l, more, args);
+      },
+      [&](OpBuilder &ob, Location l, ValueRange args) {
+        Value r = ob.create<arith::ShLIOp>(l, reduce(ob, args[0]), one);
+        Value e = ob.create<arith::SubIOp>(l, args[1], one);
+        ob.create<scf::YieldOp>(l, ValueRange{r, e});
+      });
+  Value r = reduce(b, loop.getResult(0));
+  // r 2^(ey - 150) = r * 2^(ey - 127) * 2^-23, ey - 127 in [-126, 127].
+  Type f32 = b.getF32Type();
+  Value scale = b.create<arith::BitcastOp>(
+      loc, f32, b.create<arith::ShLIOp>(loc, ey, c23));
+  Value value = b.create<arith::MulFOp>(
+      loc,
+      b.create<arith::MulFOp>(loc, b.create<arith::UIToFPOp>(loc, f32, r),
+                              scale),
+      b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(0x1p-23f)));
+  return b.create<math::CopySignOp>(loc, value, x);
+}
+
 /// arith.remf as C's fmod: SPIR-V's OpFRem is x - y * trunc(x / y) in
 /// floating point, which is NaN for an infinite y (fmod gives x) and may be
 /// an ulp off otherwise. An infinite y with a finite x gives x. On a device
@@ -182,7 +251,9 @@ void saturateTanh(ModuleOp module) {
 /// trunc(x / y) is exact below 2^24, q * y has at most 48 significant bits,
 /// and x - q * y is the representable remainder (q one too far, where the
 /// quotient rounded up to an integer, gives the other sign: one |y| back).
-/// Without float64, or with q at 2^24 or more, OpFRem stays.
+/// Without float64, or with q at 2^24 or more, a float32 remainder with
+/// |x| > |y| is computed in integers (integerRemF32), in a branch only the
+/// elements that need it take. float64 remainders stay OpFRem's.
 void exactRemF(ModuleOp module, bool float64) {
   SmallVector<arith::RemFOp> rems;
   module.walk([&](arith::RemFOp rem) {
@@ -203,18 +274,26 @@ void exactRemF(ModuleOp module, bool float64) {
       return b.create<arith::CmpFOp>(loc, p, l, r);
     };
     Value r = rem.getResult();
+    // Whether the float64 shortcut below computed the remainder.
+    Value shortcut = b.create<arith::ConstantOp>(loc, b.getBoolAttr(false));
     if (float64 && type.isF32()) {
       Type f64 = b.getF64Type();
       Value x64 = b.create<arith::ExtFOp>(loc, f64, x);
       Value y64 = b.create<arith::ExtFOp>(loc, f64, y);
       Value ratio = b.create<arith::DivFOp>(loc, x64, y64);
-      // trunc as copysign(floor(|v|), v): math-to-spirv has no trunc.
-      Value q = b.create<math::CopySignOp>(
-          loc, b.create<math::FloorOp>(loc, b.create<math::AbsFOp>(loc, ratio)),
+      Value zero = constant(f64, 0);
+      // copysign(a, s) as a select: float64 copysign needs Int64 in
+      // SPIR-V, which a device with Float64 need not have.
+      auto withSignOf = [&](Value a, Value s) -> Value {
+        return b.create<arith::SelectOp>(loc, cmp(P::OLT, s, zero),
+                                         b.create<arith::NegFOp>(loc, a), a);
+      };
+      // trunc as floor(|v|) with v's sign: math-to-spirv has no trunc.
+      Value q = withSignOf(
+          b.create<math::FloorOp>(loc, b.create<math::AbsFOp>(loc, ratio)),
           ratio);
       Value exact = b.create<arith::SubFOp>(
           loc, x64, b.create<arith::MulFOp>(loc, q, y64));
-      Value zero = constant(f64, 0);
       Value overshot = b.create<arith::AndIOp>(
           loc, cmp(P::ONE, exact, zero),
           b.create<arith::XOrIOp>(loc, cmp(P::OLT, exact, zero),
@@ -222,9 +301,7 @@ void exactRemF(ModuleOp module, bool float64) {
       exact = b.create<arith::SelectOp>(
           loc, overshot,
           b.create<arith::AddFOp>(
-              loc, exact,
-              b.create<math::CopySignOp>(loc, b.create<math::AbsFOp>(loc, y64),
-                                         x64)),
+              loc, exact, withSignOf(b.create<math::AbsFOp>(loc, y64), x64)),
           exact);
       Value inRange = b.create<arith::AndIOp>(
           loc,
@@ -232,6 +309,7 @@ void exactRemF(ModuleOp module, bool float64) {
           cmp(P::ONE, y64, zero));
       r = b.create<arith::SelectOp>(
           loc, inRange, b.create<arith::TruncFOp>(loc, type, exact), r);
+      shortcut = inRange;
     }
     Value inf = constant(type, std::numeric_limits<double>::infinity());
     Value negativeInf = b.create<arith::NegFOp>(loc, inf);
@@ -239,6 +317,31 @@ void exactRemF(ModuleOp module, bool float64) {
                                              cmp(P::OEQ, y, negativeInf));
     Value xFinite = b.create<arith::AndIOp>(loc, cmp(P::ONE, x, inf),
                                             cmp(P::ONE, x, negativeInf));
+    if (type.isF32()) {
+      // |x| > |y|, both finite, y nonzero (ONE is false for NaN), and no
+      // shortcut: the integer remainder. |x| <= |y| is OpFRem's x, or 0
+      // for |x| = |y| (exact).
+      Value ax = b.create<math::AbsFOp>(loc, x);
+      Value ay = b.create<math::AbsFOp>(loc, y);
+      Value needed = b.create<arith::AndIOp>(
+          loc,
+          b.create<arith::AndIOp>(
+              loc, xFinite,
+              b.create<arith::XOrIOp>(loc, yInfinite,
+                                      cmp(P::ONE, y, constant(type, 0)))),
+          b.create<arith::AndIOp>(
+              loc, cmp(P::OGT, ax, ay),
+              b.create<arith::XOrIOp>(
+                  loc, shortcut,
+                  b.create<arith::ConstantOp>(loc, b.getBoolAttr(true)))));
+      auto branch = b.create<scf::IfOp>(
+          loc, needed,
+          [&](OpBuilder &ob, Location l) {
+            ob.create<scf::YieldOp>(l, integerRemF32(ob, l, x, y));
+          },
+          [&](OpBuilder &ob, Location l) { ob.create<scf::YieldOp>(l, r); });
+      r = branch.getResult(0);
+    }
     r = b.create<arith::SelectOp>(
         loc, b.create<arith::AndIOp>(loc, yInfinite, xFinite), x, r);
     useGuarded(rem, r);

@@ -210,7 +210,8 @@ def FlattenKernelBuffers
            "The device computes float64 (exact float32 remainders)">,
   ];
   let dependentDialects = ["::mlir::memref::MemRefDialect",
-                           "::mlir::arith::ArithDialect"];
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::scf::SCFDialect"];
 }
 
 #endif // TRUENO_CODEGEN_VULKAN_PASSES_TD
