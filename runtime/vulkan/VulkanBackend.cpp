@@ -181,13 +181,21 @@ VulkanBackend::allocate(std::size_t bytes) {
   if (!buffer) {
     auto made = device_->allocate(size);
     if (!made) {
-      // Out of device memory: give the cached buffers back and try once
-      // more before failing.
+      // Out of device memory: give the cached buffers back and try again;
+      // then wait for the batches in flight, whose buffers return to the
+      // cache when they finish, and try once more before failing.
       llvm::consumeError(made.takeError());
       releaseCachedMemory();
       made = device_->allocate(size);
-      if (!made)
-        return made.takeError();
+      if (!made) {
+        llvm::consumeError(made.takeError());
+        if (llvm::Error e = device_->synchronize())
+          return e;
+        releaseCachedMemory();
+        made = device_->allocate(size);
+        if (!made)
+          return made.takeError();
+      }
     }
     buffer = std::move(*made);
   }
