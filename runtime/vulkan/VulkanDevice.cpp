@@ -130,17 +130,12 @@ VulkanDevice::~VulkanDevice() {
   if (!device_)
     return;
   vk_.vkDeviceWaitIdle(device_);
-  releaseStaging();
+  releaseStaging(staging_);
   for (Batch &batch : batches_) {
     batch.held.clear();
     if (batch.descriptorPool)
       vk_.vkDestroyDescriptorPool(device_, batch.descriptorPool, nullptr);
-    if (batch.stagingBytes)
-      vk_.vkUnmapMemory(device_, batch.stagingMemory);
-    if (batch.staging)
-      vk_.vkDestroyBuffer(device_, batch.staging, nullptr);
-    if (batch.stagingMemory)
-      vk_.vkFreeMemory(device_, batch.stagingMemory, nullptr);
+    releaseStaging(batch.staging);
     if (batch.fence)
       vk_.vkDestroyFence(device_, batch.fence, nullptr);
   }
@@ -229,38 +224,34 @@ VulkanDevice::allocate(std::size_t bytes) {
                                         bytes);
 }
 
-void VulkanDevice::releaseStaging() {
-  if (stagingBytes_)
-    vk_.vkUnmapMemory(device_, stagingMemory_);
-  if (staging_)
-    vk_.vkDestroyBuffer(device_, staging_, nullptr);
-  if (stagingMemory_)
-    vk_.vkFreeMemory(device_, stagingMemory_, nullptr);
-  staging_ = VK_NULL_HANDLE;
-  stagingMemory_ = VK_NULL_HANDLE;
-  stagingBytes_ = nullptr;
-  stagingSize_ = 0;
+void VulkanDevice::releaseStaging(Staging &staging) {
+  if (staging.bytes)
+    vk_.vkUnmapMemory(device_, staging.memory);
+  if (staging.buffer)
+    vk_.vkDestroyBuffer(device_, staging.buffer, nullptr);
+  if (staging.memory)
+    vk_.vkFreeMemory(device_, staging.memory, nullptr);
+  staging = {};
 }
 
-llvm::Error VulkanDevice::reserveStaging(std::size_t bytes) {
-  bytes = std::min(std::max<std::size_t>(bytes, 1 << 20), kStagingCap);
-  if (bytes <= stagingSize_)
+llvm::Error VulkanDevice::reserveStaging(Staging &staging, std::size_t bytes) {
+  if (bytes <= staging.size)
     return llvm::Error::success();
-  releaseStaging();
+  releaseStaging(staging);
   if (llvm::Error e = createBuffer(bytes,
                                    VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
                                        VK_BUFFER_USAGE_TRANSFER_DST_BIT,
                                    VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
                                        VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
-                                   staging_, stagingMemory_))
+                                   staging.buffer, staging.memory))
     return e;
   void *mapped = nullptr;
   if (VkResult r =
-          vk_.vkMapMemory(device_, stagingMemory_, 0, bytes, 0, &mapped);
+          vk_.vkMapMemory(device_, staging.memory, 0, bytes, 0, &mapped);
       r != VK_SUCCESS)
-    return failure("mapping the staging buffer failed: " + resultName(r));
-  stagingBytes_ = static_cast<std::byte *>(mapped);
-  stagingSize_ = bytes;
+    return failure("mapping staging memory failed: " + resultName(r));
+  staging.bytes = static_cast<std::byte *>(mapped);
+  staging.size = bytes;
   return llvm::Error::success();
 }
 
@@ -279,51 +270,57 @@ VkResult VulkanDevice::waitFor(VkFence fence) {
   return vk_.vkWaitForFences(device_, 1, &fence, VK_TRUE, UINT64_MAX);
 }
 
-template <typename Record>
-llvm::Error VulkanDevice::submitAndWait(Record &&record) {
-  if (VkResult r = vk_.vkResetCommandBuffer(commands_, 0); r != VK_SUCCESS)
+llvm::Error VulkanDevice::beginAfterEarlierWork(VkCommandBuffer commands) {
+  if (VkResult r = vk_.vkResetCommandBuffer(commands, 0); r != VK_SUCCESS)
     return failure("vkResetCommandBuffer failed: " + resultName(r));
   VkCommandBufferBeginInfo begin{};
   begin.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO;
   begin.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
-  if (VkResult r = vk_.vkBeginCommandBuffer(commands_, &begin); r != VK_SUCCESS)
+  if (VkResult r = vk_.vkBeginCommandBuffer(commands, &begin); r != VK_SUCCESS)
     return failure("vkBeginCommandBuffer failed: " + resultName(r));
   // A barrier's first scope is every command submitted to the queue before
   // it, in this command buffer or earlier ones: this one makes the writes
-  // of every earlier batch and transfer visible to this transfer, and
-  // waits for them.
+  // of every earlier batch and transfer visible to what follows, and waits
+  // for them.
   VkMemoryBarrier barrier{};
   barrier.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER;
   barrier.srcAccessMask = VK_ACCESS_MEMORY_WRITE_BIT;
   barrier.dstAccessMask =
       VK_ACCESS_MEMORY_READ_BIT | VK_ACCESS_MEMORY_WRITE_BIT;
-  vk_.vkCmdPipelineBarrier(commands_, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT,
+  vk_.vkCmdPipelineBarrier(commands, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT,
                            VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, 0, 1, &barrier,
                            0, nullptr, 0, nullptr);
-  record(commands_);
-  if (VkResult r = vk_.vkEndCommandBuffer(commands_); r != VK_SUCCESS)
+  return llvm::Error::success();
+}
+
+llvm::Error VulkanDevice::endAndSubmit(VkCommandBuffer commands,
+                                       VkFence fence) {
+  if (VkResult r = vk_.vkEndCommandBuffer(commands); r != VK_SUCCESS)
     return failure("vkEndCommandBuffer failed: " + resultName(r));
   VkSubmitInfo submit{};
   submit.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO;
   submit.commandBufferCount = 1;
-  submit.pCommandBuffers = &commands_;
-  if (VkResult r = vk_.vkQueueSubmit(queue_, 1, &submit, fence_);
+  submit.pCommandBuffers = &commands;
+  if (VkResult r = vk_.vkQueueSubmit(queue_, 1, &submit, fence);
       r != VK_SUCCESS)
     return failure("vkQueueSubmit failed: " + resultName(r));
+  return llvm::Error::success();
+}
+
+template <typename Record>
+llvm::Error VulkanDevice::submitAndWait(Record &&record) {
+  if (llvm::Error e = beginAfterEarlierWork(commands_))
+    return e;
+  record(commands_);
+  if (llvm::Error e = endAndSubmit(commands_, fence_))
+    return e;
   VkResult waited = waitFor(fence_);
   vk_.vkResetFences(device_, 1, &fence_);
   if (waited != VK_SUCCESS)
     return failure("waiting for a transfer failed: " + resultName(waited));
   // The transfer ran after every batch submitted before it: retire them,
   // which gives their buffers back and counts their time.
-  for (std::size_t k = 0; k < kBatchesInFlight; ++k) {
-    Batch &batch = batches_[(nextBatch_ + k) % kBatchesInFlight];
-    if (batch.pending &&
-        vk_.vkGetFenceStatus(device_, batch.fence) == VK_SUCCESS)
-      if (llvm::Error e = retire(batch))
-        return e;
-  }
-  return llvm::Error::success();
+  return retireBatches(/*finishedOnly=*/true);
 }
 
 llvm::Error VulkanDevice::upload(VulkanBuffer &to, std::size_t offset,
@@ -335,13 +332,15 @@ llvm::Error VulkanDevice::upload(VulkanBuffer &to, std::size_t offset,
   std::lock_guard lock(transferMutex_);
   const auto *source = static_cast<const std::byte *>(from);
   for (std::size_t done = 0; done < bytes;) {
-    if (llvm::Error e = reserveStaging(bytes - done))
+    if (llvm::Error e = reserveStaging(
+            staging_,
+            std::clamp<std::size_t>(bytes - done, 1 << 20, kStagingCap)))
       return e;
-    std::size_t piece = std::min(bytes - done, stagingSize_);
-    std::memcpy(stagingBytes_, source + done, piece);
+    std::size_t piece = std::min(bytes - done, staging_.size);
+    std::memcpy(staging_.bytes, source + done, piece);
     VkBufferCopy region{0, offset + done, piece};
     if (llvm::Error e = submitAndWait([&](VkCommandBuffer c) {
-          vk_.vkCmdCopyBuffer(c, staging_, to.handle(), 1, &region);
+          vk_.vkCmdCopyBuffer(c, staging_.buffer, to.handle(), 1, &region);
         }))
       return e;
     done += piece;
@@ -358,15 +357,17 @@ llvm::Error VulkanDevice::download(void *to, VulkanBuffer &from,
   std::lock_guard lock(transferMutex_);
   auto *target = static_cast<std::byte *>(to);
   for (std::size_t done = 0; done < bytes;) {
-    if (llvm::Error e = reserveStaging(bytes - done))
+    if (llvm::Error e = reserveStaging(
+            staging_,
+            std::clamp<std::size_t>(bytes - done, 1 << 20, kStagingCap)))
       return e;
-    std::size_t piece = std::min(bytes - done, stagingSize_);
+    std::size_t piece = std::min(bytes - done, staging_.size);
     VkBufferCopy region{offset + done, 0, piece};
     if (llvm::Error e = submitAndWait([&](VkCommandBuffer c) {
-          vk_.vkCmdCopyBuffer(c, from.handle(), staging_, 1, &region);
+          vk_.vkCmdCopyBuffer(c, from.handle(), staging_.buffer, 1, &region);
         }))
       return e;
-    std::memcpy(target + done, stagingBytes_, piece);
+    std::memcpy(target + done, staging_.bytes, piece);
     done += piece;
   }
   return llvm::Error::success();
@@ -413,32 +414,9 @@ llvm::Error VulkanDevice::reserve(Batch &batch, std::uint32_t sets,
       return failure("vkCreateDescriptorPool failed: " + resultName(r));
     }
   }
-  if (bytes > batch.stagingSize) {
-    if (batch.stagingBytes)
-      vk_.vkUnmapMemory(device_, batch.stagingMemory);
-    if (batch.staging)
-      vk_.vkDestroyBuffer(device_, batch.staging, nullptr);
-    if (batch.stagingMemory)
-      vk_.vkFreeMemory(device_, batch.stagingMemory, nullptr);
-    batch.staging = VK_NULL_HANDLE;
-    batch.stagingMemory = VK_NULL_HANDLE;
-    batch.stagingBytes = nullptr;
-    batch.stagingSize = 0;
-    std::size_t size = std::max<std::size_t>(bytes, 64 << 10);
-    if (llvm::Error e = createBuffer(size, VK_BUFFER_USAGE_TRANSFER_SRC_BIT,
-                                     VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
-                                         VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
-                                     batch.staging, batch.stagingMemory))
-      return e;
-    void *mapped = nullptr;
-    if (VkResult r =
-            vk_.vkMapMemory(device_, batch.stagingMemory, 0, size, 0, &mapped);
-        r != VK_SUCCESS)
-      return failure("mapping a batch's staging memory failed: " +
-                     resultName(r));
-    batch.stagingBytes = static_cast<std::byte *>(mapped);
-    batch.stagingSize = size;
-  }
+  if (bytes)
+    return reserveStaging(batch.staging,
+                          std::max<std::size_t>(bytes, 64 << 10));
   return llvm::Error::success();
 }
 
@@ -467,13 +445,15 @@ llvm::Error VulkanDevice::retire(Batch &batch) {
   return llvm::Error::success();
 }
 
-llvm::Error VulkanDevice::synchronize() {
-  std::lock_guard lock(transferMutex_);
+llvm::Error VulkanDevice::retireBatches(bool finishedOnly) {
   llvm::Error first = llvm::Error::success();
   // Oldest first: nextBatch_ is the one submitted longest ago.
   for (std::size_t k = 0; k < kBatchesInFlight; ++k) {
     Batch &batch = batches_[(nextBatch_ + k) % kBatchesInFlight];
     if (!batch.pending)
+      continue;
+    if (finishedOnly &&
+        vk_.vkGetFenceStatus(device_, batch.fence) != VK_SUCCESS)
       continue;
     llvm::Error e = retire(batch);
     if (!first && e)
@@ -482,6 +462,11 @@ llvm::Error VulkanDevice::synchronize() {
       llvm::consumeError(std::move(e));
   }
   return first;
+}
+
+llvm::Error VulkanDevice::synchronize() {
+  std::lock_guard lock(transferMutex_);
+  return retireBatches(/*finishedOnly=*/false);
 }
 
 llvm::Error
@@ -578,40 +563,24 @@ VulkanDevice::submit(std::span<const VulkanCommand> commands,
   std::size_t staged = 0;
   for (const VulkanCommand &c : commands)
     if (c.kind == VulkanCommand::Upload) {
-      std::memcpy(batch.stagingBytes + staged, c.host, c.bytes);
+      std::memcpy(batch.staging.bytes + staged, c.host, c.bytes);
       staged += (c.bytes + 15) & ~std::size_t(15);
     }
 
   VkCommandBuffer cb = batch.commands;
   auto recorded = [&]() -> llvm::Error {
-    if (VkResult r = vk_.vkResetCommandBuffer(cb, 0); r != VK_SUCCESS)
-      return failure("vkResetCommandBuffer failed: " + resultName(r));
-    VkCommandBufferBeginInfo begin{};
-    begin.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO;
-    begin.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
-    if (VkResult r = vk_.vkBeginCommandBuffer(cb, &begin); r != VK_SUCCESS)
-      return failure("vkBeginCommandBuffer failed: " + resultName(r));
+    if (llvm::Error e = beginAfterEarlierWork(cb))
+      return e;
     auto first = static_cast<std::uint32_t>(2 * nextBatch_);
-    if (timestampPool_)
-      vk_.vkCmdResetQueryPool(cb, timestampPool_, first, 2);
-    // The first barrier orders the batch after everything submitted
-    // before it (its first scope is every earlier command of the queue)
-    // and makes their writes visible; the others order each command after
-    // the one before.
-    VkMemoryBarrier leading{};
-    leading.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER;
-    leading.srcAccessMask = VK_ACCESS_MEMORY_WRITE_BIT;
-    leading.dstAccessMask =
-        VK_ACCESS_MEMORY_READ_BIT | VK_ACCESS_MEMORY_WRITE_BIT;
-    vk_.vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT,
-                             VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, 0, 1, &leading,
-                             0, nullptr, 0, nullptr);
     // The start: when everything before the leading barrier has finished
     // (a top-of-pipe timestamp may be written while an earlier batch still
     // runs, counting its time twice).
-    if (timestampPool_)
+    if (timestampPool_) {
+      vk_.vkCmdResetQueryPool(cb, timestampPool_, first, 2);
       vk_.vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT,
                               timestampPool_, first);
+    }
+    // Each command after the one before.
     VkMemoryBarrier barrier{};
     barrier.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER;
     barrier.srcAccessMask =
@@ -648,7 +617,7 @@ VulkanDevice::submit(std::span<const VulkanCommand> commands,
       case VulkanCommand::Upload: {
         VkBufferCopy region{at, c.toOffset, c.bytes};
         if (c.bytes)
-          vk_.vkCmdCopyBuffer(cb, batch.staging, c.to, 1, &region);
+          vk_.vkCmdCopyBuffer(cb, batch.staging.buffer, c.to, 1, &region);
         at += (c.bytes + 15) & ~std::size_t(15);
         break;
       }
@@ -657,16 +626,7 @@ VulkanDevice::submit(std::span<const VulkanCommand> commands,
     if (timestampPool_)
       vk_.vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT,
                               timestampPool_, first + 1);
-    if (VkResult r = vk_.vkEndCommandBuffer(cb); r != VK_SUCCESS)
-      return failure("vkEndCommandBuffer failed: " + resultName(r));
-    VkSubmitInfo submit{};
-    submit.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO;
-    submit.commandBufferCount = 1;
-    submit.pCommandBuffers = &cb;
-    if (VkResult r = vk_.vkQueueSubmit(queue_, 1, &submit, batch.fence);
-        r != VK_SUCCESS)
-      return failure("vkQueueSubmit failed: " + resultName(r));
-    return llvm::Error::success();
+    return endAndSubmit(cb, batch.fence);
   }();
   if (recorded) {
     if (batch.descriptorPool)

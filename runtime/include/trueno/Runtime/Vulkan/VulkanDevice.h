@@ -127,10 +127,22 @@ private:
   llvm::Error createBuffer(std::size_t bytes, VkBufferUsageFlags usage,
                            VkMemoryPropertyFlags flags, VkBuffer &buffer,
                            VkDeviceMemory &memory);
-  /// Makes the staging buffer at least `bytes` long (up to its cap).
-  llvm::Error reserveStaging(std::size_t bytes);
-  /// Unmaps and frees the staging buffer, if there is one.
-  void releaseStaging();
+  /// Host-visible, mapped memory that copies go through.
+  struct Staging {
+    VkBuffer buffer = VK_NULL_HANDLE;
+    VkDeviceMemory memory = VK_NULL_HANDLE;
+    std::byte *bytes = nullptr;
+    std::size_t size = 0;
+  };
+  /// Makes `staging` at least `bytes` long (replacing a shorter one).
+  llvm::Error reserveStaging(Staging &staging, std::size_t bytes);
+  /// Unmaps and frees `staging`, if it has memory.
+  void releaseStaging(Staging &staging);
+  /// Resets and begins `commands`, then records the barrier that orders
+  /// what follows after everything submitted to the queue before.
+  llvm::Error beginAfterEarlierWork(VkCommandBuffer commands);
+  /// Ends `commands` and submits them, signalling `fence`.
+  llvm::Error endAndSubmit(VkCommandBuffer commands, VkFence fence);
   /// Records `record` into the transfer command buffer, submits it and
   /// waits.
   template <typename Record> llvm::Error submitAndWait(Record &&record);
@@ -141,10 +153,7 @@ private:
     VkFence fence = VK_NULL_HANDLE;
     VkDescriptorPool descriptorPool = VK_NULL_HANDLE;
     std::uint32_t poolSets = 0, poolDescriptors = 0;
-    VkBuffer staging = VK_NULL_HANDLE;
-    VkDeviceMemory stagingMemory = VK_NULL_HANDLE;
-    std::byte *stagingBytes = nullptr;
-    std::size_t stagingSize = 0;
+    Staging staging;
     std::vector<std::shared_ptr<const void>> held;
     bool pending = false;
   };
@@ -155,6 +164,9 @@ private:
   /// Waits for `batch` (which is pending), then reads its timestamps and
   /// lets go of what it held.
   llvm::Error retire(Batch &batch);
+  /// Retires the pending batches, oldest first: all of them, or only those
+  /// whose fence is already signalled. The first error, if any.
+  llvm::Error retireBatches(bool finishedOnly);
   /// Waits for `fence`: polls it for a short while first (a blocking wait
   /// may sleep past the moment it is signalled), then blocks.
   VkResult waitFor(VkFence fence);
@@ -172,10 +184,7 @@ private:
   /// One submission at a time: transfers (through the staging buffer) and
   /// batches.
   std::mutex transferMutex_;
-  VkBuffer staging_ = VK_NULL_HANDLE;
-  VkDeviceMemory stagingMemory_ = VK_NULL_HANDLE;
-  std::byte *stagingBytes_ = nullptr;
-  std::size_t stagingSize_ = 0;
+  Staging staging_;
 
   std::atomic<std::uint64_t> liveBytes_ = 0;
   /// The batches, used in turn (under transferMutex_).
