@@ -14,6 +14,8 @@
 // whose name contains it)
 //
 //===----------------------------------------------------------------------===//
+#include "FashionMnistModel.h"
+
 #include <trueno/nn/nn.h>
 #include <trueno/optim/Optimizer.h>
 #include <trueno/trueno.h>
@@ -194,15 +196,7 @@ int main(int argc, char **argv) {
   if (wanted("fmnist")) {
     std::int64_t batch = std::max<std::int64_t>(1, 64 / scale);
     Generator gen(0);
-    nn::ConvOptions same{.padding = {1, 1}};
-    auto model = nn::make<nn::Sequential>(
-        std::initializer_list<std::shared_ptr<nn::Module>>{
-            nn::make<nn::Conv2d>(1, 32, 3, same), nn::make<nn::ReLU>(),
-            nn::make<nn::MaxPool2d>(2), nn::make<nn::Conv2d>(32, 64, 3, same),
-            nn::make<nn::ReLU>(), nn::make<nn::MaxPool2d>(2),
-            nn::make<nn::Flatten>(), nn::make<nn::Linear>(64 * 7 * 7, 128),
-            nn::make<nn::ReLU>(), nn::make<nn::Dropout>(0.25),
-            nn::make<nn::Linear>(128, 10)});
+    auto model = tools::makeFashionMnistModel();
     model->to(device);
     optim::Adam optimizer(model->parameters(), {.lr = 1e-3});
     Tensor images = randn({batch, 1, 28, 28}, on);

@@ -16,6 +16,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "FashionMnistModel.h"
+
 #include <trueno/data/Data.h>
 #include <trueno/io/Checkpoint.h>
 #include <trueno/io/Logging.h>
@@ -95,20 +97,6 @@ Args parse(int argc, char **argv) {
   return a;
 }
 
-/// conv(1->32) relu pool, conv(32->64) relu pool, linear(3136->128) relu
-/// dropout, linear(128->10): 421,642 parameters.
-std::shared_ptr<nn::Sequential> makeModel() {
-  nn::ConvOptions same{.padding = {1, 1}};
-  return nn::make<nn::Sequential>(
-      std::initializer_list<std::shared_ptr<nn::Module>>{
-          nn::make<nn::Conv2d>(1, 32, 3, same), nn::make<nn::ReLU>(),
-          nn::make<nn::MaxPool2d>(2), nn::make<nn::Conv2d>(32, 64, 3, same),
-          nn::make<nn::ReLU>(), nn::make<nn::MaxPool2d>(2),
-          nn::make<nn::Flatten>(), nn::make<nn::Linear>(64 * 7 * 7, 128),
-          nn::make<nn::ReLU>(), nn::make<nn::Dropout>(0.25),
-          nn::make<nn::Linear>(128, 10)});
-}
-
 /// The first `n` examples of a dataset (all when n is 0).
 std::shared_ptr<tn::data::TensorDataset> subset(tn::data::TensorDataset all,
                                                 std::int64_t n) {
@@ -163,7 +151,7 @@ int main(int argc, char **argv) try {
       test, {.batchSize = 1000, .transforms = {normalize}});
 
   tn::manualSeed(args.seed);
-  auto model = makeModel();
+  auto model = trueno::tools::makeFashionMnistModel();
   tn::optim::Adam optimizer(model->parameters(), {.lr = args.lr});
   std::int64_t firstEpoch = 0;
   if (!args.resume.empty()) {
