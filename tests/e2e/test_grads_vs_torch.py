@@ -607,13 +607,8 @@ def main():
             return 1
         failures = refused = 0
         # With TRUENO_VULKAN_VALIDATION=1, a message of the validation layer
-        # fails the run (as in test_ops_vs_torch.py).
-        validation = [line for line in run.stderr.splitlines()
-                      if "vulkan validation" in line]
-        if validation:
-            failures += 1
-            print(f"FAIL the validation layer reported {len(validation)} "
-                  f"messages, the first: {validation[0]}")
+        # fails the run.
+        validation = ops.validation_failures(run.stderr)
         for cid, case, positions, grads, leaves in cases:
             err = os.path.join(out_dir, cid + ".err")
             if os.path.exists(err):
@@ -662,9 +657,9 @@ def main():
         if refused:
             print(f"{refused} cases refused by the Vulkan device in float64, "
                   f"as stated (their ops run in the float32 run)")
-        passed = len(cases) - failures - refused + (1 if validation else 0)
-        print(f"{passed} passed, {failures} failed")
-        return 1 if failures else 0
+        print(f"{len(cases) - failures - refused} passed, "
+              f"{failures + validation} failed")
+        return 1 if failures or validation else 0
 
 
 if __name__ == "__main__":

@@ -1598,6 +1598,18 @@ def broadcast_operand(o, shape):
         return None
 
 
+def validation_failures(stderr):
+    """1, having printed it, when the runner's stderr holds messages of the
+    Vulkan validation layer (TRUENO_VULKAN_VALIDATION=1), else 0."""
+    validation = [line for line in stderr.splitlines()
+                  if "vulkan validation" in line]
+    if not validation:
+        return 0
+    print(f"FAIL the validation layer reported {len(validation)} "
+          f"messages, the first: {validation[0]}")
+    return 1
+
+
 def vulkan_difference(op, operands, expected, got, problem):
     """Whether a failing case shows a stated Vulkan difference, not a bug."""
     if VULKAN_REFUSED in problem:
@@ -1743,13 +1755,7 @@ def main():
         run = subprocess.run([runner, os.path.join(tmp, "cases.txt"), out],
                              check=True, capture_output=True, text=True)
         print(run.stdout.strip())
-        failed = 0
-        validation = [line for line in run.stderr.splitlines()
-                      if "vulkan validation" in line]
-        if validation:
-            failed += 1
-            print(f"FAIL the validation layer reported {len(validation)} "
-                  f"messages, the first: {validation[0]}")
+        failed = validation_failures(run.stderr)
         documented = 0
         for n, (op, operands, want, tol) in enumerate(cases):
             if only and f"c{n}" not in only:
