@@ -38,20 +38,11 @@ Value rootOf(Value memref) {
       return {};
     if (isa<memref::AllocOp, memref::AllocaOp>(def))
       return memref;
-    if (auto view = dyn_cast<ViewLikeOpInterface>(def)) {
-      memref = view.getViewSource();
-      continue;
-    }
-    // expand_shape and collapse_shape are views without the interface.
-    if (auto expand = dyn_cast<memref::ExpandShapeOp>(def)) {
-      memref = expand.getSrc();
-      continue;
-    }
-    if (auto collapse = dyn_cast<memref::CollapseShapeOp>(def)) {
-      memref = collapse.getSrc();
-      continue;
-    }
-    return {};
+    // subview, reinterpret_cast, expand_shape, collapse_shape, ...
+    auto view = dyn_cast<ViewLikeOpInterface>(def);
+    if (!view)
+      return {};
+    memref = view.getViewSource();
   }
 }
 
@@ -111,16 +102,16 @@ bool onlyAccumulatorsChange(scf::ForOp loop,
   return !result.wasInterrupted();
 }
 
-/// Carries every accumulator of `loop` as an iter_args value: the loop that
-/// replaces it, or null when it has none, or memory effects that forbid it.
-scf::ForOp promoteAccumulators(scf::ForOp loop, RewriterBase &rewriter) {
+/// Carries every accumulator of `loop` as an iter_args value (the loop is
+/// replaced), unless it has none, or memory effects that forbid it.
+void promoteAccumulators(scf::ForOp loop, RewriterBase &rewriter) {
   // MLIR 19's scf.for to SPIR-V conversion leaves a loop's results
   // undefined when it runs no iteration: only loops known to run one or
   // more may carry a value.
   std::optional<int64_t> trips = constantTripCount(
       loop.getLowerBound(), loop.getUpperBound(), loop.getStep());
   if (!trips || *trips < 1)
-    return {};
+    return;
   Block *body = loop.getBody();
   auto invariant = [&](Value v) { return loop.isDefinedOutsideOfLoop(v); };
   SmallVector<Accumulator> accumulators;
@@ -131,11 +122,11 @@ scf::ForOp promoteAccumulators(scf::ForOp loop, RewriterBase &rewriter) {
     // trueno-expand-bf16 rewrite its loads, stores and arithmetic, not a
     // value carried by a loop.
     if (store.getValueToStore().getType().isBF16())
-      return {};
+      return;
     Value root = rootOf(memref);
     if (!root || !isDistinct(root) || !invariant(memref) ||
         !llvm::all_of(store.getIndices(), invariant))
-      return {};
+      return;
     memref::LoadOp load;
     for (auto candidate : body->getOps<memref::LoadOp>())
       if (candidate.getMemRef() == memref &&
@@ -146,11 +137,11 @@ scf::ForOp promoteAccumulators(scf::ForOp loop, RewriterBase &rewriter) {
       }
     // A second store to the same buffer is no accumulator of its own.
     if (!load || !roots.insert(root).second)
-      return {};
+      return;
     accumulators.push_back({load, store, root});
   }
   if (accumulators.empty() || !onlyAccumulatorsChange(loop, accumulators))
-    return {};
+    return;
 
   rewriter.setInsertionPoint(loop);
   SmallVector<Value> inits, stored;
@@ -163,7 +154,7 @@ scf::ForOp promoteAccumulators(scf::ForOp loop, RewriterBase &rewriter) {
       rewriter, inits, /*replaceInitOperandUsesInLoop=*/false,
       [&](OpBuilder &, Location, ArrayRef<BlockArgument>) { return stored; });
   if (failed(grown))
-    return {};
+    return;
   auto newLoop = cast<scf::ForOp>(grown->getOperation());
   unsigned first = newLoop.getNumRegionIterArgs() - accumulators.size();
   rewriter.setInsertionPointAfter(newLoop);
@@ -176,7 +167,6 @@ scf::ForOp promoteAccumulators(scf::ForOp loop, RewriterBase &rewriter) {
                                      a.store.getMemRef(), a.store.getIndices());
     rewriter.eraseOp(a.store);
   }
-  return newLoop;
 }
 
 struct RegisterAccumulatorsPass
@@ -188,7 +178,7 @@ struct RegisterAccumulatorsPass
     getOperation().walk([&](scf::ForOp loop) { loops.push_back(loop); });
     IRRewriter rewriter(&getContext());
     for (scf::ForOp loop : loops)
-      (void)promoteAccumulators(loop, rewriter);
+      promoteAccumulators(loop, rewriter);
   }
 };
 
