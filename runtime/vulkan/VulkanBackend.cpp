@@ -616,28 +616,28 @@ Backends &backends() {
 }
 } // namespace
 
+/// The Vulkan backends started so far.
+static std::vector<VulkanBackend *> startedBackends() {
+  Backends &all = backends();
+  std::lock_guard lock(all.mutex);
+  std::vector<VulkanBackend *> started;
+  for (const auto &[index, m] : all.made)
+    if (m.backend)
+      started.push_back(m.backend);
+  return started;
+}
+
 llvm::Error waitForVulkanDevices() {
-  std::vector<VulkanBackend *> made;
-  {
-    Backends &all = backends();
-    std::lock_guard lock(all.mutex);
-    for (const auto &[index, m] : all.made)
-      if (m.backend)
-        made.push_back(m.backend);
-  }
-  for (VulkanBackend *backend : made)
+  for (VulkanBackend *backend : startedBackends())
     if (llvm::Error e = backend->wait())
       return e;
   return llvm::Error::success();
 }
 
 std::uint64_t vulkanBusyNanos() {
-  Backends &all = backends();
-  std::lock_guard lock(all.mutex);
   std::uint64_t nanos = 0;
-  for (const auto &[index, m] : all.made)
-    if (m.backend)
-      nanos += m.backend->vulkanDevice().busyNanos();
+  for (VulkanBackend *backend : startedBackends())
+    nanos += backend->vulkanDevice().busyNanos();
   return nanos;
 }
 
