@@ -20,7 +20,7 @@
 // CHECK: memref.load %arg1
 // CHECK: memref.store %{{.*}}, %[[BT]]
 // CHECK: gpu.barrier
-// CHECK-COUNT-256: arith.mulf
+// CHECK-COUNT-256: math.fma
 // CHECK: gpu.barrier
 // CHECK: scf.yield
 // CHECK-COUNT-16: memref.store %{{.*}}, %arg2
@@ -40,6 +40,23 @@ func.func @matmul(%a: memref<100x33xf32>, %b: memref<33x129xf32>, %c: memref<100
 // CHECK-NOT: linalg.batch_matmul
 func.func @batched(%a: memref<3x64x70xf32>, %b: memref<3x70x128xf32, strided<[8960, 1, 70]>>, %c: memref<3x64x128xf32>) {
   linalg.batch_matmul ins(%a, %b : memref<3x64x70xf32>, memref<3x70x128xf32, strided<[8960, 1, 70]>>) outs(%c : memref<3x64x128xf32>)
+  return
+}
+
+// 2000 x 2050 has 16 x 17 = 272 tiles of 128 (at least 256): 128x128
+// tiles, 8x8 outputs a thread (64 fused multiply-adds per step of the 16,
+// 64 guarded stores).
+// CHECK-LABEL: func.func @large
+// CHECK: gpu.launch blocks({{.*}}) in (%{{.*}} = %c272,
+// CHECK-DAG: memref.alloc() : memref<128x16xf32, 3>
+// CHECK-DAG: memref.alloc() : memref<16x128xf32, 3>
+// CHECK: gpu.barrier
+// CHECK-COUNT-1024: math.fma
+// CHECK: gpu.barrier
+// CHECK-COUNT-64: memref.store %{{.*}}, %arg2
+// CHECK-NOT: linalg.matmul
+func.func @large(%a: memref<2000x20xf32>, %b: memref<20x2050xf32>, %c: memref<2000x2050xf32>) {
+  linalg.matmul ins(%a, %b : memref<2000x20xf32>, memref<20x2050xf32>) outs(%c : memref<2000x2050xf32>)
   return
 }
 

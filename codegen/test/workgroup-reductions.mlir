@@ -10,19 +10,27 @@
 
 // A row sum: 4 rows, one workgroup each, 256 threads (a power of two, no
 // more than the row's 1000 elements); each thread starts from its first
-// element in a private variable, the tree halves 256 partials in 8 steps,
-// and thread 0 adds the total to the output's initial value.
+// element, adds its next two in a loop of constant bounds carrying the sum
+// (1000 / 256 = 3 elements each), and the first 232 threads (1000 % 256)
+// one more; the tree halves 256 partials in 8 steps, and thread 0 adds the
+// total to the output's initial value.
 // CHECK-LABEL: func.func @row_sum
 // CHECK: gpu.launch blocks(%[[B:.*]], %{{.*}}, %{{.*}}) in (%{{.*}} = %c4, %{{.*}} = %c1{{.*}}, %{{.*}} = %c1{{.*}}) threads(%[[T:.*]], %{{.*}}, %{{.*}}) in (%{{.*}} = %c256,
 // CHECK: %[[SHARED:.*]] = memref.alloc() : memref<256xf32, 3>
-// CHECK: %[[PART:.*]] = memref.alloca() : memref<f32, 6>
 // CHECK: scf.for %[[ROW:.*]] = %[[B]] to %c4{{.*}} step %c4
 // CHECK: %[[FIRST:.*]] = memref.load %arg0[%[[ROW]], %[[T]]]
-// CHECK: memref.store %[[FIRST]], %[[PART]][]
-// CHECK: scf.for %[[J:.*]] = %{{.*}} to %c1000 step %c256
-// CHECK: memref.load %arg0[%[[ROW]], %[[J]]]
-// CHECK: arith.addf {{.*}} fastmath<reassoc>
-// CHECK: memref.store %{{.*}}, %[[SHARED]][%[[T]]]
+// CHECK: %[[LOOP:.*]] = scf.for %[[K:.*]] = %c1{{.*}} to %c3 step %c1{{.*}} iter_args(%[[ACC:.*]] = %[[FIRST]]) -> (f32) {
+// CHECK:   %[[KT:.*]] = arith.muli %[[K]], %c256
+// CHECK:   %[[J:.*]] = arith.addi %[[KT]], %[[T]]
+// CHECK:   %[[X:.*]] = memref.load %arg0[%[[ROW]], %[[J]]]
+// CHECK:   arith.addf %[[X]], %[[ACC]] fastmath<reassoc>
+// CHECK: arith.cmpi ult, %[[T]], %c232
+// CHECK: %[[TAIL:.*]] = scf.if
+// CHECK:   arith.addi %[[T]], %c768
+// CHECK:   arith.addf %{{.*}}, %[[LOOP]] fastmath<reassoc>
+// CHECK: } else {
+// CHECK:   scf.yield %[[LOOP]]
+// CHECK: memref.store %[[TAIL]], %[[SHARED]][%[[T]]]
 // CHECK-COUNT-9: gpu.barrier
 // CHECK: arith.cmpi eq, %[[T]], %c0
 // CHECK: memref.load %[[SHARED]][%c0

@@ -95,6 +95,8 @@ public:
     options_.int8 = info.int8;
     options_.storage16 = info.storage16;
     options_.storage8 = info.storage8;
+    options_.preserveNanInfWidths = info.preserveNanInfWidths;
+    options_.preserveDenormWidths = info.preserveDenormWidths;
     // 256 threads a workgroup unless TRUENO_VULKAN_WORKGROUP_SIZE (a
     // power of two the device allows) says otherwise: a tuning knob, part
     // of the kernels' cache key like every pipeline option.
@@ -110,6 +112,16 @@ public:
     options_.workgroupSize = std::min<std::int64_t>(
         threads, std::max<std::int64_t>(info.maxWorkgroupInvocations, 1));
     options_.maxWorkgroupCount = info.maxWorkgroupCount[0];
+    // Likewise TRUENO_VULKAN_UNROLL, a thread's reduction loop's unroll
+    // factor (1 to 64; 1: not unrolled).
+    if (const char *setting = std::getenv("TRUENO_VULKAN_UNROLL")) {
+      std::int64_t asked = std::atoll(setting);
+      if (asked >= 1 && asked <= 64)
+        options_.unrollFactor = asked;
+      else
+        llvm::errs() << "trueno: ignoring TRUENO_VULKAN_UNROLL=" << setting
+                     << " (a factor from 1 to 64)\n";
+    }
   }
 
   Device device() const override { return target_.device; }

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <tuple>
 
 namespace trueno::runtime::vulkan {
 
@@ -277,6 +278,24 @@ void VulkanInstance::discover() {
       d.storage16 = features11.storageBuffer16BitAccess;
       d.storage8 = features12.storageBuffer8BitAccess;
       d.timelineSemaphore = features12.timelineSemaphore;
+      // 16-bit floats reach a kernel through arithmetic or storage, 64-bit
+      // ones only through arithmetic.
+      const bool has16 = d.float16 || d.storage16;
+      for (auto [width, has, nanInf, denorm] :
+           {std::tuple{16u, has16,
+                       properties12.shaderSignedZeroInfNanPreserveFloat16,
+                       properties12.shaderDenormPreserveFloat16},
+            std::tuple{32u, true,
+                       properties12.shaderSignedZeroInfNanPreserveFloat32,
+                       properties12.shaderDenormPreserveFloat32},
+            std::tuple{64u, d.float64,
+                       properties12.shaderSignedZeroInfNanPreserveFloat64,
+                       properties12.shaderDenormPreserveFloat64}}) {
+        if (has && nanInf)
+          d.preserveNanInfWidths.push_back(width);
+        if (has && denorm)
+          d.preserveDenormWidths.push_back(width);
+      }
       if (d.computeQueueFamily < 0)
         d.unusable = "it has no compute queue";
       else if (!d.timelineSemaphore)

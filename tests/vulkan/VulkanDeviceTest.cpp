@@ -75,6 +75,19 @@ TEST_CASE("the devices and what each offers") {
     REQUIRE_FALSE(devices.empty());
   for (const VulkanDeviceInfo &d : devices) {
     MESSAGE(d.describe());
+    auto widths = [](const std::vector<unsigned> &list) {
+      std::string text;
+      for (unsigned w : list)
+        text += " " + std::to_string(w);
+      return text.empty() ? std::string(" none") : text;
+    };
+    MESSAGE("  float controls: keeps NaN, infinity, signed zero for"
+            << widths(d.preserveNanInfWidths) << "; denormals for"
+            << widths(d.preserveDenormWidths));
+    for (unsigned w : d.preserveNanInfWidths)
+      CHECK((w == 16 || w == 32 || w == 64));
+    for (unsigned w : d.preserveDenormWidths)
+      CHECK((w == 16 || w == 32 || w == 64));
     INFO(d.describe());
     CHECK(d.describe().starts_with("vulkan:" + std::to_string(d.index) + " " +
                                    d.name + " ("));

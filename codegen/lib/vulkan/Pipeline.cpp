@@ -41,6 +41,22 @@ constexpr VulkanStage kVulkanStages[] = {
     VulkanStage::Gpu, VulkanStage::Spirv};
 
 const char *flag(bool b) { return b ? "true" : "false"; }
+
+/// trueno-spirv-float-controls with the widths the device keeps, or
+/// nothing when it keeps none.
+std::string floatControls(const VulkanPipelineOptions &options) {
+  auto widths = [](llvm::StringRef name, const std::vector<unsigned> &list) {
+    std::string text;
+    for (unsigned width : list)
+      text +=
+          (text.empty() ? " " + name.str() + "=" : ",") + std::to_string(width);
+    return text;
+  };
+  std::string text =
+      widths("signed-zero-inf-nan-preserve", options.preserveNanInfWidths) +
+      widths("denorm-preserve", options.preserveDenormWidths);
+  return text.empty() ? "" : "trueno-spirv-float-controls{" + text + "},";
+}
 } // namespace
 
 llvm::StringRef vulkanStageName(VulkanStage stage) {
@@ -98,7 +114,8 @@ std::string vulkanStagePipeline(VulkanStage stage,
     // through workgroup memory (trueno-tile-matmuls); every other loop
     // nest a grid-stride launch (trueno-map-to-workgroups), a thread's
     // reduction loop carrying its sum in a register, not in the output
-    // buffer (trueno-register-accumulators); the
+    // buffer (trueno-register-accumulators) and unrolled so that its
+    // loads overlap (trueno-unroll-reduction-loops); the
     // outlined kernels get the launch's constants, not arguments
     // (canonicalize, then sinking). float32 math as the CPU's polynomials
     // first: the same results as there, not the driver's (GLSL.std.450's
@@ -115,6 +132,9 @@ std::string vulkanStagePipeline(VulkanStage stage,
            "},"
            "convert-linalg-to-parallel-loops,canonicalize,"
            "loop-invariant-code-motion,trueno-register-accumulators,"
+           "trueno-unroll-reduction-loops{factor=" +
+           std::to_string(options.unrollFactor) +
+           "},"
            "trueno-map-to-workgroups{workgroup-size=" +
            std::to_string(options.workgroupSize) +
            " max-workgroup-count=" + std::to_string(options.maxWorkgroupCount) +
@@ -133,8 +153,8 @@ std::string vulkanStagePipeline(VulkanStage stage,
            " storage8=" + flag(options.storage8) +
            " max-workgroup-count=" + std::to_string(options.maxWorkgroupCount) +
            "},convert-math-to-spirv,convert-gpu-to-spirv{use-64bit-index=false}"
-           ","
-           "spirv.module(spirv-lower-abi-attrs,spirv-update-vce)";
+           ",spirv.module(spirv-lower-abi-attrs)," +
+           floatControls(options) + "spirv.module(spirv-update-vce)";
   }
   return "";
 }
@@ -159,6 +179,7 @@ struct VulkanPipelineCliOptions
                                      llvm::cl::init(64)};
   Option<std::int64_t> maxWorkgroupCount{*this, "max-workgroup-count",
                                          llvm::cl::init(65535)};
+  Option<std::int64_t> unrollFactor{*this, "unroll-factor", llvm::cl::init(8)};
 };
 } // namespace
 
@@ -178,6 +199,7 @@ void registerVulkanPipeline() {
           options.int64 = cli.int64;
           options.workgroupSize = cli.workgroupSize;
           options.maxWorkgroupCount = cli.maxWorkgroupCount;
+          options.unrollFactor = cli.unrollFactor;
           std::optional<VulkanStage> last = parseVulkanStage(cli.stopAfter);
           for (VulkanStage s : kVulkanStages) {
             if (last && s > *last)

@@ -4,16 +4,18 @@
 // of M x K by K x N:
 //
 //   gpu.launch blocks(G) threads(256) {
-//     As: 64x16 and Bs: 16x64 in workgroup memory
+//     As: Tx16 and Bs: 16xT in workgroup memory (T = 16 P: 64 or 128)
 //     tx = tid % 16, ty = tid / 16
 //     scf.for tile = block to batches * tilesM * tilesN step G {
 //       m0, n0: the tile's first row and column
-//       acc[16] = 0 (loop-carried: registers)
+//       acc[P * P] = 0 (loop-carried: registers)
 //       scf.for k0 = 0 to K step 16 {
-//         As[e / 16][e % 16] = A[m0 + e / 16][k0 + e % 16] or 0   (e = tid +
-//         Bs[e / 64][e % 64] = B[k0 + e / 64][n0 + e % 64] or 0    256 r, r <
-//         4) gpu.barrier acc[i][j] += As[ty + 16 i][kk] * Bs[kk][tx + 16 j] (kk
-//         < 16, unrolled) gpu.barrier
+//         As[e / 16][e % 16] = A[m0 + e / 16][k0 + e % 16] or 0  (e = tid +
+//         Bs[e / T][e % T] = B[k0 + e / T][n0 + e % T] or 0      256 r)
+//         gpu.barrier
+//         acc[i][j] = fma(As[ty + 16 i][kk], Bs[kk][tx + 16 j], acc[i][j])
+//             (kk < 16, unrolled)
+//         gpu.barrier
 //       }
 //       C[m0 + ty + 16 i][n0 + tx + 16 j] += acc[i][j] where in range
 //     }
@@ -30,6 +32,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
@@ -44,11 +47,14 @@ using namespace mlir;
 
 namespace {
 
-constexpr int64_t kTile = 64; ///< output rows and columns per workgroup
 constexpr int64_t kStep = 16; ///< contraction elements per step
 constexpr int64_t kThreads = 256;
 constexpr int64_t kSide = 16; ///< threads per row and column of a tile
-constexpr int64_t kPer = kTile / kSide; ///< outputs per thread and side
+/// Products with at least this many 128x128 tiles use them (8x8 outputs a
+/// thread: twice the multiply-adds per value read from workgroup memory of
+/// a 4x4 block); smaller ones 64x64 tiles, so that a 1024 x 1024 product
+/// still has 256 workgroups to spread over the GPU's multiprocessors.
+constexpr int64_t kLargeTileMinTiles = 256;
 
 struct TileMatmulsPass
     : public mlir::trueno::impl::TileMatmulsBase<TileMatmulsPass> {
@@ -88,6 +94,12 @@ struct TileMatmulsPass
             k = aType.getDimSize(batched ? 2 : 1);
     if (m < 32 || n < 32 || k < 1)
       return;
+    // Outputs per thread and side, and so per workgroup and side.
+    auto tilesFor = [&](int64_t tile) {
+      return batches * ((m + tile - 1) / tile) * ((n + tile - 1) / tile);
+    };
+    const int64_t kPer = tilesFor(128) >= kLargeTileMinTiles ? 8 : 4;
+    const int64_t kTile = kSide * kPer;
     int64_t tilesM = (m + kTile - 1) / kTile, tilesN = (n + kTile - 1) / kTile;
     if (batches > std::numeric_limits<int32_t>::max() / (tilesM * tilesN))
       return;
@@ -197,9 +209,8 @@ struct TileMatmulsPass
                              kb.create<arith::AddIOp>(l, tx, c(kSide * j))}));
             for (int64_t i = 0; i < kPer; ++i)
               for (int64_t j = 0; j < kPer; ++j) {
-                Value product = kb.create<arith::MulFOp>(l, as[i], bs[j]);
                 sums[i * kPer + j] =
-                    kb.create<arith::AddFOp>(l, sums[i * kPer + j], product);
+                    kb.create<math::FmaOp>(l, as[i], bs[j], sums[i * kPer + j]);
               }
           }
           kb.create<gpu::BarrierOp>(l);

@@ -6,7 +6,8 @@
 //   gpu.launch blocks(G) threads(T) {
 //     %partials = memref.alloc() : memref<T x type, workgroup>
 //     scf.for %row = %block to %rows step %G {
-//       p = g(row, tid); for j = tid + T to R step T: p = C(g(row, j), p)
+//       p = g(row, tid); for k = 1 to R / T: p = C(g(row, k * T + tid), p)
+//       if tid < R % T: p = C(g(row, R / T * T + tid), p)
 //       %partials[tid] = %p ; gpu.barrier
 //       for s = T/2 .. 1 (unrolled): if tid < s: partials[tid] =
 //           C(partials[tid], partials[tid + s]) ; gpu.barrier
@@ -204,17 +205,6 @@ struct WorkgroupReductionsPass
     auto partialsType = MemRefType::get({threads}, element,
                                         MemRefLayoutAttrInterface(), workgroup);
     Value partials = b.create<memref::AllocOp>(loc, partialsType);
-    // A thread's partial result lives in a Function variable (declared
-    // at the kernel's start, as SPIR-V
-    // requires) rather than a loop-carried value: MLIR 19's
-    // scf.for-to-SPIR-V conversion stores a loop's results in a variable
-    // only inside its body, so a thread whose loop ran no iteration read an
-    // undefined value (zero on lavapipe) instead of its first element.
-    auto privateType = MemRefType::get(
-        {}, element, MemRefLayoutAttrInterface(),
-        b.getI64IntegerAttr(mlir::trueno::kFunctionMemorySpace));
-    Value partial = b.create<memref::AllocaOp>(loc, privateType);
-
     auto rowLoop = b.create<scf::ForOp>(loc, launch.getBlockIds().x,
                                         index(rows), index(groups));
     b.setInsertionPoint(rowLoop.getBody()->getTerminator());
@@ -266,18 +256,39 @@ struct WorkgroupReductionsPass
       return mapping.lookupOrDefault(operand);
     };
 
-    // Each thread's partial result over every T-th element.
-    b.create<memref::StoreOp>(loc, valueAt(b, tid), partial);
-    b.create<scf::ForOp>(loc, b.create<arith::AddIOp>(loc, tid, index(threads)),
-                         index(m.length), index(threads), ValueRange{},
-                         [&](OpBuilder &at, Location l, Value j, ValueRange) {
-                           Value v = valueAt(at, j);
-                           Value sofar = at.create<memref::LoadOp>(l, partial);
-                           at.create<memref::StoreOp>(
-                               l, combine(at, m.combiner, v, sofar), partial);
-                           at.create<scf::YieldOp>(l);
-                         });
-    Value mine = b.create<memref::LoadOp>(loc, partial);
+    // Each thread's partial result over every T-th element: the first
+    // R / T of them in a loop with constant bounds, so that its result is
+    // a loop-carried value (MLIR 19's scf.for-to-SPIR-V conversion leaves
+    // the results of a loop that runs no iteration undefined, and this one
+    // runs at least once) and trueno-unroll-reduction-loops can overlap
+    // its loads; then, when T does not divide R, one more element for the
+    // first R % T threads.
+    int64_t full = m.length / threads;
+    Value mine = valueAt(b, tid);
+    if (full >= 2) {
+      auto loop = b.create<scf::ForOp>(
+          loc, index(1), index(full), index(1), ValueRange{mine},
+          [&](OpBuilder &at, Location l, Value k, ValueRange sofar) {
+            Value j = at.create<arith::AddIOp>(
+                l, at.create<arith::MulIOp>(l, k, index(threads)), tid);
+            at.create<scf::YieldOp>(
+                l, combine(at, m.combiner, valueAt(at, j), sofar[0]));
+          });
+      mine = loop.getResult(0);
+    }
+    if (int64_t rest = m.length % threads) {
+      Value more = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, tid,
+                                           index(rest));
+      auto tail = b.create<scf::IfOp>(
+          loc, more,
+          [&](OpBuilder &at, Location l) {
+            Value j = at.create<arith::AddIOp>(l, tid, index(full * threads));
+            at.create<scf::YieldOp>(
+                l, combine(at, m.combiner, valueAt(at, j), mine));
+          },
+          [&](OpBuilder &at, Location l) { at.create<scf::YieldOp>(l, mine); });
+      mine = tail.getResult(0);
+    }
     b.create<memref::StoreOp>(loc, mine, partials, tid);
     b.create<gpu::BarrierOp>(loc);
     // The tree over the partial results.

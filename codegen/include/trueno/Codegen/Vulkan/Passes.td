@@ -44,6 +44,30 @@ def SpirvEntryPoints : Pass<"trueno-spirv-entry-points", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::spirv::SPIRVDialect"];
 }
 
+def SpirvFloatControls
+    : Pass<"trueno-spirv-float-controls", "::mlir::ModuleOp"> {
+  let summary = "Ask the driver to keep NaNs, infinities, signed zeros and "
+                "denormals (SPV_KHR_float_controls)";
+  let description = [{
+    Without float controls a driver may assume no NaN or infinity reaches a
+    kernel and flush denormals to zero: NVIDIA's returns a number for
+    exp(NaN) (a comparison and a select folded into a min that drops the
+    NaN) and reads a float16 or bfloat16 subnormal as zero. For each float
+    width in `signed-zero-inf-nan-preserve` and `denorm-preserve` (those the
+    device supports: VkPhysicalDeviceFloatControlsProperties), every entry
+    point of every `spirv.module` gets the execution mode, and the module's
+    target environment the capability and SPV_KHR_float_controls, so that
+    spirv-update-vce, which runs after, declares them.
+  }];
+  let options = [
+    ListOption<"nanInfWidths", "signed-zero-inf-nan-preserve", "unsigned",
+               "Float widths whose NaNs, infinities and signed zeros are kept">,
+    ListOption<"denormWidths", "denorm-preserve", "unsigned",
+               "Float widths whose denormals are kept">,
+  ];
+  let dependentDialects = ["::mlir::spirv::SPIRVDialect"];
+}
+
 def ParallelLoopsOutermost
     : Pass<"trueno-parallel-loops-outermost", "::mlir::func::FuncOp"> {
   let summary = "Put a linalg.generic's parallel loops outside its reductions";
@@ -87,6 +111,32 @@ def RegisterAccumulators
   }];
   let dependentDialects = ["::mlir::scf::SCFDialect",
                            "::mlir::memref::MemRefDialect"];
+}
+
+def UnrollReductionLoops
+    : Pass<"trueno-unroll-reduction-loops", "::mlir::func::FuncOp"> {
+  let summary = "Unroll a thread's reduction loop so that its loads overlap";
+  let description = [{
+    A GPU thread's reduction loop, `%r = scf.for ... iter_args(%acc = ...)
+    { %v = memref.load ...; %s = C(f(%v), %acc); scf.yield %s }`, waits for
+    each load before the next iteration issues the following one: with one
+    load in flight per thread, a sum over 256M float32 reached half of an
+    H100's bandwidth. Unrolled by `factor`, the body's loads do not depend
+    on the accumulator, so the driver issues them together and the
+    combining chain follows; the results are the same, combined in the same
+    order. It applies to innermost `scf.for` loops that carry a value, have
+    constant bounds and at least two iterations, and neither write memory
+    nor hold a region (a barrier, a branch). The factor is at most the trip
+    count, so that the unrolled loop runs at least once (MLIR 19's
+    conversion of `scf.for` to SPIR-V leaves the results of a loop that
+    runs no iteration undefined); a remainder runs as a loop after it.
+  }];
+  let options = [
+    Option<"factor", "factor", "int64_t", /*default=*/"8",
+           "Iterations per unrolled iteration (1 turns the pass off)">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::scf::SCFDialect"];
 }
 
 def MapToWorkgroups : Pass<"trueno-map-to-workgroups", "::mlir::func::FuncOp"> {
@@ -161,18 +211,20 @@ def TileMatmuls : Pass<"trueno-tile-matmuls", "::mlir::func::FuncOp"> {
     A bufferized float32 `linalg.matmul` or `linalg.batch_matmul` (any
     views: transposed, sliced, broadcast batches) of at least 32 rows and
     columns becomes a `gpu.launch` of 256 threads per workgroup, each
-    workgroup computing 64x64 tiles of the output (a grid-stride loop over
-    the batches' tiles, at most `max-workgroup-count` workgroups). For each
-    step of 16 along the contraction the workgroup's threads copy a 64x16
-    tile of A and a 16x64 tile of B into workgroup memory (neighbouring
+    workgroup computing TxT tiles of the output (a grid-stride loop over
+    the batches' tiles, at most `max-workgroup-count` workgroups): T = 128
+    where the product has at least 256 such tiles, else 64. For each
+    step of 16 along the contraction the workgroup's threads copy a Tx16
+    tile of A and a 16xT tile of B into workgroup memory (neighbouring
     threads reading neighbouring elements of each input's contiguous
     dimension, zeros past the edges), wait at a barrier, and each thread
-    accumulates a 4x4 block of outputs (rows ty + 16i, columns tx + 16j,
-    so that neighbouring threads write neighbouring columns) from them in
-    registers, the 16 steps unrolled; the sum runs over the contraction in
-    order, as one thread's dot product does. Each output element read from
-    memory is reused 64 times instead of once. Where the device runs fewer
-    than 256 threads per workgroup (`workgroup-size`), nothing changes.
+    accumulates a (T/16)x(T/16) block of outputs (rows ty + 16i, columns
+    tx + 16j, so that neighbouring threads write neighbouring columns) from
+    them in registers with fused multiply-adds, the 16 steps unrolled; the
+    sum runs over the contraction in order, as one thread's dot product
+    does. Each element read from memory is reused T times instead of once.
+    Where the device runs fewer than 256 threads per workgroup
+    (`workgroup-size`), nothing changes.
   }];
   let options = [
     Option<"workgroupSize", "workgroup-size", "int64_t", /*default=*/"256",
@@ -182,6 +234,7 @@ def TileMatmuls : Pass<"trueno-tile-matmuls", "::mlir::func::FuncOp"> {
   ];
   let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::scf::SCFDialect",
                            "::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
                            "::mlir::memref::MemRefDialect"];
 }
 

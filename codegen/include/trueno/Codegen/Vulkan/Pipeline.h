@@ -43,9 +43,16 @@ struct VulkanPipelineOptions {
   bool float64 = false, int64 = false, int16 = false;
   bool float16 = false, int8 = false;
   bool storage16 = false, storage8 = false;
+  /// Float widths (16, 32, 64) whose NaNs, infinities and signed zeros,
+  /// and whose denormals, the device keeps when asked
+  /// (trueno-spirv-float-controls).
+  std::vector<unsigned> preserveNanInfWidths, preserveDenormWidths;
   /// Threads per workgroup along the innermost loop.
   std::int64_t workgroupSize = 64;
   std::int64_t maxWorkgroupCount = 65535;
+  /// Iterations of a thread's reduction loop per unrolled iteration
+  /// (trueno-unroll-reduction-loops; 1: not unrolled).
+  std::int64_t unrollFactor = 8;
 };
 
 /// The textual pass pipeline of one stage.

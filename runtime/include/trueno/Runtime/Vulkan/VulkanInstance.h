@@ -38,6 +38,12 @@ struct VulkanDeviceInfo {
   bool float16 = false, int8 = false;       ///< arithmetic in shaders
   bool storage16 = false, storage8 = false; ///< 16/8-bit storage buffers
   bool timelineSemaphore = false;
+  /// Float widths whose NaNs, infinities and signed zeros, and whose
+  /// denormals, kernels can ask the driver to keep (Vulkan 1.2's float
+  /// controls: shaderSignedZeroInfNanPreserveFloatN,
+  /// shaderDenormPreserveFloatN), among the widths the device computes or
+  /// stores.
+  std::vector<unsigned> preserveNanInfWidths, preserveDenormWidths;
   std::uint32_t subgroupSize = 1;
   std::array<std::uint32_t, 3> maxWorkgroupCount{}, maxWorkgroupSize{};
   std::uint32_t maxWorkgroupInvocations = 0;
