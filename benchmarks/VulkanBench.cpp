@@ -2,16 +2,19 @@
 //
 // The cases of the GPU issue's side-by-side table, on vulkan:N (TRUENO_DEVICE
 // picks it, as for any program): a fused elementwise chain, softmax, a whole
-// sum, a float32 matmul, host-device transfers, the overhead of one small
-// program (waited for, and 100 per wait), the Fashion-MNIST model's
-// convolution and training step, and a program's compile time (SPIR-V and
-// pipeline creation). One JSON object per line on stdout, read by
-// benchmarks/gpu_compare.py, which times the same cases in PyTorch on the
-// same machine.
+// sum, matmuls (float32 at 1024, 4096 and 8192; float16 and bfloat16),
+// host-device transfers, the overhead of one small program (waited for, and 100
+// per wait), the Fashion-MNIST model's convolution and training step, and a
+// program's compile time (SPIR-V and pipeline creation). One JSON object per
+// line on stdout, read by benchmarks/gpu_compare.py, which times the same cases
+// in PyTorch on the same machine.
 //
-// Usage: trueno-vulkan-bench [scale [case]]  (scale divides the sizes;
-// lavapipe on CI-sized machines wants 16 or more; case runs only the cases
-// whose name contains it)
+// Usage: trueno-vulkan-bench [scale [cases]]  (scale divides the sizes;
+// lavapipe on CI-sized machines wants 16 or more; cases, comma-separated,
+// runs only the cases whose name contains one of them: upload_256MiB,
+// download_256MiB, exp_fma_16M, softmax_4096x4096, sum_256M,
+// matmul_{f32,f16,bf16}_N, small_program(_pipelined), conv2d_fmnist,
+// fmnist_train_step, compile)
 //
 //===----------------------------------------------------------------------===//
 #include "FashionMnistModel.h"
@@ -76,10 +79,19 @@ void report(const std::string &name, double ms, const std::string &unit,
 
 int main(int argc, char **argv) {
   std::int64_t scale = argc > 1 ? std::max(1L, std::atol(argv[1])) : 1;
-  // A second argument runs only the cases whose name contains it.
-  std::string only = argc > 2 ? argv[2] : "";
-  auto wanted = [&](const char *name) {
-    return only.empty() || std::string(name).find(only) != std::string::npos;
+  // A second argument runs only the cases whose name contains one of its
+  // comma-separated parts.
+  std::vector<std::string> only;
+  for (std::string rest = argc > 2 ? argv[2] : ""; !rest.empty();) {
+    std::size_t comma = rest.find(',');
+    only.push_back(rest.substr(0, comma));
+    rest = comma == std::string::npos ? "" : rest.substr(comma + 1);
+  }
+  auto wanted = [&](const std::string &name) {
+    return only.empty() ||
+           std::any_of(only.begin(), only.end(), [&](const std::string &part) {
+             return name.find(part) != std::string::npos;
+           });
   };
   Device device = defaultDevice();
   std::fprintf(stderr, "trueno-vulkan-bench on %s, sizes / %lld\n",
@@ -87,26 +99,29 @@ int main(int argc, char **argv) {
   TensorOptions on(device);
 
   // Host-device transfers of 256 MiB.
-  if (wanted("transfers")) {
+  if (wanted("upload_256MiB") || wanted("download_256MiB")) {
     std::int64_t n = (64 << 20) / scale;
     Tensor host = randn({n}, TensorOptions(Device::cpu()));
     Tensor onDevice = host.to(device);
-    report("upload_256MiB", medianMs([&] { onDevice = host.to(device); }),
-           "GB/s", 4.0 * n);
+    if (wanted("upload_256MiB"))
+      report("upload_256MiB", medianMs([&] { onDevice = host.to(device); }),
+             "GB/s", 4.0 * n);
     // A fresh device value each time: a storage keeps its host copy.
-    std::vector<double> times;
-    for (int i = 0; i < 7; ++i) {
-      Tensor fresh = onDevice + double(i);
-      trueno::sync();
-      auto start = Clock::now();
-      host = fresh.cpu();
-      times.push_back(msSince(start));
+    if (wanted("download_256MiB")) {
+      std::vector<double> times;
+      for (int i = 0; i < 7; ++i) {
+        Tensor fresh = onDevice + double(i);
+        trueno::sync();
+        auto start = Clock::now();
+        host = fresh.cpu();
+        times.push_back(msSince(start));
+      }
+      std::sort(times.begin(), times.end());
+      report("download_256MiB", times[times.size() / 2], "GB/s", 4.0 * n);
     }
-    std::sort(times.begin(), times.end());
-    report("download_256MiB", times[times.size() / 2], "GB/s", 4.0 * n);
   }
   // exp(a * b + c) over 16M float32: one fused kernel, 4 x 64 MiB moved.
-  if (wanted("exp_fma")) {
+  if (wanted("exp_fma_16M")) {
     std::int64_t n = (16 << 20) / scale;
     Tensor a = randn({n}, on), b = randn({n}, on), c = randn({n}, on);
     Tensor y;
@@ -117,7 +132,7 @@ int main(int argc, char **argv) {
            "GB/s", 16.0 * n);
   }
   // softmax over rows of [4096, 4096].
-  if (wanted("softmax")) {
+  if (wanted("softmax_4096x4096")) {
     std::int64_t rows = 4096 / scale;
     Tensor x = randn({rows, 4096}, on);
     Tensor y;
@@ -128,7 +143,7 @@ int main(int argc, char **argv) {
            "GB/s", 8.0 * rows * 4096);
   }
   // sum of 256M float32.
-  if (wanted("sum")) {
+  if (wanted("sum_256M")) {
     std::int64_t n = (256 << 20) / scale;
     Tensor x = rand({n}, on);
     Tensor s;
@@ -138,14 +153,25 @@ int main(int argc, char **argv) {
            }),
            "GB/s", 4.0 * n);
   }
-  // float32 matmul.
-  for (std::int64_t size : {1024L, 4096L}) {
-    if (!wanted("matmul"))
-      break;
+  // Matrix products: float32 at three sizes, float16 and bfloat16 (which
+  // multiply in float32, as on the CPU) at 4096.
+  for (auto [size, dtype] : {std::pair{1024L, kFloat32},
+                             {4096L, kFloat32},
+                             {8192L, kFloat32},
+                             {4096L, kFloat16},
+                             {4096L, kBFloat16}}) {
+    std::string name = "matmul_" +
+                       std::string(dtype == kFloat32   ? "f32"
+                                   : dtype == kFloat16 ? "f16"
+                                                       : "bf16") +
+                       "_" + std::to_string(size);
+    if (!wanted(name.c_str()))
+      continue;
     std::int64_t n = std::max<std::int64_t>(64, size / scale);
-    Tensor a = randn({n, n}, on), b = randn({n, n}, on);
+    Tensor a = randn({n, n}, on.withDType(dtype)),
+           b = randn({n, n}, on.withDType(dtype));
     Tensor c;
-    report("matmul_f32_" + std::to_string(size), medianMs([&] {
+    report(name, medianMs([&] {
              c = matmul(a, b);
              trueno::sync();
            }),
@@ -178,7 +204,7 @@ int main(int argc, char **argv) {
   }
   // The Fashion-MNIST model's second convolution (32 -> 64 channels, 3x3,
   // padding 1) over a batch of 64 maps of 14x14.
-  if (wanted("conv2d")) {
+  if (wanted("conv2d_fmnist")) {
     std::int64_t batch = std::max<std::int64_t>(1, 64 / scale);
     Tensor x = randn({batch, 32, 14, 14}, on);
     Tensor w = randn({64, 32, 3, 3}, on), b = randn({64}, on);
@@ -193,7 +219,7 @@ int main(int argc, char **argv) {
   // (tools/trueno-fashion-mnist): forward, cross entropy, backward and
   // Adam's update, on a batch of 64 already on the device; the loss read
   // each step, as a training loop does.
-  if (wanted("fmnist")) {
+  if (wanted("fmnist_train_step")) {
     std::int64_t batch = std::max<std::int64_t>(1, 64 / scale);
     Generator gen(0);
     auto model = tools::makeFashionMnistModel();
@@ -214,7 +240,7 @@ int main(int argc, char **argv) {
   }
   // Compile time of a program never seen (SPIR-V, shader modules,
   // pipelines): a fresh chain each time.
-  if (wanted("compile")) {
+  if (wanted("compile_program")) {
     Tensor x = randn({4096}, on);
     double total = 0;
     int count = 5;

@@ -99,11 +99,16 @@ def torch_cases(scale):
     out["softmax_4096x4096"] = cuda_ms(lambda: torch.softmax(x, 1))
     s = torch.rand((256 << 20) // scale, device=dev)
     out["sum_256M"] = cuda_ms(lambda: s.sum())
-    for size in (1024, 4096):
+    torch.backends.cuda.matmul.allow_tf32 = False
+    for size, dtype, name in ((1024, torch.float32, "f32"),
+                              (4096, torch.float32, "f32"),
+                              (8192, torch.float32, "f32"),
+                              (4096, torch.float16, "f16"),
+                              (4096, torch.bfloat16, "bf16")):
         m = max(64, size // scale)
-        p, q = torch.randn(m, m, device=dev), torch.randn(m, m, device=dev)
-        torch.backends.cuda.matmul.allow_tf32 = False
-        out[f"matmul_f32_{size}"] = cuda_ms(lambda: p @ q)
+        p = torch.randn(m, m, device=dev, dtype=dtype)
+        q = torch.randn(m, m, device=dev, dtype=dtype)
+        out[f"matmul_{name}_{size}"] = cuda_ms(lambda: p @ q)
     small = torch.randn(1024, device=dev)
     out["small_program"] = cuda_ms(lambda: small + 1.0)
     out["small_program_pipelined"] = pipelined_ms(lambda: small + 1.0, 100)

@@ -3,7 +3,7 @@
 # unpacks .gpu/bundle.tar.xz (made here by tools/gpu-bundle.sh), finds the
 # NVIDIA Vulkan driver, runs the Vulkan test suite on the GPU under the
 # validation layer, then the benchmarks, and writes logs under $OUT.
-# Usage there: bash tools/gpu-run.sh [tests|bench|sweep|all]
+# Usage there: bash tools/gpu-run.sh [tests|bench|sweep|unroll|cases|slowdown|all]
 set -uo pipefail
 what="${1:-all}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -75,5 +75,32 @@ if [ "$what" = sweep ] || [ "$what" = all ]; then
     TRUENO_DEVICE=vulkan TRUENO_VULKAN_WORKGROUP_SIZE=$wg trueno-vulkan-bench 1 exp_fma
     TRUENO_DEVICE=vulkan TRUENO_VULKAN_WORKGROUP_SIZE=$wg trueno-vulkan-bench 1 sum
   done 2>&1 | tee "$out/workgroup-sweep.txt"
+fi
+if [ "$what" = unroll ] || [ "$what" = all ]; then
+  # The reduction cases at other unroll factors of a thread's reduction
+  # loop (trueno-unroll-reduction-loops; 1 is not unrolled), each alone.
+  for u in 1 4 8 16; do
+    echo "unroll factor $u"
+    for c in sum softmax exp_fma; do
+      TRUENO_DEVICE=vulkan TRUENO_VULKAN_UNROLL=$u trueno-vulkan-bench 1 $c
+    done
+  done 2>&1 | tee "$out/unroll-sweep.txt"
+fi
+if [ "$what" = cases ] || [ "$what" = all ]; then
+  # Every case in a process of its own: the figures docs/PERFORMANCE.md
+  # gives (a full run's later kernels were slower; see there).
+  for c in exp_fma softmax sum matmul conv2d fmnist_train small_program compile; do
+    TRUENO_DEVICE=vulkan trueno-vulkan-bench 1 $c
+  done 2>&1 | tee "$out/cases-alone.txt"
+fi
+if [ "$what" = slowdown ] || [ "$what" = all ]; then
+  # Kernels ran 2-3x slower on the GPU after the 256 MiB transfers in one
+  # process: the sum and softmax alone, then after each transfer case.
+  for cases in sum_256M,softmax upload_256MiB,sum_256M,softmax \
+               download_256MiB,sum_256M,softmax \
+               upload_256MiB,download_256MiB,sum_256M,softmax; do
+    echo "cases $cases"
+    TRUENO_DEVICE=vulkan trueno-vulkan-bench 1 $cases
+  done 2>&1 | tee "$out/slowdown.txt"
 fi
 exit $rc
