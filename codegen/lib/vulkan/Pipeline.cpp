@@ -95,11 +95,13 @@ std::string vulkanStagePipeline(VulkanStage stage,
     return stagePipeline(Stage::Linalg, cpu);
   }
   case VulkanStage::Fused:
-    // Whole-tensor reductions as partial ones, one per thread, each over
-    // at most 1024 elements, interleaved so that neighbouring threads read
-    // neighbouring elements; the final reduction is split again while it
-    // has 4096 elements or more.
-    return "linalg-fuse-elementwise-ops,canonicalize,cse,"
+    // Elementwise results read by several generics recomputed in each
+    // (trueno-fuse-shared-elementwise). Whole-tensor reductions as partial
+    // ones, one per thread, each over at most 1024 elements, interleaved so
+    // that neighbouring threads read neighbouring elements; the final
+    // reduction is split again while it has 4096 elements or more.
+    return "linalg-fuse-elementwise-ops,func.func(trueno-fuse-shared-"
+           "elementwise),canonicalize,cse,"
            "trueno-split-reductions{min-elements=4096 part-elements=1024 "
            "inner-parallel=true},canonicalize,cse";
   case VulkanStage::Bufferized:

@@ -68,6 +68,29 @@ def SpirvFloatControls
   let dependentDialects = ["::mlir::spirv::SPIRVDialect"];
 }
 
+def FuseSharedElementwise
+    : Pass<"trueno-fuse-shared-elementwise", "::mlir::func::FuncOp"> {
+  let summary = "Recompute an elementwise generic in each generic that reads "
+                "it instead of writing it to memory";
+  let description = [{
+    linalg-fuse-elementwise-ops fuses a producer into its consumer only when
+    the consumer is its one user. A softmax's `e = exp(x - max)` has two, the
+    row sum and the division, so it was written to a scratch buffer of the
+    input's size and read back twice: six passes over [4096, 4096] where
+    three suffice. On a GPU recomputing a few arithmetic operations per
+    element is much cheaper than a round trip through memory, so an
+    elementwise generic (parallel loops only, one result, at most
+    `max-ops` operations in its body) whose every user reads it as an input
+    of a `linalg.generic` is fused into each of them, and disappears. The
+    CPU keeps the scratch buffer: there row tiling keeps it in cache.
+  }];
+  let options = [
+    Option<"maxOps", "max-ops", "int64_t", /*default=*/"32",
+           "The largest body (operations) recomputed in each reader">,
+  ];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 def ParallelLoopsOutermost
     : Pass<"trueno-parallel-loops-outermost", "::mlir::func::FuncOp"> {
   let summary = "Put a linalg.generic's parallel loops outside its reductions";
