@@ -3,7 +3,7 @@
 # unpacks .gpu/bundle.tar.xz (made here by tools/gpu-bundle.sh), finds the
 # NVIDIA Vulkan driver, runs the Vulkan test suite on the GPU under the
 # validation layer, then the benchmarks, and writes logs under $OUT.
-# Usage there: bash tools/gpu-run.sh [tests|bench|sweep|unroll|cases|slowdown|all]
+# Usage there: bash tools/gpu-run.sh [tests|bench|sweep|unroll|cases|slowdown|profile|all]
 set -uo pipefail
 what="${1:-all}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -102,5 +102,13 @@ if [ "$what" = slowdown ] || [ "$what" = all ]; then
     echo "cases $cases"
     TRUENO_DEVICE=vulkan trueno-vulkan-bench 1 $cases
   done 2>&1 | tee "$out/slowdown.txt"
+fi
+if [ "$what" = profile ] || [ "$what" = all ]; then
+  # Where the device's time goes, kernel by kernel (TRUENO_VULKAN_PROFILE),
+  # for the cases furthest from PyTorch.
+  for c in softmax conv2d_fmnist fmnist_train_step matmul_f32_4096; do
+    echo "case $c"
+    TRUENO_DEVICE=vulkan TRUENO_VULKAN_PROFILE=1 trueno-vulkan-bench 1 $c
+  done 2>&1 | tee "$out/profile.txt"
 fi
 exit $rc

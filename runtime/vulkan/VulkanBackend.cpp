@@ -361,6 +361,14 @@ VulkanBackend::compile(const Graph &graph, bool debug) {
                                          k.bindings, (*pipelines)->handle());
       if (!kernel)
         return kernel.takeError();
+      (*kernel)->setLabel(
+          key.hex() + " / " + std::to_string(executable->kernels.size()) +
+          " (" + std::to_string(k.workgroupCount[0]) + "x" +
+          std::to_string(k.workgroupCount[1]) + "x" +
+          std::to_string(k.workgroupCount[2]) + " workgroups of " +
+          std::to_string(k.workgroupSize[0] * k.workgroupSize[1] *
+                         k.workgroupSize[2]) +
+          ")");
       executable->kernels.push_back(std::move(*kernel));
       codeBytes += k.words.size() * sizeof(std::uint32_t);
     }

@@ -2,10 +2,15 @@
 #include "trueno/Runtime/Vulkan/VulkanDevice.h"
 #include "trueno/Runtime/Vulkan/VulkanBuffer.h"
 #include "trueno/Runtime/Vulkan/VulkanKernel.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
+#include <string_view>
 #include <thread>
 
 namespace trueno::runtime::vulkan {
@@ -112,6 +117,36 @@ llvm::Error VulkanDevice::create() {
             "vkCreateQueryPool"))
       return e;
   }
+  if (const char *profile = std::getenv("TRUENO_VULKAN_PROFILE");
+      profile && std::string_view(profile) == "1") {
+    if (!info_.timestamps) {
+      llvm::errs() << "trueno: TRUENO_VULKAN_PROFILE: " << info_.describe()
+                   << " writes no timestamps; not profiling\n";
+    } else {
+      VkQueryPoolCreateInfo queries{};
+      queries.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO;
+      queries.queryType = VK_QUERY_TYPE_TIMESTAMP;
+      queries.queryCount = (kProfiledPerBatch + 1) * kBatchesInFlight;
+      if (llvm::Error e = check(
+              vk_.vkCreateQueryPool(device_, &queries, nullptr, &profilePool_),
+              "vkCreateQueryPool"))
+        return e;
+      // Devices live until the process exits (runtime/README.md): the
+      // table is printed then.
+      static std::mutex profiledMutex;
+      static std::vector<const VulkanDevice *> *profiled = nullptr;
+      std::lock_guard lock(profiledMutex);
+      if (!profiled) {
+        profiled = new std::vector<const VulkanDevice *>();
+        std::atexit([] {
+          std::lock_guard lock(profiledMutex);
+          for (const VulkanDevice *device : *profiled)
+            device->printProfile();
+        });
+      }
+      profiled->push_back(this);
+    }
+  }
   VkFenceCreateInfo fence{};
   fence.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO;
   if (llvm::Error e =
@@ -141,6 +176,8 @@ VulkanDevice::~VulkanDevice() {
   }
   if (timestampPool_)
     vk_.vkDestroyQueryPool(device_, timestampPool_, nullptr);
+  if (profilePool_)
+    vk_.vkDestroyQueryPool(device_, profilePool_, nullptr);
   if (fence_)
     vk_.vkDestroyFence(device_, fence_, nullptr);
   if (pool_) // frees its command buffers
@@ -442,7 +479,63 @@ llvm::Error VulkanDevice::retire(Batch &batch) {
       busyNanos_ += static_cast<std::uint64_t>(
           static_cast<double>(ticks[1] - ticks[0]) * info_.timestampPeriod);
   }
+  if (profilePool_)
+    collectProfile(batch);
   return llvm::Error::success();
+}
+
+void VulkanDevice::collectProfile(Batch &batch) {
+  auto count = static_cast<std::uint32_t>(batch.timed.size());
+  if (count == 0)
+    return;
+  auto first = static_cast<std::uint32_t>((&batch - batches_.data()) *
+                                          (kProfiledPerBatch + 1));
+  std::vector<std::uint64_t> ticks(count + 1);
+  if (vk_.vkGetQueryPoolResults(device_, profilePool_, first, count + 1,
+                                ticks.size() * sizeof(std::uint64_t),
+                                ticks.data(), sizeof(std::uint64_t),
+                                VK_QUERY_RESULT_64_BIT) == VK_SUCCESS) {
+    std::lock_guard lock(profileMutex_);
+    for (std::uint32_t i = 0; i < count; ++i) {
+      const VulkanKernel *kernel = batch.timed[i];
+      KernelTime &time =
+          kernelTimes_[kernel ? kernel->label() : "copies and uploads"];
+      ++time.dispatches;
+      if (ticks[i + 1] >= ticks[i])
+        time.nanos += static_cast<std::uint64_t>(
+            static_cast<double>(ticks[i + 1] - ticks[i]) *
+            info_.timestampPeriod);
+    }
+  }
+  batch.timed.clear();
+}
+
+void VulkanDevice::printProfile() const {
+  std::lock_guard lock(profileMutex_);
+  std::vector<std::pair<std::string, KernelTime>> rows(kernelTimes_.begin(),
+                                                       kernelTimes_.end());
+  std::sort(rows.begin(), rows.end(), [](const auto &a, const auto &b) {
+    return a.second.nanos > b.second.nanos;
+  });
+  std::uint64_t total = 0;
+  for (const auto &row : rows)
+    total += row.second.nanos;
+  std::string text = fmt::format(
+      "trueno: TRUENO_VULKAN_PROFILE on {}: {:.3f} ms in dispatches and "
+      "copies (kernel: its program's cache key, for `trueno-cache show`, and "
+      "its launch)\n  {:>10} {:>10} {:>10} {:>6}  kernel\n",
+      info_.describe(), static_cast<double>(total) * 1e-6, "total ms",
+      "dispatches", "mean us", "share");
+  for (const auto &[label, time] : rows)
+    text += fmt::format("  {:10.3f} {:10} {:10.2f} {:5.1f}%  {}\n",
+                        static_cast<double>(time.nanos) * 1e-6, time.dispatches,
+                        static_cast<double>(time.nanos) * 1e-3 /
+                            static_cast<double>(time.dispatches),
+                        total ? 100.0 * static_cast<double>(time.nanos) /
+                                    static_cast<double>(total)
+                              : 0.0,
+                        label);
+  llvm::errs() << text;
 }
 
 llvm::Error VulkanDevice::retireBatches(bool finishedOnly) {
@@ -580,6 +673,16 @@ VulkanDevice::submit(std::span<const VulkanCommand> commands,
       vk_.vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT,
                               timestampPool_, first);
     }
+    // Profiling: a timestamp before the first command and after each.
+    batch.timed.clear();
+    auto profileFirst =
+        static_cast<std::uint32_t>(nextBatch_ * (kProfiledPerBatch + 1));
+    if (profilePool_) {
+      vk_.vkCmdResetQueryPool(cb, profilePool_, profileFirst,
+                              kProfiledPerBatch + 1);
+      vk_.vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT,
+                              profilePool_, profileFirst);
+    }
     // Each command after the one before.
     VkMemoryBarrier barrier{};
     barrier.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER;
@@ -621,6 +724,13 @@ VulkanDevice::submit(std::span<const VulkanCommand> commands,
         at += (c.bytes + 15) & ~std::size_t(15);
         break;
       }
+      }
+      if (profilePool_ && batch.timed.size() < kProfiledPerBatch) {
+        batch.timed.push_back(c.kind == VulkanCommand::Dispatch ? c.kernel
+                                                                : nullptr);
+        vk_.vkCmdWriteTimestamp(
+            cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, profilePool_,
+            profileFirst + static_cast<std::uint32_t>(batch.timed.size()));
       }
     }
     if (timestampPool_)

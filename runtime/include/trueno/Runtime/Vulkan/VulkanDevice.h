@@ -17,6 +17,7 @@
 #include <array>
 #include <atomic>
 #include <cstddef>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -156,6 +157,9 @@ private:
     Staging staging;
     std::vector<std::shared_ptr<const void>> held;
     bool pending = false;
+    /// Profiling: the kernel each timed dispatch ran (its time ends at
+    /// query i + 1 of the batch's profile range, and starts at query i).
+    std::vector<const VulkanKernel *> timed;
   };
   /// Makes `batch`'s descriptor pool hold `sets` sets of `descriptors`
   /// storage buffers in all, and its staging memory `bytes` bytes.
@@ -193,6 +197,20 @@ private:
   /// Two timestamps around each batch (batch i: queries 2i and 2i + 1).
   VkQueryPool timestampPool_ = VK_NULL_HANDLE;
   std::atomic<std::uint64_t> busyNanos_ = 0;
+
+  /// TRUENO_VULKAN_PROFILE=1: a timestamp after every dispatch (at most
+  /// kProfiledPerBatch a batch), summed per kernel and printed to stderr
+  /// when the process exits, slowest first.
+  static constexpr std::uint32_t kProfiledPerBatch = 255;
+  VkQueryPool profilePool_ = VK_NULL_HANDLE;
+  struct KernelTime {
+    std::uint64_t dispatches = 0, nanos = 0;
+  };
+  std::map<std::string, KernelTime> kernelTimes_;
+  mutable std::mutex profileMutex_;
+  /// Adds the finished `batch`'s dispatch times to kernelTimes_.
+  void collectProfile(Batch &batch);
+  void printProfile() const;
 };
 
 } // namespace trueno::runtime::vulkan

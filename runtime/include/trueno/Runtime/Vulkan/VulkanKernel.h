@@ -36,6 +36,10 @@ public:
   VkPipeline pipeline() const { return pipeline_; }
   VkPipelineLayout pipelineLayout() const { return pipelineLayout_; }
   VkDescriptorSetLayout setLayout() const { return setLayout_; }
+  /// What TRUENO_VULKAN_PROFILE's table calls it: its program's cache key
+  /// (abbreviated) and its place there.
+  const std::string &label() const { return label_; }
+  void setLabel(std::string label) { label_ = std::move(label); }
 
 private:
   VulkanKernel(std::shared_ptr<VulkanDevice> device, int bindings)
@@ -47,6 +51,7 @@ private:
   VkDescriptorSetLayout setLayout_ = VK_NULL_HANDLE;
   VkPipelineLayout pipelineLayout_ = VK_NULL_HANDLE;
   VkPipeline pipeline_ = VK_NULL_HANDLE;
+  std::string label_;
 };
 
 } // namespace trueno::runtime::vulkan
