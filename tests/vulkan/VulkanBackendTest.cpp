@@ -185,6 +185,50 @@ TEST_CASE("reductions, softmax, matmul and convolution match the CPU") {
                  conv2d(image, kernel, bias, {1, 1}, {1, 1})) < 1e-5);
 }
 
+TEST_CASE("reductions with few outputs, split across threads, match the CPU") {
+  auto device = gpu();
+  if (!device)
+    return;
+  Generator gen(seed());
+  // Long float32 sums in another order than the CPU's: as close to the
+  // float64 result as the CPU's own (4x, or 1e-6).
+  auto closeAsCpu = [&](const Tensor &onGpu, const Tensor &onCpu,
+                        const Tensor &exact) {
+    Tensor want = exact.to(kFloat64);
+    double cpuError = ((onCpu.to(kFloat64) - want).abs() /
+                       want.abs().clamp(1.0, std::nullopt))
+                          .amax()
+                          .item<double>();
+    double gpuError = ((onGpu.cpu().to(kFloat64) - want).abs() /
+                       want.abs().clamp(1.0, std::nullopt))
+                          .amax()
+                          .item<double>();
+    INFO("cpu error " << cpuError << ", gpu error " << gpuError);
+    CHECK(gpuError <= std::max(4 * cpuError, 1e-6));
+  };
+  // A bias gradient's shape: 16 sums over [32, 24, 24] each (outer
+  // reduction loops made parallel, trueno-split-narrow-reductions); the
+  // same for a maximum and for integers.
+  Tensor g = randn({32, 16, 24, 24}, gen), gg = g.to(*device);
+  closeAsCpu(gg.sum({0, 2, 3}), g.sum({0, 2, 3}),
+             g.to(kFloat64).sum({0, 2, 3}));
+  CHECK(maxError(gg.amax({0, 2, 3}), g.amax({0, 2, 3})) == 0);
+  Tensor counts = randint(-50, 50, {32, 16, 24, 24}, gen);
+  CHECK(equal(counts.to(*device).sum({0, 2, 3}).cpu(), counts.sum({0, 2, 3})));
+  // A convolution's weight gradient: 8 x 4 x 3 x 3 outputs, each over
+  // 16 x 24 x 24 products, through autograd.
+  Tensor image = randn({16, 4, 24, 24}, gen), kernel = randn({8, 4, 3, 3}, gen);
+  Tensor gradOut = randn({16, 8, 24, 24}, gen);
+  auto weightGrad = [&](Device d, DType t) {
+    Tensor w = kernel.to(t).clone().to(d).requiresGrad_();
+    Tensor y = conv2d(image.to(t).to(d), w, std::nullopt, {1, 1}, {1, 1});
+    (y * gradOut.to(t).to(d)).sum().backward();
+    return w.grad();
+  };
+  closeAsCpu(weightGrad(*device, kFloat32), weightGrad(Device::cpu(), kFloat32),
+             weightGrad(Device::cpu(), kFloat64));
+}
+
 TEST_CASE("a training step's gradients on the device match the CPU's") {
   auto device = gpu();
   if (!device)

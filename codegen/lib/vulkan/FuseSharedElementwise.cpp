@@ -40,21 +40,21 @@ struct FuseSharedElementwisePass
   void runOnOperation() override {
     int64_t limit = maxOps;
     RewritePatternSet patterns(&getContext());
-    linalg::populateElementwiseOpsFusionPatterns(
-        patterns, [limit](OpOperand *use) {
-          auto producer = use->get().getDefiningOp<linalg::GenericOp>();
-          if (!producer)
-            return false;
-          if (producer->hasOneUse())
-            return true;
-          return producer.getNumResults() == 1 &&
-                 producer.getNumReductionLoops() == 0 &&
-                 static_cast<int64_t>(
-                     producer.getBody()->getOperations().size()) <= limit &&
-                 readByGenericsOnly(producer->getResult(0));
-        });
-    if (failed(applyPatternsAndFoldGreedily(getOperation(),
-                                            std::move(patterns))))
+    linalg::populateElementwiseOpsFusionPatterns(patterns, [limit](
+                                                               OpOperand *use) {
+      auto producer = use->get().getDefiningOp<linalg::GenericOp>();
+      if (!producer)
+        return false;
+      if (producer->hasOneUse())
+        return true;
+      return producer.getNumResults() == 1 &&
+             producer.getNumReductionLoops() == 0 &&
+             static_cast<int64_t>(producer.getBody()->getOperations().size()) <=
+                 limit &&
+             readByGenericsOnly(producer->getResult(0));
+    });
+    if (failed(
+            applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }
 };

@@ -99,11 +99,14 @@ std::string vulkanStagePipeline(VulkanStage stage,
     // (trueno-fuse-shared-elementwise). Whole-tensor reductions as partial
     // ones, one per thread, each over at most 1024 elements, interleaved so
     // that neighbouring threads read neighbouring elements; the final
-    // reduction is split again while it has 4096 elements or more.
+    // reduction is split again while it has 4096 elements or more. A
+    // reduction with few outputs gets a thread per part of its outer
+    // reduction loops (trueno-split-narrow-reductions).
     return "linalg-fuse-elementwise-ops,func.func(trueno-fuse-shared-"
            "elementwise),canonicalize,cse,"
            "trueno-split-reductions{min-elements=4096 part-elements=1024 "
-           "inner-parallel=true},canonicalize,cse";
+           "inner-parallel=true},func.func(trueno-split-narrow-reductions),"
+           "canonicalize,cse";
   case VulkanStage::Bufferized:
     return "trueno-kernel-abi,eliminate-empty-tensors,"
            "one-shot-bufferize{bufferize-function-boundaries "
@@ -122,8 +125,12 @@ std::string vulkanStagePipeline(VulkanStage stage,
     // (canonicalize, then sinking). float32 math as the CPU's polynomials
     // first: the same results as there, not the driver's (GLSL.std.450's
     // exp, for one, may be 3 ulp off plus 2 per unit of the argument's
-    // magnitude).
-    return "func.func(trueno-copy-to-linalg,trueno-math-polynomial,"
+    // magnitude); float32 division and square root through float64 where
+    // the device has it, so that they round as IEEE 754 requires
+    // (trueno-correctly-rounded-div-sqrt).
+    return std::string("func.func(trueno-copy-to-linalg,"
+                       "trueno-math-polynomial,") +
+           (options.float64 ? "trueno-correctly-rounded-div-sqrt," : "") +
            "trueno-parallel-loops-outermost,"
            "trueno-workgroup-reductions{workgroup-size=" +
            std::to_string(options.workgroupSize) +

@@ -91,6 +91,52 @@ def FuseSharedElementwise
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def SplitNarrowReductions
+    : Pass<"trueno-split-narrow-reductions", "::mlir::func::FuncOp"> {
+  let summary = "Give a reduction with few outputs more threads";
+  let description = [{
+    A GPU runs one thread per output of a reduction that is not along rows
+    (trueno-workgroup-reductions) nor whole (trueno-split-reductions): a
+    convolution's weight gradient (288 outputs, each over 64 x 28 x 28
+    elements) or a bias gradient (32 sums over [64, 28, 28]) ran on two
+    workgroups of a GPU with 132 multiprocessors, 2 ms each in a
+    Fashion-MNIST training step. Such a linalg op (a generic or a named
+    convolution, generalized; not a matrix product, which is tiled) with
+    fewer than `target-threads` outputs and an associative, commutative
+    combiner with a neutral element has its outermost reduction loops made
+    parallel, one after another, while there are fewer than
+    `target-threads` threads and each still combines at least
+    `min-per-thread` elements: a partial result per thread, starting from
+    the neutral element, then a second reduction over the partial results
+    (contiguous, so a workgroup per output) into the original output.
+    Sums are combined in another order, as a split whole-tensor sum's are.
+  }];
+  let options = [
+    Option<"targetThreads", "target-threads", "int64_t", /*default=*/"65536",
+           "Threads a split reduction should have at least">,
+    Option<"minPerThread", "min-per-thread", "int64_t", /*default=*/"16",
+           "Elements each thread of a split reduction combines at least">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+def CorrectlyRoundedDivSqrt
+    : Pass<"trueno-correctly-rounded-div-sqrt", "::mlir::func::FuncOp"> {
+  let summary = "float32 division and square root rounded as IEEE 754 "
+                "requires, through float64";
+  let description = [{
+    Vulkan allows a float32 division within 2.5 ulp and a square root
+    within 3; NVIDIA's were an ulp off the CPU's and PyTorch's, which round
+    correctly (sqrt(92) and 87 / 33 in the op suite). On a device with
+    float64 (the pipeline runs the pass only there), each float32
+    `arith.divf` and `math.sqrt` is computed in float64 and rounded once to
+    float32, which rounds the exact result (see the .cpp for why).
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
 def ParallelLoopsOutermost
     : Pass<"trueno-parallel-loops-outermost", "::mlir::func::FuncOp"> {
   let summary = "Put a linalg.generic's parallel loops outside its reductions";
