@@ -30,6 +30,7 @@
 #include <cstdlib>
 #include <map>
 #include <mutex>
+#include <string_view>
 
 namespace trueno::runtime {
 
@@ -112,6 +113,15 @@ public:
     options_.workgroupSize = std::min<std::int64_t>(
         threads, std::max<std::int64_t>(info.maxWorkgroupInvocations, 1));
     options_.maxWorkgroupCount = info.maxWorkgroupCount[0];
+    // Likewise TRUENO_VULKAN_MATMUL_TILE (64, the default, or 128).
+    if (const char *setting = std::getenv("TRUENO_VULKAN_MATMUL_TILE")) {
+      if (std::string_view(setting) == "128" ||
+          std::string_view(setting) == "64")
+        options_.largeMatmulTiles = std::string_view(setting) == "128";
+      else
+        llvm::errs() << "trueno: ignoring TRUENO_VULKAN_MATMUL_TILE="
+                     << setting << " (64 or 128)\n";
+    }
     // Likewise TRUENO_VULKAN_UNROLL, a thread's reduction loop's unroll
     // factor (1 to 64; 1: not unrolled).
     if (const char *setting = std::getenv("TRUENO_VULKAN_UNROLL")) {

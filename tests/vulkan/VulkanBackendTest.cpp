@@ -178,6 +178,13 @@ TEST_CASE("reductions, softmax, matmul and convolution match the CPU") {
   CHECK(equal(argmax(rows.to(*device), 1).cpu(), argmax(rows, 1)));
   Tensor w = randn({70, 40}, gen);
   CHECK(maxError(matmul(gx, w.to(*device)), matmul(x, w)) < 1e-5);
+  // Split along the contraction (two tiles, 7 chunks of 144), plain and
+  // batched with a transposed operand.
+  Tensor p = randn({64, 1000}, gen), q = randn({1000, 96}, gen);
+  CHECK(maxError(matmul(p.to(*device), q.to(*device)), matmul(p, q)) < 1e-4);
+  Tensor pb = randn({2, 40, 700}, gen), qb = randn({2, 50, 700}, gen);
+  CHECK(maxError(matmul(pb.to(*device), qb.to(*device).transpose(1, 2)),
+                 matmul(pb, qb.transpose(1, 2))) < 1e-4);
   Tensor image = randn({2, 3, 12, 12}, gen), kernel = randn({5, 3, 3, 3}, gen),
          bias = randn({5}, gen);
   CHECK(maxError(conv2d(image.to(*device), kernel.to(*device), bias.to(*device),

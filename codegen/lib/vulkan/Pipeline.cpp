@@ -137,6 +137,7 @@ std::string vulkanStagePipeline(VulkanStage stage,
            " max-workgroup-count=" + std::to_string(options.maxWorkgroupCount) +
            "},trueno-tile-matmuls{workgroup-size=" +
            std::to_string(options.workgroupSize) +
+           " large-tiles=" + flag(options.largeMatmulTiles) +
            " max-workgroup-count=" + std::to_string(options.maxWorkgroupCount) +
            "},"
            "convert-linalg-to-parallel-loops,canonicalize,"

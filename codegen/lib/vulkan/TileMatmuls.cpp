@@ -50,11 +50,21 @@ namespace {
 constexpr int64_t kStep = 16; ///< contraction elements per step
 constexpr int64_t kThreads = 256;
 constexpr int64_t kSide = 16; ///< threads per row and column of a tile
-/// Products with at least this many 128x128 tiles use them (8x8 outputs a
-/// thread: twice the multiply-adds per value read from workgroup memory of
-/// a 4x4 block); smaller ones 64x64 tiles, so that a 1024 x 1024 product
-/// still has 256 workgroups to spread over the GPU's multiprocessors.
+/// With `large-tiles`, products with at least this many 128x128 tiles use
+/// them (8x8 outputs a thread: twice the multiply-adds per value read from
+/// workgroup memory of a 4x4 block); smaller ones 64x64 tiles, so that a
+/// 1024 x 1024 product still has 256 workgroups to spread over the GPU's
+/// multiprocessors.
 constexpr int64_t kLargeTileMinTiles = 256;
+/// A product of fewer tiles than this, with a contraction of at least
+/// 2 kMinChunk, is split along K into chunks of at least kMinChunk (a
+/// multiple of kStep), until it has about kSplitTiles workgroups: a
+/// Fashion-MNIST layer's [64, 3136] x [3136, 128] was two workgroups.
+constexpr int64_t kSplitBelowTiles = 128;
+constexpr int64_t kSplitTiles = 512;
+constexpr int64_t kMinChunk = 128;
+/// At most this many float32 partial products (the scratch buffer).
+constexpr int64_t kMaxPartials = int64_t(1) << 26;
 
 struct TileMatmulsPass
     : public mlir::trueno::impl::TileMatmulsBase<TileMatmulsPass> {
@@ -98,13 +108,26 @@ struct TileMatmulsPass
     auto tilesFor = [&](int64_t tile) {
       return batches * ((m + tile - 1) / tile) * ((n + tile - 1) / tile);
     };
-    const int64_t kPer = tilesFor(128) >= kLargeTileMinTiles ? 8 : 4;
+    const int64_t kPer =
+        largeTiles && tilesFor(128) >= kLargeTileMinTiles ? 8 : 4;
     const int64_t kTile = kSide * kPer;
     int64_t tilesM = (m + kTile - 1) / kTile, tilesN = (n + kTile - 1) / kTile;
     if (batches > std::numeric_limits<int32_t>::max() / (tilesM * tilesN))
       return;
     int64_t tiles = batches * tilesM * tilesN;
-    int64_t groups = std::min<int64_t>(tiles, maxWorkgroupCount);
+    // Split-K: `chunks` chunks of `chunk` contraction elements each, every
+    // chunk's product into its own slice of `partial`, summed into C after.
+    int64_t chunks = 1, chunk = k;
+    if (tiles < kSplitBelowTiles && k >= 2 * kMinChunk) {
+      int64_t wanted = std::min((kSplitTiles + tiles - 1) / tiles,
+                                k / kMinChunk);
+      chunk = (k + wanted - 1) / wanted;
+      chunk = (chunk + kStep - 1) / kStep * kStep;
+      chunks = (k + chunk - 1) / chunk; // the last chunk is not empty
+      if (chunks < 2 || chunks * batches * m * n > kMaxPartials)
+        chunks = 1, chunk = k;
+    }
+    int64_t groups = std::min<int64_t>(chunks * tiles, maxWorkgroupCount);
 
     Location loc = op.getLoc();
     OpBuilder b(op);
@@ -126,10 +149,29 @@ struct TileMatmulsPass
     Value ty = b.create<arith::DivUIOp>(loc, tid, index(kSide));
     Value zero = b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(0));
 
+    Value partial;
+    if (chunks > 1) {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(launch);
+      SmallVector<int64_t> shape = {chunks};
+      if (batched)
+        shape.push_back(batches);
+      shape.append({m, n});
+      partial = b.create<memref::AllocOp>(loc, MemRefType::get(shape, f32));
+    }
     auto tileLoop = b.create<scf::ForOp>(loc, launch.getBlockIds().x,
-                                         index(tiles), index(groups));
+                                         index(chunks * tiles), index(groups));
     b.setInsertionPoint(tileLoop.getBody()->getTerminator());
     Value t = tileLoop.getInductionVar();
+    // The contraction's chunk [kBegin, kEnd): all of K without split-K.
+    Value kBegin = index(0), kEnd = index(k), part;
+    if (chunks > 1) {
+      part = b.create<arith::DivUIOp>(loc, t, index(tiles));
+      t = b.create<arith::RemUIOp>(loc, t, index(tiles));
+      kBegin = b.create<arith::MulIOp>(loc, part, index(chunk));
+      kEnd = b.create<arith::MinUIOp>(
+          loc, b.create<arith::AddIOp>(loc, kBegin, index(chunk)), index(k));
+    }
     Value tn = b.create<arith::RemUIOp>(loc, t, index(tilesN));
     t = b.create<arith::DivUIOp>(loc, t, index(tilesN));
     Value tm = b.create<arith::RemUIOp>(loc, t, index(tilesM));
@@ -166,8 +208,9 @@ struct TileMatmulsPass
     };
 
     SmallVector<Value> zeros(kPer * kPer, zero);
+    // Every chunk has at least one step, so the accumulators are defined.
     auto kLoop = b.create<scf::ForOp>(
-        loc, index(0), index(k), index(kStep), zeros,
+        loc, kBegin, kEnd, index(kStep), zeros,
         [&](OpBuilder &kb, Location l, Value k0, ValueRange acc) {
           auto c = [&](int64_t v) -> Value {
             return kb.create<arith::ConstantIndexOp>(l, v);
@@ -228,12 +271,38 @@ struct TileMatmulsPass
         auto branch = b.create<scf::IfOp>(loc, inside, /*withElse=*/false);
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPointToStart(branch.thenBlock());
+        Value sum = kLoop.getResult(i * kPer + j);
+        if (chunks > 1) {
+          SmallVector<Value> indices = at(row, col);
+          indices.insert(indices.begin(), part);
+          b.create<memref::StoreOp>(loc, sum, partial, indices);
+          continue;
+        }
         Value old = b.create<memref::LoadOp>(loc, c, at(row, col));
         b.create<memref::StoreOp>(
-            loc,
-            b.create<arith::AddFOp>(loc, old, kLoop.getResult(i * kPer + j)), c,
-            at(row, col));
+            loc, b.create<arith::AddFOp>(loc, old, sum), c, at(row, col));
       }
+    if (chunks > 1) {
+      // C += the chunks' products, summed in chunk order: a reduction the
+      // rest of the pipeline maps to threads like any other.
+      b.setInsertionPointAfter(launch);
+      unsigned rank = cType.getRank();
+      MLIRContext *context = op.getContext();
+      AffineMap all = AffineMap::getMultiDimIdentityMap(rank + 1, context);
+      AffineMap out = AffineMap::get(rank + 1, 0,
+                                     all.getResults().drop_front(), context);
+      SmallVector<utils::IteratorType> iterators(rank + 1,
+                                                 utils::IteratorType::parallel);
+      iterators[0] = utils::IteratorType::reduction;
+      b.create<linalg::GenericOp>(
+          loc, ValueRange{partial}, ValueRange{c},
+          ArrayRef<AffineMap>{all, out}, iterators,
+          [](OpBuilder &body, Location l, ValueRange args) {
+            body.create<linalg::YieldOp>(
+                l, ValueRange{
+                       body.create<arith::AddFOp>(l, args[1], args[0])});
+          });
+    }
     op->erase();
   }
 };

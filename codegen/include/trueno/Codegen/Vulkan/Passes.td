@@ -281,8 +281,14 @@ def TileMatmuls : Pass<"trueno-tile-matmuls", "::mlir::func::FuncOp"> {
     views: transposed, sliced, broadcast batches) of at least 32 rows and
     columns becomes a `gpu.launch` of 256 threads per workgroup, each
     workgroup computing TxT tiles of the output (a grid-stride loop over
-    the batches' tiles, at most `max-workgroup-count` workgroups): T = 128
-    where the product has at least 256 such tiles, else 64. For each
+    the batches' tiles, at most `max-workgroup-count` workgroups): T = 64,
+    or with `large-tiles` 128 where the product has at least 256 such
+    tiles (slower than 64 on an H100 at 4096: 8.7 against 7.7 ms; a
+    tuning knob, TRUENO_VULKAN_MATMUL_TILE=128). A product of fewer than
+    128 tiles with a long contraction is split along it (split-K): each
+    workgroup takes a tile and a chunk of at least 128 contraction
+    elements, about 512 workgroups in all, writing a scratch slice of its
+    own; a reduction over the chunks adds them to C. For each
     step of 16 along the contraction the workgroup's threads copy a Tx16
     tile of A and a 16xT tile of B into workgroup memory (neighbouring
     threads reading neighbouring elements of each input's contiguous
@@ -298,6 +304,9 @@ def TileMatmuls : Pass<"trueno-tile-matmuls", "::mlir::func::FuncOp"> {
   let options = [
     Option<"workgroupSize", "workgroup-size", "int64_t", /*default=*/"256",
            "Threads a workgroup may have (the tiles need 256)">,
+    Option<"largeTiles", "large-tiles", "bool", /*default=*/"false",
+           "128x128 tiles (8x8 outputs a thread) for products of at least "
+           "256 of them">,
     Option<"maxWorkgroupCount", "max-workgroup-count", "int64_t",
            /*default=*/"65535", "Workgroups a launch may have">,
   ];

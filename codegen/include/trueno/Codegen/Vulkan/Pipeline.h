@@ -53,6 +53,9 @@ struct VulkanPipelineOptions {
   /// Iterations of a thread's reduction loop per unrolled iteration
   /// (trueno-unroll-reduction-loops; 1: not unrolled).
   std::int64_t unrollFactor = 8;
+  /// 128x128 matmul tiles for large products (trueno-tile-matmuls'
+  /// large-tiles; TRUENO_VULKAN_MATMUL_TILE=128).
+  bool largeMatmulTiles = false;
 };
 
 /// The textual pass pipeline of one stage.
