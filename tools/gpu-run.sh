@@ -3,7 +3,7 @@
 # unpacks .gpu/bundle.tar.xz (made here by tools/gpu-bundle.sh), finds the
 # NVIDIA Vulkan driver, runs the Vulkan test suite on the GPU under the
 # validation layer, then the benchmarks, and writes logs under $OUT.
-# Usage there: bash tools/gpu-run.sh [tests|bench|sweep|unroll|cases|slowdown|profile|all]
+# Usage there: bash tools/gpu-run.sh [tests|bench|sweep|matmul|unroll|cases|slowdown|profile|all]
 set -uo pipefail
 what="${1:-all}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -76,6 +76,13 @@ if [ "$what" = sweep ] || [ "$what" = all ]; then
     TRUENO_DEVICE=vulkan TRUENO_VULKAN_WORKGROUP_SIZE=$wg trueno-vulkan-bench 1 sum
   done 2>&1 | tee "$out/workgroup-sweep.txt"
 fi
+if [ "$what" = matmul ] || [ "$what" = all ]; then
+  # The matmul cases at both tile sizes (TRUENO_VULKAN_MATMUL_TILE).
+  for tile in 64 128; do
+    echo "matmul tile $tile"
+    TRUENO_DEVICE=vulkan TRUENO_VULKAN_MATMUL_TILE=$tile trueno-vulkan-bench 1 matmul
+  done 2>&1 | tee "$out/matmul-tiles.txt"
+fi
 if [ "$what" = unroll ] || [ "$what" = all ]; then
   # The reduction cases at other unroll factors of a thread's reduction
   # loop (trueno-unroll-reduction-loops; 1 is not unrolled), each alone.
@@ -96,11 +103,14 @@ fi
 if [ "$what" = slowdown ] || [ "$what" = all ]; then
   # Kernels ran 2-3x slower on the GPU after the 256 MiB transfers in one
   # process: the sum and softmax alone, then after each transfer case.
-  for cases in sum_256M,softmax upload_256MiB,sum_256M,softmax \
-               download_256MiB,sum_256M,softmax \
-               upload_256MiB,download_256MiB,sum_256M,softmax; do
-    echo "cases $cases"
-    TRUENO_DEVICE=vulkan trueno-vulkan-bench 1 $cases
+  # (TRUENO_VULKAN_DEDICATED=1: large buffers in dedicated allocations.)
+  for dedicated in 0 1; do
+    for cases in sum_256M sum_256M,softmax exp_fma,sum_256M \
+                 upload_256MiB,download_256MiB,sum_256M,softmax; do
+      echo "cases $cases, TRUENO_VULKAN_DEDICATED=$dedicated"
+      TRUENO_DEVICE=vulkan TRUENO_VULKAN_DEDICATED=$dedicated \
+        trueno-vulkan-bench 1 $cases
+    done
   done 2>&1 | tee "$out/slowdown.txt"
 fi
 if [ "$what" = profile ] || [ "$what" = all ]; then

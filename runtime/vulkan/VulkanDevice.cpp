@@ -225,6 +225,17 @@ llvm::Error VulkanDevice::createBuffer(std::size_t bytes,
   allocate.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO;
   allocate.allocationSize = needs.size;
   allocate.memoryTypeIndex = *type;
+  // TRUENO_VULKAN_DEDICATED=1 (an experiment): buffers of 16 MiB or more
+  // get a dedicated allocation, which drivers may back with large pages.
+  VkMemoryDedicatedAllocateInfo dedicated{};
+  dedicated.sType = VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO;
+  dedicated.buffer = buffer;
+  static const bool dedicate = [] {
+    const char *setting = std::getenv("TRUENO_VULKAN_DEDICATED");
+    return setting && std::string_view(setting) == "1";
+  }();
+  if (dedicate && bytes >= (std::size_t(16) << 20))
+    allocate.pNext = &dedicated;
   if (VkResult r = vk_.vkAllocateMemory(device_, &allocate, nullptr, &memory);
       r != VK_SUCCESS) {
     undo();
