@@ -66,6 +66,31 @@ func.func @weight_gradient(%image: tensor<1x16x26x26xf32>, %grad: tensor<8x16x24
 
 // -----
 
+// 2048 outputs (at least 1024): the partial results are columns,
+// partial[S..., P...], and the split loop goes outermost, so that threads
+// are numbered as before the split (neighbours differ in d2); then each
+// output's column is one thread's sum.
+// CHECK-DAG: #[[IN:.*]] = affine_map<(d0, d1, d2, d3) -> (d1, d0, d2, d3)>
+// CHECK-DAG: #[[PART:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
+// CHECK-DAG: #[[COL:.*]] = affine_map<(d0, d1, d2) -> (d2, d0, d1)>
+// CHECK-DAG: #[[OUT:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-LABEL: func.func @many_outputs
+// CHECK:     %[[P:.*]] = linalg.generic {indexing_maps = [#[[IN]], #[[PART]]], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%arg0 : tensor<64x16x32x40xf32>) outs(%{{.*}} : tensor<16x64x32xf32>)
+// CHECK:     linalg.generic {indexing_maps = [#[[COL]], #[[OUT]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%{{.*}} : tensor<16x64x32xf32>) outs(%arg1 : tensor<64x32xf32>)
+#x4 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#o2 = affine_map<(d0, d1, d2, d3) -> (d0, d2)>
+func.func @many_outputs(%x: tensor<64x16x32x40xf32>, %out: tensor<64x32xf32>) -> tensor<64x32xf32> {
+  %r = linalg.generic {indexing_maps = [#x4, #o2], iterator_types = ["parallel", "reduction", "parallel", "reduction"]}
+      ins(%x : tensor<64x16x32x40xf32>) outs(%out : tensor<64x32xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %s = arith.addf %a, %acc : f32
+    linalg.yield %s : f32
+  } -> tensor<64x32xf32>
+  return %r : tensor<64x32xf32>
+}
+
+// -----
+
 // Left alone: many outputs already, a short reduction, a matrix product
 // (tiled as such), and a combiner that is not associative.
 // CHECK-LABEL: func.func @left_alone

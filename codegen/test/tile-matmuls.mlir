@@ -76,7 +76,7 @@ func.func @large(%a: memref<2000x20xf32>, %b: memref<20x2050xf32>, %c: memref<20
 // CHECK:   arith.minui
 // CHECK:   scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c16{{.*}} iter_args(
 // CHECK-COUNT-16: memref.store %{{.*}}, %[[PARTIAL]]
-// CHECK: linalg.generic {{.*}}iterator_types = ["reduction", "parallel", "parallel"]} ins(%[[PARTIAL]] : memref<22x64x128xf32>) outs(%arg2 : memref<64x128xf32>)
+// CHECK: linalg.generic {indexing_maps = [#[[BYCHUNK:.*]], #[[OUT:.*]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[PARTIAL]] : memref<22x64x128xf32>) outs(%arg2 : memref<64x128xf32>)
 // CHECK:   arith.addf
 // CHECK-NOT: linalg.matmul
 func.func @split_k(%a: memref<64x3136xf32>, %b: memref<3136x128xf32>, %c: memref<64x128xf32>) {

@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <random>
 #include <string>
+#include <tuple>
 
 using namespace trueno;
 
@@ -222,18 +223,25 @@ TEST_CASE("reductions with few outputs, split across threads, match the CPU") {
   CHECK(maxError(gg.amax({0, 2, 3}), g.amax({0, 2, 3})) == 0);
   Tensor counts = randint(-50, 50, {32, 16, 24, 24}, gen);
   CHECK(equal(counts.to(*device).sum({0, 2, 3}).cpu(), counts.sum({0, 2, 3})));
-  // A convolution's weight gradient: 8 x 4 x 3 x 3 outputs, each over
-  // 16 x 24 x 24 products, through autograd.
-  Tensor image = randn({16, 4, 24, 24}, gen), kernel = randn({8, 4, 3, 3}, gen);
-  Tensor gradOut = randn({16, 8, 24, 24}, gen);
-  auto weightGrad = [&](Device d, DType t) {
-    Tensor w = kernel.to(t).clone().to(d).requiresGrad_();
-    Tensor y = conv2d(image.to(t).to(d), w, std::nullopt, {1, 1}, {1, 1});
-    (y * gradOut.to(t).to(d)).sum().backward();
-    return w.grad();
-  };
-  closeAsCpu(weightGrad(*device, kFloat32), weightGrad(Device::cpu(), kFloat32),
-             weightGrad(Device::cpu(), kFloat64));
+  // Convolutions' weight gradients, through autograd: 8 x 4 x 3 x 3
+  // outputs, each over 16 x 24 x 24 products (rows of partial results, a
+  // workgroup's each), and 16 x 8 x 3 x 3 over 8 x 16 x 16 (columns, a
+  // thread's each).
+  for (auto [batch, in, out, side] :
+       {std::tuple{16, 4, 8, 24}, std::tuple{8, 8, 16, 16}}) {
+    Tensor image = randn({batch, in, side, side}, gen),
+           kernel = randn({out, in, 3, 3}, gen),
+           gradOut = randn({batch, out, side, side}, gen);
+    auto weightGrad = [&](Device d, DType t) {
+      Tensor w = kernel.to(t).clone().to(d).requiresGrad_();
+      Tensor y = conv2d(image.to(t).to(d), w, std::nullopt, {1, 1}, {1, 1});
+      (y * gradOut.to(t).to(d)).sum().backward();
+      return w.grad();
+    };
+    closeAsCpu(weightGrad(*device, kFloat32),
+               weightGrad(Device::cpu(), kFloat32),
+               weightGrad(Device::cpu(), kFloat64));
+  }
 }
 
 TEST_CASE("a training step's gradients on the device match the CPU's") {

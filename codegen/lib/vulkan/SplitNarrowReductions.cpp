@@ -39,11 +39,16 @@ bool associativeCommutative(Operation *op) {
              arith::AndIOp, arith::OrIOp, arith::XOrIOp>(op);
 }
 
+/// From this many outputs on, each output's partial results are a column
+/// (a thread sums it) rather than a row (a workgroup sums it).
+constexpr int64_t kColumnOutputs = 1024;
+
 /// What the pass needs of a reduction it splits.
 struct Plan {
   SmallVector<unsigned> parallel; ///< R's parallel loops, in order
   SmallVector<unsigned> split;    ///< the reduction loops made parallel
   SmallVector<int64_t> ranges;    ///< R's loop ranges
+  int64_t outputs = 1;            ///< R's output elements
   Operation *combiner = nullptr;  ///< the body's C(value, out)
   TypedAttr neutral;              ///< C's neutral element
 };
@@ -73,6 +78,7 @@ std::optional<Plan> planFor(linalg::LinalgOp op, int64_t targetThreads,
       reduced *= plan.ranges[d];
     }
   }
+  plan.outputs = outputs;
   // Enough outputs already, or too little to reduce to be worth it.
   if (outputs >= targetThreads || reduced < targetThreads / outputs)
     return std::nullopt;
@@ -123,10 +129,20 @@ void split(linalg::GenericOp op, const Plan &plan, RewriterBase &rewriter) {
   OpOperand *init = op.getDpsInitOperand(0);
   Type element = getElementTypeOrSelf(init->get().getType());
 
-  // partial[P..., S...], filled with the neutral element.
+  // partial[P..., S...] for few outputs (each output's partial results
+  // are then a contiguous row, for a workgroup); partial[S..., P...] for
+  // many (neighbouring threads write neighbouring elements, and each
+  // output's sum of a column is a thread's, neighbours reading
+  // neighbours).
+  const bool columns = plan.outputs >= kColumnOutputs;
+  SmallVector<unsigned> order =
+      columns ? llvm::to_vector(
+                    llvm::concat<const unsigned>(plan.split, plan.parallel))
+              : llvm::to_vector(
+                    llvm::concat<const unsigned>(plan.parallel, plan.split));
   SmallVector<int64_t> partialShape;
   SmallVector<AffineExpr> partialResults;
-  for (unsigned d : llvm::concat<const unsigned>(plan.parallel, plan.split)) {
+  for (unsigned d : order) {
     partialShape.push_back(plan.ranges[d]);
     partialResults.push_back(getAffineDimExpr(d, context));
   }
@@ -144,21 +160,50 @@ void split(linalg::GenericOp op, const Plan &plan, RewriterBase &rewriter) {
       iterators);
   rewriter.cloneRegionBefore(op.getRegion(), partial.getRegion(),
                              partial.getRegion().end());
+  Value partialResult = partial.getResult(0);
+  if (columns) {
+    // Loops in the order (S..., P..., the rest): threads are numbered
+    // row-major over the parallel loops, so neighbours differ in R's
+    // innermost parallel loop, as before the split, and read neighbouring
+    // elements where R did.
+    SmallVector<unsigned> interchange(order);
+    for (unsigned d = 0; d < loops; ++d)
+      if (!llvm::is_contained(order, d))
+        interchange.push_back(d);
+    FailureOr<linalg::GenericOp> interchanged =
+        linalg::interchangeGenericOp(rewriter, partial, interchange);
+    if (succeeded(interchanged))
+      partialResult = interchanged->getResult(0);
+  }
 
-  // S collapsed into one dimension: [P..., prod S].
+  // S collapsed into one dimension: [P..., prod S] or [prod S, P...].
   SmallVector<ReassociationIndices> groups;
-  for (unsigned i = 0; i < plan.parallel.size(); ++i)
-    groups.push_back({static_cast<int64_t>(i)});
-  ReassociationIndices last;
+  ReassociationIndices splitGroup;
+  unsigned firstSplit = columns ? 0 : plan.parallel.size();
   for (unsigned i = 0; i < plan.split.size(); ++i)
-    last.push_back(static_cast<int64_t>(plan.parallel.size() + i));
-  groups.push_back(last);
-  Value rows = rewriter.create<tensor::CollapseShapeOp>(
-      loc, partial.getResult(0), groups);
+    splitGroup.push_back(static_cast<int64_t>(firstSplit + i));
+  unsigned firstParallel = columns ? plan.split.size() : 0;
+  if (columns)
+    groups.push_back(splitGroup);
+  for (unsigned i = 0; i < plan.parallel.size(); ++i)
+    groups.push_back({static_cast<int64_t>(firstParallel + i)});
+  if (!columns)
+    groups.push_back(splitGroup);
+  Value rows =
+      rewriter.create<tensor::CollapseShapeOp>(loc, partialResult, groups);
 
-  // out[P...] = C(combined partial row, out[P...]): loops (P..., s).
+  // out[P...] = C(combined partial results, out[P...]): loops (P..., s),
+  // parallel ones outermost.
   unsigned finalLoops = plan.parallel.size() + 1;
-  AffineMap rowsMap = AffineMap::getMultiDimIdentityMap(finalLoops, context);
+  SmallVector<AffineExpr> rowsIndex;
+  AffineExpr s = getAffineDimExpr(plan.parallel.size(), context);
+  if (columns)
+    rowsIndex.push_back(s);
+  for (unsigned i = 0; i < plan.parallel.size(); ++i)
+    rowsIndex.push_back(getAffineDimExpr(i, context));
+  if (!columns)
+    rowsIndex.push_back(s);
+  AffineMap rowsMap = AffineMap::get(finalLoops, 0, rowsIndex, context);
   // R's output map, its dimensions renumbered to their place among P.
   AffineMap outMap = op.getMatchingIndexingMap(init);
   SmallVector<AffineExpr> outResults;

@@ -119,8 +119,8 @@ struct TileMatmulsPass
     // chunk's product into its own slice of `partial`, summed into C after.
     int64_t chunks = 1, chunk = k;
     if (tiles < kSplitBelowTiles && k >= 2 * kMinChunk) {
-      int64_t wanted = std::min((kSplitTiles + tiles - 1) / tiles,
-                                k / kMinChunk);
+      int64_t wanted =
+          std::min((kSplitTiles + tiles - 1) / tiles, k / kMinChunk);
       chunk = (k + wanted - 1) / wanted;
       chunk = (chunk + kStep - 1) / kStep * kStep;
       chunks = (k + chunk - 1) / chunk; // the last chunk is not empty
@@ -279,28 +279,35 @@ struct TileMatmulsPass
           continue;
         }
         Value old = b.create<memref::LoadOp>(loc, c, at(row, col));
-        b.create<memref::StoreOp>(
-            loc, b.create<arith::AddFOp>(loc, old, sum), c, at(row, col));
+        b.create<memref::StoreOp>(loc, b.create<arith::AddFOp>(loc, old, sum),
+                                  c, at(row, col));
       }
     if (chunks > 1) {
       // C += the chunks' products, summed in chunk order: a reduction the
       // rest of the pipeline maps to threads like any other.
       b.setInsertionPointAfter(launch);
+      // Loops (C's dimensions..., chunk): parallel ones outermost, so that
+      // each thread sums one element's chunks (trueno-parallel-loops-
+      // outermost ran before this pass).
       unsigned rank = cType.getRank();
       MLIRContext *context = op.getContext();
-      AffineMap all = AffineMap::getMultiDimIdentityMap(rank + 1, context);
-      AffineMap out = AffineMap::get(rank + 1, 0,
-                                     all.getResults().drop_front(), context);
+      SmallVector<AffineExpr> partialIndex = {getAffineDimExpr(rank, context)};
+      SmallVector<AffineExpr> outIndex;
+      for (unsigned d = 0; d < rank; ++d) {
+        partialIndex.push_back(getAffineDimExpr(d, context));
+        outIndex.push_back(getAffineDimExpr(d, context));
+      }
+      AffineMap partialMap = AffineMap::get(rank + 1, 0, partialIndex, context);
+      AffineMap out = AffineMap::get(rank + 1, 0, outIndex, context);
       SmallVector<utils::IteratorType> iterators(rank + 1,
                                                  utils::IteratorType::parallel);
-      iterators[0] = utils::IteratorType::reduction;
+      iterators[rank] = utils::IteratorType::reduction;
       b.create<linalg::GenericOp>(
           loc, ValueRange{partial}, ValueRange{c},
-          ArrayRef<AffineMap>{all, out}, iterators,
+          ArrayRef<AffineMap>{partialMap, out}, iterators,
           [](OpBuilder &body, Location l, ValueRange args) {
             body.create<linalg::YieldOp>(
-                l, ValueRange{
-                       body.create<arith::AddFOp>(l, args[1], args[0])});
+                l, ValueRange{body.create<arith::AddFOp>(l, args[1], args[0])});
           });
     }
     op->erase();
