@@ -127,9 +127,11 @@ std::string vulkanStagePipeline(VulkanStage stage,
     // exp, for one, may be 3 ulp off plus 2 per unit of the argument's
     // magnitude); float32 division and square root through float64 where
     // the device has it, so that they round as IEEE 754 requires
-    // (trueno-correctly-rounded-div-sqrt).
+    // (trueno-correctly-rounded-div-sqrt); integers to float16 through
+    // float32 (trueno-half-conversions-through-float32).
     return std::string("func.func(trueno-copy-to-linalg,"
-                       "trueno-math-polynomial,") +
+                       "trueno-math-polynomial,"
+                       "trueno-half-conversions-through-float32,") +
            (options.float64 ? "trueno-correctly-rounded-div-sqrt," : "") +
            "trueno-parallel-loops-outermost,"
            "trueno-workgroup-reductions{workgroup-size=" +

@@ -137,6 +137,21 @@ def CorrectlyRoundedDivSqrt
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
+def HalfConversionsThroughFloat32
+    : Pass<"trueno-half-conversions-through-float32", "::mlir::func::FuncOp"> {
+  let summary = "Integer to float16 conversions as integer to float32, then "
+                "float32 to float16";
+  let description = [{
+    NVIDIA's driver converted integers to float16 without float16's
+    rounding (int16 -13572 stayed -13572 in a float16 product; PyTorch and
+    the CPU round it to -13568 first) and without its overflow (an int64
+    past 65504 was not infinity, so -inf plus it was -inf, not NaN).
+    Each `arith.sitofp`/`arith.uitofp` to f16 becomes one to f32 and an
+    `arith.truncf` to f16, which rounds once (see the .cpp).
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
 def ParallelLoopsOutermost
     : Pass<"trueno-parallel-loops-outermost", "::mlir::func::FuncOp"> {
   let summary = "Put a linalg.generic's parallel loops outside its reductions";

@@ -1,0 +1,48 @@
+//===- HalfConversionsThroughFloat32.cpp - int to float16 in two steps ----===//
+//
+// trueno-half-conversions-through-float32: see Passes.td. Why two steps
+// round once: every integer a float16 can hold finitely (|x| < 65520) is
+// exact in float32, so the float32 step is exact there and the float16
+// step does the one rounding; past that range both give the infinity
+// float16 must.
+//
+//===----------------------------------------------------------------------===//
+#include "trueno/Codegen/Vulkan/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/Builders.h"
+
+namespace mlir::trueno {
+#define GEN_PASS_DEF_HALFCONVERSIONSTHROUGHFLOAT32
+#include "trueno/Codegen/Vulkan/Passes.h.inc"
+} // namespace mlir::trueno
+
+using namespace mlir;
+
+namespace {
+
+struct HalfConversionsThroughFloat32Pass
+    : public mlir::trueno::impl::HalfConversionsThroughFloat32Base<
+          HalfConversionsThroughFloat32Pass> {
+  void runOnOperation() override {
+    SmallVector<Operation *> conversions;
+    getOperation()->walk([&](Operation *op) {
+      if (isa<arith::SIToFPOp, arith::UIToFPOp>(op) &&
+          op->getResult(0).getType().isF16())
+        conversions.push_back(op);
+    });
+    for (Operation *op : conversions) {
+      OpBuilder b(op);
+      OperationState state(op->getLoc(), op->getName());
+      state.addOperands(op->getOperands());
+      state.addTypes(b.getF32Type());
+      Value wide = b.create(state)->getResult(0);
+      Value half =
+          b.create<arith::TruncFOp>(op->getLoc(), b.getF16Type(), wide);
+      op->getResult(0).replaceAllUsesWith(half);
+      op->erase();
+    }
+  }
+};
+
+} // namespace
