@@ -1634,6 +1634,14 @@ def vulkan_difference(op, operands, expected, got, problem):
         if expected.dtype != np.float64 or op == "floorDivide":
             return False
         return same(e, g, (1e-15, 2.0**-50 * np.abs(x))) is None
+    if op == "sqrt" and got is not None and got.dtype == expected.dtype and \
+            expected.dtype == np.float64 and got.shape == expected.shape:
+        # float64 square roots are the driver's (Vulkan: 1 / inversesqrt's
+        # precision; NVIDIA's was an ulp off): float32's are correctly
+        # rounded through float64, but a float64 Newton step would need a
+        # fused multiply-add Vulkan does not promise.
+        e, g = expected.astype(np.float64), got.astype(np.float64)
+        return same(e, g, (4e-16, 0)) is None
     if op not in VULKAN_DRIVER_MATH or got is None or \
             got.dtype != expected.dtype or got.dtype.kind != "f":
         return False
@@ -1791,8 +1799,9 @@ def main():
         if VULKAN:
             print(f"{documented} cases show a stated Vulkan difference "
                   "(float64 transcendental functions refused, float32 "
-                  "trigonometry within the driver's precision, float64 "
-                  "remainders and widened int64 divisions as known)")
+                  "trigonometry and float64 square roots within the "
+                  "driver's precision, float64 remainders and widened int64 "
+                  "divisions as known)")
         print(f"{ran - failed} passed, {failed} failed")
         return 1 if failed else 0
 
