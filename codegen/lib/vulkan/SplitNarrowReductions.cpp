@@ -31,14 +31,6 @@ using namespace mlir;
 
 namespace {
 
-/// The ops that combine partial results in any order.
-bool associativeCommutative(Operation *op) {
-  return isa<arith::AddFOp, arith::MulFOp, arith::MaximumFOp, arith::MinimumFOp,
-             arith::MaxNumFOp, arith::MinNumFOp, arith::AddIOp, arith::MulIOp,
-             arith::MaxSIOp, arith::MinSIOp, arith::MaxUIOp, arith::MinUIOp,
-             arith::AndIOp, arith::OrIOp, arith::XOrIOp>(op);
-}
-
 /// From this many outputs on, each output's partial results are a column
 /// (a thread sums it) rather than a row (a workgroup sums it).
 constexpr int64_t kColumnOutputs = 1024;
@@ -94,14 +86,9 @@ std::optional<Plan> planFor(linalg::LinalgOp op, int64_t targetThreads,
   }
   if (plan.split.empty())
     return std::nullopt;
-  // The body: yield C(value, out), `out` used by C alone.
-  Block *body = op.getBlock();
-  BlockArgument out = body->getArgument(body->getNumArguments() - 1);
-  auto yield = cast<linalg::YieldOp>(body->getTerminator());
-  Operation *combiner = yield.getOperand(0).getDefiningOp();
-  if (!combiner || combiner->getBlock() != body ||
-      !associativeCommutative(combiner) || !out.hasOneUse() ||
-      out.getUses().begin()->getOwner() != combiner)
+  // The body: yield C(value, out) with `out` used by C alone.
+  Operation *combiner = mlir::trueno::reductionCombiner(*op.getBlock());
+  if (!combiner)
     return std::nullopt;
   std::optional<TypedAttr> neutral = arith::getNeutralElement(combiner);
   if (!neutral)
@@ -109,16 +96,6 @@ std::optional<Plan> planFor(linalg::LinalgOp op, int64_t targetThreads,
   plan.combiner = combiner;
   plan.neutral = *neutral;
   return plan;
-}
-
-/// C applied to `a` and `b`, with the combiner's attributes.
-Value combine(OpBuilder &b, Location loc, Operation *combiner, Value a,
-              Value c) {
-  OperationState state(loc, combiner->getName());
-  state.addOperands({a, c});
-  state.addTypes(combiner->getResultTypes());
-  state.addAttributes(combiner->getAttrs());
-  return b.create(state)->getResult(0);
 }
 
 void split(linalg::GenericOp op, const Plan &plan, RewriterBase &rewriter) {
@@ -221,7 +198,8 @@ void split(linalg::GenericOp op, const Plan &plan, RewriterBase &rewriter) {
       loc, init->get().getType(), ValueRange{rows}, ValueRange{init->get()},
       ArrayRef<AffineMap>{rowsMap, finalOutMap}, finalIterators,
       [&](OpBuilder &b, Location l, ValueRange args) {
-        b.create<linalg::YieldOp>(l, combine(b, l, combiner, args[0], args[1]));
+        b.create<linalg::YieldOp>(
+            l, mlir::trueno::combineLike(b, l, combiner, args[0], args[1]));
       });
   rewriter.replaceOp(op, total.getResults());
 }

@@ -43,14 +43,6 @@ using namespace mlir;
 
 namespace {
 
-/// The ops that combine partial results in any order.
-bool associativeCommutative(Operation *op) {
-  return isa<arith::AddFOp, arith::MulFOp, arith::MaximumFOp, arith::MinimumFOp,
-             arith::MaxNumFOp, arith::MinNumFOp, arith::AddIOp, arith::MulIOp,
-             arith::MaxSIOp, arith::MinSIOp, arith::MaxUIOp, arith::MinUIOp,
-             arith::AndIOp, arith::OrIOp, arith::XOrIOp>(op);
-}
-
 /// Whether neighbouring elements of `type`'s last dimension are
 /// neighbours in memory, or one element (a broadcast).
 bool lastDimContiguous(MemRefType type) {
@@ -142,13 +134,9 @@ std::optional<Match> matchRowReduction(linalg::GenericOp generic,
         return std::nullopt;
   }
   // The body: yield C(value, out) with `out` used by C alone.
-  Block &body = generic.getRegion().front();
-  BlockArgument out = body.getArgument(body.getNumArguments() - 1);
-  auto yield = cast<linalg::YieldOp>(body.getTerminator());
-  Operation *combiner = yield.getOperand(0).getDefiningOp();
-  if (!combiner || combiner->getBlock() != &body ||
-      !associativeCommutative(combiner) || !out.hasOneUse() ||
-      out.getUses().begin()->getOwner() != combiner)
+  Operation *combiner =
+      mlir::trueno::reductionCombiner(generic.getRegion().front());
+  if (!combiner)
     return std::nullopt;
   m.combiner = combiner;
   return m;
@@ -171,13 +159,8 @@ struct WorkgroupReductionsPass
       rewrite(m);
   }
 
-  /// C applied to `a` and `b`, with the body's op's attributes.
   static Value combine(OpBuilder &b, Operation *combiner, Value a, Value b2) {
-    OperationState state(combiner->getLoc(), combiner->getName());
-    state.addOperands({a, b2});
-    state.addTypes(combiner->getResultTypes());
-    state.addAttributes(combiner->getAttrs());
-    return b.create(state)->getResult(0);
+    return mlir::trueno::combineLike(b, combiner->getLoc(), combiner, a, b2);
   }
 
   void rewrite(Match &m) {
@@ -332,3 +315,28 @@ struct WorkgroupReductionsPass
 };
 
 } // namespace
+
+Operation *mlir::trueno::reductionCombiner(Block &body) {
+  BlockArgument out = body.getArgument(body.getNumArguments() - 1);
+  auto yield = dyn_cast<linalg::YieldOp>(body.getTerminator());
+  if (!yield || yield.getNumOperands() != 1)
+    return nullptr;
+  Operation *combiner = yield.getOperand(0).getDefiningOp();
+  if (!combiner || combiner->getBlock() != &body || !out.hasOneUse() ||
+      out.getUses().begin()->getOwner() != combiner ||
+      !isa<arith::AddFOp, arith::MulFOp, arith::MaximumFOp, arith::MinimumFOp,
+           arith::MaxNumFOp, arith::MinNumFOp, arith::AddIOp, arith::MulIOp,
+           arith::MaxSIOp, arith::MinSIOp, arith::MaxUIOp, arith::MinUIOp,
+           arith::AndIOp, arith::OrIOp, arith::XOrIOp>(combiner))
+    return nullptr;
+  return combiner;
+}
+
+Value mlir::trueno::combineLike(OpBuilder &builder, Location loc,
+                                Operation *combiner, Value a, Value b) {
+  OperationState state(loc, combiner->getName());
+  state.addOperands({a, b});
+  state.addTypes(combiner->getResultTypes());
+  state.addAttributes(combiner->getAttrs());
+  return builder.create(state)->getResult(0);
+}

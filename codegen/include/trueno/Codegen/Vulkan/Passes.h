@@ -29,6 +29,19 @@ inline constexpr int64_t kFunctionMemorySpace = 6;
 gpu::LaunchOp createLaunch(OpBuilder &b, Location loc, int64_t groups,
                            int64_t threads);
 
+/// The op C of a reduction's body (a linalg op's, whose last argument is
+/// the output element) that yields C(value, out) or C(out, value), `out`
+/// used by C alone, if C combines partial results in any order (add,
+/// multiply, maximum, minimum, bitwise and/or/xor); else null. What a
+/// reduction split over threads may be (trueno-workgroup-reductions,
+/// -split-narrow-reductions); defined in WorkgroupReductions.cpp.
+Operation *reductionCombiner(Block &body);
+
+/// `combiner`'s operation (a reduction body's) applied to `a` and `b`,
+/// with its attributes (fastmath flags), at the builder's insertion point.
+Value combineLike(OpBuilder &builder, Location loc, Operation *combiner,
+                  Value a, Value b);
+
 #define GEN_PASS_REGISTRATION
 #include "trueno/Codegen/Vulkan/Passes.h.inc"
 
