@@ -92,7 +92,8 @@ func.func @many_outputs(%x: tensor<64x16x32x40xf32>, %out: tensor<64x32xf32>) ->
 // -----
 
 // Left alone: many outputs already, a short reduction, a matrix product
-// (tiled as such), and a combiner that is not associative.
+// (tiled as such), a combiner that is not associative, and an empty
+// reduction.
 // CHECK-LABEL: func.func @left_alone
 // CHECK-NOT: tensor.collapse_shape
 // CHECK:     linalg.matmul
@@ -101,8 +102,9 @@ func.func @many_outputs(%x: tensor<64x16x32x40xf32>, %out: tensor<64x32xf32>) ->
 func.func @left_alone(%wide: tensor<70000x64xf32>, %wout: tensor<70000xf32>,
                       %short: tensor<4x100xf32>, %sout: tensor<4xf32>,
                       %a: tensor<64x4096xf32>, %b: tensor<4096x64xf32>, %c: tensor<64x64xf32>,
-                      %x: tensor<4x65536xf32>, %xout: tensor<4xf32>)
-    -> (tensor<70000xf32>, tensor<4xf32>, tensor<64x64xf32>, tensor<4xf32>) {
+                      %x: tensor<4x65536xf32>, %xout: tensor<4xf32>,
+                      %e: tensor<0x65536xf32>, %eout: tensor<0xf32>)
+    -> (tensor<70000xf32>, tensor<4xf32>, tensor<64x64xf32>, tensor<4xf32>, tensor<0xf32>) {
   %0 = linalg.generic {indexing_maps = [#rows, #row], iterator_types = ["parallel", "reduction"]}
       ins(%wide : tensor<70000x64xf32>) outs(%wout : tensor<70000xf32>) {
   ^bb0(%v: f32, %acc: f32):
@@ -122,5 +124,11 @@ func.func @left_alone(%wide: tensor<70000x64xf32>, %wout: tensor<70000xf32>,
     %s = arith.subf %v, %acc : f32
     linalg.yield %s : f32
   } -> tensor<4xf32>
-  return %0, %1, %2, %3 : tensor<70000xf32>, tensor<4xf32>, tensor<64x64xf32>, tensor<4xf32>
+  %4 = linalg.generic {indexing_maps = [#rows, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%e : tensor<0x65536xf32>) outs(%eout : tensor<0xf32>) {
+  ^bb0(%v: f32, %acc: f32):
+    %s = arith.addf %v, %acc : f32
+    linalg.yield %s : f32
+  } -> tensor<0xf32>
+  return %0, %1, %2, %3, %4 : tensor<70000xf32>, tensor<4xf32>, tensor<64x64xf32>, tensor<4xf32>, tensor<0xf32>
 }

@@ -53,7 +53,9 @@ std::optional<Plan> planFor(linalg::LinalgOp op, int64_t targetThreads,
     return std::nullopt;
   Plan plan;
   plan.ranges = op.getStaticLoopRanges();
-  if (llvm::any_of(plan.ranges, ShapedType::isDynamic))
+  // Static ranges, none empty (an empty reduction has nothing to split).
+  if (llvm::any_of(plan.ranges,
+                   [](int64_t r) { return ShapedType::isDynamic(r) || r < 1; }))
     return std::nullopt;
   AffineMap outMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
   if (!outMap.isProjectedPermutation(/*allowZeroInResults=*/false))
