@@ -119,8 +119,8 @@ public:
           std::string_view(setting) == "64")
         options_.largeMatmulTiles = std::string_view(setting) == "128";
       else
-        llvm::errs() << "trueno: ignoring TRUENO_VULKAN_MATMUL_TILE="
-                     << setting << " (64 or 128)\n";
+        llvm::errs() << "trueno: ignoring TRUENO_VULKAN_MATMUL_TILE=" << setting
+                     << " (64 or 128)\n";
     }
     // Likewise TRUENO_VULKAN_UNROLL, a thread's reduction loop's unroll
     // factor (1 to 64; 1: not unrolled).

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string_view>
@@ -38,6 +39,28 @@ VulkanDevice::create(VulkanInstance &instance, const VulkanDeviceInfo &info) {
   if (llvm::Error e = device->create())
     return e;
   return device;
+}
+
+void VulkanDevice::profiledDevices(VulkanDevice *device, bool add) {
+  // The backends' devices live until the process exits (runtime/README.md):
+  // their tables are printed then; a device destroyed earlier prints its
+  // own and leaves the list.
+  static std::mutex mutex;
+  static std::vector<VulkanDevice *> *devices = nullptr;
+  std::lock_guard lock(mutex);
+  if (!devices) {
+    devices = new std::vector<VulkanDevice *>();
+    std::atexit([] {
+      std::lock_guard lock(mutex);
+      for (VulkanDevice *d : *devices)
+        d->printProfile();
+      devices->clear();
+    });
+  }
+  if (add)
+    devices->push_back(device);
+  else
+    llvm::erase(*devices, device);
 }
 
 llvm::Error VulkanDevice::create() {
@@ -131,20 +154,7 @@ llvm::Error VulkanDevice::create() {
               vk_.vkCreateQueryPool(device_, &queries, nullptr, &profilePool_),
               "vkCreateQueryPool"))
         return e;
-      // Devices live until the process exits (runtime/README.md): the
-      // table is printed then.
-      static std::mutex profiledMutex;
-      static std::vector<const VulkanDevice *> *profiled = nullptr;
-      std::lock_guard lock(profiledMutex);
-      if (!profiled) {
-        profiled = new std::vector<const VulkanDevice *>();
-        std::atexit([] {
-          std::lock_guard lock(profiledMutex);
-          for (const VulkanDevice *device : *profiled)
-            device->printProfile();
-        });
-      }
-      profiled->push_back(this);
+      profiledDevices(this, /*add=*/true);
     }
   }
   VkFenceCreateInfo fence{};
@@ -162,6 +172,10 @@ llvm::Error VulkanDevice::create() {
 }
 
 VulkanDevice::~VulkanDevice() {
+  if (profilePool_) {
+    printProfile(); // a device gone before the process ends (tests)
+    profiledDevices(this, /*add=*/false);
+  }
   if (!device_)
     return;
   vk_.vkDeviceWaitIdle(device_);
@@ -471,6 +485,10 @@ llvm::Error VulkanDevice::reserve(Batch &batch, std::uint32_t sets,
 llvm::Error VulkanDevice::retire(Batch &batch) {
   VkResult waited = waitFor(batch.fence);
   batch.pending = false;
+  // Its dispatch times first: they name kernels the batch holds.
+  if (profilePool_ && waited == VK_SUCCESS)
+    collectProfile(batch);
+  batch.timed.clear();
   // What the batch held goes back (buffers to the caching allocator) only
   // now that the device is done with it.
   batch.held.clear();
@@ -490,8 +508,6 @@ llvm::Error VulkanDevice::retire(Batch &batch) {
       busyNanos_ += static_cast<std::uint64_t>(
           static_cast<double>(ticks[1] - ticks[0]) * info_.timestampPeriod);
   }
-  if (profilePool_)
-    collectProfile(batch);
   return llvm::Error::success();
 }
 
@@ -510,7 +526,9 @@ void VulkanDevice::collectProfile(Batch &batch) {
     for (std::uint32_t i = 0; i < count; ++i) {
       const VulkanKernel *kernel = batch.timed[i];
       KernelTime &time =
-          kernelTimes_[kernel ? kernel->label() : "copies and uploads"];
+          kernelTimes_[!kernel                   ? "copies and uploads"
+                       : kernel->label().empty() ? "kernels without a program"
+                                                 : kernel->label()];
       ++time.dispatches;
       if (ticks[i + 1] >= ticks[i])
         time.nanos += static_cast<std::uint64_t>(
@@ -523,6 +541,8 @@ void VulkanDevice::collectProfile(Batch &batch) {
 
 void VulkanDevice::printProfile() const {
   std::lock_guard lock(profileMutex_);
+  if (kernelTimes_.empty())
+    return;
   std::vector<std::pair<std::string, KernelTime>> rows(kernelTimes_.begin(),
                                                        kernelTimes_.end());
   std::sort(rows.begin(), rows.end(), [](const auto &a, const auto &b) {
@@ -546,7 +566,9 @@ void VulkanDevice::printProfile() const {
                                     static_cast<double>(total)
                               : 0.0,
                         label);
-  llvm::errs() << text;
+  // stdio, not llvm::errs(): this runs from an exit handler.
+  std::fputs(text.c_str(), stderr);
+  std::fflush(stderr);
 }
 
 llvm::Error VulkanDevice::retireBatches(bool finishedOnly) {

@@ -3,6 +3,8 @@
 
 #include "llvm/ADT/StringExtras.h"
 
+#include "llvm/ADT/STLExtras.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -295,6 +297,25 @@ void VulkanInstance::discover() {
           d.preserveNanInfWidths.push_back(width);
         if (has && denorm)
           d.preserveDenormWidths.push_back(width);
+      }
+      // A device whose widths' denormal modes are not independent needs
+      // the same mode for 16 and 64-bit floats (32_BIT_ONLY) or for all
+      // (NONE): keep denormals for none rather than for some.
+      auto &denormals = d.preserveDenormWidths;
+      auto preserved = [&](unsigned w) {
+        return llvm::is_contained(denormals, w);
+      };
+      switch (properties12.denormBehaviorIndependence) {
+      case VK_SHADER_FLOAT_CONTROLS_INDEPENDENCE_ALL:
+        break;
+      case VK_SHADER_FLOAT_CONTROLS_INDEPENDENCE_32_BIT_ONLY:
+        if (preserved(16) != preserved(64))
+          llvm::erase_if(denormals, [](unsigned w) { return w != 32; });
+        break;
+      default:
+        if (!(preserved(16) == preserved(32) && preserved(32) == preserved(64)))
+          denormals.clear();
+        break;
       }
       if (d.computeQueueFamily < 0)
         d.unusable = "it has no compute queue";

@@ -34,6 +34,9 @@ namespace {
 /// From this many outputs on, each output's partial results are a column
 /// (a thread sums it) rather than a row (a workgroup sums it).
 constexpr int64_t kColumnOutputs = 1024;
+/// At most this many partial results (the scratch buffer: 64 MiB of
+/// float32): a loop that would make more stays a reduction loop.
+constexpr int64_t kMaxPartials = int64_t(1) << 24;
 
 /// What the pass needs of a reduction it splits.
 struct Plan {
@@ -80,7 +83,8 @@ std::optional<Plan> planFor(linalg::LinalgOp op, int64_t targetThreads,
   // each keeps at least minPerThread elements to combine.
   int64_t threads = outputs;
   for (unsigned d : reductions) {
-    if (threads >= targetThreads || reduced / plan.ranges[d] < minPerThread)
+    if (threads >= targetThreads || reduced / plan.ranges[d] < minPerThread ||
+        threads * plan.ranges[d] > kMaxPartials)
       break;
     plan.split.push_back(d);
     threads *= plan.ranges[d];

@@ -211,6 +211,9 @@ private:
   /// Adds the finished `batch`'s dispatch times to kernelTimes_.
   void collectProfile(Batch &batch);
   void printProfile() const;
+  /// Adds `device` to, or removes it from, the devices whose tables the
+  /// exit handler prints.
+  static void profiledDevices(VulkanDevice *device, bool add);
 };
 
 } // namespace trueno::runtime::vulkan
