@@ -536,7 +536,6 @@ void VulkanDevice::collectProfile(Batch &batch) {
             info_.timestampPeriod);
     }
   }
-  batch.timed.clear();
 }
 
 void VulkanDevice::printProfile() const {

@@ -159,10 +159,6 @@ struct WorkgroupReductionsPass
       rewrite(m);
   }
 
-  static Value combine(OpBuilder &b, Operation *combiner, Value a, Value b2) {
-    return mlir::trueno::combineLike(b, combiner->getLoc(), combiner, a, b2);
-  }
-
   void rewrite(Match &m) {
     linalg::GenericOp generic = m.generic;
     Location loc = generic.getLoc();
@@ -255,7 +251,8 @@ struct WorkgroupReductionsPass
             Value j = at.create<arith::AddIOp>(
                 l, at.create<arith::MulIOp>(l, k, index(threads)), tid);
             at.create<scf::YieldOp>(
-                l, combine(at, m.combiner, valueAt(at, j), sofar[0]));
+                l, mlir::trueno::combineLike(at, l, m.combiner, valueAt(at, j),
+                                             sofar[0]));
           });
       mine = loop.getResult(0);
     }
@@ -267,7 +264,8 @@ struct WorkgroupReductionsPass
           [&](OpBuilder &at, Location l) {
             Value j = at.create<arith::AddIOp>(l, tid, index(full * threads));
             at.create<scf::YieldOp>(
-                l, combine(at, m.combiner, valueAt(at, j), mine));
+                l, mlir::trueno::combineLike(at, l, m.combiner, valueAt(at, j),
+                                             mine));
           },
           [&](OpBuilder &at, Location l) { at.create<scf::YieldOp>(l, mine); });
       mine = tail.getResult(0);
@@ -286,8 +284,9 @@ struct WorkgroupReductionsPass
         Value other = b.create<memref::LoadOp>(
             loc, partials,
             ValueRange{b.create<arith::AddIOp>(loc, tid, index(s))});
-        b.create<memref::StoreOp>(loc, combine(b, m.combiner, mine, other),
-                                  partials, tid);
+        b.create<memref::StoreOp>(
+            loc, mlir::trueno::combineLike(b, loc, m.combiner, mine, other),
+            partials, tid);
       }
       b.create<gpu::BarrierOp>(loc);
     }
@@ -307,8 +306,9 @@ struct WorkgroupReductionsPass
                 : index(0));
       Value total = b.create<memref::LoadOp>(loc, partials, index(0));
       Value initial = b.create<memref::LoadOp>(loc, outBuffer, outIndices);
-      b.create<memref::StoreOp>(loc, combine(b, m.combiner, total, initial),
-                                outBuffer, outIndices);
+      b.create<memref::StoreOp>(
+          loc, mlir::trueno::combineLike(b, loc, m.combiner, total, initial),
+          outBuffer, outIndices);
     }
     generic.erase();
   }
