@@ -19,6 +19,10 @@ for p in "$build"/benchmarks/trueno-vulkan-bench "$build"/tests/trueno-op-cases 
          "$build"/tests/trueno-cache-probe; do
   [ -x "$p" ] && programs+=("$p")
 done
+# vulkaninfo is Debian's vulkan-tools, which the README's commands do not
+# install (a fresh machine lacks it).
+command -v vulkaninfo >/dev/null ||
+  { apt-get install -y -q vulkan-tools >/dev/null || exit 1; }
 programs+=("$(command -v spirv-val)" "$(command -v vulkaninfo)")
 
 for p in "${programs[@]}"; do
