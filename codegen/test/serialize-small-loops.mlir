@@ -101,3 +101,42 @@ func.func @nested(%a: memref<64x4096xf32>, %b: memref<64x4096xf32>) {
   }
   return
 }
+
+// A small tiled loop whose iterations keep their buffers on the stack
+// (trueno-free-tile-buffers' alloca_scope): serialized, the scope becomes an
+// explicit save and restore of the stack pointer around each iteration.
+// Left a scope, it would be inlined into the function once the loop is
+// lowered to branches, and the iterations' buffers would pile up on the
+// stack. A scope in a loop that stays parallel stays a scope.
+// CHECK-LABEL: func @stack_buffers
+// CHECK: scf.for %[[I:.*]] = %c0 to %c10 step %c1
+// CHECK-NEXT: %[[SP:.*]] = llvm.intr.stacksave : !llvm.ptr
+// CHECK-NEXT: %[[T:.*]] = memref.alloca() : memref<64xf32>
+// CHECK: memref.store %{{.*}}, %[[T]]
+// CHECK-NEXT: llvm.intr.stackrestore %[[SP]] : !llvm.ptr
+// CHECK-NEXT: }
+// CHECK-NOT: memref.alloca_scope
+// CHECK: scf.parallel
+// CHECK: memref.alloca_scope
+func.func @stack_buffers(%a: memref<10xf32>, %b: memref<4000xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c10 = arith.constant 10 : index
+  %c4000 = arith.constant 4000 : index
+  %zero = arith.constant 0.0 : f32
+  scf.parallel (%i) = (%c0) to (%c10) step (%c1) {
+    memref.alloca_scope {
+      %t = memref.alloca() : memref<64xf32>
+      memref.store %zero, %t[%c0] : memref<64xf32>
+    }
+    scf.reduce
+  }
+  scf.parallel (%i) = (%c0) to (%c4000) step (%c1) {
+    memref.alloca_scope {
+      %t = memref.alloca() : memref<64xf32>
+      memref.store %zero, %t[%c0] : memref<64xf32>
+    }
+    scf.reduce
+  }
+  return
+}

@@ -108,3 +108,76 @@ func.func @after_matmul(%a: tensor<4096x784xf32>, %b: tensor<784x256xf32>) -> (t
   %s = trueno.reduce_sum %e dims = [1] : tensor<4096x256xf32> -> tensor<4096x1xf32>
   return %p, %m, %s : tensor<4096x256xf32>, tensor<4096x1xf32>, tensor<4096x1xf32>
 }
+
+// -----
+
+// A layer norm's first kernel over a pending input (p = x * w): the mean
+// (a keepdim sum, read by the centring through a reshape once unit
+// dimensions are dropped), the centred rows and the sum of their squares.
+// The untiled mean stayed alive through that reshape and through the
+// loop's unused slices of it, reading p's tiles after the loop that yields
+// them ("operand #0 does not dominate this use"); it is gone, and one loop
+// computes all three.
+// CHECK-LABEL: func.func @centred_rows
+// CHECK:         scf.forall (%{{.*}}) = (0) to (300) step (150)
+// CHECK:           iterator_types = ["parallel", "reduction"]
+// CHECK:             arith.addf
+// CHECK:           arith.subf
+// CHECK:           iterator_types = ["parallel", "reduction"]
+// CHECK:             arith.mulf
+// CHECK:             arith.addf
+// CHECK:         scf.forall.in_parallel
+// CHECK-NOT:     linalg.generic
+// CHECK:         return
+func.func @centred_rows(%x: tensor<300x64xf32>, %w: tensor<300x64xf32>, %inv: tensor<300x1xf32>) -> (tensor<300x64xf32>, tensor<300x64xf32>, tensor<300x1xf32>) attributes {trueno.kernel} {
+  %p = trueno.mul %x, %w : tensor<300x64xf32>
+  %s = trueno.reduce_sum %p dims = [1] : tensor<300x64xf32> -> tensor<300x1xf32>
+  %m = trueno.mul %s, %inv : tensor<300x1xf32>
+  %mb = trueno.expand %m : tensor<300x1xf32> to tensor<300x64xf32>
+  %c = trueno.sub %p, %mb : tensor<300x64xf32>
+  %q = trueno.mul %c, %c : tensor<300x64xf32>
+  %v = trueno.reduce_sum %q dims = [1] : tensor<300x64xf32> -> tensor<300x1xf32>
+  return %p, %c, %v : tensor<300x64xf32>, tensor<300x64xf32>, tensor<300x1xf32>
+}
+
+// -----
+
+// A kernel returning both p = x * w and its transpose, which is outside
+// the reductions' cone and stays before the loop: it keeps reading p
+// computed whole (it had read the loop's yielded p, defined after it);
+// what follows the loop reads the yielded tiles.
+// CHECK-LABEL: func.func @transposed_view
+// CHECK:         %[[P:.*]] = linalg.generic
+// CHECK:           arith.mulf
+// CHECK:         %[[T:.*]] = linalg.generic {{.*}} ins(%[[P]] :
+// CHECK:         %[[L:.*]]:3 = scf.forall
+// CHECK:         return %[[L]]#2, %[[T]],
+func.func @transposed_view(%x: tensor<512x512xf32>, %w: tensor<512x512xf32>) -> (tensor<512x512xf32>, tensor<512x512xf32>, tensor<512x1xf32>, tensor<512x1xf32>) attributes {trueno.kernel} {
+  %p = trueno.mul %x, %w : tensor<512x512xf32>
+  %t = trueno.transpose %p permutation = [1, 0] : tensor<512x512xf32> -> tensor<512x512xf32>
+  %m = trueno.reduce_max %p dims = [1] : tensor<512x512xf32> -> tensor<512x1xf32>
+  %mb = trueno.expand %m : tensor<512x1xf32> to tensor<512x512xf32>
+  %d = trueno.sub %p, %mb : tensor<512x512xf32>
+  %e = trueno.exp %d : tensor<512x512xf32>
+  %s = trueno.reduce_sum %e dims = [1] : tensor<512x512xf32> -> tensor<512x1xf32>
+  return %p, %t, %m, %s : tensor<512x512xf32>, tensor<512x512xf32>, tensor<512x1xf32>, tensor<512x1xf32>
+}
+
+// -----
+
+// Rows read through a reversed slice (4 - d1): MLIR 19's tile-and-fuse
+// gave each block whole-tensor slices there, and the sums came out wrong,
+// so the kernel stays untiled.
+// CHECK-LABEL: func.func @reversed_rows
+// CHECK-NOT:     scf.forall
+// CHECK:         return
+func.func @reversed_rows(%x: tensor<3x5x5000xf64>, %w: tensor<3x5x5000xf64>) -> (tensor<3x5x5000xf64>, tensor<3x5x5000xf64>, tensor<3x5x1xf64>, tensor<3x5x1xf64>) attributes {trueno.kernel} {
+  %p = trueno.mul %x, %w : tensor<3x5x5000xf64>
+  %r = trueno.slice %p offsets = [0, 4, 0] steps = [1, -1, 1] : tensor<3x5x5000xf64> -> tensor<3x5x5000xf64>
+  %m = trueno.reduce_max %r dims = [2] : tensor<3x5x5000xf64> -> tensor<3x5x1xf64>
+  %mb = trueno.expand %m : tensor<3x5x1xf64> to tensor<3x5x5000xf64>
+  %d = trueno.sub %r, %mb : tensor<3x5x5000xf64>
+  %e = trueno.exp %d : tensor<3x5x5000xf64>
+  %s = trueno.reduce_sum %e dims = [2] : tensor<3x5x5000xf64> -> tensor<3x5x1xf64>
+  return %p, %r, %m, %s : tensor<3x5x5000xf64>, tensor<3x5x5000xf64>, tensor<3x5x1xf64>, tensor<3x5x1xf64>
+}

@@ -16,6 +16,8 @@
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/IRMapping.h"
 
 namespace mlir::trueno {
@@ -154,6 +156,36 @@ struct SerializeSmallLoopsPass
       if (scf::ParallelOp kept = dropUnitDimensions(loop);
           kept.getNumLoops() > 1)
         serializeInnermost(kept);
+    unrollAllocaScopesOutsideParallelLoops(getOperation());
+  }
+
+  /// An alloca_scope that no parallel loop encloses (trueno-free-tile-
+  /// buffers' per-block buffers, once their loop runs on one thread) as an
+  /// explicit save and restore of the stack pointer around its ops. Left a
+  /// scope, convert-scf-to-cf would put it directly in the function, whose
+  /// canonicalization inlines it (the function is an allocation scope
+  /// already): every iteration's buffers then stayed on the stack until it
+  /// overflowed (softmax over float16 [300, 5000]: 100 blocks of 270 KB).
+  /// In a parallel loop the scope stays: convert-scf-to-openmp puts its
+  /// own around the body, and the two fold into one.
+  static void unrollAllocaScopesOutsideParallelLoops(Operation *root) {
+    SmallVector<memref::AllocaScopeOp> scopes;
+    root->walk([&](memref::AllocaScopeOp scope) {
+      if (!scope->getParentOfType<scf::ParallelOp>() &&
+          scope.getNumResults() == 0 && scope.getBodyRegion().hasOneBlock())
+        scopes.push_back(scope);
+    });
+    for (memref::AllocaScopeOp scope : scopes) {
+      OpBuilder builder(scope);
+      Value stack = builder.create<LLVM::StackSaveOp>(
+          scope.getLoc(), LLVM::LLVMPointerType::get(scope.getContext()));
+      Block &body = scope.getBodyRegion().front();
+      for (Operation &op :
+           llvm::make_early_inc_range(body.without_terminator()))
+        op.moveBefore(scope);
+      builder.create<LLVM::StackRestoreOp>(scope.getLoc(), stack);
+      scope.erase();
+    }
   }
 };
 

@@ -58,7 +58,10 @@ def MathPolynomial : Pass<"trueno-math-polynomial"> {
   let description = [{
     Applies MLIR's polynomial approximations (exp, log, tanh, erf, sin, cos,
     atan, ...) so that float32 math vectorizes instead of calling libm one
-    element at a time. float64 math is left to libm.
+    element at a time. float64 math is left to libm. exp2 of float32 x >=
+    128 (float16 x >= 16) is selected to +inf: LLVM's exp2 already gives
+    it, lavapipe's (the Vulkan path keeps exp2 for the driver) gave the
+    largest finite float.
 
     Without `rounding-instructions` (a target without SSE4.1's roundps,
     such as plain x86-64), LLVM turns every vector floor into calls to
@@ -238,13 +241,18 @@ def SerializeSmallLoops : Pass<"trueno-serialize-small-loops"> {
     below `min-iterations` into nested `scf.for` loops, so that
     convert-scf-to-openmp only forks threads where the work repays the few
     microseconds a parallel region costs. Loops with dynamic bounds stay
-    parallel.
+    parallel. A `memref.alloca_scope` that no parallel loop then encloses
+    becomes an `llvm.intr.stacksave` / `llvm.intr.stackrestore` pair around
+    its ops: canonicalization inlines a scope once convert-scf-to-cf puts
+    it directly in the function, and a serial loop's per-iteration stack
+    buffers would pile up until the stack overflowed.
   }];
   let options = [
     Option<"minIterations", "min-iterations", "int64_t", /*default=*/"32768",
            "Iterations below which a loop nest runs on one thread">
   ];
-  let dependentDialects = ["::mlir::scf::SCFDialect"];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::LLVM::LLVMDialect"];
 }
 
 def MatmulEpilogueInPlace : Pass<"trueno-matmul-epilogue-in-place"> {
