@@ -142,3 +142,20 @@ func.func @tanh_without_fma(%x: f32) -> f32 {
   %0 = math.tanh %x : f32
   return %0 : f32
 }
+
+// -----
+
+// exp2 past the largest float32 (x >= 128) is +inf whatever the target's
+// exp2 gives there (lavapipe's saturated to 3.4028235e38); float16 from 16.
+// POLY-LABEL: func.func @exp2_overflow
+// POLY:         %[[E:.*]] = math.exp2 %arg0 : f32
+// POLY:         %[[PAST:.*]] = arith.cmpf oge, %arg0, %{{.*}} : f32
+// POLY:         %[[R:.*]] = arith.select %[[PAST]], %{{.*}}, %[[E]] : f32
+// POLY:         %[[H:.*]] = math.exp2 %arg1 : f16
+// POLY:         arith.cmpf oge, %arg1, %{{.*}} : f16
+// POLY:         return %[[R]]
+func.func @exp2_overflow(%x: f32, %h: f16) -> (f32, f16) {
+  %e = math.exp2 %x : f32
+  %f = math.exp2 %h : f16
+  return %e, %f : f32, f16
+}

@@ -145,6 +145,36 @@ void saturateTanh(Operation *root) {
   }
 }
 
+/// 2^x of float32 x >= 128 (float16 x >= 16) as +inf, NaN passing: the
+/// first power of two past the type's largest value. lavapipe's exp2
+/// (GLSL.std.450 Exp2, which the Vulkan path uses) saturates to the
+/// largest finite value there (exp2(128) gave 3.4028235e38); LLVM's own
+/// already gives inf, so the select costs the CPU one compare.
+void saturateExp2(Operation *root) {
+  SmallVector<math::Exp2Op> exps;
+  root->walk([&](math::Exp2Op op) {
+    Type element = getElementTypeOrSelf(op.getType());
+    if (element.isF32() || element.isF16())
+      exps.push_back(op);
+  });
+  for (math::Exp2Op op : exps) {
+    OpBuilder b(op);
+    b.setInsertionPointAfter(op);
+    Location loc = op.getLoc();
+    Value x = op.getOperand();
+    Type type = x.getType();
+    bool half = getElementTypeOrSelf(type).isF16();
+    Value past = b.create<arith::CmpFOp>(
+        loc, arith::CmpFPredicate::OGE, x,
+        floatConstant(b, loc, type, half ? 16.0 : 128.0));
+    auto select = b.create<arith::SelectOp>(
+        loc, past,
+        floatConstant(b, loc, type, std::numeric_limits<double>::infinity()),
+        op.getResult());
+    op.getResult().replaceAllUsesExcept(select, select);
+  }
+}
+
 /// Every math.fma as a multiply and an add, for targets without FMA
 /// instructions (see the pass description).
 void splitFusedMultiplyAdds(Operation *root) {
@@ -167,6 +197,7 @@ struct MathPolynomialPass
 
   void runOnOperation() override {
     scaleSubnormalLogArguments(getOperation());
+    saturateExp2(getOperation());
     if (!fmaInstructions)
       saturateTanh(getOperation());
     RewritePatternSet patterns(&getContext());
