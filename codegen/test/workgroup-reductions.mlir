@@ -166,3 +166,165 @@ func.func @left_alone(%short: memref<16x32xf32>, %t: memref<1000x16xf32>,
   }
   return
 }
+
+// A softmax as bufferized: the row maximum and the sum of exp(x - max)
+// into scratch buffers, each filled just before, then the division. One
+// launch does all three, a workgroup per row: every thread reads each
+// total from workgroup memory (a barrier after, so the slot is free), the
+// sum's elements use the maximum in a register, and the threads write the
+// row's elements, every 256th to a thread (1000 = 3 * 256 + 232: a loop,
+// then a guarded tail). The scratch totals are neither filled nor stored.
+// CHECK-LABEL: func.func @softmax_chain
+// CHECK-NOT: linalg.fill
+// CHECK: gpu.launch blocks({{.*}}) in (%{{.*}} = %c8{{.*}}) threads(%[[T:.*]], %{{.*}}, %{{.*}}) in (%{{.*}} = %c256,
+// CHECK: %[[MAXES:.*]] = memref.alloc() : memref<256xf32, 3>
+// CHECK: %[[SUMS:.*]] = memref.alloc() : memref<256xf32, 3>
+// CHECK: scf.for %[[ROW:.*]] =
+// CHECK: arith.maximumf
+// CHECK-COUNT-9: gpu.barrier
+// CHECK: %[[M0:.*]] = memref.load %[[MAXES]][%c0
+// CHECK: %[[M:.*]] = arith.maximumf %[[M0]], %[[NEGINF:.*]] :
+// CHECK: gpu.barrier
+// CHECK-NOT: memref.store {{.*}} : memref<8xf32>
+// CHECK: %[[X:.*]] = memref.load %arg0[%[[ROW]], %[[T]]]
+// CHECK: arith.subf %[[X]], %[[M]]
+// CHECK: math.exp
+// CHECK-COUNT-9: gpu.barrier
+// CHECK: %[[S0:.*]] = memref.load %[[SUMS]][%c0
+// CHECK: %[[S:.*]] = arith.addf %[[S0]], %[[ZERO:.*]] :
+// CHECK: gpu.barrier
+// CHECK: scf.for %[[K:.*]] = %c0{{.*}} to %c3{{.*}} step
+// CHECK:   %[[J:.*]] = arith.addi
+// CHECK:   %[[XJ:.*]] = memref.load %arg0[%[[ROW]], %[[J]]]
+// CHECK:   arith.subf %[[XJ]], %[[M]]
+// CHECK:   %[[E:.*]] = math.exp
+// CHECK:   %[[Q:.*]] = arith.divf %[[E]], %[[S]]
+// CHECK:   memref.store %[[Q]], %arg1[%[[ROW]], %[[J]]]
+// CHECK: arith.cmpi ult, %[[T]], %c232
+// CHECK: scf.if
+// CHECK:   memref.store %{{.*}}, %arg1[%[[ROW]], %{{.*}}]
+// CHECK-NOT: linalg.generic
+func.func @softmax_chain(%x: memref<8x1000xf32> {llvm.noalias}, %y: memref<8x1000xf32> {llvm.noalias}) {
+  %neginf = arith.constant 0xFF800000 : f32
+  %zero = arith.constant 0.0 : f32
+  %m = memref.alloc() : memref<8xf32>
+  %s = memref.alloc() : memref<8xf32>
+  linalg.fill ins(%neginf : f32) outs(%m : memref<8xf32>)
+  linalg.generic {indexing_maps = [#rows, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<8x1000xf32>) outs(%m : memref<8xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %r = arith.maximumf %a, %acc : f32
+    linalg.yield %r : f32
+  }
+  linalg.fill ins(%zero : f32) outs(%s : memref<8xf32>)
+  linalg.generic {indexing_maps = [#rows, #row, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%x, %m : memref<8x1000xf32>, memref<8xf32>) outs(%s : memref<8xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %d = arith.subf %a, %b : f32
+    %e = math.exp %d : f32
+    %r = arith.addf %e, %acc : f32
+    linalg.yield %r : f32
+  }
+  linalg.generic {indexing_maps = [#rows, #row, #row, #rows], iterator_types = ["parallel", "parallel"]}
+      ins(%x, %m, %s : memref<8x1000xf32>, memref<8xf32>, memref<8xf32>) outs(%y : memref<8x1000xf32>) {
+  ^bb0(%a: f32, %b: f32, %c: f32, %o: f32):
+    %d = arith.subf %a, %b : f32
+    %e = math.exp %d : f32
+    %q = arith.divf %e, %c : f32
+    linalg.yield %q : f32
+  }
+  memref.dealloc %m : memref<8xf32>
+  memref.dealloc %s : memref<8xf32>
+  return
+}
+
+// A row sum the kernel returns, then a consumer written over its own
+// input (trueno-write-outputs-in-place): one launch; thread 0 still
+// stores the sum (its initial value loaded, no fill to fold), and each
+// element is written after every read of the row (the barriers between).
+// CHECK-LABEL: func.func @returned_total_in_place
+// CHECK: gpu.launch
+// CHECK: %[[S0:.*]] = memref.load %{{.*}}[%c0
+// CHECK: %[[INIT:.*]] = memref.load %arg1[%[[ROW:.*]]] : memref<4xf32>
+// CHECK: %[[S:.*]] = arith.addf %[[S0]], %[[INIT]]
+// CHECK: gpu.barrier
+// CHECK: arith.cmpi eq
+// CHECK: scf.if
+// CHECK:   memref.store %[[S]], %arg1[%[[ROW]]]
+// CHECK: scf.for
+// CHECK:   arith.divf %{{.*}}, %[[S]]
+// CHECK:   memref.store %{{.*}}, %arg0[%[[ROW]],
+// CHECK-NOT: gpu.launch
+// CHECK-NOT: linalg.generic
+func.func @returned_total_in_place(%x: memref<4x512xf32> {llvm.noalias}, %total: memref<4xf32> {llvm.noalias}) {
+  linalg.generic {indexing_maps = [#rows, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<4x512xf32>) outs(%total : memref<4xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %r = arith.addf %a, %acc : f32
+    linalg.yield %r : f32
+  }
+  linalg.generic {indexing_maps = [#rows, #row, #rows], iterator_types = ["parallel", "parallel"]}
+      ins(%x, %total : memref<4x512xf32>, memref<4xf32>) outs(%x : memref<4x512xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %q = arith.divf %a, %b : f32
+    linalg.yield %q : f32
+  }
+  return
+}
+
+// Not chained: a consumer that reads the row sums across rows (a column
+// of them) needs every row's total first; one writing the rows of a
+// buffer whose first row the reduction read for every row would overwrite
+// what other rows still read; an argument not known to be distinct (no
+// llvm.noalias) may be any other. Each reduction is its own launch and
+// each consumer stays a generic.
+// CHECK-LABEL: func.func @not_chained
+// CHECK: gpu.launch
+// CHECK: linalg.generic
+// CHECK: gpu.launch
+// CHECK: linalg.generic
+// CHECK: gpu.launch
+// CHECK: linalg.generic
+// CHECK-NOT: gpu.launch
+func.func @not_chained(%x: memref<64x64xf32> {llvm.noalias}, %sums: memref<64xf32> {llvm.noalias},
+                       %y: memref<64x64xf32> {llvm.noalias}, %b: memref<64xf32> {llvm.noalias},
+                       %z: memref<64x64xf32>) {
+  linalg.generic {indexing_maps = [#rows, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<64x64xf32>) outs(%sums : memref<64xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %r = arith.addf %a, %acc : f32
+    linalg.yield %r : f32
+  }
+  linalg.generic {indexing_maps = [#rows, affine_map<(d0, d1) -> (d1)>, #rows], iterator_types = ["parallel", "parallel"]}
+      ins(%x, %sums : memref<64x64xf32>, memref<64xf32>) outs(%y : memref<64x64xf32>) {
+  ^bb0(%a: f32, %s: f32, %o: f32):
+    %q = arith.divf %a, %s : f32
+    linalg.yield %q : f32
+  }
+  linalg.generic {indexing_maps = [#rows, affine_map<(d0, d1) -> (0, d1)>, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%x, %y : memref<64x64xf32>, memref<64x64xf32>) outs(%sums : memref<64xf32>) {
+  ^bb0(%a: f32, %c: f32, %acc: f32):
+    %p = arith.mulf %a, %c : f32
+    %r = arith.addf %p, %acc : f32
+    linalg.yield %r : f32
+  }
+  linalg.generic {indexing_maps = [#rows, #row, #rows], iterator_types = ["parallel", "parallel"]}
+      ins(%x, %sums : memref<64x64xf32>, memref<64xf32>) outs(%y : memref<64x64xf32>) {
+  ^bb0(%a: f32, %s: f32, %o: f32):
+    %q = arith.mulf %a, %s : f32
+    linalg.yield %q : f32
+  }
+  linalg.generic {indexing_maps = [#rows, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%z : memref<64x64xf32>) outs(%b : memref<64xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %r = arith.addf %a, %acc : f32
+    linalg.yield %r : f32
+  }
+  linalg.generic {indexing_maps = [#rows, #row, #rows], iterator_types = ["parallel", "parallel"]}
+      ins(%z, %b : memref<64x64xf32>, memref<64xf32>) outs(%z : memref<64x64xf32>) {
+  ^bb0(%a: f32, %s: f32, %o: f32):
+    %q = arith.mulf %a, %s : f32
+    linalg.yield %q : f32
+  }
+  return
+}

@@ -427,6 +427,44 @@ def build_long_softmax(rng, op):
     return f"{op}:{dim}", [x], want, tol
 
 
+def build_row_chain(rng, op):
+    """softmax / log_softmax / layerNorm over rows of 64 to 5000 elements
+    (lengths that 256 threads do and do not divide; up to 300 rows, in two
+    or three dimensions), against PyTorch in float64. Vulkan runs such a
+    row's reductions and its elementwise tail as one kernel, a workgroup
+    per row (trueno-workgroup-reductions' chains)."""
+    dtype = rng.choice(["float32", "float32", "float64", "float16"])
+    length = rng.choice([64, 100, 255, 256, 1000, 4096, 5000])
+    lead = rng.choice([(1,), (7,), (300,), (3, 5), (2, 1, 4)])
+    if op == "layerNorm":
+        # Not a random view: an expanded one has constant rows, whose
+        # normalization is rounding noise times 1 / sqrt(eps).
+        nrng = np.random.default_rng(rng.getrandbits(32))
+        base = (nrng.standard_normal(lead + (length,)) * 3 + 1).astype(dtype)
+        x = Operand(base, dtype, base, rng.choice(["-", "P-"]))
+    else:
+        x = random_tensor(rng, dtype, lead + (length,))
+        np.nan_to_num(x.base, copy=False, nan=0.5, posinf=30.0, neginf=-30.0)
+    wide = x.torch().to(T.float64)
+    spread = 4 * math.sqrt(length) * 2.0 ** -24
+    tol = (1e-2, 1e-2) if dtype == "float16" else (
+        (max(1e-5, spread), max(1e-6, spread)) if dtype == "float32"
+        else (1e-12, 1e-14))
+    if op == "layerNorm":
+        params = [random_tensor(rng, dtype, (length,))
+                  for _ in range(rng.randint(0, 2))]
+        for p in params:
+            np.nan_to_num(p.base, copy=False, nan=0.5, posinf=3.0, neginf=-3.0)
+        tp = [p.torch().to(T.float64) for p in params] + [None, None]
+        want = F.layer_norm(wide, (length,), tp[0], tp[1], 1e-5).to(TORCH[dtype])
+        tol = (2e-2, 2e-2) if dtype == "float16" else (
+            (1e-4, 5e-4) if dtype == "float32" else (1e-9, 1e-9))
+        return "layerNorm:1:1e-05", [x] + params, want, tol
+    dim = rng.choice([-1, len(lead)])
+    fn = T.softmax if op == "softmax" else T.log_softmax
+    return f"{op}:{dim}", [x], fn(wide, dim).to(TORCH[dtype]), tol
+
+
 def build_conv2d(rng):
     """conv2d with random stride, padding, dilation, groups and bias on
     random views (batched or not) against torch.nn.functional.conv2d."""
@@ -1696,6 +1734,9 @@ def main():
     for op in ("softmax", "logSoftmax"):
         for _ in range(per_op):
             cases.append(build_long_softmax(rng, op))
+    for op in ("softmax", "logSoftmax", "layerNorm"):
+        for _ in range(per_op * 2):
+            cases.append(build_row_chain(rng, op))
     for _ in range(per_op * 3):
         cases.append(build_conv2d(rng))
     for _ in range(per_op * 2):

@@ -197,7 +197,8 @@ struct WriteOutputsInPlacePass
     }
     auto alloc = source.getDefiningOp<memref::AllocOp>();
     auto outType = cast<MemRefType>(out.getType());
-    if (!alloc || alloc->getBlock() != &body || !outType.getLayout().isIdentity())
+    if (!alloc || alloc->getBlock() != &body ||
+        !outType.getLayout().isIdentity())
       return;
     if (reshapes.empty() && alloc.getType() != outType)
       return;
@@ -224,8 +225,8 @@ struct WriteOutputsInPlacePass
       auto inputType = cast<MemRefType>(reshape->getOperand(0).getType());
       if (!inputType.getLayout().isIdentity())
         return;
-      auto identity = MemRefType::get(inputType.getShape(),
-                                      inputType.getElementType());
+      auto identity =
+          MemRefType::get(inputType.getShape(), inputType.getElementType());
       if (auto collapse = dyn_cast<memref::CollapseShapeOp>(reshape))
         replacement = b.create<memref::ExpandShapeOp>(
             loc, identity, replacement, collapse.getReassociationIndices());

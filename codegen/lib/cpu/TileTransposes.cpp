@@ -83,9 +83,8 @@ std::optional<int64_t> loopStride(linalg::GenericOp op, OpOperand &operand,
 /// The tile sizes for `op` (0: not tiled), or nothing when no operand is
 /// read across lines by the innermost loop, or the nest is too small for it
 /// to matter.
-std::optional<SmallVector<int64_t>> transposeTiles(linalg::GenericOp op,
-                                                   int64_t tile,
-                                                   int64_t minBytes) {
+std::optional<SmallVector<int64_t>>
+transposeTiles(linalg::GenericOp op, int64_t tile, int64_t minBytes) {
   if (op.getNumReductionLoops() != 0)
     return std::nullopt;
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
@@ -105,8 +104,8 @@ std::optional<SmallVector<int64_t>> transposeTiles(linalg::GenericOp op,
   unsigned inner = rank - 1;
   for (OpOperand *operand : op.getDpsInputOperands()) {
     auto type = dyn_cast<MemRefType>(operand->get().getType());
-    if (!type || type.getNumElements() * type.getElementTypeBitWidth() / 8 <
-                     minBytes)
+    if (!type ||
+        type.getNumElements() * type.getElementTypeBitWidth() / 8 < minBytes)
       continue;
     std::optional<int64_t> across = loopStride(op, *operand, inner);
     // Contiguous (1) or broadcast (0) along the innermost loop: fine. A

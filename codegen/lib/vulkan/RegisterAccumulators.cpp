@@ -27,37 +27,6 @@ using namespace mlir;
 
 namespace {
 
-/// The function argument or allocation `memref` is a view of, or null when
-/// it comes from anything else.
-Value rootOf(Value memref) {
-  while (true) {
-    if (isa<BlockArgument>(memref))
-      return memref;
-    Operation *def = memref.getDefiningOp();
-    if (!def)
-      return {};
-    if (isa<memref::AllocOp, memref::AllocaOp>(def))
-      return memref;
-    // subview, reinterpret_cast, expand_shape, collapse_shape, ...
-    auto view = dyn_cast<ViewLikeOpInterface>(def);
-    if (!view)
-      return {};
-    memref = view.getViewSource();
-  }
-}
-
-/// Whether `root` (a function argument or allocation) is known to share no
-/// memory with any other root: an allocation, or an argument the kernel ABI
-/// marks `llvm.noalias`.
-bool isDistinct(Value root) {
-  if (root.getDefiningOp())
-    return true;
-  auto arg = cast<BlockArgument>(root);
-  auto function = dyn_cast<FunctionOpInterface>(arg.getOwner()->getParentOp());
-  return function && arg.getOwner()->isEntryBlock() &&
-         function.getArgAttr(arg.getArgNumber(), "llvm.noalias");
-}
-
 /// One accumulator of a loop: an element loaded at the top of its body and
 /// stored back later in it.
 struct Accumulator {
@@ -93,8 +62,9 @@ bool onlyAccumulatorsChange(scf::ForOp loop,
       if (!isa<MemoryEffects::Read>(effect.getEffect()))
         return WalkResult::interrupt();
       Value read = effect.getValue();
-      Value readRoot = read ? rootOf(read) : Value();
-      if (!readRoot || roots.contains(readRoot) || !isDistinct(readRoot))
+      Value readRoot = read ? mlir::trueno::rootBuffer(read) : Value();
+      if (!readRoot || roots.contains(readRoot) ||
+          !mlir::trueno::isDistinctBuffer(readRoot))
         return WalkResult::interrupt();
     }
     return WalkResult::advance();
@@ -123,8 +93,8 @@ void promoteAccumulators(scf::ForOp loop, RewriterBase &rewriter) {
     // value carried by a loop.
     if (store.getValueToStore().getType().isBF16())
       return;
-    Value root = rootOf(memref);
-    if (!root || !isDistinct(root) || !invariant(memref) ||
+    Value root = mlir::trueno::rootBuffer(memref);
+    if (!root || !mlir::trueno::isDistinctBuffer(root) || !invariant(memref) ||
         !llvm::all_of(store.getIndices(), invariant))
       return;
     memref::LoadOp load;
@@ -183,3 +153,29 @@ struct RegisterAccumulatorsPass
 };
 
 } // namespace
+
+Value mlir::trueno::rootBuffer(Value memref) {
+  while (true) {
+    if (isa<BlockArgument>(memref))
+      return memref;
+    Operation *def = memref.getDefiningOp();
+    if (!def)
+      return {};
+    if (isa<memref::AllocOp, memref::AllocaOp>(def))
+      return memref;
+    // subview, reinterpret_cast, expand_shape, collapse_shape, ...
+    auto view = dyn_cast<ViewLikeOpInterface>(def);
+    if (!view)
+      return {};
+    memref = view.getViewSource();
+  }
+}
+
+bool mlir::trueno::isDistinctBuffer(Value root) {
+  if (root.getDefiningOp())
+    return true;
+  auto arg = cast<BlockArgument>(root);
+  auto function = dyn_cast<FunctionOpInterface>(arg.getOwner()->getParentOp());
+  return function && arg.getOwner()->isEntryBlock() &&
+         function.getArgAttr(arg.getArgNumber(), "llvm.noalias");
+}

@@ -21,6 +21,20 @@
 // barrier and the next row's stores write partials[tid] (thread 0 its own
 // slot only after reading it), so rows need no barrier between them.
 //
+// A chain (a softmax, a norm: row reductions over the same rows, each of
+// which may read the earlier ones' results, then an elementwise generic
+// over the row) is one launch: every thread reads each total from
+// partials[0], a barrier frees the slot, and the later members take the
+// total from a register:
+//
+//       m = reduce(max, x[row, :]);  s = reduce(+, exp(x[row, :] - m))
+//       for j = tid; j < R; j += T: y[row, j] = exp(x[row, j] - m) / s
+//
+// Only the first pass over the row reads memory; the others hit the
+// workgroup's cache (16 KiB for a row of 4096 float32). A total only the
+// chain reads (scratch, filled just before) starts from the fill's value
+// and is never stored.
+//
 //===----------------------------------------------------------------------===//
 #include "trueno/Codegen/Vulkan/Passes.h"
 
@@ -31,6 +45,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include <limits>
 
@@ -142,85 +157,296 @@ std::optional<Match> matchRowReduction(linalg::GenericOp generic,
   return m;
 }
 
+/// The loop indices' images under `map` (an indexing map of a generic
+/// whose loop indices are `ivs`).
+SmallVector<Value> indicesAt(OpBuilder &b, Location loc, AffineMap map,
+                             ValueRange ivs) {
+  SmallVector<Value> indices;
+  for (AffineExpr e : map.getResults()) {
+    if (auto dim = dyn_cast<AffineDimExpr>(e))
+      indices.push_back(ivs[dim.getPosition()]);
+    else if (auto c = dyn_cast<AffineConstantExpr>(e))
+      indices.push_back(b.create<arith::ConstantIndexOp>(loc, c.getValue()));
+    else
+      indices.push_back(b.create<affine::AffineApplyOp>(
+          loc, AffineMap::get(map.getNumDims(), 0, e), ivs));
+  }
+  return indices;
+}
+
+/// A run of generics over the same rows that one workgroup per row runs
+/// together: row reductions, each of which may read the earlier ones'
+/// results for its row, then, optionally, an elementwise generic over the
+/// rows' elements that may read them too (a softmax: the row maximum, the
+/// sum of exp(x - max), then exp(x - max) / sum). The row is read from
+/// memory once; the later passes over it hit the workgroup's cache.
+struct Chain {
+  SmallVector<Match> reductions;
+  linalg::GenericOp consumer;
+  /// Per reduction: its output's initial value where the output is scratch
+  /// that only the chain reads, filled before it (the fill goes, and the
+  /// result stays in registers), else null.
+  SmallVector<Value> initial;
+  /// The buffers (roots) the chain reads, and whether every read of each
+  /// is of the row's own element (the identity map).
+  llvm::SmallDenseMap<Value, bool> inputs;
+  llvm::SmallDenseSet<Value> outputs; ///< the reductions' output roots
+};
+
+bool isIdentity(linalg::GenericOp generic, OpOperand *operand) {
+  return generic.getMatchingIndexingMap(operand).isIdentity();
+}
+
+/// Whether `generic` may join `chain` as its next member: it reads the
+/// chain's results only through their own output map, the row's element,
+/// and writes nothing the chain has read (an elementwise consumer may
+/// write over the row it reads, element by element) or written. Records
+/// its buffers in the chain when it may.
+bool mayJoin(Chain &chain, linalg::GenericOp generic, bool consumer) {
+  llvm::SmallDenseMap<Value, bool> inputs;
+  for (OpOperand *input : generic.getDpsInputOperands()) {
+    Value root = mlir::trueno::rootBuffer(input->get());
+    if (!root || !mlir::trueno::isDistinctBuffer(root))
+      return false;
+    if (chain.outputs.contains(root)) {
+      auto producer = llvm::find_if(chain.reductions, [&](Match &m) {
+        return m.generic.getDpsInitOperand(0)->get() == input->get();
+      });
+      if (producer == chain.reductions.end() ||
+          producer->generic.getMatchingIndexingMap(
+              producer->generic.getDpsInitOperand(0)) !=
+              generic.getMatchingIndexingMap(input))
+        return false;
+      continue;
+    }
+    bool identity = isIdentity(generic, input);
+    auto [it, inserted] = inputs.try_emplace(root, identity);
+    if (!inserted)
+      it->second = it->second && identity;
+  }
+  for (OpOperand &init : generic.getDpsInitsMutable()) {
+    Value root = mlir::trueno::rootBuffer(init.get());
+    if (!root || !mlir::trueno::isDistinctBuffer(root) ||
+        chain.outputs.contains(root))
+      return false;
+    auto read = chain.inputs.find(root);
+    auto readHere = inputs.find(root);
+    bool rowLocal = consumer && isIdentity(generic, &init) &&
+                    (read == chain.inputs.end() || read->second) &&
+                    (readHere == inputs.end() || readHere->second);
+    if ((read != chain.inputs.end() || readHere != inputs.end()) && !rowLocal)
+      return false;
+  }
+  for (auto [root, identity] : inputs) {
+    auto [it, inserted] = chain.inputs.try_emplace(root, identity);
+    if (!inserted)
+      it->second = it->second && identity;
+  }
+  if (!consumer)
+    chain.outputs.insert(
+        mlir::trueno::rootBuffer(generic.getDpsInitOperand(0)->get()));
+  return true;
+}
+
+/// Whether `generic` is an elementwise generic over `first`'s rows and
+/// their elements, writing each element in place (identity maps).
+bool isRowConsumer(linalg::GenericOp generic, Match first) {
+  if (!generic.hasPureBufferSemantics() || generic.getNumDpsInits() == 0 ||
+      generic.getNumReductionLoops() != 0)
+    return false;
+  SmallVector<int64_t> ranges = generic.getStaticLoopRanges();
+  if (ranges.size() != first.rows.size() + 1 ||
+      !llvm::equal(ArrayRef(ranges).drop_back(), first.rows) ||
+      ranges.back() != first.length)
+    return false;
+  for (OpOperand &init : generic.getDpsInitsMutable()) {
+    auto type = dyn_cast<MemRefType>(init.get().getType());
+    if (!type || !isIdentity(generic, &init) || !lastDimContiguous(type))
+      return false;
+  }
+  return true;
+}
+
+/// Whether `op` may run before the chain members that precede it: a fill
+/// of a buffer they do not touch, an allocation, or side-effect-free
+/// scalar math.
+bool mayHoistAbove(const Chain &chain, Operation *op) {
+  if (auto fill = dyn_cast<linalg::FillOp>(op)) {
+    Value root = fill.hasPureBufferSemantics()
+                     ? mlir::trueno::rootBuffer(fill.getOutputs()[0])
+                     : Value();
+    return root && mlir::trueno::isDistinctBuffer(root) &&
+           !chain.inputs.contains(root) && !chain.outputs.contains(root);
+  }
+  if (isa<memref::AllocOp>(op))
+    return true;
+  return op->getNumRegions() == 0 && isMemoryEffectFree(op);
+}
+
+/// The longest chain starting at the row reduction `first`.
+Chain growChain(Match first, int64_t minElements) {
+  Chain chain;
+  chain.reductions.push_back(first);
+  // A lone reduction needs no knowledge of its buffers; a longer chain
+  // does.
+  bool extensible = mayJoin(chain, first.generic, /*consumer=*/false);
+  for (Operation *op = first.generic->getNextNode(); op && extensible;
+       op = op->getNextNode()) {
+    auto generic = dyn_cast<linalg::GenericOp>(op);
+    if (!generic) {
+      if (mayHoistAbove(chain, op))
+        continue;
+      break;
+    }
+    if (std::optional<Match> next = matchRowReduction(generic, minElements);
+        next && next->rows == first.rows && next->length == first.length) {
+      if (!mayJoin(chain, generic, /*consumer=*/false))
+        break;
+      chain.reductions.push_back(*next);
+      continue;
+    }
+    if (isRowConsumer(generic, first) &&
+        mayJoin(chain, generic, /*consumer=*/true))
+      chain.consumer = generic;
+    break;
+  }
+  // A reduction's output that is scratch only the chain uses, filled
+  // before it: its initial value is the fill's, and it is never stored.
+  // (Not for a lone reduction: its result is what it is there for.)
+  chain.initial.assign(chain.reductions.size(), Value());
+  if (chain.reductions.size() == 1 && !chain.consumer)
+    return chain;
+  llvm::SmallPtrSet<Operation *, 8> members;
+  for (Match &m : chain.reductions)
+    members.insert(m.generic);
+  if (chain.consumer)
+    members.insert(chain.consumer);
+  for (auto [i, m] : llvm::enumerate(chain.reductions)) {
+    Value out = m.generic.getDpsInitOperand(0)->get();
+    if (!out.getDefiningOp<memref::AllocOp>())
+      continue;
+    linalg::FillOp fill;
+    bool scratch = true;
+    for (Operation *user : out.getUsers()) {
+      if (auto f = dyn_cast<linalg::FillOp>(user);
+          f && !fill && f->getBlock() == m.generic->getBlock() &&
+          f->isBeforeInBlock(m.generic))
+        fill = f;
+      else if (!members.contains(user) && !isa<memref::DeallocOp>(user))
+        scratch = false;
+    }
+    if (scratch && fill)
+      chain.initial[i] = fill.getInputs()[0];
+  }
+  return chain;
+}
+
 struct WorkgroupReductionsPass
     : public mlir::trueno::impl::WorkgroupReductionsBase<
           WorkgroupReductionsPass> {
   using WorkgroupReductionsBase::WorkgroupReductionsBase;
 
   void runOnOperation() override {
-    SmallVector<Match> matches;
+    std::vector<Chain> chains;
+    llvm::SmallPtrSet<Operation *, 16> taken;
     getOperation().walk([&](linalg::GenericOp generic) {
-      if (generic->getParentOfType<gpu::LaunchOp>())
+      if (generic->getParentOfType<gpu::LaunchOp>() || taken.contains(generic))
         return;
-      if (std::optional<Match> m = matchRowReduction(generic, minElements))
-        matches.push_back(*m);
+      std::optional<Match> m = matchRowReduction(generic, minElements);
+      if (!m)
+        return;
+      Chain chain = growChain(*m, minElements);
+      for (Match &r : chain.reductions)
+        taken.insert(r.generic);
+      if (chain.consumer)
+        taken.insert(chain.consumer);
+      chains.push_back(std::move(chain));
     });
-    for (Match &m : matches)
-      rewrite(m);
+    for (Chain &chain : chains)
+      rewrite(chain);
   }
 
-  void rewrite(Match &m) {
-    linalg::GenericOp generic = m.generic;
-    Location loc = generic.getLoc();
+  void rewrite(Chain &chain) {
+    Match &first = chain.reductions.front();
+    Operation *last = chain.consumer
+                          ? chain.consumer.getOperation()
+                          : chain.reductions.back().generic.getOperation();
+    Location loc = last->getLoc();
+    // Every thread needs the chain's row results, not thread 0 alone.
+    bool broadcast = chain.reductions.size() > 1 || chain.consumer;
     int64_t threads = 1;
-    while (threads * 2 <= std::min(workgroupSize.getValue(), m.length))
+    while (threads * 2 <= std::min(workgroupSize.getValue(), first.length))
       threads *= 2;
     int64_t rows = 1;
-    for (int64_t r : m.rows)
+    for (int64_t r : first.rows)
       rows *= r;
     int64_t groups = std::min<int64_t>(rows, maxWorkgroupCount);
 
-    OpBuilder b(generic);
+    OpBuilder b(last);
     auto index = [&](int64_t v) -> Value {
       return b.create<arith::ConstantIndexOp>(loc, v);
     };
     gpu::LaunchOp launch = mlir::trueno::createLaunch(b, loc, groups, threads);
     b.setInsertionPoint(launch.getBody().front().getTerminator());
     Value tid = launch.getThreadIds().x;
-    Value outBuffer = generic.getDpsInitOperand(0)->get();
-    Type element = cast<MemRefType>(outBuffer.getType()).getElementType();
     Attribute workgroup =
         b.getI64IntegerAttr(mlir::trueno::kWorkgroupMemorySpace);
-    auto partialsType = MemRefType::get({threads}, element,
-                                        MemRefLayoutAttrInterface(), workgroup);
-    Value partials = b.create<memref::AllocOp>(loc, partialsType);
+    SmallVector<Value> partials;
+    for (Match &m : chain.reductions) {
+      Type element =
+          cast<MemRefType>(m.generic.getDpsInitOperand(0)->get().getType())
+              .getElementType();
+      partials.push_back(b.create<memref::AllocOp>(
+          loc, MemRefType::get({threads}, element, MemRefLayoutAttrInterface(),
+                               workgroup)));
+    }
     auto rowLoop = b.create<scf::ForOp>(loc, launch.getBlockIds().x,
                                         index(rows), index(groups));
     b.setInsertionPoint(rowLoop.getBody()->getTerminator());
     // The row's parallel indices, row-major.
-    SmallVector<Value> rowIndices(m.rows.size());
+    SmallVector<Value> rowIndices(first.rows.size());
     Value rest = rowLoop.getInductionVar();
-    for (int d = static_cast<int>(m.rows.size()) - 1; d >= 0; --d) {
+    for (int d = static_cast<int>(first.rows.size()) - 1; d >= 0; --d) {
       if (d == 0) {
         rowIndices[d] = rest;
         break;
       }
-      Value n = index(m.rows[d]);
+      Value n = index(first.rows[d]);
       rowIndices[d] = b.create<arith::RemUIOp>(loc, rest, n);
       rest = b.create<arith::DivUIOp>(loc, rest, n);
     }
-
-    // g(row, j): the body up to the combiner, on the inputs' elements.
-    Block &body = generic.getRegion().front();
-    auto valueAt = [&](OpBuilder &at, Value j) -> Value {
+    auto ivsAt = [&](Value j) {
       SmallVector<Value> ivs(rowIndices);
       ivs.push_back(j);
+      return ivs;
+    };
+
+    // The chain's row results so far, by output buffer.
+    DenseMap<Value, Value> rowResults;
+    // `generic`'s body at element j of the row, up to `stop` (a
+    // reduction's combiner; or its yield): its operands loaded, or taken
+    // from rowResults (a reduction's output is the combiner's alone).
+    auto cloneBody = [&](OpBuilder &at, linalg::GenericOp generic, Value j,
+                         Operation *stop) -> IRMapping {
+      SmallVector<Value> ivs = ivsAt(j);
+      Block &body = generic.getRegion().front();
       IRMapping mapping;
-      for (OpOperand *input : generic.getDpsInputOperands()) {
-        AffineMap map = generic.getMatchingIndexingMap(input);
-        SmallVector<Value> indices;
-        for (AffineExpr e : map.getResults()) {
-          if (auto dim = dyn_cast<AffineDimExpr>(e))
-            indices.push_back(ivs[dim.getPosition()]);
-          else
-            indices.push_back(at.create<affine::AffineApplyOp>(
-                loc, AffineMap::get(map.getNumDims(), 0, e), ivs));
+      for (OpOperand &operand : generic->getOpOperands()) {
+        BlockArgument arg = body.getArgument(operand.getOperandNumber());
+        if (arg.use_empty() || (stop && generic.isDpsInit(&operand)))
+          continue;
+        if (Value known = rowResults.lookup(operand.get())) {
+          mapping.map(arg, known);
+          continue;
         }
-        Value loaded = at.create<memref::LoadOp>(loc, input->get(), indices);
-        mapping.map(body.getArgument(input->getOperandNumber()), loaded);
+        mapping.map(
+            arg, at.create<memref::LoadOp>(
+                     loc, operand.get(),
+                     indicesAt(at, loc,
+                               generic.getMatchingIndexingMap(&operand), ivs)));
       }
       for (Operation &op : body.without_terminator()) {
-        if (&op == m.combiner)
+        if (&op == stop)
           break;
         if (auto idx = dyn_cast<linalg::IndexOp>(op)) {
           mapping.map(idx.getResult(), ivs[idx.getDim()]);
@@ -228,20 +454,116 @@ struct WorkgroupReductionsPass
         }
         at.clone(op, mapping);
       }
-      BlockArgument out = body.getArgument(body.getNumArguments() - 1);
-      Value operand = m.combiner->getOperand(0) == out
-                          ? m.combiner->getOperand(1)
-                          : m.combiner->getOperand(0);
-      return mapping.lookupOrDefault(operand);
+      return mapping;
     };
 
-    // Each thread's partial result over every T-th element: the first
-    // R / T of them in a loop with constant bounds, so that its result is
-    // a loop-carried value (MLIR 19's scf.for-to-SPIR-V conversion leaves
-    // the results of a loop that runs no iteration undefined, and this one
-    // runs at least once) and trueno-unroll-reduction-loops can overlap
-    // its loads; then, when T does not divide R, one more element for the
-    // first R % T threads.
+    for (auto [m, shared, initial] :
+         llvm::zip(chain.reductions, partials, chain.initial)) {
+      reduceRow(b, loc, m, tid, threads, shared, [&](OpBuilder &at, Value j) {
+        Block &body = m.generic.getRegion().front();
+        BlockArgument out = body.getArgument(body.getNumArguments() - 1);
+        Value operand = m.combiner->getOperand(0) == out
+                            ? m.combiner->getOperand(1)
+                            : m.combiner->getOperand(0);
+        return cloneBody(at, m.generic, j, m.combiner).lookupOrDefault(operand);
+      });
+      OpOperand *init = m.generic.getDpsInitOperand(0);
+      SmallVector<Value> outIndices = indicesAt(
+          b, loc, m.generic.getMatchingIndexingMap(init), ivsAt(index(0)));
+      if (!broadcast) {
+        // Thread 0 alone: it holds the total (reduceRow's guard).
+        Value leader = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq,
+                                               tid, index(0));
+        auto only = b.create<scf::IfOp>(loc, leader, /*withElse=*/false);
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(only.thenBlock());
+        Value sum = b.create<memref::LoadOp>(loc, shared, index(0));
+        Value start = b.create<memref::LoadOp>(loc, init->get(), outIndices);
+        b.create<memref::StoreOp>(
+            loc, mlir::trueno::combineLike(b, loc, m.combiner, sum, start),
+            init->get(), outIndices);
+        continue;
+      }
+      // Every thread reads the total, then a barrier: the shared slot is
+      // free for the next row.
+      Value sum = b.create<memref::LoadOp>(loc, shared, index(0));
+      Value start =
+          initial ? initial
+                  : b.create<memref::LoadOp>(loc, init->get(), outIndices);
+      Value result = mlir::trueno::combineLike(b, loc, m.combiner, sum, start);
+      b.create<gpu::BarrierOp>(loc);
+      if (!initial) {
+        Value leader = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq,
+                                               tid, index(0));
+        auto store = b.create<scf::IfOp>(loc, leader, /*withElse=*/false);
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(store.thenBlock());
+        b.create<memref::StoreOp>(loc, result, init->get(), outIndices);
+      }
+      rowResults[init->get()] = result;
+    }
+
+    if (linalg::GenericOp consumer = chain.consumer) {
+      // The row's elements, every T-th to a thread, neighbours writing
+      // neighbours.
+      auto element = [&](OpBuilder &at, Value j) {
+        IRMapping mapping = cloneBody(at, consumer, j, nullptr);
+        auto yield =
+            cast<linalg::YieldOp>(consumer.getRegion().front().getTerminator());
+        for (auto [value, init] :
+             llvm::zip(yield.getValues(), consumer.getDpsInitsMutable()))
+          at.create<memref::StoreOp>(loc, mapping.lookupOrDefault(value),
+                                     init.get(), ivsAt(j));
+      };
+      int64_t full = first.length / threads;
+      b.create<scf::ForOp>(
+          loc, index(0), index(full), index(1), ValueRange{},
+          [&](OpBuilder &at, Location l, Value k, ValueRange) {
+            element(at, at.create<arith::AddIOp>(
+                            l, at.create<arith::MulIOp>(l, k, index(threads)),
+                            tid));
+            at.create<scf::YieldOp>(l);
+          });
+      if (int64_t more = first.length % threads) {
+        Value active = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult,
+                                               tid, index(more));
+        auto tail = b.create<scf::IfOp>(loc, active, /*withElse=*/false);
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(tail.thenBlock());
+        element(b, b.create<arith::AddIOp>(loc, tid, index(full * threads)));
+      }
+    }
+
+    // The members go; so do the fills of scratch outputs kept in
+    // registers.
+    for (auto [m, initial] : llvm::zip(chain.reductions, chain.initial))
+      if (initial)
+        for (Operation *user : llvm::make_early_inc_range(
+                 m.generic.getDpsInitOperand(0)->get().getUsers()))
+          if (isa<linalg::FillOp>(user))
+            user->erase();
+    if (chain.consumer)
+      chain.consumer.erase();
+    for (Match &m : llvm::reverse(chain.reductions))
+      m.generic.erase();
+  }
+
+  /// One row's reduction by the workgroup, into `shared[0]` after the last
+  /// barrier: each thread's partial result over every T-th element (the
+  /// first R / T of them in a loop with constant bounds, so that its
+  /// result is a loop-carried value (MLIR 19's scf.for-to-SPIR-V
+  /// conversion leaves the results of a loop that runs no iteration
+  /// undefined, and this one runs at least once) and
+  /// trueno-unroll-reduction-loops can overlap its loads; then, when T
+  /// does not divide R, one more element for the first R % T threads),
+  /// then a tree over the partial results in `shared`, a barrier after
+  /// each level.
+  void reduceRow(OpBuilder &b, Location loc, Match &m, Value tid,
+                 int64_t threads, Value shared,
+                 function_ref<Value(OpBuilder &, Value)> valueAt) {
+    auto index = [&](int64_t v) -> Value {
+      return b.create<arith::ConstantIndexOp>(loc, v);
+    };
     int64_t full = m.length / threads;
     Value mine = valueAt(b, tid);
     if (full >= 2) {
@@ -270,7 +592,7 @@ struct WorkgroupReductionsPass
           [&](OpBuilder &at, Location l) { at.create<scf::YieldOp>(l, mine); });
       mine = tail.getResult(0);
     }
-    b.create<memref::StoreOp>(loc, mine, partials, tid);
+    b.create<memref::StoreOp>(loc, mine, shared, tid);
     b.create<gpu::BarrierOp>(loc);
     // The tree over the partial results.
     for (int64_t s = threads / 2; s >= 1; s /= 2) {
@@ -280,37 +602,16 @@ struct WorkgroupReductionsPass
       {
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPointToStart(branch.thenBlock());
-        Value mine = b.create<memref::LoadOp>(loc, partials, tid);
+        Value mine = b.create<memref::LoadOp>(loc, shared, tid);
         Value other = b.create<memref::LoadOp>(
-            loc, partials,
+            loc, shared,
             ValueRange{b.create<arith::AddIOp>(loc, tid, index(s))});
         b.create<memref::StoreOp>(
             loc, mlir::trueno::combineLike(b, loc, m.combiner, mine, other),
-            partials, tid);
+            shared, tid);
       }
       b.create<gpu::BarrierOp>(loc);
     }
-    Value leader =
-        b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, tid, index(0));
-    auto last = b.create<scf::IfOp>(loc, leader, /*withElse=*/false);
-    {
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(last.thenBlock());
-      SmallVector<Value> outIndices;
-      for (AffineExpr e :
-           generic.getMatchingIndexingMap(generic.getDpsInitOperand(0))
-               .getResults())
-        outIndices.push_back(
-            isa<AffineDimExpr>(e)
-                ? rowIndices[cast<AffineDimExpr>(e).getPosition()]
-                : index(0));
-      Value total = b.create<memref::LoadOp>(loc, partials, index(0));
-      Value initial = b.create<memref::LoadOp>(loc, outBuffer, outIndices);
-      b.create<memref::StoreOp>(
-          loc, mlir::trueno::combineLike(b, loc, m.combiner, total, initial),
-          outBuffer, outIndices);
-    }
-    generic.erase();
   }
 };
 

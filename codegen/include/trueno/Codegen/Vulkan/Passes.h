@@ -42,6 +42,16 @@ Operation *reductionCombiner(Block &body);
 Value combineLike(OpBuilder &builder, Location loc, Operation *combiner,
                   Value a, Value b);
 
+/// The function argument or allocation `memref` is a view of (through
+/// subviews, reinterpret casts, reshapes), or null when it comes from
+/// anything else.
+Value rootBuffer(Value memref);
+
+/// Whether `root` (a function argument or allocation) is known to share no
+/// memory with any other root: an allocation, or an argument the kernel ABI
+/// marks `llvm.noalias`. Both are defined in RegisterAccumulators.cpp.
+bool isDistinctBuffer(Value root);
+
 #define GEN_PASS_REGISTRATION
 #include "trueno/Codegen/Vulkan/Passes.h.inc"
 

@@ -274,6 +274,23 @@ def WorkgroupReductions
     whatever its layout (lavapipe stops any shader loop after 65535
     iterations, and one thread's loop that long is slow everywhere). A
     broadcast row (stride 0) counts as contiguous.
+
+    Chains: such reductions over the same rows that follow one another,
+    each of which may read the earlier ones' results for its row, and
+    then, optionally, an elementwise generic over the rows' elements that
+    writes each in place (identity maps; a softmax's max, sum and
+    division, a norm's mean, variance and scaling) become one launch. The
+    totals reach every thread through workgroup memory and stay in
+    registers; the consumer's threads take every T-th element of the row.
+    The row is read from memory once, its later passes served by the
+    cache, and a total that only the chain reads (scratch filled just
+    before) is neither filled nor stored. Members join only while they
+    read the chain's totals through their own output map, read or write
+    buffers known to be distinct (allocations, `llvm.noalias` arguments),
+    and write nothing an earlier member read, except the consumer writing
+    the very elements it and the earlier members read at the same index;
+    fills of untouched buffers and scalar math between members run before
+    the launch.
   }];
   let options = [
     Option<"workgroupSize", "workgroup-size", "int64_t", /*default=*/"256",
