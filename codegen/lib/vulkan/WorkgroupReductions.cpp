@@ -73,6 +73,10 @@ bool lastDimContiguous(MemRefType type) {
 /// lavapipe, which stops any shader loop after 65535 iterations.
 constexpr int64_t kLongestThreadRow = 65535;
 
+/// The most elements of a row per thread that a chain keeps in registers
+/// between its passes over the row (32 x 256 threads: rows of 8192).
+constexpr int64_t kRegisterElements = 32;
+
 struct Match {
   linalg::GenericOp generic;
   /// The body's combining op: C(value, outArgument) or C(outArgument, value).
@@ -423,11 +427,23 @@ struct WorkgroupReductionsPass
 
     // The chain's row results so far, by output buffer.
     DenseMap<Value, Value> rowResults;
+    // A chain whose rows give each thread at most kRegisterElements
+    // elements runs every pass over them straight (no loop), and keeps
+    // what the first pass loaded in registers for the later ones: each
+    // thread's element k (index k * T + tid) of an input read through a
+    // given map is loaded once. The row is then read from memory once and
+    // never again from the cache, and all of a thread's loads are in
+    // flight together.
+    int64_t perThread = first.length / threads;
+    bool straight =
+        broadcast && perThread >= 1 && perThread <= kRegisterElements;
+    DenseMap<std::tuple<Value, AffineMap, int64_t>, Value> loaded;
     // `generic`'s body at element j of the row, up to `stop` (a
-    // reduction's combiner; or its yield): its operands loaded, or taken
-    // from rowResults (a reduction's output is the combiner's alone).
+    // reduction's combiner; or its yield): its operands loaded (or taken
+    // from `loaded` when j is the thread's element `slot`), or taken from
+    // rowResults (a reduction's output is the combiner's alone).
     auto cloneBody = [&](OpBuilder &at, linalg::GenericOp generic, Value j,
-                         Operation *stop) -> IRMapping {
+                         int64_t slot, Operation *stop) -> IRMapping {
       SmallVector<Value> ivs = ivsAt(j);
       Block &body = generic.getRegion().front();
       IRMapping mapping;
@@ -439,11 +455,17 @@ struct WorkgroupReductionsPass
           mapping.map(arg, known);
           continue;
         }
-        mapping.map(
-            arg, at.create<memref::LoadOp>(
-                     loc, operand.get(),
-                     indicesAt(at, loc,
-                               generic.getMatchingIndexingMap(&operand), ivs)));
+        AffineMap map = generic.getMatchingIndexingMap(&operand);
+        std::tuple<Value, AffineMap, int64_t> key{operand.get(), map, slot};
+        if (Value known = slot >= 0 ? loaded.lookup(key) : Value()) {
+          mapping.map(arg, known);
+          continue;
+        }
+        Value value = at.create<memref::LoadOp>(loc, operand.get(),
+                                                indicesAt(at, loc, map, ivs));
+        if (slot >= 0)
+          loaded[key] = value;
+        mapping.map(arg, value);
       }
       for (Operation &op : body.without_terminator()) {
         if (&op == stop)
@@ -459,14 +481,17 @@ struct WorkgroupReductionsPass
 
     for (auto [m, shared, initial] :
          llvm::zip(chain.reductions, partials, chain.initial)) {
-      reduceRow(b, loc, m, tid, threads, shared, [&](OpBuilder &at, Value j) {
-        Block &body = m.generic.getRegion().front();
-        BlockArgument out = body.getArgument(body.getNumArguments() - 1);
-        Value operand = m.combiner->getOperand(0) == out
-                            ? m.combiner->getOperand(1)
-                            : m.combiner->getOperand(0);
-        return cloneBody(at, m.generic, j, m.combiner).lookupOrDefault(operand);
-      });
+      reduceRow(b, loc, m, tid, threads, shared, straight,
+                [&](OpBuilder &at, Value j, int64_t slot) {
+                  Block &body = m.generic.getRegion().front();
+                  BlockArgument out =
+                      body.getArgument(body.getNumArguments() - 1);
+                  Value operand = m.combiner->getOperand(0) == out
+                                      ? m.combiner->getOperand(1)
+                                      : m.combiner->getOperand(0);
+                  return cloneBody(at, m.generic, j, slot, m.combiner)
+                      .lookupOrDefault(operand);
+                });
       OpOperand *init = m.generic.getDpsInitOperand(0);
       SmallVector<Value> outIndices = indicesAt(
           b, loc, m.generic.getMatchingIndexingMap(init), ivsAt(index(0)));
@@ -506,8 +531,8 @@ struct WorkgroupReductionsPass
     if (linalg::GenericOp consumer = chain.consumer) {
       // The row's elements, every T-th to a thread, neighbours writing
       // neighbours.
-      auto element = [&](OpBuilder &at, Value j) {
-        IRMapping mapping = cloneBody(at, consumer, j, nullptr);
+      auto element = [&](OpBuilder &at, Value j, int64_t slot) {
+        IRMapping mapping = cloneBody(at, consumer, j, slot, nullptr);
         auto yield =
             cast<linalg::YieldOp>(consumer.getRegion().front().getTerminator());
         for (auto [value, init] :
@@ -515,22 +540,34 @@ struct WorkgroupReductionsPass
           at.create<memref::StoreOp>(loc, mapping.lookupOrDefault(value),
                                      init.get(), ivsAt(j));
       };
-      int64_t full = first.length / threads;
-      b.create<scf::ForOp>(
-          loc, index(0), index(full), index(1), ValueRange{},
-          [&](OpBuilder &at, Location l, Value k, ValueRange) {
-            element(at, at.create<arith::AddIOp>(
-                            l, at.create<arith::MulIOp>(l, k, index(threads)),
-                            tid));
-            at.create<scf::YieldOp>(l);
-          });
+      int64_t full = perThread;
+      if (straight) {
+        for (int64_t k = 0; k < full; ++k)
+          element(b,
+                  k == 0 ? tid
+                         : b.create<arith::AddIOp>(loc, tid, index(k * threads))
+                               .getResult(),
+                  k);
+      } else {
+        b.create<scf::ForOp>(
+            loc, index(0), index(full), index(1), ValueRange{},
+            [&](OpBuilder &at, Location l, Value k, ValueRange) {
+              element(at,
+                      at.create<arith::AddIOp>(
+                          l, at.create<arith::MulIOp>(l, k, index(threads)),
+                          tid),
+                      -1);
+              at.create<scf::YieldOp>(l);
+            });
+      }
       if (int64_t more = first.length % threads) {
         Value active = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult,
                                                tid, index(more));
         auto tail = b.create<scf::IfOp>(loc, active, /*withElse=*/false);
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPointToStart(tail.thenBlock());
-        element(b, b.create<arith::AddIOp>(loc, tid, index(full * threads)));
+        element(b, b.create<arith::AddIOp>(loc, tid, index(full * threads)),
+                -1);
       }
     }
 
@@ -557,24 +594,33 @@ struct WorkgroupReductionsPass
   /// trueno-unroll-reduction-loops can overlap its loads; then, when T
   /// does not divide R, one more element for the first R % T threads),
   /// then a tree over the partial results in `shared`, a barrier after
-  /// each level.
+  /// each level. `straight`: the R / T elements one after another, each
+  /// with its slot k, instead of the loop. valueAt(builder, j, slot) is
+  /// g(row, j), slot -1 where j is not a fixed element of the thread.
   void reduceRow(OpBuilder &b, Location loc, Match &m, Value tid,
-                 int64_t threads, Value shared,
-                 function_ref<Value(OpBuilder &, Value)> valueAt) {
+                 int64_t threads, Value shared, bool straight,
+                 function_ref<Value(OpBuilder &, Value, int64_t)> valueAt) {
     auto index = [&](int64_t v) -> Value {
       return b.create<arith::ConstantIndexOp>(loc, v);
     };
     int64_t full = m.length / threads;
-    Value mine = valueAt(b, tid);
-    if (full >= 2) {
+    Value mine = valueAt(b, tid, straight ? 0 : -1);
+    if (straight) {
+      for (int64_t k = 1; k < full; ++k)
+        mine = mlir::trueno::combineLike(
+            b, loc, m.combiner,
+            valueAt(b, b.create<arith::AddIOp>(loc, tid, index(k * threads)),
+                    k),
+            mine);
+    } else if (full >= 2) {
       auto loop = b.create<scf::ForOp>(
           loc, index(1), index(full), index(1), ValueRange{mine},
           [&](OpBuilder &at, Location l, Value k, ValueRange sofar) {
             Value j = at.create<arith::AddIOp>(
                 l, at.create<arith::MulIOp>(l, k, index(threads)), tid);
             at.create<scf::YieldOp>(
-                l, mlir::trueno::combineLike(at, l, m.combiner, valueAt(at, j),
-                                             sofar[0]));
+                l, mlir::trueno::combineLike(at, l, m.combiner,
+                                             valueAt(at, j, -1), sofar[0]));
           });
       mine = loop.getResult(0);
     }
@@ -586,8 +632,8 @@ struct WorkgroupReductionsPass
           [&](OpBuilder &at, Location l) {
             Value j = at.create<arith::AddIOp>(l, tid, index(full * threads));
             at.create<scf::YieldOp>(
-                l, mlir::trueno::combineLike(at, l, m.combiner, valueAt(at, j),
-                                             mine));
+                l, mlir::trueno::combineLike(at, l, m.combiner,
+                                             valueAt(at, j, -1), mine));
           },
           [&](OpBuilder &at, Location l) { at.create<scf::YieldOp>(l, mine); });
       mine = tail.getResult(0);
