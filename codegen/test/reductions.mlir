@@ -123,3 +123,26 @@ func.func @argmax_rows(%x: tensor<4x8xf32>) -> tensor<4xi64> {
   %i = trueno.argmax %x dim = 1 : tensor<4x8xf32> -> tensor<4xi64>
   return %i : tensor<4xi64>
 }
+
+// -----
+
+// For a GPU (part-elements, inner-parallel): a sum of 2^28 elements in
+// parts of 1024 (262144 partial results, neighbours reading neighbours).
+// Without min-parts the 262144 are summed in 256 parts of 1024, one
+// workgroup of threads each loading 1024 values one after another; with
+// min-parts=16384 in 16384 parts of 16, then 1024 parts of 16.
+// RUN: trueno-opt %s -split-input-file -convert-trueno-to-linalg -trueno-split-reductions='min-elements=4096 part-elements=1024 inner-parallel=true' | FileCheck %s --check-prefix=GPU
+// RUN: trueno-opt %s -split-input-file -convert-trueno-to-linalg -trueno-split-reductions='min-elements=4096 part-elements=1024 min-parts=16384 inner-parallel=true' | FileCheck %s --check-prefix=PARTS
+// GPU-LABEL: func.func @huge_sum
+// GPU:         output_shape [1024, 262144] : tensor<268435456xf32> into tensor<1024x262144xf32>
+// GPU:         output_shape [1024, 256] : tensor<262144xf32> into tensor<1024x256xf32>
+// GPU-NOT:     tensor.expand_shape
+// PARTS-LABEL: func.func @huge_sum
+// PARTS:       output_shape [1024, 262144] : tensor<268435456xf32> into tensor<1024x262144xf32>
+// PARTS:       output_shape [16, 16384] : tensor<262144xf32> into tensor<16x16384xf32>
+// PARTS:       output_shape [16, 1024] : tensor<16384xf32> into tensor<16x1024xf32>
+// PARTS-NOT:   tensor.expand_shape
+func.func @huge_sum(%x: tensor<268435456xf32>) -> tensor<f32> {
+  %s = trueno.reduce_sum %x dims = [0] : tensor<268435456xf32> -> tensor<f32>
+  return %s : tensor<f32>
+}

@@ -99,13 +99,15 @@ std::string vulkanStagePipeline(VulkanStage stage,
     // (trueno-fuse-shared-elementwise). Whole-tensor reductions as partial
     // ones, one per thread, each over at most 1024 elements, interleaved so
     // that neighbouring threads read neighbouring elements; the final
-    // reduction is split again while it has 4096 elements or more. A
+    // reduction is split again while it has 4096 elements or more, into
+    // parts short enough for 16384 threads (16 elements at least). A
     // reduction with few outputs gets a thread per part of its outer
     // reduction loops (trueno-split-narrow-reductions).
     return "linalg-fuse-elementwise-ops,func.func(trueno-fuse-shared-"
            "elementwise),canonicalize,cse,"
            "trueno-split-reductions{min-elements=4096 part-elements=1024 "
-           "inner-parallel=true},func.func(trueno-split-narrow-reductions),"
+           "min-parts=16384 inner-parallel=true},"
+           "func.func(trueno-split-narrow-reductions),"
            "canonicalize,cse";
   case VulkanStage::Bufferized:
     return "trueno-kernel-abi,eliminate-empty-tensors,"

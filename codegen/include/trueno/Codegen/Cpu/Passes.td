@@ -155,13 +155,19 @@ def SplitReductions : Pass<"trueno-split-reductions"> {
     `inner-parallel` the partial results are the inner dimension (partial p
     reads elements p, p + P, ...: neighbouring threads read neighbouring
     elements). The final reduction is split again while it has at least
-    `min-elements` elements.
+    `min-elements` elements. With `min-parts` M > 0, a part has at most
+    max(16, N / M) elements, so that a reduction of some hundred thousand
+    partial results still has M threads rather than a few hundred, each
+    with a long loop of loads one after another.
   }];
   let options = [
     Option<"minElements", "min-elements", "int64_t", /*default=*/"65536",
            "Smallest reduction worth splitting">,
     Option<"partElements", "part-elements", "int64_t", /*default=*/"0",
            "Elements per partial reduction (0: the CPU's 8 to 64 parts)">,
+    Option<"minParts", "min-parts", "int64_t", /*default=*/"0",
+           "Partial results to keep at least, parts of 16 elements allowing "
+           "(GPU; 0: no minimum)">,
     Option<"innerParallel", "inner-parallel", "bool", /*default=*/"false",
            "Make the partial results the inner dimension">
   ];
