@@ -12,7 +12,7 @@
 // Usage: trueno-vulkan-bench [scale [cases]]  (scale divides the sizes;
 // lavapipe on CI-sized machines wants 16 or more; cases, comma-separated,
 // runs only the cases whose name contains one of them: upload_256MiB,
-// download_256MiB, exp_fma_16M, softmax_4096x4096, sum_256M,
+// download_256MiB, exp_fma_16M, softmax_4096x4096, sum_256M, rowsum_256M,
 // matmul_{f32,f16,bf16}_N, small_program(_pipelined), conv2d_fmnist,
 // fmnist_train_step, compile)
 //
@@ -149,6 +149,20 @@ int main(int argc, char **argv) {
     Tensor s;
     report("sum_256M", medianMs([&] {
              s = x.sum();
+             trueno::sync();
+           }),
+           "GB/s", 4.0 * n);
+  }
+  // The same sum written as 2048 contiguous rows summed, then the row
+  // sums: a workgroup per row streams a contiguous block (how CUDA
+  // libraries lay out a large sum), where x.sum() has each thread read
+  // every 262144th element. A layout experiment for docs/PERFORMANCE.md.
+  if (wanted("rowsum_256M")) {
+    std::int64_t n = (256 << 20) / scale;
+    Tensor x = rand({n}, on);
+    Tensor s;
+    report("rowsum_256M", medianMs([&] {
+             s = x.reshape({2048, n / 2048}).sum({1}).sum();
              trueno::sync();
            }),
            "GB/s", 4.0 * n);

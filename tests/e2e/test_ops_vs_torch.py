@@ -46,7 +46,11 @@ UNARY_FLOAT = {"exp": T.exp, "exp2": T.exp2, "expm1": T.expm1, "log": T.log,
                "log2": T.log2, "log1p": T.log1p, "sqrt": T.sqrt, "rsqrt": T.rsqrt,
                "sin": T.sin, "cos": T.cos, "tan": T.tan, "tanh": T.tanh,
                "sigmoid": T.sigmoid, "silu": F.silu, "softplus": F.softplus,
-               "erf": T.erf, "gelu": F.gelu,
+               "erf": T.erf,
+               # gelu(+inf) = +inf * Phi(inf) = +inf; PyTorch 2.11's CPU
+               # kernel (the GPU machine's reference) gives NaN there,
+               # Debian's 1.13 inf.
+               "gelu": lambda x: T.where(x == math.inf, x, F.gelu(x)),
                "geluTanh": lambda x: F.gelu(x, approximate="tanh")}
 UNARY_SAME = {"neg": T.neg, "abs": T.abs, "relu": T.relu, "sign": np.sign,
               "floor": T.floor, "ceil": T.ceil, "round": T.round}
