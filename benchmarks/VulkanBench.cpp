@@ -87,11 +87,21 @@ int main(int argc, char **argv) {
     only.push_back(rest.substr(0, comma));
     rest = comma == std::string::npos ? "" : rest.substr(comma + 1);
   }
+  // TRUENO_BENCH_FRESH_BUFFERS=1 gives the cached device buffers back
+  // before each case (emptyCache), so that no case runs in buffers an
+  // earlier one used: an experiment on the slowdown of later cases
+  // (docs/PERFORMANCE.md).
+  const char *freshSetting = std::getenv("TRUENO_BENCH_FRESH_BUFFERS");
+  bool fresh = freshSetting && std::string(freshSetting) == "1";
   auto wanted = [&](const std::string &name) {
-    return only.empty() ||
-           std::any_of(only.begin(), only.end(), [&](const std::string &part) {
-             return name.find(part) != std::string::npos;
-           });
+    bool yes =
+        only.empty() ||
+        std::any_of(only.begin(), only.end(), [&](const std::string &part) {
+          return name.find(part) != std::string::npos;
+        });
+    if (yes && fresh)
+      emptyCache();
+    return yes;
   };
   Device device = defaultDevice();
   std::fprintf(stderr, "trueno-vulkan-bench on %s, sizes / %lld\n",

@@ -20,6 +20,8 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/IRMapping.h"
 
+#include <limits>
+
 namespace mlir::trueno {
 #define GEN_PASS_DEF_SERIALIZESMALLLOOPS
 #include "trueno/Codegen/Cpu/Passes.h.inc"
@@ -41,6 +43,16 @@ std::optional<int64_t> constantBound(Value bound) {
   return std::nullopt;
 }
 
+/// a * b, or the largest int64_t where that overflows (a row-tiled
+/// kernel's nested loops multiply to more than 2^63: a softmax over
+/// [300, 5000] blocks; the only use is a comparison with a threshold).
+int64_t saturatingProduct(int64_t a, int64_t b) {
+  int64_t product;
+  if (__builtin_mul_overflow(a, b, &product))
+    return std::numeric_limits<int64_t>::max();
+  return product;
+}
+
 /// The static iteration count of `loop`, or nothing if a bound is dynamic.
 std::optional<int64_t> staticTripCount(scf::ParallelOp loop) {
   int64_t count = 1;
@@ -51,7 +63,8 @@ std::optional<int64_t> staticTripCount(scf::ParallelOp loop) {
                            s = getConstantIntValue(step);
     if (!l || !u || !s || *s <= 0)
       return std::nullopt;
-    count *= std::max<int64_t>(0, (*u - *l + *s - 1) / *s);
+    count =
+        saturatingProduct(count, std::max<int64_t>(0, (*u - *l + *s - 1) / *s));
   }
   // The serial loops inside (a reduction's) are work per iteration too.
   loop.getBody()->walk([&](scf::ForOp inner) {
@@ -59,7 +72,8 @@ std::optional<int64_t> staticTripCount(scf::ParallelOp loop) {
                            u = constantBound(inner.getUpperBound()),
                            s = getConstantIntValue(inner.getStep());
     if (l && u && s && *s > 0)
-      count *= std::max<int64_t>(1, (*u - *l + *s - 1) / *s);
+      count = saturatingProduct(count,
+                                std::max<int64_t>(1, (*u - *l + *s - 1) / *s));
   });
   return count;
 }
