@@ -552,11 +552,11 @@ struct WorkgroupReductionsPass
         b.create<scf::ForOp>(
             loc, index(0), index(full), index(1), ValueRange{},
             [&](OpBuilder &at, Location l, Value k, ValueRange) {
-              element(at,
-                      at.create<arith::AddIOp>(
-                          l, at.create<arith::MulIOp>(l, k, index(threads)),
-                          tid),
-                      -1);
+              element(
+                  at,
+                  at.create<arith::AddIOp>(
+                      l, at.create<arith::MulIOp>(l, k, index(threads)), tid),
+                  -1);
               at.create<scf::YieldOp>(l);
             });
       }
