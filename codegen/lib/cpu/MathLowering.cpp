@@ -118,31 +118,46 @@ void roundWithArithmetic(Operation *root) {
   }
 }
 
+/// Each unary `OpT` of `root` whose element type `wanted` accepts, its
+/// result replaced where a condition on its operand holds: `pick` builds,
+/// after the op, that condition and the value to take there.
+template <typename OpT>
+void selectAfter(
+    Operation *root, function_ref<bool(Type element)> wanted,
+    function_ref<std::pair<Value, Value>(OpBuilder &, Location, Value x)>
+        pick) {
+  SmallVector<OpT> ops;
+  root->walk([&](OpT op) {
+    if (wanted(getElementTypeOrSelf(op.getType())))
+      ops.push_back(op);
+  });
+  for (OpT op : ops) {
+    OpBuilder b(op);
+    b.setInsertionPointAfter(op);
+    auto [condition, value] = pick(b, op.getLoc(), op.getOperand());
+    auto select = b.create<arith::SelectOp>(op.getLoc(), condition, value,
+                                            op.getResult());
+    op.getResult().replaceAllUsesExcept(select, select);
+  }
+}
+
 /// float32 tanh of |x| >= 7.99881172 as +-1 (NaN passes). MLIR's rational
 /// approximation clamps its argument there and, evaluated with fma, gives
 /// exactly +-1; with a separate multiply and add it gives 1 - 2e-7, which
 /// gelu's 1 + tanh turns into a visible error for large negative x (and
 /// NaN into -inf at x = -inf).
 void saturateTanh(Operation *root) {
-  SmallVector<math::TanhOp> tanhs;
-  root->walk([&](math::TanhOp op) {
-    if (getElementTypeOrSelf(op.getType()).isF32())
-      tanhs.push_back(op);
-  });
-  for (math::TanhOp op : tanhs) {
-    OpBuilder b(op);
-    b.setInsertionPointAfter(op);
-    Location loc = op.getLoc();
-    Value x = op.getOperand();
-    Type type = x.getType();
-    auto splat = [&](double v) { return floatConstant(b, loc, type, v); };
-    Value large = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGE,
-                                          b.create<math::AbsFOp>(loc, x),
-                                          splat(7.99881172180175781f));
-    Value one = b.create<math::CopySignOp>(loc, splat(1.0f), x);
-    auto select = b.create<arith::SelectOp>(loc, large, one, op.getResult());
-    op.getResult().replaceAllUsesExcept(select, select);
-  }
+  selectAfter<math::TanhOp>(
+      root, [](Type element) { return element.isF32(); },
+      [](OpBuilder &b, Location loc, Value x) -> std::pair<Value, Value> {
+        Type type = x.getType();
+        Value large = b.create<arith::CmpFOp>(
+            loc, arith::CmpFPredicate::OGE, b.create<math::AbsFOp>(loc, x),
+            floatConstant(b, loc, type, 7.99881172180175781f));
+        Value one = b.create<math::CopySignOp>(
+            loc, floatConstant(b, loc, type, 1.0f), x);
+        return {large, one};
+      });
 }
 
 /// 2^x of float32 x >= 128 (float16 x >= 16) as +inf, NaN passing: the
@@ -151,28 +166,17 @@ void saturateTanh(Operation *root) {
 /// largest finite value there (exp2(128) gave 3.4028235e38); LLVM's own
 /// already gives inf, so the select costs the CPU one compare.
 void saturateExp2(Operation *root) {
-  SmallVector<math::Exp2Op> exps;
-  root->walk([&](math::Exp2Op op) {
-    Type element = getElementTypeOrSelf(op.getType());
-    if (element.isF32() || element.isF16())
-      exps.push_back(op);
-  });
-  for (math::Exp2Op op : exps) {
-    OpBuilder b(op);
-    b.setInsertionPointAfter(op);
-    Location loc = op.getLoc();
-    Value x = op.getOperand();
-    Type type = x.getType();
-    bool half = getElementTypeOrSelf(type).isF16();
-    Value past = b.create<arith::CmpFOp>(
-        loc, arith::CmpFPredicate::OGE, x,
-        floatConstant(b, loc, type, half ? 16.0 : 128.0));
-    auto select = b.create<arith::SelectOp>(
-        loc, past,
-        floatConstant(b, loc, type, std::numeric_limits<double>::infinity()),
-        op.getResult());
-    op.getResult().replaceAllUsesExcept(select, select);
-  }
+  selectAfter<math::Exp2Op>(
+      root, [](Type element) { return element.isF32() || element.isF16(); },
+      [](OpBuilder &b, Location loc, Value x) -> std::pair<Value, Value> {
+        Type type = x.getType();
+        bool half = getElementTypeOrSelf(type).isF16();
+        Value past = b.create<arith::CmpFOp>(
+            loc, arith::CmpFPredicate::OGE, x,
+            floatConstant(b, loc, type, half ? 16.0 : 128.0));
+        return {past, floatConstant(b, loc, type,
+                                    std::numeric_limits<double>::infinity())};
+      });
 }
 
 /// Every math.fma as a multiply and an add, for targets without FMA

@@ -170,7 +170,7 @@ struct SerializeSmallLoopsPass
       if (scf::ParallelOp kept = dropUnitDimensions(loop);
           kept.getNumLoops() > 1)
         serializeInnermost(kept);
-    unrollAllocaScopesOutsideParallelLoops(getOperation());
+    scopesOutsideParallelLoopsAsStackSaves(getOperation());
   }
 
   /// An alloca_scope that no parallel loop encloses (trueno-free-tile-
@@ -182,7 +182,7 @@ struct SerializeSmallLoopsPass
   /// overflowed (softmax over float16 [300, 5000]: 100 blocks of 270 KB).
   /// In a parallel loop the scope stays: convert-scf-to-openmp puts its
   /// own around the body, and the two fold into one.
-  static void unrollAllocaScopesOutsideParallelLoops(Operation *root) {
+  static void scopesOutsideParallelLoopsAsStackSaves(Operation *root) {
     SmallVector<memref::AllocaScopeOp> scopes;
     root->walk([&](memref::AllocaScopeOp scope) {
       if (!scope->getParentOfType<scf::ParallelOp>() &&

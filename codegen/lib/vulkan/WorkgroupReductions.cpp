@@ -479,6 +479,13 @@ struct WorkgroupReductionsPass
       return mapping;
     };
 
+    // Ops at the builder's point that thread 0 alone runs.
+    auto threadZero = [&]() {
+      Value leader =
+          b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, tid, index(0));
+      auto only = b.create<scf::IfOp>(loc, leader, /*withElse=*/false);
+      b.setInsertionPointToStart(only.thenBlock());
+    };
     for (auto [m, shared, initial] :
          llvm::zip(chain.reductions, partials, chain.initial)) {
       reduceRow(b, loc, m, tid, threads, shared, straight,
@@ -497,11 +504,8 @@ struct WorkgroupReductionsPass
           b, loc, m.generic.getMatchingIndexingMap(init), ivsAt(index(0)));
       if (!broadcast) {
         // Thread 0 alone: it holds the total (reduceRow's guard).
-        Value leader = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq,
-                                               tid, index(0));
-        auto only = b.create<scf::IfOp>(loc, leader, /*withElse=*/false);
         OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPointToStart(only.thenBlock());
+        threadZero();
         Value sum = b.create<memref::LoadOp>(loc, shared, index(0));
         Value start = b.create<memref::LoadOp>(loc, init->get(), outIndices);
         b.create<memref::StoreOp>(
@@ -518,11 +522,8 @@ struct WorkgroupReductionsPass
       Value result = mlir::trueno::combineLike(b, loc, m.combiner, sum, start);
       b.create<gpu::BarrierOp>(loc);
       if (!initial) {
-        Value leader = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq,
-                                               tid, index(0));
-        auto store = b.create<scf::IfOp>(loc, leader, /*withElse=*/false);
         OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPointToStart(store.thenBlock());
+        threadZero();
         b.create<memref::StoreOp>(loc, result, init->get(), outIndices);
       }
       rowResults[init->get()] = result;
