@@ -14,6 +14,8 @@ to every operand's base:
 
 usage: test_grads_vs_torch.py RUNNER [CASES_PER_OP]
 The seed is printed; TRUENO_TEST_SEED=<seed> replays a run.
+TRUENO_TEST_OPS=qr,eig runs only the ops whose name starts with one of
+those (replay such a run with the same TRUENO_TEST_OPS).
 
 TRUENO_GRAD_DTYPE=float32 runs the same cases in float32 (Trueno's operands
 and seed gradient float32; torch's reference in float64 on the same rounded
@@ -66,6 +68,8 @@ def torch_view(t, view):
 POSITIVE = lambda a: np.abs(a) + 0.5
 SMALL = lambda a: np.clip(a, -1.0, 1.0) * 0.7
 AWAY_FROM_ZERO = lambda a: np.sign(a) * (np.abs(a) + 0.5)
+# About a quarter zeros (cumprod's gradient with zeros), the rest away from 0.
+WITH_ZEROS = lambda a: np.where(np.abs(a) < 0.3, 0.0, AWAY_FROM_ZERO(a))
 
 UNARY = {
     "exp": (T.exp, None), "exp2": (T.exp2, None), "expm1": (T.expm1, None),
@@ -492,9 +496,70 @@ def build_linalg(rng, name):
         return Case(f"linalg:cholesky:sym{'upper' if upper else 'lower'}", [a],
                     lambda t: T.linalg.cholesky((t[0] + t[0].mT) / 2, upper=upper),
                     [well_conditioned])
-    fn = {"inv": T.linalg.inv, "det": T.linalg.det,
-          "slogdet": lambda x: T.linalg.slogdet(x).logabsdet}[name]
-    return Case(f"linalg:{name}:logabsdet", [a], lambda t: fn(t[0]), [well_conditioned])
+    if name in ("inv", "det", "slogdet"):
+        fn = {"inv": T.linalg.inv, "det": T.linalg.det,
+              "slogdet": lambda x: T.linalg.slogdet(x).logabsdet}[name]
+        return Case(f"linalg:{name}:logabsdet", [a], lambda t: fn(t[0]),
+                    [well_conditioned])
+    sym = lambda x: (x + x.mT) / 2
+    if name == "eigh":  # of the symmetric part, as cholesky
+        part = rng.choice(["values", "vsq"])
+        return Case(f"linalg:eigh:sym{part}", [a], lambda t: (
+            T.linalg.eigh(sym(t[0])).eigenvalues if part == "values" else
+            T.linalg.eigh(sym(t[0])).eigenvectors ** 2))
+    if name == "eigvalsh":
+        return Case("linalg:eigvalsh:sym", [a], lambda t: T.linalg.eigvalsh(sym(t[0])))
+    if name == "eig":
+        # Functions that do not depend on the eigenvalues' order or the
+        # vectors' phases (the runner's runLinalg).
+        part = rng.choice(["gvals", "gvecs"])
+
+        def eig_fn(t):
+            w, v = T.linalg.eig(t[0])
+            if part == "gvals":
+                return T.stack([(w.real ** 2).sum(-1), (w.imag ** 2).sum(-1)], -1)
+            return ((v.real ** 2 + v.imag ** 2) * w.real.unsqueeze(-2)).sum(-1)
+        return Case(f"linalg:eig:{part}", [a], eig_fn)
+    # Rectangular: m x k with m, k in 2..4.
+    rows, cols = n, rng.randint(2, 4)
+    if name == "lstsq":  # full column rank: rows >= cols
+        rows = cols + rng.randint(0, 2)
+    g = plain(rng, batch + (rows, cols))  # (an expanded view has rank 1)
+    if name == "qr":
+        mode = rng.choice(["reduced", "r"] + (["complete"] if rows <= cols else []))
+        part = rng.choice(["recon", "qsq", "rsq"]) if mode != "r" else "rsq"
+
+        def qr_fn(t):
+            q, r = T.linalg.qr(t[0], mode="complete" if mode == "complete" else "reduced")
+            return {"recon": lambda: q @ r, "qsq": lambda: q * q, "rsq": lambda: r * r}[part]()
+        return Case(f"linalg:qr:{mode}{part}", [g], qr_fn)
+    if name == "svd":
+        part = rng.choice(["gvalues", "gusq", "gvhsq", "gweighted"])
+
+        def svd_fn(t):
+            u, s, vh = T.linalg.svd(t[0], full_matrices=False)
+            return {"gvalues": lambda: s, "gusq": lambda: u * u, "gvhsq": lambda: vh * vh,
+                    "gweighted": lambda: (u * (s * s).unsqueeze(-2)) @ vh}[part]()
+        return Case(f"linalg:svd:{part}", [g], svd_fn)
+    if name == "svdvals":
+        return Case("linalg:svdvals:-", [g], lambda t: T.linalg.svdvals(t[0]))
+    if name == "pinv":
+        return Case("linalg:pinv:-", [g], lambda t: T.linalg.pinv(t[0]))
+    if name == "lstsq":
+        b = operand(rng, batch + (rows, rng.randint(1, 3)))
+        part = rng.choice(["solution", "residuals", "singular"] if rows > cols
+                          else ["solution", "singular"])
+
+        def lstsq_fn(t):
+            x = T.linalg.lstsq(t[0], t[1], driver="gelsd").solution
+            if part == "solution":
+                return x
+            if part == "singular":
+                return T.linalg.svdvals(t[0])
+            # torch's residuals have no gradient: |A x - B|^2 through x.
+            return ((t[0] @ x - t[1]) ** 2).sum(-2)
+        return Case(f"linalg:lstsq:{part}", [g, b], lstsq_fn)
+    raise ValueError(name)
 
 
 def build_scan(rng, name):
@@ -502,14 +567,15 @@ def build_scan(rng, name):
     d = rng.randrange(-len(shape), len(shape))
     fn = T.cumsum if name == "cumsum" else T.cumprod
     return Case(f"{name}:{d}", [operand(rng, shape)], lambda a: fn(a[0], d),
-                [AWAY_FROM_ZERO if name == "cumprod" else None])
+                [WITH_ZEROS if name == "cumprod" else None])
 
 
 for _n in ("sort", "topk"):
     BUILDERS[_n] = build_order
 for _n in ("cumsum", "cumprod"):
     BUILDERS[_n] = build_scan
-for _n in ("solve", "inv", "det", "slogdet", "cholesky"):
+for _n in ("solve", "inv", "det", "slogdet", "cholesky", "qr", "eigh",
+           "eigvalsh", "eig", "svd", "svdvals", "pinv", "lstsq"):
     BUILDERS[_n] = build_linalg
 
 for _n in ("maxPool2d", "avgPool2d", "adaptiveAvgPool2d", "layerNorm",
@@ -537,6 +603,7 @@ def main():
           + ("; float32" if float32 else ""))
     rng = random.Random(seed)
     nrng = np.random.default_rng(seed)
+    prefixes = tuple(filter(None, os.environ.get("TRUENO_TEST_OPS", "").split(",")))
     cases = []
     keep = os.environ.get("TRUENO_GRAD_CASES_DIR")  # keep the files to debug
     with tempfile.TemporaryDirectory() as scratch:
@@ -544,6 +611,8 @@ def main():
         os.makedirs(tmp, exist_ok=True)
         lines = []
         for name, builder in BUILDERS.items():
+            if prefixes and not name.startswith(prefixes):
+                continue
             for repeat in range(per_op):
                 second = repeat == 0 and name in SECOND_ORDER
                 # Empty operands have no gradient to check (and a result of

@@ -188,21 +188,47 @@ tn::Tensor runLinalg(const std::string &op, const std::string &part,
       return la::cholesky(tn::mul(tn::add(a, a.mT()), 0.5), part == "symupper");
     return la::cholesky(a, part == "upper");
   }
-  if (op == "qr") { // reduced / complete: Q @ R, Q^T Q and |R|
-    la::QR r = la::qr(a, part.find("complete") == 0 ? la::QrMode::Complete
-                                                    : la::QrMode::Reduced);
+  // The gradient cases (test_grads_vs_torch.py) take functions that do not
+  // depend on the factors' free signs or phases: squares of Q, R, U, V.
+  if (op == "qr") { // <reduced|complete|r><recon|qtq|absr|qsq|rsq>
+    la::QrMode mode = part.starts_with("complete")  ? la::QrMode::Complete
+                      : part.starts_with("reduced") ? la::QrMode::Reduced
+                                                    : la::QrMode::R;
+    la::QR r = la::qr(a, mode);
     if (part.ends_with("recon"))
       return tn::matmul(r.q, r.r);
     if (part.ends_with("qtq"))
       return tn::matmul(r.q.mT(), r.q);
+    if (part.ends_with("qsq"))
+      return r.q * r.q;
+    if (part.ends_with("rsq"))
+      return r.r * r.r;
     return tn::abs(r.r);
   }
-  if (op == "eigh") {
-    la::Eigh r = la::eigh(a, false);
-    if (part == "values")
+  if (op == "eigh" || op == "eigvalsh") { // sym...: of (a + a^T) / 2
+    tn::Tensor m =
+        part.starts_with("sym") ? tn::mul(tn::add(a, a.mT()), 0.5) : a;
+    if (op == "eigvalsh")
+      return la::eigvalsh(m);
+    la::Eigh r = la::eigh(m, false);
+    if (part.ends_with("values"))
       return r.eigenvalues;
+    if (part.ends_with("vsq"))
+      return r.eigenvectors * r.eigenvectors;
     return tn::matmul(tn::matmul(r.eigenvectors, diagonalOf(r.eigenvalues)),
                       r.eigenvectors.mT());
+  }
+  if (op == "eig" && part.starts_with("g")) {
+    // Functions of the values and vectors that hold for any order and
+    // phase: (sum re(l)^2, sum im(l)^2), and sum_j |V_ij|^2 re(l_j).
+    la::Eig r = la::eig(a);
+    if (part == "gvals")
+      return tn::stack({(r.valuesReal * r.valuesReal).sum({-1}),
+                        (r.valuesImag * r.valuesImag).sum({-1})},
+                       -1);
+    tn::Tensor magnitude =
+        r.vectorsReal * r.vectorsReal + r.vectorsImag * r.vectorsImag;
+    return (magnitude * r.valuesReal.unsqueeze(-2)).sum({-1});
   }
   if (op == "eig") {
     la::Eig r = la::eig(a);
@@ -236,10 +262,16 @@ tn::Tensor runLinalg(const std::string &op, const std::string &part,
         (tn::matmul(r.vectorsReal, wi) + tn::matmul(r.vectorsImag, wr));
     return tn::cat({re, im}, -1);
   }
-  if (op == "svd") {
-    la::SVD r = la::svd(a, part != "reduced");
-    if (part == "values")
+  if (op == "svd") { // values, full, reduced; g...: reduced factors
+    la::SVD r = la::svd(a, part != "reduced" && !part.starts_with("g"));
+    if (part == "values" || part == "gvalues")
       return r.s;
+    if (part == "gusq")
+      return r.u * r.u;
+    if (part == "gvhsq")
+      return r.vh * r.vh;
+    if (part == "gweighted") // U diag(s^2) Vh
+      return tn::matmul(r.u * (r.s * r.s).unsqueeze(-2), r.vh);
     std::int64_t k = r.s.size(-1);
     return tn::matmul(tn::matmul(r.u.narrow(-1, 0, k), diagonalOf(r.s)),
                       r.vh.narrow(-2, 0, k));
@@ -248,9 +280,10 @@ tn::Tensor runLinalg(const std::string &op, const std::string &part,
     return la::svdvals(a);
   if (op == "lstsq") {
     la::Lstsq r = la::lstsq(a, second());
-    return part == "solution" ? r.solution
-           : part == "rank"   ? r.rank
-                              : r.residuals;
+    return part == "solution"   ? r.solution
+           : part == "rank"     ? r.rank
+           : part == "singular" ? r.singularValues
+                                : r.residuals;
   }
   if (op == "pinv")
     return la::pinv(a);

@@ -84,6 +84,15 @@ TEST_CASE("matmul, relu at 0, amax ties and views") {
   checkClose(v.grad(), {0, 1, 0, 1});
 }
 
+TEST_CASE("cumprod through zeros: each product without one factor") {
+  // y = (2, 0, 0, 0, 0). d sum(y) / d x_1 = x_0 + x_0 x_2 = 8; x_3 is a
+  // second zero, so every later term of x_1 and every term of x_2, x_3, x_4
+  // has a zero factor.
+  Tensor x = tensor({2.0, 0.0, 3.0, 0.0, 5.0}, kFloat64).requiresGrad_();
+  cumprod(x, 0).sum().backward();
+  checkClose(x.grad(), {1, 8, 0, 0, 0});
+}
+
 TEST_CASE("a realized value keeps what its gradient needs") {
   Tensor x = tensor({1.0, 2.0}, kFloat64).requiresGrad_();
   Tensor h = x * x;
@@ -291,18 +300,25 @@ TEST_CASE("gradient errors name the op, the shapes and the caller's line") {
   CHECK_CONTAINS(
       errorOf<ValueError>([&] { (void)grad({(x * 2).sum()}, {other}); }),
       "input 0 of shape (1,) was not used to compute the outputs");
-  // An op computed outside the IR without a gradient yet.
-  Tensor m = tensor({{4.0, 1.0}, {1.0, 3.0}}, kFloat64).requiresGrad_();
+  // Factors that are not unique have no gradient: the completion of a tall
+  // matrix's complete Q, or of a non-square matrix's full U.
+  Tensor m =
+      tensor({{4.0, 1.0}, {1.0, 3.0}, {0.5, 2.0}}, kFloat64).requiresGrad_();
+  const linalg::QrMode complete = linalg::QrMode::Complete;
   line = __LINE__ + 1;
-  msg = errorOf<ValueError>([&] { (void)linalg::qr(m); });
-  CHECK_CONTAINS(msg, "linalg.qr has no gradient yet, and this input "
-                      "of shape (2, 2) requires grad");
+  msg = errorOf<ValueError>([&] { (void)linalg::qr(m, complete); });
+  CHECK_CONTAINS(msg, "the complete Q of a matrix of shape (3, 2) with more "
+                      "rows than columns has no gradient");
   CHECK_CONTAINS(msg, "AutogradTest.cpp:" + std::to_string(line));
+  CHECK_CONTAINS(errorOf<ValueError>([&] { (void)linalg::svd(m, true); }),
+                 "the full u and vh of a matrix of shape (3, 2) have no "
+                 "gradient");
   {
     NoGradGuard noGrad;
-    CHECK(linalg::qr(m).q.defined()); // fine without recording
+    CHECK(linalg::qr(m, complete).q.defined()); // no record
   }
-  CHECK(linalg::qr(m.detach()).q.defined());
+  CHECK(linalg::svd(m.detach(), true).u.defined());
+  CHECK(linalg::qr(m).q.requiresGrad()); // the reduced factors have one
   // In place on a leaf, outside NoGradGuard.
   line = __LINE__ + 1;
   msg = errorOf<ValueError>([&] { x.add_(1.0); });

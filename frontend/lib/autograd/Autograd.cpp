@@ -339,15 +339,18 @@ bool detail::tracksGrad(const TensorImpl &t) {
   return tracks(t);
 }
 
-void detail::refuseGradient(const Tensor &t, std::string_view op,
-                            SourceLoc where) {
-  if (gradEnabled && t.defined() && tracksGrad(*t.impl()))
-    fail<ValueError>(where, op,
-                     "compute it inside a NoGradGuard or on detach()ed "
-                     "inputs; docs/OPS.md lists the ops that have gradients",
-                     "{} has no gradient yet, and this input of shape {} "
-                     "requires grad",
-                     op, formatShape(t.impl()->shape));
+bool detail::differentiating(std::initializer_list<const Tensor *> inputs) {
+  if (!gradEnabled)
+    return false;
+  for (const Tensor *t : inputs)
+    if (t->defined() && t->numel() > 0 && tracksGrad(*t->impl()))
+      return true;
+  return false;
+}
+
+Tensor detail::withGradientOf(const Tensor &value, const Tensor &tangent,
+                              SourceLoc where) {
+  return add(value, sub(tangent, tangent.detach(where), where), where);
 }
 
 bool isGradEnabled() { return gradEnabled; }

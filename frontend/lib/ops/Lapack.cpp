@@ -6,6 +6,7 @@
 // variants, so that each op is written once for both dtypes.
 //
 //===----------------------------------------------------------------------===//
+#include "LapackGradients.h"
 #include "tensor/TensorImpl.h"
 #include "trueno/Autograd.h"
 #include "trueno/Core/Check.h"
@@ -207,27 +208,6 @@ RightSide rightSide(const Tensor &a, const Tensor &b, std::int64_t rows,
                     element, info - 1, info - 1);
 }
 
-/// Whether a LAPACK op's inputs need the gradient escape hatch below.
-bool differentiating(std::initializer_list<const Tensor *> inputs) {
-  if (!isGradEnabled())
-    return false;
-  for (const Tensor *t : inputs)
-    if (t->defined() && detail::tracksGrad(*t->impl()))
-      return true;
-  return false;
-}
-
-/// The escape hatch for results LAPACK computes outside the IR: `value`
-/// (computed eagerly, on detached inputs) plus `tangent - detach(tangent)`,
-/// which is exactly zero, so the result is `value` and its gradient is
-/// `tangent`'s. `tangent` is a linear function of the inputs built with the
-/// eager results held constant, whose derivative is the op's (first
-/// derivatives only: the constants are not differentiated again).
-Tensor withGradientOf(const Tensor &value, const Tensor &tangent,
-                      SourceLoc where) {
-  return add(value, sub(tangent, tangent.detach(where), where), where);
-}
-
 } // namespace
 
 Tensor solve(const Tensor &a, const Tensor &b, SourceLoc where) {
@@ -239,19 +219,8 @@ Tensor solve(const Tensor &a, const Tensor &b, SourceLoc where) {
   bool vector = b.dim() == 1 || (b.dim() == a.dim() - 1 &&
                                  std::equal(b.shape().begin(), b.shape().end(),
                                             a.shape().begin()));
-  if (differentiating({&a, &b})) {
-    // dX = A^-1 (dB - dA X): the tangent A^-1 (B - A X) with A^-1 and X
-    // held constant.
-    Tensor x = solve(a.detach(where), b.detach(where), where);
-    Tensor y = inv(a.detach(where), where);
-    auto column = [&](const Tensor &t) {
-      return vector ? t.unsqueeze(-1, where) : t;
-    };
-    Tensor tangent =
-        matmul(y, sub(column(b), matmul(a, column(x), where), where), where);
-    return withGradientOf(x, vector ? tangent.squeeze(-1, where) : tangent,
-                          where);
-  }
+  if (detail::differentiating({&a, &b}))
+    return solveWithGradient(a, b, vector, where);
   RightSide side = rightSide(a, b, n, vector, "linalg.solve", where);
   const Tensor &rhs = side.rhs;
   const Shape &batch = side.batch;
@@ -273,12 +242,8 @@ Tensor solve(const Tensor &a, const Tensor &b, SourceLoc where) {
 Tensor inv(const Tensor &a, SourceLoc where) {
   checkMatrix(a, true, "linalg.inv", where);
   DType dtype = checkFloat(a.dtype(), "linalg.inv", where);
-  if (differentiating({&a})) {
-    // d(A^-1) = -A^-1 dA A^-1.
-    Tensor y = inv(a.detach(where), where);
-    return withGradientOf(y, neg(matmul(matmul(y, a, where), y, where), where),
-                          where);
-  }
+  if (detail::differentiating({&a}))
+    return invWithGradient(a, where);
   return withFloat(dtype, [&]<typename T>(T) {
     Stack<T> s = stackOf<T>(a, batchOf(a));
     std::vector<lapack_int> pivots(s.n);
@@ -297,13 +262,8 @@ Tensor inv(const Tensor &a, SourceLoc where) {
 SignLogAbsDet slogdet(const Tensor &a, SourceLoc where) {
   checkMatrix(a, true, "linalg.slogdet", where);
   DType dtype = checkFloat(a.dtype(), "linalg.slogdet", where);
-  if (differentiating({&a})) {
-    // d log|det A| = tr(A^-1 dA); the sign has no gradient.
-    SignLogAbsDet r = slogdet(a.detach(where), where);
-    Tensor y = inv(a.detach(where), where);
-    Tensor tangent = sum(mul(y.mT(where), a, where), {-2, -1}, false, where);
-    return {r.sign, withGradientOf(r.logabsdet, tangent, where)};
-  }
+  if (detail::differentiating({&a}))
+    return slogdetWithGradient(a, where);
   return withFloat(dtype, [&]<typename T>(T) {
     Stack<T> s = stackOf<T>(a, batchOf(a));
     std::vector<lapack_int> pivots(s.n);
@@ -337,14 +297,8 @@ SignLogAbsDet slogdet(const Tensor &a, SourceLoc where) {
 Tensor det(const Tensor &a, SourceLoc where) {
   checkMatrix(a, true, "linalg.det", where);
   DType dtype = checkFloat(a.dtype(), "linalg.det", where);
-  if (differentiating({&a})) {
-    // d det A = det A tr(A^-1 dA) (a singular A: inv's LinAlgError).
-    Tensor d = det(a.detach(where), where);
-    Tensor y = inv(a.detach(where), where);
-    Tensor tangent =
-        mul(d, sum(mul(y.mT(where), a, where), {-2, -1}, false, where), where);
-    return withGradientOf(d, tangent, where);
-  }
+  if (detail::differentiating({&a}))
+    return detWithGradient(a, where);
   return withFloat(dtype, [&]<typename T>(T) {
     Stack<T> s = stackOf<T>(a, batchOf(a));
     std::vector<lapack_int> pivots(s.n);
@@ -364,24 +318,8 @@ Tensor det(const Tensor &a, SourceLoc where) {
 Tensor cholesky(const Tensor &a, bool upper, SourceLoc where) {
   checkMatrix(a, true, "linalg.cholesky", where);
   DType dtype = checkFloat(a.dtype(), "linalg.cholesky", where);
-  if (differentiating({&a})) {
-    // dL = L phi(L^-1 sym(dA) L^-T), phi(X) = tril(X, -1) + diag(X) / 2
-    // (Murray 2016; PyTorch's cholesky_jvp). The symmetric part of dA makes
-    // the gradient symmetric, as PyTorch's, although LAPACK reads one
-    // triangle.
-    Tensor l = cholesky(a.detach(where), false, where);
-    Tensor lInverse = inv(l, where);
-    Tensor symmetric = mul(add(a, a.mT(where), where), Scalar(0.5), where);
-    Tensor x =
-        matmul(matmul(lInverse, symmetric, where), lInverse.mT(where), where);
-    std::int64_t n = a.size(-1);
-    Tensor halfDiagonal =
-        mul(eye(n, std::nullopt, x.dtype()), Scalar(0.5), where);
-    Tensor phi = add(tril(x, -1, where), mul(x, halfDiagonal, where), where);
-    Tensor tangent = matmul(l, phi, where);
-    return upper ? withGradientOf(l.mT(where), tangent.mT(where), where)
-                 : withGradientOf(l, tangent, where);
-  }
+  if (detail::differentiating({&a}))
+    return choleskyWithGradient(a, upper, where);
   return withFloat(dtype, [&]<typename T>(T) {
     Stack<T> s = stackOf<T>(a, batchOf(a));
     for (std::int64_t i = 0; i < s.count; ++i) {
@@ -404,9 +342,10 @@ Tensor cholesky(const Tensor &a, bool upper, SourceLoc where) {
 }
 
 QR qr(const Tensor &a, QrMode mode, SourceLoc where) {
-  detail::refuseGradient(a, "linalg.qr", where);
   checkMatrix(a, false, "linalg.qr", where);
   DType dtype = checkFloat(a.dtype(), "linalg.qr", where);
+  if (detail::differentiating({&a}))
+    return qrWithGradient(a, mode, where);
   return withFloat(dtype, [&]<typename T>(T) {
     Stack<T> s = stackOf<T>(a, batchOf(a));
     std::int64_t m = s.m, n = s.n, k = std::min(m, n);
@@ -443,9 +382,10 @@ QR qr(const Tensor &a, QrMode mode, SourceLoc where) {
 }
 
 Eigh eigh(const Tensor &a, bool upper, SourceLoc where) {
-  detail::refuseGradient(a, "linalg.eigh", where);
   checkMatrix(a, true, "linalg.eigh", where);
   DType dtype = checkFloat(a.dtype(), "linalg.eigh", where);
+  if (detail::differentiating({&a}))
+    return eighWithGradient(a, upper, where);
   return withFloat(dtype, [&]<typename T>(T) {
     Stack<T> s = stackOf<T>(a, batchOf(a));
     std::vector<T> values(s.count * s.n);
@@ -464,14 +404,14 @@ Eigh eigh(const Tensor &a, bool upper, SourceLoc where) {
 }
 
 Tensor eigvalsh(const Tensor &a, bool upper, SourceLoc where) {
-  detail::refuseGradient(a, "linalg.eigvalsh", where);
   return eigh(a, upper, where).eigenvalues;
 }
 
 Eig eig(const Tensor &a, SourceLoc where) {
-  detail::refuseGradient(a, "linalg.eig", where);
   checkMatrix(a, true, "linalg.eig", where);
   DType dtype = checkFloat(a.dtype(), "linalg.eig", where);
+  if (detail::differentiating({&a}))
+    return eigWithGradient(a, where);
   return withFloat(dtype, [&]<typename T>(T) {
     Stack<T> s = stackOf<T>(a, batchOf(a));
     std::int64_t n = s.n;
@@ -513,9 +453,10 @@ Eig eig(const Tensor &a, SourceLoc where) {
 }
 
 SVD svd(const Tensor &a, bool fullMatrices, SourceLoc where) {
-  detail::refuseGradient(a, "linalg.svd", where);
   checkMatrix(a, false, "linalg.svd", where);
   DType dtype = checkFloat(a.dtype(), "linalg.svd", where);
+  if (detail::differentiating({&a}))
+    return svdWithGradient(a, fullMatrices, where);
   return withFloat(dtype, [&]<typename T>(T) {
     Stack<T> s = stackOf<T>(a, batchOf(a));
     std::int64_t m = s.m, n = s.n, k = std::min(m, n);
@@ -548,9 +489,10 @@ SVD svd(const Tensor &a, bool fullMatrices, SourceLoc where) {
 }
 
 Tensor svdvals(const Tensor &a, SourceLoc where) {
-  detail::refuseGradient(a, "linalg.svdvals", where);
   checkMatrix(a, false, "linalg.svdvals", where);
   DType dtype = checkFloat(a.dtype(), "linalg.svdvals", where);
+  if (detail::differentiating({&a}))
+    return svdvalsWithGradient(a, where);
   return withFloat(dtype, [&]<typename T>(T) {
     Stack<T> s = stackOf<T>(a, batchOf(a));
     std::int64_t k = std::min(s.m, s.n);
@@ -571,14 +513,14 @@ Tensor svdvals(const Tensor &a, SourceLoc where) {
 
 Lstsq lstsq(const Tensor &a, const Tensor &b, std::optional<double> rcond,
             SourceLoc where) {
-  detail::refuseGradient(a, "linalg.lstsq", where);
-  detail::refuseGradient(b, "linalg.lstsq", where);
   checkMatrix(a, false, "linalg.lstsq", where);
   detail::implOf(b, "linalg.lstsq", where);
   DType dtype = checkFloat(resultType(a, b), "linalg.lstsq", where);
   std::int64_t m = a.size(-2), n = a.size(-1);
   bool vector = b.dim() == a.dim() - 1;
   RightSide side = rightSide(a, b, m, vector, "linalg.lstsq", where);
+  if (detail::differentiating({&a, &b}))
+    return lstsqWithGradient(a, b, rcond, vector, where);
   const Tensor &rhs = side.rhs;
   const Shape &batch = side.batch;
   return withFloat(dtype, [&]<typename T>(T) {
@@ -628,9 +570,10 @@ Lstsq lstsq(const Tensor &a, const Tensor &b, std::optional<double> rcond,
 }
 
 Tensor pinv(const Tensor &a, std::optional<double> rtol, SourceLoc where) {
-  detail::refuseGradient(a, "linalg.pinv", where);
   checkMatrix(a, false, "linalg.pinv", where);
   DType dtype = checkFloat(a.dtype(), "linalg.pinv", where);
+  if (detail::differentiating({&a}))
+    return pinvWithGradient(a, rtol, where);
   if (a.size(-1) == 0 || a.size(-2) == 0) {
     Shape shape = withMatrix(batchOf(a), {a.size(-1), a.size(-2)});
     return zeros(shape, TensorOptions(dtype).withDevice(a.device()), where);

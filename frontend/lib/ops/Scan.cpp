@@ -84,39 +84,52 @@ Tensor cumsumInIR(const Tensor &x, std::int64_t dim, SourceLoc where) {
   return matmul(moved, upper, where).transpose(d, -1, where);
 }
 
-/// A scan whose input requires grad: the eager value plus a tangent minus
-/// its detached self (exactly zero; Lapack.cpp's escape hatch): for
-/// cumsum the tangent is the sum itself in the IR; for cumprod, y *
-/// cumsum(x / x0) with y and x0 (the values) held constant, whose
-/// derivative is d y_j / d x_i = y_j / x_i for i <= j.
+/// A scan whose input requires grad, through the escape hatch of
+/// tensor/TensorImpl.h: the eager value plus a tangent whose derivative is
+/// the scan's. For cumsum the tangent is the sum itself in the IR. For
+/// cumprod, d y_j / d x_i is the product of x_k over k <= j but k != i:
+///  - before a row's first zero, at z, that is y_j / x_i, so the tangent
+///    there is y * cumsum(x / x0), y and x0 (the values) held constant;
+///  - from z up to the row's second zero, only i = z survives: q_j x_z,
+///    where q_j is the product up to j without x_z;
+///  - from the second zero on, every term has a zero factor: 0.
+/// (x0 has its zeros replaced by ones, so that the first term is finite
+/// where y is 0.)
 Tensor differentiableScan(const Tensor &x, std::int64_t dim, bool product,
                           std::string_view op, SourceLoc where) {
   Tensor plain = x.detach(where);
   Tensor value = scan(plain, dim, product, op, where);
-  Tensor tangent;
-  if (!product) {
-    tangent = cumsumInIR(x, dim, where);
-  } else {
-    if (any(eq(plain, 0.0, where), {}, false, where).item<bool>())
-      fail<ValueError>(where, op,
-                       "compute it on detach()ed inputs, or in a NoGradGuard",
-                       "the gradient of cumprod of an input with zeros is not "
-                       "supported yet");
-    tangent = mul(value, cumsumInIR(div(x, plain, where), dim, where), where);
+  if (!product)
+    return detail::withGradientOf(value, cumsumInIR(x, dim, where), where);
+  Tensor isZero = eq(plain, 0.0, where);
+  Tensor safe = trueno::where(isZero, 1.0, plain, where);
+  Tensor tangent =
+      mul(value, cumsumInIR(div(x, safe, where), dim, where), where);
+  if (any(isZero, {}, false, where).item<bool>()) {
+    Tensor zerosSoFar = scan(isZero, dim, false, op, where);
+    Tensor firstZero = bitwiseAnd(isZero, eq(zerosSoFar, 1, where), where);
+    Tensor withoutFirst = trueno::where(firstZero, 1.0, plain, where);
+    Tensor q =
+        trueno::where(eq(zerosSoFar, 1, where),
+                      scan(withoutFirst, dim, true, op, where), 0.0, where);
+    Tensor atFirstZero = mul(x, firstZero, where);
+    if (x.dim() > 0)
+      atFirstZero = sum(atFirstZero, {dim}, true, where);
+    tangent = add(tangent, mul(q, atFirstZero, where), where);
   }
-  return add(value, sub(tangent, tangent.detach(where), where), where);
+  return detail::withGradientOf(value, tangent, where);
 }
 
 } // namespace
 
 Tensor cumsum(const Tensor &x, std::int64_t dim, SourceLoc where) {
-  if (isGradEnabled() && detail::tracksGrad(implOf(x, "cumsum", where)))
+  if (detail::differentiating({&x}))
     return differentiableScan(x, dim, false, "cumsum", where);
   return scan(x, dim, false, "cumsum", where);
 }
 
 Tensor cumprod(const Tensor &x, std::int64_t dim, SourceLoc where) {
-  if (isGradEnabled() && detail::tracksGrad(implOf(x, "cumprod", where)))
+  if (detail::differentiating({&x}))
     return differentiableScan(x, dim, true, "cumprod", where);
   return scan(x, dim, true, "cumprod", where);
 }

@@ -18,6 +18,7 @@
 #include <atomic>
 #include <cstddef>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <new>
 #include <stdexcept>
@@ -224,10 +225,21 @@ void copyElements(const TensorImpl &dst, const TensorImpl &src);
 /// Whether autograd tracks `t` (a leaf that requires grad, or a value
 /// computed from one with grad mode on).
 bool tracksGrad(const TensorImpl &t);
-/// ValueError naming `op` when `t` requires grad and grad mode is on: for
-/// the ops computed outside the IR that have no gradient yet (sort, scans,
-/// LAPACK), which would otherwise cut the gradient silently.
-void refuseGradient(const Tensor &t, std::string_view op, SourceLoc where);
+
+// The escape hatch for ops computed outside the IR (LAPACK, scans, sort):
+// their eager result plus `tangent - detach(tangent)`, which is exactly
+// zero, where `tangent` is recorded in the IR as a linear function of the
+// inputs, with the eager results held constant, whose derivative is the
+// op's. The compiler differentiates the tangent like any other ops.
+
+/// Whether such an op must record a gradient: grad mode is on and one of
+/// the non-empty inputs requires grad (an empty one has nothing to
+/// differentiate).
+bool differentiating(std::initializer_list<const Tensor *> inputs);
+/// `value` (computed on detached inputs) plus `tangent - detach(tangent)`:
+/// the value of `value` and the derivative of `tangent`.
+Tensor withGradientOf(const Tensor &value, const Tensor &tangent,
+                      SourceLoc where);
 
 /// MemoryError naming `op` and the caller's line: `count` host elements of
 /// `itemBytes` bytes could not be allocated.
