@@ -363,7 +363,10 @@ SECOND_ORDER = {"exp", "log", "tanh", "sigmoid", "gelu", "mul", "div", "pow",
                 "maximum", "where", "sum", "mean", "prod", "amax", "logsumexp",
                 "var", "softmax", "logSoftmax", "matmul", "linear",
                 "crossEntropyLoss", "mseLoss", "bceLogitsLoss", "conv2d",
-                "layerNorm", "gather", "pad", "maxPool2d"}
+                "layerNorm", "gather", "pad", "maxPool2d",
+                # ops outside the IR: their factors are differentiable too
+                "cumprod", "solve", "inv", "det", "slogdet", "cholesky", "qr",
+                "eigh", "eigvalsh", "eig", "svd", "svdvals", "pinv", "lstsq"}
 
 BUILDERS = {}
 for _n in UNARY:

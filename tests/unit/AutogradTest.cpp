@@ -91,6 +91,13 @@ TEST_CASE("cumprod through zeros: each product without one factor") {
   Tensor x = tensor({2.0, 0.0, 3.0, 0.0, 5.0}, kFloat64).requiresGrad_();
   cumprod(x, 0).sum().backward();
   checkClose(x.grad(), {1, 8, 0, 0, 0});
+  // Second derivatives along x_1: d/dx_1 of each gradient. x_3's gradient
+  // x0 x1 x2 + x0 x1 x2 x4 has the zero x_1 as a factor, but its derivative
+  // x0 x2 + x0 x2 x4 = 36 is not zero.
+  Tensor y = tensor({2.0, 0.0, 3.0, 0.0, 5.0}, kFloat64).requiresGrad_();
+  Tensor g = grad({cumprod(y, 0).sum()}, {y}, {}, std::nullopt, true)[0];
+  Tensor along = tensor({0.0, 1.0, 0.0, 0.0, 0.0}, kFloat64);
+  checkClose(grad({(g * along).sum()}, {y})[0], {4, 0, 2, 36, 0});
 }
 
 TEST_CASE("a realized value keeps what its gradient needs") {

@@ -348,9 +348,31 @@ bool detail::differentiating(std::initializer_list<const Tensor *> inputs) {
   return false;
 }
 
-Tensor detail::withGradientOf(const Tensor &value, const Tensor &tangent,
-                              SourceLoc where) {
-  return add(value, sub(tangent, tangent.detach(where), where), where);
+Tensor detail::changeOf(const Tensor &t, SourceLoc where) {
+  return sub(t, t.detach(where), where);
+}
+
+namespace {
+thread_local bool insideHatchFactors = false;
+} // namespace
+
+detail::HatchFactors::HatchFactors() : outermost_(!insideHatchFactors) {
+  insideHatchFactors = true;
+}
+
+detail::HatchFactors::~HatchFactors() {
+  if (outermost_)
+    insideHatchFactors = false;
+}
+
+Tensor detail::HatchFactors::input(const Tensor &t, SourceLoc where) const {
+  if (!outermost_)
+    return t.detach(where);
+  // Half the derivative: the change T(c(A), dA) is the op's derivative f'(A)
+  // dA, and differentiating it once more counts f'' twice (through c and
+  // through dA), so c carries half of A's derivative.
+  return add(t.detach(where), mul(changeOf(t, where), Scalar(0.5), where),
+             where);
 }
 
 bool isGradEnabled() { return gradEnabled; }

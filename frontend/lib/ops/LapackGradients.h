@@ -2,12 +2,10 @@
 //
 // LAPACK's results are computed outside the IR, so the reverse-mode pass
 // cannot see how they depend on the inputs. Each op here goes through the
-// escape hatch of tensor/TensorImpl.h (withGradientOf): its eager result,
-// computed on detached inputs, plus a tangent recorded in the IR, a linear
-// function of the inputs whose derivative is the op's forward-mode
-// derivative. The compiler differentiates the tangent like any other ops, so
-// the gradient fuses with the rest of the backward pass. Second derivatives
-// hold the eager results constant.
+// escape hatch of tensor/TensorImpl.h: its eager value plus its
+// forward-mode derivative applied to changeOf(input), recorded in the IR
+// as ordinary ops, which the compiler differentiates (and fuses with the
+// rest of the backward pass) like any others.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TRUENO_FRONTEND_OPS_LAPACKGRADIENTS_H

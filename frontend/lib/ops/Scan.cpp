@@ -84,40 +84,64 @@ Tensor cumsumInIR(const Tensor &x, std::int64_t dim, SourceLoc where) {
   return matmul(moved, upper, where).transpose(d, -1, where);
 }
 
+/// The sum along `dim` of `x` where `mask` holds, keeping the dimension.
+Tensor sumWhere(const Tensor &x, const Tensor &mask, std::int64_t dim,
+                SourceLoc where) {
+  Tensor masked = mul(x, mask, where);
+  return x.dim() == 0 ? masked : sum(masked, {dim}, true, where);
+}
+
 /// A scan whose input requires grad, through the escape hatch of
-/// tensor/TensorImpl.h: the eager value plus a tangent whose derivative is
-/// the scan's. For cumsum the tangent is the sum itself in the IR. For
-/// cumprod, d y_j / d x_i is the product of x_k over k <= j but k != i:
-///  - before a row's first zero, at z, that is y_j / x_i, so the tangent
-///    there is y * cumsum(x / x0), y and x0 (the values) held constant;
-///  - from z up to the row's second zero, only i = z survives: q_j x_z,
-///    where q_j is the product up to j without x_z;
-///  - from the second zero on, every term has a zero factor: 0.
-/// (x0 has its zeros replaced by ones, so that the first term is finite
-/// where y is 0.)
+/// tensor/TensorImpl.h: the eager value plus the scan's change for
+/// dx = changeOf(x). For cumsum that is the sum of dx in the IR. For
+/// cumprod, d y_j / d x_i = C_ij, the product of x_k over k <= j but
+/// k != i. With a row's zeros at z1 < z2 < ..., the change is written so
+/// that it and its derivative (the second derivative) are exact:
+///  - y_j * cumsum(dx / x) over the nonzero x_i: C_ij = y_j / x_i before
+///    z1, and y_j's derivative carries C_ij's through x_z1 after it;
+///  - q_j dx_z1 for z1 <= j < z2, q_j the product up to j without x_z1;
+///  - r_j (x_z2 dx_z1 + x_z1 dx_z2) for z2 <= j < z3, r_j the product
+///    without both: zero, but with the derivative of C_z1,j and C_z2,j;
+///  - past z3 every C_ij and its derivative have a zero factor.
+/// The divisor has its zeros replaced by ones, so that each term is finite.
+/// y, x, q and r are the factors: differentiable at the outermost hatch.
 Tensor differentiableScan(const Tensor &x, std::int64_t dim, bool product,
                           std::string_view op, SourceLoc where) {
-  Tensor plain = x.detach(where);
-  Tensor value = scan(plain, dim, product, op, where);
+  Tensor dx = detail::changeOf(x, where);
   if (!product)
-    return detail::withGradientOf(value, cumsumInIR(x, dim, where), where);
-  Tensor isZero = eq(plain, 0.0, where);
-  Tensor safe = trueno::where(isZero, 1.0, plain, where);
-  Tensor tangent =
-      mul(value, cumsumInIR(div(x, safe, where), dim, where), where);
+    return add(scan(x.detach(where), dim, false, op, where),
+               cumsumInIR(dx, dim, where), where);
+  detail::HatchFactors factors;
+  Tensor fx = factors.input(x, where);
+  Tensor value = cumprod(fx, dim, where);
+  Tensor isZero = eq(x.detach(where), 0.0, where);
+  Tensor safe = trueno::where(isZero, 1.0, fx, where);
+  Tensor change =
+      mul(value,
+          cumsumInIR(div(trueno::where(isZero, 0.0, dx, where), safe, where),
+                     dim, where),
+          where);
   if (any(isZero, {}, false, where).item<bool>()) {
     Tensor zerosSoFar = scan(isZero, dim, false, op, where);
-    Tensor firstZero = bitwiseAnd(isZero, eq(zerosSoFar, 1, where), where);
-    Tensor withoutFirst = trueno::where(firstZero, 1.0, plain, where);
-    Tensor q =
-        trueno::where(eq(zerosSoFar, 1, where),
-                      scan(withoutFirst, dim, true, op, where), 0.0, where);
-    Tensor atFirstZero = mul(x, firstZero, where);
-    if (x.dim() > 0)
-      atFirstZero = sum(atFirstZero, {dim}, true, where);
-    tangent = add(tangent, mul(q, atFirstZero, where), where);
+    Tensor first = bitwiseAnd(isZero, eq(zerosSoFar, 1, where), where);
+    Tensor second = bitwiseAnd(isZero, eq(zerosSoFar, 2, where), where);
+    Tensor q = trueno::where(
+        eq(zerosSoFar, 1, where),
+        cumprod(trueno::where(first, 1.0, fx, where), dim, where), 0.0, where);
+    Tensor r = trueno::where(
+        eq(zerosSoFar, 2, where),
+        cumprod(trueno::where(bitwiseOr(first, second, where), 1.0, fx, where),
+                dim, where),
+        0.0, where);
+    Tensor dxFirst = sumWhere(dx, first, dim, where);
+    Tensor dxSecond = sumWhere(dx, second, dim, where);
+    Tensor pair =
+        add(mul(sumWhere(fx, second, dim, where), dxFirst, where),
+            mul(sumWhere(fx, first, dim, where), dxSecond, where), where);
+    change = add(add(change, mul(q, dxFirst, where), where),
+                 mul(r, pair, where), where);
   }
-  return detail::withGradientOf(value, tangent, where);
+  return add(value.detach(where), change, where);
 }
 
 } // namespace

@@ -226,20 +226,41 @@ void copyElements(const TensorImpl &dst, const TensorImpl &src);
 /// computed from one with grad mode on).
 bool tracksGrad(const TensorImpl &t);
 
-// The escape hatch for ops computed outside the IR (LAPACK, scans, sort):
-// their eager result plus `tangent - detach(tangent)`, which is exactly
-// zero, where `tangent` is recorded in the IR as a linear function of the
-// inputs, with the eager results held constant, whose derivative is the
-// op's. The compiler differentiates the tangent like any other ops.
+// The escape hatch for ops computed outside the IR (LAPACK, scans): the
+// result is the eager value, detached, plus a tangent recorded in the IR:
+// the op's forward-mode derivative applied to `changeOf(input)`, which is
+// zero but has the input's derivative. The tangent adds nothing to the
+// value, and the compiler differentiates it like any other ops, so its
+// derivative is the op's. The factors the tangent multiplies by (an
+// inverse, eigenvectors...) come from the op itself, called on
+// `HatchFactors::input`: at the outermost hatch that is the input, so the
+// factors are themselves differentiable (through a nested hatch) and the
+// gradient's own gradient, a second derivative, is exact; inside a hatch it
+// is the detached input, so a nested hatch's factors are constants (third
+// derivatives hold them constant). The outermost input carries half the
+// input's derivative: the change f'(c(A)) dA, differentiated once more,
+// meets f'' twice, through the factors c and through dA.
 
 /// Whether such an op must record a gradient: grad mode is on and one of
 /// the non-empty inputs requires grad (an empty one has nothing to
 /// differentiate).
 bool differentiating(std::initializer_list<const Tensor *> inputs);
-/// `value` (computed on detached inputs) plus `tangent - detach(tangent)`:
-/// the value of `value` and the derivative of `tangent`.
-Tensor withGradientOf(const Tensor &value, const Tensor &tangent,
-                      SourceLoc where);
+/// `t - detach(t)`: zero, with t's derivative.
+Tensor changeOf(const Tensor &t, SourceLoc where);
+/// Marks the computation of a hatch's factors for as long as it lives.
+class HatchFactors {
+public:
+  HatchFactors();
+  ~HatchFactors();
+  HatchFactors(const HatchFactors &) = delete;
+  HatchFactors &operator=(const HatchFactors &) = delete;
+  /// What the factors are computed from: `t` with half its derivative at
+  /// the outermost hatch, a detached `t` inside one.
+  Tensor input(const Tensor &t, SourceLoc where) const;
+
+private:
+  bool outermost_;
+};
 
 /// MemoryError naming `op` and the caller's line: `count` host elements of
 /// `itemBytes` bytes could not be allocated.
