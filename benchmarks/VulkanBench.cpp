@@ -13,7 +13,7 @@
 // lavapipe on CI-sized machines wants 16 or more; cases, comma-separated,
 // runs only the cases whose name contains one of them: upload_256MiB,
 // download_256MiB, exp_fma_16M, softmax_4096x4096, sum_256M, rowsum_256M,
-// matmul_{f32,f16,bf16}_N, small_program(_pipelined), conv2d_fmnist,
+// sumlayout_256M, matmul_{f32,f16,bf16}_N, small_program(_pipelined), conv2d_fmnist,
 // fmnist_train_step, compile)
 //
 //===----------------------------------------------------------------------===//
@@ -176,6 +176,41 @@ int main(int argc, char **argv) {
              trueno::sync();
            }),
            "GB/s", 4.0 * n);
+  }
+  // Layouts of the same 256M sum, an experiment for docs/PERFORMANCE.md:
+  // [K, P] column sums (P threads each striding by P), [K, G, T] summed
+  // over K and T (a workgroup per G, its T threads reading T neighbours,
+  // all workgroups one contiguous window per step), and the sum over the
+  // first half of the buffer (is the buffer's size or the bytes read what
+  // matters?).
+  if (wanted("sumlayout_256M")) {
+    std::int64_t n = (256 << 20) / scale;
+    Tensor x = rand({n}, on);
+    Tensor s;
+    for (std::int64_t p : {16384L, 65536L, 262144L}) {
+      if (n % p != 0)
+        continue;
+      report("sumlayout_256M_columns" + std::to_string(p), medianMs([&] {
+               s = x.reshape({n / p, p}).sum({0}).sum();
+               trueno::sync();
+             }),
+             "GB/s", 4.0 * n);
+    }
+    for (std::int64_t g : {512L, 1024L, 2048L}) {
+      std::int64_t t = 256;
+      if (n % (g * t) != 0)
+        continue;
+      report("sumlayout_256M_kgt" + std::to_string(g), medianMs([&] {
+               s = x.reshape({n / (g * t), g, t}).sum({0, 2}).sum();
+               trueno::sync();
+             }),
+             "GB/s", 4.0 * n);
+    }
+    report("sumlayout_256M_firsthalf", medianMs([&] {
+             s = x.narrow(0, 0, n / 2).sum();
+             trueno::sync();
+           }),
+           "GB/s", 2.0 * n);
   }
   // Matrix products: float32 at three sizes, float16 and bfloat16 (which
   // multiply in float32, as on the CPU) at 4096.

@@ -76,3 +76,32 @@ func.func @returned(%x: tensor<16xf32>) -> (tensor<16xf32>, tensor<16xf32>, tens
   } -> tensor<16xf32>
   return %e, %p, %q : tensor<16xf32>, tensor<16xf32>, tensor<16xf32>
 }
+
+// -----
+
+#id = affine_map<(d0) -> (d0)>
+#first = affine_map<(d0) -> (0)>
+
+// Read through two operands by its only reader: fused through each, gone.
+// CHECK-LABEL: func.func @only_reader_twice
+// CHECK:       linalg.generic
+// CHECK:         math.exp
+// CHECK:         math.exp
+// CHECK:         arith.addf
+// CHECK-NOT:   linalg.generic
+func.func @only_reader_twice(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %empty = tensor.empty() : tensor<4xf32>
+  %e = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]}
+      ins(%x : tensor<4xf32>) outs(%empty : tensor<4xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %v = math.exp %a : f32
+    linalg.yield %v : f32
+  } -> tensor<4xf32>
+  %sum = linalg.generic {indexing_maps = [#id, #first, #id], iterator_types = ["parallel"]}
+      ins(%e, %e : tensor<4xf32>, tensor<4xf32>) outs(%empty : tensor<4xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %v = arith.addf %a, %b : f32
+    linalg.yield %v : f32
+  } -> tensor<4xf32>
+  return %sum : tensor<4xf32>
+}

@@ -269,6 +269,25 @@ TEST_CASE("a training step's gradients on the device match the CPU's") {
   }
 }
 
+TEST_CASE("the second derivative of a 3x3 max pool compiles and matches") {
+  // The backward of a max pool over a 3x3 window is a chain of 9 selects on
+  // slices of one value; differentiated again, trueno-fuse-shared-elementwise
+  // once looped on it without end.
+  auto device = gpu();
+  if (!device)
+    return;
+  Generator gen(seed());
+  Tensor x = randn({1, 2, 4, 3}, gen), along = randn({1, 2, 4, 3}, gen);
+  auto hessianAlong = [&](Device d) {
+    Tensor leaf = x.clone().to(d).requiresGrad_();
+    Tensor g =
+        grad({maxPool2d(leaf, {3, 3}, std::array<std::int64_t, 2>{2, 2}).sum()},
+             {leaf}, {}, std::nullopt, true)[0];
+    return grad({(g * along.to(d) * leaf).sum()}, {leaf})[0];
+  };
+  CHECK(maxError(hessianAlong(*device), hessianAlong(Device::cpu())) < 1e-5);
+}
+
 TEST_CASE("a module moved to the device trains there as on the CPU") {
   auto device = gpu();
   if (!device)

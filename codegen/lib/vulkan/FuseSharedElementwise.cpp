@@ -47,12 +47,34 @@ struct FuseSharedElementwisePass
         return false;
       if (producer->hasOneUse())
         return true;
+      // A consumer that reads the producer through several operands (at
+      // several offsets: a max pool's window) while others read it too
+      // keeps it: the rewrite did not converge (the second derivative of a
+      // 3x3 max pool, whose window is 9 slices of one value, never
+      // compiled). Read by that consumer alone, it is fused through each
+      // operand in turn and disappears.
+      Operation *consumer = use->getOwner();
+      bool severalOperands =
+          llvm::count_if(consumer->getOperands(),
+                         [&](Value v) { return v == use->get(); }) > 1;
+      bool otherReaders =
+          llvm::any_of(producer->getUsers(),
+                       [&](Operation *user) { return user != consumer; });
+      if (severalOperands && otherReaders)
+        return false;
       return producer.getNumResults() == 1 &&
              producer.getNumReductionLoops() == 0 &&
              static_cast<int64_t>(producer.getBody()->getOperations().size()) <=
                  limit &&
              readByGenericsOnly(producer->getResult(0));
     });
+    // A producer fused into a consumer that already read the producer's own
+    // inputs leaves those values read through two operands; fused again,
+    // four... Deduplicating the operands (GenericOp's canonicalization)
+    // between fusions keeps that linear: without it, the second derivative
+    // of a 3x3 max pool (a chain of 8 selects, each read by the next twice)
+    // did not compile in minutes.
+    linalg::GenericOp::getCanonicalizationPatterns(patterns, &getContext());
     if (failed(
             applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();

@@ -82,7 +82,10 @@ def FuseSharedElementwise
     elementwise generic (parallel loops only, one result, at most
     `max-ops` operations in its body) whose every user reads it as an input
     of a `linalg.generic` is fused into each of them, and disappears. The
-    CPU keeps the scratch buffer: there row tiling keeps it in cache.
+    CPU keeps the scratch buffer: there row tiling keeps it in cache. A
+    generic that reads it through several operands (at several offsets, as
+    a max pool's window does) while other generics read it too keeps it:
+    the rewrite did not converge there.
   }];
   let options = [
     Option<"maxOps", "max-ops", "int64_t", /*default=*/"32",
