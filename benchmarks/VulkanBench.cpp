@@ -13,8 +13,8 @@
 // lavapipe on CI-sized machines wants 16 or more; cases, comma-separated,
 // runs only the cases whose name contains one of them: upload_256MiB,
 // download_256MiB, exp_fma_16M, softmax_4096x4096, sum_256M, rowsum_256M,
-// sumlayout_256M, matmul_{f32,f16,bf16}_N, small_program(_pipelined), conv2d_fmnist,
-// fmnist_train_step, compile)
+// sumlayout_256M, matmul_{f32,f16,bf16}_N, small_program(_pipelined),
+// conv2d_fmnist, fmnist_train_step, compile)
 //
 //===----------------------------------------------------------------------===//
 #include "FashionMnistModel.h"

@@ -103,7 +103,7 @@ fi
 if [ "$what" = slowdown ] || [ "$what" = all ]; then
   # Kernels ran 2-3x slower on the GPU after the 256 MiB transfers in one
   # process: the sum and softmax alone, then after each transfer case.
-  # (TRUENO_VULKAN_DEDICATED=1: large buffers in dedicated allocations.)
+  # (TRUENO_VULKAN_DEDICATED=0: large buffers without dedicated allocations.)
   for dedicated in 0 1; do
     for cases in sum_256M sum_256M,softmax exp_fma,sum_256M \
                  upload_256MiB,download_256MiB,sum_256M,softmax; do
