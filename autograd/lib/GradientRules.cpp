@@ -328,10 +328,12 @@ Grads rule(SubOp, Emit &e, Value, Value, Value, Value g) {
 Grads rule(MulOp, Emit &e, Value a, Value c, Value, Value g) {
   return {e.mul(g, c), e.mul(g, a)};
 }
-Grads rule(DivOp, Emit &e, Value a, Value c, Value, Value g) {
+Grads rule(DivOp, Emit &e, Value, Value c, Value y, Value g) {
+  // -(g * y) / c, as PyTorch's -grad * (a / c) / c, not -(g * a) / c^2:
+  // c^2 underflows to 0 for |c| < 1e-19 in float32, and g = 0 (a branch
+  // of the gradient that is zero) then gave 0 / 0 = NaN.
   Value da = e.div(g, c);
-  Value ga = e.mul(g, a);
-  return {da, e.neg(e.div(ga, e.square(c)))};
+  return {da, e.neg(e.div(e.mul(g, y), c))};
 }
 Grads rule(PowOp, Emit &e, Value a, Value c, Value y, Value g) {
   // PyTorch's pow_backward_self and pow_backward_exponent: 0 where the

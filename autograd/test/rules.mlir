@@ -72,13 +72,12 @@ func.func @square(%x: tensor<4xf32>, %g: tensor<4xf32>) -> tensor<4xf32> {
 
 // -----
 
-// div: g / b, and -(g * a) / b^2.
+// div: g / b, and -(g * y) / b with y = a / b (not -(g * a) / b^2, whose
+// b^2 underflows).
 // CHECK-LABEL: func.func @div
-// (Operands of one rule are built in the compiler's argument order:
-// CHECK-DAG where two are independent.)
-// CHECK-DAG:     %[[GA:.*]] = trueno.mul %arg2, %arg0
-// CHECK-DAG:     %[[B2:.*]] = trueno.mul %arg1, %arg1
-// CHECK:         %[[Q:.*]] = trueno.div %[[GA]], %[[B2]]
+// CHECK:         %[[Y:.*]] = trueno.div %arg0, %arg1
+// CHECK:         %[[GY:.*]] = trueno.mul %arg2, %[[Y]]
+// CHECK:         %[[Q:.*]] = trueno.div %[[GY]], %arg1
 // CHECK:         %[[N:.*]] = trueno.neg %[[Q]]
 // CHECK:         return %[[N]]
 func.func @div(%a: tensor<4xf32>, %b: tensor<4xf32>, %g: tensor<4xf32>) -> tensor<4xf32> {

@@ -105,3 +105,44 @@ func.func @only_reader_twice(%x: tensor<4xf32>) -> tensor<4xf32> {
   } -> tensor<4xf32>
   return %sum : tensor<4xf32>
 }
+
+// -----
+
+#id = affine_map<(d0) -> (d0)>
+#first = affine_map<(d0) -> (0)>
+
+// Kept: two generics each read the shared value through two operands (at
+// two offsets, as max pools' windows do). Fused through one operand of one
+// reader, the value would still be read through the others; the rewrite
+// did not converge on the 9 slices of a 3x3 window.
+// CHECK-LABEL: func.func @two_readers_twice
+// CHECK:       linalg.generic
+// CHECK:         math.exp
+// CHECK:       linalg.generic
+// CHECK-NOT:     math.exp
+// CHECK:         arith.addf
+// CHECK:       linalg.generic
+// CHECK-NOT:     math.exp
+// CHECK:         arith.mulf
+func.func @two_readers_twice(%x: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>) {
+  %empty = tensor.empty() : tensor<4xf32>
+  %e = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]}
+      ins(%x : tensor<4xf32>) outs(%empty : tensor<4xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %v = math.exp %a : f32
+    linalg.yield %v : f32
+  } -> tensor<4xf32>
+  %sum = linalg.generic {indexing_maps = [#id, #first, #id], iterator_types = ["parallel"]}
+      ins(%e, %e : tensor<4xf32>, tensor<4xf32>) outs(%empty : tensor<4xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %v = arith.addf %a, %b : f32
+    linalg.yield %v : f32
+  } -> tensor<4xf32>
+  %product = linalg.generic {indexing_maps = [#id, #first, #id], iterator_types = ["parallel"]}
+      ins(%e, %e : tensor<4xf32>, tensor<4xf32>) outs(%empty : tensor<4xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %v = arith.mulf %a, %b : f32
+    linalg.yield %v : f32
+  } -> tensor<4xf32>
+  return %sum, %product : tensor<4xf32>, tensor<4xf32>
+}

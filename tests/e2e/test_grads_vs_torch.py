@@ -523,10 +523,8 @@ def build_linalg(rng, name):
                 return T.stack([(w.real ** 2).sum(-1), (w.imag ** 2).sum(-1)], -1)
             return ((v.real ** 2 + v.imag ** 2) * w.real.unsqueeze(-2)).sum(-1)
         return Case(f"linalg:eig:{part}", [a], eig_fn)
-    # Rectangular: m x k with m, k in 2..4.
+    # Rectangular: m x k with m, k in 2..4 (full rank: random).
     rows, cols = n, rng.randint(2, 4)
-    if name == "lstsq":  # full column rank: rows >= cols
-        rows = cols + rng.randint(0, 2)
     g = plain(rng, batch + (rows, cols))  # (an expanded view has rank 1)
     if name == "qr":
         mode = rng.choice(["reduced", "r"] + (["complete"] if rows <= cols else []))
@@ -548,19 +546,22 @@ def build_linalg(rng, name):
         return Case("linalg:svdvals:-", [g], lambda t: T.linalg.svdvals(t[0]))
     if name == "pinv":
         return Case("linalg:pinv:-", [g], lambda t: T.linalg.pinv(t[0]))
-    if name == "lstsq":
-        b = operand(rng, batch + (rows, rng.randint(1, 3)))
+    if name == "lstsq":  # tall, square or wide (minimum norm); b a vector or not
+        vector = rng.random() < 0.4
+        b = operand(rng, batch + ((rows,) if vector else (rows, rng.randint(1, 3))))
         part = rng.choice(["solution", "residuals", "singular"] if rows > cols
                           else ["solution", "singular"])
 
         def lstsq_fn(t):
-            x = T.linalg.lstsq(t[0], t[1], driver="gelsd").solution
-            if part == "solution":
-                return x
+            rhs = t[1].unsqueeze(-1) if vector else t[1]
+            x = T.linalg.lstsq(t[0], rhs, driver="gelsd").solution
             if part == "singular":
                 return T.linalg.svdvals(t[0])
+            if part == "solution":
+                return x.squeeze(-1) if vector else x
             # torch's residuals have no gradient: |A x - B|^2 through x.
-            return ((t[0] @ x - t[1]) ** 2).sum(-2)
+            r = ((t[0] @ x - rhs) ** 2).sum(-2)
+            return r.squeeze(-1) if vector else r
         return Case(f"linalg:lstsq:{part}", [g, b], lstsq_fn)
     raise ValueError(name)
 

@@ -18,6 +18,9 @@
 #include "trueno/Indexing.h"
 #include "trueno/Ops.h"
 
+#include <cmath>
+#include <limits>
+
 namespace trueno {
 
 namespace linalg {
@@ -34,13 +37,18 @@ Tensor symmetricPart(const Tensor &a, SourceLoc where) {
   return mul(add(a, a.mT(where), where), Scalar(0.5), where);
 }
 
-/// 1 / x, and 0 where x is 0: a pair of equal eigen- or singular values
-/// (or a zero singular value) leaves its term out. The vectors are not
+/// 1 / x, and 0 where |x| is below the square root of the dtype's smallest
+/// normal number (0 included): a pair of equal eigen- or singular values,
+/// or a zero singular value, leaves its term out. The vectors are not
 /// unique there and the gradient is not defined (PyTorch's is infinite or
-/// NaN); leaving the term out keeps the result's value finite, since the
-/// tangent, zero, is added to it.
+/// NaN); leaving the term out keeps the result's value finite (the change,
+/// zero, is added to it), and 1 / x below 1e19 in float32 keeps the
+/// derivative's 1 / x^2 finite too.
 Tensor reciprocalOrZero(const Tensor &x, SourceLoc where) {
-  Tensor zero = eq(x, 0.0, where);
+  double tiny = x.dtype() == DType::Float32
+                    ? std::sqrt(std::numeric_limits<float>::min())
+                    : std::sqrt(std::numeric_limits<double>::min());
+  Tensor zero = le(abs(x, where), tiny, where);
   return trueno::where(
       zero, 0.0, div(1.0, trueno::where(zero, 1.0, x, where), where), where);
 }
@@ -206,13 +214,14 @@ QR qrWithGradient(const Tensor &a, QrMode mode, SourceLoc where) {
   //   B = Q^T dX R1^-1, Omega = L - L^T for L = tril(B, -1),
   //   dQ = Q Omega + (I - Q Q^T) dX R1^-1, dR1 = (B - Omega) R1,
   //   dR2 = dQ^T Y + Q^T dY.
-  // pinv stands for R1^-1 so that a rank-deficient A (a singular R1) still
-  // has its factors; its gradient is not defined.
+  // pinv with no cutoff but exact zeros stands for R1^-1, so that a
+  // rank-deficient A (a singular R1) still has its factors (its gradient is
+  // not defined) while an ill-conditioned one keeps every direction.
   std::int64_t k = std::min(m, n);
   Tensor da = changeOf(a, where);
   Tensor dx = m >= n ? da : da.narrow(-1, 0, m, where);
   Tensor r1 = m >= n ? r.r : r.r.narrow(-1, 0, m, where);
-  Tensor r1Inverse = pinv(r1, std::nullopt, where);
+  Tensor r1Inverse = pinv(r1, 0.0, where);
   Tensor b = matmul(matmul(r.q.mT(where), dx, where), r1Inverse, where);
   Tensor lower = tril(b, -1, where);
   Tensor omega = sub(lower, lower.mT(where), where);
@@ -349,7 +358,15 @@ Lstsq lstsqWithGradient(const Tensor &a, const Tensor &b,
   Tensor fa = factors.input(a, where);
   Tensor fb = asColumn(factors.input(b, where), vector, where);
   Lstsq r = lstsq(fa, factors.input(b, where), rcond, where);
-  Tensor p = pinv(fa, rcond, where);
+  // pinv with gelsd's cutoff: rcond, machine epsilon for a negative one,
+  // else epsilon * max(m, n), in the result's dtype.
+  double eps = r.solution.dtype() == DType::Float32
+                   ? std::numeric_limits<float>::epsilon()
+                   : std::numeric_limits<double>::epsilon();
+  double cutoff =
+      rcond ? (*rcond < 0 ? eps : *rcond)
+            : eps * static_cast<double>(std::max(a.size(-2), a.size(-1)));
+  Tensor p = pinv(fa, cutoff, where);
   Tensor da = changeOf(a, where);
   Tensor db = asColumn(changeOf(b, where), vector, where);
   Tensor x = asColumn(r.solution, vector, where);
