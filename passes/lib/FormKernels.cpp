@@ -17,6 +17,7 @@
 
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/SmallPtrSet.h"
 
 namespace mlir::trueno {
 #define GEN_PASS_DEF_FORMKERNELS
@@ -203,8 +204,8 @@ public:
   /// of rows at a time, and the sweeps after the first read rows still in
   /// the cache. Larger rows would not stay there, and keep one kernel per
   /// sweep.
-  Partition(Block &body, int64_t rowFusionBytes)
-      : rowFusionBytes_(rowFusionBytes) {
+  Partition(Block &body, int64_t rowFusionBytes, int64_t maxBuffers = 0)
+      : rowFusionBytes_(rowFusionBytes), maxBuffers_(maxBuffers) {
     for (Operation &op : body.without_terminator()) {
       if (isa<ConstantOp>(op))
         continue; // cloned into each kernel that uses it
@@ -303,6 +304,34 @@ private:
     return false;
   }
 
+  /// Whether groups `a` and `b` together would bind more than maxBuffers_
+  /// buffers: the values their members read from outside them (constants
+  /// are cloned in, not bound) and those they compute for outside readers.
+  bool tooManyBuffers(int a, int b) {
+    if (maxBuffers_ <= 0)
+      return false;
+    auto inUnion = [&](Operation *op) {
+      auto it = op ? position_.find(op) : position_.end();
+      if (it == position_.end())
+        return false;
+      int root = find(it->second);
+      return root == a || root == b;
+    };
+    llvm::SmallPtrSet<void *, 32> buffers;
+    for (int root : {a, b})
+      for (int m : members_[root]) {
+        for (Value operand : ops_[m]->getOperands())
+          if (!operand.getDefiningOp<ConstantOp>() &&
+              !inUnion(operand.getDefiningOp()))
+            buffers.insert(operand.getAsOpaquePointer());
+        for (Value result : ops_[m]->getResults())
+          if (llvm::any_of(result.getUsers(),
+                           [&](Operation *user) { return !inUnion(user); }))
+            buffers.insert(result.getAsOpaquePointer());
+      }
+    return static_cast<int64_t>(buffers.size()) > maxBuffers_;
+  }
+
   bool isCheap(int root) {
     return llvm::none_of(members_[root],
                          [&](int m) { return isExpensive(ops_[m]); });
@@ -350,7 +379,8 @@ private:
       // elementwise consumers (bias, activation) do fuse after it.
       return;
     }
-    if (mergeMakesCycle(*producer, consumer))
+    if (mergeMakesCycle(*producer, consumer) ||
+        tooManyBuffers(*producer, consumer))
       return;
     parent_[*producer] = consumer;
     members_[consumer].append(members_[*producer]);
@@ -370,7 +400,8 @@ private:
     int consumer = find(consumerIndex);
     if (producer == consumer || domain_[producer] != domain_[consumer] ||
         rowBytes(reduction) > rowFusionBytes_ ||
-        mergeMakesCycle(producer, consumer))
+        mergeMakesCycle(producer, consumer) ||
+        tooManyBuffers(producer, consumer))
       return;
     parent_[producer] = consumer;
     members_[consumer].append(members_[producer]);
@@ -383,6 +414,7 @@ private:
   SmallVector<SmallVector<int>> members_;
   SmallVector<ArrayRef<int64_t>> domain_;
   int64_t rowFusionBytes_;
+  int64_t maxBuffers_;
 };
 
 struct FormKernelsPass
@@ -422,7 +454,7 @@ struct FormKernelsPass
     {
       // Where row fusion already puts a reduction and the later readers of
       // its input in one kernel, that input is stored in the block once.
-      Partition rowFused(body, rowFusionBytes);
+      Partition rowFused(body, rowFusionBytes, maxBuffers);
       recomputeAcrossReductions(
           body, [&](Operation *reduction, ArrayRef<Operation *> later) {
             return rowBytes(reduction) <= rowFusionBytes &&
@@ -432,7 +464,7 @@ struct FormKernelsPass
           });
     }
     SmallVector<SmallVector<Operation *>> groups =
-        Partition(body, rowFusionBytes).groupsInDependencyOrder();
+        Partition(body, rowFusionBytes, maxBuffers).groupsInDependencyOrder();
     // A constant returned as it is still needs a kernel to write it.
     for (Value result : body.getTerminator()->getOperands())
       if (auto constant = result.getDefiningOp<ConstantOp>())

@@ -10,10 +10,11 @@
 
 namespace mlir::trueno {
 
-std::string graphPipeline(int64_t rowFusionBytes) {
+std::string graphPipeline(int64_t rowFusionBytes, int64_t maxBuffers) {
   return "func.func(trueno-reverse-mode),canonicalize,cse,"
          "trueno-form-kernels{row-fusion-bytes=" +
-         std::to_string(rowFusionBytes) + "}";
+         std::to_string(rowFusionBytes) +
+         " max-buffers=" + std::to_string(maxBuffers) + "}";
 }
 
 void registerGraphPasses() {

@@ -1,6 +1,7 @@
 // Fusion into kernels: which ops share a loop nest, which values become
 // kernel outputs, and where the boundaries are.
 // RUN: trueno-opt %s -trueno-form-kernels -split-input-file -verify-diagnostics | FileCheck %s
+// RUN: trueno-opt %s -trueno-form-kernels='max-buffers=4' -split-input-file -verify-diagnostics | FileCheck %s --check-prefix=BUFFERS
 
 // A chain over broadcast arguments is one kernel with one output.
 // CHECK-LABEL: func.func @chain(
@@ -617,4 +618,23 @@ func.func private @formed(%x: tensor<4xf32>) -> tensor<4xf32> attributes {trueno
   %e = trueno.exp %x : tensor<4xf32>
   %n = trueno.neg %e : tensor<4xf32>
   return %n : tensor<4xf32>
+}
+
+// -----
+
+// A chain reading four arguments: one kernel of five buffers, or, with at
+// most four a kernel (a Vulkan device may bind as few as 32), the first two
+// adds (a, b, c and their sum) and then the last.
+// CHECK-LABEL: func.func @wide(
+// CHECK-NEXT:    call @wide_kernel0
+// CHECK-NEXT:    return
+// BUFFERS-LABEL: func.func @wide(
+// BUFFERS-NEXT:    %[[S:.*]] = call @wide_kernel0(%arg0, %arg1, %arg2)
+// BUFFERS-NEXT:    %[[R:.*]] = call @wide_kernel1(%[[S]], %arg3)
+// BUFFERS-NEXT:    return %[[R]]
+func.func @wide(%a: tensor<16xf32>, %b: tensor<16xf32>, %c: tensor<16xf32>, %d: tensor<16xf32>) -> tensor<16xf32> {
+  %0 = trueno.add %a, %b : tensor<16xf32>
+  %1 = trueno.add %0, %c : tensor<16xf32>
+  %2 = trueno.add %1, %d : tensor<16xf32>
+  return %2 : tensor<16xf32>
 }

@@ -24,11 +24,12 @@ std::string CompileTarget::key() const {
          (int64 ? "yes" : "no") + "; vector bits " +
          std::to_string(vectorBits) + "; subgroup " +
          std::to_string(subgroupSize) + "; L1 " + std::to_string(l1Bytes) +
-         "; L2 " + std::to_string(l2Bytes);
+         "; L2 " + std::to_string(l2Bytes) + "; buffers " +
+         std::to_string(maxKernelBuffers);
 }
 
 std::string CompileTarget::graphPipeline() const {
-  return mlir::trueno::graphPipeline(rowFusionBytes());
+  return mlir::trueno::graphPipeline(rowFusionBytes(), maxKernelBuffers);
 }
 
 llvm::Expected<Backend &> backendFor(Device device) {

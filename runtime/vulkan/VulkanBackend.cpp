@@ -715,6 +715,10 @@ llvm::Expected<Backend &> vulkanBackend(int index) {
       target.subgroupSize = static_cast<int>(info.subgroupSize);
       target.l1Bytes = info.maxSharedMemoryBytes;
       target.l2Bytes = 4 << 20;
+      // A kernel's inputs and results, plus room for the scratch buffers
+      // codegen adds (split and workgroup reductions): lavapipe binds 32.
+      target.maxKernelBuffers = std::max<std::int64_t>(
+          8, static_cast<std::int64_t>(info.maxStorageBuffersPerStage) - 8);
       m.backend = new VulkanBackend(std::move(*device), std::move(target));
       return llvm::Error::success();
     };

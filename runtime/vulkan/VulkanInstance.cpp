@@ -223,6 +223,7 @@ void VulkanInstance::discover() {
     d.maxWorkgroupInvocations = limits.maxComputeWorkGroupInvocations;
     d.maxSharedMemoryBytes = limits.maxComputeSharedMemorySize;
     d.maxStorageBufferRange = limits.maxStorageBufferRange;
+    d.maxStorageBuffersPerStage = limits.maxPerStageDescriptorStorageBuffers;
     d.timestampPeriod = limits.timestampPeriod;
     d.storageOffsetAlignment =
         std::max<std::uint64_t>(limits.minStorageBufferOffsetAlignment, 1);

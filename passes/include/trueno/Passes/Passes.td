@@ -22,7 +22,10 @@ def FormKernels : Pass<"trueno-form-kernels", "::mlir::ModuleOp"> {
       output element) only when it is cheap (no transcendental, division or
       power) and nothing else uses its values; otherwise it is a kernel of
       its own and its result is read broadcast (the non-fusible boundary).
-    - Groups never merge when that would create a cycle between kernels.
+    - Groups never merge when that would create a cycle between kernels,
+      nor, with `max-buffers`, past that many distinct buffers (inputs and
+      results) in one kernel: a Vulkan device binds each as a storage
+      buffer, and may allow as few as 32 a shader.
     - Constants are cloned into every kernel that uses them.
 
     A value computed in a group and used outside it (by another kernel, or
@@ -35,7 +38,11 @@ def FormKernels : Pass<"trueno-form-kernels", "::mlir::ModuleOp"> {
            /*default=*/"262144",
            "A reduction joins the kernel that reads it back broadcast when "
            "one reduced row is at most this many bytes (a quarter of the "
-           "target's L2)">
+           "target's L2)">,
+    Option<"maxBuffers", "max-buffers", "int64_t", /*default=*/"0",
+           "Groups do not merge past this many distinct buffers (inputs and "
+           "results) in one kernel: a GPU binds each as a storage buffer, "
+           "and Vulkan devices may bind as few as 32 (0: no limit)">
   ];
   let dependentDialects = ["::mlir::func::FuncDialect"];
 }

@@ -76,6 +76,9 @@ struct CompileTarget {
   int subgroupSize = 1; ///< lanes that run in lockstep (GPUs); 1 on a CPU
   std::int64_t l1Bytes = 32 << 10; ///< per core
   std::int64_t l2Bytes = 1 << 20;  ///< per core
+  /// Buffers one kernel may bind (a GPU's storage-buffer bindings per
+  /// shader, less room for codegen's scratch buffers); 0: no limit.
+  std::int64_t maxKernelBuffers = 0;
 
   /// Every field, as text: part of each cache key.
   std::string key() const;

@@ -49,6 +49,7 @@ struct VulkanDeviceInfo {
   std::uint32_t maxWorkgroupInvocations = 0;
   std::uint32_t maxSharedMemoryBytes = 0;
   std::uint64_t maxStorageBufferRange = 0;
+  std::uint32_t maxStorageBuffersPerStage = 0;
   /// Nanoseconds per timestamp tick, and whether the compute queue writes
   /// timestamps (its timestampValidBits).
   float timestampPeriod = 1;
