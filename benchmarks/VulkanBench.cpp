@@ -152,16 +152,22 @@ int main(int argc, char **argv) {
            }),
            "GB/s", 8.0 * rows * 4096);
   }
+  // A sum case: `sum` timed to completion, at `bytes` read a call.
+  auto timeSum = [](const std::string &name, const std::function<Tensor()> &sum,
+                    double bytes) {
+    Tensor s;
+    report(name, medianMs([&] {
+             s = sum();
+             trueno::sync();
+           }),
+           "GB/s", bytes);
+  };
   // sum of 256M float32.
   if (wanted("sum_256M")) {
     std::int64_t n = (256 << 20) / scale;
     Tensor x = rand({n}, on);
-    Tensor s;
-    report("sum_256M", medianMs([&] {
-             s = x.sum();
-             trueno::sync();
-           }),
-           "GB/s", 4.0 * n);
+    timeSum(
+        "sum_256M", [&] { return x.sum(); }, 4.0 * n);
   }
   // The same sum written as 2048 contiguous rows summed, then the row
   // sums: a workgroup per row streams a contiguous block (how CUDA
@@ -170,12 +176,12 @@ int main(int argc, char **argv) {
   if (wanted("rowsum_256M")) {
     std::int64_t n = (256 << 20) / scale;
     Tensor x = rand({n}, on);
-    Tensor s;
-    report("rowsum_256M", medianMs([&] {
-             s = x.reshape({2048, n / 2048}).sum({1}).sum();
-             trueno::sync();
-           }),
-           "GB/s", 4.0 * n);
+    timeSum(
+        "rowsum_256M",
+        [&] {
+          return x.reshape({2048, n / 2048}).sum({1}).sum();
+        },
+        4.0 * n);
   }
   // Layouts of the same 256M sum, an experiment for docs/PERFORMANCE.md:
   // [K, P] column sums (P threads each striding by P), [K, G, T] summed
@@ -186,31 +192,25 @@ int main(int argc, char **argv) {
   if (wanted("sumlayout_256M")) {
     std::int64_t n = (256 << 20) / scale;
     Tensor x = rand({n}, on);
-    Tensor s;
-    for (std::int64_t p : {16384L, 65536L, 262144L}) {
-      if (n % p != 0)
-        continue;
-      report("sumlayout_256M_columns" + std::to_string(p), medianMs([&] {
-               s = x.reshape({n / p, p}).sum({0}).sum();
-               trueno::sync();
-             }),
-             "GB/s", 4.0 * n);
-    }
-    for (std::int64_t g : {512L, 1024L, 2048L}) {
-      std::int64_t t = 256;
-      if (n % (g * t) != 0)
-        continue;
-      report("sumlayout_256M_kgt" + std::to_string(g), medianMs([&] {
-               s = x.reshape({n / (g * t), g, t}).sum({0, 2}).sum();
-               trueno::sync();
-             }),
-             "GB/s", 4.0 * n);
-    }
-    report("sumlayout_256M_firsthalf", medianMs([&] {
-             s = x.narrow(0, 0, n / 2).sum();
-             trueno::sync();
-           }),
-           "GB/s", 2.0 * n);
+    for (std::int64_t p : {16384L, 65536L, 262144L})
+      if (n % p == 0)
+        timeSum(
+            "sumlayout_256M_columns" + std::to_string(p),
+            [&] {
+              return x.reshape({n / p, p}).sum({0}).sum();
+            },
+            4.0 * n);
+    for (std::int64_t g : {512L, 1024L, 2048L})
+      if (std::int64_t t = 256; n % (g * t) == 0)
+        timeSum(
+            "sumlayout_256M_kgt" + std::to_string(g),
+            [&] {
+              return x.reshape({n / (g * t), g, t}).sum({0, 2}).sum();
+            },
+            4.0 * n);
+    timeSum(
+        "sumlayout_256M_firsthalf", [&] { return x.narrow(0, 0, n / 2).sum(); },
+        2.0 * n);
   }
   // Matrix products: float32 at three sizes, float16 and bfloat16 (which
   // multiply in float32, as on the CPU) at 4096.

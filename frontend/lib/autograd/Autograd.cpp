@@ -352,6 +352,11 @@ Tensor detail::changeOf(const Tensor &t, SourceLoc where) {
   return sub(t, t.detach(where), where);
 }
 
+Tensor detail::valuePlusChange(const Tensor &value, const Tensor &change,
+                               SourceLoc where) {
+  return add(value.detach(where), change, where);
+}
+
 namespace {
 thread_local bool insideHatchFactors = false;
 } // namespace

@@ -28,6 +28,7 @@ namespace linalg {
 using detail::changeOf;
 using detail::fail;
 using detail::HatchFactors;
+using detail::valuePlusChange;
 
 namespace {
 
@@ -96,11 +97,6 @@ Tensor singularValuesChange(const Tensor &da, const SVD &r, SourceLoc where) {
       matmul(matmul(r.u.mT(where), da, where), r.vh.mT(where), where), where);
 }
 
-/// The eager value (its own derivative cut) plus the change.
-Tensor valuePlus(const Tensor &value, const Tensor &change, SourceLoc where) {
-  return add(value.detach(where), change, where);
-}
-
 /// A complex matrix as its real and imaginary parts (Trueno has no complex
 /// dtype: eig returns the two parts).
 struct Complex {
@@ -144,14 +140,14 @@ Tensor solveWithGradient(const Tensor &a, const Tensor &b, bool vector,
       sub(asColumn(changeOf(b, where), vector, where),
           matmul(changeOf(a, where), asColumn(x, vector, where), where), where),
       where);
-  return valuePlus(x, fromColumn(change, vector, where), where);
+  return valuePlusChange(x, fromColumn(change, vector, where), where);
 }
 
 Tensor invWithGradient(const Tensor &a, SourceLoc where) {
   // d(A^-1) = -A^-1 dA A^-1.
   HatchFactors factors;
   Tensor y = inv(factors.input(a, where), where);
-  return valuePlus(
+  return valuePlusChange(
       y, neg(matmul(matmul(y, changeOf(a, where), where), y, where), where),
       where);
 }
@@ -164,7 +160,7 @@ SignLogAbsDet slogdetWithGradient(const Tensor &a, SourceLoc where) {
   Tensor y = inv(fa, where);
   Tensor change =
       sum(mul(y.mT(where), changeOf(a, where), where), {-2, -1}, false, where);
-  return {r.sign.detach(where), valuePlus(r.logabsdet, change, where)};
+  return {r.sign.detach(where), valuePlusChange(r.logabsdet, change, where)};
 }
 
 Tensor detWithGradient(const Tensor &a, SourceLoc where) {
@@ -177,7 +173,7 @@ Tensor detWithGradient(const Tensor &a, SourceLoc where) {
       d,
       sum(mul(y.mT(where), changeOf(a, where), where), {-2, -1}, false, where),
       where);
-  return valuePlus(d, change, where);
+  return valuePlusChange(d, change, where);
 }
 
 Tensor choleskyWithGradient(const Tensor &a, bool upper, SourceLoc where) {
@@ -193,8 +189,8 @@ Tensor choleskyWithGradient(const Tensor &a, bool upper, SourceLoc where) {
       mul(eye(n, std::nullopt, x.dtype()), Scalar(0.5), where);
   Tensor phi = add(tril(x, -1, where), mul(x, halfDiagonal, where), where);
   Tensor change = matmul(l, phi, where);
-  return upper ? valuePlus(l.mT(where), change.mT(where), where)
-               : valuePlus(l, change, where);
+  return upper ? valuePlusChange(l.mT(where), change.mT(where), where)
+               : valuePlusChange(l, change, where);
 }
 
 QR qrWithGradient(const Tensor &a, QrMode mode, SourceLoc where) {
@@ -240,10 +236,10 @@ QR qrWithGradient(const Tensor &a, QrMode mode, SourceLoc where) {
         matmul(r.q.mT(where), da.narrow(-1, m, n - m, where), where), where);
     dr = cat({dr, dr2}, -1, where);
   }
-  Tensor rOut = valuePlus(r.r, dr, where);
+  Tensor rOut = valuePlusChange(r.r, dr, where);
   if (mode == QrMode::R)
     return {Tensor(zeros({0}, TensorOptions(a.dtype()))), rOut};
-  return {valuePlus(r.q, dq, where), rOut};
+  return {valuePlusChange(r.q, dq, where), rOut};
 }
 
 Eigh eighWithGradient(const Tensor &a, bool upper, SourceLoc where) {
@@ -257,8 +253,8 @@ Eigh eighWithGradient(const Tensor &a, bool upper, SourceLoc where) {
       where);
   Tensor dv =
       matmul(v, mul(inverseGaps(r.eigenvalues, where), p, where), where);
-  return {valuePlus(r.eigenvalues, diagonalOf(p, where), where),
-          valuePlus(v, dv, where)};
+  return {valuePlusChange(r.eigenvalues, diagonalOf(p, where), where),
+          valuePlusChange(v, dv, where)};
 }
 
 Eig eigWithGradient(const Tensor &a, SourceLoc where) {
@@ -289,12 +285,13 @@ Eig eigWithGradient(const Tensor &a, SourceLoc where) {
       neg(sum(add(mul(v.re, turn.re, where), mul(v.im, turn.im, where), where),
               {-2}, true, where),
           where);
-  return {valuePlus(r.valuesReal, diagonalOf(p.re, where), where),
-          valuePlus(r.valuesImag, diagonalOf(p.im, where), where),
-          valuePlus(r.vectorsReal,
-                    add(turn.re, mul(v.re, stretch, where), where), where),
-          valuePlus(r.vectorsImag,
-                    add(turn.im, mul(v.im, stretch, where), where), where)};
+  return {
+      valuePlusChange(r.valuesReal, diagonalOf(p.re, where), where),
+      valuePlusChange(r.valuesImag, diagonalOf(p.im, where), where),
+      valuePlusChange(r.vectorsReal,
+                      add(turn.re, mul(v.re, stretch, where), where), where),
+      valuePlusChange(r.vectorsImag,
+                      add(turn.im, mul(v.im, stretch, where), where), where)};
 }
 
 SVD svdWithGradient(const Tensor &a, bool fullMatrices, SourceLoc where) {
@@ -337,15 +334,16 @@ SVD svdWithGradient(const Tensor &a, bool fullMatrices, SourceLoc where) {
         mul(sub(matmul(da.mT(where), u, where), matmul(v, pT, where), where),
             inverseRow, where),
         where);
-  return {valuePlus(u, du, where), valuePlus(r.s, diagonalOf(p, where), where),
-          valuePlus(r.vh, dv.mT(where), where)};
+  return {valuePlusChange(u, du, where),
+          valuePlusChange(r.s, diagonalOf(p, where), where),
+          valuePlusChange(r.vh, dv.mT(where), where)};
 }
 
 Tensor svdvalsWithGradient(const Tensor &a, SourceLoc where) {
   HatchFactors factors;
   SVD r = svd(factors.input(a, where), false, where);
-  return valuePlus(r.s, singularValuesChange(changeOf(a, where), r, where),
-                   where);
+  return valuePlusChange(
+      r.s, singularValuesChange(changeOf(a, where), r, where), where);
 }
 
 Lstsq lstsqWithGradient(const Tensor &a, const Tensor &b,
@@ -355,9 +353,9 @@ Lstsq lstsqWithGradient(const Tensor &a, const Tensor &b,
   // cutoff): dX = dpinv(A) B + pinv(A) dB. The squared residuals
   // |A X - B|^2 change by 2 <A X - B, dA X - dB> (A^T (A X - B) = 0).
   HatchFactors factors;
-  Tensor fa = factors.input(a, where);
-  Tensor fb = asColumn(factors.input(b, where), vector, where);
-  Lstsq r = lstsq(fa, factors.input(b, where), rcond, where);
+  Tensor fa = factors.input(a, where), fbInput = factors.input(b, where);
+  Tensor fb = asColumn(fbInput, vector, where);
+  Lstsq r = lstsq(fa, fbInput, rcond, where);
   // pinv with gelsd's cutoff: rcond, machine epsilon for a negative one,
   // else epsilon * max(m, n), in the result's dtype.
   double eps = r.solution.dtype() == DType::Float32
@@ -378,12 +376,13 @@ Lstsq lstsqWithGradient(const Tensor &a, const Tensor &b,
     Tensor change = sub(matmul(da, x, where), db, where);
     Tensor dr = mul(sum(mul(misfit, change, where), {-2}, false, where),
                     Scalar(2.0), where);
-    residuals = valuePlus(residuals, fromColumn(dr, vector, where), where);
+    residuals =
+        valuePlusChange(residuals, fromColumn(dr, vector, where), where);
   }
-  Tensor singular =
-      valuePlus(r.singularValues,
-                singularValuesChange(da, svd(fa, false, where), where), where);
-  return {valuePlus(r.solution, fromColumn(dx, vector, where), where),
+  Tensor singular = valuePlusChange(
+      r.singularValues, singularValuesChange(da, svd(fa, false, where), where),
+      where);
+  return {valuePlusChange(r.solution, fromColumn(dx, vector, where), where),
           residuals, r.rank, singular};
 }
 
@@ -392,7 +391,8 @@ Tensor pinvWithGradient(const Tensor &a, std::optional<double> rtol,
   HatchFactors factors;
   Tensor fa = factors.input(a, where);
   Tensor p = pinv(fa, rtol, where);
-  return valuePlus(p, pinvChange(changeOf(a, where), fa, p, where), where);
+  return valuePlusChange(p, pinvChange(changeOf(a, where), fa, p, where),
+                         where);
 }
 
 } // namespace linalg

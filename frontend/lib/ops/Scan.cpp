@@ -109,8 +109,8 @@ Tensor differentiableScan(const Tensor &x, std::int64_t dim, bool product,
                           std::string_view op, SourceLoc where) {
   Tensor dx = detail::changeOf(x, where);
   if (!product)
-    return add(scan(x.detach(where), dim, false, op, where),
-               cumsumInIR(dx, dim, where), where);
+    return detail::valuePlusChange(scan(x.detach(where), dim, false, op, where),
+                                   cumsumInIR(dx, dim, where), where);
   detail::HatchFactors factors;
   Tensor fx = factors.input(x, where);
   Tensor value = cumprod(fx, dim, where);
@@ -141,7 +141,7 @@ Tensor differentiableScan(const Tensor &x, std::int64_t dim, bool product,
     change = add(add(change, mul(q, dxFirst, where), where),
                  mul(r, pair, where), where);
   }
-  return add(value.detach(where), change, where);
+  return detail::valuePlusChange(value, change, where);
 }
 
 } // namespace

@@ -247,6 +247,10 @@ bool tracksGrad(const TensorImpl &t);
 bool differentiating(std::initializer_list<const Tensor *> inputs);
 /// `t - detach(t)`: zero, with t's derivative.
 Tensor changeOf(const Tensor &t, SourceLoc where);
+/// The hatch's result: `value` detached plus `change` (zero in value), so
+/// the value of `value` with the derivative of `change`.
+Tensor valuePlusChange(const Tensor &value, const Tensor &change,
+                       SourceLoc where);
 /// Marks the computation of a hatch's factors for as long as it lives.
 class HatchFactors {
 public:
