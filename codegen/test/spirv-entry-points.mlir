@@ -2,8 +2,11 @@
 // target environment, each kernel's workgroup size as its entry point ABI,
 // and launches of more workgroups than the device allows refused.
 // RUN: trueno-opt %s -split-input-file -verify-diagnostics -trueno-spirv-entry-points='float64=true int16=true storage16=true' | FileCheck %s
+// RUN: trueno-opt %s -split-input-file -verify-diagnostics -trueno-spirv-entry-points='float16=true storage16=true cooperative-matrix=true' | FileCheck %s --check-prefix=COOP
 
 // CHECK: module attributes {gpu.container_module, spirv.target_env = #spirv.target_env<#spirv.vce<v1.3, [Shader, Float64, Int16, StorageBuffer16BitAccess], [SPV_KHR_storage_buffer_storage_class, SPV_KHR_16bit_storage]>, api=Vulkan, #spirv.resource_limits<>>}
+// With cooperative matrices: SPIR-V 1.6 (what MLIR 19 gives their operations).
+// COOP: spirv.target_env = #spirv.target_env<#spirv.vce<v1.6, [Shader, Float16, StorageBuffer16BitAccess, CooperativeMatrixKHR, GroupNonUniform], [SPV_KHR_storage_buffer_storage_class, SPV_KHR_16bit_storage, SPV_KHR_cooperative_matrix]>
 // CHECK: gpu.func @k(%{{.*}}: memref<256xf32>) kernel attributes {known_block_size = array<i32: 64, 2, 1>, spirv.entry_point_abi = #spirv.entry_point_abi<workgroup_size = [64, 2, 1]>}
 // CHECK: func.func @helper() {
 // CHECK-NOT: spirv.entry_point_abi

@@ -4,6 +4,7 @@
 // RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 max-workgroup-count=65535' | FileCheck %s
 // RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=128' | FileCheck %s --check-prefix=SMALL
 // RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 large-tiles=true' | FileCheck %s --check-prefix=LARGE
+// RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 cooperative-matrix=true' | FileCheck %s --check-prefix=COOP
 
 // 100 x 129 outputs: 2 x 3 tiles, one workgroup each; the contraction of
 // 33 in steps of 16 (3 steps, the last one partly zeros); the tiles'
@@ -93,5 +94,52 @@ func.func @left_alone(%a: memref<16x64xf32>, %b: memref<64x64xf32>, %c: memref<1
                       %d: memref<64x64xf64>, %e: memref<64x64xf64>) {
   linalg.matmul ins(%a, %b : memref<16x64xf32>, memref<64x64xf32>) outs(%c : memref<16x64xf32>)
   linalg.matmul ins(%d, %d : memref<64x64xf64>, memref<64x64xf64>) outs(%e : memref<64x64xf64>)
+  return
+}
+
+// Halves: float16 inputs are read as float16 and widened into the float32
+// tiles; with cooperative-matrix they stay float16 in 128x40 and 32x136
+// tiles, and each of the 8 subgroups multiplies 4 x 2 fragments twice a
+// step of 32 (16 mma computes), its float32 accumulators carried by the
+// loop, then staged through its 16 rows of a 128x16 buffer into C: 8
+// rounds of 8 guarded additions a thread. bfloat16 keeps the float32 tiles.
+// CHECK-LABEL: func.func @halves
+// CHECK: memref.alloc() : memref<64x16xf32, 3>
+// CHECK: memref.load %arg0{{.*}} : memref<200x96xf16>
+// CHECK-NEXT: arith.extf
+// CHECK-NOT: gpu.subgroup_mma
+// CHECK-LABEL: func.func @bf16
+// COOP-LABEL: func.func @halves
+// COOP: gpu.launch blocks({{.*}}) in (%{{.*}} = %c6,
+// COOP-DAG: %[[AT:.*]] = memref.alloc() : memref<128x40xf16, 3>
+// COOP-DAG: %[[BT:.*]] = memref.alloc() : memref<32x136xf16, 3>
+// COOP-DAG: %[[CS:.*]] = memref.alloc() : memref<128x16xf32, 3>
+// COOP-DAG: %[[S:.*]] = gpu.subgroup_id : index
+// COOP: %[[ZERO:.*]] = gpu.subgroup_mma_constant_matrix %{{.*}} : !gpu.mma_matrix<16x16xf32, "COp">
+// COOP: scf.for %{{.*}} = %c0{{.*}} to %c96 step %c32{{.*}} iter_args(%{{.*}} = %[[ZERO]],
+// COOP-NOT: arith.extf
+// COOP: memref.store %{{.*}}, %[[AT]]
+// COOP: memref.store %{{.*}}, %[[BT]]
+// COOP: gpu.barrier
+// COOP: gpu.subgroup_mma_load_matrix %[[AT]][%{{.*}}, %{{.*}}] {leadDimension = 40 : index} : memref<128x40xf16, 3> -> !gpu.mma_matrix<16x16xf16, "AOp">
+// COOP: gpu.subgroup_mma_load_matrix %[[BT]][%{{.*}}, %{{.*}}] {leadDimension = 136 : index} : memref<32x136xf16, 3> -> !gpu.mma_matrix<16x16xf16, "BOp">
+// COOP-COUNT-16: gpu.subgroup_mma_compute
+// COOP: gpu.barrier
+// COOP: scf.yield
+// COOP: gpu.subgroup_mma_store_matrix %{{.*}}, %[[CS]][%{{.*}}, %c0{{.*}}] {leadDimension = 16 : index}
+// COOP-NEXT: gpu.barrier
+// COOP-COUNT-8: memref.store %{{.*}}, %arg2
+// COOP: gpu.barrier
+// COOP-COUNT-7: gpu.subgroup_mma_store_matrix
+// COOP-NOT: gpu.subgroup_mma_store_matrix
+// COOP-LABEL: func.func @bf16
+// COOP-NOT: gpu.subgroup_mma
+// COOP: memref.alloc() : memref<64x16xf32, 3>
+func.func @halves(%a: memref<200x96xf16>, %b: memref<96x300xf16>, %c: memref<200x300xf32>) {
+  linalg.matmul ins(%a, %b : memref<200x96xf16>, memref<96x300xf16>) outs(%c : memref<200x300xf32>)
+  return
+}
+func.func @bf16(%a: memref<200x96xbf16>, %b: memref<96x300xbf16>, %c: memref<200x300xf32>) {
+  linalg.matmul ins(%a, %b : memref<200x96xbf16>, memref<96x300xbf16>) outs(%c : memref<200x300xf32>)
   return
 }

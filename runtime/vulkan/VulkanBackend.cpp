@@ -84,6 +84,18 @@ std::pair<std::int64_t, std::int64_t> reach(const Shape &shape,
   return {lowest, highest - lowest + 1};
 }
 
+/// Whether float16 products run on the device's cooperative matrices:
+/// where it has them, unless TRUENO_VULKAN_COOPERATIVE_MATRIX=0 (a knob for
+/// comparing, and for validation layers that predate the extension). Part
+/// of the target's features, so of every kernel's cache key.
+bool useCooperativeMatrix(const VulkanDeviceInfo &info) {
+  static const bool allowed = [] {
+    const char *setting = std::getenv("TRUENO_VULKAN_COOPERATIVE_MATRIX");
+    return !setting || std::string_view(setting) != "0";
+  }();
+  return info.cooperativeMatrix && allowed;
+}
+
 class VulkanBackend final : public Backend {
 public:
   VulkanBackend(std::shared_ptr<VulkanDevice> device, CompileTarget target)
@@ -96,6 +108,7 @@ public:
     options_.int8 = info.int8;
     options_.storage16 = info.storage16;
     options_.storage8 = info.storage8;
+    options_.cooperativeMatrix = useCooperativeMatrix(info);
     options_.preserveNanInfWidths = info.preserveNanInfWidths;
     options_.preserveDenormWidths = info.preserveDenormWidths;
     // 256 threads a workgroup unless TRUENO_VULKAN_WORKGROUP_SIZE (a
@@ -706,7 +719,8 @@ llvm::Expected<Backend &> vulkanBackend(int index) {
                                {info.int8, "+i8"},
                                {info.int16, "+i16"},
                                {info.storage16, "+storage16"},
-                               {info.storage8, "+storage8"}})
+                               {info.storage8, "+storage8"},
+                               {useCooperativeMatrix(info), "+coopmat"}})
         if (has)
           target.features += name;
       target.float64 = info.float64;

@@ -90,12 +90,25 @@ llvm::Error VulkanDevice::create() {
   features.features.shaderInt64 = info_.int64;
   features.features.shaderInt16 = info_.int16;
   features.pNext = &features11;
+  // Enabled where the device has it; kernels use it unless
+  // TRUENO_VULKAN_COOPERATIVE_MATRIX=0 (VulkanBackend.cpp).
+  VkPhysicalDeviceCooperativeMatrixFeaturesKHR cooperative{};
+  cooperative.sType =
+      VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_KHR;
+  cooperative.cooperativeMatrix = VK_TRUE;
+  std::vector<const char *> extensions;
+  if (info_.cooperativeMatrix) {
+    features12.pNext = &cooperative;
+    extensions.push_back(VK_KHR_COOPERATIVE_MATRIX_EXTENSION_NAME);
+  }
 
   VkDeviceCreateInfo create{};
   create.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO;
   create.pNext = &features;
   create.queueCreateInfoCount = 1;
   create.pQueueCreateInfos = &queue;
+  create.enabledExtensionCount = static_cast<std::uint32_t>(extensions.size());
+  create.ppEnabledExtensionNames = extensions.data();
   if (llvm::Error e =
           check(vki.vkCreateDevice(info_.handle, &create, nullptr, &device_),
                 "vkCreateDevice on " + info_.name))

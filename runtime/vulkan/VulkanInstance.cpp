@@ -67,6 +67,8 @@ std::string VulkanDeviceInfo::describe() const {
   std::string text =
       fmt::format("vulkan:{} {} ({}, driver {}, Vulkan {})", index, name, type,
                   driver, versionString(apiVersion));
+  if (cooperativeMatrix)
+    text += ", cooperative matrices";
   if (!unusable.empty())
     text += ": unusable, " + unusable;
   return text;
@@ -184,6 +186,57 @@ VKAPI_ATTR VkBool32 VKAPI_CALL VulkanInstance::onMessage(
                error ? "error" : "warning",
                data && data->pMessage ? data->pMessage : "(no message)");
   return VK_FALSE; // the call goes on, as the specification asks
+}
+
+bool VulkanInstance::hasCooperativeMatrixF16(const VulkanDeviceInfo &d) const {
+  if (apiVersion_ < VK_API_VERSION_1_3 || d.apiVersion < VK_API_VERSION_1_3 ||
+      d.subgroupSize != 32 || !d.float16 || !d.storage16 ||
+      !functions_.vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR)
+    return false;
+  std::uint32_t count = 0;
+  if (functions_.vkEnumerateDeviceExtensionProperties(d.handle, nullptr, &count,
+                                                      nullptr) != VK_SUCCESS)
+    return false;
+  std::vector<VkExtensionProperties> extensions(count);
+  if (functions_.vkEnumerateDeviceExtensionProperties(
+          d.handle, nullptr, &count, extensions.data()) != VK_SUCCESS)
+    return false;
+  extensions.resize(count);
+  if (llvm::none_of(extensions, [](const VkExtensionProperties &e) {
+        return std::string_view(e.extensionName) ==
+               VK_KHR_COOPERATIVE_MATRIX_EXTENSION_NAME;
+      }))
+    return false;
+  // Asked on its own: a chain with a structure the device does not know is
+  // not allowed.
+  VkPhysicalDeviceCooperativeMatrixFeaturesKHR cooperative{};
+  cooperative.sType =
+      VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_KHR;
+  VkPhysicalDeviceFeatures2 features{};
+  features.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2;
+  features.pNext = &cooperative;
+  functions_.vkGetPhysicalDeviceFeatures2(d.handle, &features);
+  if (!cooperative.cooperativeMatrix)
+    return false;
+  count = 0;
+  if (functions_.vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR(
+          d.handle, &count, nullptr) != VK_SUCCESS)
+    return false;
+  std::vector<VkCooperativeMatrixPropertiesKHR> shapes(count);
+  for (VkCooperativeMatrixPropertiesKHR &shape : shapes)
+    shape.sType = VK_STRUCTURE_TYPE_COOPERATIVE_MATRIX_PROPERTIES_KHR;
+  if (functions_.vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR(
+          d.handle, &count, shapes.data()) != VK_SUCCESS)
+    return false;
+  shapes.resize(count);
+  return llvm::any_of(shapes, [](const VkCooperativeMatrixPropertiesKHR &s) {
+    return s.MSize == 16 && s.NSize == 16 && s.KSize == 16 &&
+           s.AType == VK_COMPONENT_TYPE_FLOAT16_KHR &&
+           s.BType == VK_COMPONENT_TYPE_FLOAT16_KHR &&
+           s.CType == VK_COMPONENT_TYPE_FLOAT32_KHR &&
+           s.ResultType == VK_COMPONENT_TYPE_FLOAT32_KHR &&
+           !s.saturatingAccumulation && s.scope == VK_SCOPE_SUBGROUP_KHR;
+  });
 }
 
 void VulkanInstance::discover() {
@@ -318,6 +371,7 @@ void VulkanInstance::discover() {
           denormals.clear();
         break;
       }
+      d.cooperativeMatrix = hasCooperativeMatrixF16(d);
       if (d.computeQueueFamily < 0)
         d.unusable = "it has no compute queue";
       else if (!d.timelineSemaphore)

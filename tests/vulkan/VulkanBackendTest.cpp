@@ -193,6 +193,35 @@ TEST_CASE("reductions, softmax, matmul and convolution match the CPU") {
                  conv2d(image, kernel, bias, {1, 1}, {1, 1})) < 1e-5);
 }
 
+TEST_CASE("float16 and bfloat16 products match the CPU's, on cooperative "
+          "matrices where the device has them") {
+  auto device = gpu();
+  if (!device)
+    return;
+  Generator gen(seed());
+  // Edges in every dimension (partial tiles and steps), a split
+  // contraction, a batch with a transposed operand. Both round a float32
+  // sum once (products of halves are exact in float32), so they are at
+  // most an ulp of the half apart, relative to max(1, |value|).
+  for (DType dtype : {kFloat16, kBFloat16}) {
+    INFO("dtype " << dtypeName(dtype));
+    double ulp = dtype == kFloat16 ? 1.0 / 1024 : 1.0 / 128;
+    for (auto [m, k, n] : {std::tuple{200, 96, 300},
+                           {130, 33, 129},
+                           {64, 3000, 96},
+                           {256, 256, 256}}) {
+      INFO(m << "x" << k << " @ " << k << "x" << n);
+      Tensor a = randn({m, k}, gen).to(dtype), b = randn({k, n}, gen).to(dtype);
+      CHECK(maxError(matmul(a.to(*device), b.to(*device)), matmul(a, b)) <=
+            ulp);
+    }
+    Tensor pb = randn({3, 70, 160}, gen).to(dtype),
+           qb = randn({3, 90, 160}, gen).to(dtype);
+    CHECK(maxError(matmul(pb.to(*device), qb.to(*device).transpose(1, 2)),
+                   matmul(pb, qb.transpose(1, 2))) <= ulp);
+  }
+}
+
 TEST_CASE("reductions with few outputs, split across threads, match the CPU") {
   auto device = gpu();
   if (!device)

@@ -151,3 +151,56 @@ TEST_CASE("a launch never asks for more workgroups than the device allows") {
   CHECK(c.kernels[0].workgroupCount == std::array<std::int64_t, 3>{8, 1, 1});
   CHECK(validate(c.kernels[0]) == "");
 }
+
+TEST_CASE("float16 products compile to cooperative matrices where the device "
+          "has them, and to float32 tiles that validate where not") {
+  const char *source = R"(
+    func.func @product(%a: tensor<200x96xf16>, %b: tensor<96x300xf16>) -> tensor<200x300xf16> {
+      %wa = trueno.cast %a : tensor<200x96xf16> to tensor<200x96xf32>
+      %wb = trueno.cast %b : tensor<96x300xf16> to tensor<96x300xf32>
+      %p = trueno.matmul %wa, %wb : tensor<200x96xf32>, tensor<96x300xf32> -> tensor<200x300xf32>
+      %r = trueno.cast %p : tensor<200x300xf32> to tensor<200x300xf16>
+      return %r : tensor<200x300xf16>
+    }
+  )";
+  mlir::trueno::VulkanPipelineOptions options;
+  options.float16 = options.storage16 = true;
+  options.workgroupSize = 256;
+  // SPIR-V opcodes: OpCooperativeMatrixMulAddKHR (4459, 6 words) and
+  // OpFConvert (115), the widening the product no longer needs.
+  auto count = [](const SpirvKernel &kernel, std::uint32_t opcode) {
+    return llvm::count_if(kernel.words, [&](std::uint32_t w) {
+      return (w & 0xffff) == opcode && (w >> 16) >= 4 && (w >> 16) <= 6;
+    });
+  };
+  {
+    CompiledKernels c = compileForVulkan(source, options);
+    INFO(c.diagnostics);
+    REQUIRE(c.ok);
+    // The zero fill, the product reading the halves, the rounding.
+    REQUIRE(c.kernels.size() == 3);
+    for (const SpirvKernel &kernel : c.kernels) {
+      CHECK(validate(kernel) == "");
+      CHECK(count(kernel, 4459) == 0);
+    }
+  }
+  options.cooperativeMatrix = true;
+  CompiledKernels c = compileForVulkan(source, options);
+  INFO(c.diagnostics);
+  REQUIRE(c.ok);
+  REQUIRE(c.kernels.size() == 3);
+  int cooperative = 0;
+  for (const SpirvKernel &kernel : c.kernels) {
+    if (count(kernel, 4459) == 0) {
+      CHECK(validate(kernel) == "");
+      continue;
+    }
+    // (Debian's spirv-val predates SPV_KHR_cooperative_matrix: the GPU run
+    // checks these kernels' results instead.) SPIR-V 1.6, 8 subgroups'
+    // 4 x 2 fragments twice a step.
+    ++cooperative;
+    CHECK(kernel.words[1] == 0x00010600u);
+    CHECK(count(kernel, 4459) == 16);
+  }
+  CHECK(cooperative == 1);
+}

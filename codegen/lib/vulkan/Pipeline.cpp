@@ -104,7 +104,7 @@ std::string vulkanStagePipeline(VulkanStage stage,
     // reduction with few outputs gets a thread per part of its outer
     // reduction loops (trueno-split-narrow-reductions).
     return "linalg-fuse-elementwise-ops,func.func(trueno-fuse-shared-"
-           "elementwise),canonicalize,cse,"
+           "elementwise,trueno-fold-widening-into-matmuls),canonicalize,cse,"
            "trueno-split-reductions{min-elements=4096 part-elements=1024 "
            "min-parts=16384 inner-parallel=true},"
            "func.func(trueno-split-narrow-reductions),"
@@ -142,6 +142,7 @@ std::string vulkanStagePipeline(VulkanStage stage,
            "},trueno-tile-matmuls{workgroup-size=" +
            std::to_string(options.workgroupSize) +
            " large-tiles=" + flag(options.largeMatmulTiles) +
+           " cooperative-matrix=" + flag(options.cooperativeMatrix) +
            " max-workgroup-count=" + std::to_string(options.maxWorkgroupCount) +
            "},"
            "convert-linalg-to-parallel-loops,canonicalize,"
@@ -165,10 +166,13 @@ std::string vulkanStagePipeline(VulkanStage stage,
            " float16=" + flag(options.float16) + " int8=" + flag(options.int8) +
            " storage16=" + flag(options.storage16) +
            " storage8=" + flag(options.storage8) +
+           " cooperative-matrix=" + flag(options.cooperativeMatrix) +
            " max-workgroup-count=" + std::to_string(options.maxWorkgroupCount) +
            "},convert-math-to-spirv,convert-gpu-to-spirv{use-64bit-index=false}"
            ",spirv.module(spirv-lower-abi-attrs)," +
-           floatControls(options) + "spirv.module(spirv-update-vce)";
+           floatControls(options) +
+           "spirv.module(spirv-update-vce,"
+           "trueno-spirv-entry-point-interface)";
   }
   return "";
 }
@@ -194,6 +198,10 @@ struct VulkanPipelineCliOptions
   Option<std::int64_t> maxWorkgroupCount{*this, "max-workgroup-count",
                                          llvm::cl::init(65535)};
   Option<std::int64_t> unrollFactor{*this, "unroll-factor", llvm::cl::init(8)};
+  Option<bool> float16{*this, "float16", llvm::cl::init(false)};
+  Option<bool> storage16{*this, "storage16", llvm::cl::init(false)};
+  Option<bool> cooperativeMatrix{*this, "cooperative-matrix",
+                                 llvm::cl::init(false)};
 };
 } // namespace
 
@@ -214,6 +222,9 @@ void registerVulkanPipeline() {
           options.workgroupSize = cli.workgroupSize;
           options.maxWorkgroupCount = cli.maxWorkgroupCount;
           options.unrollFactor = cli.unrollFactor;
+          options.float16 = cli.float16;
+          options.storage16 = cli.storage16;
+          options.cooperativeMatrix = cli.cooperativeMatrix;
           std::optional<VulkanStage> last = parseVulkanStage(cli.stopAfter);
           for (VulkanStage s : kVulkanStages) {
             if (last && s > *last)

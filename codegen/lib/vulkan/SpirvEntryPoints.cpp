@@ -48,8 +48,17 @@ struct SpirvEntryPointsPass
       extensions.push_back(spirv::Extension::SPV_KHR_16bit_storage);
     if (storage8)
       extensions.push_back(spirv::Extension::SPV_KHR_8bit_storage);
-    auto triple = spirv::VerCapExtAttr::get(spirv::Version::V_1_3, capabilities,
-                                            extensions, context);
+    // MLIR 19 gives the KHR cooperative-matrix operations SPIR-V 1.6;
+    // spirv-update-vce then asks each module for the least version its
+    // operations need.
+    if (cooperativeMatrix) {
+      capabilities.push_back(spirv::Capability::CooperativeMatrixKHR);
+      capabilities.push_back(spirv::Capability::GroupNonUniform);
+      extensions.push_back(spirv::Extension::SPV_KHR_cooperative_matrix);
+    }
+    auto triple = spirv::VerCapExtAttr::get(
+        cooperativeMatrix ? spirv::Version::V_1_6 : spirv::Version::V_1_3,
+        capabilities, extensions, context);
     module->setAttr(spirv::getTargetEnvAttrName(),
                     spirv::TargetEnvAttr::get(
                         triple, spirv::getDefaultResourceLimits(context),

@@ -21,8 +21,34 @@
 //     }
 //   }
 //
+// With `cooperative-matrix`, a float16 product accumulated in float32 runs
+// on the device's matrix units instead (tensor cores: SPV_KHR_cooperative_
+// matrix through gpu.subgroup_mma_*):
+//
+//   gpu.launch blocks(G) threads(256) {     8 subgroups of 32
+//     As: 128x(32+8), Bs: 32x(128+8) float16, Cs: 8 x 16x16 float32
+//     s = gpu.subgroup_id: rows 64 (s / 4) .. +64, columns 32 (s % 4) .. +32
+//     scf.for tile ... {
+//       acc[4][2] = 16x16 float32 matrices of zeros
+//       scf.for k0 = 0 to K step 32 {
+//         As, Bs = the tiles of A and B, zeros past the edges; barrier
+//         acc[i][j] = A-fragment(As, i, kk) x B-fragment(Bs, kk, j)
+//                     + acc[i][j]                   (kk = 0, 16)
+//         barrier
+//       }
+//       for each (i, j): every subgroup stores acc[i][j] to its 16x16 of
+//       Cs; barrier; the workgroup adds Cs to C where inside; barrier
+//     }
+//   }
+//
+// The rows of As and Bs are padded by 8 halves (16 bytes): a fragment's
+// rows then start in different banks, and every fragment stays 16-byte
+// aligned. Products of halves are exact in float32, so the result differs
+// from the float32 tiles' only in the order of the additions.
+//
 // Every loop bound depends on the workgroup alone, so the barriers are
-// reached by all its threads. The contraction loop always runs (K >= 1),
+// reached by all its threads (and the matrix operations by whole
+// subgroups, as SPIR-V requires). The contraction loop always runs (K >= 1),
 // so its loop-carried accumulators are defined (MLIR 19's conversion of a
 // loop of no iterations leaves them undefined: WorkgroupReductions.cpp).
 //
@@ -66,6 +92,18 @@ constexpr int64_t kMinChunk = 128;
 /// At most this many float32 partial products (the scratch buffer).
 constexpr int64_t kMaxPartials = int64_t(1) << 26;
 
+/// The cooperative-matrix kernel: 128x128 tiles, 32 contraction elements a
+/// step, 16x16x16 fragments, 8 subgroups of 32 threads as 2 x 4, each
+/// computing 64x32 outputs (4 x 2 fragments).
+constexpr int64_t kCoopTile = 128;
+constexpr int64_t kCoopStep = 32;
+constexpr int64_t kFragment = 16;
+constexpr int64_t kCoopSubgroupRows = 2, kCoopSubgroupColumns = 4;
+constexpr int64_t kFragmentsM = kCoopTile / kCoopSubgroupRows / kFragment;
+constexpr int64_t kFragmentsN = kCoopTile / kCoopSubgroupColumns / kFragment;
+/// Halves of padding after each row of As and Bs.
+constexpr int64_t kCoopPad = 8;
+
 struct TileMatmulsPass
     : public mlir::trueno::impl::TileMatmulsBase<TileMatmulsPass> {
   using TileMatmulsBase::TileMatmulsBase;
@@ -94,10 +132,16 @@ struct TileMatmulsPass
     if (!aType || !bType || !cType || !aType.hasStaticShape() ||
         !bType.hasStaticShape() || !cType.hasStaticShape())
       return;
+    // C is float32; A and B float32, or float16 or bfloat16 widened
+    // exactly (trueno-fold-widening-into-matmuls).
     Type f32 = Float32Type::get(op.getContext());
-    if (aType.getElementType() != f32 || bType.getElementType() != f32 ||
+    auto widens = [&](Type t) { return t.isF32() || t.isF16() || t.isBF16(); };
+    if (!widens(aType.getElementType()) || !widens(bType.getElementType()) ||
         cType.getElementType() != f32)
       return;
+    const bool cooperative = cooperativeMatrix &&
+                             aType.getElementType().isF16() &&
+                             bType.getElementType().isF16();
     int64_t batches = batched ? cType.getDimSize(0) : 1;
     int64_t m = cType.getDimSize(batched ? 1 : 0),
             n = cType.getDimSize(batched ? 2 : 1),
@@ -110,19 +154,21 @@ struct TileMatmulsPass
     };
     const int64_t kPer =
         largeTiles && tilesFor(128) >= kLargeTileMinTiles ? 8 : 4;
-    const int64_t kTile = kSide * kPer;
+    const int64_t kTile = cooperative ? kCoopTile : kSide * kPer;
+    const int64_t kStepHere = cooperative ? kCoopStep : kStep;
     int64_t tilesM = (m + kTile - 1) / kTile, tilesN = (n + kTile - 1) / kTile;
     if (batches > std::numeric_limits<int32_t>::max() / (tilesM * tilesN))
       return;
     int64_t tiles = batches * tilesM * tilesN;
-    // Split-K: `chunks` chunks of `chunk` contraction elements each, every
-    // chunk's product into its own slice of `partial`, summed into C after.
+    // Split-K: `chunks` chunks of `chunk` contraction elements each (a
+    // multiple of the step, so that no step straddles two), every chunk's
+    // product into its own slice of `partial`, summed into C after.
     int64_t chunks = 1, chunk = k;
     if (tiles < kSplitBelowTiles && k >= 2 * kMinChunk) {
       int64_t wanted =
           std::min((kSplitTiles + tiles - 1) / tiles, k / kMinChunk);
       chunk = (k + wanted - 1) / wanted;
-      chunk = (chunk + kStep - 1) / kStep * kStep;
+      chunk = (chunk + kStepHere - 1) / kStepHere * kStepHere;
       chunks = (k + chunk - 1) / chunk; // the last chunk is not empty
       if (chunks < 2 || chunks * batches * m * n > kMaxPartials)
         chunks = 1, chunk = k;
@@ -138,16 +184,12 @@ struct TileMatmulsPass
     b.setInsertionPoint(launch.getBody().front().getTerminator());
     Attribute workgroup =
         b.getI64IntegerAttr(mlir::trueno::kWorkgroupMemorySpace);
-    Value aTile = b.create<memref::AllocOp>(
-        loc, MemRefType::get({kTile, kStep}, f32, MemRefLayoutAttrInterface(),
-                             workgroup));
-    Value bTile = b.create<memref::AllocOp>(
-        loc, MemRefType::get({kStep, kTile}, f32, MemRefLayoutAttrInterface(),
-                             workgroup));
+    auto workgroupBuffer = [&](ArrayRef<int64_t> shape, Type element) {
+      return b.create<memref::AllocOp>(
+          loc, MemRefType::get(shape, element, MemRefLayoutAttrInterface(),
+                               workgroup));
+    };
     Value tid = launch.getThreadIds().x;
-    Value tx = b.create<arith::RemUIOp>(loc, tid, index(kSide));
-    Value ty = b.create<arith::DivUIOp>(loc, tid, index(kSide));
-    Value zero = b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(0));
 
     Value partial;
     if (chunks > 1) {
@@ -159,6 +201,25 @@ struct TileMatmulsPass
       shape.append({m, n});
       partial = b.create<memref::AllocOp>(loc, MemRefType::get(shape, f32));
     }
+    // Workgroup memory and per-workgroup values before the tile loop.
+    Value aTile, bTile, cStage, subgroup, tx, ty;
+    if (cooperative) {
+      Type f16 = b.getF16Type();
+      aTile = workgroupBuffer({kCoopTile, kCoopStep + kCoopPad}, f16);
+      bTile = workgroupBuffer({kCoopStep, kCoopTile + kCoopPad}, f16);
+      cStage = workgroupBuffer(
+          {kCoopSubgroupRows * kCoopSubgroupColumns * kFragment, kFragment},
+          f32);
+      // The subgroup's own index: SPIR-V does not promise which threads
+      // form a subgroup.
+      subgroup = b.create<gpu::SubgroupIdOp>(loc, /*upper_bound=*/nullptr);
+    } else {
+      aTile = workgroupBuffer({kTile, kStep}, f32);
+      bTile = workgroupBuffer({kStep, kTile}, f32);
+      tx = b.create<arith::RemUIOp>(loc, tid, index(kSide));
+      ty = b.create<arith::DivUIOp>(loc, tid, index(kSide));
+    }
+
     auto tileLoop = b.create<scf::ForOp>(loc, launch.getBlockIds().x,
                                          index(chunks * tiles), index(groups));
     b.setInsertionPoint(tileLoop.getBody()->getTerminator());
@@ -187,17 +248,21 @@ struct TileMatmulsPass
       indices.push_back(column);
       return indices;
     };
-    // `memref[indices]` where `inRange`, else 0 (an edge tile).
+    // `memref[indices]` (as `type`) where `inRange`, else 0 (an edge tile).
     auto loadOrZero = [&](OpBuilder &at2, Value memref, Value inRange,
-                          SmallVector<Value> indices) -> Value {
+                          SmallVector<Value> indices, Type type) -> Value {
       auto branch = at2.create<scf::IfOp>(
           loc, inRange,
           [&](OpBuilder &then, Location l) {
-            then.create<scf::YieldOp>(
-                l, ValueRange{then.create<memref::LoadOp>(l, memref, indices)});
+            Value v = then.create<memref::LoadOp>(l, memref, indices);
+            if (v.getType() != type)
+              v = then.create<arith::ExtFOp>(l, type, v);
+            then.create<scf::YieldOp>(l, ValueRange{v});
           },
           [&](OpBuilder &otherwise, Location l) {
-            otherwise.create<scf::YieldOp>(l, ValueRange{zero});
+            otherwise.create<scf::YieldOp>(
+                l, ValueRange{otherwise.create<arith::ConstantOp>(
+                       l, otherwise.getZeroAttr(type))});
           });
       return branch.getResult(0);
     };
@@ -206,7 +271,103 @@ struct TileMatmulsPass
           loc, arith::CmpIPredicate::ult, x,
           at2.create<arith::ConstantIndexOp>(loc, bound));
     };
+    // The step's tiles of A (tile x step) and B (step x tile) into
+    // workgroup memory, kThreads elements a round, zeros past the edges.
+    auto copyTiles = [&](OpBuilder &kb, Location l, Value k0) {
+      auto c = [&](int64_t v) -> Value {
+        return kb.create<arith::ConstantIndexOp>(l, v);
+      };
+      Type element = cast<MemRefType>(aTile.getType()).getElementType();
+      for (int64_t r = 0; r < kTile * kStepHere / kThreads; ++r) {
+        Value e = kb.create<arith::AddIOp>(l, tid, c(r * kThreads));
+        Value ar = kb.create<arith::DivUIOp>(l, e, c(kStepHere));
+        Value ac = kb.create<arith::RemUIOp>(l, e, c(kStepHere));
+        Value row = kb.create<arith::AddIOp>(l, m0, ar);
+        Value col = kb.create<arith::AddIOp>(l, k0, ac);
+        Value inA =
+            kb.create<arith::AndIOp>(l, less(kb, row, m), less(kb, col, k));
+        kb.create<memref::StoreOp>(
+            l, loadOrZero(kb, a, inA, at(row, col), element), aTile,
+            ValueRange{ar, ac});
+        Value br = kb.create<arith::DivUIOp>(l, e, c(kTile));
+        Value bc = kb.create<arith::RemUIOp>(l, e, c(kTile));
+        Value krow = kb.create<arith::AddIOp>(l, k0, br);
+        Value ncol = kb.create<arith::AddIOp>(l, n0, bc);
+        Value inB =
+            kb.create<arith::AndIOp>(l, less(kb, krow, k), less(kb, ncol, n));
+        kb.create<memref::StoreOp>(
+            l, loadOrZero(kb, bIn, inB, at(krow, ncol), element), bTile,
+            ValueRange{br, bc});
+      }
+    };
+    // C[row][col] += sum where inside C (or the chunk's partial = sum).
+    auto accumulate = [&](OpBuilder &at2, Value row, Value col, Value sum) {
+      Value inside =
+          at2.create<arith::AndIOp>(loc, less(at2, row, m), less(at2, col, n));
+      auto branch = at2.create<scf::IfOp>(loc, inside, /*withElse=*/false);
+      OpBuilder then = OpBuilder::atBlockBegin(branch.thenBlock());
+      if (chunks > 1) {
+        SmallVector<Value> indices = at(row, col);
+        indices.insert(indices.begin(), part);
+        then.create<memref::StoreOp>(loc, sum, partial, indices);
+        return;
+      }
+      Value old = then.create<memref::LoadOp>(loc, c, at(row, col));
+      then.create<memref::StoreOp>(
+          loc, then.create<arith::AddFOp>(loc, old, sum), c, at(row, col));
+    };
 
+    if (cooperative)
+      cooperativeBody(b, loc, kBegin, kEnd, tid, aTile, bTile, cStage, subgroup,
+                      m0, n0, copyTiles, accumulate);
+    else
+      fmaBody(b, loc, kBegin, kEnd, kPer, tx, ty, aTile, bTile, m0, n0,
+              copyTiles, accumulate);
+
+    if (chunks > 1) {
+      // C += the chunks' products, summed in chunk order: a reduction the
+      // rest of the pipeline maps to threads like any other.
+      b.setInsertionPointAfter(launch);
+      // Loops (C's dimensions..., chunk): parallel ones outermost, so that
+      // each thread sums one element's chunks (trueno-parallel-loops-
+      // outermost ran before this pass).
+      unsigned rank = cType.getRank();
+      MLIRContext *context = op.getContext();
+      SmallVector<AffineExpr> partialIndex = {getAffineDimExpr(rank, context)};
+      SmallVector<AffineExpr> outIndex;
+      for (unsigned d = 0; d < rank; ++d) {
+        partialIndex.push_back(getAffineDimExpr(d, context));
+        outIndex.push_back(getAffineDimExpr(d, context));
+      }
+      AffineMap partialMap = AffineMap::get(rank + 1, 0, partialIndex, context);
+      AffineMap out = AffineMap::get(rank + 1, 0, outIndex, context);
+      SmallVector<utils::IteratorType> iterators(rank + 1,
+                                                 utils::IteratorType::parallel);
+      iterators[rank] = utils::IteratorType::reduction;
+      b.create<linalg::GenericOp>(
+          loc, ValueRange{partial}, ValueRange{c},
+          ArrayRef<AffineMap>{partialMap, out}, iterators,
+          [](OpBuilder &body, Location l, ValueRange args) {
+            body.create<linalg::YieldOp>(
+                l, ValueRange{body.create<arith::AddFOp>(l, args[1], args[0])});
+          });
+    }
+    op->erase();
+  }
+
+  using CopyTiles = llvm::function_ref<void(OpBuilder &, Location, Value)>;
+  using Accumulate = llvm::function_ref<void(OpBuilder &, Value, Value, Value)>;
+
+  /// Each thread's (kPer x kPer) block of outputs in registers, by fused
+  /// multiply-adds from the float32 tiles.
+  static void fmaBody(OpBuilder &b, Location loc, Value kBegin, Value kEnd,
+                      int64_t kPer, Value tx, Value ty, Value aTile,
+                      Value bTile, Value m0, Value n0, CopyTiles copyTiles,
+                      Accumulate accumulate) {
+    auto index = [&](int64_t v) -> Value {
+      return b.create<arith::ConstantIndexOp>(loc, v);
+    };
+    Value zero = b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(0));
     SmallVector<Value> zeros(kPer * kPer, zero);
     // Every chunk has at least one step, so the accumulators are defined.
     auto kLoop = b.create<scf::ForOp>(
@@ -215,27 +376,7 @@ struct TileMatmulsPass
           auto c = [&](int64_t v) -> Value {
             return kb.create<arith::ConstantIndexOp>(l, v);
           };
-          // The tiles of A and B, kThreads elements a round.
-          for (int64_t r = 0; r < kTile * kStep / kThreads; ++r) {
-            Value e = kb.create<arith::AddIOp>(l, tid, c(r * kThreads));
-            Value ar = kb.create<arith::DivUIOp>(l, e, c(kStep));
-            Value ac = kb.create<arith::RemUIOp>(l, e, c(kStep));
-            Value row = kb.create<arith::AddIOp>(l, m0, ar);
-            Value col = kb.create<arith::AddIOp>(l, k0, ac);
-            Value inA =
-                kb.create<arith::AndIOp>(l, less(kb, row, m), less(kb, col, k));
-            kb.create<memref::StoreOp>(l, loadOrZero(kb, a, inA, at(row, col)),
-                                       aTile, ValueRange{ar, ac});
-            Value br = kb.create<arith::DivUIOp>(l, e, c(kTile));
-            Value bc = kb.create<arith::RemUIOp>(l, e, c(kTile));
-            Value krow = kb.create<arith::AddIOp>(l, k0, br);
-            Value ncol = kb.create<arith::AddIOp>(l, n0, bc);
-            Value inB = kb.create<arith::AndIOp>(l, less(kb, krow, k),
-                                                 less(kb, ncol, n));
-            kb.create<memref::StoreOp>(l,
-                                       loadOrZero(kb, bIn, inB, at(krow, ncol)),
-                                       bTile, ValueRange{br, bc});
-          }
+          copyTiles(kb, l, k0);
           kb.create<gpu::BarrierOp>(l);
           SmallVector<Value> sums(acc.begin(), acc.end());
           for (int64_t kk = 0; kk < kStep; ++kk) {
@@ -266,51 +407,129 @@ struct TileMatmulsPass
             loc, m0, b.create<arith::AddIOp>(loc, ty, index(kSide * i)));
         Value col = b.create<arith::AddIOp>(
             loc, n0, b.create<arith::AddIOp>(loc, tx, index(kSide * j)));
-        Value inside =
-            b.create<arith::AndIOp>(loc, less(b, row, m), less(b, col, n));
-        auto branch = b.create<scf::IfOp>(loc, inside, /*withElse=*/false);
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPointToStart(branch.thenBlock());
-        Value sum = kLoop.getResult(i * kPer + j);
-        if (chunks > 1) {
-          SmallVector<Value> indices = at(row, col);
-          indices.insert(indices.begin(), part);
-          b.create<memref::StoreOp>(loc, sum, partial, indices);
-          continue;
+        accumulate(b, row, col, kLoop.getResult(i * kPer + j));
+      }
+  }
+
+  /// Each subgroup's 4 x 2 fragments of float32 accumulators, by the
+  /// device's matrix multiply-adds from the float16 tiles; then staged
+  /// through workgroup memory, one fragment a round, into C.
+  static void cooperativeBody(OpBuilder &b, Location loc, Value kBegin,
+                              Value kEnd, Value tid, Value aTile, Value bTile,
+                              Value cStage, Value subgroup, Value m0, Value n0,
+                              CopyTiles copyTiles, Accumulate accumulate) {
+    auto index = [&](int64_t v) -> Value {
+      return b.create<arith::ConstantIndexOp>(loc, v);
+    };
+    // The subgroup's first row and column in the tile.
+    Value subgroupRow = b.create<arith::MulIOp>(
+        loc,
+        b.create<arith::DivUIOp>(loc, subgroup, index(kCoopSubgroupColumns)),
+        index(kFragmentsM * kFragment));
+    Value subgroupColumn = b.create<arith::MulIOp>(
+        loc,
+        b.create<arith::RemUIOp>(loc, subgroup, index(kCoopSubgroupColumns)),
+        index(kFragmentsN * kFragment));
+    MLIRContext *context = b.getContext();
+    Type f16 = b.getF16Type(), f32 = b.getF32Type();
+    auto fragment = [&](Type element, StringRef operand) {
+      return gpu::MMAMatrixType::get({kFragment, kFragment}, element, operand);
+    };
+    auto accType = fragment(f32, "COp");
+    Value zero = b.create<gpu::SubgroupMmaConstantMatrixOp>(
+        loc, accType,
+        b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(0)).getResult());
+    SmallVector<Value> zeros(kFragmentsM * kFragmentsN, zero);
+    auto lead = [&](int64_t v) {
+      return IntegerAttr::get(IndexType::get(context), v);
+    };
+    auto kLoop = b.create<scf::ForOp>(
+        loc, kBegin, kEnd, index(kCoopStep), zeros,
+        [&](OpBuilder &kb, Location l, Value k0, ValueRange acc) {
+          auto c = [&](int64_t v) -> Value {
+            return kb.create<arith::ConstantIndexOp>(l, v);
+          };
+          copyTiles(kb, l, k0);
+          kb.create<gpu::BarrierOp>(l);
+          SmallVector<Value> sums(acc.begin(), acc.end());
+          for (int64_t kk = 0; kk < kCoopStep; kk += kFragment) {
+            SmallVector<Value> as, bs;
+            for (int64_t i = 0; i < kFragmentsM; ++i)
+              as.push_back(kb.create<gpu::SubgroupMmaLoadMatrixOp>(
+                  l, fragment(f16, "AOp"), aTile,
+                  ValueRange{kb.create<arith::AddIOp>(l, subgroupRow,
+                                                      c(kFragment * i)),
+                             c(kk)},
+                  lead(kCoopStep + kCoopPad), /*transpose=*/UnitAttr()));
+            for (int64_t j = 0; j < kFragmentsN; ++j)
+              bs.push_back(kb.create<gpu::SubgroupMmaLoadMatrixOp>(
+                  l, fragment(f16, "BOp"), bTile,
+                  ValueRange{c(kk), kb.create<arith::AddIOp>(l, subgroupColumn,
+                                                             c(kFragment * j))},
+                  lead(kCoopTile + kCoopPad), /*transpose=*/UnitAttr()));
+            for (int64_t i = 0; i < kFragmentsM; ++i)
+              for (int64_t j = 0; j < kFragmentsN; ++j) {
+                Value &sum = sums[i * kFragmentsN + j];
+                sum = kb.create<gpu::SubgroupMmaComputeOp>(
+                    l, accType, as[i], bs[j], sum, /*a_transpose=*/UnitAttr(),
+                    /*b_transpose=*/UnitAttr());
+              }
+          }
+          kb.create<gpu::BarrierOp>(l);
+          kb.create<scf::YieldOp>(l, sums);
+        });
+    // Fragment (i, j) of every subgroup s into rows 16 s of cStage, then
+    // the workgroup's threads add the 8 fragments to C, neighbouring
+    // threads neighbouring columns.
+    constexpr int64_t kSubgroups = kCoopSubgroupRows * kCoopSubgroupColumns;
+    for (int64_t i = 0; i < kFragmentsM; ++i)
+      for (int64_t j = 0; j < kFragmentsN; ++j) {
+        b.create<gpu::SubgroupMmaStoreMatrixOp>(
+            loc, kLoop.getResult(i * kFragmentsN + j), cStage,
+            ValueRange{b.create<arith::MulIOp>(loc, subgroup, index(kFragment)),
+                       index(0)},
+            lead(kFragment), /*transpose=*/UnitAttr());
+        b.create<gpu::BarrierOp>(loc);
+        for (int64_t r = 0; r < kSubgroups * kFragment * kFragment / kThreads;
+             ++r) {
+          Value e = b.create<arith::AddIOp>(loc, tid, index(r * kThreads));
+          Value g =
+              b.create<arith::DivUIOp>(loc, e, index(kFragment * kFragment));
+          Value w =
+              b.create<arith::RemUIOp>(loc, e, index(kFragment * kFragment));
+          Value rr = b.create<arith::DivUIOp>(loc, w, index(kFragment));
+          Value cc = b.create<arith::RemUIOp>(loc, w, index(kFragment));
+          Value row = b.create<arith::AddIOp>(
+              loc, m0,
+              b.create<arith::AddIOp>(
+                  loc,
+                  b.create<arith::MulIOp>(
+                      loc,
+                      b.create<arith::DivUIOp>(loc, g,
+                                               index(kCoopSubgroupColumns)),
+                      index(kFragmentsM * kFragment)),
+                  b.create<arith::AddIOp>(loc, rr, index(kFragment * i))));
+          Value col = b.create<arith::AddIOp>(
+              loc, n0,
+              b.create<arith::AddIOp>(
+                  loc,
+                  b.create<arith::MulIOp>(
+                      loc,
+                      b.create<arith::RemUIOp>(loc, g,
+                                               index(kCoopSubgroupColumns)),
+                      index(kFragmentsN * kFragment)),
+                  b.create<arith::AddIOp>(loc, cc, index(kFragment * j))));
+          Value v = b.create<memref::LoadOp>(
+              loc, cStage,
+              ValueRange{b.create<arith::AddIOp>(
+                             loc,
+                             b.create<arith::MulIOp>(loc, g, index(kFragment)),
+                             rr),
+                         cc});
+          accumulate(b, row, col, v);
         }
-        Value old = b.create<memref::LoadOp>(loc, c, at(row, col));
-        b.create<memref::StoreOp>(loc, b.create<arith::AddFOp>(loc, old, sum),
-                                  c, at(row, col));
+        b.create<gpu::BarrierOp>(loc);
       }
-    if (chunks > 1) {
-      // C += the chunks' products, summed in chunk order: a reduction the
-      // rest of the pipeline maps to threads like any other.
-      b.setInsertionPointAfter(launch);
-      // Loops (C's dimensions..., chunk): parallel ones outermost, so that
-      // each thread sums one element's chunks (trueno-parallel-loops-
-      // outermost ran before this pass).
-      unsigned rank = cType.getRank();
-      MLIRContext *context = op.getContext();
-      SmallVector<AffineExpr> partialIndex = {getAffineDimExpr(rank, context)};
-      SmallVector<AffineExpr> outIndex;
-      for (unsigned d = 0; d < rank; ++d) {
-        partialIndex.push_back(getAffineDimExpr(d, context));
-        outIndex.push_back(getAffineDimExpr(d, context));
-      }
-      AffineMap partialMap = AffineMap::get(rank + 1, 0, partialIndex, context);
-      AffineMap out = AffineMap::get(rank + 1, 0, outIndex, context);
-      SmallVector<utils::IteratorType> iterators(rank + 1,
-                                                 utils::IteratorType::parallel);
-      iterators[rank] = utils::IteratorType::reduction;
-      b.create<linalg::GenericOp>(
-          loc, ValueRange{partial}, ValueRange{c},
-          ArrayRef<AffineMap>{partialMap, out}, iterators,
-          [](OpBuilder &body, Location l, ValueRange args) {
-            body.create<linalg::YieldOp>(
-                l, ValueRange{body.create<arith::AddFOp>(l, args[1], args[0])});
-          });
-    }
-    op->erase();
   }
 };
 

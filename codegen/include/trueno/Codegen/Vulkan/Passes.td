@@ -15,7 +15,8 @@ def SpirvEntryPoints : Pass<"trueno-spirv-entry-points", "::mlir::ModuleOp"> {
     Sets `spirv.target_env` on the module from the device's capabilities
     (the options: Vulkan 1.3 SPIR-V with Shader, and Float64, Int64, Int16,
     Float16, Int8 and 8/16-bit storage buffer access where the device has
-    them, so that a kernel needing a missing one fails to convert instead of
+    them; with `cooperative-matrix` SPIR-V 1.6 with CooperativeMatrixKHR
+    and GroupNonUniform, which modules using neither do not ask for, so that a kernel needing a missing one fails to convert instead of
     failing on the device), and `spirv.entry_point_abi` on each kernel with
     the workgroup size its launch uses (`known_block_size`, which
     convert-parallel-loops-to-gpu records). A launch of more workgroups in a
@@ -37,10 +38,29 @@ def SpirvEntryPoints : Pass<"trueno-spirv-entry-points", "::mlir::ModuleOp"> {
            "16-bit values in storage buffers (storageBuffer16BitAccess)">,
     Option<"storage8", "storage8", "bool", /*default=*/"false",
            "8-bit values in storage buffers (storageBuffer8BitAccess)">,
+    Option<"cooperativeMatrix", "cooperative-matrix", "bool",
+           /*default=*/"false",
+           "Cooperative matrices (SPV_KHR_cooperative_matrix, SPIR-V 1.6) "
+           "and subgroup ids">,
     Option<"maxWorkgroupCount", "max-workgroup-count", "int64_t",
            /*default=*/"65535",
            "Workgroups a launch may have in each dimension">,
   ];
+  let dependentDialects = ["::mlir::spirv::SPIRVDialect"];
+}
+
+def SpirvEntryPointInterface
+    : Pass<"trueno-spirv-entry-point-interface", "::mlir::spirv::ModuleOp"> {
+  let summary = "List every global variable in SPIR-V 1.4+ entry points";
+  let description = [{
+    From SPIR-V 1.4 on, an entry point's interface lists every global
+    variable its functions use (storage buffers and workgroup memory too);
+    MLIR 19's spirv-lower-abi-attrs lists only Input and Output ones, as
+    1.3 asks. Modules of 1.4 or later (the cooperative-matrix kernels need
+    1.6) get the rest, and a module reading the SubgroupId or NumSubgroups
+    built-in gets the GroupNonUniform capability that spirv-update-vce does
+    not deduce from built-ins.
+  }];
   let dependentDialects = ["::mlir::spirv::SPIRVDialect"];
 }
 
@@ -66,6 +86,22 @@ def SpirvFloatControls
                "Float widths whose denormals are kept">,
   ];
   let dependentDialects = ["::mlir::spirv::SPIRVDialect"];
+}
+
+def FoldWideningIntoMatmuls
+    : Pass<"trueno-fold-widening-into-matmuls", "::mlir::func::FuncOp"> {
+  let summary = "Matrix products read float16 and bfloat16 inputs directly";
+  let description = [{
+    The frontend multiplies halves in float32 (`widened(a) @ widened(b)`,
+    rounded once). On tensors, a float32 `linalg.matmul` or
+    `linalg.batch_matmul` input that is an exact widening of a float16 or
+    bfloat16 tensor (a generic of identity maps whose body is one
+    `arith.extf`) is replaced by the half tensor: the named op's body
+    widens its inputs to the output's type itself, so the result is the
+    same, the widening kernels disappear, and the product reads half the
+    bytes (and can run on cooperative matrices: trueno-tile-matmuls).
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
 def FuseSharedElementwise
@@ -312,7 +348,8 @@ def WorkgroupReductions
 def TileMatmuls : Pass<"trueno-tile-matmuls", "::mlir::func::FuncOp"> {
   let summary = "Matrix products as workgroup tiles through workgroup memory";
   let description = [{
-    A bufferized float32 `linalg.matmul` or `linalg.batch_matmul` (any
+    A bufferized `linalg.matmul` or `linalg.batch_matmul` into float32, of
+    float32, float16 or bfloat16 inputs widened as they are read (any
     views: transposed, sliced, broadcast batches) of at least 32 rows and
     columns becomes a `gpu.launch` of 256 threads per workgroup, each
     workgroup computing TxT tiles of the output (a grid-stride loop over
@@ -333,6 +370,12 @@ def TileMatmuls : Pass<"trueno-tile-matmuls", "::mlir::func::FuncOp"> {
     them in registers with fused multiply-adds, the 16 steps unrolled; the
     sum runs over the contraction in order, as one thread's dot product
     does. Each element read from memory is reused T times instead of once.
+    With `cooperative-matrix`, a product of two float16 inputs runs on the
+    device's matrix units instead: 128x128 tiles, steps of 32, the tiles in
+    workgroup memory as float16, each of the 8 subgroups of 32 threads
+    accumulating 4 x 2 16x16 float32 fragments with
+    `gpu.subgroup_mma_compute` (SPV_KHR_cooperative_matrix), added to C
+    through a 16x16 staging fragment per subgroup in workgroup memory.
     Where the device runs fewer than 256 threads per workgroup
     (`workgroup-size`), nothing changes.
   }];
@@ -342,6 +385,10 @@ def TileMatmuls : Pass<"trueno-tile-matmuls", "::mlir::func::FuncOp"> {
     Option<"largeTiles", "large-tiles", "bool", /*default=*/"false",
            "128x128 tiles (8x8 outputs a thread) for products of at least "
            "256 of them">,
+    Option<"cooperativeMatrix", "cooperative-matrix", "bool",
+           /*default=*/"false",
+           "float16 products on the device's 16x16x16 cooperative matrices "
+           "(float32 accumulators, subgroups of 32)">,
     Option<"maxWorkgroupCount", "max-workgroup-count", "int64_t",
            /*default=*/"65535", "Workgroups a launch may have">,
   ];

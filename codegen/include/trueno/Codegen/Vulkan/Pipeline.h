@@ -56,6 +56,10 @@ struct VulkanPipelineOptions {
   /// 128x128 matmul tiles for large products (trueno-tile-matmuls'
   /// large-tiles; TRUENO_VULKAN_MATMUL_TILE=128).
   bool largeMatmulTiles = false;
+  /// float16 products on 16x16x16 cooperative matrices accumulating in
+  /// float32, by subgroups of 32 (VK_KHR_cooperative_matrix; the Vulkan
+  /// runtime sets it where the device has that shape and subgroup size).
+  bool cooperativeMatrix = false;
 };
 
 /// The textual pass pipeline of one stage.

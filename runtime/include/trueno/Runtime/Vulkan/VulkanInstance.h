@@ -38,6 +38,11 @@ struct VulkanDeviceInfo {
   bool float16 = false, int8 = false;       ///< arithmetic in shaders
   bool storage16 = false, storage8 = false; ///< 16/8-bit storage buffers
   bool timelineSemaphore = false;
+  /// 16x16x16 cooperative matrices of float16 accumulating into float32,
+  /// per subgroup of 32 threads (VK_KHR_cooperative_matrix on Vulkan 1.3:
+  /// its shaders are SPIR-V 1.6): Trueno's float16 matrix products run on
+  /// them (tensor cores on NVIDIA).
+  bool cooperativeMatrix = false;
   /// Float widths whose NaNs, infinities and signed zeros, and whose
   /// denormals, kernels can ask the driver to keep (Vulkan 1.2's float
   /// controls: shaderSignedZeroInfNanPreserveFloatN,
@@ -102,6 +107,9 @@ private:
   VulkanInstance() = default;
   llvm::Error create();
   void discover();
+  /// Whether `d` has 16x16x16 float16 x float16 + float32 cooperative
+  /// matrices per subgroup of 32, with what the kernels need around them.
+  bool hasCooperativeMatrixF16(const VulkanDeviceInfo &d) const;
   static VKAPI_ATTR VkBool32 VKAPI_CALL
   onMessage(VkDebugUtilsMessageSeverityFlagBitsEXT severity,
             VkDebugUtilsMessageTypeFlagsEXT types,

@@ -1,0 +1,89 @@
+//===- FoldWideningIntoMatmuls.cpp - Products read their halves directly --===//
+//
+// trueno-fold-widening-into-matmuls: see Passes.td. linalg.matmul's body
+// converts its inputs to the output's type itself, so a product of
+// widened halves equals the product of the halves: the widening generics
+// become dead, and the product reads half the bytes.
+//
+//===----------------------------------------------------------------------===//
+#include "trueno/Codegen/Vulkan/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+
+namespace mlir::trueno {
+#define GEN_PASS_DEF_FOLDWIDENINGINTOMATMULS
+#include "trueno/Codegen/Vulkan/Passes.h.inc"
+} // namespace mlir::trueno
+
+using namespace mlir;
+
+namespace {
+
+/// The float16 or bfloat16 tensor `value` widens exactly to float32: a
+/// generic of one input, identity maps, parallel loops, whose body is one
+/// arith.extf. Null when `value` is something else.
+Value widenedHalf(Value value) {
+  auto generic = value.getDefiningOp<linalg::GenericOp>();
+  if (!generic || generic.getNumDpsInputs() != 1 ||
+      generic.getNumDpsInits() != 1 || !generic.hasPureTensorSemantics() ||
+      generic.getNumReductionLoops() != 0 ||
+      !llvm::all_of(generic.getIndexingMapsArray(),
+                    [](AffineMap map) { return map.isIdentity(); }))
+    return {};
+  Block &body = generic.getRegion().front();
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  auto extend = yield.getValues()[0].getDefiningOp<arith::ExtFOp>();
+  if (!extend || &body.front() != extend.getOperation() ||
+      extend.getIn() != body.getArgument(0))
+    return {};
+  Value input = generic.getDpsInputOperand(0)->get();
+  Type element = getElementTypeOrSelf(input.getType());
+  if (!element.isF16() && !element.isBF16())
+    return {};
+  return input;
+}
+
+struct FoldWideningIntoMatmulsPass
+    : public mlir::trueno::impl::FoldWideningIntoMatmulsBase<
+          FoldWideningIntoMatmulsPass> {
+  void runOnOperation() override {
+    SmallVector<linalg::LinalgOp> products;
+    getOperation().walk([&](linalg::LinalgOp op) {
+      if (isa<linalg::MatmulOp, linalg::BatchMatmulOp>(op) &&
+          op.hasPureTensorSemantics() &&
+          getElementTypeOrSelf(op.getDpsInitOperand(0)->get().getType())
+              .isF32())
+        products.push_back(op);
+    });
+    for (linalg::LinalgOp op : products) {
+      SmallVector<Value> inputs;
+      SmallVector<Operation *> widenings;
+      for (OpOperand *input : op.getDpsInputOperands()) {
+        Value half = widenedHalf(input->get());
+        inputs.push_back(half ? half : input->get());
+        if (half)
+          widenings.push_back(input->get().getDefiningOp());
+      }
+      if (widenings.empty())
+        continue;
+      // A new op: a named op's body is built for its operands' types.
+      OpBuilder b(op);
+      Value init = op.getDpsInitOperand(0)->get();
+      Operation *product = isa<linalg::MatmulOp>(op)
+                               ? b.create<linalg::MatmulOp>(
+                                      op.getLoc(), init.getType(), inputs, init)
+                                     .getOperation()
+                               : b.create<linalg::BatchMatmulOp>(
+                                      op.getLoc(), init.getType(), inputs, init)
+                                     .getOperation();
+      op->replaceAllUsesWith(product->getResults());
+      op->erase();
+      for (Operation *widening : widenings)
+        if (widening->use_empty())
+          widening->erase();
+    }
+  }
+};
+
+} // namespace
