@@ -212,12 +212,15 @@ int main(int argc, char **argv) {
         "sumlayout_256M_firsthalf", [&] { return x.narrow(0, 0, n / 2).sum(); },
         2.0 * n);
   }
-  // Matrix products: float32 at three sizes, float16 and bfloat16 (which
-  // multiply in float32, as on the CPU) at 4096.
+  // Matrix products: float32 and float16 at three sizes (float16 on
+  // cooperative matrices where the device has them), bfloat16 at 4096
+  // (float32 tiles reading bfloat16).
   for (auto [size, dtype] : {std::pair{1024L, kFloat32},
                              {4096L, kFloat32},
                              {8192L, kFloat32},
+                             {1024L, kFloat16},
                              {4096L, kFloat16},
+                             {8192L, kFloat16},
                              {4096L, kBFloat16}}) {
     std::string name = "matmul_" +
                        std::string(dtype == kFloat32   ? "f32"

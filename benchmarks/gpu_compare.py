@@ -103,7 +103,9 @@ def torch_cases(scale):
     for size, dtype, name in ((1024, torch.float32, "f32"),
                               (4096, torch.float32, "f32"),
                               (8192, torch.float32, "f32"),
+                              (1024, torch.float16, "f16"),
                               (4096, torch.float16, "f16"),
+                              (8192, torch.float16, "f16"),
                               (4096, torch.bfloat16, "bf16")):
         m = max(64, size // scale)
         p = torch.randn(m, m, device=dev, dtype=dtype)

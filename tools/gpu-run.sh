@@ -44,6 +44,9 @@ python="${PYTHON:-python3}" # the machine's, with PyTorch
 } 2>&1 | tee "$out/device.txt"
 rc=0
 if [ "$what" = tests ] || [ "$what" = all ]; then
+  # Under the validation layer without cooperative matrices: Debian's layer
+  # (1.3.239) predates VK_KHR_cooperative_matrix and rejects its SPIR-V.
+  export TRUENO_VULKAN_COOPERATIVE_MATRIX=0
   TRUENO_VULKAN_VALIDATION=1 TRUENO_TEST_REQUIRE_VULKAN=1 \
     trueno-vulkan-tests 2>&1 | tee "$out/vulkan-tests.txt"
   rc=${PIPESTATUS[0]}
@@ -56,6 +59,16 @@ if [ "$what" = tests ] || [ "$what" = all ]; then
     "$python" "$root/tests/e2e/test_ops_vs_torch.py" "$t/bin/trueno-op-cases" \
     >"$out/ops-vs-torch-vulkan.txt" 2>&1
   echo "ops-vs-torch on vulkan: exit $?; $(tail -1 "$out/ops-vs-torch-vulkan.txt")"
+  # Then with cooperative matrices, without the layer: the backend tests
+  # and the op suite's products, checked by their results.
+  unset TRUENO_VULKAN_COOPERATIVE_MATRIX
+  TRUENO_TEST_REQUIRE_VULKAN=1 trueno-vulkan-backend-tests 2>&1 |
+    tee "$out/vulkan-backend-tests-coopmat.txt"
+  [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
+  TRUENO_DEVICE=vulkan TRUENO_TEST_OPS=matmul,bmm,mm,linear,einsum,tensordot \
+    PYTHONUNBUFFERED=1 "$python" "$root/tests/e2e/test_ops_vs_torch.py" \
+    "$t/bin/trueno-op-cases" 8 >"$out/ops-vs-torch-vulkan-coopmat.txt" 2>&1
+  echo "products on vulkan with cooperative matrices: exit $?; $(tail -1 "$out/ops-vs-torch-vulkan-coopmat.txt")"
 fi
 if [ "$what" = bench ] || [ "$what" = all ]; then
   TRUENO_DEVICE=vulkan PYTHONUNBUFFERED=1 "$python" "$root/benchmarks/gpu_compare.py" \
@@ -82,6 +95,12 @@ if [ "$what" = matmul ] || [ "$what" = all ]; then
     echo "matmul tile $tile"
     TRUENO_DEVICE=vulkan TRUENO_VULKAN_MATMUL_TILE=$tile trueno-vulkan-bench 1 matmul
   done 2>&1 | tee "$out/matmul-tiles.txt"
+  # float16 without and with cooperative matrices.
+  for cooperative in 0 1; do
+    echo "TRUENO_VULKAN_COOPERATIVE_MATRIX=$cooperative"
+    TRUENO_DEVICE=vulkan TRUENO_VULKAN_COOPERATIVE_MATRIX=$cooperative \
+      trueno-vulkan-bench 1 matmul_f16
+  done 2>&1 | tee -a "$out/matmul-tiles.txt"
 fi
 if [ "$what" = unroll ] || [ "$what" = all ]; then
   # The reduction cases at other unroll factors of a thread's reduction

@@ -118,3 +118,55 @@ module attributes {gpu.container_module} {
     }
   }
 }
+
+// -----
+
+// Read only by 4-element vector.loads (offset, size and non-unit stride
+// multiples of 4): an array of vectors, each load one wide load at a
+// quarter of the position. Read by a scalar load too, or of a size not a
+// multiple of 4: the vector's elements one by one.
+// CHECK-LABEL: func.func @vectors
+// CHECK: %[[R:.*]] = memref.reinterpret_cast %arg0 to offset: [0], sizes: [32], strides: [1] : memref<4x8xf16> to memref<32xf16>
+// CHECK: %[[V:.*]] = builtin.unrealized_conversion_cast %[[R]] : memref<32xf16> to memref<8xvector<4xf16>>
+// CHECK: gpu.launch_func @kernels::@v {{.*}} args(%[[V]] : memref<8xvector<4xf16>>, %{{.*}} : memref<32xf16>, %{{.*}} : memref<6xf32>
+// CHECK-LABEL: gpu.func @v
+// CHECK-SAME: (%[[A:.*]]: memref<8xvector<4xf16>>, %[[B:.*]]: memref<32xf16>, %[[C:.*]]: memref<6xf32>
+// CHECK: %[[ROW:.*]] = arith.muli %{{.*}}, %c8
+// CHECK: %[[AT:.*]] = arith.addi %[[ROW]], %{{.*}}
+// CHECK: %[[QUARTER:.*]] = arith.divui %[[AT]], %c4
+// CHECK: memref.load %[[A]][%[[QUARTER]]] : memref<8xvector<4xf16>>
+// CHECK-COUNT-4: memref.load %[[B]]
+// CHECK: vector.from_elements
+// CHECK: memref.load %[[B]]
+// CHECK-COUNT-4: memref.load %[[C]]
+// CHECK: vector.from_elements
+module attributes {gpu.container_module} {
+  func.func @vectors(%a: memref<4x8xf16>, %b: memref<4x8xf16>, %c: memref<6xf32>, %out: memref<4xf32>) {
+    %c1 = arith.constant 1 : index
+    gpu.launch_func @kernels::@v blocks in (%c1, %c1, %c1)
+        threads in (%c1, %c1, %c1)
+        args(%a : memref<4x8xf16>, %b : memref<4x8xf16>, %c : memref<6xf32>, %out : memref<4xf32>)
+    return
+  }
+  gpu.module @kernels {
+    gpu.func @v(%a: memref<4x8xf16>, %b: memref<4x8xf16>, %c: memref<6xf32>, %out: memref<4xf32>) kernel {
+      %i = gpu.thread_id x
+      %c0 = arith.constant 0 : index
+      %c4 = arith.constant 4 : index
+      %col = arith.muli %i, %c4 : index
+      %va = vector.load %a[%i, %col] : memref<4x8xf16>, vector<4xf16>
+      %vb = vector.load %b[%i, %col] : memref<4x8xf16>, vector<4xf16>
+      %sb = memref.load %b[%i, %c0] : memref<4x8xf16>
+      %vc = vector.load %c[%c0] : memref<6xf32>, vector<4xf32>
+      %x = vector.extract %va[0] : f16 from vector<4xf16>
+      %y = vector.extract %vb[1] : f16 from vector<4xf16>
+      %s = arith.addf %x, %y : f16
+      %t = arith.addf %s, %sb : f16
+      %w = arith.extf %t : f16 to f32
+      %z = vector.extract %vc[2] : f32 from vector<4xf32>
+      %r = arith.addf %w, %z : f32
+      memref.store %r, %out[%i] : memref<4xf32>
+      gpu.return
+    }
+  }
+}

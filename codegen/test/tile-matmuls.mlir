@@ -76,6 +76,9 @@ func.func @large(%a: memref<2000x20xf32>, %b: memref<20x2050xf32>, %c: memref<20
 // CHECK:   arith.divui %{{.*}}, %c2
 // CHECK:   arith.minui
 // CHECK:   scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c16{{.*}} iter_args(
+// Rows of 3136 and 128 floats: both tiles copied 4 elements a load.
+// CHECK:   vector.load %arg0[%{{.*}}, %{{.*}}] : memref<64x3136xf32>, vector<4xf32>
+// CHECK:   vector.load %arg1[%{{.*}}, %{{.*}}] : memref<3136x128xf32>, vector<4xf32>
 // CHECK-COUNT-16: memref.store %{{.*}}, %[[PARTIAL]]
 // CHECK: linalg.generic {indexing_maps = [#[[BYCHUNK:.*]], #[[OUT:.*]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[PARTIAL]] : memref<22x64x128xf32>) outs(%arg2 : memref<64x128xf32>)
 // CHECK:   arith.addf
@@ -97,15 +100,17 @@ func.func @left_alone(%a: memref<16x64xf32>, %b: memref<64x64xf32>, %c: memref<1
   return
 }
 
-// Halves: float16 inputs are read as float16 and widened into the float32
-// tiles; with cooperative-matrix they stay float16 in 128x40 and 32x136
-// tiles, and each of the 8 subgroups multiplies 4 x 2 fragments twice a
+// Halves: float16 inputs are read as float16, 4 a load, and widened into
+// the float32 tiles; with cooperative-matrix they stay float16 in 128x40 and 32x136
+// tiles (copied 4 halves a load: both inputs' rows are multiples of 4),
+// and each of the 8 subgroups multiplies 4 x 2 fragments twice a
 // step of 32 (16 mma computes), its float32 accumulators carried by the
 // loop, then staged through its 16 rows of a 128x16 buffer into C: 8
 // rounds of 8 guarded additions a thread. bfloat16 keeps the float32 tiles.
 // CHECK-LABEL: func.func @halves
 // CHECK: memref.alloc() : memref<64x16xf32, 3>
-// CHECK: memref.load %arg0{{.*}} : memref<200x96xf16>
+// CHECK: vector.load %arg0{{.*}} : memref<200x96xf16>, vector<4xf16>
+// CHECK: vector.extract
 // CHECK-NEXT: arith.extf
 // CHECK-NOT: gpu.subgroup_mma
 // CHECK-LABEL: func.func @bf16
@@ -118,8 +123,10 @@ func.func @left_alone(%a: memref<16x64xf32>, %b: memref<64x64xf32>, %c: memref<1
 // COOP: %[[ZERO:.*]] = gpu.subgroup_mma_constant_matrix %{{.*}} : !gpu.mma_matrix<16x16xf32, "COp">
 // COOP: scf.for %{{.*}} = %c0{{.*}} to %c96 step %c32{{.*}} iter_args(%{{.*}} = %[[ZERO]],
 // COOP-NOT: arith.extf
-// COOP: memref.store %{{.*}}, %[[AT]]
-// COOP: memref.store %{{.*}}, %[[BT]]
+// COOP: vector.load %arg0[%{{.*}}, %{{.*}}] : memref<200x96xf16>, vector<4xf16>
+// COOP-COUNT-4: memref.store %{{.*}}, %[[AT]]
+// COOP: vector.load %arg1[%{{.*}}, %{{.*}}] : memref<96x300xf16>, vector<4xf16>
+// COOP-COUNT-4: memref.store %{{.*}}, %[[BT]]
 // COOP: gpu.barrier
 // COOP: gpu.subgroup_mma_load_matrix %[[AT]][%{{.*}}, %{{.*}}] {leadDimension = 40 : index} : memref<128x40xf16, 3> -> !gpu.mma_matrix<16x16xf16, "AOp">
 // COOP: gpu.subgroup_mma_load_matrix %[[BT]][%{{.*}}, %{{.*}}] {leadDimension = 136 : index} : memref<32x136xf16, 3> -> !gpu.mma_matrix<16x16xf16, "BOp">

@@ -12,6 +12,7 @@
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/BuiltinTypes.h"
 
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -36,9 +37,26 @@ struct Flattened {
   int64_t offset = 0;
   MemRefType type;
   bool bfloat16 = false; ///< stored as i16 (SPIR-V has no bfloat16)
+  /// Elements per array element: 4 where the kernel reads the buffer only
+  /// by 4-element vector.loads at aligned positions (an array of vectors,
+  /// so that each is one load), else 1.
+  int64_t vectorWidth = 1;
 };
 
-std::optional<Flattened> flatten(MemRefType type) {
+constexpr int64_t kVectorWidth = 4;
+
+/// Whether every use of `argument` is a vector.load of kVectorWidth
+/// elements.
+bool readAsVectorsOnly(BlockArgument argument) {
+  return !argument.use_empty() &&
+         llvm::all_of(argument.getUsers(), [](Operation *user) {
+           auto load = dyn_cast<vector::LoadOp>(user);
+           return load && load.getVectorType().getRank() == 1 &&
+                  load.getVectorType().getNumElements() == kVectorWidth;
+         });
+}
+
+std::optional<Flattened> flatten(MemRefType type, bool asVectors) {
   Flattened f;
   int64_t offset = 0;
   if (!type.hasStaticShape() ||
@@ -58,8 +76,22 @@ std::optional<Flattened> flatten(MemRefType type) {
     f.bfloat16 = true;
     element = IntegerType::get(type.getContext(), 16);
   }
-  f.type = MemRefType::get({highest + shift + 1}, element,
-                           MemRefLayoutAttrInterface(), type.getMemorySpace());
+  int64_t elements = highest + shift + 1;
+  // An array of vectors where each load's position is a multiple of the
+  // width: the offset and every stride but a unit one are, and the loads'
+  // innermost index is (trueno-tile-matmuls emits only such).
+  if (asVectors && !f.bfloat16 && f.offset % kVectorWidth == 0 &&
+      elements % kVectorWidth == 0 && llvm::all_of(f.strides, [](int64_t s) {
+        return s == 1 || s % kVectorWidth == 0;
+      })) {
+    f.vectorWidth = kVectorWidth;
+    f.type = MemRefType::get(
+        {elements / kVectorWidth}, VectorType::get({kVectorWidth}, element),
+        MemRefLayoutAttrInterface(), type.getMemorySpace());
+    return f;
+  }
+  f.type = MemRefType::get({elements}, element, MemRefLayoutAttrInterface(),
+                           type.getMemorySpace());
   return f;
 }
 
@@ -485,9 +517,11 @@ struct FlattenKernelBuffersPass
       for (BlockArgument argument : func.getArguments()) {
         auto type = dyn_cast<MemRefType>(argument.getType());
         std::optional<Flattened> f;
-        if (type && !(type.getRank() == 1 && type.getLayout().isIdentity() &&
-                      !type.getElementType().isBF16())) {
-          f = flatten(type);
+        bool asVectors = readAsVectorsOnly(argument);
+        if (type && (asVectors ||
+                     !(type.getRank() == 1 && type.getLayout().isIdentity() &&
+                       !type.getElementType().isBF16()))) {
+          f = flatten(type, asVectors);
           if (!f) {
             func.emitOpError("has an argument of a dynamic layout: ") << type;
             return WalkResult::interrupt();
@@ -517,14 +551,15 @@ struct FlattenKernelBuffersPass
           continue;
         Value operand = launch.getKernelOperands()[i];
         auto type = cast<MemRefType>(operand.getType());
+        int64_t elements = f->type.getDimSize(0) * f->vectorWidth;
         auto flatType =
-            MemRefType::get(f->type.getShape(), type.getElementType(),
+            MemRefType::get({elements}, type.getElementType(),
                             MemRefLayoutAttrInterface(), type.getMemorySpace());
         Value flat = b.create<memref::ReinterpretCastOp>(
             launch.getLoc(), flatType, operand, /*offset=*/0,
-            /*sizes=*/ArrayRef<int64_t>{f->type.getDimSize(0)},
+            /*sizes=*/ArrayRef<int64_t>{elements},
             /*strides=*/ArrayRef<int64_t>{1});
-        if (flatType != f->type) // bfloat16 bits as i16
+        if (flatType != f->type) // bfloat16 bits as i16, or vectors
           flat = b.create<UnrealizedConversionCastOp>(launch.getLoc(), f->type,
                                                       flat)
                      .getResult(0);
@@ -545,6 +580,33 @@ struct FlattenKernelBuffersPass
           flat =
               b.create<arith::BitcastOp>(load.getLoc(), load.getType(), flat);
         load.replaceAllUsesWith(flat);
+        load.erase();
+      } else if (auto load = dyn_cast<vector::LoadOp>(user)) {
+        Location loc = load.getLoc();
+        Value index = linearize(b, loc, load.getIndices(), f);
+        Value vector;
+        if (f.vectorWidth == kVectorWidth) {
+          Value position = b.create<arith::DivUIOp>(
+              loc, index, b.create<arith::ConstantIndexOp>(loc, kVectorWidth));
+          vector = b.create<memref::LoadOp>(loc, f.type.getElementType(),
+                                            argument, ValueRange{position});
+        } else {
+          // Not an array of vectors: the elements one by one.
+          SmallVector<Value> elements;
+          for (int64_t i = 0; i < load.getVectorType().getNumElements(); ++i) {
+            Value at = b.create<arith::AddIOp>(
+                loc, index, b.create<arith::ConstantIndexOp>(loc, i));
+            Value e = b.create<memref::LoadOp>(loc, f.type.getElementType(),
+                                               argument, ValueRange{at});
+            if (f.bfloat16)
+              e = b.create<arith::BitcastOp>(
+                  loc, load.getVectorType().getElementType(), e);
+            elements.push_back(e);
+          }
+          vector = b.create<vector::FromElementsOp>(loc, load.getVectorType(),
+                                                    elements);
+        }
+        load.replaceAllUsesWith(vector);
         load.erase();
       } else if (auto store = dyn_cast<memref::StoreOp>(user)) {
         Value index = linearize(b, store.getLoc(), store.getIndices(), f);

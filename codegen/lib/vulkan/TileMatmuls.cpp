@@ -61,6 +61,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include <limits>
 
@@ -103,6 +104,25 @@ constexpr int64_t kFragmentsM = kCoopTile / kCoopSubgroupRows / kFragment;
 constexpr int64_t kFragmentsN = kCoopTile / kCoopSubgroupColumns / kFragment;
 /// Halves of padding after each row of As and Bs.
 constexpr int64_t kCoopPad = 8;
+/// Elements a thread copies with one load where the input allows it.
+constexpr int64_t kCopyVector = 4;
+
+/// kCopyVector where every kCopyVector-aligned group of elements along
+/// `type`'s innermost dimension is contiguous and starts at a multiple of
+/// kCopyVector in the buffer (unit innermost stride; the offset, the other
+/// strides and the innermost size multiples of kCopyVector), else 1.
+int64_t copyVectorWidth(MemRefType type) {
+  SmallVector<int64_t> strides;
+  int64_t offset = 0;
+  if (failed(getStridesAndOffset(type, strides, offset)) || strides.empty() ||
+      strides.back() != 1 || ShapedType::isDynamic(offset) ||
+      offset % kCopyVector != 0 || type.getShape().back() % kCopyVector != 0)
+    return 1;
+  for (int64_t s : ArrayRef<int64_t>(strides).drop_back())
+    if (ShapedType::isDynamic(s) || s % kCopyVector != 0)
+      return 1;
+  return kCopyVector;
+}
 
 struct TileMatmulsPass
     : public mlir::trueno::impl::TileMatmulsBase<TileMatmulsPass> {
@@ -272,33 +292,64 @@ struct TileMatmulsPass
           at2.create<arith::ConstantIndexOp>(loc, bound));
     };
     // The step's tiles of A (tile x step) and B (step x tile) into
-    // workgroup memory, kThreads elements a round, zeros past the edges.
-    auto copyTiles = [&](OpBuilder &kb, Location l, Value k0) {
+    // workgroup memory, kThreads loads a round, zeros past the edges:
+    // `width` consecutive elements a load where the input allows (one
+    // vector.load: trueno-flatten-kernel-buffers makes it one wide load),
+    // a group being all inside or all outside.
+    const int64_t widthA = copyVectorWidth(aType);
+    const int64_t widthB = copyVectorWidth(bType);
+    auto copyTile = [&](OpBuilder &kb, Location l, Value from, Value tile,
+                        int64_t rows, int64_t columns, int64_t width,
+                        Value row0, int64_t rowBound, Value column0,
+                        int64_t columnBound) {
       auto c = [&](int64_t v) -> Value {
         return kb.create<arith::ConstantIndexOp>(l, v);
       };
-      Type element = cast<MemRefType>(aTile.getType()).getElementType();
-      for (int64_t r = 0; r < kTile * kStepHere / kThreads; ++r) {
+      Type element = cast<MemRefType>(tile.getType()).getElementType();
+      const int64_t groupsPerRow = columns / width;
+      for (int64_t r = 0; r < rows * groupsPerRow / kThreads; ++r) {
         Value e = kb.create<arith::AddIOp>(l, tid, c(r * kThreads));
-        Value ar = kb.create<arith::DivUIOp>(l, e, c(kStepHere));
-        Value ac = kb.create<arith::RemUIOp>(l, e, c(kStepHere));
-        Value row = kb.create<arith::AddIOp>(l, m0, ar);
-        Value col = kb.create<arith::AddIOp>(l, k0, ac);
-        Value inA =
-            kb.create<arith::AndIOp>(l, less(kb, row, m), less(kb, col, k));
-        kb.create<memref::StoreOp>(
-            l, loadOrZero(kb, a, inA, at(row, col), element), aTile,
-            ValueRange{ar, ac});
-        Value br = kb.create<arith::DivUIOp>(l, e, c(kTile));
-        Value bc = kb.create<arith::RemUIOp>(l, e, c(kTile));
-        Value krow = kb.create<arith::AddIOp>(l, k0, br);
-        Value ncol = kb.create<arith::AddIOp>(l, n0, bc);
-        Value inB =
-            kb.create<arith::AndIOp>(l, less(kb, krow, k), less(kb, ncol, n));
-        kb.create<memref::StoreOp>(
-            l, loadOrZero(kb, bIn, inB, at(krow, ncol), element), bTile,
-            ValueRange{br, bc});
+        Value tr = kb.create<arith::DivUIOp>(l, e, c(groupsPerRow));
+        Value tc = kb.create<arith::RemUIOp>(l, e, c(groupsPerRow));
+        if (width > 1)
+          tc = kb.create<arith::MulIOp>(l, tc, c(width));
+        Value row = kb.create<arith::AddIOp>(l, row0, tr);
+        Value col = kb.create<arith::AddIOp>(l, column0, tc);
+        Value in = kb.create<arith::AndIOp>(l, less(kb, row, rowBound),
+                                            less(kb, col, columnBound));
+        if (width == 1) {
+          kb.create<memref::StoreOp>(
+              l, loadOrZero(kb, from, in, at(row, col), element), tile,
+              ValueRange{tr, tc});
+          continue;
+        }
+        auto vectorType = VectorType::get(
+            {width}, cast<MemRefType>(from.getType()).getElementType());
+        auto branch = kb.create<scf::IfOp>(
+            l, in,
+            [&](OpBuilder &then, Location l2) {
+              then.create<scf::YieldOp>(
+                  l2, ValueRange{then.create<vector::LoadOp>(
+                          l2, vectorType, from, at(row, col))});
+            },
+            [&](OpBuilder &otherwise, Location l2) {
+              otherwise.create<scf::YieldOp>(
+                  l2, ValueRange{otherwise.create<arith::ConstantOp>(
+                          l2, otherwise.getZeroAttr(vectorType))});
+            });
+        for (int64_t i = 0; i < width; ++i) {
+          Value v = kb.create<vector::ExtractOp>(l, branch.getResult(0), i);
+          if (v.getType() != element)
+            v = kb.create<arith::ExtFOp>(l, element, v);
+          kb.create<memref::StoreOp>(
+              l, v, tile,
+              ValueRange{tr, kb.create<arith::AddIOp>(l, tc, c(i))});
+        }
       }
+    };
+    auto copyTiles = [&](OpBuilder &kb, Location l, Value k0) {
+      copyTile(kb, l, a, aTile, kTile, kStepHere, widthA, m0, m, k0, k);
+      copyTile(kb, l, bIn, bTile, kStepHere, kTile, widthB, k0, k, n0, n);
     };
     // C[row][col] += sum where inside C (or the chunk's partial = sum).
     auto accumulate = [&](OpBuilder &at2, Value row, Value col, Value sum) {

@@ -372,7 +372,8 @@ def TileMatmuls : Pass<"trueno-tile-matmuls", "::mlir::func::FuncOp"> {
     does. Each element read from memory is reused T times instead of once.
     With `cooperative-matrix`, a product of two float16 inputs runs on the
     device's matrix units instead: 128x128 tiles, steps of 32, the tiles in
-    workgroup memory as float16, each of the 8 subgroups of 32 threads
+    workgroup memory as float16 (copied 4 elements a load where the
+    input's layout allows: `vector.load`), each of the 8 subgroups of 32 threads
     accumulating 4 x 2 16x16 float32 fragments with
     `gpu.subgroup_mma_compute` (SPV_KHR_cooperative_matrix), added to C
     through a 16x16 staging fragment per subgroup in workgroup memory.
@@ -395,7 +396,8 @@ def TileMatmuls : Pass<"trueno-tile-matmuls", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::scf::SCFDialect",
                            "::mlir::arith::ArithDialect",
                            "::mlir::math::MathDialect",
-                           "::mlir::memref::MemRefDialect"];
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::vector::VectorDialect"];
 }
 
 def FlattenKernelBuffers
@@ -410,7 +412,12 @@ def FlattenKernelBuffers
     reaches (offset + the sum of (size - 1) * stride, plus one), its loads
     and stores index it with the linearized position, and each launch
     passes its operand through a `memref.reinterpret_cast` to that type (a
-    view of the same buffer, which the runtime binds as it is).
+    view of the same buffer, which the runtime binds as it is). An argument
+    read only by `vector.load`s of 4 elements at positions that are
+    multiples of 4 (what trueno-tile-matmuls emits; its offset, size and
+    strides other than 1 multiples of 4) becomes an array of 4-element
+    vectors, each load one wide load; elsewhere such a load is 4 scalar
+    ones.
 
     First, what SPIR-V lacks or gets wrong is rewritten: math without a
     GLSL.std.450 instruction expanded, powf guarded with pow's special
@@ -424,7 +431,8 @@ def FlattenKernelBuffers
   ];
   let dependentDialects = ["::mlir::memref::MemRefDialect",
                            "::mlir::arith::ArithDialect",
-                           "::mlir::scf::SCFDialect"];
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect"];
 }
 
 #endif // TRUENO_CODEGEN_VULKAN_PASSES_TD
