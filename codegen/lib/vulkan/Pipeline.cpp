@@ -117,8 +117,9 @@ std::string vulkanStagePipeline(VulkanStage stage,
            "trueno-write-outputs-in-place";
   case VulkanStage::Gpu:
     // Rows of reductions reduced by a workgroup each
-    // (trueno-workgroup-reductions), float32 matrix products in tiles
-    // through workgroup memory (trueno-tile-matmuls); every other loop
+    // (trueno-workgroup-reductions), float32 convolutions as im2col and a
+    // batched product (trueno-convolutions-as-matmuls), matrix products in
+    // tiles through workgroup memory (trueno-tile-matmuls); every other loop
     // nest a grid-stride launch (trueno-map-to-workgroups), a thread's
     // reduction loop carrying its sum in a register, not in the output
     // buffer (trueno-register-accumulators) and unrolled so that its
@@ -139,7 +140,8 @@ std::string vulkanStagePipeline(VulkanStage stage,
            "trueno-workgroup-reductions{workgroup-size=" +
            std::to_string(options.workgroupSize) +
            " max-workgroup-count=" + std::to_string(options.maxWorkgroupCount) +
-           "},trueno-tile-matmuls{workgroup-size=" +
+           "},trueno-convolutions-as-matmuls,"
+           "trueno-tile-matmuls{workgroup-size=" +
            std::to_string(options.workgroupSize) +
            " large-tiles=" + flag(options.largeMatmulTiles) +
            " cooperative-matrix=" + flag(options.cooperativeMatrix) +

@@ -345,6 +345,27 @@ def WorkgroupReductions
                            "::mlir::affine::AffineDialect"];
 }
 
+def ConvolutionsAsMatmuls
+    : Pass<"trueno-convolutions-as-matmuls", "::mlir::func::FuncOp"> {
+  let summary = "float32 convolutions as im2col and a tiled batched product";
+  let description = [{
+    A bufferized float32 `linalg.conv_2d_nchw_fchw` (x [N, C, H, W], padded
+    already, w [F, C, KH, KW], y [N, F, OH, OW]; any strides and
+    dilations) was a loop nest in which each output element is one
+    thread's dot product of C x KH x KW, reading the input once per
+    filter. It becomes a copy of the input's windows into a scratch
+    buffer col [N, C, KH, KW, OH, OW] and a `linalg.batch_matmul` of w
+    viewed as [N, F, C*KH*KW] with a batch stride of 0 by col viewed as
+    [N, C*KH*KW, OH*OW], accumulating into y viewed as [N, F, OH*OW]:
+    trueno-tile-matmuls then reuses each loaded element across a tile, as
+    for any product. A weight that is not contiguous is copied first.
+    Convolutions whose scratch would pass 2^28 elements, or whose output's
+    pixels are not one strided run, keep their loop nest.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 def TileMatmuls : Pass<"trueno-tile-matmuls", "::mlir::func::FuncOp"> {
   let summary = "Matrix products as workgroup tiles through workgroup memory";
   let description = [{
