@@ -3,7 +3,7 @@
 # unpacks .gpu/bundle.tar.xz (made here by tools/gpu-bundle.sh), finds the
 # NVIDIA Vulkan driver, runs the Vulkan test suite on the GPU under the
 # validation layer, then the benchmarks, and writes logs under $OUT.
-# Usage there: bash tools/gpu-run.sh [tests|bench|sweep|matmul|unroll|cases|slowdown|profile|all]
+# Usage there: bash tools/gpu-run.sh [tests|bench|sweep|matmul|unroll|cases|slowdown|profile|coopmat|all]
 set -uo pipefail
 what="${1:-all}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -131,6 +131,40 @@ if [ "$what" = slowdown ] || [ "$what" = all ]; then
         trueno-vulkan-bench 1 $cases
     done
   done 2>&1 | tee "$out/slowdown.txt"
+fi
+if [ "$what" = coopmat ]; then
+  # Cooperative-matrix products and im2col convolutions: their results
+  # (without the validation layer, which predates the extension; then the
+  # backend tests under it with cooperative matrices off), then each
+  # product and convolution case alone, and PyTorch's float16 products.
+  TRUENO_TEST_REQUIRE_VULKAN=1 trueno-vulkan-backend-tests 2>&1 |
+    tee "$out/vulkan-backend-tests-coopmat.txt" | tail -4
+  [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
+  TRUENO_VULKAN_COOPERATIVE_MATRIX=0 TRUENO_VULKAN_VALIDATION=1 \
+    TRUENO_TEST_REQUIRE_VULKAN=1 trueno-vulkan-backend-tests 2>&1 |
+    tee "$out/vulkan-backend-tests.txt" | tail -4
+  [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
+  TRUENO_DEVICE=vulkan TRUENO_TEST_OPS=matmul,bmm,mm,linear,einsum,tensordot,conv \
+    PYTHONUNBUFFERED=1 "$python" "$root/tests/e2e/test_ops_vs_torch.py" \
+    "$t/bin/trueno-op-cases" 8 2>&1 | tail -2
+  for c in matmul_f16_1024 matmul_f16_4096 matmul_f16_8192 matmul_bf16 \
+           matmul_f32_1024 matmul_f32_4096 matmul_f32_8192 conv2d \
+           fmnist_train; do
+    TRUENO_DEVICE=vulkan trueno-vulkan-bench 1 $c
+  done 2>&1 | grep '"case"' | tee "$out/coopmat-cases.txt"
+  TRUENO_DEVICE=vulkan TRUENO_VULKAN_COOPERATIVE_MATRIX=0 \
+    trueno-vulkan-bench 1 matmul_f16_4096 2>&1 | grep '"case"'
+  "$python" - <<PY 2>&1 | tee "$out/coopmat-torch.txt"
+import sys
+sys.path.insert(0, "$root/benchmarks")
+import torch
+from gpu_compare import cuda_ms
+for n in (1024, 4096, 8192):
+    p = torch.randn(n, n, device="cuda", dtype=torch.float16)
+    q = torch.randn(n, n, device="cuda", dtype=torch.float16)
+    ms = cuda_ms(lambda: p @ q)
+    print(f"torch matmul_f16_{n}: {ms:.4f} ms, {2 * n**3 / ms / 1e9:.1f} TFLOP/s")
+PY
 fi
 if [ "$what" = profile ] || [ "$what" = all ]; then
   # Where the device's time goes, kernel by kernel (TRUENO_VULKAN_PROFILE),
