@@ -154,6 +154,10 @@ if [ "$what" = coopmat ]; then
   done 2>&1 | grep '"case"' | tee "$out/coopmat-cases.txt"
   TRUENO_DEVICE=vulkan TRUENO_VULKAN_COOPERATIVE_MATRIX=0 \
     trueno-vulkan-bench 1 matmul_f16_4096 2>&1 | grep '"case"'
+  echo "TRUENO_VULKAN_MATMUL_PREFETCH=1:"
+  for c in matmul_f16_4096 matmul_f16_8192 matmul_f32_4096 conv2d; do
+    TRUENO_DEVICE=vulkan TRUENO_VULKAN_MATMUL_PREFETCH=1 trueno-vulkan-bench 1 $c
+  done 2>&1 | grep '"case"'
   "$python" - <<PY 2>&1 | tee "$out/coopmat-torch.txt"
 import sys
 sys.path.insert(0, "$root/benchmarks")

@@ -5,6 +5,7 @@
 // RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=128' | FileCheck %s --check-prefix=SMALL
 // RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 large-tiles=true' | FileCheck %s --check-prefix=LARGE
 // RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 cooperative-matrix=true' | FileCheck %s --check-prefix=COOP
+// RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 prefetch=true' | FileCheck %s --check-prefix=PREFETCH
 
 // 100 x 129 outputs: 2 x 3 tiles, one workgroup each; the contraction of
 // 33 in steps of 16 (3 steps, the last one partly zeros); the tiles'
@@ -18,8 +19,8 @@
 // CHECK: scf.for %{{.*}} = %c0{{.*}} to %c33 step %c16{{.*}} iter_args(
 // CHECK: scf.if
 // CHECK: memref.load %arg0
-// CHECK: memref.store %{{.*}}, %[[AT]]
 // CHECK: memref.load %arg1
+// CHECK: memref.store %{{.*}}, %[[AT]]
 // CHECK: memref.store %{{.*}}, %[[BT]]
 // CHECK: gpu.barrier
 // CHECK-COUNT-256: math.fma
@@ -123,10 +124,10 @@ func.func @left_alone(%a: memref<16x64xf32>, %b: memref<64x64xf32>, %c: memref<1
 // COOP: %[[ZERO:.*]] = gpu.subgroup_mma_constant_matrix %{{.*}} : !gpu.mma_matrix<16x16xf32, "COp">
 // COOP: scf.for %{{.*}} = %c0{{.*}} to %c96 step %c32{{.*}} iter_args(%{{.*}} = %[[ZERO]],
 // COOP-NOT: arith.extf
-// COOP: vector.load %arg0[%{{.*}}, %{{.*}}] : memref<200x96xf16>, vector<4xf16>
-// COOP-COUNT-4: memref.store %{{.*}}, %[[AT]]
-// COOP: vector.load %arg1[%{{.*}}, %{{.*}}] : memref<96x300xf16>, vector<4xf16>
-// COOP-COUNT-4: memref.store %{{.*}}, %[[BT]]
+// COOP-COUNT-4: vector.load %arg0[%{{.*}}, %{{.*}}] : memref<200x96xf16>, vector<4xf16>
+// COOP-COUNT-4: vector.load %arg1[%{{.*}}, %{{.*}}] : memref<96x300xf16>, vector<4xf16>
+// COOP-COUNT-16: memref.store %{{.*}}, %[[AT]]
+// COOP-COUNT-16: memref.store %{{.*}}, %[[BT]]
 // COOP: gpu.barrier
 // COOP: gpu.subgroup_mma_load_matrix %[[AT]][%{{.*}}, %{{.*}}] {leadDimension = 40 : index} : memref<128x40xf16, 3> -> !gpu.mma_matrix<16x16xf16, "AOp">
 // COOP: gpu.subgroup_mma_load_matrix %[[BT]][%{{.*}}, %{{.*}}] {leadDimension = 136 : index} : memref<32x136xf16, 3> -> !gpu.mma_matrix<16x16xf16, "BOp">
@@ -150,3 +151,19 @@ func.func @bf16(%a: memref<200x96xbf16>, %b: memref<96x300xbf16>, %c: memref<200
   linalg.matmul ins(%a, %b : memref<200x96xbf16>, memref<96x300xbf16>) outs(%c : memref<200x300xf32>)
   return
 }
+
+// With prefetch, the first step's elements are loaded before the
+// contraction loop, which carries the next step's: stored to the tiles,
+// a barrier, the next step's loads (at k0 + 16), then the arithmetic.
+// PREFETCH-LABEL: func.func @split_k
+// PREFETCH: vector.load %arg0
+// PREFETCH: vector.load %arg1
+// PREFETCH: scf.for %[[K:.*]] = %{{.*}} to %{{.*}} step %c16{{.*}} iter_args({{.*}}) -> ({{.*}}f32, vector<4xf32>, vector<4xf32>)
+// PREFETCH-COUNT-4: memref.store
+// PREFETCH: gpu.barrier
+// PREFETCH: arith.addi %[[K]], %c16
+// PREFETCH: vector.load %arg0[%{{.*}}, %{{.*}}]
+// PREFETCH: vector.load %arg1
+// PREFETCH: math.fma
+// PREFETCH: gpu.barrier
+// PREFETCH: scf.yield

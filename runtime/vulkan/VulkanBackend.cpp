@@ -135,6 +135,14 @@ public:
         llvm::errs() << "trueno: ignoring TRUENO_VULKAN_MATMUL_TILE=" << setting
                      << " (64 or 128)\n";
     }
+    // Likewise TRUENO_VULKAN_MATMUL_PREFETCH (0, the default, or 1).
+    if (const char *setting = std::getenv("TRUENO_VULKAN_MATMUL_PREFETCH")) {
+      if (std::string_view(setting) == "0" || std::string_view(setting) == "1")
+        options_.matmulPrefetch = std::string_view(setting) == "1";
+      else
+        llvm::errs() << "trueno: ignoring TRUENO_VULKAN_MATMUL_PREFETCH="
+                     << setting << " (0 or 1)\n";
+    }
     // Likewise TRUENO_VULKAN_UNROLL, a thread's reduction loop's unroll
     // factor (1 to 64; 1: not unrolled).
     if (const char *setting = std::getenv("TRUENO_VULKAN_UNROLL")) {

@@ -203,4 +203,11 @@ TEST_CASE("float16 products compile to cooperative matrices where the device "
     CHECK(count(kernel, 4459) == 16);
   }
   CHECK(cooperative == 1);
+  // With the next step's elements prefetched into registers too.
+  options.matmulPrefetch = true;
+  CompiledKernels prefetched = compileForVulkan(source, options);
+  INFO(prefetched.diagnostics);
+  REQUIRE(prefetched.ok);
+  REQUIRE(prefetched.kernels.size() == 3);
+  CHECK(count(prefetched.kernels[1], 4459) == 16);
 }

@@ -298,58 +298,127 @@ struct TileMatmulsPass
     // a group being all inside or all outside.
     const int64_t widthA = copyVectorWidth(aType);
     const int64_t widthB = copyVectorWidth(bType);
-    auto copyTile = [&](OpBuilder &kb, Location l, Value from, Value tile,
-                        int64_t rows, int64_t columns, int64_t width,
-                        Value row0, int64_t rowBound, Value column0,
-                        int64_t columnBound) {
+    // One tile's elements this thread copies: round r's group of `width`
+    // is at (tr, tc) of the tile, from (row0 + tr, column0 + tc).
+    struct TileCopy {
+      Value from, tile;
+      int64_t rows, columns, width;
+      int64_t rowBound, columnBound;
+    };
+    auto position = [&](OpBuilder &kb, Location l, const TileCopy &t,
+                        int64_t r) -> std::pair<Value, Value> {
       auto c = [&](int64_t v) -> Value {
         return kb.create<arith::ConstantIndexOp>(l, v);
       };
-      Type element = cast<MemRefType>(tile.getType()).getElementType();
-      const int64_t groupsPerRow = columns / width;
-      for (int64_t r = 0; r < rows * groupsPerRow / kThreads; ++r) {
-        Value e = kb.create<arith::AddIOp>(l, tid, c(r * kThreads));
-        Value tr = kb.create<arith::DivUIOp>(l, e, c(groupsPerRow));
-        Value tc = kb.create<arith::RemUIOp>(l, e, c(groupsPerRow));
-        if (width > 1)
-          tc = kb.create<arith::MulIOp>(l, tc, c(width));
+      const int64_t groupsPerRow = t.columns / t.width;
+      Value e = kb.create<arith::AddIOp>(l, tid, c(r * kThreads));
+      Value tr = kb.create<arith::DivUIOp>(l, e, c(groupsPerRow));
+      Value tc = kb.create<arith::RemUIOp>(l, e, c(groupsPerRow));
+      if (t.width > 1)
+        tc = kb.create<arith::MulIOp>(l, tc, c(t.width));
+      return {tr, tc};
+    };
+    auto rounds = [&](const TileCopy &t) {
+      return t.rows * t.columns / t.width / kThreads;
+    };
+    // The thread's elements of a tile: a scalar (widened to the tile's
+    // type) or a vector per round, zeros past the edges.
+    auto loadTile = [&](OpBuilder &kb, Location l, const TileCopy &t,
+                        Value row0, Value column0, SmallVector<Value> &out) {
+      Type element = cast<MemRefType>(t.tile.getType()).getElementType();
+      for (int64_t r = 0; r < rounds(t); ++r) {
+        auto [tr, tc] = position(kb, l, t, r);
         Value row = kb.create<arith::AddIOp>(l, row0, tr);
         Value col = kb.create<arith::AddIOp>(l, column0, tc);
-        Value in = kb.create<arith::AndIOp>(l, less(kb, row, rowBound),
-                                            less(kb, col, columnBound));
-        if (width == 1) {
-          kb.create<memref::StoreOp>(
-              l, loadOrZero(kb, from, in, at(row, col), element), tile,
-              ValueRange{tr, tc});
+        Value in = kb.create<arith::AndIOp>(l, less(kb, row, t.rowBound),
+                                            less(kb, col, t.columnBound));
+        if (t.width == 1) {
+          out.push_back(loadOrZero(kb, t.from, in, at(row, col), element));
           continue;
         }
         auto vectorType = VectorType::get(
-            {width}, cast<MemRefType>(from.getType()).getElementType());
+            {t.width}, cast<MemRefType>(t.from.getType()).getElementType());
         auto branch = kb.create<scf::IfOp>(
             l, in,
             [&](OpBuilder &then, Location l2) {
               then.create<scf::YieldOp>(
                   l2, ValueRange{then.create<vector::LoadOp>(
-                          l2, vectorType, from, at(row, col))});
+                          l2, vectorType, t.from, at(row, col))});
             },
             [&](OpBuilder &otherwise, Location l2) {
               otherwise.create<scf::YieldOp>(
                   l2, ValueRange{otherwise.create<arith::ConstantOp>(
                           l2, otherwise.getZeroAttr(vectorType))});
             });
-        for (int64_t i = 0; i < width; ++i) {
-          Value v = kb.create<vector::ExtractOp>(l, branch.getResult(0), i);
+        out.push_back(branch.getResult(0));
+      }
+    };
+    auto storeTile = [&](OpBuilder &kb, Location l, const TileCopy &t,
+                         ValueRange loaded) {
+      Type element = cast<MemRefType>(t.tile.getType()).getElementType();
+      for (int64_t r = 0; r < rounds(t); ++r) {
+        auto [tr, tc] = position(kb, l, t, r);
+        if (t.width == 1) {
+          kb.create<memref::StoreOp>(l, loaded[r], t.tile, ValueRange{tr, tc});
+          continue;
+        }
+        for (int64_t i = 0; i < t.width; ++i) {
+          Value v = kb.create<vector::ExtractOp>(l, loaded[r], i);
           if (v.getType() != element)
             v = kb.create<arith::ExtFOp>(l, element, v);
           kb.create<memref::StoreOp>(
-              l, v, tile,
-              ValueRange{tr, kb.create<arith::AddIOp>(l, tc, c(i))});
+              l, v, t.tile,
+              ValueRange{tr,
+                         kb.create<arith::AddIOp>(
+                             l, tc, kb.create<arith::ConstantIndexOp>(l, i))});
         }
       }
     };
-    auto copyTiles = [&](OpBuilder &kb, Location l, Value k0) {
-      copyTile(kb, l, a, aTile, kTile, kStepHere, widthA, m0, m, k0, k);
-      copyTile(kb, l, bIn, bTile, kStepHere, kTile, widthB, k0, k, n0, n);
+    const TileCopy copyA{a, aTile, kTile, kStepHere, widthA, m, k};
+    const TileCopy copyB{bIn, bTile, kStepHere, kTile, widthB, k, n};
+    auto loadTiles = [&](OpBuilder &kb, Location l, Value k0) {
+      SmallVector<Value> loaded;
+      loadTile(kb, l, copyA, m0, k0, loaded);
+      loadTile(kb, l, copyB, k0, n0, loaded);
+      return loaded;
+    };
+    auto storeTiles = [&](OpBuilder &kb, Location l, ValueRange loaded) {
+      storeTile(kb, l, copyA, loaded.take_front(rounds(copyA)));
+      storeTile(kb, l, copyB, loaded.drop_front(rounds(copyA)));
+    };
+    // The contraction loop over [kBegin, kEnd) by `step`, carrying `init`:
+    // each step the tiles into workgroup memory, a barrier, `compute`, a
+    // barrier. With `prefetch`, the next step's elements are loaded into
+    // registers before `compute` (carried by the loop), so that their
+    // latency overlaps the arithmetic; the first step's before the loop.
+    // Every chunk has at least one step, so the carried values are defined.
+    auto contraction = [&](OpBuilder &at2, int64_t step, ValueRange init,
+                           Compute compute) -> SmallVector<Value> {
+      SmallVector<Value> carried(init.begin(), init.end());
+      const size_t accumulators = carried.size();
+      if (prefetch)
+        llvm::append_range(carried, loadTiles(at2, loc, kBegin));
+      auto loop = at2.create<scf::ForOp>(
+          loc, kBegin, kEnd, at2.create<arith::ConstantIndexOp>(loc, step),
+          carried, [&](OpBuilder &kb, Location l, Value k0, ValueRange values) {
+            if (prefetch)
+              storeTiles(kb, l, values.drop_front(accumulators));
+            else
+              storeTiles(kb, l, loadTiles(kb, l, k0));
+            kb.create<gpu::BarrierOp>(l);
+            SmallVector<Value> next;
+            if (prefetch)
+              next = loadTiles(
+                  kb, l,
+                  kb.create<arith::AddIOp>(
+                      l, k0, kb.create<arith::ConstantIndexOp>(l, step)));
+            SmallVector<Value> yielded =
+                compute(kb, l, values.take_front(accumulators));
+            kb.create<gpu::BarrierOp>(l);
+            llvm::append_range(yielded, next);
+            kb.create<scf::YieldOp>(l, yielded);
+          });
+      return SmallVector<Value>(loop.getResults().take_front(accumulators));
     };
     // C[row][col] += sum where inside C (or the chunk's partial = sum).
     auto accumulate = [&](OpBuilder &at2, Value row, Value col, Value sum) {
@@ -369,11 +438,11 @@ struct TileMatmulsPass
     };
 
     if (cooperative)
-      cooperativeBody(b, loc, kBegin, kEnd, tid, aTile, bTile, cStage, subgroup,
-                      m0, n0, copyTiles, accumulate);
+      cooperativeBody(b, loc, tid, aTile, bTile, cStage, subgroup, m0, n0,
+                      contraction, accumulate);
     else
-      fmaBody(b, loc, kBegin, kEnd, kPer, tx, ty, aTile, bTile, m0, n0,
-              copyTiles, accumulate);
+      fmaBody(b, loc, kPer, tx, ty, aTile, bTile, m0, n0, contraction,
+              accumulate);
 
     if (chunks > 1) {
       // C += the chunks' products, summed in chunk order: a reduction the
@@ -406,29 +475,27 @@ struct TileMatmulsPass
     op->erase();
   }
 
-  using CopyTiles = llvm::function_ref<void(OpBuilder &, Location, Value)>;
+  using Compute =
+      llvm::function_ref<SmallVector<Value>(OpBuilder &, Location, ValueRange)>;
+  using Contraction = llvm::function_ref<SmallVector<Value>(
+      OpBuilder &, int64_t, ValueRange, Compute)>;
   using Accumulate = llvm::function_ref<void(OpBuilder &, Value, Value, Value)>;
 
   /// Each thread's (kPer x kPer) block of outputs in registers, by fused
   /// multiply-adds from the float32 tiles.
-  static void fmaBody(OpBuilder &b, Location loc, Value kBegin, Value kEnd,
-                      int64_t kPer, Value tx, Value ty, Value aTile,
-                      Value bTile, Value m0, Value n0, CopyTiles copyTiles,
-                      Accumulate accumulate) {
+  static void fmaBody(OpBuilder &b, Location loc, int64_t kPer, Value tx,
+                      Value ty, Value aTile, Value bTile, Value m0, Value n0,
+                      Contraction contraction, Accumulate accumulate) {
     auto index = [&](int64_t v) -> Value {
       return b.create<arith::ConstantIndexOp>(loc, v);
     };
     Value zero = b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(0));
     SmallVector<Value> zeros(kPer * kPer, zero);
-    // Every chunk has at least one step, so the accumulators are defined.
-    auto kLoop = b.create<scf::ForOp>(
-        loc, kBegin, kEnd, index(kStep), zeros,
-        [&](OpBuilder &kb, Location l, Value k0, ValueRange acc) {
+    SmallVector<Value> sums = contraction(
+        b, kStep, zeros, [&](OpBuilder &kb, Location l, ValueRange acc) {
           auto c = [&](int64_t v) -> Value {
             return kb.create<arith::ConstantIndexOp>(l, v);
           };
-          copyTiles(kb, l, k0);
-          kb.create<gpu::BarrierOp>(l);
           SmallVector<Value> sums(acc.begin(), acc.end());
           for (int64_t kk = 0; kk < kStep; ++kk) {
             SmallVector<Value> as, bs;
@@ -448,8 +515,7 @@ struct TileMatmulsPass
                     kb.create<math::FmaOp>(l, as[i], bs[j], sums[i * kPer + j]);
               }
           }
-          kb.create<gpu::BarrierOp>(l);
-          kb.create<scf::YieldOp>(l, sums);
+          return sums;
         });
     // C += the thread's block, where it is inside C.
     for (int64_t i = 0; i < kPer; ++i)
@@ -458,17 +524,17 @@ struct TileMatmulsPass
             loc, m0, b.create<arith::AddIOp>(loc, ty, index(kSide * i)));
         Value col = b.create<arith::AddIOp>(
             loc, n0, b.create<arith::AddIOp>(loc, tx, index(kSide * j)));
-        accumulate(b, row, col, kLoop.getResult(i * kPer + j));
+        accumulate(b, row, col, sums[i * kPer + j]);
       }
   }
 
   /// Each subgroup's 4 x 2 fragments of float32 accumulators, by the
   /// device's matrix multiply-adds from the float16 tiles; then staged
   /// through workgroup memory, one fragment a round, into C.
-  static void cooperativeBody(OpBuilder &b, Location loc, Value kBegin,
-                              Value kEnd, Value tid, Value aTile, Value bTile,
-                              Value cStage, Value subgroup, Value m0, Value n0,
-                              CopyTiles copyTiles, Accumulate accumulate) {
+  static void cooperativeBody(OpBuilder &b, Location loc, Value tid,
+                              Value aTile, Value bTile, Value cStage,
+                              Value subgroup, Value m0, Value n0,
+                              Contraction contraction, Accumulate accumulate) {
     auto index = [&](int64_t v) -> Value {
       return b.create<arith::ConstantIndexOp>(loc, v);
     };
@@ -494,14 +560,11 @@ struct TileMatmulsPass
     auto lead = [&](int64_t v) {
       return IntegerAttr::get(IndexType::get(context), v);
     };
-    auto kLoop = b.create<scf::ForOp>(
-        loc, kBegin, kEnd, index(kCoopStep), zeros,
-        [&](OpBuilder &kb, Location l, Value k0, ValueRange acc) {
+    SmallVector<Value> fragments = contraction(
+        b, kCoopStep, zeros, [&](OpBuilder &kb, Location l, ValueRange acc) {
           auto c = [&](int64_t v) -> Value {
             return kb.create<arith::ConstantIndexOp>(l, v);
           };
-          copyTiles(kb, l, k0);
-          kb.create<gpu::BarrierOp>(l);
           SmallVector<Value> sums(acc.begin(), acc.end());
           for (int64_t kk = 0; kk < kCoopStep; kk += kFragment) {
             SmallVector<Value> as, bs;
@@ -526,8 +589,7 @@ struct TileMatmulsPass
                     /*b_transpose=*/UnitAttr());
               }
           }
-          kb.create<gpu::BarrierOp>(l);
-          kb.create<scf::YieldOp>(l, sums);
+          return sums;
         });
     // Fragment (i, j) of every subgroup s into rows 16 s of cStage, then
     // the workgroup's threads add the 8 fragments to C, neighbouring
@@ -536,7 +598,7 @@ struct TileMatmulsPass
     for (int64_t i = 0; i < kFragmentsM; ++i)
       for (int64_t j = 0; j < kFragmentsN; ++j) {
         b.create<gpu::SubgroupMmaStoreMatrixOp>(
-            loc, kLoop.getResult(i * kFragmentsN + j), cStage,
+            loc, fragments[i * kFragmentsN + j], cStage,
             ValueRange{b.create<arith::MulIOp>(loc, subgroup, index(kFragment)),
                        index(0)},
             lead(kFragment), /*transpose=*/UnitAttr());

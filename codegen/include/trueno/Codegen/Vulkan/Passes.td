@@ -398,6 +398,9 @@ def TileMatmuls : Pass<"trueno-tile-matmuls", "::mlir::func::FuncOp"> {
     accumulating 4 x 2 16x16 float32 fragments with
     `gpu.subgroup_mma_compute` (SPV_KHR_cooperative_matrix), added to C
     through a 16x16 staging fragment per subgroup in workgroup memory.
+    With `prefetch`, each step's elements for the tiles are loaded into
+    registers during the step before (the first step's before the loop),
+    the loop carrying them, so that their latency overlaps the arithmetic.
     Where the device runs fewer than 256 threads per workgroup
     (`workgroup-size`), nothing changes.
   }];
@@ -411,6 +414,9 @@ def TileMatmuls : Pass<"trueno-tile-matmuls", "::mlir::func::FuncOp"> {
            /*default=*/"false",
            "float16 products on the device's 16x16x16 cooperative matrices "
            "(float32 accumulators, subgroups of 32)">,
+    Option<"prefetch", "prefetch", "bool", /*default=*/"false",
+           "Load the next step's tile elements into registers before the "
+           "current step's arithmetic">,
     Option<"maxWorkgroupCount", "max-workgroup-count", "int64_t",
            /*default=*/"65535", "Workgroups a launch may have">,
   ];
