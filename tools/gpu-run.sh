@@ -137,6 +137,8 @@ if [ "$what" = coopmat ]; then
   # (without the validation layer, which predates the extension; then the
   # backend tests under it with cooperative matrices off), then each
   # product and convolution case alone, and PyTorch's float16 products.
+  TRUENO_DEBUG=1 TRUENO_DEVICE=vulkan trueno-vulkan-bench 64 small_program 2>&1 |
+    grep "cooperative matrices" | tee "$out/coopmat-device.txt"
   TRUENO_TEST_REQUIRE_VULKAN=1 trueno-vulkan-backend-tests 2>&1 |
     tee "$out/vulkan-backend-tests-coopmat.txt" | tail -4
   [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
@@ -146,7 +148,9 @@ if [ "$what" = coopmat ]; then
   [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
   TRUENO_DEVICE=vulkan TRUENO_TEST_OPS=matmul,bmm,mm,linear,einsum,tensordot,conv \
     PYTHONUNBUFFERED=1 "$python" "$root/tests/e2e/test_ops_vs_torch.py" \
-    "$t/bin/trueno-op-cases" 8 2>&1 | tail -2
+    "$t/bin/trueno-op-cases" 8 >"$out/coopmat-ops.txt" 2>&1
+  head -1 "$out/coopmat-ops.txt"; tail -1 "$out/coopmat-ops.txt"
+  grep -B3 -A20 "FAIL" "$out/coopmat-ops.txt" | head -60
   for c in matmul_f16_1024 matmul_f16_4096 matmul_f16_8192 matmul_bf16 \
            matmul_f32_1024 matmul_f32_4096 matmul_f32_8192 conv2d \
            fmnist_train; do

@@ -204,8 +204,10 @@ public:
   /// of rows at a time, and the sweeps after the first read rows still in
   /// the cache. Larger rows would not stay there, and keep one kernel per
   /// sweep.
-  Partition(Block &body, int64_t rowFusionBytes, int64_t maxBuffers = 0)
-      : rowFusionBytes_(rowFusionBytes), maxBuffers_(maxBuffers) {
+  Partition(Block &body, int64_t rowFusionBytes, int64_t maxBuffers = 0,
+            bool widenIntoProducts = false)
+      : rowFusionBytes_(rowFusionBytes), maxBuffers_(maxBuffers),
+        widenIntoProducts_(widenIntoProducts) {
     for (Operation &op : body.without_terminator()) {
       if (isa<ConstantOp>(op))
         continue; // cloned into each kernel that uses it
@@ -332,6 +334,19 @@ private:
     return static_cast<int64_t>(buffers.size()) > maxBuffers_;
   }
 
+  /// Whether the group is one exact widening of float16 or bfloat16 to
+  /// float32.
+  bool isWideningOnly(int root) {
+    if (members_[root].size() != 1)
+      return false;
+    auto cast = dyn_cast<CastOp>(ops_[members_[root].front()]);
+    if (!cast)
+      return false;
+    Type from = getElementTypeOrSelf(cast->getOperand(0).getType()),
+         to = getElementTypeOrSelf(cast->getResult(0).getType());
+    return (from.isF16() || from.isBF16()) && to.isF32();
+  }
+
   bool isCheap(int root) {
     return llvm::none_of(members_[root],
                          [&](int m) { return isExpensive(ops_[m]); });
@@ -356,7 +371,16 @@ private:
     if (!producer || *producer == consumer)
       return;
     Operation *consumerOp = ops_[consumerIndex];
-    if (isa<ExpandOp>(consumerOp)) {
+    if (isContraction(consumerOp)) {
+      // A product reads whole rows and columns of its operands, not one
+      // element per iteration: they must be materialized first. Its
+      // elementwise consumers (bias, activation) do fuse after it. With
+      // widen-into-products, a widening of halves it alone reads joins it
+      // (codegen then reads the halves: trueno-fold-widening-into-matmuls).
+      if (!(widenIntoProducts_ && isa<MatmulOp>(consumerOp) &&
+            isWideningOnly(*producer) && onlyFeeds(*producer, consumerOp)))
+        return;
+    } else if (isa<ExpandOp>(consumerOp)) {
       // Pulling the producer through the broadcast recomputes it once per
       // output element: worth it only for cheap ops nobody else needs.
       if (!isCheap(*producer) || !onlyFeeds(*producer, consumerOp))
@@ -372,11 +396,6 @@ private:
       // A gather reads its input at data-dependent positions: the input is
       // materialized first; the index is read one element per iteration
       // and its producers do fuse.
-      return;
-    } else if (isContraction(consumerOp)) {
-      // A product reads whole rows and columns of its operands, not one
-      // element per iteration: they must be materialized first. Its
-      // elementwise consumers (bias, activation) do fuse after it.
       return;
     }
     if (mergeMakesCycle(*producer, consumer) ||
@@ -415,6 +434,7 @@ private:
   SmallVector<ArrayRef<int64_t>> domain_;
   int64_t rowFusionBytes_;
   int64_t maxBuffers_;
+  bool widenIntoProducts_;
 };
 
 struct FormKernelsPass
@@ -454,7 +474,7 @@ struct FormKernelsPass
     {
       // Where row fusion already puts a reduction and the later readers of
       // its input in one kernel, that input is stored in the block once.
-      Partition rowFused(body, rowFusionBytes, maxBuffers);
+      Partition rowFused(body, rowFusionBytes, maxBuffers, widenIntoProducts);
       recomputeAcrossReductions(
           body, [&](Operation *reduction, ArrayRef<Operation *> later) {
             return rowBytes(reduction) <= rowFusionBytes &&
@@ -464,7 +484,8 @@ struct FormKernelsPass
           });
     }
     SmallVector<SmallVector<Operation *>> groups =
-        Partition(body, rowFusionBytes, maxBuffers).groupsInDependencyOrder();
+        Partition(body, rowFusionBytes, maxBuffers, widenIntoProducts)
+            .groupsInDependencyOrder();
     // A constant returned as it is still needs a kernel to write it.
     for (Value result : body.getTerminator()->getOperands())
       if (auto constant = result.getDefiningOp<ConstantOp>())

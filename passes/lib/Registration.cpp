@@ -10,11 +10,13 @@
 
 namespace mlir::trueno {
 
-std::string graphPipeline(int64_t rowFusionBytes, int64_t maxBuffers) {
+std::string graphPipeline(int64_t rowFusionBytes, int64_t maxBuffers,
+                          bool widenIntoProducts) {
   return "func.func(trueno-reverse-mode),canonicalize,cse,"
          "trueno-form-kernels{row-fusion-bytes=" +
          std::to_string(rowFusionBytes) +
-         " max-buffers=" + std::to_string(maxBuffers) + "}";
+         " max-buffers=" + std::to_string(maxBuffers) +
+         " widen-into-products=" + (widenIntoProducts ? "true" : "false") + "}";
 }
 
 void registerGraphPasses() {

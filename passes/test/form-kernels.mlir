@@ -2,6 +2,7 @@
 // kernel outputs, and where the boundaries are.
 // RUN: trueno-opt %s -trueno-form-kernels -split-input-file -verify-diagnostics | FileCheck %s
 // RUN: trueno-opt %s -trueno-form-kernels='max-buffers=4' -split-input-file -verify-diagnostics | FileCheck %s --check-prefix=BUFFERS
+// RUN: trueno-opt %s -trueno-form-kernels='widen-into-products=true' -split-input-file -verify-diagnostics | FileCheck %s --check-prefix=WIDEN
 
 // A chain over broadcast arguments is one kernel with one output.
 // CHECK-LABEL: func.func @chain(
@@ -637,4 +638,28 @@ func.func @wide(%a: tensor<16xf32>, %b: tensor<16xf32>, %c: tensor<16xf32>, %d: 
   %1 = trueno.add %0, %c : tensor<16xf32>
   %2 = trueno.add %1, %d : tensor<16xf32>
   return %2 : tensor<16xf32>
+}
+
+// -----
+
+// Halves widened for a product: kernels of their own, or with
+// widen-into-products the product's kernel reads the halves (the widening
+// of %a, which the product alone reads); %b's widening is also returned,
+// so it stays a kernel's output.
+// CHECK-LABEL: func.func @halves(
+// CHECK-NEXT:    %[[WA:.*]] = call @halves_kernel0(%arg0)
+// CHECK-NEXT:    %[[WB:.*]] = call @halves_kernel1(%arg1)
+// CHECK-NEXT:    call @halves_kernel2(%[[WA]], %[[WB]])
+// CHECK-NEXT:    return
+// WIDEN-LABEL: func.func @halves(
+// WIDEN-NEXT:    %[[WB:.*]] = call @halves_kernel0(%arg1)
+// WIDEN-NEXT:    call @halves_kernel1(%arg0, %[[WB]])
+// WIDEN:       func.func private @halves_kernel1(%{{.*}}: tensor<8x4xf16>, %{{.*}}: tensor<4x6xf32>)
+// WIDEN-NEXT:    trueno.cast
+// WIDEN-NEXT:    trueno.matmul
+func.func @halves(%a: tensor<8x4xf16>, %b: tensor<4x6xbf16>) -> (tensor<8x6xf32>, tensor<4x6xf32>) {
+  %wa = trueno.cast %a : tensor<8x4xf16> to tensor<8x4xf32>
+  %wb = trueno.cast %b : tensor<4x6xbf16> to tensor<4x6xf32>
+  %p = trueno.matmul %wa, %wb : tensor<8x4xf32>, tensor<4x6xf32> -> tensor<8x6xf32>
+  return %p, %wb : tensor<8x6xf32>, tensor<4x6xf32>
 }

@@ -25,11 +25,13 @@ std::string CompileTarget::key() const {
          std::to_string(vectorBits) + "; subgroup " +
          std::to_string(subgroupSize) + "; L1 " + std::to_string(l1Bytes) +
          "; L2 " + std::to_string(l2Bytes) + "; buffers " +
-         std::to_string(maxKernelBuffers);
+         std::to_string(maxKernelBuffers) +
+         (widenIntoProducts ? "; halves into products" : "");
 }
 
 std::string CompileTarget::graphPipeline() const {
-  return mlir::trueno::graphPipeline(rowFusionBytes(), maxKernelBuffers);
+  return mlir::trueno::graphPipeline(rowFusionBytes(), maxKernelBuffers,
+                                     widenIntoProducts);
 }
 
 llvm::Expected<Backend &> backendFor(Device device) {

@@ -741,6 +741,7 @@ llvm::Expected<Backend &> vulkanBackend(int index) {
       // codegen adds (split and workgroup reductions): lavapipe binds 32.
       target.maxKernelBuffers = std::max<std::int64_t>(
           8, static_cast<std::int64_t>(info.maxStorageBuffersPerStage) - 8);
+      target.widenIntoProducts = true;
       m.backend = new VulkanBackend(std::move(*device), std::move(target));
       return llvm::Error::success();
     };

@@ -189,24 +189,37 @@ VKAPI_ATTR VkBool32 VKAPI_CALL VulkanInstance::onMessage(
 }
 
 bool VulkanInstance::hasCooperativeMatrixF16(const VulkanDeviceInfo &d) const {
-  if (apiVersion_ < VK_API_VERSION_1_3 || d.apiVersion < VK_API_VERSION_1_3 ||
-      d.subgroupSize != 32 || !d.float16 || !d.storage16 ||
-      !functions_.vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR)
-    return false;
+  // Why not, or the shapes the device lists: TRUENO_DEBUG prints it.
+  std::string note;
+  auto answer = [&](bool has, std::string why) {
+    note = std::move(why);
+    const char *debug = std::getenv("TRUENO_DEBUG");
+    if (debug && std::atoi(debug) >= 1)
+      std::fprintf(stderr, "trueno: vulkan:%d cooperative matrices: %s\n",
+                   d.index, note.c_str());
+    return has;
+  };
+  if (apiVersion_ < VK_API_VERSION_1_3 || d.apiVersion < VK_API_VERSION_1_3)
+    return answer(false, "not used below Vulkan 1.3 (SPIR-V 1.6)");
+  if (d.subgroupSize != 32 || !d.float16 || !d.storage16)
+    return answer(false, "not used without subgroups of 32 and float16");
   std::uint32_t count = 0;
   if (functions_.vkEnumerateDeviceExtensionProperties(d.handle, nullptr, &count,
                                                       nullptr) != VK_SUCCESS)
-    return false;
+    return answer(false, "the device's extensions cannot be listed");
   std::vector<VkExtensionProperties> extensions(count);
   if (functions_.vkEnumerateDeviceExtensionProperties(
           d.handle, nullptr, &count, extensions.data()) != VK_SUCCESS)
-    return false;
+    return answer(false, "the device's extensions cannot be listed");
   extensions.resize(count);
   if (llvm::none_of(extensions, [](const VkExtensionProperties &e) {
         return std::string_view(e.extensionName) ==
                VK_KHR_COOPERATIVE_MATRIX_EXTENSION_NAME;
       }))
-    return false;
+    return answer(false, "no VK_KHR_cooperative_matrix");
+  if (!functions_.vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR)
+    return answer(false, "the loader has no "
+                         "vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR");
   // Asked on its own: a chain with a structure the device does not know is
   // not allowed.
   VkPhysicalDeviceCooperativeMatrixFeaturesKHR cooperative{};
@@ -217,26 +230,38 @@ bool VulkanInstance::hasCooperativeMatrixF16(const VulkanDeviceInfo &d) const {
   features.pNext = &cooperative;
   functions_.vkGetPhysicalDeviceFeatures2(d.handle, &features);
   if (!cooperative.cooperativeMatrix)
-    return false;
+    return answer(false, "the cooperativeMatrix feature is off");
   count = 0;
   if (functions_.vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR(
           d.handle, &count, nullptr) != VK_SUCCESS)
-    return false;
+    return answer(false, "the shapes cannot be listed");
   std::vector<VkCooperativeMatrixPropertiesKHR> shapes(count);
   for (VkCooperativeMatrixPropertiesKHR &shape : shapes)
     shape.sType = VK_STRUCTURE_TYPE_COOPERATIVE_MATRIX_PROPERTIES_KHR;
   if (functions_.vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR(
           d.handle, &count, shapes.data()) != VK_SUCCESS)
-    return false;
+    return answer(false, "the shapes cannot be listed");
   shapes.resize(count);
-  return llvm::any_of(shapes, [](const VkCooperativeMatrixPropertiesKHR &s) {
-    return s.MSize == 16 && s.NSize == 16 && s.KSize == 16 &&
-           s.AType == VK_COMPONENT_TYPE_FLOAT16_KHR &&
-           s.BType == VK_COMPONENT_TYPE_FLOAT16_KHR &&
-           s.CType == VK_COMPONENT_TYPE_FLOAT32_KHR &&
-           s.ResultType == VK_COMPONENT_TYPE_FLOAT32_KHR &&
-           !s.saturatingAccumulation && s.scope == VK_SCOPE_SUBGROUP_KHR;
-  });
+  std::string listed;
+  for (const VkCooperativeMatrixPropertiesKHR &s : shapes)
+    listed +=
+        fmt::format(" {}x{}x{} {}*{}+{}->{} scope {}{};", s.MSize, s.NSize,
+                    s.KSize, static_cast<int>(s.AType),
+                    static_cast<int>(s.BType), static_cast<int>(s.CType),
+                    static_cast<int>(s.ResultType), static_cast<int>(s.scope),
+                    s.saturatingAccumulation ? " saturating" : "");
+  bool has =
+      llvm::any_of(shapes, [](const VkCooperativeMatrixPropertiesKHR &s) {
+        return s.MSize == 16 && s.NSize == 16 && s.KSize == 16 &&
+               s.AType == VK_COMPONENT_TYPE_FLOAT16_KHR &&
+               s.BType == VK_COMPONENT_TYPE_FLOAT16_KHR &&
+               s.CType == VK_COMPONENT_TYPE_FLOAT32_KHR &&
+               s.ResultType == VK_COMPONENT_TYPE_FLOAT32_KHR &&
+               !s.saturatingAccumulation && s.scope == VK_SCOPE_SUBGROUP_KHR;
+      });
+  return answer(has, (has ? "16x16x16 float16 -> float32 used; listed:"
+                          : "no 16x16x16 float16 -> float32; listed:") +
+                         listed);
 }
 
 void VulkanInstance::discover() {

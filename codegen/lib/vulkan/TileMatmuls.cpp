@@ -112,6 +112,10 @@ constexpr int64_t kCopyVector = 4;
 /// kCopyVector in the buffer (unit innermost stride; the offset, the other
 /// strides and the innermost size multiples of kCopyVector), else 1.
 int64_t copyVectorWidth(MemRefType type) {
+  // bfloat16 is stored as i16 and widened by bit shifts element by element
+  // (trueno-expand-bf16): no vectors of it.
+  if (type.getElementType().isBF16())
+    return 1;
   SmallVector<int64_t> strides;
   int64_t offset = 0;
   if (failed(getStridesAndOffset(type, strides, offset)) || strides.empty() ||

@@ -25,7 +25,8 @@ namespace mlir::trueno {
 /// then partition it into kernels, row fusion taking rows
 /// of at most `rowFusionBytes` (the target's; trueno-opt's
 /// `trueno-graph-pipeline` uses the pass's default).
-std::string graphPipeline(int64_t rowFusionBytes, int64_t maxBuffers = 0);
+std::string graphPipeline(int64_t rowFusionBytes, int64_t maxBuffers = 0,
+                          bool widenIntoProducts = false);
 
 /// Registers the passes above and the `trueno-graph-pipeline` pipeline.
 void registerGraphPasses();

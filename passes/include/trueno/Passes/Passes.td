@@ -27,6 +27,11 @@ def FormKernels : Pass<"trueno-form-kernels", "::mlir::ModuleOp"> {
       results) in one kernel: a Vulkan device binds each as a storage
       buffer, and may allow as few as 32 a shader.
     - Constants are cloned into every kernel that uses them.
+    - A product's operands are materialized first, except, with
+      `widen-into-products`, an exact widening of halves to float32 that
+      only the product reads: it joins the product's kernel, where the
+      Vulkan code generator has the product read the halves (and may run
+      it on cooperative matrices).
 
     A value computed in a group and used outside it (by another kernel, or
     returned) becomes one more result of that group's kernel: kernels have
@@ -42,7 +47,12 @@ def FormKernels : Pass<"trueno-form-kernels", "::mlir::ModuleOp"> {
     Option<"maxBuffers", "max-buffers", "int64_t", /*default=*/"0",
            "Groups do not merge past this many distinct buffers (inputs and "
            "results) in one kernel: a GPU binds each as a storage buffer, "
-           "and Vulkan devices may bind as few as 32 (0: no limit)">
+           "and Vulkan devices may bind as few as 32 (0: no limit)">,
+    Option<"widenIntoProducts", "widen-into-products", "bool",
+           /*default=*/"false",
+           "A widening of float16 or bfloat16 to float32 that only a matrix "
+           "product reads joins the product's kernel (Vulkan: the product "
+           "then reads the halves)">
   ];
   let dependentDialects = ["::mlir::func::FuncDialect"];
 }
