@@ -172,6 +172,13 @@ for n in (1024, 4096, 8192):
     q = torch.randn(n, n, device="cuda", dtype=torch.float16)
     ms = cuda_ms(lambda: p @ q)
     print(f"torch matmul_f16_{n}: {ms:.4f} ms, {2 * n**3 / ms / 1e9:.1f} TFLOP/s")
+from gpu_compare import fmnist_step_ms
+x = torch.randn(64, 32, 14, 14, device="cuda")
+w = torch.randn(64, 32, 3, 3, device="cuda")
+b = torch.randn(64, device="cuda")
+conv = cuda_ms(lambda: torch.nn.functional.conv2d(x, w, b, padding=1))
+print(f"torch conv2d_fmnist: {conv:.4f} ms")
+print(f"torch fmnist_train_step: {fmnist_step_ms(64):.4f} ms")
 PY
 fi
 if [ "$what" = profile ] || [ "$what" = all ]; then
