@@ -85,13 +85,14 @@ std::pair<std::int64_t, std::int64_t> reach(const Shape &shape,
 }
 
 /// Whether float16 products run on the device's cooperative matrices:
-/// where it has them, unless TRUENO_VULKAN_COOPERATIVE_MATRIX=0 (a knob for
-/// comparing, and for validation layers that predate the extension). Part
+/// where it has them and TRUENO_VULKAN_COOPERATIVE_MATRIX=1. Opt-in until
+/// the kernel has run on a GPU (docs/PERFORMANCE.md, fifth pass: no GPU
+/// machine was lent after the cause of its not running was fixed). Part
 /// of the target's features, so of every kernel's cache key.
 bool useCooperativeMatrix(const VulkanDeviceInfo &info) {
   static const bool allowed = [] {
     const char *setting = std::getenv("TRUENO_VULKAN_COOPERATIVE_MATRIX");
-    return !setting || std::string_view(setting) != "0";
+    return setting && std::string_view(setting) == "1";
   }();
   return info.cooperativeMatrix && allowed;
 }

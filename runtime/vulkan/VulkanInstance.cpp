@@ -259,7 +259,9 @@ bool VulkanInstance::hasCooperativeMatrixF16(const VulkanDeviceInfo &d) const {
                s.ResultType == VK_COMPONENT_TYPE_FLOAT32_KHR &&
                !s.saturatingAccumulation && s.scope == VK_SCOPE_SUBGROUP_KHR;
       });
-  return answer(has, (has ? "16x16x16 float16 -> float32 used; listed:"
+  return answer(has, (has ? "16x16x16 float16 -> float32 available "
+                            "(TRUENO_VULKAN_COOPERATIVE_MATRIX=1 uses them); "
+                            "listed:"
                           : "no 16x16x16 float16 -> float32; listed:") +
                          listed);
 }
