@@ -159,9 +159,11 @@ struct TileMatmulsPass
     // C is float32; A and B float32, or float16 or bfloat16 widened
     // exactly (trueno-fold-widening-into-matmuls).
     Type f32 = Float32Type::get(op.getContext());
-    auto widens = [&](Type t) { return t.isF32() || t.isF16() || t.isBF16(); };
-    if (!widens(aType.getElementType()) || !widens(bType.getElementType()) ||
-        cType.getElementType() != f32)
+    auto isInputType = [](Type t) {
+      return t.isF32() || t.isF16() || t.isBF16();
+    };
+    if (!isInputType(aType.getElementType()) ||
+        !isInputType(bType.getElementType()) || cType.getElementType() != f32)
       return;
     const bool cooperative = cooperativeMatrix &&
                              aType.getElementType().isF16() &&
