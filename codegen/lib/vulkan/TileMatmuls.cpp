@@ -274,16 +274,13 @@ struct TileMatmulsPass
       indices.push_back(column);
       return indices;
     };
-    // `memref[indices]` (as `type`) where `inRange`, else 0 (an edge tile).
-    auto loadOrZero = [&](OpBuilder &at2, Value memref, Value inRange,
-                          SmallVector<Value> indices, Type type) -> Value {
+    // What `load` gives (of `type`) where `inRange`, else 0 (an edge tile).
+    auto orZero = [&](OpBuilder &at2, Value inRange, Type type,
+                      function_ref<Value(OpBuilder &, Location)> load) {
       auto branch = at2.create<scf::IfOp>(
           loc, inRange,
           [&](OpBuilder &then, Location l) {
-            Value v = then.create<memref::LoadOp>(l, memref, indices);
-            if (v.getType() != type)
-              v = then.create<arith::ExtFOp>(l, type, v);
-            then.create<scf::YieldOp>(l, ValueRange{v});
+            then.create<scf::YieldOp>(l, ValueRange{load(then, l)});
           },
           [&](OpBuilder &otherwise, Location l) {
             otherwise.create<scf::YieldOp>(
@@ -339,24 +336,22 @@ struct TileMatmulsPass
         Value in = kb.create<arith::AndIOp>(l, less(kb, row, t.rowBound),
                                             less(kb, col, t.columnBound));
         if (t.width == 1) {
-          out.push_back(loadOrZero(kb, t.from, in, at(row, col), element));
+          out.push_back(
+              orZero(kb, in, element, [&](OpBuilder &then, Location l2) {
+                Value v = then.create<memref::LoadOp>(l2, t.from, at(row, col));
+                return v.getType() == element
+                           ? v
+                           : then.create<arith::ExtFOp>(l2, element, v);
+              }));
           continue;
         }
         auto vectorType = VectorType::get(
             {t.width}, cast<MemRefType>(t.from.getType()).getElementType());
-        auto branch = kb.create<scf::IfOp>(
-            l, in,
-            [&](OpBuilder &then, Location l2) {
-              then.create<scf::YieldOp>(
-                  l2, ValueRange{then.create<vector::LoadOp>(
-                          l2, vectorType, t.from, at(row, col))});
-            },
-            [&](OpBuilder &otherwise, Location l2) {
-              otherwise.create<scf::YieldOp>(
-                  l2, ValueRange{otherwise.create<arith::ConstantOp>(
-                          l2, otherwise.getZeroAttr(vectorType))});
-            });
-        out.push_back(branch.getResult(0));
+        out.push_back(
+            orZero(kb, in, vectorType, [&](OpBuilder &then, Location l2) {
+              return then.create<vector::LoadOp>(l2, vectorType, t.from,
+                                                 at(row, col));
+            }));
       }
     };
     auto storeTile = [&](OpBuilder &kb, Location l, const TileCopy &t,
@@ -544,15 +539,17 @@ struct TileMatmulsPass
     auto index = [&](int64_t v) -> Value {
       return b.create<arith::ConstantIndexOp>(loc, v);
     };
-    // The subgroup's first row and column in the tile.
-    Value subgroupRow = b.create<arith::MulIOp>(
-        loc,
-        b.create<arith::DivUIOp>(loc, subgroup, index(kCoopSubgroupColumns)),
-        index(kFragmentsM * kFragment));
-    Value subgroupColumn = b.create<arith::MulIOp>(
-        loc,
-        b.create<arith::RemUIOp>(loc, subgroup, index(kCoopSubgroupColumns)),
-        index(kFragmentsN * kFragment));
+    // Subgroup s's first row and column in the tile.
+    auto origin = [&](Value s) -> std::pair<Value, Value> {
+      Value row = b.create<arith::MulIOp>(
+          loc, b.create<arith::DivUIOp>(loc, s, index(kCoopSubgroupColumns)),
+          index(kFragmentsM * kFragment));
+      Value column = b.create<arith::MulIOp>(
+          loc, b.create<arith::RemUIOp>(loc, s, index(kCoopSubgroupColumns)),
+          index(kFragmentsN * kFragment));
+      return {row, column};
+    };
+    auto [subgroupRow, subgroupColumn] = origin(subgroup);
     MLIRContext *context = b.getContext();
     Type f16 = b.getF16Type(), f32 = b.getF32Type();
     auto fragment = [&](Type element, StringRef operand) {
@@ -618,26 +615,13 @@ struct TileMatmulsPass
               b.create<arith::RemUIOp>(loc, e, index(kFragment * kFragment));
           Value rr = b.create<arith::DivUIOp>(loc, w, index(kFragment));
           Value cc = b.create<arith::RemUIOp>(loc, w, index(kFragment));
+          auto [gRow, gColumn] = origin(g);
           Value row = b.create<arith::AddIOp>(
-              loc, m0,
-              b.create<arith::AddIOp>(
-                  loc,
-                  b.create<arith::MulIOp>(
-                      loc,
-                      b.create<arith::DivUIOp>(loc, g,
-                                               index(kCoopSubgroupColumns)),
-                      index(kFragmentsM * kFragment)),
-                  b.create<arith::AddIOp>(loc, rr, index(kFragment * i))));
+              loc, b.create<arith::AddIOp>(loc, m0, gRow),
+              b.create<arith::AddIOp>(loc, rr, index(kFragment * i)));
           Value col = b.create<arith::AddIOp>(
-              loc, n0,
-              b.create<arith::AddIOp>(
-                  loc,
-                  b.create<arith::MulIOp>(
-                      loc,
-                      b.create<arith::RemUIOp>(loc, g,
-                                               index(kCoopSubgroupColumns)),
-                      index(kFragmentsN * kFragment)),
-                  b.create<arith::AddIOp>(loc, cc, index(kFragment * j))));
+              loc, b.create<arith::AddIOp>(loc, n0, gColumn),
+              b.create<arith::AddIOp>(loc, cc, index(kFragment * j)));
           Value v = b.create<memref::LoadOp>(
               loc, cStage,
               ValueRange{b.create<arith::AddIOp>(
