@@ -42,8 +42,9 @@ double msSince(Clock::time_point start) {
       .count();
 }
 
-/// The GPU's share of the last medianMs: its busy time per call (mean).
-double lastDeviceMs = 0;
+/// The GPU's share of the last medianMs: its busy time per call (mean),
+/// and how often a call waited for it (runtimeStats().deviceWaits).
+double lastDeviceMs = 0, lastWaits = 0;
 
 /// The median of `run`'s times after two warm-up calls, over at least five
 /// calls and about half a second.
@@ -52,6 +53,7 @@ double medianMs(const std::function<void()> &run) {
   run();
   std::vector<double> times;
   double busyBefore = runtimeStats().deviceMs;
+  std::int64_t waitsBefore = runtimeStats().deviceWaits;
   auto begin = Clock::now();
   while (times.size() < 5 || (msSince(begin) < 500 && times.size() < 50)) {
     auto start = Clock::now();
@@ -60,6 +62,8 @@ double medianMs(const std::function<void()> &run) {
   }
   lastDeviceMs = (runtimeStats().deviceMs - busyBefore) /
                  static_cast<double>(times.size());
+  lastWaits = static_cast<double>(runtimeStats().deviceWaits - waitsBefore) /
+              static_cast<double>(times.size());
   std::sort(times.begin(), times.end());
   return times[times.size() / 2];
 }
@@ -69,8 +73,8 @@ double medianMs(const std::function<void()> &run) {
 void report(const std::string &name, double ms, const std::string &unit,
             double amount, double scale = 1e9) {
   std::printf("{\"case\": \"%s\", \"ms\": %.4f, \"device_ms\": %.4f, "
-              "\"%s\": %.4f}\n",
-              name.c_str(), ms, lastDeviceMs, unit.c_str(),
+              "\"waits\": %.2f, \"%s\": %.4f}\n",
+              name.c_str(), ms, lastDeviceMs, lastWaits, unit.c_str(),
               amount / (ms * 1e-3) / scale);
   std::fflush(stdout);
 }
@@ -262,6 +266,7 @@ int main(int argc, char **argv) {
       trueno::sync();
     });
     lastDeviceMs /= 100.0;
+    lastWaits /= 100.0;
     report("small_program_pipelined", ms / 100.0, "programs/s", 1.0, 1.0);
   }
   // The Fashion-MNIST model's second convolution (32 -> 64 channels, 3x3,

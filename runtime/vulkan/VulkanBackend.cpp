@@ -84,6 +84,10 @@ std::pair<std::int64_t, std::int64_t> reach(const Shape &shape,
   return {lowest, highest - lowest + 1};
 }
 
+/// Uploads up to this size are queued, not waited for (VulkanBackend::
+/// upload); larger ones stream through the device's staging buffer.
+constexpr std::size_t kQueuedUploadBytes = 1 << 20;
+
 /// Whether float16 products run on the device's cooperative matrices:
 /// where it has them and TRUENO_VULKAN_COOPERATIVE_MATRIX=1. Opt-in until
 /// the kernel has run on a GPU (docs/PERFORMANCE.md, fifth pass: no GPU
@@ -267,7 +271,20 @@ llvm::Error VulkanBackend::upload(const BufferRef &to, const void *from,
   if (!buffer)
     return device_->failure("an upload into memory of another device");
   std::lock_guard lock(runMutex_);
-  return device_->upload(*buffer, to.offset, from, bytes);
+  if (bytes > kQueuedUploadBytes)
+    return device_->upload(*buffer, to.offset, from, bytes);
+  // A small upload (a tensor made from host values, a label batch) is a
+  // batch of its own: its bytes go to the batch's staging memory now, and
+  // the host does not wait for the copy (a round trip through the driver
+  // per upload, most of a training step's host time on a GPU otherwise).
+  // Queue order puts it before every later program and transfer.
+  VulkanCommand c;
+  c.kind = VulkanCommand::Upload;
+  c.to = buffer->handle();
+  c.toOffset = to.offset;
+  c.bytes = bytes;
+  c.host = from;
+  return device_->submit({&c, 1}, {to.buffer});
 }
 
 llvm::Error VulkanBackend::download(void *to, const BufferRef &from,

@@ -1,5 +1,6 @@
 //===- VulkanDevice.cpp - One logical Vulkan device -----------------------===//
 #include "trueno/Runtime/Vulkan/VulkanDevice.h"
+#include "trueno/Runtime/Counters.h"
 #include "trueno/Runtime/Vulkan/VulkanBuffer.h"
 #include "trueno/Runtime/Vulkan/VulkanKernel.h"
 #include "llvm/Support/raw_ostream.h"
@@ -391,6 +392,7 @@ llvm::Error VulkanDevice::submitAndWait(Record &&record) {
   record(commands_);
   if (llvm::Error e = endAndSubmit(commands_, fence_))
     return e;
+  ++counters().deviceWaits;
   VkResult waited = waitFor(fence_);
   vk_.vkResetFences(device_, 1, &fence_);
   if (waited != VK_SUCCESS)
@@ -498,6 +500,8 @@ llvm::Error VulkanDevice::reserve(Batch &batch, std::uint32_t sets,
 }
 
 llvm::Error VulkanDevice::retire(Batch &batch) {
+  if (vk_.vkGetFenceStatus(device_, batch.fence) == VK_NOT_READY)
+    ++counters().deviceWaits;
   VkResult waited = waitFor(batch.fence);
   batch.pending = false;
   // Its dispatch times first: they name kernels the batch holds.

@@ -364,6 +364,48 @@ TEST_CASE("the host reads and writes device tensors") {
         *device);
 }
 
+TEST_CASE("fills and small uploads are queued: a step waits only for its "
+          "result") {
+  auto device = gpu();
+  if (!device)
+    return;
+  Generator gen(seed());
+  TensorOptions on(*device);
+  Tensor x = randn({64, 10}, gen);
+  Tensor onDevice = x.to(*device);
+  trueno::sync();
+  std::int64_t before = runtimeStats().deviceWaits;
+  // What a loss and its backward seed do each step: class indices and a
+  // mask from host vectors, constants from full(), ones() and fill_().
+  std::vector<std::int64_t> labels(64);
+  for (std::size_t i = 0; i < labels.size(); ++i)
+    labels[i] = static_cast<std::int64_t>((i * 7) % 10);
+  Tensor target =
+      fromVector(labels, {64}, TensorOptions(kInt64).withDevice(*device));
+  Tensor scale = full({64, 1}, 0.5, on);
+  Tensor seedGrad = ones({64}, on);
+  Tensor offset = zeros({10}, on);
+  offset.fill_(2.0);
+  Tensor picked =
+      gather(onDevice * scale + offset, 1, target.unsqueeze(1)).squeeze(1);
+  double got = (picked * seedGrad).sum().item<double>();
+  // One wait: the read of the result.
+  CHECK(runtimeStats().deviceWaits - before <= 1);
+  Tensor want = gather(x * 0.5 + 2.0, 1, fromVector(labels, {64}).unsqueeze(1));
+  CHECK(got == doctest::Approx(want.sum().item<double>()).epsilon(1e-5));
+  // The host's bytes are taken when the upload returns: writing them after
+  // changes nothing on the device.
+  Tensor host = arange(0, 100, 1, kFloat32);
+  Tensor there = host.to(*device);
+  host.fill_(-1.0);
+  CHECK(equal(there.cpu(), arange(0, 100, 1, kFloat32)));
+  // fill_ through a window of a device tensor writes only the window.
+  Tensor grid = zeros({4, 6}, on);
+  grid.narrow(1, 2, 3).fill_(5.0);
+  CHECK(grid.sum().item<double>() == 5.0 * 12);
+  CHECK(grid.cpu().at({3, 1}).toDouble() == 0.0);
+}
+
 TEST_CASE("programs run after their realize returns: sync() and reads "
           "wait, buffers outlive the programs that use them") {
   auto device = gpu();

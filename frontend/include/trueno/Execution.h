@@ -58,6 +58,10 @@ struct RuntimeStats {
   /// start and end of each submission; 0 where the queue writes none): a
   /// realize's time less this is the host's share.
   double deviceMs = 0;
+  /// Times the host waited for a GPU: each read of a device tensor or
+  /// upload over 1 MiB, and each sync() with work still running. Programs,
+  /// fills and smaller uploads are queued without a wait.
+  std::int64_t deviceWaits = 0;
 };
 
 /// Counters since the process started.

@@ -979,6 +979,7 @@ RuntimeStats runtimeStats() {
   stats.diskCacheMisses = c.diskMisses.load();
   stats.diskLoadMs = static_cast<double>(c.diskLoadMicros.load()) / 1e3;
   stats.deviceMs = static_cast<double>(runtime::vulkanBusyNanos()) / 1e6;
+  stats.deviceWaits = c.deviceWaits.load();
   return stats;
 }
 

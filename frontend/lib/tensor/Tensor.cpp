@@ -538,9 +538,11 @@ Tensor &Tensor::fill_(Scalar value, SourceLoc where) {
   detail::checkWritable(self, "fill_", where);
   if (self.numel() == 0)
     return *this;
-  if (!detail::writableNow(self)) {
-    // Pending, or read by something pending: a new version of the storage,
-    // written with the next realize.
+  if (self.storage->device().kind != DeviceKind::CPU ||
+      !detail::writableNow(self)) {
+    // On a GPU (the host would write a copy and upload it), pending, or read
+    // by something pending: a new version of the storage, written with the
+    // next realize (a constant that its readers fuse).
     detail::assignView(self, detail::scalarNode(value, self.dtype, self.shape));
     return *this;
   }

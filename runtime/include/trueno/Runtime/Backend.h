@@ -125,7 +125,10 @@ public:
   /// device has no memory left.
   virtual llvm::Expected<std::shared_ptr<Buffer>>
   allocate(std::size_t bytes) = 0;
-  /// Host memory to device memory and back.
+  /// Host memory to device memory and back. An upload may return before
+  /// the copy has run, but `from` may be reused at once, and every program,
+  /// transfer and download issued later sees the bytes. A download returns
+  /// with the bytes, after every earlier program and upload.
   virtual llvm::Error upload(const BufferRef &to, const void *from,
                              std::size_t bytes) = 0;
   virtual llvm::Error download(void *to, const BufferRef &from,

@@ -17,6 +17,10 @@ struct RuntimeCounters {
   std::atomic<std::int64_t> diskHits{0};
   std::atomic<std::int64_t> diskMisses{0};
   std::atomic<std::int64_t> diskLoadMicros{0};
+  /// Times the host waited for a GPU: each blocking transfer (a download,
+  /// an upload over 1 MiB), and each wait for submitted work that had not
+  /// finished (sync(), a batch reused while it still ran).
+  std::atomic<std::int64_t> deviceWaits{0};
 };
 RuntimeCounters &counters();
 
