@@ -24,6 +24,7 @@
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Config/llvm-config.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
@@ -511,6 +512,13 @@ llvm::Error VulkanBackend::run(const Executable &compiled,
 
   // Every slot as a buffer and a byte offset.
   std::vector<std::pair<VkBuffer, VkDeviceSize>> bound(schedule.slots.size());
+  struct HostInput {
+    std::size_t slot;
+    const std::byte *host;
+    std::size_t bytes;
+  };
+  std::vector<HostInput> hostInputs;
+  std::vector<std::byte> packedHostInputs;
   std::vector<VulkanBuffer *> temporaries(
       static_cast<std::size_t>(schedule.temporaries), nullptr);
   for (std::size_t i = 0; i < schedule.slots.size(); ++i) {
@@ -544,31 +552,60 @@ llvm::Error VulkanBackend::run(const Executable &compiled,
     if (s.kind == Slot::Output)
       return device_->failure("an output buffer not on this device, or not "
                               "aligned");
-    // Host memory (a graph's scalars; a CPU tensor mixed in) or a view
-    // starting where no binding may: the bytes the view reaches copied
-    // into a buffer of their own, at the start of the batch.
     auto bytes = static_cast<std::size_t>(count * s.itemSize);
-    auto copy = scratch(bytes);
-    if (!copy)
-      return copy.takeError();
-    VulkanCommand c;
-    c.to = (*copy)->handle();
-    c.bytes = bytes;
-    if (buffer) {
-      c.kind = VulkanCommand::Copy;
-      c.from = buffer->handle();
-      c.fromOffset = static_cast<VkDeviceSize>(start);
-    } else {
+    if (!buffer) {
+      // Host memory (a graph's scalars; a CPU tensor mixed in): packed
+      // below with the run's other host inputs.
       std::byte *host = ref.buffer->hostAddress();
       if (!host)
         return device_->failure("an input in memory of " +
                                 ref.buffer->device().name() +
                                 ", which the host cannot read");
-      c.kind = VulkanCommand::Upload;
-      c.host = host + start;
+      hostInputs.push_back({i, host + start, bytes});
+      continue;
     }
+    // A view starting where no binding may: the bytes it reaches copied
+    // into a buffer of their own, at the start of the batch.
+    auto copy = scratch(bytes);
+    if (!copy)
+      return copy.takeError();
+    VulkanCommand c;
+    c.kind = VulkanCommand::Copy;
+    c.to = (*copy)->handle();
+    c.bytes = bytes;
+    c.from = buffer->handle();
+    c.fromOffset = static_cast<VkDeviceSize>(start);
     commands.push_back(std::move(c));
     bound[i] = {(*copy)->handle(), 0};
+  }
+  // The host inputs in one buffer, each at an offset a binding may start
+  // at, uploaded by one copy: a training step has some 60 scalars, which
+  // were 60 copies, each with its barrier, buffer and descriptor.
+  if (!hostInputs.empty()) {
+    // 16 bytes at least: a kernel may read an input as 4-element vectors.
+    const std::uint64_t packing = std::max<std::uint64_t>(alignment, 16);
+    std::size_t packedBytes = 0;
+    for (const HostInput &h : hostInputs)
+      packedBytes = llvm::alignTo(packedBytes, packing) + h.bytes;
+    std::vector<std::byte> packed(std::max<std::size_t>(packedBytes, 4));
+    auto together = scratch(packedBytes);
+    if (!together)
+      return together.takeError();
+    std::size_t at = 0;
+    for (const HostInput &h : hostInputs) {
+      at = llvm::alignTo(at, packing);
+      if (h.bytes)
+        std::memcpy(packed.data() + at, h.host, h.bytes);
+      bound[h.slot] = {(*together)->handle(), at};
+      at += h.bytes;
+    }
+    VulkanCommand c;
+    c.kind = VulkanCommand::Upload;
+    c.to = (*together)->handle();
+    c.bytes = packedBytes;
+    c.host = packed.data();
+    commands.push_back(std::move(c));
+    packedHostInputs = std::move(packed); // valid until submit returns
   }
 
   // The steps' launches, in order; a step's scratch buffers are its own.
