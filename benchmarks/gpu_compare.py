@@ -35,6 +35,11 @@ def cuda_ms(fn, warmup=3, min_ms=500, max_iters=50):
     return times[len(times) // 2]
 
 
+# Calls a pipelined case makes before one synchronize (trueno-vulkan-bench's
+# kPipelined).
+PIPELINED = 20
+
+
 def pipelined_ms(fn, count, repeats=21):
     """Wall-clock time per call of `count` calls then one synchronize
     (median over `repeats`): launches overlapping the GPU's work."""
@@ -90,6 +95,8 @@ def torch_cases(scale):
     n = (16 << 20) // scale
     a, b, c = (torch.randn(n, device=dev) for _ in range(3))
     out["exp_fma_16M"] = cuda_ms(lambda: torch.exp(a * b + c))
+    out["exp_fma_16M_pipelined"] = pipelined_ms(lambda: torch.exp(a * b + c),
+                                                PIPELINED)
     try:
         compiled = torch.compile(lambda a, b, c: torch.exp(a * b + c))
         out["exp_fma_16M compiled"] = cuda_ms(lambda: compiled(a, b, c))
@@ -97,8 +104,11 @@ def torch_cases(scale):
         print(f"torch.compile unavailable: {e}", file=sys.stderr)
     x = torch.randn(4096 // scale, 4096, device=dev)
     out["softmax_4096x4096"] = cuda_ms(lambda: torch.softmax(x, 1))
+    out["softmax_4096x4096_pipelined"] = pipelined_ms(
+        lambda: torch.softmax(x, 1), PIPELINED)
     s = torch.rand((256 << 20) // scale, device=dev)
     out["sum_256M"] = cuda_ms(lambda: s.sum())
+    out["sum_256M_pipelined"] = pipelined_ms(lambda: s.sum(), PIPELINED)
     torch.backends.cuda.matmul.allow_tf32 = False
     for size, dtype, name in ((1024, torch.float32, "f32"),
                               (4096, torch.float32, "f32"),

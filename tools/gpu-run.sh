@@ -154,7 +154,8 @@ if [ "$what" = coopmat ]; then
   grep -B3 -A20 "FAIL" "$out/coopmat-ops.txt" | head -60
   for c in matmul_f16_1024 matmul_f16_4096 matmul_f16_8192 matmul_bf16 \
            matmul_f32_1024 matmul_f32_4096 matmul_f32_8192 conv2d \
-           fmnist_train; do
+           fmnist_train small_program exp_fma_16M softmax_4096x4096 \
+           sum_256M_pipelined; do
     TRUENO_DEVICE=vulkan trueno-vulkan-bench 1 $c
   done 2>&1 | grep '"case"' | tee "$out/coopmat-cases.txt"
   TRUENO_DEVICE=vulkan TRUENO_VULKAN_COOPERATIVE_MATRIX=0 \
@@ -174,7 +175,17 @@ for n in (1024, 4096, 8192):
     q = torch.randn(n, n, device="cuda", dtype=torch.float16)
     ms = cuda_ms(lambda: p @ q)
     print(f"torch matmul_f16_{n}: {ms:.4f} ms, {2 * n**3 / ms / 1e9:.1f} TFLOP/s")
-from gpu_compare import fmnist_step_ms
+from gpu_compare import fmnist_step_ms, pipelined_ms, PIPELINED
+a, b, c = (torch.randn(16 << 20, device="cuda") for _ in range(3))
+print(f"torch exp_fma_16M: {cuda_ms(lambda: torch.exp(a * b + c)):.4f} ms, "
+      f"pipelined {pipelined_ms(lambda: torch.exp(a * b + c), PIPELINED):.4f}")
+sm = torch.randn(4096, 4096, device="cuda")
+print(f"torch softmax_4096x4096: {cuda_ms(lambda: torch.softmax(sm, 1)):.4f} ms, "
+      f"pipelined {pipelined_ms(lambda: torch.softmax(sm, 1), PIPELINED):.4f}")
+big = torch.rand(256 << 20, device="cuda")
+print(f"torch sum_256M: {cuda_ms(lambda: big.sum()):.4f} ms, "
+      f"pipelined {pipelined_ms(lambda: big.sum(), PIPELINED):.4f}")
+del a, b, c, sm, big
 x = torch.randn(64, 32, 14, 14, device="cuda")
 w = torch.randn(64, 32, 3, 3, device="cuda")
 b = torch.randn(64, device="cuda")
