@@ -44,8 +44,8 @@ python="${PYTHON:-python3}" # the machine's, with PyTorch
 } 2>&1 | tee "$out/device.txt"
 rc=0
 if [ "$what" = tests ] || [ "$what" = all ]; then
-  # Under the validation layer without cooperative matrices (opt-in, and
-  # Debian's layer, 1.3.239, predates VK_KHR_cooperative_matrix).
+  # Under the validation layer without cooperative matrices (Debian's
+  # layer, 1.3.239, predates VK_KHR_cooperative_matrix).
   export TRUENO_VULKAN_COOPERATIVE_MATRIX=0
   TRUENO_VULKAN_VALIDATION=1 TRUENO_TEST_REQUIRE_VULKAN=1 \
     trueno-vulkan-tests 2>&1 | tee "$out/vulkan-tests.txt"
@@ -59,9 +59,9 @@ if [ "$what" = tests ] || [ "$what" = all ]; then
     "$python" "$root/tests/e2e/test_ops_vs_torch.py" "$t/bin/trueno-op-cases" \
     >"$out/ops-vs-torch-vulkan.txt" 2>&1
   echo "ops-vs-torch on vulkan: exit $?; $(tail -1 "$out/ops-vs-torch-vulkan.txt")"
-  # Then with cooperative matrices, without the layer: the backend tests
-  # and the op suite's products, checked by their results.
-  export TRUENO_VULKAN_COOPERATIVE_MATRIX=1
+  # Then with cooperative matrices (the default), without the layer: the
+  # backend tests and the op suite's products, checked by their results.
+  unset TRUENO_VULKAN_COOPERATIVE_MATRIX
   TRUENO_TEST_REQUIRE_VULKAN=1 trueno-vulkan-backend-tests 2>&1 |
     tee "$out/vulkan-backend-tests-coopmat.txt"
   [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
@@ -96,7 +96,7 @@ if [ "$what" = matmul ] || [ "$what" = all ]; then
     TRUENO_DEVICE=vulkan TRUENO_VULKAN_MATMUL_TILE=$tile trueno-vulkan-bench 1 matmul
   done 2>&1 | tee "$out/matmul-tiles.txt"
   # float16 without and with cooperative matrices.
-  for cooperative in 0 1; do # (opt-in: TRUENO_VULKAN_COOPERATIVE_MATRIX=1)
+  for cooperative in 0 1; do
     echo "TRUENO_VULKAN_COOPERATIVE_MATRIX=$cooperative"
     TRUENO_DEVICE=vulkan TRUENO_VULKAN_COOPERATIVE_MATRIX=$cooperative \
       trueno-vulkan-bench 1 matmul_f16
@@ -137,7 +137,7 @@ if [ "$what" = coopmat ]; then
   # (without the validation layer, which predates the extension; then the
   # backend tests under it with cooperative matrices off), then each
   # product and convolution case alone, and PyTorch's float16 products.
-  export TRUENO_VULKAN_COOPERATIVE_MATRIX=1 # opt-in
+  export TRUENO_VULKAN_COOPERATIVE_MATRIX=1 # the default, said
   TRUENO_DEBUG=1 TRUENO_DEVICE=vulkan trueno-vulkan-bench 64 small_program 2>&1 |
     grep "cooperative matrices" | tee "$out/coopmat-device.txt"
   TRUENO_TEST_REQUIRE_VULKAN=1 trueno-vulkan-backend-tests 2>&1 |

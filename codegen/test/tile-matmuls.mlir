@@ -122,13 +122,18 @@ func.func @left_alone(%a: memref<16x64xf32>, %b: memref<64x64xf32>, %c: memref<1
 // COOP-DAG: %[[CS:.*]] = memref.alloc() : memref<128x16xf32, 3>
 // COOP-DAG: %[[S:.*]] = gpu.subgroup_id : index
 // COOP: %[[ZERO:.*]] = gpu.subgroup_mma_constant_matrix %{{.*}} : !gpu.mma_matrix<16x16xf32, "COp">
-// COOP: scf.for %{{.*}} = %c0{{.*}} to %c96 step %c32{{.*}} iter_args(%{{.*}} = %[[ZERO]],
+// The first step's tile elements before the loop, carried by it (the
+// cooperative kernel always prefetches); each step stores them, then loads
+// the next step's before its arithmetic.
 // COOP-NOT: arith.extf
 // COOP-COUNT-4: vector.load %arg0[%{{.*}}, %{{.*}}] : memref<200x96xf16>, vector<4xf16>
 // COOP-COUNT-4: vector.load %arg1[%{{.*}}, %{{.*}}] : memref<96x300xf16>, vector<4xf16>
+// COOP: scf.for %{{.*}} = %c0{{.*}} to %c96 step %c32{{.*}} iter_args(%{{.*}} = %[[ZERO]],{{.*}} -> ({{.*}}vector<4xf16>, vector<4xf16>, vector<4xf16>, vector<4xf16>, vector<4xf16>, vector<4xf16>, vector<4xf16>, vector<4xf16>)
 // COOP-COUNT-16: memref.store %{{.*}}, %[[AT]]
 // COOP-COUNT-16: memref.store %{{.*}}, %[[BT]]
 // COOP: gpu.barrier
+// COOP-COUNT-4: vector.load %arg0[%{{.*}}, %{{.*}}] : memref<200x96xf16>, vector<4xf16>
+// COOP-COUNT-4: vector.load %arg1[%{{.*}}, %{{.*}}] : memref<96x300xf16>, vector<4xf16>
 // COOP: gpu.subgroup_mma_load_matrix %[[AT]][%{{.*}}, %{{.*}}] {leadDimension = 40 : index} : memref<128x40xf16, 3> -> !gpu.mma_matrix<16x16xf16, "AOp">
 // COOP: gpu.subgroup_mma_load_matrix %[[BT]][%{{.*}}, %{{.*}}] {leadDimension = 136 : index} : memref<32x136xf16, 3> -> !gpu.mma_matrix<16x16xf16, "BOp">
 // COOP-COUNT-16: gpu.subgroup_mma_compute

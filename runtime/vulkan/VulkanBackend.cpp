@@ -90,14 +90,14 @@ std::pair<std::int64_t, std::int64_t> reach(const Shape &shape,
 constexpr std::size_t kQueuedUploadBytes = 1 << 20;
 
 /// Whether float16 products run on the device's cooperative matrices:
-/// where it has them and TRUENO_VULKAN_COOPERATIVE_MATRIX=1. Opt-in until
-/// the kernel has run on a GPU (docs/PERFORMANCE.md, fifth pass: no GPU
-/// machine was lent after the cause of its not running was fixed). Part
-/// of the target's features, so of every kernel's cache key.
+/// where it has them, unless TRUENO_VULKAN_COOPERATIVE_MATRIX=0. Checked
+/// and timed on an H100 (docs/PERFORMANCE.md, sixth pass): 82-145 TFLOP/s
+/// against 29 on float32 tiles. Part of the target's features, so of every
+/// kernel's cache key.
 bool useCooperativeMatrix(const VulkanDeviceInfo &info) {
   static const bool allowed = [] {
     const char *setting = std::getenv("TRUENO_VULKAN_COOPERATIVE_MATRIX");
-    return setting && std::string_view(setting) == "1";
+    return !setting || std::string_view(setting) != "0";
   }();
   return info.cooperativeMatrix && allowed;
 }

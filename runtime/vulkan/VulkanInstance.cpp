@@ -260,7 +260,8 @@ bool VulkanInstance::hasCooperativeMatrixF16(const VulkanDeviceInfo &d) const {
                !s.saturatingAccumulation && s.scope == VK_SCOPE_SUBGROUP_KHR;
       });
   return answer(has, (has ? "16x16x16 float16 -> float32 available "
-                            "(TRUENO_VULKAN_COOPERATIVE_MATRIX=1 uses them); "
+                            "(float16 products use them unless "
+                            "TRUENO_VULKAN_COOPERATIVE_MATRIX=0); "
                             "listed:"
                           : "no 16x16x16 float16 -> float32; listed:") +
                          listed);

@@ -398,9 +398,10 @@ def TileMatmuls : Pass<"trueno-tile-matmuls", "::mlir::func::FuncOp"> {
     accumulating 4 x 2 16x16 float32 fragments with
     `gpu.subgroup_mma_compute` (SPV_KHR_cooperative_matrix), added to C
     through a 16x16 staging fragment per subgroup in workgroup memory.
-    With `prefetch`, each step's elements for the tiles are loaded into
-    registers during the step before (the first step's before the loop),
-    the loop carrying them, so that their latency overlaps the arithmetic.
+    With `prefetch` (always, for the cooperative kernel), each step's
+    elements for the tiles are loaded into registers during the step before
+    (the first step's before the loop), the loop carrying them, so that
+    their latency overlaps the arithmetic.
     Where the device runs fewer than 256 threads per workgroup
     (`workgroup-size`), nothing changes.
   }];
@@ -416,7 +417,7 @@ def TileMatmuls : Pass<"trueno-tile-matmuls", "::mlir::func::FuncOp"> {
            "(float32 accumulators, subgroups of 32)">,
     Option<"prefetch", "prefetch", "bool", /*default=*/"false",
            "Load the next step's tile elements into registers before the "
-           "current step's arithmetic">,
+           "current step's arithmetic (the cooperative kernel always does)">,
     Option<"maxWorkgroupCount", "max-workgroup-count", "int64_t",
            /*default=*/"65535", "Workgroups a launch may have">,
   ];

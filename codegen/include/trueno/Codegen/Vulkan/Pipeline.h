@@ -60,9 +60,10 @@ struct VulkanPipelineOptions {
   /// float32, by subgroups of 32 (VK_KHR_cooperative_matrix; the Vulkan
   /// runtime sets it where the device has that shape and subgroup size).
   bool cooperativeMatrix = false;
-  /// Matrix products load the next step's tile elements into registers
-  /// before the current step's arithmetic (trueno-tile-matmuls' prefetch;
-  /// TRUENO_VULKAN_MATMUL_PREFETCH=1).
+  /// Matrix products on float32 tiles load the next step's tile elements
+  /// into registers before the current step's arithmetic (trueno-tile-
+  /// matmuls' prefetch; TRUENO_VULKAN_MATMUL_PREFETCH=1). The cooperative
+  /// kernel always does.
   bool matmulPrefetch = false;
 };
 
