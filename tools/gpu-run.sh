@@ -3,7 +3,7 @@
 # unpacks .gpu/bundle.tar.xz (made here by tools/gpu-bundle.sh), finds the
 # NVIDIA Vulkan driver, runs the Vulkan test suite on the GPU under the
 # validation layer, then the benchmarks, and writes logs under $OUT.
-# Usage there: bash tools/gpu-run.sh [tests|bench|sweep|matmul|unroll|cases|slowdown|profile|coopmat|all]
+# Usage there: bash tools/gpu-run.sh [tests|bench|sweep|matmul|unroll|cases|slowdown|profile|coopmat|step|all]
 set -uo pipefail
 what="${1:-all}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -160,10 +160,17 @@ if [ "$what" = coopmat ]; then
   done 2>&1 | grep '"case"' | tee "$out/coopmat-cases.txt"
   TRUENO_DEVICE=vulkan TRUENO_VULKAN_COOPERATIVE_MATRIX=0 \
     trueno-vulkan-bench 1 matmul_f16_4096 2>&1 | grep '"case"'
-  echo "TRUENO_VULKAN_MATMUL_PREFETCH=1:"
-  for c in matmul_f16_4096 matmul_f16_8192 matmul_f32_4096 conv2d; do
-    TRUENO_DEVICE=vulkan TRUENO_VULKAN_MATMUL_PREFETCH=1 trueno-vulkan-bench 1 $c
-  done 2>&1 | grep '"case"'
+  # The cooperative kernel's steps of 32 (the default) against 64,
+  # alternated.
+  for round in 1 2; do
+    for step in 32 64; do
+      echo "TRUENO_VULKAN_COOPERATIVE_STEP=$step"
+      for c in matmul_f16_1024 matmul_f16_4096 matmul_f16_8192; do
+        TRUENO_DEVICE=vulkan TRUENO_VULKAN_COOPERATIVE_STEP=$step \
+          trueno-vulkan-bench 1 $c 2>&1 | grep '"case"'
+      done
+    done
+  done | tee "$out/coopmat-step.txt"
   unset TRUENO_VULKAN_COOPERATIVE_MATRIX
   "$python" - <<PY 2>&1 | tee "$out/coopmat-torch.txt"
 import sys
@@ -192,6 +199,27 @@ b = torch.randn(64, device="cuda")
 conv = cuda_ms(lambda: torch.nn.functional.conv2d(x, w, b, padding=1))
 print(f"torch conv2d_fmnist: {conv:.4f} ms")
 print(f"torch fmnist_train_step: {fmnist_step_ms(64):.4f} ms")
+PY
+fi
+if [ "$what" = step ] || [ "$what" = all ]; then
+  # The training step's host time: its fence wait polling 200 us before
+  # it blocks against the default (5 ms), alternated; the host's share of
+  # its realize (TRUENO_DEBUG=1); PyTorch's step in the same call.
+  for round in 1 2 3; do
+    for spin in 200 5000; do
+      echo "TRUENO_VULKAN_SPIN_US=$spin"
+      TRUENO_DEVICE=vulkan TRUENO_VULKAN_SPIN_US=$spin \
+        trueno-vulkan-bench 1 fmnist_train_step,small_program 2>&1 | grep '"case"'
+    done
+  done 2>&1 | tee "$out/step.txt"
+  TRUENO_DEVICE=vulkan TRUENO_DEBUG=1 trueno-vulkan-bench 1 fmnist_train_step 2>&1 |
+    grep "realize:" | tail -2 | tee -a "$out/step.txt"
+  "$python" - <<PY 2>&1 | tee -a "$out/step.txt"
+import sys
+sys.path.insert(0, "$root/benchmarks")
+from gpu_compare import fmnist_step_ms
+for _ in range(3):
+    print(f"torch fmnist_train_step: {fmnist_step_ms(64):.4f} ms")
 PY
 fi
 if [ "$what" = profile ] || [ "$what" = all ]; then

@@ -6,6 +6,7 @@
 // RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 large-tiles=true' | FileCheck %s --check-prefix=LARGE
 // RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 cooperative-matrix=true' | FileCheck %s --check-prefix=COOP
 // RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 prefetch=true' | FileCheck %s --check-prefix=PREFETCH
+// RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 cooperative-matrix=true cooperative-step=64' | FileCheck %s --check-prefix=COOP64
 
 // 100 x 129 outputs: 2 x 3 tiles, one workgroup each; the contraction of
 // 33 in steps of 16 (3 steps, the last one partly zeros); the tiles'
@@ -145,6 +146,17 @@ func.func @left_alone(%a: memref<16x64xf32>, %b: memref<64x64xf32>, %c: memref<1
 // COOP: gpu.barrier
 // COOP-COUNT-7: gpu.subgroup_mma_store_matrix
 // COOP-NOT: gpu.subgroup_mma_store_matrix
+// With steps of 64: tiles of 128x64 and 64x128 (padded), each step 4
+// k-fragments of every accumulator.
+// COOP64-LABEL: func.func @halves
+// COOP64-DAG: %[[AT:.*]] = memref.alloc() : memref<128x72xf16, 3>
+// COOP64-DAG: %[[BT:.*]] = memref.alloc() : memref<64x136xf16, 3>
+// COOP64-COUNT-8: vector.load %arg0[%{{.*}}, %{{.*}}] : memref<200x96xf16>, vector<4xf16>
+// COOP64-COUNT-8: vector.load %arg1[%{{.*}}, %{{.*}}] : memref<96x300xf16>, vector<4xf16>
+// COOP64: scf.for %{{.*}} = %c0{{.*}} to %c96 step %c64
+// COOP64: gpu.subgroup_mma_load_matrix %[[AT]][%{{.*}}, %{{.*}}] {leadDimension = 72 : index}
+// COOP64-COUNT-32: gpu.subgroup_mma_compute
+// COOP64: scf.yield
 // COOP-LABEL: func.func @bf16
 // COOP-NOT: gpu.subgroup_mma
 // COOP: memref.alloc() : memref<64x16xf32, 3>

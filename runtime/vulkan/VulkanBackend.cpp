@@ -149,6 +149,15 @@ public:
         llvm::errs() << "trueno: ignoring TRUENO_VULKAN_MATMUL_PREFETCH="
                      << setting << " (0 or 1)\n";
     }
+    // Likewise TRUENO_VULKAN_COOPERATIVE_STEP (32, the default, or 64).
+    if (const char *setting = std::getenv("TRUENO_VULKAN_COOPERATIVE_STEP")) {
+      if (std::string_view(setting) == "32" ||
+          std::string_view(setting) == "64")
+        options_.cooperativeStep = std::atoll(setting);
+      else
+        llvm::errs() << "trueno: ignoring TRUENO_VULKAN_COOPERATIVE_STEP="
+                     << setting << " (32 or 64)\n";
+    }
     // Likewise TRUENO_VULKAN_UNROLL, a thread's reduction loop's unroll
     // factor (1 to 64; 1: not unrolled).
     if (const char *setting = std::getenv("TRUENO_VULKAN_UNROLL")) {

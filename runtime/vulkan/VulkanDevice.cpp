@@ -65,6 +65,21 @@ void VulkanDevice::profiledDevices(VulkanDevice *device, bool add) {
 }
 
 llvm::Error VulkanDevice::create() {
+  // How long a wait polls its fence before it blocks: on a GPU for up to
+  // 5 ms (a training step's program runs about 1 ms on an H100, and a
+  // blocking wait that long wakes late), on a CPU driver (lavapipe) 200
+  // microseconds, as its threads want the cores the poll would take.
+  // TRUENO_VULKAN_SPIN_US sets it.
+  spinMicros_ = std::chrono::microseconds(info_.type == "CPU" ? 200 : 5000);
+  if (const char *setting = std::getenv("TRUENO_VULKAN_SPIN_US")) {
+    char *end = nullptr;
+    long long asked = std::strtoll(setting, &end, 10);
+    if (end != setting && *end == '\0' && asked >= 0 && asked <= 10000000)
+      spinMicros_ = std::chrono::microseconds(asked);
+    else
+      llvm::errs() << "trueno: ignoring TRUENO_VULKAN_SPIN_US=" << setting
+                   << " (microseconds, 0 to 10000000)\n";
+  }
   const VulkanFunctions &vki = instance_.functions();
   float priority = 1.0f;
   VkDeviceQueueCreateInfo queue{};
@@ -336,10 +351,9 @@ llvm::Error VulkanDevice::reserveStaging(Staging &staging, std::size_t bytes) {
 VkResult VulkanDevice::waitFor(VkFence fence) {
   // A blocking wait on some drivers sleeps in the kernel and wakes tens of
   // microseconds after the fence: most of a small program's time. Poll
-  // for up to kSpinMicros first, as CUDA's synchronize spins.
-  constexpr auto kSpinMicros = std::chrono::microseconds(200);
+  // for a while first, as CUDA's synchronize spins (spinMicros_).
   auto start = std::chrono::steady_clock::now();
-  while (std::chrono::steady_clock::now() - start < kSpinMicros) {
+  while (std::chrono::steady_clock::now() - start < spinMicros_) {
     VkResult r = vk_.vkGetFenceStatus(device_, fence);
     if (r != VK_NOT_READY)
       return r;

@@ -637,7 +637,7 @@ TEST_CASE("TRUENO_DEBUG describes each realize and the fused kernels") {
                        "kernel, cache miss, ");
   CHECK(miss.find("fused kernels") == std::string::npos);
   std::string hit = stderrOf("2", realize);
-  CHECK_CONTAINS(hit, "-> 1 kernel, cache hit, ran in");
+  CHECK_CONTAINS(hit, "-> 1 kernel, cache hit; host: graph and lookup");
   CHECK(hit.find("fused kernels") == std::string::npos); // nothing compiled
   Tensor b = full({3, 6}, 2.0f);
   std::string groups = stderrOf("2", [&] {

@@ -203,11 +203,19 @@ TEST_CASE("float16 products compile to cooperative matrices where the device "
     CHECK(count(kernel, 4459) == 16);
   }
   CHECK(cooperative == 1);
-  // With the next step's elements prefetched into registers too.
+  // With the float32 tiles' prefetch option too (the cooperative kernel
+  // prefetches either way), and with steps of 64: four fragments of the
+  // contraction a step.
   options.matmulPrefetch = true;
   CompiledKernels prefetched = compileForVulkan(source, options);
   INFO(prefetched.diagnostics);
   REQUIRE(prefetched.ok);
   REQUIRE(prefetched.kernels.size() == 3);
   CHECK(count(prefetched.kernels[1], 4459) == 16);
+  options.cooperativeStep = 64;
+  CompiledKernels wide = compileForVulkan(source, options);
+  INFO(wide.diagnostics);
+  REQUIRE(wide.ok);
+  REQUIRE(wide.kernels.size() == 3);
+  CHECK(count(wide.kernels[1], 4459) == 32);
 }

@@ -145,6 +145,7 @@ std::string vulkanStagePipeline(VulkanStage stage,
            std::to_string(options.workgroupSize) +
            " large-tiles=" + flag(options.largeMatmulTiles) +
            " cooperative-matrix=" + flag(options.cooperativeMatrix) +
+           " cooperative-step=" + std::to_string(options.cooperativeStep) +
            " prefetch=" + flag(options.matmulPrefetch) +
            " max-workgroup-count=" + std::to_string(options.maxWorkgroupCount) +
            "},"

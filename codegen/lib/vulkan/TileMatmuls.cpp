@@ -93,11 +93,10 @@ constexpr int64_t kMinChunk = 128;
 /// At most this many float32 partial products (the scratch buffer).
 constexpr int64_t kMaxPartials = int64_t(1) << 26;
 
-/// The cooperative-matrix kernel: 128x128 tiles, 32 contraction elements a
-/// step, 16x16x16 fragments, 8 subgroups of 32 threads as 2 x 4, each
-/// computing 64x32 outputs (4 x 2 fragments).
+/// The cooperative-matrix kernel: 128x128 tiles, 32 (`cooperative-step`:
+/// or 64) contraction elements a step, 16x16x16 fragments, 8 subgroups of
+/// 32 threads as 2 x 4, each computing 64x32 outputs (4 x 2 fragments).
 constexpr int64_t kCoopTile = 128;
-constexpr int64_t kCoopStep = 32;
 constexpr int64_t kFragment = 16;
 constexpr int64_t kCoopSubgroupRows = 2, kCoopSubgroupColumns = 4;
 constexpr int64_t kFragmentsM = kCoopTile / kCoopSubgroupRows / kFragment;
@@ -181,7 +180,8 @@ struct TileMatmulsPass
     const int64_t kPer =
         largeTiles && tilesFor(128) >= kLargeTileMinTiles ? 8 : 4;
     const int64_t kTile = cooperative ? kCoopTile : kSide * kPer;
-    const int64_t kStepHere = cooperative ? kCoopStep : kStep;
+    const int64_t coopStep = cooperativeStep == 64 ? 64 : 32;
+    const int64_t kStepHere = cooperative ? coopStep : kStep;
     int64_t tilesM = (m + kTile - 1) / kTile, tilesN = (n + kTile - 1) / kTile;
     if (batches > std::numeric_limits<int32_t>::max() / (tilesM * tilesN))
       return;
@@ -231,8 +231,8 @@ struct TileMatmulsPass
     Value aTile, bTile, cStage, subgroup, tx, ty;
     if (cooperative) {
       Type f16 = b.getF16Type();
-      aTile = workgroupBuffer({kCoopTile, kCoopStep + kCoopPad}, f16);
-      bTile = workgroupBuffer({kCoopStep, kCoopTile + kCoopPad}, f16);
+      aTile = workgroupBuffer({kCoopTile, coopStep + kCoopPad}, f16);
+      bTile = workgroupBuffer({coopStep, kCoopTile + kCoopPad}, f16);
       cStage = workgroupBuffer(
           {kCoopSubgroupRows * kCoopSubgroupColumns * kFragment, kFragment},
           f32);
@@ -443,8 +443,8 @@ struct TileMatmulsPass
     };
 
     if (cooperative)
-      cooperativeBody(b, loc, tid, aTile, bTile, cStage, subgroup, m0, n0,
-                      contraction, accumulate);
+      cooperativeBody(b, loc, tid, coopStep, aTile, bTile, cStage, subgroup, m0,
+                      n0, contraction, accumulate);
     else
       fmaBody(b, loc, kPer, tx, ty, aTile, bTile, m0, n0, contraction,
               accumulate);
@@ -537,8 +537,8 @@ struct TileMatmulsPass
   /// device's matrix multiply-adds from the float16 tiles; then staged
   /// through workgroup memory, one fragment a round, into C.
   static void cooperativeBody(OpBuilder &b, Location loc, Value tid,
-                              Value aTile, Value bTile, Value cStage,
-                              Value subgroup, Value m0, Value n0,
+                              int64_t step, Value aTile, Value bTile,
+                              Value cStage, Value subgroup, Value m0, Value n0,
                               Contraction contraction, Accumulate accumulate) {
     auto index = [&](int64_t v) -> Value {
       return b.create<arith::ConstantIndexOp>(loc, v);
@@ -568,12 +568,12 @@ struct TileMatmulsPass
       return IntegerAttr::get(IndexType::get(context), v);
     };
     SmallVector<Value> fragments = contraction(
-        b, kCoopStep, zeros, [&](OpBuilder &kb, Location l, ValueRange acc) {
+        b, step, zeros, [&](OpBuilder &kb, Location l, ValueRange acc) {
           auto c = [&](int64_t v) -> Value {
             return kb.create<arith::ConstantIndexOp>(l, v);
           };
           SmallVector<Value> sums(acc.begin(), acc.end());
-          for (int64_t kk = 0; kk < kCoopStep; kk += kFragment) {
+          for (int64_t kk = 0; kk < step; kk += kFragment) {
             SmallVector<Value> as, bs;
             for (int64_t i = 0; i < kFragmentsM; ++i)
               as.push_back(kb.create<gpu::SubgroupMmaLoadMatrixOp>(
@@ -581,7 +581,7 @@ struct TileMatmulsPass
                   ValueRange{kb.create<arith::AddIOp>(l, subgroupRow,
                                                       c(kFragment * i)),
                              c(kk)},
-                  lead(kCoopStep + kCoopPad), /*transpose=*/UnitAttr()));
+                  lead(step + kCoopPad), /*transpose=*/UnitAttr()));
             for (int64_t j = 0; j < kFragmentsN; ++j)
               bs.push_back(kb.create<gpu::SubgroupMmaLoadMatrixOp>(
                   l, fragment(f16, "BOp"), bTile,

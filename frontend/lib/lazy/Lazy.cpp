@@ -742,6 +742,7 @@ void realize(Storage &root) {
   std::lock_guard lock(s.mutex);
   if (!root.isPending())
     return;
+  auto began = std::chrono::steady_clock::now();
   std::shared_ptr<LazyNode> rootNode = root.pendingNode();
   // Pending writes run with whatever is read first: a loop of parameter
   // updates becomes one program (those on the same device).
@@ -873,6 +874,7 @@ void realize(Storage &root) {
   bool hit = found->hit;
   ++(hit ? s.hits : s.misses);
   const runtime::Executable &program = *found->executable;
+  auto foundAt = std::chrono::steady_clock::now();
 
   std::vector<runtime::BufferRef> outputs;
   for (const auto &storage : outputStorages) {
@@ -917,14 +919,16 @@ void realize(Storage &root) {
     fmt::print(
         stderr,
         "trueno: realize: {} ops, {} inputs, {} outputs -> {} "
-        "kernel{}, {}, ran in {:.3f} ms\n",
+        "kernel{}, {}; host: graph and lookup {:.3f} ms, run {:.3f} ms, "
+        "results {:.3f} ms\n",
         order.size(), inputNodes.size(), outputNodes.size(),
         program.kernelCount(), program.kernelCount() == 1 ? "" : "s",
         hit ? std::string("cache hit")
             : fmt::format("cache miss, {} in {:.1f} ms",
                           program.fromDisk() ? "loaded from disk" : "compiled",
                           program.compileMs()),
-        ms(ran, done));
+        ms(began, foundAt), ms(ran, done),
+        ms(done, std::chrono::steady_clock::now()));
   }
 }
 

@@ -415,6 +415,10 @@ def TileMatmuls : Pass<"trueno-tile-matmuls", "::mlir::func::FuncOp"> {
            /*default=*/"false",
            "float16 products on the device's 16x16x16 cooperative matrices "
            "(float32 accumulators, subgroups of 32)">,
+    Option<"cooperativeStep", "cooperative-step", "int64_t",
+           /*default=*/"32",
+           "Contraction elements a step of the cooperative kernel: 32 or 64 "
+           "(any other value is 32)">,
     Option<"prefetch", "prefetch", "bool", /*default=*/"false",
            "Load the next step's tile elements into registers before the "
            "current step's arithmetic (the cooperative kernel always does)">,

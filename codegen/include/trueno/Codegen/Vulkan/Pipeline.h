@@ -60,6 +60,9 @@ struct VulkanPipelineOptions {
   /// float32, by subgroups of 32 (VK_KHR_cooperative_matrix; the Vulkan
   /// runtime sets it where the device has that shape and subgroup size).
   bool cooperativeMatrix = false;
+  /// Contraction elements a step of the cooperative kernel, 32 or 64
+  /// (trueno-tile-matmuls' cooperative-step; TRUENO_VULKAN_COOPERATIVE_STEP).
+  std::int64_t cooperativeStep = 32;
   /// Matrix products on float32 tiles load the next step's tile elements
   /// into registers before the current step's arithmetic (trueno-tile-
   /// matmuls' prefetch; TRUENO_VULKAN_MATMUL_PREFETCH=1). The cooperative

@@ -16,6 +16,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <map>
 #include <memory>
@@ -171,9 +172,10 @@ private:
   /// Retires the pending batches, oldest first: all of them, or only those
   /// whose fence is already signalled. The first error, if any.
   llvm::Error retireBatches(bool finishedOnly);
-  /// Waits for `fence`: polls it for a short while first (a blocking wait
+  /// Waits for `fence`: polls it for spinMicros_ first (a blocking wait
   /// may sleep past the moment it is signalled), then blocks.
   VkResult waitFor(VkFence fence);
+  std::chrono::microseconds spinMicros_{200};
 
   VulkanInstance &instance_;
   VulkanDeviceInfo info_;
