@@ -334,8 +334,8 @@ private:
     return static_cast<int64_t>(buffers.size()) > maxBuffers_;
   }
 
-  /// Whether the group is one exact widening of float16 or bfloat16 to
-  /// float32.
+  /// Whether the group is one exact widening of float16 to float32 (what
+  /// trueno-fold-widening-into-matmuls lets a product read directly).
   bool isWideningOnly(int root) {
     if (members_[root].size() != 1)
       return false;
@@ -344,7 +344,7 @@ private:
       return false;
     Type from = getElementTypeOrSelf(cast->getOperand(0).getType()),
          to = getElementTypeOrSelf(cast->getResult(0).getType());
-    return (from.isF16() || from.isBF16()) && to.isF32();
+    return from.isF16() && to.isF32();
   }
 
   bool isCheap(int root) {

@@ -663,3 +663,17 @@ func.func @halves(%a: tensor<8x4xf16>, %b: tensor<4x6xbf16>) -> (tensor<8x6xf32>
   %p = trueno.matmul %wa, %wb : tensor<8x4xf32>, tensor<4x6xf32> -> tensor<8x6xf32>
   return %p, %wb : tensor<8x6xf32>, tensor<4x6xf32>
 }
+
+// -----
+
+// A bfloat16 widening stays a kernel of its own even with
+// widen-into-products: the product reads float32 (copying bfloat16 tiles
+// element by element was slower than the widening kernel).
+// WIDEN-LABEL: func.func @bfloat16_product(
+// WIDEN-NEXT:    %[[WA:.*]] = call @bfloat16_product_kernel0(%arg0)
+// WIDEN-NEXT:    call @bfloat16_product_kernel1(%[[WA]], %arg1)
+func.func @bfloat16_product(%a: tensor<8x4xbf16>, %b: tensor<4x6xf32>) -> tensor<8x6xf32> {
+  %wa = trueno.cast %a : tensor<8x4xbf16> to tensor<8x4xf32>
+  %p = trueno.matmul %wa, %b : tensor<8x4xf32>, tensor<4x6xf32> -> tensor<8x6xf32>
+  return %p : tensor<8x6xf32>
+}

@@ -28,7 +28,7 @@ def FormKernels : Pass<"trueno-form-kernels", "::mlir::ModuleOp"> {
       buffer, and may allow as few as 32 a shader.
     - Constants are cloned into every kernel that uses them.
     - A product's operands are materialized first, except, with
-      `widen-into-products`, an exact widening of halves to float32 that
+      `widen-into-products`, an exact widening of float16 to float32 that
       only the product reads: it joins the product's kernel, where the
       Vulkan code generator has the product read the halves (and may run
       it on cooperative matrices).
@@ -50,7 +50,7 @@ def FormKernels : Pass<"trueno-form-kernels", "::mlir::ModuleOp"> {
            "and Vulkan devices may bind as few as 32 (0: no limit)">,
     Option<"widenIntoProducts", "widen-into-products", "bool",
            /*default=*/"false",
-           "A widening of float16 or bfloat16 to float32 that only a matrix "
+           "A widening of float16 to float32 that only a matrix "
            "product reads joins the product's kernel (Vulkan: the product "
            "then reads the halves)">
   ];
