@@ -89,19 +89,6 @@ std::pair<std::int64_t, std::int64_t> reach(const Shape &shape,
 /// upload); larger ones stream through the device's staging buffer.
 constexpr std::size_t kQueuedUploadBytes = 1 << 20;
 
-/// Whether float16 products run on the device's cooperative matrices:
-/// where it has them, unless TRUENO_VULKAN_COOPERATIVE_MATRIX=0. Checked
-/// and timed on an H100 (docs/PERFORMANCE.md, sixth pass): 82-145 TFLOP/s
-/// against 29 on float32 tiles. Part of the target's features, so of every
-/// kernel's cache key.
-bool useCooperativeMatrix(const VulkanDeviceInfo &info) {
-  static const bool allowed = [] {
-    const char *setting = std::getenv("TRUENO_VULKAN_COOPERATIVE_MATRIX");
-    return !setting || std::string_view(setting) != "0";
-  }();
-  return info.cooperativeMatrix && allowed;
-}
-
 class VulkanBackend final : public Backend {
 public:
   VulkanBackend(std::shared_ptr<VulkanDevice> device, CompileTarget target)
@@ -114,7 +101,11 @@ public:
     options_.int8 = info.int8;
     options_.storage16 = info.storage16;
     options_.storage8 = info.storage8;
-    options_.cooperativeMatrix = useCooperativeMatrix(info);
+    // Where the device has them, unless TRUENO_VULKAN_COOPERATIVE_MATRIX=0
+    // (VulkanInstance): checked and timed on an H100 (docs/PERFORMANCE.md,
+    // sixth pass), 109-168 TFLOP/s against 29 on float32 tiles. Part of the
+    // target's features, so of every kernel's cache key.
+    options_.cooperativeMatrix = info.cooperativeMatrix;
     options_.preserveNanInfWidths = info.preserveNanInfWidths;
     options_.preserveDenormWidths = info.preserveDenormWidths;
     // 256 threads a workgroup unless TRUENO_VULKAN_WORKGROUP_SIZE (a
@@ -149,7 +140,7 @@ public:
         llvm::errs() << "trueno: ignoring TRUENO_VULKAN_MATMUL_PREFETCH="
                      << setting << " (0 or 1)\n";
     }
-    // Likewise TRUENO_VULKAN_COOPERATIVE_STEP (32, the default, or 64).
+    // Likewise TRUENO_VULKAN_COOPERATIVE_STEP (64, the default, or 32).
     if (const char *setting = std::getenv("TRUENO_VULKAN_COOPERATIVE_STEP")) {
       if (std::string_view(setting) == "32" ||
           std::string_view(setting) == "64")
@@ -792,7 +783,7 @@ llvm::Expected<Backend &> vulkanBackend(int index) {
                                {info.int16, "+i16"},
                                {info.storage16, "+storage16"},
                                {info.storage8, "+storage8"},
-                               {useCooperativeMatrix(info), "+coopmat"}})
+                               {info.cooperativeMatrix, "+coopmat"}})
         if (has)
           target.features += name;
       target.float64 = info.float64;

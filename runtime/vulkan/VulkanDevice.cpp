@@ -106,8 +106,8 @@ llvm::Error VulkanDevice::create() {
   features.features.shaderInt64 = info_.int64;
   features.features.shaderInt16 = info_.int16;
   features.pNext = &features11;
-  // Enabled where the device has it; float16 products use it unless
-  // TRUENO_VULKAN_COOPERATIVE_MATRIX=0 (VulkanBackend.cpp).
+  // Enabled where the device has it and TRUENO_VULKAN_COOPERATIVE_MATRIX is
+  // not 0 (VulkanInstance.cpp); float16 products then use it.
   VkPhysicalDeviceCooperativeMatrixFeaturesKHR cooperative{};
   cooperative.sType =
       VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_KHR;

@@ -259,12 +259,18 @@ bool VulkanInstance::hasCooperativeMatrixF16(const VulkanDeviceInfo &d) const {
                s.ResultType == VK_COMPONENT_TYPE_FLOAT32_KHR &&
                !s.saturatingAccumulation && s.scope == VK_SCOPE_SUBGROUP_KHR;
       });
-  return answer(has, (has ? "16x16x16 float16 -> float32 available "
-                            "(float16 products use them unless "
-                            "TRUENO_VULKAN_COOPERATIVE_MATRIX=0); "
-                            "listed:"
-                          : "no 16x16x16 float16 -> float32; listed:") +
-                         listed);
+  // TRUENO_VULKAN_COOPERATIVE_MATRIX=0 turns them off: kernels do not use
+  // them and the device does not enable the extension (Debian's validation
+  // layer, 1.3.239, does not know it).
+  const char *setting = std::getenv("TRUENO_VULKAN_COOPERATIVE_MATRIX");
+  bool off = setting && std::string_view(setting) == "0";
+  return answer(has && !off,
+                (!has  ? "no 16x16x16 float16 -> float32; listed:"
+                 : off ? "16x16x16 float16 -> float32 available, turned off by "
+                         "TRUENO_VULKAN_COOPERATIVE_MATRIX=0; listed:"
+                       : "16x16x16 float16 -> float32 available (float16 "
+                         "products use them); listed:") +
+                    listed);
 }
 
 void VulkanInstance::discover() {

@@ -41,7 +41,9 @@ struct VulkanDeviceInfo {
   /// 16x16x16 cooperative matrices of float16 accumulating into float32,
   /// per subgroup of 32 threads (VK_KHR_cooperative_matrix on Vulkan 1.3:
   /// its shaders are SPIR-V 1.6): Trueno's float16 matrix products run on
-  /// them (tensor cores on NVIDIA).
+  /// them (tensor cores on NVIDIA). False with
+  /// TRUENO_VULKAN_COOPERATIVE_MATRIX=0, and the device then does not
+  /// enable the extension.
   bool cooperativeMatrix = false;
   /// Float widths whose NaNs, infinities and signed zeros, and whose
   /// denormals, kernels can ask the driver to keep (Vulkan 1.2's float
