@@ -185,6 +185,7 @@ TEST_CASE("float16 products compile to cooperative matrices where the device "
     }
   }
   options.cooperativeMatrix = true;
+  options.cooperativeStep = 32;
   CompiledKernels c = compileForVulkan(source, options);
   INFO(c.diagnostics);
   REQUIRE(c.ok);
@@ -204,8 +205,8 @@ TEST_CASE("float16 products compile to cooperative matrices where the device "
   }
   CHECK(cooperative == 1);
   // With the float32 tiles' prefetch option too (the cooperative kernel
-  // prefetches either way), and with steps of 64: four fragments of the
-  // contraction a step.
+  // prefetches either way), and with steps of 64 (the default): four
+  // fragments of the contraction a step.
   options.matmulPrefetch = true;
   CompiledKernels prefetched = compileForVulkan(source, options);
   INFO(prefetched.diagnostics);

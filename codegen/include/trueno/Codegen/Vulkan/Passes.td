@@ -394,9 +394,10 @@ def TileMatmuls : Pass<"trueno-tile-matmuls", "::mlir::func::FuncOp"> {
     sum runs over the contraction in order, as one thread's dot product
     does. Each element read from memory is reused T times instead of once.
     With `cooperative-matrix`, a product of two float16 inputs runs on the
-    device's matrix units instead: 128x128 tiles, steps of 32, the tiles in
-    workgroup memory as float16 (copied 4 elements a load where the
-    input's layout allows: `vector.load`), each of the 8 subgroups of 32 threads
+    device's matrix units instead: 128x128 tiles, steps of 32 (or 64:
+    `cooperative-step`), the tiles in workgroup memory as float16 (copied
+    4 elements a load where the input's layout allows: `vector.load`),
+    each of the 8 subgroups of 32 threads
     accumulating 4 x 2 16x16 float32 fragments with
     `gpu.subgroup_mma_compute` (SPV_KHR_cooperative_matrix), added to C
     through a 16x16 staging fragment per subgroup in workgroup memory.
