@@ -375,7 +375,7 @@ private:
       // A product reads whole rows and columns of its operands, not one
       // element per iteration: they must be materialized first. Its
       // elementwise consumers (bias, activation) do fuse after it. With
-      // widen-into-products, a widening of halves it alone reads joins it
+      // widen-into-products, a widening of float16 it alone reads joins it
       // (codegen then reads the halves: trueno-fold-widening-into-matmuls).
       if (!(widenIntoProducts_ && isa<MatmulOp>(consumerOp) &&
             isWideningOnly(*producer) && onlyFeeds(*producer, consumerOp)))

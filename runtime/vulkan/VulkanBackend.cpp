@@ -22,6 +22,7 @@
 
 #include "mlir/IR/Diagnostics.h"
 
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Config/llvm-config.h"
 #include "llvm/Support/MathExtras.h"
@@ -29,8 +30,10 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <initializer_list>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string_view>
 
 namespace trueno::runtime {
@@ -89,6 +92,43 @@ std::pair<std::int64_t, std::int64_t> reach(const Shape &shape,
 /// upload); larger ones stream through the device's staging buffer.
 constexpr std::size_t kQueuedUploadBytes = 1 << 20;
 
+/// The value of the environment variable `name` when it is one of
+/// `allowed` (the first is the default); otherwise nothing, with a warning
+/// when it is set to something else.
+std::optional<std::string_view>
+choiceSetting(const char *name,
+              std::initializer_list<std::string_view> allowed) {
+  const char *setting = std::getenv(name);
+  if (!setting)
+    return std::nullopt;
+  for (std::string_view choice : allowed)
+    if (choice == setting)
+      return choice;
+  std::string choices;
+  for (std::string_view choice : allowed)
+    choices += (choices.empty() ? "" : " or ") + std::string(choice);
+  llvm::errs() << "trueno: ignoring " << name << "=" << setting << " ("
+               << choices << ")\n";
+  return std::nullopt;
+}
+
+/// The integer in the environment variable `name` when `valid` accepts
+/// it; otherwise nothing, with a warning (saying `expected`) when it is
+/// set to something else.
+std::optional<std::int64_t>
+numberSetting(const char *name, const char *expected,
+              llvm::function_ref<bool(std::int64_t)> valid) {
+  const char *setting = std::getenv(name);
+  if (!setting)
+    return std::nullopt;
+  std::int64_t asked = std::atoll(setting);
+  if (valid(asked))
+    return asked;
+  llvm::errs() << "trueno: ignoring " << name << "=" << setting << " ("
+               << expected << ")\n";
+  return std::nullopt;
+}
+
 class VulkanBackend final : public Backend {
 public:
   VulkanBackend(std::shared_ptr<VulkanDevice> device, CompileTarget target)
@@ -108,57 +148,33 @@ public:
     options_.cooperativeMatrix = info.cooperativeMatrix;
     options_.preserveNanInfWidths = info.preserveNanInfWidths;
     options_.preserveDenormWidths = info.preserveDenormWidths;
-    // 256 threads a workgroup unless TRUENO_VULKAN_WORKGROUP_SIZE (a
-    // power of two the device allows) says otherwise: a tuning knob, part
-    // of the kernels' cache key like every pipeline option.
-    std::int64_t threads = 256;
-    if (const char *setting = std::getenv("TRUENO_VULKAN_WORKGROUP_SIZE")) {
-      std::int64_t asked = std::atoll(setting);
-      if (asked >= 1 && asked <= 1024 && (asked & (asked - 1)) == 0)
-        threads = asked;
-      else
-        llvm::errs() << "trueno: ignoring TRUENO_VULKAN_WORKGROUP_SIZE="
-                     << setting << " (a power of two from 1 to 1024)\n";
-    }
+    // Tuning knobs, each part of the kernels' cache key like every pipeline
+    // option. 256 threads a workgroup unless TRUENO_VULKAN_WORKGROUP_SIZE (a
+    // power of two the device allows) says otherwise.
+    std::int64_t threads =
+        numberSetting("TRUENO_VULKAN_WORKGROUP_SIZE",
+                      "a power of two from 1 "
+                      "to 1024",
+                      [](std::int64_t v) {
+                        return v >= 1 && v <= 1024 && (v & (v - 1)) == 0;
+                      })
+            .value_or(256);
     options_.workgroupSize = std::min<std::int64_t>(
         threads, std::max<std::int64_t>(info.maxWorkgroupInvocations, 1));
     options_.maxWorkgroupCount = info.maxWorkgroupCount[0];
-    // Likewise TRUENO_VULKAN_MATMUL_TILE (64, the default, or 128).
-    if (const char *setting = std::getenv("TRUENO_VULKAN_MATMUL_TILE")) {
-      if (std::string_view(setting) == "128" ||
-          std::string_view(setting) == "64")
-        options_.largeMatmulTiles = std::string_view(setting) == "128";
-      else
-        llvm::errs() << "trueno: ignoring TRUENO_VULKAN_MATMUL_TILE=" << setting
-                     << " (64 or 128)\n";
-    }
-    // Likewise TRUENO_VULKAN_MATMUL_PREFETCH (0, the default, or 1).
-    if (const char *setting = std::getenv("TRUENO_VULKAN_MATMUL_PREFETCH")) {
-      if (std::string_view(setting) == "0" || std::string_view(setting) == "1")
-        options_.matmulPrefetch = std::string_view(setting) == "1";
-      else
-        llvm::errs() << "trueno: ignoring TRUENO_VULKAN_MATMUL_PREFETCH="
-                     << setting << " (0 or 1)\n";
-    }
-    // Likewise TRUENO_VULKAN_COOPERATIVE_STEP (64, the default, or 32).
-    if (const char *setting = std::getenv("TRUENO_VULKAN_COOPERATIVE_STEP")) {
-      if (std::string_view(setting) == "32" ||
-          std::string_view(setting) == "64")
-        options_.cooperativeStep = std::atoll(setting);
-      else
-        llvm::errs() << "trueno: ignoring TRUENO_VULKAN_COOPERATIVE_STEP="
-                     << setting << " (32 or 64)\n";
-    }
-    // Likewise TRUENO_VULKAN_UNROLL, a thread's reduction loop's unroll
-    // factor (1 to 64; 1: not unrolled).
-    if (const char *setting = std::getenv("TRUENO_VULKAN_UNROLL")) {
-      std::int64_t asked = std::atoll(setting);
-      if (asked >= 1 && asked <= 64)
-        options_.unrollFactor = asked;
-      else
-        llvm::errs() << "trueno: ignoring TRUENO_VULKAN_UNROLL=" << setting
-                     << " (a factor from 1 to 64)\n";
-    }
+    if (auto tile = choiceSetting("TRUENO_VULKAN_MATMUL_TILE", {"64", "128"}))
+      options_.largeMatmulTiles = *tile == "128";
+    if (auto prefetch =
+            choiceSetting("TRUENO_VULKAN_MATMUL_PREFETCH", {"0", "1"}))
+      options_.matmulPrefetch = *prefetch == "1";
+    if (auto step =
+            choiceSetting("TRUENO_VULKAN_COOPERATIVE_STEP", {"64", "32"}))
+      options_.cooperativeStep = *step == "32" ? 32 : 64;
+    // A thread's reduction loop's unroll factor (1: not unrolled).
+    if (auto unroll =
+            numberSetting("TRUENO_VULKAN_UNROLL", "a factor from 1 to 64",
+                          [](std::int64_t v) { return v >= 1 && v <= 64; }))
+      options_.unrollFactor = *unroll;
   }
 
   Device device() const override { return target_.device; }
@@ -518,7 +534,8 @@ llvm::Error VulkanBackend::run(const Executable &compiled,
     std::size_t bytes;
   };
   std::vector<HostInput> hostInputs;
-  std::vector<std::byte> packedHostInputs;
+  // Their bytes, packed: valid until submit() has copied them.
+  std::vector<std::byte> packed;
   std::vector<VulkanBuffer *> temporaries(
       static_cast<std::size_t>(schedule.temporaries), nullptr);
   for (std::size_t i = 0; i < schedule.slots.size(); ++i) {
@@ -587,7 +604,7 @@ llvm::Error VulkanBackend::run(const Executable &compiled,
     std::size_t packedBytes = 0;
     for (const HostInput &h : hostInputs)
       packedBytes = llvm::alignTo(packedBytes, packing) + h.bytes;
-    std::vector<std::byte> packed(std::max<std::size_t>(packedBytes, 4));
+    packed.resize(std::max<std::size_t>(packedBytes, 4));
     auto together = scratch(packedBytes);
     if (!together)
       return together.takeError();
@@ -605,7 +622,6 @@ llvm::Error VulkanBackend::run(const Executable &compiled,
     c.bytes = packedBytes;
     c.host = packed.data();
     commands.push_back(std::move(c));
-    packedHostInputs = std::move(packed); // valid until submit returns
   }
 
   // The steps' launches, in order; a step's scratch buffers are its own.

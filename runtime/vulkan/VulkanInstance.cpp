@@ -1,5 +1,6 @@
 //===- VulkanInstance.cpp - The process's Vulkan instance -----------------===//
 #include "trueno/Runtime/Vulkan/VulkanInstance.h"
+#include "trueno/Runtime/Counters.h"
 
 #include "llvm/ADT/StringExtras.h"
 
@@ -193,8 +194,7 @@ bool VulkanInstance::hasCooperativeMatrixF16(const VulkanDeviceInfo &d) const {
   std::string note;
   auto answer = [&](bool has, std::string why) {
     note = std::move(why);
-    const char *debug = std::getenv("TRUENO_DEBUG");
-    if (debug && std::atoi(debug) >= 1)
+    if (debugLevel() >= 1)
       std::fprintf(stderr, "trueno: vulkan:%d cooperative matrices: %s\n",
                    d.index, note.c_str());
     return has;

@@ -79,7 +79,7 @@ struct CompileTarget {
   /// Buffers one kernel may bind (a GPU's storage-buffer bindings per
   /// shader, less room for codegen's scratch buffers); 0: no limit.
   std::int64_t maxKernelBuffers = 0;
-  /// A widening of halves that only a matrix product reads joins the
+  /// A widening of float16 that only a matrix product reads joins the
   /// product's kernel (trueno-form-kernels' widen-into-products): the
   /// Vulkan code generator reads the halves there.
   bool widenIntoProducts = false;
