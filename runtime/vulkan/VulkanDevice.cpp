@@ -671,6 +671,12 @@ VulkanDevice::submit(std::span<const VulkanCommand> commands,
                    " go through the staging buffer at once");
 
   std::lock_guard lock(transferMutex_);
+  // TRUENO_DEBUG=2: where a submission's host time goes.
+  using Clock = std::chrono::steady_clock;
+  const bool timed = runtime::debugLevel() >= 2;
+  Clock::time_point marks[4];
+  if (timed)
+    marks[0] = Clock::now();
   // The batch submitted kBatchesInFlight batches ago: waited for if it is
   // still running, so that its command buffer, descriptor sets and
   // staging memory can be used again.
@@ -681,6 +687,8 @@ VulkanDevice::submit(std::span<const VulkanCommand> commands,
   if (llvm::Error e = reserve(batch, sets, descriptors, uploadBytes))
     return e;
   std::vector<VkDescriptorSet> setOf(commands.size(), VK_NULL_HANDLE);
+  if (timed)
+    marks[1] = Clock::now();
   if (sets) {
     std::vector<VkDescriptorBufferInfo> infos;
     infos.reserve(descriptors);
@@ -726,6 +734,8 @@ VulkanDevice::submit(std::span<const VulkanCommand> commands,
     }
 
   VkCommandBuffer cb = batch.commands;
+  if (timed)
+    marks[2] = Clock::now();
   auto recorded = [&]() -> llvm::Error {
     if (llvm::Error e = beginAfterEarlierWork(cb))
       return e;
@@ -801,8 +811,22 @@ VulkanDevice::submit(std::span<const VulkanCommand> commands,
     if (timestampPool_)
       vk_.vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT,
                               timestampPool_, first + 1);
+    if (timed)
+      marks[3] = Clock::now();
     return endAndSubmit(cb, batch.fence);
   }();
+  if (timed && !recorded) {
+    auto us = [](Clock::time_point a, Clock::time_point b) {
+      return std::chrono::duration<double, std::micro>(b - a).count();
+    };
+    std::fprintf(stderr,
+                 "trueno: vulkan submit: %zu commands; earlier batch %.1f us, "
+                 "descriptors and staging %.1f us, recording %.1f us, "
+                 "vkQueueSubmit %.1f us\n",
+                 commands.size(), us(marks[0], marks[1]),
+                 us(marks[1], marks[2]), us(marks[2], marks[3]),
+                 us(marks[3], Clock::now()));
+  }
   if (recorded) {
     if (batch.descriptorPool)
       vk_.vkResetDescriptorPool(device_, batch.descriptorPool, 0);
