@@ -5,6 +5,7 @@
 // stored as i16; each launch passes a reinterpret_cast of its operand.
 // RUN: trueno-opt %s -split-input-file -trueno-flatten-kernel-buffers | FileCheck %s
 // RUN: trueno-opt %s -split-input-file '-trueno-flatten-kernel-buffers=float64=true' | FileCheck %s --check-prefix=F64
+// RUN: trueno-opt %s -split-input-file '-trueno-flatten-kernel-buffers=float64=true int64=true' | FileCheck %s --check-prefix=I64
 
 // CHECK-LABEL: func.func @host
 // CHECK: %[[T:.*]] = memref.reinterpret_cast %{{.*}} to offset: [0], sizes: [28], strides: [1] : memref<3x4xf32, strided<[12, 1]>> to memref<28xf32>
@@ -166,6 +167,35 @@ module attributes {gpu.container_module} {
       %z = vector.extract %vc[2] : f32 from vector<4xf32>
       %r = arith.addf %w, %z : f32
       memref.store %r, %out[%i] : memref<4xf32>
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+// A float64 remainder: OpFRem's without int64; with it, exact in 64-bit
+// integers like float32's (a 52-bit mantissa, r 2^-52 then the exponent).
+// CHECK-LABEL: gpu.func @remainder64
+// CHECK-NOT: scf.while
+// CHECK: arith.remf %{{.*}} : f64
+// I64-LABEL: gpu.func @remainder64
+// I64: scf.if %{{.*}} -> (f64) {
+// I64: arith.bitcast %{{.*}} : f64 to i64
+// I64: scf.while
+// I64: arith.shli %{{.*}} : i64
+// I64: arith.uitofp %{{.*}} : i64 to f64
+// I64: arith.mulf %{{.*}}, %cst{{.*}} : f64
+// I64: math.copysign %{{.*}} : f64
+module attributes {gpu.container_module} {
+  gpu.module @kernels {
+    gpu.func @remainder64(%a: memref<4xf64>, %out: memref<4xf64>) kernel {
+      %i = gpu.thread_id x
+      %c1 = arith.constant 1 : index
+      %x = memref.load %a[%i] : memref<4xf64>
+      %y = memref.load %a[%c1] : memref<4xf64>
+      %f = arith.remf %x, %y : f64
+      memref.store %f, %out[%i] : memref<4xf64>
       gpu.return
     }
   }

@@ -159,6 +159,29 @@ TEST_CASE("float32 remainders are exact for every quotient, as the CPU's") {
   CHECK(r.at({3}).toDouble() == 0.0);
 }
 
+TEST_CASE("float64 remainders are exact for every quotient, as the CPU's") {
+  auto device = gpu();
+  if (!device)
+    return;
+  // Magnitudes from 2^-960 to 2^1000: quotients up to 2^1960, each up to
+  // as many shift-and-subtract steps (lavapipe and NVIDIA have int64). Not
+  // below: a remainder may then be subnormal, which a driver may flush.
+  Generator gen(seed());
+  Tensor sign = rand({2048}, gen, kFloat64) * 2.0 - 1.0;
+  auto spread = [&](double low, double high) {
+    Tensor exponent =
+        (rand({2048}, gen, kFloat64) * (high - low) + low).floor();
+    return (rand({2048}, gen, kFloat64) + 1.0) * exponent.exp2();
+  };
+  Tensor x = sign * spread(-960, 1000), y = spread(-960, 1000);
+  CHECK(equal((x.to(*device) % y.to(*device)).cpu(), x % y));
+  // Near quotients (the common case): x within 2^40 of y (finite: equal()
+  // takes NaN for unequal).
+  Tensor z = spread(-900, 900);
+  Tensor near = z * (rand({2048}, gen, kFloat64) * 1e12 - 5e11);
+  CHECK(equal((near.to(*device) % z.to(*device)).cpu(), near % z));
+}
+
 TEST_CASE("reductions, softmax, matmul and convolution match the CPU") {
   auto device = gpu();
   if (!device)

@@ -16,6 +16,7 @@
 #include "mlir/IR/BuiltinTypes.h"
 
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include <cmath>
 #include <limits>
 
 namespace mlir::trueno {
@@ -211,27 +212,36 @@ void saturateTanh(ModuleOp module) {
   });
 }
 
-/// fmod(x, y) of float32 x and y, x and y finite, y nonzero, |x| > |y|,
-/// exactly, in integers (musl's fmodf): with x = mx 2^(ex - 150) and
-/// y = my 2^(ey - 150) (mantissas with their implicit bit; a subnormal's
-/// exponent field counted as 1), the remainder of mx 2^(ex - ey) by my is
-/// found one bit at a time, subtracting my where the running remainder
-/// reaches it and shifting, ex - ey times (at most 253): every step is
-/// exact, and so is the result, r 2^(ey - 150) with r < my, made by two
-/// multiplications by powers of two. Carries the sign of x.
-Value integerRemF32(OpBuilder &b, Location loc, Value x, Value y) {
-  Type i32 = b.getI32Type();
+/// fmod(x, y) of float32 or float64 x and y, x and y finite, y nonzero,
+/// |x| > |y|, exactly, in integers (musl's fmodf and fmod): with p the
+/// mantissa's bits (23, 52) and bias its exponent's (127, 1023),
+/// x = mx 2^(ex - bias - p) and y = my 2^(ey - bias - p) (mantissas with
+/// their implicit bit; a subnormal's exponent field counted as 1), the
+/// remainder of mx 2^(ex - ey) by my is found one bit at a time,
+/// subtracting my where the running remainder reaches it and shifting,
+/// ex - ey times (at most 253 for float32, 2045 for float64): every step is
+/// exact, and so is the result, r 2^(ey - bias - p) with r < my < 2^(p+1),
+/// made by two multiplications by powers of two (r 2^-p first, which is
+/// below 2 and exact; the remainder itself is representable, so the second
+/// product is exact too). Carries the sign of x.
+Value integerRem(OpBuilder &b, Location loc, Value x, Value y) {
+  const bool wide = x.getType().isF64();
+  const int64_t p = wide ? 52 : 23, bias = wide ? 1023 : 127;
+  Type integer = wide ? b.getI64Type() : b.getI32Type();
+  Type floating = x.getType();
   auto constant = [&](int64_t v) -> Value {
-    return b.create<arith::ConstantOp>(loc, b.getI32IntegerAttr(v));
+    return b.create<arith::ConstantOp>(loc, b.getIntegerAttr(integer, v));
   };
   auto bitsOf = [&](Value v) -> Value {
-    return b.create<arith::BitcastOp>(loc, i32, b.create<math::AbsFOp>(loc, v));
+    return b.create<arith::BitcastOp>(loc, integer,
+                                      b.create<math::AbsFOp>(loc, v));
   };
   Value ux = bitsOf(x), uy = bitsOf(y);
-  Value c23 = constant(23), mantissaMask = constant(0x7fffff);
-  Value implicit = constant(0x800000), zero = constant(0), one = constant(1);
+  Value shift = constant(p), mantissaMask = constant((int64_t(1) << p) - 1);
+  Value implicit = constant(int64_t(1) << p), zero = constant(0),
+        one = constant(1);
   auto split = [&](Value bits) -> std::pair<Value, Value> {
-    Value exponent = b.create<arith::ShRUIOp>(loc, bits, c23);
+    Value exponent = b.create<arith::ShRUIOp>(loc, bits, shift);
     Value mantissa = b.create<arith::AndIOp>(loc, bits, mantissaMask);
     Value normal =
         b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ne, exponent, zero);
@@ -252,7 +262,7 @@ Value integerRemF32(OpBuilder &b, Location loc, Value x, Value y) {
   // runs at least once (scf.for's results are undefined after no
   // iteration in MLIR 19's SPIR-V conversion).
   auto loop = b.create<scf::WhileOp>(
-      loc, TypeRange{i32, i32}, ValueRange{mx, ex},
+      loc, TypeRange{integer, integer}, ValueRange{mx, ex},
       [&](OpBuilder &ob, Location l, ValueRange args) {
         Value more =
             ob.create<arith::CmpIOp>(l, arith::CmpIPredicate::sgt, args[1], ey);
@@ -264,15 +274,17 @@ Value integerRemF32(OpBuilder &b, Location loc, Value x, Value y) {
         ob.create<scf::YieldOp>(l, ValueRange{r, e});
       });
   Value r = reduce(b, loop.getResult(0));
-  // r 2^(ey - 150) = r * 2^(ey - 127) * 2^-23, ey - 127 in [-126, 127].
-  Type f32 = b.getF32Type();
+  // r 2^(ey - bias - p) = (r 2^-p) 2^(ey - bias), ey - bias a normal
+  // exponent (ey in [1, 2 bias]).
   Value scale = b.create<arith::BitcastOp>(
-      loc, f32, b.create<arith::ShLIOp>(loc, ey, c23));
+      loc, floating, b.create<arith::ShLIOp>(loc, ey, shift));
   Value value = b.create<arith::MulFOp>(
       loc,
-      b.create<arith::MulFOp>(loc, b.create<arith::UIToFPOp>(loc, f32, r),
-                              scale),
-      b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(0x1p-23f)));
+      b.create<arith::MulFOp>(
+          loc, b.create<arith::UIToFPOp>(loc, floating, r),
+          b.create<arith::ConstantOp>(
+              loc, b.getFloatAttr(floating, std::ldexp(1.0, -int(p))))),
+      scale);
   return b.create<math::CopySignOp>(loc, value, x);
 }
 
@@ -284,9 +296,10 @@ Value integerRemF32(OpBuilder &b, Location loc, Value x, Value y) {
 /// and x - q * y is the representable remainder (q one too far, where the
 /// quotient rounded up to an integer, gives the other sign: one |y| back).
 /// Without float64, or with q at 2^24 or more, a float32 remainder with
-/// |x| > |y| is computed in integers (integerRemF32), in a branch only the
-/// elements that need it take. float64 remainders stay OpFRem's.
-void exactRemF(ModuleOp module, bool float64) {
+/// |x| > |y| is computed in integers (integerRem), in a branch only the
+/// elements that need it take; a float64 one with |x| > |y| likewise where
+/// the device has int64 (else OpFRem's, within 2^-50 |x|).
+void exactRemF(ModuleOp module, bool float64, bool int64) {
   SmallVector<arith::RemFOp> rems;
   module.walk([&](arith::RemFOp rem) {
     if (rem->getParentOfType<gpu::GPUFuncOp>())
@@ -349,7 +362,7 @@ void exactRemF(ModuleOp module, bool float64) {
                                              cmp(P::OEQ, y, negativeInf));
     Value xFinite = b.create<arith::AndIOp>(loc, cmp(P::ONE, x, inf),
                                             cmp(P::ONE, x, negativeInf));
-    if (type.isF32()) {
+    if (type.isF32() || (type.isF64() && int64)) {
       // |x| > |y|, both finite, y nonzero (ONE is false for NaN), and no
       // shortcut: the integer remainder. |x| <= |y| is OpFRem's x, or 0
       // for |x| = |y| (exact).
@@ -369,7 +382,7 @@ void exactRemF(ModuleOp module, bool float64) {
       auto branch = b.create<scf::IfOp>(
           loc, needed,
           [&](OpBuilder &ob, Location l) {
-            ob.create<scf::YieldOp>(l, integerRemF32(ob, l, x, y));
+            ob.create<scf::YieldOp>(l, integerRem(ob, l, x, y));
           },
           [&](OpBuilder &ob, Location l) { ob.create<scf::YieldOp>(l, r); });
       r = branch.getResult(0);
@@ -459,7 +472,7 @@ struct FlattenKernelBuffersPass
     // min and max no booleans (on i1 they are `and` and `or`).
     guardPowF(module);
     saturateTanh(module);
-    exactRemF(module, float64);
+    exactRemF(module, float64, int64);
     remainderFromQuotient(module);
     expandIPowI(module);
     {

@@ -162,7 +162,7 @@ std::string vulkanStagePipeline(VulkanStage stage,
            "lower-affine,canonicalize,cse";
   case VulkanStage::Spirv:
     return std::string("trueno-flatten-kernel-buffers{float64=") +
-           flag(options.float64) +
+           flag(options.float64) + " int64=" + flag(options.int64) +
            "},trueno-expand-bf16,canonicalize,"
            "trueno-spirv-entry-points{float64=" +
            flag(options.float64) + " int64=" + flag(options.int64) +

@@ -456,16 +456,21 @@ def FlattenKernelBuffers
 
     First, what SPIR-V lacks or gets wrong is rewritten: math without a
     GLSL.std.450 instruction expanded, powf guarded with pow's special
-    cases, tanh saturated, remf made C's fmod (exact through float64 where
-    the device has it: `float64`), remsi from the quotient, ipowi unrolled;
+    cases, tanh saturated, remf made C's fmod (float32 exact through
+    float64 where the device has it: `float64`, else in integers; float64
+    exact in integers where the device has int64: `int64`), remsi from the
+    quotient, ipowi unrolled;
     float64 transcendental functions are an error.
   }];
   let options = [
     Option<"float64", "float64", "bool", /*default=*/"false",
            "The device computes float64 (exact float32 remainders)">,
+    Option<"int64", "int64", "bool", /*default=*/"false",
+           "The device computes int64 (exact float64 remainders)">,
   ];
   let dependentDialects = ["::mlir::memref::MemRefDialect",
                            "::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
                            "::mlir::scf::SCFDialect",
                            "::mlir::vector::VectorDialect"];
 }
