@@ -3,7 +3,7 @@
 # unpacks .gpu/bundle.tar.xz (made here by tools/gpu-bundle.sh), finds the
 # NVIDIA Vulkan driver, runs the Vulkan test suite on the GPU under the
 # validation layer, then the benchmarks, and writes logs under $OUT.
-# Usage there: bash tools/gpu-run.sh [tests|bench|sweep|matmul|unroll|cases|slowdown|profile|coopmat|step|all]
+# Usage there: bash tools/gpu-run.sh [tests|bench|sweep|matmul|unroll|cases|slowdown|profile|coopmat|coopshape|step|all]
 set -uo pipefail
 what="${1:-all}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -131,6 +131,46 @@ if [ "$what" = slowdown ] || [ "$what" = all ]; then
         trueno-vulkan-bench 1 $cases
     done
   done 2>&1 | tee "$out/slowdown.txt"
+fi
+if [ "$what" = coopshape ]; then
+  # The cooperative kernel's shapes (columns, step, copies of the tiles):
+  # each one's results (the backend tests' products, the op suite's), then
+  # float16 products under each, alternated, twice; PyTorch's last.
+  shapes="128:64:1 128:32:2 256:32:1 128:32:1"
+  for shape in $shapes; do
+    IFS=: read -r columns step copies <<<"$shape"
+    echo "shape columns=$columns step=$step buffers=$copies"
+    TRUENO_VULKAN_COOPERATIVE_COLUMNS=$columns TRUENO_VULKAN_COOPERATIVE_STEP=$step \
+      TRUENO_VULKAN_COOPERATIVE_BUFFERS=$copies TRUENO_TEST_REQUIRE_VULKAN=1 \
+      trueno-vulkan-backend-tests -tc='*cooperative*' 2>&1 | tail -3
+    [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
+    TRUENO_VULKAN_COOPERATIVE_COLUMNS=$columns TRUENO_VULKAN_COOPERATIVE_STEP=$step \
+      TRUENO_VULKAN_COOPERATIVE_BUFFERS=$copies TRUENO_DEVICE=vulkan \
+      TRUENO_TEST_OPS=matmul,bmm,mm,linear,einsum,tensordot PYTHONUNBUFFERED=1 \
+      "$python" "$root/tests/e2e/test_ops_vs_torch.py" "$t/bin/trueno-op-cases" 8 2>&1 |
+      grep -E "^seed|passed|FAIL" | head -12
+  done 2>&1 | tee "$out/coopshape-tests.txt"
+  for round in 1 2; do
+    for shape in $shapes; do
+      IFS=: read -r columns step copies <<<"$shape"
+      for c in matmul_f16_1024 matmul_f16_4096 matmul_f16_8192; do
+        echo "$shape $(TRUENO_VULKAN_COOPERATIVE_COLUMNS=$columns \
+          TRUENO_VULKAN_COOPERATIVE_STEP=$step TRUENO_VULKAN_COOPERATIVE_BUFFERS=$copies \
+          TRUENO_DEVICE=vulkan trueno-vulkan-bench 1 $c 2>&1 | grep '"case"')"
+      done
+    done
+  done | tee "$out/coopshape-cases.txt"
+  "$python" - <<PY 2>&1 | tee "$out/coopshape-torch.txt"
+import sys
+sys.path.insert(0, "$root/benchmarks")
+import torch
+from gpu_compare import cuda_ms
+for n in (1024, 4096, 8192):
+    p = torch.randn(n, n, device="cuda", dtype=torch.float16)
+    q = torch.randn(n, n, device="cuda", dtype=torch.float16)
+    ms = cuda_ms(lambda: p @ q)
+    print(f"torch matmul_f16_{n}: {ms:.4f} ms, {2 * n**3 / ms / 1e9:.1f} TFLOP/s")
+PY
 fi
 if [ "$what" = coopmat ]; then
   # Cooperative-matrix products and im2col convolutions: their results

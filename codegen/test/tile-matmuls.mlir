@@ -6,6 +6,8 @@
 // RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 large-tiles=true' | FileCheck %s --check-prefix=LARGE
 // RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 cooperative-matrix=true' | FileCheck %s --check-prefix=COOP
 // RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 prefetch=true' | FileCheck %s --check-prefix=PREFETCH
+// RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 cooperative-matrix=true cooperative-buffers=2' | FileCheck %s --check-prefix=COOP2
+// RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 cooperative-matrix=true cooperative-columns=256 cooperative-step=64 cooperative-buffers=2 workgroup-memory=49152' | FileCheck %s --check-prefix=COOP256
 // RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 cooperative-matrix=true cooperative-step=64' | FileCheck %s --check-prefix=COOP64
 
 // 100 x 129 outputs: 2 x 3 tiles, one workgroup each; the contraction of
@@ -103,12 +105,15 @@ func.func @left_alone(%a: memref<16x64xf32>, %b: memref<64x64xf32>, %c: memref<1
 }
 
 // Halves: float16 inputs are read as float16, 4 a load, and widened into
-// the float32 tiles; with cooperative-matrix they stay float16 in 128x40 and 32x136
-// tiles (copied 4 halves a load: both inputs' rows are multiples of 4),
-// and each of the 8 subgroups multiplies 4 x 2 fragments twice a
-// step of 32 (16 mma computes), its float32 accumulators carried by the
-// loop, then staged through its 16 rows of a 128x16 buffer into C: 8
-// rounds of 8 guarded additions a thread. bfloat16 keeps the float32 tiles.
+// the float32 tiles; with cooperative-matrix they stay float16 in 128x40
+// and 32x136 tiles (padded rows) of groups of 4 halves: 128x10 and 32x34
+// vector<4xf16>, one copy of each. Each thread copies 4 halves a load
+// (both inputs' rows are multiples of 4) and stores them as one group;
+// each of the 8 subgroups multiplies 4 x 2 fragments twice a step of 32
+// (16 mma computes), loading them with the strides in groups, its float32
+// accumulators carried by the loop, then staged through its 16 rows of a
+// 128x16 buffer into C: 8 rounds of 8 guarded additions a thread.
+// bfloat16 keeps the float32 tiles.
 // CHECK-LABEL: func.func @halves
 // CHECK: memref.alloc() : memref<64x16xf32, 3>
 // CHECK: vector.load %arg0{{.*}} : memref<200x96xf16>, vector<4xf16>
@@ -118,8 +123,8 @@ func.func @left_alone(%a: memref<16x64xf32>, %b: memref<64x64xf32>, %c: memref<1
 // CHECK-LABEL: func.func @bf16
 // COOP-LABEL: func.func @halves
 // COOP: gpu.launch blocks({{.*}}) in (%{{.*}} = %c6,
-// COOP-DAG: %[[AT:.*]] = memref.alloc() : memref<128x40xf16, 3>
-// COOP-DAG: %[[BT:.*]] = memref.alloc() : memref<32x136xf16, 3>
+// COOP-DAG: %[[AT:.*]] = memref.alloc() : memref<1x128x10xvector<4xf16>, 3>
+// COOP-DAG: %[[BT:.*]] = memref.alloc() : memref<1x32x34xvector<4xf16>, 3>
 // COOP-DAG: %[[CS:.*]] = memref.alloc() : memref<128x16xf32, 3>
 // COOP-DAG: %[[S:.*]] = gpu.subgroup_id : index
 // COOP: %[[ZERO:.*]] = gpu.subgroup_mma_constant_matrix %{{.*}} : !gpu.mma_matrix<16x16xf32, "COp">
@@ -130,13 +135,14 @@ func.func @left_alone(%a: memref<16x64xf32>, %b: memref<64x64xf32>, %c: memref<1
 // COOP-COUNT-4: vector.load %arg0[%{{.*}}, %{{.*}}] : memref<200x96xf16>, vector<4xf16>
 // COOP-COUNT-4: vector.load %arg1[%{{.*}}, %{{.*}}] : memref<96x300xf16>, vector<4xf16>
 // COOP: scf.for %{{.*}} = %c0{{.*}} to %c96 step %c32{{.*}} iter_args(%{{.*}} = %[[ZERO]],{{.*}} -> ({{.*}}vector<4xf16>, vector<4xf16>, vector<4xf16>, vector<4xf16>, vector<4xf16>, vector<4xf16>, vector<4xf16>, vector<4xf16>)
-// COOP-COUNT-16: memref.store %{{.*}}, %[[AT]]
-// COOP-COUNT-16: memref.store %{{.*}}, %[[BT]]
+// COOP-COUNT-4: memref.store %{{.*}}, %[[AT]][%c0{{.*}}, %{{.*}}, %{{.*}}] : memref<1x128x10xvector<4xf16>, 3>
+// COOP-COUNT-4: memref.store %{{.*}}, %[[BT]][%c0{{.*}}, %{{.*}}, %{{.*}}] : memref<1x32x34xvector<4xf16>, 3>
+// COOP-NOT: memref.store
 // COOP: gpu.barrier
 // COOP-COUNT-4: vector.load %arg0[%{{.*}}, %{{.*}}] : memref<200x96xf16>, vector<4xf16>
 // COOP-COUNT-4: vector.load %arg1[%{{.*}}, %{{.*}}] : memref<96x300xf16>, vector<4xf16>
-// COOP: gpu.subgroup_mma_load_matrix %[[AT]][%{{.*}}, %{{.*}}] {leadDimension = 40 : index} : memref<128x40xf16, 3> -> !gpu.mma_matrix<16x16xf16, "AOp">
-// COOP: gpu.subgroup_mma_load_matrix %[[BT]][%{{.*}}, %{{.*}}] {leadDimension = 136 : index} : memref<32x136xf16, 3> -> !gpu.mma_matrix<16x16xf16, "BOp">
+// COOP: gpu.subgroup_mma_load_matrix %[[AT]][%c0{{.*}}, %{{.*}}, %{{.*}}] {leadDimension = 10 : index} : memref<1x128x10xvector<4xf16>, 3> -> !gpu.mma_matrix<16x16xf16, "AOp">
+// COOP: gpu.subgroup_mma_load_matrix %[[BT]][%c0{{.*}}, %{{.*}}, %{{.*}}] {leadDimension = 34 : index} : memref<1x32x34xvector<4xf16>, 3> -> !gpu.mma_matrix<16x16xf16, "BOp">
 // COOP-COUNT-16: gpu.subgroup_mma_compute
 // COOP: gpu.barrier
 // COOP: scf.yield
@@ -149,19 +155,71 @@ func.func @left_alone(%a: memref<16x64xf32>, %b: memref<64x64xf32>, %c: memref<1
 // With steps of 64: tiles of 128x64 and 64x128 (padded), each step 4
 // k-fragments of every accumulator.
 // COOP64-LABEL: func.func @halves
-// COOP64-DAG: %[[AT:.*]] = memref.alloc() : memref<128x72xf16, 3>
-// COOP64-DAG: %[[BT:.*]] = memref.alloc() : memref<64x136xf16, 3>
+// COOP64-DAG: %[[AT:.*]] = memref.alloc() : memref<1x128x18xvector<4xf16>, 3>
+// COOP64-DAG: %[[BT:.*]] = memref.alloc() : memref<1x64x34xvector<4xf16>, 3>
 // COOP64-COUNT-8: vector.load %arg0[%{{.*}}, %{{.*}}] : memref<200x96xf16>, vector<4xf16>
 // COOP64-COUNT-8: vector.load %arg1[%{{.*}}, %{{.*}}] : memref<96x300xf16>, vector<4xf16>
 // COOP64: scf.for %{{.*}} = %c0{{.*}} to %c96 step %c64
-// COOP64: gpu.subgroup_mma_load_matrix %[[AT]][%{{.*}}, %{{.*}}] {leadDimension = 72 : index}
+// COOP64: gpu.subgroup_mma_load_matrix %[[AT]][%c0{{.*}}, %{{.*}}, %{{.*}}] {leadDimension = 18 : index}
 // COOP64-COUNT-32: gpu.subgroup_mma_compute
 // COOP64: scf.yield
+// Two copies of the tiles: the first step's stored into copy 0 before the
+// loop, then the second step's loaded; each step stores the carried
+// elements into the other copy (1 - current), loads the step after next,
+// computes from the current copy and waits at one barrier; the loop
+// carries the copy's index.
+// COOP2-LABEL: func.func @halves
+// COOP2-DAG: %[[AT:.*]] = memref.alloc() : memref<2x128x10xvector<4xf16>, 3>
+// COOP2-DAG: %[[BT:.*]] = memref.alloc() : memref<2x32x34xvector<4xf16>, 3>
+// COOP2-COUNT-4: memref.store %{{.*}}, %[[AT]][%c0{{.*}}, %{{.*}}, %{{.*}}]
+// COOP2-COUNT-4: memref.store %{{.*}}, %[[BT]][%c0{{.*}}, %{{.*}}, %{{.*}}]
+// COOP2-NEXT: gpu.barrier
+// COOP2-COUNT-8: vector.load
+// COOP2: scf.for %{{.*}} = %c0{{.*}} to %c96 step %c32{{.*}} iter_args({{.*}}, %[[CURRENT:.*]] = %c0{{.*}}) -> ({{.*}}vector<4xf16>, index)
+// COOP2: %[[OTHER:.*]] = arith.subi %c1{{.*}}, %[[CURRENT]] : index
+// COOP2-COUNT-4: memref.store %{{.*}}, %[[AT]][%[[OTHER]], %{{.*}}, %{{.*}}]
+// COOP2-COUNT-4: memref.store %{{.*}}, %[[BT]][%[[OTHER]], %{{.*}}, %{{.*}}]
+// COOP2-NOT: gpu.barrier
+// COOP2: arith.addi %{{.*}}, %c64
+// COOP2-COUNT-8: vector.load
+// COOP2-NOT: gpu.barrier
+// COOP2: gpu.subgroup_mma_load_matrix %[[AT]][%[[CURRENT]], %{{.*}}, %{{.*}}]
+// COOP2-NOT: gpu.barrier
+// COOP2-COUNT-16: gpu.subgroup_mma_compute
+// COOP2-NEXT: gpu.barrier
+// COOP2-NEXT: scf.yield {{.*}}, %[[OTHER]] :
+// With 256 columns, each subgroup computes 4 x 4 fragments: 128x40 and
+// 32x264 tiles, 16 rounds of the epilogue. Asked for steps of 64 and two
+// copies in 48 KiB of workgroup memory, the kernel takes steps of 32 and
+// one copy (35 KiB; 59 KiB with steps of 64).
+// COOP256-LABEL: func.func @halves
+// COOP256: gpu.launch blocks({{.*}}) in (%{{.*}} = %c4,
+// COOP256-DAG: %[[AT:.*]] = memref.alloc() : memref<1x128x10xvector<4xf16>, 3>
+// COOP256-DAG: %[[BT:.*]] = memref.alloc() : memref<1x32x66xvector<4xf16>, 3>
+// COOP256: scf.for %{{.*}} = %c0{{.*}} to %c96 step %c32
+// COOP256-COUNT-32: gpu.subgroup_mma_compute
+// COOP256: scf.yield
+// COOP256-COUNT-16: gpu.subgroup_mma_store_matrix
+// COOP256-NOT: gpu.subgroup_mma_store_matrix
+// COOP256-LABEL: func.func @halves_odd_rows
+// A's rows of 90 halves are not groups of 4 in the buffer: the cooperative
+// kernel loads A's groups one half at a time, each guarded on its own
+// column, and still stores each group with one store.
+// COOP-LABEL: func.func @halves_odd_rows
+// COOP: scf.if
+// COOP-NEXT: memref.load %arg0[%{{.*}}, %{{.*}}] : memref<200x90xf16>
+// COOP-COUNT-3: memref.load %arg0[%{{.*}}, %{{.*}}] : memref<200x90xf16>
+// COOP-COUNT-4: vector.insert %{{.*}}, %{{.*}} [{{[0-3]}}] : f16 into vector<4xf16>
+// COOP: vector.load %arg1[%{{.*}}, %{{.*}}] : memref<90x300xf16>, vector<4xf16>
 // COOP-LABEL: func.func @bf16
 // COOP-NOT: gpu.subgroup_mma
 // COOP: memref.alloc() : memref<64x16xf32, 3>
 func.func @halves(%a: memref<200x96xf16>, %b: memref<96x300xf16>, %c: memref<200x300xf32>) {
   linalg.matmul ins(%a, %b : memref<200x96xf16>, memref<96x300xf16>) outs(%c : memref<200x300xf32>)
+  return
+}
+func.func @halves_odd_rows(%a: memref<200x90xf16>, %b: memref<90x300xf16>, %c: memref<200x300xf32>) {
+  linalg.matmul ins(%a, %b : memref<200x90xf16>, memref<90x300xf16>) outs(%c : memref<200x300xf32>)
   return
 }
 func.func @bf16(%a: memref<200x96xbf16>, %b: memref<96x300xbf16>, %c: memref<200x300xf32>) {

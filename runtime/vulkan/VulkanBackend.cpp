@@ -170,6 +170,13 @@ public:
     if (auto step =
             choiceSetting("TRUENO_VULKAN_COOPERATIVE_STEP", {"64", "32"}))
       options_.cooperativeStep = *step == "32" ? 32 : 64;
+    if (auto columns =
+            choiceSetting("TRUENO_VULKAN_COOPERATIVE_COLUMNS", {"128", "256"}))
+      options_.cooperativeColumns = *columns == "256" ? 256 : 128;
+    if (auto copies =
+            choiceSetting("TRUENO_VULKAN_COOPERATIVE_BUFFERS", {"1", "2"}))
+      options_.cooperativeBuffers = *copies == "2" ? 2 : 1;
+    options_.maxWorkgroupMemory = info.maxSharedMemoryBytes;
     // A thread's reduction loop's unroll factor (1: not unrolled).
     if (auto unroll =
             numberSetting("TRUENO_VULKAN_UNROLL", "a factor from 1 to 64",

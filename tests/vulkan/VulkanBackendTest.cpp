@@ -223,8 +223,9 @@ TEST_CASE("float16 and bfloat16 products match the CPU's, on cooperative "
     return;
   Generator gen(seed());
   // Edges in every dimension (partial tiles and steps), a split
-  // contraction, a batch with a transposed operand. Both round a float32
-  // sum once (products of halves are exact in float32), so they are at
+  // contraction, many steps and tiles (every copy of the cooperative
+  // kernel's tiles reused), a batch with a transposed operand. Both round a
+  // float32 sum once (products of halves are exact in float32), so they are at
   // most an ulp of the half apart, relative to max(1, |value|).
   for (DType dtype : {kFloat16, kBFloat16}) {
     INFO("dtype " << dtypeName(dtype));
@@ -232,7 +233,8 @@ TEST_CASE("float16 and bfloat16 products match the CPU's, on cooperative "
     for (auto [m, k, n] : {std::tuple{200, 96, 300},
                            {130, 33, 129},
                            {64, 3000, 96},
-                           {256, 256, 256}}) {
+                           {256, 256, 256},
+                           {600, 1000, 700}}) {
       INFO(m << "x" << k << " @ " << k << "x" << n);
       Tensor a = randn({m, k}, gen).to(dtype), b = randn({k, n}, gen).to(dtype);
       CHECK(maxError(matmul(a.to(*device), b.to(*device)), matmul(a, b)) <=

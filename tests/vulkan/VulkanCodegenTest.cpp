@@ -186,6 +186,7 @@ TEST_CASE("float16 products compile to cooperative matrices where the device "
   }
   options.cooperativeMatrix = true;
   options.cooperativeStep = 32;
+  options.cooperativeColumns = 128;
   CompiledKernels c = compileForVulkan(source, options);
   INFO(c.diagnostics);
   REQUIRE(c.ok);
@@ -219,4 +220,41 @@ TEST_CASE("float16 products compile to cooperative matrices where the device "
   REQUIRE(wide.ok);
   REQUIRE(wide.kernels.size() == 3);
   CHECK(count(wide.kernels[1], 4459) == 32);
+  // Two copies of the tiles (steps of 32 to fit in 48 KiB), and tiles of
+  // 256 columns: 4 x 4 fragments a subgroup, steps of 32 likewise.
+  options.maxWorkgroupMemory = 49152;
+  options.cooperativeBuffers = 2;
+  CompiledKernels buffered = compileForVulkan(source, options);
+  INFO(buffered.diagnostics);
+  REQUIRE(buffered.ok);
+  REQUIRE(buffered.kernels.size() == 3);
+  CHECK(count(buffered.kernels[1], 4459) == 16);
+  options.cooperativeBuffers = 1;
+  options.cooperativeColumns = 256;
+  CompiledKernels columns = compileForVulkan(source, options);
+  INFO(columns.diagnostics);
+  REQUIRE(columns.ok);
+  REQUIRE(columns.kernels.size() == 3);
+  CHECK(count(columns.kernels[1], 4459) == 32);
+  // A contraction of 33: A's rows are not groups of 4 in memory, so its
+  // groups are loaded a half at a time (and assembled by vector.insert,
+  // which SPIR-V has; MLIR 19 does not convert vector.from_elements).
+  std::string odd = source;
+  for (auto [from, to] : {std::pair{"96", "33"}})
+    for (std::size_t at; (at = odd.find(from)) != std::string::npos;)
+      odd.replace(at, 2, to);
+  CompiledKernels oddRows = compileForVulkan(odd.c_str(), options);
+  INFO(oddRows.diagnostics);
+  REQUIRE(oddRows.ok);
+  REQUIRE(oddRows.kernels.size() == 3);
+  CHECK(count(oddRows.kernels[1], 4459) == 32);
+  // Where even the smallest shape does not fit, float32 tiles.
+  options.maxWorkgroupMemory = 16384;
+  CompiledKernels small = compileForVulkan(source, options);
+  INFO(small.diagnostics);
+  REQUIRE(small.ok);
+  for (const SpirvKernel &kernel : small.kernels) {
+    CHECK(count(kernel, 4459) == 0);
+    CHECK(validate(kernel) == "");
+  }
 }

@@ -146,6 +146,11 @@ std::string vulkanStagePipeline(VulkanStage stage,
            " large-tiles=" + flag(options.largeMatmulTiles) +
            " cooperative-matrix=" + flag(options.cooperativeMatrix) +
            " cooperative-step=" + std::to_string(options.cooperativeStep) +
+           " cooperative-columns=" +
+           std::to_string(options.cooperativeColumns) +
+           " cooperative-buffers=" +
+           std::to_string(options.cooperativeBuffers) +
+           " workgroup-memory=" + std::to_string(options.maxWorkgroupMemory) +
            " prefetch=" + flag(options.matmulPrefetch) +
            " max-workgroup-count=" + std::to_string(options.maxWorkgroupCount) +
            "},"

@@ -26,20 +26,26 @@
 // matrix through gpu.subgroup_mma_*):
 //
 //   gpu.launch blocks(G) threads(256) {     8 subgroups of 32
-//     As: 128x(32+8), Bs: 32x(128+8) float16, Cs: 8 x 16x16 float32
-//     s = gpu.subgroup_id: rows 64 (s / 4) .. +64, columns 32 (s % 4) .. +32
+//     As: [copies][128][(S+8)/4], Bs: [copies][S][(N+8)/4] groups of 4
+//     halves (vector<4xf16>), Cs: 8 x 16x16 float32 (N = 256 columns and
+//     S = 32 steps by default, or N = 128, S = 64; one copy, or two)
+//     s = gpu.subgroup_id: rows 64 (s / 4) .. +64, columns N/4 (s % 4) ..
 //     scf.for tile ... {
-//       acc[4][2] = 16x16 float32 matrices of zeros
-//       scf.for k0 = 0 to K step 32 {
-//         As, Bs = the tiles of A and B, zeros past the edges; barrier
+//       acc[4][N/64] = 16x16 float32 matrices of zeros
+//       scf.for k0 = 0 to K step S {
+//         As, Bs = the tiles of A and B, zeros past the edges, a group of
+//                  4 halves a store; barrier
 //         acc[i][j] = A-fragment(As, i, kk) x B-fragment(Bs, kk, j)
-//                     + acc[i][j]                   (kk = 0, 16)
+//                     + acc[i][j]                   (kk = 0, 16, ...)
 //         barrier
 //       }
 //       for each (i, j): every subgroup stores acc[i][j] to its 16x16 of
 //       Cs; barrier; the workgroup adds Cs to C where inside; barrier
 //     }
 //   }
+//
+// With two copies, step i stores step i + 1's tiles into the other copy
+// before its arithmetic and waits at one barrier after it.
 //
 // The rows of As and Bs are padded by 8 halves (16 bytes): a fragment's
 // rows then start in different banks, and every fragment stays 16-byte
@@ -93,16 +99,56 @@ constexpr int64_t kMinChunk = 128;
 /// At most this many float32 partial products (the scratch buffer).
 constexpr int64_t kMaxPartials = int64_t(1) << 26;
 
-/// The cooperative-matrix kernel: 128x128 tiles, 32 (`cooperative-step`:
-/// or 64) contraction elements a step, 16x16x16 fragments, 8 subgroups of
-/// 32 threads as 2 x 4, each computing 64x32 outputs (4 x 2 fragments).
-constexpr int64_t kCoopTile = 128;
+/// The cooperative-matrix kernel: 128 x (128 or 256) tiles, 16x16x16
+/// fragments, 8 subgroups of 32 threads as 2 x 4, each computing 64 x 32
+/// (or 64 x 64) outputs: 4 x 2 (or 4 x 4) fragments.
+constexpr int64_t kCoopTileRows = 128;
 constexpr int64_t kFragment = 16;
 constexpr int64_t kCoopSubgroupRows = 2, kCoopSubgroupColumns = 4;
-constexpr int64_t kFragmentsM = kCoopTile / kCoopSubgroupRows / kFragment;
-constexpr int64_t kFragmentsN = kCoopTile / kCoopSubgroupColumns / kFragment;
+constexpr int64_t kFragmentsM = kCoopTileRows / kCoopSubgroupRows / kFragment;
 /// Halves of padding after each row of As and Bs.
 constexpr int64_t kCoopPad = 8;
+/// The staging fragments through which the accumulators reach C: one
+/// 16x16 float32 fragment per subgroup.
+constexpr int64_t kCoopStageBytes =
+    kCoopSubgroupRows * kCoopSubgroupColumns * kFragment * kFragment * 4;
+
+/// The cooperative kernel's tiles: columns (128 or 256), contraction
+/// elements a step (32 or 64) and copies of As and Bs in workgroup memory
+/// (1, or 2: the next step's tiles are stored while the current one's are
+/// read, one barrier a step instead of two).
+struct CooperativeShape {
+  int64_t columns = 128, step = 64, buffers = 1;
+
+  int64_t fragmentsN() const {
+    return columns / kCoopSubgroupColumns / kFragment;
+  }
+  /// As, Bs (float16, rows padded) and the staging fragments.
+  int64_t workgroupBytes() const {
+    return buffers * 2 *
+               (kCoopTileRows * (step + kCoopPad) +
+                step * (columns + kCoopPad)) +
+           kCoopStageBytes;
+  }
+  /// The shape asked for, or the nearest that fits in `bytes` of
+  /// workgroup memory: steps of 32 first, then one buffer, then 128
+  /// columns. None where nothing fits.
+  static std::optional<CooperativeShape> fit(CooperativeShape asked,
+                                             int64_t bytes) {
+    CooperativeShape s = asked;
+    for (auto shrink : {&CooperativeShape::step, &CooperativeShape::buffers,
+                        &CooperativeShape::columns}) {
+      if (s.workgroupBytes() <= bytes)
+        return s;
+      s.*shrink = shrink == &CooperativeShape::step      ? 32
+                  : shrink == &CooperativeShape::buffers ? 1
+                                                         : 128;
+    }
+    if (s.workgroupBytes() <= bytes)
+      return s;
+    return std::nullopt;
+  }
+};
 /// Elements a thread copies with one load where the input allows it.
 constexpr int64_t kCopyVector = 4;
 
@@ -164,9 +210,16 @@ struct TileMatmulsPass
     if (!isInputType(aType.getElementType()) ||
         !isInputType(bType.getElementType()) || cType.getElementType() != f32)
       return;
-    const bool cooperative = cooperativeMatrix &&
-                             aType.getElementType().isF16() &&
-                             bType.getElementType().isF16();
+    // The cooperative kernel where both inputs are float16 and its tiles
+    // fit in the device's workgroup memory.
+    std::optional<CooperativeShape> shape;
+    if (cooperativeMatrix && aType.getElementType().isF16() &&
+        bType.getElementType().isF16())
+      shape = CooperativeShape::fit({cooperativeColumns == 256 ? 256 : 128,
+                                     cooperativeStep == 64 ? 64 : 32,
+                                     cooperativeBuffers == 2 ? 2 : 1},
+                                    workgroupMemory);
+    const bool cooperative = shape.has_value();
     int64_t batches = batched ? cType.getDimSize(0) : 1;
     int64_t m = cType.getDimSize(batched ? 1 : 0),
             n = cType.getDimSize(batched ? 2 : 1),
@@ -179,10 +232,10 @@ struct TileMatmulsPass
     };
     const int64_t kPer =
         largeTiles && tilesFor(128) >= kLargeTileMinTiles ? 8 : 4;
-    const int64_t kTile = cooperative ? kCoopTile : kSide * kPer;
-    const int64_t coopStep = cooperativeStep == 64 ? 64 : 32;
-    const int64_t kStepHere = cooperative ? coopStep : kStep;
-    int64_t tilesM = (m + kTile - 1) / kTile, tilesN = (n + kTile - 1) / kTile;
+    const int64_t tileM = cooperative ? kCoopTileRows : kSide * kPer;
+    const int64_t tileN = cooperative ? shape->columns : kSide * kPer;
+    const int64_t kStepHere = cooperative ? shape->step : kStep;
+    int64_t tilesM = (m + tileM - 1) / tileM, tilesN = (n + tileN - 1) / tileN;
     if (batches > std::numeric_limits<int32_t>::max() / (tilesM * tilesN))
       return;
     int64_t tiles = batches * tilesM * tilesN;
@@ -210,9 +263,9 @@ struct TileMatmulsPass
     b.setInsertionPoint(launch.getBody().front().getTerminator());
     Attribute workgroup =
         b.getI64IntegerAttr(mlir::trueno::kWorkgroupMemorySpace);
-    auto workgroupBuffer = [&](ArrayRef<int64_t> shape, Type element) {
+    auto workgroupBuffer = [&](ArrayRef<int64_t> dims, Type element) {
       return b.create<memref::AllocOp>(
-          loc, MemRefType::get(shape, element, MemRefLayoutAttrInterface(),
+          loc, MemRefType::get(dims, element, MemRefLayoutAttrInterface(),
                                workgroup));
     };
     Value tid = launch.getThreadIds().x;
@@ -221,18 +274,25 @@ struct TileMatmulsPass
     if (chunks > 1) {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPoint(launch);
-      SmallVector<int64_t> shape = {chunks};
+      SmallVector<int64_t> dims = {chunks};
       if (batched)
-        shape.push_back(batches);
-      shape.append({m, n});
-      partial = b.create<memref::AllocOp>(loc, MemRefType::get(shape, f32));
+        dims.push_back(batches);
+      dims.append({m, n});
+      partial = b.create<memref::AllocOp>(loc, MemRefType::get(dims, f32));
     }
-    // Workgroup memory and per-workgroup values before the tile loop.
+    // Workgroup memory and per-workgroup values before the tile loop. The
+    // cooperative kernel's tiles are [buffer][row][group of 4 halves]: a
+    // thread stores each group it copies with one 8-byte store (element by
+    // element, the stores were 4 times as many), and the fragments are
+    // loaded in units of groups (SPV_KHR_cooperative_matrix allows a
+    // pointer to vectors, the stride in vectors).
     Value aTile, bTile, cStage, subgroup, tx, ty;
     if (cooperative) {
-      Type f16 = b.getF16Type();
-      aTile = workgroupBuffer({kCoopTile, coopStep + kCoopPad}, f16);
-      bTile = workgroupBuffer({coopStep, kCoopTile + kCoopPad}, f16);
+      Type group = VectorType::get({kCopyVector}, b.getF16Type());
+      aTile = workgroupBuffer(
+          {shape->buffers, tileM, (kStepHere + kCoopPad) / kCopyVector}, group);
+      bTile = workgroupBuffer(
+          {shape->buffers, kStepHere, (tileN + kCoopPad) / kCopyVector}, group);
       cStage = workgroupBuffer(
           {kCoopSubgroupRows * kCoopSubgroupColumns * kFragment, kFragment},
           f32);
@@ -240,8 +300,8 @@ struct TileMatmulsPass
       // form a subgroup.
       subgroup = b.create<gpu::SubgroupIdOp>(loc, /*upper_bound=*/nullptr);
     } else {
-      aTile = workgroupBuffer({kTile, kStep}, f32);
-      bTile = workgroupBuffer({kStep, kTile}, f32);
+      aTile = workgroupBuffer({tileM, kStep}, f32);
+      bTile = workgroupBuffer({kStep, tileN}, f32);
       tx = b.create<arith::RemUIOp>(loc, tid, index(kSide));
       ty = b.create<arith::DivUIOp>(loc, tid, index(kSide));
     }
@@ -263,8 +323,8 @@ struct TileMatmulsPass
     t = b.create<arith::DivUIOp>(loc, t, index(tilesN));
     Value tm = b.create<arith::RemUIOp>(loc, t, index(tilesM));
     Value batch = b.create<arith::DivUIOp>(loc, t, index(tilesM));
-    Value m0 = b.create<arith::MulIOp>(loc, tm, index(kTile));
-    Value n0 = b.create<arith::MulIOp>(loc, tn, index(kTile));
+    Value m0 = b.create<arith::MulIOp>(loc, tm, index(tileM));
+    Value n0 = b.create<arith::MulIOp>(loc, tn, index(tileN));
     // Indices into A, B or C: the batch first where there is one.
     auto at = [&](Value row, Value column) {
       SmallVector<Value> indices;
@@ -295,18 +355,19 @@ struct TileMatmulsPass
           at2.create<arith::ConstantIndexOp>(loc, bound));
     };
     // The step's tiles of A (tile x step) and B (step x tile) into
-    // workgroup memory, kThreads loads a round, zeros past the edges:
-    // `width` consecutive elements a load where the input allows (one
-    // vector.load: trueno-flatten-kernel-buffers makes it one wide load),
-    // a group being all inside or all outside.
-    const int64_t widthA = copyVectorWidth(aType);
-    const int64_t widthB = copyVectorWidth(bType);
+    // workgroup memory, kThreads groups a round, zeros past the edges. A
+    // thread copies `width` consecutive elements a round: 4 where the
+    // input allows them as one load (one vector.load: trueno-flatten-
+    // kernel-buffers makes it one wide load), a group being all inside or
+    // all outside; for the cooperative kernel always 4 (its tiles' unit),
+    // loaded one by one where the input does not allow one load.
     // One tile's elements this thread copies: round r's group of `width`
     // is at (tr, tc) of the tile, from (row0 + tr, column0 + tc).
     struct TileCopy {
       Value from, tile;
       int64_t rows, columns, width;
       int64_t rowBound, columnBound;
+      bool wideLoads; ///< the group as one vector.load
     };
     auto position = [&](OpBuilder &kb, Location l, const TileCopy &t,
                         int64_t r) -> std::pair<Value, Value> {
@@ -329,36 +390,70 @@ struct TileMatmulsPass
     auto loadTile = [&](OpBuilder &kb, Location l, const TileCopy &t,
                         Value row0, Value column0, SmallVector<Value> &out) {
       Type element = cast<MemRefType>(t.tile.getType()).getElementType();
+      Type input = cast<MemRefType>(t.from.getType()).getElementType();
       for (int64_t r = 0; r < rounds(t); ++r) {
         auto [tr, tc] = position(kb, l, t, r);
         Value row = kb.create<arith::AddIOp>(l, row0, tr);
         Value col = kb.create<arith::AddIOp>(l, column0, tc);
-        Value in = kb.create<arith::AndIOp>(l, less(kb, row, t.rowBound),
-                                            less(kb, col, t.columnBound));
-        if (t.width == 1) {
-          out.push_back(
-              orZero(kb, in, element, [&](OpBuilder &then, Location l2) {
-                Value v = then.create<memref::LoadOp>(l2, t.from, at(row, col));
-                return v.getType() == element
-                           ? v
-                           : then.create<arith::ExtFOp>(l2, element, v);
-              }));
+        auto inside = [&](Value column) -> Value {
+          return kb.create<arith::AndIOp>(l, less(kb, row, t.rowBound),
+                                          less(kb, column, t.columnBound));
+        };
+        if (t.wideLoads) {
+          auto vectorType = VectorType::get({t.width}, input);
+          out.push_back(orZero(kb, inside(col), vectorType,
+                               [&](OpBuilder &then, Location l2) {
+                                 return then.create<vector::LoadOp>(
+                                     l2, vectorType, t.from, at(row, col));
+                               }));
           continue;
         }
-        auto vectorType = VectorType::get(
-            {t.width}, cast<MemRefType>(t.from.getType()).getElementType());
-        out.push_back(
-            orZero(kb, in, vectorType, [&](OpBuilder &then, Location l2) {
-              return then.create<vector::LoadOp>(l2, vectorType, t.from,
-                                                 at(row, col));
-            }));
+        // One by one, each widened to the tile's element type.
+        Type scalar = getElementTypeOrSelf(element);
+        SmallVector<Value> elements;
+        for (int64_t i = 0; i < t.width; ++i) {
+          Value column =
+              i == 0 ? col
+                     : kb.create<arith::AddIOp>(
+                           l, col, kb.create<arith::ConstantIndexOp>(l, i));
+          elements.push_back(orZero(
+              kb, inside(column), scalar, [&](OpBuilder &then, Location l2) {
+                Value v =
+                    then.create<memref::LoadOp>(l2, t.from, at(row, column));
+                return v.getType() == scalar
+                           ? v
+                           : then.create<arith::ExtFOp>(l2, scalar, v);
+              }));
+        }
+        if (t.width == 1) {
+          out.push_back(elements[0]);
+          continue;
+        }
+        // A group by vector.insert (MLIR 19 converts no
+        // vector.from_elements to SPIR-V).
+        auto groupType = VectorType::get({t.width}, scalar);
+        Value group =
+            kb.create<arith::ConstantOp>(l, kb.getZeroAttr(groupType));
+        for (int64_t i = 0; i < t.width; ++i)
+          group = kb.create<vector::InsertOp>(l, elements[i], group, i);
+        out.push_back(group);
       }
     };
+    // Round r's values into the tile (`buffer`: the cooperative kernel's
+    // copy of it): one store where the tile holds groups, else element by
+    // element.
     auto storeTile = [&](OpBuilder &kb, Location l, const TileCopy &t,
-                         ValueRange loaded) {
+                         Value buffer, ValueRange loaded) {
       Type element = cast<MemRefType>(t.tile.getType()).getElementType();
       for (int64_t r = 0; r < rounds(t); ++r) {
         auto [tr, tc] = position(kb, l, t, r);
+        if (buffer) {
+          Value group = kb.create<arith::DivUIOp>(
+              l, tc, kb.create<arith::ConstantIndexOp>(l, t.width));
+          kb.create<memref::StoreOp>(l, loaded[r], t.tile,
+                                     ValueRange{buffer, tr, group});
+          continue;
+        }
         if (t.width == 1) {
           kb.create<memref::StoreOp>(l, loaded[r], t.tile, ValueRange{tr, tc});
           continue;
@@ -375,50 +470,102 @@ struct TileMatmulsPass
         }
       }
     };
-    const TileCopy copyA{a, aTile, kTile, kStepHere, widthA, m, k};
-    const TileCopy copyB{bIn, bTile, kStepHere, kTile, widthB, k, n};
+    const int64_t widthA = copyVectorWidth(aType);
+    const int64_t widthB = copyVectorWidth(bType);
+    const TileCopy copyA{a,
+                         aTile,
+                         tileM,
+                         kStepHere,
+                         cooperative ? kCopyVector : widthA,
+                         m,
+                         k,
+                         widthA == kCopyVector};
+    const TileCopy copyB{bIn,
+                         bTile,
+                         kStepHere,
+                         tileN,
+                         cooperative ? kCopyVector : widthB,
+                         k,
+                         n,
+                         widthB == kCopyVector};
     auto loadTiles = [&](OpBuilder &kb, Location l, Value k0) {
       SmallVector<Value> loaded;
       loadTile(kb, l, copyA, m0, k0, loaded);
       loadTile(kb, l, copyB, k0, n0, loaded);
       return loaded;
     };
-    auto storeTiles = [&](OpBuilder &kb, Location l, ValueRange loaded) {
-      storeTile(kb, l, copyA, loaded.take_front(rounds(copyA)));
-      storeTile(kb, l, copyB, loaded.drop_front(rounds(copyA)));
+    auto storeTiles = [&](OpBuilder &kb, Location l, Value buffer,
+                          ValueRange loaded) {
+      storeTile(kb, l, copyA, buffer, loaded.take_front(rounds(copyA)));
+      storeTile(kb, l, copyB, buffer, loaded.drop_front(rounds(copyA)));
     };
-    // The contraction loop over [kBegin, kEnd) by `step`, carrying `init`:
-    // each step the tiles into workgroup memory, a barrier, `compute`, a
-    // barrier. With `prefetch`, the next step's elements are loaded into
+    // The contraction loop over [kBegin, kEnd) by `step`, carrying `init`.
+    // With one copy of the tiles, each step stores them into workgroup
+    // memory, waits at a barrier, runs `compute`, and waits at a barrier
+    // again. With `prefetch`, the next step's elements are loaded into
     // registers before `compute` (carried by the loop), so that their
     // latency overlaps the arithmetic; the first step's before the loop.
     // Every chunk has at least one step, so the carried values are defined.
     // The cooperative kernel always prefetches: on an H100 it took float16
     // 4096 products from 1.68 to 1.27 ms and 8192 from 10.5 to 7.6 (the
     // float32 tiles moved within the noise, so there it is the option).
+    //
+    // With two copies (`buffers`), step i reads copy i % 2 while it stores
+    // step i + 1's elements into the other, then loads step i + 2's, then
+    // computes, then waits at one barrier: the copy it stores into was last
+    // read by step i - 1, which every thread finished before that step's
+    // barrier. The first step's tiles are stored before the loop.
     const bool prefetchHere = prefetch || cooperative;
+    const int64_t buffers = cooperative ? shape->buffers : 0;
     auto contraction = [&](OpBuilder &at2, int64_t step, ValueRange init,
                            Compute compute) -> SmallVector<Value> {
+      auto c = [&](OpBuilder &kb, int64_t v) -> Value {
+        return kb.create<arith::ConstantIndexOp>(loc, v);
+      };
       SmallVector<Value> carried(init.begin(), init.end());
       const size_t accumulators = carried.size();
+      if (buffers == 2) {
+        storeTiles(at2, loc, c(at2, 0), loadTiles(at2, loc, kBegin));
+        at2.create<gpu::BarrierOp>(loc);
+        llvm::append_range(carried, loadTiles(at2, loc,
+                                              at2.create<arith::AddIOp>(
+                                                  loc, kBegin, c(at2, step))));
+        carried.push_back(c(at2, 0));
+        auto loop = at2.create<scf::ForOp>(
+            loc, kBegin, kEnd, c(at2, step), carried,
+            [&](OpBuilder &kb, Location l, Value k0, ValueRange values) {
+              Value current = values.back();
+              Value other = kb.create<arith::SubIOp>(l, c(kb, 1), current);
+              storeTiles(kb, l, other,
+                         values.drop_front(accumulators).drop_back());
+              SmallVector<Value> next = loadTiles(
+                  kb, l, kb.create<arith::AddIOp>(l, k0, c(kb, 2 * step)));
+              SmallVector<Value> yielded =
+                  compute(kb, l, current, values.take_front(accumulators));
+              kb.create<gpu::BarrierOp>(l);
+              llvm::append_range(yielded, next);
+              yielded.push_back(other);
+              kb.create<scf::YieldOp>(l, yielded);
+            });
+        return SmallVector<Value>(loop.getResults().take_front(accumulators));
+      }
+      Value buffer = buffers == 1 ? c(at2, 0) : Value();
       if (prefetchHere)
         llvm::append_range(carried, loadTiles(at2, loc, kBegin));
       auto loop = at2.create<scf::ForOp>(
-          loc, kBegin, kEnd, at2.create<arith::ConstantIndexOp>(loc, step),
-          carried, [&](OpBuilder &kb, Location l, Value k0, ValueRange values) {
+          loc, kBegin, kEnd, c(at2, step), carried,
+          [&](OpBuilder &kb, Location l, Value k0, ValueRange values) {
             if (prefetchHere)
-              storeTiles(kb, l, values.drop_front(accumulators));
+              storeTiles(kb, l, buffer, values.drop_front(accumulators));
             else
-              storeTiles(kb, l, loadTiles(kb, l, k0));
+              storeTiles(kb, l, buffer, loadTiles(kb, l, k0));
             kb.create<gpu::BarrierOp>(l);
             SmallVector<Value> next;
             if (prefetchHere)
-              next = loadTiles(
-                  kb, l,
-                  kb.create<arith::AddIOp>(
-                      l, k0, kb.create<arith::ConstantIndexOp>(l, step)));
+              next = loadTiles(kb, l,
+                               kb.create<arith::AddIOp>(l, k0, c(kb, step)));
             SmallVector<Value> yielded =
-                compute(kb, l, values.take_front(accumulators));
+                compute(kb, l, buffer, values.take_front(accumulators));
             kb.create<gpu::BarrierOp>(l);
             llvm::append_range(yielded, next);
             kb.create<scf::YieldOp>(l, yielded);
@@ -443,7 +590,7 @@ struct TileMatmulsPass
     };
 
     if (cooperative)
-      cooperativeBody(b, loc, tid, coopStep, aTile, bTile, cStage, subgroup, m0,
+      cooperativeBody(b, loc, tid, *shape, aTile, bTile, cStage, subgroup, m0,
                       n0, contraction, accumulate);
     else
       fmaBody(b, loc, kPer, tx, ty, aTile, bTile, m0, n0, contraction,
@@ -480,8 +627,10 @@ struct TileMatmulsPass
     op->erase();
   }
 
-  using Compute =
-      llvm::function_ref<SmallVector<Value>(OpBuilder &, Location, ValueRange)>;
+  /// One step's arithmetic on the accumulators, from the tiles' copy
+  /// `buffer` (null where the tiles have one and no buffer index).
+  using Compute = llvm::function_ref<SmallVector<Value>(OpBuilder &, Location,
+                                                        Value, ValueRange)>;
   using Contraction = llvm::function_ref<SmallVector<Value>(
       OpBuilder &, int64_t, ValueRange, Compute)>;
   using Accumulate = llvm::function_ref<void(OpBuilder &, Value, Value, Value)>;
@@ -497,7 +646,8 @@ struct TileMatmulsPass
     Value zero = b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(0));
     SmallVector<Value> zeros(kPer * kPer, zero);
     SmallVector<Value> sums = contraction(
-        b, kStep, zeros, [&](OpBuilder &kb, Location l, ValueRange acc) {
+        b, kStep, zeros,
+        [&](OpBuilder &kb, Location l, Value /*buffer*/, ValueRange acc) {
           auto c = [&](int64_t v) -> Value {
             return kb.create<arith::ConstantIndexOp>(l, v);
           };
@@ -533,16 +683,18 @@ struct TileMatmulsPass
       }
   }
 
-  /// Each subgroup's 4 x 2 fragments of float32 accumulators, by the
-  /// device's matrix multiply-adds from the float16 tiles; then staged
+  /// Each subgroup's 4 x (2 or 4) fragments of float32 accumulators, by
+  /// the device's matrix multiply-adds from the float16 tiles; then staged
   /// through workgroup memory, one fragment a round, into C.
   static void cooperativeBody(OpBuilder &b, Location loc, Value tid,
-                              int64_t step, Value aTile, Value bTile,
-                              Value cStage, Value subgroup, Value m0, Value n0,
-                              Contraction contraction, Accumulate accumulate) {
+                              const CooperativeShape &shape, Value aTile,
+                              Value bTile, Value cStage, Value subgroup,
+                              Value m0, Value n0, Contraction contraction,
+                              Accumulate accumulate) {
     auto index = [&](int64_t v) -> Value {
       return b.create<arith::ConstantIndexOp>(loc, v);
     };
+    const int64_t fragmentsN = shape.fragmentsN();
     // Subgroup s's first row and column in the tile.
     auto origin = [&](Value s) -> std::pair<Value, Value> {
       Value row = b.create<arith::MulIOp>(
@@ -550,10 +702,14 @@ struct TileMatmulsPass
           index(kFragmentsM * kFragment));
       Value column = b.create<arith::MulIOp>(
           loc, b.create<arith::RemUIOp>(loc, s, index(kCoopSubgroupColumns)),
-          index(kFragmentsN * kFragment));
+          index(fragmentsN * kFragment));
       return {row, column};
     };
     auto [subgroupRow, subgroupColumn] = origin(subgroup);
+    // The tiles hold groups of kCopyVector halves: columns and strides in
+    // groups.
+    Value subgroupGroup =
+        b.create<arith::DivUIOp>(loc, subgroupColumn, index(kCopyVector));
     MLIRContext *context = b.getContext();
     Type f16 = b.getF16Type(), f32 = b.getF32Type();
     auto fragment = [&](Type element, StringRef operand) {
@@ -563,12 +719,14 @@ struct TileMatmulsPass
     Value zero = b.create<gpu::SubgroupMmaConstantMatrixOp>(
         loc, accType,
         b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(0)).getResult());
-    SmallVector<Value> zeros(kFragmentsM * kFragmentsN, zero);
+    SmallVector<Value> zeros(kFragmentsM * fragmentsN, zero);
     auto lead = [&](int64_t v) {
       return IntegerAttr::get(IndexType::get(context), v);
     };
+    const int64_t step = shape.step;
     SmallVector<Value> fragments = contraction(
-        b, step, zeros, [&](OpBuilder &kb, Location l, ValueRange acc) {
+        b, step, zeros,
+        [&](OpBuilder &kb, Location l, Value buffer, ValueRange acc) {
           auto c = [&](int64_t v) -> Value {
             return kb.create<arith::ConstantIndexOp>(l, v);
           };
@@ -578,19 +736,24 @@ struct TileMatmulsPass
             for (int64_t i = 0; i < kFragmentsM; ++i)
               as.push_back(kb.create<gpu::SubgroupMmaLoadMatrixOp>(
                   l, fragment(f16, "AOp"), aTile,
-                  ValueRange{kb.create<arith::AddIOp>(l, subgroupRow,
+                  ValueRange{buffer,
+                             kb.create<arith::AddIOp>(l, subgroupRow,
                                                       c(kFragment * i)),
-                             c(kk)},
-                  lead(step + kCoopPad), /*transpose=*/UnitAttr()));
-            for (int64_t j = 0; j < kFragmentsN; ++j)
+                             c(kk / kCopyVector)},
+                  lead((step + kCoopPad) / kCopyVector),
+                  /*transpose=*/UnitAttr()));
+            for (int64_t j = 0; j < fragmentsN; ++j)
               bs.push_back(kb.create<gpu::SubgroupMmaLoadMatrixOp>(
                   l, fragment(f16, "BOp"), bTile,
-                  ValueRange{c(kk), kb.create<arith::AddIOp>(l, subgroupColumn,
-                                                             c(kFragment * j))},
-                  lead(kCoopTile + kCoopPad), /*transpose=*/UnitAttr()));
+                  ValueRange{
+                      buffer, c(kk),
+                      kb.create<arith::AddIOp>(l, subgroupGroup,
+                                               c(kFragment * j / kCopyVector))},
+                  lead((shape.columns + kCoopPad) / kCopyVector),
+                  /*transpose=*/UnitAttr()));
             for (int64_t i = 0; i < kFragmentsM; ++i)
-              for (int64_t j = 0; j < kFragmentsN; ++j) {
-                Value &sum = sums[i * kFragmentsN + j];
+              for (int64_t j = 0; j < fragmentsN; ++j) {
+                Value &sum = sums[i * fragmentsN + j];
                 sum = kb.create<gpu::SubgroupMmaComputeOp>(
                     l, accType, as[i], bs[j], sum, /*a_transpose=*/UnitAttr(),
                     /*b_transpose=*/UnitAttr());
@@ -603,9 +766,9 @@ struct TileMatmulsPass
     // threads neighbouring columns.
     constexpr int64_t kSubgroups = kCoopSubgroupRows * kCoopSubgroupColumns;
     for (int64_t i = 0; i < kFragmentsM; ++i)
-      for (int64_t j = 0; j < kFragmentsN; ++j) {
+      for (int64_t j = 0; j < fragmentsN; ++j) {
         b.create<gpu::SubgroupMmaStoreMatrixOp>(
-            loc, fragments[i * kFragmentsN + j], cStage,
+            loc, fragments[i * fragmentsN + j], cStage,
             ValueRange{b.create<arith::MulIOp>(loc, subgroup, index(kFragment)),
                        index(0)},
             lead(kFragment), /*transpose=*/UnitAttr());

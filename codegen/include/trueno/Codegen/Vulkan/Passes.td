@@ -394,13 +394,19 @@ def TileMatmuls : Pass<"trueno-tile-matmuls", "::mlir::func::FuncOp"> {
     sum runs over the contraction in order, as one thread's dot product
     does. Each element read from memory is reused T times instead of once.
     With `cooperative-matrix`, a product of two float16 inputs runs on the
-    device's matrix units instead: 128x128 tiles, steps of 32 (or 64:
-    `cooperative-step`), the tiles in workgroup memory as float16 (copied
-    4 elements a load where the input's layout allows: `vector.load`),
-    each of the 8 subgroups of 32 threads
-    accumulating 4 x 2 16x16 float32 fragments with
-    `gpu.subgroup_mma_compute` (SPV_KHR_cooperative_matrix), added to C
-    through a 16x16 staging fragment per subgroup in workgroup memory.
+    device's matrix units instead: 128x128 tiles (or 128x256:
+    `cooperative-columns`), steps of 32 (or 64: `cooperative-step`), the
+    tiles in workgroup memory as groups of 4 halves (`vector<4xf16>`,
+    copied 4 elements a load where the input's layout allows:
+    `vector.load`, and stored a group at a time), each of the 8 subgroups
+    of 32 threads accumulating 4 x 2 (or 4 x 4) 16x16 float32 fragments
+    with `gpu.subgroup_mma_compute` (SPV_KHR_cooperative_matrix), added to
+    C through a 16x16 staging fragment per subgroup in workgroup memory.
+    With `cooperative-buffers=2` the tiles have two copies: each step
+    stores the next step's into the other copy while it reads its own, one
+    barrier a step instead of two. A shape that does not fit in
+    `workgroup-memory` takes steps of 32, then one copy, then 128 columns;
+    where none fits, the float32 tiles.
     With `prefetch` (always, for the cooperative kernel), each step's
     elements for the tiles are loaded into registers during the step before
     (the first step's before the loop), the loop carrying them, so that
@@ -422,6 +428,18 @@ def TileMatmuls : Pass<"trueno-tile-matmuls", "::mlir::func::FuncOp"> {
            /*default=*/"32",
            "Contraction elements a step of the cooperative kernel: 32 or 64 "
            "(any other value is 32)">,
+    Option<"cooperativeColumns", "cooperative-columns", "int64_t",
+           /*default=*/"128",
+           "Columns of the cooperative kernel's tiles: 128 or 256 (any other "
+           "value is 128)">,
+    Option<"cooperativeBuffers", "cooperative-buffers", "int64_t",
+           /*default=*/"1",
+           "Copies of the cooperative kernel's tiles in workgroup memory: 1, "
+           "or 2 (one barrier a step; any other value is 1)">,
+    Option<"workgroupMemory", "workgroup-memory", "int64_t",
+           /*default=*/"49152",
+           "Bytes of workgroup memory a workgroup may have: the cooperative "
+           "kernel takes smaller steps, one copy, then 128 columns to fit">,
     Option<"prefetch", "prefetch", "bool", /*default=*/"false",
            "Load the next step's tile elements into registers before the "
            "current step's arithmetic (the cooperative kernel always does)">,

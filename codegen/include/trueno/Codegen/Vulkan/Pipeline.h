@@ -65,6 +65,20 @@ struct VulkanPipelineOptions {
   /// 64: on an H100, float16 4096 products took 1.02 ms against 1.16 with
   /// 32, and 8192 6.52 against 7.55 (half the barriers per product).
   std::int64_t cooperativeStep = 64;
+  /// Columns of the cooperative kernel's tiles, 128 or 256, and its copies
+  /// of the tiles in workgroup memory, 1 or 2 (trueno-tile-matmuls'
+  /// cooperative-columns and cooperative-buffers;
+  /// TRUENO_VULKAN_COOPERATIVE_COLUMNS and _BUFFERS). 256 columns (4 x 4
+  /// fragments a subgroup; steps of 32 in 48 KiB): on an H100, float16
+  /// 4096 products took 0.96 ms against 1.04 with 128 columns and steps of
+  /// 64, and 8192 5.92-5.96 against 6.36-6.42. Two copies gained nothing
+  /// measurable (1.11-1.13 ms against 1.13 with one, steps of 32).
+  std::int64_t cooperativeColumns = 256;
+  std::int64_t cooperativeBuffers = 1;
+  /// Workgroup memory a workgroup may have, in bytes
+  /// (maxComputeSharedMemorySize): the cooperative kernel's shape is the
+  /// one asked for or the nearest that fits.
+  std::int64_t maxWorkgroupMemory = 49152;
   /// Matrix products on float32 tiles load the next step's tile elements
   /// into registers before the current step's arithmetic (trueno-tile-
   /// matmuls' prefetch; TRUENO_VULKAN_MATMUL_PREFETCH=1). The cooperative
