@@ -3,11 +3,23 @@
 // rounding to float16; other conversions unchanged.
 // RUN: trueno-opt %s -trueno-half-conversions-through-float32 | FileCheck %s
 
+// Past float16's range (65520 rounds to infinity) the float32 value is
+// made the infinity first: a driver fused the two steps into a saturating
+// conversion.
 // CHECK-LABEL: func.func @to_half
 // CHECK:     %[[S:.*]] = arith.sitofp %arg0 : i16 to f32
-// CHECK:     %[[SH:.*]] = arith.truncf %[[S]] : f32 to f16
+// CHECK:     %[[TOP:.*]] = arith.constant 6.552000e+04 : f32
+// CHECK:     %[[ABOVE:.*]] = arith.cmpf oge, %[[S]], %[[TOP]] : f32
+// CHECK:     %[[BOTTOM:.*]] = arith.constant -6.552000e+04 : f32
+// CHECK:     %[[BELOW:.*]] = arith.cmpf ole, %[[S]], %[[BOTTOM]] : f32
+// CHECK:     %[[NEG:.*]] = arith.constant 0xFF800000 : f32
+// CHECK:     %[[LOW:.*]] = arith.select %[[BELOW]], %[[NEG]], %[[S]] : f32
+// CHECK:     %[[INF:.*]] = arith.constant 0x7F800000 : f32
+// CHECK:     %[[SAT:.*]] = arith.select %[[ABOVE]], %[[INF]], %[[LOW]] : f32
+// CHECK:     %[[SH:.*]] = arith.truncf %[[SAT]] : f32 to f16
 // CHECK:     %[[U:.*]] = arith.uitofp %arg1 : i64 to f32
-// CHECK:     %[[UH:.*]] = arith.truncf %[[U]] : f32 to f16
+// CHECK:     arith.select
+// CHECK:     %[[UH:.*]] = arith.truncf %{{.*}} : f32 to f16
 // CHECK:     %[[F:.*]] = arith.sitofp %arg0 : i16 to f32
 // CHECK-NOT: arith.truncf
 // CHECK:     return %[[SH]], %[[UH]], %[[F]]

@@ -143,7 +143,7 @@ public:
     options_.storage8 = info.storage8;
     // Where the device has them, unless TRUENO_VULKAN_COOPERATIVE_MATRIX=0
     // (VulkanInstance): checked and timed on an H100 (docs/PERFORMANCE.md,
-    // sixth pass), 135-172 TFLOP/s against 29 on float32 tiles. Part of the
+    // seventh pass), 143-187 TFLOP/s against 29 on float32 tiles. Part of the
     // target's features, so of every kernel's cache key.
     options_.cooperativeMatrix = info.cooperativeMatrix;
     options_.preserveNanInfWidths = info.preserveNanInfWidths;

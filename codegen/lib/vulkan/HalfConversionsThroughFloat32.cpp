@@ -3,14 +3,16 @@
 // trueno-half-conversions-through-float32: see Passes.td. Why two steps
 // round once: every integer a float16 can hold finitely (|x| < 65520) is
 // exact in float32, so the float32 step is exact there and the float16
-// step does the one rounding; past that range both give the infinity
-// float16 must.
+// step does the one rounding; past that range the float32 value becomes
+// the infinity float16 must give, before the float16 step.
 //
 //===----------------------------------------------------------------------===//
 #include "trueno/Codegen/Vulkan/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/Builders.h"
+
+#include <limits>
 
 namespace mlir::trueno {
 #define GEN_PASS_DEF_HALFCONVERSIONSTHROUGHFLOAT32
@@ -37,6 +39,22 @@ struct HalfConversionsThroughFloat32Pass
       state.addOperands(op->getOperands());
       state.addTypes(b.getF32Type());
       Value wide = b.create(state)->getResult(0);
+      // Past the range, infinity said outright: NVIDIA's compiler fused
+      // the two conversions back into one that saturates (an int64 of
+      // -4e18 became -65504, so a product's -inf + inf was finite, not
+      // NaN; seed 1495473558 of the op suite on an H100).
+      Location loc = op->getLoc();
+      auto constant = [&](double v) -> Value {
+        return b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(v));
+      };
+      const double inf = std::numeric_limits<double>::infinity();
+      Value above = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGE,
+                                            wide, constant(65520.0));
+      Value below = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OLE,
+                                            wide, constant(-65520.0));
+      wide = b.create<arith::SelectOp>(
+          loc, above, constant(inf),
+          b.create<arith::SelectOp>(loc, below, constant(-inf), wide));
       Value half =
           b.create<arith::TruncFOp>(op->getLoc(), b.getF16Type(), wide);
       op->getResult(0).replaceAllUsesWith(half);

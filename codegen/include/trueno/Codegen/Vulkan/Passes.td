@@ -188,7 +188,10 @@ def HalfConversionsThroughFloat32
     the CPU round it to -13568 first) and without its overflow (an int64
     past 65504 was not infinity, so -inf plus it was -inf, not NaN).
     Each `arith.sitofp`/`arith.uitofp` to f16 becomes one to f32 and an
-    `arith.truncf` to f16, which rounds once (see the .cpp).
+    `arith.truncf` to f16, which rounds once (see the .cpp); a float32
+    value of magnitude 65520 or more is replaced by the infinity of its
+    sign first (the driver fused the two conversions back into one that
+    saturates at 65504).
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
