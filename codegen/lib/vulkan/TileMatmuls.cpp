@@ -136,17 +136,15 @@ struct CooperativeShape {
   static std::optional<CooperativeShape> fit(CooperativeShape asked,
                                              int64_t bytes) {
     CooperativeShape s = asked;
-    for (auto shrink : {&CooperativeShape::step, &CooperativeShape::buffers,
-                        &CooperativeShape::columns}) {
-      if (s.workgroupBytes() <= bytes)
-        return s;
-      s.*shrink = shrink == &CooperativeShape::step      ? 32
-                  : shrink == &CooperativeShape::buffers ? 1
-                                                         : 128;
-    }
-    if (s.workgroupBytes() <= bytes)
-      return s;
-    return std::nullopt;
+    if (s.workgroupBytes() > bytes)
+      s.step = 32;
+    if (s.workgroupBytes() > bytes)
+      s.buffers = 1;
+    if (s.workgroupBytes() > bytes)
+      s.columns = 128;
+    if (s.workgroupBytes() > bytes)
+      return std::nullopt;
+    return s;
   }
 };
 /// Elements a thread copies with one load where the input allows it.
