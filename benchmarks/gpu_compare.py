@@ -57,6 +57,17 @@ def pipelined_ms(fn, count, repeats=21):
     return times[len(times) // 2]
 
 
+def print_f16_products(sizes=(1024, 4096, 8192)):
+    """cuBLAS's float16 n x n products: one line each, ms and TFLOP/s
+    (tools/gpu-run.sh's coopmat and coopshape runs)."""
+    for n in sizes:
+        p = torch.randn(n, n, device="cuda", dtype=torch.float16)
+        q = torch.randn(n, n, device="cuda", dtype=torch.float16)
+        ms = cuda_ms(lambda: p @ q)
+        print(f"torch matmul_f16_{n}: {ms:.4f} ms, "
+              f"{2 * n**3 / ms / 1e9:.1f} TFLOP/s")
+
+
 def fmnist_step_ms(batch, steps=50):
     """Wall-clock median of one training step of the main job's
     Fashion-MNIST model (forward, cross entropy, backward, Adam), the loss

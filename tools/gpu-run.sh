@@ -160,17 +160,9 @@ if [ "$what" = coopshape ]; then
       done
     done
   done | tee "$out/coopshape-cases.txt"
-  "$python" - <<PY 2>&1 | tee "$out/coopshape-torch.txt"
-import sys
-sys.path.insert(0, "$root/benchmarks")
-import torch
-from gpu_compare import cuda_ms
-for n in (1024, 4096, 8192):
-    p = torch.randn(n, n, device="cuda", dtype=torch.float16)
-    q = torch.randn(n, n, device="cuda", dtype=torch.float16)
-    ms = cuda_ms(lambda: p @ q)
-    print(f"torch matmul_f16_{n}: {ms:.4f} ms, {2 * n**3 / ms / 1e9:.1f} TFLOP/s")
-PY
+  PYTHONPATH="$root/benchmarks" "$python" -c \
+    "from gpu_compare import print_f16_products; print_f16_products()" 2>&1 |
+    tee "$out/coopshape-torch.txt"
 fi
 if [ "$what" = coopmat ]; then
   # Cooperative-matrix products and im2col convolutions: their results
@@ -200,8 +192,7 @@ if [ "$what" = coopmat ]; then
   done 2>&1 | grep '"case"' | tee "$out/coopmat-cases.txt"
   TRUENO_DEVICE=vulkan TRUENO_VULKAN_COOPERATIVE_MATRIX=0 \
     trueno-vulkan-bench 1 matmul_f16_4096 2>&1 | grep '"case"'
-  # The cooperative kernel's steps of 32 (the default) against 64,
-  # alternated.
+  # The cooperative kernel's steps of 32 against 64, alternated.
   for round in 1 2; do
     for step in 32 64; do
       echo "TRUENO_VULKAN_COOPERATIVE_STEP=$step"
@@ -216,12 +207,8 @@ if [ "$what" = coopmat ]; then
 import sys
 sys.path.insert(0, "$root/benchmarks")
 import torch
-from gpu_compare import cuda_ms
-for n in (1024, 4096, 8192):
-    p = torch.randn(n, n, device="cuda", dtype=torch.float16)
-    q = torch.randn(n, n, device="cuda", dtype=torch.float16)
-    ms = cuda_ms(lambda: p @ q)
-    print(f"torch matmul_f16_{n}: {ms:.4f} ms, {2 * n**3 / ms / 1e9:.1f} TFLOP/s")
+from gpu_compare import cuda_ms, print_f16_products
+print_f16_products()
 from gpu_compare import fmnist_step_ms, pipelined_ms, PIPELINED
 a, b, c = (torch.randn(16 << 20, device="cuda") for _ in range(3))
 print(f"torch exp_fma_16M: {cuda_ms(lambda: torch.exp(a * b + c)):.4f} ms, "

@@ -80,6 +80,7 @@ llvm::Error VulkanDevice::create() {
       llvm::errs() << "trueno: ignoring TRUENO_VULKAN_SPIN_US=" << setting
                    << " (microseconds, 0 to 10000000)\n";
   }
+  timeSubmissions_ = runtime::debugLevel() >= 2;
   const VulkanFunctions &vki = instance_.functions();
   float priority = 1.0f;
   VkDeviceQueueCreateInfo queue{};
@@ -673,7 +674,7 @@ VulkanDevice::submit(std::span<const VulkanCommand> commands,
   std::lock_guard lock(transferMutex_);
   // TRUENO_DEBUG=2: where a submission's host time goes.
   using Clock = std::chrono::steady_clock;
-  const bool timed = runtime::debugLevel() >= 2;
+  const bool timed = timeSubmissions_;
   Clock::time_point marks[4];
   if (timed)
     marks[0] = Clock::now();

@@ -208,46 +208,34 @@ TEST_CASE("float16 products compile to cooperative matrices where the device "
   // With the float32 tiles' prefetch option too (the cooperative kernel
   // prefetches either way), and with steps of 64 (the default): four
   // fragments of the contraction a step.
+  // The cooperative multiply-adds of `product`'s kernel compiled with
+  // `options` (the second of its three).
+  auto mulAdds = [&](const std::string &product) {
+    CompiledKernels compiled = compileForVulkan(product, options);
+    INFO(compiled.diagnostics);
+    REQUIRE(compiled.ok);
+    REQUIRE(compiled.kernels.size() == 3);
+    return count(compiled.kernels[1], 4459);
+  };
   options.matmulPrefetch = true;
-  CompiledKernels prefetched = compileForVulkan(source, options);
-  INFO(prefetched.diagnostics);
-  REQUIRE(prefetched.ok);
-  REQUIRE(prefetched.kernels.size() == 3);
-  CHECK(count(prefetched.kernels[1], 4459) == 16);
+  CHECK(mulAdds(source) == 16);
   options.cooperativeStep = 64;
-  CompiledKernels wide = compileForVulkan(source, options);
-  INFO(wide.diagnostics);
-  REQUIRE(wide.ok);
-  REQUIRE(wide.kernels.size() == 3);
-  CHECK(count(wide.kernels[1], 4459) == 32);
+  CHECK(mulAdds(source) == 32);
   // Two copies of the tiles (steps of 32 to fit in 48 KiB), and tiles of
   // 256 columns: 4 x 4 fragments a subgroup, steps of 32 likewise.
   options.maxWorkgroupMemory = 49152;
   options.cooperativeBuffers = 2;
-  CompiledKernels buffered = compileForVulkan(source, options);
-  INFO(buffered.diagnostics);
-  REQUIRE(buffered.ok);
-  REQUIRE(buffered.kernels.size() == 3);
-  CHECK(count(buffered.kernels[1], 4459) == 16);
+  CHECK(mulAdds(source) == 16);
   options.cooperativeBuffers = 1;
   options.cooperativeColumns = 256;
-  CompiledKernels columns = compileForVulkan(source, options);
-  INFO(columns.diagnostics);
-  REQUIRE(columns.ok);
-  REQUIRE(columns.kernels.size() == 3);
-  CHECK(count(columns.kernels[1], 4459) == 32);
+  CHECK(mulAdds(source) == 32);
   // A contraction of 33: A's rows are not groups of 4 in memory, so its
   // groups are loaded a half at a time (and assembled by vector.insert,
   // which SPIR-V has; MLIR 19 does not convert vector.from_elements).
   std::string odd = source;
-  for (auto [from, to] : {std::pair{"96", "33"}})
-    for (std::size_t at; (at = odd.find(from)) != std::string::npos;)
-      odd.replace(at, 2, to);
-  CompiledKernels oddRows = compileForVulkan(odd.c_str(), options);
-  INFO(oddRows.diagnostics);
-  REQUIRE(oddRows.ok);
-  REQUIRE(oddRows.kernels.size() == 3);
-  CHECK(count(oddRows.kernels[1], 4459) == 32);
+  for (std::size_t at; (at = odd.find("96")) != std::string::npos;)
+    odd.replace(at, 2, "33");
+  CHECK(mulAdds(odd) == 32);
   // Where even the smallest shape does not fit, float32 tiles.
   options.maxWorkgroupMemory = 16384;
   CompiledKernels small = compileForVulkan(source, options);

@@ -176,6 +176,9 @@ private:
   /// may sleep past the moment it is signalled), then blocks.
   VkResult waitFor(VkFence fence);
   std::chrono::microseconds spinMicros_{200};
+  /// TRUENO_DEBUG=2 when the device was created: each submission prints
+  /// where its host time went (read once, off the submission path).
+  bool timeSubmissions_ = false;
 
   VulkanInstance &instance_;
   VulkanDeviceInfo info_;
