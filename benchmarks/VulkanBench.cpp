@@ -47,7 +47,7 @@ double msSince(Clock::time_point start) {
 
 /// The GPU's share of the last medianMs: its busy time per call (mean),
 /// and how often a call waited for it (runtimeStats().deviceWaits).
-double lastDeviceMs = 0, lastWaits = 0;
+double lastDeviceMs = 0, lastWaits = 0, lastSubmissions = 0;
 
 /// The median of `run`'s times after two warm-up calls, over at least five
 /// calls and about half a second.
@@ -57,6 +57,7 @@ double medianMs(const std::function<void()> &run) {
   std::vector<double> times;
   double busyBefore = runtimeStats().deviceMs;
   std::int64_t waitsBefore = runtimeStats().deviceWaits;
+  std::int64_t submissionsBefore = runtimeStats().deviceSubmissions;
   auto begin = Clock::now();
   while (times.size() < 5 || (msSince(begin) < 500 && times.size() < 50)) {
     auto start = Clock::now();
@@ -67,6 +68,9 @@ double medianMs(const std::function<void()> &run) {
                  static_cast<double>(times.size());
   lastWaits = static_cast<double>(runtimeStats().deviceWaits - waitsBefore) /
               static_cast<double>(times.size());
+  lastSubmissions = static_cast<double>(runtimeStats().deviceSubmissions -
+                                        submissionsBefore) /
+                    static_cast<double>(times.size());
   std::sort(times.begin(), times.end());
   return times[times.size() / 2];
 }
@@ -76,9 +80,9 @@ double medianMs(const std::function<void()> &run) {
 void report(const std::string &name, double ms, const std::string &unit,
             double amount, double scale = 1e9) {
   std::printf("{\"case\": \"%s\", \"ms\": %.4f, \"device_ms\": %.4f, "
-              "\"waits\": %.2f, \"%s\": %.4f}\n",
-              name.c_str(), ms, lastDeviceMs, lastWaits, unit.c_str(),
-              amount / (ms * 1e-3) / scale);
+              "\"waits\": %.2f, \"submissions\": %.2f, \"%s\": %.4f}\n",
+              name.c_str(), ms, lastDeviceMs, lastWaits, lastSubmissions,
+              unit.c_str(), amount / (ms * 1e-3) / scale);
   std::fflush(stdout);
 }
 
@@ -155,6 +159,7 @@ int main(int argc, char **argv) {
     });
     lastDeviceMs /= kPipelined;
     lastWaits /= kPipelined;
+    lastSubmissions /= kPipelined;
     report(name + "_pipelined", ms / kPipelined, unit, amount);
   };
   // exp(a * b + c) over 16M float32: one fused kernel, 4 x 64 MiB moved.
@@ -302,6 +307,7 @@ int main(int argc, char **argv) {
     });
     lastDeviceMs /= 100.0;
     lastWaits /= 100.0;
+    lastSubmissions /= 100.0;
     report("small_program_pipelined", ms / 100.0, "programs/s", 1.0, 1.0);
   }
   // The Fashion-MNIST model's second convolution (32 -> 64 channels, 3x3,

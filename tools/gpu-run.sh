@@ -3,7 +3,7 @@
 # unpacks .gpu/bundle.tar.xz (made here by tools/gpu-bundle.sh), finds the
 # NVIDIA Vulkan driver, runs the Vulkan test suite on the GPU under the
 # validation layer, then the benchmarks, and writes logs under $OUT.
-# Usage there: bash tools/gpu-run.sh [tests|bench|sweep|matmul|unroll|cases|slowdown|profile|coopmat|coopshape|step|all]
+# Usage there: bash tools/gpu-run.sh [tests|bench|sweep|matmul|unroll|merge|cases|slowdown|profile|coopmat|coopshape|step|all|none]
 set -uo pipefail
 what="${1:-all}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -111,6 +111,17 @@ if [ "$what" = unroll ] || [ "$what" = all ]; then
       TRUENO_DEVICE=vulkan TRUENO_VULKAN_UNROLL=$u trueno-vulkan-bench 1 $c
     done
   done 2>&1 | tee "$out/unroll-sweep.txt"
+fi
+if [ "$what" = merge ] || [ "$what" = all ]; then
+  # Calls issued while the GPU is busy sharing a submission
+  # (TRUENO_VULKAN_MERGE) off and on, alternated twice, each a process.
+  for r in 1 2; do
+    for m in 0 1; do
+      echo "TRUENO_VULKAN_MERGE=$m"
+      TRUENO_DEVICE=vulkan TRUENO_VULKAN_MERGE=$m trueno-vulkan-bench 1 \
+        softmax_4096x4096_pipelined,small_program,exp_fma_16M_pipelined,sum_256M_pipelined,fmnist_train_step
+    done
+  done 2>&1 | tee "$out/merge.txt"
 fi
 if [ "$what" = cases ] || [ "$what" = all ]; then
   # Every case in a process of its own: the figures docs/PERFORMANCE.md

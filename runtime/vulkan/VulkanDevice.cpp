@@ -198,6 +198,22 @@ llvm::Error VulkanDevice::create() {
             check(vk_.vkCreateFence(device_, &fence, nullptr, &batch.fence),
                   "vkCreateFence"))
       return e;
+  VkSemaphoreTypeCreateInfo timelineType{};
+  timelineType.sType = VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO;
+  timelineType.semaphoreType = VK_SEMAPHORE_TYPE_TIMELINE;
+  VkSemaphoreCreateInfo semaphore{};
+  semaphore.sType = VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO;
+  semaphore.pNext = &timelineType;
+  if (llvm::Error e =
+          check(vk_.vkCreateSemaphore(device_, &semaphore, nullptr, &timeline_),
+                "vkCreateSemaphore (timeline)"))
+    return e;
+  if (const char *setting = std::getenv("TRUENO_VULKAN_MERGE"))
+    merge_ = std::string_view(setting) != "0";
+  if (profilePool_)
+    commandsPerBatch_ = kProfiledPerBatch;
+  if (merge_)
+    submitter_ = std::thread([this] { submitOpenBatchesWhenDue(); });
   return llvm::Error::success();
 }
 
@@ -208,7 +224,22 @@ VulkanDevice::~VulkanDevice() {
   }
   if (!device_)
     return;
+  if (submitter_.joinable()) {
+    {
+      std::lock_guard lock(transferMutex_);
+      stopping_ = true;
+    }
+    batchOpened_.notify_all();
+    submitter_.join();
+  }
+  {
+    // What was recorded runs, as it would have with the device alive.
+    std::lock_guard lock(transferMutex_);
+    llvm::consumeError(submitOpenBatch());
+  }
   vk_.vkDeviceWaitIdle(device_);
+  if (timeline_)
+    vk_.vkDestroySemaphore(device_, timeline_, nullptr);
   releaseStaging(staging_);
   for (Batch &batch : batches_) {
     batch.held.clear();
@@ -386,14 +417,23 @@ llvm::Error VulkanDevice::beginAfterEarlierWork(VkCommandBuffer commands) {
   return llvm::Error::success();
 }
 
-llvm::Error VulkanDevice::endAndSubmit(VkCommandBuffer commands,
-                                       VkFence fence) {
+llvm::Error VulkanDevice::endAndSubmit(VkCommandBuffer commands, VkFence fence,
+                                       std::uint64_t timelineValue) {
   if (VkResult r = vk_.vkEndCommandBuffer(commands); r != VK_SUCCESS)
     return failure("vkEndCommandBuffer failed: " + resultName(r));
   VkSubmitInfo submit{};
   submit.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO;
   submit.commandBufferCount = 1;
   submit.pCommandBuffers = &commands;
+  VkTimelineSemaphoreSubmitInfo timeline{};
+  timeline.sType = VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO;
+  timeline.signalSemaphoreValueCount = 1;
+  timeline.pSignalSemaphoreValues = &timelineValue;
+  if (timelineValue) {
+    submit.pNext = &timeline;
+    submit.signalSemaphoreCount = 1;
+    submit.pSignalSemaphores = &timeline_;
+  }
   if (VkResult r = vk_.vkQueueSubmit(queue_, 1, &submit, fence);
       r != VK_SUCCESS)
     return failure("vkQueueSubmit failed: " + resultName(r));
@@ -402,6 +442,9 @@ llvm::Error VulkanDevice::endAndSubmit(VkCommandBuffer commands,
 
 template <typename Record>
 llvm::Error VulkanDevice::submitAndWait(Record &&record) {
+  // The transfer comes after what was recorded before it.
+  if (llvm::Error e = submitOpenBatch())
+    return e;
   if (llvm::Error e = beginAfterEarlierWork(commands_))
     return e;
   record(commands_);
@@ -625,7 +668,128 @@ llvm::Error VulkanDevice::retireBatches(bool finishedOnly) {
 
 llvm::Error VulkanDevice::synchronize() {
   std::lock_guard lock(transferMutex_);
-  return retireBatches(/*finishedOnly=*/false);
+  llvm::Error submitted = submitOpenBatch();
+  llvm::Error retired = retireBatches(/*finishedOnly=*/false);
+  if (!submitterError_.empty()) {
+    llvm::consumeError(std::move(retired));
+    retired = failure(std::exchange(submitterError_, {}));
+  }
+  if (submitted) {
+    llvm::consumeError(std::move(retired));
+    return submitted;
+  }
+  return retired;
+}
+
+std::uint64_t VulkanDevice::unfinishedBatches() {
+  std::uint64_t finished = 0;
+  if (vk_.vkGetSemaphoreCounterValue(device_, timeline_, &finished) !=
+      VK_SUCCESS)
+    return 0; // device lost: the submission that follows says so
+  return submittedBatches_ - std::min(finished, submittedBatches_);
+}
+
+llvm::Error VulkanDevice::openBatch(std::uint32_t sets,
+                                    std::uint32_t descriptors,
+                                    std::size_t bytes) {
+  // The batch submitted kBatchesInFlight batches ago: waited for if it is
+  // still running, so that its command buffer, descriptor sets and
+  // staging memory can be used again.
+  Batch &batch = batches_[nextBatch_];
+  if (batch.pending)
+    if (llvm::Error e = retire(batch))
+      return e;
+  if (llvm::Error e = reserve(
+          batch, merge_ ? std::max(sets, wantedSets_) : sets,
+          merge_ ? std::max(descriptors, wantedDescriptors_) : descriptors,
+          merge_ ? std::max(bytes, wantedStaging_) : bytes))
+    return e;
+  batch.usedSets = batch.usedDescriptors = 0;
+  batch.usedStaging = batch.recorded = batch.calls = 0;
+  batch.timed.clear();
+  VkCommandBuffer cb = batch.commands;
+  if (llvm::Error e = beginAfterEarlierWork(cb))
+    return e;
+  // The start: when everything before the leading barrier has finished
+  // (a top-of-pipe timestamp may be written while an earlier batch still
+  // runs, counting its time twice).
+  if (timestampPool_) {
+    auto first = static_cast<std::uint32_t>(2 * nextBatch_);
+    vk_.vkCmdResetQueryPool(cb, timestampPool_, first, 2);
+    vk_.vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT,
+                            timestampPool_, first);
+  }
+  // Profiling: a timestamp before the first command and after each.
+  if (profilePool_) {
+    auto profileFirst =
+        static_cast<std::uint32_t>(nextBatch_ * (kProfiledPerBatch + 1));
+    vk_.vkCmdResetQueryPool(cb, profilePool_, profileFirst,
+                            kProfiledPerBatch + 1);
+    vk_.vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT,
+                            profilePool_, profileFirst);
+  }
+  open_ = true;
+  return llvm::Error::success();
+}
+
+llvm::Error VulkanDevice::submitOpenBatch() {
+  if (!open_)
+    return llvm::Error::success();
+  Batch &batch = batches_[nextBatch_];
+  VkCommandBuffer cb = batch.commands;
+  if (timestampPool_)
+    vk_.vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT,
+                            timestampPool_,
+                            static_cast<std::uint32_t>(2 * nextBatch_ + 1));
+  open_ = false;
+  if (llvm::Error e = endAndSubmit(cb, batch.fence, submittedBatches_ + 1)) {
+    // Not submitted: what it held goes, and its slot is free again.
+    batch.held.clear();
+    batch.timed.clear();
+    if (batch.descriptorPool)
+      vk_.vkResetDescriptorPool(device_, batch.descriptorPool, 0);
+    return e;
+  }
+  ++submittedBatches_;
+  ++counters().deviceSubmissions;
+  batch.pending = true;
+  nextBatch_ = (nextBatch_ + 1) % kBatchesInFlight;
+  return llvm::Error::success();
+}
+
+void VulkanDevice::submitOpenBatchesWhenDue() {
+  std::unique_lock lock(transferMutex_);
+  while (!stopping_) {
+    if (!open_) {
+      batchOpened_.wait(lock);
+      continue;
+    }
+    if (submittedBatches_ == 0 || unfinishedBatches() < 2) {
+      if (llvm::Error e = submitOpenBatch(); e && submitterError_.empty())
+        submitterError_ = llvm::toString(std::move(e));
+      else
+        llvm::consumeError(std::move(e));
+      continue;
+    }
+    // Until the device starts the last batch submitted (a blocking wait,
+    // off the lock; at most 50 ms, to see stopping_).
+    VkSemaphoreWaitInfo wait{};
+    wait.sType = VK_STRUCTURE_TYPE_SEMAPHORE_WAIT_INFO;
+    wait.semaphoreCount = 1;
+    wait.pSemaphores = &timeline_;
+    std::uint64_t value = submittedBatches_ - 1;
+    wait.pValues = &value;
+    lock.unlock();
+    VkResult r = vk_.vkWaitSemaphores(device_, &wait, 50'000'000);
+    lock.lock();
+    if (r != VK_SUCCESS && r != VK_TIMEOUT) {
+      // Device lost: submitting now lets the next call see it.
+      if (llvm::Error e = submitOpenBatch())
+        llvm::consumeError(std::move(e));
+      if (submitterError_.empty())
+        submitterError_ = "waiting for a batch failed: " + resultName(r);
+    }
+  }
 }
 
 llvm::Error
@@ -671,22 +835,37 @@ VulkanDevice::submit(std::span<const VulkanCommand> commands,
                    " bytes; at most " + llvm::Twine(kStagingCap) +
                    " go through the staging buffer at once");
 
-  std::lock_guard lock(transferMutex_);
+  std::unique_lock lock(transferMutex_);
+  if (!submitterError_.empty())
+    return failure(std::exchange(submitterError_, {}));
   // TRUENO_DEBUG=2: where a submission's host time goes.
   using Clock = std::chrono::steady_clock;
   const bool timed = timeSubmissions_;
   Clock::time_point marks[4];
   if (timed)
     marks[0] = Clock::now();
-  // The batch submitted kBatchesInFlight batches ago: waited for if it is
-  // still running, so that its command buffer, descriptor sets and
-  // staging memory can be used again.
-  Batch &batch = batches_[nextBatch_];
-  if (batch.pending)
-    if (llvm::Error e = retire(batch))
+  // The open batch if these commands fit in it, else a new one.
+  if (open_) {
+    const Batch &open = batches_[nextBatch_];
+    bool fits = open.usedSets + sets <= open.poolSets &&
+                open.usedDescriptors + descriptors <= open.poolDescriptors &&
+                open.usedStaging + uploadBytes <= open.staging.size &&
+                open.recorded + commands.size() <= commandsPerBatch_;
+    if (!fits) {
+      // Later batches get room for more.
+      wantedSets_ = std::min<std::uint32_t>(2 * wantedSets_, 4096);
+      wantedDescriptors_ =
+          std::min<std::uint32_t>(2 * wantedDescriptors_, 16384);
+      if (uploadBytes)
+        wantedStaging_ = std::min(2 * wantedStaging_, kStagingCap);
+      if (llvm::Error e = submitOpenBatch())
+        return e;
+    }
+  }
+  if (!open_)
+    if (llvm::Error e = openBatch(sets, descriptors, uploadBytes))
       return e;
-  if (llvm::Error e = reserve(batch, sets, descriptors, uploadBytes))
-    return e;
+  Batch &batch = batches_[nextBatch_];
   std::vector<VkDescriptorSet> setOf(commands.size(), VK_NULL_HANDLE);
   if (timed)
     marks[1] = Clock::now();
@@ -704,12 +883,12 @@ VulkanDevice::submit(std::span<const VulkanCommand> commands,
       allocate.descriptorPool = batch.descriptorPool;
       allocate.descriptorSetCount = 1;
       allocate.pSetLayouts = &layout;
+      // A failure leaves the open batch as it was: the sets allocated here
+      // stay unused until the pool is reset.
       if (VkResult r =
               vk_.vkAllocateDescriptorSets(device_, &allocate, &setOf[i]);
-          r != VK_SUCCESS) {
-        vk_.vkResetDescriptorPool(device_, batch.descriptorPool, 0);
+          r != VK_SUCCESS)
         return failure("vkAllocateDescriptorSets failed: " + resultName(r));
-      }
       for (std::size_t b = 0; b < c.bindings.size(); ++b) {
         infos.push_back(
             {c.bindings[b].first, c.bindings[b].second, VK_WHOLE_SIZE});
@@ -726,117 +905,96 @@ VulkanDevice::submit(std::span<const VulkanCommand> commands,
     vk_.vkUpdateDescriptorSets(device_,
                                static_cast<std::uint32_t>(writes.size()),
                                writes.data(), 0, nullptr);
+    batch.usedSets += sets;
+    batch.usedDescriptors += descriptors;
   }
-  std::size_t staged = 0;
-  for (const VulkanCommand &c : commands)
-    if (c.kind == VulkanCommand::Upload) {
-      std::memcpy(batch.staging.bytes + staged, c.host, c.bytes);
-      staged += (c.bytes + 15) & ~std::size_t(15);
-    }
-
-  VkCommandBuffer cb = batch.commands;
   if (timed)
     marks[2] = Clock::now();
-  auto recorded = [&]() -> llvm::Error {
-    if (llvm::Error e = beginAfterEarlierWork(cb))
-      return e;
-    auto first = static_cast<std::uint32_t>(2 * nextBatch_);
-    // The start: when everything before the leading barrier has finished
-    // (a top-of-pipe timestamp may be written while an earlier batch still
-    // runs, counting its time twice).
-    if (timestampPool_) {
-      vk_.vkCmdResetQueryPool(cb, timestampPool_, first, 2);
-      vk_.vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT,
-                              timestampPool_, first);
+
+  // Each command after the one before, in this batch or in the calls that
+  // joined it earlier.
+  VkCommandBuffer cb = batch.commands;
+  VkMemoryBarrier barrier{};
+  barrier.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER;
+  barrier.srcAccessMask =
+      VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
+  barrier.dstAccessMask =
+      VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT |
+      VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
+  VkPipelineStageFlags stages =
+      VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT;
+  auto profileFirst =
+      static_cast<std::uint32_t>(nextBatch_ * (kProfiledPerBatch + 1));
+  VkPipeline bound = VK_NULL_HANDLE;
+  for (std::size_t i = 0; i < commands.size(); ++i) {
+    const VulkanCommand &c = commands[i];
+    if (batch.recorded++ > 0)
+      vk_.vkCmdPipelineBarrier(cb, stages, stages, 0, 1, &barrier, 0, nullptr,
+                               0, nullptr);
+    switch (c.kind) {
+    case VulkanCommand::Dispatch:
+      if (c.kernel->pipeline() != bound) {
+        bound = c.kernel->pipeline();
+        vk_.vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_COMPUTE, bound);
+      }
+      vk_.vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_COMPUTE,
+                                  c.kernel->pipelineLayout(), 0, 1, &setOf[i],
+                                  0, nullptr);
+      vk_.vkCmdDispatch(cb, c.groups[0], c.groups[1], c.groups[2]);
+      break;
+    case VulkanCommand::Copy: {
+      VkBufferCopy region{c.fromOffset, c.toOffset, c.bytes};
+      if (c.bytes)
+        vk_.vkCmdCopyBuffer(cb, c.from, c.to, 1, &region);
+      break;
     }
-    // Profiling: a timestamp before the first command and after each.
-    batch.timed.clear();
-    auto profileFirst =
-        static_cast<std::uint32_t>(nextBatch_ * (kProfiledPerBatch + 1));
-    if (profilePool_) {
-      vk_.vkCmdResetQueryPool(cb, profilePool_, profileFirst,
-                              kProfiledPerBatch + 1);
-      vk_.vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT,
-                              profilePool_, profileFirst);
+    case VulkanCommand::Upload: {
+      // The host's bytes to the batch's staging memory now, copied on the
+      // device when the batch runs.
+      VkBufferCopy region{batch.usedStaging, c.toOffset, c.bytes};
+      if (c.bytes) {
+        std::memcpy(batch.staging.bytes + batch.usedStaging, c.host, c.bytes);
+        vk_.vkCmdCopyBuffer(cb, batch.staging.buffer, c.to, 1, &region);
+      }
+      batch.usedStaging += (c.bytes + 15) & ~std::size_t(15);
+      break;
     }
-    // Each command after the one before.
-    VkMemoryBarrier barrier{};
-    barrier.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER;
-    barrier.srcAccessMask =
-        VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
-    barrier.dstAccessMask =
-        VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT |
-        VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
-    VkPipelineStageFlags stages =
-        VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT;
-    std::size_t at = 0;
-    VkPipeline bound = VK_NULL_HANDLE;
-    for (std::size_t i = 0; i < commands.size(); ++i) {
-      const VulkanCommand &c = commands[i];
-      if (i > 0)
-        vk_.vkCmdPipelineBarrier(cb, stages, stages, 0, 1, &barrier, 0, nullptr,
-                                 0, nullptr);
-      switch (c.kind) {
-      case VulkanCommand::Dispatch:
-        if (c.kernel->pipeline() != bound) {
-          bound = c.kernel->pipeline();
-          vk_.vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_COMPUTE, bound);
-        }
-        vk_.vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_COMPUTE,
-                                    c.kernel->pipelineLayout(), 0, 1, &setOf[i],
-                                    0, nullptr);
-        vk_.vkCmdDispatch(cb, c.groups[0], c.groups[1], c.groups[2]);
-        break;
-      case VulkanCommand::Copy: {
-        VkBufferCopy region{c.fromOffset, c.toOffset, c.bytes};
-        if (c.bytes)
-          vk_.vkCmdCopyBuffer(cb, c.from, c.to, 1, &region);
-        break;
-      }
-      case VulkanCommand::Upload: {
-        VkBufferCopy region{at, c.toOffset, c.bytes};
-        if (c.bytes)
-          vk_.vkCmdCopyBuffer(cb, batch.staging.buffer, c.to, 1, &region);
-        at += (c.bytes + 15) & ~std::size_t(15);
-        break;
-      }
-      }
-      if (profilePool_ && batch.timed.size() < kProfiledPerBatch) {
-        batch.timed.push_back(c.kind == VulkanCommand::Dispatch ? c.kernel
-                                                                : nullptr);
-        vk_.vkCmdWriteTimestamp(
-            cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, profilePool_,
-            profileFirst + static_cast<std::uint32_t>(batch.timed.size()));
-      }
     }
-    if (timestampPool_)
-      vk_.vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT,
-                              timestampPool_, first + 1);
-    if (timed)
-      marks[3] = Clock::now();
-    return endAndSubmit(cb, batch.fence);
-  }();
-  if (timed && !recorded) {
+    if (profilePool_ && batch.timed.size() < kProfiledPerBatch) {
+      batch.timed.push_back(c.kind == VulkanCommand::Dispatch ? c.kernel
+                                                              : nullptr);
+      vk_.vkCmdWriteTimestamp(
+          cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, profilePool_,
+          profileFirst + static_cast<std::uint32_t>(batch.timed.size()));
+    }
+  }
+  ++batch.calls;
+  for (std::shared_ptr<const void> &h : held)
+    batch.held.push_back(std::move(h));
+  if (timed)
+    marks[3] = Clock::now();
+  // Submitted now where the device would otherwise run out of work soon:
+  // it has fewer than two batches left to run. Else the thread submits
+  // the batch when it does (or a later call, when the batch is full).
+  bool now =
+      !merge_ || batch.recorded >= commandsPerBatch_ || unfinishedBatches() < 2;
+  llvm::Error submitted = now ? submitOpenBatch() : llvm::Error::success();
+  if (!now)
+    batchOpened_.notify_one();
+  if (timed) {
     auto us = [](Clock::time_point a, Clock::time_point b) {
       return std::chrono::duration<double, std::micro>(b - a).count();
     };
     std::fprintf(stderr,
                  "trueno: vulkan submit: %zu commands; earlier batch %.1f us, "
-                 "descriptors and staging %.1f us, recording %.1f us, "
-                 "vkQueueSubmit %.1f us\n",
+                 "descriptors %.1f us, recording and staging %.1f us, "
+                 "vkQueueSubmit %.1f us%s\n",
                  commands.size(), us(marks[0], marks[1]),
                  us(marks[1], marks[2]), us(marks[2], marks[3]),
-                 us(marks[3], Clock::now()));
+                 us(marks[3], Clock::now()),
+                 now ? "" : " (joined the open batch)");
   }
-  if (recorded) {
-    if (batch.descriptorPool)
-      vk_.vkResetDescriptorPool(device_, batch.descriptorPool, 0);
-    return recorded;
-  }
-  batch.held = std::move(held);
-  batch.pending = true;
-  nextBatch_ = (nextBatch_ + 1) % kBatchesInFlight;
-  return llvm::Error::success();
+  return submitted;
 }
 
 } // namespace trueno::runtime::vulkan

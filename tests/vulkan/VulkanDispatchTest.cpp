@@ -5,16 +5,19 @@
 // dispatched, the result downloaded and compared with the same arithmetic
 // on the host (float32 exp as the CPU's polynomial: within 2 ulp of libm).
 // Pipelines also go through a VkPipelineCache whose stored bytes are
-// checked against the device before use.
+// checked against the device before use. Calls made while the device is
+// busy share a submission and still run in order.
 // On CI the device is Mesa's lavapipe; with TRUENO_TEST_REQUIRE_VULKAN=1 a
 // missing device is a failure, and the validation layer must stay silent.
 //
 //===----------------------------------------------------------------------===//
 #include "VulkanTestUtil.h"
+#include "trueno/Runtime/Counters.h"
 #include "trueno/Runtime/Vulkan/VulkanBuffer.h"
 #include "trueno/Runtime/Vulkan/VulkanKernel.h"
 #include "trueno/Runtime/Vulkan/VulkanPipelineCache.h"
 
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <random>
@@ -278,5 +281,138 @@ TEST_CASE("pipelines through a pipeline cache, whose bytes are checked "
     CHECK_FALSE((*cache)->primed());
     runThrough(**cache);
   }
+  checkNoValidationMessages();
+}
+
+TEST_CASE("calls made while the device is busy share a submission, in "
+          "order") {
+  std::shared_ptr<VulkanDevice> device = testDevice();
+  if (!device)
+    return;
+  auto kernels = compile(R"(
+    func.func @slow(%a: tensor<1048576xf32>) -> tensor<1048576xf32> {
+      %0 = trueno.exp %a : tensor<1048576xf32>
+      return %0 : tensor<1048576xf32>
+    }
+    func.func @step(%a: tensor<256xf32>, %b: tensor<256xf32>)
+        -> tensor<256xf32> {
+      %0 = trueno.add %a, %a : tensor<256xf32>
+      %1 = trueno.sub %0, %b : tensor<256xf32>
+      return %1 : tensor<256xf32>
+    }
+  )",
+                         *device);
+  REQUIRE(kernels.size() == 2);
+  std::vector<std::shared_ptr<VulkanKernel>> made;
+  for (const mlir::trueno::SpirvKernel &k : kernels) {
+    auto kernel =
+        VulkanKernel::create(device, k.words, k.entryPoint, k.bindings);
+    REQUIRE_MESSAGE(kernel, messageOf(kernel.takeError()));
+    made.push_back(std::move(*kernel));
+  }
+  const bool slowFirst =
+      kernels[0].entryPoint.find("slow") != std::string::npos;
+  const VulkanKernel &slow = *made[slowFirst ? 0 : 1];
+  const VulkanKernel &step = *made[slowFirst ? 1 : 0];
+  auto groupsOf = [](const mlir::trueno::SpirvKernel &k) {
+    std::array<std::uint32_t, 3> groups;
+    for (int d = 0; d < 3; ++d)
+      groups[d] = static_cast<std::uint32_t>(k.workgroupCount[d]);
+    return groups;
+  };
+  auto big = upload(*device, std::vector<float>(1 << 20, 0.5f));
+  auto bigOut = upload(*device, std::vector<float>(1 << 20, 0.0f));
+  VulkanCommand slowCommand;
+  slowCommand.kernel = &slow;
+  slowCommand.groups = groupsOf(kernels[slowFirst ? 0 : 1]);
+  slowCommand.bindings = {{big->handle(), 0}, {bigOut->handle(), 0}};
+
+  // How long one slow dispatch runs; then enough of them, in each of two
+  // batches, to keep the device busy for about 50 ms.
+  std::uint64_t busy = device->busyNanos();
+  auto start = std::chrono::steady_clock::now();
+  REQUIRE(messageOf(device->submit({&slowCommand, 1})).empty());
+  REQUIRE(messageOf(device->synchronize()).empty());
+  double one = device->busyNanos() > busy
+                   ? static_cast<double>(device->busyNanos() - busy)
+                   : std::chrono::duration<double, std::nano>(
+                         std::chrono::steady_clock::now() - start)
+                         .count();
+  auto repeats = static_cast<std::size_t>(std::clamp(50e6 / one, 1.0, 4000.0));
+  std::vector<VulkanCommand> slowBatch(repeats, slowCommand);
+
+  // 20 calls of a chain, each an upload of its own and a dispatch reading
+  // the result of the call before: x <- 2x - k, with x and k small
+  // integers, exact in float32, and wrong if any call ran out of order.
+  // Each upload is `uploadFloats` floats (the kernel reads 256): more than
+  // an open batch has staging memory for splits it. The submissions used.
+  const int kCalls = 20;
+  auto chain = [&](std::size_t uploadFloats, bool slowBatches) {
+    auto x = upload(*device, std::vector<float>(256, 1.0f));
+    auto y = upload(*device, std::vector<float>(256, 0.0f));
+    std::vector<std::shared_ptr<VulkanBuffer>> ks;
+    std::vector<std::vector<float>> hostKs;
+    double want = 1.0;
+    for (int i = 0; i < kCalls; ++i) {
+      auto k = device->allocate(uploadFloats * sizeof(float));
+      REQUIRE(k);
+      ks.push_back(std::move(*k));
+      hostKs.emplace_back(uploadFloats, static_cast<float>((i * 7) % 4));
+      want = 2 * want - hostKs.back()[0];
+    }
+    std::int64_t submissions = trueno::runtime::counters().deviceSubmissions;
+    std::uint64_t busyBefore = device->busyNanos();
+    auto began = std::chrono::steady_clock::now();
+    if (slowBatches)
+      for (int b = 0; b < 2; ++b)
+        REQUIRE(messageOf(device->submit(slowBatch)).empty());
+    for (int i = 0; i < kCalls; ++i) {
+      auto at = static_cast<std::size_t>(i);
+      VulkanBuffer &from = i % 2 ? *y : *x, &to = i % 2 ? *x : *y;
+      VulkanCommand commands[2];
+      commands[0].kind = VulkanCommand::Upload;
+      commands[0].to = ks[at]->handle();
+      commands[0].bytes = uploadFloats * sizeof(float);
+      commands[0].host = hostKs[at].data();
+      commands[1].kernel = &step;
+      commands[1].groups = groupsOf(kernels[slowFirst ? 1 : 0]);
+      commands[1].bindings = {
+          {from.handle(), 0}, {ks[at]->handle(), 0}, {to.handle(), 0}};
+      REQUIRE(messageOf(device->submit(commands)).empty());
+    }
+    double recording = std::chrono::duration<double, std::nano>(
+                           std::chrono::steady_clock::now() - began)
+                           .count();
+    REQUIRE(messageOf(device->synchronize()).empty());
+    std::int64_t used =
+        trueno::runtime::counters().deviceSubmissions - submissions;
+    std::vector<float> got = download(*device, kCalls % 2 ? *y : *x);
+    for (std::size_t i = 0; i < got.size(); ++i)
+      if (got[i] != want)
+        FAIL("element " << i << ": " << got[i] << ", want " << want);
+    // While the first slow batch ran (half the device's time), every call
+    // found two batches still to run: they share submissions.
+    double slowBatchNanos =
+        static_cast<double>(device->busyNanos() - busyBefore) / 2;
+    bool busyThroughout =
+        device->busyNanos() > busyBefore && recording < slowBatchNanos / 2;
+    CAPTURE(repeats);
+    CAPTURE(recording);
+    CAPTURE(slowBatchNanos);
+    const char *merge = std::getenv("TRUENO_VULKAN_MERGE");
+    if (merge && std::string(merge) == "0")
+      CHECK(used == (slowBatches ? 2 : 0) + kCalls);
+    else if (slowBatches && uploadFloats == 256 && busyThroughout)
+      CHECK(used == 3);
+    else if (slowBatches && uploadFloats == 256)
+      MESSAGE("the device ran the slow batches before the calls were made: "
+              << used << " submissions");
+    return used;
+  };
+  chain(256, /*slowBatches=*/true);
+  // 64 KiB uploads: the calls fill open batches and go on in new ones.
+  chain(16384, /*slowBatches=*/true);
+  // An idle device: the first calls are submitted alone.
+  CHECK(chain(256, /*slowBatches=*/false) >= 2);
   checkNoValidationMessages();
 }

@@ -62,6 +62,10 @@ struct RuntimeStats {
   /// upload over 1 MiB, and each sync() with work still running. Programs,
   /// fills and smaller uploads are queued without a wait.
   std::int64_t deviceWaits = 0;
+  /// Submissions to a GPU's queue: one per program, small upload or fill,
+  /// except that those issued while the GPU has two submissions or more
+  /// still to run join one open submission (sent as it runs out).
+  std::int64_t deviceSubmissions = 0;
 };
 
 /// Counters since the process started.

@@ -984,6 +984,7 @@ RuntimeStats runtimeStats() {
   stats.diskLoadMs = static_cast<double>(c.diskLoadMicros.load()) / 1e3;
   stats.deviceMs = static_cast<double>(runtime::vulkanBusyNanos()) / 1e6;
   stats.deviceWaits = c.deviceWaits.load();
+  stats.deviceSubmissions = c.deviceSubmissions.load();
   return stats;
 }
 

@@ -21,6 +21,9 @@ struct RuntimeCounters {
   /// an upload over 1 MiB), and each wait for submitted work that had not
   /// finished (sync(), a batch reused while it still ran).
   std::atomic<std::int64_t> deviceWaits{0};
+  /// Batches of commands submitted to a GPU's queue: while the GPU is busy,
+  /// several programs (and small uploads) share one.
+  std::atomic<std::int64_t> deviceSubmissions{0};
 };
 RuntimeCounters &counters();
 

@@ -5,8 +5,12 @@
 // 16-bit storage, timeline semaphores), its device-level entry points, the
 // transfers between host memory and device-local buffers through a
 // host-visible staging buffer, and the batches of commands that programs
-// submit without waiting for them (up to kBatchesInFlight at once). Every
-// VkResult is checked; errors name the device and the call.
+// submit without waiting for them (up to kBatchesInFlight at once). While
+// the device has two or more batches still to run, programs join an open
+// batch, which a thread of the device submits as the GPU starts the last
+// one before it: each submission costs the GPU some 20-30 us on an H100
+// (docs/PERFORMANCE.md), which a batch of several programs pays once.
+// Every VkResult is checked; errors name the device and the call.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TRUENO_RUNTIME_VULKAN_VULKANDEVICE_H
@@ -17,12 +21,15 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <span>
+#include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -93,12 +100,15 @@ public:
                        std::array<std::uint32_t, 3> groups);
 
   /// Runs `commands` in order, each seeing the memory writes of those
-  /// before (and of every batch and transfer submitted earlier), as one
-  /// submission, and returns once it is submitted. `held` (the buffers and
-  /// kernels the commands use) is kept alive until the batch has finished.
-  /// The uploads of one batch go through its own staging memory (at most
-  /// 64 MiB). An error of the device while it runs is returned by a later
-  /// submit, transfer or synchronize().
+  /// before (and of every batch and transfer submitted earlier), and
+  /// returns once they are recorded: submitted at once where the device
+  /// has fewer than two batches left to run, else into the open batch,
+  /// which is submitted when it has two no longer (by the device's thread),
+  /// when it is full, or before any wait or transfer. `held` (the buffers
+  /// and kernels the commands use) is kept alive until the batch has
+  /// finished. The uploads of one batch go through its own staging memory
+  /// (at most 64 MiB). An error of the device while it runs is returned by
+  /// a later submit, transfer or synchronize().
   llvm::Error submit(std::span<const VulkanCommand> commands,
                      std::vector<std::shared_ptr<const void>> held = {});
 
@@ -143,8 +153,10 @@ private:
   /// Resets and begins `commands`, then records the barrier that orders
   /// what follows after everything submitted to the queue before.
   llvm::Error beginAfterEarlierWork(VkCommandBuffer commands);
-  /// Ends `commands` and submits them, signalling `fence`.
-  llvm::Error endAndSubmit(VkCommandBuffer commands, VkFence fence);
+  /// Ends `commands` and submits them, signalling `fence` and, where
+  /// `timelineValue` is not 0, the timeline semaphore to that value.
+  llvm::Error endAndSubmit(VkCommandBuffer commands, VkFence fence,
+                           std::uint64_t timelineValue = 0);
   /// Records `record` into the transfer command buffer, submits it and
   /// waits.
   template <typename Record> llvm::Error submitAndWait(Record &&record);
@@ -158,6 +170,11 @@ private:
     Staging staging;
     std::vector<std::shared_ptr<const void>> held;
     bool pending = false;
+    /// While open: the descriptor sets, descriptors and staging bytes its
+    /// commands use, the commands recorded and the submit() calls they
+    /// came from.
+    std::uint32_t usedSets = 0, usedDescriptors = 0;
+    std::size_t usedStaging = 0, recorded = 0, calls = 0;
     /// Profiling: the kernel each timed dispatch ran (its time ends at
     /// query i + 1 of the batch's profile range, and starts at query i).
     std::vector<const VulkanKernel *> timed;
@@ -166,6 +183,18 @@ private:
   /// storage buffers in all, and its staging memory `bytes` bytes.
   llvm::Error reserve(Batch &batch, std::uint32_t sets,
                       std::uint32_t descriptors, std::size_t bytes);
+  /// Retires the batch slot nextBatch_ if it is pending, gives it room for
+  /// at least the wanted sets, descriptors and staging bytes, and begins
+  /// its commands: the batch is open.
+  llvm::Error openBatch(std::uint32_t sets, std::uint32_t descriptors,
+                        std::size_t bytes);
+  /// Ends and submits the open batch (if any); it is pending after.
+  llvm::Error submitOpenBatch();
+  /// Batches submitted that the device has not finished.
+  std::uint64_t unfinishedBatches();
+  /// The device's thread: submits the open batch once fewer than two
+  /// batches are left to run before it.
+  void submitOpenBatchesWhenDue();
   /// Waits for `batch` (which is pending), then reads its timestamps and
   /// lets go of what it held.
   llvm::Error retire(Batch &batch);
@@ -196,9 +225,29 @@ private:
   Staging staging_;
 
   std::atomic<std::uint64_t> liveBytes_ = 0;
-  /// The batches, used in turn (under transferMutex_).
+  /// The batches, used in turn (under transferMutex_); batches_[nextBatch_]
+  /// is open (recording, not submitted) where open_ is.
   std::array<Batch, kBatchesInFlight> batches_;
   std::size_t nextBatch_ = 0;
+  bool open_ = false;
+  /// Signalled by each batch to its number (the first is 1); the last
+  /// number given.
+  VkSemaphore timeline_ = VK_NULL_HANDLE;
+  std::uint64_t submittedBatches_ = 0;
+  /// TRUENO_VULKAN_MERGE=0 submits each call alone. At most this many
+  /// commands join one batch (kProfiledPerBatch while profiling).
+  bool merge_ = true;
+  std::size_t commandsPerBatch_ = 1024;
+  /// What an open batch is given room for: doubled (up to a cap) each time
+  /// a call did not fit, so that later batches take more calls.
+  std::uint32_t wantedSets_ = 64, wantedDescriptors_ = 256;
+  std::size_t wantedStaging_ = 64 << 10;
+  /// The thread that submits open batches; it stops with the device.
+  std::thread submitter_;
+  std::condition_variable batchOpened_;
+  bool stopping_ = false;
+  /// An error the thread met, returned by the next submit or synchronize.
+  std::string submitterError_;
   /// Two timestamps around each batch (batch i: queries 2i and 2i + 1).
   VkQueryPool timestampPool_ = VK_NULL_HANDLE;
   std::atomic<std::uint64_t> busyNanos_ = 0;
