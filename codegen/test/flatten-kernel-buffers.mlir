@@ -3,6 +3,7 @@
 // indexed with the linearized position (plus the reach of negative strides
 // below the first element, where the runtime binds the buffer); bfloat16 is
 // stored as i16; each launch passes a reinterpret_cast of its operand.
+// Cooperative matrix loads and stores keep their row stride.
 // RUN: trueno-opt %s -split-input-file -trueno-flatten-kernel-buffers | FileCheck %s
 // RUN: trueno-opt %s -split-input-file '-trueno-flatten-kernel-buffers=float64=true' | FileCheck %s --check-prefix=F64
 // RUN: trueno-opt %s -split-input-file '-trueno-flatten-kernel-buffers=float64=true int64=true' | FileCheck %s --check-prefix=I64
@@ -196,6 +197,37 @@ module attributes {gpu.container_module} {
       %y = memref.load %a[%c1] : memref<4xf64>
       %f = arith.remf %x, %y : f64
       memref.store %f, %out[%i] : memref<4xf64>
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+// Cooperative matrices loaded from and stored to a kernel buffer (the
+// matrix kernel's accumulators added to C): at the linearized position of
+// their first element, with the same row stride.
+// CHECK-LABEL: gpu.func @matrices
+// CHECK-SAME: (%[[C:.*]]: memref<4096xf32>)
+// CHECK: %[[ROW:.*]] = arith.muli %{{.*}}, %c64
+// CHECK: %[[AT:.*]] = arith.addi %[[ROW]], %{{.*}}
+// CHECK: %[[OLD:.*]] = gpu.subgroup_mma_load_matrix %[[C]][%[[AT]]] {leadDimension = 64 : index} : memref<4096xf32> -> !gpu.mma_matrix<16x16xf32, "COp">
+// CHECK: gpu.subgroup_mma_store_matrix %{{.*}}, %[[C]][%{{.*}}] {leadDimension = 64 : index} : !gpu.mma_matrix<16x16xf32, "COp">, memref<4096xf32>
+module attributes {gpu.container_module} {
+  func.func @host(%c: memref<64x64xf32>) {
+    %c1 = arith.constant 1 : index
+    gpu.launch_func @kernels::@matrices blocks in (%c1, %c1, %c1)
+        threads in (%c1, %c1, %c1) args(%c : memref<64x64xf32>)
+    return
+  }
+  gpu.module @kernels {
+    gpu.func @matrices(%c: memref<64x64xf32>) kernel {
+      %i = gpu.thread_id x
+      %c16 = arith.constant 16 : index
+      %row = arith.muli %i, %c16 : index
+      %old = gpu.subgroup_mma_load_matrix %c[%row, %c16] {leadDimension = 64 : index} : memref<64x64xf32> -> !gpu.mma_matrix<16x16xf32, "COp">
+      %sum = gpu.subgroup_mma_elementwise addf %old, %old : (!gpu.mma_matrix<16x16xf32, "COp">, !gpu.mma_matrix<16x16xf32, "COp">) -> !gpu.mma_matrix<16x16xf32, "COp">
+      gpu.subgroup_mma_store_matrix %sum, %c[%row, %c16] {leadDimension = 64 : index} : !gpu.mma_matrix<16x16xf32, "COp">, memref<64x64xf32>
       gpu.return
     }
   }

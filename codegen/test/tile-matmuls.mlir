@@ -9,6 +9,7 @@
 // RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 cooperative-matrix=true cooperative-buffers=2' | FileCheck %s --check-prefix=COOP2
 // RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 cooperative-matrix=true cooperative-columns=256 cooperative-step=64 cooperative-buffers=2 workgroup-memory=49152' | FileCheck %s --check-prefix=COOP256
 // RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 cooperative-matrix=true cooperative-step=64' | FileCheck %s --check-prefix=COOP64
+// RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 cooperative-matrix=true cooperative-direct=false' | FileCheck %s --check-prefix=STAGED
 
 // 100 x 129 outputs: 2 x 3 tiles, one workgroup each; the contraction of
 // 33 in steps of 16 (3 steps, the last one partly zeros); the tiles'
@@ -111,9 +112,11 @@ func.func @left_alone(%a: memref<16x64xf32>, %b: memref<64x64xf32>, %c: memref<1
 // (both inputs' rows are multiples of 4) and stores them as one group;
 // each of the 8 subgroups multiplies 4 x 2 fragments twice a step of 32
 // (16 mma computes), loading them with the strides in groups, its float32
-// accumulators carried by the loop, then staged through its 16 rows of a
-// 128x16 buffer into C: 8 rounds of 8 guarded additions a thread.
-// bfloat16 keeps the float32 tiles.
+// accumulators carried by the loop. A tile inside C (C's rows of 300
+// floats start 16-byte aligned) adds each fragment to C by a matrix load,
+// an addition and a matrix store, without barriers; an edge tile stages
+// each through its subgroup's 16 rows of a 128x16 buffer into C: 8 rounds
+// of 8 guarded additions a thread. bfloat16 keeps the float32 tiles.
 // CHECK-LABEL: func.func @halves
 // CHECK: memref.alloc() : memref<64x16xf32, 3>
 // CHECK: vector.load %arg0{{.*}} : memref<200x96xf16>, vector<4xf16>
@@ -146,12 +149,26 @@ func.func @left_alone(%a: memref<16x64xf32>, %b: memref<64x64xf32>, %c: memref<1
 // COOP-COUNT-16: gpu.subgroup_mma_compute
 // COOP: gpu.barrier
 // COOP: scf.yield
+// COOP: scf.if %{{.*}} {
+// COOP-NOT: gpu.barrier
+// COOP: %[[OLD:.*]] = gpu.subgroup_mma_load_matrix %arg2[%{{.*}}, %{{.*}}] {leadDimension = 300 : index} : memref<200x300xf32> -> !gpu.mma_matrix<16x16xf32, "COp">
+// COOP-NEXT: %[[SUM:.*]] = gpu.subgroup_mma_elementwise  addf %[[OLD]], %{{.*}}#0
+// COOP-NEXT: gpu.subgroup_mma_store_matrix %[[SUM]], %arg2[%{{.*}}, %{{.*}}] {leadDimension = 300 : index}
+// COOP-COUNT-7: gpu.subgroup_mma_store_matrix %{{.*}}, %arg2
+// COOP-NOT: gpu.barrier
+// COOP: } else {
 // COOP: gpu.subgroup_mma_store_matrix %{{.*}}, %[[CS]][%{{.*}}, %c0{{.*}}] {leadDimension = 16 : index}
 // COOP-NEXT: gpu.barrier
 // COOP-COUNT-8: memref.store %{{.*}}, %arg2
 // COOP: gpu.barrier
 // COOP-COUNT-7: gpu.subgroup_mma_store_matrix
 // COOP-NOT: gpu.subgroup_mma_store_matrix
+// With cooperative-direct=false every tile is staged.
+// STAGED-LABEL: func.func @halves
+// STAGED-NOT: gpu.subgroup_mma_load_matrix %arg2
+// STAGED: gpu.subgroup_mma_store_matrix %{{.*}}, %alloc
+// STAGED-NOT: gpu.subgroup_mma_store_matrix %{{.*}}, %arg2
+// STAGED-LABEL: func.func @halves_odd_rows
 // With steps of 64: tiles of 128x64 and 64x128 (padded), each step 4
 // k-fragments of every accumulator.
 // COOP64-LABEL: func.func @halves
@@ -189,7 +206,8 @@ func.func @left_alone(%a: memref<16x64xf32>, %b: memref<64x64xf32>, %c: memref<1
 // COOP2-NEXT: gpu.barrier
 // COOP2-NEXT: scf.yield {{.*}}, %[[OTHER]] :
 // With 256 columns, each subgroup computes 4 x 4 fragments: 128x40 and
-// 32x264 tiles, 16 rounds of the epilogue. Asked for steps of 64 and two
+// 32x264 tiles, 16 fragments stored to C directly (inside C) or staged
+// (at its edges). Asked for steps of 64 and two
 // copies in 48 KiB of workgroup memory, the kernel takes steps of 32 and
 // one copy (35 KiB; 59 KiB with steps of 64).
 // COOP256-LABEL: func.func @halves
@@ -199,7 +217,9 @@ func.func @left_alone(%a: memref<16x64xf32>, %b: memref<64x64xf32>, %c: memref<1
 // COOP256: scf.for %{{.*}} = %c0{{.*}} to %c96 step %c32
 // COOP256-COUNT-32: gpu.subgroup_mma_compute
 // COOP256: scf.yield
-// COOP256-COUNT-16: gpu.subgroup_mma_store_matrix
+// COOP256-COUNT-16: gpu.subgroup_mma_store_matrix %{{.*}}, %arg2
+// COOP256: } else {
+// COOP256-COUNT-16: gpu.subgroup_mma_store_matrix %{{.*}}, %alloc
 // COOP256-NOT: gpu.subgroup_mma_store_matrix
 // COOP256-LABEL: func.func @halves_odd_rows
 // A's rows of 90 halves are not groups of 4 in the buffer: the cooperative

@@ -176,6 +176,9 @@ public:
     if (auto copies =
             choiceSetting("TRUENO_VULKAN_COOPERATIVE_BUFFERS", {"1", "2"}))
       options_.cooperativeBuffers = *copies == "2" ? 2 : 1;
+    if (auto direct =
+            choiceSetting("TRUENO_VULKAN_COOPERATIVE_DIRECT", {"0", "1"}))
+      options_.cooperativeDirect = *direct == "1";
     options_.maxWorkgroupMemory = info.maxSharedMemoryBytes;
     // A thread's reduction loop's unroll factor (1: not unrolled).
     if (auto unroll =

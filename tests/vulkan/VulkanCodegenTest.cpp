@@ -236,6 +236,24 @@ TEST_CASE("float16 products compile to cooperative matrices where the device "
   for (std::size_t at; (at = odd.find("96")) != std::string::npos;)
     odd.replace(at, 2, "33");
   CHECK(mulAdds(odd) == 32);
+  // The accumulators reach C directly where its rows start 16-byte
+  // aligned (300 columns): a matrix store (OpCooperativeMatrixStoreKHR,
+  // 4458) of each of a subgroup's 4 x 4 fragments to C, and one to
+  // workgroup memory for edge tiles; 301 columns, only the latter.
+  auto stores = [&](const std::string &product) {
+    CompiledKernels compiled = compileForVulkan(product, options);
+    INFO(compiled.diagnostics);
+    REQUIRE(compiled.ok);
+    REQUIRE(compiled.kernels.size() == 3);
+    return llvm::count_if(compiled.kernels[1].words, [](std::uint32_t w) {
+      return (w & 0xffff) == 4458 && (w >> 16) >= 4 && (w >> 16) <= 7;
+    });
+  };
+  CHECK(stores(source) == 32);
+  std::string ragged = source;
+  for (std::size_t at; (at = ragged.find("300")) != std::string::npos;)
+    ragged.replace(at, 3, "301");
+  CHECK(stores(ragged) == 16);
   // Where even the smallest shape does not fit, float32 tiles.
   options.maxWorkgroupMemory = 16384;
   CompiledKernels small = compileForVulkan(source, options);

@@ -630,6 +630,23 @@ struct FlattenKernelBuffersPass
         b.create<memref::StoreOp>(store.getLoc(), value, argument,
                                   ValueRange{index});
         store.erase();
+      } else if (auto load = dyn_cast<gpu::SubgroupMmaLoadMatrixOp>(user);
+                 load && f.vectorWidth == 1 && !f.bfloat16) {
+        // A cooperative matrix's rows: the row stride (leadDimension, in
+        // elements) is the same in the flat buffer.
+        Value index = linearize(b, load.getLoc(), load.getIndices(), f);
+        Value flat = b.create<gpu::SubgroupMmaLoadMatrixOp>(
+            load.getLoc(), load.getRes().getType(), argument, ValueRange{index},
+            load.getLeadDimensionAttr(), load.getTransposeAttr());
+        load.replaceAllUsesWith(flat);
+        load.erase();
+      } else if (auto store = dyn_cast<gpu::SubgroupMmaStoreMatrixOp>(user);
+                 store && f.vectorWidth == 1 && !f.bfloat16) {
+        Value index = linearize(b, store.getLoc(), store.getIndices(), f);
+        b.create<gpu::SubgroupMmaStoreMatrixOp>(
+            store.getLoc(), store.getSrc(), argument, ValueRange{index},
+            store.getLeadDimensionAttr(), store.getTransposeAttr());
+        store.erase();
       } else {
         return user->emitOpError("uses a kernel buffer other than by a load "
                                  "or a store");

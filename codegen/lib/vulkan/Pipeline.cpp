@@ -150,6 +150,7 @@ std::string vulkanStagePipeline(VulkanStage stage,
            std::to_string(options.cooperativeColumns) +
            " cooperative-buffers=" +
            std::to_string(options.cooperativeBuffers) +
+           " cooperative-direct=" + flag(options.cooperativeDirect) +
            " workgroup-memory=" + std::to_string(options.maxWorkgroupMemory) +
            " prefetch=" + flag(options.matmulPrefetch) +
            " max-workgroup-count=" + std::to_string(options.maxWorkgroupCount) +

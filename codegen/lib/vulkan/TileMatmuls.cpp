@@ -39,8 +39,11 @@
 //                     + acc[i][j]                   (kk = 0, 16, ...)
 //         barrier
 //       }
-//       for each (i, j): every subgroup stores acc[i][j] to its 16x16 of
-//       Cs; barrier; the workgroup adds Cs to C where inside; barrier
+//       if the tile is inside C (and C's rows start 16-byte aligned):
+//         each subgroup: C[its 16x16 (i, j)] = load(C) + acc[i][j], by
+//         matrix loads and stores, no barrier
+//       else for each (i, j): every subgroup stores acc[i][j] to its 16x16
+//         of Cs; barrier; the workgroup adds Cs to C where inside; barrier
 //     }
 //   }
 //
@@ -587,9 +590,32 @@ struct TileMatmulsPass
           loc, then.create<arith::AddFOp>(loc, old, sum), c, at(row, col));
     };
 
+    // Where C's rows start 16-byte aligned, a tile inside C adds each
+    // fragment to C by a matrix load and store of its own (no workgroup
+    // memory, no barrier); edge tiles and split-K go through cStage.
+    std::optional<DirectC> direct;
+    if (cooperative && cooperativeDirect && chunks == 1) {
+      SmallVector<int64_t> strides;
+      int64_t offset = 0;
+      if (succeeded(getStridesAndOffset(cType, strides, offset)) &&
+          !ShapedType::isDynamic(offset) && offset % 4 == 0 &&
+          strides.back() == 1 && llvm::all_of(strides, [](int64_t s) {
+            return !ShapedType::isDynamic(s) && (s == 1 || s % 4 == 0);
+          })) {
+        Value rowsInside = b.create<arith::CmpIOp>(
+            loc, arith::CmpIPredicate::ule,
+            b.create<arith::AddIOp>(loc, m0, index(tileM)), index(m));
+        Value columnsInside = b.create<arith::CmpIOp>(
+            loc, arith::CmpIPredicate::ule,
+            b.create<arith::AddIOp>(loc, n0, index(tileN)), index(n));
+        direct =
+            DirectC{c, batched ? batch : Value(), strides[strides.size() - 2],
+                    b.create<arith::AndIOp>(loc, rowsInside, columnsInside)};
+      }
+    }
     if (cooperative)
       cooperativeBody(b, loc, tid, *shape, aTile, bTile, cStage, subgroup, m0,
-                      n0, contraction, accumulate);
+                      n0, contraction, accumulate, direct);
     else
       fmaBody(b, loc, kPer, tx, ty, aTile, bTile, m0, n0, contraction,
               accumulate);
@@ -632,6 +658,13 @@ struct TileMatmulsPass
   using Contraction = llvm::function_ref<SmallVector<Value>(
       OpBuilder &, int64_t, ValueRange, Compute)>;
   using Accumulate = llvm::function_ref<void(OpBuilder &, Value, Value, Value)>;
+  /// C for fragments added to it directly: the batch index (or null), the
+  /// row stride in elements, and whether the tile lies inside C.
+  struct DirectC {
+    Value c, batch;
+    int64_t rowStride;
+    Value inside;
+  };
 
   /// Each thread's (kPer x kPer) block of outputs in registers, by fused
   /// multiply-adds from the float32 tiles.
@@ -682,28 +715,34 @@ struct TileMatmulsPass
   }
 
   /// Each subgroup's 4 x (2 or 4) fragments of float32 accumulators, by
-  /// the device's matrix multiply-adds from the float16 tiles; then staged
-  /// through workgroup memory, one fragment a round, into C.
+  /// the device's matrix multiply-adds from the float16 tiles; then added
+  /// to C: with `direct` and the tile inside C, each fragment by a matrix
+  /// load, add and store of C; else staged through workgroup memory, one
+  /// fragment a round.
   static void cooperativeBody(OpBuilder &b, Location loc, Value tid,
                               const CooperativeShape &shape, Value aTile,
                               Value bTile, Value cStage, Value subgroup,
                               Value m0, Value n0, Contraction contraction,
-                              Accumulate accumulate) {
+                              Accumulate accumulate,
+                              const std::optional<DirectC> &direct) {
     auto index = [&](int64_t v) -> Value {
       return b.create<arith::ConstantIndexOp>(loc, v);
     };
     const int64_t fragmentsN = shape.fragmentsN();
     // Subgroup s's first row and column in the tile.
-    auto origin = [&](Value s) -> std::pair<Value, Value> {
-      Value row = b.create<arith::MulIOp>(
-          loc, b.create<arith::DivUIOp>(loc, s, index(kCoopSubgroupColumns)),
-          index(kFragmentsM * kFragment));
-      Value column = b.create<arith::MulIOp>(
-          loc, b.create<arith::RemUIOp>(loc, s, index(kCoopSubgroupColumns)),
-          index(fragmentsN * kFragment));
+    auto origin = [&](OpBuilder &ob, Value s) -> std::pair<Value, Value> {
+      auto at = [&](int64_t v) -> Value {
+        return ob.create<arith::ConstantIndexOp>(loc, v);
+      };
+      Value row = ob.create<arith::MulIOp>(
+          loc, ob.create<arith::DivUIOp>(loc, s, at(kCoopSubgroupColumns)),
+          at(kFragmentsM * kFragment));
+      Value column = ob.create<arith::MulIOp>(
+          loc, ob.create<arith::RemUIOp>(loc, s, at(kCoopSubgroupColumns)),
+          at(fragmentsN * kFragment));
       return {row, column};
     };
-    auto [subgroupRow, subgroupColumn] = origin(subgroup);
+    auto [subgroupRow, subgroupColumn] = origin(b, subgroup);
     // The tiles hold groups of kCopyVector halves: columns and strides in
     // groups.
     Value subgroupGroup =
@@ -763,41 +802,81 @@ struct TileMatmulsPass
     // the workgroup's threads add the 8 fragments to C, neighbouring
     // threads neighbouring columns.
     constexpr int64_t kSubgroups = kCoopSubgroupRows * kCoopSubgroupColumns;
+    auto staged = [&](OpBuilder &sb) {
+      auto at = [&](int64_t v) -> Value {
+        return sb.create<arith::ConstantIndexOp>(loc, v);
+      };
+      for (int64_t i = 0; i < kFragmentsM; ++i)
+        for (int64_t j = 0; j < fragmentsN; ++j) {
+          sb.create<gpu::SubgroupMmaStoreMatrixOp>(
+              loc, fragments[i * fragmentsN + j], cStage,
+              ValueRange{sb.create<arith::MulIOp>(loc, subgroup, at(kFragment)),
+                         at(0)},
+              lead(kFragment), /*transpose=*/UnitAttr());
+          sb.create<gpu::BarrierOp>(loc);
+          for (int64_t r = 0; r < kSubgroups * kFragment * kFragment / kThreads;
+               ++r) {
+            Value e = sb.create<arith::AddIOp>(loc, tid, at(r * kThreads));
+            Value g =
+                sb.create<arith::DivUIOp>(loc, e, at(kFragment * kFragment));
+            Value w =
+                sb.create<arith::RemUIOp>(loc, e, at(kFragment * kFragment));
+            Value rr = sb.create<arith::DivUIOp>(loc, w, at(kFragment));
+            Value cc = sb.create<arith::RemUIOp>(loc, w, at(kFragment));
+            auto [gRow, gColumn] = origin(sb, g);
+            Value row = sb.create<arith::AddIOp>(
+                loc, sb.create<arith::AddIOp>(loc, m0, gRow),
+                sb.create<arith::AddIOp>(loc, rr, at(kFragment * i)));
+            Value col = sb.create<arith::AddIOp>(
+                loc, sb.create<arith::AddIOp>(loc, n0, gColumn),
+                sb.create<arith::AddIOp>(loc, cc, at(kFragment * j)));
+            Value v = sb.create<memref::LoadOp>(
+                loc, cStage,
+                ValueRange{sb.create<arith::AddIOp>(
+                               loc,
+                               sb.create<arith::MulIOp>(loc, g, at(kFragment)),
+                               rr),
+                           cc});
+            accumulate(sb, row, col, v);
+          }
+          sb.create<gpu::BarrierOp>(loc);
+        }
+    };
+    if (!direct) {
+      staged(b);
+      return;
+    }
+    // The condition is the workgroup's alone: the barriers of the staged
+    // branch are reached by all its threads or none.
+    auto branch = b.create<scf::IfOp>(loc, direct->inside, /*withElse=*/true);
+    OpBuilder then = branch.getThenBodyBuilder();
     for (int64_t i = 0; i < kFragmentsM; ++i)
       for (int64_t j = 0; j < fragmentsN; ++j) {
-        b.create<gpu::SubgroupMmaStoreMatrixOp>(
-            loc, fragments[i * fragmentsN + j], cStage,
-            ValueRange{b.create<arith::MulIOp>(loc, subgroup, index(kFragment)),
-                       index(0)},
-            lead(kFragment), /*transpose=*/UnitAttr());
-        b.create<gpu::BarrierOp>(loc);
-        for (int64_t r = 0; r < kSubgroups * kFragment * kFragment / kThreads;
-             ++r) {
-          Value e = b.create<arith::AddIOp>(loc, tid, index(r * kThreads));
-          Value g =
-              b.create<arith::DivUIOp>(loc, e, index(kFragment * kFragment));
-          Value w =
-              b.create<arith::RemUIOp>(loc, e, index(kFragment * kFragment));
-          Value rr = b.create<arith::DivUIOp>(loc, w, index(kFragment));
-          Value cc = b.create<arith::RemUIOp>(loc, w, index(kFragment));
-          auto [gRow, gColumn] = origin(g);
-          Value row = b.create<arith::AddIOp>(
-              loc, b.create<arith::AddIOp>(loc, m0, gRow),
-              b.create<arith::AddIOp>(loc, rr, index(kFragment * i)));
-          Value col = b.create<arith::AddIOp>(
-              loc, b.create<arith::AddIOp>(loc, n0, gColumn),
-              b.create<arith::AddIOp>(loc, cc, index(kFragment * j)));
-          Value v = b.create<memref::LoadOp>(
-              loc, cStage,
-              ValueRange{b.create<arith::AddIOp>(
-                             loc,
-                             b.create<arith::MulIOp>(loc, g, index(kFragment)),
-                             rr),
-                         cc});
-          accumulate(b, row, col, v);
-        }
-        b.create<gpu::BarrierOp>(loc);
+        auto at = [&](int64_t v) -> Value {
+          return then.create<arith::ConstantIndexOp>(loc, v);
+        };
+        SmallVector<Value> indices;
+        if (direct->batch)
+          indices.push_back(direct->batch);
+        indices.push_back(then.create<arith::AddIOp>(
+            loc, m0,
+            then.create<arith::AddIOp>(loc, subgroupRow, at(kFragment * i))));
+        indices.push_back(then.create<arith::AddIOp>(
+            loc, n0,
+            then.create<arith::AddIOp>(loc, subgroupColumn,
+                                       at(kFragment * j))));
+        Value old = then.create<gpu::SubgroupMmaLoadMatrixOp>(
+            loc, accType, direct->c, indices, lead(direct->rowStride),
+            /*transpose=*/UnitAttr());
+        Value sum = then.create<gpu::SubgroupMmaElementwiseOp>(
+            loc, accType, ValueRange{old, fragments[i * fragmentsN + j]},
+            gpu::MMAElementwiseOp::ADDF);
+        then.create<gpu::SubgroupMmaStoreMatrixOp>(loc, sum, direct->c, indices,
+                                                   lead(direct->rowStride),
+                                                   /*transpose=*/UnitAttr());
       }
+    OpBuilder otherwise = branch.getElseBodyBuilder();
+    staged(otherwise);
   }
 };
 

@@ -439,6 +439,11 @@ def TileMatmuls : Pass<"trueno-tile-matmuls", "::mlir::func::FuncOp"> {
            /*default=*/"1",
            "Copies of the cooperative kernel's tiles in workgroup memory: 1, "
            "or 2 (one barrier a step; any other value is 1)">,
+    Option<"cooperativeDirect", "cooperative-direct", "bool",
+           /*default=*/"true",
+           "Tiles of the cooperative kernel inside C add their fragments to C "
+           "by matrix loads and stores (where C's rows start 16-byte "
+           "aligned), not through workgroup memory">,
     Option<"workgroupMemory", "workgroup-memory", "int64_t",
            /*default=*/"49152",
            "Bytes of workgroup memory a workgroup may have: the cooperative "

@@ -75,6 +75,11 @@ struct VulkanPipelineOptions {
   /// measurable (1.11-1.13 ms against 1.13 with one, steps of 32).
   std::int64_t cooperativeColumns = 256;
   std::int64_t cooperativeBuffers = 1;
+  /// Tiles inside C add the accumulators to C by matrix loads and stores
+  /// of their own, without workgroup memory or barriers
+  /// (trueno-tile-matmuls' cooperative-direct;
+  /// TRUENO_VULKAN_COOPERATIVE_DIRECT=0 stages every tile).
+  bool cooperativeDirect = true;
   /// Workgroup memory a workgroup may have, in bytes
   /// (maxComputeSharedMemorySize): the cooperative kernel's shape is the
   /// one asked for or the nearest that fits.
