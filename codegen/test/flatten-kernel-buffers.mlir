@@ -3,7 +3,8 @@
 // indexed with the linearized position (plus the reach of negative strides
 // below the first element, where the runtime binds the buffer); bfloat16 is
 // stored as i16; each launch passes a reinterpret_cast of its operand.
-// Cooperative matrix loads and stores keep their row stride.
+// Cooperative matrix loads and stores keep their row stride; float64
+// copysign is comparisons where the device has no int64.
 // RUN: trueno-opt %s -split-input-file -trueno-flatten-kernel-buffers | FileCheck %s
 // RUN: trueno-opt %s -split-input-file '-trueno-flatten-kernel-buffers=float64=true' | FileCheck %s --check-prefix=F64
 // RUN: trueno-opt %s -split-input-file '-trueno-flatten-kernel-buffers=float64=true int64=true' | FileCheck %s --check-prefix=I64
@@ -228,6 +229,36 @@ module attributes {gpu.container_module} {
       %old = gpu.subgroup_mma_load_matrix %c[%row, %c16] {leadDimension = 64 : index} : memref<64x64xf32> -> !gpu.mma_matrix<16x16xf32, "COp">
       %sum = gpu.subgroup_mma_elementwise addf %old, %old : (!gpu.mma_matrix<16x16xf32, "COp">, !gpu.mma_matrix<16x16xf32, "COp">) -> !gpu.mma_matrix<16x16xf32, "COp">
       gpu.subgroup_mma_store_matrix %sum, %c[%row, %c16] {leadDimension = 64 : index} : !gpu.mma_matrix<16x16xf32, "COp">, memref<64x64xf32>
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+// float64 copysign without int64 (SPIR-V's needs Int64): negative where
+// the sign is below zero, or zero with 1 / sign below zero (-0); with
+// int64 it stays.
+// F64-LABEL: gpu.func @copysign64
+// F64-NOT: math.copysign
+// F64: %[[LESS:.*]] = arith.cmpf olt, %[[S:.*]], %{{.*}} : f64
+// F64: %[[ZERO:.*]] = arith.cmpf oeq, %[[S]], %{{.*}} : f64
+// F64: %[[INVERSE:.*]] = arith.divf %{{.*}}, %[[S]] : f64
+// F64: arith.cmpf olt, %[[INVERSE]]
+// F64: %[[MAGNITUDE:.*]] = math.absf
+// F64: %[[NEG:.*]] = arith.negf %[[MAGNITUDE]]
+// F64: arith.select %{{.*}}, %[[NEG]], %[[MAGNITUDE]] : f64
+// I64-LABEL: gpu.func @copysign64
+// I64: math.copysign %{{.*}} : f64
+module attributes {gpu.container_module} {
+  gpu.module @kernels {
+    gpu.func @copysign64(%a: memref<4xf64>, %out: memref<4xf64>) kernel {
+      %i = gpu.thread_id x
+      %c1 = arith.constant 1 : index
+      %x = memref.load %a[%i] : memref<4xf64>
+      %s = memref.load %a[%c1] : memref<4xf64>
+      %r = math.copysign %x, %s : f64
+      memref.store %r, %out[%i] : memref<4xf64>
       gpu.return
     }
   }

@@ -416,3 +416,71 @@ TEST_CASE("calls made while the device is busy share a submission, in "
   CHECK(chain(256, /*slowBatches=*/false) >= 2);
   checkNoValidationMessages();
 }
+
+TEST_CASE("float64 remainders compile and run without Int64") {
+  std::shared_ptr<VulkanDevice> device = testDevice();
+  if (!device)
+    return;
+  if (!device->info().float64) {
+    MESSAGE("skipped: the device has no float64");
+    return;
+  }
+  // Compiled as for a device with Float64 but not Int64: the sign of a
+  // zero remainder (copysign(0, b)) by comparisons, not bits. Quotients
+  // are small, so OpFRem's result is exact.
+  mlir::trueno::VulkanPipelineOptions options;
+  options.float64 = true;
+  options.int64 = false;
+  options.maxWorkgroupCount = device->info().maxWorkgroupCount[0];
+  trueno::testing::CompiledKernels compiled =
+      trueno::testing::compileForVulkan(R"(
+    func.func @remainder(%a: tensor<512xf64>, %b: tensor<512xf64>) -> tensor<512xf64> {
+      %0 = trueno.remainder %a, %b : tensor<512xf64>
+      return %0 : tensor<512xf64>
+    }
+  )",
+                                        options);
+  REQUIRE_MESSAGE(compiled.ok, compiled.diagnostics);
+  REQUIRE(compiled.kernels.size() == 1);
+  std::vector<std::uint32_t> &words = compiled.kernels[0].words;
+  // No OpCapability Int64 (17, 2 words: 0x00020011 then 11).
+  for (std::size_t i = 0; i + 1 < words.size(); ++i)
+    CHECK_FALSE((words[i] == 0x00020011u && words[i + 1] == 11u));
+  const double divisors[] = {3.0, -3.0, 0.5, -0.5, 7.25, -7.25, 0.125, -0.0};
+  std::vector<double> a(512), b(512);
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    b[i] = divisors[i % 8];
+    // Multiples of the divisor (zero remainders, whose sign is b's) and
+    // values between them.
+    double k = static_cast<double>(static_cast<int>(i / 8) - 32);
+    a[i] = i % 3 == 0 ? k * b[i] : k * 1.375;
+  }
+  auto toDevice = [&](const std::vector<double> &values) {
+    auto buffer = device->allocate(values.size() * sizeof(double));
+    REQUIRE(buffer);
+    REQUIRE(messageOf(device->upload(**buffer, 0, values.data(),
+                                     values.size() * sizeof(double)))
+                .empty());
+    return std::move(*buffer);
+  };
+  auto ba = toDevice(a), bb = toDevice(b), out = toDevice(a);
+  run(*device, device, compiled.kernels[0], {ba.get(), bb.get(), out.get()});
+  std::vector<double> got(512);
+  REQUIRE(messageOf(device->download(got.data(), *out, 0, 512 * sizeof(double)))
+              .empty());
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    double r = std::fmod(a[i], b[i]);
+    if (r != 0 && (r < 0) != (b[i] < 0))
+      r += b[i];
+    if (r == 0)
+      r = std::copysign(0.0, b[i]);
+    CAPTURE(i);
+    CAPTURE(a[i]);
+    CAPTURE(b[i]);
+    if (std::isnan(r))
+      CHECK(std::isnan(got[i]));
+    else
+      CHECK((got[i] == r && std::signbit(got[i]) == std::signbit(r)));
+  }
+  checkNoValidationMessages();
+}

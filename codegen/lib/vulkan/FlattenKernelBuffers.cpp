@@ -212,6 +212,37 @@ void saturateTanh(ModuleOp module) {
   });
 }
 
+/// float64 copysign(a, s) by comparisons: SPIR-V's (a bit operation on
+/// the 64-bit pattern) needs Int64, which a device with Float64 need not
+/// have. s is negative where s < 0, or s is zero and 1 / s is -inf (-0);
+/// a NaN s counts as positive (its sign bit is out of reach), where
+/// Trueno's recipes only use the sign of a number or a zero.
+void copySignWithoutInt64(ModuleOp module) {
+  module.walk([](math::CopySignOp op) {
+    if (!op.getType().isF64())
+      return;
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    Value a = op.getLhs(), s = op.getRhs();
+    auto constant = [&](double v) -> Value {
+      return b.create<arith::ConstantOp>(loc, b.getF64FloatAttr(v));
+    };
+    using P = arith::CmpFPredicate;
+    Value zero = constant(0);
+    Value below = b.create<arith::CmpFOp>(loc, P::OLT, s, zero);
+    Value isZero = b.create<arith::CmpFOp>(loc, P::OEQ, s, zero);
+    Value inverse = b.create<arith::DivFOp>(loc, constant(1), s);
+    Value minusZero = b.create<arith::AndIOp>(
+        loc, isZero, b.create<arith::CmpFOp>(loc, P::OLT, inverse, zero));
+    Value negative = b.create<arith::OrIOp>(loc, below, minusZero);
+    Value magnitude = b.create<math::AbsFOp>(loc, a);
+    Value r = b.create<arith::SelectOp>(
+        loc, negative, b.create<arith::NegFOp>(loc, magnitude), magnitude);
+    op.getResult().replaceAllUsesWith(r);
+    op.erase();
+  });
+}
+
 /// fmod(x, y) of float32 or float64 x and y, x and y finite, y nonzero,
 /// |x| > |y|, exactly, in integers (musl's fmodf and fmod): with p the
 /// mantissa's bits (23, 52) and bias its exponent's (127, 1023),
@@ -475,6 +506,8 @@ struct FlattenKernelBuffersPass
     exactRemF(module, float64, int64);
     remainderFromQuotient(module);
     expandIPowI(module);
+    if (!int64)
+      copySignWithoutInt64(module);
     {
       // Math that MLIR 19's math-to-spirv has no instruction for, in terms
       // of what it has (tan as sin / cos, erf, atan2, asin, ... as
