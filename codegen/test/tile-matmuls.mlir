@@ -262,3 +262,46 @@ func.func @bf16(%a: memref<200x96xbf16>, %b: memref<96x300xbf16>, %c: memref<200
 // PREFETCH: math.fma
 // PREFETCH: gpu.barrier
 // PREFETCH: scf.yield
+
+// C zero-filled just before the product: the fill goes and the kernel
+// stores its sums (no load of C). With split-K the fill stays (the chunks
+// add into C).
+// CHECK-LABEL: func.func @zero_filled
+// CHECK-NOT: linalg.fill
+// CHECK: gpu.launch
+// CHECK-NOT: memref.load %arg2
+// CHECK: memref.store %{{.*}}, %arg2
+// CHECK-NOT: memref.load %arg2
+// CHECK: return
+// COOP-LABEL: func.func @zero_filled
+// COOP-NOT: linalg.fill
+// COOP-NOT: gpu.subgroup_mma_load_matrix %arg2
+// COOP: gpu.subgroup_mma_store_matrix %{{.*}}, %arg2
+// COOP-NOT: gpu.subgroup_mma_load_matrix %arg2
+// COOP: return
+func.func @zero_filled(%a: memref<200x96xf16>, %b: memref<96x300xf16>, %c: memref<200x300xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%c : memref<200x300xf32>)
+  linalg.matmul ins(%a, %b : memref<200x96xf16>, memref<96x300xf16>) outs(%c : memref<200x300xf32>)
+  return
+}
+// CHECK-LABEL: func.func @zero_filled_split_k
+// CHECK: linalg.fill
+// CHECK: gpu.launch
+// CHECK-LABEL: func.func @one_filled
+// CHECK: linalg.fill
+// CHECK: gpu.launch
+// CHECK: memref.load %arg2
+// CHECK: arith.addf
+func.func @zero_filled_split_k(%a: memref<64x3136xf32>, %b: memref<3136x128xf32>, %c: memref<64x128xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%c : memref<64x128xf32>)
+  linalg.matmul ins(%a, %b : memref<64x3136xf32>, memref<3136x128xf32>) outs(%c : memref<64x128xf32>)
+  return
+}
+func.func @one_filled(%a: memref<200x96xf32>, %b: memref<96x300xf32>, %c: memref<200x300xf32>) {
+  %one = arith.constant 1.0 : f32
+  linalg.fill ins(%one : f32) outs(%c : memref<200x300xf32>)
+  linalg.matmul ins(%a, %b : memref<200x96xf32>, memref<96x300xf32>) outs(%c : memref<200x300xf32>)
+  return
+}

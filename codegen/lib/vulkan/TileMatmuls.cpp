@@ -71,6 +71,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/Matchers.h"
 
 #include <limits>
 
@@ -254,6 +255,17 @@ struct TileMatmulsPass
         chunks = 1, chunk = k;
     }
     int64_t groups = std::min<int64_t>(chunks * tiles, maxWorkgroupCount);
+    // C filled with zeros just before (a product's usual start): every
+    // element of C is one thread's or one fragment's to write, so the
+    // kernel stores its sums, and the fill goes. Without split-K only (its
+    // chunks add into C). A launch and a read of C saved: 2 x 64 MiB of a
+    // 4096 x 4096 product.
+    linalg::FillOp zeroFill;
+    if (chunks == 1)
+      if (auto fill = dyn_cast_or_null<linalg::FillOp>(op->getPrevNode()))
+        if (fill.getDpsInitOperand(0)->get() == c &&
+            matchPattern(fill.getDpsInputOperand(0)->get(), m_PosZeroFloat()))
+          zeroFill = fill;
 
     Location loc = op.getLoc();
     OpBuilder b(op);
@@ -573,7 +585,8 @@ struct TileMatmulsPass
           });
       return SmallVector<Value>(loop.getResults().take_front(accumulators));
     };
-    // C[row][col] += sum where inside C (or the chunk's partial = sum).
+    // C[row][col] += sum where inside C (= sum where C was zero-filled; the
+    // chunk's partial = sum).
     auto accumulate = [&](OpBuilder &at2, Value row, Value col, Value sum) {
       Value inside =
           at2.create<arith::AndIOp>(loc, less(at2, row, m), less(at2, col, n));
@@ -583,6 +596,10 @@ struct TileMatmulsPass
         SmallVector<Value> indices = at(row, col);
         indices.insert(indices.begin(), part);
         then.create<memref::StoreOp>(loc, sum, partial, indices);
+        return;
+      }
+      if (zeroFill) {
+        then.create<memref::StoreOp>(loc, sum, c, at(row, col));
         return;
       }
       Value old = then.create<memref::LoadOp>(loc, c, at(row, col));
@@ -610,6 +627,7 @@ struct TileMatmulsPass
             b.create<arith::AddIOp>(loc, n0, index(tileN)), index(n));
         direct =
             DirectC{c, batched ? batch : Value(), strides[strides.size() - 2],
+                    bool(zeroFill),
                     b.create<arith::AndIOp>(loc, rowsInside, columnsInside)};
       }
     }
@@ -649,6 +667,8 @@ struct TileMatmulsPass
           });
     }
     op->erase();
+    if (zeroFill)
+      zeroFill->erase();
   }
 
   /// One step's arithmetic on the accumulators, from the tiles' copy
@@ -663,6 +683,7 @@ struct TileMatmulsPass
   struct DirectC {
     Value c, batch;
     int64_t rowStride;
+    bool overwrite; ///< C is zero-filled: store the sums, no load
     Value inside;
   };
 
@@ -865,12 +886,14 @@ struct TileMatmulsPass
             loc, n0,
             then.create<arith::AddIOp>(loc, subgroupColumn,
                                        at(kFragment * j))));
-        Value old = then.create<gpu::SubgroupMmaLoadMatrixOp>(
-            loc, accType, direct->c, indices, lead(direct->rowStride),
-            /*transpose=*/UnitAttr());
-        Value sum = then.create<gpu::SubgroupMmaElementwiseOp>(
-            loc, accType, ValueRange{old, fragments[i * fragmentsN + j]},
-            gpu::MMAElementwiseOp::ADDF);
+        Value sum = fragments[i * fragmentsN + j];
+        if (!direct->overwrite) {
+          Value old = then.create<gpu::SubgroupMmaLoadMatrixOp>(
+              loc, accType, direct->c, indices, lead(direct->rowStride),
+              /*transpose=*/UnitAttr());
+          sum = then.create<gpu::SubgroupMmaElementwiseOp>(
+              loc, accType, ValueRange{old, sum}, gpu::MMAElementwiseOp::ADDF);
+        }
         then.create<gpu::SubgroupMmaStoreMatrixOp>(loc, sum, direct->c, indices,
                                                    lead(direct->rowStride),
                                                    /*transpose=*/UnitAttr());
