@@ -437,6 +437,7 @@ VulkanBackend::compile(const Graph &graph, bool debug) {
                                          k.bindings, (*pipelines)->handle());
       if (!kernel)
         return kernel.takeError();
+      (*kernel)->setWrites(k.writes);
       (*kernel)->setLabel(
           key.hex() + " / " + std::to_string(executable->kernels.size()) +
           " (" + std::to_string(k.workgroupCount[0]) + "x" +

@@ -706,6 +706,8 @@ llvm::Error VulkanDevice::openBatch(std::uint32_t sets,
     return e;
   batch.usedSets = batch.usedDescriptors = 0;
   batch.usedStaging = batch.recorded = batch.calls = 0;
+  batch.readSinceBarrier.clear();
+  batch.writtenSinceBarrier.clear();
   batch.timed.clear();
   VkCommandBuffer cb = batch.commands;
   if (llvm::Error e = beginAfterEarlierWork(cb))
@@ -911,8 +913,10 @@ VulkanDevice::submit(std::span<const VulkanCommand> commands,
   if (timed)
     marks[2] = Clock::now();
 
-  // Each command after the one before, in this batch or in the calls that
-  // joined it earlier.
+  // Each command after those before it that wrote what it reads or
+  // writes, or read what it writes, in this batch or in the calls that
+  // joined it earlier: a barrier where it has such a command since the
+  // last one (buffers compared whole).
   VkCommandBuffer cb = batch.commands;
   VkMemoryBarrier barrier{};
   barrier.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER;
@@ -926,11 +930,43 @@ VulkanDevice::submit(std::span<const VulkanCommand> commands,
   auto profileFirst =
       static_cast<std::uint32_t>(nextBatch_ * (kProfiledPerBatch + 1));
   VkPipeline bound = VK_NULL_HANDLE;
+  std::vector<VkBuffer> reads, writes;
+  std::size_t barriers = 0;
   for (std::size_t i = 0; i < commands.size(); ++i) {
     const VulkanCommand &c = commands[i];
-    if (batch.recorded++ > 0)
+    reads.clear();
+    writes.clear();
+    switch (c.kind) {
+    case VulkanCommand::Dispatch:
+      for (std::size_t b = 0; b < c.bindings.size(); ++b)
+        (c.kernel->writes(static_cast<int>(b)) ? writes : reads)
+            .push_back(c.bindings[b].first);
+      break;
+    case VulkanCommand::Copy:
+      reads.push_back(c.from);
+      writes.push_back(c.to);
+      break;
+    case VulkanCommand::Upload: // the staging memory is the host's
+      writes.push_back(c.to);
+      break;
+    }
+    auto among = [](const std::vector<VkBuffer> &buffers,
+                    const llvm::DenseSet<VkBuffer> &set) {
+      return llvm::any_of(buffers, [&](VkBuffer b) { return set.contains(b); });
+    };
+    bool dependent = among(reads, batch.writtenSinceBarrier) ||
+                     among(writes, batch.writtenSinceBarrier) ||
+                     among(writes, batch.readSinceBarrier);
+    if (batch.recorded++ > 0 && dependent) {
       vk_.vkCmdPipelineBarrier(cb, stages, stages, 0, 1, &barrier, 0, nullptr,
                                0, nullptr);
+      ++counters().deviceBarriers;
+      ++barriers;
+      batch.readSinceBarrier.clear();
+      batch.writtenSinceBarrier.clear();
+    }
+    batch.readSinceBarrier.insert(reads.begin(), reads.end());
+    batch.writtenSinceBarrier.insert(writes.begin(), writes.end());
     switch (c.kind) {
     case VulkanCommand::Dispatch:
       if (c.kernel->pipeline() != bound) {
@@ -986,10 +1022,11 @@ VulkanDevice::submit(std::span<const VulkanCommand> commands,
       return std::chrono::duration<double, std::micro>(b - a).count();
     };
     std::fprintf(stderr,
-                 "trueno: vulkan submit: %zu commands; earlier batch %.1f us, "
+                 "trueno: vulkan submit: %zu commands, %zu barriers; earlier "
+                 "batch %.1f us, "
                  "descriptors %.1f us, recording and staging %.1f us, "
                  "vkQueueSubmit %.1f us%s\n",
-                 commands.size(), us(marks[0], marks[1]),
+                 commands.size(), barriers, us(marks[0], marks[1]),
                  us(marks[1], marks[2]), us(marks[2], marks[3]),
                  us(marks[3], Clock::now()),
                  now ? "" : " (joined the open batch)");

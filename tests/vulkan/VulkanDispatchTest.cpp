@@ -484,3 +484,67 @@ TEST_CASE("float64 remainders compile and run without Int64") {
   }
   checkNoValidationMessages();
 }
+
+TEST_CASE("commands that touch nothing another wrote need no barrier") {
+  std::shared_ptr<VulkanDevice> device = testDevice();
+  if (!device)
+    return;
+  auto kernels = compile(R"(
+    func.func @neg(%a: tensor<256xf32>) -> tensor<256xf32> {
+      %0 = trueno.neg %a : tensor<256xf32>
+      return %0 : tensor<256xf32>
+    }
+  )",
+                         *device);
+  REQUIRE(kernels.size() == 1);
+  // The kernel reads its input and writes its output (codegen's analysis
+  // of its stores).
+  CHECK(kernels[0].writes == std::vector<std::uint8_t>{0, 1});
+  auto kernel = VulkanKernel::create(
+      device, kernels[0].words, kernels[0].entryPoint, kernels[0].bindings);
+  REQUIRE(kernel);
+  (*kernel)->setWrites(kernels[0].writes);
+  std::vector<float> values(256);
+  for (std::size_t i = 0; i < values.size(); ++i)
+    values[i] = static_cast<float>(i) - 100.0f;
+  auto input = upload(*device, values);
+  std::vector<std::shared_ptr<VulkanBuffer>> outputs;
+  for (int i = 0; i < 8; ++i)
+    outputs.push_back(upload(*device, std::vector<float>(256, 0.0f)));
+  auto dispatch = [&](VulkanBuffer &from, VulkanBuffer &to) {
+    VulkanCommand c;
+    c.kernel = kernel->get();
+    c.groups = {static_cast<std::uint32_t>(kernels[0].workgroupCount[0]), 1, 1};
+    c.bindings = {{from.handle(), 0}, {to.handle(), 0}};
+    return c;
+  };
+  // Eight commands reading the input, each writing its own output: no
+  // barrier between them.
+  std::vector<VulkanCommand> commands;
+  for (auto &out : outputs)
+    commands.push_back(dispatch(*input, *out));
+  std::int64_t before = trueno::runtime::counters().deviceBarriers;
+  REQUIRE(messageOf(device->submit(commands)).empty());
+  REQUIRE(messageOf(device->synchronize()).empty());
+  CHECK(trueno::runtime::counters().deviceBarriers - before == 0);
+  // input -> outputs[0], then outputs[0] -> outputs[1] reads what the
+  // first wrote: a barrier. outputs[2] -> input writes what the first
+  // read, but that barrier ordered the first before it, and nothing since
+  // touched the input: none. input -> outputs[3] reads what that one
+  // wrote: a barrier.
+  commands = {dispatch(*input, *outputs[0]), dispatch(*outputs[0], *outputs[1]),
+              dispatch(*outputs[2], *input), dispatch(*input, *outputs[3])};
+  before = trueno::runtime::counters().deviceBarriers;
+  REQUIRE(messageOf(device->submit(commands)).empty());
+  REQUIRE(messageOf(device->synchronize()).empty());
+  CHECK(trueno::runtime::counters().deviceBarriers - before == 2);
+  std::vector<float> got1 = download(*device, *outputs[1]);
+  std::vector<float> got3 = download(*device, *outputs[3]);
+  std::vector<float> gotInput = download(*device, *input);
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    CHECK(got1[i] == values[i]);     // -(-v)
+    CHECK(gotInput[i] == values[i]); // -(outputs[2]) = -(-v)
+    CHECK(got3[i] == -values[i]);    // -(input)
+  }
+  checkNoValidationMessages();
+}

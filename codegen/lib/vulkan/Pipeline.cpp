@@ -263,6 +263,53 @@ LogicalResult lowerForVulkan(ModuleOp module,
 
 namespace {
 /// The spirv.module's SPIR-V words and interface.
+/// Per binding of `spirvModule`'s buffers, whether a store, a cooperative
+/// matrix store or an atomic may write it: the pointer it writes through,
+/// back through access chains to the variable. A pointer traced to
+/// anything else counts as writing every binding.
+std::vector<std::uint8_t> writtenBindings(spirv::ModuleOp spirvModule,
+                                          int bindings) {
+  std::vector<std::uint8_t> writes(static_cast<std::size_t>(bindings), 0);
+  llvm::StringMap<int> bindingOf;
+  for (auto global : spirvModule.getOps<spirv::GlobalVariableOp>())
+    if (std::optional<std::uint32_t> b = global.getBinding();
+        b && *b < writes.size())
+      bindingOf[global.getSymName()] = static_cast<int>(*b);
+  auto writesThrough = [&](Value pointer) {
+    while (Operation *def = pointer.getDefiningOp()) {
+      if (auto chain = dyn_cast<spirv::AccessChainOp>(def)) {
+        pointer = chain.getBasePtr();
+        continue;
+      }
+      if (auto address = dyn_cast<spirv::AddressOfOp>(def)) {
+        auto found = bindingOf.find(address.getVariable());
+        if (found != bindingOf.end())
+          writes[static_cast<std::size_t>(found->second)] = 1;
+        else if (auto global = SymbolTable::lookupNearestSymbolFrom<
+                     spirv::GlobalVariableOp>(address,
+                                              address.getVariableAttr());
+                 !global || global.getBinding())
+          std::fill(writes.begin(), writes.end(), 1);
+        return; // workgroup memory, or a binding
+      }
+      if (isa<spirv::VariableOp>(def))
+        return; // the function's own variable
+      break;
+    }
+    std::fill(writes.begin(), writes.end(), 1);
+  };
+  spirvModule.walk([&](Operation *op) {
+    if (auto store = dyn_cast<spirv::StoreOp>(op))
+      writesThrough(store.getPtr());
+    else if (auto store = dyn_cast<spirv::KHRCooperativeMatrixStoreOp>(op))
+      writesThrough(store.getPointer());
+    else if (op->getName().getStringRef().contains("Atomic") ||
+             isa<spirv::CopyMemoryOp>(op))
+      std::fill(writes.begin(), writes.end(), 1);
+  });
+  return writes;
+}
+
 FailureOr<SpirvKernel> serializeKernel(spirv::ModuleOp spirvModule) {
   SpirvKernel kernel;
   for (auto entry : spirvModule.getOps<spirv::EntryPointOp>())
@@ -275,6 +322,7 @@ FailureOr<SpirvKernel> serializeKernel(spirv::ModuleOp spirvModule) {
   for (auto global : spirvModule.getOps<spirv::GlobalVariableOp>())
     if (global.getBinding())
       ++kernel.bindings;
+  kernel.writes = writtenBindings(spirvModule, kernel.bindings);
   SmallVector<std::uint32_t> words;
   if (kernel.entryPoint.empty() || failed(spirv::serialize(spirvModule, words)))
     return spirvModule.emitOpError("cannot be serialized");

@@ -7,7 +7,7 @@
 //   "TSPV", u32 format version
 //   u32 kernels;   per kernel: str entry point, u32 words + words,
 //                  3 x i64 workgroup size, 3 x i64 workgroup count,
-//                  i32 bindings
+//                  i32 bindings, u8 per binding (1: the kernel writes it)
 //   u32 functions; per function: str name, u32 scratch + i64 bytes each,
 //                  u32 constants + (u32 bytes + bytes) each,
 //                  u32 launches + (i32 kernel, u32 buffers +
@@ -129,6 +129,10 @@ std::string encodeSpirvProgram(const SpirvProgram &program) {
     for (std::int64_t c : k.workgroupCount)
       w.put(c);
     w.put<std::int32_t>(k.bindings);
+    for (int b = 0; b < k.bindings; ++b)
+      w.put<std::uint8_t>(static_cast<std::size_t>(b) < k.writes.size()
+                              ? k.writes[static_cast<std::size_t>(b)]
+                              : 1);
   }
   w.count(program.functions.size());
   for (const SpirvFunction &f : program.functions) {
@@ -189,6 +193,12 @@ llvm::Expected<SpirvProgram> decodeSpirvProgram(llvm::StringRef bytes) {
       if (!r.get(bindings) || bindings < 0 || bindings > kMaxBindings)
         return r.fail("a binding count out of range");
       k.bindings = bindings;
+      k.writes.resize(static_cast<std::size_t>(bindings));
+      for (std::uint8_t &write : k.writes)
+        if (!r.get(write))
+          return false;
+        else if (write > 1)
+          return r.fail("a binding's access that is neither 0 nor 1");
     }
     std::size_t functions;
     if (!r.count(functions, 4 * 4))

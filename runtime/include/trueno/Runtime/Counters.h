@@ -24,6 +24,10 @@ struct RuntimeCounters {
   /// Batches of commands submitted to a GPU's queue: while the GPU is busy,
   /// several programs (and small uploads) share one.
   std::atomic<std::int64_t> deviceSubmissions{0};
+  /// Barriers recorded between commands of a GPU's batches: one where a
+  /// command reads or writes what a command since the last one wrote, or
+  /// writes what one read.
+  std::atomic<std::int64_t> deviceBarriers{0};
 };
 RuntimeCounters &counters();
 

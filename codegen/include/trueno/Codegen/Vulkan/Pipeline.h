@@ -116,6 +116,10 @@ struct SpirvKernel {
   std::array<std::int64_t, 3> workgroupSize{1, 1, 1};
   std::array<std::int64_t, 3> workgroupCount{1, 1, 1};
   int bindings = 0;
+  /// Per binding, whether the kernel may write it (1) or only reads it
+  /// (0): the runtime puts no barrier between commands that only read what
+  /// the other writes nothing of.
+  std::vector<std::uint8_t> writes;
 };
 
 /// The spirv.modules of a module lowered by lowerForVulkan, serialized, in
@@ -158,7 +162,7 @@ FailureOr<SpirvProgram> serializeProgram(ModuleOp module);
 
 /// The version of encodeSpirvProgram's format; part of every Vulkan cache
 /// key.
-inline constexpr std::uint32_t kSpirvProgramFormatVersion = 1;
+inline constexpr std::uint32_t kSpirvProgramFormatVersion = 2;
 /// A program as bytes (what the disk kernel cache keeps of a Vulkan
 /// program), and back. Decoding checks every count, size and index against
 /// the bytes and the program's own tables and says what is wrong; it never

@@ -18,6 +18,8 @@
 
 #include "trueno/Runtime/Vulkan/VulkanInstance.h"
 
+#include "llvm/ADT/DenseSet.h"
+
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -175,6 +177,10 @@ private:
     /// came from.
     std::uint32_t usedSets = 0, usedDescriptors = 0;
     std::size_t usedStaging = 0, recorded = 0, calls = 0;
+    /// The buffers the commands since the last barrier read and wrote: a
+    /// command needs a barrier before it only where it reads or writes one
+    /// of the written, or writes one of the read.
+    llvm::DenseSet<VkBuffer> readSinceBarrier, writtenSinceBarrier;
     /// Profiling: the kernel each timed dispatch ran (its time ends at
     /// query i + 1 of the batch's profile range, and starts at query i).
     std::vector<const VulkanKernel *> timed;

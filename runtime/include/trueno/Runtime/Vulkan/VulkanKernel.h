@@ -33,6 +33,15 @@ public:
   VulkanKernel &operator=(const VulkanKernel &) = delete;
 
   int bindings() const { return bindings_; }
+  /// Whether the kernel may write binding `b` (SpirvKernel::writes; every
+  /// binding until setWrites says otherwise).
+  bool writes(int b) const {
+    return static_cast<std::size_t>(b) >= writes_.size() ||
+           writes_[static_cast<std::size_t>(b)] != 0;
+  }
+  void setWrites(std::vector<std::uint8_t> writes) {
+    writes_ = std::move(writes);
+  }
   VkPipeline pipeline() const { return pipeline_; }
   VkPipelineLayout pipelineLayout() const { return pipelineLayout_; }
   VkDescriptorSetLayout setLayout() const { return setLayout_; }
@@ -47,6 +56,7 @@ private:
 
   std::shared_ptr<VulkanDevice> device_;
   int bindings_;
+  std::vector<std::uint8_t> writes_;
   VkShaderModule module_ = VK_NULL_HANDLE;
   VkDescriptorSetLayout setLayout_ = VK_NULL_HANDLE;
   VkPipelineLayout pipelineLayout_ = VK_NULL_HANDLE;
