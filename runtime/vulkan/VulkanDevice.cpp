@@ -145,9 +145,9 @@ llvm::Error VulkanDevice::create() {
           check(vk_.vkCreateCommandPool(device_, &pool, nullptr, &pool_),
                 "vkCreateCommandPool"))
     return e;
-  // One command buffer and fence for transfers, and one of each for every
-  // batch.
-  std::array<VkCommandBuffer, kBatchesInFlight + 1> buffers{};
+  // One command buffer and fence for transfers, and for every batch two
+  // command buffers (its prologue and its commands) and a fence.
+  std::array<VkCommandBuffer, 2 * kBatchesInFlight + 1> buffers{};
   VkCommandBufferAllocateInfo allocate{};
   allocate.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO;
   allocate.commandPool = pool_;
@@ -158,8 +158,10 @@ llvm::Error VulkanDevice::create() {
           "vkAllocateCommandBuffers"))
     return e;
   commands_ = buffers[0];
-  for (std::size_t i = 0; i < kBatchesInFlight; ++i)
-    batches_[i].commands = buffers[i + 1];
+  for (std::size_t i = 0; i < kBatchesInFlight; ++i) {
+    batches_[i].commands = buffers[2 * i + 1];
+    batches_[i].prologue = buffers[2 * i + 2];
+  }
   if (info_.timestamps) {
     VkQueryPoolCreateInfo queries{};
     queries.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO;
@@ -418,13 +420,18 @@ llvm::Error VulkanDevice::beginAfterEarlierWork(VkCommandBuffer commands) {
 }
 
 llvm::Error VulkanDevice::endAndSubmit(VkCommandBuffer commands, VkFence fence,
-                                       std::uint64_t timelineValue) {
+                                       std::uint64_t timelineValue,
+                                       VkCommandBuffer prologue) {
+  if (prologue)
+    if (VkResult r = vk_.vkEndCommandBuffer(prologue); r != VK_SUCCESS)
+      return failure("vkEndCommandBuffer failed: " + resultName(r));
   if (VkResult r = vk_.vkEndCommandBuffer(commands); r != VK_SUCCESS)
     return failure("vkEndCommandBuffer failed: " + resultName(r));
+  VkCommandBuffer both[] = {prologue, commands};
   VkSubmitInfo submit{};
   submit.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO;
-  submit.commandBufferCount = 1;
-  submit.pCommandBuffers = &commands;
+  submit.commandBufferCount = prologue ? 2 : 1;
+  submit.pCommandBuffers = prologue ? both : &commands;
   VkTimelineSemaphoreSubmitInfo timeline{};
   timeline.sType = VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO;
   timeline.signalSemaphoreValueCount = 1;
@@ -708,6 +715,8 @@ llvm::Error VulkanDevice::openBatch(std::uint32_t sets,
   batch.usedStaging = batch.recorded = batch.calls = 0;
   batch.readSinceBarrier.clear();
   batch.writtenSinceBarrier.clear();
+  batch.used.clear();
+  batch.prologueBegun = false;
   batch.timed.clear();
   VkCommandBuffer cb = batch.commands;
   if (llvm::Error e = beginAfterEarlierWork(cb))
@@ -744,7 +753,9 @@ llvm::Error VulkanDevice::submitOpenBatch() {
                             timestampPool_,
                             static_cast<std::uint32_t>(2 * nextBatch_ + 1));
   open_ = false;
-  if (llvm::Error e = endAndSubmit(cb, batch.fence, submittedBatches_ + 1)) {
+  if (llvm::Error e =
+          endAndSubmit(cb, batch.fence, submittedBatches_ + 1,
+                       batch.prologueBegun ? batch.prologue : VK_NULL_HANDLE)) {
     // Not submitted: what it held goes, and its slot is free again.
     batch.held.clear();
     batch.timed.clear();
@@ -932,6 +943,16 @@ VulkanDevice::submit(std::span<const VulkanCommand> commands,
   VkPipeline bound = VK_NULL_HANDLE;
   std::vector<VkBuffer> reads, writes;
   std::size_t barriers = 0;
+  // The prologue begun before anything is recorded, where an upload may go
+  // there (a failure leaves the batch as it was).
+  if (!batch.prologueBegun &&
+      llvm::any_of(commands, [&](const VulkanCommand &c) {
+        return c.kind == VulkanCommand::Upload && !batch.used.contains(c.to);
+      })) {
+    if (llvm::Error e = beginAfterEarlierWork(batch.prologue))
+      return e;
+    batch.prologueBegun = true;
+  }
   for (std::size_t i = 0; i < commands.size(); ++i) {
     const VulkanCommand &c = commands[i];
     reads.clear();
@@ -954,6 +975,23 @@ VulkanDevice::submit(std::span<const VulkanCommand> commands,
                     const llvm::DenseSet<VkBuffer> &set) {
       return llvm::any_of(buffers, [&](VkBuffer b) { return set.contains(b); });
     };
+    // An upload into a buffer no command of the batch uses yet goes to the
+    // prologue, whose copies the leading barrier orders before every
+    // command: nothing waits for it here.
+    if (c.kind == VulkanCommand::Upload && batch.prologueBegun &&
+        !batch.used.contains(c.to)) {
+      VkBufferCopy region{batch.usedStaging, c.toOffset, c.bytes};
+      if (c.bytes) {
+        std::memcpy(batch.staging.bytes + batch.usedStaging, c.host, c.bytes);
+        vk_.vkCmdCopyBuffer(batch.prologue, batch.staging.buffer, c.to, 1,
+                            &region);
+      }
+      batch.usedStaging += (c.bytes + 15) & ~std::size_t(15);
+      batch.used.insert(c.to);
+      continue;
+    }
+    batch.used.insert(reads.begin(), reads.end());
+    batch.used.insert(writes.begin(), writes.end());
     bool dependent = among(reads, batch.writtenSinceBarrier) ||
                      among(writes, batch.writtenSinceBarrier) ||
                      among(writes, batch.readSinceBarrier);

@@ -538,6 +538,31 @@ TEST_CASE("commands that touch nothing another wrote need no barrier") {
   REQUIRE(messageOf(device->submit(commands)).empty());
   REQUIRE(messageOf(device->synchronize()).empty());
   CHECK(trueno::runtime::counters().deviceBarriers - before == 2);
+  // An upload into a buffer no command of the batch used goes before the
+  // batch's commands: the launch reading it needs no barrier (in order, it
+  // would: three barriers, not two). A second
+  // upload into it, after that launch, stays in order: a barrier (the
+  // launch read it), and one more for the launch reading the new bytes.
+  std::vector<float> fresh(256, 3.0f), again(256, -5.0f);
+  auto target = device->allocate(256 * sizeof(float));
+  REQUIRE(target);
+  auto upload = [&](VulkanBuffer &to, const std::vector<float> &from) {
+    VulkanCommand c;
+    c.kind = VulkanCommand::Upload;
+    c.to = to.handle();
+    c.bytes = from.size() * sizeof(float);
+    c.host = from.data();
+    return c;
+  };
+  commands = {dispatch(*input, *outputs[6]), upload(**target, fresh),
+              dispatch(**target, *outputs[4]), upload(**target, again),
+              dispatch(**target, *outputs[5])};
+  before = trueno::runtime::counters().deviceBarriers;
+  REQUIRE(messageOf(device->submit(commands)).empty());
+  REQUIRE(messageOf(device->synchronize()).empty());
+  CHECK(trueno::runtime::counters().deviceBarriers - before == 2);
+  CHECK(download(*device, *outputs[4]) == std::vector<float>(256, -3.0f));
+  CHECK(download(*device, *outputs[5]) == std::vector<float>(256, 5.0f));
   std::vector<float> got1 = download(*device, *outputs[1]);
   std::vector<float> got3 = download(*device, *outputs[3]);
   std::vector<float> gotInput = download(*device, *input);

@@ -155,10 +155,12 @@ private:
   /// Resets and begins `commands`, then records the barrier that orders
   /// what follows after everything submitted to the queue before.
   llvm::Error beginAfterEarlierWork(VkCommandBuffer commands);
-  /// Ends `commands` and submits them, signalling `fence` and, where
-  /// `timelineValue` is not 0, the timeline semaphore to that value.
+  /// Ends `commands` and submits them, after `prologue` where it is not
+  /// null (ended too), signalling `fence` and, where `timelineValue` is not
+  /// 0, the timeline semaphore to that value.
   llvm::Error endAndSubmit(VkCommandBuffer commands, VkFence fence,
-                           std::uint64_t timelineValue = 0);
+                           std::uint64_t timelineValue = 0,
+                           VkCommandBuffer prologue = VK_NULL_HANDLE);
   /// Records `record` into the transfer command buffer, submits it and
   /// waits.
   template <typename Record> llvm::Error submitAndWait(Record &&record);
@@ -166,6 +168,12 @@ private:
   /// One batch of commands and what it needs while it runs.
   struct Batch {
     VkCommandBuffer commands = VK_NULL_HANDLE;
+    /// Uploads into buffers no command of the batch uses before them, run
+    /// before `commands` (behind a barrier after the earlier batches): the
+    /// commands reading them then need no barrier of their own, as the
+    /// leading barrier of `commands` orders them. Begun where one is.
+    VkCommandBuffer prologue = VK_NULL_HANDLE;
+    bool prologueBegun = false;
     VkFence fence = VK_NULL_HANDLE;
     VkDescriptorPool descriptorPool = VK_NULL_HANDLE;
     std::uint32_t poolSets = 0, poolDescriptors = 0;
@@ -181,6 +189,8 @@ private:
     /// command needs a barrier before it only where it reads or writes one
     /// of the written, or writes one of the read.
     llvm::DenseSet<VkBuffer> readSinceBarrier, writtenSinceBarrier;
+    /// Every buffer a command of the batch uses.
+    llvm::DenseSet<VkBuffer> used;
     /// Profiling: the kernel each timed dispatch ran (its time ends at
     /// query i + 1 of the batch's profile range, and starts at query i).
     std::vector<const VulkanKernel *> timed;
