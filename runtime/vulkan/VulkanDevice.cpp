@@ -22,6 +22,10 @@ namespace {
 /// The staging buffer grows to the largest transfer, up to this; longer
 /// transfers go in pieces.
 constexpr std::size_t kStagingCap = std::size_t(64) << 20;
+/// The staging memory an open batch is given for the uploads of calls
+/// that join it grows to this at most (a call with more gets what it
+/// needs), so that eight batch slots do not keep 8 x 64 MiB.
+constexpr std::size_t kWantedStagingCap = std::size_t(4) << 20;
 
 } // namespace
 
@@ -214,9 +218,49 @@ llvm::Error VulkanDevice::create() {
     merge_ = std::string_view(setting) != "0";
   if (profilePool_)
     commandsPerBatch_ = kProfiledPerBatch;
-  if (merge_)
+  if (merge_) {
     submitter_ = std::thread([this] { submitOpenBatchesWhenDue(); });
+    liveDevices(this, /*add=*/true);
+  }
   return llvm::Error::success();
+}
+
+void VulkanDevice::stopSubmitter() {
+  if (!submitter_.joinable())
+    return;
+  {
+    std::lock_guard lock(transferMutex_);
+    stopping_ = true;
+  }
+  batchOpened_.notify_all();
+  submitter_.join();
+}
+
+void VulkanDevice::liveDevices(VulkanDevice *device, bool add) {
+  // The backends' devices live until the process exits: their threads stop
+  // when it does, before the loader and the driver are torn down (an
+  // exit handler registered after they were loaded runs before theirs).
+  // What a batch left open then never runs; a program that wants its
+  // results reads them or calls sync() first.
+  static std::mutex mutex;
+  static std::vector<VulkanDevice *> *devices = nullptr;
+  std::lock_guard lock(mutex);
+  if (!devices) {
+    devices = new std::vector<VulkanDevice *>();
+    std::atexit([] {
+      std::vector<VulkanDevice *> stopping;
+      {
+        std::lock_guard lock(mutex);
+        stopping.swap(*devices);
+      }
+      for (VulkanDevice *d : stopping)
+        d->stopSubmitter();
+    });
+  }
+  if (add)
+    devices->push_back(device);
+  else
+    llvm::erase(*devices, device);
 }
 
 VulkanDevice::~VulkanDevice() {
@@ -226,14 +270,8 @@ VulkanDevice::~VulkanDevice() {
   }
   if (!device_)
     return;
-  if (submitter_.joinable()) {
-    {
-      std::lock_guard lock(transferMutex_);
-      stopping_ = true;
-    }
-    batchOpened_.notify_all();
-    submitter_.join();
-  }
+  stopSubmitter();
+  liveDevices(this, /*add=*/false);
   {
     // What was recorded runs, as it would have with the device alive.
     std::lock_guard lock(transferMutex_);
@@ -449,9 +487,12 @@ llvm::Error VulkanDevice::endAndSubmit(VkCommandBuffer commands, VkFence fence,
 
 template <typename Record>
 llvm::Error VulkanDevice::submitAndWait(Record &&record) {
-  // The transfer comes after what was recorded before it.
+  // The transfer comes after what was recorded before it, and reports
+  // what the thread could not submit (its bytes would be stale).
   if (llvm::Error e = submitOpenBatch())
     return e;
+  if (!submitterError_.empty())
+    return failure(std::exchange(submitterError_, {}));
   if (llvm::Error e = beginAfterEarlierWork(commands_))
     return e;
   record(commands_);
@@ -509,6 +550,14 @@ llvm::Error VulkanDevice::download(void *to, VulkanBuffer &from,
     VkBufferCopy region{offset + done, 0, piece};
     if (llvm::Error e = submitAndWait([&](VkCommandBuffer c) {
           vk_.vkCmdCopyBuffer(c, from.handle(), staging_.buffer, 1, &region);
+          // The copy's writes made visible to the host's reads.
+          VkMemoryBarrier toHost{};
+          toHost.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER;
+          toHost.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT;
+          toHost.dstAccessMask = VK_ACCESS_HOST_READ_BIT;
+          vk_.vkCmdPipelineBarrier(c, VK_PIPELINE_STAGE_TRANSFER_BIT,
+                                   VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &toHost, 0,
+                                   nullptr, 0, nullptr);
         }))
       return e;
     std::memcpy(target + done, staging_.bytes, piece);
@@ -675,6 +724,7 @@ llvm::Error VulkanDevice::retireBatches(bool finishedOnly) {
 
 llvm::Error VulkanDevice::synchronize() {
   std::lock_guard lock(transferMutex_);
+  unsubmitted_.clear();
   llvm::Error submitted = submitOpenBatch();
   llvm::Error retired = retireBatches(/*finishedOnly=*/false);
   if (!submitterError_.empty()) {
@@ -756,7 +806,11 @@ llvm::Error VulkanDevice::submitOpenBatch() {
   if (llvm::Error e =
           endAndSubmit(cb, batch.fence, submittedBatches_ + 1,
                        batch.prologueBegun ? batch.prologue : VK_NULL_HANDLE)) {
-    // Not submitted: what it held goes, and its slot is free again.
+    // Not submitted: what it held goes (released by the next submit or
+    // synchronize, on its caller's thread: the last reference to this
+    // device must not go on its own thread), and its slot is free again.
+    for (std::shared_ptr<const void> &h : batch.held)
+      unsubmitted_.push_back(std::move(h));
     batch.held.clear();
     batch.timed.clear();
     if (batch.descriptorPool)
@@ -839,6 +893,11 @@ VulkanDevice::submit(std::span<const VulkanCommand> commands,
     case VulkanCommand::Upload:
       if (!c.to || !c.host)
         return failure("an upload from or to nothing");
+      if (c.bytes > kStagingCap)
+        return failure("an upload of " + llvm::Twine(c.bytes) +
+                       " bytes in a batch; at most " +
+                       llvm::Twine(kStagingCap) +
+                       " go through the staging buffer at once");
       uploadBytes += (c.bytes + 15) & ~std::size_t(15);
       break;
     }
@@ -849,6 +908,7 @@ VulkanDevice::submit(std::span<const VulkanCommand> commands,
                    " go through the staging buffer at once");
 
   std::unique_lock lock(transferMutex_);
+  unsubmitted_.clear();
   if (!submitterError_.empty())
     return failure(std::exchange(submitterError_, {}));
   // TRUENO_DEBUG=2: where a submission's host time goes.
@@ -870,7 +930,7 @@ VulkanDevice::submit(std::span<const VulkanCommand> commands,
       wantedDescriptors_ =
           std::min<std::uint32_t>(2 * wantedDescriptors_, 16384);
       if (uploadBytes)
-        wantedStaging_ = std::min(2 * wantedStaging_, kStagingCap);
+        wantedStaging_ = std::min(2 * wantedStaging_, kWantedStagingCap);
       if (llvm::Error e = submitOpenBatch())
         return e;
     }
@@ -896,12 +956,16 @@ VulkanDevice::submit(std::span<const VulkanCommand> commands,
       allocate.descriptorPool = batch.descriptorPool;
       allocate.descriptorSetCount = 1;
       allocate.pSetLayouts = &layout;
-      // A failure leaves the open batch as it was: the sets allocated here
-      // stay unused until the pool is reset.
+      // A failure leaves the open batch's commands as they were; the sets
+      // allocated here stay unused until the pool is reset, counted as
+      // used.
       if (VkResult r =
               vk_.vkAllocateDescriptorSets(device_, &allocate, &setOf[i]);
-          r != VK_SUCCESS)
+          r != VK_SUCCESS) {
+        batch.usedSets = batch.poolSets;
+        batch.usedDescriptors = batch.poolDescriptors;
         return failure("vkAllocateDescriptorSets failed: " + resultName(r));
+      }
       for (std::size_t b = 0; b < c.bindings.size(); ++b) {
         infos.push_back(
             {c.bindings[b].first, c.bindings[b].second, VK_WHOLE_SIZE});

@@ -262,7 +262,6 @@ LogicalResult lowerForVulkan(ModuleOp module,
 }
 
 namespace {
-/// The spirv.module's SPIR-V words and interface.
 /// Per binding of `spirvModule`'s buffers, whether a store, a cooperative
 /// matrix store or an atomic may write it: the pointer it writes through,
 /// back through access chains to the variable. A pointer traced to
@@ -310,6 +309,7 @@ std::vector<std::uint8_t> writtenBindings(spirv::ModuleOp spirvModule,
   return writes;
 }
 
+/// The spirv.module's SPIR-V words and interface.
 FailureOr<SpirvKernel> serializeKernel(spirv::ModuleOp spirvModule) {
   SpirvKernel kernel;
   for (auto entry : spirvModule.getOps<spirv::EntryPointOp>())

@@ -91,6 +91,10 @@ public:
     at_ += n;
     return true;
   }
+  /// Whether `n` more bytes are left.
+  bool has(std::size_t n) {
+    return in_.size() - at_ >= n || fail("it ends inside a field");
+  }
   bool string(std::string &s) {
     std::size_t n;
     if (!count(n, 1))
@@ -193,6 +197,8 @@ llvm::Expected<SpirvProgram> decodeSpirvProgram(llvm::StringRef bytes) {
       if (!r.get(bindings) || bindings < 0 || bindings > kMaxBindings)
         return r.fail("a binding count out of range");
       k.bindings = bindings;
+      if (!r.has(static_cast<std::size_t>(bindings)))
+        return false;
       k.writes.resize(static_cast<std::size_t>(bindings));
       for (std::uint8_t &write : k.writes)
         if (!r.get(write))

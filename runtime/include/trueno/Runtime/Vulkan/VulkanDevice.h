@@ -262,8 +262,17 @@ private:
   std::thread submitter_;
   std::condition_variable batchOpened_;
   bool stopping_ = false;
-  /// An error the thread met, returned by the next submit or synchronize.
+  /// An error the thread met, returned by the next submit, transfer or
+  /// synchronize.
   std::string submitterError_;
+  /// What a batch that could not be submitted held, released by the next
+  /// submit or synchronize.
+  std::vector<std::shared_ptr<const void>> unsubmitted_;
+  /// Stops the thread (the open batch is left as it is).
+  void stopSubmitter();
+  /// Adds `device` to, or removes it from, the devices whose threads the
+  /// exit handler stops.
+  static void liveDevices(VulkanDevice *device, bool add);
   /// Two timestamps around each batch (batch i: queries 2i and 2i + 1).
   VkQueryPool timestampPool_ = VK_NULL_HANDLE;
   std::atomic<std::uint64_t> busyNanos_ = 0;
