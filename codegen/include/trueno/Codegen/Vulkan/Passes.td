@@ -191,7 +191,9 @@ def HalfConversionsThroughFloat32
     `arith.truncf` to f16, which rounds once (see the .cpp); a float32
     value of magnitude 65520 or more is replaced by the infinity of its
     sign first (the driver fused the two conversions back into one that
-    saturates at 65504).
+    saturates at 65504), also where the conversion is two steps already
+    (an `arith.truncf` to f16 of an integer's f32: the scalar recipes'
+    int64 to float16).
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
