@@ -46,28 +46,6 @@ VulkanDevice::create(VulkanInstance &instance, const VulkanDeviceInfo &info) {
   return device;
 }
 
-void VulkanDevice::profiledDevices(VulkanDevice *device, bool add) {
-  // The backends' devices live until the process exits (runtime/README.md):
-  // their tables are printed then; a device destroyed earlier prints its
-  // own and leaves the list.
-  static std::mutex mutex;
-  static std::vector<VulkanDevice *> *devices = nullptr;
-  std::lock_guard lock(mutex);
-  if (!devices) {
-    devices = new std::vector<VulkanDevice *>();
-    std::atexit([] {
-      std::lock_guard lock(mutex);
-      for (VulkanDevice *d : *devices)
-        d->printProfile();
-      devices->clear();
-    });
-  }
-  if (add)
-    devices->push_back(device);
-  else
-    llvm::erase(*devices, device);
-}
-
 llvm::Error VulkanDevice::create() {
   // How long a wait polls its fence before it blocks: on a GPU for up to
   // 5 ms (a training step's program runs about 1 ms on an H100, and a
@@ -190,7 +168,6 @@ llvm::Error VulkanDevice::create() {
               vk_.vkCreateQueryPool(device_, &queries, nullptr, &profilePool_),
               "vkCreateQueryPool"))
         return e;
-      profiledDevices(this, /*add=*/true);
     }
   }
   VkFenceCreateInfo fence{};
@@ -218,10 +195,9 @@ llvm::Error VulkanDevice::create() {
     merge_ = std::string_view(setting) != "0";
   if (profilePool_)
     commandsPerBatch_ = kProfiledPerBatch;
-  if (merge_) {
+  if (merge_)
     submitter_ = std::thread([this] { submitOpenBatchesWhenDue(); });
-    liveDevices(this, /*add=*/true);
-  }
+  liveDevices(this, /*add=*/true);
   return llvm::Error::success();
 }
 
@@ -237,11 +213,13 @@ void VulkanDevice::stopSubmitter() {
 }
 
 void VulkanDevice::liveDevices(VulkanDevice *device, bool add) {
-  // The backends' devices live until the process exits: their threads stop
-  // when it does, before the loader and the driver are torn down (an
-  // exit handler registered after they were loaded runs before theirs).
-  // What a batch left open then never runs; a program that wants its
-  // results reads them or calls sync() first.
+  // The backends' devices live until the process exits (runtime/README.md):
+  // their threads stop when it does, before the loader and the driver are
+  // torn down (an exit handler registered after they were loaded runs
+  // before theirs), and their profiles are printed. What a batch left open
+  // then never runs; a program that wants its results reads them or calls
+  // sync() first. A device destroyed earlier does both itself and leaves
+  // the list.
   static std::mutex mutex;
   static std::vector<VulkanDevice *> *devices = nullptr;
   std::lock_guard lock(mutex);
@@ -253,8 +231,11 @@ void VulkanDevice::liveDevices(VulkanDevice *device, bool add) {
         std::lock_guard lock(mutex);
         stopping.swap(*devices);
       }
-      for (VulkanDevice *d : stopping)
+      for (VulkanDevice *d : stopping) {
         d->stopSubmitter();
+        if (d->profilePool_)
+          d->printProfile();
+      }
     });
   }
   if (add)
@@ -264,14 +245,12 @@ void VulkanDevice::liveDevices(VulkanDevice *device, bool add) {
 }
 
 VulkanDevice::~VulkanDevice() {
-  if (profilePool_) {
+  liveDevices(this, /*add=*/false);
+  if (profilePool_)
     printProfile(); // a device gone before the process ends (tests)
-    profiledDevices(this, /*add=*/false);
-  }
   if (!device_)
     return;
   stopSubmitter();
-  liveDevices(this, /*add=*/false);
   {
     // What was recorded runs, as it would have with the device alive.
     std::lock_guard lock(transferMutex_);
@@ -762,7 +741,7 @@ llvm::Error VulkanDevice::openBatch(std::uint32_t sets,
           merge_ ? std::max(bytes, wantedStaging_) : bytes))
     return e;
   batch.usedSets = batch.usedDescriptors = 0;
-  batch.usedStaging = batch.recorded = batch.calls = 0;
+  batch.usedStaging = batch.recorded = 0;
   batch.readSinceBarrier.clear();
   batch.writtenSinceBarrier.clear();
   batch.used.clear();
@@ -1106,7 +1085,6 @@ VulkanDevice::submit(std::span<const VulkanCommand> commands,
           profileFirst + static_cast<std::uint32_t>(batch.timed.size()));
     }
   }
-  ++batch.calls;
   for (std::shared_ptr<const void> &h : held)
     batch.held.push_back(std::move(h));
   if (timed)

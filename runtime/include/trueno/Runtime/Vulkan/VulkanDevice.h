@@ -181,10 +181,9 @@ private:
     std::vector<std::shared_ptr<const void>> held;
     bool pending = false;
     /// While open: the descriptor sets, descriptors and staging bytes its
-    /// commands use, the commands recorded and the submit() calls they
-    /// came from.
+    /// commands use, and the commands recorded.
     std::uint32_t usedSets = 0, usedDescriptors = 0;
-    std::size_t usedStaging = 0, recorded = 0, calls = 0;
+    std::size_t usedStaging = 0, recorded = 0;
     /// The buffers the commands since the last barrier read and wrote: a
     /// command needs a barrier before it only where it reads or writes one
     /// of the written, or writes one of the read.
@@ -271,7 +270,7 @@ private:
   /// Stops the thread (the open batch is left as it is).
   void stopSubmitter();
   /// Adds `device` to, or removes it from, the devices whose threads the
-  /// exit handler stops.
+  /// exit handler stops and whose profiles it prints.
   static void liveDevices(VulkanDevice *device, bool add);
   /// Two timestamps around each batch (batch i: queries 2i and 2i + 1).
   VkQueryPool timestampPool_ = VK_NULL_HANDLE;
@@ -290,9 +289,6 @@ private:
   /// Adds the finished `batch`'s dispatch times to kernelTimes_.
   void collectProfile(Batch &batch);
   void printProfile() const;
-  /// Adds `device` to, or removes it from, the devices whose tables the
-  /// exit handler prints.
-  static void profiledDevices(VulkanDevice *device, bool add);
 };
 
 } // namespace trueno::runtime::vulkan
