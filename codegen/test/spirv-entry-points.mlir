@@ -3,9 +3,14 @@
 // and launches of more workgroups than the device allows refused.
 // RUN: trueno-opt %s -split-input-file -verify-diagnostics -trueno-spirv-entry-points='float64=true int16=true storage16=true' | FileCheck %s
 // RUN: trueno-opt %s -split-input-file -verify-diagnostics -trueno-spirv-entry-points='float16=true storage16=true cooperative-matrix=true' | FileCheck %s --check-prefix=COOP
+// RUN: trueno-opt %s -split-input-file -verify-diagnostics -trueno-spirv-entry-points='subgroup-size=8' | FileCheck %s --check-prefix=SUBGROUP
 
 // CHECK: module attributes {gpu.container_module, spirv.target_env = #spirv.target_env<#spirv.vce<v1.3, [Shader, Float64, Int16, StorageBuffer16BitAccess], [SPV_KHR_storage_buffer_storage_class, SPV_KHR_16bit_storage]>, api=Vulkan, #spirv.resource_limits<>>}
 // With cooperative matrices: SPIR-V 1.6 (what MLIR 19 gives their operations).
+// With subgroups that shuffle: elections and shuffles allowed, and the
+// device's subgroup size, which gpu.shuffle's conversion checks widths
+// against.
+// SUBGROUP: spirv.target_env = #spirv.target_env<#spirv.vce<v1.3, [Shader, GroupNonUniform, GroupNonUniformShuffle], [SPV_KHR_storage_buffer_storage_class]>, api=Vulkan, #spirv.resource_limits<subgroup_size = 8>>
 // COOP: spirv.target_env = #spirv.target_env<#spirv.vce<v1.6, [Shader, Float16, StorageBuffer16BitAccess, CooperativeMatrixKHR, GroupNonUniform], [SPV_KHR_storage_buffer_storage_class, SPV_KHR_16bit_storage, SPV_KHR_cooperative_matrix]>
 // CHECK: gpu.func @k(%{{.*}}: memref<256xf32>) kernel attributes {known_block_size = array<i32: 64, 2, 1>, spirv.entry_point_abi = #spirv.entry_point_abi<workgroup_size = [64, 2, 1]>}
 // CHECK: func.func @helper() {

@@ -3,6 +3,7 @@
 // threads combining every T-th element, then a tree in workgroup memory;
 // other reductions are left to trueno-map-to-workgroups.
 // RUN: trueno-opt %s '-trueno-workgroup-reductions=workgroup-size=256 max-workgroup-count=65535 min-elements=64' | FileCheck %s
+// RUN: trueno-opt %s '-trueno-workgroup-reductions=workgroup-size=256 max-workgroup-count=2 min-elements=64 subgroup-size=32' | FileCheck %s --check-prefix=SUBGROUP
 
 #rows = affine_map<(d0, d1) -> (d0, d1)>
 #row = affine_map<(d0, d1) -> (d0)>
@@ -38,6 +39,38 @@
 // CHECK: arith.addf
 // CHECK: memref.store %{{.*}}, %arg1[%[[ROW]]]
 // CHECK-NOT: linalg.generic
+//
+// With subgroups of 32 (and 2 workgroups for the 4 rows): a butterfly of
+// 5 shuffles gives every lane its subgroup's sum, an elected lane stores
+// it to its subgroup's slot in the row's half of 2 x 8 slots (the half:
+// the parity of the workgroup's row count), one barrier, and every
+// thread adds the 8 slots in order.
+// SUBGROUP-LABEL: func.func @row_sum
+// SUBGROUP: %[[SHARED:.*]] = memref.alloc() : memref<16xf32, 3>
+// SUBGROUP: scf.for %[[ROW:.*]] = %{{.*}} to %c4{{.*}} step %c2
+// SUBGROUP: %[[COUNT:.*]] = arith.divui %[[ROW]], %c2
+// SUBGROUP: %[[PARITY:.*]] = arith.andi %[[COUNT]], %c1
+// SUBGROUP: %[[HALF:.*]] = arith.muli %[[PARITY]], %c8
+// SUBGROUP: %[[PARTIAL:.*]] = scf.if
+// SUBGROUP: %[[S16:.*]], %{{.*}} = gpu.shuffle xor %[[PARTIAL]], %c16_i32, %c32_i32
+// SUBGROUP: %[[A16:.*]] = arith.addf %[[PARTIAL]], %[[S16]]
+// SUBGROUP-COUNT-4: gpu.shuffle xor
+// SUBGROUP: %[[MINE:.*]] = arith.addf
+// SUBGROUP: %[[SUBGROUP:.*]] = gpu.subgroup_id
+// SUBGROUP: %[[SLOT:.*]] = arith.addi %[[HALF]], %[[SUBGROUP]]
+// SUBGROUP: %[[ELECTED:.*]] = spirv.GroupNonUniformElect <Subgroup>
+// SUBGROUP: scf.if %[[ELECTED]] {
+// SUBGROUP:   memref.store %[[MINE]], %[[SHARED]][%[[SLOT]]]
+// SUBGROUP: }
+// SUBGROUP: gpu.barrier
+// SUBGROUP-NOT: gpu.barrier
+// SUBGROUP: memref.load %[[SHARED]][%[[HALF]]]
+// SUBGROUP-COUNT-7: memref.load %[[SHARED]]
+// SUBGROUP: arith.cmpi eq, %{{.*}}, %c0
+// SUBGROUP: memref.load %arg1[%[[ROW]]]
+// SUBGROUP: memref.store %{{.*}}, %arg1[%[[ROW]]]
+// SUBGROUP-NOT: gpu.barrier
+// SUBGROUP: gpu.terminator
 func.func @row_sum(%a: memref<4x1000xf32>, %out: memref<4xf32>) {
   linalg.generic {indexing_maps = [#rows, #row], iterator_types = ["parallel", "reduction"]}
       ins(%a : memref<4x1000xf32>) outs(%out : memref<4xf32>) {
@@ -219,6 +252,27 @@ func.func @left_alone(%short: memref<16x32xf32>, %t: memref<1000x16xf32>,
 // CHECK:   memref.store %{{.*}}, %arg1[%[[ROW]], %{{.*}}]
 // CHECK-NOT: memref.store {{.*}} : memref<8xf32>
 // CHECK-NOT: linalg.generic
+//
+// With subgroups: every thread holds each total after its one barrier, and
+// needs no barrier after reading it (the next row writes the other half).
+// SUBGROUP-LABEL: func.func @softmax_chain
+// SUBGROUP: %[[MAXES:.*]] = memref.alloc() : memref<16xf32, 3>
+// SUBGROUP: %[[SUMS:.*]] = memref.alloc() : memref<16xf32, 3>
+// SUBGROUP: scf.for
+// SUBGROUP-COUNT-5: gpu.shuffle xor
+// SUBGROUP: memref.store %{{.*}}, %[[MAXES]]
+// SUBGROUP: gpu.barrier
+// SUBGROUP-COUNT-8: memref.load %[[MAXES]]
+// SUBGROUP-NOT: gpu.barrier
+// SUBGROUP: math.exp
+// SUBGROUP-COUNT-5: gpu.shuffle xor
+// SUBGROUP: memref.store %{{.*}}, %[[SUMS]]
+// SUBGROUP: gpu.barrier
+// SUBGROUP-COUNT-8: memref.load %[[SUMS]]
+// SUBGROUP-NOT: gpu.barrier
+// SUBGROUP: arith.divf
+// SUBGROUP-NOT: gpu.barrier
+// SUBGROUP: gpu.terminator
 func.func @softmax_chain(%x: memref<8x1000xf32> {llvm.noalias}, %y: memref<8x1000xf32> {llvm.noalias}) {
   %neginf = arith.constant 0xFF800000 : f32
   %zero = arith.constant 0.0 : f32

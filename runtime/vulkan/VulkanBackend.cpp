@@ -180,6 +180,16 @@ public:
             choiceSetting("TRUENO_VULKAN_COOPERATIVE_DIRECT", {"0", "1"}))
       options_.cooperativeDirect = *direct == "1";
     options_.maxWorkgroupMemory = info.maxSharedMemoryBytes;
+    // Row reductions combine within subgroups by shuffles where the device's
+    // subgroups shuffle in compute shaders, unless TRUENO_VULKAN_SUBGROUPS=0.
+    // The kernels' SPIR-V is older than 1.6 (they use no cooperative matrix)
+    // and asks for no varying size, so their subgroups are of this size.
+    const std::uint32_t subgroup = info.subgroupSize;
+    if (info.subgroupShuffle && subgroup >= 2 && subgroup <= 128 &&
+        (subgroup & (subgroup - 1)) == 0 &&
+        choiceSetting("TRUENO_VULKAN_SUBGROUPS", {"0", "1"}).value_or("1") ==
+            "1")
+      options_.subgroupSize = subgroup;
     // A thread's reduction loop's unroll factor (1: not unrolled).
     if (auto unroll =
             numberSetting("TRUENO_VULKAN_UNROLL", "a factor from 1 to 64",

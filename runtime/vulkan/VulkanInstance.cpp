@@ -348,6 +348,12 @@ void VulkanInstance::discover() {
       properties.pNext = &properties11;
       functions_.vkGetPhysicalDeviceProperties2(d.handle, &properties);
       d.subgroupSize = properties11.subgroupSize;
+      d.subgroupShuffle = (properties11.subgroupSupportedStages &
+                           VK_SHADER_STAGE_COMPUTE_BIT) &&
+                          (properties11.subgroupSupportedOperations &
+                           VK_SUBGROUP_FEATURE_BASIC_BIT) &&
+                          (properties11.subgroupSupportedOperations &
+                           VK_SUBGROUP_FEATURE_SHUFFLE_BIT);
       d.driverName = properties12.driverName;
       d.driverInfo = properties12.driverInfo;
 

@@ -216,6 +216,46 @@ TEST_CASE("reductions, softmax, matmul and convolution match the CPU") {
                  conv2d(image, kernel, bias, {1, 1}, {1, 1})) < 1e-5);
 }
 
+TEST_CASE("row reductions match the CPU: NaNs, integers, a workgroup's many "
+          "rows") {
+  auto device = gpu();
+  if (!device)
+    return;
+  Generator gen(seed());
+  // Rows of 3000: 256 threads each, which combine within subgroups where
+  // the device's shuffle (32 subgroups of 8 on lavapipe, 8 of 32 on an
+  // NVIDIA GPU; VulkanCodegenTest checks the kernels), else by the tree.
+  Tensor x = randn({37, 3000}, gen), gx = x.to(*device);
+  CHECK(maxError(gx.sum({1}), x.sum({1})) < 1e-5);
+  CHECK(maxError(gx.amax({1}), x.amax({1})) == 0);
+  CHECK(maxError(gx.amin({1}), x.amin({1})) == 0);
+  CHECK(maxError(softmax(gx, 1), softmax(x, 1)) < 1e-6);
+  CHECK(maxError(var(gx, {1}), var(x, {1})) < 1e-5);
+  // A NaN in about half the rows: their maximum and sum are NaN, and the
+  // other rows' are not.
+  Tensor holes = where(rand({37, 3000}, gen) < 0.0002, NAN, x);
+  for (bool maximum : {true, false}) {
+    INFO((maximum ? "amax" : "sum"));
+    Tensor want = maximum ? holes.amax({1}) : holes.sum({1});
+    Tensor got =
+        (maximum ? holes.to(*device).amax({1}) : holes.to(*device).sum({1}))
+            .cpu();
+    CHECK(equal(isnan(got), isnan(want)));
+    CHECK(maxError(where(isnan(got), 0.0, got).to(*device),
+                   where(isnan(want), 0.0, want)) < 1e-5);
+  }
+  // Integers, exactly.
+  Tensor counts = randint(-1000000, 1000000, {37, 3000}, gen);
+  CHECK(equal(counts.to(*device).sum({1}).cpu(), counts.sum({1})));
+  Tensor small = counts.to(kInt32);
+  CHECK(equal(small.to(*device).amax({1}).cpu(), small.amax({1})));
+  // More rows than a launch has workgroups on lavapipe (65535): each
+  // workgroup reduces two rows, or more, in turn.
+  Tensor tall = randn({70000, 64}, gen);
+  CHECK(maxError(tall.to(*device).sum({1}), tall.sum({1})) < 1e-5);
+  CHECK(maxError(softmax(tall.to(*device), 1), softmax(tall, 1)) < 1e-6);
+}
+
 TEST_CASE("float16 and bfloat16 products match the CPU's, on cooperative "
           "matrices where the device has them") {
   auto device = gpu();

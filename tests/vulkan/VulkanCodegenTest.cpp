@@ -114,6 +114,70 @@ TEST_CASE("a reduction's rows are computed by threads, and validate") {
   CHECK(cooperative == 1);
 }
 
+TEST_CASE("row reductions combine within subgroups by shuffles, with one "
+          "barrier a row, where the device's subgroups shuffle") {
+  // A row sum, a softmax (a chain of two reductions) and an int64 sum, each
+  // with 256 threads a row. SPIR-V instructions as their first word (word
+  // count and opcode): OpControlBarrier, OpGroupNonUniformElect and
+  // OpGroupNonUniformShuffleXor.
+  const char *source = R"(
+    func.func @sum(%a: tensor<8x1000xf32>) -> tensor<8xf32> {
+      %0 = trueno.reduce_sum %a dims = [1] : tensor<8x1000xf32> -> tensor<8xf32>
+      return %0 : tensor<8xf32>
+    }
+    func.func @softmax(%x: tensor<8x4096xf32>) -> tensor<8x4096xf32> {
+      %m = trueno.reduce_max %x dims = [1] : tensor<8x4096xf32> -> tensor<8x1xf32>
+      %mb = trueno.expand %m : tensor<8x1xf32> to tensor<8x4096xf32>
+      %d = trueno.sub %x, %mb : tensor<8x4096xf32>
+      %e = trueno.exp %d : tensor<8x4096xf32>
+      %s = trueno.reduce_sum %e dims = [1] : tensor<8x4096xf32> -> tensor<8x1xf32>
+      %sb = trueno.expand %s : tensor<8x1xf32> to tensor<8x4096xf32>
+      %y = trueno.div %e, %sb : tensor<8x4096xf32>
+      return %y : tensor<8x4096xf32>
+    }
+    func.func @integers(%a: tensor<8x5000xi64>) -> tensor<8xi64> {
+      %0 = trueno.reduce_sum %a dims = [1] : tensor<8x5000xi64> -> tensor<8xi64>
+      return %0 : tensor<8xi64>
+    }
+  )";
+  constexpr std::uint32_t barrier = (4u << 16) | 224u,
+                          elect = (4u << 16) | 333u,
+                          shuffle = (6u << 16) | 346u;
+  auto count = [](const SpirvKernel &kernel, std::uint32_t first) {
+    return llvm::count(kernel.words, first);
+  };
+  VulkanPipelineOptions options;
+  options.int64 = true;
+  options.workgroupSize = 256;
+  // {subgroup size, barriers, elections and shuffles per reduction}: the
+  // tree (8 levels and the first store), subgroups of 8 (lavapipe's) and
+  // 32 (NVIDIA's), one subgroup a workgroup (no workgroup memory).
+  for (auto [subgroup, barriers, elections, shuffles] :
+       {std::tuple{0, 9, 0, 0}, {8, 1, 1, 3}, {32, 1, 1, 5}, {256, 0, 0, 8}}) {
+    INFO("subgroup size " << subgroup);
+    options.subgroupSize = subgroup;
+    CompiledKernels c = compileForVulkan(source, options);
+    INFO(c.diagnostics);
+    REQUIRE(c.ok);
+    int reductions = 0;
+    for (const SpirvKernel &kernel : c.kernels) {
+      INFO(kernel.entryPoint);
+      CHECK(validate(kernel) == "");
+      int chain = kernel.entryPoint.find("softmax") == 0 ? 2 : 1;
+      if (count(kernel, barrier) == 0 && count(kernel, shuffle) == 0)
+        continue; // a fill
+      ++reductions;
+      // The softmax's chain broadcasts each total (the tree: one more
+      // barrier after every thread has read it).
+      int extra = subgroup == 0 && chain == 2 ? 1 : 0;
+      CHECK(count(kernel, barrier) == chain * (barriers + extra));
+      CHECK(count(kernel, elect) == chain * elections);
+      CHECK(count(kernel, shuffle) == chain * shuffles);
+    }
+    CHECK(reductions == 3);
+  }
+}
+
 TEST_CASE("float64 needs the device's Float64 capability") {
   const char *source = R"(
     func.func @twice(%a: tensor<10xf64>) -> tensor<10xf64> {

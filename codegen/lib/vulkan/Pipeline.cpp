@@ -140,6 +140,7 @@ std::string vulkanStagePipeline(VulkanStage stage,
            "trueno-workgroup-reductions{workgroup-size=" +
            std::to_string(options.workgroupSize) +
            " max-workgroup-count=" + std::to_string(options.maxWorkgroupCount) +
+           " subgroup-size=" + std::to_string(options.subgroupSize) +
            "},trueno-convolutions-as-matmuls,"
            "trueno-tile-matmuls{workgroup-size=" +
            std::to_string(options.workgroupSize) +
@@ -178,6 +179,7 @@ std::string vulkanStagePipeline(VulkanStage stage,
            " storage8=" + flag(options.storage8) +
            " cooperative-matrix=" + flag(options.cooperativeMatrix) +
            " max-workgroup-count=" + std::to_string(options.maxWorkgroupCount) +
+           " subgroup-size=" + std::to_string(options.subgroupSize) +
            "},convert-math-to-spirv,convert-gpu-to-spirv{use-64bit-index=false}"
            ",spirv.module(spirv-lower-abi-attrs)," +
            floatControls(options) +
@@ -212,6 +214,7 @@ struct VulkanPipelineCliOptions
   Option<bool> storage16{*this, "storage16", llvm::cl::init(false)};
   Option<bool> cooperativeMatrix{*this, "cooperative-matrix",
                                  llvm::cl::init(false)};
+  Option<std::int64_t> subgroupSize{*this, "subgroup-size", llvm::cl::init(0)};
 };
 } // namespace
 
@@ -235,6 +238,7 @@ void registerVulkanPipeline() {
           options.float16 = cli.float16;
           options.storage16 = cli.storage16;
           options.cooperativeMatrix = cli.cooperativeMatrix;
+          options.subgroupSize = cli.subgroupSize;
           std::optional<VulkanStage> last = parseVulkanStage(cli.stopAfter);
           for (VulkanStage s : kVulkanStages) {
             if (last && s > *last)

@@ -53,16 +53,29 @@ struct SpirvEntryPointsPass
     // operations need.
     if (cooperativeMatrix) {
       capabilities.push_back(spirv::Capability::CooperativeMatrixKHR);
-      capabilities.push_back(spirv::Capability::GroupNonUniform);
       extensions.push_back(spirv::Extension::SPV_KHR_cooperative_matrix);
     }
+    // Subgroup ids (the cooperative kernel's), elections and shuffles
+    // (trueno-workgroup-reductions'), and the subgroup size that
+    // convert-gpu-to-spirv checks each gpu.shuffle's width against.
+    add(cooperativeMatrix || subgroupSize > 0,
+        spirv::Capability::GroupNonUniform);
+    add(subgroupSize > 0, spirv::Capability::GroupNonUniformShuffle);
+    spirv::ResourceLimitsAttr limits = spirv::getDefaultResourceLimits(context);
+    if (subgroupSize > 0)
+      limits = spirv::ResourceLimitsAttr::get(
+          context, limits.getMaxComputeSharedMemorySize(),
+          limits.getMaxComputeWorkgroupInvocations(),
+          limits.getMaxComputeWorkgroupSize(), subgroupSize,
+          limits.getMinSubgroupSize(), limits.getMaxSubgroupSize(),
+          limits.getCooperativeMatrixPropertiesKhr(),
+          limits.getCooperativeMatrixPropertiesNv());
     auto triple = spirv::VerCapExtAttr::get(
         cooperativeMatrix ? spirv::Version::V_1_6 : spirv::Version::V_1_3,
         capabilities, extensions, context);
-    module->setAttr(spirv::getTargetEnvAttrName(),
-                    spirv::TargetEnvAttr::get(
-                        triple, spirv::getDefaultResourceLimits(context),
-                        spirv::ClientAPI::Vulkan));
+    module->setAttr(
+        spirv::getTargetEnvAttrName(),
+        spirv::TargetEnvAttr::get(triple, limits, spirv::ClientAPI::Vulkan));
 
     WalkResult kernels = module.walk([&](gpu::GPUFuncOp func) {
       if (!func.isKernel())

@@ -15,6 +15,10 @@
 //     }
 //   }
 //
+// Where the device's subgroups shuffle (`subgroup-size`), the tree is a
+// butterfly of shuffles within each subgroup, then one barrier, after which
+// every thread combines the subgroups' totals (reduceRow).
+//
 // T <= R, so every thread has an element and no identity value is needed.
 // The row loop's bounds depend on the workgroup only, so every barrier is
 // reached by all of its threads. Thread 0 reads partials[0] after the last
@@ -44,6 +48,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SPIRV/IR/SPIRVOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
@@ -395,18 +400,42 @@ struct WorkgroupReductionsPass
     Value tid = launch.getThreadIds().x;
     Attribute workgroup =
         b.getI64IntegerAttr(mlir::trueno::kWorkgroupMemorySpace);
+    // With subgroup shuffles, the partials are one per subgroup, in two
+    // halves that alternate between a workgroup's rows (reduceRow says
+    // why); a workgroup of one subgroup needs none. Else one per thread.
+    const int64_t subgroups = subgroupSize >= 2 && threads >= subgroupSize
+                                  ? threads / subgroupSize
+                                  : 0;
     SmallVector<Value> partials;
     for (Match &m : chain.reductions) {
       Type element =
           cast<MemRefType>(m.generic.getDpsInitOperand(0)->get().getType())
               .getElementType();
-      partials.push_back(b.create<memref::AllocOp>(
-          loc, MemRefType::get({threads}, element, MemRefLayoutAttrInterface(),
-                               workgroup)));
+      int64_t slots = subgroups == 0 ? threads : 2 * subgroups;
+      partials.push_back(
+          subgroups == 1 ? Value()
+                         : b.create<memref::AllocOp>(
+                               loc, MemRefType::get({slots}, element,
+                                                    MemRefLayoutAttrInterface(),
+                                                    workgroup)));
     }
     auto rowLoop = b.create<scf::ForOp>(loc, launch.getBlockIds().x,
                                         index(rows), index(groups));
     b.setInsertionPoint(rowLoop.getBody()->getTerminator());
+    // The half of the subgroups' partials this row uses: the parity of
+    // the workgroup's row count (the row loop's index over `groups`).
+    Value half;
+    if (subgroups >= 2)
+      half = rows <= groups
+                 ? index(0)
+                 : b.create<arith::MulIOp>(
+                       loc,
+                       b.create<arith::AndIOp>(
+                           loc,
+                           b.create<arith::DivUIOp>(
+                               loc, rowLoop.getInductionVar(), index(groups)),
+                           index(1)),
+                       index(subgroups));
     // The row's parallel indices, row-major.
     SmallVector<Value> rowIndices(first.rows.size());
     Value rest = rowLoop.getInductionVar();
@@ -488,17 +517,18 @@ struct WorkgroupReductionsPass
     };
     for (auto [m, shared, initial] :
          llvm::zip(chain.reductions, partials, chain.initial)) {
-      reduceRow(b, loc, m, tid, threads, shared, straight,
-                [&](OpBuilder &at, Value j, int64_t slot) {
-                  Block &body = m.generic.getRegion().front();
-                  BlockArgument out =
-                      body.getArgument(body.getNumArguments() - 1);
-                  Value operand = m.combiner->getOperand(0) == out
-                                      ? m.combiner->getOperand(1)
-                                      : m.combiner->getOperand(0);
-                  return cloneBody(at, m.generic, j, slot, m.combiner)
-                      .lookupOrDefault(operand);
-                });
+      Value total =
+          reduceRow(b, loc, m, tid, threads, shared, half, subgroups, straight,
+                    [&](OpBuilder &at, Value j, int64_t slot) {
+                      Block &body = m.generic.getRegion().front();
+                      BlockArgument out =
+                          body.getArgument(body.getNumArguments() - 1);
+                      Value operand = m.combiner->getOperand(0) == out
+                                          ? m.combiner->getOperand(1)
+                                          : m.combiner->getOperand(0);
+                      return cloneBody(at, m.generic, j, slot, m.combiner)
+                          .lookupOrDefault(operand);
+                    });
       OpOperand *init = m.generic.getDpsInitOperand(0);
       SmallVector<Value> outIndices = indicesAt(
           b, loc, m.generic.getMatchingIndexingMap(init), ivsAt(index(0)));
@@ -506,7 +536,8 @@ struct WorkgroupReductionsPass
         // Thread 0 alone: it holds the total (reduceRow's guard).
         OpBuilder::InsertionGuard guard(b);
         threadZero();
-        Value sum = b.create<memref::LoadOp>(loc, shared, index(0));
+        Value sum =
+            total ? total : b.create<memref::LoadOp>(loc, shared, index(0));
         Value start = b.create<memref::LoadOp>(loc, init->get(), outIndices);
         b.create<memref::StoreOp>(
             loc, mlir::trueno::combineLike(b, loc, m.combiner, sum, start),
@@ -514,13 +545,16 @@ struct WorkgroupReductionsPass
         continue;
       }
       // Every thread reads the total, then a barrier: the shared slot is
-      // free for the next row.
-      Value sum = b.create<memref::LoadOp>(loc, shared, index(0));
+      // free for the next row. (Every thread holds the subgroups' total
+      // already.)
+      Value sum =
+          total ? total : b.create<memref::LoadOp>(loc, shared, index(0));
       Value start =
           initial ? initial
                   : b.create<memref::LoadOp>(loc, init->get(), outIndices);
       Value result = mlir::trueno::combineLike(b, loc, m.combiner, sum, start);
-      b.create<gpu::BarrierOp>(loc);
+      if (!total)
+        b.create<gpu::BarrierOp>(loc);
       if (!initial) {
         OpBuilder::InsertionGuard guard(b);
         threadZero();
@@ -598,9 +632,25 @@ struct WorkgroupReductionsPass
   /// each level. `straight`: the R / T elements one after another, each
   /// with its slot k, instead of the loop. valueAt(builder, j, slot) is
   /// g(row, j), slot -1 where j is not a fixed element of the thread.
-  void reduceRow(OpBuilder &b, Location loc, Match &m, Value tid,
-                 int64_t threads, Value shared, bool straight,
-                 function_ref<Value(OpBuilder &, Value, int64_t)> valueAt) {
+  ///
+  /// With `subgroups` (T / the subgroup size, at least 1) the partial
+  /// results are combined within each subgroup by a butterfly of shuffles
+  /// (every lane then holds its subgroup's total: the combiners are
+  /// commutative), one elected lane of each stores it to its slot of
+  /// `shared`'s `half`, and after one barrier every thread combines the
+  /// slots in order: one barrier a row instead of log2(T) + 1, and the
+  /// total returned in every thread. The halves alternate between rows:
+  /// a subgroup that runs ahead to the next row writes the other half,
+  /// and reaches this half again only past the next row's barrier, which
+  /// waits for every thread to have read this row's. Lanes are elected
+  /// (spirv.GroupNonUniformElect: MLIR 19 converts no gpu.lane_id to
+  /// SPIR-V) rather than taken as tid % the subgroup size: SPIR-V does not
+  /// promise which threads form a subgroup. Returns null for the tree
+  /// (the total is shared[0], in thread 0 after the last barrier).
+  Value reduceRow(OpBuilder &b, Location loc, Match &m, Value tid,
+                  int64_t threads, Value shared, Value half, int64_t subgroups,
+                  bool straight,
+                  function_ref<Value(OpBuilder &, Value, int64_t)> valueAt) {
     auto index = [&](int64_t v) -> Value {
       return b.create<arith::ConstantIndexOp>(loc, v);
     };
@@ -639,6 +689,38 @@ struct WorkgroupReductionsPass
           [&](OpBuilder &at, Location l) { at.create<scf::YieldOp>(l, mine); });
       mine = tail.getResult(0);
     }
+    if (subgroups >= 1) {
+      auto i32 = [&](int64_t v) -> Value {
+        return b.create<arith::ConstantIntOp>(loc, v, 32);
+      };
+      for (int64_t offset = subgroupSize / 2; offset >= 1; offset /= 2) {
+        auto shuffle = b.create<gpu::ShuffleOp>(
+            loc, mine, i32(offset), i32(subgroupSize), gpu::ShuffleMode::XOR);
+        mine = mlir::trueno::combineLike(b, loc, m.combiner, mine,
+                                         shuffle.getShuffleResult());
+      }
+      if (subgroups == 1)
+        return mine;
+      Value slot = b.create<arith::AddIOp>(
+          loc, half, b.create<gpu::SubgroupIdOp>(loc, /*upper_bound=*/nullptr));
+      Value elected =
+          b.create<spirv::GroupNonUniformElectOp>(loc, spirv::Scope::Subgroup);
+      auto store = b.create<scf::IfOp>(loc, elected, /*withElse=*/false);
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(store.thenBlock());
+        b.create<memref::StoreOp>(loc, mine, shared, slot);
+      }
+      b.create<gpu::BarrierOp>(loc);
+      Value total = b.create<memref::LoadOp>(loc, shared, half);
+      for (int64_t s = 1; s < subgroups; ++s)
+        total = mlir::trueno::combineLike(
+            b, loc, m.combiner, total,
+            b.create<memref::LoadOp>(
+                loc, shared,
+                ValueRange{b.create<arith::AddIOp>(loc, half, index(s))}));
+      return total;
+    }
     b.create<memref::StoreOp>(loc, mine, shared, tid);
     b.create<gpu::BarrierOp>(loc);
     // The tree over the partial results.
@@ -659,6 +741,7 @@ struct WorkgroupReductionsPass
       }
       b.create<gpu::BarrierOp>(loc);
     }
+    return Value();
   }
 };
 

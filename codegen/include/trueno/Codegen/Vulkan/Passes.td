@@ -21,7 +21,11 @@ def SpirvEntryPoints : Pass<"trueno-spirv-entry-points", "::mlir::ModuleOp"> {
     the workgroup size its launch uses (`known_block_size`, which
     convert-parallel-loops-to-gpu records). A launch of more workgroups in a
     dimension than the device allows (`max-workgroup-count`) is an error
-    naming the kernel and the counts.
+    naming the kernel and the counts. With `subgroup-size` (the device's,
+    where its subgroups shuffle), GroupNonUniform and
+    GroupNonUniformShuffle are allowed and the environment's subgroup size
+    is the device's, which convert-gpu-to-spirv needs to convert
+    `gpu.shuffle`.
   }];
   let options = [
     Option<"float64", "float64", "bool", /*default=*/"false",
@@ -45,6 +49,8 @@ def SpirvEntryPoints : Pass<"trueno-spirv-entry-points", "::mlir::ModuleOp"> {
     Option<"maxWorkgroupCount", "max-workgroup-count", "int64_t",
            /*default=*/"65535",
            "Workgroups a launch may have in each dimension">,
+    Option<"subgroupSize", "subgroup-size", "int64_t", /*default=*/"0",
+           "The device's subgroup size where its subgroups shuffle (0: none)">,
   ];
   let dependentDialects = ["::mlir::spirv::SPIRVDialect"];
 }
@@ -321,6 +327,16 @@ def WorkgroupReductions
     iterations, and one thread's loop that long is slow everywhere). A
     broadcast row (stride 0) counts as contiguous.
 
+    With `subgroup-size` (the device's, where its subgroups shuffle) the
+    threads' partial results are combined within each subgroup by a
+    butterfly of `gpu.shuffle xor`s instead, an elected lane of each
+    subgroup (`spirv.GroupNonUniformElect`: MLIR 19 converts no
+    `gpu.lane_id`) stores its total, and after one barrier every thread
+    combines the subgroups' totals: one barrier a row instead of one a
+    level of the tree, none where a workgroup is one subgroup. The
+    subgroups' slots alternate between two halves from row to row, so
+    that no barrier is needed after they are read.
+
     Chains: such reductions over the same rows that follow one another,
     each of which may read the earlier ones' results for its row, and
     then, optionally, an elementwise generic over the rows' elements that
@@ -345,11 +361,15 @@ def WorkgroupReductions
            /*default=*/"65535", "Workgroups a launch may have">,
     Option<"minElements", "min-elements", "int64_t", /*default=*/"64",
            "The shortest row reduced by a workgroup">,
+    Option<"subgroupSize", "subgroup-size", "int64_t", /*default=*/"0",
+           "The device's subgroup size where its subgroups shuffle (a power "
+           "of two; 0: the tree in workgroup memory)">,
   ];
   let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::scf::SCFDialect",
                            "::mlir::arith::ArithDialect",
                            "::mlir::memref::MemRefDialect",
-                           "::mlir::affine::AffineDialect"];
+                           "::mlir::affine::AffineDialect",
+                           "::mlir::spirv::SPIRVDialect"];
 }
 
 def ConvolutionsAsMatmuls

@@ -47,6 +47,12 @@ struct VulkanPipelineOptions {
   /// and whose denormals, the device keeps when asked
   /// (trueno-spirv-float-controls).
   std::vector<unsigned> preserveNanInfWidths, preserveDenormWidths;
+  /// The device's subgroup size where its subgroups shuffle in compute
+  /// shaders (a power of two; 0: they do not, or TRUENO_VULKAN_SUBGROUPS=0):
+  /// a workgroup's row reduction then combines within subgroups by
+  /// shuffles, with one barrier a row, instead of a tree in workgroup
+  /// memory with a barrier a level (trueno-workgroup-reductions).
+  std::int64_t subgroupSize = 0;
   /// Threads per workgroup along the innermost loop.
   std::int64_t workgroupSize = 64;
   std::int64_t maxWorkgroupCount = 65535;

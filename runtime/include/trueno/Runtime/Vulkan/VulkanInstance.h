@@ -52,6 +52,9 @@ struct VulkanDeviceInfo {
   /// stores.
   std::vector<unsigned> preserveNanInfWidths, preserveDenormWidths;
   std::uint32_t subgroupSize = 1;
+  /// Whether compute shaders' subgroups elect and shuffle (Vulkan 1.1's
+  /// subgroup properties: basic and shuffle operations in compute).
+  bool subgroupShuffle = false;
   std::array<std::uint32_t, 3> maxWorkgroupCount{}, maxWorkgroupSize{};
   std::uint32_t maxWorkgroupInvocations = 0;
   std::uint32_t maxSharedMemoryBytes = 0;
