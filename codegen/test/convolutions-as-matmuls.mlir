@@ -2,6 +2,7 @@
 // the input's windows into a scratch buffer and a batched product of the
 // weight (batch stride 0) by the columns, into the output's pixels.
 // RUN: trueno-opt %s -split-input-file -trueno-convolutions-as-matmuls | FileCheck %s
+// RUN: trueno-opt %s -split-input-file '-trueno-convolutions-as-matmuls=implicit-gemm=false' | FileCheck %s --check-prefix=COPIED
 
 // Stride 2 and dilation (1, 2): the window's rows at 2 oh + kh, its columns
 // at 2 ow + 2 kw.
@@ -37,5 +38,27 @@ func.func @strided_weight(%x: memref<1x3x5x5xf32>, %w: memref<4x3x3x3xf32, strid
 }
 func.func @double(%x: memref<1x3x5x5xf64>, %w: memref<4x3x3x3xf64>, %y: memref<1x4x3x3xf64>) {
   linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : memref<1x3x5x5xf64>, memref<4x3x3x3xf64>) outs(%y : memref<1x4x3x3xf64>)
+  return
+}
+
+// -----
+
+// A convolution whose scratch would be 2^28 elements or more (1 GiB): with
+// implicit-gemm a tiled product (64 filters, 64 x 64 pixels) reads the
+// windows from the input, the scratch is never allocated, and it is
+// rewritten; without, it keeps its loop nest. So does a product that is
+// not tiled (8 filters).
+// CHECK-LABEL: func.func @large
+// CHECK: linalg.batch_matmul
+// CHECK-LABEL: func.func @large_untiled
+// CHECK: linalg.conv_2d_nchw_fchw
+// COPIED-LABEL: func.func @large
+// COPIED: linalg.conv_2d_nchw_fchw
+func.func @large(%x: memref<128x64x66x66xf32>, %w: memref<64x64x3x3xf32>, %y: memref<128x64x64x64xf32>) {
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : memref<128x64x66x66xf32>, memref<64x64x3x3xf32>) outs(%y : memref<128x64x64x64xf32>)
+  return
+}
+func.func @large_untiled(%x: memref<128x64x66x66xf32>, %w: memref<8x64x3x3xf32>, %y: memref<128x8x64x64xf32>) {
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : memref<128x64x66x66xf32>, memref<8x64x3x3xf32>) outs(%y : memref<128x8x64x64xf32>)
   return
 }

@@ -305,3 +305,109 @@ func.func @one_filled(%a: memref<200x96xf32>, %b: memref<96x300xf32>, %c: memref
   linalg.matmul ins(%a, %b : memref<200x96xf32>, memref<96x300xf32>) outs(%c : memref<200x300xf32>)
   return
 }
+
+// A convolution as trueno-convolutions-as-matmuls leaves it (x [2, 16, 16,
+// 16] padded, y [2, 64, 14, 14], zero-filled before; the weight there is a
+// view with a batch stride of 0, which the parser does not take): the
+// product's B tiles read x itself, element (k, p) of batch n at
+// x[n][k / 9][p / 14 + k / 3 % 3][p % 14 + k % 3] (an implicit GEMM); the
+// im2col copy and its scratch go, and the zero fill of y folds in (no
+// split-K: a contraction of 144).
+// CHECK-LABEL: func.func @implicit_gemm
+// CHECK-NOT: linalg.fill
+// CHECK-NOT: memref.alloc() : memref<2x16x3x3x14x14xf32>
+// CHECK: gpu.launch
+// CHECK: %[[KW:.*]] = arith.remui %[[K:.*]], %c3
+// CHECK: %[[K1:.*]] = arith.divui %[[K]], %c3
+// CHECK: %[[KH:.*]] = arith.remui %[[K1]], %c3
+// CHECK: %[[C:.*]] = arith.divui %[[K1]], %c3
+// CHECK: %[[OW:.*]] = arith.remui %[[P:.*]], %c14
+// CHECK: %[[OH:.*]] = arith.divui %[[P]], %c14
+// CHECK: %[[I0:.*]] = affine.apply #{{.*}}(%[[N:.*]], %[[C]], %[[KH]], %[[KW]], %[[OH]], %[[OW]])
+// CHECK: %[[I1:.*]] = affine.apply
+// CHECK: %[[I2:.*]] = affine.apply
+// CHECK: %[[I3:.*]] = affine.apply
+// CHECK: memref.load %arg0[%[[I0]], %[[I1]], %[[I2]], %[[I3]]] : memref<2x16x16x16xf32>
+// CHECK-NOT: memref.load %{{.*}} : memref<2x144x196xf32>
+// CHECK-NOT: arith.addf
+// CHECK: memref.store %{{.*}}, %{{.*}} : memref<2x64x196xf32>
+// CHECK-NOT: linalg.generic
+// CHECK-NOT: linalg.batch_matmul
+#window = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d4 + d2, d5 + d3)>
+#same = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3, d4, d5)>
+func.func @implicit_gemm(%x: memref<2x16x16x16xf32> {llvm.noalias}, %weights: memref<2x64x144xf32> {llvm.noalias}, %y: memref<2x64x14x14xf32> {llvm.noalias}) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%y : memref<2x64x14x14xf32>)
+  %col = memref.alloc() : memref<2x16x3x3x14x14xf32>
+  linalg.generic {indexing_maps = [#window, #same], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%x : memref<2x16x16x16xf32>) outs(%col : memref<2x16x3x3x14x14xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  }
+  %columns = memref.collapse_shape %col [[0], [1, 2, 3], [4, 5]] : memref<2x16x3x3x14x14xf32> into memref<2x144x196xf32>
+  %out = memref.collapse_shape %y [[0], [1], [2, 3]] : memref<2x64x14x14xf32> into memref<2x64x196xf32>
+  linalg.batch_matmul ins(%weights, %columns : memref<2x64x144xf32>, memref<2x144x196xf32>) outs(%out : memref<2x64x196xf32>)
+  return
+}
+
+// The copy's source written between the copy and the product: the product
+// reads the copy. (So it does where the source may alias another buffer:
+// arguments without llvm.noalias.)
+// CHECK-LABEL: func.func @source_written_between
+// CHECK: memref.alloc() : memref<1x4x3x3x6x6xf32>
+// CHECK: linalg.generic
+// CHECK: linalg.fill
+// CHECK: gpu.launch
+func.func @source_written_between(%x: memref<1x4x8x8xf32> {llvm.noalias}, %weights: memref<1x32x36xf32> {llvm.noalias}, %y: memref<1x32x6x6xf32> {llvm.noalias}) {
+  %col = memref.alloc() : memref<1x4x3x3x6x6xf32>
+  linalg.generic {indexing_maps = [#window, #same], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%x : memref<1x4x8x8xf32>) outs(%col : memref<1x4x3x3x6x6xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  }
+  %one = arith.constant 1.0 : f32
+  linalg.fill ins(%one : f32) outs(%x : memref<1x4x8x8xf32>)
+  %columns = memref.collapse_shape %col [[0], [1, 2, 3], [4, 5]] : memref<1x4x3x3x6x6xf32> into memref<1x36x36xf32>
+  %out = memref.collapse_shape %y [[0], [1], [2, 3]] : memref<1x32x6x6xf32> into memref<1x32x36xf32>
+  linalg.batch_matmul ins(%weights, %columns : memref<1x32x36xf32>, memref<1x36x36xf32>) outs(%out : memref<1x32x36xf32>)
+  return
+}
+
+// A padded input (zero-filled, then its interior copied from %x, as a
+// convolution's padding): the tiles read %x itself, zeros where the
+// padded buffer's indices are outside the interior [1, 15) x [1, 15);
+// the fill, the copy and the padded buffer go too.
+// CHECK-LABEL: func.func @padded
+// CHECK-NOT: memref.alloc() : memref<2x16x16x16xf32>
+// CHECK-NOT: linalg.fill
+// CHECK-NOT: linalg.copy
+// CHECK: gpu.launch
+// CHECK: affine.apply
+// CHECK: affine.apply
+// CHECK: %[[I2:.*]] = affine.apply
+// CHECK: %[[I3:.*]] = affine.apply
+// CHECK: arith.cmpi uge, %[[I2]], %c1{{.*}}
+// CHECK: arith.cmpi ult, %[[I2]], %c15{{.*}}
+// CHECK: %[[R:.*]] = arith.subi %[[I2]], %c1{{.*}}
+// CHECK: arith.cmpi uge, %[[I3]], %c1{{.*}}
+// CHECK: arith.cmpi ult, %[[I3]], %c15{{.*}}
+// CHECK: %[[C:.*]] = arith.subi %[[I3]], %c1{{.*}}
+// CHECK: scf.if
+// CHECK: memref.load %arg0[%{{.*}}, %{{.*}}, %[[R]], %[[C]]] : memref<2x16x14x14xf32>
+// CHECK-NOT: linalg.generic
+func.func @padded(%x: memref<2x16x14x14xf32> {llvm.noalias}, %weights: memref<2x64x144xf32> {llvm.noalias}, %y: memref<2x64x14x14xf32> {llvm.noalias}) {
+  %zero = arith.constant 0.0 : f32
+  %pad = memref.alloc() : memref<2x16x16x16xf32>
+  linalg.fill ins(%zero : f32) outs(%pad : memref<2x16x16x16xf32>)
+  %interior = memref.subview %pad[0, 0, 1, 1] [2, 16, 14, 14] [1, 1, 1, 1] : memref<2x16x16x16xf32> to memref<2x16x14x14xf32, strided<[4096, 256, 16, 1], offset: 17>>
+  linalg.copy ins(%x : memref<2x16x14x14xf32>) outs(%interior : memref<2x16x14x14xf32, strided<[4096, 256, 16, 1], offset: 17>>)
+  linalg.fill ins(%zero : f32) outs(%y : memref<2x64x14x14xf32>)
+  %col = memref.alloc() : memref<2x16x3x3x14x14xf32>
+  linalg.generic {indexing_maps = [#window, #same], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%pad : memref<2x16x16x16xf32>) outs(%col : memref<2x16x3x3x14x14xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  }
+  %columns = memref.collapse_shape %col [[0], [1, 2, 3], [4, 5]] : memref<2x16x3x3x14x14xf32> into memref<2x144x196xf32>
+  %out = memref.collapse_shape %y [[0], [1], [2, 3]] : memref<2x64x14x14xf32> into memref<2x64x196xf32>
+  linalg.batch_matmul ins(%weights, %columns : memref<2x64x144xf32>, memref<2x144x196xf32>) outs(%out : memref<2x64x196xf32>)
+  memref.dealloc %pad : memref<2x16x16x16xf32>
+  return
+}

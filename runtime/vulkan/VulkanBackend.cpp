@@ -167,6 +167,9 @@ public:
     if (auto prefetch =
             choiceSetting("TRUENO_VULKAN_MATMUL_PREFETCH", {"0", "1"}))
       options_.matmulPrefetch = *prefetch == "1";
+    if (auto implicit =
+            choiceSetting("TRUENO_VULKAN_IMPLICIT_GEMM", {"1", "0"}))
+      options_.implicitGemm = *implicit == "1";
     if (auto step =
             choiceSetting("TRUENO_VULKAN_COOPERATIVE_STEP", {"64", "32"}))
       options_.cooperativeStep = *step == "32" ? 32 : 64;

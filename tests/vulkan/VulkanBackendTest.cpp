@@ -214,6 +214,26 @@ TEST_CASE("reductions, softmax, matmul and convolution match the CPU") {
   CHECK(maxError(conv2d(image.to(*device), kernel.to(*device), bias.to(*device),
                         {1, 1}, {1, 1}),
                  conv2d(image, kernel, bias, {1, 1}, {1, 1})) < 1e-5);
+  // Convolutions whose products are tiled read the input's windows
+  // directly (an implicit GEMM): strides, dilations, padding, a split
+  // contraction (16 x 5 x 5 = 400 elements over 4 tiles) and one that is
+  // not (3 x 3 x 3).
+  for (auto [batch, in, out, side, k, stride, dilation] :
+       {std::tuple{4, 16, 48, 20, 3, std::array<std::int64_t, 2>{2, 1},
+                   std::array<std::int64_t, 2>{1, 2}},
+        {2, 16, 64, 17, 5, std::array<std::int64_t, 2>{1, 1},
+         std::array<std::int64_t, 2>{1, 1}},
+        {3, 3, 32, 30, 3, std::array<std::int64_t, 2>{1, 1},
+         std::array<std::int64_t, 2>{1, 1}}}) {
+    INFO(batch << "x" << in << "x" << side << "x" << side << " by " << out
+               << "x" << in << "x" << k << "x" << k);
+    Tensor x = randn({batch, in, side, side}, gen),
+           w = randn({out, in, k, k}, gen), b = randn({out}, gen);
+    std::array<std::int64_t, 2> padding{1, 2};
+    CHECK(maxError(conv2d(x.to(*device), w.to(*device), b.to(*device), stride,
+                          padding, dilation),
+                   conv2d(x, w, b, stride, padding, dilation)) < 1e-4);
+  }
 }
 
 TEST_CASE("row reductions match the CPU: NaNs, integers, a workgroup's many "

@@ -8,7 +8,10 @@
 //
 // a copy into a scratch buffer and a linalg.batch_matmul whose A is w
 // viewed with a batch stride of 0, which trueno-tile-matmuls tiles. The
-// contraction runs over (c, kh, kw) in order, as the loop nest did.
+// contraction runs over (c, kh, kw) in order, as the loop nest did. Where
+// trueno-tile-matmuls tiles the product it reads col's elements from x
+// (and x's from the unpadded input) as the copy would have: the copy and
+// the scratch go, so their size is no limit there.
 //
 //===----------------------------------------------------------------------===//
 #include "trueno/Codegen/Vulkan/Passes.h"
@@ -26,13 +29,19 @@ using namespace mlir;
 
 namespace {
 
-/// At most this many elements of im2col scratch (1 GiB of float32); a
-/// larger convolution keeps its loop nest.
+/// At most this many elements of im2col scratch (1 GiB of float32) that
+/// the product will read; a larger convolution keeps its loop nest.
 constexpr int64_t kMaxColumnElements = int64_t(1) << 28;
+/// trueno-tile-matmuls tiles products of at least this many rows and
+/// columns (filters and output pixels here), and with implicit-gemm reads
+/// their windows from the input: the scratch is never allocated.
+constexpr int64_t kTiledSide = 32;
 
 struct ConvolutionsAsMatmulsPass
     : public mlir::trueno::impl::ConvolutionsAsMatmulsBase<
           ConvolutionsAsMatmulsPass> {
+  using ConvolutionsAsMatmulsBase::ConvolutionsAsMatmulsBase;
+
   void runOnOperation() override {
     SmallVector<linalg::Conv2DNchwFchwOp> convolutions;
     getOperation().walk([&](linalg::Conv2DNchwFchwOp op) {
@@ -43,7 +52,7 @@ struct ConvolutionsAsMatmulsPass
       rewrite(op);
   }
 
-  static void rewrite(linalg::Conv2DNchwFchwOp op) {
+  void rewrite(linalg::Conv2DNchwFchwOp op) {
     Value x = op.getDpsInputOperand(0)->get(),
           w = op.getDpsInputOperand(1)->get(),
           y = op.getDpsInitOperand(0)->get();
@@ -58,7 +67,8 @@ struct ConvolutionsAsMatmulsPass
     const int64_t n = xs[0], c = xs[1], f = ws[0], kh = ws[2], kw = ws[3],
                   oh = ys[2], ow = ys[3];
     const int64_t reduced = c * kh * kw, pixels = oh * ow;
-    if (n * reduced * pixels > kMaxColumnElements)
+    bool implicit = implicitGemm && f >= kTiledSide && pixels >= kTiledSide;
+    if (!implicit && n * reduced * pixels > kMaxColumnElements)
       return;
     // y as [N, F, OH*OW]: its last two dimensions must be one strided run.
     SmallVector<ReassociationIndices> yGroups = {{0}, {1}, {2, 3}};

@@ -141,7 +141,9 @@ std::string vulkanStagePipeline(VulkanStage stage,
            std::to_string(options.workgroupSize) +
            " max-workgroup-count=" + std::to_string(options.maxWorkgroupCount) +
            " subgroup-size=" + std::to_string(options.subgroupSize) +
-           "},trueno-convolutions-as-matmuls,"
+           "},trueno-convolutions-as-matmuls{implicit-gemm=" +
+           flag(options.implicitGemm) +
+           "},"
            "trueno-tile-matmuls{workgroup-size=" +
            std::to_string(options.workgroupSize) +
            " large-tiles=" + flag(options.largeMatmulTiles) +
@@ -154,6 +156,7 @@ std::string vulkanStagePipeline(VulkanStage stage,
            " cooperative-direct=" + flag(options.cooperativeDirect) +
            " workgroup-memory=" + std::to_string(options.maxWorkgroupMemory) +
            " prefetch=" + flag(options.matmulPrefetch) +
+           " implicit-gemm=" + flag(options.implicitGemm) +
            " max-workgroup-count=" + std::to_string(options.maxWorkgroupCount) +
            "},"
            "convert-linalg-to-parallel-loops,canonicalize,"

@@ -64,6 +64,7 @@
 //===----------------------------------------------------------------------===//
 #include "trueno/Codegen/Vulkan/Passes.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -72,6 +73,8 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 
 #include <limits>
 
@@ -175,6 +178,205 @@ int64_t copyVectorWidth(MemRefType type) {
   return kCopyVector;
 }
 
+/// Whether nothing from `from` (exclusive) to `to` (exclusive) in their
+/// block writes the buffer `root`: the ops between are views,
+/// allocations, side-effect-free ops, and linalg ops writing distinct
+/// buffers other than `root` (itself distinct).
+bool unwrittenBetween(Value root, Operation *from, Operation *to) {
+  if (!root || !mlir::trueno::isDistinctBuffer(root))
+    return false;
+  for (Operation *op = from->getNextNode(); op != to; op = op->getNextNode()) {
+    if (!op)
+      return false;
+    if (isa<memref::AllocOp, ViewLikeOpInterface>(op) || isMemoryEffectFree(op))
+      continue;
+    auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+    if (!linalgOp || !linalgOp.hasPureBufferSemantics())
+      return false;
+    for (OpOperand &init : linalgOp.getDpsInitsMutable()) {
+      Value written = mlir::trueno::rootBuffer(init.get());
+      if (!written || written == root ||
+          !mlir::trueno::isDistinctBuffer(written))
+        return false;
+    }
+  }
+  return true;
+}
+
+/// Whether `op` is a pure copy: a linalg.copy, or a generic of parallel
+/// loops, identity maps, one input and one output, yielding the input.
+bool isPureCopy(Operation *op, bool identityInput = true) {
+  if (isa<linalg::CopyOp>(op))
+    return cast<linalg::CopyOp>(op).hasPureBufferSemantics();
+  auto generic = dyn_cast<linalg::GenericOp>(op);
+  if (!generic || !generic.hasPureBufferSemantics() ||
+      generic.getNumDpsInputs() != 1 || generic.getNumDpsInits() != 1 ||
+      generic.getNumReductionLoops() != 0 ||
+      !generic.getMatchingIndexingMap(generic.getDpsInitOperand(0))
+           .isIdentity() ||
+      (identityInput &&
+       !generic.getMatchingIndexingMap(generic.getDpsInputOperand(0))
+            .isIdentity()))
+    return false;
+  Block &body = generic.getRegion().front();
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  return body.without_terminator().empty() && yield.getNumOperands() == 1 &&
+         yield.getOperand(0) == body.getArgument(0);
+}
+
+/// A padded buffer: an allocation filled with zeros whose interior (a
+/// static subview of unit strides) a copy fills from `source`, which the
+/// tiles then read directly, zeros outside the interior.
+struct Padding {
+  Value source;
+  SmallVector<int64_t> offsets, sizes;
+  /// The fill, the interior's copy and view, and the allocation, when
+  /// nothing else uses it (they go with the gather's copy).
+  SmallVector<Operation *> erasable;
+};
+
+/// The buffer `padded`, read by `reader`, as a Padding, if it is one: an
+/// allocation that a zero fill (linalg.fill, or a linalg op of no input
+/// yielding zero) and then a copy into one static subview write, in that
+/// order before `reader`, and that every other op only reads; nothing
+/// writes the copy's source between the copy and `product`.
+std::optional<Padding> matchPadding(Value padded, Operation *reader,
+                                    Operation *product) {
+  auto alloc = padded.getDefiningOp<memref::AllocOp>();
+  if (!alloc || !alloc.getType().hasStaticShape())
+    return std::nullopt;
+  Operation *fill = nullptr, *copy = nullptr;
+  memref::SubViewOp interior;
+  bool shared = false;
+  auto isZero = [](Value v) {
+    return matchPattern(v, m_PosZeroFloat()) || matchPattern(v, m_Zero());
+  };
+  for (Operation *user : alloc->getUsers()) {
+    if (user == reader || isa<memref::DeallocOp>(user))
+      continue;
+    if (auto sub = dyn_cast<memref::SubViewOp>(user)) {
+      if (interior || !sub->hasOneUse())
+        return std::nullopt;
+      interior = sub;
+      copy = *sub->getUsers().begin();
+      continue;
+    }
+    auto linalgOp = dyn_cast<linalg::LinalgOp>(user);
+    if (!linalgOp || !linalgOp.hasPureBufferSemantics())
+      return std::nullopt;
+    bool writes = llvm::any_of(linalgOp.getDpsInitsMutable(), [&](OpOperand &o) {
+      return mlir::trueno::rootBuffer(o.get()) == alloc.getResult();
+    });
+    if (!writes) {
+      shared = true; // another reader (a gradient's)
+      continue;
+    }
+    if (fill)
+      return std::nullopt;
+    if (auto f = dyn_cast<linalg::FillOp>(user)) {
+      if (!isZero(f.getDpsInputOperand(0)->get()))
+        return std::nullopt;
+    } else {
+      if (linalgOp.getNumDpsInputs() != 0 || linalgOp.getNumDpsInits() != 1)
+        return std::nullopt;
+      auto yield =
+          dyn_cast<linalg::YieldOp>(user->getRegion(0).front().getTerminator());
+      if (!yield || yield.getNumOperands() != 1 || !isZero(yield.getOperand(0)))
+        return std::nullopt;
+    }
+    if (linalgOp.getDpsInitOperand(0)->get() != alloc.getResult())
+      return std::nullopt;
+    fill = user;
+  }
+  if (!fill || !interior || !copy || !isPureCopy(copy) ||
+      cast<DestinationStyleOpInterface>(copy).getDpsInitOperand(0)->get() !=
+          interior.getResult() ||
+      fill->getBlock() != reader->getBlock() ||
+      copy->getBlock() != reader->getBlock() || !fill->isBeforeInBlock(copy) ||
+      !copy->isBeforeInBlock(reader))
+    return std::nullopt;
+  if (!llvm::all_of(interior.getStaticStrides(),
+                    [](int64_t s) { return s == 1; }) ||
+      ShapedType::isDynamicShape(interior.getStaticOffsets()) ||
+      ShapedType::isDynamicShape(interior.getStaticSizes()) ||
+      interior.getSourceType().getRank() != interior.getType().getRank())
+    return std::nullopt;
+  Value source =
+      cast<DestinationStyleOpInterface>(copy).getDpsInputOperand(0)->get();
+  auto sourceType = dyn_cast<MemRefType>(source.getType());
+  if (!sourceType || sourceType.getShape() != interior.getType().getShape() ||
+      sourceType.getElementType() != alloc.getType().getElementType() ||
+      !unwrittenBetween(mlir::trueno::rootBuffer(source), copy, product))
+    return std::nullopt;
+  Padding padding{source,
+                  SmallVector<int64_t>(interior.getStaticOffsets()),
+                  SmallVector<int64_t>(interior.getStaticSizes()),
+                  {}};
+  if (!shared)
+    padding.erasable = {copy, interior, fill};
+  return padding;
+}
+
+/// An operand of a product that is a copy, made just before it, of
+/// another buffer read through an affine map (trueno-convolutions-as-
+/// matmuls' im2col: col[n][c][kh][kw][oh][ow] = x[n][c][oh sh + kh dh]
+/// [ow sw + kw dw], viewed as [N, C KH KW, OH OW]): the tiles read the
+/// source directly, and the copy and its scratch buffer go (an implicit
+/// GEMM: no scratch write and read, no limit on the scratch's size). Where
+/// the source is a zero-padded copy of another buffer (a convolution's
+/// padding), the tiles read that buffer, zeros outside its interior.
+struct Gather {
+  linalg::GenericOp copy;
+  memref::CollapseShapeOp view; ///< the copy's buffer as the operand
+  Value source;                 ///< what the copy reads
+  AffineMap read;               ///< the copy's element -> source indices
+  SmallVector<int64_t> shape;   ///< the copy's buffer's shape
+  SmallVector<ReassociationIndices> groups; ///< the operand's dimensions
+  std::optional<Padding> padding;           ///< of the source
+};
+
+/// `operand` of `product` as a Gather, if it is one: a collapse_shape of an
+/// allocation that a pure copy (a generic of parallel loops yielding its
+/// one input, written through the identity) fills earlier in the block,
+/// that the product alone reads, and whose source nothing between them
+/// writes.
+std::optional<Gather> matchGather(Value operand, Operation *product) {
+  auto view = operand.getDefiningOp<memref::CollapseShapeOp>();
+  if (!view || !view->hasOneUse())
+    return std::nullopt;
+  auto alloc = view.getSrc().getDefiningOp<memref::AllocOp>();
+  if (!alloc || !alloc.getType().hasStaticShape())
+    return std::nullopt;
+  linalg::GenericOp copy;
+  for (Operation *user : alloc->getUsers()) {
+    if (user == view || isa<memref::DeallocOp>(user))
+      continue;
+    auto generic = dyn_cast<linalg::GenericOp>(user);
+    if (!generic || copy)
+      return std::nullopt;
+    copy = generic;
+  }
+  if (!copy || !isPureCopy(copy, /*identityInput=*/false) ||
+      copy.getDpsInitOperand(0)->get() != alloc.getResult() ||
+      copy->getBlock() != product->getBlock() ||
+      !copy->isBeforeInBlock(product))
+    return std::nullopt;
+  OpOperand *input = copy.getDpsInputOperand(0);
+  Value source = input->get();
+  auto sourceType = dyn_cast<MemRefType>(source.getType());
+  if (!sourceType ||
+      sourceType.getElementType() != alloc.getType().getElementType() ||
+      !unwrittenBetween(mlir::trueno::rootBuffer(source), copy, product))
+    return std::nullopt;
+  return Gather{copy,
+                view,
+                source,
+                copy.getMatchingIndexingMap(input),
+                SmallVector<int64_t>(alloc.getType().getShape()),
+                view.getReassociationIndices(),
+                matchPadding(source, copy, product)};
+}
+
 struct TileMatmulsPass
     : public mlir::trueno::impl::TileMatmulsBase<TileMatmulsPass> {
   using TileMatmulsBase::TileMatmulsBase;
@@ -222,6 +424,17 @@ struct TileMatmulsPass
                                      cooperativeBuffers == 2 ? 2 : 1},
                                     workgroupMemory);
     const bool cooperative = shape.has_value();
+    // Operands copied just before from another buffer (an im2col): read
+    // from that buffer instead, element by element.
+    const size_t operandDims = batched ? 3 : 2;
+    std::optional<Gather> gatherA, gatherB;
+    if (implicitGemm) {
+      gatherA = matchGather(a, op);
+      gatherB = matchGather(bIn, op);
+    }
+    for (std::optional<Gather> *g : {&gatherA, &gatherB})
+      if (*g && (*g)->groups.size() != operandDims)
+        g->reset();
     int64_t batches = batched ? cType.getDimSize(0) : 1;
     int64_t m = cType.getDimSize(batched ? 1 : 0),
             n = cType.getDimSize(batched ? 2 : 1),
@@ -260,10 +473,36 @@ struct TileMatmulsPass
     // kernel stores its sums, and the fill goes. Without split-K only (its
     // chunks add into C). A launch and a read of C saved: 2 x 64 MiB of a
     // 4096 x 4096 product.
+    // (The fill may be of the buffer C views, whole, and views,
+    // allocations and the gathers' copies, which touch no C, may come
+    // between: a convolution's.)
     linalg::FillOp zeroFill;
-    if (chunks == 1)
-      if (auto fill = dyn_cast_or_null<linalg::FillOp>(op->getPrevNode()))
-        if (fill.getDpsInitOperand(0)->get() == c &&
+    Value cRoot = mlir::trueno::rootBuffer(c);
+    auto wholeOfRoot = [&](Value v) {
+      auto type = cast<MemRefType>(v.getType());
+      auto rootType = dyn_cast<MemRefType>(cRoot.getType());
+      return rootType && rootType.hasStaticShape() &&
+             type.getNumElements() == rootType.getNumElements();
+    };
+    auto touchesNoC = [&](Operation *between) {
+      if (isa<memref::AllocOp, ViewLikeOpInterface>(between) ||
+          isMemoryEffectFree(between))
+        return true;
+      for (std::optional<Gather> *g : {&gatherA, &gatherB})
+        if (*g && (*g)->copy == between &&
+            mlir::trueno::rootBuffer((*g)->source) != cRoot)
+          return true;
+      return false;
+    };
+    Operation *before = op->getPrevNode();
+    while (before && cRoot && touchesNoC(before))
+      before = before->getPrevNode();
+    if (chunks == 1 && cRoot && wholeOfRoot(c))
+      if (auto fill = dyn_cast_or_null<linalg::FillOp>(before))
+        if (fill.hasPureBufferSemantics() &&
+            mlir::trueno::rootBuffer(fill.getDpsInitOperand(0)->get()) ==
+                cRoot &&
+            wholeOfRoot(fill.getDpsInitOperand(0)->get()) &&
             matchPattern(fill.getDpsInputOperand(0)->get(), m_PosZeroFloat()))
           zeroFill = fill;
 
@@ -381,6 +620,55 @@ struct TileMatmulsPass
       int64_t rows, columns, width;
       int64_t rowBound, columnBound;
       bool wideLoads; ///< the group as one vector.load
+      const Gather *gather; ///< read through the copy's map, or null
+    };
+    // The source's indices of a gathered operand's element (row, column)
+    // (and the batch): the copy's buffer's indices, each of the operand's
+    // dimensions delinearized over its group, through the copy's map; with
+    // padding, the padded buffer's indices less the interior's offsets, and
+    // whether they are inside the interior (else null: always).
+    auto gathered = [&](OpBuilder &kb, Location l, const Gather &g, Value row,
+                        Value column) -> std::pair<SmallVector<Value>, Value> {
+      SmallVector<Value> operandIndices;
+      if (batched)
+        operandIndices.push_back(batch);
+      operandIndices.append({row, column});
+      SmallVector<Value> full(g.shape.size());
+      for (auto [group, at2] : llvm::zip(g.groups, operandIndices)) {
+        Value rest = at2;
+        for (int64_t i = static_cast<int64_t>(group.size()) - 1; i > 0; --i) {
+          Value size = kb.create<arith::ConstantIndexOp>(l, g.shape[group[i]]);
+          full[group[i]] = kb.create<arith::RemUIOp>(l, rest, size);
+          rest = kb.create<arith::DivUIOp>(l, rest, size);
+        }
+        full[group[0]] = rest;
+      }
+      SmallVector<Value> indices;
+      for (AffineExpr e : g.read.getResults())
+        indices.push_back(kb.create<affine::AffineApplyOp>(
+            l, AffineMap::get(g.read.getNumDims(), 0, e), full));
+      if (!g.padding)
+        return {indices, Value()};
+      Value valid;
+      for (size_t d = 0; d < indices.size(); ++d) {
+        Value &index = indices[d];
+        int64_t offset = g.padding->offsets[d], size = g.padding->sizes[d];
+        auto type = cast<MemRefType>(g.source.getType());
+        if (offset == 0 && size == type.getDimSize(d))
+          continue;
+        auto c = [&](int64_t v) -> Value {
+          return kb.create<arith::ConstantIndexOp>(l, v);
+        };
+        Value from = kb.create<arith::CmpIOp>(l, arith::CmpIPredicate::uge,
+                                              index, c(offset));
+        Value to = kb.create<arith::CmpIOp>(l, arith::CmpIPredicate::ult,
+                                            index, c(offset + size));
+        Value within = kb.create<arith::AndIOp>(l, from, to);
+        valid = valid ? kb.create<arith::AndIOp>(l, valid, within) : within;
+        if (offset != 0)
+          index = kb.create<arith::SubIOp>(l, index, c(offset));
+      }
+      return {indices, valid};
     };
     auto position = [&](OpBuilder &kb, Location l, const TileCopy &t,
                         int64_t r) -> std::pair<Value, Value> {
@@ -429,10 +717,27 @@ struct TileMatmulsPass
               i == 0 ? col
                      : kb.create<arith::AddIOp>(
                            l, col, kb.create<arith::ConstantIndexOp>(l, i));
+          // A gathered element's indices before the branch: with padding,
+          // its condition needs them.
+          Value condition = inside(column);
+          SmallVector<Value> source;
+          if (t.gather) {
+            auto [indices, valid] = gathered(kb, l, *t.gather, row, column);
+            source = indices;
+            if (valid)
+              condition = kb.create<arith::AndIOp>(l, condition, valid);
+          }
           elements.push_back(orZero(
-              kb, inside(column), scalar, [&](OpBuilder &then, Location l2) {
+              kb, condition, scalar, [&](OpBuilder &then, Location l2) {
                 Value v =
-                    then.create<memref::LoadOp>(l2, t.from, at(row, column));
+                    t.gather
+                        ? then.create<memref::LoadOp>(
+                              l2,
+                              t.gather->padding ? t.gather->padding->source
+                                                : t.gather->source,
+                              source)
+                        : then.create<memref::LoadOp>(l2, t.from,
+                                                      at(row, column));
                 return v.getType() == scalar
                            ? v
                            : then.create<arith::ExtFOp>(l2, scalar, v);
@@ -483,8 +788,8 @@ struct TileMatmulsPass
         }
       }
     };
-    const int64_t widthA = copyVectorWidth(aType);
-    const int64_t widthB = copyVectorWidth(bType);
+    const int64_t widthA = gatherA ? 1 : copyVectorWidth(aType);
+    const int64_t widthB = gatherB ? 1 : copyVectorWidth(bType);
     const TileCopy copyA{a,
                          aTile,
                          tileM,
@@ -492,7 +797,8 @@ struct TileMatmulsPass
                          cooperative ? kCopyVector : widthA,
                          m,
                          k,
-                         widthA == kCopyVector};
+                         widthA == kCopyVector,
+                         gatherA ? &*gatherA : nullptr};
     const TileCopy copyB{bIn,
                          bTile,
                          kStepHere,
@@ -500,7 +806,8 @@ struct TileMatmulsPass
                          cooperative ? kCopyVector : widthB,
                          k,
                          n,
-                         widthB == kCopyVector};
+                         widthB == kCopyVector,
+                         gatherB ? &*gatherB : nullptr};
     auto loadTiles = [&](OpBuilder &kb, Location l, Value k0) {
       SmallVector<Value> loaded;
       loadTile(kb, l, copyA, m0, k0, loaded);
@@ -669,6 +976,27 @@ struct TileMatmulsPass
     op->erase();
     if (zeroFill)
       zeroFill->erase();
+    // The gathers' copies and scratch buffers go.
+    for (std::optional<Gather> *g : {&gatherA, &gatherB}) {
+      if (!*g)
+        continue;
+      auto eraseWithDeallocs = [](Value buffer) {
+        for (Operation *user : llvm::make_early_inc_range(buffer.getUsers()))
+          if (isa<memref::DeallocOp>(user))
+            user->erase();
+        if (buffer.use_empty())
+          buffer.getDefiningOp()->erase();
+      };
+      Value scratch = (*g)->view.getSrc();
+      (*g)->copy->erase();
+      (*g)->view->erase();
+      eraseWithDeallocs(scratch);
+      if ((*g)->padding && !(*g)->padding->erasable.empty()) {
+        for (Operation *padOp : (*g)->padding->erasable)
+          padOp->erase();
+        eraseWithDeallocs((*g)->source);
+      }
+    }
   }
 
   /// One step's arithmetic on the accumulators, from the tiles' copy

@@ -386,9 +386,17 @@ def ConvolutionsAsMatmuls
     [N, C*KH*KW, OH*OW], accumulating into y viewed as [N, F, OH*OW]:
     trueno-tile-matmuls then reuses each loaded element across a tile, as
     for any product. A weight that is not contiguous is copied first.
-    Convolutions whose scratch would pass 2^28 elements, or whose output's
-    pixels are not one strided run, keep their loop nest.
+    With `implicit-gemm`, a product trueno-tile-matmuls will tile (at least
+    32 filters and 32 output pixels) reads the windows directly and the
+    scratch goes; other convolutions whose scratch would pass 2^28
+    elements, and those whose output's pixels are not one strided run,
+    keep their loop nest.
   }];
+  let options = [
+    Option<"implicitGemm", "implicit-gemm", "bool", /*default=*/"true",
+           "trueno-tile-matmuls reads the windows directly (no limit on the "
+           "scratch of a product it tiles)">,
+  ];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
                            "::mlir::memref::MemRefDialect"];
 }
@@ -436,6 +444,13 @@ def TileMatmuls : Pass<"trueno-tile-matmuls", "::mlir::func::FuncOp"> {
     elements for the tiles are loaded into registers during the step before
     (the first step's before the loop), the loop carrying them, so that
     their latency overlaps the arithmetic.
+    An operand that a pure copy filled just before from another buffer
+    through an affine map, collapsed into the operand's dimensions (the
+    im2col of trueno-convolutions-as-matmuls), is read from that buffer
+    directly, each element's indices delinearized and mapped as the copy
+    did (an implicit GEMM); the copy and its scratch buffer go. A zero
+    fill of the buffer C views, whole, folds in as for C itself, with
+    views, allocations and those copies between.
     Where the device runs fewer than 256 threads per workgroup
     (`workgroup-size`), nothing changes.
   }];
@@ -473,6 +488,9 @@ def TileMatmuls : Pass<"trueno-tile-matmuls", "::mlir::func::FuncOp"> {
     Option<"prefetch", "prefetch", "bool", /*default=*/"false",
            "Load the next step's tile elements into registers before the "
            "current step's arithmetic (the cooperative kernel always does)">,
+    Option<"implicitGemm", "implicit-gemm", "bool", /*default=*/"true",
+           "Read an operand that a copy gathered just before (an im2col, "
+           "from a zero-padded buffer or not) from the copy's source">,
     Option<"maxWorkgroupCount", "max-workgroup-count", "int64_t",
            /*default=*/"65535", "Workgroups a launch may have">,
   ];
@@ -480,7 +498,8 @@ def TileMatmuls : Pass<"trueno-tile-matmuls", "::mlir::func::FuncOp"> {
                            "::mlir::arith::ArithDialect",
                            "::mlir::math::MathDialect",
                            "::mlir::memref::MemRefDialect",
-                           "::mlir::vector::VectorDialect"];
+                           "::mlir::vector::VectorDialect",
+                           "::mlir::affine::AffineDialect"];
 }
 
 def FlattenKernelBuffers

@@ -95,6 +95,10 @@ struct VulkanPipelineOptions {
   /// matmuls' prefetch; TRUENO_VULKAN_MATMUL_PREFETCH=1). The cooperative
   /// kernel always does.
   bool matmulPrefetch = false;
+  /// Convolutions' products read the input's windows directly, padding
+  /// included, instead of an im2col copy (trueno-tile-matmuls'
+  /// implicit-gemm; TRUENO_VULKAN_IMPLICIT_GEMM=0 keeps the copies).
+  bool implicitGemm = true;
 };
 
 /// The textual pass pipeline of one stage.
