@@ -100,6 +100,10 @@ llvm::Error VulkanDevice::create() {
     features12.pNext = &cooperative;
     extensions.push_back(VK_KHR_COOPERATIVE_MATRIX_EXTENSION_NAME);
   }
+  // Dispatches push their buffers into the command buffer where the device
+  // can (VulkanKernel, submit()).
+  if (info_.maxPushDescriptors > 0)
+    extensions.push_back(VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME);
 
   VkDeviceCreateInfo create{};
   create.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO;
@@ -861,6 +865,8 @@ VulkanDevice::submit(std::span<const VulkanCommand> commands,
       for (const auto &[buffer, offset] : c.bindings)
         if (!buffer)
           return failure("a kernel's buffer is empty or missing");
+      if (c.kernel->pushesDescriptors())
+        break;
       ++sets;
       descriptors += static_cast<std::uint32_t>(c.bindings.size());
       break;
@@ -927,7 +933,7 @@ VulkanDevice::submit(std::span<const VulkanCommand> commands,
     std::vector<VkWriteDescriptorSet> writes;
     for (std::size_t i = 0; i < commands.size(); ++i) {
       const VulkanCommand &c = commands[i];
-      if (c.kind != VulkanCommand::Dispatch)
+      if (c.kind != VulkanCommand::Dispatch || c.kernel->pushesDescriptors())
         continue;
       VkDescriptorSetLayout layout = c.kernel->setLayout();
       VkDescriptorSetAllocateInfo allocate{};
@@ -985,6 +991,8 @@ VulkanDevice::submit(std::span<const VulkanCommand> commands,
       static_cast<std::uint32_t>(nextBatch_ * (kProfiledPerBatch + 1));
   VkPipeline bound = VK_NULL_HANDLE;
   std::vector<VkBuffer> reads, writes;
+  std::vector<VkDescriptorBufferInfo> pushedInfos;
+  std::vector<VkWriteDescriptorSet> pushed;
   std::size_t barriers = 0;
   // The prologue begun before anything is recorded, where an upload may go
   // there (a failure leaves the batch as it was).
@@ -1054,9 +1062,28 @@ VulkanDevice::submit(std::span<const VulkanCommand> commands,
         bound = c.kernel->pipeline();
         vk_.vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_COMPUTE, bound);
       }
-      vk_.vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_COMPUTE,
-                                  c.kernel->pipelineLayout(), 0, 1, &setOf[i],
-                                  0, nullptr);
+      if (c.kernel->pushesDescriptors()) {
+        pushed.clear();
+        pushedInfos.clear();
+        for (const auto &[buffer, offset] : c.bindings)
+          pushedInfos.push_back({buffer, offset, VK_WHOLE_SIZE});
+        for (std::size_t b = 0; b < pushedInfos.size(); ++b) {
+          VkWriteDescriptorSet write{};
+          write.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET;
+          write.dstBinding = static_cast<std::uint32_t>(b);
+          write.descriptorCount = 1;
+          write.descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+          write.pBufferInfo = &pushedInfos[b];
+          pushed.push_back(write);
+        }
+        vk_.vkCmdPushDescriptorSetKHR(
+            cb, VK_PIPELINE_BIND_POINT_COMPUTE, c.kernel->pipelineLayout(), 0,
+            static_cast<std::uint32_t>(pushed.size()), pushed.data());
+      } else {
+        vk_.vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_COMPUTE,
+                                    c.kernel->pipelineLayout(), 0, 1, &setOf[i],
+                                    0, nullptr);
+      }
       vk_.vkCmdDispatch(cb, c.groups[0], c.groups[1], c.groups[2]);
       break;
     case VulkanCommand::Copy: {

@@ -273,6 +273,33 @@ bool VulkanInstance::hasCooperativeMatrixF16(const VulkanDeviceInfo &d) const {
                     listed);
 }
 
+std::uint32_t VulkanInstance::pushDescriptors(const VulkanDeviceInfo &d) const {
+  const char *setting = std::getenv("TRUENO_VULKAN_PUSH_DESCRIPTORS");
+  if (setting && std::string_view(setting) == "0")
+    return 0;
+  std::uint32_t count = 0;
+  if (functions_.vkEnumerateDeviceExtensionProperties(d.handle, nullptr, &count,
+                                                      nullptr) != VK_SUCCESS)
+    return 0;
+  std::vector<VkExtensionProperties> extensions(count);
+  if (functions_.vkEnumerateDeviceExtensionProperties(
+          d.handle, nullptr, &count, extensions.data()) != VK_SUCCESS)
+    return 0;
+  extensions.resize(count);
+  if (llvm::none_of(extensions, [](const VkExtensionProperties &e) {
+        return std::string_view(e.extensionName) ==
+               VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME;
+      }))
+    return 0;
+  VkPhysicalDevicePushDescriptorPropertiesKHR push{};
+  push.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PUSH_DESCRIPTOR_PROPERTIES_KHR;
+  VkPhysicalDeviceProperties2 properties{};
+  properties.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2;
+  properties.pNext = &push;
+  functions_.vkGetPhysicalDeviceProperties2(d.handle, &properties);
+  return push.maxPushDescriptors;
+}
+
 void VulkanInstance::discover() {
   std::uint32_t count = 0;
   if (functions_.vkEnumeratePhysicalDevices(instance_, &count, nullptr) !=
@@ -412,6 +439,7 @@ void VulkanInstance::discover() {
         break;
       }
       d.cooperativeMatrix = hasCooperativeMatrixF16(d);
+      d.maxPushDescriptors = pushDescriptors(d);
       if (d.computeQueueFamily < 0)
         d.unusable = "it has no compute queue";
       else if (!d.timelineSemaphore)

@@ -67,6 +67,23 @@ double maxError(const Tensor &onGpu, const Tensor &onCpu) {
       .item<double>();
 }
 
+/// Long float32 sums in another order than the CPU's: as close to the
+/// float64 result `exact` as the CPU's own (4x, or 1e-6), relative to
+/// max(1, |exact|).
+void closeAsCpu(const Tensor &onGpu, const Tensor &onCpu, const Tensor &exact) {
+  Tensor want = exact.to(kFloat64);
+  double cpuError =
+      ((onCpu.to(kFloat64) - want).abs() / want.abs().clamp(1.0, std::nullopt))
+          .amax()
+          .item<double>();
+  double gpuError = ((onGpu.cpu().to(kFloat64) - want).abs() /
+                     want.abs().clamp(1.0, std::nullopt))
+                        .amax()
+                        .item<double>();
+  INFO("cpu error " << cpuError << ", gpu error " << gpuError);
+  CHECK(gpuError <= std::max(4 * cpuError, 1e-6));
+}
+
 /// Equal shapes and elements (NaN-free inputs).
 bool equal(const Tensor &a, const Tensor &b) {
   return a.shape() == b.shape() && a.dtype() == b.dtype() &&
@@ -246,11 +263,11 @@ TEST_CASE("row reductions match the CPU: NaNs, integers, a workgroup's many "
   // the device's shuffle (32 subgroups of 8 on lavapipe, 8 of 32 on an
   // NVIDIA GPU; VulkanCodegenTest checks the kernels), else by the tree.
   Tensor x = randn({37, 3000}, gen), gx = x.to(*device);
-  CHECK(maxError(gx.sum({1}), x.sum({1})) < 1e-5);
+  closeAsCpu(gx.sum({1}), x.sum({1}), x.to(kFloat64).sum({1}));
   CHECK(maxError(gx.amax({1}), x.amax({1})) == 0);
   CHECK(maxError(gx.amin({1}), x.amin({1})) == 0);
   CHECK(maxError(softmax(gx, 1), softmax(x, 1)) < 1e-6);
-  CHECK(maxError(var(gx, {1}), var(x, {1})) < 1e-5);
+  closeAsCpu(var(gx, {1}), var(x, {1}), var(x.to(kFloat64), {1}));
   // A NaN in about half the rows: their maximum and sum are NaN, and the
   // other rows' are not.
   Tensor holes = where(rand({37, 3000}, gen) < 0.0002, NAN, x);
@@ -261,8 +278,9 @@ TEST_CASE("row reductions match the CPU: NaNs, integers, a workgroup's many "
         (maximum ? holes.to(*device).amax({1}) : holes.to(*device).sum({1}))
             .cpu();
     CHECK(equal(isnan(got), isnan(want)));
-    CHECK(maxError(where(isnan(got), 0.0, got).to(*device),
-                   where(isnan(want), 0.0, want)) < 1e-5);
+    Tensor exact = maximum ? want : holes.to(kFloat64).sum({1});
+    closeAsCpu(where(isnan(got), 0.0, got), where(isnan(want), 0.0, want),
+               where(isnan(exact), 0.0, exact));
   }
   // Integers, exactly.
   Tensor counts = randint(-1000000, 1000000, {37, 3000}, gen);
@@ -272,7 +290,8 @@ TEST_CASE("row reductions match the CPU: NaNs, integers, a workgroup's many "
   // More rows than a launch has workgroups on lavapipe (65535): each
   // workgroup reduces two rows, or more, in turn.
   Tensor tall = randn({70000, 64}, gen);
-  CHECK(maxError(tall.to(*device).sum({1}), tall.sum({1})) < 1e-5);
+  closeAsCpu(tall.to(*device).sum({1}), tall.sum({1}),
+             tall.to(kFloat64).sum({1}));
   CHECK(maxError(softmax(tall.to(*device), 1), softmax(tall, 1)) < 1e-6);
 }
 
@@ -312,22 +331,6 @@ TEST_CASE("reductions with few outputs, split across threads, match the CPU") {
   if (!device)
     return;
   Generator gen(seed());
-  // Long float32 sums in another order than the CPU's: as close to the
-  // float64 result as the CPU's own (4x, or 1e-6).
-  auto closeAsCpu = [&](const Tensor &onGpu, const Tensor &onCpu,
-                        const Tensor &exact) {
-    Tensor want = exact.to(kFloat64);
-    double cpuError = ((onCpu.to(kFloat64) - want).abs() /
-                       want.abs().clamp(1.0, std::nullopt))
-                          .amax()
-                          .item<double>();
-    double gpuError = ((onGpu.cpu().to(kFloat64) - want).abs() /
-                       want.abs().clamp(1.0, std::nullopt))
-                          .amax()
-                          .item<double>();
-    INFO("cpu error " << cpuError << ", gpu error " << gpuError);
-    CHECK(gpuError <= std::max(4 * cpuError, 1e-6));
-  };
   // A bias gradient's shape: 16 sums over [32, 24, 24] each (outer
   // reduction loops made parallel, trueno-split-narrow-reductions); the
   // same for a maximum and for integers.

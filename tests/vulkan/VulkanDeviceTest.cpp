@@ -112,6 +112,13 @@ TEST_CASE("the devices and what each offers") {
       CHECK(d.float64);
       CHECK(d.int64);
       CHECK(d.maxWorkgroupCount[0] == 65535);
+      // Subgroups of 8 that shuffle (row reductions use them), and 32
+      // pushed descriptors unless the test runs without them.
+      CHECK(d.subgroupSize == 8);
+      CHECK(d.subgroupShuffle);
+      const char *push = std::getenv("TRUENO_VULKAN_PUSH_DESCRIPTORS");
+      CHECK(d.maxPushDescriptors ==
+            (push && std::string_view(push) == "0" ? 0u : 32u));
     }
 }
 

@@ -264,9 +264,10 @@ std::optional<Padding> matchPadding(Value padded, Operation *reader,
     auto linalgOp = dyn_cast<linalg::LinalgOp>(user);
     if (!linalgOp || !linalgOp.hasPureBufferSemantics())
       return std::nullopt;
-    bool writes = llvm::any_of(linalgOp.getDpsInitsMutable(), [&](OpOperand &o) {
-      return mlir::trueno::rootBuffer(o.get()) == alloc.getResult();
-    });
+    bool writes =
+        llvm::any_of(linalgOp.getDpsInitsMutable(), [&](OpOperand &o) {
+          return mlir::trueno::rootBuffer(o.get()) == alloc.getResult();
+        });
     if (!writes) {
       shared = true; // another reader (a gradient's)
       continue;
@@ -619,7 +620,7 @@ struct TileMatmulsPass
       Value from, tile;
       int64_t rows, columns, width;
       int64_t rowBound, columnBound;
-      bool wideLoads; ///< the group as one vector.load
+      bool wideLoads;       ///< the group as one vector.load
       const Gather *gather; ///< read through the copy's map, or null
     };
     // The source's indices of a gathered operand's element (row, column)
@@ -661,8 +662,8 @@ struct TileMatmulsPass
         };
         Value from = kb.create<arith::CmpIOp>(l, arith::CmpIPredicate::uge,
                                               index, c(offset));
-        Value to = kb.create<arith::CmpIOp>(l, arith::CmpIPredicate::ult,
-                                            index, c(offset + size));
+        Value to = kb.create<arith::CmpIOp>(l, arith::CmpIPredicate::ult, index,
+                                            c(offset + size));
         Value within = kb.create<arith::AndIOp>(l, from, to);
         valid = valid ? kb.create<arith::AndIOp>(l, valid, within) : within;
         if (offset != 0)
@@ -727,17 +728,16 @@ struct TileMatmulsPass
             if (valid)
               condition = kb.create<arith::AndIOp>(l, condition, valid);
           }
-          elements.push_back(orZero(
-              kb, condition, scalar, [&](OpBuilder &then, Location l2) {
+          elements.push_back(
+              orZero(kb, condition, scalar, [&](OpBuilder &then, Location l2) {
                 Value v =
-                    t.gather
-                        ? then.create<memref::LoadOp>(
-                              l2,
-                              t.gather->padding ? t.gather->padding->source
-                                                : t.gather->source,
-                              source)
-                        : then.create<memref::LoadOp>(l2, t.from,
-                                                      at(row, column));
+                    t.gather ? then.create<memref::LoadOp>(
+                                   l2,
+                                   t.gather->padding ? t.gather->padding->source
+                                                     : t.gather->source,
+                                   source)
+                             : then.create<memref::LoadOp>(l2, t.from,
+                                                           at(row, column));
                 return v.getType() == scalar
                            ? v
                            : then.create<arith::ExtFOp>(l2, scalar, v);

@@ -55,6 +55,12 @@ struct VulkanDeviceInfo {
   /// Whether compute shaders' subgroups elect and shuffle (Vulkan 1.1's
   /// subgroup properties: basic and shuffle operations in compute).
   bool subgroupShuffle = false;
+  /// Storage buffers a dispatch may push into its command buffer
+  /// (VK_KHR_push_descriptor's maxPushDescriptors), 0 without the
+  /// extension or with TRUENO_VULKAN_PUSH_DESCRIPTORS=0: kernels binding at
+  /// most this many need no descriptor set allocated and written per
+  /// dispatch.
+  std::uint32_t maxPushDescriptors = 0;
   std::array<std::uint32_t, 3> maxWorkgroupCount{}, maxWorkgroupSize{};
   std::uint32_t maxWorkgroupInvocations = 0;
   std::uint32_t maxSharedMemoryBytes = 0;
@@ -115,6 +121,9 @@ private:
   /// Whether `d` has 16x16x16 float16 x float16 + float32 cooperative
   /// matrices per subgroup of 32, with what the kernels need around them.
   bool hasCooperativeMatrixF16(const VulkanDeviceInfo &d) const;
+  /// `d`'s maxPushDescriptors where it has VK_KHR_push_descriptor and
+  /// TRUENO_VULKAN_PUSH_DESCRIPTORS is not 0, else 0.
+  std::uint32_t pushDescriptors(const VulkanDeviceInfo &d) const;
   static VKAPI_ATTR VkBool32 VKAPI_CALL
   onMessage(VkDebugUtilsMessageSeverityFlagBitsEXT severity,
             VkDebugUtilsMessageTypeFlagsEXT types,

@@ -45,6 +45,11 @@ public:
   VkPipeline pipeline() const { return pipeline_; }
   VkPipelineLayout pipelineLayout() const { return pipelineLayout_; }
   VkDescriptorSetLayout setLayout() const { return setLayout_; }
+  /// Whether a dispatch pushes its buffers into the command buffer
+  /// (vkCmdPushDescriptorSetKHR) rather than binding a descriptor set: the
+  /// device has VK_KHR_push_descriptor and the kernel binds no more buffers
+  /// than it may push.
+  bool pushesDescriptors() const { return pushes_; }
   /// What TRUENO_VULKAN_PROFILE's table calls it: its program's cache key
   /// (abbreviated) and its place there.
   const std::string &label() const { return label_; }
@@ -56,6 +61,7 @@ private:
 
   std::shared_ptr<VulkanDevice> device_;
   int bindings_;
+  bool pushes_ = false;
   std::vector<std::uint8_t> writes_;
   VkShaderModule module_ = VK_NULL_HANDLE;
   VkDescriptorSetLayout setLayout_ = VK_NULL_HANDLE;
