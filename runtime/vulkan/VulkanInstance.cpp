@@ -189,6 +189,22 @@ VKAPI_ATTR VkBool32 VKAPI_CALL VulkanInstance::onMessage(
   return VK_FALSE; // the call goes on, as the specification asks
 }
 
+bool VulkanInstance::hasExtension(const VulkanDeviceInfo &d,
+                                  std::string_view name) const {
+  std::uint32_t count = 0;
+  if (functions_.vkEnumerateDeviceExtensionProperties(d.handle, nullptr, &count,
+                                                      nullptr) != VK_SUCCESS)
+    return false;
+  std::vector<VkExtensionProperties> extensions(count);
+  if (functions_.vkEnumerateDeviceExtensionProperties(
+          d.handle, nullptr, &count, extensions.data()) != VK_SUCCESS)
+    return false;
+  extensions.resize(count);
+  return llvm::any_of(extensions, [&](const VkExtensionProperties &e) {
+    return std::string_view(e.extensionName) == name;
+  });
+}
+
 bool VulkanInstance::hasCooperativeMatrixF16(const VulkanDeviceInfo &d) const {
   // Why not, or the shapes the device lists: TRUENO_DEBUG prints it.
   std::string note;
@@ -203,19 +219,7 @@ bool VulkanInstance::hasCooperativeMatrixF16(const VulkanDeviceInfo &d) const {
     return answer(false, "not used below Vulkan 1.3 (SPIR-V 1.6)");
   if (d.subgroupSize != 32 || !d.float16 || !d.storage16)
     return answer(false, "not used without subgroups of 32 and float16");
-  std::uint32_t count = 0;
-  if (functions_.vkEnumerateDeviceExtensionProperties(d.handle, nullptr, &count,
-                                                      nullptr) != VK_SUCCESS)
-    return answer(false, "the device's extensions cannot be listed");
-  std::vector<VkExtensionProperties> extensions(count);
-  if (functions_.vkEnumerateDeviceExtensionProperties(
-          d.handle, nullptr, &count, extensions.data()) != VK_SUCCESS)
-    return answer(false, "the device's extensions cannot be listed");
-  extensions.resize(count);
-  if (llvm::none_of(extensions, [](const VkExtensionProperties &e) {
-        return std::string_view(e.extensionName) ==
-               VK_KHR_COOPERATIVE_MATRIX_EXTENSION_NAME;
-      }))
+  if (!hasExtension(d, VK_KHR_COOPERATIVE_MATRIX_EXTENSION_NAME))
     return answer(false, "no VK_KHR_cooperative_matrix");
   if (!functions_.vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR)
     return answer(false, "the loader has no "
@@ -231,7 +235,7 @@ bool VulkanInstance::hasCooperativeMatrixF16(const VulkanDeviceInfo &d) const {
   functions_.vkGetPhysicalDeviceFeatures2(d.handle, &features);
   if (!cooperative.cooperativeMatrix)
     return answer(false, "the cooperativeMatrix feature is off");
-  count = 0;
+  std::uint32_t count = 0;
   if (functions_.vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR(
           d.handle, &count, nullptr) != VK_SUCCESS)
     return answer(false, "the shapes cannot be listed");
@@ -275,21 +279,8 @@ bool VulkanInstance::hasCooperativeMatrixF16(const VulkanDeviceInfo &d) const {
 
 std::uint32_t VulkanInstance::pushDescriptors(const VulkanDeviceInfo &d) const {
   const char *setting = std::getenv("TRUENO_VULKAN_PUSH_DESCRIPTORS");
-  if (setting && std::string_view(setting) == "0")
-    return 0;
-  std::uint32_t count = 0;
-  if (functions_.vkEnumerateDeviceExtensionProperties(d.handle, nullptr, &count,
-                                                      nullptr) != VK_SUCCESS)
-    return 0;
-  std::vector<VkExtensionProperties> extensions(count);
-  if (functions_.vkEnumerateDeviceExtensionProperties(
-          d.handle, nullptr, &count, extensions.data()) != VK_SUCCESS)
-    return 0;
-  extensions.resize(count);
-  if (llvm::none_of(extensions, [](const VkExtensionProperties &e) {
-        return std::string_view(e.extensionName) ==
-               VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME;
-      }))
+  if ((setting && std::string_view(setting) == "0") ||
+      !hasExtension(d, VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME))
     return 0;
   VkPhysicalDevicePushDescriptorPropertiesKHR push{};
   push.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PUSH_DESCRIPTOR_PROPERTIES_KHR;

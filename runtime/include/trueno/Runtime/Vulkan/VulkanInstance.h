@@ -121,6 +121,9 @@ private:
   /// Whether `d` has 16x16x16 float16 x float16 + float32 cooperative
   /// matrices per subgroup of 32, with what the kernels need around them.
   bool hasCooperativeMatrixF16(const VulkanDeviceInfo &d) const;
+  /// Whether `d` lists the device extension `name` (false where the list
+  /// cannot be read).
+  bool hasExtension(const VulkanDeviceInfo &d, std::string_view name) const;
   /// `d`'s maxPushDescriptors where it has VK_KHR_push_descriptor and
   /// TRUENO_VULKAN_PUSH_DESCRIPTORS is not 0, else 0.
   std::uint32_t pushDescriptors(const VulkanDeviceInfo &d) const;
