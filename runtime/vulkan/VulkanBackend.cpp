@@ -193,6 +193,7 @@ public:
         choiceSetting("TRUENO_VULKAN_SUBGROUPS", {"0", "1"}).value_or("1") ==
             "1")
       options_.subgroupSize = subgroup;
+    options_.subgroupExtendedTypes = info.subgroupExtendedTypes;
     // A thread's reduction loop's unroll factor (1: not unrolled).
     if (auto unroll =
             numberSetting("TRUENO_VULKAN_UNROLL", "a factor from 1 to 64",

@@ -79,6 +79,7 @@ llvm::Error VulkanDevice::create() {
   features12.shaderFloat16 = info_.float16;
   features12.shaderInt8 = info_.int8;
   features12.storageBuffer8BitAccess = info_.storage8;
+  features12.shaderSubgroupExtendedTypes = info_.subgroupExtendedTypes;
   VkPhysicalDeviceVulkan11Features features11{};
   features11.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES;
   features11.storageBuffer16BitAccess = info_.storage16;

@@ -392,6 +392,7 @@ void VulkanInstance::discover() {
       d.storage16 = features11.storageBuffer16BitAccess;
       d.storage8 = features12.storageBuffer8BitAccess;
       d.timelineSemaphore = features12.timelineSemaphore;
+      d.subgroupExtendedTypes = features12.shaderSubgroupExtendedTypes;
       // 16-bit floats reach a kernel through arithmetic or storage, 64-bit
       // ones only through arithmetic.
       const bool has16 = d.float16 || d.storage16;

@@ -149,6 +149,7 @@ TEST_CASE("row reductions combine within subgroups by shuffles, with one "
   VulkanPipelineOptions options;
   options.int64 = true;
   options.workgroupSize = 256;
+  options.subgroupExtendedTypes = true; // int64 shuffles
   // {subgroup size, barriers, elections and shuffles per reduction}: the
   // tree (8 levels and the first store), subgroups of 8 (lavapipe's) and
   // 32 (NVIDIA's), one subgroup a workgroup (no workgroup memory).
@@ -175,6 +176,24 @@ TEST_CASE("row reductions combine within subgroups by shuffles, with one "
       CHECK(count(kernel, shuffle) == chain * shuffles);
     }
     CHECK(reductions == 3);
+  }
+  // Without shaderSubgroupExtendedTypes, Vulkan shuffles no int64: that
+  // sum takes the tree, the float32 ones still shuffle.
+  options.subgroupExtendedTypes = false;
+  options.subgroupSize = 32;
+  CompiledKernels c = compileForVulkan(source, options);
+  INFO(c.diagnostics);
+  REQUIRE(c.ok);
+  for (const SpirvKernel &kernel : c.kernels) {
+    INFO(kernel.entryPoint);
+    CHECK(validate(kernel) == "");
+    if (kernel.entryPoint.find("integers") == 0 && count(kernel, barrier) > 0) {
+      CHECK(count(kernel, barrier) == 9);
+      CHECK(count(kernel, shuffle) == 0);
+    } else if (kernel.entryPoint.find("sum") == 0 &&
+               count(kernel, barrier) > 0) {
+      CHECK(count(kernel, shuffle) == 5);
+    }
   }
 }
 

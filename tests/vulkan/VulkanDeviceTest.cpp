@@ -116,6 +116,7 @@ TEST_CASE("the devices and what each offers") {
       // pushed descriptors unless the test runs without them.
       CHECK(d.subgroupSize == 8);
       CHECK(d.subgroupShuffle);
+      CHECK(d.subgroupExtendedTypes);
       const char *push = std::getenv("TRUENO_VULKAN_PUSH_DESCRIPTORS");
       CHECK(d.maxPushDescriptors ==
             (push && std::string_view(push) == "0" ? 0u : 32u));

@@ -141,6 +141,7 @@ std::string vulkanStagePipeline(VulkanStage stage,
            std::to_string(options.workgroupSize) +
            " max-workgroup-count=" + std::to_string(options.maxWorkgroupCount) +
            " subgroup-size=" + std::to_string(options.subgroupSize) +
+           " subgroup-extended-types=" + flag(options.subgroupExtendedTypes) +
            "},trueno-convolutions-as-matmuls{implicit-gemm=" +
            flag(options.implicitGemm) +
            "},"

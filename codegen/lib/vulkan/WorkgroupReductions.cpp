@@ -403,9 +403,16 @@ struct WorkgroupReductionsPass
     // With subgroup shuffles, the partials are one per subgroup, in two
     // halves that alternate between a workgroup's rows (reduceRow says
     // why); a workgroup of one subgroup needs none. Else one per thread.
-    const int64_t subgroups = subgroupSize >= 2 && threads >= subgroupSize
-                                  ? threads / subgroupSize
-                                  : 0;
+    // (Vulkan shuffles 64-bit integers only with shaderSubgroupExtendedTypes;
+    // 32 and 64-bit floats and 32-bit integers always.)
+    bool shuffles = subgroupSize >= 2 && threads >= subgroupSize;
+    for (Match &m : chain.reductions)
+      if (cast<MemRefType>(m.generic.getDpsInitOperand(0)->get().getType())
+              .getElementType()
+              .isInteger(64) &&
+          !subgroupExtendedTypes)
+        shuffles = false;
+    const int64_t subgroups = shuffles ? threads / subgroupSize : 0;
     SmallVector<Value> partials;
     for (Match &m : chain.reductions) {
       Type element =

@@ -364,6 +364,10 @@ def WorkgroupReductions
     Option<"subgroupSize", "subgroup-size", "int64_t", /*default=*/"0",
            "The device's subgroup size where its subgroups shuffle (a power "
            "of two; 0: the tree in workgroup memory)">,
+    Option<"subgroupExtendedTypes", "subgroup-extended-types", "bool",
+           /*default=*/"false",
+           "Subgroups shuffle 64-bit integers (shaderSubgroupExtendedTypes); "
+           "else int64 rows take the tree">,
   ];
   let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::scf::SCFDialect",
                            "::mlir::arith::ArithDialect",

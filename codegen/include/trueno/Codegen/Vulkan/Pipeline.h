@@ -53,6 +53,9 @@ struct VulkanPipelineOptions {
   /// shuffles, with one barrier a row, instead of a tree in workgroup
   /// memory with a barrier a level (trueno-workgroup-reductions).
   std::int64_t subgroupSize = 0;
+  /// Whether subgroup operations take 64-bit integers (the device's
+  /// shaderSubgroupExtendedTypes): int64 row reductions shuffle only then.
+  bool subgroupExtendedTypes = false;
   /// Threads per workgroup along the innermost loop.
   std::int64_t workgroupSize = 64;
   std::int64_t maxWorkgroupCount = 65535;

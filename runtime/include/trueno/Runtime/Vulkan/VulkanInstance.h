@@ -55,6 +55,10 @@ struct VulkanDeviceInfo {
   /// Whether compute shaders' subgroups elect and shuffle (Vulkan 1.1's
   /// subgroup properties: basic and shuffle operations in compute).
   bool subgroupShuffle = false;
+  /// Whether subgroup operations take 8, 16 and 64-bit integers and 16-bit
+  /// floats (shaderSubgroupExtendedTypes; enabled where present): int64
+  /// row reductions shuffle only then.
+  bool subgroupExtendedTypes = false;
   /// Storage buffers a dispatch may push into its command buffer
   /// (VK_KHR_push_descriptor's maxPushDescriptors), 0 without the
   /// extension or with TRUENO_VULKAN_PUSH_DESCRIPTORS=0: kernels binding at
