@@ -433,9 +433,18 @@ struct TileMatmulsPass
       gatherA = matchGather(a, op);
       gatherB = matchGather(bIn, op);
     }
-    for (std::optional<Gather> *g : {&gatherA, &gatherB})
-      if (*g && (*g)->groups.size() != operandDims)
+    // (Not where the source is C's buffer, which the product writes while
+    // the tiles read: the copy read it before.)
+    Value writtenRoot = mlir::trueno::rootBuffer(c);
+    for (std::optional<Gather> *g : {&gatherA, &gatherB}) {
+      if (!*g)
+        continue;
+      Value read = mlir::trueno::rootBuffer(
+          (*g)->padding ? (*g)->padding->source : (*g)->source);
+      if ((*g)->groups.size() != operandDims || !writtenRoot ||
+          read == writtenRoot)
         g->reset();
+    }
     int64_t batches = batched ? cType.getDimSize(0) : 1;
     int64_t m = cType.getDimSize(batched ? 1 : 0),
             n = cType.getDimSize(batched ? 2 : 1),
