@@ -4,6 +4,7 @@
 // other reductions are left to trueno-map-to-workgroups.
 // RUN: trueno-opt %s '-trueno-workgroup-reductions=workgroup-size=256 max-workgroup-count=65535 min-elements=64' | FileCheck %s
 // RUN: trueno-opt %s '-trueno-workgroup-reductions=workgroup-size=256 max-workgroup-count=2 min-elements=64 subgroup-size=32' | FileCheck %s --check-prefix=SUBGROUP
+// RUN: trueno-opt %s '-trueno-workgroup-reductions=workgroup-size=256 max-workgroup-count=2 min-elements=64 subgroup-size=32 subgroup-extended-types=true' | FileCheck %s --check-prefix=EXTENDED
 
 #rows = affine_map<(d0, d1) -> (d0, d1)>
 #row = affine_map<(d0, d1) -> (d0)>
@@ -396,6 +397,45 @@ func.func @not_chained(%x: memref<64x64xf32> {llvm.noalias}, %sums: memref<64xf3
   ^bb0(%a: f32, %s: f32, %o: f32):
     %q = arith.mulf %a, %s : f32
     linalg.yield %q : f32
+  }
+  return
+}
+
+// An int64 row sum: Vulkan shuffles 64-bit integers only with
+// shaderSubgroupExtendedTypes, so it takes the tree unless the device has
+// it (subgroup-extended-types); a float64 one shuffles either way.
+// CHECK-LABEL: func.func @integer_rows
+// CHECK-NOT: gpu.shuffle
+// CHECK-LABEL: func.func @double_rows
+// CHECK-NOT: gpu.shuffle
+// SUBGROUP-LABEL: func.func @integer_rows
+// SUBGROUP-NOT: gpu.shuffle
+// SUBGROUP-COUNT-9: gpu.barrier
+// SUBGROUP-LABEL: func.func @double_rows
+// SUBGROUP-COUNT-5: gpu.shuffle xor {{.*}} : f64
+// SUBGROUP: gpu.barrier
+// SUBGROUP-NOT: gpu.barrier
+// SUBGROUP: return
+// EXTENDED-LABEL: func.func @integer_rows
+// EXTENDED-COUNT-5: gpu.shuffle xor {{.*}} : i64
+// EXTENDED: gpu.barrier
+// EXTENDED-NOT: gpu.barrier
+// EXTENDED: return
+func.func @integer_rows(%a: memref<4x1000xi64>, %out: memref<4xi64>) {
+  linalg.generic {indexing_maps = [#rows, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%a : memref<4x1000xi64>) outs(%out : memref<4xi64>) {
+  ^bb0(%x: i64, %acc: i64):
+    %s = arith.addi %x, %acc : i64
+    linalg.yield %s : i64
+  }
+  return
+}
+func.func @double_rows(%a: memref<4x1000xf64>, %out: memref<4xf64>) {
+  linalg.generic {indexing_maps = [#rows, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%a : memref<4x1000xf64>) outs(%out : memref<4xf64>) {
+  ^bb0(%x: f64, %acc: f64):
+    %s = arith.addf %x, %acc : f64
+    linalg.yield %s : f64
   }
   return
 }
