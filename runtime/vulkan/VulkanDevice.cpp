@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cassert>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -26,6 +27,28 @@ constexpr std::size_t kStagingCap = std::size_t(64) << 20;
 /// that join it grows to this at most (a call with more gets what it
 /// needs), so that eight batch slots do not keep 8 x 64 MiB.
 constexpr std::size_t kWantedStagingCap = std::size_t(4) << 20;
+
+/// A dispatch's buffers as descriptor writes into `set` (null where they
+/// are pushed): one storage-buffer write per binding, appended to
+/// `writes`, pointing into `infos`, which must have room for them (the
+/// writes keep pointers to its elements).
+void appendBufferWrites(const VulkanCommand &dispatch, VkDescriptorSet set,
+                        std::vector<VkDescriptorBufferInfo> &infos,
+                        std::vector<VkWriteDescriptorSet> &writes) {
+  assert(infos.capacity() - infos.size() >= dispatch.bindings.size());
+  for (std::size_t b = 0; b < dispatch.bindings.size(); ++b) {
+    const auto &[buffer, offset] = dispatch.bindings[b];
+    infos.push_back({buffer, offset, VK_WHOLE_SIZE});
+    VkWriteDescriptorSet write{};
+    write.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET;
+    write.dstSet = set;
+    write.dstBinding = static_cast<std::uint32_t>(b);
+    write.descriptorCount = 1;
+    write.descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+    write.pBufferInfo = &infos.back();
+    writes.push_back(write);
+  }
+}
 
 } // namespace
 
@@ -952,18 +975,7 @@ VulkanDevice::submit(std::span<const VulkanCommand> commands,
         batch.usedDescriptors = batch.poolDescriptors;
         return failure("vkAllocateDescriptorSets failed: " + resultName(r));
       }
-      for (std::size_t b = 0; b < c.bindings.size(); ++b) {
-        infos.push_back(
-            {c.bindings[b].first, c.bindings[b].second, VK_WHOLE_SIZE});
-        VkWriteDescriptorSet write{};
-        write.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET;
-        write.dstSet = setOf[i];
-        write.dstBinding = static_cast<std::uint32_t>(b);
-        write.descriptorCount = 1;
-        write.descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
-        write.pBufferInfo = &infos.back();
-        writes.push_back(write);
-      }
+      appendBufferWrites(c, setOf[i], infos, writes);
     }
     vk_.vkUpdateDescriptorSets(device_,
                                static_cast<std::uint32_t>(writes.size()),
@@ -1066,17 +1078,8 @@ VulkanDevice::submit(std::span<const VulkanCommand> commands,
       if (c.kernel->pushesDescriptors()) {
         pushed.clear();
         pushedInfos.clear();
-        for (const auto &[buffer, offset] : c.bindings)
-          pushedInfos.push_back({buffer, offset, VK_WHOLE_SIZE});
-        for (std::size_t b = 0; b < pushedInfos.size(); ++b) {
-          VkWriteDescriptorSet write{};
-          write.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET;
-          write.dstBinding = static_cast<std::uint32_t>(b);
-          write.descriptorCount = 1;
-          write.descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
-          write.pBufferInfo = &pushedInfos[b];
-          pushed.push_back(write);
-        }
+        pushedInfos.reserve(c.bindings.size());
+        appendBufferWrites(c, VK_NULL_HANDLE, pushedInfos, pushed);
         vk_.vkCmdPushDescriptorSetKHR(
             cb, VK_PIPELINE_BIND_POINT_COMPUTE, c.kernel->pipelineLayout(), 0,
             static_cast<std::uint32_t>(pushed.size()), pushed.data());

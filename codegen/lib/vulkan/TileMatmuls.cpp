@@ -659,16 +659,16 @@ struct TileMatmulsPass
             l, AffineMap::get(g.read.getNumDims(), 0, e), full));
       if (!g.padding)
         return {indices, Value()};
+      auto padded = cast<MemRefType>(g.source.getType());
+      auto c = [&](int64_t v) -> Value {
+        return kb.create<arith::ConstantIndexOp>(l, v);
+      };
       Value valid;
       for (size_t d = 0; d < indices.size(); ++d) {
         Value &index = indices[d];
         int64_t offset = g.padding->offsets[d], size = g.padding->sizes[d];
-        auto type = cast<MemRefType>(g.source.getType());
-        if (offset == 0 && size == type.getDimSize(d))
+        if (offset == 0 && size == padded.getDimSize(d))
           continue;
-        auto c = [&](int64_t v) -> Value {
-          return kb.create<arith::ConstantIndexOp>(l, v);
-        };
         Value from = kb.create<arith::CmpIOp>(l, arith::CmpIPredicate::uge,
                                               index, c(offset));
         Value to = kb.create<arith::CmpIOp>(l, arith::CmpIPredicate::ult, index,
@@ -986,16 +986,16 @@ struct TileMatmulsPass
     if (zeroFill)
       zeroFill->erase();
     // The gathers' copies and scratch buffers go.
+    auto eraseWithDeallocs = [](Value buffer) {
+      for (Operation *user : llvm::make_early_inc_range(buffer.getUsers()))
+        if (isa<memref::DeallocOp>(user))
+          user->erase();
+      if (buffer.use_empty())
+        buffer.getDefiningOp()->erase();
+    };
     for (std::optional<Gather> *g : {&gatherA, &gatherB}) {
       if (!*g)
         continue;
-      auto eraseWithDeallocs = [](Value buffer) {
-        for (Operation *user : llvm::make_early_inc_range(buffer.getUsers()))
-          if (isa<memref::DeallocOp>(user))
-            user->erase();
-        if (buffer.use_empty())
-          buffer.getDefiningOp()->erase();
-      };
       Value scratch = (*g)->view.getSrc();
       (*g)->copy->erase();
       (*g)->view->erase();
