@@ -176,6 +176,46 @@ module attributes {gpu.container_module} {
 
 // -----
 
+// Read only by 8-element vector.loads of halves (16 bytes): an array of
+// vector<4xi32> (SPIR-V's vectors have at most 4 components), each load
+// one load at an eighth of the position, bitcast back to the halves; a
+// buffer read by 8- and 4-element loads is not an array of vectors.
+// CHECK-LABEL: func.func @wide_halves
+// CHECK: builtin.unrealized_conversion_cast %{{.*}} : memref<32xf16> to memref<4xvector<4xi32>>
+// CHECK-LABEL: gpu.func @w
+// CHECK-SAME: (%[[A:.*]]: memref<4xvector<4xi32>>, %[[B:.*]]: memref<32xf16>
+// CHECK: %[[EIGHTH:.*]] = arith.divui %{{.*}}, %c8
+// CHECK: %[[G:.*]] = memref.load %[[A]][%[[EIGHTH]]] : memref<4xvector<4xi32>>
+// CHECK: vector.bitcast %[[G]] : vector<4xi32> to vector<8xf16>
+// CHECK-COUNT-8: memref.load %[[B]]
+module attributes {gpu.container_module} {
+  func.func @wide_halves(%a: memref<4x8xf16>, %b: memref<4x8xf16>, %out: memref<4xf16>) {
+    %c1 = arith.constant 1 : index
+    gpu.launch_func @kernels::@w blocks in (%c1, %c1, %c1)
+        threads in (%c1, %c1, %c1)
+        args(%a : memref<4x8xf16>, %b : memref<4x8xf16>, %out : memref<4xf16>)
+    return
+  }
+  gpu.module @kernels {
+    gpu.func @w(%a: memref<4x8xf16>, %b: memref<4x8xf16>, %out: memref<4xf16>) kernel {
+      %i = gpu.thread_id x
+      %c0 = arith.constant 0 : index
+      %va = vector.load %a[%i, %c0] : memref<4x8xf16>, vector<8xf16>
+      %vb = vector.load %b[%i, %c0] : memref<4x8xf16>, vector<8xf16>
+      %wb = vector.load %b[%i, %c0] : memref<4x8xf16>, vector<4xf16>
+      %x = vector.extract %va[7] : f16 from vector<8xf16>
+      %y = vector.extract %vb[6] : f16 from vector<8xf16>
+      %z = vector.extract %wb[1] : f16 from vector<4xf16>
+      %s = arith.addf %x, %y : f16
+      %t = arith.addf %s, %z : f16
+      memref.store %t, %out[%i] : memref<4xf16>
+      gpu.return
+    }
+  }
+}
+
+// -----
+
 // A float64 remainder: OpFRem's without int64; with it, exact in 64-bit
 // integers like float32's (a 52-bit mantissa, r 2^-52 then the exponent).
 // CHECK-LABEL: gpu.func @remainder64

@@ -4,12 +4,13 @@
 // RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 max-workgroup-count=65535' | FileCheck %s
 // RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=128' | FileCheck %s --check-prefix=SMALL
 // RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 large-tiles=true' | FileCheck %s --check-prefix=LARGE
-// RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 cooperative-matrix=true' | FileCheck %s --check-prefix=COOP
+// RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 cooperative-matrix=true cooperative-wide-loads=false' | FileCheck %s --check-prefix=COOP
 // RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 prefetch=true' | FileCheck %s --check-prefix=PREFETCH
-// RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 cooperative-matrix=true cooperative-buffers=2' | FileCheck %s --check-prefix=COOP2
-// RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 cooperative-matrix=true cooperative-columns=256 cooperative-step=64 cooperative-buffers=2 workgroup-memory=49152' | FileCheck %s --check-prefix=COOP256
-// RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 cooperative-matrix=true cooperative-step=64' | FileCheck %s --check-prefix=COOP64
+// RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 cooperative-matrix=true cooperative-wide-loads=false cooperative-buffers=2' | FileCheck %s --check-prefix=COOP2
+// RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 cooperative-matrix=true cooperative-wide-loads=false cooperative-columns=256 cooperative-step=64 cooperative-buffers=2 workgroup-memory=49152' | FileCheck %s --check-prefix=COOP256
+// RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 cooperative-matrix=true cooperative-wide-loads=false cooperative-step=64' | FileCheck %s --check-prefix=COOP64
 // RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 cooperative-matrix=true cooperative-direct=false' | FileCheck %s --check-prefix=STAGED
+// RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 cooperative-matrix=true' | FileCheck %s --check-prefix=WIDE
 
 // 100 x 129 outputs: 2 x 3 tiles, one workgroup each; the contraction of
 // 33 in steps of 16 (3 steps, the last one partly zeros); the tiles'
@@ -238,12 +239,41 @@ func.func @halves(%a: memref<200x96xf16>, %b: memref<96x300xf16>, %c: memref<200
   linalg.matmul ins(%a, %b : memref<200x96xf16>, memref<96x300xf16>) outs(%c : memref<200x300xf32>)
   return
 }
+// Wide groups (the default): an input whose rows are groups of 8 halves
+// in memory (offsets, strides and the row length multiples of 8) is
+// copied 8 halves a load (vector<8xf16>, bitcast to the tile's
+// vector<4xi32>) and a store; its tile holds vector<4xi32> (rows of 40
+// halves: 5, of 264: 33), and the fragments' strides are in those. B's
+// rows of 300 halves are not groups of 8: its tile keeps groups of 4.
+// WIDE-LABEL: func.func @halves
+// WIDE-DAG: %[[AT:.*]] = memref.alloc() : memref<1x128x5xvector<4xi32>, 3>
+// WIDE-DAG: %[[BT:.*]] = memref.alloc() : memref<1x32x34xvector<4xf16>, 3>
+// WIDE-COUNT-2: vector.load %arg0[%{{.*}}, %{{.*}}] : memref<200x96xf16>, vector<8xf16>
+// WIDE-COUNT-4: vector.load %arg1[%{{.*}}, %{{.*}}] : memref<96x300xf16>, vector<4xf16>
+// WIDE: scf.for {{.*}} -> ({{.*}}vector<4xi32>, vector<4xi32>, vector<4xf16>, vector<4xf16>, vector<4xf16>, vector<4xf16>)
+// WIDE-COUNT-2: memref.store %{{.*}}, %[[AT]]
+// WIDE-COUNT-4: memref.store %{{.*}}, %[[BT]]
+// WIDE: gpu.subgroup_mma_load_matrix %[[AT]][%c0{{.*}}, %{{.*}}, %{{.*}}] {leadDimension = 5 : index} : memref<1x128x5xvector<4xi32>, 3> -> !gpu.mma_matrix<16x16xf16, "AOp">
+// WIDE: gpu.subgroup_mma_load_matrix %[[BT]][%c0{{.*}}, %{{.*}}, %{{.*}}] {leadDimension = 34 : index}
+// WIDE-LABEL: func.func @halves_odd_rows
+// WIDE-NOT: vector<8xf16>
+// WIDE-LABEL: func.func @halves_wide
+// WIDE: memref.alloc() : memref<1x32x17xvector<4xi32>, 3>
+// WIDE: scf.if
+// WIDE-NEXT: vector.load %arg0{{.*}} : memref<256x64xf16>, vector<8xf16>
+// WIDE-NEXT: vector.bitcast %{{.*}} : vector<8xf16> to vector<4xi32>
+// WIDE-COUNT-2: vector.load %arg1[%{{.*}}, %{{.*}}] : memref<64x512xf16, strided<[520, 1], offset: 8>>, vector<8xf16>
+// WIDE: gpu.subgroup_mma_load_matrix {{.*}} {leadDimension = 17 : index} : memref<1x32x17xvector<4xi32>, 3>
 func.func @halves_odd_rows(%a: memref<200x90xf16>, %b: memref<90x300xf16>, %c: memref<200x300xf32>) {
   linalg.matmul ins(%a, %b : memref<200x90xf16>, memref<90x300xf16>) outs(%c : memref<200x300xf32>)
   return
 }
 func.func @bf16(%a: memref<200x96xbf16>, %b: memref<96x300xbf16>, %c: memref<200x300xf32>) {
   linalg.matmul ins(%a, %b : memref<200x96xbf16>, memref<96x300xbf16>) outs(%c : memref<200x300xf32>)
+  return
+}
+func.func @halves_wide(%a: memref<256x64xf16>, %b: memref<64x512xf16, strided<[520, 1], offset: 8>>, %c: memref<256x512xf32>) {
+  linalg.matmul ins(%a, %b : memref<256x64xf16>, memref<64x512xf16, strided<[520, 1], offset: 8>>) outs(%c : memref<256x512xf32>)
   return
 }
 

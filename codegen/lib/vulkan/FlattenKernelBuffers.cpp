@@ -40,24 +40,39 @@ struct Flattened {
   bool bfloat16 = false; ///< stored as i16 (SPIR-V has no bfloat16)
   /// Elements per array element: 4 where the kernel reads the buffer only
   /// by 4-element vector.loads at aligned positions (an array of vectors,
-  /// so that each is one load), else 1.
+  /// so that each is one load), 8 where only by 8-element loads of 16-bit
+  /// elements (an array of vector<4xi32>: 16 bytes a load; SPIR-V's
+  /// vectors have at most 4 components), else 1.
   int64_t vectorWidth = 1;
 };
 
 constexpr int64_t kVectorWidth = 4;
+constexpr int64_t kWideHalves = 8;
 
-/// Whether every use of `argument` is a vector.load of kVectorWidth
-/// elements.
-bool readAsVectorsOnly(BlockArgument argument) {
-  return !argument.use_empty() &&
-         llvm::all_of(argument.getUsers(), [](Operation *user) {
-           auto load = dyn_cast<vector::LoadOp>(user);
-           return load && load.getVectorType().getRank() == 1 &&
-                  load.getVectorType().getNumElements() == kVectorWidth;
-         });
+/// The width every use of `argument` loads with: 4 where each is a
+/// vector.load of 4 elements, 8 where each is one of 8 16-bit elements,
+/// else 0.
+int64_t vectorLoadWidth(BlockArgument argument) {
+  int64_t width = 0;
+  for (Operation *user : argument.getUsers()) {
+    auto load = dyn_cast<vector::LoadOp>(user);
+    if (!load || load.getVectorType().getRank() != 1)
+      return 0;
+    VectorType type = load.getVectorType();
+    int64_t w = type.getNumElements();
+    if (w != kVectorWidth &&
+        !(w == kWideHalves && type.getElementTypeBitWidth() == 16))
+      return 0;
+    if (width != 0 && w != width)
+      return 0;
+    width = w;
+  }
+  return width;
 }
 
-std::optional<Flattened> flatten(MemRefType type, bool asVectors) {
+/// The buffer's layout flattened; an array of `vectorWidth`-element groups
+/// where `vectorWidth` > 1 and the layout allows it.
+std::optional<Flattened> flatten(MemRefType type, int64_t vectorWidth) {
   Flattened f;
   int64_t offset = 0;
   if (!type.hasStaticShape() ||
@@ -81,14 +96,15 @@ std::optional<Flattened> flatten(MemRefType type, bool asVectors) {
   // An array of vectors where each load's position is a multiple of the
   // width: the offset and every stride but a unit one are, and the loads'
   // innermost index is (trueno-tile-matmuls emits only such).
-  if (asVectors && !f.bfloat16 && f.offset % kVectorWidth == 0 &&
-      elements % kVectorWidth == 0 && llvm::all_of(f.strides, [](int64_t s) {
-        return s == 1 || s % kVectorWidth == 0;
-      })) {
-    f.vectorWidth = kVectorWidth;
-    f.type = MemRefType::get(
-        {elements / kVectorWidth}, VectorType::get({kVectorWidth}, element),
-        MemRefLayoutAttrInterface(), type.getMemorySpace());
+  const int64_t w = vectorWidth;
+  if (w > 1 && !f.bfloat16 && f.offset % w == 0 && elements % w == 0 &&
+      llvm::all_of(f.strides, [&](int64_t s) { return s == 1 || s % w == 0; })) {
+    f.vectorWidth = w;
+    Type group = w == kWideHalves
+                     ? VectorType::get({4}, IntegerType::get(type.getContext(), 32))
+                     : VectorType::get({w}, element);
+    f.type = MemRefType::get({elements / w}, group, MemRefLayoutAttrInterface(),
+                             type.getMemorySpace());
     return f;
   }
   f.type = MemRefType::get({elements}, element, MemRefLayoutAttrInterface(),
@@ -563,11 +579,11 @@ struct FlattenKernelBuffersPass
       for (BlockArgument argument : func.getArguments()) {
         auto type = dyn_cast<MemRefType>(argument.getType());
         std::optional<Flattened> f;
-        bool asVectors = readAsVectorsOnly(argument);
-        if (type && (asVectors ||
+        int64_t width = vectorLoadWidth(argument);
+        if (type && (width > 1 ||
                      !(type.getRank() == 1 && type.getLayout().isIdentity() &&
                        !type.getElementType().isBF16()))) {
-          f = flatten(type, asVectors);
+          f = flatten(type, width);
           if (!f) {
             func.emitOpError("has an argument of a dynamic layout: ") << type;
             return WalkResult::interrupt();
@@ -631,11 +647,18 @@ struct FlattenKernelBuffersPass
         Location loc = load.getLoc();
         Value index = linearize(b, loc, load.getIndices(), f);
         Value vector;
-        if (f.vectorWidth == kVectorWidth) {
+        if (f.vectorWidth > 1) {
+          // One load of the group; a wide group of halves, loaded as
+          // vector<4xi32>, bitcast back (trueno-tile-matmuls bitcasts it
+          // to vector<4xi32> again for its tile: the two fold away).
           Value position = b.create<arith::DivUIOp>(
-              loc, index, b.create<arith::ConstantIndexOp>(loc, kVectorWidth));
+              loc, index,
+              b.create<arith::ConstantIndexOp>(loc, f.vectorWidth));
           vector = b.create<memref::LoadOp>(loc, f.type.getElementType(),
                                             argument, ValueRange{position});
+          if (vector.getType() != load.getVectorType())
+            vector = b.create<vector::BitCastOp>(loc, load.getVectorType(),
+                                                 vector);
         } else {
           // Not an array of vectors: the elements one by one.
           SmallVector<Value> elements;

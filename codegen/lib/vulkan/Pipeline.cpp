@@ -155,6 +155,7 @@ std::string vulkanStagePipeline(VulkanStage stage,
            " cooperative-buffers=" +
            std::to_string(options.cooperativeBuffers) +
            " cooperative-direct=" + flag(options.cooperativeDirect) +
+           " cooperative-wide-loads=" + flag(options.cooperativeWideLoads) +
            " workgroup-memory=" + std::to_string(options.maxWorkgroupMemory) +
            " prefetch=" + flag(options.matmulPrefetch) +
            " implicit-gemm=" + flag(options.implicitGemm) +

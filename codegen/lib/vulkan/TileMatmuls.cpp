@@ -156,12 +156,15 @@ struct CooperativeShape {
 };
 /// Elements a thread copies with one load where the input allows it.
 constexpr int64_t kCopyVector = 4;
+/// The cooperative kernel's wide groups: 8 halves, 16 bytes, held as
+/// vector<4xi32> (SPIR-V's vectors have at most 4 components).
+constexpr int64_t kWideGroup = 8;
 
-/// kCopyVector where every kCopyVector-aligned group of elements along
-/// `type`'s innermost dimension is contiguous and starts at a multiple of
-/// kCopyVector in the buffer (unit innermost stride; the offset, the other
-/// strides and the innermost size multiples of kCopyVector), else 1.
-int64_t copyVectorWidth(MemRefType type) {
+/// `width` where every `width`-aligned group of elements along `type`'s
+/// innermost dimension is contiguous and starts at a multiple of `width`
+/// in the buffer (unit innermost stride; the offset, the other strides and
+/// the innermost size multiples of `width`), else 1.
+int64_t copyVectorWidth(MemRefType type, int64_t width = kCopyVector) {
   // bfloat16 is stored as i16 and widened by bit shifts element by element
   // (trueno-expand-bf16): no vectors of it.
   if (type.getElementType().isBF16())
@@ -170,12 +173,12 @@ int64_t copyVectorWidth(MemRefType type) {
   int64_t offset = 0;
   if (failed(getStridesAndOffset(type, strides, offset)) || strides.empty() ||
       strides.back() != 1 || ShapedType::isDynamic(offset) ||
-      offset % kCopyVector != 0 || type.getShape().back() % kCopyVector != 0)
+      offset % width != 0 || type.getShape().back() % width != 0)
     return 1;
   for (int64_t s : ArrayRef<int64_t>(strides).drop_back())
-    if (ShapedType::isDynamic(s) || s % kCopyVector != 0)
+    if (ShapedType::isDynamic(s) || s % width != 0)
       return 1;
-  return kCopyVector;
+  return width;
 }
 
 /// Whether nothing from `from` (exclusive) to `to` (exclusive) in their
@@ -543,18 +546,37 @@ struct TileMatmulsPass
       partial = b.create<memref::AllocOp>(loc, MemRefType::get(dims, f32));
     }
     // Workgroup memory and per-workgroup values before the tile loop. The
-    // cooperative kernel's tiles are [buffer][row][group of 4 halves]: a
-    // thread stores each group it copies with one 8-byte store (element by
+    // cooperative kernel's tiles are [buffer][row][group of halves]: a
+    // thread stores each group it copies with one store (element by
     // element, the stores were 4 times as many), and the fragments are
     // loaded in units of groups (SPV_KHR_cooperative_matrix allows a
-    // pointer to vectors, the stride in vectors).
+    // pointer to vectors, of another type than the matrix's, the stride in
+    // vectors). A group is 8 halves (16 bytes, as vector<4xi32>: one load
+    // and one store a group) where the input's rows are groups of 8 in
+    // memory and `cooperative-wide-loads`, else 4 (vector<4xf16>).
+    const int64_t groupA =
+        cooperative && cooperativeWideLoads && !gatherA &&
+                copyVectorWidth(aType, kWideGroup) == kWideGroup
+            ? kWideGroup
+            : kCopyVector;
+    const int64_t groupB =
+        cooperative && cooperativeWideLoads && !gatherB &&
+                copyVectorWidth(bType, kWideGroup) == kWideGroup
+            ? kWideGroup
+            : kCopyVector;
     Value aTile, bTile, cStage, subgroup, tx, ty;
     if (cooperative) {
-      Type group = VectorType::get({kCopyVector}, b.getF16Type());
+      auto groupType = [&](int64_t halves) -> Type {
+        return halves == kWideGroup
+                   ? VectorType::get({4}, b.getI32Type())
+                   : VectorType::get({kCopyVector}, b.getF16Type());
+      };
       aTile = workgroupBuffer(
-          {shape->buffers, tileM, (kStepHere + kCoopPad) / kCopyVector}, group);
+          {shape->buffers, tileM, (kStepHere + kCoopPad) / groupA},
+          groupType(groupA));
       bTile = workgroupBuffer(
-          {shape->buffers, kStepHere, (tileN + kCoopPad) / kCopyVector}, group);
+          {shape->buffers, kStepHere, (tileN + kCoopPad) / groupB},
+          groupType(groupB));
       cStage = workgroupBuffer(
           {kCoopSubgroupRows * kCoopSubgroupColumns * kFragment, kFragment},
           f32);
@@ -711,12 +733,18 @@ struct TileMatmulsPass
                                           less(kb, column, t.columnBound));
         };
         if (t.wideLoads) {
+          // A wide group of halves reaches the tile as the tile's
+          // vector<4xi32> (trueno-flatten-kernel-buffers loads it as one).
           auto vectorType = VectorType::get({t.width}, input);
-          out.push_back(orZero(kb, inside(col), vectorType,
-                               [&](OpBuilder &then, Location l2) {
-                                 return then.create<vector::LoadOp>(
-                                     l2, vectorType, t.from, at(row, col));
-                               }));
+          Type groupType = isa<VectorType>(element) ? element : vectorType;
+          out.push_back(orZero(
+              kb, inside(col), groupType, [&](OpBuilder &then, Location l2) {
+                Value v = then.create<vector::LoadOp>(l2, vectorType, t.from,
+                                                      at(row, col));
+                return groupType == vectorType
+                           ? v
+                           : then.create<vector::BitCastOp>(l2, groupType, v);
+              }));
           continue;
         }
         // One by one, each widened to the tile's element type.
@@ -803,19 +831,19 @@ struct TileMatmulsPass
                          aTile,
                          tileM,
                          kStepHere,
-                         cooperative ? kCopyVector : widthA,
+                         cooperative ? groupA : widthA,
                          m,
                          k,
-                         widthA == kCopyVector,
+                         groupA == kWideGroup || widthA == kCopyVector,
                          gatherA ? &*gatherA : nullptr};
     const TileCopy copyB{bIn,
                          bTile,
                          kStepHere,
                          tileN,
-                         cooperative ? kCopyVector : widthB,
+                         cooperative ? groupB : widthB,
                          k,
                          n,
-                         widthB == kCopyVector,
+                         groupB == kWideGroup || widthB == kCopyVector,
                          gatherB ? &*gatherB : nullptr};
     auto loadTiles = [&](OpBuilder &kb, Location l, Value k0) {
       SmallVector<Value> loaded;
@@ -948,8 +976,9 @@ struct TileMatmulsPass
       }
     }
     if (cooperative)
-      cooperativeBody(b, loc, tid, *shape, aTile, bTile, cStage, subgroup, m0,
-                      n0, contraction, accumulate, direct);
+      cooperativeBody(b, loc, tid, *shape, groupA, groupB, aTile, bTile,
+                      cStage, subgroup, m0, n0, contraction, accumulate,
+                      direct);
     else
       fmaBody(b, loc, kPer, tx, ty, aTile, bTile, m0, n0, contraction,
               accumulate);
@@ -1078,8 +1107,9 @@ struct TileMatmulsPass
   /// load, add and store of C; else staged through workgroup memory, one
   /// fragment a round.
   static void cooperativeBody(OpBuilder &b, Location loc, Value tid,
-                              const CooperativeShape &shape, Value aTile,
-                              Value bTile, Value cStage, Value subgroup,
+                              const CooperativeShape &shape, int64_t groupA,
+                              int64_t groupB, Value aTile, Value bTile,
+                              Value cStage, Value subgroup,
                               Value m0, Value n0, Contraction contraction,
                               Accumulate accumulate,
                               const std::optional<DirectC> &direct) {
@@ -1101,10 +1131,10 @@ struct TileMatmulsPass
       return {row, column};
     };
     auto [subgroupRow, subgroupColumn] = origin(b, subgroup);
-    // The tiles hold groups of kCopyVector halves: columns and strides in
-    // groups.
+    // The tiles hold groups of halves (groupA, groupB): columns and strides
+    // in groups.
     Value subgroupGroup =
-        b.create<arith::DivUIOp>(loc, subgroupColumn, index(kCopyVector));
+        b.create<arith::DivUIOp>(loc, subgroupColumn, index(groupB));
     MLIRContext *context = b.getContext();
     Type f16 = b.getF16Type(), f32 = b.getF32Type();
     auto fragment = [&](Type element, StringRef operand) {
@@ -1134,8 +1164,8 @@ struct TileMatmulsPass
                   ValueRange{buffer,
                              kb.create<arith::AddIOp>(l, subgroupRow,
                                                       c(kFragment * i)),
-                             c(kk / kCopyVector)},
-                  lead((step + kCoopPad) / kCopyVector),
+                             c(kk / groupA)},
+                  lead((step + kCoopPad) / groupA),
                   /*transpose=*/UnitAttr()));
             for (int64_t j = 0; j < fragmentsN; ++j)
               bs.push_back(kb.create<gpu::SubgroupMmaLoadMatrixOp>(
@@ -1143,8 +1173,8 @@ struct TileMatmulsPass
                   ValueRange{
                       buffer, c(kk),
                       kb.create<arith::AddIOp>(l, subgroupGroup,
-                                               c(kFragment * j / kCopyVector))},
-                  lead((shape.columns + kCoopPad) / kCopyVector),
+                                               c(kFragment * j / groupB))},
+                  lead((shape.columns + kCoopPad) / groupB),
                   /*transpose=*/UnitAttr()));
             for (int64_t i = 0; i < kFragmentsM; ++i)
               for (int64_t j = 0; j < fragmentsN; ++j) {

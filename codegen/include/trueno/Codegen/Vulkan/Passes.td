@@ -485,6 +485,10 @@ def TileMatmuls : Pass<"trueno-tile-matmuls", "::mlir::func::FuncOp"> {
            "Tiles of the cooperative kernel inside C add their fragments to C "
            "by matrix loads and stores (where C's rows start 16-byte "
            "aligned), not through workgroup memory">,
+    Option<"cooperativeWideLoads", "cooperative-wide-loads", "bool",
+           /*default=*/"true",
+           "The cooperative kernel copies 8 halves (16 bytes) a load and a "
+           "store where an input's rows are groups of 8 in memory, else 4">,
     Option<"workgroupMemory", "workgroup-memory", "int64_t",
            /*default=*/"49152",
            "Bytes of workgroup memory a workgroup may have: the cooperative "

@@ -89,6 +89,11 @@ struct VulkanPipelineOptions {
   /// (trueno-tile-matmuls' cooperative-direct;
   /// TRUENO_VULKAN_COOPERATIVE_DIRECT=0 stages every tile).
   bool cooperativeDirect = true;
+  /// The cooperative kernel copies its tiles 8 halves (16 bytes) a load
+  /// and a store where an input's rows allow it (trueno-tile-matmuls'
+  /// cooperative-wide-loads; TRUENO_VULKAN_COOPERATIVE_WIDE_LOADS=0 keeps
+  /// groups of 4).
+  bool cooperativeWideLoads = true;
   /// Workgroup memory a workgroup may have, in bytes
   /// (maxComputeSharedMemorySize): the cooperative kernel's shape is the
   /// one asked for or the nearest that fits.
