@@ -146,6 +146,7 @@ public:
     // seventh pass), 143-187 TFLOP/s against 29 on float32 tiles. Part of the
     // target's features, so of every kernel's cache key.
     options_.cooperativeMatrix = info.cooperativeMatrix;
+    options_.cooperativeBf16 = info.cooperativeMatrixBf16;
     options_.preserveNanInfWidths = info.preserveNanInfWidths;
     options_.preserveDenormWidths = info.preserveDenormWidths;
     // Tuning knobs, each part of the kernels' cache key like every pipeline
@@ -827,7 +828,8 @@ llvm::Expected<Backend &> vulkanBackend(int index) {
                                {info.int16, "+i16"},
                                {info.storage16, "+storage16"},
                                {info.storage8, "+storage8"},
-                               {info.cooperativeMatrix, "+coopmat"}})
+                               {info.cooperativeMatrix, "+coopmat"},
+                               {info.cooperativeMatrixBf16, "+coopmat-bf16"}})
         if (has)
           target.features += name;
       target.float64 = info.float64;

@@ -119,10 +119,20 @@ llvm::Error VulkanDevice::create() {
   cooperative.sType =
       VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_KHR;
   cooperative.cooperativeMatrix = VK_TRUE;
+  // And bfloat16 ones where the device has them (bfloat16 products).
+  VkPhysicalDeviceShaderBfloat16FeaturesKHR bfloat16{};
+  bfloat16.sType =
+      VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_BFLOAT16_FEATURES_KHR;
+  bfloat16.shaderBFloat16Type = VK_TRUE;
+  bfloat16.shaderBFloat16CooperativeMatrix = VK_TRUE;
   std::vector<const char *> extensions;
   if (info_.cooperativeMatrix) {
     features12.pNext = &cooperative;
     extensions.push_back(VK_KHR_COOPERATIVE_MATRIX_EXTENSION_NAME);
+    if (info_.cooperativeMatrixBf16) {
+      cooperative.pNext = &bfloat16;
+      extensions.push_back(VK_KHR_SHADER_BFLOAT16_EXTENSION_NAME);
+    }
   }
   // Dispatches push their buffers into the command buffer where the device
   // can (VulkanKernel, submit()).

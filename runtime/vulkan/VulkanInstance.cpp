@@ -205,15 +205,15 @@ bool VulkanInstance::hasExtension(const VulkanDeviceInfo &d,
   });
 }
 
-bool VulkanInstance::hasCooperativeMatrixF16(const VulkanDeviceInfo &d) const {
+VulkanInstance::CooperativeMatrixTypes
+VulkanInstance::cooperativeMatrixTypes(const VulkanDeviceInfo &d) const {
   // Why not, or the shapes the device lists: TRUENO_DEBUG prints it.
-  std::string note;
-  auto answer = [&](bool has, std::string why) {
-    note = std::move(why);
+  auto answer = [&](bool has, const std::string &why,
+                    bool bfloat16 = false) -> CooperativeMatrixTypes {
     if (debugLevel() >= 1)
       std::fprintf(stderr, "trueno: vulkan:%d cooperative matrices: %s\n",
-                   d.index, note.c_str());
-    return has;
+                   d.index, why.c_str());
+    return {has, has && bfloat16};
   };
   if (apiVersion_ < VK_API_VERSION_1_3 || d.apiVersion < VK_API_VERSION_1_3)
     return answer(false, "not used below Vulkan 1.3 (SPIR-V 1.6)");
@@ -254,15 +254,31 @@ bool VulkanInstance::hasCooperativeMatrixF16(const VulkanDeviceInfo &d) const {
                     static_cast<int>(s.BType), static_cast<int>(s.CType),
                     static_cast<int>(s.ResultType), static_cast<int>(s.scope),
                     s.saturatingAccumulation ? " saturating" : "");
-  bool has =
-      llvm::any_of(shapes, [](const VkCooperativeMatrixPropertiesKHR &s) {
-        return s.MSize == 16 && s.NSize == 16 && s.KSize == 16 &&
-               s.AType == VK_COMPONENT_TYPE_FLOAT16_KHR &&
-               s.BType == VK_COMPONENT_TYPE_FLOAT16_KHR &&
-               s.CType == VK_COMPONENT_TYPE_FLOAT32_KHR &&
-               s.ResultType == VK_COMPONENT_TYPE_FLOAT32_KHR &&
-               !s.saturatingAccumulation && s.scope == VK_SCOPE_SUBGROUP_KHR;
-      });
+  auto listsShape = [&](VkComponentTypeKHR input) {
+    return llvm::any_of(shapes, [&](const VkCooperativeMatrixPropertiesKHR &s) {
+      return s.MSize == 16 && s.NSize == 16 && s.KSize == 16 &&
+             s.AType == input && s.BType == input &&
+             s.CType == VK_COMPONENT_TYPE_FLOAT32_KHR &&
+             s.ResultType == VK_COMPONENT_TYPE_FLOAT32_KHR &&
+             !s.saturatingAccumulation && s.scope == VK_SCOPE_SUBGROUP_KHR;
+    });
+  };
+  bool has = listsShape(VK_COMPONENT_TYPE_FLOAT16_KHR);
+  // bfloat16 matrices (VK_KHR_shader_bfloat16) where the device lists the
+  // same shape of them and has the feature, unless
+  // TRUENO_VULKAN_COOPERATIVE_BF16=0.
+  bool bfloat16 = false;
+  if (listsShape(VK_COMPONENT_TYPE_BFLOAT16_KHR) &&
+      hasExtension(d, VK_KHR_SHADER_BFLOAT16_EXTENSION_NAME)) {
+    VkPhysicalDeviceShaderBfloat16FeaturesKHR bf16{};
+    bf16.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_BFLOAT16_FEATURES_KHR;
+    features.pNext = &bf16;
+    functions_.vkGetPhysicalDeviceFeatures2(d.handle, &features);
+    const char *bf16Setting = std::getenv("TRUENO_VULKAN_COOPERATIVE_BF16");
+    bfloat16 = bf16.shaderBFloat16Type && bf16.shaderBFloat16CooperativeMatrix &&
+               !(bf16Setting && std::string_view(bf16Setting) == "0");
+  }
+  listed += bfloat16 ? " bfloat16 ones used" : " bfloat16 ones not used";
   // TRUENO_VULKAN_COOPERATIVE_MATRIX=0 turns them off: kernels do not use
   // them and the device does not enable the extension (Debian's validation
   // layer, 1.3.239, does not know it).
@@ -274,7 +290,8 @@ bool VulkanInstance::hasCooperativeMatrixF16(const VulkanDeviceInfo &d) const {
                          "TRUENO_VULKAN_COOPERATIVE_MATRIX=0; listed:"
                        : "16x16x16 float16 -> float32 available (float16 "
                          "products use them); listed:") +
-                    listed);
+                    listed,
+                bfloat16);
 }
 
 std::uint32_t VulkanInstance::pushDescriptors(const VulkanDeviceInfo &d) const {
@@ -430,7 +447,9 @@ void VulkanInstance::discover() {
           denormals.clear();
         break;
       }
-      d.cooperativeMatrix = hasCooperativeMatrixF16(d);
+      CooperativeMatrixTypes cooperative = cooperativeMatrixTypes(d);
+      d.cooperativeMatrix = cooperative.float16;
+      d.cooperativeMatrixBf16 = cooperative.bfloat16;
       d.maxPushDescriptors = pushDescriptors(d);
       if (d.computeQueueFamily < 0)
         d.unusable = "it has no compute queue";

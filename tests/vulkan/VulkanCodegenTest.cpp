@@ -10,6 +10,7 @@
 #include "VulkanTestUtil.h"
 
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <string>
 #include <unistd.h>
@@ -347,4 +348,115 @@ TEST_CASE("float16 products compile to cooperative matrices where the device "
     CHECK(count(kernel, 4459) == 0);
     CHECK(validate(kernel) == "");
   }
+}
+
+TEST_CASE("bfloat16 products compile to bfloat16 cooperative matrices where "
+          "the device has them") {
+  const char *source = R"(
+    func.func @product(%a: tensor<200x96xbf16>, %b: tensor<96x304xbf16>) -> tensor<200x304xf32> {
+      %wa = trueno.cast %a : tensor<200x96xbf16> to tensor<200x96xf32>
+      %wb = trueno.cast %b : tensor<96x304xbf16> to tensor<96x304xf32>
+      %p = trueno.matmul %wa, %wb : tensor<200x96xf32>, tensor<96x304xf32> -> tensor<200x304xf32>
+      return %p : tensor<200x304xf32>
+    }
+  )";
+  mlir::trueno::VulkanPipelineOptions options;
+  options.float16 = options.storage16 = true;
+  options.workgroupSize = 256;
+  options.cooperativeMatrix = true;
+  // The module's instructions: (opcode, operands).
+  using Instruction = std::pair<std::uint32_t, std::vector<std::uint32_t>>;
+  auto instructions = [](const std::vector<std::uint32_t> &words) {
+    std::vector<Instruction> out;
+    for (std::size_t i = 5; i < words.size();) {
+      std::uint32_t count = words[i] >> 16;
+      REQUIRE(count >= 1);
+      REQUIRE(i + count <= words.size());
+      out.push_back({words[i] & 0xffff, std::vector<std::uint32_t>(
+                                            words.begin() + i + 1,
+                                            words.begin() + i + count)});
+      i += count;
+    }
+    return out;
+  };
+  auto count = [&](const SpirvKernel &kernel, std::uint32_t opcode) {
+    return llvm::count_if(instructions(kernel.words), [&](const Instruction &i) {
+      return i.first == opcode;
+    });
+  };
+  {
+    // Without the device's bfloat16 matrices: the inputs widened (the
+    // widening kernels read bfloat16's bits as 16-bit integers), the
+    // product on float32 tiles.
+    options.int16 = true;
+    CompiledKernels c = compileForVulkan(source, options);
+    INFO(c.diagnostics);
+    REQUIRE(c.ok);
+    REQUIRE(c.kernels.size() == 3);
+    for (const SpirvKernel &kernel : c.kernels) {
+      CHECK(count(kernel, 4459) == 0);
+      CHECK(validate(kernel) == "");
+    }
+    options.int16 = false;
+  }
+  options.cooperativeBf16 = true;
+  CompiledKernels c = compileForVulkan(source, options);
+  INFO(c.diagnostics);
+  REQUIRE(c.ok);
+  REQUIRE(c.kernels.size() == 1);
+  const std::vector<Instruction> code = instructions(c.kernels[0].words);
+  // 8 subgroups' 4 x 4 fragments twice a step of 32 (256 columns).
+  CHECK(count(c.kernels[0], 4459) == 32);
+  // OpCapability BFloat16TypeKHR and BFloat16CooperativeMatrixKHR,
+  // OpExtension "SPV_KHR_bfloat16", one OpTypeFloat 16 BFloat16KHR.
+  auto has = [&](std::uint32_t opcode, std::vector<std::uint32_t> operands) {
+    return llvm::any_of(code, [&](const Instruction &i) {
+      return i.first == opcode && i.second == operands;
+    });
+  };
+  CHECK(has(17, {5116}));
+  CHECK(has(17, {5118}));
+  const char *extension = "SPV_KHR_bfloat16";
+  std::vector<std::uint32_t> name(5, 0);
+  std::memcpy(name.data(), extension, std::strlen(extension));
+  CHECK(has(10, name));
+  std::optional<std::uint32_t> bfloat16, half, single;
+  llvm::DenseMap<std::uint32_t, std::uint32_t> constants;
+  for (const Instruction &i : code) {
+    if (i.first == 22 && i.second.size() == 3 && i.second[1] == 16 &&
+        i.second[2] == 0) {
+      CHECK_FALSE(bfloat16);
+      bfloat16 = i.second[0];
+    }
+    if (i.first == 22 && i.second.size() == 2)
+      (i.second[1] == 16 ? half : single) = i.second[0];
+    if (i.first == 43 && i.second.size() == 3)
+      constants[i.second[1]] = i.second[2];
+  }
+  REQUIRE(bfloat16);
+  REQUIRE(single);
+  // Every A and B matrix type (use 0, 1) is of bfloat16, the accumulators
+  // (use 2) of float32.
+  int matrices = 0;
+  for (const Instruction &i : code)
+    if (i.first == 4456) {
+      REQUIRE(i.second.size() == 6);
+      REQUIRE(constants.count(i.second[5]));
+      std::uint32_t use = constants[i.second[5]];
+      CHECK(i.second[1] == (use == 2 ? *single : *bfloat16));
+      ++matrices;
+    }
+  CHECK(matrices == 3);
+  // Words that are not a module, or a module without float16 matrices,
+  // are refused, unchanged.
+  std::vector<std::uint32_t> garbage = {1, 2, 3};
+  CHECK(mlir::failed(mlir::trueno::retypeBFloat16Matrices(garbage)));
+  CHECK(garbage == std::vector<std::uint32_t>{1, 2, 3});
+  options.cooperativeBf16 = false;
+  options.int16 = true;
+  CompiledKernels tiles = compileForVulkan(source, options);
+  REQUIRE(tiles.ok);
+  std::vector<std::uint32_t> plain = tiles.kernels[0].words;
+  CHECK(mlir::failed(mlir::trueno::retypeBFloat16Matrices(plain)));
+  CHECK(plain == tiles.kernels[0].words);
 }

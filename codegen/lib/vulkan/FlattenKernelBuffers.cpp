@@ -97,7 +97,10 @@ std::optional<Flattened> flatten(MemRefType type, int64_t vectorWidth) {
   // width: the offset and every stride but a unit one are, and the loads'
   // innermost index is (trueno-tile-matmuls emits only such).
   const int64_t w = vectorWidth;
-  if (w > 1 && !f.bfloat16 && f.offset % w == 0 && elements % w == 0 &&
+  // (bfloat16 only in wide groups, whose bits the cooperative kernel moves
+  // without arithmetic.)
+  if (w > 1 && (!f.bfloat16 || w == kWideHalves) && f.offset % w == 0 &&
+      elements % w == 0 &&
       llvm::all_of(f.strides, [&](int64_t s) { return s == 1 || s % w == 0; })) {
     f.vectorWidth = w;
     Type group = w == kWideHalves
@@ -656,9 +659,19 @@ struct FlattenKernelBuffersPass
               b.create<arith::ConstantIndexOp>(loc, f.vectorWidth));
           vector = b.create<memref::LoadOp>(loc, f.type.getElementType(),
                                             argument, ValueRange{position});
-          if (vector.getType() != load.getVectorType())
+          if (vector.getType() != load.getVectorType()) {
+            Value group = vector;
             vector = b.create<vector::BitCastOp>(loc, load.getVectorType(),
-                                                 vector);
+                                                 group);
+            // (At once where a use casts it back: a bfloat16 vector would
+            // otherwise meet trueno-expand-bf16 first.)
+            for (Operation *use : llvm::make_early_inc_range(load->getUsers()))
+              if (auto back = dyn_cast<vector::BitCastOp>(use);
+                  back && back.getType() == group.getType()) {
+                back.replaceAllUsesWith(group);
+                back.erase();
+              }
+          }
         } else {
           // Not an array of vectors: the elements one by one.
           SmallVector<Value> elements;

@@ -20,12 +20,9 @@ using namespace mlir;
 
 namespace {
 
-/// The float16 tensor `value` widens exactly to float32: a generic of one
-/// input, identity maps, parallel loops, whose body is one arith.extf.
-/// Null when `value` is something else. bfloat16 stays widened: it is
-/// stored as i16 and its tiles would be copied element by element (an
-/// H100 took 7.7 ms for a 4096 product reading bfloat16 against 4.8
-/// reading the widened float32 4 elements a load).
+/// The float16 or bfloat16 tensor `value` widens exactly to float32: a
+/// generic of one input, identity maps, parallel loops, whose body is one
+/// arith.extf. Null when `value` is something else.
 Value widenedHalf(Value value) {
   auto generic = value.getDefiningOp<linalg::GenericOp>();
   if (!generic || generic.getNumDpsInputs() != 1 ||
@@ -42,7 +39,7 @@ Value widenedHalf(Value value) {
     return {};
   Value input = generic.getDpsInputOperand(0)->get();
   Type element = getElementTypeOrSelf(input.getType());
-  if (!element.isF16())
+  if (!element.isF16() && !element.isBF16())
     return {};
   return input;
 }
@@ -50,6 +47,8 @@ Value widenedHalf(Value value) {
 struct FoldWideningIntoMatmulsPass
     : public mlir::trueno::impl::FoldWideningIntoMatmulsBase<
           FoldWideningIntoMatmulsPass> {
+  using FoldWideningIntoMatmulsBase::FoldWideningIntoMatmulsBase;
+
   void runOnOperation() override {
     SmallVector<linalg::LinalgOp> products;
     getOperation().walk([&](linalg::LinalgOp op) {
@@ -60,10 +59,30 @@ struct FoldWideningIntoMatmulsPass
         products.push_back(op);
     });
     for (linalg::LinalgOp op : products) {
+      // bfloat16 stays widened: it is stored as i16 and its tiles would be
+      // copied element by element (an H100 took 7.7 ms for a 4096 product
+      // reading bfloat16 against 4.8 reading the widened float32 4
+      // elements a load); with `bfloat16`, not where both inputs are
+      // bfloat16 in rows of multiples of 8 (the cooperative kernel's).
+      auto bfloat16Rows = [](Value half) {
+        auto type = dyn_cast_or_null<RankedTensorType>(
+            half ? half.getType() : Type());
+        return type && type.getElementType().isBF16() &&
+               !type.isDynamicDim(type.getRank() - 1) &&
+               type.getShape().back() % 8 == 0;
+      };
+      const bool foldBFloat16 =
+          bfloat16 &&
+          llvm::all_of(op.getDpsInputOperands(), [&](OpOperand *input) {
+            return bfloat16Rows(widenedHalf(input->get()));
+          });
       SmallVector<Value> inputs;
       SmallVector<Operation *> widenings;
       for (OpOperand *input : op.getDpsInputOperands()) {
         Value half = widenedHalf(input->get());
+        if (half && getElementTypeOrSelf(half.getType()).isBF16() &&
+            !foldBFloat16)
+          half = Value();
         inputs.push_back(half ? half : input->get());
         if (half)
           widenings.push_back(input->get().getDefiningOp());

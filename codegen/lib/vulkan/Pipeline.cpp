@@ -103,8 +103,14 @@ std::string vulkanStagePipeline(VulkanStage stage,
     // parts short enough for 16384 threads (16 elements at least). A
     // reduction with few outputs gets a thread per part of its outer
     // reduction loops (trueno-split-narrow-reductions).
-    return "linalg-fuse-elementwise-ops,func.func(trueno-fuse-shared-"
-           "elementwise,trueno-fold-widening-into-matmuls),canonicalize,cse,"
+    // (bfloat16 products read their inputs directly where they run on
+    // bfloat16 cooperative matrices.)
+    return std::string("linalg-fuse-elementwise-ops,func.func(trueno-fuse-"
+                       "shared-elementwise,trueno-fold-widening-into-matmuls{"
+                       "bfloat16=") +
+           flag(options.cooperativeMatrix && options.cooperativeBf16 &&
+                options.cooperativeWideLoads) +
+           "}),canonicalize,cse,"
            "trueno-split-reductions{min-elements=4096 part-elements=1024 "
            "min-parts=16384 inner-parallel=true},"
            "func.func(trueno-split-narrow-reductions),"
@@ -156,6 +162,7 @@ std::string vulkanStagePipeline(VulkanStage stage,
            std::to_string(options.cooperativeBuffers) +
            " cooperative-direct=" + flag(options.cooperativeDirect) +
            " cooperative-wide-loads=" + flag(options.cooperativeWideLoads) +
+           " cooperative-bf16=" + flag(options.cooperativeBf16) +
            " workgroup-memory=" + std::to_string(options.maxWorkgroupMemory) +
            " prefetch=" + flag(options.matmulPrefetch) +
            " implicit-gemm=" + flag(options.implicitGemm) +
@@ -220,6 +227,8 @@ struct VulkanPipelineCliOptions
   Option<bool> cooperativeMatrix{*this, "cooperative-matrix",
                                  llvm::cl::init(false)};
   Option<std::int64_t> subgroupSize{*this, "subgroup-size", llvm::cl::init(0)};
+  Option<bool> cooperativeBf16{*this, "cooperative-bf16",
+                               llvm::cl::init(false)};
 };
 } // namespace
 
@@ -244,6 +253,7 @@ void registerVulkanPipeline() {
           options.storage16 = cli.storage16;
           options.cooperativeMatrix = cli.cooperativeMatrix;
           options.subgroupSize = cli.subgroupSize;
+          options.cooperativeBf16 = cli.cooperativeBf16;
           std::optional<VulkanStage> last = parseVulkanStage(cli.stopAfter);
           for (VulkanStage s : kVulkanStages) {
             if (last && s > *last)
@@ -390,6 +400,83 @@ std::optional<std::int64_t> bytesOf(MemRefType type) {
 }
 } // namespace
 
+LogicalResult retypeBFloat16Matrices(std::vector<std::uint32_t> &words) {
+  // SPIR-V's binary form: a 5-word header (the id bound in word 3), then
+  // instructions, each (word count << 16 | opcode) and its operands.
+  constexpr std::uint32_t kMagic = 0x07230203;
+  enum : std::uint32_t {
+    OpExtension = 10,
+    OpCapability = 17,
+    OpTypeFloat = 22,
+    OpConstant = 43,
+    OpTypeCooperativeMatrixKHR = 4456,
+    CapabilityBFloat16TypeKHR = 5116,
+    CapabilityBFloat16CooperativeMatrixKHR = 5118,
+    FPEncodingBFloat16KHR = 0,
+    MatrixAKHR = 0,
+    MatrixBKHR = 1,
+  };
+  if (words.size() < 5 || words[0] != kMagic)
+    return failure();
+  // The instructions' offsets, the float16 type, and the constants (a
+  // cooperative matrix's use is the id of one).
+  std::vector<std::size_t> at;
+  llvm::DenseMap<std::uint32_t, std::uint32_t> constants;
+  std::optional<std::uint32_t> half;
+  std::size_t lastCapability = 0, halfAt = 0;
+  for (std::size_t i = 5; i < words.size();) {
+    std::uint32_t count = words[i] >> 16, opcode = words[i] & 0xffff;
+    if (count == 0 || i + count > words.size())
+      return failure();
+    at.push_back(i);
+    if (opcode == OpCapability)
+      lastCapability = i + count;
+    else if (opcode == OpTypeFloat && count == 3 && words[i + 2] == 16)
+      half = words[i + 1], halfAt = i + count;
+    else if (opcode == OpConstant && count == 4)
+      constants[words[i + 2]] = words[i + 3];
+    i += count;
+  }
+  if (!half || lastCapability == 0)
+    return failure();
+  std::vector<std::size_t> matrices;
+  for (std::size_t i : at)
+    if ((words[i] & 0xffff) == OpTypeCooperativeMatrixKHR &&
+        (words[i] >> 16) == 7 && words[i + 2] == *half) {
+      auto use = constants.find(words[i + 6]);
+      if (use != constants.end() &&
+          (use->second == MatrixAKHR || use->second == MatrixBKHR))
+        matrices.push_back(i);
+    }
+  if (matrices.empty())
+    return failure(); // (the words unchanged)
+  const std::uint32_t bfloat16 = words[3]++;
+  for (std::size_t i : matrices)
+    words[i + 2] = bfloat16;
+  // The new type just after float16's (before any matrix naming it), the
+  // capabilities after the module's, the extension after those.
+  std::vector<std::uint32_t> extension = {0}; // "SPV_KHR_bfloat16\0"
+  StringRef name = "SPV_KHR_bfloat16";
+  for (std::size_t c = 0; c <= name.size(); c += 4) {
+    std::uint32_t word = 0;
+    for (std::size_t k = 0; k < 4 && c + k < name.size(); ++k)
+      word |= static_cast<std::uint32_t>(name[c + k]) << (8 * k);
+    extension.push_back(word);
+  }
+  extension[0] = static_cast<std::uint32_t>(extension.size()) << 16 | OpExtension;
+  std::vector<std::uint32_t> declarations = {
+      2u << 16 | OpCapability, CapabilityBFloat16TypeKHR,
+      2u << 16 | OpCapability, CapabilityBFloat16CooperativeMatrixKHR};
+  llvm::append_range(declarations, extension);
+  const std::uint32_t type[] = {4u << 16 | OpTypeFloat, bfloat16, 16,
+                                FPEncodingBFloat16KHR};
+  words.insert(words.begin() + static_cast<std::ptrdiff_t>(halfAt),
+               std::begin(type), std::end(type));
+  words.insert(words.begin() + static_cast<std::ptrdiff_t>(lastCapability),
+               declarations.begin(), declarations.end());
+  return success();
+}
+
 FailureOr<SpirvProgram> serializeProgram(ModuleOp module) {
   SpirvProgram program;
   // Kernels by the name of the gpu.module they were outlined into (the
@@ -401,6 +488,18 @@ FailureOr<SpirvProgram> serializeProgram(ModuleOp module) {
       return failure();
     StringRef name = spirvModule.getName().value_or("");
     name.consume_front("__spv__");
+    // The cooperative kernel of a bfloat16 product: its float16 matrices
+    // carry bfloat16 bits (the gpu.module it came from says so, which
+    // convert-gpu-to-spirv leaves in place).
+    if (auto gpuModule = module.lookupSymbol<gpu::GPUModuleOp>(name)) {
+      bool bfloat16 = false;
+      gpuModule.walk([&](gpu::SubgroupMmaComputeOp compute) {
+        bfloat16 |= compute->hasAttr(kBFloat16MatricesAttr);
+      });
+      if (bfloat16 && failed(retypeBFloat16Matrices(kernel->words)))
+        return spirvModule.emitOpError(
+            "has no float16 matrices to retype to bfloat16");
+    }
     kernelOf[name] = static_cast<int>(program.kernels.size());
     program.kernels.push_back(std::move(*kernel));
   }

@@ -166,8 +166,9 @@ constexpr int64_t kWideGroup = 8;
 /// the innermost size multiples of `width`), else 1.
 int64_t copyVectorWidth(MemRefType type, int64_t width = kCopyVector) {
   // bfloat16 is stored as i16 and widened by bit shifts element by element
-  // (trueno-expand-bf16): no vectors of it.
-  if (type.getElementType().isBF16())
+  // (trueno-expand-bf16): no vectors of it, but the cooperative kernel's
+  // wide groups, whose bits it only moves.
+  if (type.getElementType().isBF16() && width != kWideGroup)
     return 1;
   SmallVector<int64_t> strides;
   int64_t offset = 0;
@@ -418,16 +419,6 @@ struct TileMatmulsPass
     if (!isInputType(aType.getElementType()) ||
         !isInputType(bType.getElementType()) || cType.getElementType() != f32)
       return;
-    // The cooperative kernel where both inputs are float16 and its tiles
-    // fit in the device's workgroup memory.
-    std::optional<CooperativeShape> shape;
-    if (cooperativeMatrix && aType.getElementType().isF16() &&
-        bType.getElementType().isF16())
-      shape = CooperativeShape::fit({cooperativeColumns == 256 ? 256 : 128,
-                                     cooperativeStep == 64 ? 64 : 32,
-                                     cooperativeBuffers == 2 ? 2 : 1},
-                                    workgroupMemory);
-    const bool cooperative = shape.has_value();
     // Operands copied just before from another buffer (an im2col): read
     // from that buffer instead, element by element.
     const size_t operandDims = batched ? 3 : 2;
@@ -448,6 +439,31 @@ struct TileMatmulsPass
           read == writtenRoot)
         g->reset();
     }
+    // The cooperative kernel where both inputs are float16 (or bfloat16,
+    // with `cooperative-bf16`) and its tiles fit in the device's workgroup
+    // memory. bfloat16 rides on float16 matrices: the tiles and fragments
+    // carry its bits, and the matrix multiply-adds are marked
+    // `trueno.bfloat16`, for serialization to retype the matrices
+    // (MLIR 19's SPIR-V has no bfloat16: retypeBFloat16Matrices).
+    std::optional<CooperativeShape> shape;
+    // (bfloat16 only where both inputs are copied in wide groups, read
+    // directly: its bits then never pass through a 16-bit integer, which
+    // the device may not have.)
+    const bool bfloat16Inputs = aType.getElementType().isBF16() &&
+                                bType.getElementType().isBF16();
+    const bool bfloat16Wide =
+        cooperativeBf16 && cooperativeWideLoads && bfloat16Inputs &&
+        !gatherA && !gatherB &&
+        copyVectorWidth(aType, kWideGroup) == kWideGroup &&
+        copyVectorWidth(bType, kWideGroup) == kWideGroup;
+    if (cooperativeMatrix && ((aType.getElementType().isF16() &&
+                               bType.getElementType().isF16()) ||
+                              bfloat16Wide))
+      shape = CooperativeShape::fit({cooperativeColumns == 256 ? 256 : 128,
+                                     cooperativeStep == 64 ? 64 : 32,
+                                     cooperativeBuffers == 2 ? 2 : 1},
+                                    workgroupMemory);
+    const bool cooperative = shape.has_value();
     int64_t batches = batched ? cType.getDimSize(0) : 1;
     int64_t m = cType.getDimSize(batched ? 1 : 0),
             n = cType.getDimSize(batched ? 2 : 1),
@@ -976,9 +992,9 @@ struct TileMatmulsPass
       }
     }
     if (cooperative)
-      cooperativeBody(b, loc, tid, *shape, groupA, groupB, aTile, bTile,
-                      cStage, subgroup, m0, n0, contraction, accumulate,
-                      direct);
+      cooperativeBody(b, loc, tid, *shape, groupA, groupB, bfloat16Inputs,
+                      aTile, bTile, cStage, subgroup, m0, n0, contraction,
+                      accumulate, direct);
     else
       fmaBody(b, loc, kPer, tx, ty, aTile, bTile, m0, n0, contraction,
               accumulate);
@@ -1108,7 +1124,8 @@ struct TileMatmulsPass
   /// fragment a round.
   static void cooperativeBody(OpBuilder &b, Location loc, Value tid,
                               const CooperativeShape &shape, int64_t groupA,
-                              int64_t groupB, Value aTile, Value bTile,
+                              int64_t groupB, bool bfloat16, Value aTile,
+                              Value bTile,
                               Value cStage, Value subgroup,
                               Value m0, Value n0, Contraction contraction,
                               Accumulate accumulate,
@@ -1179,9 +1196,13 @@ struct TileMatmulsPass
             for (int64_t i = 0; i < kFragmentsM; ++i)
               for (int64_t j = 0; j < fragmentsN; ++j) {
                 Value &sum = sums[i * fragmentsN + j];
-                sum = kb.create<gpu::SubgroupMmaComputeOp>(
+                auto product = kb.create<gpu::SubgroupMmaComputeOp>(
                     l, accType, as[i], bs[j], sum, /*a_transpose=*/UnitAttr(),
                     /*b_transpose=*/UnitAttr());
+                if (bfloat16)
+                  product->setAttr(mlir::trueno::kBFloat16MatricesAttr,
+                                   kb.getUnitAttr());
+                sum = product;
               }
           }
           return sums;

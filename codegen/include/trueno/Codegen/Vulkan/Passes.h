@@ -23,6 +23,12 @@ namespace mlir::trueno {
 inline constexpr int64_t kWorkgroupMemorySpace = 3;
 inline constexpr int64_t kFunctionMemorySpace = 6;
 
+/// On the cooperative kernel's gpu.subgroup_mma_compute ops where its
+/// float16 matrices carry bfloat16 bits (trueno-tile-matmuls'
+/// cooperative-bf16): serializeProgram retypes that kernel's A and B
+/// matrices to bfloat16 (retypeBFloat16Matrices, Pipeline.h).
+inline constexpr llvm::StringLiteral kBFloat16MatricesAttr = "trueno.bfloat16";
+
 /// A gpu.launch of `groups` x `threads` threads (one-dimensional) at the
 /// builder's insertion point, with its terminator; the builder stays where
 /// it was. The passes that emit kernels (trueno-map-to-workgroups,

@@ -107,8 +107,16 @@ def FoldWideningIntoMatmuls
     kernels disappear, and the product reads half the bytes (and can run
     on cooperative matrices: trueno-tile-matmuls). bfloat16 stays widened:
     stored as i16, its tiles would be copied element by element, which
-    made a 4096 product 1.6x slower on an H100.
+    made a 4096 product 1.6x slower on an H100; but with `bfloat16`, where
+    both of a product's inputs are widened bfloat16 whose rows are a
+    multiple of 8 elements (the cooperative kernel's bfloat16 matrices,
+    which copy 8 at a time: trueno-tile-matmuls' cooperative-bf16).
   }];
+  let options = [
+    Option<"bfloat16", "bfloat16", "bool", /*default=*/"false",
+           "Fold widened bfloat16 inputs too, where both are and their "
+           "rows are multiples of 8 elements">,
+  ];
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
@@ -489,6 +497,11 @@ def TileMatmuls : Pass<"trueno-tile-matmuls", "::mlir::func::FuncOp"> {
            /*default=*/"true",
            "The cooperative kernel copies 8 halves (16 bytes) a load and a "
            "store where an input's rows are groups of 8 in memory, else 4">,
+    Option<"cooperativeBf16", "cooperative-bf16", "bool",
+           /*default=*/"false",
+           "bfloat16 products on the cooperative kernel too, its matrices "
+           "typed float16 carrying the bits and marked `trueno.bfloat16` "
+           "(serialization retypes them: MLIR 19's SPIR-V has no bfloat16)">,
     Option<"workgroupMemory", "workgroup-memory", "int64_t",
            /*default=*/"49152",
            "Bytes of workgroup memory a workgroup may have: the cooperative "

@@ -94,6 +94,12 @@ struct VulkanPipelineOptions {
   /// cooperative-wide-loads; TRUENO_VULKAN_COOPERATIVE_WIDE_LOADS=0 keeps
   /// groups of 4).
   bool cooperativeWideLoads = true;
+  /// bfloat16 products on bfloat16 cooperative matrices (the device's
+  /// VK_KHR_shader_bfloat16; trueno-tile-matmuls' cooperative-bf16): MLIR
+  /// 19's SPIR-V has no bfloat16, so the kernel is built on float16
+  /// matrices that carry the bits, and serialization retypes them
+  /// (retypeBFloat16Matrices).
+  bool cooperativeBf16 = false;
   /// Workgroup memory a workgroup may have, in bytes
   /// (maxComputeSharedMemorySize): the cooperative kernel's shape is the
   /// one asked for or the nearest that fits.
@@ -177,6 +183,15 @@ struct SpirvProgram {
 /// allocating scratch buffers, taking views of buffers and launching
 /// kernels with constant workgroup counts.
 FailureOr<SpirvProgram> serializeProgram(ModuleOp module);
+
+/// Retypes the A and B cooperative matrices of a kernel's SPIR-V `words`
+/// (OpTypeCooperativeMatrixKHR of float16, use MatrixA or MatrixB) to
+/// bfloat16 (SPV_KHR_bfloat16: OpTypeFloat 16 BFloat16KHR, with its
+/// capabilities and extension): the cooperative kernel of a bfloat16
+/// product, which MLIR 19 can only build on float16 matrices carrying the
+/// bits (trueno-tile-matmuls' cooperative-bf16). Fails where the words
+/// have no such matrix or are not a SPIR-V module.
+LogicalResult retypeBFloat16Matrices(std::vector<std::uint32_t> &words);
 
 /// The version of encodeSpirvProgram's format; part of every Vulkan cache
 /// key.

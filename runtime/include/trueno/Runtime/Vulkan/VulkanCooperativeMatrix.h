@@ -3,7 +3,9 @@
 // The few declarations of VK_KHR_cooperative_matrix Trueno uses, for
 // Vulkan headers older than the extension (Debian 12's 1.3.239 predates
 // it, 1.3.255): the feature, the properties of one supported matrix shape,
-// and the query that lists them. The values are the registry's.
+// and the query that lists them; and of VK_KHR_shader_bfloat16 (1.4.311),
+// whose bfloat16 cooperative matrices bfloat16 products use. The values
+// are the registry's.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TRUENO_RUNTIME_VULKAN_VULKANCOOPERATIVEMATRIX_H
@@ -59,5 +61,23 @@ typedef VkResult(
 #define VK_STRUCTURE_TYPE_COOPERATIVE_MATRIX_PROPERTIES_KHR                    \
   static_cast<VkStructureType>(1000506001)
 #endif // VK_KHR_cooperative_matrix
+
+#ifndef VK_KHR_shader_bfloat16
+#define VK_KHR_shader_bfloat16 1
+#define VK_KHR_SHADER_BFLOAT16_EXTENSION_NAME "VK_KHR_shader_bfloat16"
+
+typedef struct VkPhysicalDeviceShaderBfloat16FeaturesKHR {
+  VkStructureType sType;
+  void *pNext;
+  VkBool32 shaderBFloat16Type;
+  VkBool32 shaderBFloat16DotProduct;
+  VkBool32 shaderBFloat16CooperativeMatrix;
+} VkPhysicalDeviceShaderBfloat16FeaturesKHR;
+
+#define VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_BFLOAT16_FEATURES_KHR         \
+  static_cast<VkStructureType>(1000141000)
+#define VK_COMPONENT_TYPE_BFLOAT16_KHR                                         \
+  static_cast<VkComponentTypeKHR>(1000141000)
+#endif // VK_KHR_shader_bfloat16
 
 #endif // TRUENO_RUNTIME_VULKAN_VULKANCOOPERATIVEMATRIX_H

@@ -45,6 +45,10 @@ struct VulkanDeviceInfo {
   /// TRUENO_VULKAN_COOPERATIVE_MATRIX=0, and the device then does not
   /// enable the extension.
   bool cooperativeMatrix = false;
+  /// The same of bfloat16 (VK_KHR_shader_bfloat16's bfloat16 cooperative
+  /// matrices, where cooperativeMatrix): bfloat16 products run on them.
+  /// False with TRUENO_VULKAN_COOPERATIVE_BF16=0.
+  bool cooperativeMatrixBf16 = false;
   /// Float widths whose NaNs, infinities and signed zeros, and whose
   /// denormals, kernels can ask the driver to keep (Vulkan 1.2's float
   /// controls: shaderSignedZeroInfNanPreserveFloatN,
@@ -123,8 +127,12 @@ private:
   llvm::Error create();
   void discover();
   /// Whether `d` has 16x16x16 float16 x float16 + float32 cooperative
-  /// matrices per subgroup of 32, with what the kernels need around them.
-  bool hasCooperativeMatrixF16(const VulkanDeviceInfo &d) const;
+  /// matrices per subgroup of 32, with what the kernels need around them;
+  /// and the same of bfloat16.
+  struct CooperativeMatrixTypes {
+    bool float16 = false, bfloat16 = false;
+  };
+  CooperativeMatrixTypes cooperativeMatrixTypes(const VulkanDeviceInfo &d) const;
   /// Whether `d` lists the device extension `name` (false where the list
   /// cannot be read).
   bool hasExtension(const VulkanDeviceInfo &d, std::string_view name) const;
