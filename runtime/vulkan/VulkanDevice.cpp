@@ -138,6 +138,16 @@ llvm::Error VulkanDevice::create() {
   // can (VulkanKernel, submit()).
   if (info_.maxPushDescriptors > 0)
     extensions.push_back(VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME);
+  // Pipelines' statistics, where asked for (VulkanKernel prints them).
+  VkPhysicalDevicePipelineExecutablePropertiesFeaturesKHR executable{};
+  executable.sType =
+      VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_EXECUTABLE_PROPERTIES_FEATURES_KHR;
+  executable.pipelineExecutableInfo = VK_TRUE;
+  if (info_.pipelineStatistics) {
+    executable.pNext = features11.pNext;
+    features11.pNext = &executable;
+    extensions.push_back(VK_KHR_PIPELINE_EXECUTABLE_PROPERTIES_EXTENSION_NAME);
+  }
 
   VkDeviceCreateInfo create{};
   create.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO;

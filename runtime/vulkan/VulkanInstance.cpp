@@ -294,6 +294,21 @@ VulkanInstance::cooperativeMatrixTypes(const VulkanDeviceInfo &d) const {
                 bfloat16);
 }
 
+bool VulkanInstance::pipelineStatistics(const VulkanDeviceInfo &d) const {
+  const char *setting = std::getenv("TRUENO_VULKAN_PIPELINE_STATISTICS");
+  if (!setting || std::string_view(setting) != "1" ||
+      !hasExtension(d, VK_KHR_PIPELINE_EXECUTABLE_PROPERTIES_EXTENSION_NAME))
+    return false;
+  VkPhysicalDevicePipelineExecutablePropertiesFeaturesKHR executable{};
+  executable.sType =
+      VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_EXECUTABLE_PROPERTIES_FEATURES_KHR;
+  VkPhysicalDeviceFeatures2 features{};
+  features.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2;
+  features.pNext = &executable;
+  functions_.vkGetPhysicalDeviceFeatures2(d.handle, &features);
+  return executable.pipelineExecutableInfo;
+}
+
 std::uint32_t VulkanInstance::pushDescriptors(const VulkanDeviceInfo &d) const {
   const char *setting = std::getenv("TRUENO_VULKAN_PUSH_DESCRIPTORS");
   if ((setting && std::string_view(setting) == "0") ||
@@ -451,6 +466,7 @@ void VulkanInstance::discover() {
       d.cooperativeMatrix = cooperative.float16;
       d.cooperativeMatrixBf16 = cooperative.bfloat16;
       d.maxPushDescriptors = pushDescriptors(d);
+      d.pipelineStatistics = pipelineStatistics(d);
       if (d.computeQueueFamily < 0)
         d.unusable = "it has no compute queue";
       else if (!d.timelineSemaphore)

@@ -1,6 +1,10 @@
 //===- VulkanKernel.cpp - One compute pipeline ----------------------------===//
 #include "trueno/Runtime/Vulkan/VulkanKernel.h"
 
+#include <cstdio>
+#include <string>
+#include <vector>
+
 namespace trueno::runtime::vulkan {
 
 llvm::Expected<std::unique_ptr<VulkanKernel>>
@@ -64,11 +68,70 @@ VulkanKernel::create(std::shared_ptr<VulkanDevice> device,
   pipeline.stage.module = kernel->module_;
   pipeline.stage.pName = entryPoint.c_str();
   pipeline.layout = kernel->pipelineLayout_;
+  const bool statistics = device->info().pipelineStatistics;
+  if (statistics)
+    pipeline.flags = VK_PIPELINE_CREATE_CAPTURE_STATISTICS_BIT_KHR;
   if (VkResult r = vk.vkCreateComputePipelines(handle, cache, 1, &pipeline,
                                                nullptr, &kernel->pipeline_);
       r != VK_SUCCESS)
     return failed(r, "vkCreateComputePipelines");
+  if (statistics)
+    kernel->printStatistics(entryPoint, words.size());
   return kernel;
+}
+
+void VulkanKernel::printStatistics(const std::string &entryPoint,
+                                   std::size_t words) const {
+  const VulkanDeviceFunctions &vk = device_->functions();
+  VkDevice handle = device_->handle();
+  VkPipelineInfoKHR info{};
+  info.sType = VK_STRUCTURE_TYPE_PIPELINE_INFO_KHR;
+  info.pipeline = pipeline_;
+  std::uint32_t count = 0;
+  if (!vk.vkGetPipelineExecutablePropertiesKHR ||
+      vk.vkGetPipelineExecutablePropertiesKHR(handle, &info, &count, nullptr) !=
+          VK_SUCCESS)
+    return;
+  for (std::uint32_t e = 0; e < count; ++e) {
+    VkPipelineExecutableInfoKHR executable{};
+    executable.sType = VK_STRUCTURE_TYPE_PIPELINE_EXECUTABLE_INFO_KHR;
+    executable.pipeline = pipeline_;
+    executable.executableIndex = e;
+    std::uint32_t n = 0;
+    if (vk.vkGetPipelineExecutableStatisticsKHR(handle, &executable, &n,
+                                                nullptr) != VK_SUCCESS)
+      continue;
+    std::vector<VkPipelineExecutableStatisticKHR> stats(n);
+    for (VkPipelineExecutableStatisticKHR &s : stats)
+      s.sType = VK_STRUCTURE_TYPE_PIPELINE_EXECUTABLE_STATISTIC_KHR;
+    if (vk.vkGetPipelineExecutableStatisticsKHR(handle, &executable, &n,
+                                                stats.data()) != VK_SUCCESS)
+      continue;
+    std::string line;
+    for (const VkPipelineExecutableStatisticKHR &s : stats) {
+      line += "; ";
+      line += s.name;
+      line += " ";
+      switch (s.format) {
+      case VK_PIPELINE_EXECUTABLE_STATISTIC_FORMAT_BOOL32_KHR:
+        line += s.value.b32 ? "true" : "false";
+        break;
+      case VK_PIPELINE_EXECUTABLE_STATISTIC_FORMAT_INT64_KHR:
+        line += std::to_string(s.value.i64);
+        break;
+      case VK_PIPELINE_EXECUTABLE_STATISTIC_FORMAT_UINT64_KHR:
+        line += std::to_string(s.value.u64);
+        break;
+      case VK_PIPELINE_EXECUTABLE_STATISTIC_FORMAT_FLOAT64_KHR:
+        line += std::to_string(s.value.f64);
+        break;
+      default:
+        line += "?";
+      }
+    }
+    std::fprintf(stderr, "trueno: vulkan pipeline %s (%zu SPIR-V words)%s\n",
+                 entryPoint.c_str(), words, line.c_str());
+  }
 }
 
 VulkanKernel::~VulkanKernel() {

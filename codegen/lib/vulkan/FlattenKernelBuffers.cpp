@@ -276,7 +276,7 @@ void copySignWithoutInt64(ModuleOp module) {
 /// product is exact too). Carries the sign of x.
 Value integerRem(OpBuilder &b, Location loc, Value x, Value y) {
   const bool wide = x.getType().isF64();
-  const int64_t p = wide ? 52 : 23, bias = wide ? 1023 : 127;
+  const int64_t p = wide ? 52 : 23; // (bias: 1023 or 127, in the exponents)
   Type integer = wide ? b.getI64Type() : b.getI32Type();
   Type floating = x.getType();
   auto constant = [&](int64_t v) -> Value {

@@ -449,13 +449,17 @@ struct TileMatmulsPass
     // (bfloat16 only where both inputs are copied in wide groups, read
     // directly: its bits then never pass through a 16-bit integer, which
     // the device may not have.)
+    // Whether the cooperative kernel would copy an input in groups of 8
+    // (read directly, its rows groups of 8 in memory).
+    auto wideGroups = [&](MemRefType type, const std::optional<Gather> &g) {
+      return cooperativeWideLoads && !g &&
+             copyVectorWidth(type, kWideGroup) == kWideGroup;
+    };
     const bool bfloat16Inputs = aType.getElementType().isBF16() &&
                                 bType.getElementType().isBF16();
-    const bool bfloat16Wide =
-        cooperativeBf16 && cooperativeWideLoads && bfloat16Inputs &&
-        !gatherA && !gatherB &&
-        copyVectorWidth(aType, kWideGroup) == kWideGroup &&
-        copyVectorWidth(bType, kWideGroup) == kWideGroup;
+    const bool bfloat16Wide = cooperativeBf16 && bfloat16Inputs &&
+                              wideGroups(aType, gatherA) &&
+                              wideGroups(bType, gatherB);
     if (cooperativeMatrix && ((aType.getElementType().isF16() &&
                                bType.getElementType().isF16()) ||
                               bfloat16Wide))
@@ -571,15 +575,9 @@ struct TileMatmulsPass
     // and one store a group) where the input's rows are groups of 8 in
     // memory and `cooperative-wide-loads`, else 4 (vector<4xf16>).
     const int64_t groupA =
-        cooperative && cooperativeWideLoads && !gatherA &&
-                copyVectorWidth(aType, kWideGroup) == kWideGroup
-            ? kWideGroup
-            : kCopyVector;
+        cooperative && wideGroups(aType, gatherA) ? kWideGroup : kCopyVector;
     const int64_t groupB =
-        cooperative && cooperativeWideLoads && !gatherB &&
-                copyVectorWidth(bType, kWideGroup) == kWideGroup
-            ? kWideGroup
-            : kCopyVector;
+        cooperative && wideGroups(bType, gatherB) ? kWideGroup : kCopyVector;
     Value aTile, bTile, cStage, subgroup, tx, ty;
     if (cooperative) {
       auto groupType = [&](int64_t halves) -> Type {

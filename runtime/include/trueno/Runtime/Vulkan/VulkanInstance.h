@@ -69,6 +69,12 @@ struct VulkanDeviceInfo {
   /// most this many need no descriptor set allocated and written per
   /// dispatch.
   std::uint32_t maxPushDescriptors = 0;
+  /// Whether pipelines report their compiled code's statistics
+  /// (VK_KHR_pipeline_executable_properties: registers, shared memory...),
+  /// asked for by TRUENO_VULKAN_PIPELINE_STATISTICS=1 and printed for
+  /// every pipeline created: a diagnostic (the driver then keeps more of
+  /// each pipeline).
+  bool pipelineStatistics = false;
   std::array<std::uint32_t, 3> maxWorkgroupCount{}, maxWorkgroupSize{};
   std::uint32_t maxWorkgroupInvocations = 0;
   std::uint32_t maxSharedMemoryBytes = 0;
@@ -139,6 +145,9 @@ private:
   /// `d`'s maxPushDescriptors where it has VK_KHR_push_descriptor and
   /// TRUENO_VULKAN_PUSH_DESCRIPTORS is not 0, else 0.
   std::uint32_t pushDescriptors(const VulkanDeviceInfo &d) const;
+  /// Whether TRUENO_VULKAN_PIPELINE_STATISTICS=1 asks for, and `d` has,
+  /// VK_KHR_pipeline_executable_properties' pipelineExecutableInfo.
+  bool pipelineStatistics(const VulkanDeviceInfo &d) const;
   static VKAPI_ATTR VkBool32 VKAPI_CALL
   onMessage(VkDebugUtilsMessageSeverityFlagBitsEXT severity,
             VkDebugUtilsMessageTypeFlagsEXT types,

@@ -56,6 +56,9 @@ public:
   void setLabel(std::string label) { label_ = std::move(label); }
 
 private:
+  /// One line on stderr per executable of the pipeline: the driver's
+  /// statistics of its compiled code (TRUENO_VULKAN_PIPELINE_STATISTICS=1).
+  void printStatistics(const std::string &entryPoint, std::size_t words) const;
   VulkanKernel(std::shared_ptr<VulkanDevice> device, int bindings)
       : device_(std::move(device)), bindings_(bindings) {}
 
