@@ -334,8 +334,9 @@ private:
     return static_cast<int64_t>(buffers.size()) > maxBuffers_;
   }
 
-  /// Whether the group is one exact widening of float16 to float32 (what
-  /// trueno-fold-widening-into-matmuls lets a product read directly).
+  /// Whether the group is one exact widening of float16 or bfloat16 to
+  /// float32 (what trueno-fold-widening-into-matmuls lets a product read
+  /// directly: bfloat16 where it runs on bfloat16 cooperative matrices).
   bool isWideningOnly(int root) {
     if (members_[root].size() != 1)
       return false;
@@ -344,7 +345,7 @@ private:
       return false;
     Type from = getElementTypeOrSelf(cast->getOperand(0).getType()),
          to = getElementTypeOrSelf(cast->getResult(0).getType());
-    return from.isF16() && to.isF32();
+    return (from.isF16() || from.isBF16()) && to.isF32();
   }
 
   bool isCheap(int root) {
@@ -375,7 +376,7 @@ private:
       // A product reads whole rows and columns of its operands, not one
       // element per iteration: they must be materialized first. Its
       // elementwise consumers (bias, activation) do fuse after it. With
-      // widen-into-products, a widening of float16 it alone reads joins it
+      // widen-into-products, a widening of halves it alone reads joins it
       // (codegen then reads the halves: trueno-fold-widening-into-matmuls).
       if (!(widenIntoProducts_ && isa<MatmulOp>(consumerOp) &&
             isWideningOnly(*producer) && onlyFeeds(*producer, consumerOp)))

@@ -666,12 +666,18 @@ func.func @halves(%a: tensor<8x4xf16>, %b: tensor<4x6xbf16>) -> (tensor<8x6xf32>
 
 // -----
 
-// A bfloat16 widening stays a kernel of its own even with
-// widen-into-products: the product reads float32 (copying bfloat16 tiles
-// element by element was slower than the widening kernel).
+// A bfloat16 widening joins the product's kernel too: codegen reads the
+// bfloat16 there where the product runs on bfloat16 cooperative matrices,
+// and keeps the widening (a launch of its own, as before) elsewhere.
+// CHECK-LABEL: func.func @bfloat16_product(
+// CHECK-NEXT:    %[[WA:.*]] = call @bfloat16_product_kernel0(%arg0)
+// CHECK-NEXT:    call @bfloat16_product_kernel1(%[[WA]], %arg1)
 // WIDEN-LABEL: func.func @bfloat16_product(
-// WIDEN-NEXT:    %[[WA:.*]] = call @bfloat16_product_kernel0(%arg0)
-// WIDEN-NEXT:    call @bfloat16_product_kernel1(%[[WA]], %arg1)
+// WIDEN-NEXT:    call @bfloat16_product_kernel0(%arg0, %arg1)
+// WIDEN-NEXT:    return
+// WIDEN:       func.func private @bfloat16_product_kernel0(%{{.*}}: tensor<8x4xbf16>, %{{.*}}: tensor<4x6xf32>)
+// WIDEN-NEXT:    trueno.cast
+// WIDEN-NEXT:    trueno.matmul
 func.func @bfloat16_product(%a: tensor<8x4xbf16>, %b: tensor<4x6xf32>) -> tensor<8x6xf32> {
   %wa = trueno.cast %a : tensor<8x4xbf16> to tensor<8x4xf32>
   %p = trueno.matmul %wa, %b : tensor<8x4xf32>, tensor<4x6xf32> -> tensor<8x6xf32>

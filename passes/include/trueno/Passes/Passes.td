@@ -28,10 +28,10 @@ def FormKernels : Pass<"trueno-form-kernels", "::mlir::ModuleOp"> {
       buffer, and may allow as few as 32 a shader.
     - Constants are cloned into every kernel that uses them.
     - A product's operands are materialized first, except, with
-      `widen-into-products`, an exact widening of float16 to float32 that
-      only the product reads: it joins the product's kernel, where the
-      Vulkan code generator has the product read the halves (and may run
-      it on cooperative matrices).
+      `widen-into-products`, an exact widening of float16 or bfloat16 to
+      float32 that only the product reads: it joins the product's kernel,
+      where the Vulkan code generator may have the product read the halves
+      (and run it on cooperative matrices).
 
     A value computed in a group and used outside it (by another kernel, or
     returned) becomes one more result of that group's kernel: kernels have

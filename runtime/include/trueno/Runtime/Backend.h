@@ -79,9 +79,9 @@ struct CompileTarget {
   /// Buffers one kernel may bind (a GPU's storage-buffer bindings per
   /// shader, less room for codegen's scratch buffers); 0: no limit.
   std::int64_t maxKernelBuffers = 0;
-  /// A widening of float16 that only a matrix product reads joins the
-  /// product's kernel (trueno-form-kernels' widen-into-products): the
-  /// Vulkan code generator reads the halves there.
+  /// A widening of float16 or bfloat16 that only a matrix product reads
+  /// joins the product's kernel (trueno-form-kernels' widen-into-products):
+  /// the Vulkan code generator may read the halves there.
   bool widenIntoProducts = false;
 
   /// Every field, as text: part of each cache key.
