@@ -276,10 +276,14 @@ VulkanInstance::cooperativeMatrixTypes(const VulkanDeviceInfo &d) const {
     features.pNext = &bf16;
     functions_.vkGetPhysicalDeviceFeatures2(d.handle, &features);
     const char *bf16Setting = std::getenv("TRUENO_VULKAN_COOPERATIVE_BF16");
-    bfloat16 = bf16.shaderBFloat16Type && bf16.shaderBFloat16CooperativeMatrix &&
-               bf16Setting && std::string_view(bf16Setting) == "1";
+    bfloat16 = bf16.shaderBFloat16Type &&
+               bf16.shaderBFloat16CooperativeMatrix && bf16Setting &&
+               std::string_view(bf16Setting) == "1";
   }
-  listed += bfloat16 ? " bfloat16 ones used" : " bfloat16 ones not used (TRUENO_VULKAN_COOPERATIVE_BF16=1 uses them where listed)";
+  listed += bfloat16
+                ? " bfloat16 ones used"
+                : " bfloat16 ones not used (TRUENO_VULKAN_COOPERATIVE_BF16=1 "
+                  "uses them where listed)";
   // TRUENO_VULKAN_COOPERATIVE_MATRIX=0 turns them off: kernels do not use
   // them and the device does not enable the extension (Debian's validation
   // layer, 1.3.239, does not know it).

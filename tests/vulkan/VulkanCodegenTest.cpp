@@ -368,21 +368,23 @@ TEST_CASE("bfloat16 products compile to bfloat16 cooperative matrices where "
   using Instruction = std::pair<std::uint32_t, std::vector<std::uint32_t>>;
   auto instructions = [](const std::vector<std::uint32_t> &words) {
     std::vector<Instruction> out;
-    for (std::size_t i = 5; i < words.size();) {
+    std::size_t i = 5;
+    while (i < words.size()) {
       std::uint32_t count = words[i] >> 16;
-      REQUIRE(count >= 1);
-      REQUIRE(i + count <= words.size());
-      out.push_back({words[i] & 0xffff, std::vector<std::uint32_t>(
-                                            words.begin() + i + 1,
-                                            words.begin() + i + count)});
+      if (count == 0 || i + count > words.size())
+        break; // malformed: checked below
+      out.push_back({words[i] & 0xffff,
+                     std::vector<std::uint32_t>(words.begin() + i + 1,
+                                                words.begin() + i + count)});
       i += count;
     }
+    CHECK(i == words.size());
     return out;
   };
   auto count = [&](const SpirvKernel &kernel, std::uint32_t opcode) {
-    return llvm::count_if(instructions(kernel.words), [&](const Instruction &i) {
-      return i.first == opcode;
-    });
+    return llvm::count_if(
+        instructions(kernel.words),
+        [&](const Instruction &i) { return i.first == opcode; });
   };
   {
     // Without the device's bfloat16 matrices: the inputs widened (the

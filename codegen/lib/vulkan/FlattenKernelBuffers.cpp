@@ -100,12 +100,14 @@ std::optional<Flattened> flatten(MemRefType type, int64_t vectorWidth) {
   // (bfloat16 only in wide groups, whose bits the cooperative kernel moves
   // without arithmetic.)
   if (w > 1 && (!f.bfloat16 || w == kWideHalves) && f.offset % w == 0 &&
-      elements % w == 0 &&
-      llvm::all_of(f.strides, [&](int64_t s) { return s == 1 || s % w == 0; })) {
+      elements % w == 0 && llvm::all_of(f.strides, [&](int64_t s) {
+        return s == 1 || s % w == 0;
+      })) {
     f.vectorWidth = w;
-    Type group = w == kWideHalves
-                     ? VectorType::get({4}, IntegerType::get(type.getContext(), 32))
-                     : VectorType::get({w}, element);
+    Type group =
+        w == kWideHalves
+            ? VectorType::get({4}, IntegerType::get(type.getContext(), 32))
+            : VectorType::get({w}, element);
     f.type = MemRefType::get({elements / w}, group, MemRefLayoutAttrInterface(),
                              type.getMemorySpace());
     return f;
@@ -655,14 +657,13 @@ struct FlattenKernelBuffersPass
           // vector<4xi32>, bitcast back (trueno-tile-matmuls bitcasts it
           // to vector<4xi32> again for its tile: the two fold away).
           Value position = b.create<arith::DivUIOp>(
-              loc, index,
-              b.create<arith::ConstantIndexOp>(loc, f.vectorWidth));
+              loc, index, b.create<arith::ConstantIndexOp>(loc, f.vectorWidth));
           vector = b.create<memref::LoadOp>(loc, f.type.getElementType(),
                                             argument, ValueRange{position});
           if (vector.getType() != load.getVectorType()) {
             Value group = vector;
-            vector = b.create<vector::BitCastOp>(loc, load.getVectorType(),
-                                                 group);
+            vector =
+                b.create<vector::BitCastOp>(loc, load.getVectorType(), group);
             // (At once where a use casts it back: a bfloat16 vector would
             // otherwise meet trueno-expand-bf16 first.)
             for (Operation *use : llvm::make_early_inc_range(load->getUsers()))

@@ -65,8 +65,8 @@ struct FoldWideningIntoMatmulsPass
       // elements a load); with `bfloat16`, not where both inputs are
       // bfloat16 in rows of multiples of 8 (the cooperative kernel's).
       auto bfloat16Rows = [](Value half) {
-        auto type = dyn_cast_or_null<RankedTensorType>(
-            half ? half.getType() : Type());
+        auto type =
+            dyn_cast_or_null<RankedTensorType>(half ? half.getType() : Type());
         return type && type.getElementType().isBF16() &&
                !type.isDynamicDim(type.getRank() - 1) &&
                type.getShape().back() % 8 == 0;

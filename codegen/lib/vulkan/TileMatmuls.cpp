@@ -455,14 +455,14 @@ struct TileMatmulsPass
       return cooperativeWideLoads && !g &&
              copyVectorWidth(type, kWideGroup) == kWideGroup;
     };
-    const bool bfloat16Inputs = aType.getElementType().isBF16() &&
-                                bType.getElementType().isBF16();
+    const bool bfloat16Inputs =
+        aType.getElementType().isBF16() && bType.getElementType().isBF16();
     const bool bfloat16Wide = cooperativeBf16 && bfloat16Inputs &&
                               wideGroups(aType, gatherA) &&
                               wideGroups(bType, gatherB);
-    if (cooperativeMatrix && ((aType.getElementType().isF16() &&
-                               bType.getElementType().isF16()) ||
-                              bfloat16Wide))
+    if (cooperativeMatrix &&
+        ((aType.getElementType().isF16() && bType.getElementType().isF16()) ||
+         bfloat16Wide))
       shape = CooperativeShape::fit({cooperativeColumns == 256 ? 256 : 128,
                                      cooperativeStep == 64 ? 64 : 32,
                                      cooperativeBuffers == 2 ? 2 : 1},
@@ -1123,8 +1123,7 @@ struct TileMatmulsPass
   static void cooperativeBody(OpBuilder &b, Location loc, Value tid,
                               const CooperativeShape &shape, int64_t groupA,
                               int64_t groupB, bool bfloat16, Value aTile,
-                              Value bTile,
-                              Value cStage, Value subgroup,
+                              Value bTile, Value cStage, Value subgroup,
                               Value m0, Value n0, Contraction contraction,
                               Accumulate accumulate,
                               const std::optional<DirectC> &direct) {
@@ -1185,10 +1184,9 @@ struct TileMatmulsPass
             for (int64_t j = 0; j < fragmentsN; ++j)
               bs.push_back(kb.create<gpu::SubgroupMmaLoadMatrixOp>(
                   l, fragment(f16, "BOp"), bTile,
-                  ValueRange{
-                      buffer, c(kk),
-                      kb.create<arith::AddIOp>(l, subgroupGroup,
-                                               c(kFragment * j / groupB))},
+                  ValueRange{buffer, c(kk),
+                             kb.create<arith::AddIOp>(
+                                 l, subgroupGroup, c(kFragment * j / groupB))},
                   lead((shape.columns + kCoopPad) / groupB),
                   /*transpose=*/UnitAttr()));
             for (int64_t i = 0; i < kFragmentsM; ++i)

@@ -138,7 +138,8 @@ private:
   struct CooperativeMatrixTypes {
     bool float16 = false, bfloat16 = false;
   };
-  CooperativeMatrixTypes cooperativeMatrixTypes(const VulkanDeviceInfo &d) const;
+  CooperativeMatrixTypes
+  cooperativeMatrixTypes(const VulkanDeviceInfo &d) const;
   /// Whether `d` lists the device extension `name` (false where the list
   /// cannot be read).
   bool hasExtension(const VulkanDeviceInfo &d, std::string_view name) const;
