@@ -183,8 +183,8 @@ public:
     if (auto direct =
             choiceSetting("TRUENO_VULKAN_COOPERATIVE_DIRECT", {"0", "1"}))
       options_.cooperativeDirect = *direct == "1";
-    if (auto wide = choiceSetting("TRUENO_VULKAN_COOPERATIVE_WIDE_LOADS",
-                                  {"1", "0"}))
+    if (auto wide =
+            choiceSetting("TRUENO_VULKAN_COOPERATIVE_WIDE_LOADS", {"1", "0"}))
       options_.cooperativeWideLoads = *wide == "1";
     options_.maxWorkgroupMemory = info.maxSharedMemoryBytes;
     // Row reductions combine within subgroups by shuffles where the device's

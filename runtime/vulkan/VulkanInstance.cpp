@@ -30,6 +30,12 @@ bool validationRequested() {
   return setting && *setting && std::strcmp(setting, "0") != 0;
 }
 
+/// Whether the environment variable `name` is set to `value`.
+bool settingIs(const char *name, std::string_view value) {
+  const char *setting = std::getenv(name);
+  return setting && std::string_view(setting) == value;
+}
+
 const char *typeName(VkPhysicalDeviceType type) {
   switch (type) {
   case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU:
@@ -224,15 +230,10 @@ VulkanInstance::cooperativeMatrixTypes(const VulkanDeviceInfo &d) const {
   if (!functions_.vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR)
     return answer(false, "the loader has no "
                          "vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR");
-  // Asked on its own: a chain with a structure the device does not know is
-  // not allowed.
   VkPhysicalDeviceCooperativeMatrixFeaturesKHR cooperative{};
   cooperative.sType =
       VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_KHR;
-  VkPhysicalDeviceFeatures2 features{};
-  features.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2;
-  features.pNext = &cooperative;
-  functions_.vkGetPhysicalDeviceFeatures2(d.handle, &features);
+  queryFeatures(d, &cooperative);
   if (!cooperative.cooperativeMatrix)
     return answer(false, "the cooperativeMatrix feature is off");
   std::uint32_t count = 0;
@@ -273,12 +274,10 @@ VulkanInstance::cooperativeMatrixTypes(const VulkanDeviceInfo &d) const {
       hasExtension(d, VK_KHR_SHADER_BFLOAT16_EXTENSION_NAME)) {
     VkPhysicalDeviceShaderBfloat16FeaturesKHR bf16{};
     bf16.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_BFLOAT16_FEATURES_KHR;
-    features.pNext = &bf16;
-    functions_.vkGetPhysicalDeviceFeatures2(d.handle, &features);
-    const char *bf16Setting = std::getenv("TRUENO_VULKAN_COOPERATIVE_BF16");
+    queryFeatures(d, &bf16);
     bfloat16 = bf16.shaderBFloat16Type &&
-               bf16.shaderBFloat16CooperativeMatrix && bf16Setting &&
-               std::string_view(bf16Setting) == "1";
+               bf16.shaderBFloat16CooperativeMatrix &&
+               settingIs("TRUENO_VULKAN_COOPERATIVE_BF16", "1");
   }
   listed += bfloat16
                 ? " bfloat16 ones used"
@@ -287,8 +286,7 @@ VulkanInstance::cooperativeMatrixTypes(const VulkanDeviceInfo &d) const {
   // TRUENO_VULKAN_COOPERATIVE_MATRIX=0 turns them off: kernels do not use
   // them and the device does not enable the extension (Debian's validation
   // layer, 1.3.239, does not know it).
-  const char *setting = std::getenv("TRUENO_VULKAN_COOPERATIVE_MATRIX");
-  bool off = setting && std::string_view(setting) == "0";
+  bool off = settingIs("TRUENO_VULKAN_COOPERATIVE_MATRIX", "0");
   return answer(has && !off,
                 (!has  ? "no 16x16x16 float16 -> float32; listed:"
                  : off ? "16x16x16 float16 -> float32 available, turned off by "
@@ -299,24 +297,27 @@ VulkanInstance::cooperativeMatrixTypes(const VulkanDeviceInfo &d) const {
                 bfloat16);
 }
 
+void VulkanInstance::queryFeatures(const VulkanDeviceInfo &d,
+                                   void *features) const {
+  VkPhysicalDeviceFeatures2 query{};
+  query.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2;
+  query.pNext = features;
+  functions_.vkGetPhysicalDeviceFeatures2(d.handle, &query);
+}
+
 bool VulkanInstance::pipelineStatistics(const VulkanDeviceInfo &d) const {
-  const char *setting = std::getenv("TRUENO_VULKAN_PIPELINE_STATISTICS");
-  if (!setting || std::string_view(setting) != "1" ||
+  if (!settingIs("TRUENO_VULKAN_PIPELINE_STATISTICS", "1") ||
       !hasExtension(d, VK_KHR_PIPELINE_EXECUTABLE_PROPERTIES_EXTENSION_NAME))
     return false;
   VkPhysicalDevicePipelineExecutablePropertiesFeaturesKHR executable{};
   executable.sType =
       VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_EXECUTABLE_PROPERTIES_FEATURES_KHR;
-  VkPhysicalDeviceFeatures2 features{};
-  features.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2;
-  features.pNext = &executable;
-  functions_.vkGetPhysicalDeviceFeatures2(d.handle, &features);
+  queryFeatures(d, &executable);
   return executable.pipelineExecutableInfo;
 }
 
 std::uint32_t VulkanInstance::pushDescriptors(const VulkanDeviceInfo &d) const {
-  const char *setting = std::getenv("TRUENO_VULKAN_PUSH_DESCRIPTORS");
-  if ((setting && std::string_view(setting) == "0") ||
+  if (settingIs("TRUENO_VULKAN_PUSH_DESCRIPTORS", "0") ||
       !hasExtension(d, VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME))
     return 0;
   VkPhysicalDevicePushDescriptorPropertiesKHR push{};

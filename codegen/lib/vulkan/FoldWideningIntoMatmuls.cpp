@@ -71,15 +71,13 @@ struct FoldWideningIntoMatmulsPass
                !type.isDynamicDim(type.getRank() - 1) &&
                type.getShape().back() % 8 == 0;
       };
-      const bool foldBFloat16 =
-          bfloat16 &&
-          llvm::all_of(op.getDpsInputOperands(), [&](OpOperand *input) {
-            return bfloat16Rows(widenedHalf(input->get()));
-          });
+      SmallVector<Value> halves;
+      for (OpOperand *input : op.getDpsInputOperands())
+        halves.push_back(widenedHalf(input->get()));
+      const bool foldBFloat16 = bfloat16 && llvm::all_of(halves, bfloat16Rows);
       SmallVector<Value> inputs;
       SmallVector<Operation *> widenings;
-      for (OpOperand *input : op.getDpsInputOperands()) {
-        Value half = widenedHalf(input->get());
+      for (auto [input, half] : llvm::zip(op.getDpsInputOperands(), halves)) {
         if (half && getElementTypeOrSelf(half.getType()).isBF16() &&
             !foldBFloat16)
           half = Value();

@@ -463,7 +463,8 @@ LogicalResult retypeBFloat16Matrices(std::vector<std::uint32_t> &words) {
       word |= static_cast<std::uint32_t>(name[c + k]) << (8 * k);
     extension.push_back(word);
   }
-  extension[0] = static_cast<std::uint32_t>(extension.size()) << 16 | OpExtension;
+  extension[0] =
+      static_cast<std::uint32_t>(extension.size()) << 16 | OpExtension;
   std::vector<std::uint32_t> declarations = {
       2u << 16 | OpCapability, CapabilityBFloat16TypeKHR,
       2u << 16 | OpCapability, CapabilityBFloat16CooperativeMatrixKHR};

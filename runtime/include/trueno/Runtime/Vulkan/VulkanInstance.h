@@ -146,6 +146,10 @@ private:
   /// `d`'s maxPushDescriptors where it has VK_KHR_push_descriptor and
   /// TRUENO_VULKAN_PUSH_DESCRIPTORS is not 0, else 0.
   std::uint32_t pushDescriptors(const VulkanDeviceInfo &d) const;
+  /// Fills `features` (one feature structure, its sType set, pNext null)
+  /// for `d`: asked on its own, since a chain with a structure the device
+  /// does not know is not allowed.
+  void queryFeatures(const VulkanDeviceInfo &d, void *features) const;
   /// Whether TRUENO_VULKAN_PIPELINE_STATISTICS=1 asks for, and `d` has,
   /// VK_KHR_pipeline_executable_properties' pipelineExecutableInfo.
   bool pipelineStatistics(const VulkanDeviceInfo &d) const;
