@@ -241,6 +241,18 @@ llvm::Error VulkanDevice::create() {
     return e;
   if (const char *setting = std::getenv("TRUENO_VULKAN_MERGE"))
     merge_ = std::string_view(setting) != "0";
+  // A CPU driver (lavapipe) runs a batch on the cores that record the
+  // next: there a long call is submitted whole.
+  earlySubmitAfter_ = info_.type == "CPU" ? 0 : 8;
+  if (const char *setting = std::getenv("TRUENO_VULKAN_EARLY_SUBMIT")) {
+    char *end = nullptr;
+    long long asked = std::strtoll(setting, &end, 10);
+    if (end != setting && *end == '\0' && asked >= 0 && asked <= 1000000)
+      earlySubmitAfter_ = static_cast<std::size_t>(asked);
+    else
+      llvm::errs() << "trueno: ignoring TRUENO_VULKAN_EARLY_SUBMIT=" << setting
+                   << " (commands, 0 to 1000000)\n";
+  }
   if (profilePool_)
     commandsPerBatch_ = kProfiledPerBatch;
   if (merge_)
@@ -967,7 +979,7 @@ VulkanDevice::submit(std::span<const VulkanCommand> commands,
   if (!open_)
     if (llvm::Error e = openBatch(sets, descriptors, uploadBytes))
       return e;
-  Batch &batch = batches_[nextBatch_];
+  Batch *batch = &batches_[nextBatch_];
   std::vector<VkDescriptorSet> setOf(commands.size(), VK_NULL_HANDLE);
   if (timed)
     marks[1] = Clock::now();
@@ -982,7 +994,7 @@ VulkanDevice::submit(std::span<const VulkanCommand> commands,
       VkDescriptorSetLayout layout = c.kernel->setLayout();
       VkDescriptorSetAllocateInfo allocate{};
       allocate.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO;
-      allocate.descriptorPool = batch.descriptorPool;
+      allocate.descriptorPool = batch->descriptorPool;
       allocate.descriptorSetCount = 1;
       allocate.pSetLayouts = &layout;
       // A failure leaves the open batch's commands as they were; the sets
@@ -991,8 +1003,8 @@ VulkanDevice::submit(std::span<const VulkanCommand> commands,
       if (VkResult r =
               vk_.vkAllocateDescriptorSets(device_, &allocate, &setOf[i]);
           r != VK_SUCCESS) {
-        batch.usedSets = batch.poolSets;
-        batch.usedDescriptors = batch.poolDescriptors;
+        batch->usedSets = batch->poolSets;
+        batch->usedDescriptors = batch->poolDescriptors;
         return failure("vkAllocateDescriptorSets failed: " + resultName(r));
       }
       appendBufferWrites(c, setOf[i], infos, writes);
@@ -1000,8 +1012,8 @@ VulkanDevice::submit(std::span<const VulkanCommand> commands,
     vk_.vkUpdateDescriptorSets(device_,
                                static_cast<std::uint32_t>(writes.size()),
                                writes.data(), 0, nullptr);
-    batch.usedSets += sets;
-    batch.usedDescriptors += descriptors;
+    batch->usedSets += sets;
+    batch->usedDescriptors += descriptors;
   }
   if (timed)
     marks[2] = Clock::now();
@@ -1010,7 +1022,7 @@ VulkanDevice::submit(std::span<const VulkanCommand> commands,
   // writes, or read what it writes, in this batch or in the calls that
   // joined it earlier: a barrier where it has such a command since the
   // last one (buffers compared whole).
-  VkCommandBuffer cb = batch.commands;
+  VkCommandBuffer cb = batch->commands;
   VkMemoryBarrier barrier{};
   barrier.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER;
   barrier.srcAccessMask =
@@ -1029,16 +1041,48 @@ VulkanDevice::submit(std::span<const VulkanCommand> commands,
   std::size_t barriers = 0;
   // The prologue begun before anything is recorded, where an upload may go
   // there (a failure leaves the batch as it was).
-  if (!batch.prologueBegun &&
+  if (!batch->prologueBegun &&
       llvm::any_of(commands, [&](const VulkanCommand &c) {
-        return c.kind == VulkanCommand::Upload && !batch.used.contains(c.to);
+        return c.kind == VulkanCommand::Upload && !batch->used.contains(c.to);
       })) {
-    if (llvm::Error e = beginAfterEarlierWork(batch.prologue))
+    if (llvm::Error e = beginAfterEarlierWork(batch->prologue))
       return e;
-    batch.prologueBegun = true;
+    batch->prologueBegun = true;
   }
+  // Early submission: where the device has nothing left to run, the
+  // commands recorded so far are submitted and the rest go to a new batch,
+  // so that the device starts a long program (a training step's 150
+  // commands) while the host records the rest. Only where nothing after
+  // the cut needs the batch's own memory: descriptor sets (allocated
+  // above, for the whole call, from this batch's pool) or staging.
+  std::size_t lastUpload = 0;
+  for (std::size_t i = 0; i < commands.size(); ++i)
+    if (commands[i].kind == VulkanCommand::Upload)
+      lastUpload = i + 1;
+  const bool mayCut = earlySubmitAfter_ > 0 && sets == 0 &&
+                      commands.size() - lastUpload > earlySubmitAfter_;
+  std::size_t cuts = 0;
   for (std::size_t i = 0; i < commands.size(); ++i) {
     const VulkanCommand &c = commands[i];
+    // Asked every 8 commands (a semaphore query each time).
+    if (mayCut && i > lastUpload && batch->recorded >= earlySubmitAfter_ &&
+        (i - lastUpload) % 8 == 0 && commands.size() - i >= 8 &&
+        unfinishedBatches() == 0) {
+      // The batch keeps what the whole call holds (the later batches run
+      // after it, but one may fail to be submitted).
+      for (const std::shared_ptr<const void> &h : held)
+        batch->held.push_back(h);
+      if (llvm::Error e = submitOpenBatch())
+        return e;
+      if (llvm::Error e = openBatch(0, 0, 0))
+        return e;
+      batch = &batches_[nextBatch_];
+      cb = batch->commands;
+      bound = VK_NULL_HANDLE;
+      profileFirst =
+          static_cast<std::uint32_t>(nextBatch_ * (kProfiledPerBatch + 1));
+      ++cuts;
+    }
     reads.clear();
     writes.clear();
     switch (c.kind) {
@@ -1062,33 +1106,33 @@ VulkanDevice::submit(std::span<const VulkanCommand> commands,
     // An upload into a buffer no command of the batch uses yet goes to the
     // prologue, whose copies the leading barrier orders before every
     // command: nothing waits for it here.
-    if (c.kind == VulkanCommand::Upload && batch.prologueBegun &&
-        !batch.used.contains(c.to)) {
-      VkBufferCopy region{batch.usedStaging, c.toOffset, c.bytes};
+    if (c.kind == VulkanCommand::Upload && batch->prologueBegun &&
+        !batch->used.contains(c.to)) {
+      VkBufferCopy region{batch->usedStaging, c.toOffset, c.bytes};
       if (c.bytes) {
-        std::memcpy(batch.staging.bytes + batch.usedStaging, c.host, c.bytes);
-        vk_.vkCmdCopyBuffer(batch.prologue, batch.staging.buffer, c.to, 1,
+        std::memcpy(batch->staging.bytes + batch->usedStaging, c.host, c.bytes);
+        vk_.vkCmdCopyBuffer(batch->prologue, batch->staging.buffer, c.to, 1,
                             &region);
       }
-      batch.usedStaging += (c.bytes + 15) & ~std::size_t(15);
-      batch.used.insert(c.to);
+      batch->usedStaging += (c.bytes + 15) & ~std::size_t(15);
+      batch->used.insert(c.to);
       continue;
     }
-    batch.used.insert(reads.begin(), reads.end());
-    batch.used.insert(writes.begin(), writes.end());
-    bool dependent = among(reads, batch.writtenSinceBarrier) ||
-                     among(writes, batch.writtenSinceBarrier) ||
-                     among(writes, batch.readSinceBarrier);
-    if (batch.recorded++ > 0 && dependent) {
+    batch->used.insert(reads.begin(), reads.end());
+    batch->used.insert(writes.begin(), writes.end());
+    bool dependent = among(reads, batch->writtenSinceBarrier) ||
+                     among(writes, batch->writtenSinceBarrier) ||
+                     among(writes, batch->readSinceBarrier);
+    if (batch->recorded++ > 0 && dependent) {
       vk_.vkCmdPipelineBarrier(cb, stages, stages, 0, 1, &barrier, 0, nullptr,
                                0, nullptr);
       ++counters().deviceBarriers;
       ++barriers;
-      batch.readSinceBarrier.clear();
-      batch.writtenSinceBarrier.clear();
+      batch->readSinceBarrier.clear();
+      batch->writtenSinceBarrier.clear();
     }
-    batch.readSinceBarrier.insert(reads.begin(), reads.end());
-    batch.writtenSinceBarrier.insert(writes.begin(), writes.end());
+    batch->readSinceBarrier.insert(reads.begin(), reads.end());
+    batch->writtenSinceBarrier.insert(writes.begin(), writes.end());
     switch (c.kind) {
     case VulkanCommand::Dispatch:
       if (c.kernel->pipeline() != bound) {
@@ -1119,32 +1163,32 @@ VulkanDevice::submit(std::span<const VulkanCommand> commands,
     case VulkanCommand::Upload: {
       // The host's bytes to the batch's staging memory now, copied on the
       // device when the batch runs.
-      VkBufferCopy region{batch.usedStaging, c.toOffset, c.bytes};
+      VkBufferCopy region{batch->usedStaging, c.toOffset, c.bytes};
       if (c.bytes) {
-        std::memcpy(batch.staging.bytes + batch.usedStaging, c.host, c.bytes);
-        vk_.vkCmdCopyBuffer(cb, batch.staging.buffer, c.to, 1, &region);
+        std::memcpy(batch->staging.bytes + batch->usedStaging, c.host, c.bytes);
+        vk_.vkCmdCopyBuffer(cb, batch->staging.buffer, c.to, 1, &region);
       }
-      batch.usedStaging += (c.bytes + 15) & ~std::size_t(15);
+      batch->usedStaging += (c.bytes + 15) & ~std::size_t(15);
       break;
     }
     }
-    if (profilePool_ && batch.timed.size() < kProfiledPerBatch) {
-      batch.timed.push_back(c.kind == VulkanCommand::Dispatch ? c.kernel
-                                                              : nullptr);
+    if (profilePool_ && batch->timed.size() < kProfiledPerBatch) {
+      batch->timed.push_back(c.kind == VulkanCommand::Dispatch ? c.kernel
+                                                               : nullptr);
       vk_.vkCmdWriteTimestamp(
           cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, profilePool_,
-          profileFirst + static_cast<std::uint32_t>(batch.timed.size()));
+          profileFirst + static_cast<std::uint32_t>(batch->timed.size()));
     }
   }
   for (std::shared_ptr<const void> &h : held)
-    batch.held.push_back(std::move(h));
+    batch->held.push_back(std::move(h));
   if (timed)
     marks[3] = Clock::now();
   // Submitted now where the device would otherwise run out of work soon:
   // it has fewer than two batches left to run. Else the thread submits
   // the batch when it does (or a later call, when the batch is full).
-  bool now =
-      !merge_ || batch.recorded >= commandsPerBatch_ || unfinishedBatches() < 2;
+  bool now = !merge_ || batch->recorded >= commandsPerBatch_ ||
+             unfinishedBatches() < 2;
   llvm::Error submitted = now ? submitOpenBatch() : llvm::Error::success();
   if (!now)
     batchOpened_.notify_one();
@@ -1153,11 +1197,11 @@ VulkanDevice::submit(std::span<const VulkanCommand> commands,
       return std::chrono::duration<double, std::micro>(b - a).count();
     };
     std::fprintf(stderr,
-                 "trueno: vulkan submit: %zu commands, %zu barriers; earlier "
-                 "batch %.1f us, "
+                 "trueno: vulkan submit: %zu commands, %zu barriers, %zu "
+                 "early submissions; earlier batch %.1f us, "
                  "descriptors %.1f us, recording and staging %.1f us, "
                  "vkQueueSubmit %.1f us%s\n",
-                 commands.size(), barriers, us(marks[0], marks[1]),
+                 commands.size(), barriers, cuts, us(marks[0], marks[1]),
                  us(marks[1], marks[2]), us(marks[2], marks[3]),
                  us(marks[3], Clock::now()),
                  now ? "" : " (joined the open batch)");

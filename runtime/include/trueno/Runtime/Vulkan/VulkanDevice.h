@@ -110,9 +110,19 @@ public:
   /// and kernels the commands use) is kept alive until the batch has
   /// finished. The uploads of one batch go through its own staging memory
   /// (at most 64 MiB). An error of the device while it runs is returned by
-  /// a later submit, transfer or synchronize().
+  /// a later submit, transfer or synchronize(). A long call may reach an
+  /// idle device in pieces (setEarlySubmission).
   llvm::Error submit(std::span<const VulkanCommand> commands,
                      std::vector<std::shared_ptr<const void>> held = {});
+
+  /// Where the device has nothing left to run, submit() hands it a call's
+  /// commands recorded so far once there are `commands` of them, and
+  /// records the rest into a new batch (0: never; the default is 8 on a
+  /// GPU, 0 on a CPU driver, TRUENO_VULKAN_EARLY_SUBMIT sets it).
+  void setEarlySubmission(std::size_t commands) {
+    std::lock_guard lock(transferMutex_);
+    earlySubmitAfter_ = commands;
+  }
 
   /// Returns when every batch submitted so far has finished: the first
   /// error one of them met, if any.
@@ -253,6 +263,8 @@ private:
   /// commands join one batch (kProfiledPerBatch while profiling).
   bool merge_ = true;
   std::size_t commandsPerBatch_ = 1024;
+  /// setEarlySubmission's count.
+  std::size_t earlySubmitAfter_ = 8;
   /// What an open batch is given room for: doubled (up to a cap) each time
   /// a call did not fit, so that later batches take more calls.
   std::uint32_t wantedSets_ = 64, wantedDescriptors_ = 256;
