@@ -175,15 +175,19 @@ ValuesIndices maxPool(const Tensor &x, Pair kernel, std::optional<Pair> stride,
     std::int64_t c = g.coordinate(axis, o, k);
     return c >= 0 && c < g.in[axis];
   };
-  Tensor index = planeOf<std::int64_t>(
-      g, DType::Int64, device, [&](std::int64_t oy, std::int64_t ox) {
-        std::int64_t i = 0, j = 0;
-        while (!valid(0, oy, i))
-          ++i;
-        while (!valid(1, ox, j))
-          ++j;
-        return g.coordinate(0, oy, i) * g.in[1] + g.coordinate(1, ox, j);
-      });
+  // The first valid position of each window: built only where indices are
+  // wanted (a training step's pooling records it every step otherwise).
+  Tensor index;
+  if (wantIndices)
+    index = planeOf<std::int64_t>(
+        g, DType::Int64, device, [&](std::int64_t oy, std::int64_t ox) {
+          std::int64_t i = 0, j = 0;
+          while (!valid(0, oy, i))
+            ++i;
+          while (!valid(1, ox, j))
+            ++j;
+          return g.coordinate(0, oy, i) * g.in[1] + g.coordinate(1, ox, j);
+        });
   for (std::int64_t i = 0; i < g.kernel[0]; ++i)
     for (std::int64_t j = 0; j < g.kernel[1]; ++j) {
       Tensor window = windowView(g, padded, i, j, where);
