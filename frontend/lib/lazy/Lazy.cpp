@@ -21,6 +21,7 @@
 #include "trueno/Runtime/Vulkan/VulkanBackend.h"
 
 #include <fmt/format.h>
+#include <llvm/ADT/ScopeExit.h>
 
 #include <algorithm>
 #include <chrono>
@@ -50,6 +51,13 @@ struct LazyState {
   std::size_t pruneAt = 64;
   std::uint64_t epoch = 0;
   std::int64_t realizes = 0, hits = 0, misses = 0;
+  /// The last realize's graph, rebuilt in place by the next one (its
+  /// nodes' shapes and operand lists keep their memory: a training step's
+  /// graph of 400 nodes was some 2000 allocations and frees a step), and
+  /// nodes beyond its end kept for a larger graph.
+  runtime::Graph graph;
+  std::vector<runtime::GraphNode> spareNodes;
+  bool graphInUse = false;
 };
 
 LazyState &state() {
@@ -770,7 +778,37 @@ void realize(Storage &root) {
     return !p || !p->isPending();
   });
 
-  runtime::Graph graph;
+  // The state's graph, unless a realize below this one has it.
+  runtime::Graph ownGraph;
+  const bool reuse = !s.graphInUse;
+  runtime::Graph &graph = reuse ? s.graph : ownGraph;
+  s.graphInUse = s.graphInUse || reuse;
+  auto release = llvm::make_scope_exit([&] {
+    if (reuse)
+      s.graphInUse = false;
+  });
+  std::size_t used = 0;
+  graph.outputs.clear();
+  // The next node, its fields overwritten (vectors keep their memory).
+  auto appendNode = [&](OpCode op, DType dtype,
+                        const Shape &shape) -> runtime::GraphNode & {
+    if (used == graph.nodes.size()) {
+      if (s.spareNodes.empty() || !reuse) {
+        graph.nodes.emplace_back();
+      } else {
+        graph.nodes.push_back(std::move(s.spareNodes.back()));
+        s.spareNodes.pop_back();
+      }
+    }
+    runtime::GraphNode &g = graph.nodes[used++];
+    g.op = op;
+    g.dtype = dtype;
+    g.operands.clear();
+    g.shape.assign(shape.begin(), shape.end());
+    g.strides.clear();
+    g.recomputeRegion = 0;
+    return g;
+  };
   std::vector<runtime::BufferRef> inputs;
   std::vector<LazyNode *> inputNodes;
   auto indexOf = [&](LazyNode *operand) -> std::int32_t {
@@ -785,14 +823,12 @@ void realize(Storage &root) {
       for (LazyNode *seen : inputNodes)
         if (!seen->requiresGrad && sameView(*seen, *operand))
           return operand->graphIndex = seen->graphIndex;
-    operand->graphIndex = static_cast<std::int32_t>(graph.nodes.size());
+    operand->graphIndex = static_cast<std::int32_t>(used);
     inputNodes.push_back(operand);
-    graph.nodes.push_back({OpCode::Input,
-                           operand->dtype,
-                           {},
-                           operand->shape,
-                           canonicalStrides(*operand),
-                           {}});
+    runtime::GraphNode &g =
+        appendNode(OpCode::Input, operand->dtype, operand->shape);
+    g.strides = canonicalStrides(*operand);
+    g.attributes.clear();
     inputs.push_back(operand->buffer.at(
         static_cast<std::size_t>(operand->offset * itemSize(operand->dtype))));
     return operand->graphIndex;
@@ -814,27 +850,35 @@ void realize(Storage &root) {
     return static_cast<std::int32_t>(it - regions.begin() + 1);
   };
   for (LazyNode *node : order) {
-    runtime::GraphNode g{node->op,    node->dtype, {},
-                         node->shape, {},          node->attributes};
+    // The operands first: an input's node is appended as it is first read.
+    std::int32_t operandIndices[8];
+    std::vector<std::int32_t> manyOperands;
+    std::size_t operandCount = node->operands.size();
+    std::int32_t *indices = operandIndices;
+    if (operandCount > std::size(operandIndices)) {
+      manyOperands.resize(operandCount);
+      indices = manyOperands.data();
+    }
+    for (std::size_t i = 0; i < operandCount; ++i)
+      indices[i] = indexOf(resolved(node->operands[i].get(), definitions));
+    runtime::GraphNode &g = appendNode(node->op, node->dtype, node->shape);
+    g.attributes = node->attributes;
     g.recomputeRegion = regionOf(node->checkpointRegion);
-    for (const std::shared_ptr<LazyNode> &operand : node->operands)
-      g.operands.push_back(indexOf(resolved(operand.get(), definitions)));
-    node->graphIndex = static_cast<std::int32_t>(graph.nodes.size());
-    graph.nodes.push_back(std::move(g));
+    g.operands.assign(indices, indices + operandCount);
+    node->graphIndex = static_cast<std::int32_t>(used - 1);
     if (definitions && node->storedIn) {
       // The realized value's buffer, behind the definition that computed
       // it: the reverse-mode pass differentiates the definition and then
       // reads the buffer wherever the definition's result was used, so a
       // value computed before backward() is not computed again. Every
       // reader of the value reads this node.
+      std::int32_t definition = node->graphIndex;
       std::int32_t stored = indexOf(node->storedIn);
-      graph.nodes.push_back({OpCode::Stored,
-                             node->dtype,
-                             {node->graphIndex, stored},
-                             node->shape,
-                             {},
-                             {}});
-      node->graphIndex = static_cast<std::int32_t>(graph.nodes.size() - 1);
+      runtime::GraphNode &read =
+          appendNode(OpCode::Stored, node->dtype, node->shape);
+      read.operands = {definition, stored};
+      read.attributes.clear();
+      node->graphIndex = static_cast<std::int32_t>(used - 1);
     }
     std::shared_ptr<Storage> target = node->target.lock();
     if (target && target->pendingNode().get() == node) {
@@ -844,6 +888,14 @@ void realize(Storage &root) {
     }
   }
 
+  // The nodes past this graph's end wait for a larger one.
+  if (reuse)
+    while (graph.nodes.size() > used) {
+      s.spareNodes.push_back(std::move(graph.nodes.back()));
+      graph.nodes.pop_back();
+    }
+  else
+    graph.nodes.resize(used);
   ++s.realizes;
   int debug = debugLevel();
   graph.device = root.device();
