@@ -170,7 +170,7 @@ ValuesIndices maxPool(const Tensor &x, Pair kernel, std::optional<Pair> stride,
         Scalar(std::int64_t(-(std::int64_t(1) << (8 * itemSize(compute) - 1))));
   if (compute == DType::UInt8)
     lowest = Scalar(std::int64_t(0));
-  Tensor best = full({}, lowest, TensorOptions(compute).withDevice(device));
+  Tensor best;
   auto valid = [&](int axis, std::int64_t o, std::int64_t k) {
     std::int64_t c = g.coordinate(axis, o, k);
     return c >= 0 && c < g.in[axis];
@@ -191,14 +191,23 @@ ValuesIndices maxPool(const Tensor &x, Pair kernel, std::optional<Pair> stride,
   for (std::int64_t i = 0; i < g.kernel[0]; ++i)
     for (std::int64_t j = 0; j < g.kernel[1]; ++j) {
       Tensor window = windowView(g, padded, i, j, where);
-      Tensor take = gt(window, best, where);
-      if (isFloating(compute))
-        take = logicalOr(take, isnan(window, where), where);
       bool allValid = true;
       for (std::int64_t oy = 0; oy < g.out[0]; ++oy)
         allValid = allValid && valid(0, oy, i);
       for (std::int64_t ox = 0; ox < g.out[1]; ++ox)
         allValid = allValid && valid(1, ox, j);
+      // A first window valid everywhere is taken whole (the comparisons
+      // with -inf would take it); a window of one element is the input's
+      // view, so it is compared as the others.
+      if (!best.defined() && allValid && g.kernel[0] * g.kernel[1] > 1) {
+        best = window;
+        continue;
+      }
+      if (!best.defined())
+        best = full({}, lowest, TensorOptions(compute).withDevice(device));
+      Tensor take = gt(window, best, where);
+      if (isFloating(compute))
+        take = logicalOr(take, isnan(window, where), where);
       if (!allValid)
         take = logicalAnd(
             take,
