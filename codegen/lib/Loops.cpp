@@ -1,10 +1,21 @@
 //===- Loops.cpp - Loop rewrites the CPU and Vulkan pipelines share -------===//
 #include "trueno/Codegen/Loops.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
 
 namespace mlir::trueno {
+
+std::optional<TypedAttr> partialReductionStart(Operation *combiner) {
+  if (isa<arith::MaxNumFOp, arith::MinNumFOp>(combiner)) {
+    auto type = cast<FloatType>(combiner->getResult(0).getType());
+    return TypedAttr(FloatAttr::get(
+        type, APFloat::getInf(type.getFloatSemantics(),
+                              /*Negative=*/isa<arith::MaxNumFOp>(combiner))));
+  }
+  return arith::getNeutralElement(combiner);
+}
 
 void serializeParallelLoop(scf::ParallelOp loop) {
   OpBuilder builder(loop);

@@ -87,6 +87,25 @@ func.func @odd_sum(%x: tensor<65537xf32>) -> tensor<f32> {
   %s = trueno.reduce_sum %x dims = [0] : tensor<65537xf32> -> tensor<f32>
   return %s : tensor<f32>
 }
+// A maximum over values proven not NaN (maxnumf, fastmath<nnan>, as
+// softmax's): its partial maxima start from -inf, not from maxnumf's
+// neutral element NaN, which the CPU's vmaxps would keep.
+// SPLIT-LABEL: func.func @whole_maxnum
+// SPLIT-DAG:     %[[LOW:.*]] = arith.constant 0xFF800000 : f32
+// SPLIT:         linalg.fill ins(%[[LOW]] : f32) outs(%{{.*}} : tensor<64xf32>)
+// SPLIT:         linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]
+// SPLIT:           arith.maxnumf
+// SPLIT:         linalg.generic {{.*}} iterator_types = ["reduction"]
+func.func @whole_maxnum(%x: tensor<65536xf32>, %init: tensor<f32>) -> tensor<f32> {
+  %r = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> ()>],
+                       iterator_types = ["reduction"]}
+      ins(%x : tensor<65536xf32>) outs(%init : tensor<f32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %m = arith.maxnumf %a, %acc fastmath<nnan,nsz> : f32
+    linalg.yield %m : f32
+  } -> tensor<f32>
+  return %r : tensor<f32>
+}
 
 // -----
 

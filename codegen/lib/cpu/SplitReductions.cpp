@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "trueno/Codegen/Cpu/Passes.h"
+#include "trueno/Codegen/Loops.h"
 
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
@@ -119,6 +120,39 @@ void dropUnitConstants(linalg::GenericOp op, RewriterBase &rewriter) {
       op, type, generic.getResult(0), *reassociation);
 }
 
+/// linalg::splitReduction, whose partial results then start from
+/// partialReductionStart (it fills them with the combiner's neutral
+/// element, NaN for maxnumf).
+struct SplitReduction : OpInterfaceRewritePattern<linalg::LinalgOp> {
+  SplitReduction(MLIRContext *context, linalg::ControlSplitReductionFn control)
+      : OpInterfaceRewritePattern(context), control(std::move(control)) {}
+
+  LogicalResult matchAndRewrite(linalg::LinalgOp op,
+                                PatternRewriter &rewriter) const override {
+    FailureOr<linalg::SplitReductionResult> split =
+        linalg::splitReduction(rewriter, op, control);
+    if (failed(split))
+      return failure();
+    auto yield =
+        cast<linalg::YieldOp>(split->splitLinalgOp.getBlock()->getTerminator());
+    Operation *combiner = yield.getNumOperands() == 1
+                              ? yield.getOperand(0).getDefiningOp()
+                              : nullptr;
+    std::optional<TypedAttr> start =
+        combiner ? mlir::trueno::partialReductionStart(combiner) : std::nullopt;
+    linalg::FillOp fill = split->fillOp;
+    if (start && fill && fill.getInputs().size() == 1) {
+      rewriter.setInsertionPoint(fill);
+      Value value = rewriter.create<arith::ConstantOp>(fill.getLoc(), *start);
+      rewriter.modifyOpInPlace(fill,
+                               [&] { fill.getInputsMutable()[0].set(value); });
+    }
+    return success();
+  }
+
+  linalg::ControlSplitReductionFn control;
+};
+
 struct SplitReductionsPass
     : public mlir::trueno::impl::SplitReductionsBase<SplitReductionsPass> {
   using SplitReductionsBase::SplitReductionsBase;
@@ -170,7 +204,7 @@ struct SplitReductionsPass
       return {};
     };
     RewritePatternSet patterns(&getContext());
-    linalg::populateSplitReductionPattern(patterns, control);
+    patterns.add<SplitReduction>(&getContext(), control);
     if (failed(
             applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();

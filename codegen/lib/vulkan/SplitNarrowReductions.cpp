@@ -14,6 +14,7 @@
 // `oh + kh` stays as it was.
 //
 //===----------------------------------------------------------------------===//
+#include "trueno/Codegen/Loops.h"
 #include "trueno/Codegen/Vulkan/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -96,7 +97,8 @@ std::optional<Plan> planFor(linalg::LinalgOp op, int64_t targetThreads,
   Operation *combiner = mlir::trueno::reductionCombiner(*op.getBlock());
   if (!combiner)
     return std::nullopt;
-  std::optional<TypedAttr> neutral = arith::getNeutralElement(combiner);
+  std::optional<TypedAttr> neutral =
+      mlir::trueno::partialReductionStart(combiner);
   if (!neutral)
     return std::nullopt;
   plan.combiner = combiner;
