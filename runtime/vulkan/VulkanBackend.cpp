@@ -71,6 +71,10 @@ public:
   std::vector<std::vector<std::shared_ptr<Buffer>>> constants;
   /// Each kernel's workgroup counts.
   std::vector<std::array<std::uint32_t, 3>> kernelGroups;
+  /// Each temporary's bytes: the largest of the slots that share it.
+  std::vector<std::size_t> temporaryBytes;
+  /// The commands a run records: every step's launches, and the copies.
+  std::size_t commandCount = 0;
 };
 
 /// The elements a view of `shape` and `strides` reaches, relative to its
@@ -517,6 +521,17 @@ VulkanBackend::compile(const Graph &graph, bool debug) {
            static_cast<std::uint32_t>(k.workgroupCount[1]),
            static_cast<std::uint32_t>(k.workgroupCount[2])});
   }
+  executable->temporaryBytes.assign(
+      static_cast<std::size_t>(schedule.temporaries), 0);
+  for (const KernelSchedule::Slot &slot : schedule.slots)
+    if (slot.kind == KernelSchedule::Slot::Temporary) {
+      std::size_t &bytes =
+          executable->temporaryBytes[static_cast<std::size_t>(slot.index)];
+      bytes = std::max(bytes, static_cast<std::size_t>(slot.bytes));
+    }
+  executable->commandCount = schedule.copies.size();
+  for (const mlir::trueno::SpirvFunction &function : executable->stepFunctions)
+    executable->commandCount += function.launches.size();
   schedule.kernels = nullptr;
   executable->setCompileMs(std::chrono::duration<double, std::milli>(
                                std::chrono::steady_clock::now() - start)
@@ -532,11 +547,16 @@ llvm::Error VulkanBackend::run(const Executable &compiled,
   using Slot = KernelSchedule::Slot;
   const std::uint64_t alignment = device_->info().storageOffsetAlignment;
   std::vector<VulkanCommand> commands;
+  // The launches and copies, a copy of each misaligned view and the
+  // packed upload.
+  commands.reserve(executable.commandCount + inputs.size() + 1);
   // What the batch uses, held until it has finished: the buffers this run
   // allocates, the inputs and outputs, the constants and the kernels. A
   // buffer goes back to the caching allocator only then, so no later run
   // is given memory that a running batch still reads.
   std::vector<std::shared_ptr<const void>> held;
+  held.reserve(inputs.size() + outputs.size() + executable.kernels.size() +
+               executable.temporaryBytes.size() + schedule.steps.size() + 8);
   auto scratch = [&](std::size_t bytes) -> llvm::Expected<VulkanBuffer *> {
     auto buffer = allocate(std::max<std::size_t>(bytes, 4));
     if (!buffer)
@@ -572,11 +592,8 @@ llvm::Error VulkanBackend::run(const Executable &compiled,
     if (s.kind == Slot::Temporary) {
       VulkanBuffer *&t = temporaries[static_cast<std::size_t>(s.index)];
       if (!t) {
-        std::size_t bytes = 0;
-        for (const Slot &other : schedule.slots)
-          if (other.kind == Slot::Temporary && other.index == s.index)
-            bytes = std::max(bytes, static_cast<std::size_t>(other.bytes));
-        auto buffer = scratch(bytes);
+        auto buffer = scratch(
+            executable.temporaryBytes[static_cast<std::size_t>(s.index)]);
         if (!buffer)
           return buffer.takeError();
         t = *buffer;

@@ -19,6 +19,7 @@
 #include "trueno/Runtime/Vulkan/VulkanInstance.h"
 
 #include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/SmallVector.h"
 
 #include <array>
 #include <atomic>
@@ -51,9 +52,10 @@ struct VulkanDeviceFunctions {
 struct VulkanCommand {
   enum Kind { Dispatch, Copy, Upload } kind = Dispatch;
   /// Dispatch: the kernel, its buffers (one per binding, each a buffer and
-  /// a byte offset) and its workgroups.
+  /// a byte offset; a training step's 150 commands allocated a vector
+  /// each) and its workgroups.
   const VulkanKernel *kernel = nullptr;
-  std::vector<std::pair<VkBuffer, VkDeviceSize>> bindings;
+  llvm::SmallVector<std::pair<VkBuffer, VkDeviceSize>, 6> bindings;
   std::array<std::uint32_t, 3> groups{1, 1, 1};
   /// Copy (from `from`) and Upload (from `host`, which must stay valid
   /// until submit returns: its bytes are copied to the batch's own staging
