@@ -59,11 +59,10 @@ if [ "$what" = tests ] || [ "$what" = all ]; then
     "$python" "$root/tests/e2e/test_ops_vs_torch.py" "$t/bin/trueno-op-cases" \
     >"$out/ops-vs-torch-vulkan.txt" 2>&1
   echo "ops-vs-torch on vulkan: exit $?; $(tail -1 "$out/ops-vs-torch-vulkan.txt")"
-  # Then with cooperative matrices (the default; bfloat16 ones too, opt-in
-  # until checked here), without the layer: the backend tests and the op
-  # suite's products, checked by their results.
-  unset TRUENO_VULKAN_COOPERATIVE_MATRIX
-  export TRUENO_VULKAN_COOPERATIVE_BF16=1
+  # Then with cooperative matrices (the default, bfloat16 ones too),
+  # without the layer: the backend tests and the op suite's products,
+  # checked by their results.
+  unset TRUENO_VULKAN_COOPERATIVE_MATRIX TRUENO_VULKAN_COOPERATIVE_BF16
   TRUENO_TEST_REQUIRE_VULKAN=1 trueno-vulkan-backend-tests 2>&1 |
     tee "$out/vulkan-backend-tests-coopmat.txt"
   [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
@@ -183,7 +182,7 @@ if [ "$what" = coopmat ]; then
   # backend tests under it with cooperative matrices off), then each
   # product and convolution case alone, and PyTorch's float16 products.
   export TRUENO_VULKAN_COOPERATIVE_MATRIX=1 # the default, said
-  export TRUENO_VULKAN_COOPERATIVE_BF16=1 # opt-in until checked here
+  export TRUENO_VULKAN_COOPERATIVE_BF16=1 # the default, said
   TRUENO_DEBUG=1 TRUENO_DEVICE=vulkan trueno-vulkan-bench 64 small_program 2>&1 |
     grep "cooperative matrices" | tee "$out/coopmat-device.txt"
   TRUENO_TEST_REQUIRE_VULKAN=1 trueno-vulkan-backend-tests 2>&1 |

@@ -266,9 +266,9 @@ VulkanInstance::cooperativeMatrixTypes(const VulkanDeviceInfo &d) const {
   };
   bool has = listsShape(VK_COMPONENT_TYPE_FLOAT16_KHR);
   // bfloat16 matrices (VK_KHR_shader_bfloat16) where the device lists the
-  // same shape of them and has the feature, and
-  // TRUENO_VULKAN_COOPERATIVE_BF16=1 asks for them: opt-in until a GPU run
-  // has checked the retyped kernels' results (docs/PERFORMANCE.md).
+  // same shape of them and has the feature, unless
+  // TRUENO_VULKAN_COOPERATIVE_BF16=0 (checked on an H100: results and
+  // speed in docs/PERFORMANCE.md).
   bool bfloat16 = false;
   if (listsShape(VK_COMPONENT_TYPE_BFLOAT16_KHR) &&
       hasExtension(d, VK_KHR_SHADER_BFLOAT16_EXTENSION_NAME)) {
@@ -277,12 +277,11 @@ VulkanInstance::cooperativeMatrixTypes(const VulkanDeviceInfo &d) const {
     queryFeatures(d, &bf16);
     bfloat16 = bf16.shaderBFloat16Type &&
                bf16.shaderBFloat16CooperativeMatrix &&
-               settingIs("TRUENO_VULKAN_COOPERATIVE_BF16", "1");
+               !settingIs("TRUENO_VULKAN_COOPERATIVE_BF16", "0");
   }
-  listed += bfloat16
-                ? " bfloat16 ones used"
-                : " bfloat16 ones not used (TRUENO_VULKAN_COOPERATIVE_BF16=1 "
-                  "uses them where listed)";
+  listed += bfloat16 ? " bfloat16 ones used"
+                     : " bfloat16 ones not used (not listed, or "
+                       "TRUENO_VULKAN_COOPERATIVE_BF16=0)";
   // TRUENO_VULKAN_COOPERATIVE_MATRIX=0 turns them off: kernels do not use
   // them and the device does not enable the extension (Debian's validation
   // layer, 1.3.239, does not know it).

@@ -47,7 +47,7 @@ struct VulkanDeviceInfo {
   bool cooperativeMatrix = false;
   /// The same of bfloat16 (VK_KHR_shader_bfloat16's bfloat16 cooperative
   /// matrices, where cooperativeMatrix): bfloat16 products run on them.
-  /// Only with TRUENO_VULKAN_COOPERATIVE_BF16=1 (opt-in).
+  /// TRUENO_VULKAN_COOPERATIVE_BF16=0 turns them off.
   bool cooperativeMatrixBf16 = false;
   /// Float widths whose NaNs, infinities and signed zeros, and whose
   /// denormals, kernels can ask the driver to keep (Vulkan 1.2's float
