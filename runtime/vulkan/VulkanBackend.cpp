@@ -14,6 +14,7 @@
 #include "trueno/Runtime/Counters.h"
 #include "trueno/Runtime/Cpu/HostAllocator.h"
 #include "trueno/Runtime/Schedule.h"
+#include "trueno/Runtime/Settings.h"
 #include "trueno/Runtime/Vulkan/VulkanBuffer.h"
 #include "trueno/Runtime/Vulkan/VulkanDevice.h"
 #include "trueno/Runtime/Vulkan/VulkanKernel.h"
@@ -95,43 +96,6 @@ std::pair<std::int64_t, std::int64_t> reach(const Shape &shape,
 /// Uploads up to this size are queued, not waited for (VulkanBackend::
 /// upload); larger ones stream through the device's staging buffer.
 constexpr std::size_t kQueuedUploadBytes = 1 << 20;
-
-/// The value of the environment variable `name` when it is one of
-/// `allowed` (the first is the default); otherwise nothing, with a warning
-/// when it is set to something else.
-std::optional<std::string_view>
-choiceSetting(const char *name,
-              std::initializer_list<std::string_view> allowed) {
-  const char *setting = std::getenv(name);
-  if (!setting)
-    return std::nullopt;
-  for (std::string_view choice : allowed)
-    if (choice == setting)
-      return choice;
-  std::string choices;
-  for (std::string_view choice : allowed)
-    choices += (choices.empty() ? "" : " or ") + std::string(choice);
-  llvm::errs() << "trueno: ignoring " << name << "=" << setting << " ("
-               << choices << ")\n";
-  return std::nullopt;
-}
-
-/// The integer in the environment variable `name` when `valid` accepts
-/// it; otherwise nothing, with a warning (saying `expected`) when it is
-/// set to something else.
-std::optional<std::int64_t>
-numberSetting(const char *name, const char *expected,
-              llvm::function_ref<bool(std::int64_t)> valid) {
-  const char *setting = std::getenv(name);
-  if (!setting)
-    return std::nullopt;
-  std::int64_t asked = std::atoll(setting);
-  if (valid(asked))
-    return asked;
-  llvm::errs() << "trueno: ignoring " << name << "=" << setting << " ("
-               << expected << ")\n";
-  return std::nullopt;
-}
 
 class VulkanBackend final : public Backend {
 public:

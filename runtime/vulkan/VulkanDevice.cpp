@@ -1,6 +1,7 @@
 //===- VulkanDevice.cpp - One logical Vulkan device -----------------------===//
 #include "trueno/Runtime/Vulkan/VulkanDevice.h"
 #include "trueno/Runtime/Counters.h"
+#include "trueno/Runtime/Settings.h"
 #include "trueno/Runtime/Vulkan/VulkanBuffer.h"
 #include "trueno/Runtime/Vulkan/VulkanKernel.h"
 #include "llvm/Support/raw_ostream.h"
@@ -76,15 +77,10 @@ llvm::Error VulkanDevice::create() {
   // microseconds, as its threads want the cores the poll would take.
   // TRUENO_VULKAN_SPIN_US sets it.
   spinMicros_ = std::chrono::microseconds(info_.type == "CPU" ? 200 : 5000);
-  if (const char *setting = std::getenv("TRUENO_VULKAN_SPIN_US")) {
-    char *end = nullptr;
-    long long asked = std::strtoll(setting, &end, 10);
-    if (end != setting && *end == '\0' && asked >= 0 && asked <= 10000000)
-      spinMicros_ = std::chrono::microseconds(asked);
-    else
-      llvm::errs() << "trueno: ignoring TRUENO_VULKAN_SPIN_US=" << setting
-                   << " (microseconds, 0 to 10000000)\n";
-  }
+  if (auto asked = numberSetting(
+          "TRUENO_VULKAN_SPIN_US", "microseconds, 0 to 10000000",
+          [](std::int64_t us) { return us >= 0 && us <= 10000000; }))
+    spinMicros_ = std::chrono::microseconds(*asked);
   timeSubmissions_ = runtime::debugLevel() >= 2;
   const VulkanFunctions &vki = instance_.functions();
   float priority = 1.0f;
@@ -244,15 +240,10 @@ llvm::Error VulkanDevice::create() {
   // A CPU driver (lavapipe) runs a batch on the cores that record the
   // next: there a long call is submitted whole.
   earlySubmitAfter_ = info_.type == "CPU" ? 0 : 8;
-  if (const char *setting = std::getenv("TRUENO_VULKAN_EARLY_SUBMIT")) {
-    char *end = nullptr;
-    long long asked = std::strtoll(setting, &end, 10);
-    if (end != setting && *end == '\0' && asked >= 0 && asked <= 1000000)
-      earlySubmitAfter_ = static_cast<std::size_t>(asked);
-    else
-      llvm::errs() << "trueno: ignoring TRUENO_VULKAN_EARLY_SUBMIT=" << setting
-                   << " (commands, 0 to 1000000)\n";
-  }
+  if (auto asked =
+          numberSetting("TRUENO_VULKAN_EARLY_SUBMIT", "commands, 0 to 1000000",
+                        [](std::int64_t n) { return n >= 0 && n <= 1000000; }))
+    earlySubmitAfter_ = static_cast<std::size_t>(*asked);
   if (profilePool_)
     commandsPerBatch_ = kProfiledPerBatch;
   if (merge_)

@@ -86,16 +86,23 @@ std::vector<float> download(VulkanDevice &device, VulkanBuffer &buffer) {
   return values;
 }
 
+/// The workgroups a compiled kernel is launched over.
+std::array<std::uint32_t, 3>
+workgroupsOf(const mlir::trueno::SpirvKernel &compiled) {
+  std::array<std::uint32_t, 3> groups;
+  for (int k = 0; k < 3; ++k)
+    groups[k] = static_cast<std::uint32_t>(compiled.workgroupCount[k]);
+  return groups;
+}
+
 void run(VulkanDevice &device, std::shared_ptr<VulkanDevice> shared,
          const mlir::trueno::SpirvKernel &compiled,
          std::vector<VulkanBuffer *> buffers) {
   auto kernel = VulkanKernel::create(shared, compiled.words,
                                      compiled.entryPoint, compiled.bindings);
   REQUIRE_MESSAGE(kernel, messageOf(kernel.takeError()));
-  std::array<std::uint32_t, 3> groups;
-  for (int k = 0; k < 3; ++k)
-    groups[k] = static_cast<std::uint32_t>(compiled.workgroupCount[k]);
-  REQUIRE(messageOf(device.dispatch(**kernel, buffers, groups)).empty());
+  REQUIRE(messageOf(device.dispatch(**kernel, buffers, workgroupsOf(compiled)))
+              .empty());
 }
 
 /// The validation layer (on under ctest) reported nothing so far.
@@ -314,17 +321,11 @@ TEST_CASE("calls made while the device is busy share a submission, in "
       kernels[0].entryPoint.find("slow") != std::string::npos;
   const VulkanKernel &slow = *made[slowFirst ? 0 : 1];
   const VulkanKernel &step = *made[slowFirst ? 1 : 0];
-  auto groupsOf = [](const mlir::trueno::SpirvKernel &k) {
-    std::array<std::uint32_t, 3> groups;
-    for (int d = 0; d < 3; ++d)
-      groups[d] = static_cast<std::uint32_t>(k.workgroupCount[d]);
-    return groups;
-  };
   auto big = upload(*device, std::vector<float>(1 << 20, 0.5f));
   auto bigOut = upload(*device, std::vector<float>(1 << 20, 0.0f));
   VulkanCommand slowCommand;
   slowCommand.kernel = &slow;
-  slowCommand.groups = groupsOf(kernels[slowFirst ? 0 : 1]);
+  slowCommand.groups = workgroupsOf(kernels[slowFirst ? 0 : 1]);
   slowCommand.bindings = {{big->handle(), 0}, {bigOut->handle(), 0}};
 
   // How long one slow dispatch runs; then enough of them, in each of two
@@ -375,7 +376,7 @@ TEST_CASE("calls made while the device is busy share a submission, in "
       commands[0].bytes = uploadFloats * sizeof(float);
       commands[0].host = hostKs[at].data();
       commands[1].kernel = &step;
-      commands[1].groups = groupsOf(kernels[slowFirst ? 1 : 0]);
+      commands[1].groups = workgroupsOf(kernels[slowFirst ? 1 : 0]);
       commands[1].bindings = {
           {from.handle(), 0}, {ks[at]->handle(), 0}, {to.handle(), 0}};
       REQUIRE(messageOf(device->submit(commands)).empty());
@@ -434,9 +435,6 @@ TEST_CASE("a long call reaches an idle device in pieces, in order") {
   auto kernel = VulkanKernel::create(
       device, kernels[0].words, kernels[0].entryPoint, kernels[0].bindings);
   REQUIRE_MESSAGE(kernel, messageOf(kernel.takeError()));
-  std::array<std::uint32_t, 3> groups;
-  for (int d = 0; d < 3; ++d)
-    groups[d] = static_cast<std::uint32_t>(kernels[0].workgroupCount[d]);
   // One call of 64 dispatches, each reading the one before's result:
   // x <- k - x, small integers exact in float32, and wrong if a piece ran out
   // of order or a piece's commands ran twice or not at all.
@@ -456,7 +454,7 @@ TEST_CASE("a long call reaches an idle device in pieces, in order") {
       VulkanBuffer &from = i % 2 ? *y : *x, &to = i % 2 ? *x : *y;
       VulkanCommand &c = commands[static_cast<std::size_t>(i)];
       c.kernel = kernel->get();
-      c.groups = groups;
+      c.groups = workgroupsOf(kernels[0]);
       c.bindings = {{from.handle(), 0},
                     {ks[static_cast<std::size_t>(i)]->handle(), 0},
                     {to.handle(), 0}};

@@ -133,11 +133,8 @@ struct SplitReduction : OpInterfaceRewritePattern<linalg::LinalgOp> {
         linalg::splitReduction(rewriter, op, control);
     if (failed(split))
       return failure();
-    auto yield =
-        cast<linalg::YieldOp>(split->splitLinalgOp.getBlock()->getTerminator());
-    Operation *combiner = yield.getNumOperands() == 1
-                              ? yield.getOperand(0).getDefiningOp()
-                              : nullptr;
+    Operation *combiner =
+        mlir::trueno::reductionCombiner(*split->splitLinalgOp.getBlock());
     std::optional<TypedAttr> start =
         combiner ? mlir::trueno::partialReductionStart(combiner) : std::nullopt;
     linalg::FillOp fill = split->fillOp;

@@ -40,6 +40,7 @@
 // and is never stored.
 //
 //===----------------------------------------------------------------------===//
+#include "trueno/Codegen/Loops.h"
 #include "trueno/Codegen/Vulkan/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -753,22 +754,6 @@ struct WorkgroupReductionsPass
 };
 
 } // namespace
-
-Operation *mlir::trueno::reductionCombiner(Block &body) {
-  BlockArgument out = body.getArgument(body.getNumArguments() - 1);
-  auto yield = dyn_cast<linalg::YieldOp>(body.getTerminator());
-  if (!yield || yield.getNumOperands() != 1)
-    return nullptr;
-  Operation *combiner = yield.getOperand(0).getDefiningOp();
-  if (!combiner || combiner->getBlock() != &body || !out.hasOneUse() ||
-      out.getUses().begin()->getOwner() != combiner ||
-      !isa<arith::AddFOp, arith::MulFOp, arith::MaximumFOp, arith::MinimumFOp,
-           arith::MaxNumFOp, arith::MinNumFOp, arith::AddIOp, arith::MulIOp,
-           arith::MaxSIOp, arith::MinSIOp, arith::MaxUIOp, arith::MinUIOp,
-           arith::AndIOp, arith::OrIOp, arith::XOrIOp>(combiner))
-    return nullptr;
-  return combiner;
-}
 
 Value mlir::trueno::combineLike(OpBuilder &builder, Location loc,
                                 Operation *combiner, Value a, Value b) {

@@ -22,6 +22,7 @@
 
 #include <fmt/format.h>
 #include <llvm/ADT/ScopeExit.h>
+#include <llvm/ADT/SmallVector.h>
 
 #include <algorithm>
 #include <chrono>
@@ -851,20 +852,13 @@ void realize(Storage &root) {
   };
   for (LazyNode *node : order) {
     // The operands first: an input's node is appended as it is first read.
-    std::int32_t operandIndices[8];
-    std::vector<std::int32_t> manyOperands;
-    std::size_t operandCount = node->operands.size();
-    std::int32_t *indices = operandIndices;
-    if (operandCount > std::size(operandIndices)) {
-      manyOperands.resize(operandCount);
-      indices = manyOperands.data();
-    }
-    for (std::size_t i = 0; i < operandCount; ++i)
-      indices[i] = indexOf(resolved(node->operands[i].get(), definitions));
+    llvm::SmallVector<std::int32_t, 8> indices;
+    for (const std::shared_ptr<LazyNode> &operand : node->operands)
+      indices.push_back(indexOf(resolved(operand.get(), definitions)));
     runtime::GraphNode &g = appendNode(node->op, node->dtype, node->shape);
     g.attributes = node->attributes;
     g.recomputeRegion = regionOf(node->checkpointRegion);
-    g.operands.assign(indices, indices + operandCount);
+    g.operands.assign(indices.begin(), indices.end());
     node->graphIndex = static_cast<std::int32_t>(used - 1);
     if (definitions && node->storedIn) {
       // The realized value's buffer, behind the definition that computed

@@ -1,5 +1,4 @@
-//===- Loops.h - Loop rewrites the CPU and Vulkan pipelines share -*- C++
-//-*-===//
+//===- Loops.h - Loops and reductions the CPU and Vulkan pipelines share ===//
 #ifndef TRUENO_CODEGEN_LOOPS_H
 #define TRUENO_CODEGEN_LOOPS_H
 
@@ -10,8 +9,16 @@
 
 namespace mlir::trueno {
 
-/// What a partial result of a reduction combined by `combiner` (the op of
-/// its body that combines the element with the output) starts from, when
+/// The op C of a reduction's body (a linalg op's, whose last argument is
+/// the output element) that yields C(value, out) or C(out, value), `out`
+/// used by C alone, if C combines partial results in any order (add,
+/// multiply, maximum, minimum, bitwise and/or/xor); else null. What a
+/// reduction split into partial ones may be (trueno-split-reductions,
+/// trueno-workgroup-reductions, -split-narrow-reductions).
+Operation *reductionCombiner(Block &body);
+
+/// What a partial result of a reduction combined by `combiner` (its
+/// reductionCombiner) starts from, when
 /// the reduction is split into partial ones: the combiner's neutral
 /// element, except for maxnumf and minnumf, whose neutral element is NaN:
 /// over values proven not NaN (fastmath<nnan>, softmax's maximum) the CPU

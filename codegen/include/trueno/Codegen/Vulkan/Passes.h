@@ -36,14 +36,6 @@ inline constexpr llvm::StringLiteral kBFloat16MatricesAttr = "trueno.bfloat16";
 gpu::LaunchOp createLaunch(OpBuilder &b, Location loc, int64_t groups,
                            int64_t threads);
 
-/// The op C of a reduction's body (a linalg op's, whose last argument is
-/// the output element) that yields C(value, out) or C(out, value), `out`
-/// used by C alone, if C combines partial results in any order (add,
-/// multiply, maximum, minimum, bitwise and/or/xor); else null. What a
-/// reduction split over threads may be (trueno-workgroup-reductions,
-/// -split-narrow-reductions); defined in WorkgroupReductions.cpp.
-Operation *reductionCombiner(Block &body);
-
 /// `combiner`'s operation (a reduction body's) applied to `a` and `b`,
 /// with its attributes (fastmath flags), at the builder's insertion point.
 Value combineLike(OpBuilder &builder, Location loc, Operation *combiner,
