@@ -67,10 +67,13 @@ double maxError(const Tensor &onGpu, const Tensor &onCpu) {
       .item<double>();
 }
 
-/// Long float32 sums in another order than the CPU's: as close to the
-/// float64 result `exact` as the CPU's own (4x, or 1e-6), relative to
-/// max(1, |exact|).
-void closeAsCpu(const Tensor &onGpu, const Tensor &onCpu, const Tensor &exact) {
+/// Long float32 sums of `terms` elements in another order than the CPU's:
+/// as close to the float64 result `exact` as the CPU's own (4x), or within
+/// 4 sqrt(terms) roundings, relative to max(1, |exact|). (The CPU's
+/// 16-lane sums are sometimes luckier than that: with seed 2919803918 a
+/// row of 3000 was off by 1.9e-6 on the CPU and 7.7e-6 on lavapipe.)
+void closeAsCpu(const Tensor &onGpu, const Tensor &onCpu, const Tensor &exact,
+                std::int64_t terms) {
   Tensor want = exact.to(kFloat64);
   double cpuError =
       ((onCpu.to(kFloat64) - want).abs() / want.abs().clamp(1.0, std::nullopt))
@@ -81,7 +84,9 @@ void closeAsCpu(const Tensor &onGpu, const Tensor &onCpu, const Tensor &exact) {
                         .amax()
                         .item<double>();
   INFO("cpu error " << cpuError << ", gpu error " << gpuError);
-  CHECK(gpuError <= std::max(4 * cpuError, 1e-6));
+  double roundings =
+      4 * std::sqrt(static_cast<double>(terms)) * std::ldexp(1.0, -24);
+  CHECK(gpuError <= std::max(4 * cpuError, roundings));
 }
 
 /// Equal shapes and elements (NaN-free inputs).
@@ -263,16 +268,16 @@ TEST_CASE("row reductions match the CPU: NaNs, integers, a workgroup's many "
   // the device's shuffle (32 subgroups of 8 on lavapipe, 8 of 32 on an
   // NVIDIA GPU; VulkanCodegenTest checks the kernels), else by the tree.
   Tensor x = randn({37, 3000}, gen), gx = x.to(*device);
-  closeAsCpu(gx.sum({1}), x.sum({1}), x.to(kFloat64).sum({1}));
+  closeAsCpu(gx.sum({1}), x.sum({1}), x.to(kFloat64).sum({1}), 3000);
   CHECK(maxError(gx.amax({1}), x.amax({1})) == 0);
   CHECK(maxError(gx.amin({1}), x.amin({1})) == 0);
   CHECK(maxError(softmax(gx, 1), softmax(x, 1)) < 1e-6);
-  closeAsCpu(var(gx, {1}), var(x, {1}), var(x.to(kFloat64), {1}));
+  closeAsCpu(var(gx, {1}), var(x, {1}), var(x.to(kFloat64), {1}), 3000);
   // A NaN in about half the rows: their maximum and sum are NaN, and the
   // other rows' are not.
   Tensor holes = where(rand({37, 3000}, gen) < 0.0002, NAN, x);
   for (bool maximum : {true, false}) {
-    INFO((maximum ? "amax" : "sum"));
+    INFO(std::string(maximum ? "amax" : "sum"));
     Tensor want = maximum ? holes.amax({1}) : holes.sum({1});
     Tensor got =
         (maximum ? holes.to(*device).amax({1}) : holes.to(*device).sum({1}))
@@ -280,7 +285,7 @@ TEST_CASE("row reductions match the CPU: NaNs, integers, a workgroup's many "
     CHECK(equal(isnan(got), isnan(want)));
     Tensor exact = maximum ? want : holes.to(kFloat64).sum({1});
     closeAsCpu(where(isnan(got), 0.0, got), where(isnan(want), 0.0, want),
-               where(isnan(exact), 0.0, exact));
+               where(isnan(exact), 0.0, exact), 3000);
   }
   // Integers, exactly.
   Tensor counts = randint(-1000000, 1000000, {37, 3000}, gen);
@@ -291,7 +296,7 @@ TEST_CASE("row reductions match the CPU: NaNs, integers, a workgroup's many "
   // workgroup reduces two rows, or more, in turn.
   Tensor tall = randn({70000, 64}, gen);
   closeAsCpu(tall.to(*device).sum({1}), tall.sum({1}),
-             tall.to(kFloat64).sum({1}));
+             tall.to(kFloat64).sum({1}), 64);
   CHECK(maxError(softmax(tall.to(*device), 1), softmax(tall, 1)) < 1e-6);
 }
 
@@ -338,8 +343,8 @@ TEST_CASE("reductions with few outputs, split across threads, match the CPU") {
   // reduction loops made parallel, trueno-split-narrow-reductions); the
   // same for a maximum and for integers.
   Tensor g = randn({32, 16, 24, 24}, gen), gg = g.to(*device);
-  closeAsCpu(gg.sum({0, 2, 3}), g.sum({0, 2, 3}),
-             g.to(kFloat64).sum({0, 2, 3}));
+  closeAsCpu(gg.sum({0, 2, 3}), g.sum({0, 2, 3}), g.to(kFloat64).sum({0, 2, 3}),
+             32 * 24 * 24);
   CHECK(maxError(gg.amax({0, 2, 3}), g.amax({0, 2, 3})) == 0);
   Tensor counts = randint(-50, 50, {32, 16, 24, 24}, gen);
   CHECK(equal(counts.to(*device).sum({0, 2, 3}).cpu(), counts.sum({0, 2, 3})));
@@ -360,7 +365,7 @@ TEST_CASE("reductions with few outputs, split across threads, match the CPU") {
     };
     closeAsCpu(weightGrad(*device, kFloat32),
                weightGrad(Device::cpu(), kFloat32),
-               weightGrad(Device::cpu(), kFloat64));
+               weightGrad(Device::cpu(), kFloat64), batch * side * side);
   }
 }
 
