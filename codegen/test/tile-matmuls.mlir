@@ -182,10 +182,11 @@ func.func @left_alone(%a: memref<16x64xf32>, %b: memref<64x64xf32>, %c: memref<1
 // COOP64-COUNT-32: gpu.subgroup_mma_compute
 // COOP64: scf.yield
 // Two copies of the tiles: the first step's stored into copy 0 before the
-// loop, then the second step's loaded; each step stores the carried
-// elements into the other copy (1 - current), loads the step after next,
-// computes from the current copy and waits at one barrier; the loop
-// carries the copy's index.
+// loop, then the second step's loaded; each iteration takes two steps
+// (K = 96, 3 steps of 32, rounded up to 4, the last of zeros), the copies'
+// indices constants: store the carried elements into copy 1, load the
+// next step's, compute from copy 0, barrier; store into copy 0, load,
+// compute from copy 1, barrier. No index is carried.
 // COOP2-LABEL: func.func @halves
 // COOP2-DAG: %[[AT:.*]] = memref.alloc() : memref<2x128x10xvector<4xf16>, 3>
 // COOP2-DAG: %[[BT:.*]] = memref.alloc() : memref<2x32x34xvector<4xf16>, 3>
@@ -193,19 +194,27 @@ func.func @left_alone(%a: memref<16x64xf32>, %b: memref<64x64xf32>, %c: memref<1
 // COOP2-COUNT-4: memref.store %{{.*}}, %[[BT]][%c0{{.*}}, %{{.*}}, %{{.*}}]
 // COOP2-NEXT: gpu.barrier
 // COOP2-COUNT-8: vector.load
-// COOP2: scf.for %{{.*}} = %c0{{.*}} to %c96 step %c32{{.*}} iter_args({{.*}}, %[[CURRENT:.*]] = %c0{{.*}}) -> ({{.*}}vector<4xf16>, index)
-// COOP2: %[[OTHER:.*]] = arith.subi %c1{{.*}}, %[[CURRENT]] : index
-// COOP2-COUNT-4: memref.store %{{.*}}, %[[AT]][%[[OTHER]], %{{.*}}, %{{.*}}]
-// COOP2-COUNT-4: memref.store %{{.*}}, %[[BT]][%[[OTHER]], %{{.*}}, %{{.*}}]
+// COOP2: arith.divui %{{.*}}, %c64
+// COOP2: scf.for %{{.*}} = %c0{{.*}} to %{{.*}} step %c64{{.*}} iter_args({{.*}}) -> ({{.*}}vector<4xf16>) {
+// COOP2-COUNT-4: memref.store %{{.*}}, %[[AT]][%c1{{(_[0-9]+)?}}, %{{.*}}, %{{.*}}]
+// COOP2-COUNT-4: memref.store %{{.*}}, %[[BT]][%c1{{(_[0-9]+)?}}, %{{.*}}, %{{.*}}]
 // COOP2-NOT: gpu.barrier
-// COOP2: arith.addi %{{.*}}, %c64
 // COOP2-COUNT-8: vector.load
 // COOP2-NOT: gpu.barrier
-// COOP2: gpu.subgroup_mma_load_matrix %[[AT]][%[[CURRENT]], %{{.*}}, %{{.*}}]
+// COOP2: gpu.subgroup_mma_load_matrix %[[AT]][%c0{{(_[0-9]+)?}}, %{{.*}}, %{{.*}}]
 // COOP2-NOT: gpu.barrier
 // COOP2-COUNT-16: gpu.subgroup_mma_compute
 // COOP2-NEXT: gpu.barrier
-// COOP2-NEXT: scf.yield {{.*}}, %[[OTHER]] :
+// COOP2-COUNT-4: memref.store %{{.*}}, %[[AT]][%c0{{(_[0-9]+)?}}, %{{.*}}, %{{.*}}]
+// COOP2-COUNT-4: memref.store %{{.*}}, %[[BT]][%c0{{(_[0-9]+)?}}, %{{.*}}, %{{.*}}]
+// COOP2-NOT: gpu.barrier
+// COOP2-COUNT-8: vector.load
+// COOP2-NOT: gpu.barrier
+// COOP2: gpu.subgroup_mma_load_matrix %[[AT]][%c1{{(_[0-9]+)?}}, %{{.*}}, %{{.*}}]
+// COOP2-NOT: gpu.barrier
+// COOP2-COUNT-16: gpu.subgroup_mma_compute
+// COOP2-NEXT: gpu.barrier
+// COOP2-NEXT: scf.yield
 // With 256 columns, each subgroup computes 4 x 4 fragments: 128x40 and
 // 32x264 tiles, 16 fragments stored to C directly (inside C) or staged
 // (at its edges). Asked for steps of 64 and two

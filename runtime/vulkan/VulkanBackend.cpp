@@ -140,14 +140,19 @@ public:
             choiceSetting("TRUENO_VULKAN_IMPLICIT_GEMM", {"1", "0"}))
       options_.implicitGemm = *implicit == "1";
     if (auto step =
-            choiceSetting("TRUENO_VULKAN_COOPERATIVE_STEP", {"64", "32"}))
-      options_.cooperativeStep = *step == "32" ? 32 : 64;
-    if (auto columns =
-            choiceSetting("TRUENO_VULKAN_COOPERATIVE_COLUMNS", {"128", "256"}))
-      options_.cooperativeColumns = *columns == "256" ? 256 : 128;
+            choiceSetting("TRUENO_VULKAN_COOPERATIVE_STEP", {"64", "32", "16"}))
+      options_.cooperativeStep = *step == "32" ? 32 : *step == "16" ? 16 : 64;
+    if (auto columns = choiceSetting("TRUENO_VULKAN_COOPERATIVE_COLUMNS",
+                                     {"128", "256", "64"}))
+      options_.cooperativeColumns = *columns == "256"  ? 256
+                                    : *columns == "64" ? 64
+                                                       : 128;
     if (auto copies =
             choiceSetting("TRUENO_VULKAN_COOPERATIVE_BUFFERS", {"1", "2"}))
       options_.cooperativeBuffers = *copies == "2" ? 2 : 1;
+    if (auto subgroups =
+            choiceSetting("TRUENO_VULKAN_COOPERATIVE_SUBGROUPS", {"8", "4"}))
+      options_.cooperativeSubgroups = *subgroups == "4" ? 4 : 8;
     if (auto direct =
             choiceSetting("TRUENO_VULKAN_COOPERATIVE_DIRECT", {"0", "1"}))
       options_.cooperativeDirect = *direct == "1";

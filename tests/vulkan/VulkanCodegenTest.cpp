@@ -271,6 +271,7 @@ TEST_CASE("float16 products compile to cooperative matrices where the device "
   }
   options.cooperativeMatrix = true;
   options.cooperativeStep = 32;
+  options.cooperativeSubgroups = 8;
   options.cooperativeColumns = 128;
   CompiledKernels c = compileForVulkan(source, options);
   INFO(c.diagnostics);
@@ -306,14 +307,32 @@ TEST_CASE("float16 products compile to cooperative matrices where the device "
   CHECK(mulAdds(source) == 16);
   options.cooperativeStep = 64;
   CHECK(mulAdds(source) == 32);
-  // Two copies of the tiles (steps of 32 to fit in 48 KiB), and tiles of
-  // 256 columns: 4 x 4 fragments a subgroup, steps of 32 likewise.
+  // Two copies of the tiles (steps of 32 to fit in 48 KiB; two steps a
+  // loop iteration, one from each copy), and tiles of 256 columns: 4 x 4
+  // fragments a subgroup, steps of 32 likewise.
   options.maxWorkgroupMemory = 49152;
   options.cooperativeBuffers = 2;
-  CHECK(mulAdds(source) == 16);
+  CHECK(mulAdds(source) == 32);
   options.cooperativeBuffers = 1;
   options.cooperativeColumns = 256;
   CHECK(mulAdds(source) == 32);
+  // Four subgroups: 128 threads, 128 columns although 256 are asked (2 x 2
+  // subgroups of 4 x 4 fragments), and two copies of steps of 32 fit (two
+  // steps an iteration).
+  {
+    mlir::trueno::VulkanPipelineOptions four = options;
+    four.cooperativeSubgroups = 4;
+    four.cooperativeBuffers = 2;
+    CompiledKernels compiled = compileForVulkan(source, four);
+    INFO(compiled.diagnostics);
+    REQUIRE(compiled.ok);
+    REQUIRE(compiled.kernels.size() == 2);
+    const SpirvKernel &kernel = compiled.kernels[0];
+    CHECK(count(kernel, 4459) == 64);
+    CHECK(kernel.workgroupSize[0] == 128);
+    // 200 x 300: 2 x 3 tiles of 128 x 128 (3 x 2 of 128 x 256 before).
+    CHECK(kernel.workgroupCount[0] == 6);
+  }
   // A contraction of 33: A's rows are not groups of 4 in memory, so its
   // groups are loaded a half at a time (and assembled by vector.insert,
   // which SPIR-V has; MLIR 19 does not convert vector.from_elements).

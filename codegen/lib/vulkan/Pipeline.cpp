@@ -160,6 +160,8 @@ std::string vulkanStagePipeline(VulkanStage stage,
            std::to_string(options.cooperativeColumns) +
            " cooperative-buffers=" +
            std::to_string(options.cooperativeBuffers) +
+           " cooperative-subgroups=" +
+           std::to_string(options.cooperativeSubgroups) +
            " cooperative-direct=" + flag(options.cooperativeDirect) +
            " cooperative-wide-loads=" + flag(options.cooperativeWideLoads) +
            " cooperative-bf16=" + flag(options.cooperativeBf16) +

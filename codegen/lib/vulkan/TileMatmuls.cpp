@@ -108,47 +108,57 @@ constexpr int64_t kMaxPartials = int64_t(1) << 26;
 
 /// The cooperative-matrix kernel: 128 x (128 or 256) tiles, 16x16x16
 /// fragments, 8 subgroups of 32 threads as 2 x 4, each computing 64 x 32
-/// (or 64 x 64) outputs: 4 x 2 (or 4 x 4) fragments.
+/// (or 64 x 64) outputs: 4 x 2 (or 4 x 4) fragments; or 128 x 128 tiles
+/// of 4 subgroups as 2 x 2, each computing 64 x 64.
 constexpr int64_t kCoopTileRows = 128;
 constexpr int64_t kFragment = 16;
-constexpr int64_t kCoopSubgroupRows = 2, kCoopSubgroupColumns = 4;
+constexpr int64_t kCoopSubgroupRows = 2;
 constexpr int64_t kFragmentsM = kCoopTileRows / kCoopSubgroupRows / kFragment;
+constexpr int64_t kCoopSubgroupSize = 32;
 /// Halves of padding after each row of As and Bs.
 constexpr int64_t kCoopPad = 8;
-/// The staging fragments through which the accumulators reach C: one
-/// 16x16 float32 fragment per subgroup.
-constexpr int64_t kCoopStageBytes =
-    kCoopSubgroupRows * kCoopSubgroupColumns * kFragment * kFragment * 4;
 
 /// The cooperative kernel's tiles: columns (128 or 256), contraction
-/// elements a step (32 or 64) and copies of As and Bs in workgroup memory
+/// elements a step (32 or 64), copies of As and Bs in workgroup memory
 /// (1, or 2: the next step's tiles are stored while the current one's are
-/// read, one barrier a step instead of two).
+/// read, one barrier a step instead of two) and subgroups (8, or 4 with
+/// 128 columns: half the threads and registers of a workgroup, so that
+/// two workgroups share a multiprocessor and one's barriers and copies
+/// overlap the other's arithmetic).
 struct CooperativeShape {
-  int64_t columns = 128, step = 64, buffers = 1;
+  int64_t columns = 128, step = 64, buffers = 1, subgroups = 8;
 
-  int64_t fragmentsN() const {
-    return columns / kCoopSubgroupColumns / kFragment;
-  }
+  int64_t subgroupColumns() const { return subgroups / kCoopSubgroupRows; }
+  int64_t threads() const { return subgroups * kCoopSubgroupSize; }
+  int64_t fragmentsN() const { return columns / subgroupColumns() / kFragment; }
+  /// The staging fragments through which the accumulators reach C: one
+  /// 16x16 float32 fragment per subgroup.
+  int64_t stageBytes() const { return subgroups * kFragment * kFragment * 4; }
   /// As, Bs (float16, rows padded) and the staging fragments.
   int64_t workgroupBytes() const {
     return buffers * 2 *
                (kCoopTileRows * (step + kCoopPad) +
                 step * (columns + kCoopPad)) +
-           kCoopStageBytes;
+           stageBytes();
   }
   /// The shape asked for, or the nearest that fits in `bytes` of
   /// workgroup memory: steps of 32 first, then one buffer, then 128
-  /// columns. None where nothing fits.
+  /// columns. None where nothing fits. Four subgroups take 128 columns
+  /// (256 would be 4 x 8 fragments a subgroup: more accumulators than a
+  /// thread's registers hold).
   static std::optional<CooperativeShape> fit(CooperativeShape asked,
                                              int64_t bytes) {
     CooperativeShape s = asked;
+    if (s.subgroups == 4)
+      s.columns = std::min<int64_t>(s.columns, 128);
+    else
+      s.columns = std::max<int64_t>(s.columns, 128);
     if (s.workgroupBytes() > bytes)
-      s.step = 32;
+      s.step = std::min<int64_t>(s.step, 32);
     if (s.workgroupBytes() > bytes)
       s.buffers = 1;
     if (s.workgroupBytes() > bytes)
-      s.columns = 128;
+      s.columns = std::min<int64_t>(s.columns, 128);
     if (s.workgroupBytes() > bytes)
       return std::nullopt;
     return s;
@@ -463,11 +473,18 @@ struct TileMatmulsPass
     if (cooperativeMatrix &&
         ((aType.getElementType().isF16() && bType.getElementType().isF16()) ||
          bfloat16Wide))
-      shape = CooperativeShape::fit({cooperativeColumns == 256 ? 256 : 128,
-                                     cooperativeStep == 64 ? 64 : 32,
-                                     cooperativeBuffers == 2 ? 2 : 1},
+      shape = CooperativeShape::fit({cooperativeColumns == 256  ? 256
+                                     : cooperativeColumns == 64 ? 64
+                                                                : 128,
+                                     cooperativeStep == 64   ? 64
+                                     : cooperativeStep == 16 ? 16
+                                                             : 32,
+                                     cooperativeBuffers == 2 ? 2 : 1,
+                                     cooperativeSubgroups == 4 ? 4 : 8},
                                     workgroupMemory);
     const bool cooperative = shape.has_value();
+    // Threads a workgroup: the cooperative kernel's subgroups, else 256.
+    const int64_t threads = cooperative ? shape->threads() : kThreads;
     int64_t batches = batched ? cType.getDimSize(0) : 1;
     int64_t m = cType.getDimSize(batched ? 1 : 0),
             n = cType.getDimSize(batched ? 2 : 1),
@@ -495,7 +512,11 @@ struct TileMatmulsPass
       int64_t wanted =
           std::min((kSplitTiles + tiles - 1) / tiles, k / kMinChunk);
       chunk = (k + wanted - 1) / wanted;
-      chunk = (chunk + kStepHere - 1) / kStepHere * kStepHere;
+      // (Two copies of the cooperative tiles take two steps a loop
+      // iteration: a chunk is a whole number of iterations.)
+      const int64_t unit =
+          kStepHere * (cooperative && shape->buffers == 2 ? 2 : 1);
+      chunk = (chunk + unit - 1) / unit * unit;
       chunks = (k + chunk - 1) / chunk; // the last chunk is not empty
       if (chunks < 2 || chunks * batches * m * n > kMaxPartials)
         chunks = 1, chunk = k;
@@ -544,7 +565,7 @@ struct TileMatmulsPass
     auto index = [&](int64_t v) -> Value {
       return b.create<arith::ConstantIndexOp>(loc, v);
     };
-    gpu::LaunchOp launch = mlir::trueno::createLaunch(b, loc, groups, kThreads);
+    gpu::LaunchOp launch = mlir::trueno::createLaunch(b, loc, groups, threads);
     b.setInsertionPoint(launch.getBody().front().getTerminator());
     Attribute workgroup =
         b.getI64IntegerAttr(mlir::trueno::kWorkgroupMemorySpace);
@@ -591,9 +612,7 @@ struct TileMatmulsPass
       bTile = workgroupBuffer(
           {shape->buffers, kStepHere, (tileN + kCoopPad) / groupB},
           groupType(groupB));
-      cStage = workgroupBuffer(
-          {kCoopSubgroupRows * kCoopSubgroupColumns * kFragment, kFragment},
-          f32);
+      cStage = workgroupBuffer({shape->subgroups * kFragment, kFragment}, f32);
       // The subgroup's own index: SPIR-V does not promise which threads
       // form a subgroup.
       subgroup = b.create<gpu::SubgroupIdOp>(loc, /*upper_bound=*/nullptr);
@@ -653,7 +672,7 @@ struct TileMatmulsPass
           at2.create<arith::ConstantIndexOp>(loc, bound));
     };
     // The step's tiles of A (tile x step) and B (step x tile) into
-    // workgroup memory, kThreads groups a round, zeros past the edges. A
+    // workgroup memory, `threads` groups a round, zeros past the edges. A
     // thread copies `width` consecutive elements a round: 4 where the
     // input allows them as one load (one vector.load: trueno-flatten-
     // kernel-buffers makes it one wide load), a group being all inside or
@@ -722,7 +741,7 @@ struct TileMatmulsPass
         return kb.create<arith::ConstantIndexOp>(l, v);
       };
       const int64_t groupsPerRow = t.columns / t.width;
-      Value e = kb.create<arith::AddIOp>(l, tid, c(r * kThreads));
+      Value e = kb.create<arith::AddIOp>(l, tid, c(r * threads));
       Value tr = kb.create<arith::DivUIOp>(l, e, c(groupsPerRow));
       Value tc = kb.create<arith::RemUIOp>(l, e, c(groupsPerRow));
       if (t.width > 1)
@@ -730,7 +749,7 @@ struct TileMatmulsPass
       return {tr, tc};
     };
     auto rounds = [&](const TileCopy &t) {
-      return t.rows * t.columns / t.width / kThreads;
+      return t.rows * t.columns / t.width / threads;
     };
     // The thread's elements of a tile: a scalar (widened to the tile's
     // type) or a vector per round, zeros past the edges.
@@ -881,11 +900,18 @@ struct TileMatmulsPass
     // 4096 products from 1.68 to 1.27 ms and 8192 from 10.5 to 7.6 (the
     // float32 tiles moved within the noise, so there it is the option).
     //
-    // With two copies (`buffers`), step i reads copy i % 2 while it stores
-    // step i + 1's elements into the other, then loads step i + 2's, then
-    // computes, then waits at one barrier: the copy it stores into was last
-    // read by step i - 1, which every thread finished before that step's
-    // barrier. The first step's tiles are stored before the loop.
+    // With two copies (`buffers`), each loop iteration takes two steps,
+    // the copies' indices constants: step 2j stores step 2j + 1's elements
+    // into copy 1 while it computes from copy 0, step 2j + 1 stores step
+    // 2j + 2's into copy 0 while it computes from copy 1, each loading the
+    // next step's elements before its arithmetic and waiting at one barrier
+    // after it: the copy a step stores into was last read by the step
+    // before, which every thread finished before that step's barrier. The
+    // first step's tiles are stored before the loop. An odd number of steps
+    // gets one more, of zeros (the loads stop at K; a chunk of split-K is a
+    // whole number of iterations). On an H100, a float16 4096 product of 4
+    // subgroups took 0.833 ms so, 0.853-0.891 with the copy's index carried
+    // by the loop, and 0.61 with one copy (the default).
     const bool prefetchHere = prefetch || cooperative;
     const int64_t buffers = cooperative ? shape->buffers : 0;
     auto contraction = [&](OpBuilder &at2, int64_t step, ValueRange init,
@@ -901,22 +927,29 @@ struct TileMatmulsPass
         llvm::append_range(carried, loadTiles(at2, loc,
                                               at2.create<arith::AddIOp>(
                                                   loc, kBegin, c(at2, step))));
-        carried.push_back(c(at2, 0));
+        // [kBegin, kEnd) rounded up to whole iterations of 2 steps.
+        Value length = at2.create<arith::SubIOp>(loc, kEnd, kBegin);
+        Value iterations = at2.create<arith::DivUIOp>(
+            loc, at2.create<arith::AddIOp>(loc, length, c(at2, 2 * step - 1)),
+            c(at2, 2 * step));
+        Value end = at2.create<arith::AddIOp>(
+            loc, kBegin,
+            at2.create<arith::MulIOp>(loc, iterations, c(at2, 2 * step)));
         auto loop = at2.create<scf::ForOp>(
-            loc, kBegin, kEnd, c(at2, step), carried,
+            loc, kBegin, end, c(at2, 2 * step), carried,
             [&](OpBuilder &kb, Location l, Value k0, ValueRange values) {
-              Value current = values.back();
-              Value other = kb.create<arith::SubIOp>(l, c(kb, 1), current);
-              storeTiles(kb, l, other,
-                         values.drop_front(accumulators).drop_back());
-              SmallVector<Value> next = loadTiles(
-                  kb, l, kb.create<arith::AddIOp>(l, k0, c(kb, 2 * step)));
-              SmallVector<Value> yielded =
-                  compute(kb, l, current, values.take_front(accumulators));
-              kb.create<gpu::BarrierOp>(l);
-              llvm::append_range(yielded, next);
-              yielded.push_back(other);
-              kb.create<scf::YieldOp>(l, yielded);
+              SmallVector<Value> acc(values.take_front(accumulators));
+              SmallVector<Value> pending(values.drop_front(accumulators));
+              for (int64_t half = 0; half < 2; ++half) {
+                storeTiles(kb, l, c(kb, 1 - half), pending);
+                pending = loadTiles(
+                    kb, l,
+                    kb.create<arith::AddIOp>(l, k0, c(kb, (2 + half) * step)));
+                acc = compute(kb, l, c(kb, half), acc);
+                kb.create<gpu::BarrierOp>(l);
+              }
+              llvm::append_range(acc, pending);
+              kb.create<scf::YieldOp>(l, acc);
             });
         return SmallVector<Value>(loop.getResults().take_front(accumulators));
       }
@@ -1137,10 +1170,10 @@ struct TileMatmulsPass
         return ob.create<arith::ConstantIndexOp>(loc, v);
       };
       Value row = ob.create<arith::MulIOp>(
-          loc, ob.create<arith::DivUIOp>(loc, s, at(kCoopSubgroupColumns)),
+          loc, ob.create<arith::DivUIOp>(loc, s, at(shape.subgroupColumns())),
           at(kFragmentsM * kFragment));
       Value column = ob.create<arith::MulIOp>(
-          loc, ob.create<arith::RemUIOp>(loc, s, at(kCoopSubgroupColumns)),
+          loc, ob.create<arith::RemUIOp>(loc, s, at(shape.subgroupColumns())),
           at(fragmentsN * kFragment));
       return {row, column};
     };
@@ -1206,7 +1239,7 @@ struct TileMatmulsPass
     // Fragment (i, j) of every subgroup s into rows 16 s of cStage, then
     // the workgroup's threads add the 8 fragments to C, neighbouring
     // threads neighbouring columns.
-    constexpr int64_t kSubgroups = kCoopSubgroupRows * kCoopSubgroupColumns;
+    const int64_t subgroups = shape.subgroups, threads = shape.threads();
     auto staged = [&](OpBuilder &sb) {
       auto at = [&](int64_t v) -> Value {
         return sb.create<arith::ConstantIndexOp>(loc, v);
@@ -1219,9 +1252,9 @@ struct TileMatmulsPass
                          at(0)},
               lead(kFragment), /*transpose=*/UnitAttr());
           sb.create<gpu::BarrierOp>(loc);
-          for (int64_t r = 0; r < kSubgroups * kFragment * kFragment / kThreads;
+          for (int64_t r = 0; r < subgroups * kFragment * kFragment / threads;
                ++r) {
-            Value e = sb.create<arith::AddIOp>(loc, tid, at(r * kThreads));
+            Value e = sb.create<arith::AddIOp>(loc, tid, at(r * threads));
             Value g =
                 sb.create<arith::DivUIOp>(loc, e, at(kFragment * kFragment));
             Value w =

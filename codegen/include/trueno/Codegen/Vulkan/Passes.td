@@ -488,6 +488,11 @@ def TileMatmuls : Pass<"trueno-tile-matmuls", "::mlir::func::FuncOp"> {
            /*default=*/"1",
            "Copies of the cooperative kernel's tiles in workgroup memory: 1, "
            "or 2 (one barrier a step; any other value is 1)">,
+    Option<"cooperativeSubgroups", "cooperative-subgroups", "int64_t",
+           /*default=*/"8",
+           "Subgroups of the cooperative kernel's workgroups: 8 (2 x 4), or 4 "
+           "(2 x 2, 128 threads, 128 columns, each subgroup 64 x 64; any "
+           "other value is 8)">,
     Option<"cooperativeDirect", "cooperative-direct", "bool",
            /*default=*/"true",
            "Tiles of the cooperative kernel inside C add their fragments to C "

@@ -69,21 +69,21 @@ struct VulkanPipelineOptions {
   /// float32, by subgroups of 32 (VK_KHR_cooperative_matrix; the Vulkan
   /// runtime sets it where the device has that shape and subgroup size).
   bool cooperativeMatrix = false;
-  /// Contraction elements a step of the cooperative kernel, 32 or 64
-  /// (trueno-tile-matmuls' cooperative-step; TRUENO_VULKAN_COOPERATIVE_STEP).
-  /// 64: on an H100, float16 4096 products took 1.02 ms against 1.16 with
-  /// 32, and 8192 6.52 against 7.55 (half the barriers per product).
-  std::int64_t cooperativeStep = 64;
-  /// Columns of the cooperative kernel's tiles, 128 or 256, and its copies
-  /// of the tiles in workgroup memory, 1 or 2 (trueno-tile-matmuls'
-  /// cooperative-columns and cooperative-buffers;
-  /// TRUENO_VULKAN_COOPERATIVE_COLUMNS and _BUFFERS). 256 columns (4 x 4
-  /// fragments a subgroup; steps of 32 in 48 KiB): on an H100, float16
-  /// 4096 products took 0.96 ms against 1.04 with 128 columns and steps of
-  /// 64, and 8192 5.92-5.96 against 6.36-6.42. Two copies gained nothing
-  /// measurable (1.11-1.13 ms against 1.13 with one, steps of 32).
-  std::int64_t cooperativeColumns = 256;
+  /// The cooperative kernel's shape (trueno-tile-matmuls' cooperative-step,
+  /// -columns, -buffers and -subgroups; TRUENO_VULKAN_COOPERATIVE_STEP,
+  /// _COLUMNS, _BUFFERS and _SUBGROUPS): contraction elements a step (16,
+  /// 32 or 64), columns of its tiles (64, 128 or 256; 128 rows), copies of
+  /// the tiles in workgroup memory (1 or 2) and subgroups a workgroup (4 or
+  /// 8). By default 128x128 tiles, 4 subgroups of 4 x 4 fragments, steps of
+  /// 32, one copy: on an H100, float16 4096 products 216-226 TFLOP/s
+  /// against 216-218 for 128x256 tiles of 8 subgroups (the default before),
+  /// 8192 252-259 against 247-255, in three calls (docs/PERFORMANCE.md,
+  /// twelfth pass). Steps of 64, two copies (one barrier a step), 64 or 128
+  /// columns with 8 subgroups and steps of 16 were all slower.
+  std::int64_t cooperativeStep = 32;
+  std::int64_t cooperativeColumns = 128;
   std::int64_t cooperativeBuffers = 1;
+  std::int64_t cooperativeSubgroups = 4;
   /// Tiles inside C add the accumulators to C by matrix loads and stores
   /// of their own, without workgroup memory or barriers
   /// (trueno-tile-matmuls' cooperative-direct;
