@@ -121,6 +121,14 @@ llvm::Error VulkanDevice::create() {
       VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_BFLOAT16_FEATURES_KHR;
   bfloat16.shaderBFloat16Type = VK_TRUE;
   bfloat16.shaderBFloat16CooperativeMatrix = VK_TRUE;
+  // And workgroup-scope matrices of flexible sizes where the device lists
+  // them (TRUENO_VULKAN_COOPERATIVE_WORKGROUP=1; the workgroup-matrix
+  // kernel).
+  VkPhysicalDeviceCooperativeMatrix2FeaturesNV cooperative2{};
+  cooperative2.sType =
+      VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_2_FEATURES_NV;
+  cooperative2.cooperativeMatrixWorkgroupScope = VK_TRUE;
+  cooperative2.cooperativeMatrixFlexibleDimensions = VK_TRUE;
   std::vector<const char *> extensions;
   if (info_.cooperativeMatrix) {
     features12.pNext = &cooperative;
@@ -128,6 +136,11 @@ llvm::Error VulkanDevice::create() {
     if (info_.cooperativeMatrixBf16) {
       cooperative.pNext = &bfloat16;
       extensions.push_back(VK_KHR_SHADER_BFLOAT16_EXTENSION_NAME);
+    }
+    if (!info_.workgroupMatrices.empty()) {
+      cooperative2.pNext = cooperative.pNext;
+      cooperative.pNext = &cooperative2;
+      extensions.push_back(VK_NV_COOPERATIVE_MATRIX_2_EXTENSION_NAME);
     }
   }
   // Dispatches push their buffers into the command buffer where the device

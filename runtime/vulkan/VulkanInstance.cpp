@@ -296,6 +296,69 @@ VulkanInstance::cooperativeMatrixTypes(const VulkanDeviceInfo &d) const {
                 bfloat16);
 }
 
+void VulkanInstance::workgroupMatrices(VulkanDeviceInfo &d) const {
+  // Opt-in until measured (TRUENO_VULKAN_COOPERATIVE_WORKGROUP=1).
+  if (!d.cooperativeMatrix ||
+      !settingIs("TRUENO_VULKAN_COOPERATIVE_WORKGROUP", "1") ||
+      !hasExtension(d, VK_NV_COOPERATIVE_MATRIX_2_EXTENSION_NAME) ||
+      !functions_
+           .vkGetPhysicalDeviceCooperativeMatrixFlexibleDimensionsPropertiesNV)
+    return;
+  VkPhysicalDeviceCooperativeMatrix2FeaturesNV features{};
+  features.sType =
+      VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_2_FEATURES_NV;
+  queryFeatures(d, &features);
+  if (!features.cooperativeMatrixWorkgroupScope ||
+      !features.cooperativeMatrixFlexibleDimensions)
+    return;
+  VkPhysicalDeviceCooperativeMatrix2PropertiesNV limits{};
+  limits.sType =
+      VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_2_PROPERTIES_NV;
+  VkPhysicalDeviceProperties2 properties{};
+  properties.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2;
+  properties.pNext = &limits;
+  functions_.vkGetPhysicalDeviceProperties2(d.handle, &properties);
+  std::uint32_t count = 0;
+  auto list =
+      functions_
+          .vkGetPhysicalDeviceCooperativeMatrixFlexibleDimensionsPropertiesNV;
+  if (list(d.handle, &count, nullptr) != VK_SUCCESS)
+    return;
+  std::vector<VkCooperativeMatrixFlexibleDimensionsPropertiesNV> shapes(count);
+  for (auto &shape : shapes)
+    shape.sType =
+        VK_STRUCTURE_TYPE_COOPERATIVE_MATRIX_FLEXIBLE_DIMENSIONS_PROPERTIES_NV;
+  VkResult listed = list(d.handle, &count, shapes.data());
+  if (listed != VK_SUCCESS && listed != VK_INCOMPLETE)
+    return;
+  shapes.resize(std::min<std::size_t>(count, shapes.size()));
+  for (const auto &s : shapes) {
+    bool half = s.AType == VK_COMPONENT_TYPE_FLOAT16_KHR &&
+                s.BType == VK_COMPONENT_TYPE_FLOAT16_KHR;
+    bool bfloat16 = d.cooperativeMatrixBf16 &&
+                    s.AType == VK_COMPONENT_TYPE_BFLOAT16_KHR &&
+                    s.BType == VK_COMPONENT_TYPE_BFLOAT16_KHR;
+    if (!(half || bfloat16) || s.CType != VK_COMPONENT_TYPE_FLOAT32_KHR ||
+        s.ResultType != VK_COMPONENT_TYPE_FLOAT32_KHR ||
+        s.saturatingAccumulation || s.scope != VK_SCOPE_WORKGROUP_KHR ||
+        s.workgroupInvocations == 0 ||
+        s.workgroupInvocations >
+            limits.cooperativeMatrixWorkgroupScopeMaxWorkgroupSize)
+      continue;
+    d.workgroupMatrices.push_back({s.workgroupInvocations, s.MGranularity,
+                                   s.NGranularity, s.KGranularity, bfloat16});
+  }
+  d.workgroupMatrixReservedBytes =
+      limits.cooperativeMatrixWorkgroupScopeReservedSharedMemory;
+  if (debugLevel() >= 1)
+    for (const auto &w : d.workgroupMatrices)
+      std::fprintf(stderr,
+                   "trueno: vulkan:%d workgroup matrices: %u invocations, "
+                   "granularity %ux%ux%u, %s\n",
+                   d.index, w.invocations, w.rows, w.columns, w.depth,
+                   w.bfloat16 ? "bfloat16" : "float16");
+}
+
 void VulkanInstance::queryFeatures(const VulkanDeviceInfo &d,
                                    void *features) const {
   VkPhysicalDeviceFeatures2 query{};
@@ -470,6 +533,7 @@ void VulkanInstance::discover() {
       CooperativeMatrixTypes cooperative = cooperativeMatrixTypes(d);
       d.cooperativeMatrix = cooperative.float16;
       d.cooperativeMatrixBf16 = cooperative.bfloat16;
+      workgroupMatrices(d);
       d.maxPushDescriptors = pushDescriptors(d);
       d.pipelineStatistics = pipelineStatistics(d);
       if (d.computeQueueFamily < 0)

@@ -321,7 +321,11 @@ TEST_CASE("float16 and bfloat16 products match the CPU's, on cooperative "
                            {64, 3000, 96},
                            {256, 256, 256},
                            {600, 1000, 700},
-                           {600, 1000, 704}}) {
+                           {600, 1000, 704},
+                           // Every tile inside C (workgroup-scope
+                           // matrices where the device has them), the
+                           // last step partial.
+                           {384, 200, 512}}) {
       INFO(m << "x" << k << " @ " << k << "x" << n);
       Tensor a = randn({m, k}, gen).to(dtype), b = randn({k, n}, gen).to(dtype);
       CHECK(maxError(matmul(a.to(*device), b.to(*device)), matmul(a, b)) <=
@@ -331,6 +335,10 @@ TEST_CASE("float16 and bfloat16 products match the CPU's, on cooperative "
            qb = randn({3, 90, 160}, gen).to(dtype);
     CHECK(maxError(matmul(pb.to(*device), qb.to(*device).transpose(1, 2)),
                    matmul(pb, qb.transpose(1, 2))) <= ulp);
+    Tensor pw = randn({2, 128, 96}, gen).to(dtype),
+           qw = randn({2, 256, 96}, gen).to(dtype);
+    CHECK(maxError(matmul(pw.to(*device), qw.to(*device).transpose(1, 2)),
+                   matmul(pw, qw.transpose(1, 2))) <= ulp);
   }
 }
 

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <set>
 #include <string>
 #include <unistd.h>
 
@@ -45,6 +46,24 @@ std::string validate(const SpirvKernel &kernel) {
   if (status != 0 && output.empty())
     output = "spirv-val failed to run (install Debian's spirv-tools)";
   return status == 0 ? "" : output;
+}
+
+/// A SPIR-V module's instructions: (opcode, operands).
+using Instruction = std::pair<std::uint32_t, std::vector<std::uint32_t>>;
+std::vector<Instruction> instructions(const std::vector<std::uint32_t> &words) {
+  std::vector<Instruction> out;
+  std::size_t i = 5;
+  while (i < words.size()) {
+    std::uint32_t count = words[i] >> 16;
+    if (count == 0 || i + count > words.size())
+      break; // malformed: checked below
+    out.push_back({words[i] & 0xffff,
+                   std::vector<std::uint32_t>(words.begin() + i + 1,
+                                              words.begin() + i + count)});
+    i += count;
+  }
+  CHECK(i == words.size());
+  return out;
 }
 
 } // namespace
@@ -383,23 +402,6 @@ TEST_CASE("bfloat16 products compile to bfloat16 cooperative matrices where "
   options.float16 = options.storage16 = true;
   options.workgroupSize = 256;
   options.cooperativeMatrix = true;
-  // The module's instructions: (opcode, operands).
-  using Instruction = std::pair<std::uint32_t, std::vector<std::uint32_t>>;
-  auto instructions = [](const std::vector<std::uint32_t> &words) {
-    std::vector<Instruction> out;
-    std::size_t i = 5;
-    while (i < words.size()) {
-      std::uint32_t count = words[i] >> 16;
-      if (count == 0 || i + count > words.size())
-        break; // malformed: checked below
-      out.push_back({words[i] & 0xffff,
-                     std::vector<std::uint32_t>(words.begin() + i + 1,
-                                                words.begin() + i + count)});
-      i += count;
-    }
-    CHECK(i == words.size());
-    return out;
-  };
   auto count = [&](const SpirvKernel &kernel, std::uint32_t opcode) {
     return llvm::count_if(
         instructions(kernel.words),
@@ -426,7 +428,7 @@ TEST_CASE("bfloat16 products compile to bfloat16 cooperative matrices where "
   REQUIRE(c.ok);
   REQUIRE(c.kernels.size() == 1);
   const std::vector<Instruction> code = instructions(c.kernels[0].words);
-  // 8 subgroups' 4 x 4 fragments twice a step of 32 (256 columns).
+  // Each subgroup's 4 x 4 fragments twice a step of 32.
   CHECK(count(c.kernels[0], 4459) == 32);
   // OpCapability BFloat16TypeKHR and BFloat16CooperativeMatrixKHR,
   // OpExtension "SPV_KHR_bfloat16", one OpTypeFloat 16 BFloat16KHR.
@@ -480,4 +482,99 @@ TEST_CASE("bfloat16 products compile to bfloat16 cooperative matrices where "
   std::vector<std::uint32_t> plain = tiles.kernels[0].words;
   CHECK(mlir::failed(mlir::trueno::retypeBFloat16Matrices(plain)));
   CHECK(plain == tiles.kernels[0].words);
+}
+
+TEST_CASE("products whose tiles all lie inside C compile to workgroup-scope "
+          "matrices of the whole tiles where the device has them") {
+  // 256 x 96 @ 96 x 384: 2 x 3 tiles of 128 x 128, all inside C; the
+  // accumulators stored to C, which is zero-filled.
+  const char *source = R"(
+    func.func @product(%a: tensor<256x96xf16>, %b: tensor<96x384xf16>) -> tensor<256x384xf32> {
+      %wa = trueno.cast %a : tensor<256x96xf16> to tensor<256x96xf32>
+      %wb = trueno.cast %b : tensor<96x384xf16> to tensor<96x384xf32>
+      %p = trueno.matmul %wa, %wb : tensor<256x96xf32>, tensor<96x384xf32> -> tensor<256x384xf32>
+      return %p : tensor<256x384xf32>
+    }
+  )";
+  mlir::trueno::VulkanPipelineOptions options;
+  options.float16 = options.storage16 = true;
+  options.workgroupSize = 256;
+  options.cooperativeMatrix = true;
+  options.cooperativeWorkgroupScope = true;
+  CompiledKernels c = compileForVulkan(source, options);
+  INFO(c.diagnostics);
+  REQUIRE(c.ok);
+  REQUIRE(c.kernels.size() == 1);
+  const SpirvKernel &kernel = c.kernels[0];
+  CHECK(kernel.workgroupSize[0] == 128);
+  CHECK(kernel.workgroupCount[0] == 6);
+  const std::vector<Instruction> code = instructions(kernel.words);
+  auto count = [&](std::uint32_t opcode) {
+    return llvm::count_if(
+        code, [&](const Instruction &i) { return i.first == opcode; });
+  };
+  // One multiply-add a step (OpCooperativeMatrixMulAddKHR), one store
+  // (OpCooperativeMatrixStoreKHR) to C.
+  CHECK(count(4459) == 1);
+  CHECK(count(4458) == 1);
+  // Three matrix types, each of workgroup scope (2): A 128 x 32, B 32 x
+  // 128, the accumulators 128 x 128 (operands: result, component, scope,
+  // rows, columns, use, each but the component a constant's id).
+  llvm::DenseMap<std::uint32_t, std::uint32_t> constants;
+  for (const Instruction &i : code)
+    if (i.first == 43 && i.second.size() == 3)
+      constants[i.second[1]] = i.second[2];
+  std::set<std::vector<std::uint32_t>> shapes;
+  for (const Instruction &i : code)
+    if (i.first == 4456) {
+      REQUIRE(i.second.size() == 6);
+      std::vector<std::uint32_t> shape;
+      for (int operand : {2, 3, 4, 5}) {
+        REQUIRE(constants.count(i.second[operand]));
+        shape.push_back(constants[i.second[operand]]);
+      }
+      shapes.insert(shape);
+    }
+  CHECK(shapes == std::set<std::vector<std::uint32_t>>{
+                      {2, 128, 32, 0}, {2, 32, 128, 1}, {2, 128, 128, 2}});
+  CHECK(count(224) > 0); // OpControlBarrier: the tiles in workgroup memory
+  // Loading its matrices from the inputs: two loads (OpCooperativeMatrix
+  // LoadKHR) a step, none of C (zero-filled), the 3 steps unrolled; no
+  // barrier, no workgroup memory (OpVariable of storage class 4).
+  {
+    mlir::trueno::VulkanPipelineOptions global = options;
+    global.cooperativeWorkgroupGlobal = true;
+    CompiledKernels g = compileForVulkan(source, global);
+    INFO(g.diagnostics);
+    REQUIRE(g.ok);
+    REQUIRE(g.kernels.size() == 1);
+    const std::vector<Instruction> direct = instructions(g.kernels[0].words);
+    auto in = [&](std::uint32_t opcode) {
+      return llvm::count_if(
+          direct, [&](const Instruction &i) { return i.first == opcode; });
+    };
+    CHECK(in(4459) == 3);
+    CHECK(in(4457) == 6);
+    CHECK(in(224) == 0);
+    CHECK(llvm::none_of(direct, [](const Instruction &i) {
+      return i.first == 59 && i.second.size() >= 3 && i.second[2] == 4;
+    }));
+  }
+  // A product with edge tiles (200 rows) keeps the subgroups' fragments.
+  std::string ragged = source;
+  for (std::size_t at; (at = ragged.find("256x")) != std::string::npos;)
+    ragged.replace(at, 4, "200x");
+  CompiledKernels edges = compileForVulkan(ragged, options);
+  INFO(edges.diagnostics);
+  REQUIRE(edges.ok);
+  REQUIRE(edges.kernels.size() == 1);
+  CHECK(llvm::count_if(instructions(edges.kernels[0].words),
+                       [](const Instruction &i) { return i.first == 4459; }) ==
+        32);
+  // Words that are not a module, or a module without matrices, are
+  // refused, unchanged.
+  std::vector<std::uint32_t> garbage = {1, 2, 3};
+  CHECK(mlir::failed(
+      mlir::trueno::retypeWorkgroupMatrices(garbage, 128, 128, 32)));
+  CHECK(garbage == std::vector<std::uint32_t>{1, 2, 3});
 }

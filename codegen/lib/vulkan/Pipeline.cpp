@@ -162,6 +162,10 @@ std::string vulkanStagePipeline(VulkanStage stage,
            std::to_string(options.cooperativeBuffers) +
            " cooperative-subgroups=" +
            std::to_string(options.cooperativeSubgroups) +
+           " cooperative-workgroup-scope=" +
+           flag(options.cooperativeWorkgroupScope) +
+           " cooperative-workgroup-global=" +
+           flag(options.cooperativeWorkgroupGlobal) +
            " cooperative-direct=" + flag(options.cooperativeDirect) +
            " cooperative-wide-loads=" + flag(options.cooperativeWideLoads) +
            " cooperative-bf16=" + flag(options.cooperativeBf16) +
@@ -480,6 +484,81 @@ LogicalResult retypeBFloat16Matrices(std::vector<std::uint32_t> &words) {
   return success();
 }
 
+LogicalResult retypeWorkgroupMatrices(std::vector<std::uint32_t> &words,
+                                      std::int64_t rows, std::int64_t columns,
+                                      std::int64_t depth) {
+  constexpr std::uint32_t kMagic = 0x07230203;
+  enum : std::uint32_t {
+    OpConstant = 43,
+    OpTypeCooperativeMatrixKHR = 4456,
+    ScopeWorkgroup = 2,
+    MatrixAKHR = 0,
+    MatrixBKHR = 1,
+    MatrixAccumulatorKHR = 2,
+  };
+  if (words.size() < 5 || words[0] != kMagic)
+    return failure();
+  // The constants (value and type by id) and the matrix types, whose
+  // scope, rows, columns and use are ids of 32-bit integer constants.
+  llvm::DenseMap<std::uint32_t, std::pair<std::uint32_t, std::uint32_t>>
+      constants;
+  std::vector<std::size_t> matrices;
+  for (std::size_t i = 5; i < words.size();) {
+    std::uint32_t count = words[i] >> 16, opcode = words[i] & 0xffff;
+    if (count == 0 || i + count > words.size())
+      return failure();
+    if (opcode == OpConstant && count == 4)
+      constants[words[i + 2]] = {words[i + 3], words[i + 1]};
+    else if (opcode == OpTypeCooperativeMatrixKHR && count == 7)
+      matrices.push_back(i);
+    i += count;
+  }
+  if (matrices.empty())
+    return failure();
+  auto scope = constants.find(words[matrices.front() + 3]);
+  if (scope == constants.end())
+    return failure();
+  const std::uint32_t intType = scope->second.second;
+  // An id of the constant `value` of the scope's type: an existing one, or
+  // a new one, declared before the first matrix type.
+  std::vector<std::uint32_t> added;
+  auto constant = [&](std::uint32_t value) {
+    for (auto &[id, known] : constants)
+      if (known.first == value && known.second == intType)
+        return id;
+    std::uint32_t id = words[3]++;
+    constants[id] = {value, intType};
+    llvm::append_range(added, std::initializer_list<std::uint32_t>{
+                                  4u << 16 | OpConstant, intType, id, value});
+    return id;
+  };
+  for (std::size_t i : matrices) {
+    auto use = constants.find(words[i + 6]);
+    if (use == constants.end())
+      return failure();
+    std::int64_t r = 0, c = 0;
+    switch (use->second.first) {
+    case MatrixAKHR:
+      r = rows, c = depth;
+      break;
+    case MatrixBKHR:
+      r = depth, c = columns;
+      break;
+    case MatrixAccumulatorKHR:
+      r = rows, c = columns;
+      break;
+    default:
+      return failure();
+    }
+    words[i + 3] = constant(ScopeWorkgroup);
+    words[i + 4] = constant(static_cast<std::uint32_t>(r));
+    words[i + 5] = constant(static_cast<std::uint32_t>(c));
+  }
+  words.insert(words.begin() + static_cast<std::ptrdiff_t>(matrices.front()),
+               added.begin(), added.end());
+  return success();
+}
+
 FailureOr<SpirvProgram> serializeProgram(ModuleOp module) {
   SpirvProgram program;
   // Kernels by the name of the gpu.module they were outlined into (the
@@ -494,11 +573,28 @@ FailureOr<SpirvProgram> serializeProgram(ModuleOp module) {
     // The cooperative kernel of a bfloat16 product: its float16 matrices
     // carry bfloat16 bits (the gpu.module it came from says so, which
     // convert-gpu-to-spirv leaves in place).
+    // The workgroup-matrix kernel: its stand-in matrices retyped to the
+    // workgroup's tiles first (the bfloat16 retyping finds A and B by
+    // their use either way).
     if (auto gpuModule = module.lookupSymbol<gpu::GPUModuleOp>(name)) {
       bool bfloat16 = false;
+      ArrayAttr workgroupSizes;
       gpuModule.walk([&](gpu::SubgroupMmaComputeOp compute) {
         bfloat16 |= compute->hasAttr(kBFloat16MatricesAttr);
+        if (auto sizes =
+                compute->getAttrOfType<ArrayAttr>(kWorkgroupMatricesAttr))
+          workgroupSizes = sizes;
       });
+      if (workgroupSizes) {
+        auto size = [&](unsigned i) {
+          return cast<IntegerAttr>(workgroupSizes[i]).getInt();
+        };
+        if (workgroupSizes.size() != 3 ||
+            failed(retypeWorkgroupMatrices(kernel->words, size(0), size(1),
+                                           size(2))))
+          return spirvModule.emitOpError(
+              "has no stand-in matrices to retype to workgroup scope");
+      }
       if (bfloat16 && failed(retypeBFloat16Matrices(kernel->words)))
         return spirvModule.emitOpError(
             "has no float16 matrices to retype to bfloat16");

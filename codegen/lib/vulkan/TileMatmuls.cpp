@@ -1022,7 +1022,32 @@ struct TileMatmulsPass
                     b.create<arith::AndIOp>(loc, rowsInside, columnsInside)};
       }
     }
-    if (cooperative)
+    // The workgroup-matrix kernel where every tile lies inside C.
+    // With `cooperative-workgroup-global`, where both inputs' rows are
+    // groups of 8 in memory and K a whole number of steps, its matrices are
+    // loaded from the inputs themselves (the driver stages them), no tiles.
+    if (cooperative && cooperativeWorkgroupScope && direct && chunks == 1 &&
+        m % tileM == 0 && n % tileN == 0) {
+      std::optional<GlobalInputs> global;
+      if (cooperativeWorkgroupGlobal && groupA == kWideGroup &&
+          groupB == kWideGroup && k % kStepHere == 0) {
+        SmallVector<int64_t> aStrides, bStrides;
+        int64_t aOffset = 0, bOffset = 0;
+        if (succeeded(getStridesAndOffset(aType, aStrides, aOffset)) &&
+            succeeded(getStridesAndOffset(bType, bStrides, bOffset)))
+          global = GlobalInputs{a,
+                                bIn,
+                                batched ? batch : Value(),
+                                aStrides[aStrides.size() - 2],
+                                bStrides[bStrides.size() - 2],
+                                k};
+      }
+      workgroupBody(b, loc, *shape, groupA, groupB, bfloat16Inputs, aTile,
+                    bTile, m0, n0, contraction, *direct, global);
+      for (Value unused : {cStage, aTile, bTile})
+        if (unused.use_empty())
+          unused.getDefiningOp()->erase();
+    } else if (cooperative)
       cooperativeBody(b, loc, tid, *shape, groupA, groupB, bfloat16Inputs,
                       aTile, bTile, cStage, subgroup, m0, n0, contraction,
                       accumulate, direct);
@@ -1146,6 +1171,104 @@ struct TileMatmulsPass
             loc, n0, b.create<arith::AddIOp>(loc, tx, index(kSide * j)));
         accumulate(b, row, col, sums[i * kPer + j]);
       }
+  }
+
+  /// The workgroup's whole tile of float32 accumulators as one matrix, by
+  /// one matrix multiply-add of the step's tiles a step, added to C (every
+  /// tile inside it) by one matrix load and store. The matrices are 16x16
+  /// stand-ins of subgroup scope here (MLIR 19 has no other), marked for
+  /// serialization to retype to workgroup scope and the tiles' sizes.
+  /// A and B for the workgroup-matrix kernel to load its matrices from:
+  /// the batch index (or null), their row strides in elements, and K.
+  struct GlobalInputs {
+    Value a, b, batch;
+    int64_t aRowStride, bRowStride, k;
+  };
+  static void workgroupBody(OpBuilder &b, Location loc,
+                            const CooperativeShape &shape, int64_t groupA,
+                            int64_t groupB, bool bfloat16, Value aTile,
+                            Value bTile, Value m0, Value n0,
+                            Contraction contraction, const DirectC &direct,
+                            const std::optional<GlobalInputs> &global) {
+    MLIRContext *context = b.getContext();
+    Type f16 = b.getF16Type(), f32 = b.getF32Type();
+    auto fragment = [&](Type element, StringRef operand) {
+      return gpu::MMAMatrixType::get({kFragment, kFragment}, element, operand);
+    };
+    auto lead = [&](int64_t v) {
+      return IntegerAttr::get(IndexType::get(context), v);
+    };
+    auto accType = fragment(f32, "COp");
+    Value zero = b.create<gpu::SubgroupMmaConstantMatrixOp>(
+        loc, accType,
+        b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(0)).getResult());
+    const int64_t step = shape.step;
+    Attribute sizes =
+        b.getI64ArrayAttr({kCoopTileRows, shape.columns, shape.step});
+    auto multiplyAdd = [&](OpBuilder &kb, Location l, Value a, Value bm,
+                           Value acc) -> Value {
+      auto product = kb.create<gpu::SubgroupMmaComputeOp>(
+          l, accType, a, bm, acc, /*a_transpose=*/UnitAttr(),
+          /*b_transpose=*/UnitAttr());
+      product->setAttr(mlir::trueno::kWorkgroupMatricesAttr, sizes);
+      if (bfloat16)
+        product->setAttr(mlir::trueno::kBFloat16MatricesAttr, kb.getUnitAttr());
+      return product;
+    };
+    SmallVector<Value> sum;
+    if (global) {
+      // K / step multiply-adds of matrices loaded from A and B.
+      auto at = [&](Value row, Value column) {
+        SmallVector<Value> indices;
+        if (global->batch)
+          indices.push_back(global->batch);
+        indices.append({row, column});
+        return indices;
+      };
+      auto loop = b.create<scf::ForOp>(
+          loc, b.create<arith::ConstantIndexOp>(loc, 0),
+          b.create<arith::ConstantIndexOp>(loc, global->k),
+          b.create<arith::ConstantIndexOp>(loc, step), ValueRange{zero},
+          [&](OpBuilder &kb, Location l, Value k0, ValueRange acc) {
+            Value a = kb.create<gpu::SubgroupMmaLoadMatrixOp>(
+                l, fragment(f16, "AOp"), global->a, at(m0, k0),
+                lead(global->aRowStride), /*transpose=*/UnitAttr());
+            Value bm = kb.create<gpu::SubgroupMmaLoadMatrixOp>(
+                l, fragment(f16, "BOp"), global->b, at(k0, n0),
+                lead(global->bRowStride), /*transpose=*/UnitAttr());
+            kb.create<scf::YieldOp>(
+                l, ValueRange{multiplyAdd(kb, l, a, bm, acc[0])});
+          });
+      sum.push_back(loop.getResult(0));
+    } else
+      sum = contraction(
+          b, step, ValueRange{zero},
+          [&](OpBuilder &kb, Location l, Value buffer, ValueRange acc) {
+            Value c0 = kb.create<arith::ConstantIndexOp>(l, 0);
+            Value a = kb.create<gpu::SubgroupMmaLoadMatrixOp>(
+                l, fragment(f16, "AOp"), aTile, ValueRange{buffer, c0, c0},
+                lead((step + kCoopPad) / groupA), /*transpose=*/UnitAttr());
+            Value bm = kb.create<gpu::SubgroupMmaLoadMatrixOp>(
+                l, fragment(f16, "BOp"), bTile, ValueRange{buffer, c0, c0},
+                lead((shape.columns + kCoopPad) / groupB),
+                /*transpose=*/UnitAttr());
+            return SmallVector<Value>{multiplyAdd(kb, l, a, bm, acc[0])};
+          });
+    SmallVector<Value> indices;
+    if (direct.batch)
+      indices.push_back(direct.batch);
+    indices.append({m0, n0});
+    Value result = sum[0];
+    if (!direct.overwrite) {
+      Value old = b.create<gpu::SubgroupMmaLoadMatrixOp>(
+          loc, accType, direct.c, indices, lead(direct.rowStride),
+          /*transpose=*/UnitAttr());
+      result = b.create<gpu::SubgroupMmaElementwiseOp>(
+          loc, accType, ValueRange{old, result}, gpu::MMAElementwiseOp::ADDF);
+    }
+    b.create<gpu::SubgroupMmaStoreMatrixOp>(loc, result, direct.c, indices,
+                                            lead(direct.rowStride),
+                                            /*transpose=*/UnitAttr());
   }
 
   /// Each subgroup's 4 x (2 or 4) fragments of float32 accumulators, by

@@ -29,6 +29,15 @@ inline constexpr int64_t kFunctionMemorySpace = 6;
 /// matrices to bfloat16 (retypeBFloat16Matrices, Pipeline.h).
 inline constexpr llvm::StringLiteral kBFloat16MatricesAttr = "trueno.bfloat16";
 
+/// On the workgroup-matrix kernel's one gpu.subgroup_mma_compute
+/// (trueno-tile-matmuls' cooperative-workgroup-scope): [rows, columns,
+/// depth] of the workgroup's product a step. Its 16x16 matrices stand for
+/// the workgroup's whole tiles, and serializeProgram retypes them to
+/// workgroup scope and those sizes (retypeWorkgroupMatrices, Pipeline.h;
+/// VK_NV_cooperative_matrix2).
+inline constexpr llvm::StringLiteral kWorkgroupMatricesAttr =
+    "trueno.workgroup_matrices";
+
 /// A gpu.launch of `groups` x `threads` threads (one-dimensional) at the
 /// builder's insertion point, with its terminator; the builder stays where
 /// it was. The passes that emit kernels (trueno-map-to-workgroups,

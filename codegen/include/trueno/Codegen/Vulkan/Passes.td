@@ -493,6 +493,19 @@ def TileMatmuls : Pass<"trueno-tile-matmuls", "::mlir::func::FuncOp"> {
            "Subgroups of the cooperative kernel's workgroups: 8 (2 x 4), or 4 "
            "(2 x 2, 128 threads, 128 columns, each subgroup 64 x 64; any "
            "other value is 8)">,
+    Option<"cooperativeWorkgroupScope", "cooperative-workgroup-scope", "bool",
+           /*default=*/"false",
+           "Products whose tiles all lie inside C (M a multiple of 128, N of "
+           "the tiles' columns, C's rows 16-byte aligned, no split-K) run as "
+           "one matrix multiply-add of the workgroup's tiles a step: "
+           "workgroup-scope matrices (VK_NV_cooperative_matrix2), their "
+           "16x16 stand-ins marked `trueno.workgroup_matrices` for "
+           "serialization to retype">,
+    Option<"cooperativeWorkgroupGlobal", "cooperative-workgroup-global",
+           "bool", /*default=*/"false",
+           "The workgroup-matrix kernel loads its matrices from the inputs "
+           "themselves where their rows are groups of 8 in memory and K a "
+           "whole number of steps (no tiles in workgroup memory)">,
     Option<"cooperativeDirect", "cooperative-direct", "bool",
            /*default=*/"true",
            "Tiles of the cooperative kernel inside C add their fragments to C "

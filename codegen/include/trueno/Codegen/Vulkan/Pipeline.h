@@ -84,6 +84,16 @@ struct VulkanPipelineOptions {
   std::int64_t cooperativeColumns = 128;
   std::int64_t cooperativeBuffers = 1;
   std::int64_t cooperativeSubgroups = 4;
+  /// Products whose tiles all lie inside C run on workgroup-scope matrices
+  /// of the whole tiles (VK_NV_cooperative_matrix2's workgroup scope and
+  /// flexible dimensions; trueno-tile-matmuls' cooperative-workgroup-scope;
+  /// the Vulkan runtime sets it where the device lists the kernel's shape
+  /// for its workgroup size).
+  bool cooperativeWorkgroupScope = false;
+  /// The workgroup-matrix kernel loads its matrices from the inputs, not
+  /// through tiles in workgroup memory (trueno-tile-matmuls'
+  /// cooperative-workgroup-global; TRUENO_VULKAN_COOPERATIVE_WORKGROUP_GLOBAL).
+  bool cooperativeWorkgroupGlobal = false;
   /// Tiles inside C add the accumulators to C by matrix loads and stores
   /// of their own, without workgroup memory or barriers
   /// (trueno-tile-matmuls' cooperative-direct;
@@ -192,6 +202,15 @@ FailureOr<SpirvProgram> serializeProgram(ModuleOp module);
 /// bits (trueno-tile-matmuls' cooperative-bf16). Fails where the words
 /// have no such matrix or are not a SPIR-V module.
 LogicalResult retypeBFloat16Matrices(std::vector<std::uint32_t> &words);
+
+/// Retypes the workgroup-matrix kernel's cooperative matrices (SPIR-V
+/// words; trueno-tile-matmuls' cooperative-workgroup-scope), 16x16 stand-ins
+/// of subgroup scope, to workgroup scope and the workgroup's tiles: A
+/// `rows` x `depth`, B `depth` x `columns`, the accumulators `rows` x
+/// `columns`. Fails (the words unchanged) where the module has none.
+LogicalResult retypeWorkgroupMatrices(std::vector<std::uint32_t> &words,
+                                      std::int64_t rows, std::int64_t columns,
+                                      std::int64_t depth);
 
 /// The version of encodeSpirvProgram's format; part of every Vulkan cache
 /// key.

@@ -4,8 +4,10 @@
 // Vulkan headers older than the extension (Debian 12's 1.3.239 predates
 // it, 1.3.255): the feature, the properties of one supported matrix shape,
 // and the query that lists them; and of VK_KHR_shader_bfloat16 (1.4.311),
-// whose bfloat16 cooperative matrices bfloat16 products use. The values
-// are the registry's.
+// whose bfloat16 cooperative matrices bfloat16 products use; and of
+// VK_NV_cooperative_matrix2 (1.3.300), whose workgroup-scope matrices of
+// flexible sizes the workgroup-matrix kernel uses. The values are the
+// registry's.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TRUENO_RUNTIME_VULKAN_VULKANCOOPERATIVEMATRIX_H
@@ -79,5 +81,58 @@ typedef struct VkPhysicalDeviceShaderBfloat16FeaturesKHR {
 #define VK_COMPONENT_TYPE_BFLOAT16_KHR                                         \
   static_cast<VkComponentTypeKHR>(1000141000)
 #endif // VK_KHR_shader_bfloat16
+
+#ifndef VK_NV_cooperative_matrix2
+#define VK_NV_cooperative_matrix2 1
+#define VK_NV_COOPERATIVE_MATRIX_2_EXTENSION_NAME "VK_NV_cooperative_matrix2"
+
+typedef struct VkPhysicalDeviceCooperativeMatrix2FeaturesNV {
+  VkStructureType sType;
+  void *pNext;
+  VkBool32 cooperativeMatrixWorkgroupScope;
+  VkBool32 cooperativeMatrixFlexibleDimensions;
+  VkBool32 cooperativeMatrixReductions;
+  VkBool32 cooperativeMatrixConversions;
+  VkBool32 cooperativeMatrixPerElementOperations;
+  VkBool32 cooperativeMatrixTensorAddressing;
+  VkBool32 cooperativeMatrixBlockLoads;
+} VkPhysicalDeviceCooperativeMatrix2FeaturesNV;
+
+typedef struct VkCooperativeMatrixFlexibleDimensionsPropertiesNV {
+  VkStructureType sType;
+  void *pNext;
+  uint32_t MGranularity;
+  uint32_t NGranularity;
+  uint32_t KGranularity;
+  VkComponentTypeKHR AType;
+  VkComponentTypeKHR BType;
+  VkComponentTypeKHR CType;
+  VkComponentTypeKHR ResultType;
+  VkBool32 saturatingAccumulation;
+  VkScopeKHR scope;
+  uint32_t workgroupInvocations;
+} VkCooperativeMatrixFlexibleDimensionsPropertiesNV;
+
+typedef struct VkPhysicalDeviceCooperativeMatrix2PropertiesNV {
+  VkStructureType sType;
+  void *pNext;
+  uint32_t cooperativeMatrixWorkgroupScopeMaxWorkgroupSize;
+  uint32_t cooperativeMatrixFlexibleDimensionsMaxDimension;
+  uint32_t cooperativeMatrixWorkgroupScopeReservedSharedMemory;
+} VkPhysicalDeviceCooperativeMatrix2PropertiesNV;
+
+typedef VkResult(
+    VKAPI_PTR *
+        PFN_vkGetPhysicalDeviceCooperativeMatrixFlexibleDimensionsPropertiesNV)(
+    VkPhysicalDevice physicalDevice, uint32_t *pPropertyCount,
+    VkCooperativeMatrixFlexibleDimensionsPropertiesNV *pProperties);
+
+#define VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_2_FEATURES_NV     \
+  static_cast<VkStructureType>(1000593000)
+#define VK_STRUCTURE_TYPE_COOPERATIVE_MATRIX_FLEXIBLE_DIMENSIONS_PROPERTIES_NV \
+  static_cast<VkStructureType>(1000593001)
+#define VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_2_PROPERTIES_NV   \
+  static_cast<VkStructureType>(1000593002)
+#endif // VK_NV_cooperative_matrix2
 
 #endif // TRUENO_RUNTIME_VULKAN_VULKANCOOPERATIVEMATRIX_H

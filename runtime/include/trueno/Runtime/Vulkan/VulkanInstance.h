@@ -49,6 +49,23 @@ struct VulkanDeviceInfo {
   /// matrices, where cooperativeMatrix): bfloat16 products run on them.
   /// TRUENO_VULKAN_COOPERATIVE_BF16=0 turns them off.
   bool cooperativeMatrixBf16 = false;
+  /// Workgroup-scope cooperative matrices of flexible sizes, float16 (and
+  /// bfloat16 where cooperativeMatrixBf16) x the same + float32 (VK_NV_
+  /// cooperative_matrix2's workgroup scope and flexible dimensions, where
+  /// cooperativeMatrix): one entry per workgroup size the device lists,
+  /// with the granularities of M, N and K. Empty with
+  /// TRUENO_VULKAN_COOPERATIVE_WORKGROUP=0; the device then does not
+  /// enable the extension.
+  struct WorkgroupMatrixShape {
+    std::uint32_t invocations = 0, rows = 0, columns = 0, depth = 0;
+    bool bfloat16 = false;
+  };
+  std::vector<WorkgroupMatrixShape> workgroupMatrices;
+  /// Workgroup memory the driver keeps for itself in a kernel of
+  /// workgroup-scope matrices (cooperativeMatrixWorkgroupScopeReserved
+  /// SharedMemory): such a kernel's own is at most maxSharedMemoryBytes
+  /// less this.
+  std::uint32_t workgroupMatrixReservedBytes = 0;
   /// Float widths whose NaNs, infinities and signed zeros, and whose
   /// denormals, kernels can ask the driver to keep (Vulkan 1.2's float
   /// controls: shaderSignedZeroInfNanPreserveFloatN,
@@ -140,6 +157,9 @@ private:
   };
   CooperativeMatrixTypes
   cooperativeMatrixTypes(const VulkanDeviceInfo &d) const;
+  /// Fills `d`'s workgroupMatrices and workgroupMatrixReservedBytes (where
+  /// d.cooperativeMatrix).
+  void workgroupMatrices(VulkanDeviceInfo &d) const;
   /// Whether `d` lists the device extension `name` (false where the list
   /// cannot be read).
   bool hasExtension(const VulkanDeviceInfo &d, std::string_view name) const;
