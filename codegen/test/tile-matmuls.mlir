@@ -11,6 +11,9 @@
 // RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 cooperative-matrix=true cooperative-wide-loads=false cooperative-step=64' | FileCheck %s --check-prefix=COOP64
 // RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 cooperative-matrix=true cooperative-direct=false' | FileCheck %s --check-prefix=STAGED
 // RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 cooperative-matrix=true' | FileCheck %s --check-prefix=WIDE
+// RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 cooperative-matrix=true cooperative-subgroups=4' | FileCheck %s --check-prefix=FOUR
+// RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 cooperative-matrix=true cooperative-subgroups=4 cooperative-workgroup-scope=true' | FileCheck %s --check-prefix=WG
+// RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 cooperative-matrix=true cooperative-subgroups=4 cooperative-workgroup-scope=true cooperative-workgroup-global=true' | FileCheck %s --check-prefix=WGG
 
 // 100 x 129 outputs: 2 x 3 tiles, one workgroup each; the contraction of
 // 33 in steps of 16 (3 steps, the last one partly zeros); the tiles'
@@ -281,6 +284,47 @@ func.func @bf16(%a: memref<200x96xbf16>, %b: memref<96x300xbf16>, %c: memref<200
   linalg.matmul ins(%a, %b : memref<200x96xbf16>, memref<96x300xbf16>) outs(%c : memref<200x300xf32>)
   return
 }
+// Four subgroups: 128 threads, 128x128 tiles (2 x 4 of them here), each
+// subgroup 4 x 4 fragments, twice a step of 32.
+// FOUR-LABEL: func.func @halves_wide
+// FOUR: gpu.launch blocks({{.*}}) in (%{{.*}} = %c8, {{.*}} threads({{.*}}) in (%{{.*}} = %c128,
+// FOUR-DAG: memref.alloc() : memref<1x128x5xvector<4xi32>, 3>
+// FOUR-DAG: memref.alloc() : memref<1x32x17xvector<4xi32>, 3>
+// FOUR-DAG: memref.alloc() : memref<64x16xf32, 3>
+// FOUR-COUNT-32: gpu.subgroup_mma_compute
+// FOUR-NOT: gpu.subgroup_mma_compute
+// FOUR: return
+// Workgroup-scope matrices where every tile lies inside C: one
+// multiply-add a step of 16x16 stand-ins marked with the workgroup's
+// sizes, from the tiles' first elements, and one load, add and store of
+// C; no staging memory. @halves (200 rows) keeps the subgroups'
+// fragments.
+// WG-LABEL: func.func @halves(
+// WG-NOT: trueno.workgroup_matrices
+// WG-LABEL: func.func @halves_wide
+// WG: threads({{.*}}) in (%{{.*}} = %c128,
+// WG-NOT: memref<64x16xf32, 3>
+// WG: %[[ZERO:.*]] = gpu.subgroup_mma_constant_matrix
+// WG: scf.for {{.*}} iter_args(%{{.*}} = %[[ZERO]],
+// WG: gpu.barrier
+// WG: gpu.subgroup_mma_load_matrix %{{.*}}[%{{.*}}, %c0{{.*}}, %c0{{.*}}] {leadDimension = 5 : index} : memref<1x128x5xvector<4xi32>, 3>
+// WG: gpu.subgroup_mma_load_matrix %{{.*}}[%{{.*}}, %c0{{.*}}, %c0{{.*}}] {leadDimension = 17 : index} : memref<1x32x17xvector<4xi32>, 3>
+// WG: gpu.subgroup_mma_compute {{.*}} {trueno.workgroup_matrices = [128, 128, 32]}
+// WG-NOT: gpu.subgroup_mma_compute
+// WG: gpu.subgroup_mma_load_matrix %arg2{{.*}} {leadDimension = 512 : index}
+// WG: gpu.subgroup_mma_elementwise addf
+// WG: gpu.subgroup_mma_store_matrix %{{.*}}, %arg2{{.*}} {leadDimension = 512 : index}
+// Loading from the inputs: no tiles, no barrier; A's rows of 64, B's of
+// 520 (a view).
+// WGG-LABEL: func.func @halves_wide
+// WGG-NOT: memref.alloc
+// WGG: scf.for %[[K:.*]] = %c0{{.*}} to %c64{{.*}} step %c32
+// WGG-NOT: gpu.barrier
+// WGG: gpu.subgroup_mma_load_matrix %arg0[%{{.*}}, %[[K]]] {leadDimension = 64 : index}
+// WGG: gpu.subgroup_mma_load_matrix %arg1[%[[K]], %{{.*}}] {leadDimension = 520 : index}
+// WGG: gpu.subgroup_mma_compute {{.*}} {trueno.workgroup_matrices = [128, 128, 32]}
+// WGG-NOT: gpu.barrier
+// WGG: gpu.subgroup_mma_store_matrix
 func.func @halves_wide(%a: memref<256x64xf16>, %b: memref<64x512xf16, strided<[520, 1], offset: 8>>, %c: memref<256x512xf32>) {
   linalg.matmul ins(%a, %b : memref<256x64xf16>, memref<64x512xf16, strided<[520, 1], offset: 8>>) outs(%c : memref<256x512xf32>)
   return

@@ -560,6 +560,41 @@ TEST_CASE("products whose tiles all lie inside C compile to workgroup-scope "
       return i.first == 59 && i.second.size() >= 3 && i.second[2] == 4;
     }));
   }
+  // bfloat16: the same three shapes, A and B of bfloat16 (both retypings).
+  {
+    std::string bf16 = source;
+    for (std::size_t at = 0; (at = bf16.find("xf16>", at)) != std::string::npos;
+         at += 6)
+      bf16.replace(at, 5, "xbf16>");
+    mlir::trueno::VulkanPipelineOptions bfloat16 = options;
+    bfloat16.cooperativeBf16 = true;
+    CompiledKernels g = compileForVulkan(bf16, bfloat16);
+    INFO(g.diagnostics);
+    REQUIRE(g.ok);
+    REQUIRE(g.kernels.size() == 1);
+    const std::vector<Instruction> retyped = instructions(g.kernels[0].words);
+    std::optional<std::uint32_t> bfloat16Type;
+    llvm::DenseMap<std::uint32_t, std::uint32_t> values;
+    for (const Instruction &i : retyped) {
+      if (i.first == 22 && i.second.size() == 3 && i.second[1] == 16 &&
+          i.second[2] == 0)
+        bfloat16Type = i.second[0];
+      if (i.first == 43 && i.second.size() == 3)
+        values[i.second[1]] = i.second[2];
+    }
+    REQUIRE(bfloat16Type);
+    std::set<std::vector<std::uint32_t>> typed;
+    for (const Instruction &i : retyped)
+      if (i.first == 4456) {
+        REQUIRE(i.second.size() == 6);
+        typed.insert({i.second[1] == *bfloat16Type, values[i.second[2]],
+                      values[i.second[3]], values[i.second[4]],
+                      values[i.second[5]]});
+      }
+    CHECK(typed == std::set<std::vector<std::uint32_t>>{{1, 2, 128, 32, 0},
+                                                        {1, 2, 32, 128, 1},
+                                                        {0, 2, 128, 128, 2}});
+  }
   // A product with edge tiles (200 rows) keeps the subgroups' fragments.
   std::string ragged = source;
   for (std::size_t at; (at = ragged.find("256x")) != std::string::npos;)
