@@ -1173,17 +1173,18 @@ struct TileMatmulsPass
       }
   }
 
-  /// The workgroup's whole tile of float32 accumulators as one matrix, by
-  /// one matrix multiply-add of the step's tiles a step, added to C (every
-  /// tile inside it) by one matrix load and store. The matrices are 16x16
-  /// stand-ins of subgroup scope here (MLIR 19 has no other), marked for
-  /// serialization to retype to workgroup scope and the tiles' sizes.
   /// A and B for the workgroup-matrix kernel to load its matrices from:
   /// the batch index (or null), their row strides in elements, and K.
   struct GlobalInputs {
     Value a, b, batch;
     int64_t aRowStride, bRowStride, k;
   };
+  /// The workgroup's whole tile of float32 accumulators as one matrix, by
+  /// one matrix multiply-add a step of the step's tiles (or, with `global`,
+  /// of matrices loaded from A and B), added to C (every tile inside it) by
+  /// one matrix load and store. The matrices are 16x16 stand-ins of
+  /// subgroup scope here (MLIR 19 has no other), marked for serialization
+  /// to retype to workgroup scope and the tiles' sizes.
   static void workgroupBody(OpBuilder &b, Location loc,
                             const CooperativeShape &shape, int64_t groupA,
                             int64_t groupB, bool bfloat16, Value aTile,
@@ -1360,8 +1361,8 @@ struct TileMatmulsPass
           return sums;
         });
     // Fragment (i, j) of every subgroup s into rows 16 s of cStage, then
-    // the workgroup's threads add the 8 fragments to C, neighbouring
-    // threads neighbouring columns.
+    // the workgroup's threads add the subgroups' fragments to C,
+    // neighbouring threads neighbouring columns.
     const int64_t subgroups = shape.subgroups, threads = shape.threads();
     auto staged = [&](OpBuilder &sb) {
       auto at = [&](int64_t v) -> Value {

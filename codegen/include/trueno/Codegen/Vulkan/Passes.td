@@ -439,19 +439,21 @@ def TileMatmuls : Pass<"trueno-tile-matmuls", "::mlir::func::FuncOp"> {
     sum runs over the contraction in order, as one thread's dot product
     does. Each element read from memory is reused T times instead of once.
     With `cooperative-matrix`, a product of two float16 inputs runs on the
-    device's matrix units instead: 128x128 tiles (or 128x256:
-    `cooperative-columns`), steps of 32 (or 64: `cooperative-step`), the
-    tiles in workgroup memory as groups of 4 halves (`vector<4xf16>`,
+    device's matrix units instead: 128x128 tiles (or 128x256 or 128x64:
+    `cooperative-columns`), steps of 32 (or 16 or 64: `cooperative-step`),
+    the tiles in workgroup memory as groups of 4 halves (`vector<4xf16>`,
     copied 4 elements a load where the input's layout allows:
     `vector.load`, and stored a group at a time), each of the 8 subgroups
-    of 32 threads accumulating 4 x 2 (or 4 x 4) 16x16 float32 fragments
-    with `gpu.subgroup_mma_compute` (SPV_KHR_cooperative_matrix), added to
-    C through a 16x16 staging fragment per subgroup in workgroup memory.
-    With `cooperative-buffers=2` the tiles have two copies: each step
-    stores the next step's into the other copy while it reads its own, one
-    barrier a step instead of two. A shape that does not fit in
-    `workgroup-memory` takes steps of 32, then one copy, then 128 columns;
-    where none fits, the float32 tiles.
+    (2 x 4; or 4, 2 x 2: `cooperative-subgroups`, which takes at most 128
+    columns) of 32 threads accumulating 4 x (columns / 16 / 4 or 2) 16x16
+    float32 fragments with `gpu.subgroup_mma_compute`
+    (SPV_KHR_cooperative_matrix), added to C through a 16x16 staging
+    fragment per subgroup in workgroup memory. With `cooperative-buffers=2`
+    the tiles have two copies: each step stores the next step's into the
+    other copy while it reads its own, one barrier a step instead of two,
+    a loop iteration taking two steps (one from each copy). A shape that
+    does not fit in `workgroup-memory` takes steps of 32, then one copy,
+    then 128 columns; where none fits, the float32 tiles.
     With `prefetch` (always, for the cooperative kernel), each step's
     elements for the tiles are loaded into registers during the step before
     (the first step's before the loop), the loop carrying them, so that
