@@ -258,17 +258,21 @@ int main(int argc, char **argv) {
   }
   // Matrix products: float32 and float16 at three sizes (float16 on
   // cooperative matrices where the device has them), bfloat16 at 4096
-  // (float32 tiles reading bfloat16).
+  // (on bfloat16 cooperative matrices where the device has them, else
+  // float32 tiles reading bfloat16), float64 at 1024 (where the device has
+  // it: NumPy's default type).
   for (auto [size, dtype] : {std::pair{1024L, kFloat32},
                              {4096L, kFloat32},
                              {8192L, kFloat32},
                              {1024L, kFloat16},
                              {4096L, kFloat16},
                              {8192L, kFloat16},
-                             {4096L, kBFloat16}}) {
+                             {4096L, kBFloat16},
+                             {1024L, kFloat64}}) {
     std::string name = "matmul_" +
                        std::string(dtype == kFloat32   ? "f32"
                                    : dtype == kFloat16 ? "f16"
+                                   : dtype == kFloat64 ? "f64"
                                                        : "bf16") +
                        "_" + std::to_string(size);
     if (!wanted(name.c_str()))

@@ -97,15 +97,28 @@ func.func @split_k(%a: memref<64x3136xf32>, %b: memref<3136x128xf32>, %c: memref
   return
 }
 
-// Left alone: a product of fewer than 32 rows, and one of float64.
+// Left alone: a product of fewer than 32 rows, and one of integers.
 // CHECK-LABEL: func.func @left_alone
 // CHECK-NOT: gpu.launch
 // CHECK: linalg.matmul
 // CHECK: linalg.matmul
 func.func @left_alone(%a: memref<16x64xf32>, %b: memref<64x64xf32>, %c: memref<16x64xf32>,
-                      %d: memref<64x64xf64>, %e: memref<64x64xf64>) {
+                      %d: memref<64x64xi32>, %e: memref<64x64xi32>) {
   linalg.matmul ins(%a, %b : memref<16x64xf32>, memref<64x64xf32>) outs(%c : memref<16x64xf32>)
-  linalg.matmul ins(%d, %d : memref<64x64xf64>, memref<64x64xf64>) outs(%e : memref<64x64xf64>)
+  linalg.matmul ins(%d, %d : memref<64x64xi32>, memref<64x64xi32>) outs(%e : memref<64x64xi32>)
+  return
+}
+
+// float64 (NumPy's default type): the float32 kernel in float64, its
+// tiles in workgroup memory and its multiply-adds; each element copied
+// alone (a group of 4 would be a 32-byte load).
+// CHECK-LABEL: func.func @doubles
+// CHECK-DAG: memref.alloc() : memref<64x16xf64, 3>
+// CHECK-DAG: memref.alloc() : memref<16x64xf64, 3>
+// CHECK-NOT: vector.load
+// CHECK: math.fma {{.*}} : f64
+func.func @doubles(%a: memref<100x40xf64>, %b: memref<40x129xf64>, %c: memref<100x129xf64>) {
+  linalg.matmul ins(%a, %b : memref<100x40xf64>, memref<40x129xf64>) outs(%c : memref<100x129xf64>)
   return
 }
 

@@ -342,6 +342,31 @@ TEST_CASE("float16 and bfloat16 products match the CPU's, on cooperative "
   }
 }
 
+TEST_CASE("float64 products match the CPU's, on float64 tiles") {
+  auto device = gpu();
+  if (!device)
+    return;
+  Generator gen(seed());
+  // Edges in every dimension, a split contraction (64 x 3000 @ 3000 x 96),
+  // many steps and tiles, a batch with a transposed operand: within 2^-40
+  // of the CPU's, relative to max(1, |value|) (the order of a sum of up to
+  // 3000 terms of unit size moves it by far less).
+  for (auto [m, k, n] : {std::tuple{200, 96, 300},
+                         {130, 33, 129},
+                         {64, 3000, 96},
+                         {256, 256, 256}}) {
+    INFO(m << "x" << k << " @ " << k << "x" << n);
+    Tensor a = randn({m, k}, gen, kFloat64), b = randn({k, n}, gen, kFloat64);
+    Tensor got = matmul(a.to(*device), b.to(*device));
+    CHECK(got.dtype() == kFloat64);
+    CHECK(maxError(got, matmul(a, b)) <= std::ldexp(1.0, -40));
+  }
+  Tensor p = randn({3, 70, 160}, gen, kFloat64),
+         q = randn({3, 90, 160}, gen, kFloat64);
+  CHECK(maxError(matmul(p.to(*device), q.to(*device).transpose(1, 2)),
+                 matmul(p, q.transpose(1, 2))) <= std::ldexp(1.0, -40));
+}
+
 TEST_CASE("reductions with few outputs, split across threads, match the CPU") {
   auto device = gpu();
   if (!device)

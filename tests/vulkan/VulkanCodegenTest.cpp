@@ -236,6 +236,42 @@ TEST_CASE("float64 needs the device's Float64 capability") {
   CHECK(validate(with.kernels[0]) == "");
 }
 
+TEST_CASE("float64 products compile to float64 tiles, and validate") {
+  // 200 x 96 @ 96 x 300: 4 x 5 tiles of 64 x 64, 256 threads, the tiles
+  // (64 x 16 and 16 x 64 float64) in workgroup memory, 16 fused
+  // multiply-adds (GLSL.std.450 Fma) a thread per element of the step.
+  const char *source = R"(
+    func.func @product(%a: tensor<200x96xf64>, %b: tensor<96x300xf64>) -> tensor<200x300xf64> {
+      %p = trueno.matmul %a, %b : tensor<200x96xf64>, tensor<96x300xf64> -> tensor<200x300xf64>
+      return %p : tensor<200x300xf64>
+    }
+  )";
+  VulkanPipelineOptions options;
+  options.float64 = true;
+  options.workgroupSize = 256;
+  CompiledKernels c = compileForVulkan(source, options);
+  INFO(c.diagnostics);
+  REQUIRE(c.ok);
+  REQUIRE(c.kernels.size() == 1);
+  const SpirvKernel &kernel = c.kernels[0];
+  CHECK(validate(kernel) == "");
+  CHECK(kernel.workgroupSize[0] == 256);
+  CHECK(kernel.workgroupCount[0] == 20);
+  const std::vector<Instruction> code = instructions(kernel.words);
+  // OpTypeFloat 64, and OpVariables in Workgroup storage (4): the tiles.
+  CHECK(llvm::any_of(code, [](const Instruction &i) {
+    return i.first == 22 && i.second.size() == 2 && i.second[1] == 64;
+  }));
+  CHECK(llvm::count_if(code, [](const Instruction &i) {
+          return i.first == 59 && i.second.size() >= 3 && i.second[2] == 4;
+        }) == 2);
+  // OpExtInst ... Fma (GLSL.std.450's 50): 16 a thread for each of the
+  // step's 16 elements.
+  CHECK(llvm::count_if(code, [](const Instruction &i) {
+          return i.first == 12 && i.second.size() >= 4 && i.second[3] == 50;
+        }) == 256);
+}
+
 TEST_CASE("a launch never asks for more workgroups than the device allows") {
   // 1000 elements want 16 workgroups of 64; with 8 allowed, each thread
   // takes two elements (the grid-stride loop; VulkanDispatchTest runs it).

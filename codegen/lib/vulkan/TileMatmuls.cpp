@@ -180,6 +180,10 @@ int64_t copyVectorWidth(MemRefType type, int64_t width = kCopyVector) {
   // wide groups, whose bits it only moves.
   if (type.getElementType().isBF16() && width != kWideGroup)
     return 1;
+  // float64 is copied element by element: a group of 4 would be a 32-byte
+  // load, more alignment than a storage buffer's elements promise.
+  if (type.getElementType().isF64())
+    return 1;
   SmallVector<int64_t> strides;
   int64_t offset = 0;
   if (failed(getStridesAndOffset(type, strides, offset)) || strides.empty() ||
@@ -421,13 +425,16 @@ struct TileMatmulsPass
         !bType.hasStaticShape() || !cType.hasStaticShape())
       return;
     // C is float32; A and B float32, or float16 or bfloat16 widened
-    // exactly (trueno-fold-widening-into-matmuls).
-    Type f32 = Float32Type::get(op.getContext());
-    auto isInputType = [](Type t) {
-      return t.isF32() || t.isF16() || t.isBF16();
+    // exactly (trueno-fold-widening-into-matmuls). Or all three float64
+    // (NumPy's default type, where the device has it): the float32 kernel
+    // in float64, its tiles, partial sums and multiply-adds.
+    Type accType = cType.getElementType();
+    auto isInputType = [&](Type t) {
+      return accType.isF64() ? t.isF64() : t.isF32() || t.isF16() || t.isBF16();
     };
-    if (!isInputType(aType.getElementType()) ||
-        !isInputType(bType.getElementType()) || cType.getElementType() != f32)
+    if (!(accType.isF32() || accType.isF64()) ||
+        !isInputType(aType.getElementType()) ||
+        !isInputType(bType.getElementType()))
       return;
     // Operands copied just before from another buffer (an im2col): read
     // from that buffer instead, element by element.
@@ -584,7 +591,7 @@ struct TileMatmulsPass
       if (batched)
         dims.push_back(batches);
       dims.append({m, n});
-      partial = b.create<memref::AllocOp>(loc, MemRefType::get(dims, f32));
+      partial = b.create<memref::AllocOp>(loc, MemRefType::get(dims, accType));
     }
     // Workgroup memory and per-workgroup values before the tile loop. The
     // cooperative kernel's tiles are [buffer][row][group of halves]: a
@@ -612,13 +619,14 @@ struct TileMatmulsPass
       bTile = workgroupBuffer(
           {shape->buffers, kStepHere, (tileN + kCoopPad) / groupB},
           groupType(groupB));
-      cStage = workgroupBuffer({shape->subgroups * kFragment, kFragment}, f32);
+      cStage = workgroupBuffer({shape->subgroups * kFragment, kFragment},
+                               b.getF32Type());
       // The subgroup's own index: SPIR-V does not promise which threads
       // form a subgroup.
       subgroup = b.create<gpu::SubgroupIdOp>(loc, /*upper_bound=*/nullptr);
     } else {
-      aTile = workgroupBuffer({tileM, kStep}, f32);
-      bTile = workgroupBuffer({kStep, tileN}, f32);
+      aTile = workgroupBuffer({tileM, kStep}, accType);
+      bTile = workgroupBuffer({kStep, tileN}, accType);
       tx = b.create<arith::RemUIOp>(loc, tid, index(kSide));
       ty = b.create<arith::DivUIOp>(loc, tid, index(kSide));
     }
@@ -1133,7 +1141,8 @@ struct TileMatmulsPass
     auto index = [&](int64_t v) -> Value {
       return b.create<arith::ConstantIndexOp>(loc, v);
     };
-    Value zero = b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(0));
+    Type element = cast<MemRefType>(aTile.getType()).getElementType();
+    Value zero = b.create<arith::ConstantOp>(loc, b.getFloatAttr(element, 0.0));
     SmallVector<Value> zeros(kPer * kPer, zero);
     SmallVector<Value> sums = contraction(
         b, kStep, zeros,
