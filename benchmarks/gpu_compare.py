@@ -127,7 +127,8 @@ def torch_cases(scale):
                               (1024, torch.float16, "f16"),
                               (4096, torch.float16, "f16"),
                               (8192, torch.float16, "f16"),
-                              (4096, torch.bfloat16, "bf16")):
+                              (4096, torch.bfloat16, "bf16"),
+                              (1024, torch.float64, "f64")):
         m = max(64, size // scale)
         p = torch.randn(m, m, device=dev, dtype=dtype)
         q = torch.randn(m, m, device=dev, dtype=dtype)
