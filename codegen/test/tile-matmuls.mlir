@@ -97,15 +97,36 @@ func.func @split_k(%a: memref<64x3136xf32>, %b: memref<3136x128xf32>, %c: memref
   return
 }
 
-// Left alone: a product of fewer than 32 rows, and one of integers.
+// Left alone: a product of fewer than 32 rows, and one of integers
+// widened into a wider sum.
 // CHECK-LABEL: func.func @left_alone
 // CHECK-NOT: gpu.launch
 // CHECK: linalg.matmul
 // CHECK: linalg.matmul
 func.func @left_alone(%a: memref<16x64xf32>, %b: memref<64x64xf32>, %c: memref<16x64xf32>,
-                      %d: memref<64x64xi32>, %e: memref<64x64xi32>) {
+                      %d: memref<64x64xi8>, %e: memref<64x64xi32>) {
   linalg.matmul ins(%a, %b : memref<16x64xf32>, memref<64x64xf32>) outs(%c : memref<16x64xf32>)
-  linalg.matmul ins(%d, %d : memref<64x64xi32>, memref<64x64xi32>) outs(%e : memref<64x64xi32>)
+  linalg.matmul ins(%d, %d : memref<64x64xi8>, memref<64x64xi8>) outs(%e : memref<64x64xi32>)
+  return
+}
+
+// Integers of 32 or 64 bits throughout: the same kernel in that type,
+// multiplies and adds (wrapping, as the CPU's), 64-bit elements copied one
+// at a time; a zero fill of C just before folded in (the sums stored).
+// CHECK-LABEL: func.func @integers
+// CHECK-NOT: linalg.fill
+// CHECK-DAG: memref.alloc() : memref<64x16xi64, 3>
+// CHECK-DAG: memref.alloc() : memref<16x64xi64, 3>
+// CHECK-NOT: vector.load
+// CHECK: arith.muli {{.*}} : i64
+// CHECK-NEXT: arith.addi {{.*}} : i64
+// CHECK-NOT: math.fma
+// CHECK: memref.store %{{.*}}, %arg2
+// CHECK-NOT: linalg.matmul
+func.func @integers(%a: memref<100x40xi64>, %b: memref<40x129xi64>, %c: memref<100x129xi64>) {
+  %zero = arith.constant 0 : i64
+  linalg.fill ins(%zero : i64) outs(%c : memref<100x129xi64>)
+  linalg.matmul ins(%a, %b : memref<100x40xi64>, memref<40x129xi64>) outs(%c : memref<100x129xi64>)
   return
 }
 

@@ -367,6 +367,33 @@ TEST_CASE("float64 products match the CPU's, on float64 tiles") {
                  matmul(p, q.transpose(1, 2))) <= std::ldexp(1.0, -40));
 }
 
+TEST_CASE("integer products match the CPU's exactly, on integer tiles") {
+  auto device = gpu();
+  if (!device)
+    return;
+  Generator gen(seed());
+  // int32 and int64, with edges, a split contraction and a batch with a
+  // transposed operand; int32 sums that wrap (elements up to 2^20, sums
+  // of 3000 products up to 2^40) wrap alike (the order of wrapping
+  // additions does not matter).
+  for (DType dtype : {kInt32, kInt64}) {
+    INFO("dtype " << dtypeName(dtype));
+    for (auto [m, k, n] :
+         {std::tuple{200, 96, 300}, {130, 33, 129}, {64, 3000, 96}}) {
+      INFO(m << "x" << k << " @ " << k << "x" << n);
+      Tensor a = randint(-(1 << 20), 1 << 20, {m, k}, gen).to(dtype),
+             b = randint(-(1 << 20), 1 << 20, {k, n}, gen).to(dtype);
+      Tensor got = matmul(a.to(*device), b.to(*device));
+      CHECK(got.dtype() == dtype);
+      CHECK(equal(got.cpu(), matmul(a, b)));
+    }
+    Tensor p = randint(-100, 100, {3, 70, 160}, gen).to(dtype),
+           q = randint(-100, 100, {3, 90, 160}, gen).to(dtype);
+    CHECK(equal(matmul(p.to(*device), q.to(*device).transpose(1, 2)).cpu(),
+                matmul(p, q.transpose(1, 2))));
+  }
+}
+
 TEST_CASE("reductions with few outputs, split across threads, match the CPU") {
   auto device = gpu();
   if (!device)

@@ -236,7 +236,8 @@ TEST_CASE("float64 needs the device's Float64 capability") {
   CHECK(validate(with.kernels[0]) == "");
 }
 
-TEST_CASE("float64 products compile to float64 tiles, and validate") {
+TEST_CASE("float64 and int64 products compile to tiles of their type, and "
+          "validate") {
   // 200 x 96 @ 96 x 300: 4 x 5 tiles of 64 x 64, 256 threads, the tiles
   // (64 x 16 and 16 x 64 float64) in workgroup memory, 16 fused
   // multiply-adds (GLSL.std.450 Fma) a thread per element of the step.
@@ -270,6 +271,27 @@ TEST_CASE("float64 products compile to float64 tiles, and validate") {
   CHECK(llvm::count_if(code, [](const Instruction &i) {
           return i.first == 12 && i.second.size() >= 4 && i.second[3] == 50;
         }) == 256);
+  // int64 the same way: the tiles in workgroup memory, 256 OpIMul (132)
+  // of the products a thread at least (addresses take more), no Fma.
+  std::string integers = source;
+  for (std::size_t at; (at = integers.find("f64")) != std::string::npos;)
+    integers.replace(at, 3, "i64");
+  options.int64 = true;
+  CompiledKernels ints = compileForVulkan(integers, options);
+  INFO(ints.diagnostics);
+  REQUIRE(ints.ok);
+  REQUIRE(ints.kernels.size() == 1);
+  CHECK(validate(ints.kernels[0]) == "");
+  const std::vector<Instruction> intCode = instructions(ints.kernels[0].words);
+  CHECK(llvm::count_if(intCode, [](const Instruction &i) {
+          return i.first == 59 && i.second.size() >= 3 && i.second[2] == 4;
+        }) == 2);
+  CHECK(llvm::count_if(intCode, [](const Instruction &i) {
+          return i.first == 132;
+        }) >= 256);
+  CHECK(llvm::none_of(intCode, [](const Instruction &i) {
+    return i.first == 12 && i.second.size() >= 4 && i.second[3] == 50;
+  }));
 }
 
 TEST_CASE("a launch never asks for more workgroups than the device allows") {

@@ -170,6 +170,14 @@ constexpr int64_t kCopyVector = 4;
 /// vector<4xi32> (SPIR-V's vectors have at most 4 components).
 constexpr int64_t kWideGroup = 8;
 
+/// x + y, of floats or integers (integer products' tiles sum in wrapping
+/// integer arithmetic, as the CPU's do: the order does not matter).
+Value addOf(OpBuilder &b, Location loc, Value x, Value y) {
+  if (isa<IntegerType>(x.getType()))
+    return b.create<arith::AddIOp>(loc, x, y);
+  return b.create<arith::AddFOp>(loc, x, y);
+}
+
 /// `width` where every `width`-aligned group of elements along `type`'s
 /// innermost dimension is contiguous and starts at a multiple of `width`
 /// in the buffer (unit innermost stride; the offset, the other strides and
@@ -180,9 +188,9 @@ int64_t copyVectorWidth(MemRefType type, int64_t width = kCopyVector) {
   // wide groups, whose bits it only moves.
   if (type.getElementType().isBF16() && width != kWideGroup)
     return 1;
-  // float64 is copied element by element: a group of 4 would be a 32-byte
-  // load, more alignment than a storage buffer's elements promise.
-  if (type.getElementType().isF64())
+  // 64-bit elements are copied one by one: a group of 4 would be a
+  // 32-byte load, more alignment than a storage buffer's elements promise.
+  if (type.getElementTypeBitWidth() == 64)
     return 1;
   SmallVector<int64_t> strides;
   int64_t offset = 0;
@@ -426,13 +434,16 @@ struct TileMatmulsPass
       return;
     // C is float32; A and B float32, or float16 or bfloat16 widened
     // exactly (trueno-fold-widening-into-matmuls). Or all three float64
-    // (NumPy's default type, where the device has it): the float32 kernel
-    // in float64, its tiles, partial sums and multiply-adds.
+    // (NumPy's default type, where the device has it), or all three 32- or
+    // 64-bit integers: the float32 kernel in that type, its tiles, partial
+    // sums and multiply-adds (integers wrapping, as the CPU's).
     Type accType = cType.getElementType();
+    const bool sameType =
+        accType.isF64() || accType.isInteger(32) || accType.isInteger(64);
     auto isInputType = [&](Type t) {
-      return accType.isF64() ? t.isF64() : t.isF32() || t.isF16() || t.isBF16();
+      return sameType ? t == accType : t.isF32() || t.isF16() || t.isBF16();
     };
-    if (!(accType.isF32() || accType.isF64()) ||
+    if (!(accType.isF32() || sameType) ||
         !isInputType(aType.getElementType()) ||
         !isInputType(bType.getElementType()))
       return;
@@ -564,7 +575,9 @@ struct TileMatmulsPass
             mlir::trueno::rootBuffer(fill.getDpsInitOperand(0)->get()) ==
                 cRoot &&
             wholeOfRoot(fill.getDpsInitOperand(0)->get()) &&
-            matchPattern(fill.getDpsInputOperand(0)->get(), m_PosZeroFloat()))
+            (matchPattern(fill.getDpsInputOperand(0)->get(),
+                          m_PosZeroFloat()) ||
+             matchPattern(fill.getDpsInputOperand(0)->get(), m_Zero())))
           zeroFill = fill;
 
     Location loc = op.getLoc();
@@ -1002,8 +1015,8 @@ struct TileMatmulsPass
         return;
       }
       Value old = then.create<memref::LoadOp>(loc, c, at(row, col));
-      then.create<memref::StoreOp>(
-          loc, then.create<arith::AddFOp>(loc, old, sum), c, at(row, col));
+      then.create<memref::StoreOp>(loc, addOf(then, loc, old, sum), c,
+                                   at(row, col));
     };
 
     // Where C's rows start 16-byte aligned, a tile inside C adds each
@@ -1088,7 +1101,7 @@ struct TileMatmulsPass
           ArrayRef<AffineMap>{partialMap, out}, iterators,
           [](OpBuilder &body, Location l, ValueRange args) {
             body.create<linalg::YieldOp>(
-                l, ValueRange{body.create<arith::AddFOp>(l, args[1], args[0])});
+                l, ValueRange{addOf(body, l, args[1], args[0])});
           });
     }
     op->erase();
@@ -1142,7 +1155,7 @@ struct TileMatmulsPass
       return b.create<arith::ConstantIndexOp>(loc, v);
     };
     Type element = cast<MemRefType>(aTile.getType()).getElementType();
-    Value zero = b.create<arith::ConstantOp>(loc, b.getFloatAttr(element, 0.0));
+    Value zero = b.create<arith::ConstantOp>(loc, b.getZeroAttr(element));
     SmallVector<Value> zeros(kPer * kPer, zero);
     SmallVector<Value> sums = contraction(
         b, kStep, zeros,
@@ -1165,8 +1178,12 @@ struct TileMatmulsPass
                              kb.create<arith::AddIOp>(l, tx, c(kSide * j))}));
             for (int64_t i = 0; i < kPer; ++i)
               for (int64_t j = 0; j < kPer; ++j) {
-                sums[i * kPer + j] =
-                    kb.create<math::FmaOp>(l, as[i], bs[j], sums[i * kPer + j]);
+                Value &sum = sums[i * kPer + j];
+                sum =
+                    isa<IntegerType>(element)
+                        ? addOf(kb, l,
+                                kb.create<arith::MulIOp>(l, as[i], bs[j]), sum)
+                        : kb.create<math::FmaOp>(l, as[i], bs[j], sum);
               }
           }
           return sums;

@@ -418,8 +418,10 @@ def TileMatmuls : Pass<"trueno-tile-matmuls", "::mlir::func::FuncOp"> {
   let description = [{
     A bufferized `linalg.matmul` or `linalg.batch_matmul` into float32, of
     float32, float16 or bfloat16 inputs widened as they are read, or
-    float64 throughout (its tiles float64, copied an element at a time; any
-    views: transposed, sliced, broadcast batches) of at least 32 rows and
+    float64 or 32- or 64-bit integers throughout (tiles of that type,
+    64-bit elements copied one at a time, integers multiplied and added
+    with wrapping; any views: transposed, sliced, broadcast batches) of at
+    least 32 rows and
     columns becomes a `gpu.launch` of 256 threads per workgroup, each
     workgroup computing TxT tiles of the output (a grid-stride loop over
     the batches' tiles, at most `max-workgroup-count` workgroups): T = 64,
