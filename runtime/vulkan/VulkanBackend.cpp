@@ -162,37 +162,31 @@ public:
     options_.maxWorkgroupMemory = info.maxSharedMemoryBytes;
     // Products whose tiles all lie inside C on workgroup-scope matrices
     // where the device lists the kernel's workgroup size with
-    // granularities that divide its tiles (the shape as asked: the
-    // default fits in the workgroup memory the driver leaves such a
-    // kernel, which is then the limit).
-    {
-      const std::int64_t subgroups = options_.cooperativeSubgroups == 8 ? 8 : 4;
-      const std::int64_t columns =
-          subgroups == 4
-              ? std::min<std::int64_t>(options_.cooperativeColumns, 128)
-              : std::max<std::int64_t>(options_.cooperativeColumns, 128);
-      const bool bfloat16 = options_.cooperativeBf16;
-      const bool listed =
-          llvm::any_of(info.workgroupMatrices,
-                       [&](const VulkanDeviceInfo::WorkgroupMatrixShape &s) {
-                         return s.invocations == subgroups * 32 &&
-                                128 % s.rows == 0 && columns % s.columns == 0 &&
-                                options_.cooperativeStep % s.depth == 0;
-                       });
-      const bool listedBf16 =
-          !bfloat16 ||
-          llvm::any_of(info.workgroupMatrices,
-                       [&](const VulkanDeviceInfo::WorkgroupMatrixShape &s) {
-                         return s.bfloat16 && s.invocations == subgroups * 32;
-                       });
-      if (options_.cooperativeMatrix && listed && listedBf16) {
+    // granularities that divide its tiles, as they fit in the workgroup
+    // memory the driver leaves such a kernel (then every kernel's limit).
+    if (options_.cooperativeMatrix && !info.workgroupMatrices.empty()) {
+      mlir::trueno::VulkanPipelineOptions workgroup = options_;
+      workgroup.maxWorkgroupMemory =
+          info.maxSharedMemoryBytes - info.workgroupMatrixReservedBytes;
+      auto tiles = mlir::trueno::cooperativeTiles(workgroup);
+      auto lists = [&](bool bfloat16) {
+        return llvm::any_of(
+            info.workgroupMatrices,
+            [&](const VulkanDeviceInfo::WorkgroupMatrixShape &s) {
+              return s.bfloat16 == bfloat16 &&
+                     s.invocations == tiles->threads &&
+                     tiles->rows % s.rows == 0 &&
+                     tiles->columns % s.columns == 0 &&
+                     tiles->step % s.depth == 0;
+            });
+      };
+      if (tiles && lists(false) && (!options_.cooperativeBf16 || lists(true))) {
         options_.cooperativeWorkgroupScope = true;
         options_.cooperativeWorkgroupGlobal =
             choiceSetting("TRUENO_VULKAN_COOPERATIVE_WORKGROUP_GLOBAL",
                           {"0", "1"})
                 .value_or("0") == "1";
-        options_.maxWorkgroupMemory =
-            info.maxSharedMemoryBytes - info.workgroupMatrixReservedBytes;
+        options_.maxWorkgroupMemory = workgroup.maxWorkgroupMemory;
       }
     }
     // Row reductions combine within subgroups by shuffles where the device's

@@ -671,3 +671,33 @@ TEST_CASE("products whose tiles all lie inside C compile to workgroup-scope "
       mlir::trueno::retypeWorkgroupMatrices(garbage, 128, 128, 32)));
   CHECK(garbage == std::vector<std::uint32_t>{1, 2, 3});
 }
+
+TEST_CASE("the cooperative kernel's tiles as the runtime asks for them") {
+  // What the runtime checks against the device's workgroup-scope shapes:
+  // the shape asked for, fitted to the workgroup memory as the pass fits
+  // it.
+  VulkanPipelineOptions options; // 4 subgroups, 128 columns, steps of 32
+  auto tiles = mlir::trueno::cooperativeTiles(options);
+  REQUIRE(tiles);
+  CHECK(tiles->rows == 128);
+  CHECK(tiles->columns == 128);
+  CHECK(tiles->step == 32);
+  CHECK(tiles->threads == 128);
+  // 256 columns asked of 4 subgroups: 128.
+  options.cooperativeColumns = 256;
+  CHECK(mlir::trueno::cooperativeTiles(options)->columns == 128);
+  // 8 subgroups: 256 threads, 256 columns; steps of 64 with two copies do
+  // not fit in 40 KiB: steps of 32, and then one copy (35 KiB).
+  options.cooperativeSubgroups = 8;
+  options.cooperativeStep = 64;
+  options.cooperativeBuffers = 2;
+  options.maxWorkgroupMemory = 40960;
+  tiles = mlir::trueno::cooperativeTiles(options);
+  REQUIRE(tiles);
+  CHECK(tiles->threads == 256);
+  CHECK(tiles->columns == 256);
+  CHECK(tiles->step == 32);
+  // Nothing fits in 16 KiB.
+  options.maxWorkgroupMemory = 16384;
+  CHECK_FALSE(mlir::trueno::cooperativeTiles(options));
+}

@@ -63,6 +63,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "trueno/Codegen/Vulkan/Passes.h"
+#include "trueno/Codegen/Vulkan/Pipeline.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -140,6 +141,18 @@ struct CooperativeShape {
                (kCoopTileRows * (step + kCoopPad) +
                 step * (columns + kCoopPad)) +
            stageBytes();
+  }
+  /// The shape the options ask for (any other value than those allowed
+  /// is the default's).
+  static CooperativeShape asked(int64_t columns, int64_t step, int64_t buffers,
+                                int64_t subgroups) {
+    return {columns == 256  ? 256
+            : columns == 64 ? 64
+                            : 128,
+            step == 64   ? 64
+            : step == 16 ? 16
+                         : 32,
+            buffers == 2 ? 2 : 1, subgroups == 4 ? 4 : 8};
   }
   /// The shape asked for, or the nearest that fits in `bytes` of
   /// workgroup memory: steps of 32 first, then one buffer, then 128
@@ -491,15 +504,10 @@ struct TileMatmulsPass
     if (cooperativeMatrix &&
         ((aType.getElementType().isF16() && bType.getElementType().isF16()) ||
          bfloat16Wide))
-      shape = CooperativeShape::fit({cooperativeColumns == 256  ? 256
-                                     : cooperativeColumns == 64 ? 64
-                                                                : 128,
-                                     cooperativeStep == 64   ? 64
-                                     : cooperativeStep == 16 ? 16
-                                                             : 32,
-                                     cooperativeBuffers == 2 ? 2 : 1,
-                                     cooperativeSubgroups == 4 ? 4 : 8},
-                                    workgroupMemory);
+      shape = CooperativeShape::fit(
+          CooperativeShape::asked(cooperativeColumns, cooperativeStep,
+                                  cooperativeBuffers, cooperativeSubgroups),
+          workgroupMemory);
     const bool cooperative = shape.has_value();
     // Threads a workgroup: the cooperative kernel's subgroups, else 256.
     const int64_t threads = cooperative ? shape->threads() : kThreads;
@@ -1471,3 +1479,16 @@ struct TileMatmulsPass
 };
 
 } // namespace
+
+std::optional<mlir::trueno::CooperativeTiles>
+mlir::trueno::cooperativeTiles(const VulkanPipelineOptions &options) {
+  std::optional<CooperativeShape> shape = CooperativeShape::fit(
+      CooperativeShape::asked(
+          options.cooperativeColumns, options.cooperativeStep,
+          options.cooperativeBuffers, options.cooperativeSubgroups),
+      options.maxWorkgroupMemory);
+  if (!shape)
+    return std::nullopt;
+  return CooperativeTiles{kCoopTileRows, shape->columns, shape->step,
+                          shape->threads()};
+}

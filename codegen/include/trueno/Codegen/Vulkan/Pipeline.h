@@ -125,6 +125,16 @@ struct VulkanPipelineOptions {
   bool implicitGemm = true;
 };
 
+/// The cooperative kernel's tiles for `options`' shape, fitted to its
+/// workgroup memory as trueno-tile-matmuls fits them: rows, columns,
+/// contraction elements a step and threads a workgroup. None where no
+/// shape fits.
+struct CooperativeTiles {
+  std::int64_t rows = 0, columns = 0, step = 0, threads = 0;
+};
+std::optional<CooperativeTiles>
+cooperativeTiles(const VulkanPipelineOptions &options);
+
 /// The textual pass pipeline of one stage.
 std::string vulkanStagePipeline(VulkanStage stage,
                                 const VulkanPipelineOptions &options);
