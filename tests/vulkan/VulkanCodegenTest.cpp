@@ -66,6 +66,46 @@ std::vector<Instruction> instructions(const std::vector<std::uint32_t> &words) {
   return out;
 }
 
+/// How many of `code`'s instructions have `opcode`.
+std::int64_t countOf(const std::vector<Instruction> &code,
+                     std::uint32_t opcode) {
+  return llvm::count_if(
+      code, [&](const Instruction &i) { return i.first == opcode; });
+}
+
+/// OpVariables in Workgroup storage (class 4): a kernel's tiles.
+std::int64_t workgroupVariables(const std::vector<Instruction> &code) {
+  return llvm::count_if(code, [](const Instruction &i) {
+    return i.first == 59 && i.second.size() >= 3 && i.second[2] == 4;
+  });
+}
+
+/// OpExtInst ... Fma (GLSL.std.450's 50).
+std::int64_t fusedMultiplyAdds(const std::vector<Instruction> &code) {
+  return llvm::count_if(code, [](const Instruction &i) {
+    return i.first == 12 && i.second.size() >= 4 && i.second[3] == 50;
+  });
+}
+
+/// The values of `code`'s 32-bit constants (OpConstant) by id.
+llvm::DenseMap<std::uint32_t, std::uint32_t>
+constantValues(const std::vector<Instruction> &code) {
+  llvm::DenseMap<std::uint32_t, std::uint32_t> values;
+  for (const Instruction &i : code)
+    if (i.first == 43 && i.second.size() == 3)
+      values[i.second[1]] = i.second[2];
+  return values;
+}
+
+/// `text` with every `from` replaced by `to`.
+std::string replaced(std::string text, const std::string &from,
+                     const std::string &to) {
+  for (std::size_t at = 0; (at = text.find(from, at)) != std::string::npos;
+       at += to.size())
+    text.replace(at, from.size(), to);
+  return text;
+}
+
 } // namespace
 
 TEST_CASE("elementwise kernels become valid compute shaders") {
@@ -263,35 +303,22 @@ TEST_CASE("float64 and int64 products compile to tiles of their type, and "
   CHECK(llvm::any_of(code, [](const Instruction &i) {
     return i.first == 22 && i.second.size() == 2 && i.second[1] == 64;
   }));
-  CHECK(llvm::count_if(code, [](const Instruction &i) {
-          return i.first == 59 && i.second.size() >= 3 && i.second[2] == 4;
-        }) == 2);
-  // OpExtInst ... Fma (GLSL.std.450's 50): 16 a thread for each of the
-  // step's 16 elements.
-  CHECK(llvm::count_if(code, [](const Instruction &i) {
-          return i.first == 12 && i.second.size() >= 4 && i.second[3] == 50;
-        }) == 256);
+  CHECK(workgroupVariables(code) == 2);
+  // Fma: 16 a thread for each of the step's 16 elements.
+  CHECK(fusedMultiplyAdds(code) == 256);
   // int64 the same way: the tiles in workgroup memory, 256 OpIMul (132)
   // of the products a thread at least (addresses take more), no Fma.
-  std::string integers = source;
-  for (std::size_t at; (at = integers.find("f64")) != std::string::npos;)
-    integers.replace(at, 3, "i64");
   options.int64 = true;
-  CompiledKernels ints = compileForVulkan(integers, options);
+  CompiledKernels ints =
+      compileForVulkan(replaced(source, "f64", "i64"), options);
   INFO(ints.diagnostics);
   REQUIRE(ints.ok);
   REQUIRE(ints.kernels.size() == 1);
   CHECK(validate(ints.kernels[0]) == "");
   const std::vector<Instruction> intCode = instructions(ints.kernels[0].words);
-  CHECK(llvm::count_if(intCode, [](const Instruction &i) {
-          return i.first == 59 && i.second.size() >= 3 && i.second[2] == 4;
-        }) == 2);
-  CHECK(llvm::count_if(intCode, [](const Instruction &i) {
-          return i.first == 132;
-        }) >= 256);
-  CHECK(llvm::none_of(intCode, [](const Instruction &i) {
-    return i.first == 12 && i.second.size() >= 4 && i.second[3] == 50;
-  }));
+  CHECK(workgroupVariables(intCode) == 2);
+  CHECK(countOf(intCode, 132) >= 256);
+  CHECK(fusedMultiplyAdds(intCode) == 0);
 }
 
 TEST_CASE("a launch never asks for more workgroups than the device allows") {
@@ -413,10 +440,7 @@ TEST_CASE("float16 products compile to cooperative matrices where the device "
   // A contraction of 33: A's rows are not groups of 4 in memory, so its
   // groups are loaded a half at a time (and assembled by vector.insert,
   // which SPIR-V has; MLIR 19 does not convert vector.from_elements).
-  std::string odd = source;
-  for (std::size_t at; (at = odd.find("96")) != std::string::npos;)
-    odd.replace(at, 2, "33");
-  CHECK(mulAdds(odd) == 32);
+  CHECK(mulAdds(replaced(source, "96", "33")) == 32);
   // The accumulators reach C directly where its rows start 16-byte
   // aligned (300 columns): a matrix store (OpCooperativeMatrixStoreKHR,
   // 4458) of each of a subgroup's 4 x 4 fragments to C, and one to
@@ -431,10 +455,7 @@ TEST_CASE("float16 products compile to cooperative matrices where the device "
     });
   };
   CHECK(stores(source) == 32);
-  std::string ragged = source;
-  for (std::size_t at; (at = ragged.find("300")) != std::string::npos;)
-    ragged.replace(at, 3, "301");
-  CHECK(stores(ragged) == 16);
+  CHECK(stores(replaced(source, "300", "301")) == 16);
   // Where even the smallest shape does not fit, float32 tiles.
   options.maxWorkgroupMemory = 16384;
   CompiledKernels small = compileForVulkan(source, options);
@@ -461,9 +482,7 @@ TEST_CASE("bfloat16 products compile to bfloat16 cooperative matrices where "
   options.workgroupSize = 256;
   options.cooperativeMatrix = true;
   auto count = [&](const SpirvKernel &kernel, std::uint32_t opcode) {
-    return llvm::count_if(
-        instructions(kernel.words),
-        [&](const Instruction &i) { return i.first == opcode; });
+    return countOf(instructions(kernel.words), opcode);
   };
   {
     // Without the device's bfloat16 matrices: the inputs widened (the
@@ -502,7 +521,7 @@ TEST_CASE("bfloat16 products compile to bfloat16 cooperative matrices where "
   std::memcpy(name.data(), extension, std::strlen(extension));
   CHECK(has(10, name));
   std::optional<std::uint32_t> bfloat16, half, single;
-  llvm::DenseMap<std::uint32_t, std::uint32_t> constants;
+  llvm::DenseMap<std::uint32_t, std::uint32_t> constants = constantValues(code);
   for (const Instruction &i : code) {
     if (i.first == 22 && i.second.size() == 3 && i.second[1] == 16 &&
         i.second[2] == 0) {
@@ -511,8 +530,6 @@ TEST_CASE("bfloat16 products compile to bfloat16 cooperative matrices where "
     }
     if (i.first == 22 && i.second.size() == 2)
       (i.second[1] == 16 ? half : single) = i.second[0];
-    if (i.first == 43 && i.second.size() == 3)
-      constants[i.second[1]] = i.second[2];
   }
   REQUIRE(bfloat16);
   REQUIRE(single);
@@ -567,10 +584,7 @@ TEST_CASE("products whose tiles all lie inside C compile to workgroup-scope "
   CHECK(kernel.workgroupSize[0] == 128);
   CHECK(kernel.workgroupCount[0] == 6);
   const std::vector<Instruction> code = instructions(kernel.words);
-  auto count = [&](std::uint32_t opcode) {
-    return llvm::count_if(
-        code, [&](const Instruction &i) { return i.first == opcode; });
-  };
+  auto count = [&](std::uint32_t opcode) { return countOf(code, opcode); };
   // One multiply-add a step (OpCooperativeMatrixMulAddKHR), one store
   // (OpCooperativeMatrixStoreKHR) to C.
   CHECK(count(4459) == 1);
@@ -578,10 +592,7 @@ TEST_CASE("products whose tiles all lie inside C compile to workgroup-scope "
   // Three matrix types, each of workgroup scope (2): A 128 x 32, B 32 x
   // 128, the accumulators 128 x 128 (operands: result, component, scope,
   // rows, columns, use, each but the component a constant's id).
-  llvm::DenseMap<std::uint32_t, std::uint32_t> constants;
-  for (const Instruction &i : code)
-    if (i.first == 43 && i.second.size() == 3)
-      constants[i.second[1]] = i.second[2];
+  llvm::DenseMap<std::uint32_t, std::uint32_t> constants = constantValues(code);
   std::set<std::vector<std::uint32_t>> shapes;
   for (const Instruction &i : code)
     if (i.first == 4456) {
@@ -607,39 +618,28 @@ TEST_CASE("products whose tiles all lie inside C compile to workgroup-scope "
     REQUIRE(g.ok);
     REQUIRE(g.kernels.size() == 1);
     const std::vector<Instruction> direct = instructions(g.kernels[0].words);
-    auto in = [&](std::uint32_t opcode) {
-      return llvm::count_if(
-          direct, [&](const Instruction &i) { return i.first == opcode; });
-    };
-    CHECK(in(4459) == 3);
-    CHECK(in(4457) == 6);
-    CHECK(in(224) == 0);
-    CHECK(llvm::none_of(direct, [](const Instruction &i) {
-      return i.first == 59 && i.second.size() >= 3 && i.second[2] == 4;
-    }));
+    CHECK(countOf(direct, 4459) == 3);
+    CHECK(countOf(direct, 4457) == 6);
+    CHECK(countOf(direct, 224) == 0);
+    CHECK(workgroupVariables(direct) == 0);
   }
   // bfloat16: the same three shapes, A and B of bfloat16 (both retypings).
   {
-    std::string bf16 = source;
-    for (std::size_t at = 0; (at = bf16.find("xf16>", at)) != std::string::npos;
-         at += 6)
-      bf16.replace(at, 5, "xbf16>");
     mlir::trueno::VulkanPipelineOptions bfloat16 = options;
     bfloat16.cooperativeBf16 = true;
-    CompiledKernels g = compileForVulkan(bf16, bfloat16);
+    CompiledKernels g =
+        compileForVulkan(replaced(source, "xf16>", "xbf16>"), bfloat16);
     INFO(g.diagnostics);
     REQUIRE(g.ok);
     REQUIRE(g.kernels.size() == 1);
     const std::vector<Instruction> retyped = instructions(g.kernels[0].words);
     std::optional<std::uint32_t> bfloat16Type;
-    llvm::DenseMap<std::uint32_t, std::uint32_t> values;
-    for (const Instruction &i : retyped) {
+    llvm::DenseMap<std::uint32_t, std::uint32_t> values =
+        constantValues(retyped);
+    for (const Instruction &i : retyped)
       if (i.first == 22 && i.second.size() == 3 && i.second[1] == 16 &&
           i.second[2] == 0)
         bfloat16Type = i.second[0];
-      if (i.first == 43 && i.second.size() == 3)
-        values[i.second[1]] = i.second[2];
-    }
     REQUIRE(bfloat16Type);
     std::set<std::vector<std::uint32_t>> typed;
     for (const Instruction &i : retyped)
@@ -654,16 +654,12 @@ TEST_CASE("products whose tiles all lie inside C compile to workgroup-scope "
                                                         {0, 2, 128, 128, 2}});
   }
   // A product with edge tiles (200 rows) keeps the subgroups' fragments.
-  std::string ragged = source;
-  for (std::size_t at; (at = ragged.find("256x")) != std::string::npos;)
-    ragged.replace(at, 4, "200x");
-  CompiledKernels edges = compileForVulkan(ragged, options);
+  CompiledKernels edges =
+      compileForVulkan(replaced(source, "256x", "200x"), options);
   INFO(edges.diagnostics);
   REQUIRE(edges.ok);
   REQUIRE(edges.kernels.size() == 1);
-  CHECK(llvm::count_if(instructions(edges.kernels[0].words),
-                       [](const Instruction &i) { return i.first == 4459; }) ==
-        32);
+  CHECK(countOf(instructions(edges.kernels[0].words), 4459) == 32);
   // Words that are not a module, or a module without matrices, are
   // refused, unchanged.
   std::vector<std::uint32_t> garbage = {1, 2, 3};

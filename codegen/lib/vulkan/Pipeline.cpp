@@ -406,52 +406,92 @@ std::optional<std::int64_t> bytesOf(MemRefType type) {
 }
 } // namespace
 
+namespace {
+// SPIR-V's binary form: a 5-word header (the id bound in word 3), then
+// instructions, each (word count << 16 | opcode) and its operands.
+constexpr std::uint32_t kSpirvMagic = 0x07230203;
+enum : std::uint32_t {
+  OpExtension = 10,
+  OpCapability = 17,
+  OpTypeFloat = 22,
+  OpConstant = 43,
+  OpTypeCooperativeMatrixKHR = 4456,
+  MatrixAKHR = 0,
+  MatrixBKHR = 1,
+  MatrixAccumulatorKHR = 2,
+};
+
+/// The offsets of the instructions of the module `words`; none where the
+/// words are not a module whose instructions end where it does.
+std::optional<std::vector<std::size_t>>
+instructionOffsets(const std::vector<std::uint32_t> &words) {
+  if (words.size() < 5 || words[0] != kSpirvMagic)
+    return std::nullopt;
+  std::vector<std::size_t> at;
+  for (std::size_t i = 5; i < words.size();) {
+    std::uint32_t count = words[i] >> 16;
+    if (count == 0 || i + count > words.size())
+      return std::nullopt;
+    at.push_back(i);
+    i += count;
+  }
+  return at;
+}
+
+/// The module's 32-bit constants by id: their value and type's id (a
+/// cooperative matrix type's scope, rows, columns and use are ids of such
+/// constants).
+llvm::DenseMap<std::uint32_t, std::pair<std::uint32_t, std::uint32_t>>
+wordConstants(const std::vector<std::uint32_t> &words,
+              ArrayRef<std::size_t> at) {
+  llvm::DenseMap<std::uint32_t, std::pair<std::uint32_t, std::uint32_t>>
+      constants;
+  for (std::size_t i : at)
+    if ((words[i] & 0xffff) == OpConstant && (words[i] >> 16) == 4)
+      constants[words[i + 2]] = {words[i + 3], words[i + 1]};
+  return constants;
+}
+
+/// The offsets of the module's cooperative matrix types.
+std::vector<std::size_t> matrixTypes(const std::vector<std::uint32_t> &words,
+                                     ArrayRef<std::size_t> at) {
+  std::vector<std::size_t> matrices;
+  for (std::size_t i : at)
+    if ((words[i] & 0xffff) == OpTypeCooperativeMatrixKHR &&
+        (words[i] >> 16) == 7)
+      matrices.push_back(i);
+  return matrices;
+}
+} // namespace
+
 LogicalResult retypeBFloat16Matrices(std::vector<std::uint32_t> &words) {
-  // SPIR-V's binary form: a 5-word header (the id bound in word 3), then
-  // instructions, each (word count << 16 | opcode) and its operands.
-  constexpr std::uint32_t kMagic = 0x07230203;
   enum : std::uint32_t {
-    OpExtension = 10,
-    OpCapability = 17,
-    OpTypeFloat = 22,
-    OpConstant = 43,
-    OpTypeCooperativeMatrixKHR = 4456,
     CapabilityBFloat16TypeKHR = 5116,
     CapabilityBFloat16CooperativeMatrixKHR = 5118,
     FPEncodingBFloat16KHR = 0,
-    MatrixAKHR = 0,
-    MatrixBKHR = 1,
   };
-  if (words.size() < 5 || words[0] != kMagic)
+  std::optional<std::vector<std::size_t>> at = instructionOffsets(words);
+  if (!at)
     return failure();
-  // The instructions' offsets, the float16 type, and the constants (a
-  // cooperative matrix's use is the id of one).
-  std::vector<std::size_t> at;
-  llvm::DenseMap<std::uint32_t, std::uint32_t> constants;
+  // The float16 type and where the capabilities end.
   std::optional<std::uint32_t> half;
   std::size_t lastCapability = 0, halfAt = 0;
-  for (std::size_t i = 5; i < words.size();) {
+  for (std::size_t i : *at) {
     std::uint32_t count = words[i] >> 16, opcode = words[i] & 0xffff;
-    if (count == 0 || i + count > words.size())
-      return failure();
-    at.push_back(i);
     if (opcode == OpCapability)
       lastCapability = i + count;
     else if (opcode == OpTypeFloat && count == 3 && words[i + 2] == 16)
       half = words[i + 1], halfAt = i + count;
-    else if (opcode == OpConstant && count == 4)
-      constants[words[i + 2]] = words[i + 3];
-    i += count;
   }
   if (!half || lastCapability == 0)
     return failure();
+  auto constants = wordConstants(words, *at);
   std::vector<std::size_t> matrices;
-  for (std::size_t i : at)
-    if ((words[i] & 0xffff) == OpTypeCooperativeMatrixKHR &&
-        (words[i] >> 16) == 7 && words[i + 2] == *half) {
+  for (std::size_t i : matrixTypes(words, *at))
+    if (words[i + 2] == *half) {
       auto use = constants.find(words[i + 6]);
       if (use != constants.end() &&
-          (use->second == MatrixAKHR || use->second == MatrixBKHR))
+          (use->second.first == MatrixAKHR || use->second.first == MatrixBKHR))
         matrices.push_back(i);
     }
   if (matrices.empty())
@@ -487,38 +527,42 @@ LogicalResult retypeBFloat16Matrices(std::vector<std::uint32_t> &words) {
 LogicalResult retypeWorkgroupMatrices(std::vector<std::uint32_t> &words,
                                       std::int64_t rows, std::int64_t columns,
                                       std::int64_t depth) {
-  constexpr std::uint32_t kMagic = 0x07230203;
-  enum : std::uint32_t {
-    OpConstant = 43,
-    OpTypeCooperativeMatrixKHR = 4456,
-    ScopeWorkgroup = 2,
-    MatrixAKHR = 0,
-    MatrixBKHR = 1,
-    MatrixAccumulatorKHR = 2,
-  };
-  if (words.size() < 5 || words[0] != kMagic)
+  constexpr std::uint32_t kScopeWorkgroup = 2;
+  std::optional<std::vector<std::size_t>> at = instructionOffsets(words);
+  if (!at)
     return failure();
-  // The constants (value and type by id) and the matrix types, whose
-  // scope, rows, columns and use are ids of 32-bit integer constants.
-  llvm::DenseMap<std::uint32_t, std::pair<std::uint32_t, std::uint32_t>>
-      constants;
-  std::vector<std::size_t> matrices;
-  for (std::size_t i = 5; i < words.size();) {
-    std::uint32_t count = words[i] >> 16, opcode = words[i] & 0xffff;
-    if (count == 0 || i + count > words.size())
-      return failure();
-    if (opcode == OpConstant && count == 4)
-      constants[words[i + 2]] = {words[i + 3], words[i + 1]};
-    else if (opcode == OpTypeCooperativeMatrixKHR && count == 7)
-      matrices.push_back(i);
-    i += count;
-  }
+  auto constants = wordConstants(words, *at);
+  std::vector<std::size_t> matrices = matrixTypes(words, *at);
   if (matrices.empty())
     return failure();
   auto scope = constants.find(words[matrices.front() + 3]);
   if (scope == constants.end())
     return failure();
   const std::uint32_t intType = scope->second.second;
+  // Each matrix's rows and columns by its use, all found before any word
+  // changes.
+  const auto r = static_cast<std::uint32_t>(rows),
+             c = static_cast<std::uint32_t>(columns),
+             k = static_cast<std::uint32_t>(depth);
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> sizes;
+  for (std::size_t i : matrices) {
+    auto use = constants.find(words[i + 6]);
+    if (use == constants.end())
+      return failure();
+    switch (use->second.first) {
+    case MatrixAKHR:
+      sizes.push_back({r, k});
+      break;
+    case MatrixBKHR:
+      sizes.push_back({k, c});
+      break;
+    case MatrixAccumulatorKHR:
+      sizes.push_back({r, c});
+      break;
+    default:
+      return failure();
+    }
+  }
   // An id of the constant `value` of the scope's type: an existing one, or
   // a new one, declared before the first matrix type.
   std::vector<std::uint32_t> added;
@@ -532,27 +576,10 @@ LogicalResult retypeWorkgroupMatrices(std::vector<std::uint32_t> &words,
                                   4u << 16 | OpConstant, intType, id, value});
     return id;
   };
-  for (std::size_t i : matrices) {
-    auto use = constants.find(words[i + 6]);
-    if (use == constants.end())
-      return failure();
-    std::int64_t r = 0, c = 0;
-    switch (use->second.first) {
-    case MatrixAKHR:
-      r = rows, c = depth;
-      break;
-    case MatrixBKHR:
-      r = depth, c = columns;
-      break;
-    case MatrixAccumulatorKHR:
-      r = rows, c = columns;
-      break;
-    default:
-      return failure();
-    }
-    words[i + 3] = constant(ScopeWorkgroup);
-    words[i + 4] = constant(static_cast<std::uint32_t>(r));
-    words[i + 5] = constant(static_cast<std::uint32_t>(c));
+  for (auto [i, size] : llvm::zip(matrices, sizes)) {
+    words[i + 3] = constant(kScopeWorkgroup);
+    words[i + 4] = constant(size.first);
+    words[i + 5] = constant(size.second);
   }
   words.insert(words.begin() + static_cast<std::ptrdiff_t>(matrices.front()),
                added.begin(), added.end());
