@@ -14,6 +14,7 @@
 // RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 cooperative-matrix=true cooperative-subgroups=4' | FileCheck %s --check-prefix=FOUR
 // RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 cooperative-matrix=true cooperative-subgroups=4 cooperative-workgroup-scope=true' | FileCheck %s --check-prefix=WG
 // RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 cooperative-matrix=true cooperative-subgroups=4 cooperative-workgroup-scope=true cooperative-workgroup-global=true' | FileCheck %s --check-prefix=WGG
+// RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 cooperative-matrix=true cooperative-subgroups=4 cooperative-workgroup-scope=true cooperative-workgroup-global=true cooperative-tensor-loads=true' | FileCheck %s --check-prefix=WGT
 
 // 100 x 129 outputs: 2 x 3 tiles, one workgroup each; the contraction of
 // 33 in steps of 16 (3 steps, the last one partly zeros); the tiles'
@@ -359,6 +360,12 @@ func.func @bf16(%a: memref<200x96xbf16>, %b: memref<96x300xbf16>, %c: memref<200
 // WGG: gpu.subgroup_mma_compute {{.*}} {trueno.workgroup_matrices = [128, 128, 32]}
 // WGG-NOT: gpu.barrier
 // WGG: gpu.subgroup_mma_store_matrix
+// Marked for tensor loads (serialization makes them).
+// WGT-LABEL: func.func @halves_wide
+// WGT: gpu.subgroup_mma_load_matrix %arg0
+// WGT: gpu.subgroup_mma_load_matrix %arg1
+// WGT: gpu.subgroup_mma_compute {{.*}} {trueno.tensor_loads, trueno.workgroup_matrices = [128, 128, 32]}
+// WGT-LABEL: func.func @
 func.func @halves_wide(%a: memref<256x64xf16>, %b: memref<64x512xf16, strided<[520, 1], offset: 8>>, %c: memref<256x512xf32>) {
   linalg.matmul ins(%a, %b : memref<256x64xf16>, memref<64x512xf16, strided<[520, 1], offset: 8>>) outs(%c : memref<256x512xf32>)
   return

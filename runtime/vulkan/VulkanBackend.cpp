@@ -182,10 +182,15 @@ public:
       };
       if (tiles && lists(false) && (!options_.cooperativeBf16 || lists(true))) {
         options_.cooperativeWorkgroupScope = true;
-        options_.cooperativeWorkgroupGlobal =
+        // Tiles in workgroup memory (0), loads from the inputs (1), tensor
+        // loads (tensor: the default where the device has them).
+        std::string_view global =
             choiceSetting("TRUENO_VULKAN_COOPERATIVE_WORKGROUP_GLOBAL",
-                          {"0", "1"})
-                .value_or("0") == "1";
+                          {"0", "1", "tensor"})
+                .value_or(info.workgroupTensorLoads ? "tensor" : "0");
+        options_.cooperativeWorkgroupGlobal = global != "0";
+        options_.cooperativeTensorLoads =
+            global == "tensor" && info.workgroupTensorLoads;
         options_.maxWorkgroupMemory = workgroup.maxWorkgroupMemory;
       }
     }

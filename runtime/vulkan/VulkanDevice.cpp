@@ -129,6 +129,8 @@ llvm::Error VulkanDevice::create() {
       VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_2_FEATURES_NV;
   cooperative2.cooperativeMatrixWorkgroupScope = VK_TRUE;
   cooperative2.cooperativeMatrixFlexibleDimensions = VK_TRUE;
+  cooperative2.cooperativeMatrixTensorAddressing =
+      info_.workgroupTensorLoads ? VK_TRUE : VK_FALSE;
   std::vector<const char *> extensions;
   if (info_.cooperativeMatrix) {
     features12.pNext = &cooperative;

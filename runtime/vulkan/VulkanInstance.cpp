@@ -297,9 +297,13 @@ VulkanInstance::cooperativeMatrixTypes(const VulkanDeviceInfo &d) const {
 }
 
 void VulkanInstance::workgroupMatrices(VulkanDeviceInfo &d) const {
-  // Opt-in until measured (TRUENO_VULKAN_COOPERATIVE_WORKGROUP=1).
+  // On by default where the device also has tensor addressing (the
+  // kernel then loads its matrices by tensor loads, 9-15% faster on an
+  // H100: docs/PERFORMANCE.md, thirteenth pass); without it, opt-in
+  // (TRUENO_VULKAN_COOPERATIVE_WORKGROUP=1: no faster than subgroup
+  // scope); TRUENO_VULKAN_COOPERATIVE_WORKGROUP=0 turns it off.
   if (!d.cooperativeMatrix ||
-      !settingIs("TRUENO_VULKAN_COOPERATIVE_WORKGROUP", "1") ||
+      settingIs("TRUENO_VULKAN_COOPERATIVE_WORKGROUP", "0") ||
       !hasExtension(d, VK_NV_COOPERATIVE_MATRIX_2_EXTENSION_NAME) ||
       !functions_
            .vkGetPhysicalDeviceCooperativeMatrixFlexibleDimensionsPropertiesNV)
@@ -309,7 +313,9 @@ void VulkanInstance::workgroupMatrices(VulkanDeviceInfo &d) const {
       VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_2_FEATURES_NV;
   queryFeatures(d, &features);
   if (!features.cooperativeMatrixWorkgroupScope ||
-      !features.cooperativeMatrixFlexibleDimensions)
+      !features.cooperativeMatrixFlexibleDimensions ||
+      (!features.cooperativeMatrixTensorAddressing &&
+       !settingIs("TRUENO_VULKAN_COOPERATIVE_WORKGROUP", "1")))
     return;
   VkPhysicalDeviceCooperativeMatrix2PropertiesNV limits{};
   limits.sType =
@@ -350,13 +356,15 @@ void VulkanInstance::workgroupMatrices(VulkanDeviceInfo &d) const {
   }
   d.workgroupMatrixReservedBytes =
       limits.cooperativeMatrixWorkgroupScopeReservedSharedMemory;
+  d.workgroupTensorLoads = features.cooperativeMatrixTensorAddressing;
   if (debugLevel() >= 1)
     for (const auto &w : d.workgroupMatrices)
       std::fprintf(stderr,
                    "trueno: vulkan:%d workgroup matrices: %u invocations, "
-                   "granularity %ux%ux%u, %s\n",
+                   "granularity %ux%ux%u, %s%s\n",
                    d.index, w.invocations, w.rows, w.columns, w.depth,
-                   w.bfloat16 ? "bfloat16" : "float16");
+                   w.bfloat16 ? "bfloat16" : "float16",
+                   d.workgroupTensorLoads ? ", tensor loads" : "");
 }
 
 void VulkanInstance::queryFeatures(const VulkanDeviceInfo &d,

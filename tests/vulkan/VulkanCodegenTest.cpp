@@ -622,6 +622,55 @@ TEST_CASE("products whose tiles all lie inside C compile to workgroup-scope "
     CHECK(countOf(direct, 4457) == 6);
     CHECK(countOf(direct, 224) == 0);
     CHECK(workgroupVariables(direct) == 0);
+    // As tensor loads (OpCooperativeMatrixLoadTensorNV, 5367), each
+    // through a layout (OpTypeTensorLayoutNV, 5370) of its matrix's rows
+    // and columns (OpTensorLayoutSetDimensionNV, 5373) at its row's stride
+    // in halves (OpTensorLayoutSetStrideNV, 5374: A's 96, B's 384), sliced
+    // whole (OpTensorLayoutSliceNV, 5375), with the capabilities
+    // TensorAddressingNV and CooperativeMatrixTensorAddressingNV.
+    global.cooperativeTensorLoads = true;
+    CompiledKernels t = compileForVulkan(source, global);
+    INFO(t.diagnostics);
+    REQUIRE(t.ok);
+    REQUIRE(t.kernels.size() == 1);
+    const std::vector<Instruction> tensor = instructions(t.kernels[0].words);
+    CHECK(countOf(tensor, 4457) == 0);
+    CHECK(countOf(tensor, 5367) == 6);
+    CHECK(countOf(tensor, 5370) == 1);
+    CHECK(countOf(tensor, 4459) == 3);
+    llvm::DenseMap<std::uint32_t, std::uint32_t> values =
+        constantValues(tensor);
+    std::multiset<std::vector<std::uint32_t>> dimensions, strides;
+    std::set<std::uint32_t> capabilities;
+    for (const Instruction &i : tensor) {
+      if (i.first == 17)
+        capabilities.insert(i.second[0]);
+      if (i.first == 5373 || i.first == 5374) {
+        REQUIRE(i.second.size() == 5);
+        std::vector<std::uint32_t> pair = {values[i.second[3]],
+                                           values[i.second[4]]};
+        (i.first == 5373 ? dimensions : strides).insert(pair);
+      }
+    }
+    CHECK(capabilities.count(5439) == 1);
+    CHECK(capabilities.count(5433) == 1);
+    CHECK(
+        dimensions ==
+        std::multiset<std::vector<std::uint32_t>>{
+            {128, 32}, {128, 32}, {128, 32}, {32, 128}, {32, 128}, {32, 128}});
+    CHECK(strides ==
+          std::multiset<std::vector<std::uint32_t>>{
+              {96, 1}, {96, 1}, {96, 1}, {384, 1}, {384, 1}, {384, 1}});
+    // Words that are not a module are refused, unchanged.
+    std::vector<std::uint32_t> garbage = {1, 2, 3};
+    CHECK(
+        mlir::failed(mlir::trueno::loadMatricesThroughTensorLayouts(garbage)));
+    CHECK(garbage == std::vector<std::uint32_t>{1, 2, 3});
+    if (const char *dump = std::getenv("TRUENO_TEST_DUMP_TENSOR_LOADS")) {
+      std::ofstream(dump, std::ios::binary)
+          .write(reinterpret_cast<const char *>(t.kernels[0].words.data()),
+                 static_cast<std::streamsize>(t.kernels[0].words.size() * 4));
+    }
   }
   // bfloat16: the same three shapes, A and B of bfloat16 (both retypings).
   {

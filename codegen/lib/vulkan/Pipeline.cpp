@@ -166,6 +166,7 @@ std::string vulkanStagePipeline(VulkanStage stage,
            flag(options.cooperativeWorkgroupScope) +
            " cooperative-workgroup-global=" +
            flag(options.cooperativeWorkgroupGlobal) +
+           " cooperative-tensor-loads=" + flag(options.cooperativeTensorLoads) +
            " cooperative-direct=" + flag(options.cooperativeDirect) +
            " cooperative-wide-loads=" + flag(options.cooperativeWideLoads) +
            " cooperative-bf16=" + flag(options.cooperativeBf16) +
@@ -415,7 +416,20 @@ enum : std::uint32_t {
   OpCapability = 17,
   OpTypeFloat = 22,
   OpConstant = 43,
+  OpTypeInt = 21,
+  OpTypeVector = 23,
+  OpTypePointer = 32,
+  OpUndef = 1,
+  OpFunction = 54,
+  OpAccessChain = 65,
   OpTypeCooperativeMatrixKHR = 4456,
+  OpCooperativeMatrixLoadKHR = 4457,
+  OpCooperativeMatrixLoadTensorNV = 5367,
+  OpTypeTensorLayoutNV = 5370,
+  OpCreateTensorLayoutNV = 5372,
+  OpTensorLayoutSetDimensionNV = 5373,
+  OpTensorLayoutSetStrideNV = 5374,
+  OpTensorLayoutSliceNV = 5375,
   MatrixAKHR = 0,
   MatrixBKHR = 1,
   MatrixAccumulatorKHR = 2,
@@ -450,6 +464,20 @@ wordConstants(const std::vector<std::uint32_t> &words,
     if ((words[i] & 0xffff) == OpConstant && (words[i] >> 16) == 4)
       constants[words[i + 2]] = {words[i + 3], words[i + 1]};
   return constants;
+}
+
+/// The words of OpExtension `name` (a nul-terminated string of words).
+std::vector<std::uint32_t> extensionWords(StringRef name) {
+  std::vector<std::uint32_t> extension = {0};
+  for (std::size_t c = 0; c <= name.size(); c += 4) {
+    std::uint32_t word = 0;
+    for (std::size_t k = 0; k < 4 && c + k < name.size(); ++k)
+      word |= static_cast<std::uint32_t>(name[c + k]) << (8 * k);
+    extension.push_back(word);
+  }
+  extension[0] =
+      static_cast<std::uint32_t>(extension.size()) << 16 | OpExtension;
+  return extension;
 }
 
 /// The offsets of the module's cooperative matrix types.
@@ -501,20 +529,10 @@ LogicalResult retypeBFloat16Matrices(std::vector<std::uint32_t> &words) {
     words[i + 2] = bfloat16;
   // The new type just after float16's (before any matrix naming it), the
   // capabilities after the module's, the extension after those.
-  std::vector<std::uint32_t> extension = {0}; // "SPV_KHR_bfloat16\0"
-  StringRef name = "SPV_KHR_bfloat16";
-  for (std::size_t c = 0; c <= name.size(); c += 4) {
-    std::uint32_t word = 0;
-    for (std::size_t k = 0; k < 4 && c + k < name.size(); ++k)
-      word |= static_cast<std::uint32_t>(name[c + k]) << (8 * k);
-    extension.push_back(word);
-  }
-  extension[0] =
-      static_cast<std::uint32_t>(extension.size()) << 16 | OpExtension;
   std::vector<std::uint32_t> declarations = {
       2u << 16 | OpCapability, CapabilityBFloat16TypeKHR,
       2u << 16 | OpCapability, CapabilityBFloat16CooperativeMatrixKHR};
-  llvm::append_range(declarations, extension);
+  llvm::append_range(declarations, extensionWords("SPV_KHR_bfloat16"));
   const std::uint32_t type[] = {4u << 16 | OpTypeFloat, bfloat16, 16,
                                 FPEncodingBFloat16KHR};
   words.insert(words.begin() + static_cast<std::ptrdiff_t>(halfAt),
@@ -586,6 +604,201 @@ LogicalResult retypeWorkgroupMatrices(std::vector<std::uint32_t> &words,
   return success();
 }
 
+LogicalResult
+loadMatricesThroughTensorLayouts(std::vector<std::uint32_t> &words) {
+  enum : std::uint32_t {
+    CapabilityCooperativeMatrixTensorAddressingNV = 5433,
+    CapabilityTensorAddressingNV = 5439,
+    TensorClampModeUndefined = 0,
+  };
+  std::optional<std::vector<std::size_t>> at = instructionOffsets(words);
+  if (!at)
+    return failure();
+  auto constants = wordConstants(words, *at);
+  // The A and B matrix types: their rows and columns, and the integer type
+  // of those constants.
+  struct Matrix {
+    std::uint32_t rows, columns;
+  };
+  llvm::DenseMap<std::uint32_t, Matrix> loaded;
+  std::optional<std::uint32_t> intType;
+  for (std::size_t i : matrixTypes(words, *at)) {
+    auto use = constants.find(words[i + 6]);
+    auto rows = constants.find(words[i + 4]);
+    auto columns = constants.find(words[i + 5]);
+    if (use == constants.end() || rows == constants.end() ||
+        columns == constants.end())
+      return failure();
+    if (use->second.first == MatrixAKHR || use->second.first == MatrixBKHR) {
+      loaded[words[i + 1]] = {rows->second.first, columns->second.first};
+      intType = rows->second.second;
+    }
+  }
+  if (loaded.empty())
+    return failure();
+  // Each instruction's result id's definition, for a pointer's pointee.
+  llvm::DenseMap<std::uint32_t, std::size_t> definition;
+  std::size_t lastCapability = 0, firstFunction = 0;
+  for (std::size_t i : *at) {
+    std::uint32_t count = words[i] >> 16, opcode = words[i] & 0xffff;
+    if (opcode == OpCapability)
+      lastCapability = i + count;
+    else if (opcode == OpFunction && firstFunction == 0)
+      firstFunction = i;
+    if (count >= 2 && (opcode == OpTypeInt || opcode == OpTypeFloat ||
+                       opcode == OpTypeVector || opcode == OpTypePointer))
+      definition[words[i + 1]] = i;
+    else if (count >= 3 && opcode == OpAccessChain)
+      definition[words[i + 2]] = i;
+  }
+  // The bytes of the element a pointer points at (a scalar, or a vector of
+  // them: the kernel loads 16-bit matrices through pointers to groups of 8
+  // halves as well as to halves).
+  auto bytesOfType = [&](std::uint32_t type) -> std::optional<std::uint32_t> {
+    auto d = definition.find(type);
+    if (d == definition.end())
+      return std::nullopt;
+    std::size_t i = d->second;
+    std::uint32_t opcode = words[i] & 0xffff;
+    if (opcode == OpTypeInt || opcode == OpTypeFloat)
+      return words[i + 2] / 8;
+    if (opcode == OpTypeVector) {
+      auto e = definition.find(words[i + 2]);
+      if (e == definition.end() || ((words[e->second] & 0xffff) != OpTypeInt &&
+                                    (words[e->second] & 0xffff) != OpTypeFloat))
+        return std::nullopt;
+      return words[e->second + 2] / 8 * words[i + 3];
+    }
+    return std::nullopt;
+  };
+  auto pointeeBytes =
+      [&](std::uint32_t pointer) -> std::optional<std::uint32_t> {
+    auto chain = definition.find(pointer);
+    if (chain == definition.end() ||
+        (words[chain->second] & 0xffff) != OpAccessChain)
+      return std::nullopt;
+    auto type = definition.find(words[chain->second + 1]);
+    if (type == definition.end() ||
+        (words[type->second] & 0xffff) != OpTypePointer)
+      return std::nullopt;
+    return bytesOfType(words[type->second + 3]);
+  };
+  // The loads to replace, each checked before any word changes: a row-major
+  // load (layout 0) with a constant stride, through an access chain to
+  // whole 16-bit elements or groups of them.
+  struct Load {
+    std::size_t at;
+    Matrix matrix;
+    std::uint32_t stride; // in the matrix's 16-bit elements
+  };
+  std::vector<Load> loads;
+  for (std::size_t i : *at) {
+    std::uint32_t count = words[i] >> 16;
+    if ((words[i] & 0xffff) != OpCooperativeMatrixLoadKHR)
+      continue;
+    auto matrix = loaded.find(words[i + 1]);
+    if (matrix == loaded.end())
+      continue;
+    if (count < 6)
+      return failure();
+    auto layout = constants.find(words[i + 4]);
+    auto stride = constants.find(words[i + 5]);
+    std::optional<std::uint32_t> bytes = pointeeBytes(words[i + 3]);
+    if (layout == constants.end() || layout->second.first != 0 ||
+        stride == constants.end() || !bytes || *bytes % 2 != 0)
+      return failure();
+    loads.push_back({i, matrix->second, stride->second.first * (*bytes / 2)});
+  }
+  if (loads.empty() || lastCapability == 0 || firstFunction == 0)
+    return failure();
+  // The module's declarations, before its first function: constants
+  // (existing or new), the layout type, an undefined matrix of each type
+  // (the loads' clipped elements' values; the loads clip none).
+  std::vector<std::uint32_t> declared;
+  auto constant = [&](std::uint32_t value) {
+    for (auto &[id, known] : constants)
+      if (known.first == value && known.second == *intType)
+        return id;
+    std::uint32_t id = words[3]++;
+    constants[id] = {value, *intType};
+    llvm::append_range(
+        declared, std::initializer_list<std::uint32_t>{4u << 16 | OpConstant,
+                                                       *intType, id, value});
+    return id;
+  };
+  const std::uint32_t zero = constant(0), one = constant(1), two = constant(2),
+                      clamp = constant(TensorClampModeUndefined);
+  struct LoadConstants {
+    std::uint32_t rows, columns, stride;
+  };
+  std::vector<LoadConstants> ids;
+  for (const Load &load : loads)
+    ids.push_back({constant(load.matrix.rows), constant(load.matrix.columns),
+                   constant(load.stride)});
+  const std::uint32_t layoutType = words[3]++;
+  llvm::append_range(
+      declared, std::initializer_list<std::uint32_t>{
+                    4u << 16 | OpTypeTensorLayoutNV, layoutType, two, clamp});
+  llvm::DenseMap<std::uint32_t, std::uint32_t> undefined;
+  for (auto &[type, matrix] : loaded) {
+    undefined[type] = words[3]++;
+    llvm::append_range(
+        declared, std::initializer_list<std::uint32_t>{3u << 16 | OpUndef, type,
+                                                       undefined[type]});
+  }
+  // The words again, each load replaced by a layout of its matrix's rows
+  // and columns at its stride, sliced whole, and a tensor load through it
+  // (its memory operands kept; no tensor addressing operands).
+  std::vector<std::uint32_t> out(words.begin(), words.begin() + 5);
+  std::vector<std::uint32_t> capabilities = {
+      2u << 16 | OpCapability, CapabilityTensorAddressingNV,
+      2u << 16 | OpCapability, CapabilityCooperativeMatrixTensorAddressingNV};
+  llvm::append_range(capabilities,
+                     extensionWords("SPV_NV_cooperative_matrix2"));
+  llvm::append_range(capabilities, extensionWords("SPV_NV_tensor_addressing"));
+  std::size_t next = 0;
+  for (std::size_t i : *at) {
+    std::uint32_t count = words[i] >> 16;
+    if (i == lastCapability)
+      llvm::append_range(out, capabilities);
+    if (i == firstFunction)
+      llvm::append_range(out, declared);
+    if (next < loads.size() && loads[next].at == i) {
+      const auto [rows, columns, stride] = ids[next++];
+      std::uint32_t created = words[3]++, sized = words[3]++,
+                    strided = words[3]++, sliced = words[3]++;
+      // clang-format off
+      const std::uint32_t layout[] = {
+          3u << 16 | OpCreateTensorLayoutNV, layoutType, created,
+          6u << 16 | OpTensorLayoutSetDimensionNV, layoutType, sized, created,
+          rows, columns,
+          6u << 16 | OpTensorLayoutSetStrideNV, layoutType, strided, sized,
+          stride, one,
+          8u << 16 | OpTensorLayoutSliceNV, layoutType, sliced, strided, zero,
+          rows, zero, columns};
+      llvm::append_range(out, layout);
+      std::vector<std::uint32_t> tensorLoad = {
+          0, words[i + 1], words[i + 2], words[i + 3], undefined[words[i + 1]],
+          sliced};
+      // clang-format on
+      if (count > 6)
+        tensorLoad.insert(tensorLoad.end(), words.begin() + i + 6,
+                          words.begin() + i + count);
+      else
+        tensorLoad.push_back(0); // MemoryAccess None
+      tensorLoad.push_back(0);   // TensorAddressingOperands None
+      tensorLoad[0] = static_cast<std::uint32_t>(tensorLoad.size()) << 16 |
+                      OpCooperativeMatrixLoadTensorNV;
+      llvm::append_range(out, tensorLoad);
+      continue;
+    }
+    out.insert(out.end(), words.begin() + i, words.begin() + i + count);
+  }
+  out[3] = words[3];
+  words = std::move(out);
+  return success();
+}
+
 FailureOr<SpirvProgram> serializeProgram(ModuleOp module) {
   SpirvProgram program;
   // Kernels by the name of the gpu.module they were outlined into (the
@@ -604,10 +817,11 @@ FailureOr<SpirvProgram> serializeProgram(ModuleOp module) {
     // workgroup's tiles first (the bfloat16 retyping finds A and B by
     // their use either way).
     if (auto gpuModule = module.lookupSymbol<gpu::GPUModuleOp>(name)) {
-      bool bfloat16 = false;
+      bool bfloat16 = false, tensorLoads = false;
       ArrayAttr workgroupSizes;
       gpuModule.walk([&](gpu::SubgroupMmaComputeOp compute) {
         bfloat16 |= compute->hasAttr(kBFloat16MatricesAttr);
+        tensorLoads |= compute->hasAttr(kTensorLoadsAttr);
         if (auto sizes =
                 compute->getAttrOfType<ArrayAttr>(kWorkgroupMatricesAttr))
           workgroupSizes = sizes;
@@ -622,6 +836,10 @@ FailureOr<SpirvProgram> serializeProgram(ModuleOp module) {
           return spirvModule.emitOpError(
               "has no stand-in matrices to retype to workgroup scope");
       }
+      if (tensorLoads &&
+          failed(loadMatricesThroughTensorLayouts(kernel->words)))
+        return spirvModule.emitOpError(
+            "has no matrix loads to make tensor loads");
       if (bfloat16 && failed(retypeBFloat16Matrices(kernel->words)))
         return spirvModule.emitOpError(
             "has no float16 matrices to retype to bfloat16");

@@ -1069,7 +1069,8 @@ struct TileMatmulsPass
                                 batched ? batch : Value(),
                                 aStrides[aStrides.size() - 2],
                                 bStrides[bStrides.size() - 2],
-                                k};
+                                k,
+                                cooperativeTensorLoads};
       }
       workgroupBody(b, loc, *shape, groupA, groupB, bfloat16Inputs, aTile,
                     bTile, m0, n0, contraction, *direct, global);
@@ -1212,6 +1213,7 @@ struct TileMatmulsPass
   struct GlobalInputs {
     Value a, b, batch;
     int64_t aRowStride, bRowStride, k;
+    bool tensorLoads; ///< marked for serialization to make tensor loads
   };
   /// The workgroup's whole tile of float32 accumulators as one matrix, by
   /// one matrix multiply-add a step of the step's tiles (or, with `global`,
@@ -1246,6 +1248,8 @@ struct TileMatmulsPass
           l, accType, a, bm, acc, /*a_transpose=*/UnitAttr(),
           /*b_transpose=*/UnitAttr());
       product->setAttr(mlir::trueno::kWorkgroupMatricesAttr, sizes);
+      if (global && global->tensorLoads)
+        product->setAttr(mlir::trueno::kTensorLoadsAttr, kb.getUnitAttr());
       if (bfloat16)
         product->setAttr(mlir::trueno::kBFloat16MatricesAttr, kb.getUnitAttr());
       return product;

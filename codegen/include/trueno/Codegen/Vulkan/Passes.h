@@ -38,6 +38,12 @@ inline constexpr llvm::StringLiteral kBFloat16MatricesAttr = "trueno.bfloat16";
 inline constexpr llvm::StringLiteral kWorkgroupMatricesAttr =
     "trueno.workgroup_matrices";
 
+/// On the workgroup-matrix kernel's gpu.subgroup_mma_compute where its
+/// matrices are loaded from the inputs (trueno-tile-matmuls'
+/// cooperative-tensor-loads): serializeProgram makes those loads tensor
+/// loads (loadMatricesThroughTensorLayouts, Pipeline.h).
+inline constexpr llvm::StringLiteral kTensorLoadsAttr = "trueno.tensor_loads";
+
 /// A gpu.launch of `groups` x `threads` threads (one-dimensional) at the
 /// builder's insertion point, with its terminator; the builder stays where
 /// it was. The passes that emit kernels (trueno-map-to-workgroups,

@@ -511,6 +511,11 @@ def TileMatmuls : Pass<"trueno-tile-matmuls", "::mlir::func::FuncOp"> {
            "The workgroup-matrix kernel loads its matrices from the inputs "
            "themselves where their rows are groups of 8 in memory and K a "
            "whole number of steps (no tiles in workgroup memory)">,
+    Option<"cooperativeTensorLoads", "cooperative-tensor-loads", "bool",
+           /*default=*/"false",
+           "With cooperative-workgroup-global, the loads from the inputs are "
+           "marked `trueno.tensor_loads` for serialization to make tensor "
+           "loads (SPV_NV_tensor_addressing)">,
     Option<"cooperativeDirect", "cooperative-direct", "bool",
            /*default=*/"true",
            "Tiles of the cooperative kernel inside C add their fragments to C "

@@ -94,6 +94,10 @@ struct VulkanPipelineOptions {
   /// through tiles in workgroup memory (trueno-tile-matmuls'
   /// cooperative-workgroup-global; TRUENO_VULKAN_COOPERATIVE_WORKGROUP_GLOBAL).
   bool cooperativeWorkgroupGlobal = false;
+  /// Those loads from the inputs are tensor loads (VK_NV_cooperative_matrix2's
+  /// tensor addressing; trueno-tile-matmuls' cooperative-tensor-loads;
+  /// TRUENO_VULKAN_COOPERATIVE_WORKGROUP_GLOBAL=tensor).
+  bool cooperativeTensorLoads = false;
   /// Tiles inside C add the accumulators to C by matrix loads and stores
   /// of their own, without workgroup memory or barriers
   /// (trueno-tile-matmuls' cooperative-direct;
@@ -221,6 +225,18 @@ LogicalResult retypeBFloat16Matrices(std::vector<std::uint32_t> &words);
 LogicalResult retypeWorkgroupMatrices(std::vector<std::uint32_t> &words,
                                       std::int64_t rows, std::int64_t columns,
                                       std::int64_t depth);
+
+/// Makes the A and B matrix loads of a kernel's SPIR-V `words`
+/// (OpCooperativeMatrixLoadKHR, row-major, of a constant stride) tensor
+/// loads (OpCooperativeMatrixLoadTensorNV through a two-dimensional tensor
+/// layout of the matrix's rows and columns at that stride;
+/// SPV_NV_tensor_addressing and SPV_NV_cooperative_matrix2, with their
+/// capabilities): the workgroup-matrix kernel's loads from its inputs
+/// (trueno-tile-matmuls' cooperative-tensor-loads), which the driver then
+/// stages knowing the tile's shape. Fails (the words unchanged) where the
+/// module has no such load, or one of another form.
+LogicalResult
+loadMatricesThroughTensorLayouts(std::vector<std::uint32_t> &words);
 
 /// The version of encodeSpirvProgram's format; part of every Vulkan cache
 /// key.

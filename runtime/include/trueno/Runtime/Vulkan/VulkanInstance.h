@@ -66,6 +66,9 @@ struct VulkanDeviceInfo {
   /// SharedMemory): such a kernel's own is at most maxSharedMemoryBytes
   /// less this.
   std::uint32_t workgroupMatrixReservedBytes = 0;
+  /// Tensor loads of such matrices (cooperativeMatrixTensorAddressing):
+  /// TRUENO_VULKAN_COOPERATIVE_WORKGROUP_GLOBAL=tensor.
+  bool workgroupTensorLoads = false;
   /// Float widths whose NaNs, infinities and signed zeros, and whose
   /// denormals, kernels can ask the driver to keep (Vulkan 1.2's float
   /// controls: shaderSignedZeroInfNanPreserveFloatN,
