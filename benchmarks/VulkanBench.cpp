@@ -49,11 +49,16 @@ double msSince(Clock::time_point start) {
 /// and how often a call waited for it (runtimeStats().deviceWaits).
 double lastDeviceMs = 0, lastWaits = 0, lastSubmissions = 0;
 
-/// The median of `run`'s times after two warm-up calls, over at least five
-/// calls and about half a second.
+/// The median of `run`'s times after warm-up calls (two, and at least 300
+/// ms of them), over at least five calls and about half a second. (The
+/// first case of a process that had just compiled its kernels cold ran at
+/// a quarter to a half of the speed a later process did, timed by fifty
+/// 0.6 ms calls right after two warm-up calls: plausibly the GPU's clocks,
+/// fallen while the host compiled; docs/PERFORMANCE.md.)
 double medianMs(const std::function<void()> &run) {
-  run();
-  run();
+  auto warm = Clock::now();
+  for (int calls = 0; calls < 2 || msSince(warm) < 300; ++calls)
+    run();
   std::vector<double> times;
   double busyBefore = runtimeStats().deviceMs;
   std::int64_t waitsBefore = runtimeStats().deviceWaits;

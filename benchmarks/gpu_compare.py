@@ -17,10 +17,15 @@ import time
 import torch
 
 
-def cuda_ms(fn, warmup=3, min_ms=500, max_iters=50):
-    for _ in range(warmup):
+def cuda_ms(fn, warmup=3, min_ms=500, max_iters=50, warm_ms=300):
+    # Warm-up calls for at least warm_ms as well, as trueno-vulkan-bench's:
+    # a GPU left idle runs the first timed calls slow.
+    begin = time.perf_counter()
+    calls = 0
+    while calls < warmup or (time.perf_counter() - begin) * 1e3 < warm_ms:
         fn()
-    torch.cuda.synchronize()
+        torch.cuda.synchronize()
+        calls += 1
     times = []
     begin = time.perf_counter()
     while len(times) < 5 or ((time.perf_counter() - begin) * 1e3 < min_ms
