@@ -50,11 +50,11 @@ double msSince(Clock::time_point start) {
 double lastDeviceMs = 0, lastWaits = 0, lastSubmissions = 0;
 
 /// The median of `run`'s times after warm-up calls (two, and at least 300
-/// ms of them), over at least five calls and about half a second. (The
-/// first case of a process that had just compiled its kernels cold ran at
-/// a quarter to a half of the speed a later process did, timed by fifty
-/// 0.6 ms calls right after two warm-up calls: plausibly the GPU's clocks,
-/// fallen while the host compiled; docs/PERFORMANCE.md.)
+/// ms of them, so that a GPU left idle while the host compiled is timed at
+/// its working clocks), over at least five calls and about half a second.
+/// (The first case of a process that compiled workgroup-scope kernels cold
+/// still runs 3-5x slow on an H100, warmed up or not: docs/PERFORMANCE.md,
+/// thirteenth pass.)
 double medianMs(const std::function<void()> &run) {
   auto warm = Clock::now();
   for (int calls = 0; calls < 2 || msSince(warm) < 300; ++calls)
