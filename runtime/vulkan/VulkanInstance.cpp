@@ -298,7 +298,7 @@ VulkanInstance::cooperativeMatrixTypes(const VulkanDeviceInfo &d) const {
 
 void VulkanInstance::workgroupMatrices(VulkanDeviceInfo &d) const {
   // On by default where the device also has tensor addressing (the
-  // kernel then loads its matrices by tensor loads, 9-15% faster on an
+  // kernel then loads float16 matrices by tensor loads, 8-14% faster on an
   // H100: docs/PERFORMANCE.md, thirteenth pass); without it, opt-in
   // (TRUENO_VULKAN_COOPERATIVE_WORKGROUP=1: no faster than subgroup
   // scope); TRUENO_VULKAN_COOPERATIVE_WORKGROUP=0 turns it off.
