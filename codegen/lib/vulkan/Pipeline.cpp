@@ -452,18 +452,37 @@ instructionOffsets(const std::vector<std::uint32_t> &words) {
   return at;
 }
 
-/// The module's 32-bit constants by id: their value and type's id (a
-/// cooperative matrix type's scope, rows, columns and use are ids of such
-/// constants).
-llvm::DenseMap<std::uint32_t, std::pair<std::uint32_t, std::uint32_t>>
-wordConstants(const std::vector<std::uint32_t> &words,
-              ArrayRef<std::size_t> at) {
-  llvm::DenseMap<std::uint32_t, std::pair<std::uint32_t, std::uint32_t>>
-      constants;
+/// 32-bit constants by id: their value and type's id.
+using WordConstants =
+    llvm::DenseMap<std::uint32_t, std::pair<std::uint32_t, std::uint32_t>>;
+
+/// The module's 32-bit constants (a cooperative matrix type's scope, rows,
+/// columns and use are ids of such constants).
+WordConstants wordConstants(const std::vector<std::uint32_t> &words,
+                            ArrayRef<std::size_t> at) {
+  WordConstants constants;
   for (std::size_t i : at)
     if ((words[i] & 0xffff) == OpConstant && (words[i] >> 16) == 4)
       constants[words[i + 2]] = {words[i + 3], words[i + 1]};
   return constants;
+}
+
+/// The id of the constant `value` of the integer type `type`: one of
+/// `constants`, or a new id (the module's id bound, words[3], grows) whose
+/// OpConstant is appended to `declared`, for the caller to place among
+/// the module's declarations.
+std::uint32_t constantId(std::vector<std::uint32_t> &words,
+                         WordConstants &constants, std::uint32_t type,
+                         std::uint32_t value,
+                         std::vector<std::uint32_t> &declared) {
+  for (auto &[id, known] : constants)
+    if (known.first == value && known.second == type)
+      return id;
+  std::uint32_t id = words[3]++;
+  constants[id] = {value, type};
+  llvm::append_range(declared, std::initializer_list<std::uint32_t>{
+                                   4u << 16 | OpConstant, type, id, value});
+  return id;
 }
 
 /// The words of OpExtension `name` (a nul-terminated string of words).
@@ -585,14 +604,7 @@ LogicalResult retypeWorkgroupMatrices(std::vector<std::uint32_t> &words,
   // a new one, declared before the first matrix type.
   std::vector<std::uint32_t> added;
   auto constant = [&](std::uint32_t value) {
-    for (auto &[id, known] : constants)
-      if (known.first == value && known.second == intType)
-        return id;
-    std::uint32_t id = words[3]++;
-    constants[id] = {value, intType};
-    llvm::append_range(added, std::initializer_list<std::uint32_t>{
-                                  4u << 16 | OpConstant, intType, id, value});
-    return id;
+    return constantId(words, constants, intType, value, added);
   };
   for (auto [i, size] : llvm::zip(matrices, sizes)) {
     words[i + 3] = constant(kScopeWorkgroup);
@@ -716,15 +728,7 @@ loadMatricesThroughTensorLayouts(std::vector<std::uint32_t> &words) {
   // (the loads' clipped elements' values; the loads clip none).
   std::vector<std::uint32_t> declared;
   auto constant = [&](std::uint32_t value) {
-    for (auto &[id, known] : constants)
-      if (known.first == value && known.second == *intType)
-        return id;
-    std::uint32_t id = words[3]++;
-    constants[id] = {value, *intType};
-    llvm::append_range(
-        declared, std::initializer_list<std::uint32_t>{4u << 16 | OpConstant,
-                                                       *intType, id, value});
-    return id;
+    return constantId(words, constants, *intType, value, declared);
   };
   const std::uint32_t zero = constant(0), one = constant(1), two = constant(2),
                       clamp = constant(TensorClampModeUndefined);
