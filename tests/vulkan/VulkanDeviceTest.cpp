@@ -230,7 +230,11 @@ TEST_CASE("the validation layer reported nothing") {
   VulkanInstance *instance = instanceOrSkip();
   if (!instance)
     return;
-  if (vulkanRequired())
+  // The layer must be on where it was asked for (as ctest asks) on a
+  // machine that must have Vulkan; a run without it (on a GPU, where the
+  // layer predates cooperative matrices) only counts nothing.
+  const char *asked = std::getenv("TRUENO_VULKAN_VALIDATION");
+  if (vulkanRequired() && asked && *asked && std::string(asked) != "0")
     CHECK(instance->validating());
   CHECK(instance->validationErrors() == 0);
   CHECK(instance->validationWarnings() == 0);

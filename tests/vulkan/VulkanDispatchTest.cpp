@@ -341,6 +341,19 @@ TEST_CASE("calls made while the device is busy share a submission, in "
                          .count();
   auto repeats = static_cast<std::size_t>(std::clamp(50e6 / one, 1.0, 4000.0));
   std::vector<VulkanCommand> slowBatch(repeats, slowCommand);
+  // An upload last keeps each slow batch one submission on every device:
+  // early submission (a GPU's, where a long call starts while the host
+  // records the rest) cuts only commands after a call's last upload. Cut,
+  // a batch's short last part could end while the calls below are made,
+  // and they would rightly take a second submission (an H100 used 7).
+  auto mark = upload(*device, std::vector<float>(4, 0.0f));
+  const float markValue = 1.0f;
+  VulkanCommand markCommand;
+  markCommand.kind = VulkanCommand::Upload;
+  markCommand.to = mark->handle();
+  markCommand.bytes = sizeof(float);
+  markCommand.host = &markValue;
+  slowBatch.push_back(markCommand);
 
   // 20 calls of a chain, each an upload of its own and a dispatch reading
   // the result of the call before: x <- 2x - k, with x and k small
