@@ -39,6 +39,8 @@ using namespace trueno;
 namespace {
 
 using Clock = std::chrono::steady_clock;
+/// When the process started: each case reports when it ended (at_s).
+const Clock::time_point processStart = Clock::now();
 
 double msSince(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start)
@@ -50,14 +52,16 @@ double msSince(Clock::time_point start) {
 double lastDeviceMs = 0, lastWaits = 0, lastSubmissions = 0;
 
 /// The median of `run`'s times after warm-up calls (two, and at least 300
-/// ms of them, so that a GPU left idle while the host compiled is timed at
-/// its working clocks), over at least five calls and about half a second.
-/// (The first case of a process that compiled workgroup-scope kernels cold
-/// still runs 3-5x slow on an H100, warmed up or not: docs/PERFORMANCE.md,
-/// thirteenth pass.)
+/// ms of them after the first, which compiles: the GPU, idle while the host
+/// compiled, is timed at its working clocks), over at least five calls and
+/// about half a second. (The 300 ms once counted the first call's
+/// compilation: a process's first product, compiled cold in 2.8 s, then
+/// ran 4.5x slow on an H100, 55 TFLOP/s against 248: docs/PERFORMANCE.md,
+/// fourteenth pass.)
 double medianMs(const std::function<void()> &run) {
+  run();
   auto warm = Clock::now();
-  for (int calls = 0; calls < 2 || msSince(warm) < 300; ++calls)
+  for (int calls = 1; calls < 2 || msSince(warm) < 300; ++calls)
     run();
   std::vector<double> times;
   double busyBefore = runtimeStats().deviceMs;
@@ -85,9 +89,11 @@ double medianMs(const std::function<void()> &run) {
 void report(const std::string &name, double ms, const std::string &unit,
             double amount, double scale = 1e9) {
   std::printf("{\"case\": \"%s\", \"ms\": %.4f, \"device_ms\": %.4f, "
-              "\"waits\": %.2f, \"submissions\": %.2f, \"%s\": %.4f}\n",
+              "\"waits\": %.2f, \"submissions\": %.2f, \"at_s\": %.2f, "
+              "\"%s\": %.4f}\n",
               name.c_str(), ms, lastDeviceMs, lastWaits, lastSubmissions,
-              unit.c_str(), amount / (ms * 1e-3) / scale);
+              msSince(processStart) * 1e-3, unit.c_str(),
+              amount / (ms * 1e-3) / scale);
   std::fflush(stdout);
 }
 
@@ -119,6 +125,11 @@ int main(int argc, char **argv) {
       emptyCache();
     return yes;
   };
+  // TRUENO_BENCH_REPEAT=n times each matrix product n times in a row (an
+  // experiment on the first case's slowdown: docs/PERFORMANCE.md).
+  const char *repeatSetting = std::getenv("TRUENO_BENCH_REPEAT");
+  const int repeats =
+      repeatSetting ? std::clamp(std::atoi(repeatSetting), 1, 100) : 1;
   Device device = defaultDevice();
   std::fprintf(stderr, "trueno-vulkan-bench on %s, sizes / %lld\n",
                device.name().c_str(), static_cast<long long>(scale));
@@ -286,11 +297,12 @@ int main(int argc, char **argv) {
     Tensor a = randn({n, n}, on.withDType(dtype)),
            b = randn({n, n}, on.withDType(dtype));
     Tensor c;
-    report(name, medianMs([&] {
-             c = matmul(a, b);
-             trueno::sync();
-           }),
-           "TFLOP/s", 2.0 * n * n * n, 1e12);
+    for (int round = 0; round < repeats; ++round)
+      report(name, medianMs([&] {
+               c = matmul(a, b);
+               trueno::sync();
+             }),
+             "TFLOP/s", 2.0 * n * n * n, 1e12);
   }
   // One small program: the overhead of a realize, a submission and its
   // wait, per program.

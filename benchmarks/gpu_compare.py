@@ -18,10 +18,13 @@ import torch
 
 
 def cuda_ms(fn, warmup=3, min_ms=500, max_iters=50, warm_ms=300):
-    # Warm-up calls for at least warm_ms as well, as trueno-vulkan-bench's:
-    # a GPU left idle runs the first timed calls slow.
+    # Warm-up calls for at least warm_ms after the first (which may compile:
+    # torch.compile's does) as well, as trueno-vulkan-bench's: a GPU left
+    # idle runs the first timed calls slow.
+    fn()
+    torch.cuda.synchronize()
     begin = time.perf_counter()
-    calls = 0
+    calls = 1
     while calls < warmup or (time.perf_counter() - begin) * 1e3 < warm_ms:
         fn()
         torch.cuda.synchronize()
