@@ -15,6 +15,7 @@
 // RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 cooperative-matrix=true cooperative-subgroups=4 cooperative-workgroup-scope=true' | FileCheck %s --check-prefix=WG
 // RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 cooperative-matrix=true cooperative-subgroups=4 cooperative-workgroup-scope=true cooperative-workgroup-global=true' | FileCheck %s --check-prefix=WGG
 // RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 cooperative-matrix=true cooperative-subgroups=4 cooperative-workgroup-scope=true cooperative-workgroup-global=true cooperative-tensor-loads=true' | FileCheck %s --check-prefix=WGT
+// RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 cooperative-matrix=true cooperative-subgroups=4 cooperative-workgroup-scope=true cooperative-workgroup-global=true cooperative-tensor-loads=true cooperative-tensor-wide-tiles=true' | FileCheck %s --check-prefix=WGTW
 
 // 100 x 129 outputs: 2 x 3 tiles, one workgroup each; the contraction of
 // 33 in steps of 16 (3 steps, the last one partly zeros); the tiles'
@@ -368,6 +369,26 @@ func.func @bf16(%a: memref<200x96xbf16>, %b: memref<96x300xbf16>, %c: memref<200
 // WGT-LABEL: func.func @
 func.func @halves_wide(%a: memref<256x64xf16>, %b: memref<64x512xf16, strided<[520, 1], offset: 8>>, %c: memref<256x512xf32>) {
   linalg.matmul ins(%a, %b : memref<256x64xf16>, memref<64x512xf16, strided<[520, 1], offset: 8>>) outs(%c : memref<256x512xf32>)
+  return
+}
+// With wide tiles for tensor loads: 128x256 tiles of 8 subgroups (256
+// threads, 2 x 2 tiles) where N is a multiple of 256; @halves_narrow
+// (N = 384) keeps the asked 128x128 tiles of 4 subgroups, tensor loads
+// too; @halves (200 rows) keeps the subgroups' fragments.
+// WGTW-LABEL: func.func @halves(
+// WGTW: threads({{.*}}) in (%{{.*}} = %c128,
+// WGTW-NOT: trueno.workgroup_matrices
+// WGTW-LABEL: func.func @halves_wide
+// WGTW: gpu.launch blocks({{.*}}) in (%{{.*}} = %c4, {{.*}} threads({{.*}}) in (%{{.*}} = %c256,
+// WGTW-NOT: memref.alloc
+// WGTW: gpu.subgroup_mma_load_matrix %arg0
+// WGTW: gpu.subgroup_mma_load_matrix %arg1
+// WGTW: gpu.subgroup_mma_compute {{.*}} {trueno.tensor_loads, trueno.workgroup_matrices = [128, 256, 32]}
+// WGTW-LABEL: func.func @halves_narrow
+// WGTW: gpu.launch blocks({{.*}}) in (%{{.*}} = %c6, {{.*}} threads({{.*}}) in (%{{.*}} = %c128,
+// WGTW: gpu.subgroup_mma_compute {{.*}} {trueno.tensor_loads, trueno.workgroup_matrices = [128, 128, 32]}
+func.func @halves_narrow(%a: memref<256x64xf16>, %b: memref<64x384xf16>, %c: memref<256x384xf32>) {
+  linalg.matmul ins(%a, %b : memref<256x64xf16>, memref<64x384xf16>) outs(%c : memref<256x384xf32>)
   return
 }
 

@@ -169,18 +169,17 @@ public:
       workgroup.maxWorkgroupMemory =
           info.maxSharedMemoryBytes - info.workgroupMatrixReservedBytes;
       auto tiles = mlir::trueno::cooperativeTiles(workgroup);
-      auto lists = [&](bool bfloat16) {
+      auto lists = [&](const mlir::trueno::CooperativeTiles &t, bool bfloat16) {
         return llvm::any_of(
             info.workgroupMatrices,
             [&](const VulkanDeviceInfo::WorkgroupMatrixShape &s) {
-              return s.bfloat16 == bfloat16 &&
-                     s.invocations == tiles->threads &&
-                     tiles->rows % s.rows == 0 &&
-                     tiles->columns % s.columns == 0 &&
-                     tiles->step % s.depth == 0;
+              return s.bfloat16 == bfloat16 && s.invocations == t.threads &&
+                     t.rows % s.rows == 0 && t.columns % s.columns == 0 &&
+                     t.step % s.depth == 0;
             });
       };
-      if (tiles && lists(false) && (!options_.cooperativeBf16 || lists(true))) {
+      if (tiles && lists(*tiles, false) &&
+          (!options_.cooperativeBf16 || lists(*tiles, true))) {
         options_.cooperativeWorkgroupScope = true;
         // Tiles in workgroup memory (0), loads from the inputs (1), tensor
         // loads (tensor: the default where the device has them).
@@ -191,6 +190,20 @@ public:
         options_.cooperativeWorkgroupGlobal = global != "0";
         options_.cooperativeTensorLoads =
             global == "tensor" && info.workgroupTensorLoads;
+        // Products on tensor loads take 128x256 tiles of 8 subgroups where
+        // the device lists that shape too (float16 only: bfloat16 products
+        // keep their tiles), unless TRUENO_VULKAN_COOPERATIVE_TENSOR_TILES=
+        // 128, or a shape asked for (_COLUMNS, _SUBGROUPS) is every
+        // product's.
+        const bool shapeAsked =
+            std::getenv("TRUENO_VULKAN_COOPERATIVE_COLUMNS") ||
+            std::getenv("TRUENO_VULKAN_COOPERATIVE_SUBGROUPS");
+        auto wide = mlir::trueno::cooperativeTiles(workgroup, true);
+        options_.cooperativeTensorWideTiles =
+            options_.cooperativeTensorLoads && wide && lists(*wide, false) &&
+            choiceSetting("TRUENO_VULKAN_COOPERATIVE_TENSOR_TILES",
+                          {"256", "128"})
+                    .value_or(shapeAsked ? "128" : "256") == "256";
         options_.maxWorkgroupMemory = workgroup.maxWorkgroupMemory;
       }
     }

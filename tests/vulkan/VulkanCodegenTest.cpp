@@ -661,6 +661,37 @@ TEST_CASE("products whose tiles all lie inside C compile to workgroup-scope "
     CHECK(strides ==
           std::multiset<std::vector<std::uint32_t>>{
               {96, 1}, {96, 1}, {96, 1}, {384, 1}, {384, 1}, {384, 1}});
+    // With wide tiles for tensor loads: this product (384 columns, not a
+    // multiple of 256) keeps its 128x128 tiles of 4 subgroups; one of 512
+    // columns takes 128x256 tiles of 8 subgroups (2 x 2 workgroups of 256
+    // threads), B's layouts 32 x 256.
+    global.cooperativeTensorWideTiles = true;
+    CompiledKernels same = compileForVulkan(source, global);
+    REQUIRE(same.ok);
+    REQUIRE(same.kernels.size() == 1);
+    CHECK(same.kernels[0].workgroupSize[0] == 128);
+    CHECK(same.kernels[0].words == t.kernels[0].words);
+    CompiledKernels wide =
+        compileForVulkan(replaced(source, "384", "512"), global);
+    INFO(wide.diagnostics);
+    REQUIRE(wide.ok);
+    REQUIRE(wide.kernels.size() == 1);
+    CHECK(wide.kernels[0].workgroupSize[0] == 256);
+    CHECK(wide.kernels[0].workgroupCount[0] == 4);
+    const std::vector<Instruction> wideCode =
+        instructions(wide.kernels[0].words);
+    CHECK(countOf(wideCode, 5367) == 6);
+    llvm::DenseMap<std::uint32_t, std::uint32_t> wideValues =
+        constantValues(wideCode);
+    std::multiset<std::vector<std::uint32_t>> wideDimensions;
+    for (const Instruction &i : wideCode)
+      if (i.first == 5373)
+        wideDimensions.insert(
+            {wideValues[i.second[3]], wideValues[i.second[4]]});
+    CHECK(
+        wideDimensions ==
+        std::multiset<std::vector<std::uint32_t>>{
+            {128, 32}, {128, 32}, {128, 32}, {32, 256}, {32, 256}, {32, 256}});
     // Words that are not a module are refused, unchanged.
     std::vector<std::uint32_t> garbage = {1, 2, 3};
     CHECK(
@@ -751,4 +782,18 @@ TEST_CASE("the cooperative kernel's tiles as the runtime asks for them") {
   // Nothing fits in 16 KiB.
   options.maxWorkgroupMemory = 16384;
   CHECK_FALSE(mlir::trueno::cooperativeTiles(options));
+  // The tiles of products on tensor loads (cooperativeTensorWideTiles):
+  // 128x256 of 8 subgroups whatever the shape asked for, none where they
+  // would not fit whole (40 KiB; 30 KiB leaves only 128 columns).
+  VulkanPipelineOptions tensor;
+  tensor.maxWorkgroupMemory = 40960;
+  tiles = mlir::trueno::cooperativeTiles(tensor, /*tensorWide=*/true);
+  REQUIRE(tiles);
+  CHECK(tiles->rows == 128);
+  CHECK(tiles->columns == 256);
+  CHECK(tiles->step == 32);
+  CHECK(tiles->threads == 256);
+  CHECK(mlir::trueno::cooperativeTiles(tensor)->threads == 128);
+  tensor.maxWorkgroupMemory = 30720;
+  CHECK_FALSE(mlir::trueno::cooperativeTiles(tensor, /*tensorWide=*/true));
 }

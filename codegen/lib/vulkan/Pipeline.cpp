@@ -167,6 +167,8 @@ std::string vulkanStagePipeline(VulkanStage stage,
            " cooperative-workgroup-global=" +
            flag(options.cooperativeWorkgroupGlobal) +
            " cooperative-tensor-loads=" + flag(options.cooperativeTensorLoads) +
+           " cooperative-tensor-wide-tiles=" +
+           flag(options.cooperativeTensorWideTiles) +
            " cooperative-direct=" + flag(options.cooperativeDirect) +
            " cooperative-wide-loads=" + flag(options.cooperativeWideLoads) +
            " cooperative-bf16=" + flag(options.cooperativeBf16) +

@@ -501,22 +501,67 @@ struct TileMatmulsPass
     const bool bfloat16Wide = cooperativeBf16 && bfloat16Inputs &&
                               wideGroups(aType, gatherA) &&
                               wideGroups(bType, gatherB);
-    if (cooperativeMatrix &&
-        ((aType.getElementType().isF16() && bType.getElementType().isF16()) ||
-         bfloat16Wide))
-      shape = CooperativeShape::fit(
-          CooperativeShape::asked(cooperativeColumns, cooperativeStep,
-                                  cooperativeBuffers, cooperativeSubgroups),
-          workgroupMemory);
-    const bool cooperative = shape.has_value();
-    // Threads a workgroup: the cooperative kernel's subgroups, else 256.
-    const int64_t threads = cooperative ? shape->threads() : kThreads;
     int64_t batches = batched ? cType.getDimSize(0) : 1;
     int64_t m = cType.getDimSize(batched ? 1 : 0),
             n = cType.getDimSize(batched ? 2 : 1),
             k = aType.getDimSize(batched ? 2 : 1);
     if (m < 32 || n < 32 || k < 1)
       return;
+    // Split-K for `tiles` output tiles, the chunks a whole number of `unit`
+    // contraction elements: {chunks, chunk}, {1, k} where it does not pay.
+    // Every chunk's product goes into its own slice of `partial`, summed
+    // into C after.
+    auto splitFor = [&](int64_t tiles,
+                        int64_t unit) -> std::pair<int64_t, int64_t> {
+      if (tiles >= kSplitBelowTiles || k < 2 * kMinChunk)
+        return {1, k};
+      int64_t wanted =
+          std::min((kSplitTiles + tiles - 1) / tiles, k / kMinChunk);
+      int64_t chunk = (k + wanted - 1) / wanted;
+      chunk = (chunk + unit - 1) / unit * unit;
+      int64_t chunks = (k + chunk - 1) / chunk; // the last chunk is not empty
+      if (chunks < 2 || chunks * batches * m * n > kMaxPartials)
+        return {1, k};
+      return {chunks, chunk};
+    };
+    // Whether C's rows start 16-byte aligned: the cooperative kernel then
+    // adds the fragments of tiles inside C to C directly.
+    SmallVector<int64_t> cStrides;
+    int64_t cOffset = 0;
+    const bool cAligned =
+        succeeded(getStridesAndOffset(cType, cStrides, cOffset)) &&
+        !ShapedType::isDynamic(cOffset) && cOffset % 4 == 0 &&
+        cStrides.back() == 1 && llvm::all_of(cStrides, [](int64_t s) {
+          return !ShapedType::isDynamic(s) && (s == 1 || s % 4 == 0);
+        });
+    if (cooperativeMatrix &&
+        ((aType.getElementType().isF16() && bType.getElementType().isF16()) ||
+         bfloat16Wide)) {
+      CooperativeShape asked =
+          CooperativeShape::asked(cooperativeColumns, cooperativeStep,
+                                  cooperativeBuffers, cooperativeSubgroups);
+      // With cooperative-tensor-wide-tiles, a product that will load its
+      // matrices by tensor loads (the workgroup-matrix kernel's conditions
+      // below, for 128x256 tiles: float16 rows in groups of 8, whole tiles
+      // and steps, C's rows aligned, no split-K) takes 128x256 tiles of 8
+      // subgroups, whatever the other products' shape.
+      CooperativeShape wide = CooperativeShape::asked(
+          256, cooperativeStep, cooperativeBuffers, /*subgroups=*/8);
+      if (cooperativeTensorWideTiles && cooperativeWorkgroupScope &&
+          cooperativeWorkgroupGlobal && cooperativeTensorLoads &&
+          cooperativeDirect && !bfloat16Inputs && wideGroups(aType, gatherA) &&
+          wideGroups(bType, gatherB) && cAligned && m % kCoopTileRows == 0 &&
+          n % wide.columns == 0 && k % wide.step == 0 &&
+          splitFor(batches * (m / kCoopTileRows) * (n / wide.columns),
+                   wide.step)
+                  .first == 1)
+        shape = CooperativeShape::fit(wide, workgroupMemory);
+      if (!shape || shape->columns != wide.columns)
+        shape = CooperativeShape::fit(asked, workgroupMemory);
+    }
+    const bool cooperative = shape.has_value();
+    // Threads a workgroup: the cooperative kernel's subgroups, else 256.
+    const int64_t threads = cooperative ? shape->threads() : kThreads;
     // Outputs per thread and side, and so per workgroup and side.
     auto tilesFor = [&](int64_t tile) {
       return batches * ((m + tile - 1) / tile) * ((n + tile - 1) / tile);
@@ -531,22 +576,12 @@ struct TileMatmulsPass
       return;
     int64_t tiles = batches * tilesM * tilesN;
     // Split-K: `chunks` chunks of `chunk` contraction elements each (a
-    // multiple of the step, so that no step straddles two), every chunk's
-    // product into its own slice of `partial`, summed into C after.
+    // multiple of the step, so that no step straddles two; two copies of
+    // the cooperative tiles take two steps a loop iteration, so a chunk is
+    // a whole number of iterations).
     int64_t chunks = 1, chunk = k;
-    if (tiles < kSplitBelowTiles && k >= 2 * kMinChunk) {
-      int64_t wanted =
-          std::min((kSplitTiles + tiles - 1) / tiles, k / kMinChunk);
-      chunk = (k + wanted - 1) / wanted;
-      // (Two copies of the cooperative tiles take two steps a loop
-      // iteration: a chunk is a whole number of iterations.)
-      const int64_t unit =
-          kStepHere * (cooperative && shape->buffers == 2 ? 2 : 1);
-      chunk = (chunk + unit - 1) / unit * unit;
-      chunks = (k + chunk - 1) / chunk; // the last chunk is not empty
-      if (chunks < 2 || chunks * batches * m * n > kMaxPartials)
-        chunks = 1, chunk = k;
-    }
+    std::tie(chunks, chunk) = splitFor(
+        tiles, kStepHere * (cooperative && shape->buffers == 2 ? 2 : 1));
     int64_t groups = std::min<int64_t>(chunks * tiles, maxWorkgroupCount);
     // C filled with zeros just before (a product's usual start): every
     // element of C is one thread's or one fragment's to write, so the
@@ -1031,25 +1066,16 @@ struct TileMatmulsPass
     // fragment to C by a matrix load and store of its own (no workgroup
     // memory, no barrier); edge tiles and split-K go through cStage.
     std::optional<DirectC> direct;
-    if (cooperative && cooperativeDirect && chunks == 1) {
-      SmallVector<int64_t> strides;
-      int64_t offset = 0;
-      if (succeeded(getStridesAndOffset(cType, strides, offset)) &&
-          !ShapedType::isDynamic(offset) && offset % 4 == 0 &&
-          strides.back() == 1 && llvm::all_of(strides, [](int64_t s) {
-            return !ShapedType::isDynamic(s) && (s == 1 || s % 4 == 0);
-          })) {
-        Value rowsInside = b.create<arith::CmpIOp>(
-            loc, arith::CmpIPredicate::ule,
-            b.create<arith::AddIOp>(loc, m0, index(tileM)), index(m));
-        Value columnsInside = b.create<arith::CmpIOp>(
-            loc, arith::CmpIPredicate::ule,
-            b.create<arith::AddIOp>(loc, n0, index(tileN)), index(n));
-        direct =
-            DirectC{c, batched ? batch : Value(), strides[strides.size() - 2],
-                    bool(zeroFill),
-                    b.create<arith::AndIOp>(loc, rowsInside, columnsInside)};
-      }
+    if (cooperative && cooperativeDirect && chunks == 1 && cAligned) {
+      Value rowsInside = b.create<arith::CmpIOp>(
+          loc, arith::CmpIPredicate::ule,
+          b.create<arith::AddIOp>(loc, m0, index(tileM)), index(m));
+      Value columnsInside = b.create<arith::CmpIOp>(
+          loc, arith::CmpIPredicate::ule,
+          b.create<arith::AddIOp>(loc, n0, index(tileN)), index(n));
+      direct = DirectC{c, batched ? batch : Value(),
+                       cStrides[cStrides.size() - 2], bool(zeroFill),
+                       b.create<arith::AndIOp>(loc, rowsInside, columnsInside)};
     }
     // The workgroup-matrix kernel where every tile lies inside C.
     // With `cooperative-workgroup-global`, where both inputs' rows are
@@ -1487,12 +1513,16 @@ struct TileMatmulsPass
 } // namespace
 
 std::optional<mlir::trueno::CooperativeTiles>
-mlir::trueno::cooperativeTiles(const VulkanPipelineOptions &options) {
+mlir::trueno::cooperativeTiles(const VulkanPipelineOptions &options,
+                               bool tensorWide) {
   std::optional<CooperativeShape> shape = CooperativeShape::fit(
-      CooperativeShape::asked(
-          options.cooperativeColumns, options.cooperativeStep,
-          options.cooperativeBuffers, options.cooperativeSubgroups),
+      CooperativeShape::asked(tensorWide ? 256 : options.cooperativeColumns,
+                              options.cooperativeStep,
+                              options.cooperativeBuffers,
+                              tensorWide ? 8 : options.cooperativeSubgroups),
       options.maxWorkgroupMemory);
+  if (tensorWide && shape && shape->columns != 256)
+    return std::nullopt;
   if (!shape)
     return std::nullopt;
   return CooperativeTiles{kCoopTileRows, shape->columns, shape->step,

@@ -516,6 +516,11 @@ def TileMatmuls : Pass<"trueno-tile-matmuls", "::mlir::func::FuncOp"> {
            "With cooperative-workgroup-global, the loads from the inputs are "
            "marked `trueno.tensor_loads` for serialization to make tensor "
            "loads (SPV_NV_tensor_addressing)">,
+    Option<"cooperativeTensorWideTiles", "cooperative-tensor-wide-tiles",
+           "bool", /*default=*/"false",
+           "With cooperative-tensor-loads, products that load their matrices "
+           "by tensor loads take 128x256 tiles of 8 subgroups (the other "
+           "cooperative products keep cooperative-columns and -subgroups)">,
     Option<"cooperativeDirect", "cooperative-direct", "bool",
            /*default=*/"true",
            "Tiles of the cooperative kernel inside C add their fragments to C "

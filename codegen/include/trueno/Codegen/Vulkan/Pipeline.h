@@ -98,6 +98,14 @@ struct VulkanPipelineOptions {
   /// tensor addressing; trueno-tile-matmuls' cooperative-tensor-loads;
   /// TRUENO_VULKAN_COOPERATIVE_WORKGROUP_GLOBAL=tensor).
   bool cooperativeTensorLoads = false;
+  /// Products on tensor loads take 128x256 tiles of 8 subgroups, the other
+  /// cooperative products keeping the shape above (trueno-tile-matmuls'
+  /// cooperative-tensor-wide-tiles; TRUENO_VULKAN_COOPERATIVE_TENSOR_TILES=
+  /// 128 keeps the shape above for them too). On an H100, float16 4096
+  /// products 252-254 TFLOP/s against 239-245 with 128x128 tiles of 4
+  /// subgroups, 8192 293-297 against 278-281 (docs/PERFORMANCE.md,
+  /// fourteenth pass).
+  bool cooperativeTensorWideTiles = false;
   /// Tiles inside C add the accumulators to C by matrix loads and stores
   /// of their own, without workgroup memory or barriers
   /// (trueno-tile-matmuls' cooperative-direct;
@@ -129,15 +137,16 @@ struct VulkanPipelineOptions {
   bool implicitGemm = true;
 };
 
-/// The cooperative kernel's tiles for `options`' shape, fitted to its
-/// workgroup memory as trueno-tile-matmuls fits them: rows, columns,
-/// contraction elements a step and threads a workgroup. None where no
-/// shape fits.
+/// The cooperative kernel's tiles for `options`' shape (or, with
+/// `tensorWide`, the shape cooperativeTensorWideTiles gives products on
+/// tensor loads), fitted to its workgroup memory as trueno-tile-matmuls
+/// fits them: rows, columns, contraction elements a step and threads a
+/// workgroup. None where no shape fits.
 struct CooperativeTiles {
   std::int64_t rows = 0, columns = 0, step = 0, threads = 0;
 };
 std::optional<CooperativeTiles>
-cooperativeTiles(const VulkanPipelineOptions &options);
+cooperativeTiles(const VulkanPipelineOptions &options, bool tensorWide = false);
 
 /// The textual pass pipeline of one stage.
 std::string vulkanStagePipeline(VulkanStage stage,
