@@ -51,6 +51,31 @@ TEST_CASE("layerNorm and batchNorm") {
   CHECK(mean.at<float>({0}) == doctest::Approx(0.15));
 }
 
+TEST_CASE("a constant slice normalizes to exact zeros, as PyTorch's") {
+  // 45 copies of -4.1245508 (the op suite's seed 839337746): their float32
+  // sum divided by 45 was an ulp off, and layerNorm's 1/sqrt(eps) made
+  // the centered ulp 0.0015. The mean is now shifted by the slice's first
+  // element, which centers a constant slice exactly.
+  Tensor x = full({2, 3, 5, 3}, -4.1245508f);
+  Tensor w = arange(45, kFloat32).reshape({3, 5, 3});
+  Tensor b = full({3, 5, 3}, 3.0f);
+  CHECK(eq(layerNorm(x, {3, 5, 3}, w, b), b.expand({2, 3, 5, 3}))
+            .all()
+            .item<bool>());
+  CHECK(eq(var(x, {1, 2, 3}), 0.0).all().item<bool>());
+  CHECK(eq(var(x.expand({4, 2, 3, 5, 3}), {}), 0.0).all().item<bool>());
+  Tensor mean = zeros({3}), running = ones({3});
+  CHECK(eq(batchNorm(x, mean, running, std::nullopt, std::nullopt, true), 0.0)
+            .all()
+            .item<bool>());
+  CHECK(mean.at<float>({1}) == doctest::Approx(-0.41245508));
+  // Far from zero, the digits stay: 1e4 + [0, 1, 2] has variance 1.
+  Tensor far = add(arange(3, kFloat32), 1e4);
+  CHECK(var(far, {0}).item<float>() == 1.0f);
+  // An empty slice: NaN, as before.
+  CHECK(std::isnan(var(zeros({0}), {0}).item<float>()));
+}
+
 TEST_CASE("dropout is seeded, unbiased and off outside training") {
   Tensor x = ones({100000});
   Generator a(7), b(7);

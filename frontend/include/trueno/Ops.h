@@ -339,6 +339,17 @@ namespace detail {
 /// PyTorch refuses too.
 Tensor &assignResult(Tensor &self, const Tensor &value, const char *op,
                      SourceLoc where);
+/// `v`'s mean over `dims` (kept) and `v` less it, for var and the
+/// normalizations: the mean of `v` shifted by its first element along
+/// `dims`, plus that element, so that a constant slice centers to exact
+/// zeros (PyTorch's Welford moments do; a float32 sum of 45 copies of
+/// -4.12 divided by 45 was an ulp off, which layerNorm's 1/sqrt(eps)
+/// made 0.002) and a slice far from zero keeps its digits.
+struct Centered {
+  Tensor mean, centered;
+};
+Centered centered(const Tensor &v, const std::vector<std::int64_t> &dims,
+                  SourceLoc where);
 } // namespace detail
 
 /// The left side of `a op= b`, with the caller's location: an operator

@@ -669,7 +669,7 @@ Tensor layerNorm(const Tensor &x, const Shape &normalizedShape,
   for (std::int64_t d = x.dim() - k; d < x.dim(); ++d)
     dims.push_back(d);
   Tensor v = x.to(compute, where);
-  Tensor centered = sub(v, mean(v, dims, true, where), where);
+  Tensor centered = detail::centered(v, dims, where).centered;
   Tensor variance = mean(mul(centered, centered, where), dims, true, where);
   Tensor y = mul(centered, rsqrt(add(variance, eps, where), where), where);
   if (weight)
@@ -730,8 +730,8 @@ Tensor batchNorm(const Tensor &x, const std::optional<Tensor> &runningMean,
                        "train with more than one value per channel",
                        "an input of shape {} has {} value per channel",
                        formatShape(x.shape()), count);
-    centerBy = mean(v, dims, true, where);
-    Tensor centered = sub(v, centerBy, where);
+    auto [batchMean, centered] = detail::centered(v, dims, where);
+    centerBy = batchMean;
     varianceBy = mean(mul(centered, centered, where), dims, true, where);
     // The running statistics move towards the batch's (the variance with
     // Bessel's correction, as PyTorch), in place.

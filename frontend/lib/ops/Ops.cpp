@@ -496,6 +496,17 @@ TRUENO_DEFINE_REDUCTION(all, All)
 TRUENO_DEFINE_REDUCTION(any, Any)
 #undef TRUENO_DEFINE_REDUCTION
 
+detail::Centered detail::centered(const Tensor &v,
+                                  const std::vector<std::int64_t> &dims,
+                                  SourceLoc where) {
+  Tensor shift = v;
+  if (v.numel() > 0)
+    for (std::int64_t d : reductionDims(v.shape(), dims, "mean", where))
+      shift = shift.narrow(d, 0, 1, where);
+  Tensor m = add(mean(sub(v, shift, where), dims, true, where), shift, where);
+  return {m, sub(v, m, where)};
+}
+
 /// var and stddev: two kernels, the mean, then the sum of squared deviations
 /// (one pass over x, the subtraction and square fused into the sum).
 Tensor var(const Tensor &x, std::vector<std::int64_t> dims, double correction,
@@ -508,8 +519,7 @@ Tensor var(const Tensor &x, std::vector<std::int64_t> dims, double correction,
   detail::reductionDims(self.shape, dims, "var", where);
   DType compute = detail::computeType(self.dtype);
   Tensor v = x.to(compute, where);
-  Tensor m = mean(v, dims, true, where);
-  Tensor d = sub(v, m, where);
+  auto [m, d] = detail::centered(v, dims, where);
   std::int64_t count = x.numel() / std::max<std::int64_t>(m.numel(), 1);
   if (m.numel() == 0) // no outputs; count is irrelevant
     count = 0;
