@@ -298,8 +298,8 @@ BENCHMARK(linearRelu)
 void countKernels(benchmark::State &state, std::int64_t before) {
   state.counters["kernels"] = benchmark::Counter(
       static_cast<double>(runtimeStats().kernelsLaunched - before) /
-      static_cast<double>(std::max<benchmark::IterationCount>(
-          state.iterations(), 1)));
+      static_cast<double>(
+          std::max<benchmark::IterationCount>(state.iterations(), 1)));
 }
 
 /// relu(x @ w.mT() + b) written out, not through linear().
@@ -341,7 +341,10 @@ void catElementwise(benchmark::State &state) {
   countKernels(state, before);
   state.SetBytesProcessed(state.iterations() * rows * cols * 16);
 }
-BENCHMARK(catElementwise)->Args({1024, 1024})->Args({4096, 1024})->UseRealTime();
+BENCHMARK(catElementwise)
+    ->Args({1024, 1024})
+    ->Args({4096, 1024})
+    ->UseRealTime();
 
 /// softmax over the last dimension of a [rows, cols] float32 tensor.
 void softmaxRows(benchmark::State &state) {
@@ -377,6 +380,25 @@ void rowVariance(benchmark::State &state) {
   state.SetBytesProcessed(state.iterations() * rows * cols * 8);
 }
 BENCHMARK(rowVariance)->Args({1000, 10000})->UseRealTime();
+
+/// layerNorm over the last dimension of a [rows, cols] float32 tensor, with
+/// a weight and a bias: the row means (shifted by each row's first
+/// element), the squared deviations, then the normalized rows.
+void layerNormRows(benchmark::State &state) {
+  std::int64_t rows = state.range(0), cols = state.range(1);
+  auto sets = inputSets({{rows, cols}, {cols}, {cols}}, 3);
+  std::size_t i = 0;
+  std::int64_t before = runtimeStats().kernelsLaunched;
+  for (auto _ : state) {
+    const std::vector<Tensor> &in = sets[i++ % sets.size()];
+    Tensor y = layerNorm(in[0], {cols}, in[1], in[2]);
+    trueno::sync();
+    benchmark::DoNotOptimize(y);
+  }
+  countKernels(state, before);
+  state.SetBytesProcessed(state.iterations() * rows * cols * 8);
+}
+BENCHMARK(layerNormRows)->Args({4096, 1024})->UseRealTime();
 
 /// conv2d with bias, 3x3 filters, stride 1, no padding, on a batch of
 /// Fashion-MNIST-sized images. Args: N, C, H (= W), F. Reported as FLOP/s.

@@ -447,6 +447,25 @@ def row_variance(lib, rows, cols):
                                                 out=out)}
 
 
+def layer_norm(lib, rows, cols):
+    """layerNorm over the rows with a weight and a bias: NumPy written out
+    (it has none), PyTorch's F.layer_norm (no out= form: timed alike)."""
+    if lib == "numpy":
+        rng = np.random.default_rng(0)
+        x = rng.standard_normal((rows, cols), np.float32)
+        w, b = (rng.standard_normal(cols, np.float32) for _ in range(2))
+        out = np.empty((rows, cols), np.float32)
+
+        def f(out=None):
+            c = x - x.mean(1, keepdims=True)
+            scale = 1 / np.sqrt((c * c).mean(1, keepdims=True) + np.float32(1e-5))
+            return np.add(c * scale * w, b, out=out)
+        return {"layerNorm": f, "layerNorm out=": lambda: f(out)}
+    x, w, b = torch.randn(rows, cols), torch.randn(cols), torch.randn(cols)
+    f = lambda: torch.nn.functional.layer_norm(x, (cols,), w, b)
+    return {"layerNorm": f, "layerNorm out=": f}
+
+
 def broadcast_add(lib):
     if lib == "numpy":
         col, row = np.full((4096, 1), 0.5, np.float32), np.full((1, 4096), 1.5, np.float32)
@@ -554,7 +573,7 @@ def chart(rows, path):
 FACTORIES = {f.__name__: f for f in (
     rotating_add, elementwise_cases, reductions, broadcast_add, softmax_cases,
     row_variance, matmul_cases, conv2d_cases, depthwise_cases, linear_cases,
-    transposed_linear_cases, cat_cases)}
+    transposed_linear_cases, cat_cases, layer_norm)}
 
 
 def torch_worker():
@@ -648,6 +667,9 @@ def main():
     if not args.quick:
         plan.append(("variance 1000x10000", "rowVariance/1000/10000/real_time",
                      1000 * 10000 * 8, "row_variance", [1000, 10000], "variance"))
+    if not args.quick:
+        plan.append(("layerNorm 4096x1024", "layerNormRows/4096/1024/real_time",
+                     4096 * 1024 * 8, "layer_norm", [4096, 1024], "layerNorm"))
     for rows in ([1024] if args.quick else [1024, 4096]):
         plan.append((f"cat(a+1,b*2) {rows}x1024", f"catElementwise/{rows}/1024/real_time",
                      rows * 1024 * 16, "cat_cases", [rows, 1024], "cat"))

@@ -410,22 +410,90 @@ private:
   /// A reduction whose result a group iterating over the reduction's own
   /// domain reads (through a broadcast, maybe after cheap ops on the reduced
   /// value such as a mean's scaling) joins that group, when one row is at
-  /// most rowFusionBytes_.
+  /// most rowFusionBytes_. So does a group of elementwise ops on the
+  /// reduced values between them, which the broadcast would not take in
+  /// (layerNorm's 1 / sqrt(var + eps): recomputing its rsqrt per element
+  /// would cost more than reading it), with the reduction it reads: in one
+  /// kernel it runs once per row. Its values must have no other readers.
   void tryFuseRowBack(Value operand, int consumerIndex) {
-    Operation *reduction = operand.getDefiningOp();
-    if (!isa_and_nonnull<ReduceSumOp, ReduceProdOp, ReduceMaxOp, ReduceMinOp>(
-            reduction))
+    Operation *def = operand.getDefiningOp();
+    auto at = def ? position_.find(def) : position_.end();
+    if (at == position_.end())
+      return;
+    int consumer = find(consumerIndex);
+    if (isRowReduction(def)) {
+      int producer = find(at->second);
+      if (producer != consumer && rowFusable(def, producer, consumer) &&
+          !mergeMakesCycle(producer, consumer) &&
+          !tooManyBuffers(producer, consumer))
+        merge(producer, consumer);
+      return;
+    }
+    int middle = find(at->second);
+    if (middle == consumer)
+      return;
+    Operation *reduction = nullptr;
+    for (int m : members_[middle]) {
+      Operation *op = ops_[m];
+      if (!isRecomputable(op) || isMovement(op) || isa<ExpandOp>(op) ||
+          shapeOf(op) != shapeOf(def))
+        return;
+      for (Operation *user : op->getUsers()) {
+        auto in = position_.find(user); // not the function's return
+        if (in == position_.end() ||
+            (find(in->second) != middle && find(in->second) != consumer))
+          return;
+      }
+      for (Value v : op->getOperands())
+        if (Operation *read = v.getDefiningOp();
+            read && isRowReduction(read) &&
+            find(position_.at(read)) != middle) {
+          if (reduction &&
+              find(position_.at(reduction)) != find(position_.at(read)))
+            return; // reductions of two groups
+          reduction = read;
+        }
+    }
+    if (!reduction || shapeOf(reduction) != shapeOf(def))
       return;
     int producer = find(position_.at(reduction));
-    int consumer = find(consumerIndex);
-    if (producer == consumer || domain_[producer] != domain_[consumer] ||
-        rowBytes(reduction) > rowFusionBytes_ ||
-        mergeMakesCycle(producer, consumer) ||
-        tooManyBuffers(producer, consumer))
+    if (producer != consumer && !rowFusable(reduction, producer, consumer))
       return;
-    parent_[producer] = consumer;
-    members_[consumer].append(members_[producer]);
-    members_[producer].clear();
+    // Tentatively: undone if a merge would make a cycle or bind too many
+    // buffers.
+    SmallVector<int> parents = parent_;
+    SmallVector<SmallVector<int>> members = members_;
+    auto tryMerge = [&](int a, int b) {
+      a = find(a), b = find(b);
+      if (a == b)
+        return true;
+      if (mergeMakesCycle(a, b) || tooManyBuffers(a, b))
+        return false;
+      merge(a, b);
+      return true;
+    };
+    if (!tryMerge(middle, producer) || !tryMerge(producer, consumer)) {
+      parent_ = std::move(parents);
+      members_ = std::move(members);
+    }
+  }
+
+  static bool isRowReduction(Operation *op) {
+    return isa<ReduceSumOp, ReduceProdOp, ReduceMaxOp, ReduceMinOp>(op);
+  }
+
+  /// Whether `reduction`, in group `producer`, may join group `consumer`:
+  /// both iterate over its input's shape, and a row fits rowFusionBytes_.
+  bool rowFusable(Operation *reduction, int producer, int consumer) {
+    return domain_[producer] == domain_[consumer] &&
+           rowBytes(reduction) <= rowFusionBytes_;
+  }
+
+  /// Group `from` joins group `into` (both roots).
+  void merge(int from, int into) {
+    parent_[from] = into;
+    members_[into].append(members_[from]);
+    members_[from].clear();
   }
 
   SmallVector<Operation *> ops_;

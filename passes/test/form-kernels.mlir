@@ -318,16 +318,40 @@ func.func @no_rows(%x: tensor<0x8xf32>) -> tensor<0x8xf32> {
 
 // Row fusion never makes a cycle: the broadcast sum's reader also reads
 // log(sum), computed by a kernel of its own (log is expensive, so it is not
-// pulled through its broadcast), which needs the sum first.
+// pulled through its broadcast; it is returned too, so it does not join the
+// row's kernel), which needs the sum first.
 // CHECK-LABEL: func.func @row_fusion_cycle(
 // CHECK-NEXT:    %[[S:.*]] = call @row_fusion_cycle_kernel0(%arg0) : (tensor<4x8xf32>) -> tensor<4x1xf32>
 // CHECK-NEXT:    %[[L:.*]] = call @row_fusion_cycle_kernel1(%[[S]]) : (tensor<4x1xf32>) -> tensor<4x1xf32>
 // CHECK-NEXT:    %[[R:.*]] = call @row_fusion_cycle_kernel2(%[[S]], %[[L]], %arg0)
-// CHECK-NEXT:    return %[[R]]
+// CHECK-NEXT:    return %[[R]], %[[L]]
 // CHECK:       func.func private @row_fusion_cycle_kernel0
 // CHECK-NEXT:    trueno.reduce_sum
 // CHECK-NEXT:    return
-func.func @row_fusion_cycle(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
+func.func @row_fusion_cycle(%x: tensor<4x8xf32>) -> (tensor<4x8xf32>, tensor<4x1xf32>) {
+  %s = trueno.reduce_sum %x dims = [1] : tensor<4x8xf32> -> tensor<4x1xf32>
+  %l = trueno.log %s : tensor<4x1xf32>
+  %sb = trueno.expand %s : tensor<4x1xf32> to tensor<4x8xf32>
+  %lb = trueno.expand %l : tensor<4x1xf32> to tensor<4x8xf32>
+  %d = trueno.sub %x, %sb : tensor<4x8xf32>
+  %r = trueno.mul %d, %lb : tensor<4x8xf32>
+  return %r, %l : tensor<4x8xf32>, tensor<4x1xf32>
+}
+
+// -----
+
+// Read only by the row's kernel, log(sum) joins it with the sum: computed
+// once a row there (layerNorm's 1 / sqrt(var + eps) is such a group). One
+// kernel.
+// CHECK-LABEL: func.func @row_fusion_through_reduced(
+// CHECK-NEXT:    %[[R:.*]] = call @row_fusion_through_reduced_kernel0(%arg0) : (tensor<4x8xf32>) -> tensor<4x8xf32>
+// CHECK-NEXT:    return %[[R]]
+// CHECK:       func.func private @row_fusion_through_reduced_kernel0
+// CHECK:         trueno.reduce_sum
+// CHECK:         trueno.log {{.*}} : tensor<4x1xf32>
+// CHECK:         trueno.mul {{.*}} : tensor<4x8xf32>
+// CHECK-NEXT:    return
+func.func @row_fusion_through_reduced(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
   %s = trueno.reduce_sum %x dims = [1] : tensor<4x8xf32> -> tensor<4x1xf32>
   %l = trueno.log %s : tensor<4x1xf32>
   %sb = trueno.expand %s : tensor<4x1xf32> to tensor<4x8xf32>
@@ -335,6 +359,33 @@ func.func @row_fusion_cycle(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
   %d = trueno.sub %x, %sb : tensor<4x8xf32>
   %r = trueno.mul %d, %lb : tensor<4x8xf32>
   return %r : tensor<4x8xf32>
+}
+
+// -----
+
+// layerNorm's two sweeps: the mean (scaled, through its broadcast), the
+// squared deviations' sum, then 1 / sqrt(var + eps) on the reduced values
+// and the normalized rows: one kernel, where it was three (the
+// deviations written and read back).
+// CHECK-LABEL: func.func @layer_norm(
+// CHECK-NEXT:    %[[R:.*]] = call @layer_norm_kernel0(%arg0) : (tensor<4x8xf32>) -> tensor<4x8xf32>
+// CHECK-NEXT:    return %[[R]]
+// CHECK-NOT:   func.func private @layer_norm_kernel1
+func.func @layer_norm(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  %n = trueno.constant dense<0.125> : tensor<4x1xf32>
+  %eps = trueno.constant dense<1.0e-05> : tensor<4x1xf32>
+  %s = trueno.reduce_sum %x dims = [1] : tensor<4x8xf32> -> tensor<4x1xf32>
+  %m = trueno.mul %s, %n : tensor<4x1xf32>
+  %mb = trueno.expand %m : tensor<4x1xf32> to tensor<4x8xf32>
+  %c = trueno.sub %x, %mb : tensor<4x8xf32>
+  %sq = trueno.mul %c, %c : tensor<4x8xf32>
+  %v = trueno.reduce_sum %sq dims = [1] : tensor<4x8xf32> -> tensor<4x1xf32>
+  %vm = trueno.mul %v, %n : tensor<4x1xf32>
+  %ve = trueno.add %vm, %eps : tensor<4x1xf32>
+  %r = trueno.rsqrt %ve : tensor<4x1xf32>
+  %rb = trueno.expand %r : tensor<4x1xf32> to tensor<4x8xf32>
+  %y = trueno.mul %c, %rb : tensor<4x8xf32>
+  return %y : tensor<4x8xf32>
 }
 
 // -----
