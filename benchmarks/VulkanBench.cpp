@@ -209,6 +209,22 @@ int main(int argc, char **argv) {
         "softmax_4096x4096", [&] { return softmax(x, 1); }, "GB/s",
         8.0 * rows * 4096);
   }
+  // layerNorm over rows of [8192, 4096] with a weight and a bias (one
+  // kernel: row fusion takes in 1 / sqrt(var + eps)).
+  if (wanted("layernorm_8192x4096")) {
+    std::int64_t rows = 8192 / scale;
+    Tensor x = randn({rows, 4096}, on), w = randn({4096}, on),
+           b = randn({4096}, on);
+    Tensor y;
+    report("layernorm_8192x4096", medianMs([&] {
+             y = layerNorm(x, {4096}, w, b);
+             trueno::sync();
+           }),
+           "GB/s", 8.0 * rows * 4096);
+    reportPipelined(
+        "layernorm_8192x4096", [&] { return layerNorm(x, {4096}, w, b); },
+        "GB/s", 8.0 * rows * 4096);
+  }
   // A sum case: `sum` timed to completion, at `bytes` read a call.
   auto timeSum = [](const std::string &name, const std::function<Tensor()> &sum,
                     double bytes) {

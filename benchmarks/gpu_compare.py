@@ -125,6 +125,12 @@ def torch_cases(scale):
     out["softmax_4096x4096"] = cuda_ms(lambda: torch.softmax(x, 1))
     out["softmax_4096x4096_pipelined"] = pipelined_ms(
         lambda: torch.softmax(x, 1), PIPELINED)
+    ln = torch.randn(8192 // scale, 4096, device=dev)
+    lw, lb = torch.randn(4096, device=dev), torch.randn(4096, device=dev)
+    layer_norm = lambda: torch.nn.functional.layer_norm(ln, (4096,), lw, lb)
+    out["layernorm_8192x4096"] = cuda_ms(layer_norm)
+    out["layernorm_8192x4096_pipelined"] = pipelined_ms(layer_norm, PIPELINED)
+    del ln
     s = torch.rand((256 << 20) // scale, device=dev)
     out["sum_256M"] = cuda_ms(lambda: s.sum())
     out["sum_256M_pipelined"] = pipelined_ms(lambda: s.sum(), PIPELINED)
