@@ -534,6 +534,20 @@ struct TileMatmulsPass
         cStrides.back() == 1 && llvm::all_of(cStrides, [](int64_t s) {
           return !ShapedType::isDynamic(s) && (s == 1 || s % 4 == 0);
         });
+    // Whether a cooperative product of `columns`-column tiles runs on
+    // workgroup-scope matrices of its whole tiles (every tile inside C,
+    // C's rows aligned, `chunks` 1: no split-K), and whether that kernel
+    // loads its matrices from the inputs (float16 rows in groups of 8 in
+    // memory, K a whole number of steps of `step`).
+    auto wholeTiles = [&](int64_t columns, int64_t chunks) {
+      return cooperativeWorkgroupScope && cooperativeDirect && cAligned &&
+             chunks == 1 && m % kCoopTileRows == 0 && n % columns == 0;
+    };
+    auto loadsFromInputs = [&](int64_t step) {
+      return cooperativeWorkgroupGlobal && !bfloat16Inputs &&
+             wideGroups(aType, gatherA) && wideGroups(bType, gatherB) &&
+             k % step == 0;
+    };
     if (cooperativeMatrix &&
         ((aType.getElementType().isF16() && bType.getElementType().isF16()) ||
          bfloat16Wide)) {
@@ -541,20 +555,17 @@ struct TileMatmulsPass
           CooperativeShape::asked(cooperativeColumns, cooperativeStep,
                                   cooperativeBuffers, cooperativeSubgroups);
       // With cooperative-tensor-wide-tiles, a product that will load its
-      // matrices by tensor loads (the workgroup-matrix kernel's conditions
-      // below, for 128x256 tiles: float16 rows in groups of 8, whole tiles
-      // and steps, C's rows aligned, no split-K) takes 128x256 tiles of 8
-      // subgroups, whatever the other products' shape.
+      // matrices by tensor loads at 128x256 tiles (the workgroup-matrix
+      // kernel's choice below, made for that shape) takes 128x256 tiles of
+      // 8 subgroups, whatever the other products' shape.
       CooperativeShape wide = CooperativeShape::asked(
           256, cooperativeStep, cooperativeBuffers, /*subgroups=*/8);
-      if (cooperativeTensorWideTiles && cooperativeWorkgroupScope &&
-          cooperativeWorkgroupGlobal && cooperativeTensorLoads &&
-          cooperativeDirect && !bfloat16Inputs && wideGroups(aType, gatherA) &&
-          wideGroups(bType, gatherB) && cAligned && m % kCoopTileRows == 0 &&
-          n % wide.columns == 0 && k % wide.step == 0 &&
-          splitFor(batches * (m / kCoopTileRows) * (n / wide.columns),
-                   wide.step)
-                  .first == 1)
+      if (cooperativeTensorWideTiles && cooperativeTensorLoads &&
+          wholeTiles(wide.columns, splitFor(batches * (m / kCoopTileRows) *
+                                                (n / wide.columns),
+                                            wide.step)
+                                       .first) &&
+          loadsFromInputs(wide.step))
         shape = CooperativeShape::fit(wide, workgroupMemory);
       if (!shape || shape->columns != wide.columns)
         shape = CooperativeShape::fit(asked, workgroupMemory);
@@ -1081,13 +1092,11 @@ struct TileMatmulsPass
     // With `cooperative-workgroup-global`, where both inputs' rows are
     // groups of 8 in memory and K a whole number of steps, its matrices are
     // loaded from the inputs themselves (the driver stages them), no tiles.
-    if (cooperative && cooperativeWorkgroupScope && direct && chunks == 1 &&
-        m % tileM == 0 && n % tileN == 0) {
+    if (cooperative && direct && wholeTiles(tileN, chunks)) {
       std::optional<GlobalInputs> global;
       // (float16 inputs only: a matrix load takes no bfloat16 buffer, and
       // MLIR 19 has no view of one as float16; bfloat16 keeps the tiles.)
-      if (cooperativeWorkgroupGlobal && !bfloat16Inputs &&
-          groupA == kWideGroup && groupB == kWideGroup && k % kStepHere == 0) {
+      if (loadsFromInputs(kStepHere)) {
         SmallVector<int64_t> aStrides, bStrides;
         int64_t aOffset = 0, bOffset = 0;
         if (succeeded(getStridesAndOffset(aType, aStrides, aOffset)) &&
