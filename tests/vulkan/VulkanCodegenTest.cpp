@@ -797,3 +797,55 @@ TEST_CASE("the cooperative kernel's tiles as the runtime asks for them") {
   tensor.maxWorkgroupMemory = 30720;
   CHECK_FALSE(mlir::trueno::cooperativeTiles(tensor, /*tensorWide=*/true));
 }
+
+TEST_CASE("every cooperative option on, as an H100's: products of any shape "
+          "compile") {
+  // The options the runtime sets on an H100 (tensor loads and their wide
+  // tiles included), which lavapipe's runtime never sets: a product of
+  // fewer rows than a tile once divided by its zero tiles while choosing
+  // them (a crash the H100's backend tests found).
+  mlir::trueno::VulkanPipelineOptions options;
+  options.float16 = options.storage16 = true;
+  options.int64 = options.float64 = options.int16 = true;
+  options.workgroupSize = 256;
+  options.subgroupSize = 32;
+  options.cooperativeMatrix = true;
+  options.cooperativeBf16 = true;
+  options.cooperativeWorkgroupScope = true;
+  options.cooperativeWorkgroupGlobal = true;
+  options.cooperativeTensorLoads = true;
+  options.cooperativeTensorWideTiles = true;
+  options.maxWorkgroupMemory = 40960;
+  for (auto [m, k, n] : {std::tuple{64, 3000, 96},
+                         {130, 33, 129},
+                         {200, 96, 300},
+                         {256, 256, 256},
+                         {128, 64, 64},
+                         {384, 224, 768}})
+    for (const char *dtype : {"f16", "bf16"}) {
+      std::string a = "tensor<" + std::to_string(m) + "x" + std::to_string(k) +
+                      "x",
+                  b = "tensor<" + std::to_string(k) + "x" + std::to_string(n) +
+                      "x",
+                  c = "tensor<" + std::to_string(m) + "x" + std::to_string(n) +
+                      "x";
+      std::string source = "func.func @product(%a: " + a + dtype +
+                           ">, %b: " + b + dtype + ">) -> " + c +
+                           "f32> {\n"
+                           "  %wa = trueno.cast %a : " +
+                           a + dtype + "> to " + a +
+                           "f32>\n"
+                           "  %wb = trueno.cast %b : " +
+                           b + dtype + "> to " + b +
+                           "f32>\n"
+                           "  %p = trueno.matmul %wa, %wb : " +
+                           a + "f32>, " + b + "f32> -> " + c +
+                           "f32>\n"
+                           "  return %p : " +
+                           c + "f32>\n}\n";
+      INFO(m << "x" << k << " @ " << k << "x" << n << " " << dtype);
+      CompiledKernels compiled = compileForVulkan(source, options);
+      INFO(compiled.diagnostics);
+      CHECK(compiled.ok);
+    }
+}

@@ -513,7 +513,7 @@ struct TileMatmulsPass
     // into C after.
     auto splitFor = [&](int64_t tiles,
                         int64_t unit) -> std::pair<int64_t, int64_t> {
-      if (tiles >= kSplitBelowTiles || k < 2 * kMinChunk)
+      if (tiles < 1 || tiles >= kSplitBelowTiles || k < 2 * kMinChunk)
         return {1, k};
       int64_t wanted =
           std::min((kSplitTiles + tiles - 1) / tiles, k / kMinChunk);
@@ -560,7 +560,10 @@ struct TileMatmulsPass
       // 8 subgroups, whatever the other products' shape.
       CooperativeShape wide = CooperativeShape::asked(
           256, cooperativeStep, cooperativeBuffers, /*subgroups=*/8);
+      // (Whole tiles first: a product of fewer rows or columns than a tile
+      // has no tiles to count, and splitFor divides by their number.)
       if (cooperativeTensorWideTiles && cooperativeTensorLoads &&
+          m % kCoopTileRows == 0 && n % wide.columns == 0 &&
           wholeTiles(wide.columns, splitFor(batches * (m / kCoopTileRows) *
                                                 (n / wide.columns),
                                             wide.step)
