@@ -402,9 +402,7 @@ private:
     if (mergeMakesCycle(*producer, consumer) ||
         tooManyBuffers(*producer, consumer))
       return;
-    parent_[*producer] = consumer;
-    members_[consumer].append(members_[*producer]);
-    members_[*producer].clear();
+    merge(*producer, consumer);
   }
 
   /// A reduction whose result a group iterating over the reduction's own
