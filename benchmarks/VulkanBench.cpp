@@ -300,6 +300,7 @@ int main(int argc, char **argv) {
                              {4096L, kFloat16},
                              {8192L, kFloat16},
                              {4096L, kBFloat16},
+                             {8192L, kBFloat16},
                              {1024L, kFloat64}}) {
     std::string name = "matmul_" +
                        std::string(dtype == kFloat32   ? "f32"

@@ -65,14 +65,16 @@ def pipelined_ms(fn, count, repeats=21):
     return times[len(times) // 2]
 
 
-def print_f16_products(sizes=(1024, 4096, 8192)):
-    """cuBLAS's float16 n x n products: one line each, ms and TFLOP/s
-    (tools/gpu-run.sh's coopmat and coopshape runs)."""
+def print_f16_products(sizes=(1024, 4096, 8192), dtype="f16"):
+    """cuBLAS's float16 (or, dtype "bf16", bfloat16) n x n products: one
+    line each, ms and TFLOP/s (tools/gpu-run.sh's coopmat and coopshape
+    runs)."""
+    torch_dtype = {"f16": torch.float16, "bf16": torch.bfloat16}[dtype]
     for n in sizes:
-        p = torch.randn(n, n, device="cuda", dtype=torch.float16)
-        q = torch.randn(n, n, device="cuda", dtype=torch.float16)
+        p = torch.randn(n, n, device="cuda", dtype=torch_dtype)
+        q = torch.randn(n, n, device="cuda", dtype=torch_dtype)
         ms = cuda_ms(lambda: p @ q)
-        print(f"torch matmul_f16_{n}: {ms:.4f} ms, "
+        print(f"torch matmul_{dtype}_{n}: {ms:.4f} ms, "
               f"{2 * n**3 / ms / 1e9:.1f} TFLOP/s")
 
 
@@ -142,6 +144,7 @@ def torch_cases(scale):
                               (4096, torch.float16, "f16"),
                               (8192, torch.float16, "f16"),
                               (4096, torch.bfloat16, "bf16"),
+                              (8192, torch.bfloat16, "bf16"),
                               (1024, torch.float64, "f64")):
         m = max(64, size // scale)
         p = torch.randn(m, m, device=dev, dtype=dtype)

@@ -276,6 +276,46 @@ module attributes {gpu.container_module} {
 
 // -----
 
+// A bfloat16 buffer read only through float16 views of it (the matrix
+// kernel's loads from its inputs: MLIR's matrix load takes no bfloat16
+// memref) becomes a float16 buffer, not an i16 one: the launch casts the
+// flat bfloat16 buffer to float16, and the loads read the argument itself.
+// CHECK-LABEL: func.func @host_half_view
+// CHECK: %[[F:.*]] = memref.reinterpret_cast %{{.*}} to offset: [0], sizes: [4096], strides: [1] : memref<64x64xbf16> to memref<4096xbf16>
+// CHECK: %[[H:.*]] = builtin.unrealized_conversion_cast %[[F]] : memref<4096xbf16> to memref<4096xf16>
+// CHECK: args(%[[H]] : memref<4096xf16>, %{{.*}} : memref<256xf32>)
+// CHECK-LABEL: gpu.func @half_view
+// CHECK-SAME: (%[[A:.*]]: memref<4096xf16>, %{{.*}}: memref<256xf32>)
+// CHECK-NOT: unrealized_conversion_cast
+// CHECK: gpu.subgroup_mma_load_matrix %[[A]][%{{.*}}] {leadDimension = 64 : index} : memref<4096xf16> -> !gpu.mma_matrix<16x16xf16, "AOp">
+// CHECK: gpu.subgroup_mma_load_matrix %[[A]][%{{.*}}] {leadDimension = 64 : index} : memref<4096xf16> -> !gpu.mma_matrix<16x16xf16, "BOp">
+module attributes {gpu.container_module} {
+  func.func @host_half_view(%a: memref<64x64xbf16>, %c: memref<16x16xf32>) {
+    %c1 = arith.constant 1 : index
+    gpu.launch_func @kernels::@half_view blocks in (%c1, %c1, %c1)
+        threads in (%c1, %c1, %c1) args(%a : memref<64x64xbf16>, %c : memref<16x16xf32>)
+    return
+  }
+  gpu.module @kernels {
+    gpu.func @half_view(%a: memref<64x64xbf16>, %c: memref<16x16xf32>) kernel {
+      %i = gpu.thread_id x
+      %c16 = arith.constant 16 : index
+      %row = arith.muli %i, %c16 : index
+      %view = builtin.unrealized_conversion_cast %a : memref<64x64xbf16> to memref<64x64xf16>
+      %m = gpu.subgroup_mma_load_matrix %view[%row, %c16] {leadDimension = 64 : index} : memref<64x64xf16> -> !gpu.mma_matrix<16x16xf16, "AOp">
+      %zero = arith.constant 0.0 : f32
+      %acc = gpu.subgroup_mma_constant_matrix %zero : !gpu.mma_matrix<16x16xf32, "COp">
+      %n = gpu.subgroup_mma_load_matrix %view[%c16, %row] {leadDimension = 64 : index} : memref<64x64xf16> -> !gpu.mma_matrix<16x16xf16, "BOp">
+      %p = gpu.subgroup_mma_compute %m, %n, %acc : !gpu.mma_matrix<16x16xf16, "AOp">, !gpu.mma_matrix<16x16xf16, "BOp"> -> !gpu.mma_matrix<16x16xf32, "COp">
+      %c0 = arith.constant 0 : index
+      gpu.subgroup_mma_store_matrix %p, %c[%c0, %c0] {leadDimension = 16 : index} : !gpu.mma_matrix<16x16xf32, "COp">, memref<16x16xf32>
+      gpu.return
+    }
+  }
+}
+
+// -----
+
 // float64 copysign without int64 (SPIR-V's needs Int64): negative where
 // the sign is below zero, or zero with 1 / sign below zero (-0); with
 // int64 it stays.

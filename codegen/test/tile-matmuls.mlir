@@ -16,6 +16,7 @@
 // RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 cooperative-matrix=true cooperative-subgroups=4 cooperative-workgroup-scope=true cooperative-workgroup-global=true' | FileCheck %s --check-prefix=WGG
 // RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 cooperative-matrix=true cooperative-subgroups=4 cooperative-workgroup-scope=true cooperative-workgroup-global=true cooperative-tensor-loads=true' | FileCheck %s --check-prefix=WGT
 // RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 cooperative-matrix=true cooperative-subgroups=4 cooperative-workgroup-scope=true cooperative-workgroup-global=true cooperative-tensor-loads=true cooperative-tensor-wide-tiles=true' | FileCheck %s --check-prefix=WGTW
+// RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 cooperative-matrix=true cooperative-bf16=true cooperative-subgroups=4 cooperative-workgroup-scope=true cooperative-workgroup-global=true cooperative-tensor-loads=true cooperative-tensor-wide-tiles=true' | FileCheck %s --check-prefix=WGTB
 
 // 100 x 129 outputs: 2 x 3 tiles, one workgroup each; the contraction of
 // 33 in steps of 16 (3 steps, the last one partly zeros); the tiles'
@@ -387,6 +388,22 @@ func.func @halves_wide(%a: memref<256x64xf16>, %b: memref<64x512xf16, strided<[5
 // WGTW-LABEL: func.func @halves_narrow
 // WGTW: gpu.launch blocks({{.*}}) in (%{{.*}} = %c6, {{.*}} threads({{.*}}) in (%{{.*}} = %c128,
 // WGTW: gpu.subgroup_mma_compute {{.*}} {trueno.tensor_loads, trueno.workgroup_matrices = [128, 128, 32]}
+// bfloat16 inputs load their matrices through float16 views of the
+// buffers (MLIR's matrix load takes no bfloat16 memref; the stand-ins carry
+// bfloat16 bits, and the multiply-add is marked for retyping), at the wide
+// tiles too.
+// WGTB-LABEL: func.func @bf16_wide
+// WGTB: gpu.launch blocks({{.*}}) in (%{{.*}} = %c4, {{.*}} threads({{.*}}) in (%{{.*}} = %c256,
+// WGTB-NOT: memref.alloc
+// WGTB-DAG: %[[A:.*]] = builtin.unrealized_conversion_cast %arg0 : memref<256x64xbf16> to memref<256x64xf16>
+// WGTB-DAG: %[[B:.*]] = builtin.unrealized_conversion_cast %arg1 : memref<64x512xbf16> to memref<64x512xf16>
+// WGTB: gpu.subgroup_mma_load_matrix %[[A]]
+// WGTB: gpu.subgroup_mma_load_matrix %[[B]]
+// WGTB: gpu.subgroup_mma_compute {{.*}} {trueno.bfloat16, trueno.tensor_loads, trueno.workgroup_matrices = [128, 256, 32]}
+func.func @bf16_wide(%a: memref<256x64xbf16>, %b: memref<64x512xbf16>, %c: memref<256x512xf32>) {
+  linalg.matmul ins(%a, %b : memref<256x64xbf16>, memref<64x512xbf16>) outs(%c : memref<256x512xf32>)
+  return
+}
 func.func @halves_narrow(%a: memref<256x64xf16>, %b: memref<64x384xf16>, %c: memref<256x384xf32>) {
   linalg.matmul ins(%a, %b : memref<256x64xf16>, memref<64x384xf16>) outs(%c : memref<256x384xf32>)
   return

@@ -191,16 +191,17 @@ public:
         options_.cooperativeTensorLoads =
             global == "tensor" && info.workgroupTensorLoads;
         // Products on tensor loads take 128x256 tiles of 8 subgroups where
-        // the device lists that shape too (float16 only: bfloat16 products
-        // keep their tiles), unless TRUENO_VULKAN_COOPERATIVE_TENSOR_TILES=
-        // 128, or a shape asked for (_COLUMNS, _SUBGROUPS) is every
-        // product's.
+        // the device lists that shape too (for bfloat16 as well where
+        // bfloat16 products run on cooperative matrices), unless
+        // TRUENO_VULKAN_COOPERATIVE_TENSOR_TILES=128, or a shape asked for
+        // (_COLUMNS, _SUBGROUPS) is every product's.
         const bool shapeAsked =
             std::getenv("TRUENO_VULKAN_COOPERATIVE_COLUMNS") ||
             std::getenv("TRUENO_VULKAN_COOPERATIVE_SUBGROUPS");
         auto wide = mlir::trueno::cooperativeTiles(workgroup, true);
         options_.cooperativeTensorWideTiles =
             options_.cooperativeTensorLoads && wide && lists(*wide, false) &&
+            (!options_.cooperativeBf16 || lists(*wide, true)) &&
             choiceSetting("TRUENO_VULKAN_COOPERATIVE_TENSOR_TILES",
                           {"256", "128"})
                     .value_or(shapeAsked ? "128" : "256") == "256";

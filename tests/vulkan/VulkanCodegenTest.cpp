@@ -661,6 +661,24 @@ TEST_CASE("products whose tiles all lie inside C compile to workgroup-scope "
     CHECK(strides ==
           std::multiset<std::vector<std::uint32_t>>{
               {96, 1}, {96, 1}, {96, 1}, {384, 1}, {384, 1}, {384, 1}});
+    // With the matrices prefetched (`prefetch`): each step's loaded an
+    // iteration ahead, the same loads and multiply-adds.
+    {
+      mlir::trueno::VulkanPipelineOptions ahead = global;
+      ahead.matmulPrefetch = true;
+      CompiledKernels p = compileForVulkan(source, ahead);
+      INFO(p.diagnostics);
+      REQUIRE(p.ok);
+      REQUIRE(p.kernels.size() == 1);
+      const std::vector<Instruction> code = instructions(p.kernels[0].words);
+      CHECK(countOf(code, 5367) == 6);
+      CHECK(countOf(code, 4459) == 3);
+      CHECK(p.kernels[0].words != t.kernels[0].words);
+      if (const char *dump = std::getenv("TRUENO_TEST_DUMP_TENSOR_LOADS"))
+        std::ofstream(std::string(dump) + ".prefetch", std::ios::binary)
+            .write(reinterpret_cast<const char *>(p.kernels[0].words.data()),
+                   static_cast<std::streamsize>(p.kernels[0].words.size() * 4));
+    }
     // With wide tiles for tensor loads: this product (384 columns, not a
     // multiple of 256) keeps its 128x128 tiles of 4 subgroups; one of 512
     // columns takes 128x256 tiles of 8 subgroups (2 x 2 workgroups of 256
@@ -703,27 +721,32 @@ TEST_CASE("products whose tiles all lie inside C compile to workgroup-scope "
                  static_cast<std::streamsize>(t.kernels[0].words.size() * 4));
     }
   }
-  // bfloat16: the same three shapes, A and B of bfloat16 (both retypings).
-  {
+  // bfloat16: the same three shapes, A and B of bfloat16 (both retypings),
+  // loaded through the tiles in workgroup memory, and by tensor loads
+  // through a float16 view of the inputs (the pointers' elements float16,
+  // the matrices bfloat16: a load reads the matrix's component type from
+  // whatever the pointer points at).
+  for (bool tensorLoads : {false, true}) {
+    INFO("tensor loads: " << tensorLoads);
     mlir::trueno::VulkanPipelineOptions bfloat16 = options;
     bfloat16.cooperativeBf16 = true;
-    // (Loading from bfloat16 inputs is not done: with tensor loads asked
-    // for, the kernel keeps its tiles, and compiles.)
-    bfloat16.cooperativeWorkgroupGlobal = true;
-    bfloat16.cooperativeTensorLoads = true;
+    bfloat16.cooperativeWorkgroupGlobal = tensorLoads;
+    bfloat16.cooperativeTensorLoads = tensorLoads;
     CompiledKernels g =
         compileForVulkan(replaced(source, "xf16>", "xbf16>"), bfloat16);
     INFO(g.diagnostics);
     REQUIRE(g.ok);
     REQUIRE(g.kernels.size() == 1);
     const std::vector<Instruction> retyped = instructions(g.kernels[0].words);
-    std::optional<std::uint32_t> bfloat16Type;
+    std::optional<std::uint32_t> bfloat16Type, halfType;
     llvm::DenseMap<std::uint32_t, std::uint32_t> values =
         constantValues(retyped);
     for (const Instruction &i : retyped)
       if (i.first == 22 && i.second.size() == 3 && i.second[1] == 16 &&
           i.second[2] == 0)
         bfloat16Type = i.second[0];
+      else if (i.first == 22 && i.second.size() == 2 && i.second[1] == 16)
+        halfType = i.second[0];
     REQUIRE(bfloat16Type);
     std::set<std::vector<std::uint32_t>> typed;
     for (const Instruction &i : retyped)
@@ -736,8 +759,30 @@ TEST_CASE("products whose tiles all lie inside C compile to workgroup-scope "
     CHECK(typed == std::set<std::vector<std::uint32_t>>{{1, 2, 128, 32, 0},
                                                         {1, 2, 32, 128, 1},
                                                         {0, 2, 128, 128, 2}});
-    CHECK(countOf(retyped, 5367) == 0); // no tensor loads
-    CHECK(countOf(retyped, 224) > 0);   // the tiles' barriers
+    if (!tensorLoads) {
+      CHECK(countOf(retyped, 5367) == 0); // no tensor loads
+      CHECK(countOf(retyped, 224) > 0);   // the tiles' barriers
+      continue;
+    }
+    CHECK(countOf(retyped, 5367) == 6);
+    CHECK(countOf(retyped, 4457) == 0);
+    CHECK(countOf(retyped, 224) == 0);
+    CHECK(workgroupVariables(retyped) == 0);
+    // Every storage-buffer pointer to 16-bit elements points at float16
+    // ones (OpTypePointer, storage class 12): A's and B's views.
+    REQUIRE(halfType);
+    int halfPointers = 0;
+    for (const Instruction &i : retyped)
+      if (i.first == 32 && i.second.size() == 3 && i.second[1] == 12) {
+        CHECK(i.second[2] != *bfloat16Type);
+        halfPointers += i.second[2] == *halfType;
+      }
+    CHECK(halfPointers >= 1);
+    if (const char *dump = std::getenv("TRUENO_TEST_DUMP_TENSOR_LOADS")) {
+      std::ofstream(std::string(dump) + ".bf16", std::ios::binary)
+          .write(reinterpret_cast<const char *>(g.kernels[0].words.data()),
+                 static_cast<std::streamsize>(g.kernels[0].words.size() * 4));
+    }
   }
   // A product with edge tiles (200 rows) keeps the subgroups' fragments.
   CompiledKernels edges =

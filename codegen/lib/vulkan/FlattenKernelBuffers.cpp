@@ -70,6 +70,20 @@ int64_t vectorLoadWidth(BlockArgument argument) {
   return width;
 }
 
+/// Whether `argument` is a bfloat16 buffer used only through casts to a
+/// float16 memref of its shape and layout: its bits as float16 stand-ins.
+bool halfViewsOnly(BlockArgument argument) {
+  auto type = dyn_cast<MemRefType>(argument.getType());
+  if (!type || !type.getElementType().isBF16() || argument.use_empty())
+    return false;
+  auto view = type.clone(Float16Type::get(type.getContext()));
+  return llvm::all_of(argument.getUsers(), [&](Operation *user) {
+    auto cast = dyn_cast<UnrealizedConversionCastOp>(user);
+    return cast && cast->getNumOperands() == 1 && cast->getNumResults() == 1 &&
+           cast->getResult(0).getType() == view;
+  });
+}
+
 /// The buffer's layout flattened; an array of `vectorWidth`-element groups
 /// where `vectorWidth` > 1 and the layout allows it.
 std::optional<Flattened> flatten(MemRefType type, int64_t vectorWidth) {
@@ -582,10 +596,22 @@ struct FlattenKernelBuffersPass
       SmallVector<std::optional<Flattened>> layouts;
       SmallVector<Type> inputs;
       for (BlockArgument argument : func.getArguments()) {
+        // A bfloat16 buffer the kernel reads only through float16 views
+        // (trueno-tile-matmuls' matrix loads) becomes a float16 one.
+        const bool viewedAsHalves = halfViewsOnly(argument);
+        if (viewedAsHalves) {
+          for (Operation *user :
+               llvm::make_early_inc_range(argument.getUsers())) {
+            user->getResult(0).replaceAllUsesWith(argument);
+            user->erase();
+          }
+          argument.setType(cast<MemRefType>(argument.getType())
+                               .clone(Float16Type::get(&getContext())));
+        }
         auto type = dyn_cast<MemRefType>(argument.getType());
         std::optional<Flattened> f;
         int64_t width = vectorLoadWidth(argument);
-        if (type && (width > 1 ||
+        if (type && (width > 1 || viewedAsHalves ||
                      !(type.getRank() == 1 && type.getLayout().isIdentity() &&
                        !type.getElementType().isBF16()))) {
           f = flatten(type, width);
@@ -626,7 +652,7 @@ struct FlattenKernelBuffersPass
             launch.getLoc(), flatType, operand, /*offset=*/0,
             /*sizes=*/ArrayRef<int64_t>{elements},
             /*strides=*/ArrayRef<int64_t>{1});
-        if (flatType != f->type) // bfloat16 bits as i16, or vectors
+        if (flatType != f->type) // bfloat16 bits as i16 or f16, or vectors
           flat = b.create<UnrealizedConversionCastOp>(launch.getLoc(), f->type,
                                                       flat)
                      .getResult(0);

@@ -543,10 +543,11 @@ struct TileMatmulsPass
       return cooperativeWorkgroupScope && cooperativeDirect && cAligned &&
              chunks == 1 && m % kCoopTileRows == 0 && n % columns == 0;
     };
+    // (bfloat16 inputs through a float16 view of their buffers: see
+    // workgroupBody.)
     auto loadsFromInputs = [&](int64_t step) {
-      return cooperativeWorkgroupGlobal && !bfloat16Inputs &&
-             wideGroups(aType, gatherA) && wideGroups(bType, gatherB) &&
-             k % step == 0;
+      return cooperativeWorkgroupGlobal && wideGroups(aType, gatherA) &&
+             wideGroups(bType, gatherB) && k % step == 0;
     };
     if (cooperativeMatrix &&
         ((aType.getElementType().isF16() && bType.getElementType().isF16()) ||
@@ -1097,8 +1098,6 @@ struct TileMatmulsPass
     // loaded from the inputs themselves (the driver stages them), no tiles.
     if (cooperative && direct && wholeTiles(tileN, chunks)) {
       std::optional<GlobalInputs> global;
-      // (float16 inputs only: a matrix load takes no bfloat16 buffer, and
-      // MLIR 19 has no view of one as float16; bfloat16 keeps the tiles.)
       if (loadsFromInputs(kStepHere)) {
         SmallVector<int64_t> aStrides, bStrides;
         int64_t aOffset = 0, bOffset = 0;
@@ -1110,7 +1109,8 @@ struct TileMatmulsPass
                                 aStrides[aStrides.size() - 2],
                                 bStrides[bStrides.size() - 2],
                                 k,
-                                cooperativeTensorLoads};
+                                cooperativeTensorLoads,
+                                prefetch};
       }
       workgroupBody(b, loc, *shape, groupA, groupB, bfloat16Inputs, aTile,
                     bTile, m0, n0, contraction, *direct, global);
@@ -1254,6 +1254,8 @@ struct TileMatmulsPass
     Value a, b, batch;
     int64_t aRowStride, bRowStride, k;
     bool tensorLoads; ///< marked for serialization to make tensor loads
+    /// Each step's matrices loaded an iteration ahead, carried by the loop.
+    bool prefetch;
   };
   /// The workgroup's whole tile of float32 accumulators as one matrix, by
   /// one matrix multiply-add a step of the step's tiles (or, with `global`,
@@ -1296,7 +1298,22 @@ struct TileMatmulsPass
     };
     SmallVector<Value> sum;
     if (global) {
-      // K / step multiply-adds of matrices loaded from A and B.
+      // K / step multiply-adds of matrices loaded from A and B. A bfloat16
+      // input is loaded through a float16 view of its buffer (MLIR 19's
+      // matrix load takes no bfloat16 memref): the stand-in matrices carry
+      // its bits, retyped to bfloat16 at serialization, and
+      // trueno-flatten-kernel-buffers makes the view the kernel argument's
+      // type.
+      auto halfView = [&](Value input) -> Value {
+        auto type = cast<MemRefType>(input.getType());
+        if (!type.getElementType().isBF16())
+          return input;
+        auto view = MemRefType::get(type.getShape(), f16, type.getLayout(),
+                                    type.getMemorySpace());
+        return b.create<UnrealizedConversionCastOp>(loc, view, input)
+            .getResult(0);
+      };
+      Value aInput = halfView(global->a), bInput = halfView(global->b);
       auto at = [&](Value row, Value column) {
         SmallVector<Value> indices;
         if (global->batch)
@@ -1304,21 +1321,47 @@ struct TileMatmulsPass
         indices.append({row, column});
         return indices;
       };
-      auto loop = b.create<scf::ForOp>(
-          loc, b.create<arith::ConstantIndexOp>(loc, 0),
-          b.create<arith::ConstantIndexOp>(loc, global->k),
-          b.create<arith::ConstantIndexOp>(loc, step), ValueRange{zero},
-          [&](OpBuilder &kb, Location l, Value k0, ValueRange acc) {
-            Value a = kb.create<gpu::SubgroupMmaLoadMatrixOp>(
-                l, fragment(f16, "AOp"), global->a, at(m0, k0),
-                lead(global->aRowStride), /*transpose=*/UnitAttr());
-            Value bm = kb.create<gpu::SubgroupMmaLoadMatrixOp>(
-                l, fragment(f16, "BOp"), global->b, at(k0, n0),
-                lead(global->bRowStride), /*transpose=*/UnitAttr());
-            kb.create<scf::YieldOp>(
-                l, ValueRange{multiplyAdd(kb, l, a, bm, acc[0])});
-          });
-      sum.push_back(loop.getResult(0));
+      auto loadA = [&](OpBuilder &kb, Location l, Value k0) -> Value {
+        return kb.create<gpu::SubgroupMmaLoadMatrixOp>(
+            l, fragment(f16, "AOp"), aInput, at(m0, k0),
+            lead(global->aRowStride), /*transpose=*/UnitAttr());
+      };
+      auto loadB = [&](OpBuilder &kb, Location l, Value k0) -> Value {
+        return kb.create<gpu::SubgroupMmaLoadMatrixOp>(
+            l, fragment(f16, "BOp"), bInput, at(k0, n0),
+            lead(global->bRowStride), /*transpose=*/UnitAttr());
+      };
+      Value stepValue = b.create<arith::ConstantIndexOp>(loc, step);
+      if (global->prefetch) {
+        // The first step's matrices before the loop; each iteration loads
+        // the next step's before its multiply-add, the last step's after.
+        Value first = b.create<arith::ConstantIndexOp>(loc, 0);
+        Value firstA = loadA(b, loc, first), firstB = loadB(b, loc, first);
+        auto loop = b.create<scf::ForOp>(
+            loc, first, b.create<arith::ConstantIndexOp>(loc, global->k - step),
+            stepValue, ValueRange{zero, firstA, firstB},
+            [&](OpBuilder &kb, Location l, Value k0, ValueRange carried) {
+              Value next = kb.create<arith::AddIOp>(l, k0, stepValue);
+              Value a = loadA(kb, l, next), bm = loadB(kb, l, next);
+              kb.create<scf::YieldOp>(
+                  l, ValueRange{
+                         multiplyAdd(kb, l, carried[1], carried[2], carried[0]),
+                         a, bm});
+            });
+        sum.push_back(multiplyAdd(b, loc, loop.getResult(1), loop.getResult(2),
+                                  loop.getResult(0)));
+      } else {
+        auto loop = b.create<scf::ForOp>(
+            loc, b.create<arith::ConstantIndexOp>(loc, 0),
+            b.create<arith::ConstantIndexOp>(loc, global->k), stepValue,
+            ValueRange{zero},
+            [&](OpBuilder &kb, Location l, Value k0, ValueRange acc) {
+              Value a = loadA(kb, l, k0), bm = loadB(kb, l, k0);
+              kb.create<scf::YieldOp>(
+                  l, ValueRange{multiplyAdd(kb, l, a, bm, acc[0])});
+            });
+        sum.push_back(loop.getResult(0));
+      }
     } else
       sum = contraction(
           b, step, ValueRange{zero},
