@@ -225,6 +225,9 @@ VulkanInstance::cooperativeMatrixTypes(const VulkanDeviceInfo &d) const {
     return answer(false, "not used below Vulkan 1.3 (SPIR-V 1.6)");
   if (d.subgroupSize != 32 || !d.float16 || !d.storage16)
     return answer(false, "not used without subgroups of 32 and float16");
+  if (!d.vulkanMemoryModel)
+    return answer(false, "no Vulkan memory model, which SPIR-V requires of "
+                         "cooperative matrices");
   if (!hasExtension(d, VK_KHR_COOPERATIVE_MATRIX_EXTENSION_NAME))
     return answer(false, "no VK_KHR_cooperative_matrix");
   if (!functions_.vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR)
@@ -500,6 +503,8 @@ void VulkanInstance::discover() {
       d.storage16 = features11.storageBuffer16BitAccess;
       d.storage8 = features12.storageBuffer8BitAccess;
       d.timelineSemaphore = features12.timelineSemaphore;
+      d.vulkanMemoryModel = features12.vulkanMemoryModel;
+      d.vulkanMemoryModelDeviceScope = features12.vulkanMemoryModelDeviceScope;
       d.subgroupExtendedTypes = features12.shaderSubgroupExtendedTypes;
       // 16-bit floats reach a kernel through arithmetic or storage, 64-bit
       // ones only through arithmetic.

@@ -393,6 +393,28 @@ TEST_CASE("float16 products compile to cooperative matrices where the device "
     ++cooperative;
     CHECK(kernel.words[1] == 0x00010600u);
     CHECK(count(kernel, 4459) == 16);
+    // In the Vulkan memory model (useVulkanMemoryModel; SPIR-V requires it
+    // of cooperative matrices): OpMemoryModel Logical Vulkan and its
+    // capability, the tiles' stores and matrix loads from workgroup memory
+    // non-private, the barriers' semantics AcquireRelease|WorkgroupMemory
+    // with MakeAvailable|MakeVisible.
+    const std::vector<Instruction> code = instructions(kernel.words);
+    std::set<std::uint32_t> capabilities, semantics;
+    llvm::DenseMap<std::uint32_t, std::uint32_t> values = constantValues(code);
+    int nonPrivateLoads = 0;
+    for (const Instruction &i : code) {
+      if (i.first == 17)
+        capabilities.insert(i.second[0]);
+      if (i.first == 14)
+        CHECK(i.second == std::vector<std::uint32_t>{0, 3});
+      if (i.first == 224)
+        semantics.insert(values[i.second[2]]);
+      if (i.first == 4457 && i.second.size() > 5 && (i.second[5] & 0x20))
+        ++nonPrivateLoads;
+    }
+    CHECK(capabilities.count(5345) == 1);
+    CHECK(semantics == std::set<std::uint32_t>{0x6108});
+    CHECK(nonPrivateLoads > 0);
   }
   CHECK(cooperative == 1);
   // With the float32 tiles' prefetch option too (the cooperative kernel

@@ -565,6 +565,100 @@ TEST_CASE("float64 remainders compile and run without Int64") {
   checkNoValidationMessages();
 }
 
+TEST_CASE("kernels moved to the Vulkan memory model run as they did") {
+  // useVulkanMemoryModel, which kernels on cooperative matrices take (a
+  // device without them never runs one), applied to kernels that share
+  // workgroup memory between invocations through barriers: a product on
+  // float32 tiles and a row reduction (a fill, then the rows reduced by
+  // workgroups). Each program runs as compiled and moved to the Vulkan
+  // memory model on the same inputs: the same bits.
+  std::shared_ptr<VulkanDevice> device = testDevice();
+  if (!device)
+    return;
+  if (!device->info().vulkanMemoryModel) {
+    MESSAGE("skipped: the device has no Vulkan memory model");
+    return;
+  }
+  struct Case {
+    const char *source;
+    std::vector<std::size_t> inputs; // elements of each input
+    std::size_t outputs;
+    /// Each kernel's buffers: inputs by index, the output last.
+    std::vector<std::vector<std::size_t>> bindings;
+  };
+  const Case cases[] = {{R"(
+    func.func @product(%a: tensor<130x70xf32>, %b: tensor<70x129xf32>) -> tensor<130x129xf32> {
+      %p = trueno.matmul %a, %b : tensor<130x70xf32>, tensor<70x129xf32> -> tensor<130x129xf32>
+      return %p : tensor<130x129xf32>
+    }
+  )",
+                         {130 * 70, 70 * 129},
+                         130 * 129,
+                         {{0, 1, 2}}},
+                        {R"(
+    func.func @rows(%a: tensor<8x5000xf32>) -> tensor<8xf32> {
+      %0 = trueno.reduce_sum %a dims = [1] : tensor<8x5000xf32> -> tensor<8xf32>
+      return %0 : tensor<8xf32>
+    }
+  )",
+                         {8 * 5000},
+                         8,
+                         {{1}, {0, 1}}}};
+  mlir::trueno::VulkanPipelineOptions options;
+  options.workgroupSize = 256; // (the product's tiles)
+  options.maxWorkgroupCount = device->info().maxWorkgroupCount[0];
+  std::mt19937 rng(4321);
+  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+  for (const Case &c : cases) {
+    CAPTURE(c.source);
+    trueno::testing::CompiledKernels compiled =
+        trueno::testing::compileForVulkan(c.source, options);
+    REQUIRE_MESSAGE(compiled.ok, compiled.diagnostics);
+    REQUIRE(compiled.kernels.size() == c.bindings.size());
+    std::vector<mlir::trueno::SpirvKernel> moved = compiled.kernels;
+    int barriers = 0;
+    for (mlir::trueno::SpirvKernel &kernel : moved) {
+      for (std::size_t i = 5; i < kernel.words.size();
+           i += kernel.words[i] >> 16)
+        barriers += (kernel.words[i] & 0xffff) == 224; // OpControlBarrier
+      REQUIRE(
+          mlir::succeeded(mlir::trueno::useVulkanMemoryModel(kernel.words)));
+      // Once only: a module in the Vulkan memory model is refused,
+      // unchanged.
+      std::vector<std::uint32_t> again = kernel.words;
+      CHECK(mlir::failed(mlir::trueno::useVulkanMemoryModel(again)));
+      CHECK(again == kernel.words);
+    }
+    CHECK(barriers > 0);
+    std::vector<std::shared_ptr<VulkanBuffer>> inputs;
+    for (std::size_t n : c.inputs) {
+      std::vector<float> values(n);
+      for (float &v : values)
+        v = uniform(rng);
+      inputs.push_back(upload(*device, values));
+    }
+    std::vector<std::vector<float>> results;
+    for (const std::vector<mlir::trueno::SpirvKernel> *program :
+         {&compiled.kernels, &moved}) {
+      auto out = upload(*device, std::vector<float>(c.outputs, -7.0f));
+      for (std::size_t k = 0; k < program->size(); ++k) {
+        std::vector<VulkanBuffer *> bound;
+        for (std::size_t b : c.bindings[k])
+          bound.push_back(b < inputs.size() ? inputs[b].get() : out.get());
+        run(*device, device, (*program)[k], bound);
+      }
+      results.push_back(download(*device, *out));
+    }
+    CHECK(results[0] == results[1]);
+    CHECK(llvm::count(results[1], -7.0f) == 0);
+  }
+  // Words that are not a module are refused, unchanged.
+  std::vector<std::uint32_t> garbage = {1, 2, 3};
+  CHECK(mlir::failed(mlir::trueno::useVulkanMemoryModel(garbage)));
+  CHECK(garbage == std::vector<std::uint32_t>{1, 2, 3});
+  checkNoValidationMessages();
+}
+
 TEST_CASE("commands that touch nothing another wrote need no barrier") {
   std::shared_ptr<VulkanDevice> device = testDevice();
   if (!device)

@@ -4,7 +4,9 @@
 // (TRUENO_TEST_REQUIRE_VULKAN=1, as ctest sets) or skips it. `messageOf`
 // turns an llvm::Error into its text ("" for success). `compileForVulkan`
 // lowers trueno IR through the Vulkan pipeline and serializes its kernels,
-// keeping the diagnostics.
+// keeping the diagnostics; with TRUENO_TEST_DUMP_SPIRV=<folder> it also
+// writes each kernel's SPIR-V there (kernel-<n>.spv), for a newer spirv-val
+// than Debian's, which predates cooperative matrices, to check.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TRUENO_TESTS_VULKANTESTUTIL_H
@@ -21,6 +23,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -62,6 +65,15 @@ compileForVulkan(const std::string &source,
     return result;
   result.ok = true;
   result.kernels = std::move(*kernels);
+  if (const char *folder = std::getenv("TRUENO_TEST_DUMP_SPIRV")) {
+    static int dumped = 0;
+    for (const mlir::trueno::SpirvKernel &kernel : result.kernels)
+      std::ofstream(std::string(folder) + "/kernel-" +
+                        std::to_string(dumped++) + ".spv",
+                    std::ios::binary)
+          .write(reinterpret_cast<const char *>(kernel.words.data()),
+                 static_cast<std::streamsize>(kernel.words.size() * 4));
+  }
   return result;
 }
 

@@ -487,6 +487,18 @@ std::uint32_t constantId(std::vector<std::uint32_t> &words,
   return id;
 }
 
+constexpr std::uint32_t kCapabilityCooperativeMatrixKHR = 6022;
+
+/// Whether the module `words` declares the capability `capability`.
+bool declaresCapability(const std::vector<std::uint32_t> &words,
+                        std::uint32_t capability) {
+  std::optional<std::vector<std::size_t>> at = instructionOffsets(words);
+  return at && llvm::any_of(*at, [&](std::size_t i) {
+           return words[i] == (2u << 16 | OpCapability) &&
+                  words[i + 1] == capability;
+         });
+}
+
 /// The words of OpExtension `name` (a nul-terminated string of words).
 std::vector<std::uint32_t> extensionWords(StringRef name) {
   std::vector<std::uint32_t> extension = {0};
@@ -805,6 +817,222 @@ loadMatricesThroughTensorLayouts(std::vector<std::uint32_t> &words) {
   return success();
 }
 
+LogicalResult useVulkanMemoryModel(std::vector<std::uint32_t> &module) {
+  // (On a copy: new constants grow the id bound before every check is made.)
+  std::vector<std::uint32_t> words = module;
+  enum : std::uint32_t {
+    OpMemoryModel = 14,
+    OpDecorate = 71,
+    OpMemberDecorate = 72,
+    OpVariable = 59,
+    OpLoad = 61,
+    OpStore = 62,
+    OpCopyMemory = 63,
+    OpCopyMemorySized = 64,
+    OpControlBarrier = 224,
+    OpMemoryBarrier = 225,
+    OpAtomicLoad = 227,
+    OpAtomicStore = 228,
+    OpAtomicXor = 242,
+    OpCooperativeMatrixStoreKHR = 4458,
+    CapabilityVulkanMemoryModel = 5345,
+    CapabilityVulkanMemoryModelDeviceScope = 5346,
+    MemoryModelVulkan = 3,
+    DecorationVolatile = 21,
+    DecorationCoherent = 23,
+    StorageClassUniform = 2,
+    StorageClassWorkgroup = 4,
+    StorageClassStorageBuffer = 12,
+    ScopeDevice = 1,
+    SemanticsAcquire = 0x2,
+    SemanticsRelease = 0x4,
+    SemanticsAcquireRelease = 0x8,
+    SemanticsSequentiallyConsistent = 0x10,
+    SemanticsUniformMemory = 0x40,
+    SemanticsStorageClasses = 0x40 | 0x80 | 0x100 | 0x200 | 0x800 | 0x1000,
+    SemanticsMakeAvailable = 0x2000,
+    SemanticsMakeVisible = 0x4000,
+    MemoryAccessNonPrivatePointer = 0x20,
+  };
+  std::optional<std::vector<std::size_t>> at = instructionOffsets(words);
+  if (!at)
+    return failure();
+  auto constants = wordConstants(words, *at);
+  std::size_t lastCapability = 0, memoryModel = 0, firstFunction = 0;
+  bool alreadyVulkan = false, deviceScope = false, buffersShared = false;
+  // Pointer types by storage class, then every pointer value of a shared
+  // class (a variable, an access chain: any instruction whose result type
+  // is such a pointer type).
+  llvm::DenseMap<std::uint32_t, std::uint32_t> pointerClass;
+  llvm::DenseSet<std::uint32_t> workgroup, buffer;
+  for (std::size_t i : *at) {
+    std::uint32_t count = words[i] >> 16, opcode = words[i] & 0xffff;
+    if (opcode == OpCapability) {
+      lastCapability = i + count;
+      alreadyVulkan |=
+          count == 2 && words[i + 1] == CapabilityVulkanMemoryModel;
+    } else if (opcode == OpMemoryModel && count == 3) {
+      memoryModel = i;
+    } else if (opcode == OpFunction && firstFunction == 0) {
+      firstFunction = i;
+    } else if ((opcode == OpDecorate && count >= 3 &&
+                (words[i + 2] == DecorationCoherent ||
+                 words[i + 2] == DecorationVolatile)) ||
+               (opcode == OpMemberDecorate && count >= 4 &&
+                (words[i + 3] == DecorationCoherent ||
+                 words[i + 3] == DecorationVolatile))) {
+      return failure(); // the Vulkan memory model has neither
+    } else if (opcode == OpTypePointer && count == 4) {
+      pointerClass[words[i + 1]] = words[i + 2];
+    } else if (opcode == OpControlBarrier || opcode == OpMemoryBarrier) {
+      // The memory scope and semantics: constants' ids.
+      auto scope =
+          constants.find(words[i + (opcode == OpControlBarrier ? 2 : 1)]);
+      auto semantics = constants.find(words[i + count - 1]);
+      if (scope == constants.end() || semantics == constants.end())
+        return failure();
+      deviceScope |= scope->second.first == ScopeDevice;
+      buffersShared |= (semantics->second.first & SemanticsUniformMemory) != 0;
+    }
+    // (The instructions that make pointers in the kernels' logical
+    // addressing: OpVariable, the access chains, OpCopyObject, OpSelect,
+    // OpPhi.)
+    const bool makesPointer = opcode == OpVariable || opcode == OpAccessChain ||
+                              opcode == OpAccessChain + 1 ||
+                              opcode == OpAccessChain + 2 || opcode == 83 ||
+                              opcode == 169 || opcode == 245;
+    if (makesPointer && count >= 3) {
+      auto type = pointerClass.find(words[i + 1]);
+      if (type != pointerClass.end()) {
+        if (type->second == StorageClassWorkgroup)
+          workgroup.insert(words[i + 2]);
+        else if (type->second == StorageClassStorageBuffer ||
+                 type->second == StorageClassUniform)
+          buffer.insert(words[i + 2]);
+      }
+    }
+  }
+  if (alreadyVulkan || memoryModel == 0 || lastCapability == 0 ||
+      firstFunction == 0)
+    return failure();
+  // Memory other invocations read or write: workgroup memory always,
+  // buffers where a barrier orders them between invocations.
+  auto shared = [&](std::uint32_t pointer) {
+    return workgroup.contains(pointer) ||
+           (buffersShared && buffer.contains(pointer));
+  };
+  // Each barrier's release makes the writes before it available and its
+  // acquire makes them visible after (the Vulkan memory model's
+  // availability and visibility, which GLSL450's barriers imply);
+  // SequentiallyConsistent, which the Vulkan memory model lacks, becomes
+  // the AcquireRelease Vulkan takes it for. New semantics constants are
+  // declared before the first function.
+  std::vector<std::uint32_t> declared;
+  llvm::DenseMap<std::uint32_t, std::uint32_t> barrierSemantics;
+  for (std::size_t i : *at) {
+    std::uint32_t count = words[i] >> 16, opcode = words[i] & 0xffff;
+    if (opcode != OpControlBarrier && opcode != OpMemoryBarrier)
+      continue;
+    std::uint32_t id = words[i + count - 1];
+    auto [value, type] = constants.find(id)->second;
+    std::uint32_t wanted = value;
+    if (wanted & SemanticsSequentiallyConsistent)
+      wanted =
+          (wanted & ~SemanticsSequentiallyConsistent) | SemanticsAcquireRelease;
+    if (wanted & SemanticsStorageClasses) {
+      if (wanted & (SemanticsRelease | SemanticsAcquireRelease))
+        wanted |= SemanticsMakeAvailable;
+      if (wanted & (SemanticsAcquire | SemanticsAcquireRelease))
+        wanted |= SemanticsMakeVisible;
+    }
+    if (wanted != value && !barrierSemantics.count(id))
+      barrierSemantics[id] =
+          constantId(words, constants, type, wanted, declared);
+  }
+  // Each access to shared memory made non-private (its memory operands'
+  // mask, NonPrivatePointer adding no operand of its own; a mask appended
+  // where there is none), so that the barriers order it between
+  // invocations.
+  std::vector<std::uint32_t> out(words.begin(), words.begin() + 5);
+  for (std::size_t i : *at) {
+    std::uint32_t count = words[i] >> 16, opcode = words[i] & 0xffff;
+    std::vector<std::uint32_t> instruction(words.begin() + i,
+                                           words.begin() + i + count);
+    // Where the memory operands' mask is (or would be), and whether the
+    // instruction reaches shared memory.
+    std::optional<std::size_t> mask;
+    bool access = false;
+    switch (opcode) {
+    case OpLoad:
+      access = count >= 4 && shared(words[i + 3]);
+      mask = 4;
+      break;
+    case OpStore:
+      access = count >= 3 && shared(words[i + 1]);
+      mask = 3;
+      break;
+    case OpCooperativeMatrixLoadKHR:
+    case OpCooperativeMatrixLoadTensorNV:
+      access = count >= 4 && shared(words[i + 3]);
+      if (access && opcode == OpCooperativeMatrixLoadKHR && count < 6)
+        return failure(); // no stride: a mask could not follow
+      mask = 6;           // (a tensor load's object and layout where a load's
+                          // layout and stride are)
+      break;
+    case OpCooperativeMatrixStoreKHR:
+      access = count >= 2 && shared(words[i + 1]);
+      if (access && count < 5)
+        return failure();
+      mask = 5;
+      break;
+    case OpCopyMemory:
+    case OpCopyMemorySized:
+      if (count >= 3 && (shared(words[i + 1]) || shared(words[i + 2])))
+        return failure(); // not emitted by the pipeline: not handled
+      break;
+    default:
+      if (opcode >= OpAtomicLoad && opcode <= OpAtomicXor && count >= 4 &&
+          shared(words[i + (opcode == OpAtomicStore ? 1 : 3)]))
+        return failure(); // atomics carry their own semantics: not handled
+      break;
+    }
+    if (access) {
+      if (instruction.size() > *mask)
+        instruction[*mask] |= MemoryAccessNonPrivatePointer;
+      else if (instruction.size() == *mask)
+        instruction.push_back(MemoryAccessNonPrivatePointer);
+      else
+        return failure(); // (a tensor load always has its mask)
+    }
+    if (opcode == OpControlBarrier || opcode == OpMemoryBarrier)
+      if (auto to = barrierSemantics.find(instruction.back());
+          to != barrierSemantics.end())
+        instruction.back() = to->second;
+    if (opcode == OpMemoryModel)
+      instruction[2] = MemoryModelVulkan;
+    if (i == lastCapability) {
+      llvm::append_range(
+          out, std::initializer_list<std::uint32_t>{
+                   2u << 16 | OpCapability, CapabilityVulkanMemoryModel});
+      if (deviceScope)
+        llvm::append_range(out, std::initializer_list<std::uint32_t>{
+                                    2u << 16 | OpCapability,
+                                    CapabilityVulkanMemoryModelDeviceScope});
+      // (Core from SPIR-V 1.5; an extension before.)
+      if (words[1] < 0x00010500u)
+        llvm::append_range(out, extensionWords("SPV_KHR_vulkan_memory_model"));
+    }
+    if (i == firstFunction)
+      out.insert(out.end(), declared.begin(), declared.end());
+    instruction[0] =
+        static_cast<std::uint32_t>(instruction.size()) << 16 | opcode;
+    out.insert(out.end(), instruction.begin(), instruction.end());
+  }
+  out[3] = words[3];
+  module = std::move(out);
+  return success();
+}
+
 FailureOr<SpirvProgram> serializeProgram(ModuleOp module) {
   SpirvProgram program;
   // Kernels by the name of the gpu.module they were outlined into (the
@@ -850,6 +1078,13 @@ FailureOr<SpirvProgram> serializeProgram(ModuleOp module) {
         return spirvModule.emitOpError(
             "has no float16 matrices to retype to bfloat16");
     }
+    // Cooperative matrices need the Vulkan memory model (SPIR-V's
+    // validation rules for Vulkan; MLIR 19 emits GLSL450).
+    if (declaresCapability(kernel->words, kCapabilityCooperativeMatrixKHR) &&
+        failed(useVulkanMemoryModel(kernel->words)))
+      return spirvModule.emitOpError(
+          "could not take the Vulkan memory model its cooperative matrices "
+          "need");
     kernelOf[name] = static_cast<int>(program.kernels.size());
     program.kernels.push_back(std::move(*kernel));
   }

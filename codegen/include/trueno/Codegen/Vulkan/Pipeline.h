@@ -247,6 +247,21 @@ LogicalResult retypeWorkgroupMatrices(std::vector<std::uint32_t> &words,
 LogicalResult
 loadMatricesThroughTensorLayouts(std::vector<std::uint32_t> &words);
 
+/// Moves a kernel's SPIR-V `words` from GLSL450's memory model to Vulkan's,
+/// which SPIR-V's validation rules require of modules with cooperative
+/// matrices: OpMemoryModel Vulkan and its capability (an extension before
+/// SPIR-V 1.5; VulkanMemoryModelDeviceScope where a barrier has Device
+/// scope), every access to workgroup memory (and to buffers, where a
+/// barrier orders buffer memory) non-private, every barrier's release
+/// making the writes before it available and its acquire making them
+/// visible (what GLSL450's barriers imply), SequentiallyConsistent
+/// semantics as AcquireRelease. Fails (the words unchanged) where the
+/// words are not a module, already use the Vulkan memory model, or have
+/// what it does not handle (Coherent or Volatile decorations, atomics or
+/// memory copies of shared memory). The device must enable
+/// vulkanMemoryModel.
+LogicalResult useVulkanMemoryModel(std::vector<std::uint32_t> &words);
+
 /// The version of encodeSpirvProgram's format; part of every Vulkan cache
 /// key.
 inline constexpr std::uint32_t kSpirvProgramFormatVersion = 2;
