@@ -829,6 +829,11 @@ LogicalResult useVulkanMemoryModel(std::vector<std::uint32_t> &module) {
     OpStore = 62,
     OpCopyMemory = 63,
     OpCopyMemorySized = 64,
+    OpInBoundsAccessChain = 66,
+    OpPtrAccessChain = 67,
+    OpCopyObject = 83,
+    OpSelect = 169,
+    OpPhi = 245,
     OpControlBarrier = 224,
     OpMemoryBarrier = 225,
     OpAtomicLoad = 227,
@@ -860,9 +865,9 @@ LogicalResult useVulkanMemoryModel(std::vector<std::uint32_t> &module) {
   auto constants = wordConstants(words, *at);
   std::size_t lastCapability = 0, memoryModel = 0, firstFunction = 0;
   bool alreadyVulkan = false, deviceScope = false, buffersShared = false;
-  // Pointer types by storage class, then every pointer value of a shared
-  // class (a variable, an access chain: any instruction whose result type
-  // is such a pointer type).
+  // Pointer types by storage class, then the pointers into workgroup
+  // memory and into buffers (variables, access chains and the copies,
+  // selections and phis of pointers).
   llvm::DenseMap<std::uint32_t, std::uint32_t> pointerClass;
   llvm::DenseSet<std::uint32_t> workgroup, buffer;
   for (std::size_t i : *at) {
@@ -894,13 +899,10 @@ LogicalResult useVulkanMemoryModel(std::vector<std::uint32_t> &module) {
       deviceScope |= scope->second.first == ScopeDevice;
       buffersShared |= (semantics->second.first & SemanticsUniformMemory) != 0;
     }
-    // (The instructions that make pointers in the kernels' logical
-    // addressing: OpVariable, the access chains, OpCopyObject, OpSelect,
-    // OpPhi.)
-    const bool makesPointer = opcode == OpVariable || opcode == OpAccessChain ||
-                              opcode == OpAccessChain + 1 ||
-                              opcode == OpAccessChain + 2 || opcode == 83 ||
-                              opcode == 169 || opcode == 245;
+    const bool makesPointer =
+        opcode == OpVariable || opcode == OpAccessChain ||
+        opcode == OpInBoundsAccessChain || opcode == OpPtrAccessChain ||
+        opcode == OpCopyObject || opcode == OpSelect || opcode == OpPhi;
     if (makesPointer && count >= 3) {
       auto type = pointerClass.find(words[i + 1]);
       if (type != pointerClass.end()) {
