@@ -683,24 +683,6 @@ TEST_CASE("products whose tiles all lie inside C compile to workgroup-scope "
     CHECK(strides ==
           std::multiset<std::vector<std::uint32_t>>{
               {96, 1}, {96, 1}, {96, 1}, {384, 1}, {384, 1}, {384, 1}});
-    // With the matrices prefetched (`prefetch`): each step's loaded an
-    // iteration ahead, the same loads and multiply-adds.
-    {
-      mlir::trueno::VulkanPipelineOptions ahead = global;
-      ahead.matmulPrefetch = true;
-      CompiledKernels p = compileForVulkan(source, ahead);
-      INFO(p.diagnostics);
-      REQUIRE(p.ok);
-      REQUIRE(p.kernels.size() == 1);
-      const std::vector<Instruction> code = instructions(p.kernels[0].words);
-      CHECK(countOf(code, 5367) == 6);
-      CHECK(countOf(code, 4459) == 3);
-      CHECK(p.kernels[0].words != t.kernels[0].words);
-      if (const char *dump = std::getenv("TRUENO_TEST_DUMP_TENSOR_LOADS"))
-        std::ofstream(std::string(dump) + ".prefetch", std::ios::binary)
-            .write(reinterpret_cast<const char *>(p.kernels[0].words.data()),
-                   static_cast<std::streamsize>(p.kernels[0].words.size() * 4));
-    }
     // With wide tiles for tensor loads: this product (384 columns, not a
     // multiple of 256) keeps its 128x128 tiles of 4 subgroups; one of 512
     // columns takes 128x256 tiles of 8 subgroups (2 x 2 workgroups of 256

@@ -1109,8 +1109,7 @@ struct TileMatmulsPass
                                 aStrides[aStrides.size() - 2],
                                 bStrides[bStrides.size() - 2],
                                 k,
-                                cooperativeTensorLoads,
-                                prefetch};
+                                cooperativeTensorLoads};
       }
       workgroupBody(b, loc, *shape, groupA, groupB, bfloat16Inputs, aTile,
                     bTile, m0, n0, contraction, *direct, global);
@@ -1254,8 +1253,6 @@ struct TileMatmulsPass
     Value a, b, batch;
     int64_t aRowStride, bRowStride, k;
     bool tensorLoads; ///< marked for serialization to make tensor loads
-    /// Each step's matrices loaded an iteration ahead, carried by the loop.
-    bool prefetch;
   };
   /// The workgroup's whole tile of float32 accumulators as one matrix, by
   /// one matrix multiply-add a step of the step's tiles (or, with `global`,
@@ -1321,47 +1318,21 @@ struct TileMatmulsPass
         indices.append({row, column});
         return indices;
       };
-      auto loadA = [&](OpBuilder &kb, Location l, Value k0) -> Value {
-        return kb.create<gpu::SubgroupMmaLoadMatrixOp>(
-            l, fragment(f16, "AOp"), aInput, at(m0, k0),
-            lead(global->aRowStride), /*transpose=*/UnitAttr());
-      };
-      auto loadB = [&](OpBuilder &kb, Location l, Value k0) -> Value {
-        return kb.create<gpu::SubgroupMmaLoadMatrixOp>(
-            l, fragment(f16, "BOp"), bInput, at(k0, n0),
-            lead(global->bRowStride), /*transpose=*/UnitAttr());
-      };
-      Value stepValue = b.create<arith::ConstantIndexOp>(loc, step);
-      if (global->prefetch) {
-        // The first step's matrices before the loop; each iteration loads
-        // the next step's before its multiply-add, the last step's after.
-        Value first = b.create<arith::ConstantIndexOp>(loc, 0);
-        Value firstA = loadA(b, loc, first), firstB = loadB(b, loc, first);
-        auto loop = b.create<scf::ForOp>(
-            loc, first, b.create<arith::ConstantIndexOp>(loc, global->k - step),
-            stepValue, ValueRange{zero, firstA, firstB},
-            [&](OpBuilder &kb, Location l, Value k0, ValueRange carried) {
-              Value next = kb.create<arith::AddIOp>(l, k0, stepValue);
-              Value a = loadA(kb, l, next), bm = loadB(kb, l, next);
-              kb.create<scf::YieldOp>(
-                  l, ValueRange{
-                         multiplyAdd(kb, l, carried[1], carried[2], carried[0]),
-                         a, bm});
-            });
-        sum.push_back(multiplyAdd(b, loc, loop.getResult(1), loop.getResult(2),
-                                  loop.getResult(0)));
-      } else {
-        auto loop = b.create<scf::ForOp>(
-            loc, b.create<arith::ConstantIndexOp>(loc, 0),
-            b.create<arith::ConstantIndexOp>(loc, global->k), stepValue,
-            ValueRange{zero},
-            [&](OpBuilder &kb, Location l, Value k0, ValueRange acc) {
-              Value a = loadA(kb, l, k0), bm = loadB(kb, l, k0);
-              kb.create<scf::YieldOp>(
-                  l, ValueRange{multiplyAdd(kb, l, a, bm, acc[0])});
-            });
-        sum.push_back(loop.getResult(0));
-      }
+      auto loop = b.create<scf::ForOp>(
+          loc, b.create<arith::ConstantIndexOp>(loc, 0),
+          b.create<arith::ConstantIndexOp>(loc, global->k),
+          b.create<arith::ConstantIndexOp>(loc, step), ValueRange{zero},
+          [&](OpBuilder &kb, Location l, Value k0, ValueRange acc) {
+            Value a = kb.create<gpu::SubgroupMmaLoadMatrixOp>(
+                l, fragment(f16, "AOp"), aInput, at(m0, k0),
+                lead(global->aRowStride), /*transpose=*/UnitAttr());
+            Value bm = kb.create<gpu::SubgroupMmaLoadMatrixOp>(
+                l, fragment(f16, "BOp"), bInput, at(k0, n0),
+                lead(global->bRowStride), /*transpose=*/UnitAttr());
+            kb.create<scf::YieldOp>(
+                l, ValueRange{multiplyAdd(kb, l, a, bm, acc[0])});
+          });
+      sum.push_back(loop.getResult(0));
     } else
       sum = contraction(
           b, step, ValueRange{zero},

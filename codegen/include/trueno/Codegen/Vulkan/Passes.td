@@ -541,9 +541,7 @@ def TileMatmuls : Pass<"trueno-tile-matmuls", "::mlir::func::FuncOp"> {
            "kernel takes smaller steps, one copy, then 128 columns to fit">,
     Option<"prefetch", "prefetch", "bool", /*default=*/"false",
            "Load the next step's tile elements into registers before the "
-           "current step's arithmetic (the cooperative kernel always does); "
-           "the workgroup-matrix kernel loading from its inputs carries the "
-           "next step's matrices through its loop">,
+           "current step's arithmetic (the cooperative kernel always does)">,
     Option<"implicitGemm", "implicit-gemm", "bool", /*default=*/"true",
            "Read an operand that a copy gathered just before (an im2col, "
            "from a zero-padded buffer or not) from the copy's source">,
