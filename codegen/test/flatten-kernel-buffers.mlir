@@ -5,9 +5,9 @@
 // stored as i16; each launch passes a reinterpret_cast of its operand.
 // Cooperative matrix loads and stores keep their row stride; float64
 // copysign is comparisons where the device has no int64.
-// RUN: trueno-opt %s -split-input-file -trueno-flatten-kernel-buffers | FileCheck %s
-// RUN: trueno-opt %s -split-input-file '-trueno-flatten-kernel-buffers=float64=true' | FileCheck %s --check-prefix=F64
-// RUN: trueno-opt %s -split-input-file '-trueno-flatten-kernel-buffers=float64=true int64=true' | FileCheck %s --check-prefix=I64
+// RUN: trueno-opt %s -split-input-file -verify-diagnostics -trueno-flatten-kernel-buffers | FileCheck %s
+// RUN: trueno-opt %s -split-input-file -verify-diagnostics '-trueno-flatten-kernel-buffers=float64=true' | FileCheck %s --check-prefix=F64
+// RUN: trueno-opt %s -split-input-file -verify-diagnostics '-trueno-flatten-kernel-buffers=float64=true int64=true' | FileCheck %s --check-prefix=I64
 
 // CHECK-LABEL: func.func @host
 // CHECK: %[[T:.*]] = memref.reinterpret_cast %{{.*}} to offset: [0], sizes: [28], strides: [1] : memref<3x4xf32, strided<[12, 1]>> to memref<28xf32>
@@ -309,6 +309,30 @@ module attributes {gpu.container_module} {
       %p = gpu.subgroup_mma_compute %m, %n, %acc : !gpu.mma_matrix<16x16xf16, "AOp">, !gpu.mma_matrix<16x16xf16, "BOp"> -> !gpu.mma_matrix<16x16xf32, "COp">
       %c0 = arith.constant 0 : index
       gpu.subgroup_mma_store_matrix %p, %c[%c0, %c0] {leadDimension = 16 : index} : !gpu.mma_matrix<16x16xf32, "COp">, memref<16x16xf32>
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+// A bfloat16 buffer read both through a float16 view and as bfloat16 is
+// refused (the argument has one type).
+module attributes {gpu.container_module} {
+  gpu.module @kernels {
+    // expected-error @+1 {{reads a bfloat16 buffer both through float16 views and otherwise}}
+    gpu.func @mixed_views(%a: memref<64x64xbf16>, %c: memref<16x16xf32>) kernel {
+      %c0 = arith.constant 0 : index
+      %view = builtin.unrealized_conversion_cast %a : memref<64x64xbf16> to memref<64x64xf16>
+      %m = gpu.subgroup_mma_load_matrix %view[%c0, %c0] {leadDimension = 64 : index} : memref<64x64xf16> -> !gpu.mma_matrix<16x16xf16, "AOp">
+      %n = gpu.subgroup_mma_load_matrix %view[%c0, %c0] {leadDimension = 64 : index} : memref<64x64xf16> -> !gpu.mma_matrix<16x16xf16, "BOp">
+      %zero = arith.constant 0.0 : f32
+      %acc = gpu.subgroup_mma_constant_matrix %zero : !gpu.mma_matrix<16x16xf32, "COp">
+      %p = gpu.subgroup_mma_compute %m, %n, %acc : !gpu.mma_matrix<16x16xf16, "AOp">, !gpu.mma_matrix<16x16xf16, "BOp"> -> !gpu.mma_matrix<16x16xf32, "COp">
+      gpu.subgroup_mma_store_matrix %p, %c[%c0, %c0] {leadDimension = 16 : index} : !gpu.mma_matrix<16x16xf32, "COp">, memref<16x16xf32>
+      %x = memref.load %a[%c0, %c0] : memref<64x64xbf16>
+      %w = arith.extf %x : bf16 to f32
+      memref.store %w, %c[%c0, %c0] : memref<16x16xf32>
       gpu.return
     }
   }

@@ -16,7 +16,8 @@
 // RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 cooperative-matrix=true cooperative-subgroups=4 cooperative-workgroup-scope=true cooperative-workgroup-global=true' | FileCheck %s --check-prefix=WGG
 // RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 cooperative-matrix=true cooperative-subgroups=4 cooperative-workgroup-scope=true cooperative-workgroup-global=true cooperative-tensor-loads=true' | FileCheck %s --check-prefix=WGT
 // RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 cooperative-matrix=true cooperative-subgroups=4 cooperative-workgroup-scope=true cooperative-workgroup-global=true cooperative-tensor-loads=true cooperative-tensor-wide-tiles=true' | FileCheck %s --check-prefix=WGTW
-// RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 cooperative-matrix=true cooperative-bf16=true cooperative-subgroups=4 cooperative-workgroup-scope=true cooperative-workgroup-global=true cooperative-tensor-loads=true cooperative-tensor-wide-tiles=true' | FileCheck %s --check-prefix=WGTB
+// RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 cooperative-matrix=true cooperative-bf16=true cooperative-subgroups=4 cooperative-workgroup-scope=true cooperative-workgroup-global=true cooperative-tensor-loads=true cooperative-tensor-wide-tiles=true cooperative-tensor-wide-bf16=true' | FileCheck %s --check-prefix=WGTB
+// RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 cooperative-matrix=true cooperative-bf16=true cooperative-subgroups=4 cooperative-workgroup-scope=true cooperative-workgroup-global=true cooperative-tensor-loads=true cooperative-tensor-wide-tiles=true' | FileCheck %s --check-prefix=WGTN
 
 // 100 x 129 outputs: 2 x 3 tiles, one workgroup each; the contraction of
 // 33 in steps of 16 (3 steps, the last one partly zeros); the tiles'
@@ -400,6 +401,12 @@ func.func @halves_wide(%a: memref<256x64xf16>, %b: memref<64x512xf16, strided<[5
 // WGTB: gpu.subgroup_mma_load_matrix %[[A]]
 // WGTB: gpu.subgroup_mma_load_matrix %[[B]]
 // WGTB: gpu.subgroup_mma_compute {{.*}} {trueno.bfloat16, trueno.tensor_loads, trueno.workgroup_matrices = [128, 256, 32]}
+// Without cooperative-tensor-wide-bf16 (a device that lists the wide shape
+// for float16 only), bfloat16 products keep 128x128 tiles of 4 subgroups,
+// by tensor loads still.
+// WGTN-LABEL: func.func @bf16_wide
+// WGTN: gpu.launch blocks({{.*}}) in (%{{.*}} = %c8, {{.*}} threads({{.*}}) in (%{{.*}} = %c128,
+// WGTN: gpu.subgroup_mma_compute {{.*}} {trueno.bfloat16, trueno.tensor_loads, trueno.workgroup_matrices = [128, 128, 32]}
 func.func @bf16_wide(%a: memref<256x64xbf16>, %b: memref<64x512xbf16>, %c: memref<256x512xf32>) {
   linalg.matmul ins(%a, %b : memref<256x64xbf16>, memref<64x512xbf16>) outs(%c : memref<256x512xf32>)
   return

@@ -191,8 +191,8 @@ public:
         options_.cooperativeTensorLoads =
             global == "tensor" && info.workgroupTensorLoads;
         // Products on tensor loads take 128x256 tiles of 8 subgroups where
-        // the device lists that shape too (for bfloat16 as well where
-        // bfloat16 products run on cooperative matrices), unless
+        // the device lists that shape too (bfloat16 ones where it lists
+        // the shape for bfloat16 as well), unless
         // TRUENO_VULKAN_COOPERATIVE_TENSOR_TILES=128, or a shape asked for
         // (_COLUMNS, _SUBGROUPS) is every product's.
         const bool shapeAsked =
@@ -201,10 +201,12 @@ public:
         auto wide = mlir::trueno::cooperativeTiles(workgroup, true);
         options_.cooperativeTensorWideTiles =
             options_.cooperativeTensorLoads && wide && lists(*wide, false) &&
-            (!options_.cooperativeBf16 || lists(*wide, true)) &&
             choiceSetting("TRUENO_VULKAN_COOPERATIVE_TENSOR_TILES",
                           {"256", "128"})
                     .value_or(shapeAsked ? "128" : "256") == "256";
+        options_.cooperativeTensorWideBf16 =
+            options_.cooperativeTensorWideTiles && options_.cooperativeBf16 &&
+            lists(*wide, true);
         options_.maxWorkgroupMemory = workgroup.maxWorkgroupMemory;
       }
     }

@@ -101,7 +101,6 @@ llvm::Error VulkanDevice::create() {
   features12.shaderSubgroupExtendedTypes = info_.subgroupExtendedTypes;
   // Kernels on cooperative matrices use the Vulkan memory model.
   features12.vulkanMemoryModel = info_.vulkanMemoryModel;
-  features12.vulkanMemoryModelDeviceScope = info_.vulkanMemoryModelDeviceScope;
   VkPhysicalDeviceVulkan11Features features11{};
   features11.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES;
   features11.storageBuffer16BitAccess = info_.storage16;

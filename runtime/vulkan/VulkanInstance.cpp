@@ -504,7 +504,6 @@ void VulkanInstance::discover() {
       d.storage8 = features12.storageBuffer8BitAccess;
       d.timelineSemaphore = features12.timelineSemaphore;
       d.vulkanMemoryModel = features12.vulkanMemoryModel;
-      d.vulkanMemoryModelDeviceScope = features12.vulkanMemoryModelDeviceScope;
       d.subgroupExtendedTypes = features12.shaderSubgroupExtendedTypes;
       // 16-bit floats reach a kernel through arithmetic or storage, 64-bit
       // ones only through arithmetic.

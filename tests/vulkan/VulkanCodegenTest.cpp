@@ -401,7 +401,16 @@ TEST_CASE("float16 products compile to cooperative matrices where the device "
     const std::vector<Instruction> code = instructions(kernel.words);
     std::set<std::uint32_t> capabilities, semantics;
     llvm::DenseMap<std::uint32_t, std::uint32_t> values = constantValues(code);
-    int nonPrivateLoads = 0;
+    // Pointers into workgroup memory: variables and access chains of a
+    // pointer type of storage class 4.
+    std::set<std::uint32_t> workgroupTypes, workgroupPointers;
+    for (const Instruction &i : code) {
+      if (i.first == 32 && i.second[1] == 4)
+        workgroupTypes.insert(i.second[0]);
+      if ((i.first == 59 || i.first == 65) && workgroupTypes.count(i.second[0]))
+        workgroupPointers.insert(i.second[1]);
+    }
+    int stores = 0, matrixLoads = 0;
     for (const Instruction &i : code) {
       if (i.first == 17)
         capabilities.insert(i.second[0]);
@@ -409,12 +418,26 @@ TEST_CASE("float16 products compile to cooperative matrices where the device "
         CHECK(i.second == std::vector<std::uint32_t>{0, 3});
       if (i.first == 224)
         semantics.insert(values[i.second[2]]);
-      if (i.first == 4457 && i.second.size() > 5 && (i.second[5] & 0x20))
-        ++nonPrivateLoads;
+      // Every store (OpStore), load (OpLoad) and matrix load of workgroup
+      // memory has NonPrivatePointer (0x20) in its memory operands.
+      auto nonPrivate = [&](std::size_t mask) {
+        return i.second.size() > mask && (i.second[mask] & 0x20);
+      };
+      if (i.first == 62 && workgroupPointers.count(i.second[0])) {
+        CHECK(nonPrivate(2));
+        ++stores;
+      }
+      if (i.first == 61 && workgroupPointers.count(i.second[2]))
+        CHECK(nonPrivate(3));
+      if (i.first == 4457 && workgroupPointers.count(i.second[2])) {
+        CHECK(nonPrivate(5));
+        ++matrixLoads;
+      }
     }
     CHECK(capabilities.count(5345) == 1);
     CHECK(semantics == std::set<std::uint32_t>{0x6108});
-    CHECK(nonPrivateLoads > 0);
+    CHECK(stores > 0);
+    CHECK(matrixLoads > 0);
   }
   CHECK(cooperative == 1);
   // With the float32 tiles' prefetch option too (the cooperative kernel
@@ -730,11 +753,14 @@ TEST_CASE("products whose tiles all lie inside C compile to workgroup-scope "
   // through a float16 view of the inputs (the pointers' elements float16,
   // the matrices bfloat16: a load reads the matrix's component type from
   // whatever the pointer points at).
-  for (bool tensorLoads : {false, true}) {
-    INFO("tensor loads: " << tensorLoads);
+  // (And by plain matrix loads from the inputs through that view.)
+  for (int loads : {0, 1, 2}) {
+    const bool fromInputs = loads > 0, tensorLoads = loads == 2;
+    INFO("from the inputs: " << fromInputs
+                             << ", tensor loads: " << tensorLoads);
     mlir::trueno::VulkanPipelineOptions bfloat16 = options;
     bfloat16.cooperativeBf16 = true;
-    bfloat16.cooperativeWorkgroupGlobal = tensorLoads;
+    bfloat16.cooperativeWorkgroupGlobal = fromInputs;
     bfloat16.cooperativeTensorLoads = tensorLoads;
     CompiledKernels g =
         compileForVulkan(replaced(source, "xf16>", "xbf16>"), bfloat16);
@@ -763,13 +789,15 @@ TEST_CASE("products whose tiles all lie inside C compile to workgroup-scope "
     CHECK(typed == std::set<std::vector<std::uint32_t>>{{1, 2, 128, 32, 0},
                                                         {1, 2, 32, 128, 1},
                                                         {0, 2, 128, 128, 2}});
-    if (!tensorLoads) {
+    if (!fromInputs) {
       CHECK(countOf(retyped, 5367) == 0); // no tensor loads
       CHECK(countOf(retyped, 224) > 0);   // the tiles' barriers
       continue;
     }
-    CHECK(countOf(retyped, 5367) == 6);
-    CHECK(countOf(retyped, 4457) == 0);
+    // Six loads from the inputs (tensor loads, or matrix loads), none of
+    // C, no barrier.
+    CHECK(countOf(retyped, 5367) == (tensorLoads ? 6 : 0));
+    CHECK(countOf(retyped, 4457) == (tensorLoads ? 0 : 6));
     CHECK(countOf(retyped, 224) == 0);
     CHECK(workgroupVariables(retyped) == 0);
     // Every storage-buffer pointer to 16-bit elements points at float16
@@ -782,7 +810,8 @@ TEST_CASE("products whose tiles all lie inside C compile to workgroup-scope "
         halfPointers += i.second[2] == *halfType;
       }
     CHECK(halfPointers >= 1);
-    if (const char *dump = std::getenv("TRUENO_TEST_DUMP_TENSOR_LOADS")) {
+    if (const char *dump = std::getenv("TRUENO_TEST_DUMP_TENSOR_LOADS");
+        dump && tensorLoads) {
       std::ofstream(std::string(dump) + ".bf16", std::ios::binary)
           .write(reinterpret_cast<const char *>(g.kernels[0].words.data()),
                  static_cast<std::streamsize>(g.kernels[0].words.size() * 4));
@@ -864,6 +893,7 @@ TEST_CASE("every cooperative option on, as an H100's: products of any shape "
   options.cooperativeWorkgroupGlobal = true;
   options.cooperativeTensorLoads = true;
   options.cooperativeTensorWideTiles = true;
+  options.cooperativeTensorWideBf16 = true;
   options.maxWorkgroupMemory = 40960;
   for (auto [m, k, n] : {std::tuple{64, 3000, 96},
                          {130, 33, 129},

@@ -70,18 +70,15 @@ int64_t vectorLoadWidth(BlockArgument argument) {
   return width;
 }
 
-/// Whether `argument` is a bfloat16 buffer used only through casts to a
-/// float16 memref of its shape and layout: its bits as float16 stand-ins.
-bool halfViewsOnly(BlockArgument argument) {
+/// Whether `user` casts the bfloat16 buffer `argument` to a float16 memref
+/// of its shape and layout: its bits as float16 stand-ins.
+bool isHalfView(BlockArgument argument, Operation *user) {
   auto type = dyn_cast<MemRefType>(argument.getType());
-  if (!type || !type.getElementType().isBF16() || argument.use_empty())
-    return false;
-  auto view = type.clone(Float16Type::get(type.getContext()));
-  return llvm::all_of(argument.getUsers(), [&](Operation *user) {
-    auto cast = dyn_cast<UnrealizedConversionCastOp>(user);
-    return cast && cast->getNumOperands() == 1 && cast->getNumResults() == 1 &&
-           cast->getResult(0).getType() == view;
-  });
+  auto cast = dyn_cast<UnrealizedConversionCastOp>(user);
+  return type && type.getElementType().isBF16() && cast &&
+         cast->getNumOperands() == 1 && cast->getNumResults() == 1 &&
+         cast->getResult(0).getType() ==
+             type.clone(Float16Type::get(type.getContext()));
 }
 
 /// The buffer's layout flattened; an array of `vectorWidth`-element groups
@@ -598,7 +595,17 @@ struct FlattenKernelBuffersPass
       for (BlockArgument argument : func.getArguments()) {
         // A bfloat16 buffer the kernel reads only through float16 views
         // (trueno-tile-matmuls' matrix loads) becomes a float16 one.
-        const bool viewedAsHalves = halfViewsOnly(argument);
+        auto halfView = [&](Operation *user) {
+          return isHalfView(argument, user);
+        };
+        const bool viewedAsHalves = !argument.use_empty() &&
+                                    llvm::all_of(argument.getUsers(), halfView);
+        if (!viewedAsHalves && llvm::any_of(argument.getUsers(), halfView)) {
+          func.emitOpError("reads a bfloat16 buffer both through float16 "
+                           "views and otherwise: ")
+              << argument.getType();
+          return WalkResult::interrupt();
+        }
         if (viewedAsHalves) {
           for (Operation *user :
                llvm::make_early_inc_range(argument.getUsers())) {

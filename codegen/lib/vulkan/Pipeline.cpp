@@ -169,6 +169,8 @@ std::string vulkanStagePipeline(VulkanStage stage,
            " cooperative-tensor-loads=" + flag(options.cooperativeTensorLoads) +
            " cooperative-tensor-wide-tiles=" +
            flag(options.cooperativeTensorWideTiles) +
+           " cooperative-tensor-wide-bf16=" +
+           flag(options.cooperativeTensorWideBf16) +
            " cooperative-direct=" + flag(options.cooperativeDirect) +
            " cooperative-wide-loads=" + flag(options.cooperativeWideLoads) +
            " cooperative-bf16=" + flag(options.cooperativeBf16) +
@@ -840,8 +842,17 @@ LogicalResult useVulkanMemoryModel(std::vector<std::uint32_t> &module) {
     OpAtomicStore = 228,
     OpAtomicXor = 242,
     OpCooperativeMatrixStoreKHR = 4458,
+    OpFunctionParameter = 55,
+    OpFunctionCall = 57,
+    OpConvertUToPtr = 120,
+    OpBitcast = 124,
+    OpAtomicFlagTestAndSet = 318,
+    OpAtomicFlagClear = 319,
+    OpCooperativeMatrixStoreTensorNV = 5368,
+    OpAtomicFMinEXT = 5614,
+    OpAtomicFMaxEXT = 5615,
+    OpAtomicFAddEXT = 6035,
     CapabilityVulkanMemoryModel = 5345,
-    CapabilityVulkanMemoryModelDeviceScope = 5346,
     MemoryModelVulkan = 3,
     DecorationVolatile = 21,
     DecorationCoherent = 23,
@@ -864,7 +875,7 @@ LogicalResult useVulkanMemoryModel(std::vector<std::uint32_t> &module) {
     return failure();
   auto constants = wordConstants(words, *at);
   std::size_t lastCapability = 0, memoryModel = 0, firstFunction = 0;
-  bool alreadyVulkan = false, deviceScope = false, buffersShared = false;
+  bool alreadyVulkan = false, buffersShared = false;
   // Pointer types by storage class, then the pointers into workgroup
   // memory and into buffers (variables, access chains and the copies,
   // selections and phis of pointers).
@@ -896,13 +907,26 @@ LogicalResult useVulkanMemoryModel(std::vector<std::uint32_t> &module) {
       auto semantics = constants.find(words[i + count - 1]);
       if (scope == constants.end() || semantics == constants.end())
         return failure();
-      deviceScope |= scope->second.first == ScopeDevice;
+      // (Device scope would need vulkanMemoryModelDeviceScope; no kernel
+      // on cooperative matrices has it.)
+      if (scope->second.first == ScopeDevice)
+        return failure();
       buffersShared |= (semantics->second.first & SemanticsUniformMemory) != 0;
     }
     const bool makesPointer =
         opcode == OpVariable || opcode == OpAccessChain ||
         opcode == OpInBoundsAccessChain || opcode == OpPtrAccessChain ||
         opcode == OpCopyObject || opcode == OpSelect || opcode == OpPhi;
+    // Pointers into workgroup memory made otherwise (passed to or from a
+    // function, converted) are not followed: refused.
+    const bool madeOtherwise = opcode == OpFunctionParameter ||
+                               opcode == OpFunctionCall ||
+                               opcode == OpBitcast || opcode == OpConvertUToPtr;
+    if (madeOtherwise && count >= 3) {
+      auto type = pointerClass.find(words[i + 1]);
+      if (type != pointerClass.end() && type->second == StorageClassWorkgroup)
+        return failure();
+    }
     if (makesPointer && count >= 3) {
       auto type = pointerClass.find(words[i + 1]);
       if (type != pointerClass.end()) {
@@ -992,11 +1016,24 @@ LogicalResult useVulkanMemoryModel(std::vector<std::uint32_t> &module) {
       if (count >= 3 && (shared(words[i + 1]) || shared(words[i + 2])))
         return failure(); // not emitted by the pipeline: not handled
       break;
-    default:
-      if (opcode >= OpAtomicLoad && opcode <= OpAtomicXor && count >= 4 &&
-          shared(words[i + (opcode == OpAtomicStore ? 1 : 3)]))
-        return failure(); // atomics carry their own semantics: not handled
+    case OpCooperativeMatrixStoreTensorNV:
+      if (count >= 2 && shared(words[i + 1]))
+        return failure(); // not emitted by the pipeline: not handled
       break;
+    default: {
+      // Atomics carry their own semantics: not handled.
+      const bool atomic =
+          (opcode >= OpAtomicLoad && opcode <= OpAtomicXor) ||
+          opcode == OpAtomicFlagTestAndSet || opcode == OpAtomicFlagClear ||
+          opcode == OpAtomicFMinEXT || opcode == OpAtomicFMaxEXT ||
+          opcode == OpAtomicFAddEXT;
+      const bool pointerFirst =
+          opcode == OpAtomicStore || opcode == OpAtomicFlagClear;
+      if (atomic && count >= (pointerFirst ? 2u : 4u) &&
+          shared(words[i + (pointerFirst ? 1 : 3)]))
+        return failure();
+      break;
+    }
     }
     if (access) {
       if (instruction.size() > *mask)
@@ -1016,10 +1053,6 @@ LogicalResult useVulkanMemoryModel(std::vector<std::uint32_t> &module) {
       llvm::append_range(
           out, std::initializer_list<std::uint32_t>{
                    2u << 16 | OpCapability, CapabilityVulkanMemoryModel});
-      if (deviceScope)
-        llvm::append_range(out, std::initializer_list<std::uint32_t>{
-                                    2u << 16 | OpCapability,
-                                    CapabilityVulkanMemoryModelDeviceScope});
       // (Core from SPIR-V 1.5; an extension before.)
       if (words[1] < 0x00010500u)
         llvm::append_range(out, extensionWords("SPV_KHR_vulkan_memory_model"));

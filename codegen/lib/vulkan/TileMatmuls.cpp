@@ -537,7 +537,7 @@ struct TileMatmulsPass
     // Whether a cooperative product of `columns`-column tiles runs on
     // workgroup-scope matrices of its whole tiles (every tile inside C,
     // C's rows aligned, `chunks` 1: no split-K), and whether that kernel
-    // loads its matrices from the inputs (float16 rows in groups of 8 in
+    // loads its matrices from the inputs (16-bit rows in groups of 8 in
     // memory, K a whole number of steps of `step`).
     auto wholeTiles = [&](int64_t columns, int64_t chunks) {
       return cooperativeWorkgroupScope && cooperativeDirect && cAligned &&
@@ -564,6 +564,7 @@ struct TileMatmulsPass
       // (Whole tiles first: a product of fewer rows or columns than a tile
       // has no tiles to count, and splitFor divides by their number.)
       if (cooperativeTensorWideTiles && cooperativeTensorLoads &&
+          (!bfloat16Inputs || cooperativeTensorWideBf16) &&
           m % kCoopTileRows == 0 && n % wide.columns == 0 &&
           wholeTiles(wide.columns, splitFor(batches * (m / kCoopTileRows) *
                                                 (n / wide.columns),

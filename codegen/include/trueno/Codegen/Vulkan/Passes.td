@@ -521,6 +521,10 @@ def TileMatmuls : Pass<"trueno-tile-matmuls", "::mlir::func::FuncOp"> {
            "With cooperative-tensor-loads, products that load their matrices "
            "by tensor loads take 128x256 tiles of 8 subgroups (the other "
            "cooperative products keep cooperative-columns and -subgroups)">,
+    Option<"cooperativeTensorWideBf16", "cooperative-tensor-wide-bf16",
+           "bool", /*default=*/"false",
+           "With cooperative-tensor-wide-tiles, bfloat16 products take them "
+           "too (where the device lists bfloat16's shape)">,
     Option<"cooperativeDirect", "cooperative-direct", "bool",
            /*default=*/"true",
            "Tiles of the cooperative kernel inside C add their fragments to C "

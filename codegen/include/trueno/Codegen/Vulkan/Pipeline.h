@@ -106,6 +106,10 @@ struct VulkanPipelineOptions {
   /// subgroups, 8192 293-297 against 278-281 (docs/PERFORMANCE.md,
   /// fourteenth pass).
   bool cooperativeTensorWideTiles = false;
+  /// bfloat16 products take those tiles too (where the device lists the
+  /// shape for bfloat16 as well; trueno-tile-matmuls'
+  /// cooperative-tensor-wide-bf16).
+  bool cooperativeTensorWideBf16 = false;
   /// Tiles inside C add the accumulators to C by matrix loads and stores
   /// of their own, without workgroup memory or barriers
   /// (trueno-tile-matmuls' cooperative-direct;
@@ -250,16 +254,16 @@ loadMatricesThroughTensorLayouts(std::vector<std::uint32_t> &words);
 /// Moves a kernel's SPIR-V `words` from GLSL450's memory model to Vulkan's,
 /// which SPIR-V's validation rules require of modules with cooperative
 /// matrices: OpMemoryModel Vulkan and its capability (an extension before
-/// SPIR-V 1.5; VulkanMemoryModelDeviceScope where a barrier has Device
-/// scope), every access to workgroup memory (and to buffers, where a
+/// SPIR-V 1.5), every access to workgroup memory (and to buffers, where a
 /// barrier orders buffer memory) non-private, every barrier's release
 /// making the writes before it available and its acquire making them
 /// visible (what GLSL450's barriers imply), SequentiallyConsistent
 /// semantics as AcquireRelease. Fails (the words unchanged) where the
 /// words are not a module, already use the Vulkan memory model, or have
-/// what it does not handle (Coherent or Volatile decorations, atomics or
-/// memory copies of shared memory). The device must enable
-/// vulkanMemoryModel.
+/// what it does not handle (Coherent or Volatile decorations, atomics,
+/// memory copies or tensor stores of shared memory, pointers into
+/// workgroup memory passed between functions or converted, a barrier of
+/// Device scope). The device must enable vulkanMemoryModel.
 LogicalResult useVulkanMemoryModel(std::vector<std::uint32_t> &words);
 
 /// The version of encodeSpirvProgram's format; part of every Vulkan cache

@@ -38,9 +38,9 @@ struct VulkanDeviceInfo {
   bool float16 = false, int8 = false;       ///< arithmetic in shaders
   bool storage16 = false, storage8 = false; ///< 16/8-bit storage buffers
   bool timelineSemaphore = false;
-  /// The Vulkan memory model (and its Device scope), which kernels on
-  /// cooperative matrices use (useVulkanMemoryModel).
-  bool vulkanMemoryModel = false, vulkanMemoryModelDeviceScope = false;
+  /// The Vulkan memory model, which kernels on cooperative matrices use
+  /// (useVulkanMemoryModel).
+  bool vulkanMemoryModel = false;
   /// 16x16x16 cooperative matrices of float16 accumulating into float32,
   /// per subgroup of 32 threads (VK_KHR_cooperative_matrix on Vulkan 1.3:
   /// its shaders are SPIR-V 1.6): Trueno's float16 matrix products run on
