@@ -424,11 +424,40 @@ enum : std::uint32_t {
   OpTypeVector = 23,
   OpTypePointer = 32,
   OpUndef = 1,
+  OpMemoryModel = 14,
   OpFunction = 54,
+  OpFunctionParameter = 55,
+  OpFunctionCall = 57,
+  OpVariable = 59,
+  OpLoad = 61,
+  OpStore = 62,
+  OpCopyMemory = 63,
+  OpCopyMemorySized = 64,
   OpAccessChain = 65,
+  OpInBoundsAccessChain = 66,
+  OpPtrAccessChain = 67,
+  OpDecorate = 71,
+  OpMemberDecorate = 72,
+  OpCopyObject = 83,
+  OpConvertUToPtr = 120,
+  OpBitcast = 124,
+  OpSelect = 169,
+  OpControlBarrier = 224,
+  OpMemoryBarrier = 225,
+  OpAtomicLoad = 227,
+  OpAtomicStore = 228,
+  OpAtomicXor = 242,
+  OpPhi = 245,
+  OpAtomicFlagTestAndSet = 318,
+  OpAtomicFlagClear = 319,
   OpTypeCooperativeMatrixKHR = 4456,
   OpCooperativeMatrixLoadKHR = 4457,
+  OpCooperativeMatrixStoreKHR = 4458,
   OpCooperativeMatrixLoadTensorNV = 5367,
+  OpCooperativeMatrixStoreTensorNV = 5368,
+  OpAtomicFMinEXT = 5614,
+  OpAtomicFMaxEXT = 5615,
+  OpAtomicFAddEXT = 6035,
   OpTypeTensorLayoutNV = 5370,
   OpCreateTensorLayoutNV = 5372,
   OpTensorLayoutSetDimensionNV = 5373,
@@ -454,6 +483,25 @@ instructionOffsets(const std::vector<std::uint32_t> &words) {
     i += count;
   }
   return at;
+}
+
+/// Where a module's sections end: just past its last OpCapability (where
+/// capabilities, then extensions, are added) and at its first OpFunction
+/// (where declarations are added); 0 where it has none.
+struct ModuleSections {
+  std::size_t afterCapabilities = 0, firstFunction = 0;
+};
+ModuleSections moduleSections(const std::vector<std::uint32_t> &words,
+                              ArrayRef<std::size_t> at) {
+  ModuleSections sections;
+  for (std::size_t i : at) {
+    std::uint32_t opcode = words[i] & 0xffff;
+    if (opcode == OpCapability)
+      sections.afterCapabilities = i + (words[i] >> 16);
+    else if (opcode == OpFunction && sections.firstFunction == 0)
+      sections.firstFunction = i;
+  }
+  return sections;
 }
 
 /// 32-bit constants by id: their value and type's id.
@@ -538,14 +586,14 @@ LogicalResult retypeBFloat16Matrices(std::vector<std::uint32_t> &words) {
     return failure();
   // The float16 type and where the capabilities end.
   std::optional<std::uint32_t> half;
-  std::size_t lastCapability = 0, halfAt = 0;
+  std::size_t halfAt = 0;
   for (std::size_t i : *at) {
     std::uint32_t count = words[i] >> 16, opcode = words[i] & 0xffff;
-    if (opcode == OpCapability)
-      lastCapability = i + count;
-    else if (opcode == OpTypeFloat && count == 3 && words[i + 2] == 16)
+    if (opcode == OpTypeFloat && count == 3 && words[i + 2] == 16)
       half = words[i + 1], halfAt = i + count;
   }
+  const std::size_t lastCapability =
+      moduleSections(words, *at).afterCapabilities;
   if (!half || lastCapability == 0)
     return failure();
   auto constants = wordConstants(words, *at);
@@ -666,13 +714,9 @@ loadMatricesThroughTensorLayouts(std::vector<std::uint32_t> &words) {
     return failure();
   // Each instruction's result id's definition, for a pointer's pointee.
   llvm::DenseMap<std::uint32_t, std::size_t> definition;
-  std::size_t lastCapability = 0, firstFunction = 0;
+  const auto [lastCapability, firstFunction] = moduleSections(words, *at);
   for (std::size_t i : *at) {
     std::uint32_t count = words[i] >> 16, opcode = words[i] & 0xffff;
-    if (opcode == OpCapability)
-      lastCapability = i + count;
-    else if (opcode == OpFunction && firstFunction == 0)
-      firstFunction = i;
     if (count >= 2 && (opcode == OpTypeInt || opcode == OpTypeFloat ||
                        opcode == OpTypeVector || opcode == OpTypePointer))
       definition[words[i + 1]] = i;
@@ -823,35 +867,6 @@ LogicalResult useVulkanMemoryModel(std::vector<std::uint32_t> &module) {
   // (On a copy: new constants grow the id bound before every check is made.)
   std::vector<std::uint32_t> words = module;
   enum : std::uint32_t {
-    OpMemoryModel = 14,
-    OpDecorate = 71,
-    OpMemberDecorate = 72,
-    OpVariable = 59,
-    OpLoad = 61,
-    OpStore = 62,
-    OpCopyMemory = 63,
-    OpCopyMemorySized = 64,
-    OpInBoundsAccessChain = 66,
-    OpPtrAccessChain = 67,
-    OpCopyObject = 83,
-    OpSelect = 169,
-    OpPhi = 245,
-    OpControlBarrier = 224,
-    OpMemoryBarrier = 225,
-    OpAtomicLoad = 227,
-    OpAtomicStore = 228,
-    OpAtomicXor = 242,
-    OpCooperativeMatrixStoreKHR = 4458,
-    OpFunctionParameter = 55,
-    OpFunctionCall = 57,
-    OpConvertUToPtr = 120,
-    OpBitcast = 124,
-    OpAtomicFlagTestAndSet = 318,
-    OpAtomicFlagClear = 319,
-    OpCooperativeMatrixStoreTensorNV = 5368,
-    OpAtomicFMinEXT = 5614,
-    OpAtomicFMaxEXT = 5615,
-    OpAtomicFAddEXT = 6035,
     CapabilityVulkanMemoryModel = 5345,
     MemoryModelVulkan = 3,
     DecorationVolatile = 21,
@@ -873,9 +888,12 @@ LogicalResult useVulkanMemoryModel(std::vector<std::uint32_t> &module) {
   std::optional<std::vector<std::size_t>> at = instructionOffsets(words);
   if (!at)
     return failure();
+  if (declaresCapability(words, CapabilityVulkanMemoryModel))
+    return failure(); // already in the Vulkan memory model
   auto constants = wordConstants(words, *at);
-  std::size_t lastCapability = 0, memoryModel = 0, firstFunction = 0;
-  bool alreadyVulkan = false, buffersShared = false;
+  const auto [lastCapability, firstFunction] = moduleSections(words, *at);
+  std::size_t memoryModel = 0;
+  bool buffersShared = false;
   // Pointer types by storage class, then the pointers into workgroup
   // memory and into buffers (variables, access chains and the copies,
   // selections and phis of pointers).
@@ -883,14 +901,8 @@ LogicalResult useVulkanMemoryModel(std::vector<std::uint32_t> &module) {
   llvm::DenseSet<std::uint32_t> workgroup, buffer;
   for (std::size_t i : *at) {
     std::uint32_t count = words[i] >> 16, opcode = words[i] & 0xffff;
-    if (opcode == OpCapability) {
-      lastCapability = i + count;
-      alreadyVulkan |=
-          count == 2 && words[i + 1] == CapabilityVulkanMemoryModel;
-    } else if (opcode == OpMemoryModel && count == 3) {
+    if (opcode == OpMemoryModel && count == 3) {
       memoryModel = i;
-    } else if (opcode == OpFunction && firstFunction == 0) {
-      firstFunction = i;
     } else if ((opcode == OpDecorate && count >= 3 &&
                 (words[i + 2] == DecorationCoherent ||
                  words[i + 2] == DecorationVolatile)) ||
@@ -938,8 +950,7 @@ LogicalResult useVulkanMemoryModel(std::vector<std::uint32_t> &module) {
       }
     }
   }
-  if (alreadyVulkan || memoryModel == 0 || lastCapability == 0 ||
-      firstFunction == 0)
+  if (memoryModel == 0 || lastCapability == 0 || firstFunction == 0)
     return failure();
   // Memory other invocations read or write: workgroup memory always,
   // buffers where a barrier orders them between invocations.
