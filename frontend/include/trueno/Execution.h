@@ -66,6 +66,11 @@ struct RuntimeStats {
   /// except that those issued while the GPU has two submissions or more
   /// still to run join one open submission (sent as it runs out).
   std::int64_t deviceSubmissions = 0;
+  /// Entries in the list of tensors with an in-place write still to run,
+  /// which every realize computes (a loop of parameter updates runs as one
+  /// program): each such tensor once, so a training loop keeps it at the
+  /// count of tensors it updates.
+  std::int64_t pendingWrites = 0;
 };
 
 /// Counters since the process started.

@@ -633,7 +633,14 @@ void commitWrite(const std::shared_ptr<Storage> &storage,
   if (storage->isPending())
     storage->pendingNode()->target.reset(); // no longer this storage's value
   storage->setPending(next);
-  s.writes.push_back(storage);
+  // Once: every realize reads the list, and a training loop writes the
+  // same parameters and optimizer states every step (the list grew by
+  // their count each step, a realize's time with it, while they stayed
+  // pending from one realize to the next).
+  if (!storage->listedAsWrite) {
+    storage->listedAsWrite = true;
+    s.writes.push_back(storage);
+  }
   trackPending(storage, next);
 }
 
@@ -776,6 +783,8 @@ void realize(Storage &root) {
     orderAll(true);
   std::erase_if(s.writes, [](const std::weak_ptr<Storage> &w) {
     auto p = w.lock();
+    if (p && !p->isPending())
+      p->listedAsWrite = false;
     return !p || !p->isPending();
   });
 
@@ -1031,6 +1040,7 @@ RuntimeStats runtimeStats() {
   stats.deviceMs = static_cast<double>(runtime::vulkanBusyNanos()) / 1e6;
   stats.deviceWaits = c.deviceWaits.load();
   stats.deviceSubmissions = c.deviceSubmissions.load();
+  stats.pendingWrites = static_cast<std::int64_t>(s.writes.size());
   return stats;
 }
 

@@ -132,6 +132,10 @@ public:
     const void *version = nullptr;
   };
   GradState *gradStateIfAny() { return grad_.get(); }
+  /// Whether the lazy graph's list of pending writes holds this storage
+  /// (Lazy.cpp; read and written under its lock): a storage written every
+  /// step is listed once, not once a write.
+  bool listedAsWrite = false;
   GradState &gradState() {
     if (!grad_)
       grad_ = std::make_unique<GradState>();
