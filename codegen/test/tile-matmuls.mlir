@@ -6,6 +6,7 @@
 // RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 large-tiles=true' | FileCheck %s --check-prefix=LARGE
 // RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 cooperative-matrix=true cooperative-wide-loads=false' | FileCheck %s --check-prefix=COOP
 // RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 prefetch=true' | FileCheck %s --check-prefix=PREFETCH
+// RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 tile-group-rows=4' | FileCheck %s --check-prefix=GROUP
 // RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 cooperative-matrix=true cooperative-wide-loads=false cooperative-buffers=2' | FileCheck %s --check-prefix=COOP2
 // RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 cooperative-matrix=true cooperative-wide-loads=false cooperative-columns=256 cooperative-step=64 cooperative-buffers=2 workgroup-memory=49152' | FileCheck %s --check-prefix=COOP256
 // RUN: trueno-opt %s '-trueno-tile-matmuls=workgroup-size=256 cooperative-matrix=true cooperative-wide-loads=false cooperative-step=64' | FileCheck %s --check-prefix=COOP64
@@ -64,6 +65,24 @@ func.func @batched(%a: memref<3x64x70xf32>, %b: memref<3x70x128xf32, strided<[89
 // CHECK-LABEL: func.func @large
 // CHECK: gpu.launch blocks({{.*}}) in (%{{.*}} = %c1056,
 // CHECK-DAG: memref.alloc() : memref<64x16xf32, 3>
+// With tile-group-rows=4, the 32 x 33 tiles are taken 4 rows at a time,
+// column by column: tile t of the 4 x 33 = 132 of its group is at row
+// 4 (t / 132) + t % 4 and column (t % 132) / 4 (rows: the group's, at most
+// 4, fewer in a last group).
+// GROUP-LABEL: func.func @large
+// GROUP: scf.for %[[T:.*]] = %{{.*}} to %c1056
+// GROUP: %[[IN:.*]] = arith.remui %[[T]], %c1056
+// GROUP: arith.divui %[[T]], %c1056
+// GROUP: %[[G:.*]] = arith.divui %[[IN]], %c132
+// GROUP: %[[W:.*]] = arith.remui %[[IN]], %c132
+// GROUP: %[[F:.*]] = arith.muli %[[G]], %c4
+// GROUP: %[[LEFT:.*]] = arith.subi %c32{{.*}}, %[[F]]
+// GROUP: %[[R:.*]] = arith.minui %[[LEFT]], %c4
+// GROUP: %[[IR:.*]] = arith.remui %[[W]], %[[R]]
+// GROUP: %[[ROW:.*]] = arith.addi %[[F]], %[[IR]]
+// GROUP: %[[COL:.*]] = arith.divui %[[W]], %[[R]]
+// GROUP: arith.muli %[[ROW]], %c64
+// GROUP: arith.muli %[[COL]], %c64
 // LARGE-LABEL: func.func @large
 // LARGE: gpu.launch blocks({{.*}}) in (%{{.*}} = %c272,
 // LARGE-DAG: memref.alloc() : memref<128x16xf32, 3>

@@ -133,6 +133,10 @@ public:
     options_.maxWorkgroupCount = info.maxWorkgroupCount[0];
     if (auto tile = choiceSetting("TRUENO_VULKAN_MATMUL_TILE", {"64", "128"}))
       options_.largeMatmulTiles = *tile == "128";
+    if (auto group = numberSetting(
+            "TRUENO_VULKAN_MATMUL_TILE_GROUP", "tile rows a group, 1 to 64",
+            [](std::int64_t v) { return v >= 1 && v <= 64; }))
+      options_.tileGroupRows = *group;
     if (auto prefetch =
             choiceSetting("TRUENO_VULKAN_MATMUL_PREFETCH", {"0", "1"}))
       options_.matmulPrefetch = *prefetch == "1";

@@ -659,6 +659,71 @@ TEST_CASE("kernels moved to the Vulkan memory model run as they did") {
   checkNoValidationMessages();
 }
 
+TEST_CASE("products take their tiles in groups of rows and compute the "
+          "same bits") {
+  // trueno-tile-matmuls' tile-group-rows: each workgroup's tiles in another
+  // order, each output's sum as before. A batched product of 5 x 4 tiles of
+  // 64 (groups of 3 rows leave a last group of 2), over 7 workgroups that
+  // each take several tiles, and over as many workgroups as tiles.
+  std::shared_ptr<VulkanDevice> device = testDevice();
+  if (!device)
+    return;
+  const char *source = R"(
+    func.func @product(%a: tensor<2x300x70xf32>, %b: tensor<2x70x200xf32>) -> tensor<2x300x200xf32> {
+      %p = trueno.matmul %a, %b : tensor<2x300x70xf32>, tensor<2x70x200xf32> -> tensor<2x300x200xf32>
+      return %p : tensor<2x300x200xf32>
+    }
+  )";
+  std::mt19937 rng(2468);
+  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+  std::vector<float> a(2 * 300 * 70), b(2 * 70 * 200);
+  for (float &v : a)
+    v = uniform(rng);
+  for (float &v : b)
+    v = uniform(rng);
+  auto aBuffer = upload(*device, a), bBuffer = upload(*device, b);
+  std::vector<float> expected(2 * 300 * 200);
+  for (int batch = 0; batch < 2; ++batch)
+    for (int i = 0; i < 300; ++i)
+      for (int j = 0; j < 200; ++j) {
+        double sum = 0;
+        for (int k = 0; k < 70; ++k)
+          sum += double(a[(batch * 300 + i) * 70 + k]) *
+                 double(b[(batch * 70 + k) * 200 + j]);
+        expected[(batch * 300 + i) * 200 + j] = static_cast<float>(sum);
+      }
+  std::vector<float> first;
+  for (std::int64_t workgroups : {std::int64_t{7}, std::int64_t{65535}})
+    for (std::int64_t groupRows : {1, 3, 8}) {
+      CAPTURE(workgroups);
+      CAPTURE(groupRows);
+      mlir::trueno::VulkanPipelineOptions options;
+      options.workgroupSize = 256; // (the product's tiles)
+      options.maxWorkgroupCount = std::min<std::int64_t>(
+          workgroups, device->info().maxWorkgroupCount[0]);
+      options.tileGroupRows = groupRows;
+      trueno::testing::CompiledKernels compiled =
+          trueno::testing::compileForVulkan(source, options);
+      REQUIRE_MESSAGE(compiled.ok, compiled.diagnostics);
+      REQUIRE(compiled.kernels.size() == 1);
+      CHECK(compiled.kernels[0].workgroupCount[0] ==
+            std::min<std::int64_t>(workgroups, 2 * 5 * 4));
+      auto out = upload(*device, std::vector<float>(expected.size(), -7.0f));
+      run(*device, device, compiled.kernels[0],
+          {aBuffer.get(), bBuffer.get(), out.get()});
+      std::vector<float> got = download(*device, *out);
+      std::size_t wrong = 0;
+      for (std::size_t i = 0; i < got.size(); ++i)
+        wrong += !(std::abs(got[i] - expected[i]) <=
+                   1e-5f * (1 + std::abs(expected[i])));
+      CHECK(wrong == 0);
+      if (first.empty())
+        first = got;
+      CHECK(got == first);
+    }
+  checkNoValidationMessages();
+}
+
 TEST_CASE("commands that touch nothing another wrote need no barrier") {
   std::shared_ptr<VulkanDevice> device = testDevice();
   if (!device)

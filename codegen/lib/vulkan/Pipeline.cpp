@@ -178,6 +178,7 @@ std::string vulkanStagePipeline(VulkanStage stage,
            " prefetch=" + flag(options.matmulPrefetch) +
            " implicit-gemm=" + flag(options.implicitGemm) +
            " max-workgroup-count=" + std::to_string(options.maxWorkgroupCount) +
+           " tile-group-rows=" + std::to_string(options.tileGroupRows) +
            "},"
            "convert-linalg-to-parallel-loops,canonicalize,"
            "loop-invariant-code-motion,trueno-register-accumulators,"

@@ -7,7 +7,8 @@
 //     As: Tx16 and Bs: 16xT in workgroup memory (T = 16 P: 64 or 128)
 //     tx = tid % 16, ty = tid / 16
 //     scf.for tile = block to batches * tilesM * tilesN step G {
-//       m0, n0: the tile's first row and column
+//       m0, n0: the tile's first row and column (row by row, or in groups
+//               of `tile-group-rows` tile rows, column by column)
 //       acc[P * P] = 0 (loop-carried: registers)
 //       scf.for k0 = 0 to K step 16 {
 //         As[e / 16][e % 16] = A[m0 + e / 16][k0 + e % 16] or 0  (e = tid +
@@ -716,10 +717,32 @@ struct TileMatmulsPass
       kEnd = b.create<arith::MinUIOp>(
           loc, b.create<arith::AddIOp>(loc, kBegin, index(chunk)), index(k));
     }
-    Value tn = b.create<arith::RemUIOp>(loc, t, index(tilesN));
-    t = b.create<arith::DivUIOp>(loc, t, index(tilesN));
-    Value tm = b.create<arith::RemUIOp>(loc, t, index(tilesM));
-    Value batch = b.create<arith::DivUIOp>(loc, t, index(tilesM));
+    // The tile's row and column: row by row, or in groups of `groupRows`
+    // tile rows taken column by column (the last group may be shorter),
+    // so that the workgroups running at once read a few columns of B as
+    // well as a few rows of A, and find them in the L2 cache.
+    const int64_t groupRows = std::min<int64_t>(tileGroupRows, tilesM);
+    Value tm, tn, batch;
+    if (groupRows <= 1 || tilesN == 1) {
+      tn = b.create<arith::RemUIOp>(loc, t, index(tilesN));
+      t = b.create<arith::DivUIOp>(loc, t, index(tilesN));
+      tm = b.create<arith::RemUIOp>(loc, t, index(tilesM));
+      batch = b.create<arith::DivUIOp>(loc, t, index(tilesM));
+    } else {
+      Value inBatch = b.create<arith::RemUIOp>(loc, t, index(tilesM * tilesN));
+      batch = b.create<arith::DivUIOp>(loc, t, index(tilesM * tilesN));
+      Value group =
+          b.create<arith::DivUIOp>(loc, inBatch, index(groupRows * tilesN));
+      Value within =
+          b.create<arith::RemUIOp>(loc, inBatch, index(groupRows * tilesN));
+      Value first = b.create<arith::MulIOp>(loc, group, index(groupRows));
+      Value rows = b.create<arith::MinUIOp>(
+          loc, b.create<arith::SubIOp>(loc, index(tilesM), first),
+          index(groupRows));
+      tm = b.create<arith::AddIOp>(loc, first,
+                                   b.create<arith::RemUIOp>(loc, within, rows));
+      tn = b.create<arith::DivUIOp>(loc, within, rows);
+    }
     Value m0 = b.create<arith::MulIOp>(loc, tm, index(tileM));
     Value n0 = b.create<arith::MulIOp>(loc, tn, index(tileN));
     // Indices into A, B or C: the batch first where there is one.

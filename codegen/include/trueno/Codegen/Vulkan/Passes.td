@@ -551,6 +551,10 @@ def TileMatmuls : Pass<"trueno-tile-matmuls", "::mlir::func::FuncOp"> {
            "from a zero-padded buffer or not) from the copy's source">,
     Option<"maxWorkgroupCount", "max-workgroup-count", "int64_t",
            /*default=*/"65535", "Workgroups a launch may have">,
+    Option<"tileGroupRows", "tile-group-rows", "int64_t", /*default=*/"1",
+           "Workgroups take C's tiles in groups of this many tile rows, "
+           "column by column within a group (1: row by row), so that the "
+           "workgroups running at once share rows of A and columns of B">,
   ];
   let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::scf::SCFDialect",
                            "::mlir::arith::ArithDialect",

@@ -130,6 +130,12 @@ struct VulkanPipelineOptions {
   /// (maxComputeSharedMemorySize): the cooperative kernel's shape is the
   /// one asked for or the nearest that fits.
   std::int64_t maxWorkgroupMemory = 49152;
+  /// Workgroups take a product's tiles in groups of this many tile rows,
+  /// column by column within a group (trueno-tile-matmuls'
+  /// tile-group-rows; TRUENO_VULKAN_MATMUL_TILE_GROUP): 1 takes them row
+  /// by row, each wave of workgroups reading a few rows of A against all
+  /// of B.
+  std::int64_t tileGroupRows = 1;
   /// Matrix products on float32 tiles load the next step's tile elements
   /// into registers before the current step's arithmetic (trueno-tile-
   /// matmuls' prefetch; TRUENO_VULKAN_MATMUL_PREFETCH=1). The cooperative
