@@ -494,22 +494,41 @@ Tensor classLoss(const Tensor &logProbs, const Tensor &target,
                        indices[i], i, classes);
     }
   }
-  TensorOptions int64 = TensorOptions(DType::Int64).withDevice(device);
-  Tensor safe = fromVector(indices, expected, int64);
-  Tensor keep =
-      fromVector(kept, expected, TensorOptions(DType::Bool).withDevice(device));
+  // Where no target is ignored (a training batch, as a rule), the target
+  // itself is read and nothing is masked: no tensors made from host values,
+  // which on a GPU were two uploads a step. The sums and quotients are the
+  // same (a mask of ones multiplies exactly and sums to the count).
+  const bool allKept =
+      std::all_of(kept.begin(), kept.end(), [](std::uint8_t k) { return k; });
+  std::optional<Tensor> keep;
+  Tensor safe = target;
+  if (!allKept || target.dtype() != DType::Int64)
+    safe = fromVector(indices, expected,
+                      TensorOptions(DType::Int64).withDevice(device));
+  if (!allKept)
+    keep = fromVector(kept, expected,
+                      TensorOptions(DType::Bool).withDevice(device));
   Tensor v = logProbs.to(compute, where);
   Tensor picked = gather(v, classDim, safe.unsqueeze(classDim, where), where)
                       .squeeze(classDim, where);
-  // Per-element weight: the class weight, 0 where ignored.
-  Tensor w = keep.to(compute, where);
-  if (weight)
-    w = mul(
-        w,
-        indexSelect(*weight, 0, safe.flatten(), where).reshape(expected, where),
-        where);
-  Tensor nll = neg(mul(picked, w, where), where);
+  // Per-element weight: the class weight, 0 where ignored; none (ones)
+  // where every target is kept and the classes are not weighted.
+  std::optional<Tensor> w;
+  if (keep)
+    w = keep->to(compute, where);
+  if (weight) {
+    Tensor classWeights =
+        indexSelect(*weight, 0, safe.flatten(), where).reshape(expected, where);
+    w = w ? mul(*w, classWeights, where) : classWeights;
+  }
+  Tensor nll = neg(w ? mul(picked, *w, where) : picked, where);
   auto total = [&](const Tensor &t) { return sum(t, {}, false, where); };
+  // The mean's divisor: the kept targets' summed class weights, or their
+  // count.
+  auto divisor = [&](const Tensor &numerator) {
+    return w ? div(numerator, total(*w), where)
+             : div(numerator, static_cast<double>(indices.size()), where);
+  };
   Tensor result;
   switch (options.reduction) {
   case LossReduction::None:
@@ -519,7 +538,7 @@ Tensor classLoss(const Tensor &logProbs, const Tensor &target,
     result = total(nll);
     break;
   case LossReduction::Mean:
-    result = div(total(nll), total(w), where); // 0/0 = NaN if all ignored
+    result = divisor(total(nll)); // 0/0 = NaN if all ignored
     break;
   }
   double eps = options.labelSmoothing;
@@ -530,8 +549,9 @@ Tensor classLoss(const Tensor &logProbs, const Tensor &target,
       column[classDim] = classes;
       scaled = mul(v, weight->reshape(column, where), where);
     }
-    Tensor smooth = trueno::where(
-        keep, neg(sum(scaled, {classDim}, false, where), where), 0.0, where);
+    Tensor smooth = neg(sum(scaled, {classDim}, false, where), where);
+    if (keep)
+      smooth = trueno::where(*keep, smooth, 0.0, where);
     Tensor reduced;
     switch (options.reduction) {
     case LossReduction::None:
@@ -543,7 +563,7 @@ Tensor classLoss(const Tensor &logProbs, const Tensor &target,
     case LossReduction::Mean:
       // As PyTorch: divided like the nll term, by the kept targets' summed
       // class weights (their count without weights).
-      reduced = div(total(smooth), total(w), where);
+      reduced = divisor(total(smooth));
       break;
     }
     result =
