@@ -17,7 +17,8 @@
 // download_256MiB, exp_fma_16M(_pipelined), softmax_4096x4096(_pipelined),
 // sum_256M(_pipelined), rowsum_256M,
 // sumlayout_256M, matmul_{f32,f16,bf16}_N, small_program(_pipelined),
-// conv2d_fmnist, fmnist_train_step, compile)
+// conv2d_fmnist, fmnist_train_step, compile; and, only when named,
+// train_step_drift)
 //
 //===----------------------------------------------------------------------===//
 #include "FashionMnistModel.h"
@@ -393,6 +394,42 @@ int main(int argc, char **argv) {
                  "%.3f ms of host time (median; TRUENO_DEBUG=1 splits the "
                  "realize that follows)\n",
                  last, recording[recording.size() / 2]);
+  }
+  // The training step 3000 times: ms a step over the first and the last
+  // 500 (after 20 that compile), which must not grow with the steps (the
+  // pending writes a realize walks grew by every write of every step:
+  // docs/PERFORMANCE.md). Only when named: it takes minutes on lavapipe.
+  if (!only.empty() && wanted("train_step_drift")) {
+    std::int64_t batch = std::max<std::int64_t>(1, 64 / scale);
+    Generator gen(0);
+    auto model = tools::makeFashionMnistModel();
+    model->to(device);
+    optim::Adam optimizer(model->parameters(), {.lr = 1e-3});
+    Tensor images = randn({batch, 1, 28, 28}, on);
+    Tensor labels = randint(0, 10, {batch}, gen).to(device);
+    auto step = [&] {
+      Tensor loss = crossEntropy((*model)(images), labels);
+      optimizer.zeroGrad();
+      loss.backward();
+      optimizer.step();
+      (void)loss.item<float>();
+    };
+    for (int i = 0; i < 20; ++i)
+      step();
+    double first = 0, last = 0;
+    for (int i = 0; i < 3000; ++i) {
+      auto start = Clock::now();
+      step();
+      if (i < 500)
+        first += msSince(start);
+      else if (i >= 2500)
+        last += msSince(start);
+    }
+    std::printf("{\"case\": \"train_step_drift\", \"first_500_ms\": %.4f, "
+                "\"last_500_ms\": %.4f, \"pending_writes\": %lld}\n",
+                first / 500, last / 500,
+                static_cast<long long>(runtimeStats().pendingWrites));
+    std::fflush(stdout);
   }
   // Compile time of a program never seen (SPIR-V, shader modules,
   // pipelines): a fresh chain each time.
