@@ -456,6 +456,19 @@ TEST_CASE("a training step's gradients on the device match the CPU's") {
     INFO("value " << i);
     CHECK(maxError(onGpu[i], onCpu[i]) < 1e-5);
   }
+  // The loss of the device's scores against targets on the host and on the
+  // device, an int32 target, and targets ignored: crossEntropy reads an
+  // int64 target itself (one on the host as the program's host input) and
+  // makes the others from host values.
+  Tensor scores = randn({16, 4}, gen);
+  Tensor ignored = target.clone();
+  ignored.setAt({3}, -100);
+  for (const Tensor &t : {target, target.to(kInt32), ignored}) {
+    Tensor want = crossEntropy(scores, t);
+    CHECK(maxError(crossEntropy(scores.to(*device), t), want) < 1e-6);
+    CHECK(maxError(crossEntropy(scores.to(*device), t.to(*device)), want) <
+          1e-6);
+  }
 }
 
 TEST_CASE("the second derivative of a 3x3 max pool compiles and matches") {
