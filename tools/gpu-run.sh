@@ -3,7 +3,7 @@
 # unpacks .gpu/bundle.tar.xz (made here by tools/gpu-bundle.sh), finds the
 # NVIDIA Vulkan driver, runs the Vulkan test suite on the GPU under the
 # validation layer, then the benchmarks, and writes logs under $OUT.
-# Usage there: bash tools/gpu-run.sh [tests|bench|sweep|matmul|unroll|merge|cases|slowdown|profile|coopmat|coopshape|step|all|none]
+# Usage there: bash tools/gpu-run.sh [tests|bench|sweep|matmul|unroll|merge|cases|slowdown|profile|coopmat|coopshape|step|drift|groups|all|none]
 set -uo pipefail
 what="${1:-all}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -240,6 +240,37 @@ conv = cuda_ms(lambda: torch.nn.functional.conv2d(x, w, b, padding=1))
 print(f"torch conv2d_fmnist: {conv:.4f} ms")
 print(f"torch fmnist_train_step: {fmnist_step_ms(64):.4f} ms")
 PY
+fi
+if [ "$what" = drift ]; then
+  # The training step's time a step over the first and the last 500 of
+  # 3000 (the pending writes a realize walks once grew every step), then
+  # the step as the table times it, twice, and PyTorch's in the same call.
+  TRUENO_DEVICE=vulkan trueno-vulkan-bench 1 train_step_drift 2>&1 |
+    grep '"case"' | tee "$out/drift.txt"
+  for round in 1 2; do
+    TRUENO_DEVICE=vulkan trueno-vulkan-bench 1 fmnist_train_step 2>&1 |
+      grep -E '"case"|took'
+  done 2>&1 | tee -a "$out/drift.txt"
+  "$python" - <<PY 2>&1 | tee -a "$out/drift.txt"
+import sys
+sys.path.insert(0, "$root/benchmarks")
+from gpu_compare import fmnist_step_ms
+print(f"torch fmnist_train_step: {fmnist_step_ms(64):.4f} ms")
+PY
+fi
+if [ "$what" = groups ]; then
+  # Products' tiles taken in groups of 1 (the default), 4, 8 and 16 tile
+  # rows (TRUENO_VULKAN_MATMUL_TILE_GROUP), each a process of its own, two
+  # alternated rounds; cuBLAS in the same call.
+  for round in 1 2; do
+    for g in 1 4 8 16; do
+      echo "group $g round $round"
+      TRUENO_VULKAN_MATMUL_TILE_GROUP=$g TRUENO_DEVICE=vulkan trueno-vulkan-bench 1 \
+        matmul_f16_4096,matmul_f16_8192,matmul_bf16_8192,matmul_f32_4096 2>&1 | grep '"case"'
+    done
+  done 2>&1 | tee "$out/groups.txt"
+  (cd "$root/benchmarks" && "$python" -c "import gpu_compare as g; g.print_f16_products((4096, 8192)); g.print_f16_products((4096, 8192), 'bf16')") 2>&1 |
+    tee -a "$out/groups.txt"
 fi
 if [ "$what" = step ] || [ "$what" = all ]; then
   # The training step's host time: its fence wait polling 200 us before
