@@ -32,6 +32,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -97,6 +98,32 @@ void report(const std::string &name, double ms, const std::string &unit,
               amount / (ms * 1e-3) / scale);
   std::fflush(stdout);
 }
+
+/// The main job's model (tools/trueno-fashion-mnist) with Adam, and a batch
+/// of `batch` images and labels already on `device`: what the training
+/// step cases time.
+struct FashionMnistStep {
+  FashionMnistStep(std::int64_t batch, Device device)
+      : model(tools::makeFashionMnistModel()),
+        images(randn({batch, 1, 28, 28}, TensorOptions(device))) {
+    Generator gen(0);
+    labels = randint(0, 10, {batch}, gen).to(device);
+    model->to(device);
+    optimizer.emplace(model->parameters(), optim::AdamOptions{.lr = 1e-3});
+  }
+  /// Records one step (forward, cross entropy, backward, Adam's update)
+  /// and returns its loss, not yet computed.
+  Tensor record() {
+    Tensor loss = crossEntropy((*model)(images), labels);
+    optimizer->zeroGrad();
+    loss.backward();
+    optimizer->step();
+    return loss;
+  }
+  std::shared_ptr<nn::Sequential> model;
+  Tensor images, labels;
+  std::optional<optim::Adam> optimizer;
+};
 
 } // namespace
 
@@ -367,23 +394,14 @@ int main(int argc, char **argv) {
   // Adam's update, on a batch of 64 already on the device; the loss read
   // each step, as a training loop does.
   if (wanted("fmnist_train_step")) {
-    std::int64_t batch = std::max<std::int64_t>(1, 64 / scale);
-    Generator gen(0);
-    auto model = tools::makeFashionMnistModel();
-    model->to(device);
-    optim::Adam optimizer(model->parameters(), {.lr = 1e-3});
-    Tensor images = randn({batch, 1, 28, 28}, on);
-    Tensor labels = randint(0, 10, {batch}, gen).to(device);
+    FashionMnistStep training(std::max<std::int64_t>(1, 64 / scale), device);
     float last = 0;
     // The host's time to record a step (the ops, before the loss is read
     // and the program runs): what the device cannot overlap.
     std::vector<double> recording;
     report("fmnist_train_step", medianMs([&] {
              auto start = Clock::now();
-             Tensor loss = crossEntropy((*model)(images), labels);
-             optimizer.zeroGrad();
-             loss.backward();
-             optimizer.step();
+             Tensor loss = training.record();
              recording.push_back(msSince(start));
              last = loss.item<float>();
            }),
@@ -400,20 +418,8 @@ int main(int argc, char **argv) {
   // pending writes a realize walks grew by every write of every step:
   // docs/PERFORMANCE.md). Only when named: it takes minutes on lavapipe.
   if (!only.empty() && wanted("train_step_drift")) {
-    std::int64_t batch = std::max<std::int64_t>(1, 64 / scale);
-    Generator gen(0);
-    auto model = tools::makeFashionMnistModel();
-    model->to(device);
-    optim::Adam optimizer(model->parameters(), {.lr = 1e-3});
-    Tensor images = randn({batch, 1, 28, 28}, on);
-    Tensor labels = randint(0, 10, {batch}, gen).to(device);
-    auto step = [&] {
-      Tensor loss = crossEntropy((*model)(images), labels);
-      optimizer.zeroGrad();
-      loss.backward();
-      optimizer.step();
-      (void)loss.item<float>();
-    };
+    FashionMnistStep training(std::max<std::int64_t>(1, 64 / scale), device);
+    auto step = [&] { (void)training.record().item<float>(); };
     for (int i = 0; i < 20; ++i)
       step();
     double first = 0, last = 0;

@@ -783,9 +783,10 @@ void realize(Storage &root) {
     orderAll(true);
   std::erase_if(s.writes, [](const std::weak_ptr<Storage> &w) {
     auto p = w.lock();
-    if (p && !p->isPending())
+    const bool done = !p || !p->isPending();
+    if (p && done)
       p->listedAsWrite = false;
-    return !p || !p->isPending();
+    return done;
   });
 
   // The state's graph, unless a realize below this one has it.
