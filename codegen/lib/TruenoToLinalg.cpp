@@ -20,6 +20,7 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/Transforms/DialectConversion.h"
 
+#include <cmath>
 
 namespace mlir::trueno {
 #define GEN_PASS_DEF_CONVERTTRUENOTOLINALG
@@ -491,6 +492,150 @@ struct GatherLowering : public OpConversionPattern<GatherOp> {
   }
 };
 
+/// `trueno.random_uniform`: a parallel generic over the result whose body
+/// computes its element's Philox4x32-10 block from the linear position
+/// (linalg.index), as the host's `Generator::block` does (Random.cpp), and
+/// turns the element's words into a uniform value by docs/RANDOM.md's
+/// recipe. The key and the first counter are rank-0 operands read by
+/// every element.
+struct RandomUniformLowering : public OpConversionPattern<RandomUniformOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(RandomUniformOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto resultType = cast<RankedTensorType>(op.getType());
+    int64_t rank = resultType.getRank();
+    Type element = resultType.getElementType();
+    int64_t wordsPerValue = element.isF64() ? 2 : 1;
+    // The words of the last element lie in the first 2^32 blocks after
+    // the counter when there are fewer than 2^34 of them, so a block's
+    // offset from the counter is a 32-bit number (always on a GPU, whose
+    // tensors have fewer than 2^31 elements); only bigger tensors need
+    // 64-bit integers.
+    bool wideOffsets =
+        resultType.getNumElements() * wordsPerValue >= (1ll << 34);
+    SmallVector<AffineMap> maps(4,
+                                AffineMap::get(rank, 0, rewriter.getContext()));
+    auto generic = buildGeneric(
+        rewriter, op.getLoc(), resultType, adaptor.getOperands(), maps,
+        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+          Type i32 = b.getI32Type();
+          auto c32 = [&](uint32_t v) -> Value {
+            return b.create<arith::ConstantOp>(
+                l, b.getI32IntegerAttr(static_cast<int32_t>(v)));
+          };
+          auto cIndex = [&](int64_t v) -> Value {
+            return b.create<arith::ConstantIndexOp>(l, v);
+          };
+          // The element's row-major position, then its first word's block
+          // (offset from the counter) and place in the block.
+          SmallVector<Value> coordinates;
+          for (int64_t d = 0; d < rank; ++d)
+            coordinates.push_back(b.create<linalg::IndexOp>(l, d));
+          Value position = rank ? coordinates[0] : cIndex(0);
+          for (int64_t d = 1; d < rank; ++d)
+            position = b.create<arith::AddIOp>(
+                l,
+                b.create<arith::MulIOp>(l, position,
+                                        cIndex(resultType.getDimSize(d))),
+                coordinates[d]);
+          Value word = wordsPerValue == 1
+                           ? position
+                           : b.create<arith::MulIOp>(l, position, cIndex(2));
+          Value block = b.create<arith::ShRUIOp>(l, word, cIndex(2));
+          Value place = b.create<arith::IndexCastOp>(
+              l, i32, b.create<arith::AndIOp>(l, word, cIndex(3)));
+          Value blockLow = b.create<arith::IndexCastOp>(l, i32, block);
+          Value blockHigh = c32(0);
+          if (wideOffsets) {
+            Value wide = b.create<arith::IndexCastOp>(l, b.getI64Type(), block);
+            blockHigh = b.create<arith::TruncIOp>(
+                l, i32,
+                b.create<arith::ShRUIOp>(
+                    l, wide,
+                    b.create<arith::ConstantOp>(l, b.getI64IntegerAttr(32))));
+          }
+          // counter + block, a 64-bit sum of 32-bit halves. The carry is
+          // a comparison, not arith.addui_extended: LLVM's loop vectorizer
+          // leaves loops calling uadd.with.overflow scalar.
+          Value low = b.create<arith::AddIOp>(l, args[2], blockLow);
+          Value carry = b.create<arith::ExtUIOp>(
+              l, i32,
+              b.create<arith::CmpIOp>(l, arith::CmpIPredicate::ult, low,
+                                      blockLow));
+          Value high = b.create<arith::AddIOp>(
+              l, b.create<arith::AddIOp>(l, args[3], blockHigh), carry);
+          // Philox4x32-10 (Salmon et al.): ten rounds of two 32x32->64-bit
+          // products, the key bumped by Weyl constants between rounds.
+          Value x[4] = {low, high, c32(0), c32(0)};
+          Value key0 = args[0], key1 = args[1];
+          for (int round = 0; round < 10; ++round) {
+            auto p0 =
+                b.create<arith::MulUIExtendedOp>(l, c32(0xD2511F53u), x[0]);
+            auto p1 =
+                b.create<arith::MulUIExtendedOp>(l, c32(0xCD9E8D57u), x[2]);
+            Value next[4] = {
+                b.create<arith::XOrIOp>(
+                    l, b.create<arith::XOrIOp>(l, p1.getHigh(), x[1]), key0),
+                p1.getLow(),
+                b.create<arith::XOrIOp>(
+                    l, b.create<arith::XOrIOp>(l, p0.getHigh(), x[3]), key1),
+                p0.getLow()};
+            std::copy(std::begin(next), std::end(next), std::begin(x));
+            if (round < 9) {
+              key0 = b.create<arith::AddIOp>(l, key0, c32(0x9E3779B9u));
+              key1 = b.create<arith::AddIOp>(l, key1, c32(0xBB67AE85u));
+            }
+          }
+          // The element's words: place 0..3 (one word), or 0 or 2 (two).
+          auto isPlace = [&](uint32_t p) -> Value {
+            return b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, place,
+                                           c32(p));
+          };
+          auto select = [&](Value cond, Value a, Value c) -> Value {
+            return b.create<arith::SelectOp>(l, cond, a, c);
+          };
+          auto toFloat = [&](Type type, Value bits) -> Value {
+            return b.create<arith::UIToFPOp>(l, type, bits);
+          };
+          auto scaled = [&](Value v, double scale) -> Value {
+            return b.create<arith::MulFOp>(
+                l, v,
+                b.create<arith::ConstantOp>(
+                    l, b.getFloatAttr(v.getType(), scale)));
+          };
+          if (wordsPerValue == 2) {
+            // ((w0 << 32 | w1) >> 11) * 2^-53 = w0 * 2^-32 + (w1 >> 11) *
+            // 2^-53: both terms and their sum are exact in a double, and
+            // no 64-bit integer is needed.
+            Value first = isPlace(0);
+            Value w0 = select(first, x[0], x[2]);
+            Value w1 = select(first, x[1], x[3]);
+            Type f64 = b.getF64Type();
+            return b.create<arith::AddFOp>(
+                l, scaled(toFloat(f64, w0), 0x1p-32),
+                scaled(toFloat(f64, b.create<arith::ShRUIOp>(l, w1, c32(11))),
+                       0x1p-53));
+          }
+          Value w =
+              select(isPlace(0), x[0],
+                     select(isPlace(1), x[1], select(isPlace(2), x[2], x[3])));
+          int bits = element.isF16() ? 11 : element.isBF16() ? 8 : 24;
+          // Fewer than 25 bits: exact in float32, then in the narrow type.
+          Value u =
+              scaled(toFloat(b.getF32Type(),
+                             b.create<arith::ShRUIOp>(l, w, c32(32 - bits))),
+                     std::ldexp(1.0, -bits));
+          if (!element.isF32())
+            u = b.create<arith::TruncFOp>(l, element, u);
+          return u;
+        });
+    rewriter.replaceOp(op, generic.getResults());
+    return success();
+  }
+};
+
 //===----------------------------------------------------------------------===//
 // Movement
 //===----------------------------------------------------------------------===//
@@ -519,8 +664,8 @@ struct TransposeLowering : public OpConversionPattern<TransposeOp> {
     SmallVector<AffineExpr> exprs(permutation.size());
     for (auto [d, p] : llvm::enumerate(permutation))
       exprs[p] = rewriter.getAffineDimExpr(d);
-    AffineMap map = AffineMap::get(permutation.size(), 0, exprs,
-                                   rewriter.getContext());
+    AffineMap map =
+        AffineMap::get(permutation.size(), 0, exprs, rewriter.getContext());
     rewriter.replaceOp(op, readThrough(rewriter, op.getLoc(), resultType,
                                        adaptor.getInput(), map));
     return success();
@@ -598,8 +743,7 @@ struct ReshapeLowering : public OpConversionPattern<ReshapeOp> {
                                                          inputType.getShape());
         groups && resultType.getRank() > inputType.getRank())
       middle = llvm::to_vector(inputType.getShape()); // a pure split
-    auto middleType =
-        RankedTensorType::get(middle, inputType.getElementType());
+    auto middleType = RankedTensorType::get(middle, inputType.getElementType());
     Value value = input;
     if (middleType != inputType) {
       auto groups =
@@ -649,9 +793,9 @@ Value insertWindow(ConversionPatternRewriter &rewriter, Location loc,
     }
   }
   if (anyNegative)
-    source = readThrough(
-        rewriter, loc, sourceType, source,
-        AffineMap::get(rank, 0, reversed, rewriter.getContext()));
+    source =
+        readThrough(rewriter, loc, sourceType, source,
+                    AffineMap::get(rank, 0, reversed, rewriter.getContext()));
   return rewriter.create<tensor::InsertSliceOp>(
       loc, source, dest, ValueRange{}, ValueRange{}, ValueRange{}, starts,
       sourceType.getShape(), strides);
@@ -794,8 +938,7 @@ struct ScatterLowering : public OpConversionPattern<OpTy> {
             ValueRange acc) -> scf::ValueVector {
           Value at = b.create<tensor::ExtractOp>(l, index, ivs);
           SmallVector<Value> position(ivs.begin(), ivs.end());
-          position[dim] =
-              b.create<arith::IndexCastOp>(l, b.getIndexType(), at);
+          position[dim] = b.create<arith::IndexCastOp>(l, b.getIndexType(), at);
           Value x = b.create<tensor::ExtractOp>(l, source, ivs);
           if (Add) {
             Value old = b.create<tensor::ExtractOp>(l, acc[0], position);
@@ -838,15 +981,16 @@ struct ConvertTruenoToLinalgPass
     // Every elementwise op of trueno/OpTable.def, through its scalar recipe.
     ScalarTarget scalars;
     scalars.float64 = float64;
-#define TRUENO_UNARY(Code, mnemonic, function, rule, cost)                   \
+#define TRUENO_UNARY(Code, mnemonic, function, rule, cost)                     \
   patterns.add<ElementwiseLowering<Code##Op>>(converter, context, scalars);
-#define TRUENO_BINARY(Code, mnemonic, function, cost)                         \
+#define TRUENO_BINARY(Code, mnemonic, function, cost)                          \
   patterns.add<ElementwiseLowering<Code##Op>>(converter, context, scalars);
 #define TRUENO_ELEMENTWISE(Code, mnemonic, attributes, cost)                   \
   patterns.add<ElementwiseLowering<Code##Op>>(converter, context, scalars);
 #include "trueno/OpTable.def"
     patterns.add<ExpandLowering, ConstantLowering, MatmulLowering,
-                 Conv2dLowering, GatherLowering>(converter, context);
+                 Conv2dLowering, GatherLowering, RandomUniformLowering>(
+        converter, context);
     patterns.add<TransposeLowering, SliceLowering, ReshapeLowering,
                  InsertSliceLowering, PadLowering, ConcatLowering,
                  ScatterLowering<ScatterOp, false>,

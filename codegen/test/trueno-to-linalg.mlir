@@ -170,3 +170,57 @@ func.func @gelu(%x: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>) {
   %1 = trueno.gelu %x tanh : tensor<4xf32>
   return %0, %1 : tensor<4xf32>, tensor<4xf32>
 }
+
+// -----
+
+// random_uniform: one generic over the result reading the four rank-0
+// operands at every element. The body finds the element's block from its
+// row-major position (the counter plus position >> 2, with a carry into the
+// high half), runs Philox's rounds on 32-bit products, picks the word at
+// position & 3 and scales its top 24 bits.
+// CHECK-DAG: #[[S:.*]] = affine_map<(d0, d1) -> ()>
+// CHECK-DAG: #[[O:.*]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-LABEL: func @random_uniform
+// CHECK: linalg.generic {indexing_maps = [#[[S]], #[[S]], #[[S]], #[[S]], #[[O]]], iterator_types = ["parallel", "parallel"]} ins(%arg0, %arg1, %arg2, %arg3 : tensor<i32>, tensor<i32>, tensor<i32>, tensor<i32>) outs(%{{.*}} : tensor<3x5xf32>)
+// CHECK-NEXT: ^bb0(%[[K0:.*]]: i32, %[[K1:.*]]: i32, %[[C0:.*]]: i32, %[[C1:.*]]: i32, %{{.*}}: f32):
+// CHECK-DAG: %[[I:.*]] = linalg.index 0
+// CHECK-DAG: %[[J:.*]] = linalg.index 1
+// CHECK: %[[ROW:.*]] = arith.muli %[[I]], %{{.*}} : index
+// CHECK: %[[POS:.*]] = arith.addi %[[ROW]], %[[J]] : index
+// CHECK: %[[BLOCK:.*]] = arith.shrui %[[POS]], %{{.*}} : index
+// CHECK: %[[PLACE:.*]] = arith.andi %[[POS]], %{{.*}} : index
+// CHECK: %[[B32:.*]] = arith.index_cast %[[BLOCK]] : index to i32
+// CHECK: %[[LOW:.*]] = arith.addi %[[C0]], %[[B32]] : i32
+// CHECK: arith.cmpi ult, %[[LOW]], %[[B32]] : i32
+// CHECK-COUNT-20: arith.mului_extended
+// CHECK-NOT: arith.mului_extended
+// CHECK: arith.select
+// CHECK: arith.shrui %{{.*}}, %{{.*}} : i32
+// CHECK: arith.uitofp %{{.*}} : i32 to f32
+// CHECK: arith.mulf
+// CHECK-NEXT: linalg.yield
+func.func @random_uniform(%k0: tensor<i32>, %k1: tensor<i32>, %c0: tensor<i32>, %c1: tensor<i32>) -> tensor<3x5xf32> {
+  %0 = trueno.random_uniform %k0, %k1, %c0, %c1 : tensor<3x5xf32>
+  return %0 : tensor<3x5xf32>
+}
+
+// -----
+
+// float64 takes two words (positions 2i and 2i + 1) and adds them as
+// doubles, w0 * 2^-32 + (w1 >> 11) * 2^-53, without 64-bit integers;
+// float16 rounds float32's exact value once.
+// CHECK-LABEL: func @random_wide_and_narrow
+// CHECK: linalg.generic
+// CHECK: arith.muli %{{.*}}, %c2 : index
+// CHECK: arith.uitofp %{{.*}} : i32 to f64
+// CHECK: arith.uitofp %{{.*}} : i32 to f64
+// CHECK: arith.addf %{{.*}}, %{{.*}} : f64
+// CHECK: linalg.generic
+// CHECK: arith.uitofp %{{.*}} : i32 to f32
+// CHECK: arith.truncf %{{.*}} : f32 to f16
+// CHECK-NOT: i64
+func.func @random_wide_and_narrow(%k0: tensor<i32>, %k1: tensor<i32>, %c0: tensor<i32>, %c1: tensor<i32>) -> (tensor<7xf64>, tensor<7xf16>) {
+  %0 = trueno.random_uniform %k0, %k1, %c0, %c1 : tensor<7xf64>
+  %1 = trueno.random_uniform %k0, %k1, %c0, %c1 : tensor<7xf16>
+  return %0, %1 : tensor<7xf64>, tensor<7xf16>
+}

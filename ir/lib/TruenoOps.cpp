@@ -615,6 +615,13 @@ static LogicalResult verifyScatter(Operation *op, Value input, Value indexValue,
   return success();
 }
 
+LogicalResult RandomUniformOp::verify() {
+  // Its lowering computes each element's position from static sizes.
+  if (!getType().hasStaticShape())
+    return emitOpError("needs a static shape, got ") << getType();
+  return success();
+}
+
 LogicalResult ScatterOp::verify() {
   return verifyScatter(*this, getInput(), getIndex(), getDim());
 }

@@ -792,3 +792,27 @@ func.func @stored_type_mismatch(%x: tensor<4xf32>, %saved: tensor<4xf64>) {
   %0 = "trueno.stored"(%x, %saved) : (tensor<4xf32>, tensor<4xf64>) -> tensor<4xf32>
   return
 }
+
+// -----
+
+func.func @random_dynamic(%k: tensor<i32>) {
+  // expected-error @+1 {{needs a static shape, got 'tensor<?xf32>'}}
+  %0 = trueno.random_uniform %k, %k, %k, %k : tensor<?xf32>
+  return
+}
+
+// -----
+
+func.func @random_integer(%k: tensor<i32>) {
+  // expected-error @+1 {{result #0 must be ranked tensor of}}
+  %0 = trueno.random_uniform %k, %k, %k, %k : tensor<4xi32>
+  return
+}
+
+// -----
+
+func.func @random_key(%k: tensor<i32>, %wide: tensor<i64>) {
+  // expected-error @+1 {{operand #0 must be 0D tensor of 32-bit signless integer values}}
+  %0 = "trueno.random_uniform"(%wide, %k, %k, %k) : (tensor<i64>, tensor<i32>, tensor<i32>, tensor<i32>) -> tensor<4xf32>
+  return
+}

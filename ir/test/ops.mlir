@@ -200,6 +200,15 @@ func.func @gather(%table: tensor<10x4xf32>, %ids: tensor<3x4xi64>, %b: tensor<5x
   return
 }
 
+// CHECK-LABEL: func @random_uniform
+func.func @random_uniform(%k0: tensor<i32>, %k1: tensor<i32>, %c0: tensor<i32>, %c1: tensor<i32>) {
+  // CHECK: trueno.random_uniform %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<64x128xf32>
+  %0 = trueno.random_uniform %k0, %k1, %c0, %c1 : tensor<64x128xf32>
+  // CHECK: trueno.random_uniform %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<bf16>
+  %1 = trueno.random_uniform %k0, %k1, %c0, %c1 : tensor<bf16>
+  return
+}
+
 // CHECK-LABEL: func @movement
 func.func @movement(%x: tensor<3x4xf32>, %v: tensor<12xf32>, %zero: tensor<f32>,
                     %ids: tensor<2x4xi64>, %y: tensor<2x4xf32>) {

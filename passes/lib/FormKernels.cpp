@@ -49,9 +49,10 @@ bool isMovement(Operation *op) {
 
 /// Ops whose recomputation per broadcast element costs more than reading a
 /// materialized result would: reductions, products, transcendental
-/// functions, division and power.
+/// functions, division, power and random numbers (twenty 32-bit products
+/// an element).
 bool isExpensive(Operation *op) {
-  if (isReduction(op) || isContraction(op))
+  if (isReduction(op) || isContraction(op) || isa<RandomUniformOp>(op))
     return true;
   // The elementwise ops' costs, as trueno/OpTable.def marks them. A table
   // rather than one `if` per op: those would be branches on constants.

@@ -76,6 +76,23 @@ func.func @expensive_broadcast(%col: tensor<64x1xf32>, %x: tensor<64x256xf32>) -
 
 // -----
 
+// Random numbers are expensive too (twenty 32-bit products an element): a
+// column of them broadcast over rows is drawn once, not once per element.
+// CHECK-LABEL: func.func @random_broadcast(
+// CHECK-NEXT:    %[[U:.*]] = call @random_broadcast_kernel0(%arg0) : (tensor<i32>) -> tensor<64x1xf32>
+// CHECK-NEXT:    %[[R:.*]] = call @random_broadcast_kernel1(%[[U]], %arg1)
+// CHECK:       func.func private @random_broadcast_kernel0
+// CHECK-NEXT:    trueno.random_uniform
+// CHECK-NEXT:    return
+func.func @random_broadcast(%k: tensor<i32>, %x: tensor<64x256xf32>) -> tensor<64x256xf32> {
+  %u = trueno.random_uniform %k, %k, %k, %k : tensor<64x1xf32>
+  %b = trueno.expand %u : tensor<64x1xf32> to tensor<64x256xf32>
+  %r = trueno.mul %b, %x : tensor<64x256xf32>
+  return %r : tensor<64x256xf32>
+}
+
+// -----
+
 // Cheap arithmetic of a small shape is pulled through the broadcast: one
 // kernel, recomputing the two adds per element costs less than a second pass.
 // CHECK-LABEL: func.func @cheap_broadcast(

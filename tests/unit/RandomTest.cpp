@@ -107,6 +107,60 @@ TEST_CASE("uniform never returns high, even after rounding") {
         std::vector<float>(4, 3.0f)); // an empty range gives low
 }
 
+TEST_CASE("a kernel's uniforms are the host's bits") {
+  // rand computes draws of 2^20 elements or more in a kernel
+  // (trueno.random_uniform) and smaller ones on the host; uniform(0, 1)
+  // always draws on the host. Seeds with high bits set, and streams whose
+  // counter crosses 2^32 inside the draw (the kernel adds the element's
+  // block to the counter in 32-bit halves).
+  constexpr std::int64_t n = (1 << 20) + 3;
+  for (DType dtype : {kFloat32, kFloat16, kBFloat16, kFloat64})
+    for (std::uint64_t seed :
+         {std::uint64_t(7), std::uint64_t(0xfedcba9876543210ull)})
+      for (std::uint64_t skip :
+           {std::uint64_t(0), std::uint64_t((1ull << 32) - 1000)}) {
+        CAPTURE(dtypeName(dtype));
+        CAPTURE(seed);
+        CAPTURE(skip);
+        Generator kernel(seed), host(seed);
+        kernel.advance(skip);
+        host.advance(skip);
+        Tensor fromKernel = rand({n}, kernel, dtype);
+        Tensor fromHost = uniform({n}, 0.0, 1.0, host, dtype);
+        CHECK(kernel.offset() == host.offset());
+        std::vector<double> a = fromKernel.toVector<double>();
+        std::vector<double> b = fromHost.toVector<double>();
+        std::int64_t differ = 0;
+        for (std::int64_t i = 0; i < n; ++i)
+          differ += a[i] != b[i];
+        CHECK(differ == 0);
+      }
+  // A kernel's draw in several dimensions is the same row-major stream.
+  Generator kernel(3), host(3);
+  CHECK(rand({1024, 1025}, kernel).toVector<float>() ==
+        uniform({1024 * 1025}, 0.0, 1.0, host).toVector<float>());
+}
+
+TEST_CASE("dropout's mask is rand's, computed in its kernel") {
+  // dropout draws its uniforms in the kernel that applies the mask, at
+  // any size: an element is kept where rand's value is at least p.
+  for (Shape shape : {Shape{1}, Shape{7}, Shape{3, 5, 2}, Shape{64, 128}}) {
+    CAPTURE(shape.size());
+    Generator kernel(11), host(11);
+    kernel.advance((1ull << 32) - 5);
+    host.advance((1ull << 32) - 5);
+    Tensor x = ones(shape);
+    std::vector<float> dropped =
+        dropout(x, 0.25, true, kernel).toVector<float>();
+    std::vector<float> u = uniform(shape, 0.0, 1.0, host).toVector<float>();
+    CHECK(kernel.offset() == host.offset());
+    std::vector<float> expected;
+    for (float v : u)
+      expected.push_back(v >= 0.25f ? 1.0f / 0.75f : 0.0f);
+    CHECK(dropped == expected);
+  }
+}
+
 TEST_CASE("bad arguments are rejected") {
   Generator gen(0);
   CHECK_CONTAINS(errorOf<ValueError>([&] { randint(5, 5, {2}, gen); }),
@@ -124,7 +178,7 @@ TEST_CASE("bad arguments are rejected") {
                  }),
                  "probabilities must be floating, got int64");
   CHECK_CONTAINS(errorOf<DTypeError>([&] { rand({2}, gen, kInt32); }),
-                 "uniform: needs a floating dtype, got int32");
+                 "rand: needs a floating dtype, got int32");
   CHECK_CONTAINS(errorOf<ValueError>([&] { normal({2}, 0, -1, gen); }),
                  "normal: needs a finite mean and std >= 0");
   CHECK_CONTAINS(errorOf<ValueError>([&] { uniform({2}, 2, 1, gen); }),

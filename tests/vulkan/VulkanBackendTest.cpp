@@ -114,6 +114,35 @@ TEST_CASE("to() moves tensors to the device and back, bit for bit") {
   CHECK(empty.cpu().shape() == Shape{0, 3});
 }
 
+TEST_CASE("rand and dropout on the device compute the host's bits") {
+  // rand on a device and dropout's mask run trueno.random_uniform in a
+  // kernel, with no upload: the same values the host draws from the same
+  // generator state, for every floating dtype the device computes, across
+  // a counter that crosses 2^32 inside the draw.
+  auto device = gpu();
+  if (!device)
+    return;
+  std::uint64_t s = seed();
+  for (DType dtype : {kFloat32, kFloat16, kBFloat16, kFloat64})
+    for (Shape shape : {Shape{1}, Shape{5, 3}, Shape{1000, 1001}}) {
+      CAPTURE(dtypeName(dtype));
+      CAPTURE(shape.size());
+      Generator there(s), here(s);
+      there.advance((1ull << 32) - 17);
+      here.advance((1ull << 32) - 17);
+      Tensor onDevice =
+          rand(shape, there, TensorOptions(dtype).withDevice(*device));
+      CHECK(onDevice.device() == *device);
+      CHECK(equal(onDevice.cpu(), uniform(shape, 0.0, 1.0, here, dtype)));
+      CHECK(there.offset() == here.offset());
+    }
+  Generator there(s + 1), here(s + 1);
+  Tensor x = ones({64, 128});
+  Tensor dropped = dropout(x.to(*device), 0.5, true, there);
+  Tensor keep = uniform({64, 128}, 0.0, 1.0, here) >= 0.5;
+  CHECK(equal(dropped.cpu(), where(keep, x * 2.0, 0.0)));
+}
+
 TEST_CASE("fused elementwise chains with broadcasting match the CPU") {
   auto device = gpu();
   if (!device)

@@ -257,6 +257,45 @@ TEST_CASE("row reductions combine within subgroups by shuffles, with one "
   }
 }
 
+TEST_CASE("random uniforms compile without 64-bit integers, and validate") {
+  // trueno.random_uniform adds each element's block to the counter in
+  // 32-bit halves and takes Philox's products as OpUMulExtended, so a
+  // device without Int64 runs it (float64 values need only Float64).
+  CompiledKernels c = compileForVulkan(R"(
+    func.func @draw(%k0: tensor<i32>, %k1: tensor<i32>, %c0: tensor<i32>,
+                    %c1: tensor<i32>, %x: tensor<64x128xf32>)
+        -> tensor<64x128xf32> {
+      %u = trueno.random_uniform %k0, %k1, %c0, %c1 : tensor<64x128xf32>
+      %m = trueno.mul %u, %x : tensor<64x128xf32>
+      return %m : tensor<64x128xf32>
+    }
+  )");
+  INFO(c.diagnostics);
+  REQUIRE(c.ok);
+  REQUIRE(c.kernels.size() == 1);
+  CHECK(validate(c.kernels[0]) == "");
+  std::vector<Instruction> code = instructions(c.kernels[0].words);
+  // OpUMulExtended: two a round, unrolled, less the first round's product
+  // of the counter's zero word, which folds.
+  CHECK(countOf(code, 151) == 19);
+  CHECK(llvm::none_of(code, [](const Instruction &i) {
+    return i.first == 17 && i.second == std::vector<std::uint32_t>{11};
+  })); // no OpCapability Int64
+  VulkanPipelineOptions options;
+  options.float64 = true;
+  CompiledKernels wide = compileForVulkan(R"(
+    func.func @draw(%k0: tensor<i32>, %k1: tensor<i32>, %c0: tensor<i32>,
+                    %c1: tensor<i32>) -> tensor<1000xf64> {
+      %u = trueno.random_uniform %k0, %k1, %c0, %c1 : tensor<1000xf64>
+      return %u : tensor<1000xf64>
+    }
+  )",
+                                          options);
+  INFO(wide.diagnostics);
+  REQUIRE(wide.ok);
+  CHECK(validate(wide.kernels.at(0)) == "");
+}
+
 TEST_CASE("float64 needs the device's Float64 capability") {
   const char *source = R"(
     func.func @twice(%a: tensor<10xf64>) -> tensor<10xf64> {

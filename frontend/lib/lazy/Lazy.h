@@ -26,6 +26,8 @@
 
 namespace trueno {
 
+class Generator;
+
 /// A node's attributes: one integer array per entry of its op's schema.
 using Attributes = std::vector<std::vector<std::int64_t>>;
 
@@ -161,6 +163,13 @@ std::shared_ptr<LazyNode> expandNode(std::shared_ptr<LazyNode> node,
 std::shared_ptr<LazyNode> castNode(std::shared_ptr<LazyNode> node, DType dtype);
 /// The trueno::checkpoint call being recorded on this thread (0: none).
 std::int64_t currentCheckpointRegion();
+
+/// A pending tensor of `shape` holding uniform values in [0, 1) of the
+/// floating `dtype`, computed on `device` by a kernel
+/// (trueno.random_uniform) from `gen`'s next blocks: the same values
+/// `rand` draws on the host (Random.cpp).
+Tensor recordUniform(Shape shape, DType dtype, Generator &gen, Device device,
+                     std::string_view op, SourceLoc where);
 
 /// An Input node holding `value` as a rank-0 tensor of `dtype`, read as
 /// `shape` through zero strides.

@@ -800,9 +800,12 @@ Tensor dropout(const Tensor &x, double p, bool training, Generator &gen,
   if (p == 1)
     return mul(x, 0.0, where);
   // Each element survives with probability 1 - p and is scaled by
-  // 1 / (1 - p), so the expected value is unchanged.
-  Tensor keep =
-      ge(rand(x.shape(), gen, TensorOptions(DType::Float32), where), p, where);
+  // 1 / (1 - p), so the expected value is unchanged. The uniforms are
+  // rand's, computed in the kernel that applies the mask (and recomputed
+  // by the gradient's), not drawn on the host and copied to the device.
+  Tensor keep = ge(detail::recordUniform(x.shape(), DType::Float32, gen,
+                                         x.device(), "dropout", where),
+                   p, where);
   return trueno::where(keep, mul(x, 1.0 / (1.0 - p), where), 0.0, where)
       .to(x.dtype(), where);
 }

@@ -6,10 +6,11 @@
 // recipe uses double-precision log, sqrt, cos and sin.
 //
 //===----------------------------------------------------------------------===//
-#include "trueno/Core/Cast.h"
-#include "trueno/Core/Check.h"
+#include "lazy/Lazy.h"
 #include "tensor/Dispatch.h"
 #include "tensor/TensorImpl.h"
+#include "trueno/Core/Cast.h"
+#include "trueno/Core/Check.h"
 
 #include "trueno/Random.h"
 
@@ -155,8 +156,42 @@ Tensor uniform(Shape shape, double low, double high, Generator &gen,
   return result;
 }
 
+namespace detail {
+
+Tensor recordUniform(Shape shape, DType dtype, Generator &gen, Device device,
+                     std::string_view op, SourceLoc where) {
+  checkShape(shape, op, where, itemSize(dtype));
+  std::uint64_t words =
+      static_cast<std::uint64_t>(numelOf(shape)) * uniformWords(dtype);
+  std::uint64_t first = gen.advance((words + 3) / 4);
+  // The key and the first block, as 32-bit halves (the op's operands).
+  auto half = [](std::uint64_t v) {
+    return scalarNode(
+        Scalar(static_cast<std::int32_t>(static_cast<std::uint32_t>(v))),
+        DType::Int32, {});
+  };
+  return record(OpCode::RandomUniform, dtype, std::move(shape),
+                {half(gen.seed()), half(gen.seed() >> 32), half(first),
+                 half(first >> 32)},
+                device, {}, where);
+}
+
+} // namespace detail
+
+/// Draws of at least this many elements on the CPU are computed by a
+/// kernel, as every draw on another device is: its Philox rounds run
+/// vectorized on every core, and fuse into the draw's consumers. Smaller
+/// CPU draws stay in the loop above, which needs no compiled kernel (a
+/// new shape's first kernel costs tens of milliseconds to compile).
+constexpr std::int64_t kKernelDrawElements = 1 << 20;
+
 Tensor rand(Shape shape, Generator &gen, TensorOptions options,
             SourceLoc where) {
+  DType dtype = floatingDType(options, "rand", where);
+  detail::checkShape(shape, "rand", where, itemSize(dtype));
+  if (options.device != Device::cpu() || numelOf(shape) >= kKernelDrawElements)
+    return detail::recordUniform(std::move(shape), dtype, gen, options.device,
+                                 "rand", where);
   return uniform(std::move(shape), 0.0, 1.0, gen, options, where);
 }
 Tensor rand(Shape shape, TensorOptions options, SourceLoc where) {

@@ -342,6 +342,40 @@ def Trueno_GatherOp : Trueno_Op<"gather", [
   let hasVerifier = 1;
 }
 
+/// A rank-0 i32 tensor, written without its type in the ops' syntax.
+def Trueno_I32Scalar : 0DTensorOf<[I32]>, BuildableType<
+    "::mlir::RankedTensorType::get({}, $_builder.getIntegerType(32))">;
+
+def Trueno_RandomUniformOp : Trueno_Op<"random_uniform"> {
+  let summary = "uniform random values in [0, 1) from a Philox4x32-10 stream";
+  let description = [{
+    Element `i` of the result (row-major order) is the uniform value in
+    `[0, 1)` that the frontend's `rand` computes on the host from 32-bit
+    words `i * w` to `i * w + w - 1` of the Philox4x32-10 stream with key
+    `(key0, key1)` that starts at block `counter0 + 2^32 * counter1` (each
+    block is four words); `w` is 2 for f64 and 1 otherwise. The recipe is
+    docs/RANDOM.md's: `(w >> 8) * 2^-24` for f32, `(w >> 21) * 2^-11` for
+    f16, `(w >> 24) * 2^-8` for bf16, 53 bits of two words for f64, each
+    exact in its type, so the kernel gives the host's bits on every
+    backend. The operands are 32-bit halves (unsigned meaning, signless
+    type) so that a device without 64-bit integers runs it too; the op is
+    a pure function of them, and dropout's mask is computed in its kernel
+    instead of being drawn on the host and copied in.
+
+    Example:
+
+    ```mlir
+    %u = trueno.random_uniform %k0, %k1, %c0, %c1 : tensor<64x128xf32>
+    ```
+  }];
+  let arguments = (ins Trueno_I32Scalar:$key0, Trueno_I32Scalar:$key1,
+                       Trueno_I32Scalar:$counter0, Trueno_I32Scalar:$counter1);
+  let results = (outs Trueno_FloatTensor:$result);
+  let assemblyFormat = "$key0 `,` $key1 `,` $counter0 `,` $counter1 "
+                       "attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Contractions
 //===----------------------------------------------------------------------===//
