@@ -14,7 +14,8 @@
 // Usage: trueno-vulkan-bench [scale [cases]]  (scale divides the sizes;
 // lavapipe on CI-sized machines wants 16 or more; cases, comma-separated,
 // runs only the cases whose name contains one of them: upload_256MiB,
-// download_256MiB, exp_fma_16M(_pipelined), softmax_4096x4096(_pipelined),
+// download_256MiB, exp_fma_16M(_pipelined), rand_16M,
+// softmax_4096x4096(_pipelined),
 // sum_256M(_pipelined), rowsum_256M,
 // sumlayout_256M, matmul_{f32,f16,bf16}_N, small_program(_pipelined),
 // conv2d_fmnist, fmnist_train_step, compile; and, only when named,
@@ -220,6 +221,18 @@ int main(int argc, char **argv) {
     }
     reportPipelined(
         "exp_fma_16M", [&] { return (a * b + c).exp(); }, "GB/s", 16.0 * n);
+  }
+  // rand over 16M float32: Philox in a kernel (trueno.random_uniform), 64
+  // MiB written.
+  if (wanted("rand_16M")) {
+    std::int64_t n = (16 << 20) / scale;
+    Generator gen(1);
+    Tensor u;
+    report("rand_16M", medianMs([&] {
+             u = rand({n}, gen, on);
+             trueno::sync();
+           }),
+           "GB/s", 4.0 * n);
   }
   // softmax over rows of [4096, 4096].
   if (wanted("softmax_4096x4096") || wanted("softmax_4096x4096_pipelined")) {

@@ -123,6 +123,8 @@ def torch_cases(scale):
         out["exp_fma_16M compiled"] = cuda_ms(lambda: compiled(a, b, c))
     except Exception as e:  # no Triton or no compiler: said, not hidden
         print(f"torch.compile unavailable: {e}", file=sys.stderr)
+    gen = torch.Generator(device=dev).manual_seed(1)
+    out["rand_16M"] = cuda_ms(lambda: torch.rand(n, device=dev, generator=gen))
     x = torch.randn(4096 // scale, 4096, device=dev)
     out["softmax_4096x4096"] = cuda_ms(lambda: torch.softmax(x, 1))
     out["softmax_4096x4096_pipelined"] = pipelined_ms(
