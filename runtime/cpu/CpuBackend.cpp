@@ -14,11 +14,13 @@
 #include "trueno/Runtime/Cpu/CpuKernel.h"
 #include "trueno/Runtime/Cpu/HostAllocator.h"
 #include "trueno/Runtime/Schedule.h"
+#include "trueno/Runtime/Settings.h"
 #include "trueno/Version.h"
 
 #include "llvm/Config/llvm-config.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
 
@@ -243,6 +245,62 @@ std::uint64_t CpuBackend::peakMemoryBytes() const {
 
 void CpuBackend::resetPeakMemory() { HostAllocator::instance().resetPeak(); }
 
+namespace {
+
+std::atomic<bool> &flushSetting() {
+  static std::atomic<bool> flush =
+      choiceSetting("TRUENO_FLUSH_DENORMAL", {"0", "1"}).value_or("0") == "1";
+  return flush;
+}
+
+#if defined(__x86_64__) || defined(__SSE2__)
+constexpr bool kHasFlushFlags = true;
+/// FTZ (bit 15) and DAZ (bit 6) of MXCSR.
+constexpr unsigned kFlushBits = 0x8040;
+#else
+constexpr bool kHasFlushFlags = false;
+#endif
+
+/// Sets the calling thread's flush flags for one run as the setting says,
+/// and restores them after: the user's own code on this thread keeps its
+/// floating-point environment.
+class FlushDenormalsScope {
+public:
+  FlushDenormalsScope() {
+#if defined(__x86_64__) || defined(__SSE2__)
+    saved_ = __builtin_ia32_stmxcsr();
+    unsigned wanted =
+        flushDenormals() ? saved_ | kFlushBits : saved_ & ~kFlushBits;
+    if (wanted != saved_)
+      __builtin_ia32_ldmxcsr(wanted);
+#endif
+  }
+  ~FlushDenormalsScope() {
+#if defined(__x86_64__) || defined(__SSE2__)
+    if (__builtin_ia32_stmxcsr() != saved_)
+      __builtin_ia32_ldmxcsr(saved_);
+#endif
+  }
+  FlushDenormalsScope(const FlushDenormalsScope &) = delete;
+  FlushDenormalsScope &operator=(const FlushDenormalsScope &) = delete;
+
+private:
+  unsigned saved_ = 0;
+};
+
+} // namespace
+
+bool flushDenormals() {
+  return kHasFlushFlags && flushSetting().load(std::memory_order_relaxed);
+}
+
+bool setFlushDenormals(bool on) {
+  if (!kHasFlushFlags)
+    return false;
+  flushSetting().store(on, std::memory_order_relaxed);
+  return true;
+}
+
 llvm::Error CpuBackend::run(const Executable &compiled,
                             std::span<const BufferRef> inputs,
                             std::span<const BufferRef> outputs) {
@@ -318,6 +376,7 @@ llvm::Error CpuBackend::run(const Executable &compiled,
     return llvm::Error::success();
   };
   llvm::SmallVector<std::int64_t *, 8> arguments;
+  FlushDenormalsScope flushScope;
   for (int k = 0; k < stepCount; ++k) {
     if (llvm::Error error = allocateFor(k))
       return error;

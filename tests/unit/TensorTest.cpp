@@ -229,3 +229,28 @@ TEST_CASE("sizes that overflow are rejected before any allocation") {
   std::string failed = errorOf<MemoryError>([] { empty({1LL << 45}); });
   CHECK_CONTAINS(failed, "TensorTest.cpp:" + std::to_string(line));
 }
+
+TEST_CASE("setFlushDenormal flushes subnormals in CPU kernels, as PyTorch's") {
+  // Two subnormals and a normal number, read by a kernel (the product with
+  // ones is not folded away: the ones are data).
+  Tensor tiny32 = tensor({1e-40f, -3e-42f, 1e-30f});
+  Tensor tiny64 = tensor({1e-310, -4e-320, 1e-300}, kFloat64);
+  auto run = [&] {
+    return std::pair{(tiny32 * ones({3})).toVector<float>(),
+                     (tiny64 * ones({3}, kFloat64)).toVector<double>()};
+  };
+  auto [kept32, kept64] = run();
+  CHECK(kept32 == std::vector<float>{1e-40f, -3e-42f, 1e-30f});
+  CHECK(kept64 == std::vector<double>{1e-310, -4e-320, 1e-300});
+  REQUIRE(setFlushDenormal(true)); // x86-64 has FTZ and DAZ
+  auto [flushed32, flushed64] = run();
+  CHECK(setFlushDenormal(false));
+  CHECK(flushed32 == std::vector<float>{0.0f, 0.0f, 1e-30f});
+  CHECK(std::signbit(flushed32[1]));
+  CHECK(flushed64 == std::vector<double>{0.0, 0.0, 1e-300});
+  // Off again: the same program keeps subnormals.
+  CHECK(run().first == kept32);
+  // The caller's own floating-point mode is left as it was.
+  volatile float small = 1e-20f;
+  CHECK(small * small != 0.0f); // 1e-40, a subnormal, not flushed here
+}

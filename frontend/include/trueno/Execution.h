@@ -93,6 +93,20 @@ void setProgramCacheLimits(
 /// torch.cuda.reset_peak_memory_stats).
 void resetPeakMemoryStats();
 
+/// Whether CPU kernels flush subnormal float32 and float64 values to zero,
+/// in their inputs and their results, as torch.set_flush_denormal(True).
+/// x86 computes with subnormals many times slower, and a long loop whose
+/// values decay geometrically spends more and more time on them: Adam's
+/// moments of parameters whose gradients are mostly zero shrink by beta1
+/// each step, and a Fashion-MNIST step at batch 1 took 3.8 ms after 3000
+/// steps instead of 2.6 (2.4 with flushing; docs/PERFORMANCE.md). Off by
+/// default, which gives IEEE results, as NumPy and PyTorch;
+/// TRUENO_FLUSH_DENORMAL=1 turns it on at start. It applies to the
+/// programs run after the call; OpenBLAS's products and GPUs (their float
+/// controls) are not affected. Returns false, changing nothing, where the
+/// CPU has no such mode (as PyTorch's).
+bool setFlushDenormal(bool on);
+
 /// Gives the memory the caching allocator keeps for reuse back to the
 /// system, as torch.cuda.empty_cache(); tensors in use are untouched. The
 /// allocator keeps at most TRUENO_HOST_CACHE_MB (default 2048) MiB.

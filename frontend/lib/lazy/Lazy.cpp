@@ -16,6 +16,7 @@
 
 #include "trueno/Execution.h"
 #include "trueno/Runtime/Counters.h"
+#include "trueno/Runtime/Cpu/CpuBackend.h"
 #include "trueno/Runtime/Cpu/CpuKernel.h"
 #include "trueno/Runtime/ProgramCache.h"
 #include "trueno/Runtime/Vulkan/VulkanBackend.h"
@@ -1067,6 +1068,8 @@ void setProgramCacheLimits(std::int64_t programs, std::int64_t codeBytes,
   runtime::ProgramCache::instance().setLimits(
       {programs, static_cast<std::uint64_t>(codeBytes)});
 }
+
+bool setFlushDenormal(bool on) { return runtime::setFlushDenormals(on); }
 
 void emptyCache() {
   for (Device device : {Device::cpu()})

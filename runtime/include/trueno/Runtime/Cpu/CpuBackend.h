@@ -46,6 +46,16 @@ private:
   CompileTarget target_;
 };
 
+/// Whether CPU programs run with subnormal floats flushed to zero: x86's
+/// MXCSR flags FTZ (subnormal results become zero) and DAZ (subnormal
+/// inputs read as zero), set on the calling thread for a run, which
+/// OpenMP's workers copy at each parallel region (libomp's default,
+/// KMP_INHERIT_FP_CONTROL). Off unless TRUENO_FLUSH_DENORMAL=1 or
+/// setFlushDenormals(true).
+bool flushDenormals();
+/// Sets it; false, changing nothing, where the host has no such flags.
+bool setFlushDenormals(bool on);
+
 /// The process's CPU backend, for the CPU that TRUENO_CPU names; an error if
 /// that CPU has features the host lacks, or the JIT cannot start.
 llvm::Expected<CpuBackend &> cpuBackend();
