@@ -188,9 +188,9 @@ llvm::Error VulkanDevice::create() {
           check(vk_.vkCreateCommandPool(device_, &pool, nullptr, &pool_),
                 "vkCreateCommandPool"))
     return e;
-  // One command buffer and fence for transfers, and for every batch two
-  // command buffers (its prologue and its commands) and a fence.
-  std::array<VkCommandBuffer, 2 * kBatchesInFlight + 1> buffers{};
+  // A command buffer and a fence for each transfer lane, and for every
+  // batch two command buffers (its prologue and its commands) and a fence.
+  std::array<VkCommandBuffer, 2 * kBatchesInFlight + 2> buffers{};
   VkCommandBufferAllocateInfo allocate{};
   allocate.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO;
   allocate.commandPool = pool_;
@@ -200,10 +200,11 @@ llvm::Error VulkanDevice::create() {
           vk_.vkAllocateCommandBuffers(device_, &allocate, buffers.data()),
           "vkAllocateCommandBuffers"))
     return e;
-  commands_ = buffers[0];
+  lanes_[0].commands = buffers[0];
+  lanes_[1].commands = buffers[1];
   for (std::size_t i = 0; i < kBatchesInFlight; ++i) {
-    batches_[i].commands = buffers[2 * i + 1];
-    batches_[i].prologue = buffers[2 * i + 2];
+    batches_[i].commands = buffers[2 * i + 2];
+    batches_[i].prologue = buffers[2 * i + 3];
   }
   if (info_.timestamps) {
     VkQueryPoolCreateInfo queries{};
@@ -233,10 +234,11 @@ llvm::Error VulkanDevice::create() {
   }
   VkFenceCreateInfo fence{};
   fence.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO;
-  if (llvm::Error e =
-          check(vk_.vkCreateFence(device_, &fence, nullptr, &fence_),
-                "vkCreateFence"))
-    return e;
+  for (TransferLane &lane : lanes_)
+    if (llvm::Error e =
+            check(vk_.vkCreateFence(device_, &fence, nullptr, &lane.fence),
+                  "vkCreateFence"))
+      return e;
   for (Batch &batch : batches_)
     if (llvm::Error e =
             check(vk_.vkCreateFence(device_, &fence, nullptr, &batch.fence),
@@ -327,7 +329,11 @@ VulkanDevice::~VulkanDevice() {
   vk_.vkDeviceWaitIdle(device_);
   if (timeline_)
     vk_.vkDestroySemaphore(device_, timeline_, nullptr);
-  releaseStaging(staging_);
+  for (TransferLane &lane : lanes_) {
+    releaseStaging(lane.staging);
+    if (lane.fence)
+      vk_.vkDestroyFence(device_, lane.fence, nullptr);
+  }
   for (Batch &batch : batches_) {
     batch.held.clear();
     if (batch.descriptorPool)
@@ -340,8 +346,6 @@ VulkanDevice::~VulkanDevice() {
     vk_.vkDestroyQueryPool(device_, timestampPool_, nullptr);
   if (profilePool_)
     vk_.vkDestroyQueryPool(device_, profilePool_, nullptr);
-  if (fence_)
-    vk_.vkDestroyFence(device_, fence_, nullptr);
   if (pool_) // frees its command buffers
     vk_.vkDestroyCommandPool(device_, pool_, nullptr);
   vk_.vkDestroyDevice(device_, nullptr);
@@ -450,12 +454,18 @@ llvm::Error VulkanDevice::reserveStaging(Staging &staging, std::size_t bytes) {
   if (bytes <= staging.size)
     return llvm::Error::success();
   releaseStaging(staging);
+  // Cached host memory where the device has it, as CUDA's pinned memory:
+  // the host reads a download's staging memory, which uncached
+  // (write-combined) memory serves slowly, and writes an upload's with
+  // ordinary stores.
+  VkMemoryPropertyFlags flags = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
+                                VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
+  if (memoryType(~0u, flags | VK_MEMORY_PROPERTY_HOST_CACHED_BIT))
+    flags |= VK_MEMORY_PROPERTY_HOST_CACHED_BIT;
   if (llvm::Error e = createBuffer(bytes,
                                    VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
                                        VK_BUFFER_USAGE_TRANSFER_DST_BIT,
-                                   VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
-                                       VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
-                                   staging.buffer, staging.memory))
+                                   flags, staging.buffer, staging.memory))
     return e;
   void *mapped = nullptr;
   if (VkResult r =
@@ -532,28 +542,50 @@ llvm::Error VulkanDevice::endAndSubmit(VkCommandBuffer commands, VkFence fence,
   return llvm::Error::success();
 }
 
-template <typename Record>
-llvm::Error VulkanDevice::submitAndWait(Record &&record) {
-  // The transfer comes after what was recorded before it, and reports
-  // what the thread could not submit (its bytes would be stale).
+llvm::Error VulkanDevice::startTransfer() {
   if (llvm::Error e = submitOpenBatch())
     return e;
   if (!submitterError_.empty())
     return failure(std::exchange(submitterError_, {}));
-  if (llvm::Error e = beginAfterEarlierWork(commands_))
+  return llvm::Error::success();
+}
+
+template <typename Record>
+llvm::Error VulkanDevice::submitOn(TransferLane &lane, Record &&record) {
+  if (llvm::Error e = beginAfterEarlierWork(lane.commands))
     return e;
-  record(commands_);
-  if (llvm::Error e = endAndSubmit(commands_, fence_))
+  record(lane.commands);
+  if (llvm::Error e = endAndSubmit(lane.commands, lane.fence))
     return e;
+  lane.pending = true;
+  return llvm::Error::success();
+}
+
+llvm::Error VulkanDevice::finish(TransferLane &lane) {
+  if (!lane.pending)
+    return llvm::Error::success();
+  lane.pending = false;
   ++counters().deviceWaits;
-  VkResult waited = waitFor(fence_);
-  vk_.vkResetFences(device_, 1, &fence_);
+  VkResult waited = waitFor(lane.fence);
+  vk_.vkResetFences(device_, 1, &lane.fence);
   if (waited != VK_SUCCESS)
     return failure("waiting for a transfer failed: " + resultName(waited));
+  return llvm::Error::success();
+}
+
+llvm::Error VulkanDevice::endTransfer(llvm::Error error) {
+  for (TransferLane &lane : lanes_)
+    error = llvm::joinErrors(std::move(error), finish(lane));
+  if (error)
+    return error;
   // The transfer ran after every batch submitted before it: retire them,
   // which gives their buffers back and counts their time.
   return retireBatches(/*finishedOnly=*/true);
 }
+
+/// The most bytes a transfer lane stages at once: a large transfer goes
+/// in pieces of this size, alternating between the two lanes.
+constexpr std::size_t kTransferPiece = kStagingCap / 2;
 
 llvm::Error VulkanDevice::upload(VulkanBuffer &to, std::size_t offset,
                                  const void *from, std::size_t bytes) {
@@ -562,22 +594,33 @@ llvm::Error VulkanDevice::upload(VulkanBuffer &to, std::size_t offset,
                    llvm::Twine(offset) + " past the end of a buffer of " +
                    llvm::Twine(to.size()));
   std::lock_guard lock(transferMutex_);
+  if (llvm::Error e = startTransfer())
+    return e;
   const auto *source = static_cast<const std::byte *>(from);
-  for (std::size_t done = 0; done < bytes;) {
-    if (llvm::Error e = reserveStaging(
-            staging_,
-            std::clamp<std::size_t>(bytes - done, 1 << 20, kStagingCap)))
-      return e;
-    std::size_t piece = std::min(bytes - done, staging_.size);
-    std::memcpy(staging_.bytes, source + done, piece);
-    VkBufferCopy region{0, offset + done, piece};
-    if (llvm::Error e = submitAndWait([&](VkCommandBuffer c) {
-          vk_.vkCmdCopyBuffer(c, staging_.buffer, to.handle(), 1, &region);
-        }))
-      return e;
-    done += piece;
-  }
-  return llvm::Error::success();
+  auto pieces = [&]() -> llvm::Error {
+    // Piece k goes through lane k % 2, once that lane's piece k - 2 has
+    // been copied out of its staging memory.
+    for (std::size_t done = 0, k = 0; done < bytes; ++k) {
+      TransferLane &lane = lanes_[k % 2];
+      if (llvm::Error e = finish(lane))
+        return e;
+      if (llvm::Error e = reserveStaging(
+              lane.staging,
+              std::clamp<std::size_t>(bytes - done, 1 << 20, kTransferPiece)))
+        return e;
+      std::size_t piece = std::min(bytes - done, lane.staging.size);
+      std::memcpy(lane.staging.bytes, source + done, piece);
+      VkBufferCopy region{0, offset + done, piece};
+      VkBuffer staging = lane.staging.buffer;
+      if (llvm::Error e = submitOn(lane, [&](VkCommandBuffer c) {
+            vk_.vkCmdCopyBuffer(c, staging, to.handle(), 1, &region);
+          }))
+        return e;
+      done += piece;
+    }
+    return llvm::Error::success();
+  };
+  return endTransfer(pieces());
 }
 
 llvm::Error VulkanDevice::download(void *to, VulkanBuffer &from,
@@ -587,30 +630,55 @@ llvm::Error VulkanDevice::download(void *to, VulkanBuffer &from,
                    llvm::Twine(offset) + " past the end of a buffer of " +
                    llvm::Twine(from.size()));
   std::lock_guard lock(transferMutex_);
+  if (llvm::Error e = startTransfer())
+    return e;
   auto *target = static_cast<std::byte *>(to);
-  for (std::size_t done = 0; done < bytes;) {
+  // Where each lane's piece lies in the download.
+  std::array<std::size_t, 2> at{}, size{};
+  auto copyIn = [&](std::size_t k, std::size_t start) -> llvm::Error {
+    TransferLane &lane = lanes_[k % 2];
     if (llvm::Error e = reserveStaging(
-            staging_,
-            std::clamp<std::size_t>(bytes - done, 1 << 20, kStagingCap)))
+            lane.staging,
+            std::clamp<std::size_t>(bytes - start, 1 << 20, kTransferPiece)))
       return e;
-    std::size_t piece = std::min(bytes - done, staging_.size);
-    VkBufferCopy region{offset + done, 0, piece};
-    if (llvm::Error e = submitAndWait([&](VkCommandBuffer c) {
-          vk_.vkCmdCopyBuffer(c, from.handle(), staging_.buffer, 1, &region);
-          // The copy's writes made visible to the host's reads.
-          VkMemoryBarrier toHost{};
-          toHost.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER;
-          toHost.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT;
-          toHost.dstAccessMask = VK_ACCESS_HOST_READ_BIT;
-          vk_.vkCmdPipelineBarrier(c, VK_PIPELINE_STAGE_TRANSFER_BIT,
-                                   VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &toHost, 0,
-                                   nullptr, 0, nullptr);
-        }))
+    at[k % 2] = start;
+    size[k % 2] = std::min(bytes - start, lane.staging.size);
+    VkBufferCopy region{offset + start, 0, size[k % 2]};
+    VkBuffer staging = lane.staging.buffer;
+    return submitOn(lane, [&](VkCommandBuffer c) {
+      vk_.vkCmdCopyBuffer(c, from.handle(), staging, 1, &region);
+      // The copy's writes made visible to the host's reads.
+      VkMemoryBarrier toHost{};
+      toHost.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER;
+      toHost.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT;
+      toHost.dstAccessMask = VK_ACCESS_HOST_READ_BIT;
+      vk_.vkCmdPipelineBarrier(c, VK_PIPELINE_STAGE_TRANSFER_BIT,
+                               VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &toHost, 0,
+                               nullptr, 0, nullptr);
+    });
+  };
+  auto pieces = [&]() -> llvm::Error {
+    if (bytes == 0)
+      return llvm::Error::success();
+    // Piece k + 1's device copy runs while the host copies piece k out.
+    if (llvm::Error e = copyIn(0, 0))
       return e;
-    std::memcpy(target + done, staging_.bytes, piece);
-    done += piece;
-  }
-  return llvm::Error::success();
+    std::size_t next = size[0];
+    for (std::size_t k = 0;; ++k) {
+      if (next < bytes) {
+        if (llvm::Error e = copyIn(k + 1, next))
+          return e;
+        next += size[(k + 1) % 2];
+      }
+      TransferLane &lane = lanes_[k % 2];
+      if (llvm::Error e = finish(lane))
+        return e;
+      std::memcpy(target + at[k % 2], lane.staging.bytes, size[k % 2]);
+      if (at[k % 2] + size[k % 2] == bytes)
+        return llvm::Error::success();
+    }
+  };
+  return endTransfer(pieces());
 }
 
 llvm::Error VulkanDevice::dispatch(const VulkanKernel &kernel,

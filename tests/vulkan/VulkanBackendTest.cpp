@@ -112,6 +112,15 @@ TEST_CASE("to() moves tensors to the device and back, bit for bit") {
   }
   Tensor empty = zeros({0, 3}).to(*device);
   CHECK(empty.cpu().shape() == Shape{0, 3});
+  // Transfers larger than one staging piece (32 MiB) alternate between two
+  // lanes: 84 MiB and 12 bytes up and back, then a window that starts
+  // inside the first piece and ends inside the third.
+  std::int64_t n = (21 << 20) + 3;
+  Tensor big = arange(n, kInt32);
+  Tensor there = big.to(*device);
+  CHECK(equal(there.cpu(), big));
+  std::int64_t from = (5 << 20) + 1, to = (17 << 20) + 7;
+  CHECK(equal(there.slice(0, from, to).cpu(), big.slice(0, from, to)));
 }
 
 TEST_CASE("rand and dropout on the device compute the host's bits") {

@@ -173,9 +173,33 @@ private:
   llvm::Error endAndSubmit(VkCommandBuffer commands, VkFence fence,
                            std::uint64_t timelineValue = 0,
                            VkCommandBuffer prologue = VK_NULL_HANDLE);
-  /// Records `record` into the transfer command buffer, submits it and
-  /// waits.
-  template <typename Record> llvm::Error submitAndWait(Record &&record);
+  /// One of the two lanes large transfers alternate between: the host
+  /// copies one piece through its staging memory while the device copies
+  /// the other's, so a transfer takes about the longer of the two copies,
+  /// not their sum.
+  struct TransferLane {
+    VkCommandBuffer commands = VK_NULL_HANDLE;
+    VkFence fence = VK_NULL_HANDLE;
+    Staging staging;
+    /// Submitted and not yet waited for: its staging memory is the
+    /// device's.
+    bool pending = false;
+  };
+  /// Before a transfer: submits the open batch (the transfer comes after
+  /// what was recorded before it) and reports what the submitting thread
+  /// could not submit.
+  llvm::Error startTransfer();
+  /// Records `record` into `lane`'s command buffer after earlier work and
+  /// submits it, without waiting.
+  template <typename Record>
+  llvm::Error submitOn(TransferLane &lane, Record &&record);
+  /// Waits for `lane`'s submission, if it has one.
+  llvm::Error finish(TransferLane &lane);
+  /// After a transfer, or when one fails: waits for both lanes (their
+  /// staging memory is then the host's again), then retires the batches
+  /// submitted before it, which ran first. Returns `error` if it is one,
+  /// else the first failure of its own.
+  llvm::Error endTransfer(llvm::Error error);
 
   /// One batch of commands and what it needs while it runs.
   struct Batch {
@@ -242,14 +266,12 @@ private:
   VulkanDeviceFunctions vk_;
   VkQueue queue_ = VK_NULL_HANDLE;
   VkCommandPool pool_ = VK_NULL_HANDLE;
-  VkCommandBuffer commands_ = VK_NULL_HANDLE;
-  VkFence fence_ = VK_NULL_HANDLE;
   VkPhysicalDeviceMemoryProperties memory_{};
 
   /// One submission at a time: transfers (through the staging buffer) and
   /// batches.
   std::mutex transferMutex_;
-  Staging staging_;
+  std::array<TransferLane, 2> lanes_;
 
   std::atomic<std::uint64_t> liveBytes_ = 0;
   /// The batches, used in turn (under transferMutex_); batches_[nextBatch_]
