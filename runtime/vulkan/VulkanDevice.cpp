@@ -458,15 +458,20 @@ llvm::Error VulkanDevice::reserveStaging(Staging &staging, std::size_t bytes) {
   // the host reads a download's staging memory, which uncached
   // (write-combined) memory serves slowly, and writes an upload's with
   // ordinary stores.
+  // A buffer's memory types need not include a cached one: then plain
+  // host-visible memory, which Vulkan promises.
   VkMemoryPropertyFlags flags = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
                                 VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
-  if (memoryType(~0u, flags | VK_MEMORY_PROPERTY_HOST_CACHED_BIT))
-    flags |= VK_MEMORY_PROPERTY_HOST_CACHED_BIT;
-  if (llvm::Error e = createBuffer(bytes,
-                                   VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
-                                       VK_BUFFER_USAGE_TRANSFER_DST_BIT,
-                                   flags, staging.buffer, staging.memory))
-    return e;
+  VkBufferUsageFlags usage =
+      VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
+  if (llvm::Error cached =
+          createBuffer(bytes, usage, flags | VK_MEMORY_PROPERTY_HOST_CACHED_BIT,
+                       staging.buffer, staging.memory)) {
+    llvm::consumeError(std::move(cached));
+    if (llvm::Error e =
+            createBuffer(bytes, usage, flags, staging.buffer, staging.memory))
+      return e;
+  }
   void *mapped = nullptr;
   if (VkResult r =
           vk_.vkMapMemory(device_, staging.memory, 0, bytes, 0, &mapped);
