@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 #include "trueno/Codegen/Passes.h"
 #include "trueno/Codegen/ScalarRecipes.h"
+#include "trueno/Core/Philox.h"
 #include "trueno/IR/TruenoOps.h"
 
 #include "mlir/Dialect/Func/Transforms/FuncConversions.h"
@@ -492,12 +493,58 @@ struct GatherLowering : public OpConversionPattern<GatherOp> {
   }
 };
 
+namespace philox = ::trueno::philox;
+
+/// The row-major position of a linalg.generic's iteration over `shape`.
+Value rowMajorPosition(OpBuilder &b, Location l, ArrayRef<int64_t> shape) {
+  if (shape.empty())
+    return b.create<arith::ConstantIndexOp>(l, 0);
+  SmallVector<Value> coordinates;
+  for (int64_t d = 0, rank = shape.size(); d < rank; ++d)
+    coordinates.push_back(b.create<linalg::IndexOp>(l, d));
+  Value position = coordinates[0];
+  for (int64_t d = 1, rank = shape.size(); d < rank; ++d)
+    position = b.create<arith::AddIOp>(
+        l,
+        b.create<arith::MulIOp>(l, position,
+                                b.create<arith::ConstantIndexOp>(l, shape[d])),
+        coordinates[d]);
+  return position;
+}
+
+/// Philox4x32-10's block for the counter (low, high) under the key (key0,
+/// key1), all i32, as `Generator::block` computes it on the host
+/// (trueno/Core/Philox.h): ten rounds of two 32x32->64-bit products.
+std::array<Value, 4> buildPhiloxBlock(OpBuilder &b, Location l, Value low,
+                                      Value high, Value key0, Value key1) {
+  auto c32 = [&](uint32_t v) -> Value {
+    return b.create<arith::ConstantOp>(
+        l, b.getI32IntegerAttr(static_cast<int32_t>(v)));
+  };
+  auto xor3 = [&](Value a, Value c, Value d) -> Value {
+    return b.create<arith::XOrIOp>(l, b.create<arith::XOrIOp>(l, a, c), d);
+  };
+  std::array<Value, 4> x = {low, high, c32(0), c32(0)};
+  for (int round = 0; round < philox::kRounds; ++round) {
+    auto p0 =
+        b.create<arith::MulUIExtendedOp>(l, c32(philox::kMultiplier0), x[0]);
+    auto p1 =
+        b.create<arith::MulUIExtendedOp>(l, c32(philox::kMultiplier1), x[2]);
+    x = std::array<Value, 4>{xor3(p1.getHigh(), x[1], key0), p1.getLow(),
+                             xor3(p0.getHigh(), x[3], key1), p0.getLow()};
+    if (round + 1 < philox::kRounds) {
+      key0 = b.create<arith::AddIOp>(l, key0, c32(philox::kWeyl0));
+      key1 = b.create<arith::AddIOp>(l, key1, c32(philox::kWeyl1));
+    }
+  }
+  return x;
+}
+
 /// `trueno.random_uniform`: a parallel generic over the result whose body
-/// computes its element's Philox4x32-10 block from the linear position
-/// (linalg.index), as the host's `Generator::block` does (Random.cpp), and
-/// turns the element's words into a uniform value by docs/RANDOM.md's
-/// recipe. The key and the first counter are rank-0 operands read by
-/// every element.
+/// finds its element's Philox block from the element's position
+/// (linalg.index) and the counter, and turns the element's words into a
+/// uniform value by docs/RANDOM.md's recipe. The key and the first counter
+/// are rank-0 operands read by every element.
 struct RandomUniformLowering : public OpConversionPattern<RandomUniformOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -505,7 +552,6 @@ struct RandomUniformLowering : public OpConversionPattern<RandomUniformOp> {
   matchAndRewrite(RandomUniformOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     auto resultType = cast<RankedTensorType>(op.getType());
-    int64_t rank = resultType.getRank();
     Type element = resultType.getElementType();
     int64_t wordsPerValue = element.isF64() ? 2 : 1;
     // The words of the last element lie in the first 2^32 blocks after
@@ -515,8 +561,8 @@ struct RandomUniformLowering : public OpConversionPattern<RandomUniformOp> {
     // 64-bit integers.
     bool wideOffsets =
         resultType.getNumElements() * wordsPerValue >= (1ll << 34);
-    SmallVector<AffineMap> maps(4,
-                                AffineMap::get(rank, 0, rewriter.getContext()));
+    SmallVector<AffineMap> maps(
+        4, AffineMap::get(resultType.getRank(), 0, rewriter.getContext()));
     auto generic = buildGeneric(
         rewriter, op.getLoc(), resultType, adaptor.getOperands(), maps,
         [&](OpBuilder &b, Location l, ValueRange args) -> Value {
@@ -528,21 +574,11 @@ struct RandomUniformLowering : public OpConversionPattern<RandomUniformOp> {
           auto cIndex = [&](int64_t v) -> Value {
             return b.create<arith::ConstantIndexOp>(l, v);
           };
-          // The element's row-major position, then its first word's block
-          // (offset from the counter) and place in the block.
-          SmallVector<Value> coordinates;
-          for (int64_t d = 0; d < rank; ++d)
-            coordinates.push_back(b.create<linalg::IndexOp>(l, d));
-          Value position = rank ? coordinates[0] : cIndex(0);
-          for (int64_t d = 1; d < rank; ++d)
-            position = b.create<arith::AddIOp>(
-                l,
-                b.create<arith::MulIOp>(l, position,
-                                        cIndex(resultType.getDimSize(d))),
-                coordinates[d]);
-          Value word = wordsPerValue == 1
-                           ? position
-                           : b.create<arith::MulIOp>(l, position, cIndex(2));
+          // The element's first word: its block (offset from the counter)
+          // and its place in the block.
+          Value word = rowMajorPosition(b, l, resultType.getShape());
+          if (wordsPerValue == 2)
+            word = b.create<arith::MulIOp>(l, word, cIndex(2));
           Value block = b.create<arith::ShRUIOp>(l, word, cIndex(2));
           Value place = b.create<arith::IndexCastOp>(
               l, i32, b.create<arith::AndIOp>(l, word, cIndex(3)));
@@ -566,28 +602,8 @@ struct RandomUniformLowering : public OpConversionPattern<RandomUniformOp> {
                                       blockLow));
           Value high = b.create<arith::AddIOp>(
               l, b.create<arith::AddIOp>(l, args[3], blockHigh), carry);
-          // Philox4x32-10 (Salmon et al.): ten rounds of two 32x32->64-bit
-          // products, the key bumped by Weyl constants between rounds.
-          Value x[4] = {low, high, c32(0), c32(0)};
-          Value key0 = args[0], key1 = args[1];
-          for (int round = 0; round < 10; ++round) {
-            auto p0 =
-                b.create<arith::MulUIExtendedOp>(l, c32(0xD2511F53u), x[0]);
-            auto p1 =
-                b.create<arith::MulUIExtendedOp>(l, c32(0xCD9E8D57u), x[2]);
-            Value next[4] = {
-                b.create<arith::XOrIOp>(
-                    l, b.create<arith::XOrIOp>(l, p1.getHigh(), x[1]), key0),
-                p1.getLow(),
-                b.create<arith::XOrIOp>(
-                    l, b.create<arith::XOrIOp>(l, p0.getHigh(), x[3]), key1),
-                p0.getLow()};
-            std::copy(std::begin(next), std::end(next), std::begin(x));
-            if (round < 9) {
-              key0 = b.create<arith::AddIOp>(l, key0, c32(0x9E3779B9u));
-              key1 = b.create<arith::AddIOp>(l, key1, c32(0xBB67AE85u));
-            }
-          }
+          std::array<Value, 4> x =
+              buildPhiloxBlock(b, l, low, high, args[0], args[1]);
           // The element's words: place 0..3 (one word), or 0 or 2 (two).
           auto isPlace = [&](uint32_t p) -> Value {
             return b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, place,
@@ -596,14 +612,11 @@ struct RandomUniformLowering : public OpConversionPattern<RandomUniformOp> {
           auto select = [&](Value cond, Value a, Value c) -> Value {
             return b.create<arith::SelectOp>(l, cond, a, c);
           };
-          auto toFloat = [&](Type type, Value bits) -> Value {
-            return b.create<arith::UIToFPOp>(l, type, bits);
-          };
-          auto scaled = [&](Value v, double scale) -> Value {
+          auto scaledFloat = [&](Type type, Value bits, double scale) {
+            Value v = b.create<arith::UIToFPOp>(l, type, bits);
             return b.create<arith::MulFOp>(
                 l, v,
-                b.create<arith::ConstantOp>(
-                    l, b.getFloatAttr(v.getType(), scale)));
+                b.create<arith::ConstantOp>(l, b.getFloatAttr(type, scale)));
           };
           if (wordsPerValue == 2) {
             // ((w0 << 32 | w1) >> 11) * 2^-53 = w0 * 2^-32 + (w1 >> 11) *
@@ -614,19 +627,18 @@ struct RandomUniformLowering : public OpConversionPattern<RandomUniformOp> {
             Value w1 = select(first, x[1], x[3]);
             Type f64 = b.getF64Type();
             return b.create<arith::AddFOp>(
-                l, scaled(toFloat(f64, w0), 0x1p-32),
-                scaled(toFloat(f64, b.create<arith::ShRUIOp>(l, w1, c32(11))),
-                       0x1p-53));
+                l, scaledFloat(f64, w0, 0x1p-32),
+                scaledFloat(f64, b.create<arith::ShRUIOp>(l, w1, c32(11)),
+                            0x1p-53));
           }
           Value w =
               select(isPlace(0), x[0],
                      select(isPlace(1), x[1], select(isPlace(2), x[2], x[3])));
           int bits = element.isF16() ? 11 : element.isBF16() ? 8 : 24;
           // Fewer than 25 bits: exact in float32, then in the narrow type.
-          Value u =
-              scaled(toFloat(b.getF32Type(),
-                             b.create<arith::ShRUIOp>(l, w, c32(32 - bits))),
-                     std::ldexp(1.0, -bits));
+          Value u = scaledFloat(b.getF32Type(),
+                                b.create<arith::ShRUIOp>(l, w, c32(32 - bits)),
+                                std::ldexp(1.0, -bits));
           if (!element.isF32())
             u = b.create<arith::TruncFOp>(l, element, u);
           return u;

@@ -253,12 +253,17 @@ std::atomic<bool> &flushSetting() {
   return flush;
 }
 
-#if defined(__x86_64__) || defined(__SSE2__)
+#if defined(__x86_64__)
 constexpr bool kHasFlushFlags = true;
 /// FTZ (bit 15) and DAZ (bit 6) of MXCSR.
 constexpr unsigned kFlushBits = 0x8040;
+unsigned readFloatControl() { return __builtin_ia32_stmxcsr(); }
+void writeFloatControl(unsigned bits) { __builtin_ia32_ldmxcsr(bits); }
 #else
 constexpr bool kHasFlushFlags = false;
+constexpr unsigned kFlushBits = 0;
+unsigned readFloatControl() { return 0; }
+void writeFloatControl(unsigned) {}
 #endif
 
 /// Sets the calling thread's flush flags for one run as the setting says,
@@ -266,26 +271,21 @@ constexpr bool kHasFlushFlags = false;
 /// floating-point environment.
 class FlushDenormalsScope {
 public:
-  FlushDenormalsScope() {
-#if defined(__x86_64__) || defined(__SSE2__)
-    saved_ = __builtin_ia32_stmxcsr();
+  FlushDenormalsScope() : saved_(readFloatControl()) {
     unsigned wanted =
         flushDenormals() ? saved_ | kFlushBits : saved_ & ~kFlushBits;
     if (wanted != saved_)
-      __builtin_ia32_ldmxcsr(wanted);
-#endif
+      writeFloatControl(wanted);
   }
   ~FlushDenormalsScope() {
-#if defined(__x86_64__) || defined(__SSE2__)
-    if (__builtin_ia32_stmxcsr() != saved_)
-      __builtin_ia32_ldmxcsr(saved_);
-#endif
+    if (readFloatControl() != saved_)
+      writeFloatControl(saved_);
   }
   FlushDenormalsScope(const FlushDenormalsScope &) = delete;
   FlushDenormalsScope &operator=(const FlushDenormalsScope &) = delete;
 
 private:
-  unsigned saved_ = 0;
+  unsigned saved_;
 };
 
 } // namespace

@@ -592,6 +592,15 @@ llvm::Error VulkanDevice::endTransfer(llvm::Error error) {
 /// in pieces of this size, alternating between the two lanes.
 constexpr std::size_t kTransferPiece = kStagingCap / 2;
 
+llvm::Expected<std::size_t> VulkanDevice::stagePiece(TransferLane &lane,
+                                                     std::size_t remaining) {
+  if (llvm::Error e = reserveStaging(
+          lane.staging,
+          std::clamp<std::size_t>(remaining, 1 << 20, kTransferPiece)))
+    return std::move(e);
+  return std::min(remaining, lane.staging.size);
+}
+
 llvm::Error VulkanDevice::upload(VulkanBuffer &to, std::size_t offset,
                                  const void *from, std::size_t bytes) {
   if (offset > to.size() || bytes > to.size() - offset)
@@ -609,19 +618,17 @@ llvm::Error VulkanDevice::upload(VulkanBuffer &to, std::size_t offset,
       TransferLane &lane = lanes_[k % 2];
       if (llvm::Error e = finish(lane))
         return e;
-      if (llvm::Error e = reserveStaging(
-              lane.staging,
-              std::clamp<std::size_t>(bytes - done, 1 << 20, kTransferPiece)))
-        return e;
-      std::size_t piece = std::min(bytes - done, lane.staging.size);
-      std::memcpy(lane.staging.bytes, source + done, piece);
-      VkBufferCopy region{0, offset + done, piece};
+      llvm::Expected<std::size_t> piece = stagePiece(lane, bytes - done);
+      if (!piece)
+        return piece.takeError();
+      std::memcpy(lane.staging.bytes, source + done, *piece);
+      VkBufferCopy region{0, offset + done, *piece};
       VkBuffer staging = lane.staging.buffer;
       if (llvm::Error e = submitOn(lane, [&](VkCommandBuffer c) {
             vk_.vkCmdCopyBuffer(c, staging, to.handle(), 1, &region);
           }))
         return e;
-      done += piece;
+      done += *piece;
     }
     return llvm::Error::success();
   };
@@ -642,12 +649,11 @@ llvm::Error VulkanDevice::download(void *to, VulkanBuffer &from,
   std::array<std::size_t, 2> at{}, size{};
   auto copyIn = [&](std::size_t k, std::size_t start) -> llvm::Error {
     TransferLane &lane = lanes_[k % 2];
-    if (llvm::Error e = reserveStaging(
-            lane.staging,
-            std::clamp<std::size_t>(bytes - start, 1 << 20, kTransferPiece)))
-      return e;
+    llvm::Expected<std::size_t> piece = stagePiece(lane, bytes - start);
+    if (!piece)
+      return piece.takeError();
     at[k % 2] = start;
-    size[k % 2] = std::min(bytes - start, lane.staging.size);
+    size[k % 2] = *piece;
     VkBufferCopy region{offset + start, 0, size[k % 2]};
     VkBuffer staging = lane.staging.buffer;
     return submitOn(lane, [&](VkCommandBuffer c) {

@@ -11,6 +11,7 @@
 #include "tensor/TensorImpl.h"
 #include "trueno/Core/Cast.h"
 #include "trueno/Core/Check.h"
+#include "trueno/Core/Philox.h"
 
 #include "trueno/Random.h"
 
@@ -23,22 +24,20 @@ namespace trueno {
 using detail::fail;
 
 std::array<std::uint32_t, 4> Generator::block(std::uint64_t counter) const {
-  constexpr std::uint32_t kMul0 = 0xD2511F53u, kMul1 = 0xCD9E8D57u;
-  constexpr std::uint32_t kWeyl0 = 0x9E3779B9u, kWeyl1 = 0xBB67AE85u;
   std::array<std::uint32_t, 4> x = {static_cast<std::uint32_t>(counter),
                                     static_cast<std::uint32_t>(counter >> 32),
                                     0u, 0u};
   std::uint32_t key0 = static_cast<std::uint32_t>(seed_);
   std::uint32_t key1 = static_cast<std::uint32_t>(seed_ >> 32);
-  for (int round = 0; round < 10; ++round) {
-    std::uint64_t p0 = std::uint64_t(kMul0) * x[0];
-    std::uint64_t p1 = std::uint64_t(kMul1) * x[2];
+  for (int round = 0; round < philox::kRounds; ++round) {
+    std::uint64_t p0 = std::uint64_t(philox::kMultiplier0) * x[0];
+    std::uint64_t p1 = std::uint64_t(philox::kMultiplier1) * x[2];
     x = {static_cast<std::uint32_t>(p1 >> 32) ^ x[1] ^ key0,
          static_cast<std::uint32_t>(p1),
          static_cast<std::uint32_t>(p0 >> 32) ^ x[3] ^ key1,
          static_cast<std::uint32_t>(p0)};
-    key0 += kWeyl0;
-    key1 += kWeyl1;
+    key0 += philox::kWeyl0;
+    key1 += philox::kWeyl1;
   }
   return x;
 }

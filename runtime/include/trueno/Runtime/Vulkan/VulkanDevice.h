@@ -193,6 +193,10 @@ private:
   /// submits it, without waiting.
   template <typename Record>
   llvm::Error submitOn(TransferLane &lane, Record &&record);
+  /// Makes `lane`'s staging memory hold the next piece of a transfer with
+  /// `remaining` bytes to go; returns the piece's size.
+  llvm::Expected<std::size_t> stagePiece(TransferLane &lane,
+                                         std::size_t remaining);
   /// Waits for `lane`'s submission, if it has one.
   llvm::Error finish(TransferLane &lane);
   /// After a transfer, or when one fails: waits for both lanes (their
